@@ -1,0 +1,284 @@
+"""The ledger's application service: an eventsourcing Application wired for signed records.
+
+Uses the library's template methods instead of forks: ``construct_env`` (settings only),
+``construct_mapper`` (``RecordMapper``), ``construct_recorder`` (the log-appending recorder
+from ``ledger.persistence``), ``construct_event_store`` (``SignedEventStore``), and
+``register_transcodings`` (dates and the domain's value objects).
+
+Invariants:
+- Every save is signed by the ledger's active key, chained, logged and checkpointed in one
+  transaction; a save signed by a key that another process has since retired is re-signed
+  once with the fresh key ring, never stored with the stale key.
+- The key ring is rebuilt from the verified key registry; a registry that fails any check
+  stops the application (fail closed) with the named failure.
+- Constructing the application opens the database, but reads no private key until
+  something must be signed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Transcoding,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from ledger.config import APPLICATION_NAME, Settings
+from ledger.errors import KeyStoreError, StaleSigningKeyError
+from ledger.keyring import REGISTRY_ID, KeyRegistry, KeyRing, KeyStatus
+from ledger.keys import KeyDirectory, SigningKey
+from ledger.persistence import LogConfig, PostgresLedgerRecorder, SQLiteLedgerRecorder
+from ledger.store import RecordMapper, RecordVerifier, SignedEventStore
+
+KEY_RING_RECHECK_SECONDS = 5.0
+
+
+class DateAsISO(Transcoding):
+    """Calendar dates as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        """date -> 'YYYY-MM-DD'."""
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        """'YYYY-MM-DD' -> date."""
+        return date.fromisoformat(data)
+
+
+class FrozenDataclassAsDict(Transcoding):
+    """A frozen dataclass of primitive fields, as a dict of its fields."""
+
+    def __init__(self, cls: type[Any], name: str) -> None:
+        if not dataclasses.is_dataclass(cls):
+            msg = f"{cls!r} is not a dataclass"
+            raise TypeError(msg)
+        self.type = cls
+        self.name = name
+        self._fields = tuple(f.name for f in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        """Fields by name."""
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        """Rebuild the value object."""
+        return self.type(**data)
+
+
+class LedgerApplication(Application[UUID]):
+    """Event-sourced application whose every event is signed, chained and logged."""
+
+    name = APPLICATION_NAME
+    value_object_transcodings: tuple[tuple[type[Any], str], ...] = ()
+
+    def __init__(self, settings: Settings, *, create_tables: bool = True) -> None:
+        self.settings = settings
+        self.key_dir = KeyDirectory(settings.key_dir)
+        self._create_tables = create_tables
+        self._ring: KeyRing | None = None
+        self._ring_checked_at = 0.0
+        self._ring_lock = threading.RLock()
+        self._signing_key: SigningKey | None = None
+        super().__init__(env=settings.eventsourcing_env())
+        self.ledger_recorder.log_config = LogConfig(origin=settings.log_origin)
+        self.record_mapper.verifier = RecordVerifier(ring=self.keyring, refresh=self.reload_keys)
+
+    # --------------------------------------------------------------- wiring
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the settings-derived environment; stray process variables are ignored."""
+        values = dict(env or {})
+        values["CREATE_TABLE"] = "y" if self._create_tables else "n"
+        return Environment(name, values)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The checking mapper."""
+        return RecordMapper(transcoder=self.construct_transcoder())
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Library defaults plus dates and the domain's value objects."""
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for cls, name in self.value_object_transcodings:
+            transcoder.register(FrozenDataclassAsDict(cls, name))
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The log-appending recorder for the configured backend."""
+        recorder = self.factory.application_recorder()
+        if not isinstance(recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
+            msg = f"unexpected recorder {type(recorder).__name__}"
+            raise TypeError(msg)
+        return recorder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """The signing, chaining, checking event store."""
+        return SignedEventStore(
+            mapper=self.record_mapper, recorder=self.recorder, signer=self.active_signer
+        )
+
+    @property
+    def record_mapper(self) -> RecordMapper:
+        """The mapper, typed."""
+        mapper = self.mapper
+        if not isinstance(mapper, RecordMapper):
+            msg = "the application's mapper is not a RecordMapper"
+            raise TypeError(msg)
+        return mapper
+
+    @property
+    def ledger_recorder(self) -> SQLiteLedgerRecorder | PostgresLedgerRecorder:
+        """The recorder, typed."""
+        recorder = self.recorder
+        if not isinstance(recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
+            msg = "the application's recorder is not a ledger recorder"
+            raise TypeError(msg)
+        return recorder
+
+    @property
+    def signed_store(self) -> SignedEventStore:
+        """The event store, typed."""
+        store = self.events
+        if not isinstance(store, SignedEventStore):
+            msg = "the application's event store is not a SignedEventStore"
+            raise TypeError(msg)
+        return store
+
+    # ---------------------------------------------------------------- keys
+
+    def keyring(self) -> KeyRing:
+        """The current key ring (rebuilt if the registry moved on since the last look)."""
+        with self._ring_lock:
+            now = time.monotonic()
+            if self._ring is None:
+                return self.reload_keys()
+            if now - self._ring_checked_at > KEY_RING_RECHECK_SECONDS:
+                self._ring_checked_at = now
+                newer = self.recorder.select_events(
+                    REGISTRY_ID, gt=self._ring.registry_version, limit=1
+                )
+                if newer:
+                    return self.reload_keys()
+            return self._ring
+
+    def reload_keys(self) -> KeyRing:
+        """Rebuild the key ring from the registry, checking every record; fail closed."""
+        with self._ring_lock:
+            rows = self.recorder.select_events(REGISTRY_ID)
+            anchors = self.key_dir.public_keys()
+            ring, failures = KeyRing.build(rows, self.record_mapper.decode_payload, anchors)
+            if failures:
+                raise failures[0]
+            self._ring = ring
+            self._ring_checked_at = time.monotonic()
+            if self._signing_key is not None and self._signing_key.key_id != ring.active:
+                self._signing_key = None
+            return ring
+
+    def active_signer(self) -> SigningKey:
+        """The private half of the ledger's active key, from AUXLEDGER_KEY_DIR."""
+        with self._ring_lock:
+            if self._signing_key is not None:
+                return self._signing_key
+            ring = self.keyring()
+            status = ring.active_key
+            if status is None:
+                raise KeyStoreError("the ledger has no active signing key (run `auxledger init`)")
+            key = self.key_dir.signing_key(status.public)
+            if key is None:
+                raise KeyStoreError(
+                    f"AUXLEDGER_KEY_DIR does not hold the private half of the active key "
+                    f"{status.public.key_id_hex}"
+                )
+            self._signing_key = key
+            return key
+
+    def initialise(self, actor: str) -> KeyStatus:
+        """Create the key registry with a genesis key if the ledger has none; idempotent."""
+        self.key_dir.ensure()
+        ring = self.reload_keys()
+        if ring.registry_version == 0:
+            key = self._genesis_key()
+            registry = KeyRegistry.start(key.public, actor)
+            self.save(registry, signer=key, activate_key=key.key_id)
+            ring = self.reload_keys()
+        self.active_signer()
+        status = ring.active_key
+        if status is None:
+            raise KeyStoreError("the ledger has no active signing key; rotate to a new one")
+        return status
+
+    def _genesis_key(self) -> SigningKey:
+        """Reuse the folder's only private key, or create one."""
+        publics = self.key_dir.public_keys()
+        private = [k for k in (self.key_dir.signing_key(p) for p in publics.values()) if k]
+        if len(private) == 1:
+            return private[0]
+        return self.key_dir.create(self.settings.log_origin)
+
+    def rotate_key(self, actor: str) -> KeyStatus:
+        """Create a new key, activate it and retire the current one (one transaction)."""
+        self.reload_keys()
+        old = self.active_signer()
+        new = self.key_dir.create(self.settings.log_origin)
+        try:
+            registry: KeyRegistry = self.repository.get(REGISTRY_ID)
+            registry.rotate(new.public, actor)
+            self.save(registry, signer=old, activate_key=new.key_id)
+        except BaseException:
+            self.key_dir.destroy_private(new.public)
+            (self.key_dir.path / f"{new.public.key_id_hex}.vkey").unlink(missing_ok=True)
+            raise
+        ring = self.reload_keys()
+        status = ring.lookup(new.key_id)
+        if status is None:  # pragma: no cover - the save above registered it
+            raise KeyStoreError("rotation did not register the new key")
+        return status
+
+    def revoke_key(self, key_id_hex: str, reason: str, actor: str) -> KeyStatus:
+        """Revoke a key that is not the active one."""
+        self.reload_keys()
+        registry: KeyRegistry = self.repository.get(REGISTRY_ID)
+        registry.revoke(key_id_hex, reason, actor)
+        self.save(registry)
+        ring = self.reload_keys()
+        status = ring.lookup(bytes.fromhex(key_id_hex))
+        if status is None:  # pragma: no cover - revoke() checked it is registered
+            raise KeyStoreError(f"key {key_id_hex} vanished from the registry")
+        return status
+
+    # ---------------------------------------------------------------- save
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Sign, chain, log and store; re-sign once if another process rotated the key."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.collect_events(*objs, **kwargs)
+        try:
+            recordings = self._record(processing_event)
+        except StaleSigningKeyError:
+            if "signer" in processing_event.saved_kwargs:
+                raise
+            self.reload_keys()
+            recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings

@@ -1,0 +1,175 @@
+"""Settings from the environment, validated once at start-up.
+
+Invariants:
+- A setting that is present but invalid raises ``ConfigurationError`` naming the setting;
+  nothing falls back silently to a default when a value was given.
+- Building settings opens no connection and reads no key (no import-time wiring either).
+- The eventsourcing environment is derived only from these settings, never from stray
+  ``PERSISTENCE_MODULE`` / ``POSTGRES_*`` variables in the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ledger.errors import ConfigurationError
+
+DATABASE_URL = "AUXLEDGER_DATABASE_URL"
+KEY_DIR = "AUXLEDGER_KEY_DIR"
+WITNESS_DIR = "AUXLEDGER_WITNESS_DIR"
+LOG_ORIGIN = "AUXLEDGER_LOG_ORIGIN"
+
+DEFAULT_DATABASE_URL = "sqlite:///var/auxledger.sqlite"
+DEFAULT_KEY_DIR = "var/keys"
+DEFAULT_WITNESS_DIR = "var/witness"
+DEFAULT_LOG_ORIGIN = "auxledger.local/ledger"
+
+APPLICATION_NAME = "AuxLedger"
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_ORIGIN = re.compile(r"^[^\s+\x00-\x1f\x7f]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where events are kept: a SQLite file or a PostgreSQL database (and schema)."""
+
+    backend: str  # "sqlite" or "postgres"
+    sqlite_path: Path | None = None
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = field(default="", repr=False)
+    dbname: str = ""
+    schema: str = "public"
+
+    @property
+    def is_postgres(self) -> bool:
+        """True for PostgreSQL."""
+        return self.backend == "postgres"
+
+    def describe(self) -> str:
+        """A printable location without the password."""
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.sqlite_path}"
+        return (
+            f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname} (schema {self.schema})"
+        )
+
+    def conninfo(self) -> dict[str, str | int]:
+        """psycopg connection keywords for PostgreSQL."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.dbname,
+        }
+
+
+def parse_database_url(url: str, *, setting: str = DATABASE_URL) -> Database:
+    """Parse ``sqlite:///<path>`` or ``postgresql://user[:pw]@host[:port]/db[?schema=s]``."""
+    if url.startswith("sqlite:///"):
+        raw = url[len("sqlite:///") :]
+        if not raw or raw.endswith("/"):
+            raise ConfigurationError(setting, "a sqlite URL needs a file path: sqlite:///<path>")
+        if "?" in raw or raw.startswith(":memory:"):
+            raise ConfigurationError(setting, "the ledger needs a SQLite file, not a memory db")
+        return Database(backend="sqlite", sqlite_path=Path(raw))
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            setting, "expected sqlite:///<path> or postgresql://user@host[:port]/dbname"
+        )
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ConfigurationError(setting, "the port is not a number between 0 and 65535") from None
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname:
+        raise ConfigurationError(setting, "a postgresql URL needs a host")
+    if not dbname or "/" in dbname:
+        raise ConfigurationError(setting, "a postgresql URL needs one database name")
+    if not parts.username:
+        raise ConfigurationError(setting, "a postgresql URL needs a user name")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"schema"}
+    if unknown:
+        raise ConfigurationError(setting, f"unknown URL parameter {sorted(unknown)[0]!r}")
+    schema = query.get("schema", ["public"])[-1]
+    if not _SCHEMA_NAME.match(schema):
+        raise ConfigurationError(setting, "schema must be a lower-case SQL identifier")
+    return Database(
+        backend="postgres",
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username),
+        password=unquote(parts.password or ""),
+        dbname=dbname,
+        schema=schema,
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the ledger needs to know about where things are."""
+
+    database: Database
+    key_dir: Path
+    witness_dir: Path
+    log_origin: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the ``AUXLEDGER_*`` settings (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        database = parse_database_url(env.get(DATABASE_URL) or DEFAULT_DATABASE_URL)
+        key_dir = _path_setting(env, KEY_DIR, DEFAULT_KEY_DIR)
+        witness_dir = _path_setting(env, WITNESS_DIR, DEFAULT_WITNESS_DIR)
+        origin = env.get(LOG_ORIGIN) or DEFAULT_LOG_ORIGIN
+        if not _ORIGIN.match(origin):
+            raise ConfigurationError(
+                LOG_ORIGIN, "must be 1-255 printable characters without spaces or '+'"
+            )
+        return cls(database=database, key_dir=key_dir, witness_dir=witness_dir, log_origin=origin)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment handed to the eventsourcing Application and its factory."""
+        env: dict[str, str] = {
+            "AGGREGATE_CACHE_MAXSIZE": "5000",
+            "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+        }
+        db = self.database
+        if db.backend == "sqlite":
+            assert db.sqlite_path is not None
+            env["PERSISTENCE_MODULE"] = "ledger.persistence:SQLiteLedgerFactory"
+            env["SQLITE_DBNAME"] = str(db.sqlite_path)
+            env["SQLITE_LOCK_TIMEOUT"] = "30"
+        else:
+            env["PERSISTENCE_MODULE"] = "ledger.persistence:PostgresLedgerFactory"
+            env["POSTGRES_DBNAME"] = db.dbname
+            env["POSTGRES_HOST"] = db.host
+            env["POSTGRES_PORT"] = str(db.port)
+            env["POSTGRES_USER"] = db.user
+            env["POSTGRES_PASSWORD"] = db.password
+            env["POSTGRES_SCHEMA"] = db.schema
+            env["POSTGRES_CONNECT_TIMEOUT"] = "5"
+            env["POSTGRES_POOL_SIZE"] = "4"
+            env["POSTGRES_MAX_OVERFLOW"] = "8"
+            env["POSTGRES_LOCK_TIMEOUT"] = "30"
+            env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"] = "30"
+        return env
+
+
+def _path_setting(env: Mapping[str, str], name: str, default: str) -> Path:
+    value = env.get(name)
+    if value is None or value == "":
+        return Path(default)
+    if "\x00" in value:
+        raise ConfigurationError(name, "contains a NUL character")
+    return Path(value)

@@ -1,0 +1,462 @@
+"""Reading the Merkle log: tree head, checkpoints, entries, proofs, and streaming scans.
+
+The writing half lives in ``ledger.persistence`` (inside the event-insert transaction).
+
+Invariants:
+- Proofs are built from stored perfect nodes: one batched read of at most
+  ``2*ceil(log2 n)+2`` rows, never a rebuild.
+- A proof request outside the tree (index >= size, first > second, size beyond the log,
+  size 0 where none exists) raises ``ProofRequestError`` with a specific message; a wrong
+  proof is never returned.
+- Scans for verification run inside one read snapshot (PostgreSQL REPEATABLE READ, SQLite
+  read transaction) and stream rows (server-side cursor), so memory does not grow with the
+  ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from psycopg import IsolationLevel
+from psycopg.sql import SQL, Composable, Identifier
+
+from ledger import merkle
+from ledger.errors import ProofRequestError
+from ledger.persistence import (
+    CHECKPOINTS,
+    HEAD,
+    LEAVES,
+    NODES,
+    PostgresLedgerRecorder,
+    SQLiteLedgerRecorder,
+)
+
+STREAM_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint row: tree size, root, the signed note text and the signing key id."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    key_id: bytes
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One leaf joined with its event (event fields None if the event row is missing)."""
+
+    leaf_index: int
+    notification_id: int
+    logged_originator_id: UUID
+    logged_version: int
+    stored_leaf_hash: bytes | None
+    originator_id: UUID | None
+    originator_version: int | None
+    topic: str | None
+    state: bytes | None
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    """One event in (originator id, version) order, with its leaf index if it has one."""
+
+    originator_id: UUID
+    originator_version: int
+    notification_id: int
+    leaf_index: int | None
+    state: bytes
+
+
+@dataclass(frozen=True)
+class OrphanEvent:
+    """An event row with no leaf in the log."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+
+
+class Cursorish(Protocol):
+    """The little we need from a DB-API cursor."""
+
+    def execute(self, statement: Any, params: Any = ...) -> Any:
+        """Run a statement."""
+
+    def fetchone(self) -> Any:
+        """One row."""
+
+    def fetchall(self) -> Any:
+        """All rows."""
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+class MerkleLog:
+    """Queries over the log tables and the events table, for either backend."""
+
+    def __init__(self, recorder: SQLiteLedgerRecorder | PostgresLedgerRecorder) -> None:
+        self.recorder = recorder
+        self.is_postgres = isinstance(recorder, PostgresLedgerRecorder)
+        if isinstance(recorder, PostgresLedgerRecorder):
+            schema = recorder.datastore.schema
+            self._t: dict[str, Composable] = {
+                "events": SQL("{}.{}").format(
+                    Identifier(schema), Identifier(recorder.events_table_name)
+                ),
+                "nodes": SQL("{}.{}").format(Identifier(schema), Identifier(NODES)),
+                "leaves": SQL("{}.{}").format(Identifier(schema), Identifier(LEAVES)),
+                "head": SQL("{}.{}").format(Identifier(schema), Identifier(HEAD)),
+                "checkpoints": SQL("{}.{}").format(Identifier(schema), Identifier(CHECKPOINTS)),
+                "enid": SQL("e.notification_id"),
+            }
+        else:
+            self._t = {
+                "events": SQL(recorder.events_table_name),
+                "nodes": SQL(NODES),
+                "leaves": SQL(LEAVES),
+                "head": SQL(HEAD),
+                "checkpoints": SQL(CHECKPOINTS),
+                "enid": SQL("e.rowid"),
+            }
+
+    # ------------------------------------------------------------ plumbing
+
+    def _sql(self, template: str) -> Any:
+        """Format a template with table names; '?' placeholders become '%s' on PostgreSQL."""
+        if self.is_postgres:
+            return SQL(template.replace("?", "%s")).format(**self._t)
+        return SQL(template).format(**self._t).as_string(None)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Cursorish]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresLedgerRecorder):
+            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                yield curs
+        else:
+            with recorder.datastore.transaction(commit=False) as curs:
+                yield curs
+
+    def _one(self, template: str, params: Sequence[Any] = ()) -> Any:
+        with self._cursor() as c:
+            c.execute(self._sql(template), list(params))
+            return c.fetchone()
+
+    def _all(self, template: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._cursor() as c:
+            c.execute(self._sql(template), list(params))
+            return list(c.fetchall())
+
+    @staticmethod
+    def _get(row: Any, index: int, name: str) -> Any:
+        try:
+            return row[name]
+        except (KeyError, IndexError, TypeError):
+            return row[index]
+
+    # ------------------------------------------------------------ head and checkpoints
+
+    def tree_size(self) -> int:
+        """The number of leaves in the log."""
+        row = self._one("SELECT tree_size FROM {head} WHERE id = 1")
+        return 0 if row is None else int(self._get(row, 0, "tree_size"))
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint with the largest tree size, if any."""
+        row = self._one(
+            "SELECT tree_size, root, note, key_id FROM {checkpoints} "
+            "ORDER BY tree_size DESC LIMIT 1"
+        )
+        return None if row is None else self._checkpoint(row)
+
+    def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
+        """The checkpoint for exactly this tree size, if one was kept."""
+        row = self._one(
+            "SELECT tree_size, root, note, key_id FROM {checkpoints} WHERE tree_size = ?",
+            (tree_size,),
+        )
+        return None if row is None else self._checkpoint(row)
+
+    def _checkpoint(self, row: Any) -> StoredCheckpoint:
+        return StoredCheckpoint(
+            tree_size=int(self._get(row, 0, "tree_size")),
+            root=bytes(self._get(row, 1, "root")),
+            note=str(self._get(row, 2, "note")),
+            key_id=bytes(self._get(row, 3, "key_id")),
+        )
+
+    def leaf_index_of(self, notification_id: int) -> int | None:
+        """The log position of an event, by its notification id."""
+        row = self._one(
+            "SELECT leaf_index FROM {leaves} WHERE notification_id = ?", (notification_id,)
+        )
+        return None if row is None else int(self._get(row, 0, "leaf_index"))
+
+    def position_of_event(self, originator_id: UUID, version: int) -> int | None:
+        """The log position of the event (originator id, version), if logged."""
+        oid: Any = originator_id if self.is_postgres else originator_id.hex
+        row = self._one(
+            "SELECT l.leaf_index FROM {events} e JOIN {leaves} l ON l.notification_id = {enid}"
+            " WHERE e.originator_id = ? AND e.originator_version = ?",
+            (oid, version),
+        )
+        return None if row is None else int(self._get(row, 0, "leaf_index"))
+
+    # ------------------------------------------------------------ proofs
+
+    def _check_size(self, size: int, *, name: str) -> int:
+        current = self.tree_size()
+        if size > current:
+            raise ProofRequestError(f"{name} {size} is beyond the log's size {current}")
+        return current
+
+    def nodes(self, addresses: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Fetch the given perfect nodes in one query."""
+        if not addresses:
+            return {}
+        ordered = sorted(addresses)
+        if self.is_postgres:
+            rows = self._all(
+                "SELECT n.level, n.idx, n.hash FROM {nodes} n "
+                "JOIN unnest(?::smallint[], ?::bigint[]) AS w(level, idx) "
+                "ON n.level = w.level AND n.idx = w.idx",
+                ([a[0] for a in ordered], [a[1] for a in ordered]),
+            )
+        else:
+            placeholders = ",".join("(?, ?)" for _ in ordered)  # only placeholders
+            params = [v for a in ordered for v in a]
+            rows = self._all(
+                f"SELECT level, idx, hash FROM {{nodes}} WHERE (level, idx) IN (VALUES {placeholders})",  # noqa: S608, E501
+                params,
+            )
+        return {
+            (int(self._get(r, 0, "level")), int(self._get(r, 1, "idx"))): bytes(
+                self._get(r, 2, "hash")
+            )
+            for r in rows
+        }
+
+    def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof for leaf ``index`` in the tree of ``tree_size`` leaves."""
+        self._check_size(tree_size, name="tree size")
+        try:
+            plan = merkle.inclusion_plan(index, tree_size)
+            return merkle.assemble(plan, self.nodes(merkle.needed_nodes(plan)))
+        except merkle.ProofRequestError as e:
+            raise ProofRequestError(str(e)) from None
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof between tree sizes ``first`` and ``second``."""
+        self._check_size(second, name="second size")
+        try:
+            plan = merkle.consistency_plan(first, second)
+            return merkle.assemble(plan, self.nodes(merkle.needed_nodes(plan)))
+        except merkle.ProofRequestError as e:
+            raise ProofRequestError(str(e)) from None
+
+    def root_at(self, tree_size: int) -> bytes:
+        """The root of the tree of ``tree_size`` leaves, from stored nodes."""
+        if tree_size == 0:
+            return merkle.EMPTY_ROOT
+        self._check_size(tree_size, name="tree size")
+        cover = merkle.perfect_cover(0, tree_size)
+        nodes = self.nodes(set(cover))
+        return merkle.combine_cover([nodes[a] for a in cover])
+
+    def frontier_at(self, tree_size: int) -> merkle.Frontier:
+        """The frontier (perfect cover of [0, size)) from stored nodes."""
+        if tree_size == 0:
+            return merkle.Frontier.empty()
+        cover = merkle.perfect_cover(0, tree_size)
+        nodes = self.nodes(set(cover))
+        missing = [a for a in cover if a not in nodes]
+        if missing:
+            raise ProofRequestError(f"stored node {missing[0]} of the log is missing")
+        return merkle.Frontier(tree_size, [nodes[a] for a in cover])
+
+    # ------------------------------------------------------------ entries
+
+    def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """Leaf data (the exact signed records) for ``start <= index < end``."""
+        size = self.tree_size()
+        if start < 0 or end < start:
+            raise ProofRequestError(f"invalid range start={start} end={end}")
+        if end > size:
+            raise ProofRequestError(f"end {end} is beyond the log's size {size}")
+        rows = self._all(
+            "SELECT l.leaf_index, e.state FROM {leaves} l JOIN {events} e ON "
+            "{enid} = l.notification_id WHERE l.leaf_index >= ? AND l.leaf_index < ? "
+            "ORDER BY l.leaf_index",
+            (start, end),
+        )
+        return [(int(self._get(r, 0, "leaf_index")), bytes(self._get(r, 1, "state"))) for r in rows]
+
+    # ------------------------------------------------------------ streaming scans
+
+    @contextmanager
+    def snapshot(self) -> Iterator[LogSnapshot]:
+        """A consistent read snapshot for streaming scans."""
+        recorder = self.recorder
+        if isinstance(recorder, PostgresLedgerRecorder):
+            with recorder.datastore.get_connection() as conn:
+                conn.autocommit = False
+                conn.isolation_level = IsolationLevel.REPEATABLE_READ
+                conn.read_only = True
+                try:
+                    with conn.transaction():
+                        yield LogSnapshot(self, conn=conn, cursor=None)
+                finally:
+                    conn.rollback()
+                    conn.read_only = False
+                    conn.isolation_level = None
+                    conn.autocommit = True
+        else:
+            with recorder.datastore.transaction(commit=False) as curs:
+                yield LogSnapshot(self, conn=None, cursor=curs)
+
+
+class LogSnapshot:
+    """Streaming scans inside one read snapshot."""
+
+    def __init__(self, log: MerkleLog, *, conn: Any, cursor: Any) -> None:
+        self.log = log
+        self._conn = conn
+        self._cursor = cursor
+        self._n = 0
+
+    def _stream(self, template: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        statement = self.log._sql(template)
+        if self._conn is not None:
+            self._n += 1
+            with self._conn.cursor(name=f"scan{self._n}") as curs:
+                curs.itersize = STREAM_BATCH
+                curs.execute(statement, list(params))
+                yield from curs
+        else:
+            cursor = self._cursor.sqlite_cursor.connection.cursor()
+            try:
+                cursor.execute(statement, list(params))
+                while True:
+                    rows = cursor.fetchmany(STREAM_BATCH)
+                    if not rows:
+                        break
+                    yield from rows
+            finally:
+                cursor.close()
+
+    def _fetchone(self, template: str, params: Sequence[Any] = ()) -> Any:
+        return next(iter(self._stream(template, params)), None)
+
+    def head(self) -> tuple[int, bytes]:
+        """Tree size and frontier blob of the head row."""
+        row = self._fetchone("SELECT tree_size, frontier FROM {head} WHERE id = 1")
+        if row is None:
+            return 0, b""
+        return int(row[0]), bytes(row[1])
+
+    def event_count(self) -> int:
+        """Number of event rows."""
+        row = self._fetchone("SELECT count(*) FROM {events}")
+        return int(row[0])
+
+    def leaf_count(self) -> int:
+        """Number of leaf rows."""
+        row = self._fetchone("SELECT count(*) FROM {leaves}")
+        return int(row[0])
+
+    def notification_id_at(self, leaf_index: int) -> int | None:
+        """The notification id of one leaf."""
+        row = self._fetchone(
+            "SELECT notification_id FROM {leaves} WHERE leaf_index = ?", (leaf_index,)
+        )
+        return None if row is None else int(row[0])
+
+    def log_rows(self, start: int = 0) -> Iterator[LogRow]:
+        """Leaves from ``start`` in order, each joined with its event and stored leaf hash."""
+        for r in self._stream(
+            "SELECT l.leaf_index, l.notification_id, n.hash, e.originator_id, "
+            "e.originator_version, e.topic, e.state, l.originator_id, l.originator_version "
+            "FROM {leaves} l "
+            "LEFT JOIN {events} e ON {enid} = l.notification_id "
+            "LEFT JOIN {nodes} n ON n.level = 0 AND n.idx = l.leaf_index "
+            "WHERE l.leaf_index >= ? ORDER BY l.leaf_index",
+            (start,),
+        ):
+            yield LogRow(
+                leaf_index=int(r[0]),
+                notification_id=int(r[1]),
+                logged_originator_id=_uuid(r[7]),
+                logged_version=int(r[8]),
+                stored_leaf_hash=None if r[2] is None else bytes(r[2]),
+                originator_id=None if r[3] is None else _uuid(r[3]),
+                originator_version=None if r[4] is None else int(r[4]),
+                topic=r[5],
+                state=None if r[6] is None else bytes(r[6]),
+            )
+
+    def orphan_events(self, after_notification_id: int = 0) -> Iterator[OrphanEvent]:
+        """Event rows that have no leaf (inserted behind the log's back)."""
+        for r in self._stream(
+            "SELECT {enid}, e.originator_id, e.originator_version FROM {events} e "
+            "LEFT JOIN {leaves} l ON l.notification_id = {enid} "
+            "WHERE l.leaf_index IS NULL AND {enid} > ? ORDER BY {enid}",
+            (after_notification_id,),
+        ):
+            yield OrphanEvent(int(r[0]), _uuid(r[1]), int(r[2]))
+
+    def aggregate_rows(self) -> Iterator[AggregateRow]:
+        """Every event in (originator id, version) order, with its leaf index."""
+        for r in self._stream(
+            "SELECT e.originator_id, e.originator_version, {enid}, l.leaf_index, e.state "
+            "FROM {events} e LEFT JOIN {leaves} l ON l.notification_id = {enid} "
+            "ORDER BY e.originator_id, e.originator_version"
+        ):
+            yield AggregateRow(
+                originator_id=_uuid(r[0]),
+                originator_version=int(r[1]),
+                notification_id=int(r[2]),
+                leaf_index=None if r[3] is None else int(r[3]),
+                state=bytes(r[4]),
+            )
+
+    def nodes_at_level(self, level: int) -> Generator[tuple[int, bytes], None, None]:
+        """Stored perfect nodes of one level, by index."""
+        for r in self._stream(
+            "SELECT idx, hash FROM {nodes} WHERE level = ? ORDER BY idx", (level,)
+        ):
+            yield int(r[0]), bytes(r[1])
+
+    def max_level(self) -> int:
+        """The highest stored node level (-1 if none)."""
+        row = self._fetchone("SELECT max(level) FROM {nodes}")
+        return -1 if row is None or row[0] is None else int(row[0])
+
+    def checkpoints(self, from_size: int = 0) -> Iterator[StoredCheckpoint]:
+        """Stored checkpoints with tree size >= ``from_size``, by size."""
+        for r in self._stream(
+            "SELECT tree_size, root, note, key_id FROM {checkpoints} WHERE tree_size >= ? "
+            "ORDER BY tree_size",
+            (from_size,),
+        ):
+            yield StoredCheckpoint(int(r[0]), bytes(r[1]), str(r[2]), bytes(r[3]))
+
+    def events_of(self, originator_id: UUID, *, below_version: int) -> Iterator[AggregateRow]:
+        """One aggregate's events below a version (for chaining incremental checks)."""
+        oid: Any = originator_id if self.log.is_postgres else originator_id.hex
+        for r in self._stream(
+            "SELECT e.originator_id, e.originator_version, {enid}, l.leaf_index, e.state "
+            "FROM {events} e LEFT JOIN {leaves} l ON l.notification_id = {enid} "
+            "WHERE e.originator_id = ? AND e.originator_version < ? "
+            "ORDER BY e.originator_version DESC LIMIT 1",
+            (oid, below_version),
+        ):
+            yield AggregateRow(_uuid(r[0]), int(r[1]), int(r[2]), r[3], bytes(r[4]))

@@ -1,0 +1,400 @@
+"""Persistence wiring: eventsourcing recorders that also append to the Merkle log.
+
+The library's recorders store the events; these subclasses add, in the *same* transaction,
+the Merkle-log append (leaf and completed interior nodes, leaf-to-event mapping, new tree
+head) and a signed checkpoint for the new tree size. So a committed event is always logged
+and covered by a signed checkpoint, and a refused or rolled-back write leaves nothing behind.
+
+Invariants:
+- Writers are serialised (PostgreSQL: the library's ``LOCK TABLE ... IN EXCLUSIVE MODE``;
+  SQLite: the database write lock, taken by the first INSERT), so leaf order is commit order
+  and equals notification-id order.
+- The tree head row names the ledger's active signing key; a batch signed by any other key
+  is refused (``StaleSigningKeyError``) unless the batch itself activates the first key.
+- ``select_events`` returns ``Notification`` rows (a ``StoredEvent`` subclass carrying the
+  notification id), so readers can judge each signature by the key valid at its position.
+- The PostgreSQL database-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) does not
+  take the table lock and is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    InterfaceError,
+    Notification,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteFactory,
+)
+from eventsourcing.utils import retry
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from ledger.errors import LedgerError, StaleSigningKeyError
+from ledger.keys import SigningKey
+from ledger.merkle import Frontier, leaf_hash
+from ledger.note import Checkpoint, signed_checkpoint
+
+NODES = "ledger_log_nodes"
+LEAVES = "ledger_log_leaves"
+HEAD = "ledger_log_head"
+CHECKPOINTS = "ledger_checkpoints"
+
+
+class LogNotConfiguredError(LedgerError):
+    """The recorder was asked to store events without a signer or log origin."""
+
+    code = "log_not_configured"
+
+
+@dataclass
+class LogConfig:
+    """What the recorder needs to sign checkpoints: the origin line and a default signer."""
+
+    origin: str
+    default_signer: SigningKey | None = None
+
+
+@dataclass(frozen=True)
+class LogAppend:
+    """Rows to write for one batch: new nodes, leaf mapping, the new head and checkpoint."""
+
+    nodes: list[tuple[int, int, bytes]]
+    leaves: list[tuple[int, int, UUID, int]]
+    tree_size: int
+    frontier: bytes
+    root: bytes
+    active_key_id: bytes
+    checkpoint_note: str
+    signer_key_id: bytes
+
+
+def plan_append(
+    *,
+    config: LogConfig | None,
+    head: tuple[int, bytes, bytes],
+    events: Sequence[StoredEvent],
+    notification_ids: Sequence[int],
+    kwargs: dict[str, Any],
+) -> LogAppend:
+    """Compute the log rows for a batch (pure: no database access)."""
+    if config is None:
+        raise LogNotConfiguredError("the event recorder has no Merkle-log configuration")
+    signer: SigningKey | None = kwargs.get("signer") or config.default_signer
+    if signer is None:
+        raise LogNotConfiguredError("no signing key given for the checkpoint")
+    tree_size, frontier_blob, active_key_id = head
+    activate: bytes | None = kwargs.get("activate_key")
+    if active_key_id:
+        if signer.key_id != active_key_id:
+            raise StaleSigningKeyError(
+                f"batch signed by key {signer.key_id.hex()} but the ledger's active key is "
+                f"{active_key_id.hex()}"
+            )
+    elif activate != signer.key_id and config.default_signer is None:
+        raise StaleSigningKeyError("the ledger has no active signing key (run `auxledger init`)")
+    frontier = Frontier.from_bytes(tree_size, frontier_blob)
+    order = sorted(range(len(events)), key=lambda i: notification_ids[i])
+    nodes: list[tuple[int, int, bytes]] = []
+    leaves: list[tuple[int, int, UUID, int]] = []
+    for i in order:
+        event = events[i]
+        originator_id = event.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(str(originator_id))
+        leaves.append((frontier.size, notification_ids[i], originator_id, event.originator_version))
+        nodes.extend(frontier.append(leaf_hash(bytes(event.state))))
+    root = frontier.root()
+    note = signed_checkpoint(Checkpoint(config.origin, frontier.size, root), signer.note_signer())
+    return LogAppend(
+        nodes=nodes,
+        leaves=leaves,
+        tree_size=frontier.size,
+        frontier=frontier.to_bytes(),
+        root=root,
+        active_key_id=activate if activate is not None else (active_key_id or signer.key_id),
+        checkpoint_note=note,
+        signer_key_id=signer.key_id,
+    )
+
+
+def _now() -> str:
+    return datetime.now(tz=UTC).isoformat()
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+    """SQLite application recorder that appends every batch to the Merkle log."""
+
+    log_config: LogConfig | None = None
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The library's events table plus the log tables."""
+        statements = super().construct_create_table_statements()
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {NODES} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {LEAVES} (leaf_index INTEGER PRIMARY KEY, "
+            "notification_id INTEGER NOT NULL UNIQUE, originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {HEAD} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "tree_size INTEGER NOT NULL, frontier BLOB NOT NULL, active_key_id BLOB NOT NULL)",
+            f"INSERT OR IGNORE INTO {HEAD} VALUES (1, 0, x'', x'')",  # noqa: S608 - constant
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (tree_size INTEGER PRIMARY KEY, "
+            "root BLOB NOT NULL, note TEXT NOT NULL, key_id BLOB NOT NULL, "
+            "created_at TEXT NOT NULL)",
+        ]
+        return statements
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events:
+            assert ids is not None
+            self._append_log(c, stored_events, ids, kwargs)
+        return ids
+
+    def _append_log(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        kwargs: dict[str, Any],
+    ) -> None:
+        c.execute(f"SELECT tree_size, frontier, active_key_id FROM {HEAD} WHERE id = 1")  # noqa: S608
+        row = c.fetchone()
+        if row is None:
+            raise LogNotConfiguredError("the log head row is missing (run `auxledger init`)")
+        plan = plan_append(
+            config=self.log_config,
+            head=(int(row[0]), bytes(row[1]), bytes(row[2])),
+            events=stored_events,
+            notification_ids=list(ids),
+            kwargs=kwargs,
+        )
+        c.executemany(f"INSERT INTO {NODES} (level, idx, hash) VALUES (?, ?, ?)", plan.nodes)  # noqa: S608
+        c.executemany(
+            f"INSERT INTO {LEAVES} (leaf_index, notification_id, originator_id, "  # noqa: S608
+            "originator_version) VALUES (?, ?, ?, ?)",
+            [(i, n, o.hex, v) for i, n, o, v in plan.leaves],
+        )
+        c.execute(
+            f"UPDATE {HEAD} SET tree_size = ?, frontier = ?, active_key_id = ? WHERE id = 1",  # noqa: S608
+            (plan.tree_size, plan.frontier, plan.active_key_id),
+        )
+        c.execute(
+            f"INSERT INTO {CHECKPOINTS} (tree_size, root, note, key_id, created_at) "  # noqa: S608
+            "VALUES (?, ?, ?, ?, ?)",
+            (plan.tree_size, plan.root, plan.checkpoint_note, plan.signer_key_id, _now()),
+        )
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """Like the library's, but each row carries its notification id (position)."""
+        statement = f"SELECT rowid, * FROM {self.events_table_name} WHERE originator_id = ? "  # noqa: S608
+        params: list[Any] = [
+            originator_id.hex if isinstance(originator_id, UUID) else originator_id
+        ]
+        if gt is not None:
+            statement += "AND originator_version > ? "
+            params.append(gt)
+        if lte is not None:
+            statement += "AND originator_version <= ? "
+            params.append(lte)
+        statement += "ORDER BY originator_version " + ("DESC " if desc else "ASC ")
+        if limit is not None:
+            statement += "LIMIT ? "
+            params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+
+class SQLiteLedgerFactory(SQLiteFactory):
+    """Infrastructure factory whose application recorder appends to the Merkle log."""
+
+    application_recorder_class = SQLiteLedgerRecorder
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    """PostgreSQL application recorder that appends every batch to the Merkle log."""
+
+    log_config: LogConfig | None = None
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            msg = "POSTGRES_ENABLE_DB_FUNCTIONS skips the table lock the Merkle log relies on"
+            raise ProgrammingError(msg)
+        schema = Identifier(datastore.schema)
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (level smallint NOT NULL, idx bigint NOT NULL,"
+                " hash bytea NOT NULL, PRIMARY KEY (level, idx))"
+            ).format(s=schema, t=Identifier(NODES)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (leaf_index bigint PRIMARY KEY, "
+                "notification_id bigint NOT NULL UNIQUE, originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL)"
+            ).format(s=schema, t=Identifier(LEAVES)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (id int PRIMARY KEY CHECK (id = 1), "
+                "tree_size bigint NOT NULL, frontier bytea NOT NULL, active_key_id bytea NOT NULL)"
+            ).format(s=schema, t=Identifier(HEAD)),
+            SQL(
+                "INSERT INTO {s}.{t} VALUES (1, 0, ''::bytea, ''::bytea) ON CONFLICT DO NOTHING"
+            ).format(s=schema, t=Identifier(HEAD)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (tree_size bigint PRIMARY KEY, "
+                "root bytea NOT NULL, note text NOT NULL, key_id bytea NOT NULL, "
+                "created_at timestamptz NOT NULL)"
+            ).format(s=schema, t=Identifier(CHECKPOINTS)),
+        ]
+        self._select_head = SQL(
+            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE"
+        ).format(s=schema, t=Identifier(HEAD))
+        self._insert_node = SQL(
+            "INSERT INTO {s}.{t} (level, idx, hash) VALUES (%s, %s, %s)"
+        ).format(s=schema, t=Identifier(NODES))
+        self._insert_leaf = SQL(
+            "INSERT INTO {s}.{t} (leaf_index, notification_id, originator_id, "
+            "originator_version) VALUES (%s, %s, %s, %s)"
+        ).format(s=schema, t=Identifier(LEAVES))
+        self._update_head = SQL(
+            "UPDATE {s}.{t} SET tree_size = %s, frontier = %s, active_key_id = %s WHERE id = 1"
+        ).format(s=schema, t=Identifier(HEAD))
+        self._insert_checkpoint = SQL(
+            "INSERT INTO {s}.{t} (tree_size, root, note, key_id, created_at) "
+            "VALUES (%s, %s, %s, %s, now())"
+        ).format(s=schema, t=Identifier(CHECKPOINTS))
+        self._select_events_with_ids: Composed = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {s}.{t} WHERE originator_id = %s"
+        ).format(s=schema, t=Identifier(self.events_table_name))
+
+    def _fetch_ids_after_insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if stored_events:
+            assert ids is not None
+            self._append_log(curs, stored_events, ids, kwargs)
+        return ids
+
+    def _append_log(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        kwargs: dict[str, Any],
+    ) -> None:
+        curs.execute(self._select_head, prepare=True)
+        row = curs.fetchone()
+        if row is None:
+            raise LogNotConfiguredError("the log head row is missing (run `auxledger init`)")
+        plan = plan_append(
+            config=self.log_config,
+            head=(int(row["tree_size"]), bytes(row["frontier"]), bytes(row["active_key_id"])),
+            events=stored_events,
+            notification_ids=list(ids),
+            kwargs=kwargs,
+        )
+        curs.executemany(self._insert_node, plan.nodes)
+        curs.executemany(self._insert_leaf, plan.leaves)
+        curs.execute(
+            self._update_head, (plan.tree_size, plan.frontier, plan.active_key_id), prepare=True
+        )
+        curs.execute(
+            self._insert_checkpoint,
+            (plan.tree_size, plan.root, plan.checkpoint_note, plan.signer_key_id),
+            prepare=True,
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """Like the library's, but each row carries its notification id (position)."""
+        statement = self._select_events_with_ids
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            params.append(gt)
+            statement += SQL(" AND originator_version > %s")
+        if lte is not None:
+            params.append(lte)
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(
+            " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC"
+        )
+        if limit is not None:
+            params.append(limit)
+            statement += SQL(" LIMIT %s")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+
+class PostgresLedgerFactory(PostgresFactory):
+    """Infrastructure factory whose application recorder appends to the Merkle log."""
+
+    application_recorder_class = PostgresLedgerRecorder

@@ -1,0 +1,386 @@
+"""Signing, chaining and checking events on their way into and out of the store.
+
+- ``RecordVerifier`` checks one stored row: the record parses, the row's columns equal the
+  signed header, the signing key is registered and valid at the row's log position, and the
+  Ed25519 signature verifies.
+- ``RecordMapper`` is the library's mapper with that check on every read: whatever path
+  turns a stored row into a domain event (repository, notification log, projections) goes
+  through ``to_domain_event`` and so through the verifier.
+- ``SignedEventStore`` adds the per-aggregate hash chain: on write it seals each event with
+  the hash of the aggregate's previous record and the active key's signature; on read it
+  checks that versions run 1, 2, 3 ... without gaps and that each record points at the hash
+  of its predecessor.
+
+Invariants:
+- Nothing is stored unsigned or unchained; nothing is returned unchecked. Every failure is a
+  named ``IntegrityViolation`` naming originator id, version and position (fail closed).
+- A signature already verified in this process is not verified again: the record's SHA-256
+  is compared with the set of verified record hashes (an equal hash means equal bytes). The
+  set is cleared whenever the key ring changes, so a revocation is never masked.
+- A conflicting write (same aggregate, same version) raises ``ConcurrencyConflictError``;
+  nothing is half-written and the chain never forks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    EventStore,
+    IntegrityError,
+    Mapper,
+    Notification,
+    Recording,
+    StoredEvent,
+)
+
+from ledger.errors import (
+    BadSignatureError,
+    ChainBrokenError,
+    ConcurrencyConflictError,
+    KeyNotValidError,
+    MalformedRecordError,
+    RecordMismatchError,
+    UnknownKeyError,
+    VersionGapError,
+)
+from ledger.keyring import KeyRing
+from ledger.keys import SigningKey
+from ledger.record import (
+    GENESIS_PREVIOUS,
+    SIGNING_PREFIX,
+    SignedRecord,
+    parse_record,
+    record_hash,
+    unsigned_body,
+)
+
+VERIFIED_CACHE_LIMIT = 200_000
+CHAIN_HEAD_CACHE_LIMIT = 50_000
+
+
+def position_of(row: StoredEvent) -> int | None:
+    """The notification id of a row read with its position, else None."""
+    return row.id if isinstance(row, Notification) else None
+
+
+class RecordVerifier:
+    """Checks single stored rows against the key ring (no chain: see SignedEventStore)."""
+
+    def __init__(self, ring: Callable[[], KeyRing], refresh: Callable[[], KeyRing]) -> None:
+        self._ring = ring
+        self._refresh = refresh
+        self._verified: set[bytes] = set()
+        self._lock = threading.Lock()
+        self._ring_seen: KeyRing | None = None
+
+    def check(self, row: StoredEvent) -> SignedRecord:
+        """Parse and check one row; raise a named IntegrityViolation if it fails."""
+        position = position_of(row)
+        where: dict[str, Any] = {
+            "originator_id": row.originator_id,
+            "originator_version": row.originator_version,
+            "position": position,
+        }
+        try:
+            record = parse_record(row.state)
+        except MalformedRecordError as e:
+            raise MalformedRecordError(e.detail, **where) from None
+        if record.originator_id != _as_uuid(row.originator_id):
+            raise RecordMismatchError(
+                f"row is filed under another aggregate than its signed header "
+                f"({record.originator_id})",
+                **where,
+            )
+        if record.originator_version != row.originator_version:
+            raise RecordMismatchError(
+                f"row version differs from its signed version {record.originator_version}",
+                **where,
+            )
+        if record.topic != row.topic:
+            raise RecordMismatchError("row topic differs from its signed topic", **where)
+        ring = self._current_ring()
+        status = ring.lookup(record.key_id)
+        if status is None:
+            ring = self._refreshed_ring()
+            status = ring.lookup(record.key_id)
+        if status is None:
+            raise UnknownKeyError(
+                f"signed by key {record.key_id.hex()}, which is not registered", **where
+            )
+        if position is not None and not status.valid_at(position):
+            raise KeyNotValidError(
+                f"signed by key {record.key_id.hex()} ({status.status}) outside its "
+                "validity in the log",
+                **where,
+            )
+        digest = record.hash
+        with self._lock:
+            known = digest in self._verified
+        if not known:
+            if not status.public.verify(record.signature, SIGNING_PREFIX + record.raw[:-64]):
+                raise BadSignatureError("Ed25519 signature does not verify", **where)
+            with self._lock:
+                if len(self._verified) >= VERIFIED_CACHE_LIMIT:
+                    self._verified.clear()
+                self._verified.add(digest)
+        return record
+
+    def _current_ring(self) -> KeyRing:
+        ring = self._ring()
+        if ring is not self._ring_seen:
+            with self._lock:
+                self._verified.clear()
+                self._ring_seen = ring
+        return ring
+
+    def _refreshed_ring(self) -> KeyRing:
+        self._refresh()
+        return self._current_ring()
+
+
+class RecordMapper(Mapper[UUID]):
+    """The library's mapper; every stored row is checked by the verifier before decoding."""
+
+    verifier: RecordVerifier | None = None
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        """Check the row, then decode its payload."""
+        if self.verifier is None:
+            msg = "RecordMapper has no verifier: refusing to read an unchecked record"
+            raise MalformedRecordError(msg)
+        record = self.verifier.check(stored_event)
+        return self.decode_payload(stored_event, record.payload)
+
+    def decode_payload(self, row: StoredEvent, payload: bytes) -> DomainEventProtocol[UUID]:
+        """Decode an already-checked payload into its domain event."""
+        return super().to_domain_event(
+            StoredEvent(
+                originator_id=row.originator_id,
+                originator_version=row.originator_version,
+                topic=row.topic,
+                state=payload,
+            )
+        )
+
+
+class ChainHeads:
+    """The last known (version, record hash) of recently seen aggregates, bounded LRU."""
+
+    def __init__(self, limit: int = CHAIN_HEAD_CACHE_LIMIT) -> None:
+        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def get(self, originator_id: UUID, version: int) -> bytes | None:
+        """The hash of ``version`` if it is the cached head."""
+        with self._lock:
+            head = self._heads.get(originator_id)
+            if head is None or head[0] != version:
+                return None
+            self._heads.move_to_end(originator_id)
+            return head[1]
+
+    def put(self, originator_id: UUID, version: int, digest: bytes) -> None:
+        """Remember a head (only moves forward)."""
+        with self._lock:
+            head = self._heads.get(originator_id)
+            if head is not None and head[0] > version:
+                return
+            self._heads[originator_id] = (version, digest)
+            self._heads.move_to_end(originator_id)
+            while len(self._heads) > self._limit:
+                self._heads.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._heads.clear()
+
+
+class SignedEventStore(EventStore[UUID]):
+    """Event store that signs and chains on put and checks signature and chain on get."""
+
+    def __init__(
+        self,
+        mapper: RecordMapper,
+        recorder: AggregateRecorder,
+        *,
+        signer: Callable[[], SigningKey],
+    ) -> None:
+        super().__init__(mapper=mapper, recorder=recorder)
+        self.record_mapper = mapper
+        self._signer = signer
+        self.heads = ChainHeads()
+
+    # ------------------------------------------------------------------ write
+
+    def put(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Seal (chain + sign) each event and store the batch in one transaction."""
+        signer: SigningKey = kwargs.pop("signer", None) or self._signer()
+        sealed: list[StoredEvent] = []
+        batch_heads: dict[UUID, tuple[int, bytes]] = {}
+        for event in domain_events:
+            plain = self.mapper.to_stored_event(event)
+            originator_id = _as_uuid(plain.originator_id)
+            version = plain.originator_version
+            previous = self._previous_hash(originator_id, version, batch_heads)
+            body = unsigned_body(
+                originator_id=originator_id,
+                originator_version=version,
+                previous_hash=previous,
+                key_id=signer.key_id,
+                topic=plain.topic,
+                payload=plain.state,
+            )
+            raw = body + signer.sign(SIGNING_PREFIX + body)
+            batch_heads[originator_id] = (version, record_hash(raw))
+            sealed.append(
+                StoredEvent(
+                    originator_id=originator_id,
+                    originator_version=version,
+                    topic=plain.topic,
+                    state=raw,
+                )
+            )
+        try:
+            ids = self.recorder.insert_events(sealed, signer=signer, **kwargs)
+        except IntegrityError as e:
+            raise ConcurrencyConflictError(
+                "another writer recorded the same version first; reload and retry"
+            ) from e
+        for originator_id, (version, digest) in batch_heads.items():
+            self.heads.put(originator_id, version, digest)
+        recordings: list[Recording[UUID]] = []
+        if ids:
+            for event, row, notification_id in zip(domain_events, sealed, ids, strict=True):
+                recordings.append(
+                    Recording(
+                        event,
+                        Notification(
+                            originator_id=row.originator_id,
+                            originator_version=row.originator_version,
+                            topic=row.topic,
+                            state=row.state,
+                            id=notification_id,
+                        ),
+                    )
+                )
+        return recordings
+
+    def _previous_hash(
+        self, originator_id: UUID, version: int, batch: dict[UUID, tuple[int, bytes]]
+    ) -> bytes:
+        if version == 1:
+            return GENESIS_PREVIOUS
+        in_batch = batch.get(originator_id)
+        if in_batch is not None and in_batch[0] == version - 1:
+            return in_batch[1]
+        cached = self.heads.get(originator_id, version - 1)
+        if cached is not None:
+            return cached
+        return self._fetch_hash(originator_id, version - 1)
+
+    def _fetch_hash(self, originator_id: UUID, version: int) -> bytes:
+        rows = self.recorder.select_events(originator_id, lte=version, desc=True, limit=1)
+        if not rows or rows[0].originator_version != version:
+            raise VersionGapError(
+                f"version {version} is missing, so the next record cannot be chained",
+                originator_id=originator_id,
+                originator_version=version,
+            )
+        record = self._verifier().check(rows[0])
+        self.heads.put(originator_id, version, record.hash)
+        return record.hash
+
+    # ------------------------------------------------------------------- read
+
+    def get(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[DomainEventProtocol[UUID]]:
+        """Read, check signatures and chain, decode."""
+        rows = self.recorder.select_events(
+            originator_id=originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        checked = self.check_rows(_as_uuid(originator_id), rows, gt=gt, desc=desc)
+        return iter([self.record_mapper.decode_payload(row, rec.payload) for row, rec in checked])
+
+    def check_rows(
+        self,
+        originator_id: UUID,
+        rows: Sequence[StoredEvent],
+        *,
+        gt: int | None = None,
+        desc: bool = False,
+    ) -> list[tuple[StoredEvent, SignedRecord]]:
+        """Check every row and the chain between them (and to the known predecessor)."""
+        verifier = self._verifier()
+        checked = [(row, verifier.check(row)) for row in rows]
+        if not checked:
+            return checked
+        ordered = list(reversed(checked)) if desc else checked
+        first_row, first = ordered[0]
+        expected_version = first.originator_version
+        if not desc:
+            expected_version = (gt or 0) + 1
+            if first.originator_version != expected_version:
+                raise VersionGapError(
+                    f"expected version {expected_version} next, found {first.originator_version}",
+                    originator_id=originator_id,
+                    originator_version=first.originator_version,
+                    position=position_of(first_row),
+                )
+        previous: bytes | None
+        if expected_version == 1:
+            previous = GENESIS_PREVIOUS
+        elif desc:
+            previous = None  # a partial newest-first read: the lower end is not linked
+        else:
+            previous = self.heads.get(originator_id, expected_version - 1)
+            if previous is None:
+                previous = self._fetch_hash(originator_id, expected_version - 1)
+        for row, record in ordered:
+            if record.originator_version != expected_version:
+                raise VersionGapError(
+                    f"expected version {expected_version}, found {record.originator_version}",
+                    originator_id=originator_id,
+                    originator_version=record.originator_version,
+                    position=position_of(row),
+                )
+            if previous is not None and record.previous_hash != previous:
+                raise ChainBrokenError(
+                    "record does not point at the hash of the aggregate's previous record",
+                    originator_id=originator_id,
+                    originator_version=record.originator_version,
+                    position=position_of(row),
+                )
+            previous = record.hash
+            expected_version += 1
+        last = ordered[-1][1]
+        self.heads.put(originator_id, last.originator_version, last.hash)
+        return checked
+
+    def _verifier(self) -> RecordVerifier:
+        verifier = self.record_mapper.verifier
+        if verifier is None:
+            msg = "RecordMapper has no verifier: refusing to read an unchecked record"
+            raise MalformedRecordError(msg)
+        return verifier
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))

@@ -1,0 +1,733 @@
+"""Integrity verification: every signature, chain link, version, leaf, node, root and checkpoint.
+
+Two ways to use it (python-tuf style): ``verify_ledger`` returns a ``VerificationReport``
+listing every failure (for reports and ``auxledger verify``), and ``require_intact`` raises on
+the first report with failures (for gates). Both fail closed: a check that cannot be made is
+``CouldNotVerifyError`` (exit 2), never a pass.
+
+Steps (``--full``):
+ 1. Rebuild the key ring from the key registry, checking every registry record against the
+    trust anchors (public keys in ``AUXLEDGER_KEY_DIR``).
+ 2. Load the witness (the last checkpoint this verifier accepted, kept outside the database).
+ 3. In one read snapshot, stream the log in leaf order: leaf indexes contiguous, notification
+    ids increasing; each leaf's event present; each record well-formed, its row columns equal
+    to its signed header, its key registered and valid at its position, its Ed25519 signature
+    good (checked in worker processes on every core); the stored leaf hash equal to
+    SHA-256(0x00 || record); the Merkle root recomputed from the leaves equal to every stored
+    checkpoint's root at its size, and every checkpoint's note signature good.
+ 4. Stream the events in (aggregate, version) order: versions 1, 2, 3 ... without gaps, each
+    record pointing at the hash of its predecessor.
+ 5. Find event rows that have no leaf (inserted behind the log's back).
+ 6. Check every stored interior node against its two children.
+ 7. Demand the consistency proof from the witnessed checkpoint to the latest one; a log that
+    shrank, forked or was rewritten is reported.
+ 8. If nothing failed, the latest checkpoint becomes the new witness.
+
+Incremental (the default once a witness exists) does steps 1, 2 and 7, then checks only the
+leaves after the witnessed size (records, signatures, chain links to their predecessors,
+leaf hashes), rebuilding the root from the witnessed frontier (itself checked against the
+witnessed root) up to the latest checkpoint; plus row counts. Old records are re-checked only
+by ``--full``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from ledger import merkle
+from ledger.application import LedgerApplication
+from ledger.config import WITNESS_DIR
+from ledger.errors import IntegrityViolation, LedgerError, MalformedRecordError
+from ledger.keyring import REGISTRY_ID, KeyRing
+from ledger.log import LogRow, LogSnapshot, MerkleLog, StoredCheckpoint
+from ledger.note import Checkpoint, NoteError, open_checkpoint
+from ledger.record import GENESIS_PREVIOUS, SIGNING_PREFIX, SignedRecord, parse_record, record_hash
+from ledger.sigcheck import SignatureChecker
+
+WITNESS_FILE = "checkpoint"
+
+
+class CouldNotVerifyError(LedgerError):
+    """Verification could not be carried out (configuration, connection, key, witness)."""
+
+    code = "could_not_verify"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One integrity failure, naming the record where it is known."""
+
+    kind: str
+    detail: str
+    originator_id: str | None = None
+    originator_version: int | None = None
+    position: int | None = None
+
+    @classmethod
+    def from_violation(cls, violation: IntegrityViolation, position: int | None) -> Failure:
+        """From a named integrity error (position replaced by the log position)."""
+        return cls(
+            kind=violation.kind,
+            detail=violation.detail,
+            originator_id=violation.originator_id,
+            originator_version=violation.originator_version,
+            position=position,
+        )
+
+
+@dataclass
+class VerificationReport:
+    """What ``verify`` found: counts, the checkpoint it checked against, every failure."""
+
+    mode: str
+    events_checked: int = 0
+    tree_size: int = 0
+    checkpoint: str = ""
+    failures: list[Failure] = field(default_factory=list)
+    witnessed_size: int | None = None
+    witness_updated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when no failure was found."""
+        return not self.failures
+
+    def add(self, kind: str, detail: str, **where: Any) -> None:
+        """Record a failure."""
+        self.failures.append(Failure(kind=kind, detail=detail, **where))
+
+    def to_json(self) -> dict[str, Any]:
+        """The CONTRACT.md ``verify --json`` object (plus mode and witness details)."""
+        return {
+            "ok": self.ok,
+            "events_checked": self.events_checked,
+            "tree_size": self.tree_size,
+            "checkpoint": self.checkpoint,
+            "failures": [asdict(f) for f in self.sorted_failures()],
+            "mode": self.mode,
+            "witnessed_size": self.witnessed_size,
+            "witness_updated": self.witness_updated,
+        }
+
+    def sorted_failures(self) -> list[Failure]:
+        """Failures in log order (those without a position last)."""
+        big = 1 << 62
+        return sorted(
+            self.failures,
+            key=lambda f: (big if f.position is None else f.position, f.kind, f.detail),
+        )
+
+
+class Witness:
+    """The last checkpoint this verifier accepted, in a file outside the database."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / WITNESS_FILE
+
+    def load(self) -> str | None:
+        """The witnessed note text, or None on a first run."""
+        if not self.path.exists():
+            return None
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot read {self.path}: {e}") from e
+
+    def store(self, note: str) -> None:
+        """Replace the witnessed checkpoint atomically."""
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".checkpoint.")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(note)
+                f.flush()
+                os.fsync(f.fileno())
+            Path(tmp).replace(self.path)
+        except OSError as e:
+            raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot write {self.path}: {e}") from e
+
+
+@dataclass
+class _Progress:
+    total: int
+    enabled: bool
+    bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from tqdm import tqdm  # noqa: PLC0415 - only on a terminal
+
+            self.bar = tqdm(total=self.total, unit="ev", file=sys.stderr, leave=False)
+        return self
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def verify_ledger(
+    app: LedgerApplication,
+    *,
+    full: bool = False,
+    witness: Witness | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+    update_witness: bool = True,
+) -> VerificationReport:
+    """Verify the ledger; see the module docstring for the steps."""
+    log = MerkleLog(app.ledger_recorder)
+    origin = app.settings.log_origin
+
+    # 1. Key ring from the registry, against the trust anchors.
+    try:
+        anchors = app.key_dir.public_keys()
+    except LedgerError as e:
+        raise CouldNotVerifyError(str(e)) from e
+    if not anchors:
+        raise CouldNotVerifyError(f"no public keys in the key folder {app.key_dir.path}")
+    registry_rows = app.recorder.select_events(REGISTRY_ID)
+    ring, ring_failures = KeyRing.build(registry_rows, app.record_mapper.decode_payload, anchors)
+
+    # 2. The witness.
+    witnessed: Checkpoint | None = None
+    witness_note = witness.load() if witness is not None else None
+    if witness_note is not None:
+        verifiers = [k.public.verifier for k in ring.keys.values()] or [
+            a.verifier for a in anchors.values()
+        ]
+        try:
+            witnessed = open_checkpoint(witness_note, verifiers, origin=origin)
+        except NoteError as e:
+            raise CouldNotVerifyError(
+                f"{WITNESS_DIR}: the witnessed checkpoint does not verify: {e}"
+            ) from e
+
+    mode = "full" if full or witnessed is None else "incremental"
+    report = VerificationReport(mode=mode)
+    for failure in ring_failures:
+        report.failures.append(Failure.from_violation(failure, failure.position))
+
+    with log.snapshot() as snap:
+        tree_size, _frontier = snap.head()
+        report.tree_size = tree_size
+        latest = _latest_checkpoint(snap)
+        report.checkpoint = latest.note if latest is not None else ""
+        if latest is not None and latest.tree_size != tree_size:
+            report.add(
+                "head_mismatch",
+                f"the log head says {tree_size} leaves but the latest checkpoint covers "
+                f"{latest.tree_size}",
+            )
+        pass_a = _LogPass(app, ring, report, origin, workers=workers)
+        if mode == "full":
+            with _Progress(tree_size, progress and sys.stderr.isatty()) as bar:
+                pass_a.run(snap, start=0, frontier=merkle.Frontier.empty(), progress=bar)
+            _check_chains(snap, report)
+            for orphan in snap.orphan_events(0):
+                report.add(
+                    "unlogged_event",
+                    "event row has no leaf in the Merkle log (inserted behind the log)",
+                    originator_id=str(orphan.originator_id),
+                    originator_version=orphan.originator_version,
+                )
+            _check_nodes(snap, tree_size, report)
+        else:
+            assert witnessed is not None
+            start_frontier = _witnessed_frontier(log, witnessed, tree_size, report)
+            if start_frontier is not None:
+                with _Progress(tree_size - witnessed.size, progress and sys.stderr.isatty()) as bar:
+                    pass_a.run(snap, start=witnessed.size, frontier=start_frontier, progress=bar)
+                after = snap.notification_id_at(witnessed.size - 1) if witnessed.size else 0
+                for orphan in snap.orphan_events(after or 0):
+                    report.add(
+                        "unlogged_event",
+                        "event row has no leaf in the Merkle log (inserted behind the log)",
+                        originator_id=str(orphan.originator_id),
+                        originator_version=orphan.originator_version,
+                    )
+                events, leaves = snap.event_count(), snap.leaf_count()
+                if events != leaves:
+                    report.add(
+                        "row_count",
+                        f"{events} event rows but {leaves} leaves: rows were inserted or "
+                        "deleted (run `auxledger verify --full` to find them)",
+                    )
+        report.events_checked = pass_a.checked
+
+    # 7. The witness: the log must extend what was accepted before.
+    if witnessed is not None:
+        report.witnessed_size = witnessed.size
+        _check_witness(log, witnessed, latest, report)
+
+    # 8. Accept the new checkpoint.
+    if report.ok and witness is not None and latest is not None and update_witness:
+        witness.store(latest.note)
+        report.witness_updated = True
+    return report
+
+
+def require_intact(report: VerificationReport) -> None:
+    """Raise ``IntegrityViolation`` (the first failure) unless the report is clean."""
+    if report.ok:
+        return
+    first = report.sorted_failures()[0]
+    raise IntegrityViolation(
+        first.detail,
+        originator_id=first.originator_id,
+        originator_version=first.originator_version,
+        position=first.position,
+        kind=first.kind,
+    )
+
+
+def _latest_checkpoint(snap: LogSnapshot) -> StoredCheckpoint | None:
+    latest: StoredCheckpoint | None = None
+    size, _ = snap.head()
+    for cp in snap.checkpoints(from_size=size):
+        latest = cp
+    if latest is None and size == 0:
+        return None
+    if latest is None:
+        for cp in snap.checkpoints(0):
+            latest = cp
+    return latest
+
+
+class _LogPass:
+    """Step 3: the log in leaf order."""
+
+    def __init__(
+        self,
+        app: LedgerApplication,
+        ring: KeyRing,
+        report: VerificationReport,
+        origin: str,
+        *,
+        workers: int | None,
+    ) -> None:
+        self.app = app
+        self.ring = ring
+        self.report = report
+        self.origin = origin
+        self.workers = workers
+        self.checked = 0
+        self._records: dict[int, tuple[str | None, int | None]] = {}
+
+    def run(
+        self,
+        snap: LogSnapshot,
+        *,
+        start: int,
+        frontier: merkle.Frontier,
+        progress: _Progress,
+    ) -> None:
+        report = self.report
+        keys = {k: s.public.raw for k, s in self.ring.keys.items()}
+        checkpoints = snap.checkpoints(from_size=start + 1)
+        next_cp = next(checkpoints, None)
+        previous_nid = snap.notification_id_at(start - 1) if start else 0
+        incremental = start > 0
+        chain_heads: dict[UUID, tuple[int, bytes]] = {}
+        root_trusted = True
+        many = snap.log.tree_size() - start > 2000
+        with SignatureChecker(keys, workers=self.workers if many else 1) as sigs:
+            for row in snap.log_rows(start):
+                progress.update()
+                if row.leaf_index != frontier.size:
+                    report.add(
+                        "leaf_order",
+                        f"leaf index {row.leaf_index} where {frontier.size} was expected "
+                        "(leaves missing or renumbered)",
+                        position=row.leaf_index,
+                    )
+                    root_trusted = False
+                if previous_nid is not None and row.notification_id <= previous_nid:
+                    report.add(
+                        "leaf_order",
+                        f"leaf points at notification {row.notification_id}, not after "
+                        f"{previous_nid}: events were reordered",
+                        position=row.leaf_index,
+                        originator_id=str(row.logged_originator_id),
+                        originator_version=row.logged_version,
+                    )
+                previous_nid = row.notification_id
+                leaf = self._check_leaf(row, sigs, chain_heads if incremental else None, snap)
+                if leaf is None:
+                    root_trusted = False
+                    leaf = merkle.EMPTY_ROOT
+                frontier.append(leaf)
+                while next_cp is not None and next_cp.tree_size <= frontier.size:
+                    if next_cp.tree_size == frontier.size:
+                        self._check_checkpoint(next_cp, frontier, row, root_trusted, sigs)
+                    next_cp = next(checkpoints, None)
+            for tag in sigs.failures():
+                kind, position, originator_id, version = tag
+                if kind == "event":
+                    report.add(
+                        "bad_signature",
+                        "Ed25519 signature does not verify",
+                        originator_id=originator_id,
+                        originator_version=version,
+                        position=position,
+                    )
+                else:
+                    report.add(
+                        "checkpoint_signature",
+                        f"the checkpoint for tree size {position + 1} has a bad signature",
+                        position=position,
+                    )
+        if next_cp is not None:
+            report.add(
+                "checkpoint_beyond_log",
+                f"a checkpoint covers {next_cp.tree_size} leaves but the log has only "
+                f"{frontier.size}",
+            )
+
+    def _check_leaf(
+        self,
+        row: LogRow,
+        sigs: SignatureChecker,
+        chain_heads: dict[UUID, tuple[int, bytes]] | None,
+        snap: LogSnapshot,
+    ) -> bytes | None:
+        report = self.report
+        position = row.leaf_index
+        if row.state is None:
+            report.add(
+                "missing_event",
+                "the log has a leaf here but its event row is gone (deleted)",
+                originator_id=str(row.logged_originator_id),
+                originator_version=row.logged_version,
+                position=position,
+            )
+            return row.stored_leaf_hash
+        self.checked += 1
+        computed = merkle.leaf_hash(row.state)
+        if row.stored_leaf_hash is None:
+            report.add("missing_node", "the stored leaf hash is missing", position=position)
+        elif row.stored_leaf_hash != computed:
+            report.add(
+                "leaf_mismatch",
+                "the event's bytes do not hash to the logged leaf (altered or moved)",
+                originator_id=str(row.logged_originator_id),
+                originator_version=row.logged_version,
+                position=position,
+            )
+        try:
+            record = parse_record(row.state)
+        except MalformedRecordError as e:
+            report.add(
+                "malformed_record",
+                e.detail,
+                originator_id=str(row.originator_id),
+                originator_version=row.originator_version,
+                position=position,
+            )
+            return row.stored_leaf_hash or computed
+        self._check_record(row, record, sigs)
+        if chain_heads is not None:
+            self._check_chain_link(row, record, chain_heads, snap)
+        return row.stored_leaf_hash or computed
+
+    def _check_record(self, row: LogRow, record: SignedRecord, sigs: SignatureChecker) -> None:
+        report = self.report
+        where: dict[str, Any] = {
+            "originator_id": str(record.originator_id),
+            "originator_version": record.originator_version,
+            "position": row.leaf_index,
+        }
+        if row.originator_id != record.originator_id:
+            report.add(
+                "record_mismatch",
+                f"the event is filed under aggregate {row.originator_id} but was signed for "
+                f"{record.originator_id} (moved)",
+                **where,
+            )
+        if row.originator_version != record.originator_version:
+            report.add(
+                "record_mismatch",
+                f"the row says version {row.originator_version} but the event was signed as "
+                f"version {record.originator_version} (renumbered)",
+                **where,
+            )
+        if row.topic != record.topic:
+            report.add("record_mismatch", "the row's topic differs from the signed topic", **where)
+        if row.logged_originator_id != record.originator_id or (
+            row.logged_version != record.originator_version
+        ):
+            report.add(
+                "leaf_mismatch",
+                f"the log recorded {row.logged_originator_id} version {row.logged_version} "
+                "at this position",
+                **where,
+            )
+        status = self.ring.lookup(record.key_id)
+        if status is None:
+            report.add(
+                "unknown_key",
+                f"signed by key {record.key_id.hex()}, which is not registered",
+                **where,
+            )
+            return
+        if not status.valid_at(row.notification_id):
+            report.add(
+                "key_not_valid",
+                f"signed by key {record.key_id.hex()} ({status.status}) outside its validity",
+                **where,
+            )
+        sigs.add(
+            ("event", row.leaf_index, str(record.originator_id), record.originator_version),
+            record.key_id,
+            SIGNING_PREFIX + record.raw[:-64],
+            record.signature,
+        )
+
+    def _check_chain_link(
+        self,
+        row: LogRow,
+        record: SignedRecord,
+        heads: dict[UUID, tuple[int, bytes]],
+        snap: LogSnapshot,
+    ) -> None:
+        originator_id = record.originator_id
+        version = record.originator_version
+        head = heads.get(originator_id)
+        if head is None:
+            if version == 1:
+                head = (0, GENESIS_PREVIOUS)
+            else:
+                previous = next(snap.events_of(originator_id, below_version=version), None)
+                head = (
+                    (previous.originator_version, record_hash(previous.state))
+                    if previous is not None
+                    else (0, GENESIS_PREVIOUS)
+                )
+        expected_version, expected_hash = head[0] + 1, head[1]
+        where = {
+            "originator_id": str(originator_id),
+            "originator_version": version,
+            "position": row.leaf_index,
+        }
+        if version != expected_version:
+            self.report.add(
+                "version_gap",
+                f"version {version} follows version {head[0]}",
+                **where,
+            )
+        elif record.previous_hash != expected_hash:
+            self.report.add(
+                "chain_broken",
+                "record does not point at the hash of the aggregate's previous record",
+                **where,
+            )
+        heads[originator_id] = (version, record.hash)
+
+    def _check_checkpoint(
+        self,
+        cp: StoredCheckpoint,
+        frontier: merkle.Frontier,
+        last: LogRow,
+        root_trusted: bool,
+        sigs: SignatureChecker,
+    ) -> None:
+        report = self.report
+        position = cp.tree_size - 1
+        status = self.ring.lookup(cp.key_id)
+        try:
+            verifiers = [status.public.verifier] if status is not None else []
+            checkpoint = open_checkpoint(cp.note, verifiers, origin=self.origin)
+        except NoteError as e:
+            report.add(
+                "checkpoint_signature",
+                f"the checkpoint for tree size {cp.tree_size} does not verify: {e}",
+                position=position,
+            )
+            return
+        if status is not None and not status.valid_at(last.notification_id):
+            report.add(
+                "key_not_valid",
+                f"the checkpoint for tree size {cp.tree_size} is signed by key "
+                f"{cp.key_id.hex()} outside its validity",
+                position=position,
+            )
+        if checkpoint.size != cp.tree_size or checkpoint.root != cp.root:
+            report.add(
+                "checkpoint_mismatch",
+                f"the stored checkpoint row for size {cp.tree_size} disagrees with its note",
+                position=position,
+            )
+        if root_trusted and frontier.root() != checkpoint.root:
+            report.add(
+                "root_mismatch",
+                f"the root recomputed from the leaves differs from the signed checkpoint "
+                f"for tree size {cp.tree_size}",
+                position=position,
+            )
+
+
+def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:
+    """Step 4: versions and hash chain per aggregate."""
+    current: UUID | None = None
+    expected_version = 1
+    previous = GENESIS_PREVIOUS
+    for row in snap.aggregate_rows():
+        if row.originator_id != current:
+            current = row.originator_id
+            expected_version = 1
+            previous = GENESIS_PREVIOUS
+        where: dict[str, Any] = {
+            "originator_id": str(row.originator_id),
+            "originator_version": row.originator_version,
+            "position": row.leaf_index,
+        }
+        try:
+            record = parse_record(row.state)
+        except MalformedRecordError:
+            previous = record_hash(row.state)
+            expected_version = row.originator_version + 1
+            continue  # reported in step 3
+        if row.originator_version != expected_version:
+            missing = (
+                f"versions {expected_version}..{row.originator_version - 1} are missing"
+                if row.originator_version > expected_version
+                else f"version {row.originator_version} appears twice or out of order"
+            )
+            report.add("version_gap", missing, **where)
+        elif record.previous_hash != previous:
+            report.add(
+                "chain_broken",
+                "record does not point at the hash of the aggregate's previous record",
+                **where,
+            )
+        previous = record.hash
+        expected_version = row.originator_version + 1
+
+
+def _check_nodes(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
+    """Step 6: every stored interior node equals the hash of its children."""
+    level = 1
+    while (1 << level) <= tree_size:
+        expected_count = tree_size >> level
+        children = snap.nodes_at_level(level - 1)
+        seen = 0
+        for expected_index, (index, stored) in enumerate(snap.nodes_at_level(level)):
+            where = {"position": index << level}
+            if index != expected_index:
+                report.add(
+                    "node_mismatch",
+                    f"interior node level {level} index {index} out of sequence",
+                    **where,
+                )
+                break
+            left = next(children, None)
+            right = next(children, None)
+            if left is None or right is None or left[0] != 2 * index or right[0] != 2 * index + 1:
+                report.add(
+                    "node_mismatch",
+                    f"children of interior node level {level} index {index} are missing",
+                    **where,
+                )
+                break
+            if merkle.node_hash(left[1], right[1]) != stored:
+                report.add(
+                    "node_mismatch",
+                    f"interior node level {level} index {index} is not the hash of its children",
+                    **where,
+                )
+            seen = expected_index + 1
+        else:
+            if seen != expected_count:
+                report.add(
+                    "node_mismatch",
+                    f"level {level} has {seen} stored nodes, expected {expected_count}",
+                )
+        children.close()
+        level += 1
+
+
+def _witnessed_frontier(
+    log: MerkleLog, witnessed: Checkpoint, tree_size: int, report: VerificationReport
+) -> merkle.Frontier | None:
+    """The frontier at the witnessed size from stored nodes, checked against its root."""
+    if witnessed.size > tree_size:
+        return None  # reported by the witness check
+    try:
+        frontier = log.frontier_at(witnessed.size)
+    except LedgerError as e:
+        report.add("witness_inconsistent", f"cannot rebuild the witnessed tree: {e}")
+        return None
+    if frontier.root() != witnessed.root:
+        report.add(
+            "witness_inconsistent",
+            f"the stored tree of size {witnessed.size} no longer has the witnessed root: "
+            "history was rewritten",
+            position=witnessed.size - 1 if witnessed.size else None,
+        )
+        return None
+    return frontier
+
+
+def _check_witness(
+    log: MerkleLog,
+    witnessed: Checkpoint,
+    latest: StoredCheckpoint | None,
+    report: VerificationReport,
+) -> None:
+    current_size = latest.tree_size if latest is not None else 0
+    if current_size < witnessed.size:
+        report.add(
+            "witness_rollback",
+            f"the log has {current_size} leaves but a checkpoint of {witnessed.size} was "
+            "witnessed before: the database was rolled back or truncated",
+            position=current_size,
+        )
+        return
+    if latest is None or witnessed.size == 0:
+        return
+    if current_size == witnessed.size:
+        if latest.root != witnessed.root:
+            report.add(
+                "witness_inconsistent",
+                f"the log at size {current_size} has a different root than the witnessed "
+                "checkpoint: the log forked",
+                position=current_size - 1,
+            )
+        return
+    try:
+        proof = log.consistency_proof(witnessed.size, current_size)
+        merkle.verify_consistency(witnessed.size, current_size, witnessed.root, latest.root, proof)
+    except (LedgerError, merkle.MerkleError) as e:
+        report.add(
+            "witness_inconsistent",
+            f"no valid consistency proof from the witnessed size {witnessed.size} to "
+            f"{current_size}: {e}",
+            position=witnessed.size - 1,
+        )
+
+
+def iter_failures(report: VerificationReport) -> Iterator[str]:
+    """One printable line per failure, in log order."""
+    for f in report.sorted_failures():
+        where = []
+        if f.originator_id:
+            where.append(f"originator {f.originator_id}")
+        if f.originator_version is not None:
+            where.append(f"version {f.originator_version}")
+        if f.position is not None:
+            where.append(f"position {f.position}")
+        yield f"{f.kind}: {f.detail}" + (f" ({', '.join(where)})" if where else "")
+
+
+Clock = Callable[[], float]
