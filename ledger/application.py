@@ -20,10 +20,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
@@ -35,15 +38,17 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.utils import Environment, EnvType
+from psycopg.sql import SQL, Identifier
 
 from ledger.config import APPLICATION_NAME, Settings
-from ledger.errors import KeyStoreError, StaleSigningKeyError
+from ledger.errors import KeyStoreError, StaleSigningKeyError, StorageUnavailableError
 from ledger.keyring import REGISTRY_ID, KeyRegistry, KeyRing, KeyStatus
 from ledger.keys import KeyDirectory, SigningKey
 from ledger.persistence import LogConfig, PostgresLedgerRecorder, SQLiteLedgerRecorder
 from ledger.store import RecordMapper, RecordVerifier, SignedEventStore
 
 KEY_RING_RECHECK_SECONDS = 5.0
+SCHEMA_LOCK_KEY = 0x6175786C  # 'auxl'
 
 
 class DateAsISO(Transcoding):
@@ -81,13 +86,66 @@ class FrozenDataclassAsDict(Transcoding):
         return self.type(**data)
 
 
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Serialise schema creation across processes; create the PostgreSQL schema if needed.
+
+    Concurrent ``CREATE ... IF NOT EXISTS`` statements race in PostgreSQL ("tuple
+    concurrently updated"), so creators take a session advisory lock first. SQLite needs no
+    lock (its schema changes take the database write lock), only a folder for its file.
+    """
+    db = settings.database
+    if not db.is_postgres:
+        assert db.sqlite_path is not None
+        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+        return
+    try:
+        conn = psycopg.connect(db.conninfo(), connect_timeout=5, autocommit=True)
+    except psycopg.Error as e:
+        raise StorageUnavailableError(
+            f"cannot reach PostgreSQL at {db.describe()}: {str(e).strip().splitlines()[0]}"
+        ) from None
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(db.schema)))
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+def check_database(settings: Settings) -> None:
+    """Fail with one clear line unless the configured ledger database exists and answers."""
+    db = settings.database
+    if not db.is_postgres:
+        assert db.sqlite_path is not None
+        if not db.sqlite_path.exists():
+            raise StorageUnavailableError(
+                f"no ledger at {db.describe()} (run `auxledger init` first)"
+            )
+        return
+    try:
+        with psycopg.connect(db.conninfo(), connect_timeout=5, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL",
+                (f'"{db.schema}".{APPLICATION_NAME.lower()}_events',),
+            ).fetchone()
+    except psycopg.Error as e:
+        raise StorageUnavailableError(
+            f"cannot reach PostgreSQL at {db.describe()}: {str(e).strip().splitlines()[0]}"
+        ) from None
+    if not row or not row[0]:
+        raise StorageUnavailableError(f"no ledger at {db.describe()} (run `auxledger init` first)")
+
+
 class LedgerApplication(Application[UUID]):
     """Event-sourced application whose every event is signed, chained and logged."""
 
     name = APPLICATION_NAME
     value_object_transcodings: tuple[tuple[type[Any], str], ...] = ()
 
-    def __init__(self, settings: Settings, *, create_tables: bool = True) -> None:
+    def __init__(self, settings: Settings, *, create_tables: bool = False) -> None:
         self.settings = settings
         self.key_dir = KeyDirectory(settings.key_dir)
         self._create_tables = create_tables
@@ -95,7 +153,12 @@ class LedgerApplication(Application[UUID]):
         self._ring_checked_at = 0.0
         self._ring_lock = threading.RLock()
         self._signing_key: SigningKey | None = None
-        super().__init__(env=settings.eventsourcing_env())
+        if create_tables:
+            with schema_lock(settings):
+                super().__init__(env=settings.eventsourcing_env())
+        else:
+            check_database(settings)
+            super().__init__(env=settings.eventsourcing_env())
         self.ledger_recorder.log_config = LogConfig(origin=settings.log_origin)
         self.record_mapper.verifier = RecordVerifier(ring=self.keyring, refresh=self.reload_keys)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from psycopg.conninfo import make_conninfo
+
 from ledger.errors import ConfigurationError
 
 DATABASE_URL = "AUXLEDGER_DATABASE_URL"
@@ -61,15 +63,15 @@ class Database:
             f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname} (schema {self.schema})"
         )
 
-    def conninfo(self) -> dict[str, str | int]:
-        """psycopg connection keywords for PostgreSQL."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "password": self.password,
-            "dbname": self.dbname,
-        }
+    def conninfo(self) -> str:
+        """A libpq connection string for PostgreSQL."""
+        return make_conninfo(
+            host=self.host,
+            port=str(self.port),
+            user=self.user,
+            password=self.password,
+            dbname=self.dbname,
+        )
 
 
 def parse_database_url(url: str, *, setting: str = DATABASE_URL) -> Database:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg import IsolationLevel
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from ledger import merkle
@@ -337,7 +338,7 @@ class LogSnapshot:
         statement = self.log._sql(template)
         if self._conn is not None:
             self._n += 1
-            with self._conn.cursor(name=f"scan{self._n}") as curs:
+            with self._conn.cursor(name=f"scan{self._n}", row_factory=tuple_row) as curs:
                 curs.itersize = STREAM_BATCH
                 curs.execute(statement, list(params))
                 yield from curs

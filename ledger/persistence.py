@@ -314,16 +314,33 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "FROM {s}.{t} WHERE originator_id = %s"
         ).format(s=schema, t=Identifier(self.events_table_name))
 
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if stored_events:
-            assert ids is not None
-            self._append_log(curs, stored_events, ids, kwargs)
+        """Lock, insert the events, append them to the log and checkpoint: one transaction.
+
+        Unlike the library's method, an error raised by Python code after the INSERT (a
+        stale signing key, a bug) happens *inside* the transaction block and rolls it back;
+        the library's re-raise-after-exit pattern would have committed the events unlogged.
+        """
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+                self._lock_table(curs)
+                self._notify_channel(curs)
+            with conn.cursor() as curs:
+                super(PostgresApplicationRecorder, self)._insert_stored_events(
+                    curs, stored_events, **kwargs
+                )
+                ids = [int(row["notification_id"]) for row in curs.fetchall()]
+            if len(ids) != len(stored_events):
+                msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
+                raise ProgrammingError(msg)
+            with conn.cursor() as curs:
+                self._append_log(curs, stored_events, ids, kwargs)
         return ids
 
     def _append_log(

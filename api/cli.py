@@ -1,0 +1,288 @@
+"""The ``auxledger`` command line (CONTRACT.md).
+
+Every verb is ``main(argv) -> int`` underneath; errors are caught once, here, and printed as
+one line on stderr with an exit code: 2 for configuration, connection and key problems (and
+for ``verify`` that could not run), 1 for refused commands and integrity failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import json
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNAVAILABLE = 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"auxledger: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_UNAVAILABLE)
+
+
+def actor_name() -> str:
+    """Who runs this command, for the events it records (no personal data beyond a login)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return f"cli:{user}@{socket.gethostname()}"
+
+
+def _settings() -> Any:
+    from ledger.config import Settings  # noqa: PLC0415 - keep start-up light
+
+    return Settings.from_environ()
+
+
+def _ledger(*, create_tables: bool = True) -> Any:
+    from ledger.records import AuxLedger  # noqa: PLC0415
+
+    return AuxLedger(_settings(), create_tables=create_tables)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+# --------------------------------------------------------------------------- verbs
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the schema and, if none exists, a signing key; print the active key id."""
+    ledger = _ledger()
+    status = ledger.initialise(actor_name())
+    print(status.public.key_id_hex)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Integrity verification (exit 0 intact, 1 failures, 2 could not verify)."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from ledger.verify import Witness, iter_failures, verify_ledger  # noqa: PLC0415
+
+    settings = _settings()
+    witness_dir = Path(args.witness) if args.witness else settings.witness_dir
+    ledger = _ledger(create_tables=False)
+    report = verify_ledger(
+        ledger,
+        full=args.full,
+        witness=Witness(witness_dir),
+        progress=not args.json,
+        workers=args.workers,
+    )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        for line in iter_failures(report):
+            print(line)
+        state = "intact" if report.ok else f"{len(report.failures)} integrity failure(s)"
+        print(
+            f"{state}: {report.mode} verification, {report.events_checked} events checked, "
+            f"tree size {report.tree_size}"
+            + (f", witnessed size {report.witnessed_size}" if report.witnessed_size else "")
+        )
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """The outside verifier's interface to the Merkle log."""
+    from ledger.log import MerkleLog  # noqa: PLC0415
+
+    ledger = _ledger(create_tables=False)
+    log = MerkleLog(ledger.ledger_recorder)
+    if args.log_command == "checkpoint":
+        latest = log.latest_checkpoint()
+        if latest is None:
+            raise UsageError("the log is empty: no checkpoint yet (run `auxledger init`)")
+        sys.stdout.write(latest.note)
+    elif args.log_command == "entries":
+        for index, leaf in log.entries(args.start, args.end):
+            print(json.dumps({"index": index, "leaf": _b64(leaf)}))
+    elif args.log_command == "inclusion":
+        hashes = log.inclusion_proof(args.index, args.size)
+        print(
+            json.dumps(
+                {"index": args.index, "tree_size": args.size, "hashes": [_b64(h) for h in hashes]}
+            )
+        )
+    else:
+        hashes = log.consistency_proof(args.first, args.second)
+        print(
+            json.dumps(
+                {"first": args.first, "second": args.second, "hashes": [_b64(h) for h in hashes]}
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Signing key lifecycle: list, rotate, revoke."""
+    ledger = _ledger()
+    if args.keys_command == "rotate":
+        status = ledger.rotate_key(actor_name())
+        print(status.public.key_id_hex)
+        return EXIT_OK
+    if args.keys_command == "revoke":
+        status = ledger.revoke_key(args.key_id, args.reason, actor_name())
+        print(f"{status.public.key_id_hex} revoked")
+        return EXIT_OK
+    ring = ledger.reload_keys()
+    rows = [
+        {
+            "key_id": k.public.key_id_hex,
+            "vkey": k.public.vkey,
+            "status": k.status,
+            "created_at": k.created_on.isoformat(),
+            "valid_from": k.activated_on.isoformat() if k.activated_on else None,
+            "valid_until": _valid_until(k),
+            "revocation_reason": k.revocation_reason,
+        }
+        for k in ring.ordered()
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['key_id']}  {row['status']:<8} {row['vkey']}")
+    return EXIT_OK
+
+
+def _valid_until(status: Any) -> str | None:
+    ends = [t for t in (status.retired_on, status.revoked_on) if t is not None]
+    return min(ends).isoformat() if ends else None
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every verb."""
+    parser = _Parser(prog="auxledger", description="Tamper-evident auxiliary-police records.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("init", help="create the schema and a signing key if none exists")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("verify", help="integrity verification")
+    p.add_argument("--full", action="store_true", help="re-check every record")
+    p.add_argument("--json", action="store_true", help="print one JSON report")
+    p.add_argument("--witness", metavar="DIR", help="witness folder (AUXLEDGER_WITNESS_DIR)")
+    p.add_argument("--workers", type=_positive, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("log", help="the Merkle log for outside verifiers")
+    log_sub = p.add_subparsers(dest="log_command", required=True, parser_class=_Parser)
+    log_sub.add_parser("checkpoint", help="the latest signed checkpoint")
+    q = log_sub.add_parser("entries", help="leaf data for START <= index < END")
+    q.add_argument("--start", type=_natural, required=True)
+    q.add_argument("--end", type=_natural, required=True)
+    q = log_sub.add_parser("inclusion", help="inclusion proof")
+    q.add_argument("--index", type=_natural, required=True)
+    q.add_argument("--size", type=_natural, required=True)
+    q = log_sub.add_parser("consistency", help="consistency proof")
+    q.add_argument("--first", type=_natural, required=True)
+    q.add_argument("--second", type=_natural, required=True)
+    p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("keys", help="signing key lifecycle")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    q = keys_sub.add_parser("list", help="every key with its status")
+    q.add_argument("--json", action="store_true")
+    keys_sub.add_parser("rotate", help="create and activate a new key, retire the current one")
+    q = keys_sub.add_parser("revoke", help="revoke a key that is not the active one")
+    q.add_argument("key_id", type=_key_id)
+    q.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_keys)
+
+    for register in EXTRA_VERBS:
+        register(sub)
+    return parser
+
+
+EXTRA_VERBS: list[Callable[[Any], None]] = []
+
+
+def _natural(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _natural(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _key_id(text: str) -> str:
+    value = text.strip().lower()
+    if len(value) != 8 or any(c not in "0123456789abcdef" for c in value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a key id (8 hex digits)")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; return its exit code."""
+    args = build_parser().parse_args(argv)
+    from ledger.errors import (  # noqa: PLC0415
+        ConfigurationError,
+        IntegrityViolation,
+        KeyStoreError,
+        LedgerError,
+        StorageUnavailableError,
+    )
+
+    try:
+        from domain.errors import DomainError  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the domain package is part of the distribution
+        DomainError = LedgerError  # type: ignore[misc,assignment]  # noqa: N806
+
+    from eventsourcing.persistence import OperationalError as StoreOperationalError  # noqa: PLC0415
+
+    try:
+        result: int = args.func(args)
+        return result
+    except (ConfigurationError, KeyStoreError, StorageUnavailableError) as e:
+        return _fail(str(e), EXIT_UNAVAILABLE)
+    except StoreOperationalError as e:
+        return _fail(f"database unavailable: {_first_line(e)}", EXIT_UNAVAILABLE)
+    except IntegrityViolation as e:
+        return _fail(f"integrity failure: {e}", EXIT_FAILED if args.command != "verify" else 1)
+    except (LedgerError, DomainError, UsageError) as e:
+        code = EXIT_UNAVAILABLE if args.command == "verify" else EXIT_FAILED
+        return _fail(str(e), code)
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"auxledger: {message}", file=sys.stderr)
+    return code
