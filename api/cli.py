@@ -49,8 +49,8 @@ def _settings() -> Any:
     return Settings.from_environ()
 
 
-def _ledger(*, create_tables: bool = True) -> Any:
-    from ledger.records import AuxLedger  # noqa: PLC0415
+def _ledger(*, create_tables: bool = False) -> Any:
+    from ledger.records import AuxLedger  # noqa: PLC0415 - keep start-up light
 
     return AuxLedger(_settings(), create_tables=create_tables)
 
@@ -64,10 +64,47 @@ def _b64(raw: bytes) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the schema and, if none exists, a signing key; print the active key id."""
-    ledger = _ledger()
+    ledger = _ledger(create_tables=True)
     status = ledger.initialise(actor_name())
     print(status.public.key_id_hex)
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load the deterministic synthetic dataset through the application's commands."""
+    import time  # noqa: PLC0415
+
+    from ledger.demo import load_demo  # noqa: PLC0415
+
+    ledger = _ledger()
+    if ledger.recorder.select_notifications(start=None, limit=50, topics=_DEMO_GUARD_TOPICS):
+        raise UsageError("the ledger already holds organs; the demo loads only into a new ledger")
+    ledger.initialise(actor_name())
+    started = time.monotonic()
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm  # noqa: PLC0415
+
+        bar = tqdm(unit="cmd", file=sys.stderr, leave=False)
+    last = 0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        if bar is not None:
+            bar.update(done - last)
+        last = done
+
+    counts = load_demo(ledger, officers=args.officers, seed=args.seed, progress=progress)
+    if bar is not None:
+        bar.close()
+    elapsed = time.monotonic() - started
+    for name, value in counts.to_json().items():
+        print(f"{name:>20}: {value}")
+    print(f"{'seconds':>20}: {elapsed:.1f}")
+    return EXIT_OK
+
+
+_DEMO_GUARD_TOPICS = ["domain.organ:Organ.Registered"]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -178,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="create the schema and a signing key if none exists")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="load a deterministic synthetic dataset")
+    p.add_argument("--officers", type=_positive, default=200, help="auxiliaries (default 200)")
+    p.add_argument("--seed", type=_natural, default=1, help="random seed (default 1)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("verify", help="integrity verification")
     p.add_argument("--full", action="store_true", help="re-check every record")

@@ -1,0 +1,1717 @@
+"""An auxiliary police officer (辅警): employment, assignments, levels, credentials, welfare,
+commendations, sanctions and separation (Art. 2, 7-18).
+
+Invariants kept here:
+
+- Only the organ's personnel department, acting at organ level, records a hire; a unit-level
+  actor is refused (Art. 8). Every later command is by an actor of the auxiliary's organ.
+- A hire names one of the six post types of Art. 9; the kinds of work of Art. 2 are refused.
+- The resident ID number passes GB 11643-1999 on the recording date.
+- Labour dispatch names a dispatch agency; a direct contract names none (Art. 8).
+- The contract ends after it starts, and the hire takes effect within the contract.
+- A level lies within the policy's level scheme (Art. 11); a promotion raises the level in
+  effect, a demotion lowers it, a correction changes it.
+- An active auxiliary always has exactly one unit: the hire places them in their first unit
+  with their first supervisor; a transfer moves them to another registered unit of the same
+  organ with a new supervisor (Art. 10). A supervisor may be released, which leaves the
+  auxiliary without one: a compliance gap that is allowed and reported, not refused.
+- Units, supervisors, posts and levels are effective-dated histories: ``responsibility_on(d)``
+  answers from them, honouring backdated records, ties going to the later recording.
+- No effective date precedes the hire's effective date. Separation takes effect on the first
+  day the auxiliary is no longer employed, strictly after the hire and after every assignment,
+  post or level change already recorded; the auxiliary is employed on ``d`` exactly when
+  ``hired_on <= d < separated_on``.
+- At most one credential of a kind is active at a time, and a serial is issued once (Art. 12).
+  A credential is revoked or returned only while held; a revoked one may still be returned.
+  After separation no credential counts as active; unreturned ones remain listed.
+- Cost advances refer to a recorded duty injury and are positive amounts in yuan (Art. 14).
+- Sanctions are imposed, appealed, decided and revoked only by the discipline office (Art. 18).
+  A sanction id is used once. A suspension makes the auxiliary suspended until reinstated or
+  until that suspension is revoked or overturned; a second suspension while suspended is
+  refused. A termination has no term and must be followed by a separation for dismissal, which
+  in turn needs a termination in force. An appeal is lodged once per sanction, against a
+  sanction in force; an overturned appeal lifts the sanction.
+- After separation, only credential returns and revocations and corrections are accepted;
+  everything else raises ``AuxiliarySeparatedError``.
+- A correction is a new event pointing at the event (version and record hash) that recorded the
+  value now in force; only the whitelisted fields are correctable; old events are never edited.
+  Corrections of phone, address and resident ID number are ``PersonalDataCorrected`` events,
+  whose value is personal data; the others are ``Corrected`` events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.authority import require_organ, require_organ_level, require_role, require_unit
+from domain.checks import (
+    amount_of_money,
+    boolean,
+    free_text,
+    identifier,
+    member,
+    opaque_token,
+    optional_plain_date,
+    optional_short_text,
+    phone_number,
+    plain_date,
+    short_text,
+)
+from domain.checks import year as calendar_year
+from domain.errors import (
+    AuxiliarySeparatedError,
+    CredentialAlreadyActiveError,
+    CredentialNotHeldError,
+    DateInFutureError,
+    DuplicateRecordError,
+    InvalidDateRangeError,
+    InvalidFieldError,
+    InvalidTransitionError,
+    NotCorrectableError,
+    OutsideScopeError,
+    UnknownCredentialError,
+    UnknownInjuryError,
+    UnknownSanctionError,
+    UnknownUnitError,
+)
+from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.history import Timeline
+from domain.identity import validate_resident_id
+from domain.organ import Organ
+from domain.policy import Policy
+from domain.values import (
+    Actor,
+    AppealStatus,
+    AssessmentGrade,
+    AuxiliaryStatus,
+    CommendationKind,
+    CostCategory,
+    CredentialKind,
+    CredentialStatus,
+    EmploymentForm,
+    Gender,
+    InsuranceKind,
+    LevelChangeReason,
+    PostCategory,
+    PostType,
+    Responsibility,
+    Role,
+    SanctionKind,
+    SanctionStatus,
+    SeparationReason,
+    parse_post_type,
+    post_category,
+)
+
+__all__ = [
+    "CORRECTABLE_FIELDS",
+    "PERSONAL_CORRECTABLE_FIELDS",
+    "Auxiliary",
+    "Commendation",
+    "Correction",
+    "CostAdvance",
+    "CredentialRecord",
+    "DutyInjury",
+    "HealthCheck",
+    "Infringement",
+    "InsuranceEnrolment",
+    "Referral",
+    "Sanction",
+]
+
+CORRECTABLE_FIELDS: tuple[str, ...] = (
+    "name",
+    "gender",
+    "contract_start",
+    "contract_end",
+    "dispatch_agency",
+)
+"""Fields a ``Corrected`` event may correct."""
+
+PERSONAL_CORRECTABLE_FIELDS: tuple[str, ...] = ("phone", "address", "resident_id")
+"""Fields a ``PersonalDataCorrected`` event may correct (its value is personal data)."""
+
+MAX_LINKED_FINDINGS = 100
+_FINDING_REF = re.compile(r"([0-9a-fA-F-]{32,36}):([0-9]{1,4})")
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    """A work ID, uniform or insignia issued to the auxiliary (Art. 12)."""
+
+    kind: CredentialKind
+    serial: str
+    issued_on: date
+    status: CredentialStatus
+
+
+@dataclass(frozen=True)
+class InsuranceEnrolment:
+    """An insurance or housing-fund enrolment (Art. 13)."""
+
+    kind: InsuranceKind
+    insurer: str
+    policy_number: str
+    start: date
+    end: date | None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A periodic health check (Art. 13); ``fit`` and ``details`` are personal data."""
+
+    checked_on: date
+    fit: bool
+    details: str
+
+
+@dataclass(frozen=True)
+class CostAdvance:
+    """A cost of a duty injury advanced by the organ (Art. 14)."""
+
+    category: CostCategory
+    amount: Decimal
+    effective: date
+
+
+@dataclass(frozen=True)
+class DutyInjury:
+    """An injury on duty (Art. 14); ``medical_details`` are personal data."""
+
+    injury_id: str
+    occurred_on: date
+    medical_details: str
+    advances: tuple[CostAdvance, ...]
+
+    @property
+    def advanced_total(self) -> Decimal:
+        """The sum of all costs advanced for this injury."""
+        return sum((a.amount for a in self.advances), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Infringement:
+    """An unlawful infringement against the auxiliary or their relatives (Art. 15)."""
+
+    occurred_on: date
+    description: str
+    referred_to: str | None
+
+
+@dataclass(frozen=True)
+class Commendation:
+    """A commendation or award (Art. 16)."""
+
+    kind: CommendationKind
+    issuing_body: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class Sanction:
+    """A sanction imposed under Art. 18, with where it stands now."""
+
+    sanction_id: str
+    kind: SanctionKind
+    effective: date
+    until: date | None
+    linked_findings: tuple[str, ...]
+    status: SanctionStatus
+    appeal: AppealStatus
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral for prosecution (Art. 18)."""
+
+    reference: str
+    summary: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction of a field, pointing at the event it corrects."""
+
+    version: int
+    target_version: int
+    target_hash: str
+    field: str
+
+
+def _contract(start: date, end: date, hired_on: date) -> None:
+    if end <= start:
+        raise InvalidDateRangeError("contract_end must be later than contract_start")
+    if not start <= hired_on < end:
+        raise InvalidDateRangeError(
+            "the hire must take effect within the contract period (start inclusive, end exclusive)"
+        )
+
+
+def _dispatch_agency(form: EmploymentForm, agency: object) -> str | None:
+    if form is EmploymentForm.labour_dispatch:
+        if agency is None:
+            raise InvalidFieldError(
+                "dispatch_agency", "is required for labour dispatch (劳务派遣, Art. 8)"
+            )
+        return short_text("dispatch_agency", agency)
+    if agency is not None:
+        raise InvalidFieldError(
+            "dispatch_agency", "must be empty for a direct contract (聘用, Art. 8)"
+        )
+    return None
+
+
+def _linked_findings(value: object) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise InvalidFieldError("linked_findings", "must be a list of complaint-id:number refs")
+    if len(value) > MAX_LINKED_FINDINGS:
+        raise InvalidFieldError(
+            "linked_findings", f"may hold at most {MAX_LINKED_FINDINGS} references"
+        )
+    refs: list[str] = []
+    for item in value:
+        match = _FINDING_REF.fullmatch(item) if isinstance(item, str) else None
+        try:
+            complaint_id = UUID(match.group(1)) if match else None
+        except ValueError:
+            complaint_id = None
+        if match is None or complaint_id is None or int(match.group(2)) < 1:
+            raise InvalidFieldError(
+                "linked_findings",
+                "must hold references of the form <complaint id>:<allegation number>",
+            )
+        ref = f"{complaint_id}:{int(match.group(2))}"
+        if ref in refs:
+            raise InvalidFieldError("linked_findings", "must not repeat a reference")
+        refs.append(ref)
+    return refs
+
+
+def _require_organ_record(organ: object) -> Organ:
+    if not isinstance(organ, Organ):
+        raise InvalidFieldError("organ", "must be the organ's record (an Organ aggregate)")
+    return organ
+
+
+class Auxiliary(Aggregate):
+    """An auxiliary police officer's record, from hire to separation."""
+
+    def __init__(self) -> None:
+        self.organ: str = ""
+        self.hired_on: date = date.min
+        self.name: str = ""
+        self.gender: Gender = Gender.male
+        self.resident_id: str = ""
+        self.phone: str = ""
+        self.address: str = ""
+        self.employment_form: EmploymentForm = EmploymentForm.direct_contract
+        self.dispatch_agency: str | None = None
+        self.contract_start: date = date.min
+        self.contract_end: date = date.min
+        self.separated_on: date | None = None
+        self.separation_reason: SeparationReason | None = None
+        self._suspended_by: str | None = None
+        self._units: Timeline[str] = Timeline()
+        self._supervisors: Timeline[tuple[str, str] | None] = Timeline()
+        self._posts: Timeline[PostType] = Timeline()
+        self._levels: Timeline[int] = Timeline()
+        self._evaluations: dict[int, AssessmentGrade] = {}
+        self._credentials: list[CredentialRecord] = []
+        self._insurance: list[InsuranceEnrolment] = []
+        self._health_checks: list[HealthCheck] = []
+        self._injuries: dict[str, DutyInjury] = {}
+        self._infringements: list[Infringement] = []
+        self._commendations: list[Commendation] = []
+        self._sanctions: dict[str, Sanction] = {}
+        self._referrals: list[Referral] = []
+        self._corrections: list[Correction] = []
+        self._field_versions: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        # The default repr lists every attribute, personal data included.
+        return f"Auxiliary(id={self.id!r}, version={self.version}, status={self.status.value})"
+
+    # ----------------------------------------------------------------------------------- events
+
+    class Event(LedgerEvent):
+        """Base of the auxiliary's events."""
+
+    class Hired(Event, LedgerCreated):
+        """The organ hired the auxiliary (Art. 8, 9)."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("resident_id", "phone", "address")
+        personal_subject: ClassVar[str] = "originator_id"
+
+        organ: str
+        unit: str
+        supervisor_id: str
+        supervisor_name: str
+        employment_form: str
+        dispatch_agency: str | None
+        contract_start: date
+        contract_end: date
+        post_type: str
+        level: int
+        name: str
+        gender: str
+        resident_id: str
+        phone: str
+        address: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate.organ = self.organ
+            aggregate.hired_on = self.effective
+            aggregate.name = self.name
+            aggregate.gender = Gender(self.gender)
+            aggregate.resident_id = self.resident_id
+            aggregate.phone = self.phone
+            aggregate.address = self.address
+            aggregate.employment_form = EmploymentForm(self.employment_form)
+            aggregate.dispatch_agency = self.dispatch_agency
+            aggregate.contract_start = self.contract_start
+            aggregate.contract_end = self.contract_end
+            version = self.originator_version
+            aggregate._units.add(self.effective, version, self.unit)
+            aggregate._supervisors.add(
+                self.effective, version, (self.supervisor_id, self.supervisor_name)
+            )
+            aggregate._posts.add(self.effective, version, PostType(self.post_type))
+            aggregate._levels.add(self.effective, version, self.level)
+            for field in (*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS):
+                aggregate._field_versions[field] = version
+
+    class ContractRenewed(Event):
+        """The contract was renewed to a new end date (Art. 8)."""
+
+        contract_end: date
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate.contract_end = self.contract_end
+            aggregate._field_versions["contract_end"] = self.originator_version
+
+    class PostChanged(Event):
+        """The auxiliary moved to another post type (Art. 9)."""
+
+        post_type: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._posts.add(self.effective, self.originator_version, PostType(self.post_type))
+
+    class Transferred(Event):
+        """The auxiliary moved to another unit of the organ, with a new supervisor (Art. 10)."""
+
+        unit: str
+        supervisor_id: str
+        supervisor_name: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            version = self.originator_version
+            aggregate._units.add(self.effective, version, self.unit)
+            aggregate._supervisors.add(
+                self.effective, version, (self.supervisor_id, self.supervisor_name)
+            )
+
+    class SupervisorAssigned(Event):
+        """A responsible supervising officer (带辅责任民警) was assigned (Art. 10)."""
+
+        supervisor_id: str
+        supervisor_name: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._supervisors.add(
+                self.effective, self.originator_version, (self.supervisor_id, self.supervisor_name)
+            )
+
+    class SupervisorReleased(Event):
+        """The supervising officer was released, leaving the auxiliary without one (Art. 10)."""
+
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._supervisors.add(self.effective, self.originator_version, None)
+
+    class Evaluated(Event):
+        """The annual assessment was graded (Art. 11)."""
+
+        year: int
+        grade: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._evaluations[self.year] = AssessmentGrade(self.grade)
+
+    class LevelChanged(Event):
+        """The auxiliary's level changed (Art. 11)."""
+
+        level: int
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._levels.add(self.effective, self.originator_version, self.level)
+
+    class CredentialIssued(Event):
+        """A work ID, uniform or insignia was issued (Art. 12)."""
+
+        kind: str
+        serial: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._credentials.append(
+                CredentialRecord(
+                    CredentialKind(self.kind), self.serial, self.effective, CredentialStatus.active
+                )
+            )
+
+    class CredentialRevoked(Event):
+        """A credential was revoked: it is no longer valid (Art. 12)."""
+
+        kind: str
+        serial: str
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._set_credential_status(self.kind, self.serial, CredentialStatus.revoked)
+
+    class CredentialReturned(Event):
+        """A credential was handed back to the organ (Art. 12)."""
+
+        kind: str
+        serial: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._set_credential_status(self.kind, self.serial, CredentialStatus.returned)
+
+    class InsuranceEnrolled(Event):
+        """The auxiliary was enrolled in an insurance or the housing fund (Art. 13)."""
+
+        kind: str
+        insurer: str
+        policy_number: str
+        start: date
+        end: date | None
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._insurance.append(
+                InsuranceEnrolment(
+                    InsuranceKind(self.kind), self.insurer, self.policy_number, self.start, self.end
+                )
+            )
+
+    class HealthChecked(Event):
+        """A periodic health check was recorded (Art. 13)."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("fit", "details")
+        personal_subject: ClassVar[str] = "originator_id"
+
+        checked_on: date
+        fit: bool
+        details: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._health_checks.append(HealthCheck(self.checked_on, self.fit, self.details))
+
+    class DutyInjuryRecorded(Event):
+        """The auxiliary was injured on duty (Art. 14)."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("medical_details",)
+        personal_subject: ClassVar[str] = "originator_id"
+
+        injury_id: str
+        occurred_on: date
+        medical_details: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._injuries[self.injury_id] = DutyInjury(
+                self.injury_id, self.occurred_on, self.medical_details, ()
+            )
+
+    class CostAdvanced(Event):
+        """The organ advanced a cost of a duty injury (Art. 14)."""
+
+        injury_id: str
+        category: str
+        amount: Decimal
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            injury = aggregate._injuries[self.injury_id]
+            advance = CostAdvance(CostCategory(self.category), self.amount, self.effective)
+            aggregate._injuries[self.injury_id] = replace(
+                injury, advances=(*injury.advances, advance)
+            )
+
+    class InfringementRecorded(Event):
+        """An unlawful infringement against the auxiliary or relatives was recorded (Art. 15)."""
+
+        occurred_on: date
+        description: str
+        referred_to: str | None
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._infringements.append(
+                Infringement(self.occurred_on, self.description, self.referred_to)
+            )
+
+    class Commended(Event):
+        """The auxiliary was commended (Art. 16)."""
+
+        kind: str
+        issuing_body: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._commendations.append(
+                Commendation(CommendationKind(self.kind), self.issuing_body, self.effective)
+            )
+
+    class SanctionImposed(Event):
+        """A sanction was imposed (Art. 18)."""
+
+        sanction_id: str
+        kind: str
+        until: date | None
+        linked_findings: list[str]
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            kind = SanctionKind(self.kind)
+            aggregate._sanctions[self.sanction_id] = Sanction(
+                sanction_id=self.sanction_id,
+                kind=kind,
+                effective=self.effective,
+                until=self.until,
+                linked_findings=tuple(self.linked_findings),
+                status=SanctionStatus.in_force,
+                appeal=AppealStatus.not_appealed,
+            )
+            if kind is SanctionKind.suspension:
+                aggregate._suspended_by = self.sanction_id
+
+    class SanctionAppealed(Event):
+        """The auxiliary appealed against a sanction (Art. 18)."""
+
+        sanction_id: str
+        grounds: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            sanction = aggregate._sanctions[self.sanction_id]
+            aggregate._sanctions[self.sanction_id] = replace(sanction, appeal=AppealStatus.pending)
+
+    class AppealDecided(Event):
+        """An appeal was decided: upheld keeps the sanction, overturned lifts it (Art. 18)."""
+
+        sanction_id: str
+        upheld: bool
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            sanction = aggregate._sanctions[self.sanction_id]
+            if self.upheld:
+                aggregate._sanctions[self.sanction_id] = replace(
+                    sanction, appeal=AppealStatus.upheld
+                )
+            else:
+                aggregate._lift(
+                    replace(
+                        sanction, appeal=AppealStatus.overturned, status=SanctionStatus.overturned
+                    )
+                )
+
+    class SanctionRevoked(Event):
+        """A sanction was revoked (Art. 18)."""
+
+        sanction_id: str
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            sanction = aggregate._sanctions[self.sanction_id]
+            aggregate._lift(replace(sanction, status=SanctionStatus.revoked))
+
+    class Reinstated(Event):
+        """A suspension ended and the auxiliary is active again (Art. 18)."""
+
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._suspended_by = None
+
+    class ReferredForProsecution(Event):
+        """A suspected crime was referred for prosecution (Art. 18)."""
+
+        reference: str
+        summary: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._referrals.append(Referral(self.reference, self.summary, self.effective))
+
+    class Separated(Event):
+        """The auxiliary left the organ; ``effective`` is the first day not employed."""
+
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate.separated_on = self.effective
+            aggregate.separation_reason = SeparationReason(self.reason)
+
+    class Corrected(Event):
+        """A field recorded by an earlier event (``target_version``) was corrected."""
+
+        target_version: int
+        target_hash: str
+        field: str
+        value: str | date
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._apply_correction(self)
+
+    class PersonalDataCorrected(Corrected):
+        """Phone, address or resident ID number corrected; the value is personal data."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("value",)
+        personal_subject: ClassVar[str] = "originator_id"
+
+    # ------------------------------------------------------------------------ state helpers
+
+    def _set_credential_status(self, kind: str, serial: str, status: CredentialStatus) -> None:
+        for index, credential in enumerate(self._credentials):
+            if credential.kind.value == kind and credential.serial == serial:
+                self._credentials[index] = replace(credential, status=status)
+
+    def _lift(self, sanction: Sanction) -> None:
+        self._sanctions[sanction.sanction_id] = sanction
+        if self._suspended_by == sanction.sanction_id:
+            self._suspended_by = None
+
+    def _apply_correction(self, event: Auxiliary.Corrected) -> None:
+        if event.field == "gender":
+            self.gender = Gender(str(event.value))
+        else:
+            setattr(self, event.field, event.value)
+        self._field_versions[event.field] = event.originator_version
+        self._corrections.append(
+            Correction(
+                event.originator_version, event.target_version, event.target_hash, event.field
+            )
+        )
+
+    # ---------------------------------------------------------------------------- reads
+
+    @property
+    def status(self) -> AuxiliaryStatus:
+        """Active, suspended or separated."""
+        if self.separated_on is not None:
+            return AuxiliaryStatus.separated
+        if self._suspended_by is not None:
+            return AuxiliaryStatus.suspended
+        return AuxiliaryStatus.active
+
+    @property
+    def unit(self) -> str:
+        """The unit after everything recorded so far."""
+        latest = self._units.latest()
+        return latest.value if latest else ""
+
+    @property
+    def supervisor_id(self) -> str | None:
+        """The supervising officer's id after everything recorded so far, or None."""
+        latest = self._supervisors.latest()
+        return latest.value[0] if latest and latest.value else None
+
+    @property
+    def supervisor_name(self) -> str | None:
+        """The supervising officer's name after everything recorded so far, or None."""
+        latest = self._supervisors.latest()
+        return latest.value[1] if latest and latest.value else None
+
+    @property
+    def post_type(self) -> PostType:
+        """The post type after everything recorded so far."""
+        latest = self._posts.latest()
+        return latest.value if latest else PostType.patrol
+
+    @property
+    def post_category(self) -> PostCategory:
+        """Duty or civilian, from the post type (Art. 9)."""
+        return post_category(self.post_type)
+
+    @property
+    def level(self) -> int:
+        """The level after everything recorded so far."""
+        latest = self._levels.latest()
+        return latest.value if latest else 0
+
+    def employed_on(self, d: date) -> bool:
+        """Whether the auxiliary was employed on ``d``."""
+        return self.hired_on <= d and (self.separated_on is None or d < self.separated_on)
+
+    def responsibility_on(self, d: date) -> Responsibility | None:
+        """Organ, unit and supervisor answering for the auxiliary on ``d``; None if not employed."""
+        if not self.employed_on(d):
+            return None
+        unit = self._units.entry_on(d)
+        supervisor = self._supervisors.entry_on(d)
+        if unit is None or supervisor is None:
+            return None
+        return Responsibility(
+            organ=self.organ,
+            unit=unit.value,
+            supervisor_id=supervisor.value[0] if supervisor.value else None,
+            supervisor_name=supervisor.value[1] if supervisor.value else None,
+        )
+
+    def post_on(self, d: date) -> PostType | None:
+        """The post type in effect on ``d``, or None if not employed."""
+        entry = self._posts.entry_on(d)
+        return entry.value if entry and self.employed_on(d) else None
+
+    def level_on(self, d: date) -> int | None:
+        """The level in effect on ``d``, or None if not employed."""
+        entry = self._levels.entry_on(d)
+        return entry.value if entry and self.employed_on(d) else None
+
+    def assignment_history(self) -> tuple[tuple[date, int, str], ...]:
+        """(effective, recording version, unit) for every unit assignment, in effective order."""
+        return tuple((e.effective, e.sequence, e.value) for e in self._units.entries)
+
+    def supervisor_history(self) -> tuple[tuple[date, int, str | None], ...]:
+        """(effective, recording version, supervisor id or None), in effective order."""
+        return tuple(
+            (e.effective, e.sequence, e.value[0] if e.value else None)
+            for e in self._supervisors.entries
+        )
+
+    @property
+    def evaluations(self) -> dict[int, AssessmentGrade]:
+        """Assessment grade by year."""
+        return dict(self._evaluations)
+
+    @property
+    def credentials(self) -> tuple[CredentialRecord, ...]:
+        """Every credential ever issued, with its status."""
+        return tuple(self._credentials)
+
+    def active_credentials(self) -> tuple[CredentialRecord, ...]:
+        """Credentials valid now; none once the auxiliary has separated (Art. 12)."""
+        if self.status is AuxiliaryStatus.separated:
+            return ()
+        return tuple(c for c in self._credentials if c.status is CredentialStatus.active)
+
+    def unreturned_credentials(self) -> tuple[CredentialRecord, ...]:
+        """Credentials not yet handed back (revoked ones included)."""
+        return tuple(c for c in self._credentials if c.status is not CredentialStatus.returned)
+
+    @property
+    def insurance(self) -> tuple[InsuranceEnrolment, ...]:
+        """Insurance and housing-fund enrolments."""
+        return tuple(self._insurance)
+
+    @property
+    def health_checks(self) -> tuple[HealthCheck, ...]:
+        """Health checks in recording order."""
+        return tuple(self._health_checks)
+
+    @property
+    def injuries(self) -> dict[str, DutyInjury]:
+        """Duty injuries by id, with the costs advanced for each."""
+        return dict(self._injuries)
+
+    @property
+    def infringements(self) -> tuple[Infringement, ...]:
+        """Infringements against the auxiliary."""
+        return tuple(self._infringements)
+
+    @property
+    def commendations(self) -> tuple[Commendation, ...]:
+        """Commendations in recording order."""
+        return tuple(self._commendations)
+
+    @property
+    def sanctions(self) -> dict[str, Sanction]:
+        """Sanctions by id, with their current status and appeal status."""
+        return dict(self._sanctions)
+
+    def sanctions_in_force(self) -> tuple[Sanction, ...]:
+        """Sanctions neither revoked nor overturned."""
+        return tuple(s for s in self._sanctions.values() if s.status is SanctionStatus.in_force)
+
+    @property
+    def termination_pending(self) -> bool:
+        """Whether a termination is in force but the separation is not yet recorded."""
+        return self.status is not AuxiliaryStatus.separated and any(
+            s.kind is SanctionKind.termination for s in self.sanctions_in_force()
+        )
+
+    @property
+    def referrals(self) -> tuple[Referral, ...]:
+        """Referrals for prosecution."""
+        return tuple(self._referrals)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many of each kind of record the auxiliary has, for summaries and reports."""
+        return {
+            "evaluations": len(self._evaluations),
+            "credentials_active": len(self.active_credentials()),
+            "credentials_unreturned": len(self.unreturned_credentials()),
+            "insurance_enrolments": len(self._insurance),
+            "health_checks": len(self._health_checks),
+            "duty_injuries": len(self._injuries),
+            "infringements": len(self._infringements),
+            "commendations": len(self._commendations),
+            "sanctions": len(self._sanctions),
+            "sanctions_in_force": len(self.sanctions_in_force()),
+            "referrals": len(self._referrals),
+            "corrections": len(self._corrections),
+        }
+
+    @property
+    def corrections(self) -> tuple[Correction, ...]:
+        """Corrections in recording order."""
+        return tuple(self._corrections)
+
+    def field_version(self, field: str) -> int:
+        """The version of the event that recorded the value of a correctable field now in force."""
+        if field not in self._field_versions:
+            raise NotCorrectableError(f"{field} is not a correctable field")
+        return self._field_versions[field]
+
+    # ----------------------------------------------------------------------- command helpers
+
+    def _authorise(
+        self,
+        rec: Recording,
+        roles: tuple[Role, ...],
+        action: str,
+        article: str | None,
+        *,
+        after_separation: bool = False,
+    ) -> None:
+        """Refuse the command unless the actor, the status and the effective date allow it."""
+        actor = rec.actor
+        require_role(actor, roles, action=action, article=article)
+        require_organ(actor, self.organ)
+        if self.separated_on is not None and not after_separation:
+            raise AuxiliarySeparatedError(
+                f"the auxiliary has separated, so nobody may {action}; only credential returns "
+                "and revocations and corrections may still be recorded"
+            )
+        if rec.effective < self.hired_on:
+            raise InvalidDateRangeError("effective date precedes the hire's effective date")
+        if actor.role_enum is Role.unit:
+            responsibility = self.responsibility_on(rec.effective)
+            require_unit(actor, responsibility.unit if responsibility else self.unit)
+
+    def _not_in_future(self, field: str, day: date, rec: Recording) -> date:
+        if day > rec.recorded_on:
+            raise DateInFutureError(field)
+        return day
+
+    def _in_service(self, field: str, day: date) -> date:
+        if day < self.hired_on:
+            raise InvalidDateRangeError(f"{field} precedes the hire's effective date")
+        return day
+
+    def _credential(self, kind: CredentialKind, serial: str) -> CredentialRecord:
+        for credential in self._credentials:
+            if credential.kind is kind and credential.serial == serial:
+                return credential
+        raise UnknownCredentialError(
+            f"no {kind.value} with this serial was issued to the auxiliary (Art. 12)"
+        )
+
+    def _sanction(self, sanction_id: object) -> Sanction:
+        checked = identifier("sanction_id", sanction_id)
+        if checked not in self._sanctions:
+            raise UnknownSanctionError(f"no sanction {checked} was imposed on the auxiliary")
+        return self._sanctions[checked]
+
+    # -------------------------------------------------------------------------------- hire
+
+    @classmethod
+    def hire(
+        cls,
+        *,
+        id: UUID,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        organ: Organ,
+        unit: str,
+        supervisor_id: str,
+        supervisor_name: str,
+        employment_form: EmploymentForm | str,
+        dispatch_agency: str | None,
+        contract_start: date,
+        contract_end: date,
+        post_type: PostType | str,
+        level: int,
+        name: str,
+        gender: Gender | str,
+        resident_id: str,
+        phone: str,
+        address: str,
+    ) -> Auxiliary:
+        """Record a hire (the organ's personnel department at organ level, Art. 8, 9)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        require_role(actor, (Role.personnel,), action="record a hire", article="Art. 8")
+        require_organ_level(actor, action="record a hire", article="Art. 8")
+        _require_organ_record(organ)
+        require_organ(actor, organ.code)
+        if not isinstance(id, UUID):
+            raise InvalidFieldError("id", "must be a UUID")
+        unit_code = identifier("unit", unit)
+        if not organ.has_unit(unit_code):
+            raise UnknownUnitError(
+                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
+            )
+        form = member(EmploymentForm, "employment_form", employment_form)
+        agency = _dispatch_agency(form, dispatch_agency)
+        start = plain_date("contract_start", contract_start)
+        end = plain_date("contract_end", contract_end)
+        _contract(start, end, rec.effective)
+        post = parse_post_type(post_type)
+        checked_level = policy.levels.check(level)
+        return cls._create(
+            cls.Hired,
+            id=id,
+            **rec.fields(),
+            organ=organ.code,
+            unit=unit_code,
+            supervisor_id=identifier("supervisor_id", supervisor_id),
+            supervisor_name=short_text("supervisor_name", supervisor_name),
+            employment_form=form.value,
+            dispatch_agency=agency,
+            contract_start=start,
+            contract_end=end,
+            post_type=post.value,
+            level=checked_level,
+            name=short_text("name", name),
+            gender=member(Gender, "gender", gender).value,
+            resident_id=validate_resident_id(resident_id, on=rec.recorded_on),
+            phone=phone_number("phone", phone),
+            address=short_text("address", address),
+        )
+
+    def renew_contract(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        contract_end: date,
+    ) -> None:
+        """Extend the contract to a later end date (personnel department, Art. 8)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "renew a contract", "Art. 8")
+        end = plain_date("contract_end", contract_end)
+        if end <= self.contract_end:
+            raise InvalidDateRangeError("a renewed contract must end later than the current one")
+        self.trigger_event(self.ContractRenewed, **rec.fields(), contract_end=end)
+
+    # ------------------------------------------------------------------------ assignments
+
+    def change_post(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        post_type: PostType | str,
+    ) -> None:
+        """Move the auxiliary to another post type (personnel department, Art. 9)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "change a post", "Art. 9")
+        post = parse_post_type(post_type)
+        if self.post_on(rec.effective) is post:
+            raise InvalidFieldError("post_type", "is already the auxiliary's post on that date")
+        self.trigger_event(self.PostChanged, **rec.fields(), post_type=post.value)
+
+    def transfer(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        organ: Organ,
+        unit: str,
+        supervisor_id: str,
+        supervisor_name: str,
+    ) -> None:
+        """Move the auxiliary to another unit of the organ with a new supervisor (Art. 10)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "transfer an auxiliary between units", "Art. 9")
+        if _require_organ_record(organ).code != self.organ:
+            raise OutsideScopeError(
+                f"organ {organ.code} is not the auxiliary's organ {self.organ}; a move between "
+                "organs is a separation and a new hire"
+            )
+        unit_code = identifier("unit", unit)
+        if not organ.has_unit(unit_code):
+            raise UnknownUnitError(
+                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
+            )
+        current = self.responsibility_on(rec.effective)
+        if current is not None and current.unit == unit_code:
+            raise InvalidFieldError("unit", "is already the auxiliary's unit on that date")
+        self.trigger_event(
+            self.Transferred,
+            **rec.fields(),
+            unit=unit_code,
+            supervisor_id=identifier("supervisor_id", supervisor_id),
+            supervisor_name=short_text("supervisor_name", supervisor_name),
+        )
+
+    def assign_supervisor(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        supervisor_id: str,
+        supervisor_name: str,
+    ) -> None:
+        """Assign the responsible supervising officer (the unit answering then, or personnel)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.unit, Role.personnel), "assign a supervising officer", "Art. 10")
+        checked_id = identifier("supervisor_id", supervisor_id)
+        current = self.responsibility_on(rec.effective)
+        if current is not None and current.supervisor_id == checked_id:
+            raise InvalidFieldError(
+                "supervisor_id", "is already the auxiliary's supervisor on that date"
+            )
+        self.trigger_event(
+            self.SupervisorAssigned,
+            **rec.fields(),
+            supervisor_id=checked_id,
+            supervisor_name=short_text("supervisor_name", supervisor_name),
+        )
+
+    def release_supervisor(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: str,
+    ) -> None:
+        """Release the supervising officer, leaving the auxiliary without one (Art. 10)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(
+            rec, (Role.unit, Role.personnel), "release a supervising officer", "Art. 10"
+        )
+        checked_reason = free_text("reason", reason)
+        current = self.responsibility_on(rec.effective)
+        if current is None or current.supervisor_id is None:
+            raise InvalidTransitionError(
+                "without a supervisor", "release_supervisor", "no supervisor on that date"
+            )
+        self.trigger_event(self.SupervisorReleased, **rec.fields(), reason=checked_reason)
+
+    # ------------------------------------------------------------------------ levels
+
+    def evaluate(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        year: int,
+        grade: AssessmentGrade | str,
+    ) -> None:
+        """Record the annual assessment grade for a year (personnel department, Art. 11)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "record an assessment", "Art. 11")
+        assessed = calendar_year("year", year)
+        if not self.hired_on.year <= assessed <= rec.effective.year:
+            raise InvalidDateRangeError(
+                "the assessed year must lie between the hire's year and the effective date's year"
+            )
+        checked_grade = member(AssessmentGrade, "grade", grade)
+        if assessed in self._evaluations:
+            raise DuplicateRecordError(f"an assessment for {assessed} is already recorded")
+        self.trigger_event(self.Evaluated, **rec.fields(), year=assessed, grade=checked_grade.value)
+
+    def change_level(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        level: int,
+        reason: LevelChangeReason | str,
+    ) -> None:
+        """Promote, demote or correct the level (personnel department, Art. 11)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "change a level", "Art. 11")
+        new_level = policy.levels.check(level)
+        why = member(LevelChangeReason, "reason", reason)
+        before = self.level_on(rec.effective)
+        if before is not None:
+            if why is LevelChangeReason.promotion and new_level <= before:
+                raise InvalidFieldError(
+                    "level", "must be higher than the level in effect for a promotion"
+                )
+            if why is LevelChangeReason.demotion and new_level >= before:
+                raise InvalidFieldError(
+                    "level", "must be lower than the level in effect for a demotion"
+                )
+            if new_level == before:
+                raise InvalidFieldError("level", "equals the level in effect on that date")
+        self.trigger_event(self.LevelChanged, **rec.fields(), level=new_level, reason=why.value)
+
+    # ------------------------------------------------------------------------ credentials
+
+    def issue_credential(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        kind: CredentialKind | str,
+        serial: str,
+    ) -> None:
+        """Issue a work ID, uniform or insignia (personnel department, Art. 12)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "issue a credential", "Art. 12")
+        checked_kind = member(CredentialKind, "kind", kind)
+        checked_serial = identifier("serial", serial)
+        for credential in self._credentials:
+            if credential.kind is not checked_kind:
+                continue
+            if credential.serial == checked_serial:
+                raise CredentialAlreadyActiveError(
+                    f"this {checked_kind.value} serial was already issued to the auxiliary"
+                )
+            if credential.status is CredentialStatus.active:
+                raise CredentialAlreadyActiveError(
+                    f"the auxiliary already holds an active {checked_kind.value}; revoke or "
+                    "return it first (Art. 12)"
+                )
+        self.trigger_event(
+            self.CredentialIssued, **rec.fields(), kind=checked_kind.value, serial=checked_serial
+        )
+
+    def revoke_credential(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        kind: CredentialKind | str,
+        serial: str,
+        reason: str,
+    ) -> None:
+        """Revoke a credential still held (personnel department; also after separation)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(
+            rec, (Role.personnel,), "revoke a credential", "Art. 12", after_separation=True
+        )
+        checked_kind = member(CredentialKind, "kind", kind)
+        credential = self._credential(checked_kind, identifier("serial", serial))
+        checked_reason = free_text("reason", reason)
+        if credential.status is not CredentialStatus.active:
+            raise CredentialNotHeldError(
+                f"this {checked_kind.value} is already {credential.status.value}"
+            )
+        self.trigger_event(
+            self.CredentialRevoked,
+            **rec.fields(),
+            kind=checked_kind.value,
+            serial=credential.serial,
+            reason=checked_reason,
+        )
+
+    def return_credential(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        kind: CredentialKind | str,
+        serial: str,
+    ) -> None:
+        """Record a credential handed back (personnel department; also after separation)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(
+            rec, (Role.personnel,), "record a credential's return", "Art. 12", after_separation=True
+        )
+        checked_kind = member(CredentialKind, "kind", kind)
+        credential = self._credential(checked_kind, identifier("serial", serial))
+        if credential.status is CredentialStatus.returned:
+            raise CredentialNotHeldError(f"this {checked_kind.value} was already returned")
+        self.trigger_event(
+            self.CredentialReturned,
+            **rec.fields(),
+            kind=checked_kind.value,
+            serial=credential.serial,
+        )
+
+    # ------------------------------------------------------------------- welfare, Art. 13-15
+
+    def enrol_insurance(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        kind: InsuranceKind | str,
+        insurer: str,
+        policy_number: str,
+        start: date,
+        end: date | None,
+    ) -> None:
+        """Record an insurance or housing-fund enrolment (personnel department, Art. 13)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "record an insurance enrolment", "Art. 13")
+        checked_kind = member(InsuranceKind, "kind", kind)
+        checked_start = plain_date("start", start)
+        checked_end = optional_plain_date("end", end)
+        if checked_end is not None and checked_end <= checked_start:
+            raise InvalidDateRangeError("insurance end must be later than its start")
+        self.trigger_event(
+            self.InsuranceEnrolled,
+            **rec.fields(),
+            kind=checked_kind.value,
+            insurer=short_text("insurer", insurer),
+            policy_number=short_text("policy_number", policy_number),
+            start=checked_start,
+            end=checked_end,
+        )
+
+    def record_health_check(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        checked_on: date,
+        fit: bool,
+        details: str,
+    ) -> None:
+        """Record a periodic health check (personnel department, Art. 13)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "record a health check", "Art. 13")
+        day = self._not_in_future("checked_on", plain_date("checked_on", checked_on), rec)
+        self.trigger_event(
+            self.HealthChecked,
+            **rec.fields(),
+            checked_on=day,
+            fit=boolean("fit", fit),
+            details=free_text("details", details),
+        )
+
+    def record_duty_injury(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        injury_id: str,
+        occurred_on: date,
+        medical_details: str,
+    ) -> None:
+        """Record an injury on duty (the using unit or the personnel department, Art. 14)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.unit, Role.personnel), "record a duty injury", "Art. 14")
+        checked_id = identifier("injury_id", injury_id)
+        day = plain_date("occurred_on", occurred_on)
+        self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
+        if checked_id in self._injuries:
+            raise DuplicateRecordError(f"injury {checked_id} is already recorded")
+        self.trigger_event(
+            self.DutyInjuryRecorded,
+            **rec.fields(),
+            injury_id=checked_id,
+            occurred_on=day,
+            medical_details=free_text("medical_details", medical_details),
+        )
+
+    def advance_cost(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        injury_id: str,
+        category: CostCategory | str,
+        amount: Decimal,
+    ) -> None:
+        """Record a medical, transport or nursing cost advanced by the organ (Art. 14)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "advance a duty-injury cost", "Art. 14")
+        checked_id = identifier("injury_id", injury_id)
+        if checked_id not in self._injuries:
+            raise UnknownInjuryError(f"no duty injury {checked_id} is recorded for the auxiliary")
+        self.trigger_event(
+            self.CostAdvanced,
+            **rec.fields(),
+            injury_id=checked_id,
+            category=member(CostCategory, "category", category).value,
+            amount=amount_of_money("amount", amount),
+        )
+
+    def record_infringement(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        occurred_on: date,
+        description: str,
+        referred_to: str | None,
+    ) -> None:
+        """Record an unlawful infringement against the auxiliary or relatives (Art. 15)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.unit, Role.personnel), "record an infringement", "Art. 15")
+        day = plain_date("occurred_on", occurred_on)
+        self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
+        self.trigger_event(
+            self.InfringementRecorded,
+            **rec.fields(),
+            occurred_on=day,
+            description=free_text("description", description),
+            referred_to=optional_short_text("referred_to", referred_to),
+        )
+
+    def commend(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        kind: CommendationKind | str,
+        issuing_body: str,
+    ) -> None:
+        """Record a commendation (personnel department, Art. 16)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "record a commendation", "Art. 16")
+        self.trigger_event(
+            self.Commended,
+            **rec.fields(),
+            kind=member(CommendationKind, "kind", kind).value,
+            issuing_body=short_text("issuing_body", issuing_body),
+        )
+
+    # ------------------------------------------------------------------ discipline, Art. 18
+
+    def impose_sanction(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        sanction_id: str,
+        kind: SanctionKind | str,
+        until: date | None,
+        linked_findings: Sequence[str],
+    ) -> None:
+        """Impose a sanction (discipline office, Art. 18)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "impose a sanction", "Art. 18")
+        checked_id = identifier("sanction_id", sanction_id)
+        checked_kind = member(SanctionKind, "kind", kind)
+        checked_until = optional_plain_date("until", until)
+        refs = _linked_findings(linked_findings)
+        if checked_id in self._sanctions:
+            raise DuplicateRecordError(f"sanction {checked_id} is already recorded")
+        if checked_until is not None:
+            if checked_kind is SanctionKind.termination:
+                raise InvalidFieldError("until", "must be empty: a termination has no term")
+            if checked_until <= rec.effective:
+                raise InvalidDateRangeError("a sanction's term must end after it takes effect")
+        if checked_kind is SanctionKind.suspension and self._suspended_by is not None:
+            raise InvalidTransitionError(
+                self.status.value, "impose_sanction", "the auxiliary is already suspended"
+            )
+        self.trigger_event(
+            self.SanctionImposed,
+            **rec.fields(),
+            sanction_id=checked_id,
+            kind=checked_kind.value,
+            until=checked_until,
+            linked_findings=refs,
+        )
+
+    def appeal_sanction(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        sanction_id: str,
+        grounds: str,
+    ) -> None:
+        """Record the auxiliary's appeal against a sanction in force (discipline office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "record an appeal", "Art. 18")
+        sanction = self._sanction(sanction_id)
+        checked_grounds = free_text("grounds", grounds)
+        if sanction.status is not SanctionStatus.in_force:
+            raise InvalidTransitionError(sanction.status.value, "appeal_sanction")
+        if sanction.appeal is not AppealStatus.not_appealed:
+            raise InvalidTransitionError(
+                f"appeal {sanction.appeal.value}", "appeal_sanction", "a sanction is appealed once"
+            )
+        self.trigger_event(
+            self.SanctionAppealed,
+            **rec.fields(),
+            sanction_id=sanction.sanction_id,
+            grounds=checked_grounds,
+        )
+
+    def decide_appeal(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        sanction_id: str,
+        upheld: bool,
+    ) -> None:
+        """Decide a pending appeal; overturning it lifts the sanction (discipline office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "decide an appeal", "Art. 18")
+        sanction = self._sanction(sanction_id)
+        checked_upheld = boolean("upheld", upheld)
+        if sanction.appeal is not AppealStatus.pending:
+            raise InvalidTransitionError(
+                f"appeal {sanction.appeal.value}", "decide_appeal", "no appeal is pending"
+            )
+        if sanction.status is not SanctionStatus.in_force:
+            raise InvalidTransitionError(sanction.status.value, "decide_appeal")
+        self.trigger_event(
+            self.AppealDecided,
+            **rec.fields(),
+            sanction_id=sanction.sanction_id,
+            upheld=checked_upheld,
+        )
+
+    def revoke_sanction(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        sanction_id: str,
+        reason: str,
+    ) -> None:
+        """Revoke a sanction in force (discipline office, Art. 18)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "revoke a sanction", "Art. 18")
+        sanction = self._sanction(sanction_id)
+        checked_reason = free_text("reason", reason)
+        if sanction.status is not SanctionStatus.in_force:
+            raise InvalidTransitionError(sanction.status.value, "revoke_sanction")
+        self.trigger_event(
+            self.SanctionRevoked,
+            **rec.fields(),
+            sanction_id=sanction.sanction_id,
+            reason=checked_reason,
+        )
+
+    def reinstate(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: str,
+    ) -> None:
+        """End a suspension (discipline office, Art. 18)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "reinstate an auxiliary", "Art. 18")
+        checked_reason = free_text("reason", reason)
+        if self.status is not AuxiliaryStatus.suspended:
+            raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
+        self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
+
+    def refer_for_prosecution(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reference: str,
+        summary: str,
+    ) -> None:
+        """Record a referral of a suspected crime for prosecution (discipline office, Art. 18)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.discipline,), "refer a case for prosecution", "Art. 18")
+        self.trigger_event(
+            self.ReferredForProsecution,
+            **rec.fields(),
+            reference=short_text("reference", reference),
+            summary=free_text("summary", summary),
+        )
+
+    # ---------------------------------------------------------------------- separation
+
+    def separate(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: SeparationReason | str,
+    ) -> None:
+        """Record that the auxiliary left; ``effective`` is the first day not employed."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "record a separation", "Art. 9")
+        why = member(SeparationReason, "reason", reason)
+        latest = max(
+            entry.effective
+            for timeline in (self._units, self._supervisors, self._posts, self._levels)
+            for entry in timeline.entries
+        )
+        if rec.effective <= latest:
+            raise InvalidDateRangeError(
+                "separation takes effect on the first day not employed, so it must be later "
+                "than the hire and every assignment, post or level change already recorded"
+            )
+        if why is SeparationReason.dismissed and not self.termination_pending:
+            raise InvalidTransitionError(
+                self.status.value,
+                "separate",
+                "a separation for dismissal needs a termination sanction in force (Art. 18)",
+            )
+        self.trigger_event(self.Separated, **rec.fields(), reason=why.value)
+
+    # ---------------------------------------------------------------------- corrections
+
+    def correct(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        target_version: int,
+        target_hash: str,
+        field: str,
+        value: str | date,
+        reason: str,
+    ) -> None:
+        """Correct a whitelisted field recorded by the event at ``target_version``."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, (Role.personnel,), "correct a record", "Art. 9", after_separation=True)
+        if not isinstance(field, str) or field not in _CORRECTION_EVENT:
+            allowed = ", ".join((*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS))
+            raise NotCorrectableError(f"only these fields are correctable: {allowed}")
+        if isinstance(target_version, bool) or not isinstance(target_version, int):
+            raise InvalidFieldError("target_version", "must be a whole number")
+        if not 1 <= target_version <= self.version:
+            raise NotCorrectableError(
+                f"target_version {target_version} names no event of this auxiliary "
+                f"(versions 1 to {self.version})"
+            )
+        in_force = self._field_versions[field]
+        if target_version != in_force:
+            raise NotCorrectableError(
+                f"the value of {field} in force was recorded by version {in_force}, "
+                f"not by version {target_version}"
+            )
+        checked_hash = opaque_token("target_hash", target_hash)
+        checked_value = self._corrected_value(field, value, rec)
+        self.trigger_event(
+            getattr(self, _CORRECTION_EVENT[field]),
+            **rec.fields(),
+            target_version=target_version,
+            target_hash=checked_hash,
+            field=field,
+            value=checked_value,
+            reason=free_text("reason", reason),
+        )
+
+    def _corrected_value(self, field: str, value: object, rec: Recording) -> str | date:
+        checked: str | date
+        if field == "name":
+            checked = short_text("value", value)
+        elif field == "gender":
+            checked = member(Gender, "value", value).value
+        elif field == "phone":
+            checked = phone_number("value", value)
+        elif field == "address":
+            checked = short_text("value", value)
+        elif field == "resident_id":
+            if not isinstance(value, str):
+                raise InvalidFieldError("value", "must be text")
+            checked = validate_resident_id(value, on=rec.recorded_on)
+        elif field == "contract_start":
+            checked = plain_date("value", value)
+            _contract(checked, self.contract_end, self.hired_on)
+        elif field == "contract_end":
+            checked = plain_date("value", value)
+            _contract(self.contract_start, checked, self.hired_on)
+        else:  # dispatch_agency
+            if self.employment_form is not EmploymentForm.labour_dispatch:
+                raise NotCorrectableError(
+                    "dispatch_agency is only correctable under labour dispatch (Art. 8)"
+                )
+            checked = short_text("value", value)
+        current = getattr(self, field)
+        if checked == (current.value if isinstance(current, Gender) else current):
+            raise InvalidFieldError("value", "equals the value in force")
+        return checked
+
+
+_CORRECTION_EVENT = MappingProxyType(
+    {
+        **dict.fromkeys(CORRECTABLE_FIELDS, "Corrected"),
+        **dict.fromkeys(PERSONAL_CORRECTABLE_FIELDS, "PersonalDataCorrected"),
+    }
+)

@@ -1,0 +1,195 @@
+"""Argument checks shared by the aggregates: text, identifiers, dates, instants, numbers.
+
+Invariants kept here:
+
+- Short text (names, places, bodies, categories) is 1 to 200 characters after trimming, with
+  no control characters; free text (reasons, descriptions, summaries) is 1 to 4000 characters
+  and may hold line breaks and tabs but no other control characters.
+- Identifiers (codes, serials, ids chosen by a caller) are 1 to 64 characters with no white
+  space or control characters; opaque tokens (record hashes, tracking hashes) likewise, up to
+  200 characters.
+- A date is a ``datetime.date`` and never a ``datetime`` (a ``datetime`` is a ``date`` to
+  Python, and would be stored with a time that means nothing).
+- An instant is timezone-aware and is stored in UTC.
+- Amounts of money are finite ``Decimal`` yuan, greater than zero, with at most two decimal
+  places.
+- Refusals name the field and the reason; they never echo the value given.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+
+from domain.errors import InvalidFieldError, NaiveDatetimeError
+
+SHORT_TEXT_MAX = 200
+FREE_TEXT_MAX = 4000
+IDENTIFIER_MAX = 64
+TOKEN_MAX = 200
+YEAR_MIN = 1990
+YEAR_MAX = 2100
+
+_FREE_TEXT_ALLOWED_CONTROLS = frozenset("\n\r\t")
+_PHONE = re.compile(r"\+?[0-9][0-9 \-]*[0-9]")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _has_control(text: str, allowed: frozenset[str] = frozenset()) -> bool:
+    return any(
+        (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) and ch not in allowed for ch in text
+    ) or any(ch in "\u2028\u2029" for ch in text)
+
+
+def _text(field: str, value: object, limit: int, allowed: frozenset[str]) -> str:
+    if not isinstance(value, str):
+        raise InvalidFieldError(field, "must be text")
+    text = value.strip()
+    if not text:
+        raise InvalidFieldError(field, "must not be empty")
+    if len(text) > limit:
+        raise InvalidFieldError(field, f"must be at most {limit} characters long")
+    if _has_control(text, allowed):
+        raise InvalidFieldError(field, "must not contain control characters")
+    return text
+
+
+def short_text(field: str, value: object) -> str:
+    """Return trimmed short text (1..200 characters, single line) or raise."""
+    return _text(field, value, SHORT_TEXT_MAX, frozenset())
+
+
+def optional_short_text(field: str, value: object) -> str | None:
+    """Return trimmed short text, or None when the value is None."""
+    return None if value is None else short_text(field, value)
+
+
+def free_text(field: str, value: object) -> str:
+    """Return trimmed free text (1..4000 characters, line breaks allowed) or raise."""
+    return _text(field, value, FREE_TEXT_MAX, _FREE_TEXT_ALLOWED_CONTROLS)
+
+
+def optional_free_text(field: str, value: object) -> str | None:
+    """Return trimmed free text, or None when the value is None."""
+    return None if value is None else free_text(field, value)
+
+
+def identifier(field: str, value: object) -> str:
+    """Return an identifier (1..64 characters, no white space) or raise."""
+    if not isinstance(value, str):
+        raise InvalidFieldError(field, "must be text")
+    if not value:
+        raise InvalidFieldError(field, "must not be empty")
+    if len(value) > IDENTIFIER_MAX:
+        raise InvalidFieldError(field, f"must be at most {IDENTIFIER_MAX} characters long")
+    if any(ch.isspace() for ch in value) or _has_control(value):
+        raise InvalidFieldError(field, "must not contain white space or control characters")
+    return value
+
+
+def optional_identifier(field: str, value: object) -> str | None:
+    """Return an identifier, or None when the value is None."""
+    return None if value is None else identifier(field, value)
+
+
+def opaque_token(field: str, value: object) -> str:
+    """Return a printable token such as a hash (1..200 characters, no white space) or raise."""
+    if not isinstance(value, str) or not 1 <= len(value) <= TOKEN_MAX:
+        raise InvalidFieldError(field, f"must be 1 to {TOKEN_MAX} characters of text")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise InvalidFieldError(field, "must not contain white space or control characters")
+    return value
+
+
+def optional_opaque_token(field: str, value: object) -> str | None:
+    """Return a token, or None when the value is None."""
+    return None if value is None else opaque_token(field, value)
+
+
+def phone_number(field: str, value: object) -> str:
+    """Return a telephone number (5..20 digits, optional +, spaces and hyphens) or raise."""
+    if not isinstance(value, str):
+        raise InvalidFieldError(field, "must be text")
+    text = value.strip()
+    digits = sum(ch in "0123456789" for ch in text)
+    if not _PHONE.fullmatch(text) or not 5 <= digits <= 20:
+        raise InvalidFieldError(
+            field, "must be a telephone number of 5 to 20 digits (spaces, hyphens, leading +)"
+        )
+    return text
+
+
+def optional_phone_number(field: str, value: object) -> str | None:
+    """Return a telephone number, or None when the value is None."""
+    return None if value is None else phone_number(field, value)
+
+
+def member(enum: type[E], field: str, value: object) -> E:
+    """Return the member of a StrEnum named by its value (or the member itself) or raise."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(m.value for m in enum)
+    raise InvalidFieldError(field, f"must be one of: {allowed}")
+
+
+def plain_date(field: str, value: object) -> date:
+    """Return a calendar date (not a datetime) or raise."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidFieldError(field, "must be a calendar date (not a date-time)")
+    return value
+
+
+def optional_plain_date(field: str, value: object) -> date | None:
+    """Return a calendar date, or None when the value is None."""
+    return None if value is None else plain_date(field, value)
+
+
+def aware_instant(field: str, value: object) -> datetime:
+    """Return a timezone-aware instant converted to UTC, or raise."""
+    if not isinstance(value, datetime):
+        raise InvalidFieldError(field, "must be a date-time")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise NaiveDatetimeError(field)
+    return value.astimezone(UTC)
+
+
+def integer(field: str, value: object, lowest: int, highest: int) -> int:
+    """Return an int (never a bool) within [lowest, highest] or raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidFieldError(field, "must be a whole number")
+    if not lowest <= value <= highest:
+        raise InvalidFieldError(field, f"must be between {lowest} and {highest}")
+    return value
+
+
+def year(field: str, value: object) -> int:
+    """Return a calendar year within the range the ledger accepts, or raise."""
+    return integer(field, value, YEAR_MIN, YEAR_MAX)
+
+
+def amount_of_money(field: str, value: object) -> Decimal:
+    """Return a positive Decimal amount with at most two decimal places, or raise."""
+    if not isinstance(value, Decimal):
+        raise InvalidFieldError(field, "must be a Decimal amount")
+    if not value.is_finite() or value <= 0:
+        raise InvalidFieldError(field, "must be greater than zero")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise InvalidFieldError(field, "must have at most two decimal places (fen)")
+    return value
+
+
+def boolean(field: str, value: object) -> bool:
+    """Return a bool or raise (0 and 1 are not accepted as truth values)."""
+    if not isinstance(value, bool):
+        raise InvalidFieldError(field, "must be true or false")
+    return value

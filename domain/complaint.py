@@ -1,0 +1,634 @@
+"""A complaint or report about an auxiliary (Art. 17).
+
+Invariants kept here:
+
+- Anyone may complain (Art. 17): a complaint is received by the public intake or by the
+  complaints office of any organ (a referral arrives from elsewhere), with 1 to 20 allegations,
+  numbered 1..n in the order given.
+- The incident is an aware instant, not later than the recording instant, on or before the
+  receipt's effective date.
+- The complaint is attributed to the auxiliary and to the organ, unit and supervisor that
+  answered for the auxiliary on the incident date (China Standard Time), from the auxiliary's
+  effective-dated history; if the auxiliary was not employed then (before the hire, or on or
+  after the separation date), the complaint is refused with ``NoResponsibilityError``.
+- Every later command is by the complaints office of the responsible organ, effective no earlier
+  than the receipt.
+- Status moves only along these transitions (anything else is ``InvalidTransitionError``):
+  received -> acknowledged -> accepted | not_accepted; accepted -> under_investigation (assign,
+  and reassign); findings on accepted or under_investigation; the complaint is concluded when
+  every allegation has a finding in the current round; concluded | not_accepted ->
+  complainant_notified (further notifications allowed); complainant_notified | withdrawn ->
+  closed; any open status before notification -> withdrawn; closed -> reopened.
+- A complaint cannot close until the complainant has been told the result, unless it was
+  withdrawn (``ComplainantNotNotifiedError``, Art. 17).
+- Each allegation gets at most one finding per round. Reopening starts a new round: it clears the
+  notified flag; earlier findings stay on record and remain the latest until superseded, and
+  the complaint concludes again once every allegation has a finding in the new round.
+- The complainant's name, telephone, resident ID number, address and contact text are personal
+  data of the complainant (``personal_subject = "complainant_id"``); a resident ID number, if
+  given, passes GB 11643-1999.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.authority import require_organ, require_role
+from domain.auxiliary import Auxiliary
+from domain.checks import (
+    aware_instant,
+    free_text,
+    identifier,
+    member,
+    optional_free_text,
+    optional_opaque_token,
+    optional_phone_number,
+    optional_short_text,
+    plain_date,
+    short_text,
+)
+from domain.errors import (
+    ComplainantNotNotifiedError,
+    DateInFutureError,
+    DuplicateRecordError,
+    InvalidDateRangeError,
+    InvalidFieldError,
+    InvalidTransitionError,
+    NoResponsibilityError,
+    UnknownAllegationError,
+)
+from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.identity import validate_resident_id
+from domain.policy import Policy
+from domain.values import (
+    Actor,
+    Allegation,
+    ComplaintChannel,
+    ComplaintStatus,
+    FindingResult,
+    NotificationMethod,
+    Responsibility,
+    Role,
+    china_date,
+)
+
+__all__ = ["MAX_ALLEGATIONS", "Complaint", "Finding", "Notification"]
+
+MAX_ALLEGATIONS = 20
+
+_S = ComplaintStatus
+_OPEN_BEFORE_NOTIFICATION = frozenset(
+    {
+        _S.received,
+        _S.acknowledged,
+        _S.accepted,
+        _S.under_investigation,
+        _S.concluded,
+        _S.not_accepted,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The finding on one allegation in one round of investigation."""
+
+    allegation_number: int
+    result: FindingResult
+    reasoning: str
+    round: int
+    effective: date
+    version: int
+
+
+@dataclass(frozen=True)
+class Notification:
+    """The complainant was told the result (Art. 17)."""
+
+    method: NotificationMethod
+    notified_on: date
+    summary: str
+
+
+def _allegations(value: object) -> list[Allegation]:
+    if not isinstance(value, list | tuple):
+        raise InvalidFieldError("allegations", "must be a list of allegation texts")
+    if not 1 <= len(value) <= MAX_ALLEGATIONS:
+        raise InvalidFieldError("allegations", f"must hold 1 to {MAX_ALLEGATIONS} allegations")
+    return [
+        Allegation(number, free_text(f"allegations[{number}]", text))
+        for number, text in enumerate(value, start=1)
+    ]
+
+
+class Complaint(Aggregate):
+    """A complaint about an auxiliary, from receipt to closure (Art. 17)."""
+
+    def __init__(self) -> None:
+        self.channel: ComplaintChannel = ComplaintChannel.online
+        self.incident_at: datetime = datetime.min
+        self.incident_place: str = ""
+        self.auxiliary_id: UUID = UUID(int=0)
+        self.responsibility: Responsibility = Responsibility("", "", None, None)
+        self.allegations: tuple[Allegation, ...] = ()
+        self.complainant_id: UUID = UUID(int=0)
+        self.complainant_name: str | None = None
+        self.complainant_phone: str | None = None
+        self.complainant_resident_id: str | None = None
+        self.complainant_address: str | None = None
+        self.contact_text: str | None = None
+        self.tracking_hash: str | None = None
+        self.status: ComplaintStatus = ComplaintStatus.received
+        self.received_on: date = date.min
+        self.acknowledged_at: datetime | None = None
+        self.category: str | None = None
+        self.decline_reason: str | None = None
+        self.investigator_id: str | None = None
+        self.due: date | None = None
+        self.round: int = 1
+        self.concluded_at: datetime | None = None
+        self.concluded_on: date | None = None
+        self.declined_on: date | None = None
+        self.notified_on: date | None = None
+        self.closed_at: datetime | None = None
+        self.withdrawal_reason: str | None = None
+        self._findings: list[Finding] = []
+        self._notifications: list[Notification] = []
+        self._ever_acknowledged = False
+        self._ever_accepted = False
+
+    def __repr__(self) -> str:
+        # The default repr lists every attribute, the complainant's personal data included.
+        return f"Complaint(id={self.id!r}, version={self.version}, status={self.status.value})"
+
+    # ----------------------------------------------------------------------------------- events
+
+    class Event(LedgerEvent):
+        """Base of the complaint's events."""
+
+    class Received(Event, LedgerCreated):
+        """A complaint was received and attributed to the responsible organ, unit and officer."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = (
+            "complainant_name",
+            "complainant_phone",
+            "complainant_resident_id",
+            "complainant_address",
+            "contact_text",
+        )
+        personal_subject: ClassVar[str] = "complainant_id"
+
+        channel: str
+        incident_at: datetime
+        incident_place: str
+        auxiliary_id: UUID
+        responsibility: Responsibility
+        allegations: list[Allegation]
+        complainant_id: UUID
+        complainant_name: str | None
+        complainant_phone: str | None
+        complainant_resident_id: str | None
+        complainant_address: str | None
+        contact_text: str | None
+        tracking_hash: str | None
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.channel = ComplaintChannel(self.channel)
+            aggregate.incident_at = self.incident_at
+            aggregate.incident_place = self.incident_place
+            aggregate.auxiliary_id = self.auxiliary_id
+            aggregate.responsibility = self.responsibility
+            aggregate.allegations = tuple(self.allegations)
+            aggregate.complainant_id = self.complainant_id
+            aggregate.complainant_name = self.complainant_name
+            aggregate.complainant_phone = self.complainant_phone
+            aggregate.complainant_resident_id = self.complainant_resident_id
+            aggregate.complainant_address = self.complainant_address
+            aggregate.contact_text = self.contact_text
+            aggregate.tracking_hash = self.tracking_hash
+            aggregate.received_on = self.effective
+            aggregate.status = ComplaintStatus.received
+
+    class Acknowledged(Event):
+        """The complaints office acknowledged receipt."""
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.acknowledged_at = self.timestamp
+            aggregate._ever_acknowledged = True
+            aggregate.status = ComplaintStatus.acknowledged
+
+    class Accepted(Event):
+        """The complaint was accepted for investigation."""
+
+        category: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.category = self.category
+            aggregate._ever_accepted = True
+            aggregate.status = ComplaintStatus.accepted
+
+    class Declined(Event):
+        """The complaint was not accepted, with the reason."""
+
+        reason: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.decline_reason = self.reason
+            aggregate.declined_on = self.effective
+            aggregate.status = ComplaintStatus.not_accepted
+
+    class InvestigatorAssigned(Event):
+        """An investigator was assigned, with a due date."""
+
+        investigator_id: str
+        due: date
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.investigator_id = self.investigator_id
+            aggregate.due = self.due
+            aggregate.status = ComplaintStatus.under_investigation
+
+    class FindingRecorded(Event):
+        """A finding on one allegation was recorded."""
+
+        allegation_number: int
+        result: str
+        reasoning: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate._findings.append(
+                Finding(
+                    allegation_number=self.allegation_number,
+                    result=FindingResult(self.result),
+                    reasoning=self.reasoning,
+                    round=aggregate.round,
+                    effective=self.effective,
+                    version=self.originator_version,
+                )
+            )
+            if len(aggregate._decided_this_round()) == len(aggregate.allegations):
+                aggregate.status = ComplaintStatus.concluded
+                aggregate.concluded_at = self.timestamp
+                aggregate.concluded_on = self.effective
+
+    class ComplainantNotified(Event):
+        """The complainant was told the result (Art. 17)."""
+
+        method: str
+        notified_on: date
+        summary: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate._notifications.append(
+                Notification(NotificationMethod(self.method), self.notified_on, self.summary)
+            )
+            aggregate.notified_on = self.notified_on
+            aggregate.status = ComplaintStatus.complainant_notified
+
+    class Withdrawn(Event):
+        """The complainant withdrew the complaint."""
+
+        reason: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.withdrawal_reason = self.reason
+            aggregate.status = ComplaintStatus.withdrawn
+
+    class Closed(Event):
+        """The complaint was closed."""
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.closed_at = self.timestamp
+            aggregate.status = ComplaintStatus.closed
+
+    class Reopened(Event):
+        """A closed complaint was reopened; a new round of findings begins."""
+
+        reason: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.round += 1
+            aggregate.notified_on = None
+            aggregate.concluded_at = None
+            aggregate.concluded_on = None
+            aggregate.closed_at = None
+            aggregate.withdrawal_reason = None
+            if aggregate._ever_accepted:
+                aggregate.status = (
+                    ComplaintStatus.under_investigation
+                    if aggregate.investigator_id is not None
+                    else ComplaintStatus.accepted
+                )
+            elif aggregate._ever_acknowledged:
+                aggregate.status = ComplaintStatus.acknowledged
+            else:
+                aggregate.status = ComplaintStatus.received
+
+    # ---------------------------------------------------------------------------- reads
+
+    def _decided_this_round(self) -> set[int]:
+        return {f.allegation_number for f in self._findings if f.round == self.round}
+
+    @property
+    def organ(self) -> str:
+        """The organ that answers for the complaint (Art. 17)."""
+        return self.responsibility.organ
+
+    @property
+    def received_at(self) -> datetime:
+        """The instant the complaint was recorded."""
+        return self.created_on
+
+    @property
+    def findings(self) -> dict[int, Finding]:
+        """The latest finding on each allegation that has one, by allegation number."""
+        latest: dict[int, Finding] = {}
+        for finding in self._findings:
+            latest[finding.allegation_number] = finding
+        return latest
+
+    @property
+    def finding_history(self) -> tuple[Finding, ...]:
+        """Every finding ever recorded, in recording order."""
+        return tuple(self._findings)
+
+    @property
+    def notifications(self) -> tuple[Notification, ...]:
+        """Every notification of the complainant, in recording order."""
+        return tuple(self._notifications)
+
+    @property
+    def complainant_notified(self) -> bool:
+        """Whether the complainant was told the result in the current round."""
+        return self.notified_on is not None
+
+    # ---------------------------------------------------------------------------- receive
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        id: UUID,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        channel: ComplaintChannel | str,
+        incident_at: datetime,
+        incident_place: str,
+        auxiliary: Auxiliary,
+        allegations: Sequence[str],
+        complainant_id: UUID,
+        complainant_name: str | None,
+        complainant_phone: str | None,
+        complainant_resident_id: str | None,
+        complainant_address: str | None,
+        contact_text: str | None,
+        tracking_hash: str | None,
+    ) -> Complaint:
+        """Receive a complaint (public intake or complaints office, Art. 17)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        require_role(
+            actor, (Role.public, Role.complaints), action="receive a complaint", article="Art. 17"
+        )
+        if not isinstance(id, UUID):
+            raise InvalidFieldError("id", "must be a UUID")
+        if not isinstance(complainant_id, UUID):
+            raise InvalidFieldError("complainant_id", "must be a UUID")
+        if not isinstance(auxiliary, Auxiliary):
+            raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
+        incident = aware_instant("incident_at", incident_at)
+        if incident > rec.at:
+            raise DateInFutureError("incident_at", "the incident cannot follow its report")
+        incident_day = china_date(incident)
+        if incident_day > rec.effective:
+            raise InvalidDateRangeError("the incident date is later than the receipt's date")
+        checked_allegations = _allegations(allegations)
+        responsibility = auxiliary.responsibility_on(incident_day)
+        if responsibility is None:
+            raise NoResponsibilityError(
+                "the auxiliary was not employed on the incident date, so no organ, unit or "
+                "supervisor answered for them then (Art. 17)"
+            )
+        resident_id = (
+            None
+            if complainant_resident_id is None
+            else validate_resident_id(complainant_resident_id, on=rec.recorded_on)
+        )
+        return cls._create(
+            cls.Received,
+            id=id,
+            **rec.fields(),
+            channel=member(ComplaintChannel, "channel", channel).value,
+            incident_at=incident,
+            incident_place=short_text("incident_place", incident_place),
+            auxiliary_id=auxiliary.id,
+            responsibility=responsibility,
+            allegations=checked_allegations,
+            complainant_id=complainant_id,
+            complainant_name=optional_short_text("complainant_name", complainant_name),
+            complainant_phone=optional_phone_number("complainant_phone", complainant_phone),
+            complainant_resident_id=resident_id,
+            complainant_address=optional_short_text("complainant_address", complainant_address),
+            contact_text=optional_free_text("contact_text", contact_text),
+            tracking_hash=optional_opaque_token("tracking_hash", tracking_hash),
+        )
+
+    # ---------------------------------------------------------------------------- handling
+
+    def _authorise(
+        self, rec: Recording, command: str, allowed: frozenset[ComplaintStatus] | None
+    ) -> None:
+        require_role(rec.actor, (Role.complaints,), action="handle a complaint", article="Art. 17")
+        require_organ(rec.actor, self.organ)
+        if allowed is not None and self.status not in allowed:
+            raise InvalidTransitionError(self.status.value, command)
+        if rec.effective < self.received_on:
+            raise InvalidDateRangeError("effective date precedes the complaint's receipt")
+
+    def acknowledge(
+        self, *, actor: Actor, at: datetime, effective: date, basis: str | None, policy: Policy
+    ) -> None:
+        """Acknowledge receipt (complaints office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "acknowledge", frozenset({_S.received}))
+        self.trigger_event(self.Acknowledged, **rec.fields())
+
+    def accept(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        category: str,
+    ) -> None:
+        """Accept the complaint for investigation (complaints office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "accept", frozenset({_S.acknowledged}))
+        self.trigger_event(self.Accepted, **rec.fields(), category=short_text("category", category))
+
+    def decline(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: str,
+    ) -> None:
+        """Decline the complaint (not accepted), giving the reason (complaints office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "decline", frozenset({_S.acknowledged}))
+        self.trigger_event(self.Declined, **rec.fields(), reason=free_text("reason", reason))
+
+    def assign(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        investigator_id: str,
+        due: date,
+    ) -> None:
+        """Assign (or reassign) an investigator with a due date, which may be in the future."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "assign", frozenset({_S.accepted, _S.under_investigation}))
+        checked_due = plain_date("due", due)
+        if checked_due < rec.effective:
+            raise InvalidDateRangeError("the due date precedes the assignment")
+        self.trigger_event(
+            self.InvestigatorAssigned,
+            **rec.fields(),
+            investigator_id=identifier("investigator_id", investigator_id),
+            due=checked_due,
+        )
+
+    def record_finding(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        allegation_number: int,
+        result: FindingResult | str,
+        reasoning: str,
+    ) -> None:
+        """Record the finding on one allegation (complaints office)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "record_finding", frozenset({_S.accepted, _S.under_investigation}))
+        numbers = {a.number for a in self.allegations}
+        if (
+            isinstance(allegation_number, bool)
+            or not isinstance(allegation_number, int)
+            or allegation_number not in numbers
+        ):
+            raise UnknownAllegationError(
+                f"the complaint has allegations 1 to {len(self.allegations)} only"
+            )
+        if allegation_number in self._decided_this_round():
+            raise DuplicateRecordError(
+                f"allegation {allegation_number} already has a finding; reopen the complaint "
+                "to record another"
+            )
+        self.trigger_event(
+            self.FindingRecorded,
+            **rec.fields(),
+            allegation_number=allegation_number,
+            result=member(FindingResult, "result", result).value,
+            reasoning=free_text("reasoning", reasoning),
+        )
+
+    def notify_complainant(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        method: NotificationMethod | str,
+        notified_on: date,
+        summary: str,
+    ) -> None:
+        """Record that the complainant was told the result (Art. 17)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(
+            rec,
+            "notify_complainant",
+            frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified}),
+        )
+        checked_method = member(NotificationMethod, "method", method)
+        day = plain_date("notified_on", notified_on)
+        if day > rec.recorded_on:
+            raise DateInFutureError("notified_on")
+        result_on = self.concluded_on or self.declined_on or self.received_on
+        if day < result_on:
+            raise InvalidDateRangeError(
+                "the complainant cannot have been told the result before it was reached"
+            )
+        self.trigger_event(
+            self.ComplainantNotified,
+            **rec.fields(),
+            method=checked_method.value,
+            notified_on=day,
+            summary=free_text("summary", summary),
+        )
+
+    def withdraw(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: str,
+    ) -> None:
+        """Record the complainant's withdrawal, before they were told a result."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "withdraw", _OPEN_BEFORE_NOTIFICATION)
+        self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", reason))
+
+    def close(
+        self, *, actor: Actor, at: datetime, effective: date, basis: str | None, policy: Policy
+    ) -> None:
+        """Close the complaint; only once the complainant was told the result or withdrew."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "close", None)
+        if self.status is ComplaintStatus.closed:
+            raise InvalidTransitionError(self.status.value, "close")
+        if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.withdrawn):
+            raise ComplainantNotNotifiedError(
+                "the complaint cannot close before the complainant has been told the result "
+                "of its handling, unless it was withdrawn (Art. 17)"
+            )
+        self.trigger_event(self.Closed, **rec.fields())
+
+    def reopen(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        reason: str,
+    ) -> None:
+        """Reopen a closed complaint; a new round of findings begins."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        self._authorise(rec, "reopen", frozenset({_S.closed}))
+        self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", reason))

@@ -1,0 +1,261 @@
+"""The one error hierarchy of the domain: every refused command raises a ``DomainError``.
+
+Invariants kept here:
+
+- Every error class has a stable ``code`` class attribute (snake_case); the edge maps codes to
+  exit statuses and problem+json types, so a code is never renamed once released.
+- Every message says what was refused and why, naming the article of the measures where one
+  applies.
+- No message carries personal data: values given by a caller are never echoed, only the name
+  of the field and the reason it failed. Codes of organs and units, role names, levels, years
+  and statuses are not personal data and may appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+__all__ = [
+    "AuxiliarySeparatedError",
+    "ComplainantNotNotifiedError",
+    "CredentialAlreadyActiveError",
+    "CredentialError",
+    "CredentialNotHeldError",
+    "DateInFutureError",
+    "DomainError",
+    "DuplicateRecordError",
+    "InvalidDateRangeError",
+    "InvalidFieldError",
+    "InvalidPayScheduleError",
+    "InvalidPolicyError",
+    "InvalidResidentIdError",
+    "InvalidTransitionError",
+    "LevelOutOfSchemeError",
+    "NaiveDatetimeError",
+    "NoResponsibilityError",
+    "NotAnAuxiliaryPostError",
+    "NotAuthorisedError",
+    "NotCorrectableError",
+    "OutsideScopeError",
+    "QuotaExceededError",
+    "SlotNotHeldError",
+    "UnknownAllegationError",
+    "UnknownCredentialError",
+    "UnknownInjuryError",
+    "UnknownPostTypeError",
+    "UnknownSanctionError",
+    "UnknownUnitError",
+]
+
+
+class DomainError(Exception):
+    """A command was refused because it breaks a rule of the domain."""
+
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidFieldError(DomainError):
+    """A field is missing, malformed, out of bounds or of the wrong type."""
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidPolicyError(DomainError):
+    """The configured policy is inconsistent (an operator's configuration error)."""
+
+    code = "invalid_policy"
+
+
+class NaiveDatetimeError(DomainError):
+    """A date-time without a time zone was given where an instant is needed."""
+
+    code = "naive_datetime"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field} must be timezone-aware: an instant without a time zone is ambiguous"
+        )
+        self.field = field
+
+
+class DateInFutureError(DomainError):
+    """A date lies after the recording date (China Standard Time) where that is not allowed."""
+
+    code = "date_in_future"
+
+    def __init__(self, field: str, reason: str = "") -> None:
+        message = (
+            f"{field} is later than the recording date in China Standard Time: "
+            "a record may not anticipate a fact"
+        )
+        super().__init__(f"{message} ({reason})" if reason else message)
+        self.field = field
+
+
+class InvalidDateRangeError(DomainError):
+    """Dates are out of order, or a date precedes the start of the record it belongs to."""
+
+    code = "invalid_date_range"
+
+
+class NotAuthorisedError(DomainError):
+    """The actor's role may not perform this command."""
+
+    code = "not_authorised"
+
+    def __init__(self, message: str, *, required: Iterable[str], article: str | None) -> None:
+        super().__init__(message)
+        self.required = tuple(required)
+        self.article = article
+
+
+class OutsideScopeError(DomainError):
+    """The actor belongs to another organ or unit than the record."""
+
+    code = "outside_scope"
+
+
+class QuotaExceededError(DomainError):
+    """A hire would take the organ beyond its staffing quota (Art. 5, 8)."""
+
+    code = "quota_exceeded"
+
+
+class SlotNotHeldError(DomainError):
+    """A quota slot was released for an auxiliary who does not hold one."""
+
+    code = "slot_not_held"
+
+
+class UnknownUnitError(DomainError):
+    """The unit is not registered with the organ."""
+
+    code = "unknown_unit"
+
+
+class UnknownPostTypeError(DomainError):
+    """The post type is not one of the post types of Art. 9."""
+
+    code = "unknown_post_type"
+
+
+class NotAnAuxiliaryPostError(DomainError):
+    """The post is one that Art. 2 says is not an auxiliary's post."""
+
+    code = "not_an_auxiliary_post"
+
+
+class InvalidResidentIdError(DomainError):
+    """A resident ID number fails GB 11643-1999; the reason never echoes the value."""
+
+    code = "invalid_resident_id"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"resident ID number {reason} (GB 11643-1999)")
+        self.reason = reason
+
+
+class LevelOutOfSchemeError(DomainError):
+    """A level lies outside the configured level scheme (Art. 11)."""
+
+    code = "level_out_of_scheme"
+
+
+class AuxiliarySeparatedError(DomainError):
+    """The auxiliary has separated; only credential returns, revocations and corrections remain."""
+
+    code = "auxiliary_separated"
+
+
+class CredentialError(DomainError):
+    """A credential command does not fit the credential's state (Art. 12)."""
+
+    code = "credential_error"
+
+
+class CredentialAlreadyActiveError(CredentialError):
+    """A credential of this kind is already active, or the serial was issued before."""
+
+    code = "credential_already_active"
+
+
+class UnknownCredentialError(CredentialError):
+    """No credential of this kind and serial was issued to the auxiliary."""
+
+    code = "unknown_credential"
+
+
+class CredentialNotHeldError(CredentialError):
+    """The credential was already revoked or returned."""
+
+    code = "credential_not_held"
+
+
+class UnknownSanctionError(DomainError):
+    """No sanction with this id was imposed on the auxiliary."""
+
+    code = "unknown_sanction"
+
+
+class UnknownInjuryError(DomainError):
+    """No duty injury with this id was recorded for the auxiliary."""
+
+    code = "unknown_injury"
+
+
+class NoResponsibilityError(DomainError):
+    """The auxiliary was not employed on the date in question, so nobody was responsible."""
+
+    code = "no_responsibility"
+
+
+class InvalidTransitionError(DomainError):
+    """The command is not allowed in the record's current status."""
+
+    code = "invalid_transition"
+
+    def __init__(self, from_status: str, command: str, detail: str = "") -> None:
+        message = f"{command} is not allowed when the record is {from_status}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.from_status = from_status
+        self.command = command
+
+
+class ComplainantNotNotifiedError(DomainError):
+    """A complaint may not close before the complainant was told the result (Art. 17)."""
+
+    code = "complainant_not_notified"
+
+
+class UnknownAllegationError(DomainError):
+    """The complaint has no allegation with this number."""
+
+    code = "unknown_allegation"
+
+
+class NotCorrectableError(DomainError):
+    """The field may not be corrected, or the correction does not point at the right event."""
+
+    code = "not_correctable"
+
+
+class DuplicateRecordError(DomainError):
+    """The same thing was already recorded (a unit, a sanction id, a finding, an evaluation)."""
+
+    code = "duplicate_record"
+
+
+class InvalidPayScheduleError(DomainError):
+    """A pay schedule misses a level or does not rise with the level (Art. 7)."""
+
+    code = "invalid_pay_schedule"

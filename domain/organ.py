@@ -1,0 +1,321 @@
+"""A public security organ (公安机关): its using units and its staffing quota (Art. 5, 8, 10).
+
+Invariants kept here:
+
+- An organ's id is derived from its code (``Organ.id_for``), so one code is one organ.
+- Only an administrator or the establishment authority registers an organ; units are
+  registered by an administrator, the establishment authority or the organ's personnel
+  department, of that organ; a unit code is registered once.
+- Only the establishment authority sets and adjusts the staffing quota (用人额度, Art. 5);
+  a quota is a whole number >= 0; it is set once, then adjusted with a reason.
+- A slot is taken for each hire, by the organ's personnel department, only while headcount is
+  below the quota; with no quota set, no slot can be taken (Art. 5, 8). Two hires racing for the
+  last slot both decide against the same version of the organ, so the event store's
+  (id, version) uniqueness lets exactly one of them be recorded.
+- A quota may be adjusted below the current headcount (attrition); no slot can then be taken
+  until the headcount is below it again.
+- A slot is released only for an auxiliary who holds one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.authority import require_organ, require_role
+from domain.checks import free_text, identifier, integer, short_text
+from domain.errors import (
+    DuplicateRecordError,
+    InvalidFieldError,
+    InvalidTransitionError,
+    QuotaExceededError,
+    SlotNotHeldError,
+)
+from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.policy import Policy
+from domain.values import ID_NAMESPACE, Actor, Role
+
+QUOTA_MAX = 1_000_000
+
+
+class Organ(Aggregate):
+    """A city or county public security bureau that recruits and uses auxiliaries."""
+
+    def __init__(self) -> None:
+        self.code: str = ""
+        self.name: str = ""
+        self.region: str = ""
+        self.units: dict[str, str] = {}
+        self.quota: int | None = None
+        self.occupied: set[UUID] = set()
+
+    class Event(LedgerEvent):
+        """Base of the organ's events."""
+
+    class Registered(Event, LedgerCreated):
+        """The organ was registered with the ledger."""
+
+        code: str
+        name: str
+        region: str
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.code = self.code
+            aggregate.name = self.name
+            aggregate.region = self.region
+
+    class UnitRegistered(Event):
+        """A using unit (用辅部门) of the organ was registered (Art. 10)."""
+
+        unit_code: str
+        unit_name: str
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.units[self.unit_code] = self.unit_name
+
+    class QuotaSet(Event):
+        """The establishment authority set the organ's staffing quota (Art. 5)."""
+
+        quota: int
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.quota = self.quota
+
+    class QuotaAdjusted(Event):
+        """The establishment authority adjusted the staffing quota (Art. 5)."""
+
+        quota: int
+        reason: str
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.quota = self.quota
+
+    class SlotTaken(Event):
+        """A hire took one slot of the quota (Art. 8)."""
+
+        auxiliary_id: UUID
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.occupied.add(self.auxiliary_id)
+
+    class SlotReleased(Event):
+        """A separation gave a slot back."""
+
+        auxiliary_id: UUID
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.occupied.discard(self.auxiliary_id)
+
+    @staticmethod
+    def id_for(code: str) -> UUID:
+        """The id of the organ with the given code."""
+        return uuid5(ID_NAMESPACE, "organ:" + code)
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        code: str,
+        name: str,
+        region: str,
+    ) -> Organ:
+        """Register an organ (administrator or establishment authority)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        require_role(
+            actor, (Role.admin, Role.establishment), action="register an organ", article="Art. 4"
+        )
+        checked_code = identifier("code", code)
+        return cls._create(
+            cls.Registered,
+            id=cls.id_for(checked_code),
+            **rec.fields(),
+            code=checked_code,
+            name=short_text("name", name),
+            region=short_text("region", region),
+        )
+
+    @property
+    def headcount(self) -> int:
+        """How many auxiliaries hold a slot."""
+        return len(self.occupied)
+
+    def has_unit(self, code: str) -> bool:
+        """Whether a unit with this code is registered with the organ."""
+        return code in self.units
+
+    def _scoped(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        roles: tuple[Role, ...],
+        action: str,
+        article: str,
+    ) -> Recording:
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        require_role(actor, roles, action=action, article=article)
+        require_organ(actor, self.code)
+        return rec
+
+    def register_unit(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        code: str,
+        name: str,
+    ) -> None:
+        """Register a using unit of this organ."""
+        rec = self._scoped(
+            actor=actor,
+            at=at,
+            effective=effective,
+            basis=basis,
+            policy=policy,
+            roles=(Role.admin, Role.establishment, Role.personnel),
+            action="register a using unit",
+            article="Art. 10",
+        )
+        unit_code = identifier("code", code)
+        if unit_code in self.units:
+            raise DuplicateRecordError(f"unit {unit_code} is already registered with the organ")
+        self.trigger_event(
+            self.UnitRegistered,
+            **rec.fields(),
+            unit_code=unit_code,
+            unit_name=short_text("name", name),
+        )
+
+    def set_quota(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        quota: int,
+    ) -> None:
+        """Set the staffing quota for the first time (establishment authority, Art. 5)."""
+        rec = self._scoped(
+            actor=actor,
+            at=at,
+            effective=effective,
+            basis=basis,
+            policy=policy,
+            roles=(Role.establishment,),
+            action="set a staffing quota",
+            article="Art. 5",
+        )
+        checked = integer("quota", quota, 0, QUOTA_MAX)
+        if self.quota is not None:
+            raise InvalidTransitionError(
+                "under a quota", "set_quota", "a quota is already set; adjust it with a reason"
+            )
+        self.trigger_event(self.QuotaSet, **rec.fields(), quota=checked)
+
+    def adjust_quota(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        new_quota: int,
+        reason: str,
+    ) -> None:
+        """Adjust the staffing quota (establishment authority, Art. 5)."""
+        rec = self._scoped(
+            actor=actor,
+            at=at,
+            effective=effective,
+            basis=basis,
+            policy=policy,
+            roles=(Role.establishment,),
+            action="adjust a staffing quota",
+            article="Art. 5",
+        )
+        checked = integer("new_quota", new_quota, 0, QUOTA_MAX)
+        checked_reason = free_text("reason", reason)
+        if self.quota is None:
+            raise InvalidTransitionError(
+                "without a quota", "adjust_quota", "set the quota before adjusting it"
+            )
+        if checked == self.quota:
+            raise InvalidFieldError("new_quota", "equals the quota in force")
+        self.trigger_event(self.QuotaAdjusted, **rec.fields(), quota=checked, reason=checked_reason)
+
+    def take_slot(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        auxiliary_id: UUID,
+    ) -> None:
+        """Take a quota slot for a hire (personnel department, Art. 5, 8)."""
+        rec = self._scoped(
+            actor=actor,
+            at=at,
+            effective=effective,
+            basis=basis,
+            policy=policy,
+            roles=(Role.personnel,),
+            action="take a quota slot for a hire",
+            article="Art. 8",
+        )
+        if not isinstance(auxiliary_id, UUID):
+            raise InvalidFieldError("auxiliary_id", "must be a UUID")
+        if auxiliary_id in self.occupied:
+            raise DuplicateRecordError("the auxiliary already holds a slot of this organ's quota")
+        if self.quota is None:
+            raise QuotaExceededError(
+                "the organ has no staffing quota set, so nobody may be hired (Art. 5, 8)"
+            )
+        if self.headcount >= self.quota:
+            raise QuotaExceededError(
+                f"the organ's staffing quota of {self.quota} is fully used "
+                f"({self.headcount} held); a hire must stay within the quota (Art. 5, 8)"
+            )
+        self.trigger_event(self.SlotTaken, **rec.fields(), auxiliary_id=auxiliary_id)
+
+    def release_slot(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        auxiliary_id: UUID,
+    ) -> None:
+        """Release the slot of an auxiliary who separated (personnel department)."""
+        rec = self._scoped(
+            actor=actor,
+            at=at,
+            effective=effective,
+            basis=basis,
+            policy=policy,
+            roles=(Role.personnel,),
+            action="release a quota slot",
+            article="Art. 5",
+        )
+        if auxiliary_id not in self.occupied:
+            raise SlotNotHeldError("the auxiliary holds no slot of this organ's quota")
+        self.trigger_event(self.SlotReleased, **rec.fields(), auxiliary_id=auxiliary_id)

@@ -1,0 +1,876 @@
+"""A deterministic, realistic, entirely synthetic dataset, laid down through the commands.
+
+``load_demo(ledger, officers=N, seed=S)`` simulates Nantong's public security organs from
+2023-03-01 to ``DEMO_END``: organs and units, quotas (set and adjusted), pay schedules and
+local average wages, hires in both employment forms, postings and supervisors, transfers,
+level evaluations and changes, credentials, insurance and health checks, duty injuries with
+cost advances, infringements, commendations, complaints through their whole life (some
+overdue, some concluded but the complainant not yet told), sanctions with appeals, criminal
+referrals, misconduct findings against officials, and separations (some credentials never
+returned). Every fact goes through ``AuxLedger``'s commands -- validated by the domain,
+signed, chained and logged -- in chronological order, many commands per transaction
+(``AuxLedger.batch``). The service's clock is replaced by the simulated one while loading.
+
+Synthetic data only: names are drawn from common characters; resident ID numbers use the
+unassigned area code 320699 (so no real person holds them) with valid GB 11643 check
+characters; phone numbers are in the 199-0000 block. The same seed gives the same dataset.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from uuid import UUID, uuid5
+
+from domain.identity import resident_id_check_char
+from domain.values import CHINA_STANDARD_TIME, Actor
+from ledger.records import AuxLedger
+
+DEMO_START = date(2023, 3, 1)
+DEMO_END = date(2026, 10, 31)
+BATCH_COMMANDS = 1500
+NAMESPACE = UUID("6f1c2a4e-8d3b-5e7f-9a10-2b3c4d5e6f70")
+
+ORGANS: tuple[tuple[str, str, str, float, tuple[str, ...]], ...] = (
+    ("320600", "南通市公安局", "南通市", 0.16, ("指挥中心", "交通警察支队", "特警支队")),
+    (
+        "320602",
+        "南通市公安局崇川分局",
+        "南通市",
+        0.24,
+        ("城东派出所", "和平桥派出所", "观音山派出所", "交警大队", "治安大队"),
+    ),
+    (
+        "320612",
+        "南通市公安局通州分局",
+        "南通市",
+        0.2,
+        ("金沙派出所", "平潮派出所", "石港派出所", "交警大队"),
+    ),
+    ("320681", "启东市公安局", "启东市", 0.2, ("汇龙派出所", "吕四港派出所", "交警大队")),
+    ("320682", "如皋市公安局", "如皋市", 0.2, ("如城派出所", "长江派出所", "交警大队")),
+)
+AGENCIES = ("南通众合人力资源服务有限公司", "江苏通达劳务派遣有限公司", "南通安保人力资源有限公司")
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙朱马胡郭林何高梁郑罗宋谢唐韩曹许邓冯曾程蔡彭潘袁董苏叶吕魏蒋田杜丁沈姜范江钟陆顾施钱缪季"  # noqa: E501
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红志海文斌宇浩凯鹏飞翔晨雪梅琳晶波辉健"  # noqa: E501
+STREETS = (
+    "人民路",
+    "工农路",
+    "青年路",
+    "濠河路",
+    "崇川路",
+    "世纪大道",
+    "钟秀路",
+    "长江路",
+    "园林路",
+)
+POSTS = (
+    ("patrol", 30),
+    ("traffic", 25),
+    ("community", 20),
+    ("call_intake", 10),
+    ("certificate_assistance", 8),
+    ("technical_support", 7),
+)
+DUTY_POSTS = {"patrol", "traffic", "community"}
+ALLEGATIONS = (
+    "执勤时态度恶劣，言语粗暴",
+    "查验证件时未出示工作证件",
+    "处理交通纠纷时偏袒一方",
+    "推搡群众",
+    "接警后长时间未回复",
+    "办理证件时索要好处",
+    "执勤时玩手机，不履行职责",
+    "超越辅助职责单独执法",
+)
+FINDINGS = (
+    ("not_sustained", 38),
+    ("unfounded", 20),
+    ("sustained", 22),
+    ("partly_sustained", 10),
+    ("exonerated", 10),
+)
+GRADES = (("excellent", 15), ("competent", 70), ("basically_competent", 11), ("incompetent", 4))
+
+
+@dataclass(order=True)
+class _Step:
+    day: date
+    seq: int
+    run: Callable[[], Any] = field(compare=False)
+
+
+@dataclass
+class DemoCounts:
+    """What the demo laid down."""
+
+    organs: int = 0
+    units: int = 0
+    auxiliaries: int = 0
+    separated: int = 0
+    complaints: int = 0
+    sanctions: int = 0
+    misconduct_findings: int = 0
+    commands: int = 0
+    events: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        """Counts by name."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Unit:
+    organ: str
+    code: str
+    name: str
+    supervisors: list[tuple[str, str]]
+
+
+@dataclass
+class _Officer:
+    index: int
+    id: UUID
+    organ: str
+    unit: _Unit
+    supervisor: tuple[str, str]
+    hired: date
+    post: str
+    separated: date | None = None
+    complaints: int = 0
+
+
+class _Simulation:
+    def __init__(self, ledger: AuxLedger, officers: int, seed: int) -> None:
+        self.ledger = ledger
+        self.n = officers
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.queue: list[_Step] = []
+        self.seq = 0
+        self.counts = DemoCounts()
+        self.units: dict[str, list[_Unit]] = {}
+        self.officers: list[_Officer] = []
+        self.serials = 0
+        self.current_day = DEMO_START
+
+    # ---------------------------------------------------------------- helpers
+
+    def uid(self, kind: str, n: int | str) -> UUID:
+        return uuid5(NAMESPACE, f"{self.seed}:{kind}:{n}")
+
+    def at(self, day: date, step: Callable[[], Any]) -> None:
+        if day > DEMO_END:
+            return  # it would happen after the simulated period: not (yet) recorded
+        day = max(day, DEMO_START)
+        self.seq += 1
+        heapq.heappush(self.queue, _Step(day, self.seq, step))
+
+    def weighted(self, options: tuple[tuple[str, int], ...]) -> str:
+        values, weights = zip(*options, strict=True)
+        return str(self.rng.choices(values, weights=weights)[0])
+
+    def name(self) -> str:
+        given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
+        return self.rng.choice(SURNAMES) + given
+
+    def resident_id(self, born: date, female: bool) -> str:
+        sequence = self.rng.randrange(0, 100) * 10 + (
+            self.rng.choice((0, 2, 4, 6, 8)) if female else self.rng.choice((1, 3, 5, 7, 9))
+        )
+        first17 = f"320699{born:%Y%m%d}{sequence:03d}"
+        return first17 + resident_id_check_char(first17)
+
+    def phone(self) -> str:
+        return f"1990000{self.rng.randrange(0, 10000):04d}"
+
+    def address(self) -> str:
+        return f"南通市{self.rng.choice(STREETS)}{self.rng.randrange(1, 400)}号"
+
+    def days(self, low: int, high: int) -> timedelta:
+        return timedelta(days=self.rng.randint(low, high))
+
+    @staticmethod
+    def personnel(organ: str) -> Actor:
+        return Actor(actor_id=f"personnel-{organ}", role="personnel", organ=organ, unit=None)
+
+    @staticmethod
+    def establishment(organ: str) -> Actor:
+        return Actor(
+            actor_id=f"establishment-{organ}", role="establishment", organ=organ, unit=None
+        )
+
+    @staticmethod
+    def unit_actor(unit: _Unit) -> Actor:
+        return Actor(actor_id=f"unit-{unit.code}", role="unit", organ=unit.organ, unit=unit.code)
+
+    @staticmethod
+    def complaints_actor(organ: str) -> Actor:
+        return Actor(actor_id=f"complaints-{organ}", role="complaints", organ=organ, unit=None)
+
+    @staticmethod
+    def discipline(organ: str) -> Actor:
+        return Actor(actor_id=f"discipline-{organ}", role="discipline", organ=organ, unit=None)
+
+    def later(self, day: date, officer: _Officer, action: str, **fields: Any) -> None:
+        self.at(day, partial(self.aux, officer, action, **fields))
+
+    def aux(self, officer: _Officer, action: str, **fields: Any) -> None:
+        self.ledger.update_auxiliary(
+            fields.pop("actor", self.personnel(officer.organ)),
+            officer.id,
+            action,
+            effective=self.current_day,
+            **fields,
+        )
+
+    # ---------------------------------------------------------------- plan
+
+    def plan(self) -> None:
+        weights = [w for *_, w, _ in ORGANS]
+        per_organ = [int(self.n * w) for w in weights]
+        per_organ[0] += self.n - sum(per_organ)
+        for (code, name, region, _, unit_names), count in zip(ORGANS, per_organ, strict=True):
+            self.plan_organ(code, name, region, unit_names, count)
+        self.plan_wages()
+        index = 0
+        for (code, *_), count in zip(ORGANS, per_organ, strict=True):
+            for _ in range(count):
+                self.plan_officer(index, code)
+                index += 1
+        self.plan_misconduct()
+
+    def plan_organ(
+        self, code: str, name: str, region: str, unit_names: tuple[str, ...], count: int
+    ) -> None:
+        units = []
+        for i, unit_name in enumerate(unit_names, start=1):
+            supervisors = [
+                (f"{code[-3:]}{i:02d}{k:02d}", self.name())
+                for k in range(1, self.rng.randint(4, 7))
+            ]
+            units.append(_Unit(code, f"{code}-{i:03d}", unit_name, supervisors))
+        self.units[code] = units
+        establishment = self.establishment(code)
+        first_quota = max(1, int(count * 1.08) + 1)
+
+        def register() -> None:
+            admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
+            self.ledger.register_organ(admin, code=code, name=name, region=region)
+            for unit in units:
+                self.ledger.update_organ(
+                    admin, code, "register_unit", code=unit.code, name=unit.name
+                )
+            self.ledger.update_organ(
+                establishment, code, "set_quota", quota=first_quota, basis="宁编〔2023〕12号"
+            )
+            self.counts.organs += 1
+            self.counts.units += len(units)
+
+        self.at(DEMO_START, register)
+
+        def adjust() -> None:
+            self.ledger.update_organ(
+                establishment,
+                code,
+                "adjust_quota",
+                new_quota=max(first_quota, int(count * 1.12) + 2),
+                reason="警务辅助人员用人额度动态调整",
+                basis="通编〔2024〕7号",
+            )
+
+        self.at(date(2024, 1, 15), adjust)
+        personnel = self.personnel(code)
+        for year in (2023, 2024, 2025, 2026):
+            base = Decimal(4200 + 250 * (year - 2023))
+            scale = {str(level): base + Decimal(380 * (level - 1)) for level in range(1, 11)}
+
+            def set_pay(year: int = year, scale: dict[str, Decimal] = scale) -> None:
+                self.ledger.set_pay_schedule(
+                    personnel, organ_code=code, year=year, monthly_by_level=scale
+                )
+
+            self.at(date(year, 1, 10) if year > 2023 else DEMO_START, set_pay)
+
+    def plan_wages(self) -> None:
+        regions = sorted({region for _, _, region, _, _ in ORGANS})
+        for region in regions:
+            organ = next(code for code, _, r, _, _ in ORGANS if r == region)
+            for year, amount in ((2022, 96500), (2023, 101200), (2024, 105800), (2025, 110300)):
+
+                def record(
+                    region: str = region, year: int = year, amount: int = amount, organ: str = organ
+                ) -> None:
+                    self.ledger.record_average_wage(
+                        self.personnel(organ),
+                        region=region,
+                        year=year,
+                        annual_amount=Decimal(amount),
+                        basis=f"南通市统计局{year + 1}年公报",
+                    )
+
+                self.at(DEMO_START if year < 2023 else date(year + 1, 3, 20), record)
+
+    def plan_officer(self, index: int, organ: str) -> None:
+        rng = self.rng
+        early = rng.random() < 0.6
+        span = (DEMO_END - DEMO_START).days - 120
+        hired = DEMO_START + (self.days(0, 60) if early else self.days(0, span))
+        unit = rng.choice(self.units[organ])
+        officer = _Officer(
+            index=index,
+            id=self.uid("auxiliary", index),
+            organ=organ,
+            unit=unit,
+            supervisor=rng.choice(unit.supervisors),
+            hired=hired,
+            post=self.weighted(POSTS),
+        )
+        self.officers.append(officer)
+        female = rng.random() < 0.3
+        born = date(rng.randint(1978, 2001), rng.randint(1, 12), rng.randint(1, 28))
+        dispatch = rng.random() < 0.3
+        contract_years = rng.choice((2, 3, 3, 5))
+        person = {
+            "name": self.name(),
+            "gender": "female" if female else "male",
+            "resident_id": self.resident_id(born, female),
+            "phone": self.phone(),
+            "address": self.address(),
+        }
+        level = rng.choice((1, 1, 1, 2, 2, 3))
+
+        def hire() -> None:
+            self.ledger.hire(
+                self.personnel(organ),
+                organ_code=organ,
+                auxiliary_id=officer.id,
+                effective=hired,
+                basis="通政规〔2023〕1号 第八条",
+                unit=unit.code,
+                supervisor_id=officer.supervisor[0],
+                supervisor_name=officer.supervisor[1],
+                employment_form="labour_dispatch" if dispatch else "direct_contract",
+                dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
+                contract_start=hired,
+                contract_end=hired.replace(year=hired.year + contract_years) - timedelta(days=1),
+                post_type=officer.post,
+                level=level,
+                **person,
+            )
+            self.counts.auxiliaries += 1
+
+        self.at(hired, hire)
+        serial = f"{organ[-4:]}{index:06d}"
+        for kind, prefix in (("work_id", "NTFJ"), ("uniform", "FZ"), ("insignia", "BZ")):
+            self.later(
+                hired + self.days(0, 5),
+                officer,
+                "issue_credential",
+                kind=kind,
+                serial=prefix + serial,
+            )
+        for kind in ("pension", "medical", "work_injury"):
+            self.later(
+                hired + self.days(1, 20),
+                officer,
+                "enrol_insurance",
+                kind=kind,
+                insurer="南通市社会保险基金管理中心",
+                policy_number=f"SB{serial}{kind[:2].upper()}",
+                start=hired,
+                end=None,
+            )
+        if officer.post in DUTY_POSTS and rng.random() < 0.9:
+            self.later(
+                hired + self.days(1, 30),
+                officer,
+                "enrol_insurance",
+                kind="accident",
+                insurer="中国人民财产保险南通分公司",
+                policy_number=f"YW{serial}",
+                start=hired,
+                end=None,
+            )
+        # Separation decided up front so nothing is planned after it.
+        separation: tuple[date, str] | None = None
+        roll = rng.random()
+        if roll < 0.05:
+            separation = (hired + self.days(200, 1100), "resigned")
+        elif roll < 0.07:
+            separation = (hired.replace(year=hired.year + contract_years), "contract_ended")
+        elif roll < 0.08:
+            separation = (hired + self.days(200, 1100), "dismissed")
+        if separation is not None and separation[0] >= DEMO_END - timedelta(days=10):
+            separation = None
+        last = separation[0] - timedelta(days=5) if separation else DEMO_END
+        officer.separated = separation[0] if separation else None
+
+        year = max(hired.year, 2023)
+        current_level = level
+        while True:
+            check = date(year, 6, rng.randint(1, 28))
+            if hired < check <= last and (year < 2026 or rng.random() < 0.75):
+                fit = rng.random() < 0.96
+                self.later(
+                    check,
+                    officer,
+                    "record_health_check",
+                    checked_on=check,
+                    fit=fit,
+                    details="各项指标正常" if fit else "血压偏高，建议复查",
+                )
+            review = date(year, 12, 20)
+            if hired + timedelta(days=180) < review <= last:
+                grade = self.weighted(GRADES)
+                self.later(review, officer, "evaluate", year=year, grade=grade)
+                new_level = current_level
+                if grade == "excellent" and current_level < 10:
+                    new_level = current_level + 1
+                elif grade == "incompetent" and current_level > 1:
+                    new_level = current_level - 1
+                if new_level != current_level:
+                    reason = "promotion" if new_level > current_level else "demotion"
+                    self.later(
+                        review + timedelta(days=12),
+                        officer,
+                        "change_level",
+                        level=new_level,
+                        reason=reason,
+                    )
+                    current_level = new_level
+            year += 1
+            if date(year, 1, 1) > last:
+                break
+
+        window = (last - hired).days
+        if window > 120 and rng.random() < 0.2:
+
+            def reassign() -> None:
+                candidates = [s for s in officer.unit.supervisors if s != officer.supervisor]
+                if not candidates:
+                    return
+                officer.supervisor = self.rng.choice(candidates)
+                self.aux(
+                    officer,
+                    "assign_supervisor",
+                    actor=self.unit_actor(officer.unit),
+                    supervisor_id=officer.supervisor[0],
+                    supervisor_name=officer.supervisor[1],
+                )
+
+            self.at(hired + self.days(60, window - 30), reassign)
+        if window > 200 and rng.random() < 0.08:
+            when = hired + self.days(100, window - 60)
+            target = rng.choice([u for u in self.units[organ] if u is not unit] or [unit])
+            if target is not unit:
+                new_supervisor = rng.choice(target.supervisors)
+
+                def transfer(target: _Unit = target, sup: tuple[str, str] = new_supervisor) -> None:
+                    self.aux(
+                        officer,
+                        "transfer",
+                        unit=target.code,
+                        supervisor_id=sup[0],
+                        supervisor_name=sup[1],
+                    )
+                    officer.unit = target
+                    officer.supervisor = sup
+
+                self.at(when, transfer)
+        if window > 90 and separation is None and rng.random() < 0.025:
+            self.later(
+                last - self.days(10, 80),
+                officer,
+                "release_supervisor",
+                actor=self.unit_actor(officer.unit),
+                reason="带辅民警调离，待重新指定",
+            )
+        if window > 60 and rng.random() < 0.15:
+            kind = self.weighted(
+                (("citation", 70), ("merit_third", 20), ("honorary_title", 8), ("merit_second", 2))
+            )
+            self.later(
+                hired + self.days(45, window - 1),
+                officer,
+                "commend",
+                kind=kind,
+                issuing_body=f"{organ}政治处",
+            )
+        if window > 60 and rng.random() < 0.03:
+            injury = f"INJ-{serial}"
+            when = hired + self.days(30, window - 20)
+            self.later(
+                when,
+                officer,
+                "record_duty_injury",
+                injury_id=injury,
+                occurred_on=when,
+                medical_details="执勤时左臂软组织挫伤",
+            )
+            for category, amount in (("medical", "3260.50"), ("transport", "180.00")):
+                self.later(
+                    when + self.days(2, 15),
+                    officer,
+                    "advance_cost",
+                    injury_id=injury,
+                    category=category,
+                    amount=Decimal(amount),
+                )
+        if window > 60 and rng.random() < 0.02:
+            when = hired + self.days(30, window - 10)
+            self.later(
+                when,
+                officer,
+                "record_infringement",
+                occurred_on=when,
+                description="依法劝阻违法行为时遭人殴打",
+                referred_to="治安管理大队",
+            )
+        self.plan_complaints(officer, last)
+        if separation is not None:
+            self.plan_separation(officer, serial, separation)
+
+    def plan_complaints(self, officer: _Officer, last: date) -> None:
+        rng = self.rng
+        window = (last - officer.hired).days
+        if window < 30:
+            return
+        problem = rng.random() < 0.02
+        count = rng.randint(3, 5) if problem else (1 if rng.random() < 0.22 else 0)
+        for k in range(count):
+            if problem:
+                incident = last - self.days(5, min(300, window - 5))
+            else:
+                incident = officer.hired + self.days(5, window - 5)
+            self.plan_complaint(officer, incident, k)
+
+    def plan_complaint(self, officer: _Officer, incident: date, k: int) -> None:
+        rng = self.rng
+        complaint_id = self.uid("complaint", f"{officer.index}-{k}")
+        received = incident + self.days(1, 6)
+        channel = self.weighted(
+            (
+                ("online", 35),
+                ("hotline_12389", 30),
+                ("hotline_110", 10),
+                ("letters_visits", 15),
+                ("walk_in", 7),
+                ("referral", 3),
+            )
+        )
+        allegations = rng.sample(ALLEGATIONS, rng.choice((1, 1, 2, 3)))
+        incident_at = datetime.combine(
+            incident, time(rng.randint(7, 21), rng.randint(0, 59)), CHINA_STANDARD_TIME
+        )
+        state: dict[str, Any] = {"organ": officer.organ, "sustained": False}
+
+        def receive() -> None:
+            actor = (
+                Actor(actor_id="public-intake", role="public", organ=officer.organ, unit=None)
+                if channel == "online"
+                else self.complaints_actor(officer.organ)
+            )
+            self.ledger.receive_complaint(
+                actor,
+                complaint_id=complaint_id,
+                complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
+                auxiliary_id=officer.id,
+                channel=channel,
+                incident_at=incident_at,
+                incident_place=f"南通市{rng.choice(STREETS)}附近",
+                allegations=allegations,
+                complainant_name=self.name(),
+                complainant_phone=self.phone(),
+                complainant_resident_id=None,
+                complainant_address=self.address() if rng.random() < 0.4 else None,
+                contact_text="工作日白天可电话联系",
+                tracking_hash=None,
+            )
+            state["organ"] = self.ledger.complaint(complaint_id).organ
+            self.counts.complaints += 1
+
+        self.at(received, receive)
+
+        def handle(action: str, **fields: Any) -> Callable[[], None]:
+            def run() -> None:
+                self.ledger.update_complaint(
+                    self.complaints_actor(state["organ"]),
+                    complaint_id,
+                    action,
+                    effective=self.current_day,
+                    **fields,
+                )
+
+            return run
+
+        late = rng.random() < 0.08
+        ack = received + (self.days(3, 9) if late else self.days(0, 1))
+        self.at(ack, handle("acknowledge"))
+        # Recent complaints are still being handled; some are left untouched past deadline.
+        remaining = (DEMO_END - received).days
+        if rng.random() < 0.1:
+            declined = ack + self.days(1, 3)
+            self.at(declined, handle("decline", reason="不属于辅警管理职责范围，已转交有关部门"))
+            notified = declined + self.days(1, 4)
+            if notified < DEMO_END:
+                self.at(
+                    notified,
+                    handle(
+                        "notify_complainant",
+                        method="phone",
+                        notified_on=notified,
+                        summary="已告知不予受理理由",
+                    ),
+                )
+                self.at(notified + self.days(0, 2), handle("close"))
+            return
+        accept = ack + self.days(0, 2)
+        self.at(accept, handle("accept", category="作风纪律"))
+        due = accept + timedelta(days=30)
+        self.at(
+            accept,
+            handle("assign", investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due),
+        )
+        if remaining < 25:
+            return  # still under investigation
+        if rng.random() < 0.03:
+            self.at(accept + self.days(2, 10), handle("withdraw", reason="投诉人主动撤回"))
+            self.at(accept + self.days(11, 14), handle("close"))
+            return
+        overdue = remaining < 120 and rng.random() < 0.25
+        if overdue:
+            return  # left open well past its due date
+        finding_day = accept + self.days(5, 40)
+        for number in range(1, len(allegations) + 1):
+            result = self.weighted(FINDINGS)
+            if result in ("sustained", "partly_sustained"):
+                state["sustained"] = True
+            self.at(
+                finding_day,
+                handle(
+                    "record_finding",
+                    allegation_number=number,
+                    result=result,
+                    reasoning="经调取执法记录仪视频并询问当事人，查明情况",
+                ),
+            )
+        if rng.random() < 0.1:
+            return  # concluded, but the complainant has not been told (Art. 17)
+        notified = finding_day + self.days(1, 10)
+        self.at(
+            notified,
+            handle(
+                "notify_complainant",
+                method=rng.choice(("phone", "sms", "letter", "online")),
+                notified_on=notified,
+                summary="已将调查处理结果告知投诉人",
+            ),
+        )
+        closed = notified + self.days(0, 3)
+        self.at(closed, handle("close"))
+        if rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END:
+            self.at(closed + self.days(5, 20), handle("reopen", reason="投诉人提供新的证据"))
+        self.at(
+            finding_day + timedelta(days=1),
+            partial(self.maybe_sanction, officer, complaint_id, state),
+        )
+
+    def maybe_sanction(self, officer: _Officer, complaint_id: UUID, state: dict[str, Any]) -> None:
+        rng = self.rng
+        if not state["sustained"]:
+            return
+        if officer.separated is not None and officer.separated <= self.current_day:
+            return
+        if rng.random() < 0.3:
+            return  # sustained, but no sanction decision recorded (Art. 18 report)
+        complaint = self.ledger.complaint(complaint_id)
+        links = [
+            f"{complaint_id}:{n}"
+            for n, finding in complaint.findings.items()
+            if finding.result.value in ("sustained", "partly_sustained")
+        ]
+        kind = self.weighted(
+            (
+                ("criticism", 40),
+                ("circulated_criticism", 25),
+                ("warning", 20),
+                ("demerit", 10),
+                ("suspension", 5),
+            )
+        )
+        sanction_id = f"CF-{officer.index}-{len(links)}-{complaint_id.hex[:6]}"
+        discipline = self.discipline(officer.organ)
+        until = self.current_day + timedelta(days=30) if kind == "suspension" else None
+        self.aux(
+            officer,
+            "impose_sanction",
+            actor=discipline,
+            sanction_id=sanction_id,
+            kind=kind,
+            until=until,
+            linked_findings=links,
+        )
+        self.counts.sanctions += 1
+        day = self.current_day
+        if kind == "suspension":
+            self.later(
+                day + timedelta(days=30), officer, "reinstate", actor=discipline, reason="停职期满"
+            )
+        elif rng.random() < 0.2:
+            self.later(
+                day + self.days(3, 10),
+                officer,
+                "appeal_sanction",
+                actor=discipline,
+                sanction_id=sanction_id,
+                grounds="对事实认定有异议",
+            )
+            self.later(
+                day + self.days(15, 25),
+                officer,
+                "decide_appeal",
+                actor=discipline,
+                sanction_id=sanction_id,
+                upheld=rng.random() < 0.7,
+            )
+
+    def plan_separation(self, officer: _Officer, serial: str, separation: tuple[date, str]) -> None:
+        day, reason = separation
+        if reason == "dismissed":
+            discipline = self.discipline(officer.organ)
+            self.later(
+                day - timedelta(days=3),
+                officer,
+                "impose_sanction",
+                actor=discipline,
+                sanction_id=f"JC-{officer.index}",
+                kind="termination",
+                until=None,
+                linked_findings=[],
+                basis="通政规〔2023〕1号 第十八条",
+            )
+            if self.rng.random() < 0.4:
+                self.later(
+                    day - timedelta(days=2),
+                    officer,
+                    "refer_for_prosecution",
+                    actor=discipline,
+                    reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
+                    summary="涉嫌利用协助执法之便索取财物，移送检察机关",
+                )
+
+        def separate() -> None:
+            self.aux(officer, "separate", reason=reason)
+            self.counts.separated += 1
+
+        self.at(day, separate)
+        if self.rng.random() < 0.85:
+            for kind, prefix in (("work_id", "NTFJ"), ("uniform", "FZ"), ("insignia", "BZ")):
+                self.later(
+                    day + self.days(0, 10),
+                    officer,
+                    "return_credential",
+                    kind=kind,
+                    serial=prefix + serial,
+                )
+
+    def plan_misconduct(self) -> None:
+        organs = [code for code, *_ in ORGANS]
+        for n in range(max(2, self.n // 400)):
+            organ = self.rng.choice(organs)
+            unit = self.rng.choice(self.units[organ])
+            official = self.rng.choice(unit.supervisors)
+            kind = self.rng.choice(("neglect_of_duty", "abuse_of_power", "favouritism"))
+            day = DEMO_START + self.days(60, (DEMO_END - DEMO_START).days - 30)
+
+            def record(
+                n: int = n,
+                organ: str = organ,
+                unit: _Unit = unit,
+                official: tuple[str, str] = official,
+                kind: str = kind,
+            ) -> None:
+                self.ledger.record_misconduct(
+                    self.discipline(organ),
+                    finding_id=self.uid("misconduct", n),
+                    official_id=official[0],
+                    official_name=official[1],
+                    official_role="supervisor",
+                    organ=organ,
+                    unit=unit.code,
+                    kind=kind,
+                    summary="对所带辅警日常管理缺位，未落实带辅责任",
+                    decision="诫勉谈话",
+                )
+                self.counts.misconduct_findings += 1
+
+            self.at(day, record)
+
+    # ---------------------------------------------------------------- run
+
+    def steps(self) -> Iterator[_Step]:
+        while self.queue:
+            yield heapq.heappop(self.queue)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> DemoCounts:
+        self.plan()
+        ledger = self.ledger
+        real_clock = ledger.clock
+        done = 0
+        try:
+            pending: list[_Step] = []
+            for step in self.steps():
+                pending.append(step)
+                if len(pending) >= BATCH_COMMANDS:
+                    done += self._run_batch(pending)
+                    pending = []
+                    if progress:
+                        progress(done)
+            if pending:
+                done += self._run_batch(pending)
+                if progress:
+                    progress(done)
+        finally:
+            ledger.clock = real_clock
+        self.counts.commands = done
+        return self.counts
+
+    def _run_batch(self, steps: list[_Step]) -> int:
+        ledger = self.ledger
+        with ledger.batch():
+            for number, step in enumerate(steps):
+                self.current_day = step.day
+                instant = datetime.combine(step.day, time(9, 0), CHINA_STANDARD_TIME) + timedelta(
+                    seconds=number
+                )
+                ledger.clock = partial(_fixed, instant.astimezone(UTC))
+                step.run()
+        return len(steps)
+
+
+def _fixed(instant: datetime) -> datetime:
+    return instant
+
+
+def load_demo(
+    ledger: AuxLedger,
+    *,
+    officers: int = 200,
+    seed: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> DemoCounts:
+    """Load the synthetic dataset through the ledger's commands; return what was loaded."""
+    if officers < 1:
+        msg = "--officers must be at least 1"
+        raise ValueError(msg)
+    simulation = _Simulation(ledger, officers, seed)
+    counts = simulation.run(progress)
+    counts.events = ledger.recorder.max_notification_id() or 0
+    return counts

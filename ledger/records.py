@@ -1,0 +1,524 @@
+"""The personnel-records service: one application command per fact the regulation names.
+
+``AuxLedger`` is the ledger application with the domain's commands. Each command loads the
+aggregates it needs (checked on read), lets the domain decide, and saves every changed
+aggregate in one signed, chained, logged transaction; it returns ``Recorded`` (the new
+event's originator id, version, record hash and log position) for receipts and ``ETag``s.
+
+Invariants:
+- A refused command (domain error, unknown id, version conflict) stores nothing.
+- ``expected_version`` gives optimistic concurrency: a command against a record that moved
+  on raises ``ConcurrencyConflictError`` before the domain is asked.
+- A hire takes a quota slot on the organ in the same transaction; a separation gives it
+  back; two hires racing for the last slot cannot both commit (the organ's version).
+- The recording instant comes from the service's clock (UTC now); only the demo loader
+  replaces the clock, to lay down a synthetic history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording as StoreRecording
+
+from domain.auxiliary import Auxiliary
+from domain.complaint import Complaint
+from domain.misconduct import MisconductFinding
+from domain.organ import Organ
+from domain.pay import LocalAverageWage, PaySchedule
+from domain.policy import Policy
+from domain.values import Actor, Allegation, Responsibility, china_date
+from ledger.application import LedgerApplication
+from ledger.config import Settings
+from ledger.errors import ConcurrencyConflictError, NotFoundError
+
+A = TypeVar("A", bound=Aggregate)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current instant, timezone-aware UTC."""
+    return datetime.now(tz=UTC)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The last event a command stored: what receipts, ETags and responses quote."""
+
+    originator_id: UUID
+    originator_version: int
+    hash: str
+    topic: str
+    notification_id: int | None
+    recorded_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "originator_id": str(self.originator_id),
+            "originator_version": self.originator_version,
+            "hash": self.hash,
+            "topic": self.topic,
+        }
+
+
+# Auxiliary commands: name -> (needs the Organ aggregate, releases the quota slot).
+AUXILIARY_ACTIONS: Mapping[str, tuple[bool, bool]] = {
+    "renew_contract": (False, False),
+    "change_post": (False, False),
+    "transfer": (True, False),
+    "assign_supervisor": (False, False),
+    "release_supervisor": (False, False),
+    "evaluate": (False, False),
+    "change_level": (False, False),
+    "issue_credential": (False, False),
+    "revoke_credential": (False, False),
+    "return_credential": (False, False),
+    "enrol_insurance": (False, False),
+    "record_health_check": (False, False),
+    "record_duty_injury": (False, False),
+    "advance_cost": (False, False),
+    "record_infringement": (False, False),
+    "commend": (False, False),
+    "impose_sanction": (False, False),
+    "appeal_sanction": (False, False),
+    "decide_appeal": (False, False),
+    "revoke_sanction": (False, False),
+    "reinstate": (False, False),
+    "refer_for_prosecution": (False, False),
+    "separate": (False, True),
+}
+
+COMPLAINT_ACTIONS: frozenset[str] = frozenset(
+    {
+        "acknowledge",
+        "accept",
+        "decline",
+        "assign",
+        "record_finding",
+        "notify_complainant",
+        "withdraw",
+        "close",
+        "reopen",
+    }
+)
+
+ORGAN_ACTIONS: frozenset[str] = frozenset({"register_unit", "set_quota", "adjust_quota"})
+
+
+class UnknownActionError(NotFoundError):
+    """A command name the service does not offer."""
+
+    code = "unknown_action"
+
+
+class AuxLedger(LedgerApplication):
+    """The ledger application with the personnel-records commands."""
+
+    value_object_transcodings = (
+        (Actor, "actor"),
+        (Allegation, "allegation"),
+        (Responsibility, "responsibility"),
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        create_tables: bool = False,
+        policy: Policy | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(settings, create_tables=create_tables)
+        self.policy = policy or Policy.default()
+        self.clock = clock
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ batches
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run several commands as one transaction: all of them are stored, or none.
+
+        Commands inside the block see each other's pending changes (aggregates are kept in
+        a per-thread session); the session is saved in one signed, logged transaction when
+        the block ends without error. Their ``Recorded`` results carry no hash yet.
+        """
+        if getattr(self._local, "session", None) is not None:
+            msg = "batches do not nest"
+            raise RuntimeError(msg)
+        session: dict[UUID, Aggregate] = {}
+        self._local.session = session
+        try:
+            yield
+            pending = [a for a in session.values() if a.pending_events]
+            if pending:
+                self.save(*pending)
+        finally:
+            self._local.session = None
+
+    def _session(self) -> dict[UUID, Aggregate] | None:
+        session: dict[UUID, Aggregate] | None = getattr(self._local, "session", None)
+        return session
+
+    # ------------------------------------------------------------------ plumbing
+
+    def load(self, cls: type[A], aggregate_id: UUID, *, expected_version: int | None = None) -> A:
+        """Load an aggregate of the given class (checked), or raise NotFoundError."""
+        session = self._session()
+        try:
+            if session is not None and aggregate_id in session:
+                aggregate: Aggregate = session[aggregate_id]
+            else:
+                aggregate = self.repository.get(aggregate_id)
+                if session is not None:
+                    session[aggregate_id] = aggregate
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no {cls.__name__.lower()} with id {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"no {cls.__name__.lower()} with id {aggregate_id}")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConcurrencyConflictError(
+                f"{cls.__name__.lower()} {aggregate_id} is at version {aggregate.version}, "
+                f"not the expected {expected_version}"
+            )
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        """True if an aggregate with this id has been recorded (or is pending in a batch)."""
+        session = self._session()
+        if session is not None and aggregate_id in session:
+            return True
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _common(self, actor: Actor, effective: date | None, basis: str | None) -> dict[str, Any]:
+        at = self.clock()
+        return {
+            "actor": actor,
+            "at": at,
+            "effective": effective if effective is not None else china_date(at),
+            "basis": basis,
+            "policy": self.policy,
+        }
+
+    def _commit(self, primary: Aggregate, *others: Aggregate) -> Recorded:
+        session = self._session()
+        if session is not None:
+            for aggregate in (primary, *others):
+                session[aggregate.id] = aggregate
+            return Recorded(
+                originator_id=primary.id,
+                originator_version=primary.version,
+                hash="",
+                topic="",
+                notification_id=None,
+                recorded_at=primary.modified_on,
+            )
+        recordings = self.save(primary, *others)
+        return _recorded(recordings, primary.id)
+
+    def record_hash(self, originator_id: UUID, version: int) -> str:
+        """The hex SHA-256 of a stored record (checked on read)."""
+        rows = self.recorder.select_events(originator_id, lte=version, desc=True, limit=1)
+        if not rows or rows[0].originator_version != version:
+            raise NotFoundError(f"no event {originator_id} version {version}")
+        record = self.record_mapper.verifier.check(rows[0])  # type: ignore[union-attr]
+        return record.hash.hex()
+
+    # ------------------------------------------------------------------ organs
+
+    def register_organ(
+        self,
+        actor: Actor,
+        *,
+        code: str,
+        name: str,
+        region: str,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Register a public security organ (Art. 4)."""
+        organ = Organ.register(
+            **self._common(actor, effective, basis), code=code, name=name, region=region
+        )
+        if self.exists(organ.id):
+            raise ConcurrencyConflictError(f"organ {code} is already registered")
+        return self._commit(organ)
+
+    def organ(self, code: str) -> Organ:
+        """The organ with this code."""
+        return self.load(Organ, Organ.id_for(code))
+
+    def update_organ(
+        self,
+        actor: Actor,
+        organ_code: str,
+        action: str,
+        *,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+        **fields: Any,
+    ) -> Recorded:
+        """register_unit, set_quota or adjust_quota (Art. 5)."""
+        if action not in ORGAN_ACTIONS:
+            raise UnknownActionError(f"organs have no command {action!r}")
+        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=expected_version)
+        getattr(organ, action)(**self._common(actor, effective, basis), **fields)
+        return self._commit(organ)
+
+    # ------------------------------------------------------------------ auxiliaries
+
+    def hire(
+        self,
+        actor: Actor,
+        *,
+        organ_code: str,
+        auxiliary_id: UUID | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+        **fields: Any,
+    ) -> Recorded:
+        """Hire an auxiliary within the organ's quota (Art. 5, 8, 9)."""
+        organ = self.load(Organ, Organ.id_for(organ_code))
+        common = self._common(actor, effective, basis)
+        new_id = auxiliary_id or uuid4()
+        if self.exists(new_id):
+            raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
+        auxiliary = Auxiliary.hire(id=new_id, organ=organ, **common, **fields)
+        organ.take_slot(**common, auxiliary_id=new_id)
+        return self._commit(auxiliary, organ)
+
+    def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
+        """The auxiliary with this id (current state, checked)."""
+        return self.load(Auxiliary, auxiliary_id)
+
+    def update_auxiliary(
+        self,
+        actor: Actor,
+        auxiliary_id: UUID,
+        action: str,
+        *,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+        **fields: Any,
+    ) -> Recorded:
+        """Any auxiliary command in ``AUXILIARY_ACTIONS``."""
+        try:
+            needs_organ, releases_slot = AUXILIARY_ACTIONS[action]
+        except KeyError:
+            raise UnknownActionError(f"auxiliaries have no command {action!r}") from None
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
+        common = self._common(actor, effective, basis)
+        organ: Organ | None = None
+        if needs_organ or releases_slot:
+            organ = self.load(Organ, Organ.id_for(auxiliary.organ))
+        if needs_organ:
+            fields["organ"] = organ
+        getattr(auxiliary, action)(**common, **fields)
+        if releases_slot and organ is not None and auxiliary_id in organ.occupied:
+            organ.release_slot(**common, auxiliary_id=auxiliary_id)
+        if organ is not None and organ.pending_events:
+            return self._commit(auxiliary, organ)
+        return self._commit(auxiliary)
+
+    def correct_auxiliary(
+        self,
+        actor: Actor,
+        auxiliary_id: UUID,
+        *,
+        field: str,
+        value: str | date,
+        reason: str,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Correct a whitelisted field: a new event pointing at the event it corrects."""
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
+        target = auxiliary.field_version(field)
+        auxiliary.correct(
+            **self._common(actor, effective, basis),
+            target_version=target,
+            target_hash=self.record_hash(auxiliary_id, target),
+            field=field,
+            value=value,
+            reason=reason,
+        )
+        return self._commit(auxiliary)
+
+    # ------------------------------------------------------------------ complaints
+
+    def receive_complaint(
+        self,
+        actor: Actor,
+        *,
+        auxiliary_id: UUID,
+        channel: str,
+        incident_at: datetime,
+        incident_place: str,
+        allegations: Sequence[str],
+        complainant_name: str | None = None,
+        complainant_phone: str | None = None,
+        complainant_resident_id: str | None = None,
+        complainant_address: str | None = None,
+        contact_text: str | None = None,
+        tracking_hash: str | None = None,
+        complaint_id: UUID | None = None,
+        complainant_id: UUID | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
+        auxiliary = self.load(Auxiliary, auxiliary_id)
+        new_id = complaint_id or uuid4()
+        if self.exists(new_id):
+            raise ConcurrencyConflictError(f"a complaint with id {new_id} already exists")
+        complaint = Complaint.receive(
+            id=new_id,
+            **self._common(actor, effective, basis),
+            channel=channel,
+            incident_at=incident_at,
+            incident_place=incident_place,
+            auxiliary=auxiliary,
+            allegations=list(allegations),
+            complainant_id=complainant_id or uuid4(),
+            complainant_name=complainant_name,
+            complainant_phone=complainant_phone,
+            complainant_resident_id=complainant_resident_id,
+            complainant_address=complainant_address,
+            contact_text=contact_text,
+            tracking_hash=tracking_hash,
+        )
+        return self._commit(complaint)
+
+    def complaint(self, complaint_id: UUID) -> Complaint:
+        """The complaint with this id."""
+        return self.load(Complaint, complaint_id)
+
+    def update_complaint(
+        self,
+        actor: Actor,
+        complaint_id: UUID,
+        action: str,
+        *,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+        **fields: Any,
+    ) -> Recorded:
+        """Any complaint-handling command in ``COMPLAINT_ACTIONS``."""
+        if action not in COMPLAINT_ACTIONS:
+            raise UnknownActionError(f"complaints have no command {action!r}")
+        complaint = self.load(Complaint, complaint_id, expected_version=expected_version)
+        getattr(complaint, action)(**self._common(actor, effective, basis), **fields)
+        return self._commit(complaint)
+
+    # ------------------------------------------------------------------ pay
+
+    def set_pay_schedule(
+        self,
+        actor: Actor,
+        *,
+        organ_code: str,
+        year: int,
+        monthly_by_level: Mapping[str, Decimal],
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Set the monthly pay per level for a year (Art. 7)."""
+        common = self._common(actor, effective, basis)
+        schedule_id = PaySchedule.id_for(organ_code)
+        if self.exists(schedule_id):
+            schedule = self.load(PaySchedule, schedule_id, expected_version=expected_version)
+        else:
+            schedule = PaySchedule.open(**common, organ_code=organ_code)
+        schedule.set_schedule(**common, year=year, monthly_by_level=dict(monthly_by_level))
+        return self._commit(schedule)
+
+    def record_average_wage(
+        self,
+        actor: Actor,
+        *,
+        region: str,
+        year: int,
+        annual_amount: Decimal,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Record the local average wage of a year (Art. 7)."""
+        common = self._common(actor, effective, basis)
+        wage_id = LocalAverageWage.id_for(region)
+        if self.exists(wage_id):
+            wage = self.load(LocalAverageWage, wage_id, expected_version=expected_version)
+        else:
+            wage = LocalAverageWage.open(**common, region=region)
+        wage.record(**common, year=year, annual_amount=annual_amount)
+        return self._commit(wage)
+
+    # ------------------------------------------------------------------ misconduct
+
+    def record_misconduct(
+        self,
+        actor: Actor,
+        *,
+        finding_id: UUID | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+        **fields: Any,
+    ) -> Recorded:
+        """Record a misconduct finding against an official (Art. 19)."""
+        new_id = finding_id or uuid4()
+        if self.exists(new_id):
+            raise ConcurrencyConflictError(f"a misconduct finding with id {new_id} exists")
+        finding = MisconductFinding.record(
+            id=new_id, **self._common(actor, effective, basis), **fields
+        )
+        return self._commit(finding)
+
+    def amend_misconduct(
+        self,
+        actor: Actor,
+        finding_id: UUID,
+        *,
+        decision: str,
+        reason: str,
+        expected_version: int | None = None,
+        effective: date | None = None,
+        basis: str | None = None,
+    ) -> Recorded:
+        """Amend the decision on a misconduct finding (Art. 19)."""
+        finding = self.load(MisconductFinding, finding_id, expected_version=expected_version)
+        finding.amend_decision(
+            **self._common(actor, effective, basis), decision=decision, reason=reason
+        )
+        return self._commit(finding)
+
+
+def _recorded(recordings: list[StoreRecording[UUID]], primary: UUID) -> Recorded:
+    mine = [r for r in recordings if r.notification.originator_id == primary]
+    last = (mine or recordings)[-1]
+    notification = last.notification
+    event = cast(Any, last.domain_event)
+    return Recorded(
+        originator_id=primary,
+        originator_version=notification.originator_version,
+        hash=hashlib.sha256(notification.state).hexdigest(),
+        topic=notification.topic,
+        notification_id=notification.id,
+        recorded_at=event.timestamp,
+    )

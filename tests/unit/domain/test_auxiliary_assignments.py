@@ -1,0 +1,339 @@
+"""Posts, units and supervisors over time (Art. 9, 10); responsibility on a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.auxiliary import Auxiliary
+from domain.errors import (
+    InvalidDateRangeError,
+    InvalidFieldError,
+    InvalidTransitionError,
+    NotAnAuxiliaryPostError,
+    NotAuthorisedError,
+    OutsideScopeError,
+    UnknownUnitError,
+)
+from domain.organ import Organ
+from domain.values import Actor, AuxiliaryStatus, PostCategory, PostType, Responsibility
+
+from .support import (
+    DISCIPLINE,
+    HIRE_DAY,
+    ORGAN_CODE,
+    PERSONNEL,
+    UNIT_A,
+    UNIT_A_ACTOR,
+    UNIT_B,
+    UNIT_B_ACTOR,
+    UNREGISTERED_UNIT,
+    common,
+    cst,
+    hire_args,
+    refused,
+    replay,
+)
+
+FEB_1 = date(2024, 2, 1)
+FEB_15 = date(2024, 2, 15)
+FEB_20 = date(2024, 2, 20)
+MAR_1 = date(2024, 3, 1)
+
+
+def test_change_post(auxiliary: Auxiliary) -> None:
+    auxiliary.change_post(**common(PERSONNEL, FEB_1), post_type="technical_support")
+    assert auxiliary.post_type is PostType.technical_support
+    assert auxiliary.post_category is PostCategory.civilian
+    assert auxiliary.post_on(date(2024, 1, 31)) is PostType.patrol
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.PostChanged) and event.post_type == "technical_support"
+
+
+def test_change_post_refuses_the_same_post(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.change_post,
+        **common(PERSONNEL),
+        post_type="巡逻防控",
+    )
+    assert error.field == "post_type"
+
+
+def test_change_post_refuses_article_2_work(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAnAuxiliaryPostError,
+        auxiliary.change_post,
+        **common(PERSONNEL),
+        post_type="膳食",
+    )
+
+
+def test_only_the_personnel_department_changes_posts(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.change_post,
+        **common(UNIT_A_ACTOR),
+        post_type="traffic",
+    )
+
+
+def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) -> None:
+    auxiliary.transfer(
+        **common(PERSONNEL, FEB_1),
+        organ=organ,
+        unit=UNIT_B,
+        supervisor_id="PO-2002",
+        supervisor_name="测试警官乙",
+    )
+    assert (auxiliary.unit, auxiliary.supervisor_id) == (UNIT_B, "PO-2002")
+    assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
+        ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲"
+    )
+    assert auxiliary.responsibility_on(FEB_1) == Responsibility(
+        ORGAN_CODE, UNIT_B, "PO-2002", "测试警官乙"
+    )
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.Transferred)
+    assert (event.unit, event.supervisor_id, event.supervisor_name) == (
+        UNIT_B,
+        "PO-2002",
+        "测试警官乙",
+    )
+
+
+def _transfer(auxiliary: Auxiliary, organ: Organ, **overrides: object) -> None:
+    args: dict[str, object] = {
+        **common(PERSONNEL, FEB_1),
+        "organ": organ,
+        "unit": UNIT_B,
+        "supervisor_id": "PO-2002",
+        "supervisor_name": "测试警官乙",
+    }
+    args.update(overrides)
+    auxiliary.transfer(**args)  # type: ignore[arg-type]
+
+
+def test_transfer_needs_a_registered_unit(auxiliary: Auxiliary, organ: Organ) -> None:
+    refused(
+        auxiliary,
+        UnknownUnitError,
+        _transfer,
+        auxiliary=auxiliary,
+        organ=organ,
+        unit=UNREGISTERED_UNIT,
+    )
+
+
+def test_transfer_to_the_same_unit_is_refused(auxiliary: Auxiliary, organ: Organ) -> None:
+    error = refused(
+        auxiliary, InvalidFieldError, _transfer, auxiliary=auxiliary, organ=organ, unit=UNIT_A
+    )
+    assert error.field == "unit"
+
+
+def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
+    other = Organ.register(
+        **common(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
+        code="other-bureau",
+        name="另一公安局",
+        region="另一市",
+    )
+    refused(auxiliary, OutsideScopeError, _transfer, auxiliary=auxiliary, organ=other)
+
+
+def test_only_the_personnel_department_transfers(auxiliary: Auxiliary, organ: Organ) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        _transfer,
+        auxiliary=auxiliary,
+        organ=organ,
+        **common(UNIT_A_ACTOR, FEB_1),
+    )
+
+
+def test_the_using_unit_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
+    auxiliary.assign_supervisor(
+        **common(UNIT_A_ACTOR, FEB_1), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+    )
+    assert (auxiliary.supervisor_id, auxiliary.supervisor_name) == ("PO-1002", "测试警官丙")
+    assert auxiliary.unit == UNIT_A
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.SupervisorAssigned)
+
+
+def test_the_personnel_department_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
+    auxiliary.assign_supervisor(
+        **common(PERSONNEL, FEB_1), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+    )
+    assert auxiliary.supervisor_id == "PO-1002"
+
+
+def test_another_unit_may_not_assign_a_supervisor(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        OutsideScopeError,
+        auxiliary.assign_supervisor,
+        **common(UNIT_B_ACTOR, FEB_1),
+        supervisor_id="PO-1002",
+        supervisor_name="测试警官丙",
+    )
+    assert "Art. 10" in str(error)
+
+
+def test_assigning_the_same_supervisor_is_refused(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.assign_supervisor,
+        **common(PERSONNEL, FEB_1),
+        supervisor_id="PO-1001",
+        supervisor_name="测试警官甲",
+    )
+    assert error.field == "supervisor_id"
+
+
+def test_release_supervisor_leaves_a_gap_that_is_allowed(auxiliary: Auxiliary) -> None:
+    auxiliary.release_supervisor(**common(UNIT_A_ACTOR, FEB_1), reason="民警调岗")
+    assert auxiliary.supervisor_id is None and auxiliary.supervisor_name is None
+    assert auxiliary.status is AuxiliaryStatus.active
+    assert auxiliary.responsibility_on(FEB_1) == Responsibility(ORGAN_CODE, UNIT_A, None, None)
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.SupervisorReleased) and event.reason == "民警调岗"
+
+
+def test_release_needs_a_supervisor_on_that_date(auxiliary: Auxiliary) -> None:
+    auxiliary.release_supervisor(**common(PERSONNEL, FEB_1), reason="民警调岗")
+    auxiliary.collect_events()
+    refused(
+        auxiliary,
+        InvalidTransitionError,
+        auxiliary.release_supervisor,
+        **common(PERSONNEL, FEB_15),
+        reason="again",
+    )
+
+
+def test_only_unit_or_personnel_release_a_supervisor(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.release_supervisor,
+        **common(DISCIPLINE, FEB_1),
+        reason="r",
+    )
+
+
+def test_assignments_may_not_precede_the_hire(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.assign_supervisor,
+        **common(PERSONNEL, date(2024, 1, 1)),
+        supervisor_id="PO-1002",
+        supervisor_name="测试警官丙",
+    )
+
+
+# ------------------------------------------------------------------- backdated history
+
+
+def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ: Organ) -> None:
+    # Recorded on 20 February: a new supervisor from 15 February.
+    auxiliary.assign_supervisor(
+        **common(PERSONNEL, FEB_15, at=cst(FEB_20)),
+        supervisor_id="PO-1002",
+        supervisor_name="测试警官丙",
+    )
+    # Recorded later, on 1 March: a transfer backdated to 1 February.
+    auxiliary.transfer(
+        **common(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        organ=organ,
+        unit=UNIT_B,
+        supervisor_id="PO-2002",
+        supervisor_name="测试警官乙",
+    )
+    # Effective order, not recording order, decides.
+    assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
+        ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲"
+    )
+    assert auxiliary.responsibility_on(FEB_1) == Responsibility(
+        ORGAN_CODE, UNIT_B, "PO-2002", "测试警官乙"
+    )
+    assert auxiliary.responsibility_on(date(2024, 2, 14)) == Responsibility(
+        ORGAN_CODE, UNIT_B, "PO-2002", "测试警官乙"
+    )
+    assert auxiliary.responsibility_on(FEB_15) == Responsibility(
+        ORGAN_CODE, UNIT_B, "PO-1002", "测试警官丙"
+    )
+    assert auxiliary.assignment_history() == ((HIRE_DAY, 1, UNIT_A), (FEB_1, 3, UNIT_B))
+    assert auxiliary.supervisor_history() == (
+        (HIRE_DAY, 1, "PO-1001"),
+        (FEB_1, 3, "PO-2002"),
+        (FEB_15, 2, "PO-1002"),
+    )
+
+
+def test_same_day_assignments_resolve_to_the_later_recording(auxiliary: Auxiliary) -> None:
+    auxiliary.assign_supervisor(
+        **common(PERSONNEL, FEB_15), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+    )
+    auxiliary.assign_supervisor(
+        **common(PERSONNEL, FEB_15, at=cst(FEB_15, hour=15)),
+        supervisor_id="PO-1003",
+        supervisor_name="测试警官丁",
+    )
+    assert auxiliary.responsibility_on(FEB_15).supervisor_id == "PO-1003"  # type: ignore[union-attr]
+    assert auxiliary.supervisor_id == "PO-1003"
+
+
+def test_a_unit_actor_acts_for_the_unit_answering_on_the_effective_date(
+    auxiliary: Auxiliary, organ: Organ
+) -> None:
+    _transfer(auxiliary, organ, **common(PERSONNEL, FEB_1))
+    auxiliary.collect_events()
+    # Unit A answered in January, so it may still record a January assignment ...
+    auxiliary.assign_supervisor(
+        **common(UNIT_A_ACTOR, date(2024, 1, 20), at=cst(FEB_20)),
+        supervisor_id="PO-1002",
+        supervisor_name="测试警官丙",
+    )
+    assert auxiliary.responsibility_on(date(2024, 1, 25)).supervisor_id == "PO-1002"  # type: ignore[union-attr]
+    assert auxiliary.supervisor_id == "PO-2002"
+    # ... but not one effective after the transfer.
+    refused(
+        auxiliary,
+        OutsideScopeError,
+        auxiliary.assign_supervisor,
+        **common(UNIT_A_ACTOR, FEB_20),
+        supervisor_id="PO-1004",
+        supervisor_name="测试警官戊",
+    )
+
+
+def test_no_responsibility_before_the_hire(auxiliary: Auxiliary) -> None:
+    assert auxiliary.responsibility_on(date(2024, 1, 1)) is None
+    assert auxiliary.post_on(date(2024, 1, 1)) is None
+    assert auxiliary.level_on(date(2024, 1, 1)) is None
+
+
+def test_replay_rebuilds_the_histories(organ: Organ) -> None:
+    auxiliary = Auxiliary.hire(**hire_args(organ))
+    auxiliary.assign_supervisor(
+        **common(PERSONNEL, FEB_15, at=cst(FEB_20)),
+        supervisor_id="PO-1002",
+        supervisor_name="测试警官丙",
+    )
+    auxiliary.transfer(
+        **common(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        organ=organ,
+        unit=UNIT_B,
+        supervisor_id="PO-2002",
+        supervisor_name="测试警官乙",
+    )
+    rebuilt = replay(list(auxiliary.collect_events()))
+    assert rebuilt == auxiliary
+    assert rebuilt.responsibility_on(FEB_15) == auxiliary.responsibility_on(FEB_15)

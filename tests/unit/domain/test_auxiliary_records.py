@@ -1,0 +1,693 @@
+"""Levels, contracts, credentials and welfare of an auxiliary (Art. 8, 11-16)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain.auxiliary import Auxiliary, CostAdvance, CredentialRecord, DutyInjury
+from domain.errors import (
+    CredentialAlreadyActiveError,
+    CredentialNotHeldError,
+    DateInFutureError,
+    DuplicateRecordError,
+    InvalidDateRangeError,
+    InvalidFieldError,
+    LevelOutOfSchemeError,
+    NotAuthorisedError,
+    OutsideScopeError,
+    UnknownCredentialError,
+    UnknownInjuryError,
+)
+from domain.values import (
+    AssessmentGrade,
+    CommendationKind,
+    CostCategory,
+    CredentialKind,
+    CredentialStatus,
+    InsuranceKind,
+)
+
+from .support import (
+    DAY,
+    OTHER_PERSONNEL,
+    PERSONNEL,
+    UNIT_A_ACTOR,
+    UNIT_B_ACTOR,
+    common,
+    refused,
+)
+
+FEB_1 = date(2024, 2, 1)
+
+
+# ------------------------------------------------------------------------ assessment
+
+
+def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
+    auxiliary.evaluate(**common(PERSONNEL), year=2024, grade="excellent")
+    assert auxiliary.evaluations == {2024: AssessmentGrade.excellent}
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.Evaluated)
+    assert (event.year, event.grade) == (2024, "excellent")
+
+
+def test_a_year_is_assessed_once(auxiliary: Auxiliary) -> None:
+    auxiliary.evaluate(**common(PERSONNEL), year=2024, grade="competent")
+    auxiliary.collect_events()
+    refused(
+        auxiliary,
+        DuplicateRecordError,
+        auxiliary.evaluate,
+        **common(PERSONNEL),
+        year=2024,
+        grade="excellent",
+    )
+
+
+@pytest.mark.parametrize("year", [2023, 2025])
+def test_the_assessed_year_lies_in_service(auxiliary: Auxiliary, year: int) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.evaluate,
+        **common(PERSONNEL),
+        year=year,
+        grade="competent",
+    )
+
+
+def test_the_grade_is_a_closed_set(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.evaluate,
+        **common(PERSONNEL),
+        year=2024,
+        grade="good",
+    )
+    assert error.field == "grade"
+
+
+def test_only_the_personnel_department_assesses(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.evaluate,
+        **common(UNIT_A_ACTOR),
+        year=2024,
+        grade="competent",
+    )
+
+
+# ---------------------------------------------------------------------------- levels
+
+
+def test_promotion_and_demotion(auxiliary: Auxiliary) -> None:
+    auxiliary.change_level(**common(PERSONNEL, FEB_1), level=3, reason="promotion")
+    auxiliary.change_level(**common(PERSONNEL, DAY), level=2, reason="demotion")
+    assert auxiliary.level == 2
+    assert auxiliary.level_on(date(2024, 1, 31)) == 1
+    assert auxiliary.level_on(FEB_1) == 3
+    assert auxiliary.level_on(DAY) == 2
+    events = auxiliary.collect_events()
+    assert [(e.level, e.reason) for e in events] == [(3, "promotion"), (2, "demotion")]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("level", "reason"),
+    [(1, "promotion"), (2, "demotion"), (1, "correction")],
+)
+def test_the_level_change_must_fit_its_reason(
+    auxiliary: Auxiliary, level: int, reason: str
+) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.change_level,
+        **common(PERSONNEL),
+        level=level,
+        reason=reason,
+    )
+    assert error.field == "level"
+
+
+def test_a_correction_may_move_either_way(auxiliary: Auxiliary) -> None:
+    auxiliary.change_level(**common(PERSONNEL), level=4, reason="correction")
+    assert auxiliary.level == 4
+
+
+def test_the_new_level_lies_within_the_scheme(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        LevelOutOfSchemeError,
+        auxiliary.change_level,
+        **common(PERSONNEL),
+        level=11,
+        reason="promotion",
+    )
+
+
+def test_the_reason_is_a_closed_set(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.change_level,
+        **common(PERSONNEL),
+        level=2,
+        reason="seniority",
+    )
+    assert error.field == "reason"
+
+
+def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxiliary) -> None:
+    auxiliary.change_level(**common(PERSONNEL, DAY), level=3, reason="promotion")
+    # Level 2 from 1 February is a promotion over level 1, the level on 1 February.
+    auxiliary.change_level(**common(PERSONNEL, FEB_1), level=2, reason="promotion")
+    assert auxiliary.level_on(FEB_1) == 2
+    assert auxiliary.level == 3
+
+
+def test_only_the_personnel_department_changes_levels(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.change_level,
+        **common(UNIT_A_ACTOR),
+        level=2,
+        reason="promotion",
+    )
+
+
+# ---------------------------------------------------------------------------- contract
+
+
+def test_renew_contract(auxiliary: Auxiliary) -> None:
+    auxiliary.renew_contract(**common(PERSONNEL), contract_end=date(2029, 12, 31))
+    assert auxiliary.contract_end == date(2029, 12, 31)
+    assert auxiliary.field_version("contract_end") == 2
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.ContractRenewed)
+
+
+def test_a_renewal_must_extend_the_contract(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.renew_contract,
+        **common(PERSONNEL),
+        contract_end=date(2026, 12, 31),
+    )
+
+
+# ------------------------------------------------------------------------- credentials
+
+
+def _issue(auxiliary: Auxiliary, kind: str = "work_id", serial: str = "NT-000123") -> None:
+    auxiliary.issue_credential(**common(PERSONNEL), kind=kind, serial=serial)
+    auxiliary.collect_events()
+
+
+def test_issue_credential(auxiliary: Auxiliary) -> None:
+    auxiliary.issue_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    assert auxiliary.active_credentials() == (
+        CredentialRecord(CredentialKind.work_id, "NT-000123", DAY, CredentialStatus.active),
+    )
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.CredentialIssued)
+    assert (event.kind, event.serial) == ("work_id", "NT-000123")
+
+
+def test_one_active_credential_of_a_kind_at_a_time(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    error = refused(
+        auxiliary,
+        CredentialAlreadyActiveError,
+        auxiliary.issue_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-000124",
+    )
+    assert "Art. 12" in str(error)
+    _issue(auxiliary, kind="uniform", serial="U-1")
+    assert {c.kind for c in auxiliary.active_credentials()} == {
+        CredentialKind.work_id,
+        CredentialKind.uniform,
+    }
+
+
+def test_a_serial_is_issued_once(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.collect_events()
+    refused(
+        auxiliary,
+        CredentialAlreadyActiveError,
+        auxiliary.issue_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-000123",
+    )
+
+
+def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    auxiliary.revoke_credential(
+        **common(PERSONNEL), kind="work_id", serial="NT-000123", reason="遗失补办"
+    )
+    assert auxiliary.active_credentials() == ()
+    assert [c.status for c in auxiliary.unreturned_credentials()] == [CredentialStatus.revoked]
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.CredentialRevoked) and event.reason == "遗失补办"
+    _issue(auxiliary, serial="NT-000124")
+    assert [c.serial for c in auxiliary.active_credentials()] == ["NT-000124"]
+
+
+def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    auxiliary.revoke_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123", reason="r")
+    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    assert auxiliary.unreturned_credentials() == ()
+    assert auxiliary.credentials[0].status is CredentialStatus.returned
+
+
+def test_a_credential_is_revoked_once(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    auxiliary.revoke_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123", reason="r")
+    auxiliary.collect_events()
+    refused(
+        auxiliary,
+        CredentialNotHeldError,
+        auxiliary.revoke_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-000123",
+        reason="again",
+    )
+
+
+def test_a_returned_credential_cannot_be_returned_or_revoked(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.collect_events()
+    refused(
+        auxiliary,
+        CredentialNotHeldError,
+        auxiliary.return_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-000123",
+    )
+    refused(
+        auxiliary,
+        CredentialNotHeldError,
+        auxiliary.revoke_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-000123",
+        reason="r",
+    )
+
+
+def test_unknown_credentials_are_refused(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    refused(
+        auxiliary,
+        UnknownCredentialError,
+        auxiliary.return_credential,
+        **common(PERSONNEL),
+        kind="insignia",
+        serial="NT-000123",
+    )
+    refused(
+        auxiliary,
+        UnknownCredentialError,
+        auxiliary.revoke_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT-999999",
+        reason="r",
+    )
+
+
+def test_credential_kind_and_serial_are_checked(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.issue_credential,
+        **common(PERSONNEL),
+        kind="badge",
+        serial="B-1",
+    )
+    assert error.field == "kind"
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.issue_credential,
+        **common(PERSONNEL),
+        kind="work_id",
+        serial="NT 1",
+    )
+    assert error.field == "serial"
+
+
+def test_only_the_personnel_department_issues_credentials(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.issue_credential,
+        **common(UNIT_A_ACTOR),
+        kind="work_id",
+        serial="NT-1",
+    )
+    refused(
+        auxiliary,
+        OutsideScopeError,
+        auxiliary.issue_credential,
+        **common(OTHER_PERSONNEL),
+        kind="work_id",
+        serial="NT-1",
+    )
+
+
+# --------------------------------------------------------------------------- insurance
+
+
+def test_enrol_insurance(auxiliary: Auxiliary) -> None:
+    auxiliary.enrol_insurance(
+        **common(PERSONNEL),
+        kind="accident",
+        insurer="测试保险公司",
+        policy_number="PA-2024-001",
+        start=date(2024, 1, 2),
+        end=date(2025, 1, 1),
+    )
+    auxiliary.enrol_insurance(
+        **common(PERSONNEL),
+        kind=InsuranceKind.housing_fund,
+        insurer="测试公积金中心",
+        policy_number="HF-1",
+        start=date(2024, 1, 2),
+        end=None,
+    )
+    assert [(i.kind, i.end) for i in auxiliary.insurance] == [
+        (InsuranceKind.accident, date(2025, 1, 1)),
+        (InsuranceKind.housing_fund, None),
+    ]
+
+
+def test_insurance_must_end_after_it_starts(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.enrol_insurance,
+        **common(PERSONNEL),
+        kind="medical",
+        insurer="测试医保",
+        policy_number="M-1",
+        start=date(2024, 1, 2),
+        end=date(2024, 1, 2),
+    )
+
+
+def test_insurance_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.enrol_insurance,
+        **common(PERSONNEL),
+        kind="life",
+        insurer="测试",
+        policy_number="L-1",
+        start=date(2024, 1, 2),
+        end=None,
+    )
+
+
+# ------------------------------------------------------------------------ health check
+
+
+def test_record_health_check(auxiliary: Auxiliary) -> None:
+    auxiliary.record_health_check(
+        **common(PERSONNEL), checked_on=date(2024, 2, 20), fit=True, details="各项指标正常"
+    )
+    [check] = auxiliary.health_checks
+    assert (check.checked_on, check.fit, check.details) == (date(2024, 2, 20), True, "各项指标正常")
+    [event] = auxiliary.collect_events()
+    assert isinstance(event, Auxiliary.HealthChecked)
+    assert Auxiliary.HealthChecked.personal_fields == ("fit", "details")
+
+
+def test_a_health_check_cannot_be_in_the_future(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        DateInFutureError,
+        auxiliary.record_health_check,
+        **common(PERSONNEL),
+        checked_on=date(2024, 3, 2),
+        fit=True,
+        details="d",
+    )
+    assert error.field == "checked_on"
+
+
+def test_health_check_fields_are_checked(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.record_health_check,
+        **common(PERSONNEL),
+        checked_on=date(2024, 2, 20),
+        fit=1,
+        details="d",
+    )
+    assert error.field == "fit"
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.record_health_check,
+        **common(PERSONNEL),
+        checked_on=date(2024, 2, 20),
+        fit=True,
+        details="x" * 4001,
+    )
+    assert error.field == "details"
+
+
+# ------------------------------------------------------------------------ duty injury
+
+
+def _injure(auxiliary: Auxiliary, injury_id: str = "INJ-1") -> None:
+    auxiliary.record_duty_injury(
+        **common(UNIT_A_ACTOR),
+        injury_id=injury_id,
+        occurred_on=date(2024, 2, 28),
+        medical_details="左腕骨折",
+    )
+    auxiliary.collect_events()
+
+
+def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
+    _injure(auxiliary)
+    auxiliary.advance_cost(
+        **common(PERSONNEL), injury_id="INJ-1", category="medical", amount=Decimal("1250.50")
+    )
+    auxiliary.advance_cost(
+        **common(PERSONNEL), injury_id="INJ-1", category="transport", amount=Decimal("80")
+    )
+    injury = auxiliary.injuries["INJ-1"]
+    assert injury == DutyInjury(
+        "INJ-1",
+        date(2024, 2, 28),
+        "左腕骨折",
+        (
+            CostAdvance(CostCategory.medical, Decimal("1250.50"), DAY),
+            CostAdvance(CostCategory.transport, Decimal("80"), DAY),
+        ),
+    )
+    assert injury.advanced_total == Decimal("1330.50")
+    assert Auxiliary.DutyInjuryRecorded.personal_fields == ("medical_details",)
+
+
+def test_another_unit_may_not_record_an_injury(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        OutsideScopeError,
+        auxiliary.record_duty_injury,
+        **common(UNIT_B_ACTOR),
+        injury_id="INJ-1",
+        occurred_on=date(2024, 2, 28),
+        medical_details="d",
+    )
+
+
+def test_an_injury_id_is_used_once(auxiliary: Auxiliary) -> None:
+    _injure(auxiliary)
+    refused(
+        auxiliary,
+        DuplicateRecordError,
+        auxiliary.record_duty_injury,
+        **common(PERSONNEL),
+        injury_id="INJ-1",
+        occurred_on=date(2024, 2, 28),
+        medical_details="d",
+    )
+
+
+def test_an_injury_occurs_in_service_and_not_in_the_future(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.record_duty_injury,
+        **common(PERSONNEL),
+        injury_id="INJ-1",
+        occurred_on=date(2024, 1, 1),
+        medical_details="d",
+    )
+    refused(
+        auxiliary,
+        DateInFutureError,
+        auxiliary.record_duty_injury,
+        **common(PERSONNEL),
+        injury_id="INJ-1",
+        occurred_on=date(2024, 3, 2),
+        medical_details="d",
+    )
+
+
+def test_a_cost_needs_a_recorded_injury(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        UnknownInjuryError,
+        auxiliary.advance_cost,
+        **common(PERSONNEL),
+        injury_id="INJ-9",
+        category="medical",
+        amount=Decimal(100),
+    )
+
+
+@pytest.mark.parametrize("amount", [Decimal(0), Decimal(-5), Decimal("1.005"), 100.0, 100])
+def test_a_cost_is_a_positive_amount_in_fen(auxiliary: Auxiliary, amount: object) -> None:
+    _injure(auxiliary)
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.advance_cost,
+        **common(PERSONNEL),
+        injury_id="INJ-1",
+        category="medical",
+        amount=amount,
+    )
+    assert error.field == "amount"
+
+
+def test_cost_category_is_a_closed_set(auxiliary: Auxiliary) -> None:
+    _injure(auxiliary)
+    error = refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.advance_cost,
+        **common(PERSONNEL),
+        injury_id="INJ-1",
+        category="meals",
+        amount=Decimal(10),
+    )
+    assert error.field == "category"
+
+
+# ------------------------------------------------------------------- infringement, awards
+
+
+def test_record_infringement(auxiliary: Auxiliary) -> None:
+    auxiliary.record_infringement(
+        **common(UNIT_A_ACTOR),
+        occurred_on=date(2024, 2, 27),
+        description="执勤时遭人推搡",
+        referred_to="测试市公安局法制大队",
+    )
+    auxiliary.record_infringement(
+        **common(PERSONNEL),
+        occurred_on=date(2024, 2, 28),
+        description="亲属遭威胁",
+        referred_to=None,
+    )
+    assert [i.referred_to for i in auxiliary.infringements] == ["测试市公安局法制大队", None]
+
+
+def test_an_infringement_occurs_in_service(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.record_infringement,
+        **common(PERSONNEL),
+        occurred_on=date(2023, 12, 31),
+        description="d",
+        referred_to=None,
+    )
+
+
+def test_commend(auxiliary: Auxiliary) -> None:
+    auxiliary.commend(**common(PERSONNEL), kind="merit_third", issuing_body="测试市公安局")
+    [commendation] = auxiliary.commendations
+    assert (commendation.kind, commendation.issuing_body) == (
+        CommendationKind.merit_third,
+        "测试市公安局",
+    )
+
+
+def test_only_the_personnel_department_commends(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        NotAuthorisedError,
+        auxiliary.commend,
+        **common(UNIT_A_ACTOR),
+        kind="citation",
+        issuing_body="测试派出所甲",
+    )
+    assert str(error) == "only the organ's personnel department may record a commendation (Art. 16)"
+
+
+def test_commendation_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
+    refused(
+        auxiliary,
+        InvalidFieldError,
+        auxiliary.commend,
+        **common(PERSONNEL),
+        kind="medal",
+        issuing_body="测试市公安局",
+    )
+
+
+def test_no_record_may_take_effect_before_the_hire(auxiliary: Auxiliary) -> None:
+    error = refused(
+        auxiliary,
+        InvalidDateRangeError,
+        auxiliary.commend,
+        **common(PERSONNEL, date(2024, 1, 1)),
+        kind="citation",
+        issuing_body="测试市公安局",
+    )
+    assert str(error) == "effective date precedes the hire's effective date"
+
+
+def test_counts_summarise_the_records(auxiliary: Auxiliary) -> None:
+    _issue(auxiliary)
+    _injure(auxiliary)
+    auxiliary.commend(**common(PERSONNEL), kind="citation", issuing_body="测试市公安局")
+    assert auxiliary.counts == {
+        "evaluations": 0,
+        "credentials_active": 1,
+        "credentials_unreturned": 1,
+        "insurance_enrolments": 0,
+        "health_checks": 0,
+        "duty_injuries": 1,
+        "infringements": 0,
+        "commendations": 1,
+        "sanctions": 0,
+        "sanctions_in_force": 0,
+        "referrals": 0,
+        "corrections": 0,
+    }

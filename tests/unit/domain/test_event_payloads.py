@@ -1,0 +1,267 @@
+"""Every event class, triggered once: payload types, personal-data marking, storage round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from domain.auxiliary import Auxiliary
+from domain.complaint import Complaint
+from domain.errors import DomainError
+from domain.events import LedgerEvent
+from domain.misconduct import MisconductFinding
+from domain.organ import Organ
+from domain.pay import LocalAverageWage, PaySchedule
+from domain.values import Actor, Allegation, Responsibility
+
+from .support import (
+    AUX_ID,
+    AUX_ID_2,
+    COMPLAINANT_ID,
+    COMPLAINT_ID,
+    COMPLAINTS,
+    DISCIPLINE,
+    ESTABLISHMENT,
+    ORGAN_CODE,
+    PERSONNEL,
+    PUBLIC,
+    UNIT_A,
+    UNIT_B,
+    RoundTripApplication,
+    common,
+    cst,
+    hire_args,
+    new_organ,
+    synthetic_resident_id,
+)
+from .test_events import event_classes
+
+D = date(2024, 3, 1)
+LATER = date(2024, 3, 20)
+PRIMITIVES = (str, int, bool, type(None), Decimal, UUID, datetime, date)
+VALUE_OBJECTS = (Actor, Allegation, Responsibility)
+
+
+def every_event() -> list[Aggregate]:
+    """Aggregates whose pending events include every event class at least once."""
+    organ = new_organ(quota=3)
+    organ.adjust_quota(**common(ESTABLISHMENT, D), new_quota=4, reason="调整")
+    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID)
+    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID_2)
+
+    aux = Auxiliary.hire(**hire_args(organ))
+    p = common(PERSONNEL, D)
+    dsc = common(DISCIPLINE, D)
+    aux.renew_contract(**p, contract_end=date(2028, 12, 31))
+    aux.change_post(**p, post_type="traffic")
+    aux.transfer(**p, organ=organ, unit=UNIT_B, supervisor_id="PO-2", supervisor_name="测试警官乙")
+    aux.assign_supervisor(**p, supervisor_id="PO-3", supervisor_name="测试警官丙")
+    aux.release_supervisor(**p, reason="民警调岗")
+    aux.evaluate(**p, year=2024, grade="excellent")
+    aux.change_level(**p, level=2, reason="promotion")
+    aux.issue_credential(**p, kind="work_id", serial="NT-1")
+    aux.revoke_credential(**p, kind="work_id", serial="NT-1", reason="遗失")
+    aux.return_credential(**p, kind="work_id", serial="NT-1")
+    aux.enrol_insurance(
+        **p, kind="accident", insurer="测试保险", policy_number="PA-1", start=D, end=None
+    )
+    aux.record_health_check(**p, checked_on=D, fit=True, details="正常")
+    aux.record_duty_injury(**p, injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
+    aux.advance_cost(**p, injury_id="INJ-1", category="medical", amount=Decimal("12.30"))
+    aux.record_infringement(**p, occurred_on=D, description="遭推搡", referred_to=None)
+    aux.commend(**p, kind="citation", issuing_body="测试市公安局")
+    aux.impose_sanction(**dsc, sanction_id="S-1", kind="suspension", until=None, linked_findings=[])
+    aux.appeal_sanction(**dsc, sanction_id="S-1", grounds="申诉理由")
+    aux.decide_appeal(**dsc, sanction_id="S-1", upheld=True)
+    aux.reinstate(**dsc, reason="期满")
+    aux.impose_sanction(
+        **dsc, sanction_id="S-2", kind="warning", until=None, linked_findings=[f"{COMPLAINT_ID}:1"]
+    )
+    aux.revoke_sanction(**dsc, sanction_id="S-2", reason="撤销")
+    aux.refer_for_prosecution(**dsc, reference="R-1", summary="移送")
+    aux.correct(
+        **p, target_version=1, target_hash="h1", field="name", value="测试辅警乙", reason="r"
+    )
+    aux.correct(
+        **p, target_version=1, target_hash="h1", field="phone", value="13900000009", reason="r"
+    )
+    aux.correct(
+        **p,
+        target_version=2,
+        target_hash="h2",
+        field="contract_end",
+        value=date(2028, 6, 30),
+        reason="r",
+    )
+
+    complaint = Complaint.receive(
+        **common(PUBLIC, D),
+        id=COMPLAINT_ID,
+        channel="online",
+        incident_at=cst(date(2024, 2, 20)),
+        incident_place="测试广场",
+        auxiliary=aux,
+        allegations=["事项一"],
+        complainant_id=COMPLAINANT_ID,
+        complainant_name="测试投诉人",
+        complainant_phone="13700000003",
+        complainant_resident_id=synthetic_resident_id(sequence=777),
+        complainant_address="测试小区",
+        contact_text="晚上联系",
+        tracking_hash="ab" * 32,
+    )
+    c = common(COMPLAINTS, LATER)
+    complaint.acknowledge(**c)
+    complaint.accept(**c, category="态度")
+    complaint.assign(**c, investigator_id="INV-1", due=date(2024, 4, 30))
+    complaint.record_finding(**c, allegation_number=1, result="sustained", reasoning="属实")
+    complaint.notify_complainant(**c, method="sms", notified_on=LATER, summary="结果")
+    complaint.close(**c)
+    complaint.reopen(**c, reason="复查")
+    declined = Complaint.receive(
+        **common(PUBLIC, D),
+        id=UUID(int=99),
+        channel="walk_in",
+        incident_at=cst(date(2024, 2, 20)),
+        incident_place="测试广场",
+        auxiliary=aux,
+        allegations=["事项一"],
+        complainant_id=UUID(int=98),
+        complainant_name=None,
+        complainant_phone=None,
+        complainant_resident_id=None,
+        complainant_address=None,
+        contact_text=None,
+        tracking_hash=None,
+    )
+    declined.acknowledge(**c)
+    declined.decline(**c, reason="不予受理")
+    declined.withdraw(**c, reason="撤回")
+
+    aux.separate(**common(PERSONNEL, LATER), reason="resigned")
+    organ.release_slot(**common(PERSONNEL, LATER), auxiliary_id=AUX_ID)
+
+    pay = PaySchedule.open(**p, organ_code=ORGAN_CODE)
+    pay.set_schedule(
+        **p, year=2024, monthly_by_level={str(n): Decimal(4000 + 100 * n) for n in range(1, 11)}
+    )
+    wage = LocalAverageWage.open(**p, region="测试市")
+    wage.record(**p, year=2023, annual_amount=Decimal("90000.00"))
+    finding = MisconductFinding.record(
+        **dsc,
+        id=UUID(int=77),
+        official_id="PO-1001",
+        official_name="测试警官甲",
+        official_role="supervisor",
+        organ=ORGAN_CODE,
+        unit=UNIT_A,
+        kind="abuse_of_power",
+        summary="概要",
+        decision="处分",
+    )
+    finding.amend_decision(**dsc, decision="改判", reason="复议")
+    return [organ, aux, complaint, declined, pay, wage, finding]
+
+
+@pytest.fixture(scope="module")
+def aggregates() -> list[Aggregate]:
+    return every_event()
+
+
+def _events(aggregates: list[Aggregate]) -> list[LedgerEvent]:
+    return [e for a in aggregates for e in a.pending_events]  # type: ignore[misc]
+
+
+def test_the_scenario_covers_every_event_class(aggregates: list[Aggregate]) -> None:
+    triggered = {type(e) for e in _events(aggregates)}
+    assert {get_topic(c) for c in event_classes()} == {get_topic(c) for c in triggered}
+
+
+def _check_value(value: Any, where: str) -> None:
+    kind = type(value)
+    if kind in (list, tuple):
+        for item in value:
+            _check_value(item, where)
+    elif kind is dict:
+        for key, item in value.items():
+            assert type(key) is str, where
+            _check_value(item, where)
+    elif kind in VALUE_OBJECTS:
+        for field in dataclasses.fields(value):
+            _check_value(getattr(value, field.name), f"{where}.{field.name}")
+    else:
+        assert kind in PRIMITIVES, f"{where}: {kind}"  # exact type: no subclasses
+        if kind is datetime:
+            assert value.utcoffset() == timedelta(0), where
+
+
+def test_event_attributes_have_only_the_allowed_types(aggregates: list[Aggregate]) -> None:
+    for event in _events(aggregates):
+        for field in dataclasses.fields(event):
+            _check_value(getattr(event, field.name), f"{type(event).__qualname__}.{field.name}")
+        assert type(event.actor) is Actor
+        assert type(event.effective) is date
+        assert event.timestamp.tzinfo is UTC
+
+
+def test_personal_field_markings_name_real_attributes() -> None:
+    marked = {}
+    for cls in event_classes():
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert set(cls.personal_fields) <= names, cls
+        if cls.personal_fields:
+            assert cls.personal_subject in names, cls
+            marked[cls.__qualname__] = (cls.personal_fields, cls.personal_subject)
+        else:
+            assert cls.personal_subject == "", cls
+    assert marked == {
+        "Auxiliary.Hired": (("resident_id", "phone", "address"), "originator_id"),
+        "Auxiliary.HealthChecked": (("fit", "details"), "originator_id"),
+        "Auxiliary.DutyInjuryRecorded": (("medical_details",), "originator_id"),
+        "Auxiliary.PersonalDataCorrected": (("value",), "originator_id"),
+        "Complaint.Received": (
+            (
+                "complainant_name",
+                "complainant_phone",
+                "complainant_resident_id",
+                "complainant_address",
+                "contact_text",
+            ),
+            "complainant_id",
+        ),
+    }
+
+
+def test_events_survive_storage_and_replay_to_the_same_state() -> None:
+    aggregates = every_event()
+    app = RoundTripApplication()
+    app.save(*aggregates)
+    for aggregate in aggregates:
+        stored: Aggregate = app.repository.get(aggregate.id)
+        assert stored == aggregate, type(aggregate).__name__
+    recorded = list(app.recorder.select_notifications(start=1, limit=1000))
+    assert len(recorded) == sum(a.version for a in aggregates)
+
+
+def test_refusals_never_echo_personal_data(organ: Organ) -> None:
+    bad_id = synthetic_resident_id()[:-1] + ("1" if synthetic_resident_id()[-1] != "1" else "2")
+    attempts: list[tuple[dict[str, Any], str]] = [
+        ({"resident_id": bad_id}, bad_id),
+        ({"resident_id": "320602199602301230"}, "320602199602301230"),
+        ({"phone": "138-call-me-0001"}, "138-call-me-0001"),
+        ({"name": "测试" + "名" * 200}, "测试" + "名" * 200),
+        ({"address": "测试路\u0007号"}, "测试路\u0007号"),
+        ({"post_type": "测试私人岗位"}, "测试私人岗位"),
+    ]
+    for overrides, value in attempts:
+        with pytest.raises(DomainError) as info:
+            Auxiliary.hire(**hire_args(organ, **overrides))
+        assert value not in str(info.value)
+        assert value[:12] not in str(info.value)

@@ -1,0 +1,134 @@
+"""Misconduct of officials in managing auxiliaries (Art. 19)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.errors import InvalidFieldError, NotAuthorisedError, OutsideScopeError
+from domain.misconduct import MisconductFinding
+from domain.values import MisconductKind, OfficialRole
+
+from .support import (
+    DAY,
+    DISCIPLINE,
+    ORGAN_CODE,
+    OTHER_DISCIPLINE,
+    PERSONNEL,
+    UNIT_A,
+    common,
+    refused,
+    refused_creation,
+)
+
+FINDING_ID = UUID("00000000-0000-4000-8000-0000000000d1")
+
+
+def record_args(**overrides: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        **common(DISCIPLINE),
+        "id": FINDING_ID,
+        "official_id": "PO-1001",
+        "official_name": "测试警官甲",
+        "official_role": "supervisor",
+        "organ": ORGAN_CODE,
+        "unit": UNIT_A,
+        "kind": "neglect_of_duty",
+        "summary": "未履行带辅责任",
+        "decision": "诫勉谈话",
+    }
+    args.update(overrides)
+    return args
+
+
+@pytest.fixture
+def finding() -> MisconductFinding:
+    finding = MisconductFinding.record(**record_args())
+    finding.collect_events()
+    return finding
+
+
+def test_record_misconduct() -> None:
+    finding = MisconductFinding.record(**record_args())
+    assert finding.id == FINDING_ID
+    assert (finding.official_role, finding.kind) == (
+        OfficialRole.supervisor,
+        MisconductKind.neglect_of_duty,
+    )
+    assert (finding.organ, finding.unit, finding.decision) == (ORGAN_CODE, UNIT_A, "诫勉谈话")
+    [event] = finding.pending_events
+    assert isinstance(event, MisconductFinding.Recorded)
+
+
+def test_a_manager_without_unit(finding: MisconductFinding) -> None:
+    manager = MisconductFinding.record(
+        **record_args(official_role="manager", unit=None, kind="favouritism")
+    )
+    assert manager.unit is None and manager.kind is MisconductKind.favouritism
+
+
+def test_only_the_organs_discipline_office_records() -> None:
+    error = refused_creation(
+        NotAuthorisedError, MisconductFinding.record, **record_args(**common(PERSONNEL))
+    )
+    assert "Art. 19" in str(error)
+    refused_creation(
+        OutsideScopeError, MisconductFinding.record, **record_args(**common(OTHER_DISCIPLINE))
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"official_role": "auxiliary"}, "official_role"),
+        ({"kind": "corruption"}, "kind"),
+        ({"summary": ""}, "summary"),
+        ({"official_name": ""}, "official_name"),
+        ({"id": "f-1"}, "id"),
+    ],
+)
+def test_fields_are_checked(overrides: dict[str, Any], field: str) -> None:
+    error = refused_creation(
+        InvalidFieldError, MisconductFinding.record, **record_args(**overrides)
+    )
+    assert error.field == field
+
+
+def test_amend_decision_keeps_history(finding: MisconductFinding) -> None:
+    finding.amend_decision(**common(DISCIPLINE), decision="通报批评", reason="情节加重")
+    assert finding.decision == "通报批评"
+    assert finding.decision_history == [(DAY, "诫勉谈话"), (DAY, "通报批评")]
+    [event] = finding.collect_events()
+    assert isinstance(event, MisconductFinding.DecisionAmended)
+
+
+def test_an_amendment_changes_the_decision(finding: MisconductFinding) -> None:
+    refused(
+        finding,
+        InvalidFieldError,
+        finding.amend_decision,
+        **common(DISCIPLINE),
+        decision="诫勉谈话",
+        reason="r",
+    )
+
+
+def test_only_the_organs_discipline_office_amends(finding: MisconductFinding) -> None:
+    refused(
+        finding,
+        OutsideScopeError,
+        finding.amend_decision,
+        **common(OTHER_DISCIPLINE),
+        decision="d",
+        reason="r",
+    )
+    refused(
+        finding,
+        NotAuthorisedError,
+        finding.amend_decision,
+        **common(PERSONNEL),
+        decision="d",
+        reason="r",
+    )

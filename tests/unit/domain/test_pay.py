@@ -1,0 +1,206 @@
+"""Pay schedules by level and the local average wage (Art. 7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import uuid5
+
+import pytest
+
+from domain.errors import (
+    InvalidFieldError,
+    InvalidPayScheduleError,
+    NotAuthorisedError,
+    OutsideScopeError,
+)
+from domain.pay import LocalAverageWage, PaySchedule
+from domain.values import ID_NAMESPACE
+
+from .support import (
+    ESTABLISHMENT,
+    ORGAN_CODE,
+    OTHER_PERSONNEL,
+    PERSONNEL,
+    UNIT_A_ACTOR,
+    common,
+    refused,
+    refused_creation,
+)
+
+SCALE = {str(level): Decimal(4000 + 300 * level) for level in range(1, 11)}
+
+
+@pytest.fixture
+def schedule() -> PaySchedule:
+    schedule = PaySchedule.open(**common(PERSONNEL), organ_code=ORGAN_CODE)
+    schedule.collect_events()
+    return schedule
+
+
+def test_open_pay_schedule() -> None:
+    schedule = PaySchedule.open(**common(PERSONNEL), organ_code=ORGAN_CODE)
+    assert schedule.id == PaySchedule.id_for(ORGAN_CODE)
+    assert schedule.id == uuid5(ID_NAMESPACE, "pay-schedule:" + ORGAN_CODE)
+    assert schedule.organ == ORGAN_CODE
+    assert schedule.years == ()
+
+
+def test_only_the_organs_personnel_department_opens_it() -> None:
+    refused_creation(
+        NotAuthorisedError, PaySchedule.open, **common(ESTABLISHMENT), organ_code=ORGAN_CODE
+    )
+    refused_creation(
+        OutsideScopeError, PaySchedule.open, **common(OTHER_PERSONNEL), organ_code=ORGAN_CODE
+    )
+
+
+def test_set_schedule(schedule: PaySchedule) -> None:
+    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=SCALE)
+    assert schedule.years == (2024,)
+    assert schedule.monthly(2024, 3) == Decimal(4900)
+    assert schedule.monthly(2024, 11) is None
+    assert schedule.monthly(2023, 3) is None
+    assert schedule.schedule_for(2024) == {int(k): v for k, v in SCALE.items()}
+    [event] = schedule.collect_events()
+    assert isinstance(event, PaySchedule.ScheduleSet)
+    assert list(event.monthly_by_level) == [str(n) for n in range(1, 11)]
+
+
+def test_a_later_schedule_for_the_same_year_supersedes(schedule: PaySchedule) -> None:
+    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=SCALE)
+    raised = {k: v + 100 for k, v in SCALE.items()}
+    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=raised)
+    assert schedule.monthly(2024, 1) == Decimal(4400)
+    assert len(schedule.collect_events()) == 2
+
+
+def test_every_level_needs_an_amount(schedule: PaySchedule) -> None:
+    partial = {k: v for k, v in SCALE.items() if k != "7"}
+    error = refused(
+        schedule,
+        InvalidPayScheduleError,
+        schedule.set_schedule,
+        **common(PERSONNEL),
+        year=2024,
+        monthly_by_level=partial,
+    )
+    assert str(error) == "every level of the scheme needs an amount; missing: 7"
+
+
+def test_levels_outside_the_scheme_are_refused(schedule: PaySchedule) -> None:
+    refused(
+        schedule,
+        InvalidPayScheduleError,
+        schedule.set_schedule,
+        **common(PERSONNEL),
+        year=2024,
+        monthly_by_level={**SCALE, "11": Decimal(9000)},
+    )
+
+
+@pytest.mark.parametrize("same_or_lower", [Decimal(4900), Decimal(4800)])
+def test_pay_rises_strictly_with_the_level(schedule: PaySchedule, same_or_lower: Decimal) -> None:
+    flat = {**SCALE, "4": same_or_lower}
+    error = refused(
+        schedule,
+        InvalidPayScheduleError,
+        schedule.set_schedule,
+        **common(PERSONNEL),
+        year=2024,
+        monthly_by_level=flat,
+    )
+    assert str(error) == (
+        "the amount for level 4 must be higher than for level 3: "
+        "levels must show a real gap in pay (Art. 7)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mapping", "field"),
+    [
+        ({int(k): v for k, v in SCALE.items()}, "monthly_by_level"),
+        ({**SCALE, "1": 4300.0}, "monthly_by_level[1]"),
+        ({**SCALE, "1": Decimal(0)}, "monthly_by_level[1]"),
+        ([("1", Decimal(1))], "monthly_by_level"),
+    ],
+)
+def test_schedule_entries_are_checked(schedule: PaySchedule, mapping: object, field: str) -> None:
+    error = refused(
+        schedule,
+        InvalidFieldError,
+        schedule.set_schedule,
+        **common(PERSONNEL),
+        year=2024,
+        monthly_by_level=mapping,
+    )
+    assert error.field == field
+
+
+def test_the_year_is_checked(schedule: PaySchedule) -> None:
+    refused(
+        schedule,
+        InvalidFieldError,
+        schedule.set_schedule,
+        **common(PERSONNEL),
+        year=1800,
+        monthly_by_level=SCALE,
+    )
+
+
+def test_only_the_organs_personnel_department_sets_pay(schedule: PaySchedule) -> None:
+    refused(
+        schedule,
+        NotAuthorisedError,
+        schedule.set_schedule,
+        **common(UNIT_A_ACTOR),
+        year=2024,
+        monthly_by_level=SCALE,
+    )
+    refused(
+        schedule,
+        OutsideScopeError,
+        schedule.set_schedule,
+        **common(OTHER_PERSONNEL),
+        year=2024,
+        monthly_by_level=SCALE,
+    )
+
+
+# ----------------------------------------------------------------- local average wage
+
+
+def test_local_average_wage_and_the_art_7_floor() -> None:
+    wage = LocalAverageWage.open(**common(ESTABLISHMENT), region="测试市")
+    assert wage.id == LocalAverageWage.id_for("测试市")
+    wage.record(**common(PERSONNEL), year=2023, annual_amount=Decimal("98765.00"))
+    assert wage.annual(2023) == Decimal("98765.00")
+    assert wage.floor_for(2024) == Decimal("98765.00")
+    assert wage.floor_for(2023) is None
+    wage.record(**common(ESTABLISHMENT), year=2023, annual_amount=Decimal("99000"))
+    assert wage.annual(2023) == Decimal(99000)
+    events = wage.collect_events()
+    assert [type(e).__name__ for e in events] == ["Opened", "WageRecorded", "WageRecorded"]
+
+
+def test_only_personnel_or_establishment_record_the_wage() -> None:
+    refused_creation(NotAuthorisedError, LocalAverageWage.open, **common(UNIT_A_ACTOR), region="r")
+    wage = LocalAverageWage.open(**common(PERSONNEL), region="测试市")
+    wage.collect_events()
+    refused(
+        wage,
+        NotAuthorisedError,
+        wage.record,
+        **common(UNIT_A_ACTOR),
+        year=2023,
+        annual_amount=Decimal(1),
+    )
+
+
+@pytest.mark.parametrize("amount", [Decimal(-1), Decimal(0), 98765])
+def test_the_wage_is_a_positive_decimal(amount: object) -> None:
+    wage = LocalAverageWage.open(**common(PERSONNEL), region="测试市")
+    wage.collect_events()
+    error = refused(
+        wage, InvalidFieldError, wage.record, **common(PERSONNEL), year=2023, annual_amount=amount
+    )
+    assert error.field == "annual_amount"
