@@ -252,12 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--reason", required=True)
     p.set_defaults(func=cmd_keys)
 
-    for register in EXTRA_VERBS:
+    for register in _extra_verbs():
         register(sub)
     return parser
 
 
-EXTRA_VERBS: list[Callable[[Any], None]] = []
+def _extra_verbs() -> list[Callable[[Any], None]]:
+    """``register`` functions of the modules in ``api.verbs``, in name order."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    from api import verbs  # noqa: PLC0415
+
+    found = []
+    for module in sorted(pkgutil.iter_modules(verbs.__path__), key=lambda m: m.name):
+        loaded = importlib.import_module(f"{verbs.__name__}.{module.name}")
+        found.append(loaded.register)
+    return found
 
 
 def _natural(text: str) -> int:

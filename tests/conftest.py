@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -179,3 +180,16 @@ def postgres_url(postgres_server: PostgresServer | None) -> str:
     if postgres_server is None:
         pytest.skip("PostgreSQL not available (see the warning above)")
     return postgres_server.url(new_schema())
+
+
+@pytest.fixture
+def aux_ledger(settings: Settings) -> Iterator[Any]:
+    """A fresh, initialised ``AuxLedger`` on the current backend."""
+    from ledger.records import AuxLedger  # noqa: PLC0415
+
+    ledger = AuxLedger(settings, create_tables=True)
+    ledger.initialise("test")
+    try:
+        yield ledger
+    finally:
+        ledger.close()
