@@ -49,10 +49,10 @@ def _settings() -> Any:
     return Settings.from_environ()
 
 
-def _ledger(*, create_tables: bool = False) -> Any:
+def _ledger(*, create_tables: bool = False, personal_data: bool = True) -> Any:
     from ledger.records import AuxLedger  # noqa: PLC0415 - keep start-up light
 
-    return AuxLedger(_settings(), create_tables=create_tables)
+    return AuxLedger(_settings(), create_tables=create_tables, personal_data=personal_data)
 
 
 def _b64(raw: bytes) -> str:
@@ -115,7 +115,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     settings = _settings()
     witness_dir = Path(args.witness) if args.witness else settings.witness_dir
-    ledger = _ledger(create_tables=False)
+    ledger = _ledger(create_tables=False, personal_data=False)
     report = verify_ledger(
         ledger,
         full=args.full,
@@ -141,7 +141,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     """The outside verifier's interface to the Merkle log."""
     from ledger.log import MerkleLog  # noqa: PLC0415
 
-    ledger = _ledger(create_tables=False)
+    ledger = _ledger(create_tables=False, personal_data=False)
     log = MerkleLog(ledger.ledger_recorder)
     if args.log_command == "checkpoint":
         latest = log.latest_checkpoint()
@@ -171,6 +171,10 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     """Signing key lifecycle: list, rotate, revoke."""
     ledger = _ledger()
+    if args.keys_command == "rotate-master":
+        old, new, count = ledger.privacy.rotate_master()
+        print(f"master key {old} -> {new}: {count} data keys re-wrapped")
+        return EXIT_OK
     if args.keys_command == "rotate":
         status = ledger.rotate_key(actor_name())
         print(status.public.key_id_hex)
@@ -247,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = keys_sub.add_parser("list", help="every key with its status")
     q.add_argument("--json", action="store_true")
     keys_sub.add_parser("rotate", help="create and activate a new key, retire the current one")
+    keys_sub.add_parser(
+        "rotate-master", help="re-wrap every personal-data key under a new master key"
+    )
     q = keys_sub.add_parser("revoke", help="revoke a key that is not the active one")
     q.add_argument("key_id", type=_key_id)
     q.add_argument("--reason", required=True)

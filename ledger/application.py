@@ -44,7 +44,13 @@ from ledger.config import APPLICATION_NAME, Settings
 from ledger.errors import KeyStoreError, StaleSigningKeyError, StorageUnavailableError
 from ledger.keyring import REGISTRY_ID, KeyRegistry, KeyRing, KeyStatus
 from ledger.keys import KeyDirectory, SigningKey
-from ledger.persistence import LogConfig, PostgresLedgerRecorder, SQLiteLedgerRecorder
+from ledger.persistence import (
+    LogConfig,
+    PostgresLedgerRecorder,
+    SQLiteLedgerRecorder,
+    subject_key_store,
+)
+from ledger.privacy import KeyMaterial, PersonalDataCipher, SealedAsDict
 from ledger.store import RecordMapper, RecordVerifier, SignedEventStore
 
 KEY_RING_RECHECK_SECONDS = 5.0
@@ -161,6 +167,11 @@ class LedgerApplication(Application[UUID]):
             super().__init__(env=settings.eventsourcing_env())
         self.ledger_recorder.log_config = LogConfig(origin=settings.log_origin)
         self.record_mapper.verifier = RecordVerifier(ring=self.keyring, refresh=self.reload_keys)
+        self.key_material = KeyMaterial(settings.key_dir)
+        self.privacy = PersonalDataCipher(
+            subject_key_store(self.ledger_recorder), self.key_material
+        )
+        self.record_mapper.privacy = self.privacy
 
     # --------------------------------------------------------------- wiring
 
@@ -178,6 +189,7 @@ class LedgerApplication(Application[UUID]):
         """Library defaults plus dates and the domain's value objects."""
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        transcoder.register(SealedAsDict())
         for cls, name in self.value_object_transcodings:
             transcoder.register(FrozenDataclassAsDict(cls, name))
 
@@ -274,6 +286,8 @@ class LedgerApplication(Application[UUID]):
     def initialise(self, actor: str) -> KeyStatus:
         """Create the key registry with a genesis key if the ledger has none; idempotent."""
         self.key_dir.ensure()
+        KeyMaterial(self.settings.key_dir).ensure()
+        self.privacy.check()
         ring = self.reload_keys()
         if ring.registry_version == 0:
             key = self._genesis_key()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -159,6 +159,7 @@ class _Simulation:
         self.officers: list[_Officer] = []
         self.serials = 0
         self.current_day = DEMO_START
+        self.tick = 0
 
     # ---------------------------------------------------------------- helpers
 
@@ -219,11 +220,26 @@ class _Simulation:
         return Actor(actor_id=f"discipline-{organ}", role="discipline", organ=organ, unit=None)
 
     def later(self, day: date, officer: _Officer, action: str, **fields: Any) -> None:
+        if (
+            officer.separated is not None
+            and day >= officer.separated
+            and action
+            not in (
+                "separate",
+                "return_credential",
+            )
+        ):
+            return  # nothing but separation business after separation
         self.at(day, partial(self.aux, officer, action, **fields))
 
     def aux(self, officer: _Officer, action: str, **fields: Any) -> None:
+        actor = fields.pop("actor", "personnel")
+        if actor == "unit":  # resolved when the step runs: the unit may have changed
+            actor = self.unit_actor(officer.unit)
+        elif actor == "personnel":
+            actor = self.personnel(officer.organ)
         self.ledger.update_auxiliary(
-            fields.pop("actor", self.personnel(officer.organ)),
+            actor,
             officer.id,
             action,
             effective=self.current_day,
@@ -359,7 +375,7 @@ class _Simulation:
                 employment_form="labour_dispatch" if dispatch else "direct_contract",
                 dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
                 contract_start=hired,
-                contract_end=hired.replace(year=hired.year + contract_years) - timedelta(days=1),
+                contract_end=_add_years(hired, contract_years) - timedelta(days=1),
                 post_type=officer.post,
                 level=level,
                 **person,
@@ -404,7 +420,7 @@ class _Simulation:
         if roll < 0.05:
             separation = (hired + self.days(200, 1100), "resigned")
         elif roll < 0.07:
-            separation = (hired.replace(year=hired.year + contract_years), "contract_ended")
+            separation = (_add_years(hired, contract_years), "contract_ended")
         elif roll < 0.08:
             separation = (hired + self.days(200, 1100), "dismissed")
         if separation is not None and separation[0] >= DEMO_END - timedelta(days=10):
@@ -460,7 +476,7 @@ class _Simulation:
                 self.aux(
                     officer,
                     "assign_supervisor",
-                    actor=self.unit_actor(officer.unit),
+                    actor="unit",
                     supervisor_id=officer.supervisor[0],
                     supervisor_name=officer.supervisor[1],
                 )
@@ -489,7 +505,7 @@ class _Simulation:
                 last - self.days(10, 80),
                 officer,
                 "release_supervisor",
-                actor=self.unit_actor(officer.unit),
+                actor="unit",
                 reason="带辅民警调离，待重新指定",
             )
         if window > 60 and rng.random() < 0.15:
@@ -688,6 +704,8 @@ class _Simulation:
             return
         if officer.separated is not None and officer.separated <= self.current_day:
             return
+        if self.ledger.auxiliary(officer.id).status.value != "active":
+            return  # suspended: the discipline office waits for reinstatement
         if rng.random() < 0.3:
             return  # sustained, but no sanction decision recorded (Art. 18 report)
         complaint = self.ledger.complaint(complaint_id)
@@ -815,26 +833,14 @@ class _Simulation:
 
     # ---------------------------------------------------------------- run
 
-    def steps(self) -> Iterator[_Step]:
-        while self.queue:
-            yield heapq.heappop(self.queue)
-
     def run(self, progress: Callable[[int], None] | None = None) -> DemoCounts:
         self.plan()
         ledger = self.ledger
         real_clock = ledger.clock
         done = 0
         try:
-            pending: list[_Step] = []
-            for step in self.steps():
-                pending.append(step)
-                if len(pending) >= BATCH_COMMANDS:
-                    done += self._run_batch(pending)
-                    pending = []
-                    if progress:
-                        progress(done)
-            if pending:
-                done += self._run_batch(pending)
+            while self.queue:
+                done += self._run_batch()
                 if progress:
                     progress(done)
         finally:
@@ -842,17 +848,34 @@ class _Simulation:
         self.counts.commands = done
         return self.counts
 
-    def _run_batch(self, steps: list[_Step]) -> int:
+    def _run_batch(self) -> int:
+        """Run up to BATCH_COMMANDS steps in one transaction, strictly in time order.
+
+        Steps are popped one at a time, so a step scheduled by a running step (an appeal
+        after a sanction) still runs before anything later.
+        """
         ledger = self.ledger
+        ran = 0
         with ledger.batch():
-            for number, step in enumerate(steps):
+            while self.queue and ran < BATCH_COMMANDS:
+                step = heapq.heappop(self.queue)
+                self.tick = self.tick + 1 if step.day == self.current_day else 0
                 self.current_day = step.day
                 instant = datetime.combine(step.day, time(9, 0), CHINA_STANDARD_TIME) + timedelta(
-                    seconds=number
+                    seconds=self.tick
                 )
                 ledger.clock = partial(_fixed, instant.astimezone(UTC))
                 step.run()
-        return len(steps)
+                ran += 1
+        return ran
+
+
+def _add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _fixed(instant: datetime) -> datetime:

@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,11 +51,20 @@ from ledger.errors import LedgerError, StaleSigningKeyError
 from ledger.keys import SigningKey
 from ledger.merkle import Frontier, leaf_hash
 from ledger.note import Checkpoint, signed_checkpoint
+from ledger.privacy import MasterKey, SubjectKeyStore
 
 NODES = "ledger_log_nodes"
 LEAVES = "ledger_log_leaves"
 HEAD = "ledger_log_head"
 CHECKPOINTS = "ledger_checkpoints"
+SUBJECT_KEYS = "ledger_subject_keys"
+MASTER_CHECK = "ledger_master_key"
+
+
+class SubjectKeyMissingError(LedgerError):
+    """An erasure named a data subject whose key does not exist or is already destroyed."""
+
+    code = "erasure"
 
 
 class LogNotConfiguredError(LedgerError):
@@ -162,6 +171,11 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (tree_size INTEGER PRIMARY KEY, "
             "root BLOB NOT NULL, note TEXT NOT NULL, key_id BLOB NOT NULL, "
             "created_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {SUBJECT_KEYS} (subject_id TEXT PRIMARY KEY, "
+            "wrapped BLOB, master_key_id TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "erased_at TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {MASTER_CHECK} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "master_key_id TEXT NOT NULL, check_value BLOB NOT NULL)",
         ]
         return statements
 
@@ -172,10 +186,27 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        erase: UUID | None = kwargs.get("erase_subject")
+        if erase is not None:
+            c.execute("PRAGMA secure_delete = ON")
+            c.execute(
+                f"UPDATE {SUBJECT_KEYS} SET wrapped = NULL, erased_at = ? "  # noqa: S608
+                "WHERE subject_id = ? AND wrapped IS NOT NULL",
+                (_now(), erase.hex),
+            )
+            if c.sqlite_cursor.rowcount != 1:
+                raise SubjectKeyMissingError(
+                    f"data subject {erase} has no data key to destroy (unknown or already erased)"
+                )
         if stored_events:
             assert ids is not None
             self._append_log(c, stored_events, ids, kwargs)
         return ids
+
+    def after_erasure(self) -> None:
+        """Push destroyed key bytes out of the write-ahead log (best effort)."""
+        with self.datastore.get_connection(commit=False) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _append_log(
         self,
@@ -291,7 +322,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 "root bytea NOT NULL, note text NOT NULL, key_id bytea NOT NULL, "
                 "created_at timestamptz NOT NULL)"
             ).format(s=schema, t=Identifier(CHECKPOINTS)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (subject_id uuid PRIMARY KEY, wrapped bytea, "
+                "master_key_id text NOT NULL, created_at timestamptz NOT NULL, "
+                "erased_at timestamptz)"
+            ).format(s=schema, t=Identifier(SUBJECT_KEYS)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {s}.{t} (id int PRIMARY KEY CHECK (id = 1), "
+                "master_key_id text NOT NULL, check_value bytea NOT NULL)"
+            ).format(s=schema, t=Identifier(MASTER_CHECK)),
         ]
+        self._erase_key = SQL(
+            "UPDATE {s}.{t} SET wrapped = NULL, erased_at = now() "
+            "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id"
+        ).format(s=schema, t=Identifier(SUBJECT_KEYS))
         self._select_head = SQL(
             "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE"
         ).format(s=schema, t=Identifier(HEAD))
@@ -340,8 +384,25 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
                 raise ProgrammingError(msg)
             with conn.cursor() as curs:
+                erase: UUID | None = kwargs.get("erase_subject")
+                if erase is not None:
+                    curs.execute(self._erase_key, (erase,))
+                    if curs.fetchone() is None:
+                        raise SubjectKeyMissingError(
+                            f"data subject {erase} has no data key to destroy "
+                            "(unknown or already erased)"
+                        )
                 self._append_log(curs, stored_events, ids, kwargs)
         return ids
+
+    def after_erasure(self) -> None:
+        """PostgreSQL keeps dead row versions until vacuum; see docs/privacy.md."""
+        with self.datastore.get_connection() as conn:
+            conn.execute(
+                SQL("VACUUM {}.{}").format(
+                    Identifier(self.datastore.schema), Identifier(SUBJECT_KEYS)
+                )
+            )
 
     def _append_log(
         self,
@@ -415,3 +476,171 @@ class PostgresLedgerFactory(PostgresFactory):
     """Infrastructure factory whose application recorder appends to the Merkle log."""
 
     application_recorder_class = PostgresLedgerRecorder
+
+
+# --------------------------------------------------------------------------- data keys
+
+
+class SQLiteSubjectKeyStore(SubjectKeyStore):
+    """Wrapped data keys in the SQLite ledger file."""
+
+    def __init__(self, recorder: SQLiteLedgerRecorder) -> None:
+        self.datastore = recorder.datastore
+
+    def fetch(self, subjects: Iterable[UUID]) -> dict[UUID, bytes | None]:
+        """Wrapped keys by subject (None when erased)."""
+        wanted = [s.hex for s in subjects]
+        found: dict[UUID, bytes | None] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" for _ in chunk)
+                c.execute(
+                    f"SELECT subject_id, wrapped FROM {SUBJECT_KEYS} "  # noqa: S608
+                    f"WHERE subject_id IN ({marks})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(hex=row[0])] = None if row[1] is None else bytes(row[1])
+        return found
+
+    def insert_missing(self, rows: Mapping[UUID, tuple[bytes, str]]) -> None:
+        """Insert wrapped keys for subjects without a row."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT OR IGNORE INTO {SUBJECT_KEYS} "  # noqa: S608
+                "(subject_id, wrapped, master_key_id, created_at) VALUES (?, ?, ?, ?)",
+                [(s.hex, w, k, _now()) for s, (w, k) in rows.items()],
+            )
+
+    def check_value(self) -> tuple[str, bytes] | None:
+        """Stored master key id and check value."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT master_key_id, check_value FROM {MASTER_CHECK} WHERE id = 1")  # noqa: S608
+            row = c.fetchone()
+        return None if row is None else (str(row[0]), bytes(row[1]))
+
+    def set_check_value(self, key_id: str, check: bytes) -> None:
+        """Store the check value once."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR IGNORE INTO {MASTER_CHECK} VALUES (1, ?, ?)",  # noqa: S608
+                (key_id, check),
+            )
+
+    def rewrap(self, old: MasterKey, new: MasterKey) -> int:
+        """Re-wrap every live key under ``new``; one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.execute(
+                f"UPDATE {MASTER_CHECK} SET master_key_id = ?, check_value = ? WHERE id = 1",  # noqa: S608
+                (new.key_id, new.check_value()),
+            )
+            c.execute(f"SELECT subject_id, wrapped FROM {SUBJECT_KEYS} WHERE wrapped IS NOT NULL")  # noqa: S608
+            rows = c.fetchall()
+            updates = []
+            for row in rows:
+                subject = UUID(hex=row[0])
+                key = old.unwrap(subject, bytes(row[1]))
+                updates.append((new.wrap(subject, key), new.key_id, row[0]))
+            c.executemany(
+                f"UPDATE {SUBJECT_KEYS} SET wrapped = ?, master_key_id = ? WHERE subject_id = ?",  # noqa: S608
+                updates,
+            )
+        return len(updates)
+
+
+class PostgresSubjectKeyStore(SubjectKeyStore):
+    """Wrapped data keys in the PostgreSQL schema."""
+
+    def __init__(self, recorder: PostgresLedgerRecorder) -> None:
+        self.datastore = recorder.datastore
+        schema = Identifier(recorder.datastore.schema)
+        self._keys = SQL("{}.{}").format(schema, Identifier(SUBJECT_KEYS))
+        self._check = SQL("{}.{}").format(schema, Identifier(MASTER_CHECK))
+
+    def fetch(self, subjects: Iterable[UUID]) -> dict[UUID, bytes | None]:
+        """Wrapped keys by subject (None when erased)."""
+        wanted = list(subjects)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT subject_id, wrapped FROM {} WHERE subject_id = ANY(%s)").format(
+                    self._keys
+                ),
+                (wanted,),
+            )
+            return {
+                row["subject_id"]: None if row["wrapped"] is None else bytes(row["wrapped"])
+                for row in curs.fetchall()
+            }
+
+    def insert_missing(self, rows: Mapping[UUID, tuple[bytes, str]]) -> None:
+        """Insert wrapped keys for subjects without a row."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {} (subject_id, wrapped, master_key_id, created_at) "
+                    "VALUES (%s, %s, %s, now()) ON CONFLICT (subject_id) DO NOTHING"
+                ).format(self._keys),
+                [(s, w, k) for s, (w, k) in rows.items()],
+            )
+
+    def check_value(self) -> tuple[str, bytes] | None:
+        """Stored master key id and check value."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT master_key_id, check_value FROM {} WHERE id = 1").format(self._check)
+            )
+            row = curs.fetchone()
+        return None if row is None else (str(row["master_key_id"]), bytes(row["check_value"]))
+
+    def set_check_value(self, key_id: str, check: bytes) -> None:
+        """Store the check value once."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (1, %s, %s) ON CONFLICT (id) DO NOTHING").format(
+                    self._check
+                ),
+                (key_id, check),
+            )
+
+    def rewrap(self, old: MasterKey, new: MasterKey) -> int:
+        """Re-wrap every live key under ``new``; one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("UPDATE {} SET master_key_id = %s, check_value = %s WHERE id = 1").format(
+                    self._check
+                ),
+                (new.key_id, new.check_value()),
+            )
+            curs.execute(
+                SQL(
+                    "SELECT subject_id, wrapped FROM {} WHERE wrapped IS NOT NULL FOR UPDATE"
+                ).format(self._keys)
+            )
+            updates = [
+                (
+                    new.wrap(
+                        row["subject_id"], old.unwrap(row["subject_id"], bytes(row["wrapped"]))
+                    ),
+                    new.key_id,
+                    row["subject_id"],
+                )
+                for row in curs.fetchall()
+            ]
+            curs.executemany(
+                SQL("UPDATE {} SET wrapped = %s, master_key_id = %s WHERE subject_id = %s").format(
+                    self._keys
+                ),
+                updates,
+            )
+        return len(updates)
+
+
+def subject_key_store(
+    recorder: SQLiteLedgerRecorder | PostgresLedgerRecorder,
+) -> SubjectKeyStore:
+    """The data-key store for the recorder's backend."""
+    if isinstance(recorder, PostgresLedgerRecorder):
+        return PostgresSubjectKeyStore(recorder)
+    return SQLiteSubjectKeyStore(recorder)

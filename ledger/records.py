@@ -37,10 +37,13 @@ from domain.misconduct import MisconductFinding
 from domain.organ import Organ
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy
-from domain.values import Actor, Allegation, Responsibility, china_date
+from domain.errors import NotAuthorisedError
+from domain.values import Actor, Allegation, Responsibility, Role, china_date
 from ledger.application import LedgerApplication
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, NotFoundError
+from ledger.persistence import SubjectKeyMissingError
+from ledger.privacy import ErasureError, ErasureRecord
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -139,11 +142,15 @@ class AuxLedger(LedgerApplication):
         create_tables: bool = False,
         policy: Policy | None = None,
         clock: Clock = utc_now,
+        personal_data: bool = True,
     ) -> None:
+        """``personal_data=False`` for auditors' tools that never open personal fields."""
         super().__init__(settings, create_tables=create_tables)
         self.policy = policy or Policy.default()
         self.clock = clock
         self._local = threading.local()
+        if personal_data and not create_tables:
+            self.privacy.check()
 
     # ------------------------------------------------------------------ batches
 
@@ -469,6 +476,39 @@ class AuxLedger(LedgerApplication):
             wage = LocalAverageWage.open(**common, region=region)
         wage.record(**common, year=year, annual_amount=annual_amount)
         return self._commit(wage)
+
+    # ------------------------------------------------------------------ erasure
+
+    def erase_subject(self, actor: Actor, subject_id: UUID, reason: str) -> Recorded:
+        """Destroy a data subject's key and record a PII-free erasure event (admin only).
+
+        The key is destroyed in the same transaction as the ``ErasureRecord.Erased`` event;
+        if either fails, neither happens.
+        """
+        if actor.role_enum is not Role.admin:
+            raise NotAuthorisedError(
+                "only an administrator may erase a person's data", required=["admin"], article=None
+            )
+        if self.exists(ErasureRecord.id_for(subject_id)):
+            raise ErasureError(f"data subject {subject_id} was already erased")
+        found = self.privacy.store.fetch([subject_id])
+        if subject_id not in found:
+            raise ErasureError(f"no personal data is held for data subject {subject_id}")
+        record = ErasureRecord.record(
+            subject_id,
+            reason,
+            actor_id=actor.actor_id,
+            actor_role=actor.role,
+            actor_organ=actor.organ,
+        )
+        try:
+            recordings = self.save(record, erase_subject=subject_id)
+        except SubjectKeyMissingError as e:
+            raise ErasureError(str(e)) from None
+        finally:
+            self.privacy.forget(subject_id)
+        self.ledger_recorder.after_erasure()
+        return _recorded(recordings, record.id)
 
     # ------------------------------------------------------------------ misconduct
 

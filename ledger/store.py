@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -38,7 +38,9 @@ from eventsourcing.persistence import (
     Notification,
     Recording,
     StoredEvent,
+    find_id_convertor,
 )
+from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.errors import (
     BadSignatureError,
@@ -52,6 +54,16 @@ from ledger.errors import (
 )
 from ledger.keyring import KeyRing
 from ledger.keys import SigningKey
+from ledger.privacy import (
+    ERASED,
+    SEALED,
+    PersonalDataCipher,
+    PersonalDataError,
+    Sealed,
+    SealedFieldError,
+    field_aad,
+    personal_subjects,
+)
 from ledger.record import (
     GENESIS_PREVIOUS,
     SIGNING_PREFIX,
@@ -132,6 +144,13 @@ class RecordVerifier:
                 self._verified.add(digest)
         return record
 
+    def remember(self, digests: Sequence[bytes]) -> None:
+        """Mark records this process just signed and stored as verified."""
+        with self._lock:
+            if len(self._verified) + len(digests) >= VERIFIED_CACHE_LIMIT:
+                self._verified.clear()
+            self._verified.update(digests)
+
     def _current_ring(self) -> KeyRing:
         ring = self._ring()
         if ring is not self._ring_seen:
@@ -146,9 +165,53 @@ class RecordVerifier:
 
 
 class RecordMapper(Mapper[UUID]):
-    """The library's mapper; every stored row is checked by the verifier before decoding."""
+    """The library's mapper; every stored row is checked by the verifier before decoding.
+
+    It also seals the personal fields an event class declares (``personal_fields``) with
+    the data key of its ``personal_subject`` before the payload is signed, and opens them
+    on the way out (``ERASED`` once the subject's key is destroyed; ``SEALED`` in a process
+    without the master key).
+    """
 
     verifier: RecordVerifier | None = None
+    privacy: PersonalDataCipher | None = None
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """Transcode the event, sealing its personal fields first."""
+        cls = type(domain_event)
+        fields: tuple[str, ...] = getattr(cls, "personal_fields", ())
+        if not fields:
+            return super().to_stored_event(domain_event)
+        if self.privacy is None:
+            msg = f"{cls.__qualname__} carries personal data but no cipher is configured"
+            raise PersonalDataError(msg)
+        topic = get_topic(cls)
+        state = dict(vars(domain_event))
+        originator_id = _as_uuid(state.pop("originator_id"))
+        version: int = state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        subject_attr = getattr(cls, "personal_subject", "")
+        subject = originator_id if subject_attr == "originator_id" else state.get(subject_attr)
+        if not isinstance(subject, UUID):
+            msg = f"{cls.__qualname__} has no UUID data subject to seal its personal fields for"
+            raise PersonalDataError(msg)
+        for name in fields:
+            value = state.get(name)
+            if value is None:
+                continue
+            state[name] = self.privacy.seal(
+                subject,
+                self.transcoder.encode(value),
+                field_aad(subject, originator_id, version, topic, name),
+            )
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=version,
+            topic=topic,
+            state=self.transcoder.encode(state),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Check the row, then decode its payload."""
@@ -159,15 +222,66 @@ class RecordMapper(Mapper[UUID]):
         return self.decode_payload(stored_event, record.payload)
 
     def decode_payload(self, row: StoredEvent, payload: bytes) -> DomainEventProtocol[UUID]:
-        """Decode an already-checked payload into its domain event."""
-        return super().to_domain_event(
-            StoredEvent(
+        """Decode an already-checked payload into its domain event, opening sealed fields."""
+        cls = resolve_topic(row.topic)
+        try:
+            state: dict[str, Any] = self.transcoder.decode(payload)
+        except Exception as e:
+            raise MalformedRecordError(
+                f"payload does not decode: {type(e).__name__}",
                 originator_id=row.originator_id,
                 originator_version=row.originator_version,
-                topic=row.topic,
-                state=payload,
+                position=position_of(row),
+            ) from None
+        originator_id = _as_uuid(row.originator_id)
+        for name, value in list(state.items()):
+            if isinstance(value, Sealed):
+                state[name] = self._open(cls, row, originator_id, state, name, value)
+        convert = find_id_convertor(cls, cast(Any, type(row.originator_id)))
+        state["originator_id"] = convert(row.originator_id)
+        state["originator_version"] = row.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return cast(DomainEventProtocol[UUID], event)
+
+    def _open(
+        self,
+        cls: type[Any],
+        row: StoredEvent,
+        originator_id: UUID,
+        state: dict[str, Any],
+        name: str,
+        value: Sealed,
+    ) -> Any:
+        subject_attr = getattr(cls, "personal_subject", "")
+        expected = originator_id if subject_attr == "originator_id" else state.get(subject_attr)
+        if name not in getattr(cls, "personal_fields", ()) or value.subject != expected:
+            raise SealedFieldError(
+                f"sealed field {name!r} does not belong to this event's data subject",
+                originator_id=row.originator_id,
+                originator_version=row.originator_version,
+                position=position_of(row),
             )
-        )
+        if self.privacy is None or self.privacy.master(required=False) is None:
+            return SEALED
+        try:
+            plain = self.privacy.open(
+                value,
+                field_aad(value.subject, originator_id, row.originator_version, row.topic, name),
+            )
+        except SealedFieldError as e:
+            raise SealedFieldError(
+                e.detail,
+                originator_id=row.originator_id,
+                originator_version=row.originator_version,
+                position=position_of(row),
+            ) from None
+        return ERASED if plain is None else self.transcoder.decode(plain)
 
 
 class ChainHeads:
@@ -226,6 +340,12 @@ class SignedEventStore(EventStore[UUID]):
     ) -> list[Recording[UUID]]:
         """Seal (chain + sign) each event and store the batch in one transaction."""
         signer: SigningKey = kwargs.pop("signer", None) or self._signer()
+        privacy = self.record_mapper.privacy
+        subjects = personal_subjects(domain_events)
+        if subjects:
+            if privacy is None:
+                raise PersonalDataError("events carry personal data but no cipher is configured")
+            privacy.ensure_keys(subjects)
         sealed: list[StoredEvent] = []
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         for event in domain_events:
@@ -259,6 +379,9 @@ class SignedEventStore(EventStore[UUID]):
             ) from e
         for originator_id, (version, digest) in batch_heads.items():
             self.heads.put(originator_id, version, digest)
+        verifier = self.record_mapper.verifier
+        if verifier is not None:
+            verifier.remember([record_hash(row.state) for row in sealed])
         recordings: list[Recording[UUID]] = []
         if ids:
             for event, row, notification_id in zip(domain_events, sealed, ids, strict=True):

@@ -1,0 +1,344 @@
+"""Personal data: sealed inside signed events, crypto-shredded on erasure, keys rotated.
+
+Every test runs on a real SQLite file and a real PostgreSQL schema. The raw scans read the
+database's own files (SQLite file and WAL; PostgreSQL relation files after a CHECKPOINT)
+and every row of every table, looking for the plaintext bytes of personal fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from domain.identity import resident_id_check_char
+from domain.values import Actor
+from ledger.config import Settings
+from ledger.errors import ConcurrencyConflictError, StaleSigningKeyError
+from ledger.log import MerkleLog
+from ledger.persistence import SUBJECT_KEYS
+from ledger.privacy import (
+    ERASED,
+    MASTER_KEY_FILE,
+    SEALED,
+    ErasureError,
+    ErasureRecord,
+    MasterKeyMismatchError,
+    PersonalDataError,
+    SealedFieldError,
+    field_aad,
+)
+from ledger.records import AuxLedger
+from ledger.verify import verify_ledger
+from tests.integration.tamper import Tamperer
+
+ADMIN = Actor(actor_id="dpo", role="admin", organ="ledger", unit=None)
+PERSONNEL = Actor(actor_id="hr-1", role="personnel", organ="320699", unit=None)
+ESTABLISHMENT = Actor(actor_id="est-1", role="establishment", organ="320699", unit=None)
+INTAKE = Actor(actor_id="public-intake", role="public", organ="320699", unit=None)
+WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+# Distinctive plaintexts, easy to find in raw bytes if they ever leaked.
+ID17 = "32069919880305417"
+RESIDENT_ID = ID17 + resident_id_check_char(ID17)
+PHONE = "19977553311"
+ADDRESS = "ZQXADDRESS 崇川区试验路9号"
+COMPLAINANT = "ZQXCOMPLAINANT"
+CONTACT = "ZQXCONTACT evenings only"
+MARKERS = [RESIDENT_ID, PHONE, ADDRESS, COMPLAINANT, CONTACT]
+
+
+def _ledger(settings: Settings) -> AuxLedger:
+    return AuxLedger(settings, clock=lambda: WHEN)
+
+
+@pytest.fixture
+def ledger(aux_ledger: AuxLedger) -> AuxLedger:
+    aux_ledger.clock = lambda: WHEN
+    aux_ledger.register_organ(
+        Actor(actor_id="root", role="admin", organ="320699", unit=None),
+        code="320699",
+        name="试验公安局",
+        region="试验市",
+        effective=date(2026, 11, 1),
+    )
+    aux_ledger.update_organ(
+        Actor(actor_id="root", role="admin", organ="320699", unit=None),
+        "320699",
+        "register_unit",
+        code="U1",
+        name="试验派出所",
+        effective=date(2026, 11, 1),
+    )
+    aux_ledger.update_organ(
+        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    )
+    return aux_ledger
+
+
+def _hire(ledger: AuxLedger) -> UUID:
+    auxiliary_id = uuid4()
+    ledger.hire(
+        PERSONNEL,
+        organ_code="320699",
+        auxiliary_id=auxiliary_id,
+        effective=date(2026, 11, 1),
+        unit="U1",
+        supervisor_id="P001",
+        supervisor_name="李警官",
+        employment_form="direct_contract",
+        dispatch_agency=None,
+        contract_start=date(2026, 11, 1),
+        contract_end=date(2029, 10, 31),
+        post_type="patrol",
+        level=1,
+        name="王小明",
+        gender="male",
+        resident_id=RESIDENT_ID,
+        phone=PHONE,
+        address=ADDRESS,
+    )
+    return auxiliary_id
+
+
+def _complaint(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
+    complaint_id = uuid4()
+    ledger.receive_complaint(
+        INTAKE,
+        complaint_id=complaint_id,
+        auxiliary_id=auxiliary_id,
+        channel="online",
+        incident_at=WHEN - timedelta(hours=20),
+        incident_place="人民路",
+        allegations=["态度恶劣"],
+        complainant_name=COMPLAINANT,
+        complainant_phone="19911112222",
+        contact_text=CONTACT,
+    )
+    return complaint_id
+
+
+def _raw_database_bytes(settings: Settings) -> bytes:
+    """Every byte the database holds for this ledger: files on disk and every row."""
+    db = settings.database
+    chunks: list[bytes] = []
+    if not db.is_postgres:
+        assert db.sqlite_path is not None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = Path(str(db.sqlite_path) + suffix)
+            if path.exists():
+                chunks.append(path.read_bytes())
+        return b"".join(chunks)
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        data_dir = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+        relations = conn.execute(
+            "SELECT c.oid::regclass::text, c.relkind FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "AND c.relkind IN ('r', 'i', 't')",
+            (db.schema,),
+        ).fetchall()
+        files = 0
+        for name, kind in relations:
+            path = conn.execute("SELECT pg_relation_filepath(%s::regclass)", (name,)).fetchone()[0]
+            full = Path(data_dir) / path if path else None
+            if full is not None and os.access(full.parent, os.R_OK):
+                for file in full.parent.glob(full.name + "*"):
+                    chunks.append(file.read_bytes())
+                    files += 1
+        assert files or not os.access(data_dir, os.R_OK), "no relation file was scanned"
+        for name, kind in relations:
+            if kind == "r":
+                for row in conn.execute(
+                    sql.SQL("SELECT t::text FROM {} t").format(sql.SQL(name))
+                ).fetchall():
+                    chunks.append(row[0].encode("utf-8"))
+    return b"\n".join(chunks)
+
+
+def _leaks(blob: bytes) -> list[str]:
+    found = []
+    for marker in MARKERS:
+        for form in (marker.encode("utf-8"), marker.encode("utf-8").hex().encode()):
+            if form in blob:
+                found.append(marker)
+    return found
+
+
+def test_personal_fields_are_only_ciphertext_in_the_database(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    _complaint(ledger, auxiliary_id)
+    assert _leaks(_raw_database_bytes(ledger.settings)) == []
+    # ... while the application reads them back for whoever may see them.
+    fresh = _ledger(ledger.settings)
+    auxiliary = fresh.auxiliary(auxiliary_id)
+    assert (auxiliary.resident_id, auxiliary.phone, auxiliary.address) == (
+        RESIDENT_ID,
+        PHONE,
+        ADDRESS,
+    )
+
+
+def test_signatures_and_leaves_cover_the_ciphertext(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    row = ledger.recorder.select_events(auxiliary_id)[0]
+    assert b'"_type_":"pii"' in row.state
+    assert PHONE.encode() not in row.state
+    assert verify_ledger(AuxLedger(ledger.settings, personal_data=False), full=True).ok
+
+
+def test_an_auditor_without_the_master_key_sees_sealed_values(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    (ledger.settings.key_dir / MASTER_KEY_FILE).unlink()
+    auditor = AuxLedger(ledger.settings, personal_data=False)
+    assert auditor.auxiliary(auxiliary_id).phone == SEALED
+    with pytest.raises(PersonalDataError):
+        AuxLedger(ledger.settings)  # a writer refuses to start without it
+
+
+def test_erasure_end_to_end(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    complaint_id = _complaint(ledger, auxiliary_id)
+    complainant = ledger.complaint(complaint_id).complainant_id
+    size_before = MerkleLog(ledger.ledger_recorder).tree_size()
+
+    recorded = ledger.erase_subject(ADMIN, auxiliary_id, "PIPL Art. 47 request 2026-118")
+    ledger.erase_subject(ADMIN, complainant, "complainant asked for deletion")
+    assert recorded.hash and MerkleLog(ledger.ledger_recorder).tree_size() == size_before + 2
+
+    fresh = _ledger(ledger.settings)
+    auxiliary = fresh.auxiliary(auxiliary_id)
+    assert (auxiliary.resident_id, auxiliary.phone, auxiliary.address) == (ERASED,) * 3
+    assert auxiliary.name == "王小明"  # not personal data under the regulation's record
+    complaint = fresh.complaint(complaint_id)
+    assert (complaint.complainant_name, complaint.contact_text) == (ERASED, ERASED)
+    # The erasure record holds no personal data; the key rows are gone.
+    erasure_rows = fresh.recorder.select_events(recorded.originator_id)
+    assert _leaks(erasure_rows[0].state) == []
+    keys = ledger.privacy.store.fetch([auxiliary_id, complainant])
+    assert keys == {auxiliary_id: None, complainant: None}
+    # Proofs and signatures still hold; nothing of the plaintext anywhere.
+    report = verify_ledger(AuxLedger(ledger.settings, personal_data=False), full=True)
+    assert report.ok, report.failures
+    assert _leaks(_raw_database_bytes(ledger.settings)) == []
+
+
+def test_erasing_twice_or_an_unknown_subject_is_refused_and_records_nothing(
+    ledger: AuxLedger,
+) -> None:
+    auxiliary_id = _hire(ledger)
+    ledger.erase_subject(ADMIN, auxiliary_id, "request")
+    log = MerkleLog(ledger.ledger_recorder)
+    size = log.tree_size()
+    with pytest.raises(ErasureError, match="already erased"):
+        ledger.erase_subject(ADMIN, auxiliary_id, "again")
+    with pytest.raises(ErasureError, match="no personal data"):
+        ledger.erase_subject(ADMIN, uuid4(), "who?")
+    with pytest.raises(ErasureError, match="reason"):
+        ledger.erase_subject(ADMIN, _hire(ledger), "  ")
+    assert log.tree_size() == size + 2  # only the second hire (auxiliary + organ slot)
+
+
+def test_only_an_administrator_may_erase(ledger: AuxLedger) -> None:
+    from domain.errors import NotAuthorisedError  # noqa: PLC0415
+
+    auxiliary_id = _hire(ledger)
+    with pytest.raises(NotAuthorisedError):
+        ledger.erase_subject(PERSONNEL, auxiliary_id, "request")
+    assert ledger.auxiliary(auxiliary_id).phone == PHONE
+
+
+def test_a_failed_erasure_leaves_the_key_intact(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    tamper = Tamperer(ledger)
+    tamper.sql("UPDATE {head} SET active_key_id = ? WHERE id = 1", (b"\x00\x00\x00\x01",))
+    log = MerkleLog(ledger.ledger_recorder)
+    size = log.tree_size()
+    with pytest.raises(StaleSigningKeyError):
+        ledger.erase_subject(ADMIN, auxiliary_id, "request")
+    assert log.tree_size() == size
+    assert ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id] is not None
+    assert not ledger.exists(ErasureRecord.id_for(auxiliary_id))
+
+
+def test_a_wrong_master_key_fails_closed_at_start(ledger: AuxLedger) -> None:
+    _hire(ledger)
+    path = ledger.settings.key_dir / MASTER_KEY_FILE
+    path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    with pytest.raises(MasterKeyMismatchError, match="AUXLEDGER_KEY_DIR"):
+        AuxLedger(ledger.settings)
+
+
+def test_master_key_rotation_rewraps_keys_and_touches_no_event(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    rows_before = [r.state for r in ledger.recorder.select_notifications(start=None, limit=1000)]
+    wrapped_before = ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id]
+    old_file = (ledger.settings.key_dir / MASTER_KEY_FILE).read_bytes()
+    old_id, new_id, count = ledger.privacy.rotate_master()
+    assert old_id != new_id and count == 1
+    assert (ledger.settings.key_dir / MASTER_KEY_FILE).read_bytes() != old_file
+    assert ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id] != wrapped_before
+    rows_after = [r.state for r in ledger.recorder.select_notifications(start=None, limit=1000)]
+    assert rows_after == rows_before
+    fresh = _ledger(ledger.settings)
+    assert fresh.auxiliary(auxiliary_id).phone == PHONE
+    assert verify_ledger(AuxLedger(ledger.settings, personal_data=False), full=True).ok
+
+
+def test_ciphertext_cannot_move_between_fields_or_events(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    row = ledger.recorder.select_events(auxiliary_id)[0]
+    record = ledger.record_mapper.verifier.check(row)  # type: ignore[union-attr]
+    state = ledger.record_mapper.transcoder.decode(record.payload)
+    sealed_phone = state["phone"]
+    aad = field_aad(auxiliary_id, auxiliary_id, 1, row.topic, "address")
+    with pytest.raises(SealedFieldError):
+        ledger.privacy.open(sealed_phone, aad)
+    other = field_aad(auxiliary_id, uuid4(), 1, row.topic, "phone")
+    with pytest.raises(SealedFieldError):
+        ledger.privacy.open(sealed_phone, other)
+    right = field_aad(auxiliary_id, auxiliary_id, 1, row.topic, "phone")
+    assert ledger.privacy.open(sealed_phone, right) == f'"{PHONE}"'.encode()
+
+
+def test_blind_index_is_keyed_and_stable(ledger: AuxLedger) -> None:
+    first = ledger.privacy.blind_index("resident_id", RESIDENT_ID.lower())
+    assert first == ledger.privacy.blind_index("resident_id", RESIDENT_ID)
+    assert RESIDENT_ID not in first and len(first) == 64
+    assert first != ledger.privacy.blind_index("phone", RESIDENT_ID)
+
+
+def test_no_new_personal_data_is_sealed_for_an_erased_subject(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    ledger.erase_subject(ADMIN, auxiliary_id, "request")
+    with pytest.raises((PersonalDataError, ConcurrencyConflictError)):
+        ledger.correct_auxiliary(
+            PERSONNEL, auxiliary_id, field="phone", value="19900000000", reason="new number"
+        )
+    assert ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id] is None
+
+
+def test_subject_key_table_holds_no_plaintext_key_material(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    tamper = Tamperer(ledger)
+    rows = tamper.sql(
+        "SELECT wrapped FROM "
+        + (f'"{tamper.recorder.datastore.schema}".' if tamper.pg else "")
+        + SUBJECT_KEYS
+    )
+    assert rows and all(len(bytes(r[0])) == 12 + 32 + 16 for r in rows)
+    key = ledger.privacy.data_key(auxiliary_id)
+    assert key is not None and all(key not in bytes(r[0]) for r in rows)
+
+
+def test_the_raw_scan_finds_plaintext_when_it_is_there(ledger: AuxLedger) -> None:
+    """The scan used above can fail: a plaintext written by hand is found."""
+    tamper = Tamperer(ledger)
+    tamper.sql("UPDATE {checkpoints} SET note = ? WHERE tree_size = 1", (f"x {PHONE} y",))
+    assert PHONE in _leaks(_raw_database_bytes(ledger.settings))
