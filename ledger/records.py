@@ -33,11 +33,11 @@ from eventsourcing.persistence import Recording as StoreRecording
 
 from domain.auxiliary import Auxiliary
 from domain.complaint import Complaint
+from domain.errors import NotAuthorisedError
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy
-from domain.errors import NotAuthorisedError
 from domain.values import Actor, Allegation, Responsibility, Role, china_date
 from ledger.application import LedgerApplication
 from ledger.config import Settings

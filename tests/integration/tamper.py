@@ -10,6 +10,7 @@ from uuid import UUID
 from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApplication
+from ledger.merkle import Frontier, perfect_cover
 from ledger.persistence import CHECKPOINTS, HEAD, LEAVES, NODES, PostgresLedgerRecorder
 
 
@@ -146,8 +147,6 @@ class Tamperer:
                 (level, 1 << level, keep),
             )
         self.sql("DELETE FROM {checkpoints} WHERE tree_size > ?", (keep,))
-        from ledger.merkle import Frontier, perfect_cover
-
         cover = perfect_cover(0, keep) if keep else []
         hashes = [
             bytes(self.sql("SELECT hash FROM {nodes} WHERE level = ? AND idx = ?", (lv, ix))[0][0])

@@ -145,7 +145,7 @@ def _raw_database_bytes(settings: Settings) -> bytes:
             (db.schema,),
         ).fetchall()
         files = 0
-        for name, kind in relations:
+        for name, _kind in relations:
             path = conn.execute("SELECT pg_relation_filepath(%s::regclass)", (name,)).fetchone()[0]
             full = Path(data_dir) / path if path else None
             if full is not None and os.access(full.parent, os.R_OK):
