@@ -29,6 +29,7 @@ from ledger.errors import ConfigurationError, KeyStoreError
 from ledger.note import NoteSigner, Verifier, format_vkey, key_id, parse_vkey
 
 PRIVATE_SUFFIX = ".key"
+_NOTE_SIGNERS: dict[bytes, NoteSigner] = {}
 PUBLIC_SUFFIX = ".vkey"
 
 
@@ -98,8 +99,12 @@ class SigningKey:
         return self.private.sign(message)
 
     def note_signer(self) -> NoteSigner:
-        """A C2SP note signer using this key."""
-        return NoteSigner(self.public.name, self.private)
+        """A C2SP note signer using this key (made once per key)."""
+        signer = _NOTE_SIGNERS.get(self.public.key_id)
+        if signer is None or signer.public_key_bytes != self.public.raw:
+            signer = NoteSigner(self.public.name, self.private)
+            _NOTE_SIGNERS[self.public.key_id] = signer
+        return signer
 
     def __repr__(self) -> str:
         return f"SigningKey({self.public.key_id_hex})"

@@ -20,12 +20,15 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
     InterfaceError,
     Notification,
     OperationalError,
@@ -100,10 +103,15 @@ def plan_append(
     config: LogConfig | None,
     head: tuple[int, bytes, bytes],
     events: Sequence[StoredEvent],
-    notification_ids: Sequence[int],
+    notification_ids: Sequence[int] | None,
     kwargs: dict[str, Any],
 ) -> LogAppend:
-    """Compute the log rows for a batch (pure: no database access)."""
+    """Compute the log rows for a batch (pure: no database access).
+
+    Leaves follow notification-id order when the ids are known (SQLite), else the order of
+    ``events``, which is the order the database assigns ids in (PostgreSQL; checked there
+    inside the transaction).
+    """
     if config is None:
         raise LogNotConfiguredError("the event recorder has no Merkle-log configuration")
     signer: SigningKey | None = kwargs.get("signer") or config.default_signer
@@ -120,7 +128,11 @@ def plan_append(
     elif activate != signer.key_id and config.default_signer is None:
         raise StaleSigningKeyError("the ledger has no active signing key (run `auxledger init`)")
     frontier = Frontier.from_bytes(tree_size, frontier_blob)
-    order = sorted(range(len(events)), key=lambda i: notification_ids[i])
+    order = (
+        sorted(range(len(events)), key=lambda i: notification_ids[i])
+        if notification_ids is not None
+        else range(len(events))
+    )
     nodes: list[tuple[int, int, bytes]] = []
     leaves: list[tuple[int, int, UUID, int]] = []
     for i in order:
@@ -128,7 +140,8 @@ def plan_append(
         originator_id = event.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(str(originator_id))
-        leaves.append((frontier.size, notification_ids[i], originator_id, event.originator_version))
+        notification_id = notification_ids[i] if notification_ids is not None else 0
+        leaves.append((frontier.size, notification_id, originator_id, event.originator_version))
         nodes.extend(frontier.append(leaf_hash(bytes(event.state))))
     root = frontier.root()
     note = signed_checkpoint(Checkpoint(config.origin, frontier.size, root), signer.note_signer())
@@ -141,6 +154,14 @@ def plan_append(
         active_key_id=activate if activate is not None else (active_key_id or signer.key_id),
         checkpoint_note=note,
         signer_key_id=signer.key_id,
+    )
+
+
+def _stale_head(error: Exception) -> bool:
+    """True if a write failed only because this process's view of the log head was stale."""
+    text = str(error)
+    return "division by zero" in text or any(
+        f"{table}_pkey" in text for table in (LEAVES, NODES, CHECKPOINTS)
     )
 
 
@@ -337,63 +358,172 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id"
         ).format(s=schema, t=Identifier(SUBJECT_KEYS))
         self._select_head = SQL(
-            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE"
+            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1"
         ).format(s=schema, t=Identifier(HEAD))
-        self._insert_node = SQL(
-            "INSERT INTO {s}.{t} (level, idx, hash) VALUES (%s, %s, %s)"
-        ).format(s=schema, t=Identifier(NODES))
-        self._insert_leaf = SQL(
-            "INSERT INTO {s}.{t} (leaf_index, notification_id, originator_id, "
-            "originator_version) VALUES (%s, %s, %s, %s)"
-        ).format(s=schema, t=Identifier(LEAVES))
-        self._update_head = SQL(
-            "UPDATE {s}.{t} SET tree_size = %s, frontier = %s, active_key_id = %s WHERE id = 1"
-        ).format(s=schema, t=Identifier(HEAD))
-        self._insert_checkpoint = SQL(
-            "INSERT INTO {s}.{t} (tree_size, root, note, key_id, created_at) "
-            "VALUES (%s, %s, %s, %s, now())"
-        ).format(s=schema, t=Identifier(CHECKPOINTS))
+        # One statement appends a batch: the head moves only if it is still what this
+        # process last saw (else "division by zero" aborts the whole transaction -- nothing
+        # is stored -- and the write is retried with the head read under the table lock);
+        # the events are inserted; their leaves take the notification ids in the order the
+        # database assigned them, and the statement fails unless that is the order the leaf
+        # hashes were computed in; the new nodes and the signed checkpoint are inserted.
+        self._append = SQL(
+            "WITH h AS ("
+            " UPDATE {s}.{head} SET tree_size = %(size)s, frontier = %(frontier)s,"
+            " active_key_id = %(key)s"
+            " WHERE id = 1 AND tree_size = %(old_size)s AND active_key_id = %(old_key)s"
+            " RETURNING 1),"
+            " ins AS ("
+            " INSERT INTO {s}.{events} (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state"
+            " FROM unnest(%(events)s::{s}.{event_type}[])"
+            " RETURNING notification_id, originator_id, originator_version),"
+            " lv AS ("
+            " INSERT INTO {s}.{leaves} (leaf_index, notification_id, originator_id,"
+            " originator_version)"
+            " SELECT %(old_size)s + row_number() OVER (ORDER BY notification_id) - 1,"
+            " notification_id, originator_id, originator_version FROM ins"
+            " RETURNING leaf_index, notification_id, originator_id, originator_version),"
+            " nd AS ("
+            " INSERT INTO {s}.{nodes} (level, idx, hash)"
+            " SELECT * FROM unnest(%(levels)s::smallint[], %(indexes)s::bigint[],"
+            " %(hashes)s::bytea[])),"
+            " cp AS ("
+            " INSERT INTO {s}.{checkpoints} (tree_size, root, note, key_id, created_at)"
+            " VALUES (%(size)s, %(root)s, %(note)s, %(signer)s, now())),"
+            " guard AS MATERIALIZED ("
+            " SELECT 1 / (SELECT count(*) FROM h)"
+            " / (CASE WHEN array_agg(originator_id ORDER BY leaf_index) = %(ids)s::uuid[]"
+            " AND array_agg(originator_version ORDER BY leaf_index) = %(versions)s::bigint[]"
+            " THEN 1 ELSE 0 END) AS ok FROM lv)"
+            # The guard's value must be used, or the planner drops the expression unevaluated.
+            " SELECT lv.notification_id FROM lv, guard WHERE guard.ok = 1"
+            " ORDER BY lv.leaf_index"
+        ).format(
+            s=schema,
+            head=Identifier(HEAD),
+            events=Identifier(self.events_table_name),
+            event_type=Identifier(self.stored_event_type_name),
+            leaves=Identifier(LEAVES),
+            nodes=Identifier(NODES),
+            checkpoints=Identifier(CHECKPOINTS),
+        )
         self._select_events_with_ids: Composed = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {s}.{t} WHERE originator_id = %s"
         ).format(s=schema, t=Identifier(self.events_table_name))
+        self._head: tuple[int, bytes, bytes] | None = None
+        self._write_lock = threading.Lock()
+        # Render the fixed statements once: psycopg then caches their conversion.
+        for attribute in ("_append", "_select_head", "_erase_key"):
+            setattr(self, attribute, getattr(self, attribute).as_string(None))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Lock, insert the events, append them to the log and checkpoint: one transaction.
+        """Lock, insert the events and their leaves, nodes, new head and checkpoint: one
+        transaction, one round trip (pipelined) when this process's view of the head is fresh.
 
-        Unlike the library's method, an error raised by Python code after the INSERT (a
-        stale signing key, a bug) happens *inside* the transaction block and rolls it back;
-        the library's re-raise-after-exit pattern would have committed the events unlogged.
+        Unlike the library's method, an error raised after the INSERT (a stale signing key,
+        a guard, a bug) happens *inside* the transaction block and rolls it back; the
+        library's re-raise-after-exit pattern would have committed the events unlogged.
         """
         if not stored_events:
             return None
-        with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-                self._lock_table(curs)
-                self._notify_channel(curs)
-            with conn.cursor() as curs:
-                super(PostgresApplicationRecorder, self)._insert_stored_events(
-                    curs, stored_events, **kwargs
-                )
-                ids = [int(row["notification_id"]) for row in curs.fetchall()]
-            if len(ids) != len(stored_events):
-                msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
-                raise ProgrammingError(msg)
-            with conn.cursor() as curs:
-                erase: UUID | None = kwargs.get("erase_subject")
-                if erase is not None:
-                    curs.execute(self._erase_key, (erase,))
-                    if curs.fetchone() is None:
-                        raise SubjectKeyMissingError(
-                            f"data subject {erase} has no data key to destroy "
-                            "(unknown or already erased)"
+        with self._write_lock:
+            if self._head is not None:
+                try:
+                    ids, self._head = self._write(stored_events, self._head, kwargs)
+                except (DataError, IntegrityError) as e:
+                    self._head = None
+                    if not _stale_head(e):
+                        raise
+                    # Another process moved the head first: read it under the lock instead.
+                else:
+                    return ids
+            try:
+                ids, self._head = self._write(stored_events, None, kwargs)
+            except BaseException:
+                self._head = None
+                raise
+            return ids
+
+    def _write(
+        self,
+        stored_events: Sequence[StoredEvent],
+        known_head: tuple[int, bytes, bytes] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[list[int], tuple[int, bytes, bytes]]:
+        """One write transaction; ``known_head`` None means: read it under the table lock."""
+        pg_events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn:
+            events_cursor = conn.cursor()
+            try:
+                with conn.pipeline(), conn.transaction():
+                    with conn.cursor() as curs:
+                        self._insert_events(curs, stored_events, **kwargs)
+                        self._lock_table(curs)
+                        self._notify_channel(curs)
+                        if known_head is None:
+                            curs.execute(self._select_head)
+                            row = curs.fetchone()
+                            if row is None:
+                                raise LogNotConfiguredError(
+                                    "the log head row is missing (run `auxledger init`)"
+                                )
+                            head = (
+                                int(row["tree_size"]),
+                                bytes(row["frontier"]),
+                                bytes(row["active_key_id"]),
+                            )
+                        else:
+                            head = known_head
+                        plan = plan_append(
+                            config=self.log_config,
+                            head=head,
+                            events=stored_events,
+                            notification_ids=None,
+                            kwargs=kwargs,
                         )
-                self._append_log(curs, stored_events, ids, kwargs)
-        return ids
+                        erase: UUID | None = kwargs.get("erase_subject")
+                        if erase is not None:
+                            curs.execute(self._erase_key, (erase,))
+                            if curs.fetchone() is None:
+                                raise SubjectKeyMissingError(
+                                    f"data subject {erase} has no data key to destroy "
+                                    "(unknown or already erased)"
+                                )
+                    events_cursor.execute(
+                        self._append,
+                        {
+                            "size": plan.tree_size,
+                            "frontier": plan.frontier,
+                            "key": plan.active_key_id,
+                            "old_size": head[0],
+                            "old_key": head[2],
+                            "events": pg_events,
+                            "levels": [n[0] for n in plan.nodes],
+                            "indexes": [n[1] for n in plan.nodes],
+                            "hashes": [n[2] for n in plan.nodes],
+                            "root": plan.root,
+                            "note": plan.checkpoint_note,
+                            "signer": plan.signer_key_id,
+                            "ids": [leaf[2] for leaf in plan.leaves],
+                            "versions": [leaf[3] for leaf in plan.leaves],
+                        },
+                        prepare=True,
+                    )
+                # Committed and synced: the ids come back with the one round trip.
+                ids = [int(row["notification_id"]) for row in events_cursor.fetchall()]
+            finally:
+                events_cursor.close()
+        if len(ids) != len(stored_events):
+            msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
+            raise ProgrammingError(msg)
+        return ids, (plan.tree_size, plan.frontier, plan.active_key_id)
 
     def after_erasure(self) -> None:
         """PostgreSQL keeps dead row versions until vacuum; see docs/privacy.md."""
@@ -403,35 +533,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     Identifier(self.datastore.schema), Identifier(SUBJECT_KEYS)
                 )
             )
-
-    def _append_log(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        ids: Sequence[int],
-        kwargs: dict[str, Any],
-    ) -> None:
-        curs.execute(self._select_head, prepare=True)
-        row = curs.fetchone()
-        if row is None:
-            raise LogNotConfiguredError("the log head row is missing (run `auxledger init`)")
-        plan = plan_append(
-            config=self.log_config,
-            head=(int(row["tree_size"]), bytes(row["frontier"]), bytes(row["active_key_id"])),
-            events=stored_events,
-            notification_ids=list(ids),
-            kwargs=kwargs,
-        )
-        curs.executemany(self._insert_node, plan.nodes)
-        curs.executemany(self._insert_leaf, plan.leaves)
-        curs.execute(
-            self._update_head, (plan.tree_size, plan.frontier, plan.active_key_id), prepare=True
-        )
-        curs.execute(
-            self._insert_checkpoint,
-            (plan.tree_size, plan.root, plan.checkpoint_note, plan.signer_key_id),
-            prepare=True,
-        )
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def select_events(

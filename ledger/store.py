@@ -74,7 +74,7 @@ from ledger.record import (
 )
 
 VERIFIED_CACHE_LIMIT = 200_000
-CHAIN_HEAD_CACHE_LIMIT = 50_000
+CHAIN_HEAD_CACHE_LIMIT = 100_000
 
 
 def position_of(row: StoredEvent) -> int | None:
@@ -285,37 +285,38 @@ class RecordMapper(Mapper[UUID]):
 
 
 class ChainHeads:
-    """The last known (version, record hash) of recently seen aggregates, bounded LRU."""
+    """Record hashes of recently seen (aggregate, version) pairs, a bounded LRU.
+
+    A repository serving a cached aggregate reads only the events after the version it
+    holds, so the hash of that version (not only of the newest) must be at hand.
+    """
 
     def __init__(self, limit: int = CHAIN_HEAD_CACHE_LIMIT) -> None:
-        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        self._hashes: OrderedDict[tuple[UUID, int], bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._limit = limit
 
     def get(self, originator_id: UUID, version: int) -> bytes | None:
-        """The hash of ``version`` if it is the cached head."""
+        """The record hash of ``version`` of the aggregate, if remembered."""
+        key = (originator_id, version)
         with self._lock:
-            head = self._heads.get(originator_id)
-            if head is None or head[0] != version:
-                return None
-            self._heads.move_to_end(originator_id)
-            return head[1]
+            digest = self._hashes.get(key)
+            if digest is not None:
+                self._hashes.move_to_end(key)
+            return digest
 
     def put(self, originator_id: UUID, version: int, digest: bytes) -> None:
-        """Remember a head (only moves forward)."""
+        """Remember the hash of one version."""
         with self._lock:
-            head = self._heads.get(originator_id)
-            if head is not None and head[0] > version:
-                return
-            self._heads[originator_id] = (version, digest)
-            self._heads.move_to_end(originator_id)
-            while len(self._heads) > self._limit:
-                self._heads.popitem(last=False)
+            self._hashes[(originator_id, version)] = digest
+            self._hashes.move_to_end((originator_id, version))
+            while len(self._hashes) > self._limit:
+                self._hashes.popitem(last=False)
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
-            self._heads.clear()
+            self._hashes.clear()
 
 
 class SignedEventStore(EventStore[UUID]):

@@ -1,0 +1,305 @@
+"""API credentials and access records, kept as signed ledger records like every other fact.
+
+``ApiToken`` is one aggregate per bearer token: ``Issued`` (role, organ, unit, expiry, the
+token's SHA-256, a label, who issued it) and ``Revoked`` (reason, who revoked it).
+``RecordAccess`` is one aggregate per read of a personal record: who (actor id, role, organ,
+unit), what (record type and id, the personal fields shown in clear), why (the reason given,
+if any) and when (the event's timestamp). Both are saved through the ledger application, so
+they are signed, chained, logged and checkpointed in the same way as personnel records.
+
+Invariants:
+- A token is at least 256 random bits; it is returned once, at issue, and never stored: the
+  ledger keeps only its SHA-256 (``token_hash``). The aggregate id is
+  ``uuid5(TOKEN_NAMESPACE, token_hash)``, so a presented token is found by a primary-key
+  read of its own hash, never by a scan.
+- A token names one role of ``domain.values.Role`` that people act in (not ``public`` or
+  ``system``), one organ, and a unit exactly when it acts for a unit; the ``unit`` role always
+  names its unit. Its expiry lies in the future when issued and at most ``MAX_TOKEN_DAYS``
+  ahead.
+- A revoked or expired token authenticates nobody; revocation is final (revoking twice is
+  refused, so the first reason stands).
+- Access records name personal fields, never their values; a reason, when given, is short
+  text without control characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording
+
+from domain.values import Actor, Role
+from ledger.application import LedgerApplication
+from ledger.errors import LedgerError, NotFoundError
+
+TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "urn:auxledger:api-token")
+TOKEN_PREFIX = "axl_"  # noqa: S105 - the public prefix of every token
+TOKEN_BYTES = 32
+MAX_TOKEN_DAYS = 366
+DEFAULT_TOKEN_DAYS = 90
+TOKEN_ROLES: tuple[str, ...] = tuple(r.value for r in Role if r not in (Role.public, Role.system))
+ISSUED_TOPIC = "ledger.access:ApiToken.Issued"
+
+_TOKEN_TEXT = re.compile(r"^axl_[A-Za-z0-9_-]{43}$")
+_LABEL_MAX = 200
+_REASON_MAX = 500
+
+
+class AccessError(LedgerError):
+    """A token or access record cannot be issued or recorded as asked."""
+
+    code = "access"
+
+
+class TokenAlreadyRevokedError(AccessError):
+    """The token was revoked before; the first revocation stands."""
+
+    code = "token_already_revoked"
+
+
+class ApiToken(Aggregate):
+    """One bearer token's life: issued, then possibly revoked."""
+
+    class Issued(Aggregate.Created):
+        """A token was issued; only its SHA-256 is kept."""
+
+        role: str
+        organ: str
+        unit: str | None
+        expires_at: datetime
+        token_hash: str
+        label: str
+        issued_by: str
+
+    class Revoked(Aggregate.Event):
+        """The token was revoked and authenticates nobody from now on."""
+
+        reason: str
+        revoked_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Mark the token revoked."""
+            aggregate.revoked_at = self.timestamp
+            aggregate.revocation_reason = self.reason
+
+    def __init__(
+        self,
+        role: str,
+        organ: str,
+        unit: str | None,
+        expires_at: datetime,
+        token_hash: str,
+        label: str,
+        issued_by: str,
+    ) -> None:
+        self.role = role
+        self.organ = organ
+        self.unit = unit
+        self.expires_at = expires_at
+        self.token_hash = token_hash
+        self.label = label
+        self.issued_by = issued_by
+        self.revoked_at: datetime | None = None
+        self.revocation_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ApiToken(id={self.id!r}, role={self.role}, organ={self.organ})"
+
+    def revoke(self, reason: str, revoked_by: str) -> None:
+        """Revoke the token (final)."""
+        if self.revoked_at is not None:
+            raise TokenAlreadyRevokedError(f"token {self.id} is already revoked")
+        self.trigger_event(
+            self.Revoked, reason=_short_text("reason", reason, _REASON_MAX), revoked_by=revoked_by
+        )
+
+    def usable_at(self, now: datetime) -> bool:
+        """True if the token authenticates at ``now``: not revoked and not expired."""
+        return self.revoked_at is None and now < self.expires_at
+
+    def actor(self) -> Actor:
+        """The actor this token acts as."""
+        return Actor(actor_id=str(self.id), role=self.role, organ=self.organ, unit=self.unit)
+
+
+class RecordAccess(Aggregate):
+    """One read of a personal record: who, what, when and why."""
+
+    class Recorded(Aggregate.Created):
+        """A personal record was read."""
+
+        actor_id: str
+        role: str
+        organ: str
+        unit: str | None
+        record_type: str
+        record_id: str
+        fields: list[str]
+        reason: str | None
+        purpose: str
+
+    def __init__(
+        self,
+        actor_id: str,
+        role: str,
+        organ: str,
+        unit: str | None,
+        record_type: str,
+        record_id: str,
+        fields: list[str],
+        reason: str | None,
+        purpose: str,
+    ) -> None:
+        self.actor_id = actor_id
+        self.role = role
+        self.organ = organ
+        self.unit = unit
+        self.record_type = record_type
+        self.record_id = record_id
+        self.fields = fields
+        self.reason = reason
+        self.purpose = purpose
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: the secret (shown once) and its record."""
+
+    secret: str
+    token: ApiToken
+    recordings: list[Recording[UUID]]
+
+
+def token_hash(secret: str) -> str:
+    """Hex SHA-256 of a token's text: the only form in which the ledger keeps it."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def token_id(secret: str) -> UUID:
+    """The id of the ``ApiToken`` aggregate of a presented token."""
+    return uuid5(TOKEN_NAMESPACE, token_hash(secret))
+
+
+def looks_like_token(text: str) -> bool:
+    """True if ``text`` has the shape of a token this ledger issues (before any lookup)."""
+    return bool(_TOKEN_TEXT.match(text))
+
+
+def _short_text(field: str, value: str, limit: int) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > limit or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        raise AccessError(f"{field} must be 1 to {limit} characters on one line")
+    return text
+
+
+def issue_token(
+    app: LedgerApplication,
+    *,
+    role: str,
+    organ: str,
+    unit: str | None,
+    label: str,
+    issued_by: str,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """Issue a new token and save its ``Issued`` record; the secret is returned once."""
+    moment = now or datetime.now(tz=UTC)
+    if role not in TOKEN_ROLES:
+        raise AccessError(f"role must be one of: {', '.join(TOKEN_ROLES)}")
+    if role == Role.unit.value and unit is None:
+        raise AccessError("a token for the unit role must name its unit")
+    Actor(actor_id="token", role=role, organ=organ, unit=unit)  # checks organ and unit codes
+    expiry = expires_at or moment + timedelta(days=DEFAULT_TOKEN_DAYS)
+    if expiry.tzinfo is None:
+        raise AccessError("the expiry must be timezone-aware")
+    expiry = expiry.astimezone(UTC)
+    if not moment < expiry <= moment + timedelta(days=MAX_TOKEN_DAYS):
+        raise AccessError(f"the expiry must lie in the next {MAX_TOKEN_DAYS} days")
+    secret = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode(
+        "ascii"
+    ).rstrip("=")
+    digest = token_hash(secret)
+    token = ApiToken._create(
+        ApiToken.Issued,
+        id=uuid5(TOKEN_NAMESPACE, digest),
+        role=role,
+        organ=organ,
+        unit=unit,
+        expires_at=expiry,
+        token_hash=digest,
+        label=_short_text("label", label, _LABEL_MAX),
+        issued_by=issued_by,
+    )
+    recordings = app.save(token)
+    return IssuedToken(secret=secret, token=token, recordings=recordings)
+
+
+def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:
+    """The token with this id (signature- and chain-checked), or None if there is none."""
+    if not app.recorder.select_events(token_id_, limit=1):
+        return None
+    token: object = app.repository.get(token_id_)
+    return token if isinstance(token, ApiToken) else None
+
+
+def revoke_token(
+    app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
+) -> tuple[ApiToken, list[Recording[UUID]]]:
+    """Revoke a token by id and save the ``Revoked`` record."""
+    token = load_token(app, token_id_)
+    if token is None:
+        raise NotFoundError(f"no API token with id {token_id_}")
+    token.revoke(reason, revoked_by)
+    return token, app.save(token)
+
+
+def list_tokens(app: LedgerApplication, *, organ: str | None = None) -> list[ApiToken]:
+    """Every token ever issued (optionally of one organ), in issue order."""
+    ids: list[UUID] = []
+    start: int | None = None
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=500, topics=[ISSUED_TOPIC])
+        if not batch:
+            break
+        ids.extend(UUID(str(n.originator_id)) for n in batch)
+        start = batch[-1].id + 1
+    tokens = [t for t in (load_token(app, i) for i in ids) if t is not None]
+    return [t for t in tokens if organ is None or t.organ == organ]
+
+
+def record_access(
+    app: LedgerApplication,
+    actor: Actor,
+    *,
+    record_type: str,
+    record_id: UUID | str,
+    fields: Sequence[str],
+    reason: str | None,
+    purpose: str,
+) -> RecordAccess:
+    """Save one ``RecordAccess`` record for a read of a personal record."""
+    access = RecordAccess._create(
+        RecordAccess.Recorded,
+        id=uuid4(),
+        actor_id=actor.actor_id,
+        role=actor.role,
+        organ=actor.organ,
+        unit=actor.unit,
+        record_type=_short_text("record_type", record_type, 64),
+        record_id=str(record_id),
+        fields=sorted(set(fields)),
+        reason=None if reason is None else _short_text("reason", reason, _REASON_MAX),
+        purpose=_short_text("purpose", purpose, _LABEL_MAX),
+    )
+    app.save(access)
+    return access
