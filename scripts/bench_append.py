@@ -30,8 +30,8 @@ from eventsourcing.domain import Aggregate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.application import LedgerApplication  # noqa: E402
-from ledger.config import Settings  # noqa: E402
+from ledger.application import LedgerApplication
+from ledger.config import Settings
 
 
 class Counter(Aggregate):
@@ -107,7 +107,7 @@ def workload(app: Application[UUID], ids: list[UUID], rounds: int, threads: int)
                     counter: Counter = app.repository.get(aggregate_id)
                     counter.tick(f"round {r} note for {aggregate_id.hex[:8]}")
                     app.save(counter)
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     workers = [threading.Thread(target=run, args=(c,)) for c in chunks]
