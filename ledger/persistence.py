@@ -155,6 +155,27 @@ def plan_append(
     )
 
 
+GROUP_COMMIT_MAX_EVENTS = 2000
+
+
+@dataclass
+class _WriteRequest:
+    """One caller's batch waiting to be written (group commit)."""
+
+    events: list[StoredEvent]
+    kwargs: dict[str, Any]
+    ids: list[int] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+def _groupable(kwargs: dict[str, Any]) -> bool:
+    """Only plain saves are merged with others' (no erasure, activation or tracking)."""
+    return not any(
+        kwargs.get(name) is not None for name in ("erase_subject", "activate_key", "tracking")
+    )
+
+
 def _stale_head(error: Exception) -> bool:
     """True if a write failed only because this process's view of the log head was stale."""
     text = str(error)
@@ -410,7 +431,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "FROM {s}.{t} WHERE originator_id = %s"
         ).format(s=schema, t=Identifier(self.events_table_name))
         self._head: tuple[int, bytes, bytes] | None = None
-        self._write_lock = threading.Lock()
+        self._group = threading.Condition()
+        self._queue: list[_WriteRequest] = []
+        self._leading = False
         # Render the fixed statements once: psycopg then caches their conversion.
         for attribute in ("_append", "_select_head", "_erase_key"):
             setattr(self, attribute, getattr(self, attribute).as_string(None))
@@ -419,8 +442,14 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Lock, insert the events and their leaves, nodes, new head and checkpoint: one
-        transaction, one round trip (pipelined) when this process's view of the head is fresh.
+        """Store a batch with its leaves, nodes, new head and signed checkpoint, atomically.
+
+        Group commit: threads of this process that save at the same time are written in one
+        transaction (one table lock, one checkpoint, one commit) by whichever of them gets
+        there first; each still gets exactly its own notification ids. If the merged write
+        fails, every batch is written again on its own, so one batch's conflict never fails
+        another. Batches with special instructions (erasure, key activation, tracking) are
+        written alone.
 
         Unlike the library's method, an error raised after the INSERT (a stale signing key,
         a guard, a bug) happens *inside* the transaction block and rolls it back; the
@@ -428,23 +457,84 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         """
         if not stored_events:
             return None
-        with self._write_lock:
-            if self._head is not None:
+        request = _WriteRequest(list(stored_events), kwargs)
+        with self._group:
+            self._queue.append(request)
+            while not request.done:
+                if self._leading:
+                    self._group.wait()
+                    continue
+                self._leading = True
+                batch = self._take_batch()
+                self._group.release()
                 try:
-                    ids, self._head = self._write(stored_events, self._head, kwargs)
-                except (DataError, IntegrityError) as e:
-                    self._head = None
-                    if not _stale_head(e):
-                        raise
-                    # Another process moved the head first: read it under the lock instead.
-                else:
-                    return ids
+                    self._write_batch(batch)
+                finally:
+                    self._group.acquire()
+                    self._leading = False
+                    self._group.notify_all()
+        if request.error is not None:
+            raise request.error
+        return request.ids
+
+    def _take_batch(self) -> list[_WriteRequest]:
+        """Requests to write together: the head of the queue and compatible followers."""
+        first = self._queue.pop(0)
+        batch = [first]
+        if not _groupable(first.kwargs):
+            return batch
+        size = len(first.events)
+        while self._queue and size < GROUP_COMMIT_MAX_EVENTS:
+            nxt = self._queue[0]
+            if not _groupable(nxt.kwargs) or nxt.kwargs.get("signer") is not first.kwargs.get(
+                "signer"
+            ):
+                break
+            batch.append(self._queue.pop(0))
+            size += len(nxt.events)
+        return batch
+
+    def _write_batch(self, batch: list[_WriteRequest]) -> None:
+        if len(batch) > 1:
+            merged = [e for request in batch for e in request.events]
             try:
-                ids, self._head = self._write(stored_events, None, kwargs)
-            except BaseException:
+                ids = self._insert_now(merged, batch[0].kwargs)
+            except BaseException:  # noqa: BLE001 - isolate the failing batch below
+                pass
+            else:
+                start = 0
+                for request in batch:
+                    request.ids = ids[start : start + len(request.events)]
+                    start += len(request.events)
+                    request.done = True
+                return
+        for request in batch:
+            try:
+                request.ids = self._insert_now(request.events, request.kwargs)
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+                request.error = e
+            request.done = True
+
+    def _insert_now(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> list[int]:
+        """One write: optimistic on the cached head, else with the head read under the lock."""
+        if self._head is not None:
+            try:
+                ids, self._head = self._write(stored_events, self._head, kwargs)
+            except (DataError, IntegrityError) as e:
                 self._head = None
-                raise
-            return ids
+                if not _stale_head(e):
+                    raise
+                # Another process moved the head first: read it under the lock instead.
+            else:
+                return ids
+        try:
+            ids, self._head = self._write(stored_events, None, kwargs)
+        except BaseException:
+            self._head = None
+            raise
+        return ids
 
     def _write(
         self,
