@@ -499,7 +499,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             merged = [e for request in batch for e in request.events]
             try:
                 ids = self._insert_now(merged, batch[0].kwargs)
-            except BaseException:  # noqa: BLE001 - isolate the failing batch below
+            except BaseException:
                 pass
             else:
                 start = 0
@@ -511,7 +511,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         for request in batch:
             try:
                 request.ids = self._insert_now(request.events, request.kwargs)
-            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            except BaseException as e:
                 request.error = e
             request.done = True
 
