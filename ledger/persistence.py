@@ -497,11 +497,13 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _write_batch(self, batch: list[_WriteRequest]) -> None:
         if len(batch) > 1:
             merged = [e for request in batch for e in request.events]
+            merged_ids: list[int] | None
             try:
-                ids = self._insert_now(merged, batch[0].kwargs)
-            except BaseException:
-                pass
-            else:
+                merged_ids = self._insert_now(merged, batch[0].kwargs)
+            except Exception:  # noqa: S110 - not swallowed: every batch is retried alone below
+                merged_ids = None
+            if merged_ids is not None:
+                ids = merged_ids
                 start = 0
                 for request in batch:
                     request.ids = ids[start : start + len(request.events)]
