@@ -500,7 +500,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             merged_ids: list[int] | None
             try:
                 merged_ids = self._insert_now(merged, batch[0].kwargs)
-            except Exception:  # noqa: S110 - not swallowed: every batch is retried alone below
+            except Exception:  # not swallowed: every batch is retried alone below
                 merged_ids = None
             if merged_ids is not None:
                 ids = merged_ids
