@@ -35,7 +35,6 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
 
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
@@ -176,7 +175,6 @@ class IssuedToken:
 
     secret: str
     token: ApiToken
-    recordings: list[Recording[UUID]]
 
 
 def token_hash(secret: str) -> str:
@@ -240,8 +238,8 @@ def issue_token(
         label=_short_text("label", label, _LABEL_MAX),
         issued_by=issued_by,
     )
-    recordings = app.save(token)
-    return IssuedToken(secret=secret, token=token, recordings=recordings)
+    app.save(token)
+    return IssuedToken(secret=secret, token=token)
 
 
 def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:
@@ -254,13 +252,14 @@ def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:
 
 def revoke_token(
     app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
-) -> tuple[ApiToken, list[Recording[UUID]]]:
+) -> ApiToken:
     """Revoke a token by id and save the ``Revoked`` record."""
     token = load_token(app, token_id_)
     if token is None:
         raise NotFoundError(f"no API token with id {token_id_}")
     token.revoke(reason, revoked_by)
-    return token, app.save(token)
+    app.save(token)
+    return token
 
 
 def list_tokens(app: LedgerApplication, *, organ: str | None = None) -> list[ApiToken]:

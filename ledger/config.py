@@ -161,8 +161,8 @@ class Settings:
             env["POSTGRES_PASSWORD"] = db.password
             env["POSTGRES_SCHEMA"] = db.schema
             env["POSTGRES_CONNECT_TIMEOUT"] = "5"
-            env["POSTGRES_POOL_SIZE"] = "4"
-            env["POSTGRES_MAX_OVERFLOW"] = "8"
+            env["POSTGRES_POOL_SIZE"] = "1"
+            env["POSTGRES_MAX_OVERFLOW"] = "9"
             env["POSTGRES_LOCK_TIMEOUT"] = "30"
             env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"] = "30"
         return env

@@ -26,7 +26,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from ledger import merkle
-from ledger.errors import ProofRequestError
+from ledger.errors import MalformedRecordError, ProofRequestError
 from ledger.persistence import (
     CHECKPOINTS,
     HEAD,
@@ -35,6 +35,7 @@ from ledger.persistence import (
     PostgresLedgerRecorder,
     SQLiteLedgerRecorder,
 )
+from ledger.record import parse_record, record_hash
 
 STREAM_BATCH = 2000
 
@@ -73,6 +74,19 @@ class AggregateRow:
     notification_id: int
     leaf_index: int | None
     state: bytes
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """What the per-aggregate chain check needs of one event (hashing done by the database
+    where it can: PostgreSQL computes SHA-256 and cuts the header server-side)."""
+
+    originator_id: UUID
+    originator_version: int
+    leaf_index: int | None
+    well_formed: bool
+    previous_hash: bytes
+    record_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -428,6 +442,66 @@ class LogSnapshot:
                 leaf_index=None if r[3] is None else int(r[3]),
                 state=bytes(r[4]),
             )
+
+    def chain_links(self) -> Iterator[ChainLink]:
+        """Every event's chain fields in (originator id, version) order."""
+        if self.log.is_postgres:
+            for r in self._stream(
+                "SELECT e.originator_id, e.originator_version, l.leaf_index, "
+                "substring(e.state from 1 for 4) = 'AXR1'::bytea AND length(e.state) >= 134, "
+                "substring(e.state from 29 for 32), sha256(e.state) "
+                "FROM {events} e LEFT JOIN {leaves} l ON l.notification_id = {enid} "
+                "ORDER BY e.originator_id, e.originator_version"
+            ):
+                yield ChainLink(_uuid(r[0]), int(r[1]), r[2], bool(r[3]), bytes(r[4]), bytes(r[5]))
+            return
+        for row in self.aggregate_rows():
+            try:
+                record = parse_record(row.state)
+            except MalformedRecordError:
+                yield ChainLink(
+                    row.originator_id,
+                    row.originator_version,
+                    row.leaf_index,
+                    False,
+                    b"",
+                    record_hash(row.state),
+                )
+                continue
+            yield ChainLink(
+                row.originator_id,
+                row.originator_version,
+                row.leaf_index,
+                True,
+                record.previous_hash,
+                record.hash,
+            )
+
+    def node_mismatches(self) -> Iterator[tuple[int, int]] | None:
+        """(level, index) of interior nodes that are not the hash of their children, computed
+        by the database (PostgreSQL); None where the caller must check in Python."""
+        if not self.log.is_postgres:
+            return None
+        return (
+            (int(r[0]), int(r[1]))
+            for r in self._stream(
+                "SELECT p.level, p.idx FROM {nodes} p "
+                "LEFT JOIN {nodes} a ON a.level = p.level - 1 AND a.idx = 2 * p.idx "
+                "LEFT JOIN {nodes} b ON b.level = p.level - 1 AND b.idx = 2 * p.idx + 1 "
+                "WHERE p.level > 0 AND (a.hash IS NULL OR b.hash IS NULL OR "
+                "p.hash <> sha256('\\x01'::bytea || a.hash || b.hash)) "
+                "ORDER BY p.level, p.idx"
+            )
+        )
+
+    def node_counts(self) -> dict[int, tuple[int, int, int]]:
+        """Per level: (count, min index, max index) of stored nodes."""
+        return {
+            int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
+            for r in self._stream(
+                "SELECT level, count(*), min(idx), max(idx) FROM {nodes} GROUP BY level"
+            )
+        }
 
     def nodes_at_level(self, level: int) -> Generator[tuple[int, bytes], None, None]:
         """Stored perfect nodes of one level, by index."""

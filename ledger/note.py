@@ -298,13 +298,17 @@ def sign_many(text: str, signers: Sequence[NoteSigner]) -> str:
 # Opening notes
 
 
-def open_note(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verifier]]:
-    """Split and verify a signed note; return its text and the known keys that signed it.
+@dataclass(frozen=True, slots=True)
+class SignatureLine:
+    """One parsed signature line of a note."""
 
-    Raises ``MalformedNoteError`` for format violations, ``BadNoteSignatureError`` when a
-    signature line from a known key fails to verify, ``UnverifiedNoteError`` when no known key
-    signed the note.
-    """
+    name: str
+    key_id: bytes
+    signature: bytes
+
+
+def split_note(note: str) -> tuple[str, list[SignatureLine]]:
+    """Split a signed note strictly into its text and signature lines (nothing verified)."""
     if not isinstance(note, str):
         raise MalformedNoteError("note must be a string")
     if _has_control(note, allow_newline=True):
@@ -326,16 +330,7 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verif
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise MalformedNoteError(f"note has more than {MAX_SIGNATURES} signatures")
-
-    known: dict[tuple[str, bytes], Verifier] = {}
-    for candidate in verifiers:
-        previous = known.setdefault((candidate.name, candidate.key_id), candidate)
-        if previous != candidate:
-            raise KeyFormatError(
-                f"two different verifiers share {candidate.name}+{candidate.key_id.hex()}"
-            )
-    message = text.encode("utf-8")
-    verified: list[Verifier] = []
+    parsed: list[SignatureLine] = []
     for number, line in enumerate(lines, start=1):
         if not line.startswith(SIGNATURE_PREFIX):
             raise MalformedNoteError(f"signature line {number} does not start with '— '")
@@ -352,12 +347,34 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verif
             raise MalformedNoteError(f"signature line {number} is not canonical base64")
         if len(raw) <= KEY_ID_SIZE:
             raise MalformedNoteError(f"signature line {number} is too short")
-        verifier = known.get((name, raw[:KEY_ID_SIZE]))
+        parsed.append(SignatureLine(name, raw[:KEY_ID_SIZE], raw[KEY_ID_SIZE:]))
+    return text, parsed
+
+
+def open_note(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verifier]]:
+    """Split and verify a signed note; return its text and the known keys that signed it.
+
+    Raises ``MalformedNoteError`` for format violations, ``BadNoteSignatureError`` when a
+    signature line from a known key fails to verify, ``UnverifiedNoteError`` when no known key
+    signed the note.
+    """
+    text, lines = split_note(note)
+    known: dict[tuple[str, bytes], Verifier] = {}
+    for candidate in verifiers:
+        previous = known.setdefault((candidate.name, candidate.key_id), candidate)
+        if previous != candidate:
+            raise KeyFormatError(
+                f"two different verifiers share {candidate.name}+{candidate.key_id.hex()}"
+            )
+    message = text.encode("utf-8")
+    verified: list[Verifier] = []
+    for number, line in enumerate(lines, start=1):
+        verifier = known.get((line.name, line.key_id))
         if verifier is None:
             continue
-        if not verifier.verify(message, raw[KEY_ID_SIZE:]):
+        if not verifier.verify(message, line.signature):
             raise BadNoteSignatureError(
-                f"signature by {name}+{verifier.key_id.hex()} (line {number}) does not verify"
+                f"signature by {line.name}+{verifier.key_id.hex()} (line {number}) does not verify"
             )
         if verifier not in verified:
             verified.append(verifier)

@@ -47,9 +47,9 @@ from ledger.config import WITNESS_DIR
 from ledger.errors import IntegrityViolation, LedgerError, MalformedRecordError
 from ledger.keyring import REGISTRY_ID, KeyRing
 from ledger.log import LogRow, LogSnapshot, MerkleLog, StoredCheckpoint
-from ledger.note import Checkpoint, NoteError, open_checkpoint
-from ledger.record import GENESIS_PREVIOUS, SIGNING_PREFIX, SignedRecord, parse_record, record_hash
-from ledger.sigcheck import SignatureChecker
+from ledger.note import Checkpoint, NoteError, open_checkpoint, split_note
+from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
+from ledger.rowcheck import KeyWindow, RowChecker, failure_fields
 
 WITNESS_FILE = "checkpoint"
 
@@ -306,7 +306,7 @@ def _latest_checkpoint(snap: LogSnapshot) -> StoredCheckpoint | None:
 
 
 class _LogPass:
-    """Step 3: the log in leaf order."""
+    """Step 3: the log in leaf order (per-record checks in worker processes)."""
 
     def __init__(
         self,
@@ -323,7 +323,18 @@ class _LogPass:
         self.origin = origin
         self.workers = workers
         self.checked = 0
-        self._records: dict[int, tuple[str | None, int | None]] = {}
+
+    def keys(self) -> dict[bytes, KeyWindow]:
+        """The key ring as the workers need it."""
+        return {
+            key_id: KeyWindow(
+                raw=status.public.raw,
+                activated_at=status.activated_at,
+                valid_until=status.valid_until,
+                status=status.status,
+            )
+            for key_id, status in self.ring.keys.items()
+        }
 
     def run(
         self,
@@ -334,7 +345,6 @@ class _LogPass:
         progress: _Progress,
     ) -> None:
         report = self.report
-        keys = {k: s.public.raw for k, s in self.ring.keys.items()}
         checkpoints = snap.checkpoints(from_size=start + 1)
         next_cp = next(checkpoints, None)
         previous_nid = snap.notification_id_at(start - 1) if start else 0
@@ -342,15 +352,16 @@ class _LogPass:
         chain_heads: dict[UUID, tuple[int, bytes]] = {}
         root_trusted = True
         many = snap.log.tree_size() - start > 2000
-        with SignatureChecker(keys, workers=self.workers if many else 1) as sigs:
+        with RowChecker(self.keys(), workers=self.workers if many else 1) as checker:
             for row in snap.log_rows(start):
                 progress.update()
-                if row.leaf_index != frontier.size:
+                position = row.leaf_index
+                if position != frontier.size:
                     report.add(
                         "leaf_order",
-                        f"leaf index {row.leaf_index} where {frontier.size} was expected "
+                        f"leaf index {position} where {frontier.size} was expected "
                         "(leaves missing or renumbered)",
-                        position=row.leaf_index,
+                        position=position,
                     )
                     root_trusted = False
                 if previous_nid is not None and row.notification_id <= previous_nid:
@@ -358,36 +369,49 @@ class _LogPass:
                         "leaf_order",
                         f"leaf points at notification {row.notification_id}, not after "
                         f"{previous_nid}: events were reordered",
-                        position=row.leaf_index,
+                        position=position,
                         originator_id=str(row.logged_originator_id),
                         originator_version=row.logged_version,
                     )
                 previous_nid = row.notification_id
-                leaf = self._check_leaf(row, sigs, chain_heads if incremental else None, snap)
+                leaf = row.stored_leaf_hash
+                if row.state is None:
+                    report.add(
+                        "missing_event",
+                        "the log has a leaf here but its event row is gone (deleted)",
+                        originator_id=str(row.logged_originator_id),
+                        originator_version=row.logged_version,
+                        position=position,
+                    )
+                else:
+                    self.checked += 1
+                    checker.add_row(
+                        (
+                            position,
+                            row.notification_id,
+                            row.stored_leaf_hash,
+                            row.originator_id,
+                            row.originator_version,
+                            row.topic,
+                            row.state,
+                            row.logged_originator_id,
+                            row.logged_version,
+                        )
+                    )
+                    if leaf is None:
+                        leaf = merkle.leaf_hash(row.state)
+                    if incremental:
+                        self._check_chain_link(row, chain_heads, snap)
                 if leaf is None:
                     root_trusted = False
                     leaf = merkle.EMPTY_ROOT
                 frontier.append(leaf)
                 while next_cp is not None and next_cp.tree_size <= frontier.size:
                     if next_cp.tree_size == frontier.size:
-                        self._check_checkpoint(next_cp, frontier, row, root_trusted, sigs)
+                        self._check_checkpoint(next_cp, frontier, row, root_trusted, checker)
                     next_cp = next(checkpoints, None)
-            for tag in sigs.failures():
-                kind, position, originator_id, version = tag
-                if kind == "event":
-                    report.add(
-                        "bad_signature",
-                        "Ed25519 signature does not verify",
-                        originator_id=originator_id,
-                        originator_version=version,
-                        position=position,
-                    )
-                else:
-                    report.add(
-                        "checkpoint_signature",
-                        f"the checkpoint for tree size {position + 1} has a bad signature",
-                        position=position,
-                    )
+            for failure in checker.failures():
+                report.failures.append(Failure(**failure_fields(failure)))
         if next_cp is not None:
             report.add(
                 "checkpoint_beyond_log",
@@ -395,112 +419,17 @@ class _LogPass:
                 f"{frontier.size}",
             )
 
-    def _check_leaf(
-        self,
-        row: LogRow,
-        sigs: SignatureChecker,
-        chain_heads: dict[UUID, tuple[int, bytes]] | None,
-        snap: LogSnapshot,
-    ) -> bytes | None:
-        report = self.report
-        position = row.leaf_index
-        if row.state is None:
-            report.add(
-                "missing_event",
-                "the log has a leaf here but its event row is gone (deleted)",
-                originator_id=str(row.logged_originator_id),
-                originator_version=row.logged_version,
-                position=position,
-            )
-            return row.stored_leaf_hash
-        self.checked += 1
-        computed = merkle.leaf_hash(row.state)
-        if row.stored_leaf_hash is None:
-            report.add("missing_node", "the stored leaf hash is missing", position=position)
-        elif row.stored_leaf_hash != computed:
-            report.add(
-                "leaf_mismatch",
-                "the event's bytes do not hash to the logged leaf (altered or moved)",
-                originator_id=str(row.logged_originator_id),
-                originator_version=row.logged_version,
-                position=position,
-            )
-        try:
-            record = parse_record(row.state)
-        except MalformedRecordError as e:
-            report.add(
-                "malformed_record",
-                e.detail,
-                originator_id=str(row.originator_id),
-                originator_version=row.originator_version,
-                position=position,
-            )
-            return row.stored_leaf_hash or computed
-        self._check_record(row, record, sigs)
-        if chain_heads is not None:
-            self._check_chain_link(row, record, chain_heads, snap)
-        return row.stored_leaf_hash or computed
-
-    def _check_record(self, row: LogRow, record: SignedRecord, sigs: SignatureChecker) -> None:
-        report = self.report
-        where: dict[str, Any] = {
-            "originator_id": str(record.originator_id),
-            "originator_version": record.originator_version,
-            "position": row.leaf_index,
-        }
-        if row.originator_id != record.originator_id:
-            report.add(
-                "record_mismatch",
-                f"the event is filed under aggregate {row.originator_id} but was signed for "
-                f"{record.originator_id} (moved)",
-                **where,
-            )
-        if row.originator_version != record.originator_version:
-            report.add(
-                "record_mismatch",
-                f"the row says version {row.originator_version} but the event was signed as "
-                f"version {record.originator_version} (renumbered)",
-                **where,
-            )
-        if row.topic != record.topic:
-            report.add("record_mismatch", "the row's topic differs from the signed topic", **where)
-        if row.logged_originator_id != record.originator_id or (
-            row.logged_version != record.originator_version
-        ):
-            report.add(
-                "leaf_mismatch",
-                f"the log recorded {row.logged_originator_id} version {row.logged_version} "
-                "at this position",
-                **where,
-            )
-        status = self.ring.lookup(record.key_id)
-        if status is None:
-            report.add(
-                "unknown_key",
-                f"signed by key {record.key_id.hex()}, which is not registered",
-                **where,
-            )
-            return
-        if not status.valid_at(row.notification_id):
-            report.add(
-                "key_not_valid",
-                f"signed by key {record.key_id.hex()} ({status.status}) outside its validity",
-                **where,
-            )
-        sigs.add(
-            ("event", row.leaf_index, str(record.originator_id), record.originator_version),
-            record.key_id,
-            SIGNING_PREFIX + record.raw[:-64],
-            record.signature,
-        )
-
     def _check_chain_link(
         self,
         row: LogRow,
-        record: SignedRecord,
         heads: dict[UUID, tuple[int, bytes]],
         snap: LogSnapshot,
     ) -> None:
+        assert row.state is not None
+        try:
+            record = parse_record(row.state)
+        except MalformedRecordError:
+            return  # reported by the worker
         originator_id = record.originator_id
         version = record.originator_version
         head = heads.get(originator_id)
@@ -521,11 +450,7 @@ class _LogPass:
             "position": row.leaf_index,
         }
         if version != expected_version:
-            self.report.add(
-                "version_gap",
-                f"version {version} follows version {head[0]}",
-                **where,
-            )
+            self.report.add("version_gap", f"version {version} follows version {head[0]}", **where)
         elif record.previous_hash != expected_hash:
             self.report.add(
                 "chain_broken",
@@ -540,27 +465,32 @@ class _LogPass:
         frontier: merkle.Frontier,
         last: LogRow,
         root_trusted: bool,
-        sigs: SignatureChecker,
+        checker: RowChecker,
     ) -> None:
         report = self.report
         position = cp.tree_size - 1
-        status = self.ring.lookup(cp.key_id)
         try:
-            verifiers = [status.public.verifier] if status is not None else []
-            checkpoint = open_checkpoint(cp.note, verifiers, origin=self.origin)
+            text, lines = split_note(cp.note)
+            checkpoint = Checkpoint.parse(text)
         except NoteError as e:
             report.add(
                 "checkpoint_signature",
-                f"the checkpoint for tree size {cp.tree_size} does not verify: {e}",
+                f"the checkpoint for tree size {cp.tree_size} is malformed: {e}",
                 position=position,
             )
             return
-        if status is not None and not status.valid_at(last.notification_id):
+        ours = [line for line in lines if line.key_id in self.ring.keys]
+        if not ours or checkpoint.origin != self.origin:
             report.add(
-                "key_not_valid",
-                f"the checkpoint for tree size {cp.tree_size} is signed by key "
-                f"{cp.key_id.hex()} outside its validity",
+                "checkpoint_signature",
+                f"the checkpoint for tree size {cp.tree_size} is not signed by a ledger key "
+                "for this origin",
                 position=position,
+            )
+            return
+        for line in ours:
+            checker.add_note(
+                (cp.tree_size, last.notification_id, line.key_id, text.encode(), line.signature)
             )
         if checkpoint.size != cp.tree_size or checkpoint.root != cp.root:
             report.add(
@@ -582,41 +512,61 @@ def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:
     current: UUID | None = None
     expected_version = 1
     previous = GENESIS_PREVIOUS
-    for row in snap.aggregate_rows():
-        if row.originator_id != current:
-            current = row.originator_id
+    for link in snap.chain_links():
+        if link.originator_id != current:
+            current = link.originator_id
             expected_version = 1
             previous = GENESIS_PREVIOUS
         where: dict[str, Any] = {
-            "originator_id": str(row.originator_id),
-            "originator_version": row.originator_version,
-            "position": row.leaf_index,
+            "originator_id": str(link.originator_id),
+            "originator_version": link.originator_version,
+            "position": link.leaf_index,
         }
-        try:
-            record = parse_record(row.state)
-        except MalformedRecordError:
-            previous = record_hash(row.state)
-            expected_version = row.originator_version + 1
-            continue  # reported in step 3
-        if row.originator_version != expected_version:
-            missing = (
-                f"versions {expected_version}..{row.originator_version - 1} are missing"
-                if row.originator_version > expected_version
-                else f"version {row.originator_version} appears twice or out of order"
-            )
-            report.add("version_gap", missing, **where)
-        elif record.previous_hash != previous:
-            report.add(
-                "chain_broken",
-                "record does not point at the hash of the aggregate's previous record",
-                **where,
-            )
-        previous = record.hash
-        expected_version = row.originator_version + 1
+        if link.well_formed:
+            if link.originator_version != expected_version:
+                missing = (
+                    f"versions {expected_version}..{link.originator_version - 1} are missing"
+                    if link.originator_version > expected_version
+                    else f"version {link.originator_version} appears twice or out of order"
+                )
+                report.add("version_gap", missing, **where)
+            elif link.previous_hash != previous:
+                report.add(
+                    "chain_broken",
+                    "record does not point at the hash of the aggregate's previous record",
+                    **where,
+                )
+        previous = link.record_hash
+        expected_version = link.originator_version + 1
 
 
 def _check_nodes(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
-    """Step 6: every stored interior node equals the hash of its children."""
+    """Step 6: every stored interior node equals the hash of its children; counts match."""
+    mismatches = snap.node_mismatches()
+    if mismatches is None:
+        _check_nodes_in_python(snap, tree_size, report)
+        return
+    for level, index in mismatches:
+        report.add(
+            "node_mismatch",
+            f"interior node level {level} index {index} is not the hash of its children",
+            position=index << level,
+        )
+    counts = snap.node_counts()
+    level = 0
+    while (1 << level) <= tree_size:
+        expected = tree_size >> level
+        count, low, high = counts.get(level, (0, 0, -1))
+        if count != expected or (expected and (low != 0 or high != expected - 1)):
+            report.add(
+                "node_mismatch",
+                f"level {level} has {count} stored nodes, expected {expected}",
+            )
+        level += 1
+
+
+def _check_nodes_in_python(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
+    """Step 6 without database hashing (SQLite): merge each level with its children."""
     level = 1
     while (1 << level) <= tree_size:
         expected_count = tree_size >> level

@@ -193,3 +193,12 @@ def aux_ledger(settings: Settings) -> Iterator[Any]:
         yield ledger
     finally:
         ledger.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_unreferenced_ledgers() -> Iterator[None]:
+    """Applications a test dropped close their connection pools now, not at interpreter exit."""
+    yield
+    import gc  # noqa: PLC0415
+
+    gc.collect()

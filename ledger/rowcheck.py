@@ -1,0 +1,289 @@
+"""Per-record checks for verification, run in worker processes on every core.
+
+``cryptography``'s Ed25519 verify holds the GIL, so threads give no speed-up; a process pool
+does. Each worker receives raw log rows and does everything that concerns one record: the
+stored leaf hash, the record format, the header against the row and against the log's own
+note of which event sits at that position, the key's validity at that position, and the
+signature. The main process only keeps order (leaf indexes, notification ids, the running
+Merkle frontier and the checkpoints). This module imports little, so workers start quickly.
+
+Invariants:
+- A batch result lists every failure of every row in it; an exception in a worker
+  propagates to the caller -- it is never read as "all good".
+- Work is submitted with a bounded number of batches in flight, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.errors import MalformedRecordError
+from ledger.record import SIGNATURE_SIZE, SIGNING_PREFIX, parse_record
+
+# (leaf index, notification id, stored leaf hash, row originator id, row version, row topic,
+#  state, logged originator id, logged version)
+Row = tuple[int, int, bytes | None, UUID | None, int | None, str | None, bytes, UUID, int]
+# (kind, detail, originator id, originator version, position)
+Failure = tuple[str, str, str | None, int | None, int | None]
+# A checkpoint note to check: (tree size, notification id of its last leaf, key id, text, sig)
+Note = tuple[int, int, bytes, bytes, bytes]
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """A key as the workers need it: public bytes and where in the log it may sign."""
+
+    raw: bytes
+    activated_at: int | None
+    valid_until: int | None
+    status: str
+
+    def valid_at(self, position: int) -> bool:
+        """True if the key may sign at this notification id."""
+        if self.activated_at is None or position < self.activated_at:
+            return False
+        return self.valid_until is None or position <= self.valid_until
+
+
+_KEYS: dict[bytes, tuple[KeyWindow, Ed25519PublicKey]] = {}
+
+
+def init_worker(keys: dict[bytes, KeyWindow]) -> None:
+    """Load the key windows into this process."""
+    _KEYS.clear()
+    for key_id, window in keys.items():
+        _KEYS[key_id] = (window, Ed25519PublicKey.from_public_bytes(window.raw))
+
+
+def _verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def check_row(row: Row) -> list[Failure]:
+    """Every per-record check of one log row (see the module docstring)."""
+    (
+        position,
+        notification_id,
+        stored_leaf,
+        row_oid,
+        row_version,
+        row_topic,
+        state,
+        logged_oid,
+        logged_version,
+    ) = row
+    failures: list[Failure] = []
+    logged = (str(logged_oid), logged_version, position)
+    computed = hashlib.sha256(b"\x00" + state).digest()
+    if stored_leaf is None:
+        failures.append(("missing_node", "the stored leaf hash is missing", None, None, position))
+    elif stored_leaf != computed:
+        failures.append(
+            (
+                "leaf_mismatch",
+                "the event's bytes do not hash to the logged leaf (altered or moved)",
+                *logged,
+            )
+        )
+    try:
+        record = parse_record(state)
+    except MalformedRecordError as e:
+        failures.append(("malformed_record", e.detail, str(row_oid), row_version, position))
+        return failures
+    where = (str(record.originator_id), record.originator_version, position)
+    if row_oid != record.originator_id:
+        failures.append(
+            (
+                "record_mismatch",
+                f"the event is filed under aggregate {row_oid} but was signed for "
+                f"{record.originator_id} (moved)",
+                *where,
+            )
+        )
+    if row_version != record.originator_version:
+        failures.append(
+            (
+                "record_mismatch",
+                f"the row says version {row_version} but the event was signed as version "
+                f"{record.originator_version} (renumbered)",
+                *where,
+            )
+        )
+    if row_topic != record.topic:
+        failures.append(
+            ("record_mismatch", "the row's topic differs from the signed topic", *where)
+        )
+    if logged_oid != record.originator_id or logged_version != record.originator_version:
+        failures.append(
+            (
+                "leaf_mismatch",
+                f"the log recorded {logged_oid} version {logged_version} at this position",
+                *where,
+            )
+        )
+    entry = _KEYS.get(record.key_id)
+    if entry is None:
+        failures.append(
+            (
+                "unknown_key",
+                f"signed by key {record.key_id.hex()}, which is not registered",
+                *where,
+            )
+        )
+        return failures
+    window, key = entry
+    if not window.valid_at(notification_id):
+        failures.append(
+            (
+                "key_not_valid",
+                f"signed by key {record.key_id.hex()} ({window.status}) outside its validity",
+                *where,
+            )
+        )
+    if not _verify(key, record.signature, SIGNING_PREFIX + state[:-SIGNATURE_SIZE]):
+        failures.append(("bad_signature", "Ed25519 signature does not verify", *where))
+    return failures
+
+
+def check_note(note: Note) -> list[Failure]:
+    """The signature and key validity of one stored checkpoint."""
+    tree_size, notification_id, key_id, text, signature = note
+    position = tree_size - 1
+    entry = _KEYS.get(key_id)
+    if entry is None:
+        return [
+            (
+                "checkpoint_signature",
+                f"the checkpoint for tree size {tree_size} names unknown key {key_id.hex()}",
+                None,
+                None,
+                position,
+            )
+        ]
+    window, key = entry
+    failures: list[Failure] = []
+    if not _verify(key, signature, text):
+        failures.append(
+            (
+                "checkpoint_signature",
+                f"the checkpoint for tree size {tree_size} has a bad signature",
+                None,
+                None,
+                position,
+            )
+        )
+    if not window.valid_at(notification_id):
+        failures.append(
+            (
+                "key_not_valid",
+                f"the checkpoint for tree size {tree_size} is signed by key {key_id.hex()} "
+                "outside its validity",
+                None,
+                None,
+                position,
+            )
+        )
+    return failures
+
+
+def check_batch(rows: list[Row], notes: list[Note]) -> list[Failure]:
+    """Every failure in a batch of rows and notes."""
+    failures: list[Failure] = []
+    for row in rows:
+        failures.extend(check_row(row))
+    for note in notes:
+        failures.extend(check_note(note))
+    return failures
+
+
+class RowChecker:
+    """Checks rows and notes in batches, in worker processes when there is more than one."""
+
+    def __init__(
+        self, keys: dict[bytes, KeyWindow], *, workers: int | None = None, batch: int = 400
+    ) -> None:
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.batch = batch
+        self._keys = dict(keys)
+        self._pool: ProcessPoolExecutor | None = None
+        self._rows: list[Row] = []
+        self._notes: list[Note] = []
+        self._futures: list[Future[list[Failure]]] = []
+        self._failed: list[Failure] = []
+        if self.workers <= 1:
+            init_worker(self._keys)
+
+    def __enter__(self) -> RowChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add_row(self, row: Row) -> None:
+        """Queue one log row."""
+        self._rows.append(row)
+        if len(self._rows) >= self.batch:
+            self._flush()
+
+    def add_note(self, note: Note) -> None:
+        """Queue one checkpoint."""
+        self._notes.append(note)
+        if len(self._notes) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._rows and not self._notes:
+            return
+        rows, notes = self._rows, self._notes
+        self._rows, self._notes = [], []
+        if self.workers <= 1:
+            self._failed.extend(check_batch(rows, notes))
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker,
+                initargs=(self._keys,),
+            )
+        self._futures.append(self._pool.submit(check_batch, rows, notes))
+        while len(self._futures) > 3 * self.workers:
+            self._failed.extend(self._futures.pop(0).result())
+
+    def failures(self) -> list[Failure]:
+        """Finish everything queued and return every failure."""
+        self._flush()
+        while self._futures:
+            self._failed.extend(self._futures.pop(0).result())
+        return list(self._failed)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def failure_fields(failure: Failure) -> dict[str, Any]:
+    """Keyword arguments for a report entry."""
+    kind, detail, originator_id, version, position = failure
+    return {
+        "kind": kind,
+        "detail": detail,
+        "originator_id": originator_id,
+        "originator_version": version,
+        "position": position,
+    }
