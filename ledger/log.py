@@ -236,47 +236,65 @@ class MerkleLog:
 
     def nodes(self, addresses: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """Fetch the given perfect nodes in one query."""
-        if not addresses:
-            return {}
+        return self._nodes_and_size(addresses)[0]
+
+    def _nodes_and_size(
+        self, addresses: set[tuple[int, int]]
+    ) -> tuple[dict[tuple[int, int], bytes], int]:
+        """The given perfect nodes and the current tree size, in one query."""
         ordered = sorted(addresses)
         if self.is_postgres:
             rows = self._all(
-                "SELECT n.level, n.idx, n.hash FROM {nodes} n "
+                "SELECT -1 AS level, -1 AS idx, NULL::bytea AS hash, tree_size AS size "
+                "FROM {head} WHERE id = 1 UNION ALL "
+                "SELECT n.level, n.idx, n.hash, NULL FROM {nodes} n "
                 "JOIN unnest(?::smallint[], ?::bigint[]) AS w(level, idx) "
                 "ON n.level = w.level AND n.idx = w.idx",
                 ([a[0] for a in ordered], [a[1] for a in ordered]),
             )
         else:
-            placeholders = ",".join("(?, ?)" for _ in ordered)  # only placeholders
-            params = [v for a in ordered for v in a]
+            placeholders = ",".join("(?, ?)" for _ in ordered) or "(NULL, NULL)"
             rows = self._all(
-                f"SELECT level, idx, hash FROM {{nodes}} WHERE (level, idx) IN (VALUES {placeholders})",  # noqa: S608, E501
-                params,
+                "SELECT -1 AS level, -1 AS idx, NULL AS hash, tree_size AS size "  # noqa: S608
+                "FROM {head} WHERE id = 1 UNION ALL "
+                "SELECT level, idx, hash, NULL FROM {nodes} "
+                f"WHERE (level, idx) IN (VALUES {placeholders})",
+                [v for a in ordered for v in a],
             )
-        return {
-            (int(self._get(r, 0, "level")), int(self._get(r, 1, "idx"))): bytes(
-                self._get(r, 2, "hash")
-            )
-            for r in rows
-        }
+        nodes: dict[tuple[int, int], bytes] = {}
+        size = 0
+        for r in rows:
+            level = int(self._get(r, 0, "level"))
+            if level < 0:
+                size = int(self._get(r, 3, "size"))
+                continue
+            nodes[(level, int(self._get(r, 1, "idx")))] = bytes(self._get(r, 2, "hash"))
+        return nodes, size
+
+    def _proof(self, plan: list[merkle.NodeSpec], size: int, *, name: str) -> list[bytes]:
+        nodes, current = self._nodes_and_size(merkle.needed_nodes(plan))
+        if size > current:
+            raise ProofRequestError(f"{name} {size} is beyond the log's size {current}")
+        try:
+            return merkle.assemble(plan, nodes)
+        except merkle.MerkleError as e:
+            raise ProofRequestError(f"the log cannot prove this: {e}") from None
 
     def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
         """RFC 9162 inclusion proof for leaf ``index`` in the tree of ``tree_size`` leaves."""
-        self._check_size(tree_size, name="tree size")
         try:
             plan = merkle.inclusion_plan(index, tree_size)
-            return merkle.assemble(plan, self.nodes(merkle.needed_nodes(plan)))
         except merkle.ProofRequestError as e:
             raise ProofRequestError(str(e)) from None
+        return self._proof(plan, tree_size, name="tree size")
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 consistency proof between tree sizes ``first`` and ``second``."""
-        self._check_size(second, name="second size")
         try:
             plan = merkle.consistency_plan(first, second)
-            return merkle.assemble(plan, self.nodes(merkle.needed_nodes(plan)))
         except merkle.ProofRequestError as e:
             raise ProofRequestError(str(e)) from None
+        return self._proof(plan, second, name="second size")
 
     def root_at(self, tree_size: int) -> bytes:
         """The root of the tree of ``tree_size`` leaves, from stored nodes."""
@@ -524,14 +542,27 @@ class LogSnapshot:
         ):
             yield StoredCheckpoint(int(r[0]), bytes(r[1]), str(r[2]), bytes(r[3]))
 
-    def events_of(self, originator_id: UUID, *, below_version: int) -> Iterator[AggregateRow]:
-        """One aggregate's events below a version (for chaining incremental checks)."""
-        oid: Any = originator_id if self.log.is_postgres else originator_id.hex
-        for r in self._stream(
-            "SELECT e.originator_id, e.originator_version, {enid}, l.leaf_index, e.state "
-            "FROM {events} e LEFT JOIN {leaves} l ON l.notification_id = {enid} "
-            "WHERE e.originator_id = ? AND e.originator_version < ? "
-            "ORDER BY e.originator_version DESC LIMIT 1",
-            (oid, below_version),
-        ):
-            yield AggregateRow(_uuid(r[0]), int(r[1]), int(r[2]), r[3], bytes(r[4]))
+    def record_hashes(self, wanted: set[tuple[UUID, int]]) -> dict[tuple[UUID, int], bytes]:
+        """SHA-256 of the named events' records (absent if the event is gone)."""
+        if not wanted:
+            return {}
+        ordered = sorted(wanted)
+        if self.log.is_postgres:
+            rows = self._stream(
+                "SELECT e.originator_id, e.originator_version, sha256(e.state) FROM {events} e "
+                "JOIN unnest(?::uuid[], ?::bigint[]) AS w(oid, v) "
+                "ON e.originator_id = w.oid AND e.originator_version = w.v",
+                ([o for o, _ in ordered], [v for _, v in ordered]),
+            )
+            return {(_uuid(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+        found: dict[tuple[UUID, int], bytes] = {}
+        for start in range(0, len(ordered), 400):
+            chunk = ordered[start : start + 400]
+            placeholders = ",".join("(?, ?)" for _ in chunk)  # only placeholders
+            for r in self._stream(
+                "SELECT originator_id, originator_version, state FROM {events} "  # noqa: S608
+                f"WHERE (originator_id, originator_version) IN (VALUES {placeholders})",
+                [x for o, v in chunk for x in (o.hex, v)],
+            ):
+                found[(_uuid(r[0]), int(r[1]))] = record_hash(bytes(r[2]))
+        return found

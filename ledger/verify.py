@@ -48,7 +48,7 @@ from ledger.errors import IntegrityViolation, LedgerError, MalformedRecordError
 from ledger.keyring import REGISTRY_ID, KeyRing
 from ledger.log import LogRow, LogSnapshot, MerkleLog, StoredCheckpoint
 from ledger.note import Checkpoint, NoteError, open_checkpoint, split_note
-from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
+from ledger.record import GENESIS_PREVIOUS, SignedRecord, parse_record
 from ledger.rowcheck import KeyWindow, RowChecker, failure_fields
 
 WITNESS_FILE = "checkpoint"
@@ -349,7 +349,7 @@ class _LogPass:
         next_cp = next(checkpoints, None)
         previous_nid = snap.notification_id_at(start - 1) if start else 0
         incremental = start > 0
-        chain_heads: dict[UUID, tuple[int, bytes]] = {}
+        chain = _IncrementalChain(snap, report) if incremental else None
         root_trusted = True
         many = snap.log.tree_size() - start > 2000
         with RowChecker(self.keys(), workers=self.workers if many else 1) as checker:
@@ -400,8 +400,8 @@ class _LogPass:
                     )
                     if leaf is None:
                         leaf = merkle.leaf_hash(row.state)
-                    if incremental:
-                        self._check_chain_link(row, chain_heads, snap)
+                    if chain is not None:
+                        chain.add(row)
                 if leaf is None:
                     root_trusted = False
                     leaf = merkle.EMPTY_ROOT
@@ -410,6 +410,8 @@ class _LogPass:
                     if next_cp.tree_size == frontier.size:
                         self._check_checkpoint(next_cp, frontier, row, root_trusted, checker)
                     next_cp = next(checkpoints, None)
+            if chain is not None:
+                chain.flush()
             for failure in checker.failures():
                 report.failures.append(Failure(**failure_fields(failure)))
         if next_cp is not None:
@@ -418,46 +420,6 @@ class _LogPass:
                 f"a checkpoint covers {next_cp.tree_size} leaves but the log has only "
                 f"{frontier.size}",
             )
-
-    def _check_chain_link(
-        self,
-        row: LogRow,
-        heads: dict[UUID, tuple[int, bytes]],
-        snap: LogSnapshot,
-    ) -> None:
-        assert row.state is not None
-        try:
-            record = parse_record(row.state)
-        except MalformedRecordError:
-            return  # reported by the worker
-        originator_id = record.originator_id
-        version = record.originator_version
-        head = heads.get(originator_id)
-        if head is None:
-            if version == 1:
-                head = (0, GENESIS_PREVIOUS)
-            else:
-                previous = next(snap.events_of(originator_id, below_version=version), None)
-                head = (
-                    (previous.originator_version, record_hash(previous.state))
-                    if previous is not None
-                    else (0, GENESIS_PREVIOUS)
-                )
-        expected_version, expected_hash = head[0] + 1, head[1]
-        where = {
-            "originator_id": str(originator_id),
-            "originator_version": version,
-            "position": row.leaf_index,
-        }
-        if version != expected_version:
-            self.report.add("version_gap", f"version {version} follows version {head[0]}", **where)
-        elif record.previous_hash != expected_hash:
-            self.report.add(
-                "chain_broken",
-                "record does not point at the hash of the aggregate's previous record",
-                **where,
-            )
-        heads[originator_id] = (version, record.hash)
 
     def _check_checkpoint(
         self,
@@ -505,6 +467,68 @@ class _LogPass:
                 f"for tree size {cp.tree_size}",
                 position=position,
             )
+
+
+class _IncrementalChain:
+    """Chain links of the events after the witnessed size, checked in chunks.
+
+    Predecessors older than the witnessed size are fetched in one query per chunk (their
+    hashes computed by the database where it can), not one query per event.
+    """
+
+    CHUNK = 2000
+
+    def __init__(self, snap: LogSnapshot, report: VerificationReport) -> None:
+        self.snap = snap
+        self.report = report
+        self.heads: dict[UUID, tuple[int, bytes]] = {}
+        self.pending: list[tuple[LogRow, SignedRecord]] = []
+
+    def add(self, row: LogRow) -> None:
+        assert row.state is not None
+        try:
+            record = parse_record(row.state)
+        except MalformedRecordError:
+            return  # reported by the workers
+        self.pending.append((row, record))
+        if len(self.pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        wanted = {
+            (record.originator_id, record.originator_version - 1)
+            for _, record in self.pending
+            if record.originator_version > 1 and record.originator_id not in self.heads
+        }
+        found = self.snap.record_hashes(wanted)
+        for row, record in self.pending:
+            originator_id, version = record.originator_id, record.originator_version
+            head = self.heads.get(originator_id)
+            if head is None:
+                if version == 1:
+                    head = (0, GENESIS_PREVIOUS)
+                else:
+                    digest = found.get((originator_id, version - 1))
+                    head = (version - 1, digest) if digest is not None else (0, GENESIS_PREVIOUS)
+            where = {
+                "originator_id": str(originator_id),
+                "originator_version": version,
+                "position": row.leaf_index,
+            }
+            if version != head[0] + 1:
+                self.report.add(
+                    "version_gap", f"version {version} follows version {head[0]}", **where
+                )
+            elif record.previous_hash != head[1]:
+                self.report.add(
+                    "chain_broken",
+                    "record does not point at the hash of the aggregate's previous record",
+                    **where,
+                )
+            self.heads[originator_id] = (version, record.hash)
+        self.pending = []
+        if len(self.heads) > 100_000:
+            self.heads.clear()
 
 
 def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:

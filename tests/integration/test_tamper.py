@@ -274,3 +274,48 @@ def test_clean_after_many_concurrent_writers(settings: Settings) -> None:
         witness=Witness(settings.witness_dir),
     )
     assert incremental.ok and incremental.mode == "incremental"
+
+
+def test_incremental_verification_checks_what_came_after_the_witness(scene: Scene) -> None:
+    assert scene.verify(witness=True).ok
+    book = scene.app.repository.get(scene.books[1])
+    for i in range(3):
+        book.write(f"after the witness {i}")
+    scene.app.save(book)
+    fresh = Notebook.open("new after the witness")
+    fresh.write("page")
+    scene.app.save(fresh)
+    assert scene.verify(full=False, witness=True).ok  # moves the witness on
+    book = scene.app.repository.get(scene.books[1])
+    book.write("one more")
+    scene.app.save(book)
+    scene.tamper.flip_payload_byte(scene.books[1], book.version)
+    report = scene.verify(full=False, witness=True)
+    assert report.mode == "incremental"
+    assert (str(scene.books[1]), book.version) in [
+        (o, v) for o, v, _ in _at(report, "bad_signature")
+    ]
+    assert not report.witness_updated
+
+
+def test_incremental_verification_checks_chain_links_to_older_records(scene: Scene) -> None:
+    assert scene.verify(witness=True).ok
+    book = scene.app.repository.get(scene.books[0])
+    book.write("after the witness")
+    scene.app.save(book)
+    # Replace the new record's predecessor link by re-pointing it at an older record: only
+    # possible for someone with the key, so forge it with the ledger's own key here.
+    from ledger.record import SIGNING_PREFIX, parse_record  # noqa: PLC0415
+
+    raw = scene.tamper.state(scene.books[0], book.version)
+    record = parse_record(raw)
+    body = bytearray(raw[:-64])
+    body[28:60] = bytes(32)  # claims to follow nothing
+    signer = scene.app.active_signer()
+    forged = bytes(body) + signer.sign(SIGNING_PREFIX + bytes(body))
+    assert record.previous_hash != bytes(32)
+    scene.tamper.set_state(scene.books[0], book.version, forged)
+    report = scene.verify(full=False, witness=True)
+    assert (str(scene.books[0]), book.version) in [
+        (o, v) for o, v, _ in _at(report, "chain_broken")
+    ]

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Benchmark: verification and proofs on a large PostgreSQL ledger, against this machine.
+
+In one run, on one fresh database:
+  1. this machine's own Ed25519 verification rate over all cores (the baseline: one process
+     per core verifying signatures of record-sized messages with `cryptography`);
+  2. builds a ledger of --sizes events (e.g. 100000,1000000) through the signed write path
+     (aggregates of 10 events, 2,000 events per transaction);
+  3. at each size: `auxledger verify --full --json` as a subprocess under /usr/bin/time -v
+     (wall time, events/s, ratio to the baseline, peak RSS);
+  4. at the largest size: 1,000 more events, then incremental `auxledger verify` (the witness
+     was left by the full run) -- wall time of the CLI and of the verification itself;
+  5. p50/p99 latency of inclusion and consistency proofs at the largest size.
+
+    .venv/bin/python scripts/bench_verify.py --sizes 100000,1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_append import Counter  # noqa: E402
+
+from ledger.application import LedgerApplication  # noqa: E402
+from ledger.config import Settings  # noqa: E402
+from ledger.log import MerkleLog  # noqa: E402
+from ledger.verify import Witness, verify_ledger  # noqa: E402
+
+
+def _verify_worker(count: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    messages = [os.urandom(800) for _ in range(256)]
+    signatures = [key.sign(m) for m in messages]
+    started = time.perf_counter()
+    for i in range(count):
+        public.verify(signatures[i % 256], messages[i % 256])
+    queue.put(time.perf_counter() - started)
+
+
+def ed25519_rate(cores: int, per_core: int) -> float:
+    """Signatures verified per second by ``cores`` processes at once."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    workers = [
+        multiprocessing.Process(target=_verify_worker, args=(per_core, queue)) for _ in range(cores)
+    ]
+    for w in workers:
+        w.start()
+    durations = [queue.get() for _ in workers]
+    for w in workers:
+        w.join()
+    return cores * per_core / max(durations)
+
+
+def grow(app: LedgerApplication, target: int, per_tx: int = 2000) -> None:
+    """Append events through the signed write path until the log has ``target`` leaves."""
+    log = MerkleLog(app.ledger_recorder)
+    size = log.tree_size()
+    while size < target:
+        n = min(per_tx, target - size)
+        aggregates = []
+        for _ in range(max(1, n // 10)):
+            counter = Counter.start("benchmark counter")
+            for i in range(9):
+                counter.tick(f"event {i} of a benchmark counter, about the size of a record")
+            aggregates.append(counter)
+        app.save(*aggregates)
+        size = log.tree_size()
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run `auxledger ARGS` under /usr/bin/time -v: wall seconds, peak RSS KiB, stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", str(ROOT / ".venv/bin/auxledger"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"auxledger {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return wall, int(match.group(1)) if match else -1, done.stdout
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cores = os.cpu_count() or 1
+    database = f"bench_verify_{secrets.token_hex(3)}"
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    url = args.url.rsplit("/", 1)[0] + "/" + database
+    folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
+    env = {
+        **os.environ,
+        "AUXLEDGER_DATABASE_URL": url,
+        "AUXLEDGER_KEY_DIR": str(folder / "keys"),
+        "AUXLEDGER_WITNESS_DIR": str(folder / "witness"),
+    }
+    settings = Settings.from_environ(env)
+    try:
+        app = LedgerApplication(settings, create_tables=True)
+        app.initialise("bench")
+        baseline_one = ed25519_rate(1, 20000)
+        baseline_all = ed25519_rate(cores, 20000)
+        print(
+            f"machine: {cores} cores; Ed25519 verify (cryptography): "
+            f"{baseline_one:,.0f}/s on one core, {baseline_all:,.0f}/s on {cores} cores"
+        )
+        for size in sizes:
+            started = time.perf_counter()
+            grow(app, size)
+            print(f"built {size:,} events in {time.perf_counter() - started:.0f} s")
+            wall, rss, out = run_cli(["verify", "--full", "--json"], env)
+            report = json.loads(out)
+            rate = report["events_checked"] / wall
+            baseline_now = ed25519_rate(cores, 20000)
+            print(
+                f"verify --full at {size:,}: {wall:.1f} s, {rate:,.0f} events/s, ok={report['ok']}, "
+                f"peak RSS {rss / 1024:.0f} MiB; Ed25519 baseline now {baseline_now:,.0f}/s; "
+                f"ratio {rate / baseline_now:.2f}"
+            )
+        largest = sizes[-1]
+        grow(app, largest + 1000, per_tx=100)
+        wall, rss, out = run_cli(["verify", "--json"], env)
+        report = json.loads(out)
+        fresh = LedgerApplication(settings)
+        grow(fresh, largest + 2000, per_tx=100)
+        started = time.perf_counter()
+        inner = verify_ledger(fresh, witness=Witness(settings.witness_dir))
+        inner_wall = time.perf_counter() - started
+        print(
+            f"incremental verify after 1,000 new events on {largest:,}: CLI {wall:.2f} s "
+            f"(mode {report['mode']}, ok={report['ok']}, checked {report['events_checked']}); "
+            f"in-process {inner_wall:.2f} s (mode {inner.mode}, ok={inner.ok})"
+        )
+        log = MerkleLog(fresh.ledger_recorder)
+        n = log.tree_size()
+        rng = random.Random(7)
+        inclusion, consistency = [], []
+        for _ in range(1000):
+            index = rng.randrange(n)
+            t = time.perf_counter()
+            log.inclusion_proof(index, n)
+            inclusion.append((time.perf_counter() - t) * 1000)
+            first = rng.randrange(1, n)
+            t = time.perf_counter()
+            log.consistency_proof(first, n)
+            consistency.append((time.perf_counter() - t) * 1000)
+        print(
+            f"proofs at {n:,} leaves: inclusion p50 {statistics.median(inclusion):.2f} ms "
+            f"p99 {percentile(inclusion, 99):.2f} ms; consistency p50 "
+            f"{statistics.median(consistency):.2f} ms p99 {percentile(consistency, 99):.2f} ms"
+        )
+        app.close()
+        fresh.close()
+    finally:
+        if not args.keep:
+            with psycopg.connect(args.url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        else:
+            print(
+                f"kept database {database}; settings: {env['AUXLEDGER_DATABASE_URL']} "
+                f"{env['AUXLEDGER_KEY_DIR']}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
