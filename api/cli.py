@@ -304,7 +304,10 @@ def _key_id(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; return its exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # usage errors (already printed as one line) and --help
+        return e.code if isinstance(e.code, int) else EXIT_UNAVAILABLE
     from ledger.errors import (  # noqa: PLC0415
         ConfigurationError,
         IntegrityViolation,

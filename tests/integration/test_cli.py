@@ -1,0 +1,197 @@
+"""The command line (CONTRACT.md): verbs, outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from ledger import merkle
+from ledger.config import Settings
+from ledger.keys import PublicKey
+from ledger.note import open_checkpoint
+from ledger.records import AuxLedger
+from tests.integration.tamper import Tamperer
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    db = settings.database
+    url = (
+        f"sqlite:///{db.sqlite_path}"
+        if not db.is_postgres
+        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
+    )
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
+    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
+    return settings
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_init_is_safe_to_run_twice(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code, first, _ = _run(capsys, "init")
+    assert code == 0 and len(first.strip()) == 8
+    code, second, _ = _run(capsys, "init")
+    assert code == 0 and second == first
+    key_dir = cli_env.key_dir
+    assert oct(key_dir.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in key_dir.glob("*.key"))
+
+
+def test_demo_verify_log_and_keys(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "init")[0] == 0
+    code, out, _ = _run(capsys, "demo", "--officers", "12", "--seed", "2")
+    assert code == 0 and "auxiliaries: 12" in out
+    code, _, err = _run(capsys, "demo", "--officers", "12")
+    assert code == 1 and "already holds organs" in _one_line(err)
+
+    code, out, _ = _run(capsys, "verify", "--full", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["failures"] == []
+    assert set(report) >= {"ok", "events_checked", "tree_size", "checkpoint", "failures"}
+    size = report["tree_size"]
+
+    code, note, _ = _run(capsys, "log", "checkpoint")
+    keys = json.loads(_run(capsys, "keys", "list", "--json")[1])
+    verifiers = [PublicKey.from_vkey(k["vkey"]).verifier for k in keys]
+    checkpoint = open_checkpoint(note, verifiers, origin=cli_env.log_origin)
+    assert checkpoint.size == size
+
+    code, out, _ = _run(capsys, "log", "entries", "--start", "3", "--end", "6")
+    entries = [json.loads(line) for line in out.splitlines()]
+    assert [e["index"] for e in entries] == [3, 4, 5]
+    leaf = merkle.leaf_hash(base64.b64decode(entries[1]["leaf"]))
+    code, out, _ = _run(capsys, "log", "inclusion", "--index", "4", "--size", str(size))
+    proof = json.loads(out)
+    assert proof["index"] == 4 and proof["tree_size"] == size
+    merkle.verify_inclusion(
+        leaf, 4, size, [base64.b64decode(h) for h in proof["hashes"]], checkpoint.root
+    )
+    code, out, _ = _run(capsys, "log", "consistency", "--first", "7", "--second", str(size))
+    consistency = json.loads(out)
+    assert consistency["first"] == 7 and consistency["second"] == size
+
+    code, _, err = _run(capsys, "log", "inclusion", "--index", str(size), "--size", str(size))
+    assert code == 1 and "outside a tree" in _one_line(err)
+    code, _, err = _run(capsys, "log", "consistency", "--first", "9", "--second", "3")
+    assert code == 1 and "larger than" in _one_line(err)
+    code, _, err = _run(capsys, "log", "inclusion", "--index", "1", "--size", str(size + 5))
+    assert code == 1 and "beyond the log" in _one_line(err)
+
+    old = keys[0]["key_id"]
+    code, _, err = _run(capsys, "keys", "revoke", old, "--reason", "test")
+    assert code == 1 and "rotate first" in _one_line(err)
+    code, new, _ = _run(capsys, "keys", "rotate")
+    assert code == 0 and new.strip() != old
+    code, out, _ = _run(capsys, "keys", "revoke", old, "--reason", "laptop lost")
+    assert code == 0 and "revoked" in out
+    statuses = {
+        k["key_id"]: k["status"] for k in json.loads(_run(capsys, "keys", "list", "--json")[1])
+    }
+    assert statuses == {old: "revoked", new.strip(): "active"}
+    code, out, _ = _run(capsys, "verify", "--json")
+    assert code == 0 and json.loads(out)["mode"] == "incremental"
+
+
+def test_verify_reports_tampering_with_exit_1(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "init")
+    _run(capsys, "demo", "--officers", "6")
+    ledger = AuxLedger(cli_env)
+    rows = ledger.recorder.select_notifications(start=None, limit=40)
+    victim = rows[30]
+    Tamperer(ledger).flip_payload_byte(victim.originator_id, victim.originator_version)
+    code, out, _ = _run(capsys, "verify", "--full", "--json")
+    report = json.loads(out)
+    assert code == 1 and not report["ok"]
+    kinds = {(f["kind"], f["originator_id"], f["originator_version"]) for f in report["failures"]}
+    assert ("bad_signature", str(victim.originator_id), victim.originator_version) in kinds
+    code, out, _ = _run(capsys, "verify", "--full")
+    assert code == 1 and "bad_signature" in out and "integrity failure(s)" in out
+
+
+def test_verify_cannot_run_exits_2_with_one_line(
+    cli_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _run(capsys, "init")
+    # An unreadable (malformed) witness.
+    cli_env.witness_dir.mkdir(parents=True, exist_ok=True)
+    (cli_env.witness_dir / "checkpoint").write_text("not a checkpoint\n")
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "AUXLEDGER_WITNESS_DIR" in _one_line(err)
+    (cli_env.witness_dir / "checkpoint").unlink()
+    # A key folder that is too open.
+    os.chmod(cli_env.key_dir, 0o755)
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "AUXLEDGER_KEY_DIR" in _one_line(err)
+    os.chmod(cli_env.key_dir, 0o700)
+    # A missing key folder.
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "nowhere"))
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "AUXLEDGER_KEY_DIR" in _one_line(err)
+
+
+def test_invalid_settings_stop_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", "mysql://root@localhost/x")
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "AUXLEDGER_DATABASE_URL" in _one_line(err)
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "no ledger" in _one_line(err)
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", "has space")
+    code, _, err = _run(capsys, "init")
+    assert code == 2 and "AUXLEDGER_LOG_ORIGIN" in _one_line(err)
+
+
+def test_unreachable_postgres_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/x")
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    code, _, err = _run(capsys, "verify")
+    assert code == 2 and "cannot reach PostgreSQL" in _one_line(err)
+
+
+def test_erase_verb(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    _run(capsys, "init")
+    _run(capsys, "demo", "--officers", "3")
+    ledger = AuxLedger(cli_env)
+    hired = ledger.recorder.select_notifications(
+        start=None, limit=5, topics=["domain.auxiliary:Auxiliary.Hired"]
+    )[0]
+    code, out, _ = _run(capsys, "erase", "--subject", str(hired.originator_id), "--reason", "PIPL")
+    assert code == 0 and "erased" in out
+    code, _, err = _run(capsys, "erase", "--subject", str(hired.originator_id), "--reason", "x")
+    assert code == 1 and "already erased" in _one_line(err)
+    code, _, err = _run(capsys, "erase", "--subject", "not-a-uuid", "--reason", "x")
+    assert code == 2 and "UUID" in _one_line(err)
+    assert AuxLedger(cli_env).auxiliary(hired.originator_id).phone == "[erased]"

@@ -1,0 +1,197 @@
+"""The records service on real databases: rules hold end to end, refusals store nothing,
+races have exactly one winner, and the demo loads and verifies on both backends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import (
+    InvalidResidentIdError,
+    NotAnAuxiliaryPostError,
+    NotAuthorisedError,
+    QuotaExceededError,
+)
+from domain.identity import resident_id_check_char
+from domain.organ import Organ
+from domain.values import Actor
+from ledger.config import Settings
+from ledger.demo import load_demo
+from ledger.errors import ConcurrencyConflictError, NotFoundError
+from ledger.log import MerkleLog
+from ledger.records import AuxLedger
+from ledger.verify import verify_ledger
+
+WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+ADMIN = Actor(actor_id="root", role="admin", organ="320600", unit=None)
+ESTABLISHMENT = Actor(actor_id="est", role="establishment", organ="320600", unit=None)
+PERSONNEL = Actor(actor_id="hr", role="personnel", organ="320600", unit=None)
+UNIT_ACTOR = Actor(actor_id="station", role="unit", organ="320600", unit="U1")
+
+
+def _id(n: int) -> str:
+    first = f"320699199001{n:02d}123"[:17]
+    return first + resident_id_check_char(first)
+
+
+@pytest.fixture
+def ledger(aux_ledger: AuxLedger) -> AuxLedger:
+    aux_ledger.clock = lambda: WHEN
+    day = date(2026, 11, 1)
+    aux_ledger.register_organ(
+        ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day
+    )
+    aux_ledger.update_organ(
+        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+    )
+    aux_ledger.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    return aux_ledger
+
+
+def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: object) -> object:
+    fields: dict[str, object] = {
+        "unit": "U1",
+        "supervisor_id": "P1",
+        "supervisor_name": "李警官",
+        "employment_form": "direct_contract",
+        "dispatch_agency": None,
+        "contract_start": date(2026, 11, 1),
+        "contract_end": date(2029, 10, 31),
+        "post_type": "patrol",
+        "level": 1,
+        "name": f"辅警{n}",
+        "gender": "male",
+        "resident_id": _id(n),
+        "phone": "19900001111",
+        "address": "南通市人民路1号",
+    }
+    fields.update(overrides)
+    return ledger.hire(actor, organ_code="320600", effective=date(2026, 11, 1), **fields)
+
+
+def test_hire_within_quota_takes_a_slot_in_the_same_transaction(ledger: AuxLedger) -> None:
+    log = MerkleLog(ledger.ledger_recorder)
+    before = log.tree_size()
+    recorded = _hire(ledger, 1)
+    assert log.tree_size() == before + 2  # the hire and the organ's slot, one checkpoint
+    assert log.latest_checkpoint().tree_size == before + 2  # type: ignore[union-attr]
+    assert recorded.originator_version == 1 and len(recorded.hash) == 64  # type: ignore[attr-defined]
+    assert ledger.organ("320600").headcount == 1
+
+
+@pytest.mark.parametrize(
+    ("actor", "overrides", "error"),
+    [
+        (UNIT_ACTOR, {}, NotAuthorisedError),
+        (PERSONNEL, {"post_type": "security_volunteer"}, NotAnAuxiliaryPostError),
+        (PERSONNEL, {"resident_id": "320699199001011230"}, InvalidResidentIdError),
+    ],
+    ids=["unit-level-actor", "volunteer-post", "bad-check-digit"],
+)
+def test_refused_hires_store_nothing(
+    ledger: AuxLedger, actor: Actor, overrides: dict[str, object], error: type[Exception]
+) -> None:
+    log = MerkleLog(ledger.ledger_recorder)
+    before = log.tree_size()
+    with pytest.raises(error):
+        _hire(ledger, 1, actor=actor, **overrides)
+    assert log.tree_size() == before
+    assert ledger.organ("320600").headcount == 0
+
+
+def test_a_hire_over_quota_is_refused_and_stores_nothing(ledger: AuxLedger) -> None:
+    _hire(ledger, 1)
+    _hire(ledger, 2)
+    log = MerkleLog(ledger.ledger_recorder)
+    before = log.tree_size()
+    with pytest.raises(QuotaExceededError):
+        _hire(ledger, 3)
+    assert log.tree_size() == before
+
+
+def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) -> None:
+    first = AuxLedger(settings, create_tables=True)
+    first.initialise("test")
+    first.clock = lambda: WHEN
+    day = date(2026, 11, 1)
+    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
+    first.update_organ(
+        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+    )
+    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=1, effective=day)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def hire(n: int) -> None:
+        own = AuxLedger(settings, clock=lambda: WHEN)
+        own.organ("320600")  # warm: both read the organ with one slot left
+        barrier.wait()
+        try:
+            _hire(own, n)
+            outcomes.append("hired")
+        except (ConcurrencyConflictError, QuotaExceededError):
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=hire, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["hired", "refused"]
+    assert AuxLedger(settings).organ("320600").headcount == 1
+
+
+def test_if_match_version_conflict(ledger: AuxLedger) -> None:
+    recorded = _hire(ledger, 1)
+    auxiliary_id = recorded.originator_id  # type: ignore[attr-defined]
+    with pytest.raises(ConcurrencyConflictError):
+        ledger.update_auxiliary(
+            PERSONNEL, auxiliary_id, "change_post", expected_version=7, post_type="traffic"
+        )
+    done = ledger.update_auxiliary(
+        PERSONNEL, auxiliary_id, "change_post", expected_version=1, post_type="traffic"
+    )
+    assert done.originator_version == 2
+
+
+def test_unknown_ids_and_commands_are_clear_errors(ledger: AuxLedger) -> None:
+    with pytest.raises(NotFoundError, match="no auxiliary"):
+        ledger.update_auxiliary(PERSONNEL, uuid4(), "change_post", post_type="traffic")
+    with pytest.raises(NotFoundError, match="no command"):
+        ledger.update_auxiliary(PERSONNEL, uuid4(), "delete_everything")
+    with pytest.raises(NotFoundError):
+        ledger.load(Organ, Organ.id_for("999999"))
+
+
+def test_complaint_is_attributed_to_who_answered_at_the_incident(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger, 1).originator_id  # type: ignore[attr-defined]
+    ledger.update_auxiliary(
+        UNIT_ACTOR,
+        auxiliary_id,
+        "assign_supervisor",
+        supervisor_id="P2",
+        supervisor_name="王警官",
+        effective=date(2026, 11, 2),
+    )
+    complaint = ledger.receive_complaint(
+        Actor(actor_id="public-intake", role="public", organ="320600", unit=None),
+        auxiliary_id=auxiliary_id,
+        channel="online",
+        incident_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
+        incident_place="人民路",
+        allegations=["态度恶劣"],
+    )
+    responsibility = ledger.complaint(complaint.originator_id).responsibility
+    assert (responsibility.unit, responsibility.supervisor_id) == ("U1", "P1")
+
+
+@pytest.mark.slow
+def test_demo_loads_through_the_commands_and_verifies(aux_ledger: AuxLedger) -> None:
+    counts = load_demo(aux_ledger, officers=40, seed=3)
+    assert counts.auxiliaries == 40 and counts.organs == 5 and counts.complaints > 0
+    report = verify_ledger(AuxLedger(aux_ledger.settings, personal_data=False), full=True)
+    assert report.ok, report.failures
+    assert report.events_checked == counts.events
