@@ -26,6 +26,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from ledger import merkle
+from ledger.config import Database
 from ledger.errors import MalformedRecordError, ProofRequestError
 from ledger.persistence import (
     CHECKPOINTS,
@@ -36,6 +37,7 @@ from ledger.persistence import (
     SQLiteLedgerRecorder,
 )
 from ledger.record import parse_record, record_hash
+from ledger.rowcheck import RangeSource
 
 STREAM_BATCH = 2000
 
@@ -333,6 +335,29 @@ class MerkleLog:
         )
         return [(int(self._get(r, 0, "leaf_index")), bytes(self._get(r, 1, "state"))) for r in rows]
 
+    # ------------------------------------------------------------ range sources
+
+    def range_source(self, database: Database) -> RangeSource:
+        """What a worker process needs to read ranges of the log on its own connection."""
+        rows = self._sql(
+            "SELECT l.leaf_index, l.notification_id, n.hash, e.originator_id, "
+            "e.originator_version, e.topic, e.state, l.originator_id, l.originator_version "
+            "FROM {leaves} l "
+            "LEFT JOIN {events} e ON {enid} = l.notification_id "
+            "LEFT JOIN {nodes} n ON n.level = 0 AND n.idx = l.leaf_index "
+            "WHERE l.leaf_index >= ? AND l.leaf_index < ? ORDER BY l.leaf_index"
+        )
+        notes = self._sql(
+            "SELECT c.tree_size, c.note, l.notification_id FROM {checkpoints} c "
+            "LEFT JOIN {leaves} l ON l.leaf_index = c.tree_size - 1 "
+            "WHERE c.tree_size > ? AND c.tree_size <= ? ORDER BY c.tree_size"
+        )
+        if database.is_postgres:
+            return RangeSource(
+                "postgres", database.conninfo(), rows.as_string(None), notes.as_string(None)
+            )
+        return RangeSource("sqlite", str(database.sqlite_path), rows, notes)
+
     # ------------------------------------------------------------ streaming scans
 
     @contextmanager
@@ -435,6 +460,17 @@ class LogSnapshot:
                 topic=r[5],
                 state=None if r[6] is None else bytes(r[6]),
             )
+
+    def leaf_entries(self, start: int = 0) -> Iterator[tuple[int, int, bytes | None]]:
+        """(leaf index, notification id, stored leaf hash) from ``start``, in order: the
+        light stream the main process keeps the frontier with while workers check records."""
+        for r in self._stream(
+            "SELECT l.leaf_index, l.notification_id, n.hash FROM {leaves} l "
+            "LEFT JOIN {nodes} n ON n.level = 0 AND n.idx = l.leaf_index "
+            "WHERE l.leaf_index >= ? ORDER BY l.leaf_index",
+            (start,),
+        ):
+            yield int(r[0]), int(r[1]), None if r[2] is None else bytes(r[2])
 
     def orphan_events(self, after_notification_id: int = 0) -> Iterator[OrphanEvent]:
         """Event rows that have no leaf (inserted behind the log's back)."""

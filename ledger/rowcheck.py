@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -275,6 +276,178 @@ class RowChecker:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+@dataclass(frozen=True)
+class RangeSource:
+    """How a worker reads a range of the log itself: backend, where, and the two queries
+    (rows of leaves [start, stop) with their events; checkpoints with start < size <= stop).
+    Queries use ``?`` placeholders (rewritten for PostgreSQL)."""
+
+    backend: str
+    location: str
+    rows_sql: str
+    notes_sql: str
+
+
+_CONNECTION: Any = None
+
+
+def _connect(source: RangeSource) -> Any:
+    global _CONNECTION  # noqa: PLW0603 - one read connection per worker process
+    if _CONNECTION is None:
+        if source.backend == "postgres":
+            import psycopg  # noqa: PLC0415 - only workers on PostgreSQL need it
+
+            _CONNECTION = psycopg.connect(source.location, autocommit=True)
+        else:
+            import sqlite3  # noqa: PLC0415
+
+            _CONNECTION = sqlite3.connect(f"file:{source.location}?mode=ro", uri=True)
+    return _CONNECTION
+
+
+def _query(source: RangeSource, sql: str, params: tuple[int, int]) -> Iterator[Any]:
+    conn = _connect(source)
+    if source.backend == "postgres":
+        cursor = conn.cursor(name="range_scan")
+        cursor.itersize = 2000
+        with conn.transaction():
+            cursor.execute(sql.replace("?", "%s"), params)
+            yield from cursor
+        return
+    cursor = conn.execute(sql, params)
+    while True:
+        chunk = cursor.fetchmany(2000)
+        if not chunk:
+            break
+        yield from chunk
+
+
+def _uuid(value: Any) -> UUID | None:
+    if value is None:
+        return None
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def check_range(source: RangeSource, start: int, stop: int) -> tuple[int, list[Failure]]:
+    """Check leaves [start, stop) and the checkpoints ending inside it, reading them here."""
+    failures: list[Failure] = []
+    checked = 0
+    for r in _query(source, source.rows_sql, (start, stop)):
+        position, notification_id = int(r[0]), int(r[1])
+        logged_oid, logged_version = UUID(str(r[7])), int(r[8])
+        if r[6] is None:
+            failures.append(
+                (
+                    "missing_event",
+                    "the log has a leaf here but its event row is gone (deleted)",
+                    str(logged_oid),
+                    logged_version,
+                    position,
+                )
+            )
+            continue
+        checked += 1
+        row: Row = (
+            position,
+            notification_id,
+            None if r[2] is None else bytes(r[2]),
+            _uuid(r[3]),
+            None if r[4] is None else int(r[4]),
+            r[5],
+            bytes(r[6]),
+            logged_oid,
+            logged_version,
+        )
+        failures.extend(check_row(row))
+    for r in _query(source, source.notes_sql, (start, stop)):
+        tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
+        failures.extend(_check_stored_note(tree_size, note, notification_id))
+    return checked, failures
+
+
+def _check_stored_note(tree_size: int, note: str, notification_id: int | None) -> list[Failure]:
+    from ledger.note import NoteError, split_note  # noqa: PLC0415
+
+    position = tree_size - 1
+    try:
+        text, lines = split_note(note)
+    except NoteError as e:
+        return [
+            (
+                "checkpoint_signature",
+                f"checkpoint {tree_size} is malformed: {e}",
+                None,
+                None,
+                position,
+            )
+        ]
+    ours = [line for line in lines if line.key_id in _KEYS]
+    if not ours:
+        return [
+            (
+                "checkpoint_signature",
+                f"checkpoint {tree_size} is not signed by a ledger key",
+                None,
+                None,
+                position,
+            )
+        ]
+    failures: list[Failure] = []
+    for line in ours:
+        failures.extend(
+            check_note(
+                (tree_size, notification_id or 0, line.key_id, text.encode(), line.signature)
+            )
+        )
+    return failures
+
+
+class RangeChecker:
+    """Checks the log in leaf ranges, each worker process reading its ranges itself."""
+
+    def __init__(
+        self,
+        source: RangeSource,
+        keys: dict[bytes, KeyWindow],
+        *,
+        workers: int | None = None,
+        chunk: int = 20_000,
+    ) -> None:
+        self.source = source
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.chunk = chunk
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(dict(keys),),
+        )
+        self._futures: list[Future[tuple[int, list[Failure]]]] = []
+
+    def __enter__(self) -> RangeChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, start: int, stop: int) -> None:
+        """Queue every range of [start, stop)."""
+        for low in range(start, stop, self.chunk):
+            self._futures.append(
+                self._pool.submit(check_range, self.source, low, min(stop, low + self.chunk))
+            )
+
+    def results(self) -> tuple[int, list[Failure]]:
+        """Events checked and failures, once every range is done."""
+        checked = 0
+        failures: list[Failure] = []
+        for future in self._futures:
+            count, found = future.result()
+            checked += count
+            failures.extend(found)
+        return checked, failures
 
 
 def failure_fields(failure: Failure) -> dict[str, Any]:

@@ -49,9 +49,10 @@ from ledger.keyring import REGISTRY_ID, KeyRing
 from ledger.log import LogRow, LogSnapshot, MerkleLog, StoredCheckpoint
 from ledger.note import Checkpoint, NoteError, open_checkpoint, split_note
 from ledger.record import GENESIS_PREVIOUS, SignedRecord, parse_record
-from ledger.rowcheck import KeyWindow, RowChecker, failure_fields
+from ledger.rowcheck import KeyWindow, RangeChecker, RowChecker, failure_fields
 
 WITNESS_FILE = "checkpoint"
+RANGE_MODE_THRESHOLD = 5_000
 
 
 class CouldNotVerifyError(LedgerError):
@@ -185,8 +186,13 @@ def verify_ledger(
     progress: bool = False,
     workers: int | None = None,
     update_witness: bool = True,
+    range_threshold: int = RANGE_MODE_THRESHOLD,
 ) -> VerificationReport:
-    """Verify the ledger; see the module docstring for the steps."""
+    """Verify the ledger; see the module docstring for the steps.
+
+    A full run over more than ``range_threshold`` leaves hands whole leaf ranges to worker
+    processes that read them on their own connections.
+    """
     log = MerkleLog(app.ledger_recorder)
     origin = app.settings.log_origin
 
@@ -230,7 +236,9 @@ def verify_ledger(
                 f"the log head says {tree_size} leaves but the latest checkpoint covers "
                 f"{latest.tree_size}",
             )
-        pass_a = _LogPass(app, ring, report, origin, workers=workers)
+        pass_a = _LogPass(
+            app, ring, report, origin, workers=workers, range_threshold=range_threshold
+        )
         if mode == "full":
             with _Progress(tree_size, progress and sys.stderr.isatty()) as bar:
                 pass_a.run(snap, start=0, frontier=merkle.Frontier.empty(), progress=bar)
@@ -316,12 +324,14 @@ class _LogPass:
         origin: str,
         *,
         workers: int | None,
+        range_threshold: int,
     ) -> None:
         self.app = app
         self.ring = ring
         self.report = report
         self.origin = origin
         self.workers = workers
+        self.range_threshold = range_threshold
         self.checked = 0
 
     def keys(self) -> dict[bytes, KeyWindow]:
@@ -345,6 +355,11 @@ class _LogPass:
         progress: _Progress,
     ) -> None:
         report = self.report
+        size = snap.head()[0]
+        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        if start == 0 and workers > 1 and size > self.range_threshold:
+            self._run_ranges(snap, size=size, frontier=frontier, progress=progress)
+            return
         checkpoints = snap.checkpoints(from_size=start + 1)
         next_cp = next(checkpoints, None)
         previous_nid = snap.notification_id_at(start - 1) if start else 0
@@ -408,7 +423,9 @@ class _LogPass:
                 frontier.append(leaf)
                 while next_cp is not None and next_cp.tree_size <= frontier.size:
                     if next_cp.tree_size == frontier.size:
-                        self._check_checkpoint(next_cp, frontier, row, root_trusted, checker)
+                        self._check_checkpoint(
+                            next_cp, frontier, row.notification_id, root_trusted, checker
+                        )
                     next_cp = next(checkpoints, None)
             if chain is not None:
                 chain.flush()
@@ -421,14 +438,75 @@ class _LogPass:
                 f"{frontier.size}",
             )
 
+    def _run_ranges(
+        self,
+        snap: LogSnapshot,
+        *,
+        size: int,
+        frontier: merkle.Frontier,
+        progress: _Progress,
+    ) -> None:
+        """Full mode on a large log: workers read and check leaf ranges on their own
+        connections (records, leaf hashes, keys, signatures, checkpoint signatures) while
+        this process streams only (index, notification id, leaf hash) to keep order, the
+        frontier and the checkpoint roots."""
+        report = self.report
+        checkpoints = snap.checkpoints(from_size=1)
+        next_cp = next(checkpoints, None)
+        previous_nid = 0
+        root_trusted = True
+        source = snap.log.range_source(self.app.settings.database)
+        with RangeChecker(source, self.keys(), workers=self.workers) as ranges:
+            ranges.submit(0, size)
+            for position, notification_id, stored in snap.leaf_entries(0):
+                if position >= size:
+                    break
+                progress.update()
+                if position != frontier.size:
+                    report.add(
+                        "leaf_order",
+                        f"leaf index {position} where {frontier.size} was expected "
+                        "(leaves missing or renumbered)",
+                        position=position,
+                    )
+                    root_trusted = False
+                if notification_id <= previous_nid:
+                    report.add(
+                        "leaf_order",
+                        f"leaf points at notification {notification_id}, not after "
+                        f"{previous_nid}: events were reordered",
+                        position=position,
+                    )
+                previous_nid = notification_id
+                if stored is None:
+                    root_trusted = False
+                frontier.append(stored if stored is not None else merkle.EMPTY_ROOT)
+                while next_cp is not None and next_cp.tree_size <= frontier.size:
+                    if next_cp.tree_size == frontier.size:
+                        self._check_checkpoint(
+                            next_cp, frontier, notification_id, root_trusted, None
+                        )
+                    next_cp = next(checkpoints, None)
+            checked, failures = ranges.results()
+        self.checked = checked
+        for failure in failures:
+            report.failures.append(Failure(**failure_fields(failure)))
+        if next_cp is not None:
+            report.add(
+                "checkpoint_beyond_log",
+                f"a checkpoint covers {next_cp.tree_size} leaves but the log has only "
+                f"{frontier.size}",
+            )
+
     def _check_checkpoint(
         self,
         cp: StoredCheckpoint,
         frontier: merkle.Frontier,
-        last: LogRow,
+        last_notification_id: int,
         root_trusted: bool,
-        checker: RowChecker,
+        checker: RowChecker | None,
     ) -> None:
+        """Root and format here; the signature by ``checker`` (None: the range workers)."""
         report = self.report
         position = cp.tree_size - 1
         try:
@@ -450,10 +528,11 @@ class _LogPass:
                 position=position,
             )
             return
-        for line in ours:
-            checker.add_note(
-                (cp.tree_size, last.notification_id, line.key_id, text.encode(), line.signature)
-            )
+        if checker is not None:
+            for line in ours:
+                checker.add_note(
+                    (cp.tree_size, last_notification_id, line.key_id, text.encode(), line.signature)
+                )
         if checkpoint.size != cp.tree_size or checkpoint.root != cp.root:
             report.add(
                 "checkpoint_mismatch",

@@ -27,9 +27,19 @@ class Scene:
     books: list[UUID]
     tamper: Tamperer
     witness: Witness
+    ranges: bool = False
 
     def verify(self, *, full: bool = True, witness: bool = False) -> VerificationReport:
+        """Verify with a fresh application; in "ranges" mode, full runs use range workers."""
         fresh = LedgerApplication(self.app.settings, create_tables=False)
+        if self.ranges:
+            return verify_ledger(
+                fresh,
+                full=full,
+                witness=self.witness if witness else None,
+                workers=2,
+                range_threshold=0,
+            )
         return verify_ledger(fresh, full=full, witness=self.witness if witness else None)
 
     def position(self, book: int, version: int) -> int:
@@ -50,8 +60,8 @@ def _at(report: VerificationReport, kind: str) -> list[tuple[str | None, int | N
     ]
 
 
-@pytest.fixture
-def scene(settings: Settings) -> Scene:
+@pytest.fixture(params=["stream", "ranges"])
+def scene(settings: Settings, request: pytest.FixtureRequest) -> Scene:
     app = LedgerApplication(settings, create_tables=True)
     app.initialise("test")
     books = []
@@ -66,7 +76,9 @@ def scene(settings: Settings) -> Scene:
         book = app.repository.get(books[b])
         book.write("postscript")
         app.save(book)
-    return Scene(app, books, Tamperer(app), Witness(settings.witness_dir))
+    return Scene(
+        app, books, Tamperer(app), Witness(settings.witness_dir), request.param == "ranges"
+    )
 
 
 def test_untouched_ledger_verifies_clean(scene: Scene) -> None:
