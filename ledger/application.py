@@ -50,7 +50,12 @@ from ledger.persistence import (
     SQLiteLedgerRecorder,
     subject_key_store,
 )
-from ledger.privacy import KeyMaterial, PersonalDataCipher, SealedAsDict
+from ledger.privacy import (
+    KeyMaterial,
+    PersonalDataCipher,
+    SealedAsDict,
+    SubjectKeyConflictError,
+)
 from ledger.store import RecordMapper, RecordVerifier, SignedEventStore
 
 KEY_RING_RECHECK_SECONDS = 5.0
@@ -355,6 +360,9 @@ class LedgerApplication(Application[UUID]):
             if "signer" in processing_event.saved_kwargs:
                 raise
             self.reload_keys()
+            recordings = self._record(processing_event)
+        except SubjectKeyConflictError:
+            self.privacy.forget()
             recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)

@@ -20,6 +20,7 @@ Invariants:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +53,7 @@ from ledger.errors import LedgerError, StaleSigningKeyError
 from ledger.keys import SigningKey
 from ledger.merkle import Frontier, leaf_hash
 from ledger.note import Checkpoint, signed_checkpoint
-from ledger.privacy import MasterKey, SubjectKeyStore
+from ledger.privacy import MasterKey, SubjectKeyConflictError, SubjectKeyStore
 
 NODES = "ledger_log_nodes"
 LEAVES = "ledger_log_leaves"
@@ -156,6 +157,7 @@ def plan_append(
 
 
 GROUP_COMMIT_MAX_EVENTS = 2000
+STALE_HEAD_BACKOFF_SECONDS = 2.0
 
 
 @dataclass
@@ -206,8 +208,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             "notification_id INTEGER NOT NULL UNIQUE, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {HEAD} (id INTEGER PRIMARY KEY CHECK (id = 1), "
-            "tree_size INTEGER NOT NULL, frontier BLOB NOT NULL, active_key_id BLOB NOT NULL)",
-            f"INSERT OR IGNORE INTO {HEAD} VALUES (1, 0, x'', x'')",  # noqa: S608 - constant
+            "tree_size INTEGER NOT NULL, frontier BLOB NOT NULL, active_key_id BLOB NOT NULL, "
+            "erasures INTEGER NOT NULL DEFAULT 0)",
+            f"INSERT OR IGNORE INTO {HEAD} (id, tree_size, frontier, active_key_id) "  # noqa: S608
+            "VALUES (1, 0, x'', x'')",
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (tree_size INTEGER PRIMARY KEY, "
             "root BLOB NOT NULL, note TEXT NOT NULL, key_id BLOB NOT NULL, "
             "created_at TEXT NOT NULL)",
@@ -226,6 +230,23 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
+        if new_keys:
+            c.executemany(
+                f"INSERT OR IGNORE INTO {SUBJECT_KEYS} "  # noqa: S608
+                "(subject_id, wrapped, master_key_id, created_at) VALUES (?, ?, ?, ?)",
+                [(subject.hex, w, k, _now()) for subject, (w, k) in new_keys.items()],
+            )
+            for subject, (wrapped, _) in new_keys.items():
+                c.execute(
+                    f"SELECT wrapped FROM {SUBJECT_KEYS} WHERE subject_id = ?",  # noqa: S608
+                    (subject.hex,),
+                )
+                row = c.fetchone()
+                if row is None or row[0] is None or bytes(row[0]) != wrapped:
+                    raise SubjectKeyConflictError(
+                        f"data subject {subject} already has another data key; seal again"
+                    )
         erase: UUID | None = kwargs.get("erase_subject")
         if erase is not None:
             c.execute("PRAGMA secure_delete = ON")
@@ -238,10 +259,18 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 raise SubjectKeyMissingError(
                     f"data subject {erase} has no data key to destroy (unknown or already erased)"
                 )
+            c.execute(f"UPDATE {HEAD} SET erasures = erasures + 1 WHERE id = 1")  # noqa: S608
         if stored_events:
             assert ids is not None
             self._append_log(c, stored_events, ids, kwargs)
         return ids
+
+    def erasure_count(self) -> int:
+        """How many erasures the ledger has recorded (cheap; for cache invalidation)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT erasures FROM {HEAD} WHERE id = 1")  # noqa: S608
+            row = c.fetchone()
+        return 0 if row is None else int(row[0])
 
     def after_erasure(self) -> None:
         """Push destroyed key bytes out of the write-ahead log (best effort)."""
@@ -352,10 +381,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             ).format(s=schema, t=Identifier(LEAVES)),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {s}.{t} (id int PRIMARY KEY CHECK (id = 1), "
-                "tree_size bigint NOT NULL, frontier bytea NOT NULL, active_key_id bytea NOT NULL)"
+                "tree_size bigint NOT NULL, frontier bytea NOT NULL, active_key_id bytea NOT NULL, "
+                "erasures bigint NOT NULL DEFAULT 0)"
             ).format(s=schema, t=Identifier(HEAD)),
             SQL(
-                "INSERT INTO {s}.{t} VALUES (1, 0, ''::bytea, ''::bytea) ON CONFLICT DO NOTHING"
+                "INSERT INTO {s}.{t} (id, tree_size, frontier, active_key_id) "
+                "VALUES (1, 0, ''::bytea, ''::bytea) ON CONFLICT DO NOTHING"
             ).format(s=schema, t=Identifier(HEAD)),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {s}.{t} (tree_size bigint PRIMARY KEY, "
@@ -372,10 +403,28 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 "master_key_id text NOT NULL, check_value bytea NOT NULL)"
             ).format(s=schema, t=Identifier(MASTER_CHECK)),
         ]
-        self._erase_key = SQL(
-            "UPDATE {s}.{t} SET wrapped = NULL, erased_at = now() "
-            "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id"
+        self._store_keys = SQL(
+            "WITH k AS ("
+            " INSERT INTO {s}.{t} (subject_id, wrapped, master_key_id, created_at)"
+            " SELECT subject, wrapped, master, now()"
+            " FROM unnest(%s::uuid[], %s::bytea[], %s::text[]) AS n(subject, wrapped, master)"
+            " ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id"
+            " WHERE {s}.{t}.wrapped = EXCLUDED.wrapped"
+            " RETURNING 1)"
+            " SELECT CASE WHEN count(*) = %s THEN 1"
+            # Not a constant, or the planner would fold the cast (and fail) before running.
+            " ELSE CAST('subject key conflict ' || count(*) AS int) END AS key_guard FROM k"
         ).format(s=schema, t=Identifier(SUBJECT_KEYS))
+        self._erase_key = SQL(
+            "WITH e AS (UPDATE {s}.{t} SET wrapped = NULL, erased_at = now() "
+            "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id), "
+            "h AS (UPDATE {s}.{head} SET erasures = erasures + 1 WHERE id = 1 "
+            "AND EXISTS (SELECT 1 FROM e)) "
+            "SELECT subject_id FROM e"
+        ).format(s=schema, t=Identifier(SUBJECT_KEYS), head=Identifier(HEAD))
+        self._erasure_count = SQL("SELECT erasures FROM {s}.{t} WHERE id = 1").format(
+            s=schema, t=Identifier(HEAD)
+        )
         self._select_head = SQL(
             "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1"
         ).format(s=schema, t=Identifier(HEAD))
@@ -431,11 +480,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "FROM {s}.{t} WHERE originator_id = %s"
         ).format(s=schema, t=Identifier(self.events_table_name))
         self._head: tuple[int, bytes, bytes] | None = None
+        self._last_stale = 0.0
         self._group = threading.Condition()
         self._queue: list[_WriteRequest] = []
         self._leading = False
         # Render the fixed statements once: psycopg then caches their conversion.
-        for attribute in ("_append", "_select_head", "_erase_key"):
+        for attribute in ("_append", "_select_head", "_erase_key", "_store_keys"):
             setattr(self, attribute, getattr(self, attribute).as_string(None))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -497,9 +547,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _write_batch(self, batch: list[_WriteRequest]) -> None:
         if len(batch) > 1:
             merged = [e for request in batch for e in request.events]
+            merged_kwargs = dict(batch[0].kwargs)
+            merged_kwargs["subject_keys"] = {
+                subject: row
+                for request in batch
+                for subject, row in (request.kwargs.get("subject_keys") or {}).items()
+            }
             merged_ids: list[int] | None
             try:
-                merged_ids = self._insert_now(merged, batch[0].kwargs)
+                merged_ids = self._insert_now(merged, merged_kwargs)
             except Exception:  # not swallowed: every batch is retried alone below
                 merged_ids = None
             if merged_ids is not None:
@@ -521,6 +577,22 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> list[int]:
         """One write: optimistic on the cached head, else with the head read under the lock."""
+        try:
+            return self._insert_now_guarded(stored_events, kwargs)
+        except DataError as e:
+            if "subject key conflict" in str(e):
+                raise SubjectKeyConflictError(
+                    "a data subject already has another data key; seal again"
+                ) from None
+            raise
+
+    def _insert_now_guarded(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> list[int]:
+        # Other processes writing now make a cached head stale on arrival: after a miss,
+        # read the head under the lock for a while instead of failing optimistically.
+        if time.monotonic() - self._last_stale < STALE_HEAD_BACKOFF_SECONDS:
+            self._head = None
         if self._head is not None:
             try:
                 ids, self._head = self._write(stored_events, self._head, kwargs)
@@ -529,6 +601,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 if not _stale_head(e):
                     raise
                 # Another process moved the head first: read it under the lock instead.
+                self._last_stale = time.monotonic()
             else:
                 return ids
         try:
@@ -578,6 +651,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                             notification_ids=None,
                             kwargs=kwargs,
                         )
+                        new_keys: Mapping[UUID, tuple[bytes, str]] = (
+                            kwargs.get("subject_keys") or {}
+                        )
+                        if new_keys:
+                            curs.execute(
+                                self._store_keys,
+                                (
+                                    list(new_keys),
+                                    [w for w, _ in new_keys.values()],
+                                    [k for _, k in new_keys.values()],
+                                    len(new_keys),
+                                ),
+                                prepare=True,
+                            )
                         erase: UUID | None = kwargs.get("erase_subject")
                         if erase is not None:
                             curs.execute(self._erase_key, (erase,))
@@ -614,6 +701,13 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
             raise ProgrammingError(msg)
         return ids, (plan.tree_size, plan.frontier, plan.active_key_id)
+
+    def erasure_count(self) -> int:
+        """How many erasures the ledger has recorded (cheap; for cache invalidation)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._erasure_count)
+            row = curs.fetchone()
+        return 0 if row is None else int(row["erasures"])
 
     def after_erasure(self) -> None:
         """PostgreSQL keeps dead row versions until vacuum; see docs/privacy.md."""

@@ -79,6 +79,12 @@ class ErasureError(LedgerError):
     code = "erasure"
 
 
+class SubjectKeyConflictError(LedgerError):
+    """Another writer stored a different data key for a subject first; seal again."""
+
+    code = "subject_key_conflict"
+
+
 class SealedFieldError(IntegrityViolation):
     """A sealed personal field does not decrypt: it was altered or moved."""
 
@@ -335,6 +341,7 @@ class PersonalDataCipher:
         self._master: MasterKey | None = None
         self._master_loaded = False
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
+        self._pending: dict[UUID, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ master key
@@ -380,43 +387,64 @@ class PersonalDataCipher:
         self.master(required=True)
 
     def forget(self, subject: UUID | None = None) -> None:
-        """Drop cached data keys (all, or one subject's)."""
+        """Drop cached data keys (all, or one subject's); pending new keys are kept."""
         with self._lock:
             if subject is None:
-                self._cache.clear()
-            else:
+                self._cache = {s: e for s, e in self._cache.items() if s in self._pending}
+            elif subject not in self._pending:
                 self._cache.pop(subject, None)
 
     # ------------------------------------------------------------ data keys
 
-    def ensure_keys(self, subjects: Iterable[UUID]) -> None:
-        """Make sure each subject has a data key (created and stored before any event)."""
+    def ensure_keys(self, subjects: Iterable[UUID]) -> dict[UUID, tuple[bytes, str]]:
+        """Make sure each subject has a data key before its fields are sealed.
+
+        Existing keys are fetched (and cached). For a subject without one, a key is made
+        here and returned as ``{subject: (wrapped key, master key id)}``: the caller stores
+        those rows in the *same* transaction as the events sealed with them (the recorder's
+        ``subject_keys``), so a key never exists without its events or events without their
+        key. Until that commit the new key is pending: every batch sealed with it carries
+        the row again (stored once; a different key for the subject aborts the batch).
+        """
         wanted = set(subjects)
         if not wanted:
-            return
+            return {}
         now = time.monotonic()
         with self._lock:
-            missing = {s for s in wanted if s not in self._cache}
-        missing |= {s for s in wanted - missing if self._cached(s, now) is _MISS}
-        if not missing:
-            return
-        master = self.master(required=True)
-        assert master is not None
-        found = self.store.fetch(missing)
-        new = {
-            s: (master.wrap(s, secrets.token_bytes(32)), master.key_id)
-            for s in missing
-            if s not in found
-        }
-        if new:
-            self.store.insert_missing(new)
+            pending = {s: self._pending[s] for s in wanted if s in self._pending}
+        missing = {s for s in wanted - set(pending) if self._cached(s, now) is _MISS}
+        if missing:
+            master = self.master(required=True)
+            assert master is not None
             found = self.store.fetch(missing)
-        self._remember(found, master)
+            self._remember(found, master)
+            for subject in missing - set(found):
+                key = secrets.token_bytes(32)
+                row = (master.wrap(subject, key), master.key_id)
+                with self._lock:
+                    self._pending[subject] = row
+                    self._cache[subject] = (now, key)
+                pending[subject] = row
+        return pending
+
+    def committed(self, subjects: Iterable[UUID]) -> None:
+        """The keys of these subjects are now stored: they are no longer pending."""
+        with self._lock:
+            for subject in subjects:
+                self._pending.pop(subject, None)
+
+    def abandon(self, subjects: Iterable[UUID]) -> None:
+        """A write with these new keys failed: forget them (nothing was stored)."""
+        with self._lock:
+            for subject in subjects:
+                self._pending.pop(subject, None)
+                self._cache.pop(subject, None)
 
     def _cached(self, subject: UUID, now: float) -> object:
         with self._lock:
             entry = self._cache.get(subject)
-        if entry is None or now - entry[0] > KEY_CACHE_SECONDS:
+            pending = subject in self._pending
+        if entry is None or (not pending and now - entry[0] > KEY_CACHE_SECONDS):
             return _MISS
         return entry[1]
 
@@ -424,7 +452,7 @@ class PersonalDataCipher:
         now = time.monotonic()
         with self._lock:
             if len(self._cache) > KEY_CACHE_LIMIT:
-                self._cache.clear()
+                self._cache = {s: e for s, e in self._cache.items() if s in self._pending}
             for subject, blob in wrapped.items():
                 if blob is None:
                     self._cache[subject] = (now, None)

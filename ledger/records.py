@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording as StoreRecording
 
@@ -48,6 +49,7 @@ from ledger.privacy import ErasureError, ErasureRecord
 A = TypeVar("A", bound=Aggregate)
 
 Clock = Callable[[], datetime]
+ERASURE_RECHECK_SECONDS = 2.0
 
 
 def utc_now() -> datetime:
@@ -65,6 +67,17 @@ class Recorded:
     topic: str
     notification_id: int | None
     recorded_at: datetime
+    record: bytes = b""
+
+    @property
+    def leaf_hash(self) -> str:
+        """Hex SHA-256(0x00 || record): the Merkle leaf hash of the event."""
+        return hashlib.sha256(b"\x00" + self.record).hexdigest() if self.record else ""
+
+    @property
+    def signature(self) -> bytes:
+        """The record's Ed25519 signature (its last 64 bytes)."""
+        return self.record[-64:] if self.record else b""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -149,6 +162,8 @@ class AuxLedger(LedgerApplication):
         self.policy = policy or Policy.default()
         self.clock = clock
         self._local = threading.local()
+        self._erasures_seen: int | None = None
+        self._erasures_checked = 0.0
         if personal_data and not create_tables:
             self.privacy.check()
 
@@ -181,14 +196,26 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ plumbing
 
-    def load(self, cls: type[A], aggregate_id: UUID, *, expected_version: int | None = None) -> A:
-        """Load an aggregate of the given class (checked), or raise NotFoundError."""
+    def load(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        *,
+        expected_version: int | None = None,
+        copy: bool = True,
+    ) -> A:
+        """Load an aggregate of the given class (checked), or raise NotFoundError.
+
+        ``copy=False`` skips the defensive copy of a cached aggregate: only for reads that
+        never change it.
+        """
+        self._check_erasures()
         session = self._session()
         try:
             if session is not None and aggregate_id in session:
                 aggregate: Aggregate = session[aggregate_id]
             else:
-                aggregate = self.repository.get(aggregate_id)
+                aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
                 if session is not None:
                     session[aggregate_id] = aggregate
         except AggregateNotFoundError:
@@ -201,6 +228,34 @@ class AuxLedger(LedgerApplication):
                 f"not the expected {expected_version}"
             )
         return aggregate
+
+    def _check_erasures(self) -> None:
+        """Drop cached aggregates and data keys when any process erased someone.
+
+        Aggregates in the repository cache hold opened personal fields; after an erasure in
+        another process they must not be served again. Checked at most every
+        ``ERASURE_RECHECK_SECONDS`` (one primary-key read of the log head).
+        """
+        now = time.monotonic()
+        if now - self._erasures_checked < ERASURE_RECHECK_SECONDS:
+            return
+        self._erasures_checked = now
+        count = self.ledger_recorder.erasure_count()
+        if self._erasures_seen is not None and count != self._erasures_seen:
+            self._clear_aggregate_cache()
+            self.privacy.forget()
+        self._erasures_seen = count
+
+    def _clear_aggregate_cache(self) -> None:
+        # LRUCache.clear() only resets its recency list, so empty its dict too.
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            with cache.lock:
+                cache.cache.clear()
+                cache.clear()
+                cache.full = False
+        elif cache is not None:
+            cache.cache.clear()
 
     def exists(self, aggregate_id: UUID) -> bool:
         """True if an aggregate with this id has been recorded (or is pending in a batch)."""
@@ -301,7 +356,7 @@ class AuxLedger(LedgerApplication):
         organ = self.load(Organ, Organ.id_for(organ_code))
         common = self._common(actor, effective, basis)
         new_id = auxiliary_id or uuid4()
-        if self.exists(new_id):
+        if auxiliary_id is not None and self.exists(new_id):
             raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
         auxiliary = Auxiliary.hire(id=new_id, organ=organ, **common, **fields)
         organ.take_slot(**common, auxiliary_id=new_id)
@@ -389,10 +444,8 @@ class AuxLedger(LedgerApplication):
         basis: str | None = None,
     ) -> Recorded:
         """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
-        auxiliary = self.load(Auxiliary, auxiliary_id)
-        new_id = complaint_id or uuid4()
-        if self.exists(new_id):
-            raise ConcurrencyConflictError(f"a complaint with id {new_id} already exists")
+        auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
+        new_id = complaint_id or uuid4()  # a repeated id fails at the insert (unique version 1)
         complaint = Complaint.receive(
             id=new_id,
             **self._common(actor, effective, basis),
@@ -507,6 +560,7 @@ class AuxLedger(LedgerApplication):
             raise ErasureError(str(e)) from None
         finally:
             self.privacy.forget(subject_id)
+        self._clear_aggregate_cache()
         self.ledger_recorder.after_erasure()
         return _recorded(recordings, record.id)
 
@@ -561,4 +615,5 @@ def _recorded(recordings: list[StoreRecording[UUID]], primary: UUID) -> Recorded
         topic=notification.topic,
         notification_id=notification.id,
         recorded_at=event.timestamp,
+        record=bytes(notification.state),
     )

@@ -343,10 +343,11 @@ class SignedEventStore(EventStore[UUID]):
         signer: SigningKey = kwargs.pop("signer", None) or self._signer()
         privacy = self.record_mapper.privacy
         subjects = personal_subjects(domain_events)
+        new_keys: dict[UUID, tuple[bytes, str]] = dict(kwargs.pop("subject_keys", None) or {})
         if subjects:
             if privacy is None:
                 raise PersonalDataError("events carry personal data but no cipher is configured")
-            privacy.ensure_keys(subjects)
+            new_keys.update(privacy.ensure_keys(subjects))
         sealed: list[StoredEvent] = []
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         for event in domain_events:
@@ -373,11 +374,21 @@ class SignedEventStore(EventStore[UUID]):
                 )
             )
         try:
-            ids = self.recorder.insert_events(sealed, signer=signer, **kwargs)
+            ids = self.recorder.insert_events(
+                sealed, signer=signer, subject_keys=new_keys or None, **kwargs
+            )
         except IntegrityError as e:
+            if privacy is not None and new_keys:
+                privacy.abandon(new_keys)
             raise ConcurrencyConflictError(
                 "another writer recorded the same version first; reload and retry"
             ) from e
+        except BaseException:
+            if privacy is not None and new_keys:
+                privacy.abandon(new_keys)
+            raise
+        if privacy is not None and new_keys:
+            privacy.committed(new_keys)
         for originator_id, (version, digest) in batch_heads.items():
             self.heads.put(originator_id, version, digest)
         verifier = self.record_mapper.verifier

@@ -342,3 +342,64 @@ def test_the_raw_scan_finds_plaintext_when_it_is_there(ledger: AuxLedger) -> Non
     tamper = Tamperer(ledger)
     tamper.sql("UPDATE {checkpoints} SET note = ? WHERE tree_size = 1", (f"x {PHONE} y",))
     assert PHONE in _leaks(_raw_database_bytes(ledger.settings))
+
+
+def test_a_new_persons_key_is_stored_only_with_their_events(ledger: AuxLedger) -> None:
+    tamper = Tamperer(ledger)
+    tamper.sql("UPDATE {head} SET active_key_id = ? WHERE id = 1", (b"\x00\x00\x00\x02",))
+    auxiliary_id = uuid4()
+    with pytest.raises(StaleSigningKeyError):
+        ledger.hire(
+            PERSONNEL,
+            organ_code="320699",
+            auxiliary_id=auxiliary_id,
+            effective=date(2026, 11, 1),
+            unit="U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2026, 11, 1),
+            contract_end=date(2029, 10, 31),
+            post_type="patrol",
+            level=1,
+            name="王小明",
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address=ADDRESS,
+        )
+    assert ledger.privacy.store.fetch([auxiliary_id]) == {}
+
+
+def test_two_writers_making_a_key_for_the_same_new_person(ledger: AuxLedger) -> None:
+    from eventsourcing.persistence import StoredEvent  # noqa: PLC0415
+
+    from ledger.privacy import SubjectKeyConflictError  # noqa: PLC0415
+
+    other = _ledger(ledger.settings)
+    subject = uuid4()
+    mine = ledger.privacy.ensure_keys({subject})
+    theirs = other.privacy.ensure_keys({subject})
+    assert mine[subject] != theirs[subject]
+    ledger.save(ErasureRecord.record(uuid4(), "carrier", "t", "admin", "x"), subject_keys=mine)
+    with pytest.raises(SubjectKeyConflictError):
+        other.recorder.insert_events(
+            [StoredEvent(uuid4(), 1, "x:Y", b"{}")],
+            signer=other.active_signer(),
+            subject_keys=theirs,
+        )
+    assert ledger.privacy.store.fetch([subject])[subject] == mine[subject][0]
+
+
+def test_an_erasure_elsewhere_reaches_cached_records(
+    ledger: AuxLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ledger.records as records  # noqa: PLC0415
+
+    auxiliary_id = _hire(ledger)
+    reader = _ledger(ledger.settings)
+    assert reader.auxiliary(auxiliary_id).phone == PHONE  # now cached, opened
+    _ledger(ledger.settings).erase_subject(ADMIN, auxiliary_id, "request")
+    monkeypatch.setattr(records, "ERASURE_RECHECK_SECONDS", 0.0)
+    assert reader.auxiliary(auxiliary_id).phone == ERASED
