@@ -335,6 +335,49 @@ class MerkleLog:
         )
         return [(int(self._get(r, 0, "leaf_index")), bytes(self._get(r, 1, "state"))) for r in rows]
 
+    # ------------------------------------------------------------ followers
+
+    def leaf_indexes(self, notification_ids: Sequence[int]) -> dict[int, int]:
+        """Leaf index by notification id (absent for an event with no leaf)."""
+        if not notification_ids:
+            return {}
+        if self.is_postgres:
+            rows = self._all(
+                "SELECT notification_id, leaf_index FROM {leaves} "
+                "WHERE notification_id = ANY(?::bigint[])",
+                (list(notification_ids),),
+            )
+        else:
+            low, high = min(notification_ids), max(notification_ids)
+            rows = self._all(
+                "SELECT notification_id, leaf_index FROM {leaves} "
+                "WHERE notification_id >= ? AND notification_id <= ?",
+                (low, high),
+            )
+        wanted = set(notification_ids)
+        found = {
+            int(self._get(r, 0, "notification_id")): int(self._get(r, 1, "leaf_index"))
+            for r in rows
+        }
+        return {n: i for n, i in found.items() if n in wanted}
+
+    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+        """Stored leaf hashes of leaves [start, stop), in order (short if any is missing)."""
+        rows = self._all(
+            "SELECT hash FROM {nodes} WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx",
+            (start, stop),
+        )
+        return [bytes(self._get(r, 0, "hash")) for r in rows]
+
+    def checkpoint_at_or_after(self, size: int) -> StoredCheckpoint | None:
+        """The smallest stored checkpoint covering at least ``size`` leaves."""
+        row = self._one(
+            "SELECT tree_size, root, note, key_id FROM {checkpoints} WHERE tree_size >= ? "
+            "ORDER BY tree_size LIMIT 1",
+            (size,),
+        )
+        return None if row is None else self._checkpoint(row)
+
     # ------------------------------------------------------------ range sources
 
     def range_source(self, database: Database) -> RangeSource:

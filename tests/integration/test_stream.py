@@ -1,0 +1,94 @@
+"""Followers read every event checked: row by row, or a large batch against a checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.application import LedgerApplication
+from ledger.config import Settings
+from ledger.errors import IntegrityViolation
+from ledger.log import MerkleLog
+from ledger.merkle import leaf_hash
+from ledger.stream import BATCH_PROOF_MINIMUM, read_checked
+from tests.integration.aggregates import Notebook
+from tests.integration.tamper import Tamperer
+
+TOPIC = "tests.integration.aggregates:Notebook.PageWritten"
+
+
+@pytest.fixture
+def app(settings: Settings) -> LedgerApplication:
+    ledger = LedgerApplication(settings, create_tables=True)
+    ledger.initialise("test")
+    for b in range(6):
+        book = Notebook.open(f"book {b}")
+        for p in range(30):
+            book.write(f"book {b} page {p}")
+        ledger.save(book)
+    return ledger
+
+
+def _fresh(app: LedgerApplication) -> LedgerApplication:
+    return LedgerApplication(app.settings)
+
+
+def test_large_batches_equal_row_by_row_reads(app: LedgerApplication) -> None:
+    batch = read_checked(_fresh(app), 0, 150)
+    assert len(batch) == 150 >= BATCH_PROOF_MINIMUM
+    small = []
+    after = 0
+    while len(small) < 150:
+        chunk = read_checked(_fresh(app), after, 10)
+        small.extend(chunk)
+        after = chunk[-1].notification_id
+    assert [(c.notification_id, vars(c.event)) for c in batch] == [
+        (c.notification_id, vars(c.event)) for c in small[:150]
+    ]
+    pages = read_checked(_fresh(app), 0, 100, topics=[TOPIC])
+    assert len(pages) == 100 and all(type(c.event).__name__ == "PageWritten" for c in pages)
+
+
+def test_an_altered_event_fails_the_batch(app: LedgerApplication) -> None:
+    row = app.recorder.select_notifications(start=None, limit=60)[40]
+    Tamperer(app).flip_payload_byte(row.originator_id, row.originator_version)
+    with pytest.raises(IntegrityViolation) as caught:
+        read_checked(_fresh(app), 0, 100)
+    assert caught.value.kind == "leaf_mismatch"
+
+
+def test_an_event_and_its_leaf_altered_together_fail_the_root(app: LedgerApplication) -> None:
+    row = app.recorder.select_notifications(start=None, limit=60)[40]
+    tamper = Tamperer(app)
+    state = bytearray(row.state)
+    state[-80] ^= 1
+    tamper.set_state(row.originator_id, row.originator_version, bytes(state))
+    index = MerkleLog(app.ledger_recorder).leaf_indexes([row.id])[row.id]
+    tamper.sql(
+        "UPDATE {nodes} SET hash = ? WHERE level = 0 AND idx = ?",
+        (leaf_hash(bytes(state)), index),
+    )
+    with pytest.raises(IntegrityViolation) as caught:
+        read_checked(_fresh(app), 0, 100)
+    assert caught.value.kind == "root_mismatch"
+
+
+def test_a_forged_checkpoint_fails_the_batch(app: LedgerApplication) -> None:
+    log = MerkleLog(app.ledger_recorder)
+    first = read_checked(_fresh(app), 0, 100)
+    size = log.leaf_indexes([first[-1].notification_id])[first[-1].notification_id] + 1
+    stored = log.checkpoint_at_or_after(size)
+    assert stored is not None
+    lines = stored.note.split("\n")
+    lines[2] = "B" * 43 + "="
+    Tamperer(app).replace_checkpoint_note(stored.tree_size, "\n".join(lines))
+    with pytest.raises(IntegrityViolation) as caught:
+        read_checked(_fresh(app), 0, 100)
+    assert caught.value.kind == "checkpoint_signature"
+
+
+def test_small_batches_still_check_each_signature(app: LedgerApplication) -> None:
+    row = app.recorder.select_notifications(start=None, limit=10)[5]
+    Tamperer(app).flip_payload_byte(row.originator_id, row.originator_version)
+    with pytest.raises(IntegrityViolation) as caught:
+        read_checked(_fresh(app), 0, 10)
+    assert caught.value.kind == "bad_signature"
