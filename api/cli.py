@@ -64,8 +64,11 @@ def _b64(raw: bytes) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the schema and, if none exists, a signing key; print the active key id."""
-    ledger = _ledger(create_tables=True)
+    from projections import ensure_schema  # noqa: PLC0415 - only init creates read models
+
+    ledger = _ledger(create_tables=True, personal_data=False)
     status = ledger.initialise(actor_name())
+    ensure_schema(ledger)
     print(status.public.key_id_hex)
     return EXIT_OK
 

@@ -342,6 +342,7 @@ class PersonalDataCipher:
         self._master_loaded = False
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
         self._pending: dict[UUID, tuple[bytes, str]] = {}
+        self._blind_key: bytes | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ master key
@@ -512,7 +513,9 @@ class PersonalDataCipher:
 
     def blind_index(self, kind: str, value: str) -> str:
         """Keyed blind index of an identifier (e.g. kind='resident_id')."""
-        key = self.material.blind_index_key()
+        key = self._blind_key
+        if key is None:
+            key = self._blind_key = self.material.blind_index_key()
         if key is None:
             raise PersonalDataError(
                 f"no blind-index key in {KEY_DIR}/{BLIND_INDEX_KEY_FILE} (run `auxledger init`)"

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_append import Counter  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from ledger.application import LedgerApplication  # noqa: E402
 from ledger.config import Settings  # noqa: E402
@@ -46,8 +47,6 @@ from ledger.verify import Witness, verify_ledger  # noqa: E402
 
 
 def _verify_worker(count: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
     messages = [os.urandom(800) for _ in range(256)]
@@ -107,7 +106,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -148,7 +147,8 @@ def main() -> int:
             rate = report["events_checked"] / wall
             baseline_now = ed25519_rate(cores, 20000)
             print(
-                f"verify --full at {size:,}: {wall:.1f} s, {rate:,.0f} events/s, ok={report['ok']}, "
+                f"verify --full at {size:,}: {wall:.1f} s, {rate:,.0f} events/s, "
+                f"ok={report['ok']}, "
                 f"peak RSS {rss / 1024:.0f} MiB; Ed25519 baseline now {baseline_now:,.0f}/s; "
                 f"ratio {rate / baseline_now:.2f}"
             )

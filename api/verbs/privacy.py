@@ -11,7 +11,8 @@ def _subject(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a data subject id (a UUID)") from None
+        # The value is not echoed: someone may have pasted a personal identifier here.
+        raise argparse.ArgumentTypeError("--subject takes a data subject id (a UUID)") from None
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

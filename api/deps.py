@@ -1,0 +1,141 @@
+"""Dependencies shared by the routers: the runtime, the ledger, the actor and its roles.
+
+Invariants:
+- The actor of a request is the token's: ``Actor(actor_id=<token id>, role, organ, unit)``.
+  A missing or malformed ``Authorization`` header, an unknown, revoked or expired token each
+  get their own 401 problem; a role the route does not admit gets 403 naming the roles.
+- Scope: a record of another organ (or, for the ``unit`` role, of another unit) is answered
+  as not found, so scope never reveals whether a personal record exists; organ-level
+  resources, whose codes are public, answer 403 ``outside_scope``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ApiProblem
+from api.runtime import Runtime
+from domain.values import Actor, Role
+from ledger.access import looks_like_token, token_hash, token_id
+from ledger.records import AuxLedger
+
+_BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
+_bearer = HTTPBearer(auto_error=False, description="A token from `auxledger tokens create`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    """This process's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_ledger(runtime: RuntimeDep) -> AuxLedger:
+    """The ledger application (503 if the database cannot be reached)."""
+    return runtime.ledger()
+
+
+LedgerDep = Annotated[AuxLedger, Depends(get_ledger)]
+
+
+def current_actor(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The actor named by the bearer token, or a 401 problem saying what is wrong."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiProblem(
+            "unauthenticated",
+            "this resource needs an Authorization: Bearer <token> header",
+            headers=_BEARER_CHALLENGE,
+        )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiProblem(
+            "unauthenticated",
+            "the Authorization header must be 'Bearer <token>'",
+            headers=_BEARER_CHALLENGE,
+        )
+    secret = credentials.credentials.strip()
+    if not looks_like_token(secret):
+        raise ApiProblem(
+            "token_unknown",
+            "the bearer token is not one this ledger issues",
+            headers=_BEARER_CHALLENGE,
+        )
+    token = runtime.token(token_id(secret))
+    if token is None or token.token_hash != token_hash(secret):
+        raise ApiProblem(
+            "token_unknown", "the bearer token is not known", headers=_BEARER_CHALLENGE
+        )
+    if token.revoked_at is not None:
+        raise ApiProblem("token_revoked", "the bearer token was revoked", headers=_BEARER_CHALLENGE)
+    if not token.usable_at(datetime.now(tz=UTC)):
+        raise ApiProblem("token_expired", "the bearer token has expired", headers=_BEARER_CHALLENGE)
+    return token.actor()
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def roles(*allowed: Role) -> Callable[[Actor], Actor]:
+    """A dependency admitting only actors of the given roles."""
+    names = frozenset(r.value for r in allowed)
+    listed = ", ".join(sorted(names))
+
+    def admit(actor: CurrentActor) -> Actor:
+        if actor.role not in names:
+            raise ApiProblem(
+                "role_not_allowed", f"the {actor.role} role may not do this; allowed: {listed}"
+            )
+        return actor
+
+    return admit
+
+
+def require_organ(actor: Actor, organ: str) -> None:
+    """403 unless the organ-level resource belongs to the actor's organ."""
+    if actor.organ != organ:
+        raise ApiProblem(
+            "outside_scope",
+            f"the token acts for organ {actor.organ}; this resource belongs to organ {organ}",
+        )
+
+
+def visible(actor: Actor, organ: str, unit: str | None) -> bool:
+    """True if a record of this organ (and unit) lies in the actor's scope."""
+    if actor.organ != organ:
+        return False
+    return actor.role != Role.unit.value or actor.unit == unit
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version named by an ``If-Match`` header (``"3"``, ``3`` or ``*``), or None."""
+    if if_match is None:
+        return None
+    text = if_match.strip()
+    if text == "*":
+        return None
+    text = text.removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 18:
+        raise ApiProblem(
+            "precondition_malformed", 'If-Match must be the version to change, e.g. "3"'
+        )
+    return int(text)
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The version you read (the ETag, e.g. "3"): 409 if the record moved on',
+    ),
+]

@@ -1,0 +1,366 @@
+"""Auxiliaries: hire, every later command (one route per application command), the record.
+
+Routes are generated from ``COMMANDS``: each entry names the application command, its body
+schema and the roles that may send it (the domain checks the same rules again, with the
+article, and the unit of the day for unit-level actors).
+"""
+
+# No ``from __future__ import annotations`` here: the generated handlers' annotations must be
+# real classes for FastAPI to read their bodies.
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response, status
+
+from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles, visible
+from api.personal import disclose
+from api.problems import ApiProblem
+from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.schemas import auxiliaries as s
+from api.schemas.common import CommandBody, RecordedPublic
+from domain.auxiliary import Auxiliary
+from domain.values import Actor, Role
+from ledger.access import record_access
+from ledger.errors import NotFoundError
+
+router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"])
+
+P, U, D, I = Role.personnel, Role.unit, Role.discipline, Role.inspector  # noqa: E741
+
+
+@dataclass(frozen=True)
+class Command:
+    """One application command on an auxiliary, exposed as ``POST /{id}/{slug}``."""
+
+    action: str
+    slug: str
+    body: type[CommandBody]
+    roles: tuple[Role, ...]
+    summary: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "renew_contract",
+        "renew-contract",
+        s.ContractRenewalCreate,
+        (P,),
+        "Renew the contract (Art. 8)",
+    ),
+    Command("change_post", "change-post", s.PostChangeCreate, (P,), "Change the post (Art. 9)"),
+    Command(
+        "transfer", "transfer", s.TransferCreate, (P,), "Transfer to another unit (Art. 9, 10)"
+    ),
+    Command(
+        "assign_supervisor",
+        "assign-supervisor",
+        s.SupervisorAssignmentCreate,
+        (U, P),
+        "Assign the supervising officer (Art. 10)",
+    ),
+    Command(
+        "release_supervisor",
+        "release-supervisor",
+        s.SupervisorReleaseCreate,
+        (U, P),
+        "Release the supervising officer (Art. 10)",
+    ),
+    Command(
+        "evaluate", "evaluate", s.EvaluationCreate, (P,), "Record the annual assessment (Art. 11)"
+    ),
+    Command(
+        "change_level", "change-level", s.LevelChangeCreate, (P,), "Change the level (Art. 11)"
+    ),
+    Command(
+        "issue_credential",
+        "issue-credential",
+        s.CredentialIssueCreate,
+        (P,),
+        "Issue a credential (Art. 12)",
+    ),
+    Command(
+        "revoke_credential",
+        "revoke-credential",
+        s.CredentialRevocationCreate,
+        (P,),
+        "Revoke a credential (Art. 12)",
+    ),
+    Command(
+        "return_credential",
+        "return-credential",
+        s.CredentialReturnCreate,
+        (P,),
+        "Record a credential's return (Art. 12)",
+    ),
+    Command(
+        "enrol_insurance",
+        "enrol-insurance",
+        s.InsuranceEnrolmentCreate,
+        (P,),
+        "Record an insurance enrolment (Art. 13)",
+    ),
+    Command(
+        "record_health_check",
+        "record-health-check",
+        s.HealthCheckCreate,
+        (P,),
+        "Record a health check (Art. 13)",
+    ),
+    Command(
+        "record_duty_injury",
+        "record-duty-injury",
+        s.DutyInjuryCreate,
+        (U, P),
+        "Record a duty injury (Art. 14)",
+    ),
+    Command(
+        "advance_cost",
+        "advance-cost",
+        s.CostAdvanceCreate,
+        (P,),
+        "Record an advanced cost (Art. 14)",
+    ),
+    Command(
+        "record_infringement",
+        "record-infringement",
+        s.InfringementCreate,
+        (U, P),
+        "Record an infringement (Art. 15)",
+    ),
+    Command("commend", "commend", s.CommendationCreate, (P,), "Record a commendation (Art. 16)"),
+    Command(
+        "impose_sanction", "impose-sanction", s.SanctionCreate, (D,), "Impose a sanction (Art. 18)"
+    ),
+    Command(
+        "appeal_sanction",
+        "appeal-sanction",
+        s.SanctionAppealCreate,
+        (D,),
+        "Record an appeal (Art. 18)",
+    ),
+    Command(
+        "decide_appeal", "decide-appeal", s.AppealDecisionCreate, (D,), "Decide an appeal (Art. 18)"
+    ),
+    Command(
+        "revoke_sanction",
+        "revoke-sanction",
+        s.SanctionRevocationCreate,
+        (D,),
+        "Revoke a sanction (Art. 18)",
+    ),
+    Command(
+        "reinstate",
+        "reinstate",
+        s.ReinstatementCreate,
+        (D,),
+        "Reinstate after suspension (Art. 18)",
+    ),
+    Command(
+        "refer_for_prosecution",
+        "refer-for-prosecution",
+        s.ProsecutionReferralCreate,
+        (D,),
+        "Refer for prosecution (Art. 18)",
+    ),
+    Command("separate", "separate", s.SeparationCreate, (P,), "Record the separation"),
+)
+
+READ_ROLES = (P, U, D, I)
+
+
+def scoped_auxiliary(auxiliary_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> Auxiliary:
+    """The auxiliary, if it exists and lies in the actor's scope; else 404."""
+    try:
+        auxiliary = ledger.auxiliary(auxiliary_id)
+    except NotFoundError:
+        auxiliary = None
+    if auxiliary is None or not visible(actor, auxiliary.organ, auxiliary.unit):
+        raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
+    return auxiliary
+
+
+ScopedAuxiliary = Annotated[Auxiliary, Depends(scoped_auxiliary)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Hire an auxiliary (Art. 5, 8, 9)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def hire(
+    body: s.HireCreate,
+    actor: Annotated[Actor, Depends(roles(P))],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> RecordedPublic:
+    """Hire into the token's organ; takes a quota slot in the same transaction."""
+    recorded = ledger.hire(
+        actor,
+        organ_code=actor.organ,
+        effective=body.effective,
+        basis=body.basis,
+        **body.command_fields(),
+    )
+    response.headers["Location"] = f"/v1/auxiliaries/{recorded.originator_id}"
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.get(
+    "/{auxiliary_id}",
+    summary="An auxiliary's current record",
+    responses=errors(*TOKEN_ERRORS),
+)
+def read_auxiliary(
+    auxiliary_id: UUID,
+    actor: Annotated[Actor, Depends(roles(*READ_ROLES))],
+    auxiliary: ScopedAuxiliary,
+    ledger: LedgerDep,
+    response: Response,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> s.AuxiliaryPublic:
+    """Personal fields in clear for personnel (and inspectors giving a reason); recorded."""
+    shown = disclose(
+        "auxiliary",
+        actor,
+        reason,
+        {
+            "resident_id": auxiliary.resident_id,
+            "phone": auxiliary.phone,
+            "address": auxiliary.address,
+        },
+    )
+    record_access(
+        ledger,
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=shown.clear,
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}",
+    )
+    response.headers["ETag"] = f'"{auxiliary.version}"'
+    return s.AuxiliaryPublic(
+        id=auxiliary.id,
+        version=auxiliary.version,
+        organ=auxiliary.organ,
+        unit=auxiliary.unit,
+        status=auxiliary.status,
+        name=auxiliary.name,
+        gender=auxiliary.gender,
+        hired_on=auxiliary.hired_on,
+        employment_form=auxiliary.employment_form,
+        dispatch_agency=auxiliary.dispatch_agency,
+        contract_start=auxiliary.contract_start,
+        contract_end=auxiliary.contract_end,
+        post_type=auxiliary.post_type,
+        post_category=auxiliary.post_category,
+        level=auxiliary.level,
+        supervisor_id=auxiliary.supervisor_id,
+        supervisor_name=auxiliary.supervisor_name,
+        separated_on=auxiliary.separated_on,
+        separation_reason=auxiliary.separation_reason,
+        credentials=[
+            s.CredentialPublic(kind=c.kind, serial=c.serial, issued_on=c.issued_on, status=c.status)
+            for c in auxiliary.credentials
+        ],
+        sanctions=[
+            s.SanctionPublic(
+                sanction_id=x.sanction_id,
+                kind=x.kind,
+                effective=x.effective,
+                until=x.until,
+                status=x.status.value,
+                appeal=x.appeal.value,
+            )
+            for x in auxiliary.sanctions.values()
+        ],
+        resident_id=shown.values["resident_id"],
+        phone=shown.values["phone"],
+        address=shown.values["address"],
+        personal_fields_in_clear=list(shown.clear),
+    )
+
+
+@router.post(
+    "/{auxiliary_id}/correct",
+    summary="Correct a field of the record (a new event pointing at the old one)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def correct(
+    auxiliary_id: UUID,
+    body: s.CorrectionCreate,
+    actor: Annotated[Actor, Depends(roles(P))],
+    auxiliary: ScopedAuxiliary,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """Correct a whitelisted field; dates as ``YYYY-MM-DD``."""
+    value: str | date = body.value
+    if body.field in ("contract_start", "contract_end"):
+        try:
+            value = date.fromisoformat(body.value)
+        except ValueError:
+            raise ApiProblem(
+                "validation", f"{body.field} must be a date written YYYY-MM-DD"
+            ) from None
+    recorded = ledger.correct_auxiliary(
+        actor,
+        auxiliary_id,
+        field=body.field,
+        value=value,
+        reason=body.reason,
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+    )
+    return recorded_reply(recorded, response, runtime)
+
+
+def _command_route(command: Command) -> None:
+    body_model: Any = command.body
+    gate = roles(*command.roles)
+
+    def handler(
+        auxiliary_id: UUID,
+        body: body_model,
+        actor: Annotated[Actor, Depends(gate)],
+        auxiliary: ScopedAuxiliary,
+        ledger: LedgerDep,
+        runtime: RuntimeDep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> RecordedPublic:
+        assert isinstance(body, CommandBody)
+        recorded = ledger.update_auxiliary(
+            actor,
+            auxiliary_id,
+            command.action,
+            expected_version=expected_version(if_match),
+            effective=body.effective,
+            basis=body.basis,
+            **body.command_fields(),
+        )
+        return recorded_reply(recorded, response, runtime)
+
+    handler.__name__ = command.action
+    handler.__doc__ = command.body.__doc__
+    router.add_api_route(
+        f"/{{auxiliary_id}}/{command.slug}",
+        handler,
+        methods=["POST"],
+        summary=command.summary,
+        responses=errors(*TOKEN_ERRORS),
+        response_model=RecordedPublic,
+        operation_id=f"auxiliary_{command.action}",
+    )
+
+
+for _command in COMMANDS:
+    _command_route(_command)

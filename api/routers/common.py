@@ -1,0 +1,47 @@
+"""Pieces every router uses: the documented error answers, recorded-event replies, reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Header, Query, Response
+
+from api.problems import ApiProblem
+from api.runtime import Runtime
+from api.schemas.common import RecordedPublic
+from ledger.records import Recorded
+
+PUBLIC_ERRORS: tuple[int, ...] = (400, 404, 413, 415, 422, 429, 503)
+TOKEN_ERRORS: tuple[int, ...] = (400, 401, 403, 404, 409, 413, 415, 422, 503)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for the documented problem statuses (their schema is added centrally)."""
+    return {status: {"description": "Problem (application/problem+json)"} for status in statuses}
+
+
+def recorded_reply(recorded: Recorded, response: Response, runtime: Runtime) -> RecordedPublic:
+    """The reply to a command: the new event, its version as the ``ETag``."""
+    response.headers["ETag"] = f'"{recorded.originator_version}"'
+    runtime.metrics.appended(recorded.topic)
+    return RecordedPublic.of(recorded)
+
+
+def access_reason(
+    reason: Annotated[
+        str | None,
+        Query(max_length=500, description="Why you read personal data (inspectors: unmasks it)"),
+    ] = None,
+    x_access_reason: Annotated[
+        str | None,
+        Header(alias="X-Access-Reason", max_length=500, description="Same as ?reason="),
+    ] = None,
+) -> str | None:
+    """The reason given for reading a personal record, if any (query wins over header)."""
+    text = (reason if reason is not None else x_access_reason) or ""
+    text = text.strip()
+    if not text:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ApiProblem("validation", "the access reason must be one line of text")
+    return text

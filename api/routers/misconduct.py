@@ -1,0 +1,113 @@
+"""Misconduct findings against officials in managing auxiliaries (Art. 19)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response, status
+
+from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.problems import ApiProblem
+from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
+from api.schemas import misconduct as s
+from api.schemas.common import RecordedPublic
+from domain.misconduct import MisconductFinding
+from domain.values import Actor, Role
+from ledger.errors import NotFoundError
+
+router = APIRouter(prefix="/v1/misconduct-findings", tags=["misconduct"])
+
+D = Role.discipline
+
+
+def scoped_finding(finding_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> MisconductFinding:
+    """The finding, if it exists and belongs to the actor's organ; else 404."""
+    try:
+        finding = ledger.load(MisconductFinding, finding_id)
+    except NotFoundError:
+        finding = None
+    if finding is None or finding.organ != actor.organ:
+        raise ApiProblem("not_found", f"no misconduct finding {finding_id} in the token's scope")
+    return finding
+
+
+ScopedFinding = Annotated[MisconductFinding, Depends(scoped_finding)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a misconduct finding against an official (Art. 19)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def record_finding(
+    body: s.MisconductFindingCreate,
+    actor: Annotated[Actor, Depends(roles(D))],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> RecordedPublic:
+    """The finding belongs to the token's organ."""
+    recorded = ledger.record_misconduct(
+        actor,
+        organ=actor.organ,
+        effective=body.effective,
+        basis=body.basis,
+        **body.command_fields(),
+    )
+    response.headers["Location"] = f"/v1/misconduct-findings/{recorded.originator_id}"
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.get("/{finding_id}", summary="A misconduct finding", responses=errors(*TOKEN_ERRORS))
+def read_finding(
+    actor: Annotated[Actor, Depends(roles(D, Role.inspector))],
+    finding: ScopedFinding,
+    response: Response,
+) -> s.MisconductFindingPublic:
+    """With every decision and the date it took effect."""
+    response.headers["ETag"] = f'"{finding.version}"'
+    return s.MisconductFindingPublic(
+        id=finding.id,
+        version=finding.version,
+        official_id=finding.official_id,
+        official_name=finding.official_name,
+        official_role=finding.official_role,
+        organ=finding.organ,
+        unit=finding.unit,
+        kind=finding.kind,
+        summary=finding.summary,
+        decision=finding.decision,
+        decision_history=[
+            s.DecisionPublic(effective=d, decision=text) for d, text in finding.decision_history
+        ],
+    )
+
+
+@router.post(
+    "/{finding_id}/amend-decision",
+    summary="Amend the decision on a finding (Art. 19)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def amend_decision(
+    finding_id: UUID,
+    body: s.DecisionAmendmentCreate,
+    actor: Annotated[Actor, Depends(roles(D))],
+    finding: ScopedFinding,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """A new event; the earlier decision stays on record."""
+    recorded = ledger.amend_misconduct(
+        actor,
+        finding_id,
+        decision=body.decision,
+        reason=body.reason,
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+    )
+    return recorded_reply(recorded, response, runtime)

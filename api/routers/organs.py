@@ -1,0 +1,234 @@
+"""Organs, units, staffing quotas (Art. 5, 10), pay schedules and average wages (Art. 7)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from api.deps import (
+    CurrentActor,
+    IfMatch,
+    LedgerDep,
+    RuntimeDep,
+    expected_version,
+    require_organ,
+    roles,
+)
+from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
+from api.schemas import organs as s
+from api.schemas.common import RecordedPublic
+from domain.values import Actor, Role
+
+router = APIRouter(tags=["organs"])
+
+E, P, A = Role.establishment, Role.personnel, Role.admin
+STAFF = (
+    Role.establishment,
+    Role.personnel,
+    Role.unit,
+    Role.complaints,
+    Role.discipline,
+    Role.inspector,
+    Role.admin,
+)
+OrganCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="Organ code")]
+
+
+def own_organ(code: OrganCode, actor: CurrentActor) -> str:
+    """The organ code of the path, if it is the token's organ; else 403."""
+    require_organ(actor, code)
+    return code
+
+
+OwnOrgan = Annotated[str, Depends(own_organ)]
+
+
+@router.post(
+    "/v1/organs",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register the token's organ (Art. 4)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def register_organ(
+    body: s.OrganCreate,
+    actor: Annotated[Actor, Depends(roles(A, E))],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> RecordedPublic:
+    """An actor registers only its own organ."""
+    require_organ(actor, body.code)
+    recorded = ledger.register_organ(
+        actor,
+        code=body.code,
+        name=body.name,
+        region=body.region,
+        effective=body.effective,
+        basis=body.basis,
+    )
+    response.headers["Location"] = f"/v1/organs/{body.code}"
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.get(
+    "/v1/organs/{code}",
+    summary="An organ: units, quota, headcount",
+    responses=errors(*TOKEN_ERRORS),
+)
+def read_organ(
+    actor: Annotated[Actor, Depends(roles(*STAFF))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    response: Response,
+) -> s.OrganPublic:
+    """The organ's current record."""
+    organ = ledger.organ(code)
+    response.headers["ETag"] = f'"{organ.version}"'
+    return s.OrganPublic(
+        code=organ.code,
+        name=organ.name,
+        region=organ.region,
+        version=organ.version,
+        units=dict(organ.units),
+        quota=organ.quota,
+        headcount=organ.headcount,
+    )
+
+
+@router.post(
+    "/v1/organs/{code}/units",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a using unit (Art. 10)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def register_unit(
+    body: s.UnitCreate,
+    actor: Annotated[Actor, Depends(roles(A, E, P))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """Units are registered once."""
+    recorded = ledger.update_organ(
+        actor,
+        code,
+        "register_unit",
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+        code=body.code,
+        name=body.name,
+    )
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.post(
+    "/v1/organs/{code}/quota",
+    summary="Set the staffing quota (Art. 5)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def set_quota(
+    body: s.QuotaCreate,
+    actor: Annotated[Actor, Depends(roles(E))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """Only when no quota is set yet; afterwards adjust it."""
+    recorded = ledger.update_organ(
+        actor,
+        code,
+        "set_quota",
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+        quota=body.quota,
+    )
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.post(
+    "/v1/organs/{code}/quota-adjustments",
+    summary="Adjust the staffing quota (Art. 5)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def adjust_quota(
+    body: s.QuotaAdjustmentCreate,
+    actor: Annotated[Actor, Depends(roles(E))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """The quota may go below the headcount; hires stop until it is back above."""
+    recorded = ledger.update_organ(
+        actor,
+        code,
+        "adjust_quota",
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+        new_quota=body.new_quota,
+        reason=body.reason,
+    )
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.put(
+    "/v1/organs/{code}/pay-schedules/{year}",
+    summary="Set the monthly pay per level for a year (Art. 7)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def set_pay_schedule(
+    body: s.PayScheduleCreate,
+    year: Annotated[int, Path(ge=1990, le=2100)],
+    actor: Annotated[Actor, Depends(roles(P))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """A later schedule for the same year supersedes the earlier one."""
+    recorded = ledger.set_pay_schedule(
+        actor,
+        organ_code=code,
+        year=year,
+        monthly_by_level=body.monthly_by_level,
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+    )
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.post(
+    "/v1/average-wages",
+    summary="Record the local average wage of a year (Art. 7)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def record_average_wage(
+    body: s.AverageWageCreate,
+    actor: Annotated[Actor, Depends(roles(P, E))],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """Last year's figure is the floor for the auxiliaries' average pay."""
+    recorded = ledger.record_average_wage(
+        actor,
+        region=body.region,
+        year=body.year,
+        annual_amount=body.annual_amount,
+        expected_version=expected_version(if_match),
+        effective=body.effective,
+        basis=body.basis,
+    )
+    return recorded_reply(recorded, response, runtime)

@@ -1,0 +1,266 @@
+"""Public endpoints without credentials: complaint intake and tracking, credential checks.
+
+Intake (Art. 17): anyone may complain about an auxiliary named by work ID or by name and
+unit. The complaint is recorded by the actor ``public-intake`` of the auxiliary's organ; the
+answer is a signed receipt (``api.receipts``). ``Idempotency-Key`` makes retries safe: the
+same key and body from the same client return the same receipt and record nothing new.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Path, Request, Response, status
+
+from api.deps import LedgerDep, RuntimeDep
+from api.problems import ApiProblem
+from api.receipts import (
+    canonical_json,
+    code_matches,
+    complaint_of_code,
+    intake_identity,
+    leaf_hash_of,
+    receipt_fields,
+    sign_receipt,
+    tracking_hash,
+)
+from api.routers.common import PUBLIC_ERRORS, errors
+from api.runtime import Runtime
+from api.schemas import complaints as s
+from api.schemas.common import ProblemPublic
+from domain.complaint import Complaint
+from domain.values import Actor, ComplaintChannel, Role
+from ledger.errors import ConcurrencyConflictError, NotFoundError
+from ledger.record import SignedRecord, parse_record
+from ledger.records import AuxLedger
+
+router = APIRouter(tags=["public"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique printable ASCII string per complaint: a retry with the same key "
+        "and body returns the same receipt and records nothing new",
+    ),
+]
+
+
+def _intake_record(ledger: AuxLedger, complaint_id: UUID) -> SignedRecord:
+    """The checked signed record of a complaint's intake event (version 1)."""
+    rows = ledger.recorder.select_events(complaint_id, lte=1, limit=1)
+    if not rows:
+        raise NotFoundError(f"no complaint {complaint_id}")
+    verifier = ledger.record_mapper.verifier
+    assert verifier is not None
+    return verifier.check(rows[0])
+
+
+def _receipt(
+    ledger: AuxLedger,
+    complaint_id: UUID,
+    recorded_at: datetime,
+    tracking_code: str,
+    stored: bytes | None = None,
+) -> s.ReceiptPublic:
+    """Build (or rebuild, identically) the signed receipt of an intake.
+
+    ``stored`` is the record the intake just wrote (no re-read); a replay reads it back.
+    """
+    record = parse_record(stored) if stored else _intake_record(ledger, complaint_id)
+    signer = ledger.active_signer()
+    fields = receipt_fields(
+        complaint_id=complaint_id,
+        tracking_code=tracking_code,
+        record=record,
+        recorded_at=recorded_at,
+        key_id=signer.public.key_id_hex,
+    )
+    return s.ReceiptPublic.model_validate({**fields, "signature": sign_receipt(fields, signer)})
+
+
+def _find_auxiliary(runtime: Runtime, body: s.ComplaintCreate) -> tuple[UUID, str]:
+    directory = runtime.directory()
+    if body.work_id is not None:
+        found = directory.by_work_id(body.work_id)
+        if found is None:
+            raise ApiProblem("unknown_auxiliary", "no auxiliary holds or held this work ID")
+        return found.auxiliary_id, found.organ
+    assert body.auxiliary_name is not None and body.unit is not None
+    matches = directory.by_name(body.auxiliary_name, body.unit)
+    if not matches:
+        raise ApiProblem("unknown_auxiliary", "no auxiliary of this name serves in this unit")
+    if len(matches) > 1:
+        raise ApiProblem(
+            "ambiguous_auxiliary",
+            "several auxiliaries of this name serve in this unit: give the work ID number",
+        )
+    return matches[0].auxiliary_id, matches[0].organ
+
+
+@router.post(
+    "/v1/complaints",
+    status_code=status.HTTP_201_CREATED,
+    summary="File a complaint about an auxiliary (Art. 17): no credentials needed",
+    responses={
+        **errors(*PUBLIC_ERRORS, 409),
+        429: {"description": "Too many requests from this client", "model": ProblemPublic},
+    },
+)
+def file_complaint(
+    body: s.ComplaintCreate,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> s.ReceiptPublic:
+    """201 with a signed receipt; the tracking code in it is shown only this once."""
+    client = request.client.host if request.client else "unknown"
+    wait = runtime.intake_limiter.take(client)
+    if wait is not None:
+        raise ApiProblem(
+            "rate_limited",
+            f"this client filed too many complaints; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    identity = intake_identity(
+        runtime.secret,
+        client=client,
+        idempotency_key=idempotency_key,
+        body=canonical_json(body.model_dump(mode="json")),
+    )
+    auxiliary_id, organ = _find_auxiliary(runtime, body)
+    actor = Actor(actor_id="public-intake", role=Role.public.value, organ=organ, unit=None)
+    try:
+        recorded = ledger.receive_complaint(
+            actor,
+            auxiliary_id=auxiliary_id,
+            channel=ComplaintChannel.online.value,
+            incident_at=body.incident_at,
+            incident_place=body.incident_place,
+            allegations=body.allegations,
+            complainant_name=body.complainant_name,
+            complainant_phone=body.complainant_phone,
+            complainant_resident_id=body.complainant_resident_id,
+            complainant_address=body.complainant_address,
+            contact_text=body.contact_text,
+            tracking_hash=tracking_hash(identity.tracking_code),
+            complaint_id=identity.complaint_id,
+        )
+    except ConcurrencyConflictError:
+        # A complaint with this id exists: with an Idempotency-Key that is a retry (or a reuse
+        # of the key with another body, which _replay refuses); without one, a clash of
+        # random ids that the client may simply retry.
+        if not identity.idempotent:
+            raise
+        return _replay(ledger, identity.complaint_id, identity.tracking_code, response)
+    runtime.metrics.appended(recorded.topic)
+    return _receipt(
+        ledger,
+        identity.complaint_id,
+        recorded.recorded_at,
+        identity.tracking_code,
+        stored=recorded.record,
+    )
+
+
+def _replay(
+    ledger: AuxLedger, complaint_id: UUID, tracking_code: str, response: Response
+) -> s.ReceiptPublic:
+    """The receipt of an intake already recorded under this key, if the body is the same."""
+    complaint = ledger.complaint(complaint_id)
+    if not code_matches(tracking_code, complaint.tracking_hash):
+        raise ApiProblem(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different complaint; use a new key",
+        )
+    response.headers["Idempotent-Replayed"] = "true"
+    return _receipt(ledger, complaint.id, complaint.created_on, tracking_code)
+
+
+@router.get(
+    "/v1/complaints/track/{tracking_code}",
+    summary="Where a complaint stands, with the proof that it was recorded",
+    responses=errors(*PUBLIC_ERRORS),
+)
+def track_complaint(
+    tracking_code: Annotated[str, Path(max_length=64)],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+) -> s.ComplaintTrackPublic:
+    """Status, the result once the complainant was told it, and the intake's inclusion proof."""
+    not_found = ApiProblem("not_found", "no complaint has this tracking code")
+    complaint_id = complaint_of_code(tracking_code)
+    if complaint_id is None:
+        raise not_found
+    try:
+        complaint = ledger.complaint(complaint_id)
+    except NotFoundError:
+        raise not_found from None
+    if not code_matches(tracking_code, complaint.tracking_hash):
+        raise not_found
+    result = None
+    if complaint.notified_on is not None and complaint.notifications:
+        told = complaint.notifications[-1]
+        result = s.ComplaintResultPublic(
+            notified_on=told.notified_on,
+            method=told.method,
+            summary=told.summary,
+            findings=[
+                s.FindingPublic(allegation_number=n, result=f.result)
+                for n, f in sorted(complaint.findings.items())
+            ],
+        )
+    return s.ComplaintTrackPublic(
+        complaint_id=complaint.id,
+        status=complaint.status,
+        received_on=complaint.received_on,
+        result=result,
+        inclusion=_inclusion(ledger, runtime, complaint),
+    )
+
+
+def _inclusion(
+    ledger: AuxLedger, runtime: Runtime, complaint: Complaint
+) -> s.InclusionPublic | None:
+    log = runtime.log()
+    checkpoint = log.latest_checkpoint()
+    index = log.position_of_event(complaint.id, 1)
+    if checkpoint is None or index is None or index >= checkpoint.tree_size:
+        return None
+    record = _intake_record(ledger, complaint.id)
+    hashes = log.inclusion_proof(index, checkpoint.tree_size)
+    return s.InclusionPublic(
+        leaf_index=index,
+        tree_size=checkpoint.tree_size,
+        leaf_hash=leaf_hash_of(record),
+        hashes=[base64.b64encode(h).decode("ascii") for h in hashes],
+        checkpoint=checkpoint.note,
+    )
+
+
+@router.get(
+    "/v1/credentials/{work_id}",
+    summary="Is this work ID genuine and active? (Art. 12)",
+    responses=errors(*PUBLIC_ERRORS),
+)
+def check_credential(
+    work_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$")],
+    runtime: RuntimeDep,
+) -> s.CredentialCheckPublic:
+    """``genuine``: the organ issued it; ``active``: it is valid and its holder employed."""
+    check = runtime.directory().credential(work_id)
+    return s.CredentialCheckPublic(
+        work_id=check.work_id,
+        genuine=check.genuine,
+        active=check.active,
+        status=check.status,
+        organ=check.organ,
+    )

@@ -1,0 +1,303 @@
+"""Queries and reports, served from the read models of ``projections`` (never written here).
+
+Every query runs with the token's organ (and, for the ``unit`` role, its unit) as scope.
+Lists are paginated (``page``, ``page_size``); every report of ``projections.reports`` is
+served at ``/v1/reports/<name>`` with its declared parameters, as JSON or CSV
+(``?format=csv``). Timelines and as-of views of a person are personal records: their reads
+are recorded like the record itself, and personal fields in timeline entries are masked by
+role (``api.personal``); complaint events never show the complainant in an auxiliary's
+timeline.
+"""
+
+# No ``from __future__ import annotations``: generated handlers need real annotations.
+
+import inspect
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.deps import RuntimeDep, roles
+from api.personal import disclose
+from api.routers.common import TOKEN_ERRORS, access_reason, errors
+from api.runtime import Runtime
+from api.schemas.auxiliaries import ResidentLookup
+from domain.identity import validate_resident_id
+from domain.values import Actor, Role, china_date
+from ledger.access import record_access
+from projections.identity import RESIDENT_ID_KIND
+from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
+from projections.reports import REPORTS, ReportSpec, run_report
+
+router = APIRouter(tags=["queries"])
+
+I, P, C, D, E, U = (  # noqa: E741 - role initials, as in the tables of docs/api.md
+    Role.inspector,
+    Role.personnel,
+    Role.complaints,
+    Role.discipline,
+    Role.establishment,
+    Role.unit,
+)
+PERSON_READERS = (P, I)
+COMPLAINT_READERS = (C, I, D)
+REPORT_READERS = (I, P, E, D)
+
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: one row per item")]
+Day = Annotated[date | None, Query()]
+CSV_ANSWER = {200: {"content": {"application/json": {}, "text/csv": {}}}, **errors(*TOKEN_ERRORS)}
+JSON_ANSWER = errors(*TOKEN_ERRORS)
+
+
+def _unit(actor: Actor, unit: str | None) -> str | None:
+    """A unit-level actor is always confined to its own unit."""
+    return actor.unit if actor.role == Role.unit.value else unit
+
+
+# ------------------------------------------------------------------ personnel
+
+
+@router.get(
+    "/v1/auxiliaries", summary="Personnel status: current records, filtered", responses=CSV_ANSWER
+)
+def personnel_status(
+    actor: Annotated[Actor, Depends(roles(P, I, U))],
+    runtime: RuntimeDep,
+    unit: str | None = None,
+    post: str | None = None,
+    level: Annotated[int | None, Query(ge=1, le=99)] = None,
+    status: str | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Any:
+    """Ordered by unit and name."""
+    result = PersonnelQueries(runtime.read_models()).status(
+        organ=actor.organ,
+        unit=_unit(actor, unit),
+        post=post,
+        level=level,
+        status=status,
+        page=page,
+        page_size=page_size,
+    )
+    return result.to_json()
+
+
+@router.post(
+    "/v1/auxiliaries/lookup",
+    summary="Find auxiliaries by resident ID number (keyed blind index; recorded as an access)",
+    responses=JSON_ANSWER,
+)
+def lookup_by_resident_id(
+    body: ResidentLookup,
+    actor: Annotated[Actor, Depends(roles(*PERSON_READERS))],
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> dict[str, Any]:
+    """Current records of the person with this number in the token's organ, newest hire first.
+
+    The number is hashed with the blind-index key (HMAC-SHA256) and the hash looked up in
+    the identity read model: no plaintext number is stored or queried. A person whose data
+    was erased is not found. Every lookup is recorded as an access (the number never is).
+    """
+    number = validate_resident_id(body.resident_id, on=china_date(datetime.now(tz=UTC)))
+    ledger = runtime.ledger()
+    index = ledger.privacy.blind_index(RESIDENT_ID_KIND, number)
+    found = PersonnelQueries(runtime.read_models()).by_resident_index(index, organ=actor.organ)
+    for record_id in [str(item.auxiliary_id) for item in found] or ["none found"]:
+        record_access(
+            ledger,
+            actor,
+            record_type="auxiliary",
+            record_id=record_id,
+            fields=["resident_id"],
+            reason=reason,
+            purpose="POST /v1/auxiliaries/lookup",
+        )
+    return {"items": [item.to_json() for item in found], "total": len(found)}
+
+
+@router.get(
+    "/v1/auxiliaries/{auxiliary_id}/timeline",
+    summary="An auxiliary's whole history, each event with its signer and verification",
+    responses=JSON_ANSWER,
+)
+def timeline(
+    auxiliary_id: UUID,
+    actor: Annotated[Actor, Depends(roles(*PERSON_READERS))],
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> dict[str, Any]:
+    """Personal fields masked by role; the reading is recorded as an access."""
+    result = PersonnelQueries(runtime.read_models()).timeline(auxiliary_id, organ=actor.organ)
+    data: dict[str, Any] = result.to_json()
+    shown: set[str] = set()
+    for entry in data["entries"]:
+        personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
+        if personal:
+            disclosure = disclose("auxiliary", actor, reason, _as_text(personal))
+            entry["fields"].update(disclosure.values)
+            shown.update(disclosure.clear)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=sorted(shown),
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+    )
+    return data
+
+
+def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
+    return {k: None if v is None else str(v) for k, v in values.items()}
+
+
+@router.get(
+    "/v1/auxiliaries/{auxiliary_id}/as-of",
+    summary="An auxiliary's record as it stood on a date (optionally as recorded by an instant)",
+    responses=JSON_ANSWER,
+)
+def as_of(
+    auxiliary_id: UUID,
+    on: date,
+    actor: Annotated[Actor, Depends(roles(P, I, D))],
+    runtime: RuntimeDep,
+    recorded_by: datetime | None = None,
+) -> dict[str, Any]:
+    """Replayed from the auxiliary's signed events."""
+    result = PersonnelQueries(runtime.read_models()).as_of(
+        auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
+    )
+    data: dict[str, Any] = result.to_json()
+    return data
+
+
+@router.get(
+    "/v1/auxiliaries/{auxiliary_id}/responsibility",
+    summary="Who answered for the auxiliary on a date: organ, unit, supervisor (Art. 10)",
+    responses=JSON_ANSWER,
+)
+def responsibility(
+    auxiliary_id: UUID,
+    on: date,
+    actor: Annotated[Actor, Depends(roles(I, C, D, P))],
+    runtime: RuntimeDep,
+) -> dict[str, Any]:
+    """From the effective-dated history."""
+    data: dict[str, Any] = (
+        ResponsibilityQueries(runtime.read_models())
+        .responsible_on(auxiliary_id, on, organ=actor.organ)
+        .to_json()
+    )
+    return data
+
+
+# ------------------------------------------------------------------ complaints
+
+
+@router.get(
+    "/v1/complaints",
+    summary="The complaint registry (Art. 17) (CSV: /v1/reports/complaint-registry)",
+    responses=JSON_ANSWER,
+)
+def registry(
+    actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
+    runtime: RuntimeDep,
+    unit: str | None = None,
+    status: str | None = None,
+    auxiliary_id: UUID | None = None,
+    received_from: Day = None,
+    received_to: Day = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+    format: Format = "json",
+) -> Any:
+    """With each complaint's deadlines; no complainant's details."""
+    result = ComplaintQueries(runtime.read_models()).registry(
+        organ=actor.organ,
+        unit=unit,
+        status=status,
+        auxiliary_id=auxiliary_id,
+        received_from=received_from,
+        received_to=received_to,
+        page=page,
+        page_size=page_size,
+    )
+    return result.to_json()
+
+
+# ------------------------------------------------------------------ reports
+
+REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
+    "personnel_status": (P, I, U),
+    "complaint_registry": COMPLAINT_READERS,
+    "complaints_overdue": COMPLAINT_READERS,
+    "complaints_not_notified": COMPLAINT_READERS,
+    "complaint_findings": COMPLAINT_READERS,
+    "complaint_time_to_close": COMPLAINT_READERS,
+    "accountability_by_unit": (I, D),
+    "accountability_by_supervisor": (I, D),
+    "misconduct_findings": (I, D),
+}
+"""Who reads which report; every report not named here is for ``REPORT_READERS``."""
+
+_KINDS: dict[str, Any] = {"int": int, "date": date, "bool": bool, "uuid": UUID, "str": str}
+
+
+def _report_route(spec: ReportSpec) -> None:
+    readers = REPORT_READERS_BY_NAME.get(spec.name, REPORT_READERS)
+    names = [p.name for p in spec.params]
+
+    def handler(actor: Actor, runtime: Runtime, format: str, **params: Any) -> Any:
+        arguments = {k: v for k, v in params.items() if v is not None}
+        arguments["organ"] = actor.organ
+        if actor.role == Role.unit.value and "unit" in names:
+            arguments["unit"] = actor.unit
+        report = run_report(runtime.read_models(), spec.name, arguments)
+        if format == "csv":
+            return Response(
+                report.to_csv(),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{spec.name}.csv"'},
+            )
+        return report.to_json()
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("actor", keyword, annotation=Annotated[Actor, Depends(roles(*readers))]),
+        inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
+        inspect.Parameter("format", keyword, annotation=Format, default="json"),
+    ]
+    for param in spec.params:
+        described = param.help or (f"one of: {', '.join(param.choices)}" if param.choices else None)
+        parameters.append(
+            inspect.Parameter(
+                param.name,
+                keyword,
+                annotation=Annotated[_KINDS[param.kind] | None, Query(description=described)],
+                default=None,
+            )
+        )
+    if spec.paged:
+        parameters.append(inspect.Parameter("page", keyword, annotation=Page, default=1))
+        parameters.append(inspect.Parameter("page_size", keyword, annotation=PageSize, default=50))
+    handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    handler.__name__ = f"report_{spec.name}"
+    handler.__doc__ = f"{spec.title} ({spec.article}); JSON, or CSV with ?format=csv."
+    router.add_api_route(
+        f"/v1/reports/{spec.name.replace('_', '-')}",
+        handler,
+        methods=["GET"],
+        summary=f"{spec.title} ({spec.article})",
+        responses=CSV_ANSWER,
+    )
+
+
+for _spec in REPORTS.values():
+    _report_route(_spec)

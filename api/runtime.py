@@ -1,0 +1,152 @@
+"""What one API process holds: settings, the ledger (opened on first use), caches, metrics.
+
+Invariants:
+- Building a ``Runtime`` reads the settings and the intake secret but opens no database
+  connection; the ledger is opened on first use, so a server whose database is briefly down
+  still starts, answers ``/healthz`` and reports 503 on ``/readyz`` and on every ledger call.
+- Token lookups are cached for ``token_cache_seconds`` (positive and negative), so a
+  revocation made by another process takes effect within that many seconds; one made
+  through this process takes effect at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import UUID
+
+from api.directory import AuxiliaryDirectory, ProjectionDirectory
+from api.metrics import Metrics
+from api.problems import ApiProblem
+from api.ratelimit import RateLimiter
+from api.server_secret import load_server_secret
+from api.settings import ApiSettings
+from ledger.access import ApiToken, load_token
+from ledger.log import MerkleLog
+from ledger.records import AuxLedger
+from projections.service import ReadModels
+
+
+class TokenCache:
+    """Recently looked-up tokens by id, each kept for a few seconds."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[UUID, tuple[float, ApiToken | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token_id: UUID) -> tuple[bool, ApiToken | None]:
+        """(hit, token): a hit may be a cached absence (None)."""
+        with self._lock:
+            entry = self._entries.get(token_id)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return False, None
+        return True, entry[1]
+
+    def put(self, token_id: UUID, token: ApiToken | None) -> None:
+        """Remember a lookup."""
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token_id] = (time.monotonic(), token)
+
+    def forget(self, token_id: UUID) -> None:
+        """Drop one token (after a revocation through this process)."""
+        with self._lock:
+            self._entries.pop(token_id, None)
+
+
+class Runtime:
+    """Per-process state of the API."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.secret = load_server_secret(settings.ledger.key_dir, development=settings.development)
+        self.tokens = TokenCache(settings.token_cache_seconds)
+        self.intake_limiter = RateLimiter(settings.intake_per_minute, settings.intake_burst)
+        self.metrics = Metrics(self.ledger_figures)
+        self._ledger: AuxLedger | None = None
+        self._log: MerkleLog | None = None
+        self._read_models: ReadModels | None = None
+        self._directory: ProjectionDirectory | None = None
+        self._lock = threading.Lock()
+
+    def ledger(self) -> AuxLedger:
+        """The ledger application, opened on first use (raises if the database is down)."""
+        ledger = self._ledger
+        if ledger is not None:
+            return ledger
+        with self._lock:
+            if self._ledger is None:
+                self._ledger = AuxLedger(self.settings.ledger)
+                self._log = MerkleLog(self._ledger.ledger_recorder)
+            return self._ledger
+
+    def log(self) -> MerkleLog:
+        """Queries over the Merkle log."""
+        self.ledger()
+        assert self._log is not None
+        return self._log
+
+    def read_models(self) -> ReadModels:
+        """The projections' read models in the ledger's database (queries only: the serve
+        process runs the workers that write them)."""
+        models = self._read_models
+        if models is not None:
+            return models
+        ledger = self.ledger()
+        with self._lock:
+            if self._read_models is None:
+                self._read_models = ReadModels(ledger)
+            return self._read_models
+
+    def directory(self) -> AuxiliaryDirectory:
+        """Lookups of auxiliaries for the public endpoints, over the read models."""
+        directory = self._directory
+        if directory is None:
+            directory = self._directory = ProjectionDirectory(self.read_models())
+        return directory
+
+    def projection_lag(self) -> dict[str, int]:
+        """Each projection's lag in events; 503 if one has failed (it will not catch up)."""
+        lags: dict[str, int] = {}
+        for status in self.read_models().status():
+            if status.state == "failed":
+                raise ApiProblem(
+                    "unavailable",
+                    f"projection {status.name} stopped at position {status.failed_position} "
+                    f"({status.error_kind}); restart or rebuild it",
+                )
+            lags[status.name] = status.lag
+        return lags
+
+    def token(self, token_id: UUID) -> ApiToken | None:
+        """The token with this id, through the cache."""
+        hit, token = self.tokens.get(token_id)
+        if hit:
+            return token
+        token = load_token(self.ledger(), token_id)
+        self.tokens.put(token_id, token)
+        return token
+
+    def ledger_figures(self) -> dict[str, float]:
+        """Gauges for ``/metrics``: database up, tree size, the largest projection lag."""
+        figures = {"up": 1.0, "tree_size": float(self.log().tree_size())}
+        statuses = self.read_models().status()
+        if statuses:
+            figures["projection_lag_events"] = float(max(s.lag for s in statuses))
+        return figures
+
+    def close(self) -> None:
+        """Close the ledger's connections."""
+        with self._lock:
+            if self._read_models is not None:
+                self._read_models.close()
+                self._read_models = None
+                self._directory = None
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
+                self._log = None

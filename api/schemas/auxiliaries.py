@@ -1,0 +1,379 @@
+"""Bodies for hiring and for every later command on an auxiliary's record (Art. 7-18)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import (
+    Code,
+    CommandBody,
+    FreeText,
+    PhoneNumber,
+    RequestBody,
+    ResidentId,
+    ShortText,
+)
+from domain.values import (
+    AssessmentGrade,
+    AuxiliaryStatus,
+    CommendationKind,
+    CostCategory,
+    CredentialKind,
+    CredentialStatus,
+    EmploymentForm,
+    Gender,
+    InsuranceKind,
+    LevelChangeReason,
+    PostCategory,
+    PostType,
+    SanctionKind,
+    SeparationReason,
+)
+
+Level = Annotated[
+    int, Field(ge=1, le=99, description="Level in the organ's level scheme (Art. 11)")
+]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, description="Yuan")]
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class HireCreate(CommandBody):
+    """Hire an auxiliary into the token's organ (personnel department, Art. 8, 9)."""
+
+    model_config = _examples(
+        {
+            "unit": "320602-001",
+            "supervisor_id": "602010",
+            "supervisor_name": "王建国",
+            "employment_form": "direct_contract",
+            "dispatch_agency": None,
+            "contract_start": "2026-01-01",
+            "contract_end": "2028-12-31",
+            "post_type": "patrol",
+            "level": 1,
+            "name": "李明",
+            "gender": "male",
+            "resident_id": "320699199001011233",
+            "phone": "19900001234",
+            "address": "南通市崇川区人民路1号",
+            "effective": "2026-01-01",
+            "basis": "通公政〔2026〕1号",
+        }
+    )
+
+    unit: Code
+    supervisor_id: Code
+    supervisor_name: ShortText
+    employment_form: EmploymentForm
+    dispatch_agency: ShortText | None = None
+    contract_start: date
+    contract_end: date
+    post_type: PostType
+    level: Level
+    name: ShortText
+    gender: Gender
+    resident_id: ResidentId
+    phone: PhoneNumber
+    address: ShortText
+
+
+class ContractRenewalCreate(CommandBody):
+    """Renew the contract to a later end date (Art. 8)."""
+
+    model_config = _examples({"contract_end": "2030-12-31", "basis": "续签合同"})
+    contract_end: date
+
+
+class PostChangeCreate(CommandBody):
+    """Move the auxiliary to another post type (Art. 9)."""
+
+    model_config = _examples({"post_type": "traffic", "effective": "2026-03-01"})
+    post_type: PostType
+
+
+class TransferCreate(CommandBody):
+    """Transfer to another unit of the same organ, with a new supervisor (Art. 9, 10)."""
+
+    model_config = _examples(
+        {"unit": "320602-002", "supervisor_id": "602020", "supervisor_name": "赵强"}
+    )
+    unit: Code
+    supervisor_id: Code
+    supervisor_name: ShortText
+
+
+class SupervisorAssignmentCreate(CommandBody):
+    """Name the responsible supervising officer (Art. 10)."""
+
+    model_config = _examples({"supervisor_id": "602011", "supervisor_name": "陈刚"})
+    supervisor_id: Code
+    supervisor_name: ShortText
+
+
+class SupervisorReleaseCreate(CommandBody):
+    """End the current supervisor's responsibility, with the reason (Art. 10)."""
+
+    model_config = _examples({"reason": "带辅民警调离"})
+    reason: FreeText
+
+
+class EvaluationCreate(CommandBody):
+    """Record the annual assessment (Art. 11)."""
+
+    model_config = _examples({"year": 2025, "grade": "competent"})
+    year: Year
+    grade: AssessmentGrade
+
+
+class LevelChangeCreate(CommandBody):
+    """Promote, demote or correct the level (Art. 11)."""
+
+    model_config = _examples({"level": 2, "reason": "promotion"})
+    level: Level
+    reason: LevelChangeReason
+
+
+class CredentialIssueCreate(CommandBody):
+    """Issue a work ID, uniform or insignia with its serial (Art. 12)."""
+
+    model_config = _examples({"kind": "work_id", "serial": "NTFJ0602000001"})
+    kind: CredentialKind
+    serial: Code
+
+
+class CredentialRevocationCreate(CommandBody):
+    """Revoke an issued credential (Art. 12)."""
+
+    model_config = _examples({"kind": "work_id", "serial": "NTFJ0602000001", "reason": "遗失"})
+    kind: CredentialKind
+    serial: Code
+    reason: FreeText
+
+
+class CredentialReturnCreate(CommandBody):
+    """Record that a credential came back (Art. 12)."""
+
+    model_config = _examples({"kind": "uniform", "serial": "FZ0602000001"})
+    kind: CredentialKind
+    serial: Code
+
+
+class InsuranceEnrolmentCreate(CommandBody):
+    """Record an insurance or housing-fund enrolment (Art. 13)."""
+
+    model_config = _examples(
+        {
+            "kind": "accident",
+            "insurer": "中国人寿南通分公司",
+            "policy_number": "YW0602000001",
+            "start": "2026-01-01",
+            "end": "2026-12-31",
+        }
+    )
+    kind: InsuranceKind
+    insurer: ShortText
+    policy_number: Code
+    start: date
+    end: date | None = None
+
+
+class HealthCheckCreate(CommandBody):
+    """Record a periodic health check (Art. 13); fitness and details are personal data."""
+
+    model_config = _examples({"checked_on": "2026-02-10", "fit": True, "details": "体检合格"})
+    checked_on: date
+    fit: bool
+    details: FreeText
+
+
+class DutyInjuryCreate(CommandBody):
+    """Record an injury on duty (Art. 14); medical details are personal data."""
+
+    model_config = _examples(
+        {"injury_id": "INJ-0602-0001", "occurred_on": "2026-02-01", "medical_details": "左腕扭伤"}
+    )
+    injury_id: Code
+    occurred_on: date
+    medical_details: FreeText
+
+
+class CostAdvanceCreate(CommandBody):
+    """Record a cost the organ advanced for a duty injury (Art. 14)."""
+
+    model_config = _examples(
+        {"injury_id": "INJ-0602-0001", "category": "medical", "amount": "1280.50"}
+    )
+    injury_id: Code
+    category: CostCategory
+    amount: Money
+
+
+class InfringementCreate(CommandBody):
+    """Record an unlawful infringement against the auxiliary or relatives (Art. 15)."""
+
+    model_config = _examples(
+        {
+            "occurred_on": "2026-02-03",
+            "description": "执勤时遭人辱骂推搡",
+            "referred_to": "治安大队",
+        }
+    )
+    occurred_on: date
+    description: FreeText
+    referred_to: ShortText | None = None
+
+
+class CommendationCreate(CommandBody):
+    """Record a commendation (Art. 16)."""
+
+    model_config = _examples({"kind": "citation", "issuing_body": "南通市公安局崇川分局"})
+    kind: CommendationKind
+    issuing_body: ShortText
+
+
+class SanctionCreate(CommandBody):
+    """Impose a sanction (Art. 18), optionally linked to complaint findings."""
+
+    model_config = _examples(
+        {
+            "sanction_id": "SAN-2026-001",
+            "kind": "warning",
+            "until": "2026-12-31",
+            "linked_findings": ["0b9f8a56-8d0c-4a59-9d35-3c2f0d2f5a11:1"],
+        }
+    )
+    sanction_id: Code
+    kind: SanctionKind
+    until: date | None = None
+    linked_findings: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class SanctionAppealCreate(CommandBody):
+    """Record an appeal against a sanction (Art. 18)."""
+
+    model_config = _examples({"sanction_id": "SAN-2026-001", "grounds": "事实认定有误"})
+    sanction_id: Code
+    grounds: FreeText
+
+
+class AppealDecisionCreate(CommandBody):
+    """Decide an appeal: upheld keeps the sanction, overturned lifts it (Art. 18)."""
+
+    model_config = _examples({"sanction_id": "SAN-2026-001", "upheld": True})
+    sanction_id: Code
+    upheld: bool
+
+
+class SanctionRevocationCreate(CommandBody):
+    """Revoke a sanction in force (Art. 18)."""
+
+    model_config = _examples({"sanction_id": "SAN-2026-001", "reason": "复查撤销"})
+    sanction_id: Code
+    reason: FreeText
+
+
+class ReinstatementCreate(CommandBody):
+    """Reinstate a suspended auxiliary (Art. 18)."""
+
+    model_config = _examples({"reason": "停职期满"})
+    reason: FreeText
+
+
+class ProsecutionReferralCreate(CommandBody):
+    """Refer a case for prosecution (Art. 18)."""
+
+    model_config = _examples(
+        {"reference": "通检移〔2026〕3号", "summary": "涉嫌受贿，移送检察机关"}
+    )
+    reference: Code
+    summary: FreeText
+
+
+class SeparationCreate(CommandBody):
+    """Record the separation; ``effective`` is the first day no longer employed."""
+
+    model_config = _examples({"reason": "resigned", "effective": "2026-06-30"})
+    reason: SeparationReason
+
+
+class CorrectionCreate(CommandBody):
+    """Correct a whitelisted field: a new event pointing at the event it corrects."""
+
+    model_config = _examples(
+        {"field": "phone", "value": "19900005678", "reason": "本人申请更正联系电话"}
+    )
+    field: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
+    value: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: FreeText
+
+
+class ResidentLookup(RequestBody):
+    """Find an auxiliary by resident ID number (sent in the body, never in a URL)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"resident_id": "320699199001011233"}]}
+    )
+    resident_id: ResidentId
+
+
+class CredentialPublic(BaseModel):
+    """A credential (Art. 12)."""
+
+    kind: CredentialKind
+    serial: str
+    issued_on: date
+    status: CredentialStatus
+
+
+class SanctionPublic(BaseModel):
+    """A sanction and where it stands (Art. 18)."""
+
+    sanction_id: str
+    kind: SanctionKind
+    effective: date
+    until: date | None
+    status: str
+    appeal: str
+
+
+class AuxiliaryPublic(BaseModel):
+    """An auxiliary's current record; personal fields as the reader may see them."""
+
+    id: UUID
+    version: int
+    organ: str
+    unit: str
+    status: AuxiliaryStatus
+    name: str
+    gender: Gender
+    hired_on: date
+    employment_form: EmploymentForm
+    dispatch_agency: str | None
+    contract_start: date
+    contract_end: date
+    post_type: PostType
+    post_category: PostCategory
+    level: int
+    supervisor_id: str | None
+    supervisor_name: str | None
+    separated_on: date | None
+    separation_reason: SeparationReason | None
+    credentials: list[CredentialPublic]
+    sanctions: list[SanctionPublic]
+    resident_id: str | None
+    phone: str | None
+    address: str | None
+    personal_fields_in_clear: list[str] = Field(
+        description="Which personal fields this answer shows unmasked (recorded as an access)"
+    )

@@ -1,0 +1,116 @@
+"""Shared field types and bodies: text kinds, command attribution, recorded events, problems.
+
+Text fields refuse lone surrogates and control characters at the edge (they cannot be
+stored as UTF-8 and would otherwise fail deep inside the ledger); the domain then applies
+its own rules (lengths after trimming, identifiers, dates) and answers 422 with its code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ledger.records import Recorded
+
+
+def _plain(value: str) -> str:
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("must be valid Unicode text (no lone surrogates)")
+    if any((ord(c) < 0x20 and c not in "\n\r\t") or ord(c) == 0x7F for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if any(c in "\n\r\t" for c in value):
+        raise ValueError("must be on one line")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_plain),
+    AfterValidator(_one_line),
+]
+"""Names, places, bodies: 1-200 characters on one line."""
+
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_plain)]
+"""Reasons, descriptions, summaries: 1-4000 characters, line breaks allowed."""
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+"""Codes of organs and units, serials, ids chosen by a caller."""
+
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{3,24}[0-9]$")]
+"""A telephone number: digits with optional spaces, hyphens and a leading +."""
+
+ResidentId = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
+"""An 18-character resident ID number (the check character is verified by the domain)."""
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class CommandBody(RequestBody):
+    """Attribution every command accepts: when the fact takes effect and on what basis."""
+
+    effective: date | None = Field(
+        default=None,
+        description="Date (China Standard Time) the fact takes effect; today if omitted; "
+        "never in the future",
+    )
+    basis: Annotated[
+        str | None, AfterValidator(lambda v: v if v is None else _one_line(_plain(v)))
+    ] = Field(
+        default=None, max_length=200, description="Article or document number the fact rests on"
+    )
+
+    def command_fields(self) -> dict[str, Any]:
+        """The command's own fields (everything but ``effective`` and ``basis``)."""
+        return self.model_dump(exclude={"effective", "basis"})
+
+
+class RecordedPublic(BaseModel):
+    """The event a command recorded: quote ``originator_version`` in ``If-Match`` next time."""
+
+    originator_id: UUID
+    originator_version: int
+    hash: str = Field(description="Hex SHA-256 of the exact signed record")
+    topic: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, recorded: Recorded) -> RecordedPublic:
+        """From the application's ``Recorded``."""
+        return cls(
+            originator_id=recorded.originator_id,
+            originator_version=recorded.originator_version,
+            hash=recorded.hash,
+            topic=recorded.topic,
+            recorded_at=recorded.recorded_at,
+        )
+
+
+class FieldError(BaseModel):
+    """One invalid field: where and which rule (never the value sent)."""
+
+    field: str
+    message: str
+
+
+class ProblemPublic(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="/problems/<code>")
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None
+    errors: list[FieldError] | None = None

@@ -1,0 +1,260 @@
+"""Bodies of the public complaint intake, its receipt and tracking, and complaint handling."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas.common import (
+    Code,
+    CommandBody,
+    FreeText,
+    PhoneNumber,
+    RequestBody,
+    ResidentId,
+    ShortText,
+)
+from domain.complaint import MAX_ALLEGATIONS
+from domain.values import ComplaintStatus, FindingResult, NotificationMethod
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class ComplaintCreate(RequestBody):
+    """A complaint or report about an auxiliary (Art. 17), from anyone, without credentials.
+
+    Name the auxiliary by the number on the work ID (``work_id``), or by name and unit
+    (``auxiliary_name`` and ``unit``, the unit's code or its name).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "work_id": "NTFJ0602000001",
+                    "incident_at": "2026-11-20T09:30:00+08:00",
+                    "incident_place": "南通市崇川区人民路与青年路路口",
+                    "allegations": ["执勤时态度恶劣，言语粗暴"],
+                    "complainant_name": "张三",
+                    "complainant_phone": "19900001111",
+                    "contact_text": "工作日白天可电话联系",
+                }
+            ]
+        }
+    )
+
+    work_id: Code | None = Field(default=None, description="The number on the work ID")
+    auxiliary_name: ShortText | None = Field(default=None, description="With `unit`")
+    unit: ShortText | None = Field(default=None, description="Unit code or name, with a name")
+    incident_at: AwareDatetime = Field(description="When it happened, with a time zone")
+    incident_place: ShortText
+    allegations: list[FreeText] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
+    complainant_name: ShortText | None = None
+    complainant_phone: PhoneNumber | None = None
+    complainant_resident_id: ResidentId | None = None
+    complainant_address: ShortText | None = None
+    contact_text: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _names_one_auxiliary(self) -> Self:
+        by_work_id = self.work_id is not None
+        by_name = self.auxiliary_name is not None or self.unit is not None
+        if by_work_id == by_name:
+            raise ValueError("name the auxiliary either by work_id or by auxiliary_name and unit")
+        if by_name and (self.auxiliary_name is None or self.unit is None):
+            raise ValueError("naming the auxiliary by name needs both auxiliary_name and unit")
+        return self
+
+
+class ReceiptEventPublic(BaseModel):
+    """The intake event as recorded."""
+
+    originator_id: UUID
+    originator_version: int
+    hash: str = Field(description="Hex SHA-256 of the exact signed record")
+    leaf_hash: str = Field(description="Hex RFC 9162 leaf hash: SHA-256(0x00 ‖ record)")
+
+
+class ReceiptPublic(BaseModel):
+    """The signed receipt of an intake: keep it; the tracking code is shown only here."""
+
+    complaint_id: UUID
+    tracking_code: str = Field(description="52 characters; the ledger keeps only its hash")
+    event: ReceiptEventPublic
+    key_id: str = Field(description="8 hex digits: the C2SP key id of the signing key")
+    recorded_at: str = Field(
+        description="ISO 8601 instant (UTC) the intake was recorded, as signed"
+    )
+    signature: str = Field(
+        description="Base64 Ed25519 over b'auxledger/receipt/v1\\n' ‖ canonical JSON of every "
+        "other field (docs/api.md)"
+    )
+
+
+class InclusionPublic(BaseModel):
+    """An RFC 9162 inclusion proof of a leaf in the tree of a checkpoint."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str] = Field(description="Base64 node hashes, leaf to root")
+    checkpoint: str = Field(description="The signed checkpoint (C2SP note) the proof is against")
+
+
+class FindingPublic(BaseModel):
+    """The finding on one allegation."""
+
+    allegation_number: int
+    result: FindingResult
+
+
+class ComplaintResultPublic(BaseModel):
+    """What the complainant was told (Art. 17)."""
+
+    notified_on: date
+    method: NotificationMethod
+    summary: str
+    findings: list[FindingPublic]
+
+
+class ComplaintTrackPublic(BaseModel):
+    """Where a complaint stands, for whoever holds its tracking code."""
+
+    complaint_id: UUID
+    status: ComplaintStatus
+    received_on: date
+    result: ComplaintResultPublic | None = Field(
+        description="Present once the complainant has been told the result"
+    )
+    inclusion: InclusionPublic | None = Field(
+        description="The intake event's inclusion proof against the latest checkpoint"
+    )
+
+
+class AllegationPublic(BaseModel):
+    """One numbered allegation."""
+
+    number: int
+    text: str
+
+
+class ResponsibilityPublic(BaseModel):
+    """Who answered for the auxiliary on the incident date (Art. 10, 17)."""
+
+    organ: str
+    unit: str
+    supervisor_id: str | None
+    supervisor_name: str | None
+
+
+class ComplaintPublic(BaseModel):
+    """A complaint's record for the complaints office, inspectors and discipline."""
+
+    id: UUID
+    version: int
+    status: ComplaintStatus
+    channel: str
+    auxiliary_id: UUID
+    responsibility: ResponsibilityPublic
+    incident_at: datetime
+    incident_place: str
+    allegations: list[AllegationPublic]
+    received_on: date
+    due: date | None
+    round: int
+    findings: list[FindingPublic]
+    complainant_name: str | None
+    complainant_phone: str | None
+    complainant_resident_id: str | None
+    complainant_address: str | None
+    contact_text: str | None
+    personal_fields_in_clear: list[str]
+
+
+class AcknowledgementCreate(CommandBody):
+    """Acknowledge receipt."""
+
+    model_config = _examples({"effective": "2026-11-21"})
+
+
+class AcceptanceCreate(CommandBody):
+    """Accept for investigation, with a category."""
+
+    model_config = _examples({"category": "执勤态度"})
+    category: ShortText
+
+
+class DeclineCreate(CommandBody):
+    """Decline (not accepted), with the reason."""
+
+    model_config = _examples({"reason": "不属于辅警管理范围"})
+    reason: FreeText
+
+
+class InvestigatorAssignmentCreate(CommandBody):
+    """Assign (or reassign) an investigator with a due date (may be in the future)."""
+
+    model_config = _examples({"investigator_id": "602099", "due": "2026-12-20"})
+    investigator_id: Code
+    due: date
+
+
+class FindingCreate(CommandBody):
+    """Record the finding on one allegation."""
+
+    model_config = _examples(
+        {
+            "allegation_number": 1,
+            "result": "sustained",
+            "reasoning": "经调取执法记录仪视频，情况属实",
+        }
+    )
+    allegation_number: Annotated[int, Field(ge=1, le=MAX_ALLEGATIONS)]
+    result: FindingResult
+    reasoning: FreeText
+
+
+class NotificationCreate(CommandBody):
+    """Record that the complainant was told the result (Art. 17)."""
+
+    model_config = _examples(
+        {"method": "phone", "notified_on": "2026-12-01", "summary": "已电话告知调查结果"}
+    )
+    method: NotificationMethod
+    notified_on: date
+    summary: FreeText
+
+
+class WithdrawalCreate(CommandBody):
+    """Record the complainant's withdrawal."""
+
+    model_config = _examples({"reason": "投诉人主动撤回"})
+    reason: FreeText
+
+
+class ClosureCreate(CommandBody):
+    """Close the complaint (only once the complainant was told the result, or it was withdrawn)."""
+
+    model_config = _examples({})
+
+
+class ReopeningCreate(CommandBody):
+    """Reopen a closed complaint; a new round of findings begins."""
+
+    model_config = _examples({"reason": "投诉人提供新证据"})
+    reason: FreeText
+
+
+class CredentialCheckPublic(BaseModel):
+    """Whether a work ID is genuine and active (Art. 12): no personal data."""
+
+    work_id: str
+    genuine: bool = Field(description="The organ issued a work ID with this number")
+    active: bool = Field(description="It is valid and its holder is employed")
+    status: str = Field(description="active, revoked, returned, or unknown")
+    organ: str | None = Field(description="The issuing organ's code")

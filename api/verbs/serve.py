@@ -1,0 +1,86 @@
+"""``auxledger serve [--host H] [--port P] [--workers W]``: the HTTP API under uvicorn.
+
+Settings are checked and the database is reached before uvicorn starts, so a bad setting
+or a missing ledger stops the command with one line (exit 2). This process also runs the
+projection workers (one thread per projection), once for the whole server; the uvicorn
+workers only read the read models. With several workers, Prometheus counters are shared
+through a fresh ``PROMETHEUS_MULTIPROC_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from typing import Any
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 1 to 65535")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("workers must be 1 to 64")
+    return value
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API until interrupted."""
+    import uvicorn  # noqa: PLC0415
+
+    from api.logs import log_config  # noqa: PLC0415
+    from api.metrics import MULTIPROC_ENV  # noqa: PLC0415
+    from api.server_secret import load_server_secret  # noqa: PLC0415
+    from api.settings import ApiSettings  # noqa: PLC0415
+    from ledger.records import AuxLedger  # noqa: PLC0415
+    from projections.service import ProjectionSupervisor, ReadModels  # noqa: PLC0415
+
+    settings = ApiSettings.from_environ()
+    load_server_secret(settings.ledger.key_dir, development=settings.development)
+    ledger = AuxLedger(settings.ledger)
+    ledger.reload_keys()
+    models = ReadModels(ledger)
+    models.ensure()
+    supervisor = ProjectionSupervisor(models)
+    metrics_dir = tempfile.mkdtemp(prefix="auxledger-metrics-")
+    os.environ[MULTIPROC_ENV] = metrics_dir
+    supervisor.start()
+    try:
+        uvicorn.run(
+            "api.app:create_app_from_environ",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=log_config(),
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        supervisor.stop()
+        models.close()
+        ledger.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``serve`` verb."""
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=cmd_serve)

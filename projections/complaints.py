@@ -1,0 +1,277 @@
+"""The complaints projection: the complaint registry and the findings per allegation (Art. 17).
+
+Follows every ``Complaint`` event and keeps:
+
+- ``rm_complaint``: one row per complaint with the auxiliary and the organ, unit and
+  supervisor it was attributed to (as recorded at receipt: who answered on the incident
+  date), its status, the dates each stage was reached, the investigator's due date, the
+  round of investigation, how often it was reopened, and the days from receipt to closure;
+- ``rm_finding``: every finding ever recorded, one row per ``FindingRecorded`` event, with its
+  round and the complaint's auxiliary and attribution (copied: they never change after
+  receipt); ``latest`` marks the finding in force for each allegation (the last recorded),
+  and ``sustained`` a result of sustained or partly sustained;
+- ``rm_complaints_rule_flags``: events judged under a rule set that does not cover them.
+
+Invariants kept here:
+
+- Status follows ``Complaint``'s transitions exactly, including reopening (which returns to
+  the furthest stage reached before and starts a new round) and conclusion (every allegation
+  has a finding in the current round).
+- ``notified_on`` is the date the complainant was told (the notification's own date), and is
+  cleared by a reopening, as the aggregate's ``notified_on`` is.
+- No personal data: the complainant's name, telephone, resident ID number, address and
+  contact text are never read; nor are allegation texts, reasons or summaries copied.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from domain.complaint import Complaint
+from domain.events import LedgerEvent
+from domain.values import ComplaintStatus, FindingResult, china_date
+from projections.base import ReadModelProjection, handles, rule_flags_table
+from projections.state import Row, State
+from projections.tables import Column, Table, register_tables
+
+__all__ = ["ComplaintsProjection"]
+
+S = ComplaintStatus
+SUSTAINED = frozenset({FindingResult.sustained.value, FindingResult.partly_sustained.value})
+"""Results that count as sustained (early warning, Art. 18)."""
+
+
+def _c(name: str, kind: str, nullable: bool = True) -> Column:
+    return Column(name, kind, nullable)
+
+
+COMPLAINT = Table(
+    "rm_complaint",
+    (
+        _c("complaint_id", "uuid", False),
+        _c("auxiliary_id", "uuid", False),
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("supervisor_id", "text"),
+        _c("supervisor_name", "text"),
+        _c("channel", "text", False),
+        _c("incident_on", "date", False),
+        _c("received_on", "date", False),
+        _c("allegations", "int", False),
+        _c("status", "text", False),
+        _c("acknowledged_on", "date"),
+        _c("accepted_on", "date"),
+        _c("category", "text"),
+        _c("declined_on", "date"),
+        _c("investigator_id", "text"),
+        _c("due", "date"),
+        _c("round_no", "int", False),
+        _c("concluded_on", "date"),
+        _c("notified_on", "date"),
+        _c("closed_on", "date"),
+        _c("days_to_close", "int"),
+        _c("withdrawn_on", "date"),
+        _c("reopened_on", "date"),
+        _c("reopened", "int", False),
+        _c("version", "int", False),
+    ),
+    key=("complaint_id",),
+    mode="owned",
+    owner="complaint_id",
+    indexes=(
+        ("organ", "received_on"),
+        ("auxiliary_id", "received_on"),
+        ("status", "received_on"),
+        ("received_on",),
+        ("closed_on",),
+    ),
+)
+FINDING = Table(
+    "rm_finding",
+    (
+        _c("complaint_id", "uuid", False),
+        _c("originator_version", "int", False),
+        _c("auxiliary_id", "uuid", False),
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("supervisor_id", "text"),
+        _c("supervisor_name", "text"),
+        _c("allegation_number", "int", False),
+        _c("round_no", "int", False),
+        _c("result", "text", False),
+        _c("sustained", "bool", False),
+        _c("effective", "date", False),
+        _c("latest", "bool", False),
+    ),
+    key=("complaint_id", "originator_version"),
+    mode="owned",
+    owner="complaint_id",
+    indexes=(
+        ("latest", "sustained", "effective"),
+        ("latest", "effective"),
+        ("auxiliary_id", "effective"),
+    ),
+)
+COMPLAINT_FLAGS = rule_flags_table("rm_complaints_rule_flags")
+
+register_tables(COMPLAINT, FINDING, COMPLAINT_FLAGS)
+
+
+class ComplaintsProjection(ReadModelProjection):
+    """Complaints and findings."""
+
+    name = "complaints"
+    aggregates = (Complaint,)
+    tables: ClassVar[tuple[Table, ...]] = (COMPLAINT, FINDING)
+    flags = COMPLAINT_FLAGS
+    owned_by: ClassVar[dict[type[Aggregate], tuple[str, ...]]] = {
+        Complaint: (COMPLAINT.name, FINDING.name),
+    }
+
+    def organ_of(self, state: State, event: LedgerEvent) -> str | None:
+        """The organ the complaint was attributed to."""
+        row = state.get(COMPLAINT, (event.originator_id,))
+        return row["organ"] if row is not None else event.actor.organ
+
+    def _row(self, state: State, e: Any, status: ComplaintStatus | None = None) -> Row:
+        row = self.require(state.get(COMPLAINT, (e.originator_id,)), "complaint", e.originator_id)
+        row["version"] = e.originator_version
+        if status is not None:
+            row["status"] = status.value
+        return row
+
+    @handles(Complaint.Received)
+    def _received(self, state: State, e: Any, position: int) -> None:
+        responsibility = e.responsibility
+        state.put(
+            COMPLAINT,
+            {
+                "complaint_id": e.originator_id,
+                "auxiliary_id": e.auxiliary_id,
+                "organ": responsibility.organ,
+                "unit": responsibility.unit,
+                "supervisor_id": responsibility.supervisor_id,
+                "supervisor_name": responsibility.supervisor_name,
+                "channel": e.channel,
+                "incident_on": china_date(e.incident_at),
+                "received_on": e.effective,
+                "allegations": len(e.allegations),
+                "status": S.received.value,
+                "acknowledged_on": None,
+                "accepted_on": None,
+                "category": None,
+                "declined_on": None,
+                "investigator_id": None,
+                "due": None,
+                "round_no": 1,
+                "concluded_on": None,
+                "notified_on": None,
+                "closed_on": None,
+                "days_to_close": None,
+                "withdrawn_on": None,
+                "reopened_on": None,
+                "reopened": 0,
+                "version": e.originator_version,
+            },
+        )
+
+    @handles(Complaint.Acknowledged)
+    def _acknowledged(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.acknowledged)
+        row["acknowledged_on"] = e.effective
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.Accepted)
+    def _accepted(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.accepted)
+        row["accepted_on"] = e.effective
+        row["category"] = e.category
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.Declined)
+    def _declined(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.not_accepted)
+        row["declined_on"] = e.effective
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.InvestigatorAssigned)
+    def _assigned(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.under_investigation)
+        row["investigator_id"] = e.investigator_id
+        row["due"] = e.due
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.FindingRecorded)
+    def _finding(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e)
+        decided: set[int] = set()
+        for finding in state.rows_of(FINDING, e.originator_id):
+            if finding["allegation_number"] == e.allegation_number and finding["latest"]:
+                finding["latest"] = False
+                state.put(FINDING, finding)
+            if finding["round_no"] == row["round_no"]:
+                decided.add(finding["allegation_number"])
+        state.put(
+            FINDING,
+            {
+                "complaint_id": e.originator_id,
+                "originator_version": e.originator_version,
+                "auxiliary_id": row["auxiliary_id"],
+                "organ": row["organ"],
+                "unit": row["unit"],
+                "supervisor_id": row["supervisor_id"],
+                "supervisor_name": row["supervisor_name"],
+                "allegation_number": e.allegation_number,
+                "round_no": row["round_no"],
+                "result": e.result,
+                "sustained": e.result in SUSTAINED,
+                "effective": e.effective,
+                "latest": True,
+            },
+        )
+        decided.add(e.allegation_number)
+        if len(decided) == row["allegations"]:
+            row["status"] = S.concluded.value
+            row["concluded_on"] = e.effective
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.ComplainantNotified)
+    def _notified(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.complainant_notified)
+        row["notified_on"] = e.notified_on
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.Withdrawn)
+    def _withdrawn(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.withdrawn)
+        row["withdrawn_on"] = e.effective
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.Closed)
+    def _closed(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e, S.closed)
+        row["closed_on"] = e.effective
+        row["days_to_close"] = (e.effective - row["received_on"]).days
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.Reopened)
+    def _reopened(self, state: State, e: Any, position: int) -> None:
+        row = self._row(state, e)
+        row["round_no"] += 1
+        row["reopened"] += 1
+        row["reopened_on"] = e.effective
+        row["notified_on"] = None
+        row["concluded_on"] = None
+        row["closed_on"] = None
+        row["days_to_close"] = None
+        row["withdrawn_on"] = None
+        if row["accepted_on"] is not None:
+            status = S.under_investigation if row["investigator_id"] is not None else S.accepted
+        elif row["acknowledged_on"] is not None:
+            status = S.acknowledged
+        else:
+            status = S.received
+        row["status"] = status.value
+        state.put(COMPLAINT, row)

@@ -1,0 +1,517 @@
+"""The database that holds the read models: the ledger's own SQLite file or PostgreSQL schema.
+
+Queries are written once as templates: table names as ``{table}`` placeholders, parameters as
+``%s``. ``Database.compile`` turns a template into the backend's form: on PostgreSQL the
+tables become schema-qualified ``psycopg.sql.Identifier``s, on SQLite quoted names and
+``?`` parameters. Values are bound, never formatted into SQL.
+
+Invariants kept here:
+
+- Every statement is parameterised; identifiers come only from code constants, checked to be
+  lower-case SQL identifiers, and on PostgreSQL are composed with ``psycopg.sql.Identifier``
+  in the schema named by the settings.
+- A write session holds the write lock from its first statement: ``BEGIN IMMEDIATE`` on
+  SQLite (no read-then-upgrade under a deferred ``BEGIN``, which fails with
+  ``SQLITE_BUSY_SNAPSHOT`` across processes), and a transaction-scoped advisory lock named
+  by the caller on PostgreSQL. A session commits only if its block ends without error.
+- A read session is one read-only transaction (PostgreSQL ``READ ONLY``; SQLite connections
+  with ``PRAGMA query_only``), so no query can write, and the queries it runs see one state
+  of the database (``snapshot=True`` asks PostgreSQL for ``REPEATABLE READ``; SQLite's WAL
+  readers always see one snapshot per transaction).
+- Values cross the boundary as Python ``date``, ``UUID``, ``Decimal``, ``bool``, ``int``,
+  ``str`` and aware ``datetime``, whatever the backend stores; SQLite keeps dates and instants
+  as ISO text (which sorts correctly), UUIDs as canonical text and money as decimal text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import string
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import TupleRow, tuple_row
+from psycopg.sql import SQL, Composable, Identifier
+
+from projections.tables import Column, Table, column_type
+
+__all__ = ["Database", "PostgresDatabase", "SQLiteDatabase", "Session", "placeholder", "sql"]
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_SQLITE_TYPES = {
+    "text": "TEXT",
+    "int": "INTEGER",
+    "date": "TEXT",
+    "uuid": "TEXT",
+    "bool": "INTEGER",
+    "money": "TEXT",
+    "instant": "TEXT",
+}
+_POSTGRES_TYPES = {
+    "text": "text",
+    "int": "bigint",
+    "date": "date",
+    "uuid": "uuid",
+    "bool": "boolean",
+    "money": "numeric",
+    "instant": "timestamptz",
+}
+
+
+def sql(*parts: str) -> str:
+    """Join SQL fragments with single spaces.
+
+    The fragments are code constants (keywords, column names, ``%s`` placeholders and
+    ``{table}`` placeholders); values never pass through here, they are bound parameters.
+    """
+    return " ".join(part.strip() for part in parts if part and part.strip())
+
+
+def placeholder(table: str) -> str:
+    """The ``{table}`` placeholder of a checked table name, for templates."""
+    if not _NAME.match(table):
+        raise ValueError(f"{table!r} is not a table name")
+    return "{" + table + "}"
+
+
+def _placeholders(template: str) -> list[str]:
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    for name in names:
+        if not _NAME.match(name):
+            raise ValueError(f"{name!r} is not a table name")
+    return names
+
+
+def index_name(table: str, columns: Sequence[str]) -> str:
+    """A stable index name of at most 63 characters."""
+    name = f"{table}__{'_'.join(columns)}"
+    if len(name) <= 60:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:50]}_{digest}"
+
+
+def decode_value(kind: str | None, value: Any) -> Any:
+    """A stored value as its Python type (values already of that type pass through)."""
+    if value is None or kind is None:
+        return value
+    if kind == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind == "uuid" and not isinstance(value, UUID):
+        return UUID(str(value))
+    if kind == "bool" and not isinstance(value, bool):
+        return bool(value)
+    if kind == "money" and not isinstance(value, Decimal):
+        return Decimal(str(value))
+    if kind == "instant" and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+class Session(ABC):
+    """One transaction on the read-model database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @property
+    @abstractmethod
+    def cursor(self) -> Any:
+        """The driver's cursor (for library helpers that take a cursor)."""
+
+    @abstractmethod
+    def _run(self, statement: Any, params: Sequence[Any]) -> None: ...
+
+    @abstractmethod
+    def _run_many(self, statement: Any, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def execute(self, template: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self._run(self.database.compile(template), self.database.encode(params))
+
+    def executemany(self, template: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+        encoded = [self.database.encode(r) for r in rows]
+        if encoded:
+            self._run_many(self.database.compile(template), encoded)
+
+    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts of column name to Python value."""
+        self._run(self.database.compile(template), self.database.encode(params))
+        description = self.cursor.description
+        if description is None:
+            return []
+        names = [d[0] for d in description]
+        kinds = [column_type(n) for n in names]
+        return [
+            {n: decode_value(k, v) for n, k, v in zip(names, kinds, row, strict=True)}
+            for row in self.cursor.fetchall()
+        ]
+
+    def scalar(self, template: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        self._run(self.database.compile(template), self.database.encode(params))
+        row = self.cursor.fetchone()
+        return None if row is None else row[0]
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A ``column IN (...)`` condition and its parameters (never empty: use a guard)."""
+        if not values:
+            return "1 = 0", []
+        return self.database.in_list(column, values)
+
+
+class Database(ABC):
+    """The read models' database, for one backend."""
+
+    backend: str = ""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Any] = {}
+
+    def compile(self, template: str) -> Any:
+        """The backend form of a template (cached)."""
+        compiled = self._compiled.get(template)
+        if compiled is None:
+            compiled = self._compile(template, _placeholders(template))
+            self._compiled[template] = compiled
+        return compiled
+
+    @abstractmethod
+    def _compile(self, template: str, names: list[str]) -> Any: ...
+
+    @abstractmethod
+    def encode(self, params: Sequence[Any]) -> Sequence[Any]:
+        """Parameters in the driver's form."""
+
+    @abstractmethod
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (...)`` in the backend's best form."""
+
+    @abstractmethod
+    def read(self, *, snapshot: bool = False) -> Any:
+        """A read-only transaction (context manager yielding a ``Session``)."""
+
+    @abstractmethod
+    def write(self, lock: str | None) -> Any:
+        """A write transaction (yields a ``Session``); ``lock`` names a lock held from the start.
+
+        SQLite always holds the database write lock from the start; PostgreSQL takes the
+        advisory lock ``lock`` unless it is None.
+        """
+
+    @abstractmethod
+    def create_statements(self, table: Table) -> list[Any]:
+        """DDL that creates the table and its indexes if they do not exist."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool:
+        """Whether a table of that name exists."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections this object opened."""
+
+    # ----------------------------------------------------------- generated DML
+
+    def upsert_template(self, table: Table) -> str:
+        """INSERT of a whole row that replaces the row with the same key."""
+        rest = [c for c in table.column_names if c not in table.key]
+        conflict = "DO NOTHING"
+        if rest:
+            conflict = sql("DO UPDATE SET", ", ".join(f'"{c}" = excluded."{c}"' for c in rest))
+        return sql(
+            self.insert_template(table),
+            "ON CONFLICT (",
+            ", ".join(f'"{k}"' for k in table.key),
+            ")",
+            conflict,
+        )
+
+    def insert_template(self, table: Table) -> str:
+        """Plain INSERT of a whole row (a key conflict is an error)."""
+        return sql(
+            "INSERT INTO",
+            placeholder(table.name),
+            "(",
+            ", ".join(f'"{c}"' for c in table.column_names),
+            ") VALUES (",
+            ", ".join(["%s"] * len(table.columns)),
+            ")",
+        )
+
+    def select_template(self, table: Table, where: str = "") -> str:
+        """SELECT of whole rows, optionally with a condition."""
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        return sql(
+            "SELECT", columns, "FROM", placeholder(table.name), "WHERE" if where else "", where
+        )
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class _SQLiteSession(Session):
+    def __init__(self, database: Database, cursor: sqlite3.Cursor) -> None:
+        super().__init__(database)
+        self._cursor = cursor
+
+    @property
+    def cursor(self) -> sqlite3.Cursor:
+        """The sqlite3 cursor."""
+        return self._cursor
+
+    def _run(self, statement: Any, params: Sequence[Any]) -> None:
+        self._cursor.execute(statement, params)
+
+    def _run_many(self, statement: Any, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement, rows)
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class SQLiteDatabase(Database):
+    """The ledger's SQLite file; one connection per thread, opened on first use."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path, *, lock_timeout: float = 30.0) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self, role: str) -> sqlite3.Connection:
+        """This thread's reader (``query_only``) or writer connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, role, None)
+        if conn is None:
+            conn = sqlite3.connect(
+                str(self.path),
+                isolation_level=None,
+                timeout=self.lock_timeout,
+                check_same_thread=False,
+            )
+            if role == "reader":
+                conn.execute("PRAGMA query_only = ON")
+            setattr(self._local, role, conn)
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def _compile(self, template: str, names: list[str]) -> str:
+        quoted = {name: f'"{name}"' for name in names}
+        return template.format(**quoted).replace("%s", "?")
+
+    def encode(self, params: Sequence[Any]) -> list[Any]:
+        """SQLite's storage forms (ISO text, canonical UUID text, 0/1, decimal text)."""
+        return [_sqlite_value(p) for p in params]
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (?, ?, ...)``."""
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+    @contextmanager
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A deferred read transaction on a ``query_only`` connection (nested reads join it)."""
+        conn = self._connection("reader")
+        cursor = conn.cursor()
+        if conn.in_transaction:
+            try:
+                yield _SQLiteSession(self, cursor)
+            finally:
+                cursor.close()
+            return
+        cursor.execute("BEGIN")
+        try:
+            yield _SQLiteSession(self, cursor)
+        finally:
+            cursor.close()
+            conn.rollback()
+
+    @contextmanager
+    def write(self, lock: str | None) -> Iterator[Session]:
+        """``BEGIN IMMEDIATE``: the database write lock before the first read."""
+        conn = self._connection("writer")
+        if conn.in_transaction:
+            msg = "a write session cannot start inside another transaction on this thread"
+            raise RuntimeError(msg)
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteSession(self, cursor)
+        except BaseException:
+            cursor.close()
+            conn.rollback()
+            raise
+        cursor.close()
+        conn.commit()
+
+    def create_statements(self, table: Table) -> list[str]:
+        """CREATE TABLE / INDEX IF NOT EXISTS."""
+        columns = ", ".join(_sqlite_column(c) for c in table.columns)
+        keys = ", ".join(f'"{k}"' for k in table.key)
+        statements = [
+            f'CREATE TABLE IF NOT EXISTS "{table.name}" ({columns}, PRIMARY KEY ({keys}))'
+        ]
+        for index in table.indexes:
+            cols = ", ".join(f'"{c}"' for c in index)
+            statements.append(
+                f'CREATE INDEX IF NOT EXISTS "{index_name(table.name, index)}" '
+                f'ON "{table.name}" ({cols})'
+            )
+        return statements
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the table exists in the file."""
+        with self.read() as s:
+            return bool(
+                s.scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [name]
+                )
+            )
+
+    def close(self) -> None:
+        """Close every connection this object opened (from any thread)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
+
+
+def _sqlite_column(column: Column) -> str:
+    null = "" if column.nullable else " NOT NULL"
+    return f'"{column.name}" {_SQLITE_TYPES[column.type]}{null}'
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class _PostgresSession(Session):
+    def __init__(self, database: Database, cursor: Cursor[TupleRow]) -> None:
+        super().__init__(database)
+        self._cursor = cursor
+
+    @property
+    def cursor(self) -> Cursor[TupleRow]:
+        """The psycopg cursor."""
+        return self._cursor
+
+    def _run(self, statement: Any, params: Sequence[Any]) -> None:
+        self._cursor.execute(statement, params)
+
+    def _run_many(self, statement: Any, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement, rows)
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL schema, through the ledger's connection pool."""
+
+    backend = "postgres"
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__()
+        self.datastore = datastore
+        self.schema = datastore.schema
+
+    def _compile(self, template: str, names: list[str]) -> Composable:
+        identifiers = {name: Identifier(self.schema, name) for name in names}
+        return SQL(template).format(**identifiers)
+
+    def encode(self, params: Sequence[Any]) -> Sequence[Any]:
+        """psycopg adapts every value type used here."""
+        return params
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column = ANY(%s)`` with one array parameter."""
+        return f"{column} = ANY(%s)", [list(values)]
+
+    @contextmanager
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A READ ONLY transaction; ``snapshot`` makes it REPEATABLE READ too."""
+        with self.datastore.get_connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=tuple_row)
+            if snapshot:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            else:
+                cursor.execute("SET TRANSACTION READ ONLY")
+            yield _PostgresSession(self, cursor)
+
+    @contextmanager
+    def write(self, lock: str | None) -> Iterator[Session]:
+        """A transaction holding the advisory lock ``lock`` (in this schema) from the start."""
+        with self.datastore.get_connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=tuple_row)
+            if lock is not None:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key(lock),))
+            yield _PostgresSession(self, cursor)
+
+    def lock_key(self, lock: str) -> int:
+        """A signed 64-bit advisory lock key for a name in this schema."""
+        digest = hashlib.sha256(f"auxledger-projections:{self.schema}:{lock}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def create_statements(self, table: Table) -> list[Composable]:
+        """CREATE TABLE / INDEX IF NOT EXISTS, with identifiers."""
+        columns = SQL(", ").join(_postgres_column(c) for c in table.columns)
+        keys = SQL(", ").join(Identifier(k) for k in table.key)
+        statements: list[Composable] = [
+            SQL("CREATE TABLE IF NOT EXISTS {t} ({c}, PRIMARY KEY ({k}))").format(
+                t=Identifier(self.schema, table.name), c=columns, k=keys
+            )
+        ]
+        for index in table.indexes:
+            statements.append(
+                SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} ({c})").format(
+                    i=Identifier(index_name(table.name, index)),
+                    t=Identifier(self.schema, table.name),
+                    c=SQL(", ").join(Identifier(c) for c in index),
+                )
+            )
+        return statements
+
+    def close(self) -> None:
+        """Nothing to release: the connection pool belongs to the ledger."""
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the table exists in the schema."""
+        with self.read() as s:
+            return bool(
+                s.scalar(
+                    "SELECT to_regclass(%s) IS NOT NULL",
+                    [f'"{self.schema}"."{name}"'],
+                )
+            )
+
+
+def _postgres_column(column: Column) -> Composable:
+    null = SQL("") if column.nullable else SQL(" NOT NULL")
+    return SQL("{n} {t}{null}").format(
+        n=Identifier(column.name), t=SQL(_POSTGRES_TYPES[column.type]), null=null
+    )

@@ -1,0 +1,539 @@
+"""Typed, JSON-serialisable results of the queries.
+
+Every result is a frozen dataclass with ``to_json()``: dates and instants as ISO 8601 text,
+UUIDs as text, money and ratios as decimal text (never floats), nested results as objects.
+``Page`` wraps a page of results with the total count.
+
+Invariants kept here:
+
+- No result type has a field for personal data; timeline entries carry decoded event fields
+  but name the personal ones in ``personal_fields`` so the HTTP edge can mask them by role.
+- ``to_json()`` output contains only JSON types (str, int, bool, None, lists, dicts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+__all__ = [
+    "AccountabilityRow",
+    "ActiveSanction",
+    "AuxiliaryAsOf",
+    "AuxiliaryGap",
+    "AuxiliaryRef",
+    "CloseTimeRow",
+    "ComplaintDetail",
+    "ComplaintSummary",
+    "CredentialAsOf",
+    "CredentialHolder",
+    "Deadlines",
+    "EarlyWarningAlert",
+    "FindingRow",
+    "LevelCount",
+    "MisconductRow",
+    "Page",
+    "PayAgainstWage",
+    "PersonnelStatus",
+    "QuotaUse",
+    "RatioRow",
+    "ResponsibilityOn",
+    "RuleFlag",
+    "SanctionAsOf",
+    "Timeline",
+    "TimelineEntry",
+    "UnreturnedCredential",
+    "UnsanctionedFinding",
+    "json_ready",
+]
+
+T = TypeVar("T")
+
+
+def json_ready(value: Any) -> Any:
+    """A value in JSON types: ISO dates, text UUIDs and decimals, dicts for dataclasses."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return json_ready(value.value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        to_json = getattr(value, "to_json", None)
+        if to_json is not None:
+            return to_json()
+        return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_ready(v) for v in value]
+    return str(value)
+
+
+class _Json:
+    """``to_json()`` for dataclasses: every field, JSON-ready."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            f.name: json_ready(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results, with the total over all pages."""
+
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are."""
+        return max(1, -(-self.total // self.page_size))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "items": [json_ready(i) for i in self.items],
+            "page": self.page,
+            "page_size": self.page_size,
+            "total": self.total,
+            "pages": self.pages,
+        }
+
+
+# --------------------------------------------------------------------------- personnel
+
+
+@dataclasses.dataclass(frozen=True)
+class ActiveSanction(_Json):
+    """A sanction in force whose term has not ended."""
+
+    sanction_id: str
+    kind: str
+    effective: date
+    until: date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonnelStatus(_Json):
+    """One auxiliary's current record (personnel status)."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    unit_since: date
+    supervisor_id: str | None
+    supervisor_name: str | None
+    post_type: str
+    post_category: str
+    level: int
+    employment_form: str
+    contract_start: date
+    contract_end: date
+    hired_on: date
+    status: str
+    separated_on: date | None
+    active_sanctions: tuple[ActiveSanction, ...]
+    sanctions_in_force: int
+    commendations: int
+    complaints: int
+    last_health_check: date | None
+    version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxiliaryRef(_Json):
+    """An auxiliary found by name and unit (no personal data)."""
+
+    auxiliary_id: UUID
+    organ: str
+    unit: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialHolder(_Json):
+    """Who a credential serial was issued to, and whether it is valid now (Art. 12)."""
+
+    kind: str
+    serial: str
+    auxiliary_id: UUID
+    organ: str
+    issued_on: date
+    credential_status: str
+    holder_status: str
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineEntry(_Json):
+    """One stored event of an auxiliary's record, with its verification result."""
+
+    position: int
+    originator_id: UUID
+    originator_version: int
+    event: str
+    topic: str
+    recorded_at: datetime | None
+    effective: date | None
+    actor: dict[str, Any] | None
+    basis: str | None
+    rule_id: str | None
+    key_id: str | None
+    hash: str
+    verified: bool
+    failure: str | None
+    failure_detail: str | None
+    fields: dict[str, Any]
+    personal_fields: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeline(_Json):
+    """An auxiliary's complete history, in log order."""
+
+    auxiliary_id: UUID
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def verified(self) -> bool:
+        """True when every entry verified."""
+        return all(e.verified for e in self.entries)
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialAsOf(_Json):
+    """A credential as the record stood for a date."""
+
+    kind: str
+    serial: str
+    issued_on: date
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SanctionAsOf(_Json):
+    """A sanction as the record stood for a date."""
+
+    sanction_id: str
+    kind: str
+    effective: date
+    until: date | None
+    status: str
+    appeal: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxiliaryAsOf(_Json):
+    """An auxiliary's record replayed from its events for a date (see docs/projections.md)."""
+
+    auxiliary_id: UUID
+    on: date
+    recorded_by: datetime | None
+    events_applied: int
+    events_total: int
+    last_version_applied: int
+    skipped: tuple[int, ...]
+    name: str
+    organ: str
+    employed: bool
+    unit: str | None
+    supervisor_id: str | None
+    supervisor_name: str | None
+    post_type: str | None
+    post_category: str | None
+    level: int | None
+    employment_form: str
+    contract_start: date
+    contract_end: date
+    hired_on: date
+    separated_on: date | None
+    status: str
+    commendations: int
+    sanctions: tuple[SanctionAsOf, ...]
+    credentials: tuple[CredentialAsOf, ...]
+    health_checks: int
+    corrections: int
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadlines(_Json):
+    """A complaint's deadlines under the complaint policy, and which are missed."""
+
+    acknowledge_due: date
+    conclude_due: date | None
+    notify_due: date | None
+    investigator_due: date | None
+    overdue: tuple[str, ...]
+    late: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ComplaintSummary(_Json):
+    """A row of the complaint registry."""
+
+    complaint_id: UUID
+    auxiliary_id: UUID
+    auxiliary_name: str | None
+    organ: str
+    unit: str
+    supervisor_id: str | None
+    supervisor_name: str | None
+    channel: str
+    incident_on: date
+    received_on: date
+    status: str
+    allegations: int
+    round_no: int
+    acknowledged_on: date | None
+    accepted_on: date | None
+    declined_on: date | None
+    concluded_on: date | None
+    notified_on: date | None
+    closed_on: date | None
+    withdrawn_on: date | None
+    reopened: int
+    days_to_close: int | None
+    deadlines: Deadlines
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingRow(_Json):
+    """A finding on one allegation."""
+
+    complaint_id: UUID
+    auxiliary_id: UUID
+    organ: str
+    unit: str
+    allegation_number: int
+    round_no: int
+    result: str
+    effective: date
+    latest: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ComplaintDetail(_Json):
+    """A complaint with every finding per allegation (latest and earlier rounds)."""
+
+    complaint: ComplaintSummary
+    findings: tuple[FindingRow, ...]
+
+
+# --------------------------------------------------------------------------- responsibility
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponsibilityOn(_Json):
+    """Who answered for an auxiliary on a date (Art. 10, 17)."""
+
+    auxiliary_id: UUID
+    on: date
+    employed: bool
+    organ: str
+    unit: str | None
+    unit_name: str | None
+    supervisor_id: str | None
+    supervisor_name: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountabilityRow(_Json):
+    """Complaints, findings and sanctions of a period attributed to a unit or supervisor."""
+
+    organ: str
+    unit: str | None
+    unit_name: str | None
+    supervisor_id: str | None
+    supervisor_name: str | None
+    complaints: int
+    findings: int
+    sustained_findings: int
+    sanctions: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MisconductRow(_Json):
+    """A misconduct finding against an official (Art. 19)."""
+
+    finding_id: UUID
+    official_id: str
+    official_name: str
+    official_role: str
+    organ: str
+    unit: str | None
+    kind: str
+    effective: date
+    decision: str
+    decision_on: date
+    amendments: int
+
+
+# --------------------------------------------------------------------------- early warning
+
+
+@dataclasses.dataclass(frozen=True)
+class EarlyWarningAlert(_Json):
+    """An auxiliary over an early-warning threshold, naming the rule and its version."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    supervisor_id: str | None
+    status: str
+    rule: str
+    rule_version: str
+    threshold: int
+    count: int
+    window_start: date
+    window_end: date
+    complaints: int
+    sustained_findings: int
+    commendations: int
+    commendation_ratio: Decimal | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RatioRow(_Json):
+    """Commendations against complaints in a window, for a unit."""
+
+    organ: str
+    unit: str
+    auxiliaries: int
+    commendations: int
+    complaints: int
+    commendation_ratio: Decimal | None
+
+
+@dataclasses.dataclass(frozen=True)
+class CloseTimeRow(_Json):
+    """How long complaints closed in a period took, from receipt to closure, in days."""
+
+    organ: str
+    unit: str | None
+    closed: int
+    mean_days: Decimal
+    median_days: Decimal
+    max_days: int
+
+
+# --------------------------------------------------------------------------- compliance
+
+
+@dataclasses.dataclass(frozen=True)
+class QuotaUse(_Json):
+    """An organ's staffing quota and how much of it is held (Art. 5, 8)."""
+
+    organ: str
+    organ_name: str
+    quota: int | None
+    headcount: int
+    available: int | None
+    utilisation_percent: Decimal | None
+    over_quota: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelCount(_Json):
+    """How many auxiliaries (not separated) an organ has at a level (Art. 11)."""
+
+    organ: str
+    level: int
+    auxiliaries: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PayAgainstWage(_Json):
+    """An organ's average auxiliary pay against last year's local average wage (Art. 7)."""
+
+    organ: str
+    region: str
+    year: int
+    auxiliaries: int
+    priced: int
+    average_monthly: Decimal | None
+    average_annual: Decimal | None
+    floor_year: int
+    floor_annual: Decimal | None
+    compliant: bool | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxiliaryGap(_Json):
+    """An auxiliary with a compliance gap (no supervisor, no accident cover, check due)."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    since: date | None
+    due: date | None
+    days_overdue: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class UnreturnedCredential(_Json):
+    """A credential a separated auxiliary has not handed back (Art. 12)."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    separated_on: date
+    kind: str
+    serial: str
+    credential_status: str
+    days_since_separation: int
+
+
+@dataclasses.dataclass(frozen=True)
+class UnsanctionedFinding(_Json):
+    """A sustained finding no sanction decision refers to (Art. 18)."""
+
+    complaint_id: UUID
+    allegation_number: int
+    result: str
+    effective: date
+    auxiliary_id: UUID
+    name: str | None
+    organ: str
+    unit: str
+    days_since: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleFlag(_Json):
+    """A record whose effective date lies outside the rule set it was judged by (Art. 20)."""
+
+    log_position: int
+    originator_id: UUID
+    originator_version: int
+    event: str
+    organ: str | None
+    effective: date
+    rule_id: str
+    rule_from: date | None
+    rule_until: date | None
+    reason: str

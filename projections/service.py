@@ -1,0 +1,576 @@
+"""Running the projections: catching up, rebuilding, background workers and their status.
+
+``ReadModels(ledger)`` holds the projections of one ledger (``PROJECTIONS``: personnel and
+complaints) with their views in the ledger's own database. Events are read only through
+``ledger.stream.read_checked`` -- every event's signature, format and key checked before it
+is decoded -- in the ledger's order, a batch at a time, each batch applied with its tracking
+position in one transaction (``ReadModelView.apply_events``).
+
+Invariants kept here:
+
+- Exactly once, in order: a batch is read after the tracked position and applied only if that
+  is still the tracked position (else it is dropped and read again); positions only grow.
+- A projection never skips an event: an ``IntegrityViolation`` (or any other error) while
+  reading or applying stops its worker; the error, its kind and the position are kept in
+  memory and in ``rm_projection_state``, and ``status`` reports the projection as failed and
+  stale with its lag until it is restarted or rebuilt. Nothing is swallowed.
+- Catching up reads up to the head observed at its start; the ledger's writers are serialised
+  (PostgreSQL table lock, SQLite write lock), so every event at or below that head is already
+  committed and the position may advance to the head even when the last events belong to
+  another projection.
+- Stopping a worker between batches, or killing it inside one, loses nothing: the next run
+  starts after the last committed batch.
+- On PostgreSQL a worker LISTENs on the events table's channel and also polls every
+  ``poll_interval`` seconds, so a lost notification delays it by at most one interval; on
+  SQLite (no notifications in eventsourcing 9.5) it polls.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from domain.policy import Policy
+from ledger.application import LedgerApplication
+from ledger.persistence import PostgresLedgerRecorder
+from ledger.stream import CheckedEvent, max_notification_id, read_checked
+from projections.base import ReadModelProjection, tracking_table_name
+from projections.complaints import ComplaintsProjection
+from projections.db import Database, PostgresDatabase, SQLiteDatabase
+from projections.errors import ProjectionFailedError, TrackingConflictError, UnknownProjectionError
+from projections.identity import IdentityProjection
+from projections.personnel import PersonnelProjection
+from projections.views import PostgresReadModelView, ReadModelView, SQLiteReadModelView
+
+__all__ = [
+    "PROJECTIONS",
+    "ProjectionStatus",
+    "ProjectionSupervisor",
+    "ProjectionWorker",
+    "ReadModels",
+    "ensure_schema",
+]
+
+PROJECTIONS: Mapping[str, type[ReadModelProjection]] = {
+    PersonnelProjection.name: PersonnelProjection,
+    ComplaintsProjection.name: ComplaintsProjection,
+    IdentityProjection.name: IdentityProjection,
+}
+"""Every projection, by name, in the order they are built."""
+
+DEFAULT_BATCH = 1000
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_FRESH = timedelta(seconds=45)
+
+Progress = Callable[[str, int, int, int], None]
+"""``progress(projection, events_applied, position, head)``."""
+
+
+def _now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+class ReadModels:
+    """The read models of one ledger: projections, their views, and the shared database."""
+
+    def __init__(self, ledger: LedgerApplication, *, policy: Policy | None = None) -> None:
+        self.ledger = ledger
+        self.application_name = ledger.name
+        self.policy = policy or getattr(ledger, "policy", None) or Policy.default()
+        recorder = ledger.ledger_recorder
+        self.db: Database
+        if isinstance(recorder, PostgresLedgerRecorder):
+            self.db = PostgresDatabase(recorder.datastore)
+        else:
+            path = ledger.settings.database.sqlite_path
+            assert path is not None
+            self.db = SQLiteDatabase(path)
+        self._ensured = False
+        self._ensure_lock = threading.Lock()
+        self.projections: dict[str, ReadModelProjection] = {}
+        for name, cls in PROJECTIONS.items():
+            view: ReadModelView
+            if isinstance(recorder, PostgresLedgerRecorder):
+                view = PostgresReadModelView(
+                    recorder.datastore, tracking_table_name=tracking_table_name(name)
+                )
+            else:
+                view = SQLiteReadModelView(
+                    recorder.datastore, tracking_table_name=tracking_table_name(name)
+                )
+            view.db = self.db  # one database for every view
+            projection = cls(view, policy=self.policy)
+            if isinstance(projection, IdentityProjection):
+                projection.indexer = ledger.privacy.blind_index
+            self.projections[name] = projection
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgres``."""
+        return self.db.backend
+
+    def projection(self, name: str) -> ReadModelProjection:
+        """A projection by name."""
+        try:
+            return self.projections[name]
+        except KeyError:
+            raise UnknownProjectionError(
+                f"no projection {name!r}; the projections are {', '.join(PROJECTIONS)}"
+            ) from None
+
+    def names(self, names: Iterable[str] | None = None) -> list[str]:
+        """The given projection names, checked (all of them when None)."""
+        chosen = list(PROJECTIONS) if names is None else list(names)
+        for name in chosen:
+            self.projection(name)
+        return chosen
+
+    def ensure(self) -> None:
+        """Create every read-model table and tracking table if missing (idempotent)."""
+        for projection in self.projections.values():
+            projection.view.ensure()
+        self._ensured = True
+
+    def ready(self) -> ReadModels:
+        """Make sure the tables exist (once per instance: queries on a new ledger find them)."""
+        if not self._ensured:
+            with self._ensure_lock:
+                if not self._ensured:
+                    self.ensure()
+        return self
+
+    def close(self) -> None:
+        """Release the read models' own connections (the ledger's pool stays open)."""
+        self.db.close()
+
+    # ------------------------------------------------------------------ positions
+
+    def head(self) -> int:
+        """The ledger's last notification id."""
+        return max_notification_id(self.ledger)
+
+    def position(self, name: str) -> int:
+        """A projection's tracked position."""
+        return self.projection(name).view.position(self.application_name)
+
+    # ------------------------------------------------------------------ applying
+
+    def catch_up(
+        self,
+        name: str,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        should_stop: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+        until: int | None = None,
+    ) -> int:
+        """Apply every event up to the current head (or ``until``); return how many."""
+        projection = self.projection(name)
+        view = projection.view
+        head = self.head() if until is None else min(self.head(), until)
+        position = view.position(self.application_name)
+        applied = 0
+
+        def read(after: int) -> tuple[int, list[CheckedEvent]]:
+            checked = read_checked(
+                self.ledger, after, batch_size, stop=head, topics=projection.topics
+            )
+            # Fewer than a full batch: no more events of this projection up to the head.
+            last = checked[-1].notification_id if len(checked) == batch_size else head
+            return last, checked
+
+        # Read (and check) the next batch in a second thread while this one is written: the
+        # checks hold the interpreter, the writes mostly wait on the database.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"read-{name}") as reader:
+            pending: Future[tuple[int, list[CheckedEvent]]] | None = None
+            while position < head:
+                if should_stop is not None and should_stop():
+                    break
+                if pending is None:
+                    pending = reader.submit(read, position)
+                last, checked = pending.result()
+                pending = reader.submit(read, last) if last < head else None
+                try:
+                    view.apply_events(
+                        projection,
+                        [(c.event, c.notification_id) for c in checked],
+                        application_name=self.application_name,
+                        after=position,
+                        position=last,
+                    )
+                except TrackingConflictError:
+                    if pending is not None:
+                        pending.cancel()
+                        pending = None
+                    position = view.position(self.application_name)
+                    continue
+                applied += len(checked)
+                position = last
+                if progress is not None:
+                    progress(name, applied, position, head)
+            if pending is not None:
+                pending.cancel()
+        return applied
+
+    def rebuild(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        progress: Progress | None = None,
+        until: int | None = None,
+    ) -> dict[str, int]:
+        """Empty the named projections and apply the ledger again (up to ``until``).
+
+        Returns the events applied per projection.
+        """
+        chosen = self.names(names)
+        applied: dict[str, int] = {}
+        for name in chosen:
+            projection = self.projections[name]
+            # Tracking and state tables only: reset creates the read-model tables afresh.
+            projection.view.ensure(tables=False)
+            projection.view.reset(projection, self.application_name)
+            applied[name] = self.catch_up(
+                name, batch_size=batch_size, progress=progress, until=until
+            )
+            # The tables were emptied and refilled: give the query planner fresh statistics.
+            projection.view.analyze()
+        return applied
+
+    # ------------------------------------------------------------------ status
+
+    def status(
+        self, workers: Mapping[str, ProjectionWorker] | None = None
+    ) -> list[ProjectionStatus]:
+        """Each projection's position, the head, the lag, and its worker's state."""
+        self.ready()
+        head = self.head()
+        found: list[ProjectionStatus] = []
+        for name, projection in self.projections.items():
+            position = projection.view.position(self.application_name)
+            kept = projection.view.load_state(name) or {}
+            worker = (workers or {}).get(name)
+            if worker is not None:
+                state, failure = worker.state, worker.failure
+            else:
+                state = str(kept.get("state") or "stopped")
+                heartbeat = kept.get("heartbeat_at")
+                if state == "running" and (
+                    heartbeat is None or _now() - heartbeat > HEARTBEAT_FRESH
+                ):
+                    state = "stopped"
+                failure = None
+            if failure is None and state == "failed":
+                failure = _Failure(
+                    kind=str(kept.get("error_kind")),
+                    error=str(kept.get("error")),
+                    position=int(kept.get("failed_position") or 0),
+                    at=kept.get("failed_at") or _now(),
+                )
+            lag = max(head - position, 0)
+            found.append(
+                ProjectionStatus(
+                    name=name,
+                    state=state,
+                    position=position,
+                    head=head,
+                    lag=lag,
+                    stale=state == "failed" or (state != "running" and lag > 0),
+                    error_kind=failure.kind if failure else None,
+                    error=failure.error if failure else None,
+                    failed_position=failure.position if failure else None,
+                    failed_at=failure.at if failure else None,
+                )
+            )
+        return found
+
+
+def ensure_schema(ledger: LedgerApplication) -> None:
+    """Create the read-model, tracking and state tables in the ledger's database (idempotent).
+
+    ``auxledger init`` calls this; the workers call it too before their first batch.
+    """
+    models = ReadModels(ledger)
+    try:
+        models.ensure()
+    finally:
+        models.close()
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection stands, for ``/readyz`` and ``auxledger projections status``."""
+
+    name: str
+    state: str
+    position: int
+    head: int
+    lag: int
+    stale: bool
+    error_kind: str | None = None
+    error: str | None = None
+    failed_position: int | None = None
+    failed_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "state": self.state,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "stale": self.stale,
+            "error_kind": self.error_kind,
+            "error": self.error,
+            "failed_position": self.failed_position,
+            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class _Failure:
+    kind: str
+    error: str
+    position: int
+    at: datetime
+
+
+class _Notifications:
+    """LISTEN on the events table's channel, on a connection of its own."""
+
+    def __init__(self, ledger: LedgerApplication) -> None:
+        recorder = ledger.ledger_recorder
+        assert isinstance(recorder, PostgresLedgerRecorder)
+        self.conn = psycopg.connect(
+            ledger.settings.database.conninfo(), autocommit=True, connect_timeout=5
+        )
+        self.conn.execute(SQL("LISTEN {}").format(Identifier(recorder.channel_name)))
+
+    def wait(self, timeout: float, stop: threading.Event) -> bool:
+        """Block until a notification, ``stop``, or ``timeout`` seconds; True if notified."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            for _ in self.conn.notifies(timeout=min(remaining, 0.25), stop_after=1):
+                return True
+        return False
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+class ProjectionWorker:
+    """Keeps one projection up to date, in a background thread or in the foreground."""
+
+    def __init__(
+        self,
+        models: ReadModels,
+        name: str,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        poll_interval: float = 1.0,
+    ) -> None:
+        models.projection(name)
+        self.models = models
+        self.name = name
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.state = "stopped"
+        self.failure: _Failure | None = None
+        self.applied = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: ProjectionFailedError | None = None
+        self._heartbeat = 0.0
+        self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        """Run in a daemon thread until ``stop()`` or a failure."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._error = None
+        self._thread = threading.Thread(
+            target=self._run_in_thread, name=f"projection-{self.name}", daemon=True
+        )
+        self.state = "running"
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Ask the worker to stop after its current batch, and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the worker thread; re-raise its failure, if it failed."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        """Run in this thread until ``stop()``; raise ``ProjectionFailedError`` on failure."""
+        self._stop.clear()
+        self.state = "running"
+        self._loop()
+        if self._error is not None:
+            raise self._error
+
+    def _run_in_thread(self) -> None:
+        self._loop()
+
+    # ------------------------------------------------------------------ the loop
+
+    def _loop(self) -> None:
+        view = self.models.projection(self.name).view
+        listener: _Notifications | None = None
+        try:
+            view.ensure()
+            self._beat(force=True)
+            if isinstance(self.models.db, PostgresDatabase):
+                listener = _Notifications(self.models.ledger)
+            while not self._stop.is_set():
+                self.applied += self.models.catch_up(
+                    self.name, batch_size=self.batch_size, should_stop=self._stop.is_set
+                )
+                self._beat()
+                if listener is not None:
+                    listener.wait(self.poll_interval, self._stop)
+                else:
+                    self._stop.wait(self.poll_interval)
+        except (KeyboardInterrupt, SystemExit):
+            self.state = "stopped"
+            self._save(view, "stopped")
+            raise
+        except Exception as e:
+            self._fail(view, e)
+        else:
+            self.state = "stopped"
+            self._save(view, "stopped")
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _fail(self, view: ReadModelView, error: BaseException) -> None:
+        position = self._safe_position(view)
+        failure = ProjectionFailedError(self.name, position, error)
+        self.failure = _Failure(kind=failure.kind, error=str(error), position=position, at=_now())
+        self.state = "failed"
+        self._error = failure
+        try:
+            self._save(view, "failed")
+        except Exception as e:
+            failure.add_note(f"the failure could not be recorded in the database: {e}")
+
+    def _safe_position(self, view: ReadModelView) -> int:
+        try:
+            return view.position(self.models.application_name)
+        except Exception:
+            return -1
+
+    def _beat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._heartbeat >= HEARTBEAT_SECONDS:
+            self._heartbeat = now
+            self._save(self.models.projection(self.name).view, "running")
+
+    def _save(self, view: ReadModelView, state: str) -> None:
+        failure = self.failure if state == "failed" else None
+        view.save_state(
+            self.name,
+            {
+                "state": state,
+                "worker": self._worker_id,
+                "heartbeat_at": _now(),
+                "failed_at": failure.at if failure else None,
+                "failed_position": failure.position if failure else None,
+                "error_kind": failure.kind if failure else None,
+                "error": failure.error[:2000] if failure else None,
+            },
+        )
+
+
+class ProjectionSupervisor:
+    """One worker per projection: start them with the API server, ask them for ``status``."""
+
+    def __init__(
+        self,
+        models: ReadModels,
+        *,
+        names: Iterable[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.models = models
+        self.workers = {
+            name: ProjectionWorker(models, name, batch_size=batch_size, poll_interval=poll_interval)
+            for name in models.names(names)
+        }
+
+    def start(self) -> None:
+        """Start every worker in a background thread."""
+        for worker in self.workers.values():
+            worker.start()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Stop every worker (after its current batch)."""
+        for worker in self.workers.values():
+            worker._stop.set()
+        for worker in self.workers.values():
+            worker.stop(timeout)
+
+    def restart(self, name: str) -> None:
+        """Start a stopped or failed worker again (it resumes after its tracked position)."""
+        worker = self.workers.get(name)
+        if worker is None:
+            raise UnknownProjectionError(f"no worker for projection {name!r}")
+        worker.failure = None
+        worker.start()
+
+    def status(self) -> list[ProjectionStatus]:
+        """Every projection's status, with this process's workers' states."""
+        return self.models.status(self.workers)
+
+    def failures(self) -> list[ProjectionFailedError]:
+        """The failures of workers that stopped on an error."""
+        return [w._error for w in self.workers.values() if w._error is not None]
+
+    def run_forever(self, *, check_every: float = 0.5) -> None:
+        """Block until a worker fails (raise its error) or ``stop()`` is called elsewhere."""
+        self.start()
+        try:
+            while any(w.alive for w in self.workers.values()):
+                for worker in self.workers.values():
+                    if worker.state == "failed":
+                        raise worker._error or ProjectionFailedError(
+                            worker.name, -1, RuntimeError("failed")
+                        )
+                time.sleep(check_every)
+            failed = self.failures()
+            if failed:
+                raise failed[0]
+        finally:
+            self.stop()

@@ -1,0 +1,101 @@
+"""Read-model table definitions, independent of the database that holds them.
+
+A ``Table`` names its columns (with a logical type), its primary key, how a projection loads
+its rows while applying a batch (``mode``), and its secondary indexes. ``projections.db``
+turns these into SQLite or PostgreSQL DDL and DML.
+
+Invariants kept here:
+
+- Column types are one of ``COLUMN_TYPES``; a column name has the same type in every table,
+  so a query result can be decoded by column name alone (``column_type``).
+- Modes: ``owned`` tables hold rows of one aggregate (the ``owner`` column is its id) and are
+  loaded per batch for the batch's aggregates; ``whole`` tables are small and loaded whole;
+  ``append`` tables are only ever inserted into (a conflicting insert is an error, never an
+  update), so a double-applied event cannot pass silently.
+- No table has a column for personal data (resident ID numbers, phones, addresses, health
+  details and fitness, medical details, complainants' details): there is no type for it
+  and the projections never read those event attributes.
+- Table and column names are lower-case SQL identifiers (checked here), so they can be
+  quoted safely on both backends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["COLUMN_TYPES", "Column", "Mode", "Table", "column_type", "register_tables"]
+
+COLUMN_TYPES = ("text", "int", "date", "uuid", "bool", "money", "instant")
+"""Logical column types: text, whole number, calendar date, UUID, boolean, yuan, instant."""
+
+Mode = Literal["owned", "whole", "append"]
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_TYPES: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: name, logical type, and whether it may hold NULL."""
+
+    name: str
+    type: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    mode: Mode
+    owner: str | None = None
+    indexes: tuple[tuple[str, ...], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        for name in (self.name, *names):
+            if not _IDENTIFIER.match(name):
+                raise ValueError(f"{name!r} is not a lower-case SQL identifier")
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name} repeats a column")
+        for column in self.columns:
+            if column.type not in COLUMN_TYPES:
+                raise ValueError(f"column {self.name}.{column.name} has unknown type")
+        missing = [k for k in (*self.key, *(c for i in self.indexes for c in i)) if k not in names]
+        if missing:
+            raise ValueError(f"table {self.name} names unknown columns {missing}")
+        if (self.mode == "owned") != (self.owner is not None):
+            raise ValueError(f"table {self.name}: an owner column goes with mode 'owned'")
+        if self.owner is not None and self.owner not in names:
+            raise ValueError(f"table {self.name}: owner {self.owner} is not a column")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Column names in declaration order."""
+        return tuple(c.name for c in self.columns)
+
+    def key_of(self, row: dict[str, object]) -> tuple[object, ...]:
+        """The primary-key values of a row."""
+        return tuple(row[k] for k in self.key)
+
+
+def register_tables(*tables: Table) -> tuple[Table, ...]:
+    """Record the column types of ``tables``; refuse a column name typed two ways."""
+    for table in tables:
+        for column in table.columns:
+            known = _TYPES.setdefault(column.name, column.type)
+            if known != column.type:
+                raise ValueError(
+                    f"column {column.name} is {known} elsewhere but {column.type} in {table.name}"
+                )
+    return tables
+
+
+def column_type(name: str) -> str | None:
+    """The logical type of a column name used by any registered table, or None."""
+    return _TYPES.get(name)

@@ -1,0 +1,355 @@
+"""Benchmark: public complaint intake against a bare FastAPI + psycopg insert, same run.
+
+Starts, on a throwaway PostgreSQL database, (a) ``auxledger serve --workers W`` over a small
+ledger (one organ, 20 auxiliaries with work IDs, read models caught up) and (b) a bare FastAPI
+app with a psycopg connection pool, W uvicorn workers, whose endpoint validates the same body
+with pydantic and INSERTs the same row (one table, one statement). Drives each with ``wrk``
+(2 threads, C connections, same duration, scripts/bench_api/intake.lua), one server at a time,
+alternating, R repetitions; reports the median req/s and p50/p99 of each and their ratios.
+Then sweeps the connection count to find where the ledger's p99 stays under 100 ms, with the
+bare baseline measured at each count too.
+
+Usage: .venv/bin/python scripts/bench_api.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+       [--duration 20] [--repeats 3] [--connections 50] [--workers 4] [--sweep 1,2,4,8,16,32]
+Needs ``wrk`` (Debian: apt-get install -y wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+LUA = ROOT / "scripts" / "bench_api" / "intake.lua"
+ORGAN, UNIT = "320602", "320602-001"
+
+BARE_APP = """
+import os
+from datetime import datetime
+from uuid import uuid4
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+pool = ConnectionPool(os.environ["BARE_DATABASE_URL"], min_size=4, max_size=12, open=True)
+app = FastAPI()
+
+
+class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    work_id: str | None = None
+    incident_at: AwareDatetime
+    incident_place: str = Field(min_length=1, max_length=200)
+    allegations: list[str] = Field(min_length=1, max_length=20)
+    complainant_name: str | None = None
+    complainant_phone: str | None = None
+
+
+@app.post("/v1/complaints", status_code=201)
+def file_complaint(body: ComplaintCreate) -> dict[str, str]:
+    complaint_id = uuid4()
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO bare_complaints (complaint_id, work_id, incident_at, incident_place, "
+            "allegations, complainant_name, complainant_phone, received_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, now())",
+            (complaint_id, body.work_id, body.incident_at, body.incident_place,
+             "\\n".join(body.allegations), body.complainant_name, body.complainant_phone),
+        )
+    return {"complaint_id": str(complaint_id)}
+"""
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server and its workers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_wrk(url: str, connections: int, duration: int) -> dict[str, Any]:
+    """One wrk run; its JSON summary line."""
+    threads = min(2, connections)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("{"))
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def build_ledger(env: dict[str, str]) -> None:
+    """A small ledger: one organ, a unit, 20 auxiliaries with work IDs; read models caught up."""
+    from domain.values import Actor  # noqa: PLC0415
+    from ledger.config import Settings  # noqa: PLC0415
+    from ledger.records import AuxLedger  # noqa: PLC0415
+    from projections.service import ReadModels  # noqa: PLC0415
+
+    ledger = AuxLedger(Settings.from_environ(env), create_tables=True)
+    ledger.initialise("bench")
+    admin = Actor("bench-admin", "admin", ORGAN, None)
+    personnel = Actor("bench-personnel", "personnel", ORGAN, None)
+    ledger.register_organ(admin, code=ORGAN, name="南通市公安局崇川分局", region="南通市")
+    ledger.update_organ(admin, ORGAN, "register_unit", code=UNIT, name="城东派出所")
+    ledger.update_organ(
+        Actor("bench-est", "establishment", ORGAN, None), ORGAN, "set_quota", quota=100
+    )
+    for i in range(1, 21):
+        hired = ledger.hire(
+            personnel,
+            organ_code=ORGAN,
+            effective=date(2025, 1, 2),
+            unit=UNIT,
+            supervisor_id="602010",
+            supervisor_name="王建国",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2025, 1, 1),
+            contract_end=date(2028, 12, 31),
+            post_type="patrol",
+            level=1,
+            name=f"辅警{i}",
+            gender="male",
+            resident_id="11010519491231002X",
+            phone="19900001234",
+            address="南通市崇川区人民路1号",
+        )
+        ledger.update_auxiliary(
+            personnel,
+            hired.originator_id,
+            "issue_credential",
+            effective=date(2025, 1, 2),
+            kind="work_id",
+            serial=f"NTFJ0602{i:06d}",
+        )
+    models = ReadModels(ledger)
+    models.ensure()
+    for name in models.names():
+        models.catch_up(name)
+    models.close()
+    ledger.close()
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    """The median of one figure over runs."""
+    return float(statistics.median(r[key] for r in runs))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures (and a JSON summary)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--sweep", default="1,2,4,8,16,32")
+    parser.add_argument("--sweep-duration", type=int, default=10)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return 2
+
+    database = f"auxledger_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(args.postgres, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    base = args.postgres.rsplit("/", 1)[0] + "/" + database
+    work = Path(tempfile.mkdtemp(prefix="auxledger-bench-"))
+    env = {
+        **os.environ,
+        "AUXLEDGER_DATABASE_URL": f"{base}?schema=ledger",
+        "AUXLEDGER_KEY_DIR": str(work / "keys"),
+        "AUXLEDGER_WITNESS_DIR": str(work / "witness"),
+        "AUXLEDGER_ENV": "production",
+        "AUXLEDGER_API_INTAKE_PER_MINUTE": "10000000",
+        "AUXLEDGER_API_INTAKE_BURST": "10000000",
+        "BARE_DATABASE_URL": base,
+        "PYTHONPATH": str(work),
+    }
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        build_ledger(env)
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE bare_complaints (complaint_id uuid PRIMARY KEY, work_id text, "
+                "incident_at timestamptz NOT NULL, incident_place text NOT NULL, "
+                "allegations text NOT NULL, complainant_name text, complainant_phone text, "
+                "received_at timestamptz NOT NULL)"
+            )
+        (work / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+        ours_port, bare_port = free_port(), free_port()
+        venv_bin = Path(sys.executable).parent
+        ours = subprocess.Popen(
+            [
+                str(venv_bin / "auxledger"),
+                "serve",
+                "--port",
+                str(ours_port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=(work / "serve.log").open("wb"),
+            start_new_session=True,
+        )
+        servers.append(ours)
+        bare = subprocess.Popen(
+            [
+                str(venv_bin / "uvicorn"),
+                "bare_app:app",
+                "--port",
+                str(bare_port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        servers.append(bare)
+        try:
+            wait_until_up(f"http://127.0.0.1:{ours_port}/healthz", ours)
+        except RuntimeError:
+            print((work / "serve.log").read_text(encoding="utf-8")[-2000:], file=sys.stderr)
+            raise
+        wait_until_up(f"http://127.0.0.1:{bare_port}/docs", bare)
+        ours_url = f"http://127.0.0.1:{ours_port}/v1/complaints"
+        bare_url = f"http://127.0.0.1:{bare_port}/v1/complaints"
+        run_wrk(ours_url, 8, 3)  # warm-up: imports, pools, caches
+        run_wrk(bare_url, 8, 3)
+
+        results: dict[str, Any] = {
+            "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}",
+            "connections": args.connections,
+            "workers": args.workers,
+            "duration_s": args.duration,
+            "ours": [],
+            "bare": [],
+        }
+        for _ in range(args.repeats):
+            results["ours"].append(run_wrk(ours_url, args.connections, args.duration))
+            results["bare"].append(run_wrk(bare_url, args.connections, args.duration))
+        summary = {
+            side: {k: median(results[side], k) for k in ("rps", "p50_ms", "p99_ms")}
+            for side in ("ours", "bare")
+        }
+        summary["ratio"] = {
+            "throughput": summary["ours"]["rps"] / summary["bare"]["rps"],
+            "p99": summary["ours"]["p99_ms"] / summary["bare"]["p99_ms"],
+        }
+        sweep = []
+        for connections in (int(c) for c in args.sweep.split(",") if c):
+            o = run_wrk(ours_url, connections, args.sweep_duration)
+            b = run_wrk(bare_url, connections, args.sweep_duration)
+            sweep.append({"connections": connections, "ours": o, "bare": b})
+        under = [s["connections"] for s in sweep if s["ours"]["p99_ms"] < 100.0]
+        results.update(
+            summary=summary, sweep=sweep, p99_under_100ms_up_to=max(under) if under else None
+        )
+        errors = sum(
+            r["non_2xx"] + r["socket_errors"] for side in ("ours", "bare") for r in results[side]
+        )
+
+        print(f"machine: {results['machine']}")
+        print(
+            f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers each, "
+            f"median of {args.repeats}"
+        )
+        for side, label in (("ours", "auxledger intake"), ("bare", "bare FastAPI+psycopg")):
+            s = summary[side]
+            print(
+                f"  {label:<22} {s['rps']:8.1f} req/s   "
+                f"p50 {s['p50_ms']:7.1f} ms   p99 {s['p99_ms']:7.1f} ms"
+            )
+        print(
+            f"  ratio: throughput {summary['ratio']['throughput']:.2f} (target >= 0.50), "
+            f"p99 {summary['ratio']['p99']:.2f}x the bare p99"
+        )
+        print("sweep (connections: ours rps/p99 | bare rps/p99):")
+        for s in sweep:
+            o, b = s["ours"], s["bare"]
+            print(
+                f"  {s['connections']:>3}: {o['rps']:7.1f} req/s {o['p99_ms']:7.1f} ms | "
+                f"{b['rps']:7.1f} req/s {b['p99_ms']:7.1f} ms"
+            )
+        print(f"ledger p99 < 100 ms up to {results['p99_under_100ms_up_to']} connections")
+        print(f"non-2xx or socket errors: {errors}")
+        print(json.dumps(results, ensure_ascii=False))
+        return 0 if errors == 0 else 1
+    finally:
+        for server in servers:
+            stop(server)
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,223 @@
+"""API fixtures: a small world of organs, units, auxiliaries and tokens, on both backends.
+
+The world is laid down through the application's own commands (no back door), then the
+read models are caught up, and the app is built with ``create_app`` exactly as ``serve``
+does it (production mode, so placeholder secrets would be refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from domain.values import Actor
+from ledger.access import issue_token, revoke_token
+from ledger.config import Settings
+from ledger.records import AuxLedger
+from projections.service import ReadModels
+
+ORGAN = "320602"
+OTHER_ORGAN = "320612"
+UNIT = "320602-001"
+OTHER_UNIT = "320602-002"
+ROLES = (
+    "establishment",
+    "personnel",
+    "unit",
+    "complaints",
+    "discipline",
+    "inspector",
+    "auditor",
+    "admin",
+)
+RESIDENT_ID = "11010519491231002X"
+PHONE = "19912345678"
+
+
+def actor(role: str, organ: str = ORGAN, unit: str | None = None) -> Actor:
+    """A ledger actor for setting up the world."""
+    return Actor(actor_id=f"setup-{role}", role=role, organ=organ, unit=unit)
+
+
+@dataclass
+class World:
+    """What the tests act on."""
+
+    ledger: AuxLedger
+    settings: Settings
+    tokens: dict[str, str] = field(default_factory=dict)
+    auxiliary: UUID | None = None
+    other_unit_auxiliary: UUID | None = None
+    other_organ_auxiliary: UUID | None = None
+    complaint: UUID | None = None
+    finding: UUID | None = None
+
+    def headers(self, who: str) -> dict[str, str]:
+        """Authorization header for a named token (a role, or a special token)."""
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def hire(ledger: AuxLedger, organ: str, unit: str, serial: str, name: str = "李明") -> UUID:
+    """Hire an auxiliary and issue a work ID."""
+    personnel = actor("personnel", organ)
+    recorded = ledger.hire(
+        personnel,
+        organ_code=organ,
+        effective=date(2025, 1, 2),
+        unit=unit,
+        supervisor_id="602010",
+        supervisor_name="王建国",
+        employment_form="direct_contract",
+        dispatch_agency=None,
+        contract_start=date(2025, 1, 1),
+        contract_end=date(2028, 12, 31),
+        post_type="patrol",
+        level=1,
+        name=name,
+        gender="male",
+        resident_id=RESIDENT_ID,
+        phone=PHONE,
+        address="南通市崇川区人民路1号",
+    )
+    ledger.update_auxiliary(
+        personnel,
+        recorded.originator_id,
+        "issue_credential",
+        effective=date(2025, 1, 2),
+        kind="work_id",
+        serial=serial,
+    )
+    return recorded.originator_id
+
+
+def build_world(ledger: AuxLedger, settings: Settings) -> World:
+    """Two organs, three auxiliaries, a complaint, a misconduct finding and every token."""
+    world = World(ledger=ledger, settings=settings)
+    for organ, units in ((ORGAN, (UNIT, OTHER_UNIT)), (OTHER_ORGAN, (f"{OTHER_ORGAN}-001",))):
+        admin = actor("admin", organ)
+        ledger.register_organ(admin, code=organ, name=f"{organ}局", region="南通市")
+        for unit in units:
+            ledger.update_organ(admin, organ, "register_unit", code=unit, name=f"{unit}所")
+        ledger.update_organ(actor("establishment", organ), organ, "set_quota", quota=20)
+    world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001")
+    world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
+    world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")
+    world.complaint = ledger.receive_complaint(
+        Actor("public-intake", "public", ORGAN, None),
+        auxiliary_id=world.auxiliary,
+        channel="online",
+        incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        incident_place="人民路与青年路路口",
+        allegations=["执勤时态度恶劣"],
+        complainant_name="张三",
+        complainant_phone="19900001111",
+        contact_text="工作日白天可电话联系",
+    ).originator_id
+    world.finding = ledger.record_misconduct(
+        actor("discipline"),
+        official_id="602010",
+        official_name="王建国",
+        official_role="supervisor",
+        organ=ORGAN,
+        unit=UNIT,
+        kind="neglect_of_duty",
+        summary="未履行带辅责任",
+        decision="诫勉谈话",
+    ).originator_id
+    for role in ROLES:
+        unit = UNIT if role == "unit" else None
+        world.tokens[role] = issue_token(
+            ledger, role=role, organ=ORGAN, unit=unit, label=role, issued_by="test"
+        ).secret
+        world.tokens[f"other-organ-{role}"] = issue_token(
+            ledger,
+            role=role,
+            organ=OTHER_ORGAN,
+            unit=f"{OTHER_ORGAN}-001" if role == "unit" else None,
+            label=role,
+            issued_by="test",
+        ).secret
+    world.tokens["other-unit"] = issue_token(
+        ledger, role="unit", organ=ORGAN, unit=OTHER_UNIT, label="unit 2", issued_by="test"
+    ).secret
+    revoked = issue_token(ledger, role="admin", organ=ORGAN, unit=None, label="old", issued_by="t")
+    revoke_token(ledger, revoked.token.id, reason="left", revoked_by="test")
+    world.tokens["revoked"] = revoked.secret
+    long_ago = datetime.now(tz=UTC) - timedelta(days=30)
+    world.tokens["expired"] = issue_token(
+        ledger,
+        role="admin",
+        organ=ORGAN,
+        unit=None,
+        label="expired",
+        issued_by="test",
+        now=long_ago,
+        expires_at=long_ago + timedelta(days=1),
+    ).secret
+    catch_up(ledger)
+    return world
+
+
+def catch_up(ledger: AuxLedger) -> None:
+    """Bring every read model up to the ledger's head (what the serve process's workers do)."""
+    models = ReadModels(ledger)
+    try:
+        models.ensure()
+        for name in models.names():
+            models.catch_up(name)
+    finally:
+        models.close()
+
+
+def api_settings(settings: Settings, **overrides: Any) -> ApiSettings:
+    """Production-mode API settings with a generous intake limit unless overridden."""
+    values: dict[str, Any] = {
+        "ledger": settings,
+        "environment": "production",
+        "intake_per_minute": 100_000.0,
+        "intake_burst": 100_000,
+        "token_cache_seconds": 0.0,
+    }
+    values.update(overrides)
+    return ApiSettings(**values)
+
+
+@pytest.fixture
+def world(aux_ledger: AuxLedger, settings: Settings) -> World:
+    """The world on the current backend."""
+    return build_world(aux_ledger, settings)
+
+
+@pytest.fixture
+def app(world: World) -> FastAPI:
+    """The app over the world's ledger."""
+    return create_app(api_settings(world.settings))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client of the app (lifespan run)."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert a problem+json answer with this status and code; return its body."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["code"] == code, body
+    assert body["type"] == f"/problems/{code}"
+    assert body["detail"]
+    assert "Traceback" not in response.text
+    return body

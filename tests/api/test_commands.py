@@ -1,0 +1,226 @@
+"""Commands map to application commands (version + hash back); queries come from read models."""
+
+from __future__ import annotations
+
+import csv
+import io
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ORGAN, OTHER_UNIT, RESIDENT_ID, UNIT, World, catch_up, problem
+
+HIRE = {
+    "unit": UNIT,
+    "supervisor_id": "602011",
+    "supervisor_name": "陈刚",
+    "employment_form": "labour_dispatch",
+    "dispatch_agency": "南通众合人力资源服务有限公司",
+    "contract_start": "2026-01-01",
+    "contract_end": "2027-12-31",
+    "post_type": "traffic",
+    "level": 2,
+    "name": "孙丽",
+    "gender": "female",
+    "resident_id": RESIDENT_ID,
+    "phone": "19900003333",
+    "address": "南通市崇川区工农路3号",
+    "effective": "2026-01-05",
+}
+
+
+def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) -> None:
+    admin, establishment = world.headers("admin"), world.headers("establishment")
+    unit = client.post(
+        f"/v1/organs/{ORGAN}/units",
+        headers=admin,
+        json={"code": "320602-009", "name": "学田派出所"},
+    )
+    assert unit.status_code == 201, unit.text
+    version = unit.json()["originator_version"]
+    adjusted = client.post(
+        f"/v1/organs/{ORGAN}/quota-adjustments",
+        headers={**establishment, "If-Match": f'"{version}"'},
+        json={"new_quota": 3, "reason": "动态调整"},
+    )
+    assert adjusted.status_code == 200, adjusted.text
+    personnel = world.headers("personnel")
+    hired = client.post("/v1/auxiliaries", headers=personnel, json=HIRE)
+    assert hired.status_code == 201, hired.text
+    new_id = hired.json()["originator_id"]
+    assert hired.headers["Location"] == f"/v1/auxiliaries/{new_id}"
+    assert hired.json()["topic"] == "domain.auxiliary:Auxiliary.Hired"
+    assert hired.json()["hash"] == world.ledger.record_hash(UUID(new_id), 1)
+    problem(client.post("/v1/auxiliaries", headers=personnel, json=HIRE), 409, "quota_exceeded")
+    organ = client.get(f"/v1/organs/{ORGAN}", headers=personnel).json()
+    assert organ["quota"] == 3 and organ["headcount"] == 3
+    schedule = {str(level): f"{4200 + 380 * (level - 1)}.00" for level in range(1, 11)}
+    paid = client.put(
+        f"/v1/organs/{ORGAN}/pay-schedules/2026",
+        headers=personnel,
+        json={"monthly_by_level": schedule},
+    )
+    assert paid.status_code == 200, paid.text
+    wage = client.post(
+        "/v1/average-wages",
+        headers=establishment,
+        json={"region": "南通市", "year": 2025, "annual_amount": "98765.00"},
+    )
+    assert wage.status_code == 200, wage.text
+
+
+def test_unit_acts_inside_its_own_unit_only(client: TestClient, world: World) -> None:
+    mine = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/assign-supervisor",
+        headers=world.headers("unit"),
+        json={"supervisor_id": "602012", "supervisor_name": "周平"},
+    )
+    assert mine.status_code == 200, mine.text
+    problem(
+        client.post(
+            f"/v1/auxiliaries/{world.other_unit_auxiliary}/assign-supervisor",
+            headers=world.headers("unit"),
+            json={"supervisor_id": "602012", "supervisor_name": "周平"},
+        ),
+        404,
+        "not_found",
+    )
+    problem(
+        client.post(
+            f"/v1/auxiliaries/{world.auxiliary}/change-level",
+            headers=world.headers("unit"),
+            json={"level": 2, "reason": "promotion"},
+        ),
+        403,
+        "role_not_allowed",
+    )
+    transfer = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/transfer",
+        headers=world.headers("personnel"),
+        json={"unit": OTHER_UNIT, "supervisor_id": "602020", "supervisor_name": "赵强"},
+    )
+    assert transfer.status_code == 200, transfer.text
+    problem(
+        client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("unit")),
+        404,
+        "not_found",
+    )
+
+
+def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
+    discipline = world.headers("discipline")
+    sanction = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/impose-sanction",
+        headers=discipline,
+        json={
+            "sanction_id": "SAN-1",
+            "kind": "warning",
+            "linked_findings": [f"{world.complaint}:1"],
+        },
+    )
+    assert sanction.status_code == 200, sanction.text
+    appeal = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/appeal-sanction",
+        headers=discipline,
+        json={"sanction_id": "SAN-1", "grounds": "事实不清"},
+    )
+    assert appeal.status_code == 200
+    recorded = client.post(
+        "/v1/misconduct-findings",
+        headers=discipline,
+        json={
+            "official_id": "602010",
+            "official_name": "王建国",
+            "official_role": "supervisor",
+            "kind": "favouritism",
+            "summary": "徇私",
+            "decision": "警告",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    finding = recorded.json()["originator_id"]
+    amended = client.post(
+        f"/v1/misconduct-findings/{finding}/amend-decision",
+        headers={**discipline, "If-Match": '"1"'},
+        json={"decision": "记过", "reason": "加重"},
+    )
+    assert amended.status_code == 200 and amended.json()["originator_version"] == 2
+    read = client.get(
+        f"/v1/misconduct-findings/{finding}", headers=world.headers("inspector")
+    ).json()
+    assert [d["decision"] for d in read["decision_history"]] == ["警告", "记过"]
+    problem(
+        client.get(
+            f"/v1/misconduct-findings/{finding}", headers=world.headers("other-organ-inspector")
+        ),
+        404,
+        "not_found",
+    )
+
+
+def test_queries_are_paginated_scoped_and_offer_csv(client: TestClient, world: World) -> None:
+    inspector = world.headers("inspector")
+    first = client.get("/v1/auxiliaries?page_size=1", headers=inspector).json()
+    assert first["total"] == 2 and len(first["items"]) == 1 and first["pages"] == 2
+    assert {i["organ"] for i in first["items"]} == {ORGAN}
+    unit_view = client.get(
+        f"/v1/auxiliaries?unit={OTHER_UNIT}", headers=world.headers("unit")
+    ).json()
+    assert [i["unit"] for i in unit_view["items"]] == [UNIT]
+    as_csv = client.get("/v1/reports/personnel-status?format=csv", headers=inspector)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert len(rows) == 2 and {r["organ"] for r in rows} == {ORGAN}
+    assert "resident_id" not in rows[0]
+    unit_csv = client.get("/v1/reports/personnel-status?format=csv", headers=world.headers("unit"))
+    assert [r["unit"] for r in csv.DictReader(io.StringIO(unit_csv.text))] == [UNIT]
+    registry = client.get("/v1/complaints", headers=world.headers("complaints")).json()
+    assert [c["complaint_id"] for c in registry["items"]] == [str(world.complaint)]
+    quota = client.get("/v1/reports/quota-use?format=csv", headers=inspector)
+    assert quota.status_code == 200 and ORGAN in quota.text
+    overdue = client.get("/v1/reports/complaints-overdue?page_size=5", headers=inspector).json()
+    assert overdue["report"] == "complaints_overdue" and overdue["page_size"] == 5
+    problem(
+        client.get("/v1/reports/early-warning?on=someday", headers=inspector), 422, "validation"
+    )
+    problem(
+        client.get("/v1/auxiliaries?status=dreaming", headers=inspector),
+        422,
+        "invalid_filter_value",
+    )
+    on = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}/responsibility?on=2026-01-10", headers=inspector
+    ).json()
+    assert on["unit"] == UNIT
+    catch_up(world.ledger)
+
+
+def test_erasure_by_admin(client: TestClient, world: World) -> None:
+    erased = client.post(
+        "/v1/admin/erasures",
+        headers=world.headers("admin"),
+        json={"complaint_id": str(world.complaint), "reason": "依申请删除个人信息"},
+    )
+    assert erased.status_code == 201, erased.text
+    office = client.get(
+        f"/v1/complaints/{world.complaint}", headers=world.headers("complaints")
+    ).json()
+    assert office["complainant_name"] == "[erased]" and office["complainant_phone"] == "[erased]"
+    problem(
+        client.post(
+            "/v1/admin/erasures",
+            headers=world.headers("admin"),
+            json={"complaint_id": str(world.complaint), "reason": "again"},
+        ),
+        409,
+        "erasure",
+    )
+    problem(
+        client.post(
+            "/v1/admin/erasures",
+            headers=world.headers("other-organ-admin"),
+            json={"auxiliary_id": str(world.auxiliary), "reason": "x"},
+        ),
+        404,
+        "not_found",
+    )

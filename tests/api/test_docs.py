@@ -1,0 +1,51 @@
+"""The receipt-checking snippet of docs/api.md works against the running API, as printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.api.test_public import COMPLAINT
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+
+
+def test_the_documented_verification_script_verifies_a_real_receipt(
+    client: TestClient, tmp_path: Path
+) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    script = re.search(r"`verify_receipt.py`.*?```python\n(.*?)```", text, re.S)
+    assert script is not None
+    (tmp_path / "verify_receipt.py").write_text(script.group(1), encoding="utf-8")
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    files = {
+        "receipt.json": receipt,
+        "keys.json": client.get("/v1/ledger/keys").json(),
+        "track.json": client.get(f"/v1/complaints/track/{receipt['tracking_code']}").json(),
+    }
+    for name, value in files.items():
+        (tmp_path / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "verify_receipt.py", *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "all verify" in run.stdout
+    receipt["recorded_at"] = "2020-01-01T00:00:00+00:00"
+    (tmp_path / "receipt.json").write_text(json.dumps(receipt), encoding="utf-8")
+    forged = subprocess.run(
+        [sys.executable, "verify_receipt.py", *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert forged.returncode != 0 and "InvalidSignature" in forged.stderr

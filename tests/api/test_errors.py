@@ -1,0 +1,189 @@
+"""Bad input: each kind gets its own problem+json answer, and nothing is stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.api.conftest import ORGAN, RESIDENT_ID, World, api_settings, problem
+
+
+def _events(world: World) -> int:
+    return int(world.ledger.recorder.max_notification_id() or 0)
+
+
+@pytest.fixture
+def small_client(world: World) -> Iterator[TestClient]:
+    """A client of an app with a 2 KiB body limit."""
+    with TestClient(create_app(api_settings(world.settings, max_body_bytes=2048))) as client:
+        yield client
+
+
+def _hire_body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "unit": "320602-001",
+        "supervisor_id": "602010",
+        "supervisor_name": "王建国",
+        "employment_form": "direct_contract",
+        "contract_start": "2026-01-01",
+        "contract_end": "2028-12-31",
+        "post_type": "patrol",
+        "level": 1,
+        "name": "周杰",
+        "gender": "male",
+        "resident_id": RESIDENT_ID,
+        "phone": "19900002222",
+        "address": "南通市崇川区青年路2号",
+        "effective": "2026-01-01",
+    }
+    body.update(changes)
+    return body
+
+
+def test_bad_requests_each_get_their_own_problem_and_store_nothing(
+    small_client: TestClient, world: World
+) -> None:
+    client = small_client
+    headers = world.headers("personnel")
+    before = _events(world)
+    url = "/v1/auxiliaries"
+    problem(
+        client.post(
+            url, headers={**headers, "content-type": "application/json"}, content=b'{"unit": '
+        ),
+        400,
+        "malformed_json",
+    )
+    problem(
+        client.post(url, headers={**headers, "content-type": "text/plain"}, content=b"unit=1"),
+        415,
+        "unsupported_media_type",
+    )
+    problem(
+        client.post(url, headers=headers, json=_hire_body(address="路" * 1000)),
+        413,
+        "payload_too_large",
+    )
+    body = problem(
+        client.post(url, headers=headers, json=_hire_body(nickname="x")), 422, "validation"
+    )
+    assert body["errors"] == [
+        {"field": "body.nickname", "message": "Extra inputs are not permitted"}
+    ]
+    bad_id = RESIDENT_ID[:-1] + "1"
+    body = problem(
+        client.post(url, headers=headers, json=_hire_body(resident_id=bad_id)),
+        422,
+        "invalid_resident_id",
+    )
+    assert bad_id not in json.dumps(body)
+    problem(
+        client.post(url, headers=headers, json=_hire_body(contract_start="2026-02-30")),
+        422,
+        "validation",
+    )
+    problem(
+        client.post(url, headers=headers, json=_hire_body(effective="2999-01-01")),
+        422,
+        "date_in_future",
+    )
+    problem(
+        client.post(url, headers=headers, json=_hire_body(post_type="cleaning")), 422, "validation"
+    )
+    problem(client.post(url, headers=headers, json=_hire_body(name="a\u0000b")), 422, "validation")
+    problem(client.post(url, headers=headers, json=[1, 2]), 422, "validation")
+    problem(client.post(url, json=_hire_body()), 401, "unauthenticated")
+    problem(
+        client.post(url, headers=world.headers("revoked"), json=_hire_body()), 401, "token_revoked"
+    )
+    problem(
+        client.post(url, headers=world.headers("unit"), json=_hire_body()), 403, "role_not_allowed"
+    )
+    assert _events(world) == before
+
+
+def test_streamed_body_over_the_limit_is_refused(small_client: TestClient, world: World) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"unit": "'
+        yield b"x" * 4096
+        yield b'"}'
+
+    response = small_client.post(
+        "/v1/auxiliaries",
+        headers={**world.headers("personnel"), "content-type": "application/json"},
+        content=chunks(),
+    )
+    problem(response, 413, "payload_too_large")
+
+
+def test_routing_errors_are_problems(client: TestClient) -> None:
+    problem(client.get("/v1/nowhere"), 404, "not_found")
+    response = client.delete("/v1/ledger/keys")
+    problem(response, 405, "method_not_allowed")
+
+
+def test_domain_refusal_and_conflict(client: TestClient, world: World) -> None:
+    headers = world.headers("personnel")
+    url = f"/v1/auxiliaries/{world.auxiliary}/change-post"
+    ok = client.post(url, headers={**headers, "If-Match": '"2"'}, json={"post_type": "traffic"})
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["ETag"] == '"3"'
+    assert ok.json()["originator_version"] == 3
+    assert len(ok.json()["hash"]) == 64
+    problem(
+        client.post(url, headers={**headers, "If-Match": '"2"'}, json={"post_type": "community"}),
+        409,
+        "conflict",
+    )
+    problem(
+        client.post(url, headers={**headers, "If-Match": "three"}, json={"post_type": "community"}),
+        400,
+        "precondition_malformed",
+    )
+    problem(client.post(url, headers=headers, json={"post_type": "traffic"}), 422, "invalid_field")
+    other = f"/v1/auxiliaries/{world.other_unit_auxiliary}"
+    assert (
+        client.post(f"{other}/separate", headers=headers, json={"reason": "resigned"}).status_code
+        == 200
+    )
+    problem(
+        client.post(f"{other}/change-post", headers=headers, json={"post_type": "community"}),
+        409,
+        "auxiliary_separated",
+    )
+
+
+def test_database_down_is_503(world: World) -> None:
+    settings = api_settings(world.settings)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        runtime = app.state.runtime
+        runtime.ledger().close()
+        if world.settings.database.is_postgres:
+            response = client.get("/v1/ledger/checkpoint")
+        else:
+            world.settings.database.sqlite_path.unlink()  # type: ignore[union-attr]
+            runtime._ledger = None
+            response = client.get("/v1/ledger/checkpoint")
+    body = problem(response, 503, "unavailable")
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in json.dumps(body)
+
+
+def test_organ_scope_on_create(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/v1/organs",
+        headers=world.headers("admin"),
+        json={"code": "320699", "name": "别的局", "region": "南通市"},
+    )
+    problem(response, 403, "outside_scope")
+    response = client.post(
+        "/v1/organs",
+        headers=world.headers("admin"),
+        json={"code": ORGAN, "name": "又一个", "region": "南通市"},
+    )
+    problem(response, 409, "conflict")

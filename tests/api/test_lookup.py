@@ -1,0 +1,126 @@
+"""Lookup by resident ID number: a keyed blind index, scoped, recorded, gone after erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from ledger.access import RecordAccess
+from projections.check import check
+from projections.db import sql
+from projections.identity import RESIDENT_ID_KIND
+from projections.service import ReadModels
+from tests.api.conftest import RESIDENT_ID, World, catch_up, problem
+
+URL = "/v1/auxiliaries/lookup"
+OTHER_PERSON = "320602198506150011"  # valid check character, nobody has it
+
+
+def _accesses(world: World) -> list[RecordAccess]:
+    rows = world.ledger.recorder.select_notifications(
+        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
+    )
+    return [world.ledger.repository.get(r.originator_id) for r in rows]
+
+
+def _found(client: TestClient, world: World, who: str, number: str) -> list[Any]:
+    response = client.post(URL, headers=world.headers(who), json={"resident_id": number})
+    assert response.status_code == 200, response.text
+    assert number not in response.text
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    return [item["auxiliary_id"] for item in body["items"]]
+
+
+def _identity_rows(world: World) -> list[dict[str, Any]]:
+    models = ReadModels(world.ledger)
+    try:
+        with models.db.read() as s:
+            return s.query(sql("SELECT * FROM {rm_identity}"), [])
+    finally:
+        models.close()
+
+
+def test_personnel_find_their_organs_records_by_number(client: TestClient, world: World) -> None:
+    found = _found(client, world, "personnel", RESIDENT_ID)
+    assert sorted(found) == sorted(str(x) for x in (world.auxiliary, world.other_unit_auxiliary))
+    assert _found(client, world, "other-organ-personnel", RESIDENT_ID) == [
+        str(world.other_organ_auxiliary)
+    ]
+    assert _found(client, world, "personnel", OTHER_PERSON) == []
+    # lower-case check character: the same person
+    assert len(_found(client, world, "inspector", RESIDENT_ID.lower())) == 2
+
+
+def test_the_index_is_a_keyed_hash_never_the_number(world: World) -> None:
+    rows = _identity_rows(world)
+    assert len(rows) == 3
+    expected = world.ledger.privacy.blind_index(RESIDENT_ID_KIND, RESIDENT_ID)
+    assert {r["resident_index"] for r in rows} == {expected}
+    assert all(RESIDENT_ID not in str(r) for r in rows)
+
+
+def test_every_lookup_is_recorded_without_the_number(client: TestClient, world: World) -> None:
+    before = len(_accesses(world))
+    _found(client, world, "personnel", RESIDENT_ID)
+    _found(client, world, "personnel", OTHER_PERSON)
+    accesses = _accesses(world)[before:]
+    assert sorted(a.record_id for a in accesses[:2]) == sorted(
+        str(x) for x in (world.auxiliary, world.other_unit_auxiliary)
+    )
+    assert accesses[2].record_id == "none found"
+    for access in accesses:
+        assert access.fields == ["resident_id"]
+        assert access.purpose == "POST /v1/auxiliaries/lookup"
+        assert RESIDENT_ID not in repr(vars(access)) and OTHER_PERSON not in repr(vars(access))
+
+
+def test_bad_numbers_and_wrong_roles_are_refused(client: TestClient, world: World) -> None:
+    before = len(_accesses(world))
+    wrong_check = RESIDENT_ID[:-1] + "1"
+    body = problem(
+        client.post(URL, headers=world.headers("personnel"), json={"resident_id": wrong_check}),
+        422,
+        "invalid_resident_id",
+    )
+    assert wrong_check not in str(body)
+    short = client.post(URL, headers=world.headers("personnel"), json={"resident_id": "12345"})
+    assert short.status_code == 422 and "12345" not in short.text
+    extra = client.post(
+        URL, headers=world.headers("personnel"), json={"resident_id": RESIDENT_ID, "x": 1}
+    )
+    assert extra.status_code == 422 and RESIDENT_ID not in extra.text
+    for role in ("unit", "complaints", "discipline", "auditor"):
+        problem(
+            client.post(URL, headers=world.headers(role), json={"resident_id": RESIDENT_ID}),
+            403,
+            "role_not_allowed",
+        )
+    problem(client.post(URL, json={"resident_id": RESIDENT_ID}), 401, "unauthenticated")
+    assert len(_accesses(world)) == before
+
+
+def test_an_erased_person_is_no_longer_found_and_the_read_models_check_clean(
+    client: TestClient, world: World
+) -> None:
+    erased = client.post(
+        "/v1/admin/erasures",
+        headers=world.headers("admin"),
+        json={"auxiliary_id": str(world.auxiliary), "reason": "PIPL Art. 47 request"},
+    )
+    assert erased.status_code == 201, erased.text
+    catch_up(world.ledger)
+    assert _found(client, world, "personnel", RESIDENT_ID) == [str(world.other_unit_auxiliary)]
+    rows = {r["auxiliary_id"]: r["resident_index"] for r in _identity_rows(world)}
+    assert rows[world.auxiliary] is None
+    models = ReadModels(world.ledger)
+    try:
+        reports = check(models)
+        assert all(r.ok for r in reports), [d.describe() for r in reports for d in r.differences]
+        models.rebuild(["identity"])
+        assert all(r.ok for r in check(models, ["identity"]))
+    finally:
+        models.close()
+    rebuilt = {r["auxiliary_id"]: r["resident_index"] for r in _identity_rows(world)}
+    assert rebuilt == rows

@@ -1,0 +1,85 @@
+"""Operations: health, readiness with projection lag, Prometheus metrics, JSON logs, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.logs import JsonFormatter
+from tests.api.conftest import World, catch_up, problem
+
+
+def test_health_and_readiness(client: TestClient, world: World) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready"
+    assert ready["projections"] == {"personnel": 0, "complaints": 0}
+    head = ready["tree_size"]
+    client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/commend",
+        headers=world.headers("personnel"),
+        json={"kind": "citation", "issuing_body": "崇川分局"},
+    )
+    lagging = client.get("/readyz").json()
+    assert lagging["tree_size"] > head
+    assert lagging["projections"]["personnel"] >= 1
+    catch_up(world.ledger)
+    assert client.get("/readyz").json()["projections"]["personnel"] == 0
+
+
+def test_metrics_count_requests_events_and_verifications(client: TestClient, world: World) -> None:
+    client.get("/healthz")
+    client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/commend",
+        headers=world.headers("personnel"),
+        json={"kind": "citation", "issuing_body": "崇川分局"},
+    )
+    assert client.get("/v1/ledger/verification", headers=world.headers("auditor")).json()["ok"]
+    text = client.get("/metrics").text
+    assert 'auxledger_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert 'route="/v1/auxiliaries/{auxiliary_id}/commend"' in text
+    assert "auxledger_http_request_duration_seconds_bucket" in text
+    assert 'auxledger_events_appended_total{event="Auxiliary.Commended"} 1.0' in text
+    assert 'auxledger_verifications_total{result="ok"} 1.0' in text
+    assert "auxledger_ledger_tree_size" in text
+    assert "auxledger_ledger_projection_lag_events" in text
+
+
+def test_request_ids_and_json_log_lines(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="auxledger")
+    response = client.get("/v1/ledger/keys", headers={"X-Request-ID": "req-12345678"})
+    assert response.headers["X-Request-ID"] == "req-12345678"
+    missing = client.get("/v1/nowhere", headers={"X-Request-ID": "bad id with spaces"})
+    generated = missing.headers["X-Request-ID"]
+    assert len(generated) == 32 and problem(missing, 404, "not_found")["request_id"] == generated
+    record = next(r for r in caplog.records if getattr(r, "request_id", None) == "req-12345678")
+    line: dict[str, Any] = json.loads(JsonFormatter().format(record))
+    assert line["route"] == "/v1/ledger/keys" and line["status"] == 200
+    assert line["method"] == "GET" and line["level"] == "info" and "duration_ms" in line
+
+
+def test_openapi_has_an_example_for_every_request_body_and_problem_errors(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+    bodies = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    assert "application/problem+json" in answer["content"], (method, path, status)
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            bodies += 1
+            ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            assert components[ref].get("examples"), f"{method} {path} has no example"
+    assert bodies >= 45
+    assert client.get("/docs").status_code == 200

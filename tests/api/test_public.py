@@ -1,0 +1,250 @@
+"""Public intake with signed receipts, tracking with inclusion proofs, credential checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.receipts import tracking_hash
+from domain.values import Actor, china_date
+from tests.api.conftest import ORGAN, UNIT, World, api_settings, catch_up, problem
+
+COMPLAINT: dict[str, Any] = {
+    "work_id": "NTFJ0602000001",
+    "incident_at": "2026-11-20T09:30:00+08:00",
+    "incident_place": "人民路与青年路路口",
+    "allegations": ["执勤时态度恶劣，言语粗暴", "未出示工作证件"],
+    "complainant_name": "张三",
+    "complainant_phone": "19900001111",
+}
+
+
+def _events(world: World) -> int:
+    return int(world.ledger.recorder.max_notification_id() or 0)
+
+
+def verify_receipt(client: TestClient, receipt: dict[str, Any]) -> None:
+    """What docs/api.md tells a complainant to do, with the public endpoints only."""
+    keys = {k["key_id"]: k["vkey"] for k in client.get("/v1/ledger/keys").json()}
+    raw = base64.b64decode(keys[receipt["key_id"]].split("+", 2)[2])
+    assert raw[0] == 0x01
+    public = Ed25519PublicKey.from_public_bytes(raw[1:])
+    fields = {k: v for k, v in receipt.items() if k != "signature"}
+    message = b"auxledger/receipt/v1\n" + json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+    public.verify(base64.b64decode(receipt["signature"]), message)  # raises if forged
+
+
+def verify_inclusion(inclusion: dict[str, Any], leaf_hash_hex: str) -> None:
+    """RFC 9162 §2.1.3.2 inclusion verification against the checkpoint's root."""
+    index, size = inclusion["leaf_index"], inclusion["tree_size"]
+    node = bytes.fromhex(leaf_hash_hex)
+    fn, sn = index, size - 1
+    for proof in (base64.b64decode(h) for h in inclusion["hashes"]):
+        if fn % 2 == 1 or fn == sn:
+            node = hashlib.sha256(b"\x01" + proof + node).digest()
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            node = hashlib.sha256(b"\x01" + node + proof).digest()
+        fn, sn = fn >> 1, sn >> 1
+    lines = inclusion["checkpoint"].split("\n")
+    assert int(lines[1]) == size
+    assert base64.b64decode(lines[2]) == node
+
+
+def test_intake_answers_a_receipt_that_verifies(client: TestClient, world: World) -> None:
+    before = _events(world)
+    response = client.post("/v1/complaints", json=COMPLAINT)
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert len(receipt["tracking_code"]) == 52
+    assert len(base64.b32decode(receipt["tracking_code"] + "====")) == 32
+    verify_receipt(client, receipt)
+    assert _events(world) == before + 1
+    complaint = world.ledger.complaint(UUID(receipt["complaint_id"]))
+    assert complaint.tracking_hash == tracking_hash(receipt["tracking_code"])
+    assert complaint.organ == ORGAN and complaint.responsibility.unit == UNIT
+    assert receipt["event"]["hash"] == world.ledger.record_hash(complaint.id, 1)
+    forged = {**receipt, "recorded_at": "2020-01-01T00:00:00+00:00"}
+    try:
+        verify_receipt(client, forged)
+    except Exception:
+        pass
+    else:
+        raise AssertionError("a changed receipt must not verify")
+
+
+def test_tracking_shows_status_result_and_a_proof_that_verifies(
+    client: TestClient, world: World
+) -> None:
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    code = receipt["tracking_code"]
+    tracked = client.get(f"/v1/complaints/track/{code}")
+    assert tracked.status_code == 200, tracked.text
+    body = tracked.json()
+    assert body["status"] == "received" and body["result"] is None
+    verify_inclusion(body["inclusion"], receipt["event"]["leaf_hash"])
+    checkpoint = client.get("/v1/ledger/checkpoint").text
+    assert body["inclusion"]["checkpoint"] == checkpoint
+    # the office handles it and tells the complainant; the result becomes visible
+    office = world.headers("complaints")
+    cid = receipt["complaint_id"]
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("accept", {"category": "执勤态度"}),
+        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
+        (
+            "record-finding",
+            {"allegation_number": 2, "result": "not_sustained", "reasoning": "不属实"},
+        ),
+    ):
+        answer = client.post(f"/v1/complaints/{cid}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+    assert client.get(f"/v1/complaints/track/{code}").json()["result"] is None
+    told = client.post(
+        f"/v1/complaints/{cid}/notify-complainant",
+        headers=office,
+        json={"method": "sms", "notified_on": today, "summary": "经调查，第1项属实"},
+    )
+    assert told.status_code == 200, told.text
+    later = client.get(f"/v1/complaints/track/{code}").json()
+    assert later["status"] == "complainant_notified"
+    assert later["result"]["summary"] == "经调查，第1项属实"
+    assert [f["result"] for f in later["result"]["findings"]] == ["sustained", "not_sustained"]
+    verify_inclusion(later["inclusion"], receipt["event"]["leaf_hash"])
+    assert later["inclusion"]["tree_size"] > body["inclusion"]["tree_size"]
+
+
+def test_unknown_or_altered_tracking_codes_are_not_found(client: TestClient) -> None:
+    code = client.post("/v1/complaints", json=COMPLAINT).json()["tracking_code"]
+    altered = code[:-1] + ("A" if code[-1] != "A" else "B")
+    problem(client.get(f"/v1/complaints/track/{altered}"), 404, "not_found")
+    problem(client.get("/v1/complaints/track/short"), 404, "not_found")
+
+
+def test_idempotent_retry_returns_the_same_receipt_and_records_nothing(
+    client: TestClient, world: World
+) -> None:
+    headers = {"Idempotency-Key": "c0ffee-2026-11-20-0001"}
+    first = client.post("/v1/complaints", json=COMPLAINT, headers=headers)
+    assert first.status_code == 201
+    after_first = _events(world)
+    again = client.post("/v1/complaints", json=COMPLAINT, headers=headers)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _events(world) == after_first
+    changed = {**COMPLAINT, "incident_place": "另一个地方"}
+    problem(
+        client.post("/v1/complaints", json=changed, headers=headers), 409, "idempotency_key_reused"
+    )
+    assert _events(world) == after_first
+    other_key = client.post("/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "k2"})
+    assert other_key.json()["complaint_id"] != first.json()["complaint_id"]
+
+
+def test_intake_names_the_auxiliary_by_name_and_unit(client: TestClient, world: World) -> None:
+    by_name = {**COMPLAINT, "auxiliary_name": "李明", "unit": f"{UNIT}所"}
+    del by_name["work_id"]
+    response = client.post("/v1/complaints", json=by_name)
+    assert response.status_code == 201, response.text
+    complaint = world.ledger.complaint(UUID(response.json()["complaint_id"]))
+    assert complaint.auxiliary_id == world.auxiliary
+    problem(
+        client.post("/v1/complaints", json={**by_name, "auxiliary_name": "无此人"}),
+        422,
+        "unknown_auxiliary",
+    )
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "work_id": "NTFJ9999"}),
+        422,
+        "unknown_auxiliary",
+    )
+    problem(client.post("/v1/complaints", json={**COMPLAINT, "unit": UNIT}), 422, "validation")
+
+
+def test_intake_validation_stores_nothing(client: TestClient, world: World) -> None:
+    before = _events(world)
+    future = (datetime.now(tz=UTC) + timedelta(days=2)).isoformat()
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "incident_at": future}),
+        422,
+        "date_in_future",
+    )
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "incident_at": "2026-11-20T09:30:00"}),
+        422,
+        "validation",
+    )
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "complainant_phone": "call me"}),
+        422,
+        "validation",
+    )
+    problem(client.post("/v1/complaints", json={**COMPLAINT, "allegations": []}), 422, "validation")
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "allegations": ["x"] * 21}),
+        422,
+        "validation",
+    )
+    problem(
+        client.post(
+            "/v1/complaints", json={**COMPLAINT, "complainant_resident_id": "110105194912310021"}
+        ),
+        422,
+        "invalid_resident_id",
+    )
+    body = problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "complainant_phone": "19900001111x"}),
+        422,
+        "validation",
+    )
+    assert "19900001111" not in json.dumps(body)
+    assert _events(world) == before
+
+
+def test_intake_rate_limit_answers_429_with_retry_after(world: World) -> None:
+    app = create_app(api_settings(world.settings, intake_per_minute=1.0, intake_burst=2))
+    with TestClient(app) as client:
+        assert client.post("/v1/complaints", json=COMPLAINT).status_code == 201
+        assert client.post("/v1/complaints", json=COMPLAINT).status_code == 201
+        refused = client.post("/v1/complaints", json=COMPLAINT)
+    body = problem(refused, 429, "rate_limited")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "try again" in body["detail"]
+
+
+def test_credential_check_without_personal_data(client: TestClient, world: World) -> None:
+    genuine = client.get("/v1/credentials/NTFJ0602000001").json()
+    assert genuine == {
+        "work_id": "NTFJ0602000001",
+        "genuine": True,
+        "active": True,
+        "status": "active",
+        "organ": ORGAN,
+    }
+    fake = client.get("/v1/credentials/NTFJ0000000000").json()
+    assert fake["genuine"] is False and fake["active"] is False
+    world.ledger.update_auxiliary(
+        Actor("setup-personnel", "personnel", ORGAN, None),
+        world.auxiliary,
+        "revoke_credential",
+        kind="work_id",
+        serial="NTFJ0602000001",
+        reason="遗失",
+    )
+    catch_up(world.ledger)
+    revoked = client.get("/v1/credentials/NTFJ0602000001").json()
+    assert revoked["genuine"] is True and revoked["active"] is False
+    assert revoked["status"] == "revoked"

@@ -1,0 +1,106 @@
+"""``auxledger serve``: a real uvicorn server whose process also runs the projection workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from domain.values import Actor
+from ledger.config import Settings
+from tests.api.conftest import ORGAN, World
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    db = settings.database
+    url = (
+        f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
+        if db.is_postgres
+        else f"sqlite:///{db.sqlite_path}"
+    )
+    return {
+        **os.environ,
+        "AUXLEDGER_DATABASE_URL": url,
+        "AUXLEDGER_KEY_DIR": str(settings.key_dir),
+        "AUXLEDGER_LOG_ORIGIN": settings.log_origin,
+        "AUXLEDGER_ENV": "production",
+    }
+
+
+def test_serve_answers_and_keeps_the_read_models_current(world: World, tmp_path: Path) -> None:
+    port = _port()
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "auxledger"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=_env(world.settings),
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        assert _get(f"{base}/v1/credentials/NTFJ0602000002")[1]["active"] is True
+        world.ledger.update_auxiliary(
+            Actor("setup-personnel", "personnel", ORGAN, None),
+            world.other_unit_auxiliary,  # type: ignore[arg-type]
+            "revoke_credential",
+            kind="work_id",
+            serial="NTFJ0602000002",
+            reason="遗失",
+        )
+        deadline = time.monotonic() + 30
+        while _get(f"{base}/v1/credentials/NTFJ0602000002")[1]["active"] is not False:
+            assert time.monotonic() < deadline, "the serve process's workers did not catch up"
+            time.sleep(0.3)
+        status, ready = _get(f"{base}/readyz")
+        assert status == 200 and ready["status"] == "ready"
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=30)
+        log.close()
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "serve.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert any(line.get("route") == "/v1/credentials/{work_id}" for line in lines)
+    assert all("NTFJ0602000002" not in json.dumps(line) for line in lines)

@@ -1,0 +1,159 @@
+"""API tokens: issued once, stored hashed, listed, revoked (CLI and API), with expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.cli import main as cli
+from ledger.access import (
+    AccessError,
+    ApiToken,
+    TokenAlreadyRevokedError,
+    issue_token,
+    load_token,
+    token_id,
+)
+from ledger.config import Settings
+from ledger.records import AuxLedger
+from tests.api.conftest import ORGAN, UNIT, World, api_settings, problem
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI at the test ledger."""
+    if settings.database.is_postgres:
+        db = settings.database
+        url = f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
+    else:
+        url = f"sqlite:///{settings.database.sqlite_path}"
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
+
+
+def test_cli_create_list_revoke(
+    world: World, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["tokens", "create", "--role", "unit", "--organ", ORGAN, "--unit", UNIT]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert secret.startswith("axl_") and len(secret) == 47
+    token = load_token(world.ledger, token_id(secret))
+    assert token is not None and token.role == "unit" and token.unit == UNIT
+    assert token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    rows = world.ledger.recorder.select_events(token.id)
+    assert all(secret.encode() not in bytes(r.state) for r in rows)  # only the hash is kept
+    assert cli(["tokens", "list", "--json", "--organ", ORGAN]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert str(token.id) in {row["id"] for row in listed}
+    assert all("token" not in row for row in listed)
+    assert cli(["tokens", "revoke", str(token.id), "--reason", "调离"]) == 0
+    assert load_token(world.ledger, token.id).revoked_at is not None  # type: ignore[union-attr]
+    assert cli(["tokens", "revoke", str(token.id)]) == 1
+    assert "already revoked" in capsys.readouterr().err
+    assert cli(["tokens", "create", "--role", "unit", "--organ", ORGAN]) == 1
+    assert "must name its unit" in capsys.readouterr().err
+
+
+def test_token_rules(aux_ledger: AuxLedger) -> None:
+    with pytest.raises(AccessError, match="role must be one of"):
+        issue_token(aux_ledger, role="public", organ=ORGAN, unit=None, label="x", issued_by="t")
+    with pytest.raises(AccessError, match="expiry"):
+        issue_token(
+            aux_ledger,
+            role="admin",
+            organ=ORGAN,
+            unit=None,
+            label="x",
+            issued_by="t",
+            expires_at=datetime.now(tz=UTC) + timedelta(days=400),
+        )
+    issued = issue_token(aux_ledger, role="admin", organ=ORGAN, unit=None, label="x", issued_by="t")
+    assert issued.token.id == token_id(issued.secret)
+    assert isinstance(aux_ledger.repository.get(issued.token.id), ApiToken)
+    issued.token.revoke("gone", "t")
+    with pytest.raises(TokenAlreadyRevokedError):
+        issued.token.revoke("again", "t")
+
+
+def test_admin_issues_lists_and_revokes_through_the_api(client: TestClient, world: World) -> None:
+    admin = world.headers("admin")
+    created = client.post(
+        "/v1/admin/tokens",
+        headers=admin,
+        json={"role": "inspector", "label": "督察 A", "expires_in_days": 7},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["organ"] == ORGAN and body["role"] == "inspector"
+    new = {"Authorization": f"Bearer {body['token']}"}
+    assert client.get("/v1/reports/early-warning", headers=new).status_code == 200
+    listed = client.get("/v1/admin/tokens", headers=admin).json()
+    assert body["id"] in {t["id"] for t in listed}
+    assert all("token" not in t for t in listed)
+    assert {t["organ"] for t in listed} == {ORGAN}
+    revoked = client.post(
+        f"/v1/admin/tokens/{body['id']}/revoke", headers=admin, json={"reason": "离职"}
+    )
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    problem(client.get("/v1/reports/early-warning", headers=new), 401, "token_revoked")
+    problem(
+        client.post(f"/v1/admin/tokens/{body['id']}/revoke", headers=admin, json={"reason": "x"}),
+        409,
+        "token_already_revoked",
+    )
+    other = world.headers("other-organ-admin")
+    problem(
+        client.post(f"/v1/admin/tokens/{UUID(int=7)}/revoke", headers=other, json={"reason": "x"}),
+        404,
+        "not_found",
+    )
+    problem(
+        client.post("/v1/admin/tokens", headers=admin, json={"role": "unit", "label": "no unit"}),
+        422,
+        "access",
+    )
+
+
+def test_revocation_elsewhere_takes_effect_within_the_cache_time(world: World) -> None:
+    app = create_app(api_settings(world.settings, token_cache_seconds=0.5))
+    issued = issue_token(
+        world.ledger, role="auditor", organ=ORGAN, unit=None, label="a", issued_by="t"
+    )
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    with TestClient(app) as client:
+        assert client.get("/v1/ledger/entries?start=0&end=1", headers=headers).status_code == 200
+        other_process = AuxLedger(world.settings)  # another process revokes it (the CLI)
+        token = other_process.repository.get(issued.token.id)
+        token.revoke("compromised", "cli")
+        other_process.save(token)
+        other_process.close()
+        time.sleep(0.6)
+        problem(
+            client.get("/v1/ledger/entries?start=0&end=1", headers=headers), 401, "token_revoked"
+        )
+
+
+def test_key_rotation_and_revocation_by_admin(client: TestClient, world: World) -> None:
+    admin = world.headers("admin")
+    old = client.get("/v1/ledger/keys").json()[0]["key_id"]
+    rotated = client.post("/v1/admin/keys/rotate", headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["key_id"]
+    assert new != old and rotated.json()["status"] == "active"
+    problem(
+        client.post(f"/v1/admin/keys/{new}/revoke", headers=admin, json={"reason": "x"}),
+        409,
+        "key_registry",
+    )
+    revoked = client.post(f"/v1/admin/keys/{old}/revoke", headers=admin, json={"reason": "退役"})
+    assert revoked.json()["status"] == "revoked"
+    statuses = {k["key_id"]: k["status"] for k in client.get("/v1/ledger/keys").json()}
+    assert statuses == {old: "revoked", new: "active"}

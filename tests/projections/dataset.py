@@ -1,0 +1,496 @@
+"""A small hand-built ledger whose every read-model answer is worked out by hand in the tests.
+
+Two organs, three units, four auxiliaries, six complaints, three sanctions, one misconduct
+finding, recorded through ``AuxLedger`` commands with the service clock moved to each fact's
+day (10:00 China Standard Time). "Today" for the queries is 2024-12-31.
+
+A01 (quota 3, region 南通市): units A01-U1 一中队, A01-U2 二中队.
+B02 (quota 2, region 如皋市, registered with effective date 2023-02-20: before the Nantong
+2023 measures took effect, so flagged under Art. 20): unit B02-U1.
+
+X1 甲一   A01-U1/S1 patrol L2, hired 2023-03-10; accident insured; health check 2023-06-01;
+          transferred to A01-U2/S2 on 2024-01-15; commended 2024-02-01; promoted to L3 on
+          2024-12-31. Complaints C1-C4. Sanctions SAN1 warning 2024-02-05 (links C1:1) and
+          SAN3 criticism 2024-09-10, whose appeal was recorded backdated to 2024-09-05.
+X2 乙二   A01-U1/S1 call intake L1, labour dispatch, hired 2023-04-01; no health check;
+          supervisor released 2024-05-01; S3 assigned *backdated* to 2024-04-20 (recorded
+          2024-06-10); suspended by SAN2 2024-07-01 to 2024-07-31, reinstated 2024-08-01;
+          name corrected to 乙贰 on 2024-09-01. Complaint C6 (declined, complainant not told).
+X3 丙三   A01-U2/S2 traffic L1, hired 2023-03-20; no accident insurance; health check
+          2024-03-01. Complaint C5 (three sustained findings, no sanction).
+X4 丁四   B02-U1/S9 community L1, hired 2023-05-01, separated (resigned) 2024-03-01; work ID
+          returned, uniform not.
+
+C1 X1 incident 2024-01-10 (U1/S1), received 01-11, 2 allegations; ack 01-12; accepted;
+   assigned due 02-10; findings 02-01: 1 sustained, 2 not_sustained; told 02-03; closed 02-04.
+C2 X1 incident 2024-03-01 (U2/S2), received 03-01 (Fri); ack 03-05 (late: due 03-04);
+   accepted; finding 03-20 sustained; complainant never told (notify due 03-25).
+C3 X1 incident 2024-03-31, received 04-01; ack, accepted; finding 04-10 partly_sustained;
+   told 04-12; closed 04-13; reopened 05-01; finding 05-10 unfounded; told 05-12; closed 05-15.
+C4 X1 incident 2024-06-02, received 06-03 (Mon); never acknowledged.
+C5 X3 incident 2024-08-01, received 08-02; ack, accepted; findings 08-20: 1-3 sustained;
+   told 08-22; closed 08-23.
+C6 X2 incident 2024-09-01 (U1, no supervisor), received 09-02; ack 09-02; declined 09-03;
+   complainant never told (notify due 09-08).
+M1 misconduct of S1 张警官 (A01, A01-U1), neglect of duty, 2024-05-10, decision amended
+   2024-06-01.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+from domain.identity import resident_id_check_char
+from domain.organ import Organ
+from domain.values import CHINA_STANDARD_TIME, Actor
+from ledger.records import AuxLedger
+
+NS = UUID("0b1c6a52-3a59-4f53-8d3c-2d7f0c8e1a11")
+TODAY = date(2024, 12, 31)
+NOW = datetime.combine(TODAY, time(12), CHINA_STANDARD_TIME)
+
+X1, X2, X3, X4 = (uuid5(NS, f"aux-{n}") for n in range(1, 5))
+C1, C2, C3, C4, C5, C6 = (uuid5(NS, f"complaint-{n}") for n in range(1, 7))
+M1 = uuid5(NS, "misconduct-1")
+
+ADMIN_A = Actor("admin-1", "admin", "A01", None)
+ADMIN_B = Actor("admin-1", "admin", "B02", None)
+EST_A = Actor("est-a", "establishment", "A01", None)
+EST_B = Actor("est-b", "establishment", "B02", None)
+PER_A = Actor("per-a", "personnel", "A01", None)
+PER_B = Actor("per-b", "personnel", "B02", None)
+CMP_A = Actor("cmp-a", "complaints", "A01", None)
+DIS_A = Actor("dis-a", "discipline", "A01", None)
+PUBLIC = Actor("public-intake", "public", "A01", None)
+UNIT_A1 = Actor("unit-a1", "unit", "A01", "A01-U1")
+
+PERSONAL_VALUES = (
+    "13800000001",
+    "13800000002",
+    "13800000003",
+    "13800000004",
+    "南通市甲路1号",
+    "南通市乙路2号",
+    "南通市丙路3号",
+    "如皋市丁路4号",
+    "血压正常-甲",
+    "血压正常-丙",
+    "投诉人王某",
+    "13900000009",
+    "请白天联系",
+)
+"""Personal data recorded in the data set; none of it may appear in any read-model table."""
+
+
+def resident_id(serial: int) -> str:
+    """A synthetic, valid resident ID number (area 320699 is unassigned)."""
+    first17 = f"32069919900101{serial:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+@dataclass
+class Dataset:
+    """What the tests need to know about the recorded data set."""
+
+    b02_registered_position: int = 0
+    """The log position of B02's registration (the one Art. 20 flag)."""
+    x2_backdated_assignment_at: datetime | None = None
+
+
+def at(ledger: AuxLedger, day: date) -> None:
+    """Move the service clock to ``day`` 10:00 China Standard Time."""
+    instant = datetime.combine(day, time(10), CHINA_STANDARD_TIME).astimezone(UTC)
+    ledger.clock = lambda: instant
+
+
+def hire(
+    ledger: AuxLedger,
+    aux_id: UUID,
+    day: date,
+    organ: str,
+    unit: str,
+    sup: tuple[str, str],
+    post: str,
+    name: str,
+    n: int,
+    address: str,
+    *,
+    dispatch: str | None = None,
+) -> None:
+    at(ledger, day)
+    ledger.hire(
+        PER_A if organ == "A01" else PER_B,
+        organ_code=organ,
+        auxiliary_id=aux_id,
+        unit=unit,
+        supervisor_id=sup[0],
+        supervisor_name=sup[1],
+        employment_form="labour_dispatch" if dispatch else "direct_contract",
+        dispatch_agency=dispatch,
+        contract_start=day,
+        contract_end=date(2026, 3, 9),
+        post_type=post,
+        level=2 if aux_id == X1 else 1,
+        name=name,
+        gender="male",
+        resident_id=resident_id(n),
+        phone=f"1380000000{n}",
+        address=address,
+    )
+
+
+def aux(
+    ledger: AuxLedger,
+    aux_id: UUID,
+    day: date,
+    action: str,
+    actor: Actor = PER_A,
+    **fields: Any,
+) -> None:
+    at(ledger, day)
+    ledger.update_auxiliary(actor, aux_id, action, effective=day, **fields)
+
+
+def cmp(ledger: AuxLedger, complaint: UUID, day: date, action: str, **fields: Any) -> None:
+    at(ledger, day)
+    ledger.update_complaint(CMP_A, complaint, action, effective=day, **fields)
+
+
+def receive(
+    ledger: AuxLedger,
+    complaint: UUID,
+    aux_id: UUID,
+    incident: date,
+    received: date,
+    allegations: list[str],
+) -> None:
+    at(ledger, received)
+    ledger.receive_complaint(
+        PUBLIC,
+        complaint_id=complaint,
+        complainant_id=uuid5(NS, f"complainant-{complaint}"),
+        auxiliary_id=aux_id,
+        channel="online",
+        incident_at=datetime.combine(incident, time(9), CHINA_STANDARD_TIME),
+        incident_place="人民路",
+        allegations=allegations,
+        complainant_name="投诉人王某",
+        complainant_phone="13900000009",
+        contact_text="请白天联系",
+        effective=received,
+    )
+
+
+def build(ledger: AuxLedger) -> Dataset:
+    """Record the data set through the ledger's commands (three transactions)."""
+    data = Dataset()
+    # A correction quotes the hash of the stored record it corrects, so it needs the earlier
+    # events committed: a batch before it, and one after.
+    with ledger.batch():
+        _before_correction(ledger, data)
+    at(ledger, date(2024, 9, 1))
+    ledger.correct_auxiliary(
+        PER_A, X2, field="name", value="乙贰", reason="录入错误", effective=date(2024, 9, 1)
+    )
+    with ledger.batch():
+        _after_correction(ledger)
+    rows = ledger.recorder.select_events(Organ.id_for("B02"), limit=1)
+    data.b02_registered_position = rows[0].id  # type: ignore[attr-defined]
+    return data
+
+
+def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
+    d = date
+    at(ledger, d(2023, 3, 1))
+    ledger.register_organ(ADMIN_A, code="A01", name="甲市公安局", region="南通市")
+    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U1", name="一中队")
+    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U2", name="二中队")
+    ledger.update_organ(EST_A, "A01", "set_quota", quota=3)
+    ledger.register_organ(
+        ADMIN_B, code="B02", name="乙县公安局", region="如皋市", effective=d(2023, 2, 20)
+    )
+    ledger.update_organ(ADMIN_B, "B02", "register_unit", code="B02-U1", name="城关派出所")
+    ledger.update_organ(EST_B, "B02", "set_quota", quota=2)
+    ledger.set_pay_schedule(
+        PER_A,
+        organ_code="A01",
+        year=2024,
+        monthly_by_level={str(lv): Decimal(4000 + 500 * (lv - 1)) for lv in range(1, 11)},
+    )
+    ledger.record_average_wage(PER_A, region="南通市", year=2023, annual_amount=Decimal(50000))
+
+    s1, s2, s9 = ("S1", "张警官"), ("S2", "李警官"), ("S9", "王警官")
+    hire(ledger, X1, d(2023, 3, 10), "A01", "A01-U1", s1, "patrol", "甲一", 1, "南通市甲路1号")
+    aux(ledger, X1, d(2023, 3, 12), "issue_credential", kind="work_id", serial="W1")
+    aux(
+        ledger,
+        X1,
+        d(2023, 3, 12),
+        "enrol_insurance",
+        kind="accident",
+        insurer="保险公司",
+        policy_number="P1",
+        start=d(2023, 3, 10),
+        end=None,
+    )
+    hire(ledger, X3, d(2023, 3, 20), "A01", "A01-U2", s2, "traffic", "丙三", 3, "南通市丙路3号")
+    aux(ledger, X3, d(2023, 3, 21), "issue_credential", kind="work_id", serial="W3")
+    hire(
+        ledger,
+        X2,
+        d(2023, 4, 1),
+        "A01",
+        "A01-U1",
+        s1,
+        "call_intake",
+        "乙二",
+        2,
+        "南通市乙路2号",
+        dispatch="派遣公司",
+    )
+    aux(ledger, X2, d(2023, 4, 2), "issue_credential", kind="work_id", serial="W2")
+    aux(ledger, X2, d(2023, 4, 2), "issue_credential", kind="uniform", serial="U2")
+    hire(ledger, X4, d(2023, 5, 1), "B02", "B02-U1", s9, "community", "丁四", 4, "如皋市丁路4号")
+    aux(ledger, X4, d(2023, 5, 2), "issue_credential", PER_B, kind="work_id", serial="W4")
+    aux(ledger, X4, d(2023, 5, 2), "issue_credential", PER_B, kind="uniform", serial="U4")
+    aux(
+        ledger,
+        X4,
+        d(2023, 5, 2),
+        "enrol_insurance",
+        PER_B,
+        kind="accident",
+        insurer="保险公司",
+        policy_number="P4",
+        start=d(2023, 5, 1),
+        end=None,
+    )
+    aux(
+        ledger,
+        X1,
+        d(2023, 6, 1),
+        "record_health_check",
+        checked_on=d(2023, 6, 1),
+        fit=True,
+        details="血压正常-甲",
+    )
+
+    receive(ledger, C1, X1, d(2024, 1, 10), d(2024, 1, 11), ["态度恶劣", "未出示证件"])
+    cmp(ledger, C1, d(2024, 1, 12), "acknowledge")
+    cmp(ledger, C1, d(2024, 1, 12), "accept", category="作风纪律")
+    cmp(ledger, C1, d(2024, 1, 12), "assign", investigator_id="I1", due=d(2024, 2, 10))
+    aux(
+        ledger,
+        X1,
+        d(2024, 1, 15),
+        "transfer",
+        unit="A01-U2",
+        supervisor_id="S2",
+        supervisor_name="李警官",
+    )
+    aux(ledger, X1, d(2024, 2, 1), "commend", kind="citation", issuing_body="政治处")
+    cmp(
+        ledger,
+        C1,
+        d(2024, 2, 1),
+        "record_finding",
+        allegation_number=1,
+        result="sustained",
+        reasoning="视频证实",
+    )
+    cmp(
+        ledger,
+        C1,
+        d(2024, 2, 1),
+        "record_finding",
+        allegation_number=2,
+        result="not_sustained",
+        reasoning="无证据",
+    )
+    cmp(
+        ledger,
+        C1,
+        d(2024, 2, 3),
+        "notify_complainant",
+        method="sms",
+        notified_on=d(2024, 2, 3),
+        summary="已告知",
+    )
+    cmp(ledger, C1, d(2024, 2, 4), "close")
+    aux(
+        ledger,
+        X1,
+        d(2024, 2, 5),
+        "impose_sanction",
+        DIS_A,
+        sanction_id="SAN1",
+        kind="warning",
+        until=None,
+        linked_findings=[f"{C1}:1"],
+    )
+
+    receive(ledger, C2, X1, d(2024, 3, 1), d(2024, 3, 1), ["推搡群众"])
+    aux(ledger, X4, d(2024, 3, 1), "separate", PER_B, reason="resigned")
+    aux(
+        ledger,
+        X3,
+        d(2024, 3, 1),
+        "record_health_check",
+        checked_on=d(2024, 3, 1),
+        fit=True,
+        details="血压正常-丙",
+    )
+    aux(ledger, X4, d(2024, 3, 2), "return_credential", PER_B, kind="work_id", serial="W4")
+    cmp(ledger, C2, d(2024, 3, 5), "acknowledge")
+    cmp(ledger, C2, d(2024, 3, 5), "accept", category="作风纪律")
+    cmp(
+        ledger,
+        C2,
+        d(2024, 3, 20),
+        "record_finding",
+        allegation_number=1,
+        result="sustained",
+        reasoning="证人证实",
+    )
+
+    receive(ledger, C3, X1, d(2024, 3, 31), d(2024, 4, 1), ["索要好处"])
+    cmp(ledger, C3, d(2024, 4, 1), "acknowledge")
+    cmp(ledger, C3, d(2024, 4, 1), "accept", category="廉洁")
+    cmp(
+        ledger,
+        C3,
+        d(2024, 4, 10),
+        "record_finding",
+        allegation_number=1,
+        result="partly_sustained",
+        reasoning="部分属实",
+    )
+    cmp(
+        ledger,
+        C3,
+        d(2024, 4, 12),
+        "notify_complainant",
+        method="phone",
+        notified_on=d(2024, 4, 12),
+        summary="已告知",
+    )
+    cmp(ledger, C3, d(2024, 4, 13), "close")
+    aux(ledger, X2, d(2024, 5, 1), "release_supervisor", UNIT_A1, reason="带辅民警调离")
+    cmp(ledger, C3, d(2024, 5, 1), "reopen", reason="新证据")
+    at(ledger, d(2024, 5, 10))
+    ledger.record_misconduct(
+        DIS_A,
+        finding_id=M1,
+        official_id="S1",
+        official_name="张警官",
+        official_role="supervisor",
+        organ="A01",
+        unit="A01-U1",
+        kind="neglect_of_duty",
+        summary="未落实带辅责任",
+        decision="诫勉谈话",
+        effective=d(2024, 5, 10),
+    )
+    cmp(
+        ledger,
+        C3,
+        d(2024, 5, 10),
+        "record_finding",
+        allegation_number=1,
+        result="unfounded",
+        reasoning="新证据推翻",
+    )
+    cmp(
+        ledger,
+        C3,
+        d(2024, 5, 12),
+        "notify_complainant",
+        method="phone",
+        notified_on=d(2024, 5, 12),
+        summary="已告知复查结果",
+    )
+    cmp(ledger, C3, d(2024, 5, 15), "close")
+    at(ledger, d(2024, 6, 1))
+    ledger.amend_misconduct(DIS_A, M1, decision="通报批评", reason="复核", effective=d(2024, 6, 1))
+    receive(ledger, C4, X1, d(2024, 6, 2), d(2024, 6, 3), ["接警后未回复"])
+    # Recorded on 2024-06-10, effective 2024-04-20: a backdated assignment.
+    at(ledger, d(2024, 6, 10))
+    data.x2_backdated_assignment_at = ledger.clock()
+    ledger.update_auxiliary(
+        PER_A,
+        X2,
+        "assign_supervisor",
+        effective=d(2024, 4, 20),
+        supervisor_id="S3",
+        supervisor_name="赵警官",
+    )
+    aux(
+        ledger,
+        X2,
+        d(2024, 7, 1),
+        "impose_sanction",
+        DIS_A,
+        sanction_id="SAN2",
+        kind="suspension",
+        until=d(2024, 7, 31),
+        linked_findings=[],
+    )
+    aux(ledger, X2, d(2024, 8, 1), "reinstate", DIS_A, reason="停职期满")
+
+    receive(ledger, C5, X3, d(2024, 8, 1), d(2024, 8, 2), ["玩手机", "越权执法", "态度恶劣"])
+    cmp(ledger, C5, d(2024, 8, 2), "acknowledge")
+    cmp(ledger, C5, d(2024, 8, 2), "accept", category="作风纪律")
+    for n in (1, 2, 3):
+        cmp(
+            ledger,
+            C5,
+            d(2024, 8, 20),
+            "record_finding",
+            allegation_number=n,
+            result="sustained",
+            reasoning="查实",
+        )
+    cmp(
+        ledger,
+        C5,
+        d(2024, 8, 22),
+        "notify_complainant",
+        method="letter",
+        notified_on=d(2024, 8, 22),
+        summary="已告知",
+    )
+    cmp(ledger, C5, d(2024, 8, 23), "close")
+
+
+def _after_correction(ledger: AuxLedger) -> None:
+    d = date
+    receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
+    cmp(ledger, C6, d(2024, 9, 2), "acknowledge")
+    cmp(ledger, C6, d(2024, 9, 3), "decline", reason="不属于受理范围")
+    aux(
+        ledger,
+        X1,
+        d(2024, 9, 10),
+        "impose_sanction",
+        DIS_A,
+        sanction_id="SAN3",
+        kind="criticism",
+        until=None,
+        linked_findings=[],
+    )
+    # Recorded on 2024-09-12, effective 2024-09-05: before the sanction it appeals against.
+    at(ledger, d(2024, 9, 12))
+    ledger.update_auxiliary(
+        DIS_A,
+        X1,
+        "appeal_sanction",
+        effective=d(2024, 9, 5),
+        sanction_id="SAN3",
+        grounds="对事实有异议",
+    )
+    aux(ledger, X1, d(2024, 12, 31), "change_level", level=3, reason="promotion")
+    at(ledger, TODAY)

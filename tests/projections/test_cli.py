@@ -1,0 +1,122 @@
+"""``auxledger projections rebuild | check | run | status | report``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from tests.integration.tamper import Tamperer
+from tests.projections import dataset as ds
+from tests.projections.conftest import Built, by_hand
+
+
+@pytest.fixture
+def cli_env(
+    fresh: Built, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Built:
+    """The ``fresh`` ledger, reachable by the command line through the environment."""
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(tmp_path / "witness"))
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", "test.auxledger.local/ledger")
+    return fresh
+
+
+def test_rebuild_then_check_is_clean(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    head = cli_env.models.head()
+    assert main(["projections", "rebuild", "--batch-size", "9"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("personnel: ") and out[0].endswith(f"events applied, position {head}")
+    assert out[1].startswith("complaints: ") and out[1].endswith(f"position {head}")
+    assert main(["projections", "check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("personnel: clean: ") and f"up to position {head}" in out[0]
+    assert out[1].startswith("complaints: clean: ")
+
+
+def test_check_exits_1_listing_the_drift(
+    cli_env: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["projections", "rebuild"]) == 0
+    by_hand(cli_env, "UPDATE {rm_auxiliary} SET level = %s WHERE auxiliary_id = %s", (9, ds.X1))
+    capsys.readouterr()
+    assert main(["projections", "check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"personnel: rm_auxiliary [{ds.X1}] level: table has 9, replay has 3"
+    assert out[1].startswith("personnel: DRIFT: ")
+    assert out[2].startswith("complaints: clean: ")
+    assert main(["projections", "check", "--json"]) == 1
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is False
+    assert body["projections"][0]["differences"] == [
+        {
+            "projection": "personnel",
+            "table": "rm_auxiliary",
+            "key": [str(ds.X1)],
+            "kind": "changed",
+            "column": "level",
+            "live": 9,
+            "replay": 3,
+        }
+    ]
+
+
+def test_status(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    head = cli_env.models.head()
+    assert main(["projections", "status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"personnel    stopped  position 0 head {head} lag {head} STALE"
+    main(["projections", "rebuild"])
+    capsys.readouterr()
+    assert main(["projections", "status", "--json"]) == 0
+    statuses = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["lag"], s["stale"]) for s in statuses] == [
+        ("personnel", 0, False),
+        ("complaints", 0, False),
+        ("identity", 0, False),
+    ]
+
+
+def test_run_stops_loudly_on_a_tampered_event(
+    cli_env: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Tamperer(cli_env.ledger).flip_payload_byte(ds.X3, 2)
+    assert main(["projections", "run", "--poll", "0.1", "--projection", "personnel"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "running projections personnel on " + cli_env.backend + "; Ctrl-C to stop"
+    # The first batch held the altered event: nothing was applied.
+    assert err[1].startswith("auxledger: projection personnel stopped after position 0: ")
+    assert ": bad_signature: Ed25519 signature does not verify (originator " in err[1]
+    assert main(["projections", "status"]) == 1
+    out = capsys.readouterr().out
+    assert "personnel    failed" in out and "STALE -- bad_signature at position" in out
+
+
+def test_report_as_csv_and_json(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["projections", "rebuild"])
+    capsys.readouterr()
+    assert main(["projections", "report", "quota_use", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "A01,甲市公安局,3,3,0,100.0,false"
+    assert main(["projections", "report", "personnel_status", "--param", "organ=A01"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert (body["report"], body["total"], body["page"]) == ("personnel_status", 3, 1)
+    args = ["projections", "report", "personnel_status", "--format", "csv", "--all"]
+    assert main([*args, "--param", "page_size=1"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["name"] for r in rows] == ["乙贰", "丙三", "甲一", "丁四"]
+
+
+def test_report_errors_are_one_line(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["projections", "report", "salaries"]) == 1
+    assert capsys.readouterr().err.startswith("auxledger: no report 'salaries'; the reports are ")
+    assert main(["projections", "report", "quota_use", "--param", "colour=red"]) == 1
+    assert capsys.readouterr().err == ("auxledger: unknown filter 'colour'; allowed: organ\n")
+    assert main(["projections", "report", "quota_use", "--param", "organ"]) == 1
+    assert "is not KEY=VALUE" in capsys.readouterr().err
+    assert main(["projections", "rebuild", "--projection", "salaries"]) == 1
+    assert "no projection 'salaries'" in capsys.readouterr().err
