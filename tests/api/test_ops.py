@@ -17,7 +17,7 @@ def test_health_and_readiness(client: TestClient, world: World) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
-    assert ready["projections"] == {"personnel": 0, "complaints": 0}
+    assert ready["projections"] == {"personnel": 0, "complaints": 0, "identity": 0}
     head = ready["tree_size"]
     client.post(
         f"/v1/auxiliaries/{world.auxiliary}/commend",
