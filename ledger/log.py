@@ -414,6 +414,10 @@ class MerkleLog:
                 conn.read_only = True
                 try:
                     with conn.transaction():
+                        # The snapshot stays open, idle, while worker processes check their
+                        # leaf ranges on their own connections: lift the pool's idle timeout
+                        # for this transaction only.
+                        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                         yield LogSnapshot(self, conn=conn, cursor=None)
                 finally:
                     conn.rollback()

@@ -92,3 +92,19 @@ def test_small_batches_still_check_each_signature(app: LedgerApplication) -> Non
     with pytest.raises(IntegrityViolation) as caught:
         read_checked(_fresh(app), 0, 10)
     assert caught.value.kind == "bad_signature"
+
+
+def test_a_verification_snapshot_is_not_cut_off_while_it_waits(app: LedgerApplication) -> None:
+    # verify --full keeps its snapshot open, idle, while worker processes check leaf ranges;
+    # the pool's idle-in-transaction timeout (30 s) must not end it (it did, at 1M events).
+    log = MerkleLog(app.ledger_recorder)
+    with log.snapshot() as snap:
+        if snap._conn is None:
+            pytest.skip("SQLite has no idle-in-transaction timeout")
+        shown = snap._conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+        assert shown is not None and shown["idle_in_transaction_session_timeout"] == "0"
+        assert snap.head()[0] == log.tree_size()
+    with app.ledger_recorder.datastore.transaction(commit=False) as curs:
+        curs.execute("SHOW idle_in_transaction_session_timeout")
+        row = curs.fetchone()
+        assert row["idle_in_transaction_session_timeout"] == "30s"  # only the snapshot is exempt
