@@ -387,7 +387,10 @@ class MerkleLog:
             "e.originator_version, e.topic, e.state, l.originator_id, l.originator_version "
             "FROM {leaves} l "
             "LEFT JOIN {events} e ON {enid} = l.notification_id "
+            # The range repeated on the nodes: without it PostgreSQL hashes every leaf node
+            # of the log for each range (4.5x slower at 1M leaves).
             "LEFT JOIN {nodes} n ON n.level = 0 AND n.idx = l.leaf_index "
+            "AND n.idx >= ? AND n.idx < ? "
             "WHERE l.leaf_index >= ? AND l.leaf_index < ? ORDER BY l.leaf_index"
         )
         notes = self._sql(

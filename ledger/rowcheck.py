@@ -87,7 +87,6 @@ def check_row(row: Row) -> list[Failure]:
         logged_version,
     ) = row
     failures: list[Failure] = []
-    logged = (str(logged_oid), logged_version, position)
     computed = hashlib.sha256(b"\x00" + state).digest()
     if stored_leaf is None:
         failures.append(("missing_node", "the stored leaf hash is missing", None, None, position))
@@ -96,7 +95,9 @@ def check_row(row: Row) -> list[Failure]:
             (
                 "leaf_mismatch",
                 "the event's bytes do not hash to the logged leaf (altered or moved)",
-                *logged,
+                str(logged_oid),
+                logged_version,
+                position,
             )
         )
     try:
@@ -299,7 +300,13 @@ def _connect(source: RangeSource) -> Any:
         if source.backend == "postgres":
             import psycopg  # noqa: PLC0415 - only workers on PostgreSQL need it
 
-            _CONNECTION = psycopg.connect(source.location, autocommit=True)
+            # Short range scans: no parallel workers or JIT competing with the checks for
+            # the same cores.
+            _CONNECTION = psycopg.connect(
+                source.location,
+                autocommit=True,
+                options="-c max_parallel_workers_per_gather=0 -c jit=off",
+            )
         else:
             import sqlite3  # noqa: PLC0415
 
@@ -307,7 +314,7 @@ def _connect(source: RangeSource) -> Any:
     return _CONNECTION
 
 
-def _query(source: RangeSource, sql: str, params: tuple[int, int]) -> Iterator[Any]:
+def _query(source: RangeSource, sql: str, params: tuple[int, ...]) -> Iterator[Any]:
     conn = _connect(source)
     if source.backend == "postgres":
         cursor = conn.cursor(name="range_scan")
@@ -334,9 +341,10 @@ def check_range(source: RangeSource, start: int, stop: int) -> tuple[int, list[F
     """Check leaves [start, stop) and the checkpoints ending inside it, reading them here."""
     failures: list[Failure] = []
     checked = 0
-    for r in _query(source, source.rows_sql, (start, stop)):
+    for r in _query(source, source.rows_sql, (start, stop, start, stop)):
         position, notification_id = int(r[0]), int(r[1])
-        logged_oid, logged_version = UUID(str(r[7])), int(r[8])
+        logged_oid = r[7] if isinstance(r[7], UUID) else UUID(str(r[7]))
+        logged_version = int(r[8])
         if r[6] is None:
             failures.append(
                 (
