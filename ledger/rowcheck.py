@@ -10,7 +10,8 @@ Merkle frontier and the checkpoints). This module imports little, so workers sta
 Invariants:
 - A batch result lists every failure of every row in it; an exception in a worker
   propagates to the caller -- it is never read as "all good".
-- Work is submitted with a bounded number of batches in flight, so memory stays flat.
+- Work is submitted with a bounded number of batches in flight, so memory stays flat; a range
+  result carries only its failures and O(log n) subtree hashes per checkpoint in it.
 """
 
 from __future__ import annotations
@@ -105,14 +106,17 @@ def check_row(row: Row) -> list[Failure]:
     except MalformedRecordError as e:
         failures.append(("malformed_record", e.detail, str(row_oid), row_version, position))
         return failures
-    where = (str(record.originator_id), record.originator_version, position)
+    oid = record.originator_id
+    version = record.originator_version
     if row_oid != record.originator_id:
         failures.append(
             (
                 "record_mismatch",
                 f"the event is filed under aggregate {row_oid} but was signed for "
                 f"{record.originator_id} (moved)",
-                *where,
+                str(oid),
+                version,
+                position,
             )
         )
     if row_version != record.originator_version:
@@ -121,19 +125,29 @@ def check_row(row: Row) -> list[Failure]:
                 "record_mismatch",
                 f"the row says version {row_version} but the event was signed as version "
                 f"{record.originator_version} (renumbered)",
-                *where,
+                str(oid),
+                version,
+                position,
             )
         )
     if row_topic != record.topic:
         failures.append(
-            ("record_mismatch", "the row's topic differs from the signed topic", *where)
+            (
+                "record_mismatch",
+                "the row's topic differs from the signed topic",
+                str(oid),
+                version,
+                position,
+            )
         )
     if logged_oid != record.originator_id or logged_version != record.originator_version:
         failures.append(
             (
                 "leaf_mismatch",
                 f"the log recorded {logged_oid} version {logged_version} at this position",
-                *where,
+                str(oid),
+                version,
+                position,
             )
         )
     entry = _KEYS.get(record.key_id)
@@ -142,7 +156,9 @@ def check_row(row: Row) -> list[Failure]:
             (
                 "unknown_key",
                 f"signed by key {record.key_id.hex()}, which is not registered",
-                *where,
+                str(oid),
+                version,
+                position,
             )
         )
         return failures
@@ -152,11 +168,15 @@ def check_row(row: Row) -> list[Failure]:
             (
                 "key_not_valid",
                 f"signed by key {record.key_id.hex()} ({window.status}) outside its validity",
-                *where,
+                str(oid),
+                version,
+                position,
             )
         )
     if not _verify(key, record.signature, SIGNING_PREFIX + state[:-SIGNATURE_SIZE]):
-        failures.append(("bad_signature", "Ed25519 signature does not verify", *where))
+        failures.append(
+            ("bad_signature", "Ed25519 signature does not verify", str(oid), version, position)
+        )
     return failures
 
 
@@ -317,7 +337,7 @@ def _connect(source: RangeSource) -> Any:
 def _query(source: RangeSource, sql: str, params: tuple[int, ...]) -> Iterator[Any]:
     conn = _connect(source)
     if source.backend == "postgres":
-        cursor = conn.cursor(name="range_scan")
+        cursor = conn.cursor(name="range_scan", binary=True)
         cursor.itersize = 2000
         with conn.transaction():
             cursor.execute(sql.replace("?", "%s"), params)
@@ -337,14 +357,83 @@ def _uuid(value: Any) -> UUID | None:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def check_range(source: RangeSource, start: int, stop: int) -> tuple[int, list[Failure]]:
+@dataclass(frozen=True)
+class RangeResult:
+    """What a worker found in leaves [start, stop): the checks, and what the main process
+    needs to keep order and recompute every checkpoint root without reading the leaves.
+
+    ``frontier`` is the compact range (perfect subtree roots, largest first) of the stored leaf
+    hashes of the range; ``snapshots`` the same at each checkpoint size inside the range. The
+    range starts at a multiple of its power-of-two length, so these subtrees sit exactly
+    where they sit in the whole tree.
+    """
+
+    start: int
+    stop: int
+    checked: int
+    failures: list[Failure]
+    first_notification_id: int | None
+    last_notification_id: int | None
+    untrusted_from: int | None
+    """The first position whose leaf is missing or has no stored hash (no root from there)."""
+    frontier: tuple[bytes, ...]
+    snapshots: dict[int, tuple[bytes, ...]]
+
+
+def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
     """Check leaves [start, stop) and the checkpoints ending inside it, reading them here."""
+    from ledger import merkle  # noqa: PLC0415 - workers only
+
     failures: list[Failure] = []
     checked = 0
+    sizes: set[int] = set()
+    for r in _query(source, source.notes_sql, (start, stop)):
+        tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
+        sizes.add(tree_size)
+        failures.extend(_check_stored_note(tree_size, note, notification_id))
+    frontier = merkle.Frontier.empty()
+    snapshots: dict[int, tuple[bytes, ...]] = {}
+    expected = start
+    first_nid: int | None = None
+    previous_nid: int | None = None
+    untrusted: int | None = None
     for r in _query(source, source.rows_sql, (start, stop, start, stop)):
         position, notification_id = int(r[0]), int(r[1])
         logged_oid = r[7] if isinstance(r[7], UUID) else UUID(str(r[7]))
         logged_version = int(r[8])
+        if position != expected:
+            failures.append(
+                (
+                    "leaf_order",
+                    f"leaf index {position} where {expected} was expected "
+                    "(leaves missing or renumbered)",
+                    None,
+                    None,
+                    expected,
+                )
+            )
+            untrusted = expected if untrusted is None else untrusted
+        expected = position + 1
+        if previous_nid is not None and notification_id <= previous_nid:
+            failures.append(
+                (
+                    "leaf_order",
+                    f"leaf points at notification {notification_id}, not after "
+                    f"{previous_nid}: events were reordered",
+                    str(logged_oid),
+                    logged_version,
+                    position,
+                )
+            )
+        if first_nid is None:
+            first_nid = notification_id
+        previous_nid = notification_id
+        stored = None if r[2] is None else bytes(r[2])
+        if stored is None:
+            untrusted = position if untrusted is None else untrusted
+        frontier.append(stored if stored is not None else merkle.EMPTY_ROOT)
+        if position + 1 in sizes:
+            snapshots[position + 1] = frontier.hashes
         if r[6] is None:
             failures.append(
                 (
@@ -360,7 +449,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> tuple[int, list[F
         row: Row = (
             position,
             notification_id,
-            None if r[2] is None else bytes(r[2]),
+            stored,
             _uuid(r[3]),
             None if r[4] is None else int(r[4]),
             r[5],
@@ -369,10 +458,28 @@ def check_range(source: RangeSource, start: int, stop: int) -> tuple[int, list[F
             logged_version,
         )
         failures.extend(check_row(row))
-    for r in _query(source, source.notes_sql, (start, stop)):
-        tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
-        failures.extend(_check_stored_note(tree_size, note, notification_id))
-    return checked, failures
+    if expected != stop:
+        failures.append(
+            (
+                "leaf_order",
+                f"leaves {expected} to {stop - 1} are missing from the log",
+                None,
+                None,
+                expected,
+            )
+        )
+        untrusted = expected if untrusted is None else untrusted
+    return RangeResult(
+        start=start,
+        stop=stop,
+        checked=checked,
+        failures=failures,
+        first_notification_id=first_nid,
+        last_notification_id=previous_nid,
+        untrusted_from=untrusted,
+        frontier=frontier.hashes,
+        snapshots=snapshots,
+    )
 
 
 def _check_stored_note(tree_size: int, note: str, notification_id: int | None) -> list[Failure]:
@@ -421,8 +528,10 @@ class RangeChecker:
         keys: dict[bytes, KeyWindow],
         *,
         workers: int | None = None,
-        chunk: int = 20_000,
+        chunk: int = 1 << 14,
     ) -> None:
+        if chunk <= 0 or chunk & (chunk - 1):
+            raise ValueError("the range length must be a power of two (ranges align to subtrees)")
         self.source = source
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.chunk = chunk
@@ -432,7 +541,7 @@ class RangeChecker:
             initializer=init_worker,
             initargs=(dict(keys),),
         )
-        self._futures: list[Future[tuple[int, list[Failure]]]] = []
+        self._futures: list[Future[RangeResult]] = []
 
     def __enter__(self) -> RangeChecker:
         return self
@@ -441,21 +550,18 @@ class RangeChecker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, start: int, stop: int) -> None:
-        """Queue every range of [start, stop)."""
+        """Queue every range of [start, stop) (``start`` a multiple of the range length)."""
+        if start % self.chunk:
+            raise ValueError("ranges must start on a multiple of the range length")
         for low in range(start, stop, self.chunk):
             self._futures.append(
                 self._pool.submit(check_range, self.source, low, min(stop, low + self.chunk))
             )
 
-    def results(self) -> tuple[int, list[Failure]]:
-        """Events checked and failures, once every range is done."""
-        checked = 0
-        failures: list[Failure] = []
+    def results(self) -> Iterator[RangeResult]:
+        """Each range's result, in leaf order, as soon as it and those before it are done."""
         for future in self._futures:
-            count, found = future.result()
-            checked += count
-            failures.extend(found)
-        return checked, failures
+            yield future.result()
 
 
 def failure_fields(failure: Failure) -> dict[str, Any]:

@@ -19,6 +19,8 @@ Steps (``--full``):
     record pointing at the hash of its predecessor.
  5. Find event rows that have no leaf (inserted behind the log's back).
  6. Check every stored interior node against its two children.
+    (On PostgreSQL steps 4-6 run in a thread, in a second read snapshot of their own, while
+    the worker processes do step 3; each snapshot is consistent in itself.)
  7. Demand the consistency proof from the witnessed checkpoint to the latest one; a log that
     shrank, forked or was rewritten is reported.
  8. If nothing failed, the latest checkpoint becomes the new witness.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +56,8 @@ from ledger.rowcheck import KeyWindow, RangeChecker, RowChecker, failure_fields
 
 WITNESS_FILE = "checkpoint"
 RANGE_MODE_THRESHOLD = 5_000
+RANGE_LENGTH = 1 << 14
+"""Leaves per worker range: a power of two, so each range is whole subtrees of the log."""
 
 
 class CouldNotVerifyError(LedgerError):
@@ -187,11 +192,12 @@ def verify_ledger(
     workers: int | None = None,
     update_witness: bool = True,
     range_threshold: int = RANGE_MODE_THRESHOLD,
+    range_length: int = RANGE_LENGTH,
 ) -> VerificationReport:
     """Verify the ledger; see the module docstring for the steps.
 
     A full run over more than ``range_threshold`` leaves hands whole leaf ranges to worker
-    processes that read them on their own connections.
+    processes that read them on their own connections, ``range_length`` leaves each.
     """
     log = MerkleLog(app.ledger_recorder)
     origin = app.settings.log_origin
@@ -237,20 +243,26 @@ def verify_ledger(
                 f"{latest.tree_size}",
             )
         pass_a = _LogPass(
-            app, ring, report, origin, workers=workers, range_threshold=range_threshold
+            app,
+            ring,
+            report,
+            origin,
+            workers=workers,
+            range_threshold=range_threshold,
+            range_length=range_length,
         )
         if mode == "full":
-            with _Progress(tree_size, progress and sys.stderr.isatty()) as bar:
-                pass_a.run(snap, start=0, frontier=merkle.Frontier.empty(), progress=bar)
-            _check_chains(snap, report)
-            for orphan in snap.orphan_events(0):
-                report.add(
-                    "unlogged_event",
-                    "event row has no leaf in the Merkle log (inserted behind the log)",
-                    originator_id=str(orphan.originator_id),
-                    originator_version=orphan.originator_version,
-                )
-            _check_nodes(snap, tree_size, report)
+            # On PostgreSQL the structural checks (steps 4-6, done by the database) run in a
+            # second snapshot beside step 3 (done by the worker processes), so neither waits.
+            structure = _StructureChecks(log, report) if log.is_postgres else None
+            try:
+                with _Progress(tree_size, progress and sys.stderr.isatty()) as bar:
+                    pass_a.run(snap, start=0, frontier=merkle.Frontier.empty(), progress=bar)
+            finally:
+                if structure is not None:
+                    structure.join()
+            if structure is None:
+                _check_structure(snap, tree_size, report)
         else:
             assert witnessed is not None
             start_frontier = _witnessed_frontier(log, witnessed, tree_size, report)
@@ -325,6 +337,7 @@ class _LogPass:
         *,
         workers: int | None,
         range_threshold: int,
+        range_length: int = RANGE_LENGTH,
     ) -> None:
         self.app = app
         self.ring = ring
@@ -332,6 +345,7 @@ class _LogPass:
         self.origin = origin
         self.workers = workers
         self.range_threshold = range_threshold
+        self.range_length = range_length
         self.checked = 0
 
     def keys(self) -> dict[bytes, KeyWindow]:
@@ -446,56 +460,58 @@ class _LogPass:
         frontier: merkle.Frontier,
         progress: _Progress,
     ) -> None:
-        """Full mode on a large log: workers read and check leaf ranges on their own
-        connections (records, leaf hashes, keys, signatures, checkpoint signatures) while
-        this process streams only (index, notification id, leaf hash) to keep order, the
-        frontier and the checkpoint roots."""
+        """Full mode on a large log: workers read and check aligned leaf ranges on their own
+        connections (records, leaf hashes, keys, signatures, checkpoint signatures, order
+        inside the range) and return each range's subtree roots; this process joins the
+        ranges (order across them), folds the subtrees into the tree, and checks every
+        checkpoint's root -- without reading the leaves itself."""
         report = self.report
         checkpoints = snap.checkpoints(from_size=1)
         next_cp = next(checkpoints, None)
         previous_nid = 0
-        root_trusted = True
+        untrusted_from: int | None = None
+        covered: list[tuple[int, bytes]] = []  # (level, hash) of [0, done), largest first
         source = snap.log.range_source(self.app.settings.database)
-        with RangeChecker(source, self.keys(), workers=self.workers) as ranges:
+        with RangeChecker(
+            source, self.keys(), workers=self.workers, chunk=self.range_length
+        ) as ranges:
             ranges.submit(0, size)
-            for position, notification_id, stored in snap.leaf_entries(0):
-                if position >= size:
-                    break
-                progress.update()
-                if position != frontier.size:
+            for result in ranges.results():
+                progress.update(result.stop - result.start)
+                self.checked += result.checked
+                for failure in result.failures:
+                    report.failures.append(Failure(**failure_fields(failure)))
+                first = result.first_notification_id
+                if first is not None and first <= previous_nid:
                     report.add(
                         "leaf_order",
-                        f"leaf index {position} where {frontier.size} was expected "
-                        "(leaves missing or renumbered)",
-                        position=position,
+                        f"leaf points at notification {first}, not after {previous_nid}: "
+                        "events were reordered",
+                        position=result.start,
                     )
-                    root_trusted = False
-                if notification_id <= previous_nid:
-                    report.add(
-                        "leaf_order",
-                        f"leaf points at notification {notification_id}, not after "
-                        f"{previous_nid}: events were reordered",
-                        position=position,
+                if result.last_notification_id is not None:
+                    previous_nid = result.last_notification_id
+                if untrusted_from is None:
+                    untrusted_from = result.untrusted_from
+                while next_cp is not None and next_cp.tree_size <= result.stop:
+                    cp_size = next_cp.tree_size
+                    local = result.snapshots.get(cp_size)
+                    trusted = (untrusted_from is None or untrusted_from >= cp_size) and (
+                        local is not None
                     )
-                previous_nid = notification_id
-                if stored is None:
-                    root_trusted = False
-                frontier.append(stored if stored is not None else merkle.EMPTY_ROOT)
-                while next_cp is not None and next_cp.tree_size <= frontier.size:
-                    if next_cp.tree_size == frontier.size:
-                        self._check_checkpoint(
-                            next_cp, frontier, notification_id, root_trusted, None
-                        )
+                    at = merkle.Frontier.empty()
+                    if trusted and local is not None:
+                        cover = list(covered)
+                        _extend_cover(cover, cp_size - result.start, local)
+                        at = merkle.Frontier(cp_size, [h for _, h in cover])
+                    self._check_checkpoint(next_cp, at, 0, trusted, None)
                     next_cp = next(checkpoints, None)
-            checked, failures = ranges.results()
-        self.checked = checked
-        for failure in failures:
-            report.failures.append(Failure(**failure_fields(failure)))
+                if untrusted_from is None:
+                    _extend_cover(covered, result.stop - result.start, result.frontier)
         if next_cp is not None:
             report.add(
                 "checkpoint_beyond_log",
-                f"a checkpoint covers {next_cp.tree_size} leaves but the log has only "
-                f"{frontier.size}",
+                f"a checkpoint covers {next_cp.tree_size} leaves but the log has only {size}",
             )
 
     def _check_checkpoint(
@@ -546,6 +562,16 @@ class _LogPass:
                 f"for tree size {cp.tree_size}",
                 position=position,
             )
+
+
+def _extend_cover(covered: list[tuple[int, bytes]], count: int, hashes: tuple[bytes, ...]) -> None:
+    """Append an aligned range's subtree roots (for ``count`` leaves) to a tree's cover."""
+    levels = [bit for bit in range(count.bit_length() - 1, -1, -1) if (count >> bit) & 1]
+    for level, value in zip(levels, hashes, strict=True):
+        covered.append((level, value))
+        while len(covered) > 1 and covered[-2][0] == covered[-1][0]:
+            (lower, left), (_, right) = covered[-2], covered[-1]
+            covered[-2:] = [(lower + 1, merkle.node_hash(left, right))]
 
 
 class _IncrementalChain:
@@ -608,6 +634,49 @@ class _IncrementalChain:
         self.pending = []
         if len(self.heads) > 100_000:
             self.heads.clear()
+
+
+def _check_structure(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
+    """Steps 4-6 in one snapshot: chains and versions, unlogged events, interior nodes."""
+    _check_chains(snap, report)
+    for orphan in snap.orphan_events(0):
+        report.add(
+            "unlogged_event",
+            "event row has no leaf in the Merkle log (inserted behind the log)",
+            originator_id=str(orphan.originator_id),
+            originator_version=orphan.originator_version,
+        )
+    _check_nodes(snap, tree_size, report)
+
+
+class _StructureChecks:
+    """Steps 4-6 in a thread, in a read snapshot of their own (taken now).
+
+    That snapshot is consistent in itself, and the node counts are judged against its own
+    head, so an event committed between the two snapshots cannot raise a false alarm.
+    An error in the thread is raised again by ``join``: a check that could not be made is
+    never read as a pass.
+    """
+
+    def __init__(self, log: MerkleLog, report: VerificationReport) -> None:
+        self._log = log
+        self._report = report
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="verify-structure", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._log.snapshot() as snap:
+                _check_structure(snap, snap.head()[0], self._report)
+        except BaseException as e:  # re-raised by join()
+            self._error = e
+
+    def join(self) -> None:
+        """Wait for the checks; raise what they raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:

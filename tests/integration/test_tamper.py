@@ -39,6 +39,7 @@ class Scene:
                 witness=self.witness if witness else None,
                 workers=2,
                 range_threshold=0,
+                range_length=8,  # many ranges: order and roots joined across them
             )
         return verify_ledger(fresh, full=full, witness=self.witness if witness else None)
 
