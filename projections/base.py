@@ -94,6 +94,8 @@ class ReadModelProjection(Projection["ReadModelView"]):
 
     name = "read_model"
     aggregates: ClassVar[tuple[type[Aggregate], ...]] = ()
+    extra_topics: ClassVar[tuple[str, ...]] = ()
+    """Topics followed besides the ``LedgerEvent`` classes of ``aggregates``."""
     tables: ClassVar[tuple[Table, ...]] = ()
     flags: ClassVar[Table | None]
     """The rule-period flags table (Art. 20); None for a projection that keeps none."""
@@ -103,7 +105,7 @@ class ReadModelProjection(Projection["ReadModelView"]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.topics = _topics(cls.aggregates)
+        cls.topics = tuple(sorted({*_topics(cls.aggregates), *cls.extra_topics}))
         dispatch: dict[type[Any], str] = {}
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():

@@ -68,6 +68,8 @@ class IdentityProjection(ReadModelProjection):
     tables: ClassVar[tuple[Table, ...]] = (IDENTITY,)
     flags: ClassVar[Table | None] = None
     owned_by: ClassVar[dict[type[Aggregate], tuple[str, ...]]] = {Auxiliary: (IDENTITY.name,)}
+    # The ledger's erasure records are not ``LedgerEvent``s: follow their topic explicitly.
+    extra_topics: ClassVar[tuple[str, ...]] = (get_topic(ErasureRecord.Erased),)
 
     indexer: Callable[[str, str], str] | None = None
     """``blind_index(kind, value)``; set by ``ReadModels`` from the ledger's cipher."""
@@ -115,7 +117,3 @@ class IdentityProjection(ReadModelProjection):
     def organ_of(self, state: State, event: LedgerEvent) -> str | None:
         """Never used: this projection keeps no flags."""
         return None
-
-
-# The ledger's erasure records are not ``LedgerEvent``s: follow their topic explicitly.
-IdentityProjection.topics = (*IdentityProjection.topics, get_topic(ErasureRecord.Erased))

@@ -62,6 +62,7 @@ from ledger.config import Settings
 from ledger.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, _Simulation, _Step
 from ledger.records import AuxLedger
 from projections import REPORTS, PersonnelQueries, ReadModels, run_report
+from projections.identity import IdentityProjection
 from projections.views import PostgresReadModelView
 
 NOW = datetime.combine(DEMO_END + timedelta(days=1), clock_time(12), CHINA_STANDARD_TIME)
@@ -352,10 +353,18 @@ def baseline_rate(settings: Settings, stop: int) -> tuple[float, int]:
             if not relevant:
                 continue
             target = relevant[-1].id
+            projection_class: type[Any] = type(projection)
+            if isinstance(projection, IdentityProjection):
+                # The library constructs the projection itself: bind the blind-index key here.
+                projection_class = type(
+                    "BoundIdentityProjection",
+                    (IdentityProjection,),
+                    {"indexer": app.privacy.blind_index},
+                )
             started = time.perf_counter()
             runner: ProjectionRunner[Any, Any] = ProjectionRunner(
                 application_class=RunnerApp,
-                projection_class=type(projection),
+                projection_class=projection_class,
                 view_class=PostgresReadModelView,
                 env=env,
             )
