@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+import psycopg
 from psycopg import IsolationLevel
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
@@ -403,6 +404,37 @@ class MerkleLog:
                 "postgres", database.conninfo(), rows.as_string(None), notes.as_string(None)
             )
         return RangeSource("sqlite", str(database.sqlite_path), rows, notes)
+
+    def ensure_statistics(self) -> list[str]:
+        """ANALYZE the log's tables that PostgreSQL has no planner statistics for yet.
+
+        A freshly loaded ledger (``auxledger demo``, a restore) has none until autovacuum
+        gets to it, and the verification scans then get plans several times slower (30 s
+        instead of 13 s at 173,000 events). Statistics change no data. Best effort: a role
+        that may not ANALYZE (not the tables' owner) just verifies with the plans it gets.
+        Returns the tables analysed. SQLite: nothing to do.
+        """
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresLedgerRecorder):
+            return []
+        schema = recorder.datastore.schema
+        names = [recorder.events_table_name, LEAVES, NODES, CHECKPOINTS]
+        analysed: list[str] = []
+        with recorder.datastore.get_connection() as conn:
+            rows = conn.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s "
+                "AND relname = ANY(%s) AND last_analyze IS NULL AND last_autoanalyze IS NULL",
+                (schema, names),
+            ).fetchall()
+            for row in rows:
+                name = str(row["relname"] if isinstance(row, dict) else row[0])
+                try:
+                    conn.execute(SQL("ANALYZE {}.{}").format(Identifier(schema), Identifier(name)))
+                except psycopg.errors.InsufficientPrivilege:
+                    conn.rollback()
+                    continue
+                analysed.append(name)
+        return analysed
 
     # ------------------------------------------------------------ streaming scans
 

@@ -231,6 +231,7 @@ def verify_ledger(
     for failure in ring_failures:
         report.failures.append(Failure.from_violation(failure, failure.position))
 
+    log.ensure_statistics()
     with log.snapshot() as snap:
         tree_size, _frontier = snap.head()
         report.tree_size = tree_size
