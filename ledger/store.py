@@ -92,8 +92,13 @@ class RecordVerifier:
         self._lock = threading.Lock()
         self._ring_seen: KeyRing | None = None
 
-    def check(self, row: StoredEvent) -> SignedRecord:
-        """Parse and check one row; raise a named IntegrityViolation if it fails."""
+    def check(self, row: StoredEvent, *, signature: bool = True) -> SignedRecord:
+        """Parse and check one row; raise a named IntegrityViolation if it fails.
+
+        ``signature=False`` checks everything but the Ed25519 signature: for records whose
+        bytes the caller authenticates through the hash chain to a record whose signature
+        it does check (``SignedEventStore.check_rows``).
+        """
         position = position_of(row)
         where: dict[str, Any] = {
             "originator_id": row.originator_id,
@@ -132,17 +137,38 @@ class RecordVerifier:
                 "validity in the log",
                 **where,
             )
+        if signature:
+            self.verify_signature(row, record, status.public)
+        return record
+
+    def verify_signature(self, row: StoredEvent, record: SignedRecord, public: Any = None) -> None:
+        """The record's Ed25519 signature (skipped if these exact bytes were verified)."""
         digest = record.hash
         with self._lock:
             known = digest in self._verified
-        if not known:
-            if not status.public.verify(record.signature, SIGNING_PREFIX + record.raw[:-64]):
-                raise BadSignatureError("Ed25519 signature does not verify", **where)
-            with self._lock:
-                if len(self._verified) >= VERIFIED_CACHE_LIMIT:
-                    self._verified.clear()
-                self._verified.add(digest)
-        return record
+        if known:
+            return
+        if public is None:
+            status = self._current_ring().lookup(record.key_id)
+            if status is None:  # check() refuses unknown keys before this is reached
+                raise UnknownKeyError(
+                    f"signed by key {record.key_id.hex()}, which is not registered",
+                    originator_id=row.originator_id,
+                    originator_version=row.originator_version,
+                    position=position_of(row),
+                )
+            public = status.public
+        if not public.verify(record.signature, SIGNING_PREFIX + record.raw[:-64]):
+            raise BadSignatureError(
+                "Ed25519 signature does not verify",
+                originator_id=row.originator_id,
+                originator_version=row.originator_version,
+                position=position_of(row),
+            )
+        with self._lock:
+            if len(self._verified) >= VERIFIED_CACHE_LIMIT:
+                self._verified.clear()
+            self._verified.add(digest)
 
     def remember(self, digests: Sequence[bytes]) -> None:
         """Mark records this process just signed and stored as verified."""
@@ -462,9 +488,22 @@ class SignedEventStore(EventStore[UUID]):
         gt: int | None = None,
         desc: bool = False,
     ) -> list[tuple[StoredEvent, SignedRecord]]:
-        """Check every row and the chain between them (and to the known predecessor)."""
+        """Check every row and the chain between them (and to the known predecessor).
+
+        Every row's format, header, key and key validity are checked. Ascending reads check
+        one Ed25519 signature, the newest record's: each record carries the hash of the one
+        before it, so the newest signature covers every older record's exact bytes through
+        the chain (and the chain's lower end is the genesis value or a hash this process
+        already trusts). A break in the chain is then pinned on the record that was changed:
+        the older record's own signature is checked before the break is reported.
+        Newest-first reads, whose lower end is not linked, check every signature.
+        """
         verifier = self._verifier()
-        checked = [(row, verifier.check(row)) for row in rows]
+        anchored = not desc and len(rows) > 1
+        checked = [
+            (row, verifier.check(row, signature=not anchored or i == len(rows) - 1))
+            for i, row in enumerate(rows)
+        ]
         if not checked:
             return checked
         ordered = list(reversed(checked)) if desc else checked
@@ -488,6 +527,7 @@ class SignedEventStore(EventStore[UUID]):
             previous = self.heads.get(originator_id, expected_version - 1)
             if previous is None:
                 previous = self._fetch_hash(originator_id, expected_version - 1)
+        before: tuple[StoredEvent, SignedRecord] | None = None
         for row, record in ordered:
             if record.originator_version != expected_version:
                 raise VersionGapError(
@@ -497,6 +537,8 @@ class SignedEventStore(EventStore[UUID]):
                     position=position_of(row),
                 )
             if previous is not None and record.previous_hash != previous:
+                if anchored and before is not None:
+                    verifier.verify_signature(*before)  # the changed record, if it was that
                 raise ChainBrokenError(
                     "record does not point at the hash of the aggregate's previous record",
                     originator_id=originator_id,
@@ -504,7 +546,10 @@ class SignedEventStore(EventStore[UUID]):
                     position=position_of(row),
                 )
             previous = record.hash
+            before = (row, record)
             expected_version += 1
+        if anchored:
+            verifier.remember([record.hash for _, record in checked])
         last = ordered[-1][1]
         self.heads.put(originator_id, last.originator_version, last.hash)
         return checked

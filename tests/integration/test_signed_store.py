@@ -77,6 +77,26 @@ def test_changed_payload_byte_is_caught_on_read(app: LedgerApplication) -> None:
     assert caught.value.originator_version == 2
 
 
+def test_a_long_history_is_anchored_on_its_newest_signature(app: LedgerApplication) -> None:
+    # Reads check one signature (the newest) and the chain below it; any change to an older
+    # record still fails, named at the record that was changed, not the one after it.
+    book = _notebook(app, pages=30)
+    tamper = Tamperer(app)
+    state = tamper.state(book.id, 12)
+    tamper.set_state(book.id, 12, state[:-1] + bytes([state[-1] ^ 1]))  # its signature only
+    with pytest.raises(BadSignatureError) as caught:
+        LedgerApplication(app.settings).repository.get(book.id)
+    assert caught.value.originator_version == 12
+    tamper.set_state(book.id, 12, state)
+    newest = tamper.state(book.id, 31)
+    tamper.set_state(book.id, 31, newest[:-1] + bytes([newest[-1] ^ 1]))
+    with pytest.raises(BadSignatureError) as caught:
+        LedgerApplication(app.settings).repository.get(book.id)
+    assert caught.value.originator_version == 31
+    tamper.set_state(book.id, 31, newest)
+    assert len(LedgerApplication(app.settings).repository.get(book.id).pages) == 30
+
+
 def test_deleted_middle_event_is_caught_on_read(app: LedgerApplication) -> None:
     book = _notebook(app)
     Tamperer(app).delete_event(book.id, 2)
