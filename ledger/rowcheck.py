@@ -391,7 +391,11 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
         sizes.add(tree_size)
         failures.extend(_check_stored_note(tree_size, note, notification_id))
-    frontier = merkle.Frontier.empty()
+    # The range's compact range (perfect subtree roots, largest first), kept by hand: the
+    # same merges as merkle.Frontier.append without its per-leaf bookkeeping.
+    cover: list[bytes] = []
+    leaves = 0
+    node_hash = merkle.node_hash
     snapshots: dict[int, tuple[bytes, ...]] = {}
     expected = start
     first_nid: int | None = None
@@ -431,9 +435,18 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         stored = None if r[2] is None else bytes(r[2])
         if stored is None:
             untrusted = position if untrusted is None else untrusted
-        frontier.append(stored if stored is not None else merkle.EMPTY_ROOT)
+        node = stored if stored is not None and len(stored) == merkle.HASH_SIZE else None
+        if node is None:
+            untrusted = position if untrusted is None else untrusted
+            node = merkle.EMPTY_ROOT
+        carry = leaves
+        while carry & 1:
+            node = node_hash(cover.pop(), node)
+            carry >>= 1
+        cover.append(node)
+        leaves += 1
         if position + 1 in sizes:
-            snapshots[position + 1] = frontier.hashes
+            snapshots[position + 1] = tuple(cover)
         if r[6] is None:
             failures.append(
                 (
@@ -477,7 +490,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         first_notification_id=first_nid,
         last_notification_id=previous_nid,
         untrusted_from=untrusted,
-        frontier=frontier.hashes,
+        frontier=tuple(cover),
         snapshots=snapshots,
     )
 
