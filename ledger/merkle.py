@@ -203,6 +203,31 @@ class Frontier:
         self._size += 1
         return created
 
+    def extend(self, count: int, hashes: Sequence[bytes]) -> None:
+        """Append the compact range of ``count`` leaves that starts at ``size``.
+
+        ``hashes`` are that range's perfect subtree roots, largest first (the ``hashes`` of a
+        frontier built over just those leaves). Each subtree must sit where it sits in the
+        whole tree: ``size`` a multiple of the largest one's width.
+        """
+        levels = _set_bits_desc(count)
+        if len(hashes) != len(levels):
+            raise MerkleError(
+                f"{count} leaves need {len(levels)} subtree hashes, got {len(hashes)}"
+            )
+        for level, value in zip(levels, hashes, strict=True):
+            if not _is_hash(value):
+                raise MerkleError(f"subtree hash must be {HASH_SIZE} bytes")
+            if self._size % (1 << level):
+                raise MerkleError(f"a subtree of {1 << level} leaves cannot start at {self._size}")
+            current = bytes(value)
+            height = level
+            while (self._size >> height) & 1:
+                current = node_hash(self._hashes.pop(), current)
+                height += 1
+            self._hashes.append(current)
+            self._size += 1 << level
+
     def root(self) -> bytes:
         """RFC 9162 MTH of ``[0, size)``; ``EMPTY_ROOT`` for the empty tree."""
         if self._size == 0:

@@ -391,11 +391,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
         sizes.add(tree_size)
         failures.extend(_check_stored_note(tree_size, note, notification_id))
-    # The range's compact range (perfect subtree roots, largest first), kept by hand: the
-    # same merges as merkle.Frontier.append without its per-leaf bookkeeping.
-    cover: list[bytes] = []
-    leaves = 0
-    node_hash = merkle.node_hash
+    frontier = merkle.Frontier.empty()  # over this range's leaves only
     snapshots: dict[int, tuple[bytes, ...]] = {}
     expected = start
     first_nid: int | None = None
@@ -433,20 +429,13 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
             first_nid = notification_id
         previous_nid = notification_id
         stored = None if r[2] is None else bytes(r[2])
-        if stored is None:
+        if stored is None or len(stored) != merkle.HASH_SIZE:  # check_row reports it
             untrusted = position if untrusted is None else untrusted
-        node = stored if stored is not None and len(stored) == merkle.HASH_SIZE else None
-        if node is None:
-            untrusted = position if untrusted is None else untrusted
-            node = merkle.EMPTY_ROOT
-        carry = leaves
-        while carry & 1:
-            node = node_hash(cover.pop(), node)
-            carry >>= 1
-        cover.append(node)
-        leaves += 1
+            frontier.append(merkle.EMPTY_ROOT)
+        else:
+            frontier.append(stored)
         if position + 1 in sizes:
-            snapshots[position + 1] = tuple(cover)
+            snapshots[position + 1] = frontier.hashes
         if r[6] is None:
             failures.append(
                 (
@@ -490,7 +479,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         first_notification_id=first_nid,
         last_notification_id=previous_nid,
         untrusted_from=untrusted,
-        frontier=tuple(cover),
+        frontier=frontier.hashes,
         snapshots=snapshots,
     )
 

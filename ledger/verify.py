@@ -373,7 +373,7 @@ class _LogPass:
         size = snap.head()[0]
         workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
         if start == 0 and workers > 1 and size > self.range_threshold:
-            self._run_ranges(snap, size=size, frontier=frontier, progress=progress)
+            self._run_ranges(snap, size=size, progress=progress)
             return
         checkpoints = snap.checkpoints(from_size=start + 1)
         next_cp = next(checkpoints, None)
@@ -458,7 +458,6 @@ class _LogPass:
         snap: LogSnapshot,
         *,
         size: int,
-        frontier: merkle.Frontier,
         progress: _Progress,
     ) -> None:
         """Full mode on a large log: workers read and check aligned leaf ranges on their own
@@ -471,7 +470,7 @@ class _LogPass:
         next_cp = next(checkpoints, None)
         previous_nid = 0
         untrusted_from: int | None = None
-        covered: list[tuple[int, bytes]] = []  # (level, hash) of [0, done), largest first
+        covered = merkle.Frontier.empty()  # the tree over the ranges joined so far
         source = snap.log.range_source(self.app.settings.database)
         with RangeChecker(
             source, self.keys(), workers=self.workers, chunk=self.range_length
@@ -502,13 +501,12 @@ class _LogPass:
                     )
                     at = merkle.Frontier.empty()
                     if trusted and local is not None:
-                        cover = list(covered)
-                        _extend_cover(cover, cp_size - result.start, local)
-                        at = merkle.Frontier(cp_size, [h for _, h in cover])
+                        at = covered.copy()
+                        at.extend(cp_size - result.start, local)
                     self._check_checkpoint(next_cp, at, 0, trusted, None)
                     next_cp = next(checkpoints, None)
                 if untrusted_from is None:
-                    _extend_cover(covered, result.stop - result.start, result.frontier)
+                    covered.extend(result.stop - result.start, result.frontier)
         if next_cp is not None:
             report.add(
                 "checkpoint_beyond_log",
@@ -563,16 +561,6 @@ class _LogPass:
                 f"for tree size {cp.tree_size}",
                 position=position,
             )
-
-
-def _extend_cover(covered: list[tuple[int, bytes]], count: int, hashes: tuple[bytes, ...]) -> None:
-    """Append an aligned range's subtree roots (for ``count`` leaves) to a tree's cover."""
-    levels = [bit for bit in range(count.bit_length() - 1, -1, -1) if (count >> bit) & 1]
-    for level, value in zip(levels, hashes, strict=True):
-        covered.append((level, value))
-        while len(covered) > 1 and covered[-2][0] == covered[-1][0]:
-            (lower, left), (_, right) = covered[-2], covered[-1]
-            covered[-2:] = [(lower + 1, merkle.node_hash(left, right))]
 
 
 class _IncrementalChain:

@@ -476,3 +476,34 @@ def test_consistency_verifier_edge_cases() -> None:
         with pytest.raises(ConsistencyProofError, match=message):
             merkle.verify_consistency(*args)
     merkle.verify_consistency(3, 3, r3, r3, [])
+
+
+@pytest.mark.parametrize("width", [1, 2, 4, 8, 16])
+def test_frontier_extend_joins_aligned_ranges_like_appending_each_leaf(width: int) -> None:
+    # How verify --full joins its workers' ranges: each range's own compact range, in order.
+    leaves = _leaves(203)
+    joined = Frontier.empty()
+    for start in range(0, len(leaves), width):
+        part = Frontier.empty()
+        for leaf in leaves[start : start + width]:
+            part.append(leaf)
+            inside = joined.copy()
+            inside.extend(part.size, part.hashes)
+            assert inside.root() == merkle.root_from_leaf_hashes(leaves[: start + part.size])
+        joined.extend(part.size, part.hashes)
+    assert joined.size == len(leaves)
+    assert joined.root() == merkle.root_from_leaf_hashes(leaves)
+
+
+def test_frontier_extend_refuses_misaligned_or_miscounted_ranges() -> None:
+    leaves = _leaves(8)
+    three = Frontier.empty()
+    for leaf in leaves[:3]:
+        three.append(leaf)
+    four = Frontier.empty()
+    for leaf in leaves[:4]:
+        four.append(leaf)
+    with pytest.raises(MerkleError, match="cannot start at 3"):
+        three.copy().extend(4, four.hashes)
+    with pytest.raises(MerkleError, match="need 1 subtree hashes"):
+        Frontier.empty().extend(4, four.hashes + four.hashes)
