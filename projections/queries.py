@@ -644,19 +644,33 @@ class ComplaintQueries(ReadModelQueries):
                 received_to=received_to,
             )
             where.eq("c.status", status)
-            total = s.scalar(
-                sql("SELECT count(*) FROM {rm_complaint} c", where.sql()), where.params
-            )
-            rows = s.query(
-                sql(
-                    "SELECT",
-                    _COMPLAINT_COLUMNS,
-                    _COMPLAINT_FROM,
-                    where.sql(),
-                    "ORDER BY c.received_on DESC, c.complaint_id LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
-            )
+            return self._summaries(s, where, today, page, page_size, newest_first=True)
+
+    def _summaries(
+        self,
+        s: Session,
+        where: _Where,
+        today: date,
+        page: int,
+        page_size: int,
+        *,
+        newest_first: bool = False,
+    ) -> Page[ComplaintSummary]:
+        """One page of complaint summaries matching ``where``, by receipt date, and the total."""
+        total = s.scalar(sql("SELECT count(*) FROM {rm_complaint} c", where.sql()), where.params)
+        rows = s.query(
+            sql(
+                "SELECT",
+                _COMPLAINT_COLUMNS,
+                _COMPLAINT_FROM,
+                where.sql(),
+                "ORDER BY c.received_on DESC, c.complaint_id"
+                if newest_first
+                else "ORDER BY c.received_on, c.complaint_id",
+                "LIMIT %s OFFSET %s",
+            ),
+            [*where.params, page_size, (page - 1) * page_size],
+        )
         return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
 
     def complaint(self, complaint_id: UUID | str, *, organ: str | None = None) -> ComplaintDetail:
@@ -731,20 +745,7 @@ class ComplaintQueries(ReadModelQueries):
             where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
             condition, params = self._overdue_condition(s, today)
             where.add(condition, *params)
-            total = s.scalar(
-                sql("SELECT count(*) FROM {rm_complaint} c", where.sql()), where.params
-            )
-            rows = s.query(
-                sql(
-                    "SELECT",
-                    _COMPLAINT_COLUMNS,
-                    _COMPLAINT_FROM,
-                    where.sql(),
-                    "ORDER BY c.received_on, c.complaint_id LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
-            )
-        return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
+            return self._summaries(s, where, today, page, page_size)
 
     def not_notified(
         self,
@@ -761,20 +762,7 @@ class ComplaintQueries(ReadModelQueries):
         with self.db.read() as s:
             where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
             where.isin(s, "c.status", list(_AWAITING_NOTICE))
-            total = s.scalar(
-                sql("SELECT count(*) FROM {rm_complaint} c", where.sql()), where.params
-            )
-            rows = s.query(
-                sql(
-                    "SELECT",
-                    _COMPLAINT_COLUMNS,
-                    _COMPLAINT_FROM,
-                    where.sql(),
-                    "ORDER BY c.received_on, c.complaint_id LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
-            )
-        return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
+            return self._summaries(s, where, today, page, page_size)
 
     def findings(
         self,
