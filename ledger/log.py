@@ -37,7 +37,7 @@ from ledger.persistence import (
     PostgresLedgerRecorder,
     SQLiteLedgerRecorder,
 )
-from ledger.record import parse_record, record_hash
+from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
 from ledger.rowcheck import RangeSource
 
 STREAM_BATCH = 2000
@@ -77,6 +77,17 @@ class AggregateRow:
     notification_id: int
     leaf_index: int | None
     state: bytes
+
+
+@dataclass(frozen=True)
+class ChainFault:
+    """A well-formed event whose version or chain link does not follow its predecessor in
+    (originator id, version) order; found by the database (PostgreSQL)."""
+
+    originator_id: UUID
+    originator_version: int
+    leaf_index: int | None
+    expected_version: int
 
 
 @dataclass(frozen=True)
@@ -612,6 +623,40 @@ class LogSnapshot:
                 record.previous_hash,
                 record.hash,
             )
+
+    def chain_faults(self) -> Iterator[ChainFault] | None:
+        """The events that break their aggregate's version sequence or hash chain, found by
+        the database (PostgreSQL), or None where the caller must walk ``chain_links``.
+
+        Same rule as that walk: in (originator id, version) order each well-formed record
+        must have the version after its predecessor's (1 for an aggregate's first) and carry
+        the SHA-256 of its predecessor's record (the genesis value for the first). Only the
+        faults leave the database, and only they are joined with their leaves.
+        """
+        if not self.log.is_postgres:
+            return None
+        return (
+            ChainFault(_uuid(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]))
+            for r in self._stream(
+                "SELECT f.originator_id, f.originator_version, l.leaf_index, f.expected FROM ("
+                " SELECT originator_id, originator_version, nid,"
+                " coalesce(lag_version, 0) + 1 AS expected,"
+                " previous_field = coalesce(lag_hash, ?) AS linked FROM ("
+                "  SELECT e.originator_id, e.originator_version, {enid} AS nid,"
+                "  substring(e.state from 1 for 4) = 'AXR1'::bytea"
+                "  AND length(e.state) >= 134 AS well_formed,"
+                "  substring(e.state from 29 for 32) AS previous_field,"
+                "  lag(e.originator_version) OVER w AS lag_version,"
+                "  lag(sha256(e.state)) OVER w AS lag_hash"
+                "  FROM {events} e"
+                "  WINDOW w AS (PARTITION BY e.originator_id ORDER BY e.originator_version)"
+                " ) x WHERE well_formed) f"
+                " LEFT JOIN {leaves} l ON l.notification_id = f.nid"
+                " WHERE f.originator_version <> f.expected OR NOT f.linked"
+                " ORDER BY f.originator_id, f.originator_version",
+                (GENESIS_PREVIOUS,),
+            )
+        )
 
     def node_mismatches(self) -> Iterator[tuple[int, int]] | None:
         """(level, index) of interior nodes that are not the hash of their children, computed

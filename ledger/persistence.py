@@ -6,9 +6,9 @@ head) and a signed checkpoint for the new tree size. So a committed event is alw
 and covered by a signed checkpoint, and a refused or rolled-back write leaves nothing behind.
 
 Invariants:
-- Writers are serialised (PostgreSQL: the library's ``LOCK TABLE ... IN EXCLUSIVE MODE``;
-  SQLite: the database write lock, taken by the first INSERT), so leaf order is commit order
-  and equals notification-id order.
+- Writers are serialised (PostgreSQL: by the log head row, which a write moves only from the
+  size it knew -- see ``PostgresLedgerRecorder``; SQLite: the database write lock, taken by
+  the first INSERT), so leaf order is commit order and equals notification-id order.
 - The tree head row names the ledger's active signing key; a batch signed by any other key
   is refused (``StaleSigningKeyError``) unless the batch itself activates the first key.
 - ``select_events`` returns ``Notification`` rows (a ``StoredEvent`` subclass carrying the
@@ -403,18 +403,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 "master_key_id text NOT NULL, check_value bytea NOT NULL)"
             ).format(s=schema, t=Identifier(MASTER_CHECK)),
         ]
-        self._store_keys = SQL(
-            "WITH k AS ("
-            " INSERT INTO {s}.{t} (subject_id, wrapped, master_key_id, created_at)"
-            " SELECT subject, wrapped, master, now()"
-            " FROM unnest(%s::uuid[], %s::bytea[], %s::text[]) AS n(subject, wrapped, master)"
-            " ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id"
-            " WHERE {s}.{t}.wrapped = EXCLUDED.wrapped"
-            " RETURNING 1)"
-            " SELECT CASE WHEN count(*) = %s THEN 1"
-            # Not a constant, or the planner would fold the cast (and fail) before running.
-            " ELSE CAST('subject key conflict ' || count(*) AS int) END AS key_guard FROM k"
-        ).format(s=schema, t=Identifier(SUBJECT_KEYS))
         self._erase_key = SQL(
             "WITH e AS (UPDATE {s}.{t} SET wrapped = NULL, erased_at = now() "
             "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id), "
@@ -426,20 +414,45 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             s=schema, t=Identifier(HEAD)
         )
         self._select_head = SQL(
-            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1"
+            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE"
         ).format(s=schema, t=Identifier(HEAD))
-        # One statement appends a batch: the head moves only if it is still what this
-        # process last saw (else "division by zero" aborts the whole transaction -- nothing
-        # is stored -- and the write is retried with the head read under the table lock);
-        # the events are inserted; their leaves take the notification ids in the order the
+        # One statement appends a batch, atomically (the pool's connections are in autocommit
+        # mode, so a lone statement is its own transaction): the head moves only if it is
+        # still what this process last saw (else "division by zero" aborts the statement --
+        # nothing is stored -- and the write is retried with the head row locked first);
+        # new data keys are stored (refused unless each subject has exactly this key); the
+        # events are inserted; their leaves take the notification ids in the order the
         # database assigned them, and the statement fails unless that is the order the leaf
-        # hashes were computed in; the new nodes and the signed checkpoint are inserted.
-        self._append = SQL(
+        # hashes were computed in (the order of the events parameter); the new nodes and the
+        # signed checkpoint are inserted; listeners are notified, as the library does.
+        #
+        # Writers are serialised by the head row: a write commits only if it moved the head
+        # from the size this process knew, which it can only know once every earlier write
+        # has committed. So commit order is leaf order and notification-id order, which is
+        # what the library's LOCK TABLE ... IN EXCLUSIVE MODE is for, without the two extra
+        # statements per write.
+        keys_cte = (
+            " sk AS ("
+            " INSERT INTO {s}.{subject_keys} (subject_id, wrapped, master_key_id, created_at)"
+            " SELECT subject, wrapped, master, now()"
+            " FROM unnest(%(key_subjects)s::uuid[], %(key_wrapped)s::bytea[],"
+            " %(key_masters)s::text[]) AS n(subject, wrapped, master)"
+            " ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id"
+            " WHERE {s}.{subject_keys}.wrapped = EXCLUDED.wrapped"
+            " RETURNING 1),"
+        )
+        key_guard = (
+            # Not a constant, or the planner would fold the cast (and fail) before running.
+            " / (SELECT CASE WHEN count(*) = %(key_count)s THEN 1"
+            " ELSE CAST('subject key conflict ' || count(*) AS int) END FROM sk)"
+        )
+        append = (
             "WITH h AS ("
             " UPDATE {s}.{head} SET tree_size = %(size)s, frontier = %(frontier)s,"
             " active_key_id = %(key)s"
             " WHERE id = 1 AND tree_size = %(old_size)s AND active_key_id = %(old_key)s"
             " RETURNING 1),"
+            "{keys_cte}"
             " ins AS ("
             " INSERT INTO {s}.{events} (originator_id, originator_version, topic, state)"
             " SELECT originator_id, originator_version, topic, state"
@@ -458,22 +471,43 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " cp AS ("
             " INSERT INTO {s}.{checkpoints} (tree_size, root, note, key_id, created_at)"
             " VALUES (%(size)s, %(root)s, %(note)s, %(signer)s, now())),"
+            " expected AS ("
+            " SELECT array_agg(e.originator_id ORDER BY e.n) AS ids,"
+            " array_agg(e.originator_version ORDER BY e.n) AS versions"
+            " FROM unnest(%(events)s::{s}.{event_type}[]) WITH ORDINALITY"
+            " AS e(originator_id, originator_version, topic, state, n)),"
             " guard AS MATERIALIZED ("
-            " SELECT 1 / (SELECT count(*) FROM h)"
-            " / (CASE WHEN array_agg(originator_id ORDER BY leaf_index) = %(ids)s::uuid[]"
-            " AND array_agg(originator_version ORDER BY leaf_index) = %(versions)s::bigint[]"
-            " THEN 1 ELSE 0 END) AS ok FROM lv)"
-            # The guard's value must be used, or the planner drops the expression unevaluated.
-            " SELECT lv.notification_id FROM lv, guard WHERE guard.ok = 1"
-            " ORDER BY lv.leaf_index"
-        ).format(
-            s=schema,
-            head=Identifier(HEAD),
-            events=Identifier(self.events_table_name),
-            event_type=Identifier(self.stored_event_type_name),
-            leaves=Identifier(LEAVES),
-            nodes=Identifier(NODES),
-            checkpoints=Identifier(CHECKPOINTS),
+            " SELECT 1 / (SELECT count(*) FROM h){key_guard}"
+            " / (CASE WHEN array_agg(lv.originator_id ORDER BY lv.leaf_index) = expected.ids"
+            " AND array_agg(lv.originator_version ORDER BY lv.leaf_index) = expected.versions"
+            " THEN 1 ELSE 0 END) AS ok FROM lv, expected GROUP BY expected.ids,"
+            " expected.versions),"
+            " nt AS MATERIALIZED (SELECT pg_notify(%(channel)s, '')::text AS sent)"
+            # The guard's and the notification's values must be used, or the planner drops
+            # them unevaluated.
+            " SELECT lv.notification_id FROM lv, guard, nt WHERE guard.ok = 1"
+            " AND nt.sent = '' ORDER BY lv.leaf_index"
+        )
+        names = {
+            "s": schema,
+            "head": Identifier(HEAD),
+            "events": Identifier(self.events_table_name),
+            "event_type": Identifier(self.stored_event_type_name),
+            "leaves": Identifier(LEAVES),
+            "nodes": Identifier(NODES),
+            "checkpoints": Identifier(CHECKPOINTS),
+            "subject_keys": Identifier(SUBJECT_KEYS),
+        }
+        # Rendered once: psycopg then caches their conversion.
+        self._append: str = (
+            SQL(append.replace("{keys_cte}", "").replace("{key_guard}", ""))
+            .format(**names)
+            .as_string(None)
+        )
+        self._append_with_keys: str = (
+            SQL(append.replace("{keys_cte}", keys_cte).replace("{key_guard}", key_guard))
+            .format(**names)
+            .as_string(None)
         )
         self._select_events_with_ids: Composed = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
@@ -485,7 +519,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self._queue: list[_WriteRequest] = []
         self._leading = False
         # Render the fixed statements once: psycopg then caches their conversion.
-        for attribute in ("_append", "_select_head", "_erase_key", "_store_keys"):
+        for attribute in ("_select_head", "_erase_key"):
             setattr(self, attribute, getattr(self, attribute).as_string(None))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -617,90 +651,99 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         known_head: tuple[int, bytes, bytes] | None,
         kwargs: dict[str, Any],
     ) -> tuple[list[int], tuple[int, bytes, bytes]]:
-        """One write transaction; ``known_head`` None means: read it under the table lock."""
+        """One write; ``known_head`` None means: lock the head row and read it first.
+
+        With a known head and nothing else to do (no erasure, no tracking record) the write
+        is the one append statement, sent alone in autocommit mode: one round trip.
+        """
         pg_events = [
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
+        erase: UUID | None = kwargs.get("erase_subject")
+        alone = known_head is not None and erase is None and kwargs.get("tracking") is None
         with self.datastore.get_connection() as conn:
-            events_cursor = conn.cursor()
-            try:
-                with conn.pipeline(), conn.transaction():
-                    with conn.cursor() as curs:
-                        self._insert_events(curs, stored_events, **kwargs)
-                        self._lock_table(curs)
-                        self._notify_channel(curs)
-                        if known_head is None:
-                            curs.execute(self._select_head)
-                            row = curs.fetchone()
-                            if row is None:
-                                raise LogNotConfiguredError(
-                                    "the log head row is missing (run `auxledger init`)"
-                                )
-                            head = (
-                                int(row["tree_size"]),
-                                bytes(row["frontier"]),
-                                bytes(row["active_key_id"]),
+            if alone:
+                assert known_head is not None
+                statement, params, plan = self._append_params(
+                    stored_events, pg_events, known_head, kwargs
+                )
+                with conn.cursor() as curs:
+                    curs.execute(statement, params, prepare=True)
+                    rows = curs.fetchall()
+            else:
+                with conn.transaction(), conn.cursor() as curs:
+                    # The library's tracking record, if any (its _insert_events does that).
+                    self._insert_events(curs, stored_events, **kwargs)
+                    if known_head is None:
+                        curs.execute(self._select_head)
+                        row = curs.fetchone()
+                        if row is None:
+                            raise LogNotConfiguredError(
+                                "the log head row is missing (run `auxledger init`)"
                             )
-                        else:
-                            head = known_head
-                        plan = plan_append(
-                            config=self.log_config,
-                            head=head,
-                            events=stored_events,
-                            notification_ids=None,
-                            kwargs=kwargs,
+                        known_head = (
+                            int(row["tree_size"]),
+                            bytes(row["frontier"]),
+                            bytes(row["active_key_id"]),
                         )
-                        new_keys: Mapping[UUID, tuple[bytes, str]] = (
-                            kwargs.get("subject_keys") or {}
-                        )
-                        if new_keys:
-                            curs.execute(
-                                self._store_keys,
-                                (
-                                    list(new_keys),
-                                    [w for w, _ in new_keys.values()],
-                                    [k for _, k in new_keys.values()],
-                                    len(new_keys),
-                                ),
-                                prepare=True,
+                    if erase is not None:
+                        curs.execute(self._erase_key, (erase,))
+                        if curs.fetchone() is None:
+                            raise SubjectKeyMissingError(
+                                f"data subject {erase} has no data key to destroy "
+                                "(unknown or already erased)"
                             )
-                        erase: UUID | None = kwargs.get("erase_subject")
-                        if erase is not None:
-                            curs.execute(self._erase_key, (erase,))
-                            if curs.fetchone() is None:
-                                raise SubjectKeyMissingError(
-                                    f"data subject {erase} has no data key to destroy "
-                                    "(unknown or already erased)"
-                                )
-                    events_cursor.execute(
-                        self._append,
-                        {
-                            "size": plan.tree_size,
-                            "frontier": plan.frontier,
-                            "key": plan.active_key_id,
-                            "old_size": head[0],
-                            "old_key": head[2],
-                            "events": pg_events,
-                            "levels": [n[0] for n in plan.nodes],
-                            "indexes": [n[1] for n in plan.nodes],
-                            "hashes": [n[2] for n in plan.nodes],
-                            "root": plan.root,
-                            "note": plan.checkpoint_note,
-                            "signer": plan.signer_key_id,
-                            "ids": [leaf[2] for leaf in plan.leaves],
-                            "versions": [leaf[3] for leaf in plan.leaves],
-                        },
-                        prepare=True,
+                    statement, params, plan = self._append_params(
+                        stored_events, pg_events, known_head, kwargs
                     )
-                # Committed and synced: the ids come back with the one round trip.
-                ids = [int(row["notification_id"]) for row in events_cursor.fetchall()]
-            finally:
-                events_cursor.close()
+                    curs.execute(statement, params, prepare=True)
+                    rows = curs.fetchall()
+        # Committed: the ids come back with the statement.
+        ids = [int(row["notification_id"]) for row in rows]
         if len(ids) != len(stored_events):
             msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
             raise ProgrammingError(msg)
         return ids, (plan.tree_size, plan.frontier, plan.active_key_id)
+
+    def _append_params(
+        self,
+        stored_events: Sequence[StoredEvent],
+        pg_events: list[Any],
+        head: tuple[int, bytes, bytes],
+        kwargs: dict[str, Any],
+    ) -> tuple[str, dict[str, Any], LogAppend]:
+        """The append statement for a batch on top of ``head``, its parameters and plan."""
+        plan = plan_append(
+            config=self.log_config,
+            head=head,
+            events=stored_events,
+            notification_ids=None,
+            kwargs=kwargs,
+        )
+        params: dict[str, Any] = {
+            "size": plan.tree_size,
+            "frontier": plan.frontier,
+            "key": plan.active_key_id,
+            "old_size": head[0],
+            "old_key": head[2],
+            "events": pg_events,
+            "levels": [n[0] for n in plan.nodes],
+            "indexes": [n[1] for n in plan.nodes],
+            "hashes": [n[2] for n in plan.nodes],
+            "root": plan.root,
+            "note": plan.checkpoint_note,
+            "signer": plan.signer_key_id,
+            "channel": self.channel_name,
+        }
+        new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
+        if not new_keys:
+            return self._append, params, plan
+        params["key_subjects"] = list(new_keys)
+        params["key_wrapped"] = [w for w, _ in new_keys.values()]
+        params["key_masters"] = [k for _, k in new_keys.values()]
+        params["key_count"] = len(new_keys)
+        return self._append_with_keys, params, plan
 
     def erasure_count(self) -> int:
         """How many erasures the ledger has recorded (cheap; for cache invalidation)."""

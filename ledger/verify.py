@@ -670,6 +670,17 @@ class _StructureChecks:
 
 def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:
     """Step 4: versions and hash chain per aggregate."""
+    faults = snap.chain_faults()
+    if faults is not None:
+        for fault in faults:
+            _report_link(
+                report,
+                fault.originator_id,
+                fault.originator_version,
+                fault.leaf_index,
+                expected_version=fault.expected_version,
+            )
+        return
     current: UUID | None = None
     expected_version = 1
     previous = GENESIS_PREVIOUS
@@ -678,27 +689,47 @@ def _check_chains(snap: LogSnapshot, report: VerificationReport) -> None:
             current = link.originator_id
             expected_version = 1
             previous = GENESIS_PREVIOUS
-        where: dict[str, Any] = {
-            "originator_id": str(link.originator_id),
-            "originator_version": link.originator_version,
-            "position": link.leaf_index,
-        }
-        if link.well_formed:
-            if link.originator_version != expected_version:
-                missing = (
-                    f"versions {expected_version}..{link.originator_version - 1} are missing"
-                    if link.originator_version > expected_version
-                    else f"version {link.originator_version} appears twice or out of order"
-                )
-                report.add("version_gap", missing, **where)
-            elif link.previous_hash != previous:
-                report.add(
-                    "chain_broken",
-                    "record does not point at the hash of the aggregate's previous record",
-                    **where,
-                )
+        if link.well_formed and (
+            link.originator_version != expected_version or link.previous_hash != previous
+        ):
+            _report_link(
+                report,
+                link.originator_id,
+                link.originator_version,
+                link.leaf_index,
+                expected_version=expected_version,
+            )
         previous = link.record_hash
         expected_version = link.originator_version + 1
+
+
+def _report_link(
+    report: VerificationReport,
+    originator_id: UUID,
+    version: int,
+    position: int | None,
+    *,
+    expected_version: int,
+) -> None:
+    """Report a version-sequence fault, else (same version as expected) a broken link."""
+    where: dict[str, Any] = {
+        "originator_id": str(originator_id),
+        "originator_version": version,
+        "position": position,
+    }
+    if version != expected_version:
+        missing = (
+            f"versions {expected_version}..{version - 1} are missing"
+            if version > expected_version
+            else f"version {version} appears twice or out of order"
+        )
+        report.add("version_gap", missing, **where)
+    else:
+        report.add(
+            "chain_broken",
+            "record does not point at the hash of the aggregate's previous record",
+            **where,
+        )
 
 
 def _check_nodes(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
