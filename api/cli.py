@@ -136,6 +136,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{state}: {report.mode} verification, {report.events_checked} events checked, "
             f"tree size {report.tree_size}"
             + (f", witnessed size {report.witnessed_size}" if report.witnessed_size else "")
+            + (
+                f", {report.uncheckpointed} newest not yet checkpointed"
+                if report.uncheckpointed
+                else ""
+            )
         )
     return EXIT_OK if report.ok else EXIT_FAILED
 

@@ -696,6 +696,16 @@ class LogSnapshot:
         row = self._fetchone("SELECT max(level) FROM {nodes}")
         return -1 if row is None or row[0] is None else int(row[0])
 
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint with the largest tree size in this snapshot, if any."""
+        row = self._fetchone(
+            "SELECT tree_size, root, note, key_id FROM {checkpoints} "
+            "ORDER BY tree_size DESC LIMIT 1"
+        )
+        if row is None:
+            return None
+        return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), bytes(row[3]))
+
     def checkpoints(self, from_size: int = 0) -> Iterator[StoredCheckpoint]:
         """Stored checkpoints with tree size >= ``from_size``, by size."""
         for r in self._stream(

@@ -397,10 +397,14 @@ class PersonalDataCipher:
 
     # ------------------------------------------------------------ data keys
 
-    def ensure_keys(self, subjects: Iterable[UUID]) -> dict[UUID, tuple[bytes, str]]:
+    def ensure_keys(
+        self, subjects: Iterable[UUID], *, new: Iterable[UUID] = ()
+    ) -> dict[UUID, tuple[bytes, str]]:
         """Make sure each subject has a data key before its fields are sealed.
 
-        Existing keys are fetched (and cached). For a subject without one, a key is made
+        Existing keys are fetched (and cached); subjects in ``new`` (ids the caller has just
+        made, such as a new complainant's) are not looked for. For a subject without one, a
+        key is made
         here and returned as ``{subject: (wrapped key, master key id)}``: the caller stores
         those rows in the *same* transaction as the events sealed with them (the recorder's
         ``subject_keys``), so a key never exists without its events or events without their
@@ -417,7 +421,8 @@ class PersonalDataCipher:
         if missing:
             master = self.master(required=True)
             assert master is not None
-            found = self.store.fetch(missing)
+            # A subject wrongly called new would still be caught: storing its key conflicts.
+            found = self.store.fetch(missing - set(new))
             self._remember(found, master)
             for subject in missing - set(found):
                 key = secrets.token_bytes(32)

@@ -274,7 +274,11 @@ class AuxLedger(LedgerApplication):
             "policy": self.policy,
         }
 
-    def _commit(self, primary: Aggregate, *others: Aggregate) -> Recorded:
+    def _commit(
+        self, primary: Aggregate, *others: Aggregate, new_subjects: Sequence[UUID] = ()
+    ) -> Recorded:
+        """Save (or, in a session, stage) the aggregates; ``new_subjects`` are data subjects
+        whose ids were just made here, so no stored key is looked for."""
         session = self._session()
         if session is not None:
             for aggregate in (primary, *others):
@@ -287,7 +291,11 @@ class AuxLedger(LedgerApplication):
                 notification_id=None,
                 recorded_at=primary.modified_on,
             )
-        recordings = self.save(primary, *others)
+        recordings = (
+            self.save(primary, *others, new_subjects=new_subjects)
+            if new_subjects
+            else self.save(primary, *others)
+        )
         return _recorded(recordings, primary.id)
 
     def record_hash(self, originator_id: UUID, version: int) -> str:
@@ -446,6 +454,7 @@ class AuxLedger(LedgerApplication):
         """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
         auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
         new_id = complaint_id or uuid4()  # a repeated id fails at the insert (unique version 1)
+        complainant = complainant_id or uuid4()
         complaint = Complaint.receive(
             id=new_id,
             **self._common(actor, effective, basis),
@@ -454,7 +463,7 @@ class AuxLedger(LedgerApplication):
             incident_place=incident_place,
             auxiliary=auxiliary,
             allegations=list(allegations),
-            complainant_id=complainant_id or uuid4(),
+            complainant_id=complainant,
             complainant_name=complainant_name,
             complainant_phone=complainant_phone,
             complainant_resident_id=complainant_resident_id,
@@ -462,7 +471,7 @@ class AuxLedger(LedgerApplication):
             contact_text=contact_text,
             tracking_hash=tracking_hash,
         )
-        return self._commit(complaint)
+        return self._commit(complaint, new_subjects=() if complainant_id else (complainant,))
 
     def complaint(self, complaint_id: UUID) -> Complaint:
         """The complaint with this id."""

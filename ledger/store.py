@@ -370,10 +370,11 @@ class SignedEventStore(EventStore[UUID]):
         privacy = self.record_mapper.privacy
         subjects = personal_subjects(domain_events)
         new_keys: dict[UUID, tuple[bytes, str]] = dict(kwargs.pop("subject_keys", None) or {})
+        new_subjects = kwargs.pop("new_subjects", None) or ()
         if subjects:
             if privacy is None:
                 raise PersonalDataError("events carry personal data but no cipher is configured")
-            new_keys.update(privacy.ensure_keys(subjects))
+            new_keys.update(privacy.ensure_keys(subjects, new=new_subjects))
         sealed: list[StoredEvent] = []
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         for event in domain_events:

@@ -2,7 +2,9 @@
 -- Idempotency-Key per request, and a JSON summary line at the end.
 -- Usage: wrk -t2 -c50 -d20s -s scripts/bench_api/intake.lua http://127.0.0.1:8000/v1/complaints
 local counter = 0
-local thread_id = 0
+-- A global, not a local: setup() sets it in each thread's own Lua state with thread:set,
+-- which a local upvalue would not see (every thread would then send the same keys).
+thread_id = 0
 local threads = {}
 
 function setup(thread)

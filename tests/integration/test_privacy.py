@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -403,3 +404,38 @@ def test_an_erasure_elsewhere_reaches_cached_records(
     _ledger(ledger.settings).erase_subject(ADMIN, auxiliary_id, "request")
     monkeypatch.setattr(records, "ERASURE_RECHECK_SECONDS", 0.0)
     assert reader.auxiliary(auxiliary_id).phone == ERASED
+
+
+def test_a_new_complainant_needs_no_key_lookup_and_a_false_claim_is_still_refused(
+    ledger: AuxLedger,
+) -> None:
+    """Intake makes the complainant's id itself, so it does not look for a stored key; a
+    subject wrongly called new (one that has a key) still cannot get a second key."""
+    from eventsourcing.persistence import StoredEvent  # noqa: PLC0415
+
+    from ledger.privacy import SubjectKeyConflictError  # noqa: PLC0415
+
+    auxiliary_id = _hire(ledger)
+    store = ledger.privacy.store
+    looked_up: list[set[UUID]] = []
+    real_fetch = store.fetch
+
+    def counting_fetch(subjects: Iterable[UUID]) -> dict[UUID, bytes | None]:
+        wanted = set(subjects)
+        looked_up.append(wanted)
+        return real_fetch(wanted)
+
+    store.fetch = counting_fetch  # type: ignore[method-assign]
+    complaint_id = _complaint(ledger, auxiliary_id)
+    complainant = ledger.complaint(complaint_id).complainant_id
+    assert all(complainant not in wanted for wanted in looked_up)
+    assert real_fetch([complainant])[complainant] is not None  # stored with the intake
+
+    other = _ledger(ledger.settings)
+    wrongly_new = other.privacy.ensure_keys({auxiliary_id}, new={auxiliary_id})
+    with pytest.raises(SubjectKeyConflictError):
+        other.recorder.insert_events(
+            [StoredEvent(uuid4(), 1, "x:Y", b"{}")],
+            signer=other.active_signer(),
+            subject_keys=wrongly_new,
+        )

@@ -1,0 +1,149 @@
+"""PostgreSQL's in-database sequencer: what it appends is exactly what the Python log code
+would have appended, it refuses what the other write paths refuse, and several writers taking
+turns (each finding the head moved by the other) leave a ledger that verifies clean."""
+
+from __future__ import annotations
+
+import time
+from uuid import uuid4
+
+import psycopg
+import pytest
+from psycopg.sql import SQL, Identifier
+
+from ledger.application import LedgerApplication
+from ledger.config import Settings
+from ledger.errors import StaleSigningKeyError
+from ledger.log import MerkleLog
+from ledger.merkle import Frontier, leaf_hash
+from ledger.persistence import CHECKPOINTS, LEAVES, NODES, PostgresLedgerRecorder
+from ledger.privacy import SubjectKeyConflictError
+from ledger.verify import verify_ledger
+from tests.integration.aggregates import Notebook
+
+
+@pytest.fixture
+def pg_settings(settings: Settings) -> Settings:
+    if settings.database.backend != "postgres":
+        pytest.skip("the sequencer is PostgreSQL's")
+    return settings
+
+
+def _recorder(app: LedgerApplication) -> PostgresLedgerRecorder:
+    recorder = app.ledger_recorder
+    assert isinstance(recorder, PostgresLedgerRecorder)
+    return recorder
+
+
+def _force_sequencer(app: LedgerApplication) -> None:
+    """As if another process had just moved the head: the next writes go to the sequencer."""
+    _recorder(app)._last_stale = time.monotonic()
+
+
+def _rows(settings: Settings, statement: str) -> list[tuple[object, ...]]:
+    db = settings.database
+    with psycopg.connect(
+        host=db.host, port=db.port, dbname=db.dbname, user=db.user, password=db.password
+    ) as conn:
+        query = SQL(statement).format(
+            s=Identifier(db.schema),
+            nodes=Identifier(NODES),
+            leaves=Identifier(LEAVES),
+            checkpoints=Identifier(CHECKPOINTS),
+        )
+        return list(conn.execute(query).fetchall())
+
+
+def test_writers_taking_turns_are_sequenced_exactly_as_python_would(
+    pg_settings: Settings,
+) -> None:
+    first = LedgerApplication(pg_settings, create_tables=True)
+    first.initialise("test")
+    second = LedgerApplication(pg_settings)
+    for turn in range(24):
+        app = first if turn % 2 == 0 else second
+        books = []
+        for b in range(turn % 7 + 1):  # batches of 1..7 aggregates, 1..3 events each
+            book = Notebook.open(f"turn {turn} book {b}")
+            for p in range(b % 3):
+                book.write(f"page {p}")
+            books.append(book)
+        app.save(*books)
+    sequenced = sum(_recorder(a).write_paths["sequenced"] for a in (first, second))
+    assert sequenced >= 20, [_recorder(a).write_paths for a in (first, second)]
+
+    # Every node and checkpoint the database wrote is what the Python log code computes.
+    states = _rows(
+        pg_settings,
+        "SELECT e.state FROM {s}.{leaves} l JOIN {s}.auxledger_events e "
+        "ON e.notification_id = l.notification_id ORDER BY l.leaf_index",
+    )
+    frontier = Frontier.empty()
+    expected_nodes = set()
+    roots = {}
+    for (state,) in states:
+        expected_nodes.update(frontier.append(leaf_hash(bytes(state))))  # type: ignore[arg-type]
+        roots[frontier.size] = frontier.root()
+    stored_nodes = {
+        (int(level), int(idx), bytes(h))  # type: ignore[call-overload]
+        for level, idx, h in _rows(pg_settings, "SELECT level, idx, hash FROM {s}.{nodes}")
+    }
+    assert stored_nodes == expected_nodes
+    checkpoints = _rows(pg_settings, "SELECT tree_size, root FROM {s}.{checkpoints}")
+    assert len(checkpoints) >= 24
+    for size, root in checkpoints:
+        assert roots[int(size)] == bytes(root), size  # type: ignore[call-overload]
+    assert MerkleLog(first.ledger_recorder).tree_size() == len(states)
+
+    report = verify_ledger(LedgerApplication(pg_settings), full=True)
+    assert report.ok, report.failures
+
+
+def test_every_sequenced_save_is_checkpointed_before_it_returns(pg_settings: Settings) -> None:
+    app = LedgerApplication(pg_settings, create_tables=True)
+    app.initialise("test")
+    log = MerkleLog(app.ledger_recorder)
+    for i in range(5):
+        _force_sequencer(app)
+        app.save(Notebook.open(f"book {i}"))
+        latest = log.latest_checkpoint()
+        assert latest is not None and latest.tree_size == log.tree_size()
+    assert _recorder(app).write_paths["sequenced"] == 5
+
+
+def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
+    pg_settings: Settings,
+) -> None:
+    app = LedgerApplication(pg_settings, create_tables=True)
+    app.initialise("test")
+    subject = uuid4()
+    _force_sequencer(app)
+    app.save(Notebook.open("one"), subject_keys={subject: (b"wrapped-one", "master")})
+    size = MerkleLog(app.ledger_recorder).tree_size()
+    book = Notebook.open("two")
+    _force_sequencer(app)
+    with pytest.raises(SubjectKeyConflictError):
+        app.ledger_recorder.insert_events(
+            [app.mapper.to_stored_event(e) for e in book.collect_events()],
+            signer=app.active_signer(),
+            subject_keys={subject: (b"wrapped-two", "master")},
+        )
+    assert app.recorder.select_events(book.id) == []
+    assert MerkleLog(app.ledger_recorder).tree_size() == size
+    assert _recorder(app).write_paths["sequenced"] == 1
+
+
+def test_a_batch_signed_by_a_stale_key_is_refused_on_the_locked_path(
+    pg_settings: Settings,
+) -> None:
+    app = LedgerApplication(pg_settings, create_tables=True)
+    app.initialise("test")
+    old = app.active_signer()
+    app.rotate_key("test")
+    book = Notebook.open("late")
+    _force_sequencer(app)
+    with pytest.raises(StaleSigningKeyError):
+        app.ledger_recorder.insert_events(
+            [app.mapper.to_stored_event(e) for e in book.collect_events()], signer=old
+        )
+    assert app.recorder.select_events(book.id) == []
