@@ -203,6 +203,19 @@ class Frontier:
         self._size += 1
         return created
 
+    def add(self, new_leaf_hash: bytes) -> None:
+        """``append`` without reporting the new nodes (for callers that only need roots)."""
+        if len(new_leaf_hash) != HASH_SIZE:
+            raise MerkleError(f"leaf hash must be {HASH_SIZE} bytes")
+        current = bytes(new_leaf_hash)
+        hashes = self._hashes
+        size = self._size
+        while size & 1:
+            current = hashlib.sha256(NODE_PREFIX + hashes.pop() + current).digest()
+            size >>= 1
+        hashes.append(current)
+        self._size += 1
+
     def extend(self, count: int, hashes: Sequence[bytes]) -> None:
         """Append the compact range of ``count`` leaves that starts at ``size``.
 

@@ -29,7 +29,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import MalformedRecordError
-from ledger.record import SIGNATURE_SIZE, SIGNING_PREFIX, parse_record
+from ledger.record import SIGNATURE_SIZE, SIGNING_PREFIX, parse_header
+
+LEAF_PREFIX = b"\x00"  # RFC 9162 leaf hash domain separation
 
 # (leaf index, notification id, stored leaf hash, row originator id, row version, row topic,
 #  state, logged originator id, logged version)
@@ -88,7 +90,7 @@ def check_row(row: Row) -> list[Failure]:
         logged_version,
     ) = row
     failures: list[Failure] = []
-    computed = hashlib.sha256(b"\x00" + state).digest()
+    computed = hashlib.sha256(LEAF_PREFIX + state).digest()
     if stored_leaf is None:
         failures.append(("missing_node", "the stored leaf hash is missing", None, None, position))
     elif stored_leaf != computed:
@@ -102,61 +104,27 @@ def check_row(row: Row) -> list[Failure]:
             )
         )
     try:
-        record = parse_record(state)
+        id_bytes, version, key_id, topic = parse_header(state)
     except MalformedRecordError as e:
         failures.append(("malformed_record", e.detail, str(row_oid), row_version, position))
         return failures
-    oid = record.originator_id
-    version = record.originator_version
-    if row_oid != record.originator_id:
-        failures.append(
-            (
-                "record_mismatch",
-                f"the event is filed under aggregate {row_oid} but was signed for "
-                f"{record.originator_id} (moved)",
-                str(oid),
-                version,
-                position,
-            )
-        )
-    if row_version != record.originator_version:
-        failures.append(
-            (
-                "record_mismatch",
-                f"the row says version {row_version} but the event was signed as version "
-                f"{record.originator_version} (renumbered)",
-                str(oid),
-                version,
-                position,
-            )
-        )
-    if row_topic != record.topic:
-        failures.append(
-            (
-                "record_mismatch",
-                "the row's topic differs from the signed topic",
-                str(oid),
-                version,
-                position,
-            )
-        )
-    if logged_oid != record.originator_id or logged_version != record.originator_version:
-        failures.append(
-            (
-                "leaf_mismatch",
-                f"the log recorded {logged_oid} version {logged_version} at this position",
-                str(oid),
-                version,
-                position,
-            )
-        )
-    entry = _KEYS.get(record.key_id)
+    # The ids are compared as bytes; a UUID is made only to report a failure.
+    if not (
+        row_oid is not None
+        and row_oid.bytes == id_bytes
+        and logged_oid.bytes == id_bytes
+        and row_version == version
+        and logged_version == version
+        and row_topic == topic
+    ):
+        failures.extend(_header_failures(row, UUID(bytes=id_bytes), version, topic))
+    entry = _KEYS.get(key_id)
     if entry is None:
         failures.append(
             (
                 "unknown_key",
-                f"signed by key {record.key_id.hex()}, which is not registered",
-                str(oid),
+                f"signed by key {key_id.hex()}, which is not registered",
+                str(UUID(bytes=id_bytes)),
                 version,
                 position,
             )
@@ -167,15 +135,69 @@ def check_row(row: Row) -> list[Failure]:
         failures.append(
             (
                 "key_not_valid",
-                f"signed by key {record.key_id.hex()} ({window.status}) outside its validity",
+                f"signed by key {key_id.hex()} ({window.status}) outside its validity",
+                str(UUID(bytes=id_bytes)),
+                version,
+                position,
+            )
+        )
+    if not _verify(key, state[-SIGNATURE_SIZE:], SIGNING_PREFIX + state[:-SIGNATURE_SIZE]):
+        failures.append(
+            (
+                "bad_signature",
+                "Ed25519 signature does not verify",
+                str(UUID(bytes=id_bytes)),
+                version,
+                position,
+            )
+        )
+    return failures
+
+
+def _header_failures(row: Row, oid: UUID, version: int, topic: str) -> list[Failure]:
+    """The row and the log's entry against the signed header (only when they differ)."""
+    position, _, _, row_oid, row_version, row_topic, _, logged_oid, logged_version = row
+    failures: list[Failure] = []
+    if row_oid != oid:
+        failures.append(
+            (
+                "record_mismatch",
+                f"the event is filed under aggregate {row_oid} but was signed for {oid} (moved)",
                 str(oid),
                 version,
                 position,
             )
         )
-    if not _verify(key, record.signature, SIGNING_PREFIX + state[:-SIGNATURE_SIZE]):
+    if row_version != version:
         failures.append(
-            ("bad_signature", "Ed25519 signature does not verify", str(oid), version, position)
+            (
+                "record_mismatch",
+                f"the row says version {row_version} but the event was signed as version "
+                f"{version} (renumbered)",
+                str(oid),
+                version,
+                position,
+            )
+        )
+    if row_topic != topic:
+        failures.append(
+            (
+                "record_mismatch",
+                "the row's topic differs from the signed topic",
+                str(oid),
+                version,
+                position,
+            )
+        )
+    if logged_oid != oid or logged_version != version:
+        failures.append(
+            (
+                "leaf_mismatch",
+                f"the log recorded {logged_oid} version {logged_version} at this position",
+                str(oid),
+                version,
+                position,
+            )
         )
     return failures
 
@@ -431,9 +453,9 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
         stored = None if r[2] is None else bytes(r[2])
         if stored is None or len(stored) != merkle.HASH_SIZE:  # check_row reports it
             untrusted = position if untrusted is None else untrusted
-            frontier.append(merkle.EMPTY_ROOT)
+            frontier.add(merkle.EMPTY_ROOT)
         else:
-            frontier.append(stored)
+            frontier.add(stored)
         if position + 1 in sizes:
             snapshots[position + 1] = frontier.hashes
         if r[6] is None:

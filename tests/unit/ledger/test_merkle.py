@@ -507,3 +507,16 @@ def test_frontier_extend_refuses_misaligned_or_miscounted_ranges() -> None:
         three.copy().extend(4, four.hashes)
     with pytest.raises(MerkleError, match="need 1 subtree hashes"):
         Frontier.empty().extend(4, four.hashes + four.hashes)
+
+
+def test_frontier_add_is_append_without_the_nodes() -> None:
+    by_append, by_add = merkle.Frontier.empty(), merkle.Frontier.empty()
+    for i in range(300):
+        leaf = merkle.leaf_hash(i.to_bytes(4, "big"))
+        by_append.append(leaf)
+        by_add.add(leaf)
+        assert by_add.size == by_append.size
+        assert by_add.hashes == by_append.hashes
+        assert by_add.root() == by_append.root()
+    with pytest.raises(merkle.MerkleError):
+        by_add.add(b"short")
