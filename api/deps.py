@@ -11,11 +11,12 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
@@ -28,7 +29,11 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
 _bearer = HTTPBearer(auto_error=False, description="A token from `auxledger tokens create`")
 
 
-def get_runtime(request: Request) -> Runtime:
+# The cheap dependencies are coroutines: FastAPI runs a plain ``def`` dependency in the
+# thread pool, and a hop there and back for each of them costs more than the rest of them.
+
+
+async def get_runtime(request: Request) -> Runtime:
     """This process's runtime."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -37,9 +42,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_ledger(runtime: RuntimeDep) -> AuxLedger:
+async def get_ledger(runtime: RuntimeDep) -> AuxLedger:
     """The ledger application (503 if the database cannot be reached)."""
-    return runtime.ledger()
+    opened = runtime.opened_ledger()
+    if opened is not None:
+        return opened
+    # Opening it reaches the database: not on the event loop.
+    return await run_in_threadpool(runtime.ledger)
 
 
 LedgerDep = Annotated[AuxLedger, Depends(get_ledger)]
@@ -86,12 +95,12 @@ def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def roles(*allowed: Role) -> Callable[[Actor], Actor]:
+def roles(*allowed: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     """A dependency admitting only actors of the given roles."""
     names = frozenset(r.value for r in allowed)
     listed = ", ".join(sorted(names))
 
-    def admit(actor: CurrentActor) -> Actor:
+    async def admit(actor: CurrentActor) -> Actor:
         if actor.role not in names:
             raise ApiProblem(
                 "role_not_allowed", f"the {actor.role} role may not do this; allowed: {listed}"

@@ -73,6 +73,10 @@ class Runtime:
         self._directory: ProjectionDirectory | None = None
         self._lock = threading.Lock()
 
+    def opened_ledger(self) -> AuxLedger | None:
+        """The ledger application if it is open already (never blocks)."""
+        return self._ledger
+
     def ledger(self) -> AuxLedger:
         """The ledger application, opened on first use (raises if the database is down)."""
         ledger = self._ledger

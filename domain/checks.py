@@ -39,10 +39,23 @@ _PHONE = re.compile(r"\+?[0-9][0-9 \-]*[0-9]")
 E = TypeVar("E", bound=StrEnum)
 
 
+_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+_CONTROLS: dict[frozenset[str], re.Pattern[str]] = {}
+_SPACE_OR_CONTROL = re.compile(f"[\\s{_CONTROL}]")
+
+
 def _has_control(text: str, allowed: frozenset[str] = frozenset()) -> bool:
-    return any(
-        (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) and ch not in allowed for ch in text
-    ) or any(ch in "\u2028\u2029" for ch in text)
+    """C0 and C1 controls, DEL, and the Unicode line and paragraph separators, except
+    ``allowed``."""
+    pattern = _CONTROLS.get(allowed)
+    if pattern is None:
+        chars = "".join(
+            ch
+            for ch in map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029])
+            if ch not in allowed
+        )
+        pattern = _CONTROLS[allowed] = re.compile(f"[{re.escape(chars)}]")
+    return pattern.search(text) is not None
 
 
 def _text(field: str, value: object, limit: int, allowed: frozenset[str]) -> str:
@@ -86,7 +99,7 @@ def identifier(field: str, value: object) -> str:
         raise InvalidFieldError(field, "must not be empty")
     if len(value) > IDENTIFIER_MAX:
         raise InvalidFieldError(field, f"must be at most {IDENTIFIER_MAX} characters long")
-    if any(ch.isspace() for ch in value) or _has_control(value):
+    if _SPACE_OR_CONTROL.search(value):
         raise InvalidFieldError(field, "must not contain white space or control characters")
     return value
 
@@ -100,7 +113,8 @@ def opaque_token(field: str, value: object) -> str:
     """Return a printable token such as a hash (1..200 characters, no white space) or raise."""
     if not isinstance(value, str) or not 1 <= len(value) <= TOKEN_MAX:
         raise InvalidFieldError(field, f"must be 1 to {TOKEN_MAX} characters of text")
-    if any(ch.isspace() or not ch.isprintable() for ch in value):
+    # Every white-space character but the ASCII space is also not printable.
+    if not value.isprintable() or " " in value:
         raise InvalidFieldError(field, "must not contain white space or control characters")
     return value
 

@@ -99,10 +99,12 @@ class CheckpointError(NoteError):
 # Helpers
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+
+
 def _has_control(text: str, *, allow_newline: bool) -> bool:
-    return any(
-        (ord(ch) < 0x20 and not (allow_newline and ch == "\n")) or ch == "\x7f" for ch in text
-    )
+    return (_CONTROL_BUT_NEWLINE if allow_newline else _CONTROL).search(text) is not None
 
 
 def _is_utf8(text: str) -> bool:

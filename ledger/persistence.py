@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -170,6 +170,8 @@ class _WriteRequest:
     ids: list[int] | None = None
     error: BaseException | None = None
     done: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Set once: when the batch was written, or when its caller is handed the lead."""
 
 
 def _groupable(kwargs: dict[str, Any]) -> bool:
@@ -193,6 +195,20 @@ class _SequencerRefusedError(Exception):
 
 def _as_uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
+
+
+_Columns = tuple[list[UUID], list[int], list[str], list[bytes]]
+
+
+def _columns(stored_events: Sequence[StoredEvent]) -> _Columns:
+    """A batch as four parallel arrays: psycopg dumps arrays of plain types in C, where a
+    composite type's text form is built in Python (most of a write's client time)."""
+    return (
+        [_as_uuid(e.originator_id) for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )
 
 
 def _now() -> str:
@@ -381,8 +397,8 @@ STALE_KEY_MESSAGE = "auxledger: the batch is not signed by the ledger's active k
 # ``ledger.merkle.Frontier`` -- and ``verify`` recomputes all of it from the records.
 SEQUENCER_FUNCTION = """
 CREATE OR REPLACE FUNCTION {s}.{fn}(
-    batch {s}.{event_type}[], signer bytea, key_subjects uuid[], key_wrapped bytea[],
-    key_masters text[], channel text)
+    batch_ids uuid[], batch_versions bigint[], batch_topics text[], batch_states bytea[],
+    signer bytea, key_subjects uuid[], key_wrapped bytea[], key_masters text[], channel text)
 RETURNS TABLE (out_notification_id bigint, out_originator_id uuid, out_version bigint,
                out_size bigint, out_frontier bytea, out_root bytea, out_active bytea)
 LANGUAGE plpgsql AS $sequencer$
@@ -428,7 +444,7 @@ BEGIN
     END IF;
     WITH ins AS (
         INSERT INTO {s}.{events} (originator_id, originator_version, topic, state)
-        SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(batch) AS e
+        SELECT * FROM unnest(batch_ids, batch_versions, batch_topics, batch_states)
         RETURNING notification_id, originator_id, originator_version, state)
     SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
            array_agg(ins.originator_id ORDER BY ins.notification_id),
@@ -531,7 +547,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             ),
         ]
         self._sequence_statement: str = (
-            SQL("SELECT * FROM {s}.{fn}(%s, %s, %s, %s, %s, %s)")
+            SQL("SELECT * FROM {s}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
             .format(s=schema, fn=Identifier(SEQUENCER))
             .as_string(None)
         )
@@ -598,8 +614,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "{keys_cte}"
             " ins AS ("
             " INSERT INTO {s}.{events} (originator_id, originator_version, topic, state)"
-            " SELECT originator_id, originator_version, topic, state"
-            " FROM unnest(%(events)s::{s}.{event_type}[])"
+            " SELECT * FROM unnest(%(oids)s::uuid[], %(versions)s::bigint[], %(topics)s::text[],"
+            " %(states)s::bytea[])"
             " RETURNING notification_id, originator_id, originator_version),"
             " lv AS ("
             " INSERT INTO {s}.{leaves} (leaf_index, notification_id, originator_id,"
@@ -614,17 +630,11 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " cp AS ("
             " INSERT INTO {s}.{checkpoints} (tree_size, root, note, key_id, created_at)"
             " VALUES (%(size)s, %(root)s, %(note)s, %(signer)s, now())),"
-            " expected AS ("
-            " SELECT array_agg(e.originator_id ORDER BY e.n) AS ids,"
-            " array_agg(e.originator_version ORDER BY e.n) AS versions"
-            " FROM unnest(%(events)s::{s}.{event_type}[]) WITH ORDINALITY"
-            " AS e(originator_id, originator_version, topic, state, n)),"
             " guard AS MATERIALIZED ("
             " SELECT 1 / (SELECT count(*) FROM h){key_guard}"
-            " / (CASE WHEN array_agg(lv.originator_id ORDER BY lv.leaf_index) = expected.ids"
-            " AND array_agg(lv.originator_version ORDER BY lv.leaf_index) = expected.versions"
-            " THEN 1 ELSE 0 END) AS ok FROM lv, expected GROUP BY expected.ids,"
-            " expected.versions),"
+            " / (CASE WHEN array_agg(lv.originator_id ORDER BY lv.leaf_index) = %(oids)s::uuid[]"
+            " AND array_agg(lv.originator_version ORDER BY lv.leaf_index)"
+            " = %(versions)s::bigint[] THEN 1 ELSE 0 END) AS ok FROM lv),"
             " nt AS MATERIALIZED (SELECT pg_notify(%(channel)s, '')::text AS sent)"
             # The guard's and the notification's values must be used, or the planner drops
             # them unevaluated.
@@ -656,9 +666,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {s}.{t} WHERE originator_id = %s"
         ).format(s=schema, t=Identifier(self.events_table_name))
+        self._select_statements: dict[tuple[bool, bool, bool, bool], str] = {}
         self._head: tuple[int, bytes, bytes] | None = None
         self._last_stale = 0.0
-        self._group = threading.Condition()
+        self._group = threading.Lock()
         self._queue: list[_WriteRequest] = []
         self._leading = False
         # Render the fixed statements once: psycopg then caches their conversion.
@@ -687,22 +698,35 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         request = _WriteRequest(list(stored_events), kwargs)
         with self._group:
             self._queue.append(request)
-            while not request.done:
-                if self._leading:
-                    self._group.wait()
-                    continue
-                self._leading = True
-                batch = self._take_batch()
-                self._group.release()
-                try:
-                    self._write_batch(batch)
-                finally:
-                    self._group.acquire()
-                    self._leading = False
-                    self._group.notify_all()
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            # Woken once: when a leader wrote this batch, or when it handed over the lead.
+            request.wake.wait()
+        if not request.done:
+            self._lead()
         if request.error is not None:
             raise request.error
         return request.ids
+
+    def _lead(self) -> None:
+        """Write the oldest batch (the leader's own) with compatible followers; wake exactly
+        the callers written, and hand the lead to the oldest caller still waiting."""
+        with self._group:
+            batch = self._take_batch()
+        try:
+            self._write_batch(batch)
+        finally:
+            for written in batch:
+                if not written.done:  # an escaping error (KeyboardInterrupt and the like)
+                    written.error = ProgrammingError("the group commit leader was interrupted")
+                    written.done = True
+                written.wake.set()
+            with self._group:
+                if self._queue:
+                    self._queue[0].wake.set()  # the oldest waiting caller leads next
+                else:
+                    self._leading = False
 
     def _take_batch(self) -> list[_WriteRequest]:
         """Requests to write together: the head of the queue and compatible followers."""
@@ -818,16 +842,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if signer is None:
             raise LogNotConfiguredError("no signing key given for the checkpoint")
         new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
-        pg_events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
         try:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 curs.execute(
                     self._sequence_statement,
                     (
-                        pg_events,
+                        *_columns(stored_events),
                         signer.key_id,
                         list(new_keys),
                         [w for w, _ in new_keys.values()],
@@ -876,17 +896,14 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         With a known head and nothing else to do (no erasure, no tracking record) the write
         is the one append statement, sent alone in autocommit mode: one round trip.
         """
-        pg_events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
+        columns = _columns(stored_events)
         erase: UUID | None = kwargs.get("erase_subject")
         alone = known_head is not None and erase is None and kwargs.get("tracking") is None
         with self.datastore.get_connection() as conn:
             if alone:
                 assert known_head is not None
                 statement, params, plan = self._append_params(
-                    stored_events, pg_events, known_head, kwargs
+                    stored_events, columns, known_head, kwargs
                 )
                 with conn.cursor() as curs:
                     curs.execute(statement, params, prepare=True)
@@ -919,7 +936,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                                     "(unknown or already erased)"
                                 )
                         statement, params, plan = self._append_params(
-                            stored_events, pg_events, known_head, kwargs
+                            stored_events, columns, known_head, kwargs
                         )
                         append_cursor.execute(statement, params, prepare=True)
                     rows = append_cursor.fetchall()
@@ -935,7 +952,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _append_params(
         self,
         stored_events: Sequence[StoredEvent],
-        pg_events: list[Any],
+        columns: _Columns,
         head: tuple[int, bytes, bytes],
         kwargs: dict[str, Any],
     ) -> tuple[str, dict[str, Any], LogAppend]:
@@ -953,7 +970,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "key": plan.active_key_id,
             "old_size": head[0],
             "old_key": head[2],
-            "events": pg_events,
+            "oids": columns[0],
+            "versions": columns[1],
+            "topics": columns[2],
+            "states": columns[3],
             "levels": [n[0] for n in plan.nodes],
             "indexes": [n[1] for n in plan.nodes],
             "hashes": [n[2] for n in plan.nodes],
@@ -998,20 +1018,28 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         """Like the library's, but each row carries its notification id (position)."""
-        statement = self._select_events_with_ids
         params: list[Any] = [originator_id]
         if gt is not None:
             params.append(gt)
-            statement += SQL(" AND originator_version > %s")
         if lte is not None:
             params.append(lte)
-            statement += SQL(" AND originator_version <= %s")
-        statement += SQL(
-            " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC"
-        )
         if limit is not None:
             params.append(limit)
-            statement += SQL(" LIMIT %s")
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._select_statements.get(shape)
+        if statement is None:
+            query = self._select_events_with_ids
+            if gt is not None:
+                query += SQL(" AND originator_version > %s")
+            if lte is not None:
+                query += SQL(" AND originator_version <= %s")
+            query += SQL(
+                " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC"
+            )
+            if limit is not None:
+                query += SQL(" LIMIT %s")
+            # Rendered once per shape: psycopg then caches the conversion of the string.
+            statement = self._select_statements[shape] = query.as_string(None)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
             return [

@@ -422,7 +422,8 @@ class PersonalDataCipher:
             master = self.master(required=True)
             assert master is not None
             # A subject wrongly called new would still be caught: storing its key conflicts.
-            found = self.store.fetch(missing - set(new))
+            lookup = missing - set(new)
+            found = self.store.fetch(lookup) if lookup else {}
             self._remember(found, master)
             for subject in missing - set(found):
                 key = secrets.token_bytes(32)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -156,9 +156,14 @@ class AuxLedger(LedgerApplication):
         policy: Policy | None = None,
         clock: Clock = utc_now,
         personal_data: bool = True,
+        open_only: Collection[type] | None = None,
     ) -> None:
-        """``personal_data=False`` for auditors' tools that never open personal fields."""
+        """``personal_data=False`` for auditors' tools that never open personal fields;
+        ``open_only`` for a process that needs only some events' personal fields (the
+        projection workers): every other event's personal fields read as ``SEALED``."""
         super().__init__(settings, create_tables=create_tables)
+        if open_only is not None:
+            self.record_mapper.open_only = frozenset(open_only)
         self.policy = policy or Policy.default()
         self.clock = clock
         self._local = threading.local()

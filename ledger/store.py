@@ -201,6 +201,9 @@ class RecordMapper(Mapper[UUID]):
 
     verifier: RecordVerifier | None = None
     privacy: PersonalDataCipher | None = None
+    open_only: frozenset[type] | None = None
+    """If set, only these event classes' personal fields are opened; the rest read as
+    ``SEALED`` (no key is fetched, nothing is decrypted)."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         """Transcode the event, sealing its personal fields first."""
@@ -294,6 +297,8 @@ class RecordMapper(Mapper[UUID]):
                 position=position_of(row),
             )
         if self.privacy is None or self.privacy.master(required=False) is None:
+            return SEALED
+        if self.open_only is not None and cls not in self.open_only:
             return SEALED
         try:
             plain = self.privacy.open(

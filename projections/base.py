@@ -96,6 +96,9 @@ class ReadModelProjection(Projection["ReadModelView"]):
     aggregates: ClassVar[tuple[type[Aggregate], ...]] = ()
     extra_topics: ClassVar[tuple[str, ...]] = ()
     """Topics followed besides the ``LedgerEvent`` classes of ``aggregates``."""
+    personal_data_read: ClassVar[tuple[type, ...]] = ()
+    """Event classes whose personal fields this projection reads (opened for it); every
+    other event's personal fields stay sealed in a process that only projects."""
     tables: ClassVar[tuple[Table, ...]] = ()
     flags: ClassVar[Table | None]
     """The rule-period flags table (Art. 20); None for a projection that keeps none."""

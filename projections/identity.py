@@ -70,6 +70,10 @@ class IdentityProjection(ReadModelProjection):
     owned_by: ClassVar[dict[type[Aggregate], tuple[str, ...]]] = {Auxiliary: (IDENTITY.name,)}
     # The ledger's erasure records are not ``LedgerEvent``s: follow their topic explicitly.
     extra_topics: ClassVar[tuple[str, ...]] = (get_topic(ErasureRecord.Erased),)
+    personal_data_read: ClassVar[tuple[type, ...]] = (
+        Auxiliary.Hired,
+        Auxiliary.PersonalDataCorrected,
+    )
 
     indexer: Callable[[str, str], str] | None = None
     """``blind_index(kind, value)``; set by ``ReadModels`` from the ledger's cipher."""

@@ -15,14 +15,16 @@ Invariants kept here:
   memory and in ``rm_projection_state``, and ``status`` reports the projection as failed and
   stale with its lag until it is restarted or rebuilt. Nothing is swallowed.
 - Catching up reads up to the head observed at its start; the ledger's writers are serialised
-  (PostgreSQL table lock, SQLite write lock), so every event at or below that head is already
+  (PostgreSQL log head row, SQLite write lock), so every event at or below that head is already
   committed and the position may advance to the head even when the last events belong to
   another projection.
 - Stopping a worker between batches, or killing it inside one, loses nothing: the next run
   starts after the last committed batch.
 - On PostgreSQL a worker LISTENs on the events table's channel and also polls every
   ``poll_interval`` seconds, so a lost notification delays it by at most one interval; on
-  SQLite (no notifications in eventsourcing 9.5) it polls.
+  SQLite (no notifications in eventsourcing 9.5) it polls. Catch-ups start at most every
+  ``SETTLE_SECONDS``: under a stream of writes a worker takes them in batches instead of
+  waking for every commit (the read models trail the ledger by that much more at most).
 """
 
 from __future__ import annotations
@@ -68,8 +70,15 @@ PROJECTIONS: Mapping[str, type[ReadModelProjection]] = {
 }
 """Every projection, by name, in the order they are built."""
 
+PERSONAL_DATA_READ: frozenset[type] = frozenset(
+    cls for projection in PROJECTIONS.values() for cls in projection.personal_data_read
+)
+"""The event classes whose personal fields some projection reads: a process that only
+projects opens those and leaves the rest sealed (``AuxLedger(open_only=...)``)."""
+
 DEFAULT_BATCH = 1000
 HEARTBEAT_SECONDS = 10.0
+SETTLE_SECONDS = 0.05
 HEARTBEAT_FRESH = timedelta(seconds=45)
 
 Progress = Callable[[str, int, int, int], None]
@@ -453,6 +462,7 @@ class ProjectionWorker:
             if isinstance(self.models.db, PostgresDatabase):
                 listener = _Notifications(self.models.ledger)
             while not self._stop.is_set():
+                started = time.monotonic()
                 self.applied += self.models.catch_up(
                     self.name, batch_size=self.batch_size, should_stop=self._stop.is_set
                 )
@@ -461,6 +471,10 @@ class ProjectionWorker:
                     listener.wait(self.poll_interval, self._stop)
                 else:
                     self._stop.wait(self.poll_interval)
+                # A burst of commits is taken as one batch, not one catch-up per commit.
+                settle = SETTLE_SECONDS - (time.monotonic() - started)
+                if settle > 0:
+                    self._stop.wait(settle)
         except (KeyboardInterrupt, SystemExit):
             self.state = "stopped"
             self._save(view, "stopped")

@@ -45,11 +45,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.server_secret import load_server_secret  # noqa: PLC0415
     from api.settings import ApiSettings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
-    from projections.service import ProjectionSupervisor, ReadModels  # noqa: PLC0415
+    from projections.service import (  # noqa: PLC0415
+        PERSONAL_DATA_READ,
+        ProjectionSupervisor,
+        ReadModels,
+    )
 
     settings = ApiSettings.from_environ()
     load_server_secret(settings.ledger.key_dir, development=settings.development)
-    ledger = AuxLedger(settings.ledger)
+    # This process only projects: it opens no personal field the read models do not read.
+    ledger = AuxLedger(settings.ledger, open_only=PERSONAL_DATA_READ)
     ledger.reload_keys()
     models = ReadModels(ledger)
     models.ensure()

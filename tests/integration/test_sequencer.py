@@ -1,9 +1,11 @@
-"""PostgreSQL's in-database sequencer: what it appends is exactly what the Python log code
-would have appended, it refuses what the other write paths refuse, and several writers taking
-turns (each finding the head moved by the other) leave a ledger that verifies clean."""
+"""PostgreSQL writes. The in-database sequencer appends exactly what the Python log code would
+have appended, refuses what the other write paths refuse, and several writers taking turns
+(each finding the head moved by the other) leave a ledger that verifies clean. Group commit
+merges one process's concurrent saves and isolates a conflicting one."""
 
 from __future__ import annotations
 
+import threading
 import time
 from uuid import uuid4
 
@@ -13,7 +15,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.application import LedgerApplication
 from ledger.config import Settings
-from ledger.errors import StaleSigningKeyError
+from ledger.errors import ConcurrencyConflictError, StaleSigningKeyError
 from ledger.log import MerkleLog
 from ledger.merkle import Frontier, leaf_hash
 from ledger.persistence import CHECKPOINTS, LEAVES, NODES, PostgresLedgerRecorder
@@ -147,3 +149,54 @@ def test_a_batch_signed_by_a_stale_key_is_refused_on_the_locked_path(
             [app.mapper.to_stored_event(e) for e in book.collect_events()], signer=old
         )
     assert app.recorder.select_events(book.id) == []
+
+
+def test_group_commit_merges_concurrent_saves_and_isolates_a_conflict(
+    pg_settings: Settings,
+) -> None:
+    """Threads of one process saving at once are written together; a conflicting save in
+    their midst fails alone, and every other save is stored, in a ledger that verifies."""
+    app = LedgerApplication(pg_settings, create_tables=True)
+    app.initialise("test")
+    shared = Notebook.open("contested")
+    app.save(shared)
+    threads, rounds = 12, 15
+    start = threading.Barrier(threads + 2)
+    errors: list[BaseException] = []
+    outcomes: list[str] = []
+
+    def writer(n: int) -> None:
+        try:
+            book = Notebook.open(f"writer {n}")
+            start.wait()
+            app.save(book)
+            for r in range(rounds):
+                book.write(f"page {r}")
+                app.save(book)
+        except BaseException as e:
+            errors.append(e)
+
+    def contender() -> None:
+        mine = app.repository.get(shared.id)
+        mine.write("mine")
+        start.wait()
+        try:
+            app.save(mine)
+            outcomes.append("saved")
+        except ConcurrencyConflictError:
+            outcomes.append("conflict")
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    workers += [threading.Thread(target=contender) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors, errors
+    assert sorted(outcomes) == ["conflict", "saved"]
+    paths = _recorder(app).write_paths
+    saves = 1 + 1 + threads * (rounds + 1) + 1  # init, the shared book, writers, the winner
+    assert sum(paths.values()) < saves, paths  # some saves were written together
+    assert MerkleLog(app.ledger_recorder).tree_size() == 1 + 1 + threads * (rounds + 1) + 1
+    report = verify_ledger(LedgerApplication(pg_settings), full=True)
+    assert report.ok, report.failures

@@ -72,3 +72,31 @@ def test_without_the_keys_the_projection_refuses_to_guess(fresh: Built) -> None:
     keyless = IdentityProjection(projection.view)
     with pytest.raises(BlindIndexUnavailableError, match="blind-index key"):
         keyless._index(ds.resident_id(1))
+
+
+def test_a_projecting_process_opens_only_the_personal_data_the_read_models_read(
+    fresh: Built,
+) -> None:
+    """``auxledger serve``'s projection process opens hires' and corrections' personal fields
+    (the identity index needs the resident ID number) and leaves every other event's sealed:
+    a complainant's contact details are never decrypted there. The read models it builds
+    are the same as a fully opening process builds."""
+    from ledger.records import AuxLedger  # noqa: PLC0415
+    from projections.service import PERSONAL_DATA_READ, ReadModels  # noqa: PLC0415
+
+    projector = AuxLedger(fresh.ledger.settings, open_only=PERSONAL_DATA_READ)
+    complaint = projector.complaint(ds.C1)
+    assert complaint.complainant_name == SEALED
+    assert fresh.ledger.complaint(ds.C1).complainant_name not in (SEALED, ERASED)
+    assert projector.auxiliary(ds.X1).resident_id == ds.resident_id(1)
+
+    models = ReadModels(projector)
+    try:
+        models.rebuild()
+        fresh.models.rebuild()
+        built_here = _index(Built(projector, models, fresh.data, fresh.backend))
+        assert built_here[ds.X1] == _hash(fresh, ds.resident_id(1))
+        assert built_here == _index(fresh)
+        assert all(r.ok for r in check(models))
+    finally:
+        models.close()
