@@ -593,16 +593,16 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         keys_cte = (
             " sk AS ("
             " INSERT INTO {s}.{subject_keys} (subject_id, wrapped, master_key_id, created_at)"
-            " SELECT subject, wrapped, master, now()"
+            " SELECT n.subject, n.wrapped, n.master, now()"
             " FROM unnest(%(key_subjects)s::uuid[], %(key_wrapped)s::bytea[],"
-            " %(key_masters)s::text[]) AS n(subject, wrapped, master)"
+            " %(key_masters)s::text[]) AS n(subject, wrapped, master), hc WHERE hc.moved = 1"
             " ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id"
             " WHERE {s}.{subject_keys}.wrapped = EXCLUDED.wrapped"
             " RETURNING 1),"
         )
         key_guard = (
             # Not a constant, or the planner would fold the cast (and fail) before running.
-            " / (SELECT CASE WHEN count(*) = %(key_count)s THEN 1"
+            " / (SELECT CASE WHEN count(*) = %(key_count)s OR (SELECT moved FROM hc) = 0 THEN 1"
             " ELSE CAST('subject key conflict ' || count(*) AS int) END FROM sk)"
         )
         append = (
@@ -611,11 +611,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " active_key_id = %(key)s"
             " WHERE id = 1 AND tree_size = %(old_size)s AND active_key_id = %(old_key)s"
             " RETURNING 1),"
+            # Everything else is inserted only once the head row is moved (and so locked):
+            # a write never holds an index entry another writer needs while it waits for
+            # the head row (which would deadlock until PostgreSQL's deadlock_timeout).
+            " hc AS MATERIALIZED (SELECT count(*) AS moved FROM h),"
             "{keys_cte}"
             " ins AS ("
             " INSERT INTO {s}.{events} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%(oids)s::uuid[], %(versions)s::bigint[], %(topics)s::text[],"
-            " %(states)s::bytea[])"
+            " SELECT u.* FROM unnest(%(oids)s::uuid[], %(versions)s::bigint[],"
+            " %(topics)s::text[], %(states)s::bytea[]) AS u, hc WHERE hc.moved = 1"
             " RETURNING notification_id, originator_id, originator_version),"
             " lv AS ("
             " INSERT INTO {s}.{leaves} (leaf_index, notification_id, originator_id,"
@@ -625,21 +629,23 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             " RETURNING leaf_index, notification_id, originator_id, originator_version),"
             " nd AS ("
             " INSERT INTO {s}.{nodes} (level, idx, hash)"
-            " SELECT * FROM unnest(%(levels)s::smallint[], %(indexes)s::bigint[],"
-            " %(hashes)s::bytea[])),"
+            " SELECT u.* FROM unnest(%(levels)s::smallint[], %(indexes)s::bigint[],"
+            " %(hashes)s::bytea[]) AS u, hc WHERE hc.moved = 1),"
             " cp AS ("
             " INSERT INTO {s}.{checkpoints} (tree_size, root, note, key_id, created_at)"
-            " VALUES (%(size)s, %(root)s, %(note)s, %(signer)s, now())),"
+            " SELECT %(size)s, %(root)s, %(note)s, %(signer)s, now() FROM hc"
+            " WHERE hc.moved = 1),"
             " guard AS MATERIALIZED ("
-            " SELECT 1 / (SELECT count(*) FROM h){key_guard}"
+            " SELECT 1 / (SELECT moved FROM hc){key_guard}"
             " / (CASE WHEN array_agg(lv.originator_id ORDER BY lv.leaf_index) = %(oids)s::uuid[]"
             " AND array_agg(lv.originator_version ORDER BY lv.leaf_index)"
             " = %(versions)s::bigint[] THEN 1 ELSE 0 END) AS ok FROM lv),"
             " nt AS MATERIALIZED (SELECT pg_notify(%(channel)s, '')::text AS sent)"
-            # The guard's and the notification's values must be used, or the planner drops
-            # them unevaluated.
-            " SELECT lv.notification_id FROM lv, guard, nt WHERE guard.ok = 1"
-            " AND nt.sent = '' ORDER BY lv.leaf_index"
+            # The guard and the notification are the outer side (always evaluated: an
+            # aggregate has its one row even when nothing was inserted) and their values
+            # are used, or the planner would drop them unevaluated.
+            " SELECT lv.notification_id FROM guard CROSS JOIN nt LEFT JOIN lv ON true"
+            " WHERE guard.ok = 1 AND nt.sent = '' ORDER BY lv.leaf_index"
         )
         names = {
             "s": schema,

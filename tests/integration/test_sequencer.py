@@ -200,3 +200,52 @@ def test_group_commit_merges_concurrent_saves_and_isolates_a_conflict(
     assert MerkleLog(app.ledger_recorder).tree_size() == 1 + 1 + threads * (rounds + 1) + 1
     report = verify_ledger(LedgerApplication(pg_settings), full=True)
     assert report.ok, report.failures
+
+
+def test_writers_of_several_processes_never_deadlock(pg_settings: Settings) -> None:
+    """Optimistic writes, sequenced writes and the writers of another process (here: another
+    application, with its own recorder and head cache) at once, on the same aggregates too:
+    no write waits for the head row while holding an index entry another one needs, so
+    PostgreSQL never has a deadlock to break (its counter stays put)."""
+    first = LedgerApplication(pg_settings, create_tables=True)
+    first.initialise("test")
+    second = LedgerApplication(pg_settings)
+    shared = [Notebook.open(f"shared {i}") for i in range(4)]
+    first.save(*shared)
+
+    def deadlocks() -> int:
+        rows = _rows(
+            pg_settings,
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+        )
+        return int(rows[0][0])  # type: ignore[call-overload]
+
+    before = deadlocks()
+    errors: list[BaseException] = []
+    conflicts: list[int] = []
+
+    def writer(app: LedgerApplication, n: int) -> None:
+        try:
+            for r in range(30):
+                app.save(Notebook.open(f"writer {n} round {r}"))
+                book = app.repository.get(shared[(n + r) % len(shared)].id)
+                book.write(f"writer {n} round {r}")
+                try:
+                    app.save(book)
+                except ConcurrencyConflictError:
+                    conflicts.append(n)
+        except BaseException as e:
+            errors.append(e)
+
+    workers = [
+        threading.Thread(target=writer, args=(app, n)) for n, app in enumerate([first, second] * 4)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors, errors
+    time.sleep(0.6)  # the statistics collector publishes counters every 500 ms
+    assert deadlocks() == before
+    report = verify_ledger(LedgerApplication(pg_settings), full=True)
+    assert report.ok, report.failures
