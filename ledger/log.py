@@ -146,6 +146,9 @@ class MerkleLog:
                 "head": SQL("{}.{}").format(Identifier(schema), Identifier(HEAD)),
                 "checkpoints": SQL("{}.{}").format(Identifier(schema), Identifier(CHECKPOINTS)),
                 "enid": SQL("e.notification_id"),
+                # Ids as their 16 bytes where a worker only compares them.
+                "eoid": SQL("uuid_send(e.originator_id)"),
+                "loid": SQL("uuid_send(l.originator_id)"),
             }
         else:
             self._t = {
@@ -155,6 +158,8 @@ class MerkleLog:
                 "head": SQL(HEAD),
                 "checkpoints": SQL(CHECKPOINTS),
                 "enid": SQL("e.rowid"),
+                "eoid": SQL("e.originator_id"),
+                "loid": SQL("l.originator_id"),
             }
 
     # ------------------------------------------------------------ plumbing
@@ -395,8 +400,8 @@ class MerkleLog:
     def range_source(self, database: Database) -> RangeSource:
         """What a worker process needs to read ranges of the log on its own connection."""
         rows = self._sql(
-            "SELECT l.leaf_index, l.notification_id, n.hash, e.originator_id, "
-            "e.originator_version, e.topic, e.state, l.originator_id, l.originator_version "
+            "SELECT l.leaf_index, l.notification_id, n.hash, {eoid}, "
+            "e.originator_version, e.topic, e.state, {loid}, l.originator_version "
             "FROM {leaves} l "
             "LEFT JOIN {events} e ON {enid} = l.notification_id "
             # The range repeated on the nodes: without it PostgreSQL hashes every leaf node

@@ -34,8 +34,24 @@ from ledger.record import SIGNATURE_SIZE, SIGNING_PREFIX, parse_header
 LEAF_PREFIX = b"\x00"  # RFC 9162 leaf hash domain separation
 
 # (leaf index, notification id, stored leaf hash, row originator id, row version, row topic,
-#  state, logged originator id, logged version)
-Row = tuple[int, int, bytes | None, UUID | None, int | None, str | None, bytes, UUID, int]
+#  state, logged originator id, logged version); ids as UUIDs or as their 16 bytes (the range
+#  workers read bytes: making a UUID object per row costs more than the comparisons).
+Row = tuple[
+    int, int, bytes | None, UUID | bytes | None, int | None, str | None, bytes, UUID | bytes, int
+]
+
+
+def _id_bytes(value: UUID | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.bytes
+
+
+def _id(value: UUID | bytes | None) -> UUID | None:
+    """For reports: the id as a UUID."""
+    if value is None or isinstance(value, UUID):
+        return value
+    return UUID(bytes=value)
+
+
 # (kind, detail, originator id, originator version, position)
 Failure = tuple[str, str, str | None, int | None, int | None]
 # A checkpoint note to check: (tree size, notification id of its last leaf, key id, text, sig)
@@ -98,7 +114,7 @@ def check_row(row: Row) -> list[Failure]:
             (
                 "leaf_mismatch",
                 "the event's bytes do not hash to the logged leaf (altered or moved)",
-                str(logged_oid),
+                str(_id(logged_oid)),
                 logged_version,
                 position,
             )
@@ -106,13 +122,13 @@ def check_row(row: Row) -> list[Failure]:
     try:
         id_bytes, version, key_id, topic = parse_header(state)
     except MalformedRecordError as e:
-        failures.append(("malformed_record", e.detail, str(row_oid), row_version, position))
+        failures.append(("malformed_record", e.detail, str(_id(row_oid)), row_version, position))
         return failures
     # The ids are compared as bytes; a UUID is made only to report a failure.
     if not (
         row_oid is not None
-        and row_oid.bytes == id_bytes
-        and logged_oid.bytes == id_bytes
+        and _id_bytes(row_oid) == id_bytes
+        and _id_bytes(logged_oid) == id_bytes
         and row_version == version
         and logged_version == version
         and row_topic == topic
@@ -156,7 +172,8 @@ def check_row(row: Row) -> list[Failure]:
 
 def _header_failures(row: Row, oid: UUID, version: int, topic: str) -> list[Failure]:
     """The row and the log's entry against the signed header (only when they differ)."""
-    position, _, _, row_oid, row_version, row_topic, _, logged_oid, logged_version = row
+    position, _, _, row_id, row_version, row_topic, _, logged_id, logged_version = row
+    row_oid, logged_oid = _id(row_id), _id(logged_id)
     failures: list[Failure] = []
     if row_oid != oid:
         failures.append(
@@ -373,10 +390,13 @@ def _query(source: RangeSource, sql: str, params: tuple[int, ...]) -> Iterator[A
         yield from chunk
 
 
-def _uuid(value: Any) -> UUID | None:
-    if value is None:
-        return None
-    return value if isinstance(value, UUID) else UUID(str(value))
+def _raw_id(value: Any) -> bytes:
+    """An id as read by a range query: 16 bytes (PostgreSQL, ``uuid_send``), or text (SQLite)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, UUID):
+        return value.bytes
+    return UUID(str(value)).bytes
 
 
 @dataclass(frozen=True)
@@ -421,7 +441,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
     untrusted: int | None = None
     for r in _query(source, source.rows_sql, (start, stop, start, stop)):
         position, notification_id = int(r[0]), int(r[1])
-        logged_oid = r[7] if isinstance(r[7], UUID) else UUID(str(r[7]))
+        logged_oid = _raw_id(r[7])
         logged_version = int(r[8])
         if position != expected:
             failures.append(
@@ -442,7 +462,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
                     "leaf_order",
                     f"leaf points at notification {notification_id}, not after "
                     f"{previous_nid}: events were reordered",
-                    str(logged_oid),
+                    str(_id(logged_oid)),
                     logged_version,
                     position,
                 )
@@ -463,7 +483,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
                 (
                     "missing_event",
                     "the log has a leaf here but its event row is gone (deleted)",
-                    str(logged_oid),
+                    str(_id(logged_oid)),
                     logged_version,
                     position,
                 )
@@ -474,7 +494,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
             position,
             notification_id,
             stored,
-            _uuid(r[3]),
+            None if r[3] is None else _raw_id(r[3]),
             None if r[4] is None else int(r[4]),
             r[5],
             bytes(r[6]),
