@@ -2,8 +2,11 @@
 
 The library's recorders store the events; these subclasses add, in the *same* transaction,
 the Merkle-log append (leaf and completed interior nodes, leaf-to-event mapping, new tree
-head) and a signed checkpoint for the new tree size. So a committed event is always logged
-and covered by a signed checkpoint, and a refused or rolled-back write leaves nothing behind.
+head) and, in that transaction too, a signed checkpoint for the new tree size -- except for a
+batch the PostgreSQL sequencer appended, whose checkpoint is signed and stored in the next
+statement, before the save returns. So a committed event is always logged, and covered by a
+signed checkpoint at once or within one round trip; a refused or rolled-back write leaves
+nothing behind.
 
 Invariants:
 - Writers are serialised (PostgreSQL: by the log head row, which a write moves only from the
@@ -13,8 +16,8 @@ Invariants:
   is refused (``StaleSigningKeyError``) unless the batch itself activates the first key.
 - ``select_events`` returns ``Notification`` rows (a ``StoredEvent`` subclass carrying the
   notification id), so readers can judge each signature by the key valid at its position.
-- The PostgreSQL database-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) does not
-  take the table lock and is refused.
+- The library's PostgreSQL database-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``)
+  does not move the log head and is refused.
 """
 
 from __future__ import annotations
@@ -499,7 +502,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         if datastore.enable_db_functions:
-            msg = "POSTGRES_ENABLE_DB_FUNCTIONS skips the table lock the Merkle log relies on"
+            msg = "POSTGRES_ENABLE_DB_FUNCTIONS inserts events without moving the Merkle log head"
             raise ProgrammingError(msg)
         schema = Identifier(datastore.schema)
         self.sql_create_statements += [
@@ -689,7 +692,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         """Store a batch with its leaves, nodes, new head and signed checkpoint, atomically.
 
         Group commit: threads of this process that save at the same time are written in one
-        transaction (one table lock, one checkpoint, one commit) by whichever of them gets
+        transaction (one head move, one checkpoint, one commit) by whichever of them gets
         there first; each still gets exactly its own notification ids. If the merged write
         fails, every batch is written again on its own, so one batch's conflict never fails
         another. Batches with special instructions (erasure, key activation, tracking) are
@@ -783,7 +786,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_now(
         self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> list[int]:
-        """One write: optimistic on the cached head, else with the head read under the lock."""
+        """One write, by the cheapest of the three paths (see ``_insert_now_guarded``)."""
         try:
             return self._insert_now_guarded(stored_events, kwargs)
         except DataError as e:
