@@ -249,3 +249,29 @@ def test_writers_of_several_processes_never_deadlock(pg_settings: Settings) -> N
     assert deadlocks() == before
     report = verify_ledger(LedgerApplication(pg_settings), full=True)
     assert report.ok, report.failures
+
+
+def test_a_sequenced_save_whose_checkpoint_fails_is_still_a_save(
+    pg_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The events are committed before the checkpoint is stored: if storing it fails, the
+    save has still happened (reported as saved, logged as a warning, counted by verify as not
+    yet checkpointed), and the next write's checkpoint covers it."""
+    app = LedgerApplication(pg_settings, create_tables=True)
+    app.initialise("test")
+    recorder = _recorder(app)
+    working = recorder._insert_checkpoint
+    recorder._insert_checkpoint = "SELECT %s / 0, %s, %s, %s"  # the database refuses it
+    book = Notebook.open("committed first")
+    _force_sequencer(app)
+    with caplog.at_level("WARNING", logger="auxledger.ledger"):
+        app.save(book)
+    assert [r.originator_version for r in app.recorder.select_events(book.id)] == [1]
+    assert "not stored (DataError)" in caplog.text
+    report = verify_ledger(LedgerApplication(pg_settings), full=True)
+    assert report.ok and report.uncheckpointed == 1, report
+    recorder._insert_checkpoint = working
+    _force_sequencer(app)
+    app.save(Notebook.open("next"))
+    report = verify_ledger(LedgerApplication(pg_settings), full=True)
+    assert report.ok and report.uncheckpointed == 0, report
