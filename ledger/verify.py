@@ -249,7 +249,7 @@ def verify_ledger(
         # A head ahead of the latest checkpoint is not a failure: on PostgreSQL a write the
         # database sequenced is committed first and its checkpoint signed just after. Those
         # newest events are checked like the rest; the next checkpoint covers them.
-        report.uncheckpointed = tree_size - (latest.tree_size if latest is not None else 0)
+        report.uncheckpointed = max(0, tree_size - (latest.tree_size if latest is not None else 0))
         pass_a = _LogPass(
             app,
             ring,
