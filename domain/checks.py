@@ -39,21 +39,17 @@ _PHONE = re.compile(r"\+?[0-9][0-9 \-]*[0-9]")
 E = TypeVar("E", bound=StrEnum)
 
 
-_CONTROL = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL_CHARS = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]))
 _CONTROLS: dict[frozenset[str], re.Pattern[str]] = {}
-_SPACE_OR_CONTROL = re.compile(f"[\\s{_CONTROL}]")
+_SPACE_OR_CONTROL = re.compile(f"[\\s{re.escape(_CONTROL_CHARS)}]")
 
 
 def _has_control(text: str, allowed: frozenset[str] = frozenset()) -> bool:
-    """C0 and C1 controls, DEL, and the Unicode line and paragraph separators, except
-    ``allowed``."""
+    """True if ``text`` holds a control character other than those ``allowed``."""
     pattern = _CONTROLS.get(allowed)
     if pattern is None:
-        chars = "".join(
-            ch
-            for ch in map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029])
-            if ch not in allowed
-        )
+        chars = "".join(ch for ch in _CONTROL_CHARS if ch not in allowed)
         pattern = _CONTROLS[allowed] = re.compile(f"[{re.escape(chars)}]")
     return pattern.search(text) is not None
 

@@ -37,7 +37,16 @@ from ledger.persistence import (
     PostgresLedgerRecorder,
     SQLiteLedgerRecorder,
 )
-from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
+from ledger.record import (
+    GENESIS_PREVIOUS,
+    HASH_SIZE,
+    MAGIC,
+    MIN_RECORD_SIZE,
+    PREVIOUS_HASH_OFFSET,
+    as_uuid,
+    parse_record,
+    record_hash,
+)
 from ledger.rowcheck import RangeSource
 
 STREAM_BATCH = 2000
@@ -123,10 +132,6 @@ class Cursorish(Protocol):
 
     def fetchall(self) -> Any:
         """All rows."""
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class MerkleLog:
@@ -550,10 +555,10 @@ class LogSnapshot:
             yield LogRow(
                 leaf_index=int(r[0]),
                 notification_id=int(r[1]),
-                logged_originator_id=_uuid(r[7]),
+                logged_originator_id=as_uuid(r[7]),
                 logged_version=int(r[8]),
                 stored_leaf_hash=None if r[2] is None else bytes(r[2]),
-                originator_id=None if r[3] is None else _uuid(r[3]),
+                originator_id=None if r[3] is None else as_uuid(r[3]),
                 originator_version=None if r[4] is None else int(r[4]),
                 topic=r[5],
                 state=None if r[6] is None else bytes(r[6]),
@@ -578,7 +583,7 @@ class LogSnapshot:
             "WHERE l.leaf_index IS NULL AND {enid} > ? ORDER BY {enid}",
             (after_notification_id,),
         ):
-            yield OrphanEvent(int(r[0]), _uuid(r[1]), int(r[2]))
+            yield OrphanEvent(int(r[0]), as_uuid(r[1]), int(r[2]))
 
     def aggregate_rows(self) -> Iterator[AggregateRow]:
         """Every event in (originator id, version) order, with its leaf index."""
@@ -588,7 +593,7 @@ class LogSnapshot:
             "ORDER BY e.originator_id, e.originator_version"
         ):
             yield AggregateRow(
-                originator_id=_uuid(r[0]),
+                originator_id=as_uuid(r[0]),
                 originator_version=int(r[1]),
                 notification_id=int(r[2]),
                 leaf_index=None if r[3] is None else int(r[3]),
@@ -596,17 +601,8 @@ class LogSnapshot:
             )
 
     def chain_links(self) -> Iterator[ChainLink]:
-        """Every event's chain fields in (originator id, version) order."""
-        if self.log.is_postgres:
-            for r in self._stream(
-                "SELECT e.originator_id, e.originator_version, l.leaf_index, "
-                "substring(e.state from 1 for 4) = 'AXR1'::bytea AND length(e.state) >= 134, "
-                "substring(e.state from 29 for 32), sha256(e.state) "
-                "FROM {events} e LEFT JOIN {leaves} l ON l.notification_id = {enid} "
-                "ORDER BY e.originator_id, e.originator_version"
-            ):
-                yield ChainLink(_uuid(r[0]), int(r[1]), r[2], bool(r[3]), bytes(r[4]), bytes(r[5]))
-            return
+        """Every event's chain fields in (originator id, version) order, parsed here (the
+        walk SQLite verifies with; PostgreSQL finds the faults itself: ``chain_faults``)."""
         for row in self.aggregate_rows():
             try:
                 record = parse_record(row.state)
@@ -641,16 +637,15 @@ class LogSnapshot:
         if not self.log.is_postgres:
             return None
         return (
-            ChainFault(_uuid(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]))
+            ChainFault(as_uuid(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]))
             for r in self._stream(
                 "SELECT f.originator_id, f.originator_version, l.leaf_index, f.expected FROM ("
                 " SELECT originator_id, originator_version, nid,"
                 " coalesce(lag_version, 0) + 1 AS expected,"
                 " previous_field = coalesce(lag_hash, ?) AS linked FROM ("
                 "  SELECT e.originator_id, e.originator_version, {enid} AS nid,"
-                "  substring(e.state from 1 for 4) = 'AXR1'::bytea"
-                "  AND length(e.state) >= 134 AS well_formed,"
-                "  substring(e.state from 29 for 32) AS previous_field,"
+                "  substring(e.state from 1 for ?) = ? AND length(e.state) >= ? AS well_formed,"
+                "  substring(e.state from ? for ?) AS previous_field,"
                 "  lag(e.originator_version) OVER w AS lag_version,"
                 "  lag(sha256(e.state)) OVER w AS lag_hash"
                 "  FROM {events} e"
@@ -659,7 +654,14 @@ class LogSnapshot:
                 " LEFT JOIN {leaves} l ON l.notification_id = f.nid"
                 " WHERE f.originator_version <> f.expected OR NOT f.linked"
                 " ORDER BY f.originator_id, f.originator_version",
-                (GENESIS_PREVIOUS,),
+                (
+                    GENESIS_PREVIOUS,
+                    len(MAGIC),
+                    MAGIC,
+                    MIN_RECORD_SIZE,
+                    PREVIOUS_HASH_OFFSET + 1,  # SQL counts from 1
+                    HASH_SIZE,
+                ),
             )
         )
 
@@ -732,7 +734,7 @@ class LogSnapshot:
                 "ON e.originator_id = w.oid AND e.originator_version = w.v",
                 ([o for o, _ in ordered], [v for _, v in ordered]),
             )
-            return {(_uuid(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+            return {(as_uuid(r[0]), int(r[1])): bytes(r[2]) for r in rows}
         found: dict[tuple[UUID, int], bytes] = {}
         for start in range(0, len(ordered), 400):
             chunk = ordered[start : start + 400]
@@ -742,5 +744,5 @@ class LogSnapshot:
                 f"WHERE (originator_id, originator_version) IN (VALUES {placeholders})",
                 [x for o, v in chunk for x in (o.hex, v)],
             ):
-                found[(_uuid(r[0]), int(r[1]))] = record_hash(bytes(r[2]))
+                found[(as_uuid(r[0]), int(r[1]))] = record_hash(bytes(r[2]))
         return found

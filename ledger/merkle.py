@@ -211,7 +211,7 @@ class Frontier:
         hashes = self._hashes
         size = self._size
         while size & 1:
-            current = hashlib.sha256(NODE_PREFIX + hashes.pop() + current).digest()
+            current = node_hash(hashes.pop(), current)
             size >>= 1
         hashes.append(current)
         self._size += 1

@@ -59,6 +59,7 @@ from ledger.keys import SigningKey
 from ledger.merkle import Frontier, leaf_hash
 from ledger.note import Checkpoint, signed_checkpoint
 from ledger.privacy import MasterKey, SubjectKeyConflictError, SubjectKeyStore
+from ledger.record import as_uuid
 
 log = logging.getLogger("auxledger.ledger")
 
@@ -104,6 +105,16 @@ class LogAppend:
     signer_key_id: bytes
 
 
+def _log_signer(config: LogConfig | None, kwargs: dict[str, Any]) -> tuple[LogConfig, SigningKey]:
+    """The log configuration and the key that signs this batch's checkpoint."""
+    if config is None:
+        raise LogNotConfiguredError("the event recorder has no Merkle-log configuration")
+    signer: SigningKey | None = kwargs.get("signer") or config.default_signer
+    if signer is None:
+        raise LogNotConfiguredError("no signing key given for the checkpoint")
+    return config, signer
+
+
 def plan_append(
     *,
     config: LogConfig | None,
@@ -118,11 +129,7 @@ def plan_append(
     ``events``, which is the order the database assigns ids in (PostgreSQL; checked there
     inside the transaction).
     """
-    if config is None:
-        raise LogNotConfiguredError("the event recorder has no Merkle-log configuration")
-    signer: SigningKey | None = kwargs.get("signer") or config.default_signer
-    if signer is None:
-        raise LogNotConfiguredError("no signing key given for the checkpoint")
+    config, signer = _log_signer(config, kwargs)
     tree_size, frontier_blob, active_key_id = head
     activate: bytes | None = kwargs.get("activate_key")
     if active_key_id:
@@ -143,9 +150,7 @@ def plan_append(
     leaves: list[tuple[int, int, UUID, int]] = []
     for i in order:
         event = events[i]
-        originator_id = event.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(str(originator_id))
+        originator_id = as_uuid(event.originator_id)
         notification_id = notification_ids[i] if notification_ids is not None else 0
         leaves.append((frontier.size, notification_id, originator_id, event.originator_version))
         nodes.extend(frontier.append(leaf_hash(bytes(event.state))))
@@ -199,22 +204,24 @@ class _SequencerRefusedError(Exception):
     """The sequencer cannot take this batch; write it on the locked path instead."""
 
 
-def _as_uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
 _Columns = tuple[list[UUID], list[int], list[str], list[bytes]]
 
 
 def _columns(stored_events: Sequence[StoredEvent]) -> _Columns:
-    """A batch as four parallel arrays: psycopg dumps arrays of plain types in C, where a
-    composite type's text form is built in Python (most of a write's client time)."""
+    """A batch as four parallel arrays (what both append paths insert with ``unnest``)."""
     return (
-        [_as_uuid(e.originator_id) for e in stored_events],
+        [as_uuid(e.originator_id) for e in stored_events],
         [e.originator_version for e in stored_events],
         [e.topic for e in stored_events],
         [e.state for e in stored_events],
     )
+
+
+def _key_columns(kwargs: dict[str, Any]) -> tuple[list[UUID], list[bytes], list[str]]:
+    """A batch's new data keys (``subject_keys``) as parallel arrays: subjects, wrapped
+    keys, master key ids."""
+    new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
+    return list(new_keys), [w for w, _ in new_keys.values()], [k for _, k in new_keys.values()]
 
 
 def _now() -> str:
@@ -546,7 +553,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 fn=Identifier(SEQUENCER),
                 head=Identifier(HEAD),
                 events=Identifier(self.events_table_name),
-                event_type=Identifier(self.stored_event_type_name),
                 leaves=Identifier(LEAVES),
                 nodes=Identifier(NODES),
                 subject_keys=Identifier(SUBJECT_KEYS),
@@ -657,7 +663,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "s": schema,
             "head": Identifier(HEAD),
             "events": Identifier(self.events_table_name),
-            "event_type": Identifier(self.stored_event_type_name),
             "leaves": Identifier(LEAVES),
             "nodes": Identifier(NODES),
             "checkpoints": Identifier(CHECKPOINTS),
@@ -847,13 +852,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 
     def _sequence(self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
         """Write through the database's sequencer, then sign and store the checkpoint."""
-        config = self.log_config
-        if config is None:
-            raise LogNotConfiguredError("the event recorder has no Merkle-log configuration")
-        signer: SigningKey | None = kwargs.get("signer") or config.default_signer
-        if signer is None:
-            raise LogNotConfiguredError("no signing key given for the checkpoint")
-        new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
+        config, signer = _log_signer(self.log_config, kwargs)
         try:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 curs.execute(
@@ -861,9 +860,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     (
                         *_columns(stored_events),
                         signer.key_id,
-                        list(new_keys),
-                        [w for w, _ in new_keys.values()],
-                        [k for _, k in new_keys.values()],
+                        *_key_columns(kwargs),
                         self.channel_name,
                     ),
                     prepare=True,
@@ -885,7 +882,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             for row in rows
         }
         ids = [
-            ids_by_event[(_as_uuid(e.originator_id), e.originator_version)] for e in stored_events
+            ids_by_event[(as_uuid(e.originator_id), e.originator_version)] for e in stored_events
         ]
         first = rows[0]
         size, root = int(first["out_size"]), bytes(first["out_root"])
@@ -914,17 +911,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         known_head: tuple[int, bytes, bytes] | None,
         kwargs: dict[str, Any],
     ) -> tuple[list[int], tuple[int, bytes, bytes]]:
-        """One write; ``known_head`` None means: lock the head row and read it first.
-
-        With a known head and nothing else to do (no erasure, no tracking record) the write
-        is the one append statement, sent alone in autocommit mode: one round trip.
-        """
+        """One write. With ``known_head`` (only for plain batches): the one append statement,
+        alone in autocommit mode, one round trip. Without: the locked path, where the head
+        row is locked and read first and erasures and tracking records are written too."""
         columns = _columns(stored_events)
-        erase: UUID | None = kwargs.get("erase_subject")
-        alone = known_head is not None and erase is None and kwargs.get("tracking") is None
         with self.datastore.get_connection() as conn:
-            if alone:
-                assert known_head is not None
+            if known_head is not None:
                 statement, params, plan = self._append_params(
                     stored_events, columns, known_head, kwargs
                 )
@@ -939,18 +931,18 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
                         # The library's tracking record, if any (its _insert_events does that).
                         self._insert_events(curs, stored_events, **kwargs)
-                        if known_head is None:
-                            curs.execute(self._select_head, prepare=True)
-                            row = curs.fetchone()
-                            if row is None:
-                                raise LogNotConfiguredError(
-                                    "the log head row is missing (run `auxledger init`)"
-                                )
-                            known_head = (
-                                int(row["tree_size"]),
-                                bytes(row["frontier"]),
-                                bytes(row["active_key_id"]),
+                        curs.execute(self._select_head, prepare=True)
+                        row = curs.fetchone()
+                        if row is None:
+                            raise LogNotConfiguredError(
+                                "the log head row is missing (run `auxledger init`)"
                             )
+                        head = (
+                            int(row["tree_size"]),
+                            bytes(row["frontier"]),
+                            bytes(row["active_key_id"]),
+                        )
+                        erase: UUID | None = kwargs.get("erase_subject")
                         if erase is not None:
                             curs.execute(self._erase_key, (erase,))
                             if curs.fetchone() is None:
@@ -959,7 +951,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                                     "(unknown or already erased)"
                                 )
                         statement, params, plan = self._append_params(
-                            stored_events, columns, known_head, kwargs
+                            stored_events, columns, head, kwargs
                         )
                         append_cursor.execute(statement, params, prepare=True)
                     rows = append_cursor.fetchall()
@@ -1005,13 +997,13 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "signer": plan.signer_key_id,
             "channel": self.channel_name,
         }
-        new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
-        if not new_keys:
+        subjects, wrapped, masters = _key_columns(kwargs)
+        if not subjects:
             return self._append, params, plan
-        params["key_subjects"] = list(new_keys)
-        params["key_wrapped"] = [w for w, _ in new_keys.values()]
-        params["key_masters"] = [k for _, k in new_keys.values()]
-        params["key_count"] = len(new_keys)
+        params["key_subjects"] = subjects
+        params["key_wrapped"] = wrapped
+        params["key_masters"] = masters
+        params["key_count"] = len(subjects)
         return self._append_with_keys, params, plan
 
     def erasure_count(self) -> int:

@@ -47,6 +47,7 @@ HASH_SIZE = 32
 _HEADER = struct.Struct(">4s16sQ32s4sH")  # magic, id, version, previous, key id, topic length
 _PAYLOAD_LENGTH = struct.Struct(">I")
 MIN_RECORD_SIZE = _HEADER.size + _PAYLOAD_LENGTH.size + SIGNATURE_SIZE
+PREVIOUS_HASH_OFFSET = struct.calcsize(">4s16sQ")  # after the magic, id and version
 MAX_TOPIC = 0xFFFF
 MAX_PAYLOAD = 0xFFFFFFFF
 
@@ -73,6 +74,11 @@ class SignedRecord:
     def hash(self) -> bytes:
         """SHA-256 of the whole record."""
         return record_hash(self.raw)
+
+
+def as_uuid(value: UUID | str) -> UUID:
+    """An originator id as a UUID (the SQLite recorder hands back text)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def record_hash(raw: bytes) -> bytes:
@@ -116,34 +122,12 @@ def unsigned_body(
     )
 
 
-def parse_header(raw: bytes) -> tuple[bytes, int, bytes, str]:
-    """The checks of ``parse_record`` without building the record: ``(originator id bytes,
-    version, key id, topic)`` of a well-formed record; raises ``MalformedRecordError``
-    exactly where ``parse_record`` would. For verification's hot loop."""
-    if len(raw) < MIN_RECORD_SIZE:
-        raise MalformedRecordError("stored state is too short to be a signed record")
-    magic, id_bytes, version, _previous, key_id, topic_len = _HEADER.unpack_from(raw, 0)
-    if magic != MAGIC:
-        raise MalformedRecordError("stored state does not start with the record magic")
-    offset = _HEADER.size
-    topic_end = offset + topic_len
-    if topic_end + _PAYLOAD_LENGTH.size + SIGNATURE_SIZE > len(raw):
-        raise MalformedRecordError("record topic length runs past the end of the record")
-    try:
-        topic = raw[offset:topic_end].decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedRecordError("record topic is not valid UTF-8") from None
-    (payload_len,) = _PAYLOAD_LENGTH.unpack_from(raw, topic_end)
-    if topic_end + _PAYLOAD_LENGTH.size + payload_len + SIGNATURE_SIZE != len(raw):
-        raise MalformedRecordError("record payload length does not match the record size")
-    if version < 1:
-        raise MalformedRecordError("record version is zero")
-    return id_bytes, version, key_id, topic
+_Layout = tuple[bytes, int, bytes, bytes, str, int, int]
 
 
-def parse_record(raw: bytes) -> SignedRecord:
-    """Parse a stored record strictly; raise MalformedRecordError if it is not one."""
-    raw = bytes(raw)
+def _layout(raw: bytes) -> _Layout:
+    """Every format check of a stored record: ``(originator id bytes, version, previous hash,
+    key id, topic, payload start, payload end)``; raises ``MalformedRecordError``."""
     if len(raw) < MIN_RECORD_SIZE:
         raise MalformedRecordError("stored state is too short to be a signed record")
     magic, id_bytes, version, previous, key_id, topic_len = _HEADER.unpack_from(raw, 0)
@@ -164,6 +148,20 @@ def parse_record(raw: bytes) -> SignedRecord:
         raise MalformedRecordError("record payload length does not match the record size")
     if version < 1:
         raise MalformedRecordError("record version is zero")
+    return id_bytes, version, previous, key_id, topic, payload_start, payload_end
+
+
+def parse_header(raw: bytes) -> tuple[bytes, int, bytes, str]:
+    """The checks of ``parse_record`` without building the record: ``(originator id bytes,
+    version, key id, topic)`` of a well-formed record. For verification's hot loop."""
+    id_bytes, version, _, key_id, topic, _, _ = _layout(raw)
+    return id_bytes, version, key_id, topic
+
+
+def parse_record(raw: bytes) -> SignedRecord:
+    """Parse a stored record strictly; raise MalformedRecordError if it is not one."""
+    raw = bytes(raw)
+    id_bytes, version, previous, key_id, topic, payload_start, payload_end = _layout(raw)
     return SignedRecord(
         originator_id=UUID(bytes=id_bytes),
         originator_version=version,

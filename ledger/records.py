@@ -296,11 +296,7 @@ class AuxLedger(LedgerApplication):
                 notification_id=None,
                 recorded_at=primary.modified_on,
             )
-        recordings = (
-            self.save(primary, *others, new_subjects=new_subjects)
-            if new_subjects
-            else self.save(primary, *others)
-        )
+        recordings = self.save(primary, *others, new_subjects=new_subjects)
         return _recorded(recordings, primary.id)
 
     def record_hash(self, originator_id: UUID, version: int) -> str:

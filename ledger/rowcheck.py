@@ -16,7 +16,6 @@ Invariants:
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -28,10 +27,9 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ledger import merkle
 from ledger.errors import MalformedRecordError
 from ledger.record import SIGNATURE_SIZE, SIGNING_PREFIX, parse_header
-
-LEAF_PREFIX = b"\x00"  # RFC 9162 leaf hash domain separation
 
 # (leaf index, notification id, stored leaf hash, row originator id, row version, row topic,
 #  state, logged originator id, logged version); ids as UUIDs or as their 16 bytes (the range
@@ -106,7 +104,7 @@ def check_row(row: Row) -> list[Failure]:
         logged_version,
     ) = row
     failures: list[Failure] = []
-    computed = hashlib.sha256(LEAF_PREFIX + state).digest()
+    computed = merkle.leaf_hash(state)
     if stored_leaf is None:
         failures.append(("missing_node", "the stored leaf hash is missing", None, None, position))
     elif stored_leaf != computed:
@@ -424,8 +422,6 @@ class RangeResult:
 
 def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
     """Check leaves [start, stop) and the checkpoints ending inside it, reading them here."""
-    from ledger import merkle  # noqa: PLC0415 - workers only
-
     failures: list[Failure] = []
     checked = 0
     sizes: set[int] = set()

@@ -68,6 +68,7 @@ from ledger.record import (
     GENESIS_PREVIOUS,
     SIGNING_PREFIX,
     SignedRecord,
+    as_uuid,
     parse_record,
     record_hash,
     unsigned_body,
@@ -109,7 +110,7 @@ class RecordVerifier:
             record = parse_record(row.state)
         except MalformedRecordError as e:
             raise MalformedRecordError(e.detail, **where) from None
-        if record.originator_id != _as_uuid(row.originator_id):
+        if record.originator_id != as_uuid(row.originator_id):
             raise RecordMismatchError(
                 f"row is filed under another aggregate than its signed header "
                 f"({record.originator_id})",
@@ -216,7 +217,7 @@ class RecordMapper(Mapper[UUID]):
             raise PersonalDataError(msg)
         topic = get_topic(cls)
         state = dict(vars(domain_event))
-        originator_id = _as_uuid(state.pop("originator_id"))
+        originator_id = as_uuid(state.pop("originator_id"))
         version: int = state.pop("originator_version")
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
@@ -262,7 +263,7 @@ class RecordMapper(Mapper[UUID]):
                 originator_version=row.originator_version,
                 position=position_of(row),
             ) from None
-        originator_id = _as_uuid(row.originator_id)
+        originator_id = as_uuid(row.originator_id)
         for name, value in list(state.items()):
             if isinstance(value, Sealed):
                 state[name] = self._open(cls, row, originator_id, state, name, value)
@@ -384,7 +385,7 @@ class SignedEventStore(EventStore[UUID]):
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         for event in domain_events:
             plain = self.mapper.to_stored_event(event)
-            originator_id = _as_uuid(plain.originator_id)
+            originator_id = as_uuid(plain.originator_id)
             version = plain.originator_version
             previous = self._previous_hash(originator_id, version, batch_heads)
             body = unsigned_body(
@@ -483,7 +484,7 @@ class SignedEventStore(EventStore[UUID]):
         rows = self.recorder.select_events(
             originator_id=originator_id, gt=gt, lte=lte, desc=desc, limit=limit
         )
-        checked = self.check_rows(_as_uuid(originator_id), rows, gt=gt, desc=desc)
+        checked = self.check_rows(as_uuid(originator_id), rows, gt=gt, desc=desc)
         return iter([self.record_mapper.decode_payload(row, rec.payload) for row, rec in checked])
 
     def check_rows(
@@ -566,7 +567,3 @@ class SignedEventStore(EventStore[UUID]):
             msg = "RecordMapper has no verifier: refusing to read an unchecked record"
             raise MalformedRecordError(msg)
         return verifier
-
-
-def _as_uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))

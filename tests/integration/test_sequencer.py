@@ -42,6 +42,14 @@ def _force_sequencer(app: LedgerApplication) -> None:
     _recorder(app)._last_stale = time.monotonic()
 
 
+def _sequence_raw(app: LedgerApplication, book: Notebook, **kwargs: object) -> None:
+    """Hand a new notebook's events straight to the recorder, by way of the sequencer."""
+    _force_sequencer(app)
+    app.ledger_recorder.insert_events(
+        [app.mapper.to_stored_event(e) for e in book.collect_events()], **kwargs
+    )
+
+
 def _rows(settings: Settings, statement: str) -> list[tuple[object, ...]]:
     db = settings.database
     with psycopg.connect(
@@ -123,10 +131,10 @@ def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
     app.save(Notebook.open("one"), subject_keys={subject: (b"wrapped-one", "master")})
     size = MerkleLog(app.ledger_recorder).tree_size()
     book = Notebook.open("two")
-    _force_sequencer(app)
     with pytest.raises(SubjectKeyConflictError):
-        app.ledger_recorder.insert_events(
-            [app.mapper.to_stored_event(e) for e in book.collect_events()],
+        _sequence_raw(
+            app,
+            book,
             signer=app.active_signer(),
             subject_keys={subject: (b"wrapped-two", "master")},
         )
@@ -143,11 +151,8 @@ def test_a_batch_signed_by_a_stale_key_is_refused_on_the_locked_path(
     old = app.active_signer()
     app.rotate_key("test")
     book = Notebook.open("late")
-    _force_sequencer(app)
     with pytest.raises(StaleSigningKeyError):
-        app.ledger_recorder.insert_events(
-            [app.mapper.to_stored_event(e) for e in book.collect_events()], signer=old
-        )
+        _sequence_raw(app, book, signer=old)
     assert app.recorder.select_events(book.id) == []
 
 
@@ -245,7 +250,14 @@ def test_writers_of_several_processes_never_deadlock(pg_settings: Settings) -> N
     for w in workers:
         w.join()
     assert not errors, errors
-    time.sleep(0.6)  # the statistics collector publishes counters every 500 ms
+    # A backend reports its statistics when it ends at the latest: close every connection
+    # that could have been a deadlock's victim before reading the counter.
+    first.close()
+    second.close()
+    for _ in range(10):  # their backends exit (and report) just after the close
+        if deadlocks() != before:
+            break
+        time.sleep(0.1)
     assert deadlocks() == before
     report = verify_ledger(LedgerApplication(pg_settings), full=True)
     assert report.ok, report.failures
