@@ -7,7 +7,10 @@ with pydantic and INSERTs the same row (one table, one statement). Drives each w
 (2 threads, C connections, same duration, scripts/bench_api/intake.lua), one server at a time,
 alternating, R repetitions; reports the median req/s and p50/p99 of each and their ratios.
 Then sweeps the connection count to find where the ledger's p99 stays under 100 ms, with the
-bare baseline measured at each count too.
+bare baseline measured at each count too. On Linux it also reports the CPU each side spent per
+request -- its worker processes, the projection process (``auxledger serve`` itself) and
+PostgreSQL -- which says where the time goes and whether the baseline was bound by the CPU or
+by waiting for commits (a ratio of throughputs means different things in the two cases).
 
 Usage: .venv/bin/python scripts/bench_api.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
        [--duration 20] [--repeats 3] [--connections 50] [--workers 4] [--sweep 1,2,4,8,16,32]
@@ -113,8 +116,57 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def run_wrk(url: str, connections: int, duration: int) -> dict[str, Any]:
-    """One wrk run; its JSON summary line."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes() -> list[tuple[int, int, str, float]]:
+    """Every process: pid, parent pid, command name, user + system CPU seconds (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone since the listing
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        # fields[0] is field 3 of proc(5): ppid is field 4, utime 14, stime 15
+        cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        found.append((int(entry.name), int(fields[1]), comm, cpu))
+    return found
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of a server process, of its descendants and of all of PostgreSQL."""
+    procs = _processes()
+    children: dict[int, list[int]] = {}
+    cpu = {}
+    for pid, ppid, _, seconds in procs:
+        children.setdefault(ppid, []).append(pid)
+        cpu[pid] = seconds
+    descendants, todo = [], list(children.get(server_pid, []))
+    while todo:
+        pid = todo.pop()
+        descendants.append(pid)
+        todo.extend(children.get(pid, []))
+    return {
+        "server": cpu.get(server_pid, 0.0),
+        "workers": sum(cpu[p] for p in descendants),
+        "postgres": sum(seconds for _, _, comm, seconds in procs if comm == "postgres"),
+    }
+
+
+def run_wrk(
+    url: str, connections: int, duration: int, server_pid: int | None = None
+) -> dict[str, Any]:
+    """One wrk run; its JSON summary line, with CPU milliseconds per request if asked.
+
+    With ``server_pid`` (Linux): the CPU the server process, its worker processes and all of
+    PostgreSQL (only the bench database is busy) used during the run, per request answered.
+    The server process of ``auxledger serve`` runs the projections; uvicorn's is idle.
+    """
+    before = cpu_snapshot(server_pid) if server_pid is not None else None
     threads = min(2, connections)
     out = subprocess.run(
         [
@@ -134,6 +186,11 @@ def run_wrk(url: str, connections: int, duration: int) -> dict[str, Any]:
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("{"))
     result: dict[str, Any] = json.loads(line)
+    if before is not None and server_pid is not None and result["requests"]:
+        after = cpu_snapshot(server_pid)
+        result["cpu_ms_per_request"] = {
+            k: round((after[k] - before[k]) * 1000 / result["requests"], 2) for k in after
+        }
     return result
 
 
@@ -187,6 +244,17 @@ def build_ledger(env: dict[str, str]) -> None:
         models.catch_up(name)
     models.close()
     ledger.close()
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux), else the platform's word for it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
 
 
 def median(runs: list[dict[str, Any]], key: str) -> float:
@@ -285,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         run_wrk(bare_url, 8, 3)
 
         results: dict[str, Any] = {
-            "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}",
+            "machine": f"{platform.node()} {platform.machine()} ({cpu_model()}), "
+            f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
             "connections": args.connections,
             "workers": args.workers,
             "duration_s": args.duration,
@@ -294,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
             "bare": [],
         }
         for _ in range(args.repeats):
-            results["ours"].append(run_wrk(ours_url, args.connections, args.duration))
-            results["bare"].append(run_wrk(bare_url, args.connections, args.duration))
+            results["ours"].append(
+                run_wrk(ours_url, args.connections, args.duration, server_pid=ours.pid)
+            )
+            results["bare"].append(
+                run_wrk(bare_url, args.connections, args.duration, server_pid=bare.pid)
+            )
         summary = {
             side: {k: median(results[side], k) for k in ("rps", "p50_ms", "p99_ms")}
             for side in ("ours", "bare")
@@ -304,10 +376,19 @@ def main(argv: list[str] | None = None) -> int:
             "throughput": summary["ours"]["rps"] / summary["bare"]["rps"],
             "p99": summary["ours"]["p99_ms"] / summary["bare"]["p99_ms"],
         }
+        cpu_split = {
+            side: {
+                k: float(statistics.median(r["cpu_ms_per_request"][k] for r in results[side]))
+                for k in ("server", "workers", "postgres")
+            }
+            for side in ("ours", "bare")
+            if all("cpu_ms_per_request" in r for r in results[side])
+        }
+        summary["cpu_ms_per_request"] = cpu_split
         sweep = []
         for connections in (int(c) for c in args.sweep.split(",") if c):
-            o = run_wrk(ours_url, connections, args.sweep_duration)
-            b = run_wrk(bare_url, connections, args.sweep_duration)
+            o = run_wrk(ours_url, connections, args.sweep_duration, server_pid=ours.pid)
+            b = run_wrk(bare_url, connections, args.sweep_duration, server_pid=bare.pid)
             sweep.append({"connections": connections, "ours": o, "bare": b})
         under = [s["connections"] for s in sweep if s["ours"]["p99_ms"] < 100.0]
         results.update(
@@ -332,6 +413,14 @@ def main(argv: list[str] | None = None) -> int:
             f"  ratio: throughput {summary['ratio']['throughput']:.2f} (target >= 0.50), "
             f"p99 {summary['ratio']['p99']:.2f}x the bare p99"
         )
+        if len(cpu_split) == 2:
+            o, b = cpu_split["ours"], cpu_split["bare"]
+            print(
+                f"  CPU ms per request: auxledger workers {o['workers']:.2f} + projections "
+                f"{o['server']:.2f} + PostgreSQL {o['postgres']:.2f} = {sum(o.values()):.2f}; "
+                f"bare workers {b['workers']:.2f} + PostgreSQL {b['postgres']:.2f} = "
+                f"{sum(b.values()):.2f}"
+            )
         print("sweep (connections: ours rps/p99 | bare rps/p99):")
         for s in sweep:
             o, b = s["ours"], s["bare"]
