@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api import balance
 from api.middleware import EdgeMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routers import (
@@ -61,12 +62,14 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        balance.table()  # a worker of `serve` claims its slot now, not at its first connection
         if freeze_heap:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
+            balance.release()
             runtime.close()
 
     app = FastAPI(

@@ -7,6 +7,8 @@ Invariants:
   ``Content-Length``) or as soon as the streamed bytes pass the limit; a request body that is
   not ``application/json`` (or ``+json``) is refused with 415. Neither reaches a handler.
 - One JSON log line per request: method, route template, status, duration, request id.
+- A worker of ``auxledger serve`` holding more than its share of the open connections answers
+  with ``Connection: close`` (``api.balance``); nothing else about the response changes.
 - An exception that escapes the app is logged by type only and answered with a 500 problem
   if no response has started.
 """
@@ -24,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
+from api import balance
 from api.metrics import Metrics
 from api.problems import problem_response
 
@@ -68,7 +71,12 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                if balance.over_share():
+                    # This worker holds more than its share of connections: the client
+                    # reconnects, to whichever worker accepts first (api.balance).
+                    headers["Connection"] = "close"
             await send(message)
 
         refusal = self._refusal(scope["method"], headers)

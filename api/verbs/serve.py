@@ -4,7 +4,8 @@ Settings are checked and the database is reached before uvicorn starts, so a bad
 or a missing ledger stops the command with one line (exit 2). This process also runs the
 projection workers (one thread per projection), once for the whole server; the uvicorn
 workers only read the read models. With several workers, Prometheus counters are shared
-through a fresh ``PROMETHEUS_MULTIPROC_DIR``.
+through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the workers keep even shares of the open
+connections through a table there (``api.balance``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 
@@ -40,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API until interrupted."""
     import uvicorn  # noqa: PLC0415
 
+    from api.balance import TABLE_ENV, create_table  # noqa: PLC0415
     from api.logs import log_config  # noqa: PLC0415
     from api.metrics import MULTIPROC_ENV  # noqa: PLC0415
     from api.server_secret import load_server_secret  # noqa: PLC0415
@@ -61,6 +64,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     supervisor = ProjectionSupervisor(models)
     metrics_dir = tempfile.mkdtemp(prefix="auxledger-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir
+    if args.workers > 1:
+        # The workers' shares of the open connections (api.balance), beside the metrics.
+        table = Path(metrics_dir) / "connections"
+        create_table(table)
+        os.environ[TABLE_ENV] = str(table)
     supervisor.start()
     try:
         uvicorn.run(
@@ -69,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            http="api.balance:HttpProtocol",
             log_config=log_config(),
             access_log=False,
             server_header=False,

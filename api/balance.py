@@ -1,0 +1,185 @@
+"""Even shares of keep-alive connections among ``auxledger serve``'s worker processes.
+
+uvicorn's workers accept from one shared socket, and whichever wakes first takes a whole burst
+of connections; a keep-alive connection then stays with its worker. Each worker gets about the
+same CPU, so a client on a worker holding 27 of 50 connections waits three times as long as
+one on a worker holding 8 (counted under load: docs/benchmarks.md). A server cannot move an
+accepted connection, but it can end one politely: a worker holding more than its share answers
+the request in hand with ``Connection: close``, the client opens a new connection, and that
+one goes to whichever worker accepts it.
+
+The shares live in a small file that ``serve`` creates for its workers (``TABLE_ENV``): one
+slot per worker, each the worker's pid and its number of open connections, both 64-bit. A
+worker claims a free slot (or a dead worker's) under an exclusive ``flock`` and writes only its
+own slot; it reads all of them without a lock. An 8-byte aligned store into a shared mapping
+is not torn on the platforms we run, and a count read a moment late only delays a decision.
+
+Invariants:
+- Only ``HttpProtocol`` changes the counts: +1 when a connection is made, -1 when it is lost.
+- A worker is over its share when its count exceeds ``ceil(total / workers)`` over the claimed
+  slots; then some other worker holds fewer than the mean, so closing moves toward even.
+- Without the file (tests, one worker, another server) nothing is counted and no connection
+  is ever closed for balance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import mmap
+import os
+import struct
+import threading
+from pathlib import Path
+
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+__all__ = [
+    "SLOTS",
+    "TABLE_ENV",
+    "ConnectionTable",
+    "HttpProtocol",
+    "create_table",
+    "over_share",
+    "release",
+    "table",
+]
+
+TABLE_ENV = "AUXLEDGER_SERVE_CONNECTION_TABLE"
+"""Set by ``auxledger serve`` for its own workers; not a setting for operators."""
+
+SLOTS = 64
+"""One per worker: ``serve --workers`` allows at most 64."""
+
+_SLOT = struct.Struct("<qq")
+_TABLE = struct.Struct(f"<{2 * SLOTS}q")
+
+
+def create_table(path: Path) -> None:
+    """A table of empty slots at ``path`` (the serving process, before its workers start)."""
+    path.write_bytes(bytes(_TABLE.size))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ConnectionTable:
+    """One worker's view of the shared table: its own slot to write, every slot to read."""
+
+    def __init__(self, path: Path, pid: int | None = None) -> None:
+        self.pid = os.getpid() if pid is None else pid
+        with path.open("r+b") as f:
+            self._map = mmap.mmap(f.fileno(), _TABLE.size)
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                self.slot = self._claim()
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def _claim(self) -> int:
+        free = None
+        for slot in range(SLOTS):
+            pid, _ = _SLOT.unpack_from(self._map, slot * _SLOT.size)
+            if pid == self.pid:
+                free = slot
+                break
+            if free is None and (pid == 0 or not _alive(pid)):
+                free = slot
+        if free is None:
+            raise RuntimeError(f"the connection table has no free slot for worker {self.pid}")
+        _SLOT.pack_into(self._map, free * _SLOT.size, self.pid, 0)
+        return free
+
+    def _store(self) -> None:
+        _SLOT.pack_into(self._map, self.slot * _SLOT.size, self.pid, self._count)
+
+    def opened(self) -> None:
+        """A connection was made to this worker."""
+        with self._lock:
+            self._count += 1
+            self._store()
+
+    def closed(self) -> None:
+        """A connection of this worker was lost."""
+        with self._lock:
+            self._count = max(0, self._count - 1)
+            self._store()
+
+    @property
+    def count(self) -> int:
+        """Open connections of this worker."""
+        return self._count
+
+    def over_share(self) -> bool:
+        """Does this worker hold more than ``ceil(total / workers)`` of the connections?"""
+        values = _TABLE.unpack_from(self._map)
+        workers = total = 0
+        for i in range(0, len(values), 2):
+            if values[i] != 0:
+                workers += 1
+                total += max(0, values[i + 1])
+        if workers < 2:
+            return False
+        return self._count > -(-total // workers)
+
+    def release(self) -> None:
+        """Give the slot back (the worker is stopping)."""
+        with self._lock:
+            _SLOT.pack_into(self._map, self.slot * _SLOT.size, 0, 0)
+
+
+_table: ConnectionTable | None = None
+_table_lock = threading.Lock()
+_table_checked = False
+
+
+def table() -> ConnectionTable | None:
+    """This process's table, claimed on first use if ``serve`` made one; else None."""
+    global _table, _table_checked  # noqa: PLW0603 - one table per process
+    if _table_checked:
+        return _table
+    with _table_lock:
+        if not _table_checked:
+            path = os.environ.get(TABLE_ENV)
+            _table = ConnectionTable(Path(path)) if path else None
+            _table_checked = True
+    return _table
+
+
+def release() -> None:
+    """Give this process's slot back, if it holds one (the worker is stopping)."""
+    if _table is not None:
+        _table.release()
+
+
+def over_share() -> bool:
+    """Should this worker end the connection it is answering on? (False without a table.)"""
+    current = _table
+    return current is not None and current.over_share()
+
+
+class HttpProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+    """uvicorn's HTTP protocol (httptools if installed, else h11) counting its connections."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Count the connection in this worker's slot."""
+        super().connection_made(transport)
+        counted = table()
+        if counted is not None:
+            counted.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Uncount it."""
+        super().connection_lost(exc)
+        counted = table()
+        if counted is not None:
+            counted.closed()

@@ -1,0 +1,161 @@
+"""Even shares of connections among serve's workers (api.balance): the table and the server."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from api import balance
+from api.balance import SLOTS, ConnectionTable, create_table
+
+
+def _dead_pid() -> int:
+    """A pid no process has."""
+    pid = 4_194_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+@pytest.fixture
+def table_path(tmp_path: Path) -> Path:
+    path = tmp_path / "connections"
+    create_table(path)
+    return path
+
+
+def test_a_worker_above_the_rounded_up_mean_is_over_its_share(table_path: Path) -> None:
+    ours = ConnectionTable(table_path)
+    other = ConnectionTable(table_path, pid=os.getppid())  # another live process
+    assert ours.slot != other.slot
+    for _ in range(3):
+        ours.opened()
+    other.opened()
+    # 4 connections over 2 workers: a share is 2; 3 is over it, 1 is not.
+    assert ours.over_share()
+    assert not other.over_share()
+    ours.closed()
+    # 3 over 2: a share is 2 (rounded up); neither is over it.
+    assert not ours.over_share()
+    assert not other.over_share()
+    assert ours.count == 2
+
+
+def test_a_lone_worker_is_never_over_its_share(table_path: Path) -> None:
+    ours = ConnectionTable(table_path)
+    for _ in range(50):
+        ours.opened()
+    assert not ours.over_share()
+
+
+def test_a_dead_workers_slot_is_reused_and_a_released_slot_no_longer_counts(
+    table_path: Path,
+) -> None:
+    dead = ConnectionTable(table_path, pid=_dead_pid())
+    for _ in range(40):
+        dead.opened()
+    ours = ConnectionTable(table_path)
+    assert ours.slot == dead.slot  # claimed from the dead worker, its 40 connections gone
+    other = ConnectionTable(table_path, pid=os.getppid())
+    ours.opened()
+    ours.opened()
+    assert ours.over_share()  # 2 against 0
+    other.release()
+    assert not ours.over_share()  # alone again
+
+
+def test_a_worker_never_counts_below_zero(table_path: Path) -> None:
+    ours = ConnectionTable(table_path)
+    ours.closed()
+    assert ours.count == 0
+    assert SLOTS == 64
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(
+    table_path: Path, monkeypatch: pytest.MonkeyPatch, app: FastAPI
+) -> Iterator[tuple[int, ConnectionTable]]:
+    """The real app under uvicorn with the counting protocol, as one of two workers."""
+    monkeypatch.setenv(balance.TABLE_ENV, str(table_path))
+    monkeypatch.setattr(balance, "_table", None)
+    monkeypatch.setattr(balance, "_table_checked", False)
+    other = ConnectionTable(table_path, pid=os.getppid())  # the other worker: no connections
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http="api.balance:HttpProtocol", log_config=None
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield port, other
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def _get(conn: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    conn.request("GET", "/healthz")
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200
+    return response
+
+
+def test_the_server_counts_connections_and_ends_one_above_its_share(
+    served: tuple[int, ConnectionTable],
+) -> None:
+    port, other = served
+    counted = balance.table()
+    assert counted is not None and counted.slot != other.slot
+    first = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    second = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        # One connection of one between two workers: within its share, kept alive.
+        assert _get(first).getheader("connection") is None
+        assert counted.count == 1
+        # A second while the other worker has none: over its share, answered and then ended.
+        answer = _get(second)
+        assert answer.getheader("connection") == "close"
+        deadline = time.monotonic() + 5
+        while counted.count != 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert counted.count == 1
+        # The first is still open and still within its share.
+        assert _get(first).getheader("connection") is None
+        # Once the other worker holds connections too, this one may hold two again.
+        other.opened()
+        other.opened()
+        assert _get(second).getheader("connection") is None  # reconnects: 2 of 4 is a share
+        assert counted.count == 2
+    finally:
+        first.close()
+        second.close()
+    deadline = time.monotonic() + 5
+    while counted.count != 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert counted.count == 0
