@@ -178,8 +178,10 @@ class HttpProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
             counted.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Uncount it."""
-        super().connection_lost(exc)
-        counted = table()
-        if counted is not None:
-            counted.closed()
+        """Uncount it (even if uvicorn's own handling of the loss fails)."""
+        try:
+            super().connection_lost(exc)
+        finally:
+            counted = table()
+            if counted is not None:
+                counted.closed()

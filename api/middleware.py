@@ -71,12 +71,12 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
+                response_headers = MutableHeaders(scope=message)
+                response_headers["X-Request-ID"] = request_id
                 if balance.over_share():
                     # This worker holds more than its share of connections: the client
                     # reconnects, to whichever worker accepts first (api.balance).
-                    headers["Connection"] = "close"
+                    response_headers["Connection"] = "close"
             await send(message)
 
         refusal = self._refusal(scope["method"], headers)
