@@ -66,7 +66,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # alive, another user's
     return True
 
 
@@ -122,14 +122,12 @@ class ConnectionTable:
     def over_share(self) -> bool:
         """Does this worker hold more than ``ceil(total / workers)`` of the connections?"""
         values = _TABLE.unpack_from(self._map)
-        workers = total = 0
-        for i in range(0, len(values), 2):
-            if values[i] != 0:
-                workers += 1
-                total += max(0, values[i + 1])
-        if workers < 2:
+        counts: list[int] = [
+            max(0, n) for pid, n in zip(values[0::2], values[1::2], strict=True) if pid
+        ]
+        if len(counts) < 2:
             return False
-        return self._count > -(-total // workers)
+        return self._count > -(-sum(counts) // len(counts))
 
     def release(self) -> None:
         """Give the slot back (the worker is stopping)."""

@@ -39,10 +39,6 @@ Row = tuple[
 ]
 
 
-def _id_bytes(value: UUID | bytes) -> bytes:
-    return value if isinstance(value, bytes) else value.bytes
-
-
 def _id(value: UUID | bytes | None) -> UUID | None:
     """For reports: the id as a UUID."""
     if value is None or isinstance(value, UUID):
@@ -125,8 +121,8 @@ def check_row(row: Row) -> list[Failure]:
     # The ids are compared as bytes; a UUID is made only to report a failure.
     if not (
         row_oid is not None
-        and _id_bytes(row_oid) == id_bytes
-        and _id_bytes(logged_oid) == id_bytes
+        and _raw_id(row_oid) == id_bytes
+        and _raw_id(logged_oid) == id_bytes
         and row_version == version
         and logged_version == version
         and row_topic == topic

@@ -7,6 +7,7 @@ does it (production mode, so placeholder secrets would be refused).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -208,6 +209,13 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the app (lifespan run)."""
     with TestClient(app) as test_client:
         yield test_client
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from api import balance
 from api.balance import SLOTS, ConnectionTable, create_table
+from tests.api.conftest import free_port
 
 
 def _dead_pid() -> int:
@@ -82,13 +83,13 @@ def test_a_worker_never_counts_below_zero(table_path: Path) -> None:
     ours = ConnectionTable(table_path)
     ours.closed()
     assert ours.count == 0
-    assert SLOTS == 64
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def test_a_full_table_of_live_workers_refuses_another(table_path: Path) -> None:
+    live = os.getppid()
+    table_path.write_bytes(struct.pack(f"<{2 * SLOTS}q", *[live, 1] * SLOTS))
+    with pytest.raises(RuntimeError, match="no free slot"):
+        ConnectionTable(table_path)
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def served(
     monkeypatch.setattr(balance, "_table", None)
     monkeypatch.setattr(balance, "_table_checked", False)
     other = ConnectionTable(table_path, pid=os.getppid())  # the other worker: no connections
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, http="api.balance:HttpProtocol", log_config=None
     )

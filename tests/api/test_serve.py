@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,7 @@ from typing import Any
 
 from domain.values import Actor
 from ledger.config import Settings
-from tests.api.conftest import ORGAN, World
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.api.conftest import ORGAN, World, free_port
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -50,7 +43,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 def test_serve_answers_and_keeps_the_read_models_current(world: World, tmp_path: Path) -> None:
-    port = _port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
         [
