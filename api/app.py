@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from api import balance
 from api.middleware import EdgeMiddleware
@@ -80,21 +81,35 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # No redirect for a trailing slash: Starlette builds it from the client's Host
+        # header (an open redirect) and it would put a tracking code in a Location.
+        redirect_slashes=False,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for module in (
-        public,
-        ledger,
-        organs,
-        queries,
-        auxiliaries,
-        complaints,
-        misconduct,
-        admin,
-        ops,
-    ):
-        app.include_router(module.router)
+    routers = [
+        module.router
+        for module in (
+            public,
+            ledger,
+            organs,
+            queries,
+            auxiliaries,
+            complaints,
+            misconduct,
+            admin,
+            ops,
+        )
+    ]
+    for router in routers:
+        app.include_router(router)
+    # For the Allow header of a 405 (api.problems): every route's path pattern and methods.
+    app.state.route_methods = [
+        (route.path_regex, frozenset(route.methods))
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.methods
+    ]
     app.add_middleware(
         EdgeMiddleware, max_body_bytes=settings.max_body_bytes, metrics=runtime.metrics
     )

@@ -110,6 +110,38 @@ def roles(*allowed: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     return admit
 
 
+def of_the_ledgers_organ(
+    role: Role, *, what: str, otherwise: str
+) -> Callable[..., Coroutine[Any, Any, Actor]]:
+    """A dependency admitting only ``role`` tokens of ``AUXLEDGER_API_LEDGER_ORGAN``.
+
+    For what concerns every organ at once (the signing keys, the whole log's entries): an
+    organ's token may not act or read for all the others. Unset: nobody over HTTP
+    (``otherwise`` says what to use instead).
+    """
+    admit = roles(role)
+
+    # A default, not an annotation: this module's annotations are strings, and ``admit`` is
+    # local to this call.
+    async def check(runtime: RuntimeDep, actor: Actor = Depends(admit)) -> Actor:  # noqa: B008
+        organ = runtime.settings.ledger_organ
+        if organ is None:
+            raise ApiProblem(
+                "outside_scope",
+                f"{what} concern every organ: {otherwise} (or name the organ that runs the "
+                "ledger in AUXLEDGER_API_LEDGER_ORGAN)",
+            )
+        if actor.organ != organ:
+            raise ApiProblem(
+                "outside_scope",
+                f"{what} concern every organ: only {role.value} tokens of organ {organ}, "
+                "which runs the ledger, may",
+            )
+        return actor
+
+    return check
+
+
 def require_organ(actor: Actor, organ: str) -> None:
     """403 unless the organ-level resource belongs to the actor's organ."""
     if actor.organ != organ:

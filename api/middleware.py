@@ -5,8 +5,10 @@ Invariants:
   fresh one); the same id is in the log line and in every problem body.
 - A body larger than ``max_body_bytes`` is refused with 413 before the app reads it (by
   ``Content-Length``) or as soon as the streamed bytes pass the limit; a request body that is
-  not ``application/json`` (or ``+json``) is refused with 415. Neither reaches a handler.
+  not ``application/json`` (or ``+json``), or that is compressed (``Content-Encoding``), is
+  refused with 415. None reaches a handler.
 - One JSON log line per request: method, route template, status, duration, request id.
+- ``HEAD`` is answered as ``GET`` with the same status and headers and no body.
 - A worker of ``auxledger serve`` holding more than its share of the open connections answers
   with ``Connection: close`` (``api.balance``); nothing else about the response changes.
 - An exception that escapes the app is logged by type only and answered with a 500 problem
@@ -33,6 +35,7 @@ from api.problems import problem_response
 log = logging.getLogger("auxledger.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]{1,32}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -66,8 +69,18 @@ class EdgeMiddleware:
         request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         state = {"status": 500, "started": False}
+        method = scope["method"]
+        head = method == "HEAD"
+        if head:
+            # Answered as GET without the body (RFC 9110: HEAD wherever GET). A copy: the
+            # server keeps its own scope, and knows not to send a HEAD response's body.
+            scope = {**scope, "method": "GET"}
 
         async def send_with_id(message: AsgiMessage) -> None:
+            if head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
@@ -79,7 +92,7 @@ class EdgeMiddleware:
                     response_headers["Connection"] = "close"
             await send(message)
 
-        refusal = self._refusal(scope["method"], headers)
+        refusal = self._refusal(method, headers)
         try:
             if refusal is not None:
                 code, detail = refusal
@@ -104,13 +117,13 @@ class EdgeMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             status = int(state["status"])
-            self.metrics.observe_request(scope["method"], template, status, elapsed)
+            self.metrics.observe_request(method, template, status, elapsed)
             log.info(
                 "request",
                 extra={
                     "event": "request",
                     "request_id": request_id,
-                    "method": scope["method"],
+                    "method": method,
                     "route": template,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
@@ -131,6 +144,11 @@ class EdgeMiddleware:
         has_body = chunked or (length is not None and int(length) > 0)
         if has_body and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
             return "unsupported_media_type", "send the request body as application/json"
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if has_body and encoding not in ("", "identity"):
+            # The body would be parsed as it came: compressed bytes are not JSON.
+            shown = encoding if _TOKEN.match(encoding) else "this content coding"
+            return "unsupported_media_type", f"{shown} is not accepted: send the body uncompressed"
         return None
 
     def _limited(self, receive: Receive) -> Receive:

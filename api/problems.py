@@ -30,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.errors import DomainError
 from ledger.access import AccessError, TokenAlreadyRevokedError
@@ -258,12 +259,37 @@ def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str,
     malformed = False
     for error in exc.errors():
         if error.get("type") == "json_invalid":
+            # The parser's reason (api.jsonbody): a rule or a position, never body text.
+            reason = str((error.get("ctx") or {}).get("error") or "")
+            errors.append({"field": "body", "message": reason or "not well-formed JSON"})
             malformed = True
             continue
         location = ".".join(str(part) for part in error.get("loc", ()))
         # Only the location and the rule: pydantic's "input" may hold personal data.
-        errors.append({"field": location, "message": str(error.get("msg", "invalid"))})
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        errors.append({"field": location, "message": message})
     return ("malformed_json" if malformed else "validation"), errors
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route's, though GET and POST of one path are often two routes)."""
+    allowed: set[str] = set()
+    table = getattr(request.app.state, "route_methods", None)
+    if table is not None:  # the app's own table (api.app): routers are included as a whole
+        path = request.url.path
+        for pattern, methods in table:
+            if pattern.match(path):
+                allowed.update(methods)
+    else:
+        scope = {**request.scope, "method": "GET"}
+        for route in request.app.router.routes:
+            methods = getattr(route, "methods", None)
+            if methods and route.matches(scope)[0] != Match.NONE:
+                allowed.update(methods)
+    if "GET" in allowed:
+        allowed.add("HEAD")  # answered as GET without the body (api.middleware)
+    return sorted(allowed)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -279,8 +305,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         code, errors = _validation_errors(exc)
         if code == "malformed_json":
+            reason = errors[0]["message"] if errors else "not well-formed JSON"
             return problem_response(
-                request_id_of(request), code, "the request body is not well-formed JSON"
+                request_id_of(request), code, f"the request body is not well-formed JSON: {reason}"
             )
         fields = ", ".join(e["field"] for e in errors[:5])
         more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
@@ -308,7 +335,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             detail = "no resource at this path"
         elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed here"
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here" + (
+                f"; allowed: {', '.join(allowed)}" if allowed else ""
+            )
         else:
             detail = exc.detail if isinstance(exc.detail, str) else CATALOGUE[code].title
         return problem_response(request_id_of(request), code, detail, headers=headers)

@@ -11,6 +11,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ MAX_BODY = "AUXLEDGER_API_MAX_BODY_BYTES"
 INTAKE_RATE = "AUXLEDGER_API_INTAKE_PER_MINUTE"
 INTAKE_BURST = "AUXLEDGER_API_INTAKE_BURST"
 TOKEN_CACHE = "AUXLEDGER_API_TOKEN_CACHE_SECONDS"  # noqa: S105 - a variable name
+LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -35,6 +37,9 @@ class ApiSettings:
     intake_per_minute: float = 6.0
     intake_burst: int = 10
     token_cache_seconds: float = 2.0
+    ledger_organ: str | None = None
+    """The organ whose administrators may rotate and revoke the ledger's signing keys over
+    HTTP; None: only ``auxledger keys`` on the server may (the keys sign for every organ)."""
 
     @property
     def development(self) -> bool:
@@ -55,7 +60,17 @@ class ApiSettings:
             intake_per_minute=_number(env, INTAKE_RATE, 6.0, low=0.1, high=10_000_000),
             intake_burst=int(_number(env, INTAKE_BURST, 10, low=1, high=10_000_000)),
             token_cache_seconds=_number(env, TOKEN_CACHE, 2.0, low=0.0, high=60.0),
+            ledger_organ=_organ_code(env, LEDGER_ORGAN),
         )
+
+
+def _organ_code(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", raw):
+        raise ConfigurationError(name, "must be an organ code")
+    return raw
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:

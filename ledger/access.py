@@ -36,6 +36,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.organ import Organ
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
 from ledger.errors import LedgerError, NotFoundError
@@ -216,6 +217,9 @@ def issue_token(
         raise AccessError(f"role must be one of: {', '.join(TOKEN_ROLES)}")
     if role == Role.unit.value and unit is None:
         raise AccessError("a token for the unit role must name its unit")
+    if role != Role.unit.value and unit is not None:
+        # It would be ignored: the token would act for the whole organ.
+        raise AccessError("only a token for the unit role names a unit")
     Actor(actor_id="token", role=role, organ=organ, unit=unit)  # checks organ and unit codes
     expiry = expires_at or moment + timedelta(days=DEFAULT_TOKEN_DAYS)
     if expiry.tzinfo is None:
@@ -223,6 +227,11 @@ def issue_token(
     expiry = expiry.astimezone(UTC)
     if not moment < expiry <= moment + timedelta(days=MAX_TOKEN_DAYS):
         raise AccessError(f"the expiry must lie in the next {MAX_TOKEN_DAYS} days")
+    registered = _registered_organ(app, organ)
+    if registered is None:
+        raise AccessError(f"no organ {organ} is registered in this ledger")
+    if unit is not None and not registered.has_unit(unit):
+        raise AccessError(f"organ {organ} has no unit {unit}")
     secret = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode(
         "ascii"
     ).rstrip("=")
@@ -240,6 +249,15 @@ def issue_token(
     )
     app.save(token)
     return IssuedToken(secret=secret, token=token)
+
+
+def _registered_organ(app: LedgerApplication, code: str) -> Organ | None:
+    """The organ registered under this code (checked on read), or None."""
+    organ_id = Organ.id_for(code)
+    if not app.recorder.select_events(organ_id, limit=1):
+        return None
+    organ: object = app.repository.get(organ_id)
+    return organ if isinstance(organ, Organ) else None
 
 
 def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:

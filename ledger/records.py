@@ -34,7 +34,7 @@ from eventsourcing.persistence import Recording as StoreRecording
 
 from domain.auxiliary import Auxiliary
 from domain.complaint import Complaint
-from domain.errors import NotAuthorisedError
+from domain.errors import NotAuthorisedError, OutsideScopeError, UnknownUnitError
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ
 from domain.pay import LocalAverageWage, PaySchedule
@@ -530,8 +530,18 @@ class AuxLedger(LedgerApplication):
         effective: date | None = None,
         basis: str | None = None,
     ) -> Recorded:
-        """Record the local average wage of a year (Art. 7)."""
+        """Record the local average wage of a year (Art. 7), for the actor's organ's region.
+
+        The figure is the floor every organ of that region is held to: an actor of another
+        region's organ may not set it.
+        """
         common = self._common(actor, effective, basis)
+        own = self.organ(actor.organ).region
+        if region != own:
+            raise OutsideScopeError(
+                f"organ {actor.organ} lies in {own}: it records the average wage of its own "
+                "region only"
+            )
         wage_id = LocalAverageWage.id_for(region)
         if self.exists(wage_id):
             wage = self.load(LocalAverageWage, wage_id, expected_version=expected_version)
@@ -592,6 +602,11 @@ class AuxLedger(LedgerApplication):
         finding = MisconductFinding.record(
             id=new_id, **self._common(actor, effective, basis), **fields
         )
+        # Authorised for the actor's organ above; a unit must be one of that organ's.
+        if finding.unit is not None and not self.organ(finding.organ).has_unit(finding.unit):
+            raise UnknownUnitError(
+                f"unit {finding.unit} is not registered with organ {finding.organ} (Art. 10)"
+            )
         return self._commit(finding)
 
     def amend_misconduct(

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from api.deps import LedgerDep, RuntimeDep, roles
+from api.deps import LedgerDep, RuntimeDep, of_the_ledgers_organ, roles
+from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
 from api.schemas import admin as s
@@ -20,7 +21,7 @@ from ledger.access import ApiToken, issue_token, list_tokens, load_token, revoke
 from ledger.errors import NotFoundError
 from ledger.keyring import KeyStatus
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=StrictJsonRoute)
 
 Admin = Annotated[Actor, Depends(roles(Role.admin))]
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="8 hex digits")]
@@ -39,6 +40,18 @@ def _token_public(token: ApiToken) -> dict[str, object]:
         "revoked_at": token.revoked_at,
         "revocation_reason": token.revocation_reason,
     }
+
+
+KeyAdmin = Annotated[
+    Actor,
+    Depends(
+        of_the_ledgers_organ(
+            Role.admin,
+            what="the signing keys",
+            otherwise="rotate and revoke them with `auxledger keys` on the server",
+        )
+    ),
+]
 
 
 def _key_public(key: KeyStatus) -> s.KeyStatusPublic:
@@ -99,7 +112,7 @@ def revoke(
     summary="Create and activate a new signing key, retiring the current one",
     responses=errors(*TOKEN_ERRORS),
 )
-def rotate_key(actor: Admin, ledger: LedgerDep) -> s.KeyStatusPublic:
+def rotate_key(actor: KeyAdmin, ledger: LedgerDep) -> s.KeyStatusPublic:
     """The new key is vouched for by the old one in the key registry."""
     return _key_public(ledger.rotate_key(f"api:{actor.actor_id}"))
 
@@ -110,7 +123,7 @@ def rotate_key(actor: Admin, ledger: LedgerDep) -> s.KeyStatusPublic:
     responses=errors(*TOKEN_ERRORS),
 )
 def revoke_key(
-    key_id: KeyId, body: s.RevocationCreate, actor: Admin, ledger: LedgerDep
+    key_id: KeyId, body: s.RevocationCreate, actor: KeyAdmin, ledger: LedgerDep
 ) -> s.KeyStatusPublic:
     """Signatures by the key after its revocation position are integrity failures."""
     return _key_public(ledger.revoke_key(key_id, body.reason, f"api:{actor.actor_id}"))

@@ -14,19 +14,21 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
+from pydantic import TypeAdapter, ValidationError
 
 from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles, visible
+from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.schemas import auxiliaries as s
-from api.schemas.common import CommandBody, RecordedPublic
+from api.schemas.common import CommandBody, Day, RecordedPublic
 from domain.auxiliary import Auxiliary
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
 
-router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"])
+router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"], route_class=StrictJsonRoute)
 
 P, U, D, I = Role.personnel, Role.unit, Role.discipline, Role.inspector  # noqa: E741
 
@@ -113,7 +115,7 @@ COMMANDS: tuple[Command, ...] = (
         "record_duty_injury",
         "record-duty-injury",
         s.DutyInjuryCreate,
-        (U, P),
+        (P,),
         "Record a duty injury (Art. 14)",
     ),
     Command(
@@ -127,7 +129,7 @@ COMMANDS: tuple[Command, ...] = (
         "record_infringement",
         "record-infringement",
         s.InfringementCreate,
-        (U, P),
+        (P,),
         "Record an infringement (Art. 15)",
     ),
     Command("commend", "commend", s.CommendationCreate, (P,), "Record a commendation (Art. 16)"),
@@ -305,11 +307,10 @@ def correct(
     value: str | date = body.value
     if body.field in ("contract_start", "contract_end"):
         try:
-            value = date.fromisoformat(body.value)
-        except ValueError:
-            raise ApiProblem(
-                "validation", f"{body.field} must be a date written YYYY-MM-DD"
-            ) from None
+            value = TypeAdapter(Day).validate_python(body.value)
+        except ValidationError as e:
+            message = e.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ApiProblem("validation", f"{body.field} {message}") from None
     recorded = ledger.correct_auxiliary(
         actor,
         auxiliary_id,

@@ -37,7 +37,19 @@ def access_reason(
         Header(alias="X-Access-Reason", max_length=500, description="Same as ?reason="),
     ] = None,
 ) -> str | None:
-    """The reason given for reading a personal record, if any (query wins over header)."""
+    """The reason given for reading a personal record, if any (query wins over header).
+
+    A header's bytes reach Python decoded as Latin-1 (RFC 9110's historical default); a
+    client sends UTF-8, so they are decoded again as UTF-8 (a reason in Chinese would
+    otherwise be recorded garbled), and bytes that are not UTF-8 are refused.
+    """
+    if reason is None and x_access_reason is not None:
+        try:
+            x_access_reason = x_access_reason.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise ApiProblem(
+                "validation", "the X-Access-Reason header must be UTF-8 text"
+            ) from None
     text = (reason if reason is not None else x_access_reason) or ""
     text = text.strip()
     if not text:

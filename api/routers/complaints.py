@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles, visible
+from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
@@ -24,7 +25,7 @@ from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
 
-router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=StrictJsonRoute)
 
 C = Role.complaints
 

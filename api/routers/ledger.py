@@ -8,17 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from api.deps import LedgerDep, RuntimeDep, roles
+from api.deps import LedgerDep, RuntimeDep, of_the_ledgers_organ, roles
+from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.routers.common import PUBLIC_ERRORS, TOKEN_ERRORS, errors
 from api.schemas import ledger as s
+from api.schemas.common import QueryWhole
 from domain.values import Actor, Role
 from ledger.verify import verify_ledger
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 1000
-Natural = Annotated[int, Query(ge=0, le=2**62)]
+Natural = Annotated[QueryWhole, Query(ge=0, le=2**62)]
 
 
 def _b64(raw: bytes) -> str:
@@ -89,10 +91,20 @@ def consistency(first: Natural, second: Natural, runtime: RuntimeDep) -> s.Consi
 def entries(
     start: Natural,
     end: Natural,
-    actor: Annotated[Actor, Depends(roles(Role.auditor))],
+    actor: Annotated[
+        Actor,
+        Depends(
+            of_the_ledgers_organ(
+                Role.auditor,
+                what="the log's entries",
+                otherwise="read them with `auxledger log entries` on the server",
+            )
+        ),
+    ],
     runtime: RuntimeDep,
 ) -> list[s.EntryPublic]:
-    """Shaped like ``auxledger log entries``, as one JSON array."""
+    """Shaped like ``auxledger log entries``, as one JSON array. The log holds every organ's
+    records (personal fields sealed): only auditors of the organ that runs the ledger read it."""
     if end - start > MAX_ENTRIES:
         raise ApiProblem("proof_request", f"ask for at most {MAX_ENTRIES} entries at once")
     return [

@@ -8,15 +8,19 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
-from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.schemas import misconduct as s
 from api.schemas.common import RecordedPublic
 from domain.misconduct import MisconductFinding
 from domain.values import Actor, Role
+from ledger.access import record_access
 from ledger.errors import NotFoundError
 
-router = APIRouter(prefix="/v1/misconduct-findings", tags=["misconduct"])
+router = APIRouter(
+    prefix="/v1/misconduct-findings", tags=["misconduct"], route_class=StrictJsonRoute
+)
 
 D = Role.discipline
 
@@ -65,8 +69,20 @@ def read_finding(
     actor: Annotated[Actor, Depends(roles(D, Role.inspector))],
     finding: ScopedFinding,
     response: Response,
+    ledger: LedgerDep,
+    reason: Annotated[str | None, Depends(access_reason)],
 ) -> s.MisconductFindingPublic:
-    """With every decision and the date it took effect."""
+    """With every decision and the date it took effect; the reading is recorded as an access
+    (a finding names the official: a personal record)."""
+    record_access(
+        ledger,
+        actor,
+        record_type="misconduct_finding",
+        record_id=finding.id,
+        fields=[],
+        reason=reason,
+        purpose="GET /v1/misconduct-findings/{finding_id}",
+    )
     response.headers["ETag"] = f'"{finding.version}"'
     return s.MisconductFindingPublic(
         id=finding.id,

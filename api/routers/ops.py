@@ -9,11 +9,12 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from api.deps import RuntimeDep
+from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, ApiProblem
 from api.routers.common import errors
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=StrictJsonRoute)
 
 
 class HealthPublic(BaseModel):

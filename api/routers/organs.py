@@ -15,12 +15,13 @@ from api.deps import (
     require_organ,
     roles,
 )
+from api.jsonbody import StrictJsonRoute
 from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
 from api.schemas import organs as s
-from api.schemas.common import RecordedPublic
+from api.schemas.common import QueryWhole, RecordedPublic
 from domain.values import Actor, Role
 
-router = APIRouter(tags=["organs"])
+router = APIRouter(tags=["organs"], route_class=StrictJsonRoute)
 
 E, P, A = Role.establishment, Role.personnel, Role.admin
 STAFF = (
@@ -187,7 +188,7 @@ def adjust_quota(
 )
 def set_pay_schedule(
     body: s.PayScheduleCreate,
-    year: Annotated[int, Path(ge=1990, le=2100)],
+    year: Annotated[QueryWhole, Path(ge=1990, le=2100)],
     actor: Annotated[Actor, Depends(roles(P))],
     code: OwnOrgan,
     ledger: LedgerDep,

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import LedgerDep, RuntimeDep
+from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.receipts import (
     IntakeIdentity,
@@ -39,7 +40,7 @@ from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.record import SignedRecord, parse_record
 from ledger.records import AuxLedger
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], route_class=StrictJsonRoute)
 
 IdempotencyKey = Annotated[
     str | None,

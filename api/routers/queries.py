@@ -12,17 +12,19 @@ timeline.
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
 import inspect
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import RuntimeDep, roles
+from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.routers.common import TOKEN_ERRORS, access_reason, errors
 from api.runtime import Runtime
 from api.schemas.auxiliaries import ResidentLookup
+from api.schemas.common import Day, Moment, QueryWhole
 from domain.identity import validate_resident_id
 from domain.values import Actor, Role, china_date
 from ledger.access import record_access
@@ -30,7 +32,7 @@ from projections.identity import RESIDENT_ID_KIND
 from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
 from projections.reports import REPORTS, ReportSpec, run_report
 
-router = APIRouter(tags=["queries"])
+router = APIRouter(tags=["queries"], route_class=StrictJsonRoute)
 
 I, P, C, D, E, U = (  # noqa: E741 - role initials, as in the tables of docs/api.md
     Role.inspector,
@@ -42,12 +44,15 @@ I, P, C, D, E, U = (  # noqa: E741 - role initials, as in the tables of docs/api
 )
 PERSON_READERS = (P, I)
 COMPLAINT_READERS = (C, I, D)
-REPORT_READERS = (I, P, E, D)
+REPORT_READERS = (I, P, D)
+FIGURE_READERS = (I, P, E, D)
+"""Readers of the reports of counts and sums, without a person in them: the establishment
+authority (quotas, Art. 5) reads those, never a report naming auxiliaries."""
 
-Page = Annotated[int, Query(ge=1, le=1_000_000)]
-PageSize = Annotated[int, Query(ge=1, le=500)]
+Page = Annotated[QueryWhole, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[QueryWhole, Query(ge=1, le=500)]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one row per item")]
-Day = Annotated[date | None, Query()]
+OptionalDay = Annotated[Day | None, Query()]
 CSV_ANSWER = {200: {"content": {"application/json": {}, "text/csv": {}}}, **errors(*TOKEN_ERRORS)}
 JSON_ANSWER = errors(*TOKEN_ERRORS)
 
@@ -68,16 +73,20 @@ def personnel_status(
     runtime: RuntimeDep,
     unit: str | None = None,
     post: str | None = None,
-    level: Annotated[int | None, Query(ge=1, le=99)] = None,
+    level: Annotated[QueryWhole | None, Query(ge=1, le=99)] = None,
     status: str | None = None,
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
 ) -> Any:
-    """Ordered by unit and name."""
+    """Ordered by unit and name; CSV is the ``personnel_status`` report's."""
+    scoped = _unit(actor, unit)
+    if format == "csv":
+        filters = {"unit": scoped, "post": post, "level": level, "status": status}
+        return _report_csv(runtime, "personnel_status", actor, filters, page, page_size)
     result = PersonnelQueries(runtime.read_models()).status(
         organ=actor.organ,
-        unit=_unit(actor, unit),
+        unit=scoped,
         post=post,
         level=level,
         status=status,
@@ -165,16 +174,29 @@ def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
 )
 def as_of(
     auxiliary_id: UUID,
-    on: date,
+    on: Day,
     actor: Annotated[Actor, Depends(roles(P, I, D))],
     runtime: RuntimeDep,
-    recorded_by: datetime | None = None,
+    reason: Annotated[str | None, Depends(access_reason)],
+    recorded_by: Moment | None = None,
 ) -> dict[str, Any]:
-    """Replayed from the auxiliary's signed events."""
+    """Replayed from the auxiliary's signed events; the reading is recorded as an access.
+
+    The view holds no sealed field (resident ID, phone, address): ``fields`` is empty.
+    """
     result = PersonnelQueries(runtime.read_models()).as_of(
         auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
     )
     data: dict[str, Any] = result.to_json()
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=[],
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}/as-of",
+    )
     return data
 
 
@@ -185,7 +207,7 @@ def as_of(
 )
 def responsibility(
     auxiliary_id: UUID,
-    on: date,
+    on: Day,
     actor: Annotated[Actor, Depends(roles(I, C, D, P))],
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
@@ -203,8 +225,8 @@ def responsibility(
 
 @router.get(
     "/v1/complaints",
-    summary="The complaint registry (Art. 17) (CSV: /v1/reports/complaint-registry)",
-    responses=JSON_ANSWER,
+    summary="The complaint registry (Art. 17)",
+    responses=CSV_ANSWER,
 )
 def registry(
     actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
@@ -212,13 +234,23 @@ def registry(
     unit: str | None = None,
     status: str | None = None,
     auxiliary_id: UUID | None = None,
-    received_from: Day = None,
-    received_to: Day = None,
+    received_from: OptionalDay = None,
+    received_to: OptionalDay = None,
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
 ) -> Any:
-    """With each complaint's deadlines; no complainant's details."""
+    """With each complaint's deadlines; no complainant's details. CSV is the
+    ``complaint_registry`` report's."""
+    if format == "csv":
+        filters = {
+            "unit": unit,
+            "status": status,
+            "auxiliary_id": auxiliary_id,
+            "received_from": received_from,
+            "received_to": received_to,
+        }
+        return _report_csv(runtime, "complaint_registry", actor, filters, page, page_size)
     result = ComplaintQueries(runtime.read_models()).registry(
         organ=actor.organ,
         unit=unit,
@@ -244,10 +276,35 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
     "accountability_by_unit": (I, D),
     "accountability_by_supervisor": (I, D),
     "misconduct_findings": (I, D),
+    "quota_use": FIGURE_READERS,
+    "level_distribution": FIGURE_READERS,
+    "pay_against_wage": FIGURE_READERS,
 }
 """Who reads which report; every report not named here is for ``REPORT_READERS``."""
 
-_KINDS: dict[str, Any] = {"int": int, "date": date, "bool": bool, "uuid": UUID, "str": str}
+_KINDS: dict[str, Any] = {"int": QueryWhole, "date": Day, "bool": bool, "uuid": UUID, "str": str}
+
+
+def _csv(report: Any, name: str) -> Response:
+    return Response(
+        report.to_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _report_csv(
+    runtime: Runtime,
+    name: str,
+    actor: Actor,
+    filters: dict[str, Any],
+    page: int,
+    page_size: int,
+) -> Response:
+    """A list's page as CSV: the page of the report of the same rows."""
+    arguments = {k: v for k, v in filters.items() if v is not None}
+    arguments.update(organ=actor.organ, page=page, page_size=page_size)
+    return _csv(run_report(runtime.read_models(), name, arguments), name)
 
 
 def _report_route(spec: ReportSpec) -> None:
@@ -261,11 +318,7 @@ def _report_route(spec: ReportSpec) -> None:
             arguments["unit"] = actor.unit
         report = run_report(runtime.read_models(), spec.name, arguments)
         if format == "csv":
-            return Response(
-                report.to_csv(),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{spec.name}.csv"'},
-            )
+            return _csv(report, spec.name)
         return report.to_json()
 
     keyword = inspect.Parameter.KEYWORD_ONLY

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import Code, FreeText, RequestBody, ShortText
+from api.schemas.common import Code, FreeText, RequestBody, ShortText, Whole
 from ledger.access import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 TokenRole = Literal[
@@ -41,7 +41,7 @@ class TokenCreate(RequestBody):
     role: TokenRole
     unit: Code | None = None
     label: ShortText
-    expires_in_days: Annotated[int, Field(ge=1, le=MAX_TOKEN_DAYS)] = DEFAULT_TOKEN_DAYS
+    expires_in_days: Annotated[Whole, Field(ge=1, le=MAX_TOKEN_DAYS)] = DEFAULT_TOKEN_DAYS
 
 
 class TokenPublic(BaseModel):

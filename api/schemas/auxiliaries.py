@@ -12,11 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import (
     Code,
     CommandBody,
+    Day,
+    Flag,
     FreeText,
     PhoneNumber,
     RequestBody,
     ResidentId,
     ShortText,
+    Whole,
 )
 from domain.values import (
     AssessmentGrade,
@@ -36,9 +39,9 @@ from domain.values import (
 )
 
 Level = Annotated[
-    int, Field(ge=1, le=99, description="Level in the organ's level scheme (Art. 11)")
+    Whole, Field(ge=1, le=99, description="Level in the organ's level scheme (Art. 11)")
 ]
-Year = Annotated[int, Field(ge=1990, le=2100)]
+Year = Annotated[Whole, Field(ge=1990, le=2100)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, description="Yuan")]
 
 
@@ -75,8 +78,8 @@ class HireCreate(CommandBody):
     supervisor_name: ShortText
     employment_form: EmploymentForm
     dispatch_agency: ShortText | None = None
-    contract_start: date
-    contract_end: date
+    contract_start: Day
+    contract_end: Day
     post_type: PostType
     level: Level
     name: ShortText
@@ -90,7 +93,7 @@ class ContractRenewalCreate(CommandBody):
     """Renew the contract to a later end date (Art. 8)."""
 
     model_config = _examples({"contract_end": "2030-12-31", "basis": "续签合同"})
-    contract_end: date
+    contract_end: Day
 
 
 class PostChangeCreate(CommandBody):
@@ -182,16 +185,16 @@ class InsuranceEnrolmentCreate(CommandBody):
     kind: InsuranceKind
     insurer: ShortText
     policy_number: Code
-    start: date
-    end: date | None = None
+    start: Day
+    end: Day | None = None
 
 
 class HealthCheckCreate(CommandBody):
     """Record a periodic health check (Art. 13); fitness and details are personal data."""
 
     model_config = _examples({"checked_on": "2026-02-10", "fit": True, "details": "体检合格"})
-    checked_on: date
-    fit: bool
+    checked_on: Day
+    fit: Flag
     details: FreeText
 
 
@@ -202,7 +205,7 @@ class DutyInjuryCreate(CommandBody):
         {"injury_id": "INJ-0602-0001", "occurred_on": "2026-02-01", "medical_details": "左腕扭伤"}
     )
     injury_id: Code
-    occurred_on: date
+    occurred_on: Day
     medical_details: FreeText
 
 
@@ -227,7 +230,7 @@ class InfringementCreate(CommandBody):
             "referred_to": "治安大队",
         }
     )
-    occurred_on: date
+    occurred_on: Day
     description: FreeText
     referred_to: ShortText | None = None
 
@@ -253,7 +256,7 @@ class SanctionCreate(CommandBody):
     )
     sanction_id: Code
     kind: SanctionKind
-    until: date | None = None
+    until: Day | None = None
     linked_findings: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=100
     )
@@ -272,7 +275,7 @@ class AppealDecisionCreate(CommandBody):
 
     model_config = _examples({"sanction_id": "SAN-2026-001", "upheld": True})
     sanction_id: Code
-    upheld: bool
+    upheld: Flag
 
 
 class SanctionRevocationCreate(CommandBody):
@@ -360,8 +363,8 @@ class AuxiliaryPublic(BaseModel):
     hired_on: date
     employment_form: EmploymentForm
     dispatch_agency: str | None
-    contract_start: date
-    contract_end: date
+    contract_start: Day
+    contract_end: Day
     post_type: PostType
     post_category: PostCategory
     level: int

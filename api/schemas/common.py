@@ -7,11 +7,21 @@ its own rules (lengths after trimming, identifiers, dates) and answers 422 with 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from ledger.records import Recorded
 
@@ -51,6 +61,66 @@ ResidentId = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
 """An 18-character resident ID number (the check character is verified by the domain)."""
 
 
+EARLIEST_DAY = date(1950, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+"""The calendar range of every date and time the API accepts (outside it: 422)."""
+
+_DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MOMENT_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+_WHOLE_TEXT = re.compile(r"^[0-9]{1,19}$")
+_RANGE = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
+
+
+def _day_text(value: object) -> object:
+    # JSON and query strings carry dates as text: no numbers (read as Unix times otherwise).
+    if type(value) is date or (isinstance(value, str) and _DAY_TEXT.match(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be {_RANGE}")
+    return value
+
+
+def _moment_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _MOMENT_TEXT.match(value)):
+        return value
+    raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM[:SS] with a time zone")
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    # The wall-clock date is checked before anything converts the time (near year 1 or
+    # 9999 a conversion to UTC overflows).
+    if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+        raise ValueError(f"must be {_RANGE}")
+    return value
+
+
+def _whole_text(value: object) -> object:
+    # A query string's number: digits only (not "1_0", "1.0", "+1" or " 1").
+    if isinstance(value, str) and not _WHOLE_TEXT.match(value):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day_in_range)]
+"""A calendar date written ``YYYY-MM-DD``, 1950-01-01 to 2100-12-31."""
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_text), AfterValidator(_moment_in_range)]
+"""An instant written in ISO 8601 with a time zone, on a date in the range of ``Day``."""
+
+Whole = Annotated[int, Strict()]
+"""A JSON integer (not a string, a boolean or a float)."""
+
+Flag = Annotated[bool, Strict()]
+"""A JSON ``true`` or ``false`` (not a string or a number)."""
+
+QueryWhole = Annotated[int, BeforeValidator(_whole_text)]
+"""A whole number in a query string or path, written in digits."""
+
+
 class RequestBody(BaseModel):
     """Base of every request body: unknown fields are refused."""
 
@@ -60,7 +130,7 @@ class RequestBody(BaseModel):
 class CommandBody(RequestBody):
     """Attribution every command accepts: when the fact takes effect and on what basis."""
 
-    effective: date | None = Field(
+    effective: Day | None = Field(
         default=None,
         description="Date (China Standard Time) the fact takes effect; today if omitted; "
         "never in the future",

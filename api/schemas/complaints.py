@@ -6,16 +6,19 @@ from datetime import date, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import (
     Code,
     CommandBody,
+    Day,
     FreeText,
+    Moment,
     PhoneNumber,
     RequestBody,
     ResidentId,
     ShortText,
+    Whole,
 )
 from domain.complaint import MAX_ALLEGATIONS
 from domain.values import ComplaintStatus, FindingResult, NotificationMethod
@@ -51,7 +54,7 @@ class ComplaintCreate(RequestBody):
     work_id: Code | None = Field(default=None, description="The number on the work ID")
     auxiliary_name: ShortText | None = Field(default=None, description="With `unit`")
     unit: ShortText | None = Field(default=None, description="Unit code or name, with a name")
-    incident_at: AwareDatetime = Field(description="When it happened, with a time zone")
+    incident_at: Moment = Field(description="When it happened, with a time zone")
     incident_place: ShortText
     allegations: list[FreeText] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
     complainant_name: ShortText | None = None
@@ -116,7 +119,7 @@ class FindingPublic(BaseModel):
 class ComplaintResultPublic(BaseModel):
     """What the complainant was told (Art. 17)."""
 
-    notified_on: date
+    notified_on: Day
     method: NotificationMethod
     summary: str
     findings: list[FindingPublic]
@@ -201,7 +204,7 @@ class InvestigatorAssignmentCreate(CommandBody):
 
     model_config = _examples({"investigator_id": "602099", "due": "2026-12-20"})
     investigator_id: Code
-    due: date
+    due: Day
 
 
 class FindingCreate(CommandBody):
@@ -214,7 +217,7 @@ class FindingCreate(CommandBody):
             "reasoning": "经调取执法记录仪视频，情况属实",
         }
     )
-    allegation_number: Annotated[int, Field(ge=1, le=MAX_ALLEGATIONS)]
+    allegation_number: Annotated[Whole, Field(ge=1, le=MAX_ALLEGATIONS)]
     result: FindingResult
     reasoning: FreeText
 
@@ -226,7 +229,7 @@ class NotificationCreate(CommandBody):
         {"method": "phone", "notified_on": "2026-12-01", "summary": "已电话告知调查结果"}
     )
     method: NotificationMethod
-    notified_on: date
+    notified_on: Day
     summary: FreeText
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Code, CommandBody, FreeText, ShortText
+from api.schemas.common import Code, CommandBody, FreeText, ShortText, Whole
 
-Quota = Annotated[int, Field(ge=0, le=1_000_000)]
+Quota = Annotated[Whole, Field(ge=0, le=1_000_000)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 
 
@@ -69,7 +69,7 @@ class AverageWageCreate(CommandBody):
 
     model_config = _examples({"region": "南通市", "year": 2025, "annual_amount": "98765.00"})
     region: ShortText
-    year: Annotated[int, Field(ge=1990, le=2100)]
+    year: Annotated[Whole, Field(ge=1990, le=2100)]
     annual_amount: Money
 
 

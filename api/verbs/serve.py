@@ -62,9 +62,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     models = ReadModels(ledger)
     models.ensure()
     supervisor = ProjectionSupervisor(models)
-    metrics_dir = tempfile.mkdtemp(prefix="auxledger-metrics-")
-    os.environ[MULTIPROC_ENV] = metrics_dir
+    metrics_dir: str | None = None
     if args.workers > 1:
+        # Worker processes count into files here (prometheus_client reads the variable when
+        # a worker imports it). One worker is this process, which imported it already: its
+        # counters stay in memory, and /metrics reads them there.
+        metrics_dir = tempfile.mkdtemp(prefix="auxledger-metrics-")
+        os.environ[MULTIPROC_ENV] = metrics_dir
         # The workers' shares of the open connections (api.balance), beside the metrics.
         table = Path(metrics_dir) / "connections"
         create_table(table)
@@ -87,7 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         supervisor.stop()
         models.close()
         ledger.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -187,6 +187,7 @@ def api_settings(settings: Settings, **overrides: Any) -> ApiSettings:
         "intake_per_minute": 100_000.0,
         "intake_burst": 100_000,
         "token_cache_seconds": 0.0,
+        "ledger_organ": ORGAN,
     }
     values.update(overrides)
     return ApiSettings(**values)

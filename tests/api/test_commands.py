@@ -67,6 +67,16 @@ def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) 
         json={"region": "南通市", "year": 2025, "annual_amount": "98765.00"},
     )
     assert wage.status_code == 200, wage.text
+    # Another region's floor belongs to that region's organs.
+    problem(
+        client.post(
+            "/v1/average-wages",
+            headers=establishment,
+            json={"region": "启东市", "year": 2025, "annual_amount": "1.00"},
+        ),
+        403,
+        "outside_scope",
+    )
 
 
 def test_unit_acts_inside_its_own_unit_only(client: TestClient, world: World) -> None:
@@ -139,6 +149,25 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     )
     assert recorded.status_code == 201, recorded.text
     finding = recorded.json()["originator_id"]
+    # A unit must be one of the organ's (else the finding could never be found by unit).
+    for unit in ("320612-001", "NOPE-unit"):
+        problem(
+            client.post(
+                "/v1/misconduct-findings",
+                headers=discipline,
+                json={
+                    "official_id": "602010",
+                    "official_name": "王建国",
+                    "official_role": "supervisor",
+                    "unit": unit,
+                    "kind": "favouritism",
+                    "summary": "徇私",
+                    "decision": "警告",
+                },
+            ),
+            422,
+            "unknown_unit",
+        )
     amended = client.post(
         f"/v1/misconduct-findings/{finding}/amend-decision",
         headers={**discipline, "If-Match": '"1"'},
@@ -176,6 +205,19 @@ def test_queries_are_paginated_scoped_and_offer_csv(client: TestClient, world: W
     assert [r["unit"] for r in csv.DictReader(io.StringIO(unit_csv.text))] == [UNIT]
     registry = client.get("/v1/complaints", headers=world.headers("complaints")).json()
     assert [c["complaint_id"] for c in registry["items"]] == [str(world.complaint)]
+    # The lists answer CSV too: the page of the report of the same rows.
+    list_csv = client.get(f"/v1/auxiliaries?format=csv&unit={UNIT}", headers=inspector)
+    assert list_csv.headers["content-type"].startswith("text/csv")
+    assert [r["unit"] for r in csv.DictReader(io.StringIO(list_csv.text))] == [UNIT]
+    unit_list_csv = client.get(
+        f"/v1/auxiliaries?format=csv&unit={OTHER_UNIT}", headers=world.headers("unit")
+    )
+    assert [r["unit"] for r in csv.DictReader(io.StringIO(unit_list_csv.text))] == [UNIT]
+    registry_csv = client.get("/v1/complaints?format=csv", headers=world.headers("complaints"))
+    assert registry_csv.headers["content-type"].startswith("text/csv")
+    assert [r["complaint_id"] for r in csv.DictReader(io.StringIO(registry_csv.text))] == [
+        str(world.complaint)
+    ]
     quota = client.get("/v1/reports/quota-use?format=csv", headers=inspector)
     assert quota.status_code == 200 and ORGAN in quota.text
     overdue = client.get("/v1/reports/complaints-overdue?page_size=5", headers=inspector).json()

@@ -87,7 +87,7 @@ def test_bad_requests_each_get_their_own_problem_and_store_nothing(
         "validation",
     )
     problem(
-        client.post(url, headers=headers, json=_hire_body(effective="2999-01-01")),
+        client.post(url, headers=headers, json=_hire_body(effective="2099-01-01")),
         422,
         "date_in_future",
     )
@@ -120,10 +120,58 @@ def test_streamed_body_over_the_limit_is_refused(small_client: TestClient, world
     problem(response, 413, "payload_too_large")
 
 
+def test_values_are_read_strictly_and_in_range(client: TestClient, world: World) -> None:
+    headers = world.headers("personnel")
+    before = _events(world)
+    url = "/v1/auxiliaries"
+    for changes in (
+        {"contract_start": "0001-01-01"},
+        {"contract_end": "2101-01-01"},
+        {"contract_start": 1764028800},
+        {"contract_start": "20260101"},
+        {"level": True},
+        {"level": "1"},
+        {"level": 1.0},
+    ):
+        body = problem(
+            client.post(url, headers=headers, json=_hire_body(**changes)), 422, "validation"
+        )
+        assert body["errors"][0]["field"] == f"body.{next(iter(changes))}", changes
+    check = f"/v1/auxiliaries/{world.auxiliary}/record-health-check"
+    for changes in ({"checked_on": "0001-01-01"}, {"fit": "yes"}, {"fit": 1}):
+        fields = {"checked_on": "2026-06-01", "fit": True, "details": "合格", **changes}
+        problem(client.post(check, headers=headers, json=fields), 422, "validation")
+    assert _events(world) == before
+    inspector = world.headers("inspector")
+    for query in ("on=0001-12-31", "on=2101-01-01", "on=1764028800"):
+        problem(
+            client.get(f"/v1/reports/early-warning?{query}", headers=inspector), 422, "validation"
+        )
+    for index in ("1_0", "1.0", "+1", "-1"):
+        problem(
+            client.get(f"/v1/ledger/proof/inclusion?index={index}&tree_size=3"), 422, "validation"
+        )
+
+
 def test_routing_errors_are_problems(client: TestClient) -> None:
     problem(client.get("/v1/nowhere"), 404, "not_found")
+    # No redirect for a trailing slash (it would be built from the client's Host header).
+    response = client.get("/v1/ledger/keys/", headers={"Host": "evil.example"})
+    problem(response, 404, "not_found")
+    assert "location" not in response.headers
     response = client.delete("/v1/ledger/keys")
     problem(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET, HEAD"
+    # Two routes share this path (GET and POST): Allow names both.
+    response = client.delete("/v1/admin/tokens")
+    problem(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET, HEAD, POST"
+    # HEAD is answered wherever GET is: same status and headers, no body.
+    for path in ("/healthz", "/v1/ledger/checkpoint", "/v1/nowhere"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code and head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == got.headers["content-length"]
 
 
 def test_domain_refusal_and_conflict(client: TestClient, world: World) -> None:

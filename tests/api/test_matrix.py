@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import ORGAN, ROLES, World, problem
 
 STAFF = frozenset(ROLES) - {"auditor"}
-REPORTERS = {"inspector", "personnel", "establishment", "discipline"}
+REPORTERS = {"inspector", "personnel", "discipline"}
+FIGURE_READERS = REPORTERS | {"establishment"}  # counts and sums, no person in them
 COMPLAINT_READERS = {"complaints", "inspector", "discipline"}
 BOGUS = {"effective": "bogus"}
 
@@ -59,7 +60,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/readyz", None, 200),
     _r("GET", "/metrics", None, 200),
     # auditors
-    _r("GET", "/v1/ledger/entries", {"auditor"}, 200, other_organ=200),
+    _r("GET", "/v1/ledger/entries", {"auditor"}, 200, other_organ=403),
     _r("GET", "/v1/ledger/verification", {"auditor"}, 200, other_organ=200),
     # organs, quotas (Art. 4, 5, 10), pay (Art. 7)
     _r("POST", "/v1/organs", {"admin", "establishment"}, 422, other_organ=422),
@@ -92,9 +93,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/return-credential", P, 422),
     _r("POST", AUX + "/enrol-insurance", P, 422),
     _r("POST", AUX + "/record-health-check", P, 422),
-    _r("POST", AUX + "/record-duty-injury", U, 422, other_unit=404),
+    _r("POST", AUX + "/record-duty-injury", P, 422),
     _r("POST", AUX + "/advance-cost", P, 422),
-    _r("POST", AUX + "/record-infringement", U, 422, other_unit=404),
+    _r("POST", AUX + "/record-infringement", P, 422),
     _r("POST", AUX + "/commend", P, 422),
     _r("POST", AUX + "/impose-sanction", D, 422),
     _r("POST", AUX + "/appeal-sanction", D, 422),
@@ -143,13 +144,14 @@ ROUTES: tuple[Route, ...] = (
         )
     ),
     *(
+        _r("GET", f"/v1/reports/{name}", FIGURE_READERS, 200, other_organ=200)
+        for name in ("quota-use", "level-distribution", "pay-against-wage")
+    ),
+    *(
         _r("GET", f"/v1/reports/{name}", REPORTERS, 200, other_organ=200)
         for name in (
             "early-warning",
             "commendation-ratio",
-            "quota-use",
-            "level-distribution",
-            "pay-against-wage",
             "without-supervisor",
             "unreturned-credentials",
             "duty-without-accident-insurance",
@@ -182,9 +184,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/v1/admin/tokens", {"admin"}, 422, other_organ=422),
     _r("GET", "/v1/admin/tokens", {"admin"}, 200, other_organ=200),
     _r("POST", "/v1/admin/tokens/{token_id}/revoke", {"admin"}, 422, other_organ=422),
-    _r("POST", "/v1/admin/keys/{key_id}/revoke", {"admin"}, 422, other_organ=422),
+    _r("POST", "/v1/admin/keys/{key_id}/revoke", {"admin"}, 422, other_organ=403),
     _r("POST", "/v1/admin/erasures", {"admin"}, 422, other_organ=422),
-    _r("POST", "/v1/admin/keys/rotate", {"admin"}, 200, other_organ=200),
+    _r("POST", "/v1/admin/keys/rotate", {"admin"}, 200, other_organ=403),
 )
 
 QUERY = {

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.personal import mask_address, mask_name, mask_phone, mask_resident_id
+from api.problems import ApiProblem
+from api.routers.common import access_reason
 from ledger.access import RecordAccess
 from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
 
@@ -68,6 +70,17 @@ def test_inspector_with_a_reason_sees_clear_and_the_reason_is_recorded(
     )
     assert by_query.json()["phone"] == PHONE
     assert _accesses(world)[-1].reason == "复核投诉"
+    # A header in UTF-8 is recorded as sent (not as its bytes read as Latin-1) ...
+    in_header = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}",
+        headers={**world.headers("inspector"), "X-Access-Reason": "督察复核".encode()},
+    )
+    assert in_header.status_code == 200
+    assert _accesses(world)[-1].reason == "督察复核"
+    # ... and one that is not UTF-8 is refused. (Called directly: the test client re-encodes
+    # header values as UTF-8, so it cannot send such bytes; a server passes them as Latin-1.)
+    with pytest.raises(ApiProblem, match="must be UTF-8 text"):
+        access_reason(reason=None, x_access_reason=b"\xff\xfe".decode("latin-1"))
 
 
 def test_complaints_office_sees_contact_details_others_do_not(
@@ -123,3 +136,40 @@ def test_no_personal_data_in_logs_or_error_bodies(
     assert any(
         getattr(r, "route", None) == "/v1/auxiliaries/{auxiliary_id}" for r in caplog.records
     )
+
+
+def test_as_of_views_and_misconduct_findings_are_recorded_reads(
+    client: TestClient, world: World
+) -> None:
+    before = len(_accesses(world))
+    as_of = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}/as-of?on=2026-01-10&reason=复核",
+        headers=world.headers("inspector"),
+    )
+    assert as_of.status_code == 200, as_of.text
+    finding = client.get(
+        f"/v1/misconduct-findings/{world.finding}", headers=world.headers("discipline")
+    )
+    assert finding.status_code == 200, finding.text
+    accesses = _accesses(world)[before:]
+    assert [(a.role, a.record_type, a.record_id, a.reason, a.purpose) for a in accesses] == [
+        (
+            "inspector",
+            "auxiliary",
+            str(world.auxiliary),
+            "复核",
+            "GET /v1/auxiliaries/{auxiliary_id}/as-of",
+        ),
+        (
+            "discipline",
+            "misconduct_finding",
+            str(world.finding),
+            None,
+            "GET /v1/misconduct-findings/{finding_id}",
+        ),
+    ]
+    # A read refused for scope records nothing.
+    client.get(
+        f"/v1/misconduct-findings/{world.finding}", headers=world.headers("other-organ-inspector")
+    )
+    assert len(_accesses(world)) == before + 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -211,6 +212,54 @@ def test_intake_validation_stores_nothing(client: TestClient, world: World) -> N
         "validation",
     )
     assert "19900001111" not in json.dumps(body)
+    # Instants outside 1950-2100 (at the ends of the calendar a conversion to UTC would
+    # overflow), and numbers or bare dates where an instant with a zone is asked for.
+    for instant in (
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1949-12-31T23:59:59+08:00",
+        1764000000,
+        "1764000000",
+        "2026-11-20",
+    ):
+        body = problem(
+            client.post("/v1/complaints", json={**COMPLAINT, "incident_at": instant}),
+            422,
+            "validation",
+        )
+        assert body["errors"][0]["field"] == "body.incident_at", instant
+    assert _events(world) == before
+
+
+def test_intake_refuses_ambiguous_or_unreadable_json(client: TestClient, world: World) -> None:
+    before = _events(world)
+    headers = {"content-type": "application/json"}
+
+    def refused(content: bytes, reason: str) -> None:
+        body = problem(
+            client.post("/v1/complaints", headers=headers, content=content), 400, "malformed_json"
+        )
+        assert reason in body["detail"], body["detail"]
+
+    text = json.dumps(COMPLAINT, ensure_ascii=False)
+    # A repeated key: the last value would silently win over the one the sender saw first.
+    refused(
+        ('{"work_id": "NTFJ0602999999", ' + text[1:]).encode(),
+        "the key 'work_id' appears twice in one object",
+    )
+    refused(text.replace("人民路", "\udcff").encode("utf-8", "surrogatepass"), "not UTF-8")
+    refused(b'{"allegations": ' + b"[" * 40 + b"]" * 40 + b"}", "more than 32 levels deep")
+    refused(b'{"incident_place": ' + b"9" * 5000 + b"}", "too many digits")
+    refused(text.replace('"人民路', 'NaN, "x": "人民路', 1).encode(), "NaN is not a JSON number")
+    problem(
+        client.post(
+            "/v1/complaints",
+            headers={**headers, "Content-Encoding": "gzip"},
+            content=gzip.compress(text.encode()),
+        ),
+        415,
+        "unsupported_media_type",
+    )
     assert _events(world) == before
 
 

@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain.values import Actor
 from ledger.config import Settings
 from tests.api.conftest import ORGAN, World, free_port
@@ -42,7 +44,10 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def test_serve_answers_and_keeps_the_read_models_current(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_and_keeps_the_read_models_current(
+    world: World, tmp_path: Path, workers: int
+) -> None:
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
@@ -52,7 +57,7 @@ def test_serve_answers_and_keeps_the_read_models_current(world: World, tmp_path:
             "--port",
             str(port),
             "--workers",
-            "2",
+            str(workers),
         ],
         env=_env(world.settings),
         stdout=log,
@@ -86,6 +91,16 @@ def test_serve_answers_and_keeps_the_read_models_current(world: World, tmp_path:
             time.sleep(0.3)
         status, ready = _get(f"{base}/readyz")
         assert status == 200 and ready["status"] == "ready"
+        # The counters reach /metrics with one worker (this process) as with several (files).
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
+            metrics = answer.read().decode("utf-8")
+        counted = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("auxledger_http_requests_total{")
+            and 'route="/v1/credentials/{work_id}"' in line
+        ]
+        assert counted and float(counted[0].rsplit(" ", 1)[1]) >= 2
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import main as cli
+from domain.values import Actor
 from ledger.access import (
     AccessError,
     ApiToken,
@@ -63,6 +64,16 @@ def test_cli_create_list_revoke(
 
 
 def test_token_rules(aux_ledger: AuxLedger) -> None:
+    admin = Actor("root", "admin", ORGAN, None)
+    aux_ledger.register_organ(admin, code=ORGAN, name="测试局", region="南通市")
+    aux_ledger.update_organ(admin, ORGAN, "register_unit", code=UNIT, name="测试所")
+    for role, organ, unit, refusal in (
+        ("personnel", "999999", None, "no organ 999999 is registered"),
+        ("unit", ORGAN, "320612-001", f"organ {ORGAN} has no unit 320612-001"),
+        ("personnel", ORGAN, UNIT, "only a token for the unit role names a unit"),
+    ):
+        with pytest.raises(AccessError, match=refusal):
+            issue_token(aux_ledger, role=role, organ=organ, unit=unit, label="x", issued_by="t")
     with pytest.raises(AccessError, match="role must be one of"):
         issue_token(aux_ledger, role="public", organ=ORGAN, unit=None, label="x", issued_by="t")
     with pytest.raises(AccessError, match="expiry"):
@@ -157,3 +168,48 @@ def test_key_rotation_and_revocation_by_admin(client: TestClient, world: World) 
     assert revoked.json()["status"] == "revoked"
     statuses = {k["key_id"]: k["status"] for k in client.get("/v1/ledger/keys").json()}
     assert statuses == {old: "revoked", new: "active"}
+
+
+def test_only_the_named_organs_admins_manage_keys_over_http(world: World) -> None:
+    # The keys sign every organ's records: another organ's administrator may not touch them,
+    # and without AUXLEDGER_API_LEDGER_ORGAN nobody may over HTTP (`auxledger keys` may).
+    keys_before = [(k.public.key_id_hex, k.status) for k in world.ledger.keyring().ordered()]
+    with TestClient(create_app(api_settings(world.settings))) as client:
+        body = problem(
+            client.post("/v1/admin/keys/rotate", headers=world.headers("other-organ-admin")),
+            403,
+            "outside_scope",
+        )
+        assert f"only admin tokens of organ {ORGAN}" in body["detail"]
+    with TestClient(create_app(api_settings(world.settings, ledger_organ=None))) as client:
+        body = problem(
+            client.post("/v1/admin/keys/rotate", headers=world.headers("admin")),
+            403,
+            "outside_scope",
+        )
+        assert "auxledger keys" in body["detail"]
+        problem(
+            client.post(
+                f"/v1/admin/keys/{keys_before[0][0]}/revoke",
+                headers=world.headers("admin"),
+                json={"reason": "x"},
+            ),
+            403,
+            "outside_scope",
+        )
+    keys_after = [(k.public.key_id_hex, k.status) for k in world.ledger.keyring().ordered()]
+    assert keys_after == keys_before
+
+
+def test_only_the_ledgers_organs_auditors_read_the_whole_log(world: World) -> None:
+    # The log holds every organ's records: another organ's auditor may not read its entries.
+    url = "/v1/ledger/entries?start=0&end=2"
+    with TestClient(create_app(api_settings(world.settings))) as client:
+        assert client.get(url, headers=world.headers("auditor")).status_code == 200
+        body = problem(
+            client.get(url, headers=world.headers("other-organ-auditor")), 403, "outside_scope"
+        )
+        assert f"only auditor tokens of organ {ORGAN}" in body["detail"]
+    with TestClient(create_app(api_settings(world.settings, ledger_organ=None))) as client:
+        body = problem(client.get(url, headers=world.headers("auditor")), 403, "outside_scope")
+        assert "auxledger log entries" in body["detail"]
