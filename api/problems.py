@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from domain.errors import DomainError
-from ledger.access import AccessError, TokenAlreadyRevokedError
+from ledger.access import AccessError, ReasonRequiredError, TokenAlreadyRevokedError
 from ledger.errors import (
     ConcurrencyConflictError,
     ConfigurationError,
@@ -103,6 +103,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "unsupported_media_type": ProblemKind(415, "The request body must be application/json"),
     "validation": ProblemKind(422, "The request does not pass validation"),
     "access": ProblemKind(422, "The token request is not valid"),
+    "reason_required": ProblemKind(422, "An inspector gives the reason for reading a record"),
     "unknown_auxiliary": ProblemKind(422, "No auxiliary matches the one named"),
     "ambiguous_auxiliary": ProblemKind(422, "Several auxiliaries match the one named"),
     "erasure": ProblemKind(409, "The erasure is not possible (already erased or no data)"),
@@ -235,6 +236,8 @@ def ledger_problem(error: LedgerError) -> tuple[str, str, dict[str, str]]:
         return "proof_request", str(error), {}
     if isinstance(error, TokenAlreadyRevokedError):
         return "token_already_revoked", str(error), {}
+    if isinstance(error, ReasonRequiredError):
+        return "reason_required", str(error), {}
     if isinstance(error, AccessError):
         return "access", str(error), {}
     if isinstance(error, KeyRegistryError):

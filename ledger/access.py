@@ -60,6 +60,12 @@ class AccessError(LedgerError):
     code = "access"
 
 
+class ReasonRequiredError(AccessError):
+    """An inspector read a personal record without saying why."""
+
+    code = "reason_required"
+
+
 class TokenAlreadyRevokedError(AccessError):
     """The token was revoked before; the first revocation stands."""
 
@@ -304,7 +310,16 @@ def record_access(
     reason: str | None,
     purpose: str,
 ) -> RecordAccess:
-    """Save one ``RecordAccess`` record for a read of a personal record."""
+    """Save one ``RecordAccess`` record for a read of a personal record.
+
+    An inspector's read needs its reason (who, what, when *and why*): without one nothing is
+    recorded and ``ReasonRequiredError`` is raised, so the caller answers nothing.
+    """
+    if actor.role == Role.inspector.value and not (reason or "").strip():
+        raise ReasonRequiredError(
+            "an inspector says why a personal record is read: give ?reason= or an "
+            "X-Access-Reason header"
+        )
     access = RecordAccess._create(
         RecordAccess.Recorded,
         id=uuid4(),

@@ -175,7 +175,7 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     )
     assert amended.status_code == 200 and amended.json()["originator_version"] == 2
     read = client.get(
-        f"/v1/misconduct-findings/{finding}", headers=world.headers("inspector")
+        f"/v1/misconduct-findings/{finding}?reason=复核", headers=world.headers("inspector")
     ).json()
     assert [d["decision"] for d in read["decision_history"]] == ["警告", "记过"]
     problem(

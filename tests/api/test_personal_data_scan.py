@@ -144,8 +144,9 @@ def test_markers_never_reach_logs_or_error_bodies(
         },
     )
     for role in ("personnel", "inspector", "discipline", "unit"):
-        ok("GET", f"/v1/auxiliaries/{auxiliary_id}", headers=world.headers(role))
-        call("GET", f"/v1/auxiliaries/{auxiliary_id}/timeline", headers=world.headers(role))
+        reading = {**world.headers(role), "X-Access-Reason": "scan"}  # inspectors say why
+        ok("GET", f"/v1/auxiliaries/{auxiliary_id}", headers=reading)
+        call("GET", f"/v1/auxiliaries/{auxiliary_id}/timeline", headers=reading)
     ok("GET", "/v1/complaints", headers=world.headers("complaints"))
 
     # Failure paths that carry the markers in the request.
