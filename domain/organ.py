@@ -5,7 +5,8 @@ Invariants kept here:
 - An organ's id is derived from its code (``Organ.id_for``), so one code is one organ.
 - Only an administrator or the establishment authority registers an organ; units are
   registered by an administrator, the establishment authority or the organ's personnel
-  department, of that organ; a unit code is registered once.
+  department, of that organ; a unit code is registered once in the whole ledger (a
+  ``UnitCode`` claim, saved with the unit, whose id is derived from the code).
 - Only the establishment authority sets and adjusts the staffing quota (用人额度, Art. 5);
   a quota is a whole number >= 0; it is set once, then adjusted with a reason.
 - A slot is taken for each hire, by the organ's personnel department, only while headcount is
@@ -32,6 +33,7 @@ from domain.errors import (
     InvalidTransitionError,
     QuotaExceededError,
     SlotNotHeldError,
+    UnknownUnitError,
 )
 from domain.events import LedgerCreated, LedgerEvent, Recording, recording
 from domain.policy import Policy
@@ -319,3 +321,56 @@ class Organ(Aggregate):
         if auxiliary_id not in self.occupied:
             raise SlotNotHeldError("the auxiliary holds no slot of this organ's quota")
         self.trigger_event(self.SlotReleased, **rec.fields(), auxiliary_id=auxiliary_id)
+
+
+class UnitCode(Aggregate):
+    """A unit code and the one organ that registered it (Art. 10).
+
+    Its id is derived from the code (``UnitCode.id_for``), so a second organ registering the
+    same code would record a second version 1 of it, which the event store refuses: a unit
+    code names one unit in the whole ledger (complainants name a unit by its code). It is
+    recorded with the organ's ``UnitRegistered``, in the same save.
+    """
+
+    def __init__(self) -> None:
+        self.code: str = ""
+        self.organ: str = ""
+
+    class Event(LedgerEvent):
+        """Base of the unit code's events."""
+
+    class Claimed(Event, LedgerCreated):
+        """The organ registered a unit under this code."""
+
+        code: str
+        organ: str
+
+        def apply(self, aggregate: UnitCode) -> None:
+            aggregate.code = self.code
+            aggregate.organ = self.organ
+
+    @staticmethod
+    def id_for(code: str) -> UUID:
+        """The id of the claim on a unit code."""
+        return uuid5(ID_NAMESPACE, "unit:" + code)
+
+    @classmethod
+    def claim(
+        cls,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        organ: Organ,
+        code: str,
+    ) -> UnitCode:
+        """The claim of an organ that has just registered the unit (``Organ.register_unit``)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        unit_code = identifier("code", code)
+        if not organ.has_unit(unit_code):
+            raise UnknownUnitError(f"unit {unit_code} is not registered with organ {organ.code}")
+        return cls._create(
+            cls.Claimed, id=cls.id_for(unit_code), **rec.fields(), code=unit_code, organ=organ.code
+        )

@@ -34,9 +34,14 @@ from eventsourcing.persistence import Recording as StoreRecording
 
 from domain.auxiliary import Auxiliary
 from domain.complaint import Complaint
-from domain.errors import NotAuthorisedError, OutsideScopeError, UnknownUnitError
+from domain.errors import (
+    DuplicateRecordError,
+    NotAuthorisedError,
+    OutsideScopeError,
+    UnknownUnitError,
+)
 from domain.misconduct import MisconductFinding
-from domain.organ import Organ
+from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy
 from domain.values import Actor, Allegation, Responsibility, Role, china_date
@@ -346,8 +351,18 @@ class AuxLedger(LedgerApplication):
         if action not in ORGAN_ACTIONS:
             raise UnknownActionError(f"organs have no command {action!r}")
         organ = self.load(Organ, Organ.id_for(organ_code), expected_version=expected_version)
-        getattr(organ, action)(**self._common(actor, effective, basis), **fields)
-        return self._commit(organ)
+        common = self._common(actor, effective, basis)
+        getattr(organ, action)(**common, **fields)
+        if action != "register_unit":
+            return self._commit(organ)
+        # One code, one unit in the whole ledger: a second claim would be a second version 1
+        # of the code's claim (refused by the store even when two organs race).
+        code = str(fields.get("code"))
+        claim_id = UnitCode.id_for(code)
+        if self.exists(claim_id):
+            held = self.load(UnitCode, claim_id)
+            raise DuplicateRecordError(f"unit code {code} is registered with organ {held.organ}")
+        return self._commit(organ, UnitCode.claim(**common, organ=organ, code=code))
 
     # ------------------------------------------------------------------ auxiliaries
 

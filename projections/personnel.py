@@ -51,7 +51,7 @@ from eventsourcing.domain import Aggregate
 from domain.auxiliary import Auxiliary
 from domain.events import LedgerEvent
 from domain.misconduct import MisconductFinding
-from domain.organ import Organ
+from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus, post_category
 from projections.base import ReadModelProjection, handles, rule_flags_table
@@ -366,7 +366,9 @@ class PersonnelProjection(ReadModelProjection):
     """Organs, auxiliaries, pay and officials' misconduct."""
 
     name = "personnel"
-    aggregates = (Organ, Auxiliary, PaySchedule, LocalAverageWage, MisconductFinding)
+    # UnitCode has no rows of its own (its organ's UnitRegistered has): followed for the
+    # rule-period check every recorded event gets.
+    aggregates = (Organ, UnitCode, Auxiliary, PaySchedule, LocalAverageWage, MisconductFinding)
     tables: ClassVar[tuple[Table, ...]] = (
         ORGAN,
         UNIT,

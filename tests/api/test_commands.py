@@ -8,7 +8,16 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ORGAN, OTHER_UNIT, RESIDENT_ID, UNIT, World, catch_up, problem
+from tests.api.conftest import (
+    ORGAN,
+    OTHER_ORGAN,
+    OTHER_UNIT,
+    RESIDENT_ID,
+    UNIT,
+    World,
+    catch_up,
+    problem,
+)
 
 HIRE = {
     "unit": UNIT,
@@ -38,6 +47,19 @@ def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) 
     )
     assert unit.status_code == 201, unit.text
     version = unit.json()["originator_version"]
+    # A unit code names one unit in the whole ledger: another organ cannot register it too.
+    before = int(world.ledger.recorder.max_notification_id() or 0)
+    body = problem(
+        client.post(
+            f"/v1/organs/{OTHER_ORGAN}/units",
+            headers=world.headers("other-organ-admin"),
+            json={"code": "320602-009", "name": "冒名所"},
+        ),
+        409,
+        "duplicate_record",
+    )
+    assert f"registered with organ {ORGAN}" in body["detail"]
+    assert int(world.ledger.recorder.max_notification_id() or 0) == before
     adjusted = client.post(
         f"/v1/organs/{ORGAN}/quota-adjustments",
         headers={**establishment, "If-Match": f'"{version}"'},

@@ -18,8 +18,9 @@ from domain.errors import (
     OutsideScopeError,
     QuotaExceededError,
     SlotNotHeldError,
+    UnknownUnitError,
 )
-from domain.organ import Organ
+from domain.organ import Organ, UnitCode
 from domain.values import ID_NAMESPACE, Actor
 
 from .support import (
@@ -125,6 +126,17 @@ def test_a_unit_code_is_registered_once(organ: Organ) -> None:
         code=UNIT_B,
         name="重复",
     )
+
+
+def test_a_unit_code_is_claimed_for_the_whole_ledger(organ: Organ) -> None:
+    organ.register_unit(**common(PERSONNEL), code="station-c", name="测试派出所丙")
+    claim = UnitCode.claim(**common(PERSONNEL), organ=organ, code="station-c")
+    assert (claim.code, claim.organ) == ("station-c", organ.code)
+    # The id depends on the code alone: another organ's claim on it is the same aggregate,
+    # whose version 1 the event store holds once.
+    assert claim.id == UnitCode.id_for("station-c") != UnitCode.id_for("station-d")
+    with pytest.raises(UnknownUnitError):
+        UnitCode.claim(**common(PERSONNEL), organ=organ, code="station-d")
 
 
 def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
