@@ -16,8 +16,13 @@ is not torn on the platforms we run, and a count read a moment late only delays 
 
 Invariants:
 - Only ``HttpProtocol`` changes the counts: +1 when a connection is made, -1 when it is lost.
-- A worker is over its share when its count exceeds ``ceil(total / workers)`` over the claimed
-  slots; then some other worker holds fewer than the mean, so closing moves toward even.
+- A worker is over its share when the workers hold at least ``MIN_PER_WORKER`` connections
+  each on average and its count exceeds ``ceil(total / workers)`` by more than a quarter of
+  that (at least 1); then some other worker holds fewer than the mean, so closing moves
+  toward even. Fewer connections, or a smaller excess, are left alone: every close costs the
+  client a reconnect, and with a few connections per worker the queues are short anyway
+  (measured, docs/benchmarks.md: closing at every excess cost 15% of the throughput at 8
+  connections over 4 workers).
 - Without the file (tests, one worker, another server) nothing is counted and no connection
   is ever closed for balance.
 """
@@ -48,6 +53,8 @@ __all__ = [
 TABLE_ENV = "AUXLEDGER_SERVE_CONNECTION_TABLE"
 """Set by ``auxledger serve`` for its own workers; not a setting for operators."""
 
+MIN_PER_WORKER = 4
+"""Below this many connections per worker on average, none is closed for balance."""
 SLOTS = 64
 """One per worker: ``serve --workers`` allows at most 64."""
 
@@ -120,14 +127,16 @@ class ConnectionTable:
         return self._count
 
     def over_share(self) -> bool:
-        """Does this worker hold more than ``ceil(total / workers)`` of the connections?"""
+        """Does this worker hold clearly more than its share of many connections?"""
         values = _TABLE.unpack_from(self._map)
         counts: list[int] = [
             max(0, n) for pid, n in zip(values[0::2], values[1::2], strict=True) if pid
         ]
-        if len(counts) < 2:
+        total = sum(counts)
+        if len(counts) < 2 or total < MIN_PER_WORKER * len(counts):
             return False
-        return self._count > -(-sum(counts) // len(counts))
+        share = -(-total // len(counts))
+        return self._count > share + max(1, share // 4)
 
     def release(self) -> None:
         """Give the slot back (the worker is stopping)."""

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api import balance
-from api.balance import SLOTS, ConnectionTable, create_table
+from api.balance import MIN_PER_WORKER, SLOTS, ConnectionTable, create_table
 from tests.api.conftest import free_port
 
 
@@ -39,21 +39,33 @@ def table_path(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_worker_above_the_rounded_up_mean_is_over_its_share(table_path: Path) -> None:
+def test_a_worker_clearly_above_the_rounded_up_mean_of_many_is_over_its_share(
+    table_path: Path,
+) -> None:
     ours = ConnectionTable(table_path)
     other = ConnectionTable(table_path, pid=os.getppid())  # another live process
     assert ours.slot != other.slot
-    for _ in range(3):
+    assert MIN_PER_WORKER == 4
+    for _ in range(5):
         ours.opened()
     other.opened()
-    # 4 connections over 2 workers: a share is 2; 3 is over it, 1 is not.
+    # 5 + 1 over 2 workers: fewer than 4 each on average, so nobody is closed.
+    assert not ours.over_share()
+    ours.opened()
+    other.opened()
+    # 6 + 2 = 8: a share is 4, and a quarter of it (at least 1) is tolerated: 6 > 5.
     assert ours.over_share()
     assert not other.over_share()
     ours.closed()
-    # 3 over 2: a share is 2 (rounded up); neither is over it.
-    assert not ours.over_share()
-    assert not other.over_share()
-    assert ours.count == 2
+    assert not ours.over_share()  # 5 + 2: below 8 again
+    for _ in range(13):
+        other.opened()
+    for _ in range(21):
+        ours.opened()
+    # 26 + 15 = 41: a share is 21, tolerated up to 21 + 5 = 26; 27 is over it.
+    assert ours.count == 26 and not ours.over_share() and not other.over_share()
+    ours.opened()
+    assert ours.over_share()
 
 
 def test_a_lone_worker_is_never_over_its_share(table_path: Path) -> None:
@@ -72,9 +84,9 @@ def test_a_dead_workers_slot_is_reused_and_a_released_slot_no_longer_counts(
     ours = ConnectionTable(table_path)
     assert ours.slot == dead.slot  # claimed from the dead worker, its 40 connections gone
     other = ConnectionTable(table_path, pid=os.getppid())
-    ours.opened()
-    ours.opened()
-    assert ours.over_share()  # 2 against 0
+    for _ in range(9):
+        ours.opened()
+    assert ours.over_share()  # 9 against 0
     other.release()
     assert not ours.over_share()  # alone again
 
@@ -133,29 +145,32 @@ def test_the_server_counts_connections_and_ends_one_above_its_share(
     port, other = served
     counted = balance.table()
     assert counted is not None and counted.slot != other.slot
-    first = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    second = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    other.opened()
+    other.opened()
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(6)]
     try:
-        # One connection of one between two workers: within its share, kept alive.
-        assert _get(first).getheader("connection") is None
-        assert counted.count == 1
-        # A second while the other worker has none: over its share, answered and then ended.
-        answer = _get(second)
+        # Five of seven between two workers: under 4 each on average, all kept alive.
+        for conn in conns[:5]:
+            assert _get(conn).getheader("connection") is None
+        assert counted.count == 5
+        # A sixth makes 8 with the other's 2: a share is 4 (5 tolerated), so 6 is over it,
+        # and the request in hand is answered and its connection then ended.
+        answer = _get(conns[5])
         assert answer.getheader("connection") == "close"
         deadline = time.monotonic() + 5
-        while counted.count != 1 and time.monotonic() < deadline:
+        while counted.count != 5 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert counted.count == 1
-        # The first is still open and still within its share.
-        assert _get(first).getheader("connection") is None
-        # Once the other worker holds connections too, this one may hold two again.
+        assert counted.count == 5
+        # The others are still open, and within the share.
+        assert _get(conns[0]).getheader("connection") is None
+        # Once the other worker holds more, this one may hold six again.
         other.opened()
         other.opened()
-        assert _get(second).getheader("connection") is None  # reconnects: 2 of 4 is a share
-        assert counted.count == 2
+        assert _get(conns[5]).getheader("connection") is None  # reconnects: 6 of 10 is kept
+        assert counted.count == 6
     finally:
-        first.close()
-        second.close()
+        for conn in conns:
+            conn.close()
     deadline = time.monotonic() + 5
     while counted.count != 0 and time.monotonic() < deadline:
         time.sleep(0.02)
