@@ -165,7 +165,13 @@ def expected_version(if_match: str | None) -> int | None:
     text = if_match.strip()
     if text == "*":
         return None
-    text = text.removeprefix("W/").strip('"')
+    if text.startswith("W/"):
+        # RFC 9110 13.1.1: If-Match compares strong tags; a weak one never matches.
+        raise ApiProblem(
+            "precondition_malformed",
+            'If-Match compares versions exactly: send "3", not a weak W/"3"',
+        )
+    text = text.strip('"')
     if not text.isdigit() or len(text) > 18:
         raise ApiProblem(
             "precondition_malformed", 'If-Match must be the version to change, e.g. "3"'

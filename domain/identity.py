@@ -7,10 +7,13 @@ Invariants kept here:
   dropped.
 - The check character is ``"10X98765432"[sum(d_i * w_i) mod 11]`` over the first 17 digits with
   weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2.
+- Characters 1-2 are a province-level division of GB/T 2260 (11-15, 21-23, 31-37, 41-46,
+  50-54, 61-65; 71, 81, 82 and 83 for Taiwan, Hong Kong, Macao and the residence permits of
+  their residents): a number from nowhere is refused.
 - Characters 7-14 are the birth date: a real calendar date, not before 1900-01-01 and not later
   than the date the number is checked on.
-- A refusal says which rule failed (length, non-digit, birth date, check character) and never
-  echoes the number or any part of it.
+- A refusal says which rule failed (length, non-digit, region, birth date, check character)
+  and never echoes the number or any part of it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,21 @@ _CHECK_CHARS = "10X98765432"
 _DIGITS = frozenset("0123456789")
 _EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 LENGTH = 18
+PROVINCES = frozenset(
+    (
+        *range(11, 16),
+        *range(21, 24),
+        *range(31, 38),
+        *range(41, 47),
+        *range(50, 55),
+        *range(61, 66),
+        71,
+        81,
+        82,
+        83,
+    )
+)
+"""Province-level codes of GB/T 2260 that open a resident ID number."""
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -63,6 +81,8 @@ def validate_resident_id(value: str, *, on: date) -> str:
         raise InvalidResidentIdError("must have digits in its first 17 characters")
     if check not in _DIGITS and check != "X":
         raise InvalidResidentIdError("must end in a digit or X")
+    if int(body[:2]) not in PROVINCES:
+        raise InvalidResidentIdError("does not open with a province-level region code (GB/T 2260)")
     born = _birth_date(body)
     if born < _EARLIEST_BIRTH_DATE:
         raise InvalidResidentIdError("has a birth date before 1900")

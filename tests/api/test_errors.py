@@ -187,11 +187,14 @@ def test_domain_refusal_and_conflict(client: TestClient, world: World) -> None:
         409,
         "conflict",
     )
-    problem(
-        client.post(url, headers={**headers, "If-Match": "three"}, json={"post_type": "community"}),
-        400,
-        "precondition_malformed",
-    )
+    for malformed in ("three", 'W/"3"'):
+        problem(
+            client.post(
+                url, headers={**headers, "If-Match": malformed}, json={"post_type": "community"}
+            ),
+            400,
+            "precondition_malformed",
+        )
     problem(client.post(url, headers=headers, json={"post_type": "traffic"}), 422, "invalid_field")
     other = f"/v1/auxiliaries/{world.other_unit_auxiliary}"
     assert (

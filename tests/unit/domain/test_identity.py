@@ -73,6 +73,10 @@ def test_changing_any_one_digit_is_detected(position: int, delta: int) -> None:
         ("110105" + "18991231" + "0010", "has a birth date before 1900"),
         (synthetic_resident_id(born=date(2024, 3, 2)), "has a birth date in the future"),
         ("110105194912310021", "fails its check character"),
+        ("999999" + "19860716" + "495" + resident_id_check_char("99999919860716495"),
+         "does not open with a province-level region code (GB/T 2260)"),
+        ("100105" + "19491231" + "002" + resident_id_check_char("10010519491231002"),
+         "does not open with a province-level region code (GB/T 2260)"),
     ],
 )  # fmt: skip
 def test_invalid_numbers_are_refused_with_the_reason_and_without_the_value(
