@@ -30,7 +30,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from domain.errors import DomainError
 from ledger.access import AccessError, ReasonRequiredError, TokenAlreadyRevokedError
@@ -276,20 +275,14 @@ def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str,
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's 405 names only the first
-    route's, though GET and POST of one path are often two routes)."""
+    route's, though GET and POST of one path are often two routes). From the table api.app
+    builds (``app.state.route_methods``): FastAPI includes routers whole, so ``app.routes``
+    does not list their routes."""
     allowed: set[str] = set()
-    table = getattr(request.app.state, "route_methods", None)
-    if table is not None:  # the app's own table (api.app): routers are included as a whole
-        path = request.url.path
-        for pattern, methods in table:
-            if pattern.match(path):
-                allowed.update(methods)
-    else:
-        scope = {**request.scope, "method": "GET"}
-        for route in request.app.router.routes:
-            methods = getattr(route, "methods", None)
-            if methods and route.matches(scope)[0] != Match.NONE:
-                allowed.update(methods)
+    path = request.url.path
+    for pattern, methods in getattr(request.app.state, "route_methods", ()):
+        if pattern.match(path):
+            allowed.update(methods)
     if "GET" in allowed:
         allowed.add("HEAD")  # answered as GET without the body (api.middleware)
     return sorted(allowed)

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.organ import Organ
@@ -259,10 +260,10 @@ def issue_token(
 
 def _registered_organ(app: LedgerApplication, code: str) -> Organ | None:
     """The organ registered under this code (checked on read), or None."""
-    organ_id = Organ.id_for(code)
-    if not app.recorder.select_events(organ_id, limit=1):
+    try:
+        organ: object = app.repository.get(Organ.id_for(code))
+    except AggregateNotFoundError:
         return None
-    organ: object = app.repository.get(organ_id)
     return organ if isinstance(organ, Organ) else None
 
 

@@ -157,35 +157,22 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
         json={"sanction_id": "SAN-1", "grounds": "事实不清"},
     )
     assert appeal.status_code == 200
-    recorded = client.post(
-        "/v1/misconduct-findings",
-        headers=discipline,
-        json={
-            "official_id": "602010",
-            "official_name": "王建国",
-            "official_role": "supervisor",
-            "kind": "favouritism",
-            "summary": "徇私",
-            "decision": "警告",
-        },
-    )
+    finding_body = {
+        "official_id": "602010",
+        "official_name": "王建国",
+        "official_role": "supervisor",
+        "kind": "favouritism",
+        "summary": "徇私",
+        "decision": "警告",
+    }
+    recorded = client.post("/v1/misconduct-findings", headers=discipline, json=finding_body)
     assert recorded.status_code == 201, recorded.text
     finding = recorded.json()["originator_id"]
     # A unit must be one of the organ's (else the finding could never be found by unit).
     for unit in ("320612-001", "NOPE-unit"):
         problem(
             client.post(
-                "/v1/misconduct-findings",
-                headers=discipline,
-                json={
-                    "official_id": "602010",
-                    "official_name": "王建国",
-                    "official_role": "supervisor",
-                    "unit": unit,
-                    "kind": "favouritism",
-                    "summary": "徇私",
-                    "decision": "警告",
-                },
+                "/v1/misconduct-findings", headers=discipline, json={**finding_body, "unit": unit}
             ),
             422,
             "unknown_unit",
