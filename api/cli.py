@@ -1,4 +1,4 @@
-"""The ``auxledger`` command line (CONTRACT.md).
+"""The ``auxledger`` command line (docs/contract.md).
 
 Every verb is ``main(argv) -> int`` underneath; errors are caught once, here, and printed as
 one line on stderr with an exit code: 2 for configuration, connection and key problems (and

@@ -112,7 +112,7 @@ class VerificationReport:
         self.failures.append(Failure(kind=kind, detail=detail, **where))
 
     def to_json(self) -> dict[str, Any]:
-        """The CONTRACT.md ``verify --json`` object (plus mode and witness details)."""
+        """The docs/contract.md ``verify --json`` object (plus mode and witness details)."""
         return {
             "ok": self.ok,
             "events_checked": self.events_checked,

@@ -27,8 +27,6 @@ import pytest
 
 from ledger.config import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 @dataclass
 class PostgresServer:

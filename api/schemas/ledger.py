@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class KeyPublic(BaseModel):
-    """A signing key (CONTRACT.md): its C2SP vkey and lifecycle."""
+    """A signing key (docs/contract.md): its C2SP vkey and lifecycle."""
 
     key_id: str = Field(description="8 hex digits")
     vkey: str = Field(description="C2SP vkey: <name>+<key id hex>+<base64(0x01 ‖ public key)>")
@@ -18,7 +18,7 @@ class KeyPublic(BaseModel):
 
 
 class InclusionProofPublic(BaseModel):
-    """RFC 9162 inclusion proof (CONTRACT.md)."""
+    """RFC 9162 inclusion proof (docs/contract.md)."""
 
     index: int
     tree_size: int
@@ -26,7 +26,7 @@ class InclusionProofPublic(BaseModel):
 
 
 class ConsistencyProofPublic(BaseModel):
-    """RFC 9162 consistency proof (CONTRACT.md)."""
+    """RFC 9162 consistency proof (docs/contract.md)."""
 
     first: int
     second: int
@@ -34,14 +34,14 @@ class ConsistencyProofPublic(BaseModel):
 
 
 class EntryPublic(BaseModel):
-    """One leaf of the log: the exact signed record, base64 (CONTRACT.md)."""
+    """One leaf of the log: the exact signed record, base64 (docs/contract.md)."""
 
     index: int
     leaf: str
 
 
 class FailurePublic(BaseModel):
-    """One integrity failure (CONTRACT.md ``verify --json``)."""
+    """One integrity failure (docs/contract.md ``verify --json``)."""
 
     kind: str
     originator_id: str | None
@@ -51,7 +51,7 @@ class FailurePublic(BaseModel):
 
 
 class VerificationPublic(BaseModel):
-    """A verification report (CONTRACT.md ``verify --json``, plus the mode)."""
+    """A verification report (docs/contract.md ``verify --json``, plus the mode)."""
 
     ok: bool
     events_checked: int

@@ -1,4 +1,4 @@
-"""The command line (CONTRACT.md): verbs, outputs, exit codes and one-line errors."""
+"""The command line (docs/contract.md): verbs, outputs, exit codes and one-line errors."""
 
 from __future__ import annotations
 

@@ -22,13 +22,14 @@ from ledger.merkle import (
     ProofRequestError,
 )
 
-VECTOR_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "rfc9162"
+# RFC 9162 vectors from transparency-dev/merkle, Apache-2.0: tests/data/rfc9162/README.md.
+VECTOR_DIR = Path(__file__).resolve().parents[2] / "data" / "rfc9162"
 MISSING = "<vector folder missing>"
 
-# The one shared vector that contradicts the 32-byte rule stated in the vectors' README (and the
+# The one upstream vector that contradicts the 32-byte rule stated in the vectors' README (and the
 # contract for this module): upstream transparency-dev compares equal-size roots without a
 # length check, so it accepts two identical 12-byte "roots". We reject non-32-byte roots.
-# strict=True: if the shared file is corrected to wantErr=true, this XPASSes and fails the run.
+# strict=True: if the upstream file is corrected to wantErr=true, this XPASSes and fails the run.
 
 # The reference tree of RFC 6962 / transparency-dev tests; the vectors' roots are its prefixes.
 REFERENCE_LEAVES = [
@@ -99,7 +100,7 @@ def _flip(value: bytes, bit: int = 0) -> bytes:
     return bytes([value[0] ^ (1 << bit)]) + value[1:]
 
 
-# --- shared vectors ----------------------------------------------------------------------------
+# --- RFC 9162 vectors ----------------------------------------------------------------------------
 
 
 def test_vector_folder_is_present() -> None:
