@@ -69,6 +69,7 @@ _STATE_CONFLICTS = frozenset(
         "credential_error",
         "credential_already_active",
         "credential_not_held",
+        "serial_already_issued",
         "invalid_transition",
         "complainant_not_notified",
         "duplicate_record",
@@ -138,6 +139,9 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "credential_already_active": ProblemKind(409, "The credential is already active"),
     "unknown_credential": ProblemKind(422, "No such credential was issued"),
     "credential_not_held": ProblemKind(409, "The credential was revoked or returned"),
+    "serial_already_issued": ProblemKind(
+        409, "The serial was issued before: a serial is issued once in the whole ledger"
+    ),
     "unknown_sanction": ProblemKind(422, "No such sanction"),
     "unknown_injury": ProblemKind(422, "No such duty injury"),
     "no_responsibility": ProblemKind(422, "The auxiliary was not employed on that date"),

@@ -21,7 +21,10 @@ Invariants kept here:
   day the auxiliary is no longer employed, strictly after the hire and after every assignment,
   post or level change already recorded; the auxiliary is employed on ``d`` exactly when
   ``hired_on <= d < separated_on``.
-- At most one credential of a kind is active at a time, and a serial is issued once (Art. 12).
+- At most one credential of a kind is active at a time, and a serial is issued once in the
+  whole ledger, never again after its return or revocation (Art. 12): the auxiliary refuses its
+  own serials (``SerialAlreadyIssuedError``), and a ``CredentialSerial`` claim, whose id is
+  derived from the kind and serial and which is saved with the issue, refuses everyone else's.
   A credential is revoked or returned only while held; a revoked one may still be returned.
   After separation no credential counts as active; unreturned ones remain listed.
 - Cost advances refer to a recorded duty injury and are positive amounts in yuan (Art. 14).
@@ -48,7 +51,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -78,6 +81,7 @@ from domain.errors import (
     InvalidTransitionError,
     NotCorrectableError,
     OutsideScopeError,
+    SerialAlreadyIssuedError,
     UnknownCredentialError,
     UnknownInjuryError,
     UnknownSanctionError,
@@ -89,6 +93,7 @@ from domain.identity import validate_resident_id
 from domain.organ import Organ
 from domain.policy import Policy
 from domain.values import (
+    ID_NAMESPACE,
     Actor,
     AppealStatus,
     AssessmentGrade,
@@ -120,6 +125,7 @@ __all__ = [
     "Correction",
     "CostAdvance",
     "CredentialRecord",
+    "CredentialSerial",
     "DutyInjury",
     "HealthCheck",
     "Infringement",
@@ -1203,8 +1209,9 @@ class Auxiliary(Aggregate):
             if credential.kind is not checked_kind:
                 continue
             if credential.serial == checked_serial:
-                raise CredentialAlreadyActiveError(
-                    f"this {checked_kind.value} serial was already issued to the auxiliary"
+                raise SerialAlreadyIssuedError(
+                    f"this {checked_kind.value} serial was already issued to the auxiliary (now "
+                    f"{credential.status.value}); a serial is issued once and never again (Art. 12)"
                 )
             if credential.status is CredentialStatus.active:
                 raise CredentialAlreadyActiveError(
@@ -1715,3 +1722,77 @@ _CORRECTION_EVENT = MappingProxyType(
         **dict.fromkeys(PERSONAL_CORRECTABLE_FIELDS, "PersonalDataCorrected"),
     }
 )
+
+
+class CredentialSerial(Aggregate):
+    """A credential's serial and the one auxiliary it was issued to (Art. 12).
+
+    Its id is derived from the kind and the serial (``CredentialSerial.id_for``), so a second
+    issue of the serial -- to another auxiliary of any organ, or to the same one after it was
+    returned or revoked -- would record a second version 1 of it, which the event store
+    refuses: the public credential check and complaint intake find one holder for a work ID.
+    It is recorded with the auxiliary's ``CredentialIssued``, in the same save, and never
+    released: a returned or revoked serial stays claimed for ever.
+    """
+
+    def __init__(self) -> None:
+        self.kind: str = ""
+        self.serial: str = ""
+        self.organ: str = ""
+        self.auxiliary_id: UUID | None = None
+
+    class Event(LedgerEvent):
+        """Base of the serial's events."""
+
+    class Claimed(Event, LedgerCreated):
+        """The organ issued a credential with this serial to the auxiliary."""
+
+        kind: str
+        serial: str
+        organ: str
+        auxiliary_id: UUID
+
+        def apply(self, aggregate: CredentialSerial) -> None:
+            aggregate.kind = self.kind
+            aggregate.serial = self.serial
+            aggregate.organ = self.organ
+            aggregate.auxiliary_id = self.auxiliary_id
+
+    @staticmethod
+    def id_for(kind: CredentialKind | str, serial: str) -> UUID:
+        """The id of the claim on a credential serial of this kind."""
+        return uuid5(ID_NAMESPACE, f"credential:{CredentialKind(kind).value}:{serial}")
+
+    @classmethod
+    def claim(
+        cls,
+        *,
+        actor: Actor,
+        at: datetime,
+        effective: date,
+        basis: str | None,
+        policy: Policy,
+        auxiliary: Auxiliary,
+        kind: CredentialKind | str,
+        serial: str,
+    ) -> CredentialSerial:
+        """The claim of an auxiliary that has just been issued the credential
+        (``Auxiliary.issue_credential``)."""
+        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
+        checked_kind = member(CredentialKind, "kind", kind)
+        checked_serial = identifier("serial", serial)
+        if not any(
+            c.kind is checked_kind and c.serial == checked_serial for c in auxiliary.credentials
+        ):
+            raise UnknownCredentialError(
+                f"no {checked_kind.value} with this serial was issued to the auxiliary (Art. 12)"
+            )
+        return cls._create(
+            cls.Claimed,
+            id=cls.id_for(checked_kind, checked_serial),
+            **rec.fields(),
+            kind=checked_kind.value,
+            serial=checked_serial,
+            organ=auxiliary.organ,
+            auxiliary_id=auxiliary.id,
+        )

@@ -39,6 +39,7 @@ __all__ = [
     "NotCorrectableError",
     "OutsideScopeError",
     "QuotaExceededError",
+    "SerialAlreadyIssuedError",
     "SlotNotHeldError",
     "UnknownAllegationError",
     "UnknownCredentialError",
@@ -187,6 +188,13 @@ class CredentialAlreadyActiveError(CredentialError):
     """A credential of this kind is already active, or the serial was issued before."""
 
     code = "credential_already_active"
+
+
+class SerialAlreadyIssuedError(CredentialError):
+    """The serial was issued before, anywhere in the ledger: a serial is issued once and never
+    again, not even after it was returned or revoked (Art. 12)."""
+
+    code = "serial_already_issued"
 
 
 class UnknownCredentialError(CredentialError):

@@ -11,6 +11,10 @@ Invariants:
   on raises ``ConcurrencyConflictError`` before the domain is asked.
 - A hire takes a quota slot on the organ in the same transaction; a separation gives it
   back; two hires racing for the last slot cannot both commit (the organ's version).
+- A credential issue claims its serial for the whole ledger (``CredentialSerial``) in the same
+  transaction; a serial claimed before -- by any organ, even if since returned or revoked --
+  is refused (``SerialAlreadyIssuedError``), and two issues racing for one serial cannot both
+  commit (the claim's version 1).
 - The recording instant comes from the service's clock (UTC now); only the demo loader
   replaces the clock, to lay down a synthetic history.
 """
@@ -32,12 +36,13 @@ from eventsourcing.application import AggregateNotFoundError, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording as StoreRecording
 
-from domain.auxiliary import Auxiliary
+from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
     NotAuthorisedError,
     OutsideScopeError,
+    SerialAlreadyIssuedError,
     UnknownUnitError,
 )
 from domain.misconduct import MisconductFinding
@@ -414,11 +419,33 @@ class AuxLedger(LedgerApplication):
         if needs_organ:
             fields["organ"] = organ
         getattr(auxiliary, action)(**common, **fields)
+        if action == "issue_credential":
+            return self._commit(auxiliary, self._claim_serial(auxiliary, common))
         if releases_slot and organ is not None and auxiliary_id in organ.occupied:
             organ.release_slot(**common, auxiliary_id=auxiliary_id)
         if organ is not None and organ.pending_events:
             return self._commit(auxiliary, organ)
         return self._commit(auxiliary)
+
+    def _claim_serial(self, auxiliary: Auxiliary, common: dict[str, Any]) -> CredentialSerial:
+        """The ledger-wide claim on the serial the auxiliary was just issued (pending).
+
+        One serial, one holder in the whole ledger: a second claim would be a second version 1
+        of the serial's claim, refused by the store even when two issues race.
+        """
+        issued = auxiliary.pending_events[-1]
+        assert isinstance(issued, Auxiliary.CredentialIssued)
+        claim_id = CredentialSerial.id_for(issued.kind, issued.serial)
+        if self.exists(claim_id):
+            held = self.load(CredentialSerial, claim_id)
+            raise SerialAlreadyIssuedError(
+                f"this {issued.kind} serial was already issued by organ {held.organ}; a serial "
+                "is issued once in the whole ledger and never again, even after its return or "
+                "revocation (Art. 12)"
+            )
+        return CredentialSerial.claim(
+            **common, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
+        )
 
     def correct_auxiliary(
         self,

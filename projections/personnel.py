@@ -48,7 +48,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.auxiliary import Auxiliary
+from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.events import LedgerEvent
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
@@ -366,9 +366,18 @@ class PersonnelProjection(ReadModelProjection):
     """Organs, auxiliaries, pay and officials' misconduct."""
 
     name = "personnel"
-    # UnitCode has no rows of its own (its organ's UnitRegistered has): followed for the
-    # rule-period check every recorded event gets.
-    aggregates = (Organ, UnitCode, Auxiliary, PaySchedule, LocalAverageWage, MisconductFinding)
+    # UnitCode and CredentialSerial have no rows of their own (their organ's UnitRegistered and
+    # their auxiliary's CredentialIssued have): followed for the rule-period check every
+    # recorded event gets.
+    aggregates = (
+        Organ,
+        UnitCode,
+        Auxiliary,
+        CredentialSerial,
+        PaySchedule,
+        LocalAverageWage,
+        MisconductFinding,
+    )
     tables: ClassVar[tuple[Table, ...]] = (
         ORGAN,
         UNIT,

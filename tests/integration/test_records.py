@@ -9,11 +9,13 @@ from uuid import uuid4
 
 import pytest
 
+from domain.auxiliary import CredentialSerial
 from domain.errors import (
     InvalidResidentIdError,
     NotAnAuxiliaryPostError,
     NotAuthorisedError,
     QuotaExceededError,
+    SerialAlreadyIssuedError,
 )
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
@@ -142,6 +144,94 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
         t.join()
     assert sorted(outcomes) == ["hired", "refused"]
     assert AuxLedger(settings).organ("320600").headcount == 1
+
+
+def _issue(ledger: AuxLedger, auxiliary_id: object, serial: str = "NTFJ0600000039") -> object:
+    return ledger.update_auxiliary(
+        PERSONNEL, auxiliary_id, "issue_credential", kind="work_id", serial=serial
+    )
+
+
+def test_a_credential_issue_claims_its_serial_in_the_same_transaction(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger, 1).originator_id  # type: ignore[attr-defined]
+    log = MerkleLog(ledger.ledger_recorder)
+    before = log.tree_size()
+    recorded = _issue(ledger, auxiliary_id)
+    assert recorded.originator_id == auxiliary_id  # type: ignore[attr-defined]
+    assert log.tree_size() == before + 2  # the issue and the serial's claim, one checkpoint
+    claim = ledger.load(CredentialSerial, CredentialSerial.id_for("work_id", "NTFJ0600000039"))
+    assert (claim.organ, claim.auxiliary_id, claim.version) == ("320600", auxiliary_id, 1)
+
+
+@pytest.mark.parametrize("first_then", ["held", "returned", "revoked"])
+def test_a_serial_issued_before_is_refused_and_stores_nothing(
+    ledger: AuxLedger, first_then: str
+) -> None:
+    holder = _hire(ledger, 1).originator_id  # type: ignore[attr-defined]
+    other = _hire(ledger, 2).originator_id  # type: ignore[attr-defined]
+    _issue(ledger, holder)
+    if first_then == "returned":
+        ledger.update_auxiliary(
+            PERSONNEL, holder, "return_credential", kind="work_id", serial="NTFJ0600000039"
+        )
+    elif first_then == "revoked":
+        ledger.update_auxiliary(
+            PERSONNEL,
+            holder,
+            "revoke_credential",
+            kind="work_id",
+            serial="NTFJ0600000039",
+            reason="遗失",
+        )
+    log = MerkleLog(ledger.ledger_recorder)
+    before = log.tree_size()
+    # Another auxiliary, and the holder itself once the credential is back: both refused.
+    for auxiliary_id in (other, holder):
+        with pytest.raises(SerialAlreadyIssuedError, match="issued once"):
+            _issue(ledger, auxiliary_id)
+    assert log.tree_size() == before
+    assert ledger.auxiliary(other).credentials == ()
+    # A fresh serial is issued as before; another kind may carry the same number.
+    _issue(ledger, other, "NTFJ0600000040")
+    ledger.update_auxiliary(
+        PERSONNEL, other, "issue_credential", kind="uniform", serial="NTFJ0600000039"
+    )
+
+
+def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) -> None:
+    first = AuxLedger(settings, create_tables=True)
+    first.initialise("test")
+    first.clock = lambda: WHEN
+    day = date(2026, 11, 1)
+    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
+    first.update_organ(
+        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+    )
+    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def issue(auxiliary_id: object) -> None:
+        own = AuxLedger(settings, clock=lambda: WHEN)
+        own.auxiliary(auxiliary_id)  # type: ignore[arg-type]
+        barrier.wait()
+        try:
+            _issue(own, auxiliary_id)
+            outcomes.append("issued")
+        except (ConcurrencyConflictError, SerialAlreadyIssuedError):
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=issue, args=(a,)) for a in auxiliaries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["issued", "refused"]
+    check = AuxLedger(settings)
+    holders = [a for a in auxiliaries if check.auxiliary(a).credentials]
+    claim = check.load(CredentialSerial, CredentialSerial.id_for("work_id", "NTFJ0600000039"))
+    assert holders == [claim.auxiliary_id] and claim.version == 1
 
 
 def test_if_match_version_conflict(ledger: AuxLedger) -> None:

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from domain.auxiliary import Auxiliary, CostAdvance, CredentialRecord, DutyInjury
+from domain.auxiliary import (
+    Auxiliary,
+    CostAdvance,
+    CredentialRecord,
+    CredentialSerial,
+    DutyInjury,
+)
 from domain.errors import (
     CredentialAlreadyActiveError,
     CredentialNotHeldError,
@@ -18,6 +24,7 @@ from domain.errors import (
     LevelOutOfSchemeError,
     NotAuthorisedError,
     OutsideScopeError,
+    SerialAlreadyIssuedError,
     UnknownCredentialError,
     UnknownInjuryError,
 )
@@ -242,14 +249,42 @@ def test_a_serial_is_issued_once(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
     auxiliary.collect_events()
-    refused(
+    error = refused(
         auxiliary,
-        CredentialAlreadyActiveError,
+        SerialAlreadyIssuedError,
         auxiliary.issue_credential,
         **common(PERSONNEL),
         kind="work_id",
         serial="NT-000123",
     )
+    assert error.code == "serial_already_issued" and "returned" in str(error)
+
+
+def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
+    auxiliary.issue_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    claim = CredentialSerial.claim(
+        **common(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000123"
+    )
+    [event] = claim.collect_events()
+    assert isinstance(event, CredentialSerial.Claimed)
+    assert (event.kind, event.serial, event.organ, event.auxiliary_id) == (
+        "work_id",
+        "NT-000123",
+        auxiliary.organ,
+        auxiliary.id,
+    )
+    # The id depends on the kind and serial alone: any other auxiliary's claim on the serial
+    # is the same aggregate, whose version 1 the event store holds once.
+    assert claim.id == CredentialSerial.id_for("work_id", "NT-000123")
+    assert claim.id not in {
+        CredentialSerial.id_for("uniform", "NT-000123"),
+        CredentialSerial.id_for("work_id", "NT-000124"),
+    }
+    # Only a serial the auxiliary was issued can be claimed for it.
+    with pytest.raises(UnknownCredentialError):
+        CredentialSerial.claim(
+            **common(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000124"
+        )
 
 
 def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:

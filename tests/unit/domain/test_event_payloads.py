@@ -12,12 +12,12 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.auxiliary import Auxiliary
+from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
 from domain.misconduct import MisconductFinding
-from domain.organ import Organ
+from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.values import Actor, Allegation, Responsibility
 
@@ -67,6 +67,8 @@ def every_event() -> list[Aggregate]:
     aux.evaluate(**p, year=2024, grade="excellent")
     aux.change_level(**p, level=2, reason="promotion")
     aux.issue_credential(**p, kind="work_id", serial="NT-1")
+    serial = CredentialSerial.claim(**p, auxiliary=aux, kind="work_id", serial="NT-1")
+    unit_code = UnitCode.claim(**common(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
     aux.revoke_credential(**p, kind="work_id", serial="NT-1", reason="遗失")
     aux.return_credential(**p, kind="work_id", serial="NT-1")
     aux.enrol_insurance(
@@ -167,7 +169,7 @@ def every_event() -> list[Aggregate]:
         decision="处分",
     )
     finding.amend_decision(**dsc, decision="改判", reason="复议")
-    return [organ, aux, complaint, declined, pay, wage, finding]
+    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding]
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,27 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.auxiliary import Auxiliary
+from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import DateInFutureError, InvalidFieldError, NaiveDatetimeError
 from domain.events import LedgerCreated, LedgerEvent, recording
 from domain.misconduct import MisconductFinding
-from domain.organ import Organ
+from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import NANTONG_2023, Policy, RuleSet
 
 from .support import PERSONNEL, POLICY
 
-AGGREGATES = (Organ, Auxiliary, Complaint, PaySchedule, LocalAverageWage, MisconductFinding)
+AGGREGATES = (
+    Organ,
+    UnitCode,
+    Auxiliary,
+    CredentialSerial,
+    Complaint,
+    PaySchedule,
+    LocalAverageWage,
+    MisconductFinding,
+)
 
 
 def event_classes() -> list[type[LedgerEvent]]:
@@ -40,7 +49,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 48
+    assert len(classes) == 50
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -64,6 +73,7 @@ STABLE_TOPICS = {
     "domain.organ:Organ.QuotaAdjusted",
     "domain.organ:Organ.SlotTaken",
     "domain.organ:Organ.SlotReleased",
+    "domain.organ:UnitCode.Claimed",
     "domain.auxiliary:Auxiliary.Hired",
     "domain.auxiliary:Auxiliary.ContractRenewed",
     "domain.auxiliary:Auxiliary.PostChanged",
@@ -90,6 +100,7 @@ STABLE_TOPICS = {
     "domain.auxiliary:Auxiliary.Separated",
     "domain.auxiliary:Auxiliary.Corrected",
     "domain.auxiliary:Auxiliary.PersonalDataCorrected",
+    "domain.auxiliary:CredentialSerial.Claimed",
     "domain.complaint:Complaint.Received",
     "domain.complaint:Complaint.Acknowledged",
     "domain.complaint:Complaint.Accepted",

@@ -1,0 +1,119 @@
+"""Work IDs name one holder in the whole ledger (issue 14, findings a and d).
+
+The security review's takeover: organ 320681's personnel hired someone and issued them the
+serial of an active auxiliary of 320602; the public credential check then answered 320681 and
+public complaints citing the ID went there. Here the other organ of the test world plays
+320681.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import (
+    ORGAN,
+    OTHER_ORGAN,
+    RESIDENT_ID,
+    UNIT,
+    World,
+    catch_up,
+    problem,
+)
+
+HELD = "NTFJ0602000001"  # the work ID of world.auxiliary (organ ORGAN, active)
+OTHER_UNIT_OF_OTHER_ORGAN = f"{OTHER_ORGAN}-001"
+COMPLAINT: dict[str, Any] = {
+    "incident_at": "2026-11-20T09:30:00+08:00",
+    "incident_place": "人民路与青年路路口",
+    "allegations": ["执勤时态度恶劣"],
+    "complainant_phone": "19900001111",
+}
+HIRE = {
+    "unit": OTHER_UNIT_OF_OTHER_ORGAN,
+    "supervisor_id": "612010",
+    "supervisor_name": "钱进",
+    "employment_form": "direct_contract",
+    "dispatch_agency": None,
+    "contract_start": "2026-01-01",
+    "contract_end": "2027-12-31",
+    "post_type": "patrol",
+    "level": 1,
+    "name": "吴勇",
+    "gender": "male",
+    "resident_id": RESIDENT_ID,
+    "phone": "19900004444",
+    "address": "南通市通州区金沙镇1号",
+    "effective": "2026-01-05",
+}
+
+
+def _events(world: World) -> int:
+    return int(world.ledger.recorder.max_notification_id() or 0)
+
+
+def _issue(client: TestClient, headers: dict[str, str], auxiliary_id: object, serial: str) -> Any:
+    return client.post(
+        f"/v1/auxiliaries/{auxiliary_id}/issue-credential",
+        headers=headers,
+        json={"kind": "work_id", "serial": serial},
+    )
+
+
+def test_another_organ_cannot_take_over_a_work_id(client: TestClient, world: World) -> None:
+    intruder = world.headers("other-organ-personnel")
+    hired = client.post("/v1/auxiliaries", headers=intruder, json=HIRE)
+    assert hired.status_code == 201, hired.text
+    newcomer = hired.json()["originator_id"]
+    before = _events(world)
+    body = problem(_issue(client, intruder, newcomer, HELD), 409, "serial_already_issued")
+    assert f"organ {ORGAN}" in body["detail"] and HELD not in body["detail"]
+    assert _events(world) == before  # nothing recorded
+    assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
+    catch_up(world.ledger)
+    check = client.get(f"/v1/credentials/{HELD}").json()
+    assert (check["organ"], check["active"]) == (ORGAN, True)
+    filed = client.post("/v1/complaints", json={**COMPLAINT, "work_id": HELD})
+    assert filed.status_code == 201, filed.text
+    complaint = world.ledger.complaint(UUID(filed.json()["complaint_id"]))
+    assert complaint.organ == ORGAN and complaint.responsibility.unit == UNIT
+    # The intruding organ's complaints office does not see it; the holder's does.
+    catch_up(world.ledger)
+    theirs = client.get("/v1/complaints", headers=world.headers("other-organ-complaints"))
+    ours = client.get("/v1/complaints", headers=world.headers("complaints"))
+    complaint_id = str(complaint.id)
+    assert complaint_id not in theirs.text and complaint_id in ours.text
+
+
+def test_a_returned_or_revoked_work_id_is_never_issued_again(
+    client: TestClient, world: World
+) -> None:
+    personnel = world.headers("personnel")
+    returned = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/return-credential",
+        headers=personnel,
+        json={"kind": "work_id", "serial": HELD},
+    )
+    assert returned.status_code == 200, returned.text
+    revoked = client.post(
+        f"/v1/auxiliaries/{world.other_unit_auxiliary}/revoke-credential",
+        headers=personnel,
+        json={"kind": "work_id", "serial": "NTFJ0602000002", "reason": "遗失"},
+    )
+    assert revoked.status_code == 200, revoked.text
+    before = _events(world)
+    for auxiliary_id, serial in (
+        (world.auxiliary, HELD),  # its own returned serial
+        (world.other_unit_auxiliary, HELD),  # a colleague's returned serial
+        (world.other_unit_auxiliary, "NTFJ0602000002"),  # its own revoked serial
+        (world.auxiliary, "NTFJ0602000002"),
+    ):
+        problem(_issue(client, personnel, auxiliary_id, serial), 409, "serial_already_issued")
+    assert _events(world) == before
+    catch_up(world.ledger)
+    check = client.get(f"/v1/credentials/{HELD}").json()
+    assert (check["organ"], check["status"], check["active"]) == (ORGAN, "returned", False)
+    fresh = _issue(client, personnel, world.auxiliary, "NTFJ0602000003")
+    assert fresh.status_code == 200, fresh.text
