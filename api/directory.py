@@ -4,15 +4,22 @@ The public intake and the credential check never read the event store to find an
 auxiliary: they ask the read models in ``projections`` through this interface, so a lookup
 is one indexed query, and no personal data is involved (work-ID serials, names of officers
 on duty and unit names are what a member of the public sees on the street).
+
+A work ID names one holder or none: a serial is claimed once in the whole ledger
+(``domain.auxiliary.CredentialSerial``), but serials issued before claims existed may have
+been issued to several auxiliaries. Such a serial is never resolved to one of them (not the
+newest, not a remembered one): the lookup is refused (``ambiguous_work_id``), so no check
+answers for the wrong organ and no complaint is routed to it. Nothing is cached, because a
+serial of that legacy kind can gain a second holder after a first lookup found one.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from api.problems import ApiProblem
 from projections.service import ReadModels
 
 
@@ -39,7 +46,8 @@ class AuxiliaryDirectory(Protocol):
     """The lookups the public endpoints need."""
 
     def by_work_id(self, work_id: str) -> AuxiliaryRef | None:
-        """The auxiliary a work ID was issued to, whatever the ID's status now."""
+        """The auxiliary a work ID was issued to, whatever the ID's status now; an
+        ``ApiProblem`` (``ambiguous_work_id``) if it was issued to more than one."""
 
     def by_name(self, name: str, unit: str) -> list[AuxiliaryRef]:
         """Auxiliaries of this name in the unit named by code or name (current unit)."""
@@ -56,40 +64,34 @@ class ProjectionDirectory:
     whole of it and belongs in ``projections.queries.PersonnelQueries`` once it is there.
     """
 
-    CACHE_LIMIT = 50_000
-
     def __init__(self, models: ReadModels) -> None:
         self.db = models.db
-        # A work ID's serial is issued once, to one auxiliary, and an auxiliary stays with its
-        # organ (transfers are within the organ), so a found owner never changes: keep it.
-        self._owners: dict[str, AuxiliaryRef] = {}
-        self._lock = threading.Lock()
 
     def _work_id_row(self, work_id: str) -> dict[str, Any] | None:
+        """The one holder's row of a work ID, None if it was never issued; refused if the
+        read model holds it for more than one auxiliary (legacy data, see the module)."""
         with self.db.read() as s:
             rows = s.query(
-                "SELECT k.auxiliary_id, k.credential_status, k.issued_on, a.organ, a.status "
+                "SELECT k.auxiliary_id, k.credential_status, a.organ, a.status "
                 "FROM {rm_credential} k JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id "
-                "WHERE k.kind = %s AND k.serial = %s ORDER BY k.issued_on DESC",
+                "WHERE k.kind = %s AND k.serial = %s ORDER BY k.auxiliary_id LIMIT 2",
                 ["work_id", work_id],
+            )
+        if len(rows) > 1:
+            raise ApiProblem(
+                "ambiguous_work_id",
+                "this work ID was issued to more than one auxiliary (before serials were "
+                "claimed once), so it can be neither checked nor used to route a complaint; "
+                "name the auxiliary by name and unit instead",
             )
         return rows[0] if rows else None
 
     def by_work_id(self, work_id: str) -> AuxiliaryRef | None:
-        """The auxiliary a work ID was issued to (the latest issue of that serial)."""
-        with self._lock:
-            known = self._owners.get(work_id)
-        if known is not None:
-            return known
+        """The auxiliary a work ID was issued to (its only holder), or None."""
         row = self._work_id_row(work_id)
         if row is None:
             return None
-        found = AuxiliaryRef(row["auxiliary_id"], row["organ"])
-        with self._lock:
-            if len(self._owners) >= self.CACHE_LIMIT:
-                self._owners.clear()
-            self._owners[work_id] = found
-        return found
+        return AuxiliaryRef(row["auxiliary_id"], row["organ"])
 
     def by_name(self, name: str, unit: str) -> list[AuxiliaryRef]:
         """Employed auxiliaries of this name whose current unit has this code or name."""

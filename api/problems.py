@@ -106,6 +106,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "reason_required": ProblemKind(422, "An inspector gives the reason for reading a record"),
     "unknown_auxiliary": ProblemKind(422, "No auxiliary matches the one named"),
     "ambiguous_auxiliary": ProblemKind(422, "Several auxiliaries match the one named"),
+    "ambiguous_work_id": ProblemKind(422, "The work ID was issued to more than one auxiliary"),
     "erasure": ProblemKind(409, "The erasure is not possible (already erased or no data)"),
     "rate_limited": ProblemKind(429, "Too many requests from this client"),
     "internal": ProblemKind(500, "Internal error"),

@@ -67,8 +67,8 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def hire(ledger: AuxLedger, organ: str, unit: str, serial: str, name: str = "李明") -> UUID:
-    """Hire an auxiliary and issue a work ID."""
+def hire(ledger: AuxLedger, organ: str, unit: str, serial: str | None, name: str = "李明") -> UUID:
+    """Hire an auxiliary and issue a work ID (none if ``serial`` is None)."""
     personnel = actor("personnel", organ)
     recorded = ledger.hire(
         personnel,
@@ -89,6 +89,8 @@ def hire(ledger: AuxLedger, organ: str, unit: str, serial: str, name: str = "李
         phone=PHONE,
         address="南通市崇川区人民路1号",
     )
+    if serial is None:
+        return recorded.originator_id
     ledger.update_auxiliary(
         personnel,
         recorded.originator_id,

@@ -8,18 +8,23 @@ public complaints citing the ID went there. Here the other organ of the test wor
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from domain.values import china_date
+from ledger.records import AuxLedger
 from tests.api.conftest import (
     ORGAN,
     OTHER_ORGAN,
     RESIDENT_ID,
     UNIT,
     World,
+    actor,
     catch_up,
+    hire,
     problem,
 )
 
@@ -117,3 +122,51 @@ def test_a_returned_or_revoked_work_id_is_never_issued_again(
     assert (check["organ"], check["status"], check["active"]) == (ORGAN, "returned", False)
     fresh = _issue(client, personnel, world.auxiliary, "NTFJ0602000003")
     assert fresh.status_code == 200, fresh.text
+
+
+def _legacy_issue(ledger: AuxLedger, organ: str, auxiliary_id: UUID, serial: str) -> None:
+    """What ``update_auxiliary(..., "issue_credential")`` stored before serials were claimed:
+    the auxiliary's ``CredentialIssued`` alone (signed, chained and logged by the application's
+    save), with no ``CredentialSerial`` claim -- so a second organ could issue the serial too.
+    Ledgers written before the claim existed hold such serials."""
+    at = datetime.now(tz=UTC)
+    auxiliary = ledger.auxiliary(auxiliary_id)
+    auxiliary.issue_credential(
+        actor=actor("personnel", organ),
+        at=at,
+        effective=china_date(at),
+        basis=None,
+        policy=ledger.policy,
+        kind="work_id",
+        serial=serial,
+    )
+    ledger.save(auxiliary)
+
+
+def test_a_work_id_with_two_holders_is_neither_checked_nor_routed(
+    client: TestClient, world: World
+) -> None:
+    legacy = "NTFJ0602000039"
+    ours = hire(world.ledger, ORGAN, UNIT, None, "郑伟")
+    theirs = hire(world.ledger, OTHER_ORGAN, OTHER_UNIT_OF_OTHER_ORGAN, None, "冯军")
+    _legacy_issue(world.ledger, ORGAN, ours, legacy)
+    catch_up(world.ledger)
+    # One holder: answered (and the intake routes to it).
+    assert client.get(f"/v1/credentials/{legacy}").json()["organ"] == ORGAN
+    first = client.post("/v1/complaints", json={**COMPLAINT, "work_id": legacy})
+    assert first.status_code == 201, first.text
+    # The takeover as it was possible before claims: the other organ issues it too, later.
+    _legacy_issue(world.ledger, OTHER_ORGAN, theirs, legacy)
+    catch_up(world.ledger)
+    before = _events(world)
+    body = problem(client.get(f"/v1/credentials/{legacy}"), 422, "ambiguous_work_id")
+    assert "more than one auxiliary" in body["detail"] and legacy not in body["detail"]
+    assert OTHER_ORGAN not in body["detail"] and ORGAN not in body["detail"]
+    problem(
+        client.post("/v1/complaints", json={**COMPLAINT, "work_id": legacy}),
+        422,
+        "ambiguous_work_id",
+    )
+    assert _events(world) == before  # routed nowhere
+    # Other work IDs are unaffected.
+    assert client.get(f"/v1/credentials/{HELD}").json()["organ"] == ORGAN
