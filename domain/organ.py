@@ -5,8 +5,11 @@ Invariants kept here:
 - An organ's id is derived from its code (``Organ.id_for``), so one code is one organ.
 - Only an administrator or the establishment authority registers an organ; units are
   registered by an administrator, the establishment authority or the organ's personnel
-  department, of that organ; a unit code is registered once in the whole ledger (a
-  ``UnitCode`` claim, saved with the unit, whose id is derived from the code).
+  department, of that organ; a unit code begins with its organ's code and a hyphen
+  (``320602-006`` is organ 320602's), so no organ can take another organ's codes, and a code
+  names its organ for the public; a unit code is registered once in the whole ledger (a
+  ``UnitCode`` claim, saved with the unit, whose id is derived from the code: it also parts
+  organs whose codes prefix each other, such as ``A`` and ``A-B``).
 - Only the establishment authority sets and adjusts the staffing quota (用人额度, Art. 5);
   a quota is a whole number >= 0; it is set once, then adjusted with a reason.
 - A slot is taken for each hire, by the organ's personnel department, only while headcount is
@@ -192,6 +195,13 @@ class Organ(Aggregate):
             article="Art. 10",
         )
         unit_code = identifier("code", code)
+        prefix = self.code + "-"
+        if not unit_code.startswith(prefix) or len(unit_code) == len(prefix):
+            raise InvalidFieldError(
+                "code",
+                f"must begin with the organ's code and a hyphen ({prefix}…): a unit code names "
+                "its organ, so an organ registers its own codes only (Art. 10)",
+            )
         if unit_code in self.units:
             raise DuplicateRecordError(f"unit {unit_code} is already registered with the organ")
         self.trigger_event(

@@ -31,7 +31,7 @@ WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 ADMIN = Actor(actor_id="root", role="admin", organ="320600", unit=None)
 ESTABLISHMENT = Actor(actor_id="est", role="establishment", organ="320600", unit=None)
 PERSONNEL = Actor(actor_id="hr", role="personnel", organ="320600", unit=None)
-UNIT_ACTOR = Actor(actor_id="station", role="unit", organ="320600", unit="U1")
+UNIT_ACTOR = Actor(actor_id="station", role="unit", organ="320600", unit="320600-U1")
 
 
 def _id(n: int) -> str:
@@ -47,7 +47,7 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
         ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day
     )
     aux_ledger.update_organ(
-        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
     )
     aux_ledger.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
     return aux_ledger
@@ -55,7 +55,7 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
 
 def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: object) -> object:
     fields: dict[str, object] = {
-        "unit": "U1",
+        "unit": "320600-U1",
         "supervisor_id": "P1",
         "supervisor_name": "李警官",
         "employment_form": "direct_contract",
@@ -121,7 +121,7 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
     day = date(2026, 11, 1)
     first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
     first.update_organ(
-        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
     )
     first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=1, effective=day)
     barrier = threading.Barrier(2)
@@ -205,7 +205,7 @@ def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) ->
     day = date(2026, 11, 1)
     first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
     first.update_organ(
-        ADMIN, "320600", "register_unit", code="U1", name="城东派出所", effective=day
+        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
     )
     first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
@@ -275,7 +275,7 @@ def test_complaint_is_attributed_to_who_answered_at_the_incident(ledger: AuxLedg
         allegations=["态度恶劣"],
     )
     responsibility = ledger.complaint(complaint.originator_id).responsibility
-    assert (responsibility.unit, responsibility.supervisor_id) == ("U1", "P1")
+    assert (responsibility.unit, responsibility.supervisor_id) == ("320600-U1", "P1")
 
 
 @pytest.mark.slow

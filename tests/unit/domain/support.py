@@ -24,9 +24,9 @@ POLICY = Policy.default()
 
 ORGAN_CODE = "test-bureau"
 OTHER_ORGAN = "other-bureau"
-UNIT_A = "station-a"
-UNIT_B = "station-b"
-UNREGISTERED_UNIT = "station-z"
+UNIT_A = f"{ORGAN_CODE}-a"
+UNIT_B = f"{ORGAN_CODE}-b"
+UNREGISTERED_UNIT = f"{ORGAN_CODE}-z"
 
 SETUP_DAY = date(2023, 12, 1)
 HIRE_DAY = date(2024, 1, 2)

@@ -47,6 +47,9 @@ from .support import (
     replay,
 )
 
+UNIT_C = f"{ORGAN_CODE}-c"
+UNIT_D = f"{ORGAN_CODE}-d"
+
 
 def register(**overrides: object) -> Organ:
     args: dict[str, object] = {
@@ -109,12 +112,31 @@ def test_register_refuses_a_naive_instant_and_a_future_effective_date() -> None:
 
 
 def test_register_unit(organ: Organ) -> None:
-    organ.register_unit(**common(PERSONNEL), code="station-c", name="测试派出所丙")
-    assert organ.units["station-c"] == "测试派出所丙"
-    assert organ.has_unit("station-c") and organ.has_unit(UNIT_A) and not organ.has_unit("x")
+    organ.register_unit(**common(PERSONNEL), code=UNIT_C, name="测试派出所丙")
+    assert organ.units[UNIT_C] == "测试派出所丙"
+    assert organ.has_unit(UNIT_C) and organ.has_unit(UNIT_A) and not organ.has_unit("x")
     [event] = organ.collect_events()
     assert isinstance(event, Organ.UnitRegistered)
-    assert (event.unit_code, event.unit_name) == ("station-c", "测试派出所丙")
+    assert (event.unit_code, event.unit_name) == (UNIT_C, "测试派出所丙")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "320602-006",  # another organ's code as prefix: the review's 320681 taking 320602-006
+        "other-bureau-c",
+        "station-c",  # no organ code at all
+        f"{ORGAN_CODE}c",  # no hyphen
+        f"{ORGAN_CODE}-",  # nothing after it
+        f"x{ORGAN_CODE}-c",
+    ],
+)
+def test_a_unit_code_begins_with_its_organs_code(organ: Organ, code: str) -> None:
+    error = refused(
+        organ, InvalidFieldError, organ.register_unit, **common(PERSONNEL), code=code, name="丙"
+    )
+    assert error.field == "code" and f"({ORGAN_CODE}-…)" in str(error)
+    assert not organ.has_unit(code)
 
 
 def test_a_unit_code_is_registered_once(organ: Organ) -> None:
@@ -129,14 +151,14 @@ def test_a_unit_code_is_registered_once(organ: Organ) -> None:
 
 
 def test_a_unit_code_is_claimed_for_the_whole_ledger(organ: Organ) -> None:
-    organ.register_unit(**common(PERSONNEL), code="station-c", name="测试派出所丙")
-    claim = UnitCode.claim(**common(PERSONNEL), organ=organ, code="station-c")
-    assert (claim.code, claim.organ) == ("station-c", organ.code)
+    organ.register_unit(**common(PERSONNEL), code=UNIT_C, name="测试派出所丙")
+    claim = UnitCode.claim(**common(PERSONNEL), organ=organ, code=UNIT_C)
+    assert (claim.code, claim.organ) == (UNIT_C, organ.code)
     # The id depends on the code alone: another organ's claim on it is the same aggregate,
     # whose version 1 the event store holds once.
-    assert claim.id == UnitCode.id_for("station-c") != UnitCode.id_for("station-d")
+    assert claim.id == UnitCode.id_for(UNIT_C) != UnitCode.id_for(UNIT_D)
     with pytest.raises(UnknownUnitError):
-        UnitCode.claim(**common(PERSONNEL), organ=organ, code="station-d")
+        UnitCode.claim(**common(PERSONNEL), organ=organ, code=UNIT_D)
 
 
 def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
@@ -145,7 +167,7 @@ def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
         NotAuthorisedError,
         organ.register_unit,
         **common(UNIT_A_ACTOR),
-        code="station-c",
+        code=UNIT_C,
         name="丙",
     )
 
@@ -156,7 +178,7 @@ def test_another_organ_may_not_register_units(organ: Organ) -> None:
         OutsideScopeError,
         organ.register_unit,
         **common(OTHER_PERSONNEL),
-        code="station-c",
+        code=UNIT_C,
         name="丙",
     )
 
