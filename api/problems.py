@@ -115,6 +115,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "misconfigured": ProblemKind(503, "The server's configuration or keys are unusable"),
     # read models (stable codes of projections.errors)
     "query_error": ProblemKind(422, "The query cannot be answered as asked"),
+    "ambiguous_serial": ProblemKind(422, "The serial was issued to more than one auxiliary"),
     "unknown_filter": ProblemKind(422, "The query has no such filter"),
     "invalid_filter_value": ProblemKind(422, "A filter value is not allowed"),
     "page_size": ProblemKind(422, "The page or page size is out of range"),

@@ -18,6 +18,7 @@ Entry points:
 
 from projections.check import CheckReport, Difference, check
 from projections.errors import (
+    AmbiguousSerialError,
     InvalidDateRangeQueryError,
     InvalidFilterValueError,
     PageSizeError,
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "PROJECTIONS",
     "REPORTS",
+    "AmbiguousSerialError",
     "CheckReport",
     "ComplaintQueries",
     "ComplianceQueries",

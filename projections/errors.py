@@ -16,6 +16,7 @@ from __future__ import annotations
 from ledger.errors import LedgerError, NotFoundError
 
 __all__ = [
+    "AmbiguousSerialError",
     "BlindIndexUnavailableError",
     "InvalidDateRangeQueryError",
     "InvalidFilterValueError",
@@ -34,6 +35,13 @@ class QueryError(LedgerError):
     """A query or report was asked for with arguments it cannot answer."""
 
     code = "query_error"
+
+
+class AmbiguousSerialError(QueryError):
+    """A credential serial is held by more than one auxiliary in the read model (issued before
+    serials were claimed once in the whole ledger): no one of them is its holder."""
+
+    code = "ambiguous_serial"
 
 
 class UnknownFilterError(QueryError):

@@ -42,6 +42,7 @@ from ledger.application import LedgerApplication
 from projections import history
 from projections.db import Session, placeholder, sql
 from projections.errors import (
+    AmbiguousSerialError,
     InvalidDateRangeQueryError,
     InvalidFilterValueError,
     PageSizeError,
@@ -352,7 +353,9 @@ class PersonnelQueries(ReadModelQueries):
         """Who a work ID (or uniform, insignia) serial was issued to, and whether it is valid.
 
         Valid (``active``) means issued, neither revoked nor returned, and its holder not
-        separated. None when no such serial was issued. No personal data (Art. 12).
+        separated. None when no such serial was issued. No personal data (Art. 12). A serial
+        held by more than one auxiliary (issued before serials were claimed once in the whole
+        ledger) raises ``AmbiguousSerialError``: none of them, not the newest, is its holder.
         """
         checked_kind = check_choice("kind", kind, (k.value for k in CredentialKind))
         if not isinstance(serial, str) or not serial:
@@ -363,9 +366,14 @@ class PersonnelQueries(ReadModelQueries):
                     "SELECT k.auxiliary_id, k.issued_on, k.credential_status, a.organ,",
                     "a.status FROM {rm_credential} k",
                     "JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id",
-                    "WHERE k.serial = %s AND k.kind = %s ORDER BY k.issued_on DESC LIMIT 1",
+                    "WHERE k.serial = %s AND k.kind = %s ORDER BY k.auxiliary_id LIMIT 2",
                 ),
                 [serial, checked_kind],
+            )
+        if len(rows) > 1:
+            raise AmbiguousSerialError(
+                f"this {checked_kind} serial was issued to more than one auxiliary, so it has no "
+                "one holder (issued before serials were claimed once in the whole ledger)"
             )
         if not rows:
             return None

@@ -11,6 +11,7 @@ import pytest
 from ledger.errors import IntegrityViolation
 from ledger.store import position_of
 from projections import (
+    AmbiguousSerialError,
     InvalidFilterValueError,
     PageSizeError,
     PersonnelQueries,
@@ -145,6 +146,29 @@ def test_one_auxiliary_and_scope(built: Built) -> None:
         q.auxiliary(uuid4())
     with pytest.raises(InvalidFilterValueError, match="auxiliary_id must be a UUID"):
         q.auxiliary("not-a-uuid")
+
+
+def test_credential_holder_refuses_a_serial_with_two_holders(fresh: Built) -> None:
+    # Before serials were claimed once in the whole ledger (CredentialSerial), an issue stored
+    # the auxiliary's CredentialIssued alone, so X2's uniform serial could be issued to X1 too.
+    at = datetime.now(tz=UTC)
+    x1 = fresh.ledger.auxiliary(ds.X1)
+    x1.issue_credential(
+        actor=ds.PER_A,
+        at=at,
+        effective=date(2024, 12, 1),
+        basis=None,
+        policy=fresh.ledger.policy,
+        kind="uniform",
+        serial="U2",
+    )
+    fresh.ledger.save(x1)
+    fresh.models.rebuild()
+    q = PersonnelQueries(fresh.models, clock=lambda: ds.NOW)
+    with pytest.raises(AmbiguousSerialError, match="more than one auxiliary"):
+        q.credential_holder("U2", kind="uniform")
+    w1 = q.credential_holder("W1")
+    assert w1 is not None and w1.auxiliary_id == ds.X1
 
 
 def test_credential_holder_for_the_public_check(built: Built) -> None:
