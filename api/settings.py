@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ INTAKE_RATE = "AUXLEDGER_API_INTAKE_PER_MINUTE"
 INTAKE_BURST = "AUXLEDGER_API_INTAKE_BURST"
 TOKEN_CACHE = "AUXLEDGER_API_TOKEN_CACHE_SECONDS"  # noqa: S105 - a variable name
 LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
+TRUSTED_PROXIES = "AUXLEDGER_TRUSTED_PROXIES"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -40,6 +42,10 @@ class ApiSettings:
     ledger_organ: str | None = None
     """The organ whose administrators may rotate and revoke the ledger's signing keys over
     HTTP; None: only ``auxledger keys`` on the server may (the keys sign for every organ)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses and networks of the reverse proxies whose ``X-Forwarded-For`` names the
+    client (uvicorn's ``forwarded_allow_ips``); empty: the header is ignored, and the client
+    is the peer of the connection."""
 
     @property
     def development(self) -> bool:
@@ -61,7 +67,33 @@ class ApiSettings:
             intake_burst=int(_number(env, INTAKE_BURST, 10, low=1, high=10_000_000)),
             token_cache_seconds=_number(env, TOKEN_CACHE, 2.0, low=0.0, high=60.0),
             ledger_organ=_organ_code(env, LEDGER_ORGAN),
+            trusted_proxies=_networks(env, TRUSTED_PROXIES),
         )
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses and CIDR networks, each in its canonical form."""
+    raw = env.get(name) or ""
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ConfigurationError(
+                name,
+                "name the proxies' addresses or networks: '*' would let every client "
+                "choose the address it is limited by",
+            )
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                name, "must be IP addresses or CIDR networks separated by commas"
+            ) from None
+        text = str(network.network_address) if network.num_addresses == 1 else str(network)
+        if text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 def _organ_code(env: Mapping[str, str], name: str) -> str | None:
