@@ -142,6 +142,19 @@ def of_the_ledgers_organ(
     return check
 
 
+async def limit_credential_checks(request: Request, runtime: RuntimeDep) -> None:
+    """429 with ``Retry-After`` once this client has checked too many work IDs (the public
+    check would otherwise let anyone walk the sequential work IDs of a whole force)."""
+    client = request.client.host if request.client else "unknown"
+    wait = runtime.checks_limiter.take(client)
+    if wait is not None:
+        raise ApiProblem(
+            "rate_limited",
+            f"this client checked too many work IDs; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 def require_organ(actor: Actor, organ: str) -> None:
     """403 unless the organ-level resource belongs to the actor's organ."""
     if actor.organ != organ:

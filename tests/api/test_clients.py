@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.ratelimit import RateLimiter, client_key
 from api.settings import TRUSTED_PROXIES, ApiSettings
 from ledger.errors import ConfigurationError
-from tests.api.conftest import World, free_port
+from tests.api.conftest import World, api_settings, free_port, problem
 from tests.api.test_public import COMPLAINT
 from tests.api.test_serve import _env
 
@@ -167,3 +169,17 @@ def test_an_ipv6_client_is_its_64_and_an_ipv4_client_its_address() -> None:
     assert limiter.take("192.0.2.7") is None
     assert limiter.take("192.0.2.8") is None
     assert limiter.take("::ffff:192.0.2.7") == 60
+
+
+def test_work_id_checks_are_rate_limited_per_client(world: World) -> None:
+    app = create_app(api_settings(world.settings, checks_per_minute=1.0, checks_burst=3))
+    with TestClient(app) as client:
+        # Walking sequential work IDs: the first few are answered, then the client waits.
+        answers = [client.get(f"/v1/credentials/NTFJ060200000{n}") for n in range(1, 5)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        body = problem(answers[-1], 429, "rate_limited")
+        assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+        assert "NTFJ" not in body["detail"]
+        # The limit is the client's, whatever it asks next; other public reads are not held.
+        problem(client.get("/v1/credentials/NTFJ0612000001"), 429, "rate_limited")
+        assert client.get("/v1/ledger/checkpoint").status_code == 200
