@@ -110,6 +110,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "internal": ProblemKind(500, "Internal error"),
     "integrity": ProblemKind(500, "A stored record failed an integrity check"),
     "unavailable": ProblemKind(503, "The ledger database is unavailable"),
+    "not_ready": ProblemKind(503, "The service is not ready"),
     "misconfigured": ProblemKind(503, "The server's configuration or keys are unusable"),
     # read models (stable codes of projections.errors)
     "query_error": ProblemKind(422, "The query cannot be answered as asked"),

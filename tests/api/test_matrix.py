@@ -58,7 +58,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/v1/ledger/proof/consistency", None, 200),
     _r("GET", "/healthz", None, 200),
     _r("GET", "/readyz", None, 200),
-    _r("GET", "/metrics", None, 200),
+    # operations that concern every organ (the ledger organ's)
+    _r("GET", "/metrics", {"admin", "auditor"}, 200, other_organ=403),
     # auditors
     _r("GET", "/v1/ledger/entries", {"auditor"}, 200, other_organ=403),
     _r("GET", "/v1/ledger/verification", {"auditor"}, 200, other_organ=200),
