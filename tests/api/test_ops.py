@@ -99,7 +99,8 @@ def test_metrics_count_requests_events_and_verifications(client: TestClient, wor
         headers=world.headers("personnel"),
         json={"kind": "citation", "issuing_body": "崇川分局"},
     )
-    assert client.get("/v1/ledger/verification", headers=world.headers("auditor")).json()["ok"]
+    verification = "/v1/ledger/verification?mode=full"
+    assert client.get(verification, headers=world.headers("auditor")).json()["ok"]
     text = client.get("/metrics", headers=world.headers("admin")).text
     assert 'auxledger_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'route="/v1/auxiliaries/{auxiliary_id}/commend"' in text
