@@ -152,8 +152,8 @@ def _of_the_ledgers_organ(
 def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, Actor | None]]:
     """A dependency for a public route that tells the ledger organ's operators more: the
     actor if the request carries a usable token of ``allowed`` roles of
-    ``AUXLEDGER_API_LEDGER_ORGAN``, else None (no token, or one that does not qualify: the
-    public answer, never a refusal)."""
+    ``AUXLEDGER_API_LEDGER_ORGAN``, else None (no token, one that does not qualify, or one
+    that cannot be checked now: the public answer, never a refusal)."""
     names = frozenset(r.value for r in allowed)
 
     async def check(
@@ -166,7 +166,7 @@ def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, 
         try:
             # The token lookup may reach the database: not on the event loop.
             actor = await run_in_threadpool(current_actor, request, runtime, credentials)
-        except ApiProblem:
+        except Exception:  # a bad token, or a database that cannot say: the public answer
             return None
         if actor.role not in names or actor.organ != runtime.settings.ledger_organ:
             return None

@@ -72,6 +72,8 @@ def test_not_ready_says_only_not_ready_to_the_public(world: World) -> None:
         assert body["detail"] == "not ready"
         assert "127.0.0.1" not in answer.text and "nowhere" not in answer.text
         assert answer.headers["Retry-After"]
+        # A token cannot be checked without the database: the public answer, not a 401.
+        problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
 
 
 def test_metrics_are_for_the_ledger_organs_admins_and_auditors(
