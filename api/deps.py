@@ -111,35 +111,81 @@ def roles(*allowed: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
 
 
 def of_the_ledgers_organ(
-    role: Role, *, what: str, otherwise: str
+    *allowed: Role, what: str, otherwise: str
 ) -> Callable[..., Coroutine[Any, Any, Actor]]:
-    """A dependency admitting only ``role`` tokens of ``AUXLEDGER_API_LEDGER_ORGAN``.
+    """A dependency admitting only tokens of ``allowed`` roles of ``AUXLEDGER_API_LEDGER_ORGAN``.
 
-    For what concerns every organ at once (the signing keys, the whole log's entries): an
-    organ's token may not act or read for all the others. Unset: nobody over HTTP
-    (``otherwise`` says what to use instead).
+    For what concerns every organ at once (the signing keys, the whole log's entries and its
+    verification, the server's metrics): an organ's token may not act or read for all the
+    others. Unset: nobody over HTTP (``otherwise`` says what to use instead).
     """
-    admit = roles(role)
+    admit = roles(*allowed)
 
     # A default, not an annotation: this module's annotations are strings, and ``admit`` is
     # local to this call.
     async def check(runtime: RuntimeDep, actor: Actor = Depends(admit)) -> Actor:  # noqa: B008
-        organ = runtime.settings.ledger_organ
-        if organ is None:
-            raise ApiProblem(
-                "outside_scope",
-                f"{what} concern every organ: {otherwise} (or name the organ that runs the "
-                "ledger in AUXLEDGER_API_LEDGER_ORGAN)",
-            )
-        if actor.organ != organ:
-            raise ApiProblem(
-                "outside_scope",
-                f"{what} concern every organ: only {role.value} tokens of organ {organ}, "
-                "which runs the ledger, may",
-            )
+        return _of_the_ledgers_organ(runtime, actor, allowed, what=what, otherwise=otherwise)
+
+    return check
+
+
+def _of_the_ledgers_organ(
+    runtime: Runtime, actor: Actor, allowed: tuple[Role, ...], *, what: str, otherwise: str
+) -> Actor:
+    organ = runtime.settings.ledger_organ
+    if organ is None:
+        raise ApiProblem(
+            "outside_scope",
+            f"{what} concern every organ: {otherwise} (or name the organ that runs the "
+            "ledger in AUXLEDGER_API_LEDGER_ORGAN)",
+        )
+    if actor.organ != organ:
+        names = " or ".join(r.value for r in allowed)
+        raise ApiProblem(
+            "outside_scope",
+            f"{what} concern every organ: only {names} tokens of organ {organ}, "
+            "which runs the ledger, may",
+        )
+    return actor
+
+
+def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, Actor | None]]:
+    """A dependency for a public route that tells the ledger organ's operators more: the
+    actor if the request carries a usable token of ``allowed`` roles of
+    ``AUXLEDGER_API_LEDGER_ORGAN``, else None (no token, one that does not qualify, or one
+    that cannot be checked now: the public answer, never a refusal)."""
+    names = frozenset(r.value for r in allowed)
+
+    async def check(
+        request: Request,
+        runtime: RuntimeDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Actor | None:
+        if not request.headers.get("authorization") or runtime.settings.ledger_organ is None:
+            return None
+        try:
+            # The token lookup may reach the database: not on the event loop.
+            actor = await run_in_threadpool(current_actor, request, runtime, credentials)
+        except Exception:  # a bad token, or a database that cannot say: the public answer
+            return None
+        if actor.role not in names or actor.organ != runtime.settings.ledger_organ:
+            return None
         return actor
 
     return check
+
+
+async def limit_credential_checks(request: Request, runtime: RuntimeDep) -> None:
+    """429 with ``Retry-After`` once this client has checked too many work IDs (the public
+    check would otherwise let anyone walk the sequential work IDs of a whole force)."""
+    client = request.client.host if request.client else "unknown"
+    wait = runtime.checks_limiter.take(client)
+    if wait is not None:
+        raise ApiProblem(
+            "rate_limited",
+            f"this client checked too many work IDs; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def require_organ(actor: Actor, organ: str) -> None:

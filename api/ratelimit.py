@@ -5,15 +5,39 @@ Invariants:
   finds the bucket empty is refused with the seconds until one token is back (``Retry-After``).
 - The table is bounded (``max_clients``): the least recently seen clients are forgotten first,
   so a flood of distinct addresses cannot grow memory without limit.
+- A client is its address as the server resolved it (``AUXLEDGER_TRUSTED_PROXIES``: only a
+  trusted proxy's ``X-Forwarded-For`` counts). An IPv4 client is its whole address; an IPv6
+  client is its /64, the block one host or household is given and may rotate through
+  (RFC 4941 temporary addresses), so rotating addresses does not give it fresh buckets.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(host: str) -> str:
+    """The bucket of a client address: IPv4 whole, IPv6 by its /64, anything else as given.
+
+    An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``, from a dual-stack socket) is the IPv4
+    client it maps.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
 
 
 class RateLimiter:
@@ -35,7 +59,9 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, client: str) -> int | None:
-        """Take one token for ``client``: None if allowed, else whole seconds to wait."""
+        """Take one token for ``client`` (an address, see ``client_key``): None if allowed,
+        else whole seconds to wait."""
+        client = client_key(client)
         now = self._clock()
         with self._lock:
             tokens, last = self._buckets.pop(client, (self.burst, now))

@@ -66,6 +66,7 @@ class Runtime:
         self.secret = load_server_secret(settings.ledger.key_dir, development=settings.development)
         self.tokens = TokenCache(settings.token_cache_seconds)
         self.intake_limiter = RateLimiter(settings.intake_per_minute, settings.intake_burst)
+        self.checks_limiter = RateLimiter(settings.checks_per_minute, settings.checks_burst)
         self.metrics = Metrics(self.ledger_figures)
         self._ledger: AuxLedger | None = None
         self._log: MerkleLog | None = None

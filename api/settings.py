@@ -10,6 +10,7 @@ Invariants:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -22,8 +23,11 @@ ENV = "AUXLEDGER_ENV"
 MAX_BODY = "AUXLEDGER_API_MAX_BODY_BYTES"
 INTAKE_RATE = "AUXLEDGER_API_INTAKE_PER_MINUTE"
 INTAKE_BURST = "AUXLEDGER_API_INTAKE_BURST"
+CHECKS_RATE = "AUXLEDGER_API_CHECKS_PER_MINUTE"
+CHECKS_BURST = "AUXLEDGER_API_CHECKS_BURST"
 TOKEN_CACHE = "AUXLEDGER_API_TOKEN_CACHE_SECONDS"  # noqa: S105 - a variable name
 LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
+TRUSTED_PROXIES = "AUXLEDGER_TRUSTED_PROXIES"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -36,10 +40,17 @@ class ApiSettings:
     max_body_bytes: int = 64 * 1024
     intake_per_minute: float = 6.0
     intake_burst: int = 10
+    checks_per_minute: float = 30.0
+    """Public work-ID checks (``/v1/credentials/{work_id}``) per client and minute."""
+    checks_burst: int = 20
     token_cache_seconds: float = 2.0
     ledger_organ: str | None = None
     """The organ whose administrators may rotate and revoke the ledger's signing keys over
     HTTP; None: only ``auxledger keys`` on the server may (the keys sign for every organ)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses and networks of the reverse proxies whose ``X-Forwarded-For`` names the
+    client (uvicorn's ``forwarded_allow_ips``); empty: the header is ignored, and the client
+    is the peer of the connection."""
 
     @property
     def development(self) -> bool:
@@ -59,9 +70,37 @@ class ApiSettings:
             max_body_bytes=int(_number(env, MAX_BODY, 64 * 1024, low=1024, high=16 * 2**20)),
             intake_per_minute=_number(env, INTAKE_RATE, 6.0, low=0.1, high=10_000_000),
             intake_burst=int(_number(env, INTAKE_BURST, 10, low=1, high=10_000_000)),
+            checks_per_minute=_number(env, CHECKS_RATE, 30.0, low=0.1, high=10_000_000),
+            checks_burst=int(_number(env, CHECKS_BURST, 20, low=1, high=10_000_000)),
             token_cache_seconds=_number(env, TOKEN_CACHE, 2.0, low=0.0, high=60.0),
             ledger_organ=_organ_code(env, LEDGER_ORGAN),
+            trusted_proxies=_networks(env, TRUSTED_PROXIES),
         )
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses and CIDR networks, each in its canonical form."""
+    raw = env.get(name) or ""
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise ConfigurationError(
+                name,
+                "name the proxies' addresses or networks: '*' would let every client "
+                "choose the address it is limited by",
+            )
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                name, "must be IP addresses or CIDR networks separated by commas"
+            ) from None
+        text = str(network.network_address) if network.num_addresses == 1 else str(network)
+        if text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 def _organ_code(env: Mapping[str, str], name: str) -> str | None:

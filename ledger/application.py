@@ -108,7 +108,7 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     db = settings.database
     if not db.is_postgres:
         assert db.sqlite_path is not None
-        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        db.sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         yield
         return
     try:

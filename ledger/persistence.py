@@ -23,11 +23,13 @@ Invariants:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -387,10 +389,42 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             ]
 
 
+SQLITE_FILE_MODE = 0o600
+SQLITE_FOLDER_MODE = 0o700
+
+
+def secure_sqlite_file(path: Path) -> None:
+    """Create the ledger's SQLite file readable and writable by its owner only (0600).
+
+    SQLite creates a database's ``-wal``, ``-shm`` and ``-journal`` files with the mode of the
+    database file, so creating the database file 0600 before the first connection keeps all
+    of them 0600, whatever the umask. A folder this creates is 0700. An existing file keeps
+    the mode it has (README: ``chmod 600`` a ledger created before this rule).
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=SQLITE_FOLDER_MODE, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        # os.open's mode passes through the umask; this file is ours and new.
+        os.fchmod(fd, SQLITE_FILE_MODE)
+    finally:
+        os.close(fd)
+
+
 class SQLiteLedgerFactory(SQLiteFactory):
     """Infrastructure factory whose application recorder appends to the Merkle log."""
 
     application_recorder_class = SQLiteLedgerRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)  # builds the connection pool; it connects on first use
+        name = self.env.get(self.SQLITE_DBNAME)
+        if name and not self.datastore.pool.is_sqlite_memory_mode and not name.startswith("file:"):
+            secure_sqlite_file(Path(name))
 
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -44,6 +44,7 @@ from psycopg import Cursor
 from psycopg.rows import TupleRow, tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
+from ledger.persistence import secure_sqlite_file
 from projections.tables import Column, Table, column_type
 
 __all__ = ["Database", "PostgresDatabase", "SQLiteDatabase", "Session", "placeholder", "sql"]
@@ -311,6 +312,7 @@ class SQLiteDatabase(Database):
         """This thread's reader (``query_only``) or writer connection."""
         conn: sqlite3.Connection | None = getattr(self._local, role, None)
         if conn is None:
+            secure_sqlite_file(self.path)  # 0600 if this connection would create it
             conn = sqlite3.connect(
                 str(self.path),
                 isolation_level=None,

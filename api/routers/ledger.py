@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+import os
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from api.deps import LedgerDep, RuntimeDep, of_the_ledgers_organ, roles
+from api.deps import LedgerDep, RuntimeDep, of_the_ledgers_organ
 from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.routers.common import PUBLIC_ERRORS, TOKEN_ERRORS, errors
 from api.schemas import ledger as s
 from api.schemas.common import QueryWhole
+from api.verification import VerificationRunningError, exclusive_verification
 from domain.values import Actor, Role
-from ledger.verify import verify_ledger
+from ledger.verify import Witness, verify_ledger
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 1000
+HTTP_VERIFY_WORKERS = max(1, (os.cpu_count() or 1) // 2)
+"""Worker processes of a verification started over HTTP: half the cores, so the server
+keeps answering while it runs (``auxledger verify`` on the server uses all of them)."""
 Natural = Annotated[QueryWhole, Query(ge=0, le=2**62)]
 
 
@@ -112,18 +117,62 @@ def entries(
     ]
 
 
+VerificationMode = Literal["incremental", "full"]
+RETRY_AFTER_VERIFICATION = "30"
+
+
 @router.get(
     "/verification",
-    summary="Verify the whole ledger now and report (auditors)",
-    responses=errors(*TOKEN_ERRORS),
+    summary="Verify the ledger now and report (auditors of the ledger's organ; one at a time)",
+    responses=errors(*TOKEN_ERRORS, 429),
 )
 def verification(
-    actor: Annotated[Actor, Depends(roles(Role.auditor))],
+    actor: Annotated[
+        Actor,
+        Depends(
+            of_the_ledgers_organ(
+                Role.auditor,
+                what="verifying the whole ledger",
+                otherwise="run `auxledger verify` on the server",
+            )
+        ),
+    ],
     ledger: LedgerDep,
     runtime: RuntimeDep,
-    full: Annotated[bool, Query(description="Re-check every record, not only new ones")] = False,
+    mode: Annotated[
+        VerificationMode,
+        Query(
+            description="incremental: what came after the server's witnessed checkpoint; "
+            "full: every record of the ledger"
+        ),
+    ] = "incremental",
 ) -> s.VerificationPublic:
-    """The report of ``auxledger verify --json``; the server's witness is not moved."""
-    report = verify_ledger(ledger, full=full, witness=None, progress=False)
+    """The report of ``auxledger verify --json``, against the server's witness
+    (``AUXLEDGER_WITNESS_DIR``), which this does not move. One run at a time across the
+    server's processes: 429 ``verification_running`` with ``Retry-After`` while one runs."""
+    settings = runtime.settings.ledger
+    witness = Witness(settings.witness_dir)
+    if mode == "incremental" and witness.load() is None:
+        raise ApiProblem(
+            "no_witness",
+            "the server has no witnessed checkpoint to verify from: run `auxledger verify` "
+            "on the server first, or ask for mode=full",
+        )
+    try:
+        with exclusive_verification(settings.database):
+            report = verify_ledger(
+                ledger,
+                full=mode == "full",
+                witness=witness,
+                update_witness=False,
+                progress=False,
+                workers=HTTP_VERIFY_WORKERS,
+            )
+    except VerificationRunningError:
+        raise ApiProblem(
+            "verification_running",
+            "a verification of this ledger is running; try again when it has finished",
+            headers={"Retry-After": RETRY_AFTER_VERIFICATION},
+        ) from None
     runtime.metrics.verifications.labels("ok" if report.ok else "failed").inc()
     return s.VerificationPublic.model_validate(report.to_json())

@@ -1,18 +1,28 @@
-"""Operations: liveness, readiness, Prometheus metrics, and the problem-type pages."""
+"""Operations: liveness, readiness, Prometheus metrics, and the problem-type pages.
+
+Invariants:
+- The public hears only that the server is ready or not (``/readyz``); the tree size,
+  projection lags and failures, and the metrics (requests by route, events by class) concern
+  every organ and go only to admin and auditor tokens of ``AUXLEDGER_API_LEDGER_ORGAN``.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, ledger_operator_if_any, of_the_ledgers_organ
 from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
-from api.problems import CATALOGUE, ApiProblem
-from api.routers.common import errors
+from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
+from api.routers.common import TOKEN_ERRORS, errors
+from domain.values import Actor, Role
+
+log = logging.getLogger("auxledger.api")
 
 router = APIRouter(tags=["operations"], route_class=StrictJsonRoute)
 
@@ -24,11 +34,16 @@ class HealthPublic(BaseModel):
 
 
 class ReadinessPublic(BaseModel):
-    """The database answers; how far the projections lag behind the log."""
+    """Ready; to the ledger organ's admin and auditor tokens also the tree size and how far
+    each projection lags behind the log (in events)."""
 
     status: str
-    tree_size: int
-    projections: dict[str, int]
+    tree_size: int | None = None
+    projections: dict[str, int] | None = None
+
+
+OPERATORS = (Role.admin, Role.auditor)
+Operator = Annotated[Actor | None, Depends(ledger_operator_if_any(*OPERATORS))]
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -39,23 +54,49 @@ def healthz() -> HealthPublic:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the database answers; projections' lag in events",
+    summary="Readiness: ready or 503 (details for the ledger organ's admins and auditors)",
+    response_model_exclude_none=True,
     responses=errors(503),
 )
-def readyz(runtime: RuntimeDep) -> ReadinessPublic:
-    """503 while the ledger database cannot be reached or a projection has stopped."""
-    tree_size = runtime.log().tree_size()
-    lags = runtime.projection_lag()
-    return ReadinessPublic(status="ready", tree_size=tree_size, projections=lags)
+def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
+    """``{"status": "ready"}``, or 503 ``not_ready`` while the ledger database cannot be
+    reached or a projection has stopped. With an admin or auditor token of
+    ``AUXLEDGER_API_LEDGER_ORGAN``: the tree size and each projection's lag, and the 503
+    says what is wrong."""
+    if operator is not None:
+        tree_size = runtime.log().tree_size()
+        lags = runtime.projection_lag()
+        return ReadinessPublic(status="ready", tree_size=tree_size, projections=lags)
+    try:
+        runtime.log().tree_size()
+        runtime.projection_lag()
+    except Exception as e:  # whatever it is, the public hears only "not ready"
+        log.warning("not ready", extra={"event": "not_ready", "error": type(e).__name__})
+        raise ApiProblem(
+            "not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}
+        ) from None
+    return ReadinessPublic(status="ready")
 
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics",
+    summary="Prometheus metrics (admin and auditor tokens of the ledger's organ)",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={200: {"content": {"text/plain": {}}}, **errors(*TOKEN_ERRORS)},
 )
-def metrics(runtime: RuntimeDep) -> Response:
+def metrics(
+    actor: Annotated[
+        Actor,
+        Depends(
+            of_the_ledgers_organ(
+                *OPERATORS,
+                what="the server's metrics",
+                otherwise="scrape them with a token of the organ that runs the ledger",
+            )
+        ),
+    ],
+    runtime: RuntimeDep,
+) -> Response:
     """Requests and latency by route, events appended, verifications, tree size, lag."""
     return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE)
 

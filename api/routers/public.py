@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import LedgerDep, RuntimeDep
+from api.deps import LedgerDep, RuntimeDep, limit_credential_checks
 from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.receipts import (
@@ -269,6 +269,7 @@ def _inclusion(
     "/v1/credentials/{work_id}",
     summary="Is this work ID genuine and active? (Art. 12)",
     responses=errors(*PUBLIC_ERRORS),
+    dependencies=[Depends(limit_credential_checks)],
 )
 def check_credential(
     work_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$")],

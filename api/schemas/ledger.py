@@ -59,3 +59,5 @@ class VerificationPublic(BaseModel):
     checkpoint: str
     failures: list[FailurePublic]
     mode: str
+    witnessed_size: int | None = None
+    """The size of the witnessed checkpoint the ledger was checked against (None: none)."""

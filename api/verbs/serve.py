@@ -5,7 +5,8 @@ or a missing ledger stops the command with one line (exit 2). This process also 
 projection workers (one thread per projection), once for the whole server; the uvicorn
 workers only read the read models. With several workers, Prometheus counters are shared
 through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the workers keep even shares of the open
-connections through a table there (``api.balance``).
+connections through a table there (``api.balance``). uvicorn reads ``X-Forwarded-For`` only
+from the proxies ``AUXLEDGER_TRUSTED_PROXIES`` names (none by default).
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=10,
+            # X-Forwarded-For only from the proxies AUXLEDGER_TRUSTED_PROXIES names (never
+            # uvicorn's default of 127.0.0.1 or its FORWARDED_ALLOW_IPS): the rate limits
+            # and the intake's idempotency namespace key on the client address it yields.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies),
         )
     finally:
         supervisor.stop()

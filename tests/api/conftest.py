@@ -182,12 +182,14 @@ def catch_up(ledger: AuxLedger) -> None:
 
 
 def api_settings(settings: Settings, **overrides: Any) -> ApiSettings:
-    """Production-mode API settings with a generous intake limit unless overridden."""
+    """Production-mode API settings with generous rate limits unless overridden."""
     values: dict[str, Any] = {
         "ledger": settings,
         "environment": "production",
         "intake_per_minute": 100_000.0,
         "intake_burst": 100_000,
+        "checks_per_minute": 100_000.0,
+        "checks_burst": 100_000,
         "token_cache_seconds": 0.0,
         "ledger_organ": ORGAN,
     }

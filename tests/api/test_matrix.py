@@ -58,10 +58,11 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/v1/ledger/proof/consistency", None, 200),
     _r("GET", "/healthz", None, 200),
     _r("GET", "/readyz", None, 200),
-    _r("GET", "/metrics", None, 200),
+    # operations that concern every organ (the ledger organ's)
+    _r("GET", "/metrics", {"admin", "auditor"}, 200, other_organ=403),
     # auditors
     _r("GET", "/v1/ledger/entries", {"auditor"}, 200, other_organ=403),
-    _r("GET", "/v1/ledger/verification", {"auditor"}, 200, other_organ=200),
+    _r("GET", "/v1/ledger/verification", {"auditor"}, 200, other_organ=403),
     # organs, quotas (Art. 4, 5, 10), pay (Art. 7)
     _r("POST", "/v1/organs", {"admin", "establishment"}, 422, other_organ=422),
     _r("GET", "/v1/organs/{code}", STAFF, 200, other_organ=403, other_unit=200),
@@ -193,6 +194,7 @@ QUERY = {
     "/v1/ledger/proof/inclusion": "?index=0&tree_size=1",
     "/v1/ledger/proof/consistency": "?first=1&second=2",
     "/v1/ledger/entries": "?start=0&end=2",
+    "/v1/ledger/verification": "?mode=full",  # incremental needs the server's witness
     AUX + "/as-of": "?on=2026-01-10",
     AUX + "/responsibility": "?on=2026-01-10",
 }

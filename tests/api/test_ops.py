@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -12,12 +13,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.logs import JsonFormatter
+from ledger.config import parse_database_url
 from tests.api.conftest import World, api_settings, catch_up, problem
 
 
 def test_health_and_readiness(client: TestClient, world: World) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz").json()
+    ready = client.get("/readyz", headers=world.headers("admin")).json()
     assert ready["status"] == "ready"
     assert ready["projections"] == {"personnel": 0, "complaints": 0, "identity": 0}
     head = ready["tree_size"]
@@ -26,11 +28,70 @@ def test_health_and_readiness(client: TestClient, world: World) -> None:
         headers=world.headers("personnel"),
         json={"kind": "citation", "issuing_body": "崇川分局"},
     )
-    lagging = client.get("/readyz").json()
+    lagging = client.get("/readyz", headers=world.headers("auditor")).json()
     assert lagging["tree_size"] > head
     assert lagging["projections"]["personnel"] >= 1
     catch_up(world.ledger)
-    assert client.get("/readyz").json()["projections"]["personnel"] == 0
+    assert client.get("/readyz", headers=world.headers("admin")).json()["projections"] == {
+        "personnel": 0,
+        "complaints": 0,
+        "identity": 0,
+    }
+
+
+def test_readiness_tells_the_public_ready_and_nothing_more(
+    client: TestClient, world: World
+) -> None:
+    # No token, a token of another role or organ, or one that is not usable: the public answer.
+    for who in (
+        None,
+        "personnel",
+        "inspector",
+        "other-organ-admin",
+        "other-organ-auditor",
+        "revoked",
+        "expired",
+    ):
+        answer = client.get("/readyz", headers=world.headers(who) if who else {})
+        assert answer.status_code == 200, who
+        assert answer.json() == {"status": "ready"}, who
+    assert set(client.get("/readyz", headers=world.headers("admin")).json()) == {
+        "status",
+        "tree_size",
+        "projections",
+    }
+
+
+def test_not_ready_says_only_not_ready_to_the_public(world: World) -> None:
+    unreachable = dataclasses.replace(
+        world.settings, database=parse_database_url("postgresql://nobody@127.0.0.1:1/nowhere")
+    )
+    with TestClient(create_app(api_settings(unreachable))) as client:
+        answer = client.get("/readyz")
+        body = problem(answer, 503, "not_ready")
+        assert body["detail"] == "not ready"
+        assert "127.0.0.1" not in answer.text and "nowhere" not in answer.text
+        assert answer.headers["Retry-After"]
+        # A token cannot be checked without the database: the public answer, not a 401.
+        problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
+
+
+def test_metrics_are_for_the_ledger_organs_admins_and_auditors(
+    client: TestClient, world: World
+) -> None:
+    problem(client.get("/metrics"), 401, "unauthenticated")
+    problem(client.get("/metrics", headers=world.headers("personnel")), 403, "role_not_allowed")
+    body = problem(
+        client.get("/metrics", headers=world.headers("other-organ-auditor")), 403, "outside_scope"
+    )
+    assert "admin or auditor tokens of organ" in body["detail"]
+    for who in ("admin", "auditor"):
+        answer = client.get("/metrics", headers=world.headers(who))
+        assert answer.status_code == 200 and "auxledger_ledger_tree_size" in answer.text
+    # Without a ledger organ named, nobody scrapes over HTTP.
+    with TestClient(create_app(api_settings(world.settings, ledger_organ=None))) as unnamed:
+        problem(unnamed.get("/metrics", headers=world.headers("admin")), 403, "outside_scope")
+        assert unnamed.get("/readyz", headers=world.headers("admin")).json() == {"status": "ready"}
 
 
 def test_metrics_count_requests_events_and_verifications(client: TestClient, world: World) -> None:
@@ -40,8 +101,9 @@ def test_metrics_count_requests_events_and_verifications(client: TestClient, wor
         headers=world.headers("personnel"),
         json={"kind": "citation", "issuing_body": "崇川分局"},
     )
-    assert client.get("/v1/ledger/verification", headers=world.headers("auditor")).json()["ok"]
-    text = client.get("/metrics").text
+    verification = "/v1/ledger/verification?mode=full"
+    assert client.get(verification, headers=world.headers("auditor")).json()["ok"]
+    text = client.get("/metrics", headers=world.headers("admin")).text
     assert 'auxledger_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'route="/v1/auxiliaries/{auxiliary_id}/commend"' in text
     assert "auxledger_http_request_duration_seconds_bucket" in text
