@@ -15,6 +15,10 @@ Invariants kept here:
 - Columns are the same for every run of a report (they come from the row type, nested
   results flattened with dotted names), so an empty report still has its header.
 - CSV cells hold text: lists are joined with ``; `` (objects inside them as JSON).
+- No CSV cell can be taken for a formula by a spreadsheet (OWASP CSV injection): a cell
+  starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``
+  (``csv_safe``), unless it is a plain number (``-3``, ``-0.25``), which no spreadsheet runs.
+  ``Report.to_csv`` is the one CSV writer (the HTTP API and the command line both use it).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +50,7 @@ from projections.queries import (
 from projections.results import Page, json_ready
 from projections.service import ReadModels
 
-__all__ = ["REPORTS", "Param", "Report", "ReportSpec", "run_report"]
+__all__ = ["REPORTS", "Param", "Report", "ReportSpec", "csv_safe", "run_report"]
 
 
 @dataclass(frozen=True)
@@ -170,10 +175,26 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         if header:
-            writer.writerow(self.columns)
+            writer.writerow([csv_safe(c) for c in self.columns])
         for row in self.rows:
-            writer.writerow([_cell(row.get(c)) for c in self.columns])
+            writer.writerow([csv_safe(_cell(row.get(c))) for c in self.columns])
         return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def csv_safe(text: str) -> str:
+    """A CSV cell no spreadsheet takes for a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'``, which spreadsheets read as "this is text"; a plain number such as ``-3`` or
+    ``-0.25`` is left as it is (it runs nothing, and stays a number).
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cell(value: Any) -> str:
