@@ -127,6 +127,10 @@ class ReportSpec:
     params: tuple[Param, ...]
     paged: bool
     run: Callable[[_Queries, dict[str, Any]], Any]
+    names_people: bool = True
+    """False only for reports of counts and sums per organ or unit: their rows name nobody.
+    A report that names people (or identifies them by id) is personal data: an inspector
+    reads it for a stated reason, and the read is recorded (``api.routers.queries``)."""
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -138,6 +142,13 @@ class ReportSpec:
     def columns(self) -> tuple[str, ...]:
         """The report's column names (nested results flattened as ``outer.inner``)."""
         return _columns(self.row_type)
+
+    @property
+    def person_columns(self) -> tuple[str, ...]:
+        """The columns that name or identify a person (empty for reports of counts)."""
+        if not self.names_people:
+            return ()
+        return tuple(c for c in self.columns if c in PERSON_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -232,6 +243,20 @@ def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+PERSON_COLUMNS = frozenset(
+    {
+        "auxiliary_id",
+        "name",
+        "auxiliary_name",
+        "supervisor_id",
+        "supervisor_name",
+        "official_id",
+        "official_name",
+        "originator_id",
+    }
+)
+"""Columns that name a person or identify one by id."""
+
 P = Param
 ORGANISED = (P("unit"),)
 PERIOD = (P("start", "date"), P("end", "date"))
@@ -246,8 +271,9 @@ def _spec(
     run: Callable[[_Queries, dict[str, Any]], Any],
     *,
     paged: bool = False,
+    names_people: bool = True,
 ) -> ReportSpec:
-    return ReportSpec(name, title, article, row_type, params, paged, run)
+    return ReportSpec(name, title, article, row_type, params, paged, run, names_people)
 
 
 _SPECS = (
@@ -320,6 +346,7 @@ _SPECS = (
         r.CloseTimeRow,
         (*PERIOD, P("by_unit", "bool")),
         lambda q, a: q.complaints.time_to_close(**a),
+        names_people=False,
     ),
     _spec(
         "accountability_by_unit",
@@ -328,6 +355,7 @@ _SPECS = (
         r.AccountabilityRow,
         PERIOD,
         lambda q, a: q.responsibility.accountability(**a),
+        names_people=False,
     ),
     _spec(
         "accountability_by_supervisor",
@@ -367,6 +395,7 @@ _SPECS = (
         r.RatioRow,
         (P("on", "date"),),
         lambda q, a: q.early_warning.commendation_ratio(**a),
+        names_people=False,
     ),
     _spec(
         "quota_use",
@@ -375,6 +404,7 @@ _SPECS = (
         r.QuotaUse,
         (),
         lambda q, a: q.compliance.quota_use(**a),
+        names_people=False,
     ),
     _spec(
         "level_distribution",
@@ -383,6 +413,7 @@ _SPECS = (
         r.LevelCount,
         (),
         lambda q, a: q.compliance.level_distribution(**a),
+        names_people=False,
     ),
     _spec(
         "pay_against_wage",
@@ -391,6 +422,7 @@ _SPECS = (
         r.PayAgainstWage,
         (P("year", "int"),),
         lambda q, a: q.compliance.pay_against_wage(**a),
+        names_people=False,
     ),
     _spec(
         "without_supervisor",
