@@ -121,6 +121,9 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     # domain (stable codes of domain.errors)
     "domain_error": ProblemKind(422, "The command breaks a rule of the measures"),
     "invalid_field": ProblemKind(422, "A field is missing, malformed or out of bounds"),
+    "format_character": ProblemKind(
+        422, "Text holds a bidirectional control or an invisible character"
+    ),
     "invalid_policy": ProblemKind(422, "The configured policy is inconsistent"),
     "naive_datetime": ProblemKind(422, "A date-time has no time zone"),
     "date_in_future": ProblemKind(422, "A date lies in the future"),

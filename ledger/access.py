@@ -19,7 +19,8 @@ Invariants:
 - A revoked or expired token authenticates nobody; revocation is final (revoking twice is
   refused, so the first reason stands).
 - Access records name personal fields, never their values; a reason, when given, is short
-  text without control characters.
+  text without control or format characters (bidi controls, zero-width characters), with at
+  least one visible character: an inspector's reason of zero-width characters is no reason.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from domain.checks import has_format_character, has_visible_character
 from domain.organ import Organ
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
@@ -204,6 +206,11 @@ def _short_text(field: str, value: str, limit: int) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text or len(text) > limit or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
         raise AccessError(f"{field} must be 1 to {limit} characters on one line")
+    if has_format_character(text) or not has_visible_character(text):
+        raise AccessError(
+            f"{field} must be visible text, without bidirectional controls or invisible "
+            "(zero-width) characters"
+        )
     return text
 
 
@@ -316,7 +323,7 @@ def record_access(
     An inspector's read needs its reason (who, what, when *and why*): without one nothing is
     recorded and ``ReasonRequiredError`` is raised, so the caller answers nothing.
     """
-    if actor.role == Role.inspector.value and not (reason or "").strip():
+    if actor.role == Role.inspector.value and not has_visible_character(reason or ""):
         raise ReasonRequiredError(
             "an inspector says why a personal record is read: give ?reason= or an "
             "X-Access-Reason header"
