@@ -18,6 +18,9 @@ Invariants:
   ahead.
 - A revoked or expired token authenticates nobody; revocation is final (revoking twice is
   refused, so the first reason stands).
+- Revoking a token revokes, in the same transaction, every token it issued (over HTTP an
+  admin token issues tokens: their ``issued_by`` is its id), and theirs in turn: a token is
+  never worth more than the one that issued it. ``issuer_id`` names a token's issuing token.
 - Access records name personal fields, never their values; a reason, when given, is short
   text without control or format characters (bidi controls, zero-width characters), with at
   least one visible character: an inspector's reason of zero-width characters is no reason.
@@ -130,6 +133,14 @@ class ApiToken(Aggregate):
         self.trigger_event(
             self.Revoked, reason=_short_text("reason", reason, _REASON_MAX), revoked_by=revoked_by
         )
+
+    @property
+    def issuer_id(self) -> UUID | None:
+        """The id of the token that issued this one, or None if a person issued it (CLI)."""
+        try:
+            return UUID(self.issued_by)
+        except ValueError:
+            return None
 
     def usable_at(self, now: datetime) -> bool:
         """True if the token authenticates at ``now``: not revoked and not expired."""
@@ -285,13 +296,41 @@ def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:
 def revoke_token(
     app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
 ) -> ApiToken:
-    """Revoke a token by id and save the ``Revoked`` record."""
+    """Revoke a token by id, and every token it issued (``revoke_token_and_issued``)."""
+    return revoke_token_and_issued(app, token_id_, reason=reason, revoked_by=revoked_by)[0]
+
+
+def revoke_token_and_issued(
+    app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
+) -> list[ApiToken]:
+    """Revoke a token and, transitively, every unrevoked token it issued; one transaction.
+
+    The first token returned is the one named; the others were issued by it (or by them)
+    and are revoked with the reason ``issued by revoked token <id>``.
+    """
     token = load_token(app, token_id_)
     if token is None:
         raise NotFoundError(f"no API token with id {token_id_}")
     token.revoke(reason, revoked_by)
-    app.save(token)
-    return token
+    issued: dict[UUID, list[ApiToken]] = {}
+    for other in list_tokens(app):
+        if other.issuer_id is not None and other.id != token.id:
+            issued.setdefault(other.issuer_id, []).append(other)
+    revoked = [token]
+    seen = {token.id}
+    queue = [token]
+    while queue:
+        issuer = queue.pop(0)
+        for child in issued.get(issuer.id, []):
+            if child.id in seen:
+                continue
+            seen.add(child.id)
+            queue.append(child)
+            if child.revoked_at is None:
+                child.revoke(f"issued by revoked token {issuer.id}", revoked_by)
+                revoked.append(child)
+    app.save(*revoked)
+    return revoked
 
 
 def list_tokens(app: LedgerApplication, *, organ: str | None = None) -> list[ApiToken]:
