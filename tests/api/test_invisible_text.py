@@ -64,3 +64,21 @@ def test_a_reason_with_no_visible_character_is_no_reason(client: TestClient, wor
         )
     assert _events(world) == before
     assert client.get("/v1/auxiliaries?reason=audit", headers=inspector).status_code == 200
+
+
+def test_an_erasure_reason_refuses_bidi_and_erases_nothing(
+    client: TestClient, world: World
+) -> None:
+    before = _events(world)
+    problem(
+        client.post(
+            "/v1/admin/erasures",
+            json={"auxiliary_id": str(world.auxiliary), "reason": "依申请\u202e删除"},
+            headers=world.headers("admin"),
+        ),
+        422,
+        "format_character",
+    )
+    assert _events(world) == before
+    record = client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("personnel"))
+    assert record.json()["phone"] == "19912345678"  # the data key is intact
