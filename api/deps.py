@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import ApiProblem
 from api.runtime import Runtime
 from domain.values import Actor, Role
-from ledger.access import looks_like_token, token_hash, token_id
+from ledger.access import ApiToken, looks_like_token, token_hash, token_id
 from ledger.records import AuxLedger
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
@@ -87,9 +88,35 @@ def current_actor(
         )
     if token.revoked_at is not None:
         raise ApiProblem("token_revoked", "the bearer token was revoked", headers=_BEARER_CHALLENGE)
+    if _issuer_revoked(runtime, token):
+        raise ApiProblem(
+            "token_revoked",
+            "the token that issued this bearer token was revoked",
+            headers=_BEARER_CHALLENGE,
+        )
     if not token.usable_at(datetime.now(tz=UTC)):
         raise ApiProblem("token_expired", "the bearer token has expired", headers=_BEARER_CHALLENGE)
     return token.actor()
+
+
+def _issuer_revoked(runtime: Runtime, token: ApiToken) -> bool:
+    """True if a token up the chain that issued this one is revoked.
+
+    Revoking a token revokes the tokens it issued (``ledger.access``); this also refuses one
+    issued in the moment the issuer was being revoked, before its revocation reached every
+    worker's cache.
+    """
+    seen: set[UUID] = set()
+    issuer = token.issuer_id
+    while issuer is not None and issuer not in seen:
+        seen.add(issuer)
+        parent = runtime.token(issuer)
+        if parent is None:
+            return False
+        if parent.revoked_at is not None:
+            return True
+        issuer = parent.issuer_id
+    return False
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

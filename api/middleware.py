@@ -9,6 +9,9 @@ Invariants:
   refused with 415. None reaches a handler.
 - One JSON log line per request: method, route template, status, duration, request id.
 - ``HEAD`` is answered as ``GET`` with the same status and headers and no body.
+- Every response carries ``Cache-Control: no-store`` unless the route set its own: answers
+  hold personal data (records, reports, receipts, tracking pages), and no browser, proxy or
+  shared cache may keep them. Nothing the API answers is worth the risk of telling apart.
 - A worker of ``auxledger serve`` holding more than its share of the open connections answers
   with ``Connection: close`` (``api.balance``); nothing else about the response changes.
 - An exception that escapes the app is logged by type only and answered with a 500 problem
@@ -86,6 +89,8 @@ class EdgeMiddleware:
                 state["started"] = True
                 response_headers = MutableHeaders(scope=message)
                 response_headers["X-Request-ID"] = request_id
+                if "cache-control" not in response_headers:
+                    response_headers["Cache-Control"] = "no-store"
                 if balance.over_share():
                     # This worker holds more than its share of connections: the client
                     # reconnects, to whichever worker accepts first (api.balance).

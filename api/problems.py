@@ -104,8 +104,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "validation": ProblemKind(422, "The request does not pass validation"),
     "access": ProblemKind(422, "The token request is not valid"),
     "reason_required": ProblemKind(422, "An inspector gives the reason for reading a record"),
-    "unknown_auxiliary": ProblemKind(422, "No auxiliary matches the one named"),
-    "ambiguous_auxiliary": ProblemKind(422, "Several auxiliaries match the one named"),
+    "unknown_auxiliary": ProblemKind(422, "No one auxiliary matches the one named"),
     "ambiguous_work_id": ProblemKind(422, "The work ID was issued to more than one auxiliary"),
     "erasure": ProblemKind(409, "The erasure is not possible (already erased or no data)"),
     "no_witness": ProblemKind(409, "The server holds no witnessed checkpoint yet"),
@@ -129,6 +128,9 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     # domain (stable codes of domain.errors)
     "domain_error": ProblemKind(422, "The command breaks a rule of the measures"),
     "invalid_field": ProblemKind(422, "A field is missing, malformed or out of bounds"),
+    "format_character": ProblemKind(
+        422, "Text holds a bidirectional control or an invisible character"
+    ),
     "invalid_policy": ProblemKind(422, "The configured policy is inconsistent"),
     "naive_datetime": ProblemKind(422, "A date-time has no time zone"),
     "date_in_future": ProblemKind(422, "A date lies in the future"),

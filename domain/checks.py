@@ -5,6 +5,10 @@ Invariants kept here:
 - Short text (names, places, bodies, categories) is 1 to 200 characters after trimming, with
   no control characters; free text (reasons, descriptions, summaries) is 1 to 4000 characters
   and may hold line breaks and tabs but no other control characters.
+- No text or identifier holds a format character (Unicode category Cf): bidirectional
+  controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), zero-width characters
+  (U+200B-U+200D, U+2060, U+FEFF), soft hyphens, tag characters and the rest; they would make
+  a record read differently from what it holds (``FormatCharacterError``).
 - Identifiers (codes, serials, ids chosen by a caller) are 1 to 64 characters with no white
   space or control characters; opaque tokens (record hashes, tracking hashes) likewise, up to
   200 characters.
@@ -19,12 +23,13 @@ Invariants kept here:
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from domain.errors import InvalidFieldError, NaiveDatetimeError
+from domain.errors import FormatCharacterError, InvalidFieldError, NaiveDatetimeError
 
 SHORT_TEXT_MAX = 200
 FREE_TEXT_MAX = 4000
@@ -54,6 +59,23 @@ def _has_control(text: str, allowed: frozenset[str] = frozenset()) -> bool:
     return pattern.search(text) is not None
 
 
+# Letters and symbols that render as nothing at all (Hangul fillers, the blank Braille cell).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_format_character(text: str) -> bool:
+    """True if ``text`` holds a format character (Unicode category Cf): a bidirectional
+    control, a zero-width character, a soft hyphen, a tag character, ..."""
+    # Every format character is also not printable: the common case is one C-level pass.
+    return not text.isprintable() and any(unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def has_visible_character(text: str) -> bool:
+    """True if ``text`` holds at least one character a reader can see (not white space, not
+    a control or format character, not a blank glyph)."""
+    return any(ch.isprintable() and not ch.isspace() and ch not in _BLANK_GLYPHS for ch in text)
+
+
 def _text(field: str, value: object, limit: int, allowed: frozenset[str]) -> str:
     if not isinstance(value, str):
         raise InvalidFieldError(field, "must be text")
@@ -64,6 +86,8 @@ def _text(field: str, value: object, limit: int, allowed: frozenset[str]) -> str
         raise InvalidFieldError(field, f"must be at most {limit} characters long")
     if _has_control(text, allowed):
         raise InvalidFieldError(field, "must not contain control characters")
+    if has_format_character(text):
+        raise FormatCharacterError(field)
     return text
 
 
@@ -97,6 +121,8 @@ def identifier(field: str, value: object) -> str:
         raise InvalidFieldError(field, f"must be at most {IDENTIFIER_MAX} characters long")
     if _SPACE_OR_CONTROL.search(value):
         raise InvalidFieldError(field, "must not contain white space or control characters")
+    if has_format_character(value):
+        raise FormatCharacterError(field)
     return value
 
 

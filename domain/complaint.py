@@ -78,7 +78,14 @@ from domain.values import (
     china_date,
 )
 
-__all__ = ["MAX_ALLEGATIONS", "Complaint", "Finding", "Notification"]
+__all__ = [
+    "MAX_ALLEGATIONS",
+    "Complaint",
+    "Finding",
+    "IntakeFields",
+    "Notification",
+    "check_intake",
+]
 
 MAX_ALLEGATIONS = 20
 
@@ -125,6 +132,60 @@ def _allegations(value: object) -> list[Allegation]:
         Allegation(number, free_text(f"allegations[{number}]", text))
         for number, text in enumerate(value, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class IntakeFields:
+    """A complaint's own fields, checked: everything but the auxiliary it is about."""
+
+    incident_at: datetime
+    incident_place: str
+    allegations: list[Allegation]
+    complainant_name: str | None
+    complainant_phone: str | None
+    complainant_resident_id: str | None
+    complainant_address: str | None
+    contact_text: str | None
+
+
+def check_intake(
+    *,
+    at: datetime,
+    effective: date,
+    incident_at: datetime,
+    incident_place: str,
+    allegations: Sequence[str],
+    complainant_name: str | None,
+    complainant_phone: str | None,
+    complainant_resident_id: str | None,
+    complainant_address: str | None,
+    contact_text: str | None,
+) -> IntakeFields:
+    """Check every field of a complaint that does not need its auxiliary, or raise.
+
+    ``at`` is the recording instant and ``effective`` the receipt's date. The public intake
+    calls this before it looks the auxiliary up, so a refusal of the request's own fields
+    never depends on whether the auxiliary named exists (no oracle of names and units).
+    """
+    incident = aware_instant("incident_at", incident_at)
+    if incident > at:
+        raise DateInFutureError("incident_at", "the incident cannot follow its report")
+    if china_date(incident) > effective:
+        raise InvalidDateRangeError("the incident date is later than the receipt's date")
+    return IntakeFields(
+        incident_at=incident,
+        incident_place=short_text("incident_place", incident_place),
+        allegations=_allegations(allegations),
+        complainant_name=optional_short_text("complainant_name", complainant_name),
+        complainant_phone=optional_phone_number("complainant_phone", complainant_phone),
+        complainant_resident_id=(
+            None
+            if complainant_resident_id is None
+            else validate_resident_id(complainant_resident_id, on=china_date(at))
+        ),
+        complainant_address=optional_short_text("complainant_address", complainant_address),
+        contact_text=optional_free_text("contact_text", contact_text),
+    )
 
 
 class Complaint(Aggregate):
@@ -404,40 +465,40 @@ class Complaint(Aggregate):
             raise InvalidFieldError("complainant_id", "must be a UUID")
         if not isinstance(auxiliary, Auxiliary):
             raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
-        incident = aware_instant("incident_at", incident_at)
-        if incident > rec.at:
-            raise DateInFutureError("incident_at", "the incident cannot follow its report")
-        incident_day = china_date(incident)
-        if incident_day > rec.effective:
-            raise InvalidDateRangeError("the incident date is later than the receipt's date")
-        checked_allegations = _allegations(allegations)
-        responsibility = auxiliary.responsibility_on(incident_day)
+        own = check_intake(
+            at=rec.at,
+            effective=rec.effective,
+            incident_at=incident_at,
+            incident_place=incident_place,
+            allegations=allegations,
+            complainant_name=complainant_name,
+            complainant_phone=complainant_phone,
+            complainant_resident_id=complainant_resident_id,
+            complainant_address=complainant_address,
+            contact_text=contact_text,
+        )
+        responsibility = auxiliary.responsibility_on(china_date(own.incident_at))
         if responsibility is None:
             raise NoResponsibilityError(
                 "the auxiliary was not employed on the incident date, so no organ, unit or "
                 "supervisor answered for them then (Art. 17)"
             )
-        resident_id = (
-            None
-            if complainant_resident_id is None
-            else validate_resident_id(complainant_resident_id, on=rec.recorded_on)
-        )
         return cls._create(
             cls.Received,
             id=id,
             **rec.fields(),
             channel=member(ComplaintChannel, "channel", channel).value,
-            incident_at=incident,
-            incident_place=short_text("incident_place", incident_place),
+            incident_at=own.incident_at,
+            incident_place=own.incident_place,
             auxiliary_id=auxiliary.id,
             responsibility=responsibility,
-            allegations=checked_allegations,
+            allegations=own.allegations,
             complainant_id=complainant_id,
-            complainant_name=optional_short_text("complainant_name", complainant_name),
-            complainant_phone=optional_phone_number("complainant_phone", complainant_phone),
-            complainant_resident_id=resident_id,
-            complainant_address=optional_short_text("complainant_address", complainant_address),
-            contact_text=optional_free_text("contact_text", contact_text),
+            complainant_name=own.complainant_name,
+            complainant_phone=own.complainant_phone,
+            complainant_resident_id=own.complainant_resident_id,
+            complainant_address=own.complainant_address,
+            contact_text=own.contact_text,
             tracking_hash=optional_opaque_token("tracking_hash", tracking_hash),
         )
 

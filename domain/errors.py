@@ -25,6 +25,7 @@ __all__ = [
     "DateInFutureError",
     "DomainError",
     "DuplicateRecordError",
+    "FormatCharacterError",
     "InvalidDateRangeError",
     "InvalidFieldError",
     "InvalidPayScheduleError",
@@ -69,6 +70,22 @@ class InvalidFieldError(DomainError):
         super().__init__(f"{field} {reason}")
         self.field = field
         self.reason = reason
+
+
+class FormatCharacterError(InvalidFieldError):
+    """Text holds a bidirectional control or an invisible (zero-width) format character.
+
+    Such characters reorder or hide what a reader sees (U+202E shows ``abc`` as ``cba``), so
+    a record could read differently from what it holds.
+    """
+
+    code = "format_character"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            field,
+            "must not contain bidirectional controls or invisible (zero-width) characters",
+        )
 
 
 class InvalidPolicyError(DomainError):

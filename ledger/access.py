@@ -18,8 +18,12 @@ Invariants:
   ahead.
 - A revoked or expired token authenticates nobody; revocation is final (revoking twice is
   refused, so the first reason stands).
+- Revoking a token revokes, in the same transaction, every token it issued (over HTTP an
+  admin token issues tokens: their ``issued_by`` is its id), and theirs in turn: a token is
+  never worth more than the one that issued it. ``issuer_id`` names a token's issuing token.
 - Access records name personal fields, never their values; a reason, when given, is short
-  text without control characters.
+  text without control or format characters (bidi controls, zero-width characters), with at
+  least one visible character: an inspector's reason of zero-width characters is no reason.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from domain.checks import has_format_character, has_visible_character
 from domain.organ import Organ
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
@@ -129,6 +134,14 @@ class ApiToken(Aggregate):
             self.Revoked, reason=_short_text("reason", reason, _REASON_MAX), revoked_by=revoked_by
         )
 
+    @property
+    def issuer_id(self) -> UUID | None:
+        """The id of the token that issued this one, or None if a person issued it (CLI)."""
+        try:
+            return UUID(self.issued_by)
+        except ValueError:
+            return None
+
     def usable_at(self, now: datetime) -> bool:
         """True if the token authenticates at ``now``: not revoked and not expired."""
         return self.revoked_at is None and now < self.expires_at
@@ -204,6 +217,11 @@ def _short_text(field: str, value: str, limit: int) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text or len(text) > limit or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
         raise AccessError(f"{field} must be 1 to {limit} characters on one line")
+    if has_format_character(text) or not has_visible_character(text):
+        raise AccessError(
+            f"{field} must be visible text, without bidirectional controls or invisible "
+            "(zero-width) characters"
+        )
     return text
 
 
@@ -278,13 +296,41 @@ def load_token(app: LedgerApplication, token_id_: UUID) -> ApiToken | None:
 def revoke_token(
     app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
 ) -> ApiToken:
-    """Revoke a token by id and save the ``Revoked`` record."""
+    """Revoke a token by id, and every token it issued (``revoke_token_and_issued``)."""
+    return revoke_token_and_issued(app, token_id_, reason=reason, revoked_by=revoked_by)[0]
+
+
+def revoke_token_and_issued(
+    app: LedgerApplication, token_id_: UUID, *, reason: str, revoked_by: str
+) -> list[ApiToken]:
+    """Revoke a token and, transitively, every unrevoked token it issued; one transaction.
+
+    The first token returned is the one named; the others were issued by it (or by them)
+    and are revoked with the reason ``issued by revoked token <id>``.
+    """
     token = load_token(app, token_id_)
     if token is None:
         raise NotFoundError(f"no API token with id {token_id_}")
     token.revoke(reason, revoked_by)
-    app.save(token)
-    return token
+    issued: dict[UUID, list[ApiToken]] = {}
+    for other in list_tokens(app):
+        if other.issuer_id is not None and other.id != token.id:
+            issued.setdefault(other.issuer_id, []).append(other)
+    revoked = [token]
+    seen = {token.id}
+    queue = [token]
+    while queue:
+        issuer = queue.pop(0)
+        for child in issued.get(issuer.id, []):
+            if child.id in seen:
+                continue
+            seen.add(child.id)
+            queue.append(child)
+            if child.revoked_at is None:
+                child.revoke(f"issued by revoked token {issuer.id}", revoked_by)
+                revoked.append(child)
+    app.save(*revoked)
+    return revoked
 
 
 def list_tokens(app: LedgerApplication, *, organ: str | None = None) -> list[ApiToken]:
@@ -316,7 +362,7 @@ def record_access(
     An inspector's read needs its reason (who, what, when *and why*): without one nothing is
     recorded and ``ReasonRequiredError`` is raised, so the caller answers nothing.
     """
-    if actor.role == Role.inspector.value and not (reason or "").strip():
+    if actor.role == Role.inspector.value and not has_visible_character(reason or ""):
         raise ReasonRequiredError(
             "an inspector says why a personal record is read: give ?reason= or an "
             "X-Access-Reason header"

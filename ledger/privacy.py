@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Transcoding
 
+from domain.checks import has_format_character
+from domain.errors import FormatCharacterError
 from ledger.config import KEY_DIR
 from ledger.errors import ConfigurationError, IntegrityViolation, LedgerError
 
@@ -169,6 +171,8 @@ class ErasureRecord(Aggregate):
         text = reason.strip()
         if not text or len(text) > 500:
             raise ErasureError("an erasure needs a reason of 1 to 500 characters")
+        if has_format_character(text):
+            raise FormatCharacterError("reason")
         return cls._create(
             cls.Erased,
             id=cls.id_for(subject_id),

@@ -15,6 +15,10 @@ Invariants kept here:
 - Columns are the same for every run of a report (they come from the row type, nested
   results flattened with dotted names), so an empty report still has its header.
 - CSV cells hold text: lists are joined with ``; `` (objects inside them as JSON).
+- No CSV cell can be taken for a formula by a spreadsheet (OWASP CSV injection): a cell
+  starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``
+  (``csv_safe``), unless it is a plain number (``-3``, ``-0.25``), which no spreadsheet runs.
+  ``Report.to_csv`` is the one CSV writer (the HTTP API and the command line both use it).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +50,7 @@ from projections.queries import (
 from projections.results import Page, json_ready
 from projections.service import ReadModels
 
-__all__ = ["REPORTS", "Param", "Report", "ReportSpec", "run_report"]
+__all__ = ["REPORTS", "Param", "Report", "ReportSpec", "csv_safe", "run_report"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,10 @@ class ReportSpec:
     params: tuple[Param, ...]
     paged: bool
     run: Callable[[_Queries, dict[str, Any]], Any]
+    names_people: bool = True
+    """False only for reports of counts and sums per organ or unit: their rows name nobody.
+    A report that names people (or identifies them by id) is personal data: an inspector
+    reads it for a stated reason, and the read is recorded (``api.routers.queries``)."""
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -133,6 +142,13 @@ class ReportSpec:
     def columns(self) -> tuple[str, ...]:
         """The report's column names (nested results flattened as ``outer.inner``)."""
         return _columns(self.row_type)
+
+    @property
+    def person_columns(self) -> tuple[str, ...]:
+        """The columns that name or identify a person (empty for reports of counts)."""
+        if not self.names_people:
+            return ()
+        return tuple(c for c in self.columns if c in PERSON_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -170,10 +186,26 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         if header:
-            writer.writerow(self.columns)
+            writer.writerow([csv_safe(c) for c in self.columns])
         for row in self.rows:
-            writer.writerow([_cell(row.get(c)) for c in self.columns])
+            writer.writerow([csv_safe(_cell(row.get(c))) for c in self.columns])
         return out.getvalue()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def csv_safe(text: str) -> str:
+    """A CSV cell no spreadsheet takes for a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'``, which spreadsheets read as "this is text"; a plain number such as ``-3`` or
+    ``-0.25`` is left as it is (it runs nothing, and stays a number).
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cell(value: Any) -> str:
@@ -211,6 +243,20 @@ def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+PERSON_COLUMNS = frozenset(
+    {
+        "auxiliary_id",
+        "name",
+        "auxiliary_name",
+        "supervisor_id",
+        "supervisor_name",
+        "official_id",
+        "official_name",
+        "originator_id",
+    }
+)
+"""Columns that name a person or identify one by id."""
+
 P = Param
 ORGANISED = (P("unit"),)
 PERIOD = (P("start", "date"), P("end", "date"))
@@ -225,8 +271,9 @@ def _spec(
     run: Callable[[_Queries, dict[str, Any]], Any],
     *,
     paged: bool = False,
+    names_people: bool = True,
 ) -> ReportSpec:
-    return ReportSpec(name, title, article, row_type, params, paged, run)
+    return ReportSpec(name, title, article, row_type, params, paged, run, names_people)
 
 
 _SPECS = (
@@ -299,6 +346,7 @@ _SPECS = (
         r.CloseTimeRow,
         (*PERIOD, P("by_unit", "bool")),
         lambda q, a: q.complaints.time_to_close(**a),
+        names_people=False,
     ),
     _spec(
         "accountability_by_unit",
@@ -307,6 +355,7 @@ _SPECS = (
         r.AccountabilityRow,
         PERIOD,
         lambda q, a: q.responsibility.accountability(**a),
+        names_people=False,
     ),
     _spec(
         "accountability_by_supervisor",
@@ -346,6 +395,7 @@ _SPECS = (
         r.RatioRow,
         (P("on", "date"),),
         lambda q, a: q.early_warning.commendation_ratio(**a),
+        names_people=False,
     ),
     _spec(
         "quota_use",
@@ -354,6 +404,7 @@ _SPECS = (
         r.QuotaUse,
         (),
         lambda q, a: q.compliance.quota_use(**a),
+        names_people=False,
     ),
     _spec(
         "level_distribution",
@@ -362,6 +413,7 @@ _SPECS = (
         r.LevelCount,
         (),
         lambda q, a: q.compliance.level_distribution(**a),
+        names_people=False,
     ),
     _spec(
         "pay_against_wage",
@@ -370,6 +422,7 @@ _SPECS = (
         r.PayAgainstWage,
         (P("year", "int"),),
         lambda q, a: q.compliance.pay_against_wage(**a),
+        names_people=False,
     ),
     _spec(
         "without_supervisor",

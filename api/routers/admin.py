@@ -17,7 +17,7 @@ from api.schemas import admin as s
 from api.schemas.common import RecordedPublic
 from domain.complaint import Complaint
 from domain.values import Actor, Role
-from ledger.access import ApiToken, issue_token, list_tokens, load_token, revoke_token
+from ledger.access import ApiToken, issue_token, list_tokens, load_token, revoke_token_and_issued
 from ledger.errors import NotFoundError
 from ledger.keyring import KeyStatus
 
@@ -91,20 +91,24 @@ def read_tokens(actor: Admin, ledger: LedgerDep) -> list[s.TokenPublic]:
 
 @router.post(
     "/tokens/{token_id}/revoke",
-    summary="Revoke a token (takes effect within seconds in every worker)",
+    summary="Revoke a token and every token it issued (within seconds in every worker)",
     responses=errors(*TOKEN_ERRORS),
 )
 def revoke(
     token_id: UUID, body: s.RevocationCreate, actor: Admin, ledger: LedgerDep, runtime: RuntimeDep
 ) -> s.TokenPublic:
-    """Final: a revoked token never authenticates again."""
+    """Final: a revoked token never authenticates again, nor does any token it issued (they
+    are revoked with it, in the same transaction)."""
     token = load_token(ledger, token_id)
     if token is None or token.organ != actor.organ:
         raise ApiProblem("not_found", f"no API token {token_id} in the administrator's organ")
-    revoked = revoke_token(ledger, token_id, reason=body.reason, revoked_by=actor.actor_id)
-    runtime.tokens.forget(token_id)
-    runtime.metrics.appended("ledger.access:ApiToken.Revoked")
-    return s.TokenPublic(**_token_public(revoked))  # type: ignore[arg-type]
+    revoked = revoke_token_and_issued(
+        ledger, token_id, reason=body.reason, revoked_by=actor.actor_id
+    )
+    for gone in revoked:
+        runtime.tokens.forget(gone.id)
+        runtime.metrics.appended("ledger.access:ApiToken.Revoked")
+    return s.TokenPublic(**_token_public(revoked[0]))  # type: ignore[arg-type]
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import Header, Query, Response
 from api.problems import ApiProblem
 from api.runtime import Runtime
 from api.schemas.common import RecordedPublic
+from domain.checks import has_format_character, has_visible_character
 from ledger.records import Recorded
 
 PUBLIC_ERRORS: tuple[int, ...] = (400, 404, 413, 415, 422, 429, 503)
@@ -39,6 +40,9 @@ def access_reason(
 ) -> str | None:
     """The reason given for reading a personal record, if any (query wins over header).
 
+    A reason with no visible character (blank, or only zero-width characters) is no reason:
+    None. A reason holding a bidirectional control or an invisible character is refused.
+
     A header's bytes reach Python decoded as Latin-1 (RFC 9110's historical default); a
     client sends UTF-8, so they are decoded again as UTF-8 (a reason in Chinese would
     otherwise be recorded garbled), and bytes that are not UTF-8 are refused.
@@ -52,8 +56,15 @@ def access_reason(
             ) from None
     text = (reason if reason is not None else x_access_reason) or ""
     text = text.strip()
-    if not text:
-        return None
     if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in text):
         raise ApiProblem("validation", "the access reason must be one line of text")
+    if not has_visible_character(text):
+        # Blank, or only zero-width and other invisible characters: no reason at all.
+        return None
+    if has_format_character(text):
+        raise ApiProblem(
+            "format_character",
+            "the access reason must not contain bidirectional controls or invisible "
+            "(zero-width) characters",
+        )
     return text

@@ -4,12 +4,16 @@ Intake (Art. 17): anyone may complain about an auxiliary named by work ID or by 
 unit. The complaint is recorded by the actor ``public-intake`` of the auxiliary's organ; the
 answer is a signed receipt (``api.receipts``). ``Idempotency-Key`` makes retries safe: the
 same key and body from the same client return the same receipt and record nothing new.
+
+The intake is no oracle of names and units: the request's own fields are checked before the
+auxiliary is looked up, and every failure to find the one auxiliary meant answers alike
+(``_file``).
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -34,8 +38,9 @@ from api.routers.common import PUBLIC_ERRORS, errors
 from api.runtime import Runtime
 from api.schemas import complaints as s
 from api.schemas.common import ProblemPublic
-from domain.complaint import Complaint
-from domain.values import Actor, ComplaintChannel, Role
+from domain.complaint import Complaint, check_intake
+from domain.errors import NoResponsibilityError
+from domain.values import Actor, ComplaintChannel, Role, china_date
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.record import SignedRecord, parse_record
 from ledger.records import AuxLedger
@@ -88,23 +93,55 @@ def _receipt(
     return s.ReceiptPublic.model_validate({**fields, "signature": sign_receipt(fields, signer)})
 
 
+def _not_found(body: s.ComplaintCreate) -> ApiProblem:
+    """The one answer to every failure to find the auxiliary meant.
+
+    No such work ID or name, several of that name, not employed on the incident date: all
+    answer alike, so the public cannot tell a real name and unit (or work ID) from a wrong
+    one by the error.
+    """
+    if body.work_id is not None:
+        return ApiProblem(
+            "unknown_auxiliary",
+            "no auxiliary holding this work ID served on the incident date: check the number "
+            "and the date",
+        )
+    return ApiProblem(
+        "unknown_auxiliary",
+        "no single auxiliary of this name served in this unit on the incident date: check the "
+        "name, the unit and the date, or give the work ID number",
+    )
+
+
 def _find_auxiliary(runtime: Runtime, body: s.ComplaintCreate) -> tuple[UUID, str]:
     directory = runtime.directory()
     if body.work_id is not None:
         found = directory.by_work_id(body.work_id)
         if found is None:
-            raise ApiProblem("unknown_auxiliary", "no auxiliary holds or held this work ID")
+            raise _not_found(body)
         return found.auxiliary_id, found.organ
     assert body.auxiliary_name is not None and body.unit is not None
     matches = directory.by_name(body.auxiliary_name, body.unit)
-    if not matches:
-        raise ApiProblem("unknown_auxiliary", "no auxiliary of this name serves in this unit")
-    if len(matches) > 1:
-        raise ApiProblem(
-            "ambiguous_auxiliary",
-            "several auxiliaries of this name serve in this unit: give the work ID number",
-        )
+    if len(matches) != 1:
+        raise _not_found(body)
     return matches[0].auxiliary_id, matches[0].organ
+
+
+def _check_own_fields(body: s.ComplaintCreate) -> None:
+    """Refuse the request's own fields (dates, lengths, characters) before any lookup."""
+    now = datetime.now(tz=UTC)
+    check_intake(
+        at=now,
+        effective=china_date(now),
+        incident_at=body.incident_at,
+        incident_place=body.incident_place,
+        allegations=body.allegations,
+        complainant_name=body.complainant_name,
+        complainant_phone=body.complainant_phone,
+        complainant_resident_id=body.complainant_resident_id,
+        complainant_address=body.complainant_address,
+        contact_text=body.contact_text,
+    )
 
 
 @router.post(
@@ -156,7 +193,16 @@ async def file_complaint(
 def _file(
     runtime: Runtime, ledger: AuxLedger, body: s.ComplaintCreate, identity: IntakeIdentity
 ) -> tuple[s.ReceiptPublic, bool]:
-    """Record the intake (or find the one this retry repeats): its receipt, and if replayed."""
+    """Record the intake (or find the one this retry repeats): its receipt, and if replayed.
+
+    In this order, so that no answer depends on whether the auxiliary named exists unless
+    every other check passed: the request's own fields; a retry under an Idempotency-Key
+    (found by the complaint id the key gives, not by the auxiliary); the lookup, whose
+    failures and the auxiliary's not being employed on the incident date answer alike.
+    """
+    _check_own_fields(body)
+    if identity.idempotent and ledger.recorder.select_events(identity.complaint_id, limit=1):
+        return _replay(ledger, identity.complaint_id, identity.tracking_code), True
     auxiliary_id, organ = _find_auxiliary(runtime, body)
     actor = Actor(actor_id="public-intake", role=Role.public.value, organ=organ, unit=None)
     try:
@@ -175,6 +221,10 @@ def _file(
             tracking_hash=tracking_hash(identity.tracking_code),
             complaint_id=identity.complaint_id,
         )
+    except (NoResponsibilityError, NotFoundError):
+        # Not employed on the incident date, or gone from the ledger since the directory
+        # (a read model) last saw it: to the public, the same as no such auxiliary.
+        raise _not_found(body) from None
     except ConcurrencyConflictError:
         # A complaint with this id exists: with an Idempotency-Key that is a retry (or a reuse
         # of the key with another body, which _replay refuses); without one, a clash of

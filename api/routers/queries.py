@@ -7,6 +7,13 @@ served at ``/v1/reports/<name>`` with its declared parameters, as JSON or CSV
 are recorded like the record itself, and personal fields in timeline entries are masked by
 role (``api.personal``); complaint events never show the complainant in an auxiliary's
 timeline.
+
+Reports and lists that name people (``ReportSpec.names_people``; the lists of auxiliaries
+and complaints) are personal data read in bulk: an inspector gives the reason for every
+read of one, exactly as for a single record (422 ``reason_required`` otherwise, nothing shown
+and nothing recorded), and each such read is recorded as one ``RecordAccess`` (record type
+``report``, the report's name, the columns naming people, the reason, the route). Reports of
+counts and sums name nobody and need no reason.
 """
 
 # No ``from __future__ import annotations``: generated handlers need real annotations.
@@ -27,10 +34,10 @@ from api.schemas.auxiliaries import ResidentLookup
 from api.schemas.common import Day, Moment, QueryWhole
 from domain.identity import validate_resident_id
 from domain.values import Actor, Role, china_date
-from ledger.access import record_access
+from ledger.access import ReasonRequiredError, record_access
 from projections.identity import RESIDENT_ID_KIND
 from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
-from projections.reports import REPORTS, ReportSpec, run_report
+from projections.reports import REPORTS, Report, ReportSpec, run_report
 
 router = APIRouter(tags=["queries"], route_class=StrictJsonRoute)
 
@@ -62,6 +69,32 @@ def _unit(actor: Actor, unit: str | None) -> str | None:
     return actor.unit if actor.role == Role.unit.value else unit
 
 
+def _reason_for_people(actor: Actor, reason: str | None) -> None:
+    """Before anything is read: an inspector says why a report naming people is read."""
+    if actor.role == Role.inspector.value and reason is None:
+        raise ReasonRequiredError(
+            "an inspector says why a report or list naming people is read: give ?reason= or "
+            "an X-Access-Reason header"
+        )
+
+
+def _record_people_read(
+    runtime: Runtime, actor: Actor, spec: ReportSpec, reason: str | None, route: str
+) -> None:
+    """One access record for an inspector's read of a report or list naming people."""
+    if actor.role != Role.inspector.value:
+        return
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="report",
+        record_id=spec.name,
+        fields=spec.person_columns,
+        reason=reason,
+        purpose=route,
+    )
+
+
 # ------------------------------------------------------------------ personnel
 
 
@@ -78,12 +111,18 @@ def personnel_status(
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
+    reason: Annotated[str | None, Depends(access_reason)] = None,
 ) -> Any:
-    """Ordered by unit and name; CSV is the ``personnel_status`` report's."""
+    """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
+    inspector's read needs a reason and is recorded."""
+    _reason_for_people(actor, reason)
     scoped = _unit(actor, unit)
+    route = "GET /v1/auxiliaries"
     if format == "csv":
         filters = {"unit": scoped, "post": post, "level": level, "status": status}
-        return _report_csv(runtime, "personnel_status", actor, filters, page, page_size)
+        report = _report_page(runtime, "personnel_status", actor, filters, page, page_size)
+        _record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
+        return _csv(report, "personnel_status")
     result = PersonnelQueries(runtime.read_models()).status(
         organ=actor.organ,
         unit=scoped,
@@ -93,6 +132,7 @@ def personnel_status(
         page=page,
         page_size=page_size,
     )
+    _record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
     return result.to_json()
 
 
@@ -239,9 +279,13 @@ def registry(
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
+    reason: Annotated[str | None, Depends(access_reason)] = None,
 ) -> Any:
     """With each complaint's deadlines; no complainant's details. CSV is the
-    ``complaint_registry`` report's."""
+    ``complaint_registry`` report's. Names auxiliaries: an inspector's read needs a reason
+    and is recorded."""
+    _reason_for_people(actor, reason)
+    route = "GET /v1/complaints"
     if format == "csv":
         filters = {
             "unit": unit,
@@ -250,7 +294,9 @@ def registry(
             "received_from": received_from,
             "received_to": received_to,
         }
-        return _report_csv(runtime, "complaint_registry", actor, filters, page, page_size)
+        report = _report_page(runtime, "complaint_registry", actor, filters, page, page_size)
+        _record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
+        return _csv(report, "complaint_registry")
     result = ComplaintQueries(runtime.read_models()).registry(
         organ=actor.organ,
         unit=unit,
@@ -261,6 +307,7 @@ def registry(
         page=page,
         page_size=page_size,
     )
+    _record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
     return result.to_json()
 
 
@@ -285,7 +332,7 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
 _KINDS: dict[str, Any] = {"int": QueryWhole, "date": Day, "bool": bool, "uuid": UUID, "str": str}
 
 
-def _csv(report: Any, name: str) -> Response:
+def _csv(report: Report, name: str) -> Response:
     return Response(
         report.to_csv(),
         media_type="text/csv; charset=utf-8",
@@ -293,30 +340,37 @@ def _csv(report: Any, name: str) -> Response:
     )
 
 
-def _report_csv(
+def _report_page(
     runtime: Runtime,
     name: str,
     actor: Actor,
     filters: dict[str, Any],
     page: int,
     page_size: int,
-) -> Response:
-    """A list's page as CSV: the page of the report of the same rows."""
+) -> Report:
+    """A list's page as a report: the page of the report of the same rows (for CSV)."""
     arguments = {k: v for k, v in filters.items() if v is not None}
     arguments.update(organ=actor.organ, page=page, page_size=page_size)
-    return _csv(run_report(runtime.read_models(), name, arguments), name)
+    return run_report(runtime.read_models(), name, arguments)
 
 
 def _report_route(spec: ReportSpec) -> None:
     readers = REPORT_READERS_BY_NAME.get(spec.name, REPORT_READERS)
     names = [p.name for p in spec.params]
+    route = f"GET /v1/reports/{spec.name.replace('_', '-')}"
 
-    def handler(actor: Actor, runtime: Runtime, format: str, **params: Any) -> Any:
+    def handler(
+        actor: Actor, runtime: Runtime, format: str, reason: str | None = None, **params: Any
+    ) -> Any:
+        if spec.names_people:
+            _reason_for_people(actor, reason)
         arguments = {k: v for k, v in params.items() if v is not None}
         arguments["organ"] = actor.organ
         if actor.role == Role.unit.value and "unit" in names:
             arguments["unit"] = actor.unit
         report = run_report(runtime.read_models(), spec.name, arguments)
+        if spec.names_people:
+            _record_people_read(runtime, actor, spec, reason, route)
         if format == "csv":
             return _csv(report, spec.name)
         return report.to_json()
@@ -327,6 +381,16 @@ def _report_route(spec: ReportSpec) -> None:
         inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
         inspect.Parameter("format", keyword, annotation=Format, default="json"),
     ]
+    if spec.names_people:
+        # Names people: an inspector says why (api.routers.common.access_reason).
+        parameters.append(
+            inspect.Parameter(
+                "reason",
+                keyword,
+                annotation=Annotated[str | None, Depends(access_reason)],
+                default=None,
+            )
+        )
     for param in spec.params:
         described = param.help or (f"one of: {', '.join(param.choices)}" if param.choices else None)
         parameters.append(

@@ -1,7 +1,8 @@
 """``auxledger tokens create|list|revoke``: API credentials, kept as signed ledger records.
 
 ``create`` prints the new token on stdout, once (only its SHA-256 is kept), and its id and
-expiry on stderr; ``list`` shows every token without secrets; ``revoke ID`` ends one.
+expiry on stderr; ``list`` shows every token without secrets; ``revoke ID`` ends one and
+every token it issued (over HTTP, an admin token issues tokens), printing each.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _token_id(text: str) -> uuid.UUID:
 def cmd_tokens(args: argparse.Namespace) -> int:
     """Create, list or revoke API tokens."""
     from api.cli import _ledger, actor_name  # noqa: PLC0415
-    from ledger.access import issue_token, list_tokens, revoke_token  # noqa: PLC0415
+    from ledger.access import issue_token, list_tokens, revoke_token_and_issued  # noqa: PLC0415
 
     ledger = _ledger()
     if args.tokens_command == "create":
@@ -59,8 +60,12 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         )
         return 0
     if args.tokens_command == "revoke":
-        token = revoke_token(ledger, args.token_id, reason=args.reason, revoked_by=actor_name())
-        print(f"{token.id} revoked")  # noqa: T201
+        revoked = revoke_token_and_issued(
+            ledger, args.token_id, reason=args.reason, revoked_by=actor_name()
+        )
+        print(f"{revoked[0].id} revoked")  # noqa: T201
+        for token in revoked[1:]:
+            print(f"{token.id} revoked (issued by {token.issued_by})")  # noqa: T201
         return 0
     rows = [
         {

@@ -210,7 +210,8 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
 
 
 def test_queries_are_paginated_scoped_and_offer_csv(client: TestClient, world: World) -> None:
-    inspector = world.headers("inspector")
+    # An inspector's read of people in bulk says why (tests/api/test_bulk_reads.py).
+    inspector = {**world.headers("inspector"), "X-Access-Reason": "inspection"}
     first = client.get("/v1/auxiliaries?page_size=1", headers=inspector).json()
     assert first["total"] == 2 and len(first["items"]) == 1 and first["pages"] == 2
     assert {i["organ"] for i in first["items"]} == {ORGAN}

@@ -104,7 +104,7 @@ def test_admin_issues_lists_and_revokes_through_the_api(client: TestClient, worl
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["organ"] == ORGAN and body["role"] == "inspector"
-    new = {"Authorization": f"Bearer {body['token']}"}
+    new = {"Authorization": f"Bearer {body['token']}", "X-Access-Reason": "inspection"}
     assert client.get("/v1/reports/early-warning", headers=new).status_code == 200
     listed = client.get("/v1/admin/tokens", headers=admin).json()
     assert body["id"] in {t["id"] for t in listed}
