@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from ledger.log import MerkleLog
 from ledger.persistence import LogNotConfiguredError
 from ledger.records import AuxLedger
 from tests.integration.aggregates import Notebook
+from tests.integration.tamper import Tamperer
 
 
 class OutsideVerifierError(Exception):
@@ -186,3 +188,154 @@ def test_a_rotation_whose_checkpoint_the_incoming_key_cannot_sign_is_refused(
         app.save(registry, signer=old, activate_key=new.key_id)
     assert MerkleLog(app.ledger_recorder).tree_size() == size
     assert app.reload_keys().active == old.key_id
+
+
+# --------------------------------------------------------------------------- the witness
+
+
+def _verify(capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, dict[str, Any], str]:
+    code = main(["verify", "--json", *flags])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, (json.loads(out) if out else {}), err.strip()
+
+
+def _kinds(report: dict[str, Any]) -> set[str]:
+    return {f["kind"] for f in report["failures"]}
+
+
+def _rotate_and_witness(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str], rotations: int
+) -> tuple[object, Tamperer]:
+    """init, a write, a backup; then rotations, a write, and a clean run that moves the witness.
+
+    The witness then holds a checkpoint signed only by a key the backup does not know.
+    """
+    assert _cli(capsys, "init")[0] == 0
+    _write(cli_env, "before the backup")
+    tamper = Tamperer(LedgerApplication(cli_env))
+    backup = tamper.backup()
+    for _ in range(rotations):
+        assert _cli(capsys, "keys", "rotate")[0] == 0
+    _write(cli_env, "after the rotations")
+    code, report, _ = _verify(capsys)
+    assert code == 0 and report["witness_updated"], report
+    return backup, tamper
+
+
+def _witness_files(settings: Settings) -> tuple[str, list[str]]:
+    folder = settings.witness_dir
+    return (folder / "checkpoint").read_text(), (folder / "keys").read_text().splitlines()
+
+
+@pytest.mark.parametrize("rotations", [1, 2])
+def test_rollback_across_rotations_is_an_integrity_failure(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str], rotations: int
+) -> None:
+    backup, tamper = _rotate_and_witness(cli_env, capsys, rotations)
+    witnessed = (cli_env.witness_dir / "checkpoint").read_text()
+    active = _active_vkeys(capsys)
+    tamper.restore(backup)
+    for flags in (("--full",), ()):
+        code, report, err = _verify(capsys, *flags)
+        assert code == 1, err
+        assert "witness_rollback" in _kinds(report)
+        assert not report["witness_updated"]
+    # The witness kept the key it trusted: the active one, which the backup never knew.
+    assert _witness_files(cli_env) == (witnessed, active)
+
+
+def test_fork_across_a_rotation_is_an_integrity_failure(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Restored, then written past the witnessed size with the old key: a fork."""
+    backup, tamper = _rotate_and_witness(cli_env, capsys, 1)
+    witnessed = _witness_files(cli_env)
+    tamper.restore(backup)
+    # The old key writes again (its private half is still in the key folder).
+    for n in range(4):
+        _write(cli_env, f"forked history {n}")
+    code, report, err = _verify(capsys)
+    assert code == 1, err
+    assert "witness_inconsistent" in _kinds(report)
+    assert _witness_files(cli_env) == witnessed
+
+
+def test_the_witness_keeps_both_keys_of_a_rotation_checkpoint(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(capsys, "init")[0] == 0
+    assert _verify(capsys)[0] == 0
+    note, keys = _witness_files(cli_env)
+    assert keys == _active_vkeys(capsys)
+    assert outside_verify(note, keys)
+    assert _cli(capsys, "keys", "rotate")[0] == 0
+    assert _verify(capsys)[0] == 0
+    note, keys = _witness_files(cli_env)
+    listed = json.loads(_cli(capsys, "keys", "list", "--json")[1])
+    assert keys == [k["vkey"] for k in listed]  # outgoing, then incoming
+    for key in keys:
+        assert outside_verify(note, [key])
+    assert oct(cli_env.witness_dir.stat().st_mode & 0o777) == "0o700"
+    assert sorted(p.name for p in cli_env.witness_dir.iterdir()) == ["checkpoint", "keys"]
+
+
+def test_an_old_witness_folder_without_keys_is_upgraded(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(capsys, "init")[0] == 0
+    _write(cli_env, "something")
+    assert _verify(capsys)[0] == 0
+    note, keys = _witness_files(cli_env)
+    (cli_env.witness_dir / "keys").unlink()  # as an earlier version left it
+    # Verified with the ledger's keys, its keys written beside it, the run goes on.
+    code, report, err = _verify(capsys)
+    assert code == 0 and report["mode"] == "incremental", err
+    assert _witness_files(cli_env) == (note, keys)
+
+
+def test_an_old_witness_folder_after_a_rollback_needs_its_key(
+    cli_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The upgrade path when neither the ledger nor the key folder knows the witnessed key."""
+    backup, tamper = _rotate_and_witness(cli_env, capsys, 2)
+    note, keys = _witness_files(cli_env)
+    (cli_env.witness_dir / "keys").unlink()  # as an earlier version left it
+    tamper.restore(backup)
+    # An auditor's key folder: the genesis key's public half only.
+    audit_keys = tmp_path / "audit-keys"
+    audit_keys.mkdir(mode=0o700)
+    genesis = json.loads(_cli(capsys, "keys", "list", "--json")[1])[0]
+    (audit_keys / f"{genesis['key_id']}.vkey").write_text(genesis["vkey"] + "\n")
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(audit_keys))
+    code, _, err = _verify(capsys, "--full")
+    assert code == 2 and "AUXLEDGER_WITNESS_DIR" in err and "\n" not in err
+    assert "not signed by any known key" in err and "put that key's vkey in" in err
+    assert not (cli_env.witness_dir / "keys").exists()
+    # The operator puts the witnessed key's vkey (kept, published or from the key folder) there.
+    (cli_env.witness_dir / "keys").write_text("\n".join(keys) + "\n")
+    code, report, err = _verify(capsys, "--full")
+    assert code == 1 and "witness_rollback" in _kinds(report), err
+    assert _witness_files(cli_env) == (note, keys)
+
+
+def test_witness_keys_that_do_not_verify_its_checkpoint_cannot_verify(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(capsys, "init")[0] == 0
+    assert _verify(capsys)[0] == 0
+    note, _ = _witness_files(cli_env)
+    keys_file = cli_env.witness_dir / "keys"
+    # Another key, even one the ledger holds and trusts, does not stand in for the kept one.
+    assert _cli(capsys, "keys", "rotate")[0] == 0
+    active = _active_vkeys(capsys)
+    keys_file.write_text(active[0] + "\n")
+    code, _, err = _verify(capsys)
+    assert code == 2 and "does not verify with the keys kept beside it" in err
+    keys_file.write_text("not a vkey\n")
+    code, _, err = _verify(capsys)
+    assert code == 2 and "line 1" in err and "is not a vkey" in err and "\n" not in err
+    assert (cli_env.witness_dir / "checkpoint").read_text() == note
