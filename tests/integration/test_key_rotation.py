@@ -27,6 +27,7 @@ from ledger.keyring import REGISTRY_ID, KeyRegistry
 from ledger.log import MerkleLog
 from ledger.persistence import LogNotConfiguredError
 from ledger.records import AuxLedger
+from ledger.verify import verify_ledger
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
@@ -171,6 +172,11 @@ def test_newest_checkpoint_verifies_with_the_active_key_after_rotation(
     assert outside_verify(note, _active_vkeys(capsys))
     with pytest.raises(OutsideVerifierError):
         outside_verify(note, retired)
+    # Both signatures are checked, also by the range workers of a large log's full run.
+    ranges = verify_ledger(
+        LedgerApplication(cli_env), full=True, workers=2, range_threshold=0, range_length=2
+    )
+    assert ranges.ok and ranges.events_checked == ranges.tree_size, ranges.failures
 
 
 def test_a_rotation_whose_checkpoint_the_incoming_key_cannot_sign_is_refused(
