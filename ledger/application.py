@@ -321,7 +321,7 @@ class LedgerApplication(Application[UUID]):
         try:
             registry: KeyRegistry = self.repository.get(REGISTRY_ID)
             registry.rotate(new.public, actor)
-            self.save(registry, signer=old, activate_key=new.key_id)
+            self.save(registry, signer=old, activate_key=new.key_id, activate_signer=new)
         except BaseException:
             self.key_dir.destroy_private(new.public)
             (self.key_dir.path / f"{new.public.key_id_hex}.vkey").unlink(missing_ok=True)

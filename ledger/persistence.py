@@ -59,7 +59,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from ledger.errors import LedgerError, StaleSigningKeyError
 from ledger.keys import SigningKey
 from ledger.merkle import Frontier, leaf_hash
-from ledger.note import Checkpoint, signed_checkpoint
+from ledger.note import Checkpoint, NoteSigner, sign_many, signed_checkpoint
 from ledger.privacy import MasterKey, SubjectKeyConflictError, SubjectKeyStore
 from ledger.record import as_uuid
 
@@ -117,6 +117,28 @@ def _log_signer(config: LogConfig | None, kwargs: dict[str, Any]) -> tuple[LogCo
     return config, signer
 
 
+def _checkpoint_signers(
+    signer: SigningKey, activate: bytes | None, kwargs: dict[str, Any]
+) -> list[NoteSigner]:
+    """Who signs a batch's checkpoint: the batch's signer, and the incoming key of a rotation.
+
+    A rotation's batch is signed by the outgoing key, which is retired inside it; its
+    checkpoint (the log's newest until the next write) is signed by the incoming key too, so
+    a verifier that knows only the key published as active can always check the newest
+    checkpoint (docs/formats.md).
+    """
+    signers = [signer.note_signer()]
+    if activate is not None and activate != signer.key_id:
+        incoming: SigningKey | None = kwargs.get("activate_signer")
+        if incoming is None or incoming.key_id != activate:
+            raise LogNotConfiguredError(
+                f"the checkpoint of the rotation to key {activate.hex()} needs that key's "
+                "private half to sign it too"
+            )
+        signers.append(incoming.note_signer())
+    return signers
+
+
 def plan_append(
     *,
     config: LogConfig | None,
@@ -157,7 +179,10 @@ def plan_append(
         leaves.append((frontier.size, notification_id, originator_id, event.originator_version))
         nodes.extend(frontier.append(leaf_hash(bytes(event.state))))
     root = frontier.root()
-    note = signed_checkpoint(Checkpoint(config.origin, frontier.size, root), signer.note_signer())
+    note = sign_many(
+        Checkpoint(config.origin, frontier.size, root).to_text(),
+        _checkpoint_signers(signer, activate, kwargs),
+    )
     return LogAppend(
         nodes=nodes,
         leaves=leaves,

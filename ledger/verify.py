@@ -8,7 +8,8 @@ the first report with failures (for gates). Both fail closed: a check that canno
 Steps (``--full``):
  1. Rebuild the key ring from the key registry, checking every registry record against the
     trust anchors (public keys in ``AUXLEDGER_KEY_DIR``).
- 2. Load the witness (the last checkpoint this verifier accepted, kept outside the database).
+ 2. Load the witness (the last checkpoint this verifier accepted, kept outside the database)
+    and verify it with the keys kept beside it, not with the database's (``Witness``).
  3. In one read snapshot, stream the log in leaf order: leaf indexes contiguous, notification
     ids increasing; each leaf's event present; each record well-formed, its row columns equal
     to its signed header, its key registered and valid at its position, its Ed25519 signature
@@ -23,7 +24,8 @@ Steps (``--full``):
     the worker processes do step 3; each snapshot is consistent in itself.)
  7. Demand the consistency proof from the witnessed checkpoint to the latest one; a log that
     shrank, forked or was rewritten is reported.
- 8. If nothing failed, the latest checkpoint becomes the new witness.
+ 8. If nothing failed, the latest checkpoint becomes the new witness, kept with the ledger
+    keys whose signatures on it verify.
 
 Incremental (the default once a witness exists) does steps 1, 2 and 7, then checks only the
 leaves after the witnessed size (records, signatures, chain links to their predecessors,
@@ -38,7 +40,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,11 +52,20 @@ from ledger.config import WITNESS_DIR
 from ledger.errors import IntegrityViolation, LedgerError, MalformedRecordError
 from ledger.keyring import REGISTRY_ID, KeyRing
 from ledger.log import LogRow, LogSnapshot, MerkleLog, StoredCheckpoint
-from ledger.note import Checkpoint, NoteError, open_checkpoint, split_note
+from ledger.note import (
+    Checkpoint,
+    CheckpointError,
+    NoteError,
+    Verifier,
+    open_note,
+    parse_vkey,
+    split_note,
+)
 from ledger.record import GENESIS_PREVIOUS, SignedRecord, parse_record
 from ledger.rowcheck import KeyWindow, RangeChecker, RowChecker, failure_fields
 
 WITNESS_FILE = "checkpoint"
+WITNESS_KEYS_FILE = "keys"
 RANGE_MODE_THRESHOLD = 5_000
 RANGE_LENGTH = 1 << 14
 """Leaves per worker range: a power of two, so each range is whole subtrees of the log."""
@@ -135,11 +146,30 @@ class VerificationReport:
 
 
 class Witness:
-    """The last checkpoint this verifier accepted, in a file outside the database."""
+    """The last checkpoint this verifier accepted, and the keys it trusted it with.
+
+    Kept outside the database, in a folder (``AUXLEDGER_WITNESS_DIR``) of two files:
+
+    * ``checkpoint``: the accepted checkpoint, the signed note exactly as the ledger served it;
+    * ``keys``: the C2SP vkeys (one per line) of the ledger keys whose signatures on it were
+      checked when it was accepted.
+
+    The witnessed checkpoint is verified with the folder's own keys only, whatever the
+    database now says about keys, so a rollback or fork is proven from the witness alone --
+    also when the rolled-back database no longer knows the key that signed it. A folder
+    written before keys were kept (``checkpoint`` only) is upgraded on first use: its
+    checkpoint is verified with the ledger's keys (the registry's and the key folder's
+    public keys) and the keys that verified it are written beside it.
+
+    ``store`` keeps ``keys`` a superset of the keys that verify ``checkpoint`` at every
+    moment: it writes the union of the old and new keys, then the new checkpoint, then the
+    new keys, each file replaced atomically.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / WITNESS_FILE
+        self.keys_path = folder / WITNESS_KEYS_FILE
 
     def load(self) -> str | None:
         """The witnessed note text, or None on a first run."""
@@ -150,18 +180,90 @@ class Witness:
         except (OSError, UnicodeDecodeError) as e:
             raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot read {self.path}: {e}") from e
 
-    def store(self, note: str) -> None:
-        """Replace the witnessed checkpoint atomically."""
+    def load_keys(self) -> list[Verifier] | None:
+        """The keys kept with the checkpoint; None for a folder written before keys were kept."""
+        if not self.keys_path.exists():
+            return None
+        try:
+            text = self.keys_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot read {self.keys_path}: {e}") from e
+        keys: list[Verifier] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                key = parse_vkey(line)
+            except NoteError as e:
+                raise CouldNotVerifyError(
+                    f"{WITNESS_DIR}: line {number} of {self.keys_path} is not a vkey: {e}"
+                ) from e
+            if key not in keys:
+                keys.append(key)
+        return keys
+
+    def open(
+        self, origin: str, ledger_keys: Sequence[Verifier], *, upgrade: bool = True
+    ) -> Checkpoint | None:
+        """The witnessed checkpoint, verified with the witness's own keys; None on a first run.
+
+        ``ledger_keys`` are used only for a folder without ``keys`` (written before keys were
+        kept); with ``upgrade`` the keys that verified its checkpoint are then written beside
+        it. A checkpoint that does not verify is ``CouldNotVerifyError``: the witness is
+        unreadable, not the ledger broken.
+        """
+        note = self.load()
+        if note is None:
+            return None
+        kept = self.load_keys()
+        try:
+            text, signers = open_note(note, kept if kept is not None else ledger_keys)
+            checkpoint = Checkpoint.parse(text)
+            if checkpoint.origin != origin:
+                raise CheckpointError(
+                    f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}"
+                )
+        except NoteError as e:
+            if kept is not None:
+                raise CouldNotVerifyError(
+                    f"{WITNESS_DIR}: the witnessed checkpoint does not verify with the keys "
+                    f"kept beside it in {self.keys_path}: {e}"
+                ) from e
+            raise CouldNotVerifyError(
+                f"{WITNESS_DIR}: the witnessed checkpoint does not verify: {e} (the folder "
+                f"predates stored witness keys and neither the ledger nor the key folder "
+                f"holds the key that signed it; put that key's vkey in {self.keys_path})"
+            ) from e
+        if kept is None and upgrade:
+            self._write(self.keys_path, _vkey_lines(signers))
+        return checkpoint
+
+    def store(self, note: str, keys: Sequence[Verifier]) -> None:
+        """Replace the witnessed checkpoint and its keys (``keys``: those that verified it)."""
+        if not keys:
+            raise CouldNotVerifyError(f"{WITNESS_DIR}: a checkpoint is witnessed with its keys")
+        try:
+            old = self.load_keys() or []
+        except CouldNotVerifyError:
+            old = []  # an unreadable keys file is replaced, as the checkpoint is
+        self._write(self.keys_path, _vkey_lines([*old, *(k for k in keys if k not in old)]))
+        self._write(self.path, note)
+        self._write(self.keys_path, _vkey_lines(keys))
+
+    def _write(self, path: Path, text: str) -> None:
+        """Replace ``path`` atomically (a temporary file in the folder, fsynced, renamed)."""
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".checkpoint.")
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(note)
+                f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-            Path(tmp).replace(self.path)
+            Path(tmp).replace(path)
         except OSError as e:
-            raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot write {self.path}: {e}") from e
+            raise CouldNotVerifyError(f"{WITNESS_DIR}: cannot write {path}: {e}") from e
+
+
+def _vkey_lines(keys: Sequence[Verifier]) -> str:
+    return "".join(f"{key.vkey}\n" for key in keys)
 
 
 @dataclass
@@ -215,19 +317,16 @@ def verify_ledger(
     registry_rows = app.recorder.select_events(REGISTRY_ID)
     ring, ring_failures = KeyRing.build(registry_rows, app.record_mapper.decode_payload, anchors)
 
-    # 2. The witness.
-    witnessed: Checkpoint | None = None
-    witness_note = witness.load() if witness is not None else None
-    if witness_note is not None:
-        verifiers = [k.public.verifier for k in ring.keys.values()] or [
-            a.verifier for a in anchors.values()
-        ]
-        try:
-            witnessed = open_checkpoint(witness_note, verifiers, origin=origin)
-        except NoteError as e:
-            raise CouldNotVerifyError(
-                f"{WITNESS_DIR}: the witnessed checkpoint does not verify: {e}"
-            ) from e
+    # 2. The witness, verified with its own keys (the ledger's only for an old folder).
+    ledger_keys = list(
+        {
+            key.key_id: key.verifier
+            for key in [*anchors.values(), *(k.public for k in ring.keys.values())]
+        }.values()
+    )
+    witnessed = (
+        witness.open(origin, ledger_keys, upgrade=update_witness) if witness is not None else None
+    )
 
     mode = "full" if full or witnessed is None else "incremental"
     report = VerificationReport(mode=mode)
@@ -299,10 +398,20 @@ def verify_ledger(
         report.witnessed_size = witnessed.size
         _check_witness(log, witnessed, latest, report)
 
-    # 8. Accept the new checkpoint.
+    # 8. Accept the new checkpoint, with the ledger keys that verify it.
     if report.ok and witness is not None and latest is not None and update_witness:
-        witness.store(latest.note)
-        report.witness_updated = True
+        ring_keys = [k.public.verifier for k in ring.keys.values()]
+        try:
+            _, signers = open_note(latest.note, ring_keys)
+        except NoteError as e:
+            report.add(
+                "checkpoint_signature",
+                f"the latest checkpoint does not verify with the ledger's keys: {e}",
+                position=latest.tree_size - 1,
+            )
+        else:
+            witness.store(latest.note, signers)
+            report.witness_updated = True
     return report
 
 

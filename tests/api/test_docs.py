@@ -7,22 +7,24 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import World
 from tests.api.test_public import COMPLAINT
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
-def test_the_documented_verification_script_verifies_a_real_receipt(
-    client: TestClient, tmp_path: Path
-) -> None:
+def _script(tmp_path: Path) -> None:
     text = DOCS.read_text(encoding="utf-8")
     script = re.search(r"`verify_receipt.py`.*?```python\n(.*?)```", text, re.S)
     assert script is not None
     (tmp_path / "verify_receipt.py").write_text(script.group(1), encoding="utf-8")
-    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+
+
+def _run_script(client: TestClient, tmp_path: Path, receipt: dict[str, Any]) -> dict[str, Any]:
     files = {
         "receipt.json": receipt,
         "keys.json": client.get("/v1/ledger/keys").json(),
@@ -39,6 +41,27 @@ def test_the_documented_verification_script_verifies_a_real_receipt(
     )
     assert run.returncode == 0, run.stderr
     assert "all verify" in run.stdout
+    return files
+
+
+def test_the_documented_script_verifies_across_a_key_rotation(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    """Right after a rotation the newest checkpoint has two signature lines (docs/formats.md)."""
+    _script(tmp_path)
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    world.ledger.rotate_key("test")
+    files = _run_script(client, tmp_path, receipt)
+    note = files["track.json"]["inclusion"]["checkpoint"]
+    assert len(note.split("\n\n", 1)[1].splitlines()) == 2
+
+
+def test_the_documented_verification_script_verifies_a_real_receipt(
+    client: TestClient, tmp_path: Path
+) -> None:
+    _script(tmp_path)
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    files = _run_script(client, tmp_path, receipt)
     receipt["recorded_at"] = "2020-01-01T00:00:00+00:00"
     (tmp_path / "receipt.json").write_text(json.dumps(receipt), encoding="utf-8")
     forged = subprocess.run(

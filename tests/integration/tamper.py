@@ -18,6 +18,7 @@ class Tamperer:
     """Executes raw SQL against the ledger's own tables, bypassing every check."""
 
     def __init__(self, app: LedgerApplication) -> None:
+        self.app = app  # kept: its recorder's connection pool closes with it
         self.recorder = app.ledger_recorder
         self.pg = isinstance(self.recorder, PostgresLedgerRecorder)
         if self.pg:

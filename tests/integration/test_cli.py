@@ -7,6 +7,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -14,7 +15,9 @@ from api.cli import main
 from ledger import merkle
 from ledger.config import Settings
 from ledger.keys import PublicKey
+from ledger.log import MerkleLog
 from ledger.note import open_checkpoint
+from ledger.privacy import ErasureRecord
 from ledger.records import AuxLedger
 from tests.integration.tamper import Tamperer
 
@@ -195,3 +198,45 @@ def test_erase_verb(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> No
     code, _, err = _run(capsys, "erase", "--subject", "not-a-uuid", "--reason", "x")
     assert code == 2 and "UUID" in _one_line(err) and "not-a-uuid" not in err
     assert AuxLedger(cli_env).auxiliary(hired.originator_id).phone == "[erased]"
+
+
+def test_erase_verb_by_complaint(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """`erase --complaint` erases that complaint's complainant, as the HTTP route does."""
+    _run(capsys, "init")
+    _run(capsys, "demo", "--officers", "6")
+    ledger = AuxLedger(cli_env)
+    received = ledger.recorder.select_notifications(
+        start=None, limit=1, topics=["domain.complaint:Complaint.Received"]
+    )
+    assert received, "the demo holds complaints"
+    complaint_id = received[0].originator_id
+    complaint = ledger.complaint(complaint_id)
+    complainant = complaint.complainant_id
+    assert complaint.complainant_phone not in (None, "[erased]")
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+
+    # Refused requests record nothing.
+    hired = ledger.recorder.select_notifications(
+        start=None, limit=1, topics=["domain.auxiliary:Auxiliary.Hired"]
+    )[0]
+    for wrong in (str(uuid4()), str(hired.originator_id)):
+        code, _, err = _run(capsys, "erase", "--complaint", wrong, "--reason", "x")
+        assert code == 1 and f"no complaint with id {wrong}" in _one_line(err)
+    code, _, err = _run(capsys, "erase", "--complaint", "13900001111", "--reason", "x")
+    assert code == 2 and "--complaint takes a complaint id" in _one_line(err)
+    assert "13900001111" not in err
+    both = ("--complaint", str(complaint_id), "--subject", str(complainant))
+    code, _, err = _run(capsys, "erase", *both, "--reason", "x")
+    assert code == 2 and "not allowed with" in _one_line(err)
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+
+    code, out, _ = _run(capsys, "erase", "--complaint", str(complaint_id), "--reason", "PIPL")
+    assert code == 0 and f"erased the complainant of complaint {complaint_id}" in out
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size + 1
+    # The same event as the HTTP route: an ErasureRecord for the complainant, not the complaint.
+    assert ledger.exists(ErasureRecord.id_for(complainant))
+    assert not ledger.exists(ErasureRecord.id_for(complaint_id))
+    fresh = AuxLedger(cli_env)
+    assert fresh.complaint(complaint_id).complainant_phone == "[erased]"
+    code, _, err = _run(capsys, "erase", "--complaint", str(complaint_id), "--reason", "x")
+    assert code == 1 and "already erased" in _one_line(err)
