@@ -111,6 +111,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "integrity": ProblemKind(500, "A stored record failed an integrity check"),
     "unavailable": ProblemKind(503, "The ledger database is unavailable"),
     "misconfigured": ProblemKind(503, "The server's configuration or keys are unusable"),
+    "bundle": ProblemKind(503, "The evidence bundle cannot be made yet (no covering checkpoint)"),
     # read models (stable codes of projections.errors)
     "query_error": ProblemKind(422, "The query cannot be answered as asked"),
     "unknown_filter": ProblemKind(422, "The query has no such filter"),
