@@ -371,6 +371,10 @@ def _open_fields(
                 keys[subject] = None if uuid in erased else ledger.privacy.data_key(uuid)
             key = keys[subject]
             if key is None:
+                if wanted[subject] not in erased:
+                    # Erased between the check above and now: the erasure record is not in
+                    # this bundle, so an [erased] claim could not be checked.
+                    raise BundleError("a data subject was erased during the export; export again")
                 opened[(record.member, name)] = (subject, bv.ERASED)
                 continue
             aad = bv.field_aad(
