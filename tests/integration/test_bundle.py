@@ -188,7 +188,7 @@ def test_a_complaint_bundle_holds_the_complaint_and_the_auxiliary(ledger: AuxLed
 
 
 def test_discipline_gets_no_personal_field_and_complainants_stay_masked(
-    ledger: AuxLedger,
+    ledger: AuxLedger, tmp_path: Path
 ) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
@@ -205,9 +205,15 @@ def test_discipline_gets_no_personal_field_and_complainants_stay_masked(
     assert json.loads(members[bv.SUBJECT_KEYS]) == {}
     assert json.loads(members[bv.FIELDS]) == []
     for name, data in members.items():
-        if name != PDF_MEMBER:
-            assert COMPLAINANT.encode() not in data, name
-            assert RESIDENT_ID.encode() not in data, name
+        assert COMPLAINANT.encode() not in data, name
+        assert RESIDENT_ID.encode() not in data, name
+    pdf = tmp_path / "case-file.pdf"
+    pdf.write_bytes(members[PDF_MEMBER])
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
+    ).stdout.decode("utf-8")
+    assert NAME in text and "masked" in text
+    assert COMPLAINANT not in text and RESIDENT_ID not in text and PHONE not in text
 
 
 def test_the_export_is_in_the_access_log_and_a_refused_one_leaves_nothing(
