@@ -372,9 +372,13 @@ def _open_fields(
             key = keys[subject]
             if key is None:
                 if wanted[subject] not in erased:
-                    # Erased between the check above and now: the erasure record is not in
-                    # this bundle, so an [erased] claim could not be checked.
-                    raise BundleError("a data subject was erased during the export; export again")
+                    # No key but no erasure record in this bundle (erased between the check
+                    # above and now, or a key destroyed without an erasure): an [erased]
+                    # claim could not be checked, so none is made.
+                    raise BundleError(
+                        f"data subject {subject} has no data key but the bundle holds no "
+                        "erasure record of it (erased during the export? export again)"
+                    )
                 opened[(record.member, name)] = (subject, bv.ERASED)
                 continue
             aad = bv.field_aad(

@@ -32,10 +32,12 @@ from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger import bundle_verifier as bv
 from ledger.access import ReasonRequiredError
-from ledger.bundle import verifier_source
+from ledger.bundle import BundleError, verifier_source
 from ledger.config import Settings
 from ledger.log import MerkleLog
+from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger
+from tests.integration.tamper import Tamperer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -627,3 +629,27 @@ def test_witness_cosignatures_k_of_n(ledger: AuxLedger) -> None:
         {**members, bv.NEWEST: bytes(forged)}, witness_vkeys=[a.vkey, b.vkey], witness_threshold=2
     )
     assert not report.ok
+
+
+def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
+    """What an erasure racing the export looks like to it: no key, no erasure record."""
+    auxiliary_id = hire(ledger)
+    tamper = Tamperer(ledger)
+    table = (
+        f'"{ledger.ledger_recorder.datastore.schema}".{SUBJECT_KEYS}' if tamper.pg else SUBJECT_KEYS
+    )
+    tamper.sql(
+        f"UPDATE {table} SET wrapped = NULL WHERE subject_id = ?", (tamper.oid(auxiliary_id),)
+    )
+    ledger.privacy.forget()
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    with pytest.raises(BundleError, match="no erasure record"):
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        )
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
