@@ -259,6 +259,7 @@ def _positions(length: int, rng: random.Random) -> list[int]:
 def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLedger) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
+    hire(ledger, "李后来")  # the log grows past the bundle: a real consistency proof
     exported = export_bundle(
         ledger,
         INSPECTOR,
@@ -269,6 +270,17 @@ def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLed
     )
     members = members_of(exported.data)
     assert bv.verify_members(members).ok
+    consistency = json.loads(members[bv.CONSISTENCY])
+    assert consistency["first"] < consistency["second"] and consistency["hashes"]
+    # The bundle's own node reads give exactly the log's proofs.
+    log = MerkleLog(ledger.ledger_recorder)
+    first, second = consistency["first"], consistency["second"]
+    expected = [base64.b64encode(h).decode() for h in log.consistency_proof(first, second)]
+    assert consistency["hashes"] == expected
+    inclusion = json.loads(members[bv.INCLUSION])
+    for proof in inclusion["proofs"].values():
+        hashes = log.inclusion_proof(proof["leaf_index"], inclusion["tree_size"])
+        assert proof["hashes"] == [base64.b64encode(h).decode() for h in hashes]
     rng = random.Random(15)
     checked = 0
     for name in sorted(members):
