@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.cli import main
 from ledger import bundle_verifier as bv
 from ledger.log import MerkleLog
-from tests.api.conftest import RESIDENT_ID, World, problem
+from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
 
 ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
 
@@ -103,3 +107,39 @@ def test_refused_exports_are_problems_and_record_nothing(client: TestClient, wor
     )
     problem(client.post(url, json={"reason": "r"}), 401, "unauthenticated")
     assert log.tree_size() == size
+
+
+def test_no_personal_data_reaches_logs_errors_or_the_verifiers_output(
+    client: TestClient,
+    world: World,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    markers = (RESIDENT_ID, PHONE, "张三", "19900001111", "工作日白天可电话联系")
+    inspector = world.headers("inspector")
+    url = f"/v1/complaints/{world.complaint}/bundle"
+    response = client.post(url, headers=inspector, json={"reason": "检察院调取"})
+    assert response.status_code == 200
+    members = _members(response.content)
+    assert RESIDENT_ID in members[bv.FIELDS].decode()  # the markers are in the bundle ...
+    errors = [
+        client.post(url, headers=inspector, json={"reason": "x\n" + RESIDENT_ID}).text,
+        client.post(url, headers=inspector, json={"reason": PHONE, "extra": "张三"}).text,
+    ]
+    # ... and a verifier reading a bundle whose opened fields were changed names the member,
+    # never the values.
+    fields = json.loads(members[bv.FIELDS])
+    for field in fields:
+        field["value"] = "改动" if field["value"] else field["value"]
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in {**members, bv.FIELDS: bv.canonical_json(fields)}.items():
+            archive.writestr(name, data)
+    assert main(["bundle", "verify", str(bad)]) == 1
+    printed = capsys.readouterr()
+    assert "opened/fields.json" in printed.out
+    seen = "\n".join([*errors, printed.out, printed.err, *(r.getMessage() for r in caplog.records)])
+    seen += "\n".join(str(r.__dict__) for r in caplog.records)
+    assert not [m for m in markers if m in seen]
