@@ -15,7 +15,7 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    must equal what ``keys/log-keys.json`` states; with ``--log-vkey`` the registry must be
    rooted in one of the given keys;
 3. both checkpoints (C2SP signed notes, exactly as published, possibly with witness
-   cosignatures) are signed by a log key; with ``--witness-vkey`` at least K of the named
+   cosignatures) are signed by a log key valid at the checkpoint's last leaf; with ``--witness-vkey`` at least K of the named
    witnesses cosigned one of them (c2sp.org/tlog-cosignature, or a plain Ed25519 note
    signature);
 4. the consistency proof from the anchor checkpoint to the newest one (RFC 9162 2.1.4.2);
@@ -624,6 +624,17 @@ def verify_members(
             key.status,
         ):
             report.fail(KEYS, f"key {key_id.hex()}: its validity is not what the registry says")
+    for name, note in notes.items():
+        # A checkpoint of size N is signed once leaf N - 1 is in: by a key valid there (a
+        # revoked key cannot sign a later tree, whatever it claims).
+        last = note.size - 1
+        if not any(
+            k.valid_from is not None
+            and k.valid_from <= last
+            and (k.valid_until is None or last <= k.valid_until)
+            for k in log_signers(note, keys)
+        ):
+            report.fail(name, f"no log key that signed it was valid at tree size {note.size}")
     genesis = next((r for r, _ in registry if r.version == 1), None)
     if genesis is not None:
         report.facts["genesis_key"] = genesis.key_id.hex()

@@ -665,3 +665,35 @@ def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger
             purpose="test",
         )
     assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+
+
+def test_a_checkpoint_signed_by_a_revoked_key_fails(ledger: AuxLedger) -> None:
+    """A thief with a revoked key re-signs the newest checkpoint: keys are judged by position."""
+    auxiliary_id = hire(ledger)
+    old = ledger.reload_keys().active_key
+    assert old is not None
+    ledger.rotate_key("test")
+    ledger.revoke_key(old.public.key_id_hex, "stolen", "test")
+    hire(ledger, "李后来")
+    members = members_of(
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        ).data
+    )
+    assert bv.verify_members(members).ok
+    keys = json.loads(members[bv.KEYS])
+    assert {k["status"] for k in keys} == {"revoked", "active"}
+    stolen = ledger.key_dir.signing_key(old.public)
+    assert stolen is not None
+    text = members[bv.NEWEST].decode().split("\n\n")[0] + "\n"
+    forged = stolen.note_signer().sign(text).encode()
+    report = bv.verify_members({**members, bv.NEWEST: forged})
+    assert not report.ok
+    assert any(
+        f.member == bv.NEWEST and "valid at tree size" in f.reason for f in report.failures
+    ), report.failures
