@@ -15,9 +15,9 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    must equal what ``keys/log-keys.json`` states; with ``--log-vkey`` the registry must be
    rooted in one of the given keys;
 3. both checkpoints (C2SP signed notes, exactly as published, possibly with witness
-   cosignatures) are signed by a log key valid at the checkpoint's last leaf; with ``--witness-vkey`` at least K of the named
-   witnesses cosigned one of them (c2sp.org/tlog-cosignature, or a plain Ed25519 note
-   signature);
+   cosignatures) are signed by a log key valid at the checkpoint's last leaf; with
+   ``--witness-vkey`` at least K of the named witnesses cosigned one of them
+   (c2sp.org/tlog-cosignature, or a plain Ed25519 note signature);
 4. the consistency proof from the anchor checkpoint to the newest one (RFC 9162 2.1.4.2);
 5. every record: its byte format, its Ed25519 signature by a key valid at its log position,
    its inclusion proof against the anchor checkpoint (RFC 9162 2.1.3.2), and the hash chain
@@ -849,7 +849,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.witness_threshold is not None and not 1 <= args.witness_threshold <= len(
         args.witness_vkey
     ):
-        print("--witness-threshold must lie between 1 and the number of --witness-vkey")  # noqa: T201
+        print(  # noqa: T201
+            "--witness-threshold must lie between 1 and the number of --witness-vkey",
+            file=sys.stderr,
+        )
         return EXIT_UNREADABLE
     try:
         report = verify_bundle(
