@@ -17,10 +17,10 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import threading
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -524,14 +524,7 @@ def case_file_pdf(content: BundleContent) -> bytes:
 
 
 def _b64(raw: bytes) -> str:
-    import base64  # noqa: PLC0415
-
     return base64.b64encode(raw).decode("ascii")
-
-
-def subjects_of(content: BundleContent) -> Collection[UUID]:
-    """Every data subject whose fields the bundle opened (for reports)."""
-    return content.opened_subjects
 
 
 VERIFY_TEXT = """\
