@@ -25,6 +25,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routers import (
     admin,
     auxiliaries,
+    bundles,
     complaints,
     ledger,
     misconduct,
@@ -96,6 +97,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
             queries,
             auxiliaries,
             complaints,
+            bundles,
             misconduct,
             admin,
             ops,

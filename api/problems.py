@@ -116,6 +116,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "unavailable": ProblemKind(503, "The ledger database is unavailable"),
     "not_ready": ProblemKind(503, "The service is not ready"),
     "misconfigured": ProblemKind(503, "The server's configuration or keys are unusable"),
+    "bundle": ProblemKind(503, "The evidence bundle cannot be made yet (no covering checkpoint)"),
     # read models (stable codes of projections.errors)
     "query_error": ProblemKind(422, "The query cannot be answered as asked"),
     "ambiguous_serial": ProblemKind(422, "The serial was issued to more than one auxiliary"),

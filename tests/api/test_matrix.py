@@ -178,6 +178,9 @@ ROUTES: tuple[Route, ...] = (
         )
     ),
     # officials' misconduct (Art. 19)
+    # evidence bundles (issue 15): inspectors and the discipline office, reason in the body
+    _r("POST", AUX + "/bundle", {"inspector", "discipline"}, 422),
+    _r("POST", CMP + "/bundle", {"inspector", "discipline"}, 422),
     _r("POST", "/v1/misconduct-findings", D, 422, other_organ=422),
     _r("GET", "/v1/misconduct-findings/{finding_id}", {"discipline", "inspector"}, 200),
     _r("POST", "/v1/misconduct-findings/{finding_id}/amend-decision", D, 422),

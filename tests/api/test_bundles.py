@@ -1,0 +1,145 @@
+"""Evidence bundles over HTTP: a zip that verifies, recorded as access; refusals record nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.cli import main
+from ledger import bundle_verifier as bv
+from ledger.log import MerkleLog
+from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
+
+ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _accesses(world: World) -> list[dict]:
+    ledger = world.ledger
+    rows = ledger.recorder.select_notifications(start=None, limit=1000, topics=[ACCESS_TOPIC])
+    verifier = ledger.record_mapper.verifier
+    assert verifier is not None
+    return [json.loads(verifier.check(row).payload) for row in rows]
+
+
+def test_an_inspector_exports_an_auxiliarys_bundle(client: TestClient, world: World) -> None:
+    before = len(_accesses(world))
+    response = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/bundle",
+        headers=world.headers("inspector"),
+        json={"reason": "劳动仲裁调取"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    members = _members(response.content)
+    report = bv.verify_members(members)
+    assert report.ok, report.failures
+    assert RESIDENT_ID in {f["value"] for f in json.loads(members[bv.FIELDS])}
+    new = _accesses(world)[before:]
+    assert len(new) == 1
+    assert new[0]["record_id"] == str(world.auxiliary)
+    assert new[0]["reason"] == "劳动仲裁调取"
+    assert new[0]["role"] == "inspector"
+    assert "evidence bundle" in new[0]["purpose"]
+
+
+def test_discipline_exports_a_complaint_bundle_with_nothing_opened(
+    client: TestClient, world: World
+) -> None:
+    response = client.post(
+        f"/v1/complaints/{world.complaint}/bundle",
+        headers=world.headers("discipline"),
+        json={"reason": "处分审查"},
+    )
+    assert response.status_code == 200, response.text
+    members = _members(response.content)
+    assert bv.verify_members(members).ok
+    assert json.loads(members[bv.FIELDS]) == []
+    assert json.loads(members[bv.SUBJECT_KEYS]) == {}
+    assert all(b"19900001111" not in data for data in members.values())
+    ids = {a["record_id"] for a in _accesses(world)}
+    assert {str(world.complaint), str(world.auxiliary)} <= ids
+
+
+def test_refused_exports_are_problems_and_record_nothing(client: TestClient, world: World) -> None:
+    log = MerkleLog(world.ledger.ledger_recorder)
+    size = log.tree_size()
+    url = f"/v1/auxiliaries/{world.auxiliary}/bundle"
+    problem(client.post(url, headers=world.headers("inspector"), json={}), 422, "validation")
+    problem(
+        client.post(url, headers=world.headers("inspector"), json={"reason": "  "}),
+        422,
+        "validation",
+    )
+    problem(
+        client.post(url, headers=world.headers("personnel"), json={"reason": "r"}),
+        403,
+        "role_not_allowed",
+    )
+    problem(
+        client.post(
+            f"/v1/auxiliaries/{world.other_organ_auxiliary}/bundle",
+            headers=world.headers("inspector"),
+            json={"reason": "r"},
+        ),
+        404,
+        "not_found",
+    )
+    problem(
+        client.post(
+            "/v1/complaints/6f1c2a4e-8d3b-5e7f-9a10-2b3c4d5e6f70/bundle",
+            headers=world.headers("inspector"),
+            json={"reason": "r"},
+        ),
+        404,
+        "not_found",
+    )
+    problem(client.post(url, json={"reason": "r"}), 401, "unauthenticated")
+    assert log.tree_size() == size
+
+
+def test_no_personal_data_reaches_logs_errors_or_the_verifiers_output(
+    client: TestClient,
+    world: World,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    markers = (RESIDENT_ID, PHONE, "张三", "19900001111", "工作日白天可电话联系")
+    inspector = world.headers("inspector")
+    url = f"/v1/complaints/{world.complaint}/bundle"
+    response = client.post(url, headers=inspector, json={"reason": "检察院调取"})
+    assert response.status_code == 200
+    members = _members(response.content)
+    assert RESIDENT_ID in members[bv.FIELDS].decode()  # the markers are in the bundle ...
+    errors = [
+        client.post(url, headers=inspector, json={"reason": "x\n" + RESIDENT_ID}).text,
+        client.post(url, headers=inspector, json={"reason": PHONE, "extra": "张三"}).text,
+    ]
+    # ... and a verifier reading a bundle whose opened fields were changed names the member,
+    # never the values.
+    fields = json.loads(members[bv.FIELDS])
+    for field in fields:
+        field["value"] = "改动" if field["value"] else field["value"]
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in {**members, bv.FIELDS: bv.canonical_json(fields)}.items():
+            archive.writestr(name, data)
+    assert main(["bundle", "verify", str(bad)]) == 1
+    printed = capsys.readouterr()
+    assert "opened/fields.json" in printed.out
+    seen = "\n".join([*errors, printed.out, printed.err, *(r.getMessage() for r in caplog.records)])
+    seen += "\n".join(str(r.__dict__) for r in caplog.records)
+    assert not [m for m in markers if m in seen]

@@ -1,0 +1,699 @@
+"""Evidence bundles: export, offline checks, tampering, erasure, the case file, the access log.
+
+Every ledger test runs on a real SQLite file and a real PostgreSQL schema. The offline check
+runs the shipped ``verify_bundle.py`` in a virtual environment that holds only
+``cryptography`` (made once per session, installed from the package registry).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import venv
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
+from api.cli import main
+from domain.identity import resident_id_check_char
+from domain.values import Actor
+from ledger import bundle_verifier as bv
+from ledger.access import ReasonRequiredError
+from ledger.bundle import BundleError, verifier_source
+from ledger.config import Settings
+from ledger.log import MerkleLog
+from ledger.persistence import SUBJECT_KEYS
+from ledger.records import AuxLedger
+from tests.integration.tamper import Tamperer
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+ADMIN = Actor(actor_id="dpo", role="admin", organ="ledger", unit=None)
+PERSONNEL = Actor(actor_id="hr-1", role="personnel", organ="320699", unit=None)
+ESTABLISHMENT = Actor(actor_id="est-1", role="establishment", organ="320699", unit=None)
+DISCIPLINE = Actor(actor_id="disc-1", role="discipline", organ="320699", unit=None)
+INSPECTOR = Actor(actor_id="insp-1", role="inspector", organ="320699", unit=None)
+INTAKE = Actor(actor_id="public-intake", role="public", organ="320699", unit=None)
+WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+ID17 = "32069919880305417"
+RESIDENT_ID = ID17 + resident_id_check_char(ID17)
+PHONE = "19977553311"
+NAME = "王小明"
+COMPLAINANT = "赵投诉"
+VERIFIABLE = ("records/", "proofs/", "checkpoints/", "keys/", "opened/")
+ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
+
+
+@pytest.fixture
+def ledger(aux_ledger: AuxLedger) -> AuxLedger:
+    root = Actor(actor_id="root", role="admin", organ="320699", unit=None)
+    aux_ledger.clock = lambda: WHEN
+    aux_ledger.register_organ(
+        root, code="320699", name="试验公安局", region="试验市", effective=date(2026, 11, 1)
+    )
+    aux_ledger.update_organ(
+        root, "320699", "register_unit", code="U1", name="试验派出所", effective=date(2026, 11, 1)
+    )
+    aux_ledger.update_organ(
+        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    )
+    return aux_ledger
+
+
+def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
+    auxiliary_id = uuid4()
+    ledger.hire(
+        PERSONNEL,
+        organ_code="320699",
+        auxiliary_id=auxiliary_id,
+        effective=date(2026, 11, 1),
+        unit="U1",
+        supervisor_id="P001",
+        supervisor_name="李警官",
+        employment_form="direct_contract",
+        dispatch_agency=None,
+        contract_start=date(2026, 11, 1),
+        contract_end=date(2029, 10, 31),
+        post_type="patrol",
+        level=1,
+        name=name,
+        gender="male",
+        resident_id=RESIDENT_ID,
+        phone=PHONE,
+        address="崇川区试验路9号",
+    )
+    ledger.update_auxiliary(
+        PERSONNEL,
+        auxiliary_id,
+        "record_health_check",
+        checked_on=date(2026, 11, 2),
+        fit=True,
+        details="血压正常",
+        effective=date(2026, 11, 2),
+    )
+    return auxiliary_id
+
+
+def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
+    complaint_id = uuid4()
+    ledger.receive_complaint(
+        INTAKE,
+        complaint_id=complaint_id,
+        auxiliary_id=auxiliary_id,
+        channel="online",
+        incident_at=WHEN - timedelta(hours=20),
+        incident_place="人民路",
+        allegations=["态度恶劣"],
+        complainant_name=COMPLAINANT,
+        complainant_phone="19911112222",
+        contact_text="晚上联系",
+    )
+    return complaint_id
+
+
+def members_of(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def access_records(ledger: AuxLedger) -> list[dict]:
+    rows = ledger.recorder.select_notifications(start=None, limit=1000, topics=[ACCESS_TOPIC])
+    verifier = ledger.record_mapper.verifier
+    assert verifier is not None
+    return [json.loads(verifier.check(row).payload) for row in rows]
+
+
+def test_an_auxiliary_bundle_verifies_and_opens_what_an_inspector_may_read(
+    ledger: AuxLedger,
+) -> None:
+    auxiliary_id = hire(ledger)
+    exported = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="auxiliary",
+        subject_id=auxiliary_id,
+        reason="劳动仲裁调取",
+        purpose="test",
+    )
+    members = members_of(exported.data)
+    report = bv.verify_members(members)
+    assert report.ok, report.failures
+    fields = json.loads(members[bv.FIELDS])
+    assert {f["value"] for f in fields} >= {RESIDENT_ID, PHONE}
+    assert list(json.loads(members[bv.SUBJECT_KEYS])) == [auxiliary_id.hex]
+    assert members[VERIFIER_MEMBER] == verifier_source()
+    assert report.facts["records"] == len(json.loads(members[bv.MANIFEST])["records"])
+    # The subject's whole aggregate is there, exactly as stored.
+    stored = ledger.recorder.select_events(auxiliary_id)
+    for row in stored:
+        name = f"records/{auxiliary_id.hex}-{row.originator_version:06d}.bin"
+        assert members[name] == bytes(row.state)
+
+
+def test_a_complaint_bundle_holds_the_complaint_and_the_auxiliary(ledger: AuxLedger) -> None:
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    exported = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="complaint",
+        subject_id=complaint_id,
+        reason="检察院调取",
+        purpose="test",
+    )
+    members = members_of(exported.data)
+    report = bv.verify_members(members)
+    assert report.ok, report.failures
+    groups = json.loads(members[bv.MANIFEST])["groups"]
+    assert f"records/{complaint_id.hex}-000001.bin" in groups
+    assert groups[f"records/{auxiliary_id.hex}-000001.bin"] == "related"
+    values = {f["field"]: f["value"] for f in json.loads(members[bv.FIELDS])}
+    assert values["complainant_name"] == COMPLAINANT
+    assert values["resident_id"] == RESIDENT_ID
+    # One access record per exported record, naming it and why.
+    found = {(a["record_type"], a["record_id"]) for a in access_records(ledger)}
+    assert {("complaint", str(complaint_id)), ("auxiliary", str(auxiliary_id))} <= found
+
+
+def test_discipline_gets_no_personal_field_and_complainants_stay_masked(
+    ledger: AuxLedger, tmp_path: Path
+) -> None:
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    exported = export_bundle(
+        ledger,
+        DISCIPLINE,
+        kind="complaint",
+        subject_id=complaint_id,
+        reason="处分审查",
+        purpose="test",
+    )
+    members = members_of(exported.data)
+    assert bv.verify_members(members).ok
+    assert json.loads(members[bv.SUBJECT_KEYS]) == {}
+    assert json.loads(members[bv.FIELDS]) == []
+    for name, data in members.items():
+        assert COMPLAINANT.encode() not in data, name
+        assert RESIDENT_ID.encode() not in data, name
+    pdf = tmp_path / "case-file.pdf"
+    pdf.write_bytes(members[PDF_MEMBER])
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
+    ).stdout.decode("utf-8")
+    assert NAME in text and "masked" in text
+    assert COMPLAINANT not in text and RESIDENT_ID not in text and PHONE not in text
+
+
+def test_the_export_is_in_the_access_log_and_a_refused_one_leaves_nothing(
+    ledger: AuxLedger,
+) -> None:
+    auxiliary_id = hire(ledger)
+    log = MerkleLog(ledger.ledger_recorder)
+    size = log.tree_size()
+    with pytest.raises(ReasonRequiredError):
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="  ",
+            purpose="test",
+        )
+    assert log.tree_size() == size
+    assert access_records(ledger) == []
+    export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="auxiliary",
+        subject_id=auxiliary_id,
+        reason="劳动仲裁调取",
+        purpose="test",
+    )
+    (access,) = access_records(ledger)
+    assert access["record_type"] == "auxiliary"
+    assert access["record_id"] == str(auxiliary_id)
+    assert access["reason"] == "劳动仲裁调取"
+    assert "evidence bundle" in access["purpose"]
+    assert access["fields"] and "resident_id" in access["fields"]
+
+
+def _positions(length: int, rng: random.Random) -> list[int]:
+    picks = {0, length - 1, length // 2, *(rng.randrange(length) for _ in range(12))}
+    return sorted(p for p in picks if 0 <= p < length)
+
+
+def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLedger) -> None:
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    hire(ledger, "李后来")  # the log grows past the bundle: a real consistency proof
+    exported = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="complaint",
+        subject_id=complaint_id,
+        reason="检察院调取",
+        purpose="test",
+    )
+    members = members_of(exported.data)
+    assert bv.verify_members(members).ok
+    consistency = json.loads(members[bv.CONSISTENCY])
+    assert consistency["first"] < consistency["second"] and consistency["hashes"]
+    # The bundle's own node reads give exactly the log's proofs.
+    log = MerkleLog(ledger.ledger_recorder)
+    first, second = consistency["first"], consistency["second"]
+    expected = [base64.b64encode(h).decode() for h in log.consistency_proof(first, second)]
+    assert consistency["hashes"] == expected
+    inclusion = json.loads(members[bv.INCLUSION])
+    for proof in inclusion["proofs"].values():
+        hashes = log.inclusion_proof(proof["leaf_index"], inclusion["tree_size"])
+        assert proof["hashes"] == [base64.b64encode(h).decode() for h in hashes]
+    rng = random.Random(15)
+    checked = 0
+    for name in sorted(members):
+        if not name.startswith(VERIFIABLE):
+            continue
+        data = members[name]
+        for position in _positions(len(data), rng):
+            changed = bytearray(data)
+            changed[position] ^= 0x01
+            report = bv.verify_members({**members, name: bytes(changed)})
+            assert not report.ok, (name, position)
+            assert any(name in str(f) for f in report.failures), (name, position, report.failures)
+            checked += 1
+    assert checked > 100
+
+
+def test_a_bundle_made_before_an_erasure_still_verifies_and_a_new_one_shows_erased(
+    ledger: AuxLedger, tmp_path: Path
+) -> None:
+    auxiliary_id = hire(ledger)
+    before = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="auxiliary",
+        subject_id=auxiliary_id,
+        reason="仲裁",
+        purpose="test",
+    ).data
+    ledger.erase_subject(ADMIN, auxiliary_id, "当事人申请删除")
+    assert bv.verify_members(members_of(before)).ok
+    after = members_of(
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        ).data
+    )
+    report = bv.verify_members(after)
+    assert report.ok, report.failures
+    assert report.facts["erased_subjects"] == [auxiliary_id.hex]
+    fields = json.loads(after[bv.FIELDS])
+    assert fields and {f["value"] for f in fields} == {bv.ERASED}
+    assert json.loads(after[bv.SUBJECT_KEYS]) == {}
+    assert all(RESIDENT_ID.encode() not in data for data in after.values())
+    # An [erased] claim without the signed erasure record fails.
+    erasure = [n for n, g in json.loads(after[bv.MANIFEST])["groups"].items() if g == "erasure"]
+    assert erasure
+    manifest = json.loads(after[bv.MANIFEST])
+    manifest["records"] = [n for n in manifest["records"] if n not in erasure]
+    forged = {k: v for k, v in after.items() if k not in erasure}
+    forged[bv.MANIFEST] = bv.canonical_json(manifest)
+    inclusion = json.loads(after[bv.INCLUSION])
+    inclusion["proofs"] = {k: v for k, v in inclusion["proofs"].items() if k not in erasure}
+    forged[bv.INCLUSION] = bv.canonical_json(inclusion)
+    failures = bv.verify_members(forged).failures
+    assert any("no data key and no signed erasure of" in str(f) for f in failures)
+
+
+def test_the_case_file_opens_names_the_auxiliary_and_the_root(ledger: AuxLedger) -> None:
+    if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
+        pytest.fail("pdftotext and pdftoppm are needed (Debian: poppler-utils; scripts/test)")
+    auxiliary_id = hire(ledger)
+    exported = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="auxiliary",
+        subject_id=auxiliary_id,
+        reason="劳动仲裁调取",
+        purpose="test",
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    backend = "pg" if ledger.ledger_recorder.__class__.__name__.startswith("Postgres") else "sqlite"
+    pdf = ARTIFACTS / f"bundle-case-file-{backend}.pdf"
+    pdf.write_bytes(members_of(exported.data)[PDF_MEMBER])
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
+    ).stdout.decode("utf-8")
+    assert NAME in text
+    assert exported.content.anchor.root.hex() in text
+    assert "核验声明" in text and "劳动仲裁调取" in text
+    prefix = ARTIFACTS / f"bundle-case-file-{backend}-page"
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf),
+            str(prefix),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    png = Path(f"{prefix}.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="session")
+def cryptography_only_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtual environment with nothing but ``cryptography`` (from the registry), once."""
+    home = tmp_path_factory.mktemp("verifier-venv")
+    venv.EnvBuilder(with_pip=True, clear=True).create(home)
+    python = home / "bin" / "python"
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "cryptography",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=280,
+    )
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json"], check=True, capture_output=True
+    ).stdout
+    names = {p["name"].lower() for p in json.loads(listed)}
+    assert "auxledger" not in names and "cryptography" in names
+    return python
+
+
+def test_the_shipped_verifier_runs_offline_with_only_cryptography(
+    ledger: AuxLedger, tmp_path: Path, cryptography_only_python: Path
+) -> None:
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    exported = export_bundle(
+        ledger,
+        INSPECTOR,
+        kind="complaint",
+        subject_id=complaint_id,
+        reason="检察院调取",
+        purpose="test",
+    )
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    bundle = folder / "bundle.zip"
+    bundle.write_bytes(exported.data)
+    (folder / "verify_bundle.py").write_bytes(members_of(exported.data)[VERIFIER_MEMBER])
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"}
+    result = subprocess.run(
+        [str(cryptography_only_python), "-I", "verify_bundle.py", "bundle.zip"],
+        cwd=folder,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    out = result.stdout.decode("utf-8")
+    assert result.returncode == 0, out + result.stderr.decode()
+    assert "核验通过" in out and "VALID" in out
+    # One changed byte in a record: exit 1, the member named.
+    members = members_of(exported.data)
+    name = f"records/{auxiliary_id.hex}-000001.bin"
+    changed = bytearray(members[name])
+    changed[-10] ^= 0x01
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for member, data in {**members, name: bytes(changed)}.items():
+            archive.writestr(member, data)
+    result = subprocess.run(
+        [str(cryptography_only_python), "-I", "verify_bundle.py", "bundle.zip"],
+        cwd=folder,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    out = result.stdout.decode("utf-8")
+    assert result.returncode == 1
+    assert "核验失败" in out and "INVALID" in out and name in out
+    # Not a zip: exit 2.
+    (folder / "junk.zip").write_bytes(b"not a zip")
+    result = subprocess.run(
+        [str(cryptography_only_python), "-I", "verify_bundle.py", "junk.zip"],
+        cwd=folder,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+
+
+def test_the_verifier_imports_nothing_of_the_project() -> None:
+    source = verifier_source().decode("utf-8")
+    imported = {
+        line.split()[1].split(".")[0]
+        for line in source.splitlines()
+        if line.startswith(("import ", "from "))
+    }
+    allowed = set(sys.stdlib_module_names) | {"cryptography", "__future__"}
+    assert imported <= allowed, imported - allowed
+
+
+@pytest.fixture
+def cli_env(ledger: AuxLedger, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    db = settings.database
+    url = (
+        f"sqlite:///{db.sqlite_path}"
+        if not db.is_postgres
+        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
+    )
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
+    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
+    return settings
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_command_line_exports_and_verifies(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    out = tmp_path / "bundle.zip"
+    code, printed, err = _run(
+        capsys,
+        "bundle",
+        "export",
+        "--complaint",
+        str(complaint_id),
+        "--reason",
+        "法院调取",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert str(out) in printed and "records" in printed
+    code, printed, _ = _run(capsys, "bundle", "verify", str(out))
+    assert code == 0 and "核验通过" in printed and "VALID" in printed
+    # The export is an access event of the operator, acting as an inspector, with the reason.
+    accesses = access_records(ledger)
+    assert {a["record_id"] for a in accesses} == {str(complaint_id), str(auxiliary_id)}
+    assert all(a["role"] == "inspector" and a["reason"] == "法院调取" for a in accesses)
+    # Pinning the genesis key: the right one passes, another one fails.
+    vkey = ledger.reload_keys().ordered()[0].public.vkey
+    assert _run(capsys, "bundle", "verify", str(out), "--log-vkey", vkey)[0] == 0
+    other = "other+00000000+" + "A" * 44
+    code, _, err = _run(capsys, "bundle", "verify", str(out), "--log-vkey", other)
+    assert code == 2 and "--log-vkey" in (err + _)
+    # Asking for a witness the ledger does not have: invalid, and said so.
+    witness = Witness("witness-a.example")
+    code, printed, _ = _run(capsys, "bundle", "verify", str(out), "--witness-vkey", witness.vkey)
+    assert code == 1 and "witness" in printed
+    # A changed byte: exit 1 naming the member; not a zip: exit 2.
+    members = members_of(out.read_bytes())
+    name = f"records/{complaint_id.hex}-000001.bin"
+    changed = bytearray(members[name])
+    changed[40] ^= 0x01
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for member, data in {**members, name: bytes(changed)}.items():
+            archive.writestr(member, data)
+    code, printed, _ = _run(capsys, "bundle", "verify", str(bad))
+    assert code == 1 and name in printed and "核验失败" in printed
+    (tmp_path / "junk.zip").write_bytes(b"junk")
+    assert _run(capsys, "bundle", "verify", str(tmp_path / "junk.zip"))[0] == 2
+
+
+def test_the_command_line_refuses_and_records_nothing(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    auxiliary_id = hire(ledger)
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    out = tmp_path / "bundle.zip"
+    cases = [
+        (["--auxiliary", str(auxiliary_id), "--reason", " ", "--out", str(out)], "reason"),
+        (["--auxiliary", str(uuid4()), "--reason", "r", "--out", str(out)], "no auxiliary"),
+        (
+            ["--auxiliary", str(auxiliary_id), "--reason", "r", "--out", "/nonexistent/x.zip"],
+            "does not exist",
+        ),
+        (["--auxiliary", "not-a-uuid", "--reason", "r", "--out", str(out)], "UUID"),
+    ]
+    for argv, expected in cases:
+        code, _, err = _run(capsys, "bundle", "export", *argv)
+        assert code in (1, 2), argv
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and expected in lines[0], err
+    out.write_bytes(b"already here")
+    code, _, err = _run(
+        capsys,
+        "bundle",
+        "export",
+        "--auxiliary",
+        str(auxiliary_id),
+        "--reason",
+        "r",
+        "--out",
+        str(out),
+    )
+    assert code == 1 and "exists" in err
+    assert out.read_bytes() == b"already here"
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+    assert access_records(ledger) == []
+
+
+class Witness:
+    """A C2SP tlog-cosignature/v1 witness key (Ed25519, type 0x04), for the k-of-n checks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key = Ed25519PrivateKey.generate()
+        public = b"\x04" + self.key.public_key().public_bytes_raw()
+        self.key_id = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4]
+        self.vkey = f"{name}+{self.key_id.hex()}+{base64.b64encode(public).decode()}"
+
+    def cosign(self, note: bytes, timestamp: int = 1_790_000_000) -> bytes:
+        """The note with this witness's cosignature line appended."""
+        text = note.decode().split("\n\n")[0] + "\n"
+        message = f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+        blob = self.key_id + struct.pack(">Q", timestamp) + self.key.sign(message)
+        return note + f"\u2014 {self.name} {base64.b64encode(blob).decode()}\n".encode()
+
+
+def test_witness_cosignatures_k_of_n(ledger: AuxLedger) -> None:
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        ).data
+    )
+    a, b, c = Witness("a.witness.example"), Witness("b.witness.example"), Witness("c.example")
+    # No witness in the bundle: fine unless the verifier asks for some.
+    assert bv.verify_members(members).ok
+    assert not bv.verify_members(members, witness_vkeys=[a.vkey]).ok
+    cosigned = {**members, bv.NEWEST: b.cosign(a.cosign(members[bv.NEWEST]))}
+    assert bv.verify_members(cosigned).ok  # unknown cosigners are ignored
+    names = [a.vkey, b.vkey, c.vkey]
+    assert bv.verify_members(cosigned, witness_vkeys=names, witness_threshold=2).ok
+    report = bv.verify_members(cosigned, witness_vkeys=names)  # all three by default
+    assert not report.ok and "2 of the named witnesses, 3 required" in str(report.failures)
+    # A forged cosignature does not count.
+    forged = bytearray(cosigned[bv.NEWEST])
+    forged[-5] ^= 0x01
+    report = bv.verify_members(
+        {**members, bv.NEWEST: bytes(forged)}, witness_vkeys=[a.vkey, b.vkey], witness_threshold=2
+    )
+    assert not report.ok
+
+
+def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
+    """What an erasure racing the export looks like to it: no key, no erasure record."""
+    auxiliary_id = hire(ledger)
+    tamper = Tamperer(ledger)
+    table = (
+        f'"{ledger.ledger_recorder.datastore.schema}".{SUBJECT_KEYS}' if tamper.pg else SUBJECT_KEYS
+    )
+    tamper.sql(
+        f"UPDATE {table} SET wrapped = NULL WHERE subject_id = ?", (tamper.oid(auxiliary_id),)
+    )
+    ledger.privacy.forget()
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    with pytest.raises(BundleError, match="no erasure record"):
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        )
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+
+
+def test_a_checkpoint_signed_by_a_revoked_key_fails(ledger: AuxLedger) -> None:
+    """A thief with a revoked key re-signs the newest checkpoint: keys are judged by position."""
+    auxiliary_id = hire(ledger)
+    old = ledger.reload_keys().active_key
+    assert old is not None
+    ledger.rotate_key("test")
+    ledger.revoke_key(old.public.key_id_hex, "stolen", "test")
+    hire(ledger, "李后来")
+    members = members_of(
+        export_bundle(
+            ledger,
+            INSPECTOR,
+            kind="auxiliary",
+            subject_id=auxiliary_id,
+            reason="仲裁",
+            purpose="test",
+        ).data
+    )
+    assert bv.verify_members(members).ok
+    keys = json.loads(members[bv.KEYS])
+    assert {k["status"] for k in keys} == {"revoked", "active"}
+    stolen = ledger.key_dir.signing_key(old.public)
+    assert stolen is not None
+    text = members[bv.NEWEST].decode().split("\n\n")[0] + "\n"
+    forged = stolen.note_signer().sign(text).encode()
+    report = bv.verify_members({**members, bv.NEWEST: forged})
+    assert not report.ok
+    assert any(
+        f.member == bv.NEWEST and "valid at tree size" in f.reason for f in report.failures
+    ), report.failures
