@@ -48,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.server_secret import load_server_secret  # noqa: PLC0415
     from api.settings import ApiSettings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
+    from ledger.witnessing import start_submitter  # noqa: PLC0415
     from projections.service import (  # noqa: PLC0415
         PERSONAL_DATA_READ,
         ProjectionSupervisor,
@@ -74,6 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         create_table(table)
         os.environ[TABLE_ENV] = str(table)
     supervisor.start()
+    # Checkpoints go to the witnesses from a thread of this process, never from a write.
+    submitter = start_submitter(ledger)
     try:
         uvicorn.run(
             "api.app:create_app_from_environ",
@@ -88,6 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
     finally:
+        if submitter is not None:
+            submitter.stop()
         supervisor.stop()
         models.close()
         ledger.close()
