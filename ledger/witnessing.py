@@ -29,10 +29,11 @@ from psycopg.sql import SQL, Identifier
 from ledger import merkle
 from ledger.application import LedgerApplication
 from ledger.config import WitnessEndpoint
-from ledger.cosignature import verify_cosignatures as _verify
+from ledger.cosignature import CosignerKey, verify_cosignatures
 from ledger.log import MerkleLog, StoredCheckpoint
-from ledger.note import split_note
+from ledger.note import Checkpoint, split_note
 from ledger.persistence import PostgresLedgerRecorder, SQLiteLedgerRecorder
+from ledger.verify import VerificationReport
 
 COSIGNATURES = "ledger_cosignatures"
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
@@ -161,17 +162,21 @@ class CosignatureStore:
             [tree_size],
         )
 
+    def recent(self, limit: int) -> list[StoredCosignature]:
+        """The stored cosignatures of the ``limit`` largest (size, key) pairs."""
+        return self._rows(
+            "SELECT tree_size, key_id, name, line, cosigned_at FROM {t} "
+            "ORDER BY tree_size DESC LIMIT ?",
+            [limit],
+        )
+
     def newest_size(self, key_ids: Sequence[bytes] | None = None) -> int | None:
         """The largest cosigned tree size (by any of ``key_ids``, if given)."""
         if not self.exists():
             return None
         wanted = set(key_ids) if key_ids is not None else None
         best: int | None = None
-        for row in self._rows(
-            "SELECT tree_size, key_id, name, line, cosigned_at FROM {t} "
-            "ORDER BY tree_size DESC LIMIT 64",
-            [],
-        ):
+        for row in self.recent(limit=64):
             if wanted is None or row.key_id in wanted:
                 best = row.tree_size if best is None else max(best, row.tree_size)
         return best
@@ -339,7 +344,7 @@ class WitnessSubmitter:
             raise _FailedError(f"HTTP {status}: {first[0][:200] if first else ''}")
         text = latest.note[: latest.note.index("\n\n") + 1]
         lines = answer.decode("utf-8", "replace").splitlines(keepends=True)
-        valid = _verify(text, lines, [witness.key])
+        valid = verify_cosignatures(text, lines, [witness.key])
         if not valid:
             raise _FailedError("the answer holds no valid cosignature by the configured key")
         self.store.add(latest.tree_size, valid)
@@ -399,3 +404,47 @@ class _WitnessClient:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def check_witness_quorum(
+    app: LedgerApplication,
+    report: VerificationReport,
+    witnesses: Sequence[CosignerKey],
+    required: int,
+) -> int:
+    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned the
+    checkpoint ``report`` checked (the latest); return how many did.
+
+    The cosignatures are read from ``ledger_cosignatures`` and each is verified here against
+    the checkpoint's exact text: the table itself is not trusted.
+    """
+    if not report.checkpoint:
+        report.add("witness_quorum", "the log has no checkpoint for witnesses to cosign")
+        return 0
+    store = CosignatureStore(app.ledger_recorder)
+    text, _ = split_note(report.checkpoint)
+    size = Checkpoint.parse(text).size
+    valid = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
+    if len(valid) < required:
+        keys = [w.key_id for w in witnesses]
+        newest = [s for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size]
+        hint = ""
+        for candidate in sorted({s.tree_size for s in newest}, reverse=True):
+            stored = MerkleLog(app.ledger_recorder).checkpoint_at(candidate)
+            if stored is None:
+                continue
+            older_text, _ = split_note(stored.note)
+            lines = [s.line for s in newest if s.tree_size == candidate]
+            if len(verify_cosignatures(older_text, lines, witnesses)) >= required:
+                hint = f"; the newest checkpoint with the quorum has tree size {candidate}"
+                break
+        names = ", ".join(sorted(c.witness.name for c in valid)) or "none"
+        report.add(
+            "witness_quorum",
+            f"{len(valid)} of the {required} required witness cosignatures verify on the "
+            f"latest checkpoint (tree size {size}; cosigned by: {names}){hint}",
+        )
+    return len(valid)

@@ -7,6 +7,7 @@ spec-only check of ``tests/unit/ledger/test_cosignature.py``.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from api.cli import main
 from ledger.application import LedgerApplication
 from ledger.config import Settings, WitnessEndpoint, parse_witnesses
 from ledger.cosignature import Cosigner, note_text, require_quorum
@@ -257,3 +259,53 @@ def test_a_bad_witness_setting_names_the_variable(tmp_path: Path) -> None:
         tmp_path, "sqlite:///x.sqlite", AUXLEDGER_WITNESSES=f" {good}  https://w1.example/ \n"
     )
     assert [(w.name, w.url) for w in settings.witnesses] == [("w1.example", "https://w1.example")]
+
+
+def test_verify_requires_k_of_n_named_witnesses(
+    app: LedgerApplication,
+    witnesses: list[WitnessProcess],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = settings.database
+    monkeypatch.setenv(
+        "AUXLEDGER_DATABASE_URL",
+        f"sqlite:///{db.sqlite_path}"
+        if not db.is_postgres
+        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}",
+    )
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
+    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
+    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
+    w1, w2 = witnesses
+    both = ["--witness-vkey", w1.vkey, "--witness-vkey", w2.vkey]
+
+    def verify(*extra: str) -> tuple[int, str, str]:
+        code = main(["verify", *extra])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    _write(app, 3)
+    code, out, _ = verify(*both, "--witnesses-required", "1")
+    assert code == 1
+    assert "witness_quorum: 0 of the 1 required witness cosignatures" in out
+    submitter = _submitter(app, _endpoints([w1]))
+    try:
+        wait_for(lambda: _cosigned_latest(app, 1), what="w1's cosignature")
+    finally:
+        submitter.stop()
+    assert verify(*both, "--witnesses-required", "1")[0] == 0
+    code, out, _ = verify(*both)  # default: all named witnesses
+    assert code == 1
+    assert "1 of the 2 required" in out and f"cosigned by: {w1.name}" in out
+    _write(app, 2)  # a newer checkpoint nobody cosigned yet
+    code, out, _ = verify("--witness-vkey", w1.vkey)
+    assert code == 1
+    assert "the newest checkpoint with the quorum has tree size" in out
+    code, out, err = verify("--json", "--witness-vkey", w1.vkey, "--witness-vkey", w2.vkey)
+    assert code == 1 and json.loads(out)["failures"][0]["kind"] == "witness_quorum"
+    code, _, err = verify("--witness-vkey", "not-a-vkey")
+    assert code == 2 and err.count("\n") == 1 and "--witness-vkey" in err
+    code, _, err = verify("--witness-vkey", w1.vkey, "--witnesses-required", "2")
+    assert code == 2 and "needs at least 2 --witness-vkey" in err
