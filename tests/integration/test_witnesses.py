@@ -76,6 +76,7 @@ def _submitter(app: LedgerApplication, endpoints: list[WitnessEndpoint]) -> Witn
         CosignatureStore(app.ledger_recorder),
         endpoints,
         poll_seconds=0.05,
+        every_seconds=0.05,
         timeout_seconds=2.0,
         max_backoff_seconds=0.5,
     )
