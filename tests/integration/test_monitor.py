@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ledger.config import Settings
 from ledger.cosignature import note_text
@@ -40,9 +41,11 @@ def _url(settings: Settings) -> str:
 
 
 @contextmanager
-def serving(settings: Settings, witnesses: list[WitnessProcess], log: Path) -> Iterator[str]:
+def serving(
+    settings: Settings, witnesses: list[WitnessProcess], log: Path, port: int | None = None
+) -> Iterator[str]:
     """``auxledger serve`` with these witnesses; yields its base URL."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "AUXLEDGER_DATABASE_URL": _url(settings),
@@ -132,6 +135,24 @@ def monitor(base: str, ledger: AuxLedger, state: Path, *extra: str) -> tuple[int
     return done.returncode, done.stdout + done.stderr
 
 
+def _follow(base: str, ledger: AuxLedger, state: Path, metrics: Path, *extra: str) -> Any:
+    """``auxledger monitor --interval`` in the background."""
+    status = ledger.keyring().active_key
+    assert status is not None
+    args = [AUXLEDGER, "monitor", "--url", base, "--log-vkey", status.public.vkey, *extra]
+    return subprocess.Popen(
+        [*args, "--interval", "0.3", "--state", str(state), "--metrics-file", str(metrics)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _figure(figures: str, name: str) -> float:
+    [line] = [x for x in figures.splitlines() if x.startswith(f"auxledger_monitor_{name}{{")]
+    return float(line.rsplit(" ", 1)[1])
+
+
 def _witnesses(tmp_path: Path, ledger: AuxLedger) -> list[WitnessProcess]:
     status = ledger.keyring().active_key
     assert status is not None
@@ -184,11 +205,15 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
     vkeys = [arg for w in witnesses for arg in ("--witness-vkey", w.vkey)]
     state = tmp_path / "monitor"
     backup = tmp_path / "backup.sqlite"
+    port = free_port()
+    metrics = tmp_path / "follower.prom"
+    follower: subprocess.Popen[str] | None = None
     try:
-        with serving(settings, witnesses, tmp_path / "serve.log") as base:
+        with serving(settings, witnesses, tmp_path / "serve.log", port) as base:
             _write(ledger, "320602")
             _wait_cosigned(base, ledger)
             assert monitor(base, ledger, state, *vkeys)[0] == 0
+            follower = _follow(base, ledger, tmp_path / "follower", metrics, *vkeys)
             with sqlite3.connect(database) as source, sqlite3.connect(backup) as copy:
                 source.backup(copy)  # last night's backup
             _write(ledger, "320612")
@@ -201,7 +226,15 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
             copy.backup(target)  # the operator restores the backup
         ledger = AuxLedger(settings)
         assert _head(ledger) < seen
-        with serving(settings, witnesses, tmp_path / "serve-restored.log") as base:
+        with serving(settings, witnesses, tmp_path / "serve-restored.log", port) as base:
+            # The monitor that kept following through the restart stops by itself.
+            assert follower.wait(90) == 1
+            out = follower.stdout.read() if follower.stdout else ""
+            assert "consistent:" in out and "INCONSISTENT rollback" in out
+            assert "could not check" in (follower.stderr.read() if follower.stderr else "")
+            figures = metrics.read_text()
+            assert _figure(figures, "consistent") == 0 and _figure(figures, "up") == 1
+            assert _figure(figures, "inconsistencies_found") == 1
             code, out = monitor(base, ledger, state, *vkeys)
             assert code == 1, out
             assert (
@@ -221,9 +254,18 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
             code, out = monitor(base, ledger, state, *vkeys)
             assert code == 1, out
             assert "rollback" in out
+        # Served without witnesses, the forked head itself is published: no consistency proof
+        # leads to it from the checkpoint the monitor saw.
+        with serving(settings, [], tmp_path / "serve-forked.log", port) as base:
+            code, out = monitor(base, ledger, state)
+            assert code == 1, out
+            assert f"INCONSISTENT inconsistent: tree size {_head(ledger)} does not extend" in out
         evidence = (state / "evidence.log").read_text()
-        assert evidence.count("rollback") == 2
+        assert evidence.count("rollback") == 2 and evidence.count("inconsistent") == 1
     finally:
+        if follower is not None and follower.poll() is None:
+            follower.kill()
+            follower.wait(10)
         ledger.close()
         for w in witnesses:
             w.kill()
