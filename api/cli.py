@@ -118,6 +118,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     settings = _settings()
     witness_dir = Path(args.witness) if args.witness else settings.witness_dir
+    witness_keys, required = _witness_quorum(args)
     ledger = _ledger(create_tables=False, personal_data=False)
     report = verify_ledger(
         ledger,
@@ -126,6 +127,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         progress=not args.json,
         workers=args.workers,
     )
+    if required:
+        from ledger.witnessing import check_witness_quorum  # noqa: PLC0415
+
+        check_witness_quorum(ledger, report, witness_keys, required)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -143,6 +148,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _witness_quorum(args: argparse.Namespace) -> tuple[list[Any], int]:
+    """The named witness keys and how many of them must cosign (0: no requirement)."""
+    from ledger.cosignature import CosignatureError, parse_cosigner_vkey  # noqa: PLC0415
+
+    try:
+        keys = [parse_cosigner_vkey(v) for v in args.witness_vkey or []]
+    except CosignatureError as e:
+        raise UsageError(f"--witness-vkey: {e}") from None
+    required = len(keys) if args.witnesses_required is None else args.witnesses_required
+    if required > len(keys):
+        raise UsageError(
+            f"--witnesses-required {required} needs at least {required} --witness-vkey"
+        )
+    return keys, required
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -238,6 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON report")
     p.add_argument("--witness", metavar="DIR", help="witness folder (AUXLEDGER_WITNESS_DIR)")
     p.add_argument("--workers", type=_positive, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--witness-vkey",
+        action="append",
+        metavar="VKEY",
+        help="an independent witness whose cosignature counts (repeatable)",
+    )
+    p.add_argument(
+        "--witnesses-required",
+        type=_positive,
+        metavar="K",
+        help="how many of the named witnesses must cosign the latest checkpoint (default all)",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("log", help="the Merkle log for outside verifiers")

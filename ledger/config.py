@@ -19,12 +19,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from psycopg.conninfo import make_conninfo
 
+from ledger.cosignature import CosignatureError, CosignerKey, parse_cosigner_vkey
 from ledger.errors import ConfigurationError
 
 DATABASE_URL = "AUXLEDGER_DATABASE_URL"
 KEY_DIR = "AUXLEDGER_KEY_DIR"
 WITNESS_DIR = "AUXLEDGER_WITNESS_DIR"
 LOG_ORIGIN = "AUXLEDGER_LOG_ORIGIN"
+WITNESSES = "AUXLEDGER_WITNESSES"
 
 DEFAULT_DATABASE_URL = "sqlite:///var/auxledger.sqlite"
 DEFAULT_KEY_DIR = "var/keys"
@@ -118,6 +120,40 @@ def parse_database_url(url: str, *, setting: str = DATABASE_URL) -> Database:
 
 
 @dataclass(frozen=True)
+class WitnessEndpoint:
+    """A configured witness: its cosigner key and its submission URL."""
+
+    key: CosignerKey
+    url: str
+
+    @property
+    def name(self) -> str:
+        """The witness's key name."""
+        return self.key.name
+
+
+def parse_witnesses(value: str, *, setting: str = WITNESSES) -> tuple[WitnessEndpoint, ...]:
+    """Parse ``<vkey> <url>`` pairs; ``ConfigurationError`` naming the setting otherwise."""
+    tokens = [t for t in re.split(r"[\s,]+", value.strip()) if t]
+    if len(tokens) % 2:
+        raise ConfigurationError(setting, "expected pairs of '<witness vkey> <URL>'")
+    found: list[WitnessEndpoint] = []
+    for number, index in enumerate(range(0, len(tokens), 2), start=1):
+        vkey, url = tokens[index], tokens[index + 1]
+        try:
+            key = parse_cosigner_vkey(vkey)
+        except CosignatureError as e:
+            raise ConfigurationError(setting, f"witness {number}: {e}") from None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(setting, f"witness {number}: the URL must be http(s)://host")
+        if any(w.key.key_id == key.key_id and w.name == key.name for w in found):
+            raise ConfigurationError(setting, f"witness {number}: the same key twice")
+        found.append(WitnessEndpoint(key=key, url=url.rstrip("/")))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the ledger needs to know about where things are."""
 
@@ -125,6 +161,8 @@ class Settings:
     key_dir: Path
     witness_dir: Path
     log_origin: str
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    """Independent witnesses the log submits its checkpoints to (``AUXLEDGER_WITNESSES``)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -138,7 +176,13 @@ class Settings:
             raise ConfigurationError(
                 LOG_ORIGIN, "must be 1-255 printable characters without spaces or '+'"
             )
-        return cls(database=database, key_dir=key_dir, witness_dir=witness_dir, log_origin=origin)
+        return cls(
+            database=database,
+            key_dir=key_dir,
+            witness_dir=witness_dir,
+            log_origin=origin,
+            witnesses=parse_witnesses(env.get(WITNESSES) or ""),
+        )
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment handed to the eventsourcing Application and its factory."""

@@ -7,8 +7,14 @@ between them. A "save" is: get the aggregate, trigger one event, save it. auxled
 signs the event, chains it, appends it to the Merkle log and signs a checkpoint, all in the same
 transaction. Prints saves/s for each and the ratio (target: auxledger >= 0.9x plain).
 
+With ``--witnesses`` it also starts two real witness processes (``auxledger witness serve`` on
+loopback) and measures auxledger's saves while a ``WitnessSubmitter`` (what ``auxledger serve``
+runs for ``AUXLEDGER_WITNESSES``) sends every new checkpoint to both, alternating with runs
+without it, on the same ledger in the same run; it prints that ratio too (target >= 0.95) and
+how many checkpoints the witnesses cosigned meanwhile.
+
     .venv/bin/python scripts/bench_append.py [--url postgresql://postgres@127.0.0.1/postgres]
-        [--aggregates 200] [--rounds 5] [--threads 1,4] [--repeat 3]
+        [--aggregates 200] [--rounds 5] [--threads 1,4] [--repeat 3] [--witnesses]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +38,9 @@ from eventsourcing.domain import Aggregate
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.application import LedgerApplication
-from ledger.config import Settings
+from ledger.config import Settings, parse_witnesses
+from ledger.log import MerkleLog
+from ledger.witnessing import CosignatureStore, WitnessSubmitter
 
 
 class Counter(Aggregate):
@@ -122,6 +131,98 @@ def workload(app: Application[UUID], ids: list[UUID], rounds: int, threads: int)
     return len(ids) * rounds / elapsed
 
 
+class Witnesses:
+    """Two ``auxledger witness serve`` processes on loopback for the log of ``app``."""
+
+    def __init__(self, app: LedgerApplication, folder: Path) -> None:
+        status = app.keyring().active_key
+        assert status is not None
+        auxledger = str(Path(sys.executable).parent / "auxledger")
+        self.processes: list[subprocess.Popen[bytes]] = []
+        pairs = []
+        for n in (1, 2):
+            key = folder / f"witness{n}.key"
+            name = f"bench.example/w{n}"
+            vkey = subprocess.run(
+                [auxledger, "witness", "keygen", "--name", name, "--out", str(key)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            port = _free_port()
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        *(auxledger, "witness", "serve", "--key", str(key)),
+                        *("--log-vkey", status.public.vkey, "--state", str(folder / f"w{n}")),
+                        *("--port", str(port)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            pairs.append(f"{vkey} http://127.0.0.1:{port}")
+            _wait_for_port(port)
+        self.endpoints = parse_witnesses(" ".join(pairs))
+        self.app = app
+
+    def submitter(self) -> WitnessSubmitter:
+        recorder = self.app.ledger_recorder
+        return WitnessSubmitter(MerkleLog(recorder), CosignatureStore(recorder), self.endpoints)
+
+    def workload(self, ids: list[UUID], rounds: int, threads: int) -> float:
+        """``workload`` on the ledger while a submitter sends its checkpoints to both."""
+        submitter = self.submitter()
+        submitter.start()
+        self.settle(submitter)  # a serving process's submitter is long running: start-up aside
+        try:
+            return workload(self.app, ids, rounds, threads)
+        finally:
+            submitter.stop()
+
+    def settle(self, submitter: WitnessSubmitter) -> None:
+        """Wait until both witnesses cosigned the current checkpoint (start-up done)."""
+        latest = MerkleLog(self.app.ledger_recorder).latest_checkpoint()
+        assert latest is not None
+        deadline = time.monotonic() + 30
+        while any(size != latest.tree_size for size in submitter.cosigned_size.values()):
+            if time.monotonic() > deadline:
+                raise SystemExit("the witnesses did not cosign within 30 s")
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.terminate()
+            process.wait(10)
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int) -> None:
+    import socket  # noqa: PLC0415
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"witness on port {port} did not start")
+
+
+def _cosigned_sizes(app: LedgerApplication) -> int:
+    with app.ledger_recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT COUNT(DISTINCT tree_size) AS n FROM signed.ledger_cosignatures")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -129,6 +230,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", default="1,4")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--witnesses", action="store_true", help="also with two witnesses")
     args = parser.parse_args()
     database = f"bench_append_{secrets.token_hex(3)}"
     with psycopg.connect(args.url, autocommit=True) as conn:
@@ -141,6 +243,7 @@ def main() -> int:
         plain = plain_app(url, "plain")
         ours = ledger_app(url, "signed", folder)
         apps: dict[str, Application[UUID]] = {"plain": plain, "auxledger": ours}
+        witnesses = Witnesses(ours, folder) if args.witnesses else None
         ids: dict[str, list[UUID]] = {}
         for name, app in apps.items():
             counters = [Counter.start(f"counter {i}") for i in range(args.aggregates)]
@@ -153,9 +256,15 @@ def main() -> int:
         )
         for threads in [int(t) for t in args.threads.split(",")]:
             results: dict[str, list[float]] = {name: [] for name in apps}
-            for _ in range(args.repeat):
+            witnessed: list[float] = []
+            for repetition in range(args.repeat):
+                # With witnesses first in every other repetition, so neither order is favoured.
+                if witnesses is not None and repetition % 2:
+                    witnessed.append(witnesses.workload(ids["auxledger"], args.rounds, threads))
                 for name, app in apps.items():
                     results[name].append(workload(app, ids[name], args.rounds, threads))
+                if witnesses is not None and not repetition % 2:
+                    witnessed.append(witnesses.workload(ids["auxledger"], args.rounds, threads))
             plain_rate = statistics.median(results["plain"])
             our_rate = statistics.median(results["auxledger"])
             print(
@@ -164,6 +273,19 @@ def main() -> int:
                 f"(runs: plain {[round(r) for r in results['plain']]}, "
                 f"auxledger {[round(r) for r in results['auxledger']]})"
             )
+            if witnessed:
+                # Each run with witnesses is next to a run without them; the median of those
+                # pairs' ratios cancels the drift of a machine shared with other work.
+                pairs = [w / o for w, o in zip(witnessed, results["auxledger"], strict=True)]
+                print(
+                    f"threads={threads}: auxledger {our_rate:7.1f} saves/s  with two witnesses "
+                    f"{statistics.median(witnessed):7.1f} saves/s  "
+                    f"ratio {statistics.median(pairs):.2f} (median of pairs "
+                    f"{[round(p, 2) for p in pairs]}; "
+                    f"{_cosigned_sizes(ours)} checkpoints cosigned so far)"
+                )
+        if witnesses is not None:
+            witnesses.close()
         plain.close()
         ours.close()
     finally:

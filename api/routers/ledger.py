@@ -18,6 +18,7 @@ from api.schemas.common import QueryWhole
 from api.verification import VerificationRunningError, exclusive_verification
 from domain.values import Actor, Role
 from ledger.verify import Witness, verify_ledger
+from ledger.witnessing import CosignatureStore, published_checkpoint
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], route_class=StrictJsonRoute)
 
@@ -39,11 +40,15 @@ def _b64(raw: bytes) -> str:
     responses={200: {"content": {"text/plain": {}}}, **errors(*PUBLIC_ERRORS)},
 )
 def checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
-    """Origin, tree size and root, signed by the ledger's key."""
-    latest = runtime.log().latest_checkpoint()
-    if latest is None:
+    """Origin, tree size and root, signed by the ledger's key; with witnesses configured
+    (``AUXLEDGER_WITNESSES``), the newest checkpoint they cosigned, with every cosignature."""
+    ledger = runtime.ledger()
+    note = published_checkpoint(
+        runtime.log(), CosignatureStore(ledger.ledger_recorder), ledger.settings.witnesses
+    )
+    if note is None:
         raise ApiProblem("not_found", "the log is empty: no checkpoint yet")
-    return PlainTextResponse(latest.note, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/keys", summary="Every signing key, as C2SP vkeys", responses=errors(*PUBLIC_ERRORS))

@@ -49,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.server_secret import load_server_secret  # noqa: PLC0415
     from api.settings import ApiSettings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
+    from ledger.witnessing import start_submitter  # noqa: PLC0415
     from projections.service import (  # noqa: PLC0415
         PERSONAL_DATA_READ,
         ProjectionSupervisor,
@@ -75,6 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         create_table(table)
         os.environ[TABLE_ENV] = str(table)
     supervisor.start()
+    # Checkpoints go to the witnesses from a thread of this process, never from a write.
+    submitter = start_submitter(ledger)
     try:
         uvicorn.run(
             "api.app:create_app_from_environ",
@@ -94,6 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             forwarded_allow_ips=list(settings.trusted_proxies),
         )
     finally:
+        if submitter is not None:
+            submitter.stop()
         supervisor.stop()
         models.close()
         ledger.close()

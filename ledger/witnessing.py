@@ -1,0 +1,462 @@
+"""The log side of C2SP tlog-witness: send checkpoints to witnesses, keep their cosignatures.
+
+The witnesses are ``Settings.witnesses`` (``AUXLEDGER_WITNESSES``, parsed in ``ledger.config``).
+
+Invariants:
+- Writes never wait for a witness: a ``WitnessSubmitter`` runs one daemon thread per witness
+  that polls the newest stored checkpoint, so a slow or dead witness delays only its own
+  thread. It sends at most one checkpoint a second to each witness (the newest: it covers the
+  ones in between), so a busy log costs the witnesses and the writers no more than a quiet
+  one. Failed submissions are retried with exponential backoff (capped, with jitter).
+- Only cosignatures that verify (``ledger.cosignature``) against the configured witness key
+  and the exact checkpoint text are stored, in ``ledger_cosignatures`` (tree size, key id,
+  the signature line, its timestamp); they are self-verifying, so the table needs no
+  signature of its own. A missing table reads as "no cosignatures" (read-only verifiers).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from psycopg.sql import SQL, Identifier
+
+from ledger import merkle
+from ledger.application import LedgerApplication
+from ledger.config import WitnessEndpoint
+from ledger.cosignature import CosignerKey, verify_cosignatures
+from ledger.log import MerkleLog, StoredCheckpoint
+from ledger.note import Checkpoint, split_note
+from ledger.persistence import PostgresLedgerRecorder, SQLiteLedgerRecorder
+from ledger.verify import VerificationReport
+
+COSIGNATURES = "ledger_cosignatures"
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+
+logger = logging.getLogger("auxledger.witnessing")
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True)
+class StoredCosignature:
+    """One stored cosignature line of the checkpoint of ``tree_size``."""
+
+    tree_size: int
+    key_id: bytes
+    name: str
+    line: str
+    timestamp: int
+
+
+class CosignatureStore:
+    """The ``ledger_cosignatures`` table, on either backend."""
+
+    def __init__(self, recorder: SQLiteLedgerRecorder | PostgresLedgerRecorder) -> None:
+        self.recorder = recorder
+        self.is_postgres = isinstance(recorder, PostgresLedgerRecorder)
+        if isinstance(recorder, PostgresLedgerRecorder):
+            self._schema = recorder.datastore.schema
+            self._table: str | Any = SQL("{}.{}").format(
+                Identifier(self._schema), Identifier(COSIGNATURES)
+            )
+        else:
+            self._schema = ""
+            self._table = COSIGNATURES
+        self._exists = False
+
+    def _sql(self, template: str) -> Any:
+        if self.is_postgres:
+            return SQL(template.replace("?", "%s")).format(t=self._table)
+        return template.format(t=self._table)
+
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.recorder.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def ensure(self) -> None:
+        """Create the table if it does not exist."""
+        kind = "bigint" if self.is_postgres else "INTEGER"
+        blob = "bytea" if self.is_postgres else "BLOB"
+        with self._cursor(commit=True) as c:
+            c.execute(
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {t} ("
+                    f"tree_size {kind} NOT NULL, key_id {blob} NOT NULL, name TEXT NOT NULL, "
+                    f"line TEXT NOT NULL, cosigned_at {kind} NOT NULL, "
+                    "PRIMARY KEY (tree_size, key_id))"
+                )
+            )
+        self._exists = True
+
+    def exists(self) -> bool:
+        """True once the table exists (checked in the catalogue, never by a failing read)."""
+        if self._exists:
+            return True
+        with self._cursor(commit=False) as c:
+            if self.is_postgres:
+                c.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL AS found",
+                    [f'"{self._schema}"."{COSIGNATURES}"'],
+                )
+                row = c.fetchone()
+                found = bool(row["found"] if isinstance(row, Mapping) else row[0])
+            else:
+                c.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    [COSIGNATURES],
+                )
+                found = c.fetchone() is not None
+        self._exists = found
+        return found
+
+    def add(self, tree_size: int, cosignatures: Sequence[Any]) -> None:
+        """Store verified cosignatures (``ledger.cosignature.CosignedCheckpoint``) of a size."""
+        if not cosignatures:
+            return
+        with self._cursor(commit=True) as c:
+            if self.is_postgres:
+                # Cosignatures verify by themselves and the witness gives them again: one lost
+                # in a crash costs nothing, so their commit does not wait for the WAL flush
+                # that the ledger's own writes are waiting for.
+                c.execute("SET LOCAL synchronous_commit TO OFF")
+            for cosigned in cosignatures:
+                c.execute(
+                    self._sql(
+                        "INSERT INTO {t} (tree_size, key_id, name, line, cosigned_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tree_size, key_id) DO NOTHING"
+                    ),
+                    [
+                        tree_size,
+                        cosigned.witness.key_id,
+                        cosigned.witness.name,
+                        cosigned.line,
+                        cosigned.timestamp,
+                    ],
+                )
+
+    def _rows(self, template: str, params: Sequence[Any]) -> list[StoredCosignature]:
+        if not self.exists():
+            return []
+        with self._cursor(commit=False) as c:
+            c.execute(self._sql(template), list(params))
+            rows = c.fetchall()
+        return [
+            StoredCosignature(
+                tree_size=int(_get(r, 0, "tree_size")),
+                key_id=bytes(_get(r, 1, "key_id")),
+                name=str(_get(r, 2, "name")),
+                line=str(_get(r, 3, "line")),
+                timestamp=int(_get(r, 4, "cosigned_at")),
+            )
+            for r in rows
+        ]
+
+    def for_size(self, tree_size: int) -> list[StoredCosignature]:
+        """Every stored cosignature of the checkpoint of this size."""
+        return self._rows(
+            "SELECT tree_size, key_id, name, line, cosigned_at FROM {t} "
+            "WHERE tree_size = ? ORDER BY name, key_id",
+            [tree_size],
+        )
+
+    def recent(self, limit: int) -> list[StoredCosignature]:
+        """The stored cosignatures of the ``limit`` largest (size, key) pairs."""
+        return self._rows(
+            "SELECT tree_size, key_id, name, line, cosigned_at FROM {t} "
+            "ORDER BY tree_size DESC LIMIT ?",
+            [limit],
+        )
+
+    def newest_size(self, key_ids: Sequence[bytes] | None = None) -> int | None:
+        """The largest cosigned tree size (by any of ``key_ids``, if given)."""
+        if not self.exists():
+            return None
+        wanted = set(key_ids) if key_ids is not None else None
+        best: int | None = None
+        for row in self.recent(limit=64):
+            if wanted is None or row.key_id in wanted:
+                best = row.tree_size if best is None else max(best, row.tree_size)
+        return best
+
+
+def _get(row: Any, index: int, name: str) -> Any:
+    try:
+        return row[name]
+    except (KeyError, IndexError, TypeError):
+        return row[index]
+
+
+def cosigned_note(note: str, stored: Sequence[StoredCosignature]) -> str:
+    """A checkpoint note with the stored cosignature lines appended after its own."""
+    if not stored:
+        return note
+    split_note(note)  # checks the note's form before lines are added to it
+    present = set(note[note.index("\n\n") + 2 :].splitlines(keepends=True))
+    return note + "".join(s.line for s in stored if s.line not in present)
+
+
+def published_checkpoint(
+    log: MerkleLog, store: CosignatureStore, witnesses: Sequence[WitnessEndpoint]
+) -> str | None:
+    """What ``GET /v1/ledger/checkpoint`` answers.
+
+    With no witness configured: the latest checkpoint. With witnesses: the newest checkpoint
+    any of them cosigned, with every cosignature gathered for it; the latest (uncosigned) one
+    until a first cosignature arrives.
+    """
+    if witnesses:
+        size = store.newest_size([w.key.key_id for w in witnesses])
+        if size is not None:
+            stored = log.checkpoint_at(size)
+            if stored is not None:
+                return cosigned_note(stored.note, store.for_size(size))
+    latest = log.latest_checkpoint()
+    return None if latest is None else latest.note
+
+
+# ----------------------------------------------------------------------------- submitting
+
+
+class _ConflictError(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the witness holds size {size}")
+        self.size = size
+
+
+class _FailedError(Exception):
+    """A submission that failed; retried after a backoff."""
+
+
+class WitnessSubmitter:
+    """Background threads that get each new checkpoint cosigned by every witness."""
+
+    def __init__(
+        self,
+        log: MerkleLog,
+        store: CosignatureStore,
+        witnesses: Sequence[WitnessEndpoint],
+        *,
+        poll_seconds: float = 0.2,
+        every_seconds: float = 1.0,
+        timeout_seconds: float = 5.0,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.log = log
+        self.store = store
+        self.witnesses = list(witnesses)
+        self.poll = poll_seconds
+        self.every = every_seconds
+        self.timeout = timeout_seconds
+        self.max_backoff = max_backoff_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.failures: dict[str, int] = {w.name: 0 for w in self.witnesses}
+        self.cosigned_size: dict[str, int] = {w.name: -1 for w in self.witnesses}
+
+    def start(self) -> None:
+        """Create the table and start one thread per witness."""
+        self.store.ensure()
+        for witness in self.witnesses:
+            thread = threading.Thread(
+                target=self._run, args=(witness,), name=f"witness:{witness.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the threads (a request in flight ends by its own timeout)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def _run(self, witness: WitnessEndpoint) -> None:
+        client = _WitnessClient(witness.url, self.timeout)
+        try:
+            known = self.store.newest_size([witness.key.key_id]) or 0
+        except Exception:  # the database is away: the witness tells its size (409)
+            known = 0
+        backoff = 0.0
+        try:
+            while not self._stop.is_set():
+                try:
+                    latest = self.log.latest_checkpoint()
+                except Exception:  # the database is away: try again later
+                    logger.warning("witness %s: cannot read the latest checkpoint", witness.name)
+                    self._stop.wait(max(self.poll, 1.0))
+                    continue
+                if latest is None or latest.tree_size == self.cosigned_size[witness.name]:
+                    self._stop.wait(self.poll)
+                    continue
+                try:
+                    known = self._submit(client, witness, latest, known)
+                    self.cosigned_size[witness.name] = latest.tree_size
+                    self.failures[witness.name] = 0
+                    backoff = 0.0
+                    # At most one checkpoint a second to each witness: a busy log's
+                    # checkpoints in between are covered by the next one's consistency.
+                    self._stop.wait(self.every)
+                except _ConflictError as e:
+                    known = e.size
+                    if e.size > latest.tree_size:
+                        logger.error(
+                            "witness %s holds size %d, beyond this log's %d: it saw another "
+                            "history of this log",
+                            witness.name,
+                            e.size,
+                            latest.tree_size,
+                        )
+                        backoff = self._wait(backoff)
+                except _FailedError as e:
+                    self.failures[witness.name] += 1
+                    logger.warning("witness %s: %s", witness.name, e)
+                    backoff = self._wait(backoff)
+        finally:
+            client.close()
+
+    def _wait(self, backoff: float) -> float:
+        backoff = min(self.max_backoff, max(0.5, backoff * 2))
+        self._stop.wait(backoff * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not secrets
+        return backoff
+
+    def _submit(
+        self, client: _WitnessClient, witness: WitnessEndpoint, latest: StoredCheckpoint, old: int
+    ) -> int:
+        if old > latest.tree_size:
+            raise _ConflictError(old)
+        try:
+            proof = (
+                []
+                if old in (0, latest.tree_size)
+                else self.log.consistency_proof(old, latest.tree_size)
+            )
+        except merkle.MerkleError:
+            old, proof = 0, []  # the log cannot prove from there: ask the witness its size
+        body = (
+            f"old {old}\n" + "".join(_b64(h) + "\n" for h in proof) + "\n" + latest.note
+        ).encode("utf-8")
+        status, content_type, answer = client.post(body)
+        if status == 409 and content_type.startswith(SIZE_CONTENT_TYPE):
+            size_text = answer.decode("ascii", "replace").strip()
+            if not size_text.isdigit():
+                raise _FailedError("409 with an unreadable size")
+            raise _ConflictError(int(size_text))
+        if status != 200:
+            first = answer.decode("utf-8", "replace").strip().splitlines()[:1]
+            raise _FailedError(f"HTTP {status}: {first[0][:200] if first else ''}")
+        text = latest.note[: latest.note.index("\n\n") + 1]
+        lines = answer.decode("utf-8", "replace").splitlines(keepends=True)
+        valid = verify_cosignatures(text, lines, [witness.key])
+        if not valid:
+            raise _FailedError("the answer holds no valid cosignature by the configured key")
+        self.store.add(latest.tree_size, valid)
+        return latest.tree_size
+
+
+def start_submitter(app: LedgerApplication) -> WitnessSubmitter | None:
+    """Start submitting to the configured witnesses; None when there are none."""
+    if not app.settings.witnesses:
+        return None
+    recorder = app.ledger_recorder
+    submitter = WitnessSubmitter(
+        MerkleLog(recorder), CosignatureStore(recorder), app.settings.witnesses
+    )
+    submitter.start()
+    return submitter
+
+
+def _b64(raw: bytes) -> str:
+    import base64  # noqa: PLC0415
+
+    return base64.b64encode(raw).decode("ascii")
+
+
+class _WitnessClient:
+    """One keep-alive HTTP connection to a witness, reopened after any error."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or ""
+        self.port = parts.port
+        self.path = (parts.path.rstrip("/") or "") + "/add-checkpoint"
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            self._conn = cls(self.host, self.port, timeout=self.timeout)
+        return self._conn
+
+    def post(self, body: bytes) -> tuple[int, str, bytes]:
+        """POST to add-checkpoint: (status, content type, body); ``_FailedError`` on I/O errors."""
+        try:
+            conn = self._connection()
+            conn.request("POST", self.path, body=body, headers={"Content-Type": "text/plain"})
+            response = conn.getresponse()
+            answer = response.read(64 * 1024)
+            return response.status, response.getheader("Content-Type") or "", answer
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            raise _FailedError(f"cannot reach the witness: {type(e).__name__}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def check_witness_quorum(
+    app: LedgerApplication,
+    report: VerificationReport,
+    witnesses: Sequence[CosignerKey],
+    required: int,
+) -> int:
+    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned the
+    checkpoint ``report`` checked (the latest); return how many did.
+
+    The cosignatures are read from ``ledger_cosignatures`` and each is verified here against
+    the checkpoint's exact text: the table itself is not trusted.
+    """
+    if not report.checkpoint:
+        report.add("witness_quorum", "the log has no checkpoint for witnesses to cosign")
+        return 0
+    store = CosignatureStore(app.ledger_recorder)
+    text, _ = split_note(report.checkpoint)
+    size = Checkpoint.parse(text).size
+    valid = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
+    if len(valid) < required:
+        keys = [w.key_id for w in witnesses]
+        newest = [s for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size]
+        hint = ""
+        for candidate in sorted({s.tree_size for s in newest}, reverse=True):
+            stored = MerkleLog(app.ledger_recorder).checkpoint_at(candidate)
+            if stored is None:
+                continue
+            older_text, _ = split_note(stored.note)
+            lines = [s.line for s in newest if s.tree_size == candidate]
+            if len(verify_cosignatures(older_text, lines, witnesses)) >= required:
+                hint = f"; the newest checkpoint with the quorum has tree size {candidate}"
+                break
+        names = ", ".join(sorted(c.witness.name for c in valid)) or "none"
+        report.add(
+            "witness_quorum",
+            f"{len(valid)} of the {required} required witness cosignatures verify on the "
+            f"latest checkpoint (tree size {size}; cosigned by: {names}){hint}",
+        )
+    return len(valid)

@@ -1,0 +1,271 @@
+"""``auxledger monitor`` against a real ``auxledger serve`` with two real witnesses.
+
+The server, the witnesses and the monitor are separate processes on loopback; the monitor
+sees the ledger only through its public HTTP endpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ledger.config import Settings
+from ledger.cosignature import note_text
+from ledger.records import AuxLedger
+from tests.api.conftest import actor
+from tests.conftest import make_settings
+from tests.integration.witnesses import (
+    AUXLEDGER,
+    WitnessProcess,
+    free_port,
+    keygen,
+    start_witness,
+    wait_for,
+)
+
+
+def _url(settings: Settings) -> str:
+    db = settings.database
+    if db.is_postgres:
+        return f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
+    return f"sqlite:///{db.sqlite_path}"
+
+
+@contextmanager
+def serving(
+    settings: Settings, witnesses: list[WitnessProcess], log: Path, port: int | None = None
+) -> Iterator[str]:
+    """``auxledger serve`` with these witnesses; yields its base URL."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "AUXLEDGER_DATABASE_URL": _url(settings),
+        "AUXLEDGER_KEY_DIR": str(settings.key_dir),
+        "AUXLEDGER_LOG_ORIGIN": settings.log_origin,
+        "AUXLEDGER_ENV": "production",
+        "AUXLEDGER_WITNESSES": " ".join(f"{w.vkey} {w.url}" for w in witnesses),
+    }
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [AUXLEDGER, "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+
+
+def _published(base: str) -> str:
+    with urllib.request.urlopen(base + "/v1/ledger/checkpoint", timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+def _published_size_and_cosignatures(base: str) -> tuple[int, int]:
+    text, lines = note_text(_published(base))
+    return int(text.split("\n")[1]), len(lines) - 1
+
+
+def _evidence(w: WitnessProcess) -> str:
+    path = w.state / "evidence.log"
+    return path.read_text() if path.exists() else ""
+
+
+def _write(ledger: AuxLedger, organ: str) -> None:
+    admin = actor("admin", organ)
+    ledger.register_organ(admin, code=organ, name=f"{organ}局", region="南通市")
+    ledger.update_organ(admin, organ, "register_unit", code=f"{organ}-001", name="一所")
+
+
+def _head(ledger: AuxLedger) -> int:
+    from ledger.log import MerkleLog  # noqa: PLC0415
+
+    latest = MerkleLog(ledger.ledger_recorder).latest_checkpoint()
+    assert latest is not None
+    return latest.tree_size
+
+
+def _wait_cosigned(base: str, ledger: AuxLedger, count: int = 2) -> None:
+    wait_for(
+        lambda: _published_size_and_cosignatures(base) == (_head(ledger), count),
+        what=f"the latest checkpoint published with {count} cosignatures",
+    )
+
+
+def monitor(base: str, ledger: AuxLedger, state: Path, *extra: str) -> tuple[int, str]:
+    status = ledger.keyring().active_key
+    assert status is not None
+    args = [AUXLEDGER, "monitor", "--url", base, "--log-vkey", status.public.vkey, "--once"]
+    done = subprocess.run(
+        [*args, "--state", str(state), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def _follow(base: str, ledger: AuxLedger, state: Path, metrics: Path, *extra: str) -> Any:
+    """``auxledger monitor --interval`` in the background."""
+    status = ledger.keyring().active_key
+    assert status is not None
+    args = [AUXLEDGER, "monitor", "--url", base, "--log-vkey", status.public.vkey, *extra]
+    return subprocess.Popen(
+        [*args, "--interval", "0.3", "--state", str(state), "--metrics-file", str(metrics)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _figure(figures: str, name: str) -> float:
+    [line] = [x for x in figures.splitlines() if x.startswith(f"auxledger_monitor_{name}{{")]
+    return float(line.rsplit(" ", 1)[1])
+
+
+def _witnesses(tmp_path: Path, ledger: AuxLedger) -> list[WitnessProcess]:
+    status = ledger.keyring().active_key
+    assert status is not None
+    return [
+        start_witness(tmp_path / "witnesses", name, [status.public.vkey])
+        for name in ("jcy.nantong.example/w1", "jw.nantong.example/w2")
+    ]
+
+
+def test_the_monitor_follows_a_cosigned_ledger(aux_ledger: AuxLedger, tmp_path: Path) -> None:
+    witnesses = _witnesses(tmp_path, aux_ledger)
+    vkeys = [arg for w in witnesses for arg in ("--witness-vkey", w.vkey)]
+    metrics = tmp_path / "textfile" / "auxledger.prom"
+    state = tmp_path / "monitor"
+    try:
+        with serving(aux_ledger.settings, witnesses, tmp_path / "serve.log") as base:
+            _write(aux_ledger, "320602")
+            _wait_cosigned(base, aux_ledger)
+            code, out = monitor(base, aux_ledger, state, *vkeys, "--metrics-file", str(metrics))
+            assert code == 0, out
+            assert "2 witness cosignature(s)" in out
+            figures = metrics.read_text()
+            assert "# TYPE auxledger_monitor_consistent gauge" in figures
+            assert 'auxledger_monitor_consistent{origin="test.auxledger.local/ledger"' in figures
+            assert "} 1\n" in figures.split("auxledger_monitor_consistent{", 1)[1]
+            assert "auxledger_monitor_tree_size{" in figures
+            _write(aux_ledger, "320612")  # the log grows: a consistency proof is checked
+            _wait_cosigned(base, aux_ledger)
+            code, out = monitor(base, aux_ledger, state, *vkeys, "--metrics-file", str(metrics))
+            assert code == 0, out
+            assert f"tree size {_head(aux_ledger)}" in out
+            # A witness the ledger does not use: the quorum of three cannot be met.
+            _, stranger = keygen(tmp_path / "stranger", "other.example/w")
+            code, out = monitor(base, aux_ledger, state, *vkeys, "--witness-vkey", stranger)
+            assert code == 1 and "witness_quorum: 2 of the 3 required" in out
+        code, out = monitor(base, aux_ledger, state, *vkeys)  # the server is gone
+        assert code == 2 and "could not check" in out
+        assert monitor(base, aux_ledger, state, "--witnesses-required", "1")[0] == 2
+    finally:
+        for w in witnesses:
+            w.kill()
+
+
+def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> None:
+    database = tmp_path / "ledger.sqlite"
+    settings = make_settings(tmp_path, f"sqlite:///{database}")
+    ledger = AuxLedger(settings, create_tables=True)
+    ledger.initialise("test")
+    witnesses = _witnesses(tmp_path, ledger)
+    vkeys = [arg for w in witnesses for arg in ("--witness-vkey", w.vkey)]
+    state = tmp_path / "monitor"
+    backup = tmp_path / "backup.sqlite"
+    port = free_port()
+    metrics = tmp_path / "follower.prom"
+    follower: subprocess.Popen[str] | None = None
+    try:
+        with serving(settings, witnesses, tmp_path / "serve.log", port) as base:
+            _write(ledger, "320602")
+            _wait_cosigned(base, ledger)
+            assert monitor(base, ledger, state, *vkeys)[0] == 0
+            follower = _follow(base, ledger, tmp_path / "follower", metrics, *vkeys)
+            with sqlite3.connect(database) as source, sqlite3.connect(backup) as copy:
+                source.backup(copy)  # last night's backup
+            _write(ledger, "320612")
+            _write(ledger, "320613")
+            _wait_cosigned(base, ledger)
+            assert monitor(base, ledger, state, *vkeys)[0] == 0
+            seen = _head(ledger)
+        ledger.close()
+        with sqlite3.connect(backup) as copy, sqlite3.connect(database) as target:
+            copy.backup(target)  # the operator restores the backup
+        ledger = AuxLedger(settings)
+        assert _head(ledger) < seen
+        with serving(settings, witnesses, tmp_path / "serve-restored.log", port) as base:
+            # The monitor that kept following through the restart stops by itself.
+            assert follower.wait(90) == 1
+            out = follower.stdout.read() if follower.stdout else ""
+            assert "consistent:" in out and "INCONSISTENT rollback" in out
+            assert "could not check" in (follower.stderr.read() if follower.stderr else "")
+            figures = metrics.read_text()
+            assert _figure(figures, "consistent") == 0 and _figure(figures, "up") == 1
+            assert _figure(figures, "inconsistencies_found") == 1
+            code, out = monitor(base, ledger, state, *vkeys)
+            assert code == 1, out
+            assert (
+                f"rollback: the ledger shows tree size {_head(ledger)}, smaller than the {seen}"
+                in out
+            )
+            # Writing on past the old size does not help: the witnesses refuse the fork,
+            # so the published checkpoint stays the restored one (never cosigned again).
+            for organ in ("320614", "320615", "320616"):
+                _write(ledger, organ)
+            assert _head(ledger) > seen
+            wait_for(
+                lambda: all("inconsistent" in _evidence(w) for w in witnesses),
+                timeout=90,
+                what="both witnesses to refuse the forked history",
+            )
+            code, out = monitor(base, ledger, state, *vkeys)
+            assert code == 1, out
+            assert "rollback" in out
+        # Served without witnesses, the forked head itself is published: no consistency proof
+        # leads to it from the checkpoint the monitor saw.
+        with serving(settings, [], tmp_path / "serve-forked.log", port) as base:
+            code, out = monitor(base, ledger, state)
+            assert code == 1, out
+            assert f"INCONSISTENT inconsistent: tree size {_head(ledger)} does not extend" in out
+        evidence = (state / "evidence.log").read_text()
+        assert evidence.count("rollback") == 2 and evidence.count("inconsistent") == 1
+    finally:
+        if follower is not None and follower.poll() is None:
+            follower.kill()
+            follower.wait(10)
+        ledger.close()
+        for w in witnesses:
+            w.kill()
