@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -116,21 +117,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     from ledger.verify import Witness, iter_failures, verify_ledger  # noqa: PLC0415
 
-    settings = _settings()
-    witness_dir = Path(args.witness) if args.witness else settings.witness_dir
-    witness_keys, required = _witness_quorum(args)
-    ledger = _ledger(create_tables=False, personal_data=False)
-    report = verify_ledger(
-        ledger,
-        full=args.full,
-        witness=Witness(witness_dir),
-        progress=not args.json,
-        workers=args.workers,
-    )
-    if required:
-        from ledger.witnessing import check_witness_quorum  # noqa: PLC0415
+    textfile = _textfile(args.textfile) if args.textfile else None
+    started = time.time()
+    try:
+        settings = _settings()
+        witness_dir = Path(args.witness) if args.witness else settings.witness_dir
+        witness_keys, required = _witness_quorum(args)
+        ledger = _ledger(create_tables=False, personal_data=False)
+        report = verify_ledger(
+            ledger,
+            full=args.full,
+            witness=Witness(witness_dir),
+            progress=not args.json and textfile is None,
+            workers=args.workers,
+        )
+        if required:
+            from ledger.witnessing import check_witness_quorum  # noqa: PLC0415
 
-        check_witness_quorum(ledger, report, witness_keys, required)
+            check_witness_quorum(ledger, report, witness_keys, required)
+    except Exception as e:
+        if textfile is not None:
+            from ledger.errors import IntegrityViolation  # noqa: PLC0415
+
+            code = EXIT_FAILED if isinstance(e, IntegrityViolation) else EXIT_UNAVAILABLE
+            _write_verify_textfile(textfile, args, code, started, None)
+        raise
+    if textfile is not None:
+        _write_verify_textfile(
+            textfile, args, EXIT_OK if report.ok else EXIT_FAILED, started, report
+        )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -148,6 +163,88 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+_VERIFY_METRIC = "auxledger_verify_"
+_LAST_SUCCESS = "last_success_timestamp_seconds"
+
+
+def _textfile(text: str) -> Any:
+    """The ``--textfile`` path, checked before verification starts (its folder must exist)."""
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(text)
+    if not path.name.endswith(".prom"):
+        raise UsageError(
+            f"--textfile {text}: the name must end in .prom (what node-exporter reads)"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(f"--textfile {text}: the folder {path.parent} does not exist")
+    return path
+
+
+def _previous_success(path: Any, mode: str) -> float | None:
+    """The last success time the previous textfile recorded for this mode, if any."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    series = f'{_VERIFY_METRIC}{_LAST_SUCCESS}{{mode="{mode}"}} '
+    for line in lines:
+        if line.startswith(series):
+            try:
+                return float(line[len(series) :].strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _write_verify_textfile(
+    path: Any, args: argparse.Namespace, code: int, started: float, report: Any
+) -> None:
+    """Rewrite the node-exporter textfile atomically: temporary file, fsync, rename.
+
+    A run that is not clean keeps the last success time the previous file recorded.
+    """
+    mode = "full" if args.full else "incremental"
+    finished = time.time()
+    last_success = finished if code == EXIT_OK else _previous_success(path, mode)
+    figures: list[tuple[str, str, float | int | None]] = [
+        ("ok", "1 if the last run found the ledger intact, else 0", int(code == EXIT_OK)),
+        ("exit_code", "exit code of the last run: 0 intact, 1 failures, 2 could not verify", code),
+        ("failures", "integrity failures the last run found", _failures(report)),
+        ("tree_size", "tree size the last run verified", report and report.tree_size),
+        ("events_checked", "events the last run checked", report and report.events_checked),
+        ("duration_seconds", "how long the last run took", round(finished - started, 3)),
+        ("last_run_timestamp_seconds", "when the last run ended (Unix time)", round(finished, 3)),
+        (_LAST_SUCCESS, "when a run last found the ledger intact (Unix time)", last_success),
+    ]
+    text = ""
+    for name, help_text, value in figures:
+        if value is None:
+            continue
+        text += (
+            f"# HELP {_VERIFY_METRIC}{name} {help_text}\n"
+            f"# TYPE {_VERIFY_METRIC}{name} gauge\n"
+            f'{_VERIFY_METRIC}{name}{{mode="{mode}"}} {value}\n'
+        )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"--textfile {path}: cannot write it ({e.strerror})") from None
+
+
+def _failures(report: Any) -> int | None:
+    if report is None:
+        return None
+    return len(report.failures)
 
 
 def _witness_quorum(args: argparse.Namespace) -> tuple[list[Any], int]:
@@ -259,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON report")
     p.add_argument("--witness", metavar="DIR", help="witness folder (AUXLEDGER_WITNESS_DIR)")
     p.add_argument("--workers", type=_positive, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--textfile",
+        metavar="PATH",
+        help="also write the result to PATH (*.prom) for node-exporter's textfile collector",
+    )
     p.add_argument(
         "--witness-vkey",
         action="append",
