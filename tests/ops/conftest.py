@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.config import Settings
+from ledger.records import AuxLedger
+from tests.api.conftest import World, build_world
 
 
 def database_url_of(settings: Settings) -> str:
@@ -31,3 +33,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name, value in environ_of(settings).items():
         monkeypatch.setenv(name, value)
     return settings
+
+
+@pytest.fixture
+def world(aux_ledger: AuxLedger, settings: Settings) -> World:
+    """The API tests' small world (organs, auxiliaries, tokens) on the current backend."""
+    return build_world(aux_ledger, settings)
