@@ -5,7 +5,8 @@
 #
 # PostgreSQL: the database must exist (`createdb`) and must not hold the ledger's schema yet;
 # `pg_restore --single-transaction --exit-on-error --no-owner`, so a failed restore leaves
-# nothing behind. With `?schema=S` the backup must be of schema S.
+# nothing behind; grants are restored, so the roles they name must exist on the server.
+# With `?schema=S` the backup must be of schema S.
 # SQLite: the database file must not exist; the backup is copied there (mode 0600).
 #
 # Then, with the same AUXLEDGER_WITNESS_DIR as before: `auxledger verify` (exit 0: the
@@ -60,7 +61,7 @@ postgresql://* | postgres://*)
         fail 1 "cannot reach the target database: ${tables%%$'\n'*}"
     fi
     [ "$tables" = 0 ] || fail 2 "schema $schema already exists in the target database; restore into a new one"
-    if ! err=$(pg_restore --single-transaction --exit-on-error --no-owner --no-privileges \
+    if ! err=$(pg_restore --single-transaction --exit-on-error --no-owner \
         --dbname="$base" "$backup" 2>&1); then
         fail 1 "pg_restore failed (nothing restored): ${err%%$'\n'*}"
     fi
