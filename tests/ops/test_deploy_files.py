@@ -265,6 +265,8 @@ def test_every_alert_reads_metrics_the_code_exports(
             assert rule["labels"]["severity"] in ("critical", "warning")
             assert rule["annotations"]["summary"]
             alerts.add(rule["alert"])
+            assert re.fullmatch(r"\d+[smhd]", rule.get("for", "0s")), rule
+            assert _balanced(rule["expr"]), rule["expr"]
             names, labels = _names_in(rule["expr"])
             assert names, rule["expr"]
             assert names <= set(exported), (rule["alert"], names - set(exported))
@@ -278,7 +280,20 @@ def test_every_alert_reads_metrics_the_code_exports(
     } <= alerts
 
 
+def _balanced(expr: str) -> bool:
+    """Brackets outside strings pair up (promtool is not installed here to parse it whole)."""
+    pairs, stack = {")": "(", "]": "[", "}": "{"}, []
+    for char in re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr):
+        if char in "([{":
+            stack.append(char)
+        elif char in pairs and (not stack or stack.pop() != pairs[char]):
+            return False
+    return not stack
+
+
 def test_the_expression_reader_finds_a_misspelt_metric() -> None:
+    assert not _balanced("sum(rate(x[5m])") and not _balanced('x{a="}"}}')
+
     names, labels = _names_in(
         'sum without (route) (rate(auxledger_http_request_total{status=~"5.."}[5m])) > 0'
     )
