@@ -177,3 +177,34 @@ def test_a_bad_timeout_setting_names_the_variable(tmp_path: Path, name: str, val
 
     with pytest.raises(ConfigurationError, match=name):
         make_settings(tmp_path, "sqlite:///x.sqlite", **{name: value})
+
+
+def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Path) -> None:
+    # "Why" 4: /readyz itself hung over 5 s. A server that accepts TCP connections and never
+    # answers (a hung or unreachable host) holds every connection attempt for the whole
+    # connect timeout (3 s here): /readyz must not wait for it.
+    import socket  # noqa: PLC0415
+
+    from tests.api.conftest import ORGAN  # noqa: PLC0415
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    try:
+        port = silent.getsockname()[1]
+        settings = make_settings(
+            tmp_path,
+            f"postgresql://postgres@127.0.0.1:{port}/hung",
+            AUXLEDGER_DATABASE_CONNECT_TIMEOUT="3",
+        )
+        app = create_app(api_settings(settings, ledger_organ=ORGAN))
+        with TestClient(app) as test_client:
+            for _ in range(3):
+                answer, seconds = _timed(lambda: test_client.get("/readyz"))
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["code"] == "not_ready"
+                assert answer.headers["Retry-After"]
+                assert seconds < BOUND, f"/readyz took {seconds:.2f} s"
+            assert test_client.get("/healthz").status_code == 200
+    finally:
+        silent.close()
