@@ -1135,6 +1135,19 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 CONNECT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_CONNECT_TIMEOUT"
 STATEMENT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_STATEMENT_TIMEOUT"
 _WAIT_SLICE = 0.1
+TOO_MANY_CONNECTIONS = "53300"
+_BUSY_MESSAGES = ("too many connections", "too many clients", "connection slots are reserved")
+
+
+def _server_busy(error: Exception) -> bool:
+    """Did the server refuse a connection for lack of slots (it is up, only full)?
+
+    psycopg reports a failed connection without its SQLSTATE, so the server's message is read.
+    """
+    if getattr(error, "sqlstate", None) == TOO_MANY_CONNECTIONS:
+        return True
+    text = str(error).lower()
+    return any(message in text for message in _BUSY_MESSAGES)
 
 
 class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
@@ -1153,6 +1166,8 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
       waiting: while the server is down that fails at once (503), and once it is back the
       request gets the new connection at once. The pool may then hold a few more
       connections than ``max_size`` until idle ones are closed.
+    - A server that refuses for lack of connection slots ("too many clients") is up: requests
+      wait for a connection another returns, as the library's pool does.
     - Otherwise a request waits for a connection at most the pool timeout, looking every
       ``_WAIT_SLICE`` seconds whether the server has gone meanwhile.
     """
@@ -1162,8 +1177,10 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
     def _connect(self, timeout: float | None = None) -> Connection[DictRow]:
         try:
             conn = super()._connect(timeout=timeout)
-        except Exception:
-            self._unreachable = True
+        except Exception as e:
+            # "Too many clients" says the server is up and busy: wait for a connection then.
+            if not _server_busy(e):
+                self._unreachable = True
             raise
         self._unreachable = False
         return conn

@@ -308,3 +308,30 @@ def test_a_real_serve_rides_out_database_restarts_and_outages(
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
         log.close()
+
+
+def test_a_busy_server_is_waited_for_not_taken_for_down(
+    cluster_up: PrivateCluster, tmp_path: Path
+) -> None:
+    # "Too many clients" (SQLSTATE 53300) means the server is up: a request waits for a
+    # connection another returns, as before, instead of failing fast like in an outage.
+    import psycopg  # noqa: PLC0415
+
+    name = "busy_" + secrets.token_hex(4)
+    with psycopg.connect(cluster_up.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{name}" LOGIN CONNECTION LIMIT 3')
+        admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+    url = f"postgresql://{name}@127.0.0.1:{cluster_up.port}/{name}?schema=s"
+    ledger = AuxLedger(make_settings(tmp_path, url), create_tables=True)
+    try:
+        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+
+        def hold(_: int) -> int:
+            with datastore.get_connection() as conn:
+                conn.execute("SELECT pg_sleep(0.2)")
+            return 1
+
+        with ThreadPoolExecutor(8) as pool:
+            assert sum(pool.map(hold, range(24))) == 24
+    finally:
+        ledger.close()
