@@ -335,3 +335,28 @@ def test_a_busy_server_is_waited_for_not_taken_for_down(
             assert sum(pool.map(hold, range(24))) == 24
     finally:
         ledger.close()
+
+
+def test_opening_the_ledger_gives_up_after_the_connect_timeout(tmp_path: Path) -> None:
+    # A host that accepts TCP and never answers: opening the ledger (serve, every command)
+    # fails after AUXLEDGER_DATABASE_CONNECT_TIMEOUT, not a fixed 5 s.
+    import socket  # noqa: PLC0415
+
+    from ledger.errors import StorageUnavailableError  # noqa: PLC0415
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    try:
+        port = silent.getsockname()[1]
+        settings = make_settings(
+            tmp_path,
+            f"postgresql://postgres@127.0.0.1:{port}/hung",
+            AUXLEDGER_DATABASE_CONNECT_TIMEOUT="2",
+        )
+        start = time.monotonic()
+        with pytest.raises(StorageUnavailableError, match="cannot reach PostgreSQL"):
+            AuxLedger(settings)
+        assert time.monotonic() - start < 4.5
+    finally:
+        silent.close()
