@@ -199,8 +199,10 @@ def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Pa
         )
         app = create_app(api_settings(settings, ledger_organ=ORGAN))
         with TestClient(app) as test_client:
-            for _ in range(3):
-                answer, seconds = _timed(lambda: test_client.get("/readyz"))
+            # Also with a token: looking it up needs the database too.
+            token = "axl_" + secrets.token_urlsafe(32)
+            for headers in ({}, {}, {"Authorization": f"Bearer {token}"}):
+                answer, seconds = _timed(lambda: test_client.get("/readyz", headers=headers))  # noqa: B023
                 assert answer.status_code == 503, answer.text
                 assert answer.json()["code"] == "not_ready"
                 assert answer.headers["Retry-After"]
