@@ -20,11 +20,21 @@ from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors
+from api.runtime import answer_within
 from domain.values import Actor, Role
 
 log = logging.getLogger("auxledger.api")
 
 router = APIRouter(tags=["operations"], route_class=StrictJsonRoute)
+
+READINESS_DEADLINE = 0.6
+"""Seconds the checks of ``/readyz`` may take before it answers 503 ``not_ready``: with the
+operator-token lookup's 0.3 s (``api.deps``) a probe hears within its budget of 1 s."""
+
+
+def _late() -> ApiProblem:
+    log.warning("not ready", extra={"event": "not_ready", "error": "deadline"})
+    return ApiProblem("not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE})
 
 
 class HealthPublic(BaseModel):
@@ -58,6 +68,7 @@ def healthz() -> HealthPublic:
     response_model_exclude_none=True,
     responses=errors(503),
 )
+@answer_within(READINESS_DEADLINE, _late)
 def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
     """``{"status": "ready"}``, or 503 ``not_ready`` while the ledger database cannot be
     reached or a projection has stopped. With an admin or auditor token of
