@@ -11,6 +11,7 @@ that app also freezes the worker's heap at startup (``freeze_heap``).
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api import balance
+from api import balance, lifeline
+from api.metrics import MULTIPROC_ENV
 from api.middleware import EdgeMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routers import (
@@ -65,6 +67,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         balance.table()  # a worker of `serve` claims its slot now, not at its first connection
+        lifeline.watch_parent()  # a worker of `serve` ends when the serving process dies
         if freeze_heap:
             gc.collect()
             gc.freeze()
@@ -73,6 +76,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         finally:
             balance.release()
             runtime.close()
+            lifeline.remove_shared_folder_if_orphaned(os.environ.get(MULTIPROC_ENV))
 
     app = FastAPI(
         title="auxledger",

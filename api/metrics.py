@@ -9,7 +9,12 @@ answers for the whole server whichever worker it reaches. Figures about the ledg
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -18,6 +23,49 @@ from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+DIR_PREFIX = "auxledger-metrics-"
+_OWNED = re.compile(rf"^{DIR_PREFIX}(\d+)-")
+LEGACY_AGE = 3600.0
+"""A folder of an older version (no pid in its name) is stale after this many seconds."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove the shared folders of ``serve`` processes that are gone (a ``kill -9`` leaves
+    one behind); answer what was removed. A folder is named after its serving process's pid;
+    one of an older version, without the pid, is removed once an hour old."""
+    root = Path(tempfile.gettempdir()) if parent is None else parent
+    removed: list[Path] = []
+    for folder in root.glob(f"{DIR_PREFIX}*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        owned = _OWNED.match(folder.name)
+        if owned:
+            stale = not _alive(int(owned.group(1)))
+        else:
+            try:
+                stale = time.time() - folder.stat().st_mtime > LEGACY_AGE
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def new_multiprocess_dir() -> Path:
+    """A fresh shared folder for this serving process, named after its pid."""
+    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
+
 
 LedgerFigures = Callable[[], dict[str, float]]
 

@@ -11,8 +11,14 @@ Invariants:
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 from api.directory import AuxiliaryDirectory, ProjectionDirectory
@@ -25,6 +31,35 @@ from ledger.access import ApiToken, load_token
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger
 from projections.service import ReadModels
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_deadline_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="auxledger-deadline")
+"""Runs the bodies of routes with a deadline; a body past its deadline finishes here (its
+database calls are bounded by the connect and statement timeouts) while the answer goes."""
+
+
+def answer_within(
+    seconds: float, late: Callable[[], Exception]
+) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A route body that answers within ``seconds``: past it, ``late()`` is raised instead
+    (``/readyz``: a probe must hear "not ready" in time, whatever the database does)."""
+
+    def decorate(body: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(body)
+        def bounded(*args: P.args, **kwargs: P.kwargs) -> T:
+            context = contextvars.copy_context()
+            future = _deadline_threads.submit(lambda: context.run(body, *args, **kwargs))
+            try:
+                return future.result(timeout=seconds)
+            except FutureTimeout:
+                future.cancel()
+                raise late() from None
+
+        return bounded
+
+    return decorate
 
 
 class TokenCache:

@@ -27,6 +27,8 @@ KEY_DIR = "AUXLEDGER_KEY_DIR"
 WITNESS_DIR = "AUXLEDGER_WITNESS_DIR"
 LOG_ORIGIN = "AUXLEDGER_LOG_ORIGIN"
 WITNESSES = "AUXLEDGER_WITNESSES"
+CONNECT_TIMEOUT = "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT = "AUXLEDGER_DATABASE_STATEMENT_TIMEOUT"
 
 DEFAULT_DATABASE_URL = "sqlite:///var/auxledger.sqlite"
 DEFAULT_KEY_DIR = "var/keys"
@@ -163,6 +165,11 @@ class Settings:
     log_origin: str
     witnesses: tuple[WitnessEndpoint, ...] = ()
     """Independent witnesses the log submits its checkpoints to (``AUXLEDGER_WITNESSES``)."""
+    connect_timeout: int = 2
+    """PostgreSQL: seconds one connection attempt may take (libpq ``connect_timeout``; 2 at
+    least). A refused connection fails at once whatever this is."""
+    statement_timeout: float = 30.0
+    """PostgreSQL: seconds one SQL statement may run (``statement_timeout``; 0: no limit)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -182,6 +189,8 @@ class Settings:
             witness_dir=witness_dir,
             log_origin=origin,
             witnesses=parse_witnesses(env.get(WITNESSES) or ""),
+            connect_timeout=int(_seconds(env, CONNECT_TIMEOUT, 2, low=2, high=60, whole=True)),
+            statement_timeout=_seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400),
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -209,7 +218,32 @@ class Settings:
             env["POSTGRES_MAX_OVERFLOW"] = "9"
             env["POSTGRES_LOCK_TIMEOUT"] = "30"
             env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"] = "30"
+            env["AUXLEDGER_POSTGRES_CONNECT_TIMEOUT"] = str(self.connect_timeout)
+            env["AUXLEDGER_POSTGRES_STATEMENT_TIMEOUT"] = repr(self.statement_timeout)
         return env
+
+
+def _seconds(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    low: float,
+    high: float,
+    whole: bool = False,
+) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(name, "is not a number of seconds") from None
+    if whole and value != int(value):
+        raise ConfigurationError(name, "must be a whole number of seconds")
+    if not low <= value <= high:
+        raise ConfigurationError(name, f"must be between {low:g} and {high:g} seconds")
+    return value
 
 
 def _path_setting(env: Mapping[str, str], name: str, default: str) -> Path:

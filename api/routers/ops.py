@@ -23,12 +23,20 @@ from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors
-from api.runtime import Runtime
+from api.runtime import Runtime, answer_within
 from domain.values import Actor, Role
 
 log = logging.getLogger("auxledger.api")
 
 router = APIRouter(tags=["operations"], route_class=StrictJsonRoute)
+
+READINESS_DEADLINE = 0.9
+"""Seconds ``/readyz`` may take before it answers 503 ``not_ready`` (a probe's budget is 1 s)."""
+
+
+def _late() -> ApiProblem:
+    log.warning("not ready", extra={"event": "not_ready", "error": "deadline"})
+    return ApiProblem("not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE})
 
 
 class HealthPublic(BaseModel):
@@ -62,6 +70,7 @@ def healthz() -> HealthPublic:
     response_model_exclude_none=True,
     responses=errors(503),
 )
+@answer_within(READINESS_DEADLINE, _late)
 def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
     """``{"status": "ready"}``, or 503 ``not_ready`` while the ledger database cannot be
     reached or a projection is stopped (failed), stale (no worker's heartbeat within

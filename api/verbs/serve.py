@@ -7,14 +7,21 @@ workers only read the read models. With several workers, Prometheus counters are
 through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the workers keep even shares of the open
 connections through a table there (``api.balance``). uvicorn reads ``X-Forwarded-For`` only
 from the proxies ``AUXLEDGER_TRUSTED_PROXIES`` names (none by default).
+
+No orphans: a port in use stops the command with one line (exit 2) before anything starts;
+the shared folder is named after this process (``auxledger-metrics-<pid>-``) and a later
+``serve`` removes it if this one was killed; the workers end when this process does
+(``api.lifeline``: parent-death signal and a watchdog).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
-import tempfile
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +46,40 @@ def _workers(text: str) -> int:
     return value
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (one line), or None if it can.
+
+    Bound and released at once, with ``SO_REUSEADDR`` like uvicorn, so only a listening
+    socket (another server) or an address this host does not have is refused.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return f"cannot listen on {host}:{port}: no such address"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is in use (is another server running?)"
+            return f"cannot listen on {host}:{port}: {e.strerror or e}"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API until interrupted."""
     import uvicorn  # noqa: PLC0415
 
     from api.balance import TABLE_ENV, create_table  # noqa: PLC0415
+    from api.lifeline import PARENT_ENV  # noqa: PLC0415
     from api.logs import log_config  # noqa: PLC0415
-    from api.metrics import MULTIPROC_ENV  # noqa: PLC0415
+    from api.metrics import (  # noqa: PLC0415
+        MULTIPROC_ENV,
+        new_multiprocess_dir,
+        remove_stale_dirs,
+    )
     from api.server_secret import load_server_secret  # noqa: PLC0415
     from api.settings import ApiSettings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
@@ -57,6 +91,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
     settings = ApiSettings.from_environ()
+    # Before anything starts (projections, witnesses, workers): a port in use is one line.
+    refused = port_in_use(args.host, args.port)
+    if refused is not None:
+        print(f"auxledger: serve: {refused}", file=sys.stderr)  # noqa: T201
+        return 2
+    remove_stale_dirs()  # left by a serve that was killed (kill -9 runs no clean-up)
     load_server_secret(settings.ledger.key_dir, development=settings.development)
     # This process only projects: it opens no personal field the read models do not read.
     ledger = AuxLedger(settings.ledger, open_only=PERSONAL_DATA_READ)
@@ -69,12 +109,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Worker processes count into files here (prometheus_client reads the variable when
         # a worker imports it). One worker is this process, which imported it already: its
         # counters stay in memory, and /metrics reads them there.
-        metrics_dir = tempfile.mkdtemp(prefix="auxledger-metrics-")
+        # Named after this process: the next serve removes it if this one is killed.
+        metrics_dir = str(new_multiprocess_dir())
         os.environ[MULTIPROC_ENV] = metrics_dir
         # The workers' shares of the open connections (api.balance), beside the metrics.
         table = Path(metrics_dir) / "connections"
         create_table(table)
         os.environ[TABLE_ENV] = str(table)
+        # The workers end when this process does (api.lifeline), even on kill -9.
+        os.environ[PARENT_ENV] = str(os.getpid())
     supervisor.start()
     # Checkpoints go to the witnesses from a thread of this process, never from a write.
     submitter = start_submitter(ledger)
