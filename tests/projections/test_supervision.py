@@ -16,7 +16,7 @@ from projections import ProjectionSupervisor, ReadModels
 from projections.errors import transient
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
-from tests.projections.conftest import Built
+from tests.projections.conftest import Built, by_hand
 from tests.projections.test_workers import clean, wait_for
 
 
@@ -237,3 +237,34 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         first_models.close()
         second_models.close()
     assert clean(fresh.models)
+
+
+def test_backoff_doubles_up_to_its_cap_with_jitter(fresh: Built) -> None:
+    worker = ProjectionSupervisor(fresh.models).workers["personnel"]
+    assert (worker.backoff_first, worker.backoff_cap) == (0.5, 5.0)
+    for failures, step in ((1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 5.0), (40, 5.0)):
+        waits = {worker._backoff(failures) for _ in range(50)}
+        assert all(step / 2 <= w <= step for w in waits), (failures, waits)
+        assert len(waits) > 1  # jittered: processes that failed together do not retry together
+
+
+def test_a_state_table_of_an_older_version_gets_the_new_columns(fresh: Built) -> None:
+    by_hand(fresh, "DROP TABLE {rm_projection_state}")
+    by_hand(
+        fresh,
+        "CREATE TABLE {rm_projection_state} (projection text NOT NULL, state text NOT NULL, "
+        "worker text, heartbeat_at text, failed_at text, failed_position bigint, "
+        "error_kind text, error text, PRIMARY KEY (projection))",
+    )
+    fresh.models.ensure()
+    view = fresh.models.projection("personnel").view
+    view.save_state(
+        "personnel",
+        {"state": "failed", "failed_event_position": 5, "failed_aggregate_id": str(ds.X1)},
+    )
+    personnel = fresh.models.status()[0]
+    assert (personnel.state, personnel.failed_event_position, personnel.failed_aggregate_id) == (
+        "failed",
+        5,
+        str(ds.X1),
+    )
