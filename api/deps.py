@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
-from api.runtime import Runtime
+from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
 from ledger.access import ApiToken, looks_like_token, token_hash, token_id
 from ledger.records import AuxLedger
@@ -176,6 +176,10 @@ def _of_the_ledgers_organ(
     return actor
 
 
+OPERATOR_LOOKUP_DEADLINE = 0.3
+"""Seconds a public route waits to learn whether its token is an operator's (then: public)."""
+
+
 def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, Actor | None]]:
     """A dependency for a public route that tells the ledger organ's operators more: the
     actor if the request carries a usable token of ``allowed`` roles of
@@ -191,8 +195,11 @@ def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, 
         if not request.headers.get("authorization") or runtime.settings.ledger_organ is None:
             return None
         try:
-            # The token lookup may reach the database: not on the event loop.
-            actor = await run_in_threadpool(current_actor, request, runtime, credentials)
+            # The token lookup may reach the database: not on the event loop, and not for
+            # longer than OPERATOR_LOOKUP_DEADLINE (/readyz answers within 1 s, always).
+            actor = await call_within(
+                OPERATOR_LOOKUP_DEADLINE, current_actor, request, runtime, credentials
+            )
         except Exception:  # a bad token, or a database that cannot say: the public answer
             return None
         if actor.role not in names or actor.organ != runtime.settings.ledger_organ:

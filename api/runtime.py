@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import threading
@@ -60,6 +61,15 @@ def answer_within(
         return bounded
 
     return decorate
+
+
+async def call_within(seconds: float, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``call(*args)`` in a thread, awaited at most ``seconds`` (``TimeoutError`` past that;
+    the call finishes in the background). Unlike ``run_in_threadpool``, the wait ends on time
+    even while the thread is blocked."""
+    context = contextvars.copy_context()
+    future = _deadline_threads.submit(lambda: context.run(call, *args, **kwargs))
+    return await asyncio.wait_for(asyncio.wrap_future(future), seconds)
 
 
 class TokenCache:

@@ -112,7 +112,9 @@ def schema_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     try:
-        conn = psycopg.connect(db.conninfo(), connect_timeout=5, autocommit=True)
+        conn = psycopg.connect(
+            db.conninfo(), connect_timeout=settings.connect_timeout, autocommit=True
+        )
     except psycopg.Error as e:
         raise StorageUnavailableError(
             f"cannot reach PostgreSQL at {db.describe()}: {str(e).strip().splitlines()[0]}"
@@ -137,7 +139,9 @@ def check_database(settings: Settings) -> None:
             )
         return
     try:
-        with psycopg.connect(db.conninfo(), connect_timeout=5, autocommit=True) as conn:
+        with psycopg.connect(
+            db.conninfo(), connect_timeout=settings.connect_timeout, autocommit=True
+        ) as conn:
             row = conn.execute(
                 "SELECT to_regclass(%s) IS NOT NULL",
                 (f'"{db.schema}".{APPLICATION_NAME.lower()}_events',),

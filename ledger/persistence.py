@@ -22,6 +22,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -1215,6 +1216,8 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
                 ConnectionPool.check_connection(conn)
             except Exception:
                 broken = True
+                with contextlib.suppress(Exception):
+                    conn.close()  # whatever failed the check, never hand this one out again
                 self._putconn(conn, from_getconn=True)  # discarded and replaced
                 continue
             self._stats[self._REQUESTS_NUM] += 1

@@ -212,8 +212,10 @@ def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Pa
         )
         app = create_app(api_settings(settings, ledger_organ=ORGAN))
         with TestClient(app) as test_client:
-            for _ in range(3):
-                answer, seconds = _timed(lambda: test_client.get("/readyz"))
+            # Also with a token: looking it up needs the database too.
+            token = "axl_" + secrets.token_urlsafe(32)
+            for headers in ({}, {}, {"Authorization": f"Bearer {token}"}):
+                answer, seconds = _timed(lambda: test_client.get("/readyz", headers=headers))  # noqa: B023
                 assert answer.status_code == 503, answer.text
                 assert answer.json()["code"] == "not_ready"
                 assert answer.headers["Retry-After"]
@@ -348,3 +350,28 @@ def test_a_busy_server_is_waited_for_not_taken_for_down(
             assert sum(pool.map(hold, range(24))) == 24
     finally:
         ledger.close()
+
+
+def test_opening_the_ledger_gives_up_after_the_connect_timeout(tmp_path: Path) -> None:
+    # A host that accepts TCP and never answers: opening the ledger (serve, every command)
+    # fails after AUXLEDGER_DATABASE_CONNECT_TIMEOUT, not a fixed 5 s.
+    import socket  # noqa: PLC0415
+
+    from ledger.errors import StorageUnavailableError  # noqa: PLC0415
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    try:
+        port = silent.getsockname()[1]
+        settings = make_settings(
+            tmp_path,
+            f"postgresql://postgres@127.0.0.1:{port}/hung",
+            AUXLEDGER_DATABASE_CONNECT_TIMEOUT="2",
+        )
+        start = time.monotonic()
+        with pytest.raises(StorageUnavailableError, match="cannot reach PostgreSQL"):
+            AuxLedger(settings)
+        assert time.monotonic() - start < 4.5
+    finally:
+        silent.close()
