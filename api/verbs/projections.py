@@ -6,7 +6,8 @@
   each projection's lag (events behind the log head) and whether a worker keeps it up to
   date: exit 0 when they agree and no projection is stopped, stale (no live worker) or
   lagging (``AUXLEDGER_PROJECTION_MAX_LAG``); 1 listing every difference and problem.
-- ``run`` keeps the read models up to date in the foreground until interrupted, leading
+- ``run`` keeps the read models up to date in the foreground until interrupted (the workers'
+  state changes logged as JSON lines on stderr, as ``serve`` does), leading
   each projection or standing by while another process leads it; a projection that fails
   stops alone; exit 1 with the first error once every projection has stopped.
 - ``status`` prints each projection's state, position, head and lag; exit 1 if one failed.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import logging.config
 import signal
 import sys
 import time
@@ -192,6 +195,11 @@ def _run(models: Any, args: argparse.Namespace) -> int:
     def terminate(signum: int, frame: FrameType | None) -> None:
         raise _TerminateError
 
+    if not logging.getLogger().handlers and not logging.getLogger("auxledger").handlers:
+        # A service process: the workers' state changes as JSON lines on stderr, as serve.
+        from api.logs import log_config  # noqa: PLC0415
+
+        logging.config.dictConfig(log_config())
     previous = signal.signal(signal.SIGTERM, terminate)
     names = ", ".join(supervisor.workers)
     _out(f"running projections {names} on {models.backend}; Ctrl-C to stop", file=sys.stderr)
