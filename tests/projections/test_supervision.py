@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -268,3 +272,57 @@ def test_a_state_table_of_an_older_version_gets_the_new_columns(fresh: Built) ->
         5,
         str(ds.X1),
     )
+
+
+def test_two_projection_processes_one_leads_and_the_other_takes_over_a_kill_9(
+    fresh: Built, database_url: str, tmp_path: Path
+) -> None:
+    # SQLite: the flock beside the ledger; PostgreSQL: the advisory lock (also shown on a
+    # private cluster in tests/faults/test_projections_faults.py).
+    env = {
+        **os.environ,
+        "AUXLEDGER_DATABASE_URL": database_url,
+        "AUXLEDGER_KEY_DIR": str(tmp_path / "keys"),
+        "AUXLEDGER_WITNESS_DIR": str(tmp_path / "witness"),
+        "AUXLEDGER_LOG_ORIGIN": "test.auxledger.local/ledger",
+    }
+    command = [str(Path(sys.executable).parent / "auxledger"), "projections", "run"]
+    started: list[subprocess.Popen[bytes]] = []
+
+    def leaders() -> set[int]:
+        return {int(str(s.leader).split(":")[1]) for s in fresh.models.status() if s.leader}
+
+    def caught_up() -> bool:
+        return all(s.lag == 0 and s.alive for s in fresh.models.status())
+
+    try:
+        for _ in range(2):
+            started.append(
+                subprocess.Popen(
+                    [*command, "--poll", "0.2"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            if len(started) == 1:
+                wait_for(lambda: caught_up() and leaders() == {started[0].pid}, timeout=30)
+        first, second = started
+        time.sleep(2)  # the second finds every lock taken
+        _commend(fresh)
+        wait_for(caught_up)
+        assert leaders() == {first.pid}
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+        killed = time.monotonic()
+        wait_for(lambda: leaders() == {second.pid}, timeout=5)
+        assert time.monotonic() - killed < 5
+        _commend(fresh)
+        wait_for(caught_up)
+        assert second.poll() is None
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+    assert clean(fresh.models)
