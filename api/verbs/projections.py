@@ -216,7 +216,10 @@ def _run(models: Any, args: argparse.Namespace) -> int:
 
 
 def _status(models: Any, args: argparse.Namespace) -> int:
-    statuses = models.status()
+    from api.settings import ReadinessLimits  # noqa: PLC0415
+
+    limits = ReadinessLimits.from_environ()
+    statuses = models.status(stale_after=timedelta(seconds=limits.stale_seconds))
     if args.json:
         _out(json.dumps([s.to_json() for s in statuses], ensure_ascii=False))
     else:

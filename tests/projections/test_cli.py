@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,23 @@ def test_report_errors_are_one_line(cli_env: Built, capsys: pytest.CaptureFixtur
     assert "is not KEY=VALUE" in capsys.readouterr().err
     assert main(["projections", "rebuild", "--projection", "salaries"]) == 1
     assert "no projection 'salaries'" in capsys.readouterr().err
+
+
+def test_status_judges_heartbeats_by_the_stale_setting(
+    cli_env: Built, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["projections", "rebuild"])
+    beat = datetime.now(tz=UTC) - timedelta(seconds=50)
+    for name in cli_env.models.names():
+        cli_env.models.projection(name).view.save_state(
+            name, {"state": "running", "worker": "elsewhere:1:1", "heartbeat_at": beat}
+        )
+    capsys.readouterr()
+    assert main(["projections", "status"]) == 0  # 50 s < the default 60 s
+    assert capsys.readouterr().out.splitlines()[0].endswith("lag 0 (worker alive)")
+    monkeypatch.setenv("AUXLEDGER_PROJECTION_STALE_SECONDS", "30")
+    assert main(["projections", "status"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"personnel    stopped  position {cli_env.models.head()} head {cli_env.models.head()} "
+        "lag 0 (no live worker)"
+    )
