@@ -14,7 +14,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger.config import Settings
 from ledger.errors import ConfigurationError
@@ -28,7 +28,29 @@ CHECKS_BURST = "AUXLEDGER_API_CHECKS_BURST"
 TOKEN_CACHE = "AUXLEDGER_API_TOKEN_CACHE_SECONDS"  # noqa: S105 - a variable name
 LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
 TRUSTED_PROXIES = "AUXLEDGER_TRUSTED_PROXIES"
+PROJECTION_MAX_LAG = "AUXLEDGER_PROJECTION_MAX_LAG"
+PROJECTION_STALE_SECONDS = "AUXLEDGER_PROJECTION_STALE_SECONDS"
 ENVIRONMENTS = ("development", "production")
+
+
+@dataclass(frozen=True)
+class ReadinessLimits:
+    """How far a projection may fall behind, and how old its leader's heartbeat may be."""
+
+    max_lag: int = 1000
+    """A projection further behind the log (in events) makes the service unready."""
+    stale_seconds: float = 60.0
+    """A projection whose leader's heartbeat (written every 10 s) is older has no live
+    worker, and makes the service unready."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> ReadinessLimits:
+        """``AUXLEDGER_PROJECTION_MAX_LAG`` and ``AUXLEDGER_PROJECTION_STALE_SECONDS``."""
+        env = os.environ if environ is None else environ
+        return cls(
+            max_lag=int(_number(env, PROJECTION_MAX_LAG, 1000, low=0, high=10**9)),
+            stale_seconds=_number(env, PROJECTION_STALE_SECONDS, 60.0, low=15, high=86400),
+        )
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,8 @@ class ApiSettings:
     """Addresses and networks of the reverse proxies whose ``X-Forwarded-For`` names the
     client (uvicorn's ``forwarded_allow_ips``); empty: the header is ignored, and the client
     is the peer of the connection."""
+    readiness: ReadinessLimits = field(default_factory=ReadinessLimits)
+    """When a projection makes ``/readyz`` (and ``projections check``) fail."""
 
     @property
     def development(self) -> bool:
@@ -75,6 +99,7 @@ class ApiSettings:
             token_cache_seconds=_number(env, TOKEN_CACHE, 2.0, low=0.0, high=60.0),
             ledger_organ=_organ_code(env, LEDGER_ORGAN),
             trusted_proxies=_networks(env, TRUSTED_PROXIES),
+            readiness=ReadinessLimits.from_environ(env),
         )
 
 

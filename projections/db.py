@@ -18,6 +18,9 @@ Invariants kept here:
   with ``PRAGMA query_only``), so no query can write, and the queries it runs see one state
   of the database (``snapshot=True`` asks PostgreSQL for ``REPEATABLE READ``; SQLite's WAL
   readers always see one snapshot per transaction).
+- At most one process applies a projection at a time (``LeaderLock``): a session-level
+  advisory lock on a connection of its own on PostgreSQL, an ``flock`` on a file beside the
+  ledger on SQLite; either is released when its holder's process dies.
 - Values cross the boundary as Python ``date``, ``UUID``, ``Decimal``, ``bool``, ``int``,
   ``str`` and aware ``datetime``, whatever the backend stores; SQLite keeps dates and instants
   as ISO text (which sorts correctly), UUIDs as canonical text and money as decimal text.
@@ -25,20 +28,23 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import re
 import sqlite3
 import string
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import TupleRow, tuple_row
@@ -47,7 +53,17 @@ from psycopg.sql import SQL, Composable, Identifier
 from ledger.persistence import secure_sqlite_file
 from projections.tables import Column, Table, column_type
 
-__all__ = ["Database", "PostgresDatabase", "SQLiteDatabase", "Session", "placeholder", "sql"]
+__all__ = [
+    "Database",
+    "LeaderLock",
+    "PostgresDatabase",
+    "PostgresLeaderLock",
+    "SQLiteDatabase",
+    "SQLiteLeaderLock",
+    "Session",
+    "placeholder",
+    "sql",
+]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -220,6 +236,10 @@ class Database(ABC):
     @abstractmethod
     def table_exists(self, name: str) -> bool:
         """Whether a table of that name exists."""
+
+    @abstractmethod
+    def add_missing_columns(self, session: Session, table: Table) -> None:
+        """Add the nullable columns of ``table`` that an older version created it without."""
 
     @abstractmethod
     def close(self) -> None:
@@ -398,6 +418,15 @@ class SQLiteDatabase(Database):
                 )
             )
 
+    def add_missing_columns(self, session: Session, table: Table) -> None:
+        """``ALTER TABLE ... ADD COLUMN`` for each column ``PRAGMA table_info`` lacks."""
+        cursor = session.cursor
+        cursor.execute(f'PRAGMA table_info("{table.name}")')
+        present = {row[1] for row in cursor.fetchall()}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                cursor.execute(f'ALTER TABLE "{table.name}" ADD COLUMN {_sqlite_column(column)}')
+
     def close(self) -> None:
         """Close every connection this object opened (from any thread)."""
         with self._lock:
@@ -503,6 +532,22 @@ class PostgresDatabase(Database):
             )
         return statements
 
+    def add_missing_columns(self, session: Session, table: Table) -> None:
+        """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for each nullable column not there."""
+        session.cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (self.schema, table.name),
+        )
+        present = {row[0] for row in session.cursor.fetchall()}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                session.cursor.execute(
+                    SQL("ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}").format(
+                        t=Identifier(self.schema, table.name), c=_postgres_column(column)
+                    )
+                )
+
     def close(self) -> None:
         """Nothing to release: the connection pool belongs to the ledger."""
 
@@ -522,3 +567,121 @@ def _postgres_column(column: Column) -> Composable:
     return SQL("{n} {t}{null}").format(
         n=Identifier(column.name), t=SQL(_POSTGRES_TYPES[column.type]), null=null
     )
+
+
+# --------------------------------------------------------------------------- leadership
+
+
+class LeaderLock(ABC):
+    """Who applies one projection: at most one holder at a time, across processes and hosts.
+
+    ``acquire()`` is non-blocking and may be called again and again: True while this holder
+    leads (and, on PostgreSQL, its lock connection still answers), False while another does.
+    An error (the database went away) means this holder does not lead; ``release()`` and try
+    again later.
+    """
+
+    @property
+    @abstractmethod
+    def held(self) -> bool:
+        """Whether this holder leads (as far as it knows)."""
+
+    @abstractmethod
+    def acquire(self) -> bool:
+        """Lead if nobody else does; True if this holder leads now."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Stop leading (idempotent)."""
+
+
+class PostgresLeaderLock(LeaderLock):
+    """A session-level advisory lock on a connection of its own.
+
+    The lock lives as long as that connection: when the leading process dies (kill -9, a
+    host that goes away: TCP keepalives), the server ends its session and another process's
+    next ``acquire`` takes it.
+    """
+
+    def __init__(self, conninfo: str, key: int, *, connect_timeout: int = 3) -> None:
+        self.conninfo = conninfo
+        self.key = key
+        self.connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[TupleRow] | None = None
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        """Whether this holder took the lock (and has not seen its connection fail)."""
+        return self._held
+
+    def acquire(self) -> bool:
+        """``pg_try_advisory_lock`` once; then a round trip that proves the session lives."""
+        try:
+            if self._conn is None or self._conn.closed:
+                self._held = False
+                self._conn = psycopg.connect(
+                    self.conninfo,
+                    autocommit=True,
+                    connect_timeout=self.connect_timeout,
+                    application_name="auxledger-projection-leader",
+                    keepalives=1,
+                    keepalives_idle=5,
+                    keepalives_interval=2,
+                    keepalives_count=3,
+                )
+            if self._held:
+                self._conn.execute("SELECT 1")
+                return True
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            self._held = bool(row and row[0])
+            return self._held
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Close the lock's connection: the server releases the lock with the session."""
+        conn, self._conn, self._held = self._conn, None, False
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
+
+
+class SQLiteLeaderLock(LeaderLock):
+    """An exclusive ``flock`` on a file beside the ledger's SQLite file (one machine).
+
+    The kernel releases it when the holder's file is closed, which includes its process
+    dying in any way. The file is ``<ledger file>.<projection>.leader`` (0600).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether this holder leads."""
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """``flock(LOCK_EX | LOCK_NB)`` unless already held."""
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Close the file (the lock goes with it)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)

@@ -13,11 +13,19 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from ledger.errors import LedgerError, NotFoundError
+import sqlite3
+from dataclasses import dataclass
+
+import psycopg
+from eventsourcing.persistence import ConnectionUnavailableError
+
+from ledger.errors import IntegrityViolation, LedgerError, NotFoundError
 
 __all__ = [
     "AmbiguousSerialError",
     "BlindIndexUnavailableError",
+    "EventApplyError",
+    "FailedEvent",
     "InvalidDateRangeQueryError",
     "InvalidFilterValueError",
     "PageSizeError",
@@ -28,7 +36,70 @@ __all__ = [
     "UnknownProjectionError",
     "UnknownRecordError",
     "UnknownReportError",
+    "transient",
 ]
+
+# SQLSTATEs after which the same work succeeds once the database is back or less busy:
+# connection exceptions (class 08), serialisation failure and deadlock (40001, 40P01), too
+# many connections (53300), lock not available (55P03), query cancelled by a statement
+# timeout (57014), admin shutdown, crash shutdown and "cannot connect now" (57P01-57P03).
+_TRANSIENT_SQLSTATES = frozenset(
+    {"40001", "40P01", "53300", "55P03", "57014", "57P01", "57P02", "57P03"}
+)
+_SQLITE_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def transient(error: BaseException) -> str | None:
+    """Why ``error`` is transient (``sqlstate 57P01``, ``connection lost`` ...), or None.
+
+    Decided by exception class and SQLSTATE (PostgreSQL) or SQLite result code, never by
+    message text, following the explicit ``raise ... from`` chain (eventsourcing wraps the
+    driver's errors in its own). Everything else is deterministic: retrying gives the same
+    result.
+    """
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, psycopg.Error):
+            state = seen.sqlstate
+            if state is None:
+                # No answer from the server: refused, lost, closed, or a pool timeout.
+                return "connection lost" if isinstance(seen, psycopg.OperationalError) else None
+            if state.startswith("08") or state in _TRANSIENT_SQLSTATES:
+                return f"sqlstate {state}"
+            return None
+        if isinstance(seen, sqlite3.OperationalError):
+            code = getattr(seen, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in _SQLITE_BUSY:
+                return "database is locked"
+            return None
+        if isinstance(seen, ConnectionUnavailableError):
+            return "no connection available"
+        seen = seen.__cause__
+    return None
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """The event a projection could not apply: where it is and what it is, never its data."""
+
+    position: int | None
+    event_class: str | None
+    aggregate_id: str | None
+
+    def describe(self) -> str:
+        """``event at position 42 (Hired of aggregate 0f...)``."""
+        what = [
+            part
+            for part in (
+                self.event_class,
+                f"of aggregate {self.aggregate_id}" if self.aggregate_id else None,
+            )
+            if part
+        ]
+        where = "(position unknown)" if self.position is None else f"at position {self.position}"
+        return f"event {where}" + (f" ({' '.join(what)})" if what else "")
 
 
 class QueryError(LedgerError):
@@ -105,20 +176,49 @@ class TrackingConflictError(LedgerError):
     code = "tracking_conflict"
 
 
+class EventApplyError(LedgerError):
+    """A projection's handler failed on one event (deterministically: not a database outage).
+
+    ``event`` names it; ``__cause__`` is the handler's error.
+    """
+
+    code = "event_apply_failed"
+
+    def __init__(self, projection: str, event: FailedEvent, cause: BaseException) -> None:
+        super().__init__(
+            f"projection {projection} could not apply the {event.describe()}: "
+            f"{type(cause).__name__}"
+        )
+        self.projection = projection
+        self.event = event
+
+
 class ProjectionFailedError(LedgerError):
-    """A projection stopped because applying events failed; it stays stopped until restarted."""
+    """A projection stopped because applying events failed; it stays stopped until restarted.
+
+    ``event`` names the event it stopped on when one is known (a handler's failure, or an
+    integrity violation of a stored event), else None.
+    """
 
     code = "projection_failed"
 
     def __init__(self, projection: str, position: int, cause: BaseException) -> None:
+        event: FailedEvent | None = None
+        if isinstance(cause, EventApplyError):
+            event = cause.event
+            cause = cause.__cause__ or cause
+        elif isinstance(cause, IntegrityViolation):
+            event = FailedEvent(cause.position, None, cause.originator_id)
         kind = getattr(cause, "kind", None) or type(cause).__name__
+        on = f" on the {event.describe()}" if event is not None else ""
         super().__init__(
-            f"projection {projection} stopped after position {position}: {kind}: {cause}"
+            f"projection {projection} stopped after position {position}{on}: {kind}: {cause}"
         )
         self.projection = projection
         self.position = position
         self.kind = str(kind)
         self.cause = cause
+        self.event = event
 
 
 class BlindIndexUnavailableError(LedgerError):

@@ -10,10 +10,19 @@ Invariants kept here:
 
 - Exactly once, in order: a batch is read after the tracked position and applied only if that
   is still the tracked position (else it is dropped and read again); positions only grow.
-- A projection never skips an event: an ``IntegrityViolation`` (or any other error) while
-  reading or applying stops its worker; the error, its kind and the position are kept in
-  memory and in ``rm_projection_state``, and ``status`` reports the projection as failed and
-  stale with its lag until it is restarted or rebuilt. Nothing is swallowed.
+- A projection never skips an event. A transient error (``projections.errors.transient``:
+  connection lost or refused, serialisation failure, database shutting down, SQLite busy;
+  by exception class and SQLSTATE, never by message) is retried with capped exponential
+  backoff and jitter, logged once when the worker starts retrying and once when it
+  recovers. Any other error -- an ``IntegrityViolation``, a handler that fails on an event --
+  stops that projection's worker alone; the error, its kind, the position and the event
+  (position, class, aggregate id) are logged and kept in memory and in
+  ``rm_projection_state``, and ``status`` reports the projection failed until it is
+  restarted or rebuilt. A worker thread that ends, for any reason, says so in the log.
+- One leader per projection (``projections.db.LeaderLock``): a worker applies only while
+  it holds the projection's leader lock; the others stand by and try again every
+  ``STANDBY_SECONDS``, so one takes over within seconds of the leader's death. Only the
+  leader writes the projection's row in ``rm_projection_state`` (its heartbeat).
 - Catching up reads up to the head observed at its start; the ledger's writers are serialised
   (PostgreSQL log head row, SQLite write lock), so every event at or below that head is already
   committed and the position may advance to the head even when the last events belong to
@@ -29,14 +38,18 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -48,8 +61,21 @@ from ledger.persistence import PostgresLedgerRecorder
 from ledger.stream import CheckedEvent, max_notification_id, read_checked
 from projections.base import ReadModelProjection, tracking_table_name
 from projections.complaints import ComplaintsProjection
-from projections.db import Database, PostgresDatabase, SQLiteDatabase
-from projections.errors import ProjectionFailedError, TrackingConflictError, UnknownProjectionError
+from projections.db import (
+    Database,
+    LeaderLock,
+    PostgresDatabase,
+    PostgresLeaderLock,
+    SQLiteDatabase,
+    SQLiteLeaderLock,
+)
+from projections.errors import (
+    FailedEvent,
+    ProjectionFailedError,
+    TrackingConflictError,
+    UnknownProjectionError,
+    transient,
+)
 from projections.identity import IdentityProjection
 from projections.personnel import PersonnelProjection
 from projections.views import PostgresReadModelView, ReadModelView, SQLiteReadModelView
@@ -80,6 +106,16 @@ DEFAULT_BATCH = 1000
 HEARTBEAT_SECONDS = 10.0
 SETTLE_SECONDS = 0.05
 HEARTBEAT_FRESH = timedelta(seconds=45)
+"""How old the leader's heartbeat may be before its projection counts as having no live
+worker (``status(stale_after=...)``; ``/readyz`` and ``check`` use their setting)."""
+STANDBY_SECONDS = 1.0
+"""How often a standby worker tries to take the lead."""
+BACKOFF_FIRST = 0.5
+BACKOFF_CAP = 5.0
+"""Transient errors: the first wait and the longest (each doubles, jittered)."""
+LIVE_STATES = frozenset({"running", "retrying"})
+
+log = logging.getLogger("auxledger.projections")
 
 Progress = Callable[[str, int, int, int], None]
 """``progress(projection, events_applied, position, head)``."""
@@ -161,6 +197,16 @@ class ReadModels:
     def close(self) -> None:
         """Release the read models' own connections (the ledger's pool stays open)."""
         self.db.close()
+
+    def leader_lock(self, name: str) -> LeaderLock:
+        """The lock whose holder applies projection ``name`` (one per worker)."""
+        self.projection(name)
+        if isinstance(self.db, PostgresDatabase):
+            return PostgresLeaderLock(
+                self.ledger.settings.database.conninfo(), self.db.lock_key(f"leader:{name}")
+            )
+        assert isinstance(self.db, SQLiteDatabase)
+        return SQLiteLeaderLock(Path(f"{self.db.path}.{name}.leader"))
 
     # ------------------------------------------------------------------ positions
 
@@ -260,34 +306,53 @@ class ReadModels:
     # ------------------------------------------------------------------ status
 
     def status(
-        self, workers: Mapping[str, ProjectionWorker] | None = None
+        self,
+        workers: Mapping[str, ProjectionWorker] | None = None,
+        *,
+        stale_after: timedelta = HEARTBEAT_FRESH,
     ) -> list[ProjectionStatus]:
-        """Each projection's position, the head, the lag, and its worker's state."""
+        """Each projection's position, the head, the lag, and who keeps it up to date.
+
+        ``workers`` are this process's; a projection led elsewhere is seen through the
+        leader's heartbeat in ``rm_projection_state``, fresh if younger than ``stale_after``.
+        """
         self.ready()
         head = self.head()
+        now = _now()
         found: list[ProjectionStatus] = []
         for name, projection in self.projections.items():
             position = projection.view.position(self.application_name)
             kept = projection.view.load_state(name) or {}
+            heartbeat: datetime | None = kept.get("heartbeat_at")
+            fresh = heartbeat is not None and now - heartbeat <= stale_after
+            kept_state = str(kept.get("state") or "stopped")
             worker = (workers or {}).get(name)
-            if worker is not None:
+            failure: _Failure | None = None
+            if worker is not None and worker.state in ("running", "retrying", "failed"):
                 state, failure = worker.state, worker.failure
+                alive = worker.state in LIVE_STATES and worker.alive
+            elif kept_state == "failed":
+                state, alive = "failed", False
+            elif kept_state == "running" and fresh:
+                state = "standby" if worker is not None and worker.alive else "running"
+                alive = True
             else:
-                state = str(kept.get("state") or "stopped")
-                heartbeat = kept.get("heartbeat_at")
-                if state == "running" and (
-                    heartbeat is None or _now() - heartbeat > HEARTBEAT_FRESH
-                ):
-                    state = "stopped"
-                failure = None
+                state, alive = "stopped", False
             if failure is None and state == "failed":
+                event_position = kept.get("failed_event_position")
+                event_class = kept.get("failed_event_class")
+                aggregate_id = kept.get("failed_aggregate_id")
                 failure = _Failure(
                     kind=str(kept.get("error_kind")),
                     error=str(kept.get("error")),
                     position=int(kept.get("failed_position") or 0),
-                    at=kept.get("failed_at") or _now(),
+                    at=kept.get("failed_at") or now,
+                    event=FailedEvent(event_position, event_class, aggregate_id)
+                    if event_position is not None or aggregate_id is not None
+                    else None,
                 )
             lag = max(head - position, 0)
+            event = failure.event if failure else None
             found.append(
                 ProjectionStatus(
                     name=name,
@@ -295,11 +360,17 @@ class ReadModels:
                     position=position,
                     head=head,
                     lag=lag,
-                    stale=state == "failed" or (state != "running" and lag > 0),
+                    stale=state == "failed" or (not alive and lag > 0),
+                    alive=alive,
+                    leader=str(kept["worker"]) if kept.get("worker") else None,
+                    heartbeat_at=heartbeat,
                     error_kind=failure.kind if failure else None,
                     error=failure.error if failure else None,
                     failed_position=failure.position if failure else None,
                     failed_at=failure.at if failure else None,
+                    failed_event_position=event.position if event else None,
+                    failed_event_class=event.event_class if event else None,
+                    failed_aggregate_id=event.aggregate_id if event else None,
                 )
             )
         return found
@@ -319,7 +390,11 @@ def ensure_schema(ledger: LedgerApplication) -> None:
 
 @dataclass(frozen=True)
 class ProjectionStatus:
-    """Where a projection stands, for ``/readyz`` and ``auxledger projections status``."""
+    """Where a projection stands, for ``/readyz`` and ``auxledger projections status|check``.
+
+    ``alive``: some worker (here, or the leader elsewhere with a fresh heartbeat) keeps the
+    projection up to date. ``stale``: it failed, or it is behind with no live worker.
+    """
 
     name: str
     state: str
@@ -327,10 +402,50 @@ class ProjectionStatus:
     head: int
     lag: int
     stale: bool
+    alive: bool = False
+    leader: str | None = None
+    heartbeat_at: datetime | None = None
     error_kind: str | None = None
     error: str | None = None
     failed_position: int | None = None
     failed_at: datetime | None = None
+    failed_event_position: int | None = None
+    failed_event_class: str | None = None
+    failed_aggregate_id: str | None = None
+
+    def failed_event(self) -> FailedEvent | None:
+        """The event the projection stopped on, if it is known."""
+        if self.failed_event_position is None and self.failed_aggregate_id is None:
+            return None
+        return FailedEvent(
+            self.failed_event_position, self.failed_event_class, self.failed_aggregate_id
+        )
+
+    def problem(self, *, max_lag: int) -> str | None:
+        """Why this projection makes the service unready (stopped, stale, lagging), or None.
+
+        Names the projection and the event it stopped on, never personal data.
+        """
+        if self.state == "failed":
+            event = self.failed_event()
+            where = (
+                f"on the {event.describe()}"
+                if event is not None
+                else f"after position {self.failed_position}"
+            )
+            return (
+                f"projection {self.name} stopped {where} ({self.error_kind}); restart or rebuild it"
+            )
+        if not self.alive:
+            since = (
+                f"last heartbeat {self.heartbeat_at.isoformat(timespec='seconds')}"
+                if self.heartbeat_at is not None
+                else "no heartbeat ever"
+            )
+            return f"projection {self.name} has no live worker ({self.state}; {since})"
+        if self.lag > max_lag:
+            return f"projection {self.name} lags {self.lag} events behind the log (limit {max_lag})"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -341,10 +456,16 @@ class ProjectionStatus:
             "head": self.head,
             "lag": self.lag,
             "stale": self.stale,
+            "alive": self.alive,
+            "leader": self.leader,
+            "heartbeat_at": self.heartbeat_at.isoformat() if self.heartbeat_at else None,
             "error_kind": self.error_kind,
             "error": self.error,
             "failed_position": self.failed_position,
             "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+            "failed_event_position": self.failed_event_position,
+            "failed_event_class": self.failed_event_class,
+            "failed_aggregate_id": self.failed_aggregate_id,
         }
 
 
@@ -354,6 +475,7 @@ class _Failure:
     error: str
     position: int
     at: datetime
+    event: FailedEvent | None = None
 
 
 class _Notifications:
@@ -384,7 +506,12 @@ class _Notifications:
 
 
 class ProjectionWorker:
-    """Keeps one projection up to date, in a background thread or in the foreground."""
+    """Keeps one projection up to date, in a background thread or in the foreground.
+
+    States: ``running`` (this worker leads and applies), ``standby`` (another process leads),
+    ``retrying`` (a transient database error; backing off), ``failed`` (a deterministic
+    error: stopped until restarted), ``stopped``.
+    """
 
     def __init__(
         self,
@@ -393,25 +520,37 @@ class ProjectionWorker:
         *,
         batch_size: int = DEFAULT_BATCH,
         poll_interval: float = 1.0,
+        leader: LeaderLock | None = None,
+        standby_interval: float = STANDBY_SECONDS,
+        backoff_first: float = BACKOFF_FIRST,
+        backoff_cap: float = BACKOFF_CAP,
     ) -> None:
         models.projection(name)
         self.models = models
         self.name = name
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.leader = leader if leader is not None else models.leader_lock(name)
+        self.standby_interval = standby_interval
+        self.backoff_first = backoff_first
+        self.backoff_cap = backoff_cap
         self.state = "stopped"
         self.failure: _Failure | None = None
         self.applied = 0
+        self.retries = 0
+        """Transient errors retried since the worker started."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: ProjectionFailedError | None = None
         self._heartbeat = 0.0
+        self._looping = False
+        self._outage_since: float | None = None
         self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
     # ------------------------------------------------------------------ control
 
     def start(self) -> None:
-        """Run in a daemon thread until ``stop()`` or a failure."""
+        """Run in a daemon thread until ``stop()`` or a deterministic failure."""
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
@@ -419,7 +558,7 @@ class ProjectionWorker:
         self._thread = threading.Thread(
             target=self._run_in_thread, name=f"projection-{self.name}", daemon=True
         )
-        self.state = "running"
+        self._looping = True
         self._thread.start()
 
     def stop(self, timeout: float | None = 10.0) -> None:
@@ -437,63 +576,192 @@ class ProjectionWorker:
 
     @property
     def alive(self) -> bool:
-        """Whether the worker thread is running."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the worker loop runs (in its thread or in the foreground)."""
+        if self._thread is not None and self._thread.is_alive():
+            return True
+        return self._looping
 
     def run(self) -> None:
         """Run in this thread until ``stop()``; raise ``ProjectionFailedError`` on failure."""
         self._stop.clear()
-        self.state = "running"
-        self._loop()
+        self._looping = True
+        try:
+            self._loop()
+        finally:
+            self._looping = False
         if self._error is not None:
             raise self._error
 
     def _run_in_thread(self) -> None:
-        self._loop()
+        try:
+            self._loop()
+        finally:
+            self._looping = False
+            level = logging.ERROR if self.state == "failed" else logging.INFO
+            log.log(
+                level,
+                "projection %s: worker thread ended (%s)",
+                self.name,
+                self.state,
+                extra={"event": "projection_worker_ended", "projection": self.name},
+            )
 
     # ------------------------------------------------------------------ the loop
 
     def _loop(self) -> None:
         view = self.models.projection(self.name).view
         listener: _Notifications | None = None
+        ensured = False
+        failures = 0  # consecutive transient errors
         try:
-            view.ensure()
-            self._beat(force=True)
-            if isinstance(self.models.db, PostgresDatabase):
-                listener = _Notifications(self.models.ledger)
             while not self._stop.is_set():
-                started = time.monotonic()
-                self.applied += self.models.catch_up(
-                    self.name, batch_size=self.batch_size, should_stop=self._stop.is_set
-                )
-                self._beat()
-                if listener is not None:
-                    listener.wait(self.poll_interval, self._stop)
-                else:
-                    self._stop.wait(self.poll_interval)
-                # A burst of commits is taken as one batch, not one catch-up per commit.
-                settle = SETTLE_SECONDS - (time.monotonic() - started)
-                if settle > 0:
-                    self._stop.wait(settle)
+                try:
+                    if not ensured:
+                        view.ensure()
+                        ensured = True
+                    if not self.leader.acquire():
+                        if listener is not None:
+                            listener.close()
+                            listener = None
+                        self._set_state("standby")
+                        failures = 0
+                        self._stop.wait(self.standby_interval)
+                        continue
+                    if self.state not in ("running", "retrying"):
+                        self._set_state("running")
+                        self._beat(force=True)
+                    if listener is None and isinstance(self.models.db, PostgresDatabase):
+                        listener = _Notifications(self.models.ledger)
+                    started = time.monotonic()
+                    self.applied += self.models.catch_up(
+                        self.name,
+                        batch_size=self.batch_size,
+                        should_stop=self._stop.is_set,
+                        progress=self._progress,
+                    )
+                    # Recovered only once a whole round (read, apply, heartbeat) worked.
+                    self._beat(force=self.state == "retrying")
+                    self._set_state("running")
+                    failures = 0
+                    if listener is not None:
+                        listener.wait(self.poll_interval, self._stop)
+                    else:
+                        self._stop.wait(self.poll_interval)
+                    # A burst of commits is taken as one batch, not one catch-up per commit.
+                    settle = SETTLE_SECONDS - (time.monotonic() - started)
+                    if settle > 0:
+                        self._stop.wait(settle)
+                except Exception as e:
+                    reason = transient(e)
+                    if reason is None:
+                        raise
+                    failures += 1
+                    self.retries += 1
+                    if listener is not None:
+                        with suppress(Exception):
+                            listener.close()
+                        listener = None
+                    # The lock's session may be gone with the database: lead again only
+                    # after taking the lock again.
+                    self.leader.release()
+                    self._set_state("retrying", reason=reason)
+                    self._stop.wait(self._backoff(failures))
         except (KeyboardInterrupt, SystemExit):
-            self.state = "stopped"
-            self._save(view, "stopped")
+            self._finish(view, "stopped")
             raise
         except Exception as e:
             self._fail(view, e)
         else:
-            self.state = "stopped"
-            self._save(view, "stopped")
+            self._finish(view, "stopped")
         finally:
             if listener is not None:
-                listener.close()
+                with suppress(Exception):
+                    listener.close()
+            self.leader.release()
+
+    def _backoff(self, failures: int) -> float:
+        """Capped exponential backoff with jitter: half the step fixed, half random."""
+        step: float = min(self.backoff_cap, self.backoff_first * 2.0 ** min(failures - 1, 30))
+        return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not a secret
+
+    def _progress(self, name: str, applied: int, position: int, head: int) -> None:
+        self._beat()  # a long catch-up keeps its heartbeat fresh
+
+    def _set_state(self, state: str, *, reason: str | None = None) -> None:
+        """Change state, logging once per change (never once per retry)."""
+        previous = self.state
+        if state == previous:
+            return
+        self.state = state
+        extra = {
+            "event": "projection_state",
+            "projection": self.name,
+            "state": state,
+            "previous": previous,
+        }
+        if state == "retrying":
+            self._outage_since = time.monotonic()
+            log.warning(
+                "projection %s: transient database error (%s); retrying with backoff",
+                self.name,
+                reason,
+                extra={**extra, "reason": reason},
+            )
+        elif state == "running" and self._outage_since is not None:
+            seconds = time.monotonic() - self._outage_since
+            self._outage_since = None
+            log.warning(
+                "projection %s: recovered after %.1f s; applying again",
+                self.name,
+                seconds,
+                extra=extra,
+            )
+        elif state == "running":
+            log.info("projection %s: leading; applying events", self.name, extra=extra)
+        elif state == "standby":
+            self._outage_since = None
+            log.info("projection %s: standing by; another process leads it", self.name, extra=extra)
+
+    def _finish(self, view: ReadModelView, state: str) -> None:
+        """Stop; say so in the state table if this worker leads (a standby never writes)."""
+        leading = self.leader.held
+        self._set_state(state)
+        if leading:
+            try:
+                self._save(view, state)
+            except Exception as e:
+                log.warning(
+                    "projection %s: the stop could not be recorded (%s)",
+                    self.name,
+                    type(e).__name__,
+                    extra={"event": "projection_state", "projection": self.name},
+                )
 
     def _fail(self, view: ReadModelView, error: BaseException) -> None:
         position = self._safe_position(view)
         failure = ProjectionFailedError(self.name, position, error)
-        self.failure = _Failure(kind=failure.kind, error=str(error), position=position, at=_now())
+        event = failure.event
+        self.failure = _Failure(
+            kind=failure.kind, error=str(failure.cause), position=position, at=_now(), event=event
+        )
         self.state = "failed"
         self._error = failure
+        where = f"the {event.describe()}" if event is not None else f"after position {position}"
+        log.error(
+            "projection %s: stopped on %s: %s",
+            self.name,
+            where,
+            failure.kind,
+            extra={
+                "event": "projection_failed",
+                "projection": self.name,
+                "position": position,
+                "kind": failure.kind,
+                "event_position": event.position if event else None,
+                "event_class": event.event_class if event else None,
+                "aggregate_id": event.aggregate_id if event else None,
+            },
+        )
         try:
             self._save(view, "failed")
         except Exception as e:
@@ -513,6 +781,7 @@ class ProjectionWorker:
 
     def _save(self, view: ReadModelView, state: str) -> None:
         failure = self.failure if state == "failed" else None
+        event = failure.event if failure else None
         view.save_state(
             self.name,
             {
@@ -523,6 +792,9 @@ class ProjectionWorker:
                 "failed_position": failure.position if failure else None,
                 "error_kind": failure.kind if failure else None,
                 "error": failure.error[:2000] if failure else None,
+                "failed_event_position": event.position if event else None,
+                "failed_event_class": event.event_class if event else None,
+                "failed_aggregate_id": event.aggregate_id if event else None,
             },
         )
 
@@ -537,10 +809,17 @@ class ProjectionSupervisor:
         names: Iterable[str] | None = None,
         batch_size: int = DEFAULT_BATCH,
         poll_interval: float = 1.0,
+        standby_interval: float = STANDBY_SECONDS,
     ) -> None:
         self.models = models
         self.workers = {
-            name: ProjectionWorker(models, name, batch_size=batch_size, poll_interval=poll_interval)
+            name: ProjectionWorker(
+                models,
+                name,
+                batch_size=batch_size,
+                poll_interval=poll_interval,
+                standby_interval=standby_interval,
+            )
             for name in models.names(names)
         }
 
@@ -564,24 +843,23 @@ class ProjectionSupervisor:
         worker.failure = None
         worker.start()
 
-    def status(self) -> list[ProjectionStatus]:
+    def status(self, *, stale_after: timedelta = HEARTBEAT_FRESH) -> list[ProjectionStatus]:
         """Every projection's status, with this process's workers' states."""
-        return self.models.status(self.workers)
+        return self.models.status(self.workers, stale_after=stale_after)
 
     def failures(self) -> list[ProjectionFailedError]:
         """The failures of workers that stopped on an error."""
         return [w._error for w in self.workers.values() if w._error is not None]
 
     def run_forever(self, *, check_every: float = 0.5) -> None:
-        """Block until a worker fails (raise its error) or ``stop()`` is called elsewhere."""
+        """Block until every worker has ended or ``stop()`` is called elsewhere.
+
+        A worker that fails stops alone (the others carry on); when none is left, the first
+        failure is raised.
+        """
         self.start()
         try:
             while any(w.alive for w in self.workers.values()):
-                for worker in self.workers.values():
-                    if worker.state == "failed":
-                        raise worker._error or ProjectionFailedError(
-                            worker.name, -1, RuntimeError("failed")
-                        )
                 time.sleep(check_every)
             failed = self.failures()
             if failed:

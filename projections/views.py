@@ -40,7 +40,7 @@ from projections.db import (
     placeholder,
     sql,
 )
-from projections.errors import TrackingConflictError
+from projections.errors import EventApplyError, FailedEvent, TrackingConflictError, transient
 from projections.state import BatchState
 from projections.tables import Column, Table, register_tables
 
@@ -70,11 +70,18 @@ STATE_TABLE = Table(
         Column("failed_position", "int"),
         Column("error_kind", "text"),
         Column("error", "text"),
+        Column("failed_event_position", "int"),
+        Column("failed_event_class", "text"),
+        Column("failed_aggregate_id", "text"),
     ),
     key=("projection",),
     mode="whole",
 )
-"""What the projection workers last said about themselves: state, heartbeat, last failure.
+"""What the projection workers last said about themselves: state, heartbeat, last failure
+(and the event it stopped on: position, event class, aggregate id).
+
+Written only by the worker that leads the projection (see ``projections.db.LeaderLock``).
+Columns added since a table was created are added by ``ensure``.
 
 Kept in the database so that any process (``auxledger projections status``, another API
 worker) can report a projection that failed or stopped elsewhere.
@@ -145,7 +152,17 @@ class ReadModelView(TrackingRecorder):
                 prefetch = None if after is None else projection.prefetch([e for e, _ in events])
                 state = BatchState(self.tables, session, prefetch)
                 for event, event_position in events:
-                    projection.apply(state, event, event_position)
+                    try:
+                        projection.apply(state, event, event_position)
+                    except Exception as e:
+                        if transient(e) is not None:
+                            raise  # the database, not the event: the worker retries
+                        failed = FailedEvent(
+                            event_position,
+                            type(event).__name__,
+                            str(getattr(event, "originator_id", "")) or None,
+                        )
+                        raise EventApplyError(projection.name, failed, e) from e
                 written = state.flush()
         return written
 
@@ -168,8 +185,13 @@ class ReadModelView(TrackingRecorder):
                 ),
                 [application_name],
             )
+            # A failure is forgotten; a running leader's heartbeat is kept (it carries on).
             session.execute(
-                sql("DELETE FROM", placeholder(STATE_TABLE.name), "WHERE projection = %s"),
+                sql(
+                    "DELETE FROM",
+                    placeholder(STATE_TABLE.name),
+                    "WHERE projection = %s AND state <> 'running'",
+                ),
                 [projection.name],
             )
 
@@ -235,6 +257,7 @@ class PostgresReadModelView(PostgresTrackingRecorder, ReadModelView):
                 for table in (*(self.tables if tables else ()), STATE_TABLE):
                     for statement in self.db.create_statements(table):
                         session.cursor.execute(statement)
+                self.db.add_missing_columns(session, STATE_TABLE)
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:
@@ -303,6 +326,7 @@ class SQLiteReadModelView(SQLiteTrackingRecorder, ReadModelView):
             for table in (*(self.tables if tables else ()), STATE_TABLE):
                 for statement in self.db.create_statements(table):
                     session.cursor.execute(statement)
+            self.db.add_missing_columns(session, STATE_TABLE)
 
     def close(self) -> None:
         """Close this view's own connections."""

@@ -1,6 +1,8 @@
 """Operations: liveness, readiness, Prometheus metrics, and the problem-type pages.
 
 Invariants:
+- ``/readyz`` is unready while the database is down, or a projection is stopped, stale or
+  lagging (``ApiSettings.readiness``); ``/healthz`` is liveness only and always answers.
 - The public hears only that the server is ready or not (``/readyz``); the tree size,
   projection lags and failures, and the metrics (requests by route, events by class) concern
   every organ and go only to admin and auditor tokens of ``AUXLEDGER_API_LEDGER_ORGAN``.
@@ -9,6 +11,7 @@ Invariants:
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -20,7 +23,7 @@ from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors
-from api.runtime import answer_within
+from api.runtime import Runtime, answer_within
 from domain.values import Actor, Role
 
 log = logging.getLogger("auxledger.api")
@@ -71,22 +74,40 @@ def healthz() -> HealthPublic:
 @answer_within(READINESS_DEADLINE, _late)
 def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
     """``{"status": "ready"}``, or 503 ``not_ready`` while the ledger database cannot be
-    reached or a projection has stopped. With an admin or auditor token of
-    ``AUXLEDGER_API_LEDGER_ORGAN``: the tree size and each projection's lag, and the 503
-    says what is wrong."""
+    reached or a projection is stopped (failed), stale (no worker's heartbeat within
+    ``AUXLEDGER_PROJECTION_STALE_SECONDS``) or lagging (more than
+    ``AUXLEDGER_PROJECTION_MAX_LAG`` events behind the log). With an admin or auditor token
+    of ``AUXLEDGER_API_LEDGER_ORGAN``: the tree size and each projection's lag, and the 503
+    says what is wrong (the database only when it is the database)."""
     if operator is not None:
         tree_size = runtime.log().tree_size()
-        lags = runtime.projection_lag()
+        lags, problems = _projections(runtime)
+        if problems:
+            raise ApiProblem(
+                "not_ready", "; ".join(problems), headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}
+            )
         return ReadinessPublic(status="ready", tree_size=tree_size, projections=lags)
     try:
         runtime.log().tree_size()
-        runtime.projection_lag()
+        _lags, problems = _projections(runtime)
     except Exception as e:  # whatever it is, the public hears only "not ready"
         log.warning("not ready", extra={"event": "not_ready", "error": type(e).__name__})
         raise ApiProblem(
             "not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}
         ) from None
+    if problems:
+        # Projection names, positions, event classes and aggregate ids: no personal data.
+        log.warning("not ready: %s", "; ".join(problems), extra={"event": "not_ready"})
+        raise ApiProblem("not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE})
     return ReadinessPublic(status="ready")
+
+
+def _projections(runtime: Runtime) -> tuple[dict[str, int], list[str]]:
+    """Each projection's lag, and why projections make the service unready (if they do)."""
+    limits = runtime.settings.readiness
+    statuses = runtime.read_models().status(stale_after=timedelta(seconds=limits.stale_seconds))
+    problems = [p for s in statuses if (p := s.problem(max_lag=limits.max_lag)) is not None]
+    return {s.name: s.lag for s in statuses}, problems
 
 
 @router.get(

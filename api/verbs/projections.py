@@ -2,10 +2,14 @@
 
 - ``rebuild`` empties the read models and applies the whole ledger again (a progress bar on a
   terminal); prints the events applied and the position reached per projection.
-- ``check`` replays the ledger into memory and compares it with the read models: exit 0 when
-  they agree, 1 listing every difference.
-- ``run`` keeps the read models up to date in the foreground until interrupted; exit 1 with
-  the error if a projection fails.
+- ``check`` replays the ledger into memory and compares it with the read models, and says
+  each projection's lag (events behind the log head) and whether a worker keeps it up to
+  date: exit 0 when they agree and no projection is stopped, stale (no live worker) or
+  lagging (``AUXLEDGER_PROJECTION_MAX_LAG``); 1 listing every difference and problem.
+- ``run`` keeps the read models up to date in the foreground until interrupted (the workers'
+  state changes logged as JSON lines on stderr, as ``serve`` does), leading
+  each projection or standing by while another process leads it; a projection that fails
+  stops alone; exit 1 with the first error once every projection has stopped.
 - ``status`` prints each projection's state, position, head and lag; exit 1 if one failed.
 - ``report NAME`` prints a report as JSON or CSV (``--all`` for every page).
 
@@ -16,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import logging.config
 import signal
 import sys
 import time
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -125,27 +132,50 @@ def _rebuild(models: Any, args: argparse.Namespace) -> int:
 
 
 def _check(models: Any, args: argparse.Namespace) -> int:
+    from api.settings import ReadinessLimits  # noqa: PLC0415
     from projections.check import check  # noqa: PLC0415
 
+    limits = ReadinessLimits.from_environ()
     reports = check(models, args.projection)
-    ok = all(r.ok for r in reports)
+    statuses = {
+        s.name: s for s in models.status(stale_after=timedelta(seconds=limits.stale_seconds))
+    }
+    problems = {
+        r.projection: statuses[r.projection].problem(max_lag=limits.max_lag) for r in reports
+    }
+    ok = all(r.ok for r in reports) and not any(problems.values())
     if args.json:
-        _out(
-            json.dumps(
-                {"ok": ok, "projections": [r.to_json() for r in reports]}, ensure_ascii=False
+        body = []
+        for report in reports:
+            status = statuses[report.projection]
+            body.append(
+                {
+                    **report.to_json(),
+                    "head": status.head,
+                    "lag": status.lag,
+                    "state": status.state,
+                    "alive": status.alive,
+                    "problem": problems[report.projection],
+                }
             )
-        )
+        _out(json.dumps({"ok": ok, "projections": body}, ensure_ascii=False))
         return cli.EXIT_OK if ok else cli.EXIT_FAILED
     for report in reports:
+        status = statuses[report.projection]
         for difference in report.differences:
             _out(difference.describe())
         if report.more_differences:
             _out(f"{report.projection}: {report.more_differences} more differences")
         state = "clean" if report.ok else "DRIFT"
+        worker = "worker alive" if status.alive else "no live worker"
         _out(
             f"{report.projection}: {state}: {report.rows} rows compared with a replay of "
-            f"{report.events} events up to position {report.position}"
+            f"{report.events} events up to position {report.position}; "
+            f"lag {status.lag} (head {status.head}), {status.state}, {worker}"
         )
+        problem = problems[report.projection]
+        if problem is not None:
+            _out(f"{report.projection}: NOT READY: {problem}")
     return cli.EXIT_OK if ok else cli.EXIT_FAILED
 
 
@@ -165,6 +195,11 @@ def _run(models: Any, args: argparse.Namespace) -> int:
     def terminate(signum: int, frame: FrameType | None) -> None:
         raise _TerminateError
 
+    if not logging.getLogger().handlers and not logging.getLogger("auxledger").handlers:
+        # A service process: the workers' state changes as JSON lines on stderr, as serve.
+        from api.logs import log_config  # noqa: PLC0415
+
+        logging.config.dictConfig(log_config())
     previous = signal.signal(signal.SIGTERM, terminate)
     names = ", ".join(supervisor.workers)
     _out(f"running projections {names} on {models.backend}; Ctrl-C to stop", file=sys.stderr)
@@ -181,7 +216,10 @@ def _run(models: Any, args: argparse.Namespace) -> int:
 
 
 def _status(models: Any, args: argparse.Namespace) -> int:
-    statuses = models.status()
+    from api.settings import ReadinessLimits  # noqa: PLC0415
+
+    limits = ReadinessLimits.from_environ()
+    statuses = models.status(stale_after=timedelta(seconds=limits.stale_seconds))
     if args.json:
         _out(json.dumps([s.to_json() for s in statuses], ensure_ascii=False))
     else:
@@ -190,7 +228,11 @@ def _status(models: Any, args: argparse.Namespace) -> int:
                 " STALE" if s.stale else ""
             )
             if s.error:
-                line += f" -- {s.error_kind} at position {s.failed_position}: {s.error}"
+                event = s.failed_event()
+                on = f" on the {event.describe()}" if event is not None else ""
+                line += f" -- {s.error_kind} at position {s.failed_position}{on}: {s.error}"
+            elif s.state != "failed":
+                line += " (worker alive)" if s.alive else " (no live worker)"
             _out(line)
     return cli.EXIT_FAILED if any(s.state == "failed" for s in statuses) else cli.EXIT_OK
 

@@ -8,6 +8,7 @@ does it (production mode, so placeholder secrets would be refused).
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from domain.values import Actor
 from ledger.access import issue_token, revoke_token
 from ledger.config import Settings
 from ledger.records import AuxLedger
-from projections.service import ReadModels
+from projections.service import ProjectionSupervisor, ReadModels
 
 ORGAN = "320602"
 OTHER_ORGAN = "320612"
@@ -214,6 +215,25 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the app (lifespan run)."""
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def workers(world: World) -> Iterator[ProjectionSupervisor]:
+    """Projection workers over the world's ledger, caught up (what ``serve`` runs beside the
+    API): ``/readyz`` is unready while no live worker keeps a projection up to date."""
+    models = ReadModels(world.ledger)
+    models.ensure()
+    supervisor = ProjectionSupervisor(models, poll_interval=0.1)
+    supervisor.start()
+    deadline = time.monotonic() + 30
+    while not all(s.alive and s.lag == 0 for s in supervisor.status()):
+        assert time.monotonic() < deadline, "the projection workers did not catch up"
+        time.sleep(0.05)
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
+        models.close()
 
 
 def free_port() -> int:

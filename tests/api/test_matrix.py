@@ -236,6 +236,7 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     assert served == {(r.method, r.path) for r in ROUTES}
 
 
+@pytest.mark.usefixtures("workers")  # /readyz is ready only while workers keep up
 def test_role_by_route_matrix(client: TestClient, world: World) -> None:
     failures = []
     for route in ROUTES:

@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,11 +14,16 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.logs import JsonFormatter
+from api.settings import ReadinessLimits
 from ledger.config import parse_database_url
-from tests.api.conftest import World, api_settings, catch_up, problem
+from projections.service import ProjectionSupervisor, ReadModels
+from tests.api.conftest import World, api_settings, problem
+from tests.projections.test_workers import wait_for
 
 
-def test_health_and_readiness(client: TestClient, world: World) -> None:
+def test_health_and_readiness(
+    client: TestClient, world: World, workers: ProjectionSupervisor
+) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz", headers=world.headers("admin")).json()
     assert ready["status"] == "ready"
@@ -28,17 +34,93 @@ def test_health_and_readiness(client: TestClient, world: World) -> None:
         headers=world.headers("personnel"),
         json={"kind": "citation", "issuing_body": "崇川分局"},
     )
-    lagging = client.get("/readyz", headers=world.headers("auditor")).json()
-    assert lagging["tree_size"] > head
-    assert lagging["projections"]["personnel"] >= 1
-    catch_up(world.ledger)
-    assert client.get("/readyz", headers=world.headers("admin")).json()["projections"] == {
-        "personnel": 0,
-        "complaints": 0,
-        "identity": 0,
-    }
+    # Within the lag limit: still ready, the workers catch up.
+    assert client.get("/readyz", headers=world.headers("auditor")).json()["tree_size"] > head
+    wait_for(
+        lambda: (
+            client.get("/readyz", headers=world.headers("admin")).json()["projections"]
+            == {"personnel": 0, "complaints": 0, "identity": 0}
+        )
+    )
 
 
+def test_readiness_fails_while_a_projection_is_stopped_stale_or_lagging(world: World) -> None:
+    # Issue 17: dead workers left /readyz at 200 while the lag grew, and a failed projection
+    # was blamed on the database while the database was up.
+    models = ReadModels(world.ledger)
+    models.ensure()
+    limits = ReadinessLimits(max_lag=2, stale_seconds=30)
+    try:
+        with TestClient(create_app(api_settings(world.settings, readiness=limits))) as client:
+            # No worker has ever run: stopped.
+            problem(client.get("/readyz"), 503, "not_ready")
+            body = problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
+            assert body["title"] == "The service is not ready"
+            assert (
+                "projection personnel has no live worker (stopped; no heartbeat ever)"
+                in (body["detail"])
+            )
+            assert client.get("/healthz").json() == {"status": "ok"}  # liveness only
+            # Stale: the leader's last heartbeat is older than the setting.
+            view = models.projection("personnel").view
+            old = datetime.now(tz=UTC) - timedelta(seconds=31)
+            for name in models.names():
+                models.catch_up(name)
+                models.projection(name).view.save_state(
+                    name, {"state": "running", "worker": "elsewhere:1:1", "heartbeat_at": old}
+                )
+            body = problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
+            assert (
+                "projection personnel has no live worker (stopped; last heartbeat "
+                in (body["detail"])
+            )
+            problem(client.get("/readyz"), 503, "not_ready")
+            # A live leader elsewhere (fresh heartbeat), caught up: ready.
+            now = datetime.now(tz=UTC)
+            for name in models.names():
+                models.projection(name).view.save_state(
+                    name, {"state": "running", "worker": "elsewhere:1:1", "heartbeat_at": now}
+                )
+            assert client.get("/readyz").json() == {"status": "ready"}
+            # Lagging beyond AUXLEDGER_PROJECTION_MAX_LAG (2 here).
+            for _ in range(3):
+                answer = client.post(
+                    f"/v1/auxiliaries/{world.auxiliary}/commend",
+                    headers=world.headers("personnel"),
+                    json={"kind": "citation", "issuing_body": "崇川分局"},
+                )
+                assert answer.status_code < 300, answer.text
+            body = problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
+            assert "projection personnel lags 3 events behind the log (limit 2)" in body["detail"]
+            problem(client.get("/readyz"), 503, "not_ready")
+            # Stopped on an event: named, and not blamed on the database.
+            view.save_state(
+                "personnel",
+                {
+                    "state": "failed",
+                    "worker": "elsewhere:1:1",
+                    "heartbeat_at": now,
+                    "failed_position": 7,
+                    "error_kind": "RuntimeError",
+                    "error": "handler bug",
+                    "failed_event_position": 8,
+                    "failed_event_class": "Commended",
+                    "failed_aggregate_id": str(world.auxiliary),
+                },
+            )
+            body = problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
+            assert body["title"] == "The service is not ready"
+            assert (
+                f"projection personnel stopped on the event at position 8 (Commended of "
+                f"aggregate {world.auxiliary}) (RuntimeError); restart or rebuild it"
+            ) in body["detail"]
+            assert "database" not in body["detail"]
+            assert problem(client.get("/readyz"), 503, "not_ready")["detail"] == "not ready"
+    finally:
+        models.close()
+
+
+@pytest.mark.usefixtures("workers")
 def test_readiness_tells_the_public_ready_and_nothing_more(
     client: TestClient, world: World
 ) -> None:
@@ -76,6 +158,7 @@ def test_not_ready_says_only_not_ready_to_the_public(world: World) -> None:
         problem(client.get("/readyz", headers=world.headers("admin")), 503, "not_ready")
 
 
+@pytest.mark.usefixtures("workers")
 def test_metrics_are_for_the_ledger_organs_admins_and_auditors(
     client: TestClient, world: World
 ) -> None:

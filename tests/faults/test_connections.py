@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.records import AuxLedger
+from projections.service import ProjectionSupervisor, ReadModels
 from tests.api.conftest import World, api_settings, build_world
 from tests.api.test_public import COMPLAINT
 from tests.conftest import make_settings
@@ -51,8 +52,17 @@ def world(cluster_up: PrivateCluster, fault_database: str, tmp_path: Path) -> It
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings(world.settings))) as test_client:
-        yield test_client
+    # With the projection workers, as serve runs them: /readyz is unready without them.
+    models = ReadModels(world.ledger)
+    models.ensure()
+    supervisor = ProjectionSupervisor(models, poll_interval=0.2)
+    supervisor.start()
+    try:
+        with TestClient(create_app(api_settings(world.settings))) as test_client:
+            yield test_client
+    finally:
+        supervisor.stop()
+        models.close()
 
 
 def _warm(client: TestClient) -> None:
@@ -60,7 +70,10 @@ def _warm(client: TestClient) -> None:
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: client.get("/v1/ledger/checkpoint"), range(24)))
     assert all(a.status_code == 200 for a in answers)
-    assert client.get("/readyz").status_code == 200
+    deadline = time.monotonic() + 30  # the projection workers' first heartbeat
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, client.get("/readyz").text
+        time.sleep(0.1)
 
 
 def _timed(call: Any) -> tuple[Any, float]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
+from projections import ProjectionSupervisor
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built, by_hand
+from tests.projections.test_workers import wait_for
 
 
 @pytest.fixture
@@ -27,16 +31,67 @@ def cli_env(
     return fresh
 
 
-def test_rebuild_then_check_is_clean(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def workers(cli_env: Built) -> Iterator[ProjectionSupervisor]:
+    """Projection workers running in this process (as ``serve`` or ``projections run``)."""
+    supervisor = ProjectionSupervisor(cli_env.models, poll_interval=0.1)
+    supervisor.start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
+
+
+def test_rebuild_then_check_is_clean(
+    cli_env: Built, capsys: pytest.CaptureFixture[str], workers: ProjectionSupervisor
+) -> None:
     head = cli_env.models.head()
     assert main(["projections", "rebuild", "--batch-size", "9"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("personnel: ") and out[0].endswith(f"events applied, position {head}")
     assert out[1].startswith("complaints: ") and out[1].endswith(f"position {head}")
+    wait_for(lambda: all(s.state == "running" for s in workers.status()))
     assert main(["projections", "check"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("personnel: clean: ") and f"up to position {head}" in out[0]
+    assert out[0].endswith(f"; lag 0 (head {head}), running, worker alive")
     assert out[1].startswith("complaints: clean: ")
+    assert len(out) == 3
+
+
+def test_check_says_the_lag_and_fails_while_no_worker_keeps_up(
+    cli_env: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 17: "check" said "clean" while the workers were dead and far behind.
+    head = cli_env.models.head()
+    cli_env.models.catch_up("personnel", until=3)
+    assert main(["projections", "check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("personnel: clean: ") and out[0].endswith(
+        f"up to position 3; lag {head - 3} (head {head}), stopped, no live worker"
+    )
+    assert out[1] == (
+        "personnel: NOT READY: projection personnel has no live worker (stopped; no heartbeat ever)"
+    )
+    assert main(["projections", "check", "--json"]) == 1
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is False
+    first = body["projections"][0]
+    assert (first["ok"], first["lag"], first["alive"], first["state"]) == (
+        True,
+        head - 3,
+        False,
+        "stopped",
+    )
+    # Workers catch up: clean again. A lag beyond the limit alone fails it too.
+    supervisor = ProjectionSupervisor(cli_env.models, poll_interval=0.1)
+    supervisor.start()
+    try:
+        wait_for(lambda: all(s.lag == 0 and s.alive for s in supervisor.status()))
+        assert main(["projections", "check"]) == 0
+        capsys.readouterr()
+    finally:
+        supervisor.stop()
 
 
 def test_check_exits_1_listing_the_drift(
@@ -49,7 +104,8 @@ def test_check_exits_1_listing_the_drift(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"personnel: rm_auxiliary [{ds.X1}] level: table has 9, replay has 3"
     assert out[1].startswith("personnel: DRIFT: ")
-    assert out[2].startswith("complaints: clean: ")
+    assert out[2].startswith("personnel: NOT READY: ")  # no workers in this test
+    assert out[3].startswith("complaints: clean: ")
     assert main(["projections", "check", "--json"]) == 1
     body = json.loads(capsys.readouterr().out)
     assert body["ok"] is False
@@ -70,7 +126,9 @@ def test_status(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
     head = cli_env.models.head()
     assert main(["projections", "status"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"personnel    stopped  position 0 head {head} lag {head} STALE"
+    assert out[0] == (
+        f"personnel    stopped  position 0 head {head} lag {head} STALE (no live worker)"
+    )
     main(["projections", "rebuild"])
     capsys.readouterr()
     assert main(["projections", "status", "--json"]) == 0
@@ -90,11 +148,15 @@ def test_run_stops_loudly_on_a_tampered_event(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "running projections personnel on " + cli_env.backend + "; Ctrl-C to stop"
     # The first batch held the altered event: nothing was applied.
-    assert err[1].startswith("auxledger: projection personnel stopped after position 0: ")
-    assert ": bad_signature: Ed25519 signature does not verify (originator " in err[1]
+    position = Tamperer(cli_env.ledger).notification_id(ds.X3, 2)
+    assert err[1].startswith(
+        f"auxledger: projection personnel stopped after position 0 on the event at position "
+        f"{position} (of aggregate {ds.X3}): bad_signature: Ed25519 signature does not verify"
+    )
     assert main(["projections", "status"]) == 1
     out = capsys.readouterr().out
-    assert "personnel    failed" in out and "STALE -- bad_signature at position" in out
+    assert "personnel    failed" in out
+    assert f"STALE -- bad_signature at position 0 on the event at position {position}" in out
 
 
 def test_report_as_csv_and_json(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,3 +182,23 @@ def test_report_errors_are_one_line(cli_env: Built, capsys: pytest.CaptureFixtur
     assert "is not KEY=VALUE" in capsys.readouterr().err
     assert main(["projections", "rebuild", "--projection", "salaries"]) == 1
     assert "no projection 'salaries'" in capsys.readouterr().err
+
+
+def test_status_judges_heartbeats_by_the_stale_setting(
+    cli_env: Built, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["projections", "rebuild"])
+    beat = datetime.now(tz=UTC) - timedelta(seconds=50)
+    for name in cli_env.models.names():
+        cli_env.models.projection(name).view.save_state(
+            name, {"state": "running", "worker": "elsewhere:1:1", "heartbeat_at": beat}
+        )
+    capsys.readouterr()
+    assert main(["projections", "status"]) == 0  # 50 s < the default 60 s
+    assert capsys.readouterr().out.splitlines()[0].endswith("lag 0 (worker alive)")
+    monkeypatch.setenv("AUXLEDGER_PROJECTION_STALE_SECONDS", "30")
+    assert main(["projections", "status"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"personnel    stopped  position {cli_env.models.head()} head {cli_env.models.head()} "
+        "lag 0 (no live worker)"
+    )

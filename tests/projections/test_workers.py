@@ -21,7 +21,7 @@ from projections import (
     check,
     ensure_schema,
 )
-from projections.errors import TrackingConflictError, UnknownProjectionError
+from projections.errors import EventApplyError, TrackingConflictError, UnknownProjectionError
 from projections.personnel import PersonnelProjection
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
@@ -139,8 +139,12 @@ def test_a_failing_batch_leaves_nothing_behind(
         original(self, state, event, position)
 
     monkeypatch.setattr(PersonnelProjection, "apply", failing)
-    with pytest.raises(RuntimeError, match="handler bug"):
+    with pytest.raises(
+        EventApplyError, match=r"the event at position \d+ \(\w+ of aggregate"
+    ) as info:
         models.catch_up("personnel", batch_size=10)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert str(info.value.__cause__) == "handler bug"
     # The first batch of ten committed; the second rolled back whole.
     position = models.position("personnel")
     assert position > 0
