@@ -720,6 +720,12 @@ class ComplaintQueries(ReadModelQueries):
         )
         return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
 
+    def history(self, complaint_id: UUID | str, *, organ: str | None = None) -> Timeline:
+        """A complaint's own stored events, in log order, each checked (personal fields as
+        decoded: the caller masks them by role)."""
+        key = check_uuid("complaint_id", complaint_id)
+        return history.complaint_history(self.models.ledger, key, organ=organ)
+
     def complaint(self, complaint_id: UUID | str, *, organ: str | None = None) -> ComplaintDetail:
         """One complaint with every finding on every allegation, in recording order."""
         key = check_uuid("complaint_id", complaint_id)

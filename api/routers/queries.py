@@ -292,6 +292,42 @@ def registry(
     return result.to_json()
 
 
+@router.get(
+    "/v1/complaints/{complaint_id}/history",
+    summary="A complaint's whole history, each event with its signer and verification",
+    responses=JSON_ANSWER,
+)
+def complaint_history(
+    complaint_id: UUID,
+    actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> dict[str, Any]:
+    """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
+    reading is recorded as an access."""
+    result = ComplaintQueries(runtime.read_models()).history(complaint_id, organ=actor.organ)
+    data: dict[str, Any] = result.to_json()
+    data["complaint_id"] = str(complaint_id)
+    shown: set[str] = set()
+    for entry in data["entries"]:
+        entry["fields"].pop("tracking_hash", None)
+        personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
+        if personal:
+            disclosure = disclose("complaint", actor, reason, _as_text(personal))
+            entry["fields"].update(disclosure.values)
+            shown.update(disclosure.clear)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=sorted(shown),
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}/history",
+    )
+    return data
+
+
 # ------------------------------------------------------------------ reports
 
 REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
