@@ -128,6 +128,4 @@ def test_the_api_serves_a_complaints_history_masked_by_role(
     assert masked["fields"]["complainant_name"] != "张三"
     problem(client.get(path, headers=world.headers("inspector")), 422, "reason_required")
     problem(client.get(path, headers=world.headers("personnel")), 403, "role_not_allowed")
-    problem(
-        client.get(path, headers=world.headers("other-organ-complaints")), 404, "not_found"
-    )
+    problem(client.get(path, headers=world.headers("other-organ-complaints")), 404, "not_found")

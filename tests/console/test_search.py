@@ -99,9 +99,7 @@ def test_a_unit_token_searches_only_its_unit_and_has_no_number_lookup(
 def test_search_without_its_csrf_token_is_refused(client: TestClient, world: World) -> None:
     sign_in(client, world.tokens["inspector"])
     before = event_count(world)
-    answer = client.post(
-        "/console/search", data={"resident_id": RESIDENT_ID, "reason": "投诉核查"}
-    )
+    answer = client.post("/console/search", data={"resident_id": RESIDENT_ID, "reason": "投诉核查"})
     assert answer.status_code == 403 and "表单已失效" in page_text(answer)
     assert event_count(world) == before
 
