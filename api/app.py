@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api import balance
+from api.console import mount_console
 from api.middleware import EdgeMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from api.routers import (
@@ -110,6 +111,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         for route in router.routes
         if isinstance(route, APIRoute) and route.methods
     ]
+    mount_console(app, settings)
     app.add_middleware(
         EdgeMiddleware, max_body_bytes=settings.max_body_bytes, metrics=runtime.metrics
     )

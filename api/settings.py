@@ -24,6 +24,7 @@ INTAKE_RATE = "AUXLEDGER_API_INTAKE_PER_MINUTE"
 INTAKE_BURST = "AUXLEDGER_API_INTAKE_BURST"
 TOKEN_CACHE = "AUXLEDGER_API_TOKEN_CACHE_SECONDS"  # noqa: S105 - a variable name
 LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
+CONSOLE_IDLE = "AUXLEDGER_CONSOLE_IDLE_MINUTES"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -40,6 +41,8 @@ class ApiSettings:
     ledger_organ: str | None = None
     """The organ whose administrators may rotate and revoke the ledger's signing keys over
     HTTP; None: only ``auxledger keys`` on the server may (the keys sign for every organ)."""
+    console_idle_seconds: float = 30 * 60.0
+    """A console session unused this long has ended (sign in again)."""
 
     @property
     def development(self) -> bool:
@@ -61,6 +64,7 @@ class ApiSettings:
             intake_burst=int(_number(env, INTAKE_BURST, 10, low=1, high=10_000_000)),
             token_cache_seconds=_number(env, TOKEN_CACHE, 2.0, low=0.0, high=60.0),
             ledger_organ=_organ_code(env, LEDGER_ORGAN),
+            console_idle_seconds=60.0 * _number(env, CONSOLE_IDLE, 30.0, low=1.0, high=24 * 60),
         )
 
 

@@ -45,6 +45,10 @@ I, P, C, D, E, U = (  # noqa: E741 - role initials, as in the tables of docs/api
 PERSON_READERS = (P, I)
 COMPLAINT_READERS = (C, I, D)
 REPORT_READERS = (I, P, D)
+STATUS_READERS = (P, I, U)
+"""Who lists and searches current records (``GET /v1/auxiliaries``)."""
+AS_OF_READERS = (P, I, D)
+RESPONSIBILITY_READERS = (I, C, D, P)
 FIGURE_READERS = (I, P, E, D)
 """Readers of the reports of counts and sums, without a person in them: the establishment
 authority (quotas, Art. 5) reads those, never a report naming auxiliaries."""
@@ -69,7 +73,7 @@ def _unit(actor: Actor, unit: str | None) -> str | None:
     "/v1/auxiliaries", summary="Personnel status: current records, filtered", responses=CSV_ANSWER
 )
 def personnel_status(
-    actor: Annotated[Actor, Depends(roles(P, I, U))],
+    actor: Annotated[Actor, Depends(roles(*STATUS_READERS))],
     runtime: RuntimeDep,
     unit: str | None = None,
     post: str | None = None,
@@ -175,7 +179,7 @@ def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
 def as_of(
     auxiliary_id: UUID,
     on: Day,
-    actor: Annotated[Actor, Depends(roles(P, I, D))],
+    actor: Annotated[Actor, Depends(roles(*AS_OF_READERS))],
     runtime: RuntimeDep,
     reason: Annotated[str | None, Depends(access_reason)],
     recorded_by: Moment | None = None,
@@ -208,7 +212,7 @@ def as_of(
 def responsibility(
     auxiliary_id: UUID,
     on: Day,
-    actor: Annotated[Actor, Depends(roles(I, C, D, P))],
+    actor: Annotated[Actor, Depends(roles(*RESPONSIBILITY_READERS))],
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """From the effective-dated history."""
@@ -267,7 +271,7 @@ def registry(
 # ------------------------------------------------------------------ reports
 
 REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
-    "personnel_status": (P, I, U),
+    "personnel_status": STATUS_READERS,
     "complaint_registry": COMPLAINT_READERS,
     "complaints_overdue": COMPLAINT_READERS,
     "complaints_not_notified": COMPLAINT_READERS,
@@ -281,6 +285,17 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
     "pay_against_wage": FIGURE_READERS,
 }
 """Who reads which report; every report not named here is for ``REPORT_READERS``."""
+
+
+def report_readers(name: str) -> tuple[Role, ...]:
+    """The roles that may read the report ``name``."""
+    return REPORT_READERS_BY_NAME.get(name, REPORT_READERS)
+
+
+ANY_REPORT_READERS: tuple[Role, ...] = tuple(
+    r for r in Role if any(r in report_readers(name) for name in REPORTS)
+)
+"""Roles that may read at least one report."""
 
 _KINDS: dict[str, Any] = {"int": QueryWhole, "date": Day, "bool": bool, "uuid": UUID, "str": str}
 
@@ -308,7 +323,7 @@ def _report_csv(
 
 
 def _report_route(spec: ReportSpec) -> None:
-    readers = REPORT_READERS_BY_NAME.get(spec.name, REPORT_READERS)
+    readers = report_readers(spec.name)
     names = [p.name for p in spec.params]
 
     def handler(actor: Actor, runtime: Runtime, format: str, **params: Any) -> Any:
