@@ -79,7 +79,8 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc are pages of the console, from vendored files (api.console.public_docs)
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # No redirect for a trailing slash: Starlette builds it from the client's Host

@@ -8,9 +8,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.console import public_docs
 from api.console.web import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(public_docs.router)
 
 
 @router.get("/", response_class=HTMLResponse)

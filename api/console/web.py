@@ -201,7 +201,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 if headers.get("content-type", "").startswith("text/html"):
                     for name, value in SECURITY_HEADERS.items():
-                        headers[name] = value
+                        headers.setdefault(name, value)  # /redoc sets its own CSP
             await send(message)
 
         await self.app(scope, receive, send_marked)
