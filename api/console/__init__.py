@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from api.console import (  # noqa: F401 - each staff module adds its pages
     public,
     staff,
+    staff_complaints,
     staff_dossier,
     staff_fields,
     staff_search,

@@ -11,7 +11,6 @@ session for ``REASON_SECONDS``) and every read of that visit is recorded with it
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -31,7 +30,7 @@ from api.console.staff import (
     router,
     see_other,
 )
-from api.console.staff_ledger import checkpoint_state, inclusion_proof
+from api.console.staff_ledger import checkpoint_state, proof_download
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.problems import ApiProblem
@@ -119,7 +118,9 @@ def dossier(
     _scoped(auxiliary_id, actor, ledger)  # 404 outside the actor's scope, before anything
     reason = _reason(staff, auxiliary_id)
     if actor.role == Role.inspector.value and reason is None:
-        return render(request, "staff/reason.html", {"auxiliary_id": auxiliary_id})
+        return render(
+            request, "staff/reason.html", {"action": f"/console/auxiliaries/{auxiliary_id}/reason"}
+        )
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
     try:
@@ -210,7 +211,10 @@ async def state_reason(
         return render(
             request,
             "staff/reason.html",
-            {"auxiliary_id": auxiliary_id, "refusal": refusal_of(_reason_required())},
+            {
+                "action": f"/console/auxiliaries/{auxiliary_id}/reason",
+                "refusal": refusal_of(_reason_required()),
+            },
             status_code=422,
         )
     staff.session.reasons[str(auxiliary_id)] = (reason, time.monotonic())
@@ -229,27 +233,6 @@ def event_proof(
     ledger: LedgerDep,
     staff: TimelineReader,
 ) -> Response:
-    """One event's proof: its record hash, leaf hash, inclusion proof and the checkpoint."""
+    """One event's proof: its leaf hash, inclusion proof, the checkpoint and the keys."""
     _scoped(auxiliary_id, staff.actor, ledger)
-    position = runtime.log().position_of_event(auxiliary_id, version)
-    if position is None:
-        raise ApiProblem("not_found", f"no event {version} of this record in the log")
-    proof = inclusion_proof(runtime, position)
-    if proof is None:
-        raise ApiProblem("not_found", "the latest checkpoint does not cover this event yet")
-    body = {
-        "originator_id": str(auxiliary_id),
-        "originator_version": version,
-        "inclusion": proof,
-        "keys": [
-            {"key_id": key.public.key_id_hex, "vkey": key.public.vkey, "status": key.status}
-            for key in ledger.keyring().ordered()
-        ],
-    }
-    return Response(
-        json.dumps(body, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="proof-{auxiliary_id}-{version}.json"'
-        },
-    )
+    return proof_download(runtime, auxiliary_id, version)

@@ -8,9 +8,14 @@ Every figure comes from the same log the public proof endpoints read
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+from starlette.responses import Response
+
+from api.problems import ApiProblem
 from api.runtime import Runtime
 from ledger.merkle import MerkleError, leaf_hash, verify_inclusion
 from ledger.note import NoteError, open_checkpoint
@@ -81,3 +86,29 @@ def inclusion_proof(runtime: Runtime, position: int) -> dict[str, Any] | None:
         "checkpoint": latest.note,
         "verified_by_server": verified,
     }
+
+
+def proof_download(runtime: Runtime, originator_id: UUID, version: int) -> Response:
+    """One event's proof as a JSON download (404 problem if the checkpoint does not cover it)."""
+    position = runtime.log().position_of_event(originator_id, version)
+    if position is None:
+        raise ApiProblem("not_found", f"no event {version} of this record in the log")
+    proof = inclusion_proof(runtime, position)
+    if proof is None:
+        raise ApiProblem("not_found", "the latest checkpoint does not cover this event yet")
+    body = {
+        "originator_id": str(originator_id),
+        "originator_version": version,
+        "inclusion": proof,
+        "keys": [
+            {"key_id": key.public.key_id_hex, "vkey": key.public.vkey, "status": key.status}
+            for key in runtime.ledger().keyring().ordered()
+        ],
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="proof-{originator_id}-{version}.json"'
+        },
+    )
