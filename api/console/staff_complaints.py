@@ -34,7 +34,7 @@ from api.console.staff import (
     see_other,
 )
 from api.console.staff_forms import body_from_form, form_fields, invalid_fields
-from api.console.staff_ledger import checkpoint_state, proof_download
+from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may, require_roles
 from api.problems import CATALOGUE, ApiProblem
@@ -160,6 +160,8 @@ def _complaint_page(
         reason=reason,
     )
     history = query_routes.complaint_history(complaint_id, actor, runtime, reason)
+    for entry in history["entries"]:
+        entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
     forms = []
     if may(actor, complaint_routes.COMMAND_ROLES):

@@ -30,7 +30,7 @@ from api.console.staff import (
     router,
     see_other,
 )
-from api.console.staff_ledger import checkpoint_state, proof_download
+from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.problems import ApiProblem
@@ -77,18 +77,6 @@ def _today() -> date:
 
 def _reason(staff: Staff, auxiliary_id: UUID) -> str | None:
     return staff.session.reason_for(str(auxiliary_id), time.monotonic())
-
-
-def _named(runtime: Runtime, actor: dict[str, Any] | None) -> str:
-    """Who recorded an event: the token's label where the actor is a token, else its id."""
-    if not actor:
-        return "—"
-    actor_id = str(actor.get("actor_id", ""))
-    try:
-        token = runtime.token(UUID(actor_id))
-    except ValueError:
-        token = None
-    return token.label if token is not None else actor_id
 
 
 def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
@@ -138,7 +126,7 @@ def dossier(
             timeline = query_routes.timeline(auxiliary_id, actor, runtime, reason)
             entries = timeline["entries"]
             for entry in entries:
-                entry["recorded_by"] = _named(runtime, entry.get("actor"))
+                entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
             context["timeline"] = entries
             context["groups"] = {
                 name: [e for e in entries if e["event"] in events]
@@ -156,7 +144,7 @@ def dossier(
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger)
         accesses = accesses_of(ledger, auxiliary_id, organ=actor.organ)
         context["accesses"] = [
-            (entry, _named(runtime, {"actor_id": entry.actor_id})) for entry in accesses
+            (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
     except REFUSALS as error:

@@ -74,6 +74,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "method": "告知方式",
     "notified_on": "告知日期",
     "responsibility": "责任归属",
+    "auxiliary_id": "辅警记录编号",
 }
 """Chinese names of event fields."""
 

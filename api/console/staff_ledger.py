@@ -38,6 +38,19 @@ class CheckpointState:
         return self.signature_ok and self.root_matches_log
 
 
+def recorded_by(runtime: Runtime, actor: dict[str, Any] | None) -> str:
+    """Who recorded an event, as a person reads it: the label of the token it was recorded
+    with (``auxledger tokens create --label``), else the actor's id."""
+    if not actor:
+        return "—"
+    actor_id = str(actor.get("actor_id", ""))
+    try:
+        token = runtime.token(UUID(actor_id))
+    except ValueError:
+        token = None
+    return token.label if token is not None else actor_id
+
+
 def checkpoint_state(runtime: Runtime) -> CheckpointState | None:
     """The latest checkpoint, its signature checked against the ledger's keys and its root
     against the log's root at its size; None while the log is empty."""

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from fastapi.testclient import TestClient
 
 from domain.values import Actor, china_date
+from ledger.access import issue_token
 from tests.api.conftest import ORGAN, World, catch_up
 from tests.console.conftest import event_count, page_text, sign_in
 
@@ -186,3 +187,21 @@ def test_the_queue_puts_overdue_complaints_first_and_marks_them(
     assert "其中 <strong>1</strong> 件已逾期" in html
     refused = client.get("/console/complaints?status=nonsense")
     assert refused.status_code == 200 and "筛选条件的取值不允许" in refused.text
+
+
+def test_the_history_names_who_recorded_each_step_by_the_tokens_label(
+    client: TestClient, world: World
+) -> None:
+    named = issue_token(
+        world.ledger,
+        role="complaints",
+        organ=ORGAN,
+        unit=None,
+        label="投诉办 王警官",
+        issued_by="t",
+    ).secret
+    csrf = sign_in(client, named)
+    assert act(client, world, csrf, "acknowledge").status_code == 303  # type: ignore[attr-defined]
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    history = page.split('id="h-history"', 1)[1]
+    assert "投诉办 王警官" in history and "public-intake" in history
