@@ -79,6 +79,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     # framework and edge
     "malformed_json": ProblemKind(400, "The request body is not valid JSON"),
     "bad_request": ProblemKind(400, "The request cannot be read"),
+    "unknown_query_parameter": ProblemKind(400, "The route has no such query parameter"),
     "proof_request": ProblemKind(400, "The proof asked for lies outside the log"),
     "unauthenticated": ProblemKind(401, "A bearer token is needed"),
     "token_unknown": ProblemKind(401, "The bearer token is not known"),

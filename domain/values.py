@@ -344,6 +344,7 @@ class ErrorCode(LabelledEnum):
 
     malformed_json = "malformed_json"
     bad_request = "bad_request"
+    unknown_query_parameter = "unknown_query_parameter"
     proof_request = "proof_request"
     unauthenticated = "unauthenticated"
     token_unknown = "token_unknown"  # noqa: S105 - a problem code
@@ -658,6 +659,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
             {
                 "malformed_json": "请求内容格式有误",
                 "bad_request": "请求无法识别",
+                "unknown_query_parameter": "查询参数不存在",
                 "proof_request": "所请求的证明超出日志范围",
                 "unauthenticated": "请先登录",
                 "token_unknown": "令牌无效",

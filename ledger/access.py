@@ -336,3 +336,58 @@ def record_access(
     )
     app.save(access)
     return access
+
+
+ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One recorded read of a personal record, as the record's access log shows it."""
+
+    at: datetime
+    actor_id: str
+    role: str
+    organ: str
+    unit: str | None
+    fields: tuple[str, ...]
+    reason: str | None
+    purpose: str
+
+
+def accesses_of(
+    app: LedgerApplication, record_id: UUID | str, *, organ: str, limit: int = 200
+) -> list[AccessEntry]:
+    """Who read this personal record, when and why (newest first, at most ``limit``), by
+    actors of ``organ``.
+
+    Read from the signed ``RecordAccess`` records themselves (every one checked as it is
+    decoded), in log order; the scan walks every access record, which is what a record's
+    own access log needs until a read model keeps them by record.
+    """
+    wanted = str(record_id)
+    found: list[AccessEntry] = []
+    start: int | None = None
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=500, topics=[ACCESS_TOPIC])
+        if not batch:
+            break
+        for notification in batch:
+            event: Any = app.mapper.to_domain_event(notification)
+            if event.record_id != wanted or event.organ != organ:
+                continue
+            found.append(
+                AccessEntry(
+                    at=event.timestamp,
+                    actor_id=event.actor_id,
+                    role=event.role,
+                    organ=event.organ,
+                    unit=event.unit,
+                    fields=tuple(event.fields),
+                    reason=event.reason,
+                    purpose=event.purpose,
+                )
+            )
+        start = batch[-1].id + 1
+    found.reverse()
+    return found[:limit]

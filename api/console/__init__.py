@@ -13,7 +13,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api.console import public, staff
+from api.console import (  # noqa: F401 - each staff module adds its pages
+    public,
+    staff,
+    staff_complaints,
+    staff_dossier,
+    staff_fields,
+    staff_search,
+)
 from api.console.staff_session import SessionStore
 from api.console.web import STATIC, SecurityHeadersMiddleware, html_problem
 from api.settings import ApiSettings

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
@@ -33,11 +33,11 @@ from api.console.staff_session import (
 )
 from api.console.web import error_label, render
 from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_roles
-from api.problems import ApiProblem
-from api.routers import complaints as complaint_routes
-from api.routers import queries as query_routes
+from api.problems import ApiProblem, domain_problem, ledger_problem
+from domain.errors import DomainError
 from domain.values import Actor, Role
 from ledger.access import token_hash, token_id
+from ledger.errors import LedgerError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -57,12 +57,16 @@ class Section:
         return may(actor, self.roles)
 
 
-SECTIONS: list[Section] = [
-    Section("/console/search", "查找辅警", query_routes.STATUS_READERS),
-    Section("/console/complaints", "投诉办理", complaint_routes.READ_ROLES),
-    Section("/console/reports", "统计报表", query_routes.ANY_REPORT_READERS),
-]
-"""The navigation; feature modules append their own sections when they are imported."""
+SECTIONS: list[Section] = []
+"""The navigation: each part of the console adds its own (``section``), in import order."""
+
+
+def section(path: str, label: str, roles: tuple[Role, ...]) -> Section:
+    """Add a part of the console to the navigation."""
+    added = Section(path, label, roles)
+    if added not in SECTIONS:
+        SECTIONS.append(added)
+    return added
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def signed_in(request: Request, runtime: RuntimeDep) -> Staff:
 StaffDep = Annotated[Staff, Depends(signed_in)]
 
 
-def admitted(*allowed: Role) -> object:
+def admitted(*allowed: Role) -> Any:
     """A dependency: the signed-in staff member if the role is one of ``allowed``, else 403."""
 
     def admit(staff: StaffDep) -> Staff:
@@ -143,6 +147,35 @@ async def checked_form(request: Request, staff: Staff) -> dict[str, list[str]]:
     fields = await read_form(request)
     check_csrf(staff.csrf, one(fields, "csrf"))
     return fields
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused command or query, as a form shows it: the Chinese title and the detail."""
+
+    code: str
+    detail: str
+
+    @property
+    def title(self) -> str:
+        """The Chinese title of the refusal."""
+        return error_label(self.code)
+
+
+REFUSALS = (ApiProblem, DomainError, LedgerError)
+"""What a form's command or query may be refused with (shown on the form, not as a page)."""
+
+
+def refusal_of(error: Exception) -> Refusal:
+    """The code and detail of a refusal, exactly as the API's problem would carry them."""
+    if isinstance(error, ApiProblem):
+        return Refusal(error.code, error.detail)
+    if isinstance(error, DomainError):
+        return Refusal(*domain_problem(error))
+    if isinstance(error, LedgerError):
+        code, detail, _ = ledger_problem(error)
+        return Refusal(code, detail)
+    raise error
 
 
 def see_other(path: str) -> RedirectResponse:

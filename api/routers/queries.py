@@ -31,6 +31,7 @@ from ledger.access import record_access
 from projections.identity import RESIDENT_ID_KIND
 from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
 from projections.reports import REPORTS, ReportSpec, run_report
+from projections.results import PersonnelStatus
 
 router = APIRouter(tags=["queries"], route_class=StrictJsonRoute)
 
@@ -79,6 +80,14 @@ def personnel_status(
     post: str | None = None,
     level: Annotated[QueryWhole | None, Query(ge=1, le=99)] = None,
     status: str | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A name (or part of one) or a work ID. A resident ID number is "
+            "refused here (it would sit in URLs and logs): POST /v1/auxiliaries/lookup",
+        ),
+    ] = None,
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
@@ -86,7 +95,7 @@ def personnel_status(
     """Ordered by unit and name; CSV is the ``personnel_status`` report's."""
     scoped = _unit(actor, unit)
     if format == "csv":
-        filters = {"unit": scoped, "post": post, "level": level, "status": status}
+        filters = {"unit": scoped, "post": post, "level": level, "status": status, "q": q}
         return _report_csv(runtime, "personnel_status", actor, filters, page, page_size)
     result = PersonnelQueries(runtime.read_models()).status(
         organ=actor.organ,
@@ -94,6 +103,7 @@ def personnel_status(
         post=post,
         level=level,
         status=status,
+        q=q,
         page=page,
         page_size=page_size,
     )
@@ -117,10 +127,24 @@ def lookup_by_resident_id(
     the identity read model: no plaintext number is stored or queried. A person whose data
     was erased is not found. Every lookup is recorded as an access (the number never is).
     """
-    number = validate_resident_id(body.resident_id, on=china_date(datetime.now(tz=UTC)))
+    found = find_by_resident_id(
+        runtime, actor, body.resident_id, reason, purpose="POST /v1/auxiliaries/lookup"
+    )
+    return {"items": [item.to_json() for item in found], "total": len(found)}
+
+
+def find_by_resident_id(
+    runtime: Runtime, actor: Actor, resident_id: str, reason: str | None, *, purpose: str
+) -> list[PersonnelStatus]:
+    """The lookup by resident ID number, for the API and the console alike: checked, hashed
+    with the blind-index key, found in the actor's organ (a unit token: its unit), and every
+    lookup recorded as an access (the number never is)."""
+    number = validate_resident_id(resident_id, on=china_date(datetime.now(tz=UTC)))
     ledger = runtime.ledger()
     index = ledger.privacy.blind_index(RESIDENT_ID_KIND, number)
-    found = PersonnelQueries(runtime.read_models()).by_resident_index(index, organ=actor.organ)
+    found = PersonnelQueries(runtime.read_models()).by_resident_index(
+        index, organ=actor.organ, unit=_unit(actor, None)
+    )
     for record_id in [str(item.auxiliary_id) for item in found] or ["none found"]:
         record_access(
             ledger,
@@ -129,9 +153,9 @@ def lookup_by_resident_id(
             record_id=record_id,
             fields=["resident_id"],
             reason=reason,
-            purpose="POST /v1/auxiliaries/lookup",
+            purpose=purpose,
         )
-    return {"items": [item.to_json() for item in found], "total": len(found)}
+    return found
 
 
 @router.get(
@@ -266,6 +290,42 @@ def registry(
         page_size=page_size,
     )
     return result.to_json()
+
+
+@router.get(
+    "/v1/complaints/{complaint_id}/history",
+    summary="A complaint's whole history, each event with its signer and verification",
+    responses=JSON_ANSWER,
+)
+def complaint_history(
+    complaint_id: UUID,
+    actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> dict[str, Any]:
+    """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
+    reading is recorded as an access."""
+    result = ComplaintQueries(runtime.read_models()).history(complaint_id, organ=actor.organ)
+    data: dict[str, Any] = result.to_json()
+    data["complaint_id"] = str(complaint_id)
+    shown: set[str] = set()
+    for entry in data["entries"]:
+        entry["fields"].pop("tracking_hash", None)
+        personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
+        if personal:
+            disclosure = disclose("complaint", actor, reason, _as_text(personal))
+            entry["fields"].update(disclosure.values)
+            shown.update(disclosure.clear)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=sorted(shown),
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}/history",
+    )
+    return data
 
 
 # ------------------------------------------------------------------ reports
