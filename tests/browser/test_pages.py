@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.conftest import (
+    DEMO_UNIT,
     DESKTOP,
     PHONE,
     LiveServer,
@@ -21,6 +22,7 @@ from tests.browser.conftest import (
     watch_of,
 )
 from tests.browser.test_public import fill_complaint
+from tests.browser.test_staff import demo_auxiliaries, new_complaint, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
@@ -122,3 +124,35 @@ def test_swagger_try_it_out_files_the_example_complaint(page: Page, live: LiveSe
     assert status.inner_text().strip().startswith("201"), status.inner_text()
     answered = operation.locator(".live-responses-table").inner_text()
     assert re.search(r'"tracking_code":\s*"', answered), answered
+
+
+# Staff pages: (role signed in, path, selector once ready); {auxiliary} and {complaint} are
+# a demo auxiliary of the demo unit and a complaint about it. Add a page here when one lands.
+STAFF_PAGES: dict[str, tuple[str | None, str, str]] = {
+    "staff-signin": (None, "/console", "#token"),
+    **{
+        f"staff-home-{role}": (role, "/console/home", "main h1")
+        for role in ("complaints", "inspector", "personnel", "unit", "discipline", "auditor")
+    },
+    "staff-search": ("inspector", "/console/search", "main form"),
+    "staff-complaints": ("complaints", "/console/complaints", "main h1"),
+    "staff-complaint": ("complaints", "/console/complaints/{complaint}", "details.action"),
+    "staff-dossier": ("personnel", "/console/auxiliaries/{auxiliary}", "main h1"),
+    "staff-dossier-reason": ("inspector", "/console/auxiliaries/{auxiliary}", "main form"),
+}
+
+
+@pytest.fixture(scope="module")
+def staff_records(live: LiveServer) -> dict[str, str]:
+    """A demo auxiliary of the demo unit and a new complaint about it (once per backend)."""
+    auxiliary = demo_auxiliaries(live, DEMO_UNIT)[0].auxiliary_id
+    complaint = new_complaint(live, auxiliary, "人民路（页面测试）")
+    return {"auxiliary": str(auxiliary), "complaint": str(complaint)}
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_PAGES))
+def test_staff_page(page: Page, live: LiveServer, staff_records: dict[str, str], name: str) -> None:
+    role, path, ready = STAFF_PAGES[name]
+    if role is not None:
+        sign_in(page, live, role)
+    check_page(page, live, name, get(page, live, path.format(**staff_records)), ready)
