@@ -44,7 +44,14 @@ from tests.api.conftest import ROLES, api_settings, catch_up, free_port
 from tests.conftest import PostgresServer, make_settings, new_schema
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright, Route
+    from playwright.sync_api import (
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        Playwright,
+        Response,
+        Route,
+    )
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("AUXLEDGER_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -192,6 +199,24 @@ class Watch:
     requests: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    documents: dict[str, int] = field(default_factory=dict)
+    """Status of each page (document) answered, by URL."""
+    refusals: set[int] = field(default_factory=set)
+    """Statuses a test expects a page to answer with (a refused form): Chromium reports such
+    a page as a failed load in the console, which then is not an error of the page."""
+
+    def expect_refusal(self, status: int) -> None:
+        """Accept pages answering with this status (e.g. 422 for a form sent back to fix)."""
+        self.refusals.add(status)
+
+    def is_expected(self, text: str, url: str) -> bool:
+        """A console message that only reports a page answered with an expected status."""
+        status = self.documents.get(url)
+        return (
+            status in self.refusals
+            and text.startswith("Failed to load resource")
+            and f"status of {status} " in text
+        )
 
     def problems(self) -> list[str]:
         """Requests that left the live server, and console or page errors."""
@@ -227,9 +252,15 @@ def page(browser: BrowserContext, live: LiveServer) -> Iterator[Page]:
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             location = message.location.get("url", "")
-            watch.errors.append(f"{message.text} ({location})")
+            if not watch.is_expected(message.text, location):
+                watch.errors.append(f"{message.text} ({location})")
+
+    def response(answer: Response) -> None:
+        if answer.request.resource_type == "document":
+            watch.documents[answer.url] = answer.status
 
     tab.route("**/*", route)
+    tab.on("response", response)
     tab.on("console", console)
     tab.on("pageerror", lambda error: watch.errors.append(f"page error: {error}"))
     tab.watch = watch  # type: ignore[attr-defined]
