@@ -114,11 +114,17 @@ def test_file_check_and_track_a_complaint(page: Page, live: LiveServer, tmp_path
     assert_accessible(page, "the tracking page")
 
 
-def test_a_receipt_with_one_changed_character_fails_the_check(page: Page, live: LiveServer) -> None:
+def test_a_receipt_with_one_changed_character_fails_the_check(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
     receipt = file_complaint(page, live)
+    kept = tmp_path / "回执.json"
+    kept.write_text(json.dumps(receipt, ensure_ascii=False), encoding="utf-8")
     page.goto(live.url("/check"))
+    page.locator("#receipt-file").set_input_files(kept)  # the kept file, chosen
     box = page.locator("#receipt-text")
-    box.fill(json.dumps(receipt, ensure_ascii=False))
+    page.locator("#check-status").filter(has_text="已读入回执文件").wait_for()
+    assert json.loads(box.input_value()) == receipt
     assert "核验通过" in run_check(page)
     changes = {
         name: _one_changed(receipt[name])
