@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -15,11 +16,14 @@ from api.routers.common import PUBLIC_ERRORS, TOKEN_ERRORS, errors
 from api.schemas import ledger as s
 from api.schemas.common import QueryWhole
 from domain.values import Actor, Role
+from ledger.verification_record import remember
 from ledger.verify import verify_ledger
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 1000
+VERIFICATION_ROLES = (Role.auditor,)
+"""Who may run a verification over HTTP (``GET /v1/ledger/verification``)."""
 Natural = Annotated[QueryWhole, Query(ge=0, le=2**62)]
 
 
@@ -118,12 +122,18 @@ def entries(
     responses=errors(*TOKEN_ERRORS),
 )
 def verification(
-    actor: Annotated[Actor, Depends(roles(Role.auditor))],
+    actor: Annotated[Actor, Depends(roles(*VERIFICATION_ROLES))],
     ledger: LedgerDep,
     runtime: RuntimeDep,
     full: Annotated[bool, Query(description="Re-check every record, not only new ones")] = False,
 ) -> s.VerificationPublic:
     """The report of ``auxledger verify --json``; the server's witness is not moved."""
     report = verify_ledger(ledger, full=full, witness=None, progress=False)
+    remember(
+        runtime.settings.ledger.witness_dir,
+        report,
+        ran_at=datetime.now(tz=UTC),
+        by="GET /v1/ledger/verification",
+    )
     runtime.metrics.verifications.labels("ok" if report.ok else "failed").inc()
     return s.VerificationPublic.model_validate(report.to_json())

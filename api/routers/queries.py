@@ -382,16 +382,22 @@ def _report_csv(
     return _csv(run_report(runtime.read_models(), name, arguments), name)
 
 
+def report_for(runtime: Runtime, spec: ReportSpec, actor: Actor, params: dict[str, Any]) -> Any:
+    """Run a report for an actor: scoped to its organ (a unit token: its unit), the given
+    filters checked by the report. The caller has admitted the actor's role
+    (``report_readers``). The API's route and the console's page alike."""
+    arguments = {k: v for k, v in params.items() if v is not None}
+    arguments["organ"] = actor.organ
+    if actor.role == Role.unit.value and "unit" in {p.name for p in spec.params}:
+        arguments["unit"] = actor.unit
+    return run_report(runtime.read_models(), spec.name, arguments)
+
+
 def _report_route(spec: ReportSpec) -> None:
     readers = report_readers(spec.name)
-    names = [p.name for p in spec.params]
 
     def handler(actor: Actor, runtime: Runtime, format: str, **params: Any) -> Any:
-        arguments = {k: v for k, v in params.items() if v is not None}
-        arguments["organ"] = actor.organ
-        if actor.role == Role.unit.value and "unit" in names:
-            arguments["unit"] = actor.unit
-        report = run_report(runtime.read_models(), spec.name, arguments)
+        report = report_for(runtime, spec, actor, params)
         if format == "csv":
             return _csv(report, spec.name)
         return report.to_json()
