@@ -162,7 +162,9 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
     if body is None:
         return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
     try:
-        answer = await public_api.file_complaint(body, request, runtime, ledger, key)
+        answer = await public_api.file_complaint(
+            body=body, request=request, runtime=runtime, ledger=ledger, idempotency_key=key
+        )
     except ApiProblem as problem:
         if problem.code == "rate_limited":
             notice = "提交太频繁了，请稍等几分钟再提交。您填写的内容仍在下面。"
