@@ -181,7 +181,7 @@ def test_a_refused_complaint_is_told_in_chinese_and_records_nothing(
     page.locator("#allegation-1").fill("执勤时态度恶劣")
     page.locator("#incident_place").fill("人民路")
     page.get_by_role("button", name="提交投诉").click()
-    page.locator("#work_id-error").filter(has_text="没有找到这位辅警").wait_for()
+    page.locator("#work_id-error").filter(has_text="没有找到事发当天在岗的这位辅警").wait_for()
     assert log_size(live) == before
 
 
