@@ -355,28 +355,21 @@ class AccessEntry:
     purpose: str
 
 
-def accesses_of(
-    app: LedgerApplication, record_id: UUID | str, *, organ: str, limit: int = 200
-) -> list[AccessEntry]:
-    """Who read this personal record, when and why (newest first, at most ``limit``), by
-    actors of ``organ``.
+def access_entries(
+    app: LedgerApplication, *, after: int = 0, limit: int = 500
+) -> tuple[list[tuple[str, AccessEntry]], int]:
+    """The recorded reads after notification id ``after`` (at most ``limit``), each as
+    ``(record id, entry)``, and the last notification id seen (``after`` if none).
 
-    Read from the signed ``RecordAccess`` records themselves (every one checked as it is
-    decoded), in log order; the scan walks every access record, which is what a record's
-    own access log needs until a read model keeps them by record.
-    """
-    wanted = str(record_id)
-    found: list[AccessEntry] = []
-    start: int | None = None
-    while True:
-        batch = app.recorder.select_notifications(start=start, limit=500, topics=[ACCESS_TOPIC])
-        if not batch:
-            break
-        for notification in batch:
-            event: Any = app.mapper.to_domain_event(notification)
-            if event.record_id != wanted or event.organ != organ:
-                continue
-            found.append(
+    Each access record is decoded through the ledger's mapper, so its row and signature are
+    checked like every record read."""
+    batch = app.recorder.select_notifications(start=after + 1, limit=limit, topics=[ACCESS_TOPIC])
+    found: list[tuple[str, AccessEntry]] = []
+    for notification in batch:
+        event: Any = app.mapper.to_domain_event(notification)
+        found.append(
+            (
+                str(event.record_id),
                 AccessEntry(
                     at=event.timestamp,
                     actor_id=event.actor_id,
@@ -386,8 +379,26 @@ def accesses_of(
                     fields=tuple(event.fields),
                     reason=event.reason,
                     purpose=event.purpose,
-                )
+                ),
             )
-        start = batch[-1].id + 1
+        )
+    return found, (batch[-1].id if batch else after)
+
+
+def accesses_of(
+    app: LedgerApplication, record_id: UUID | str, *, organ: str, limit: int = 200
+) -> list[AccessEntry]:
+    """Who read this personal record, when and why (newest first, at most ``limit``), by
+    actors of ``organ``: a scan of every access record (a long-running process keeps an
+    index of them instead, ``api.console.staff_access``)."""
+    wanted = str(record_id)
+    found: list[AccessEntry] = []
+    after = 0
+    while True:
+        batch, last = access_entries(app, after=after)
+        if not batch:
+            break
+        found.extend(e for rid, e in batch if rid == wanted and e.organ == organ)
+        after = last
     found.reverse()
     return found[:limit]

@@ -23,6 +23,7 @@ from api.console import (  # noqa: F401 - each staff module adds its pages
     staff_reports,
     staff_search,
 )
+from api.console.staff_access import AccessIndex
 from api.console.staff_session import SessionStore
 from api.console.web import STATIC, SecurityHeadersMiddleware, html_problem
 from api.settings import ApiSettings
@@ -33,6 +34,7 @@ ROUTERS = (public.router, staff.router)
 def mount_console(app: FastAPI, settings: ApiSettings) -> None:
     """Serve the console from ``app``."""
     app.state.console_sessions = SessionStore(settings.console_idle_seconds)
+    app.state.console_access_index = AccessIndex()
     app.state.html_problem = html_problem
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:

@@ -30,6 +30,7 @@ from api.console.staff import (
     router,
     see_other,
 )
+from api.console.staff_access import AccessIndex
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may, visible
@@ -39,7 +40,6 @@ from api.routers import queries as query_routes
 from api.routers.common import access_reason
 from api.runtime import Runtime
 from domain.values import Actor, Role, china_date
-from ledger.access import accesses_of
 from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
 
@@ -103,7 +103,7 @@ def dossier(
 ) -> Response:
     """The dossier; an inspector first states the reason for this visit."""
     actor = staff.actor
-    _scoped(auxiliary_id, actor, ledger)  # 404 outside the actor's scope, before anything
+    auxiliary = _scoped(auxiliary_id, actor, ledger)  # 404 outside the scope, before anything
     reason = _reason(staff, auxiliary_id)
     if actor.role == Role.inspector.value and reason is None:
         return render(
@@ -112,7 +112,6 @@ def dossier(
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
     try:
-        auxiliary = _scoped(auxiliary_id, actor, ledger)
         record = auxiliary_routes.read_auxiliary(
             auxiliary_id=auxiliary_id,
             actor=actor,
@@ -142,7 +141,8 @@ def dossier(
             )
         if may(actor, query_routes.COMPLAINT_READERS):
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger)
-        accesses = accesses_of(ledger, auxiliary_id, organ=actor.organ)
+        index: AccessIndex = request.app.state.console_access_index
+        accesses = index.of(ledger, auxiliary_id, organ=actor.organ)
         context["accesses"] = [
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]

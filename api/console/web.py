@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,17 @@ def cst(value: datetime | str | None, *, with_time: bool = True) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
+        return _cst_text(value, with_time)
+    return _cst(value, with_time)
+
+
+@lru_cache(maxsize=8192)
+def _cst_text(value: str, with_time: bool) -> str:
+    return _cst(value, with_time)
+
+
+def _cst(value: datetime | str, with_time: bool) -> str:
+    if isinstance(value, str):
         try:
             instant = datetime.fromisoformat(value)
         except ValueError:
@@ -86,6 +98,11 @@ def cst_date(value: date | str | None) -> str:
     """A calendar date (already China Standard Time): ``2026年11月20日``."""
     if value is None or value == "":
         return "—"
+    return _cst_date(value)
+
+
+@lru_cache(maxsize=8192)
+def _cst_date(value: date | str) -> str:
     if isinstance(value, str):
         try:
             day = date.fromisoformat(value[:10])
@@ -106,6 +123,7 @@ def zh(value: object, value_set: str) -> str:
     return _LABELS_BY_NAME.get(value_set, {}).get(key, key)
 
 
+@lru_cache(maxsize=512)
 def event_label(qualname: str) -> str:
     """The Chinese label of an event by its class's qualified name (``Auxiliary.Hired``)."""
     kind = event_type_of(qualname)

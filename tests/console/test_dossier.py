@@ -7,8 +7,10 @@ import base64
 
 from fastapi.testclient import TestClient
 
+from api.console.staff_access import AccessIndex
+from ledger.access import accesses_of
 from ledger.merkle import verify_inclusion
-from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
+from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, problem
 from tests.console.conftest import event_count, page_text, sign_in
 
 
@@ -129,3 +131,19 @@ def test_the_api_serves_a_complaints_history_masked_by_role(
     problem(client.get(path, headers=world.headers("inspector")), 422, "reason_required")
     problem(client.get(path, headers=world.headers("personnel")), 403, "role_not_allowed")
     problem(client.get(path, headers=world.headers("other-organ-complaints")), 404, "not_found")
+
+
+def test_the_access_index_agrees_with_a_scan_and_catches_up(
+    client: TestClient, world: World
+) -> None:
+    index = AccessIndex()
+    assert index.of(world.ledger, world.auxiliary, organ=ORGAN) == []
+    sign_in(client, world.tokens["personnel"])
+    client.get(f"/console/auxiliaries/{world.auxiliary}")
+    client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("personnel"))
+    scanned = accesses_of(world.ledger, world.auxiliary, organ=ORGAN)
+    assert len(scanned) == 4  # three reads of the page, one of the API
+    assert index.of(world.ledger, world.auxiliary, organ=ORGAN) == scanned
+    assert scanned[0].purpose == "GET /v1/auxiliaries/{auxiliary_id}"  # newest first
+    assert index.of(world.ledger, world.auxiliary, organ="320612") == []
+    assert index.of(world.ledger, world.other_unit_auxiliary, organ=ORGAN) == []
