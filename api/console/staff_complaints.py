@@ -44,6 +44,7 @@ from api.routers.common import access_reason
 from api.runtime import Runtime
 from api.schemas.common import CommandBody
 from domain.values import ComplaintStatus, Role, china_date
+from ledger.access import record_access
 
 Reader = Annotated[Staff, admitted(*complaint_routes.READ_ROLES)]
 Handler = Annotated[Staff, admitted(*complaint_routes.COMMAND_ROLES)]
@@ -151,15 +152,18 @@ def _complaint_page(
             "staff/reason.html",
             {"action": f"/console/complaints/{complaint_id}/reason"},
         )
-    record = complaint_routes.read_complaint(
-        complaint_id=complaint_id,
-        actor=actor,
-        complaint=complaint,
-        ledger=ledger,
-        response=Response(),
+    record, clear = complaint_routes.complaint_view(complaint, actor, reason)
+    history, in_clear = query_routes.complaint_history_view(complaint_id, actor, runtime, reason)
+    # One access record for the page, with every field it shows in clear, before it is shown.
+    record_access(
+        ledger,
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=sorted(set(clear) | set(in_clear)),
         reason=reason,
+        purpose="GET /console/complaints/{complaint_id}",
     )
-    history = query_routes.complaint_history(complaint_id, actor, runtime, reason)
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}

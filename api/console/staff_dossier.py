@@ -40,10 +40,14 @@ from api.routers import queries as query_routes
 from api.routers.common import access_reason
 from api.runtime import Runtime
 from domain.values import Actor, Role, china_date
+from ledger.access import record_access
 from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
+from projections.errors import UnknownRecordError
 
 DOSSIER_ROLES = auxiliary_routes.READ_ROLES
+PURPOSE = "GET /console/auxiliaries/{auxiliary_id}"
+"""How a dossier visit's reads are named in the access log."""
 Reader = Annotated[Staff, admitted(*DOSSIER_ROLES)]
 TimelineReader = Annotated[Staff, admitted(*query_routes.PERSON_READERS)]
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -112,33 +116,19 @@ def dossier(
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
     try:
-        record = auxiliary_routes.read_auxiliary(
-            auxiliary_id=auxiliary_id,
-            actor=actor,
-            auxiliary=auxiliary,
-            ledger=ledger,
-            response=Response(),
+        shown = _read(auxiliary, day, actor, runtime, reason)
+        # One access record for the visit's page, with every field it shows in clear, before
+        # anything is shown (an inspector without a reason is refused here).
+        record_access(
+            ledger,
+            actor,
+            record_type="auxiliary",
+            record_id=auxiliary_id,
+            fields=shown.pop("clear"),
             reason=reason,
+            purpose=PURPOSE,
         )
-        context["record"] = record
-        if may(actor, query_routes.PERSON_READERS):
-            timeline = query_routes.timeline(auxiliary_id, actor, runtime, reason)
-            entries = timeline["entries"]
-            for entry in entries:
-                entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
-            context["timeline"] = entries
-            context["groups"] = {
-                name: [e for e in entries if e["event"] in events]
-                for name, events in GROUPS.items()
-            }
-        if may(actor, query_routes.RESPONSIBILITY_READERS):
-            context["responsibility"] = query_routes.responsibility(
-                auxiliary_id, day, actor, runtime
-            )
-        if may(actor, query_routes.AS_OF_READERS):
-            context["as_of"] = query_routes.as_of(
-                auxiliary_id, day, actor, runtime, reason, recorded_by=None
-            )
+        context.update(shown)
         if may(actor, query_routes.COMPLAINT_READERS):
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger)
         index: AccessIndex = request.app.state.console_access_index
@@ -149,8 +139,39 @@ def dossier(
         context["checkpoint"] = checkpoint_state(runtime)
     except REFUSALS as error:
         refusal = refusal_of(error)
+        context = {"auxiliary_id": auxiliary_id, "on": day}  # nothing shown that was refused
     context["refusal"] = refusal
     return render(request, "staff/dossier.html", context)
+
+
+def _read(
+    auxiliary: Any, day: date, actor: Actor, runtime: Runtime, reason: str | None
+) -> dict[str, Any]:
+    """Every part of the dossier the actor's role may read, each the API route's own view
+    (``auxiliary_view``, ``timeline_view``, ``responsibility``, ``as_of_view``), and under
+    ``clear`` the personal fields they show in clear. Nothing recorded here."""
+    record, clear = auxiliary_routes.auxiliary_view(auxiliary, actor, reason)
+    shown: dict[str, Any] = {"record": record}
+    fields = set(clear)
+    if may(actor, query_routes.PERSON_READERS):
+        timeline, in_clear = query_routes.timeline_view(auxiliary.id, actor, runtime, reason)
+        fields.update(in_clear)
+        entries = timeline["entries"]
+        for entry in entries:
+            entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
+        shown["timeline"] = entries
+        shown["groups"] = {
+            name: [e for e in entries if e["event"] in events] for name, events in GROUPS.items()
+        }
+    if may(actor, query_routes.RESPONSIBILITY_READERS):
+        shown["responsibility"] = query_routes.responsibility(auxiliary.id, day, actor, runtime)
+    if may(actor, query_routes.AS_OF_READERS):
+        try:
+            shown["as_of"] = query_routes.as_of_view(auxiliary.id, day, actor, runtime)
+        except UnknownRecordError:
+            shown["as_of_missing"] = True  # the record did not exist yet on that date
+    shown["clear"] = sorted(fields)
+    return shown
 
 
 def _complaints(

@@ -108,6 +108,25 @@ def read_complaint(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> s.ComplaintPublic:
     """Contact details in clear for the complaints office; every read is recorded."""
+    shown, clear = complaint_view(complaint, actor, reason)
+    record_access(
+        ledger,
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=clear,
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}",
+    )
+    response.headers["ETag"] = f'"{complaint.version}"'
+    return shown
+
+
+def complaint_view(
+    complaint: Complaint, actor: Actor, reason: str | None
+) -> tuple[s.ComplaintPublic, tuple[str, ...]]:
+    """The complaint as ``actor`` may read it (the complainant masked by role) and the
+    personal fields shown in clear. Not recorded: the caller records the read first."""
     shown = disclose(
         "complaint",
         actor,
@@ -120,16 +139,6 @@ def read_complaint(
             "contact_text": complaint.contact_text,
         },
     )
-    record_access(
-        ledger,
-        actor,
-        record_type="complaint",
-        record_id=complaint_id,
-        fields=shown.clear,
-        reason=reason,
-        purpose="GET /v1/complaints/{complaint_id}",
-    )
-    response.headers["ETag"] = f'"{complaint.version}"'
     r = complaint.responsibility
     return s.ComplaintPublic(
         id=complaint.id,
@@ -161,7 +170,7 @@ def read_complaint(
         complainant_address=shown.values["complainant_address"],
         contact_text=shown.values["contact_text"],
         personal_fields_in_clear=list(shown.clear),
-    )
+    ), tuple(shown.clear)
 
 
 def _command_route(command: Command) -> None:

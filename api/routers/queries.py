@@ -12,7 +12,7 @@ timeline.
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
 import inspect
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -170,6 +170,24 @@ def timeline(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> dict[str, Any]:
     """Personal fields masked by role; the reading is recorded as an access."""
+    data, shown = timeline_view(auxiliary_id, actor, runtime, reason)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=shown,
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+    )
+    return data
+
+
+def timeline_view(
+    auxiliary_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The timeline as ``actor`` may read it (personal fields masked by role) and the
+    personal fields shown in clear. Not recorded: the caller records the read first."""
     result = PersonnelQueries(runtime.read_models()).timeline(auxiliary_id, organ=actor.organ)
     data: dict[str, Any] = result.to_json()
     shown: set[str] = set()
@@ -179,16 +197,7 @@ def timeline(
             disclosure = disclose("auxiliary", actor, reason, _as_text(personal))
             entry["fields"].update(disclosure.values)
             shown.update(disclosure.clear)
-    record_access(
-        runtime.ledger(),
-        actor,
-        record_type="auxiliary",
-        record_id=auxiliary_id,
-        fields=sorted(shown),
-        reason=reason,
-        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
-    )
-    return data
+    return data, sorted(shown)
 
 
 def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
@@ -212,10 +221,7 @@ def as_of(
 
     The view holds no sealed field (resident ID, phone, address): ``fields`` is empty.
     """
-    result = PersonnelQueries(runtime.read_models()).as_of(
-        auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
-    )
-    data: dict[str, Any] = result.to_json()
+    data = as_of_view(auxiliary_id, on, actor, runtime, recorded_by)
     record_access(
         runtime.ledger(),
         actor,
@@ -225,6 +231,22 @@ def as_of(
         reason=reason,
         purpose="GET /v1/auxiliaries/{auxiliary_id}/as-of",
     )
+    return data
+
+
+def as_of_view(
+    auxiliary_id: UUID,
+    on: date,
+    actor: Actor,
+    runtime: Runtime,
+    recorded_by: datetime | None = None,
+) -> dict[str, Any]:
+    """The record as it stood on ``on`` (no sealed field). Not recorded: the caller records
+    the read first."""
+    result = PersonnelQueries(runtime.read_models()).as_of(
+        auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
+    )
+    data: dict[str, Any] = result.to_json()
     return data
 
 
@@ -305,6 +327,24 @@ def complaint_history(
 ) -> dict[str, Any]:
     """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
     reading is recorded as an access."""
+    data, shown = complaint_history_view(complaint_id, actor, runtime, reason)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=shown,
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}/history",
+    )
+    return data
+
+
+def complaint_history_view(
+    complaint_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """A complaint's history as ``actor`` may read it and the personal fields shown in
+    clear. Not recorded: the caller records the read first."""
     result = ComplaintQueries(runtime.read_models()).history(complaint_id, organ=actor.organ)
     data: dict[str, Any] = result.to_json()
     data["complaint_id"] = str(complaint_id)
@@ -316,16 +356,7 @@ def complaint_history(
             disclosure = disclose("complaint", actor, reason, _as_text(personal))
             entry["fields"].update(disclosure.values)
             shown.update(disclosure.clear)
-    record_access(
-        runtime.ledger(),
-        actor,
-        record_type="complaint",
-        record_id=complaint_id,
-        fields=sorted(shown),
-        reason=reason,
-        purpose="GET /v1/complaints/{complaint_id}/history",
-    )
-    return data
+    return data, sorted(shown)
 
 
 # ------------------------------------------------------------------ reports

@@ -114,3 +114,29 @@ def test_a_revoked_token_ends_its_sessions_at_once(client: TestClient, world: Wo
     revoke_token(world.ledger, token.id, reason="left the office", revoked_by="test")
     answer = client.get("/console/home")
     assert answer.status_code == 401 and "令牌已被吊销" in page_text(answer)
+
+
+def test_every_console_post_is_refused_without_its_csrf_token(
+    client: TestClient, world: World
+) -> None:
+    from fastapi.routing import APIRoute  # noqa: PLC0415
+
+    from api.console.staff import router as staff_router  # noqa: PLC0415
+
+    sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    ids = {"auxiliary_id": str(world.auxiliary), "complaint_id": str(world.complaint)}
+    posts = [
+        r.path
+        for r in staff_router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods and r.path.startswith("/console")
+    ]
+    assert len(posts) >= 7
+    for path in posts:
+        url = path.format(slug="acknowledge", **ids)
+        answer = client.post(url, data={"reason": "x", "q": "李", "token": "x"})
+        assert answer.status_code == 403, (path, answer.status_code)
+        # the CSRF refusal, or the role's (a page the role may not use refuses first)
+        assert "表单已失效" in answer.text or "无权" in answer.text, path
+    assert event_count(world) == before
+    assert client.get("/console/home").status_code == 200  # still signed in
