@@ -55,9 +55,12 @@ _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _COOKIE_SECONDS = 8 * 3600
 _INTAKE_MESSAGES = {
+    # One message whatever the cause (no such number or name, several of that name, not
+    # serving on that day), as the intake answers alike: the page is no oracle of names.
     "unknown_auxiliary": (
         "work_id",
-        "没有找到这位辅警：请核对工作证号，或者改用姓名和所在单位（单位请写全称，如“城东派出所”）",
+        "没有找到事发当天在岗的这位辅警。请核对工作证号（或姓名和所在单位全称，如“城东派出所”）"
+        "以及事发日期；同一单位有同名的，请填写工作证号",
     ),
     "ambiguous_auxiliary": (
         "auxiliary_name",
@@ -162,7 +165,9 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
     if body is None:
         return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
     try:
-        answer = await public_api.file_complaint(body, request, runtime, ledger, key)
+        answer = await public_api.file_complaint(
+            body=body, request=request, runtime=runtime, ledger=ledger, idempotency_key=key
+        )
     except ApiProblem as problem:
         if problem.code == "rate_limited":
             notice = "提交太频繁了，请稍等几分钟再提交。您填写的内容仍在下面。"

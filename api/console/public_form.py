@@ -20,7 +20,13 @@ from api.schemas.complaints import ComplaintCreate
 from domain.values import CHINA_STANDARD_TIME
 
 FORM_ALLEGATIONS = 3
-"""Allegation boxes on the form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``)."""
+"""Allegation boxes on the form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``).
+
+The boxes' ``maxlength`` (templates/public/complaint.html: 1,500 characters an allegation,
+500 for other contact details, 200 for a line) keep the fullest form under the server's
+64 KiB body limit (``AUXLEDGER_API_MAX_BODY_BYTES``), sent percent-encoded: a Chinese
+character takes 9 bytes there. A larger body would be refused before any page could say so.
+"""
 
 CSRF_COOKIE = "auxledger_public"
 

@@ -114,11 +114,17 @@ def test_file_check_and_track_a_complaint(page: Page, live: LiveServer, tmp_path
     assert_accessible(page, "the tracking page")
 
 
-def test_a_receipt_with_one_changed_character_fails_the_check(page: Page, live: LiveServer) -> None:
+def test_a_receipt_with_one_changed_character_fails_the_check(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
     receipt = file_complaint(page, live)
+    kept = tmp_path / "回执.json"
+    kept.write_text(json.dumps(receipt, ensure_ascii=False), encoding="utf-8")
     page.goto(live.url("/check"))
+    page.locator("#receipt-file").set_input_files(kept)  # the kept file, chosen
     box = page.locator("#receipt-text")
-    box.fill(json.dumps(receipt, ensure_ascii=False))
+    page.locator("#check-status").filter(has_text="已读入回执文件").wait_for()
+    assert json.loads(box.input_value()) == receipt
     assert "核验通过" in run_check(page)
     changes = {
         name: _one_changed(receipt[name])
@@ -175,8 +181,23 @@ def test_a_refused_complaint_is_told_in_chinese_and_records_nothing(
     page.locator("#allegation-1").fill("执勤时态度恶劣")
     page.locator("#incident_place").fill("人民路")
     page.get_by_role("button", name="提交投诉").click()
-    page.locator("#work_id-error").filter(has_text="没有找到这位辅警").wait_for()
+    page.locator("#work_id-error").filter(has_text="没有找到事发当天在岗的这位辅警").wait_for()
     assert log_size(live) == before
+
+
+def test_the_fullest_form_the_page_allows_is_filed(page: Page, live: LiveServer) -> None:
+    """Every box filled to its maxlength with Chinese (9 bytes each, percent-encoded) stays
+    under the server's body limit: the complaint is recorded, not refused as too large."""
+    fill_complaint(page, live)
+    for box in page.locator("form.public-form input[type=text], form.public-form textarea").all():
+        name = box.get_attribute("id") or ""
+        if name in ("work_id", "auxiliary_name", "unit"):
+            continue  # the auxiliary stays named by work ID
+        box.fill("测" * int(box.get_attribute("maxlength") or "0"))
+    before = log_size(live)
+    page.get_by_role("button", name="提交投诉").click()
+    page.get_by_role("heading", name="投诉已提交").wait_for()
+    assert log_size(live) == before + 1
 
 
 def test_a_form_without_its_csrf_token_records_nothing(page: Page, live: LiveServer) -> None:

@@ -274,6 +274,17 @@ function start() {
   const status = document.getElementById("check-status");
   const steps = document.getElementById("check-steps");
   if (!button || !input || !status || !steps) return;
+  const file = document.getElementById("receipt-file");
+  if (file) {
+    file.addEventListener("change", async () => {
+      const chosen = file.files && file.files[0];
+      if (!chosen) return;
+      input.value = await chosen.text();
+      steps.replaceChildren();
+      status.className = "check-status";
+      status.textContent = "已读入回执文件，请点“核验回执”。";
+    });
+  }
   button.addEventListener("click", async () => {
     button.disabled = true;
     steps.replaceChildren();
