@@ -51,6 +51,7 @@ class Section:
     path: str
     label: str
     roles: tuple[Role, ...]
+    order: int = 50
 
     def open_to(self, actor: Actor) -> bool:
         """True if the actor's role may use this part."""
@@ -58,14 +59,15 @@ class Section:
 
 
 SECTIONS: list[Section] = []
-"""The navigation: each part of the console adds its own (``section``), in import order."""
+"""The navigation: each part of the console adds its own (``section``)."""
 
 
-def section(path: str, label: str, roles: tuple[Role, ...]) -> Section:
-    """Add a part of the console to the navigation."""
-    added = Section(path, label, roles)
+def section(path: str, label: str, roles: tuple[Role, ...], *, order: int = 50) -> Section:
+    """Add a part of the console to the navigation (by ``order``, then path)."""
+    added = Section(path, label, roles, order)
     if added not in SECTIONS:
         SECTIONS.append(added)
+        SECTIONS.sort(key=lambda s: (s.order, s.path))
     return added
 
 

@@ -48,7 +48,7 @@ from ledger.access import record_access
 
 Reader = Annotated[Staff, admitted(*complaint_routes.READ_ROLES)]
 Handler = Annotated[Staff, admitted(*complaint_routes.COMMAND_ROLES)]
-COMPLAINTS = section("/console/complaints", "投诉办理", complaint_routes.READ_ROLES)
+COMPLAINTS = section("/console/complaints", "投诉办理", complaint_routes.READ_ROLES, order=20)
 COMMANDS = {command.slug: command for command in complaint_routes.COMMANDS}
 ACTION_LABELS = {
     "acknowledge": "签收",

@@ -25,7 +25,7 @@ from ledger.verification_record import latest
 
 INTEGRITY_ROLES = (Role.auditor, Role.admin)
 Reader = Annotated[Staff, admitted(*INTEGRITY_ROLES)]
-INTEGRITY = section("/console/integrity", "完整性", INTEGRITY_ROLES)
+INTEGRITY = section("/console/integrity", "完整性", INTEGRITY_ROLES, order=40)
 KEY_STATUS = {"active": "使用中", "retired": "已停用", "revoked": "已吊销", "created": "待启用"}
 
 

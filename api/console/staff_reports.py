@@ -29,7 +29,7 @@ from domain.values import Actor, china_date
 from projections.reports import REPORTS, ReportSpec
 
 Reader = Annotated[Staff, admitted(*query_routes.ANY_REPORT_READERS)]
-REPORTS_SECTION = section("/console/reports", "统计报表", query_routes.ANY_REPORT_READERS)
+REPORTS_SECTION = section("/console/reports", "统计报表", query_routes.ANY_REPORT_READERS, order=30)
 PAGE_SIZE = 50
 
 TITLES: Mapping[str, str] = {

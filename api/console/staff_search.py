@@ -32,7 +32,7 @@ from projections.queries import RESIDENT_ID_SHAPE
 
 PAGE_SIZE = 25
 Searcher = Annotated[Staff, admitted(*query_routes.STATUS_READERS)]
-SEARCH = section("/console/search", "查找辅警", query_routes.STATUS_READERS)
+SEARCH = section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
 
 
 def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:

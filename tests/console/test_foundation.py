@@ -102,3 +102,14 @@ def test_labels_come_from_the_catalogue() -> None:
     assert zh("patrol", "PostType") == "巡逻防控"
     assert event_label("Complaint.Acknowledged") == "签收投诉"
     assert zh("no-such", "ComplaintStatus") == "no-such"
+
+
+def test_the_navigation_lists_each_part_in_a_fixed_order() -> None:
+    from api.console.staff import SECTIONS  # noqa: PLC0415
+
+    assert [s.path for s in SECTIONS] == [
+        "/console/search",
+        "/console/complaints",
+        "/console/reports",
+        "/console/integrity",
+    ]
