@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api import balance, lifeline
+from api.console import mount_console
 from api.metrics import MULTIPROC_ENV
 from api.middleware import EdgeMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
@@ -83,7 +84,8 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc are pages of the console, from vendored files (api.console.public_docs)
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # No redirect for a trailing slash: Starlette builds it from the client's Host
@@ -116,6 +118,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         for route in router.routes
         if isinstance(route, APIRoute) and route.methods
     ]
+    mount_console(app, settings)
     app.add_middleware(
         EdgeMiddleware, max_body_bytes=settings.max_body_bytes, metrics=runtime.metrics
     )

@@ -113,8 +113,10 @@ _DEMO_GUARD_TOPICS = ["domain.organ:Organ.Registered"]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Integrity verification (exit 0 intact, 1 failures, 2 could not verify)."""
+    from datetime import UTC, datetime  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
+    from ledger.verification_record import remember  # noqa: PLC0415
     from ledger.verify import Witness, iter_failures, verify_ledger  # noqa: PLC0415
 
     textfile = _textfile(args.textfile) if args.textfile else None
@@ -146,6 +148,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _write_verify_textfile(
             textfile, args, EXIT_OK if report.ok else EXIT_FAILED, started, report
         )
+    remember(witness_dir, report, ran_at=datetime.now(tz=UTC), by="auxledger verify")
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

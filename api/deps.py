@@ -11,7 +11,8 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import hmac
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -74,15 +75,28 @@ def current_actor(
             "the Authorization header must be 'Bearer <token>'",
             headers=_BEARER_CHALLENGE,
         )
-    secret = credentials.credentials.strip()
+    return actor_of_secret(runtime, credentials.credentials.strip())
+
+
+def actor_of_secret(runtime: Runtime, secret: str) -> Actor:
+    """The actor of a token's secret, or the 401 problem saying what is wrong with it.
+
+    The one check of a token, for the API's bearer header and the console's sign-in alike.
+    """
     if not looks_like_token(secret):
         raise ApiProblem(
             "token_unknown",
             "the bearer token is not one this ledger issues",
             headers=_BEARER_CHALLENGE,
         )
-    token = runtime.token(token_id(secret))
-    if token is None or token.token_hash != token_hash(secret):
+    return actor_of_token(runtime, token_id(secret), token_hash(secret))
+
+
+def actor_of_token(runtime: Runtime, id_: UUID, hash_: str) -> Actor:
+    """The actor of the token with this id and hash, if it is still usable (a console
+    session keeps the two, never the secret, and asks again on every request)."""
+    token = runtime.token(id_)
+    if token is None or not hmac.compare_digest(token.token_hash, hash_):
         raise ApiProblem(
             "token_unknown", "the bearer token is not known", headers=_BEARER_CHALLENGE
         )
@@ -124,17 +138,28 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 def roles(*allowed: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     """A dependency admitting only actors of the given roles."""
-    names = frozenset(r.value for r in allowed)
-    listed = ", ".join(sorted(names))
 
     async def admit(actor: CurrentActor) -> Actor:
-        if actor.role not in names:
-            raise ApiProblem(
-                "role_not_allowed", f"the {actor.role} role may not do this; allowed: {listed}"
-            )
+        require_roles(actor, allowed)
         return actor
 
     return admit
+
+
+def may(actor: Actor, allowed: Iterable[Role]) -> bool:
+    """True if the actor's role is one of ``allowed`` (what ``roles`` admits)."""
+    return actor.role in {r.value for r in allowed}
+
+
+def require_roles(actor: Actor, allowed: Iterable[Role]) -> None:
+    """The 403 problem unless the actor's role is one of ``allowed`` (the API's gate, also
+    the console's: one place decides who may do what)."""
+    allowed = tuple(allowed)
+    if not may(actor, allowed):
+        listed = ", ".join(sorted(r.value for r in allowed))
+        raise ApiProblem(
+            "role_not_allowed", f"the {actor.role} role may not do this; allowed: {listed}"
+        )
 
 
 def of_the_ledgers_organ(
@@ -159,6 +184,8 @@ def of_the_ledgers_organ(
 def _of_the_ledgers_organ(
     runtime: Runtime, actor: Actor, allowed: tuple[Role, ...], *, what: str, otherwise: str
 ) -> Actor:
+    """The actor if it is of ``AUXLEDGER_API_LEDGER_ORGAN`` (its role already admitted), else
+    the 403 problem; the console calls this too (``require_ledger_organ``)."""
     organ = runtime.settings.ledger_organ
     if organ is None:
         raise ApiProblem(
@@ -174,6 +201,22 @@ def _of_the_ledgers_organ(
             "which runs the ledger, may",
         )
     return actor
+
+
+def require_ledger_organ(
+    runtime: Runtime, actor: Actor, allowed: Iterable[Role], *, what: str, otherwise: str
+) -> Actor:
+    """``of_the_ledgers_organ`` as a call: the role gate, then the ledger organ's scope."""
+    allowed = tuple(allowed)
+    require_roles(actor, allowed)
+    return _of_the_ledgers_organ(runtime, actor, allowed, what=what, otherwise=otherwise)
+
+
+def of_ledger_organ(runtime: Runtime, actor: Actor) -> bool:
+    """True if the actor's organ runs the ledger (``AUXLEDGER_API_LEDGER_ORGAN``)."""
+    return (
+        runtime.settings.ledger_organ is not None and actor.organ == runtime.settings.ledger_organ
+    )
 
 
 OPERATOR_LOOKUP_DEADLINE = 0.3

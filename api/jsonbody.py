@@ -22,9 +22,12 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+
+from api.problems import ApiProblem
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_DEPTH = 32
@@ -103,13 +106,35 @@ class StrictJsonRequest(Request):
 
 
 class StrictJsonRoute(APIRoute):
-    """An API route whose endpoint sees a ``StrictJsonRequest``."""
+    """An API route whose endpoint sees a ``StrictJsonRequest``, and which refuses a query
+    parameter it does not declare (400 ``unknown_query_parameter``): a misspelt or unknown
+    filter such as ``?name=`` would otherwise be ignored and the answer look filtered."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler, given the strict request."""
         handler = super().get_route_handler()
+        declared = frozenset(_query_names(self.dependant))
 
         async def strict_handler(request: Request) -> Response:
+            unknown = sorted(set(request.query_params.keys()) - declared)
+            if unknown:
+                raise ApiProblem("unknown_query_parameter", _unknown_detail(unknown, declared))
             return await handler(StrictJsonRequest(request.scope, request.receive))
 
         return strict_handler
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route and its dependencies declare."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _unknown_detail(unknown: list[str], declared: frozenset[str]) -> str:
+    """Names the unknown parameters (if they look like names) and the route's own."""
+    named = [name for name in unknown if _FIELD_NAME.match(name)]
+    shown = ", ".join(named[:5]) if named else "a parameter"
+    takes = ", ".join(sorted(declared)) if declared else "no query parameters"
+    return f"unknown query parameter: {shown}; this route takes: {takes}"

@@ -6,7 +6,8 @@ Invariants:
 - A body larger than ``max_body_bytes`` is refused with 413 before the app reads it (by
   ``Content-Length``) or as soon as the streamed bytes pass the limit; a request body that is
   not ``application/json`` (or ``+json``), or that is compressed (``Content-Encoding``), is
-  refused with 415. None reaches a handler.
+  refused with 415. None reaches a handler. The web console's forms (paths outside ``/v1``)
+  may also send ``application/x-www-form-urlencoded``; the API never takes a form.
 - One JSON log line per request: method, route template, status, duration, request id.
 - ``HEAD`` is answered as ``GET`` with the same status and headers and no body.
 - Every response carries ``Cache-Control: no-store`` unless the route set its own: answers
@@ -42,15 +43,21 @@ _TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]{1,32}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _is_json(content_type: str | None) -> bool:
+def _is_json(content_type: str | None, *, form_allowed: bool = False) -> bool:
     if not content_type:
         return False
     message = Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
+    if form_allowed and message.get_content_type() == "application/x-www-form-urlencoded":
+        return True
     return message.get_content_maintype() == "application" and (
         subtype == "json" or subtype.endswith("+json")
     )
+
+
+def _is_api_path(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
 
 
 class EdgeMiddleware:
@@ -97,7 +104,7 @@ class EdgeMiddleware:
                     response_headers["Connection"] = "close"
             await send(message)
 
-        refusal = self._refusal(method, headers)
+        refusal = self._refusal(method, headers, scope.get("path", ""))
         try:
             if refusal is not None:
                 code, detail = refusal
@@ -135,7 +142,7 @@ class EdgeMiddleware:
                 },
             )
 
-    def _refusal(self, method: str, headers: Headers) -> tuple[str, str] | None:
+    def _refusal(self, method: str, headers: Headers, path: str) -> tuple[str, str] | None:
         length = headers.get("content-length")
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if length is not None:
@@ -147,7 +154,13 @@ class EdgeMiddleware:
                     f"the body has {int(length)} bytes; the limit is {self.max_body_bytes}",
                 )
         has_body = chunked or (length is not None and int(length) > 0)
-        if has_body and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
+        form_allowed = not _is_api_path(path)
+        content_type = headers.get("content-type")
+        if (
+            has_body
+            and method in _BODY_METHODS
+            and not _is_json(content_type, form_allowed=form_allowed)
+        ):
             return "unsupported_media_type", "send the request body as application/json"
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if has_body and encoding not in ("", "identity"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,12 +80,15 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     # framework and edge
     "malformed_json": ProblemKind(400, "The request body is not valid JSON"),
     "bad_request": ProblemKind(400, "The request cannot be read"),
+    "unknown_query_parameter": ProblemKind(400, "The route has no such query parameter"),
     "proof_request": ProblemKind(400, "The proof asked for lies outside the log"),
     "unauthenticated": ProblemKind(401, "A bearer token is needed"),
     "token_unknown": ProblemKind(401, "The bearer token is not known"),
     "token_revoked": ProblemKind(401, "The bearer token was revoked"),
     "token_expired": ProblemKind(401, "The bearer token has expired"),
     "role_not_allowed": ProblemKind(403, "The token's role may not do this"),
+    "csrf": ProblemKind(403, "The form's CSRF token is missing or does not match the session"),
+    "session_expired": ProblemKind(401, "The console session has ended: sign in again"),
     "outside_scope": ProblemKind(403, "The record lies outside the token's organ or unit"),
     "not_authorised": ProblemKind(403, "The role may not perform this command"),
     "not_found": ProblemKind(404, "No such resource"),
@@ -301,28 +304,51 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(allowed)
 
 
+HtmlProblemRenderer = Callable[[Request, str, str], Response | None]
+"""``(request, code, detail) -> Response | None``: a page for a person instead of the
+problem+json body, or None where the request is not a browser page's (set by the console
+as ``app.state.html_problem``)."""
+
+
+def answer_problem(
+    request: Request,
+    code: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[Mapping[str, str]] = (),
+) -> Response:
+    """The answer to a problem: the console's Chinese page where it claims the request,
+    else problem+json. Either way the status and the extra headers are the problem's."""
+    renderer: HtmlProblemRenderer | None = getattr(request.app.state, "html_problem", None)
+    if renderer is not None:
+        page = renderer(request, code, detail)
+        if page is not None:
+            page.status_code = CATALOGUE[code].status
+            for name, value in (headers or {}).items():
+                page.headers[name] = value
+            return page
+    return problem_response(request_id_of(request), code, detail, headers=headers, errors=errors)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into a problem."""
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiProblem)
-        return problem_response(
-            request_id_of(request), exc.code, exc.detail, headers=exc.headers, errors=exc.errors
-        )
+        return answer_problem(request, exc.code, exc.detail, headers=exc.headers, errors=exc.errors)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         code, errors = _validation_errors(exc)
         if code == "malformed_json":
             reason = errors[0]["message"] if errors else "not well-formed JSON"
-            return problem_response(
-                request_id_of(request), code, f"the request body is not well-formed JSON: {reason}"
+            return answer_problem(
+                request, code, f"the request body is not well-formed JSON: {reason}"
             )
         fields = ", ".join(e["field"] for e in errors[:5])
         more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-        return problem_response(
-            request_id_of(request), code, f"invalid fields: {fields}{more}", errors=errors
-        )
+        return answer_problem(request, code, f"invalid fields: {fields}{more}", errors=errors)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -352,12 +378,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
         else:
             detail = exc.detail if isinstance(exc.detail, str) else CATALOGUE[code].title
-        return problem_response(request_id_of(request), code, detail, headers=headers)
+        return answer_problem(request, code, detail, headers=headers)
 
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
         code, detail = domain_problem(exc)
-        return problem_response(request_id_of(request), code, detail)
+        return answer_problem(request, code, detail)
 
     async def on_ledger(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LedgerError)
@@ -367,15 +393,15 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "ledger error",
                 extra={"event": "ledger_error", "error": type(exc).__name__, "code": code},
             )
-        return problem_response(request_id_of(request), code, detail, headers=headers)
+        return answer_problem(request, code, detail, headers=headers)
 
     async def on_database(request: Request, exc: Exception) -> Response:
         log.error(
             "database unavailable",
             extra={"event": "database_unavailable", "error": type(exc).__name__},
         )
-        return problem_response(
-            request_id_of(request),
+        return answer_problem(
+            request,
             "unavailable",
             "the ledger database cannot be reached; try again shortly",
             headers={"Retry-After": RETRY_AFTER_UNAVAILABLE},
@@ -385,9 +411,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.error(
             "unexpected error", extra={"event": "unexpected_error", "error": type(exc).__name__}
         )
-        return problem_response(
-            request_id_of(request), "internal", "the server failed to answer this request"
-        )
+        return answer_problem(request, "internal", "the server failed to answer this request")
 
     app.add_exception_handler(ApiProblem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -30,6 +30,7 @@ LEDGER_ORGAN = "AUXLEDGER_API_LEDGER_ORGAN"
 TRUSTED_PROXIES = "AUXLEDGER_TRUSTED_PROXIES"
 PROJECTION_MAX_LAG = "AUXLEDGER_PROJECTION_MAX_LAG"
 PROJECTION_STALE_SECONDS = "AUXLEDGER_PROJECTION_STALE_SECONDS"
+CONSOLE_IDLE = "AUXLEDGER_CONSOLE_IDLE_MINUTES"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -75,6 +76,8 @@ class ApiSettings:
     is the peer of the connection."""
     readiness: ReadinessLimits = field(default_factory=ReadinessLimits)
     """When a projection makes ``/readyz`` (and ``projections check``) fail."""
+    console_idle_seconds: float = 30 * 60.0
+    """A console session unused this long has ended (sign in again)."""
 
     @property
     def development(self) -> bool:
@@ -100,6 +103,7 @@ class ApiSettings:
             ledger_organ=_organ_code(env, LEDGER_ORGAN),
             trusted_proxies=_networks(env, TRUSTED_PROXIES),
             readiness=ReadinessLimits.from_environ(env),
+            console_idle_seconds=60.0 * _number(env, CONSOLE_IDLE, 30.0, low=1.0, high=24 * 60),
         )
 
 

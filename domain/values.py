@@ -16,6 +16,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -280,6 +281,138 @@ class ComplaintStatus(LabelledEnum):
     withdrawn = "withdrawn"
 
 
+class EventType(LabelledEnum):
+    """Every kind of recorded event, named ``<aggregate>_<event>`` in snake case.
+
+    ``event_type_of`` maps an event class's qualified name (``Auxiliary.Hired``, as the
+    timelines name it) to its member, so a reader sees the Chinese label of every event.
+    """
+
+    auxiliary_hired = "auxiliary_hired"
+    auxiliary_contract_renewed = "auxiliary_contract_renewed"
+    auxiliary_post_changed = "auxiliary_post_changed"
+    auxiliary_transferred = "auxiliary_transferred"
+    auxiliary_supervisor_assigned = "auxiliary_supervisor_assigned"
+    auxiliary_supervisor_released = "auxiliary_supervisor_released"
+    auxiliary_evaluated = "auxiliary_evaluated"
+    auxiliary_level_changed = "auxiliary_level_changed"
+    auxiliary_credential_issued = "auxiliary_credential_issued"
+    auxiliary_credential_revoked = "auxiliary_credential_revoked"
+    auxiliary_credential_returned = "auxiliary_credential_returned"
+    auxiliary_insurance_enrolled = "auxiliary_insurance_enrolled"
+    auxiliary_health_checked = "auxiliary_health_checked"
+    auxiliary_duty_injury_recorded = "auxiliary_duty_injury_recorded"
+    auxiliary_cost_advanced = "auxiliary_cost_advanced"
+    auxiliary_infringement_recorded = "auxiliary_infringement_recorded"
+    auxiliary_commended = "auxiliary_commended"
+    auxiliary_sanction_imposed = "auxiliary_sanction_imposed"
+    auxiliary_sanction_appealed = "auxiliary_sanction_appealed"
+    auxiliary_appeal_decided = "auxiliary_appeal_decided"
+    auxiliary_sanction_revoked = "auxiliary_sanction_revoked"
+    auxiliary_reinstated = "auxiliary_reinstated"
+    auxiliary_referred_for_prosecution = "auxiliary_referred_for_prosecution"
+    auxiliary_separated = "auxiliary_separated"
+    auxiliary_corrected = "auxiliary_corrected"
+    auxiliary_personal_data_corrected = "auxiliary_personal_data_corrected"
+    complaint_received = "complaint_received"
+    complaint_acknowledged = "complaint_acknowledged"
+    complaint_accepted = "complaint_accepted"
+    complaint_declined = "complaint_declined"
+    complaint_investigator_assigned = "complaint_investigator_assigned"
+    complaint_finding_recorded = "complaint_finding_recorded"
+    complaint_complainant_notified = "complaint_complainant_notified"
+    complaint_withdrawn = "complaint_withdrawn"
+    complaint_closed = "complaint_closed"
+    complaint_reopened = "complaint_reopened"
+    organ_registered = "organ_registered"
+    organ_unit_registered = "organ_unit_registered"
+    organ_quota_set = "organ_quota_set"
+    organ_quota_adjusted = "organ_quota_adjusted"
+    organ_slot_taken = "organ_slot_taken"
+    organ_slot_released = "organ_slot_released"
+    unit_code_claimed = "unit_code_claimed"
+    misconduct_finding_recorded = "misconduct_finding_recorded"
+    misconduct_finding_decision_amended = "misconduct_finding_decision_amended"
+    pay_schedule_opened = "pay_schedule_opened"
+    pay_schedule_schedule_set = "pay_schedule_schedule_set"
+    local_average_wage_opened = "local_average_wage_opened"
+    local_average_wage_wage_recorded = "local_average_wage_wage_recorded"
+
+
+class ErrorCode(LabelledEnum):
+    """The stable code of every refusal a person can be shown (the API's problem codes)."""
+
+    malformed_json = "malformed_json"
+    bad_request = "bad_request"
+    unknown_query_parameter = "unknown_query_parameter"
+    proof_request = "proof_request"
+    unauthenticated = "unauthenticated"
+    token_unknown = "token_unknown"  # noqa: S105 - a problem code
+    token_revoked = "token_revoked"  # noqa: S105 - a problem code
+    token_expired = "token_expired"  # noqa: S105 - a problem code
+    role_not_allowed = "role_not_allowed"
+    outside_scope = "outside_scope"
+    not_authorised = "not_authorised"
+    not_found = "not_found"
+    unknown_action = "unknown_action"
+    method_not_allowed = "method_not_allowed"
+    not_acceptable = "not_acceptable"
+    conflict = "conflict"
+    idempotency_key_reused = "idempotency_key_reused"
+    token_already_revoked = "token_already_revoked"  # noqa: S105 - a problem code
+    key_registry = "key_registry"
+    precondition_malformed = "precondition_malformed"
+    payload_too_large = "payload_too_large"
+    unsupported_media_type = "unsupported_media_type"
+    validation = "validation"
+    access = "access"
+    reason_required = "reason_required"
+    unknown_auxiliary = "unknown_auxiliary"
+    ambiguous_auxiliary = "ambiguous_auxiliary"
+    erasure = "erasure"
+    rate_limited = "rate_limited"
+    internal = "internal"
+    integrity = "integrity"
+    unavailable = "unavailable"
+    misconfigured = "misconfigured"
+    query_error = "query_error"
+    unknown_filter = "unknown_filter"
+    invalid_filter_value = "invalid_filter_value"
+    page_size = "page_size"
+    unknown_report = "unknown_report"
+    unknown_projection = "unknown_projection"
+    projection_failed = "projection_failed"
+    domain_error = "domain_error"
+    invalid_field = "invalid_field"
+    invalid_policy = "invalid_policy"
+    naive_datetime = "naive_datetime"
+    date_in_future = "date_in_future"
+    invalid_date_range = "invalid_date_range"
+    quota_exceeded = "quota_exceeded"
+    slot_not_held = "slot_not_held"
+    unknown_unit = "unknown_unit"
+    unknown_post_type = "unknown_post_type"
+    not_an_auxiliary_post = "not_an_auxiliary_post"
+    invalid_resident_id = "invalid_resident_id"
+    level_out_of_scheme = "level_out_of_scheme"
+    auxiliary_separated = "auxiliary_separated"
+    credential_error = "credential_error"
+    credential_already_active = "credential_already_active"
+    unknown_credential = "unknown_credential"
+    credential_not_held = "credential_not_held"
+    unknown_sanction = "unknown_sanction"
+    unknown_injury = "unknown_injury"
+    no_responsibility = "no_responsibility"
+    invalid_transition = "invalid_transition"
+    complainant_not_notified = "complainant_not_notified"
+    unknown_allegation = "unknown_allegation"
+    not_correctable = "not_correctable"
+    duplicate_record = "duplicate_record"
+    invalid_pay_schedule = "invalid_pay_schedule"
+    csrf = "csrf"
+    session_expired = "session_expired"
+
+
 def _labels(enum: type[StrEnum], labels: dict[str, str]) -> Mapping[str, str]:
     if set(labels) != {m.value for m in enum}:
         raise ValueError(f"labels of {enum.__name__} do not match its members")
@@ -467,9 +600,146 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "withdrawn": "已撤回",
             },
         ),
+        EventType: _labels(
+            EventType,
+            {
+                "auxiliary_hired": "录用",
+                "auxiliary_contract_renewed": "续订合同",
+                "auxiliary_post_changed": "调整岗位",
+                "auxiliary_transferred": "调动用辅部门",
+                "auxiliary_supervisor_assigned": "明确带辅民警",
+                "auxiliary_supervisor_released": "解除带辅民警",
+                "auxiliary_evaluated": "年度考核",
+                "auxiliary_level_changed": "层级调整",
+                "auxiliary_credential_issued": "发放证件",
+                "auxiliary_credential_revoked": "吊销证件",
+                "auxiliary_credential_returned": "收回证件",
+                "auxiliary_insurance_enrolled": "参加保险",
+                "auxiliary_health_checked": "健康体检",
+                "auxiliary_duty_injury_recorded": "因公负伤",
+                "auxiliary_cost_advanced": "垫付费用",
+                "auxiliary_infringement_recorded": "合法权益受侵害",
+                "auxiliary_commended": "表彰奖励",
+                "auxiliary_sanction_imposed": "处理处分",
+                "auxiliary_sanction_appealed": "提出申诉",
+                "auxiliary_appeal_decided": "申诉决定",
+                "auxiliary_sanction_revoked": "撤销处分",
+                "auxiliary_reinstated": "恢复工作",
+                "auxiliary_referred_for_prosecution": "移送司法机关",
+                "auxiliary_separated": "离职",
+                "auxiliary_corrected": "更正记录",
+                "auxiliary_personal_data_corrected": "更正个人信息",
+                "complaint_received": "接收投诉",
+                "complaint_acknowledged": "签收投诉",
+                "complaint_accepted": "受理投诉",
+                "complaint_declined": "不予受理",
+                "complaint_investigator_assigned": "指派调查人员",
+                "complaint_finding_recorded": "作出调查结论",
+                "complaint_complainant_notified": "告知投诉人",
+                "complaint_withdrawn": "撤回投诉",
+                "complaint_closed": "结案",
+                "complaint_reopened": "重新办理",
+                "organ_registered": "登记机关",
+                "organ_unit_registered": "登记用辅部门",
+                "organ_quota_set": "核定员额",
+                "organ_quota_adjusted": "调整员额",
+                "organ_slot_taken": "占用员额",
+                "organ_slot_released": "释放员额",
+                "unit_code_claimed": "登记部门代码",
+                "misconduct_finding_recorded": "认定管理人员违规",
+                "misconduct_finding_decision_amended": "变更处理决定",
+                "pay_schedule_opened": "建立薪酬标准",
+                "pay_schedule_schedule_set": "设定薪酬标准",
+                "local_average_wage_opened": "建立社会平均工资记录",
+                "local_average_wage_wage_recorded": "记录社会平均工资",
+            },
+        ),
+        ErrorCode: _labels(
+            ErrorCode,
+            {
+                "malformed_json": "请求内容格式有误",
+                "bad_request": "请求无法识别",
+                "unknown_query_parameter": "查询参数不存在",
+                "proof_request": "所请求的证明超出日志范围",
+                "unauthenticated": "请先登录",
+                "token_unknown": "令牌无效",
+                "token_revoked": "令牌已被吊销",
+                "token_expired": "令牌已过期",
+                "role_not_allowed": "您的角色无权进行此操作",
+                "outside_scope": "该记录不在您的管辖范围内",
+                "not_authorised": "您的角色无权执行此命令",
+                "not_found": "未找到该页面或记录",
+                "unknown_action": "没有这项操作",
+                "method_not_allowed": "不支持此请求方式",
+                "not_acceptable": "无法提供所需格式",
+                "conflict": "记录已被他人更新，请刷新后重试",
+                "idempotency_key_reused": "重复提交的内容不一致",
+                "token_already_revoked": "令牌此前已被吊销",
+                "key_registry": "密钥状态不允许此操作",
+                "precondition_malformed": "版本号格式有误",
+                "payload_too_large": "提交的内容过大",
+                "unsupported_media_type": "提交内容的格式不受支持",
+                "validation": "填写的内容未通过校验",
+                "access": "令牌申请无效",
+                "reason_required": "督察人员查阅个人记录须说明事由",
+                "unknown_auxiliary": "未找到所指的辅警",
+                "ambiguous_auxiliary": "有多名辅警符合条件，请补充信息",
+                "erasure": "无法删除（已删除或无数据）",
+                "rate_limited": "操作过于频繁，请稍后再试",
+                "internal": "系统内部错误",
+                "integrity": "存储记录未通过完整性校验",
+                "unavailable": "数据库暂时无法访问",
+                "misconfigured": "服务器配置或密钥不可用",
+                "query_error": "查询条件无法处理",
+                "unknown_filter": "没有这个筛选条件",
+                "invalid_filter_value": "筛选条件的取值不允许",
+                "page_size": "页码或每页条数超出范围",
+                "unknown_report": "没有这份报表",
+                "unknown_projection": "没有这个读模型",
+                "projection_failed": "读模型已停止，数据可能过时",
+                "domain_error": "该操作不符合管理办法的规定",
+                "invalid_field": "有字段缺失、格式错误或超出范围",
+                "invalid_policy": "配置的规则不一致",
+                "naive_datetime": "时间缺少时区",
+                "date_in_future": "日期不能晚于今天",
+                "invalid_date_range": "日期先后顺序有误",
+                "quota_exceeded": "员额已满（第五条、第八条）",
+                "slot_not_held": "该辅警未占用员额",
+                "unknown_unit": "该用辅部门未在本机关登记",
+                "unknown_post_type": "不属于第九条规定的岗位类别",
+                "not_an_auxiliary_post": "第二条：此类工作不属于辅警岗位",
+                "invalid_resident_id": "公民身份号码不符合国家标准（GB 11643-1999）",
+                "level_out_of_scheme": "层级超出层级序列",
+                "auxiliary_separated": "该辅警已离职",
+                "credential_error": "证件状态不允许此操作",
+                "credential_already_active": "证件已在有效状态",
+                "unknown_credential": "未发放过该证件",
+                "credential_not_held": "证件已吊销或已收回",
+                "unknown_sanction": "没有这项处理处分",
+                "unknown_injury": "没有这次因公负伤记录",
+                "no_responsibility": "该辅警在该日期不在职",
+                "invalid_transition": "当前状态不允许此操作",
+                "complainant_not_notified": "尚未将处理结果告知投诉人",
+                "unknown_allegation": "没有这项投诉事项",
+                "not_correctable": "该字段不能更正",
+                "duplicate_record": "此事项已登记过",
+                "invalid_pay_schedule": "薪酬标准未随层级递增",
+                "csrf": "表单已失效，请刷新页面后重新提交",
+                "session_expired": "登录已过期，请重新登录",
+            },
+        ),
     }
 )
 """Chinese label of every member, by value set and value."""
+
+
+def event_type_of(qualname: str) -> EventType | None:
+    """The event type of an event class's qualified name (``Auxiliary.Hired``), or None."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", qualname.replace(".", "_")).lower()
+    try:
+        return EventType(snake)
+    except ValueError:
+        return None
 
 
 def label_zh(value: StrEnum) -> str:

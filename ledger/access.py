@@ -382,3 +382,69 @@ def record_access(
     )
     app.save(access)
     return access
+
+
+ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One recorded read of a personal record, as the record's access log shows it."""
+
+    at: datetime
+    actor_id: str
+    role: str
+    organ: str
+    unit: str | None
+    fields: tuple[str, ...]
+    reason: str | None
+    purpose: str
+
+
+def access_entries(
+    app: LedgerApplication, *, after: int = 0, limit: int = 500
+) -> tuple[list[tuple[str, AccessEntry]], int]:
+    """The recorded reads after notification id ``after`` (at most ``limit``), each as
+    ``(record id, entry)``, and the last notification id seen (``after`` if none).
+
+    Each access record is decoded through the ledger's mapper, so its row and signature are
+    checked like every record read."""
+    batch = app.recorder.select_notifications(start=after + 1, limit=limit, topics=[ACCESS_TOPIC])
+    found: list[tuple[str, AccessEntry]] = []
+    for notification in batch:
+        event: Any = app.mapper.to_domain_event(notification)
+        found.append(
+            (
+                str(event.record_id),
+                AccessEntry(
+                    at=event.timestamp,
+                    actor_id=event.actor_id,
+                    role=event.role,
+                    organ=event.organ,
+                    unit=event.unit,
+                    fields=tuple(event.fields),
+                    reason=event.reason,
+                    purpose=event.purpose,
+                ),
+            )
+        )
+    return found, (batch[-1].id if batch else after)
+
+
+def accesses_of(
+    app: LedgerApplication, record_id: UUID | str, *, organ: str, limit: int = 200
+) -> list[AccessEntry]:
+    """Who read this personal record, when and why (newest first, at most ``limit``), by
+    actors of ``organ``: a scan of every access record (a long-running process keeps an
+    index of them instead, ``api.console.staff_access``)."""
+    wanted = str(record_id)
+    found: list[AccessEntry] = []
+    after = 0
+    while True:
+        batch, last = access_entries(app, after=after)
+        if not batch:
+            break
+        found.extend(e for rid, e in batch if rid == wanted and e.organ == organ)
+        after = last
+    found.reverse()
+    return found[:limit]

@@ -277,12 +277,16 @@ class MerkleLog:
                 ([a[0] for a in ordered], [a[1] for a in ordered]),
             )
         else:
+            # A join with the wanted addresses, not "(level, idx) IN (VALUES ...)": SQLite
+            # answers that row-value IN by scanning the whole table (O(tree size): 36 ms at
+            # 100,000 nodes), the join by one primary-key search per node.
             placeholders = ",".join("(?, ?)" for _ in ordered) or "(NULL, NULL)"
             rows = self._all(
-                "SELECT -1 AS level, -1 AS idx, NULL AS hash, tree_size AS size "  # noqa: S608
+                f"WITH w(level, idx) AS (VALUES {placeholders}) "  # noqa: S608
+                "SELECT -1 AS level, -1 AS idx, NULL AS hash, tree_size AS size "
                 "FROM {head} WHERE id = 1 UNION ALL "
-                "SELECT level, idx, hash, NULL FROM {nodes} "
-                f"WHERE (level, idx) IN (VALUES {placeholders})",
+                "SELECT n.level, n.idx, n.hash, NULL FROM w JOIN {nodes} n "
+                "ON n.level = w.level AND n.idx = w.idx",
                 [v for a in ordered for v in a],
             )
         nodes: dict[tuple[int, int], bytes] = {}

@@ -55,7 +55,7 @@ from projections.results import (
     json_ready,
 )
 
-__all__ = ["as_of", "timeline"]
+__all__ = ["as_of", "complaint_history", "timeline"]
 
 _COMMON = frozenset(
     {
@@ -153,6 +153,28 @@ def timeline(
         entries.extend(_entries(ledger, list(ledger.recorder.select_events(complaint_id))))
     entries.sort(key=lambda e: (e.position, str(e.originator_id), e.originator_version))
     return Timeline(auxiliary_id=auxiliary_id, entries=tuple(entries))
+
+
+def complaint_history(
+    ledger: LedgerApplication, complaint_id: UUID, *, organ: str | None = None
+) -> Timeline:
+    """Every stored event of one complaint, in log order, each checked like a timeline's.
+
+    ``auxiliary_id`` of the answer is the complaint's auxiliary. Personal fields (the
+    complainant's) are in ``fields`` as decoded: the caller masks them by role."""
+    rows = list(ledger.recorder.select_events(complaint_id))
+    if not rows or not rows[0].topic.startswith("domain.complaint:"):
+        raise UnknownRecordError(f"no complaint {complaint_id}")
+    entries = _entries(ledger, rows)
+    first = entries[0]
+    responsibility = first.fields.get("responsibility") or {}
+    record_organ = responsibility.get("organ") if isinstance(responsibility, dict) else None
+    if organ is not None and (not first.verified or record_organ != organ):
+        raise UnknownRecordError(f"no complaint {complaint_id}")
+    auxiliary = first.fields.get("auxiliary_id")
+    return Timeline(
+        auxiliary_id=UUID(str(auxiliary)) if auxiliary else complaint_id, entries=tuple(entries)
+    )
 
 
 def as_of(

@@ -21,6 +21,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -142,6 +143,40 @@ def check_choice(name: str, value: str | None, allowed: Iterable[str]) -> str | 
     if not isinstance(text, str) or text not in options:
         raise InvalidFilterValueError(name, f"must be one of {', '.join(options)}")
     return text
+
+
+SEARCH_MAX = 64
+RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dXx]$")
+"""What a resident ID number looks like: never searched as text (it goes through the blind
+index, ``PersonnelQueries.by_resident_index``, so the number reaches no query)."""
+
+
+def check_search(value: object) -> str | None:
+    """A search text: one line of at most ``SEARCH_MAX`` characters, or None if empty.
+
+    A resident ID number is refused: it is looked up through the blind index instead."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidFilterValueError("q", "must be text")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > SEARCH_MAX or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        raise InvalidFilterValueError("q", f"must be one line of at most {SEARCH_MAX} characters")
+    if RESIDENT_ID_SHAPE.match(text):
+        raise InvalidFilterValueError(
+            "q",
+            "looks like a resident ID number: look it up through the blind index "
+            "(POST /v1/auxiliaries/lookup), never as search text",
+        )
+    return text
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (its own ``%``, ``_`` and ``\\`` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def check_uuid(name: str, value: object) -> UUID:
@@ -284,11 +319,15 @@ class PersonnelQueries(ReadModelQueries):
         post: str | None = None,
         level: int | None = None,
         status: str | None = None,
+        q: str | None = None,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Page[PersonnelStatus]:
-        """Auxiliaries' current records, filtered, ordered by organ, unit and name."""
+        """Auxiliaries' current records, filtered, ordered by organ, unit and name.
+
+        ``q`` finds a name containing the text, or the holder of the work ID it names."""
         page, page_size = check_page(page, page_size)
+        search = check_search(q)
         post = check_choice("post", post, (p.value for p in PostType))
         status = check_choice("status", status, (s.value for s in AuxiliaryStatus))
         checked_level = self._level(level)
@@ -298,6 +337,14 @@ class PersonnelQueries(ReadModelQueries):
         where.eq("post_type", post)
         where.eq("level", checked_level)
         where.eq("status", status)
+        if search is not None:
+            where.add(
+                "(lower(name) LIKE lower(%s) ESCAPE '\\' OR auxiliary_id IN (SELECT "
+                "auxiliary_id FROM {rm_credential} WHERE kind = %s AND serial = %s))",
+                like_pattern(search),
+                CredentialKind.work_id.value,
+                search.upper(),
+            )
         with self.db.read() as s:
             self._check_scope(s, organ, unit)
             total = s.scalar(sql("SELECT count(*) FROM {rm_auxiliary}", where.sql()), where.params)
@@ -680,6 +727,12 @@ class ComplaintQueries(ReadModelQueries):
             [*where.params, page_size, (page - 1) * page_size],
         )
         return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
+
+    def history(self, complaint_id: UUID | str, *, organ: str | None = None) -> Timeline:
+        """A complaint's own stored events, in log order, each checked (personal fields as
+        decoded: the caller masks them by role)."""
+        key = check_uuid("complaint_id", complaint_id)
+        return history.complaint_history(self.models.ledger, key, organ=organ)
 
     def complaint(self, complaint_id: UUID | str, *, organ: str | None = None) -> ComplaintDetail:
         """One complaint with every finding on every allegation, in recording order."""

@@ -287,6 +287,7 @@ _SPECS = (
             P("post", choices=tuple(p.value for p in PostType)),
             P("level", "int"),
             P("status", choices=tuple(s.value for s in AuxiliaryStatus)),
+            P("q", help="a name (or part of one) or a work ID"),
         ),
         lambda q, a: q.personnel.status(**a),
         paged=True,

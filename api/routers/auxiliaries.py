@@ -226,6 +226,26 @@ def read_auxiliary(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> s.AuxiliaryPublic:
     """Personal fields in clear for personnel (and inspectors giving a reason); recorded."""
+    shown, clear = auxiliary_view(auxiliary, actor, reason)
+    record_access(
+        ledger,
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=clear,
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}",
+    )
+    response.headers["ETag"] = f'"{auxiliary.version}"'
+    return shown
+
+
+def auxiliary_view(
+    auxiliary: Auxiliary, actor: Actor, reason: str | None
+) -> tuple[s.AuxiliaryPublic, tuple[str, ...]]:
+    """The record as ``actor`` may read it (personal fields masked by role) and the personal
+    fields shown in clear. Not recorded: the caller records the read (``record_access``)
+    before it shows anything."""
     shown = disclose(
         "auxiliary",
         actor,
@@ -236,16 +256,6 @@ def read_auxiliary(
             "address": auxiliary.address,
         },
     )
-    record_access(
-        ledger,
-        actor,
-        record_type="auxiliary",
-        record_id=auxiliary_id,
-        fields=shown.clear,
-        reason=reason,
-        purpose="GET /v1/auxiliaries/{auxiliary_id}",
-    )
-    response.headers["ETag"] = f'"{auxiliary.version}"'
     return s.AuxiliaryPublic(
         id=auxiliary.id,
         version=auxiliary.version,
@@ -285,7 +295,7 @@ def read_auxiliary(
         phone=shown.values["phone"],
         address=shown.values["address"],
         personal_fields_in_clear=list(shown.clear),
-    )
+    ), tuple(shown.clear)
 
 
 @router.post(

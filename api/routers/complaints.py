@@ -24,6 +24,7 @@ from domain.complaint import Complaint
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
+from ledger.records import AuxLedger, Recorded
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=StrictJsonRoute)
 
@@ -58,6 +59,29 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 READ_ROLES = (Role.complaints, Role.inspector, Role.discipline)
+COMMAND_ROLES = (C,)
+"""Who handles complaints: every command of ``COMMANDS``."""
+
+
+def perform(
+    command: Command,
+    actor: Actor,
+    ledger: AuxLedger,
+    complaint_id: UUID,
+    body: CommandBody,
+    expected: int | None,
+) -> Recorded:
+    """Record one complaint command through the application service (the API's route and
+    the console's form alike)."""
+    return ledger.update_complaint(
+        actor,
+        complaint_id,
+        command.action,
+        expected_version=expected,
+        effective=body.effective,
+        basis=body.basis,
+        **body.command_fields(),
+    )
 
 
 def scoped_complaint(complaint_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> Complaint:
@@ -84,6 +108,25 @@ def read_complaint(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> s.ComplaintPublic:
     """Contact details in clear for the complaints office; every read is recorded."""
+    shown, clear = complaint_view(complaint, actor, reason)
+    record_access(
+        ledger,
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=clear,
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}",
+    )
+    response.headers["ETag"] = f'"{complaint.version}"'
+    return shown
+
+
+def complaint_view(
+    complaint: Complaint, actor: Actor, reason: str | None
+) -> tuple[s.ComplaintPublic, tuple[str, ...]]:
+    """The complaint as ``actor`` may read it (the complainant masked by role) and the
+    personal fields shown in clear. Not recorded: the caller records the read first."""
     shown = disclose(
         "complaint",
         actor,
@@ -96,16 +139,6 @@ def read_complaint(
             "contact_text": complaint.contact_text,
         },
     )
-    record_access(
-        ledger,
-        actor,
-        record_type="complaint",
-        record_id=complaint_id,
-        fields=shown.clear,
-        reason=reason,
-        purpose="GET /v1/complaints/{complaint_id}",
-    )
-    response.headers["ETag"] = f'"{complaint.version}"'
     r = complaint.responsibility
     return s.ComplaintPublic(
         id=complaint.id,
@@ -137,12 +170,12 @@ def read_complaint(
         complainant_address=shown.values["complainant_address"],
         contact_text=shown.values["contact_text"],
         personal_fields_in_clear=list(shown.clear),
-    )
+    ), tuple(shown.clear)
 
 
 def _command_route(command: Command) -> None:
     body_model: Any = command.body
-    gate = roles(C)
+    gate = roles(*COMMAND_ROLES)
 
     def handler(
         complaint_id: UUID,
@@ -155,15 +188,7 @@ def _command_route(command: Command) -> None:
         if_match: IfMatch = None,
     ) -> RecordedPublic:
         assert isinstance(body, CommandBody)
-        recorded = ledger.update_complaint(
-            actor,
-            complaint_id,
-            command.action,
-            expected_version=expected_version(if_match),
-            effective=body.effective,
-            basis=body.basis,
-            **body.command_fields(),
-        )
+        recorded = perform(command, actor, ledger, complaint_id, body, expected_version(if_match))
         return recorded_reply(recorded, response, runtime)
 
     handler.__name__ = command.action

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +18,7 @@ from api.schemas import ledger as s
 from api.schemas.common import QueryWhole
 from api.verification import VerificationRunningError, exclusive_verification
 from domain.values import Actor, Role
+from ledger.verification_record import remember
 from ledger.verify import Witness, verify_ledger
 from ledger.witnessing import CosignatureStore, published_checkpoint
 
@@ -26,6 +28,8 @@ MAX_ENTRIES = 1000
 HTTP_VERIFY_WORKERS = max(1, (os.cpu_count() or 1) // 2)
 """Worker processes of a verification started over HTTP: half the cores, so the server
 keeps answering while it runs (``auxledger verify`` on the server uses all of them)."""
+VERIFICATION_ROLES = (Role.auditor,)
+"""Who may run a verification over HTTP (``GET /v1/ledger/verification``)."""
 Natural = Annotated[QueryWhole, Query(ge=0, le=2**62)]
 
 
@@ -179,5 +183,11 @@ def verification(
             "a verification of this ledger is running; try again when it has finished",
             headers={"Retry-After": RETRY_AFTER_VERIFICATION},
         ) from None
+    remember(
+        runtime.settings.ledger.witness_dir,
+        report,
+        ran_at=datetime.now(tz=UTC),
+        by="GET /v1/ledger/verification",
+    )
     runtime.metrics.verifications.labels("ok" if report.ok else "failed").inc()
     return s.VerificationPublic.model_validate(report.to_json())

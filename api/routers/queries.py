@@ -19,7 +19,7 @@ counts and sums name nobody and need no reason.
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
 import inspect
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from ledger.access import ReasonRequiredError, record_access
 from projections.identity import RESIDENT_ID_KIND
 from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
 from projections.reports import REPORTS, Report, ReportSpec, run_report
+from projections.results import PersonnelStatus
 
 router = APIRouter(tags=["queries"], route_class=StrictJsonRoute)
 
@@ -52,6 +53,10 @@ I, P, C, D, E, U = (  # noqa: E741 - role initials, as in the tables of docs/api
 PERSON_READERS = (P, I)
 COMPLAINT_READERS = (C, I, D)
 REPORT_READERS = (I, P, D)
+STATUS_READERS = (P, I, U)
+"""Who lists and searches current records (``GET /v1/auxiliaries``)."""
+AS_OF_READERS = (P, I, D)
+RESPONSIBILITY_READERS = (I, C, D, P)
 FIGURE_READERS = (I, P, E, D)
 """Readers of the reports of counts and sums, without a person in them: the establishment
 authority (quotas, Art. 5) reads those, never a report naming auxiliaries."""
@@ -102,12 +107,20 @@ def _record_people_read(
     "/v1/auxiliaries", summary="Personnel status: current records, filtered", responses=CSV_ANSWER
 )
 def personnel_status(
-    actor: Annotated[Actor, Depends(roles(P, I, U))],
+    actor: Annotated[Actor, Depends(roles(*STATUS_READERS))],
     runtime: RuntimeDep,
     unit: str | None = None,
     post: str | None = None,
     level: Annotated[QueryWhole | None, Query(ge=1, le=99)] = None,
     status: str | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A name (or part of one) or a work ID. A resident ID number is "
+            "refused here (it would sit in URLs and logs): POST /v1/auxiliaries/lookup",
+        ),
+    ] = None,
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
@@ -119,7 +132,7 @@ def personnel_status(
     scoped = _unit(actor, unit)
     route = "GET /v1/auxiliaries"
     if format == "csv":
-        filters = {"unit": scoped, "post": post, "level": level, "status": status}
+        filters = {"unit": scoped, "post": post, "level": level, "status": status, "q": q}
         report = _report_page(runtime, "personnel_status", actor, filters, page, page_size)
         _record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
         return _csv(report, "personnel_status")
@@ -129,6 +142,7 @@ def personnel_status(
         post=post,
         level=level,
         status=status,
+        q=q,
         page=page,
         page_size=page_size,
     )
@@ -153,10 +167,24 @@ def lookup_by_resident_id(
     the identity read model: no plaintext number is stored or queried. A person whose data
     was erased is not found. Every lookup is recorded as an access (the number never is).
     """
-    number = validate_resident_id(body.resident_id, on=china_date(datetime.now(tz=UTC)))
+    found = find_by_resident_id(
+        runtime, actor, body.resident_id, reason, purpose="POST /v1/auxiliaries/lookup"
+    )
+    return {"items": [item.to_json() for item in found], "total": len(found)}
+
+
+def find_by_resident_id(
+    runtime: Runtime, actor: Actor, resident_id: str, reason: str | None, *, purpose: str
+) -> list[PersonnelStatus]:
+    """The lookup by resident ID number, for the API and the console alike: checked, hashed
+    with the blind-index key, found in the actor's organ (a unit token: its unit), and every
+    lookup recorded as an access (the number never is)."""
+    number = validate_resident_id(resident_id, on=china_date(datetime.now(tz=UTC)))
     ledger = runtime.ledger()
     index = ledger.privacy.blind_index(RESIDENT_ID_KIND, number)
-    found = PersonnelQueries(runtime.read_models()).by_resident_index(index, organ=actor.organ)
+    found = PersonnelQueries(runtime.read_models()).by_resident_index(
+        index, organ=actor.organ, unit=_unit(actor, None)
+    )
     for record_id in [str(item.auxiliary_id) for item in found] or ["none found"]:
         record_access(
             ledger,
@@ -165,9 +193,9 @@ def lookup_by_resident_id(
             record_id=record_id,
             fields=["resident_id"],
             reason=reason,
-            purpose="POST /v1/auxiliaries/lookup",
+            purpose=purpose,
         )
-    return {"items": [item.to_json() for item in found], "total": len(found)}
+    return found
 
 
 @router.get(
@@ -182,6 +210,24 @@ def timeline(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> dict[str, Any]:
     """Personal fields masked by role; the reading is recorded as an access."""
+    data, shown = timeline_view(auxiliary_id, actor, runtime, reason)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=shown,
+        reason=reason,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+    )
+    return data
+
+
+def timeline_view(
+    auxiliary_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The timeline as ``actor`` may read it (personal fields masked by role) and the
+    personal fields shown in clear. Not recorded: the caller records the read first."""
     result = PersonnelQueries(runtime.read_models()).timeline(auxiliary_id, organ=actor.organ)
     data: dict[str, Any] = result.to_json()
     shown: set[str] = set()
@@ -191,16 +237,7 @@ def timeline(
             disclosure = disclose("auxiliary", actor, reason, _as_text(personal))
             entry["fields"].update(disclosure.values)
             shown.update(disclosure.clear)
-    record_access(
-        runtime.ledger(),
-        actor,
-        record_type="auxiliary",
-        record_id=auxiliary_id,
-        fields=sorted(shown),
-        reason=reason,
-        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
-    )
-    return data
+    return data, sorted(shown)
 
 
 def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
@@ -215,7 +252,7 @@ def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
 def as_of(
     auxiliary_id: UUID,
     on: Day,
-    actor: Annotated[Actor, Depends(roles(P, I, D))],
+    actor: Annotated[Actor, Depends(roles(*AS_OF_READERS))],
     runtime: RuntimeDep,
     reason: Annotated[str | None, Depends(access_reason)],
     recorded_by: Moment | None = None,
@@ -224,10 +261,7 @@ def as_of(
 
     The view holds no sealed field (resident ID, phone, address): ``fields`` is empty.
     """
-    result = PersonnelQueries(runtime.read_models()).as_of(
-        auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
-    )
-    data: dict[str, Any] = result.to_json()
+    data = as_of_view(auxiliary_id, on, actor, runtime, recorded_by)
     record_access(
         runtime.ledger(),
         actor,
@@ -240,6 +274,22 @@ def as_of(
     return data
 
 
+def as_of_view(
+    auxiliary_id: UUID,
+    on: date,
+    actor: Actor,
+    runtime: Runtime,
+    recorded_by: datetime | None = None,
+) -> dict[str, Any]:
+    """The record as it stood on ``on`` (no sealed field). Not recorded: the caller records
+    the read first."""
+    result = PersonnelQueries(runtime.read_models()).as_of(
+        auxiliary_id, on, organ=actor.organ, recorded_by=recorded_by
+    )
+    data: dict[str, Any] = result.to_json()
+    return data
+
+
 @router.get(
     "/v1/auxiliaries/{auxiliary_id}/responsibility",
     summary="Who answered for the auxiliary on a date: organ, unit, supervisor (Art. 10)",
@@ -248,7 +298,7 @@ def as_of(
 def responsibility(
     auxiliary_id: UUID,
     on: Day,
-    actor: Annotated[Actor, Depends(roles(I, C, D, P))],
+    actor: Annotated[Actor, Depends(roles(*RESPONSIBILITY_READERS))],
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """From the effective-dated history."""
@@ -311,10 +361,55 @@ def registry(
     return result.to_json()
 
 
+@router.get(
+    "/v1/complaints/{complaint_id}/history",
+    summary="A complaint's whole history, each event with its signer and verification",
+    responses=JSON_ANSWER,
+)
+def complaint_history(
+    complaint_id: UUID,
+    actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
+    runtime: RuntimeDep,
+    reason: Annotated[str | None, Depends(access_reason)],
+) -> dict[str, Any]:
+    """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
+    reading is recorded as an access."""
+    data, shown = complaint_history_view(complaint_id, actor, runtime, reason)
+    record_access(
+        runtime.ledger(),
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=shown,
+        reason=reason,
+        purpose="GET /v1/complaints/{complaint_id}/history",
+    )
+    return data
+
+
+def complaint_history_view(
+    complaint_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """A complaint's history as ``actor`` may read it and the personal fields shown in
+    clear. Not recorded: the caller records the read first."""
+    result = ComplaintQueries(runtime.read_models()).history(complaint_id, organ=actor.organ)
+    data: dict[str, Any] = result.to_json()
+    data["complaint_id"] = str(complaint_id)
+    shown: set[str] = set()
+    for entry in data["entries"]:
+        entry["fields"].pop("tracking_hash", None)
+        personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
+        if personal:
+            disclosure = disclose("complaint", actor, reason, _as_text(personal))
+            entry["fields"].update(disclosure.values)
+            shown.update(disclosure.clear)
+    return data, sorted(shown)
+
+
 # ------------------------------------------------------------------ reports
 
 REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
-    "personnel_status": (P, I, U),
+    "personnel_status": STATUS_READERS,
     "complaint_registry": COMPLAINT_READERS,
     "complaints_overdue": COMPLAINT_READERS,
     "complaints_not_notified": COMPLAINT_READERS,
@@ -328,6 +423,17 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
     "pay_against_wage": FIGURE_READERS,
 }
 """Who reads which report; every report not named here is for ``REPORT_READERS``."""
+
+
+def report_readers(name: str) -> tuple[Role, ...]:
+    """The roles that may read the report ``name``."""
+    return REPORT_READERS_BY_NAME.get(name, REPORT_READERS)
+
+
+ANY_REPORT_READERS: tuple[Role, ...] = tuple(
+    r for r in Role if any(r in report_readers(name) for name in REPORTS)
+)
+"""Roles that may read at least one report."""
 
 _KINDS: dict[str, Any] = {"int": QueryWhole, "date": Day, "bool": bool, "uuid": UUID, "str": str}
 
@@ -354,9 +460,19 @@ def _report_page(
     return run_report(runtime.read_models(), name, arguments)
 
 
+def report_for(runtime: Runtime, spec: ReportSpec, actor: Actor, params: dict[str, Any]) -> Any:
+    """Run a report for an actor: scoped to its organ (a unit token: its unit), the given
+    filters checked by the report. The caller has admitted the actor's role
+    (``report_readers``). The API's route and the console's page alike."""
+    arguments = {k: v for k, v in params.items() if v is not None}
+    arguments["organ"] = actor.organ
+    if actor.role == Role.unit.value and "unit" in {p.name for p in spec.params}:
+        arguments["unit"] = actor.unit
+    return run_report(runtime.read_models(), spec.name, arguments)
+
+
 def _report_route(spec: ReportSpec) -> None:
-    readers = REPORT_READERS_BY_NAME.get(spec.name, REPORT_READERS)
-    names = [p.name for p in spec.params]
+    readers = report_readers(spec.name)
     route = f"GET /v1/reports/{spec.name.replace('_', '-')}"
 
     def handler(
@@ -364,11 +480,7 @@ def _report_route(spec: ReportSpec) -> None:
     ) -> Any:
         if spec.names_people:
             _reason_for_people(actor, reason)
-        arguments = {k: v for k, v in params.items() if v is not None}
-        arguments["organ"] = actor.organ
-        if actor.role == Role.unit.value and "unit" in names:
-            arguments["unit"] = actor.unit
-        report = run_report(runtime.read_models(), spec.name, arguments)
+        report = report_for(runtime, spec, actor, params)
         if spec.names_people:
             _record_people_read(runtime, actor, spec, reason, route)
         if format == "csv":

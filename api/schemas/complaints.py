@@ -37,9 +37,11 @@ class ComplaintCreate(RequestBody):
 
     model_config = ConfigDict(
         json_schema_extra={
+            # The work ID of the first auxiliary of `auxledger demo` (any size, seed 1), so
+            # "Try it out" in /docs files a complaint against the ledger `scripts/run` loads.
             "examples": [
                 {
-                    "work_id": "NTFJ0602000001",
+                    "work_id": "NTFJ0600000000",
                     "incident_at": "2026-11-20T09:30:00+08:00",
                     "incident_place": "南通市崇川区人民路与青年路路口",
                     "allegations": ["执勤时态度恶劣，言语粗暴"],

@@ -163,6 +163,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     # complaints (Art. 17)
     _r("GET", CMP, {"complaints", "inspector", "discipline"}, 200),
+    _r("GET", f"{CMP}/history", {"complaints", "inspector", "discipline"}, 200),
     *(
         _r("POST", f"{CMP}/{slug}", {"complaints"}, 422)
         for slug in (

@@ -162,3 +162,27 @@ def test_china_date_is_the_calendar_date_at_utc_plus_eight() -> None:
     assert china_date(datetime(2024, 2, 29, 16, 0, tzinfo=UTC)) == date(2024, 3, 1)
     with pytest.raises(NaiveDatetimeError):
         china_date(datetime(2024, 2, 29, 16, 0))
+
+
+def test_every_event_class_has_a_chinese_label() -> None:
+    import domain.auxiliary  # noqa: PLC0415
+    import domain.complaint  # noqa: PLC0415
+    import domain.misconduct  # noqa: PLC0415
+    import domain.organ  # noqa: PLC0415
+    import domain.pay  # noqa: PLC0415, F401
+    from domain.events import LedgerEvent  # noqa: PLC0415
+
+    seen: set[type] = set()
+    todo = [LedgerEvent]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    concrete = [c for c in seen if "." in c.__qualname__ and c.__name__ not in ("Event", "Created")]
+    assert len(concrete) >= 45
+    for event in concrete:
+        kind = values.event_type_of(event.__qualname__)
+        assert kind is not None, event.__qualname__
+        assert kind.label_zh
+    assert values.event_type_of("Nothing.Such") is None

@@ -1,0 +1,51 @@
+"""The web console: server-rendered Chinese pages in the same FastAPI application.
+
+``mount_console(app)`` adds the static files (``/static``), the public pages (``/``), the
+staff console (``/console``), the security headers of every HTML response and the Chinese
+error page of every console request. Layout: ``web`` (templates, labels, times, CSP, error
+page), ``staff*`` (sign-in, sessions, the staff pages), ``public*`` (the public pages),
+``templates/`` and ``static/`` (every asset served from the package: no external URL).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from api.console import (  # noqa: F401 - each staff module adds its pages
+    public,
+    staff,
+    staff_complaints,
+    staff_dossier,
+    staff_fields,
+    staff_integrity,
+    staff_reports,
+    staff_search,
+)
+from api.console.staff_access import AccessIndex
+from api.console.staff_session import SessionStore
+from api.console.web import STATIC, SecurityHeadersMiddleware, html_problem
+from api.settings import ApiSettings
+
+ROUTERS = (public.router, staff.router)
+
+
+def mount_console(app: FastAPI, settings: ApiSettings) -> None:
+    """Serve the console from ``app``."""
+    app.state.console_sessions = SessionStore(settings.console_idle_seconds)
+    app.state.console_access_index = AccessIndex()
+    app.state.html_problem = html_problem
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.route_methods = [
+        *getattr(app.state, "route_methods", []),
+        *(
+            (route.path_regex, frozenset(route.methods))
+            for router in ROUTERS
+            for route in router.routes
+            if isinstance(route, APIRoute) and route.methods
+        ),
+    ]
+    app.add_middleware(SecurityHeadersMiddleware)

@@ -1,0 +1,298 @@
+"""The public pages, without sign-in (issue 12, item 8), and the API docs (``public_docs``).
+
+- ``/``: the complaint form, in plain Chinese, for a phone as well as a desk.
+- ``POST /complaint``: files it through the public API's own intake
+  (``api.routers.public.file_complaint``: the same checks, rate limit, idempotency and signed
+  receipt as ``POST /v1/complaints``), then shows the receipt page: the tracking code to copy
+  or print, what happens next, and "check this receipt".
+- ``/track`` and ``POST /track``: where a complaint stands, from its tracking code (sent in
+  the body, never in a URL), through ``api.routers.public.track_complaint``; the expected
+  dates come from the complaint policy, the result once the complainant was told it.
+- ``/check``: check a receipt kept as a file; the checking is done by the browser
+  (``static/js/public-check.js``) from the public endpoints alone.
+
+Invariants:
+- Every form carries a CSRF token tied to a SameSite=Strict cookie; a POST without a valid
+  one records nothing (the complaint form is shown again, as typed, to be sent once more).
+- A refused complaint records nothing and is shown again with a Chinese message per field;
+  messages never repeat what was typed.
+- A form's ``idempotency_key`` (made when the form is shown) makes sending it twice (a
+  reload, a double click) return the same receipt, as the API's ``Idempotency-Key`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.console import public_docs
+from api.console.public_form import CSRF_COOKIE, FIELD_LABELS, ComplaintForm, form_csrf
+from api.console.staff import read_form
+from api.console.staff_session import set_cookie
+from api.console.web import error_label, render
+from api.deps import LedgerDep, RuntimeDep
+from api.problems import ApiProblem, domain_problem, ledger_problem
+from api.routers import public as public_api
+from api.runtime import Runtime
+from api.schemas.complaints import ComplaintTrackPublic, ReceiptPublic
+from domain.complaint import Complaint
+from domain.errors import DomainError
+from domain.values import CHINA_STANDARD_TIME, ComplaintStatus
+from ledger.errors import LedgerError
+from ledger.records import AuxLedger
+
+router = APIRouter(include_in_schema=False)
+router.include_router(public_docs.router)
+
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_COOKIE_SECONDS = 8 * 3600
+_INTAKE_MESSAGES = {
+    # One message whatever the cause (no such number or name, several of that name, not
+    # serving on that day), as the intake answers alike: the page is no oracle of names.
+    "unknown_auxiliary": (
+        "work_id",
+        "没有找到事发当天在岗的这位辅警。请核对工作证号（或姓名和所在单位全称，如“城东派出所”）"
+        "以及事发日期；同一单位有同名的，请填写工作证号",
+    ),
+    "ambiguous_auxiliary": (
+        "auxiliary_name",
+        "这个单位有不止一位同名的辅警，请填写工作证号，以便准确找到被投诉人",
+    ),
+    "date_in_future": ("incident_date", "事发时间不能晚于现在"),
+    "invalid_date_range": ("incident_date", "事发日期不在这位辅警的在岗期间，请核对"),
+}
+
+
+def _today() -> date:
+    return datetime.now(tz=CHINA_STANDARD_TIME).date()
+
+
+def _nonce(request: Request) -> str:
+    """The visitor's form nonce: the one in the cookie, or a new one."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    return nonce if _NONCE.fullmatch(nonce) else secrets.token_urlsafe(24)
+
+
+def _page(
+    request: Request,
+    runtime: Runtime,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A public page; its forms get the CSRF token of the visitor's (new or kept) cookie."""
+    nonce = _nonce(request)
+    response = render(
+        request,
+        template,
+        {**context, "csrf": form_csrf(runtime.secret, nonce)},
+        status_code=status_code,
+    )
+    set_cookie(response, request, CSRF_COOKIE, nonce, max_age=_COOKIE_SECONDS)
+    return response
+
+
+def _csrf_ok(request: Request, runtime: Runtime, sent: str) -> bool:
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if not _NONCE.fullmatch(nonce) or not sent:
+        return False
+    return secrets.compare_digest(form_csrf(runtime.secret, nonce), sent)
+
+
+def _complaint_form(
+    request: Request,
+    runtime: Runtime,
+    ledger: AuxLedger,
+    form: ComplaintForm,
+    *,
+    key: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    rules = ledger.policy.complaints
+    return _page(
+        request,
+        runtime,
+        "public/complaint.html",
+        {
+            "form": form,
+            "labels": FIELD_LABELS,
+            "idempotency_key": key or secrets.token_urlsafe(24),
+            "today": _today().isoformat(),
+            "notice": notice,
+            "rules": rules,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def complaint_page(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
+    """The complaint form."""
+    return _complaint_form(request, runtime, ledger, ComplaintForm())
+
+
+@router.post("/complaint", response_class=HTMLResponse)
+async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
+    """File the complaint through the public API's intake; the receipt page, or the form
+    again with what to correct."""
+    fields = await read_form(request)
+    form = ComplaintForm.read(fields)
+    key = (fields.get("idempotency_key") or [""])[0]
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        key = secrets.token_urlsafe(24)
+    if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
+        return _complaint_form(
+            request,
+            runtime,
+            ledger,
+            form,
+            key=key,
+            notice="为了您的安全，这次提交没有被接收，也没有记录任何内容（页面可能已打开太久）。"
+            "请核对下面的内容后再点一次“提交投诉”。",
+            status_code=403,
+        )
+    body = form.body(_today())
+    if body is None:
+        return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
+    try:
+        answer = await public_api.file_complaint(
+            body=body, request=request, runtime=runtime, ledger=ledger, idempotency_key=key
+        )
+    except ApiProblem as problem:
+        if problem.code == "rate_limited":
+            notice = "提交太频繁了，请稍等几分钟再提交。您填写的内容仍在下面。"
+            return _complaint_form(
+                request, runtime, ledger, form, key=key, notice=notice, status_code=429
+            )
+        _intake_refused(form, problem.code)
+        return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
+    except DomainError as refused:
+        _intake_refused(form, domain_problem(refused)[0])
+        return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
+    receipt = ReceiptPublic.model_validate_json(bytes(answer.body))
+    return _page(
+        request,
+        runtime,
+        "public/receipt.html",
+        {
+            "receipt": receipt,
+            "receipt_json": json.dumps(
+                receipt.model_dump(mode="json"), ensure_ascii=False, indent=2
+            ),
+            "rules": ledger.policy.complaints,
+        },
+        status_code=201,
+    )
+
+
+def _intake_refused(form: ComplaintForm, code: str) -> None:
+    """Put the intake's refusal on the field it concerns, in Chinese."""
+    field, message = _INTAKE_MESSAGES.get(code, ("work_id", f"{error_label(code)}，请核对后再提交"))
+    form.errors[field] = message
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track_page(request: Request, runtime: RuntimeDep) -> Response:
+    """Ask for the tracking code."""
+    return _page(request, runtime, "public/track.html", {"track": None, "error": None})
+
+
+@router.post("/track", response_class=HTMLResponse)
+async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
+    """Where the complaint of this tracking code stands."""
+    fields = await read_form(request)
+    code = "".join((fields.get("code") or [""])[0].split())
+    if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
+        error = "为了您的安全，这次查询没有执行（页面可能已打开太久），请再点一次“查询”。"
+        return _page(
+            request,
+            runtime,
+            "public/track.html",
+            {"track": None, "error": error, "code": code},
+            status_code=403,
+        )
+    if not code:
+        error = "请输入投诉回执上的查询码"
+        return _page(
+            request, runtime, "public/track.html", {"track": None, "error": error}, status_code=422
+        )
+    try:
+        found = await run_in_threadpool(_track, ledger, runtime, code)
+    except ApiProblem as problem:
+        if problem.code != "not_found":
+            raise
+        error = "没有找到这个查询码对应的投诉。请核对查询码（共52个字符，区分大小写）后重试。"
+        return _page(
+            request, runtime, "public/track.html", {"track": None, "error": error}, status_code=404
+        )
+    tracked, complaint = found
+    return _page(
+        request,
+        runtime,
+        "public/track.html",
+        {
+            "track": tracked,
+            "error": None,
+            "expected": _expected(ledger, complaint),
+            "code": code,
+        },
+    )
+
+
+def _track(
+    ledger: AuxLedger, runtime: Runtime, code: str
+) -> tuple[ComplaintTrackPublic, Complaint]:
+    if len(code) > 64:
+        raise ApiProblem("not_found", "no complaint has this tracking code")
+    tracked = public_api.track_complaint(code, ledger, runtime)
+    try:
+        complaint = ledger.complaint(tracked.complaint_id)
+    except LedgerError as error:
+        raise ApiProblem(*ledger_problem(error)[:2]) from None
+    return tracked, complaint
+
+
+def _expected(ledger: AuxLedger, complaint: Complaint) -> list[tuple[str, date, bool]]:
+    """The steps still to come, with the last day for each under the policy (and if late)."""
+    rules = ledger.policy.complaints
+    today = _today()
+    steps: list[tuple[str, date, bool]] = []
+    status = complaint.status
+    if status == ComplaintStatus.received:
+        due = rules.acknowledge_due(complaint.received_on, ledger.policy.calendar)
+        steps.append(("签收您的投诉", due, today > due))
+    if (
+        status
+        in (
+            ComplaintStatus.received,
+            ComplaintStatus.acknowledged,
+            ComplaintStatus.accepted,
+            ComplaintStatus.under_investigation,
+        )
+        and complaint.round == 1
+    ):
+        due = rules.conclude_due(complaint.received_on)
+        steps.append(("调查并得出结论", due, today > due))
+    result_on = complaint.concluded_on or (
+        complaint.declined_on if status == ComplaintStatus.not_accepted else None
+    )
+    if result_on is not None and complaint.notified_on is None:
+        due = rules.notify_due(result_on)
+        steps.append(("把结果告诉您", due, today > due))
+    return steps
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_page(request: Request, runtime: RuntimeDep) -> Response:
+    """Check a kept receipt in the browser."""
+    return _page(request, runtime, "public/check.html", {"receipt_json": ""})

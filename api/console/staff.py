@@ -1,0 +1,248 @@
+"""The staff side of the console: sign-in, sign-out, the session's actor, the navigation.
+
+Invariants:
+- A staff page's actor is the API's: the session names a token, and the token is checked on
+  every request by ``api.deps.actor_of_token``; roles are admitted by ``api.deps.
+  require_roles`` with the very role tuples the API's routes use, so a page or an action
+  is open to exactly the roles its API route admits.
+- A link or a form for what the role may not do is not shown (``Section.open_to``); a
+  forced URL answers 403 with the Chinese error page.
+- Every POST checks the CSRF token first; a refused POST records nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.console.staff_session import (
+    COOKIE,
+    SIGNIN_COOKIE,
+    ConsoleSession,
+    SessionStore,
+    check_csrf,
+    clear_cookie,
+    set_cookie,
+    signin_csrf,
+)
+from api.console.web import error_label, render
+from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_roles
+from api.problems import ApiProblem, domain_problem, ledger_problem
+from domain.errors import DomainError
+from domain.values import Actor, Role
+from ledger.access import token_hash, token_id
+from ledger.errors import LedgerError
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+MAX_FORM_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the staff console and the roles its API routes admit."""
+
+    path: str
+    label: str
+    roles: tuple[Role, ...]
+    order: int = 50
+
+    def open_to(self, actor: Actor) -> bool:
+        """True if the actor's role may use this part."""
+        return may(actor, self.roles)
+
+
+SECTIONS: list[Section] = []
+"""The navigation: each part of the console adds its own (``section``)."""
+
+
+def section(path: str, label: str, roles: tuple[Role, ...], *, order: int = 50) -> Section:
+    """Add a part of the console to the navigation (by ``order``, then path)."""
+    added = Section(path, label, roles, order)
+    if added not in SECTIONS:
+        SECTIONS.append(added)
+        SECTIONS.sort(key=lambda s: (s.order, s.path))
+    return added
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in person of a request: the token's actor and the session."""
+
+    actor: Actor
+    session: ConsoleSession
+
+    @property
+    def csrf(self) -> str:
+        """The CSRF token every form of this session carries."""
+        return self.session.csrf
+
+
+def sessions(request: Request) -> SessionStore:
+    """This process's console sessions."""
+    store: SessionStore = request.app.state.console_sessions
+    return store
+
+
+def signed_in(request: Request, runtime: RuntimeDep) -> Staff:
+    """The signed-in staff member, or 401 (the Chinese page offers to sign in again)."""
+    session = sessions(request).get(request.cookies.get(COOKIE))
+    if session is None:
+        raise ApiProblem("session_expired", "no console session: sign in with a token")
+    actor = actor_of_token(runtime, session.token_id, session.token_hash)
+    staff = Staff(actor=actor, session=session)
+    request.state.page = {
+        "staff": staff,
+        "actor": actor,
+        "csrf": staff.csrf,
+        "nav": [s for s in SECTIONS if s.open_to(actor)],
+    }
+    return staff
+
+
+StaffDep = Annotated[Staff, Depends(signed_in)]
+
+
+def admitted(*allowed: Role) -> Any:
+    """A dependency: the signed-in staff member if the role is one of ``allowed``, else 403."""
+
+    def admit(staff: StaffDep) -> Staff:
+        require_roles(staff.actor, allowed)
+        return staff
+
+    return Depends(admit)
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """The fields of a urlencoded form (UTF-8), each with every value sent."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FORM_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise ApiProblem("bad_request", "the form cannot be read") from None
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def one(fields: Mapping[str, Iterable[str]], name: str) -> str:
+    """The first value of a form field, stripped ('' if absent)."""
+    values = list(fields.get(name, ()))
+    return values[0].strip() if values else ""
+
+
+async def checked_form(request: Request, staff: Staff) -> dict[str, list[str]]:
+    """The form of a staff POST, after its CSRF token was checked (403 ``csrf`` if not)."""
+    fields = await read_form(request)
+    check_csrf(staff.csrf, one(fields, "csrf"))
+    return fields
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused command or query, as a form shows it: the Chinese title and the detail."""
+
+    code: str
+    detail: str
+
+    @property
+    def title(self) -> str:
+        """The Chinese title of the refusal."""
+        return error_label(self.code)
+
+
+REFUSALS = (ApiProblem, DomainError, LedgerError)
+"""What a form's command or query may be refused with (shown on the form, not as a page)."""
+
+
+def refusal_of(error: Exception) -> Refusal:
+    """The code and detail of a refusal, exactly as the API's problem would carry them."""
+    if isinstance(error, ApiProblem):
+        return Refusal(error.code, error.detail)
+    if isinstance(error, DomainError):
+        return Refusal(*domain_problem(error))
+    if isinstance(error, LedgerError):
+        code, detail, _ = ledger_problem(error)
+        return Refusal(code, detail)
+    raise error
+
+
+def see_other(path: str) -> RedirectResponse:
+    """A 303 to a page of the console (never to a URL a client chose)."""
+    if not path.startswith("/console"):
+        path = "/console/home"
+    return RedirectResponse(path, status_code=303)
+
+
+# ------------------------------------------------------------------ pages
+
+
+@router.get("", response_class=HTMLResponse)
+def signin_page(request: Request, runtime: RuntimeDep) -> Response:
+    """Sign in with a token; a signed-in person goes on to the console's home."""
+    if sessions(request).get(request.cookies.get(COOKIE)) is not None:
+        return see_other("/console/home")
+    return _signin_form(request, runtime, error=None, status_code=200)
+
+
+def _signin_form(
+    request: Request, runtime: RuntimeDep, *, error: str | None, status_code: int
+) -> Response:
+    nonce = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "staff/signin.html",
+        {"csrf": signin_csrf(runtime.secret, nonce), "error": error},
+        status_code=status_code,
+    )
+    set_cookie(response, request, SIGNIN_COOKIE, nonce, max_age=1800)
+    return response
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request, runtime: RuntimeDep) -> Response:
+    """Check the form's CSRF token and the token; open a session."""
+    fields = await read_form(request)
+    nonce = request.cookies.get(SIGNIN_COOKIE)
+    check_csrf(signin_csrf(runtime.secret, nonce) if nonce else None, one(fields, "csrf"))
+    secret = one(fields, "token")
+    try:
+        actor_of_secret(runtime, secret)
+    except ApiProblem as problem:
+        if problem.code not in ("token_unknown", "token_revoked", "token_expired"):
+            raise
+        return _signin_form(request, runtime, error=error_label(problem.code), status_code=401)
+    cookie, _ = sessions(request).create(token_id(secret), token_hash(secret))
+    response = see_other("/console/home")
+    set_cookie(response, request, COOKIE, cookie, max_age=None)
+    clear_cookie(response, request, SIGNIN_COOKIE)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, staff: StaffDep) -> Response:
+    """End the session (CSRF-checked, so no other site can sign a person out)."""
+    await checked_form(request, staff)
+    sessions(request).end(request.cookies.get(COOKIE))
+    response = RedirectResponse("/console", status_code=303)
+    clear_cookie(response, request, COOKIE)
+    return response
+
+
+@router.get("/home", response_class=HTMLResponse)
+def home(request: Request, staff: StaffDep) -> Response:
+    """What this role can do here."""
+    return render(request, "staff/home.html")

@@ -1,0 +1,296 @@
+"""The complaints workbench: the queue by status and due date (overdue marked), one
+complaint with its allegations, findings and full history, and every complaint command of
+the API as a form.
+
+The queue is ``GET /v1/complaints`` (``registry``), the complaint ``GET /v1/complaints/{id}``
+(``read_complaint``: the complainant's contact in clear for the complaints office, masked
+otherwise, recorded as a read), the history ``GET /v1/complaints/{id}/history``; every form
+posts one command of ``api.routers.complaints.COMMANDS``, checked by its body model and then
+by the domain, and recorded by ``perform`` as the API records it. Only the complaints office
+sees and may post the forms.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.console.staff import (
+    REFUSALS,
+    Refusal,
+    Staff,
+    admitted,
+    checked_form,
+    one,
+    refusal_of,
+    router,
+    section,
+    see_other,
+)
+from api.console.staff_forms import body_from_form, form_fields, invalid_fields
+from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
+from api.console.web import render
+from api.deps import LedgerDep, RuntimeDep, may, require_roles
+from api.problems import CATALOGUE, ApiProblem
+from api.routers import complaints as complaint_routes
+from api.routers import queries as query_routes
+from api.routers.common import access_reason
+from api.runtime import Runtime
+from api.schemas.common import CommandBody
+from domain.values import ComplaintStatus, Role, china_date
+from ledger.access import record_access
+
+Reader = Annotated[Staff, admitted(*complaint_routes.READ_ROLES)]
+Handler = Annotated[Staff, admitted(*complaint_routes.COMMAND_ROLES)]
+COMPLAINTS = section("/console/complaints", "投诉办理", complaint_routes.READ_ROLES, order=20)
+COMMANDS = {command.slug: command for command in complaint_routes.COMMANDS}
+ACTION_LABELS = {
+    "acknowledge": "签收",
+    "accept": "受理",
+    "decline": "不予受理",
+    "assign": "指派调查人员",
+    "record_finding": "记录调查结论",
+    "notify_complainant": "告知投诉人处理结果",
+    "withdraw": "登记撤回",
+    "close": "结案",
+    "reopen": "重新办理",
+}
+"""The Chinese name of each command's form (a command without one shows its own name)."""
+
+
+def _due(row: dict[str, Any]) -> str:
+    deadlines = row.get("deadlines") or {}
+    dates = [
+        deadlines.get(k)
+        for k in ("acknowledge_due", "investigator_due", "conclude_due", "notify_due")
+    ]
+    pending = [d for d in dates if d]
+    return min(pending) if pending else "9999-12-31"
+
+
+def _next_due(row: dict[str, Any]) -> str | None:
+    """The deadline the complaint is working towards now."""
+    deadlines = row.get("deadlines") or {}
+    status = row.get("status")
+    if status == "received":
+        return deadlines.get("acknowledge_due")
+    if status in ("acknowledged", "accepted", "under_investigation"):
+        return deadlines.get("conclude_due") or deadlines.get("investigator_due")
+    if status == "concluded":
+        return deadlines.get("notify_due")
+    return None
+
+
+@router.get("/complaints", response_class=HTMLResponse)
+def queue(
+    request: Request, runtime: RuntimeDep, staff: Reader, status: str | None = None
+) -> Response:
+    """Open complaints by due date, overdue first; or every complaint of one status."""
+    refusal: Refusal | None = None
+    rows: list[dict[str, Any]] = []
+    try:
+        result = query_routes.registry(
+            actor=staff.actor,
+            runtime=runtime,
+            unit=None,
+            status=status or None,
+            auxiliary_id=None,
+            received_from=None,
+            received_to=None,
+            page=1,
+            page_size=500,
+            format="json",
+        )
+        rows = list(result["items"])
+    except REFUSALS as error:
+        refusal = refusal_of(error)
+    if not status:
+        done = {"closed", "withdrawn", "not_accepted", "complainant_notified"}
+        rows = [r for r in rows if r["status"] not in done]
+    for row in rows:
+        row["next_due"] = _next_due(row)
+    rows.sort(key=lambda r: (not r["deadlines"]["overdue"], r["next_due"] or "9999-12-31"))
+    return render(
+        request,
+        "staff/complaints.html",
+        {
+            "rows": rows,
+            "status": status or "",
+            "statuses": list(ComplaintStatus),
+            "refusal": refusal,
+        },
+    )
+
+
+def _reason(staff: Staff, complaint_id: UUID) -> str | None:
+    return staff.session.reason_for(f"complaint:{complaint_id}", time.monotonic())
+
+
+def _complaint_page(
+    request: Request,
+    complaint_id: UUID,
+    runtime: Runtime,
+    ledger: Any,
+    staff: Staff,
+    *,
+    refusal: Refusal | None = None,
+    failed: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    actor = staff.actor
+    complaint = complaint_routes.scoped_complaint(complaint_id, actor, ledger)
+    reason = _reason(staff, complaint_id)
+    if actor.role == Role.inspector.value and reason is None:
+        return render(
+            request,
+            "staff/reason.html",
+            {"action": f"/console/complaints/{complaint_id}/reason"},
+        )
+    record, clear = complaint_routes.complaint_view(complaint, actor, reason)
+    history, in_clear = query_routes.complaint_history_view(complaint_id, actor, runtime, reason)
+    # One access record for the page, with every field it shows in clear, before it is shown.
+    record_access(
+        ledger,
+        actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=sorted(set(clear) | set(in_clear)),
+        reason=reason,
+        purpose="GET /console/complaints/{complaint_id}",
+    )
+    for entry in history["entries"]:
+        entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
+    findings = {n: f for n, f in sorted(complaint.findings.items())}
+    forms = []
+    if may(actor, complaint_routes.COMMAND_ROLES):
+        for command in complaint_routes.COMMANDS:
+            forms.append(
+                {
+                    "slug": command.slug,
+                    "label": ACTION_LABELS.get(command.action, command.summary),
+                    "summary": command.summary,
+                    "fields": form_fields(command.body),
+                    "open": command.slug == failed,
+                }
+            )
+    return render(
+        request,
+        "staff/complaint.html",
+        {
+            "complaint_id": complaint_id,
+            "record": record,
+            "findings": findings,
+            "history": history["entries"],
+            "forms": forms,
+            "refusal": refusal,
+            "done": request.query_params.get("done"),
+            "today": china_date(datetime.now(tz=UTC)).isoformat(),
+            "action_labels": ACTION_LABELS,
+            "checkpoint": checkpoint_state(runtime),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
+def complaint_page(
+    request: Request,
+    complaint_id: UUID,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: Reader,
+    done: str | None = None,
+) -> Response:
+    """One complaint: record, allegations and findings, history, and the office's forms."""
+    return _complaint_page(request, complaint_id, runtime, ledger, staff)
+
+
+@router.get("/complaints/{complaint_id}/proof/{version}.json")
+def event_proof(
+    complaint_id: UUID, version: int, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
+) -> Response:
+    """One event of the complaint's history: its inclusion proof, as a JSON download."""
+    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    return proof_download(runtime, complaint_id, version)
+
+
+@router.post("/complaints/{complaint_id}/reason")
+async def state_reason(
+    request: Request, complaint_id: UUID, ledger: LedgerDep, staff: Reader
+) -> Response:
+    """An inspector's reason for reading this complaint, kept for the visit."""
+    fields = await checked_form(request, staff)
+    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
+    if reason is None:
+        return render(
+            request,
+            "staff/reason.html",
+            {
+                "action": f"/console/complaints/{complaint_id}/reason",
+                "refusal": Refusal("reason_required", "state why you read this record"),
+            },
+            status_code=422,
+        )
+    staff.session.reasons[f"complaint:{complaint_id}"] = (reason, time.monotonic())
+    return see_other(f"/console/complaints/{complaint_id}")
+
+
+@router.post("/complaints/{complaint_id}/{slug}", response_class=HTMLResponse)
+async def command(
+    request: Request,
+    complaint_id: UUID,
+    slug: str,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: Handler,
+) -> Response:
+    """One command from its form: CSRF first, then the body model, then the domain."""
+    fields = await checked_form(request, staff)
+    require_roles(staff.actor, complaint_routes.COMMAND_ROLES)
+    chosen = COMMANDS.get(slug)
+    if chosen is None:
+        raise ApiProblem("unknown_action", "no such complaint command")
+    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    version = one(fields, "version")
+    expected = int(version) if version.isdigit() and len(version) < 10 else None
+    try:
+        body = body_from_form(chosen.body, fields)
+        assert isinstance(body, CommandBody)
+        complaint_routes.perform(chosen, staff.actor, ledger, complaint_id, body, expected)
+    except ValidationError as error:
+        refusal = Refusal("validation", f"请检查：{invalid_fields(error)}")
+        return _complaint_page(
+            request,
+            complaint_id,
+            runtime,
+            ledger,
+            staff,
+            refusal=refusal,
+            failed=slug,
+            status_code=422,
+        )
+    except REFUSALS as error:
+        refused = refusal_of(error)
+        return _complaint_page(
+            request,
+            complaint_id,
+            runtime,
+            ledger,
+            staff,
+            refusal=refused,
+            failed=slug,
+            status_code=refused_status(refused),
+        )
+    return see_other(f"/console/complaints/{complaint_id}?done={chosen.action}")
+
+
+def refused_status(refusal: Refusal) -> int:
+    """The HTTP status of a refused command, as the API's problem would carry it."""
+    return CATALOGUE[refusal.code].status

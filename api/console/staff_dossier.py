@@ -1,0 +1,247 @@
+"""The dossier of one auxiliary: header, timeline, responsibility and the record on a date,
+complaints, sanctions, commendations, credentials, insurance and health, and who read it.
+
+Every part is the API's own answer, gated by the roles of its route (``api.deps.may``):
+the record is ``GET /v1/auxiliaries/{id}``, the timeline ``…/timeline``, the record on a
+date ``…/as-of``, responsibility ``…/responsibility``, complaints ``GET /v1/complaints``.
+A part the role may not read is not shown. Reads of personal records are recorded as the
+API records them; an inspector states the reason once per dossier visit (kept in the
+session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+
+from api.console.staff import (
+    REFUSALS,
+    Refusal,
+    Staff,
+    admitted,
+    checked_form,
+    one,
+    refusal_of,
+    router,
+    see_other,
+)
+from api.console.staff_access import AccessIndex
+from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
+from api.console.web import render
+from api.deps import LedgerDep, RuntimeDep, may, visible
+from api.problems import ApiProblem
+from api.routers import auxiliaries as auxiliary_routes
+from api.routers import queries as query_routes
+from api.routers.common import access_reason
+from api.runtime import Runtime
+from domain.values import Actor, Role, china_date
+from ledger.access import record_access
+from ledger.errors import NotFoundError
+from ledger.records import AuxLedger
+from projections.errors import UnknownRecordError
+
+DOSSIER_ROLES = auxiliary_routes.READ_ROLES
+PURPOSE = "GET /console/auxiliaries/{auxiliary_id}"
+"""How a dossier visit's reads are named in the access log."""
+Reader = Annotated[Staff, admitted(*DOSSIER_ROLES)]
+TimelineReader = Annotated[Staff, admitted(*query_routes.PERSON_READERS)]
+GROUPS: dict[str, tuple[str, ...]] = {
+    "commendations": ("Auxiliary.Commended",),
+    "credentials": (
+        "Auxiliary.CredentialIssued",
+        "Auxiliary.CredentialRevoked",
+        "Auxiliary.CredentialReturned",
+    ),
+    "insurance_health": (
+        "Auxiliary.InsuranceEnrolled",
+        "Auxiliary.HealthChecked",
+        "Auxiliary.DutyInjuryRecorded",
+        "Auxiliary.CostAdvanced",
+    ),
+    "sanctions": (
+        "Auxiliary.SanctionImposed",
+        "Auxiliary.SanctionAppealed",
+        "Auxiliary.AppealDecided",
+        "Auxiliary.SanctionRevoked",
+        "Auxiliary.Reinstated",
+        "Auxiliary.ReferredForProsecution",
+    ),
+}
+"""Parts of the dossier drawn from the timeline, by event (a new kind: one more line)."""
+
+
+def _today() -> date:
+    return china_date(datetime.now(tz=UTC))
+
+
+def _reason(staff: Staff, auxiliary_id: UUID) -> str | None:
+    return staff.session.reason_for(str(auxiliary_id), time.monotonic())
+
+
+def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
+    return auxiliary_routes.scoped_auxiliary(auxiliary_id, actor, ledger)
+
+
+def _day(text: str | None) -> tuple[date, Refusal | None]:
+    if not text:
+        return _today(), None
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        return _today(), Refusal("validation", "the date must be YYYY-MM-DD")
+
+
+@router.get("/auxiliaries/{auxiliary_id}", response_class=HTMLResponse)
+def dossier(
+    request: Request,
+    auxiliary_id: UUID,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: Reader,
+    on: str | None = None,
+) -> Response:
+    """The dossier; an inspector first states the reason for this visit."""
+    actor = staff.actor
+    auxiliary = _scoped(auxiliary_id, actor, ledger)  # 404 outside the scope, before anything
+    reason = _reason(staff, auxiliary_id)
+    if actor.role == Role.inspector.value and reason is None:
+        return render(
+            request, "staff/reason.html", {"action": f"/console/auxiliaries/{auxiliary_id}/reason"}
+        )
+    day, refusal = _day(on)
+    context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
+    try:
+        shown = _read(auxiliary, day, actor, runtime, reason)
+        # One access record for the visit's page, with every field it shows in clear, before
+        # anything is shown (an inspector without a reason is refused here).
+        record_access(
+            ledger,
+            actor,
+            record_type="auxiliary",
+            record_id=auxiliary_id,
+            fields=shown.pop("clear"),
+            reason=reason,
+            purpose=PURPOSE,
+        )
+        context.update(shown)
+        if may(actor, query_routes.COMPLAINT_READERS):
+            context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger)
+        index: AccessIndex = request.app.state.console_access_index
+        accesses = index.of(ledger, auxiliary_id, organ=actor.organ)
+        context["accesses"] = [
+            (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
+        ]
+        context["checkpoint"] = checkpoint_state(runtime)
+    except REFUSALS as error:
+        refusal = refusal_of(error)
+        context = {"auxiliary_id": auxiliary_id, "on": day}  # nothing shown that was refused
+    context["refusal"] = refusal
+    return render(request, "staff/dossier.html", context)
+
+
+def _read(
+    auxiliary: Any, day: date, actor: Actor, runtime: Runtime, reason: str | None
+) -> dict[str, Any]:
+    """Every part of the dossier the actor's role may read, each the API route's own view
+    (``auxiliary_view``, ``timeline_view``, ``responsibility``, ``as_of_view``), and under
+    ``clear`` the personal fields they show in clear. Nothing recorded here."""
+    record, clear = auxiliary_routes.auxiliary_view(auxiliary, actor, reason)
+    shown: dict[str, Any] = {"record": record}
+    fields = set(clear)
+    if may(actor, query_routes.PERSON_READERS):
+        timeline, in_clear = query_routes.timeline_view(auxiliary.id, actor, runtime, reason)
+        fields.update(in_clear)
+        entries = timeline["entries"]
+        for entry in entries:
+            entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
+        shown["timeline"] = entries
+        shown["groups"] = {
+            name: [e for e in entries if e["event"] in events] for name, events in GROUPS.items()
+        }
+    if may(actor, query_routes.RESPONSIBILITY_READERS):
+        shown["responsibility"] = query_routes.responsibility(auxiliary.id, day, actor, runtime)
+    if may(actor, query_routes.AS_OF_READERS):
+        try:
+            shown["as_of"] = query_routes.as_of_view(auxiliary.id, day, actor, runtime)
+        except UnknownRecordError:
+            shown["as_of_missing"] = True  # the record did not exist yet on that date
+    shown["clear"] = sorted(fields)
+    return shown
+
+
+def _complaints(
+    auxiliary_id: UUID, actor: Actor, runtime: Runtime, ledger: AuxLedger
+) -> list[dict[str, Any]]:
+    """The auxiliary's complaints (the registry's rows) with their allegations and findings
+    and the findings' reasons; never the complainant."""
+    rows: list[dict[str, Any]] = query_routes.registry(
+        actor=actor,
+        runtime=runtime,
+        unit=None,
+        status=None,
+        auxiliary_id=auxiliary_id,
+        received_from=None,
+        received_to=None,
+        page=1,
+        page_size=100,
+        format="json",
+    )["items"]
+    for row in rows:
+        try:
+            complaint = ledger.complaint(UUID(row["complaint_id"]))
+        except NotFoundError:
+            continue
+        if not visible(actor, complaint.organ, complaint.responsibility.unit):
+            continue
+        row["allegation_texts"] = [(a.number, a.text) for a in complaint.allegations]
+        row["finding_rows"] = [
+            (n, f.result.value, f.reasoning) for n, f in sorted(complaint.findings.items())
+        ]
+    return rows
+
+
+@router.post("/auxiliaries/{auxiliary_id}/reason")
+async def state_reason(
+    request: Request,
+    auxiliary_id: UUID,
+    ledger: LedgerDep,
+    staff: Reader,
+) -> Response:
+    """Keep the reason for this dossier visit in the session (recorded with every read)."""
+    fields = await checked_form(request, staff)
+    _scoped(auxiliary_id, staff.actor, ledger)
+    reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
+    if reason is None:
+        return render(
+            request,
+            "staff/reason.html",
+            {
+                "action": f"/console/auxiliaries/{auxiliary_id}/reason",
+                "refusal": refusal_of(_reason_required()),
+            },
+            status_code=422,
+        )
+    staff.session.reasons[str(auxiliary_id)] = (reason, time.monotonic())
+    return see_other(f"/console/auxiliaries/{auxiliary_id}")
+
+
+def _reason_required() -> ApiProblem:
+    return ApiProblem("reason_required", "state why you read this record")
+
+
+@router.get("/auxiliaries/{auxiliary_id}/proof/{version}.json")
+def event_proof(
+    auxiliary_id: UUID,
+    version: int,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: TimelineReader,
+) -> Response:
+    """One event's proof: its leaf hash, inclusion proof, the checkpoint and the keys."""
+    _scoped(auxiliary_id, staff.actor, ledger)
+    return proof_download(runtime, auxiliary_id, version)

@@ -1,0 +1,167 @@
+"""How an event's own fields read on a staff page: Chinese field names, labelled values.
+
+One table for every record type: a new event shows its fields by their names until a line
+here gives them Chinese ones; its value sets come from ``domain.values.LABELS_ZH``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from api.console.web import ENVIRONMENT, cst, cst_date, zh
+
+FIELD_NAMES: Mapping[str, str] = {
+    "organ": "机关",
+    "unit": "用辅部门",
+    "supervisor_id": "带辅民警警号",
+    "supervisor_name": "带辅民警",
+    "employment_form": "用工方式",
+    "dispatch_agency": "派遣单位",
+    "contract_start": "合同开始",
+    "contract_end": "合同截止",
+    "post_type": "岗位",
+    "level": "层级",
+    "name": "姓名",
+    "gender": "性别",
+    "resident_id": "公民身份号码",
+    "phone": "联系电话",
+    "address": "住址",
+    "reason": "原因",
+    "year": "年度",
+    "grade": "考核等次",
+    "kind": "类别",
+    "serial": "编号",
+    "insurer": "承保机构",
+    "policy_number": "保单号",
+    "start": "起始",
+    "end": "截止",
+    "checked_on": "体检日期",
+    "fit": "体检结论",
+    "details": "体检详情",
+    "injury_id": "负伤编号",
+    "occurred_on": "发生日期",
+    "medical_details": "医疗情况",
+    "category": "类别",
+    "amount": "金额（元）",
+    "description": "情况",
+    "referred_to": "移交单位",
+    "issuing_body": "授予单位",
+    "sanction_id": "处分编号",
+    "until": "期限至",
+    "linked_findings": "关联调查结论",
+    "grounds": "申诉理由",
+    "upheld": "申诉决定",
+    "reference": "文号",
+    "summary": "摘要",
+    "target_version": "更正的记录版本",
+    "field": "更正字段",
+    "value": "更正为",
+    "channel": "投诉渠道",
+    "incident_at": "发生时间",
+    "incident_place": "发生地点",
+    "allegations": "投诉事项",
+    "complainant_name": "投诉人姓名",
+    "complainant_phone": "投诉人电话",
+    "complainant_resident_id": "投诉人身份号码",
+    "complainant_address": "投诉人地址",
+    "contact_text": "联系方式说明",
+    "investigator_id": "调查人员",
+    "due": "办理期限",
+    "allegation_number": "事项序号",
+    "result": "结论",
+    "reasoning": "理由",
+    "method": "告知方式",
+    "notified_on": "告知日期",
+    "responsibility": "责任归属",
+    "auxiliary_id": "辅警记录编号",
+}
+"""Chinese names of event fields."""
+
+_HIDDEN = frozenset({"originator_id_type", "target_hash", "complainant_id", "tracking_hash"})
+
+VALUE_SETS: Mapping[str, str] = {
+    "employment_form": "EmploymentForm",
+    "post_type": "PostType",
+    "gender": "Gender",
+    "grade": "AssessmentGrade",
+    "channel": "ComplaintChannel",
+    "result": "FindingResult",
+    "method": "NotificationMethod",
+}
+"""Fields whose values belong to one value set whatever the event."""
+
+EVENT_VALUE_SETS: Mapping[tuple[str, str], str] = {
+    ("Auxiliary.LevelChanged", "reason"): "LevelChangeReason",
+    ("Auxiliary.Separated", "reason"): "SeparationReason",
+    ("Auxiliary.CredentialIssued", "kind"): "CredentialKind",
+    ("Auxiliary.CredentialRevoked", "kind"): "CredentialKind",
+    ("Auxiliary.CredentialReturned", "kind"): "CredentialKind",
+    ("Auxiliary.InsuranceEnrolled", "kind"): "InsuranceKind",
+    ("Auxiliary.Commended", "kind"): "CommendationKind",
+    ("Auxiliary.SanctionImposed", "kind"): "SanctionKind",
+    ("Auxiliary.CostAdvanced", "category"): "CostCategory",
+}
+"""Fields whose value set depends on the event."""
+
+_DATE_FIELDS = frozenset(
+    {
+        "contract_start",
+        "contract_end",
+        "start",
+        "end",
+        "checked_on",
+        "occurred_on",
+        "until",
+        "due",
+        "notified_on",
+    }
+)
+
+
+def _text(event: str, name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        if name == "upheld":
+            return "维持原处理" if value else "撤销原处理"
+        if name == "fit":
+            return "合格" if value else "不合格"
+        return "是" if value else "否"
+    value_set = EVENT_VALUE_SETS.get((event, name)) or VALUE_SETS.get(name)
+    if value_set is not None:
+        return zh(value, value_set)
+    if name in _DATE_FIELDS:
+        return cst_date(str(value))
+    if name == "incident_at":
+        return cst(str(value))
+    if name == "allegations" and isinstance(value, list):
+        return "；".join(
+            f"{a.get('number')}. {a.get('text')}" if isinstance(a, dict) else str(a) for a in value
+        )
+    if name == "responsibility" and isinstance(value, dict):
+        parts = [value.get("organ"), value.get("unit"), value.get("supervisor_name")]
+        return " / ".join(str(p) for p in parts if p)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def field_rows(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(Chinese name, text) of every shown field of a timeline entry."""
+    event = str(entry.get("event", ""))
+    fields: Mapping[str, Any] = entry.get("fields") or {}
+    return [
+        (FIELD_NAMES.get(name, name), _text(event, name, value))
+        for name, value in fields.items()
+        if name not in _HIDDEN
+    ]
+
+
+def field_name(name: str) -> str:
+    """The Chinese name of a field."""
+    return FIELD_NAMES.get(name, name)
+
+
+ENVIRONMENT.filters["field_rows"] = field_rows
+ENVIRONMENT.filters["field_name"] = field_name

@@ -1,0 +1,112 @@
+"""Forms built from the API's own request bodies: one form per command, checked by the very
+pydantic model the API checks its JSON with, then by the domain.
+
+A field's input follows its JSON schema: a date picker for ``format: date``, a list of
+Chinese labels for a value set (``LABELS_ZH`` by the enum's name), a number for an integer,
+a text area for long text. A new command gets its form from its body model alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from api.console.staff_fields import FIELD_NAMES
+from api.console.web import zh
+
+EXTRA_NAMES: Mapping[str, str] = {"effective": "生效日期", "basis": "依据（条款或文号）"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a command's form."""
+
+    name: str
+    label: str
+    kind: str  # date, select, number, textarea, text
+    required: bool
+    choices: tuple[tuple[str, str], ...] = ()
+    maximum: int | None = None
+
+
+def _plain(schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+    """The schema of a field without its ``null`` alternative, and whether null is allowed."""
+    options = schema.get("anyOf")
+    if options:
+        others = [o for o in options if o.get("type") != "null"]
+        if len(others) == 1:
+            return {**schema, **others[0]}, True
+    return schema, False
+
+
+def form_fields(model: type[BaseModel]) -> list[FormField]:
+    """The inputs of a body model, the command's own fields first, then date and basis."""
+    schema = model.model_json_schema()
+    definitions: Mapping[str, Any] = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    names = [n for n in properties if n not in ("effective", "basis")] + [
+        n for n in ("effective", "basis") if n in properties
+    ]
+    built = []
+    for name in names:
+        field_schema, nullable = _plain(properties[name])
+        label = EXTRA_NAMES.get(name) or FIELD_NAMES.get(name, name)
+        choices: tuple[tuple[str, str], ...] = ()
+        ref = field_schema.get("$ref")
+        if ref:
+            enum_name = ref.rsplit("/", 1)[-1]
+            values = definitions.get(enum_name, {}).get("enum", ())
+            choices = tuple((v, zh(v, enum_name)) for v in values)
+            kind = "select"
+        elif field_schema.get("format") == "date":
+            kind = "date"
+        elif field_schema.get("type") == "integer":
+            kind = "number"
+        elif field_schema.get("type") == "string" and int(field_schema.get("maxLength", 0)) > 200:
+            kind = "textarea"
+        else:
+            kind = "text"
+        built.append(
+            FormField(
+                name=name,
+                label=label,
+                kind=kind,
+                required=name in required and not nullable,
+                choices=choices,
+                maximum=field_schema.get("maxLength"),
+            )
+        )
+    return built
+
+
+def body_from_form(model: type[BaseModel], fields: Mapping[str, Sequence[str]]) -> BaseModel:
+    """The model built from a form, as the API builds it from JSON (``ValidationError`` if a
+    field fails): empty inputs are left out, digits become the integers JSON would carry."""
+    kinds = {f.name: f.kind for f in form_fields(model)}
+    data: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        values = list(fields.get(name, ()))
+        text = values[0].strip() if values else ""
+        if not text:
+            continue
+        if kind == "number" and text.isdigit() and len(text) < 10:
+            data[name] = int(text)
+        else:
+            data[name] = text
+    return model.model_validate(data)
+
+
+def invalid_fields(error: ValidationError) -> str:
+    """The Chinese names of the fields that failed, for the form's message (never values)."""
+    names = []
+    for item in error.errors():
+        location = item.get("loc", ())
+        name = str(location[0]) if location else "body"
+        label = EXTRA_NAMES.get(name) or FIELD_NAMES.get(name, name)
+        if label not in names:
+            names.append(label)
+    return "、".join(names)

@@ -1,0 +1,343 @@
+"""Reports: every report of ``projections.reports`` as a table with its filters and a CSV
+download, and charts (server-side SVG) where a picture reads better.
+
+Each report is run by ``api.routers.queries.report_for`` for the roles of its API route
+(``report_readers``), scoped as the API scopes it; a report the role may not read is not
+listed, and its URL answers 403.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.console.staff import REFUSALS, Refusal, Staff, admitted, refusal_of, router, section
+from api.console.staff_charts import Bar, bar_chart
+from api.console.staff_fields import FIELD_NAMES
+from api.console.web import render, zh
+from api.deps import RuntimeDep, may, require_roles
+from api.problems import ApiProblem
+from api.routers import queries as query_routes
+from api.runtime import Runtime
+from domain.values import Actor, china_date
+from projections.reports import REPORTS, ReportSpec
+
+Reader = Annotated[Staff, admitted(*query_routes.ANY_REPORT_READERS)]
+REPORTS_SECTION = section("/console/reports", "统计报表", query_routes.ANY_REPORT_READERS, order=30)
+PAGE_SIZE = 50
+
+TITLES: Mapping[str, str] = {
+    "personnel_status": "辅警在岗情况",
+    "complaint_registry": "投诉登记簿",
+    "complaints_overdue": "逾期未办结的投诉",
+    "complaints_not_notified": "未告知投诉人处理结果的投诉",
+    "complaint_findings": "投诉事项调查结论",
+    "complaint_time_to_close": "投诉办结用时",
+    "accountability_by_unit": "各用辅部门投诉、结论与处分",
+    "accountability_by_supervisor": "各带辅民警投诉、结论与处分",
+    "misconduct_findings": "管理人员违规认定",
+    "early_warning": "预警名单",
+    "commendation_ratio": "表彰与投诉对比",
+    "quota_use": "员额使用情况",
+    "level_distribution": "层级分布",
+    "pay_against_wage": "平均工资与上年社会平均工资对比",
+    "without_supervisor": "未明确带辅民警的辅警",
+    "unreturned_credentials": "离职未收回的证件",
+    "duty_without_accident_insurance": "勤务岗位未参加意外伤害保险",
+    "health_checks_overdue": "逾期未体检",
+    "sustained_without_sanction": "投诉属实但未作处理决定",
+    "outside_rule_period": "超出所适用规则有效期的记录",
+}
+"""Chinese titles of the reports (a report without one shows its English title)."""
+
+COLUMNS: Mapping[str, str] = {
+    **FIELD_NAMES,
+    "auxiliary_id": "辅警记录编号",
+    "complaint_id": "投诉编号",
+    "auxiliary_name": "辅警姓名",
+    "unit_name": "部门名称",
+    "unit_since": "调入日期",
+    "post_category": "岗位类别",
+    "hired_on": "录用日期",
+    "status": "状态",
+    "separated_on": "离职日期",
+    "sanctions_in_force": "生效处分",
+    "commendations": "表彰次数",
+    "complaints": "投诉数",
+    "last_health_check": "最近体检",
+    "version": "版本",
+    "incident_on": "发生日期",
+    "received_on": "收到日期",
+    "round_no": "办理轮次",
+    "acknowledged_on": "签收日期",
+    "accepted_on": "受理日期",
+    "declined_on": "不予受理日期",
+    "concluded_on": "查结日期",
+    "notified_on": "告知日期",
+    "closed_on": "结案日期",
+    "withdrawn_on": "撤回日期",
+    "reopened": "重新办理次数",
+    "days_to_close": "办结天数",
+    "effective": "生效日期",
+    "latest": "最新结论",
+    "closed": "已结案数",
+    "mean_days": "平均天数",
+    "median_days": "中位天数",
+    "max_days": "最长天数",
+    "findings": "结论数",
+    "sustained_findings": "属实结论数",
+    "sanctions": "处分数",
+    "finding_id": "认定编号",
+    "official_id": "警号",
+    "official_name": "姓名",
+    "official_role": "职责",
+    "decision": "处理决定",
+    "decision_on": "决定日期",
+    "amendments": "变更次数",
+    "rule": "预警规则",
+    "rule_version": "规则版本",
+    "threshold": "阈值",
+    "count": "次数",
+    "window_start": "统计起",
+    "window_end": "统计止",
+    "auxiliaries": "辅警人数",
+    "commendation_ratio": "表彰/投诉",
+    "organ_name": "机关名称",
+    "quota": "员额",
+    "headcount": "在编人数",
+    "available": "剩余员额",
+    "utilisation_percent": "使用率（%）",
+    "over_quota": "超员额",
+    "region": "地区",
+    "priced": "计入人数",
+    "average_monthly": "月平均工资",
+    "average_annual": "年平均工资",
+    "floor_year": "对比年度",
+    "floor_annual": "上年社会平均工资",
+    "compliant": "达标",
+    "since": "起始",
+    "days_overdue": "逾期天数",
+    "days_since_separation": "离职天数",
+    "credential_status": "证件状态",
+    "days_since": "已过天数",
+    "log_position": "日志位置",
+    "originator_id": "记录编号",
+    "originator_version": "记录版本",
+    "event": "事项",
+    "rule_id": "规则",
+    "rule_from": "规则生效",
+    "rule_until": "规则失效",
+    "on": "日期",
+    "start": "起始日期",
+    "end": "截止日期",
+    "latest_only": "仅最新结论",
+    "by_unit": "按部门",
+    "year": "年度",
+    "q": "姓名或工作证号",
+}
+"""Chinese column and filter names."""
+
+VALUE_SETS: Mapping[str, str] = {
+    "status": "",  # depends on the report: see _value_set
+    "post_type": "PostType",
+    "post_category": "PostCategory",
+    "employment_form": "EmploymentForm",
+    "channel": "ComplaintChannel",
+    "result": "FindingResult",
+    "kind": "MisconductKind",
+    "official_role": "OfficialRole",
+    "post": "PostType",
+}
+
+
+def _value_set(report: str, column: str) -> str | None:
+    if column == "status":
+        complaint = report.startswith("complaint")
+        return "ComplaintStatus" if complaint else "AuxiliaryStatus"
+    if column == "kind" and report == "unreturned_credentials":
+        return "CredentialKind"
+    return VALUE_SETS.get(column) or None
+
+
+def cell(report: str, column: str, value: Any) -> str:
+    """A report cell as a person reads it (labels, China Standard Time dates, yes/no)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    value_set = _value_set(report, column)
+    if value_set:
+        return zh(value, value_set)
+    return str(value)
+
+
+def readable(actor: Actor) -> list[ReportSpec]:
+    """The reports this actor's role may read, in the catalogue's order."""
+    return [spec for spec in REPORTS.values() if may(actor, query_routes.report_readers(spec.name))]
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Response:
+    """The reports this role may read, and the charts drawn from them."""
+    actor = staff.actor
+    charts = []
+    for report, builder in CHARTS:
+        if may(actor, query_routes.report_readers(report)):
+            try:
+                charts.append(builder(runtime, actor))
+            except REFUSALS:
+                continue
+    return render(
+        request,
+        "staff/reports.html",
+        {"reports": readable(actor), "titles": TITLES, "charts": charts},
+    )
+
+
+def _spec(name: str, staff: Staff) -> ReportSpec:
+    spec = REPORTS.get(name)
+    if spec is None:
+        raise ApiProblem("unknown_report", "no such report")
+    require_roles(staff.actor, query_routes.report_readers(name))
+    return spec
+
+
+def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
+    names = {p.name for p in spec.params} | ({"page"} if spec.paged else set())
+    return {
+        k: v.strip()
+        for k, v in request.query_params.items()
+        if k in names and v.strip() and len(v) <= 100
+    }
+
+
+@router.get("/reports/{name}", response_class=HTMLResponse)
+def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
+    """One report as a table, with its filters (a GET form) and its CSV download."""
+    spec = _spec(name, staff)
+    filters = _filters(request, spec)
+    params: dict[str, Any] = dict(filters)
+    if spec.paged:
+        params.setdefault("page", "1")
+        params["page_size"] = str(PAGE_SIZE)
+    refusal: Refusal | None = None
+    report = None
+    try:
+        report = query_routes.report_for(runtime, spec, staff.actor, params)
+    except REFUSALS as error:
+        refusal = refusal_of(error)
+    query = urlencode([(k, v) for k, v in filters.items() if k != "page"])
+    return render(
+        request,
+        "staff/report.html",
+        {
+            "spec": spec,
+            "title": TITLES.get(spec.name, spec.title),
+            "report": report,
+            "filters": filters,
+            "refusal": refusal,
+            "columns": COLUMNS,
+            "cell": cell,
+            "value_set": _value_set,
+            "unit_fixed": staff.actor.role == "unit",
+            "query": query,
+        },
+        status_code=200 if refusal is None else 422,
+    )
+
+
+@router.get("/reports/{name}/csv")
+def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
+    """The report's rows as CSV (the page asked for, as the API's ``?format=csv``)."""
+    spec = _spec(name, staff)
+    params: dict[str, Any] = dict(_filters(request, spec))
+    if spec.paged:
+        params.setdefault("page", "1")
+        params["page_size"] = "500"
+    report = query_routes.report_for(runtime, spec, staff.actor, params)
+    return Response(
+        report.to_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{spec.name}.csv"'},
+    )
+
+
+# ------------------------------------------------------------------ charts
+
+
+def _rows(runtime: Runtime, actor: Actor, name: str, **params: Any) -> list[dict[str, Any]]:
+    spec = REPORTS[name]
+    rows: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        arguments = dict(params)
+        if spec.paged:
+            arguments.update(page=page, page_size=500)
+        report = query_routes.report_for(runtime, spec, actor, arguments)
+        rows.extend(report.rows)
+        if not spec.paged or len(report.rows) < 500 or page >= 20:
+            return rows
+        page += 1
+
+
+def _complaints_per_month(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    today = china_date(datetime.now(tz=UTC))
+    start = date(today.year - 1, today.month, 1) + timedelta(days=31)
+    start = date(start.year, start.month, 1)
+    rows = _rows(runtime, actor, "complaint_registry", received_from=start.isoformat())
+    counts = Counter(str(r["received_on"])[:7] for r in rows)
+    months = []
+    cursor = start
+    while cursor <= today:
+        months.append(f"{cursor.year}-{cursor.month:02d}")
+        cursor = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+    bars = [Bar(f"{m[:4]}年{m[5:]}月", counts.get(m, 0)) for m in months]
+    return {"title": "近十二个月每月收到的投诉", "svg": bar_chart("每月投诉数", bars, unit=" 件")}
+
+
+def _findings_by_unit(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    rows = _rows(runtime, actor, "accountability_by_unit")
+    bars = [
+        Bar(str(r.get("unit_name") or r["unit"]), r["findings"], r["sustained_findings"])
+        for r in sorted(rows, key=lambda r: -int(r["findings"]))
+    ]
+    chart = bar_chart("各用辅部门调查结论数（红：属实）", bars, second_label="属实")
+    return {"title": "各用辅部门的调查结论", "svg": chart}
+
+
+def _early_warning(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    rows = _rows(runtime, actor, "early_warning")
+    bars = [Bar(f"{r['name']}（{r['unit']}）", r["count"]) for r in rows]
+    bars.sort(key=lambda b: -b.value)
+    return {"title": "预警名单", "svg": bar_chart("触发预警的次数", bars[:25], unit=" 次")}
+
+
+def _levels(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    rows = _rows(runtime, actor, "level_distribution")
+    bars = [
+        Bar(f"第{r['level']}级", r["auxiliaries"]) for r in sorted(rows, key=lambda r: r["level"])
+    ]
+    return {"title": "层级分布", "svg": bar_chart("各层级辅警人数", bars, unit=" 人")}
+
+
+def _quota(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    rows = _rows(runtime, actor, "quota_use")
+    bars = [Bar(str(r.get("organ_name") or r["organ"]), r["quota"], r["headcount"]) for r in rows]
+    chart = bar_chart("员额（蓝）与在编人数（红）", bars, second_label="在编")
+    return {"title": "员额使用情况", "svg": chart}
+
+
+CHARTS = (
+    ("complaint_registry", _complaints_per_month),
+    ("accountability_by_unit", _findings_by_unit),
+    ("early_warning", _early_warning),
+    ("level_distribution", _levels),
+    ("quota_use", _quota),
+)
+"""The charts of the reports page, each with the report it is drawn from (its readers)."""

@@ -1,0 +1,107 @@
+"""Find a person: by name (or part of one), work ID, unit and status, or by resident ID
+number through the blind index.
+
+Both searches are the API's own: the list is ``GET /v1/auxiliaries`` (``personnel_status``,
+with ``q``), the number lookup ``POST /v1/auxiliaries/lookup`` (``find_by_resident_id``,
+recorded as an access, the number never stored or logged). The form is POSTed, so a number
+typed into it never sits in a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.console.staff import (
+    REFUSALS,
+    Staff,
+    admitted,
+    checked_form,
+    one,
+    refusal_of,
+    router,
+    section,
+)
+from api.console.web import render
+from api.deps import RuntimeDep, may, require_roles
+from api.routers import queries as query_routes
+from domain.values import AuxiliaryStatus
+from projections.queries import RESIDENT_ID_SHAPE
+
+PAGE_SIZE = 25
+Searcher = Annotated[Staff, admitted(*query_routes.STATUS_READERS)]
+SEARCH = section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
+
+
+def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
+    return render(
+        request,
+        "staff/search.html",
+        {
+            "statuses": list(AuxiliaryStatus),
+            "lookup_allowed": may(staff.actor, query_routes.PERSON_READERS),
+            "reason_needed": staff.actor.role == "inspector",
+            "form": {},
+            **context,
+        },
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
+    """The search form, with the first page of the records in scope."""
+    result = query_routes.personnel_status(
+        actor=staff.actor,
+        runtime=runtime,
+        unit=None,
+        post=None,
+        level=None,
+        status=None,
+        q=None,
+        page=1,
+        page_size=PAGE_SIZE,
+        format="json",
+    )
+    return _page(request, staff, result=result)
+
+
+@router.post("/search", response_class=HTMLResponse)
+async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
+    """Search by text, unit and status; or look a resident ID number up (blind index)."""
+    fields = await checked_form(request, staff)
+    form = {name: one(fields, name) for name in ("q", "unit", "status", "page", "reason")}
+    number = one(fields, "resident_id")
+    if not number and RESIDENT_ID_SHAPE.match(form["q"]):
+        number, form["q"] = form["q"], ""  # a number typed as text: the blind index, too
+    if number:  # the lookup's own roles, as POST /v1/auxiliaries/lookup admits them
+        require_roles(staff.actor, query_routes.PERSON_READERS)
+    try:
+        if number:
+            found = query_routes.find_by_resident_id(
+                runtime,
+                staff.actor,
+                number,
+                form["reason"] or None,
+                purpose="POST /console/search",
+            )
+            result = {"items": [item.to_json() for item in found], "total": len(found)}
+            return _page(request, staff, result=result, form=form, by_number=True)
+        page = int(form["page"]) if form["page"].isdigit() and len(form["page"]) < 7 else 1
+        result = query_routes.personnel_status(
+            actor=staff.actor,
+            runtime=runtime,
+            unit=form["unit"] or None,
+            post=None,
+            level=None,
+            status=form["status"] or None,
+            q=form["q"] or None,
+            page=max(page, 1),
+            page_size=PAGE_SIZE,
+            format="json",
+        )
+    except REFUSALS as error:
+        form.pop("reason", None)
+        return _page(request, staff, form=form, refusal=refusal_of(error))
+    return _page(request, staff, result=result, form=form)

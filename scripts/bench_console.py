@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Benchmark the web console's server-side pages: the dossier of an auxiliary with 500 events,
+the search, and the public form and tracking pages (p50, p95, max in milliseconds).
+
+Usage (from the repository root):
+
+    .venv/bin/python scripts/bench_console.py --officers 100000     # the issue's data set
+    .venv/bin/python scripts/bench_console.py --officers 10000 --runs 100
+    .venv/bin/python scripts/bench_console.py --url postgresql://postgres@127.0.0.1:5432/x
+
+What it does, in one process (the app in-process through Starlette's TestClient: the figures
+are the server's rendering time, with no network):
+
+1. Loads the demo data set (``ledger.demo``, seed 1: every fact through the commands, signed,
+   chained and logged) into a fresh ledger (SQLite under a temporary folder unless ``--url``).
+2. Gives one auxiliary 500 events through ``AuxLedger.update_auxiliary`` (commendations, as
+   a personnel officer would record them) and brings the read models up to date.
+3. Signs in to the console through its form as a personnel officer, then times
+   ``GET /console/auxiliaries/{id}`` (record, timeline of 500 events with verification,
+   responsibility, as-of, complaints, access log: every read recorded as the API records it),
+   ``POST /console/search`` by part of a name and by work ID, ``GET /v1/auxiliaries?q=``,
+   and the public pages ``/`` and ``/track/{code}`` if the app serves them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from domain.values import Actor
+from ledger.access import issue_token
+from ledger.config import Settings
+from ledger.demo import load_demo
+from ledger.records import AuxLedger
+from projections.queries import PersonnelQueries
+from projections.service import ReadModels
+
+ORGAN = "320602"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def timed(label: str, runs: int, call: Callable[[], Any]) -> dict[str, float]:
+    """Run ``call`` ``runs`` times after two warm-up runs; p50, p95 and max in ms."""
+    for _ in range(2):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * len(samples)) - 1)]
+    figures = {"p50": statistics.median(samples), "p95": p95, "max": samples[-1]}
+    print(
+        f"{label:48s} p50 {figures['p50']:7.1f} ms   p95 {figures['p95']:7.1f} ms   "
+        f"max {figures['max']:7.1f} ms   ({runs} runs)",
+        flush=True,
+    )
+    return figures
+
+
+def ok(answer: Any) -> Any:
+    if answer.status_code >= 400:
+        raise SystemExit(f"{answer.request.method} {answer.request.url}: {answer.status_code}")
+    return answer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=500, help="events of the timed dossier")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--url", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="auxbench-console-"))
+    settings = Settings.from_environ(
+        {
+            "AUXLEDGER_DATABASE_URL": args.url or f"sqlite:///{home / 'ledger.sqlite'}",
+            "AUXLEDGER_KEY_DIR": str(home / "keys"),
+            "AUXLEDGER_WITNESS_DIR": str(home / "witness"),
+        }
+    )
+    ledger = AuxLedger(settings, create_tables=True)
+    ledger.initialise("bench")
+    started = time.perf_counter()
+    counts = load_demo(ledger, officers=args.officers, seed=1)
+    print(
+        f"demo: {args.officers} officers loaded in {time.perf_counter() - started:.0f} s "
+        f"({counts})",
+        flush=True,
+    )
+
+    models = ReadModels(ledger)
+    models.ensure()
+    for name in models.names():
+        models.catch_up(name)
+    first = PersonnelQueries(models).status(organ=ORGAN, status="active", page_size=1).items[0]
+    personnel = Actor("bench-personnel", "personnel", ORGAN, None)
+    for i in range(args.events - ledger.auxiliary(first.auxiliary_id).version):
+        ledger.update_auxiliary(
+            personnel,
+            first.auxiliary_id,
+            "commend",
+            effective=date(2026, 1, 1),
+            kind="citation",
+            issuing_body=f"南通市公安局表彰 {i}",
+        )
+    for name in models.names():
+        models.catch_up(name)
+    models.close()
+    version = ledger.auxiliary(first.auxiliary_id).version
+    work_id = next(c.serial for c in ledger.auxiliary(first.auxiliary_id).credentials)
+    token = issue_token(
+        ledger, role="personnel", organ=ORGAN, unit=None, label="bench", issued_by="bench"
+    ).secret
+
+    app = create_app(
+        ApiSettings(
+            ledger=settings,
+            environment="development",
+            intake_per_minute=1e6,
+            intake_burst=1_000_000,
+            ledger_organ=ORGAN,
+        )
+    )
+    print(
+        f"python {platform.python_version()}, {platform.machine()}, "
+        f"{settings.database.backend}; the dossier has {version} events",
+        flush=True,
+    )
+    with TestClient(app) as client:
+        page = ok(client.get("/console"))
+        ok(
+            client.post(
+                "/console/sign-in", data={"csrf": CSRF.search(page.text).group(1), "token": token}
+            )
+        )  # type: ignore[union-attr]
+        csrf = CSRF.search(ok(client.get("/console/home")).text).group(1)  # type: ignore[union-attr]
+        dossier = f"/console/auxiliaries/{first.auxiliary_id}"
+        timed(
+            "dossier (500 events), GET " + "/console/auxiliaries/{id}",
+            args.runs,
+            lambda: ok(client.get(dossier)),
+        )
+        part = first.name[1:]
+        timed(
+            f"search by part of a name ({part}), console",
+            args.runs,
+            lambda: ok(client.post("/console/search", data={"csrf": csrf, "q": part})),
+        )
+        timed(
+            "search by work ID, console",
+            args.runs,
+            lambda: ok(client.post("/console/search", data={"csrf": csrf, "q": work_id})),
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        timed(
+            "search by part of a name, GET /v1/auxiliaries?q=",
+            args.runs,
+            lambda: ok(client.get("/v1/auxiliaries", params={"q": part}, headers=headers)),
+        )
+        timed("public complaint page, GET /", args.runs, lambda: ok(client.get("/")))
+    ledger.close()
+
+
+if __name__ == "__main__":
+    main()

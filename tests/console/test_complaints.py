@@ -1,0 +1,207 @@
+"""The complaints workbench: the queue, every command as a form, refusals in Chinese, and
+nothing recorded by a refused or forged form."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from fastapi.testclient import TestClient
+
+from domain.values import Actor, china_date
+from ledger.access import issue_token
+from tests.api.conftest import ORGAN, World, catch_up
+from tests.console.conftest import event_count, page_text, sign_in
+
+LAST: dict[str, int] = {}
+
+
+def act(client: TestClient, world: World, csrf: str, slug: str, **fields: str) -> object:
+    """Post one command's form as the page offers it (reading the page records accesses, so
+    the event count before the post is kept in ``LAST``)."""
+    page = client.get(f"/console/complaints/{world.complaint}").text
+    version = page.split('name="version" value="', 1)[1].split('"', 1)[0]
+    LAST["before"] = event_count(world)
+    return client.post(
+        f"/console/complaints/{world.complaint}/{slug}",
+        data={"csrf": csrf, "version": version, **fields},
+        follow_redirects=False,
+    )
+
+
+def status_of(client: TestClient, world: World) -> str:
+    html = client.get(f"/console/complaints/{world.complaint}").text
+    return html.split("<h1>投诉详情 · ", 1)[1].split("</h1>", 1)[0]
+
+
+def test_the_office_handles_a_complaint_from_receipt_to_closure(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    queue = page_text(client.get("/console/complaints"))
+    assert f"/console/complaints/{world.complaint}" in queue and "已接收" in queue
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert "张三" in page and "执勤时态度恶劣" in page  # the office reads the contact in clear
+    for label in (
+        "签收",
+        "受理",
+        "不予受理",
+        "指派调查人员",
+        "记录调查结论",
+        "告知投诉人处理结果",
+        "登记撤回",
+        "结案",
+        "重新办理",
+    ):
+        assert f"<summary>{label}</summary>" in page
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    steps = [
+        ("acknowledge", {}, "已签收"),
+        ("accept", {"category": "执勤态度"}, "已受理"),
+        ("assign", {"investigator_id": "602099", "due": today}, "调查中"),
+        (
+            "record-finding",
+            {
+                "allegation_number": "1",
+                "result": "sustained",
+                "reasoning": "经调取执法记录仪视频，情况属实",
+            },
+            "已查结",
+        ),
+        (
+            "notify-complainant",
+            {"method": "phone", "notified_on": today, "summary": "已电话告知调查结果"},
+            "已告知",
+        ),
+        ("close", {}, "已结案"),
+    ]
+    for slug, fields, status in steps:
+        answer = act(client, world, csrf, slug, **fields)
+        assert answer.status_code == 303, (slug, answer.text)  # type: ignore[attr-defined]
+        assert event_count(world) == LAST["before"] + 1
+        assert status_of(client, world) == status, slug
+    done = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert "属实" in done and "经调取执法记录仪视频" in done
+    for label in (
+        "接收投诉",
+        "签收投诉",
+        "受理投诉",
+        "指派调查人员",
+        "作出调查结论",
+        "告知投诉人",
+        "结案",
+    ):
+        assert label in done
+    assert "签名有效" in done
+    proof = client.get(f"/console/complaints/{world.complaint}/proof/1.json")
+    assert proof.status_code == 200 and proof.json()["inclusion"]["verified_by_server"]
+
+
+def test_a_command_the_domain_refuses_is_shown_in_chinese_and_records_nothing(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    answer = act(client, world, csrf, "close")
+    after = event_count(world)
+    assert answer.status_code == 409  # type: ignore[attr-defined]
+    html = page_text(answer)
+    assert "未能办理" in html and "未记录任何内容" in html
+    assert "当前状态不允许此操作" in html or "尚未将处理结果告知投诉人" in html
+    # the page shown again reads the complaint (one access record); the command left nothing
+    assert after == LAST["before"] + 1
+
+
+def test_a_form_that_fails_its_checks_names_the_field_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    answer = act(client, world, csrf, "decline", reason="")
+    assert event_count(world) == LAST["before"] + 1  # the page's read only
+    assert answer.status_code == 422  # type: ignore[attr-defined]
+    assert "请检查：原因" in page_text(answer)
+    future = act(client, world, csrf, "acknowledge", effective="2099-01-01")
+    assert event_count(world) == LAST["before"] + 1
+    assert future.status_code == 422 and "日期不能晚于今天" in page_text(future)  # type: ignore[attr-defined]
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_leaves_no_event(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    answer = client.post(f"/console/complaints/{world.complaint}/acknowledge", data={})
+    assert answer.status_code == 403 and "表单已失效" in page_text(answer)
+    forged = client.post(
+        f"/console/complaints/{world.complaint}/acknowledge", data={"csrf": "x" * 43}
+    )
+    assert forged.status_code == 403
+    assert event_count(world) == before
+    assert status_of(client, world) == "已接收"
+
+
+def test_other_roles_see_no_forms_and_a_forced_post_gets_403(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert "执勤时态度恶劣" in page and "张三" not in page  # masked for discipline
+    assert "<summary>" not in page and "/acknowledge" not in page
+    before = event_count(world)
+    forced = client.post(f"/console/complaints/{world.complaint}/acknowledge", data={"csrf": csrf})
+    assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
+    assert event_count(world) == before
+
+
+def test_an_inspector_states_a_reason_before_reading_a_complaint(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["inspector"])
+    ask = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert "说明查阅事由" in ask and "执勤时态度恶劣" not in ask
+    page = page_text(
+        client.post(
+            f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "督察"}
+        )
+    )
+    assert "执勤时态度恶劣" in page and "张三" in page  # an inspector with a reason, as the API
+
+
+def test_the_queue_puts_overdue_complaints_first_and_marks_them(
+    client: TestClient, world: World
+) -> None:
+    old = world.ledger.receive_complaint(
+        Actor("public-intake", "public", ORGAN, None),
+        auxiliary_id=world.other_unit_auxiliary,
+        channel="hotline_12389",
+        incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
+        incident_place="青年路",
+        allegations=["未按规定着装"],
+        effective=date(2026, 1, 3),
+    ).originator_id
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr")[1:]
+    assert f"/console/complaints/{old}" in rows[0] and 'class="overdue"' in rows[0]
+    assert "已逾期" in rows[0] and "赵强" in rows[0]
+    assert f"/console/complaints/{world.complaint}" in rows[1] and "已逾期" not in rows[1]
+    assert "其中 <strong>1</strong> 件已逾期" in html
+    refused = client.get("/console/complaints?status=nonsense")
+    assert refused.status_code == 200 and "筛选条件的取值不允许" in refused.text
+
+
+def test_the_history_names_who_recorded_each_step_by_the_tokens_label(
+    client: TestClient, world: World
+) -> None:
+    named = issue_token(
+        world.ledger,
+        role="complaints",
+        organ=ORGAN,
+        unit=None,
+        label="投诉办 王警官",
+        issued_by="t",
+    ).secret
+    csrf = sign_in(client, named)
+    assert act(client, world, csrf, "acknowledge").status_code == 303  # type: ignore[attr-defined]
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    history = page.split('id="h-history"', 1)[1]
+    assert "投诉办 王警官" in history and "public-intake" in history

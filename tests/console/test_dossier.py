@@ -1,0 +1,150 @@
+"""The dossier: the API's own answers by role, an inspector's reason per visit, the access
+log, verification and proofs."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi.testclient import TestClient
+
+from api.console.staff_access import AccessIndex
+from ledger.access import accesses_of
+from ledger.merkle import verify_inclusion
+from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, problem
+from tests.console.conftest import event_count, page_text, sign_in
+
+
+def open_as_inspector(client: TestClient, world: World, reason: str = "投诉核查") -> str:
+    csrf = sign_in(client, world.tokens["inspector"])
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    ask = page_text(client.get(path))
+    assert "说明查阅事由" in ask and "李明" not in ask  # nothing shown before the reason
+    stated = client.post(f"{path}/reason", data={"csrf": csrf, "reason": reason})
+    assert stated.status_code == 200  # followed to the dossier
+    return page_text(stated)
+
+
+def test_an_inspector_states_a_reason_once_and_the_access_log_shows_the_read(
+    client: TestClient, world: World
+) -> None:
+    before = event_count(world)
+    page = open_as_inspector(client, world)
+    assert "李明 的档案" in page and "本次查阅事由：投诉核查" in page
+    assert RESIDENT_ID in page  # an inspector with a reason reads in clear, as on the API
+    assert "录用" in page and "发放证件" in page  # the timeline, in Chinese
+    assert "签名有效" in page and "已纳入检查点" in page
+    assert "的责任归属" in page and "王建国" in page
+    assert "的档案状态" in page
+    assert "查阅记录" in page and "督察部门" in page and "投诉核查" in page
+    recorded = event_count(world) - before
+    assert recorded == 1  # one access record for the visit's page, with its reason
+    again = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}?on=2025-01-01"))
+    assert "说明查阅事由" not in again  # once per visit
+    assert "该日不在职" in again and "该日尚未录用，没有档案记录" in again
+
+
+def test_a_reason_form_without_its_csrf_token_records_nothing(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["inspector"])
+    before = event_count(world)
+    answer = client.post(
+        f"/console/auxiliaries/{world.auxiliary}/reason", data={"reason": "投诉核查"}
+    )
+    assert answer.status_code == 403 and "表单已失效" in page_text(answer)
+    assert event_count(world) == before
+    assert "说明查阅事由" in client.get(f"/console/auxiliaries/{world.auxiliary}").text
+
+
+def test_an_empty_reason_is_refused_in_chinese(client: TestClient, world: World) -> None:
+    csrf = sign_in(client, world.tokens["inspector"])
+    answer = client.post(
+        f"/console/auxiliaries/{world.auxiliary}/reason", data={"csrf": csrf, "reason": "  "}
+    )
+    assert answer.status_code == 422 and "须说明事由" in page_text(answer)
+
+
+def test_personnel_read_in_clear_discipline_masked_and_without_the_timeline(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["personnel"])
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    assert RESIDENT_ID in page and PHONE in page and "全部记录" in page
+    assert f"/console/auxiliaries/{world.auxiliary}/proof/1.json" in page
+    client.post("/console/sign-out", data={"csrf": csrf})
+    sign_in(client, world.tokens["discipline"])
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    assert "李明 的档案" in page
+    assert RESIDENT_ID not in page and PHONE not in page and "脱敏" in page
+    assert "全部记录" not in page and "proof/1.json" not in page  # the API's timeline is P, I
+    assert "执勤时态度恶劣" in page and f"/console/complaints/{world.complaint}" in page
+    forced = client.get(f"/console/auxiliaries/{world.auxiliary}/proof/1.json")
+    assert forced.status_code == 403
+
+
+def test_scope_and_roles_are_the_apis(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["other-unit"])
+    assert client.get(f"/console/auxiliaries/{world.auxiliary}").status_code == 404
+    assert client.get(f"/console/auxiliaries/{world.other_unit_auxiliary}").status_code == 200
+    client2 = TestClient(client.app)
+    sign_in(client2, world.tokens["complaints"])
+    forced = client2.get(f"/console/auxiliaries/{world.auxiliary}")
+    assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
+    client3 = TestClient(client.app)
+    sign_in(client3, world.tokens["other-organ-personnel"])
+    assert client3.get(f"/console/auxiliaries/{world.auxiliary}").status_code == 404
+
+
+def test_an_events_proof_downloads_as_json_and_verifies(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["personnel"])
+    answer = client.get(f"/console/auxiliaries/{world.auxiliary}/proof/1.json")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert "attachment" in answer.headers["content-disposition"]
+    proof = answer.json()
+    inclusion = proof["inclusion"]
+    assert inclusion["verified_by_server"] is True
+    note = inclusion["checkpoint"]
+    root = base64.b64decode(note.split("\n")[2])
+    assert int(note.split("\n")[1]) == inclusion["tree_size"]
+    verify_inclusion(
+        bytes.fromhex(inclusion["leaf_hash"]),
+        inclusion["leaf_index"],
+        inclusion["tree_size"],
+        [base64.b64decode(h) for h in inclusion["hashes"]],
+        root,
+    )
+    assert proof["keys"] and proof["keys"][0]["vkey"]
+    assert client.get(f"/console/auxiliaries/{world.auxiliary}/proof/99.json").status_code == 404
+
+
+def test_the_api_serves_a_complaints_history_masked_by_role(
+    client: TestClient, world: World
+) -> None:
+    path = f"/v1/complaints/{world.complaint}/history"
+    body = client.get(path, headers=world.headers("complaints")).json()
+    received = body["entries"][0]
+    assert received["event"] == "Complaint.Received" and received["verified"]
+    assert received["fields"]["complainant_name"] == "张三"
+    assert "tracking_hash" not in received["fields"]
+    masked = client.get(path, headers=world.headers("discipline")).json()["entries"][0]
+    assert masked["fields"]["complainant_name"] != "张三"
+    problem(client.get(path, headers=world.headers("inspector")), 422, "reason_required")
+    problem(client.get(path, headers=world.headers("personnel")), 403, "role_not_allowed")
+    problem(client.get(path, headers=world.headers("other-organ-complaints")), 404, "not_found")
+
+
+def test_the_access_index_agrees_with_a_scan_and_catches_up(
+    client: TestClient, world: World
+) -> None:
+    index = AccessIndex()
+    assert index.of(world.ledger, world.auxiliary, organ=ORGAN) == []
+    sign_in(client, world.tokens["personnel"])
+    client.get(f"/console/auxiliaries/{world.auxiliary}")
+    client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("personnel"))
+    scanned = accesses_of(world.ledger, world.auxiliary, organ=ORGAN)
+    assert len(scanned) == 2  # the page's read, then the API's
+    assert index.of(world.ledger, world.auxiliary, organ=ORGAN) == scanned
+    assert scanned[0].purpose == "GET /v1/auxiliaries/{auxiliary_id}"  # newest first
+    assert index.of(world.ledger, world.auxiliary, organ="320612") == []
+    assert index.of(world.ledger, world.other_unit_auxiliary, organ=ORGAN) == []

@@ -1,0 +1,81 @@
+"""Reports: every report as a table with its filters and CSV, charts as server-side SVG."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from projections.reports import REPORTS
+from tests.api.conftest import World
+from tests.console.conftest import page_text, sign_in
+
+
+def test_the_reports_page_lists_what_the_role_reads_with_svg_charts(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["inspector"])
+    html = page_text(client.get("/console/reports"))
+    for name in ("personnel_status", "complaint_registry", "early_warning", "quota_use"):
+        assert f'/console/reports/{name}"' in html
+    assert html.count("<svg") == 5  # per month, findings by unit, warnings, levels, quota
+    for title in ("每月投诉数", "各层级辅警人数", "员额（蓝）与在编人数（红）", "触发预警的次数"):
+        assert title in html
+    assert "<script" not in html and "style=" not in html
+
+
+def test_establishment_reads_only_the_figures(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["establishment"])
+    html = page_text(client.get("/console/reports"))
+    assert "/console/reports/quota_use" in html and "/console/reports/level_distribution" in html
+    assert "/console/reports/complaint_registry" not in html
+    assert html.count("<svg") == 2
+    forced = client.get("/console/reports/complaint_registry")
+    assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
+    assert client.get("/console/reports/complaint_registry/csv").status_code == 403
+
+
+def test_a_report_filters_pages_and_downloads_as_csv(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["personnel"])
+    html = page_text(client.get("/console/reports/personnel_status?q=李&status=active"))
+    table = html.split("<table>", 1)[1]
+    assert "李明" in table and "赵强" not in table and "在岗" in table and "巡逻防控" in table
+    assert 'href="/console/reports/personnel_status/csv?q=%E6%9D%8E&amp;status=active"' in html
+    csv = client.get("/console/reports/personnel_status/csv?q=李&status=active")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "李明" in csv.text and "赵强" not in csv.text
+    refused = client.get("/console/reports/personnel_status?level=abc")
+    assert refused.status_code == 422 and "筛选条件的取值不允许" in page_text(refused)
+    assert client.get("/console/reports/no_such_report").status_code == 404
+
+
+def test_a_unit_token_reports_only_its_unit(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["unit"])
+    html = page_text(client.get("/console/reports/personnel_status?unit=320602-002"))
+    table = html.split("<table>", 1)[1]
+    assert "李明" in table and "赵强" not in table
+    assert 'name="unit"' not in html
+
+
+def test_every_report_renders_for_a_role_that_reads_it(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["inspector"])
+    for name in REPORTS:
+        answer = client.get(f"/console/reports/{name}")
+        assert answer.status_code in (200, 403), (name, answer.status_code)
+        if answer.status_code == 200:
+            assert "<h1>" in page_text(answer)
+
+
+def test_every_scrolling_table_takes_the_keyboards_focus_and_has_a_name(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["inspector"])
+    pages = [
+        "/console/reports/quota_use",
+        "/console/reports/personnel_status",
+        "/console/search",
+        "/console/complaints",
+    ]
+    for path in pages:
+        html = page_text(client.get(path))
+        wraps = html.count('class="table-wrap"')
+        assert wraps >= 1, path
+        assert html.count('class="table-wrap" tabindex="0" role="region" aria-label="') == wraps
