@@ -62,3 +62,20 @@ def test_every_report_renders_for_a_role_that_reads_it(client: TestClient, world
         assert answer.status_code in (200, 403), (name, answer.status_code)
         if answer.status_code == 200:
             assert "<h1>" in page_text(answer)
+
+
+def test_every_scrolling_table_takes_the_keyboards_focus_and_has_a_name(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["inspector"])
+    pages = [
+        "/console/reports/quota_use",
+        "/console/reports/personnel_status",
+        "/console/search",
+        "/console/complaints",
+    ]
+    for path in pages:
+        html = page_text(client.get(path))
+        wraps = html.count('class="table-wrap"')
+        assert wraps >= 1, path
+        assert html.count('class="table-wrap" tabindex="0" role="region" aria-label="') == wraps
