@@ -164,33 +164,7 @@ def staff_records(live: LiveServer) -> dict[str, str]:
     return {"auxiliary": str(auxiliary), "complaint": str(complaint)}
 
 
-# Found by this test, in the staff side's templates (not this branch's to change): a report
-# table wider than a phone scrolls inside `.table-wrap`, which cannot take the keyboard's
-# focus (axe: scrollable-region-focusable, serious; the fix is tabindex="0" with a label on
-# that div in staff/report.html). Strict: once fixed, these pass and the mark must go.
-TABLE_NOT_FOCUSABLE = pytest.mark.xfail(
-    strict=True, reason="staff/report.html: .table-wrap scrolls at 390px but takes no focus"
-)
-WIDE_REPORTS = {
-    "accountability_by_supervisor",
-    "accountability_by_unit",
-    "commendation_ratio",
-    "complaint_time_to_close",
-    "misconduct_findings",
-    "pay_against_wage",
-    "quota_use",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=TABLE_NOT_FOCUSABLE)
-        if n.removeprefix("staff-report-") in WIDE_REPORTS
-        else n
-        for n in sorted(STAFF_PAGES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(STAFF_PAGES))
 def test_staff_page(page: Page, live: LiveServer, staff_records: dict[str, str], name: str) -> None:
     role, path, ready = STAFF_PAGES[name]
     if role is not None:
