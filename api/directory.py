@@ -9,8 +9,8 @@ A work ID names one holder or none: a serial is claimed once in the whole ledger
 (``domain.auxiliary.CredentialSerial``), but serials issued before claims existed may have
 been issued to several auxiliaries. Such a serial is never resolved to one of them (not the
 newest, not a remembered one): the lookup is refused (``ambiguous_work_id``), so no check
-answers for the wrong organ and no complaint is routed to it. Nothing is cached, because a
-serial of that legacy kind can gain a second holder after a first lookup found one.
+answers for the wrong organ and no complaint is routed to it. Nothing is cached: the read
+model is the one answer, and a lookup made while it catches up must not outlive it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ Invariants:
 - A credential issue claims its serial for the whole ledger (``CredentialSerial``) in the same
   transaction; a serial claimed before -- by any organ, even if since returned or revoked --
   is refused (``SerialAlreadyIssuedError``), and two issues racing for one serial cannot both
-  commit (the claim's version 1).
+  commit (the claim's version 1). A serial issued before claims existed (a legacy
+  ``CredentialIssued`` with no claim) is found in the event store itself and refused alike.
 - The recording instant comes from the service's clock (UTC now); only the demo loader
   replaces the clock, to lay down a synthetic history.
 """
@@ -35,6 +36,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording as StoreRecording
+from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
@@ -55,10 +57,12 @@ from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.persistence import SubjectKeyMissingError
 from ledger.privacy import ErasureError, ErasureRecord
+from ledger.stream import read_checked
 
 A = TypeVar("A", bound=Aggregate)
 
 Clock = Callable[[], datetime]
+ISSUED_TOPIC = get_topic(Auxiliary.CredentialIssued)
 ERASURE_RECHECK_SECONDS = 2.0
 
 
@@ -179,6 +183,9 @@ class AuxLedger(LedgerApplication):
         self._local = threading.local()
         self._erasures_seen: int | None = None
         self._erasures_checked = 0.0
+        self._issued_lock = threading.Lock()
+        self._issued_after = 0
+        self._issued_serials: dict[tuple[str, str], str] = {}
         if personal_data and not create_tables:
             self.privacy.check()
 
@@ -436,16 +443,40 @@ class AuxLedger(LedgerApplication):
         issued = auxiliary.pending_events[-1]
         assert isinstance(issued, Auxiliary.CredentialIssued)
         claim_id = CredentialSerial.id_for(issued.kind, issued.serial)
+        holder: str | None = None
         if self.exists(claim_id):
-            held = self.load(CredentialSerial, claim_id)
+            holder = self.load(CredentialSerial, claim_id).organ
+        else:
+            holder = self._legacy_issuer(issued.kind, issued.serial)
+        if holder is not None:
             raise SerialAlreadyIssuedError(
-                f"this {issued.kind} serial was already issued by organ {held.organ}; a serial "
+                f"this {issued.kind} serial was already issued by organ {holder}; a serial "
                 "is issued once in the whole ledger and never again, even after its return or "
                 "revocation (Art. 12)"
             )
         return CredentialSerial.claim(
             **common, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
         )
+
+    def _legacy_issuer(self, kind: str, serial: str) -> str | None:
+        """The organ of an earlier ``CredentialIssued`` of this serial in the event store, or
+        None: serials issued before claims existed have no ``CredentialSerial``.
+
+        Every stored issue event is read once per process (checked, by topic) and remembered;
+        later calls read only the events stored since. Nothing here decides a race: two new
+        issues of one serial are still kept apart by the claim's version 1.
+        """
+        with self._issued_lock:
+            while True:
+                batch = read_checked(self, self._issued_after, 500, topics=[ISSUED_TOPIC])
+                if not batch:
+                    break
+                for checked in batch:
+                    event = checked.event
+                    assert isinstance(event, Auxiliary.CredentialIssued)
+                    self._issued_serials.setdefault((event.kind, event.serial), event.actor.organ)
+                self._issued_after = batch[-1].notification_id
+            return self._issued_serials.get((kind, serial))
 
     def correct_auxiliary(
         self,

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from domain.auxiliary import CredentialSerial
 from domain.values import china_date
 from ledger.records import AuxLedger
 from tests.api.conftest import (
@@ -170,3 +171,33 @@ def test_a_work_id_with_two_holders_is_neither_checked_nor_routed(
     assert _events(world) == before  # routed nowhere
     # Other work IDs are unaffected.
     assert client.get(f"/v1/credentials/{HELD}").json()["organ"] == ORGAN
+
+
+def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
+    client: TestClient, world: World
+) -> None:
+    legacy = "NTFJ0602000040"
+    ours = hire(world.ledger, ORGAN, UNIT, None, "郑伟")
+    _legacy_issue(world.ledger, ORGAN, ours, legacy)  # stored before claims existed
+    claim_id = CredentialSerial.id_for("work_id", legacy)
+    assert not world.ledger.exists(claim_id)
+    intruder = world.headers("other-organ-personnel")
+    hired = client.post("/v1/auxiliaries", headers=intruder, json=HIRE)
+    assert hired.status_code == 201, hired.text
+    newcomer = hired.json()["originator_id"]
+    before = _events(world)
+    body = problem(_issue(client, intruder, newcomer, legacy), 409, "serial_already_issued")
+    assert f"organ {ORGAN}" in body["detail"] and legacy not in body["detail"]
+    assert _events(world) == before  # nothing recorded
+    assert not world.ledger.exists(claim_id)
+    assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
+    # Refused within the organ too (another of its auxiliaries), and a fresh serial still goes.
+    colleague = hire(world.ledger, ORGAN, UNIT, None, "王强")
+    personnel = world.headers("personnel")
+    problem(_issue(client, personnel, colleague, legacy), 409, "serial_already_issued")
+    fresh = _issue(client, intruder, newcomer, "NTFJ0681000041")
+    assert fresh.status_code == 200, fresh.text
+    assert _events(world) > before
+    catch_up(world.ledger)
+    check = client.get(f"/v1/credentials/{legacy}").json()
+    assert (check["organ"], check["active"]) == (ORGAN, True)
