@@ -30,6 +30,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification, StoredEvent
 
+from domain.checks import has_format_character, has_visible_character
+from domain.errors import FormatCharacterError
 from ledger.errors import (
     BadSignatureError,
     ChainBrokenError,
@@ -141,9 +143,12 @@ class KeyRegistry(Aggregate):
             )
         if self.status[key_id_hex] == "revoked":
             raise KeyRegistryError(f"key {key_id_hex} is already revoked")
-        if not reason.strip():
+        text = reason.strip()
+        if not has_visible_character(text):
             raise KeyRegistryError("a revocation needs a reason")
-        self.trigger_event(self.KeyRevoked, key_id=key_id_hex, reason=reason.strip(), actor=actor)
+        if has_format_character(text):
+            raise FormatCharacterError("reason")
+        self.trigger_event(self.KeyRevoked, key_id=key_id_hex, reason=text, actor=actor)
 
 
 @dataclass

@@ -164,6 +164,20 @@ def test_key_rotation_and_revocation_by_admin(client: TestClient, world: World) 
         409,
         "key_registry",
     )
+    before = client.get("/v1/ledger/keys").json()
+    for reason in ("退役\u202e", "\u200b退役"):
+        body = problem(
+            client.post(f"/v1/admin/keys/{old}/revoke", headers=admin, json={"reason": reason}),
+            422,
+            "format_character",
+        )
+        assert "bidirectional controls" in body["detail"]
+    problem(
+        client.post(f"/v1/admin/keys/{old}/revoke", headers=admin, json={"reason": "\u200b"}),
+        409,
+        "key_registry",
+    )
+    assert client.get("/v1/ledger/keys").json() == before  # nothing recorded
     revoked = client.post(f"/v1/admin/keys/{old}/revoke", headers=admin, json={"reason": "退役"})
     assert revoked.json()["status"] == "revoked"
     statuses = {k["key_id"]: k["status"] for k in client.get("/v1/ledger/keys").json()}

@@ -105,6 +105,16 @@ def test_demo_verify_log_and_keys(cli_env: Settings, capsys: pytest.CaptureFixtu
     assert code == 1 and "rotate first" in _one_line(err)
     code, new, _ = _run(capsys, "keys", "rotate")
     assert code == 0 and new.strip() != old
+    # A reason with a bidi control, or made only of zero-width characters, is refused and
+    # records nothing (the key stays retired).
+    code, _, err = _run(capsys, "keys", "revoke", old, "--reason", "laptop \u202etsol")
+    assert code == 1 and "bidirectional controls" in _one_line(err)
+    code, _, err = _run(capsys, "keys", "revoke", old, "--reason", "\u200b\u200d")
+    assert code == 1 and "needs a reason" in _one_line(err)
+    statuses = {
+        k["key_id"]: k["status"] for k in json.loads(_run(capsys, "keys", "list", "--json")[1])
+    }
+    assert statuses[old] == "retired"
     code, out, _ = _run(capsys, "keys", "revoke", old, "--reason", "laptop lost")
     assert code == 0 and "revoked" in out
     statuses = {
