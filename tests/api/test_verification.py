@@ -68,6 +68,10 @@ def test_incremental_by_default_against_the_servers_witness(
     assert again["ok"] and again["mode"] == "full"
     assert again["witnessed_size"] == full["tree_size"]
     problem(client.get(f"{URL}?mode=everything", headers=auditor), 422, "validation")
+    # The removed ``?full=true`` is not ignored (which would run an incremental check and look
+    # like a full one): it is refused, naming the route's own parameter.
+    body = problem(client.get(f"{URL}?full=true", headers=auditor), 400, "unknown_query_parameter")
+    assert "full" in body["detail"] and "mode" in body["detail"]
 
 
 def test_one_verification_at_a_time_across_processes(client: TestClient, world: World) -> None:
