@@ -72,3 +72,16 @@ def test_the_documented_verification_script_verifies_a_real_receipt(
         check=False,
     )
     assert forged.returncode != 0 and "InvalidSignature" in forged.stderr
+
+
+def test_the_readme_prints_the_same_receipt_check_as_docs_api() -> None:
+    """README.md and docs/api.md both print the commands and the script; only docs/api.md's
+    copy is run above, so the two must not drift apart."""
+
+    def snippet(path: Path) -> str:
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r"```sh\nscripts/run &.*?```python\n.*?```", text, re.S)
+        assert found is not None, path
+        return found.group(0)
+
+    assert snippet(DOCS.parents[1] / "README.md") == snippet(DOCS)
