@@ -63,6 +63,7 @@ A = TypeVar("A", bound=Aggregate)
 
 Clock = Callable[[], datetime]
 ISSUED_TOPIC = get_topic(Auxiliary.CredentialIssued)
+ISSUED_BATCH = 500
 ERASURE_RECHECK_SECONDS = 2.0
 
 
@@ -468,7 +469,7 @@ class AuxLedger(LedgerApplication):
         """
         with self._issued_lock:
             while True:
-                batch = read_checked(self, self._issued_after, 500, topics=[ISSUED_TOPIC])
+                batch = read_checked(self, self._issued_after, ISSUED_BATCH, topics=[ISSUED_TOPIC])
                 if not batch:
                     break
                 for checked in batch:
@@ -476,6 +477,8 @@ class AuxLedger(LedgerApplication):
                     assert isinstance(event, Auxiliary.CredentialIssued)
                     self._issued_serials.setdefault((event.kind, event.serial), event.actor.organ)
                 self._issued_after = batch[-1].notification_id
+                if len(batch) < ISSUED_BATCH:
+                    break
             return self._issued_serials.get((kind, serial))
 
     def correct_auxiliary(

@@ -178,7 +178,13 @@ def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
 ) -> None:
     legacy = "NTFJ0602000040"
     ours = hire(world.ledger, ORGAN, UNIT, None, "郑伟")
-    _legacy_issue(world.ledger, ORGAN, ours, legacy)  # stored before claims existed
+    colleague = hire(world.ledger, ORGAN, UNIT, None, "王强")
+    personnel = world.headers("personnel")
+    # An issue first, so the ledger has read the issues stored so far; the legacy one comes
+    # after it and must still be found.
+    primed = _issue(client, personnel, colleague, "NTFJ0602000042")
+    assert primed.status_code == 200, primed.text
+    _legacy_issue(world.ledger, ORGAN, ours, legacy)  # stored as before claims existed
     claim_id = CredentialSerial.id_for("work_id", legacy)
     assert not world.ledger.exists(claim_id)
     intruder = world.headers("other-organ-personnel")
@@ -192,9 +198,8 @@ def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
     assert not world.ledger.exists(claim_id)
     assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
     # Refused within the organ too (another of its auxiliaries), and a fresh serial still goes.
-    colleague = hire(world.ledger, ORGAN, UNIT, None, "王强")
-    personnel = world.headers("personnel")
-    problem(_issue(client, personnel, colleague, legacy), 409, "serial_already_issued")
+    other = hire(world.ledger, ORGAN, UNIT, None, "孙丽")
+    problem(_issue(client, personnel, other, legacy), 409, "serial_already_issued")
     fresh = _issue(client, intruder, newcomer, "NTFJ0681000041")
     assert fresh.status_code == 200, fresh.text
     assert _events(world) > before
