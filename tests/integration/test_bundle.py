@@ -66,7 +66,12 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
         root, code="320699", name="试验公安局", region="试验市", effective=date(2026, 11, 1)
     )
     aux_ledger.update_organ(
-        root, "320699", "register_unit", code="U1", name="试验派出所", effective=date(2026, 11, 1)
+        root,
+        "320699",
+        "register_unit",
+        code="320699-U1",
+        name="试验派出所",
+        effective=date(2026, 11, 1),
     )
     aux_ledger.update_organ(
         ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
@@ -81,7 +86,7 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
         organ_code="320699",
         auxiliary_id=auxiliary_id,
         effective=date(2026, 11, 1),
-        unit="U1",
+        unit="320699-U1",
         supervisor_id="P001",
         supervisor_name="李警官",
         employment_form="direct_contract",
