@@ -8,7 +8,10 @@ the auxiliary it names): what was exported, the personal fields opened, and why.
 
 Invariants:
 - A refused export (no reason, unknown or out-of-scope subject, a role that may not export)
-  records nothing; the access event is saved only after the bundle is complete.
+  records nothing; the reason is checked with the access records' own rule
+  (``ledger.access.check_reason``) before anything is collected; the access events (the
+  complaint and the auxiliary it names) are saved in one transaction, only after the bundle
+  is complete.
 - The case file embeds a CJK TrueType font when the machine has one (Debian:
   ``fonts-wqy-zenhei``, ``fonts-wqy-microhei``, ``fonts-arphic-uming``: fonts with
   Latin glyphs too), otherwise it uses
@@ -30,7 +33,7 @@ from uuid import UUID
 from api.personal import disclose
 from domain.values import Actor, Role
 from ledger import bundle_verifier as bv
-from ledger.access import ReasonRequiredError, record_access
+from ledger.access import AccessError, ReasonRequiredError, check_reason, new_access
 from ledger.bundle import BundleContent, BundleRecord, collect, verifier_source, write_zip
 from ledger.records import AuxLedger
 
@@ -116,9 +119,7 @@ def export_bundle(
     and before the access is recorded: the CLI writes its file there, so a failed write
     records nothing.
     """
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequiredError("an evidence bundle export needs a reason (--reason / reason)")
+    text = bundle_reason(reason)
     subjects: dict[str, UUID] = {}
     if kind == "complaint":
         complaint = ledger.complaint(subject_id)
@@ -139,14 +140,11 @@ def export_bundle(
     members[VERIFY_MEMBER] = VERIFY_TEXT.encode("utf-8")
     members[VERIFIER_MEMBER] = verifier_source()
     data = write_zip(members)
-    if before_record is not None:
-        before_record(data)
     exported = [(kind, subject_id)]
     if kind == "complaint":
         exported.append(("auxiliary", content.auxiliary.id))
-    for record_type, record_id in exported:
-        record_access(
-            ledger,
+    accesses = [
+        new_access(
             actor,
             record_type=record_type,
             record_id=record_id,
@@ -155,7 +153,24 @@ def export_bundle(
             purpose=f"{purpose}: evidence bundle of {kind} {subject_id.hex[:12]}, "
             f"{len(content.records)} records, checkpoint {content.anchor.tree_size}",
         )
+        for record_type, record_id in exported
+    ]
+    if before_record is not None:
+        before_record(data)
+    ledger.save(*accesses)  # one transaction: both access records or neither
     return ExportedBundle(data=data, content=content)
+
+
+def bundle_reason(reason: str | None) -> str:
+    """The export's reason, trimmed, held to the access records' rule (``check_reason``).
+
+    Checked before anything is collected or written, so a reason the access record would
+    refuse never leaves a bundle behind. Raises ``ReasonRequiredError`` naming the rule.
+    """
+    try:
+        return check_reason(reason or "")
+    except AccessError as e:
+        raise ReasonRequiredError(f"an evidence bundle export needs a reason: {e}") from None
 
 
 # --------------------------------------------------------------------------- the case file

@@ -35,8 +35,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} exists; the bundle is not written over another file")
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
-    if not args.reason.strip():
-        raise UsageError("--reason must say why the bundle is exported")
+    from api.bundles import bundle_reason  # noqa: PLC0415
+
+    reason = bundle_reason(args.reason)  # before anything is read or written
     ledger = _ledger()
     kind = "auxiliary" if args.auxiliary else "complaint"
     subject = args.auxiliary or args.complaint
@@ -47,6 +48,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     actor = Actor(actor_id=actor_name()[:64], role="inspector", organ=organ, unit=None)
 
+    written: list[Path] = []
+
     def write(data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".bundle-", dir=out.parent)
         try:
@@ -55,18 +58,26 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f.flush()
                 os.fsync(f.fileno())
             os.link(tmp, out)  # fails if --out appeared meanwhile: never written over
+            written.append(out)
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    exported = export_bundle(
-        ledger,
-        actor,
-        kind=kind,
-        subject_id=subject,
-        reason=args.reason,
-        purpose="auxledger bundle export",
-        before_record=write,
-    )
+    try:
+        exported = export_bundle(
+            ledger,
+            actor,
+            kind=kind,
+            subject_id=subject,
+            reason=reason,
+            purpose="auxledger bundle export",
+            before_record=write,
+        )
+    except BaseException:
+        # The file was written but the access could not be recorded: no bundle without its
+        # access record. (Only a file this command linked itself: --out did not exist.)
+        if written:
+            out.unlink(missing_ok=True)
+        raise
     content = exported.content
     print(  # noqa: T201
         f"{out}: {len(content.records)} records, {len(content.opened)} opened fields, "

@@ -599,6 +599,43 @@ def test_the_command_line_refuses_and_records_nothing(
     assert access_records(ledger) == []
 
 
+@pytest.mark.parametrize(
+    "reason",
+    ["\u200b", "法院\u202e调取", "理" * 501],
+    ids=["zero-width-only", "bidi-override", "501-chars"],
+)
+def test_a_reason_the_access_record_would_refuse_leaves_no_file_and_no_event(
+    ledger: AuxLedger,
+    cli_env: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    reason: str,
+) -> None:
+    """The reason is checked by the access records' rule before anything is collected."""
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for which, subject in (("--auxiliary", auxiliary_id), ("--complaint", complaint_id)):
+        out = folder / f"{which[2:]}.zip"
+        code, printed, err = _run(
+            capsys, "bundle", "export", which, str(subject), "--reason", reason, "--out", str(out)
+        )
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 1 and len(lines) == 1 and "reason" in lines[0], err
+        assert "X-Access-Reason" not in err and "?reason=" not in err
+        assert printed == ""
+        assert not out.exists()
+        assert list(folder.iterdir()) == []
+    with pytest.raises(ReasonRequiredError, match="reason"):
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason=reason, purpose="t"
+        )
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+    assert access_records(ledger) == []
+
+
 class Witness:
     """A C2SP tlog-cosignature/v1 witness key (Ed25519, type 0x04), for the k-of-n checks."""
 
