@@ -17,7 +17,8 @@ What it checks (docs/integrity.md, "Evidence bundles"):
 3. both checkpoints (C2SP signed notes, exactly as published, possibly with witness
    cosignatures) are signed by a log key valid at the checkpoint's last leaf; with
    ``--witness-vkey`` at least K of the named witnesses cosigned one of them
-   (c2sp.org/tlog-cosignature, or a plain Ed25519 note signature);
+   (a type-0x04 key only by a c2sp.org/tlog-cosignature, a type-0x01 key only by a
+   plain Ed25519 note signature);
 4. the consistency proof from the anchor checkpoint to the newest one (RFC 9162 2.1.4.2);
 5. every record: its byte format, its Ed25519 signature by a key valid at its log position,
    its inclusion proof against the anchor checkpoint (RFC 9162 2.1.3.2), and the hash chain
@@ -63,6 +64,7 @@ MAGIC = b"AXR1"
 SIGNING_PREFIX = b"auxledger/event-signature/v1\x00"
 FIELD_AAD = b"auxledger/personal-field/v1\x00"
 COSIGNATURE_PREFIX = b"cosignature/v1\ntime "
+MAX_TIMESTAMP = 2**63 - 1  # c2sp.org/tlog-cosignature: a timestamp is at most 2^63-1
 GENESIS_PREVIOUS = bytes(32)
 REGISTRY_TOPIC = "ledger.keyring:KeyRegistry."
 ERASURE_TOPIC = "ledger.privacy:ErasureRecord.Erased"
@@ -387,16 +389,28 @@ def log_signers(note: Note, keys: Mapping[bytes, LogKey]) -> list[LogKey]:
 
 
 def witness_signers(note: Note, witnesses: Sequence[LogKey]) -> list[str]:
-    """Names of the given witnesses whose cosignature (or plain signature) verifies."""
+    """Names of the given witnesses whose signature on the note verifies.
+
+    The key's type decides the one signature form it may make (no mixing): a type-0x04
+    (c2sp.org/tlog-cosignature) key only the 72-byte ``cosignature/v1`` form (8-byte
+    timestamp, at most 2^63-1, then Ed25519 over the cosigned message); a type-0x01 key only
+    a plain 64-byte Ed25519 note signature.
+    """
     found = []
     for witness in witnesses:
         for name, key_id, blob in note.lines:
             if name != witness.name or key_id != witness.key_id:
                 continue
-            if witness.public[0] == 0x04 and len(blob) == 72:
-                timestamp = struct.unpack(">Q", blob[:8])[0]
-                message = COSIGNATURE_PREFIX + str(timestamp).encode() + b"\n" + note.text.encode()
-                ok = _ed25519(witness.public[1:], blob[8:], message)
+            if witness.public[0] == 0x04:
+                ok = False
+                if len(blob) == 72:
+                    timestamp = struct.unpack(">Q", blob[:8])[0]
+                    message = (
+                        COSIGNATURE_PREFIX + str(timestamp).encode() + b"\n" + note.text.encode()
+                    )
+                    ok = timestamp <= MAX_TIMESTAMP and _ed25519(
+                        witness.public[1:], blob[8:], message
+                    )
             else:
                 ok = len(blob) == 64 and _ed25519(
                     witness.public[1:], blob, note.text.encode("utf-8")

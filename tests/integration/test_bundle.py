@@ -685,6 +685,47 @@ def test_witness_cosignatures_k_of_n(ledger: AuxLedger) -> None:
     assert not report.ok
 
 
+def _plain_line(name: str, key_id: bytes, key: Ed25519PrivateKey, note: bytes) -> bytes:
+    """A plain Ed25519 note signature line over the note's text."""
+    text = note.decode().split("\n\n")[0] + "\n"
+    blob = key_id + key.sign(text.encode())
+    return f"\u2014 {name} {base64.b64encode(blob).decode()}\n".encode()
+
+
+def test_a_witness_key_signs_only_in_the_form_of_its_type(ledger: AuxLedger) -> None:
+    """0x04 keys count only with a cosignature/v1 (time <= 2^63-1); 0x01 only plain."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    newest = members[bv.NEWEST]
+    cosigner = Witness("a.witness.example")  # type 0x04
+    # A plain Ed25519 signature by a cosignature key: not a cosignature, does not count.
+    plain = newest + _plain_line(cosigner.name, cosigner.key_id, cosigner.key, newest)
+    assert not bv.verify_members({**members, bv.NEWEST: plain}, witness_vkeys=[cosigner.vkey]).ok
+    # The same key's real cosignature counts; one with a timestamp beyond 2^63-1 does not.
+    good = cosigner.cosign(newest)
+    assert bv.verify_members({**members, bv.NEWEST: good}, witness_vkeys=[cosigner.vkey]).ok
+    too_late = cosigner.cosign(newest, timestamp=2**63)
+    report = bv.verify_members({**members, bv.NEWEST: too_late}, witness_vkeys=[cosigner.vkey])
+    assert not report.ok and "0 of the named witnesses" in str(report.failures)
+    # A plain (0x01) witness key: its plain signature counts, a cosignature/v1 form does not.
+    key = Ed25519PrivateKey.generate()
+    public = b"\x01" + key.public_key().public_bytes_raw()
+    name = "plain.witness.example"
+    key_id = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4]
+    vkey = f"{name}+{key_id.hex()}+{base64.b64encode(public).decode()}"
+    signed = newest + _plain_line(name, key_id, key, newest)
+    assert bv.verify_members({**members, bv.NEWEST: signed}, witness_vkeys=[vkey]).ok
+    text = newest.decode().split("\n\n")[0] + "\n"
+    message = f"cosignature/v1\ntime 1790000000\n{text}".encode()
+    blob = key_id + struct.pack(">Q", 1_790_000_000) + key.sign(message)
+    mixed = newest + f"\u2014 {name} {base64.b64encode(blob).decode()}\n".encode()
+    assert not bv.verify_members({**members, bv.NEWEST: mixed}, witness_vkeys=[vkey]).ok
+
+
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
     """What an erasure racing the export looks like to it: no key, no erasure record."""
     auxiliary_id = hire(ledger)
