@@ -24,7 +24,8 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    its inclusion proof against the anchor checkpoint (RFC 9162 2.1.3.2), and the hash chain
    of its aggregate from version 1 without a gap;
 6. every opened personal field: the subject's data key decrypts the sealed field in the signed
-   record (AES-256-GCM, bound to subject, event and field) to exactly the value given; fields
+   record (AES-256-GCM, bound to subject, event and field) to exactly the value given (the
+   same canonical JSON bytes: ``true`` is not ``1``); fields
    of an erased subject are ``[erased]`` and the erasure is itself a signed record in the bundle.
 
 Exit 0: valid; 1: invalid (each failure names the member and the reason); 2: unreadable.
@@ -796,7 +797,8 @@ def _verify_opened(report: Report, members: Mapping[str, bytes], records: list[R
                     f"the data key of subject {subject} does not open {record.member} {name}",
                 )
                 continue
-            if json.loads(plain) != entry["value"]:
+            # Byte for byte in canonical JSON: Python's == holds True == 1 == 1.0.
+            if canonical_json(json.loads(plain)) != canonical_json(entry["value"]):
                 report.fail(FIELDS, f"{record.member} {name}: the value is not what was signed")
                 continue
             opened += 1

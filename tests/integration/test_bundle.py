@@ -726,6 +726,28 @@ def test_a_witness_key_signs_only_in_the_form_of_its_type(ledger: AuxLedger) -> 
     assert not bv.verify_members({**members, bv.NEWEST: mixed}, witness_vkeys=[vkey]).ok
 
 
+def test_an_opened_value_must_be_the_signed_json_not_an_equal_python_value(
+    ledger: AuxLedger,
+) -> None:
+    """``fit`` was signed as ``true``: ``1`` (equal in Python) is a different value."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    fields = json.loads(members[bv.FIELDS])
+    (fit,) = [f for f in fields if f["field"] == "fit"]
+    assert fit["value"] is True
+    for other in (1, 1.0):
+        fit["value"] = other
+        report = bv.verify_members({**members, bv.FIELDS: bv.canonical_json(fields)})
+        assert not report.ok
+        assert any(
+            f.member == bv.FIELDS and "not what was signed" in f.reason for f in report.failures
+        ), report.failures
+
+
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
     """What an erasure racing the export looks like to it: no key, no erasure record."""
     auxiliary_id = hire(ledger)
