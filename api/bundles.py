@@ -38,9 +38,9 @@ from ledger.bundle import BundleContent, BundleRecord, collect, verifier_source,
 from ledger.records import AuxLedger
 
 EXPORT_ROLES = (Role.inspector, Role.discipline)
-PDF_MEMBER = "case-file.pdf"
-VERIFY_MEMBER = "VERIFY.md"
-VERIFIER_MEMBER = "verify_bundle.py"
+PDF_MEMBER = bv.CASE_FILE
+VERIFY_MEMBER = bv.VERIFY_TEXT
+VERIFIER_MEMBER = bv.VERIFIER
 
 AUXILIARY_PERSONAL = (
     "resident_id",

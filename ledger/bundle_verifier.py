@@ -28,6 +28,11 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    same canonical JSON bytes: ``true`` is not ``1``); fields
    of an erased subject are ``[erased]`` and the erasure is itself a signed record in the bundle.
 
+Before any of that the zip itself is held to limits (``read_zip``): only the members a bundle
+has (the fixed files and ``records/<id>-<version>.bin``), at most ``MAX_MEMBERS`` of them,
+each at most ``MAX_MEMBER_BYTES`` and ``MAX_TOTAL_BYTES`` in all, checked from the headers and
+again while reading (a header can lie); a crafted archive is unreadable, not a crash.
+
 Exit 0: valid; 1: invalid (each failure names the member and the reason); 2: unreadable.
 """
 
@@ -59,6 +64,31 @@ INCLUSION = "proofs/inclusion.json"
 CONSISTENCY = "proofs/consistency.json"
 SUBJECT_KEYS = "opened/subject-keys.json"
 FIELDS = "opened/fields.json"
+CASE_FILE = "case-file.pdf"
+VERIFY_TEXT = "VERIFY.md"
+VERIFIER = "verify_bundle.py"
+FIXED_MEMBERS = frozenset(
+    (
+        MANIFEST,
+        KEYS,
+        ANCHOR,
+        NEWEST,
+        INCLUSION,
+        CONSISTENCY,
+        SUBJECT_KEYS,
+        FIELDS,
+        CASE_FILE,
+        VERIFY_TEXT,
+        VERIFIER,
+    )
+)
+FOLDERS = frozenset(("records/", "keys/", "checkpoints/", "proofs/", "opened/"))
+# Limits on what is read from a bundle (a zip bomb or a crafted archive stops, exit 2): far
+# above any real bundle (an auxiliary with thousands of records), far below a machine's memory.
+MAX_MEMBERS = 20_000
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 ERASED = "[erased]"
 MAGIC = b"AXR1"
@@ -424,23 +454,76 @@ def witness_signers(note: Note, witnesses: Sequence[LogKey]) -> list[str]:
 # --------------------------------------------------------------------------- the bundle
 
 
+def _expected(name: str) -> bool:
+    """A member a bundle may hold: the fixed files, its folders and ``records/<id>-<v>.bin``."""
+    return name in FIXED_MEMBERS or name in FOLDERS or _RECORD_NAME.fullmatch(name) is not None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """One member, read in chunks and stopped at its stated size and the caps (headers lie)."""
+    cap = min(info.file_size, MAX_MEMBER_BYTES, budget)
+    data = bytearray()
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            data += chunk
+            if len(data) > cap:
+                raise BundleUnreadable(
+                    f"member {info.filename!r} holds more than its stated size or the limits "
+                    f"({MAX_MEMBER_BYTES} bytes a member, {MAX_TOTAL_BYTES} in all)"
+                )
+    return bytes(data)
+
+
 def read_zip(path: str) -> dict[str, bytes]:
-    """Every member of the zip by name (duplicates and unsafe names refused)."""
+    """Every member of the zip by name, within limits.
+
+    Refused (``BundleUnreadable``): a duplicated, unsafe or unexpected member name (only the
+    fixed files and ``records/<32 hex>-<6 digits>.bin``), more than ``MAX_MEMBERS`` members, a
+    member stated or found larger than ``MAX_MEMBER_BYTES``, more than ``MAX_TOTAL_BYTES`` in
+    all. Sizes are checked from the headers first, then while reading, in chunks.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            members: dict[str, bytes] = {}
-            for info in archive.infolist():
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise BundleUnreadable(
+                    f"{path} holds {len(infos)} members, more than a bundle may ({MAX_MEMBERS})"
+                )
+            seen: set[str] = set()
+            stated = 0
+            for info in infos:
                 name = info.filename
-                if name in members or name.startswith("/") or ".." in name.split("/"):
-                    raise BundleUnreadable(f"member {name!r} is duplicated or unsafe")
-                if not name.endswith("/"):
-                    members[name] = archive.read(info)
+                if name in seen or name.startswith("/") or ".." in name.split("/"):
+                    raise BundleUnreadable(f"member {name[:100]!r} is duplicated or unsafe")
+                if not _expected(name):
+                    raise BundleUnreadable(f"member {name[:100]!r} is not a member of a bundle")
+                seen.add(name)
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise BundleUnreadable(
+                        f"member {name!r} states {info.file_size} bytes, more than a member "
+                        f"may hold ({MAX_MEMBER_BYTES})"
+                    )
+                stated += info.file_size
+            if stated > MAX_TOTAL_BYTES:
+                raise BundleUnreadable(
+                    f"{path} states {stated} bytes in all, more than a bundle may hold "
+                    f"({MAX_TOTAL_BYTES})"
+                )
+            members: dict[str, bytes] = {}
+            budget = MAX_TOTAL_BYTES
+            for info in infos:
+                if not info.filename.endswith("/"):
+                    data = _read_member(archive, info, budget)
+                    budget -= len(data)
+                    members[info.filename] = data
             return members
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
         raise BundleUnreadable(f"cannot read {path} as a zip file: {e}") from None
-    except (zipfile.error, RuntimeError, ValueError, EOFError) as e:
-        # A damaged member: its CRC or compressed data is wrong.
+    except (zipfile.error, RuntimeError, ValueError, EOFError, NotImplementedError) as e:
+        # A damaged member: its CRC or compressed data is wrong, or an unknown compression.
         raise BundleUnreadable(f"a member of {path} is damaged: {e}") from None
+    except MemoryError:
+        raise BundleUnreadable(f"{path} is too large to read into memory") from None
 
 
 def _registry_validity(
@@ -879,6 +962,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except BundleUnreadable as e:
         print(f"无法读取 UNREADABLE: {e}")  # noqa: T201
+        return EXIT_UNREADABLE
+    except MemoryError:
+        print("无法读取 UNREADABLE: the bundle is too large to check in memory")  # noqa: T201
         return EXIT_UNREADABLE
     for line in verdict_lines(report):
         print(line)  # noqa: T201

@@ -17,6 +17,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import venv
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -746,6 +747,60 @@ def test_an_opened_value_must_be_the_signed_json_not_an_equal_python_value(
         assert any(
             f.member == bv.FIELDS and "not what was signed" in f.reason for f in report.failures
         ), report.failures
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _verify_unreadable(capsys: pytest.CaptureFixture[str], path: Path, expected: str) -> None:
+    """The shipped verifier: exit 2, one line naming the problem, in well under a second."""
+    started = time.monotonic()
+    code = bv.main([str(path)])
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert code == 2, out + err
+    assert len(lines) == 1 and "UNREADABLE" in lines[0] and expected in lines[0], lines
+    assert elapsed < 2, elapsed
+
+
+def test_the_verifier_refuses_crafted_archives_fast(
+    ledger: AuxLedger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Zip bombs, stray members and too many members stop the verifier with exit 2."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    assert bv.main([str(_zip_of(tmp_path / "ok.zip", members))]) == 0
+    capsys.readouterr()
+    # A bomb: 200 MB of zeros deflate to about 200 KB; its stated size alone refuses it.
+    bomb = bytes(200 * 1024 * 1024)
+    path = _zip_of(tmp_path / "bomb.zip", {**members, bv.FIELDS: bomb})
+    del bomb
+    _verify_unreadable(capsys, path, "more than a member may hold")
+    # The same bomb with headers that lie (stated size 10 bytes): stopped while reading.
+    raw = bytearray(path.read_bytes())
+    real = struct.pack("<I", 200 * 1024 * 1024)
+    assert raw.count(real) == 2  # the local header and the central directory entry
+    lied = tmp_path / "lied.zip"
+    lied.write_bytes(bytes(raw).replace(real, struct.pack("<I", 10)))
+    _verify_unreadable(capsys, lied, bv.FIELDS)
+    # A member a bundle never has.
+    stray = _zip_of(tmp_path / "stray.zip", {**members, "records/evil.sh": b"#!/bin/sh\n"})
+    _verify_unreadable(capsys, stray, "records/evil.sh")
+    extra = _zip_of(tmp_path / "extra.zip", {**members, "notes.txt": b"x"})
+    _verify_unreadable(capsys, extra, "is not a member of a bundle")
+    # Too many members (each one a well-named record).
+    many = {f"records/{i:032x}-000001.bin": b"" for i in range(bv.MAX_MEMBERS + 1)}
+    crowded = _zip_of(tmp_path / "many.zip", {**members, **many})
+    _verify_unreadable(capsys, crowded, "members, more than a bundle may")
 
 
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
