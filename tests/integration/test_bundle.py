@@ -34,11 +34,13 @@ from domain.values import Actor
 from ledger import bundle_verifier as bv
 from ledger.access import ReasonRequiredError
 from ledger.bundle import BundleError, verifier_source
-from ledger.config import Settings
+from ledger.config import Settings, parse_witnesses
 from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger
+from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests.integration.tamper import Tamperer
+from tests.integration.witnesses import keygen, start_witness, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -801,6 +803,58 @@ def test_the_verifier_refuses_crafted_archives_fast(
     many = {f"records/{i:032x}-000001.bin": b"" for i in range(bv.MAX_MEMBERS + 1)}
     crowded = _zip_of(tmp_path / "many.zip", {**members, **many})
     _verify_unreadable(capsys, crowded, "members, more than a bundle may")
+
+
+def test_a_bundle_carries_the_cosignatures_of_real_witnesses(
+    ledger: AuxLedger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two ``auxledger witness serve`` processes cosign; the bundle carries both cosignatures."""
+    active = ledger.keyring().active_key
+    assert active is not None
+    started = [
+        start_witness(tmp_path / "witnesses", name, [active.public.vkey])
+        for name in ("jcy.nantong.example/w1", "jw.nantong.example/w2")
+    ]
+    log, store = MerkleLog(ledger.ledger_recorder), CosignatureStore(ledger.ledger_recorder)
+    submitter = WitnessSubmitter(
+        log,
+        store,
+        parse_witnesses(" ".join(f"{w.vkey} {w.url}" for w in started)),
+        poll_seconds=0.05,
+        every_seconds=0.05,
+        timeout_seconds=2.0,
+        max_backoff_seconds=0.5,
+    )
+    submitter.start()
+    try:
+        auxiliary_id = hire(ledger)
+        complain(ledger, auxiliary_id)
+
+        def both_cosigned() -> bool:
+            latest = log.latest_checkpoint()
+            return latest is not None and len(store.for_size(latest.tree_size)) >= 2
+
+        wait_for(both_cosigned, what="two cosignatures of the latest checkpoint")
+    finally:
+        submitter.stop()
+        for w in started:
+            w.kill()
+    exported = export_bundle(
+        ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+    )
+    members = members_of(exported.data)
+    assert members[bv.NEWEST].count("\u2014 ".encode()) == 3  # the log's and two witnesses'
+    assert exported.content.newest.tree_size == store.newest_size()
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(exported.data)
+    vkeys = [arg for w in started for arg in ("--witness-vkey", w.vkey)]
+    for quorum in ("--witness-threshold",):
+        assert bv.main([str(path), *vkeys, quorum, "2"]) == 0, capsys.readouterr().out
+        assert "witnesses 见证方: 2" in capsys.readouterr().out
+    # A third witness, unknown to this ledger, required too: invalid.
+    _, third = keygen(tmp_path / "witnesses" / "keys", "ccdi.example/w3")
+    assert bv.main([str(path), *vkeys, "--witness-vkey", third, "--witness-threshold", "3"]) == 1
+    assert "cosigned by 2 of the named witnesses, 3 required" in capsys.readouterr().out
 
 
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
