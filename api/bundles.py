@@ -568,7 +568,10 @@ VERIFY_TEXT = """\
 任何一个字节被改动，核验器都会指出是哪一个文件、什么原因。
 请将输出中的根密钥和检查点根哈希与账本公开发布的公钥、以及独立见证方（如检察机关、纪检监察机关）
 保存的检查点核对：`--log-vkey VKEY` 指定信任的公钥，`--witness-vkey VKEY`（可多次）和
-`--witness-threshold K` 要求至少 K 个见证方的联署。
+`--witnesses-required K`（旧名 `--witness-threshold`）要求至少 K 个见证方的联署。
+
+`opened/subject-keys.json` 中是当事人长期使用的数据密钥本身：它能解开该当事人在任何记录中的全部
+个人信息密文（不含他人的）。此后对该当事人的删除不影响本证据包中的副本，请按个人信息妥善保管。
 
 `case-file.pdf` 是供阅读的案卷，本身不是证明；证明在上述文件中。
 
@@ -599,7 +602,12 @@ Verify offline (Python 3 and the `cryptography` package only; no network, no aux
 A change of any single byte is reported with the file it is in and the reason. Compare the
 genesis key and the checkpoint roots printed with the keys the ledger publishes and with a
 checkpoint kept by an independent witness: `--log-vkey VKEY` pins the trusted key,
-`--witness-vkey VKEY` (repeatable) with `--witness-threshold K` requires K witness cosignatures.
+`--witness-vkey VKEY` (repeatable) with `--witnesses-required K` (older name:
+`--witness-threshold`) requires K witness cosignatures.
+
+`opened/subject-keys.json` holds each subject's long-lived data key itself: it opens that
+subject's personal fields in any record (never another person's). An erasure of the subject
+later does not reach this copy: keep the bundle as the personal record it is.
 
 `case-file.pdf` is the human-readable case file; it is not itself the proof.
 """

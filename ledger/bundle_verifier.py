@@ -5,7 +5,9 @@ This file is shipped inside every bundle as ``verify_bundle.py`` exactly as it i
 auxledger source tree (``ledger/bundle_verifier.py``); it imports nothing of auxledger.
 
     python3 verify_bundle.py BUNDLE.zip [--log-vkey VKEY ...]
-                             [--witness-vkey VKEY ... [--witness-threshold K]]
+                             [--witness-vkey VKEY ... [--witnesses-required K]]
+
+(``--witness-threshold`` is an older name of ``--witnesses-required``.)
 
 What it checks (docs/integrity.md, "Evidence bundles"):
 
@@ -16,7 +18,8 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    rooted in one of the given keys;
 3. both checkpoints (C2SP signed notes, exactly as published, possibly with witness
    cosignatures) are signed by a log key valid at the checkpoint's last leaf; with
-   ``--witness-vkey`` at least K of the named witnesses cosigned one of them
+   ``--witness-vkey`` at least K of the named witnesses cosigned one of them (this file's own
+   quorum count, ``witness_quorum``: it cannot import auxledger's ``require_quorum``)
    (a type-0x04 key only by a c2sp.org/tlog-cosignature, a type-0x01 key only by a
    plain Ed25519 note signature);
 4. the consistency proof from the anchor checkpoint to the newest one (RFC 9162 2.1.4.2);
@@ -451,6 +454,25 @@ def witness_signers(note: Note, witnesses: Sequence[LogKey]) -> list[str]:
     return found
 
 
+def witness_quorum(
+    notes: Sequence[Note], witnesses: Sequence[LogKey], required: int | None
+) -> tuple[int, int]:
+    """(the most named witnesses that signed any one of ``notes``, how many are required).
+
+    The same rule as auxledger's own ``require_quorum`` (``ledger/cosignature.py``), kept
+    here so that this file stays standalone: each witness counts once (by key), a line that
+    does not verify does not count, and ``required`` defaults to every named witness. A
+    witness named twice is refused (``BundleUnreadable``). The difference: ``require_quorum``
+    knows only cosignature (0x04) keys, this also plain Ed25519 (0x01) witness keys.
+    """
+    ids = [w.key_id for w in witnesses]
+    if len(set(ids)) != len(ids):
+        raise BundleUnreadable("--witness-vkey: the same witness is named twice")
+    need = len(witnesses) if required is None else required
+    best = max((len(set(witness_signers(n, witnesses))) for n in notes), default=0)
+    return best, need
+
+
 # --------------------------------------------------------------------------- the bundle
 
 
@@ -642,8 +664,7 @@ def verify_members(
             witnesses = [parse_vkey(v) for v in witness_vkeys]
         except ValueError as e:
             raise BundleUnreadable(f"--witness-vkey: {e}") from None
-        need = len(witnesses) if witness_threshold is None else witness_threshold
-        best = max(len(set(witness_signers(n, witnesses))) for n in (anchor, newest))
+        best, need = witness_quorum((anchor, newest), witnesses, witness_threshold)
         report.facts["witnesses"] = best
         if best < need:
             report.fail(
@@ -943,13 +964,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("bundle", help="the bundle (zip)")
     parser.add_argument("--log-vkey", action="append", default=[], help="trusted log key")
     parser.add_argument("--witness-vkey", action="append", default=[], help="a named witness")
-    parser.add_argument("--witness-threshold", type=int, default=None, help="K of the witnesses")
+    parser.add_argument(
+        "--witnesses-required",
+        "--witness-threshold",  # the first name it had; kept as an alias
+        dest="witness_threshold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K of the witnesses (default: all); the same name as `auxledger verify`'s",
+    )
     args = parser.parse_args(argv)
     if args.witness_threshold is not None and not 1 <= args.witness_threshold <= len(
         args.witness_vkey
     ):
         print(  # noqa: T201
-            "--witness-threshold must lie between 1 and the number of --witness-vkey",
+            "--witnesses-required (--witness-threshold) must lie between 1 and the number "
+            "of --witness-vkey",
             file=sys.stderr,
         )
         return EXIT_UNREADABLE

@@ -96,7 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for vkey in args.witness_vkey:
         argv += ["--witness-vkey", vkey]
     if args.witness_threshold is not None:
-        argv += ["--witness-threshold", str(args.witness_threshold)]
+        argv += ["--witnesses-required", str(args.witness_threshold)]
     code = bundle_verifier.main(argv)
     sys.stdout.flush()
     return code
@@ -117,5 +117,13 @@ def register(sub: Any) -> None:
     q.add_argument("file", metavar="FILE")
     q.add_argument("--log-vkey", action="append", default=[], metavar="VKEY")
     q.add_argument("--witness-vkey", action="append", default=[], metavar="VKEY")
-    q.add_argument("--witness-threshold", type=int, default=None, metavar="K")
+    q.add_argument(
+        "--witnesses-required",
+        "--witness-threshold",  # its first name, kept as an alias
+        dest="witness_threshold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K of the named witnesses must have cosigned (default: all of them)",
+    )
     q.set_defaults(func=cmd_verify)

@@ -848,13 +848,40 @@ def test_a_bundle_carries_the_cosignatures_of_real_witnesses(
     path = tmp_path / "bundle.zip"
     path.write_bytes(exported.data)
     vkeys = [arg for w in started for arg in ("--witness-vkey", w.vkey)]
-    for quorum in ("--witness-threshold",):
+    for quorum in ("--witness-threshold", "--witnesses-required"):
         assert bv.main([str(path), *vkeys, quorum, "2"]) == 0, capsys.readouterr().out
         assert "witnesses 见证方: 2" in capsys.readouterr().out
     # A third witness, unknown to this ledger, required too: invalid.
     _, third = keygen(tmp_path / "witnesses" / "keys", "ccdi.example/w3")
     assert bv.main([str(path), *vkeys, "--witness-vkey", third, "--witness-threshold", "3"]) == 1
     assert "cosigned by 2 of the named witnesses, 3 required" in capsys.readouterr().out
+
+
+def test_the_quorum_options_and_a_witness_named_twice(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--witnesses-required (as `verify` names it) and its alias; a repeated witness: exit 2."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    a, b = Witness("a.witness.example"), Witness("b.witness.example")
+    path = _zip_of(tmp_path / "b.zip", {**members, bv.NEWEST: a.cosign(members[bv.NEWEST])})
+    both = ["--witness-vkey", a.vkey, "--witness-vkey", b.vkey]
+    for option in ("--witnesses-required", "--witness-threshold"):
+        assert _run(capsys, "bundle", "verify", str(path), *both, option, "1")[0] == 0
+        code, printed, _ = _run(capsys, "bundle", "verify", str(path), *both, option, "2")
+        assert code == 1 and "1 of the named witnesses, 2 required" in printed
+    code, printed, err = _run(
+        capsys, "bundle", "verify", str(path), "--witness-vkey", a.vkey, "--witness-vkey", a.vkey
+    )
+    assert code == 2 and "named twice" in printed + err
+    code, printed, err = _run(
+        capsys, "bundle", "verify", str(path), *both, "--witnesses-required", "3"
+    )
+    assert code == 2 and "--witnesses-required" in printed + err
 
 
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
