@@ -26,6 +26,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
 from api.cli import main
@@ -637,6 +638,43 @@ def test_a_reason_the_access_record_would_refuse_leaves_no_file_and_no_event(
         )
     assert MerkleLog(ledger.ledger_recorder).tree_size() == size
     assert access_records(ledger) == []
+
+
+def test_the_command_line_deletes_its_file_when_the_access_cannot_be_recorded(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The database refuses the access record (a real trigger): --out is deleted again."""
+    auxiliary_id = hire(ledger)
+    tamper = Tamperer(ledger)
+    if tamper.pg:
+        schema = ledger.ledger_recorder.datastore.schema
+        tamper.sql(
+            f'CREATE FUNCTION "{schema}".refuse_access() RETURNS trigger LANGUAGE plpgsql AS '
+            "$$ BEGIN IF NEW.topic = 'ledger.access:RecordAccess.Recorded' THEN "
+            "RAISE EXCEPTION 'access records refused'; END IF; RETURN NEW; END $$"
+        )
+        tamper.sql(
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON {events} "
+            f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse_access()'
+        )
+    else:
+        tamper.sql(
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON {events} "
+            f"WHEN NEW.topic = '{ACCESS_TOPIC}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "bundle.zip"
+    argv = ["--auxiliary", str(auxiliary_id), "--reason", "仲裁", "--out", str(out)]
+    try:
+        code, printed, err = _run(capsys, "bundle", "export", *argv)
+    except PersistenceError:  # the PostgreSQL recorder lets the trigger's error through
+        assert tamper.pg
+    else:
+        assert code == 1 and printed == "" and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and list(folder.iterdir()) == []
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
 
 
 class Witness:
