@@ -8,7 +8,10 @@ the auxiliary it names): what was exported, the personal fields opened, and why.
 
 Invariants:
 - A refused export (no reason, unknown or out-of-scope subject, a role that may not export)
-  records nothing; the access event is saved only after the bundle is complete.
+  records nothing; the reason is checked with the access records' own rule
+  (``ledger.access.check_reason``) before anything is collected; the access events (the
+  complaint and the auxiliary it names) are saved in one transaction, only after the bundle
+  is complete.
 - The case file embeds a CJK TrueType font when the machine has one (Debian:
   ``fonts-wqy-zenhei``, ``fonts-wqy-microhei``, ``fonts-arphic-uming``: fonts with
   Latin glyphs too), otherwise it uses
@@ -30,14 +33,14 @@ from uuid import UUID
 from api.personal import disclose
 from domain.values import Actor, Role
 from ledger import bundle_verifier as bv
-from ledger.access import ReasonRequiredError, record_access
+from ledger.access import AccessError, ReasonRequiredError, check_reason, new_access
 from ledger.bundle import BundleContent, BundleRecord, collect, verifier_source, write_zip
 from ledger.records import AuxLedger
 
 EXPORT_ROLES = (Role.inspector, Role.discipline)
-PDF_MEMBER = "case-file.pdf"
-VERIFY_MEMBER = "VERIFY.md"
-VERIFIER_MEMBER = "verify_bundle.py"
+PDF_MEMBER = bv.CASE_FILE
+VERIFY_MEMBER = bv.VERIFY_TEXT
+VERIFIER_MEMBER = bv.VERIFIER
 
 AUXILIARY_PERSONAL = (
     "resident_id",
@@ -116,9 +119,7 @@ def export_bundle(
     and before the access is recorded: the CLI writes its file there, so a failed write
     records nothing.
     """
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequiredError("an evidence bundle export needs a reason (--reason / reason)")
+    text = bundle_reason(reason)
     subjects: dict[str, UUID] = {}
     if kind == "complaint":
         complaint = ledger.complaint(subject_id)
@@ -139,14 +140,11 @@ def export_bundle(
     members[VERIFY_MEMBER] = VERIFY_TEXT.encode("utf-8")
     members[VERIFIER_MEMBER] = verifier_source()
     data = write_zip(members)
-    if before_record is not None:
-        before_record(data)
     exported = [(kind, subject_id)]
     if kind == "complaint":
         exported.append(("auxiliary", content.auxiliary.id))
-    for record_type, record_id in exported:
-        record_access(
-            ledger,
+    accesses = [
+        new_access(
             actor,
             record_type=record_type,
             record_id=record_id,
@@ -155,7 +153,24 @@ def export_bundle(
             purpose=f"{purpose}: evidence bundle of {kind} {subject_id.hex[:12]}, "
             f"{len(content.records)} records, checkpoint {content.anchor.tree_size}",
         )
+        for record_type, record_id in exported
+    ]
+    if before_record is not None:
+        before_record(data)
+    ledger.save(*accesses)  # one transaction: both access records or neither
     return ExportedBundle(data=data, content=content)
+
+
+def bundle_reason(reason: str | None) -> str:
+    """The export's reason, trimmed, held to the access records' rule (``check_reason``).
+
+    Checked before anything is collected or written, so a reason the access record would
+    refuse never leaves a bundle behind. Raises ``ReasonRequiredError`` naming the rule.
+    """
+    try:
+        return check_reason(reason or "")
+    except AccessError as e:
+        raise ReasonRequiredError(f"an evidence bundle export needs a reason: {e}") from None
 
 
 # --------------------------------------------------------------------------- the case file
@@ -553,7 +568,10 @@ VERIFY_TEXT = """\
 任何一个字节被改动，核验器都会指出是哪一个文件、什么原因。
 请将输出中的根密钥和检查点根哈希与账本公开发布的公钥、以及独立见证方（如检察机关、纪检监察机关）
 保存的检查点核对：`--log-vkey VKEY` 指定信任的公钥，`--witness-vkey VKEY`（可多次）和
-`--witness-threshold K` 要求至少 K 个见证方的联署。
+`--witnesses-required K`（旧名 `--witness-threshold`）要求至少 K 个见证方的联署。
+
+`opened/subject-keys.json` 中是当事人长期使用的数据密钥本身：它能解开该当事人在任何记录中的全部
+个人信息密文（不含他人的）。此后对该当事人的删除不影响本证据包中的副本，请按个人信息妥善保管。
 
 `case-file.pdf` 是供阅读的案卷，本身不是证明；证明在上述文件中。
 
@@ -584,7 +602,12 @@ Verify offline (Python 3 and the `cryptography` package only; no network, no aux
 A change of any single byte is reported with the file it is in and the reason. Compare the
 genesis key and the checkpoint roots printed with the keys the ledger publishes and with a
 checkpoint kept by an independent witness: `--log-vkey VKEY` pins the trusted key,
-`--witness-vkey VKEY` (repeatable) with `--witness-threshold K` requires K witness cosignatures.
+`--witness-vkey VKEY` (repeatable) with `--witnesses-required K` (older name:
+`--witness-threshold`) requires K witness cosignatures.
+
+`opened/subject-keys.json` holds each subject's long-lived data key itself: it opens that
+subject's personal fields in any record (never another person's). An erasure of the subject
+later does not reach this copy: keep the bundle as the personal record it is.
 
 `case-file.pdf` is the human-readable case file; it is not itself the proof.
 """

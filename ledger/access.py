@@ -347,6 +347,16 @@ def list_tokens(app: LedgerApplication, *, organ: str | None = None) -> list[Api
     return [t for t in tokens if organ is None or t.organ == organ]
 
 
+def check_reason(reason: str) -> str:
+    """The reason of an access record, trimmed, or ``AccessError`` saying what is wrong.
+
+    1 to 500 characters on one line, no control or format characters (bidi controls,
+    zero-width characters), at least one visible character: the rule every access record's
+    reason is held to, for callers that must refuse before they do any work.
+    """
+    return _short_text("reason", reason, _REASON_MAX)
+
+
 def record_access(
     app: LedgerApplication,
     actor: Actor,
@@ -367,7 +377,29 @@ def record_access(
             "an inspector says why a personal record is read: give ?reason= or an "
             "X-Access-Reason header"
         )
-    access = RecordAccess._create(
+    access = new_access(
+        actor,
+        record_type=record_type,
+        record_id=record_id,
+        fields=fields,
+        reason=reason,
+        purpose=purpose,
+    )
+    app.save(access)
+    return access
+
+
+def new_access(
+    actor: Actor,
+    *,
+    record_type: str,
+    record_id: UUID | str,
+    fields: Sequence[str],
+    reason: str | None,
+    purpose: str,
+) -> RecordAccess:
+    """A checked ``RecordAccess`` record, not yet saved (save several in one ``app.save``)."""
+    return RecordAccess._create(
         RecordAccess.Recorded,
         id=uuid4(),
         actor_id=actor.actor_id,
@@ -380,8 +412,6 @@ def record_access(
         reason=None if reason is None else _short_text("reason", reason, _REASON_MAX),
         purpose=_short_text("purpose", purpose, _LABEL_MAX),
     )
-    app.save(access)
-    return access
 
 
 ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"

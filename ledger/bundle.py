@@ -8,8 +8,10 @@ aggregate of the auxiliary it names):
   bundle's data subjects;
 - each record's RFC 9162 inclusion proof against one *anchor* checkpoint -- the first stored
   checkpoint that covers every record of the bundle -- and the consistency proof from it to
-  the newest checkpoint at export time; both notes exactly as stored (a signed note may carry
-  several signature lines: witness cosignatures travel with it);
+  the newest checkpoint at export time -- the newest one the witnesses cosigned when the
+  ledger stored cosignatures (``ledger_cosignatures``) and it covers every record, else the
+  latest; both notes as stored with every stored cosignature line of their tree size appended
+  (``ledger.witnessing.cosigned_note``, as ``GET /v1/ledger/checkpoint`` publishes them);
 - the log's public keys (C2SP vkeys) with their validity as leaf positions;
 - the personal fields the exporting role may read, *opened*: the data keys of exactly those
   data subjects (never the master key, never another subject's key), and every sealed field
@@ -52,6 +54,7 @@ from ledger.keyring import REGISTRY_ID
 from ledger.log import MerkleLog, StoredCheckpoint
 from ledger.privacy import ErasureRecord
 from ledger.records import AuxLedger
+from ledger.witnessing import CosignatureStore, cosigned_note
 
 FORMAT = bv.FORMAT
 KINDS = ("auxiliary", "complaint")
@@ -194,11 +197,12 @@ def collect(
 
     highest = max(r.leaf_index for r in records)
     anchor = log.checkpoint_at_or_after(highest + 1)
-    newest = log.latest_checkpoint()
+    store = CosignatureStore(ledger.ledger_recorder)
+    newest = _newest(log, store, highest + 1)
     if anchor is None or newest is None:
         raise BundleError("no signed checkpoint covers these records yet; export again in a moment")
-    members[bv.ANCHOR] = anchor.note.encode("utf-8")
-    members[bv.NEWEST] = newest.note.encode("utf-8")
+    members[bv.ANCHOR] = cosigned_note(anchor.note, store.for_size(anchor.tree_size)).encode()
+    members[bv.NEWEST] = cosigned_note(newest.note, store.for_size(newest.tree_size)).encode()
     members[bv.INCLUSION] = canonical_json(
         {
             "tree_size": anchor.tree_size,
@@ -245,6 +249,17 @@ def collect(
     )
     members[bv.MANIFEST] = canonical_json(manifest(content))
     return content
+
+
+def _newest(log: MerkleLog, store: CosignatureStore, covers: int) -> StoredCheckpoint | None:
+    """The bundle's newest checkpoint: the newest one witnesses cosigned (stored in
+    ``ledger_cosignatures``) if it covers the first ``covers`` leaves, else the latest."""
+    size = store.newest_size()
+    if size is not None and size >= covers:
+        cosigned = log.checkpoint_at(size)
+        if cosigned is not None:
+            return cosigned
+    return log.latest_checkpoint()
 
 
 def manifest(content: BundleContent) -> dict[str, Any]:

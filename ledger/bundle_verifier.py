@@ -5,7 +5,9 @@ This file is shipped inside every bundle as ``verify_bundle.py`` exactly as it i
 auxledger source tree (``ledger/bundle_verifier.py``); it imports nothing of auxledger.
 
     python3 verify_bundle.py BUNDLE.zip [--log-vkey VKEY ...]
-                             [--witness-vkey VKEY ... [--witness-threshold K]]
+                             [--witness-vkey VKEY ... [--witnesses-required K]]
+
+(``--witness-threshold`` is an older name of ``--witnesses-required``.)
 
 What it checks (docs/integrity.md, "Evidence bundles"):
 
@@ -16,15 +18,23 @@ What it checks (docs/integrity.md, "Evidence bundles"):
    rooted in one of the given keys;
 3. both checkpoints (C2SP signed notes, exactly as published, possibly with witness
    cosignatures) are signed by a log key valid at the checkpoint's last leaf; with
-   ``--witness-vkey`` at least K of the named witnesses cosigned one of them
-   (c2sp.org/tlog-cosignature, or a plain Ed25519 note signature);
+   ``--witness-vkey`` at least K of the named witnesses cosigned one of them (this file's own
+   quorum count, ``witness_quorum``: it cannot import auxledger's ``require_quorum``)
+   (a type-0x04 key only by a c2sp.org/tlog-cosignature, a type-0x01 key only by a
+   plain Ed25519 note signature);
 4. the consistency proof from the anchor checkpoint to the newest one (RFC 9162 2.1.4.2);
 5. every record: its byte format, its Ed25519 signature by a key valid at its log position,
    its inclusion proof against the anchor checkpoint (RFC 9162 2.1.3.2), and the hash chain
    of its aggregate from version 1 without a gap;
 6. every opened personal field: the subject's data key decrypts the sealed field in the signed
-   record (AES-256-GCM, bound to subject, event and field) to exactly the value given; fields
+   record (AES-256-GCM, bound to subject, event and field) to exactly the value given (the
+   same canonical JSON bytes: ``true`` is not ``1``); fields
    of an erased subject are ``[erased]`` and the erasure is itself a signed record in the bundle.
+
+Before any of that the zip itself is held to limits (``read_zip``): only the members a bundle
+has (the fixed files and ``records/<id>-<version>.bin``), at most ``MAX_MEMBERS`` of them,
+each at most ``MAX_MEMBER_BYTES`` and ``MAX_TOTAL_BYTES`` in all, checked from the headers and
+again while reading (a header can lie); a crafted archive is unreadable, not a crash.
 
 Exit 0: valid; 1: invalid (each failure names the member and the reason); 2: unreadable.
 """
@@ -57,12 +67,38 @@ INCLUSION = "proofs/inclusion.json"
 CONSISTENCY = "proofs/consistency.json"
 SUBJECT_KEYS = "opened/subject-keys.json"
 FIELDS = "opened/fields.json"
+CASE_FILE = "case-file.pdf"
+VERIFY_TEXT = "VERIFY.md"
+VERIFIER = "verify_bundle.py"
+FIXED_MEMBERS = frozenset(
+    (
+        MANIFEST,
+        KEYS,
+        ANCHOR,
+        NEWEST,
+        INCLUSION,
+        CONSISTENCY,
+        SUBJECT_KEYS,
+        FIELDS,
+        CASE_FILE,
+        VERIFY_TEXT,
+        VERIFIER,
+    )
+)
+FOLDERS = frozenset(("records/", "keys/", "checkpoints/", "proofs/", "opened/"))
+# Limits on what is read from a bundle (a zip bomb or a crafted archive stops, exit 2): far
+# above any real bundle (an auxiliary with thousands of records), far below a machine's memory.
+MAX_MEMBERS = 20_000
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 ERASED = "[erased]"
 MAGIC = b"AXR1"
 SIGNING_PREFIX = b"auxledger/event-signature/v1\x00"
 FIELD_AAD = b"auxledger/personal-field/v1\x00"
 COSIGNATURE_PREFIX = b"cosignature/v1\ntime "
+MAX_TIMESTAMP = 2**63 - 1  # c2sp.org/tlog-cosignature: a timestamp is at most 2^63-1
 GENESIS_PREVIOUS = bytes(32)
 REGISTRY_TOPIC = "ledger.keyring:KeyRegistry."
 ERASURE_TOPIC = "ledger.privacy:ErasureRecord.Erased"
@@ -387,16 +423,28 @@ def log_signers(note: Note, keys: Mapping[bytes, LogKey]) -> list[LogKey]:
 
 
 def witness_signers(note: Note, witnesses: Sequence[LogKey]) -> list[str]:
-    """Names of the given witnesses whose cosignature (or plain signature) verifies."""
+    """Names of the given witnesses whose signature on the note verifies.
+
+    The key's type decides the one signature form it may make (no mixing): a type-0x04
+    (c2sp.org/tlog-cosignature) key only the 72-byte ``cosignature/v1`` form (8-byte
+    timestamp, at most 2^63-1, then Ed25519 over the cosigned message); a type-0x01 key only
+    a plain 64-byte Ed25519 note signature.
+    """
     found = []
     for witness in witnesses:
         for name, key_id, blob in note.lines:
             if name != witness.name or key_id != witness.key_id:
                 continue
-            if witness.public[0] == 0x04 and len(blob) == 72:
-                timestamp = struct.unpack(">Q", blob[:8])[0]
-                message = COSIGNATURE_PREFIX + str(timestamp).encode() + b"\n" + note.text.encode()
-                ok = _ed25519(witness.public[1:], blob[8:], message)
+            if witness.public[0] == 0x04:
+                ok = False
+                if len(blob) == 72:
+                    timestamp = struct.unpack(">Q", blob[:8])[0]
+                    message = (
+                        COSIGNATURE_PREFIX + str(timestamp).encode() + b"\n" + note.text.encode()
+                    )
+                    ok = timestamp <= MAX_TIMESTAMP and _ed25519(
+                        witness.public[1:], blob[8:], message
+                    )
             else:
                 ok = len(blob) == 64 and _ed25519(
                     witness.public[1:], blob, note.text.encode("utf-8")
@@ -406,26 +454,98 @@ def witness_signers(note: Note, witnesses: Sequence[LogKey]) -> list[str]:
     return found
 
 
+def witness_quorum(
+    notes: Sequence[Note], witnesses: Sequence[LogKey], required: int | None
+) -> tuple[int, int]:
+    """(the most named witnesses that signed any one of ``notes``, how many are required).
+
+    The same rule as auxledger's own ``require_quorum`` (``ledger/cosignature.py``), kept
+    here so that this file stays standalone: each witness counts once (by key), a line that
+    does not verify does not count, and ``required`` defaults to every named witness. A
+    witness named twice is refused (``BundleUnreadable``). The difference: ``require_quorum``
+    knows only cosignature (0x04) keys, this also plain Ed25519 (0x01) witness keys.
+    """
+    ids = [w.key_id for w in witnesses]
+    if len(set(ids)) != len(ids):
+        raise BundleUnreadable("--witness-vkey: the same witness is named twice")
+    need = len(witnesses) if required is None else required
+    best = max((len(set(witness_signers(n, witnesses))) for n in notes), default=0)
+    return best, need
+
+
 # --------------------------------------------------------------------------- the bundle
 
 
+def _expected(name: str) -> bool:
+    """A member a bundle may hold: the fixed files, its folders and ``records/<id>-<v>.bin``."""
+    return name in FIXED_MEMBERS or name in FOLDERS or _RECORD_NAME.fullmatch(name) is not None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """One member, read in chunks and stopped at its stated size and the caps (headers lie)."""
+    cap = min(info.file_size, MAX_MEMBER_BYTES, budget)
+    data = bytearray()
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            data += chunk
+            if len(data) > cap:
+                raise BundleUnreadable(
+                    f"member {info.filename!r} holds more than its stated size or the limits "
+                    f"({MAX_MEMBER_BYTES} bytes a member, {MAX_TOTAL_BYTES} in all)"
+                )
+    return bytes(data)
+
+
 def read_zip(path: str) -> dict[str, bytes]:
-    """Every member of the zip by name (duplicates and unsafe names refused)."""
+    """Every member of the zip by name, within limits.
+
+    Refused (``BundleUnreadable``): a duplicated, unsafe or unexpected member name (only the
+    fixed files and ``records/<32 hex>-<6 digits>.bin``), more than ``MAX_MEMBERS`` members, a
+    member stated or found larger than ``MAX_MEMBER_BYTES``, more than ``MAX_TOTAL_BYTES`` in
+    all. Sizes are checked from the headers first, then while reading, in chunks.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            members: dict[str, bytes] = {}
-            for info in archive.infolist():
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise BundleUnreadable(
+                    f"{path} holds {len(infos)} members, more than a bundle may ({MAX_MEMBERS})"
+                )
+            seen: set[str] = set()
+            stated = 0
+            for info in infos:
                 name = info.filename
-                if name in members or name.startswith("/") or ".." in name.split("/"):
-                    raise BundleUnreadable(f"member {name!r} is duplicated or unsafe")
-                if not name.endswith("/"):
-                    members[name] = archive.read(info)
+                if name in seen or name.startswith("/") or ".." in name.split("/"):
+                    raise BundleUnreadable(f"member {name[:100]!r} is duplicated or unsafe")
+                if not _expected(name):
+                    raise BundleUnreadable(f"member {name[:100]!r} is not a member of a bundle")
+                seen.add(name)
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise BundleUnreadable(
+                        f"member {name!r} states {info.file_size} bytes, more than a member "
+                        f"may hold ({MAX_MEMBER_BYTES})"
+                    )
+                stated += info.file_size
+            if stated > MAX_TOTAL_BYTES:
+                raise BundleUnreadable(
+                    f"{path} states {stated} bytes in all, more than a bundle may hold "
+                    f"({MAX_TOTAL_BYTES})"
+                )
+            members: dict[str, bytes] = {}
+            budget = MAX_TOTAL_BYTES
+            for info in infos:
+                if not info.filename.endswith("/"):
+                    data = _read_member(archive, info, budget)
+                    budget -= len(data)
+                    members[info.filename] = data
             return members
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
         raise BundleUnreadable(f"cannot read {path} as a zip file: {e}") from None
-    except (zipfile.error, RuntimeError, ValueError, EOFError) as e:
-        # A damaged member: its CRC or compressed data is wrong.
+    except (zipfile.error, RuntimeError, ValueError, EOFError, NotImplementedError) as e:
+        # A damaged member: its CRC or compressed data is wrong, or an unknown compression.
         raise BundleUnreadable(f"a member of {path} is damaged: {e}") from None
+    except MemoryError:
+        raise BundleUnreadable(f"{path} is too large to read into memory") from None
 
 
 def _registry_validity(
@@ -544,8 +664,7 @@ def verify_members(
             witnesses = [parse_vkey(v) for v in witness_vkeys]
         except ValueError as e:
             raise BundleUnreadable(f"--witness-vkey: {e}") from None
-        need = len(witnesses) if witness_threshold is None else witness_threshold
-        best = max(len(set(witness_signers(n, witnesses))) for n in (anchor, newest))
+        best, need = witness_quorum((anchor, newest), witnesses, witness_threshold)
         report.facts["witnesses"] = best
         if best < need:
             report.fail(
@@ -782,7 +901,8 @@ def _verify_opened(report: Report, members: Mapping[str, bytes], records: list[R
                     f"the data key of subject {subject} does not open {record.member} {name}",
                 )
                 continue
-            if json.loads(plain) != entry["value"]:
+            # Byte for byte in canonical JSON: Python's == holds True == 1 == 1.0.
+            if canonical_json(json.loads(plain)) != canonical_json(entry["value"]):
                 report.fail(FIELDS, f"{record.member} {name}: the value is not what was signed")
                 continue
             opened += 1
@@ -844,13 +964,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("bundle", help="the bundle (zip)")
     parser.add_argument("--log-vkey", action="append", default=[], help="trusted log key")
     parser.add_argument("--witness-vkey", action="append", default=[], help="a named witness")
-    parser.add_argument("--witness-threshold", type=int, default=None, help="K of the witnesses")
+    parser.add_argument(
+        "--witnesses-required",
+        "--witness-threshold",  # the first name it had; kept as an alias
+        dest="witness_threshold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K of the witnesses (default: all); the same name as `auxledger verify`'s",
+    )
     args = parser.parse_args(argv)
     if args.witness_threshold is not None and not 1 <= args.witness_threshold <= len(
         args.witness_vkey
     ):
         print(  # noqa: T201
-            "--witness-threshold must lie between 1 and the number of --witness-vkey",
+            "--witnesses-required (--witness-threshold) must lie between 1 and the number "
+            "of --witness-vkey",
             file=sys.stderr,
         )
         return EXIT_UNREADABLE
@@ -863,6 +992,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except BundleUnreadable as e:
         print(f"无法读取 UNREADABLE: {e}")  # noqa: T201
+        return EXIT_UNREADABLE
+    except MemoryError:
+        print("无法读取 UNREADABLE: the bundle is too large to check in memory")  # noqa: T201
         return EXIT_UNREADABLE
     for line in verdict_lines(report):
         print(line)  # noqa: T201

@@ -75,7 +75,7 @@ def grow(app: AuxLedger, log: MerkleLog, target: int, per_tx: int = 2000) -> Non
 def build(app: AuxLedger, size: int, events: int) -> object:
     """The organ, one auxiliary, and ``size`` events with the auxiliary's spread through them."""
     app.register_organ(ROOT_ACTOR, code=ORGAN, name="基准公安局", region="基准市")
-    app.update_organ(ROOT_ACTOR, ORGAN, "register_unit", code="U1", name="基准派出所")
+    app.update_organ(ROOT_ACTOR, ORGAN, "register_unit", code=f"{ORGAN}-U1", name="基准派出所")
     app.update_organ(ESTABLISHMENT, ORGAN, "set_quota", quota=10)
     auxiliary_id = uuid4()
     app.hire(
@@ -83,7 +83,7 @@ def build(app: AuxLedger, size: int, events: int) -> object:
         organ_code=ORGAN,
         auxiliary_id=auxiliary_id,
         effective=date(2025, 1, 2),
-        unit="U1",
+        unit=f"{ORGAN}-U1",
         supervisor_id="P001",
         supervisor_name="李警官",
         employment_form="direct_contract",

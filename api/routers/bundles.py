@@ -24,6 +24,7 @@ from api.routers.common import TOKEN_ERRORS, errors
 from api.routers.complaints import ScopedComplaint
 from api.schemas.common import RequestBody
 from domain.values import Actor
+from ledger.access import AccessError, check_reason
 
 router = APIRouter(tags=["evidence bundles"], route_class=StrictJsonRoute)
 
@@ -49,13 +50,12 @@ class BundleCreate(RequestBody):
 
     @field_validator("reason")
     @classmethod
-    def _one_line(cls, value: str) -> str:
-        text = value.strip()
-        if not text:
-            raise ValueError("must say why the bundle is exported")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
-            raise ValueError("must be one line of text")
-        return text
+    def _access_reason(cls, value: str) -> str:
+        # The access records' own rule (ledger.access.check_reason), checked before any work.
+        try:
+            return check_reason(value)
+        except AccessError as e:
+            raise ValueError(str(e)) from None
 
 
 Exporter = Annotated[Actor, Depends(admit(*EXPORT_ROLES))]

@@ -35,8 +35,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"{out} exists; the bundle is not written over another file")
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
-    if not args.reason.strip():
-        raise UsageError("--reason must say why the bundle is exported")
+    from api.bundles import bundle_reason  # noqa: PLC0415
+
+    reason = bundle_reason(args.reason)  # before anything is read or written
     ledger = _ledger()
     kind = "auxiliary" if args.auxiliary else "complaint"
     subject = args.auxiliary or args.complaint
@@ -47,6 +48,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     actor = Actor(actor_id=actor_name()[:64], role="inspector", organ=organ, unit=None)
 
+    written: list[Path] = []
+
     def write(data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".bundle-", dir=out.parent)
         try:
@@ -55,18 +58,26 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f.flush()
                 os.fsync(f.fileno())
             os.link(tmp, out)  # fails if --out appeared meanwhile: never written over
+            written.append(out)
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    exported = export_bundle(
-        ledger,
-        actor,
-        kind=kind,
-        subject_id=subject,
-        reason=args.reason,
-        purpose="auxledger bundle export",
-        before_record=write,
-    )
+    try:
+        exported = export_bundle(
+            ledger,
+            actor,
+            kind=kind,
+            subject_id=subject,
+            reason=reason,
+            purpose="auxledger bundle export",
+            before_record=write,
+        )
+    except BaseException:
+        # The file was written but the access could not be recorded: no bundle without its
+        # access record. (Only a file this command linked itself: --out did not exist.)
+        if written:
+            out.unlink(missing_ok=True)
+        raise
     content = exported.content
     print(  # noqa: T201
         f"{out}: {len(content.records)} records, {len(content.opened)} opened fields, "
@@ -85,7 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for vkey in args.witness_vkey:
         argv += ["--witness-vkey", vkey]
     if args.witness_threshold is not None:
-        argv += ["--witness-threshold", str(args.witness_threshold)]
+        argv += ["--witnesses-required", str(args.witness_threshold)]
     code = bundle_verifier.main(argv)
     sys.stdout.flush()
     return code
@@ -106,5 +117,13 @@ def register(sub: Any) -> None:
     q.add_argument("file", metavar="FILE")
     q.add_argument("--log-vkey", action="append", default=[], metavar="VKEY")
     q.add_argument("--witness-vkey", action="append", default=[], metavar="VKEY")
-    q.add_argument("--witness-threshold", type=int, default=None, metavar="K")
+    q.add_argument(
+        "--witnesses-required",
+        "--witness-threshold",  # its first name, kept as an alias
+        dest="witness_threshold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K of the named witnesses must have cosigned (default: all of them)",
+    )
     q.set_defaults(func=cmd_verify)

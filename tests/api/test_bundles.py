@@ -109,6 +109,28 @@ def test_refused_exports_are_problems_and_record_nothing(client: TestClient, wor
     assert log.tree_size() == size
 
 
+@pytest.mark.parametrize(
+    "reason",
+    ["\u200b", "仲裁\u202e调取", "理" * 501, "\u200b\u200d\ufeff", "法院\u2066调取"],
+    ids=["zero-width-only", "bidi-override", "501-chars", "invisible-only", "bidi-isolate"],
+)
+def test_a_reason_the_access_record_would_refuse_is_refused_first(
+    client: TestClient, world: World, reason: str
+) -> None:
+    """Zero-width-only, bidi-controlled or too long: 422 before any work, nothing recorded."""
+    log = MerkleLog(world.ledger.ledger_recorder)
+    size, before = log.tree_size(), len(_accesses(world))
+    for url in (
+        f"/v1/auxiliaries/{world.auxiliary}/bundle",
+        f"/v1/complaints/{world.complaint}/bundle",
+    ):
+        response = client.post(url, headers=world.headers("inspector"), json={"reason": reason})
+        problem(response, 422, "validation")
+        assert "reason" in response.text
+    assert log.tree_size() == size
+    assert len(_accesses(world)) == before
+
+
 def test_no_personal_data_reaches_logs_errors_or_the_verifiers_output(
     client: TestClient,
     world: World,

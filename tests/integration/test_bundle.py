@@ -17,6 +17,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import venv
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
 from api.cli import main
@@ -33,11 +35,13 @@ from domain.values import Actor
 from ledger import bundle_verifier as bv
 from ledger.access import ReasonRequiredError
 from ledger.bundle import BundleError, verifier_source
-from ledger.config import Settings
+from ledger.config import Settings, parse_witnesses
 from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger
+from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests.integration.tamper import Tamperer
+from tests.integration.witnesses import keygen, start_witness, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,7 +70,12 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
         root, code="320699", name="试验公安局", region="试验市", effective=date(2026, 11, 1)
     )
     aux_ledger.update_organ(
-        root, "320699", "register_unit", code="U1", name="试验派出所", effective=date(2026, 11, 1)
+        root,
+        "320699",
+        "register_unit",
+        code="320699-U1",
+        name="试验派出所",
+        effective=date(2026, 11, 1),
     )
     aux_ledger.update_organ(
         ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
@@ -81,7 +90,7 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
         organ_code="320699",
         auxiliary_id=auxiliary_id,
         effective=date(2026, 11, 1),
-        unit="U1",
+        unit="320699-U1",
         supervisor_id="P001",
         supervisor_name="李警官",
         employment_form="direct_contract",
@@ -594,6 +603,80 @@ def test_the_command_line_refuses_and_records_nothing(
     assert access_records(ledger) == []
 
 
+@pytest.mark.parametrize(
+    "reason",
+    ["\u200b", "法院\u202e调取", "理" * 501],
+    ids=["zero-width-only", "bidi-override", "501-chars"],
+)
+def test_a_reason_the_access_record_would_refuse_leaves_no_file_and_no_event(
+    ledger: AuxLedger,
+    cli_env: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    reason: str,
+) -> None:
+    """The reason is checked by the access records' rule before anything is collected."""
+    auxiliary_id = hire(ledger)
+    complaint_id = complain(ledger, auxiliary_id)
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for which, subject in (("--auxiliary", auxiliary_id), ("--complaint", complaint_id)):
+        out = folder / f"{which[2:]}.zip"
+        code, printed, err = _run(
+            capsys, "bundle", "export", which, str(subject), "--reason", reason, "--out", str(out)
+        )
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 1 and len(lines) == 1 and "reason" in lines[0], err
+        assert "X-Access-Reason" not in err and "?reason=" not in err
+        assert printed == ""
+        assert not out.exists()
+        assert list(folder.iterdir()) == []
+    with pytest.raises(ReasonRequiredError, match="reason"):
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason=reason, purpose="t"
+        )
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+    assert access_records(ledger) == []
+
+
+def test_the_command_line_deletes_its_file_when_the_access_cannot_be_recorded(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The database refuses the access record (a real trigger): --out is deleted again."""
+    auxiliary_id = hire(ledger)
+    tamper = Tamperer(ledger)
+    if tamper.pg:
+        schema = ledger.ledger_recorder.datastore.schema
+        tamper.sql(
+            f'CREATE FUNCTION "{schema}".refuse_access() RETURNS trigger LANGUAGE plpgsql AS '
+            "$$ BEGIN IF NEW.topic = 'ledger.access:RecordAccess.Recorded' THEN "
+            "RAISE EXCEPTION 'access records refused'; END IF; RETURN NEW; END $$"
+        )
+        tamper.sql(
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON {events} "
+            f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse_access()'
+        )
+    else:
+        tamper.sql(
+            "CREATE TRIGGER refuse_access BEFORE INSERT ON {events} "
+            f"WHEN NEW.topic = '{ACCESS_TOPIC}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "bundle.zip"
+    argv = ["--auxiliary", str(auxiliary_id), "--reason", "仲裁", "--out", str(out)]
+    try:
+        code, printed, err = _run(capsys, "bundle", "export", *argv)
+    except PersistenceError:  # the PostgreSQL recorder lets the trigger's error through
+        assert tamper.pg
+    else:
+        assert code == 1 and printed == "" and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and list(folder.iterdir()) == []
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+
+
 class Witness:
     """A C2SP tlog-cosignature/v1 witness key (Ed25519, type 0x04), for the k-of-n checks."""
 
@@ -641,6 +724,202 @@ def test_witness_cosignatures_k_of_n(ledger: AuxLedger) -> None:
         {**members, bv.NEWEST: bytes(forged)}, witness_vkeys=[a.vkey, b.vkey], witness_threshold=2
     )
     assert not report.ok
+
+
+def _plain_line(name: str, key_id: bytes, key: Ed25519PrivateKey, note: bytes) -> bytes:
+    """A plain Ed25519 note signature line over the note's text."""
+    text = note.decode().split("\n\n")[0] + "\n"
+    blob = key_id + key.sign(text.encode())
+    return f"\u2014 {name} {base64.b64encode(blob).decode()}\n".encode()
+
+
+def test_a_witness_key_signs_only_in_the_form_of_its_type(ledger: AuxLedger) -> None:
+    """0x04 keys count only with a cosignature/v1 (time <= 2^63-1); 0x01 only plain."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    newest = members[bv.NEWEST]
+    cosigner = Witness("a.witness.example")  # type 0x04
+    # A plain Ed25519 signature by a cosignature key: not a cosignature, does not count.
+    plain = newest + _plain_line(cosigner.name, cosigner.key_id, cosigner.key, newest)
+    assert not bv.verify_members({**members, bv.NEWEST: plain}, witness_vkeys=[cosigner.vkey]).ok
+    # The same key's real cosignature counts; one with a timestamp beyond 2^63-1 does not.
+    good = cosigner.cosign(newest)
+    assert bv.verify_members({**members, bv.NEWEST: good}, witness_vkeys=[cosigner.vkey]).ok
+    too_late = cosigner.cosign(newest, timestamp=2**63)
+    report = bv.verify_members({**members, bv.NEWEST: too_late}, witness_vkeys=[cosigner.vkey])
+    assert not report.ok and "0 of the named witnesses" in str(report.failures)
+    # A plain (0x01) witness key: its plain signature counts, a cosignature/v1 form does not.
+    key = Ed25519PrivateKey.generate()
+    public = b"\x01" + key.public_key().public_bytes_raw()
+    name = "plain.witness.example"
+    key_id = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4]
+    vkey = f"{name}+{key_id.hex()}+{base64.b64encode(public).decode()}"
+    signed = newest + _plain_line(name, key_id, key, newest)
+    assert bv.verify_members({**members, bv.NEWEST: signed}, witness_vkeys=[vkey]).ok
+    text = newest.decode().split("\n\n")[0] + "\n"
+    message = f"cosignature/v1\ntime 1790000000\n{text}".encode()
+    blob = key_id + struct.pack(">Q", 1_790_000_000) + key.sign(message)
+    mixed = newest + f"\u2014 {name} {base64.b64encode(blob).decode()}\n".encode()
+    assert not bv.verify_members({**members, bv.NEWEST: mixed}, witness_vkeys=[vkey]).ok
+
+
+def test_an_opened_value_must_be_the_signed_json_not_an_equal_python_value(
+    ledger: AuxLedger,
+) -> None:
+    """``fit`` was signed as ``true``: ``1`` (equal in Python) is a different value."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    fields = json.loads(members[bv.FIELDS])
+    (fit,) = [f for f in fields if f["field"] == "fit"]
+    assert fit["value"] is True
+    for other in (1, 1.0):
+        fit["value"] = other
+        report = bv.verify_members({**members, bv.FIELDS: bv.canonical_json(fields)})
+        assert not report.ok
+        assert any(
+            f.member == bv.FIELDS and "not what was signed" in f.reason for f in report.failures
+        ), report.failures
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _verify_unreadable(capsys: pytest.CaptureFixture[str], path: Path, expected: str) -> None:
+    """The shipped verifier: exit 2, one line naming the problem, in well under a second."""
+    started = time.monotonic()
+    code = bv.main([str(path)])
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert code == 2, out + err
+    assert len(lines) == 1 and "UNREADABLE" in lines[0] and expected in lines[0], lines
+    assert elapsed < 2, elapsed
+
+
+def test_the_verifier_refuses_crafted_archives_fast(
+    ledger: AuxLedger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Zip bombs, stray members and too many members stop the verifier with exit 2."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    assert bv.main([str(_zip_of(tmp_path / "ok.zip", members))]) == 0
+    capsys.readouterr()
+    # A bomb: 200 MB of zeros deflate to about 200 KB; its stated size alone refuses it.
+    bomb = bytes(200 * 1024 * 1024)
+    path = _zip_of(tmp_path / "bomb.zip", {**members, bv.FIELDS: bomb})
+    del bomb
+    _verify_unreadable(capsys, path, "more than a member may hold")
+    # The same bomb with headers that lie (stated size 10 bytes): stopped while reading.
+    raw = bytearray(path.read_bytes())
+    real = struct.pack("<I", 200 * 1024 * 1024)
+    assert raw.count(real) == 2  # the local header and the central directory entry
+    lied = tmp_path / "lied.zip"
+    lied.write_bytes(bytes(raw).replace(real, struct.pack("<I", 10)))
+    _verify_unreadable(capsys, lied, bv.FIELDS)
+    # A member a bundle never has.
+    stray = _zip_of(tmp_path / "stray.zip", {**members, "records/evil.sh": b"#!/bin/sh\n"})
+    _verify_unreadable(capsys, stray, "records/evil.sh")
+    extra = _zip_of(tmp_path / "extra.zip", {**members, "notes.txt": b"x"})
+    _verify_unreadable(capsys, extra, "is not a member of a bundle")
+    # Too many members (each one a well-named record).
+    many = {f"records/{i:032x}-000001.bin": b"" for i in range(bv.MAX_MEMBERS + 1)}
+    crowded = _zip_of(tmp_path / "many.zip", {**members, **many})
+    _verify_unreadable(capsys, crowded, "members, more than a bundle may")
+
+
+def test_a_bundle_carries_the_cosignatures_of_real_witnesses(
+    ledger: AuxLedger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two ``auxledger witness serve`` processes cosign; the bundle carries both cosignatures."""
+    active = ledger.keyring().active_key
+    assert active is not None
+    started = [
+        start_witness(tmp_path / "witnesses", name, [active.public.vkey])
+        for name in ("jcy.nantong.example/w1", "jw.nantong.example/w2")
+    ]
+    log, store = MerkleLog(ledger.ledger_recorder), CosignatureStore(ledger.ledger_recorder)
+    submitter = WitnessSubmitter(
+        log,
+        store,
+        parse_witnesses(" ".join(f"{w.vkey} {w.url}" for w in started)),
+        poll_seconds=0.05,
+        every_seconds=0.05,
+        timeout_seconds=2.0,
+        max_backoff_seconds=0.5,
+    )
+    submitter.start()
+    try:
+        auxiliary_id = hire(ledger)
+        complain(ledger, auxiliary_id)
+
+        def both_cosigned() -> bool:
+            latest = log.latest_checkpoint()
+            return latest is not None and len(store.for_size(latest.tree_size)) >= 2
+
+        wait_for(both_cosigned, what="two cosignatures of the latest checkpoint")
+    finally:
+        submitter.stop()
+        for w in started:
+            w.kill()
+    exported = export_bundle(
+        ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+    )
+    members = members_of(exported.data)
+    assert members[bv.NEWEST].count("\u2014 ".encode()) == 3  # the log's and two witnesses'
+    assert exported.content.newest.tree_size == store.newest_size()
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(exported.data)
+    vkeys = [arg for w in started for arg in ("--witness-vkey", w.vkey)]
+    for quorum in ("--witness-threshold", "--witnesses-required"):
+        assert bv.main([str(path), *vkeys, quorum, "2"]) == 0, capsys.readouterr().out
+        assert "witnesses 见证方: 2" in capsys.readouterr().out
+    # A third witness, unknown to this ledger, required too: invalid.
+    _, third = keygen(tmp_path / "witnesses" / "keys", "ccdi.example/w3")
+    assert bv.main([str(path), *vkeys, "--witness-vkey", third, "--witness-threshold", "3"]) == 1
+    assert "cosigned by 2 of the named witnesses, 3 required" in capsys.readouterr().out
+
+
+def test_the_quorum_options_and_a_witness_named_twice(
+    ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--witnesses-required (as `verify` names it) and its alias; a repeated witness: exit 2."""
+    auxiliary_id = hire(ledger)
+    members = members_of(
+        export_bundle(
+            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
+        ).data
+    )
+    a, b = Witness("a.witness.example"), Witness("b.witness.example")
+    path = _zip_of(tmp_path / "b.zip", {**members, bv.NEWEST: a.cosign(members[bv.NEWEST])})
+    both = ["--witness-vkey", a.vkey, "--witness-vkey", b.vkey]
+    for option in ("--witnesses-required", "--witness-threshold"):
+        assert _run(capsys, "bundle", "verify", str(path), *both, option, "1")[0] == 0
+        code, printed, _ = _run(capsys, "bundle", "verify", str(path), *both, option, "2")
+        assert code == 1 and "1 of the named witnesses, 2 required" in printed
+    code, printed, err = _run(
+        capsys, "bundle", "verify", str(path), "--witness-vkey", a.vkey, "--witness-vkey", a.vkey
+    )
+    assert code == 2 and "named twice" in printed + err
+    code, printed, err = _run(
+        capsys, "bundle", "verify", str(path), *both, "--witnesses-required", "3"
+    )
+    assert code == 2 and "--witnesses-required" in printed + err
 
 
 def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger) -> None:
