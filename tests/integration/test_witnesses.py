@@ -154,11 +154,11 @@ def test_a_fork_with_the_same_key_is_refused_by_a_witness_that_saw_the_other(
         assert fork_latest is not None
         assert CosignatureStore(fork.ledger_recorder).for_size(fork_latest.tree_size) == []
         assert fork_submitter.failures[w1.name] > 0
-        # Same size, other root: refused with 409 and kept as evidence.
+        # Same size, other root: refused with 422 (c2sp.org/tlog-witness) and kept as evidence.
         same_size = MerkleLog(fork.ledger_recorder).checkpoint_at(_size(app))
         if same_size is not None:
             status, _, _ = w1.post(f"old {_size(app)}\n\n{same_size.note}".encode())
-            assert status == 409
+            assert status == 422
     finally:
         fork.close()
     held = w1.post(b"old 0\n\n" + _latest_note(app).encode())
