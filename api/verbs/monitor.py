@@ -179,6 +179,11 @@ class Monitor:
         return outcome
 
 
+def _number(value: float) -> str:
+    """A metric value in full precision (``repr``: the shortest text that reads back exact)."""
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -208,7 +213,7 @@ def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float
         text += (
             f"# HELP auxledger_monitor_{name} {help_text}\n"
             f"# TYPE auxledger_monitor_{name} gauge\n"
-            f"auxledger_monitor_{name}{labels} {value:g}\n"
+            f"auxledger_monitor_{name}{labels} {_number(value)}\n"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

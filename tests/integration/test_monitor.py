@@ -269,3 +269,37 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
         ledger.close()
         for w in witnesses:
             w.kill()
+
+
+def _outcome_monitor(state: Path) -> Any:
+    from api.verbs.monitor import Monitor  # noqa: PLC0415
+
+    return Monitor(
+        url="http://127.0.0.1:1/",
+        log_keys=[],
+        origin="test.auxledger.local/ledger",
+        witness_keys=[],
+        required=2,
+        state=state,
+    )
+
+
+def test_the_metrics_file_keeps_full_precision(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415
+
+    from api.verbs.monitor import Outcome, write_metrics  # noqa: PLC0415
+
+    outcome = Outcome(ok=True, reachable=True, tree_size=123_456_789_012, cosignatures=2)
+    outcome.checked_at = 1764742000.5
+    path = tmp_path / "auxledger.prom"
+    write_metrics(path, _outcome_monitor(tmp_path / "state"), outcome, 1764741999.25)
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+    }
+    assert values["auxledger_monitor_last_check_timestamp_seconds"] == 1764742000.5
+    assert values["auxledger_monitor_last_consistent_timestamp_seconds"] == 1764741999.25
+    assert values["auxledger_monitor_tree_size"] == 123_456_789_012
+    assert values["auxledger_monitor_consistent"] == 1
+
