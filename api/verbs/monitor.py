@@ -97,6 +97,7 @@ class Monitor:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.state / STATE_FILE)
+        _fsync_dir(self.state)  # the rename itself survives a crash
 
     def _evidence(self, failure: str, note: str) -> None:
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -177,6 +178,14 @@ class Monitor:
         self._keep(note)
         outcome.ok = True
         return outcome
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _number(value: float) -> str:

@@ -303,3 +303,21 @@ def test_the_metrics_file_keeps_full_precision(tmp_path: Path) -> None:
     assert values["auxledger_monitor_tree_size"] == 123_456_789_012
     assert values["auxledger_monitor_consistent"] == 1
 
+
+def test_keeping_the_state_fsyncs_the_folder_after_the_rename(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import stat  # noqa: PLC0415
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monitor = _outcome_monitor(tmp_path / "state")
+    monitor._keep("a note\n")
+    assert (tmp_path / "state" / "checkpoint").read_text() == "a note\n"
+    assert synced == ["file", "folder"]
