@@ -234,7 +234,9 @@ def published_checkpoint(
     With no witness configured: the latest checkpoint. With witnesses: of the recently
     cosigned checkpoints, the one with the most cosignatures (ties: the newest), with every
     cosignature gathered for it. The latest (uncosigned) one instead until a first
-    cosignature arrives.
+    cosignature arrives, and when the cosigned one is signed by another log key than the
+    latest (it is older than the newest key rotation): the published checkpoint always
+    verifies with the key published as active.
     """
     latest = log.latest_checkpoint()
     if latest is None:
@@ -243,7 +245,7 @@ def published_checkpoint(
         size = best_cosigned_size(store, [w.key.key_id for w in witnesses])
         if size is not None:
             stored = log.checkpoint_at(size)
-            if stored is not None:
+            if stored is not None and stored.key_id == latest.key_id:
                 return cosigned_note(stored.note, store.for_size(size))
     return latest.note
 

@@ -394,3 +394,23 @@ def test_a_busy_ledger_gets_the_same_checkpoint_cosigned_by_every_witness(
     note = published_checkpoint(MerkleLog(app.ledger_recorder), store, _endpoints(witnesses))
     assert note is not None
     assert len(require_quorum(note, [parse_cosigner_vkey(w.vkey) for w in witnesses], 2)) == 2
+
+
+def test_after_a_key_rotation_the_published_checkpoint_verifies_with_the_active_key(
+    app: LedgerApplication, witnesses: list[WitnessProcess]
+) -> None:
+    from ledger.note import open_note, parse_vkey  # noqa: PLC0415
+
+    w1 = witnesses[0]
+    _write(app, 3)
+    _cosign_directly(app, w1, 0)  # cosigned under the key that is about to retire
+    app.rotate_key("admin-test")
+    _write(app, 1, "after the rotation")
+    active = app.keyring().active_key
+    assert active is not None
+    log, store = MerkleLog(app.ledger_recorder), CosignatureStore(app.ledger_recorder)
+    note = published_checkpoint(log, store, _endpoints([w1]))
+    assert note is not None
+    open_note(note, [parse_vkey(active.public.vkey)])  # raises if signed by the retired key
+    latest = log.latest_checkpoint()
+    assert latest is not None and note == latest.note
