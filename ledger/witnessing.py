@@ -490,14 +490,23 @@ class _WitnessClient:
 # ----------------------------------------------------------------------------- verify
 
 
+DEFAULT_MAX_LAG = 1000
+"""How many entries the newest checkpoint with the quorum may lag the latest (verify)."""
+
+
 def check_witness_quorum(
     app: LedgerApplication,
     report: VerificationReport,
     witnesses: Sequence[CosignerKey],
     required: int,
+    *,
+    max_lag: int = DEFAULT_MAX_LAG,
 ) -> int:
-    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned the
-    checkpoint ``report`` checked (the latest); return how many did.
+    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned a recent
+    checkpoint: the newest checkpoint with the quorum may be at most ``max_lag`` entries
+    behind the one ``report`` checked (the latest), since witnesses cosign a moment after a
+    write. Return how many cosigned that newest checkpoint with the quorum (or the latest,
+    when none has it).
 
     The cosignatures are read from ``ledger_cosignatures`` and each is verified here against
     the checkpoint's exact text: the table itself is not trusted.
@@ -506,26 +515,39 @@ def check_witness_quorum(
         report.add("witness_quorum", "the log has no checkpoint for witnesses to cosign")
         return 0
     store = CosignatureStore(app.ledger_recorder)
+    log = MerkleLog(app.ledger_recorder)
     text, _ = split_note(report.checkpoint)
     size = Checkpoint.parse(text).size
-    valid = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
-    if len(valid) < required:
-        keys = [w.key_id for w in witnesses]
-        newest = [s for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size]
-        hint = ""
-        for candidate in sorted({s.tree_size for s in newest}, reverse=True):
-            stored = MerkleLog(app.ledger_recorder).checkpoint_at(candidate)
-            if stored is None:
-                continue
-            older_text, _ = split_note(stored.note)
-            lines = [s.line for s in newest if s.tree_size == candidate]
-            if len(verify_cosignatures(older_text, lines, witnesses)) >= required:
-                hint = f"; the newest checkpoint with the quorum has tree size {candidate}"
-                break
-        names = ", ".join(sorted(c.witness.name for c in valid)) or "none"
-        report.add(
-            "witness_quorum",
-            f"{len(valid)} of the {required} required witness cosignatures verify on the "
-            f"latest checkpoint (tree size {size}; cosigned by: {names}){hint}",
-        )
-    return len(valid)
+    on_latest = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
+    if len(on_latest) >= required:
+        return len(on_latest)
+    keys = {w.key_id for w in witnesses}
+    candidates = sorted(
+        {s.tree_size for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size},
+        reverse=True,
+    )
+    for candidate in candidates:
+        stored = log.checkpoint_at(candidate)
+        if stored is None:
+            continue
+        older_text, _ = split_note(stored.note)
+        lines = [s.line for s in store.for_size(candidate)]
+        valid = verify_cosignatures(older_text, lines, witnesses)
+        if len(valid) < required:
+            continue
+        if size - candidate > max_lag:
+            report.add(
+                "witness_quorum",
+                f"the newest checkpoint with {required} witness cosignatures has tree size "
+                f"{candidate}, {size - candidate} entries behind the latest (tree size {size}); "
+                f"more than the {max_lag} allowed (--witness-max-lag)",
+            )
+        return len(valid)
+    names = ", ".join(sorted(c.witness.name for c in on_latest)) or "none"
+    report.add(
+        "witness_quorum",
+        f"{len(on_latest)} of the {required} required witness cosignatures verify on the "
+        f"latest checkpoint (tree size {size}; cosigned by: {names}) and no recent checkpoint "
+        "has the quorum",
+    )
+    return len(on_latest)

@@ -301,10 +301,18 @@ def test_verify_requires_k_of_n_named_witnesses(
     code, out, _ = verify(*both)  # default: all named witnesses
     assert code == 1
     assert "1 of the 2 required" in out and f"cosigned by: {w1.name}" in out
-    _write(app, 2)  # a newer checkpoint nobody cosigned yet
-    code, out, _ = verify("--witness-vkey", w1.vkey)
+    assert "no recent checkpoint has the quorum" in out
+    cosigned = _size(app)
+    _write(app, 2)  # a newer checkpoint nobody cosigned yet: within the bound, it passes
+    assert verify("--witness-vkey", w1.vkey)[0] == 0
+    lag = _size(app) - cosigned
+    assert verify("--witness-vkey", w1.vkey, "--witness-max-lag", str(lag))[0] == 0
+    code, out, _ = verify("--witness-vkey", w1.vkey, "--witness-max-lag", str(lag - 1))
     assert code == 1
-    assert "the newest checkpoint with the quorum has tree size" in out
+    assert (
+        f"the newest checkpoint with 1 witness cosignatures has tree size {cosigned}, "
+        f"{lag} entries behind the latest (tree size {_size(app)})"
+    ) in out
     code, out, err = verify("--json", "--witness-vkey", w1.vkey, "--witness-vkey", w2.vkey)
     assert code == 1 and json.loads(out)["failures"][0]["kind"] == "witness_quorum"
     code, _, err = verify("--witness-vkey", "not-a-vkey")
