@@ -184,10 +184,33 @@ def test_the_monitor_follows_a_cosigned_ledger(aux_ledger: AuxLedger, tmp_path: 
             code, out = monitor(base, aux_ledger, state, *vkeys, "--metrics-file", str(metrics))
             assert code == 0, out
             assert f"tree size {_head(aux_ledger)}" in out
-            # A witness the ledger does not use: the quorum of three cannot be met.
+            # A witness the ledger does not use: the quorum of three is not met. The checkpoint
+            # is consistent, so it is "not yet cosigned" (exit 3), never an inconsistency, and
+            # the state is not moved.
+            accepted = (state / "checkpoint").read_text()
+            _write(aux_ledger, "320613")
+            _wait_cosigned(base, aux_ledger)
             _, stranger = keygen(tmp_path / "stranger", "other.example/w")
-            code, out = monitor(base, aux_ledger, state, *vkeys, "--witness-vkey", stranger)
-            assert code == 1 and "witness_quorum: 2 of the 3 required" in out
+            code, out = monitor(
+                base,
+                aux_ledger,
+                state,
+                *vkeys,
+                "--witness-vkey",
+                stranger,
+                "--metrics-file",
+                str(metrics),
+            )
+            assert code == 3, out
+            assert "not yet cosigned: 2 of the 3 required" in out and "INCONSISTENT" not in out
+            assert (state / "checkpoint").read_text() == accepted
+            figures = metrics.read_text()
+            assert _figure(figures, "awaiting_cosignatures") == 1
+            assert _figure(figures, "consistent") == 1
+            assert not (state / "evidence.log").exists()
+            code, out = monitor(base, aux_ledger, state, *vkeys)  # the state still moves on
+            assert code == 0, out
+            assert (state / "checkpoint").read_text() != accepted
         code, out = monitor(base, aux_ledger, state, *vkeys)  # the server is gone
         assert code == 2 and "could not check" in out
         assert monitor(base, aux_ledger, state, "--witnesses-required", "1")[0] == 2
