@@ -136,7 +136,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if required:
             from ledger.witnessing import check_witness_quorum  # noqa: PLC0415
 
-            check_witness_quorum(ledger, report, witness_keys, required)
+            check_witness_quorum(
+                ledger, report, witness_keys, required, max_lag=args.witness_max_lag
+            )
     except Exception as e:
         if textfile is not None:
             from ledger.errors import IntegrityViolation  # noqa: PLC0415
@@ -374,7 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--witnesses-required",
         type=_positive,
         metavar="K",
-        help="how many of the named witnesses must cosign the latest checkpoint (default all)",
+        help="how many of the named witnesses must cosign a recent checkpoint (default all)",
+    )
+    p.add_argument(
+        "--witness-max-lag",
+        type=_natural,
+        default=1000,
+        metavar="N",
+        help="how many entries the newest checkpoint with the quorum may lag the latest "
+        "(default 1000)",
     )
     p.set_defaults(func=cmd_verify)
 

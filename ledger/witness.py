@@ -13,7 +13,9 @@ Invariants:
   ``<state>/lock`` is held (flock) for the process's lifetime, so no two requests and no two
   processes can move the state concurrently.
 - Sizes only grow, and a checkpoint of the size already held is cosigned only when its root
-  is the held root: the witness never cosigns two different trees of the same size.
+  is the held root (else 422, per c2sp.org/tlog-witness); a checkpoint of size 0 is cosigned
+  only with the empty-tree root (else 422): the witness never cosigns two different trees of
+  the same size, 0 included.
 - A valid-signed checkpoint that conflicts with the state (a fork, or a proof that does not
   verify) is appended to ``<state>/evidence.log``: proof that the log misbehaved.
 """
@@ -249,6 +251,8 @@ class WitnessService:
                     body=f"{held}\n",
                     content_type=SIZE_CONTENT_TYPE,
                 )
+            if checkpoint.size == 0 and checkpoint.root != merkle.EMPTY_ROOT:
+                raise RefusedError(422, "a checkpoint of size 0 must carry the empty-tree root")
             if state is None or held == 0:
                 if request.proof:
                     raise RefusedError(422, "the proof must be empty when old is 0")
@@ -257,7 +261,7 @@ class WitnessService:
                     raise RefusedError(422, "the proof must be empty for the same size")
                 if checkpoint.root != state.root:
                     self._record_evidence("same size, different root", request.old, request.note)
-                    raise RefusedError(409, "a different tree of the size already cosigned")
+                    raise RefusedError(422, "a different tree of the size already cosigned")
             else:
                 try:
                     merkle.verify_consistency(

@@ -3,11 +3,14 @@
 The witnesses are ``Settings.witnesses`` (``AUXLEDGER_WITNESSES``, parsed in ``ledger.config``).
 
 Invariants:
-- Writes never wait for a witness: a ``WitnessSubmitter`` runs one daemon thread per witness
-  that polls the newest stored checkpoint, so a slow or dead witness delays only its own
-  thread. It sends at most one checkpoint a second to each witness (the newest: it covers the
-  ones in between), so a busy log costs the witnesses and the writers no more than a quiet
-  one. Failed submissions are retried with exponential backoff (capped, with jitter).
+- Writes never wait for a witness: a ``WitnessSubmitter`` runs a coordinator thread that
+  picks one checkpoint per round (the newest stored one, at most one round a second: it
+  covers the ones in between) and one daemon sender thread per witness that submits exactly
+  that checkpoint, so every witness cosigns the same sizes even on a busy log, and a slow or
+  dead witness delays only its own sender. Failed submissions are retried with exponential
+  backoff (capped, with jitter).
+- The published checkpoint is the recently cosigned one with the most cosignatures by the
+  configured witnesses (ties: the newest).
 - Only cosignatures that verify (``ledger.cosignature``) against the configured witness key
   and the exact checkpoint text are stored, in ``ledger_cosignatures`` (tree size, key id,
   the signature line, its timestamp); they are self-verifying, so the table needs no
@@ -205,23 +208,46 @@ def cosigned_note(note: str, stored: Sequence[StoredCosignature]) -> str:
     return note + "".join(s.line for s in stored if s.line not in present)
 
 
+def best_cosigned_size(store: CosignatureStore, key_ids: Sequence[bytes]) -> int | None:
+    """The recent tree size cosigned by the most of ``key_ids``; ties go to the newest.
+
+    The witnesses are sent the same checkpoint each round, but one may lag behind: a
+    checkpoint cosigned by every witness is preferred to a newer one that only some cosigned.
+    """
+    wanted = set(key_ids)
+    if not wanted or not store.exists():
+        return None
+    signers: dict[int, set[bytes]] = {}
+    for row in store.recent(limit=64 * len(wanted)):
+        if row.key_id in wanted:
+            signers.setdefault(row.tree_size, set()).add(row.key_id)
+    if not signers:
+        return None
+    return max(signers, key=lambda size: (len(signers[size]), size))
+
+
 def published_checkpoint(
     log: MerkleLog, store: CosignatureStore, witnesses: Sequence[WitnessEndpoint]
 ) -> str | None:
     """What ``GET /v1/ledger/checkpoint`` answers.
 
-    With no witness configured: the latest checkpoint. With witnesses: the newest checkpoint
-    any of them cosigned, with every cosignature gathered for it; the latest (uncosigned) one
-    until a first cosignature arrives.
+    With no witness configured: the latest checkpoint. With witnesses: of the recently
+    cosigned checkpoints, the one with the most cosignatures (ties: the newest), with every
+    cosignature gathered for it. The latest (uncosigned) one instead until a first
+    cosignature arrives, and when the cosigned one is signed by another log key than the
+    latest (it is older than the newest key rotation): the published checkpoint always
+    verifies with the key published as active.
     """
+    latest = log.latest_checkpoint()
+    if latest is None:
+        return None
     if witnesses:
-        size = store.newest_size([w.key.key_id for w in witnesses])
+        size = best_cosigned_size(store, [w.key.key_id for w in witnesses])
         if size is not None:
             stored = log.checkpoint_at(size)
-            if stored is not None:
+            if stored is not None and stored.key_id == latest.key_id:
                 return cosigned_note(stored.note, store.for_size(size))
-    latest = log.latest_checkpoint()
-    return None if latest is None else latest.note
+    return latest.note
 
 
 # ----------------------------------------------------------------------------- submitting
@@ -238,7 +264,14 @@ class _FailedError(Exception):
 
 
 class WitnessSubmitter:
-    """Background threads that get each new checkpoint cosigned by every witness."""
+    """Background threads that get each round's checkpoint cosigned by every witness.
+
+    A coordinator thread picks one checkpoint per round (the newest stored one, at most one
+    new round every ``every_seconds``); one sender thread per witness submits exactly that
+    checkpoint, so every witness that is up cosigns the same tree size and a quorum can form
+    on a busy log. A slow or dead witness delays only its own sender: the coordinator does
+    not wait for it, and when it comes back it is sent the round current by then.
+    """
 
     def __init__(
         self,
@@ -260,25 +293,70 @@ class WitnessSubmitter:
         self.max_backoff = max_backoff_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._round_changed = threading.Condition()
+        self._round: StoredCheckpoint | None = None
+        self.rounds = 0
         self.failures: dict[str, int] = {w.name: 0 for w in self.witnesses}
         self.cosigned_size: dict[str, int] = {w.name: -1 for w in self.witnesses}
 
     def start(self) -> None:
-        """Create the table and start one thread per witness."""
+        """Create the table, start the coordinator and one sender thread per witness."""
         self.store.ensure()
-        for witness in self.witnesses:
-            thread = threading.Thread(
+        threads = [threading.Thread(target=self._coordinate, name="witness:rounds", daemon=True)]
+        threads += [
+            threading.Thread(
                 target=self._run, args=(witness,), name=f"witness:{witness.name}", daemon=True
             )
+            for witness in self.witnesses
+        ]
+        for thread in threads:
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the threads (a request in flight ends by its own timeout)."""
         self._stop.set()
+        with self._round_changed:
+            self._round_changed.notify_all()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+
+    @property
+    def current_round(self) -> StoredCheckpoint | None:
+        """The checkpoint every witness is being sent now."""
+        with self._round_changed:
+            return self._round
+
+    def _coordinate(self) -> None:
+        """Pick the checkpoint of each round: the newest, at most one round a second."""
+        while not self._stop.is_set():
+            try:
+                latest = self.log.latest_checkpoint()
+            except Exception:  # the database is away: try again later
+                logger.warning("witnesses: cannot read the latest checkpoint")
+                self._stop.wait(max(self.poll, 1.0))
+                continue
+            current = self.current_round
+            if latest is None or (current is not None and latest.tree_size == current.tree_size):
+                self._stop.wait(self.poll)
+                continue
+            with self._round_changed:
+                self._round = latest
+                self.rounds += 1
+                self._round_changed.notify_all()
+            # A busy log's checkpoints in between are covered by the next round's consistency.
+            self._stop.wait(self.every)
+
+    def _next_round(self, witness: WitnessEndpoint) -> StoredCheckpoint | None:
+        """The current round's checkpoint once it is one this witness has not cosigned."""
+        with self._round_changed:
+            while not self._stop.is_set():
+                chosen = self._round
+                if chosen is not None and chosen.tree_size != self.cosigned_size[witness.name]:
+                    return chosen
+                self._round_changed.wait(self.poll)
+        return None
 
     def _run(self, witness: WitnessEndpoint) -> None:
         client = _WitnessClient(witness.url, self.timeout)
@@ -289,32 +367,23 @@ class WitnessSubmitter:
         backoff = 0.0
         try:
             while not self._stop.is_set():
+                chosen = self._next_round(witness)
+                if chosen is None:
+                    break
                 try:
-                    latest = self.log.latest_checkpoint()
-                except Exception:  # the database is away: try again later
-                    logger.warning("witness %s: cannot read the latest checkpoint", witness.name)
-                    self._stop.wait(max(self.poll, 1.0))
-                    continue
-                if latest is None or latest.tree_size == self.cosigned_size[witness.name]:
-                    self._stop.wait(self.poll)
-                    continue
-                try:
-                    known = self._submit(client, witness, latest, known)
-                    self.cosigned_size[witness.name] = latest.tree_size
+                    known = self._submit(client, witness, chosen, known)
+                    self.cosigned_size[witness.name] = chosen.tree_size
                     self.failures[witness.name] = 0
                     backoff = 0.0
-                    # At most one checkpoint a second to each witness: a busy log's
-                    # checkpoints in between are covered by the next one's consistency.
-                    self._stop.wait(self.every)
                 except _ConflictError as e:
                     known = e.size
-                    if e.size > latest.tree_size:
+                    if e.size > chosen.tree_size:
                         logger.error(
                             "witness %s holds size %d, beyond this log's %d: it saw another "
                             "history of this log",
                             witness.name,
                             e.size,
-                            latest.tree_size,
+                            chosen.tree_size,
                         )
                         backoff = self._wait(backoff)
                 except _FailedError as e:
@@ -421,14 +490,23 @@ class _WitnessClient:
 # ----------------------------------------------------------------------------- verify
 
 
+DEFAULT_MAX_LAG = 1000
+"""How many entries the newest checkpoint with the quorum may lag the latest (verify)."""
+
+
 def check_witness_quorum(
     app: LedgerApplication,
     report: VerificationReport,
     witnesses: Sequence[CosignerKey],
     required: int,
+    *,
+    max_lag: int = DEFAULT_MAX_LAG,
 ) -> int:
-    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned the
-    checkpoint ``report`` checked (the latest); return how many did.
+    """Add a ``witness_quorum`` failure unless ``required`` of ``witnesses`` cosigned a recent
+    checkpoint: the newest checkpoint with the quorum may be at most ``max_lag`` entries
+    behind the one ``report`` checked (the latest), since witnesses cosign a moment after a
+    write. Return how many cosigned that newest checkpoint with the quorum (or the latest,
+    when none has it).
 
     The cosignatures are read from ``ledger_cosignatures`` and each is verified here against
     the checkpoint's exact text: the table itself is not trusted.
@@ -437,26 +515,39 @@ def check_witness_quorum(
         report.add("witness_quorum", "the log has no checkpoint for witnesses to cosign")
         return 0
     store = CosignatureStore(app.ledger_recorder)
+    log = MerkleLog(app.ledger_recorder)
     text, _ = split_note(report.checkpoint)
     size = Checkpoint.parse(text).size
-    valid = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
-    if len(valid) < required:
-        keys = [w.key_id for w in witnesses]
-        newest = [s for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size]
-        hint = ""
-        for candidate in sorted({s.tree_size for s in newest}, reverse=True):
-            stored = MerkleLog(app.ledger_recorder).checkpoint_at(candidate)
-            if stored is None:
-                continue
-            older_text, _ = split_note(stored.note)
-            lines = [s.line for s in newest if s.tree_size == candidate]
-            if len(verify_cosignatures(older_text, lines, witnesses)) >= required:
-                hint = f"; the newest checkpoint with the quorum has tree size {candidate}"
-                break
-        names = ", ".join(sorted(c.witness.name for c in valid)) or "none"
-        report.add(
-            "witness_quorum",
-            f"{len(valid)} of the {required} required witness cosignatures verify on the "
-            f"latest checkpoint (tree size {size}; cosigned by: {names}){hint}",
-        )
-    return len(valid)
+    on_latest = verify_cosignatures(text, [s.line for s in store.for_size(size)], witnesses)
+    if len(on_latest) >= required:
+        return len(on_latest)
+    keys = {w.key_id for w in witnesses}
+    candidates = sorted(
+        {s.tree_size for s in store.recent(limit=256) if s.key_id in keys and s.tree_size < size},
+        reverse=True,
+    )
+    for candidate in candidates:
+        stored = log.checkpoint_at(candidate)
+        if stored is None:
+            continue
+        older_text, _ = split_note(stored.note)
+        lines = [s.line for s in store.for_size(candidate)]
+        valid = verify_cosignatures(older_text, lines, witnesses)
+        if len(valid) < required:
+            continue
+        if size - candidate > max_lag:
+            report.add(
+                "witness_quorum",
+                f"the newest checkpoint with {required} witness cosignatures has tree size "
+                f"{candidate}, {size - candidate} entries behind the latest (tree size {size}); "
+                f"more than the {max_lag} allowed (--witness-max-lag)",
+            )
+        return len(valid)
+    names = ", ".join(sorted(c.witness.name for c in on_latest)) or "none"
+    report.add(
+        "witness_quorum",
+        f"{len(on_latest)} of the {required} required witness cosignatures verify on the "
+        f"latest checkpoint (tree size {size}; cosigned by: {names}) and no recent checkpoint "
+        "has the quorum",
+    )
+    return len(on_latest)

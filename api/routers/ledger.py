@@ -45,7 +45,8 @@ def _b64(raw: bytes) -> str:
 )
 def checkpoint(runtime: RuntimeDep) -> PlainTextResponse:
     """Origin, tree size and root, signed by the ledger's key; with witnesses configured
-    (``AUXLEDGER_WITNESSES``), the newest checkpoint they cosigned, with every cosignature."""
+    (``AUXLEDGER_WITNESSES``), the recent checkpoint most of them cosigned (ties: the newest),
+    with every cosignature; the latest one while none is cosigned under the active key."""
     ledger = runtime.ledger()
     note = published_checkpoint(
         runtime.log(), CosignatureStore(ledger.ledger_recorder), ledger.settings.witnesses

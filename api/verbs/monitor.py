@@ -6,10 +6,16 @@ consistent with the last checkpoint this monitor accepted (kept in ``--state``),
 ``GET /v1/ledger/proof/consistency``. A good checkpoint replaces the state (fsync, rename);
 a bad one never does, and is appended to ``<state>/evidence.log``.
 
-Exit codes: 0 consistent, 1 an inconsistency (a bad signature, too few cosignatures, a
-shorter log, another tree of the same size, a failing proof), 2 could not check (the ledger
-unreachable, a bad argument or state). With ``--interval`` it checks until an inconsistency
-(exit 1); an unreachable ledger is reported and retried. ``--metrics-file`` is rewritten
+A checkpoint that is validly signed and consistent but has fewer than K cosignatures is
+"not yet cosigned" (the witnesses have not caught up): it is reported (a line, the metric
+``auxledger_monitor_awaiting_cosignatures`` 1), the state stays on the last checkpoint accepted,
+and it is not an inconsistency.
+
+Exit codes: 0 consistent, 1 an inconsistency (a bad signature, a shorter log, another tree of
+the same size, a failing proof), 2 could not check (the ledger unreachable, a bad argument or
+state), 3 not yet cosigned (consistent with the state, short of the quorum). With
+``--interval`` it checks until an inconsistency (exit 1); an unreachable ledger and a
+checkpoint not yet cosigned are reported and checked again. ``--metrics-file`` is rewritten
 atomically after every check, in the Prometheus text format node-exporter's textfile
 collector reads.
 """
@@ -33,7 +39,7 @@ from api.cli import UsageError
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
-EXIT_OK, EXIT_INCONSISTENT, EXIT_UNAVAILABLE = 0, 1, 2
+EXIT_OK, EXIT_INCONSISTENT, EXIT_UNAVAILABLE, EXIT_NOT_YET_COSIGNED = 0, 1, 2, 3
 
 
 class UnavailableError(Exception):
@@ -49,6 +55,8 @@ class Outcome:
     failure: str = ""
     tree_size: int | None = None
     cosignatures: int = 0
+    awaiting: str = ""
+    """Why a consistent checkpoint is not yet accepted (too few cosignatures so far)."""
     checked_at: float = field(default_factory=time.time)
 
 
@@ -97,6 +105,7 @@ class Monitor:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.state / STATE_FILE)
+        _fsync_dir(self.state)  # the rename itself survives a crash
 
     def _evidence(self, failure: str, note: str) -> None:
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -140,12 +149,6 @@ class Monitor:
             return fail("checkpoint_origin", f"origin {checkpoint.origin!r} is not {self.origin!r}")
         outcome.tree_size = checkpoint.size
         outcome.cosignatures = len(verify_cosignatures(text, lines, self.witness_keys))
-        if outcome.cosignatures < self.required:
-            return fail(
-                "witness_quorum",
-                f"{outcome.cosignatures} of the {self.required} required witness cosignatures "
-                f"verify on the checkpoint of tree size {checkpoint.size}",
-            )
         if seen is not None:
             if checkpoint.size < seen.size:
                 return fail(
@@ -174,9 +177,30 @@ class Monitor:
                         "inconsistent",
                         f"tree size {checkpoint.size} does not extend the {seen.size} seen: {e}",
                     )
+        if outcome.cosignatures < self.required:
+            # Validly signed and consistent, but the witnesses have not caught up: nothing is
+            # wrong yet, and the state stays on the last checkpoint with the quorum.
+            outcome.awaiting = (
+                f"{outcome.cosignatures} of the {self.required} required witness cosignatures "
+                f"verify on the checkpoint of tree size {checkpoint.size}"
+            )
+            return outcome
         self._keep(note)
         outcome.ok = True
         return outcome
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _number(value: float) -> str:
+    """A metric value in full precision (``repr``: the shortest text that reads back exact)."""
+    return str(value) if isinstance(value, int) else repr(float(value))
 
 
 def _label(value: str) -> str:
@@ -193,7 +217,16 @@ def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float
         found = sum(1 for line in lines if line.startswith("# "))
     figures = [
         ("up", "1 if the last check reached the ledger", 1 if outcome.reachable else 0),
-        ("consistent", "1 if the last check found the ledger consistent", 1 if outcome.ok else 0),
+        (
+            "consistent",
+            "1 if the last check found the ledger consistent",
+            1 if outcome.ok or outcome.awaiting else 0,
+        ),
+        (
+            "awaiting_cosignatures",
+            "1 if the last checkpoint fetched is consistent but not yet cosigned by the quorum",
+            1 if outcome.awaiting else 0,
+        ),
         ("tree_size", "tree size of the last checkpoint fetched", outcome.tree_size),
         ("witness_cosignatures", "valid cosignatures by named witnesses", outcome.cosignatures),
         ("witnesses_required", "cosignatures required", monitor.required),
@@ -208,7 +241,7 @@ def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float
         text += (
             f"# HELP auxledger_monitor_{name} {help_text}\n"
             f"# TYPE auxledger_monitor_{name} gauge\n"
-            f"auxledger_monitor_{name}{labels} {value:g}\n"
+            f"auxledger_monitor_{name}{labels} {_number(value)}\n"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -261,7 +294,15 @@ def _monitor(args: argparse.Namespace) -> int:
             print(f"auxledger: could not check: {e}", file=sys.stderr)  # noqa: T201
             code = EXIT_UNAVAILABLE
         else:
-            if outcome.ok:
+            if outcome.awaiting:
+                last_ok = outcome.checked_at
+                code = EXIT_NOT_YET_COSIGNED
+                print(  # noqa: T201
+                    f"not yet cosigned: {outcome.awaiting}; the state stays on the last "
+                    "checkpoint accepted",
+                    flush=True,
+                )
+            elif outcome.ok:
                 last_ok = outcome.checked_at
                 code = EXIT_OK
                 print(  # noqa: T201

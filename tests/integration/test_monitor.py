@@ -184,10 +184,33 @@ def test_the_monitor_follows_a_cosigned_ledger(aux_ledger: AuxLedger, tmp_path: 
             code, out = monitor(base, aux_ledger, state, *vkeys, "--metrics-file", str(metrics))
             assert code == 0, out
             assert f"tree size {_head(aux_ledger)}" in out
-            # A witness the ledger does not use: the quorum of three cannot be met.
+            # A witness the ledger does not use: the quorum of three is not met. The checkpoint
+            # is consistent, so it is "not yet cosigned" (exit 3), never an inconsistency, and
+            # the state is not moved.
+            accepted = (state / "checkpoint").read_text()
+            _write(aux_ledger, "320613")
+            _wait_cosigned(base, aux_ledger)
             _, stranger = keygen(tmp_path / "stranger", "other.example/w")
-            code, out = monitor(base, aux_ledger, state, *vkeys, "--witness-vkey", stranger)
-            assert code == 1 and "witness_quorum: 2 of the 3 required" in out
+            code, out = monitor(
+                base,
+                aux_ledger,
+                state,
+                *vkeys,
+                "--witness-vkey",
+                stranger,
+                "--metrics-file",
+                str(metrics),
+            )
+            assert code == 3, out
+            assert "not yet cosigned: 2 of the 3 required" in out and "INCONSISTENT" not in out
+            assert (state / "checkpoint").read_text() == accepted
+            figures = metrics.read_text()
+            assert _figure(figures, "awaiting_cosignatures") == 1
+            assert _figure(figures, "consistent") == 1
+            assert not (state / "evidence.log").exists()
+            code, out = monitor(base, aux_ledger, state, *vkeys)  # the state still moves on
+            assert code == 0, out
+            assert (state / "checkpoint").read_text() != accepted
         code, out = monitor(base, aux_ledger, state, *vkeys)  # the server is gone
         assert code == 2 and "could not check" in out
         assert monitor(base, aux_ledger, state, "--witnesses-required", "1")[0] == 2
@@ -269,3 +292,55 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
         ledger.close()
         for w in witnesses:
             w.kill()
+
+
+def _outcome_monitor(state: Path) -> Any:
+    from api.verbs.monitor import Monitor  # noqa: PLC0415
+
+    return Monitor(
+        url="http://127.0.0.1:1/",
+        log_keys=[],
+        origin="test.auxledger.local/ledger",
+        witness_keys=[],
+        required=2,
+        state=state,
+    )
+
+
+def test_the_metrics_file_keeps_full_precision(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415
+
+    from api.verbs.monitor import Outcome, write_metrics  # noqa: PLC0415
+
+    outcome = Outcome(ok=True, reachable=True, tree_size=123_456_789_012, cosignatures=2)
+    outcome.checked_at = 1764742000.5
+    path = tmp_path / "auxledger.prom"
+    write_metrics(path, _outcome_monitor(tmp_path / "state"), outcome, 1764741999.25)
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+    }
+    assert values["auxledger_monitor_last_check_timestamp_seconds"] == 1764742000.5
+    assert values["auxledger_monitor_last_consistent_timestamp_seconds"] == 1764741999.25
+    assert values["auxledger_monitor_tree_size"] == 123_456_789_012
+    assert values["auxledger_monitor_consistent"] == 1
+
+
+def test_keeping_the_state_fsyncs_the_folder_after_the_rename(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import stat  # noqa: PLC0415
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monitor = _outcome_monitor(tmp_path / "state")
+    monitor._keep("a note\n")
+    assert (tmp_path / "state" / "checkpoint").read_text() == "a note\n"
+    assert synced == ["file", "folder"]

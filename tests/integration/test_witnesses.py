@@ -7,6 +7,7 @@ spec-only check of ``tests/unit/ledger/test_cosignature.py``.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -19,7 +20,7 @@ import pytest
 from api.cli import main
 from ledger.application import LedgerApplication
 from ledger.config import Settings, WitnessEndpoint, parse_witnesses
-from ledger.cosignature import Cosigner, note_text, require_quorum
+from ledger.cosignature import Cosigner, note_text, parse_cosigner_vkey, require_quorum
 from ledger.errors import ConfigurationError
 from ledger.log import MerkleLog
 from ledger.witnessing import CosignatureStore, WitnessSubmitter, published_checkpoint
@@ -154,11 +155,11 @@ def test_a_fork_with_the_same_key_is_refused_by_a_witness_that_saw_the_other(
         assert fork_latest is not None
         assert CosignatureStore(fork.ledger_recorder).for_size(fork_latest.tree_size) == []
         assert fork_submitter.failures[w1.name] > 0
-        # Same size, other root: refused with 409 and kept as evidence.
+        # Same size, other root: refused with 422 (c2sp.org/tlog-witness) and kept as evidence.
         same_size = MerkleLog(fork.ledger_recorder).checkpoint_at(_size(app))
         if same_size is not None:
             status, _, _ = w1.post(f"old {_size(app)}\n\n{same_size.note}".encode())
-            assert status == 409
+            assert status == 422
     finally:
         fork.close()
     held = w1.post(b"old 0\n\n" + _latest_note(app).encode())
@@ -300,13 +301,124 @@ def test_verify_requires_k_of_n_named_witnesses(
     code, out, _ = verify(*both)  # default: all named witnesses
     assert code == 1
     assert "1 of the 2 required" in out and f"cosigned by: {w1.name}" in out
-    _write(app, 2)  # a newer checkpoint nobody cosigned yet
-    code, out, _ = verify("--witness-vkey", w1.vkey)
+    assert "no recent checkpoint has the quorum" in out
+    cosigned = _size(app)
+    _write(app, 2)  # a newer checkpoint nobody cosigned yet: within the bound, it passes
+    assert verify("--witness-vkey", w1.vkey)[0] == 0
+    lag = _size(app) - cosigned
+    assert verify("--witness-vkey", w1.vkey, "--witness-max-lag", str(lag))[0] == 0
+    code, out, _ = verify("--witness-vkey", w1.vkey, "--witness-max-lag", str(lag - 1))
     assert code == 1
-    assert "the newest checkpoint with the quorum has tree size" in out
+    assert (
+        f"the newest checkpoint with 1 witness cosignatures has tree size {cosigned}, "
+        f"{lag} entries behind the latest (tree size {_size(app)})"
+    ) in out
     code, out, err = verify("--json", "--witness-vkey", w1.vkey, "--witness-vkey", w2.vkey)
     assert code == 1 and json.loads(out)["failures"][0]["kind"] == "witness_quorum"
     code, _, err = verify("--witness-vkey", "not-a-vkey")
     assert code == 2 and err.count("\n") == 1 and "--witness-vkey" in err
     code, _, err = verify("--witness-vkey", w1.vkey, "--witnesses-required", "2")
     assert code == 2 and "needs at least 2 --witness-vkey" in err
+
+
+def _cosign_directly(app: LedgerApplication, w: WitnessProcess, old: int) -> int:
+    """Send the latest checkpoint to one witness by hand and store its cosignature."""
+    from ledger.cosignature import verify_cosignatures  # noqa: PLC0415
+
+    latest = MerkleLog(app.ledger_recorder).latest_checkpoint()
+    assert latest is not None
+    proof = (
+        MerkleLog(app.ledger_recorder).consistency_proof(old, latest.tree_size)
+        if 0 < old < latest.tree_size
+        else []
+    )
+    lines = "".join(base64.b64encode(h).decode() + "\n" for h in proof)
+    status, _, answer = w.post(f"old {old}\n{lines}\n{latest.note}".encode())
+    assert status == 200, answer
+    text, _ = note_text(latest.note)
+    valid = verify_cosignatures(
+        text, answer.splitlines(keepends=True), [parse_cosigner_vkey(w.vkey)]
+    )
+    assert len(valid) == 1
+    store = CosignatureStore(app.ledger_recorder)
+    store.ensure()
+    store.add(latest.tree_size, valid)
+    return latest.tree_size
+
+
+def test_the_checkpoint_cosigned_by_all_is_published_before_a_newer_one_by_one(
+    app: LedgerApplication, witnesses: list[WitnessProcess]
+) -> None:
+    w1, w2 = witnesses
+    _write(app, 3)
+    both = _cosign_directly(app, w1, 0)
+    assert _cosign_directly(app, w2, 0) == both
+    _write(app, 2)
+    newer = _cosign_directly(app, w1, both)  # only w1 cosigned the newer one (so far)
+    assert newer > both
+    log, store = MerkleLog(app.ledger_recorder), CosignatureStore(app.ledger_recorder)
+    note = published_checkpoint(log, store, _endpoints(witnesses))
+    assert note is not None
+    keys = [parse_cosigner_vkey(w.vkey) for w in witnesses]
+    assert require_quorum(note, keys, 2)  # the one both cosigned, not the newer one
+    assert int(note.split("\n")[1]) == both
+    _cosign_directly(app, w2, both)  # w2 catches up: the newer one is published (tie → newest)
+    note = published_checkpoint(log, store, _endpoints(witnesses))
+    assert note is not None and int(note.split("\n")[1]) == newer
+    assert require_quorum(note, keys, 2)
+
+
+def test_a_busy_ledger_gets_the_same_checkpoint_cosigned_by_every_witness(
+    app: LedgerApplication, witnesses: list[WitnessProcess]
+) -> None:
+    submitter = WitnessSubmitter(
+        MerkleLog(app.ledger_recorder),
+        CosignatureStore(app.ledger_recorder),
+        _endpoints(witnesses),
+        poll_seconds=0.01,
+        every_seconds=0.2,
+        timeout_seconds=2.0,
+        max_backoff_seconds=0.5,
+    )
+    submitter.start()
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:  # the log grows all the time
+            _write(app, 1, f"busy {time.monotonic()}")
+        assert submitter.rounds >= 3
+        wait_for(
+            lambda: len(set(submitter.cosigned_size.values())) == 1,
+            what="both witnesses to finish the round",
+        )
+    finally:
+        submitter.stop()
+    store = CosignatureStore(app.ledger_recorder)
+    by_size: dict[int, set[bytes]] = {}
+    for row in store.recent(limit=10_000):
+        by_size.setdefault(row.tree_size, set()).add(row.key_id)
+    assert len(by_size) >= 3
+    # Every round's checkpoint went to both witnesses: each size was cosigned by both.
+    assert all(len(signers) == 2 for signers in by_size.values()), by_size
+    note = published_checkpoint(MerkleLog(app.ledger_recorder), store, _endpoints(witnesses))
+    assert note is not None
+    assert len(require_quorum(note, [parse_cosigner_vkey(w.vkey) for w in witnesses], 2)) == 2
+
+
+def test_after_a_key_rotation_the_published_checkpoint_verifies_with_the_active_key(
+    app: LedgerApplication, witnesses: list[WitnessProcess]
+) -> None:
+    from ledger.note import open_note, parse_vkey  # noqa: PLC0415
+
+    w1 = witnesses[0]
+    _write(app, 3)
+    _cosign_directly(app, w1, 0)  # cosigned under the key that is about to retire
+    app.rotate_key("admin-test")
+    _write(app, 1, "after the rotation")
+    active = app.keyring().active_key
+    assert active is not None
+    log, store = MerkleLog(app.ledger_recorder), CosignatureStore(app.ledger_recorder)
+    note = published_checkpoint(log, store, _endpoints([w1]))
+    assert note is not None
+    open_note(note, [parse_vkey(active.public.vkey)])  # raises if signed by the retired key
+    latest = log.latest_checkpoint()
+    assert latest is not None and note == latest.note

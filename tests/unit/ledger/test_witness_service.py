@@ -91,7 +91,7 @@ def test_refuses_a_fork_a_rollback_and_a_bad_proof(
     service.add_checkpoint(log.request(0))
     fork = Log(log_key, prefix=b"other")  # the same key, another history
     fork.grow(8)
-    _refused(service, fork.request(8), 409)  # same size, different root
+    _refused(service, fork.request(8), 422)  # same size, different root
     fork.grow(4)
     proof_from_fork = fork.request(8)  # a proof from the fork's tree, not the witnessed one
     _refused(service, proof_from_fork, 422)
@@ -128,3 +128,21 @@ def test_a_second_process_cannot_share_the_state(
     with pytest.raises(WitnessStateError, match="in use"):
         _service(cosigner, log_key, tmp_path / "w")
     first.close()
+
+
+def test_a_size_0_checkpoint_must_carry_the_empty_tree_root(
+    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+) -> None:
+    service = _service(cosigner, log_key, tmp_path / "w")
+    bogus = log_key.sign(Checkpoint(ORIGIN, 0, bytes(32)).to_text())
+    refused = _refused(service, b"old 0\n\n" + bogus.encode(), 422)
+    assert "empty-tree root" in refused.detail
+    assert service.state is None and not (tmp_path / "w" / "checkpoint").exists()
+    empty = log_key.sign(Checkpoint(ORIGIN, 0, merkle.EMPTY_ROOT).to_text())
+    assert service.add_checkpoint(b"old 0\n\n" + empty.encode())
+    assert service.state is not None and service.state.size == 0
+    # Held size 0: another size-0 tree is still refused, never cosigned.
+    _refused(service, b"old 0\n\n" + bogus.encode(), 422)
+    log = Log(log_key)
+    log.grow(3)
+    assert service.add_checkpoint(log.request(0))
