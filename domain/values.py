@@ -331,6 +331,7 @@ class EventType(LabelledEnum):
     organ_slot_taken = "organ_slot_taken"
     organ_slot_released = "organ_slot_released"
     unit_code_claimed = "unit_code_claimed"
+    credential_serial_claimed = "credential_serial_claimed"
     misconduct_finding_recorded = "misconduct_finding_recorded"
     misconduct_finding_decision_amended = "misconduct_finding_decision_amended"
     pay_schedule_opened = "pay_schedule_opened"
@@ -411,6 +412,15 @@ class ErrorCode(LabelledEnum):
     invalid_pay_schedule = "invalid_pay_schedule"
     csrf = "csrf"
     session_expired = "session_expired"
+    ambiguous_serial = "ambiguous_serial"
+    ambiguous_work_id = "ambiguous_work_id"
+    bundle = "bundle"
+    could_not_verify = "could_not_verify"
+    format_character = "format_character"
+    no_witness = "no_witness"
+    not_ready = "not_ready"
+    serial_already_issued = "serial_already_issued"
+    verification_running = "verification_running"
 
 
 def _labels(enum: type[StrEnum], labels: dict[str, str]) -> Mapping[str, str]:
@@ -646,6 +656,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "organ_slot_taken": "占用员额",
                 "organ_slot_released": "释放员额",
                 "unit_code_claimed": "登记部门代码",
+                "credential_serial_claimed": "登记证件编号",
                 "misconduct_finding_recorded": "认定管理人员违规",
                 "misconduct_finding_decision_amended": "变更处理决定",
                 "pay_schedule_opened": "建立薪酬标准",
@@ -726,6 +737,15 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "invalid_pay_schedule": "薪酬标准未随层级递增",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",
+                "ambiguous_serial": "该证件编号登记在多名辅警名下",
+                "ambiguous_work_id": "该工号曾发给多名辅警，无法据此核验，请改用姓名和单位",
+                "bundle": "尚无签名检查点覆盖这些记录，请稍后重试",
+                "could_not_verify": "无法完成账本校验",
+                "format_character": "文字中含有不可见字符或文字方向控制字符",
+                "no_witness": "服务器尚无见证检查点，请先在服务器上运行校验",
+                "not_ready": "服务尚未就绪",
+                "serial_already_issued": "该证件编号已发放过，不得重复发放",
+                "verification_running": "账本校验正在进行，请稍后再试",
             },
         ),
     }
