@@ -19,7 +19,9 @@ are the server's rendering time, with no network):
    ``GET /console/auxiliaries/{id}`` (record, timeline of 500 events with verification,
    responsibility, as-of, complaints, access log: every read recorded as the API records it),
    ``POST /console/search`` by part of a name and by work ID, ``GET /v1/auxiliaries?q=``,
-   and the public pages ``/`` and ``/track/{code}`` if the app serves them.
+   and the public pages: the complaint form ``GET /``, the tracking form ``GET /track`` and
+   the tracking page ``POST /track`` (the code is sent in the form's body, never in a URL)
+   for a complaint filed through the public intake ``POST /v1/complaints`` beforehand.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from domain.values import Actor
+from domain.values import Actor, CredentialKind, CredentialStatus
 from ledger.access import issue_token
 from ledger.config import Settings
 from ledger.demo import load_demo
@@ -51,6 +53,7 @@ from projections.queries import PersonnelQueries
 from projections.service import ReadModels
 
 ORGAN = "320602"
+CST = timezone(timedelta(hours=8))
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -76,8 +79,45 @@ def timed(label: str, runs: int, call: Callable[[], Any]) -> dict[str, float]:
 
 def ok(answer: Any) -> Any:
     if answer.status_code >= 400:
-        raise SystemExit(f"{answer.request.method} {answer.request.url}: {answer.status_code}")
+        code = answer.json().get("code") if "json" in answer.headers["content-type"] else ""
+        raise SystemExit(
+            f"{answer.request.method} {answer.request.url}: {answer.status_code} {code}"
+        )
     return answer
+
+
+def tracked(answer: Any) -> Any:
+    """A tracking page that found its complaint (not the form again, not "not found")."""
+    ok(answer)
+    if "没有找到" in answer.text or "查询码" not in answer.text:
+        raise SystemExit("POST /track did not show the complaint")
+    return answer
+
+
+def file_complaint(client: TestClient, work_id: str) -> str:
+    """File a complaint through the public intake; its tracking code, once trackable."""
+    incident = (datetime.now(tz=CST) - timedelta(hours=2)).replace(microsecond=0)
+    receipt = ok(
+        client.post(
+            "/v1/complaints",
+            json={
+                "work_id": work_id,
+                "incident_at": incident.isoformat(),
+                "incident_place": "人民路与青年路路口（基准测试）",
+                "allegations": ["执勤时态度恶劣"],
+                "complainant_name": "基准测试",
+                "complainant_phone": "19900001111",
+            },
+        )
+    ).json()
+    code = str(receipt["tracking_code"])
+    form = ok(client.get("/track"))
+    data = {"csrf": CSRF.search(form.text).group(1), "code": code}  # type: ignore[union-attr]
+    for _ in range(100):  # the projection workers catch up in the background
+        if client.post("/track", data=data).status_code == 200:
+            return code
+        time.sleep(0.1)
+    raise SystemExit("the filed complaint never became trackable")
 
 
 def main() -> None:
@@ -125,7 +165,11 @@ def main() -> None:
         models.catch_up(name)
     models.close()
     version = ledger.auxiliary(first.auxiliary_id).version
-    work_id = next(c.serial for c in ledger.auxiliary(first.auxiliary_id).credentials)
+    work_id = next(
+        c.serial
+        for c in ledger.auxiliary(first.auxiliary_id).credentials
+        if c.kind == CredentialKind.work_id and c.status == CredentialStatus.active
+    )
     token = issue_token(
         ledger, role="personnel", organ=ORGAN, unit=None, label="bench", issued_by="bench"
     ).secret
@@ -176,6 +220,15 @@ def main() -> None:
             lambda: ok(client.get("/v1/auxiliaries", params={"q": part}, headers=headers)),
         )
         timed("public complaint page, GET /", args.runs, lambda: ok(client.get("/")))
+        code = file_complaint(client, work_id)
+        form = ok(client.get("/track"))  # sets the public form's CSRF cookie
+        track = {"csrf": CSRF.search(form.text).group(1), "code": code}  # type: ignore[union-attr]
+        timed("public tracking form, GET /track", args.runs, lambda: ok(client.get("/track")))
+        timed(
+            "public tracking page, POST /track",
+            args.runs,
+            lambda: tracked(client.post("/track", data=track)),
+        )
     ledger.close()
 
 

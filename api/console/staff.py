@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -34,6 +35,7 @@ from api.console.staff_session import (
 from api.console.web import error_label, render
 from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_roles
 from api.problems import ApiProblem, domain_problem, ledger_problem
+from api.routers.common import access_reason
 from domain.errors import DomainError
 from domain.values import Actor, Role
 from ledger.access import token_hash, token_id
@@ -185,6 +187,47 @@ def see_other(path: str) -> RedirectResponse:
     if not path.startswith("/console"):
         path = "/console/home"
     return RedirectResponse(path, status_code=303)
+
+
+# ------------------------------------------------------------------ reasons
+
+
+def kept_reason(staff: Staff, key: str) -> str | None:
+    """The reason given for ``key`` (a record, a report, the search) during this visit."""
+    return staff.session.reason_for(key, time.monotonic())
+
+
+def reason_page(
+    request: Request,
+    action: str,
+    *,
+    subject: str | None = None,
+    button: str | None = None,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The page where an inspector states why a record or a list naming people is read."""
+    return render(
+        request,
+        "staff/reason.html",
+        {"action": action, "subject": subject, "button": button, "refusal": refusal},
+        status_code=status_code,
+    )
+
+
+async def keep_reason(request: Request, staff: Staff, key: str) -> str | None:
+    """Check the reason form (CSRF first) and keep its reason for ``key`` in the session;
+    None when no reason was given (nothing kept)."""
+    fields = await checked_form(request, staff)
+    reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
+    if reason is not None:
+        staff.session.reasons[key] = (reason, time.monotonic())
+    return reason
+
+
+def reason_required() -> Refusal:
+    """The refusal a reason form without a reason shows."""
+    return refusal_of(ApiProblem("reason_required", "state why you read this record"))
 
 
 # ------------------------------------------------------------------ pages

@@ -7,7 +7,9 @@ The queue is ``GET /v1/complaints`` (``registry``), the complaint ``GET /v1/comp
 otherwise, recorded as a read), the history ``GET /v1/complaints/{id}/history``; every form
 posts one command of ``api.routers.complaints.COMMANDS``, checked by its body model and then
 by the domain, and recorded by ``perform`` as the API records it. Only the complaints office
-sees and may post the forms.
+sees and may post the forms. The queue names people: an inspector states the reason for
+the visit first (a reason page, kept in the session) and every view of it is recorded as
+``GET /v1/complaints`` records it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ from api.console.staff import (
     Staff,
     admitted,
     checked_form,
+    keep_reason,
+    kept_reason,
     one,
+    reason_page,
+    reason_required,
     refusal_of,
     router,
     section,
@@ -87,11 +93,38 @@ def _next_due(row: dict[str, Any]) -> str | None:
     return None
 
 
+QUEUE_REASON = "complaints"
+"""The session's key of the reason an inspector gave for this visit's queue."""
+
+
+def _ask_queue_reason(request: Request, refusal: bool = False) -> Response:
+    return reason_page(
+        request,
+        "/console/complaints/reason",
+        subject="投诉登记簿",
+        button="查看投诉",
+        refusal=reason_required() if refusal else None,
+        status_code=422 if refusal else 200,
+    )
+
+
+@router.post("/complaints/reason")
+async def state_queue_reason(request: Request, staff: Reader) -> Response:
+    """Keep the reason for this visit's reads of the queue."""
+    if await keep_reason(request, staff, QUEUE_REASON) is None:
+        return _ask_queue_reason(request, refusal=True)
+    return see_other("/console/complaints")
+
+
 @router.get("/complaints", response_class=HTMLResponse)
 def queue(
     request: Request, runtime: RuntimeDep, staff: Reader, status: str | None = None
 ) -> Response:
-    """Open complaints by due date, overdue first; or every complaint of one status."""
+    """Open complaints by due date, overdue first; or every complaint of one status (an
+    inspector: after the reason for this visit, each view recorded)."""
+    reason = kept_reason(staff, QUEUE_REASON)
+    if staff.actor.role == Role.inspector.value and reason is None:
+        return _ask_queue_reason(request)
     refusal: Refusal | None = None
     rows: list[dict[str, Any]] = []
     try:
@@ -106,6 +139,7 @@ def queue(
             page=1,
             page_size=500,
             format="json",
+            reason=reason,
         )
         rows = list(result["items"])
     except REFUSALS as error:

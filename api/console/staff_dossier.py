@@ -130,7 +130,7 @@ def dossier(
         )
         context.update(shown)
         if may(actor, query_routes.COMPLAINT_READERS):
-            context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger)
+            context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger, reason)
         index: AccessIndex = request.app.state.console_access_index
         accesses = index.of(ledger, auxiliary_id, organ=actor.organ)
         context["accesses"] = [
@@ -175,10 +175,11 @@ def _read(
 
 
 def _complaints(
-    auxiliary_id: UUID, actor: Actor, runtime: Runtime, ledger: AuxLedger
+    auxiliary_id: UUID, actor: Actor, runtime: Runtime, ledger: AuxLedger, reason: str | None
 ) -> list[dict[str, Any]]:
     """The auxiliary's complaints (the registry's rows) with their allegations and findings
-    and the findings' reasons; never the complainant."""
+    and the findings' reasons; never the complainant. The registry names people: read with
+    the visit's reason and recorded as ``GET /v1/complaints`` records it."""
     rows: list[dict[str, Any]] = query_routes.registry(
         actor=actor,
         runtime=runtime,
@@ -190,6 +191,7 @@ def _complaints(
         page=1,
         page_size=100,
         format="json",
+        reason=reason,
     )["items"]
     for row in rows:
         try:

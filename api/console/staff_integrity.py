@@ -5,7 +5,9 @@ The keys are ``GET /v1/ledger/keys``, the checkpoint ``GET /v1/ledger/checkpoint
 here against the keys and the log's root); running a verification is ``GET
 /v1/ledger/verification``, for the roles that route admits (auditors), from a CSRF-checked
 form. The latest result is the one ``auxledger verify`` or that route left beside the
-witness (``ledger.verification_record``).
+witness (``ledger.verification_record``); it is the whole ledger's state, which the API
+tells only the admins and auditors of the organ that runs the ledger (``/v1/ledger/
+verification``, ``/readyz``'s details, ``/metrics``), so the page shows it to them only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from api.deps import LedgerDep, RuntimeDep, may, of_ledger_organ, require_ledger
 from api.routers import ledger as ledger_routes
 from domain.values import Role
 from ledger.verification_record import latest
+from ledger.verify import Witness
 
 INTEGRITY_ROLES = (Role.auditor, Role.admin)
 Reader = Annotated[Staff, admitted(*INTEGRITY_ROLES)]
@@ -33,7 +36,8 @@ KEY_STATUS = {"active": "使用中", "retired": "已停用", "revoked": "已吊�
 def integrity_page(
     request: Request, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
 ) -> Response:
-    """Checkpoint, keys, the latest verification."""
+    """Checkpoint, keys, the latest verification (the ledger organ's operators only)."""
+    operator = of_ledger_organ(runtime, staff.actor)
     return render(
         request,
         "staff/integrity.html",
@@ -41,9 +45,9 @@ def integrity_page(
             "checkpoint": checkpoint_state(runtime),
             "keys": ledger_routes.keys(ledger),
             "key_status": KEY_STATUS,
-            "latest": latest(runtime.settings.ledger.witness_dir),
-            "may_verify": may(staff.actor, ledger_routes.VERIFICATION_ROLES)
-            and of_ledger_organ(runtime, staff.actor),
+            "ledger_organ": operator,
+            "latest": latest(runtime.settings.ledger.witness_dir) if operator else None,
+            "may_verify": may(staff.actor, ledger_routes.VERIFICATION_ROLES) and operator,
         },
     )
 
@@ -61,7 +65,13 @@ async def verify_now(
         what="verifying the whole ledger",
         otherwise="run `auxledger verify` on the server",
     )
+    # Incremental from the server's witnessed checkpoint; with none yet, the whole ledger
+    # (the API's route refuses incremental then: 409 ``no_witness``, "ask for mode=full").
+    witnessed = Witness(runtime.settings.ledger.witness_dir).load() is not None
     ledger_routes.verification(
-        actor=staff.actor, ledger=ledger, runtime=runtime, mode="incremental"
+        actor=staff.actor,
+        ledger=ledger,
+        runtime=runtime,
+        mode="incremental" if witnessed else "full",
     )
     return see_other("/console/integrity")

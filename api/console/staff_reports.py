@@ -1,9 +1,12 @@
 """Reports: every report of ``projections.reports`` as a table with its filters and a CSV
 download, and charts (server-side SVG) where a picture reads better.
 
-Each report is run by ``api.routers.queries.report_for`` for the roles of its API route
+Each report is read by ``api.routers.queries.read_report`` for the roles of its API route
 (``report_readers``), scoped as the API scopes it; a report the role may not read is not
-listed, and its URL answers 403.
+listed, and its URL answers 403. A report naming people (``ReportSpec.names_people``) is
+read under the API's rule: an inspector states the reason first (a reason page, kept in the
+session for the visit), and every read — page, CSV download, chart — is recorded as one
+access, exactly as the API's route records it. Reports of counts and sums need no reason.
 """
 
 from __future__ import annotations
@@ -17,7 +20,20 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console.staff import REFUSALS, Refusal, Staff, admitted, refusal_of, router, section
+from api.console.staff import (
+    REFUSALS,
+    Refusal,
+    Staff,
+    admitted,
+    keep_reason,
+    kept_reason,
+    reason_page,
+    reason_required,
+    refusal_of,
+    router,
+    section,
+    see_other,
+)
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
 from api.console.web import render, zh
@@ -25,7 +41,7 @@ from api.deps import RuntimeDep, may, require_roles
 from api.problems import ApiProblem
 from api.routers import queries as query_routes
 from api.runtime import Runtime
-from domain.values import Actor, china_date
+from domain.values import Actor, Role, china_date
 from projections.reports import REPORTS, ReportSpec
 
 Reader = Annotated[Staff, admitted(*query_routes.ANY_REPORT_READERS)]
@@ -182,21 +198,36 @@ def readable(actor: Actor) -> list[ReportSpec]:
     return [spec for spec in REPORTS.values() if may(actor, query_routes.report_readers(spec.name))]
 
 
+def _reason_key(name: str) -> str:
+    return f"report:{name}"
+
+
+def _needs_reason(spec: ReportSpec, actor: Actor) -> bool:
+    """True if the API's route would ask this actor a reason for this report."""
+    return spec.names_people and actor.role == Role.inspector.value
+
+
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Response:
-    """The reports this role may read, and the charts drawn from them."""
+    """The reports this role may read, and the charts drawn from them (a chart of a report
+    naming people is drawn for an inspector only with the reason kept for that report)."""
     actor = staff.actor
     charts = []
+    withheld: list[str] = []  # charts naming people, drawn once the reason is given
     for report, builder in CHARTS:
         if may(actor, query_routes.report_readers(report)):
+            reason = kept_reason(staff, _reason_key(report))
+            if _needs_reason(REPORTS[report], actor) and reason is None:
+                withheld.append(report)
+                continue
             try:
-                charts.append(builder(runtime, actor))
+                charts.append(builder(runtime, actor, reason))
             except REFUSALS:
                 continue
     return render(
         request,
         "staff/reports.html",
-        {"reports": readable(actor), "titles": TITLES, "charts": charts},
+        {"reports": readable(actor), "titles": TITLES, "charts": charts, "withheld": withheld},
     )
 
 
@@ -217,10 +248,39 @@ def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
     }
 
 
+def _ask_reason(request: Request, spec: ReportSpec) -> Response:
+    return reason_page(
+        request,
+        f"/console/reports/{spec.name}/reason",
+        subject=f"“{TITLES.get(spec.name, spec.title)}”",
+        button="查看报表",
+    )
+
+
+@router.post("/reports/{name}/reason")
+async def state_report_reason(request: Request, name: str, staff: Reader) -> Response:
+    """Keep the reason for reading this report during this visit."""
+    spec = _spec(name, staff)
+    if await keep_reason(request, staff, _reason_key(spec.name)) is None:
+        return reason_page(
+            request,
+            f"/console/reports/{spec.name}/reason",
+            subject=f"“{TITLES.get(spec.name, spec.title)}”",
+            button="查看报表",
+            refusal=reason_required(),
+            status_code=422,
+        )
+    return see_other(f"/console/reports/{spec.name}")
+
+
 @router.get("/reports/{name}", response_class=HTMLResponse)
 def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
-    """One report as a table, with its filters (a GET form) and its CSV download."""
+    """One report as a table, with its filters (a GET form) and its CSV download; an
+    inspector first states the reason for a report naming people."""
     spec = _spec(name, staff)
+    reason = kept_reason(staff, _reason_key(spec.name))
+    if _needs_reason(spec, staff.actor) and reason is None:
+        return _ask_reason(request, spec)
     filters = _filters(request, spec)
     params: dict[str, Any] = dict(filters)
     if spec.paged:
@@ -229,7 +289,8 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     refusal: Refusal | None = None
     report = None
     try:
-        report = query_routes.report_for(runtime, spec, staff.actor, params)
+        route = f"GET /console/reports/{spec.name}"
+        report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route)
     except REFUSALS as error:
         refusal = refusal_of(error)
     query = urlencode([(k, v) for k, v in filters.items() if k != "page"])
@@ -254,13 +315,18 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
 
 @router.get("/reports/{name}/csv")
 def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
-    """The report's rows as CSV (the page asked for, as the API's ``?format=csv``)."""
+    """The report's rows as CSV (the page asked for, as the API's ``?format=csv``); the
+    same rule as the page: an inspector's reason first, the read recorded."""
     spec = _spec(name, staff)
+    reason = kept_reason(staff, _reason_key(spec.name))
+    if _needs_reason(spec, staff.actor) and reason is None:
+        return _ask_reason(request, spec)
     params: dict[str, Any] = dict(_filters(request, spec))
     if spec.paged:
         params.setdefault("page", "1")
         params["page_size"] = "500"
-    report = query_routes.report_for(runtime, spec, staff.actor, params)
+    route = f"GET /console/reports/{spec.name}/csv"
+    report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route)
     return Response(
         report.to_csv(),
         media_type="text/csv; charset=utf-8",
@@ -271,8 +337,23 @@ def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) 
 # ------------------------------------------------------------------ charts
 
 
-def _rows(runtime: Runtime, actor: Actor, name: str, **params: Any) -> list[dict[str, Any]]:
+def _rows(
+    runtime: Runtime, actor: Actor, reason: str | None, name: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Every row of a report for a chart: a report naming people under the API's rule
+    (the reason first; the chart's read recorded once)."""
     spec = REPORTS[name]
+    if spec.names_people:
+        query_routes.reason_for_people(actor, reason)
+    rows = _pages(runtime, actor, spec, params)
+    if spec.names_people:
+        query_routes.record_people_read(runtime, actor, spec, reason, "GET /console/reports")
+    return rows
+
+
+def _pages(
+    runtime: Runtime, actor: Actor, spec: ReportSpec, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     page = 1
     while True:
@@ -286,11 +367,11 @@ def _rows(runtime: Runtime, actor: Actor, name: str, **params: Any) -> list[dict
         page += 1
 
 
-def _complaints_per_month(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+def _complaints_per_month(runtime: Runtime, actor: Actor, reason: str | None) -> dict[str, Any]:
     today = china_date(datetime.now(tz=UTC))
     start = date(today.year - 1, today.month, 1) + timedelta(days=31)
     start = date(start.year, start.month, 1)
-    rows = _rows(runtime, actor, "complaint_registry", received_from=start.isoformat())
+    rows = _rows(runtime, actor, reason, "complaint_registry", received_from=start.isoformat())
     counts = Counter(str(r["received_on"])[:7] for r in rows)
     months = []
     cursor = start
@@ -301,8 +382,8 @@ def _complaints_per_month(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     return {"title": "近十二个月每月收到的投诉", "svg": bar_chart("每月投诉数", bars, unit=" 件")}
 
 
-def _findings_by_unit(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    rows = _rows(runtime, actor, "accountability_by_unit")
+def _findings_by_unit(runtime: Runtime, actor: Actor, reason: str | None) -> dict[str, Any]:
+    rows = _rows(runtime, actor, reason, "accountability_by_unit")
     bars = [
         Bar(str(r.get("unit_name") or r["unit"]), r["findings"], r["sustained_findings"])
         for r in sorted(rows, key=lambda r: -int(r["findings"]))
@@ -311,23 +392,23 @@ def _findings_by_unit(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     return {"title": "各用辅部门的调查结论", "svg": chart}
 
 
-def _early_warning(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    rows = _rows(runtime, actor, "early_warning")
+def _early_warning(runtime: Runtime, actor: Actor, reason: str | None) -> dict[str, Any]:
+    rows = _rows(runtime, actor, reason, "early_warning")
     bars = [Bar(f"{r['name']}（{r['unit']}）", r["count"]) for r in rows]
     bars.sort(key=lambda b: -b.value)
     return {"title": "预警名单", "svg": bar_chart("触发预警的次数", bars[:25], unit=" 次")}
 
 
-def _levels(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    rows = _rows(runtime, actor, "level_distribution")
+def _levels(runtime: Runtime, actor: Actor, reason: str | None) -> dict[str, Any]:
+    rows = _rows(runtime, actor, reason, "level_distribution")
     bars = [
         Bar(f"第{r['level']}级", r["auxiliaries"]) for r in sorted(rows, key=lambda r: r["level"])
     ]
     return {"title": "层级分布", "svg": bar_chart("各层级辅警人数", bars, unit=" 人")}
 
 
-def _quota(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    rows = _rows(runtime, actor, "quota_use")
+def _quota(runtime: Runtime, actor: Actor, reason: str | None) -> dict[str, Any]:
+    rows = _rows(runtime, actor, reason, "quota_use")
     bars = [Bar(str(r.get("organ_name") or r["organ"]), r["quota"], r["headcount"]) for r in rows]
     chart = bar_chart("员额（蓝）与在编人数（红）", bars, second_label="在编")
     return {"title": "员额使用情况", "svg": chart}

@@ -4,11 +4,14 @@ number through the blind index.
 Both searches are the API's own: the list is ``GET /v1/auxiliaries`` (``personnel_status``,
 with ``q``), the number lookup ``POST /v1/auxiliaries/lookup`` (``find_by_resident_id``,
 recorded as an access, the number never stored or logged). The form is POSTed, so a number
-typed into it never sits in a URL.
+typed into it never sits in a URL. The list names people: an inspector states the reason
+first (a reason page, kept in the session for the visit) and every list shown is recorded
+as one access by the API's own route function, as ``GET /v1/auxiliaries`` records it.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -19,20 +22,47 @@ from api.console.staff import (
     Staff,
     admitted,
     checked_form,
+    keep_reason,
+    kept_reason,
     one,
+    reason_page,
+    reason_required,
     refusal_of,
     router,
     section,
+    see_other,
 )
 from api.console.web import render
 from api.deps import RuntimeDep, may, require_roles
 from api.routers import queries as query_routes
-from domain.values import AuxiliaryStatus
+from api.routers.common import access_reason
+from domain.values import AuxiliaryStatus, Role
 from projections.queries import RESIDENT_ID_SHAPE
 
 PAGE_SIZE = 25
 Searcher = Annotated[Staff, admitted(*query_routes.STATUS_READERS)]
 SEARCH = section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
+REASON_KEY = "search"
+"""The session's key of the reason an inspector gave for this visit's searches."""
+
+
+def _ask_reason(request: Request, refusal: bool = False) -> Response:
+    return reason_page(
+        request,
+        "/console/search/reason",
+        subject="查找辅警的结果",
+        button="查找辅警",
+        refusal=reason_required() if refusal else None,
+        status_code=422 if refusal else 200,
+    )
+
+
+@router.post("/search/reason")
+async def state_search_reason(request: Request, staff: Searcher) -> Response:
+    """Keep the reason for this visit's searches."""
+    if await keep_reason(request, staff, REASON_KEY) is None:
+        return _ask_reason(request, refusal=True)
+    return see_other("/console/search")
 
 
 def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
@@ -51,7 +81,11 @@ def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
-    """The search form, with the first page of the records in scope."""
+    """The search form, with the first page of the records in scope (an inspector: after
+    the reason for this visit, the list's read recorded)."""
+    reason = kept_reason(staff, REASON_KEY)
+    if staff.actor.role == Role.inspector.value and reason is None:
+        return _ask_reason(request)
     result = query_routes.personnel_status(
         actor=staff.actor,
         runtime=runtime,
@@ -63,6 +97,7 @@ def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Respo
         page=1,
         page_size=PAGE_SIZE,
         format="json",
+        reason=reason,
     )
     return _page(request, staff, result=result)
 
@@ -72,6 +107,10 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
     """Search by text, unit and status; or look a resident ID number up (blind index)."""
     fields = await checked_form(request, staff)
     form = {name: one(fields, name) for name in ("q", "unit", "status", "page", "reason")}
+    typed = access_reason(reason=form["reason"] or None, x_access_reason=None)
+    if typed is not None:  # a reason typed into the form serves the rest of the visit too
+        staff.session.reasons[REASON_KEY] = (typed, time.monotonic())
+    reason = typed or kept_reason(staff, REASON_KEY)
     number = one(fields, "resident_id")
     if not number and RESIDENT_ID_SHAPE.match(form["q"]):
         number, form["q"] = form["q"], ""  # a number typed as text: the blind index, too
@@ -83,7 +122,7 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
                 runtime,
                 staff.actor,
                 number,
-                form["reason"] or None,
+                reason,
                 purpose="POST /console/search",
             )
             result = {"items": [item.to_json() for item in found], "total": len(found)}
@@ -100,6 +139,7 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
             page=max(page, 1),
             page_size=PAGE_SIZE,
             format="json",
+            reason=reason,
         )
     except REFUSALS as error:
         form.pop("reason", None)

@@ -12,7 +12,8 @@ Invariants:
   session, carries an HMAC of a nonce kept in its own SameSite=Strict cookie.
 - Sessions live in the serving process (``auxledger serve --workers 1``, the default of
   ``scripts/run``); with several workers a session is known only to the worker that
-  created it (docs/api.md says so).
+  created it (docs/api.md says so); on any other worker it is an ended session (the
+  "sign in again" page, 401 ``session_expired``), never an error.
 """
 
 from __future__ import annotations

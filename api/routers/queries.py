@@ -74,7 +74,7 @@ def _unit(actor: Actor, unit: str | None) -> str | None:
     return actor.unit if actor.role == Role.unit.value else unit
 
 
-def _reason_for_people(actor: Actor, reason: str | None) -> None:
+def reason_for_people(actor: Actor, reason: str | None) -> None:
     """Before anything is read: an inspector says why a report naming people is read."""
     if actor.role == Role.inspector.value and reason is None:
         raise ReasonRequiredError(
@@ -83,7 +83,7 @@ def _reason_for_people(actor: Actor, reason: str | None) -> None:
         )
 
 
-def _record_people_read(
+def record_people_read(
     runtime: Runtime, actor: Actor, spec: ReportSpec, reason: str | None, route: str
 ) -> None:
     """One access record for an inspector's read of a report or list naming people."""
@@ -128,13 +128,13 @@ def personnel_status(
 ) -> Any:
     """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
     inspector's read needs a reason and is recorded."""
-    _reason_for_people(actor, reason)
+    reason_for_people(actor, reason)
     scoped = _unit(actor, unit)
     route = "GET /v1/auxiliaries"
     if format == "csv":
         filters = {"unit": scoped, "post": post, "level": level, "status": status, "q": q}
         report = _report_page(runtime, "personnel_status", actor, filters, page, page_size)
-        _record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
+        record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
         return _csv(report, "personnel_status")
     result = PersonnelQueries(runtime.read_models()).status(
         organ=actor.organ,
@@ -146,7 +146,7 @@ def personnel_status(
         page=page,
         page_size=page_size,
     )
-    _record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
+    record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
     return result.to_json()
 
 
@@ -334,7 +334,7 @@ def registry(
     """With each complaint's deadlines; no complainant's details. CSV is the
     ``complaint_registry`` report's. Names auxiliaries: an inspector's read needs a reason
     and is recorded."""
-    _reason_for_people(actor, reason)
+    reason_for_people(actor, reason)
     route = "GET /v1/complaints"
     if format == "csv":
         filters = {
@@ -345,7 +345,7 @@ def registry(
             "received_to": received_to,
         }
         report = _report_page(runtime, "complaint_registry", actor, filters, page, page_size)
-        _record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
+        record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
         return _csv(report, "complaint_registry")
     result = ComplaintQueries(runtime.read_models()).registry(
         organ=actor.organ,
@@ -357,7 +357,7 @@ def registry(
         page=page,
         page_size=page_size,
     )
-    _record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
+    record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
     return result.to_json()
 
 
@@ -471,6 +471,25 @@ def report_for(runtime: Runtime, spec: ReportSpec, actor: Actor, params: dict[st
     return run_report(runtime.read_models(), spec.name, arguments)
 
 
+def read_report(
+    runtime: Runtime,
+    spec: ReportSpec,
+    actor: Actor,
+    params: dict[str, Any],
+    reason: str | None,
+    route: str,
+) -> Any:
+    """A report read as the API's route reads it, for the API and the console alike: a
+    report naming people needs an inspector's reason first (``reason_for_people``), is run
+    by ``report_for`` and its read is recorded (``record_people_read``, named ``route``)."""
+    if spec.names_people:
+        reason_for_people(actor, reason)
+    report = report_for(runtime, spec, actor, params)
+    if spec.names_people:
+        record_people_read(runtime, actor, spec, reason, route)
+    return report
+
+
 def _report_route(spec: ReportSpec) -> None:
     readers = report_readers(spec.name)
     route = f"GET /v1/reports/{spec.name.replace('_', '-')}"
@@ -478,11 +497,7 @@ def _report_route(spec: ReportSpec) -> None:
     def handler(
         actor: Actor, runtime: Runtime, format: str, reason: str | None = None, **params: Any
     ) -> Any:
-        if spec.names_people:
-            _reason_for_people(actor, reason)
-        report = report_for(runtime, spec, actor, params)
-        if spec.names_people:
-            _record_people_read(runtime, actor, spec, reason, route)
+        report = read_report(runtime, spec, actor, params, reason, route)
         if format == "csv":
             return _csv(report, spec.name)
         return report.to_json()

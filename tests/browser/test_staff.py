@@ -159,6 +159,10 @@ def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(
     number = live.ledger.auxiliary(auxiliary.auxiliary_id).resident_id
     sign_in(page, live, "inspector")
     page.goto(live.url("/console/search"))
+    assert "说明查阅事由" in page.inner_text("h1")  # the list names people: a reason first
+    page.fill("#reason", "核查群众投诉")
+    page.get_by_role("button", name="查找辅警").click()
+    page.wait_for_selector("main table")
     check(page, live, "search")
     page.fill("#q", auxiliary.name[1:])  # part of the name
     page.get_by_role("button", name="查找").click()
@@ -187,6 +191,28 @@ def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(
     with page.expect_download() as download:
         page.locator("a[download]").first.click()
     assert download.value.suggested_filename.startswith("proof-")
+
+
+def test_the_inspector_gives_a_reason_before_a_report_naming_people(
+    page: Page, live: LiveServer
+) -> None:
+    sign_in(page, live, "inspector")
+    page.goto(live.url("/console/reports/personnel_status"))
+    assert "说明查阅事由" in page.inner_text("h1")
+    assert page.locator("main table").count() == 0  # nothing shown before the reason
+    check(page, live, "report-reason")
+    before = events(live)
+    page.fill("#reason", "专项督察")
+    page.get_by_role("button", name="查看报表").click()
+    page.wait_for_selector("main table")
+    assert events(live) == before + 1  # one access record for the read, with its reason
+    with page.expect_download() as download:
+        page.locator("a[download]").first.click()  # the CSV: the same visit's reason
+    assert download.value.suggested_filename == "personnel_status.csv"
+    assert events(live) == before + 2
+    page.goto(live.url("/console/reports/quota_use"))  # counts only: no reason, no record
+    page.wait_for_selector("main table")
+    assert events(live) == before + 2
 
 
 def test_a_unit_token_sees_only_its_unit(page: Page, live: LiveServer) -> None:

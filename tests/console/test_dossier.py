@@ -11,7 +11,7 @@ from api.console.staff_access import AccessIndex
 from ledger.access import accesses_of
 from ledger.merkle import verify_inclusion
 from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, problem
-from tests.console.conftest import event_count, page_text, sign_in
+from tests.console.conftest import accesses, event_count, page_text, sign_in
 
 
 def open_as_inspector(client: TestClient, world: World, reason: str = "投诉核查") -> str:
@@ -36,8 +36,17 @@ def test_an_inspector_states_a_reason_once_and_the_access_log_shows_the_read(
     assert "的责任归属" in page and "王建国" in page
     assert "的档案状态" in page
     assert "查阅记录" in page and "督察部门" in page and "投诉核查" in page
+    assert "须说明事由" not in page  # every part read with the visit's reason, none refused
+    assert "投诉（第十七条）" in page and f"/console/complaints/{world.complaint}" in page
     recorded = event_count(world) - before
-    assert recorded == 1  # one access record for the visit's page, with its reason
+    # one access record for the record's page and one for its complaints (the registry
+    # names people: recorded as GET /v1/complaints records it), both with the reason
+    assert recorded == 2
+    reads = [(a.record_type, a.record_id, a.reason) for a in accesses(world)[-2:]]
+    assert sorted(reads) == [
+        ("auxiliary", str(world.auxiliary), "投诉核查"),
+        ("report", "complaint_registry", "投诉核查"),
+    ]
     again = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}?on=2025-01-01"))
     assert "说明查阅事由" not in again  # once per visit
     assert "该日不在职" in again and "该日尚未录用，没有档案记录" in again

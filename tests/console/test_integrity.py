@@ -34,7 +34,10 @@ def test_an_auditor_sees_the_checkpoint_keys_and_runs_a_verification(
 def test_the_api_route_and_the_cli_leave_the_latest_result(
     client: TestClient, world: World
 ) -> None:
-    answer = client.get("/v1/ledger/verification", headers=world.headers("auditor"))
+    # no witnessed checkpoint yet: incremental is refused (409 no_witness), full runs
+    refused = client.get("/v1/ledger/verification", headers=world.headers("auditor"))
+    assert refused.status_code == 409 and refused.json()["code"] == "no_witness"
+    answer = client.get("/v1/ledger/verification?mode=full", headers=world.headers("auditor"))
     assert answer.status_code == 200 and answer.json()["ok"]
     found = latest(world.settings.witness_dir)
     assert found is not None and found.by == "GET /v1/ledger/verification"
@@ -75,3 +78,27 @@ def test_auxledger_verify_leaves_the_latest_result(
     found = latest(world.settings.witness_dir)
     assert found is not None and found.ok and found.by == "auxledger verify"
     assert found.mode == "full" and found.events_checked == event_count(world)
+
+
+def test_the_latest_verification_is_for_the_ledger_organs_operators_only(
+    client: TestClient, world: World
+) -> None:
+    answer = client.get("/v1/ledger/verification?mode=full", headers=world.headers("auditor"))
+    assert answer.status_code == 200 and latest(world.settings.witness_dir) is not None
+    for role in ("auditor", "admin"):
+        other = TestClient(client.app)
+        csrf = sign_in(other, world.tokens[f"other-organ-{role}"])
+        # the API tells another organ nothing of the whole ledger's verification
+        api = client.get("/v1/ledger/verification", headers=world.headers(f"other-organ-{role}"))
+        assert api.status_code == 403
+        html = page_text(other.get("/console/integrity"))
+        assert "最新检查点" in html and "使用中" in html  # public: the checkpoint, the keys
+        assert "仅向运行本系统的机关" in html
+        assert "完好" not in html and "GET /v1/ledger/verification" not in html
+        assert "立即校验" not in html
+        forced = other.post("/console/integrity/verify", data={"csrf": csrf})
+        assert forced.status_code == 403
+    mine = TestClient(client.app)
+    sign_in(mine, world.tokens["admin"])
+    html = page_text(mine.get("/console/integrity"))
+    assert "完好" in html and "GET /v1/ledger/verification" in html

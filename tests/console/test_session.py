@@ -125,7 +125,11 @@ def test_every_console_post_is_refused_without_its_csrf_token(
 
     sign_in(client, world.tokens["complaints"])
     before = event_count(world)
-    ids = {"auxiliary_id": str(world.auxiliary), "complaint_id": str(world.complaint)}
+    ids = {
+        "auxiliary_id": str(world.auxiliary),
+        "complaint_id": str(world.complaint),
+        "name": "personnel_status",
+    }
     posts = [
         r.path
         for r in staff_router.routes
