@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -221,6 +222,13 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def workers(world: World) -> Iterator[ProjectionSupervisor]:
     """Projection workers over the world's ledger, caught up (what ``serve`` runs beside the
     API): ``/readyz`` is unready while no live worker keeps a projection up to date."""
+    with running_workers(world) as supervisor:
+        yield supervisor
+
+
+@contextmanager
+def running_workers(world: World) -> Iterator[ProjectionSupervisor]:
+    """``workers`` for any scope: started, caught up, stopped at the end."""
     models = ReadModels(world.ledger)
     models.ensure()
     supervisor = ProjectionSupervisor(models, poll_interval=0.1)

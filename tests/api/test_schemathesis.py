@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from ledger.records import AuxLedger
-from tests.api.conftest import World, api_settings, build_world
+from tests.api.conftest import World, api_settings, build_world, running_workers
 from tests.conftest import make_settings
 
 CHECKS = [
@@ -38,13 +38,16 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def schema_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One SQLite ledger with the test world, for the whole module."""
+    """One SQLite ledger with the test world and its projection workers (as ``serve`` runs
+    them, so ``/readyz`` answers ready), for the whole module."""
     tmp = tmp_path_factory.mktemp("schemathesis")
     ledger_settings = make_settings(tmp, f"sqlite:///{tmp / 'ledger.sqlite'}")
     ledger = AuxLedger(ledger_settings, create_tables=True)
     ledger.initialise("test")
     try:
-        yield build_world(ledger, ledger_settings)
+        world = build_world(ledger, ledger_settings)
+        with running_workers(world):
+            yield world
     finally:
         ledger.close()
 
