@@ -203,15 +203,16 @@ def reason_page(
     *,
     subject: str | None = None,
     button: str | None = None,
-    refusal: Refusal | None = None,
-    status_code: int = 200,
+    refused: bool = False,
 ) -> Response:
-    """The page where an inspector states why a record or a list naming people is read."""
+    """The page where an inspector states why a record or a list naming people is read;
+    ``refused``: the form came back without a reason (422, with the refusal shown)."""
+    refusal = reason_required() if refused else None
     return render(
         request,
         "staff/reason.html",
         {"action": action, "subject": subject, "button": button, "refusal": refusal},
-        status_code=status_code,
+        status_code=422 if refused else 200,
     )
 
 

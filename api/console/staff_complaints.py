@@ -33,7 +33,6 @@ from api.console.staff import (
     kept_reason,
     one,
     reason_page,
-    reason_required,
     refusal_of,
     router,
     section,
@@ -97,14 +96,13 @@ QUEUE_REASON = "complaints"
 """The session's key of the reason an inspector gave for this visit's queue."""
 
 
-def _ask_queue_reason(request: Request, refusal: bool = False) -> Response:
+def _ask_queue_reason(request: Request, refused: bool = False) -> Response:
     return reason_page(
         request,
         "/console/complaints/reason",
         subject="投诉登记簿",
         button="查看投诉",
-        refusal=reason_required() if refusal else None,
-        status_code=422 if refusal else 200,
+        refused=refused,
     )
 
 
@@ -112,7 +110,7 @@ def _ask_queue_reason(request: Request, refusal: bool = False) -> Response:
 async def state_queue_reason(request: Request, staff: Reader) -> Response:
     """Keep the reason for this visit's reads of the queue."""
     if await keep_reason(request, staff, QUEUE_REASON) is None:
-        return _ask_queue_reason(request, refusal=True)
+        return _ask_queue_reason(request, refused=True)
     return see_other("/console/complaints")
 
 

@@ -28,7 +28,6 @@ from api.console.staff import (
     keep_reason,
     kept_reason,
     reason_page,
-    reason_required,
     refusal_of,
     router,
     section,
@@ -248,12 +247,13 @@ def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
     }
 
 
-def _ask_reason(request: Request, spec: ReportSpec) -> Response:
+def _ask_reason(request: Request, spec: ReportSpec, refused: bool = False) -> Response:
     return reason_page(
         request,
         f"/console/reports/{spec.name}/reason",
         subject=f"“{TITLES.get(spec.name, spec.title)}”",
         button="查看报表",
+        refused=refused,
     )
 
 
@@ -262,14 +262,7 @@ async def state_report_reason(request: Request, name: str, staff: Reader) -> Res
     """Keep the reason for reading this report during this visit."""
     spec = _spec(name, staff)
     if await keep_reason(request, staff, _reason_key(spec.name)) is None:
-        return reason_page(
-            request,
-            f"/console/reports/{spec.name}/reason",
-            subject=f"“{TITLES.get(spec.name, spec.title)}”",
-            button="查看报表",
-            refusal=reason_required(),
-            status_code=422,
-        )
+        return _ask_reason(request, spec, refused=True)
     return see_other(f"/console/reports/{spec.name}")
 
 

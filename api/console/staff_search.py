@@ -26,7 +26,6 @@ from api.console.staff import (
     kept_reason,
     one,
     reason_page,
-    reason_required,
     refusal_of,
     router,
     section,
@@ -46,14 +45,13 @@ REASON_KEY = "search"
 """The session's key of the reason an inspector gave for this visit's searches."""
 
 
-def _ask_reason(request: Request, refusal: bool = False) -> Response:
+def _ask_reason(request: Request, refused: bool = False) -> Response:
     return reason_page(
         request,
         "/console/search/reason",
         subject="查找辅警的结果",
         button="查找辅警",
-        refusal=reason_required() if refusal else None,
-        status_code=422 if refusal else 200,
+        refused=refused,
     )
 
 
@@ -61,7 +59,7 @@ def _ask_reason(request: Request, refusal: bool = False) -> Response:
 async def state_search_reason(request: Request, staff: Searcher) -> Response:
     """Keep the reason for this visit's searches."""
     if await keep_reason(request, staff, REASON_KEY) is None:
-        return _ask_reason(request, refusal=True)
+        return _ask_reason(request, refused=True)
     return see_other("/console/search")
 
 
