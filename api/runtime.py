@@ -24,7 +24,6 @@ from uuid import UUID
 
 from api.directory import AuxiliaryDirectory, ProjectionDirectory
 from api.metrics import Metrics
-from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from api.server_secret import load_server_secret
 from api.settings import ApiSettings
@@ -158,19 +157,6 @@ class Runtime:
         if directory is None:
             directory = self._directory = ProjectionDirectory(self.read_models())
         return directory
-
-    def projection_lag(self) -> dict[str, int]:
-        """Each projection's lag in events; 503 if one has failed (it will not catch up)."""
-        lags: dict[str, int] = {}
-        for status in self.read_models().status():
-            if status.state == "failed":
-                raise ApiProblem(
-                    "unavailable",
-                    f"projection {status.name} stopped at position {status.failed_position} "
-                    f"({status.error_kind}); restart or rebuild it",
-                )
-            lags[status.name] = status.lag
-        return lags
 
     def token(self, token_id: UUID) -> ApiToken | None:
         """The token with this id, through the cache."""

@@ -369,7 +369,6 @@ class ErrorCode(LabelledEnum):
     access = "access"
     reason_required = "reason_required"
     unknown_auxiliary = "unknown_auxiliary"
-    ambiguous_auxiliary = "ambiguous_auxiliary"
     erasure = "erasure"
     rate_limited = "rate_limited"
     internal = "internal"
@@ -694,7 +693,6 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "access": "令牌申请无效",
                 "reason_required": "督察人员查阅个人记录须说明事由",
                 "unknown_auxiliary": "未找到所指的辅警",
-                "ambiguous_auxiliary": "有多名辅警符合条件，请补充信息",
                 "erasure": "无法删除（已删除或无数据）",
                 "rate_limited": "操作过于频繁，请稍后再试",
                 "internal": "系统内部错误",

@@ -62,10 +62,6 @@ _INTAKE_MESSAGES = {
         "没有找到事发当天在岗的这位辅警。请核对工作证号（或姓名和所在单位全称，如“城东派出所”）"
         "以及事发日期；同一单位有同名的，请填写工作证号",
     ),
-    "ambiguous_auxiliary": (
-        "auxiliary_name",
-        "这个单位有不止一位同名的辅警，请填写工作证号，以便准确找到被投诉人",
-    ),
     "date_in_future": ("incident_date", "事发时间不能晚于现在"),
     "invalid_date_range": ("incident_date", "事发日期不在这位辅警的在岗期间，请核对"),
 }
