@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,8 +18,10 @@ import pytest
 from eventsourcing.persistence import OperationalError as LibraryOperationalError
 
 from ledger.errors import BadSignatureError
+from ledger.records import AuxLedger
 from projections import ProjectionSupervisor, ReadModels
 from projections.errors import transient
+from tests.conftest import PostgresServer, make_settings
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built, by_hand
@@ -71,11 +75,42 @@ def test_transient_errors_are_told_by_class_and_code_never_by_message(tmp_path: 
     assert transient(LibraryOperationalError("server closed the connection")) is None
 
 
+@pytest.fixture
+def alone(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Built]:
+    """The data set in a database of its own: on PostgreSQL the other tests of this process
+    keep their schemas in one shared database, and ending every session of a database must
+    not end theirs (a live console server, another test's workers)."""
+    if backend == "sqlite":
+        yield request.getfixturevalue("fresh")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    database = f"{server.database}_alone_{secrets.token_hex(3)}"
+    with psycopg.connect(server.admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        url = server.admin_url.rsplit("/", 1)[0] + "/" + database
+        ledger = AuxLedger(make_settings(tmp_path, url), create_tables=True)
+        try:
+            ledger.initialise("test")
+            data = ds.build(ledger)
+            models = ReadModels(ledger)
+            models.ensure()
+            try:
+                yield Built(ledger, models, data, backend)
+            finally:
+                models.close()
+        finally:
+            ledger.close()
+    finally:
+        with psycopg.connect(server.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def _lose_connections(built: Built, holder: list[sqlite3.Connection]) -> None:
     """Take the database away from the workers, as a restart or a busy writer does."""
     if built.backend == "postgres":
-        # Every other session of this test run's own database: the workers' pooled, LISTEN
-        # and leader-lock connections all end (SQLSTATE 57P01, then "connection lost").
+        # Every other session of this test's own database (``alone``): the workers' pooled,
+        # LISTEN and leader-lock connections all end (SQLSTATE 57P01, then "connection lost").
         conninfo = built.ledger.settings.database.conninfo()
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(
@@ -106,8 +141,9 @@ def _commend(built: Built) -> None:
 
 
 def test_a_worker_retries_transient_errors_and_recovers_by_itself(
-    fresh: Built, caplog: pytest.LogCaptureFixture
+    alone: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
+    fresh = alone
     fresh.models.db.lock_timeout = 0.2  # SQLite: busy after 0.2 s, not the default 30 s
     supervisor = ProjectionSupervisor(fresh.models, poll_interval=0.1)
     worker = supervisor.workers["personnel"]
