@@ -302,7 +302,24 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways at {page.viewport_size}: {widths}"
+    if widths[0] <= widths[1]:
+        return
+    # Name the culprits: the innermost elements reaching past the right edge.
+    wide = page.evaluate(
+        """(limit) => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > limit + 0.5)
+            .filter(e => !Array.from(e.children).some(
+                c => c.getBoundingClientRect().right > limit + 0.5))
+            .slice(0, 5)
+            .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+                      `${e.className ? '.' + String(e.className).split(' ').join('.') : ''}` +
+                      ` right=${Math.round(e.getBoundingClientRect().right)}` +
+                      ` text=${(e.textContent || '').trim().slice(0, 60)}`)""",
+        widths[1],
+    )
+    raise AssertionError(
+        f"{page.url} scrolls sideways at {page.viewport_size}: {widths}; too wide: {wide}"
+    )
 
 
 OUTSIDE_URL = re.compile(
