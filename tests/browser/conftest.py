@@ -283,6 +283,7 @@ def assert_accessible(page: Page, context: str = "") -> None:
     The script is evaluated through the DevTools protocol, so the page's own
     Content-Security-Policy (no inline script) stays in force for everything else.
     """
+    page.wait_for_load_state("load")  # the stylesheet too: contrast is judged on it
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     violations: list[dict[str, Any]] = page.evaluate(
@@ -298,7 +299,13 @@ def assert_accessible(page: Page, context: str = "") -> None:
 
 
 def assert_no_horizontal_scroll(page: Page) -> None:
-    """The page fits the viewport's width: nothing to scroll sideways."""
+    """The page fits the viewport's width: nothing to scroll sideways.
+
+    Measured once the page has loaded: a click that submits a form returns when the new page
+    commits, and an element can be found before the stylesheet has arrived; a table laid out
+    without it is wider than a phone (seen once in CI under load: 553 px at 390).
+    """
+    page.wait_for_load_state("load")
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
