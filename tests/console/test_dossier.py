@@ -157,3 +157,22 @@ def test_the_access_index_agrees_with_a_scan_and_catches_up(
     assert scanned[0].purpose == "GET /v1/auxiliaries/{auxiliary_id}"  # newest first
     assert index.of(world.ledger, world.auxiliary, organ="320612") == []
     assert index.of(world.ledger, world.other_unit_auxiliary, organ=ORGAN) == []
+
+
+def test_a_commendation_is_listed_once_in_full_and_its_part_links_to_it(
+    client: TestClient, world: World
+) -> None:
+    answer = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/commend",
+        json={"kind": "citation", "issuing_body": "南通市公安局崇川分局"},
+        headers=world.headers("personnel"),
+    )
+    assert answer.status_code == 200, answer.text
+    version = answer.json()["originator_version"]
+    sign_in(client, world.tokens["personnel"])
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    part = page.split('id="h-commend"', 1)[1].split("</section>", 1)[0]
+    assert "南通市公安局崇川分局" in part and f'href="#v-{version}"' in part
+    assert "签名有效" not in part and "proof/" not in part  # shown once: in the timeline row
+    row = page.split(f'<tr id="v-{version}">', 1)[1].split("</tr>", 1)[0]
+    assert "南通市公安局崇川分局" in row and "签名有效" in row
