@@ -226,6 +226,36 @@ async def keep_reason(request: Request, staff: Staff, key: str) -> str | None:
     return reason
 
 
+@dataclass(frozen=True)
+class ReasonGate:
+    """One place an inspector states, once per visit, why a record or a list naming people is
+    read: the session key the reason is kept under, the reason form's address, the page it
+    leads back to, and the words of the form (what is read, the button)."""
+
+    key: str
+    action: str
+    then: str
+    subject: str | None = None
+    button: str | None = None
+
+    def kept(self, staff: Staff) -> str | None:
+        """The reason given during this visit, if any."""
+        return kept_reason(staff, self.key)
+
+    def ask(self, request: Request, *, refused: bool = False) -> Response:
+        """The reason form (``refused``: it came back empty; 422)."""
+        return reason_page(
+            request, self.action, subject=self.subject, button=self.button, refused=refused
+        )
+
+    async def keep(self, request: Request, staff: Staff) -> Response:
+        """Take the reason form (CSRF first): back to the page with the reason kept, or the
+        form again, refused, with nothing kept."""
+        if await keep_reason(request, staff, self.key) is None:
+            return self.ask(request, refused=True)
+        return see_other(self.then)
+
+
 def reason_required() -> Refusal:
     """The refusal a reason form without a reason shows."""
     return refusal_of(ApiProblem("reason_required", "state why you read this record"))

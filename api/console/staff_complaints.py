@@ -25,14 +25,12 @@ from pydantic import ValidationError
 
 from api.console.staff import (
     REFUSALS,
+    ReasonGate,
     Refusal,
     Staff,
     admitted,
     checked_form,
-    keep_reason,
-    kept_reason,
     one,
-    reason_page,
     refusal_of,
     router,
     section,
@@ -92,26 +90,20 @@ def _next_due(row: dict[str, Any]) -> str | None:
     return None
 
 
-QUEUE_REASON = "complaints"
-"""The session's key of the reason an inspector gave for this visit's queue."""
-
-
-def _ask_queue_reason(request: Request, refused: bool = False) -> Response:
-    return reason_page(
-        request,
-        "/console/complaints/reason",
-        subject="投诉登记簿",
-        button="查看投诉",
-        refused=refused,
-    )
+QUEUE_REASON = ReasonGate(
+    key="complaints",
+    action="/console/complaints/reason",
+    then="/console/complaints",
+    subject="投诉登记簿",
+    button="查看投诉",
+)
+"""Where an inspector states why this visit's queue is read."""
 
 
 @router.post("/complaints/reason")
 async def state_queue_reason(request: Request, staff: Reader) -> Response:
     """Keep the reason for this visit's reads of the queue."""
-    if await keep_reason(request, staff, QUEUE_REASON) is None:
-        return _ask_queue_reason(request, refused=True)
-    return see_other("/console/complaints")
+    return await QUEUE_REASON.keep(request, staff)
 
 
 @router.get("/complaints", response_class=HTMLResponse)
@@ -120,9 +112,9 @@ def queue(
 ) -> Response:
     """Open complaints by due date, overdue first; or every complaint of one status (an
     inspector: after the reason for this visit, each view recorded)."""
-    reason = kept_reason(staff, QUEUE_REASON)
+    reason = QUEUE_REASON.kept(staff)
     if staff.actor.role == Role.inspector.value and reason is None:
-        return _ask_queue_reason(request)
+        return QUEUE_REASON.ask(request)
     refusal: Refusal | None = None
     rows: list[dict[str, Any]] = []
     try:

@@ -11,7 +11,6 @@ session for ``REASON_SECONDS``) and every read of that visit is recorded with it
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,23 +20,19 @@ from fastapi.responses import HTMLResponse
 
 from api.console.staff import (
     REFUSALS,
+    ReasonGate,
     Refusal,
     Staff,
     admitted,
-    checked_form,
-    one,
     refusal_of,
     router,
-    see_other,
 )
 from api.console.staff_access import AccessIndex
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may, visible
-from api.problems import ApiProblem
 from api.routers import auxiliaries as auxiliary_routes
 from api.routers import queries as query_routes
-from api.routers.common import access_reason
 from api.runtime import Runtime
 from domain.values import Actor, Role, china_date
 from ledger.access import record_access
@@ -79,8 +74,10 @@ def _today() -> date:
     return china_date(datetime.now(tz=UTC))
 
 
-def _reason(staff: Staff, auxiliary_id: UUID) -> str | None:
-    return staff.session.reason_for(str(auxiliary_id), time.monotonic())
+def _reason_gate(auxiliary_id: UUID) -> ReasonGate:
+    """The reason for one dossier visit, kept under the record's id."""
+    path = f"/console/auxiliaries/{auxiliary_id}"
+    return ReasonGate(key=str(auxiliary_id), action=f"{path}/reason", then=path)
 
 
 def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
@@ -108,11 +105,10 @@ def dossier(
     """The dossier; an inspector first states the reason for this visit."""
     actor = staff.actor
     auxiliary = _scoped(auxiliary_id, actor, ledger)  # 404 outside the scope, before anything
-    reason = _reason(staff, auxiliary_id)
+    gate = _reason_gate(auxiliary_id)
+    reason = gate.kept(staff)
     if actor.role == Role.inspector.value and reason is None:
-        return render(
-            request, "staff/reason.html", {"action": f"/console/auxiliaries/{auxiliary_id}/reason"}
-        )
+        return gate.ask(request)
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
     try:
@@ -215,25 +211,8 @@ async def state_reason(
     staff: Reader,
 ) -> Response:
     """Keep the reason for this dossier visit in the session (recorded with every read)."""
-    fields = await checked_form(request, staff)
-    _scoped(auxiliary_id, staff.actor, ledger)
-    reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
-    if reason is None:
-        return render(
-            request,
-            "staff/reason.html",
-            {
-                "action": f"/console/auxiliaries/{auxiliary_id}/reason",
-                "refusal": refusal_of(_reason_required()),
-            },
-            status_code=422,
-        )
-    staff.session.reasons[str(auxiliary_id)] = (reason, time.monotonic())
-    return see_other(f"/console/auxiliaries/{auxiliary_id}")
-
-
-def _reason_required() -> ApiProblem:
-    return ApiProblem("reason_required", "state why you read this record")
+    _scoped(auxiliary_id, staff.actor, ledger)  # 404 outside the scope, before anything
+    return await _reason_gate(auxiliary_id).keep(request, staff)
 
 
 @router.get("/auxiliaries/{auxiliary_id}/proof/{version}.json")

@@ -22,16 +22,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.console.staff import (
     REFUSALS,
+    ReasonGate,
     Refusal,
     Staff,
     admitted,
-    keep_reason,
-    kept_reason,
-    reason_page,
     refusal_of,
     router,
     section,
-    see_other,
 )
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
@@ -197,10 +194,6 @@ def readable(actor: Actor) -> list[ReportSpec]:
     return [spec for spec in REPORTS.values() if may(actor, query_routes.report_readers(spec.name))]
 
 
-def _reason_key(name: str) -> str:
-    return f"report:{name}"
-
-
 def _needs_reason(spec: ReportSpec, actor: Actor) -> bool:
     """True if the API's route would ask this actor a reason for this report."""
     return spec.names_people and actor.role == Role.inspector.value
@@ -215,7 +208,7 @@ def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Respon
     withheld: list[str] = []  # charts naming people, drawn once the reason is given
     for report, builder in CHARTS:
         if may(actor, query_routes.report_readers(report)):
-            reason = kept_reason(staff, _reason_key(report))
+            reason = _reason_gate(REPORTS[report]).kept(staff)
             if _needs_reason(REPORTS[report], actor) and reason is None:
                 withheld.append(report)
                 continue
@@ -247,23 +240,20 @@ def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
     }
 
 
-def _ask_reason(request: Request, spec: ReportSpec, refused: bool = False) -> Response:
-    return reason_page(
-        request,
-        f"/console/reports/{spec.name}/reason",
+def _reason_gate(spec: ReportSpec) -> ReasonGate:
+    return ReasonGate(
+        key=f"report:{spec.name}",
+        action=f"/console/reports/{spec.name}/reason",
+        then=f"/console/reports/{spec.name}",
         subject=f"“{TITLES.get(spec.name, spec.title)}”",
         button="查看报表",
-        refused=refused,
     )
 
 
 @router.post("/reports/{name}/reason")
 async def state_report_reason(request: Request, name: str, staff: Reader) -> Response:
     """Keep the reason for reading this report during this visit."""
-    spec = _spec(name, staff)
-    if await keep_reason(request, staff, _reason_key(spec.name)) is None:
-        return _ask_reason(request, spec, refused=True)
-    return see_other(f"/console/reports/{spec.name}")
+    return await _reason_gate(_spec(name, staff)).keep(request, staff)
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse)
@@ -271,9 +261,10 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     """One report as a table, with its filters (a GET form) and its CSV download; an
     inspector first states the reason for a report naming people."""
     spec = _spec(name, staff)
-    reason = kept_reason(staff, _reason_key(spec.name))
+    gate = _reason_gate(spec)
+    reason = gate.kept(staff)
     if _needs_reason(spec, staff.actor) and reason is None:
-        return _ask_reason(request, spec)
+        return gate.ask(request)
     filters = _filters(request, spec)
     params: dict[str, Any] = dict(filters)
     if spec.paged:
@@ -311,9 +302,10 @@ def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) 
     """The report's rows as CSV (the page asked for, as the API's ``?format=csv``); the
     same rule as the page: an inspector's reason first, the read recorded."""
     spec = _spec(name, staff)
-    reason = kept_reason(staff, _reason_key(spec.name))
+    gate = _reason_gate(spec)
+    reason = gate.kept(staff)
     if _needs_reason(spec, staff.actor) and reason is None:
-        return _ask_reason(request, spec)
+        return gate.ask(request)
     params: dict[str, Any] = dict(_filters(request, spec))
     if spec.paged:
         params.setdefault("page", "1")

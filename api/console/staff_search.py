@@ -19,17 +19,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.console.staff import (
     REFUSALS,
+    ReasonGate,
     Staff,
     admitted,
     checked_form,
-    keep_reason,
-    kept_reason,
     one,
-    reason_page,
     refusal_of,
     router,
     section,
-    see_other,
 )
 from api.console.web import render
 from api.deps import RuntimeDep, may, require_roles
@@ -41,26 +38,20 @@ from projections.queries import RESIDENT_ID_SHAPE
 PAGE_SIZE = 25
 Searcher = Annotated[Staff, admitted(*query_routes.STATUS_READERS)]
 SEARCH = section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
-REASON_KEY = "search"
-"""The session's key of the reason an inspector gave for this visit's searches."""
-
-
-def _ask_reason(request: Request, refused: bool = False) -> Response:
-    return reason_page(
-        request,
-        "/console/search/reason",
-        subject="查找辅警的结果",
-        button="查找辅警",
-        refused=refused,
-    )
+REASON = ReasonGate(
+    key="search",
+    action="/console/search/reason",
+    then="/console/search",
+    subject="查找辅警的结果",
+    button="查找辅警",
+)
+"""Where an inspector states why this visit's searches are made."""
 
 
 @router.post("/search/reason")
 async def state_search_reason(request: Request, staff: Searcher) -> Response:
     """Keep the reason for this visit's searches."""
-    if await keep_reason(request, staff, REASON_KEY) is None:
-        return _ask_reason(request, refused=True)
-    return see_other("/console/search")
+    return await REASON.keep(request, staff)
 
 
 def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
@@ -81,9 +72,9 @@ def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
 def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
     """The search form, with the first page of the records in scope (an inspector: after
     the reason for this visit, the list's read recorded)."""
-    reason = kept_reason(staff, REASON_KEY)
+    reason = REASON.kept(staff)
     if staff.actor.role == Role.inspector.value and reason is None:
-        return _ask_reason(request)
+        return REASON.ask(request)
     result = query_routes.personnel_status(
         actor=staff.actor,
         runtime=runtime,
@@ -107,8 +98,8 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
     form = {name: one(fields, name) for name in ("q", "unit", "status", "page", "reason")}
     typed = access_reason(reason=form["reason"] or None, x_access_reason=None)
     if typed is not None:  # a reason typed into the form serves the rest of the visit too
-        staff.session.reasons[REASON_KEY] = (typed, time.monotonic())
-    reason = typed or kept_reason(staff, REASON_KEY)
+        staff.session.reasons[REASON.key] = (typed, time.monotonic())
+    reason = typed or REASON.kept(staff)
     number = one(fields, "resident_id")
     if not number and RESIDENT_ID_SHAPE.match(form["q"]):
         number, form["q"] = form["q"], ""  # a number typed as text: the blind index, too
