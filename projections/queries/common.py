@@ -22,7 +22,8 @@ Invariants kept here (by every query class):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -214,6 +215,34 @@ class ReadModelQueries:
     def today(self) -> date:
         """The China-Standard-Time date of the clock."""
         return china_date(self.clock())
+
+    @contextmanager
+    def _reading(self, organ: str | None = None, unit: str | None = None) -> Iterator[Session]:
+        """One read transaction, once the organ (and unit) asked about are known to exist."""
+        with self.db.read() as s:
+            self._check_scope(s, organ, unit)
+            yield s
+
+    @staticmethod
+    def _page_rows(
+        s: Session,
+        *,
+        columns: str,
+        source: str,
+        where: _Where,
+        order: str,
+        page: int,
+        page_size: int,
+        count_source: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of ``SELECT columns source where ORDER BY order``, and the total count
+        (over ``count_source`` when the page's joins are not needed to count)."""
+        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), where.params)
+        rows = s.query(
+            sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),
+            [*where.params, page_size, (page - 1) * page_size],
+        )
+        return rows, int(total or 0)
 
     def _check_scope(self, s: Session, organ: str | None, unit: str | None = None) -> None:
         if organ is not None:

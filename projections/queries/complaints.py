@@ -199,21 +199,19 @@ class ComplaintQueries(ReadModelQueries):
         newest_first: bool = False,
     ) -> Page[ComplaintSummary]:
         """One page of complaint summaries matching ``where``, by receipt date, and the total."""
-        total = s.scalar(sql("SELECT count(*) FROM {rm_complaint} c", where.sql()), where.params)
-        rows = s.query(
-            sql(
-                "SELECT",
-                _COMPLAINT_COLUMNS,
-                _COMPLAINT_FROM,
-                where.sql(),
-                "ORDER BY c.received_on DESC, c.complaint_id"
-                if newest_first
-                else "ORDER BY c.received_on, c.complaint_id",
-                "LIMIT %s OFFSET %s",
-            ),
-            [*where.params, page_size, (page - 1) * page_size],
+        rows, total = self._page_rows(
+            s,
+            columns=_COMPLAINT_COLUMNS,
+            source=_COMPLAINT_FROM,
+            count_source="FROM {rm_complaint} c",
+            where=where,
+            order="c.received_on DESC, c.complaint_id"
+            if newest_first
+            else "c.received_on, c.complaint_id",
+            page=page,
+            page_size=page_size,
         )
-        return Page([self._summary(r, today) for r in rows], page, page_size, int(total or 0))
+        return Page([self._summary(r, today) for r in rows], page, page_size, total)
 
     def history(self, complaint_id: UUID | str, *, organ: str | None = None) -> Timeline:
         """A complaint's own stored events, in log order, each checked (personal fields as
@@ -329,8 +327,7 @@ class ComplaintQueries(ReadModelQueries):
         page, page_size = check_page(page, page_size)
         result = check_choice("result", result, (r.value for r in FindingResult))
         check_period(start, end)
-        with self.db.read() as s:
-            self._check_scope(s, organ, unit)
+        with self._reading(organ, unit) as s:
             where = _Where()
             where.eq("f.organ", organ)
             where.eq("f.unit", unit)
@@ -341,19 +338,16 @@ class ComplaintQueries(ReadModelQueries):
                 where.add("f.latest = %s", True)
             where.eq("f.result", result)
             where.within("f.effective", start, end)
-            total = s.scalar(sql("SELECT count(*)", _FINDING_FROM, where.sql()), where.params)
-            rows = s.query(
-                sql(
-                    "SELECT",
-                    _FINDING_COLUMNS,
-                    _FINDING_FROM,
-                    where.sql(),
-                    "ORDER BY f.effective, f.complaint_id, f.allegation_number,",
-                    "f.originator_version LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns=_FINDING_COLUMNS,
+                source=_FINDING_FROM,
+                where=where,
+                order="f.effective, f.complaint_id, f.allegation_number, f.originator_version",
+                page=page,
+                page_size=page_size,
             )
-        return Page([_finding(r) for r in rows], page, page_size, int(total or 0))
+        return Page([_finding(r) for r in rows], page, page_size, total)
 
     def time_to_close(
         self,
@@ -366,8 +360,7 @@ class ComplaintQueries(ReadModelQueries):
         """Days from receipt to closure of complaints closed in the period, per organ (unit)."""
         check_period(start, end)
         group = "c.organ, c.unit" if by_unit else "c.organ"
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             where = _Where()
             where.add("c.closed_on IS NOT NULL")
             where.eq("c.organ", organ)

@@ -50,8 +50,7 @@ class ComplianceQueries(ReadModelQueries):
         """Staffing quota against slots held, per organ (Art. 5, 8)."""
         where = _Where()
         where.eq("organ", organ)
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             rows = s.query(
                 sql(
                     "SELECT organ, organ_name, quota, headcount FROM {rm_organ}",
@@ -101,8 +100,7 @@ class ComplianceQueries(ReadModelQueries):
 
     def level_distribution(self, *, organ: str | None = None) -> list[LevelCount]:
         """Auxiliaries not separated, per organ and level; every level of the scheme (Art. 11)."""
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             counts = self._levels(s, organ)
             where = _Where()
             where.eq("organ", organ)
@@ -129,8 +127,7 @@ class ComplianceQueries(ReadModelQueries):
         chosen = year if year is not None else self.today().year
         if not 1900 <= chosen <= 9999:
             raise InvalidFilterValueError("year", "must be a year from 1900 to 9999")
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             counts = self._levels(s, organ)
             where = _Where()
             where.eq("organ", organ)
@@ -198,23 +195,18 @@ class ComplianceQueries(ReadModelQueries):
     ) -> Page[AuxiliaryGap]:
         page, page_size = check_page(page, page_size)
         today = self.today()
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             condition.eq("organ", organ)
-            total = s.scalar(
-                sql("SELECT count(*) FROM {rm_auxiliary} a", condition.sql()), condition.params
-            )
-            rows = s.query(
-                sql(
-                    "SELECT auxiliary_id, name, organ, unit, post_type, status,",
-                    since,
-                    "AS since FROM {rm_auxiliary} a",
-                    condition.sql(),
-                    "ORDER BY",
-                    order,
-                    "LIMIT %s OFFSET %s",
+            rows, total = self._page_rows(
+                s,
+                columns=sql(
+                    "auxiliary_id, name, organ, unit, post_type, status,", since, "AS since"
                 ),
-                [*condition.params, page_size, (page - 1) * page_size],
+                source="FROM {rm_auxiliary} a",
+                where=condition,
+                order=order,
+                page=page,
+                page_size=page_size,
             )
         items = []
         for r in rows:
@@ -235,7 +227,7 @@ class ComplianceQueries(ReadModelQueries):
                     days_overdue=(today - due_on).days if due_on is not None else None,
                 )
             )
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def without_supervisor(
         self, *, organ: str | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
@@ -327,22 +319,19 @@ class ComplianceQueries(ReadModelQueries):
         where.add("a.credentials_out > %s", 0)
         where.add("k.credential_status <> %s", "returned")
         where.eq("a.organ", organ)
-        # Start from the few separated auxiliaries with something out, then their credentials.
-        base = sql(
-            "FROM {rm_auxiliary} a JOIN {rm_credential} k ON k.auxiliary_id = a.auxiliary_id",
-            where.sql(),
-        )
-        with self.db.read() as s:
-            self._check_scope(s, organ)
-            total = s.scalar(sql("SELECT count(*)", base), where.params)
-            rows = s.query(
-                sql(
-                    "SELECT a.auxiliary_id, a.name, a.organ, a.unit, a.separated_on, k.kind,",
-                    "k.serial, k.credential_status",
-                    base,
-                    "ORDER BY a.separated_on, a.auxiliary_id, k.kind LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
+        with self._reading(organ) as s:
+            # Start from the few separated auxiliaries with something out, then their
+            # credentials.
+            rows, total = self._page_rows(
+                s,
+                columns="a.auxiliary_id, a.name, a.organ, a.unit, a.separated_on, k.kind, "
+                "k.serial, k.credential_status",
+                source="FROM {rm_auxiliary} a "
+                "JOIN {rm_credential} k ON k.auxiliary_id = a.auxiliary_id",
+                where=where,
+                order="a.separated_on, a.auxiliary_id, k.kind",
+                page=page,
+                page_size=page_size,
             )
         items = [
             UnreturnedCredential(
@@ -351,7 +340,7 @@ class ComplianceQueries(ReadModelQueries):
             )
             for r in rows
         ]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def sustained_without_sanction(
         self, *, organ: str | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
@@ -359,8 +348,7 @@ class ComplianceQueries(ReadModelQueries):
         """Sustained findings (latest per allegation) that no sanction refers to (Art. 18)."""
         page, page_size = check_page(page, page_size)
         today = self.today()
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             where = _Where()
             where.add("f.latest = %s", True)
             where.add("f.sustained = %s", True)
@@ -369,18 +357,18 @@ class ComplianceQueries(ReadModelQueries):
                 "l.complaint_id = f.complaint_id AND l.allegation_number = f.allegation_number)"
             )
             where.eq("f.organ", organ)
-            total = s.scalar(sql("SELECT count(*)", _FINDING_FROM, where.sql()), where.params)
-            rows = s.query(
-                sql(
-                    "SELECT f.complaint_id, f.allegation_number, f.result, f.effective,",
-                    "f.auxiliary_id, a.name, f.organ, f.unit",
-                    _FINDING_FROM,
-                    "LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = f.auxiliary_id",
-                    where.sql(),
-                    "ORDER BY f.effective, f.complaint_id, f.allegation_number",
-                    "LIMIT %s OFFSET %s",
+            rows, total = self._page_rows(
+                s,
+                columns="f.complaint_id, f.allegation_number, f.result, f.effective, "
+                "f.auxiliary_id, a.name, f.organ, f.unit",
+                source=sql(
+                    _FINDING_FROM, "LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = f.auxiliary_id"
                 ),
-                [*where.params, page_size, (page - 1) * page_size],
+                count_source=_FINDING_FROM,
+                where=where,
+                order="f.effective, f.complaint_id, f.allegation_number",
+                page=page,
+                page_size=page_size,
             )
         items = [
             UnsanctionedFinding(
@@ -396,7 +384,7 @@ class ComplianceQueries(ReadModelQueries):
             )
             for r in rows
         ]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def outside_rule_period(
         self, *, organ: str | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
@@ -419,8 +407,7 @@ class ComplianceQueries(ReadModelQueries):
             "FROM {rm_complaints_rule_flags}",
             where.sql(),
         )
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             params = [*where.params, *where.params]
             total = s.scalar(sql("SELECT count(*) FROM (", union, ") u"), params)
             rows = s.query(

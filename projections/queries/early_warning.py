@@ -100,8 +100,7 @@ class EarlyWarningQueries(ReadModelQueries):
             "f.latest = %s AND f.sustained = %s AND f.effective >= %s AND f.effective <= %s",
             [True, True, first, last],
         )
-        with self.db.read() as s:
-            self._check_scope(s, organ, unit)
+        with self._reading(organ, unit) as s:
             over = "GROUP BY {alias}.auxiliary_id HAVING count(*) > %s"
             too_many = self._count(
                 s,
@@ -210,8 +209,7 @@ class EarlyWarningQueries(ReadModelQueries):
         headcount now (not separated). Units with none of the three are left out.
         """
         first, last = self.window(on)
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             scope = _Where()
             scope.eq("x.organ", organ)
             groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])

@@ -83,21 +83,18 @@ class PersonnelQueries(ReadModelQueries):
                 CredentialKind.work_id.value,
                 search.upper(),
             )
-        with self.db.read() as s:
-            self._check_scope(s, organ, unit)
-            total = s.scalar(sql("SELECT count(*) FROM {rm_auxiliary}", where.sql()), where.params)
-            rows = s.query(
-                sql(
-                    "SELECT",
-                    _STATUS_COLUMNS,
-                    "FROM {rm_auxiliary}",
-                    where.sql(),
-                    "ORDER BY organ, unit, name, auxiliary_id LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
+        with self._reading(organ, unit) as s:
+            rows, total = self._page_rows(
+                s,
+                columns=_STATUS_COLUMNS,
+                source="FROM {rm_auxiliary}",
+                where=where,
+                order="organ, unit, name, auxiliary_id",
+                page=page,
+                page_size=page_size,
             )
             items = self._status_items(s, rows)
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def auxiliary(self, auxiliary_id: UUID | str, *, organ: str | None = None) -> PersonnelStatus:
         """One auxiliary's current record."""
@@ -119,8 +116,7 @@ class PersonnelQueries(ReadModelQueries):
         where = _Where()
         where.eq("organ", organ)
         where.eq("unit", unit)
-        with self.db.read() as s:
-            self._check_scope(s, organ, unit)
+        with self._reading(organ, unit) as s:
             rows = s.query(
                 sql(
                     "SELECT",
@@ -180,8 +176,7 @@ class PersonnelQueries(ReadModelQueries):
         for field, value in (("name", name), ("unit", unit)):
             if not isinstance(value, str) or not value:
                 raise InvalidFilterValueError(field, "must be text")
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             where = _Where()
             where.add("(u.unit = %s OR u.unit_name = %s)", unit, unit)
             where.add("a.name = %s", name)

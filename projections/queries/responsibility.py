@@ -113,8 +113,7 @@ class ResponsibilityQueries(ReadModelQueries):
                 where.params,
             )
 
-        with self.db.read() as s:
-            self._check_scope(s, organ)
+        with self._reading(organ) as s:
             where = _Where()
             where.eq("c.organ", organ)
             where.within("c.received_on", first, last)
@@ -180,20 +179,19 @@ class ResponsibilityQueries(ReadModelQueries):
         where.eq("official_id", official_id)
         where.eq("kind", kind)
         where.within("effective", start, end)
-        with self.db.read() as s:
-            self._check_scope(s, organ, unit)
-            total = s.scalar(sql("SELECT count(*) FROM {rm_misconduct}", where.sql()), where.params)
-            rows = s.query(
-                sql(
-                    "SELECT finding_id, official_id, official_name, official_role, organ, unit,",
-                    "kind, effective, decision, decision_on, amendments FROM {rm_misconduct}",
-                    where.sql(),
-                    "ORDER BY effective, finding_id LIMIT %s OFFSET %s",
-                ),
-                [*where.params, page_size, (page - 1) * page_size],
+        with self._reading(organ, unit) as s:
+            rows, total = self._page_rows(
+                s,
+                columns="finding_id, official_id, official_name, official_role, organ, unit, "
+                "kind, effective, decision, decision_on, amendments",
+                source="FROM {rm_misconduct}",
+                where=where,
+                order="effective, finding_id",
+                page=page,
+                page_size=page_size,
             )
         items = [MisconductRow(**{**r, "amendments": int(r["amendments"])}) for r in rows]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
 
 def _latest(
