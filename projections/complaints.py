@@ -34,7 +34,7 @@ from domain.events import LedgerEvent
 from domain.values import ComplaintStatus, FindingResult, china_date
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["ComplaintsProjection"]
 
@@ -115,8 +115,6 @@ FINDING = Table(
     ),
 )
 COMPLAINT_FLAGS = rule_flags_table("rm_complaints_rule_flags")
-
-register_tables(COMPLAINT, FINDING, COMPLAINT_FLAGS)
 
 
 class ComplaintsProjection(ReadModelProjection):

@@ -37,7 +37,7 @@ from ledger.privacy import ERASED, SEALED, ErasureRecord
 from projections.base import ReadModelProjection, handles
 from projections.errors import BlindIndexUnavailableError
 from projections.state import State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["RESIDENT_ID_KIND", "IdentityProjection"]
 
@@ -56,8 +56,6 @@ IDENTITY = Table(
     owner="auxiliary_id",
     indexes=(("resident_index",),),
 )
-
-register_tables(IDENTITY)
 
 
 class IdentityProjection(ReadModelProjection):

@@ -56,7 +56,7 @@ from domain.pay import LocalAverageWage, PaySchedule
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus, post_category
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["PersonnelProjection"]
 
@@ -312,26 +312,6 @@ MISCONDUCT = Table(
     indexes=(("organ", "effective"),),
 )
 PERSONNEL_FLAGS = rule_flags_table("rm_personnel_rule_flags")
-
-register_tables(
-    ORGAN,
-    UNIT,
-    AUXILIARY,
-    UNIT_HISTORY,
-    SUPERVISOR_HISTORY,
-    CREDENTIAL,
-    INSURANCE,
-    COMMENDATION,
-    SANCTION,
-    SANCTION_LINK,
-    HEADCOUNT,
-    PAY_SCHEDULE,
-    PAY,
-    WAGE_REGION,
-    AVERAGE_WAGE,
-    MISCONDUCT,
-    PERSONNEL_FLAGS,
-)
 
 
 def _last_cover(intervals: list[tuple[date, date | None]]) -> tuple[date | None, date | None]:

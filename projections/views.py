@@ -42,7 +42,7 @@ from projections.db import (
 )
 from projections.errors import EventApplyError, FailedEvent, TrackingConflictError, transient
 from projections.state import BatchState
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,8 +86,6 @@ Columns added since a table was created are added by ``ensure``.
 Kept in the database so that any process (``auxledger projections status``, another API
 worker) can report a projection that failed or stopped elsewhere.
 """
-
-register_tables(STATE_TABLE)
 
 
 class ReadModelView(TrackingRecorder):
@@ -213,7 +211,11 @@ class ReadModelView(TrackingRecorder):
     def load_state(self, projection: str) -> dict[str, Any] | None:
         """The projection's row in ``rm_projection_state``, if any."""
         with self.db.read() as s:
-            rows = s.query(self.db.select_template(STATE_TABLE, "projection = %s"), [projection])
+            rows = s.query(
+                self.db.select_template(STATE_TABLE, "projection = %s"),
+                [projection],
+                tables=(STATE_TABLE,),
+            )
         return rows[0] if rows else None
 
     # ---------------------------------------------------------------- schema

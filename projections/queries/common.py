@@ -40,10 +40,12 @@ from projections.errors import (
     PageSizeError,
     UnknownRecordError,
 )
+from projections.personnel import AUXILIARY
 from projections.results import (
     FindingRow,
 )
 from projections.service import ReadModels
+from projections.tables import Table
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -233,14 +235,17 @@ class ReadModelQueries:
         order: str,
         page: int,
         page_size: int,
+        tables: Sequence[Table],
         count_source: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ``SELECT columns source where ORDER BY order``, and the total count
-        (over ``count_source`` when the page's joins are not needed to count)."""
+        (over ``count_source`` when the page's joins are not needed to count); the rows are
+        decoded with ``tables``, those the columns come from."""
         total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), where.params)
         rows = s.query(
             sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),
             [*where.params, page_size, (page - 1) * page_size],
+            tables=tables,
         )
         return rows, int(total or 0)
 
@@ -263,7 +268,9 @@ class ReadModelQueries:
     def _auxiliary_row(self, s: Session, auxiliary_id: object, organ: str | None) -> dict[str, Any]:
         key = check_uuid("auxiliary_id", auxiliary_id)
         rows = s.query(
-            sql("SELECT", _STATUS_COLUMNS, "FROM {rm_auxiliary} WHERE auxiliary_id = %s"), [key]
+            sql("SELECT", _STATUS_COLUMNS, "FROM {rm_auxiliary} WHERE auxiliary_id = %s"),
+            [key],
+            tables=(AUXILIARY,),
         )
         if not rows or (organ is not None and rows[0]["organ"] != organ):
             raise UnknownRecordError(f"no auxiliary {key}")

@@ -18,10 +18,12 @@ from domain.values import (
     FindingResult,
 )
 from projections import history
+from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, sql
 from projections.errors import (
     UnknownRecordError,
 )
+from projections.personnel import AUXILIARY
 from projections.queries.common import (
     _FINDING_COLUMNS,
     _FINDING_FROM,
@@ -210,6 +212,7 @@ class ComplaintQueries(ReadModelQueries):
             else "c.received_on, c.complaint_id",
             page=page,
             page_size=page_size,
+            tables=(COMPLAINT, AUXILIARY),
         )
         return Page([self._summary(r, today) for r in rows], page, page_size, total)
 
@@ -226,6 +229,7 @@ class ComplaintQueries(ReadModelQueries):
             rows = s.query(
                 sql("SELECT", _COMPLAINT_COLUMNS, _COMPLAINT_FROM, "WHERE c.complaint_id = %s"),
                 [key],
+                tables=(COMPLAINT, AUXILIARY),
             )
             if not rows or (organ is not None and rows[0]["organ"] != organ):
                 raise UnknownRecordError(f"no complaint {key}")
@@ -237,6 +241,7 @@ class ComplaintQueries(ReadModelQueries):
                     "WHERE f.complaint_id = %s ORDER BY f.originator_version",
                 ),
                 [key],
+                tables=(FINDING,),
             )
         return ComplaintDetail(
             complaint=self._summary(rows[0], self.today()),
@@ -346,6 +351,7 @@ class ComplaintQueries(ReadModelQueries):
                 order="f.effective, f.complaint_id, f.allegation_number, f.originator_version",
                 page=page,
                 page_size=page_size,
+                tables=(FINDING,),
             )
         return Page([_finding(r) for r in rows], page, page_size, total)
 
@@ -377,6 +383,7 @@ class ComplaintQueries(ReadModelQueries):
                     ", c.days_to_close",
                 ),
                 where.params,
+                tables=(COMPLAINT,),
             )
         groups: dict[tuple[str, str | None], list[tuple[int, int]]] = defaultdict(list)
         for r in rows:

@@ -15,9 +15,19 @@ from domain.policy import add_months
 from domain.values import (
     AuxiliaryStatus,
 )
+from projections.complaints import COMPLAINT_FLAGS, FINDING
 from projections.db import Session, sql
 from projections.errors import (
     InvalidFilterValueError,
+)
+from projections.personnel import (
+    AUXILIARY,
+    AVERAGE_WAGE,
+    CREDENTIAL,
+    HEADCOUNT,
+    ORGAN,
+    PAY,
+    PERSONNEL_FLAGS,
 )
 from projections.queries.common import (
     _FINDING_FROM,
@@ -58,6 +68,7 @@ class ComplianceQueries(ReadModelQueries):
                     "ORDER BY organ",
                 ),
                 where.params,
+                tables=(ORGAN,),
             )
         found = []
         for r in rows:
@@ -95,6 +106,7 @@ class ComplianceQueries(ReadModelQueries):
                     "GROUP BY organ, level",
                 ),
                 where.params,
+                tables=(HEADCOUNT,),
             )
         }
 
@@ -109,6 +121,7 @@ class ComplianceQueries(ReadModelQueries):
                 for r in s.query(
                     sql("SELECT organ FROM {rm_organ}", where.sql(), "ORDER BY organ"),
                     where.params,
+                    tables=(ORGAN,),
                 )
             ]
         return [
@@ -134,17 +147,22 @@ class ComplianceQueries(ReadModelQueries):
             organs = s.query(
                 sql("SELECT organ, region FROM {rm_organ}", where.sql(), "ORDER BY organ"),
                 where.params,
+                tables=(ORGAN,),
             )
             pay = {
                 (r["organ"], int(r["level"])): r["monthly"]
                 for r in s.query(
-                    "SELECT organ, level, monthly FROM {rm_pay} WHERE year = %s", [chosen]
+                    "SELECT organ, level, monthly FROM {rm_pay} WHERE year = %s",
+                    [chosen],
+                    tables=(PAY,),
                 )
             }
             wages = {
                 r["region"]: r["annual"]
                 for r in s.query(
-                    "SELECT region, annual FROM {rm_average_wage} WHERE year = %s", [chosen - 1]
+                    "SELECT region, annual FROM {rm_average_wage} WHERE year = %s",
+                    [chosen - 1],
+                    tables=(AVERAGE_WAGE,),
                 )
             }
         found = []
@@ -207,6 +225,7 @@ class ComplianceQueries(ReadModelQueries):
                 order=order,
                 page=page,
                 page_size=page_size,
+                tables=(AUXILIARY,),
             )
         items = []
         for r in rows:
@@ -332,6 +351,7 @@ class ComplianceQueries(ReadModelQueries):
                 order="a.separated_on, a.auxiliary_id, k.kind",
                 page=page,
                 page_size=page_size,
+                tables=(AUXILIARY, CREDENTIAL),
             )
         items = [
             UnreturnedCredential(
@@ -369,6 +389,7 @@ class ComplianceQueries(ReadModelQueries):
                 order="f.effective, f.complaint_id, f.allegation_number",
                 page=page,
                 page_size=page_size,
+                tables=(FINDING, AUXILIARY),
             )
         items = [
             UnsanctionedFinding(
@@ -413,6 +434,7 @@ class ComplianceQueries(ReadModelQueries):
             rows = s.query(
                 sql("SELECT * FROM (", union, ") u ORDER BY log_position LIMIT %s OFFSET %s"),
                 [*params, page_size, (page - 1) * page_size],
+                tables=(PERSONNEL_FLAGS, COMPLAINT_FLAGS),
             )
         items = [RuleFlag(**{**r, "log_position": int(r["log_position"])}) for r in rows]
         return Page(items, page, page_size, int(total or 0))

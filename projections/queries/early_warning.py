@@ -13,7 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, sql
+from projections.personnel import AUXILIARY, COMMENDATION, HEADCOUNT
 from projections.queries.common import (
     _FINDING_FROM,
     DEFAULT_PAGE_SIZE,
@@ -27,6 +29,7 @@ from projections.results import (
     Page,
     RatioRow,
 )
+from projections.tables import Table
 
 __all__ = ["EarlyWarningQueries"]
 
@@ -106,11 +109,13 @@ class EarlyWarningQueries(ReadModelQueries):
                 s,
                 sql(complaints_sql, over.format(alias="c")),
                 [*complaints_params, rules.max_complaints],
+                tables=(COMPLAINT, AUXILIARY),
             )
             too_many_sustained = self._count(
                 s,
                 sql(sustained_sql, over.format(alias="f")),
                 [*sustained_params, rules.max_sustained],
+                tables=(FINDING, AUXILIARY),
             )
             listed = [
                 (auxiliary_id, rule)
@@ -128,9 +133,9 @@ class EarlyWarningQueries(ReadModelQueries):
             sustained: dict[UUID, int] = {}
             commendations: dict[UUID, int] = {}
             if ids:
-                for alias, template, params, into in (
-                    ("c", complaints_sql, complaints_params, complaints),
-                    ("f", sustained_sql, sustained_params, sustained),
+                for alias, template, params, into, tables in (
+                    ("c", complaints_sql, complaints_params, complaints, (COMPLAINT, AUXILIARY)),
+                    ("f", sustained_sql, sustained_params, sustained, (FINDING, AUXILIARY)),
                 ):
                     among, values = s.in_list(f"{alias}.auxiliary_id", ids)
                     into.update(
@@ -138,6 +143,7 @@ class EarlyWarningQueries(ReadModelQueries):
                             s,
                             sql(template, "AND", among, f"GROUP BY {alias}.auxiliary_id"),
                             [*params, *values],
+                            tables=tables,
                         )
                     )
                 where = _Where()
@@ -151,6 +157,7 @@ class EarlyWarningQueries(ReadModelQueries):
                             where.sql(),
                         ),
                         where.params,
+                        tables=(AUXILIARY,),
                     )
                 }
                 where.within("effective", first, last)
@@ -162,6 +169,7 @@ class EarlyWarningQueries(ReadModelQueries):
                         "GROUP BY auxiliary_id",
                     ),
                     where.params,
+                    tables=(COMMENDATION,),
                 )
         alerts = []
         for auxiliary_id, rule in shown:
@@ -196,8 +204,10 @@ class EarlyWarningQueries(ReadModelQueries):
         return Page(alerts, page, page_size, len(listed))
 
     @staticmethod
-    def _count(s: Session, template: str, params: Sequence[Any]) -> dict[UUID, int]:
-        return {r["auxiliary_id"]: int(r["n"]) for r in s.query(template, params)}
+    def _count(
+        s: Session, template: str, params: Sequence[Any], *, tables: Sequence[Table]
+    ) -> dict[UUID, int]:
+        return {r["auxiliary_id"]: int(r["n"]) for r in s.query(template, params, tables=tables)}
 
     def commendation_ratio(
         self, *, on: date | None = None, organ: str | None = None
@@ -213,15 +223,21 @@ class EarlyWarningQueries(ReadModelQueries):
             scope = _Where()
             scope.eq("x.organ", organ)
             groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-            for index, template in (
-                (0, "SELECT x.organ, x.unit, sum(x.auxiliaries) AS n FROM {rm_headcount} x"),
+            for index, table, template in (
+                (
+                    0,
+                    HEADCOUNT,
+                    "SELECT x.organ, x.unit, sum(x.auxiliaries) AS n FROM {rm_headcount} x",
+                ),
                 (
                     1,
+                    COMMENDATION,
                     "SELECT x.organ, x.unit, count(*) AS n FROM {rm_commendation} x "
                     "WHERE x.effective >= %s AND x.effective <= %s",
                 ),
                 (
                     2,
+                    COMPLAINT,
                     "SELECT x.organ, x.unit, count(*) AS n FROM {rm_complaint} x "
                     "WHERE x.received_on >= %s AND x.received_on <= %s",
                 ),
@@ -234,6 +250,7 @@ class EarlyWarningQueries(ReadModelQueries):
                         "GROUP BY x.organ, x.unit",
                     ),
                     [*period, *scope.params],
+                    tables=(table,),
                 ):
                     groups[(r["organ"], r["unit"])][index] = int(r["n"])
         groups = {k: v for k, v in groups.items() if any(v)}

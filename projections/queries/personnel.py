@@ -17,11 +17,13 @@ from domain.values import (
     PostType,
 )
 from projections import history
+from projections.complaints import COMPLAINT
 from projections.db import Session, sql
 from projections.errors import (
     AmbiguousSerialError,
     InvalidFilterValueError,
 )
+from projections.personnel import AUXILIARY, CREDENTIAL, SANCTION, UNIT
 from projections.queries.common import (
     _STATUS_COLUMNS,
     DEFAULT_PAGE_SIZE,
@@ -92,6 +94,7 @@ class PersonnelQueries(ReadModelQueries):
                 order="organ, unit, name, auxiliary_id",
                 page=page,
                 page_size=page_size,
+                tables=(AUXILIARY,),
             )
             items = self._status_items(s, rows)
         return Page(items, page, page_size, total)
@@ -127,6 +130,7 @@ class PersonnelQueries(ReadModelQueries):
                     "ORDER BY hired_on DESC, auxiliary_id",
                 ),
                 [resident_index, *where.params],
+                tables=(AUXILIARY,),
             )
             return self._status_items(s, rows)
 
@@ -150,6 +154,7 @@ class PersonnelQueries(ReadModelQueries):
                     "WHERE k.serial = %s AND k.kind = %s ORDER BY k.auxiliary_id LIMIT 2",
                 ),
                 [serial, checked_kind],
+                tables=(CREDENTIAL, AUXILIARY),
             )
         if len(rows) > 1:
             raise AmbiguousSerialError(
@@ -190,6 +195,7 @@ class PersonnelQueries(ReadModelQueries):
                     "ORDER BY a.organ, a.unit, a.auxiliary_id",
                 ),
                 where.params,
+                tables=(AUXILIARY, UNIT),
             )
         return [AuxiliaryRef(r["auxiliary_id"], r["organ"], r["unit"], r["name"]) for r in rows]
 
@@ -207,7 +213,11 @@ class PersonnelQueries(ReadModelQueries):
         """
         key = check_uuid("auxiliary_id", auxiliary_id)
         with self.db.read() as s:
-            known = s.query("SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s", [key])
+            known = s.query(
+                "SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s",
+                [key],
+                tables=(AUXILIARY,),
+            )
             complaint_ids: list[UUID] = []
             if include_complaints:
                 complaint_ids = [
@@ -216,6 +226,7 @@ class PersonnelQueries(ReadModelQueries):
                         "SELECT complaint_id FROM {rm_complaint} WHERE auxiliary_id = %s "
                         "ORDER BY complaint_id",
                         [key],
+                        tables=(COMPLAINT,),
                     )
                 ]
         return history.timeline(
@@ -253,6 +264,7 @@ class PersonnelQueries(ReadModelQueries):
                     "GROUP BY auxiliary_id",
                 ),
                 where.params,
+                tables=(COMPLAINT,),
             )
         }
         where.add("sanction_status = %s", "in_force")
@@ -265,6 +277,7 @@ class PersonnelQueries(ReadModelQueries):
                 "ORDER BY effective, sanction_id",
             ),
             where.params,
+            tables=(SANCTION,),
         ):
             if r["effective"] <= today and (r["until_on"] is None or r["until_on"] >= today):
                 active[r["auxiliary_id"]].append(

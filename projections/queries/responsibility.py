@@ -14,7 +14,15 @@ from uuid import UUID
 from domain.values import (
     MisconductKind,
 )
+from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, placeholder, sql
+from projections.personnel import (
+    MISCONDUCT,
+    SANCTION,
+    SUPERVISOR_HISTORY,
+    UNIT,
+    UNIT_HISTORY,
+)
 from projections.queries.common import (
     _FINDING_FROM,
     DEFAULT_PAGE_SIZE,
@@ -31,6 +39,7 @@ from projections.results import (
     Page,
     ResponsibilityOn,
 )
+from projections.tables import Table
 
 __all__ = ["ResponsibilityQueries"]
 
@@ -51,9 +60,9 @@ class ResponsibilityQueries(ReadModelQueries):
             )
             unit = supervisor = None
             if employed:
-                unit = _latest(s, "rm_unit_history", "unit", key, day)
+                unit = _latest(s, UNIT_HISTORY, "unit", key, day)
                 supervisor = _latest(
-                    s, "rm_supervisor_history", "supervisor_id, supervisor_name", key, day
+                    s, SUPERVISOR_HISTORY, "supervisor_id, supervisor_name", key, day
                 )
             unit_name = None
             if unit is not None:
@@ -105,19 +114,20 @@ class ResponsibilityQueries(ReadModelQueries):
         )
 
         def grouped(
-            s: Session, alias: str, select: str, source: str, where: _Where
+            s: Session, alias: str, select: str, source: str, where: _Where, table: Table
         ) -> list[dict[str, Any]]:
             group = ", ".join(f"{alias}.{c}" for c in columns)
             return s.query(
                 sql("SELECT", group, ",", select, source, where.sql(), "GROUP BY", group),
                 where.params,
+                tables=(table,),
             )
 
         with self._reading(organ) as s:
             where = _Where()
             where.eq("c.organ", organ)
             where.within("c.received_on", first, last)
-            for r in grouped(s, "c", "count(*) AS n", "FROM {rm_complaint} c", where):
+            for r in grouped(s, "c", "count(*) AS n", "FROM {rm_complaint} c", where, COMPLAINT):
                 counts[tuple(r[c] for c in columns)]["complaints"] += int(r["n"])
             where = _Where()
             where.add("f.latest = %s", True)
@@ -129,6 +139,7 @@ class ResponsibilityQueries(ReadModelQueries):
                 "count(*) AS n, sum(CASE WHEN f.sustained THEN 1 ELSE 0 END) AS n_sustained",
                 _FINDING_FROM,
                 where,
+                FINDING,
             ):
                 entry = counts[tuple(r[c] for c in columns)]
                 entry["findings"] += int(r["n"])
@@ -136,11 +147,11 @@ class ResponsibilityQueries(ReadModelQueries):
             where = _Where()
             where.eq("x.organ", organ)
             where.within("x.effective", first, last)
-            for r in grouped(s, "x", "count(*) AS n", "FROM {rm_sanction} x", where):
+            for r in grouped(s, "x", "count(*) AS n", "FROM {rm_sanction} x", where, SANCTION):
                 counts[tuple(r[c] for c in columns)]["sanctions"] += int(r["n"])
             units = {
                 (r["organ"], r["unit"]): r["unit_name"]
-                for r in s.query("SELECT organ, unit, unit_name FROM {rm_unit}")
+                for r in s.query("SELECT organ, unit, unit_name FROM {rm_unit}", tables=(UNIT,))
             }
         return [
             AccountabilityRow(
@@ -189,24 +200,26 @@ class ResponsibilityQueries(ReadModelQueries):
                 order="effective, finding_id",
                 page=page,
                 page_size=page_size,
+                tables=(MISCONDUCT,),
             )
         items = [MisconductRow(**{**r, "amendments": int(r["amendments"])}) for r in rows]
         return Page(items, page, page_size, total)
 
 
 def _latest(
-    s: Session, table: str, columns: str, auxiliary_id: UUID, day: date
+    s: Session, table: Table, columns: str, auxiliary_id: UUID, day: date
 ) -> dict[str, Any] | None:
     rows = s.query(
         sql(
             "SELECT",
             columns,
             "FROM",
-            placeholder(table),
+            placeholder(table.name),
             "WHERE auxiliary_id = %s AND effective <= %s",
             "ORDER BY effective DESC, originator_version DESC LIMIT 1",
         ),
         [auxiliary_id, day],
+        tables=(table,),
     )
     return rows[0] if rows else None
 
