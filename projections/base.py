@@ -15,13 +15,17 @@ Invariants kept here:
   without a handler changes nothing but its rule-period check.
 - ``process_event`` (the library's one-event-one-transaction path, used by
   ``ProjectionRunner``) and the batch path run the same handlers and the same writes.
+
+Direction of calls: this module uses ``projections.views`` (a projection binds its view and
+hands it events); the view sees a projection only through ``views.ProjectionTables`` and never
+imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -33,9 +37,7 @@ from domain.events import LedgerEvent
 from domain.policy import Policy
 from projections.state import Row, State
 from projections.tables import Column, Table
-
-if TYPE_CHECKING:
-    from projections.views import ReadModelView
+from projections.views import ReadModelView
 
 __all__ = ["ReadModelProjection", "event_name", "handles", "rule_flags_table"]
 
@@ -89,7 +91,7 @@ def _topics(aggregates: tuple[type[Aggregate], ...]) -> tuple[str, ...]:
     return tuple(sorted(set(found)))
 
 
-class ReadModelProjection(Projection["ReadModelView"]):
+class ReadModelProjection(Projection[ReadModelView]):
     """A projection of some aggregates' events into read-model tables, with tracking."""
 
     name = "read_model"
