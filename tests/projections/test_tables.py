@@ -1,6 +1,8 @@
-"""Read-model table definitions: what decoding a query's rows relies on."""
+"""Read-model tables and handlers: what decoding rows and dispatching events rely on."""
 
 from __future__ import annotations
+
+import typing
 
 import pytest
 
@@ -30,3 +32,14 @@ def test_decoding_refuses_tables_that_type_a_column_two_ways() -> None:
     assert column_types((one,))["x"] == "date"
     with pytest.raises(ValueError, match="column x is date elsewhere but text in rm_two"):
         column_types((one, two))
+
+
+def test_every_handler_accepts_the_event_classes_it_is_registered_for() -> None:
+    # mypy checks @handles against each handler's annotation; this checks the same at run
+    # time, for the table the dispatch is built from.
+    for projection in PROJECTIONS.values():
+        assert projection._dispatch, projection.name
+        for event_class, attr in projection._dispatch.items():
+            accepted = typing.get_type_hints(getattr(projection, attr))["e"]
+            classes = typing.get_args(accepted) or (accepted,)
+            assert issubclass(event_class, classes), (projection.name, attr, event_class)
