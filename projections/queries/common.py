@@ -29,9 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.policy import Policy
-from domain.values import (
-    china_date,
-)
+from domain.values import china_date
 from ledger.application import LedgerApplication
 from projections.db import Session, sql
 from projections.errors import (
@@ -41,9 +39,7 @@ from projections.errors import (
     UnknownRecordError,
 )
 from projections.personnel import AUXILIARY
-from projections.results import (
-    FindingRow,
-)
+from projections.results import FindingRow
 from projections.service import ReadModels
 from projections.tables import Table
 

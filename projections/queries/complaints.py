@@ -20,9 +20,7 @@ from domain.values import (
 from projections import history
 from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, sql
-from projections.errors import (
-    UnknownRecordError,
-)
+from projections.errors import UnknownRecordError
 from projections.personnel import AUXILIARY
 from projections.queries.common import (
     _FINDING_COLUMNS,

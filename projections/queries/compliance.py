@@ -12,14 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.policy import add_months
-from domain.values import (
-    AuxiliaryStatus,
-)
+from domain.values import AuxiliaryStatus
 from projections.complaints import COMPLAINT_FLAGS, FINDING
 from projections.db import Session, sql
-from projections.errors import (
-    InvalidFilterValueError,
-)
+from projections.errors import InvalidFilterValueError
 from projections.personnel import (
     AUXILIARY,
     AVERAGE_WAGE,

@@ -11,9 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.values import (
-    MisconductKind,
-)
+from domain.values import MisconductKind
 from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, placeholder, sql
 from projections.personnel import (
