@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from api.problems import ApiProblem
+from projections.personnel import AUXILIARY, CREDENTIAL, UNIT
 from projections.service import ReadModels
 
 
@@ -76,6 +77,7 @@ class ProjectionDirectory:
                 "FROM {rm_credential} k JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id "
                 "WHERE k.kind = %s AND k.serial = %s ORDER BY k.auxiliary_id LIMIT 2",
                 ["work_id", work_id],
+                tables=(CREDENTIAL, AUXILIARY),
             )
         if len(rows) > 1:
             raise ApiProblem(
@@ -97,7 +99,9 @@ class ProjectionDirectory:
         """Employed auxiliaries of this name whose current unit has this code or name."""
         with self.db.read() as s:
             units = s.query(
-                "SELECT organ, unit FROM {rm_unit} WHERE unit = %s OR unit_name = %s", [unit, unit]
+                "SELECT organ, unit FROM {rm_unit} WHERE unit = %s OR unit_name = %s",
+                [unit, unit],
+                tables=(UNIT,),
             )
             found: list[AuxiliaryRef] = []
             for u in units:
@@ -105,6 +109,7 @@ class ProjectionDirectory:
                     "SELECT auxiliary_id, organ FROM {rm_auxiliary} WHERE organ = %s AND unit = %s "
                     "AND name = %s AND status <> %s ORDER BY auxiliary_id",
                     [u["organ"], u["unit"], name, "separated"],
+                    tables=(AUXILIARY,),
                 )
                 found.extend(AuxiliaryRef(r["auxiliary_id"], r["organ"]) for r in rows)
         return found

@@ -3,8 +3,9 @@
 A projection is an ``eventsourcing.projection.Projection`` whose view is a tracking recorder
 (``projections.views``). It follows the events of the aggregates it names (``aggregates``;
 the topics are derived from their event classes), dispatches each event to the handler
-registered for its class (``@handles``), and records every event judged under a rule set
-that does not cover its effective date (Art. 20) in its own flags table.
+registered for its class (``@handles``: mypy checks that the handler's event parameter
+accepts the classes it names), and records every event judged under a rule set that does not
+cover its effective date (Art. 20) in its own flags table.
 
 Invariants kept here:
 
@@ -15,13 +16,17 @@ Invariants kept here:
   without a handler changes nothing but its rule-period check.
 - ``process_event`` (the library's one-event-one-transaction path, used by
   ``ProjectionRunner``) and the batch path run the same handlers and the same writes.
+
+Direction of calls: this module uses ``projections.views`` (a projection binds its view and
+hands it events); the view sees a projection only through ``views.ProjectionTables`` and never
+imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -33,20 +38,35 @@ from domain.events import LedgerEvent
 from domain.policy import Policy
 from projections.state import Row, State
 from projections.tables import Column, Table
-
-if TYPE_CHECKING:
-    from projections.views import ReadModelView
+from projections.views import ReadModelView
 
 __all__ = ["ReadModelProjection", "event_name", "handles", "rule_flags_table"]
 
+P = TypeVar("P", bound="ReadModelProjection")
 E = TypeVar("E")
-Handler = Callable[[Any, State, Any, int], None]
+E2 = TypeVar("E2")
+_F = TypeVar("_F", bound=Callable[..., None])
+Handler: TypeAlias = Callable[[P, State, E, int], None]
+"""A projection's method applying an event of class ``E``: ``(self, state, event, position)``."""
 
 
-def handles(*event_classes: type[Any]) -> Callable[[Handler], Handler]:
-    """Register the decorated method as the handler of these event classes."""
+@overload
+def handles(event_class: type[E], /) -> Callable[[Handler[P, E]], Handler[P, E]]: ...
+@overload
+def handles(
+    first: type[E], second: type[E2], /
+) -> Callable[[Handler[P, E | E2]], Handler[P, E | E2]]: ...
+@overload
+def handles(*event_classes: type[E]) -> Callable[[Handler[P, E]], Handler[P, E]]: ...
+def handles(*event_classes: type[Any]) -> Callable[[_F], _F]:
+    """Register the decorated method as the handler of these event classes.
 
-    def mark(method: Handler) -> Handler:
+    The mapping event class -> handler is checked by mypy: the method's event parameter must
+    accept every class named (one class: that class or a base of it; two: their union or a
+    common base; more: a common base of all).
+    """
+
+    def mark(method: _F) -> _F:
         method.__handles__ = event_classes  # type: ignore[attr-defined]
         return method
 
@@ -89,7 +109,7 @@ def _topics(aggregates: tuple[type[Aggregate], ...]) -> tuple[str, ...]:
     return tuple(sorted(set(found)))
 
 
-class ReadModelProjection(Projection["ReadModelView"]):
+class ReadModelProjection(Projection[ReadModelView]):
     """A projection of some aggregates' events into read-model tables, with tracking."""
 
     name = "read_model"

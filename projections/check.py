@@ -140,7 +140,7 @@ def check(
                 or 0
             )
             live = {
-                t.name: {t.key_of(r): r for r in s.query(models.db.select_template(t))}
+                t.name: {t.key_of(r): r for r in s.query(models.db.select_template(t), tables=(t,))}
                 for t in tables
             }
         replay = MemoryState(tables)

@@ -25,7 +25,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -34,7 +34,7 @@ from domain.events import LedgerEvent
 from domain.values import ComplaintStatus, FindingResult, china_date
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["ComplaintsProjection"]
 
@@ -116,8 +116,6 @@ FINDING = Table(
 )
 COMPLAINT_FLAGS = rule_flags_table("rm_complaints_rule_flags")
 
-register_tables(COMPLAINT, FINDING, COMPLAINT_FLAGS)
-
 
 class ComplaintsProjection(ReadModelProjection):
     """Complaints and findings."""
@@ -135,7 +133,7 @@ class ComplaintsProjection(ReadModelProjection):
         row = state.get(COMPLAINT, (event.originator_id,))
         return row["organ"] if row is not None else event.actor.organ
 
-    def _row(self, state: State, e: Any, status: ComplaintStatus | None = None) -> Row:
+    def _row(self, state: State, e: Complaint.Event, status: ComplaintStatus | None = None) -> Row:
         row = self.require(state.get(COMPLAINT, (e.originator_id,)), "complaint", e.originator_id)
         row["version"] = e.originator_version
         if status is not None:
@@ -143,7 +141,7 @@ class ComplaintsProjection(ReadModelProjection):
         return row
 
     @handles(Complaint.Received)
-    def _received(self, state: State, e: Any, position: int) -> None:
+    def _received(self, state: State, e: Complaint.Received, position: int) -> None:
         responsibility = e.responsibility
         state.put(
             COMPLAINT,
@@ -178,33 +176,33 @@ class ComplaintsProjection(ReadModelProjection):
         )
 
     @handles(Complaint.Acknowledged)
-    def _acknowledged(self, state: State, e: Any, position: int) -> None:
+    def _acknowledged(self, state: State, e: Complaint.Acknowledged, position: int) -> None:
         row = self._row(state, e, S.acknowledged)
         row["acknowledged_on"] = e.effective
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Accepted)
-    def _accepted(self, state: State, e: Any, position: int) -> None:
+    def _accepted(self, state: State, e: Complaint.Accepted, position: int) -> None:
         row = self._row(state, e, S.accepted)
         row["accepted_on"] = e.effective
         row["category"] = e.category
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Declined)
-    def _declined(self, state: State, e: Any, position: int) -> None:
+    def _declined(self, state: State, e: Complaint.Declined, position: int) -> None:
         row = self._row(state, e, S.not_accepted)
         row["declined_on"] = e.effective
         state.put(COMPLAINT, row)
 
     @handles(Complaint.InvestigatorAssigned)
-    def _assigned(self, state: State, e: Any, position: int) -> None:
+    def _assigned(self, state: State, e: Complaint.InvestigatorAssigned, position: int) -> None:
         row = self._row(state, e, S.under_investigation)
         row["investigator_id"] = e.investigator_id
         row["due"] = e.due
         state.put(COMPLAINT, row)
 
     @handles(Complaint.FindingRecorded)
-    def _finding(self, state: State, e: Any, position: int) -> None:
+    def _finding(self, state: State, e: Complaint.FindingRecorded, position: int) -> None:
         row = self._row(state, e)
         decided: set[int] = set()
         for finding in state.rows_of(FINDING, e.originator_id):
@@ -238,26 +236,26 @@ class ComplaintsProjection(ReadModelProjection):
         state.put(COMPLAINT, row)
 
     @handles(Complaint.ComplainantNotified)
-    def _notified(self, state: State, e: Any, position: int) -> None:
+    def _notified(self, state: State, e: Complaint.ComplainantNotified, position: int) -> None:
         row = self._row(state, e, S.complainant_notified)
         row["notified_on"] = e.notified_on
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Withdrawn)
-    def _withdrawn(self, state: State, e: Any, position: int) -> None:
+    def _withdrawn(self, state: State, e: Complaint.Withdrawn, position: int) -> None:
         row = self._row(state, e, S.withdrawn)
         row["withdrawn_on"] = e.effective
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Closed)
-    def _closed(self, state: State, e: Any, position: int) -> None:
+    def _closed(self, state: State, e: Complaint.Closed, position: int) -> None:
         row = self._row(state, e, S.closed)
         row["closed_on"] = e.effective
         row["days_to_close"] = (e.effective - row["received_on"]).days
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Reopened)
-    def _reopened(self, state: State, e: Any, position: int) -> None:
+    def _reopened(self, state: State, e: Complaint.Reopened, position: int) -> None:
         row = self._row(state, e)
         row["round_no"] += 1
         row["reopened"] += 1

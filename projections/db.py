@@ -51,7 +51,7 @@ from psycopg.rows import TupleRow, tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from ledger.persistence import secure_sqlite_file
-from projections.tables import Column, Table, column_type
+from projections.tables import Column, Table, column_types
 
 __all__ = [
     "Database",
@@ -164,14 +164,21 @@ class Session(ABC):
         if encoded:
             self._run_many(self.database.compile(template), encoded)
 
-    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows as dicts of column name to Python value."""
+    def query(
+        self, template: str, params: Sequence[Any] = (), *, tables: Sequence[Table]
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts of column name to Python value.
+
+        ``tables`` are the tables the query reads: a result column named as a column of one
+        of them is decoded as that column's type; any other (a count, an expression) is
+        returned as the driver gives it."""
+        types = column_types(tuple(tables))
         self._run(self.database.compile(template), self.database.encode(params))
         description = self.cursor.description
         if description is None:
             return []
         names = [d[0] for d in description]
-        kinds = [column_type(n) for n in names]
+        kinds = [types.get(n) for n in names]
         return [
             {n: decode_value(k, v) for n, k, v in zip(names, kinds, row, strict=True)}
             for row in self.cursor.fetchall()

@@ -37,7 +37,7 @@ from ledger.privacy import ERASED, SEALED, ErasureRecord
 from projections.base import ReadModelProjection, handles
 from projections.errors import BlindIndexUnavailableError
 from projections.state import State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["RESIDENT_ID_KIND", "IdentityProjection"]
 
@@ -56,8 +56,6 @@ IDENTITY = Table(
     owner="auxiliary_id",
     indexes=(("resident_index",),),
 )
-
-register_tables(IDENTITY)
 
 
 class IdentityProjection(ReadModelProjection):
@@ -91,7 +89,7 @@ class IdentityProjection(ReadModelProjection):
         return self.indexer(RESIDENT_ID_KIND, value)
 
     @handles(Auxiliary.Hired)
-    def _hired(self, state: State, e: Any, position: int) -> None:
+    def _hired(self, state: State, e: Auxiliary.Hired, position: int) -> None:
         state.put(
             IDENTITY,
             {
@@ -102,7 +100,7 @@ class IdentityProjection(ReadModelProjection):
         )
 
     @handles(Auxiliary.PersonalDataCorrected)
-    def _corrected(self, state: State, e: Any, position: int) -> None:
+    def _corrected(self, state: State, e: Auxiliary.PersonalDataCorrected, position: int) -> None:
         if e.field != RESIDENT_ID_KIND:
             return
         row = self.require(state.get(IDENTITY, (e.originator_id,)), "auxiliary", e.originator_id)
@@ -111,7 +109,7 @@ class IdentityProjection(ReadModelProjection):
         state.put(IDENTITY, row)
 
     @handles(ErasureRecord.Erased)
-    def _erased(self, state: State, e: Any, position: int) -> None:
+    def _erased(self, state: State, e: ErasureRecord.Erased, position: int) -> None:
         row = state.get(IDENTITY, (e.subject_id,))
         if row is None:  # a complainant, or an auxiliary hired in another ledger
             return

@@ -53,12 +53,22 @@ from domain.events import LedgerEvent
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
-from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus, post_category
+from domain.values import (
+    AppealStatus,
+    AuxiliaryStatus,
+    PostType,
+    SanctionKind,
+    SanctionStatus,
+    post_category,
+)
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 
 __all__ = ["PersonnelProjection"]
+
+_SanctionEvent = Auxiliary.SanctionAppealed | Auxiliary.AppealDecided | Auxiliary.SanctionRevoked
+"""The events that change a sanction already imposed."""
 
 CREDENTIAL_RETURNED = "returned"
 ACCIDENT = "accident"
@@ -313,26 +323,6 @@ MISCONDUCT = Table(
 )
 PERSONNEL_FLAGS = rule_flags_table("rm_personnel_rule_flags")
 
-register_tables(
-    ORGAN,
-    UNIT,
-    AUXILIARY,
-    UNIT_HISTORY,
-    SUPERVISOR_HISTORY,
-    CREDENTIAL,
-    INSURANCE,
-    COMMENDATION,
-    SANCTION,
-    SANCTION_LINK,
-    HEADCOUNT,
-    PAY_SCHEDULE,
-    PAY,
-    WAGE_REGION,
-    AVERAGE_WAGE,
-    MISCONDUCT,
-    PERSONNEL_FLAGS,
-)
-
 
 def _last_cover(intervals: list[tuple[date, date | None]]) -> tuple[date | None, date | None]:
     """The last continuous stretch covered by the intervals (end None: open-ended).
@@ -428,7 +418,7 @@ class PersonnelProjection(ReadModelProjection):
     # ------------------------------------------------------------------ organs
 
     @handles(Organ.Registered)
-    def _organ_registered(self, state: State, e: Any, position: int) -> None:
+    def _organ_registered(self, state: State, e: Organ.Registered, position: int) -> None:
         state.put(
             ORGAN,
             {
@@ -443,11 +433,11 @@ class PersonnelProjection(ReadModelProjection):
             },
         )
 
-    def _organ(self, state: State, e: Any) -> Row:
+    def _organ(self, state: State, e: Organ.Event) -> Row:
         return self.require(state.get(ORGAN, (e.originator_id,)), "organ", e.originator_id)
 
     @handles(Organ.UnitRegistered)
-    def _unit_registered(self, state: State, e: Any, position: int) -> None:
+    def _unit_registered(self, state: State, e: Organ.UnitRegistered, position: int) -> None:
         organ = self._organ(state, e)
         state.add(
             UNIT,
@@ -460,33 +450,33 @@ class PersonnelProjection(ReadModelProjection):
         )
 
     @handles(Organ.QuotaSet, Organ.QuotaAdjusted)
-    def _quota(self, state: State, e: Any, position: int) -> None:
+    def _quota(self, state: State, e: Organ.QuotaSet | Organ.QuotaAdjusted, position: int) -> None:
         organ = self._organ(state, e)
         organ["quota"] = e.quota
         organ["quota_since"] = e.effective
         state.put(ORGAN, organ)
 
     @handles(Organ.SlotTaken)
-    def _slot_taken(self, state: State, e: Any, position: int) -> None:
+    def _slot_taken(self, state: State, e: Organ.SlotTaken, position: int) -> None:
         organ = self._organ(state, e)
         organ["headcount"] += 1
         state.put(ORGAN, organ)
 
     @handles(Organ.SlotReleased)
-    def _slot_released(self, state: State, e: Any, position: int) -> None:
+    def _slot_released(self, state: State, e: Organ.SlotReleased, position: int) -> None:
         organ = self._organ(state, e)
         organ["headcount"] -= 1
         state.put(ORGAN, organ)
 
     # ------------------------------------------------------------------ auxiliaries
 
-    def _aux(self, state: State, e: Any) -> Row:
+    def _aux(self, state: State, e: Auxiliary.Event) -> Row:
         row = self.require(state.get(AUXILIARY, (e.originator_id,)), "auxiliary", e.originator_id)
         row["version"] = e.originator_version
         return row
 
     @handles(Auxiliary.Hired)
-    def _hired(self, state: State, e: Any, position: int) -> None:
+    def _hired(self, state: State, e: Auxiliary.Hired, position: int) -> None:
         day = e.effective
         state.put(
             AUXILIARY,
@@ -500,7 +490,7 @@ class PersonnelProjection(ReadModelProjection):
                 "supervisor_name": e.supervisor_name,
                 "supervisor_since": day,
                 "post_type": e.post_type,
-                "post_category": post_category(e.post_type).value,
+                "post_category": post_category(PostType(e.post_type)).value,
                 "post_since": day,
                 "level": e.level,
                 "level_since": day,
@@ -538,7 +528,7 @@ class PersonnelProjection(ReadModelProjection):
         row["auxiliaries"] += delta
         state.put(HEADCOUNT, row)
 
-    def _unit_entry(self, state: State, e: Any, unit: str) -> None:
+    def _unit_entry(self, state: State, e: Auxiliary.Event, unit: str) -> None:
         state.put(
             UNIT_HISTORY,
             {
@@ -551,7 +541,11 @@ class PersonnelProjection(ReadModelProjection):
         self._attribute_sanctions(state, e.originator_id, since=e.effective)
 
     def _supervisor_entry(
-        self, state: State, e: Any, supervisor_id: str | None, supervisor_name: str | None
+        self,
+        state: State,
+        e: Auxiliary.Event,
+        supervisor_id: str | None,
+        supervisor_name: str | None,
     ) -> None:
         state.put(
             SUPERVISOR_HISTORY,
@@ -594,22 +588,22 @@ class PersonnelProjection(ReadModelProjection):
                 state.put(SANCTION, sanction)
 
     @handles(Auxiliary.ContractRenewed)
-    def _renewed(self, state: State, e: Any, position: int) -> None:
+    def _renewed(self, state: State, e: Auxiliary.ContractRenewed, position: int) -> None:
         row = self._aux(state, e)
         row["contract_end"] = e.contract_end
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.PostChanged)
-    def _post_changed(self, state: State, e: Any, position: int) -> None:
+    def _post_changed(self, state: State, e: Auxiliary.PostChanged, position: int) -> None:
         row = self._aux(state, e)
         if e.effective >= row["post_since"]:
             row["post_type"] = e.post_type
-            row["post_category"] = post_category(e.post_type).value
+            row["post_category"] = post_category(PostType(e.post_type)).value
             row["post_since"] = e.effective
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.Transferred)
-    def _transferred(self, state: State, e: Any, position: int) -> None:
+    def _transferred(self, state: State, e: Auxiliary.Transferred, position: int) -> None:
         row = self._aux(state, e)
         if e.effective >= row["unit_since"]:
             if row["unit"] != e.unit:
@@ -624,7 +618,7 @@ class PersonnelProjection(ReadModelProjection):
 
     @staticmethod
     def _current_supervisor(
-        row: Row, e: Any, supervisor_id: str | None, supervisor_name: str | None
+        row: Row, e: Auxiliary.Event, supervisor_id: str | None, supervisor_name: str | None
     ) -> None:
         if e.effective >= row["supervisor_since"]:
             row["supervisor_id"] = supervisor_id
@@ -632,21 +626,25 @@ class PersonnelProjection(ReadModelProjection):
             row["supervisor_since"] = e.effective
 
     @handles(Auxiliary.SupervisorAssigned)
-    def _supervisor_assigned(self, state: State, e: Any, position: int) -> None:
+    def _supervisor_assigned(
+        self, state: State, e: Auxiliary.SupervisorAssigned, position: int
+    ) -> None:
         row = self._aux(state, e)
         self._current_supervisor(row, e, e.supervisor_id, e.supervisor_name)
         state.put(AUXILIARY, row)
         self._supervisor_entry(state, e, e.supervisor_id, e.supervisor_name)
 
     @handles(Auxiliary.SupervisorReleased)
-    def _supervisor_released(self, state: State, e: Any, position: int) -> None:
+    def _supervisor_released(
+        self, state: State, e: Auxiliary.SupervisorReleased, position: int
+    ) -> None:
         row = self._aux(state, e)
         self._current_supervisor(row, e, None, None)
         state.put(AUXILIARY, row)
         self._supervisor_entry(state, e, None, None)
 
     @handles(Auxiliary.LevelChanged)
-    def _level_changed(self, state: State, e: Any, position: int) -> None:
+    def _level_changed(self, state: State, e: Auxiliary.LevelChanged, position: int) -> None:
         row = self._aux(state, e)
         if e.effective >= row["level_since"]:
             if row["level"] != e.level:
@@ -664,18 +662,20 @@ class PersonnelProjection(ReadModelProjection):
         Auxiliary.ReferredForProsecution,
         Auxiliary.PersonalDataCorrected,
     )
-    def _version_only(self, state: State, e: Any, position: int) -> None:
+    def _version_only(self, state: State, e: Auxiliary.Event, position: int) -> None:
         # Nothing these events say is kept (injury details and personal corrections are
         # personal data); the row still records that the auxiliary moved on a version.
         state.put(AUXILIARY, self._aux(state, e))
 
     @handles(Auxiliary.SanctionAppealed)
-    def _appealed(self, state: State, e: Any, position: int) -> None:
+    def _appealed(self, state: State, e: Auxiliary.SanctionAppealed, position: int) -> None:
         state.put(AUXILIARY, self._aux(state, e))
         self._sanction_update(state, e, appeal=AppealStatus.pending.value)
 
     @handles(Auxiliary.CredentialIssued)
-    def _credential_issued(self, state: State, e: Any, position: int) -> None:
+    def _credential_issued(
+        self, state: State, e: Auxiliary.CredentialIssued, position: int
+    ) -> None:
         row = self._aux(state, e)
         row["credentials_out"] += 1
         state.put(AUXILIARY, row)
@@ -692,7 +692,12 @@ class PersonnelProjection(ReadModelProjection):
         )
 
     @handles(Auxiliary.CredentialRevoked, Auxiliary.CredentialReturned)
-    def _credential_changed(self, state: State, e: Any, position: int) -> None:
+    def _credential_changed(
+        self,
+        state: State,
+        e: Auxiliary.CredentialRevoked | Auxiliary.CredentialReturned,
+        position: int,
+    ) -> None:
         row = self._aux(state, e)
         key = (e.originator_id, e.kind, e.serial)
         credential = self.require(state.get(CREDENTIAL, key), "credential", e.serial)
@@ -705,7 +710,7 @@ class PersonnelProjection(ReadModelProjection):
         state.put(CREDENTIAL, credential)
 
     @handles(Auxiliary.InsuranceEnrolled)
-    def _insured(self, state: State, e: Any, position: int) -> None:
+    def _insured(self, state: State, e: Auxiliary.InsuranceEnrolled, position: int) -> None:
         row = self._aux(state, e)
         state.put(
             INSURANCE,
@@ -728,7 +733,7 @@ class PersonnelProjection(ReadModelProjection):
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.HealthChecked)
-    def _health_checked(self, state: State, e: Any, position: int) -> None:
+    def _health_checked(self, state: State, e: Auxiliary.HealthChecked, position: int) -> None:
         # Only the date: fitness and details are the auxiliary's personal data.
         row = self._aux(state, e)
         last = row["last_health_check"]
@@ -738,7 +743,7 @@ class PersonnelProjection(ReadModelProjection):
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.Commended)
-    def _commended(self, state: State, e: Any, position: int) -> None:
+    def _commended(self, state: State, e: Auxiliary.Commended, position: int) -> None:
         row = self._aux(state, e)
         row["commendations"] += 1
         state.put(AUXILIARY, row)
@@ -756,7 +761,7 @@ class PersonnelProjection(ReadModelProjection):
         )
 
     @handles(Auxiliary.SanctionImposed)
-    def _sanctioned(self, state: State, e: Any, position: int) -> None:
+    def _sanctioned(self, state: State, e: Auxiliary.SanctionImposed, position: int) -> None:
         row = self._aux(state, e)
         row["sanctions_in_force"] += 1
         if e.kind == SanctionKind.suspension.value:
@@ -790,14 +795,14 @@ class PersonnelProjection(ReadModelProjection):
                 },
             )
 
-    def _sanction_update(self, state: State, e: Any, **changes: Any) -> Row:
+    def _sanction_update(self, state: State, e: _SanctionEvent, **changes: Any) -> Row:
         key = (e.originator_id, e.sanction_id)
         sanction = self.require(state.get(SANCTION, key), "sanction", e.sanction_id)
         sanction.update(changes)
         state.put(SANCTION, sanction)
         return sanction
 
-    def _lift(self, state: State, e: Any, row: Row, status: str, **changes: Any) -> None:
+    def _lift(self, state: State, e: _SanctionEvent, row: Row, status: str, **changes: Any) -> None:
         self._sanction_update(state, e, sanction_status=status, **changes)
         row["sanctions_in_force"] -= 1
         if row["suspended_by"] == e.sanction_id:
@@ -805,7 +810,7 @@ class PersonnelProjection(ReadModelProjection):
         row["status"] = _status(row)
 
     @handles(Auxiliary.AppealDecided)
-    def _appeal_decided(self, state: State, e: Any, position: int) -> None:
+    def _appeal_decided(self, state: State, e: Auxiliary.AppealDecided, position: int) -> None:
         row = self._aux(state, e)
         if e.upheld:
             self._sanction_update(state, e, appeal=AppealStatus.upheld.value)
@@ -820,20 +825,20 @@ class PersonnelProjection(ReadModelProjection):
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.SanctionRevoked)
-    def _sanction_revoked(self, state: State, e: Any, position: int) -> None:
+    def _sanction_revoked(self, state: State, e: Auxiliary.SanctionRevoked, position: int) -> None:
         row = self._aux(state, e)
         self._lift(state, e, row, SanctionStatus.revoked.value)
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.Reinstated)
-    def _reinstated(self, state: State, e: Any, position: int) -> None:
+    def _reinstated(self, state: State, e: Auxiliary.Reinstated, position: int) -> None:
         row = self._aux(state, e)
         row["suspended_by"] = None
         row["status"] = _status(row)
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.Separated)
-    def _separated(self, state: State, e: Any, position: int) -> None:
+    def _separated(self, state: State, e: Auxiliary.Separated, position: int) -> None:
         row = self._aux(state, e)
         if row["separated_on"] is None:
             self._count(state, row["organ"], row["unit"], row["level"], -1)
@@ -843,7 +848,7 @@ class PersonnelProjection(ReadModelProjection):
         state.put(AUXILIARY, row)
 
     @handles(Auxiliary.Corrected)
-    def _corrected(self, state: State, e: Any, position: int) -> None:
+    def _corrected(self, state: State, e: Auxiliary.Corrected, position: int) -> None:
         row = self._aux(state, e)
         if e.field in ("name", "contract_start", "contract_end"):
             row[e.field] = e.value
@@ -852,11 +857,11 @@ class PersonnelProjection(ReadModelProjection):
     # ------------------------------------------------------------------ pay and wages
 
     @handles(PaySchedule.Opened)
-    def _pay_opened(self, state: State, e: Any, position: int) -> None:
+    def _pay_opened(self, state: State, e: PaySchedule.Opened, position: int) -> None:
         state.put(PAY_SCHEDULE, {"schedule_id": e.originator_id, "organ": e.organ})
 
     @handles(PaySchedule.ScheduleSet)
-    def _pay_set(self, state: State, e: Any, position: int) -> None:
+    def _pay_set(self, state: State, e: PaySchedule.ScheduleSet, position: int) -> None:
         schedule = self.require(
             state.get(PAY_SCHEDULE, (e.originator_id,)), "pay schedule", e.originator_id
         )
@@ -873,11 +878,11 @@ class PersonnelProjection(ReadModelProjection):
             )
 
     @handles(LocalAverageWage.Opened)
-    def _wage_opened(self, state: State, e: Any, position: int) -> None:
+    def _wage_opened(self, state: State, e: LocalAverageWage.Opened, position: int) -> None:
         state.put(WAGE_REGION, {"record_id": e.originator_id, "region": e.region})
 
     @handles(LocalAverageWage.WageRecorded)
-    def _wage_recorded(self, state: State, e: Any, position: int) -> None:
+    def _wage_recorded(self, state: State, e: LocalAverageWage.WageRecorded, position: int) -> None:
         record = self.require(
             state.get(WAGE_REGION, (e.originator_id,)), "wage record", e.originator_id
         )
@@ -894,7 +899,7 @@ class PersonnelProjection(ReadModelProjection):
     # ------------------------------------------------------------------ misconduct
 
     @handles(MisconductFinding.Recorded)
-    def _misconduct(self, state: State, e: Any, position: int) -> None:
+    def _misconduct(self, state: State, e: MisconductFinding.Recorded, position: int) -> None:
         state.put(
             MISCONDUCT,
             {
@@ -913,7 +918,9 @@ class PersonnelProjection(ReadModelProjection):
         )
 
     @handles(MisconductFinding.DecisionAmended)
-    def _misconduct_amended(self, state: State, e: Any, position: int) -> None:
+    def _misconduct_amended(
+        self, state: State, e: MisconductFinding.DecisionAmended, position: int
+    ) -> None:
         row = self.require(state.get(MISCONDUCT, (e.originator_id,)), "finding", e.originator_id)
         row["decision"] = e.decision
         row["decision_on"] = e.effective

@@ -178,7 +178,9 @@ class BatchState(State):
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
             condition, params = self.session.in_list(f'"{table.owner}"', chunk)
-            for row in self.session.query(self.database.select_template(table, condition), params):
+            for row in self.session.query(
+                self.database.select_template(table, condition), params, tables=(table,)
+            ):
                 cache.store(row)
         self._loaded[table.name].update(wanted)
 
@@ -187,7 +189,7 @@ class BatchState(State):
             self._load_owners(table, [key[0]])
         elif table.mode == "whole" and table.name not in self._whole:
             cache = self._cache(table)
-            for row in self.session.query(self.database.select_template(table)):
+            for row in self.session.query(self.database.select_template(table), tables=(table,)):
                 cache.store(row)
             self._whole.add(table.name)
 

@@ -6,8 +6,10 @@ turns these into SQLite or PostgreSQL DDL and DML.
 
 Invariants kept here:
 
-- Column types are one of ``COLUMN_TYPES``; a column name has the same type in every table,
-  so a query result can be decoded by column name alone (``column_type``).
+- Column types are one of ``COLUMN_TYPES``. A query result is decoded with the tables the
+  query names (``column_types``): a column name has one type among them (checked), and a
+  column name has the same type in every table (a test over all tables keeps it so), so a
+  join's columns decode alike whichever table they come from.
 - Modes: ``owned`` tables hold rows of one aggregate (the ``owner`` column is its id) and are
   loaded per batch for the batch's aggregates; ``whole`` tables are small and loaded whole;
   ``append`` tables are only ever inserted into (a conflicting insert is an error, never an
@@ -21,11 +23,14 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["COLUMN_TYPES", "Column", "Mode", "Table", "column_type", "register_tables"]
+__all__ = ["COLUMN_TYPES", "Column", "Mode", "Table", "column_types"]
 
 COLUMN_TYPES = ("text", "int", "date", "uuid", "bool", "money", "instant")
 """Logical column types: text, whole number, calendar date, UUID, boolean, yuan, instant."""
@@ -33,7 +38,6 @@ COLUMN_TYPES = ("text", "int", "date", "uuid", "bool", "money", "instant")
 Mode = Literal["owned", "whole", "append"]
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_TYPES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,15 @@ class Table:
         return tuple(row[k] for k in self.key)
 
 
-def register_tables(*tables: Table) -> tuple[Table, ...]:
-    """Record the column types of ``tables``; refuse a column name typed two ways."""
+@functools.lru_cache(maxsize=512)
+def column_types(tables: tuple[Table, ...]) -> Mapping[str, str]:
+    """The logical type of each column name of ``tables``; refuse a name typed two ways."""
+    types: dict[str, str] = {}
     for table in tables:
         for column in table.columns:
-            known = _TYPES.setdefault(column.name, column.type)
+            known = types.setdefault(column.name, column.type)
             if known != column.type:
                 raise ValueError(
                     f"column {column.name} is {known} elsewhere but {column.type} in {table.name}"
                 )
-    return tables
-
-
-def column_type(name: str) -> str | None:
-    """The logical type of a column name used by any registered table, or None."""
-    return _TYPES.get(name)
+    return MappingProxyType(types)

@@ -19,15 +19,20 @@ Invariants kept here:
   an empty one at position 0, and its next batch is checked against that.
 - Tables are created only by ``ensure``, under a lock (PostgreSQL advisory lock; SQLite's
   write lock), and ``ensure`` is idempotent.
+
+Direction of calls: ``projections.base`` uses this module, never the reverse. A projection
+binds its view and hands it events (``bind``, ``apply_events``, ``reset``); the view knows the
+projection only as ``ProjectionTables`` -- its name, its tables, ``prefetch`` and ``apply`` --
+and does not import ``projections.base`` (an import-linter contract keeps it so).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -41,18 +46,17 @@ from projections.db import (
     sql,
 )
 from projections.errors import EventApplyError, FailedEvent, TrackingConflictError, transient
-from projections.state import BatchState
-from projections.tables import Column, Table, register_tables
+from projections.state import BatchState, State
+from projections.tables import Column, Table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from projections.base import ReadModelProjection
 
 __all__ = [
     "MIGRATION_ROW",
     "STATE_TABLE",
     "PostgresReadModelView",
+    "ProjectionTables",
     "ReadModelView",
     "SQLiteReadModelView",
 ]
@@ -87,7 +91,30 @@ Kept in the database so that any process (``auxledger projections status``, anot
 worker) can report a projection that failed or stopped elsewhere.
 """
 
-register_tables(STATE_TABLE)
+
+class ProjectionTables(Protocol):
+    """What a view needs from the projection whose tables it holds.
+
+    ``projections.base.ReadModelProjection`` is one; the view calls nothing else of it.
+    """
+
+    @property
+    def name(self) -> str:
+        """The projection's name (in errors and in ``rm_projection_state``)."""
+        ...
+
+    @property
+    def all_tables(self) -> tuple[Table, ...]:
+        """Every table the projection writes."""
+        ...
+
+    def prefetch(self, events: Sequence[Any]) -> Mapping[str, Iterable[Any]]:
+        """Per ``owned`` table, the owners a batch of events will touch."""
+        ...
+
+    def apply(self, state: State, event: Any, position: int) -> None:
+        """Apply one event (at its log position) to the state."""
+        ...
 
 
 class ReadModelView(TrackingRecorder):
@@ -97,7 +124,7 @@ class ReadModelView(TrackingRecorder):
     tracking_table_name: str
     tables: tuple[Table, ...] = ()
 
-    def bind(self, projection: ReadModelProjection) -> None:
+    def bind(self, projection: ProjectionTables) -> None:
         """Attach the projection whose tables this view holds."""
         self.tables = projection.all_tables
 
@@ -120,7 +147,7 @@ class ReadModelView(TrackingRecorder):
 
     def apply_events(
         self,
-        projection: ReadModelProjection,
+        projection: ProjectionTables,
         events: Sequence[tuple[Any, int]],
         *,
         application_name: str,
@@ -166,7 +193,7 @@ class ReadModelView(TrackingRecorder):
                 written = state.flush()
         return written
 
-    def reset(self, projection: ReadModelProjection, application_name: str) -> None:
+    def reset(self, projection: ProjectionTables, application_name: str) -> None:
         """Recreate the projection's tables empty and forget its position (one transaction).
 
         Dropping and creating (rather than emptying) also brings the tables to the current
@@ -213,7 +240,11 @@ class ReadModelView(TrackingRecorder):
     def load_state(self, projection: str) -> dict[str, Any] | None:
         """The projection's row in ``rm_projection_state``, if any."""
         with self.db.read() as s:
-            rows = s.query(self.db.select_template(STATE_TABLE, "projection = %s"), [projection])
+            rows = s.query(
+                self.db.select_template(STATE_TABLE, "projection = %s"),
+                [projection],
+                tables=(STATE_TABLE,),
+            )
         return rows[0] if rows else None
 
     # ---------------------------------------------------------------- schema

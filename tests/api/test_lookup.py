@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from ledger.access import RecordAccess
 from projections.check import check
 from projections.db import sql
-from projections.identity import RESIDENT_ID_KIND
+from projections.identity import IDENTITY, RESIDENT_ID_KIND
 from projections.service import ReadModels
 from tests.api.conftest import RESIDENT_ID, World, catch_up, problem
 
@@ -38,7 +38,7 @@ def _identity_rows(world: World) -> list[dict[str, Any]]:
     models = ReadModels(world.ledger)
     try:
         with models.db.read() as s:
-            return s.query(sql("SELECT * FROM {rm_identity}"), [])
+            return s.query(sql("SELECT * FROM {rm_identity}"), [], tables=(IDENTITY,))
     finally:
         models.close()
 

@@ -10,7 +10,7 @@ import pytest
 from domain.organ import Organ
 from domain.policy import Policy, RuleSet
 from projections import ComplianceQueries, InvalidFilterValueError, ReadModels, UnknownRecordError
-from projections.personnel import _last_cover
+from projections.personnel import AUXILIARY, HEADCOUNT, _last_cover
 from projections.results import (
     AuxiliaryGap,
     LevelCount,
@@ -51,7 +51,9 @@ def test_headcount_aggregate_equals_grouping_the_auxiliaries(built: Built) -> No
     with built.models.db.read() as s:
         kept = {
             (r["organ"], r["unit"], r["level"]): r["auxiliaries"]
-            for r in s.query("SELECT organ, unit, level, auxiliaries FROM {rm_headcount}")
+            for r in s.query(
+                "SELECT organ, unit, level, auxiliaries FROM {rm_headcount}", tables=(HEADCOUNT,)
+            )
             if r["auxiliaries"]
         }
         grouped = {
@@ -60,6 +62,7 @@ def test_headcount_aggregate_equals_grouping_the_auxiliaries(built: Built) -> No
                 "SELECT organ, unit, level, count(*) AS n FROM {rm_auxiliary} "
                 "WHERE status <> %s GROUP BY organ, unit, level",
                 ["separated"],
+                tables=(AUXILIARY,),
             )
         }
     assert (

@@ -10,7 +10,7 @@ from ledger.privacy import ERASED, SEALED
 from projections.check import check
 from projections.db import sql
 from projections.errors import BlindIndexUnavailableError, InvalidFilterValueError
-from projections.identity import RESIDENT_ID_KIND, IdentityProjection
+from projections.identity import IDENTITY, RESIDENT_ID_KIND, IdentityProjection
 from projections.queries import PersonnelQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
@@ -18,7 +18,9 @@ from tests.projections.conftest import Built
 
 def _index(fresh: Built) -> dict[Any, str | None]:
     with fresh.models.db.read() as s:
-        rows = s.query(sql("SELECT auxiliary_id, resident_index FROM {rm_identity}"), [])
+        rows = s.query(
+            sql("SELECT auxiliary_id, resident_index FROM {rm_identity}"), [], tables=(IDENTITY,)
+        )
     return {r["auxiliary_id"]: r["resident_index"] for r in rows}
 
 

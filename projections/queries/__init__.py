@@ -1,0 +1,52 @@
+"""Questions inspectors ask, answered from the read models (and, for history, the ledger).
+
+Plain Python classes the HTTP API and the CLI call, one module per question:
+``PersonnelQueries`` (``personnel``), ``ComplaintQueries`` (``complaints``),
+``ResponsibilityQueries`` (``responsibility``), ``EarlyWarningQueries`` (``early_warning``)
+and ``ComplianceQueries`` (``compliance``), each built from a ``ReadModels`` (or a ledger) with
+an injectable clock and policy. What they share -- argument checks, the ``ReadModelQueries``
+base and its invariants -- is in ``common``. Every query takes ``organ=`` so a caller scoped to
+one organ sees only it.
+"""
+
+from projections.queries.common import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    RESIDENT_ID_SHAPE,
+    SEARCH_MAX,
+    Clock,
+    ReadModelQueries,
+    check_choice,
+    check_date,
+    check_page,
+    check_period,
+    check_search,
+    check_uuid,
+    like_pattern,
+)
+from projections.queries.complaints import ComplaintQueries
+from projections.queries.compliance import ComplianceQueries
+from projections.queries.early_warning import EarlyWarningQueries
+from projections.queries.personnel import PersonnelQueries
+from projections.queries.responsibility import ResponsibilityQueries
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "RESIDENT_ID_SHAPE",
+    "SEARCH_MAX",
+    "Clock",
+    "ComplaintQueries",
+    "ComplianceQueries",
+    "EarlyWarningQueries",
+    "PersonnelQueries",
+    "ReadModelQueries",
+    "ResponsibilityQueries",
+    "check_choice",
+    "check_date",
+    "check_page",
+    "check_period",
+    "check_search",
+    "check_uuid",
+    "like_pattern",
+]

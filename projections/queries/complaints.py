@@ -1,0 +1,438 @@
+"""The complaint registry (issue item 3): deadlines, overdue items, notices, findings
+and time to close.
+
+The shared checks and invariants are in ``projections.queries.common``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.values import (
+    ComplaintStatus,
+    FindingResult,
+)
+from projections import history
+from projections.complaints import COMPLAINT, FINDING
+from projections.db import Session, sql
+from projections.errors import UnknownRecordError
+from projections.personnel import AUXILIARY
+from projections.queries.common import (
+    _FINDING_COLUMNS,
+    _FINDING_FROM,
+    DEFAULT_PAGE_SIZE,
+    ReadModelQueries,
+    _finding,
+    _Where,
+    check_choice,
+    check_page,
+    check_period,
+    check_uuid,
+)
+from projections.results import (
+    CloseTimeRow,
+    ComplaintDetail,
+    ComplaintSummary,
+    Deadlines,
+    FindingRow,
+    Page,
+    Timeline,
+)
+
+__all__ = ["ComplaintQueries"]
+
+_S = ComplaintStatus
+_OPEN = (
+    _S.received.value,
+    _S.acknowledged.value,
+    _S.accepted.value,
+    _S.under_investigation.value,
+)
+_AWAITING_NOTICE = (_S.concluded.value, _S.not_accepted.value)
+
+_COMPLAINT_COLUMNS = (
+    "c.complaint_id, c.auxiliary_id, a.name AS auxiliary_name, c.organ, c.unit, "
+    "c.supervisor_id, c.supervisor_name, c.channel, c.incident_on, c.received_on, c.status, "
+    "c.allegations, c.round_no, c.acknowledged_on, c.accepted_on, c.declined_on, c.due, "
+    "c.concluded_on, c.notified_on, c.closed_on, c.withdrawn_on, c.reopened_on, c.reopened"
+)
+_COMPLAINT_FROM = (
+    " FROM {rm_complaint} c LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = c.auxiliary_id"
+)
+
+
+class ComplaintQueries(ReadModelQueries):
+    """The complaint registry (issue item 3): deadlines, overdue items, notices, findings."""
+
+    def deadlines(self, row: dict[str, Any], today: date) -> Deadlines:
+        """A complaint's deadlines under the policy, and which are overdue or were missed.
+
+        Acknowledge within N working days of receipt; conclude within N days of receipt (of
+        the reopening, after a reopening); tell the complainant within N days of the result
+        (the conclusion, or the decision not to accept).
+        """
+        rules = self.policy.complaints
+        status = row["status"]
+        acknowledge_due = rules.acknowledge_due(row["received_on"], self.policy.calendar)
+        conclude_due = None
+        if row["declined_on"] is None or row["reopened_on"] is not None:
+            conclude_due = rules.conclude_due(row["reopened_on"] or row["received_on"])
+        result_on = row["concluded_on"] or (
+            row["declined_on"] if status == _S.not_accepted.value else None
+        )
+        notify_due = rules.notify_due(result_on) if result_on is not None else None
+        overdue: list[str] = []
+        late: list[str] = []
+        acknowledged = row["acknowledged_on"]
+        if acknowledged is None and status == _S.received.value and today > acknowledge_due:
+            overdue.append("acknowledge")
+        if acknowledged is not None and acknowledged > acknowledge_due:
+            late.append("acknowledge")
+        if conclude_due is not None:
+            if status in _OPEN and today > conclude_due:
+                overdue.append("conclude")
+            if row["concluded_on"] is not None and row["concluded_on"] > conclude_due:
+                late.append("conclude")
+        if notify_due is not None:
+            if status in _AWAITING_NOTICE and today > notify_due:
+                overdue.append("notify")
+            if row["notified_on"] is not None and row["notified_on"] > notify_due:
+                late.append("notify")
+        return Deadlines(
+            acknowledge_due=acknowledge_due,
+            conclude_due=conclude_due,
+            notify_due=notify_due,
+            investigator_due=row["due"],
+            overdue=tuple(overdue),
+            late=tuple(late),
+        )
+
+    def _summary(self, row: dict[str, Any], today: date) -> ComplaintSummary:
+        closed = row["closed_on"]
+        return ComplaintSummary(
+            complaint_id=row["complaint_id"],
+            auxiliary_id=row["auxiliary_id"],
+            auxiliary_name=row["auxiliary_name"],
+            organ=row["organ"],
+            unit=row["unit"],
+            supervisor_id=row["supervisor_id"],
+            supervisor_name=row["supervisor_name"],
+            channel=row["channel"],
+            incident_on=row["incident_on"],
+            received_on=row["received_on"],
+            status=row["status"],
+            allegations=int(row["allegations"]),
+            round_no=int(row["round_no"]),
+            acknowledged_on=row["acknowledged_on"],
+            accepted_on=row["accepted_on"],
+            declined_on=row["declined_on"],
+            concluded_on=row["concluded_on"],
+            notified_on=row["notified_on"],
+            closed_on=closed,
+            withdrawn_on=row["withdrawn_on"],
+            reopened=int(row["reopened"]),
+            days_to_close=(closed - row["received_on"]).days if closed is not None else None,
+            deadlines=self.deadlines(row, today),
+        )
+
+    def _filters(
+        self,
+        s: Session,
+        *,
+        organ: str | None,
+        unit: str | None,
+        auxiliary_id: UUID | str | None,
+        received_from: date | None = None,
+        received_to: date | None = None,
+    ) -> _Where:
+        check_period(received_from, received_to)
+        self._check_scope(s, organ, unit)
+        where = _Where()
+        where.eq("c.organ", organ)
+        where.eq("c.unit", unit)
+        if auxiliary_id is not None:
+            where.eq("c.auxiliary_id", self._auxiliary_row(s, auxiliary_id, organ)["auxiliary_id"])
+        where.within("c.received_on", received_from, received_to)
+        return where
+
+    def registry(
+        self,
+        *,
+        organ: str | None = None,
+        unit: str | None = None,
+        status: str | None = None,
+        auxiliary_id: UUID | str | None = None,
+        received_from: date | None = None,
+        received_to: date | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ComplaintSummary]:
+        """Complaints with their state and deadlines, newest receipt first."""
+        page, page_size = check_page(page, page_size)
+        status = check_choice("status", status, (s.value for s in ComplaintStatus))
+        today = self.today()
+        with self.db.read() as s:
+            where = self._filters(
+                s,
+                organ=organ,
+                unit=unit,
+                auxiliary_id=auxiliary_id,
+                received_from=received_from,
+                received_to=received_to,
+            )
+            where.eq("c.status", status)
+            return self._summaries(s, where, today, page, page_size, newest_first=True)
+
+    def _summaries(
+        self,
+        s: Session,
+        where: _Where,
+        today: date,
+        page: int,
+        page_size: int,
+        *,
+        newest_first: bool = False,
+    ) -> Page[ComplaintSummary]:
+        """One page of complaint summaries matching ``where``, by receipt date, and the total."""
+        rows, total = self._page_rows(
+            s,
+            columns=_COMPLAINT_COLUMNS,
+            source=_COMPLAINT_FROM,
+            count_source="FROM {rm_complaint} c",
+            where=where,
+            order="c.received_on DESC, c.complaint_id"
+            if newest_first
+            else "c.received_on, c.complaint_id",
+            page=page,
+            page_size=page_size,
+            tables=(COMPLAINT, AUXILIARY),
+        )
+        return Page([self._summary(r, today) for r in rows], page, page_size, total)
+
+    def history(self, complaint_id: UUID | str, *, organ: str | None = None) -> Timeline:
+        """A complaint's own stored events, in log order, each checked (personal fields as
+        decoded: the caller masks them by role)."""
+        key = check_uuid("complaint_id", complaint_id)
+        return history.complaint_history(self.models.ledger, key, organ=organ)
+
+    def complaint(self, complaint_id: UUID | str, *, organ: str | None = None) -> ComplaintDetail:
+        """One complaint with every finding on every allegation, in recording order."""
+        key = check_uuid("complaint_id", complaint_id)
+        with self.db.read() as s:
+            rows = s.query(
+                sql("SELECT", _COMPLAINT_COLUMNS, _COMPLAINT_FROM, "WHERE c.complaint_id = %s"),
+                [key],
+                tables=(COMPLAINT, AUXILIARY),
+            )
+            if not rows or (organ is not None and rows[0]["organ"] != organ):
+                raise UnknownRecordError(f"no complaint {key}")
+            findings = s.query(
+                sql(
+                    "SELECT",
+                    _FINDING_COLUMNS,
+                    _FINDING_FROM,
+                    "WHERE f.complaint_id = %s ORDER BY f.originator_version",
+                ),
+                [key],
+                tables=(FINDING,),
+            )
+        return ComplaintDetail(
+            complaint=self._summary(rows[0], self.today()),
+            findings=tuple(_finding(r) for r in findings),
+        )
+
+    def _overdue_condition(self, s: Session, today: date) -> tuple[str, list[Any]]:
+        """SQL selecting exactly the complaints ``deadlines`` finds overdue today.
+
+        Every deadline is a non-decreasing function of its start date, so "due before today"
+        is "started on or before the last such day", found here by walking back from today.
+        """
+        rules = self.policy.complaints
+        acknowledge = _last_start_due_before(
+            lambda d: rules.acknowledge_due(d, self.policy.calendar), today
+        )
+        conclude = _last_start_due_before(rules.conclude_due, today)
+        notify = _last_start_due_before(rules.notify_due, today)
+        open_in, open_params = s.in_list("c.status", _OPEN)
+        condition = sql(
+            "((c.status = %s AND c.received_on <= %s)",
+            "OR (",
+            open_in,
+            "AND COALESCE(c.reopened_on, c.received_on) <= %s)",
+            "OR (c.status = %s AND c.concluded_on <= %s)",
+            "OR (c.status = %s AND c.declined_on <= %s))",
+        )
+        params = [
+            _S.received.value,
+            acknowledge,
+            *open_params,
+            conclude,
+            _S.concluded.value,
+            notify,
+            _S.not_accepted.value,
+            notify,
+        ]
+        return condition, params
+
+    def overdue(
+        self,
+        *,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ComplaintSummary]:
+        """Complaints with a deadline passed and its step not taken, oldest receipt first."""
+        page, page_size = check_page(page, page_size)
+        today = self.today()
+        with self.db.read() as s:
+            where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
+            condition, params = self._overdue_condition(s, today)
+            where.add(condition, *params)
+            return self._summaries(s, where, today, page, page_size)
+
+    def not_notified(
+        self,
+        *,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ComplaintSummary]:
+        """Complaints with a result (concluded or not accepted) but the complainant not told,
+        oldest receipt first."""
+        page, page_size = check_page(page, page_size)
+        today = self.today()
+        with self.db.read() as s:
+            where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
+            where.isin(s, "c.status", list(_AWAITING_NOTICE))
+            return self._summaries(s, where, today, page, page_size)
+
+    def findings(
+        self,
+        *,
+        organ: str | None = None,
+        unit: str | None = None,
+        auxiliary_id: UUID | str | None = None,
+        result: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        latest_only: bool = True,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[FindingRow]:
+        """Findings per allegation (the latest for each, or every round's)."""
+        page, page_size = check_page(page, page_size)
+        result = check_choice("result", result, (r.value for r in FindingResult))
+        check_period(start, end)
+        with self._reading(organ, unit) as s:
+            where = _Where()
+            where.eq("f.organ", organ)
+            where.eq("f.unit", unit)
+            if auxiliary_id is not None:
+                found = self._auxiliary_row(s, auxiliary_id, organ)
+                where.eq("f.auxiliary_id", found["auxiliary_id"])
+            if latest_only:
+                where.add("f.latest = %s", True)
+            where.eq("f.result", result)
+            where.within("f.effective", start, end)
+            rows, total = self._page_rows(
+                s,
+                columns=_FINDING_COLUMNS,
+                source=_FINDING_FROM,
+                where=where,
+                order="f.effective, f.complaint_id, f.allegation_number, f.originator_version",
+                page=page,
+                page_size=page_size,
+                tables=(FINDING,),
+            )
+        return Page([_finding(r) for r in rows], page, page_size, total)
+
+    def time_to_close(
+        self,
+        *,
+        organ: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        by_unit: bool = False,
+    ) -> list[CloseTimeRow]:
+        """Days from receipt to closure of complaints closed in the period, per organ (unit)."""
+        check_period(start, end)
+        group = "c.organ, c.unit" if by_unit else "c.organ"
+        with self._reading(organ) as s:
+            where = _Where()
+            where.add("c.closed_on IS NOT NULL")
+            where.eq("c.organ", organ)
+            where.within("c.closed_on", start, end)
+            # One row per (group, number of days): a histogram, small whatever the volume.
+            rows = s.query(
+                sql(
+                    "SELECT",
+                    group,
+                    ", c.days_to_close AS days, count(*) AS n FROM {rm_complaint} c",
+                    where.sql(),
+                    "GROUP BY",
+                    group,
+                    ", c.days_to_close",
+                ),
+                where.params,
+                tables=(COMPLAINT,),
+            )
+        groups: dict[tuple[str, str | None], list[tuple[int, int]]] = defaultdict(list)
+        for r in rows:
+            key = (r["organ"], r["unit"] if by_unit else None)
+            groups[key].append((int(r["days"]), int(r["n"])))
+        return [
+            _close_times(organ_code, unit_code, histogram)
+            for (organ_code, unit_code), histogram in sorted(
+                groups.items(), key=lambda i: str(i[0])
+            )
+        ]
+
+
+def _close_times(organ: str, unit: str | None, histogram: list[tuple[int, int]]) -> CloseTimeRow:
+    """Count, mean, median and maximum from (days, how many) pairs."""
+    histogram.sort()
+    closed = sum(n for _, n in histogram)
+    total = sum(days * n for days, n in histogram)
+
+    def nth(index: int) -> int:
+        seen = 0
+        for days, n in histogram:
+            seen += n
+            if index < seen:
+                return days
+        return histogram[-1][0]
+
+    middle = closed // 2
+    median = nth(middle) if closed % 2 else (nth(middle - 1) + nth(middle)) / 2
+    return CloseTimeRow(
+        organ=organ,
+        unit=unit,
+        closed=closed,
+        mean_days=_one_place(total / closed),
+        median_days=_one_place(median),
+        max_days=histogram[-1][0],
+    )
+
+
+def _last_start_due_before(due: Callable[[date], date], today: date) -> date:
+    """The last start date whose deadline ``due(start)`` falls before ``today``."""
+    day = today
+    for _ in range(3700):
+        if due(day) < today:
+            return day
+        day -= timedelta(days=1)
+    return day
+
+
+def _one_place(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# --------------------------------------------------------------------------- responsibility
