@@ -55,7 +55,7 @@ from projections.results import (
     json_ready,
 )
 
-__all__ = ["as_of", "complaint_history", "timeline"]
+__all__ = ["as_of", "complaint_history", "timeline", "timeline_and_as_of"]
 
 _COMMON = frozenset(
     {
@@ -72,9 +72,18 @@ _COMMON = frozenset(
 
 
 def _entries(ledger: LedgerApplication, rows: list[StoredEvent]) -> list[TimelineEntry]:
+    return _checked_entries(ledger, rows)[0]
+
+
+def _checked_entries(
+    ledger: LedgerApplication, rows: list[StoredEvent]
+) -> tuple[list[TimelineEntry], list[Any] | None]:
+    """Each row checked on its own (signature, format, key, chain link, version order) as a
+    timeline entry; and the decoded events, or None when any row failed."""
     verifier = ledger.record_mapper.verifier
     assert verifier is not None
     entries = []
+    events: list[Any] | None = []
     previous_hash = GENESIS_PREVIOUS
     previous_version = 0
     for row in rows:
@@ -85,11 +94,8 @@ def _entries(ledger: LedgerApplication, rows: list[StoredEvent]) -> list[Timelin
         key_id: str | None = None
         event: Any = None
         try:
-            key_id = parse_record(raw).key_id.hex()
-        except IntegrityViolation:
-            key_id = None
-        try:
             record = verifier.check(row)
+            key_id = record.key_id.hex()
             if record.originator_version != previous_version + 1:
                 failure, detail = "version_gap", f"expected version {previous_version + 1}"
             elif record.previous_hash != previous_hash:
@@ -99,7 +105,15 @@ def _entries(ledger: LedgerApplication, rows: list[StoredEvent]) -> list[Timelin
                 event = ledger.record_mapper.decode_payload(row, record.payload)
         except IntegrityViolation as e:
             failure, detail = e.kind, e.detail
+            try:
+                key_id = parse_record(raw).key_id.hex()
+            except IntegrityViolation:
+                key_id = None
         previous_hash, previous_version = digest, row.originator_version
+        if event is None:
+            events = None  # a row that failed: nothing of this aggregate is replayed
+        elif events is not None:
+            events.append(event)
         fields: dict[str, Any] = {}
         personal: tuple[str, ...] = ()
         if event is not None:
@@ -127,7 +141,7 @@ def _entries(ledger: LedgerApplication, rows: list[StoredEvent]) -> list[Timelin
                 personal_fields=personal,
             )
         )
-    return entries
+    return entries, events
 
 
 def timeline(
@@ -139,10 +153,21 @@ def timeline(
     complaint_ids: list[UUID] = (),  # type: ignore[assignment]
 ) -> Timeline:
     """Every stored event of the auxiliary (and of ``complaint_ids``), in log order, checked."""
+    return _timeline(ledger, auxiliary_id, organ, known_organ, complaint_ids)[0]
+
+
+def _timeline(
+    ledger: LedgerApplication,
+    auxiliary_id: UUID,
+    organ: str | None,
+    known_organ: str | None,
+    complaint_ids: list[UUID],
+) -> tuple[Timeline, list[Any] | None]:
+    """The timeline and the auxiliary's own decoded events (None if any of its rows failed)."""
     rows = list(ledger.recorder.select_events(auxiliary_id))
     if not rows or not rows[0].topic.startswith("domain.auxiliary:"):
         raise UnknownRecordError(f"no auxiliary {auxiliary_id}")
-    entries = _entries(ledger, rows)
+    entries, events = _checked_entries(ledger, rows)
     if organ is not None:
         record_organ = known_organ
         if record_organ is None and entries[0].verified:
@@ -152,7 +177,30 @@ def timeline(
     for complaint_id in complaint_ids:
         entries.extend(_entries(ledger, list(ledger.recorder.select_events(complaint_id))))
     entries.sort(key=lambda e: (e.position, str(e.originator_id), e.originator_version))
-    return Timeline(auxiliary_id=auxiliary_id, entries=tuple(entries))
+    return Timeline(auxiliary_id=auxiliary_id, entries=tuple(entries)), events
+
+
+def timeline_and_as_of(
+    ledger: LedgerApplication,
+    auxiliary_id: UUID,
+    on: date,
+    *,
+    organ: str | None = None,
+    known_organ: str | None = None,
+) -> tuple[Timeline, AuxiliaryAsOf | None]:
+    """``timeline`` and ``as_of`` from one read of the auxiliary's rows (a dossier shows
+    both): the as-of view replays the events the timeline checked, every row on its own;
+    when any row failed it reads them again as ``as_of`` does, which refuses the replay.
+    None for the as-of view where ``as_of`` answers ``UnknownRecordError`` (no record yet on
+    ``on``); the timeline exists, so the auxiliary does."""
+    _check_dates(on, None)
+    found, events = _timeline(ledger, auxiliary_id, organ, known_organ, [])
+    try:
+        if events is None:
+            return found, as_of(ledger, auxiliary_id, on, organ=organ)
+        return found, _replay(auxiliary_id, events, on, organ=organ, recorded_by=None)
+    except UnknownRecordError:
+        return found, None  # the record did not exist yet on that date
 
 
 def complaint_history(
@@ -186,13 +234,29 @@ def as_of(
     recorded_by: datetime | None = None,
 ) -> AuxiliaryAsOf:
     """The auxiliary's record replayed from its checked events for date ``on``."""
+    _check_dates(on, recorded_by)
+    events = list(ledger.signed_store.get(auxiliary_id))
+    return _replay(auxiliary_id, events, on, organ=organ, recorded_by=recorded_by)
+
+
+def _check_dates(on: date, recorded_by: datetime | None) -> None:
     if isinstance(on, datetime) or not isinstance(on, date):
         raise InvalidFilterValueError("on", "must be a calendar date (YYYY-MM-DD)")
     if recorded_by is not None and (
         not isinstance(recorded_by, datetime) or recorded_by.utcoffset() is None
     ):
         raise InvalidFilterValueError("recorded_by", "must be a date-time with a time zone")
-    events = list(ledger.signed_store.get(auxiliary_id))
+
+
+def _replay(
+    auxiliary_id: UUID,
+    events: list[Any],
+    on: date,
+    *,
+    organ: str | None,
+    recorded_by: datetime | None,
+) -> AuxiliaryAsOf:
+    """Replay checked events for date ``on`` (the rules in the module docstring)."""
     if not events or not isinstance(events[0], Auxiliary.Hired):
         raise UnknownRecordError(f"no auxiliary {auxiliary_id}")
     if organ is not None and events[0].organ != organ:

@@ -149,8 +149,19 @@ def _read(
     record, clear = auxiliary_routes.auxiliary_view(auxiliary, actor, reason)
     shown: dict[str, Any] = {"record": record}
     fields = set(clear)
-    if may(actor, query_routes.PERSON_READERS):
-        timeline, in_clear = query_routes.timeline_view(auxiliary.id, actor, runtime, reason)
+    timeline_allowed = may(actor, query_routes.PERSON_READERS)
+    as_of_allowed = may(actor, query_routes.AS_OF_READERS)
+    if timeline_allowed:
+        if as_of_allowed:  # both from one checked read of the events
+            timeline, in_clear, on_date = query_routes.timeline_and_as_of_views(
+                auxiliary.id, day, actor, runtime, reason
+            )
+            if on_date is None:
+                shown["as_of_missing"] = True  # the record did not exist yet on that date
+            else:
+                shown["as_of"] = on_date
+        else:
+            timeline, in_clear = query_routes.timeline_view(auxiliary.id, actor, runtime, reason)
         fields.update(in_clear)
         entries = timeline["entries"]
         for entry in entries:
@@ -161,7 +172,7 @@ def _read(
         }
     if may(actor, query_routes.RESPONSIBILITY_READERS):
         shown["responsibility"] = query_routes.responsibility(auxiliary.id, day, actor, runtime)
-    if may(actor, query_routes.AS_OF_READERS):
+    if as_of_allowed and not timeline_allowed:
         try:
             shown["as_of"] = query_routes.as_of_view(auxiliary.id, day, actor, runtime)
         except UnknownRecordError:

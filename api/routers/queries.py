@@ -38,7 +38,7 @@ from ledger.access import ReasonRequiredError, record_access
 from projections.identity import RESIDENT_ID_KIND
 from projections.queries import ComplaintQueries, PersonnelQueries, ResponsibilityQueries
 from projections.reports import REPORTS, Report, ReportSpec, run_report
-from projections.results import PersonnelStatus
+from projections.results import PersonnelStatus, Timeline
 
 router = APIRouter(tags=["queries"], route_class=StrictJsonRoute)
 
@@ -229,6 +229,24 @@ def timeline_view(
     """The timeline as ``actor`` may read it (personal fields masked by role) and the
     personal fields shown in clear. Not recorded: the caller records the read first."""
     result = PersonnelQueries(runtime.read_models()).timeline(auxiliary_id, organ=actor.organ)
+    return _masked_timeline(result, actor, reason)
+
+
+def timeline_and_as_of_views(
+    auxiliary_id: UUID, on: date, actor: Actor, runtime: Runtime, reason: str | None
+) -> tuple[dict[str, Any], list[str], dict[str, Any] | None]:
+    """``timeline_view`` and ``as_of_view`` (None: no record on ``on``) from one checked read
+    of the auxiliary's events, for an actor who may read both. Not recorded."""
+    timeline, on_date = PersonnelQueries(runtime.read_models()).timeline_and_as_of(
+        auxiliary_id, on, organ=actor.organ
+    )
+    data, shown = _masked_timeline(timeline, actor, reason)
+    return data, shown, on_date.to_json() if on_date is not None else None
+
+
+def _masked_timeline(
+    result: Timeline, actor: Actor, reason: str | None
+) -> tuple[dict[str, Any], list[str]]:
     data: dict[str, Any] = result.to_json()
     shown: set[str] = set()
     for entry in data["entries"]:

@@ -237,6 +237,27 @@ class PersonnelQueries(ReadModelQueries):
             complaint_ids=complaint_ids,
         )
 
+    def timeline_and_as_of(
+        self, auxiliary_id: UUID | str, on: date, *, organ: str | None = None
+    ) -> tuple[Timeline, AuxiliaryAsOf | None]:
+        """``timeline`` (without complaints) and ``as_of`` for ``on`` from one checked read of
+        the auxiliary's events: the answers are those of the two calls (None where ``as_of``
+        finds no record on ``on``)."""
+        key = check_uuid("auxiliary_id", auxiliary_id)
+        with self.db.read() as s:
+            known = s.query(
+                "SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s",
+                [key],
+                tables=(AUXILIARY,),
+            )
+        return history.timeline_and_as_of(
+            self.models.ledger,
+            key,
+            on,
+            organ=organ,
+            known_organ=known[0]["organ"] if known else None,
+        )
+
     def as_of(
         self,
         auxiliary_id: UUID | str,

@@ -382,3 +382,30 @@ def test_as_of_refuses_to_replay_a_tampered_record(fresh: Built) -> None:
     Tamperer(fresh.ledger).flip_payload_byte(ds.X1, 3)
     with pytest.raises(IntegrityViolation):
         PersonnelQueries(fresh.models).as_of(ds.X1, date(2024, 1, 1))
+
+
+def test_timeline_and_as_of_from_one_read_answer_as_the_two_calls(built: Built) -> None:
+    q = queries(built)
+    for auxiliary_id in (ds.X1, ds.X2, ds.X3, ds.X4):
+        hired_on = built.ledger.auxiliary(auxiliary_id).hired_on
+        for day in (hired_on - timedelta(days=1), hired_on, date(2024, 6, 30), ds.TODAY):
+            timeline, on_date = q.timeline_and_as_of(auxiliary_id, day)
+            assert timeline == q.timeline(auxiliary_id)
+            if day < hired_on:
+                assert on_date is None  # where as_of finds no record on the date
+                with pytest.raises(UnknownRecordError):
+                    q.as_of(auxiliary_id, day)
+            else:
+                assert on_date == q.as_of(auxiliary_id, day)
+    with pytest.raises(UnknownRecordError):  # the scope and the unknown, as the timeline
+        q.timeline_and_as_of(ds.X1, ds.TODAY, organ="B02")
+    with pytest.raises(InvalidFilterValueError, match="filter on must be a calendar date"):
+        q.timeline_and_as_of(ds.X1, datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def test_timeline_and_as_of_of_a_tampered_record_refuse_the_replay(fresh: Built) -> None:
+    Tamperer(fresh.ledger).flip_payload_byte(ds.X1, 3)
+    q = PersonnelQueries(fresh.models)
+    with pytest.raises(IntegrityViolation):  # as as_of alone: nothing replayed
+        q.timeline_and_as_of(ds.X1, date(2024, 1, 1))
+    assert not q.timeline(ds.X1).verified
