@@ -135,8 +135,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         """One write, by the cheapest of the three paths (see ``_insert_now_guarded``)."""
         try:
             return self._insert_now_guarded(stored_events, kwargs)
-        except DataError as e:
-            if subject_key_conflict(e):
+        except PersistenceError as e:
+            if subject_key_conflict(e):  # by SQLSTATE (errors.py)
                 raise SubjectKeyConflictError(
                     "a data subject already has another data key; seal again"
                 ) from None
@@ -207,7 +207,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         except PersistenceError as e:
             if sequencer_refused(e):
                 raise _SequencerRefusedError from e  # judged there, with the whole key rule
-            if isinstance(e, ProgrammingError) and sequencer_missing(e):
+            if sequencer_missing(e):
                 self._sequencer_missing = True  # a ledger created before the sequencer
                 raise _SequencerRefusedError from e
             raise

@@ -57,7 +57,8 @@ def statements(schema_name: str, events_table: str) -> Statements:
         " RETURNING 1),"
     )
     key_guard = (
-        # Not a constant, or the planner would fold the cast (and fail) before running.
+        # Not a constant, or the planner would fold the cast (and fail) before running. The
+        # failing cast's SQLSTATE (22P02) is how the recorder knows the refusal (errors.py).
         " / (SELECT CASE WHEN count(*) = %(key_count)s OR (SELECT moved FROM hc) = 0 THEN 1"
         " ELSE CAST('subject key conflict ' || count(*) AS int) END FROM sk)"
     )

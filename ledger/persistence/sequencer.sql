@@ -11,6 +11,12 @@
 -- Read by ledger/persistence/schema.py and created with the tables (CREATE OR REPLACE). The
 -- names in braces are filled in there (schema, function and table identifiers), so this file
 -- is a template, not a script to run as it is.
+--
+-- Refusals carry SQLSTATEs of their own, which the recorder decides on (never on the message
+-- text; ledger/persistence/errors.py):
+--   LDG01  the batch is not signed by the ledger's active key (the locked path judges it)
+--   LDG02  a data subject already has another data key
+--   LDG03  the log head row is missing
 CREATE OR REPLACE FUNCTION {s}.{fn}(
     batch_ids uuid[], batch_versions bigint[], batch_topics text[], batch_states bytea[],
     signer bytea, key_subjects uuid[], key_wrapped bytea[], key_masters text[], channel text)
@@ -39,10 +45,11 @@ BEGIN
     SELECT h.tree_size, h.frontier, h.active_key_id INTO old_size, front, active
         FROM {s}.{head} h WHERE h.id = 1 FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'auxledger: the log head row is missing';
+        RAISE EXCEPTION 'auxledger: the log head row is missing' USING ERRCODE = 'LDG03';
     END IF;
     IF active = ''::bytea OR active <> signer THEN
-        RAISE EXCEPTION 'auxledger: the batch is not signed by the ledger''s active key';
+        RAISE EXCEPTION 'auxledger: the batch is not signed by the ledger''s active key'
+            USING ERRCODE = 'LDG01';
     END IF;
     IF cardinality(key_subjects) > 0 THEN
         WITH k AS (
@@ -54,7 +61,7 @@ BEGIN
             RETURNING 1)
         SELECT count(*) INTO stored FROM k;
         IF stored <> cardinality(key_subjects) THEN
-            RAISE EXCEPTION 'subject key conflict' USING ERRCODE = 'data_exception';
+            RAISE EXCEPTION 'subject key conflict' USING ERRCODE = 'LDG02';
         END IF;
     END IF;
     WITH ins AS (
