@@ -16,6 +16,9 @@ Invariants:
   conflict never fails another; a batch that fails on its own fails its caller only.
 - An error that escapes the leader (``KeyboardInterrupt`` and the like) fails every caller
   of the batch it was writing, and the lead still passes on: the queue stays usable.
+- ``close`` refuses new batches (``OperationalError``, as a closed connection pool would)
+  and waits until every batch already submitted is written: a save accepted before the
+  recorder closes is never cut off by the closing pool.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import OperationalError, ProgrammingError, StoredEvent
 
 GROUP_COMMIT_MAX_EVENTS = 2000
 
@@ -60,13 +63,29 @@ class GroupCommitQueue:
         self._write = write
         self._max_events = max_events
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._queue: list[_WriteRequest] = []
         self._leading = False
+        self._closed = False
+
+    def pending(self) -> int:
+        """How many batches wait to be written (not counting one being written)."""
+        with self._lock:
+            return len(self._queue)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Refuse new batches, and wait (at most ``timeout`` seconds) until every batch
+        already submitted is written. True if they all were, False if the time ran out."""
+        with self._idle:
+            self._closed = True
+            return self._idle.wait_for(lambda: not self._leading, timeout)
 
     def submit(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[int]:
         """Write ``events`` (alone or with others' batches) and return their ids."""
         request = _WriteRequest(list(events), kwargs)
         with self._lock:
+            if self._closed:
+                raise OperationalError("the recorder is closed")
             self._queue.append(request)
             lead = not self._leading
             self._leading = True
@@ -98,6 +117,7 @@ class GroupCommitQueue:
                     self._queue[0].wake.set()  # the oldest waiting caller leads next
                 else:
                     self._leading = False
+                    self._idle.notify_all()
 
     def _take_batch(self) -> list[_WriteRequest]:
         """Requests to write together: the head of the queue and compatible followers."""

@@ -4,9 +4,11 @@ uses it for the ledger's recorder."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from typing import Any
 
+from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import ConnectionPool, PostgresFactory
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -14,6 +16,8 @@ from psycopg_pool import PoolTimeout
 
 from ledger.persistence.errors import server_busy
 from ledger.persistence.postgres import PostgresLedgerRecorder
+
+log = logging.getLogger("auxledger.ledger")
 
 CONNECT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_CONNECT_TIMEOUT"
 STATEMENT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_STATEMENT_TIMEOUT"
@@ -117,6 +121,7 @@ class PostgresLedgerFactory(PostgresFactory):
     application_recorder_class = PostgresLedgerRecorder
 
     def __init__(self, env: Any) -> None:
+        self._recorders: list[PostgresLedgerRecorder] = []
         super().__init__(env)
         connect_timeout, statement_ms = _pool_settings(self.env)
         old = self.datastore.pool  # never opened: it holds no connection and no thread
@@ -136,3 +141,17 @@ class PostgresLedgerFactory(PostgresFactory):
             max_waiting=old.max_waiting,
             max_lifetime=old.max_lifetime,
         )
+
+    def application_recorder(self) -> ApplicationRecorder:
+        """The library's, remembered so that ``close`` can finish its accepted saves."""
+        recorder = super().application_recorder()
+        if isinstance(recorder, PostgresLedgerRecorder):
+            self._recorders.append(recorder)
+        return recorder
+
+    def close(self) -> None:
+        """Finish the saves already accepted (at most the pool timeout), then close the pool."""
+        for recorder in getattr(self, "_recorders", ()):
+            if not recorder.close(timeout=self.datastore.pool.timeout):
+                log.warning("closing the ledger before every accepted save was written")
+        super().close()

@@ -129,6 +129,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             return None
         return self._group_commit.submit(stored_events, kwargs)
 
+    def close(self, timeout: float | None = None) -> bool:
+        """Refuse new saves and finish the ones already accepted (``GroupCommitQueue``)."""
+        return self._group_commit.close(timeout)
+
     def _insert_now(
         self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> list[int]:
