@@ -62,6 +62,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         new_keys: Mapping[UUID, tuple[bytes, str]] = kwargs.get("subject_keys") or {}
         if new_keys:
+            # SQLite names no constraint in its errors (only SQLITE_CONSTRAINT_PRIMARYKEY and
+            # the like), so a key conflict is not inferred from an error: the row is inserted
+            # if missing and read back in this transaction, which holds the write lock.
             c.executemany(
                 f"INSERT OR IGNORE INTO {SUBJECT_KEYS} "  # noqa: S608
                 "(subject_id, wrapped, master_key_id, created_at) VALUES (?, ?, ?, ?)",
