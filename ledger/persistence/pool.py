@@ -1,0 +1,157 @@
+"""PostgreSQL connections: a pool that recovers at once and fails fast, and the factory that
+uses it for the ledger's recorder."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import ConnectionPool, PostgresFactory
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import PoolTimeout
+
+from ledger.persistence.errors import server_busy
+from ledger.persistence.postgres import PostgresLedgerRecorder
+
+log = logging.getLogger("auxledger.ledger")
+
+CONNECT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT_ENV = "AUXLEDGER_POSTGRES_STATEMENT_TIMEOUT"
+_WAIT_SLICE = 0.1
+
+
+class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
+    """The library's pool, made to recover at once and to fail fast.
+
+    psycopg_pool hands out an idle connection unchecked (a server restart leaves every idle
+    one broken: 503s until each has been used once), and while the server is down a request
+    waits the whole pool timeout while the pool's own reconnection backs off (1, 2, 4 ... s),
+    so the first request after the server is back may wait for the next retry too.
+
+    Invariants:
+    - An idle connection is checked (an empty query) before it is handed out; a broken one
+      is discarded (the pool replaces it) and the next is tried.
+    - When a connection attempt has failed since the last one that worked, or every idle
+      connection was broken, a request connects by itself (``connect_timeout``) instead of
+      waiting: while the server is down that fails at once (503), and once it is back the
+      request gets the new connection at once. The pool may then hold a few more
+      connections than ``max_size`` until idle ones are closed.
+    - A server that refuses for lack of connection slots ("too many clients") is up: requests
+      wait for a connection another returns, as the library's pool does.
+    - Otherwise a request waits for a connection at most the pool timeout, looking every
+      ``_WAIT_SLICE`` seconds whether the server has gone meanwhile.
+    """
+
+    _unreachable = False
+
+    def _connect(self, timeout: float | None = None) -> Connection[DictRow]:
+        try:
+            conn = super()._connect(timeout=timeout)
+        except Exception as e:
+            # "Too many clients" says the server is up and busy: wait for a connection then.
+            if not server_busy(e):
+                self._unreachable = True
+            raise
+        self._unreachable = False
+        return conn
+
+    def _take_idle(self) -> Connection[DictRow] | None:
+        with self._lock:
+            if not self._pool:
+                return None
+            conn = self._pool.popleft()
+            self._nconns_min = min(self._nconns_min, len(self._pool))
+        conn._pool = self
+        return conn
+
+    def _connect_now(self) -> Connection[DictRow]:
+        with self._lock:
+            self._nconns += 1
+        try:
+            return self._connect()
+        except BaseException:
+            with self._lock:
+                self._nconns -= 1
+            raise
+
+    def getconn(self, timeout: float | None = None) -> Connection[DictRow]:
+        """A working connection, or an error at once if the server cannot be reached."""
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        self._check_open_getconn()
+        broken = False
+        while (conn := self._take_idle()) is not None:
+            try:
+                ConnectionPool.check_connection(conn)
+            except Exception:
+                broken = True
+                with contextlib.suppress(Exception):
+                    conn.close()  # whatever failed the check, never hand this one out again
+                self._putconn(conn, from_getconn=True)  # discarded and replaced
+                continue
+            self._stats[self._REQUESTS_NUM] += 1
+            return conn
+        while True:
+            if broken or self._unreachable:
+                return self._connect_now()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PoolTimeout(f"couldn't get a connection after {wait:.2f} sec")
+            try:
+                return super().getconn(timeout=min(remaining, _WAIT_SLICE))
+            except PoolTimeout:
+                continue
+
+
+def _pool_settings(env: Any) -> tuple[int, int]:
+    """(connect timeout s, statement timeout ms) from the factory's environment."""
+    connect = int(env.get(CONNECT_TIMEOUT_ENV) or "2")
+    statement = int(float(env.get(STATEMENT_TIMEOUT_ENV) or "0") * 1000)
+    return connect, statement
+
+
+class PostgresLedgerFactory(PostgresFactory):
+    """Infrastructure factory whose application recorder appends to the Merkle log; its
+    connections are checked before reuse and time out (``LedgerConnectionPool``)."""
+
+    application_recorder_class = PostgresLedgerRecorder
+
+    def __init__(self, env: Any) -> None:
+        self._recorders: list[PostgresLedgerRecorder] = []
+        super().__init__(env)
+        connect_timeout, statement_ms = _pool_settings(self.env)
+        old = self.datastore.pool  # never opened: it holds no connection and no thread
+        kwargs = dict(old.kwargs) if isinstance(old.kwargs, dict) else {}
+        kwargs["connect_timeout"] = connect_timeout
+        if statement_ms > 0:
+            kwargs["options"] = f"-c statement_timeout={statement_ms}"
+        self.datastore.pool = LedgerConnectionPool(
+            get_password_func=old.get_password_func,
+            connection_class=old.connection_class,
+            kwargs=kwargs,
+            min_size=old.min_size,
+            max_size=old.max_size,
+            open=False,
+            configure=old._configure,
+            timeout=old.timeout,
+            max_waiting=old.max_waiting,
+            max_lifetime=old.max_lifetime,
+        )
+
+    def application_recorder(self) -> ApplicationRecorder:
+        """The library's, remembered so that ``close`` can finish its accepted saves."""
+        recorder = super().application_recorder()
+        if isinstance(recorder, PostgresLedgerRecorder):
+            self._recorders.append(recorder)
+        return recorder
+
+    def close(self) -> None:
+        """Finish the saves already accepted (at most the pool timeout), then close the pool."""
+        for recorder in getattr(self, "_recorders", ()):
+            if not recorder.close(timeout=self.datastore.pool.timeout):
+                log.warning("closing the ledger before every accepted save was written")
+        super().close()
