@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import time
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import ConnectionPool, PostgresFactory
-from psycopg import Connection
+from psycopg import Connection, pq
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
@@ -33,8 +34,12 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
     so the first request after the server is back may wait for the next retry too.
 
     Invariants:
-    - An idle connection is checked (an empty query) before it is handed out; a broken one
-      is discarded (the pool replaces it) and the next is tried.
+    - An idle connection is checked before it is handed out; a broken one is discarded (the
+      pool replaces it) and the next is tried. The check costs no round trip when the
+      connection is quiet (``_quiet``: open, and nothing to read on its socket); otherwise it
+      is an empty query. A server that ends a session -- a restart, a crash, an
+      administrator's ``pg_terminate_backend`` -- sends an error and closes the socket, both of
+      which make it readable, so such a connection always gets the empty query and fails it.
     - When a connection attempt has failed since the last one that worked, or every idle
       connection was broken, a request connects by itself (``connect_timeout``) instead of
       waiting: while the server is down that fails at once (503), and once it is back the
@@ -86,7 +91,8 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
         broken = False
         while (conn := self._take_idle()) is not None:
             try:
-                ConnectionPool.check_connection(conn)
+                if not _quiet(conn):
+                    ConnectionPool.check_connection(conn)
             except Exception:
                 broken = True
                 with contextlib.suppress(Exception):
@@ -105,6 +111,24 @@ class LedgerConnectionPool(ConnectionPool[Connection[DictRow]]):
                 return super().getconn(timeout=min(remaining, _WAIT_SLICE))
             except PoolTimeout:
                 continue
+
+
+def _quiet(conn: Connection[DictRow]) -> bool:
+    """True when an idle connection is open and its socket has nothing to read: the server has
+    said nothing and closed nothing since the connection was last used (a pooled connection
+    listens to no channel, so nothing else arrives unasked). Asked of the kernel without
+    waiting (``poll`` with no timeout): the common case costs no round trip to the server.
+    (In a py-spy profile of public intakes, the empty query on every hand-out was about a
+    quarter of the request threads' busy samples.)"""
+    if conn.closed or conn.pgconn.status != pq.ConnStatus.OK:
+        return False
+    try:
+        fd = conn.fileno()
+    except Exception:
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
 
 
 def _pool_settings(env: Any) -> tuple[int, int]:
