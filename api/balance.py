@@ -25,6 +25,10 @@ Invariants:
   connections over 4 workers).
 - Without the file (tests, one worker, another server) nothing is counted and no connection
   is ever closed for balance.
+- uvicorn makes the protocol object of each connection itself, with nothing of ours to hand
+  it, so a worker's table is found through the one object of the process, ``WORKER``
+  (claimed on first use from ``TABLE_ENV``); ``WORKER.reset()`` gives the slot back and
+  forgets it, so a test can start over.
 """
 
 from __future__ import annotations
@@ -42,8 +46,10 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 __all__ = [
     "SLOTS",
     "TABLE_ENV",
+    "WORKER",
     "ConnectionTable",
     "HttpProtocol",
+    "WorkerTable",
     "create_table",
     "over_share",
     "release",
@@ -144,34 +150,62 @@ class ConnectionTable:
             _SLOT.pack_into(self._map, self.slot * _SLOT.size, 0, 0)
 
 
-_table: ConnectionTable | None = None
-_table_lock = threading.Lock()
-_table_checked = False
+class WorkerTable:
+    """This process's place in ``serve``'s table: claimed on first use if ``serve`` made one
+    (``TABLE_ENV``), else none; one per process (``WORKER``)."""
+
+    def __init__(self) -> None:
+        self._table: ConnectionTable | None = None
+        self._checked = False
+        self._lock = threading.Lock()
+
+    def table(self) -> ConnectionTable | None:
+        """This process's table, claimed on first use if ``serve`` made one; else None."""
+        if self._checked:
+            return self._table
+        with self._lock:
+            if not self._checked:
+                path = os.environ.get(TABLE_ENV)
+                self._table = ConnectionTable(Path(path)) if path else None
+                self._checked = True
+        return self._table
+
+    def release(self) -> None:
+        """Give this process's slot back, if it holds one (the worker is stopping)."""
+        current = self._table
+        if current is not None:
+            current.release()
+
+    def over_share(self) -> bool:
+        """Should this worker end the connection it is answering on? (False without a table.)"""
+        current = self._table
+        return current is not None and current.over_share()
+
+    def reset(self) -> None:
+        """Give the slot back and forget the table: the next use looks for one again."""
+        with self._lock:
+            self.release()
+            self._table = None
+            self._checked = False
+
+
+WORKER = WorkerTable()
+"""This process's table (uvicorn's protocol objects find it here)."""
 
 
 def table() -> ConnectionTable | None:
     """This process's table, claimed on first use if ``serve`` made one; else None."""
-    global _table, _table_checked  # noqa: PLW0603 - one table per process
-    if _table_checked:
-        return _table
-    with _table_lock:
-        if not _table_checked:
-            path = os.environ.get(TABLE_ENV)
-            _table = ConnectionTable(Path(path)) if path else None
-            _table_checked = True
-    return _table
+    return WORKER.table()
 
 
 def release() -> None:
     """Give this process's slot back, if it holds one (the worker is stopping)."""
-    if _table is not None:
-        _table.release()
+    WORKER.release()
 
 
 def over_share() -> bool:
     """Should this worker end the connection it is answering on? (False without a table.)"""
-    current = _table
-    return current is not None and current.over_share()
+    return WORKER.over_share()
 
 
 class HttpProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]

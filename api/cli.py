@@ -78,7 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Load the deterministic synthetic dataset through the application's commands."""
     import time  # noqa: PLC0415
 
-    from ledger.demo import load_demo  # noqa: PLC0415
+    from api.demo import load_demo  # noqa: PLC0415
 
     ledger = _ledger()
     if ledger.recorder.select_notifications(start=None, limit=50, topics=_DEMO_GUARD_TOPICS):

@@ -176,7 +176,7 @@ class LedgerApplication(Application[UUID]):
             super().__init__(env=settings.eventsourcing_env())
         self.ledger_recorder.log_config = LogConfig(origin=settings.log_origin)
         self.record_mapper.verifier = RecordVerifier(ring=self.keyring, refresh=self.reload_keys)
-        self.key_material = KeyMaterial(settings.key_dir)
+        self.key_material = KeyMaterial(settings.key_dir, settings.master_key)
         self.privacy = PersonalDataCipher(
             subject_key_store(self.ledger_recorder), self.key_material
         )
@@ -295,7 +295,7 @@ class LedgerApplication(Application[UUID]):
     def initialise(self, actor: str) -> KeyStatus:
         """Create the key registry with a genesis key if the ledger has none; idempotent."""
         self.key_dir.ensure()
-        KeyMaterial(self.settings.key_dir).ensure()
+        KeyMaterial(self.settings.key_dir, self.settings.master_key).ensure()
         self.privacy.check()
         ring = self.reload_keys()
         if ring.registry_version == 0:

@@ -6,10 +6,15 @@ Invariants:
 - Building settings opens no connection and reads no key (no import-time wiring either).
 - The eventsourcing environment is derived only from these settings, never from stray
   ``PERSISTENCE_MODULE`` / ``POSTGRES_*`` variables in the process environment.
+- No other module reads an ``AUXLEDGER_*`` setting from ``os.environ``; the master key given
+  in ``AUXLEDGER_MASTER_KEY`` is read and checked here, and never appears in a repr or an
+  error message.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Mapping
@@ -29,6 +34,7 @@ LOG_ORIGIN = "AUXLEDGER_LOG_ORIGIN"
 WITNESSES = "AUXLEDGER_WITNESSES"
 CONNECT_TIMEOUT = "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"
 STATEMENT_TIMEOUT = "AUXLEDGER_DATABASE_STATEMENT_TIMEOUT"
+MASTER_KEY = "AUXLEDGER_MASTER_KEY"
 
 DEFAULT_DATABASE_URL = "sqlite:///var/auxledger.sqlite"
 DEFAULT_KEY_DIR = "var/keys"
@@ -170,6 +176,9 @@ class Settings:
     least). A refused connection fails at once whatever this is."""
     statement_timeout: float = 30.0
     """PostgreSQL: seconds one SQL statement may run (``statement_timeout``; 0: no limit)."""
+    master_key: bytes | None = field(default=None, repr=False)
+    """The personal-data master key given in ``AUXLEDGER_MASTER_KEY`` (32 bytes), or None: then
+    ``KEY_DIR/master.key`` (``ledger.privacy.KeyMaterial``). Never shown in a repr."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -191,6 +200,7 @@ class Settings:
             witnesses=parse_witnesses(env.get(WITNESSES) or ""),
             connect_timeout=int(_seconds(env, CONNECT_TIMEOUT, 2, low=2, high=60, whole=True)),
             statement_timeout=_seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400),
+            master_key=_master_key(env),
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -244,6 +254,21 @@ def _seconds(
     if not low <= value <= high:
         raise ConfigurationError(name, f"must be between {low:g} and {high:g} seconds")
     return value
+
+
+def _master_key(env: Mapping[str, str]) -> bytes | None:
+    """The master key in ``AUXLEDGER_MASTER_KEY`` (base64 of 32 bytes); the errors never
+    quote the value."""
+    value = env.get(MASTER_KEY)
+    if not value:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(MASTER_KEY, "is not valid base64") from None
+    if len(raw) != 32:
+        raise ConfigurationError(MASTER_KEY, "must decode to 32 bytes")
+    return raw
 
 
 def _path_setting(env: Mapping[str, str], name: str, default: str) -> Path:

@@ -45,13 +45,13 @@ from eventsourcing.persistence import Transcoding
 
 from domain.checks import has_format_character
 from domain.errors import FormatCharacterError
-from ledger.config import KEY_DIR
+from ledger.config import KEY_DIR, MASTER_KEY
 from ledger.errors import ConfigurationError, IntegrityViolation, LedgerError
 
 MASTER_KEY_FILE = "master.key"
 PENDING_MASTER_KEY_FILE = "master.key.new"
 BLIND_INDEX_KEY_FILE = "blind-index.key"
-MASTER_KEY_ENV = "AUXLEDGER_MASTER_KEY"
+MASTER_KEY_ENV = MASTER_KEY
 
 ERASED = "[erased]"
 """What a personal field reads as after its subject's key was destroyed."""
@@ -247,23 +247,17 @@ class MasterKey:
 
 
 class KeyMaterial:
-    """Master and blind-index keys from the key folder (or the environment)."""
+    """Master and blind-index keys from the key folder (or the master key from the settings)."""
 
-    def __init__(self, key_dir: Path, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, key_dir: Path, master_key: bytes | None = None) -> None:
         self.key_dir = key_dir
-        self.environ = os.environ if environ is None else environ
+        self.configured_master = master_key
+        """``Settings.master_key`` (``AUXLEDGER_MASTER_KEY``), already checked; None: the file."""
 
     def master(self) -> MasterKey | None:
         """The configured master key, or None if there is none."""
-        value = self.environ.get(MASTER_KEY_ENV)
-        if value:
-            try:
-                raw = base64.b64decode(value, validate=True)
-            except ValueError:
-                raise ConfigurationError(MASTER_KEY_ENV, "is not valid base64") from None
-            if len(raw) != 32:
-                raise ConfigurationError(MASTER_KEY_ENV, "must decode to 32 bytes")
-            return MasterKey(raw)
+        if self.configured_master is not None:
+            return MasterKey(self.configured_master)
         path = self.key_dir / MASTER_KEY_FILE
         if not path.exists():
             return None
@@ -276,7 +270,7 @@ class KeyMaterial:
 
     def ensure(self) -> None:
         """Create the master and blind-index keys if missing (``auxledger init``)."""
-        if not self.environ.get(MASTER_KEY_ENV) and not (self.key_dir / MASTER_KEY_FILE).exists():
+        if self.configured_master is None and not (self.key_dir / MASTER_KEY_FILE).exists():
             _write_key_file(self.key_dir / MASTER_KEY_FILE, secrets.token_bytes(32))
         if not (self.key_dir / BLIND_INDEX_KEY_FILE).exists():
             _write_key_file(self.key_dir / BLIND_INDEX_KEY_FILE, secrets.token_bytes(32))
@@ -295,7 +289,7 @@ class KeyMaterial:
 
     def promote_pending(self) -> None:
         """Make the pending master key the master key (last step of rotation)."""
-        if self.environ.get(MASTER_KEY_ENV):
+        if self.configured_master is not None:
             raise ConfigurationError(
                 MASTER_KEY_ENV, "rotation wrote the new key to master.key.new; set it from there"
             )

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, LRUCache
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording as StoreRecording
 from eventsourcing.utils import get_topic
@@ -52,6 +52,7 @@ from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy
 from domain.values import Actor, Allegation, Responsibility, Role, china_date
+from ledger.aggregate_cache import empty_aggregate_cache
 from ledger.application import LedgerApplication
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, NotFoundError
@@ -270,15 +271,7 @@ class AuxLedger(LedgerApplication):
         self._erasures_seen = count
 
     def _clear_aggregate_cache(self) -> None:
-        # LRUCache.clear() only resets its recency list, so empty its dict too.
-        cache = self.repository.cache
-        if isinstance(cache, LRUCache):
-            with cache.lock:
-                cache.cache.clear()
-                cache.clear()
-                cache.full = False
-        elif cache is not None:
-            cache.cache.clear()
+        empty_aggregate_cache(self.repository)
 
     def exists(self, aggregate_id: UUID) -> bool:
         """True if an aggregate with this id has been recorded (or is pending in a batch)."""

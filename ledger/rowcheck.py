@@ -12,13 +12,17 @@ Invariants:
   propagates to the caller -- it is never read as "all good".
 - Work is submitted with a bounded number of batches in flight, so memory stays flat; a range
   result carries only its failures and O(log n) subtree hashes per checkpoint in it.
+- Checks read keys from the ``KeyTable`` they are given. The only per-process state is
+  ``WORKER`` in a worker process of the pool (its key table and its read connection, set by
+  the pool's initializer); a checker running in the calling process keeps its own key table
+  and changes nothing process-wide. ``WORKER.reset()`` forgets both.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -68,14 +72,21 @@ class KeyWindow:
         return self.valid_until is None or position <= self.valid_until
 
 
-_KEYS: dict[bytes, tuple[KeyWindow, Ed25519PublicKey]] = {}
+class KeyTable:
+    """The key windows by key id, each with its public key parsed once."""
 
+    def __init__(self, keys: Mapping[bytes, KeyWindow] | None = None) -> None:
+        self.entries: dict[bytes, tuple[KeyWindow, Ed25519PublicKey]] = {
+            key_id: (window, Ed25519PublicKey.from_public_bytes(window.raw))
+            for key_id, window in (keys or {}).items()
+        }
 
-def init_worker(keys: dict[bytes, KeyWindow]) -> None:
-    """Load the key windows into this process."""
-    _KEYS.clear()
-    for key_id, window in keys.items():
-        _KEYS[key_id] = (window, Ed25519PublicKey.from_public_bytes(window.raw))
+    def get(self, key_id: bytes) -> tuple[KeyWindow, Ed25519PublicKey] | None:
+        """The window and public key of ``key_id``, or None for an unknown key."""
+        return self.entries.get(key_id)
+
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self.entries
 
 
 def _verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
@@ -86,7 +97,7 @@ def _verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
     return True
 
 
-def check_row(row: Row) -> list[Failure]:
+def check_row(row: Row, keys: KeyTable) -> list[Failure]:
     """Every per-record check of one log row (see the module docstring)."""
     (
         position,
@@ -128,7 +139,7 @@ def check_row(row: Row) -> list[Failure]:
         and row_topic == topic
     ):
         failures.extend(_header_failures(row, UUID(bytes=id_bytes), version, topic))
-    entry = _KEYS.get(key_id)
+    entry = keys.get(key_id)
     if entry is None:
         failures.append(
             (
@@ -213,11 +224,11 @@ def _header_failures(row: Row, oid: UUID, version: int, topic: str) -> list[Fail
     return failures
 
 
-def check_note(note: Note) -> list[Failure]:
+def check_note(note: Note, keys: KeyTable) -> list[Failure]:
     """The signature and key validity of one stored checkpoint."""
     tree_size, notification_id, key_id, text, signature = note
     position = tree_size - 1
-    entry = _KEYS.get(key_id)
+    entry = keys.get(key_id)
     if entry is None:
         return [
             (
@@ -254,14 +265,56 @@ def check_note(note: Note) -> list[Failure]:
     return failures
 
 
-def check_batch(rows: list[Row], notes: list[Note]) -> list[Failure]:
+def check_batch(rows: list[Row], notes: list[Note], keys: KeyTable) -> list[Failure]:
     """Every failure in a batch of rows and notes."""
     failures: list[Failure] = []
     for row in rows:
-        failures.extend(check_row(row))
+        failures.extend(check_row(row, keys))
     for note in notes:
-        failures.extend(check_note(note))
+        failures.extend(check_note(note, keys))
     return failures
+
+
+class WorkerProcess:
+    """What a worker process of a checker's pool keeps between tasks: the key table it was
+    started with and, for range checks, one read connection. There is one, ``WORKER``, in
+    each process; the pool's initializer (``init_worker``) sets it, ``reset()`` forgets it."""
+
+    def __init__(self) -> None:
+        self.keys = KeyTable()
+        self.connection: Any = None
+
+    def start(self, keys: Mapping[bytes, KeyWindow]) -> None:
+        """Begin with these keys and no connection."""
+        self.reset()
+        self.keys = KeyTable(keys)
+
+    def connect(self, source: RangeSource) -> Any:
+        """This process's read connection to ``source`` (opened on first use)."""
+        if self.connection is None:
+            self.connection = _open(source)
+        return self.connection
+
+    def reset(self) -> None:
+        """Close the connection (if any) and forget the keys."""
+        connection, self.connection = self.connection, None
+        self.keys = KeyTable()
+        if connection is not None:
+            connection.close()
+
+
+WORKER = WorkerProcess()
+"""This process's worker state (used only in a pool's worker processes)."""
+
+
+def init_worker(keys: dict[bytes, KeyWindow]) -> None:
+    """The pool's initializer: load the key windows into this worker process."""
+    WORKER.start(keys)
+
+
+def check_batch_in_worker(rows: list[Row], notes: list[Note]) -> list[Failure]:
+    """``check_batch`` with this worker process's keys."""
+    return check_batch(rows, notes, WORKER.keys)
 
 
 class RowChecker:
@@ -278,8 +331,7 @@ class RowChecker:
         self._notes: list[Note] = []
         self._futures: list[Future[list[Failure]]] = []
         self._failed: list[Failure] = []
-        if self.workers <= 1:
-            init_worker(self._keys)
+        self._table = KeyTable(self._keys) if self.workers <= 1 else None
 
     def __enter__(self) -> RowChecker:
         return self
@@ -304,8 +356,8 @@ class RowChecker:
             return
         rows, notes = self._rows, self._notes
         self._rows, self._notes = [], []
-        if self.workers <= 1:
-            self._failed.extend(check_batch(rows, notes))
+        if self._table is not None:
+            self._failed.extend(check_batch(rows, notes, self._table))
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -314,7 +366,7 @@ class RowChecker:
                 initializer=init_worker,
                 initargs=(self._keys,),
             )
-        self._futures.append(self._pool.submit(check_batch, rows, notes))
+        self._futures.append(self._pool.submit(check_batch_in_worker, rows, notes))
         while len(self._futures) > 3 * self.workers:
             self._failed.extend(self._futures.pop(0).result())
 
@@ -344,31 +396,26 @@ class RangeSource:
     notes_sql: str
 
 
-_CONNECTION: Any = None
+def _open(source: RangeSource) -> Any:
+    if source.backend == "postgres":
+        import psycopg  # noqa: PLC0415 - only workers on PostgreSQL need it
+
+        # Short range scans: no parallel workers or JIT competing with the checks for
+        # the same cores.
+        return psycopg.connect(
+            source.location,
+            autocommit=True,
+            options="-c max_parallel_workers_per_gather=0 -c jit=off",
+        )
+    import sqlite3  # noqa: PLC0415
+
+    return sqlite3.connect(f"file:{source.location}?mode=ro", uri=True)
 
 
-def _connect(source: RangeSource) -> Any:
-    global _CONNECTION  # noqa: PLW0603 - one read connection per worker process
-    if _CONNECTION is None:
-        if source.backend == "postgres":
-            import psycopg  # noqa: PLC0415 - only workers on PostgreSQL need it
-
-            # Short range scans: no parallel workers or JIT competing with the checks for
-            # the same cores.
-            _CONNECTION = psycopg.connect(
-                source.location,
-                autocommit=True,
-                options="-c max_parallel_workers_per_gather=0 -c jit=off",
-            )
-        else:
-            import sqlite3  # noqa: PLC0415
-
-            _CONNECTION = sqlite3.connect(f"file:{source.location}?mode=ro", uri=True)
-    return _CONNECTION
-
-
-def _query(source: RangeSource, sql: str, params: tuple[int, ...]) -> Iterator[Any]:
-    conn = _connect(source)
+def _query(
+    worker: WorkerProcess, source: RangeSource, sql: str, params: tuple[int, ...]
+) -> Iterator[Any]:
+    conn = worker.connect(source)
     if source.backend == "postgres":
         cursor = conn.cursor(name="range_scan", binary=True)
         cursor.itersize = 2000
@@ -416,22 +463,26 @@ class RangeResult:
     snapshots: dict[int, tuple[bytes, ...]]
 
 
-def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
-    """Check leaves [start, stop) and the checkpoints ending inside it, reading them here."""
+def check_range(
+    source: RangeSource, start: int, stop: int, worker: WorkerProcess | None = None
+) -> RangeResult:
+    """Check leaves [start, stop) and the checkpoints ending inside it, reading them here
+    with ``worker``'s connection and keys (this process's ``WORKER`` by default)."""
+    worker = WORKER if worker is None else worker
     failures: list[Failure] = []
     checked = 0
     sizes: set[int] = set()
-    for r in _query(source, source.notes_sql, (start, stop)):
+    for r in _query(worker, source, source.notes_sql, (start, stop)):
         tree_size, note, notification_id = int(r[0]), str(r[1]), r[2]
         sizes.add(tree_size)
-        failures.extend(_check_stored_note(tree_size, note, notification_id))
+        failures.extend(_check_stored_note(tree_size, note, notification_id, worker.keys))
     frontier = merkle.Frontier.empty()  # over this range's leaves only
     snapshots: dict[int, tuple[bytes, ...]] = {}
     expected = start
     first_nid: int | None = None
     previous_nid: int | None = None
     untrusted: int | None = None
-    for r in _query(source, source.rows_sql, (start, stop, start, stop)):
+    for r in _query(worker, source, source.rows_sql, (start, stop, start, stop)):
         position, notification_id = int(r[0]), int(r[1])
         logged_oid = _raw_id(r[7])
         logged_version = int(r[8])
@@ -493,7 +544,7 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
             logged_oid,
             logged_version,
         )
-        failures.extend(check_row(row))
+        failures.extend(check_row(row, worker.keys))
     if expected != stop:
         failures.append(
             (
@@ -518,7 +569,9 @@ def check_range(source: RangeSource, start: int, stop: int) -> RangeResult:
     )
 
 
-def _check_stored_note(tree_size: int, note: str, notification_id: int | None) -> list[Failure]:
+def _check_stored_note(
+    tree_size: int, note: str, notification_id: int | None, keys: KeyTable
+) -> list[Failure]:
     from ledger.note import NoteError, split_note  # noqa: PLC0415
 
     position = tree_size - 1
@@ -534,7 +587,7 @@ def _check_stored_note(tree_size: int, note: str, notification_id: int | None) -
                 position,
             )
         ]
-    ours = [line for line in lines if line.key_id in _KEYS]
+    ours = [line for line in lines if line.key_id in keys]
     if not ours:
         return [
             (
@@ -549,7 +602,8 @@ def _check_stored_note(tree_size: int, note: str, notification_id: int | None) -
     for line in ours:
         failures.extend(
             check_note(
-                (tree_size, notification_id or 0, line.key_id, text.encode(), line.signature)
+                (tree_size, notification_id or 0, line.key_id, text.encode(), line.signature),
+                keys,
             )
         )
     return failures

@@ -11,7 +11,7 @@ Usage (from the repository root):
 What it does, in one process (the app in-process through Starlette's TestClient: the figures
 are the server's rendering time, with no network):
 
-1. Loads the demo data set (``ledger.demo``, seed 1: every fact through the commands, signed,
+1. Loads the demo data set (``api.demo``, seed 1: every fact through the commands, signed,
    chained and logged) into a fresh ledger (SQLite under a temporary folder unless ``--url``).
 2. Gives one auxiliary 500 events through ``AuxLedger.update_auxiliary`` (commendations, as
    a personnel officer would record them) and brings the read models up to date.
@@ -43,11 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.demo import load_demo
 from api.settings import ApiSettings
 from domain.values import Actor, CredentialKind, CredentialStatus
 from ledger.access import issue_token
 from ledger.config import Settings
-from ledger.demo import load_demo
 from ledger.records import AuxLedger
 from projections.queries import PersonnelQueries
 from projections.service import ReadModels

@@ -24,7 +24,7 @@ What it measures, all in one run on one database (docs/benchmarks: ratios, media
    first time), ``PersonnelQueries.as_of`` cold (fresh application: every signature checked)
    and warm (signatures already checked in this process), p50 and p95.
 
-The data set is the demo's (``ledger.demo``: commands through ``AuxLedger.batch``, every fact
+The data set is the demo's (``api.demo``: commands through ``AuxLedger.batch``, every fact
 checked by the domain, signed, chained and logged; no raw inserts), recorded officer by
 officer (``OfficerMajorSimulation``) so that 100,000 officers load in well under an hour.
 ``--generate N`` loads N officers into an empty ledger (about 17-18 events each).
@@ -55,11 +55,11 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import ProjectionRunner
 from psycopg.sql import SQL, Identifier
 
+from api.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, Simulation, Step
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.config import Settings
-from ledger.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, _Simulation, _Step
 from ledger.records import AuxLedger
 from projections import REPORTS, PersonnelQueries, ReadModels, run_report
 from projections.identity import IdentityProjection
@@ -143,7 +143,7 @@ def generate(settings: Settings, officers: int, seed: int) -> None:
     app.close()
 
 
-class OfficerMajorSimulation(_Simulation):
+class OfficerMajorSimulation(Simulation):
     """The demo's simulation, run officer by officer instead of day by day.
 
     Same plan, same commands, same checks: only the order in which officers' lives are
@@ -155,14 +155,14 @@ class OfficerMajorSimulation(_Simulation):
     def __init__(self, ledger: AuxLedger, officers: int, seed: int) -> None:
         super().__init__(ledger, officers, seed)
         self.tag: int | None = None
-        self.queues: dict[int | None, list[_Step]] = defaultdict(list)
+        self.queues: dict[int | None, list[Step]] = defaultdict(list)
 
     def at(self, day: date, step: Callable[[], Any]) -> None:
         """Queue a step for the officer being planned or run (None: organ-level)."""
         if day > DEMO_END:
             return
         self.seq += 1
-        heapq.heappush(self.queues[self.tag], _Step(max(day, DEMO_START), self.seq, step))
+        heapq.heappush(self.queues[self.tag], Step(max(day, DEMO_START), self.seq, step))
 
     def plan_officer(self, index: int, organ: str) -> None:
         """Plan one officer's life into that officer's own queue."""
@@ -185,14 +185,7 @@ class OfficerMajorSimulation(_Simulation):
                 self.tag = tag
                 queue = self.queues[tag]
                 while queue:
-                    step = heapq.heappop(queue)
-                    self.tick = self.tick + 1 if step.day == self.current_day else 0
-                    self.current_day = step.day
-                    instant = datetime.combine(
-                        step.day, clock_time(9), CHINA_STANDARD_TIME
-                    ) + timedelta(seconds=self.tick)
-                    ledger.clock = partial(_fixed_instant, instant.astimezone(UTC))
-                    step.run()
+                    self.play(heapq.heappop(queue))
                     done += 1
                     if done % BATCH_COMMANDS == 0:
                         batch.__exit__(None, None, None)
@@ -209,10 +202,6 @@ class OfficerMajorSimulation(_Simulation):
             ledger.clock = real_clock
         self.counts.commands = done
         return self.counts
-
-
-def _fixed_instant(instant: datetime) -> datetime:
-    return instant
 
 
 def ensure_long_history(settings: Settings) -> Any:

@@ -42,8 +42,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.demo import load_demo  # noqa: E402
 from ledger.config import Settings  # noqa: E402
-from ledger.demo import load_demo  # noqa: E402
 from ledger.records import AuxLedger  # noqa: E402
 from projections.service import ReadModels  # noqa: E402
 

@@ -110,8 +110,7 @@ def served(
 ) -> Iterator[tuple[int, ConnectionTable]]:
     """The real app under uvicorn with the counting protocol, as one of two workers."""
     monkeypatch.setenv(balance.TABLE_ENV, str(table_path))
-    monkeypatch.setattr(balance, "_table", None)
-    monkeypatch.setattr(balance, "_table_checked", False)
+    balance.WORKER.reset()  # this process looks for the table again, and finds ours
     other = ConnectionTable(table_path, pid=os.getppid())  # the other worker: no connections
     port = free_port()
     config = uvicorn.Config(
@@ -129,6 +128,7 @@ def served(
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+        balance.WORKER.reset()
 
 
 def _get(conn: http.client.HTTPConnection) -> http.client.HTTPResponse:
@@ -175,3 +175,20 @@ def test_the_server_counts_connections_and_ends_one_above_its_share(
     while counted.count != 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert counted.count == 0
+
+
+def test_the_process_table_is_claimed_on_first_use_and_reset(
+    table_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(balance.TABLE_ENV, str(table_path))
+    balance.WORKER.reset()
+    try:
+        claimed = balance.table()
+        assert claimed is not None and balance.table() is claimed
+        claimed.opened()
+        balance.WORKER.reset()  # the slot is given back and the table forgotten
+        assert table_path.read_bytes() == bytes(len(table_path.read_bytes()))
+        monkeypatch.delenv(balance.TABLE_ENV)
+        assert balance.table() is None and not balance.over_share()
+    finally:
+        balance.WORKER.reset()

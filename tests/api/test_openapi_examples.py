@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.demo import load_demo
+from api.demo import load_demo
 from ledger.records import AuxLedger
 from tests.api.conftest import api_settings, catch_up
 

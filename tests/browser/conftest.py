@@ -35,9 +35,9 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.demo import load_demo
 from ledger.access import issue_token
 from ledger.config import Settings
-from ledger.demo import load_demo
 from ledger.records import AuxLedger
 from projections.service import ProjectionSupervisor, ReadModels
 from tests.api.conftest import ROLES, api_settings, catch_up, free_port

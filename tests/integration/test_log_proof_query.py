@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ledger.demo import load_demo
+from api.demo import load_demo
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger
 from tests.conftest import make_settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -274,6 +275,17 @@ def test_a_wrong_master_key_fails_closed_at_start(ledger: AuxLedger) -> None:
     path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
     with pytest.raises(MasterKeyMismatchError, match="AUXLEDGER_KEY_DIR"):
         AuxLedger(ledger.settings)
+
+
+def test_a_master_key_given_in_the_settings_opens_the_personal_data(ledger: AuxLedger) -> None:
+    auxiliary_id = _hire(ledger)
+    path = ledger.settings.key_dir / MASTER_KEY_FILE
+    raw = base64.b64decode(path.read_text())
+    path.unlink()
+    given = replace(ledger.settings, master_key=raw)  # AUXLEDGER_MASTER_KEY, read by Settings
+    assert _ledger(given).auxiliary(auxiliary_id).phone == PHONE
+    with pytest.raises(MasterKeyMismatchError, match="AUXLEDGER_KEY_DIR"):
+        AuxLedger(replace(ledger.settings, master_key=os.urandom(32)))
 
 
 def test_master_key_rotation_rewraps_keys_and_touches_no_event(ledger: AuxLedger) -> None:

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from api.demo import load_demo
 from domain.auxiliary import CredentialSerial
 from domain.errors import (
     InvalidResidentIdError,
@@ -21,7 +22,6 @@ from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import Actor
 from ledger.config import Settings
-from ledger.demo import load_demo
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger

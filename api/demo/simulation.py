@@ -1,20 +1,5 @@
-"""A deterministic, realistic, entirely synthetic dataset, laid down through the commands.
-
-``load_demo(ledger, officers=N, seed=S)`` simulates Nantong's public security organs from
-2023-03-01 to ``DEMO_END``: organs and units, quotas (set and adjusted), pay schedules and
-local average wages, hires in both employment forms, postings and supervisors, transfers,
-level evaluations and changes, credentials, insurance and health checks, duty injuries with
-cost advances, infringements, commendations, complaints through their whole life (some
-overdue, some concluded but the complainant not yet told), sanctions with appeals, criminal
-referrals, misconduct findings against officials, and separations (some credentials never
-returned). Every fact goes through ``AuxLedger``'s commands -- validated by the domain,
-signed, chained and logged -- in chronological order, many commands per transaction
-(``AuxLedger.batch``). The service's clock is replaced by the simulated one while loading.
-
-Synthetic data only: names are drawn from common characters; resident ID numbers use the
-unassigned area code 320699 (so no real person holds them) with valid GB 11643 check
-characters; phone numbers are in the 199-0000 block. The same seed gives the same dataset.
-"""
+"""The demo's simulation: every fact planned as a dated step, then run in date order through
+``AuxLedger``'s commands, ``BATCH_COMMANDS`` per transaction (``api.demo``)."""
 
 from __future__ import annotations
 
@@ -28,79 +13,32 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from api.demo.data import (
+    AGENCIES,
+    ALLEGATIONS,
+    DEMO_END,
+    DEMO_START,
+    DUTY_POSTS,
+    FINDINGS,
+    GIVEN,
+    GRADES,
+    NAMESPACE,
+    ORGANS,
+    POSTS,
+    STREETS,
+    SURNAMES,
+)
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.records import AuxLedger
 
-DEMO_START = date(2023, 3, 1)
-DEMO_END = date(2026, 10, 31)
 BATCH_COMMANDS = 1500
-NAMESPACE = UUID("6f1c2a4e-8d3b-5e7f-9a10-2b3c4d5e6f70")
-
-ORGANS: tuple[tuple[str, str, str, float, tuple[str, ...]], ...] = (
-    ("320600", "南通市公安局", "南通市", 0.16, ("指挥中心", "交通警察支队", "特警支队")),
-    (
-        "320602",
-        "南通市公安局崇川分局",
-        "南通市",
-        0.24,
-        ("城东派出所", "和平桥派出所", "观音山派出所", "交警大队", "治安大队"),
-    ),
-    (
-        "320612",
-        "南通市公安局通州分局",
-        "南通市",
-        0.2,
-        ("金沙派出所", "平潮派出所", "石港派出所", "交警大队"),
-    ),
-    ("320681", "启东市公安局", "启东市", 0.2, ("汇龙派出所", "吕四港派出所", "交警大队")),
-    ("320682", "如皋市公安局", "如皋市", 0.2, ("如城派出所", "长江派出所", "交警大队")),
-)
-AGENCIES = ("南通众合人力资源服务有限公司", "江苏通达劳务派遣有限公司", "南通安保人力资源有限公司")
-SURNAMES = "王李张刘陈杨黄赵周吴徐孙朱马胡郭林何高梁郑罗宋谢唐韩曹许邓冯曾程蔡彭潘袁董苏叶吕魏蒋田杜丁沈姜范江钟陆顾施钱缪季"  # noqa: E501
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红志海文斌宇浩凯鹏飞翔晨雪梅琳晶波辉健"  # noqa: E501
-STREETS = (
-    "人民路",
-    "工农路",
-    "青年路",
-    "濠河路",
-    "崇川路",
-    "世纪大道",
-    "钟秀路",
-    "长江路",
-    "园林路",
-)
-POSTS = (
-    ("patrol", 30),
-    ("traffic", 25),
-    ("community", 20),
-    ("call_intake", 10),
-    ("certificate_assistance", 8),
-    ("technical_support", 7),
-)
-DUTY_POSTS = {"patrol", "traffic", "community"}
-ALLEGATIONS = (
-    "执勤时态度恶劣，言语粗暴",
-    "查验证件时未出示工作证件",
-    "处理交通纠纷时偏袒一方",
-    "推搡群众",
-    "接警后长时间未回复",
-    "办理证件时索要好处",
-    "执勤时玩手机，不履行职责",
-    "超越辅助职责单独执法",
-)
-FINDINGS = (
-    ("not_sustained", 38),
-    ("unfounded", 20),
-    ("sustained", 22),
-    ("partly_sustained", 10),
-    ("exonerated", 10),
-)
-GRADES = (("excellent", 15), ("competent", 70), ("basically_competent", 11), ("incompetent", 4))
 
 
 @dataclass(order=True)
-class _Step:
+class Step:
+    """One planned fact: run on ``day``; ``seq`` keeps steps of one day in planning order."""
+
     day: date
     seq: int
     run: Callable[[], Any] = field(compare=False)
@@ -146,13 +84,23 @@ class _Officer:
     complaints: int = 0
 
 
-class _Simulation:
+class Simulation:
+    """The demo's dataset for ``officers`` auxiliaries and ``seed``, laid down in ``ledger``.
+
+    ``run()`` plans everything (``plan()``: organs, wages, every officer's life, misconduct),
+    then plays the steps in date order, ``BATCH_COMMANDS`` per ``AuxLedger.batch``, each at its
+    simulated instant (``play``), and returns the counts. A subclass may change the order in
+    which steps are recorded by overriding ``at`` (where a planned step goes) and ``run``
+    (scripts/bench_projections.py records officer by officer); the plan, the commands and the
+    checks stay the same. The same seed gives the same dataset.
+    """
+
     def __init__(self, ledger: AuxLedger, officers: int, seed: int) -> None:
         self.ledger = ledger
         self.n = officers
         self.seed = seed
         self.rng = random.Random(seed)
-        self.queue: list[_Step] = []
+        self.queue: list[Step] = []
         self.seq = 0
         self.counts = DemoCounts()
         self.units: dict[str, list[_Unit]] = {}
@@ -167,11 +115,12 @@ class _Simulation:
         return uuid5(NAMESPACE, f"{self.seed}:{kind}:{n}")
 
     def at(self, day: date, step: Callable[[], Any]) -> None:
+        """Plan ``step`` for ``day`` (none after ``DEMO_END``; none before ``DEMO_START``)."""
         if day > DEMO_END:
             return  # it would happen after the simulated period: not (yet) recorded
         day = max(day, DEMO_START)
         self.seq += 1
-        heapq.heappush(self.queue, _Step(day, self.seq, step))
+        heapq.heappush(self.queue, Step(day, self.seq, step))
 
     def weighted(self, options: tuple[tuple[str, int], ...]) -> str:
         values, weights = zip(*options, strict=True)
@@ -249,6 +198,7 @@ class _Simulation:
     # ---------------------------------------------------------------- plan
 
     def plan(self) -> None:
+        """Plan every step of the dataset (``at``); nothing is recorded yet."""
         weights = [w for *_, w, _ in ORGANS]
         per_organ = [int(self.n * w) for w in weights]
         per_organ[0] += self.n - sum(per_organ)
@@ -334,6 +284,7 @@ class _Simulation:
                 self.at(DEMO_START if year < 2023 else date(year + 1, 3, 20), record)
 
     def plan_officer(self, index: int, organ: str) -> None:
+        """Plan one officer's life, from the hire to the separation (if any)."""
         rng = self.rng
         early = rng.random() < 0.6
         span = (DEMO_END - DEMO_START).days - 120
@@ -834,6 +785,7 @@ class _Simulation:
     # ---------------------------------------------------------------- run
 
     def run(self, progress: Callable[[int], None] | None = None) -> DemoCounts:
+        """Plan, then record every step in date order; ``progress`` gets the commands done."""
         self.plan()
         ledger = self.ledger
         real_clock = ledger.clock
@@ -858,16 +810,20 @@ class _Simulation:
         ran = 0
         with ledger.batch():
             while self.queue and ran < BATCH_COMMANDS:
-                step = heapq.heappop(self.queue)
-                self.tick = self.tick + 1 if step.day == self.current_day else 0
-                self.current_day = step.day
-                instant = datetime.combine(step.day, time(9, 0), CHINA_STANDARD_TIME) + timedelta(
-                    seconds=self.tick
-                )
-                ledger.clock = partial(_fixed, instant.astimezone(UTC))
-                step.run()
+                self.play(heapq.heappop(self.queue))
                 ran += 1
         return ran
+
+    def play(self, step: Step) -> None:
+        """Record one step with the ledger's clock at its simulated instant: 09:00 China
+        time on its day, one second later for each step before it on the same day."""
+        self.tick = self.tick + 1 if step.day == self.current_day else 0
+        self.current_day = step.day
+        instant = datetime.combine(step.day, time(9, 0), CHINA_STANDARD_TIME) + timedelta(
+            seconds=self.tick
+        )
+        self.ledger.clock = partial(_fixed, instant.astimezone(UTC))
+        step.run()
 
 
 def _add_years(day: date, years: int) -> date:
@@ -880,20 +836,3 @@ def _add_years(day: date, years: int) -> date:
 
 def _fixed(instant: datetime) -> datetime:
     return instant
-
-
-def load_demo(
-    ledger: AuxLedger,
-    *,
-    officers: int = 200,
-    seed: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> DemoCounts:
-    """Load the synthetic dataset through the ledger's commands; return what was loaded."""
-    if officers < 1:
-        msg = "--officers must be at least 1"
-        raise ValueError(msg)
-    simulation = _Simulation(ledger, officers, seed)
-    counts = simulation.run(progress)
-    counts.events = ledger.recorder.max_notification_id() or 0
-    return counts

@@ -1,0 +1,58 @@
+"""A deterministic, realistic, entirely synthetic dataset, laid down through the commands.
+
+``load_demo(ledger, officers=N, seed=S)`` simulates Nantong's public security organs from
+2023-03-01 to ``DEMO_END``: organs and units, quotas (set and adjusted), pay schedules and
+local average wages, hires in both employment forms, postings and supervisors, transfers,
+level evaluations and changes, credentials, insurance and health checks, duty injuries with
+cost advances, infringements, commendations, complaints through their whole life (some
+overdue, some concluded but the complainant not yet told), sanctions with appeals, criminal
+referrals, misconduct findings against officials, and separations (some credentials never
+returned). Every fact goes through ``AuxLedger``'s commands -- validated by the domain,
+signed, chained and logged -- in chronological order, many commands per transaction
+(``AuxLedger.batch``). The service's clock is replaced by the simulated one while loading.
+
+Synthetic data only: names are drawn from common characters; resident ID numbers use the
+unassigned area code 320699 (so no real person holds them) with valid GB 11643 check
+characters; phone numbers are in the 199-0000 block. The same seed gives the same dataset.
+
+Layout: ``data`` (the simulated period and what names, places, posts and findings are drawn
+from), ``simulation`` (``Simulation``: the plan and its run through the commands), and here
+``load_demo``. The demo is a client of ``AuxLedger`` like the command line
+(``auxledger demo``); the benchmarks in ``scripts/`` use ``load_demo`` or subclass
+``Simulation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from api.demo.data import DEMO_END, DEMO_START
+from api.demo.simulation import BATCH_COMMANDS, DemoCounts, Simulation, Step
+from ledger.records import AuxLedger
+
+__all__ = [
+    "BATCH_COMMANDS",
+    "DEMO_END",
+    "DEMO_START",
+    "DemoCounts",
+    "Simulation",
+    "Step",
+    "load_demo",
+]
+
+
+def load_demo(
+    ledger: AuxLedger,
+    *,
+    officers: int = 200,
+    seed: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> DemoCounts:
+    """Load the synthetic dataset through the ledger's commands; return what was loaded."""
+    if officers < 1:
+        msg = "--officers must be at least 1"
+        raise ValueError(msg)
+    simulation = Simulation(ledger, officers, seed)
+    counts = simulation.run(progress)
+    counts.events = ledger.recorder.max_notification_id() or 0
+    return counts

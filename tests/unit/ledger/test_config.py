@@ -1,0 +1,52 @@
+"""Settings: the master key is read and checked there, and never shown."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+
+from ledger.config import MASTER_KEY, Settings
+from ledger.errors import ConfigurationError
+from ledger.privacy import KeyMaterial
+
+RAW = os.urandom(32)
+GIVEN = base64.b64encode(RAW).decode()
+
+
+def test_the_master_key_is_read_from_the_settings_and_never_shown() -> None:
+    settings = Settings.from_environ({MASTER_KEY: GIVEN})
+    assert settings.master_key == RAW
+    assert GIVEN not in repr(settings) and repr(RAW) not in repr(settings)
+    assert "master_key" not in repr(settings)
+    assert Settings.from_environ({}).master_key is None
+    assert Settings.from_environ({MASTER_KEY: ""}).master_key is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not base64!", "is not valid base64"),
+        (base64.b64encode(os.urandom(16)).decode(), "must decode to 32 bytes"),
+    ],
+)
+def test_a_bad_master_key_is_refused_naming_the_setting_not_the_value(
+    value: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({MASTER_KEY: value})
+    assert str(caught.value) == f"{MASTER_KEY}: {message}"
+    assert value not in str(caught.value)
+
+
+def test_the_key_material_takes_the_configured_master_key(tmp_path: Path) -> None:
+    settings = Settings.from_environ({MASTER_KEY: GIVEN, "AUXLEDGER_KEY_DIR": str(tmp_path)})
+    material = KeyMaterial(settings.key_dir, settings.master_key)
+    master = material.master()
+    assert master is not None and master.raw == RAW
+    material.ensure()  # the blind-index key only: the master key is not written to a file
+    assert sorted(p.name for p in settings.key_dir.iterdir()) == ["blind-index.key"]
+    with pytest.raises(ConfigurationError, match=MASTER_KEY):
+        material.promote_pending()  # a rotation cannot replace a key given in the environment
