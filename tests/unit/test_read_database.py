@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from starlette.datastructures import Headers
 
+from api.read_after import READ_AFTER_COOKIE, READ_AFTER_HEADER, requested_position
 from api.settings import READ_AFTER_WAIT, ApiSettings
 from ledger.config import DATABASE_URL, READ_DATABASE_URL, Settings
 from ledger.errors import ConfigurationError
@@ -59,3 +61,15 @@ def test_the_wait_setting() -> None:
     assert ApiSettings.from_environ({**env, READ_AFTER_WAIT: "0.5"}).read_after_wait == 0.5
     with pytest.raises(ConfigurationError, match=READ_AFTER_WAIT):
         ApiSettings.from_environ({**env, READ_AFTER_WAIT: "11"})
+
+
+def test_the_position_a_request_asks_for() -> None:
+    assert requested_position(Headers({READ_AFTER_HEADER: "42"})) == 42
+    assert requested_position(Headers({"cookie": f"a=b; {READ_AFTER_COOKIE}=7"})) == 7
+    assert (
+        requested_position(Headers({READ_AFTER_HEADER: "9", "cookie": f"{READ_AFTER_COOKIE}=7"}))
+        == 9
+    )
+    for bad in ("-1", "1e9", "x", "", "1" * 19):
+        assert requested_position(Headers({READ_AFTER_HEADER: bad})) is None
+    assert requested_position(Headers({})) is None
