@@ -180,11 +180,18 @@ class Runtime:
         return token
 
     def ledger_figures(self) -> dict[str, float]:
-        """Gauges for ``/metrics``: database up, tree size, the largest projection lag."""
+        """Gauges for ``/metrics``: database up, tree size, the largest projection lag (and,
+        with a read replica, whether it answers and how many events it trails)."""
         figures = {"up": 1.0, "tree_size": float(self.log().tree_size())}
-        statuses = self.read_models().status()
+        models = self.read_models()
+        statuses = models.status()
         if statuses:
             figures["projection_lag_events"] = float(max(s.lag for s in statuses))
+        if isinstance(models, ReplicaReadModels):
+            replica = models.replica_status({s.name: s.position for s in statuses})
+            figures["read_replica_up"] = 1.0 if replica.reachable else 0.0
+            if replica.lag is not None:
+                figures["read_replica_lag_events"] = float(replica.lag)
         return figures
 
     def close(self) -> None:

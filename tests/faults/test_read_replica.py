@@ -192,6 +192,9 @@ def test_with_replay_paused_the_read_after_a_write_goes_to_the_primary(
         assert ready.status_code == 200, ready.text
         assert ready.json()["read_replica"]["state"] == "streaming"
         assert ready.json()["read_replica"]["lag"] >= 1
+        metrics = replicated.client.get("/metrics", headers=replicated.world.headers("admin"))
+        assert "auxledger_ledger_read_replica_up 1.0" in metrics.text
+        assert "auxledger_ledger_read_replica_lag_events 0.0" not in metrics.text
     finally:
         replicated.replica_sql("SELECT pg_wal_replay_resume()")
     wait_for(lambda: replicated.commendations() == before + 1)
@@ -204,6 +207,8 @@ def test_readyz_while_the_replica_is_down(replicated: Replicated) -> None:
         assert ready.status_code == 200, ready.text
         assert ready.json()["read_replica"]["state"] == "unreachable"
         assert replicated.client.get("/readyz").json() == {"status": "ready"}
+        metrics = replicated.client.get("/metrics", headers=replicated.world.headers("admin"))
+        assert "auxledger_ledger_read_replica_up 0.0" in metrics.text
         # Reads go to the primary meanwhile.
         served = replicated.served()
         replicated.commendations()
