@@ -21,7 +21,8 @@ Invariants:
   the primary would have seen at that moment, or more.
 - A replica that cannot be reached (a transient error on connecting) does not fail reads:
   that read and every read for ``FALLBACK_SECONDS`` after it go to the primary, and the
-  outage is logged once (no address, no password). ``replica_status`` reports it.
+  outage is logged once (no address, no password). ``replica_status`` reports it, and
+  does not probe the replica again within that time either.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ class RoutedDatabase(PostgresDatabase):
             yield session
 
     def _choose(self) -> str:
-        if time.monotonic() < self._down_until:
+        if self.replica_down:
             return "primary"
         wanted = _read_after.get()
         if wanted is None:
@@ -176,13 +177,28 @@ class RoutedDatabase(PostgresDatabase):
             self._mark_up()
             if min(reached.values()) >= wanted:
                 return "replica"
-            if first and wanted > self.head():
+            if first and wanted > self._head():
                 return "primary"  # no write is there yet: nothing to wait for
             first = False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return "primary"
             time.sleep(min(POLL_SECONDS, remaining))
+
+    def _head(self) -> int:
+        """The primary's log head; a very large number while it cannot be read (then the
+        replica's answer is waited for as usual)."""
+        try:
+            return self.head()
+        except Exception as e:
+            if transient(e) is None:
+                raise
+            return 2**63 - 1
+
+    @property
+    def replica_down(self) -> bool:
+        """Whether reads go to the primary because the replica could not be reached."""
+        return time.monotonic() < self._down_until
 
     def replica_positions(self) -> dict[str, int]:
         """Every projection's tracking position on the replica."""
@@ -292,6 +308,8 @@ class ReplicaReadModels(ReadModels):
 
         ``primary``: each projection's tracking position on the primary (read here if None).
         """
+        if self.routed.replica_down:  # no probe: one failed moments ago
+            return ReplicaStatus(reachable=False, error="unreachable")
         if primary is None:
             primary = {name: self.position(name) for name in self.projections}
         try:
@@ -304,7 +322,9 @@ class ReplicaReadModels(ReadModels):
         except Exception as e:
             if transient(e) is None:
                 raise
+            self.routed._mark_down(e)
             return ReplicaStatus(reachable=False, error=transient(e))
+        self.routed._mark_up()
         lag = max((max(primary[n] - behind[n], 0) for n in primary), default=0)
         delay = row["delay"]
         return ReplicaStatus(

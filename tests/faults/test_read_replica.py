@@ -215,8 +215,15 @@ def test_readyz_while_the_replica_is_down(replicated: Replicated) -> None:
         assert replicated.served()["primary"] == served["primary"] + 1
     finally:
         replicated.replica.start()
-    ready = replicated.client.get("/readyz", headers=replicated.world.headers("admin"))
-    assert ready.json()["read_replica"]["state"] == "streaming"
+    # Probed again once the fall-back (5 s) is over.
+    wait_for(
+        lambda: (
+            replicated.client.get("/readyz", headers=replicated.world.headers("admin")).json()[
+                "read_replica"
+            ]["state"]
+            == "streaming"
+        )
+    )
 
 
 def test_a_console_form_reads_the_page_it_redirects_to_after_its_write(
