@@ -4,11 +4,13 @@ Only when ``AUXLEDGER_READ_DATABASE_URL`` names a replica; without one this midd
 passes every request through untouched.
 
 Invariants:
-- A write request (POST, PUT, PATCH, DELETE) answered below 400 carries
-  ``X-Auxledger-Position: N``, the ledger's log head read on the primary after the handler
-  ran: a position at or after the request's own events. A console form answered with a
-  303 also sets the cookie ``auxledger_read_after=N`` (30 s, HttpOnly, SameSite=Strict,
-  Secure under HTTPS), so the page it redirects to is read after the write.
+- A write request (POST, PUT, PATCH, DELETE) with a token (``Authorization``) or in the
+  staff console (``/console/...``) answered below 400 carries ``X-Auxledger-Position: N``,
+  the ledger's log head read on the primary after the handler ran: a position at or after
+  the request's own events. A console form answered with a 303 also sets the cookie
+  ``auxledger_read_after=N`` (30 s, HttpOnly, SameSite=Strict, Secure under HTTPS), so the
+  page it redirects to is read after the write. An anonymous write (the public intake, the
+  public pages' forms) is told nothing: the log's size is for staff.
 - A request that carries ``X-Auxledger-Read-After: N`` (or that cookie) is served under
   ``projections.replica.read_after(N)``: its read-model queries go to the replica once the
   replica's read models reached ``N`` (waiting at most ``AUXLEDGER_READ_AFTER_WAIT_SECONDS``),
@@ -70,8 +72,10 @@ class ReadAfterMiddleware:
         if scope["type"] != "http" or self.runtime.settings.ledger.read_database is None:
             await self.app(scope, receive, send)
             return
-        writing = scope["method"] in _WRITES
-        console = not (scope["path"] == "/v1" or scope["path"].startswith("/v1/"))
+        headers = Headers(scope=scope)
+        console = scope["path"].startswith("/console/")
+        # The log head is for staff: an anonymous write (the public intake) is not told it.
+        writing = scope["method"] in _WRITES and (console or "authorization" in headers)
         https = scope.get("scheme") == "https"
 
         async def send_position(message: AsgiMessage) -> None:
@@ -89,7 +93,7 @@ class ReadAfterMiddleware:
                         )
             await send(message)
 
-        with read_after(requested_position(Headers(scope=scope))):
+        with read_after(requested_position(headers)):
             await self.app(scope, receive, send_position if writing else send)
 
     async def _head(self) -> int | None:

@@ -159,6 +159,14 @@ def test_a_read_after_the_callers_write_sees_it(replicated: Replicated) -> None:
     assert time.monotonic() - started < WAIT
 
 
+def test_an_anonymous_write_is_not_told_the_position(replicated: Replicated) -> None:
+    from tests.api.test_public import COMPLAINT  # noqa: PLC0415
+
+    answer = replicated.client.post("/v1/complaints", json=COMPLAINT)
+    assert answer.status_code == 201, answer.text
+    assert POSITION_HEADER not in answer.headers
+
+
 def test_with_replay_paused_the_read_after_a_write_goes_to_the_primary(
     replicated: Replicated,
 ) -> None:
