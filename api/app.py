@@ -25,6 +25,7 @@ from api.console import mount_console
 from api.metrics import MULTIPROC_ENV
 from api.middleware import EdgeMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.read_after import ReadAfterMiddleware
 from api.routers import (
     admin,
     auxiliaries,
@@ -119,6 +120,8 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
         if isinstance(route, APIRoute) and route.methods
     ]
     mount_console(app, settings)
+    # Inside the edge: positions after writes, reads routed by them (api.read_after).
+    app.add_middleware(ReadAfterMiddleware, runtime=runtime)
     app.add_middleware(
         EdgeMiddleware, max_body_bytes=settings.max_body_bytes, metrics=runtime.metrics
     )

@@ -90,6 +90,8 @@ _HELP = {
     "up": "1 if the ledger database answered this scrape",
     "tree_size": "Leaves in the Merkle log (events recorded)",
     "projection_lag_events": "Events recorded but not yet processed by the projections",
+    "read_replica_up": "1 if the read replica answered this scrape",
+    "read_replica_lag_events": "Events the read replica's read models trail the primary's",
 }
 
 

@@ -30,6 +30,8 @@ from api.settings import ApiSettings
 from ledger.access import ApiToken, load_token
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger
+from ledger.stream import max_notification_id
+from projections.replica import ReplicaReadModels
 from projections.service import ReadModels
 
 P = ParamSpec("P")
@@ -140,16 +142,26 @@ class Runtime:
         return self._log
 
     def read_models(self) -> ReadModels:
-        """The projections' read models in the ledger's database (queries only: the serve
-        process runs the workers that write them)."""
+        """The projections' read models (queries only: the serve process runs the workers
+        that write them), read on the replica when ``AUXLEDGER_READ_DATABASE_URL`` names one
+        (``projections.replica``), else in the ledger's database."""
         models = self._read_models
         if models is not None:
             return models
         ledger = self.ledger()
+        replica = self.settings.ledger.read_database
         with self._lock:
             if self._read_models is None:
-                self._read_models = ReadModels(ledger)
+                self._read_models = (
+                    ReplicaReadModels(ledger, replica, wait=self.settings.read_after_wait)
+                    if replica is not None
+                    else ReadModels(ledger)
+                )
             return self._read_models
+
+    def write_position(self) -> int:
+        """The ledger's log head now: after a write, a position that covers it."""
+        return max_notification_id(self.ledger())
 
     def directory(self) -> AuxiliaryDirectory:
         """Lookups of auxiliaries for the public endpoints, over the read models."""
@@ -168,11 +180,18 @@ class Runtime:
         return token
 
     def ledger_figures(self) -> dict[str, float]:
-        """Gauges for ``/metrics``: database up, tree size, the largest projection lag."""
+        """Gauges for ``/metrics``: database up, tree size, the largest projection lag (and,
+        with a read replica, whether it answers and how many events it trails)."""
         figures = {"up": 1.0, "tree_size": float(self.log().tree_size())}
-        statuses = self.read_models().status()
+        models = self.read_models()
+        statuses = models.status()
         if statuses:
             figures["projection_lag_events"] = float(max(s.lag for s in statuses))
+        if isinstance(models, ReplicaReadModels):
+            replica = models.replica_status({s.name: s.position for s in statuses})
+            figures["read_replica_up"] = 1.0 if replica.reachable else 0.0
+            if replica.lag is not None:
+                figures["read_replica_lag_events"] = float(replica.lag)
         return figures
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ TRUSTED_PROXIES = "AUXLEDGER_TRUSTED_PROXIES"
 PROJECTION_MAX_LAG = "AUXLEDGER_PROJECTION_MAX_LAG"
 PROJECTION_STALE_SECONDS = "AUXLEDGER_PROJECTION_STALE_SECONDS"
 CONSOLE_IDLE = "AUXLEDGER_CONSOLE_IDLE_MINUTES"
+READ_AFTER_WAIT = "AUXLEDGER_READ_AFTER_WAIT_SECONDS"
 ENVIRONMENTS = ("development", "production")
 
 
@@ -78,6 +79,9 @@ class ApiSettings:
     """When a projection makes ``/readyz`` (and ``projections check``) fail."""
     console_idle_seconds: float = 30 * 60.0
     """A console session unused this long has ended (sign in again)."""
+    read_after_wait: float = 2.0
+    """With a read replica (``AUXLEDGER_READ_DATABASE_URL``): how long a read that must see
+    the caller's own write waits for the replica before it goes to the primary."""
 
     @property
     def development(self) -> bool:
@@ -104,6 +108,7 @@ class ApiSettings:
             trusted_proxies=_networks(env, TRUSTED_PROXIES),
             readiness=ReadinessLimits.from_environ(env),
             console_idle_seconds=60.0 * _number(env, CONSOLE_IDLE, 30.0, low=1.0, high=24 * 60),
+            read_after_wait=_number(env, READ_AFTER_WAIT, 2.0, low=0.0, high=10.0),
         )
 
 

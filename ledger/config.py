@@ -18,7 +18,7 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -28,6 +28,7 @@ from ledger.cosignature import CosignatureError, CosignerKey, parse_cosigner_vke
 from ledger.errors import ConfigurationError
 
 DATABASE_URL = "AUXLEDGER_DATABASE_URL"
+READ_DATABASE_URL = "AUXLEDGER_READ_DATABASE_URL"
 KEY_DIR = "AUXLEDGER_KEY_DIR"
 WITNESS_DIR = "AUXLEDGER_WITNESS_DIR"
 LOG_ORIGIN = "AUXLEDGER_LOG_ORIGIN"
@@ -179,6 +180,9 @@ class Settings:
     master_key: bytes | None = field(default=None, repr=False)
     """The personal-data master key given in ``AUXLEDGER_MASTER_KEY`` (32 bytes), or None: then
     ``KEY_DIR/master.key`` (``ledger.privacy.KeyMaterial``). Never shown in a repr."""
+    read_database: Database | None = None
+    """A PostgreSQL streaming replica of ``database`` that serves the API's queries
+    (``AUXLEDGER_READ_DATABASE_URL``); None: every read goes to ``database``."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -201,6 +205,7 @@ class Settings:
             connect_timeout=int(_seconds(env, CONNECT_TIMEOUT, 2, low=2, high=60, whole=True)),
             statement_timeout=_seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400),
             master_key=_master_key(env),
+            read_database=_read_database(env, database),
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -269,6 +274,29 @@ def _master_key(env: Mapping[str, str]) -> bytes | None:
     if len(raw) != 32:
         raise ConfigurationError(MASTER_KEY, "must decode to 32 bytes")
     return raw
+
+
+def _read_database(env: Mapping[str, str], database: Database) -> Database | None:
+    """``AUXLEDGER_READ_DATABASE_URL``: a PostgreSQL replica of a PostgreSQL ledger, or None."""
+    raw = (env.get(READ_DATABASE_URL) or "").strip()
+    if not raw:
+        return None
+    if not database.is_postgres:
+        raise ConfigurationError(
+            READ_DATABASE_URL, "a read replica needs a PostgreSQL ledger; unset it for SQLite"
+        )
+    replica = parse_database_url(raw, setting=READ_DATABASE_URL)
+    if not replica.is_postgres:
+        raise ConfigurationError(
+            READ_DATABASE_URL, "must be a postgresql:// URL of a streaming replica, not SQLite"
+        )
+    if "schema" not in parse_qs(urlsplit(raw).query):
+        return replace(replica, schema=database.schema)  # a replica holds the same schemas
+    if replica.schema != database.schema:
+        raise ConfigurationError(
+            READ_DATABASE_URL, f"the schema must be the ledger's own ({database.schema})"
+        )
+    return replica
 
 
 def _path_setting(env: Mapping[str, str], name: str, default: str) -> Path:

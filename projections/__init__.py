@@ -9,6 +9,8 @@ Entry points:
 - ``ensure_schema(ledger)``: create the read-model tables (``auxledger init`` calls it).
 - ``ReadModels(ledger)``: the projections of one ledger; ``rebuild``, ``catch_up``,
   ``status``; ``ProjectionSupervisor(models)`` runs one background worker per projection.
+- ``projections.replica.ReplicaReadModels(ledger, replica)``: the same read models with
+  their queries answered by a streaming replica (writes and workers on the primary).
 - ``PersonnelQueries``, ``ComplaintQueries``, ``ResponsibilityQueries``,
   ``EarlyWarningQueries``, ``ComplianceQueries``: plain query classes with typed,
   JSON-ready results.

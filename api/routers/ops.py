@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import PlainTextResponse, Response
@@ -25,6 +25,7 @@ from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors
 from api.runtime import Runtime, answer_within
 from domain.values import Actor, Role
+from projections.replica import ReplicaReadModels
 
 log = logging.getLogger("auxledger.api")
 
@@ -53,6 +54,9 @@ class ReadinessPublic(BaseModel):
     status: str
     tree_size: int | None = None
     projections: dict[str, int] | None = None
+    read_replica: dict[str, Any] | None = None
+    """With ``AUXLEDGER_READ_DATABASE_URL``: ``state`` (streaming | unreachable), ``lag``
+    (events its read models trail the primary's), ``replay_delay_seconds``."""
 
 
 OPERATORS = (Role.admin, Role.auditor)
@@ -81,15 +85,17 @@ def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
     says what is wrong (the database only when it is the database)."""
     if operator is not None:
         tree_size = runtime.log().tree_size()
-        lags, problems = _projections(runtime)
+        lags, replica, problems = _projections(runtime)
         if problems:
             raise ApiProblem(
                 "not_ready", "; ".join(problems), headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}
             )
-        return ReadinessPublic(status="ready", tree_size=tree_size, projections=lags)
+        return ReadinessPublic(
+            status="ready", tree_size=tree_size, projections=lags, read_replica=replica
+        )
     try:
         runtime.log().tree_size()
-        _lags, problems = _projections(runtime)
+        _lags, _replica, problems = _projections(runtime)
     except Exception as e:  # whatever it is, the public hears only "not ready"
         log.warning("not ready", extra={"event": "not_ready", "error": type(e).__name__})
         raise ApiProblem(
@@ -102,12 +108,25 @@ def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
     return ReadinessPublic(status="ready")
 
 
-def _projections(runtime: Runtime) -> tuple[dict[str, int], list[str]]:
-    """Each projection's lag, and why projections make the service unready (if they do)."""
+def _projections(
+    runtime: Runtime,
+) -> tuple[dict[str, int], dict[str, Any] | None, list[str]]:
+    """Each projection's lag (on the primary, where the workers write), the read replica's
+    state if there is one, and why either makes the service unready (if it does).
+
+    An unreachable replica does not make it unready (reads go to the primary meanwhile); a
+    replica whose read models trail the primary's by more than the lag limit does."""
     limits = runtime.settings.readiness
-    statuses = runtime.read_models().status(stale_after=timedelta(seconds=limits.stale_seconds))
+    models = runtime.read_models()
+    statuses = models.status(stale_after=timedelta(seconds=limits.stale_seconds))
     problems = [p for s in statuses if (p := s.problem(max_lag=limits.max_lag)) is not None]
-    return {s.name: s.lag for s in statuses}, problems
+    replica: dict[str, Any] | None = None
+    if isinstance(models, ReplicaReadModels):
+        state = models.replica_status({s.name: s.position for s in statuses})
+        replica = state.to_json()
+        if (problem := state.problem(max_lag=limits.max_lag)) is not None:
+            problems.append(problem)
+    return {s.name: s.lag for s in statuses}, replica, problems
 
 
 @router.get(
