@@ -103,7 +103,7 @@ _POSITIONS = _positions_template()
 
 def positions(session: Session, application_name: str) -> dict[str, int]:
     """Every projection's tracking position as seen through ``session``."""
-    rows = session.query(_POSITIONS, [application_name] * len(PROJECTIONS))
+    rows = session.query(_POSITIONS, [application_name] * len(PROJECTIONS), tables=())
     row = rows[0] if rows else {}
     return {name: int(row.get(f"p{index}") or 0) for index, name in enumerate(PROJECTIONS)}
 
@@ -317,7 +317,8 @@ class ReplicaReadModels(ReadModels):
                 behind = positions(s, self.application_name)
                 row = s.query(
                     "SELECT pg_is_in_recovery() AS recovery, "
-                    "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) AS delay"
+                    "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) AS delay",
+                    tables=(),  # computed columns only: as the driver gives them
                 )[0]
         except Exception as e:
             if transient(e) is None:
