@@ -48,6 +48,7 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_and_keeps_the_read_models_current(
     world: World, tmp_path: Path, workers: int

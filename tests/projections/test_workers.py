@@ -176,6 +176,7 @@ def test_stopping_midway_and_restarting_gives_the_same_read_model(fresh: Built) 
         restarted.close()
 
 
+@pytest.mark.both_backends
 def test_two_workers_on_one_projection_apply_each_event_once(fresh: Built) -> None:
     others = [ReadModels(fresh.ledger) for _ in range(2)]
     errors: list[BaseException] = []
@@ -214,6 +215,7 @@ def test_status_shows_the_lag_of_a_stopped_projection(fresh: Built) -> None:
     assert fresh.models.status()[1].lag == 0
 
 
+@pytest.mark.both_backends
 def test_a_worker_follows_new_events(fresh: Built) -> None:
     # On PostgreSQL the poll interval is long: the update can only arrive by NOTIFY in time.
     poll = 60.0 if fresh.backend == "postgres" else 0.1
