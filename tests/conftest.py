@@ -102,8 +102,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """Count the variants left out, so a reader of the summary knows."""
-    left_out = config.stash.get(_LEFT_OUT, 0)
-    if left_out:
+    if _all_backends():
+        return
+    left_out = config.stash.get(_LEFT_OUT, None)
+    if left_out is None:  # pytest-xdist's controller: its workers collected and deselected
+        terminalreporter.write_line(
+            f"backends: {', '.join(ONE_BACKEND_SUITES)} ran on {DEFAULT_BACKEND} only "
+            f"but for their @both_backends tests ({BACKENDS_ENV}=both runs all on both)"
+        )
+    elif left_out:
         terminalreporter.write_line(
             f"backends: {left_out} tests deselected: the other backend's variants of "
             f"{', '.join(ONE_BACKEND_SUITES)} ({BACKENDS_ENV}=both runs them)"
