@@ -9,7 +9,6 @@ the wrapped key becomes NULL).
 from __future__ import annotations
 
 import secrets
-import threading
 from abc import ABC, abstractmethod
 from typing import Any
 from uuid import UUID, uuid4
@@ -27,7 +26,7 @@ from ledger.persistence import (
 )
 from ledger.privacy import MasterKey, SubjectKeyStore
 from ledger.records import AuxLedger
-from tests.contract.conftest import OnPostgres, OnSQLite
+from tests.contract.conftest import OnPostgres, OnSQLite, at_once
 
 
 def _master() -> MasterKey:
@@ -150,22 +149,7 @@ class SubjectKeyStoreContract(ABC):
     def test_concurrent_inserts_of_one_subject_keep_one_key(self, store: SubjectKeyStore) -> None:
         subject = uuid4()
         candidates = [_wrapped(_master(), [subject]) for _ in range(4)]
-        errors: list[BaseException] = []
-        start = threading.Barrier(len(candidates))
-
-        def insert(rows: dict[UUID, tuple[bytes, str]]) -> None:
-            try:
-                start.wait(10)
-                store.insert_missing(rows)
-            except BaseException as e:  # reported below
-                errors.append(e)
-
-        threads = [threading.Thread(target=insert, args=(c,)) for c in candidates]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert errors == []
+        assert at_once(store.insert_missing, candidates) == []
         stored = store.fetch([subject])[subject]
         assert stored in {c[subject][0] for c in candidates}
 

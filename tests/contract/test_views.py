@@ -35,8 +35,7 @@ from projections.views import (
     ReadModelView,
     SQLiteReadModelView,
 )
-from tests.conftest import PostgresServer
-from tests.contract.conftest import OnPostgres, OnSQLite
+from tests.contract.conftest import OnPostgres, OnSQLite, at_once
 
 APP = "contract"
 TRACKING = "rm_contract_tracking"
@@ -292,21 +291,7 @@ class ReadModelViewContract(ABC):
 
     def test_ensure_at_the_same_time_in_many_workers(self, ledger: AuxLedger) -> None:
         views = [NotesProjection(self.create_view(ledger)).view for _ in range(4)]
-        errors: list[BaseException] = []
-        start = threading.Barrier(len(views))
-
-        def ensure(view: ReadModelView) -> None:
-            try:
-                start.wait(10)
-                view.ensure()
-            except BaseException as e:  # reported below
-                errors.append(e)
-
-        threads = [threading.Thread(target=ensure, args=(v,)) for v in views]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        errors = at_once(lambda view: view.ensure(), views)
         try:
             assert errors == []
             assert views[0].position(APP) == 0
@@ -372,30 +357,29 @@ def _view_ledger(request: pytest.FixtureRequest, ledger: AuxLedger) -> None:
     request.instance.ledger = ledger
 
 
+class _LibraryCases:
+    """The library's tracking-recorder cases on a view made by ``create_view``."""
+
+    ledger: AuxLedger
+
+    def create_view(self, ledger: AuxLedger) -> ReadModelView:
+        raise NotImplementedError
+
+    def create_recorder(self) -> TrackingRecorder:
+        view = self.create_view(self.ledger)
+        view.ensure(tables=False)
+        return view
+
+
 @pytest.mark.usefixtures("_view_ledger")
-class TestSQLiteViewIsATrackingRecorder(OnSQLite, TrackingRecorderTestCase):
+class TestSQLiteViewIsATrackingRecorder(OnSQLite, _LibraryCases, TrackingRecorderTestCase):
     """The library's tracking-recorder cases, on the SQLite view."""
 
-    ledger: AuxLedger
-
-    def create_recorder(self) -> TrackingRecorder:
-        datastore = self.ledger.ledger_recorder.datastore
-        assert isinstance(datastore, SQLiteDatastore)
-        view = SQLiteReadModelView(datastore, tracking_table_name=TRACKING)
-        view.ensure(tables=False)
-        return view
+    create_view = TestSQLiteReadModelView.create_view
 
 
 @pytest.mark.usefixtures("_view_ledger")
-class TestPostgresViewIsATrackingRecorder(OnPostgres, TrackingRecorderTestCase):
+class TestPostgresViewIsATrackingRecorder(OnPostgres, _LibraryCases, TrackingRecorderTestCase):
     """The library's tracking-recorder cases, on the PostgreSQL view."""
 
-    ledger: AuxLedger
-    server: PostgresServer
-
-    def create_recorder(self) -> TrackingRecorder:
-        datastore = self.ledger.ledger_recorder.datastore
-        assert isinstance(datastore, PostgresDatastore)
-        view = PostgresReadModelView(datastore, tracking_table_name=TRACKING)
-        view.ensure(tables=False)
-        return view
+    create_view = TestPostgresReadModelView.create_view
