@@ -24,8 +24,9 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,26 @@ def postgres_server() -> Iterator[PostgresServer | None]:
                 capture_output=True,
             )
             shutil.rmtree(cluster, ignore_errors=True)
+
+
+def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseException]:
+    """Run ``work(x)`` for every input in threads released together; the errors they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(inputs))
+
+    def run(value: Any) -> None:
+        try:
+            start.wait(10)
+            work(value)
+        except BaseException as e:  # returned to the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
 
 
 def new_schema() -> str:

@@ -9,9 +9,7 @@ the default backend of the other suites is.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -38,26 +36,6 @@ class OnPostgres:
         if postgres_server is None:
             pytest.skip("PostgreSQL not available (see the warning above)")
         return "postgres"
-
-
-def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseException]:
-    """Run ``work(x)`` for every input in threads released together; the errors they raised."""
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(inputs))
-
-    def run(value: Any) -> None:
-        try:
-            start.wait(10)
-            work(value)
-        except BaseException as e:  # returned to the test
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
 
 
 @pytest.fixture

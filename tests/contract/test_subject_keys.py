@@ -26,7 +26,8 @@ from ledger.persistence import (
 )
 from ledger.privacy import MasterKey, SubjectKeyStore
 from ledger.records import AuxLedger
-from tests.contract.conftest import OnPostgres, OnSQLite, at_once
+from tests.conftest import at_once
+from tests.contract.conftest import OnPostgres, OnSQLite
 
 
 def _master() -> MasterKey:

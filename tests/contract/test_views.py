@@ -35,7 +35,8 @@ from projections.views import (
     ReadModelView,
     SQLiteReadModelView,
 )
-from tests.contract.conftest import OnPostgres, OnSQLite, at_once
+from tests.conftest import at_once
+from tests.contract.conftest import OnPostgres, OnSQLite
 
 APP = "contract"
 TRACKING = "rm_contract_tracking"
