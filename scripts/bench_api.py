@@ -196,10 +196,11 @@ def run_wrk(
 
 def build_ledger(env: dict[str, str]) -> None:
     """A small ledger: one organ, a unit, 20 auxiliaries with work IDs; read models caught up."""
+    from benchlib import caught_up, hire_fields  # noqa: PLC0415
+
     from domain.values import Actor  # noqa: PLC0415
     from ledger.config import Settings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
-    from projections.service import ReadModels  # noqa: PLC0415
 
     ledger = AuxLedger(Settings.from_environ(env), create_tables=True)
     ledger.initialise("bench")
@@ -211,25 +212,7 @@ def build_ledger(env: dict[str, str]) -> None:
         Actor("bench-est", "establishment", ORGAN, None), ORGAN, "set_quota", quota=100
     )
     for i in range(1, 21):
-        hired = ledger.hire(
-            personnel,
-            organ_code=ORGAN,
-            effective=date(2025, 1, 2),
-            unit=UNIT,
-            supervisor_id="602010",
-            supervisor_name="王建国",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2025, 1, 1),
-            contract_end=date(2028, 12, 31),
-            post_type="patrol",
-            level=1,
-            name=f"辅警{i}",
-            gender="male",
-            resident_id="11010519491231002X",
-            phone="19900001234",
-            address="南通市崇川区人民路1号",
-        )
+        hired = ledger.hire(personnel, **hire_fields(ORGAN, UNIT, f"辅警{i}"))
         ledger.update_auxiliary(
             personnel,
             hired.originator_id,
@@ -238,11 +221,7 @@ def build_ledger(env: dict[str, str]) -> None:
             kind="work_id",
             serial=f"NTFJ0602{i:06d}",
         )
-    models = ReadModels(ledger)
-    models.ensure()
-    for name in models.names():
-        models.catch_up(name)
-    models.close()
+    caught_up(ledger).close()
     ledger.close()
 
 

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_append import Counter  # noqa: E402
+from benchlib import grow, hire_fields  # noqa: E402
 
 from api import bundles  # noqa: E402
 from domain.values import Actor  # noqa: E402
@@ -57,21 +57,6 @@ ESTABLISHMENT = Actor(actor_id="bench-est", role="establishment", organ=ORGAN, u
 INSPECTOR = Actor(actor_id="bench-inspector", role="inspector", organ=ORGAN, unit=None)
 
 
-def grow(app: AuxLedger, log: MerkleLog, target: int, per_tx: int = 2000) -> None:
-    """Append filler events through the signed write path until the log holds ``target``."""
-    size = log.tree_size()
-    while size < target:
-        n = min(per_tx, target - size)
-        batch = []
-        for _ in range(max(1, n // 10)):
-            counter = Counter.start("benchmark counter")
-            for i in range(9):
-                counter.tick(f"event {i} of a benchmark counter, about the size of a record")
-            batch.append(counter)
-        app.save(*batch)
-        size = log.tree_size()
-
-
 def build(app: AuxLedger, size: int, events: int) -> object:
     """The organ, one auxiliary, and ``size`` events with the auxiliary's spread through them."""
     app.register_organ(ROOT_ACTOR, code=ORGAN, name="基准公安局", region="基准市")
@@ -80,29 +65,22 @@ def build(app: AuxLedger, size: int, events: int) -> object:
     auxiliary_id = uuid4()
     app.hire(
         PERSONNEL,
-        organ_code=ORGAN,
-        auxiliary_id=auxiliary_id,
-        effective=date(2025, 1, 2),
-        unit=f"{ORGAN}-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2025, 1, 1),
-        contract_end=date(2028, 12, 31),
-        post_type="patrol",
-        level=1,
-        name="基准辅警",
-        gender="male",
-        resident_id="11010519491231002X",
-        phone="19912345678",
-        address="基准市人民路1号",
+        **hire_fields(
+            ORGAN,
+            f"{ORGAN}-U1",
+            "基准辅警",
+            auxiliary_id=auxiliary_id,
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            phone="19912345678",
+            address="基准市人民路1号",
+        ),
     )
     log = MerkleLog(app.ledger_recorder)
     started = time.perf_counter()
     step = max(1, size // events)
     for n in range(1, events):
-        grow(app, log, min(size, n * step))
+        grow(app, min(size, n * step))
         if n % 2:
             app.update_auxiliary(
                 PERSONNEL,
@@ -122,7 +100,7 @@ def build(app: AuxLedger, size: int, events: int) -> object:
                 f"({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )
-    grow(app, log, size)
+    grow(app, size)
     print(f"built {log.tree_size():,} events in {time.perf_counter() - started:.0f} s", flush=True)
     return auxiliary_id
 

@@ -40,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import catch_up
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -148,8 +149,7 @@ def main() -> None:
 
     models = ReadModels(ledger)
     models.ensure()
-    for name in models.names():
-        models.catch_up(name)
+    catch_up(models)
     first = PersonnelQueries(models).status(organ=ORGAN, status="active", page_size=1).items[0]
     personnel = Actor("bench-personnel", "personnel", ORGAN, None)
     for i in range(args.events - ledger.auxiliary(first.auxiliary_id).version):
@@ -161,8 +161,7 @@ def main() -> None:
             kind="citation",
             issuing_body=f"南通市公安局表彰 {i}",
         )
-    for name in models.names():
-        models.catch_up(name)
+    catch_up(models)
     models.close()
     version = ledger.auxiliary(first.auxiliary_id).version
     work_id = next(

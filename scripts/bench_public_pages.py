@@ -42,10 +42,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchlib import caught_up  # noqa: E402
+
 from api.demo import load_demo  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.records import AuxLedger  # noqa: E402
-from projections.service import ReadModels  # noqa: E402
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -145,11 +146,7 @@ def main() -> int:
     took = time.monotonic() - started
     print(f"demo: {args.officers} officers, {counts.events} events in {took:.0f} s")
     started = time.monotonic()
-    models = ReadModels(ledger)
-    models.ensure()
-    for name in models.names():
-        models.catch_up(name)
-    models.close()
+    caught_up(ledger).close()
     ledger.close()
     print(f"read models caught up in {time.monotonic() - started:.0f} s")
 

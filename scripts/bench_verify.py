@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_append import Counter  # noqa: E402
+from benchlib import grow  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from ledger.application import LedgerApplication  # noqa: E402
@@ -73,22 +73,6 @@ def ed25519_rate(cores: int, per_core: int) -> float:
     for w in workers:
         w.join()
     return cores * per_core / max(durations)
-
-
-def grow(app: LedgerApplication, target: int, per_tx: int = 2000) -> None:
-    """Append events through the signed write path until the log has ``target`` leaves."""
-    log = MerkleLog(app.ledger_recorder)
-    size = log.tree_size()
-    while size < target:
-        n = min(per_tx, target - size)
-        aggregates = []
-        for _ in range(max(1, n // 10)):
-            counter = Counter.start("benchmark counter")
-            for i in range(9):
-                counter.tick(f"event {i} of a benchmark counter, about the size of a record")
-            aggregates.append(counter)
-        app.save(*aggregates)
-        size = log.tree_size()
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:

@@ -7,6 +7,14 @@ under ``CI=true``, where a missing PostgreSQL fails the run.
 
 Each test run creates its own database (dropped at the end), and each test its own schema,
 so runs and tests never collide.
+
+Backends per suite: the seams between the code and a backend have contract cases on both
+(tests/contract), and tests/integration, tests/browser and tests/faults run as they always
+did. tests/api, tests/console and tests/projections run on ``DEFAULT_BACKEND`` only, except
+the tests marked ``@pytest.mark.both_backends`` (concurrency, locks, LISTEN/NOTIFY, worker
+processes: where the backend really matters). Their other backend's variants are deselected,
+and said so in the header and the summary; ``AUXLEDGER_TEST_BACKENDS=both`` runs every test
+on both backends.
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +35,87 @@ import psycopg
 import pytest
 
 from ledger.config import Settings
+
+DEFAULT_BACKEND = "sqlite"
+"""The one backend of the suites in ``ONE_BACKEND_SUITES``: SQLite, the embedded default, is
+the faster of the two, and needs no server; PostgreSQL's side of every seam is covered by
+the contract cases, tests/integration, tests/browser, tests/faults and the tests marked
+``both_backends``."""
+
+ONE_BACKEND_SUITES = ("api", "console", "projections")
+"""The folders under tests/ whose tests run on ``DEFAULT_BACKEND`` only by default."""
+
+BACKEND_PARAMETERS = ("backend", "built")
+"""Fixtures parametrised by backend name (``built`` is the projections' shared data set)."""
+
+BACKENDS_ENV = "AUXLEDGER_TEST_BACKENDS"
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def _all_backends() -> bool:
+    value = os.environ.get(BACKENDS_ENV, "").strip().lower()
+    if value not in ("", "one", "both"):
+        raise pytest.UsageError(f"{BACKENDS_ENV} is 'one' (the default) or 'both', not {value!r}")
+    return value == "both"
+
+
+def _other_backend(item: pytest.Item, root: Path) -> bool:
+    """Whether ``item`` is a variant this run leaves out (a one-backend suite, other backend)."""
+    try:
+        parts = item.path.relative_to(root).parts
+    except ValueError:
+        return False
+    if len(parts) < 2 or parts[0] != "tests" or parts[1] not in ONE_BACKEND_SUITES:
+        return False
+    if item.get_closest_marker("both_backends") is not None:
+        return False
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(
+        params.get(name) not in (None, DEFAULT_BACKEND)
+        for name in BACKEND_PARAMETERS
+        if name in params
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which backends the one-backend suites run on."""
+    if _all_backends():
+        return f"backends: every test on both ({BACKENDS_ENV}=both)"
+    suites = ", ".join(f"tests/{s}" for s in ONE_BACKEND_SUITES)
+    return (
+        f"backends: {suites} on {DEFAULT_BACKEND} only, except @both_backends tests "
+        f"({BACKENDS_ENV}=both runs all on both)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the other backend's variants of the one-backend suites (see the docstring)."""
+    if _all_backends():
+        return
+    left_out = [item for item in items if _other_backend(item, config.rootpath)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        kept = set(left_out)
+        items[:] = [item for item in items if item not in kept]
+    config.stash[_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Count the variants left out, so a reader of the summary knows."""
+    if _all_backends():
+        return
+    left_out = config.stash.get(_LEFT_OUT, None)
+    if left_out is None:  # pytest-xdist's controller: its workers collected and deselected
+        terminalreporter.write_line(
+            f"backends: {', '.join(ONE_BACKEND_SUITES)} ran on {DEFAULT_BACKEND} only "
+            f"but for their @both_backends tests ({BACKENDS_ENV}=both runs all on both)"
+        )
+    elif left_out:
+        terminalreporter.write_line(
+            f"backends: {left_out} tests deselected: the other backend's variants of "
+            f"{', '.join(ONE_BACKEND_SUITES)} ({BACKENDS_ENV}=both runs them)"
+        )
 
 
 @dataclass
@@ -127,6 +217,26 @@ def postgres_server() -> Iterator[PostgresServer | None]:
                 capture_output=True,
             )
             shutil.rmtree(cluster, ignore_errors=True)
+
+
+def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseException]:
+    """Run ``work(x)`` for every input in threads released together; the errors they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(inputs))
+
+    def run(value: Any) -> None:
+        try:
+            start.wait(10)
+            work(value)
+        except BaseException as e:  # returned to the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
 
 
 def new_schema() -> str:

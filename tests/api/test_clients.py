@@ -8,11 +8,6 @@ proxy headers are uvicorn's, configured by the serve verb.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,41 +22,17 @@ from api.app import create_app
 from api.ratelimit import RateLimiter, client_key
 from api.settings import TRUSTED_PROXIES, ApiSettings
 from ledger.errors import ConfigurationError
-from tests.api.conftest import World, api_settings, free_port, problem
+from tests.api.conftest import World, api_settings, problem
 from tests.api.test_public import COMPLAINT
 from tests.api.test_serve import _env
+from tests.serving import serving as serve_process
 
 
 @contextmanager
 def serving(world: World, tmp_path: Path, **env: str) -> Iterator[str]:
     """A real ``auxledger serve`` on a free port with these extra settings; its base URL."""
-    port = free_port()
-    log = (tmp_path / f"serve-{port}.log").open("wb")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "auxledger"), "serve", "--port", str(port)],
-        env={**_env(world.settings), **env},
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, Path(log.name).read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
-        yield base
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
-        log.close()
+    with serve_process({**_env(world.settings), **env}, tmp_path / "serve.log") as served:
+        yield served.base
 
 
 def send(

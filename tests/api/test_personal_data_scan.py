@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from api.cli import main as cli_main
 from domain.identity import resident_id_check_char
-from ledger.config import Settings
 from tests.api.conftest import UNIT, World, api_settings, catch_up
+from tests.serving import use_environ
 
 _ID17 = "32069919771113987"
 MARK_RESIDENT_ID = _ID17 + resident_id_check_char(_ID17)
@@ -212,17 +212,7 @@ def test_markers_never_reach_logs_or_error_bodies(
     assert errors, "the failure paths must have produced error bodies"
 
     # CLI, success and failure, with the same settings.
-    settings: Settings = world.settings
-    db = settings.database
-    url = (
-        f"sqlite:///{db.sqlite_path}"
-        if not db.is_postgres
-        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-    )
-    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
-    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
-    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
+    use_environ(world.settings, monkeypatch)
     assert cli_main(["verify", "--full"]) == 0
     assert cli_main(["erase", "--subject", auxiliary_id, "--reason", "PIPL request"]) == 0
     assert cli_main(["erase", "--subject", auxiliary_id, "--reason", "again"]) == 1

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +13,8 @@ import pytest
 
 from domain.values import Actor
 from ledger.config import Settings
-from tests.api.conftest import ORGAN, World, free_port
+from tests.api.conftest import ORGAN, World
+from tests.serving import serve_env, serving
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -29,57 +26,24 @@ def _get(url: str) -> tuple[int, Any]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    db = settings.database
-    url = (
-        f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-        if db.is_postgres
-        else f"sqlite:///{db.sqlite_path}"
-    )
-    return {
-        **os.environ,
-        "AUXLEDGER_DATABASE_URL": url,
-        "AUXLEDGER_KEY_DIR": str(settings.key_dir),
-        "AUXLEDGER_LOG_ORIGIN": settings.log_origin,
-        "AUXLEDGER_ENV": "production",
-        "AUXLEDGER_API_LEDGER_ORGAN": ORGAN,
+    return serve_env(
+        settings,
+        AUXLEDGER_API_LEDGER_ORGAN=ORGAN,
         # The test polls the public work-ID check until the workers catch up.
-        "AUXLEDGER_API_CHECKS_PER_MINUTE": "100000",
-        "AUXLEDGER_API_CHECKS_BURST": "100000",
-    }
+        AUXLEDGER_API_CHECKS_PER_MINUTE="100000",
+        AUXLEDGER_API_CHECKS_BURST="100000",
+    )
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_and_keeps_the_read_models_current(
     world: World, tmp_path: Path, workers: int
 ) -> None:
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "auxledger"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=_env(world.settings),
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+    with serving(
+        _env(world.settings), tmp_path / "serve.log", args=["--workers", str(workers)]
+    ) as served:
+        base = served.base
         assert _get(f"{base}/v1/credentials/NTFJ0602000002")[1]["active"] is True
         world.ledger.update_auxiliary(
             Actor("setup-personnel", "personnel", ORGAN, None),
@@ -106,10 +70,6 @@ def test_serve_answers_and_keeps_the_read_models_current(
             and 'route="/v1/credentials/{work_id}"' in line
         ]
         assert counted and float(counted[0].rsplit(" ", 1)[1]) >= 2
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
-        log.close()
     lines = [
         json.loads(line)
         for line in (tmp_path / "serve.log").read_text().splitlines()

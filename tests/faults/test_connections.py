@@ -10,9 +10,11 @@ machine's 2 cores are shared by several test runs (the measured times are far be
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from ledger.config import Settings
 from ledger.records import AuxLedger
 from projections.service import ProjectionSupervisor, ReadModels
 from tests.api.conftest import World, api_settings, build_world
@@ -192,24 +195,26 @@ def test_a_bad_timeout_setting_names_the_variable(tmp_path: Path, name: str, val
         make_settings(tmp_path, "sqlite:///x.sqlite", **{name: value})
 
 
+@contextmanager
+def hung_database(tmp_path: Path, *, connect_timeout: int) -> Iterator[Settings]:
+    """Settings of a PostgreSQL "host" that accepts TCP connections and never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        yield make_settings(
+            tmp_path,
+            f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/hung",
+            AUXLEDGER_DATABASE_CONNECT_TIMEOUT=str(connect_timeout),
+        )
+
+
 def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Path) -> None:
     # "Why" 4: /readyz itself hung over 5 s. A server that accepts TCP connections and never
     # answers (a hung or unreachable host) holds every connection attempt for the whole
     # connect timeout (3 s here): /readyz must not wait for it.
-    import socket  # noqa: PLC0415
-
     from tests.api.conftest import ORGAN  # noqa: PLC0415
 
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(64)
-    try:
-        port = silent.getsockname()[1]
-        settings = make_settings(
-            tmp_path,
-            f"postgresql://postgres@127.0.0.1:{port}/hung",
-            AUXLEDGER_DATABASE_CONNECT_TIMEOUT="3",
-        )
+    with hung_database(tmp_path, connect_timeout=3) as settings:
         app = create_app(api_settings(settings, ledger_organ=ORGAN))
         with TestClient(app) as test_client:
             # Also with a token: looking it up needs the database too.
@@ -221,8 +226,6 @@ def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Pa
                 assert answer.headers["Retry-After"]
                 assert seconds < BOUND, f"/readyz took {seconds:.2f} s"
             assert test_client.get("/healthz").status_code == 200
-    finally:
-        silent.close()
 
 
 def _lower(headers: Any) -> dict[str, str]:
@@ -355,23 +358,10 @@ def test_a_busy_server_is_waited_for_not_taken_for_down(
 def test_opening_the_ledger_gives_up_after_the_connect_timeout(tmp_path: Path) -> None:
     # A host that accepts TCP and never answers: opening the ledger (serve, every command)
     # fails after AUXLEDGER_DATABASE_CONNECT_TIMEOUT, not a fixed 5 s.
-    import socket  # noqa: PLC0415
-
     from ledger.errors import StorageUnavailableError  # noqa: PLC0415
 
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(64)
-    try:
-        port = silent.getsockname()[1]
-        settings = make_settings(
-            tmp_path,
-            f"postgresql://postgres@127.0.0.1:{port}/hung",
-            AUXLEDGER_DATABASE_CONNECT_TIMEOUT="2",
-        )
+    with hung_database(tmp_path, connect_timeout=2) as settings:
         start = time.monotonic()
         with pytest.raises(StorageUnavailableError, match="cannot reach PostgreSQL"):
             AuxLedger(settings)
         assert time.monotonic() - start < 4.5
-    finally:
-        silent.close()

@@ -10,16 +10,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from api.verbs.serve import port_in_use
 from tests.api.conftest import World, free_port, world  # noqa: F401 - the fixture
 from tests.api.test_serve import _env
-
-AUXLEDGER = str(Path(sys.executable).parent / "auxledger")
+from tests.serving import AUXLEDGER, start_serve, wait_ready
 
 
 def _children(pid: int) -> set[int]:
@@ -46,20 +43,6 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        assert server.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.3)
-
-
 def test_serve_leaves_no_orphans_and_refuses_a_port_in_use(
     world: World,  # noqa: F811 - the fixture
     tmp_path: Path,
@@ -70,19 +53,11 @@ def test_serve_leaves_no_orphans_and_refuses_a_port_in_use(
     stale.mkdir()
     (stale / "connections").write_bytes(b"\0" * 16)
     env = {**_env(world.settings), "TMPDIR": str(tmp)}
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    log = log_path.open("wb")
-    server = subprocess.Popen(
-        [AUXLEDGER, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
+    served = start_serve(env, tmp_path / "serve.log", args=["--workers", "2"])
+    server, port = served.process, served.port
     workers: set[int] = set()
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", server, log_path)
+        wait_ready(served)
         assert not stale.exists(), "the folder of a dead serve was not removed at start"
         assert len(list(tmp.glob("auxledger-metrics-*"))) == 1
         deadline = time.monotonic() + 20
@@ -126,7 +101,6 @@ def test_serve_leaves_no_orphans_and_refuses_a_port_in_use(
         for pid in workers:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        log.close()
 
 
 def test_only_the_folders_of_dead_servers_are_removed(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import PersistenceError
 
-from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
+from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, ExportedBundle, export_bundle
 from api.cli import main
 from domain.identity import resident_id_check_char
 from domain.values import Actor
@@ -42,6 +42,7 @@ from ledger.records import AuxLedger
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests.integration.tamper import Tamperer
 from tests.integration.witnesses import keygen, start_witness, wait_for
+from tests.serving import use_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -134,6 +135,32 @@ def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     return complaint_id
 
 
+def export(
+    ledger: AuxLedger,
+    subject_id: UUID,
+    *,
+    reason: str,
+    kind: str = "auxiliary",
+    actor: Actor = INSPECTOR,
+    purpose: str = "test",
+) -> ExportedBundle:
+    """``export_bundle`` of one subject's records, as the tests here ask for it."""
+    return export_bundle(
+        ledger, actor, kind=kind, subject_id=subject_id, reason=reason, purpose=purpose
+    )
+
+
+def run_verifier(python: Path, folder: Path, bundle: str) -> subprocess.CompletedProcess[bytes]:
+    """The bundle's own ``verify_bundle.py`` in ``folder``, isolated, on ``bundle``."""
+    return subprocess.run(
+        [str(python), "-I", "verify_bundle.py", bundle],
+        cwd=folder,
+        capture_output=True,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"},
+        check=False,
+    )
+
+
 def members_of(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -150,14 +177,7 @@ def test_an_auxiliary_bundle_verifies_and_opens_what_an_inspector_may_read(
     ledger: AuxLedger,
 ) -> None:
     auxiliary_id = hire(ledger)
-    exported = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="auxiliary",
-        subject_id=auxiliary_id,
-        reason="劳动仲裁调取",
-        purpose="test",
-    )
+    exported = export(ledger, auxiliary_id, reason="劳动仲裁调取")
     members = members_of(exported.data)
     report = bv.verify_members(members)
     assert report.ok, report.failures
@@ -176,14 +196,7 @@ def test_an_auxiliary_bundle_verifies_and_opens_what_an_inspector_may_read(
 def test_a_complaint_bundle_holds_the_complaint_and_the_auxiliary(ledger: AuxLedger) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
-    exported = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="complaint",
-        subject_id=complaint_id,
-        reason="检察院调取",
-        purpose="test",
-    )
+    exported = export(ledger, complaint_id, kind="complaint", reason="检察院调取")
     members = members_of(exported.data)
     report = bv.verify_members(members)
     assert report.ok, report.failures
@@ -203,14 +216,7 @@ def test_discipline_gets_no_personal_field_and_complainants_stay_masked(
 ) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
-    exported = export_bundle(
-        ledger,
-        DISCIPLINE,
-        kind="complaint",
-        subject_id=complaint_id,
-        reason="处分审查",
-        purpose="test",
-    )
+    exported = export(ledger, complaint_id, kind="complaint", reason="处分审查", actor=DISCIPLINE)
     members = members_of(exported.data)
     assert bv.verify_members(members).ok
     assert json.loads(members[bv.SUBJECT_KEYS]) == {}
@@ -234,24 +240,10 @@ def test_the_export_is_in_the_access_log_and_a_refused_one_leaves_nothing(
     log = MerkleLog(ledger.ledger_recorder)
     size = log.tree_size()
     with pytest.raises(ReasonRequiredError):
-        export_bundle(
-            ledger,
-            INSPECTOR,
-            kind="auxiliary",
-            subject_id=auxiliary_id,
-            reason="  ",
-            purpose="test",
-        )
+        export(ledger, auxiliary_id, reason="  ")
     assert log.tree_size() == size
     assert access_records(ledger) == []
-    export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="auxiliary",
-        subject_id=auxiliary_id,
-        reason="劳动仲裁调取",
-        purpose="test",
-    )
+    export(ledger, auxiliary_id, reason="劳动仲裁调取")
     (access,) = access_records(ledger)
     assert access["record_type"] == "auxiliary"
     assert access["record_id"] == str(auxiliary_id)
@@ -269,14 +261,7 @@ def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLed
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
     hire(ledger, "李后来")  # the log grows past the bundle: a real consistency proof
-    exported = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="complaint",
-        subject_id=complaint_id,
-        reason="检察院调取",
-        purpose="test",
-    )
+    exported = export(ledger, complaint_id, kind="complaint", reason="检察院调取")
     members = members_of(exported.data)
     assert bv.verify_members(members).ok
     consistency = json.loads(members[bv.CONSISTENCY])
@@ -310,26 +295,10 @@ def test_a_bundle_made_before_an_erasure_still_verifies_and_a_new_one_shows_eras
     ledger: AuxLedger, tmp_path: Path
 ) -> None:
     auxiliary_id = hire(ledger)
-    before = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="auxiliary",
-        subject_id=auxiliary_id,
-        reason="仲裁",
-        purpose="test",
-    ).data
+    before = export(ledger, auxiliary_id, reason="仲裁").data
     ledger.erase_subject(ADMIN, auxiliary_id, "当事人申请删除")
     assert bv.verify_members(members_of(before)).ok
-    after = members_of(
-        export_bundle(
-            ledger,
-            INSPECTOR,
-            kind="auxiliary",
-            subject_id=auxiliary_id,
-            reason="仲裁",
-            purpose="test",
-        ).data
-    )
+    after = members_of(export(ledger, auxiliary_id, reason="仲裁").data)
     report = bv.verify_members(after)
     assert report.ok, report.failures
     assert report.facts["erased_subjects"] == [auxiliary_id.hex]
@@ -355,14 +324,7 @@ def test_the_case_file_opens_names_the_auxiliary_and_the_root(ledger: AuxLedger)
     if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
         pytest.fail("pdftotext and pdftoppm are needed (Debian: poppler-utils; scripts/test)")
     auxiliary_id = hire(ledger)
-    exported = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="auxiliary",
-        subject_id=auxiliary_id,
-        reason="劳动仲裁调取",
-        purpose="test",
-    )
+    exported = export(ledger, auxiliary_id, reason="劳动仲裁调取")
     ARTIFACTS.mkdir(exist_ok=True)
     backend = "pg" if ledger.ledger_recorder.__class__.__name__.startswith("Postgres") else "sqlite"
     pdf = ARTIFACTS / f"bundle-case-file-{backend}.pdf"
@@ -429,27 +391,13 @@ def test_the_shipped_verifier_runs_offline_with_only_cryptography(
 ) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
-    exported = export_bundle(
-        ledger,
-        INSPECTOR,
-        kind="complaint",
-        subject_id=complaint_id,
-        reason="检察院调取",
-        purpose="test",
-    )
+    exported = export(ledger, complaint_id, kind="complaint", reason="检察院调取")
     folder = tmp_path / "outside"
     folder.mkdir()
     bundle = folder / "bundle.zip"
     bundle.write_bytes(exported.data)
     (folder / "verify_bundle.py").write_bytes(members_of(exported.data)[VERIFIER_MEMBER])
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"}
-    result = subprocess.run(
-        [str(cryptography_only_python), "-I", "verify_bundle.py", "bundle.zip"],
-        cwd=folder,
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    result = run_verifier(cryptography_only_python, folder, "bundle.zip")
     out = result.stdout.decode("utf-8")
     assert result.returncode == 0, out + result.stderr.decode()
     assert "核验通过" in out and "VALID" in out
@@ -461,25 +409,13 @@ def test_the_shipped_verifier_runs_offline_with_only_cryptography(
     with zipfile.ZipFile(bundle, "w") as archive:
         for member, data in {**members, name: bytes(changed)}.items():
             archive.writestr(member, data)
-    result = subprocess.run(
-        [str(cryptography_only_python), "-I", "verify_bundle.py", "bundle.zip"],
-        cwd=folder,
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    result = run_verifier(cryptography_only_python, folder, "bundle.zip")
     out = result.stdout.decode("utf-8")
     assert result.returncode == 1
     assert "核验失败" in out and "INVALID" in out and name in out
     # Not a zip: exit 2.
     (folder / "junk.zip").write_bytes(b"not a zip")
-    result = subprocess.run(
-        [str(cryptography_only_python), "-I", "verify_bundle.py", "junk.zip"],
-        cwd=folder,
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    result = run_verifier(cryptography_only_python, folder, "junk.zip")
     assert result.returncode == 2
 
 
@@ -496,17 +432,7 @@ def test_the_verifier_imports_nothing_of_the_project() -> None:
 
 @pytest.fixture
 def cli_env(ledger: AuxLedger, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    db = settings.database
-    url = (
-        f"sqlite:///{db.sqlite_path}"
-        if not db.is_postgres
-        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-    )
-    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
-    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
-    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
-    return settings
+    return use_environ(settings, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -633,9 +559,7 @@ def test_a_reason_the_access_record_would_refuse_leaves_no_file_and_no_event(
         assert not out.exists()
         assert list(folder.iterdir()) == []
     with pytest.raises(ReasonRequiredError, match="reason"):
-        export_bundle(
-            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason=reason, purpose="t"
-        )
+        export(ledger, auxiliary_id, reason=reason, purpose="t")
     assert MerkleLog(ledger.ledger_recorder).tree_size() == size
     assert access_records(ledger) == []
 
@@ -697,16 +621,7 @@ class Witness:
 
 def test_witness_cosignatures_k_of_n(ledger: AuxLedger) -> None:
     auxiliary_id = hire(ledger)
-    members = members_of(
-        export_bundle(
-            ledger,
-            INSPECTOR,
-            kind="auxiliary",
-            subject_id=auxiliary_id,
-            reason="仲裁",
-            purpose="test",
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁").data)
     a, b, c = Witness("a.witness.example"), Witness("b.witness.example"), Witness("c.example")
     # No witness in the bundle: fine unless the verifier asks for some.
     assert bv.verify_members(members).ok
@@ -736,11 +651,7 @@ def _plain_line(name: str, key_id: bytes, key: Ed25519PrivateKey, note: bytes) -
 def test_a_witness_key_signs_only_in_the_form_of_its_type(ledger: AuxLedger) -> None:
     """0x04 keys count only with a cosignature/v1 (time <= 2^63-1); 0x01 only plain."""
     auxiliary_id = hire(ledger)
-    members = members_of(
-        export_bundle(
-            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁", purpose="t").data)
     newest = members[bv.NEWEST]
     cosigner = Witness("a.witness.example")  # type 0x04
     # A plain Ed25519 signature by a cosignature key: not a cosignature, does not count.
@@ -772,11 +683,7 @@ def test_an_opened_value_must_be_the_signed_json_not_an_equal_python_value(
 ) -> None:
     """``fit`` was signed as ``true``: ``1`` (equal in Python) is a different value."""
     auxiliary_id = hire(ledger)
-    members = members_of(
-        export_bundle(
-            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁", purpose="t").data)
     fields = json.loads(members[bv.FIELDS])
     (fit,) = [f for f in fields if f["field"] == "fit"]
     assert fit["value"] is True
@@ -813,11 +720,7 @@ def test_the_verifier_refuses_crafted_archives_fast(
 ) -> None:
     """Zip bombs, stray members and too many members stop the verifier with exit 2."""
     auxiliary_id = hire(ledger)
-    members = members_of(
-        export_bundle(
-            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁", purpose="t").data)
     assert bv.main([str(_zip_of(tmp_path / "ok.zip", members))]) == 0
     capsys.readouterr()
     # A bomb: 200 MB of zeros deflate to about 200 KB; its stated size alone refuses it.
@@ -877,9 +780,7 @@ def test_a_bundle_carries_the_cosignatures_of_real_witnesses(
         submitter.stop()
         for w in started:
             w.kill()
-    exported = export_bundle(
-        ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
-    )
+    exported = export(ledger, auxiliary_id, reason="仲裁", purpose="t")
     members = members_of(exported.data)
     assert members[bv.NEWEST].count("\u2014 ".encode()) == 3  # the log's and two witnesses'
     assert exported.content.newest.tree_size == store.newest_size()
@@ -900,11 +801,7 @@ def test_the_quorum_options_and_a_witness_named_twice(
 ) -> None:
     """--witnesses-required (as `verify` names it) and its alias; a repeated witness: exit 2."""
     auxiliary_id = hire(ledger)
-    members = members_of(
-        export_bundle(
-            ledger, INSPECTOR, kind="auxiliary", subject_id=auxiliary_id, reason="仲裁", purpose="t"
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁", purpose="t").data)
     a, b = Witness("a.witness.example"), Witness("b.witness.example")
     path = _zip_of(tmp_path / "b.zip", {**members, bv.NEWEST: a.cosign(members[bv.NEWEST])})
     both = ["--witness-vkey", a.vkey, "--witness-vkey", b.vkey]
@@ -935,14 +832,7 @@ def test_a_key_gone_without_an_erasure_record_stops_the_export(ledger: AuxLedger
     ledger.privacy.forget()
     size = MerkleLog(ledger.ledger_recorder).tree_size()
     with pytest.raises(BundleError, match="no erasure record"):
-        export_bundle(
-            ledger,
-            INSPECTOR,
-            kind="auxiliary",
-            subject_id=auxiliary_id,
-            reason="仲裁",
-            purpose="test",
-        )
+        export(ledger, auxiliary_id, reason="仲裁")
     assert MerkleLog(ledger.ledger_recorder).tree_size() == size
 
 
@@ -954,16 +844,7 @@ def test_a_checkpoint_signed_by_a_revoked_key_fails(ledger: AuxLedger) -> None:
     ledger.rotate_key("test")
     ledger.revoke_key(old.public.key_id_hex, "stolen", "test")
     hire(ledger, "李后来")
-    members = members_of(
-        export_bundle(
-            ledger,
-            INSPECTOR,
-            kind="auxiliary",
-            subject_id=auxiliary_id,
-            reason="仲裁",
-            purpose="test",
-        ).data
-    )
+    members = members_of(export(ledger, auxiliary_id, reason="仲裁").data)
     assert bv.verify_members(members).ok
     keys = json.loads(members[bv.KEYS])
     assert {k["status"] for k in keys} == {"revoked", "active"}

@@ -20,21 +20,12 @@ from ledger.note import open_checkpoint
 from ledger.privacy import ErasureRecord
 from ledger.records import AuxLedger
 from tests.integration.tamper import Tamperer
+from tests.serving import use_environ
 
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    db = settings.database
-    url = (
-        f"sqlite:///{db.sqlite_path}"
-        if not db.is_postgres
-        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-    )
-    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
-    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
-    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
-    return settings
+    return use_environ(settings, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

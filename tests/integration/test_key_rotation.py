@@ -31,6 +31,7 @@ from ledger.verification_record import LATEST_FILE
 from ledger.verify import verify_ledger
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
+from tests.serving import use_environ
 
 
 class OutsideVerifierError(Exception):
@@ -78,17 +79,7 @@ def outside_verify(note: str, vkeys: list[str]) -> list[str]:
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    db = settings.database
-    url = (
-        f"sqlite:///{db.sqlite_path}"
-        if not db.is_postgres
-        else f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-    )
-    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", url)
-    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("AUXLEDGER_WITNESS_DIR", str(settings.witness_dir))
-    monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", settings.log_origin)
-    return settings
+    return use_environ(settings, monkeypatch)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

@@ -10,7 +10,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -31,13 +30,8 @@ from tests.integration.witnesses import (
     start_witness,
     wait_for,
 )
-
-
-def _url(settings: Settings) -> str:
-    db = settings.database
-    if db.is_postgres:
-        return f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
-    return f"sqlite:///{db.sqlite_path}"
+from tests.serving import serve_env
+from tests.serving import serving as serve_process
 
 
 @contextmanager
@@ -45,44 +39,9 @@ def serving(
     settings: Settings, witnesses: list[WitnessProcess], log: Path, port: int | None = None
 ) -> Iterator[str]:
     """``auxledger serve`` with these witnesses; yields its base URL."""
-    port = port or free_port()
-    env = {
-        **os.environ,
-        "AUXLEDGER_DATABASE_URL": _url(settings),
-        "AUXLEDGER_KEY_DIR": str(settings.key_dir),
-        "AUXLEDGER_LOG_ORIGIN": settings.log_origin,
-        "AUXLEDGER_ENV": "production",
-        "AUXLEDGER_WITNESSES": " ".join(f"{w.vkey} {w.url}" for w in witnesses),
-    }
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [AUXLEDGER, "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+    env = serve_env(settings, AUXLEDGER_WITNESSES=" ".join(f"{w.vkey} {w.url}" for w in witnesses))
+    with serve_process(env, log, port=port, stop_signal=signal.SIGTERM) as served:
+        yield served.base
 
 
 def _published(base: str) -> str:

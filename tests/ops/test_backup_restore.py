@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +21,10 @@ import pytest
 
 from domain.values import Actor
 from ledger.config import Settings
-from tests.api.conftest import ORGAN, World, free_port
+from tests.api.conftest import ORGAN, World
 from tests.conftest import PostgresServer
 from tests.ops.conftest import environ_of
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"
@@ -54,31 +52,8 @@ def _verify(env: dict[str, str]) -> tuple[int, dict[str, object]]:
 @contextmanager
 def _serving(settings: Settings, log: Path) -> Iterator[None]:
     """``auxledger serve`` on this ledger until the block ends."""
-    port = free_port()
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(AUXLEDGER), "serve", "--port", str(port)],
-            env=_env(settings),
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.3)
+    with serving(_env(settings), log, ready="/readyz"):
         yield
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
 
 
 def _write(world: World, serial: str) -> None:

@@ -140,6 +140,7 @@ def _commend(built: Built) -> None:
             time.sleep(0.2)
 
 
+@pytest.mark.both_backends
 def test_a_worker_retries_transient_errors_and_recovers_by_itself(
     alone: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -242,6 +243,7 @@ def test_a_deterministic_failure_names_the_event_and_stops_only_that_projection(
     assert getattr(errors[0], "event_position", None) == position
 
 
+@pytest.mark.both_backends
 def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> None:
     first_models, second_models = ReadModels(fresh.ledger), ReadModels(fresh.ledger)
     first = ProjectionSupervisor(first_models, poll_interval=0.1, standby_interval=0.2)
@@ -310,6 +312,7 @@ def test_a_state_table_of_an_older_version_gets_the_new_columns(fresh: Built) ->
     )
 
 
+@pytest.mark.both_backends
 def test_two_projection_processes_one_leads_and_the_other_takes_over_a_kill_9(
     fresh: Built, database_url: str, tmp_path: Path
 ) -> None:

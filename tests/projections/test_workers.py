@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -23,6 +22,7 @@ from projections import (
 )
 from projections.errors import EventApplyError, TrackingConflictError, UnknownProjectionError
 from projections.personnel import PersonnelProjection
+from tests.conftest import at_once
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built, by_hand
@@ -176,21 +176,10 @@ def test_stopping_midway_and_restarting_gives_the_same_read_model(fresh: Built) 
         restarted.close()
 
 
+@pytest.mark.both_backends
 def test_two_workers_on_one_projection_apply_each_event_once(fresh: Built) -> None:
     others = [ReadModels(fresh.ledger) for _ in range(2)]
-    errors: list[BaseException] = []
-
-    def run(models: ReadModels) -> None:
-        try:
-            models.catch_up("personnel", batch_size=3)
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(m,)) for m in others]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = at_once(lambda models: models.catch_up("personnel", batch_size=3), others)
     try:
         assert errors == []
         assert fresh.models.position("personnel") == fresh.models.head()
@@ -214,6 +203,7 @@ def test_status_shows_the_lag_of_a_stopped_projection(fresh: Built) -> None:
     assert fresh.models.status()[1].lag == 0
 
 
+@pytest.mark.both_backends
 def test_a_worker_follows_new_events(fresh: Built) -> None:
     # On PostgreSQL the poll interval is long: the update can only arrive by NOTIFY in time.
     poll = 60.0 if fresh.backend == "postgres" else 0.1
