@@ -37,7 +37,7 @@ from projections.db import (
     SQLiteLeaderLock,
     placeholder,
 )
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 from tests.contract.conftest import OnPostgres, OnSQLite
 
 KINDS = Table(
@@ -55,7 +55,6 @@ KINDS = Table(
     mode="whole",
     indexes=(("kind_date",), ("kind_uuid", "kind_text")),
 )
-register_tables(KINDS)
 
 SAMPLE: dict[str, Any] = {
     "kind_id": 1,
@@ -105,7 +104,10 @@ class DatabaseContract(ABC):
     @staticmethod
     def ids(db: Database) -> list[int]:
         with db.read() as s:
-            return [r["kind_id"] for r in s.query("SELECT kind_id FROM {rm_contract_kinds}")]
+            return [
+                r["kind_id"]
+                for r in s.query("SELECT kind_id FROM {rm_contract_kinds}", tables=(KINDS,))
+            ]
 
     # ------------------------------------------------------------------ templates
 
@@ -137,8 +139,8 @@ class DatabaseContract(ABC):
             s.execute(db.insert_template(KINDS), [SAMPLE[c] for c in KINDS.column_names])
             s.execute(db.insert_template(KINDS), _row(2))
         with db.read() as s:
-            rows = s.query(db.select_template(KINDS, "kind_id = %s"), [1])
-            nulls = s.query(db.select_template(KINDS, "kind_id = %s"), [2])
+            rows = s.query(db.select_template(KINDS, "kind_id = %s"), [1], tables=(KINDS,))
+            nulls = s.query(db.select_template(KINDS, "kind_id = %s"), [2], tables=(KINDS,))
         assert rows == [SAMPLE]
         for name, value in rows[0].items():
             assert type(value) is type(SAMPLE[name]), name
@@ -161,16 +163,22 @@ class DatabaseContract(ABC):
         with db.write(None) as s:
             s.executemany(db.insert_template(KINDS), rows)
         with db.read() as s:
-            by_date = s.query("SELECT kind_id FROM {rm_contract_kinds} ORDER BY kind_date")
-            by_instant = s.query("SELECT kind_id FROM {rm_contract_kinds} ORDER BY kind_instant")
+            by_date = s.query(
+                "SELECT kind_id FROM {rm_contract_kinds} ORDER BY kind_date", tables=(KINDS,)
+            )
+            by_instant = s.query(
+                "SELECT kind_id FROM {rm_contract_kinds} ORDER BY kind_instant", tables=(KINDS,)
+            )
             after = s.query(
                 "SELECT kind_id FROM {rm_contract_kinds} WHERE kind_date >= %s "
                 "AND kind_instant > %s AND kind_bool = %s ORDER BY kind_id",
                 [date(2024, 3, 1), base, True],
+                tables=(KINDS,),
             )
             money = s.query(
                 "SELECT kind_money FROM {rm_contract_kinds} WHERE kind_money = %s",
                 [Decimal("17.5")],
+                tables=(KINDS,),
             )
         assert [r["kind_id"] for r in by_date] == [1, 2, 3, 10]
         assert [r["kind_id"] for r in by_instant] == [1, 2, 3, 10]
@@ -182,7 +190,7 @@ class DatabaseContract(ABC):
         with db.write(None) as s:
             s.execute(db.insert_template(KINDS), _row(1, kind_instant=moment))
         with db.read() as s:
-            (row,) = s.query("SELECT kind_instant FROM {rm_contract_kinds}")
+            (row,) = s.query("SELECT kind_instant FROM {rm_contract_kinds}", tables=(KINDS,))
         assert row["kind_instant"] == moment
 
     def test_in_lists_of_any_length(self, db: Database) -> None:
@@ -194,9 +202,11 @@ class DatabaseContract(ABC):
         wanted = subjects[::3]
         with db.read() as s:
             condition, params = s.in_list('"kind_uuid"', wanted)
-            found = s.query(db.select_template(KINDS, condition), params)
+            found = s.query(db.select_template(KINDS, condition), params, tables=(KINDS,))
             none_condition, none_params = s.in_list('"kind_uuid"', [])
-            nothing = s.query(db.select_template(KINDS, none_condition), none_params)
+            nothing = s.query(
+                db.select_template(KINDS, none_condition), none_params, tables=(KINDS,)
+            )
         assert {r["kind_uuid"] for r in found} == set(wanted)
         assert nothing == []
 
@@ -206,9 +216,9 @@ class DatabaseContract(ABC):
             s.execute(db.upsert_template(KINDS), _row(1, kind_text="second"))
             s.executemany(db.insert_template(KINDS), [])  # nothing to do, no statement
         with db.read() as s:
-            assert s.query("SELECT kind_id, kind_text FROM {rm_contract_kinds}") == [
-                {"kind_id": 1, "kind_text": "second"}
-            ]
+            assert s.query(
+                "SELECT kind_id, kind_text FROM {rm_contract_kinds}", tables=(KINDS,)
+            ) == [{"kind_id": 1, "kind_text": "second"}]
         with pytest.raises(KEY_ERRORS), db.write(None) as s:
             s.execute(db.insert_template(KINDS), _row(1, kind_text="third"))
         with db.read() as s:
@@ -234,7 +244,7 @@ class DatabaseContract(ABC):
             db.add_missing_columns(s, KINDS)  # again: nothing to add
             s.execute(db.upsert_template(KINDS), [SAMPLE[c] for c in KINDS.column_names])
         with db.read() as s:
-            assert s.query(db.select_template(KINDS)) == [SAMPLE]
+            assert s.query(db.select_template(KINDS), tables=(KINDS,)) == [SAMPLE]
 
     # ------------------------------------------------------------------ sessions
 

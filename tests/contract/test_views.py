@@ -28,7 +28,7 @@ from projections.base import ReadModelProjection
 from projections.db import sql
 from projections.errors import EventApplyError, TrackingConflictError
 from projections.state import State
-from projections.tables import Column, Table, register_tables
+from projections.tables import Column, Table
 from projections.views import (
     STATE_TABLE,
     PostgresReadModelView,
@@ -47,7 +47,6 @@ NOTES = Table(
     key=("contract_position",),
     mode="append",
 )
-register_tables(NOTES)
 
 
 @dataclass
@@ -114,7 +113,8 @@ class ReadModelViewContract(ABC):
         with projection.view.db.read() as s:
             found = s.query(
                 "SELECT contract_position, contract_label FROM {rm_contract_note} "
-                "ORDER BY contract_position"
+                "ORDER BY contract_position",
+                tables=(NOTES,),
             )
         return [(r["contract_position"], r["contract_label"]) for r in found]
 
