@@ -28,9 +28,10 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 
 DEMO_START = date(2023, 3, 1)
 DEMO_END = date(2026, 10, 31)
@@ -278,13 +279,15 @@ class _Simulation:
 
         def register() -> None:
             admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
-            self.ledger.register_organ(admin, code=code, name=name, region=region)
+            self.ledger.register_organ(
+                RegisterOrgan(code=code, name=name, region=region), Envelope(admin)
+            )
             for unit in units:
-                self.ledger.update_organ(
-                    admin, code, "register_unit", code=unit.code, name=unit.name
+                self.ledger.command_organ(
+                    code, RegisterUnit(code=unit.code, name=unit.name), Envelope(admin)
                 )
-            self.ledger.update_organ(
-                establishment, code, "set_quota", quota=first_quota, basis="宁编〔2023〕12号"
+            self.ledger.command_organ(
+                code, SetQuota(quota=first_quota), Envelope(establishment, basis="宁编〔2023〕12号")
             )
             self.counts.organs += 1
             self.counts.units += len(units)
@@ -292,13 +295,13 @@ class _Simulation:
         self.at(DEMO_START, register)
 
         def adjust() -> None:
-            self.ledger.update_organ(
-                establishment,
+            self.ledger.command_organ(
                 code,
-                "adjust_quota",
-                new_quota=max(first_quota, int(count * 1.12) + 2),
-                reason="警务辅助人员用人额度动态调整",
-                basis="通编〔2024〕7号",
+                AdjustQuota(
+                    new_quota=max(first_quota, int(count * 1.12) + 2),
+                    reason="警务辅助人员用人额度动态调整",
+                ),
+                Envelope(establishment, basis="通编〔2024〕7号"),
             )
 
         self.at(date(2024, 1, 15), adjust)

@@ -39,6 +39,7 @@ from eventsourcing.persistence import Recording as StoreRecording
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.organ import OrganCommand, RegisterOrgan
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
@@ -47,6 +48,7 @@ from domain.errors import (
     SerialAlreadyIssuedError,
     UnknownUnitError,
 )
+from domain.events import Recording, recording
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -104,6 +106,20 @@ class Recorded:
         }
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """Who sends a command and the attribution they chose, beside the command object.
+
+    ``effective`` is today (China Standard Time) when omitted; ``expected_version`` makes the
+    command conditional on the record's version (``If-Match``).
+    """
+
+    actor: Actor
+    effective: date | None = None
+    basis: str | None = None
+    expected_version: int | None = None
+
+
 # Auxiliary commands: name -> (needs the Organ aggregate, releases the quota slot).
 AUXILIARY_ACTIONS: Mapping[str, tuple[bool, bool]] = {
     "renew_contract": (False, False),
@@ -144,8 +160,6 @@ COMPLAINT_ACTIONS: frozenset[str] = frozenset(
         "reopen",
     }
 )
-
-ORGAN_ACTIONS: frozenset[str] = frozenset({"register_unit", "set_quota", "adjust_quota"})
 
 
 class UnknownActionError(NotFoundError):
@@ -297,6 +311,19 @@ class AuxLedger(LedgerApplication):
             "policy": self.policy,
         }
 
+    def recording(self, env: Envelope) -> Recording:
+        """The command's checked attribution, built once: recorded now (the service's clock),
+        effective on the given date or today in China Standard Time, judged under the
+        service's policy."""
+        at = self.clock()
+        return recording(
+            actor=env.actor,
+            at=at,
+            effective=env.effective if env.effective is not None else china_date(at),
+            basis=env.basis,
+            policy=self.policy,
+        )
+
     def _commit(
         self, primary: Aggregate, *others: Aggregate, new_subjects: Sequence[UUID] = ()
     ) -> Recorded:
@@ -327,55 +354,34 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ organs
 
-    def register_organ(
-        self,
-        actor: Actor,
-        *,
-        code: str,
-        name: str,
-        region: str,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def register_organ(self, cmd: RegisterOrgan, env: Envelope) -> Recorded:
         """Register a public security organ (Art. 4)."""
-        organ = Organ.register(
-            **self._common(actor, effective, basis), code=code, name=name, region=region
-        )
+        organ = Organ.register(self.recording(env), cmd)
         if self.exists(organ.id):
-            raise ConcurrencyConflictError(f"organ {code} is already registered")
+            raise ConcurrencyConflictError(f"organ {cmd.code} is already registered")
         return self._commit(organ)
 
     def organ(self, code: str) -> Organ:
         """The organ with this code."""
         return self.load(Organ, Organ.id_for(code))
 
-    def update_organ(
-        self,
-        actor: Actor,
-        organ_code: str,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
-        """register_unit, set_quota or adjust_quota (Art. 5)."""
-        if action not in ORGAN_ACTIONS:
-            raise UnknownActionError(f"organs have no command {action!r}")
-        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=expected_version)
-        common = self._common(actor, effective, basis)
-        getattr(organ, action)(**common, **fields)
-        if action != "register_unit":
+    def command_organ(self, organ_code: str, cmd: OrganCommand, env: Envelope) -> Recorded:
+        """A command on a registered organ: a unit, the quota or its adjustment (Art. 5, 10)."""
+        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=env.expected_version)
+        rec = self.recording(env)
+        cmd.run(organ, rec)
+        if not cmd.claims_unit_code:
             return self._commit(organ)
         # One code, one unit in the whole ledger: a second claim would be a second version 1
         # of the code's claim (refused by the store even when two organs race).
-        code = str(fields.get("code"))
+        registered = organ.pending_events[-1]
+        assert isinstance(registered, Organ.UnitRegistered)
+        code = registered.unit_code
         claim_id = UnitCode.id_for(code)
         if self.exists(claim_id):
             held = self.load(UnitCode, claim_id)
             raise DuplicateRecordError(f"unit code {code} is registered with organ {held.organ}")
-        return self._commit(organ, UnitCode.claim(**common, organ=organ, code=code))
+        return self._commit(organ, UnitCode.claim(rec, organ=organ, code=code))
 
     # ------------------------------------------------------------------ auxiliaries
 
@@ -396,7 +402,7 @@ class AuxLedger(LedgerApplication):
         if auxiliary_id is not None and self.exists(new_id):
             raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
         auxiliary = Auxiliary.hire(id=new_id, organ=organ, **common, **fields)
-        organ.take_slot(**common, auxiliary_id=new_id)
+        organ.take_slot(recording(**common), auxiliary_id=new_id)
         return self._commit(auxiliary, organ)
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
@@ -430,7 +436,7 @@ class AuxLedger(LedgerApplication):
         if action == "issue_credential":
             return self._commit(auxiliary, self._claim_serial(auxiliary, common))
         if releases_slot and organ is not None and auxiliary_id in organ.occupied:
-            organ.release_slot(**common, auxiliary_id=auxiliary_id)
+            organ.release_slot(recording(**common), auxiliary_id=auxiliary_id)
         if organ is not None and organ.pending_events:
             return self._commit(auxiliary, organ)
         return self._commit(auxiliary)

@@ -39,6 +39,9 @@ from typing import Any
 
 import psycopg
 
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from ledger.records import Envelope
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 LUA = ROOT / "scripts" / "bench_api" / "intake.lua"
@@ -205,10 +208,12 @@ def build_ledger(env: dict[str, str]) -> None:
     ledger.initialise("bench")
     admin = Actor("bench-admin", "admin", ORGAN, None)
     personnel = Actor("bench-personnel", "personnel", ORGAN, None)
-    ledger.register_organ(admin, code=ORGAN, name="南通市公安局崇川分局", region="南通市")
-    ledger.update_organ(admin, ORGAN, "register_unit", code=UNIT, name="城东派出所")
-    ledger.update_organ(
-        Actor("bench-est", "establishment", ORGAN, None), ORGAN, "set_quota", quota=100
+    ledger.register_organ(
+        RegisterOrgan(code=ORGAN, name="南通市公安局崇川分局", region="南通市"), Envelope(admin)
+    )
+    ledger.command_organ(ORGAN, RegisterUnit(code=UNIT, name="城东派出所"), Envelope(admin))
+    ledger.command_organ(
+        ORGAN, SetQuota(quota=100), Envelope(Actor("bench-est", "establishment", ORGAN, None))
     )
     for i in range(1, 21):
         hired = ledger.hire(

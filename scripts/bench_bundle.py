@@ -44,11 +44,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_append import Counter  # noqa: E402
 
 from api import bundles  # noqa: E402
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota  # noqa: E402
 from domain.values import Actor  # noqa: E402
 from ledger import bundle_verifier  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.log import MerkleLog  # noqa: E402
-from ledger.records import AuxLedger  # noqa: E402
+from ledger.records import AuxLedger, Envelope  # noqa: E402
 
 ORGAN = "320699"
 ROOT_ACTOR = Actor(actor_id="bench-root", role="admin", organ=ORGAN, unit=None)
@@ -74,9 +75,13 @@ def grow(app: AuxLedger, log: MerkleLog, target: int, per_tx: int = 2000) -> Non
 
 def build(app: AuxLedger, size: int, events: int) -> object:
     """The organ, one auxiliary, and ``size`` events with the auxiliary's spread through them."""
-    app.register_organ(ROOT_ACTOR, code=ORGAN, name="基准公安局", region="基准市")
-    app.update_organ(ROOT_ACTOR, ORGAN, "register_unit", code=f"{ORGAN}-U1", name="基准派出所")
-    app.update_organ(ESTABLISHMENT, ORGAN, "set_quota", quota=10)
+    app.register_organ(
+        RegisterOrgan(code=ORGAN, name="基准公安局", region="基准市"), Envelope(ROOT_ACTOR)
+    )
+    app.command_organ(
+        ORGAN, RegisterUnit(code=f"{ORGAN}-U1", name="基准派出所"), Envelope(ROOT_ACTOR)
+    )
+    app.command_organ(ORGAN, SetQuota(quota=10), Envelope(ESTABLISHMENT))
     auxiliary_id = uuid4()
     app.hire(
         PERSONNEL,

@@ -55,12 +55,13 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import ProjectionRunner
 from psycopg.sql import SQL, Identifier
 
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.config import Settings
 from ledger.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, _Simulation, _Step
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections import REPORTS, PersonnelQueries, ReadModels, run_report
 from projections.identity import IdentityProjection
 from projections.views import PostgresReadModelView
@@ -233,9 +234,13 @@ def ensure_long_history(settings: Settings) -> Any:
 
         at(day)
         if not app.exists(Organ.id_for(BENCH_ORGAN)):
-            app.register_organ(admin, code=BENCH_ORGAN, name="基准测试局", region="南通市")
-            app.update_organ(admin, BENCH_ORGAN, "register_unit", code="bench01-001", name="一队")
-            app.update_organ(establishment, BENCH_ORGAN, "set_quota", quota=10)
+            app.register_organ(
+                RegisterOrgan(code=BENCH_ORGAN, name="基准测试局", region="南通市"), Envelope(admin)
+            )
+            app.command_organ(
+                BENCH_ORGAN, RegisterUnit(code="bench01-001", name="一队"), Envelope(admin)
+            )
+            app.command_organ(BENCH_ORGAN, SetQuota(quota=10), Envelope(establishment))
         app.hire(
             personnel,
             organ_code=BENCH_ORGAN,

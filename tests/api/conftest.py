@@ -22,10 +22,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.values import Actor
 from ledger.access import issue_token, revoke_token
 from ledger.config import Settings
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
 
 ORGAN = "320602"
@@ -109,10 +110,12 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
     world = World(ledger=ledger, settings=settings)
     for organ, units in ((ORGAN, (UNIT, OTHER_UNIT)), (OTHER_ORGAN, (f"{OTHER_ORGAN}-001",))):
         admin = actor("admin", organ)
-        ledger.register_organ(admin, code=organ, name=f"{organ}局", region="南通市")
+        ledger.register_organ(
+            RegisterOrgan(code=organ, name=f"{organ}局", region="南通市"), Envelope(admin)
+        )
         for unit in units:
-            ledger.update_organ(admin, organ, "register_unit", code=unit, name=f"{unit}所")
-        ledger.update_organ(actor("establishment", organ), organ, "set_quota", quota=20)
+            ledger.command_organ(organ, RegisterUnit(code=unit, name=f"{unit}所"), Envelope(admin))
+        ledger.command_organ(organ, SetQuota(quota=20), Envelope(actor("establishment", organ)))
     world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001")
     world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
     world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")

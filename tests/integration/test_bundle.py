@@ -30,6 +30,7 @@ from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
 from api.cli import main
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger import bundle_verifier as bv
@@ -38,7 +39,7 @@ from ledger.bundle import BundleError, verifier_source
 from ledger.config import Settings, parse_witnesses
 from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests.integration.tamper import Tamperer
 from tests.integration.witnesses import keygen, start_witness, wait_for
@@ -67,18 +68,16 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     root = Actor(actor_id="root", role="admin", organ="320699", unit=None)
     aux_ledger.clock = lambda: WHEN
     aux_ledger.register_organ(
-        root, code="320699", name="试验公安局", region="试验市", effective=date(2026, 11, 1)
+        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
+        Envelope(root, effective=date(2026, 11, 1)),
     )
-    aux_ledger.update_organ(
-        root,
+    aux_ledger.command_organ(
         "320699",
-        "register_unit",
-        code="320699-U1",
-        name="试验派出所",
-        effective=date(2026, 11, 1),
+        RegisterUnit(code="320699-U1", name="试验派出所"),
+        Envelope(root, effective=date(2026, 11, 1)),
     )
-    aux_ledger.update_organ(
-        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    aux_ledger.command_organ(
+        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
     )
     return aux_ledger
 

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger.config import Settings
@@ -35,7 +36,7 @@ from ledger.privacy import (
     SealedFieldError,
     field_aad,
 )
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests.integration.tamper import Tamperer
 
@@ -63,22 +64,22 @@ def _ledger(settings: Settings) -> AuxLedger:
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     aux_ledger.clock = lambda: WHEN
     aux_ledger.register_organ(
-        Actor(actor_id="root", role="admin", organ="320699", unit=None),
-        code="320699",
-        name="试验公安局",
-        region="试验市",
-        effective=date(2026, 11, 1),
+        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
+        Envelope(
+            Actor(actor_id="root", role="admin", organ="320699", unit=None),
+            effective=date(2026, 11, 1),
+        ),
     )
-    aux_ledger.update_organ(
-        Actor(actor_id="root", role="admin", organ="320699", unit=None),
+    aux_ledger.command_organ(
         "320699",
-        "register_unit",
-        code="320699-U1",
-        name="试验派出所",
-        effective=date(2026, 11, 1),
+        RegisterUnit(code="320699-U1", name="试验派出所"),
+        Envelope(
+            Actor(actor_id="root", role="admin", organ="320699", unit=None),
+            effective=date(2026, 11, 1),
+        ),
     )
-    aux_ledger.update_organ(
-        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    aux_ledger.command_organ(
+        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
     )
     return aux_ledger
 

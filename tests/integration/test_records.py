@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 
 from domain.auxiliary import CredentialSerial
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import (
     InvalidResidentIdError,
     NotAnAuxiliaryPostError,
@@ -24,7 +25,7 @@ from ledger.config import Settings
 from ledger.demo import load_demo
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.log import MerkleLog
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 
 WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -44,12 +45,13 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     aux_ledger.clock = lambda: WHEN
     day = date(2026, 11, 1)
     aux_ledger.register_organ(
-        ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    aux_ledger.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    aux_ledger.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
     )
-    aux_ledger.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    aux_ledger.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
     return aux_ledger
 
 
@@ -119,11 +121,14 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
     first.initialise("test")
     first.clock = lambda: WHEN
     day = date(2026, 11, 1)
-    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
-    first.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    first.register_organ(
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=1, effective=day)
+    first.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
+    )
+    first.command_organ("320600", SetQuota(quota=1), Envelope(ESTABLISHMENT, effective=day))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -203,11 +208,14 @@ def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) ->
     first.initialise("test")
     first.clock = lambda: WHEN
     day = date(2026, 11, 1)
-    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
-    first.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    first.register_organ(
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    first.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
+    )
+    first.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

@@ -44,10 +44,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 
 NS = UUID("0b1c6a52-3a59-4f53-8d3c-2d7f0c8e1a11")
 TODAY = date(2024, 12, 31)
@@ -206,15 +207,18 @@ def build(ledger: AuxLedger) -> Dataset:
 def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     d = date
     at(ledger, d(2023, 3, 1))
-    ledger.register_organ(ADMIN_A, code="A01", name="甲市公安局", region="南通市")
-    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U1", name="一中队")
-    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U2", name="二中队")
-    ledger.update_organ(EST_A, "A01", "set_quota", quota=3)
     ledger.register_organ(
-        ADMIN_B, code="B02", name="乙县公安局", region="如皋市", effective=d(2023, 2, 20)
+        RegisterOrgan(code="A01", name="甲市公安局", region="南通市"), Envelope(ADMIN_A)
     )
-    ledger.update_organ(ADMIN_B, "B02", "register_unit", code="B02-U1", name="城关派出所")
-    ledger.update_organ(EST_B, "B02", "set_quota", quota=2)
+    ledger.command_organ("A01", RegisterUnit(code="A01-U1", name="一中队"), Envelope(ADMIN_A))
+    ledger.command_organ("A01", RegisterUnit(code="A01-U2", name="二中队"), Envelope(ADMIN_A))
+    ledger.command_organ("A01", SetQuota(quota=3), Envelope(EST_A))
+    ledger.register_organ(
+        RegisterOrgan(code="B02", name="乙县公安局", region="如皋市"),
+        Envelope(ADMIN_B, effective=d(2023, 2, 20)),
+    )
+    ledger.command_organ("B02", RegisterUnit(code="B02-U1", name="城关派出所"), Envelope(ADMIN_B))
+    ledger.command_organ("B02", SetQuota(quota=2), Envelope(EST_B))
     ledger.set_pay_schedule(
         PER_A,
         organ_code="A01",

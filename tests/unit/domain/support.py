@@ -14,7 +14,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.auxiliary import Auxiliary
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import DomainError
+from domain.events import Recording, recording
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.policy import Policy
@@ -61,6 +63,28 @@ def cst(d: date, hour: int = 10, minute: int = 0) -> datetime:
     )
 
 
+def rec(
+    actor: Actor,
+    effective: date = DAY,
+    at: datetime | None = None,
+    basis: str | None = BASIS,
+    policy: Policy = POLICY,
+) -> Recording:
+    """The checked attribution every command takes; recorded at 10:00 CST on ``effective``.
+
+    ``recording`` checks it here, as the application service does before the aggregate is
+    asked: a refusal of the attribution itself (a naive instant, a future date) is raised by
+    this call.
+    """
+    return recording(
+        actor=actor,
+        at=at if at is not None else cst(effective),
+        effective=effective,
+        basis=basis,
+        policy=policy,
+    )
+
+
 def common(
     actor: Actor,
     effective: date = DAY,
@@ -68,7 +92,7 @@ def common(
     basis: str | None = BASIS,
     policy: Policy = POLICY,
 ) -> dict[str, Any]:
-    """The keyword arguments every command takes; recorded at 10:00 CST on ``effective``."""
+    """The five keyword arguments of the commands not yet given a command object."""
     return {
         "actor": actor,
         "at": at if at is not None else cst(effective),
@@ -89,12 +113,12 @@ def synthetic_resident_id(
 def new_organ(quota: int | None = 3) -> Organ:
     """A registered organ with units A and B and (by default) a quota of 3; events pending."""
     organ = Organ.register(
-        **common(ADMIN, SETUP_DAY), code=ORGAN_CODE, name="测试市公安局", region="测试市"
+        rec(ADMIN, SETUP_DAY), RegisterOrgan(code=ORGAN_CODE, name="测试市公安局", region="测试市")
     )
-    organ.register_unit(**common(ADMIN, SETUP_DAY), code=UNIT_A, name="测试派出所甲")
-    organ.register_unit(**common(ADMIN, SETUP_DAY), code=UNIT_B, name="测试交警大队乙")
+    organ.register_unit(rec(ADMIN, SETUP_DAY), RegisterUnit(code=UNIT_A, name="测试派出所甲"))
+    organ.register_unit(rec(ADMIN, SETUP_DAY), RegisterUnit(code=UNIT_B, name="测试交警大队乙"))
     if quota is not None:
-        organ.set_quota(**common(ESTABLISHMENT, SETUP_DAY), quota=quota)
+        organ.set_quota(rec(ESTABLISHMENT, SETUP_DAY), SetQuota(quota=quota))
     return organ
 
 
@@ -141,23 +165,31 @@ E = TypeVar("E", bound=DomainError)
 
 
 def refused(
-    aggregate: Aggregate, error: type[E], command: Callable[..., object], /, **kwargs: Any
+    aggregate: Aggregate,
+    error: type[E],
+    command: Callable[..., object],
+    /,
+    *args: Any,
+    **kwargs: Any,
 ) -> E:
-    """Run ``command(**kwargs)``: it must be refused with exactly ``error``, adding no event."""
+    """Run ``command(*args, **kwargs)``: it must be refused with exactly ``error``, adding no
+    event."""
     version = aggregate.version
     pending = len(aggregate.pending_events)
     with pytest.raises(DomainError) as info:
-        command(**kwargs)
+        command(*args, **kwargs)
     assert type(info.value) is error, f"{type(info.value).__name__}: {info.value}"
     assert len(aggregate.pending_events) == pending
     assert aggregate.version == version
     return info.value  # type: ignore[return-value,unused-ignore]
 
 
-def refused_creation(error: type[E], command: Callable[..., object], /, **kwargs: Any) -> E:
-    """Run a creating ``command(**kwargs)``: it must be refused with exactly ``error``."""
+def refused_creation(
+    error: type[E], command: Callable[..., object], /, *args: Any, **kwargs: Any
+) -> E:
+    """Run a creating ``command(*args, **kwargs)``: it must be refused with exactly ``error``."""
     with pytest.raises(DomainError) as info:
-        command(**kwargs)
+        command(*args, **kwargs)
     assert type(info.value) is error, f"{type(info.value).__name__}: {info.value}"
     return info.value  # type: ignore[return-value,unused-ignore]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.auxiliary import Auxiliary
+from domain.commands.organ import RegisterOrgan
 from domain.errors import (
     InvalidDateRangeError,
     InvalidFieldError,
@@ -30,6 +31,7 @@ from .support import (
     common,
     cst,
     hire_args,
+    rec,
     refused,
     replay,
 )
@@ -136,10 +138,8 @@ def test_transfer_to_the_same_unit_is_refused(auxiliary: Auxiliary, organ: Organ
 
 def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
     other = Organ.register(
-        **common(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
-        code="other-bureau",
-        name="另一公安局",
-        region="另一市",
+        rec(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
+        RegisterOrgan(code="other-bureau", name="另一公安局", region="另一市"),
     )
     refused(auxiliary, OutsideScopeError, _transfer, auxiliary=auxiliary, organ=other)
 

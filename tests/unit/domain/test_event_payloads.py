@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.organ import AdjustQuota
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
@@ -39,6 +40,7 @@ from .support import (
     cst,
     hire_args,
     new_organ,
+    rec,
     synthetic_resident_id,
 )
 from .test_events import event_classes
@@ -52,9 +54,9 @@ VALUE_OBJECTS = (Actor, Allegation, Responsibility)
 def every_event() -> list[Aggregate]:
     """Aggregates whose pending events include every event class at least once."""
     organ = new_organ(quota=3)
-    organ.adjust_quota(**common(ESTABLISHMENT, D), new_quota=4, reason="调整")
-    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID)
-    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID_2)
+    organ.adjust_quota(rec(ESTABLISHMENT, D), AdjustQuota(new_quota=4, reason="调整"))
+    organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID_2)
 
     aux = Auxiliary.hire(**hire_args(organ))
     p = common(PERSONNEL, D)
@@ -68,7 +70,7 @@ def every_event() -> list[Aggregate]:
     aux.change_level(**p, level=2, reason="promotion")
     aux.issue_credential(**p, kind="work_id", serial="NT-1")
     serial = CredentialSerial.claim(**p, auxiliary=aux, kind="work_id", serial="NT-1")
-    unit_code = UnitCode.claim(**common(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
+    unit_code = UnitCode.claim(rec(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
     aux.revoke_credential(**p, kind="work_id", serial="NT-1", reason="遗失")
     aux.return_credential(**p, kind="work_id", serial="NT-1")
     aux.enrol_insurance(
@@ -148,7 +150,7 @@ def every_event() -> list[Aggregate]:
     declined.withdraw(**c, reason="撤回")
 
     aux.separate(**common(PERSONNEL, LATER), reason="resigned")
-    organ.release_slot(**common(PERSONNEL, LATER), auxiliary_id=AUX_ID)
+    organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
 
     pay = PaySchedule.open(**p, organ_code=ORGAN_CODE)
     pay.set_schedule(
