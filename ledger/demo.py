@@ -28,6 +28,19 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    ComplaintCommand,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
@@ -597,71 +610,70 @@ class _Simulation:
                 else self.complaints_actor(officer.organ)
             )
             self.ledger.receive_complaint(
-                actor,
-                complaint_id=complaint_id,
-                complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
-                auxiliary_id=officer.id,
-                channel=channel,
-                incident_at=incident_at,
-                incident_place=f"南通市{rng.choice(STREETS)}附近",
-                allegations=allegations,
-                complainant_name=self.name(),
-                complainant_phone=self.phone(),
-                complainant_resident_id=None,
-                complainant_address=self.address() if rng.random() < 0.4 else None,
-                contact_text="工作日白天可电话联系",
-                tracking_hash=None,
+                ReceiveComplaint(
+                    complaint_id=complaint_id,
+                    complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
+                    auxiliary_id=officer.id,
+                    channel=channel,
+                    incident_at=incident_at,
+                    incident_place=f"南通市{rng.choice(STREETS)}附近",
+                    allegations=allegations,
+                    complainant_name=self.name(),
+                    complainant_phone=self.phone(),
+                    complainant_resident_id=None,
+                    complainant_address=self.address() if rng.random() < 0.4 else None,
+                    contact_text="工作日白天可电话联系",
+                    tracking_hash=None,
+                ),
+                Envelope(actor),
             )
             state["organ"] = self.ledger.complaint(complaint_id).organ
             self.counts.complaints += 1
 
         self.at(received, receive)
 
-        def handle(action: str, **fields: Any) -> Callable[[], None]:
+        def handle(command: ComplaintCommand) -> Callable[[], None]:
             def run() -> None:
-                self.ledger.update_complaint(
-                    self.complaints_actor(state["organ"]),
+                self.ledger.command_complaint(
                     complaint_id,
-                    action,
-                    effective=self.current_day,
-                    **fields,
+                    command,
+                    Envelope(self.complaints_actor(state["organ"]), effective=self.current_day),
                 )
 
             return run
 
         late = rng.random() < 0.08
         ack = received + (self.days(3, 9) if late else self.days(0, 1))
-        self.at(ack, handle("acknowledge"))
+        self.at(ack, handle(Acknowledge()))
         # Recent complaints are still being handled; some are left untouched past deadline.
         remaining = (DEMO_END - received).days
         if rng.random() < 0.1:
             declined = ack + self.days(1, 3)
-            self.at(declined, handle("decline", reason="不属于辅警管理职责范围，已转交有关部门"))
+            self.at(declined, handle(Decline(reason="不属于辅警管理职责范围，已转交有关部门")))
             notified = declined + self.days(1, 4)
             if notified < DEMO_END:
                 self.at(
                     notified,
                     handle(
-                        "notify_complainant",
-                        method="phone",
-                        notified_on=notified,
-                        summary="已告知不予受理理由",
+                        NotifyComplainant(
+                            method="phone", notified_on=notified, summary="已告知不予受理理由"
+                        )
                     ),
                 )
-                self.at(notified + self.days(0, 2), handle("close"))
+                self.at(notified + self.days(0, 2), handle(Close()))
             return
         accept = ack + self.days(0, 2)
-        self.at(accept, handle("accept", category="作风纪律"))
+        self.at(accept, handle(Accept(category="作风纪律")))
         due = accept + timedelta(days=30)
         self.at(
             accept,
-            handle("assign", investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due),
+            handle(Assign(investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due)),
         )
         if remaining < 25:
             return  # still under investigation
         if rng.random() < 0.03:
-            self.at(accept + self.days(2, 10), handle("withdraw", reason="投诉人主动撤回"))
-            self.at(accept + self.days(11, 14), handle("close"))
+            self.at(accept + self.days(2, 10), handle(Withdraw(reason="投诉人主动撤回")))
+            self.at(accept + self.days(11, 14), handle(Close()))
             return
         overdue = remaining < 120 and rng.random() < 0.25
         if overdue:
@@ -674,10 +686,11 @@ class _Simulation:
             self.at(
                 finding_day,
                 handle(
-                    "record_finding",
-                    allegation_number=number,
-                    result=result,
-                    reasoning="经调取执法记录仪视频并询问当事人，查明情况",
+                    RecordFinding(
+                        allegation_number=number,
+                        result=result,
+                        reasoning="经调取执法记录仪视频并询问当事人，查明情况",
+                    )
                 ),
             )
         if rng.random() < 0.1:
@@ -686,16 +699,17 @@ class _Simulation:
         self.at(
             notified,
             handle(
-                "notify_complainant",
-                method=rng.choice(("phone", "sms", "letter", "online")),
-                notified_on=notified,
-                summary="已将调查处理结果告知投诉人",
+                NotifyComplainant(
+                    method=rng.choice(("phone", "sms", "letter", "online")),
+                    notified_on=notified,
+                    summary="已将调查处理结果告知投诉人",
+                )
             ),
         )
         closed = notified + self.days(0, 3)
-        self.at(closed, handle("close"))
+        self.at(closed, handle(Close()))
         if rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END:
-            self.at(closed + self.days(5, 20), handle("reopen", reason="投诉人提供新的证据"))
+            self.at(closed + self.days(5, 20), handle(Reopen(reason="投诉人提供新的证据")))
         self.at(
             finding_day + timedelta(days=1),
             partial(self.maybe_sanction, officer, complaint_id, state),

@@ -39,6 +39,7 @@ from eventsourcing.persistence import Recording as StoreRecording
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.complaint import ComplaintCommand, ReceiveComplaint
 from domain.commands.organ import OrganCommand, RegisterOrgan
 from domain.complaint import Complaint
 from domain.errors import (
@@ -146,20 +147,6 @@ AUXILIARY_ACTIONS: Mapping[str, tuple[bool, bool]] = {
     "refer_for_prosecution": (False, False),
     "separate": (False, True),
 }
-
-COMPLAINT_ACTIONS: frozenset[str] = frozenset(
-    {
-        "acknowledge",
-        "accept",
-        "decline",
-        "assign",
-        "record_finding",
-        "notify_complainant",
-        "withdraw",
-        "close",
-        "reopen",
-    }
-)
 
 
 class UnknownActionError(NotFoundError):
@@ -514,68 +501,30 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ complaints
 
-    def receive_complaint(
-        self,
-        actor: Actor,
-        *,
-        auxiliary_id: UUID,
-        channel: str,
-        incident_at: datetime,
-        incident_place: str,
-        allegations: Sequence[str],
-        complainant_name: str | None = None,
-        complainant_phone: str | None = None,
-        complainant_resident_id: str | None = None,
-        complainant_address: str | None = None,
-        contact_text: str | None = None,
-        tracking_hash: str | None = None,
-        complaint_id: UUID | None = None,
-        complainant_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def receive_complaint(self, cmd: ReceiveComplaint, env: Envelope) -> Recorded:
         """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
-        auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
-        new_id = complaint_id or uuid4()  # a repeated id fails at the insert (unique version 1)
-        complainant = complainant_id or uuid4()
+        auxiliary = self.load(Auxiliary, cmd.auxiliary_id, copy=False)
+        new_id = cmd.complaint_id or uuid4()  # a repeated id fails at the insert (version 1)
+        complainant = cmd.complainant_id or uuid4()
         complaint = Complaint.receive(
+            self.recording(env),
+            cmd,
             id=new_id,
-            **self._common(actor, effective, basis),
-            channel=channel,
-            incident_at=incident_at,
-            incident_place=incident_place,
             auxiliary=auxiliary,
-            allegations=list(allegations),
             complainant_id=complainant,
-            complainant_name=complainant_name,
-            complainant_phone=complainant_phone,
-            complainant_resident_id=complainant_resident_id,
-            complainant_address=complainant_address,
-            contact_text=contact_text,
-            tracking_hash=tracking_hash,
         )
-        return self._commit(complaint, new_subjects=() if complainant_id else (complainant,))
+        return self._commit(complaint, new_subjects=() if cmd.complainant_id else (complainant,))
 
     def complaint(self, complaint_id: UUID) -> Complaint:
         """The complaint with this id."""
         return self.load(Complaint, complaint_id)
 
-    def update_complaint(
-        self,
-        actor: Actor,
-        complaint_id: UUID,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
+    def command_complaint(
+        self, complaint_id: UUID, cmd: ComplaintCommand, env: Envelope
     ) -> Recorded:
-        """Any complaint-handling command in ``COMPLAINT_ACTIONS``."""
-        if action not in COMPLAINT_ACTIONS:
-            raise UnknownActionError(f"complaints have no command {action!r}")
-        complaint = self.load(Complaint, complaint_id, expected_version=expected_version)
-        getattr(complaint, action)(**self._common(actor, effective, basis), **fields)
+        """A step in the handling of a complaint (Art. 17)."""
+        complaint = self.load(Complaint, complaint_id, expected_version=env.expected_version)
+        cmd.run(complaint, self.recording(env))
         return self._commit(complaint)
 
     # ------------------------------------------------------------------ pay

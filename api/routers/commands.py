@@ -61,6 +61,11 @@ class CommandRoute(Generic[C]):
     description: str | None = None
     """The operation's description; the body model's docstring if None."""
 
+    @property
+    def slug(self) -> str:
+        """The path's last segment (``impose-sanction``): the console's form names."""
+        return self.path.rsplit("/", 1)[-1]
+
 
 @dataclass(frozen=True)
 class Target(Generic[K, C]):

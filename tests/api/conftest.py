@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.values import Actor
 from ledger.access import issue_token, revoke_token
@@ -120,15 +121,17 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
     world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
     world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")
     world.complaint = ledger.receive_complaint(
-        Actor("public-intake", "public", ORGAN, None),
-        auxiliary_id=world.auxiliary,
-        channel="online",
-        incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        incident_place="人民路与青年路路口",
-        allegations=["执勤时态度恶劣"],
-        complainant_name="张三",
-        complainant_phone="19900001111",
-        contact_text="工作日白天可电话联系",
+        ReceiveComplaint(
+            auxiliary_id=world.auxiliary,
+            channel="online",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+            complainant_name="张三",
+            complainant_phone="19900001111",
+            contact_text="工作日白天可电话联系",
+        ),
+        Envelope(Actor("public-intake", "public", ORGAN, None)),
     ).originator_id
     world.finding = ledger.record_misconduct(
         actor("discipline"),

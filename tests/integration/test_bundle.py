@@ -30,6 +30,7 @@ from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
 from api.cli import main
+from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
@@ -119,16 +120,18 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
 def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        INTAKE,
-        complaint_id=complaint_id,
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=WHEN - timedelta(hours=20),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
-        complainant_name=COMPLAINANT,
-        complainant_phone="19911112222",
-        contact_text="晚上联系",
+        ReceiveComplaint(
+            complaint_id=complaint_id,
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=WHEN - timedelta(hours=20),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+            complainant_name=COMPLAINANT,
+            complainant_phone="19911112222",
+            contact_text="晚上联系",
+        ),
+        Envelope(INTAKE),
     )
     return complaint_id
 

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
@@ -112,16 +113,18 @@ def _hire(ledger: AuxLedger) -> UUID:
 def _complaint(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        INTAKE,
-        complaint_id=complaint_id,
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=WHEN - timedelta(hours=20),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
-        complainant_name=COMPLAINANT,
-        complainant_phone="19911112222",
-        contact_text=CONTACT,
+        ReceiveComplaint(
+            complaint_id=complaint_id,
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=WHEN - timedelta(hours=20),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+            complainant_name=COMPLAINANT,
+            complainant_phone="19911112222",
+            contact_text=CONTACT,
+        ),
+        Envelope(INTAKE),
     )
     return complaint_id
 

@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 
 from domain.auxiliary import CredentialSerial
+from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import (
     InvalidResidentIdError,
@@ -275,12 +276,14 @@ def test_complaint_is_attributed_to_who_answered_at_the_incident(ledger: AuxLedg
         effective=date(2026, 11, 2),
     )
     complaint = ledger.receive_complaint(
-        Actor(actor_id="public-intake", role="public", organ="320600", unit=None),
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
+        ReceiveComplaint(
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+        ),
+        Envelope(Actor(actor_id="public-intake", role="public", organ="320600", unit=None)),
     )
     responsibility = ledger.complaint(complaint.originator_id).responsibility
     assert (responsibility.unit, responsibility.supervisor_id) == ("320600-U1", "P1")

@@ -44,6 +44,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    ComplaintCommand,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+)
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
@@ -156,9 +168,9 @@ def aux(
     ledger.update_auxiliary(actor, aux_id, action, effective=day, **fields)
 
 
-def cmp(ledger: AuxLedger, complaint: UUID, day: date, action: str, **fields: Any) -> None:
+def cmp(ledger: AuxLedger, complaint: UUID, day: date, command: ComplaintCommand) -> None:
     at(ledger, day)
-    ledger.update_complaint(CMP_A, complaint, action, effective=day, **fields)
+    ledger.command_complaint(complaint, command, Envelope(CMP_A, effective=day))
 
 
 def receive(
@@ -171,18 +183,19 @@ def receive(
 ) -> None:
     at(ledger, received)
     ledger.receive_complaint(
-        PUBLIC,
-        complaint_id=complaint,
-        complainant_id=uuid5(NS, f"complainant-{complaint}"),
-        auxiliary_id=aux_id,
-        channel="online",
-        incident_at=datetime.combine(incident, time(9), CHINA_STANDARD_TIME),
-        incident_place="人民路",
-        allegations=allegations,
-        complainant_name="投诉人王某",
-        complainant_phone="13900000009",
-        contact_text="请白天联系",
-        effective=received,
+        ReceiveComplaint(
+            complaint_id=complaint,
+            complainant_id=uuid5(NS, f"complainant-{complaint}"),
+            auxiliary_id=aux_id,
+            channel="online",
+            incident_at=datetime.combine(incident, time(9), CHINA_STANDARD_TIME),
+            incident_place="人民路",
+            allegations=allegations,
+            complainant_name="投诉人王某",
+            complainant_phone="13900000009",
+            contact_text="请白天联系",
+        ),
+        Envelope(PUBLIC, effective=received),
     )
 
 
@@ -284,9 +297,9 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     )
 
     receive(ledger, C1, X1, d(2024, 1, 10), d(2024, 1, 11), ["态度恶劣", "未出示证件"])
-    cmp(ledger, C1, d(2024, 1, 12), "acknowledge")
-    cmp(ledger, C1, d(2024, 1, 12), "accept", category="作风纪律")
-    cmp(ledger, C1, d(2024, 1, 12), "assign", investigator_id="I1", due=d(2024, 2, 10))
+    cmp(ledger, C1, d(2024, 1, 12), Acknowledge())
+    cmp(ledger, C1, d(2024, 1, 12), Accept(category="作风纪律"))
+    cmp(ledger, C1, d(2024, 1, 12), Assign(investigator_id="I1", due=d(2024, 2, 10)))
     aux(
         ledger,
         X1,
@@ -301,30 +314,21 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         ledger,
         C1,
         d(2024, 2, 1),
-        "record_finding",
-        allegation_number=1,
-        result="sustained",
-        reasoning="视频证实",
+        RecordFinding(allegation_number=1, result="sustained", reasoning="视频证实"),
     )
     cmp(
         ledger,
         C1,
         d(2024, 2, 1),
-        "record_finding",
-        allegation_number=2,
-        result="not_sustained",
-        reasoning="无证据",
+        RecordFinding(allegation_number=2, result="not_sustained", reasoning="无证据"),
     )
     cmp(
         ledger,
         C1,
         d(2024, 2, 3),
-        "notify_complainant",
-        method="sms",
-        notified_on=d(2024, 2, 3),
-        summary="已告知",
+        NotifyComplainant(method="sms", notified_on=d(2024, 2, 3), summary="已告知"),
     )
-    cmp(ledger, C1, d(2024, 2, 4), "close")
+    cmp(ledger, C1, d(2024, 2, 4), Close())
     aux(
         ledger,
         X1,
@@ -349,42 +353,33 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         details="血压正常-丙",
     )
     aux(ledger, X4, d(2024, 3, 2), "return_credential", PER_B, kind="work_id", serial="W4")
-    cmp(ledger, C2, d(2024, 3, 5), "acknowledge")
-    cmp(ledger, C2, d(2024, 3, 5), "accept", category="作风纪律")
+    cmp(ledger, C2, d(2024, 3, 5), Acknowledge())
+    cmp(ledger, C2, d(2024, 3, 5), Accept(category="作风纪律"))
     cmp(
         ledger,
         C2,
         d(2024, 3, 20),
-        "record_finding",
-        allegation_number=1,
-        result="sustained",
-        reasoning="证人证实",
+        RecordFinding(allegation_number=1, result="sustained", reasoning="证人证实"),
     )
 
     receive(ledger, C3, X1, d(2024, 3, 31), d(2024, 4, 1), ["索要好处"])
-    cmp(ledger, C3, d(2024, 4, 1), "acknowledge")
-    cmp(ledger, C3, d(2024, 4, 1), "accept", category="廉洁")
+    cmp(ledger, C3, d(2024, 4, 1), Acknowledge())
+    cmp(ledger, C3, d(2024, 4, 1), Accept(category="廉洁"))
     cmp(
         ledger,
         C3,
         d(2024, 4, 10),
-        "record_finding",
-        allegation_number=1,
-        result="partly_sustained",
-        reasoning="部分属实",
+        RecordFinding(allegation_number=1, result="partly_sustained", reasoning="部分属实"),
     )
     cmp(
         ledger,
         C3,
         d(2024, 4, 12),
-        "notify_complainant",
-        method="phone",
-        notified_on=d(2024, 4, 12),
-        summary="已告知",
+        NotifyComplainant(method="phone", notified_on=d(2024, 4, 12), summary="已告知"),
     )
-    cmp(ledger, C3, d(2024, 4, 13), "close")
+    cmp(ledger, C3, d(2024, 4, 13), Close())
     aux(ledger, X2, d(2024, 5, 1), "release_supervisor", UNIT_A1, reason="带辅民警调离")
-    cmp(ledger, C3, d(2024, 5, 1), "reopen", reason="新证据")
+    cmp(ledger, C3, d(2024, 5, 1), Reopen(reason="新证据"))
     at(ledger, d(2024, 5, 10))
     ledger.record_misconduct(
         DIS_A,
@@ -403,21 +398,15 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         ledger,
         C3,
         d(2024, 5, 10),
-        "record_finding",
-        allegation_number=1,
-        result="unfounded",
-        reasoning="新证据推翻",
+        RecordFinding(allegation_number=1, result="unfounded", reasoning="新证据推翻"),
     )
     cmp(
         ledger,
         C3,
         d(2024, 5, 12),
-        "notify_complainant",
-        method="phone",
-        notified_on=d(2024, 5, 12),
-        summary="已告知复查结果",
+        NotifyComplainant(method="phone", notified_on=d(2024, 5, 12), summary="已告知复查结果"),
     )
-    cmp(ledger, C3, d(2024, 5, 15), "close")
+    cmp(ledger, C3, d(2024, 5, 15), Close())
     at(ledger, d(2024, 6, 1))
     ledger.amend_misconduct(DIS_A, M1, decision="通报批评", reason="复核", effective=d(2024, 6, 1))
     receive(ledger, C4, X1, d(2024, 6, 2), d(2024, 6, 3), ["接警后未回复"])
@@ -446,35 +435,29 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     aux(ledger, X2, d(2024, 8, 1), "reinstate", DIS_A, reason="停职期满")
 
     receive(ledger, C5, X3, d(2024, 8, 1), d(2024, 8, 2), ["玩手机", "越权执法", "态度恶劣"])
-    cmp(ledger, C5, d(2024, 8, 2), "acknowledge")
-    cmp(ledger, C5, d(2024, 8, 2), "accept", category="作风纪律")
+    cmp(ledger, C5, d(2024, 8, 2), Acknowledge())
+    cmp(ledger, C5, d(2024, 8, 2), Accept(category="作风纪律"))
     for n in (1, 2, 3):
         cmp(
             ledger,
             C5,
             d(2024, 8, 20),
-            "record_finding",
-            allegation_number=n,
-            result="sustained",
-            reasoning="查实",
+            RecordFinding(allegation_number=n, result="sustained", reasoning="查实"),
         )
     cmp(
         ledger,
         C5,
         d(2024, 8, 22),
-        "notify_complainant",
-        method="letter",
-        notified_on=d(2024, 8, 22),
-        summary="已告知",
+        NotifyComplainant(method="letter", notified_on=d(2024, 8, 22), summary="已告知"),
     )
-    cmp(ledger, C5, d(2024, 8, 23), "close")
+    cmp(ledger, C5, d(2024, 8, 23), Close())
 
 
 def _after_correction(ledger: AuxLedger) -> None:
     d = date
     receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
-    cmp(ledger, C6, d(2024, 9, 2), "acknowledge")
-    cmp(ledger, C6, d(2024, 9, 3), "decline", reason="不属于受理范围")
+    cmp(ledger, C6, d(2024, 9, 2), Acknowledge())
+    cmp(ledger, C6, d(2024, 9, 3), Decline(reason="不属于受理范围"))
     aux(
         ledger,
         X1,

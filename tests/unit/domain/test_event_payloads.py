@@ -13,6 +13,18 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
 from domain.commands.organ import AdjustQuota
 from domain.complaint import Complaint
 from domain.errors import DomainError
@@ -106,48 +118,58 @@ def every_event() -> list[Aggregate]:
     )
 
     complaint = Complaint.receive(
-        **common(PUBLIC, D),
+        rec(PUBLIC, D),
+        ReceiveComplaint(
+            auxiliary_id=aux.id,
+            channel="online",
+            incident_at=cst(date(2024, 2, 20)),
+            incident_place="测试广场",
+            allegations=["事项一"],
+            complainant_name="测试投诉人",
+            complainant_phone="13700000003",
+            complainant_resident_id=synthetic_resident_id(sequence=777),
+            complainant_address="测试小区",
+            contact_text="晚上联系",
+            tracking_hash="ab" * 32,
+        ),
         id=COMPLAINT_ID,
-        channel="online",
-        incident_at=cst(date(2024, 2, 20)),
-        incident_place="测试广场",
         auxiliary=aux,
-        allegations=["事项一"],
         complainant_id=COMPLAINANT_ID,
-        complainant_name="测试投诉人",
-        complainant_phone="13700000003",
-        complainant_resident_id=synthetic_resident_id(sequence=777),
-        complainant_address="测试小区",
-        contact_text="晚上联系",
-        tracking_hash="ab" * 32,
     )
-    c = common(COMPLAINTS, LATER)
-    complaint.acknowledge(**c)
-    complaint.accept(**c, category="态度")
-    complaint.assign(**c, investigator_id="INV-1", due=date(2024, 4, 30))
-    complaint.record_finding(**c, allegation_number=1, result="sustained", reasoning="属实")
-    complaint.notify_complainant(**c, method="sms", notified_on=LATER, summary="结果")
-    complaint.close(**c)
-    complaint.reopen(**c, reason="复查")
+    c = rec(COMPLAINTS, LATER)
+    complaint.acknowledge(c, Acknowledge())
+    complaint.accept(c, Accept(category="态度"))
+    complaint.assign(c, Assign(investigator_id="INV-1", due=date(2024, 4, 30)))
+    complaint.record_finding(
+        c, RecordFinding(allegation_number=1, result="sustained", reasoning="属实")
+    )
+    complaint.notify_complainant(
+        c, NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
+    )
+    complaint.close(c, Close())
+    complaint.reopen(c, Reopen(reason="复查"))
     declined = Complaint.receive(
-        **common(PUBLIC, D),
+        rec(PUBLIC, D),
+        ReceiveComplaint(
+            auxiliary_id=aux.id,
+            channel="walk_in",
+            incident_at=cst(date(2024, 2, 20)),
+            incident_place="测试广场",
+            allegations=["事项一"],
+            complainant_name=None,
+            complainant_phone=None,
+            complainant_resident_id=None,
+            complainant_address=None,
+            contact_text=None,
+            tracking_hash=None,
+        ),
         id=UUID(int=99),
-        channel="walk_in",
-        incident_at=cst(date(2024, 2, 20)),
-        incident_place="测试广场",
         auxiliary=aux,
-        allegations=["事项一"],
         complainant_id=UUID(int=98),
-        complainant_name=None,
-        complainant_phone=None,
-        complainant_resident_id=None,
-        complainant_address=None,
-        contact_text=None,
-        tracking_hash=None,
     )
-    declined.acknowledge(**c)
-    declined.decline(**c, reason="不予受理")
-    declined.withdraw(**c, reason="撤回")
+    declined.acknowledge(c, Acknowledge())
+    declined.decline(c, Decline(reason="不予受理"))
+    declined.withdraw(c, Withdraw(reason="撤回"))
 
     aux.separate(**common(PERSONNEL, LATER), reason="resigned")
     organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
