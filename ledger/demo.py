@@ -28,6 +28,29 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.auxiliary import (
+    AdvanceCost,
+    AppealSanction,
+    AssignSupervisor,
+    AuxiliaryCommand,
+    ChangeLevel,
+    Commend,
+    DecideAppeal,
+    EnrolInsurance,
+    Evaluate,
+    Hire,
+    ImposeSanction,
+    IssueCredential,
+    RecordDutyInjury,
+    RecordHealthCheck,
+    RecordInfringement,
+    ReferForProsecution,
+    Reinstate,
+    ReleaseSupervisor,
+    ReturnCredential,
+    Separate,
+    Transfer,
+)
 from domain.commands.complaint import (
     Accept,
     Acknowledge,
@@ -41,7 +64,9 @@ from domain.commands.complaint import (
     Reopen,
     Withdraw,
 )
+from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.records import AuxLedger, Envelope
@@ -233,31 +258,37 @@ class _Simulation:
     def discipline(organ: str) -> Actor:
         return Actor(actor_id=f"discipline-{organ}", role="discipline", organ=organ, unit=None)
 
-    def later(self, day: date, officer: _Officer, action: str, **fields: Any) -> None:
+    def later(
+        self,
+        day: date,
+        officer: _Officer,
+        command: AuxiliaryCommand,
+        actor: str | Actor = "personnel",
+        basis: str | None = None,
+    ) -> None:
         if (
             officer.separated is not None
             and day >= officer.separated
-            and action
-            not in (
-                "separate",
-                "return_credential",
-            )
+            and not isinstance(command, (Separate, ReturnCredential))
         ):
             return  # nothing but separation business after separation
-        self.at(day, partial(self.aux, officer, action, **fields))
+        self.at(day, partial(self.aux, officer, command, actor=actor, basis=basis))
 
-    def aux(self, officer: _Officer, action: str, **fields: Any) -> None:
-        actor = fields.pop("actor", "personnel")
+    def aux(
+        self,
+        officer: _Officer,
+        command: AuxiliaryCommand,
+        actor: str | Actor = "personnel",
+        basis: str | None = None,
+    ) -> None:
+        who = actor
         if actor == "unit":  # resolved when the step runs: the unit may have changed
-            actor = self.unit_actor(officer.unit)
+            who = self.unit_actor(officer.unit)
         elif actor == "personnel":
-            actor = self.personnel(officer.organ)
-        self.ledger.update_auxiliary(
-            actor,
-            officer.id,
-            action,
-            effective=self.current_day,
-            **fields,
+            who = self.personnel(officer.organ)
+        assert isinstance(who, Actor)
+        self.ledger.command_auxiliary(
+            officer.id, command, Envelope(who, effective=self.current_day, basis=basis)
         )
 
     # ---------------------------------------------------------------- plan
@@ -325,7 +356,7 @@ class _Simulation:
 
             def set_pay(year: int = year, scale: dict[str, Decimal] = scale) -> None:
                 self.ledger.set_pay_schedule(
-                    personnel, organ_code=code, year=year, monthly_by_level=scale
+                    code, SetPaySchedule(year=year, monthly_by_level=scale), Envelope(personnel)
                 )
 
             self.at(date(year, 1, 10) if year > 2023 else DEMO_START, set_pay)
@@ -340,11 +371,9 @@ class _Simulation:
                     region: str = region, year: int = year, amount: int = amount, organ: str = organ
                 ) -> None:
                     self.ledger.record_average_wage(
-                        self.personnel(organ),
-                        region=region,
-                        year=year,
-                        annual_amount=Decimal(amount),
-                        basis=f"南通市统计局{year + 1}年公报",
+                        region,
+                        RecordAverageWage(year=year, annual_amount=Decimal(amount)),
+                        Envelope(self.personnel(organ), basis=f"南通市统计局{year + 1}年公报"),
                     )
 
                 self.at(DEMO_START if year < 2023 else date(year + 1, 3, 20), record)
@@ -380,21 +409,21 @@ class _Simulation:
 
         def hire() -> None:
             self.ledger.hire(
-                self.personnel(organ),
-                organ_code=organ,
-                auxiliary_id=officer.id,
-                effective=hired,
-                basis="通政规〔2023〕1号 第八条",
-                unit=unit.code,
-                supervisor_id=officer.supervisor[0],
-                supervisor_name=officer.supervisor[1],
-                employment_form="labour_dispatch" if dispatch else "direct_contract",
-                dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
-                contract_start=hired,
-                contract_end=_add_years(hired, contract_years) - timedelta(days=1),
-                post_type=officer.post,
-                level=level,
-                **person,
+                organ,
+                Hire(
+                    auxiliary_id=officer.id,
+                    unit=unit.code,
+                    supervisor_id=officer.supervisor[0],
+                    supervisor_name=officer.supervisor[1],
+                    employment_form="labour_dispatch" if dispatch else "direct_contract",
+                    dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
+                    contract_start=hired,
+                    contract_end=_add_years(hired, contract_years) - timedelta(days=1),
+                    post_type=officer.post,
+                    level=level,
+                    **person,
+                ),
+                Envelope(self.personnel(organ), effective=hired, basis="通政规〔2023〕1号 第八条"),
             )
             self.counts.auxiliaries += 1
 
@@ -402,33 +431,31 @@ class _Simulation:
         serial = f"{organ[-4:]}{index:06d}"
         for kind, prefix in (("work_id", "NTFJ"), ("uniform", "FZ"), ("insignia", "BZ")):
             self.later(
-                hired + self.days(0, 5),
-                officer,
-                "issue_credential",
-                kind=kind,
-                serial=prefix + serial,
+                hired + self.days(0, 5), officer, IssueCredential(kind=kind, serial=prefix + serial)
             )
         for kind in ("pension", "medical", "work_injury"):
             self.later(
                 hired + self.days(1, 20),
                 officer,
-                "enrol_insurance",
-                kind=kind,
-                insurer="南通市社会保险基金管理中心",
-                policy_number=f"SB{serial}{kind[:2].upper()}",
-                start=hired,
-                end=None,
+                EnrolInsurance(
+                    kind=kind,
+                    insurer="南通市社会保险基金管理中心",
+                    policy_number=f"SB{serial}{kind[:2].upper()}",
+                    start=hired,
+                    end=None,
+                ),
             )
         if officer.post in DUTY_POSTS and rng.random() < 0.9:
             self.later(
                 hired + self.days(1, 30),
                 officer,
-                "enrol_insurance",
-                kind="accident",
-                insurer="中国人民财产保险南通分公司",
-                policy_number=f"YW{serial}",
-                start=hired,
-                end=None,
+                EnrolInsurance(
+                    kind="accident",
+                    insurer="中国人民财产保险南通分公司",
+                    policy_number=f"YW{serial}",
+                    start=hired,
+                    end=None,
+                ),
             )
         # Separation decided up front so nothing is planned after it.
         separation: tuple[date, str] | None = None
@@ -453,15 +480,16 @@ class _Simulation:
                 self.later(
                     check,
                     officer,
-                    "record_health_check",
-                    checked_on=check,
-                    fit=fit,
-                    details="各项指标正常" if fit else "血压偏高，建议复查",
+                    RecordHealthCheck(
+                        checked_on=check,
+                        fit=fit,
+                        details="各项指标正常" if fit else "血压偏高，建议复查",
+                    ),
                 )
             review = date(year, 12, 20)
             if hired + timedelta(days=180) < review <= last:
                 grade = self.weighted(GRADES)
-                self.later(review, officer, "evaluate", year=year, grade=grade)
+                self.later(review, officer, Evaluate(year=year, grade=grade))
                 new_level = current_level
                 if grade == "excellent" and current_level < 10:
                     new_level = current_level + 1
@@ -472,9 +500,7 @@ class _Simulation:
                     self.later(
                         review + timedelta(days=12),
                         officer,
-                        "change_level",
-                        level=new_level,
-                        reason=reason,
+                        ChangeLevel(level=new_level, reason=reason),
                     )
                     current_level = new_level
             year += 1
@@ -491,10 +517,10 @@ class _Simulation:
                 officer.supervisor = self.rng.choice(candidates)
                 self.aux(
                     officer,
-                    "assign_supervisor",
+                    AssignSupervisor(
+                        supervisor_id=officer.supervisor[0], supervisor_name=officer.supervisor[1]
+                    ),
                     actor="unit",
-                    supervisor_id=officer.supervisor[0],
-                    supervisor_name=officer.supervisor[1],
                 )
 
             self.at(hired + self.days(60, window - 30), reassign)
@@ -507,10 +533,7 @@ class _Simulation:
                 def transfer(target: _Unit = target, sup: tuple[str, str] = new_supervisor) -> None:
                     self.aux(
                         officer,
-                        "transfer",
-                        unit=target.code,
-                        supervisor_id=sup[0],
-                        supervisor_name=sup[1],
+                        Transfer(unit=target.code, supervisor_id=sup[0], supervisor_name=sup[1]),
                     )
                     officer.unit = target
                     officer.supervisor = sup
@@ -520,9 +543,8 @@ class _Simulation:
             self.later(
                 last - self.days(10, 80),
                 officer,
-                "release_supervisor",
+                ReleaseSupervisor(reason="带辅民警调离，待重新指定"),
                 actor="unit",
-                reason="带辅民警调离，待重新指定",
             )
         if window > 60 and rng.random() < 0.15:
             kind = self.weighted(
@@ -531,9 +553,7 @@ class _Simulation:
             self.later(
                 hired + self.days(45, window - 1),
                 officer,
-                "commend",
-                kind=kind,
-                issuing_body=f"{organ}政治处",
+                Commend(kind=kind, issuing_body=f"{organ}政治处"),
             )
         if window > 60 and rng.random() < 0.03:
             injury = f"INJ-{serial}"
@@ -541,29 +561,26 @@ class _Simulation:
             self.later(
                 when,
                 officer,
-                "record_duty_injury",
-                injury_id=injury,
-                occurred_on=when,
-                medical_details="执勤时左臂软组织挫伤",
+                RecordDutyInjury(
+                    injury_id=injury, occurred_on=when, medical_details="执勤时左臂软组织挫伤"
+                ),
             )
             for category, amount in (("medical", "3260.50"), ("transport", "180.00")):
                 self.later(
                     when + self.days(2, 15),
                     officer,
-                    "advance_cost",
-                    injury_id=injury,
-                    category=category,
-                    amount=Decimal(amount),
+                    AdvanceCost(injury_id=injury, category=category, amount=Decimal(amount)),
                 )
         if window > 60 and rng.random() < 0.02:
             when = hired + self.days(30, window - 10)
             self.later(
                 when,
                 officer,
-                "record_infringement",
-                occurred_on=when,
-                description="依法劝阻违法行为时遭人殴打",
-                referred_to="治安管理大队",
+                RecordInfringement(
+                    occurred_on=when,
+                    description="依法劝阻违法行为时遭人殴打",
+                    referred_to="治安管理大队",
+                ),
             )
         self.plan_complaints(officer, last)
         if separation is not None:
@@ -745,35 +762,27 @@ class _Simulation:
         until = self.current_day + timedelta(days=30) if kind == "suspension" else None
         self.aux(
             officer,
-            "impose_sanction",
+            ImposeSanction(sanction_id=sanction_id, kind=kind, until=until, linked_findings=links),
             actor=discipline,
-            sanction_id=sanction_id,
-            kind=kind,
-            until=until,
-            linked_findings=links,
         )
         self.counts.sanctions += 1
         day = self.current_day
         if kind == "suspension":
             self.later(
-                day + timedelta(days=30), officer, "reinstate", actor=discipline, reason="停职期满"
+                day + timedelta(days=30), officer, Reinstate(reason="停职期满"), actor=discipline
             )
         elif rng.random() < 0.2:
             self.later(
                 day + self.days(3, 10),
                 officer,
-                "appeal_sanction",
+                AppealSanction(sanction_id=sanction_id, grounds="对事实认定有异议"),
                 actor=discipline,
-                sanction_id=sanction_id,
-                grounds="对事实认定有异议",
             )
             self.later(
                 day + self.days(15, 25),
                 officer,
-                "decide_appeal",
+                DecideAppeal(sanction_id=sanction_id, upheld=rng.random() < 0.7),
                 actor=discipline,
-                sanction_id=sanction_id,
-                upheld=rng.random() < 0.7,
             )
 
     def plan_separation(self, officer: _Officer, serial: str, separation: tuple[date, str]) -> None:
@@ -783,26 +792,28 @@ class _Simulation:
             self.later(
                 day - timedelta(days=3),
                 officer,
-                "impose_sanction",
+                ImposeSanction(
+                    sanction_id=f"JC-{officer.index}",
+                    kind="termination",
+                    until=None,
+                    linked_findings=[],
+                ),
                 actor=discipline,
-                sanction_id=f"JC-{officer.index}",
-                kind="termination",
-                until=None,
-                linked_findings=[],
                 basis="通政规〔2023〕1号 第十八条",
             )
             if self.rng.random() < 0.4:
                 self.later(
                     day - timedelta(days=2),
                     officer,
-                    "refer_for_prosecution",
+                    ReferForProsecution(
+                        reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
+                        summary="涉嫌利用协助执法之便索取财物，移送检察机关",
+                    ),
                     actor=discipline,
-                    reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
-                    summary="涉嫌利用协助执法之便索取财物，移送检察机关",
                 )
 
         def separate() -> None:
-            self.aux(officer, "separate", reason=reason)
+            self.aux(officer, Separate(reason=reason))
             self.counts.separated += 1
 
         self.at(day, separate)
@@ -811,9 +822,7 @@ class _Simulation:
                 self.later(
                     day + self.days(0, 10),
                     officer,
-                    "return_credential",
-                    kind=kind,
-                    serial=prefix + serial,
+                    ReturnCredential(kind=kind, serial=prefix + serial),
                 )
 
     def plan_misconduct(self) -> None:
@@ -833,16 +842,18 @@ class _Simulation:
                 kind: str = kind,
             ) -> None:
                 self.ledger.record_misconduct(
-                    self.discipline(organ),
-                    finding_id=self.uid("misconduct", n),
-                    official_id=official[0],
-                    official_name=official[1],
-                    official_role="supervisor",
-                    organ=organ,
-                    unit=unit.code,
-                    kind=kind,
-                    summary="对所带辅警日常管理缺位，未落实带辅责任",
-                    decision="诫勉谈话",
+                    RecordMisconduct(
+                        finding_id=self.uid("misconduct", n),
+                        official_id=official[0],
+                        official_name=official[1],
+                        official_role="supervisor",
+                        organ=organ,
+                        unit=unit.code,
+                        kind=kind,
+                        summary="对所带辅警日常管理缺位，未落实带辅责任",
+                        decision="诫勉谈话",
+                    ),
+                    Envelope(self.discipline(organ)),
                 )
                 self.counts.misconduct_findings += 1
 

@@ -1,9 +1,14 @@
 """The personnel-records service: one application command per fact the regulation names.
 
-``AuxLedger`` is the ledger application with the domain's commands. Each command loads the
-aggregates it needs (checked on read), lets the domain decide, and saves every changed
-aggregate in one signed, chained, logged transaction; it returns ``Recorded`` (the new
-event's originator id, version, record hash and log position) for receipts and ``ETag``s.
+``AuxLedger`` is the ledger application with the domain's commands. A caller sends a command
+object (``domain.commands``) and an ``Envelope`` (actor, effective date, basis, expected
+version) to a typed method: ``command_organ``, ``command_auxiliary``, ``command_complaint``
+for an existing record (the command runs its own aggregate method), ``register_organ``,
+``hire``, ``receive_complaint``, ``record_misconduct`` and the rest for the others. Each loads
+the aggregates it needs (checked on read), builds the ``Recording`` once, lets the domain
+decide, and saves every changed aggregate in one signed, chained, logged transaction; it
+returns ``Recorded`` (the new event's originator id, version, record hash and log position)
+for receipts and ``ETag``s.
 
 Invariants:
 - A refused command (domain error, unknown id, version conflict) stores nothing.
@@ -25,11 +30,10 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -39,8 +43,11 @@ from eventsourcing.persistence import Recording as StoreRecording
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.auxiliary import AuxiliaryCommand, Correct, Hire
 from domain.commands.complaint import ComplaintCommand, ReceiveComplaint
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import OrganCommand, RegisterOrgan
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
@@ -121,38 +128,10 @@ class Envelope:
     expected_version: int | None = None
 
 
-# Auxiliary commands: name -> (needs the Organ aggregate, releases the quota slot).
-AUXILIARY_ACTIONS: Mapping[str, tuple[bool, bool]] = {
-    "renew_contract": (False, False),
-    "change_post": (False, False),
-    "transfer": (True, False),
-    "assign_supervisor": (False, False),
-    "release_supervisor": (False, False),
-    "evaluate": (False, False),
-    "change_level": (False, False),
-    "issue_credential": (False, False),
-    "revoke_credential": (False, False),
-    "return_credential": (False, False),
-    "enrol_insurance": (False, False),
-    "record_health_check": (False, False),
-    "record_duty_injury": (False, False),
-    "advance_cost": (False, False),
-    "record_infringement": (False, False),
-    "commend": (False, False),
-    "impose_sanction": (False, False),
-    "appeal_sanction": (False, False),
-    "decide_appeal": (False, False),
-    "revoke_sanction": (False, False),
-    "reinstate": (False, False),
-    "refer_for_prosecution": (False, False),
-    "separate": (False, True),
-}
+class _Batch(threading.local):
+    """The thread's open batch: the aggregates its commands loaded or changed (or None)."""
 
-
-class UnknownActionError(NotFoundError):
-    """A command name the service does not offer."""
-
-    code = "unknown_action"
+    session: dict[UUID, Aggregate] | None = None
 
 
 class AuxLedger(LedgerApplication):
@@ -182,7 +161,7 @@ class AuxLedger(LedgerApplication):
             self.record_mapper.open_only = frozenset(open_only)
         self.policy = policy or Policy.default()
         self.clock = clock
-        self._local = threading.local()
+        self._local = _Batch()
         self._erasures_seen: int | None = None
         self._erasures_checked = 0.0
         self._issued_lock = threading.Lock()
@@ -201,7 +180,7 @@ class AuxLedger(LedgerApplication):
         a per-thread session); the session is saved in one signed, logged transaction when
         the block ends without error. Their ``Recorded`` results carry no hash yet.
         """
-        if getattr(self._local, "session", None) is not None:
+        if self._local.session is not None:
             msg = "batches do not nest"
             raise RuntimeError(msg)
         session: dict[UUID, Aggregate] = {}
@@ -215,8 +194,7 @@ class AuxLedger(LedgerApplication):
             self._local.session = None
 
     def _session(self) -> dict[UUID, Aggregate] | None:
-        session: dict[UUID, Aggregate] | None = getattr(self._local, "session", None)
-        return session
+        return self._local.session
 
     # ------------------------------------------------------------------ plumbing
 
@@ -287,16 +265,6 @@ class AuxLedger(LedgerApplication):
         if session is not None and aggregate_id in session:
             return True
         return bool(self.recorder.select_events(aggregate_id, limit=1))
-
-    def _common(self, actor: Actor, effective: date | None, basis: str | None) -> dict[str, Any]:
-        at = self.clock()
-        return {
-            "actor": actor,
-            "at": at,
-            "effective": effective if effective is not None else china_date(at),
-            "basis": basis,
-            "policy": self.policy,
-        }
 
     def recording(self, env: Envelope) -> Recording:
         """The command's checked attribution, built once: recorded now (the service's clock),
@@ -372,63 +340,41 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ auxiliaries
 
-    def hire(
-        self,
-        actor: Actor,
-        *,
-        organ_code: str,
-        auxiliary_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
+    def hire(self, organ_code: str, cmd: Hire, env: Envelope) -> Recorded:
         """Hire an auxiliary within the organ's quota (Art. 5, 8, 9)."""
         organ = self.load(Organ, Organ.id_for(organ_code))
-        common = self._common(actor, effective, basis)
-        new_id = auxiliary_id or uuid4()
-        if auxiliary_id is not None and self.exists(new_id):
+        new_id = cmd.auxiliary_id or uuid4()
+        if cmd.auxiliary_id is not None and self.exists(new_id):
             raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
-        auxiliary = Auxiliary.hire(id=new_id, organ=organ, **common, **fields)
-        organ.take_slot(recording(**common), auxiliary_id=new_id)
+        rec = self.recording(env)
+        auxiliary = Auxiliary.hire(rec, cmd, id=new_id, organ=organ)
+        organ.take_slot(rec, auxiliary_id=new_id)
         return self._commit(auxiliary, organ)
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
         """The auxiliary with this id (current state, checked)."""
         return self.load(Auxiliary, auxiliary_id)
 
-    def update_auxiliary(
-        self,
-        actor: Actor,
-        auxiliary_id: UUID,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
+    def command_auxiliary(
+        self, auxiliary_id: UUID, cmd: AuxiliaryCommand, env: Envelope
     ) -> Recorded:
-        """Any auxiliary command in ``AUXILIARY_ACTIONS``."""
-        try:
-            needs_organ, releases_slot = AUXILIARY_ACTIONS[action]
-        except KeyError:
-            raise UnknownActionError(f"auxiliaries have no command {action!r}") from None
-        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
-        common = self._common(actor, effective, basis)
+        """A command on a hired auxiliary's record; the command's class says whether the
+        organ is needed, a quota slot given back or a credential serial claimed."""
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=env.expected_version)
         organ: Organ | None = None
-        if needs_organ or releases_slot:
+        if cmd.needs_organ or cmd.releases_slot:
             organ = self.load(Organ, Organ.id_for(auxiliary.organ))
-        if needs_organ:
-            fields["organ"] = organ
-        getattr(auxiliary, action)(**common, **fields)
-        if action == "issue_credential":
-            return self._commit(auxiliary, self._claim_serial(auxiliary, common))
-        if releases_slot and organ is not None and auxiliary_id in organ.occupied:
-            organ.release_slot(recording(**common), auxiliary_id=auxiliary_id)
+        rec = self.recording(env)
+        cmd.run(auxiliary, rec, organ)
+        if cmd.claims_serial:
+            return self._commit(auxiliary, self._claim_serial(auxiliary, rec))
+        if cmd.releases_slot and organ is not None and auxiliary_id in organ.occupied:
+            organ.release_slot(rec, auxiliary_id=auxiliary_id)
         if organ is not None and organ.pending_events:
             return self._commit(auxiliary, organ)
         return self._commit(auxiliary)
 
-    def _claim_serial(self, auxiliary: Auxiliary, common: dict[str, Any]) -> CredentialSerial:
+    def _claim_serial(self, auxiliary: Auxiliary, rec: Recording) -> CredentialSerial:
         """The ledger-wide claim on the serial the auxiliary was just issued (pending).
 
         One serial, one holder in the whole ledger: a second claim would be a second version 1
@@ -449,7 +395,7 @@ class AuxLedger(LedgerApplication):
                 "revocation (Art. 12)"
             )
         return CredentialSerial.claim(
-            **common, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
+            rec, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
         )
 
     def _legacy_issuer(self, kind: str, serial: str) -> str | None:
@@ -474,29 +420,12 @@ class AuxLedger(LedgerApplication):
                     break
             return self._issued_serials.get((kind, serial))
 
-    def correct_auxiliary(
-        self,
-        actor: Actor,
-        auxiliary_id: UUID,
-        *,
-        field: str,
-        value: str | date,
-        reason: str,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def correct_auxiliary(self, auxiliary_id: UUID, cmd: Correct, env: Envelope) -> Recorded:
         """Correct a whitelisted field: a new event pointing at the event it corrects."""
-        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
-        target = auxiliary.field_version(field)
-        auxiliary.correct(
-            **self._common(actor, effective, basis),
-            target_version=target,
-            target_hash=self.record_hash(auxiliary_id, target),
-            field=field,
-            value=value,
-            reason=reason,
-        )
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=env.expected_version)
+        target = auxiliary.field_version(cmd.field)
+        target_hash = self.record_hash(auxiliary_id, target)
+        auxiliary.correct(self.recording(env), cmd, target_version=target, target_hash=target_hash)
         return self._commit(auxiliary)
 
     # ------------------------------------------------------------------ complaints
@@ -529,56 +458,36 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ pay
 
-    def set_pay_schedule(
-        self,
-        actor: Actor,
-        *,
-        organ_code: str,
-        year: int,
-        monthly_by_level: Mapping[str, Decimal],
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def set_pay_schedule(self, organ_code: str, cmd: SetPaySchedule, env: Envelope) -> Recorded:
         """Set the monthly pay per level for a year (Art. 7)."""
-        common = self._common(actor, effective, basis)
         schedule_id = PaySchedule.id_for(organ_code)
+        existing: PaySchedule | None = None
         if self.exists(schedule_id):
-            schedule = self.load(PaySchedule, schedule_id, expected_version=expected_version)
-        else:
-            schedule = PaySchedule.open(**common, organ_code=organ_code)
-        schedule.set_schedule(**common, year=year, monthly_by_level=dict(monthly_by_level))
+            existing = self.load(PaySchedule, schedule_id, expected_version=env.expected_version)
+        rec = self.recording(env)
+        schedule = existing or PaySchedule.open(rec, organ_code=organ_code)
+        schedule.set_schedule(rec, cmd)
         return self._commit(schedule)
 
-    def record_average_wage(
-        self,
-        actor: Actor,
-        *,
-        region: str,
-        year: int,
-        annual_amount: Decimal,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def record_average_wage(self, region: str, cmd: RecordAverageWage, env: Envelope) -> Recorded:
         """Record the local average wage of a year (Art. 7), for the actor's organ's region.
 
         The figure is the floor every organ of that region is held to: an actor of another
         region's organ may not set it.
         """
-        common = self._common(actor, effective, basis)
-        own = self.organ(actor.organ).region
+        own = self.organ(env.actor.organ).region
         if region != own:
             raise OutsideScopeError(
-                f"organ {actor.organ} lies in {own}: it records the average wage of its own "
-                "region only"
+                f"organ {env.actor.organ} lies in {own}: it records the average wage of its "
+                "own region only"
             )
         wage_id = LocalAverageWage.id_for(region)
+        existing: LocalAverageWage | None = None
         if self.exists(wage_id):
-            wage = self.load(LocalAverageWage, wage_id, expected_version=expected_version)
-        else:
-            wage = LocalAverageWage.open(**common, region=region)
-        wage.record(**common, year=year, annual_amount=annual_amount)
+            existing = self.load(LocalAverageWage, wage_id, expected_version=env.expected_version)
+        rec = self.recording(env)
+        wage = existing or LocalAverageWage.open(rec, region=region)
+        wage.record(rec, cmd)
         return self._commit(wage)
 
     # ------------------------------------------------------------------ erasure
@@ -617,22 +526,12 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ misconduct
 
-    def record_misconduct(
-        self,
-        actor: Actor,
-        *,
-        finding_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
+    def record_misconduct(self, cmd: RecordMisconduct, env: Envelope) -> Recorded:
         """Record a misconduct finding against an official (Art. 19)."""
-        new_id = finding_id or uuid4()
+        new_id = cmd.finding_id or uuid4()
         if self.exists(new_id):
             raise ConcurrencyConflictError(f"a misconduct finding with id {new_id} exists")
-        finding = MisconductFinding.record(
-            id=new_id, **self._common(actor, effective, basis), **fields
-        )
+        finding = MisconductFinding.record(self.recording(env), cmd, id=new_id)
         # Authorised for the actor's organ above; a unit must be one of that organ's.
         if finding.unit is not None and not self.organ(finding.organ).has_unit(finding.unit):
             raise UnknownUnitError(
@@ -640,22 +539,10 @@ class AuxLedger(LedgerApplication):
             )
         return self._commit(finding)
 
-    def amend_misconduct(
-        self,
-        actor: Actor,
-        finding_id: UUID,
-        *,
-        decision: str,
-        reason: str,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def amend_misconduct(self, finding_id: UUID, cmd: AmendDecision, env: Envelope) -> Recorded:
         """Amend the decision on a misconduct finding (Art. 19)."""
-        finding = self.load(MisconductFinding, finding_id, expected_version=expected_version)
-        finding.amend_decision(
-            **self._common(actor, effective, basis), decision=decision, reason=reason
-        )
+        finding = self.load(MisconductFinding, finding_id, expected_version=env.expected_version)
+        finding.amend_decision(self.recording(env), cmd)
         return self._commit(finding)
 
 

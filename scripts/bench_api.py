@@ -39,6 +39,7 @@ from typing import Any
 
 import psycopg
 
+from domain.commands.auxiliary import Hire, IssueCredential
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from ledger.records import Envelope
 
@@ -217,31 +218,29 @@ def build_ledger(env: dict[str, str]) -> None:
     )
     for i in range(1, 21):
         hired = ledger.hire(
-            personnel,
-            organ_code=ORGAN,
-            effective=date(2025, 1, 2),
-            unit=UNIT,
-            supervisor_id="602010",
-            supervisor_name="王建国",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2025, 1, 1),
-            contract_end=date(2028, 12, 31),
-            post_type="patrol",
-            level=1,
-            name=f"辅警{i}",
-            gender="male",
-            resident_id="11010519491231002X",
-            phone="19900001234",
-            address="南通市崇川区人民路1号",
+            ORGAN,
+            Hire(
+                unit=UNIT,
+                supervisor_id="602010",
+                supervisor_name="王建国",
+                employment_form="direct_contract",
+                dispatch_agency=None,
+                contract_start=date(2025, 1, 1),
+                contract_end=date(2028, 12, 31),
+                post_type="patrol",
+                level=1,
+                name=f"辅警{i}",
+                gender="male",
+                resident_id="11010519491231002X",
+                phone="19900001234",
+                address="南通市崇川区人民路1号",
+            ),
+            Envelope(personnel, effective=date(2025, 1, 2)),
         )
-        ledger.update_auxiliary(
-            personnel,
+        ledger.command_auxiliary(
             hired.originator_id,
-            "issue_credential",
-            effective=date(2025, 1, 2),
-            kind="work_id",
-            serial=f"NTFJ0602{i:06d}",
+            IssueCredential(kind="work_id", serial=f"NTFJ0602{i:06d}"),
+            Envelope(personnel, effective=date(2025, 1, 2)),
         )
     models = ReadModels(ledger)
     models.ensure()

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_append import Counter  # noqa: E402
 
 from api import bundles  # noqa: E402
+from domain.commands.auxiliary import Commend, Hire, RecordHealthCheck  # noqa: E402
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota  # noqa: E402
 from domain.values import Actor  # noqa: E402
 from ledger import bundle_verifier  # noqa: E402
@@ -84,24 +85,25 @@ def build(app: AuxLedger, size: int, events: int) -> object:
     app.command_organ(ORGAN, SetQuota(quota=10), Envelope(ESTABLISHMENT))
     auxiliary_id = uuid4()
     app.hire(
-        PERSONNEL,
-        organ_code=ORGAN,
-        auxiliary_id=auxiliary_id,
-        effective=date(2025, 1, 2),
-        unit=f"{ORGAN}-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2025, 1, 1),
-        contract_end=date(2028, 12, 31),
-        post_type="patrol",
-        level=1,
-        name="基准辅警",
-        gender="male",
-        resident_id="11010519491231002X",
-        phone="19912345678",
-        address="基准市人民路1号",
+        ORGAN,
+        Hire(
+            auxiliary_id=auxiliary_id,
+            unit=f"{ORGAN}-U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2025, 1, 1),
+            contract_end=date(2028, 12, 31),
+            post_type="patrol",
+            level=1,
+            name="基准辅警",
+            gender="male",
+            resident_id="11010519491231002X",
+            phone="19912345678",
+            address="基准市人民路1号",
+        ),
+        Envelope(PERSONNEL, effective=date(2025, 1, 2)),
     )
     log = MerkleLog(app.ledger_recorder)
     started = time.perf_counter()
@@ -109,17 +111,18 @@ def build(app: AuxLedger, size: int, events: int) -> object:
     for n in range(1, events):
         grow(app, log, min(size, n * step))
         if n % 2:
-            app.update_auxiliary(
-                PERSONNEL,
+            app.command_auxiliary(
                 auxiliary_id,
-                "record_health_check",
-                checked_on=date(2026, 1, 5),
-                fit=True,
-                details=f"第{n}次体检：血压正常",
+                RecordHealthCheck(
+                    checked_on=date(2026, 1, 5), fit=True, details=f"第{n}次体检：血压正常"
+                ),
+                Envelope(PERSONNEL),
             )
         else:
-            app.update_auxiliary(
-                PERSONNEL, auxiliary_id, "commend", kind="citation", issuing_body="基准公安局"
+            app.command_auxiliary(
+                auxiliary_id,
+                Commend(kind="citation", issuing_body="基准公安局"),
+                Envelope(PERSONNEL),
             )
         if n % 50 == 0:
             print(

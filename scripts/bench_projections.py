@@ -55,6 +55,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import ProjectionRunner
 from psycopg.sql import SQL, Identifier
 
+from domain.commands.auxiliary import ChangePost, Commend, Hire, RecordHealthCheck
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
@@ -242,23 +243,25 @@ def ensure_long_history(settings: Settings) -> Any:
             )
             app.command_organ(BENCH_ORGAN, SetQuota(quota=10), Envelope(establishment))
         app.hire(
-            personnel,
-            organ_code=BENCH_ORGAN,
-            auxiliary_id=auxiliary_id,
-            unit="bench01-001",
-            supervisor_id="B0001",
-            supervisor_name="基准",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=day,
-            contract_end=date(2030, 2, 28),
-            post_type="patrol",
-            level=1,
-            name="长历史",
-            gender="male",
-            resident_id=_resident_id("32069919900101001"),
-            phone="19900000001",
-            address="南通市人民路1号",
+            BENCH_ORGAN,
+            Hire(
+                auxiliary_id=auxiliary_id,
+                unit="bench01-001",
+                supervisor_id="B0001",
+                supervisor_name="基准",
+                employment_form="direct_contract",
+                dispatch_agency=None,
+                contract_start=day,
+                contract_end=date(2030, 2, 28),
+                post_type="patrol",
+                level=1,
+                name="长历史",
+                gender="male",
+                resident_id=_resident_id("32069919900101001"),
+                phone="19900000001",
+                address="南通市人民路1号",
+            ),
+            Envelope(personnel),
         )
         posts = ("traffic", "community", "patrol")
         with app.batch():
@@ -266,31 +269,22 @@ def ensure_long_history(settings: Settings) -> Any:
                 d = day + timedelta(days=2 * (n + 1))
                 at(d)
                 if n % 3 == 0:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "change_post",
-                        effective=d,
-                        post_type=posts[n % 9 // 3],
+                        ChangePost(post_type=posts[n % 9 // 3]),
+                        Envelope(personnel, effective=d),
                     )
                 elif n % 3 == 1:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "commend",
-                        effective=d,
-                        kind="citation",
-                        issuing_body="基准政治处",
+                        Commend(kind="citation", issuing_body="基准政治处"),
+                        Envelope(personnel, effective=d),
                     )
                 else:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "record_health_check",
-                        effective=d,
-                        checked_on=d,
-                        fit=True,
-                        details="正常",
+                        RecordHealthCheck(checked_on=d, fit=True, details="正常"),
+                        Envelope(personnel, effective=d),
                     )
         return auxiliary_id
     finally:

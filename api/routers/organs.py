@@ -25,6 +25,7 @@ from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
 from api.schemas import organs as s
 from api.schemas.common import QueryWhole, RecordedPublic
 from domain.commands.organ import OrganCommand
+from domain.commands.pay import SetPaySchedule
 from domain.values import Actor, Role
 from ledger.records import AuxLedger, Envelope
 
@@ -152,13 +153,9 @@ def set_pay_schedule(
 ) -> RecordedPublic:
     """A later schedule for the same year supersedes the earlier one."""
     recorded = ledger.set_pay_schedule(
-        actor,
-        organ_code=code,
-        year=year,
-        monthly_by_level=body.monthly_by_level,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        code,
+        SetPaySchedule(year=year, monthly_by_level=body.monthly_by_level),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)
 
@@ -178,12 +175,8 @@ def record_average_wage(
 ) -> RecordedPublic:
     """Last year's figure is the floor for the auxiliaries' average pay."""
     recorded = ledger.record_average_wage(
-        actor,
-        region=body.region,
-        year=body.year,
-        annual_amount=body.annual_amount,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        body.region,
+        body.command(),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)

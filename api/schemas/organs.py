@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Code, CommandBody, FreeText, ShortText, Whole
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.pay import RecordAverageWage
 
 Quota = Annotated[Whole, Field(ge=0, le=1_000_000)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
@@ -88,6 +89,10 @@ class AverageWageCreate(CommandBody):
     region: ShortText
     year: Annotated[Whole, Field(ge=1990, le=2100)]
     annual_amount: Money
+
+    def command(self) -> RecordAverageWage:
+        """The domain command (the region names the record it goes to)."""
+        return RecordAverageWage(year=self.year, annual_amount=self.annual_amount)
 
 
 class OrganPublic(BaseModel):

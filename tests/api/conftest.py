@@ -22,7 +22,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from domain.commands.auxiliary import Hire, IssueCredential
 from domain.commands.complaint import ReceiveComplaint
+from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.values import Actor
 from ledger.access import issue_token, revoke_token
@@ -75,33 +77,31 @@ def hire(ledger: AuxLedger, organ: str, unit: str, serial: str | None, name: str
     """Hire an auxiliary and issue a work ID (none if ``serial`` is None)."""
     personnel = actor("personnel", organ)
     recorded = ledger.hire(
-        personnel,
-        organ_code=organ,
-        effective=date(2025, 1, 2),
-        unit=unit,
-        supervisor_id="602010",
-        supervisor_name="王建国",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2025, 1, 1),
-        contract_end=date(2028, 12, 31),
-        post_type="patrol",
-        level=1,
-        name=name,
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address="南通市崇川区人民路1号",
+        organ,
+        Hire(
+            unit=unit,
+            supervisor_id="602010",
+            supervisor_name="王建国",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2025, 1, 1),
+            contract_end=date(2028, 12, 31),
+            post_type="patrol",
+            level=1,
+            name=name,
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address="南通市崇川区人民路1号",
+        ),
+        Envelope(personnel, effective=date(2025, 1, 2)),
     )
     if serial is None:
         return recorded.originator_id
-    ledger.update_auxiliary(
-        personnel,
+    ledger.command_auxiliary(
         recorded.originator_id,
-        "issue_credential",
-        effective=date(2025, 1, 2),
-        kind="work_id",
-        serial=serial,
+        IssueCredential(kind="work_id", serial=serial),
+        Envelope(personnel, effective=date(2025, 1, 2)),
     )
     return recorded.originator_id
 
@@ -134,15 +134,17 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
         Envelope(Actor("public-intake", "public", ORGAN, None)),
     ).originator_id
     world.finding = ledger.record_misconduct(
-        actor("discipline"),
-        official_id="602010",
-        official_name="王建国",
-        official_role="supervisor",
-        organ=ORGAN,
-        unit=UNIT,
-        kind="neglect_of_duty",
-        summary="未履行带辅责任",
-        decision="诫勉谈话",
+        RecordMisconduct(
+            official_id="602010",
+            official_name="王建国",
+            official_role="supervisor",
+            organ=ORGAN,
+            unit=UNIT,
+            kind="neglect_of_duty",
+            summary="未履行带辅责任",
+            decision="诫勉谈话",
+        ),
+        Envelope(actor("discipline")),
     ).originator_id
     for role in ROLES:
         unit = UNIT if role == "unit" else None

@@ -30,6 +30,7 @@ from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, export_bundle
 from api.cli import main
+from domain.commands.auxiliary import Hire, RecordHealthCheck
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
@@ -86,33 +87,30 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
 def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        PERSONNEL,
-        organ_code="320699",
-        auxiliary_id=auxiliary_id,
-        effective=date(2026, 11, 1),
-        unit="320699-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2026, 11, 1),
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name=name,
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address="崇川区试验路9号",
+        "320699",
+        Hire(
+            auxiliary_id=auxiliary_id,
+            unit="320699-U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2026, 11, 1),
+            contract_end=date(2029, 10, 31),
+            post_type="patrol",
+            level=1,
+            name=name,
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address="崇川区试验路9号",
+        ),
+        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
-    ledger.update_auxiliary(
-        PERSONNEL,
+    ledger.command_auxiliary(
         auxiliary_id,
-        "record_health_check",
-        checked_on=date(2026, 11, 2),
-        fit=True,
-        details="血压正常",
-        effective=date(2026, 11, 2),
+        RecordHealthCheck(checked_on=date(2026, 11, 2), fit=True, details="血压正常"),
+        Envelope(PERSONNEL, effective=date(2026, 11, 2)),
     )
     return auxiliary_id
 

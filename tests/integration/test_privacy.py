@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain.commands.auxiliary import Correct, Hire
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
@@ -88,24 +89,25 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
 def _hire(ledger: AuxLedger) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        PERSONNEL,
-        organ_code="320699",
-        auxiliary_id=auxiliary_id,
-        effective=date(2026, 11, 1),
-        unit="320699-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2026, 11, 1),
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name="王小明",
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address=ADDRESS,
+        "320699",
+        Hire(
+            auxiliary_id=auxiliary_id,
+            unit="320699-U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2026, 11, 1),
+            contract_end=date(2029, 10, 31),
+            post_type="patrol",
+            level=1,
+            name="王小明",
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address=ADDRESS,
+        ),
+        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
     return auxiliary_id
 
@@ -324,7 +326,9 @@ def test_no_new_personal_data_is_sealed_for_an_erased_subject(ledger: AuxLedger)
     ledger.erase_subject(ADMIN, auxiliary_id, "request")
     with pytest.raises((PersonalDataError, ConcurrencyConflictError)):
         ledger.correct_auxiliary(
-            PERSONNEL, auxiliary_id, field="phone", value="19900000000", reason="new number"
+            auxiliary_id,
+            Correct(field="phone", value="19900000000", reason="new number"),
+            Envelope(PERSONNEL),
         )
     assert ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id] is None
 
@@ -355,24 +359,25 @@ def test_a_new_persons_key_is_stored_only_with_their_events(ledger: AuxLedger) -
     auxiliary_id = uuid4()
     with pytest.raises(StaleSigningKeyError):
         ledger.hire(
-            PERSONNEL,
-            organ_code="320699",
-            auxiliary_id=auxiliary_id,
-            effective=date(2026, 11, 1),
-            unit="320699-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2026, 11, 1),
-            contract_end=date(2029, 10, 31),
-            post_type="patrol",
-            level=1,
-            name="王小明",
-            gender="male",
-            resident_id=RESIDENT_ID,
-            phone=PHONE,
-            address=ADDRESS,
+            "320699",
+            Hire(
+                auxiliary_id=auxiliary_id,
+                unit="320699-U1",
+                supervisor_id="P001",
+                supervisor_name="李警官",
+                employment_form="direct_contract",
+                dispatch_agency=None,
+                contract_start=date(2026, 11, 1),
+                contract_end=date(2029, 10, 31),
+                post_type="patrol",
+                level=1,
+                name="王小明",
+                gender="male",
+                resident_id=RESIDENT_ID,
+                phone=PHONE,
+                address=ADDRESS,
+            ),
+            Envelope(PERSONNEL, effective=date(2026, 11, 1)),
         )
     assert ledger.privacy.store.fetch([auxiliary_id]) == {}
 

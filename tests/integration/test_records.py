@@ -10,6 +10,14 @@ from uuid import uuid4
 import pytest
 
 from domain.auxiliary import CredentialSerial
+from domain.commands.auxiliary import (
+    AssignSupervisor,
+    ChangePost,
+    Hire,
+    IssueCredential,
+    ReturnCredential,
+    RevokeCredential,
+)
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import (
@@ -74,7 +82,7 @@ def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: obje
         "address": "南通市人民路1号",
     }
     fields.update(overrides)
-    return ledger.hire(actor, organ_code="320600", effective=date(2026, 11, 1), **fields)
+    return ledger.hire("320600", Hire(**fields), Envelope(actor, effective=date(2026, 11, 1)))
 
 
 def test_hire_within_quota_takes_a_slot_in_the_same_transaction(ledger: AuxLedger) -> None:
@@ -153,8 +161,8 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
 
 
 def _issue(ledger: AuxLedger, auxiliary_id: object, serial: str = "NTFJ0600000039") -> object:
-    return ledger.update_auxiliary(
-        PERSONNEL, auxiliary_id, "issue_credential", kind="work_id", serial=serial
+    return ledger.command_auxiliary(
+        auxiliary_id, IssueCredential(kind="work_id", serial=serial), Envelope(PERSONNEL)
     )
 
 
@@ -177,17 +185,14 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
     other = _hire(ledger, 2).originator_id  # type: ignore[attr-defined]
     _issue(ledger, holder)
     if first_then == "returned":
-        ledger.update_auxiliary(
-            PERSONNEL, holder, "return_credential", kind="work_id", serial="NTFJ0600000039"
+        ledger.command_auxiliary(
+            holder, ReturnCredential(kind="work_id", serial="NTFJ0600000039"), Envelope(PERSONNEL)
         )
     elif first_then == "revoked":
-        ledger.update_auxiliary(
-            PERSONNEL,
+        ledger.command_auxiliary(
             holder,
-            "revoke_credential",
-            kind="work_id",
-            serial="NTFJ0600000039",
-            reason="遗失",
+            RevokeCredential(kind="work_id", serial="NTFJ0600000039", reason="遗失"),
+            Envelope(PERSONNEL),
         )
     log = MerkleLog(ledger.ledger_recorder)
     before = log.tree_size()
@@ -199,8 +204,8 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
     assert ledger.auxiliary(other).credentials == ()
     # A fresh serial is issued as before; another kind may carry the same number.
     _issue(ledger, other, "NTFJ0600000040")
-    ledger.update_auxiliary(
-        PERSONNEL, other, "issue_credential", kind="uniform", serial="NTFJ0600000039"
+    ledger.command_auxiliary(
+        other, IssueCredential(kind="uniform", serial="NTFJ0600000039"), Envelope(PERSONNEL)
     )
 
 
@@ -247,33 +252,28 @@ def test_if_match_version_conflict(ledger: AuxLedger) -> None:
     recorded = _hire(ledger, 1)
     auxiliary_id = recorded.originator_id  # type: ignore[attr-defined]
     with pytest.raises(ConcurrencyConflictError):
-        ledger.update_auxiliary(
-            PERSONNEL, auxiliary_id, "change_post", expected_version=7, post_type="traffic"
+        ledger.command_auxiliary(
+            auxiliary_id, ChangePost(post_type="traffic"), Envelope(PERSONNEL, expected_version=7)
         )
-    done = ledger.update_auxiliary(
-        PERSONNEL, auxiliary_id, "change_post", expected_version=1, post_type="traffic"
+    done = ledger.command_auxiliary(
+        auxiliary_id, ChangePost(post_type="traffic"), Envelope(PERSONNEL, expected_version=1)
     )
     assert done.originator_version == 2
 
 
 def test_unknown_ids_and_commands_are_clear_errors(ledger: AuxLedger) -> None:
     with pytest.raises(NotFoundError, match="no auxiliary"):
-        ledger.update_auxiliary(PERSONNEL, uuid4(), "change_post", post_type="traffic")
-    with pytest.raises(NotFoundError, match="no command"):
-        ledger.update_auxiliary(PERSONNEL, uuid4(), "delete_everything")
+        ledger.command_auxiliary(uuid4(), ChangePost(post_type="traffic"), Envelope(PERSONNEL))
     with pytest.raises(NotFoundError):
         ledger.load(Organ, Organ.id_for("999999"))
 
 
 def test_complaint_is_attributed_to_who_answered_at_the_incident(ledger: AuxLedger) -> None:
     auxiliary_id = _hire(ledger, 1).originator_id  # type: ignore[attr-defined]
-    ledger.update_auxiliary(
-        UNIT_ACTOR,
+    ledger.command_auxiliary(
         auxiliary_id,
-        "assign_supervisor",
-        supervisor_id="P2",
-        supervisor_name="王警官",
-        effective=date(2026, 11, 2),
+        AssignSupervisor(supervisor_id="P2", supervisor_name="王警官"),
+        Envelope(UNIT_ACTOR, effective=date(2026, 11, 2)),
     )
     complaint = ledger.receive_complaint(
         ReceiveComplaint(

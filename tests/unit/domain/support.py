@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import Hire
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import DomainError
 from domain.events import Recording, recording
@@ -85,23 +86,6 @@ def rec(
     )
 
 
-def common(
-    actor: Actor,
-    effective: date = DAY,
-    at: datetime | None = None,
-    basis: str | None = BASIS,
-    policy: Policy = POLICY,
-) -> dict[str, Any]:
-    """The five keyword arguments of the commands not yet given a command object."""
-    return {
-        "actor": actor,
-        "at": at if at is not None else cst(effective),
-        "effective": effective,
-        "basis": basis,
-        "policy": policy,
-    }
-
-
 def synthetic_resident_id(
     born: date = date(1996, 5, 17), sequence: int = 123, area: str = "320602"
 ) -> str:
@@ -129,12 +113,21 @@ def register_organ(quota: int | None = 3) -> Organ:
     return organ
 
 
-def hire_args(organ: Organ, /, **overrides: Any) -> dict[str, Any]:
-    """Keyword arguments of a valid hire, with overrides."""
-    args: dict[str, Any] = {
-        **common(PERSONNEL, HIRE_DAY),
-        "id": AUX_ID,
-        "organ": organ,
+def hiring(
+    organ: Any,
+    /,
+    *,
+    actor: Actor = PERSONNEL,
+    effective: date = HIRE_DAY,
+    at: datetime | None = None,
+    basis: str | None = BASIS,
+    policy: Policy = POLICY,
+    id: Any = AUX_ID,
+    **overrides: Any,
+) -> Callable[[], Auxiliary]:
+    """A valid hire with overrides, to run: the attribution is checked when it runs, so a
+    refusal of it is raised inside ``refused_creation`` too."""
+    fields: dict[str, Any] = {
         "unit": UNIT_A,
         "supervisor_id": "PO-1001",
         "supervisor_name": "测试警官甲",
@@ -149,14 +142,20 @@ def hire_args(organ: Organ, /, **overrides: Any) -> dict[str, Any]:
         "resident_id": synthetic_resident_id(),
         "phone": "13800000001",
         "address": "测试市测试路1号",
+        **overrides,
     }
-    args.update(overrides)
-    return args
+    organ = fields.pop("organ", organ)
+    return lambda: Auxiliary.hire(
+        rec(actor, effective, at if at is not None else cst(effective), basis, policy),
+        Hire(**fields),
+        id=id,
+        organ=organ,
+    )
 
 
 def hire(organ: Organ, /, **overrides: Any) -> Auxiliary:
     """A hired auxiliary (events collected)."""
-    auxiliary = Auxiliary.hire(**hire_args(organ, **overrides))
+    auxiliary = hiring(organ, **overrides)()
     auxiliary.collect_events()
     return auxiliary
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import Separate, Transfer
 from domain.commands.complaint import (
     Accept,
     Acknowledge,
@@ -57,7 +58,6 @@ from .support import (
     PUBLIC,
     UNIT_A,
     UNIT_B,
-    common,
     cst,
     rec,
     refused,
@@ -216,11 +216,9 @@ def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
 
 def test_attribution_follows_the_incident_date(auxiliary: Auxiliary, organ: Organ) -> None:
     auxiliary.transfer(
-        **common(PERSONNEL, date(2024, 2, 26)),
+        rec(PERSONNEL, date(2024, 2, 26)),
+        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
-        unit=UNIT_B,
-        supervisor_id="PO-2002",
-        supervisor_name="测试警官乙",
     )
     before = receive(auxiliary)
     after = receive(auxiliary, incident_at=cst(date(2024, 2, 27)))
@@ -241,7 +239,7 @@ def test_the_incident_date_is_taken_in_china_standard_time(auxiliary: Auxiliary)
 def test_a_separated_auxiliary_answers_for_incidents_before_the_separation(
     auxiliary: Auxiliary,
 ) -> None:
-    auxiliary.separate(**common(PERSONNEL, date(2024, 2, 26)), reason="resigned")
+    auxiliary.separate(rec(PERSONNEL, date(2024, 2, 26)), Separate(reason="resigned"))
     assert receive(auxiliary).responsibility.unit == UNIT_A
     error = refused_creation(
         NoResponsibilityError,
