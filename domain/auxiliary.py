@@ -45,12 +45,11 @@ Invariants kept here:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -87,14 +86,12 @@ from domain.errors import (
     UnknownSanctionError,
     UnknownUnitError,
 )
-from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.history import Timeline
 from domain.identity import validate_resident_id
 from domain.organ import Organ
-from domain.policy import Policy
 from domain.values import (
     ID_NAMESPACE,
-    Actor,
     AppealStatus,
     AssessmentGrade,
     AuxiliaryStatus,
@@ -116,6 +113,35 @@ from domain.values import (
     parse_post_type,
     post_category,
 )
+
+if TYPE_CHECKING:
+    from domain.commands.auxiliary import (
+        AdvanceCost,
+        AppealSanction,
+        AssignSupervisor,
+        ChangeLevel,
+        ChangePost,
+        Commend,
+        Correct,
+        DecideAppeal,
+        EnrolInsurance,
+        Evaluate,
+        Hire,
+        ImposeSanction,
+        IssueCredential,
+        RecordDutyInjury,
+        RecordHealthCheck,
+        RecordInfringement,
+        ReferForProsecution,
+        Reinstate,
+        ReleaseSupervisor,
+        RenewContract,
+        ReturnCredential,
+        RevokeCredential,
+        RevokeSanction,
+        Separate,
+        Transfer,
+    )
 
 __all__ = [
     "CORRECTABLE_FIELDS",
@@ -940,132 +966,74 @@ class Auxiliary(Aggregate):
     # -------------------------------------------------------------------------------- hire
 
     @classmethod
-    def hire(
-        cls,
-        *,
-        id: UUID,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        organ: Organ,
-        unit: str,
-        supervisor_id: str,
-        supervisor_name: str,
-        employment_form: EmploymentForm | str,
-        dispatch_agency: str | None,
-        contract_start: date,
-        contract_end: date,
-        post_type: PostType | str,
-        level: int,
-        name: str,
-        gender: Gender | str,
-        resident_id: str,
-        phone: str,
-        address: str,
-    ) -> Auxiliary:
+    def hire(cls, rec: Recording, cmd: Hire, *, id: UUID, organ: Organ) -> Auxiliary:
         """Record a hire (the organ's personnel department at organ level, Art. 8, 9)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
-        require_role(actor, (Role.personnel,), action="record a hire", article="Art. 8")
-        require_organ_level(actor, action="record a hire", article="Art. 8")
+        require_role(rec.actor, (Role.personnel,), action="record a hire", article="Art. 8")
+        require_organ_level(rec.actor, action="record a hire", article="Art. 8")
         _require_organ_record(organ)
-        require_organ(actor, organ.code)
+        require_organ(rec.actor, organ.code)
         if not isinstance(id, UUID):
             raise InvalidFieldError("id", "must be a UUID")
-        unit_code = identifier("unit", unit)
+        unit_code = identifier("unit", cmd.unit)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(
                 f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
             )
-        form = member(EmploymentForm, "employment_form", employment_form)
-        agency = _dispatch_agency(form, dispatch_agency)
-        start = plain_date("contract_start", contract_start)
-        end = plain_date("contract_end", contract_end)
+        form = member(EmploymentForm, "employment_form", cmd.employment_form)
+        agency = _dispatch_agency(form, cmd.dispatch_agency)
+        start = plain_date("contract_start", cmd.contract_start)
+        end = plain_date("contract_end", cmd.contract_end)
         _contract(start, end, rec.effective)
-        post = parse_post_type(post_type)
-        checked_level = policy.levels.check(level)
+        post = parse_post_type(cmd.post_type)
+        checked_level = rec.policy.levels.check(cmd.level)
         return cls._create(
             cls.Hired,
             id=id,
             **rec.fields(),
             organ=organ.code,
             unit=unit_code,
-            supervisor_id=identifier("supervisor_id", supervisor_id),
-            supervisor_name=short_text("supervisor_name", supervisor_name),
+            supervisor_id=identifier("supervisor_id", cmd.supervisor_id),
+            supervisor_name=short_text("supervisor_name", cmd.supervisor_name),
             employment_form=form.value,
             dispatch_agency=agency,
             contract_start=start,
             contract_end=end,
             post_type=post.value,
             level=checked_level,
-            name=short_text("name", name),
-            gender=member(Gender, "gender", gender).value,
-            resident_id=validate_resident_id(resident_id, on=rec.recorded_on),
-            phone=phone_number("phone", phone),
-            address=short_text("address", address),
+            name=short_text("name", cmd.name),
+            gender=member(Gender, "gender", cmd.gender).value,
+            resident_id=validate_resident_id(cmd.resident_id, on=rec.recorded_on),
+            phone=phone_number("phone", cmd.phone),
+            address=short_text("address", cmd.address),
         )
 
-    def renew_contract(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        contract_end: date,
-    ) -> None:
+    def renew_contract(self, rec: Recording, cmd: RenewContract) -> None:
         """Extend the contract to a later end date (personnel department, Art. 8)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "renew a contract", "Art. 8")
-        end = plain_date("contract_end", contract_end)
+        end = plain_date("contract_end", cmd.contract_end)
         if end <= self.contract_end:
             raise InvalidDateRangeError("a renewed contract must end later than the current one")
         self.trigger_event(self.ContractRenewed, **rec.fields(), contract_end=end)
 
     # ------------------------------------------------------------------------ assignments
 
-    def change_post(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        post_type: PostType | str,
-    ) -> None:
+    def change_post(self, rec: Recording, cmd: ChangePost) -> None:
         """Move the auxiliary to another post type (personnel department, Art. 9)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "change a post", "Art. 9")
-        post = parse_post_type(post_type)
+        post = parse_post_type(cmd.post_type)
         if self.post_on(rec.effective) is post:
             raise InvalidFieldError("post_type", "is already the auxiliary's post on that date")
         self.trigger_event(self.PostChanged, **rec.fields(), post_type=post.value)
 
-    def transfer(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        organ: Organ,
-        unit: str,
-        supervisor_id: str,
-        supervisor_name: str,
-    ) -> None:
+    def transfer(self, rec: Recording, cmd: Transfer, *, organ: Organ) -> None:
         """Move the auxiliary to another unit of the organ with a new supervisor (Art. 10)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "transfer an auxiliary between units", "Art. 9")
         if _require_organ_record(organ).code != self.organ:
             raise OutsideScopeError(
                 f"organ {organ.code} is not the auxiliary's organ {self.organ}; a move between "
                 "organs is a separation and a new hire"
             )
-        unit_code = identifier("unit", unit)
+        unit_code = identifier("unit", cmd.unit)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(
                 f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
@@ -1077,25 +1045,14 @@ class Auxiliary(Aggregate):
             self.Transferred,
             **rec.fields(),
             unit=unit_code,
-            supervisor_id=identifier("supervisor_id", supervisor_id),
-            supervisor_name=short_text("supervisor_name", supervisor_name),
+            supervisor_id=identifier("supervisor_id", cmd.supervisor_id),
+            supervisor_name=short_text("supervisor_name", cmd.supervisor_name),
         )
 
-    def assign_supervisor(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        supervisor_id: str,
-        supervisor_name: str,
-    ) -> None:
+    def assign_supervisor(self, rec: Recording, cmd: AssignSupervisor) -> None:
         """Assign the responsible supervising officer (the unit answering then, or personnel)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.unit, Role.personnel), "assign a supervising officer", "Art. 10")
-        checked_id = identifier("supervisor_id", supervisor_id)
+        checked_id = identifier("supervisor_id", cmd.supervisor_id)
         current = self.responsibility_on(rec.effective)
         if current is not None and current.supervisor_id == checked_id:
             raise InvalidFieldError(
@@ -1105,25 +1062,15 @@ class Auxiliary(Aggregate):
             self.SupervisorAssigned,
             **rec.fields(),
             supervisor_id=checked_id,
-            supervisor_name=short_text("supervisor_name", supervisor_name),
+            supervisor_name=short_text("supervisor_name", cmd.supervisor_name),
         )
 
-    def release_supervisor(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: str,
-    ) -> None:
+    def release_supervisor(self, rec: Recording, cmd: ReleaseSupervisor) -> None:
         """Release the supervising officer, leaving the auxiliary without one (Art. 10)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(
             rec, (Role.unit, Role.personnel), "release a supervising officer", "Art. 10"
         )
-        checked_reason = free_text("reason", reason)
+        checked_reason = free_text("reason", cmd.reason)
         current = self.responsibility_on(rec.effective)
         if current is None or current.supervisor_id is None:
             raise InvalidTransitionError(
@@ -1133,46 +1080,24 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ levels
 
-    def evaluate(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        year: int,
-        grade: AssessmentGrade | str,
-    ) -> None:
+    def evaluate(self, rec: Recording, cmd: Evaluate) -> None:
         """Record the annual assessment grade for a year (personnel department, Art. 11)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "record an assessment", "Art. 11")
-        assessed = calendar_year("year", year)
+        assessed = calendar_year("year", cmd.year)
         if not self.hired_on.year <= assessed <= rec.effective.year:
             raise InvalidDateRangeError(
                 "the assessed year must lie between the hire's year and the effective date's year"
             )
-        checked_grade = member(AssessmentGrade, "grade", grade)
+        checked_grade = member(AssessmentGrade, "grade", cmd.grade)
         if assessed in self._evaluations:
             raise DuplicateRecordError(f"an assessment for {assessed} is already recorded")
         self.trigger_event(self.Evaluated, **rec.fields(), year=assessed, grade=checked_grade.value)
 
-    def change_level(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        level: int,
-        reason: LevelChangeReason | str,
-    ) -> None:
+    def change_level(self, rec: Recording, cmd: ChangeLevel) -> None:
         """Promote, demote or correct the level (personnel department, Art. 11)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "change a level", "Art. 11")
-        new_level = policy.levels.check(level)
-        why = member(LevelChangeReason, "reason", reason)
+        new_level = rec.policy.levels.check(cmd.level)
+        why = member(LevelChangeReason, "reason", cmd.reason)
         before = self.level_on(rec.effective)
         if before is not None:
             if why is LevelChangeReason.promotion and new_level <= before:
@@ -1189,22 +1114,11 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ credentials
 
-    def issue_credential(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        kind: CredentialKind | str,
-        serial: str,
-    ) -> None:
+    def issue_credential(self, rec: Recording, cmd: IssueCredential) -> None:
         """Issue a work ID, uniform or insignia (personnel department, Art. 12)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "issue a credential", "Art. 12")
-        checked_kind = member(CredentialKind, "kind", kind)
-        checked_serial = identifier("serial", serial)
+        checked_kind = member(CredentialKind, "kind", cmd.kind)
+        checked_serial = identifier("serial", cmd.serial)
         for credential in self._credentials:
             if credential.kind is not checked_kind:
                 continue
@@ -1222,26 +1136,14 @@ class Auxiliary(Aggregate):
             self.CredentialIssued, **rec.fields(), kind=checked_kind.value, serial=checked_serial
         )
 
-    def revoke_credential(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        kind: CredentialKind | str,
-        serial: str,
-        reason: str,
-    ) -> None:
+    def revoke_credential(self, rec: Recording, cmd: RevokeCredential) -> None:
         """Revoke a credential still held (personnel department; also after separation)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(
             rec, (Role.personnel,), "revoke a credential", "Art. 12", after_separation=True
         )
-        checked_kind = member(CredentialKind, "kind", kind)
-        credential = self._credential(checked_kind, identifier("serial", serial))
-        checked_reason = free_text("reason", reason)
+        checked_kind = member(CredentialKind, "kind", cmd.kind)
+        credential = self._credential(checked_kind, identifier("serial", cmd.serial))
+        checked_reason = free_text("reason", cmd.reason)
         if credential.status is not CredentialStatus.active:
             raise CredentialNotHeldError(
                 f"this {checked_kind.value} is already {credential.status.value}"
@@ -1254,24 +1156,13 @@ class Auxiliary(Aggregate):
             reason=checked_reason,
         )
 
-    def return_credential(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        kind: CredentialKind | str,
-        serial: str,
-    ) -> None:
+    def return_credential(self, rec: Recording, cmd: ReturnCredential) -> None:
         """Record a credential handed back (personnel department; also after separation)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(
             rec, (Role.personnel,), "record a credential's return", "Art. 12", after_separation=True
         )
-        checked_kind = member(CredentialKind, "kind", kind)
-        credential = self._credential(checked_kind, identifier("serial", serial))
+        checked_kind = member(CredentialKind, "kind", cmd.kind)
+        credential = self._credential(checked_kind, identifier("serial", cmd.serial))
         if credential.status is CredentialStatus.returned:
             raise CredentialNotHeldError(f"this {checked_kind.value} was already returned")
         self.trigger_event(
@@ -1283,79 +1174,41 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------- welfare, Art. 13-15
 
-    def enrol_insurance(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        kind: InsuranceKind | str,
-        insurer: str,
-        policy_number: str,
-        start: date,
-        end: date | None,
-    ) -> None:
+    def enrol_insurance(self, rec: Recording, cmd: EnrolInsurance) -> None:
         """Record an insurance or housing-fund enrolment (personnel department, Art. 13)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "record an insurance enrolment", "Art. 13")
-        checked_kind = member(InsuranceKind, "kind", kind)
-        checked_start = plain_date("start", start)
-        checked_end = optional_plain_date("end", end)
+        checked_kind = member(InsuranceKind, "kind", cmd.kind)
+        checked_start = plain_date("start", cmd.start)
+        checked_end = optional_plain_date("end", cmd.end)
         if checked_end is not None and checked_end <= checked_start:
             raise InvalidDateRangeError("insurance end must be later than its start")
         self.trigger_event(
             self.InsuranceEnrolled,
             **rec.fields(),
             kind=checked_kind.value,
-            insurer=short_text("insurer", insurer),
-            policy_number=short_text("policy_number", policy_number),
+            insurer=short_text("insurer", cmd.insurer),
+            policy_number=short_text("policy_number", cmd.policy_number),
             start=checked_start,
             end=checked_end,
         )
 
-    def record_health_check(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        checked_on: date,
-        fit: bool,
-        details: str,
-    ) -> None:
+    def record_health_check(self, rec: Recording, cmd: RecordHealthCheck) -> None:
         """Record a periodic health check (personnel department, Art. 13)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "record a health check", "Art. 13")
-        day = self._not_in_future("checked_on", plain_date("checked_on", checked_on), rec)
+        day = self._not_in_future("checked_on", plain_date("checked_on", cmd.checked_on), rec)
         self.trigger_event(
             self.HealthChecked,
             **rec.fields(),
             checked_on=day,
-            fit=boolean("fit", fit),
-            details=free_text("details", details),
+            fit=boolean("fit", cmd.fit),
+            details=free_text("details", cmd.details),
         )
 
-    def record_duty_injury(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        injury_id: str,
-        occurred_on: date,
-        medical_details: str,
-    ) -> None:
+    def record_duty_injury(self, rec: Recording, cmd: RecordDutyInjury) -> None:
         """Record an injury on duty (the using unit or the personnel department, Art. 14)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.unit, Role.personnel), "record a duty injury", "Art. 14")
-        checked_id = identifier("injury_id", injury_id)
-        day = plain_date("occurred_on", occurred_on)
+        checked_id = identifier("injury_id", cmd.injury_id)
+        day = plain_date("occurred_on", cmd.occurred_on)
         self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
         if checked_id in self._injuries:
             raise DuplicateRecordError(f"injury {checked_id} is already recorded")
@@ -1364,103 +1217,55 @@ class Auxiliary(Aggregate):
             **rec.fields(),
             injury_id=checked_id,
             occurred_on=day,
-            medical_details=free_text("medical_details", medical_details),
+            medical_details=free_text("medical_details", cmd.medical_details),
         )
 
-    def advance_cost(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        injury_id: str,
-        category: CostCategory | str,
-        amount: Decimal,
-    ) -> None:
+    def advance_cost(self, rec: Recording, cmd: AdvanceCost) -> None:
         """Record a medical, transport or nursing cost advanced by the organ (Art. 14)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "advance a duty-injury cost", "Art. 14")
-        checked_id = identifier("injury_id", injury_id)
+        checked_id = identifier("injury_id", cmd.injury_id)
         if checked_id not in self._injuries:
             raise UnknownInjuryError(f"no duty injury {checked_id} is recorded for the auxiliary")
         self.trigger_event(
             self.CostAdvanced,
             **rec.fields(),
             injury_id=checked_id,
-            category=member(CostCategory, "category", category).value,
-            amount=amount_of_money("amount", amount),
+            category=member(CostCategory, "category", cmd.category).value,
+            amount=amount_of_money("amount", cmd.amount),
         )
 
-    def record_infringement(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        occurred_on: date,
-        description: str,
-        referred_to: str | None,
-    ) -> None:
+    def record_infringement(self, rec: Recording, cmd: RecordInfringement) -> None:
         """Record an unlawful infringement against the auxiliary or relatives (Art. 15)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.unit, Role.personnel), "record an infringement", "Art. 15")
-        day = plain_date("occurred_on", occurred_on)
+        day = plain_date("occurred_on", cmd.occurred_on)
         self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
         self.trigger_event(
             self.InfringementRecorded,
             **rec.fields(),
             occurred_on=day,
-            description=free_text("description", description),
-            referred_to=optional_short_text("referred_to", referred_to),
+            description=free_text("description", cmd.description),
+            referred_to=optional_short_text("referred_to", cmd.referred_to),
         )
 
-    def commend(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        kind: CommendationKind | str,
-        issuing_body: str,
-    ) -> None:
+    def commend(self, rec: Recording, cmd: Commend) -> None:
         """Record a commendation (personnel department, Art. 16)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "record a commendation", "Art. 16")
         self.trigger_event(
             self.Commended,
             **rec.fields(),
-            kind=member(CommendationKind, "kind", kind).value,
-            issuing_body=short_text("issuing_body", issuing_body),
+            kind=member(CommendationKind, "kind", cmd.kind).value,
+            issuing_body=short_text("issuing_body", cmd.issuing_body),
         )
 
     # ------------------------------------------------------------------ discipline, Art. 18
 
-    def impose_sanction(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        sanction_id: str,
-        kind: SanctionKind | str,
-        until: date | None,
-        linked_findings: Sequence[str],
-    ) -> None:
+    def impose_sanction(self, rec: Recording, cmd: ImposeSanction) -> None:
         """Impose a sanction (discipline office, Art. 18)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "impose a sanction", "Art. 18")
-        checked_id = identifier("sanction_id", sanction_id)
-        checked_kind = member(SanctionKind, "kind", kind)
-        checked_until = optional_plain_date("until", until)
-        refs = _linked_findings(linked_findings)
+        checked_id = identifier("sanction_id", cmd.sanction_id)
+        checked_kind = member(SanctionKind, "kind", cmd.kind)
+        checked_until = optional_plain_date("until", cmd.until)
+        refs = _linked_findings(cmd.linked_findings)
         if checked_id in self._sanctions:
             raise DuplicateRecordError(f"sanction {checked_id} is already recorded")
         if checked_until is not None:
@@ -1481,22 +1286,11 @@ class Auxiliary(Aggregate):
             linked_findings=refs,
         )
 
-    def appeal_sanction(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        sanction_id: str,
-        grounds: str,
-    ) -> None:
+    def appeal_sanction(self, rec: Recording, cmd: AppealSanction) -> None:
         """Record the auxiliary's appeal against a sanction in force (discipline office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "record an appeal", "Art. 18")
-        sanction = self._sanction(sanction_id)
-        checked_grounds = free_text("grounds", grounds)
+        sanction = self._sanction(cmd.sanction_id)
+        checked_grounds = free_text("grounds", cmd.grounds)
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "appeal_sanction")
         if sanction.appeal is not AppealStatus.not_appealed:
@@ -1510,22 +1304,11 @@ class Auxiliary(Aggregate):
             grounds=checked_grounds,
         )
 
-    def decide_appeal(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        sanction_id: str,
-        upheld: bool,
-    ) -> None:
+    def decide_appeal(self, rec: Recording, cmd: DecideAppeal) -> None:
         """Decide a pending appeal; overturning it lifts the sanction (discipline office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "decide an appeal", "Art. 18")
-        sanction = self._sanction(sanction_id)
-        checked_upheld = boolean("upheld", upheld)
+        sanction = self._sanction(cmd.sanction_id)
+        checked_upheld = boolean("upheld", cmd.upheld)
         if sanction.appeal is not AppealStatus.pending:
             raise InvalidTransitionError(
                 f"appeal {sanction.appeal.value}", "decide_appeal", "no appeal is pending"
@@ -1539,22 +1322,11 @@ class Auxiliary(Aggregate):
             upheld=checked_upheld,
         )
 
-    def revoke_sanction(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        sanction_id: str,
-        reason: str,
-    ) -> None:
+    def revoke_sanction(self, rec: Recording, cmd: RevokeSanction) -> None:
         """Revoke a sanction in force (discipline office, Art. 18)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "revoke a sanction", "Art. 18")
-        sanction = self._sanction(sanction_id)
-        checked_reason = free_text("reason", reason)
+        sanction = self._sanction(cmd.sanction_id)
+        checked_reason = free_text("reason", cmd.reason)
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "revoke_sanction")
         self.trigger_event(
@@ -1564,61 +1336,30 @@ class Auxiliary(Aggregate):
             reason=checked_reason,
         )
 
-    def reinstate(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: str,
-    ) -> None:
+    def reinstate(self, rec: Recording, cmd: Reinstate) -> None:
         """End a suspension (discipline office, Art. 18)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "reinstate an auxiliary", "Art. 18")
-        checked_reason = free_text("reason", reason)
+        checked_reason = free_text("reason", cmd.reason)
         if self.status is not AuxiliaryStatus.suspended:
             raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
         self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
 
-    def refer_for_prosecution(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reference: str,
-        summary: str,
-    ) -> None:
+    def refer_for_prosecution(self, rec: Recording, cmd: ReferForProsecution) -> None:
         """Record a referral of a suspected crime for prosecution (discipline office, Art. 18)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.discipline,), "refer a case for prosecution", "Art. 18")
         self.trigger_event(
             self.ReferredForProsecution,
             **rec.fields(),
-            reference=short_text("reference", reference),
-            summary=free_text("summary", summary),
+            reference=short_text("reference", cmd.reference),
+            summary=free_text("summary", cmd.summary),
         )
 
     # ---------------------------------------------------------------------- separation
 
-    def separate(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: SeparationReason | str,
-    ) -> None:
+    def separate(self, rec: Recording, cmd: Separate) -> None:
         """Record that the auxiliary left; ``effective`` is the first day not employed."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "record a separation", "Art. 9")
-        why = member(SeparationReason, "reason", reason)
+        why = member(SeparationReason, "reason", cmd.reason)
         latest = max(
             entry.effective
             for timeline in (self._units, self._supervisors, self._posts, self._levels)
@@ -1640,23 +1381,11 @@ class Auxiliary(Aggregate):
     # ---------------------------------------------------------------------- corrections
 
     def correct(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        target_version: int,
-        target_hash: str,
-        field: str,
-        value: str | date,
-        reason: str,
+        self, rec: Recording, cmd: Correct, *, target_version: int, target_hash: str
     ) -> None:
         """Correct a whitelisted field recorded by the event at ``target_version``."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, (Role.personnel,), "correct a record", "Art. 9", after_separation=True)
-        if not isinstance(field, str) or field not in _CORRECTION_EVENT:
+        if not isinstance(cmd.field, str) or cmd.field not in _CORRECTION_EVENT:
             allowed = ", ".join((*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS))
             raise NotCorrectableError(f"only these fields are correctable: {allowed}")
         if isinstance(target_version, bool) or not isinstance(target_version, int):
@@ -1666,22 +1395,22 @@ class Auxiliary(Aggregate):
                 f"target_version {target_version} names no event of this auxiliary "
                 f"(versions 1 to {self.version})"
             )
-        in_force = self._field_versions[field]
+        in_force = self._field_versions[cmd.field]
         if target_version != in_force:
             raise NotCorrectableError(
-                f"the value of {field} in force was recorded by version {in_force}, "
+                f"the value of {cmd.field} in force was recorded by version {in_force}, "
                 f"not by version {target_version}"
             )
         checked_hash = opaque_token("target_hash", target_hash)
-        checked_value = self._corrected_value(field, value, rec)
+        checked_value = self._corrected_value(cmd.field, cmd.value, rec)
         self.trigger_event(
-            getattr(self, _CORRECTION_EVENT[field]),
+            getattr(self, _CORRECTION_EVENT[cmd.field]),
             **rec.fields(),
             target_version=target_version,
             target_hash=checked_hash,
-            field=field,
+            field=cmd.field,
             value=checked_value,
-            reason=free_text("reason", reason),
+            reason=free_text("reason", cmd.reason),
         )
 
     def _corrected_value(self, field: str, value: object, rec: Recording) -> str | date:
@@ -1765,20 +1494,10 @@ class CredentialSerial(Aggregate):
 
     @classmethod
     def claim(
-        cls,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        auxiliary: Auxiliary,
-        kind: CredentialKind | str,
-        serial: str,
+        cls, rec: Recording, *, auxiliary: Auxiliary, kind: CredentialKind | str, serial: str
     ) -> CredentialSerial:
         """The claim of an auxiliary that has just been issued the credential
         (``Auxiliary.issue_credential``)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         checked_kind = member(CredentialKind, "kind", kind)
         checked_serial = identifier("serial", serial)
         if not any(

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -63,11 +63,9 @@ from domain.errors import (
     NoResponsibilityError,
     UnknownAllegationError,
 )
-from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.identity import validate_resident_id
-from domain.policy import Policy
 from domain.values import (
-    Actor,
     Allegation,
     ComplaintChannel,
     ComplaintStatus,
@@ -77,6 +75,20 @@ from domain.values import (
     Role,
     china_date,
 )
+
+if TYPE_CHECKING:
+    from domain.commands.complaint import (
+        Accept,
+        Acknowledge,
+        Assign,
+        Close,
+        Decline,
+        NotifyComplainant,
+        ReceiveComplaint,
+        RecordFinding,
+        Reopen,
+        Withdraw,
+    )
 
 __all__ = [
     "MAX_ALLEGATIONS",
@@ -434,30 +446,19 @@ class Complaint(Aggregate):
     @classmethod
     def receive(
         cls,
+        rec: Recording,
+        cmd: ReceiveComplaint,
         *,
         id: UUID,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        channel: ComplaintChannel | str,
-        incident_at: datetime,
-        incident_place: str,
         auxiliary: Auxiliary,
-        allegations: Sequence[str],
         complainant_id: UUID,
-        complainant_name: str | None,
-        complainant_phone: str | None,
-        complainant_resident_id: str | None,
-        complainant_address: str | None,
-        contact_text: str | None,
-        tracking_hash: str | None,
     ) -> Complaint:
         """Receive a complaint (public intake or complaints office, Art. 17)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         require_role(
-            actor, (Role.public, Role.complaints), action="receive a complaint", article="Art. 17"
+            rec.actor,
+            (Role.public, Role.complaints),
+            action="receive a complaint",
+            article="Art. 17",
         )
         if not isinstance(id, UUID):
             raise InvalidFieldError("id", "must be a UUID")
@@ -468,14 +469,14 @@ class Complaint(Aggregate):
         own = check_intake(
             at=rec.at,
             effective=rec.effective,
-            incident_at=incident_at,
-            incident_place=incident_place,
-            allegations=allegations,
-            complainant_name=complainant_name,
-            complainant_phone=complainant_phone,
-            complainant_resident_id=complainant_resident_id,
-            complainant_address=complainant_address,
-            contact_text=contact_text,
+            incident_at=cmd.incident_at,
+            incident_place=cmd.incident_place,
+            allegations=cmd.allegations,
+            complainant_name=cmd.complainant_name,
+            complainant_phone=cmd.complainant_phone,
+            complainant_resident_id=cmd.complainant_resident_id,
+            complainant_address=cmd.complainant_address,
+            contact_text=cmd.contact_text,
         )
         responsibility = auxiliary.responsibility_on(china_date(own.incident_at))
         if responsibility is None:
@@ -487,7 +488,7 @@ class Complaint(Aggregate):
             cls.Received,
             id=id,
             **rec.fields(),
-            channel=member(ComplaintChannel, "channel", channel).value,
+            channel=member(ComplaintChannel, "channel", cmd.channel).value,
             incident_at=own.incident_at,
             incident_place=own.incident_place,
             auxiliary_id=auxiliary.id,
@@ -499,7 +500,7 @@ class Complaint(Aggregate):
             complainant_resident_id=own.complainant_resident_id,
             complainant_address=own.complainant_address,
             contact_text=own.contact_text,
-            tracking_hash=optional_opaque_token("tracking_hash", tracking_hash),
+            tracking_hash=optional_opaque_token("tracking_hash", cmd.tracking_hash),
         )
 
     # ---------------------------------------------------------------------------- handling
@@ -514,126 +515,70 @@ class Complaint(Aggregate):
         if rec.effective < self.received_on:
             raise InvalidDateRangeError("effective date precedes the complaint's receipt")
 
-    def acknowledge(
-        self, *, actor: Actor, at: datetime, effective: date, basis: str | None, policy: Policy
-    ) -> None:
+    def acknowledge(self, rec: Recording, cmd: Acknowledge) -> None:
         """Acknowledge receipt (complaints office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "acknowledge", frozenset({_S.received}))
         self.trigger_event(self.Acknowledged, **rec.fields())
 
-    def accept(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        category: str,
-    ) -> None:
+    def accept(self, rec: Recording, cmd: Accept) -> None:
         """Accept the complaint for investigation (complaints office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "accept", frozenset({_S.acknowledged}))
-        self.trigger_event(self.Accepted, **rec.fields(), category=short_text("category", category))
+        self.trigger_event(
+            self.Accepted, **rec.fields(), category=short_text("category", cmd.category)
+        )
 
-    def decline(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: str,
-    ) -> None:
+    def decline(self, rec: Recording, cmd: Decline) -> None:
         """Decline the complaint (not accepted), giving the reason (complaints office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "decline", frozenset({_S.acknowledged}))
-        self.trigger_event(self.Declined, **rec.fields(), reason=free_text("reason", reason))
+        self.trigger_event(self.Declined, **rec.fields(), reason=free_text("reason", cmd.reason))
 
-    def assign(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        investigator_id: str,
-        due: date,
-    ) -> None:
+    def assign(self, rec: Recording, cmd: Assign) -> None:
         """Assign (or reassign) an investigator with a due date, which may be in the future."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "assign", frozenset({_S.accepted, _S.under_investigation}))
-        checked_due = plain_date("due", due)
+        checked_due = plain_date("due", cmd.due)
         if checked_due < rec.effective:
             raise InvalidDateRangeError("the due date precedes the assignment")
         self.trigger_event(
             self.InvestigatorAssigned,
             **rec.fields(),
-            investigator_id=identifier("investigator_id", investigator_id),
+            investigator_id=identifier("investigator_id", cmd.investigator_id),
             due=checked_due,
         )
 
-    def record_finding(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        allegation_number: int,
-        result: FindingResult | str,
-        reasoning: str,
-    ) -> None:
+    def record_finding(self, rec: Recording, cmd: RecordFinding) -> None:
         """Record the finding on one allegation (complaints office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "record_finding", frozenset({_S.accepted, _S.under_investigation}))
         numbers = {a.number for a in self.allegations}
         if (
-            isinstance(allegation_number, bool)
-            or not isinstance(allegation_number, int)
-            or allegation_number not in numbers
+            isinstance(cmd.allegation_number, bool)
+            or not isinstance(cmd.allegation_number, int)
+            or cmd.allegation_number not in numbers
         ):
             raise UnknownAllegationError(
                 f"the complaint has allegations 1 to {len(self.allegations)} only"
             )
-        if allegation_number in self._decided_this_round():
+        if cmd.allegation_number in self._decided_this_round():
             raise DuplicateRecordError(
-                f"allegation {allegation_number} already has a finding; reopen the complaint "
+                f"allegation {cmd.allegation_number} already has a finding; reopen the complaint "
                 "to record another"
             )
         self.trigger_event(
             self.FindingRecorded,
             **rec.fields(),
-            allegation_number=allegation_number,
-            result=member(FindingResult, "result", result).value,
-            reasoning=free_text("reasoning", reasoning),
+            allegation_number=cmd.allegation_number,
+            result=member(FindingResult, "result", cmd.result).value,
+            reasoning=free_text("reasoning", cmd.reasoning),
         )
 
-    def notify_complainant(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        method: NotificationMethod | str,
-        notified_on: date,
-        summary: str,
-    ) -> None:
+    def notify_complainant(self, rec: Recording, cmd: NotifyComplainant) -> None:
         """Record that the complainant was told the result (Art. 17)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(
             rec,
             "notify_complainant",
             frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified}),
         )
-        checked_method = member(NotificationMethod, "method", method)
-        day = plain_date("notified_on", notified_on)
+        checked_method = member(NotificationMethod, "method", cmd.method)
+        day = plain_date("notified_on", cmd.notified_on)
         if day > rec.recorded_on:
             raise DateInFutureError("notified_on")
         result_on = self.concluded_on or self.declined_on or self.received_on
@@ -646,29 +591,16 @@ class Complaint(Aggregate):
             **rec.fields(),
             method=checked_method.value,
             notified_on=day,
-            summary=free_text("summary", summary),
+            summary=free_text("summary", cmd.summary),
         )
 
-    def withdraw(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: str,
-    ) -> None:
+    def withdraw(self, rec: Recording, cmd: Withdraw) -> None:
         """Record the complainant's withdrawal, before they were told a result."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "withdraw", _OPEN_BEFORE_NOTIFICATION)
-        self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", reason))
+        self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", cmd.reason))
 
-    def close(
-        self, *, actor: Actor, at: datetime, effective: date, basis: str | None, policy: Policy
-    ) -> None:
+    def close(self, rec: Recording, cmd: Close) -> None:
         """Close the complaint; only once the complainant was told the result or withdrew."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "close", None)
         if self.status is ComplaintStatus.closed:
             raise InvalidTransitionError(self.status.value, "close")
@@ -679,17 +611,7 @@ class Complaint(Aggregate):
             )
         self.trigger_event(self.Closed, **rec.fields())
 
-    def reopen(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        reason: str,
-    ) -> None:
+    def reopen(self, rec: Recording, cmd: Reopen) -> None:
         """Reopen a closed complaint; a new round of findings begins."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         self._authorise(rec, "reopen", frozenset({_S.closed}))
-        self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", reason))
+        self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", cmd.reason))

@@ -22,7 +22,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -55,13 +55,19 @@ class LedgerCreated(LedgerEvent, Aggregate.Created):
 
 @dataclass(frozen=True)
 class Recording:
-    """The checked attribution of one command, ready to be put on its event."""
+    """The checked attribution of one command, ready to be put on its event.
+
+    Built once per command by ``recording`` (the application service does it) and passed to
+    the aggregate's command method with the command object.
+    """
 
     actor: Actor
     at: datetime
     effective: date
     basis: str | None
     rule_id: str
+    policy: Policy = field(repr=False, compare=False)
+    """The rule set the command is judged under (level scheme, ...); not put on events."""
 
     @property
     def recorded_on(self) -> date:
@@ -100,4 +106,5 @@ def recording(
         effective=day,
         basis=optional_short_text("basis", basis),
         rule_id=policy.rule_for(day).rule_id,
+        policy=policy,
     )

@@ -13,7 +13,8 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -21,9 +22,11 @@ from eventsourcing.domain import Aggregate
 from domain.authority import require_organ, require_role
 from domain.checks import free_text, identifier, member, optional_identifier, short_text
 from domain.errors import InvalidFieldError
-from domain.events import LedgerCreated, LedgerEvent, Recording, recording
-from domain.policy import Policy
-from domain.values import Actor, MisconductKind, OfficialRole, Role
+from domain.events import LedgerCreated, LedgerEvent, Recording
+from domain.values import MisconductKind, OfficialRole, Role
+
+if TYPE_CHECKING:
+    from domain.commands.misconduct import AmendDecision, RecordMisconduct
 
 __all__ = ["MisconductFinding"]
 
@@ -84,27 +87,9 @@ class MisconductFinding(Aggregate):
             aggregate.decision_history.append((self.effective, self.decision))
 
     @classmethod
-    def record(
-        cls,
-        *,
-        id: UUID,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        official_id: str,
-        official_name: str,
-        official_role: OfficialRole | str,
-        organ: str,
-        unit: str | None,
-        kind: MisconductKind | str,
-        summary: str,
-        decision: str,
-    ) -> MisconductFinding:
+    def record(cls, rec: Recording, cmd: RecordMisconduct, *, id: UUID) -> MisconductFinding:
         """Record a finding of misconduct (discipline office of the official's organ)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
-        organ_code = identifier("organ", organ)
+        organ_code = identifier("organ", cmd.organ)
         _authorise(rec, organ_code, "record an official's misconduct")
         if not isinstance(id, UUID):
             raise InvalidFieldError("id", "must be a UUID")
@@ -112,36 +97,25 @@ class MisconductFinding(Aggregate):
             cls.Recorded,
             id=id,
             **rec.fields(),
-            official_id=identifier("official_id", official_id),
-            official_name=short_text("official_name", official_name),
-            official_role=member(OfficialRole, "official_role", official_role).value,
+            official_id=identifier("official_id", cmd.official_id),
+            official_name=short_text("official_name", cmd.official_name),
+            official_role=member(OfficialRole, "official_role", cmd.official_role).value,
             organ=organ_code,
-            unit=optional_identifier("unit", unit),
-            kind=member(MisconductKind, "kind", kind).value,
-            summary=free_text("summary", summary),
-            decision=free_text("decision", decision),
+            unit=optional_identifier("unit", cmd.unit),
+            kind=member(MisconductKind, "kind", cmd.kind).value,
+            summary=free_text("summary", cmd.summary),
+            decision=free_text("decision", cmd.decision),
         )
 
-    def amend_decision(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        decision: str,
-        reason: str,
-    ) -> None:
+    def amend_decision(self, rec: Recording, cmd: AmendDecision) -> None:
         """Amend the decision, giving the reason (discipline office)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         _authorise(rec, self.organ, "amend a misconduct decision")
-        checked = free_text("decision", decision)
+        checked = free_text("decision", cmd.decision)
         if checked == self.decision:
             raise InvalidFieldError("decision", "equals the decision in force")
         self.trigger_event(
             self.DecisionAmended,
             **rec.fields(),
             decision=checked,
-            reason=free_text("reason", reason),
+            reason=free_text("reason", cmd.reason),
         )

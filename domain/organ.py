@@ -23,7 +23,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -38,9 +38,11 @@ from domain.errors import (
     SlotNotHeldError,
     UnknownUnitError,
 )
-from domain.events import LedgerCreated, LedgerEvent, Recording, recording
-from domain.policy import Policy
-from domain.values import ID_NAMESPACE, Actor, Role
+from domain.events import LedgerCreated, LedgerEvent, Recording
+from domain.values import ID_NAMESPACE, Role
+
+if TYPE_CHECKING:
+    from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
 
 QUOTA_MAX = 1_000_000
 
@@ -119,31 +121,22 @@ class Organ(Aggregate):
         return uuid5(ID_NAMESPACE, "organ:" + code)
 
     @classmethod
-    def register(
-        cls,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        code: str,
-        name: str,
-        region: str,
-    ) -> Organ:
+    def register(cls, rec: Recording, cmd: RegisterOrgan) -> Organ:
         """Register an organ (administrator or establishment authority)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         require_role(
-            actor, (Role.admin, Role.establishment), action="register an organ", article="Art. 4"
+            rec.actor,
+            (Role.admin, Role.establishment),
+            action="register an organ",
+            article="Art. 4",
         )
-        checked_code = identifier("code", code)
+        checked_code = identifier("code", cmd.code)
         return cls._create(
             cls.Registered,
             id=cls.id_for(checked_code),
             **rec.fields(),
             code=checked_code,
-            name=short_text("name", name),
-            region=short_text("region", region),
+            name=short_text("name", cmd.name),
+            region=short_text("region", cmd.region),
         )
 
     @property
@@ -156,45 +149,20 @@ class Organ(Aggregate):
         return code in self.units
 
     def _scoped(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        roles: tuple[Role, ...],
-        action: str,
-        article: str,
-    ) -> Recording:
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
-        require_role(actor, roles, action=action, article=article)
-        require_organ(actor, self.code)
-        return rec
-
-    def register_unit(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        code: str,
-        name: str,
+        self, rec: Recording, *, roles: tuple[Role, ...], action: str, article: str
     ) -> None:
+        require_role(rec.actor, roles, action=action, article=article)
+        require_organ(rec.actor, self.code)
+
+    def register_unit(self, rec: Recording, cmd: RegisterUnit) -> None:
         """Register a using unit of this organ."""
-        rec = self._scoped(
-            actor=actor,
-            at=at,
-            effective=effective,
-            basis=basis,
-            policy=policy,
+        self._scoped(
+            rec,
             roles=(Role.admin, Role.establishment, Role.personnel),
             action="register a using unit",
             article="Art. 10",
         )
-        unit_code = identifier("code", code)
+        unit_code = identifier("code", cmd.code)
         prefix = self.code + "-"
         if not unit_code.startswith(prefix) or len(unit_code) == len(prefix):
             raise InvalidFieldError(
@@ -208,61 +176,34 @@ class Organ(Aggregate):
             self.UnitRegistered,
             **rec.fields(),
             unit_code=unit_code,
-            unit_name=short_text("name", name),
+            unit_name=short_text("name", cmd.name),
         )
 
-    def set_quota(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        quota: int,
-    ) -> None:
+    def set_quota(self, rec: Recording, cmd: SetQuota) -> None:
         """Set the staffing quota for the first time (establishment authority, Art. 5)."""
-        rec = self._scoped(
-            actor=actor,
-            at=at,
-            effective=effective,
-            basis=basis,
-            policy=policy,
+        self._scoped(
+            rec,
             roles=(Role.establishment,),
             action="set a staffing quota",
             article="Art. 5",
         )
-        checked = integer("quota", quota, 0, QUOTA_MAX)
+        checked = integer("quota", cmd.quota, 0, QUOTA_MAX)
         if self.quota is not None:
             raise InvalidTransitionError(
                 "under a quota", "set_quota", "a quota is already set; adjust it with a reason"
             )
         self.trigger_event(self.QuotaSet, **rec.fields(), quota=checked)
 
-    def adjust_quota(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        new_quota: int,
-        reason: str,
-    ) -> None:
+    def adjust_quota(self, rec: Recording, cmd: AdjustQuota) -> None:
         """Adjust the staffing quota (establishment authority, Art. 5)."""
-        rec = self._scoped(
-            actor=actor,
-            at=at,
-            effective=effective,
-            basis=basis,
-            policy=policy,
+        self._scoped(
+            rec,
             roles=(Role.establishment,),
             action="adjust a staffing quota",
             article="Art. 5",
         )
-        checked = integer("new_quota", new_quota, 0, QUOTA_MAX)
-        checked_reason = free_text("reason", reason)
+        checked = integer("new_quota", cmd.new_quota, 0, QUOTA_MAX)
+        checked_reason = free_text("reason", cmd.reason)
         if self.quota is None:
             raise InvalidTransitionError(
                 "without a quota", "adjust_quota", "set the quota before adjusting it"
@@ -271,23 +212,10 @@ class Organ(Aggregate):
             raise InvalidFieldError("new_quota", "equals the quota in force")
         self.trigger_event(self.QuotaAdjusted, **rec.fields(), quota=checked, reason=checked_reason)
 
-    def take_slot(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        auxiliary_id: UUID,
-    ) -> None:
+    def take_slot(self, rec: Recording, *, auxiliary_id: UUID) -> None:
         """Take a quota slot for a hire (personnel department, Art. 5, 8)."""
-        rec = self._scoped(
-            actor=actor,
-            at=at,
-            effective=effective,
-            basis=basis,
-            policy=policy,
+        self._scoped(
+            rec,
             roles=(Role.personnel,),
             action="take a quota slot for a hire",
             article="Art. 8",
@@ -307,23 +235,10 @@ class Organ(Aggregate):
             )
         self.trigger_event(self.SlotTaken, **rec.fields(), auxiliary_id=auxiliary_id)
 
-    def release_slot(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        auxiliary_id: UUID,
-    ) -> None:
+    def release_slot(self, rec: Recording, *, auxiliary_id: UUID) -> None:
         """Release the slot of an auxiliary who separated (personnel department)."""
-        rec = self._scoped(
-            actor=actor,
-            at=at,
-            effective=effective,
-            basis=basis,
-            policy=policy,
+        self._scoped(
+            rec,
             roles=(Role.personnel,),
             action="release a quota slot",
             article="Art. 5",
@@ -365,19 +280,8 @@ class UnitCode(Aggregate):
         return uuid5(ID_NAMESPACE, "unit:" + code)
 
     @classmethod
-    def claim(
-        cls,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        organ: Organ,
-        code: str,
-    ) -> UnitCode:
+    def claim(cls, rec: Recording, *, organ: Organ, code: str) -> UnitCode:
         """The claim of an organ that has just registered the unit (``Organ.register_unit``)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         unit_code = identifier("code", code)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(f"unit {unit_code} is not registered with organ {organ.code}")

@@ -18,9 +18,9 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -29,9 +29,12 @@ from domain.authority import require_organ, require_role
 from domain.checks import amount_of_money, identifier, short_text
 from domain.checks import year as calendar_year
 from domain.errors import InvalidFieldError, InvalidPayScheduleError
-from domain.events import LedgerCreated, LedgerEvent, Recording, recording
+from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.policy import Policy
-from domain.values import ID_NAMESPACE, Actor, Role
+from domain.values import ID_NAMESPACE, Role
+
+if TYPE_CHECKING:
+    from domain.commands.pay import RecordAverageWage, SetPaySchedule
 
 __all__ = ["LocalAverageWage", "PaySchedule"]
 
@@ -103,42 +106,21 @@ class PaySchedule(Aggregate):
         return uuid5(ID_NAMESPACE, "pay-schedule:" + organ_code)
 
     @classmethod
-    def open(
-        cls,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        organ_code: str,
-    ) -> PaySchedule:
+    def open(cls, rec: Recording, *, organ_code: str) -> PaySchedule:
         """Open the organ's pay schedule record (personnel department of that organ)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         code = identifier("organ_code", organ_code)
         _authorise(rec, code)
         return cls._create(cls.Opened, id=cls.id_for(code), **rec.fields(), organ=code)
 
-    def set_schedule(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        year: int,
-        monthly_by_level: Mapping[str, Decimal],
-    ) -> None:
+    def set_schedule(self, rec: Recording, cmd: SetPaySchedule) -> None:
         """Set the monthly pay by level for a year (personnel department, Art. 7)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         _authorise(rec, self.organ)
-        checked_year = calendar_year("year", year)
+        checked_year = calendar_year("year", cmd.year)
         self.trigger_event(
             self.ScheduleSet,
             **rec.fields(),
             year=checked_year,
-            monthly_by_level=_schedule(monthly_by_level, policy),
+            monthly_by_level=_schedule(cmd.monthly_by_level, rec.policy),
         )
 
     @property
@@ -194,41 +176,20 @@ class LocalAverageWage(Aggregate):
         return uuid5(ID_NAMESPACE, "local-average-wage:" + region)
 
     @classmethod
-    def open(
-        cls,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        region: str,
-    ) -> LocalAverageWage:
+    def open(cls, rec: Recording, *, region: str) -> LocalAverageWage:
         """Open a region's record (personnel department or establishment authority)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         _authorise_wage(rec)
         checked = short_text("region", region)
         return cls._create(cls.Opened, id=cls.id_for(checked), **rec.fields(), region=checked)
 
-    def record(
-        self,
-        *,
-        actor: Actor,
-        at: datetime,
-        effective: date,
-        basis: str | None,
-        policy: Policy,
-        year: int,
-        annual_amount: Decimal,
-    ) -> None:
+    def record(self, rec: Recording, cmd: RecordAverageWage) -> None:
         """Record the annual local average wage for a year (Art. 7)."""
-        rec = recording(actor=actor, at=at, effective=effective, basis=basis, policy=policy)
         _authorise_wage(rec)
         self.trigger_event(
             self.WageRecorded,
             **rec.fields(),
-            year=calendar_year("year", year),
-            annual_amount=amount_of_money("annual_amount", annual_amount),
+            year=calendar_year("year", cmd.year),
+            annual_amount=amount_of_money("annual_amount", cmd.annual_amount),
         )
 
     def annual(self, year: int) -> Decimal | None:

@@ -1,9 +1,14 @@
 """The personnel-records service: one application command per fact the regulation names.
 
-``AuxLedger`` is the ledger application with the domain's commands. Each command loads the
-aggregates it needs (checked on read), lets the domain decide, and saves every changed
-aggregate in one signed, chained, logged transaction; it returns ``Recorded`` (the new
-event's originator id, version, record hash and log position) for receipts and ``ETag``s.
+``AuxLedger`` is the ledger application with the domain's commands. A caller sends a command
+object (``domain.commands``) and an ``Envelope`` (actor, effective date, basis, expected
+version) to a typed method: ``command_organ``, ``command_auxiliary``, ``command_complaint``
+for an existing record (the command runs its own aggregate method), ``register_organ``,
+``hire``, ``receive_complaint``, ``record_misconduct`` and the rest for the others. Each loads
+the aggregates it needs (checked on read), builds the ``Recording`` once, lets the domain
+decide, and saves every changed aggregate in one signed, chained, logged transaction; it
+returns ``Recorded`` (the new event's originator id, version, record hash and log position)
+for receipts and ``ETag``s.
 
 Invariants:
 - A refused command (domain error, unknown id, version conflict) stores nothing.
@@ -25,11 +30,10 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -39,6 +43,11 @@ from eventsourcing.persistence import Recording as StoreRecording
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.commands.auxiliary import AuxiliaryCommand, Correct, Hire
+from domain.commands.complaint import ComplaintCommand, ReceiveComplaint
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
+from domain.commands.organ import OrganCommand, RegisterOrgan
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
@@ -47,6 +56,7 @@ from domain.errors import (
     SerialAlreadyIssuedError,
     UnknownUnitError,
 )
+from domain.events import Recording, recording
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -105,54 +115,24 @@ class Recorded:
         }
 
 
-# Auxiliary commands: name -> (needs the Organ aggregate, releases the quota slot).
-AUXILIARY_ACTIONS: Mapping[str, tuple[bool, bool]] = {
-    "renew_contract": (False, False),
-    "change_post": (False, False),
-    "transfer": (True, False),
-    "assign_supervisor": (False, False),
-    "release_supervisor": (False, False),
-    "evaluate": (False, False),
-    "change_level": (False, False),
-    "issue_credential": (False, False),
-    "revoke_credential": (False, False),
-    "return_credential": (False, False),
-    "enrol_insurance": (False, False),
-    "record_health_check": (False, False),
-    "record_duty_injury": (False, False),
-    "advance_cost": (False, False),
-    "record_infringement": (False, False),
-    "commend": (False, False),
-    "impose_sanction": (False, False),
-    "appeal_sanction": (False, False),
-    "decide_appeal": (False, False),
-    "revoke_sanction": (False, False),
-    "reinstate": (False, False),
-    "refer_for_prosecution": (False, False),
-    "separate": (False, True),
-}
+@dataclass(frozen=True)
+class Envelope:
+    """Who sends a command and the attribution they chose, beside the command object.
 
-COMPLAINT_ACTIONS: frozenset[str] = frozenset(
-    {
-        "acknowledge",
-        "accept",
-        "decline",
-        "assign",
-        "record_finding",
-        "notify_complainant",
-        "withdraw",
-        "close",
-        "reopen",
-    }
-)
+    ``effective`` is today (China Standard Time) when omitted; ``expected_version`` makes the
+    command conditional on the record's version (``If-Match``).
+    """
 
-ORGAN_ACTIONS: frozenset[str] = frozenset({"register_unit", "set_quota", "adjust_quota"})
+    actor: Actor
+    effective: date | None = None
+    basis: str | None = None
+    expected_version: int | None = None
 
 
-class UnknownActionError(NotFoundError):
-    """A command name the service does not offer."""
+class _Batch(threading.local):
+    """The thread's open batch: the aggregates its commands loaded or changed (or None)."""
 
-    code = "unknown_action"
+    session: dict[UUID, Aggregate] | None = None
 
 
 class AuxLedger(LedgerApplication):
@@ -182,7 +162,7 @@ class AuxLedger(LedgerApplication):
             self.record_mapper.open_only = frozenset(open_only)
         self.policy = policy or Policy.default()
         self.clock = clock
-        self._local = threading.local()
+        self._local = _Batch()
         self._erasures_seen: int | None = None
         self._erasures_checked = 0.0
         self._issued_lock = threading.Lock()
@@ -201,7 +181,7 @@ class AuxLedger(LedgerApplication):
         a per-thread session); the session is saved in one signed, logged transaction when
         the block ends without error. Their ``Recorded`` results carry no hash yet.
         """
-        if getattr(self._local, "session", None) is not None:
+        if self._local.session is not None:
             msg = "batches do not nest"
             raise RuntimeError(msg)
         session: dict[UUID, Aggregate] = {}
@@ -215,8 +195,7 @@ class AuxLedger(LedgerApplication):
             self._local.session = None
 
     def _session(self) -> dict[UUID, Aggregate] | None:
-        session: dict[UUID, Aggregate] | None = getattr(self._local, "session", None)
-        return session
+        return self._local.session
 
     # ------------------------------------------------------------------ plumbing
 
@@ -280,15 +259,18 @@ class AuxLedger(LedgerApplication):
             return True
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _common(self, actor: Actor, effective: date | None, basis: str | None) -> dict[str, Any]:
+    def recording(self, env: Envelope) -> Recording:
+        """The command's checked attribution, built once: recorded now (the service's clock),
+        effective on the given date or today in China Standard Time, judged under the
+        service's policy."""
         at = self.clock()
-        return {
-            "actor": actor,
-            "at": at,
-            "effective": effective if effective is not None else china_date(at),
-            "basis": basis,
-            "policy": self.policy,
-        }
+        return recording(
+            actor=env.actor,
+            at=at,
+            effective=env.effective if env.effective is not None else china_date(at),
+            basis=env.basis,
+            policy=self.policy,
+        )
 
     def _commit(
         self, primary: Aggregate, *others: Aggregate, new_subjects: Sequence[UUID] = ()
@@ -320,115 +302,72 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ organs
 
-    def register_organ(
-        self,
-        actor: Actor,
-        *,
-        code: str,
-        name: str,
-        region: str,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def register_organ(self, cmd: RegisterOrgan, env: Envelope) -> Recorded:
         """Register a public security organ (Art. 4)."""
-        organ = Organ.register(
-            **self._common(actor, effective, basis), code=code, name=name, region=region
-        )
+        organ = Organ.register(self.recording(env), cmd)
         if self.exists(organ.id):
-            raise ConcurrencyConflictError(f"organ {code} is already registered")
+            raise ConcurrencyConflictError(f"organ {cmd.code} is already registered")
         return self._commit(organ)
 
     def organ(self, code: str) -> Organ:
         """The organ with this code."""
         return self.load(Organ, Organ.id_for(code))
 
-    def update_organ(
-        self,
-        actor: Actor,
-        organ_code: str,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
-        """register_unit, set_quota or adjust_quota (Art. 5)."""
-        if action not in ORGAN_ACTIONS:
-            raise UnknownActionError(f"organs have no command {action!r}")
-        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=expected_version)
-        common = self._common(actor, effective, basis)
-        getattr(organ, action)(**common, **fields)
-        if action != "register_unit":
+    def command_organ(self, organ_code: str, cmd: OrganCommand, env: Envelope) -> Recorded:
+        """A command on a registered organ: a unit, the quota or its adjustment (Art. 5, 10)."""
+        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=env.expected_version)
+        rec = self.recording(env)
+        cmd.run(organ, rec)
+        if not cmd.claims_unit_code:
             return self._commit(organ)
         # One code, one unit in the whole ledger: a second claim would be a second version 1
         # of the code's claim (refused by the store even when two organs race).
-        code = str(fields.get("code"))
+        registered = organ.pending_events[-1]
+        assert isinstance(registered, Organ.UnitRegistered)
+        code = registered.unit_code
         claim_id = UnitCode.id_for(code)
         if self.exists(claim_id):
             held = self.load(UnitCode, claim_id)
             raise DuplicateRecordError(f"unit code {code} is registered with organ {held.organ}")
-        return self._commit(organ, UnitCode.claim(**common, organ=organ, code=code))
+        return self._commit(organ, UnitCode.claim(rec, organ=organ, code=code))
 
     # ------------------------------------------------------------------ auxiliaries
 
-    def hire(
-        self,
-        actor: Actor,
-        *,
-        organ_code: str,
-        auxiliary_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
+    def hire(self, organ_code: str, cmd: Hire, env: Envelope) -> Recorded:
         """Hire an auxiliary within the organ's quota (Art. 5, 8, 9)."""
         organ = self.load(Organ, Organ.id_for(organ_code))
-        common = self._common(actor, effective, basis)
-        new_id = auxiliary_id or uuid4()
-        if auxiliary_id is not None and self.exists(new_id):
+        new_id = cmd.auxiliary_id or uuid4()
+        if cmd.auxiliary_id is not None and self.exists(new_id):
             raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
-        auxiliary = Auxiliary.hire(id=new_id, organ=organ, **common, **fields)
-        organ.take_slot(**common, auxiliary_id=new_id)
+        rec = self.recording(env)
+        auxiliary = Auxiliary.hire(rec, cmd, id=new_id, organ=organ)
+        organ.take_slot(rec, auxiliary_id=new_id)
         return self._commit(auxiliary, organ)
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
         """The auxiliary with this id (current state, checked)."""
         return self.load(Auxiliary, auxiliary_id)
 
-    def update_auxiliary(
-        self,
-        actor: Actor,
-        auxiliary_id: UUID,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
+    def command_auxiliary(
+        self, auxiliary_id: UUID, cmd: AuxiliaryCommand, env: Envelope
     ) -> Recorded:
-        """Any auxiliary command in ``AUXILIARY_ACTIONS``."""
-        try:
-            needs_organ, releases_slot = AUXILIARY_ACTIONS[action]
-        except KeyError:
-            raise UnknownActionError(f"auxiliaries have no command {action!r}") from None
-        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
-        common = self._common(actor, effective, basis)
+        """A command on a hired auxiliary's record; the command's class says whether the
+        organ is needed, a quota slot given back or a credential serial claimed."""
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=env.expected_version)
         organ: Organ | None = None
-        if needs_organ or releases_slot:
+        if cmd.needs_organ or cmd.releases_slot:
             organ = self.load(Organ, Organ.id_for(auxiliary.organ))
-        if needs_organ:
-            fields["organ"] = organ
-        getattr(auxiliary, action)(**common, **fields)
-        if action == "issue_credential":
-            return self._commit(auxiliary, self._claim_serial(auxiliary, common))
-        if releases_slot and organ is not None and auxiliary_id in organ.occupied:
-            organ.release_slot(**common, auxiliary_id=auxiliary_id)
+        rec = self.recording(env)
+        cmd.run(auxiliary, rec, organ)
+        if cmd.claims_serial:
+            return self._commit(auxiliary, self._claim_serial(auxiliary, rec))
+        if cmd.releases_slot and organ is not None and auxiliary_id in organ.occupied:
+            organ.release_slot(rec, auxiliary_id=auxiliary_id)
         if organ is not None and organ.pending_events:
             return self._commit(auxiliary, organ)
         return self._commit(auxiliary)
 
-    def _claim_serial(self, auxiliary: Auxiliary, common: dict[str, Any]) -> CredentialSerial:
+    def _claim_serial(self, auxiliary: Auxiliary, rec: Recording) -> CredentialSerial:
         """The ledger-wide claim on the serial the auxiliary was just issued (pending).
 
         One serial, one holder in the whole ledger: a second claim would be a second version 1
@@ -449,7 +388,7 @@ class AuxLedger(LedgerApplication):
                 "revocation (Art. 12)"
             )
         return CredentialSerial.claim(
-            **common, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
+            rec, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
         )
 
     def _legacy_issuer(self, kind: str, serial: str) -> str | None:
@@ -474,149 +413,74 @@ class AuxLedger(LedgerApplication):
                     break
             return self._issued_serials.get((kind, serial))
 
-    def correct_auxiliary(
-        self,
-        actor: Actor,
-        auxiliary_id: UUID,
-        *,
-        field: str,
-        value: str | date,
-        reason: str,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def correct_auxiliary(self, auxiliary_id: UUID, cmd: Correct, env: Envelope) -> Recorded:
         """Correct a whitelisted field: a new event pointing at the event it corrects."""
-        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=expected_version)
-        target = auxiliary.field_version(field)
-        auxiliary.correct(
-            **self._common(actor, effective, basis),
-            target_version=target,
-            target_hash=self.record_hash(auxiliary_id, target),
-            field=field,
-            value=value,
-            reason=reason,
-        )
+        auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=env.expected_version)
+        target = auxiliary.field_version(cmd.field)
+        target_hash = self.record_hash(auxiliary_id, target)
+        auxiliary.correct(self.recording(env), cmd, target_version=target, target_hash=target_hash)
         return self._commit(auxiliary)
 
     # ------------------------------------------------------------------ complaints
 
-    def receive_complaint(
-        self,
-        actor: Actor,
-        *,
-        auxiliary_id: UUID,
-        channel: str,
-        incident_at: datetime,
-        incident_place: str,
-        allegations: Sequence[str],
-        complainant_name: str | None = None,
-        complainant_phone: str | None = None,
-        complainant_resident_id: str | None = None,
-        complainant_address: str | None = None,
-        contact_text: str | None = None,
-        tracking_hash: str | None = None,
-        complaint_id: UUID | None = None,
-        complainant_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def receive_complaint(self, cmd: ReceiveComplaint, env: Envelope) -> Recorded:
         """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
-        auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
-        new_id = complaint_id or uuid4()  # a repeated id fails at the insert (unique version 1)
-        complainant = complainant_id or uuid4()
+        auxiliary = self.load(Auxiliary, cmd.auxiliary_id, copy=False)
+        new_id = cmd.complaint_id or uuid4()  # a repeated id fails at the insert (version 1)
+        complainant = cmd.complainant_id or uuid4()
         complaint = Complaint.receive(
+            self.recording(env),
+            cmd,
             id=new_id,
-            **self._common(actor, effective, basis),
-            channel=channel,
-            incident_at=incident_at,
-            incident_place=incident_place,
             auxiliary=auxiliary,
-            allegations=list(allegations),
             complainant_id=complainant,
-            complainant_name=complainant_name,
-            complainant_phone=complainant_phone,
-            complainant_resident_id=complainant_resident_id,
-            complainant_address=complainant_address,
-            contact_text=contact_text,
-            tracking_hash=tracking_hash,
         )
-        return self._commit(complaint, new_subjects=() if complainant_id else (complainant,))
+        return self._commit(complaint, new_subjects=() if cmd.complainant_id else (complainant,))
 
     def complaint(self, complaint_id: UUID) -> Complaint:
         """The complaint with this id."""
         return self.load(Complaint, complaint_id)
 
-    def update_complaint(
-        self,
-        actor: Actor,
-        complaint_id: UUID,
-        action: str,
-        *,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
+    def command_complaint(
+        self, complaint_id: UUID, cmd: ComplaintCommand, env: Envelope
     ) -> Recorded:
-        """Any complaint-handling command in ``COMPLAINT_ACTIONS``."""
-        if action not in COMPLAINT_ACTIONS:
-            raise UnknownActionError(f"complaints have no command {action!r}")
-        complaint = self.load(Complaint, complaint_id, expected_version=expected_version)
-        getattr(complaint, action)(**self._common(actor, effective, basis), **fields)
+        """A step in the handling of a complaint (Art. 17)."""
+        complaint = self.load(Complaint, complaint_id, expected_version=env.expected_version)
+        cmd.run(complaint, self.recording(env))
         return self._commit(complaint)
 
     # ------------------------------------------------------------------ pay
 
-    def set_pay_schedule(
-        self,
-        actor: Actor,
-        *,
-        organ_code: str,
-        year: int,
-        monthly_by_level: Mapping[str, Decimal],
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def set_pay_schedule(self, organ_code: str, cmd: SetPaySchedule, env: Envelope) -> Recorded:
         """Set the monthly pay per level for a year (Art. 7)."""
-        common = self._common(actor, effective, basis)
         schedule_id = PaySchedule.id_for(organ_code)
+        existing: PaySchedule | None = None
         if self.exists(schedule_id):
-            schedule = self.load(PaySchedule, schedule_id, expected_version=expected_version)
-        else:
-            schedule = PaySchedule.open(**common, organ_code=organ_code)
-        schedule.set_schedule(**common, year=year, monthly_by_level=dict(monthly_by_level))
+            existing = self.load(PaySchedule, schedule_id, expected_version=env.expected_version)
+        rec = self.recording(env)
+        schedule = existing or PaySchedule.open(rec, organ_code=organ_code)
+        schedule.set_schedule(rec, cmd)
         return self._commit(schedule)
 
-    def record_average_wage(
-        self,
-        actor: Actor,
-        *,
-        region: str,
-        year: int,
-        annual_amount: Decimal,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def record_average_wage(self, region: str, cmd: RecordAverageWage, env: Envelope) -> Recorded:
         """Record the local average wage of a year (Art. 7), for the actor's organ's region.
 
         The figure is the floor every organ of that region is held to: an actor of another
         region's organ may not set it.
         """
-        common = self._common(actor, effective, basis)
-        own = self.organ(actor.organ).region
+        own = self.organ(env.actor.organ).region
         if region != own:
             raise OutsideScopeError(
-                f"organ {actor.organ} lies in {own}: it records the average wage of its own "
-                "region only"
+                f"organ {env.actor.organ} lies in {own}: it records the average wage of its "
+                "own region only"
             )
         wage_id = LocalAverageWage.id_for(region)
+        existing: LocalAverageWage | None = None
         if self.exists(wage_id):
-            wage = self.load(LocalAverageWage, wage_id, expected_version=expected_version)
-        else:
-            wage = LocalAverageWage.open(**common, region=region)
-        wage.record(**common, year=year, annual_amount=annual_amount)
+            existing = self.load(LocalAverageWage, wage_id, expected_version=env.expected_version)
+        rec = self.recording(env)
+        wage = existing or LocalAverageWage.open(rec, region=region)
+        wage.record(rec, cmd)
         return self._commit(wage)
 
     # ------------------------------------------------------------------ erasure
@@ -655,22 +519,12 @@ class AuxLedger(LedgerApplication):
 
     # ------------------------------------------------------------------ misconduct
 
-    def record_misconduct(
-        self,
-        actor: Actor,
-        *,
-        finding_id: UUID | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-        **fields: Any,
-    ) -> Recorded:
+    def record_misconduct(self, cmd: RecordMisconduct, env: Envelope) -> Recorded:
         """Record a misconduct finding against an official (Art. 19)."""
-        new_id = finding_id or uuid4()
+        new_id = cmd.finding_id or uuid4()
         if self.exists(new_id):
             raise ConcurrencyConflictError(f"a misconduct finding with id {new_id} exists")
-        finding = MisconductFinding.record(
-            id=new_id, **self._common(actor, effective, basis), **fields
-        )
+        finding = MisconductFinding.record(self.recording(env), cmd, id=new_id)
         # Authorised for the actor's organ above; a unit must be one of that organ's.
         if finding.unit is not None and not self.organ(finding.organ).has_unit(finding.unit):
             raise UnknownUnitError(
@@ -678,22 +532,10 @@ class AuxLedger(LedgerApplication):
             )
         return self._commit(finding)
 
-    def amend_misconduct(
-        self,
-        actor: Actor,
-        finding_id: UUID,
-        *,
-        decision: str,
-        reason: str,
-        expected_version: int | None = None,
-        effective: date | None = None,
-        basis: str | None = None,
-    ) -> Recorded:
+    def amend_misconduct(self, finding_id: UUID, cmd: AmendDecision, env: Envelope) -> Recorded:
         """Amend the decision on a misconduct finding (Art. 19)."""
-        finding = self.load(MisconductFinding, finding_id, expected_version=expected_version)
-        finding.amend_decision(
-            **self._common(actor, effective, basis), decision=decision, reason=reason
-        )
+        finding = self.load(MisconductFinding, finding_id, expected_version=env.expected_version)
+        finding.amend_decision(self.recording(env), cmd)
         return self._commit(finding)
 
 

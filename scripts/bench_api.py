@@ -39,6 +39,10 @@ from typing import Any
 
 import psycopg
 
+from domain.commands.auxiliary import IssueCredential
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from ledger.records import Envelope
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 LUA = ROOT / "scripts" / "bench_api" / "intake.lua"
@@ -196,7 +200,7 @@ def run_wrk(
 
 def build_ledger(env: dict[str, str]) -> None:
     """A small ledger: one organ, a unit, 20 auxiliaries with work IDs; read models caught up."""
-    from benchlib import caught_up, hire_fields  # noqa: PLC0415
+    from benchlib import HIRED_ON, caught_up, standard_hire  # noqa: PLC0415
 
     from domain.values import Actor  # noqa: PLC0415
     from ledger.config import Settings  # noqa: PLC0415
@@ -206,20 +210,21 @@ def build_ledger(env: dict[str, str]) -> None:
     ledger.initialise("bench")
     admin = Actor("bench-admin", "admin", ORGAN, None)
     personnel = Actor("bench-personnel", "personnel", ORGAN, None)
-    ledger.register_organ(admin, code=ORGAN, name="南通市公安局崇川分局", region="南通市")
-    ledger.update_organ(admin, ORGAN, "register_unit", code=UNIT, name="城东派出所")
-    ledger.update_organ(
-        Actor("bench-est", "establishment", ORGAN, None), ORGAN, "set_quota", quota=100
+    ledger.register_organ(
+        RegisterOrgan(code=ORGAN, name="南通市公安局崇川分局", region="南通市"), Envelope(admin)
+    )
+    ledger.command_organ(ORGAN, RegisterUnit(code=UNIT, name="城东派出所"), Envelope(admin))
+    ledger.command_organ(
+        ORGAN, SetQuota(quota=100), Envelope(Actor("bench-est", "establishment", ORGAN, None))
     )
     for i in range(1, 21):
-        hired = ledger.hire(personnel, **hire_fields(ORGAN, UNIT, f"辅警{i}"))
-        ledger.update_auxiliary(
-            personnel,
+        hired = ledger.hire(
+            ORGAN, standard_hire(UNIT, f"辅警{i}"), Envelope(personnel, effective=HIRED_ON)
+        )
+        ledger.command_auxiliary(
             hired.originator_id,
-            "issue_credential",
-            effective=date(2025, 1, 2),
-            kind="work_id",
-            serial=f"NTFJ0602{i:06d}",
+            IssueCredential(kind="work_id", serial=f"NTFJ0602{i:06d}"),
+            Envelope(personnel, effective=date(2025, 1, 2)),
         )
     caught_up(ledger).close()
     ledger.close()

@@ -41,14 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchlib import grow, hire_fields  # noqa: E402
+from benchlib import HIRED_ON, grow, standard_hire  # noqa: E402
 
 from api import bundles  # noqa: E402
+from domain.commands.auxiliary import Commend, RecordHealthCheck  # noqa: E402
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota  # noqa: E402
 from domain.values import Actor  # noqa: E402
 from ledger import bundle_verifier  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.log import MerkleLog  # noqa: E402
-from ledger.records import AuxLedger  # noqa: E402
+from ledger.records import AuxLedger, Envelope  # noqa: E402
 
 ORGAN = "320699"
 ROOT_ACTOR = Actor(actor_id="bench-root", role="admin", organ=ORGAN, unit=None)
@@ -59,14 +61,17 @@ INSPECTOR = Actor(actor_id="bench-inspector", role="inspector", organ=ORGAN, uni
 
 def build(app: AuxLedger, size: int, events: int) -> object:
     """The organ, one auxiliary, and ``size`` events with the auxiliary's spread through them."""
-    app.register_organ(ROOT_ACTOR, code=ORGAN, name="基准公安局", region="基准市")
-    app.update_organ(ROOT_ACTOR, ORGAN, "register_unit", code=f"{ORGAN}-U1", name="基准派出所")
-    app.update_organ(ESTABLISHMENT, ORGAN, "set_quota", quota=10)
+    app.register_organ(
+        RegisterOrgan(code=ORGAN, name="基准公安局", region="基准市"), Envelope(ROOT_ACTOR)
+    )
+    app.command_organ(
+        ORGAN, RegisterUnit(code=f"{ORGAN}-U1", name="基准派出所"), Envelope(ROOT_ACTOR)
+    )
+    app.command_organ(ORGAN, SetQuota(quota=10), Envelope(ESTABLISHMENT))
     auxiliary_id = uuid4()
     app.hire(
-        PERSONNEL,
-        **hire_fields(
-            ORGAN,
+        ORGAN,
+        standard_hire(
             f"{ORGAN}-U1",
             "基准辅警",
             auxiliary_id=auxiliary_id,
@@ -75,6 +80,7 @@ def build(app: AuxLedger, size: int, events: int) -> object:
             phone="19912345678",
             address="基准市人民路1号",
         ),
+        Envelope(PERSONNEL, effective=HIRED_ON),
     )
     log = MerkleLog(app.ledger_recorder)
     started = time.perf_counter()
@@ -82,17 +88,18 @@ def build(app: AuxLedger, size: int, events: int) -> object:
     for n in range(1, events):
         grow(app, min(size, n * step))
         if n % 2:
-            app.update_auxiliary(
-                PERSONNEL,
+            app.command_auxiliary(
                 auxiliary_id,
-                "record_health_check",
-                checked_on=date(2026, 1, 5),
-                fit=True,
-                details=f"第{n}次体检：血压正常",
+                RecordHealthCheck(
+                    checked_on=date(2026, 1, 5), fit=True, details=f"第{n}次体检：血压正常"
+                ),
+                Envelope(PERSONNEL),
             )
         else:
-            app.update_auxiliary(
-                PERSONNEL, auxiliary_id, "commend", kind="citation", issuing_body="基准公安局"
+            app.command_auxiliary(
+                auxiliary_id,
+                Commend(kind="citation", issuing_body="基准公安局"),
+                Envelope(PERSONNEL),
             )
         if n % 50 == 0:
             print(

@@ -13,7 +13,7 @@ are the server's rendering time, with no network):
 
 1. Loads the demo data set (``api.demo``, seed 1: every fact through the commands, signed,
    chained and logged) into a fresh ledger (SQLite under a temporary folder unless ``--url``).
-2. Gives one auxiliary 500 events through ``AuxLedger.update_auxiliary`` (commendations, as
+2. Gives one auxiliary 500 events through ``AuxLedger.command_auxiliary`` (commendations, as
    a personnel officer would record them) and brings the read models up to date.
 3. Signs in to the console through its form as a personnel officer, then times
    ``GET /console/auxiliaries/{id}`` (record, timeline of 500 events with verification,
@@ -46,10 +46,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.demo import load_demo
 from api.settings import ApiSettings
+from domain.commands.auxiliary import Commend
 from domain.values import Actor, CredentialKind, CredentialStatus
 from ledger.access import issue_token
 from ledger.config import Settings
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections.queries import PersonnelQueries
 from projections.service import ReadModels
 
@@ -153,13 +154,10 @@ def main() -> None:
     first = PersonnelQueries(models).status(organ=ORGAN, status="active", page_size=1).items[0]
     personnel = Actor("bench-personnel", "personnel", ORGAN, None)
     for i in range(args.events - ledger.auxiliary(first.auxiliary_id).version):
-        ledger.update_auxiliary(
-            personnel,
+        ledger.command_auxiliary(
             first.auxiliary_id,
-            "commend",
-            effective=date(2026, 1, 1),
-            kind="citation",
-            issuing_body=f"南通市公安局表彰 {i}",
+            Commend(kind="citation", issuing_body=f"南通市公安局表彰 {i}"),
+            Envelope(personnel, effective=date(2026, 1, 1)),
         )
     catch_up(models)
     models.close()

@@ -56,11 +56,13 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.sql import SQL, Identifier
 
 from api.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, Simulation, Step
+from domain.commands.auxiliary import ChangePost, Commend, Hire, RecordHealthCheck
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.config import Settings
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections import REPORTS, PersonnelQueries, ReadModels, run_report
 from projections.identity import IdentityProjection
 from projections.views import PostgresReadModelView
@@ -222,27 +224,33 @@ def ensure_long_history(settings: Settings) -> Any:
 
         at(day)
         if not app.exists(Organ.id_for(BENCH_ORGAN)):
-            app.register_organ(admin, code=BENCH_ORGAN, name="基准测试局", region="南通市")
-            app.update_organ(admin, BENCH_ORGAN, "register_unit", code="bench01-001", name="一队")
-            app.update_organ(establishment, BENCH_ORGAN, "set_quota", quota=10)
+            app.register_organ(
+                RegisterOrgan(code=BENCH_ORGAN, name="基准测试局", region="南通市"), Envelope(admin)
+            )
+            app.command_organ(
+                BENCH_ORGAN, RegisterUnit(code="bench01-001", name="一队"), Envelope(admin)
+            )
+            app.command_organ(BENCH_ORGAN, SetQuota(quota=10), Envelope(establishment))
         app.hire(
-            personnel,
-            organ_code=BENCH_ORGAN,
-            auxiliary_id=auxiliary_id,
-            unit="bench01-001",
-            supervisor_id="B0001",
-            supervisor_name="基准",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=day,
-            contract_end=date(2030, 2, 28),
-            post_type="patrol",
-            level=1,
-            name="长历史",
-            gender="male",
-            resident_id=_resident_id("32069919900101001"),
-            phone="19900000001",
-            address="南通市人民路1号",
+            BENCH_ORGAN,
+            Hire(
+                auxiliary_id=auxiliary_id,
+                unit="bench01-001",
+                supervisor_id="B0001",
+                supervisor_name="基准",
+                employment_form="direct_contract",
+                dispatch_agency=None,
+                contract_start=day,
+                contract_end=date(2030, 2, 28),
+                post_type="patrol",
+                level=1,
+                name="长历史",
+                gender="male",
+                resident_id=_resident_id("32069919900101001"),
+                phone="19900000001",
+                address="南通市人民路1号",
+            ),
+            Envelope(personnel),
         )
         posts = ("traffic", "community", "patrol")
         with app.batch():
@@ -250,31 +258,22 @@ def ensure_long_history(settings: Settings) -> Any:
                 d = day + timedelta(days=2 * (n + 1))
                 at(d)
                 if n % 3 == 0:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "change_post",
-                        effective=d,
-                        post_type=posts[n % 9 // 3],
+                        ChangePost(post_type=posts[n % 9 // 3]),
+                        Envelope(personnel, effective=d),
                     )
                 elif n % 3 == 1:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "commend",
-                        effective=d,
-                        kind="citation",
-                        issuing_body="基准政治处",
+                        Commend(kind="citation", issuing_body="基准政治处"),
+                        Envelope(personnel, effective=d),
                     )
                 else:
-                    app.update_auxiliary(
-                        personnel,
+                    app.command_auxiliary(
                         auxiliary_id,
-                        "record_health_check",
-                        effective=d,
-                        checked_on=d,
-                        fit=True,
-                        details="正常",
+                        RecordHealthCheck(checked_on=d, fit=True, details="正常"),
+                        Envelope(personnel, effective=d),
                     )
         return auxiliary_id
     finally:

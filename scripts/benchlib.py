@@ -11,6 +11,7 @@ from typing import Any
 
 from bench_append import Counter
 
+from domain.commands.auxiliary import Hire
 from ledger.application import LedgerApplication
 from ledger.log import MerkleLog
 from projections.service import ReadModels
@@ -34,12 +35,14 @@ def grow(app: LedgerApplication, target: int, per_tx: int = 2000) -> None:
         size = log.tree_size()
 
 
-def hire_fields(organ: str, unit: str, name: str, **fields: Any) -> dict[str, Any]:
-    """The keyword arguments of ``AuxLedger.hire`` for a patrol auxiliary hired on 2025-01-02
-    (``fields`` override or add: supervisor, phone, address, ``auxiliary_id``...)."""
-    return {
-        "organ_code": organ,
-        "effective": date(2025, 1, 2),
+HIRED_ON = date(2025, 1, 2)
+"""The effective date of ``standard_hire``'s hire."""
+
+
+def standard_hire(unit: str, name: str, **fields: Any) -> Hire:
+    """A patrol auxiliary's hire for ``AuxLedger.hire`` (effective ``HIRED_ON``); ``fields``
+    override or add (supervisor, phone, address, ``auxiliary_id``...)."""
+    values: dict[str, Any] = {
         "unit": unit,
         "supervisor_id": "602010",
         "supervisor_name": "王建国",
@@ -56,6 +59,7 @@ def hire_fields(organ: str, unit: str, name: str, **fields: Any) -> dict[str, An
         "address": "南通市崇川区人民路1号",
         **fields,
     }
+    return Hire(**values)
 
 
 def catch_up(models: ReadModels) -> None:

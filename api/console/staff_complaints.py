@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.console.staff import (
     REFUSALS,
@@ -43,9 +43,10 @@ from api.deps import LedgerDep, RuntimeDep, may, require_roles
 from api.problems import CATALOGUE, ApiProblem
 from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
+from api.routers.commands import Commanding
 from api.routers.common import access_reason
 from api.runtime import Runtime
-from api.schemas.common import CommandBody
+from domain.commands.complaint import ComplaintCommand
 from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
 
@@ -197,9 +198,9 @@ def _complaint_page(
             forms.append(
                 {
                     "slug": command.slug,
-                    "label": ACTION_LABELS.get(command.action, command.summary),
+                    "label": ACTION_LABELS.get(command.name, command.summary),
                     "summary": command.summary,
-                    "fields": form_fields(command.body),
+                    "fields": form_fields(cast(type[BaseModel], command.body)),
                     "open": command.slug == failed,
                 }
             )
@@ -285,9 +286,10 @@ async def command(
     version = one(fields, "version")
     expected = int(version) if version.isdigit() and len(version) < 10 else None
     try:
-        body = body_from_form(chosen.body, fields)
-        assert isinstance(body, CommandBody)
-        complaint_routes.perform(chosen, staff.actor, ledger, complaint_id, body, expected)
+        body = body_from_form(cast(type[BaseModel], chosen.body), fields)
+        complaint_routes.perform(
+            staff.actor, ledger, complaint_id, cast(Commanding[ComplaintCommand], body), expected
+        )
     except ValidationError as error:
         refusal = Refusal("validation", f"请检查：{invalid_fields(error)}")
         return _complaint_page(
@@ -312,7 +314,7 @@ async def command(
             failed=slug,
             status_code=refused_status(refused),
         )
-    return see_other(f"/console/complaints/{complaint_id}?done={chosen.action}")
+    return see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
 
 
 def refused_status(refusal: Refusal) -> int:

@@ -28,9 +28,48 @@ from api.demo.data import (
     STREETS,
     SURNAMES,
 )
+from domain.commands.auxiliary import (
+    AdvanceCost,
+    AppealSanction,
+    AssignSupervisor,
+    AuxiliaryCommand,
+    ChangeLevel,
+    Commend,
+    DecideAppeal,
+    EnrolInsurance,
+    Evaluate,
+    Hire,
+    ImposeSanction,
+    IssueCredential,
+    RecordDutyInjury,
+    RecordHealthCheck,
+    RecordInfringement,
+    ReferForProsecution,
+    Reinstate,
+    ReleaseSupervisor,
+    ReturnCredential,
+    Separate,
+    Transfer,
+)
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    ComplaintCommand,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
+from domain.commands.misconduct import RecordMisconduct
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 
 BATCH_COMMANDS = 1500
 
@@ -168,31 +207,37 @@ class Simulation:
     def discipline(organ: str) -> Actor:
         return Actor(actor_id=f"discipline-{organ}", role="discipline", organ=organ, unit=None)
 
-    def later(self, day: date, officer: _Officer, action: str, **fields: Any) -> None:
+    def later(
+        self,
+        day: date,
+        officer: _Officer,
+        command: AuxiliaryCommand,
+        actor: str | Actor = "personnel",
+        basis: str | None = None,
+    ) -> None:
         if (
             officer.separated is not None
             and day >= officer.separated
-            and action
-            not in (
-                "separate",
-                "return_credential",
-            )
+            and not isinstance(command, (Separate, ReturnCredential))
         ):
             return  # nothing but separation business after separation
-        self.at(day, partial(self.aux, officer, action, **fields))
+        self.at(day, partial(self.aux, officer, command, actor=actor, basis=basis))
 
-    def aux(self, officer: _Officer, action: str, **fields: Any) -> None:
-        actor = fields.pop("actor", "personnel")
+    def aux(
+        self,
+        officer: _Officer,
+        command: AuxiliaryCommand,
+        actor: str | Actor = "personnel",
+        basis: str | None = None,
+    ) -> None:
+        who = actor
         if actor == "unit":  # resolved when the step runs: the unit may have changed
-            actor = self.unit_actor(officer.unit)
+            who = self.unit_actor(officer.unit)
         elif actor == "personnel":
-            actor = self.personnel(officer.organ)
-        self.ledger.update_auxiliary(
-            actor,
-            officer.id,
-            action,
-            effective=self.current_day,
-            **fields,
+            who = self.personnel(officer.organ)
+        assert isinstance(who, Actor)
+        self.ledger.command_auxiliary(
+            officer.id, command, Envelope(who, effective=self.current_day, basis=basis)
         )
 
     # ---------------------------------------------------------------- plan
@@ -228,13 +273,15 @@ class Simulation:
 
         def register() -> None:
             admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
-            self.ledger.register_organ(admin, code=code, name=name, region=region)
+            self.ledger.register_organ(
+                RegisterOrgan(code=code, name=name, region=region), Envelope(admin)
+            )
             for unit in units:
-                self.ledger.update_organ(
-                    admin, code, "register_unit", code=unit.code, name=unit.name
+                self.ledger.command_organ(
+                    code, RegisterUnit(code=unit.code, name=unit.name), Envelope(admin)
                 )
-            self.ledger.update_organ(
-                establishment, code, "set_quota", quota=first_quota, basis="宁编〔2023〕12号"
+            self.ledger.command_organ(
+                code, SetQuota(quota=first_quota), Envelope(establishment, basis="宁编〔2023〕12号")
             )
             self.counts.organs += 1
             self.counts.units += len(units)
@@ -242,13 +289,13 @@ class Simulation:
         self.at(DEMO_START, register)
 
         def adjust() -> None:
-            self.ledger.update_organ(
-                establishment,
+            self.ledger.command_organ(
                 code,
-                "adjust_quota",
-                new_quota=max(first_quota, int(count * 1.12) + 2),
-                reason="警务辅助人员用人额度动态调整",
-                basis="通编〔2024〕7号",
+                AdjustQuota(
+                    new_quota=max(first_quota, int(count * 1.12) + 2),
+                    reason="警务辅助人员用人额度动态调整",
+                ),
+                Envelope(establishment, basis="通编〔2024〕7号"),
             )
 
         self.at(date(2024, 1, 15), adjust)
@@ -259,7 +306,7 @@ class Simulation:
 
             def set_pay(year: int = year, scale: dict[str, Decimal] = scale) -> None:
                 self.ledger.set_pay_schedule(
-                    personnel, organ_code=code, year=year, monthly_by_level=scale
+                    code, SetPaySchedule(year=year, monthly_by_level=scale), Envelope(personnel)
                 )
 
             self.at(date(year, 1, 10) if year > 2023 else DEMO_START, set_pay)
@@ -274,11 +321,9 @@ class Simulation:
                     region: str = region, year: int = year, amount: int = amount, organ: str = organ
                 ) -> None:
                     self.ledger.record_average_wage(
-                        self.personnel(organ),
-                        region=region,
-                        year=year,
-                        annual_amount=Decimal(amount),
-                        basis=f"南通市统计局{year + 1}年公报",
+                        region,
+                        RecordAverageWage(year=year, annual_amount=Decimal(amount)),
+                        Envelope(self.personnel(organ), basis=f"南通市统计局{year + 1}年公报"),
                     )
 
                 self.at(DEMO_START if year < 2023 else date(year + 1, 3, 20), record)
@@ -315,21 +360,21 @@ class Simulation:
 
         def hire() -> None:
             self.ledger.hire(
-                self.personnel(organ),
-                organ_code=organ,
-                auxiliary_id=officer.id,
-                effective=hired,
-                basis="通政规〔2023〕1号 第八条",
-                unit=unit.code,
-                supervisor_id=officer.supervisor[0],
-                supervisor_name=officer.supervisor[1],
-                employment_form="labour_dispatch" if dispatch else "direct_contract",
-                dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
-                contract_start=hired,
-                contract_end=_add_years(hired, contract_years) - timedelta(days=1),
-                post_type=officer.post,
-                level=level,
-                **person,
+                organ,
+                Hire(
+                    auxiliary_id=officer.id,
+                    unit=unit.code,
+                    supervisor_id=officer.supervisor[0],
+                    supervisor_name=officer.supervisor[1],
+                    employment_form="labour_dispatch" if dispatch else "direct_contract",
+                    dispatch_agency=rng.choice(AGENCIES) if dispatch else None,
+                    contract_start=hired,
+                    contract_end=_add_years(hired, contract_years) - timedelta(days=1),
+                    post_type=officer.post,
+                    level=level,
+                    **person,
+                ),
+                Envelope(self.personnel(organ), effective=hired, basis="通政规〔2023〕1号 第八条"),
             )
             self.counts.auxiliaries += 1
 
@@ -337,33 +382,31 @@ class Simulation:
         serial = f"{organ[-4:]}{index:06d}"
         for kind, prefix in (("work_id", "NTFJ"), ("uniform", "FZ"), ("insignia", "BZ")):
             self.later(
-                hired + self.days(0, 5),
-                officer,
-                "issue_credential",
-                kind=kind,
-                serial=prefix + serial,
+                hired + self.days(0, 5), officer, IssueCredential(kind=kind, serial=prefix + serial)
             )
         for kind in ("pension", "medical", "work_injury"):
             self.later(
                 hired + self.days(1, 20),
                 officer,
-                "enrol_insurance",
-                kind=kind,
-                insurer="南通市社会保险基金管理中心",
-                policy_number=f"SB{serial}{kind[:2].upper()}",
-                start=hired,
-                end=None,
+                EnrolInsurance(
+                    kind=kind,
+                    insurer="南通市社会保险基金管理中心",
+                    policy_number=f"SB{serial}{kind[:2].upper()}",
+                    start=hired,
+                    end=None,
+                ),
             )
         if officer.post in DUTY_POSTS and rng.random() < 0.9:
             self.later(
                 hired + self.days(1, 30),
                 officer,
-                "enrol_insurance",
-                kind="accident",
-                insurer="中国人民财产保险南通分公司",
-                policy_number=f"YW{serial}",
-                start=hired,
-                end=None,
+                EnrolInsurance(
+                    kind="accident",
+                    insurer="中国人民财产保险南通分公司",
+                    policy_number=f"YW{serial}",
+                    start=hired,
+                    end=None,
+                ),
             )
         # Separation decided up front so nothing is planned after it.
         separation: tuple[date, str] | None = None
@@ -388,15 +431,16 @@ class Simulation:
                 self.later(
                     check,
                     officer,
-                    "record_health_check",
-                    checked_on=check,
-                    fit=fit,
-                    details="各项指标正常" if fit else "血压偏高，建议复查",
+                    RecordHealthCheck(
+                        checked_on=check,
+                        fit=fit,
+                        details="各项指标正常" if fit else "血压偏高，建议复查",
+                    ),
                 )
             review = date(year, 12, 20)
             if hired + timedelta(days=180) < review <= last:
                 grade = self.weighted(GRADES)
-                self.later(review, officer, "evaluate", year=year, grade=grade)
+                self.later(review, officer, Evaluate(year=year, grade=grade))
                 new_level = current_level
                 if grade == "excellent" and current_level < 10:
                     new_level = current_level + 1
@@ -407,9 +451,7 @@ class Simulation:
                     self.later(
                         review + timedelta(days=12),
                         officer,
-                        "change_level",
-                        level=new_level,
-                        reason=reason,
+                        ChangeLevel(level=new_level, reason=reason),
                     )
                     current_level = new_level
             year += 1
@@ -426,10 +468,10 @@ class Simulation:
                 officer.supervisor = self.rng.choice(candidates)
                 self.aux(
                     officer,
-                    "assign_supervisor",
+                    AssignSupervisor(
+                        supervisor_id=officer.supervisor[0], supervisor_name=officer.supervisor[1]
+                    ),
                     actor="unit",
-                    supervisor_id=officer.supervisor[0],
-                    supervisor_name=officer.supervisor[1],
                 )
 
             self.at(hired + self.days(60, window - 30), reassign)
@@ -442,10 +484,7 @@ class Simulation:
                 def transfer(target: _Unit = target, sup: tuple[str, str] = new_supervisor) -> None:
                     self.aux(
                         officer,
-                        "transfer",
-                        unit=target.code,
-                        supervisor_id=sup[0],
-                        supervisor_name=sup[1],
+                        Transfer(unit=target.code, supervisor_id=sup[0], supervisor_name=sup[1]),
                     )
                     officer.unit = target
                     officer.supervisor = sup
@@ -455,9 +494,8 @@ class Simulation:
             self.later(
                 last - self.days(10, 80),
                 officer,
-                "release_supervisor",
+                ReleaseSupervisor(reason="带辅民警调离，待重新指定"),
                 actor="unit",
-                reason="带辅民警调离，待重新指定",
             )
         if window > 60 and rng.random() < 0.15:
             kind = self.weighted(
@@ -466,9 +504,7 @@ class Simulation:
             self.later(
                 hired + self.days(45, window - 1),
                 officer,
-                "commend",
-                kind=kind,
-                issuing_body=f"{organ}政治处",
+                Commend(kind=kind, issuing_body=f"{organ}政治处"),
             )
         if window > 60 and rng.random() < 0.03:
             injury = f"INJ-{serial}"
@@ -476,29 +512,26 @@ class Simulation:
             self.later(
                 when,
                 officer,
-                "record_duty_injury",
-                injury_id=injury,
-                occurred_on=when,
-                medical_details="执勤时左臂软组织挫伤",
+                RecordDutyInjury(
+                    injury_id=injury, occurred_on=when, medical_details="执勤时左臂软组织挫伤"
+                ),
             )
             for category, amount in (("medical", "3260.50"), ("transport", "180.00")):
                 self.later(
                     when + self.days(2, 15),
                     officer,
-                    "advance_cost",
-                    injury_id=injury,
-                    category=category,
-                    amount=Decimal(amount),
+                    AdvanceCost(injury_id=injury, category=category, amount=Decimal(amount)),
                 )
         if window > 60 and rng.random() < 0.02:
             when = hired + self.days(30, window - 10)
             self.later(
                 when,
                 officer,
-                "record_infringement",
-                occurred_on=when,
-                description="依法劝阻违法行为时遭人殴打",
-                referred_to="治安管理大队",
+                RecordInfringement(
+                    occurred_on=when,
+                    description="依法劝阻违法行为时遭人殴打",
+                    referred_to="治安管理大队",
+                ),
             )
         self.plan_complaints(officer, last)
         if separation is not None:
@@ -545,71 +578,70 @@ class Simulation:
                 else self.complaints_actor(officer.organ)
             )
             self.ledger.receive_complaint(
-                actor,
-                complaint_id=complaint_id,
-                complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
-                auxiliary_id=officer.id,
-                channel=channel,
-                incident_at=incident_at,
-                incident_place=f"南通市{rng.choice(STREETS)}附近",
-                allegations=allegations,
-                complainant_name=self.name(),
-                complainant_phone=self.phone(),
-                complainant_resident_id=None,
-                complainant_address=self.address() if rng.random() < 0.4 else None,
-                contact_text="工作日白天可电话联系",
-                tracking_hash=None,
+                ReceiveComplaint(
+                    complaint_id=complaint_id,
+                    complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
+                    auxiliary_id=officer.id,
+                    channel=channel,
+                    incident_at=incident_at,
+                    incident_place=f"南通市{rng.choice(STREETS)}附近",
+                    allegations=allegations,
+                    complainant_name=self.name(),
+                    complainant_phone=self.phone(),
+                    complainant_resident_id=None,
+                    complainant_address=self.address() if rng.random() < 0.4 else None,
+                    contact_text="工作日白天可电话联系",
+                    tracking_hash=None,
+                ),
+                Envelope(actor),
             )
             state["organ"] = self.ledger.complaint(complaint_id).organ
             self.counts.complaints += 1
 
         self.at(received, receive)
 
-        def handle(action: str, **fields: Any) -> Callable[[], None]:
+        def handle(command: ComplaintCommand) -> Callable[[], None]:
             def run() -> None:
-                self.ledger.update_complaint(
-                    self.complaints_actor(state["organ"]),
+                self.ledger.command_complaint(
                     complaint_id,
-                    action,
-                    effective=self.current_day,
-                    **fields,
+                    command,
+                    Envelope(self.complaints_actor(state["organ"]), effective=self.current_day),
                 )
 
             return run
 
         late = rng.random() < 0.08
         ack = received + (self.days(3, 9) if late else self.days(0, 1))
-        self.at(ack, handle("acknowledge"))
+        self.at(ack, handle(Acknowledge()))
         # Recent complaints are still being handled; some are left untouched past deadline.
         remaining = (DEMO_END - received).days
         if rng.random() < 0.1:
             declined = ack + self.days(1, 3)
-            self.at(declined, handle("decline", reason="不属于辅警管理职责范围，已转交有关部门"))
+            self.at(declined, handle(Decline(reason="不属于辅警管理职责范围，已转交有关部门")))
             notified = declined + self.days(1, 4)
             if notified < DEMO_END:
                 self.at(
                     notified,
                     handle(
-                        "notify_complainant",
-                        method="phone",
-                        notified_on=notified,
-                        summary="已告知不予受理理由",
+                        NotifyComplainant(
+                            method="phone", notified_on=notified, summary="已告知不予受理理由"
+                        )
                     ),
                 )
-                self.at(notified + self.days(0, 2), handle("close"))
+                self.at(notified + self.days(0, 2), handle(Close()))
             return
         accept = ack + self.days(0, 2)
-        self.at(accept, handle("accept", category="作风纪律"))
+        self.at(accept, handle(Accept(category="作风纪律")))
         due = accept + timedelta(days=30)
         self.at(
             accept,
-            handle("assign", investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due),
+            handle(Assign(investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due)),
         )
         if remaining < 25:
             return  # still under investigation
         if rng.random() < 0.03:
-            self.at(accept + self.days(2, 10), handle("withdraw", reason="投诉人主动撤回"))
-            self.at(accept + self.days(11, 14), handle("close"))
+            self.at(accept + self.days(2, 10), handle(Withdraw(reason="投诉人主动撤回")))
+            self.at(accept + self.days(11, 14), handle(Close()))
             return
         overdue = remaining < 120 and rng.random() < 0.25
         if overdue:
@@ -622,10 +654,11 @@ class Simulation:
             self.at(
                 finding_day,
                 handle(
-                    "record_finding",
-                    allegation_number=number,
-                    result=result,
-                    reasoning="经调取执法记录仪视频并询问当事人，查明情况",
+                    RecordFinding(
+                        allegation_number=number,
+                        result=result,
+                        reasoning="经调取执法记录仪视频并询问当事人，查明情况",
+                    )
                 ),
             )
         if rng.random() < 0.1:
@@ -634,16 +667,17 @@ class Simulation:
         self.at(
             notified,
             handle(
-                "notify_complainant",
-                method=rng.choice(("phone", "sms", "letter", "online")),
-                notified_on=notified,
-                summary="已将调查处理结果告知投诉人",
+                NotifyComplainant(
+                    method=rng.choice(("phone", "sms", "letter", "online")),
+                    notified_on=notified,
+                    summary="已将调查处理结果告知投诉人",
+                )
             ),
         )
         closed = notified + self.days(0, 3)
-        self.at(closed, handle("close"))
+        self.at(closed, handle(Close()))
         if rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END:
-            self.at(closed + self.days(5, 20), handle("reopen", reason="投诉人提供新的证据"))
+            self.at(closed + self.days(5, 20), handle(Reopen(reason="投诉人提供新的证据")))
         self.at(
             finding_day + timedelta(days=1),
             partial(self.maybe_sanction, officer, complaint_id, state),
@@ -679,35 +713,27 @@ class Simulation:
         until = self.current_day + timedelta(days=30) if kind == "suspension" else None
         self.aux(
             officer,
-            "impose_sanction",
+            ImposeSanction(sanction_id=sanction_id, kind=kind, until=until, linked_findings=links),
             actor=discipline,
-            sanction_id=sanction_id,
-            kind=kind,
-            until=until,
-            linked_findings=links,
         )
         self.counts.sanctions += 1
         day = self.current_day
         if kind == "suspension":
             self.later(
-                day + timedelta(days=30), officer, "reinstate", actor=discipline, reason="停职期满"
+                day + timedelta(days=30), officer, Reinstate(reason="停职期满"), actor=discipline
             )
         elif rng.random() < 0.2:
             self.later(
                 day + self.days(3, 10),
                 officer,
-                "appeal_sanction",
+                AppealSanction(sanction_id=sanction_id, grounds="对事实认定有异议"),
                 actor=discipline,
-                sanction_id=sanction_id,
-                grounds="对事实认定有异议",
             )
             self.later(
                 day + self.days(15, 25),
                 officer,
-                "decide_appeal",
+                DecideAppeal(sanction_id=sanction_id, upheld=rng.random() < 0.7),
                 actor=discipline,
-                sanction_id=sanction_id,
-                upheld=rng.random() < 0.7,
             )
 
     def plan_separation(self, officer: _Officer, serial: str, separation: tuple[date, str]) -> None:
@@ -717,26 +743,28 @@ class Simulation:
             self.later(
                 day - timedelta(days=3),
                 officer,
-                "impose_sanction",
+                ImposeSanction(
+                    sanction_id=f"JC-{officer.index}",
+                    kind="termination",
+                    until=None,
+                    linked_findings=[],
+                ),
                 actor=discipline,
-                sanction_id=f"JC-{officer.index}",
-                kind="termination",
-                until=None,
-                linked_findings=[],
                 basis="通政规〔2023〕1号 第十八条",
             )
             if self.rng.random() < 0.4:
                 self.later(
                     day - timedelta(days=2),
                     officer,
-                    "refer_for_prosecution",
+                    ReferForProsecution(
+                        reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
+                        summary="涉嫌利用协助执法之便索取财物，移送检察机关",
+                    ),
                     actor=discipline,
-                    reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
-                    summary="涉嫌利用协助执法之便索取财物，移送检察机关",
                 )
 
         def separate() -> None:
-            self.aux(officer, "separate", reason=reason)
+            self.aux(officer, Separate(reason=reason))
             self.counts.separated += 1
 
         self.at(day, separate)
@@ -745,9 +773,7 @@ class Simulation:
                 self.later(
                     day + self.days(0, 10),
                     officer,
-                    "return_credential",
-                    kind=kind,
-                    serial=prefix + serial,
+                    ReturnCredential(kind=kind, serial=prefix + serial),
                 )
 
     def plan_misconduct(self) -> None:
@@ -767,16 +793,18 @@ class Simulation:
                 kind: str = kind,
             ) -> None:
                 self.ledger.record_misconduct(
-                    self.discipline(organ),
-                    finding_id=self.uid("misconduct", n),
-                    official_id=official[0],
-                    official_name=official[1],
-                    official_role="supervisor",
-                    organ=organ,
-                    unit=unit.code,
-                    kind=kind,
-                    summary="对所带辅警日常管理缺位，未落实带辅责任",
-                    decision="诫勉谈话",
+                    RecordMisconduct(
+                        finding_id=self.uid("misconduct", n),
+                        official_id=official[0],
+                        official_name=official[1],
+                        official_role="supervisor",
+                        organ=organ,
+                        unit=unit.code,
+                        kind=kind,
+                        summary="对所带辅警日常管理缺位，未落实带辅责任",
+                        decision="诫勉谈话",
+                    ),
+                    Envelope(self.discipline(organ)),
                 )
                 self.counts.misconduct_findings += 1
 

@@ -1,16 +1,16 @@
 """Auxiliaries: hire, every later command (one route per application command), the record.
 
-Routes are generated from ``COMMANDS``: each entry names the application command, its body
-schema and the roles that may send it (the domain checks the same rules again, with the
-article, and the unit of the day for unit-level actors).
+Every later command is a row of ``COMMANDS``: its path, its body model (whose ``command()``
+builds the domain command object), the roles that may send it and its summary; the generator
+of ``api.routers.commands`` gives each one route. The domain checks the same rules again, with
+the article, and the unit of the day for unit-level actors.
 """
 
 # No ``from __future__ import annotations`` here: the generated handlers' annotations must be
 # real classes for FastAPI to read their bodies.
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
@@ -20,155 +20,182 @@ from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_vers
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
+from api.routers.commands import CommandRoute, Target, add_command_routes
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.schemas import auxiliaries as s
-from api.schemas.common import CommandBody, Day, RecordedPublic
+from api.schemas.common import Day, RecordedPublic
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import AuxiliaryCommand, Correct
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
+from ledger.records import AuxLedger, Envelope
 
 router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"], route_class=StrictJsonRoute)
 
 P, U, D, I = Role.personnel, Role.unit, Role.discipline, Role.inspector  # noqa: E741
 
 
-@dataclass(frozen=True)
-class Command:
-    """One application command on an auxiliary, exposed as ``POST /{id}/{slug}``."""
-
-    action: str
-    slug: str
-    body: type[CommandBody]
-    roles: tuple[Role, ...]
-    summary: str
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command(
+COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
+    CommandRoute(
         "renew_contract",
-        "renew-contract",
+        "/{auxiliary_id}/renew-contract",
         s.ContractRenewalCreate,
         (P,),
         "Renew the contract (Art. 8)",
     ),
-    Command("change_post", "change-post", s.PostChangeCreate, (P,), "Change the post (Art. 9)"),
-    Command(
-        "transfer", "transfer", s.TransferCreate, (P,), "Transfer to another unit (Art. 9, 10)"
+    CommandRoute(
+        "change_post",
+        "/{auxiliary_id}/change-post",
+        s.PostChangeCreate,
+        (P,),
+        "Change the post (Art. 9)",
     ),
-    Command(
+    CommandRoute(
+        "transfer",
+        "/{auxiliary_id}/transfer",
+        s.TransferCreate,
+        (P,),
+        "Transfer to another unit (Art. 9, 10)",
+    ),
+    CommandRoute(
         "assign_supervisor",
-        "assign-supervisor",
+        "/{auxiliary_id}/assign-supervisor",
         s.SupervisorAssignmentCreate,
         (U, P),
         "Assign the supervising officer (Art. 10)",
     ),
-    Command(
+    CommandRoute(
         "release_supervisor",
-        "release-supervisor",
+        "/{auxiliary_id}/release-supervisor",
         s.SupervisorReleaseCreate,
         (U, P),
         "Release the supervising officer (Art. 10)",
     ),
-    Command(
-        "evaluate", "evaluate", s.EvaluationCreate, (P,), "Record the annual assessment (Art. 11)"
+    CommandRoute(
+        "evaluate",
+        "/{auxiliary_id}/evaluate",
+        s.EvaluationCreate,
+        (P,),
+        "Record the annual assessment (Art. 11)",
     ),
-    Command(
-        "change_level", "change-level", s.LevelChangeCreate, (P,), "Change the level (Art. 11)"
+    CommandRoute(
+        "change_level",
+        "/{auxiliary_id}/change-level",
+        s.LevelChangeCreate,
+        (P,),
+        "Change the level (Art. 11)",
     ),
-    Command(
+    CommandRoute(
         "issue_credential",
-        "issue-credential",
+        "/{auxiliary_id}/issue-credential",
         s.CredentialIssueCreate,
         (P,),
         "Issue a credential (Art. 12)",
     ),
-    Command(
+    CommandRoute(
         "revoke_credential",
-        "revoke-credential",
+        "/{auxiliary_id}/revoke-credential",
         s.CredentialRevocationCreate,
         (P,),
         "Revoke a credential (Art. 12)",
     ),
-    Command(
+    CommandRoute(
         "return_credential",
-        "return-credential",
+        "/{auxiliary_id}/return-credential",
         s.CredentialReturnCreate,
         (P,),
         "Record a credential's return (Art. 12)",
     ),
-    Command(
+    CommandRoute(
         "enrol_insurance",
-        "enrol-insurance",
+        "/{auxiliary_id}/enrol-insurance",
         s.InsuranceEnrolmentCreate,
         (P,),
         "Record an insurance enrolment (Art. 13)",
     ),
-    Command(
+    CommandRoute(
         "record_health_check",
-        "record-health-check",
+        "/{auxiliary_id}/record-health-check",
         s.HealthCheckCreate,
         (P,),
         "Record a health check (Art. 13)",
     ),
-    Command(
+    CommandRoute(
         "record_duty_injury",
-        "record-duty-injury",
+        "/{auxiliary_id}/record-duty-injury",
         s.DutyInjuryCreate,
         (P,),
         "Record a duty injury (Art. 14)",
     ),
-    Command(
+    CommandRoute(
         "advance_cost",
-        "advance-cost",
+        "/{auxiliary_id}/advance-cost",
         s.CostAdvanceCreate,
         (P,),
         "Record an advanced cost (Art. 14)",
     ),
-    Command(
+    CommandRoute(
         "record_infringement",
-        "record-infringement",
+        "/{auxiliary_id}/record-infringement",
         s.InfringementCreate,
         (P,),
         "Record an infringement (Art. 15)",
     ),
-    Command("commend", "commend", s.CommendationCreate, (P,), "Record a commendation (Art. 16)"),
-    Command(
-        "impose_sanction", "impose-sanction", s.SanctionCreate, (D,), "Impose a sanction (Art. 18)"
+    CommandRoute(
+        "commend",
+        "/{auxiliary_id}/commend",
+        s.CommendationCreate,
+        (P,),
+        "Record a commendation (Art. 16)",
     ),
-    Command(
+    CommandRoute(
+        "impose_sanction",
+        "/{auxiliary_id}/impose-sanction",
+        s.SanctionCreate,
+        (D,),
+        "Impose a sanction (Art. 18)",
+    ),
+    CommandRoute(
         "appeal_sanction",
-        "appeal-sanction",
+        "/{auxiliary_id}/appeal-sanction",
         s.SanctionAppealCreate,
         (D,),
         "Record an appeal (Art. 18)",
     ),
-    Command(
-        "decide_appeal", "decide-appeal", s.AppealDecisionCreate, (D,), "Decide an appeal (Art. 18)"
+    CommandRoute(
+        "decide_appeal",
+        "/{auxiliary_id}/decide-appeal",
+        s.AppealDecisionCreate,
+        (D,),
+        "Decide an appeal (Art. 18)",
     ),
-    Command(
+    CommandRoute(
         "revoke_sanction",
-        "revoke-sanction",
+        "/{auxiliary_id}/revoke-sanction",
         s.SanctionRevocationCreate,
         (D,),
         "Revoke a sanction (Art. 18)",
     ),
-    Command(
+    CommandRoute(
         "reinstate",
-        "reinstate",
+        "/{auxiliary_id}/reinstate",
         s.ReinstatementCreate,
         (D,),
         "Reinstate after suspension (Art. 18)",
     ),
-    Command(
+    CommandRoute(
         "refer_for_prosecution",
-        "refer-for-prosecution",
+        "/{auxiliary_id}/refer-for-prosecution",
         s.ProsecutionReferralCreate,
         (D,),
         "Refer for prosecution (Art. 18)",
     ),
-    Command("separate", "separate", s.SeparationCreate, (P,), "Record the separation"),
+    CommandRoute(
+        "separate", "/{auxiliary_id}/separate", s.SeparationCreate, (P,), "Record the separation"
+    ),
 )
+"""Every command on a hired auxiliary's record, one route each."""
 
 READ_ROLES = (P, U, D, I)
 
@@ -202,11 +229,7 @@ def hire(
 ) -> RecordedPublic:
     """Hire into the token's organ; takes a quota slot in the same transaction."""
     recorded = ledger.hire(
-        actor,
-        organ_code=actor.organ,
-        effective=body.effective,
-        basis=body.basis,
-        **body.command_fields(),
+        actor.organ, body.command(), Envelope(actor, effective=body.effective, basis=body.basis)
     )
     response.headers["Location"] = f"/v1/auxiliaries/{recorded.originator_id}"
     return recorded_reply(recorded, response, runtime)
@@ -322,56 +345,20 @@ def correct(
             message = e.errors()[0]["msg"].removeprefix("Value error, ")
             raise ApiProblem("validation", f"{body.field} {message}") from None
     recorded = ledger.correct_auxiliary(
-        actor,
         auxiliary_id,
-        field=body.field,
-        value=value,
-        reason=body.reason,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        Correct(field=body.field, value=value, reason=body.reason),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)
 
 
-def _command_route(command: Command) -> None:
-    body_model: Any = command.body
-    gate = roles(*command.roles)
+AUXILIARY = Target[UUID, AuxiliaryCommand](
+    key="auxiliary_id",
+    key_type=UUID,
+    send=AuxLedger.command_auxiliary,
+    scope=ScopedAuxiliary,
+    operation_prefix="auxiliary",
+)
+"""Auxiliary commands: the auxiliary must be in the token's scope (404 otherwise)."""
 
-    def handler(
-        auxiliary_id: UUID,
-        body: body_model,
-        actor: Annotated[Actor, Depends(gate)],
-        auxiliary: ScopedAuxiliary,
-        ledger: LedgerDep,
-        runtime: RuntimeDep,
-        response: Response,
-        if_match: IfMatch = None,
-    ) -> RecordedPublic:
-        assert isinstance(body, CommandBody)
-        recorded = ledger.update_auxiliary(
-            actor,
-            auxiliary_id,
-            command.action,
-            expected_version=expected_version(if_match),
-            effective=body.effective,
-            basis=body.basis,
-            **body.command_fields(),
-        )
-        return recorded_reply(recorded, response, runtime)
-
-    handler.__name__ = command.action
-    handler.__doc__ = command.body.__doc__
-    router.add_api_route(
-        f"/{{auxiliary_id}}/{command.slug}",
-        handler,
-        methods=["POST"],
-        summary=command.summary,
-        responses=errors(*TOKEN_ERRORS),
-        response_model=RecordedPublic,
-        operation_id=f"auxiliary_{command.action}",
-    )
-
-
-for _command in COMMANDS:
-    _command_route(_command)
+add_command_routes(router, AUXILIARY, COMMANDS)

@@ -1,25 +1,26 @@
 """Complaint handling by the complaints office, through the whole lifecycle (Art. 17).
 
-Routes are generated from ``COMMANDS`` (one per application command); the complaint record
+Handling commands are rows of ``COMMANDS``, routed by the generator of
+``api.routers.commands`` (one ``POST`` per domain command); the complaint record
 is readable by the complaints office (contact details in clear), inspectors (masked unless
 they give a reason) and the discipline office (masked).
 """
 
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles, visible
+from api.deps import CurrentActor, LedgerDep, roles, visible
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
+from api.routers.common import TOKEN_ERRORS, access_reason, errors
 from api.schemas import complaints as s
-from api.schemas.common import CommandBody, RecordedPublic
+from domain.commands.complaint import ComplaintCommand
 from domain.complaint import Complaint
 from domain.values import Actor, Role
 from ledger.access import record_access
@@ -31,32 +32,50 @@ router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=Str
 C = Role.complaints
 
 
-@dataclass(frozen=True)
-class Command:
-    """One complaint-handling command, exposed as ``POST /{id}/{slug}``."""
-
-    action: str
-    slug: str
-    body: type[CommandBody]
-    summary: str
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command("acknowledge", "acknowledge", s.AcknowledgementCreate, "Acknowledge receipt"),
-    Command("accept", "accept", s.AcceptanceCreate, "Accept for investigation"),
-    Command("decline", "decline", s.DeclineCreate, "Decline (not accepted)"),
-    Command("assign", "assign", s.InvestigatorAssignmentCreate, "Assign an investigator"),
-    Command("record_finding", "record-finding", s.FindingCreate, "Record a finding"),
-    Command(
+COMMANDS: tuple[CommandRoute[ComplaintCommand], ...] = (
+    CommandRoute(
+        "acknowledge",
+        "/{complaint_id}/acknowledge",
+        s.AcknowledgementCreate,
+        (C,),
+        "Acknowledge receipt",
+    ),
+    CommandRoute(
+        "accept", "/{complaint_id}/accept", s.AcceptanceCreate, (C,), "Accept for investigation"
+    ),
+    CommandRoute(
+        "decline", "/{complaint_id}/decline", s.DeclineCreate, (C,), "Decline (not accepted)"
+    ),
+    CommandRoute(
+        "assign",
+        "/{complaint_id}/assign",
+        s.InvestigatorAssignmentCreate,
+        (C,),
+        "Assign an investigator",
+    ),
+    CommandRoute(
+        "record_finding",
+        "/{complaint_id}/record-finding",
+        s.FindingCreate,
+        (C,),
+        "Record a finding",
+    ),
+    CommandRoute(
         "notify_complainant",
-        "notify-complainant",
+        "/{complaint_id}/notify-complainant",
         s.NotificationCreate,
+        (C,),
         "Record that the complainant was told the result (Art. 17)",
     ),
-    Command("withdraw", "withdraw", s.WithdrawalCreate, "Record a withdrawal"),
-    Command("close", "close", s.ClosureCreate, "Close the complaint"),
-    Command("reopen", "reopen", s.ReopeningCreate, "Reopen a closed complaint"),
+    CommandRoute(
+        "withdraw", "/{complaint_id}/withdraw", s.WithdrawalCreate, (C,), "Record a withdrawal"
+    ),
+    CommandRoute("close", "/{complaint_id}/close", s.ClosureCreate, (C,), "Close the complaint"),
+    CommandRoute(
+        "reopen", "/{complaint_id}/reopen", s.ReopeningCreate, (C,), "Reopen a closed complaint"
+    ),
 )
+"""Every complaint-handling command; the complaints office sends them all."""
 
 READ_ROLES = (Role.complaints, Role.inspector, Role.discipline)
 COMMAND_ROLES = (C,)
@@ -64,24 +83,15 @@ COMMAND_ROLES = (C,)
 
 
 def perform(
-    command: Command,
     actor: Actor,
     ledger: AuxLedger,
     complaint_id: UUID,
-    body: CommandBody,
+    body: Commanding[ComplaintCommand],
     expected: int | None,
 ) -> Recorded:
     """Record one complaint command through the application service (the API's route and
     the console's form alike)."""
-    return ledger.update_complaint(
-        actor,
-        complaint_id,
-        command.action,
-        expected_version=expected,
-        effective=body.effective,
-        basis=body.basis,
-        **body.command_fields(),
-    )
+    return send_body(COMPLAINT, ledger, actor, complaint_id, body, expected)
 
 
 def scoped_complaint(complaint_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> Complaint:
@@ -173,38 +183,15 @@ def complaint_view(
     ), tuple(shown.clear)
 
 
-def _command_route(command: Command) -> None:
-    body_model: Any = command.body
-    gate = roles(*COMMAND_ROLES)
+COMPLAINT = Target[UUID, ComplaintCommand](
+    key="complaint_id",
+    key_type=UUID,
+    send=AuxLedger.command_complaint,
+    scope=ScopedComplaint,
+    operation_prefix="complaint",
+)
+"""Complaint commands: the complaint must be in the token's scope (404 otherwise)."""
 
-    def handler(
-        complaint_id: UUID,
-        body: body_model,
-        actor: Annotated[Actor, Depends(gate)],
-        complaint: ScopedComplaint,
-        ledger: LedgerDep,
-        runtime: RuntimeDep,
-        response: Response,
-        if_match: IfMatch = None,
-    ) -> RecordedPublic:
-        assert isinstance(body, CommandBody)
-        recorded = perform(command, actor, ledger, complaint_id, body, expected_version(if_match))
-        return recorded_reply(recorded, response, runtime)
-
-    handler.__name__ = command.action
-    handler.__doc__ = command.body.__doc__
-    router.add_api_route(
-        f"/{{complaint_id}}/{command.slug}",
-        handler,
-        methods=["POST"],
-        summary=command.summary,
-        responses=errors(*TOKEN_ERRORS),
-        response_model=RecordedPublic,
-        operation_id=f"complaint_{command.action}",
-    )
-
-
-for _command in COMMANDS:
-    _command_route(_command)
+add_command_routes(router, COMPLAINT, COMMANDS)
 
 __all__ = ["COMMANDS", "router"]

@@ -17,6 +17,7 @@ from domain.misconduct import MisconductFinding
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
+from ledger.records import Envelope
 
 router = APIRouter(
     prefix="/v1/misconduct-findings", tags=["misconduct"], route_class=StrictJsonRoute
@@ -54,11 +55,8 @@ def record_finding(
 ) -> RecordedPublic:
     """The finding belongs to the token's organ."""
     recorded = ledger.record_misconduct(
-        actor,
-        organ=actor.organ,
-        effective=body.effective,
-        basis=body.basis,
-        **body.command_fields(),
+        body.command(organ=actor.organ),
+        Envelope(actor, effective=body.effective, basis=body.basis),
     )
     response.headers["Location"] = f"/v1/misconduct-findings/{recorded.originator_id}"
     return recorded_reply(recorded, response, runtime)
@@ -118,12 +116,8 @@ def amend_decision(
 ) -> RecordedPublic:
     """A new event; the earlier decision stays on record."""
     recorded = ledger.amend_misconduct(
-        actor,
         finding_id,
-        decision=body.decision,
-        reason=body.reason,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        body.command(),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)

@@ -1,4 +1,8 @@
-"""Organs, units, staffing quotas (Art. 5, 10), pay schedules and average wages (Art. 7)."""
+"""Organs, units, staffing quotas (Art. 5, 10), pay schedules and average wages (Art. 7).
+
+The organ's own commands (a unit, the quota, its adjustment) are rows of ``COMMANDS``, routed
+by the generator of ``api.routers.commands`` like every aggregate's commands.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,14 @@ from api.deps import (
     roles,
 )
 from api.jsonbody import StrictJsonRoute
+from api.routers.commands import CommandRoute, Target, add_command_routes
 from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
 from api.schemas import organs as s
 from api.schemas.common import QueryWhole, RecordedPublic
+from domain.commands.organ import OrganCommand
+from domain.commands.pay import SetPaySchedule
 from domain.values import Actor, Role
+from ledger.records import AuxLedger, Envelope
 
 router = APIRouter(tags=["organs"], route_class=StrictJsonRoute)
 
@@ -61,12 +69,7 @@ def register_organ(
     """An actor registers only its own organ."""
     require_organ(actor, body.code)
     recorded = ledger.register_organ(
-        actor,
-        code=body.code,
-        name=body.name,
-        region=body.region,
-        effective=body.effective,
-        basis=body.basis,
+        body.command(), Envelope(actor, effective=body.effective, basis=body.basis)
     )
     response.headers["Location"] = f"/v1/organs/{body.code}"
     return recorded_reply(recorded, response, runtime)
@@ -97,88 +100,40 @@ def read_organ(
     )
 
 
-@router.post(
-    "/v1/organs/{code}/units",
-    status_code=status.HTTP_201_CREATED,
-    summary="Register a using unit (Art. 10)",
-    responses=errors(*TOKEN_ERRORS),
+ORGAN = Target[str, OrganCommand](
+    key="code", key_type=OwnOrgan, send=AuxLedger.command_organ, key_first=False
 )
-def register_unit(
-    body: s.UnitCreate,
-    actor: Annotated[Actor, Depends(roles(A, E, P))],
-    code: OwnOrgan,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RecordedPublic:
-    """Units are registered once."""
-    recorded = ledger.update_organ(
-        actor,
-        code,
+"""Organ commands: the path's organ must be the token's (403), no operation-id prefix."""
+
+COMMANDS: tuple[CommandRoute[OrganCommand], ...] = (
+    CommandRoute(
         "register_unit",
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
-        code=body.code,
-        name=body.name,
-    )
-    return recorded_reply(recorded, response, runtime)
-
-
-@router.post(
-    "/v1/organs/{code}/quota",
-    summary="Set the staffing quota (Art. 5)",
-    responses=errors(*TOKEN_ERRORS),
-)
-def set_quota(
-    body: s.QuotaCreate,
-    actor: Annotated[Actor, Depends(roles(E))],
-    code: OwnOrgan,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RecordedPublic:
-    """Only when no quota is set yet; afterwards adjust it."""
-    recorded = ledger.update_organ(
-        actor,
-        code,
+        "/v1/organs/{code}/units",
+        s.UnitCreate,
+        (A, E, P),
+        "Register a using unit (Art. 10)",
+        status_code=status.HTTP_201_CREATED,
+        description="Units are registered once.",
+    ),
+    CommandRoute(
         "set_quota",
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
-        quota=body.quota,
-    )
-    return recorded_reply(recorded, response, runtime)
-
-
-@router.post(
-    "/v1/organs/{code}/quota-adjustments",
-    summary="Adjust the staffing quota (Art. 5)",
-    responses=errors(*TOKEN_ERRORS),
-)
-def adjust_quota(
-    body: s.QuotaAdjustmentCreate,
-    actor: Annotated[Actor, Depends(roles(E))],
-    code: OwnOrgan,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> RecordedPublic:
-    """The quota may go below the headcount; hires stop until it is back above."""
-    recorded = ledger.update_organ(
-        actor,
-        code,
+        "/v1/organs/{code}/quota",
+        s.QuotaCreate,
+        (E,),
+        "Set the staffing quota (Art. 5)",
+        description="Only when no quota is set yet; afterwards adjust it.",
+    ),
+    CommandRoute(
         "adjust_quota",
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
-        new_quota=body.new_quota,
-        reason=body.reason,
-    )
-    return recorded_reply(recorded, response, runtime)
+        "/v1/organs/{code}/quota-adjustments",
+        s.QuotaAdjustmentCreate,
+        (E,),
+        "Adjust the staffing quota (Art. 5)",
+        description="The quota may go below the headcount; hires stop until it is back above.",
+    ),
+)
+
+add_command_routes(router, ORGAN, COMMANDS)
 
 
 @router.put(
@@ -198,13 +153,9 @@ def set_pay_schedule(
 ) -> RecordedPublic:
     """A later schedule for the same year supersedes the earlier one."""
     recorded = ledger.set_pay_schedule(
-        actor,
-        organ_code=code,
-        year=year,
-        monthly_by_level=body.monthly_by_level,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        code,
+        SetPaySchedule(year=year, monthly_by_level=body.monthly_by_level),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)
 
@@ -224,12 +175,8 @@ def record_average_wage(
 ) -> RecordedPublic:
     """Last year's figure is the floor for the auxiliaries' average pay."""
     recorded = ledger.record_average_wage(
-        actor,
-        region=body.region,
-        year=body.year,
-        annual_amount=body.annual_amount,
-        expected_version=expected_version(if_match),
-        effective=body.effective,
-        basis=body.basis,
+        body.region,
+        body.command(),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
     )
     return recorded_reply(recorded, response, runtime)

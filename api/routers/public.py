@@ -38,12 +38,13 @@ from api.routers.common import PUBLIC_ERRORS, errors
 from api.runtime import Runtime
 from api.schemas import complaints as s
 from api.schemas.common import ProblemPublic
+from domain.commands.complaint import ReceiveComplaint
 from domain.complaint import Complaint, check_intake
 from domain.errors import NoResponsibilityError
 from domain.values import Actor, ComplaintChannel, Role, china_date
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.record import SignedRecord, parse_record
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 
 router = APIRouter(tags=["public"], route_class=StrictJsonRoute)
 
@@ -207,19 +208,21 @@ def _file(
     actor = Actor(actor_id="public-intake", role=Role.public.value, organ=organ, unit=None)
     try:
         recorded = ledger.receive_complaint(
-            actor,
-            auxiliary_id=auxiliary_id,
-            channel=ComplaintChannel.online.value,
-            incident_at=body.incident_at,
-            incident_place=body.incident_place,
-            allegations=body.allegations,
-            complainant_name=body.complainant_name,
-            complainant_phone=body.complainant_phone,
-            complainant_resident_id=body.complainant_resident_id,
-            complainant_address=body.complainant_address,
-            contact_text=body.contact_text,
-            tracking_hash=tracking_hash(identity.tracking_code),
-            complaint_id=identity.complaint_id,
+            ReceiveComplaint(
+                auxiliary_id=auxiliary_id,
+                channel=ComplaintChannel.online.value,
+                incident_at=body.incident_at,
+                incident_place=body.incident_place,
+                allegations=body.allegations,
+                complainant_name=body.complainant_name,
+                complainant_phone=body.complainant_phone,
+                complainant_resident_id=body.complainant_resident_id,
+                complainant_address=body.complainant_address,
+                contact_text=body.contact_text,
+                tracking_hash=tracking_hash(identity.tracking_code),
+                complaint_id=identity.complaint_id,
+            ),
+            Envelope(actor),
         )
     except (NoResponsibilityError, NotFoundError):
         # Not employed on the incident date, or gone from the ledger since the directory

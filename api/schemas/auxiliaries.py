@@ -21,6 +21,32 @@ from api.schemas.common import (
     ShortText,
     Whole,
 )
+from domain.commands.auxiliary import (
+    AdvanceCost,
+    AppealSanction,
+    AssignSupervisor,
+    ChangeLevel,
+    ChangePost,
+    Commend,
+    DecideAppeal,
+    EnrolInsurance,
+    Evaluate,
+    Hire,
+    ImposeSanction,
+    IssueCredential,
+    RecordDutyInjury,
+    RecordHealthCheck,
+    RecordInfringement,
+    ReferForProsecution,
+    Reinstate,
+    ReleaseSupervisor,
+    RenewContract,
+    ReturnCredential,
+    RevokeCredential,
+    RevokeSanction,
+    Separate,
+    Transfer,
+)
 from domain.values import (
     AssessmentGrade,
     AuxiliaryStatus,
@@ -88,6 +114,25 @@ class HireCreate(CommandBody):
     phone: PhoneNumber
     address: ShortText
 
+    def command(self) -> Hire:
+        """The domain command."""
+        return Hire(
+            unit=self.unit,
+            supervisor_id=self.supervisor_id,
+            supervisor_name=self.supervisor_name,
+            employment_form=self.employment_form,
+            dispatch_agency=self.dispatch_agency,
+            contract_start=self.contract_start,
+            contract_end=self.contract_end,
+            post_type=self.post_type,
+            level=self.level,
+            name=self.name,
+            gender=self.gender,
+            resident_id=self.resident_id,
+            phone=self.phone,
+            address=self.address,
+        )
+
 
 class ContractRenewalCreate(CommandBody):
     """Renew the contract to a later end date (Art. 8)."""
@@ -95,12 +140,20 @@ class ContractRenewalCreate(CommandBody):
     model_config = _examples({"contract_end": "2030-12-31", "basis": "续签合同"})
     contract_end: Day
 
+    def command(self) -> RenewContract:
+        """The domain command."""
+        return RenewContract(contract_end=self.contract_end)
+
 
 class PostChangeCreate(CommandBody):
     """Move the auxiliary to another post type (Art. 9)."""
 
     model_config = _examples({"post_type": "traffic", "effective": "2026-03-01"})
     post_type: PostType
+
+    def command(self) -> ChangePost:
+        """The domain command."""
+        return ChangePost(post_type=self.post_type)
 
 
 class TransferCreate(CommandBody):
@@ -113,6 +166,12 @@ class TransferCreate(CommandBody):
     supervisor_id: Code
     supervisor_name: ShortText
 
+    def command(self) -> Transfer:
+        """The domain command."""
+        return Transfer(
+            unit=self.unit, supervisor_id=self.supervisor_id, supervisor_name=self.supervisor_name
+        )
+
 
 class SupervisorAssignmentCreate(CommandBody):
     """Name the responsible supervising officer (Art. 10)."""
@@ -121,12 +180,22 @@ class SupervisorAssignmentCreate(CommandBody):
     supervisor_id: Code
     supervisor_name: ShortText
 
+    def command(self) -> AssignSupervisor:
+        """The domain command."""
+        return AssignSupervisor(
+            supervisor_id=self.supervisor_id, supervisor_name=self.supervisor_name
+        )
+
 
 class SupervisorReleaseCreate(CommandBody):
     """End the current supervisor's responsibility, with the reason (Art. 10)."""
 
     model_config = _examples({"reason": "带辅民警调离"})
     reason: FreeText
+
+    def command(self) -> ReleaseSupervisor:
+        """The domain command."""
+        return ReleaseSupervisor(reason=self.reason)
 
 
 class EvaluationCreate(CommandBody):
@@ -136,6 +205,10 @@ class EvaluationCreate(CommandBody):
     year: Year
     grade: AssessmentGrade
 
+    def command(self) -> Evaluate:
+        """The domain command."""
+        return Evaluate(year=self.year, grade=self.grade)
+
 
 class LevelChangeCreate(CommandBody):
     """Promote, demote or correct the level (Art. 11)."""
@@ -144,6 +217,10 @@ class LevelChangeCreate(CommandBody):
     level: Level
     reason: LevelChangeReason
 
+    def command(self) -> ChangeLevel:
+        """The domain command."""
+        return ChangeLevel(level=self.level, reason=self.reason)
+
 
 class CredentialIssueCreate(CommandBody):
     """Issue a work ID, uniform or insignia with its serial (Art. 12)."""
@@ -151,6 +228,10 @@ class CredentialIssueCreate(CommandBody):
     model_config = _examples({"kind": "work_id", "serial": "NTFJ0602000001"})
     kind: CredentialKind
     serial: Code
+
+    def command(self) -> IssueCredential:
+        """The domain command."""
+        return IssueCredential(kind=self.kind, serial=self.serial)
 
 
 class CredentialRevocationCreate(CommandBody):
@@ -161,6 +242,10 @@ class CredentialRevocationCreate(CommandBody):
     serial: Code
     reason: FreeText
 
+    def command(self) -> RevokeCredential:
+        """The domain command."""
+        return RevokeCredential(kind=self.kind, serial=self.serial, reason=self.reason)
+
 
 class CredentialReturnCreate(CommandBody):
     """Record that a credential came back (Art. 12)."""
@@ -168,6 +253,10 @@ class CredentialReturnCreate(CommandBody):
     model_config = _examples({"kind": "uniform", "serial": "FZ0602000001"})
     kind: CredentialKind
     serial: Code
+
+    def command(self) -> ReturnCredential:
+        """The domain command."""
+        return ReturnCredential(kind=self.kind, serial=self.serial)
 
 
 class InsuranceEnrolmentCreate(CommandBody):
@@ -188,6 +277,16 @@ class InsuranceEnrolmentCreate(CommandBody):
     start: Day
     end: Day | None = None
 
+    def command(self) -> EnrolInsurance:
+        """The domain command."""
+        return EnrolInsurance(
+            kind=self.kind,
+            insurer=self.insurer,
+            policy_number=self.policy_number,
+            start=self.start,
+            end=self.end,
+        )
+
 
 class HealthCheckCreate(CommandBody):
     """Record a periodic health check (Art. 13); fitness and details are personal data."""
@@ -196,6 +295,10 @@ class HealthCheckCreate(CommandBody):
     checked_on: Day
     fit: Flag
     details: FreeText
+
+    def command(self) -> RecordHealthCheck:
+        """The domain command."""
+        return RecordHealthCheck(checked_on=self.checked_on, fit=self.fit, details=self.details)
 
 
 class DutyInjuryCreate(CommandBody):
@@ -208,6 +311,14 @@ class DutyInjuryCreate(CommandBody):
     occurred_on: Day
     medical_details: FreeText
 
+    def command(self) -> RecordDutyInjury:
+        """The domain command."""
+        return RecordDutyInjury(
+            injury_id=self.injury_id,
+            occurred_on=self.occurred_on,
+            medical_details=self.medical_details,
+        )
+
 
 class CostAdvanceCreate(CommandBody):
     """Record a cost the organ advanced for a duty injury (Art. 14)."""
@@ -218,6 +329,10 @@ class CostAdvanceCreate(CommandBody):
     injury_id: Code
     category: CostCategory
     amount: Money
+
+    def command(self) -> AdvanceCost:
+        """The domain command."""
+        return AdvanceCost(injury_id=self.injury_id, category=self.category, amount=self.amount)
 
 
 class InfringementCreate(CommandBody):
@@ -234,6 +349,12 @@ class InfringementCreate(CommandBody):
     description: FreeText
     referred_to: ShortText | None = None
 
+    def command(self) -> RecordInfringement:
+        """The domain command."""
+        return RecordInfringement(
+            occurred_on=self.occurred_on, description=self.description, referred_to=self.referred_to
+        )
+
 
 class CommendationCreate(CommandBody):
     """Record a commendation (Art. 16)."""
@@ -241,6 +362,10 @@ class CommendationCreate(CommandBody):
     model_config = _examples({"kind": "citation", "issuing_body": "南通市公安局崇川分局"})
     kind: CommendationKind
     issuing_body: ShortText
+
+    def command(self) -> Commend:
+        """The domain command."""
+        return Commend(kind=self.kind, issuing_body=self.issuing_body)
 
 
 class SanctionCreate(CommandBody):
@@ -261,6 +386,15 @@ class SanctionCreate(CommandBody):
         default_factory=list, max_length=100
     )
 
+    def command(self) -> ImposeSanction:
+        """The domain command."""
+        return ImposeSanction(
+            sanction_id=self.sanction_id,
+            kind=self.kind,
+            until=self.until,
+            linked_findings=self.linked_findings,
+        )
+
 
 class SanctionAppealCreate(CommandBody):
     """Record an appeal against a sanction (Art. 18)."""
@@ -268,6 +402,10 @@ class SanctionAppealCreate(CommandBody):
     model_config = _examples({"sanction_id": "SAN-2026-001", "grounds": "事实认定有误"})
     sanction_id: Code
     grounds: FreeText
+
+    def command(self) -> AppealSanction:
+        """The domain command."""
+        return AppealSanction(sanction_id=self.sanction_id, grounds=self.grounds)
 
 
 class AppealDecisionCreate(CommandBody):
@@ -277,6 +415,10 @@ class AppealDecisionCreate(CommandBody):
     sanction_id: Code
     upheld: Flag
 
+    def command(self) -> DecideAppeal:
+        """The domain command."""
+        return DecideAppeal(sanction_id=self.sanction_id, upheld=self.upheld)
+
 
 class SanctionRevocationCreate(CommandBody):
     """Revoke a sanction in force (Art. 18)."""
@@ -285,12 +427,20 @@ class SanctionRevocationCreate(CommandBody):
     sanction_id: Code
     reason: FreeText
 
+    def command(self) -> RevokeSanction:
+        """The domain command."""
+        return RevokeSanction(sanction_id=self.sanction_id, reason=self.reason)
+
 
 class ReinstatementCreate(CommandBody):
     """Reinstate a suspended auxiliary (Art. 18)."""
 
     model_config = _examples({"reason": "停职期满"})
     reason: FreeText
+
+    def command(self) -> Reinstate:
+        """The domain command."""
+        return Reinstate(reason=self.reason)
 
 
 class ProsecutionReferralCreate(CommandBody):
@@ -302,12 +452,20 @@ class ProsecutionReferralCreate(CommandBody):
     reference: Code
     summary: FreeText
 
+    def command(self) -> ReferForProsecution:
+        """The domain command."""
+        return ReferForProsecution(reference=self.reference, summary=self.summary)
+
 
 class SeparationCreate(CommandBody):
     """Record the separation; ``effective`` is the first day no longer employed."""
 
     model_config = _examples({"reason": "resigned", "effective": "2026-06-30"})
     reason: SeparationReason
+
+    def command(self) -> Separate:
+        """The domain command."""
+        return Separate(reason=self.reason)
 
 
 class CorrectionCreate(CommandBody):

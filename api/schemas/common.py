@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import (
@@ -140,10 +140,6 @@ class CommandBody(RequestBody):
     ] = Field(
         default=None, max_length=200, description="Article or document number the fact rests on"
     )
-
-    def command_fields(self) -> dict[str, Any]:
-        """The command's own fields (everything but ``effective`` and ``basis``)."""
-        return self.model_dump(exclude={"effective", "basis"})
 
 
 class RecordedPublic(BaseModel):

@@ -20,6 +20,17 @@ from api.schemas.common import (
     ShortText,
     Whole,
 )
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    Decline,
+    NotifyComplainant,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
 from domain.complaint import MAX_ALLEGATIONS
 from domain.values import ComplaintStatus, FindingResult, NotificationMethod
 
@@ -186,12 +197,20 @@ class AcknowledgementCreate(CommandBody):
 
     model_config = _examples({"effective": "2026-11-21"})
 
+    def command(self) -> Acknowledge:
+        """The domain command."""
+        return Acknowledge()
+
 
 class AcceptanceCreate(CommandBody):
     """Accept for investigation, with a category."""
 
     model_config = _examples({"category": "执勤态度"})
     category: ShortText
+
+    def command(self) -> Accept:
+        """The domain command."""
+        return Accept(category=self.category)
 
 
 class DeclineCreate(CommandBody):
@@ -200,6 +219,10 @@ class DeclineCreate(CommandBody):
     model_config = _examples({"reason": "不属于辅警管理范围"})
     reason: FreeText
 
+    def command(self) -> Decline:
+        """The domain command."""
+        return Decline(reason=self.reason)
+
 
 class InvestigatorAssignmentCreate(CommandBody):
     """Assign (or reassign) an investigator with a due date (may be in the future)."""
@@ -207,6 +230,10 @@ class InvestigatorAssignmentCreate(CommandBody):
     model_config = _examples({"investigator_id": "602099", "due": "2026-12-20"})
     investigator_id: Code
     due: Day
+
+    def command(self) -> Assign:
+        """The domain command."""
+        return Assign(investigator_id=self.investigator_id, due=self.due)
 
 
 class FindingCreate(CommandBody):
@@ -223,6 +250,12 @@ class FindingCreate(CommandBody):
     result: FindingResult
     reasoning: FreeText
 
+    def command(self) -> RecordFinding:
+        """The domain command."""
+        return RecordFinding(
+            allegation_number=self.allegation_number, result=self.result, reasoning=self.reasoning
+        )
+
 
 class NotificationCreate(CommandBody):
     """Record that the complainant was told the result (Art. 17)."""
@@ -234,6 +267,12 @@ class NotificationCreate(CommandBody):
     notified_on: Day
     summary: FreeText
 
+    def command(self) -> NotifyComplainant:
+        """The domain command."""
+        return NotifyComplainant(
+            method=self.method, notified_on=self.notified_on, summary=self.summary
+        )
+
 
 class WithdrawalCreate(CommandBody):
     """Record the complainant's withdrawal."""
@@ -241,11 +280,19 @@ class WithdrawalCreate(CommandBody):
     model_config = _examples({"reason": "投诉人主动撤回"})
     reason: FreeText
 
+    def command(self) -> Withdraw:
+        """The domain command."""
+        return Withdraw(reason=self.reason)
+
 
 class ClosureCreate(CommandBody):
     """Close the complaint (only once the complainant was told the result, or it was withdrawn)."""
 
     model_config = _examples({})
+
+    def command(self) -> Close:
+        """The domain command."""
+        return Close()
 
 
 class ReopeningCreate(CommandBody):
@@ -253,6 +300,10 @@ class ReopeningCreate(CommandBody):
 
     model_config = _examples({"reason": "投诉人提供新证据"})
     reason: FreeText
+
+    def command(self) -> Reopen:
+        """The domain command."""
+        return Reopen(reason=self.reason)
 
 
 class CredentialCheckPublic(BaseModel):

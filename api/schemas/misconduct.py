@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from api.schemas.common import Code, CommandBody, FreeText, ShortText
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.values import MisconductKind, OfficialRole
 
 
@@ -37,6 +38,19 @@ class MisconductFindingCreate(CommandBody):
     summary: FreeText
     decision: FreeText
 
+    def command(self, organ: str) -> RecordMisconduct:
+        """The domain command, for a finding of the given organ (the token's)."""
+        return RecordMisconduct(
+            official_id=self.official_id,
+            official_name=self.official_name,
+            official_role=self.official_role,
+            organ=organ,
+            unit=self.unit,
+            kind=self.kind,
+            summary=self.summary,
+            decision=self.decision,
+        )
+
 
 class DecisionAmendmentCreate(CommandBody):
     """Amend the decision, giving the reason."""
@@ -46,6 +60,10 @@ class DecisionAmendmentCreate(CommandBody):
     )
     decision: FreeText
     reason: FreeText
+
+    def command(self) -> AmendDecision:
+        """The domain command."""
+        return AmendDecision(decision=self.decision, reason=self.reason)
 
 
 class DecisionPublic(BaseModel):

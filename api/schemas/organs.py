@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Code, CommandBody, FreeText, ShortText, Whole
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.pay import RecordAverageWage
 
 Quota = Annotated[Whole, Field(ge=0, le=1_000_000)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
@@ -25,6 +27,10 @@ class OrganCreate(CommandBody):
     name: ShortText
     region: ShortText
 
+    def command(self) -> RegisterOrgan:
+        """The domain command."""
+        return RegisterOrgan(code=self.code, name=self.name, region=self.region)
+
 
 class UnitCreate(CommandBody):
     """Register a using unit with the organ (Art. 10)."""
@@ -33,12 +39,20 @@ class UnitCreate(CommandBody):
     code: Code
     name: ShortText
 
+    def command(self) -> RegisterUnit:
+        """The domain command."""
+        return RegisterUnit(code=self.code, name=self.name)
+
 
 class QuotaCreate(CommandBody):
     """Set the organ's first staffing quota (establishment authority, Art. 5)."""
 
     model_config = _examples({"quota": 240, "basis": "宁编〔2023〕12号"})
     quota: Quota
+
+    def command(self) -> SetQuota:
+        """The domain command."""
+        return SetQuota(quota=self.quota)
 
 
 class QuotaAdjustmentCreate(CommandBody):
@@ -47,6 +61,10 @@ class QuotaAdjustmentCreate(CommandBody):
     model_config = _examples({"new_quota": 260, "reason": "警务辅助人员用人额度动态调整"})
     new_quota: Quota
     reason: FreeText
+
+    def command(self) -> AdjustQuota:
+        """The domain command."""
+        return AdjustQuota(new_quota=self.new_quota, reason=self.reason)
 
 
 class PayScheduleCreate(CommandBody):
@@ -71,6 +89,10 @@ class AverageWageCreate(CommandBody):
     region: ShortText
     year: Annotated[Whole, Field(ge=1990, le=2100)]
     annual_amount: Money
+
+    def command(self) -> RecordAverageWage:
+        """The domain command (the region names the record it goes to)."""
+        return RecordAverageWage(year=self.year, annual_amount=self.annual_amount)
 
 
 class OrganPublic(BaseModel):

@@ -22,10 +22,14 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from domain.commands.auxiliary import Hire, IssueCredential
+from domain.commands.complaint import ReceiveComplaint
+from domain.commands.misconduct import RecordMisconduct
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.values import Actor
 from ledger.access import issue_token, revoke_token
 from ledger.config import Settings
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
 
 ORGAN = "320602"
@@ -73,33 +77,31 @@ def hire(ledger: AuxLedger, organ: str, unit: str, serial: str | None, name: str
     """Hire an auxiliary and issue a work ID (none if ``serial`` is None)."""
     personnel = actor("personnel", organ)
     recorded = ledger.hire(
-        personnel,
-        organ_code=organ,
-        effective=date(2025, 1, 2),
-        unit=unit,
-        supervisor_id="602010",
-        supervisor_name="王建国",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2025, 1, 1),
-        contract_end=date(2028, 12, 31),
-        post_type="patrol",
-        level=1,
-        name=name,
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address="南通市崇川区人民路1号",
+        organ,
+        Hire(
+            unit=unit,
+            supervisor_id="602010",
+            supervisor_name="王建国",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2025, 1, 1),
+            contract_end=date(2028, 12, 31),
+            post_type="patrol",
+            level=1,
+            name=name,
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address="南通市崇川区人民路1号",
+        ),
+        Envelope(personnel, effective=date(2025, 1, 2)),
     )
     if serial is None:
         return recorded.originator_id
-    ledger.update_auxiliary(
-        personnel,
+    ledger.command_auxiliary(
         recorded.originator_id,
-        "issue_credential",
-        effective=date(2025, 1, 2),
-        kind="work_id",
-        serial=serial,
+        IssueCredential(kind="work_id", serial=serial),
+        Envelope(personnel, effective=date(2025, 1, 2)),
     )
     return recorded.originator_id
 
@@ -109,34 +111,40 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
     world = World(ledger=ledger, settings=settings)
     for organ, units in ((ORGAN, (UNIT, OTHER_UNIT)), (OTHER_ORGAN, (f"{OTHER_ORGAN}-001",))):
         admin = actor("admin", organ)
-        ledger.register_organ(admin, code=organ, name=f"{organ}局", region="南通市")
+        ledger.register_organ(
+            RegisterOrgan(code=organ, name=f"{organ}局", region="南通市"), Envelope(admin)
+        )
         for unit in units:
-            ledger.update_organ(admin, organ, "register_unit", code=unit, name=f"{unit}所")
-        ledger.update_organ(actor("establishment", organ), organ, "set_quota", quota=20)
+            ledger.command_organ(organ, RegisterUnit(code=unit, name=f"{unit}所"), Envelope(admin))
+        ledger.command_organ(organ, SetQuota(quota=20), Envelope(actor("establishment", organ)))
     world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001")
     world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
     world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")
     world.complaint = ledger.receive_complaint(
-        Actor("public-intake", "public", ORGAN, None),
-        auxiliary_id=world.auxiliary,
-        channel="online",
-        incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        incident_place="人民路与青年路路口",
-        allegations=["执勤时态度恶劣"],
-        complainant_name="张三",
-        complainant_phone="19900001111",
-        contact_text="工作日白天可电话联系",
+        ReceiveComplaint(
+            auxiliary_id=world.auxiliary,
+            channel="online",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+            complainant_name="张三",
+            complainant_phone="19900001111",
+            contact_text="工作日白天可电话联系",
+        ),
+        Envelope(Actor("public-intake", "public", ORGAN, None)),
     ).originator_id
     world.finding = ledger.record_misconduct(
-        actor("discipline"),
-        official_id="602010",
-        official_name="王建国",
-        official_role="supervisor",
-        organ=ORGAN,
-        unit=UNIT,
-        kind="neglect_of_duty",
-        summary="未履行带辅责任",
-        decision="诫勉谈话",
+        RecordMisconduct(
+            official_id="602010",
+            official_name="王建国",
+            official_role="supervisor",
+            organ=ORGAN,
+            unit=UNIT,
+            kind="neglect_of_duty",
+            summary="未履行带辅责任",
+            decision="诫勉谈话",
+        ),
+        Envelope(actor("discipline")),
     ).originator_id
     for role in ROLES:
         unit = UNIT if role == "unit" else None

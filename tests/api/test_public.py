@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.receipts import tracking_hash
+from domain.commands.auxiliary import RevokeCredential
 from domain.values import Actor, china_date
+from ledger.records import Envelope
 from tests.api.conftest import ORGAN, UNIT, World, api_settings, catch_up, problem
 
 COMPLAINT: dict[str, Any] = {
@@ -285,13 +287,10 @@ def test_credential_check_without_personal_data(client: TestClient, world: World
     }
     fake = client.get("/v1/credentials/NTFJ0000000000").json()
     assert fake["genuine"] is False and fake["active"] is False
-    world.ledger.update_auxiliary(
-        Actor("setup-personnel", "personnel", ORGAN, None),
+    world.ledger.command_auxiliary(
         world.auxiliary,
-        "revoke_credential",
-        kind="work_id",
-        serial="NTFJ0602000001",
-        reason="遗失",
+        RevokeCredential(kind="work_id", serial="NTFJ0602000001", reason="遗失"),
+        Envelope(Actor("setup-personnel", "personnel", ORGAN, None)),
     )
     catch_up(world.ledger)
     revoked = client.get("/v1/credentials/NTFJ0602000001").json()

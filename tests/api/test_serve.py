@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from domain.commands.auxiliary import RevokeCredential
 from domain.values import Actor
 from ledger.config import Settings
+from ledger.records import Envelope
 from tests.api.conftest import ORGAN, World
 from tests.serving import serve_env, serving
 
@@ -45,13 +47,10 @@ def test_serve_answers_and_keeps_the_read_models_current(
     ) as served:
         base = served.base
         assert _get(f"{base}/v1/credentials/NTFJ0602000002")[1]["active"] is True
-        world.ledger.update_auxiliary(
-            Actor("setup-personnel", "personnel", ORGAN, None),
-            world.other_unit_auxiliary,  # type: ignore[arg-type]
-            "revoke_credential",
-            kind="work_id",
-            serial="NTFJ0602000002",
-            reason="遗失",
+        world.ledger.command_auxiliary(
+            world.other_unit_auxiliary,
+            RevokeCredential(kind="work_id", serial="NTFJ0602000002", reason="遗失"),
+            Envelope(Actor("setup-personnel", "personnel", ORGAN, None)),
         )
         deadline = time.monotonic() + 30
         while _get(f"{base}/v1/credentials/NTFJ0602000002")[1]["active"] is not False:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import main as cli
+from domain.commands.organ import RegisterOrgan, RegisterUnit
 from domain.values import Actor
 from ledger.access import (
     AccessError,
@@ -23,7 +24,7 @@ from ledger.access import (
     token_id,
 )
 from ledger.config import Settings
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from tests.api.conftest import ORGAN, UNIT, World, api_settings, problem
 
 
@@ -65,8 +66,10 @@ def test_cli_create_list_revoke(
 
 def test_token_rules(aux_ledger: AuxLedger) -> None:
     admin = Actor("root", "admin", ORGAN, None)
-    aux_ledger.register_organ(admin, code=ORGAN, name="测试局", region="南通市")
-    aux_ledger.update_organ(admin, ORGAN, "register_unit", code=UNIT, name="测试所")
+    aux_ledger.register_organ(
+        RegisterOrgan(code=ORGAN, name="测试局", region="南通市"), Envelope(admin)
+    )
+    aux_ledger.command_organ(ORGAN, RegisterUnit(code=UNIT, name="测试所"), Envelope(admin))
     for role, organ, unit, refusal in (
         ("personnel", "999999", None, "no organ 999999 is registered"),
         ("unit", ORGAN, "320612-001", f"organ {ORGAN} has no unit 320612-001"),

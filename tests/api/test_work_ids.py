@@ -15,6 +15,8 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from domain.auxiliary import CredentialSerial
+from domain.commands.auxiliary import IssueCredential
+from domain.events import recording
 from domain.values import china_date
 from ledger.records import AuxLedger
 from tests.api.conftest import (
@@ -126,20 +128,21 @@ def test_a_returned_or_revoked_work_id_is_never_issued_again(
 
 
 def _legacy_issue(ledger: AuxLedger, organ: str, auxiliary_id: UUID, serial: str) -> None:
-    """What ``update_auxiliary(..., "issue_credential")`` stored before serials were claimed:
+    """What ``command_auxiliary(..., IssueCredential(...))`` stored before serials were claimed:
     the auxiliary's ``CredentialIssued`` alone (signed, chained and logged by the application's
     save), with no ``CredentialSerial`` claim -- so a second organ could issue the serial too.
     Ledgers written before the claim existed hold such serials."""
     at = datetime.now(tz=UTC)
     auxiliary = ledger.auxiliary(auxiliary_id)
     auxiliary.issue_credential(
-        actor=actor("personnel", organ),
-        at=at,
-        effective=china_date(at),
-        basis=None,
-        policy=ledger.policy,
-        kind="work_id",
-        serial=serial,
+        recording(
+            actor=actor("personnel", organ),
+            at=at,
+            effective=china_date(at),
+            basis=None,
+            policy=ledger.policy,
+        ),
+        IssueCredential(kind="work_id", serial=serial),
     )
     ledger.save(auxiliary)
 

@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    ComplaintCommand,
+    NotifyComplainant,
+    RecordFinding,
+)
 from domain.values import Actor
+from ledger.records import Envelope
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot, watch_of
 
 if TYPE_CHECKING:
@@ -221,16 +230,16 @@ def test_the_tracking_page_shows_the_result_once_the_complainant_is_told(
     complaint_id = UUID(receipt["complaint_id"])
     handler = Actor("browser-complaints", "complaints", "320600", None)
     today = date.today()
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("acknowledge", {}),
-        ("accept", {"category": "执勤态度"}),
-        ("assign", {"investigator_id": "DC6001", "due": today}),
-        ("record_finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
-        ("record_finding", {"allegation_number": 2, "result": "unfounded", "reasoning": "无据"}),
-        ("notify_complainant", {"method": "phone", "notified_on": today, "summary": "已电话告知"}),
+    steps: list[ComplaintCommand] = [
+        Acknowledge(),
+        Accept(category="执勤态度"),
+        Assign(investigator_id="DC6001", due=today),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="属实"),
+        RecordFinding(allegation_number=2, result="unfounded", reasoning="无据"),
+        NotifyComplainant(method="phone", notified_on=today, summary="已电话告知"),
     ]
-    for action, fields in steps:
-        live.ledger.update_complaint(handler, complaint_id, action, **fields)
+    for command in steps:
+        live.ledger.command_complaint(complaint_id, command, Envelope(handler))
     page.goto(live.url("/track"))
     page.locator("#code").fill(receipt["tracking_code"])
     page.get_by_role("button", name="查询").click()

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.commands.complaint import ReceiveComplaint
 from domain.values import Actor
 from ledger.log import MerkleLog
+from ledger.records import Envelope
 from projections.queries import PersonnelQueries
 from projections.service import ReadModels
 from tests.browser.conftest import (
@@ -76,14 +78,16 @@ def demo_auxiliaries(live: LiveServer, unit: str | None = None) -> list[Any]:
 
 def new_complaint(live: LiveServer, auxiliary_id: UUID, place: str) -> UUID:
     complaint = live.ledger.receive_complaint(
-        Actor("public-intake", "public", DEMO_ORGAN, None),
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=datetime.now(tz=UTC),
-        incident_place=place,
-        allegations=["执勤时态度恶劣", "未出示证件"],
-        complainant_name="张三",
-        complainant_phone="19900001111",
+        ReceiveComplaint(
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=datetime.now(tz=UTC),
+            incident_place=place,
+            allegations=["执勤时态度恶劣", "未出示证件"],
+            complainant_name="张三",
+            complainant_phone="19900001111",
+        ),
+        Envelope(Actor("public-intake", "public", DEMO_ORGAN, None)),
     ).originator_id
     live.catch_up()
     return complaint

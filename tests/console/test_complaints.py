@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
+from domain.commands.complaint import ReceiveComplaint
 from domain.values import Actor, china_date
 from ledger.access import issue_token
+from ledger.records import Envelope
 from tests.api.conftest import ORGAN, World, catch_up
 from tests.console.conftest import event_count, page_text, sign_in
 
@@ -169,13 +171,14 @@ def test_the_queue_puts_overdue_complaints_first_and_marks_them(
     client: TestClient, world: World
 ) -> None:
     old = world.ledger.receive_complaint(
-        Actor("public-intake", "public", ORGAN, None),
-        auxiliary_id=world.other_unit_auxiliary,
-        channel="hotline_12389",
-        incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
-        incident_place="青年路",
-        allegations=["未按规定着装"],
-        effective=date(2026, 1, 3),
+        ReceiveComplaint(
+            auxiliary_id=world.other_unit_auxiliary,
+            channel="hotline_12389",
+            incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
+            incident_place="青年路",
+            allegations=["未按规定着装"],
+        ),
+        Envelope(Actor("public-intake", "public", ORGAN, None), effective=date(2026, 1, 3)),
     ).originator_id
     catch_up(world.ledger)
     sign_in(client, world.tokens["complaints"])

@@ -30,7 +30,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ledger.records import AuxLedger
+from domain.commands.auxiliary import Commend
+from ledger.records import AuxLedger, Envelope
 from projections import ReadModels
 from projections.errors import transient
 from tests.conftest import make_settings
@@ -99,8 +100,10 @@ class Setup:
         """One more event; False if the database refused it (an outage)."""
         ds.at(self.ledger, ds.TODAY)
         try:
-            self.ledger.update_auxiliary(
-                ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="处"
+            self.ledger.command_auxiliary(
+                ds.X1,
+                Commend(kind="citation", issuing_body="处"),
+                Envelope(ds.PER_A, effective=ds.TODAY),
             )
         except Exception as e:
             if transient(e) is None:

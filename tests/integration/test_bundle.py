@@ -30,6 +30,9 @@ from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, ExportedBundle, export_bundle
 from api.cli import main
+from domain.commands.auxiliary import Hire, RecordHealthCheck
+from domain.commands.complaint import ReceiveComplaint
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger import bundle_verifier as bv
@@ -38,7 +41,7 @@ from ledger.bundle import BundleError, verifier_source
 from ledger.config import Settings, parse_witnesses
 from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests.integration.tamper import Tamperer
 from tests.integration.witnesses import keygen, start_witness, wait_for
@@ -68,18 +71,16 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     root = Actor(actor_id="root", role="admin", organ="320699", unit=None)
     aux_ledger.clock = lambda: WHEN
     aux_ledger.register_organ(
-        root, code="320699", name="试验公安局", region="试验市", effective=date(2026, 11, 1)
+        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
+        Envelope(root, effective=date(2026, 11, 1)),
     )
-    aux_ledger.update_organ(
-        root,
+    aux_ledger.command_organ(
         "320699",
-        "register_unit",
-        code="320699-U1",
-        name="试验派出所",
-        effective=date(2026, 11, 1),
+        RegisterUnit(code="320699-U1", name="试验派出所"),
+        Envelope(root, effective=date(2026, 11, 1)),
     )
-    aux_ledger.update_organ(
-        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    aux_ledger.command_organ(
+        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
     )
     return aux_ledger
 
@@ -87,33 +88,30 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
 def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        PERSONNEL,
-        organ_code="320699",
-        auxiliary_id=auxiliary_id,
-        effective=date(2026, 11, 1),
-        unit="320699-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2026, 11, 1),
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name=name,
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address="崇川区试验路9号",
+        "320699",
+        Hire(
+            auxiliary_id=auxiliary_id,
+            unit="320699-U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2026, 11, 1),
+            contract_end=date(2029, 10, 31),
+            post_type="patrol",
+            level=1,
+            name=name,
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address="崇川区试验路9号",
+        ),
+        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
-    ledger.update_auxiliary(
-        PERSONNEL,
+    ledger.command_auxiliary(
         auxiliary_id,
-        "record_health_check",
-        checked_on=date(2026, 11, 2),
-        fit=True,
-        details="血压正常",
-        effective=date(2026, 11, 2),
+        RecordHealthCheck(checked_on=date(2026, 11, 2), fit=True, details="血压正常"),
+        Envelope(PERSONNEL, effective=date(2026, 11, 2)),
     )
     return auxiliary_id
 
@@ -121,16 +119,18 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
 def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        INTAKE,
-        complaint_id=complaint_id,
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=WHEN - timedelta(hours=20),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
-        complainant_name=COMPLAINANT,
-        complainant_phone="19911112222",
-        contact_text="晚上联系",
+        ReceiveComplaint(
+            complaint_id=complaint_id,
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=WHEN - timedelta(hours=20),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+            complainant_name=COMPLAINANT,
+            complainant_phone="19911112222",
+            contact_text="晚上联系",
+        ),
+        Envelope(INTAKE),
     )
     return complaint_id
 

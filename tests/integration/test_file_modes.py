@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.commands.organ import RegisterOrgan
 from domain.values import Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections.service import ReadModels
 from tests.conftest import make_settings
 
@@ -41,7 +42,9 @@ def test_a_new_sqlite_ledger_and_its_wal_and_shm_are_0600_in_a_0700_folder(
     try:
         ledger.initialise("test")
         admin = Actor(actor_id="setup-admin", role="admin", organ="320602", unit=None)
-        ledger.register_organ(admin, code="320602", name="崇川分局", region="南通市")
+        ledger.register_organ(
+            RegisterOrgan(code="320602", name="崇川分局", region="南通市"), Envelope(admin)
+        )
         models.ensure()
         for name in models.names():
             models.catch_up(name)

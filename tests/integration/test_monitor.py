@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from domain.commands.organ import RegisterOrgan, RegisterUnit
 from ledger.config import Settings
 from ledger.cosignature import note_text
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from tests.api.conftest import actor
 from tests.conftest import make_settings
 from tests.integration.witnesses import (
@@ -61,8 +62,10 @@ def _evidence(w: WitnessProcess) -> str:
 
 def _write(ledger: AuxLedger, organ: str) -> None:
     admin = actor("admin", organ)
-    ledger.register_organ(admin, code=organ, name=f"{organ}局", region="南通市")
-    ledger.update_organ(admin, organ, "register_unit", code=f"{organ}-001", name="一所")
+    ledger.register_organ(
+        RegisterOrgan(code=organ, name=f"{organ}局", region="南通市"), Envelope(admin)
+    )
+    ledger.command_organ(organ, RegisterUnit(code=f"{organ}-001", name="一所"), Envelope(admin))
 
 
 def _head(ledger: AuxLedger) -> int:

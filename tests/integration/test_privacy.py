@@ -19,6 +19,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain.commands.auxiliary import Correct, Hire
+from domain.commands.complaint import ReceiveComplaint
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger.config import Settings
@@ -36,7 +39,7 @@ from ledger.privacy import (
     SealedFieldError,
     field_aad,
 )
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests.integration.tamper import Tamperer
 
@@ -64,22 +67,22 @@ def _ledger(settings: Settings) -> AuxLedger:
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     aux_ledger.clock = lambda: WHEN
     aux_ledger.register_organ(
-        Actor(actor_id="root", role="admin", organ="320699", unit=None),
-        code="320699",
-        name="试验公安局",
-        region="试验市",
-        effective=date(2026, 11, 1),
+        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
+        Envelope(
+            Actor(actor_id="root", role="admin", organ="320699", unit=None),
+            effective=date(2026, 11, 1),
+        ),
     )
-    aux_ledger.update_organ(
-        Actor(actor_id="root", role="admin", organ="320699", unit=None),
+    aux_ledger.command_organ(
         "320699",
-        "register_unit",
-        code="320699-U1",
-        name="试验派出所",
-        effective=date(2026, 11, 1),
+        RegisterUnit(code="320699-U1", name="试验派出所"),
+        Envelope(
+            Actor(actor_id="root", role="admin", organ="320699", unit=None),
+            effective=date(2026, 11, 1),
+        ),
     )
-    aux_ledger.update_organ(
-        ESTABLISHMENT, "320699", "set_quota", quota=5, effective=date(2026, 11, 1)
+    aux_ledger.command_organ(
+        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
     )
     return aux_ledger
 
@@ -87,24 +90,25 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
 def _hire(ledger: AuxLedger) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        PERSONNEL,
-        organ_code="320699",
-        auxiliary_id=auxiliary_id,
-        effective=date(2026, 11, 1),
-        unit="320699-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2026, 11, 1),
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name="王小明",
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address=ADDRESS,
+        "320699",
+        Hire(
+            auxiliary_id=auxiliary_id,
+            unit="320699-U1",
+            supervisor_id="P001",
+            supervisor_name="李警官",
+            employment_form="direct_contract",
+            dispatch_agency=None,
+            contract_start=date(2026, 11, 1),
+            contract_end=date(2029, 10, 31),
+            post_type="patrol",
+            level=1,
+            name="王小明",
+            gender="male",
+            resident_id=RESIDENT_ID,
+            phone=PHONE,
+            address=ADDRESS,
+        ),
+        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
     return auxiliary_id
 
@@ -112,16 +116,18 @@ def _hire(ledger: AuxLedger) -> UUID:
 def _complaint(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        INTAKE,
-        complaint_id=complaint_id,
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=WHEN - timedelta(hours=20),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
-        complainant_name=COMPLAINANT,
-        complainant_phone="19911112222",
-        contact_text=CONTACT,
+        ReceiveComplaint(
+            complaint_id=complaint_id,
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=WHEN - timedelta(hours=20),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+            complainant_name=COMPLAINANT,
+            complainant_phone="19911112222",
+            contact_text=CONTACT,
+        ),
+        Envelope(INTAKE),
     )
     return complaint_id
 
@@ -332,7 +338,9 @@ def test_no_new_personal_data_is_sealed_for_an_erased_subject(ledger: AuxLedger)
     ledger.erase_subject(ADMIN, auxiliary_id, "request")
     with pytest.raises((PersonalDataError, ConcurrencyConflictError)):
         ledger.correct_auxiliary(
-            PERSONNEL, auxiliary_id, field="phone", value="19900000000", reason="new number"
+            auxiliary_id,
+            Correct(field="phone", value="19900000000", reason="new number"),
+            Envelope(PERSONNEL),
         )
     assert ledger.privacy.store.fetch([auxiliary_id])[auxiliary_id] is None
 
@@ -363,24 +371,25 @@ def test_a_new_persons_key_is_stored_only_with_their_events(ledger: AuxLedger) -
     auxiliary_id = uuid4()
     with pytest.raises(StaleSigningKeyError):
         ledger.hire(
-            PERSONNEL,
-            organ_code="320699",
-            auxiliary_id=auxiliary_id,
-            effective=date(2026, 11, 1),
-            unit="320699-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2026, 11, 1),
-            contract_end=date(2029, 10, 31),
-            post_type="patrol",
-            level=1,
-            name="王小明",
-            gender="male",
-            resident_id=RESIDENT_ID,
-            phone=PHONE,
-            address=ADDRESS,
+            "320699",
+            Hire(
+                auxiliary_id=auxiliary_id,
+                unit="320699-U1",
+                supervisor_id="P001",
+                supervisor_name="李警官",
+                employment_form="direct_contract",
+                dispatch_agency=None,
+                contract_start=date(2026, 11, 1),
+                contract_end=date(2029, 10, 31),
+                post_type="patrol",
+                level=1,
+                name="王小明",
+                gender="male",
+                resident_id=RESIDENT_ID,
+                phone=PHONE,
+                address=ADDRESS,
+            ),
+            Envelope(PERSONNEL, effective=date(2026, 11, 1)),
         )
     assert ledger.privacy.store.fetch([auxiliary_id]) == {}
 

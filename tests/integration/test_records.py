@@ -11,6 +11,16 @@ import pytest
 
 from api.demo import load_demo
 from domain.auxiliary import CredentialSerial
+from domain.commands.auxiliary import (
+    AssignSupervisor,
+    ChangePost,
+    Hire,
+    IssueCredential,
+    ReturnCredential,
+    RevokeCredential,
+)
+from domain.commands.complaint import ReceiveComplaint
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import (
     InvalidResidentIdError,
     NotAnAuxiliaryPostError,
@@ -24,7 +34,7 @@ from domain.values import Actor
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.log import MerkleLog
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 
 WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -44,12 +54,13 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     aux_ledger.clock = lambda: WHEN
     day = date(2026, 11, 1)
     aux_ledger.register_organ(
-        ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    aux_ledger.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    aux_ledger.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
     )
-    aux_ledger.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    aux_ledger.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
     return aux_ledger
 
 
@@ -71,7 +82,7 @@ def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: obje
         "address": "南通市人民路1号",
     }
     fields.update(overrides)
-    return ledger.hire(actor, organ_code="320600", effective=date(2026, 11, 1), **fields)
+    return ledger.hire("320600", Hire(**fields), Envelope(actor, effective=date(2026, 11, 1)))
 
 
 def test_hire_within_quota_takes_a_slot_in_the_same_transaction(ledger: AuxLedger) -> None:
@@ -119,11 +130,14 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
     first.initialise("test")
     first.clock = lambda: WHEN
     day = date(2026, 11, 1)
-    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
-    first.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    first.register_organ(
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=1, effective=day)
+    first.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
+    )
+    first.command_organ("320600", SetQuota(quota=1), Envelope(ESTABLISHMENT, effective=day))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -147,8 +161,8 @@ def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) 
 
 
 def _issue(ledger: AuxLedger, auxiliary_id: object, serial: str = "NTFJ0600000039") -> object:
-    return ledger.update_auxiliary(
-        PERSONNEL, auxiliary_id, "issue_credential", kind="work_id", serial=serial
+    return ledger.command_auxiliary(
+        auxiliary_id, IssueCredential(kind="work_id", serial=serial), Envelope(PERSONNEL)
     )
 
 
@@ -171,17 +185,14 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
     other = _hire(ledger, 2).originator_id  # type: ignore[attr-defined]
     _issue(ledger, holder)
     if first_then == "returned":
-        ledger.update_auxiliary(
-            PERSONNEL, holder, "return_credential", kind="work_id", serial="NTFJ0600000039"
+        ledger.command_auxiliary(
+            holder, ReturnCredential(kind="work_id", serial="NTFJ0600000039"), Envelope(PERSONNEL)
         )
     elif first_then == "revoked":
-        ledger.update_auxiliary(
-            PERSONNEL,
+        ledger.command_auxiliary(
             holder,
-            "revoke_credential",
-            kind="work_id",
-            serial="NTFJ0600000039",
-            reason="遗失",
+            RevokeCredential(kind="work_id", serial="NTFJ0600000039", reason="遗失"),
+            Envelope(PERSONNEL),
         )
     log = MerkleLog(ledger.ledger_recorder)
     before = log.tree_size()
@@ -193,8 +204,8 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
     assert ledger.auxiliary(other).credentials == ()
     # A fresh serial is issued as before; another kind may carry the same number.
     _issue(ledger, other, "NTFJ0600000040")
-    ledger.update_auxiliary(
-        PERSONNEL, other, "issue_credential", kind="uniform", serial="NTFJ0600000039"
+    ledger.command_auxiliary(
+        other, IssueCredential(kind="uniform", serial="NTFJ0600000039"), Envelope(PERSONNEL)
     )
 
 
@@ -203,11 +214,14 @@ def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) ->
     first.initialise("test")
     first.clock = lambda: WHEN
     day = date(2026, 11, 1)
-    first.register_organ(ADMIN, code="320600", name="南通市公安局", region="南通市", effective=day)
-    first.update_organ(
-        ADMIN, "320600", "register_unit", code="320600-U1", name="城东派出所", effective=day
+    first.register_organ(
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        Envelope(ADMIN, effective=day),
     )
-    first.update_organ(ESTABLISHMENT, "320600", "set_quota", quota=2, effective=day)
+    first.command_organ(
+        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
+    )
+    first.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -238,41 +252,38 @@ def test_if_match_version_conflict(ledger: AuxLedger) -> None:
     recorded = _hire(ledger, 1)
     auxiliary_id = recorded.originator_id  # type: ignore[attr-defined]
     with pytest.raises(ConcurrencyConflictError):
-        ledger.update_auxiliary(
-            PERSONNEL, auxiliary_id, "change_post", expected_version=7, post_type="traffic"
+        ledger.command_auxiliary(
+            auxiliary_id, ChangePost(post_type="traffic"), Envelope(PERSONNEL, expected_version=7)
         )
-    done = ledger.update_auxiliary(
-        PERSONNEL, auxiliary_id, "change_post", expected_version=1, post_type="traffic"
+    done = ledger.command_auxiliary(
+        auxiliary_id, ChangePost(post_type="traffic"), Envelope(PERSONNEL, expected_version=1)
     )
     assert done.originator_version == 2
 
 
 def test_unknown_ids_and_commands_are_clear_errors(ledger: AuxLedger) -> None:
     with pytest.raises(NotFoundError, match="no auxiliary"):
-        ledger.update_auxiliary(PERSONNEL, uuid4(), "change_post", post_type="traffic")
-    with pytest.raises(NotFoundError, match="no command"):
-        ledger.update_auxiliary(PERSONNEL, uuid4(), "delete_everything")
+        ledger.command_auxiliary(uuid4(), ChangePost(post_type="traffic"), Envelope(PERSONNEL))
     with pytest.raises(NotFoundError):
         ledger.load(Organ, Organ.id_for("999999"))
 
 
 def test_complaint_is_attributed_to_who_answered_at_the_incident(ledger: AuxLedger) -> None:
     auxiliary_id = _hire(ledger, 1).originator_id  # type: ignore[attr-defined]
-    ledger.update_auxiliary(
-        UNIT_ACTOR,
+    ledger.command_auxiliary(
         auxiliary_id,
-        "assign_supervisor",
-        supervisor_id="P2",
-        supervisor_name="王警官",
-        effective=date(2026, 11, 2),
+        AssignSupervisor(supervisor_id="P2", supervisor_name="王警官"),
+        Envelope(UNIT_ACTOR, effective=date(2026, 11, 2)),
     )
     complaint = ledger.receive_complaint(
-        Actor(actor_id="public-intake", role="public", organ="320600", unit=None),
-        auxiliary_id=auxiliary_id,
-        channel="online",
-        incident_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
-        incident_place="人民路",
-        allegations=["态度恶劣"],
+        ReceiveComplaint(
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
+            incident_place="人民路",
+            allegations=["态度恶劣"],
+        ),
+        Envelope(Actor(actor_id="public-intake", role="public", organ="320600", unit=None)),
     )
     responsibility = ledger.complaint(complaint.originator_id).responsibility
     assert (responsibility.unit, responsibility.supervisor_id) == ("320600-U1", "P1")

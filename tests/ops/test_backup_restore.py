@@ -19,8 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from domain.commands.auxiliary import RevokeCredential
 from domain.values import Actor
 from ledger.config import Settings
+from ledger.records import Envelope
 from tests.api.conftest import ORGAN, World
 from tests.conftest import PostgresServer
 from tests.ops.conftest import environ_of
@@ -58,13 +60,10 @@ def _serving(settings: Settings, log: Path) -> Iterator[None]:
 
 def _write(world: World, serial: str) -> None:
     """One more event through the application service (a credential revoked)."""
-    world.ledger.update_auxiliary(
-        Actor("setup-personnel", "personnel", ORGAN, None),
-        world.other_unit_auxiliary,  # type: ignore[arg-type]
-        "revoke_credential",
-        kind="work_id",
-        serial=serial,
-        reason="遗失",
+    world.ledger.command_auxiliary(
+        world.other_unit_auxiliary,
+        RevokeCredential(kind="work_id", serial=serial, reason="遗失"),
+        Envelope(Actor("setup-personnel", "personnel", ORGAN, None)),
     )
 
 

@@ -41,13 +41,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
 from uuid import UUID, uuid5
 
+from domain.commands.auxiliary import (
+    AppealSanction,
+    AssignSupervisor,
+    AuxiliaryCommand,
+    ChangeLevel,
+    Commend,
+    Correct,
+    EnrolInsurance,
+    Hire,
+    ImposeSanction,
+    IssueCredential,
+    RecordHealthCheck,
+    Reinstate,
+    ReleaseSupervisor,
+    ReturnCredential,
+    Separate,
+    Transfer,
+)
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    ComplaintCommand,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+)
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 
 NS = UUID("0b1c6a52-3a59-4f53-8d3c-2d7f0c8e1a11")
 TODAY = date(2024, 12, 31)
@@ -123,23 +155,25 @@ def hire(
 ) -> None:
     at(ledger, day)
     ledger.hire(
-        PER_A if organ == "A01" else PER_B,
-        organ_code=organ,
-        auxiliary_id=aux_id,
-        unit=unit,
-        supervisor_id=sup[0],
-        supervisor_name=sup[1],
-        employment_form="labour_dispatch" if dispatch else "direct_contract",
-        dispatch_agency=dispatch,
-        contract_start=day,
-        contract_end=date(2026, 3, 9),
-        post_type=post,
-        level=2 if aux_id == X1 else 1,
-        name=name,
-        gender="male",
-        resident_id=resident_id(n),
-        phone=f"1380000000{n}",
-        address=address,
+        organ,
+        Hire(
+            auxiliary_id=aux_id,
+            unit=unit,
+            supervisor_id=sup[0],
+            supervisor_name=sup[1],
+            employment_form="labour_dispatch" if dispatch else "direct_contract",
+            dispatch_agency=dispatch,
+            contract_start=day,
+            contract_end=date(2026, 3, 9),
+            post_type=post,
+            level=2 if aux_id == X1 else 1,
+            name=name,
+            gender="male",
+            resident_id=resident_id(n),
+            phone=f"1380000000{n}",
+            address=address,
+        ),
+        Envelope(PER_A if organ == "A01" else PER_B),
     )
 
 
@@ -147,17 +181,16 @@ def aux(
     ledger: AuxLedger,
     aux_id: UUID,
     day: date,
-    action: str,
+    command: AuxiliaryCommand,
     actor: Actor = PER_A,
-    **fields: Any,
 ) -> None:
     at(ledger, day)
-    ledger.update_auxiliary(actor, aux_id, action, effective=day, **fields)
+    ledger.command_auxiliary(aux_id, command, Envelope(actor, effective=day))
 
 
-def cmp(ledger: AuxLedger, complaint: UUID, day: date, action: str, **fields: Any) -> None:
+def cmp(ledger: AuxLedger, complaint: UUID, day: date, command: ComplaintCommand) -> None:
     at(ledger, day)
-    ledger.update_complaint(CMP_A, complaint, action, effective=day, **fields)
+    ledger.command_complaint(complaint, command, Envelope(CMP_A, effective=day))
 
 
 def receive(
@@ -170,18 +203,19 @@ def receive(
 ) -> None:
     at(ledger, received)
     ledger.receive_complaint(
-        PUBLIC,
-        complaint_id=complaint,
-        complainant_id=uuid5(NS, f"complainant-{complaint}"),
-        auxiliary_id=aux_id,
-        channel="online",
-        incident_at=datetime.combine(incident, time(9), CHINA_STANDARD_TIME),
-        incident_place="人民路",
-        allegations=allegations,
-        complainant_name="投诉人王某",
-        complainant_phone="13900000009",
-        contact_text="请白天联系",
-        effective=received,
+        ReceiveComplaint(
+            complaint_id=complaint,
+            complainant_id=uuid5(NS, f"complainant-{complaint}"),
+            auxiliary_id=aux_id,
+            channel="online",
+            incident_at=datetime.combine(incident, time(9), CHINA_STANDARD_TIME),
+            incident_place="人民路",
+            allegations=allegations,
+            complainant_name="投诉人王某",
+            complainant_phone="13900000009",
+            contact_text="请白天联系",
+        ),
+        Envelope(PUBLIC, effective=received),
     )
 
 
@@ -194,7 +228,9 @@ def build(ledger: AuxLedger) -> Dataset:
         _before_correction(ledger, data)
     at(ledger, date(2024, 9, 1))
     ledger.correct_auxiliary(
-        PER_A, X2, field="name", value="乙贰", reason="录入错误", effective=date(2024, 9, 1)
+        X2,
+        Correct(field="name", value="乙贰", reason="录入错误"),
+        Envelope(PER_A, effective=date(2024, 9, 1)),
     )
     with ledger.batch():
         _after_correction(ledger)
@@ -206,39 +242,43 @@ def build(ledger: AuxLedger) -> Dataset:
 def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     d = date
     at(ledger, d(2023, 3, 1))
-    ledger.register_organ(ADMIN_A, code="A01", name="甲市公安局", region="南通市")
-    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U1", name="一中队")
-    ledger.update_organ(ADMIN_A, "A01", "register_unit", code="A01-U2", name="二中队")
-    ledger.update_organ(EST_A, "A01", "set_quota", quota=3)
     ledger.register_organ(
-        ADMIN_B, code="B02", name="乙县公安局", region="如皋市", effective=d(2023, 2, 20)
+        RegisterOrgan(code="A01", name="甲市公安局", region="南通市"), Envelope(ADMIN_A)
     )
-    ledger.update_organ(ADMIN_B, "B02", "register_unit", code="B02-U1", name="城关派出所")
-    ledger.update_organ(EST_B, "B02", "set_quota", quota=2)
+    ledger.command_organ("A01", RegisterUnit(code="A01-U1", name="一中队"), Envelope(ADMIN_A))
+    ledger.command_organ("A01", RegisterUnit(code="A01-U2", name="二中队"), Envelope(ADMIN_A))
+    ledger.command_organ("A01", SetQuota(quota=3), Envelope(EST_A))
+    ledger.register_organ(
+        RegisterOrgan(code="B02", name="乙县公安局", region="如皋市"),
+        Envelope(ADMIN_B, effective=d(2023, 2, 20)),
+    )
+    ledger.command_organ("B02", RegisterUnit(code="B02-U1", name="城关派出所"), Envelope(ADMIN_B))
+    ledger.command_organ("B02", SetQuota(quota=2), Envelope(EST_B))
     ledger.set_pay_schedule(
-        PER_A,
-        organ_code="A01",
-        year=2024,
-        monthly_by_level={str(lv): Decimal(4000 + 500 * (lv - 1)) for lv in range(1, 11)},
+        "A01",
+        SetPaySchedule(
+            year=2024,
+            monthly_by_level={str(lv): Decimal(4000 + 500 * (lv - 1)) for lv in range(1, 11)},
+        ),
+        Envelope(PER_A),
     )
-    ledger.record_average_wage(PER_A, region="南通市", year=2023, annual_amount=Decimal(50000))
+    ledger.record_average_wage(
+        "南通市", RecordAverageWage(year=2023, annual_amount=Decimal(50000)), Envelope(PER_A)
+    )
 
     s1, s2, s9 = ("S1", "张警官"), ("S2", "李警官"), ("S9", "王警官")
     hire(ledger, X1, d(2023, 3, 10), "A01", "A01-U1", s1, "patrol", "甲一", 1, "南通市甲路1号")
-    aux(ledger, X1, d(2023, 3, 12), "issue_credential", kind="work_id", serial="W1")
+    aux(ledger, X1, d(2023, 3, 12), IssueCredential(kind="work_id", serial="W1"))
     aux(
         ledger,
         X1,
         d(2023, 3, 12),
-        "enrol_insurance",
-        kind="accident",
-        insurer="保险公司",
-        policy_number="P1",
-        start=d(2023, 3, 10),
-        end=None,
+        EnrolInsurance(
+            kind="accident", insurer="保险公司", policy_number="P1", start=d(2023, 3, 10), end=None
+        ),
     )
     hire(ledger, X3, d(2023, 3, 20), "A01", "A01-U2", s2, "traffic", "丙三", 3, "南通市丙路3号")
-    aux(ledger, X3, d(2023, 3, 21), "issue_credential", kind="work_id", serial="W3")
+    aux(ledger, X3, d(2023, 3, 21), IssueCredential(kind="work_id", serial="W3"))
     hire(
         ledger,
         X2,
@@ -252,245 +292,192 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         "南通市乙路2号",
         dispatch="派遣公司",
     )
-    aux(ledger, X2, d(2023, 4, 2), "issue_credential", kind="work_id", serial="W2")
-    aux(ledger, X2, d(2023, 4, 2), "issue_credential", kind="uniform", serial="U2")
+    aux(ledger, X2, d(2023, 4, 2), IssueCredential(kind="work_id", serial="W2"))
+    aux(ledger, X2, d(2023, 4, 2), IssueCredential(kind="uniform", serial="U2"))
     hire(ledger, X4, d(2023, 5, 1), "B02", "B02-U1", s9, "community", "丁四", 4, "如皋市丁路4号")
-    aux(ledger, X4, d(2023, 5, 2), "issue_credential", PER_B, kind="work_id", serial="W4")
-    aux(ledger, X4, d(2023, 5, 2), "issue_credential", PER_B, kind="uniform", serial="U4")
+    aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="work_id", serial="W4"), PER_B)
+    aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="uniform", serial="U4"), PER_B)
     aux(
         ledger,
         X4,
         d(2023, 5, 2),
-        "enrol_insurance",
+        EnrolInsurance(
+            kind="accident", insurer="保险公司", policy_number="P4", start=d(2023, 5, 1), end=None
+        ),
         PER_B,
-        kind="accident",
-        insurer="保险公司",
-        policy_number="P4",
-        start=d(2023, 5, 1),
-        end=None,
     )
     aux(
         ledger,
         X1,
         d(2023, 6, 1),
-        "record_health_check",
-        checked_on=d(2023, 6, 1),
-        fit=True,
-        details="血压正常-甲",
+        RecordHealthCheck(checked_on=d(2023, 6, 1), fit=True, details="血压正常-甲"),
     )
 
     receive(ledger, C1, X1, d(2024, 1, 10), d(2024, 1, 11), ["态度恶劣", "未出示证件"])
-    cmp(ledger, C1, d(2024, 1, 12), "acknowledge")
-    cmp(ledger, C1, d(2024, 1, 12), "accept", category="作风纪律")
-    cmp(ledger, C1, d(2024, 1, 12), "assign", investigator_id="I1", due=d(2024, 2, 10))
+    cmp(ledger, C1, d(2024, 1, 12), Acknowledge())
+    cmp(ledger, C1, d(2024, 1, 12), Accept(category="作风纪律"))
+    cmp(ledger, C1, d(2024, 1, 12), Assign(investigator_id="I1", due=d(2024, 2, 10)))
     aux(
         ledger,
         X1,
         d(2024, 1, 15),
-        "transfer",
-        unit="A01-U2",
-        supervisor_id="S2",
-        supervisor_name="李警官",
+        Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
     )
-    aux(ledger, X1, d(2024, 2, 1), "commend", kind="citation", issuing_body="政治处")
+    aux(ledger, X1, d(2024, 2, 1), Commend(kind="citation", issuing_body="政治处"))
     cmp(
         ledger,
         C1,
         d(2024, 2, 1),
-        "record_finding",
-        allegation_number=1,
-        result="sustained",
-        reasoning="视频证实",
+        RecordFinding(allegation_number=1, result="sustained", reasoning="视频证实"),
     )
     cmp(
         ledger,
         C1,
         d(2024, 2, 1),
-        "record_finding",
-        allegation_number=2,
-        result="not_sustained",
-        reasoning="无证据",
+        RecordFinding(allegation_number=2, result="not_sustained", reasoning="无证据"),
     )
     cmp(
         ledger,
         C1,
         d(2024, 2, 3),
-        "notify_complainant",
-        method="sms",
-        notified_on=d(2024, 2, 3),
-        summary="已告知",
+        NotifyComplainant(method="sms", notified_on=d(2024, 2, 3), summary="已告知"),
     )
-    cmp(ledger, C1, d(2024, 2, 4), "close")
+    cmp(ledger, C1, d(2024, 2, 4), Close())
     aux(
         ledger,
         X1,
         d(2024, 2, 5),
-        "impose_sanction",
+        ImposeSanction(sanction_id="SAN1", kind="warning", until=None, linked_findings=[f"{C1}:1"]),
         DIS_A,
-        sanction_id="SAN1",
-        kind="warning",
-        until=None,
-        linked_findings=[f"{C1}:1"],
     )
 
     receive(ledger, C2, X1, d(2024, 3, 1), d(2024, 3, 1), ["推搡群众"])
-    aux(ledger, X4, d(2024, 3, 1), "separate", PER_B, reason="resigned")
+    aux(ledger, X4, d(2024, 3, 1), Separate(reason="resigned"), PER_B)
     aux(
         ledger,
         X3,
         d(2024, 3, 1),
-        "record_health_check",
-        checked_on=d(2024, 3, 1),
-        fit=True,
-        details="血压正常-丙",
+        RecordHealthCheck(checked_on=d(2024, 3, 1), fit=True, details="血压正常-丙"),
     )
-    aux(ledger, X4, d(2024, 3, 2), "return_credential", PER_B, kind="work_id", serial="W4")
-    cmp(ledger, C2, d(2024, 3, 5), "acknowledge")
-    cmp(ledger, C2, d(2024, 3, 5), "accept", category="作风纪律")
+    aux(ledger, X4, d(2024, 3, 2), ReturnCredential(kind="work_id", serial="W4"), PER_B)
+    cmp(ledger, C2, d(2024, 3, 5), Acknowledge())
+    cmp(ledger, C2, d(2024, 3, 5), Accept(category="作风纪律"))
     cmp(
         ledger,
         C2,
         d(2024, 3, 20),
-        "record_finding",
-        allegation_number=1,
-        result="sustained",
-        reasoning="证人证实",
+        RecordFinding(allegation_number=1, result="sustained", reasoning="证人证实"),
     )
 
     receive(ledger, C3, X1, d(2024, 3, 31), d(2024, 4, 1), ["索要好处"])
-    cmp(ledger, C3, d(2024, 4, 1), "acknowledge")
-    cmp(ledger, C3, d(2024, 4, 1), "accept", category="廉洁")
+    cmp(ledger, C3, d(2024, 4, 1), Acknowledge())
+    cmp(ledger, C3, d(2024, 4, 1), Accept(category="廉洁"))
     cmp(
         ledger,
         C3,
         d(2024, 4, 10),
-        "record_finding",
-        allegation_number=1,
-        result="partly_sustained",
-        reasoning="部分属实",
+        RecordFinding(allegation_number=1, result="partly_sustained", reasoning="部分属实"),
     )
     cmp(
         ledger,
         C3,
         d(2024, 4, 12),
-        "notify_complainant",
-        method="phone",
-        notified_on=d(2024, 4, 12),
-        summary="已告知",
+        NotifyComplainant(method="phone", notified_on=d(2024, 4, 12), summary="已告知"),
     )
-    cmp(ledger, C3, d(2024, 4, 13), "close")
-    aux(ledger, X2, d(2024, 5, 1), "release_supervisor", UNIT_A1, reason="带辅民警调离")
-    cmp(ledger, C3, d(2024, 5, 1), "reopen", reason="新证据")
+    cmp(ledger, C3, d(2024, 4, 13), Close())
+    aux(ledger, X2, d(2024, 5, 1), ReleaseSupervisor(reason="带辅民警调离"), UNIT_A1)
+    cmp(ledger, C3, d(2024, 5, 1), Reopen(reason="新证据"))
     at(ledger, d(2024, 5, 10))
     ledger.record_misconduct(
-        DIS_A,
-        finding_id=M1,
-        official_id="S1",
-        official_name="张警官",
-        official_role="supervisor",
-        organ="A01",
-        unit="A01-U1",
-        kind="neglect_of_duty",
-        summary="未落实带辅责任",
-        decision="诫勉谈话",
-        effective=d(2024, 5, 10),
+        RecordMisconduct(
+            finding_id=M1,
+            official_id="S1",
+            official_name="张警官",
+            official_role="supervisor",
+            organ="A01",
+            unit="A01-U1",
+            kind="neglect_of_duty",
+            summary="未落实带辅责任",
+            decision="诫勉谈话",
+        ),
+        Envelope(DIS_A, effective=d(2024, 5, 10)),
     )
     cmp(
         ledger,
         C3,
         d(2024, 5, 10),
-        "record_finding",
-        allegation_number=1,
-        result="unfounded",
-        reasoning="新证据推翻",
+        RecordFinding(allegation_number=1, result="unfounded", reasoning="新证据推翻"),
     )
     cmp(
         ledger,
         C3,
         d(2024, 5, 12),
-        "notify_complainant",
-        method="phone",
-        notified_on=d(2024, 5, 12),
-        summary="已告知复查结果",
+        NotifyComplainant(method="phone", notified_on=d(2024, 5, 12), summary="已告知复查结果"),
     )
-    cmp(ledger, C3, d(2024, 5, 15), "close")
+    cmp(ledger, C3, d(2024, 5, 15), Close())
     at(ledger, d(2024, 6, 1))
-    ledger.amend_misconduct(DIS_A, M1, decision="通报批评", reason="复核", effective=d(2024, 6, 1))
+    ledger.amend_misconduct(
+        M1,
+        AmendDecision(decision="通报批评", reason="复核"),
+        Envelope(DIS_A, effective=d(2024, 6, 1)),
+    )
     receive(ledger, C4, X1, d(2024, 6, 2), d(2024, 6, 3), ["接警后未回复"])
     # Recorded on 2024-06-10, effective 2024-04-20: a backdated assignment.
     at(ledger, d(2024, 6, 10))
     data.x2_backdated_assignment_at = ledger.clock()
-    ledger.update_auxiliary(
-        PER_A,
+    ledger.command_auxiliary(
         X2,
-        "assign_supervisor",
-        effective=d(2024, 4, 20),
-        supervisor_id="S3",
-        supervisor_name="赵警官",
+        AssignSupervisor(supervisor_id="S3", supervisor_name="赵警官"),
+        Envelope(PER_A, effective=d(2024, 4, 20)),
     )
     aux(
         ledger,
         X2,
         d(2024, 7, 1),
-        "impose_sanction",
+        ImposeSanction(
+            sanction_id="SAN2", kind="suspension", until=d(2024, 7, 31), linked_findings=[]
+        ),
         DIS_A,
-        sanction_id="SAN2",
-        kind="suspension",
-        until=d(2024, 7, 31),
-        linked_findings=[],
     )
-    aux(ledger, X2, d(2024, 8, 1), "reinstate", DIS_A, reason="停职期满")
+    aux(ledger, X2, d(2024, 8, 1), Reinstate(reason="停职期满"), DIS_A)
 
     receive(ledger, C5, X3, d(2024, 8, 1), d(2024, 8, 2), ["玩手机", "越权执法", "态度恶劣"])
-    cmp(ledger, C5, d(2024, 8, 2), "acknowledge")
-    cmp(ledger, C5, d(2024, 8, 2), "accept", category="作风纪律")
+    cmp(ledger, C5, d(2024, 8, 2), Acknowledge())
+    cmp(ledger, C5, d(2024, 8, 2), Accept(category="作风纪律"))
     for n in (1, 2, 3):
         cmp(
             ledger,
             C5,
             d(2024, 8, 20),
-            "record_finding",
-            allegation_number=n,
-            result="sustained",
-            reasoning="查实",
+            RecordFinding(allegation_number=n, result="sustained", reasoning="查实"),
         )
     cmp(
         ledger,
         C5,
         d(2024, 8, 22),
-        "notify_complainant",
-        method="letter",
-        notified_on=d(2024, 8, 22),
-        summary="已告知",
+        NotifyComplainant(method="letter", notified_on=d(2024, 8, 22), summary="已告知"),
     )
-    cmp(ledger, C5, d(2024, 8, 23), "close")
+    cmp(ledger, C5, d(2024, 8, 23), Close())
 
 
 def _after_correction(ledger: AuxLedger) -> None:
     d = date
     receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
-    cmp(ledger, C6, d(2024, 9, 2), "acknowledge")
-    cmp(ledger, C6, d(2024, 9, 3), "decline", reason="不属于受理范围")
+    cmp(ledger, C6, d(2024, 9, 2), Acknowledge())
+    cmp(ledger, C6, d(2024, 9, 3), Decline(reason="不属于受理范围"))
     aux(
         ledger,
         X1,
         d(2024, 9, 10),
-        "impose_sanction",
+        ImposeSanction(sanction_id="SAN3", kind="criticism", until=None, linked_findings=[]),
         DIS_A,
-        sanction_id="SAN3",
-        kind="criticism",
-        until=None,
-        linked_findings=[],
     )
     # Recorded on 2024-09-12, effective 2024-09-05: before the sanction it appeals against.
     at(ledger, d(2024, 9, 12))
-    ledger.update_auxiliary(
-        DIS_A,
+    ledger.command_auxiliary(
         X1,
-        "appeal_sanction",
-        effective=d(2024, 9, 5),
-        sanction_id="SAN3",
-        grounds="对事实有异议",
+        AppealSanction(sanction_id="SAN3", grounds="对事实有异议"),
+        Envelope(DIS_A, effective=d(2024, 9, 5)),
     )
-    aux(ledger, X1, d(2024, 12, 31), "change_level", level=3, reason="promotion")
+    aux(ledger, X1, d(2024, 12, 31), ChangeLevel(level=3, reason="promotion"))
     at(ledger, TODAY)

@@ -9,7 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from domain.commands.auxiliary import AssignSupervisor
 from domain.policy import EarlyWarningPolicy, Policy
+from ledger.records import Envelope
 from projections import (
     EarlyWarningQueries,
     InvalidDateRangeQueryError,
@@ -233,13 +235,10 @@ def test_a_backdated_assignment_moves_a_recorded_sanction(fresh: Built) -> None:
     fresh.models.rebuild()
     ds.at(fresh.ledger, ds.TODAY)
     # Recorded today, effective 2024-09-01: S7 answered for X1 when SAN3 took effect.
-    fresh.ledger.update_auxiliary(
-        ds.PER_A,
+    fresh.ledger.command_auxiliary(
         ds.X1,
-        "assign_supervisor",
-        effective=date(2024, 9, 1),
-        supervisor_id="S7",
-        supervisor_name="钱警官",
+        AssignSupervisor(supervisor_id="S7", supervisor_name="钱警官"),
+        Envelope(ds.PER_A, effective=date(2024, 9, 1)),
     )
     fresh.models.catch_up("personnel")
     rows = ResponsibilityQueries(fresh.models, clock=lambda: ds.NOW).accountability(

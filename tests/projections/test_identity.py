@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from domain.commands.auxiliary import Correct
 from ledger.privacy import ERASED, SEALED
+from ledger.records import Envelope
 from projections.check import check
 from projections.db import sql
 from projections.errors import BlindIndexUnavailableError, InvalidFilterValueError
@@ -42,7 +44,7 @@ def test_hires_corrections_and_erasure(fresh: Built) -> None:
     ds.at(fresh.ledger, ds.TODAY)
     new_number = ds.resident_id(77)
     fresh.ledger.correct_auxiliary(
-        ds.PER_A, ds.X1, field="resident_id", value=new_number, reason="录入错误"
+        ds.X1, Correct(field="resident_id", value=new_number, reason="录入错误"), Envelope(ds.PER_A)
     )
     fresh.models.catch_up("identity")
     assert _index(fresh)[ds.X1] == _hash(fresh, new_number)

@@ -8,6 +8,8 @@ from uuid import uuid4
 
 import pytest
 
+from domain.commands.auxiliary import IssueCredential
+from domain.events import recording
 from ledger.errors import IntegrityViolation
 from ledger.store import position_of
 from projections import (
@@ -154,13 +156,14 @@ def test_credential_holder_refuses_a_serial_with_two_holders(fresh: Built) -> No
     at = datetime.now(tz=UTC)
     x1 = fresh.ledger.auxiliary(ds.X1)
     x1.issue_credential(
-        actor=ds.PER_A,
-        at=at,
-        effective=date(2024, 12, 1),
-        basis=None,
-        policy=fresh.ledger.policy,
-        kind="uniform",
-        serial="U2",
+        recording(
+            actor=ds.PER_A,
+            at=at,
+            effective=date(2024, 12, 1),
+            basis=None,
+            policy=fresh.ledger.policy,
+        ),
+        IssueCredential(kind="uniform", serial="U2"),
     )
     fresh.ledger.save(x1)
     fresh.models.rebuild()

@@ -17,8 +17,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError as LibraryOperationalError
 
+from domain.commands.auxiliary import Commend
 from ledger.errors import BadSignatureError
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from projections import ProjectionSupervisor, ReadModels
 from projections.errors import transient
 from tests.conftest import PostgresServer, make_settings
@@ -130,8 +131,10 @@ def _commend(built: Built) -> None:
     ds.at(built.ledger, ds.TODAY)
     for attempt in range(10):
         try:
-            built.ledger.update_auxiliary(
-                ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="处"
+            built.ledger.command_auxiliary(
+                ds.X1,
+                Commend(kind="citation", issuing_body="处"),
+                Envelope(ds.PER_A, effective=ds.TODAY),
             )
             return
         except Exception as e:
@@ -256,8 +259,10 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         assert [s.state for s in second.status()] == ["standby"] * 3
         assert all(s.alive for s in second.status())  # the leader elsewhere is alive
         ds.at(fresh.ledger, ds.TODAY)
-        fresh.ledger.update_auxiliary(
-            ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="处"
+        fresh.ledger.command_auxiliary(
+            ds.X1,
+            Commend(kind="citation", issuing_body="处"),
+            Envelope(ds.PER_A, effective=ds.TODAY),
         )
         wait_for(lambda: all(s.lag == 0 for s in first.status()))
         assert first.workers["personnel"].applied > 0
@@ -268,8 +273,10 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         wait_for(lambda: all(w.state == "running" for w in second.workers.values()), timeout=5)
         took_over = time.monotonic() - stopped
         assert took_over < 2.0, took_over
-        fresh.ledger.update_auxiliary(
-            ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="处"
+        fresh.ledger.command_auxiliary(
+            ds.X1,
+            Commend(kind="citation", issuing_body="处"),
+            Envelope(ds.PER_A, effective=ds.TODAY),
         )
         wait_for(lambda: all(s.lag == 0 and s.alive for s in second.status()))
         assert second.workers["personnel"].applied > 0

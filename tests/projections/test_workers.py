@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from domain.commands.auxiliary import Commend
 from ledger.errors import BadSignatureError
+from ledger.records import Envelope
 from ledger.stream import read_checked
 from projections import (
     PersonnelQueries,
@@ -192,8 +194,10 @@ def test_two_workers_on_one_projection_apply_each_event_once(fresh: Built) -> No
 def test_status_shows_the_lag_of_a_stopped_projection(fresh: Built) -> None:
     fresh.models.rebuild()
     ds.at(fresh.ledger, ds.TODAY)
-    fresh.ledger.update_auxiliary(
-        ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="政治处"
+    fresh.ledger.command_auxiliary(
+        ds.X1,
+        Commend(kind="citation", issuing_body="政治处"),
+        Envelope(ds.PER_A, effective=ds.TODAY),
     )
     personnel, complaints, _identity = fresh.models.status()
     assert (personnel.lag, personnel.stale, personnel.state) == (1, True, "stopped")
@@ -216,8 +220,10 @@ def test_a_worker_follows_new_events(fresh: Built) -> None:
         queries = PersonnelQueries(fresh.models)
         assert queries.auxiliary(ds.X1).commendations == 1
         ds.at(fresh.ledger, ds.TODAY)
-        fresh.ledger.update_auxiliary(
-            ds.PER_A, ds.X1, "commend", effective=ds.TODAY, kind="citation", issuing_body="处"
+        fresh.ledger.command_auxiliary(
+            ds.X1,
+            Commend(kind="citation", issuing_body="处"),
+            Envelope(ds.PER_A, effective=ds.TODAY),
         )
         wait_for(lambda: queries.auxiliary(ds.X1).commendations == 2, timeout=10)
     finally:

@@ -14,7 +14,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import Hire
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import DomainError
+from domain.events import Recording, recording
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.policy import Policy
@@ -61,21 +64,26 @@ def cst(d: date, hour: int = 10, minute: int = 0) -> datetime:
     )
 
 
-def common(
+def rec(
     actor: Actor,
     effective: date = DAY,
     at: datetime | None = None,
     basis: str | None = BASIS,
     policy: Policy = POLICY,
-) -> dict[str, Any]:
-    """The keyword arguments every command takes; recorded at 10:00 CST on ``effective``."""
-    return {
-        "actor": actor,
-        "at": at if at is not None else cst(effective),
-        "effective": effective,
-        "basis": basis,
-        "policy": policy,
-    }
+) -> Recording:
+    """The checked attribution every command takes; recorded at 10:00 CST on ``effective``.
+
+    ``recording`` checks it here, as the application service does before the aggregate is
+    asked: a refusal of the attribution itself (a naive instant, a future date) is raised by
+    this call.
+    """
+    return recording(
+        actor=actor,
+        at=at if at is not None else cst(effective),
+        effective=effective,
+        basis=basis,
+        policy=policy,
+    )
 
 
 def synthetic_resident_id(
@@ -89,12 +97,12 @@ def synthetic_resident_id(
 def new_organ(quota: int | None = 3) -> Organ:
     """A registered organ with units A and B and (by default) a quota of 3; events pending."""
     organ = Organ.register(
-        **common(ADMIN, SETUP_DAY), code=ORGAN_CODE, name="测试市公安局", region="测试市"
+        rec(ADMIN, SETUP_DAY), RegisterOrgan(code=ORGAN_CODE, name="测试市公安局", region="测试市")
     )
-    organ.register_unit(**common(ADMIN, SETUP_DAY), code=UNIT_A, name="测试派出所甲")
-    organ.register_unit(**common(ADMIN, SETUP_DAY), code=UNIT_B, name="测试交警大队乙")
+    organ.register_unit(rec(ADMIN, SETUP_DAY), RegisterUnit(code=UNIT_A, name="测试派出所甲"))
+    organ.register_unit(rec(ADMIN, SETUP_DAY), RegisterUnit(code=UNIT_B, name="测试交警大队乙"))
     if quota is not None:
-        organ.set_quota(**common(ESTABLISHMENT, SETUP_DAY), quota=quota)
+        organ.set_quota(rec(ESTABLISHMENT, SETUP_DAY), SetQuota(quota=quota))
     return organ
 
 
@@ -105,12 +113,21 @@ def register_organ(quota: int | None = 3) -> Organ:
     return organ
 
 
-def hire_args(organ: Organ, /, **overrides: Any) -> dict[str, Any]:
-    """Keyword arguments of a valid hire, with overrides."""
-    args: dict[str, Any] = {
-        **common(PERSONNEL, HIRE_DAY),
-        "id": AUX_ID,
-        "organ": organ,
+def hiring(
+    organ: Any,
+    /,
+    *,
+    actor: Actor = PERSONNEL,
+    effective: date = HIRE_DAY,
+    at: datetime | None = None,
+    basis: str | None = BASIS,
+    policy: Policy = POLICY,
+    id: Any = AUX_ID,
+    **overrides: Any,
+) -> Callable[[], Auxiliary]:
+    """A valid hire with overrides, to run: the attribution is checked when it runs, so a
+    refusal of it is raised inside ``refused_creation`` too."""
+    fields: dict[str, Any] = {
         "unit": UNIT_A,
         "supervisor_id": "PO-1001",
         "supervisor_name": "测试警官甲",
@@ -125,14 +142,20 @@ def hire_args(organ: Organ, /, **overrides: Any) -> dict[str, Any]:
         "resident_id": synthetic_resident_id(),
         "phone": "13800000001",
         "address": "测试市测试路1号",
+        **overrides,
     }
-    args.update(overrides)
-    return args
+    organ = fields.pop("organ", organ)
+    return lambda: Auxiliary.hire(
+        rec(actor, effective, at if at is not None else cst(effective), basis, policy),
+        Hire(**fields),
+        id=id,
+        organ=organ,
+    )
 
 
 def hire(organ: Organ, /, **overrides: Any) -> Auxiliary:
     """A hired auxiliary (events collected)."""
-    auxiliary = Auxiliary.hire(**hire_args(organ, **overrides))
+    auxiliary = hiring(organ, **overrides)()
     auxiliary.collect_events()
     return auxiliary
 
@@ -141,23 +164,31 @@ E = TypeVar("E", bound=DomainError)
 
 
 def refused(
-    aggregate: Aggregate, error: type[E], command: Callable[..., object], /, **kwargs: Any
+    aggregate: Aggregate,
+    error: type[E],
+    command: Callable[..., object],
+    /,
+    *args: Any,
+    **kwargs: Any,
 ) -> E:
-    """Run ``command(**kwargs)``: it must be refused with exactly ``error``, adding no event."""
+    """Run ``command(*args, **kwargs)``: it must be refused with exactly ``error``, adding no
+    event."""
     version = aggregate.version
     pending = len(aggregate.pending_events)
     with pytest.raises(DomainError) as info:
-        command(**kwargs)
+        command(*args, **kwargs)
     assert type(info.value) is error, f"{type(info.value).__name__}: {info.value}"
     assert len(aggregate.pending_events) == pending
     assert aggregate.version == version
     return info.value  # type: ignore[return-value,unused-ignore]
 
 
-def refused_creation(error: type[E], command: Callable[..., object], /, **kwargs: Any) -> E:
-    """Run a creating ``command(**kwargs)``: it must be refused with exactly ``error``."""
+def refused_creation(
+    error: type[E], command: Callable[..., object], /, *args: Any, **kwargs: Any
+) -> E:
+    """Run a creating ``command(*args, **kwargs)``: it must be refused with exactly ``error``."""
     with pytest.raises(DomainError) as info:
-        command(**kwargs)
+        command(*args, **kwargs)
     assert type(info.value) is error, f"{type(info.value).__name__}: {info.value}"
     return info.value  # type: ignore[return-value,unused-ignore]
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import AssignSupervisor, ChangePost, ReleaseSupervisor, Transfer
+from domain.commands.organ import RegisterOrgan
 from domain.errors import (
     InvalidDateRangeError,
     InvalidFieldError,
@@ -27,9 +30,9 @@ from .support import (
     UNIT_B,
     UNIT_B_ACTOR,
     UNREGISTERED_UNIT,
-    common,
     cst,
-    hire_args,
+    hiring,
+    rec,
     refused,
     replay,
 )
@@ -41,7 +44,7 @@ MAR_1 = date(2024, 3, 1)
 
 
 def test_change_post(auxiliary: Auxiliary) -> None:
-    auxiliary.change_post(**common(PERSONNEL, FEB_1), post_type="technical_support")
+    auxiliary.change_post(rec(PERSONNEL, FEB_1), ChangePost(post_type="technical_support"))
     assert auxiliary.post_type is PostType.technical_support
     assert auxiliary.post_category is PostCategory.civilian
     assert auxiliary.post_on(date(2024, 1, 31)) is PostType.patrol
@@ -54,8 +57,8 @@ def test_change_post_refuses_the_same_post(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.change_post,
-        **common(PERSONNEL),
-        post_type="巡逻防控",
+        rec(PERSONNEL),
+        ChangePost(post_type="巡逻防控"),
     )
     assert error.field == "post_type"
 
@@ -65,8 +68,8 @@ def test_change_post_refuses_article_2_work(auxiliary: Auxiliary) -> None:
         auxiliary,
         NotAnAuxiliaryPostError,
         auxiliary.change_post,
-        **common(PERSONNEL),
-        post_type="膳食",
+        rec(PERSONNEL),
+        ChangePost(post_type="膳食"),
     )
 
 
@@ -75,18 +78,16 @@ def test_only_the_personnel_department_changes_posts(auxiliary: Auxiliary) -> No
         auxiliary,
         NotAuthorisedError,
         auxiliary.change_post,
-        **common(UNIT_A_ACTOR),
-        post_type="traffic",
+        rec(UNIT_A_ACTOR),
+        ChangePost(post_type="traffic"),
     )
 
 
 def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) -> None:
     auxiliary.transfer(
-        **common(PERSONNEL, FEB_1),
+        rec(PERSONNEL, FEB_1),
+        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
-        unit=UNIT_B,
-        supervisor_id="PO-2002",
-        supervisor_name="测试警官乙",
     )
     assert (auxiliary.unit, auxiliary.supervisor_id) == (UNIT_B, "PO-2002")
     assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
@@ -104,16 +105,16 @@ def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) 
     )
 
 
-def _transfer(auxiliary: Auxiliary, organ: Organ, **overrides: object) -> None:
-    args: dict[str, object] = {
-        **common(PERSONNEL, FEB_1),
-        "organ": organ,
+def _transfer(
+    auxiliary: Auxiliary, organ: Organ, *, actor: Actor = PERSONNEL, **overrides: Any
+) -> None:
+    fields: dict[str, Any] = {
         "unit": UNIT_B,
         "supervisor_id": "PO-2002",
         "supervisor_name": "测试警官乙",
+        **overrides,
     }
-    args.update(overrides)
-    auxiliary.transfer(**args)  # type: ignore[arg-type]
+    auxiliary.transfer(rec(actor, FEB_1), Transfer(**fields), organ=organ)
 
 
 def test_transfer_needs_a_registered_unit(auxiliary: Auxiliary, organ: Organ) -> None:
@@ -136,10 +137,8 @@ def test_transfer_to_the_same_unit_is_refused(auxiliary: Auxiliary, organ: Organ
 
 def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
     other = Organ.register(
-        **common(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
-        code="other-bureau",
-        name="另一公安局",
-        region="另一市",
+        rec(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
+        RegisterOrgan(code="other-bureau", name="另一公安局", region="另一市"),
     )
     refused(auxiliary, OutsideScopeError, _transfer, auxiliary=auxiliary, organ=other)
 
@@ -151,13 +150,14 @@ def test_only_the_personnel_department_transfers(auxiliary: Auxiliary, organ: Or
         _transfer,
         auxiliary=auxiliary,
         organ=organ,
-        **common(UNIT_A_ACTOR, FEB_1),
+        actor=UNIT_A_ACTOR,
     )
 
 
 def test_the_using_unit_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
     auxiliary.assign_supervisor(
-        **common(UNIT_A_ACTOR, FEB_1), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+        rec(UNIT_A_ACTOR, FEB_1),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     assert (auxiliary.supervisor_id, auxiliary.supervisor_name) == ("PO-1002", "测试警官丙")
     assert auxiliary.unit == UNIT_A
@@ -167,7 +167,8 @@ def test_the_using_unit_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
 
 def test_the_personnel_department_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
     auxiliary.assign_supervisor(
-        **common(PERSONNEL, FEB_1), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+        rec(PERSONNEL, FEB_1),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     assert auxiliary.supervisor_id == "PO-1002"
 
@@ -177,9 +178,8 @@ def test_another_unit_may_not_assign_a_supervisor(auxiliary: Auxiliary) -> None:
         auxiliary,
         OutsideScopeError,
         auxiliary.assign_supervisor,
-        **common(UNIT_B_ACTOR, FEB_1),
-        supervisor_id="PO-1002",
-        supervisor_name="测试警官丙",
+        rec(UNIT_B_ACTOR, FEB_1),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     assert "Art. 10" in str(error)
 
@@ -189,15 +189,14 @@ def test_assigning_the_same_supervisor_is_refused(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.assign_supervisor,
-        **common(PERSONNEL, FEB_1),
-        supervisor_id="PO-1001",
-        supervisor_name="测试警官甲",
+        rec(PERSONNEL, FEB_1),
+        AssignSupervisor(supervisor_id="PO-1001", supervisor_name="测试警官甲"),
     )
     assert error.field == "supervisor_id"
 
 
 def test_release_supervisor_leaves_a_gap_that_is_allowed(auxiliary: Auxiliary) -> None:
-    auxiliary.release_supervisor(**common(UNIT_A_ACTOR, FEB_1), reason="民警调岗")
+    auxiliary.release_supervisor(rec(UNIT_A_ACTOR, FEB_1), ReleaseSupervisor(reason="民警调岗"))
     assert auxiliary.supervisor_id is None and auxiliary.supervisor_name is None
     assert auxiliary.status is AuxiliaryStatus.active
     assert auxiliary.responsibility_on(FEB_1) == Responsibility(ORGAN_CODE, UNIT_A, None, None)
@@ -206,14 +205,14 @@ def test_release_supervisor_leaves_a_gap_that_is_allowed(auxiliary: Auxiliary) -
 
 
 def test_release_needs_a_supervisor_on_that_date(auxiliary: Auxiliary) -> None:
-    auxiliary.release_supervisor(**common(PERSONNEL, FEB_1), reason="民警调岗")
+    auxiliary.release_supervisor(rec(PERSONNEL, FEB_1), ReleaseSupervisor(reason="民警调岗"))
     auxiliary.collect_events()
     refused(
         auxiliary,
         InvalidTransitionError,
         auxiliary.release_supervisor,
-        **common(PERSONNEL, FEB_15),
-        reason="again",
+        rec(PERSONNEL, FEB_15),
+        ReleaseSupervisor(reason="again"),
     )
 
 
@@ -222,8 +221,8 @@ def test_only_unit_or_personnel_release_a_supervisor(auxiliary: Auxiliary) -> No
         auxiliary,
         NotAuthorisedError,
         auxiliary.release_supervisor,
-        **common(DISCIPLINE, FEB_1),
-        reason="r",
+        rec(DISCIPLINE, FEB_1),
+        ReleaseSupervisor(reason="r"),
     )
 
 
@@ -232,9 +231,8 @@ def test_assignments_may_not_precede_the_hire(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidDateRangeError,
         auxiliary.assign_supervisor,
-        **common(PERSONNEL, date(2024, 1, 1)),
-        supervisor_id="PO-1002",
-        supervisor_name="测试警官丙",
+        rec(PERSONNEL, date(2024, 1, 1)),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
 
 
@@ -244,17 +242,14 @@ def test_assignments_may_not_precede_the_hire(auxiliary: Auxiliary) -> None:
 def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ: Organ) -> None:
     # Recorded on 20 February: a new supervisor from 15 February.
     auxiliary.assign_supervisor(
-        **common(PERSONNEL, FEB_15, at=cst(FEB_20)),
-        supervisor_id="PO-1002",
-        supervisor_name="测试警官丙",
+        rec(PERSONNEL, FEB_15, at=cst(FEB_20)),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     # Recorded later, on 1 March: a transfer backdated to 1 February.
     auxiliary.transfer(
-        **common(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        rec(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
-        unit=UNIT_B,
-        supervisor_id="PO-2002",
-        supervisor_name="测试警官乙",
     )
     # Effective order, not recording order, decides.
     assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
@@ -279,12 +274,12 @@ def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ
 
 def test_same_day_assignments_resolve_to_the_later_recording(auxiliary: Auxiliary) -> None:
     auxiliary.assign_supervisor(
-        **common(PERSONNEL, FEB_15), supervisor_id="PO-1002", supervisor_name="测试警官丙"
+        rec(PERSONNEL, FEB_15),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     auxiliary.assign_supervisor(
-        **common(PERSONNEL, FEB_15, at=cst(FEB_15, hour=15)),
-        supervisor_id="PO-1003",
-        supervisor_name="测试警官丁",
+        rec(PERSONNEL, FEB_15, at=cst(FEB_15, hour=15)),
+        AssignSupervisor(supervisor_id="PO-1003", supervisor_name="测试警官丁"),
     )
     assert auxiliary.responsibility_on(FEB_15).supervisor_id == "PO-1003"  # type: ignore[union-attr]
     assert auxiliary.supervisor_id == "PO-1003"
@@ -293,13 +288,12 @@ def test_same_day_assignments_resolve_to_the_later_recording(auxiliary: Auxiliar
 def test_a_unit_actor_acts_for_the_unit_answering_on_the_effective_date(
     auxiliary: Auxiliary, organ: Organ
 ) -> None:
-    _transfer(auxiliary, organ, **common(PERSONNEL, FEB_1))
+    _transfer(auxiliary, organ)
     auxiliary.collect_events()
     # Unit A answered in January, so it may still record a January assignment ...
     auxiliary.assign_supervisor(
-        **common(UNIT_A_ACTOR, date(2024, 1, 20), at=cst(FEB_20)),
-        supervisor_id="PO-1002",
-        supervisor_name="测试警官丙",
+        rec(UNIT_A_ACTOR, date(2024, 1, 20), at=cst(FEB_20)),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     assert auxiliary.responsibility_on(date(2024, 1, 25)).supervisor_id == "PO-1002"  # type: ignore[union-attr]
     assert auxiliary.supervisor_id == "PO-2002"
@@ -308,9 +302,8 @@ def test_a_unit_actor_acts_for_the_unit_answering_on_the_effective_date(
         auxiliary,
         OutsideScopeError,
         auxiliary.assign_supervisor,
-        **common(UNIT_A_ACTOR, FEB_20),
-        supervisor_id="PO-1004",
-        supervisor_name="测试警官戊",
+        rec(UNIT_A_ACTOR, FEB_20),
+        AssignSupervisor(supervisor_id="PO-1004", supervisor_name="测试警官戊"),
     )
 
 
@@ -321,18 +314,15 @@ def test_no_responsibility_before_the_hire(auxiliary: Auxiliary) -> None:
 
 
 def test_replay_rebuilds_the_histories(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(**hire_args(organ))
+    auxiliary = hiring(organ)()
     auxiliary.assign_supervisor(
-        **common(PERSONNEL, FEB_15, at=cst(FEB_20)),
-        supervisor_id="PO-1002",
-        supervisor_name="测试警官丙",
+        rec(PERSONNEL, FEB_15, at=cst(FEB_20)),
+        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     auxiliary.transfer(
-        **common(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        rec(PERSONNEL, FEB_1, at=cst(MAR_1)),
+        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
-        unit=UNIT_B,
-        supervisor_id="PO-2002",
-        supervisor_name="测试警官乙",
     )
     rebuilt = replay(list(auxiliary.collect_events()))
     assert rebuilt == auxiliary

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS, Auxiliary
+from domain.commands.auxiliary import Correct, RenewContract
 from domain.errors import (
     InvalidDateRangeError,
     InvalidFieldError,
@@ -16,13 +17,13 @@ from domain.errors import (
     NotCorrectableError,
 )
 from domain.organ import Organ
-from domain.values import Gender
+from domain.values import Actor, Gender
 
 from .support import (
     PERSONNEL,
     UNIT_A_ACTOR,
-    common,
-    hire_args,
+    hiring,
+    rec,
     refused,
     replay,
     synthetic_resident_id,
@@ -31,17 +32,23 @@ from .support import (
 HASH = "sha256:" + "0f" * 32
 
 
-def _correct(auxiliary: Auxiliary, **overrides: Any) -> None:
-    args: dict[str, Any] = {
-        **common(PERSONNEL),
-        "target_version": 1,
-        "target_hash": HASH,
+def _correct(
+    auxiliary: Auxiliary,
+    *,
+    actor: Actor = PERSONNEL,
+    target_version: Any = 1,
+    target_hash: Any = HASH,
+    **overrides: Any,
+) -> None:
+    fields: dict[str, Any] = {
         "field": "name",
         "value": "测试辅警乙",
         "reason": "录入错误",
+        **overrides,
     }
-    args.update(overrides)
-    auxiliary.correct(**args)
+    auxiliary.correct(
+        rec(actor), Correct(**fields), target_version=target_version, target_hash=target_hash
+    )
 
 
 def test_the_whitelist() -> None:
@@ -56,7 +63,7 @@ def test_the_whitelist() -> None:
 
 
 def test_a_correction_is_a_new_event_and_the_old_one_is_untouched(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(**hire_args(organ))
+    auxiliary = hiring(organ)()
     [hired] = auxiliary.collect_events()
     _correct(auxiliary)
     assert auxiliary.name == "测试辅警乙"
@@ -172,7 +179,7 @@ def test_the_target_must_be_the_event_whose_value_is_in_force(auxiliary: Auxilia
 
 
 def test_a_renewed_contract_end_is_corrected_at_the_renewal(auxiliary: Auxiliary) -> None:
-    auxiliary.renew_contract(**common(PERSONNEL), contract_end=date(2029, 12, 31))
+    auxiliary.renew_contract(rec(PERSONNEL), RenewContract(contract_end=date(2029, 12, 31)))
     auxiliary.collect_events()
     refused(
         auxiliary,
@@ -197,9 +204,9 @@ def test_dispatch_agency_is_correctable_only_under_labour_dispatch(
         field="dispatch_agency",
         value="测试人力资源公司",
     )
-    dispatched = Auxiliary.hire(
-        **hire_args(organ, employment_form="labour_dispatch", dispatch_agency="测试人力甲公司")
-    )
+    dispatched = hiring(
+        organ, employment_form="labour_dispatch", dispatch_agency="测试人力甲公司"
+    )()
     _correct(dispatched, field="dispatch_agency", value="测试人力乙公司")
     assert dispatched.dispatch_agency == "测试人力乙公司"
 
@@ -243,7 +250,7 @@ def test_the_target_hash_is_a_token(auxiliary: Auxiliary, target_hash: object) -
 
 
 def test_only_the_personnel_department_corrects(auxiliary: Auxiliary) -> None:
-    refused(auxiliary, NotAuthorisedError, _correct, auxiliary=auxiliary, **common(UNIT_A_ACTOR))
+    refused(auxiliary, NotAuthorisedError, _correct, auxiliary=auxiliary, actor=UNIT_A_ACTOR)
 
 
 def test_field_version_refuses_unknown_fields(auxiliary: Auxiliary) -> None:

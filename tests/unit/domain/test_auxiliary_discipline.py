@@ -7,6 +7,15 @@ from datetime import date
 import pytest
 
 from domain.auxiliary import Auxiliary, Sanction
+from domain.commands.auxiliary import (
+    AppealSanction,
+    DecideAppeal,
+    ImposeSanction,
+    ReferForProsecution,
+    Reinstate,
+    RevokeSanction,
+    Separate,
+)
 from domain.errors import (
     DuplicateRecordError,
     InvalidDateRangeError,
@@ -24,7 +33,7 @@ from .support import (
     DISCIPLINE,
     OTHER_DISCIPLINE,
     PERSONNEL,
-    common,
+    rec,
     refused,
 )
 
@@ -40,22 +49,21 @@ def _impose(
     effective: date = FEB_1,
 ) -> None:
     auxiliary.impose_sanction(
-        **common(DISCIPLINE, effective),
-        sanction_id=sanction_id,
-        kind=kind,
-        until=until,
-        linked_findings=[REF],
+        rec(DISCIPLINE, effective),
+        ImposeSanction(sanction_id=sanction_id, kind=kind, until=until, linked_findings=[REF]),
     )
     auxiliary.collect_events()
 
 
 def test_impose_sanction(auxiliary: Auxiliary) -> None:
     auxiliary.impose_sanction(
-        **common(DISCIPLINE, FEB_1),
-        sanction_id="S-1",
-        kind="demerit",
-        until=date(2024, 8, 1),
-        linked_findings=[REF, f"{str(COMPLAINT_ID).upper()}:2"],
+        rec(DISCIPLINE, FEB_1),
+        ImposeSanction(
+            sanction_id="S-1",
+            kind="demerit",
+            until=date(2024, 8, 1),
+            linked_findings=[REF, f"{str(COMPLAINT_ID).upper()}:2"],
+        ),
     )
     assert auxiliary.sanctions["S-1"] == Sanction(
         sanction_id="S-1",
@@ -78,11 +86,8 @@ def test_only_the_discipline_office_imposes_sanctions(auxiliary: Auxiliary) -> N
         auxiliary,
         NotAuthorisedError,
         auxiliary.impose_sanction,
-        **common(PERSONNEL),
-        sanction_id="S-1",
-        kind="warning",
-        until=None,
-        linked_findings=[],
+        rec(PERSONNEL),
+        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=[]),
     )
     assert str(error) == (
         "only the discipline and inspection office may impose a sanction (Art. 18)"
@@ -91,11 +96,8 @@ def test_only_the_discipline_office_imposes_sanctions(auxiliary: Auxiliary) -> N
         auxiliary,
         OutsideScopeError,
         auxiliary.impose_sanction,
-        **common(OTHER_DISCIPLINE),
-        sanction_id="S-1",
-        kind="warning",
-        until=None,
-        linked_findings=[],
+        rec(OTHER_DISCIPLINE),
+        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=[]),
     )
 
 
@@ -105,11 +107,8 @@ def test_a_sanction_id_is_used_once(auxiliary: Auxiliary) -> None:
         auxiliary,
         DuplicateRecordError,
         auxiliary.impose_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        kind="criticism",
-        until=None,
-        linked_findings=[],
+        rec(DISCIPLINE),
+        ImposeSanction(sanction_id="S-1", kind="criticism", until=None, linked_findings=[]),
     )
 
 
@@ -118,11 +117,8 @@ def test_a_term_ends_after_the_sanction_takes_effect(auxiliary: Auxiliary) -> No
         auxiliary,
         InvalidDateRangeError,
         auxiliary.impose_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        kind="demerit",
-        until=DAY,
-        linked_findings=[],
+        rec(DISCIPLINE),
+        ImposeSanction(sanction_id="S-1", kind="demerit", until=DAY, linked_findings=[]),
     )
 
 
@@ -131,11 +127,10 @@ def test_a_termination_has_no_term(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.impose_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        kind="termination",
-        until=date(2025, 1, 1),
-        linked_findings=[],
+        rec(DISCIPLINE),
+        ImposeSanction(
+            sanction_id="S-1", kind="termination", until=date(2025, 1, 1), linked_findings=[]
+        ),
     )
     assert error.field == "until"
 
@@ -159,11 +154,8 @@ def test_linked_findings_are_complaint_allegation_references(
         auxiliary,
         InvalidFieldError,
         auxiliary.impose_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        kind="warning",
-        until=None,
-        linked_findings=refs,
+        rec(DISCIPLINE),
+        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=refs),
     )
     assert error.field == "linked_findings"
 
@@ -171,7 +163,7 @@ def test_linked_findings_are_complaint_allegation_references(
 def test_suspension_and_reinstatement(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     assert auxiliary.status is AuxiliaryStatus.suspended
-    auxiliary.reinstate(**common(DISCIPLINE), reason="停职期满")
+    auxiliary.reinstate(rec(DISCIPLINE), Reinstate(reason="停职期满"))
     assert auxiliary.status is AuxiliaryStatus.active
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.Reinstated)
@@ -185,27 +177,30 @@ def test_no_second_suspension_while_suspended(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidTransitionError,
         auxiliary.impose_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-2",
-        kind="suspension",
-        until=None,
-        linked_findings=[],
+        rec(DISCIPLINE),
+        ImposeSanction(sanction_id="S-2", kind="suspension", until=None, linked_findings=[]),
     )
     assert (error.from_status, error.command) == ("suspended", "impose_sanction")
 
 
 def test_reinstate_needs_a_suspension(auxiliary: Auxiliary) -> None:
     error = refused(
-        auxiliary, InvalidTransitionError, auxiliary.reinstate, **common(DISCIPLINE), reason="r"
+        auxiliary,
+        InvalidTransitionError,
+        auxiliary.reinstate,
+        rec(DISCIPLINE),
+        Reinstate(reason="r"),
     )
     assert error.from_status == "active"
 
 
 def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
-    auxiliary.appeal_sanction(**common(DISCIPLINE), sanction_id="S-1", grounds="事实不清")
+    auxiliary.appeal_sanction(
+        rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="事实不清")
+    )
     assert auxiliary.sanctions["S-1"].appeal is AppealStatus.pending
-    auxiliary.decide_appeal(**common(DISCIPLINE), sanction_id="S-1", upheld=True)
+    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=True))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (AppealStatus.upheld, SanctionStatus.in_force)
     events = auxiliary.collect_events()
@@ -214,8 +209,10 @@ def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
 
 def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
-    auxiliary.appeal_sanction(**common(DISCIPLINE), sanction_id="S-1", grounds="程序违法")
-    auxiliary.decide_appeal(**common(DISCIPLINE), sanction_id="S-1", upheld=False)
+    auxiliary.appeal_sanction(
+        rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="程序违法")
+    )
+    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=False))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (
         AppealStatus.overturned,
@@ -227,16 +224,15 @@ def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
 
 def test_a_sanction_is_appealed_once(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
-    auxiliary.appeal_sanction(**common(DISCIPLINE), sanction_id="S-1", grounds="g")
-    auxiliary.decide_appeal(**common(DISCIPLINE), sanction_id="S-1", upheld=True)
+    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
+    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=True))
     auxiliary.collect_events()
     refused(
         auxiliary,
         InvalidTransitionError,
         auxiliary.appeal_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        grounds="again",
+        rec(DISCIPLINE),
+        AppealSanction(sanction_id="S-1", grounds="again"),
     )
 
 
@@ -246,31 +242,25 @@ def test_deciding_needs_a_pending_appeal(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidTransitionError,
         auxiliary.decide_appeal,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        upheld=False,
+        rec(DISCIPLINE),
+        DecideAppeal(sanction_id="S-1", upheld=False),
     )
 
 
 def test_unknown_sanctions_are_refused(auxiliary: Auxiliary) -> None:
-    for command, extra in (
-        (auxiliary.appeal_sanction, {"grounds": "g"}),
-        (auxiliary.decide_appeal, {"upheld": True}),
-        (auxiliary.revoke_sanction, {"reason": "r"}),
+    for command, arguments in (
+        (auxiliary.appeal_sanction, AppealSanction(sanction_id="S-404", grounds="g")),
+        (auxiliary.decide_appeal, DecideAppeal(sanction_id="S-404", upheld=True)),
+        (auxiliary.revoke_sanction, RevokeSanction(sanction_id="S-404", reason="r")),
     ):
-        refused(
-            auxiliary,
-            UnknownSanctionError,
-            command,
-            **common(DISCIPLINE),
-            sanction_id="S-404",
-            **extra,
-        )
+        refused(auxiliary, UnknownSanctionError, command, rec(DISCIPLINE), arguments)
 
 
 def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
-    auxiliary.revoke_sanction(**common(DISCIPLINE), sanction_id="S-1", reason="处理依据错误")
+    auxiliary.revoke_sanction(
+        rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="处理依据错误")
+    )
     assert auxiliary.sanctions["S-1"].status is SanctionStatus.revoked
     assert auxiliary.status is AuxiliaryStatus.active
     auxiliary.collect_events()
@@ -278,38 +268,35 @@ def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidTransitionError,
         auxiliary.revoke_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        reason="again",
+        rec(DISCIPLINE),
+        RevokeSanction(sanction_id="S-1", reason="again"),
     )
     refused(
         auxiliary,
         InvalidTransitionError,
         auxiliary.appeal_sanction,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        grounds="g",
+        rec(DISCIPLINE),
+        AppealSanction(sanction_id="S-1", grounds="g"),
     )
 
 
 def test_an_appeal_on_a_revoked_sanction_cannot_be_decided(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
-    auxiliary.appeal_sanction(**common(DISCIPLINE), sanction_id="S-1", grounds="g")
-    auxiliary.revoke_sanction(**common(DISCIPLINE), sanction_id="S-1", reason="r")
+    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
+    auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
     auxiliary.collect_events()
     refused(
         auxiliary,
         InvalidTransitionError,
         auxiliary.decide_appeal,
-        **common(DISCIPLINE),
-        sanction_id="S-1",
-        upheld=True,
+        rec(DISCIPLINE),
+        DecideAppeal(sanction_id="S-1", upheld=True),
     )
 
 
 def test_refer_for_prosecution(auxiliary: Auxiliary) -> None:
     auxiliary.refer_for_prosecution(
-        **common(DISCIPLINE), reference="测检移〔2024〕1号", summary="涉嫌受贿"
+        rec(DISCIPLINE), ReferForProsecution(reference="测检移〔2024〕1号", summary="涉嫌受贿")
     )
     [referral] = auxiliary.referrals
     assert (referral.reference, referral.summary, referral.effective) == (
@@ -321,9 +308,8 @@ def test_refer_for_prosecution(auxiliary: Auxiliary) -> None:
         auxiliary,
         NotAuthorisedError,
         auxiliary.refer_for_prosecution,
-        **common(PERSONNEL),
-        reference="r",
-        summary="s",
+        rec(PERSONNEL),
+        ReferForProsecution(reference="r", summary="s"),
     )
 
 
@@ -331,7 +317,7 @@ def test_a_termination_waits_for_a_separation(auxiliary: Auxiliary) -> None:
     assert not auxiliary.termination_pending
     _impose(auxiliary, kind="termination")
     assert auxiliary.termination_pending
-    auxiliary.separate(**common(PERSONNEL), reason="dismissed")
+    auxiliary.separate(rec(PERSONNEL), Separate(reason="dismissed"))
     assert not auxiliary.termination_pending
 
 
@@ -340,17 +326,17 @@ def test_a_dismissal_needs_a_termination_in_force(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidTransitionError,
         auxiliary.separate,
-        **common(PERSONNEL),
-        reason="dismissed",
+        rec(PERSONNEL),
+        Separate(reason="dismissed"),
     )
     assert "Art. 18" in str(error)
     _impose(auxiliary, kind="termination")
-    auxiliary.revoke_sanction(**common(DISCIPLINE), sanction_id="S-1", reason="r")
+    auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
     auxiliary.collect_events()
     refused(
         auxiliary,
         InvalidTransitionError,
         auxiliary.separate,
-        **common(PERSONNEL),
-        reason="dismissed",
+        rec(PERSONNEL),
+        Separate(reason="dismissed"),
     )

@@ -43,20 +43,19 @@ from .support import (
     UNIT_A,
     UNIT_A_ACTOR,
     UNREGISTERED_UNIT,
-    common,
     cst,
-    hire_args,
+    hiring,
     refused_creation,
     synthetic_resident_id,
 )
 
 
 def hire_refused(error: type[DomainError], organ: Organ, /, **overrides: Any) -> Any:
-    return refused_creation(error, Auxiliary.hire, **hire_args(organ, **overrides))
+    return refused_creation(error, hiring(organ, **overrides))
 
 
 def test_hire_records_the_auxiliary(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(**hire_args(organ))
+    auxiliary = hiring(organ)()
     assert auxiliary.id == AUX_ID
     assert auxiliary.organ == ORGAN_CODE
     assert auxiliary.hired_on == HIRE_DAY
@@ -100,16 +99,16 @@ def test_hire_marks_personal_data_for_encryption() -> None:
 
 
 def test_hire_accepts_chinese_post_labels_and_enum_members(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(**hire_args(organ, post_type="接警", gender=Gender.female))
+    auxiliary = hiring(organ, post_type="接警", gender=Gender.female)()
     assert auxiliary.post_type is PostType.call_intake
     assert auxiliary.post_category is PostCategory.civilian
     assert auxiliary.gender is Gender.female
 
 
 def test_hire_under_labour_dispatch_names_the_agency(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(
-        **hire_args(organ, employment_form="labour_dispatch", dispatch_agency="测试人力资源公司")
-    )
+    auxiliary = hiring(
+        organ, employment_form="labour_dispatch", dispatch_agency="测试人力资源公司"
+    )()
     assert auxiliary.employment_form is EmploymentForm.labour_dispatch
     assert auxiliary.dispatch_agency == "测试人力资源公司"
 
@@ -119,13 +118,9 @@ def test_hire_records_the_rule_set_of_the_effective_date(organ: Organ) -> None:
         "nantong-2018", "旧办法", "通政办发〔2018〕2号", date(2018, 1, 10), date(2023, 2, 28)
     )
     policy = Policy(rules=(NANTONG_2023, older))
-    auxiliary = Auxiliary.hire(
-        **hire_args(
-            organ,
-            **common(PERSONNEL, date(2023, 2, 1), policy=policy),
-            contract_start=date(2023, 2, 1),
-        )
-    )
+    auxiliary = hiring(
+        organ, effective=date(2023, 2, 1), policy=policy, contract_start=date(2023, 2, 1)
+    )()
     assert auxiliary.pending_events[0].rule_id == "nantong-2018"  # type: ignore[attr-defined]
 
 
@@ -215,7 +210,7 @@ def test_the_level_lies_within_the_scheme(organ: Organ, level: int) -> None:
 
 def test_a_configured_twelve_level_scheme_allows_level_12(organ: Organ) -> None:
     policy = Policy(levels=LevelScheme(1, 12))
-    auxiliary = Auxiliary.hire(**hire_args(organ, level=12, policy=policy))
+    auxiliary = hiring(organ, level=12, policy=policy)()
     assert auxiliary.level == 12
 
 
@@ -249,13 +244,13 @@ def test_hire_refuses_a_future_effective_date(organ: Organ) -> None:
 
 def test_a_hire_does_not_touch_the_quota(organ: Organ) -> None:
     # The application takes the slot with organ.take_slot in the same transaction.
-    Auxiliary.hire(**hire_args(organ))
+    hiring(organ)()
     assert organ.headcount == 0
     assert organ.pending_events == []
 
 
 def test_the_aggregate_repr_shows_no_personal_data(organ: Organ) -> None:
-    auxiliary = Auxiliary.hire(**hire_args(organ))
+    auxiliary = hiring(organ)()
     text = repr(auxiliary)
     for value in (auxiliary.name, auxiliary.resident_id, auxiliary.phone, auxiliary.address):
         assert value not in text

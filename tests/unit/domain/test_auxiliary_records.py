@@ -14,6 +14,20 @@ from domain.auxiliary import (
     CredentialSerial,
     DutyInjury,
 )
+from domain.commands.auxiliary import (
+    AdvanceCost,
+    ChangeLevel,
+    Commend,
+    EnrolInsurance,
+    Evaluate,
+    IssueCredential,
+    RecordDutyInjury,
+    RecordHealthCheck,
+    RecordInfringement,
+    RenewContract,
+    ReturnCredential,
+    RevokeCredential,
+)
 from domain.errors import (
     CredentialAlreadyActiveError,
     CredentialNotHeldError,
@@ -43,7 +57,7 @@ from .support import (
     PERSONNEL,
     UNIT_A_ACTOR,
     UNIT_B_ACTOR,
-    common,
+    rec,
     refused,
 )
 
@@ -54,7 +68,7 @@ FEB_1 = date(2024, 2, 1)
 
 
 def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
-    auxiliary.evaluate(**common(PERSONNEL), year=2024, grade="excellent")
+    auxiliary.evaluate(rec(PERSONNEL), Evaluate(year=2024, grade="excellent"))
     assert auxiliary.evaluations == {2024: AssessmentGrade.excellent}
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.Evaluated)
@@ -62,15 +76,14 @@ def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
 
 
 def test_a_year_is_assessed_once(auxiliary: Auxiliary) -> None:
-    auxiliary.evaluate(**common(PERSONNEL), year=2024, grade="competent")
+    auxiliary.evaluate(rec(PERSONNEL), Evaluate(year=2024, grade="competent"))
     auxiliary.collect_events()
     refused(
         auxiliary,
         DuplicateRecordError,
         auxiliary.evaluate,
-        **common(PERSONNEL),
-        year=2024,
-        grade="excellent",
+        rec(PERSONNEL),
+        Evaluate(year=2024, grade="excellent"),
     )
 
 
@@ -80,9 +93,8 @@ def test_the_assessed_year_lies_in_service(auxiliary: Auxiliary, year: int) -> N
         auxiliary,
         InvalidDateRangeError,
         auxiliary.evaluate,
-        **common(PERSONNEL),
-        year=year,
-        grade="competent",
+        rec(PERSONNEL),
+        Evaluate(year=year, grade="competent"),
     )
 
 
@@ -91,9 +103,8 @@ def test_the_grade_is_a_closed_set(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.evaluate,
-        **common(PERSONNEL),
-        year=2024,
-        grade="good",
+        rec(PERSONNEL),
+        Evaluate(year=2024, grade="good"),
     )
     assert error.field == "grade"
 
@@ -103,9 +114,8 @@ def test_only_the_personnel_department_assesses(auxiliary: Auxiliary) -> None:
         auxiliary,
         NotAuthorisedError,
         auxiliary.evaluate,
-        **common(UNIT_A_ACTOR),
-        year=2024,
-        grade="competent",
+        rec(UNIT_A_ACTOR),
+        Evaluate(year=2024, grade="competent"),
     )
 
 
@@ -113,8 +123,8 @@ def test_only_the_personnel_department_assesses(auxiliary: Auxiliary) -> None:
 
 
 def test_promotion_and_demotion(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(**common(PERSONNEL, FEB_1), level=3, reason="promotion")
-    auxiliary.change_level(**common(PERSONNEL, DAY), level=2, reason="demotion")
+    auxiliary.change_level(rec(PERSONNEL, FEB_1), ChangeLevel(level=3, reason="promotion"))
+    auxiliary.change_level(rec(PERSONNEL, DAY), ChangeLevel(level=2, reason="demotion"))
     assert auxiliary.level == 2
     assert auxiliary.level_on(date(2024, 1, 31)) == 1
     assert auxiliary.level_on(FEB_1) == 3
@@ -134,15 +144,14 @@ def test_the_level_change_must_fit_its_reason(
         auxiliary,
         InvalidFieldError,
         auxiliary.change_level,
-        **common(PERSONNEL),
-        level=level,
-        reason=reason,
+        rec(PERSONNEL),
+        ChangeLevel(level=level, reason=reason),
     )
     assert error.field == "level"
 
 
 def test_a_correction_may_move_either_way(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(**common(PERSONNEL), level=4, reason="correction")
+    auxiliary.change_level(rec(PERSONNEL), ChangeLevel(level=4, reason="correction"))
     assert auxiliary.level == 4
 
 
@@ -151,9 +160,8 @@ def test_the_new_level_lies_within_the_scheme(auxiliary: Auxiliary) -> None:
         auxiliary,
         LevelOutOfSchemeError,
         auxiliary.change_level,
-        **common(PERSONNEL),
-        level=11,
-        reason="promotion",
+        rec(PERSONNEL),
+        ChangeLevel(level=11, reason="promotion"),
     )
 
 
@@ -162,17 +170,16 @@ def test_the_reason_is_a_closed_set(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.change_level,
-        **common(PERSONNEL),
-        level=2,
-        reason="seniority",
+        rec(PERSONNEL),
+        ChangeLevel(level=2, reason="seniority"),
     )
     assert error.field == "reason"
 
 
 def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(**common(PERSONNEL, DAY), level=3, reason="promotion")
+    auxiliary.change_level(rec(PERSONNEL, DAY), ChangeLevel(level=3, reason="promotion"))
     # Level 2 from 1 February is a promotion over level 1, the level on 1 February.
-    auxiliary.change_level(**common(PERSONNEL, FEB_1), level=2, reason="promotion")
+    auxiliary.change_level(rec(PERSONNEL, FEB_1), ChangeLevel(level=2, reason="promotion"))
     assert auxiliary.level_on(FEB_1) == 2
     assert auxiliary.level == 3
 
@@ -182,9 +189,8 @@ def test_only_the_personnel_department_changes_levels(auxiliary: Auxiliary) -> N
         auxiliary,
         NotAuthorisedError,
         auxiliary.change_level,
-        **common(UNIT_A_ACTOR),
-        level=2,
-        reason="promotion",
+        rec(UNIT_A_ACTOR),
+        ChangeLevel(level=2, reason="promotion"),
     )
 
 
@@ -192,7 +198,7 @@ def test_only_the_personnel_department_changes_levels(auxiliary: Auxiliary) -> N
 
 
 def test_renew_contract(auxiliary: Auxiliary) -> None:
-    auxiliary.renew_contract(**common(PERSONNEL), contract_end=date(2029, 12, 31))
+    auxiliary.renew_contract(rec(PERSONNEL), RenewContract(contract_end=date(2029, 12, 31)))
     assert auxiliary.contract_end == date(2029, 12, 31)
     assert auxiliary.field_version("contract_end") == 2
     [event] = auxiliary.collect_events()
@@ -204,8 +210,8 @@ def test_a_renewal_must_extend_the_contract(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidDateRangeError,
         auxiliary.renew_contract,
-        **common(PERSONNEL),
-        contract_end=date(2026, 12, 31),
+        rec(PERSONNEL),
+        RenewContract(contract_end=date(2026, 12, 31)),
     )
 
 
@@ -213,12 +219,12 @@ def test_a_renewal_must_extend_the_contract(auxiliary: Auxiliary) -> None:
 
 
 def _issue(auxiliary: Auxiliary, kind: str = "work_id", serial: str = "NT-000123") -> None:
-    auxiliary.issue_credential(**common(PERSONNEL), kind=kind, serial=serial)
+    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind=kind, serial=serial))
     auxiliary.collect_events()
 
 
 def test_issue_credential(auxiliary: Auxiliary) -> None:
-    auxiliary.issue_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind="work_id", serial="NT-000123"))
     assert auxiliary.active_credentials() == (
         CredentialRecord(CredentialKind.work_id, "NT-000123", DAY, CredentialStatus.active),
     )
@@ -233,9 +239,8 @@ def test_one_active_credential_of_a_kind_at_a_time(auxiliary: Auxiliary) -> None
         auxiliary,
         CredentialAlreadyActiveError,
         auxiliary.issue_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-000124",
+        rec(PERSONNEL),
+        IssueCredential(kind="work_id", serial="NT-000124"),
     )
     assert "Art. 12" in str(error)
     _issue(auxiliary, kind="uniform", serial="U-1")
@@ -247,23 +252,24 @@ def test_one_active_credential_of_a_kind_at_a_time(auxiliary: Auxiliary) -> None
 
 def test_a_serial_is_issued_once(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.return_credential(
+        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
+    )
     auxiliary.collect_events()
     error = refused(
         auxiliary,
         SerialAlreadyIssuedError,
         auxiliary.issue_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-000123",
+        rec(PERSONNEL),
+        IssueCredential(kind="work_id", serial="NT-000123"),
     )
     assert error.code == "serial_already_issued" and "returned" in str(error)
 
 
 def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
-    auxiliary.issue_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind="work_id", serial="NT-000123"))
     claim = CredentialSerial.claim(
-        **common(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000123"
+        rec(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000123"
     )
     [event] = claim.collect_events()
     assert isinstance(event, CredentialSerial.Claimed)
@@ -283,14 +289,14 @@ def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
     # Only a serial the auxiliary was issued can be claimed for it.
     with pytest.raises(UnknownCredentialError):
         CredentialSerial.claim(
-            **common(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000124"
+            rec(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000124"
         )
 
 
 def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.revoke_credential(
-        **common(PERSONNEL), kind="work_id", serial="NT-000123", reason="遗失补办"
+        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="遗失补办")
     )
     assert auxiliary.active_credentials() == ()
     assert [c.status for c in auxiliary.unreturned_credentials()] == [CredentialStatus.revoked]
@@ -302,47 +308,50 @@ def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
 
 def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.revoke_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123", reason="r")
-    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.revoke_credential(
+        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
+    )
+    auxiliary.return_credential(
+        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
+    )
     assert auxiliary.unreturned_credentials() == ()
     assert auxiliary.credentials[0].status is CredentialStatus.returned
 
 
 def test_a_credential_is_revoked_once(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.revoke_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123", reason="r")
+    auxiliary.revoke_credential(
+        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
+    )
     auxiliary.collect_events()
     refused(
         auxiliary,
         CredentialNotHeldError,
         auxiliary.revoke_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-000123",
-        reason="again",
+        rec(PERSONNEL),
+        RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
     )
 
 
 def test_a_returned_credential_cannot_be_returned_or_revoked(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.return_credential(**common(PERSONNEL), kind="work_id", serial="NT-000123")
+    auxiliary.return_credential(
+        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
+    )
     auxiliary.collect_events()
     refused(
         auxiliary,
         CredentialNotHeldError,
         auxiliary.return_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-000123",
+        rec(PERSONNEL),
+        ReturnCredential(kind="work_id", serial="NT-000123"),
     )
     refused(
         auxiliary,
         CredentialNotHeldError,
         auxiliary.revoke_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-000123",
-        reason="r",
+        rec(PERSONNEL),
+        RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
     )
 
 
@@ -352,18 +361,15 @@ def test_unknown_credentials_are_refused(auxiliary: Auxiliary) -> None:
         auxiliary,
         UnknownCredentialError,
         auxiliary.return_credential,
-        **common(PERSONNEL),
-        kind="insignia",
-        serial="NT-000123",
+        rec(PERSONNEL),
+        ReturnCredential(kind="insignia", serial="NT-000123"),
     )
     refused(
         auxiliary,
         UnknownCredentialError,
         auxiliary.revoke_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT-999999",
-        reason="r",
+        rec(PERSONNEL),
+        RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
     )
 
 
@@ -372,18 +378,16 @@ def test_credential_kind_and_serial_are_checked(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.issue_credential,
-        **common(PERSONNEL),
-        kind="badge",
-        serial="B-1",
+        rec(PERSONNEL),
+        IssueCredential(kind="badge", serial="B-1"),
     )
     assert error.field == "kind"
     error = refused(
         auxiliary,
         InvalidFieldError,
         auxiliary.issue_credential,
-        **common(PERSONNEL),
-        kind="work_id",
-        serial="NT 1",
+        rec(PERSONNEL),
+        IssueCredential(kind="work_id", serial="NT 1"),
     )
     assert error.field == "serial"
 
@@ -393,17 +397,15 @@ def test_only_the_personnel_department_issues_credentials(auxiliary: Auxiliary) 
         auxiliary,
         NotAuthorisedError,
         auxiliary.issue_credential,
-        **common(UNIT_A_ACTOR),
-        kind="work_id",
-        serial="NT-1",
+        rec(UNIT_A_ACTOR),
+        IssueCredential(kind="work_id", serial="NT-1"),
     )
     refused(
         auxiliary,
         OutsideScopeError,
         auxiliary.issue_credential,
-        **common(OTHER_PERSONNEL),
-        kind="work_id",
-        serial="NT-1",
+        rec(OTHER_PERSONNEL),
+        IssueCredential(kind="work_id", serial="NT-1"),
     )
 
 
@@ -412,20 +414,24 @@ def test_only_the_personnel_department_issues_credentials(auxiliary: Auxiliary) 
 
 def test_enrol_insurance(auxiliary: Auxiliary) -> None:
     auxiliary.enrol_insurance(
-        **common(PERSONNEL),
-        kind="accident",
-        insurer="测试保险公司",
-        policy_number="PA-2024-001",
-        start=date(2024, 1, 2),
-        end=date(2025, 1, 1),
+        rec(PERSONNEL),
+        EnrolInsurance(
+            kind="accident",
+            insurer="测试保险公司",
+            policy_number="PA-2024-001",
+            start=date(2024, 1, 2),
+            end=date(2025, 1, 1),
+        ),
     )
     auxiliary.enrol_insurance(
-        **common(PERSONNEL),
-        kind=InsuranceKind.housing_fund,
-        insurer="测试公积金中心",
-        policy_number="HF-1",
-        start=date(2024, 1, 2),
-        end=None,
+        rec(PERSONNEL),
+        EnrolInsurance(
+            kind=InsuranceKind.housing_fund,
+            insurer="测试公积金中心",
+            policy_number="HF-1",
+            start=date(2024, 1, 2),
+            end=None,
+        ),
     )
     assert [(i.kind, i.end) for i in auxiliary.insurance] == [
         (InsuranceKind.accident, date(2025, 1, 1)),
@@ -438,12 +444,14 @@ def test_insurance_must_end_after_it_starts(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidDateRangeError,
         auxiliary.enrol_insurance,
-        **common(PERSONNEL),
-        kind="medical",
-        insurer="测试医保",
-        policy_number="M-1",
-        start=date(2024, 1, 2),
-        end=date(2024, 1, 2),
+        rec(PERSONNEL),
+        EnrolInsurance(
+            kind="medical",
+            insurer="测试医保",
+            policy_number="M-1",
+            start=date(2024, 1, 2),
+            end=date(2024, 1, 2),
+        ),
     )
 
 
@@ -452,12 +460,10 @@ def test_insurance_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.enrol_insurance,
-        **common(PERSONNEL),
-        kind="life",
-        insurer="测试",
-        policy_number="L-1",
-        start=date(2024, 1, 2),
-        end=None,
+        rec(PERSONNEL),
+        EnrolInsurance(
+            kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
+        ),
     )
 
 
@@ -466,7 +472,8 @@ def test_insurance_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
 
 def test_record_health_check(auxiliary: Auxiliary) -> None:
     auxiliary.record_health_check(
-        **common(PERSONNEL), checked_on=date(2024, 2, 20), fit=True, details="各项指标正常"
+        rec(PERSONNEL),
+        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="各项指标正常"),
     )
     [check] = auxiliary.health_checks
     assert (check.checked_on, check.fit, check.details) == (date(2024, 2, 20), True, "各项指标正常")
@@ -480,10 +487,8 @@ def test_a_health_check_cannot_be_in_the_future(auxiliary: Auxiliary) -> None:
         auxiliary,
         DateInFutureError,
         auxiliary.record_health_check,
-        **common(PERSONNEL),
-        checked_on=date(2024, 3, 2),
-        fit=True,
-        details="d",
+        rec(PERSONNEL),
+        RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
     )
     assert error.field == "checked_on"
 
@@ -493,20 +498,16 @@ def test_health_check_fields_are_checked(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.record_health_check,
-        **common(PERSONNEL),
-        checked_on=date(2024, 2, 20),
-        fit=1,
-        details="d",
+        rec(PERSONNEL),
+        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
     )
     assert error.field == "fit"
     error = refused(
         auxiliary,
         InvalidFieldError,
         auxiliary.record_health_check,
-        **common(PERSONNEL),
-        checked_on=date(2024, 2, 20),
-        fit=True,
-        details="x" * 4001,
+        rec(PERSONNEL),
+        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
     )
     assert error.field == "details"
 
@@ -516,10 +517,10 @@ def test_health_check_fields_are_checked(auxiliary: Auxiliary) -> None:
 
 def _injure(auxiliary: Auxiliary, injury_id: str = "INJ-1") -> None:
     auxiliary.record_duty_injury(
-        **common(UNIT_A_ACTOR),
-        injury_id=injury_id,
-        occurred_on=date(2024, 2, 28),
-        medical_details="左腕骨折",
+        rec(UNIT_A_ACTOR),
+        RecordDutyInjury(
+            injury_id=injury_id, occurred_on=date(2024, 2, 28), medical_details="左腕骨折"
+        ),
     )
     auxiliary.collect_events()
 
@@ -527,10 +528,11 @@ def _injure(auxiliary: Auxiliary, injury_id: str = "INJ-1") -> None:
 def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
     _injure(auxiliary)
     auxiliary.advance_cost(
-        **common(PERSONNEL), injury_id="INJ-1", category="medical", amount=Decimal("1250.50")
+        rec(PERSONNEL),
+        AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("1250.50")),
     )
     auxiliary.advance_cost(
-        **common(PERSONNEL), injury_id="INJ-1", category="transport", amount=Decimal("80")
+        rec(PERSONNEL), AdvanceCost(injury_id="INJ-1", category="transport", amount=Decimal("80"))
     )
     injury = auxiliary.injuries["INJ-1"]
     assert injury == DutyInjury(
@@ -551,10 +553,8 @@ def test_another_unit_may_not_record_an_injury(auxiliary: Auxiliary) -> None:
         auxiliary,
         OutsideScopeError,
         auxiliary.record_duty_injury,
-        **common(UNIT_B_ACTOR),
-        injury_id="INJ-1",
-        occurred_on=date(2024, 2, 28),
-        medical_details="d",
+        rec(UNIT_B_ACTOR),
+        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
     )
 
 
@@ -564,10 +564,8 @@ def test_an_injury_id_is_used_once(auxiliary: Auxiliary) -> None:
         auxiliary,
         DuplicateRecordError,
         auxiliary.record_duty_injury,
-        **common(PERSONNEL),
-        injury_id="INJ-1",
-        occurred_on=date(2024, 2, 28),
-        medical_details="d",
+        rec(PERSONNEL),
+        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
     )
 
 
@@ -576,19 +574,15 @@ def test_an_injury_occurs_in_service_and_not_in_the_future(auxiliary: Auxiliary)
         auxiliary,
         InvalidDateRangeError,
         auxiliary.record_duty_injury,
-        **common(PERSONNEL),
-        injury_id="INJ-1",
-        occurred_on=date(2024, 1, 1),
-        medical_details="d",
+        rec(PERSONNEL),
+        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"),
     )
     refused(
         auxiliary,
         DateInFutureError,
         auxiliary.record_duty_injury,
-        **common(PERSONNEL),
-        injury_id="INJ-1",
-        occurred_on=date(2024, 3, 2),
-        medical_details="d",
+        rec(PERSONNEL),
+        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"),
     )
 
 
@@ -597,10 +591,8 @@ def test_a_cost_needs_a_recorded_injury(auxiliary: Auxiliary) -> None:
         auxiliary,
         UnknownInjuryError,
         auxiliary.advance_cost,
-        **common(PERSONNEL),
-        injury_id="INJ-9",
-        category="medical",
-        amount=Decimal(100),
+        rec(PERSONNEL),
+        AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
     )
 
 
@@ -611,10 +603,8 @@ def test_a_cost_is_a_positive_amount_in_fen(auxiliary: Auxiliary, amount: object
         auxiliary,
         InvalidFieldError,
         auxiliary.advance_cost,
-        **common(PERSONNEL),
-        injury_id="INJ-1",
-        category="medical",
-        amount=amount,
+        rec(PERSONNEL),
+        AdvanceCost(injury_id="INJ-1", category="medical", amount=amount),
     )
     assert error.field == "amount"
 
@@ -625,10 +615,8 @@ def test_cost_category_is_a_closed_set(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.advance_cost,
-        **common(PERSONNEL),
-        injury_id="INJ-1",
-        category="meals",
-        amount=Decimal(10),
+        rec(PERSONNEL),
+        AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
     )
     assert error.field == "category"
 
@@ -638,16 +626,18 @@ def test_cost_category_is_a_closed_set(auxiliary: Auxiliary) -> None:
 
 def test_record_infringement(auxiliary: Auxiliary) -> None:
     auxiliary.record_infringement(
-        **common(UNIT_A_ACTOR),
-        occurred_on=date(2024, 2, 27),
-        description="执勤时遭人推搡",
-        referred_to="测试市公安局法制大队",
+        rec(UNIT_A_ACTOR),
+        RecordInfringement(
+            occurred_on=date(2024, 2, 27),
+            description="执勤时遭人推搡",
+            referred_to="测试市公安局法制大队",
+        ),
     )
     auxiliary.record_infringement(
-        **common(PERSONNEL),
-        occurred_on=date(2024, 2, 28),
-        description="亲属遭威胁",
-        referred_to=None,
+        rec(PERSONNEL),
+        RecordInfringement(
+            occurred_on=date(2024, 2, 28), description="亲属遭威胁", referred_to=None
+        ),
     )
     assert [i.referred_to for i in auxiliary.infringements] == ["测试市公安局法制大队", None]
 
@@ -657,15 +647,13 @@ def test_an_infringement_occurs_in_service(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidDateRangeError,
         auxiliary.record_infringement,
-        **common(PERSONNEL),
-        occurred_on=date(2023, 12, 31),
-        description="d",
-        referred_to=None,
+        rec(PERSONNEL),
+        RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
     )
 
 
 def test_commend(auxiliary: Auxiliary) -> None:
-    auxiliary.commend(**common(PERSONNEL), kind="merit_third", issuing_body="测试市公安局")
+    auxiliary.commend(rec(PERSONNEL), Commend(kind="merit_third", issuing_body="测试市公安局"))
     [commendation] = auxiliary.commendations
     assert (commendation.kind, commendation.issuing_body) == (
         CommendationKind.merit_third,
@@ -678,9 +666,8 @@ def test_only_the_personnel_department_commends(auxiliary: Auxiliary) -> None:
         auxiliary,
         NotAuthorisedError,
         auxiliary.commend,
-        **common(UNIT_A_ACTOR),
-        kind="citation",
-        issuing_body="测试派出所甲",
+        rec(UNIT_A_ACTOR),
+        Commend(kind="citation", issuing_body="测试派出所甲"),
     )
     assert str(error) == "only the organ's personnel department may record a commendation (Art. 16)"
 
@@ -690,9 +677,8 @@ def test_commendation_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidFieldError,
         auxiliary.commend,
-        **common(PERSONNEL),
-        kind="medal",
-        issuing_body="测试市公安局",
+        rec(PERSONNEL),
+        Commend(kind="medal", issuing_body="测试市公安局"),
     )
 
 
@@ -701,9 +687,8 @@ def test_no_record_may_take_effect_before_the_hire(auxiliary: Auxiliary) -> None
         auxiliary,
         InvalidDateRangeError,
         auxiliary.commend,
-        **common(PERSONNEL, date(2024, 1, 1)),
-        kind="citation",
-        issuing_body="测试市公安局",
+        rec(PERSONNEL, date(2024, 1, 1)),
+        Commend(kind="citation", issuing_body="测试市公安局"),
     )
     assert str(error) == "effective date precedes the hire's effective date"
 
@@ -711,7 +696,7 @@ def test_no_record_may_take_effect_before_the_hire(auxiliary: Auxiliary) -> None
 def test_counts_summarise_the_records(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     _injure(auxiliary)
-    auxiliary.commend(**common(PERSONNEL), kind="citation", issuing_body="测试市公安局")
+    auxiliary.commend(rec(PERSONNEL), Commend(kind="citation", issuing_body="测试市公安局"))
     assert auxiliary.counts == {
         "evaluations": 0,
         "credentials_active": 1,

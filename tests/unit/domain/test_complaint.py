@@ -9,6 +9,19 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import Auxiliary
+from domain.commands.auxiliary import Separate, Transfer
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
 from domain.complaint import Complaint, Finding
 from domain.errors import (
     ComplainantNotNotifiedError,
@@ -26,6 +39,7 @@ from domain.errors import (
 )
 from domain.organ import Organ
 from domain.values import (
+    Actor,
     Allegation,
     ComplaintChannel,
     ComplaintStatus,
@@ -44,8 +58,8 @@ from .support import (
     PUBLIC,
     UNIT_A,
     UNIT_B,
-    common,
     cst,
+    rec,
     refused,
     refused_creation,
     replay,
@@ -60,29 +74,42 @@ MAR_12 = date(2024, 3, 12)
 COMPLAINANT_RID = synthetic_resident_id(born=date(1980, 7, 1), sequence=456)
 
 
-def receive_args(auxiliary: Auxiliary, /, **overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        **common(PUBLIC),
-        "id": COMPLAINT_ID,
+def receiving(
+    auxiliary: Auxiliary,
+    /,
+    *,
+    actor: Actor = PUBLIC,
+    effective: date = DAY,
+    at: datetime | None = None,
+    id: Any = COMPLAINT_ID,
+    complainant_id: Any = COMPLAINANT_ID,
+    **overrides: Any,
+) -> Callable[[], Complaint]:
+    """A valid receipt with overrides, to run (the attribution is checked when it runs)."""
+    fields: dict[str, Any] = {
         "channel": "online",
         "incident_at": INCIDENT_AT,
         "incident_place": "测试市测试广场",
-        "auxiliary": auxiliary,
         "allegations": ["态度粗暴", "未出示工作证件"],
-        "complainant_id": COMPLAINANT_ID,
         "complainant_name": "测试投诉人",
         "complainant_phone": "13700000003",
         "complainant_resident_id": COMPLAINANT_RID,
         "complainant_address": "测试市测试小区3号",
         "contact_text": "工作日晚上联系",
         "tracking_hash": "b3" * 32,
+        **overrides,
     }
-    args.update(overrides)
-    return args
+    return lambda: Complaint.receive(
+        rec(actor, effective, at),
+        ReceiveComplaint(auxiliary_id=auxiliary.id, **fields),
+        id=id,
+        auxiliary=auxiliary,
+        complainant_id=complainant_id,
+    )
 
 
 def receive(auxiliary: Auxiliary, /, **overrides: Any) -> Complaint:
-    complaint = Complaint.receive(**receive_args(auxiliary, **overrides))
+    complaint = receiving(auxiliary, **overrides)()
     complaint.collect_events()
     return complaint
 
@@ -90,42 +117,40 @@ def receive(auxiliary: Auxiliary, /, **overrides: Any) -> Complaint:
 def handled(complaint: Complaint, *, upto: str) -> Complaint:
     """Move a received complaint along the happy path up to a step."""
     steps: list[tuple[str, Callable[[], None]]] = [
-        ("acknowledged", lambda: complaint.acknowledge(**common(COMPLAINTS, MAR_2))),
-        ("accepted", lambda: complaint.accept(**common(COMPLAINTS, MAR_2), category="执法态度")),
+        ("acknowledged", lambda: complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())),
+        ("accepted", lambda: complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))),
         (
             "assigned",
             lambda: complaint.assign(
-                **common(COMPLAINTS, MAR_2), investigator_id="INV-7", due=date(2024, 4, 1)
+                rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 4, 1))
             ),
         ),
         (
             "found_1",
             lambda: complaint.record_finding(
-                **common(COMPLAINTS, MAR_5),
-                allegation_number=1,
-                result="sustained",
-                reasoning="执法记录仪显示言语不当",
+                rec(COMPLAINTS, MAR_5),
+                RecordFinding(
+                    allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"
+                ),
             ),
         ),
         (
             "concluded",
             lambda: complaint.record_finding(
-                **common(COMPLAINTS, MAR_10),
-                allegation_number=2,
-                result="unfounded",
-                reasoning="无证据",
+                rec(COMPLAINTS, MAR_10),
+                RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
             ),
         ),
         (
             "notified",
             lambda: complaint.notify_complainant(
-                **common(COMPLAINTS, MAR_12),
-                method="sms",
-                notified_on=MAR_12,
-                summary="第1项属实，已处理；第2项查无实据",
+                rec(COMPLAINTS, MAR_12),
+                NotifyComplainant(
+                    method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
+                ),
             ),
         ),
-        ("closed", lambda: complaint.close(**common(COMPLAINTS, MAR_12))),
+        ("closed", lambda: complaint.close(rec(COMPLAINTS, MAR_12), Close())),
     ]
     for name, step in steps:
         step()
@@ -144,7 +169,7 @@ def complaint(auxiliary: Auxiliary) -> Complaint:
 
 
 def test_receive_attributes_the_complaint(auxiliary: Auxiliary) -> None:
-    complaint = Complaint.receive(**receive_args(auxiliary))
+    complaint = receiving(auxiliary)()
     assert complaint.id == COMPLAINT_ID
     assert complaint.status is ComplaintStatus.received
     assert complaint.channel is ComplaintChannel.online
@@ -182,7 +207,7 @@ def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
         complainant_address=None,
         contact_text=None,
         tracking_hash=None,
-        **common(COMPLAINTS),
+        actor=COMPLAINTS,
         channel="hotline_12389",
     )
     assert complaint.complainant_name is None
@@ -191,11 +216,9 @@ def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
 
 def test_attribution_follows_the_incident_date(auxiliary: Auxiliary, organ: Organ) -> None:
     auxiliary.transfer(
-        **common(PERSONNEL, date(2024, 2, 26)),
+        rec(PERSONNEL, date(2024, 2, 26)),
+        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
-        unit=UNIT_B,
-        supervisor_id="PO-2002",
-        supervisor_name="测试警官乙",
     )
     before = receive(auxiliary)
     after = receive(auxiliary, incident_at=cst(date(2024, 2, 27)))
@@ -209,20 +232,18 @@ def test_the_incident_date_is_taken_in_china_standard_time(auxiliary: Auxiliary)
     assert complaint.responsibility.unit == UNIT_A
     refused_creation(
         NoResponsibilityError,
-        Complaint.receive,
-        **receive_args(auxiliary, incident_at=cst(date(2024, 1, 1), hour=23, minute=59)),
+        receiving(auxiliary, incident_at=cst(date(2024, 1, 1), hour=23, minute=59)),
     )
 
 
 def test_a_separated_auxiliary_answers_for_incidents_before_the_separation(
     auxiliary: Auxiliary,
 ) -> None:
-    auxiliary.separate(**common(PERSONNEL, date(2024, 2, 26)), reason="resigned")
+    auxiliary.separate(rec(PERSONNEL, date(2024, 2, 26)), Separate(reason="resigned"))
     assert receive(auxiliary).responsibility.unit == UNIT_A
     error = refused_creation(
         NoResponsibilityError,
-        Complaint.receive,
-        **receive_args(auxiliary, incident_at=cst(date(2024, 2, 26), hour=9)),
+        receiving(auxiliary, incident_at=cst(date(2024, 2, 26), hour=9)),
     )
     assert "Art. 17" in str(error)
 
@@ -230,24 +251,23 @@ def test_a_separated_auxiliary_answers_for_incidents_before_the_separation(
 def test_an_incident_cannot_follow_its_report(auxiliary: Auxiliary) -> None:
     refused_creation(
         DateInFutureError,
-        Complaint.receive,
-        **receive_args(auxiliary, incident_at=cst(DAY, hour=11)),
+        receiving(auxiliary, incident_at=cst(DAY, hour=11)),
     )
     refused_creation(
         NaiveDatetimeError,
-        Complaint.receive,
-        **receive_args(auxiliary, incident_at=datetime(2024, 2, 25, 21, 30)),
+        receiving(auxiliary, incident_at=datetime(2024, 2, 25, 21, 30)),
     )
 
 
 def test_the_incident_is_on_or_before_the_receipt_date(auxiliary: Auxiliary) -> None:
     refused_creation(
         InvalidDateRangeError,
-        Complaint.receive,
-        **receive_args(
+        receiving(
             auxiliary,
             incident_at=cst(DAY, hour=8),
-            **common(PUBLIC, date(2024, 2, 29), at=cst(DAY)),
+            actor=PUBLIC,
+            effective=date(2024, 2, 29),
+            at=cst(DAY),
         ),
     )
 
@@ -256,9 +276,7 @@ def test_the_incident_is_on_or_before_the_receipt_date(auxiliary: Auxiliary) -> 
     "allegations", [[], ["a"] * 21, ["态度粗暴", "  "], "态度粗暴", ["x" * 4001]]
 )
 def test_allegations_number_one_to_twenty(auxiliary: Auxiliary, allegations: object) -> None:
-    error = refused_creation(
-        InvalidFieldError, Complaint.receive, **receive_args(auxiliary, allegations=allegations)
-    )
+    error = refused_creation(InvalidFieldError, receiving(auxiliary, allegations=allegations))
     assert error.field.startswith("allegations")
 
 
@@ -268,9 +286,7 @@ def test_twenty_allegations_are_accepted(auxiliary: Auxiliary) -> None:
 
 
 def test_only_the_public_intake_or_complaints_office_receives(auxiliary: Auxiliary) -> None:
-    error = refused_creation(
-        NotAuthorisedError, Complaint.receive, **receive_args(auxiliary, **common(PERSONNEL))
-    )
+    error = refused_creation(NotAuthorisedError, receiving(auxiliary, actor=PERSONNEL))
     assert "Art. 17" in str(error)
 
 
@@ -278,8 +294,7 @@ def test_the_complainant_resident_id_is_validated_without_echo(auxiliary: Auxili
     bad = COMPLAINANT_RID[:-1] + ("1" if COMPLAINANT_RID[-1] != "1" else "2")
     error = refused_creation(
         InvalidResidentIdError,
-        Complaint.receive,
-        **receive_args(auxiliary, complainant_resident_id=bad),
+        receiving(auxiliary, complainant_resident_id=bad),
     )
     assert bad not in str(error)
 
@@ -299,9 +314,7 @@ def test_the_complainant_resident_id_is_validated_without_echo(auxiliary: Auxili
 def test_receive_refuses_malformed_fields(
     auxiliary: Auxiliary, overrides: dict[str, Any], field: str
 ) -> None:
-    error = refused_creation(
-        InvalidFieldError, Complaint.receive, **receive_args(auxiliary, **overrides)
-    )
+    error = refused_creation(InvalidFieldError, receiving(auxiliary, **overrides))
     assert error.field == field
 
 
@@ -309,21 +322,23 @@ def test_receive_refuses_malformed_fields(
 
 
 def test_the_whole_lifecycle(complaint: Complaint) -> None:
-    complaint.acknowledge(**common(COMPLAINTS, MAR_2))
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
     assert complaint.status is ComplaintStatus.acknowledged
     assert complaint.acknowledged_at == cst(MAR_2)
-    complaint.accept(**common(COMPLAINTS, MAR_2), category="执法态度")
+    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))
     assert (complaint.status, complaint.category) == (ComplaintStatus.accepted, "执法态度")
-    complaint.assign(**common(COMPLAINTS, MAR_2), investigator_id="INV-7", due=date(2024, 4, 1))
+    complaint.assign(rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 4, 1)))
     assert complaint.status is ComplaintStatus.under_investigation
     assert (complaint.investigator_id, complaint.due) == ("INV-7", date(2024, 4, 1))
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_5), allegation_number=1, result="sustained", reasoning="属实"
+        rec(COMPLAINTS, MAR_5),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="属实"),
     )
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.concluded_at is None
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_10), allegation_number=2, result="unfounded", reasoning="无据"
+        rec(COMPLAINTS, MAR_10),
+        RecordFinding(allegation_number=2, result="unfounded", reasoning="无据"),
     )
     assert complaint.status is ComplaintStatus.concluded
     assert (complaint.concluded_at, complaint.concluded_on) == (cst(MAR_10), MAR_10)
@@ -332,11 +347,12 @@ def test_the_whole_lifecycle(complaint: Complaint) -> None:
         2: FindingResult.unfounded,
     }
     complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_12), method="letter", notified_on=MAR_12, summary="结果如下"
+        rec(COMPLAINTS, MAR_12),
+        NotifyComplainant(method="letter", notified_on=MAR_12, summary="结果如下"),
     )
     assert complaint.status is ComplaintStatus.complainant_notified
     assert complaint.complainant_notified and complaint.notified_on == MAR_12
-    complaint.close(**common(COMPLAINTS, MAR_12))
+    complaint.close(rec(COMPLAINTS, MAR_12), Close())
     assert complaint.status is ComplaintStatus.closed
     assert complaint.closed_at == cst(MAR_12)
     events = complaint.collect_events()
@@ -353,7 +369,9 @@ def test_the_whole_lifecycle(complaint: Complaint) -> None:
 
 def test_close_before_the_complainant_is_told_is_refused(complaint: Complaint) -> None:
     handled(complaint, upto="concluded")
-    error = refused(complaint, ComplainantNotNotifiedError, complaint.close, **common(COMPLAINTS))
+    error = refused(
+        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close()
+    )
     assert "Art. 17" in str(error)
     assert error.code == "complainant_not_notified"
 
@@ -361,41 +379,46 @@ def test_close_before_the_complainant_is_told_is_refused(complaint: Complaint) -
 @pytest.mark.parametrize("upto", ["acknowledged", "accepted", "assigned", "found_1"])
 def test_an_open_complaint_cannot_close(complaint: Complaint, upto: str) -> None:
     handled(complaint, upto=upto)
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, **common(COMPLAINTS))
+    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
 
 
 def test_a_received_complaint_cannot_close(complaint: Complaint) -> None:
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, **common(COMPLAINTS))
+    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
 
 
 def test_a_closed_complaint_cannot_close_again(complaint: Complaint) -> None:
     handled(complaint, upto="closed")
-    error = refused(complaint, InvalidTransitionError, complaint.close, **common(COMPLAINTS))
+    error = refused(complaint, InvalidTransitionError, complaint.close, rec(COMPLAINTS), Close())
     assert (error.from_status, error.command) == ("closed", "close")
 
 
 def test_accept_needs_acknowledgement_first(complaint: Complaint) -> None:
     error = refused(
-        complaint, InvalidTransitionError, complaint.accept, **common(COMPLAINTS), category="c"
+        complaint, InvalidTransitionError, complaint.accept, rec(COMPLAINTS), Accept(category="c")
     )
     assert (error.from_status, error.command) == ("received", "accept")
 
 
 def test_acknowledge_once(complaint: Complaint) -> None:
     handled(complaint, upto="acknowledged")
-    refused(complaint, InvalidTransitionError, complaint.acknowledge, **common(COMPLAINTS))
+    refused(
+        complaint, InvalidTransitionError, complaint.acknowledge, rec(COMPLAINTS), Acknowledge()
+    )
 
 
 def test_decline_then_notify_then_close(complaint: Complaint) -> None:
-    complaint.acknowledge(**common(COMPLAINTS, MAR_2))
-    complaint.decline(**common(COMPLAINTS, MAR_2), reason="不属于辅警履职行为")
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="不属于辅警履职行为"))
     assert complaint.status is ComplaintStatus.not_accepted
     assert complaint.decline_reason == "不属于辅警履职行为"
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, **common(COMPLAINTS, MAR_2))
-    complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_5), method="phone", notified_on=MAR_5, summary="不予受理"
+    refused(
+        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_2), Close()
     )
-    complaint.close(**common(COMPLAINTS, MAR_5))
+    complaint.notify_complainant(
+        rec(COMPLAINTS, MAR_5),
+        NotifyComplainant(method="phone", notified_on=MAR_5, summary="不予受理"),
+    )
+    complaint.close(rec(COMPLAINTS, MAR_5), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
@@ -405,10 +428,8 @@ def test_notification_waits_for_a_result(complaint: Complaint) -> None:
         complaint,
         InvalidTransitionError,
         complaint.notify_complainant,
-        **common(COMPLAINTS, MAR_10),
-        method="sms",
-        notified_on=MAR_10,
-        summary="s",
+        rec(COMPLAINTS, MAR_10),
+        NotifyComplainant(method="sms", notified_on=MAR_10, summary="s"),
     )
 
 
@@ -420,26 +441,23 @@ def test_notification_date_is_not_in_the_future_nor_before_the_result(
         complaint,
         DateInFutureError,
         complaint.notify_complainant,
-        **common(COMPLAINTS, MAR_10),
-        method="sms",
-        notified_on=date(2024, 3, 11),
-        summary="s",
+        rec(COMPLAINTS, MAR_10),
+        NotifyComplainant(method="sms", notified_on=date(2024, 3, 11), summary="s"),
     )
     refused(
         complaint,
         InvalidDateRangeError,
         complaint.notify_complainant,
-        **common(COMPLAINTS, MAR_12),
-        method="sms",
-        notified_on=MAR_5,
-        summary="s",
+        rec(COMPLAINTS, MAR_12),
+        NotifyComplainant(method="sms", notified_on=MAR_5, summary="s"),
     )
 
 
 def test_further_notifications_are_recorded(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
     complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_12), method="letter", notified_on=MAR_12, summary="书面告知"
+        rec(COMPLAINTS, MAR_12),
+        NotifyComplainant(method="letter", notified_on=MAR_12, summary="书面告知"),
     )
     assert [n.method.value for n in complaint.notifications] == ["sms", "letter"]
 
@@ -450,10 +468,8 @@ def test_findings_need_an_accepted_complaint(complaint: Complaint) -> None:
         complaint,
         InvalidTransitionError,
         complaint.record_finding,
-        **common(COMPLAINTS),
-        allegation_number=1,
-        result="sustained",
-        reasoning="r",
+        rec(COMPLAINTS),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
     )
 
 
@@ -464,10 +480,8 @@ def test_a_finding_names_a_known_allegation(complaint: Complaint) -> None:
             complaint,
             UnknownAllegationError,
             complaint.record_finding,
-            **common(COMPLAINTS, MAR_5),
-            allegation_number=number,
-            result="sustained",
-            reasoning="r",
+            rec(COMPLAINTS, MAR_5),
+            RecordFinding(allegation_number=number, result="sustained", reasoning="r"),
         )
 
 
@@ -477,10 +491,8 @@ def test_each_allegation_gets_one_finding(complaint: Complaint) -> None:
         complaint,
         DuplicateRecordError,
         complaint.record_finding,
-        **common(COMPLAINTS, MAR_5),
-        allegation_number=1,
-        result="not_sustained",
-        reasoning="r",
+        rec(COMPLAINTS, MAR_5),
+        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
     )
 
 
@@ -490,10 +502,8 @@ def test_no_finding_after_conclusion(complaint: Complaint) -> None:
         complaint,
         InvalidTransitionError,
         complaint.record_finding,
-        **common(COMPLAINTS, MAR_10),
-        allegation_number=1,
-        result="not_sustained",
-        reasoning="r",
+        rec(COMPLAINTS, MAR_10),
+        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
     )
 
 
@@ -503,10 +513,8 @@ def test_finding_result_is_a_closed_set(complaint: Complaint) -> None:
         complaint,
         InvalidFieldError,
         complaint.record_finding,
-        **common(COMPLAINTS, MAR_5),
-        allegation_number=1,
-        result="maybe",
-        reasoning="r",
+        rec(COMPLAINTS, MAR_5),
+        RecordFinding(allegation_number=1, result="maybe", reasoning="r"),
     )
     assert error.field == "result"
 
@@ -517,46 +525,55 @@ def test_assign_allows_a_future_due_date_but_not_a_past_one(complaint: Complaint
         complaint,
         InvalidDateRangeError,
         complaint.assign,
-        **common(COMPLAINTS, MAR_2),
-        investigator_id="INV-7",
-        due=date(2024, 3, 1),
+        rec(COMPLAINTS, MAR_2),
+        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
     )
-    complaint.assign(**common(COMPLAINTS, MAR_2), investigator_id="INV-7", due=date(2024, 12, 31))
-    complaint.assign(**common(COMPLAINTS, MAR_5), investigator_id="INV-8", due=date(2024, 12, 31))
+    complaint.assign(
+        rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 12, 31))
+    )
+    complaint.assign(
+        rec(COMPLAINTS, MAR_5), Assign(investigator_id="INV-8", due=date(2024, 12, 31))
+    )
     assert complaint.investigator_id == "INV-8"
 
 
 def test_withdraw_then_close(complaint: Complaint) -> None:
     handled(complaint, upto="assigned")
-    complaint.withdraw(**common(COMPLAINTS, MAR_5), reason="投诉人已谅解")
+    complaint.withdraw(rec(COMPLAINTS, MAR_5), Withdraw(reason="投诉人已谅解"))
     assert complaint.status is ComplaintStatus.withdrawn
-    complaint.close(**common(COMPLAINTS, MAR_5))
+    complaint.close(rec(COMPLAINTS, MAR_5), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_withdrawal_comes_before_notification(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
-    refused(complaint, InvalidTransitionError, complaint.withdraw, **common(COMPLAINTS), reason="r")
+    refused(
+        complaint, InvalidTransitionError, complaint.withdraw, rec(COMPLAINTS), Withdraw(reason="r")
+    )
 
 
 def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     handled(complaint, upto="closed")
-    complaint.reopen(**common(COMPLAINTS, MAR_12), reason="投诉人提出新证据")
+    complaint.reopen(rec(COMPLAINTS, MAR_12), Reopen(reason="投诉人提出新证据"))
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.round == 2
     assert not complaint.complainant_notified
     assert complaint.concluded_at is None and complaint.closed_at is None
     # Findings stay on record and remain the latest until superseded.
     assert complaint.findings[1].result is FindingResult.sustained
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, **common(COMPLAINTS, MAR_12))
+    refused(
+        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_12), Close()
+    )
 
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_12), allegation_number=2, result="sustained", reasoning="新证据"
+        rec(COMPLAINTS, MAR_12),
+        RecordFinding(allegation_number=2, result="sustained", reasoning="新证据"),
     )
     assert complaint.findings[2].result is FindingResult.sustained
     assert complaint.status is ComplaintStatus.under_investigation  # allegation 1 not redone
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_12), allegation_number=1, result="sustained", reasoning="维持"
+        rec(COMPLAINTS, MAR_12),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="维持"),
     )
     assert complaint.status is ComplaintStatus.concluded
     assert [(f.allegation_number, f.round) for f in complaint.finding_history] == [
@@ -567,35 +584,42 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     ]
     assert complaint.findings[2] == Finding(2, FindingResult.sustained, "新证据", 2, MAR_12, 10)
     complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_12), method="sms", notified_on=MAR_12, summary="复查结果"
+        rec(COMPLAINTS, MAR_12),
+        NotifyComplainant(method="sms", notified_on=MAR_12, summary="复查结果"),
     )
-    complaint.close(**common(COMPLAINTS, MAR_12))
+    complaint.close(rec(COMPLAINTS, MAR_12), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complaint) -> None:
-    complaint.acknowledge(**common(COMPLAINTS, MAR_2))
-    complaint.decline(**common(COMPLAINTS, MAR_2), reason="r")
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="r"))
     complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_2), method="sms", notified_on=MAR_2, summary="s"
+        rec(COMPLAINTS, MAR_2), NotifyComplainant(method="sms", notified_on=MAR_2, summary="s")
     )
-    complaint.close(**common(COMPLAINTS, MAR_2))
-    complaint.reopen(**common(COMPLAINTS, MAR_5), reason="复核")
+    complaint.close(rec(COMPLAINTS, MAR_2), Close())
+    complaint.reopen(rec(COMPLAINTS, MAR_5), Reopen(reason="复核"))
     assert complaint.status is ComplaintStatus.acknowledged
-    complaint.accept(**common(COMPLAINTS, MAR_5), category="执法态度")
+    complaint.accept(rec(COMPLAINTS, MAR_5), Accept(category="执法态度"))
     assert complaint.status is ComplaintStatus.accepted
 
 
 def test_only_a_closed_complaint_reopens(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
-    refused(complaint, InvalidTransitionError, complaint.reopen, **common(COMPLAINTS), reason="r")
+    refused(
+        complaint, InvalidTransitionError, complaint.reopen, rec(COMPLAINTS), Reopen(reason="r")
+    )
 
 
 def test_handling_is_for_the_responsible_organs_complaints_office(complaint: Complaint) -> None:
-    refused(complaint, OutsideScopeError, complaint.acknowledge, **common(OTHER_COMPLAINTS))
-    error = refused(complaint, NotAuthorisedError, complaint.acknowledge, **common(PUBLIC))
+    refused(
+        complaint, OutsideScopeError, complaint.acknowledge, rec(OTHER_COMPLAINTS), Acknowledge()
+    )
+    error = refused(
+        complaint, NotAuthorisedError, complaint.acknowledge, rec(PUBLIC), Acknowledge()
+    )
     assert str(error) == "only the complaints office may handle a complaint (Art. 17)"
-    refused(complaint, NotAuthorisedError, complaint.acknowledge, **common(PERSONNEL))
+    refused(complaint, NotAuthorisedError, complaint.acknowledge, rec(PERSONNEL), Acknowledge())
 
 
 def test_handling_may_not_precede_the_receipt(complaint: Complaint) -> None:
@@ -603,25 +627,28 @@ def test_handling_may_not_precede_the_receipt(complaint: Complaint) -> None:
         complaint,
         InvalidDateRangeError,
         complaint.acknowledge,
-        **common(COMPLAINTS, date(2024, 2, 29), at=cst(MAR_2)),
+        rec(COMPLAINTS, date(2024, 2, 29), at=cst(MAR_2)),
+        Acknowledge(),
     )
 
 
 def test_replay_rebuilds_the_complaint(auxiliary: Auxiliary) -> None:
-    complaint = Complaint.receive(**receive_args(auxiliary))
-    complaint.acknowledge(**common(COMPLAINTS, MAR_2))
-    complaint.accept(**common(COMPLAINTS, MAR_2), category="执法态度")
+    complaint = receiving(auxiliary)()
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_5), allegation_number=1, result="sustained", reasoning="r"
+        rec(COMPLAINTS, MAR_5),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
     )
     complaint.record_finding(
-        **common(COMPLAINTS, MAR_5), allegation_number=2, result="exonerated", reasoning="r"
+        rec(COMPLAINTS, MAR_5),
+        RecordFinding(allegation_number=2, result="exonerated", reasoning="r"),
     )
     complaint.notify_complainant(
-        **common(COMPLAINTS, MAR_5), method="online", notified_on=MAR_5, summary="s"
+        rec(COMPLAINTS, MAR_5), NotifyComplainant(method="online", notified_on=MAR_5, summary="s")
     )
-    complaint.close(**common(COMPLAINTS, MAR_5))
-    complaint.reopen(**common(COMPLAINTS, MAR_10), reason="r")
+    complaint.close(rec(COMPLAINTS, MAR_5), Close())
+    complaint.reopen(rec(COMPLAINTS, MAR_10), Reopen(reason="r"))
     rebuilt = replay(list(complaint.collect_events()))
     assert rebuilt == complaint
     assert (rebuilt.status, rebuilt.round) == (ComplaintStatus.accepted, 2)

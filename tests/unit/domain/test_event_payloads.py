@@ -12,7 +12,48 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.auxiliary import Auxiliary, CredentialSerial
+from domain.auxiliary import CredentialSerial
+from domain.commands.auxiliary import (
+    AdvanceCost,
+    AppealSanction,
+    AssignSupervisor,
+    ChangeLevel,
+    ChangePost,
+    Commend,
+    Correct,
+    DecideAppeal,
+    EnrolInsurance,
+    Evaluate,
+    ImposeSanction,
+    IssueCredential,
+    RecordDutyInjury,
+    RecordHealthCheck,
+    RecordInfringement,
+    ReferForProsecution,
+    Reinstate,
+    ReleaseSupervisor,
+    RenewContract,
+    ReturnCredential,
+    RevokeCredential,
+    RevokeSanction,
+    Separate,
+    Transfer,
+)
+from domain.commands.complaint import (
+    Accept,
+    Acknowledge,
+    Assign,
+    Close,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    RecordFinding,
+    Reopen,
+    Withdraw,
+)
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
+from domain.commands.organ import AdjustQuota
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
@@ -35,10 +76,10 @@ from .support import (
     UNIT_A,
     UNIT_B,
     RoundTripApplication,
-    common,
     cst,
-    hire_args,
+    hiring,
     new_organ,
+    rec,
     synthetic_resident_id,
 )
 from .test_events import event_classes
@@ -52,123 +93,153 @@ VALUE_OBJECTS = (Actor, Allegation, Responsibility)
 def every_event() -> list[Aggregate]:
     """Aggregates whose pending events include every event class at least once."""
     organ = new_organ(quota=3)
-    organ.adjust_quota(**common(ESTABLISHMENT, D), new_quota=4, reason="调整")
-    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID)
-    organ.take_slot(**common(PERSONNEL, D), auxiliary_id=AUX_ID_2)
+    organ.adjust_quota(rec(ESTABLISHMENT, D), AdjustQuota(new_quota=4, reason="调整"))
+    organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID_2)
 
-    aux = Auxiliary.hire(**hire_args(organ))
-    p = common(PERSONNEL, D)
-    dsc = common(DISCIPLINE, D)
-    aux.renew_contract(**p, contract_end=date(2028, 12, 31))
-    aux.change_post(**p, post_type="traffic")
-    aux.transfer(**p, organ=organ, unit=UNIT_B, supervisor_id="PO-2", supervisor_name="测试警官乙")
-    aux.assign_supervisor(**p, supervisor_id="PO-3", supervisor_name="测试警官丙")
-    aux.release_supervisor(**p, reason="民警调岗")
-    aux.evaluate(**p, year=2024, grade="excellent")
-    aux.change_level(**p, level=2, reason="promotion")
-    aux.issue_credential(**p, kind="work_id", serial="NT-1")
-    serial = CredentialSerial.claim(**p, auxiliary=aux, kind="work_id", serial="NT-1")
-    unit_code = UnitCode.claim(**common(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
-    aux.revoke_credential(**p, kind="work_id", serial="NT-1", reason="遗失")
-    aux.return_credential(**p, kind="work_id", serial="NT-1")
+    aux = hiring(organ)()
+    p = rec(PERSONNEL, D)
+    dsc = rec(DISCIPLINE, D)
+    aux.renew_contract(p, RenewContract(contract_end=date(2028, 12, 31)))
+    aux.change_post(p, ChangePost(post_type="traffic"))
+    aux.transfer(
+        p, Transfer(unit=UNIT_B, supervisor_id="PO-2", supervisor_name="测试警官乙"), organ=organ
+    )
+    aux.assign_supervisor(p, AssignSupervisor(supervisor_id="PO-3", supervisor_name="测试警官丙"))
+    aux.release_supervisor(p, ReleaseSupervisor(reason="民警调岗"))
+    aux.evaluate(p, Evaluate(year=2024, grade="excellent"))
+    aux.change_level(p, ChangeLevel(level=2, reason="promotion"))
+    aux.issue_credential(p, IssueCredential(kind="work_id", serial="NT-1"))
+    serial = CredentialSerial.claim(p, auxiliary=aux, kind="work_id", serial="NT-1")
+    unit_code = UnitCode.claim(rec(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
+    aux.revoke_credential(p, RevokeCredential(kind="work_id", serial="NT-1", reason="遗失"))
+    aux.return_credential(p, ReturnCredential(kind="work_id", serial="NT-1"))
     aux.enrol_insurance(
-        **p, kind="accident", insurer="测试保险", policy_number="PA-1", start=D, end=None
+        p,
+        EnrolInsurance(
+            kind="accident", insurer="测试保险", policy_number="PA-1", start=D, end=None
+        ),
     )
-    aux.record_health_check(**p, checked_on=D, fit=True, details="正常")
-    aux.record_duty_injury(**p, injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
-    aux.advance_cost(**p, injury_id="INJ-1", category="medical", amount=Decimal("12.30"))
-    aux.record_infringement(**p, occurred_on=D, description="遭推搡", referred_to=None)
-    aux.commend(**p, kind="citation", issuing_body="测试市公安局")
-    aux.impose_sanction(**dsc, sanction_id="S-1", kind="suspension", until=None, linked_findings=[])
-    aux.appeal_sanction(**dsc, sanction_id="S-1", grounds="申诉理由")
-    aux.decide_appeal(**dsc, sanction_id="S-1", upheld=True)
-    aux.reinstate(**dsc, reason="期满")
+    aux.record_health_check(p, RecordHealthCheck(checked_on=D, fit=True, details="正常"))
+    aux.record_duty_injury(
+        p, RecordDutyInjury(injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
+    )
+    aux.advance_cost(p, AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("12.30")))
+    aux.record_infringement(
+        p, RecordInfringement(occurred_on=D, description="遭推搡", referred_to=None)
+    )
+    aux.commend(p, Commend(kind="citation", issuing_body="测试市公安局"))
     aux.impose_sanction(
-        **dsc, sanction_id="S-2", kind="warning", until=None, linked_findings=[f"{COMPLAINT_ID}:1"]
+        dsc, ImposeSanction(sanction_id="S-1", kind="suspension", until=None, linked_findings=[])
     )
-    aux.revoke_sanction(**dsc, sanction_id="S-2", reason="撤销")
-    aux.refer_for_prosecution(**dsc, reference="R-1", summary="移送")
+    aux.appeal_sanction(dsc, AppealSanction(sanction_id="S-1", grounds="申诉理由"))
+    aux.decide_appeal(dsc, DecideAppeal(sanction_id="S-1", upheld=True))
+    aux.reinstate(dsc, Reinstate(reason="期满"))
+    aux.impose_sanction(
+        dsc,
+        ImposeSanction(
+            sanction_id="S-2", kind="warning", until=None, linked_findings=[f"{COMPLAINT_ID}:1"]
+        ),
+    )
+    aux.revoke_sanction(dsc, RevokeSanction(sanction_id="S-2", reason="撤销"))
+    aux.refer_for_prosecution(dsc, ReferForProsecution(reference="R-1", summary="移送"))
     aux.correct(
-        **p, target_version=1, target_hash="h1", field="name", value="测试辅警乙", reason="r"
+        p, Correct(field="name", value="测试辅警乙", reason="r"), target_version=1, target_hash="h1"
     )
     aux.correct(
-        **p, target_version=1, target_hash="h1", field="phone", value="13900000009", reason="r"
+        p,
+        Correct(field="phone", value="13900000009", reason="r"),
+        target_version=1,
+        target_hash="h1",
     )
     aux.correct(
-        **p,
+        p,
+        Correct(field="contract_end", value=date(2028, 6, 30), reason="r"),
         target_version=2,
         target_hash="h2",
-        field="contract_end",
-        value=date(2028, 6, 30),
-        reason="r",
     )
 
     complaint = Complaint.receive(
-        **common(PUBLIC, D),
+        rec(PUBLIC, D),
+        ReceiveComplaint(
+            auxiliary_id=aux.id,
+            channel="online",
+            incident_at=cst(date(2024, 2, 20)),
+            incident_place="测试广场",
+            allegations=["事项一"],
+            complainant_name="测试投诉人",
+            complainant_phone="13700000003",
+            complainant_resident_id=synthetic_resident_id(sequence=777),
+            complainant_address="测试小区",
+            contact_text="晚上联系",
+            tracking_hash="ab" * 32,
+        ),
         id=COMPLAINT_ID,
-        channel="online",
-        incident_at=cst(date(2024, 2, 20)),
-        incident_place="测试广场",
         auxiliary=aux,
-        allegations=["事项一"],
         complainant_id=COMPLAINANT_ID,
-        complainant_name="测试投诉人",
-        complainant_phone="13700000003",
-        complainant_resident_id=synthetic_resident_id(sequence=777),
-        complainant_address="测试小区",
-        contact_text="晚上联系",
-        tracking_hash="ab" * 32,
     )
-    c = common(COMPLAINTS, LATER)
-    complaint.acknowledge(**c)
-    complaint.accept(**c, category="态度")
-    complaint.assign(**c, investigator_id="INV-1", due=date(2024, 4, 30))
-    complaint.record_finding(**c, allegation_number=1, result="sustained", reasoning="属实")
-    complaint.notify_complainant(**c, method="sms", notified_on=LATER, summary="结果")
-    complaint.close(**c)
-    complaint.reopen(**c, reason="复查")
+    c = rec(COMPLAINTS, LATER)
+    complaint.acknowledge(c, Acknowledge())
+    complaint.accept(c, Accept(category="态度"))
+    complaint.assign(c, Assign(investigator_id="INV-1", due=date(2024, 4, 30)))
+    complaint.record_finding(
+        c, RecordFinding(allegation_number=1, result="sustained", reasoning="属实")
+    )
+    complaint.notify_complainant(
+        c, NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
+    )
+    complaint.close(c, Close())
+    complaint.reopen(c, Reopen(reason="复查"))
     declined = Complaint.receive(
-        **common(PUBLIC, D),
+        rec(PUBLIC, D),
+        ReceiveComplaint(
+            auxiliary_id=aux.id,
+            channel="walk_in",
+            incident_at=cst(date(2024, 2, 20)),
+            incident_place="测试广场",
+            allegations=["事项一"],
+            complainant_name=None,
+            complainant_phone=None,
+            complainant_resident_id=None,
+            complainant_address=None,
+            contact_text=None,
+            tracking_hash=None,
+        ),
         id=UUID(int=99),
-        channel="walk_in",
-        incident_at=cst(date(2024, 2, 20)),
-        incident_place="测试广场",
         auxiliary=aux,
-        allegations=["事项一"],
         complainant_id=UUID(int=98),
-        complainant_name=None,
-        complainant_phone=None,
-        complainant_resident_id=None,
-        complainant_address=None,
-        contact_text=None,
-        tracking_hash=None,
     )
-    declined.acknowledge(**c)
-    declined.decline(**c, reason="不予受理")
-    declined.withdraw(**c, reason="撤回")
+    declined.acknowledge(c, Acknowledge())
+    declined.decline(c, Decline(reason="不予受理"))
+    declined.withdraw(c, Withdraw(reason="撤回"))
 
-    aux.separate(**common(PERSONNEL, LATER), reason="resigned")
-    organ.release_slot(**common(PERSONNEL, LATER), auxiliary_id=AUX_ID)
+    aux.separate(rec(PERSONNEL, LATER), Separate(reason="resigned"))
+    organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
 
-    pay = PaySchedule.open(**p, organ_code=ORGAN_CODE)
+    pay = PaySchedule.open(p, organ_code=ORGAN_CODE)
     pay.set_schedule(
-        **p, year=2024, monthly_by_level={str(n): Decimal(4000 + 100 * n) for n in range(1, 11)}
+        p,
+        SetPaySchedule(
+            year=2024, monthly_by_level={str(n): Decimal(4000 + 100 * n) for n in range(1, 11)}
+        ),
     )
-    wage = LocalAverageWage.open(**p, region="测试市")
-    wage.record(**p, year=2023, annual_amount=Decimal("90000.00"))
+    wage = LocalAverageWage.open(p, region="测试市")
+    wage.record(p, RecordAverageWage(year=2023, annual_amount=Decimal("90000.00")))
     finding = MisconductFinding.record(
-        **dsc,
+        dsc,
+        RecordMisconduct(
+            official_id="PO-1001",
+            official_name="测试警官甲",
+            official_role="supervisor",
+            organ=ORGAN_CODE,
+            unit=UNIT_A,
+            kind="abuse_of_power",
+            summary="概要",
+            decision="处分",
+        ),
         id=UUID(int=77),
-        official_id="PO-1001",
-        official_name="测试警官甲",
-        official_role="supervisor",
-        organ=ORGAN_CODE,
-        unit=UNIT_A,
-        kind="abuse_of_power",
-        summary="概要",
-        decision="处分",
     )
-    finding.amend_decision(**dsc, decision="改判", reason="复议")
+    finding.amend_decision(dsc, AmendDecision(decision="改判", reason="复议"))
     return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding]
 
 
@@ -264,6 +335,6 @@ def test_refusals_never_echo_personal_data(organ: Organ) -> None:
     ]
     for overrides, value in attempts:
         with pytest.raises(DomainError) as info:
-            Auxiliary.hire(**hire_args(organ, **overrides))
+            hiring(organ, **overrides)()
         assert value not in str(info.value)
         assert value[:12] not in str(info.value)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.errors import InvalidFieldError, NotAuthorisedError, OutsideScopeError
 from domain.misconduct import MisconductFinding
-from domain.values import MisconductKind, OfficialRole
+from domain.values import Actor, MisconductKind, OfficialRole
 
 from .support import (
     DAY,
@@ -18,7 +20,7 @@ from .support import (
     OTHER_DISCIPLINE,
     PERSONNEL,
     UNIT_A,
-    common,
+    rec,
     refused,
     refused_creation,
 )
@@ -26,10 +28,11 @@ from .support import (
 FINDING_ID = UUID("00000000-0000-4000-8000-0000000000d1")
 
 
-def record_args(**overrides: Any) -> dict[str, Any]:
+def recording_finding(
+    *, actor: Actor = DISCIPLINE, id: Any = FINDING_ID, **overrides: Any
+) -> Callable[[], MisconductFinding]:
+    """A valid finding with overrides, to run."""
     args: dict[str, Any] = {
-        **common(DISCIPLINE),
-        "id": FINDING_ID,
         "official_id": "PO-1001",
         "official_name": "测试警官甲",
         "official_role": "supervisor",
@@ -38,20 +41,20 @@ def record_args(**overrides: Any) -> dict[str, Any]:
         "kind": "neglect_of_duty",
         "summary": "未履行带辅责任",
         "decision": "诫勉谈话",
+        **overrides,
     }
-    args.update(overrides)
-    return args
+    return lambda: MisconductFinding.record(rec(actor), RecordMisconduct(**args), id=id)
 
 
 @pytest.fixture
 def finding() -> MisconductFinding:
-    finding = MisconductFinding.record(**record_args())
+    finding = recording_finding()()
     finding.collect_events()
     return finding
 
 
 def test_record_misconduct() -> None:
-    finding = MisconductFinding.record(**record_args())
+    finding = recording_finding()()
     assert finding.id == FINDING_ID
     assert (finding.official_role, finding.kind) == (
         OfficialRole.supervisor,
@@ -63,20 +66,14 @@ def test_record_misconduct() -> None:
 
 
 def test_a_manager_without_unit(finding: MisconductFinding) -> None:
-    manager = MisconductFinding.record(
-        **record_args(official_role="manager", unit=None, kind="favouritism")
-    )
+    manager = recording_finding(official_role="manager", unit=None, kind="favouritism")()
     assert manager.unit is None and manager.kind is MisconductKind.favouritism
 
 
 def test_only_the_organs_discipline_office_records() -> None:
-    error = refused_creation(
-        NotAuthorisedError, MisconductFinding.record, **record_args(**common(PERSONNEL))
-    )
+    error = refused_creation(NotAuthorisedError, recording_finding(actor=PERSONNEL))
     assert "Art. 19" in str(error)
-    refused_creation(
-        OutsideScopeError, MisconductFinding.record, **record_args(**common(OTHER_DISCIPLINE))
-    )
+    refused_creation(OutsideScopeError, recording_finding(actor=OTHER_DISCIPLINE))
 
 
 @pytest.mark.parametrize(
@@ -90,14 +87,12 @@ def test_only_the_organs_discipline_office_records() -> None:
     ],
 )
 def test_fields_are_checked(overrides: dict[str, Any], field: str) -> None:
-    error = refused_creation(
-        InvalidFieldError, MisconductFinding.record, **record_args(**overrides)
-    )
+    error = refused_creation(InvalidFieldError, recording_finding(**overrides))
     assert error.field == field
 
 
 def test_amend_decision_keeps_history(finding: MisconductFinding) -> None:
-    finding.amend_decision(**common(DISCIPLINE), decision="通报批评", reason="情节加重")
+    finding.amend_decision(rec(DISCIPLINE), AmendDecision(decision="通报批评", reason="情节加重"))
     assert finding.decision == "通报批评"
     assert finding.decision_history == [(DAY, "诫勉谈话"), (DAY, "通报批评")]
     [event] = finding.collect_events()
@@ -109,9 +104,8 @@ def test_an_amendment_changes_the_decision(finding: MisconductFinding) -> None:
         finding,
         InvalidFieldError,
         finding.amend_decision,
-        **common(DISCIPLINE),
-        decision="诫勉谈话",
-        reason="r",
+        rec(DISCIPLINE),
+        AmendDecision(decision="诫勉谈话", reason="r"),
     )
 
 
@@ -120,15 +114,13 @@ def test_only_the_organs_discipline_office_amends(finding: MisconductFinding) ->
         finding,
         OutsideScopeError,
         finding.amend_decision,
-        **common(OTHER_DISCIPLINE),
-        decision="d",
-        reason="r",
+        rec(OTHER_DISCIPLINE),
+        AmendDecision(decision="d", reason="r"),
     )
     refused(
         finding,
         NotAuthorisedError,
         finding.amend_decision,
-        **common(PERSONNEL),
-        decision="d",
-        reason="r",
+        rec(PERSONNEL),
+        AmendDecision(decision="d", reason="r"),
     )

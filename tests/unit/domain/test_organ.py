@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import (
     DateInFutureError,
     DuplicateRecordError,
@@ -38,9 +39,9 @@ from .support import (
     UNIT_A_ACTOR,
     UNIT_B,
     RoundTripApplication,
-    common,
     cst,
     new_organ,
+    rec,
     refused,
     refused_creation,
     register_organ,
@@ -51,15 +52,17 @@ UNIT_C = f"{ORGAN_CODE}-c"
 UNIT_D = f"{ORGAN_CODE}-d"
 
 
-def register(**overrides: object) -> Organ:
-    args: dict[str, object] = {
-        **common(ADMIN, SETUP_DAY),
-        "code": ORGAN_CODE,
-        "name": "测试市公安局",
-        "region": "测试市",
-    }
-    args.update(overrides)
-    return Organ.register(**args)  # type: ignore[arg-type]
+def register(
+    *,
+    actor: Actor = ADMIN,
+    effective: date = SETUP_DAY,
+    at: datetime | None = None,
+    **overrides: str,
+) -> Organ:
+    fields = {"code": ORGAN_CODE, "name": "测试市公安局", "region": "测试市", **overrides}
+    return Organ.register(
+        rec(actor, effective, at if at is not None else cst(SETUP_DAY)), RegisterOrgan(**fields)
+    )
 
 
 # ------------------------------------------------------------------------------ register
@@ -80,11 +83,11 @@ def test_register_records_the_organ_under_an_id_derived_from_its_code() -> None:
 
 
 def test_the_establishment_authority_may_register_an_organ() -> None:
-    assert register(**common(ESTABLISHMENT, SETUP_DAY)).code == ORGAN_CODE
+    assert register(actor=ESTABLISHMENT).code == ORGAN_CODE
 
 
 def test_register_is_refused_to_the_personnel_department() -> None:
-    error = refused_creation(NotAuthorisedError, lambda: register(**common(PERSONNEL, SETUP_DAY)))
+    error = refused_creation(NotAuthorisedError, lambda: register(actor=PERSONNEL))
     assert "administrator or the establishment authority" in str(error)
 
 
@@ -99,7 +102,7 @@ def test_register_is_refused_to_the_personnel_department() -> None:
     ],
 )
 def test_register_refuses_malformed_fields(overrides: dict[str, object], field: str) -> None:
-    error = refused_creation(InvalidFieldError, lambda: register(**overrides))
+    error = refused_creation(InvalidFieldError, lambda: register(**overrides))  # type: ignore[arg-type]
     assert error.field == field
 
 
@@ -112,7 +115,7 @@ def test_register_refuses_a_naive_instant_and_a_future_effective_date() -> None:
 
 
 def test_register_unit(organ: Organ) -> None:
-    organ.register_unit(**common(PERSONNEL), code=UNIT_C, name="测试派出所丙")
+    organ.register_unit(rec(PERSONNEL), RegisterUnit(code=UNIT_C, name="测试派出所丙"))
     assert organ.units[UNIT_C] == "测试派出所丙"
     assert organ.has_unit(UNIT_C) and organ.has_unit(UNIT_A) and not organ.has_unit("x")
     [event] = organ.collect_events()
@@ -133,7 +136,11 @@ def test_register_unit(organ: Organ) -> None:
 )
 def test_a_unit_code_begins_with_its_organs_code(organ: Organ, code: str) -> None:
     error = refused(
-        organ, InvalidFieldError, organ.register_unit, **common(PERSONNEL), code=code, name="丙"
+        organ,
+        InvalidFieldError,
+        organ.register_unit,
+        rec(PERSONNEL),
+        RegisterUnit(code=code, name="丙"),
     )
     assert error.field == "code" and f"({ORGAN_CODE}-…)" in str(error)
     assert not organ.has_unit(code)
@@ -144,21 +151,20 @@ def test_a_unit_code_is_registered_once(organ: Organ) -> None:
         organ,
         DuplicateRecordError,
         organ.register_unit,
-        **common(ADMIN),
-        code=UNIT_B,
-        name="重复",
+        rec(ADMIN),
+        RegisterUnit(code=UNIT_B, name="重复"),
     )
 
 
 def test_a_unit_code_is_claimed_for_the_whole_ledger(organ: Organ) -> None:
-    organ.register_unit(**common(PERSONNEL), code=UNIT_C, name="测试派出所丙")
-    claim = UnitCode.claim(**common(PERSONNEL), organ=organ, code=UNIT_C)
+    organ.register_unit(rec(PERSONNEL), RegisterUnit(code=UNIT_C, name="测试派出所丙"))
+    claim = UnitCode.claim(rec(PERSONNEL), organ=organ, code=UNIT_C)
     assert (claim.code, claim.organ) == (UNIT_C, organ.code)
     # The id depends on the code alone: another organ's claim on it is the same aggregate,
     # whose version 1 the event store holds once.
     assert claim.id == UnitCode.id_for(UNIT_C) != UnitCode.id_for(UNIT_D)
     with pytest.raises(UnknownUnitError):
-        UnitCode.claim(**common(PERSONNEL), organ=organ, code=UNIT_D)
+        UnitCode.claim(rec(PERSONNEL), organ=organ, code=UNIT_D)
 
 
 def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
@@ -166,9 +172,8 @@ def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
         organ,
         NotAuthorisedError,
         organ.register_unit,
-        **common(UNIT_A_ACTOR),
-        code=UNIT_C,
-        name="丙",
+        rec(UNIT_A_ACTOR),
+        RegisterUnit(code=UNIT_C, name="丙"),
     )
 
 
@@ -177,9 +182,8 @@ def test_another_organ_may_not_register_units(organ: Organ) -> None:
         organ,
         OutsideScopeError,
         organ.register_unit,
-        **common(OTHER_PERSONNEL),
-        code=UNIT_C,
-        name="丙",
+        rec(OTHER_PERSONNEL),
+        RegisterUnit(code=UNIT_C, name="丙"),
     )
 
 
@@ -188,7 +192,7 @@ def test_another_organ_may_not_register_units(organ: Organ) -> None:
 
 def test_the_establishment_authority_sets_the_quota() -> None:
     organ = register_organ(quota=None)
-    organ.set_quota(**common(ESTABLISHMENT), quota=5)
+    organ.set_quota(rec(ESTABLISHMENT), SetQuota(quota=5))
     assert organ.quota == 5
     [event] = organ.collect_events()
     assert isinstance(event, Organ.QuotaSet) and event.quota == 5
@@ -196,33 +200,35 @@ def test_the_establishment_authority_sets_the_quota() -> None:
 
 def test_a_quota_of_zero_is_allowed() -> None:
     organ = register_organ(quota=None)
-    organ.set_quota(**common(ESTABLISHMENT), quota=0)
+    organ.set_quota(rec(ESTABLISHMENT), SetQuota(quota=0))
     assert organ.quota == 0
 
 
 def test_only_the_establishment_authority_sets_the_quota() -> None:
     organ = register_organ(quota=None)
     for actor in (PERSONNEL, ADMIN):
-        error = refused(organ, NotAuthorisedError, organ.set_quota, **common(actor), quota=5)
+        error = refused(organ, NotAuthorisedError, organ.set_quota, rec(actor), SetQuota(quota=5))
         assert str(error) == "only the establishment authority may set a staffing quota (Art. 5)"
         assert error.article == "Art. 5" and error.required == ("establishment",)
 
 
 def test_another_organs_establishment_authority_is_out_of_scope() -> None:
     organ = register_organ(quota=None)
-    refused(organ, OutsideScopeError, organ.set_quota, **common(OTHER_ESTABLISHMENT), quota=5)
+    refused(organ, OutsideScopeError, organ.set_quota, rec(OTHER_ESTABLISHMENT), SetQuota(quota=5))
 
 
 @pytest.mark.parametrize("quota", [-1, True, 2.5, "5", 1_000_001])
 def test_quota_must_be_a_whole_number_from_zero(quota: object) -> None:
     organ = register_organ(quota=None)
-    error = refused(organ, InvalidFieldError, organ.set_quota, **common(ESTABLISHMENT), quota=quota)
+    error = refused(
+        organ, InvalidFieldError, organ.set_quota, rec(ESTABLISHMENT), SetQuota(quota=quota)
+    )
     assert error.field == "quota"
 
 
 def test_the_quota_is_set_once_then_adjusted(organ: Organ) -> None:
-    refused(organ, InvalidTransitionError, organ.set_quota, **common(ESTABLISHMENT), quota=9)
-    organ.adjust_quota(**common(ESTABLISHMENT), new_quota=9, reason="辖区人口增长")
+    refused(organ, InvalidTransitionError, organ.set_quota, rec(ESTABLISHMENT), SetQuota(quota=9))
+    organ.adjust_quota(rec(ESTABLISHMENT), AdjustQuota(new_quota=9, reason="辖区人口增长"))
     assert organ.quota == 9
     [event] = organ.collect_events()
     assert isinstance(event, Organ.QuotaAdjusted)
@@ -235,26 +241,23 @@ def test_adjust_needs_a_quota_a_change_and_a_reason(organ: Organ) -> None:
         unset,
         InvalidTransitionError,
         unset.adjust_quota,
-        **common(ESTABLISHMENT),
-        new_quota=4,
-        reason="r",
+        rec(ESTABLISHMENT),
+        AdjustQuota(new_quota=4, reason="r"),
     )
     error = refused(
         organ,
         InvalidFieldError,
         organ.adjust_quota,
-        **common(ESTABLISHMENT),
-        new_quota=3,
-        reason="r",
+        rec(ESTABLISHMENT),
+        AdjustQuota(new_quota=3, reason="r"),
     )
     assert error.field == "new_quota"
     error = refused(
         organ,
         InvalidFieldError,
         organ.adjust_quota,
-        **common(ESTABLISHMENT),
-        new_quota=4,
-        reason="",
+        rec(ESTABLISHMENT),
+        AdjustQuota(new_quota=4, reason=""),
     )
     assert error.field == "reason"
 
@@ -264,9 +267,8 @@ def test_only_the_establishment_authority_adjusts_the_quota(organ: Organ) -> Non
         organ,
         NotAuthorisedError,
         organ.adjust_quota,
-        **common(PERSONNEL),
-        new_quota=4,
-        reason="r",
+        rec(PERSONNEL),
+        AdjustQuota(new_quota=4, reason="r"),
     )
 
 
@@ -274,7 +276,7 @@ def test_only_the_establishment_authority_adjusts_the_quota(organ: Organ) -> Non
 
 
 def test_take_slot_counts_the_headcount(organ: Organ) -> None:
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
     assert organ.headcount == 1 and organ.occupied == {AUX_ID}
     [event] = organ.collect_events()
     assert isinstance(event, Organ.SlotTaken) and event.auxiliary_id == AUX_ID
@@ -282,22 +284,16 @@ def test_take_slot_counts_the_headcount(organ: Organ) -> None:
 
 def test_take_slot_is_refused_without_a_quota() -> None:
     organ = register_organ(quota=None)
-    error = refused(
-        organ, QuotaExceededError, organ.take_slot, **common(PERSONNEL), auxiliary_id=AUX_ID
-    )
+    error = refused(organ, QuotaExceededError, organ.take_slot, rec(PERSONNEL), auxiliary_id=AUX_ID)
     assert "Art. 5" in str(error)
 
 
 def test_take_slot_is_refused_when_the_quota_is_used_up() -> None:
     organ = register_organ(quota=1)
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
     organ.collect_events()
     error = refused(
-        organ,
-        QuotaExceededError,
-        organ.take_slot,
-        **common(PERSONNEL),
-        auxiliary_id=AUX_ID_2,
+        organ, QuotaExceededError, organ.take_slot, rec(PERSONNEL), auxiliary_id=AUX_ID_2
     )
     assert error.code == "quota_exceeded"
     assert str(error) == (
@@ -307,70 +303,40 @@ def test_take_slot_is_refused_when_the_quota_is_used_up() -> None:
 
 
 def test_an_auxiliary_takes_one_slot_only(organ: Organ) -> None:
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
     organ.collect_events()
-    refused(
-        organ,
-        DuplicateRecordError,
-        organ.take_slot,
-        **common(PERSONNEL),
-        auxiliary_id=AUX_ID,
-    )
+    refused(organ, DuplicateRecordError, organ.take_slot, rec(PERSONNEL), auxiliary_id=AUX_ID)
 
 
 @pytest.mark.parametrize("actor", [UNIT_A_ACTOR, ESTABLISHMENT, ADMIN])
 def test_only_the_personnel_department_takes_slots(organ: Organ, actor: Actor) -> None:
-    refused(
-        organ,
-        NotAuthorisedError,
-        organ.take_slot,
-        **common(actor),
-        auxiliary_id=AUX_ID,
-    )
+    refused(organ, NotAuthorisedError, organ.take_slot, rec(actor), auxiliary_id=AUX_ID)
 
 
 def test_take_slot_needs_a_uuid(organ: Organ) -> None:
-    refused(
-        organ,
-        InvalidFieldError,
-        organ.take_slot,
-        **common(PERSONNEL),
-        auxiliary_id=str(AUX_ID),
-    )
+    refused(organ, InvalidFieldError, organ.take_slot, rec(PERSONNEL), auxiliary_id=str(AUX_ID))
 
 
 def test_a_quota_may_be_cut_below_the_headcount_and_then_no_slot_is_free() -> None:
     organ = register_organ(quota=2)
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID_2)
-    organ.adjust_quota(**common(ESTABLISHMENT), new_quota=1, reason="压减规模")
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID_2)
+    organ.adjust_quota(rec(ESTABLISHMENT), AdjustQuota(new_quota=1, reason="压减规模"))
     organ.collect_events()
     assert (organ.quota, organ.headcount) == (1, 2)
-    refused(
-        organ,
-        QuotaExceededError,
-        organ.take_slot,
-        **common(PERSONNEL),
-        auxiliary_id=UUID(int=3),
-    )
+    refused(organ, QuotaExceededError, organ.take_slot, rec(PERSONNEL), auxiliary_id=UUID(int=3))
 
 
 def test_release_slot_frees_it(organ: Organ) -> None:
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
-    organ.release_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.release_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
     assert organ.headcount == 0
     events = organ.collect_events()
     assert isinstance(events[-1], Organ.SlotReleased)
 
 
 def test_release_slot_needs_a_held_slot(organ: Organ) -> None:
-    refused(
-        organ,
-        SlotNotHeldError,
-        organ.release_slot,
-        **common(PERSONNEL),
-        auxiliary_id=AUX_ID,
-    )
+    refused(organ, SlotNotHeldError, organ.release_slot, rec(PERSONNEL), auxiliary_id=AUX_ID)
 
 
 # ------------------------------------------------------------------------------ the race
@@ -384,8 +350,8 @@ def test_two_hires_racing_for_the_last_slot_cannot_both_be_recorded() -> None:
 
     writer_a: Organ = app.repository.get(organ_id)
     writer_b: Organ = app.repository.get(organ_id)
-    writer_a.take_slot(**common(PERSONNEL, DAY), auxiliary_id=AUX_ID)
-    writer_b.take_slot(**common(PERSONNEL, DAY), auxiliary_id=AUX_ID_2)
+    writer_a.take_slot(rec(PERSONNEL, DAY), auxiliary_id=AUX_ID)
+    writer_b.take_slot(rec(PERSONNEL, DAY), auxiliary_id=AUX_ID_2)
     [event_a], [event_b] = writer_a.pending_events, writer_b.pending_events
     assert event_a.originator_version == event_b.originator_version == 5
 
@@ -396,19 +362,13 @@ def test_two_hires_racing_for_the_last_slot_cannot_both_be_recorded() -> None:
     # The loser retries against the stored state and is refused by the rule itself.
     retry: Organ = app.repository.get(organ_id)
     assert retry.occupied == {AUX_ID}
-    refused(
-        retry,
-        QuotaExceededError,
-        retry.take_slot,
-        **common(PERSONNEL),
-        auxiliary_id=AUX_ID_2,
-    )
+    refused(retry, QuotaExceededError, retry.take_slot, rec(PERSONNEL), auxiliary_id=AUX_ID_2)
 
 
 def test_replaying_the_events_rebuilds_the_same_organ() -> None:
     organ = new_organ()
-    organ.take_slot(**common(PERSONNEL), auxiliary_id=AUX_ID)
-    organ.adjust_quota(**common(ESTABLISHMENT), new_quota=4, reason="调整")
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.adjust_quota(rec(ESTABLISHMENT), AdjustQuota(new_quota=4, reason="调整"))
     rebuilt = replay(list(organ.collect_events()))
     assert rebuilt == organ
     assert (rebuilt.quota, rebuilt.occupied, rebuilt.units) == (4, {AUX_ID}, organ.units)

@@ -7,6 +7,7 @@ from uuid import uuid5
 
 import pytest
 
+from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.errors import (
     InvalidFieldError,
     InvalidPayScheduleError,
@@ -22,7 +23,7 @@ from .support import (
     OTHER_PERSONNEL,
     PERSONNEL,
     UNIT_A_ACTOR,
-    common,
+    rec,
     refused,
     refused_creation,
 )
@@ -32,13 +33,13 @@ SCALE = {str(level): Decimal(4000 + 300 * level) for level in range(1, 11)}
 
 @pytest.fixture
 def schedule() -> PaySchedule:
-    schedule = PaySchedule.open(**common(PERSONNEL), organ_code=ORGAN_CODE)
+    schedule = PaySchedule.open(rec(PERSONNEL), organ_code=ORGAN_CODE)
     schedule.collect_events()
     return schedule
 
 
 def test_open_pay_schedule() -> None:
-    schedule = PaySchedule.open(**common(PERSONNEL), organ_code=ORGAN_CODE)
+    schedule = PaySchedule.open(rec(PERSONNEL), organ_code=ORGAN_CODE)
     assert schedule.id == PaySchedule.id_for(ORGAN_CODE)
     assert schedule.id == uuid5(ID_NAMESPACE, "pay-schedule:" + ORGAN_CODE)
     assert schedule.organ == ORGAN_CODE
@@ -47,15 +48,15 @@ def test_open_pay_schedule() -> None:
 
 def test_only_the_organs_personnel_department_opens_it() -> None:
     refused_creation(
-        NotAuthorisedError, PaySchedule.open, **common(ESTABLISHMENT), organ_code=ORGAN_CODE
+        NotAuthorisedError, PaySchedule.open, rec(ESTABLISHMENT), organ_code=ORGAN_CODE
     )
     refused_creation(
-        OutsideScopeError, PaySchedule.open, **common(OTHER_PERSONNEL), organ_code=ORGAN_CODE
+        OutsideScopeError, PaySchedule.open, rec(OTHER_PERSONNEL), organ_code=ORGAN_CODE
     )
 
 
 def test_set_schedule(schedule: PaySchedule) -> None:
-    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=SCALE)
+    schedule.set_schedule(rec(PERSONNEL), SetPaySchedule(year=2024, monthly_by_level=SCALE))
     assert schedule.years == (2024,)
     assert schedule.monthly(2024, 3) == Decimal(4900)
     assert schedule.monthly(2024, 11) is None
@@ -67,9 +68,9 @@ def test_set_schedule(schedule: PaySchedule) -> None:
 
 
 def test_a_later_schedule_for_the_same_year_supersedes(schedule: PaySchedule) -> None:
-    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=SCALE)
+    schedule.set_schedule(rec(PERSONNEL), SetPaySchedule(year=2024, monthly_by_level=SCALE))
     raised = {k: v + 100 for k, v in SCALE.items()}
-    schedule.set_schedule(**common(PERSONNEL), year=2024, monthly_by_level=raised)
+    schedule.set_schedule(rec(PERSONNEL), SetPaySchedule(year=2024, monthly_by_level=raised))
     assert schedule.monthly(2024, 1) == Decimal(4400)
     assert len(schedule.collect_events()) == 2
 
@@ -80,9 +81,8 @@ def test_every_level_needs_an_amount(schedule: PaySchedule) -> None:
         schedule,
         InvalidPayScheduleError,
         schedule.set_schedule,
-        **common(PERSONNEL),
-        year=2024,
-        monthly_by_level=partial,
+        rec(PERSONNEL),
+        SetPaySchedule(year=2024, monthly_by_level=partial),
     )
     assert str(error) == "every level of the scheme needs an amount; missing: 7"
 
@@ -92,9 +92,8 @@ def test_levels_outside_the_scheme_are_refused(schedule: PaySchedule) -> None:
         schedule,
         InvalidPayScheduleError,
         schedule.set_schedule,
-        **common(PERSONNEL),
-        year=2024,
-        monthly_by_level={**SCALE, "11": Decimal(9000)},
+        rec(PERSONNEL),
+        SetPaySchedule(year=2024, monthly_by_level={**SCALE, "11": Decimal(9000)}),
     )
 
 
@@ -105,9 +104,8 @@ def test_pay_rises_strictly_with_the_level(schedule: PaySchedule, same_or_lower:
         schedule,
         InvalidPayScheduleError,
         schedule.set_schedule,
-        **common(PERSONNEL),
-        year=2024,
-        monthly_by_level=flat,
+        rec(PERSONNEL),
+        SetPaySchedule(year=2024, monthly_by_level=flat),
     )
     assert str(error) == (
         "the amount for level 4 must be higher than for level 3: "
@@ -129,9 +127,8 @@ def test_schedule_entries_are_checked(schedule: PaySchedule, mapping: object, fi
         schedule,
         InvalidFieldError,
         schedule.set_schedule,
-        **common(PERSONNEL),
-        year=2024,
-        monthly_by_level=mapping,
+        rec(PERSONNEL),
+        SetPaySchedule(year=2024, monthly_by_level=mapping),
     )
     assert error.field == field
 
@@ -141,9 +138,8 @@ def test_the_year_is_checked(schedule: PaySchedule) -> None:
         schedule,
         InvalidFieldError,
         schedule.set_schedule,
-        **common(PERSONNEL),
-        year=1800,
-        monthly_by_level=SCALE,
+        rec(PERSONNEL),
+        SetPaySchedule(year=1800, monthly_by_level=SCALE),
     )
 
 
@@ -152,17 +148,15 @@ def test_only_the_organs_personnel_department_sets_pay(schedule: PaySchedule) ->
         schedule,
         NotAuthorisedError,
         schedule.set_schedule,
-        **common(UNIT_A_ACTOR),
-        year=2024,
-        monthly_by_level=SCALE,
+        rec(UNIT_A_ACTOR),
+        SetPaySchedule(year=2024, monthly_by_level=SCALE),
     )
     refused(
         schedule,
         OutsideScopeError,
         schedule.set_schedule,
-        **common(OTHER_PERSONNEL),
-        year=2024,
-        monthly_by_level=SCALE,
+        rec(OTHER_PERSONNEL),
+        SetPaySchedule(year=2024, monthly_by_level=SCALE),
     )
 
 
@@ -170,37 +164,40 @@ def test_only_the_organs_personnel_department_sets_pay(schedule: PaySchedule) ->
 
 
 def test_local_average_wage_and_the_art_7_floor() -> None:
-    wage = LocalAverageWage.open(**common(ESTABLISHMENT), region="测试市")
+    wage = LocalAverageWage.open(rec(ESTABLISHMENT), region="测试市")
     assert wage.id == LocalAverageWage.id_for("测试市")
-    wage.record(**common(PERSONNEL), year=2023, annual_amount=Decimal("98765.00"))
+    wage.record(rec(PERSONNEL), RecordAverageWage(year=2023, annual_amount=Decimal("98765.00")))
     assert wage.annual(2023) == Decimal("98765.00")
     assert wage.floor_for(2024) == Decimal("98765.00")
     assert wage.floor_for(2023) is None
-    wage.record(**common(ESTABLISHMENT), year=2023, annual_amount=Decimal("99000"))
+    wage.record(rec(ESTABLISHMENT), RecordAverageWage(year=2023, annual_amount=Decimal("99000")))
     assert wage.annual(2023) == Decimal(99000)
     events = wage.collect_events()
     assert [type(e).__name__ for e in events] == ["Opened", "WageRecorded", "WageRecorded"]
 
 
 def test_only_personnel_or_establishment_record_the_wage() -> None:
-    refused_creation(NotAuthorisedError, LocalAverageWage.open, **common(UNIT_A_ACTOR), region="r")
-    wage = LocalAverageWage.open(**common(PERSONNEL), region="测试市")
+    refused_creation(NotAuthorisedError, LocalAverageWage.open, rec(UNIT_A_ACTOR), region="r")
+    wage = LocalAverageWage.open(rec(PERSONNEL), region="测试市")
     wage.collect_events()
     refused(
         wage,
         NotAuthorisedError,
         wage.record,
-        **common(UNIT_A_ACTOR),
-        year=2023,
-        annual_amount=Decimal(1),
+        rec(UNIT_A_ACTOR),
+        RecordAverageWage(year=2023, annual_amount=Decimal(1)),
     )
 
 
 @pytest.mark.parametrize("amount", [Decimal(-1), Decimal(0), 98765])
 def test_the_wage_is_a_positive_decimal(amount: object) -> None:
-    wage = LocalAverageWage.open(**common(PERSONNEL), region="测试市")
+    wage = LocalAverageWage.open(rec(PERSONNEL), region="测试市")
     wage.collect_events()
     error = refused(
-        wage, InvalidFieldError, wage.record, **common(PERSONNEL), year=2023, annual_amount=amount
+        wage,
+        InvalidFieldError,
+        wage.record,
+        rec(PERSONNEL),
+        RecordAverageWage(year=2023, annual_amount=amount),
     )
     assert error.field == "annual_amount"

@@ -1,0 +1,139 @@
+"""Commands on a complaint (Art. 17): its receipt and every step of its handling."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain.values import ComplaintChannel, FindingResult, NotificationMethod
+
+if TYPE_CHECKING:
+    from domain.complaint import Complaint
+    from domain.events import Recording
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveComplaint:
+    """Receive a complaint against an auxiliary (public intake or complaints office, Art. 17).
+
+    ``complaint_id`` and ``complainant_id`` are made by the service when None (a complainant
+    id given names a data subject whose key is already stored).
+    """
+
+    auxiliary_id: UUID
+    channel: ComplaintChannel | str
+    incident_at: datetime
+    incident_place: str
+    allegations: Sequence[str]
+    complainant_name: str | None = None
+    complainant_phone: str | None = None
+    complainant_resident_id: str | None = None
+    complainant_address: str | None = None
+    contact_text: str | None = None
+    tracking_hash: str | None = None
+    complaint_id: UUID | None = None
+    complainant_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintCommand(ABC):
+    """A command in the handling of a received complaint (complaints office)."""
+
+    @abstractmethod
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        """Let the complaint decide (its events stay pending)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Acknowledge(ComplaintCommand):
+    """Acknowledge receipt (complaints office)."""
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.acknowledge(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accept(ComplaintCommand):
+    """Accept the complaint for investigation (complaints office)."""
+
+    category: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.accept(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decline(ComplaintCommand):
+    """Decline the complaint (not accepted), giving the reason (complaints office)."""
+
+    reason: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.decline(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assign(ComplaintCommand):
+    """Assign (or reassign) an investigator with a due date, which may be in the future."""
+
+    investigator_id: str
+    due: date
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.assign(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFinding(ComplaintCommand):
+    """Record the finding on one allegation (complaints office)."""
+
+    allegation_number: int
+    result: FindingResult | str
+    reasoning: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.record_finding(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyComplainant(ComplaintCommand):
+    """Record that the complainant was told the result (Art. 17)."""
+
+    method: NotificationMethod | str
+    notified_on: date
+    summary: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.notify_complainant(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Withdraw(ComplaintCommand):
+    """Record the complainant's withdrawal, before they were told a result."""
+
+    reason: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.withdraw(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Close(ComplaintCommand):
+    """Close the complaint; only once the complainant was told the result or withdrew."""
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.close(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reopen(ComplaintCommand):
+    """Reopen a closed complaint; a new round of findings begins."""
+
+    reason: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.reopen(rec, self)
