@@ -255,28 +255,13 @@ def test_a_real_serve_rides_out_database_restarts_and_outages(
     # The fault-injection run's setting: `serve --workers N` over PostgreSQL, the database
     # restarted and stopped under a steady trickle of checkpoint reads.
     import json  # noqa: PLC0415
-    import os  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
-    from tests.api.conftest import free_port  # noqa: PLC0415
     from tests.api.test_serve import _env  # noqa: PLC0415
-    from tests.faults.test_orphans import AUXLEDGER, _wait_healthy  # noqa: PLC0415
+    from tests.serving import serving  # noqa: PLC0415
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "serve.log"
-    log = log_path.open("wb")
-    server = subprocess.Popen(
-        [AUXLEDGER, "serve", "--port", str(port), "--workers", "2"],
-        env={**_env(world.settings), "TMPDIR": str(tmp)},
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
     intake = json.dumps(COMPLAINT).encode()
     results: list[tuple[float, int]] = []
     stop = threading.Event()
@@ -288,44 +273,43 @@ def test_a_real_serve_rides_out_database_restarts_and_outages(
             stop.wait(0.1)
 
     reader = threading.Thread(target=trickle, daemon=True)
-    try:
-        _wait_healthy(base, server, log_path)
-        reader.start()
-        time.sleep(1.0)
-        cluster_up.restart("fast")
-        back = time.monotonic()
-        assert _http("POST", f"{base}/v1/complaints", intake)[0] == 201
-        time.sleep(2.0)
-        after = [status for at, status in list(results) if at > back + 0.05]
-        assert after and all(status == 200 for status in after), after
+    env = {**_env(world.settings), "TMPDIR": str(tmp)}
+    with serving(env, tmp_path / "serve.log", args=("--workers", "2")) as served:
+        base = served.base
+        try:
+            reader.start()
+            time.sleep(1.0)
+            cluster_up.restart("fast")
+            back = time.monotonic()
+            assert _http("POST", f"{base}/v1/complaints", intake)[0] == 201
+            time.sleep(2.0)
+            after = [status for at, status in list(results) if at > back + 0.05]
+            assert after and all(status == 200 for status in after), after
 
-        cluster_up.stop("fast")
-        down = time.monotonic()
-        time.sleep(0.5)
-        for _ in range(3):
-            for method, path, body in (
-                ("POST", "/v1/complaints", intake),
-                ("GET", "/readyz", None),
-                ("GET", "/v1/ledger/checkpoint", None),
-            ):
-                status, headers, seconds = _http(method, f"{base}{path}", body)
-                assert status == 503 and headers.get("retry-after"), (path, status)
-                assert seconds < BOUND, f"{method} {path} took {seconds:.2f} s in the outage"
-        cluster_up.start()
-        back = time.monotonic()
-        assert _http("POST", f"{base}/v1/complaints", intake)[0] == 201
-        time.sleep(1.0)
-        during = [s for at, s in list(results) if down + 0.5 < at < back - 0.2]
-        assert during and all(s == 503 for s in during), during
-        after = [status for at, status in list(results) if at > back + 0.05]
-        assert after and all(status == 200 for status in after), after
-    finally:
-        stop.set()
-        if reader.is_alive():
-            reader.join(timeout=35)
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
-        log.close()
+            cluster_up.stop("fast")
+            down = time.monotonic()
+            time.sleep(0.5)
+            for _ in range(3):
+                for method, path, body in (
+                    ("POST", "/v1/complaints", intake),
+                    ("GET", "/readyz", None),
+                    ("GET", "/v1/ledger/checkpoint", None),
+                ):
+                    status, headers, seconds = _http(method, f"{base}{path}", body)
+                    assert status == 503 and headers.get("retry-after"), (path, status)
+                    assert seconds < BOUND, f"{method} {path} took {seconds:.2f} s in the outage"
+            cluster_up.start()
+            back = time.monotonic()
+            assert _http("POST", f"{base}/v1/complaints", intake)[0] == 201
+            time.sleep(1.0)
+            during = [s for at, s in list(results) if down + 0.5 < at < back - 0.2]
+            assert during and all(s == 503 for s in during), during
+            after = [status for at, status in list(results) if at > back + 0.05]
+            assert after and all(status == 200 for status in after), after
+        finally:
+            stop.set()
+            if reader.is_alive():
+                reader.join(timeout=35)
 
 
 def test_a_busy_server_is_waited_for_not_taken_for_down(
