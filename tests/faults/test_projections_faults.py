@@ -231,19 +231,8 @@ def _leaders(setup: Setup) -> set[int]:
     return {int(str(s.leader).split(":")[1]) for s in setup.statuses() if s.leader}
 
 
-def test_one_of_two_projection_processes_leads_and_the_other_takes_over_a_kill_9(
-    setup: Setup,
-) -> None:
-    first, _ = setup.run_projections("first")
-    wait_for(lambda: caught_up(setup) and _leaders(setup) == {first.pid}, 30, "first leads")
-    second, second_log = setup.run_projections("second")
-    time.sleep(3)  # the second starts, finds every lock taken and stands by
-    for _ in range(5):
-        assert setup.commend()
-    wait_for(lambda: caught_up(setup), 10, "the leader applies")
-    assert _leaders(setup) == {first.pid}
-    # Both processes hold a leader-lock session per projection; exactly one lock per
-    # projection is granted (the first's), none of the second's sessions holds one.
+def _lock_sessions(setup: Setup) -> tuple[int, int]:
+    """(leader-lock sessions, advisory locks they hold) on the cluster's database."""
     with psycopg.connect(setup.settings.database.conninfo(), row_factory=dict_row) as conn:
         row = conn.execute(
             "SELECT count(*) AS sessions, count(l.pid) AS locks FROM pg_stat_activity a "
@@ -251,7 +240,26 @@ def test_one_of_two_projection_processes_leads_and_the_other_takes_over_a_kill_9
             "WHERE a.datname = current_database() "
             "AND a.application_name = 'auxledger-projection-leader'"
         ).fetchone()
-    assert row is not None and (row["sessions"], row["locks"]) == (6, 3)
+    assert row is not None
+    return int(row["sessions"]), int(row["locks"])
+
+
+def test_one_of_two_projection_processes_leads_and_the_other_takes_over_a_kill_9(
+    setup: Setup,
+) -> None:
+    first, _ = setup.run_projections("first")
+    wait_for(lambda: caught_up(setup) and _leaders(setup) == {first.pid}, 30, "first leads")
+    second, second_log = setup.run_projections("second")
+    # The second starts, finds every lock taken and stands by: both processes then hold a
+    # leader-lock session per projection (waited for: a loaded machine starts it slowly).
+    wait_for(lambda: _lock_sessions(setup)[0] == 6, 30, "the second stands by")
+    for _ in range(5):
+        assert setup.commend()
+    wait_for(lambda: caught_up(setup), 10, "the leader applies")
+    assert _leaders(setup) == {first.pid}
+    # Exactly one lock per projection is granted (the first's), none of the second's
+    # sessions holds one.
+    assert _lock_sessions(setup) == (6, 3)
     os.kill(first.pid, signal.SIGKILL)
     first.wait(10)
     killed = time.monotonic()
