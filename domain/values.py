@@ -148,6 +148,14 @@ class AssessmentGrade(LabelledEnum):
     incompetent = "incompetent"
 
 
+class ContractStanding(LabelledEnum):
+    """Where an employed auxiliary's contract stands on a date (Art. 8): ending within the
+    days asked about, or already past its end while the auxiliary is still employed."""
+
+    ending = "ending"
+    past = "past"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -501,6 +509,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "basically_competent": "基本合格",
                 "incompetent": "不合格",
             },
+        ),
+        ContractStanding: _labels(
+            ContractStanding,
+            {"ending": "即将到期", "past": "已超期"},
         ),
         LevelChangeReason: _labels(
             LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}

@@ -10,6 +10,8 @@ Follows every event of ``Organ``, ``Auxiliary``, ``PaySchedule``, ``LocalAverage
   per recording, for "who answered for X on date D" (Art. 10, 17); every sanction row names
   the unit and supervisor in effect on its date, kept right when a backdated assignment is
   recorded later;
+- ``rm_assessment``: the annual assessments, one row per auxiliary and year, with the organ
+  and unit the auxiliary was in when it was recorded (Art. 9, 11);
 - ``rm_credential``, ``rm_insurance``, ``rm_commendation``, ``rm_sanction`` and
   ``rm_sanction_link`` (which findings a sanction decided on, Art. 18);
 - ``rm_headcount``: auxiliaries not separated per organ, unit and level (Art. 5, 7, 11);
@@ -32,7 +34,8 @@ Invariants kept here:
   the auxiliary's accident insurance (until None: open-ended); on a date after its start,
   cover is exactly "within that stretch" (earlier stretches end before it starts).
 - ``credentials_out`` counts an auxiliary's credentials not returned (revoked ones included).
-- A commendation row names the unit the auxiliary was in when it was recorded.
+- A commendation row and an assessment row name the unit the auxiliary was in when they were
+  recorded.
 - ``health_reference`` is the date the next health check is counted from: the latest check,
   or the hire while none is recorded (Art. 13).
 - No personal data is stored: resident ID numbers, phones and addresses from the hire,
@@ -150,6 +153,7 @@ AUXILIARY = Table(
         ("status", "credentials_out"),
         ("supervisor_id",),
         ("status", "health_reference"),
+        ("contract_end",),
     ),
 )
 UNIT_HISTORY = Table(
@@ -222,6 +226,22 @@ COMMENDATION = Table(
     mode="append",
     indexes=(("effective",),),
 )
+ASSESSMENT = Table(
+    "rm_assessment",
+    (
+        _c("auxiliary_id", "uuid", False),
+        _c("year", "int", False),
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("grade", "text", False),
+        _c("effective", "date", False),
+        _c("originator_version", "int", False),
+    ),
+    key=("auxiliary_id", "year"),
+    mode="append",
+    indexes=(("organ", "year"),),
+)
+"""Annual assessments (Art. 9, 11): the domain records one per auxiliary and year."""
 SANCTION = Table(
     "rm_sanction",
     (
@@ -377,6 +397,7 @@ class PersonnelProjection(ReadModelProjection):
         CREDENTIAL,
         INSURANCE,
         COMMENDATION,
+        ASSESSMENT,
         SANCTION,
         SANCTION_LINK,
         HEADCOUNT,
@@ -654,8 +675,24 @@ class PersonnelProjection(ReadModelProjection):
             row["level_since"] = e.effective
         state.put(AUXILIARY, row)
 
+    @handles(Auxiliary.Evaluated)
+    def _evaluated(self, state: State, e: Auxiliary.Evaluated, position: int) -> None:
+        row = self._aux(state, e)
+        state.put(AUXILIARY, row)
+        state.add(
+            ASSESSMENT,
+            {
+                "auxiliary_id": e.originator_id,
+                "year": e.year,
+                "organ": row["organ"],
+                "unit": row["unit"],
+                "grade": e.grade,
+                "effective": e.effective,
+                "originator_version": e.originator_version,
+            },
+        )
+
     @handles(
-        Auxiliary.Evaluated,
         Auxiliary.DutyInjuryRecorded,
         Auxiliary.CostAdvanced,
         Auxiliary.InfringementRecorded,

@@ -36,7 +36,15 @@ from typing import Any
 from uuid import UUID
 
 from domain.policy import Policy
-from domain.values import AuxiliaryStatus, ComplaintStatus, FindingResult, MisconductKind, PostType
+from domain.values import (
+    AssessmentGrade,
+    AuxiliaryStatus,
+    ComplaintStatus,
+    ContractStanding,
+    FindingResult,
+    MisconductKind,
+    PostType,
+)
 from ledger.application import LedgerApplication
 from projections import results as r
 from projections.errors import InvalidFilterValueError, UnknownFilterError, UnknownReportError
@@ -44,6 +52,7 @@ from projections.queries import (
     ComplaintQueries,
     ComplianceQueries,
     EarlyWarningQueries,
+    LifecycleQueries,
     PersonnelQueries,
     ResponsibilityQueries,
 )
@@ -114,6 +123,7 @@ class _Queries:
     responsibility: ResponsibilityQueries
     early_warning: EarlyWarningQueries
     compliance: ComplianceQueries
+    lifecycle: LifecycleQueries
 
 
 @dataclass(frozen=True)
@@ -479,6 +489,43 @@ _SPECS = (
         lambda q, a: q.compliance.outside_rule_period(**a),
         paged=True,
     ),
+    _spec(
+        "contracts_ending",
+        "Contracts ending soon or past their end",
+        "Art. 8",
+        r.ContractEnding,
+        (
+            *ORGANISED,
+            P("on", "date"),
+            P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
+            P("standing", choices=tuple(s.value for s in ContractStanding)),
+        ),
+        lambda q, a: q.lifecycle.contracts_ending(**a),
+        paged=True,
+    ),
+    _spec(
+        "assessments",
+        "Annual assessment grades, and who has none",
+        "Art. 9, 11",
+        r.AssessmentRow,
+        (
+            *ORGANISED,
+            P("year", "int", help="the assessed year (default: last year)"),
+            P("grade", choices=tuple(g.value for g in AssessmentGrade)),
+            P("missing_only", "bool"),
+        ),
+        lambda q, a: q.lifecycle.assessments(**a),
+        paged=True,
+    ),
+    _spec(
+        "assessment_summary",
+        "Annual assessment grades per unit",
+        "Art. 9, 11",
+        r.AssessmentSummary,
+        (*ORGANISED, P("year", "int", help="the assessed year (default: last year)")),
+        lambda q, a: q.lifecycle.assessment_summary(**a),
+        names_people=False,
+    ),
 )
 
 REPORTS: Mapping[str, ReportSpec] = {spec.name: spec for spec in _SPECS}
@@ -516,6 +563,7 @@ def run_report(
         responsibility=ResponsibilityQueries(models, clock=clock, policy=policy),
         early_warning=EarlyWarningQueries(models, clock=clock, policy=policy),
         compliance=ComplianceQueries(models, clock=clock, policy=policy),
+        lifecycle=LifecycleQueries(models, clock=clock, policy=policy),
     )
     result = spec.run(queries, arguments)
     items = result.items if isinstance(result, Page) else result

@@ -23,12 +23,15 @@ from uuid import UUID
 __all__ = [
     "AccountabilityRow",
     "ActiveSanction",
+    "AssessmentRow",
+    "AssessmentSummary",
     "AuxiliaryAsOf",
     "AuxiliaryGap",
     "AuxiliaryRef",
     "CloseTimeRow",
     "ComplaintDetail",
     "ComplaintSummary",
+    "ContractEnding",
     "CredentialAsOf",
     "CredentialHolder",
     "Deadlines",
@@ -556,3 +559,68 @@ class RuleFlag(_Json):
     rule_from: date | None
     rule_until: date | None
     reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ContractEnding(_Json):
+    """An employed auxiliary whose contract ends soon or has already ended (Art. 8).
+
+    ``standing`` is ``ending`` (ends on ``on`` or within the days asked about; ``days_left``
+    from ``on`` to the last day, 0 when it ends that day) or ``past`` (the last day was before
+    ``on``; ``days_over`` since it).
+    """
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    employment_form: str
+    status: str
+    contract_start: date
+    contract_end: date
+    standing: str
+    days_left: int | None
+    days_over: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AssessmentRow(_Json):
+    """An employed auxiliary's assessment for a year, or its absence (Art. 9, 11).
+
+    ``unit`` is the current unit; ``assessed_unit`` the unit when the assessment was
+    recorded. ``grade``, ``effective``, ``assessed_unit`` and ``version`` are empty and
+    ``assessed`` false when no assessment is recorded for the year.
+    """
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    hired_on: date
+    year: int
+    assessed: bool
+    grade: str | None
+    effective: date | None
+    assessed_unit: str | None
+    version: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AssessmentSummary(_Json):
+    """The grades of a year per organ and current unit (Art. 9, 11): how many employed
+    auxiliaries were due an assessment, each grade's count, and how many have none."""
+
+    organ: str
+    unit: str
+    unit_name: str
+    year: int
+    auxiliaries: int
+    excellent: int
+    competent: int
+    basically_competent: int
+    incompetent: int
+    not_assessed: int
+    excellent_percent: Decimal | None

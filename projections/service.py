@@ -182,9 +182,34 @@ class ReadModels:
 
     def ensure(self) -> None:
         """Create every read-model table and tracking table if missing (idempotent)."""
-        for projection in self.projections.values():
-            projection.view.ensure()
+        for name in self.projections:
+            self.ensure_projection(name)
         self._ensured = True
+
+    def ensure_projection(self, name: str) -> bool:
+        """Create the projection's tables if missing; True if that reset the projection.
+
+        A read-model table that a newer version added (``rm_assessment``, say) is created
+        empty, but the projection's position is already past the events that fill it. So
+        when the projection has applied events and one of its tables was missing, its tables
+        are recreated and its position forgotten (what ``rebuild`` does first): the next
+        catch-up, by a worker or ``rebuild``, applies the whole ledger again and the new
+        table holds the past too.
+        """
+        projection = self.projection(name)
+        view = projection.view
+        missing = [t.name for t in view.tables if not self.db.table_exists(t.name)]
+        view.ensure()
+        if not missing or view.position(self.application_name) == 0:
+            return False
+        log.warning(
+            "projection %s: new read-model tables (%s); applying the ledger again",
+            name,
+            ", ".join(missing),
+            extra={"event": "projection_reset_for_new_tables", "projection": name},
+        )
+        view.reset(projection, self.application_name)
+        return True
 
     def ready(self) -> ReadModels:
         """Make sure the tables exist (once per instance: queries on a new ledger find them)."""
@@ -617,7 +642,7 @@ class ProjectionWorker:
             while not self._stop.is_set():
                 try:
                     if not ensured:
-                        view.ensure()
+                        self.models.ensure_projection(self.name)
                         ensured = True
                     if not self.leader.acquire():
                         if listener is not None:

@@ -65,6 +65,9 @@ TITLES: Mapping[str, str] = {
     "health_checks_overdue": "逾期未体检",
     "sustained_without_sanction": "投诉属实但未作处理决定",
     "outside_rule_period": "超出所适用规则有效期的记录",
+    "contracts_ending": "合同即将到期与已超期",
+    "assessments": "年度考核等次及未考核人员",
+    "assessment_summary": "各用辅部门年度考核结果汇总",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -152,6 +155,19 @@ COLUMNS: Mapping[str, str] = {
     "by_unit": "按部门",
     "year": "年度",
     "q": "姓名或工作证号",
+    "within_days": "到期天数以内",
+    "standing": "到期情况",
+    "days_left": "剩余天数",
+    "days_over": "超期天数",
+    "assessed": "已考核",
+    "assessed_unit": "考核时所在部门",
+    "missing_only": "仅未考核",
+    "excellent": "优秀",
+    "competent": "合格",
+    "basically_competent": "基本合格",
+    "incompetent": "不合格",
+    "not_assessed": "未考核",
+    "excellent_percent": "优秀率（%）",
 }
 """Chinese column and filter names."""
 
@@ -165,6 +181,8 @@ VALUE_SETS: Mapping[str, str] = {
     "kind": "MisconductKind",
     "official_role": "OfficialRole",
     "post": "PostType",
+    "grade": "AssessmentGrade",
+    "standing": "ContractStanding",
 }
 
 

@@ -2,14 +2,16 @@
 
 ``load_demo(ledger, officers=N, seed=S)`` simulates Nantong's public security organs from
 2023-03-01 to ``DEMO_END``: organs and units, quotas (set and adjusted), pay schedules and
-local average wages, hires in both employment forms, postings and supervisors, transfers,
-level evaluations and changes, credentials, insurance and health checks, duty injuries with
-cost advances, infringements, commendations, complaints through their whole life (some
-overdue, some concluded but the complainant not yet told), sanctions with appeals, criminal
-referrals, misconduct findings against officials, and separations (some credentials never
-returned). Every fact goes through ``AuxLedger``'s commands -- validated by the domain,
-signed, chained and logged -- in chronological order, many commands per transaction
-(``AuxLedger.batch``). The service's clock is replaced by the simulated one while loading.
+local average wages, hires in both employment forms, contract renewals (some contracts left
+to run past their end), postings and supervisors, transfers, annual assessments (none in a
+hire's first half year) and level changes, credentials, insurance and health checks, duty
+injuries with cost advances, infringements, commendations, complaints through their whole
+life (some overdue, some concluded but the complainant not yet told), sanctions with
+appeals, criminal referrals, misconduct findings against officials, and separations (some
+credentials never returned). Every fact goes through ``AuxLedger``'s commands -- validated
+by the domain, signed, chained and logged -- in chronological order, many commands per
+transaction (``AuxLedger.batch``). The service's clock is replaced by the simulated one
+while loading.
 
 Synthetic data only: names are drawn from common characters; resident ID numbers use the
 unassigned area code 320699 (so no real person holds them) with valid GB 11643 check

@@ -422,6 +422,18 @@ class Simulation:
         last = separation[0] - timedelta(days=5) if separation else DEMO_END
         officer.separated = separation[0] if separation else None
 
+        # Most contracts still running are renewed a month before they end (Art. 8), some
+        # for one year only; the others run past their end, for the contracts_ending report.
+        # A generator of its own per officer, so every draw above and below is what it was
+        # without renewals.
+        renewals = random.Random(officer.id.int)
+        end = _add_years(hired, contract_years) - timedelta(days=1)
+        while officer.separated is None and end < DEMO_END and renewals.random() < 0.75:
+            term = 1 if renewals.random() < 0.4 else contract_years
+            renewed = _add_years(end + timedelta(days=1), term) - timedelta(days=1)
+            self.later(end - timedelta(days=30), officer, "renew_contract", contract_end=renewed)
+            end = renewed
+
         year = max(hired.year, 2023)
         current_level = level
         while True:

@@ -2,11 +2,11 @@
 
 Plain Python classes the HTTP API and the CLI call, one module per question:
 ``PersonnelQueries`` (``personnel``), ``ComplaintQueries`` (``complaints``),
-``ResponsibilityQueries`` (``responsibility``), ``EarlyWarningQueries`` (``early_warning``)
-and ``ComplianceQueries`` (``compliance``), each built from a ``ReadModels`` (or a ledger) with
-an injectable clock and policy. What they share -- argument checks, the ``ReadModelQueries``
-base and its invariants -- is in ``common``. Every query takes ``organ=`` so a caller scoped to
-one organ sees only it.
+``ResponsibilityQueries`` (``responsibility``), ``EarlyWarningQueries`` (``early_warning``),
+``ComplianceQueries`` (``compliance``) and ``LifecycleQueries`` (``lifecycle``), each built
+from a ``ReadModels`` (or a ledger) with an injectable clock and policy. What they share --
+argument checks, the ``ReadModelQueries`` base and its invariants -- is in ``common``. Every
+query takes ``organ=`` so a caller scoped to one organ sees only it.
 """
 
 from projections.queries.common import (
@@ -27,6 +27,7 @@ from projections.queries.common import (
 from projections.queries.complaints import ComplaintQueries
 from projections.queries.compliance import ComplianceQueries
 from projections.queries.early_warning import EarlyWarningQueries
+from projections.queries.lifecycle import LifecycleQueries
 from projections.queries.personnel import PersonnelQueries
 from projections.queries.responsibility import ResponsibilityQueries
 
@@ -39,6 +40,7 @@ __all__ = [
     "ComplaintQueries",
     "ComplianceQueries",
     "EarlyWarningQueries",
+    "LifecycleQueries",
     "PersonnelQueries",
     "ReadModelQueries",
     "ResponsibilityQueries",

@@ -30,6 +30,8 @@ NAMING_PEOPLE = {
     "health_checks_overdue",
     "sustained_without_sanction",
     "outside_rule_period",
+    "contracts_ending",
+    "assessments",
 }
 """Written out by hand: the decision, not a copy of the code's flags."""
 
@@ -40,6 +42,7 @@ COUNTS_ONLY = {
     "quota_use",
     "level_distribution",
     "pay_against_wage",
+    "assessment_summary",
 }
 
 LISTS = {"/v1/auxiliaries": "personnel_status", "/v1/complaints": "complaint_registry"}

@@ -159,6 +159,9 @@ ROUTES: tuple[Route, ...] = (
             "health-checks-overdue",
             "sustained-without-sanction",
             "outside-rule-period",
+            "contracts-ending",
+            "assessments",
+            "assessment-summary",
         )
     ),
     # complaints (Art. 17)

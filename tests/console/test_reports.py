@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from api.console.staff_reports import COLUMNS, TITLES, _value_set
+from api.console.web import _LABELS_BY_NAME
 from projections.reports import REPORTS
 from tests.api.conftest import World
 from tests.console.conftest import page_text, sign_in
@@ -87,3 +89,56 @@ def test_every_scrolling_table_takes_the_keyboards_focus_and_has_a_name(
         wraps = html.count('class="table-wrap"')
         assert wraps >= 1, path
         assert html.count('class="table-wrap" tabindex="0" role="region" aria-label="') == wraps
+
+
+LIFECYCLE = ("contracts_ending", "assessments", "assessment_summary")
+
+
+def test_the_life_cycle_reports_have_chinese_titles_columns_and_values() -> None:
+    """Every title, column and filter of the contract and assessment reports has a Chinese
+    name, and every value of their value sets a Chinese label."""
+    for name in LIFECYCLE:
+        spec = REPORTS[name]
+        assert TITLES[name], name
+        for column in (*spec.columns, *(p.name for p in spec.params)):
+            assert column in COLUMNS, (name, column)
+            value_set = _value_set(name, column)
+            if value_set:
+                assert value_set in _LABELS_BY_NAME, (name, column)
+        for param in spec.params:
+            labels = _LABELS_BY_NAME.get(_value_set(name, param.name) or "", {})
+            for choice in param.choices:
+                assert choice in labels, (name, param.name, choice)
+
+
+def test_contracts_ending_and_assessments_show_in_chinese(client: TestClient, world: World) -> None:
+    sign_in(client, world.tokens["personnel"])
+    listing = page_text(client.get("/console/reports"))
+    for name in LIFECYCLE:
+        assert f'/console/reports/{name}"' in listing
+    html = page_text(client.get("/console/reports/contracts_ending?on=2029-01-01"))
+    table = html.split("<table>", 1)[1]
+    assert "合同即将到期与已超期" in html and "已超期" in table and "超期天数" in table
+    assert "李明" in table and "赵强" in table
+    assert '<option value="ending">即将到期</option>' in html
+    html = page_text(client.get("/console/reports/assessments"))
+    table = html.split("<table>", 1)[1]
+    assert "年度考核等次及未考核人员" in html and "考核等次" in table and "李明" in table
+    assert '<option value="basically_competent">基本合格</option>' in html
+    html = page_text(client.get("/console/reports/assessment_summary"))
+    assert "优秀率（%）" in html and "未考核" in html
+    csv = client.get("/console/reports/contracts_ending/csv?on=2029-01-01")
+    assert csv.status_code == 200 and "past" in csv.text
+
+
+def test_an_inspector_states_a_reason_for_contracts_ending_but_not_the_summary(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["inspector"])
+    asked = page_text(client.get("/console/reports/contracts_ending"))
+    assert "李明" not in asked and "/console/reports/contracts_ending/reason" in asked
+    client.post("/console/reports/contracts_ending/reason", data={"csrf": csrf, "reason": "督察"})
+    shown = page_text(client.get("/console/reports/contracts_ending?on=2029-01-01"))
+    assert "李明" in shown
+    summary = page_text(client.get("/console/reports/assessment_summary"))
+    assert "/console/reports/assessment_summary/reason" not in summary

@@ -1,8 +1,9 @@
 """A small hand-built ledger whose every read-model answer is worked out by hand in the tests.
 
-Two organs, three units, four auxiliaries, six complaints, three sanctions, one misconduct
-finding, recorded through ``AuxLedger`` commands with the service clock moved to each fact's
-day (10:00 China Standard Time). "Today" for the queries is 2024-12-31.
+Two organs, three units, four auxiliaries (every contract ends 2026-03-09), six complaints,
+three sanctions, one misconduct finding, recorded through ``AuxLedger`` commands with the
+service clock moved to each fact's day (10:00 China Standard Time). "Today" for the queries
+is 2024-12-31.
 
 A01 (quota 3, region 南通市): units A01-U1 一中队, A01-U2 二中队.
 B02 (quota 2, region 如皋市, registered with effective date 2023-02-20: before the Nantong
@@ -481,3 +482,13 @@ def _after_correction(ledger: AuxLedger) -> None:
     )
     aux(ledger, X1, d(2024, 12, 31), ChangeLevel(level=3, reason="promotion"))
     at(ledger, TODAY)
+
+
+def record_assessments(ledger: AuxLedger) -> None:
+    """The 2023 assessments (Art. 9, 11), recorded on top of the data set on 2024-12-31 (the
+    data set itself has none, so its versions and timelines stay as they are): X1 excellent,
+    X2 competent and then moved to A01-U2 the same day (assessed in A01-U1), X3 none (X4 is
+    separated: the domain refuses an assessment now)."""
+    aux(ledger, X1, TODAY, "evaluate", year=2023, grade="excellent")
+    aux(ledger, X2, TODAY, "evaluate", year=2023, grade="competent")
+    aux(ledger, X2, TODAY, "transfer", unit="A01-U2", supervisor_id="S2", supervisor_name="李警官")

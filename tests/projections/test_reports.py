@@ -47,6 +47,9 @@ def test_the_registry_names_every_report() -> None:
             "health_checks_overdue",
             "sustained_without_sanction",
             "outside_rule_period",
+            "contracts_ending",
+            "assessments",
+            "assessment_summary",
         ]
     )
     for spec in REPORTS.values():

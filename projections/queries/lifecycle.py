@@ -1,0 +1,262 @@
+"""Life-cycle reports (issue 13, item 9): contracts ending or past their end (Art. 8), and
+the annual assessments of a year, with who has none (Art. 9, 11).
+
+Invariants kept here:
+
+- Both reports are about the auxiliaries employed now: not separated (a suspended auxiliary
+  is still employed, and its contract still runs out). A separated auxiliary is never listed.
+- A contract's ``contract_end`` is its last day. On day D with N days: ``ending`` when
+  ``D <= contract_end <= D + N`` (0 days left on the last day itself), ``past`` when
+  ``contract_end < D`` (1 day over the day after). A renewal or a correction of the end moves
+  the row with the read model's ``contract_end``.
+- An assessment is due for year Y from every auxiliary employed now and hired on or before
+  31 December of Y (the domain refuses an assessment for a year before the hire's); the rows
+  of those with none recorded say so (``assessed`` false). The summary counts the same
+  auxiliaries, per organ and current unit, so its totals equal the detailed report's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from domain.values import AssessmentGrade, AuxiliaryStatus, ContractStanding
+from projections.db import Session, sql
+from projections.errors import InvalidFilterValueError
+from projections.personnel import ASSESSMENT, AUXILIARY, UNIT
+from projections.queries.common import (
+    DEFAULT_PAGE_SIZE,
+    ReadModelQueries,
+    _Where,
+    check_choice,
+    check_date,
+    check_page,
+)
+from projections.results import AssessmentRow, AssessmentSummary, ContractEnding, Page
+
+__all__ = ["DEFAULT_WITHIN_DAYS", "LifecycleQueries"]
+
+DEFAULT_WITHIN_DAYS = 60
+"""Contracts ending within this many days are listed unless asked otherwise."""
+MAX_WITHIN_DAYS = 366
+
+_ASSESSED_FROM = sql(
+    "FROM {rm_auxiliary} a LEFT JOIN {rm_assessment} s",
+    "ON s.auxiliary_id = a.auxiliary_id AND s.year = %s",
+)
+
+
+def _whole(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidFilterValueError(name, f"must be a whole number from {low} to {high}")
+    return value
+
+
+class LifecycleQueries(ReadModelQueries):
+    """Contracts (Art. 8) and annual assessments (Art. 9, 11) of the auxiliaries employed now."""
+
+    # ------------------------------------------------------------------ contracts
+
+    def contracts_ending(
+        self,
+        *,
+        on: date | None = None,
+        within_days: int = DEFAULT_WITHIN_DAYS,
+        standing: str | None = None,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ContractEnding]:
+        """Employed auxiliaries whose contract ends on ``on`` or within ``within_days`` after
+        it, and those whose contract ended before ``on`` (Art. 8); the ones longest past
+        their end first, then by the end date."""
+        day = check_date("on", on) if on is not None else self.today()
+        days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        chosen = check_choice("standing", standing, (s.value for s in ContractStanding))
+        page, page_size = check_page(page, page_size)
+        where = _Where()
+        where.add("status <> %s", AuxiliaryStatus.separated.value)
+        if chosen == ContractStanding.past.value:
+            where.add("contract_end < %s", day)
+        else:
+            if chosen == ContractStanding.ending.value:
+                where.add("contract_end >= %s", day)
+            where.add("contract_end <= %s", day + timedelta(days=days))
+        where.eq("organ", organ)
+        where.eq("unit", unit)
+        with self._reading(organ, unit) as s:
+            rows, total = self._page_rows(
+                s,
+                columns="auxiliary_id, name, organ, unit, post_type, employment_form, status, "
+                "contract_start, contract_end",
+                source="FROM {rm_auxiliary}",
+                where=where,
+                order="contract_end, organ, unit, name, auxiliary_id",
+                page=page,
+                page_size=page_size,
+                tables=(AUXILIARY,),
+            )
+        items = []
+        for r in rows:
+            end: date = r["contract_end"]
+            past = end < day
+            items.append(
+                ContractEnding(
+                    auxiliary_id=r["auxiliary_id"],
+                    name=r["name"],
+                    organ=r["organ"],
+                    unit=r["unit"],
+                    post_type=r["post_type"],
+                    employment_form=r["employment_form"],
+                    status=r["status"],
+                    contract_start=r["contract_start"],
+                    contract_end=end,
+                    standing=(ContractStanding.past if past else ContractStanding.ending).value,
+                    days_left=None if past else (end - day).days,
+                    days_over=(day - end).days if past else None,
+                )
+            )
+        return Page(items, page, page_size, total)
+
+    # ------------------------------------------------------------------ assessments
+
+    def _year(self, year: int | None) -> int:
+        if year is None:
+            return self.today().year - 1  # the last complete year
+        return _whole("year", year, 1900, 9999)
+
+    @staticmethod
+    def _due(year: int, organ: str | None, unit: str | None) -> _Where:
+        """Who owes an assessment for ``year``: employed now, hired by the year's end."""
+        where = _Where()
+        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where.add("a.hired_on <= %s", date(year, 12, 31))
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        return where
+
+    def assessments(
+        self,
+        *,
+        year: int | None = None,
+        grade: str | None = None,
+        missing_only: bool = False,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[AssessmentRow]:
+        """The grade of ``year`` (default: last year) of every auxiliary employed now and
+        hired by that year's end, with a row saying so for each one with none recorded
+        (Art. 9, 11); by organ, unit and name."""
+        chosen_year = self._year(year)
+        chosen_grade = check_choice("grade", grade, (g.value for g in AssessmentGrade))
+        if not isinstance(missing_only, bool):
+            raise InvalidFilterValueError("missing_only", "must be true or false")
+        page, page_size = check_page(page, page_size)
+        where = self._due(chosen_year, organ, unit)
+        where.eq("s.grade", chosen_grade)
+        if missing_only:
+            where.add("s.auxiliary_id IS NULL")
+        params = [chosen_year, *where.params]
+        with self._reading(organ, unit) as s:
+            total = s.scalar(sql("SELECT count(*)", _ASSESSED_FROM, where.sql()), params)
+            rows = s.query(
+                sql(
+                    "SELECT a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status,",
+                    "a.hired_on, s.grade, s.effective, s.unit AS assessed_unit,",
+                    "s.originator_version",
+                    _ASSESSED_FROM,
+                    where.sql(),
+                    "ORDER BY a.organ, a.unit, a.name, a.auxiliary_id LIMIT %s OFFSET %s",
+                ),
+                [*params, page_size, (page - 1) * page_size],
+                tables=(AUXILIARY, ASSESSMENT),
+            )
+        items = [
+            AssessmentRow(
+                auxiliary_id=r["auxiliary_id"],
+                name=r["name"],
+                organ=r["organ"],
+                unit=r["unit"],
+                post_type=r["post_type"],
+                status=r["status"],
+                hired_on=r["hired_on"],
+                year=chosen_year,
+                assessed=r["grade"] is not None,
+                grade=r["grade"],
+                effective=r["effective"],
+                assessed_unit=r["assessed_unit"],
+                version=None if r["originator_version"] is None else int(r["originator_version"]),
+            )
+            for r in rows
+        ]
+        return Page(items, page, page_size, int(total or 0))
+
+    def assessment_summary(
+        self, *, year: int | None = None, organ: str | None = None, unit: str | None = None
+    ) -> list[AssessmentSummary]:
+        """Per organ and current unit: the auxiliaries due an assessment for ``year``
+        (default: last year), each grade's count and how many have none (Art. 9, 11).
+
+        ``excellent_percent`` is the share of ``excellent`` among those assessed (the figure
+        a cap on excellent grades is checked against), to one decimal place.
+        """
+        chosen_year = self._year(year)
+        where = self._due(chosen_year, organ, unit)
+        with self._reading(organ, unit) as s:
+            counts = s.query(
+                sql(
+                    "SELECT a.organ, a.unit, s.grade, count(*) AS n",
+                    _ASSESSED_FROM,
+                    where.sql(),
+                    "GROUP BY a.organ, a.unit, s.grade",
+                ),
+                [chosen_year, *where.params],
+                tables=(AUXILIARY, ASSESSMENT),
+            )
+            names = self._unit_names(s, organ)
+        units: dict[tuple[str, str], dict[str, int]] = {}
+        for r in counts:
+            per_grade = units.setdefault((r["organ"], r["unit"]), {})
+            per_grade[r["grade"] or ""] = int(r["n"])
+        found = []
+        for (organ_code, unit_code), per_grade in sorted(units.items()):
+            grades = {g.value: per_grade.get(g.value, 0) for g in AssessmentGrade}
+            assessed = sum(grades.values())
+            excellent = grades[AssessmentGrade.excellent.value]
+            found.append(
+                AssessmentSummary(
+                    organ=organ_code,
+                    unit=unit_code,
+                    unit_name=names.get((organ_code, unit_code), unit_code),
+                    year=chosen_year,
+                    auxiliaries=assessed + per_grade.get("", 0),
+                    excellent=excellent,
+                    competent=grades[AssessmentGrade.competent.value],
+                    basically_competent=grades[AssessmentGrade.basically_competent.value],
+                    incompetent=grades[AssessmentGrade.incompetent.value],
+                    not_assessed=per_grade.get("", 0),
+                    excellent_percent=(
+                        None
+                        if not assessed
+                        else (Decimal(100 * excellent) / assessed).quantize(
+                            Decimal("0.1"), rounding=ROUND_HALF_UP
+                        )
+                    ),
+                )
+            )
+        return found
+
+    @staticmethod
+    def _unit_names(s: Session, organ: str | None) -> dict[tuple[str, str], str]:
+        where = _Where()
+        where.eq("organ", organ)
+        rows: list[dict[str, Any]] = s.query(
+            sql("SELECT organ, unit, unit_name FROM {rm_unit}", where.sql()),
+            where.params,
+            tables=(UNIT,),
+        )
+        return {(r["organ"], r["unit"]): r["unit_name"] for r in rows}
