@@ -47,6 +47,7 @@ from domain.commands.auxiliary import (
     ReferForProsecution,
     Reinstate,
     ReleaseSupervisor,
+    RenewContract,
     ReturnCredential,
     Separate,
     Transfer,
@@ -431,7 +432,7 @@ class Simulation:
         while officer.separated is None and end < DEMO_END and renewals.random() < 0.75:
             term = 1 if renewals.random() < 0.4 else contract_years
             renewed = _add_years(end + timedelta(days=1), term) - timedelta(days=1)
-            self.later(end - timedelta(days=30), officer, "renew_contract", contract_end=renewed)
+            self.later(end - timedelta(days=30), officer, RenewContract(contract_end=renewed))
             end = renewed
 
         year = max(hired.year, 2023)

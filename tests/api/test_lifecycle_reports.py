@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
+from domain.commands.auxiliary import Evaluate
 from domain.values import china_date
+from ledger.records import Envelope
 from tests.api.conftest import World, actor, catch_up, problem
 
 ENDING = "/v1/reports/contracts-ending"
@@ -28,13 +30,10 @@ def _assess(world: World) -> int:
         ("320602", world.auxiliary, "excellent"),
         ("320612", world.other_organ_auxiliary, "competent"),
     ):
-        world.ledger.update_auxiliary(
-            actor("personnel", organ),
+        world.ledger.command_auxiliary(
             auxiliary,
-            "evaluate",
-            effective=date(year + 1, 1, 10),
-            year=year,
-            grade=grade,
+            Evaluate(year=year, grade=grade),
+            Envelope(actor("personnel", organ), effective=date(year + 1, 1, 10)),
         )
     catch_up(world.ledger)
     return year

@@ -52,6 +52,7 @@ from domain.commands.auxiliary import (
     Commend,
     Correct,
     EnrolInsurance,
+    Evaluate,
     Hire,
     ImposeSanction,
     IssueCredential,
@@ -489,6 +490,6 @@ def record_assessments(ledger: AuxLedger) -> None:
     data set itself has none, so its versions and timelines stay as they are): X1 excellent,
     X2 competent and then moved to A01-U2 the same day (assessed in A01-U1), X3 none (X4 is
     separated: the domain refuses an assessment now)."""
-    aux(ledger, X1, TODAY, "evaluate", year=2023, grade="excellent")
-    aux(ledger, X2, TODAY, "evaluate", year=2023, grade="competent")
-    aux(ledger, X2, TODAY, "transfer", unit="A01-U2", supervisor_id="S2", supervisor_name="李警官")
+    aux(ledger, X1, TODAY, Evaluate(year=2023, grade="excellent"))
+    aux(ledger, X2, TODAY, Evaluate(year=2023, grade="competent"))
+    aux(ledger, X2, TODAY, Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"))

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 
+from domain.commands.auxiliary import RenewContract
+from ledger.records import Envelope
 from projections import InvalidFilterValueError, ReadModels, run_report
 from projections.personnel import ASSESSMENT
 from projections.queries import LifecycleQueries
@@ -85,8 +87,8 @@ def test_a_renewal_moves_the_auxiliary_out_of_the_report(fresh: Built) -> None:
     fresh.models.rebuild()
     assert len(ending(fresh, on=date(2026, 3, 1))) == 3
     ds.at(fresh.ledger, ds.TODAY)
-    fresh.ledger.update_auxiliary(
-        ds.PER_A, ds.X1, "renew_contract", effective=ds.TODAY, contract_end=date(2029, 3, 9)
+    fresh.ledger.command_auxiliary(
+        ds.X1, RenewContract(contract_end=date(2029, 3, 9)), Envelope(ds.PER_A, effective=ds.TODAY)
     )
     fresh.models.catch_up("personnel")
     assert ending(fresh, on=date(2026, 3, 1)) == [
