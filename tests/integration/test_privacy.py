@@ -87,27 +87,32 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     return aux_ledger
 
 
+def _hire_command(auxiliary_id: UUID) -> Hire:
+    """The synthetic patrol auxiliary these tests hire (personal fields to seal)."""
+    return Hire(
+        auxiliary_id=auxiliary_id,
+        unit="320699-U1",
+        supervisor_id="P001",
+        supervisor_name="李警官",
+        employment_form="direct_contract",
+        dispatch_agency=None,
+        contract_start=date(2026, 11, 1),
+        contract_end=date(2029, 10, 31),
+        post_type="patrol",
+        level=1,
+        name="王小明",
+        gender="male",
+        resident_id=RESIDENT_ID,
+        phone=PHONE,
+        address=ADDRESS,
+    )
+
+
 def _hire(ledger: AuxLedger) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
         "320699",
-        Hire(
-            auxiliary_id=auxiliary_id,
-            unit="320699-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2026, 11, 1),
-            contract_end=date(2029, 10, 31),
-            post_type="patrol",
-            level=1,
-            name="王小明",
-            gender="male",
-            resident_id=RESIDENT_ID,
-            phone=PHONE,
-            address=ADDRESS,
-        ),
+        _hire_command(auxiliary_id),
         Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
     return auxiliary_id
@@ -372,23 +377,7 @@ def test_a_new_persons_key_is_stored_only_with_their_events(ledger: AuxLedger) -
     with pytest.raises(StaleSigningKeyError):
         ledger.hire(
             "320699",
-            Hire(
-                auxiliary_id=auxiliary_id,
-                unit="320699-U1",
-                supervisor_id="P001",
-                supervisor_name="李警官",
-                employment_form="direct_contract",
-                dispatch_agency=None,
-                contract_start=date(2026, 11, 1),
-                contract_end=date(2029, 10, 31),
-                post_type="patrol",
-                level=1,
-                name="王小明",
-                gender="male",
-                resident_id=RESIDENT_ID,
-                phone=PHONE,
-                address=ADDRESS,
-            ),
+            _hire_command(auxiliary_id),
             Envelope(PERSONNEL, effective=date(2026, 11, 1)),
         )
     assert ledger.privacy.store.fetch([auxiliary_id]) == {}
