@@ -15,6 +15,7 @@ from domain.commands.auxiliary import Hire
 from ledger.application import LedgerApplication
 from ledger.log import MerkleLog
 from projections.service import ReadModels
+from tests.builders import hire_command
 
 RESIDENT_ID = "11010519491231002X"
 
@@ -42,24 +43,9 @@ HIRED_ON = date(2025, 1, 2)
 def standard_hire(unit: str, name: str, **fields: Any) -> Hire:
     """A patrol auxiliary's hire for ``AuxLedger.hire`` (effective ``HIRED_ON``); ``fields``
     override or add (supervisor, phone, address, ``auxiliary_id``...)."""
-    values: dict[str, Any] = {
-        "unit": unit,
-        "supervisor_id": "602010",
-        "supervisor_name": "王建国",
-        "employment_form": "direct_contract",
-        "dispatch_agency": None,
-        "contract_start": date(2025, 1, 1),
-        "contract_end": date(2028, 12, 31),
-        "post_type": "patrol",
-        "level": 1,
-        "name": name,
-        "gender": "male",
-        "resident_id": RESIDENT_ID,
-        "phone": "19900001234",
-        "address": "南通市崇川区人民路1号",
-        **fields,
-    }
-    return Hire(**values)
+    return hire_command(
+        **{"unit": unit, "name": name, "phone": "19900001234", "resident_id": RESIDENT_ID, **fields}
+    )
 
 
 def catch_up(models: ReadModels) -> None:

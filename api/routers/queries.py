@@ -19,6 +19,8 @@ counts and sums name nobody and need no reason.
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -129,25 +131,11 @@ def personnel_status(
     """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
     inspector's read needs a reason and is recorded."""
     reason_for_people(actor, reason)
-    scoped = _unit(actor, unit)
-    route = "GET /v1/auxiliaries"
-    if format == "csv":
-        filters = {"unit": scoped, "post": post, "level": level, "status": status, "q": q}
-        report = _report_page(runtime, "personnel_status", actor, filters, page, page_size)
-        record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
-        return _csv(report, "personnel_status")
-    result = PersonnelQueries(runtime.read_models()).status(
-        organ=actor.organ,
-        unit=scoped,
-        post=post,
-        level=level,
-        status=status,
-        q=q,
-        page=page,
-        page_size=page_size,
+    filters = {"unit": _unit(actor, unit), "post": post, "level": level, "status": status, "q": q}
+    listing = _Listing("GET /v1/auxiliaries", "personnel_status", filters, page, page_size, format)
+    return _people_list(
+        runtime, actor, reason, PersonnelQueries(runtime.read_models()).status, listing
     )
-    record_people_read(runtime, actor, REPORTS["personnel_status"], reason, route)
-    return result.to_json()
 
 
 @router.post(
@@ -353,30 +341,17 @@ def registry(
     ``complaint_registry`` report's. Names auxiliaries: an inspector's read needs a reason
     and is recorded."""
     reason_for_people(actor, reason)
-    route = "GET /v1/complaints"
-    if format == "csv":
-        filters = {
-            "unit": unit,
-            "status": status,
-            "auxiliary_id": auxiliary_id,
-            "received_from": received_from,
-            "received_to": received_to,
-        }
-        report = _report_page(runtime, "complaint_registry", actor, filters, page, page_size)
-        record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
-        return _csv(report, "complaint_registry")
-    result = ComplaintQueries(runtime.read_models()).registry(
-        organ=actor.organ,
-        unit=unit,
-        status=status,
-        auxiliary_id=auxiliary_id,
-        received_from=received_from,
-        received_to=received_to,
-        page=page,
-        page_size=page_size,
+    filters = {
+        "unit": unit,
+        "status": status,
+        "auxiliary_id": auxiliary_id,
+        "received_from": received_from,
+        "received_to": received_to,
+    }
+    listing = _Listing("GET /v1/complaints", "complaint_registry", filters, page, page_size, format)
+    return _people_list(
+        runtime, actor, reason, ComplaintQueries(runtime.read_models()).registry, listing
     )
-    record_people_read(runtime, actor, REPORTS["complaint_registry"], reason, route)
-    return result.to_json()
 
 
 @router.get(
@@ -462,6 +437,42 @@ def _csv(report: Report, name: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A list route's request: the route, the report whose rows it lists, its filters, page
+    and format."""
+
+    route: str
+    report: str
+    filters: dict[str, Any]
+    page: int
+    page_size: int
+    format: str
+
+
+def _people_list(
+    runtime: Runtime,
+    actor: Actor,
+    reason: str | None,
+    query: Callable[..., Any],
+    listing: _Listing,
+) -> Any:
+    """A list naming people in the token's organ: the page as JSON from ``query`` (called with
+    the filters by name), or as the CSV of the report of the same rows; an inspector's read
+    of either is recorded as an access."""
+    if listing.format == "csv":
+        report = _report_page(
+            runtime, listing.report, actor, listing.filters, listing.page, listing.page_size
+        )
+        record_people_read(runtime, actor, REPORTS[listing.report], reason, listing.route)
+        return _csv(report, listing.report)
+    result = query(
+        organ=actor.organ, **listing.filters, page=listing.page, page_size=listing.page_size
+    )
+    record_people_read(runtime, actor, REPORTS[listing.report], reason, listing.route)
+    return result.to_json()
 
 
 def _report_page(

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from domain.commands.auxiliary import Hire, IssueCredential
+from domain.commands.auxiliary import IssueCredential
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
@@ -31,6 +31,7 @@ from ledger.access import issue_token, revoke_token
 from ledger.config import Settings
 from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
+from tests import builders
 
 ORGAN = "320602"
 OTHER_ORGAN = "320612"
@@ -46,8 +47,8 @@ ROLES = (
     "auditor",
     "admin",
 )
-RESIDENT_ID = "11010519491231002X"
-PHONE = "19912345678"
+RESIDENT_ID = builders.RESIDENT_ID
+PHONE = builders.PHONE
 
 
 def actor(role: str, organ: str = ORGAN, unit: str | None = None) -> Actor:
@@ -76,26 +77,7 @@ class World:
 def hire(ledger: AuxLedger, organ: str, unit: str, serial: str | None, name: str = "李明") -> UUID:
     """Hire an auxiliary and issue a work ID (none if ``serial`` is None)."""
     personnel = actor("personnel", organ)
-    recorded = ledger.hire(
-        organ,
-        Hire(
-            unit=unit,
-            supervisor_id="602010",
-            supervisor_name="王建国",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2025, 1, 1),
-            contract_end=date(2028, 12, 31),
-            post_type="patrol",
-            level=1,
-            name=name,
-            gender="male",
-            resident_id=RESIDENT_ID,
-            phone=PHONE,
-            address="南通市崇川区人民路1号",
-        ),
-        Envelope(personnel, effective=date(2025, 1, 2)),
-    )
+    recorded = builders.hire(ledger, organ, personnel, date(2025, 1, 2), unit=unit, name=name)
     if serial is None:
         return recorded.originator_id
     ledger.command_auxiliary(

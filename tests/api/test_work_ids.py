@@ -70,15 +70,22 @@ def _issue(client: TestClient, headers: dict[str, str], auxiliary_id: object, se
     )
 
 
-def test_another_organ_cannot_take_over_a_work_id(client: TestClient, world: World) -> None:
+def _refused_to_another_organ(client: TestClient, world: World, serial: str) -> str:
+    """The other organ hires a newcomer and asks for ``serial``: refused (naming the organ that
+    holds it, not the serial) with nothing recorded. The newcomer's id."""
     intruder = world.headers("other-organ-personnel")
     hired = client.post("/v1/auxiliaries", headers=intruder, json=HIRE)
     assert hired.status_code == 201, hired.text
-    newcomer = hired.json()["originator_id"]
+    newcomer: str = hired.json()["originator_id"]
     before = _events(world)
-    body = problem(_issue(client, intruder, newcomer, HELD), 409, "serial_already_issued")
-    assert f"organ {ORGAN}" in body["detail"] and HELD not in body["detail"]
+    body = problem(_issue(client, intruder, newcomer, serial), 409, "serial_already_issued")
+    assert f"organ {ORGAN}" in body["detail"] and serial not in body["detail"]
     assert _events(world) == before  # nothing recorded
+    return newcomer
+
+
+def test_another_organ_cannot_take_over_a_work_id(client: TestClient, world: World) -> None:
+    newcomer = _refused_to_another_organ(client, world, HELD)
     assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
     catch_up(world.ledger)
     check = client.get(f"/v1/credentials/{HELD}").json()
@@ -190,14 +197,9 @@ def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
     _legacy_issue(world.ledger, ORGAN, ours, legacy)  # stored as before claims existed
     claim_id = CredentialSerial.id_for("work_id", legacy)
     assert not world.ledger.exists(claim_id)
+    newcomer = _refused_to_another_organ(client, world, legacy)
     intruder = world.headers("other-organ-personnel")
-    hired = client.post("/v1/auxiliaries", headers=intruder, json=HIRE)
-    assert hired.status_code == 201, hired.text
-    newcomer = hired.json()["originator_id"]
-    before = _events(world)
-    body = problem(_issue(client, intruder, newcomer, legacy), 409, "serial_already_issued")
-    assert f"organ {ORGAN}" in body["detail"] and legacy not in body["detail"]
-    assert _events(world) == before  # nothing recorded
+    before = _events(world)  # the refusal recorded nothing
     assert not world.ledger.exists(claim_id)
     assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
     # Refused within the organ too (another of its auxiliaries), and a fresh serial still goes.

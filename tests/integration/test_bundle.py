@@ -20,7 +20,7 @@ import sys
 import time
 import venv
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -30,10 +30,7 @@ from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, ExportedBundle, export_bundle
 from api.cli import main
-from domain.commands.auxiliary import Hire, RecordHealthCheck
-from domain.commands.complaint import ReceiveComplaint
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
-from domain.identity import resident_id_check_char
+from domain.commands.auxiliary import RecordHealthCheck
 from domain.values import Actor
 from ledger import bundle_verifier as bv
 from ledger.access import ReasonRequiredError
@@ -43,23 +40,27 @@ from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
+from tests import builders
 from tests.integration.tamper import Tamperer
+from tests.integration.trial import (
+    ADMIN,
+    HIRED_ON,
+    INTAKE,
+    ORGAN,
+    PERSONNEL,
+    PHONE,
+    RESIDENT_ID,
+    hire_command,
+    set_up,
+)
 from tests.integration.witnesses import keygen, start_witness, wait_for
 from tests.serving import use_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-ADMIN = Actor(actor_id="dpo", role="admin", organ="ledger", unit=None)
-PERSONNEL = Actor(actor_id="hr-1", role="personnel", organ="320699", unit=None)
-ESTABLISHMENT = Actor(actor_id="est-1", role="establishment", organ="320699", unit=None)
 DISCIPLINE = Actor(actor_id="disc-1", role="discipline", organ="320699", unit=None)
 INSPECTOR = Actor(actor_id="insp-1", role="inspector", organ="320699", unit=None)
-INTAKE = Actor(actor_id="public-intake", role="public", organ="320699", unit=None)
-WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
-ID17 = "32069919880305417"
-RESIDENT_ID = ID17 + resident_id_check_char(ID17)
-PHONE = "19977553311"
 NAME = "王小明"
 COMPLAINANT = "赵投诉"
 VERIFIABLE = ("records/", "proofs/", "checkpoints/", "keys/", "opened/")
@@ -68,45 +69,13 @@ ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
 
 @pytest.fixture
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
-    root = Actor(actor_id="root", role="admin", organ="320699", unit=None)
-    aux_ledger.clock = lambda: WHEN
-    aux_ledger.register_organ(
-        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
-        Envelope(root, effective=date(2026, 11, 1)),
-    )
-    aux_ledger.command_organ(
-        "320699",
-        RegisterUnit(code="320699-U1", name="试验派出所"),
-        Envelope(root, effective=date(2026, 11, 1)),
-    )
-    aux_ledger.command_organ(
-        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
-    )
-    return aux_ledger
+    return set_up(aux_ledger)
 
 
 def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        "320699",
-        Hire(
-            auxiliary_id=auxiliary_id,
-            unit="320699-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
-            contract_start=date(2026, 11, 1),
-            contract_end=date(2029, 10, 31),
-            post_type="patrol",
-            level=1,
-            name=name,
-            gender="male",
-            resident_id=RESIDENT_ID,
-            phone=PHONE,
-            address="崇川区试验路9号",
-        ),
-        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
+        ORGAN, hire_command(auxiliary_id, name=name), Envelope(PERSONNEL, effective=HIRED_ON)
     )
     ledger.command_auxiliary(
         auxiliary_id,
@@ -119,16 +88,8 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
 def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        ReceiveComplaint(
-            complaint_id=complaint_id,
-            auxiliary_id=auxiliary_id,
-            channel="online",
-            incident_at=WHEN - timedelta(hours=20),
-            incident_place="人民路",
-            allegations=["态度恶劣"],
-            complainant_name=COMPLAINANT,
-            complainant_phone="19911112222",
-            contact_text="晚上联系",
+        builders.complaint_command(
+            complaint_id=complaint_id, auxiliary_id=auxiliary_id, complainant_name=COMPLAINANT
         ),
         Envelope(INTAKE),
     )

@@ -11,7 +11,7 @@ import base64
 import os
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -20,10 +20,6 @@ import pytest
 from psycopg import sql
 
 from domain.commands.auxiliary import Correct, Hire
-from domain.commands.complaint import ReceiveComplaint
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
-from domain.identity import resident_id_check_char
-from domain.values import Actor
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, StaleSigningKeyError
 from ledger.log import MerkleLog
@@ -41,18 +37,21 @@ from ledger.privacy import (
 )
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
+from tests import builders
+from tests.integration import trial
 from tests.integration.tamper import Tamperer
+from tests.integration.trial import (
+    ADMIN,
+    INTAKE,
+    PERSONNEL,
+    PHONE,
+    RESIDENT_ID,
+    WHEN,
+    set_up,
+)
 
-ADMIN = Actor(actor_id="dpo", role="admin", organ="ledger", unit=None)
-PERSONNEL = Actor(actor_id="hr-1", role="personnel", organ="320699", unit=None)
-ESTABLISHMENT = Actor(actor_id="est-1", role="establishment", organ="320699", unit=None)
-INTAKE = Actor(actor_id="public-intake", role="public", organ="320699", unit=None)
-WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
-
-# Distinctive plaintexts, easy to find in raw bytes if they ever leaked.
-ID17 = "32069919880305417"
-RESIDENT_ID = ID17 + resident_id_check_char(ID17)
-PHONE = "19977553311"
+# Distinctive plaintexts, easy to find in raw bytes if they ever leaked (and the trial
+# organ's RESIDENT_ID and PHONE).
 ADDRESS = "ZQXADDRESS 崇川区试验路9号"
 COMPLAINANT = "ZQXCOMPLAINANT"
 CONTACT = "ZQXCONTACT evenings only"
@@ -65,47 +64,12 @@ def _ledger(settings: Settings) -> AuxLedger:
 
 @pytest.fixture
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
-    aux_ledger.clock = lambda: WHEN
-    aux_ledger.register_organ(
-        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
-        Envelope(
-            Actor(actor_id="root", role="admin", organ="320699", unit=None),
-            effective=date(2026, 11, 1),
-        ),
-    )
-    aux_ledger.command_organ(
-        "320699",
-        RegisterUnit(code="320699-U1", name="试验派出所"),
-        Envelope(
-            Actor(actor_id="root", role="admin", organ="320699", unit=None),
-            effective=date(2026, 11, 1),
-        ),
-    )
-    aux_ledger.command_organ(
-        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2026, 11, 1))
-    )
-    return aux_ledger
+    return set_up(aux_ledger)
 
 
 def _hire_command(auxiliary_id: UUID) -> Hire:
     """The synthetic patrol auxiliary these tests hire (personal fields to seal)."""
-    return Hire(
-        auxiliary_id=auxiliary_id,
-        unit="320699-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=date(2026, 11, 1),
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name="王小明",
-        gender="male",
-        resident_id=RESIDENT_ID,
-        phone=PHONE,
-        address=ADDRESS,
-    )
+    return trial.hire_command(auxiliary_id, address=ADDRESS)
 
 
 def _hire(ledger: AuxLedger) -> UUID:
@@ -121,15 +85,10 @@ def _hire(ledger: AuxLedger) -> UUID:
 def _complaint(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
     complaint_id = uuid4()
     ledger.receive_complaint(
-        ReceiveComplaint(
+        builders.complaint_command(
             complaint_id=complaint_id,
             auxiliary_id=auxiliary_id,
-            channel="online",
-            incident_at=WHEN - timedelta(hours=20),
-            incident_place="人民路",
-            allegations=["态度恶劣"],
             complainant_name=COMPLAINANT,
-            complainant_phone="19911112222",
             contact_text=CONTACT,
         ),
         Envelope(INTAKE),

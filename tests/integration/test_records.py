@@ -14,13 +14,12 @@ from domain.auxiliary import CredentialSerial
 from domain.commands.auxiliary import (
     AssignSupervisor,
     ChangePost,
-    Hire,
     IssueCredential,
     ReturnCredential,
     RevokeCredential,
 )
 from domain.commands.complaint import ReceiveComplaint
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import RegisterOrgan
 from domain.errors import (
     InvalidResidentIdError,
     NotAnAuxiliaryPostError,
@@ -36,6 +35,7 @@ from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
+from tests import builders
 
 WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 ADMIN = Actor(actor_id="root", role="admin", organ="320600", unit=None)
@@ -49,19 +49,24 @@ def _id(n: int) -> str:
     return first + resident_id_check_char(first)
 
 
+def _set_up(ledger: AuxLedger, quota: int) -> AuxLedger:
+    """Organ 320600 with one unit and ``quota`` places; the service clock at ``WHEN``."""
+    ledger.clock = lambda: WHEN
+    builders.set_up_organ(
+        ledger,
+        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
+        [("320600-U1", "城东派出所")],
+        quota,
+        admin=ADMIN,
+        establishment=ESTABLISHMENT,
+        effective=date(2026, 11, 1),
+    )
+    return ledger
+
+
 @pytest.fixture
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
-    aux_ledger.clock = lambda: WHEN
-    day = date(2026, 11, 1)
-    aux_ledger.register_organ(
-        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
-        Envelope(ADMIN, effective=day),
-    )
-    aux_ledger.command_organ(
-        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
-    )
-    aux_ledger.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
-    return aux_ledger
+    return _set_up(aux_ledger, quota=2)
 
 
 def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: object) -> object:
@@ -69,20 +74,15 @@ def _hire(ledger: AuxLedger, n: int, actor: Actor = PERSONNEL, **overrides: obje
         "unit": "320600-U1",
         "supervisor_id": "P1",
         "supervisor_name": "李警官",
-        "employment_form": "direct_contract",
-        "dispatch_agency": None,
         "contract_start": date(2026, 11, 1),
         "contract_end": date(2029, 10, 31),
-        "post_type": "patrol",
-        "level": 1,
         "name": f"辅警{n}",
-        "gender": "male",
         "resident_id": _id(n),
         "phone": "19900001111",
         "address": "南通市人民路1号",
     }
     fields.update(overrides)
-    return ledger.hire("320600", Hire(**fields), Envelope(actor, effective=date(2026, 11, 1)))
+    return builders.hire(ledger, "320600", actor, date(2026, 11, 1), **fields)
 
 
 def test_hire_within_quota_takes_a_slot_in_the_same_transaction(ledger: AuxLedger) -> None:
@@ -128,16 +128,7 @@ def test_a_hire_over_quota_is_refused_and_stores_nothing(ledger: AuxLedger) -> N
 def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) -> None:
     first = AuxLedger(settings, create_tables=True)
     first.initialise("test")
-    first.clock = lambda: WHEN
-    day = date(2026, 11, 1)
-    first.register_organ(
-        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
-        Envelope(ADMIN, effective=day),
-    )
-    first.command_organ(
-        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
-    )
-    first.command_organ("320600", SetQuota(quota=1), Envelope(ESTABLISHMENT, effective=day))
+    _set_up(first, quota=1)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -212,16 +203,7 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
 def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) -> None:
     first = AuxLedger(settings, create_tables=True)
     first.initialise("test")
-    first.clock = lambda: WHEN
-    day = date(2026, 11, 1)
-    first.register_organ(
-        RegisterOrgan(code="320600", name="南通市公安局", region="南通市"),
-        Envelope(ADMIN, effective=day),
-    )
-    first.command_organ(
-        "320600", RegisterUnit(code="320600-U1", name="城东派出所"), Envelope(ADMIN, effective=day)
-    )
-    first.command_organ("320600", SetQuota(quota=2), Envelope(ESTABLISHMENT, effective=day))
+    _set_up(first, quota=2)
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

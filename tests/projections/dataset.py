@@ -221,6 +221,50 @@ def receive(
     )
 
 
+def find(
+    ledger: AuxLedger, complaint: UUID, day: date, number: int, result: str, reasoning: str
+) -> None:
+    """The finding on allegation ``number`` of ``complaint``."""
+    finding = RecordFinding(allegation_number=number, result=result, reasoning=reasoning)
+    cmp(ledger, complaint, day, finding)
+
+
+def tell(ledger: AuxLedger, complaint: UUID, day: date, method: str, summary: str) -> None:
+    """The complainant told on ``day``."""
+    cmp(ledger, complaint, day, NotifyComplainant(method=method, notified_on=day, summary=summary))
+
+
+def sanction(
+    ledger: AuxLedger,
+    aux_id: UUID,
+    day: date,
+    sanction_id: str,
+    kind: str,
+    until: date | None = None,
+    links: tuple[str, ...] = (),
+) -> None:
+    """A sanction imposed by A01's discipline department on ``day``."""
+    imposed = ImposeSanction(
+        sanction_id=sanction_id, kind=kind, until=until, linked_findings=list(links)
+    )
+    aux(ledger, aux_id, day, imposed, DIS_A)
+
+
+def insure(
+    ledger: AuxLedger, aux_id: UUID, day: date, policy: str, start: date, actor: Actor
+) -> None:
+    """Accident insurance from ``start`` with no end, enrolled on ``day``."""
+    enrolled = EnrolInsurance(
+        kind="accident", insurer="保险公司", policy_number=policy, start=start, end=None
+    )
+    aux(ledger, aux_id, day, enrolled, actor)
+
+
+def checked(ledger: AuxLedger, aux_id: UUID, day: date, details: str) -> None:
+    """A fit health check on ``day``."""
+    aux(ledger, aux_id, day, RecordHealthCheck(checked_on=day, fit=True, details=details))
+
+
 def build(ledger: AuxLedger) -> Dataset:
     """Record the data set through the ledger's commands (three transactions)."""
     data = Dataset()
@@ -271,14 +315,7 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     s1, s2, s9 = ("S1", "张警官"), ("S2", "李警官"), ("S9", "王警官")
     hire(ledger, X1, d(2023, 3, 10), "A01", "A01-U1", s1, "patrol", "甲一", 1, "南通市甲路1号")
     aux(ledger, X1, d(2023, 3, 12), IssueCredential(kind="work_id", serial="W1"))
-    aux(
-        ledger,
-        X1,
-        d(2023, 3, 12),
-        EnrolInsurance(
-            kind="accident", insurer="保险公司", policy_number="P1", start=d(2023, 3, 10), end=None
-        ),
-    )
+    insure(ledger, X1, d(2023, 3, 12), "P1", d(2023, 3, 10), PER_A)
     hire(ledger, X3, d(2023, 3, 20), "A01", "A01-U2", s2, "traffic", "丙三", 3, "南通市丙路3号")
     aux(ledger, X3, d(2023, 3, 21), IssueCredential(kind="work_id", serial="W3"))
     hire(
@@ -299,21 +336,8 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     hire(ledger, X4, d(2023, 5, 1), "B02", "B02-U1", s9, "community", "丁四", 4, "如皋市丁路4号")
     aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="work_id", serial="W4"), PER_B)
     aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="uniform", serial="U4"), PER_B)
-    aux(
-        ledger,
-        X4,
-        d(2023, 5, 2),
-        EnrolInsurance(
-            kind="accident", insurer="保险公司", policy_number="P4", start=d(2023, 5, 1), end=None
-        ),
-        PER_B,
-    )
-    aux(
-        ledger,
-        X1,
-        d(2023, 6, 1),
-        RecordHealthCheck(checked_on=d(2023, 6, 1), fit=True, details="血压正常-甲"),
-    )
+    insure(ledger, X4, d(2023, 5, 2), "P4", d(2023, 5, 1), PER_B)
+    checked(ledger, X1, d(2023, 6, 1), "血压正常-甲")
 
     receive(ledger, C1, X1, d(2024, 1, 10), d(2024, 1, 11), ["态度恶劣", "未出示证件"])
     cmp(ledger, C1, d(2024, 1, 12), Acknowledge())
@@ -326,66 +350,25 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
     )
     aux(ledger, X1, d(2024, 2, 1), Commend(kind="citation", issuing_body="政治处"))
-    cmp(
-        ledger,
-        C1,
-        d(2024, 2, 1),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="视频证实"),
-    )
-    cmp(
-        ledger,
-        C1,
-        d(2024, 2, 1),
-        RecordFinding(allegation_number=2, result="not_sustained", reasoning="无证据"),
-    )
-    cmp(
-        ledger,
-        C1,
-        d(2024, 2, 3),
-        NotifyComplainant(method="sms", notified_on=d(2024, 2, 3), summary="已告知"),
-    )
+    find(ledger, C1, d(2024, 2, 1), 1, "sustained", "视频证实")
+    find(ledger, C1, d(2024, 2, 1), 2, "not_sustained", "无证据")
+    tell(ledger, C1, d(2024, 2, 3), "sms", "已告知")
     cmp(ledger, C1, d(2024, 2, 4), Close())
-    aux(
-        ledger,
-        X1,
-        d(2024, 2, 5),
-        ImposeSanction(sanction_id="SAN1", kind="warning", until=None, linked_findings=[f"{C1}:1"]),
-        DIS_A,
-    )
+    sanction(ledger, X1, d(2024, 2, 5), "SAN1", "warning", links=(f"{C1}:1",))
 
     receive(ledger, C2, X1, d(2024, 3, 1), d(2024, 3, 1), ["推搡群众"])
     aux(ledger, X4, d(2024, 3, 1), Separate(reason="resigned"), PER_B)
-    aux(
-        ledger,
-        X3,
-        d(2024, 3, 1),
-        RecordHealthCheck(checked_on=d(2024, 3, 1), fit=True, details="血压正常-丙"),
-    )
+    checked(ledger, X3, d(2024, 3, 1), "血压正常-丙")
     aux(ledger, X4, d(2024, 3, 2), ReturnCredential(kind="work_id", serial="W4"), PER_B)
     cmp(ledger, C2, d(2024, 3, 5), Acknowledge())
     cmp(ledger, C2, d(2024, 3, 5), Accept(category="作风纪律"))
-    cmp(
-        ledger,
-        C2,
-        d(2024, 3, 20),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="证人证实"),
-    )
+    find(ledger, C2, d(2024, 3, 20), 1, "sustained", "证人证实")
 
     receive(ledger, C3, X1, d(2024, 3, 31), d(2024, 4, 1), ["索要好处"])
     cmp(ledger, C3, d(2024, 4, 1), Acknowledge())
     cmp(ledger, C3, d(2024, 4, 1), Accept(category="廉洁"))
-    cmp(
-        ledger,
-        C3,
-        d(2024, 4, 10),
-        RecordFinding(allegation_number=1, result="partly_sustained", reasoning="部分属实"),
-    )
-    cmp(
-        ledger,
-        C3,
-        d(2024, 4, 12),
-        NotifyComplainant(method="phone", notified_on=d(2024, 4, 12), summary="已告知"),
-    )
+    find(ledger, C3, d(2024, 4, 10), 1, "partly_sustained", "部分属实")
+    tell(ledger, C3, d(2024, 4, 12), "phone", "已告知")
     cmp(ledger, C3, d(2024, 4, 13), Close())
     aux(ledger, X2, d(2024, 5, 1), ReleaseSupervisor(reason="带辅民警调离"), UNIT_A1)
     cmp(ledger, C3, d(2024, 5, 1), Reopen(reason="新证据"))
@@ -404,18 +387,8 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         ),
         Envelope(DIS_A, effective=d(2024, 5, 10)),
     )
-    cmp(
-        ledger,
-        C3,
-        d(2024, 5, 10),
-        RecordFinding(allegation_number=1, result="unfounded", reasoning="新证据推翻"),
-    )
-    cmp(
-        ledger,
-        C3,
-        d(2024, 5, 12),
-        NotifyComplainant(method="phone", notified_on=d(2024, 5, 12), summary="已告知复查结果"),
-    )
+    find(ledger, C3, d(2024, 5, 10), 1, "unfounded", "新证据推翻")
+    tell(ledger, C3, d(2024, 5, 12), "phone", "已告知复查结果")
     cmp(ledger, C3, d(2024, 5, 15), Close())
     at(ledger, d(2024, 6, 1))
     ledger.amend_misconduct(
@@ -432,33 +405,15 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         AssignSupervisor(supervisor_id="S3", supervisor_name="赵警官"),
         Envelope(PER_A, effective=d(2024, 4, 20)),
     )
-    aux(
-        ledger,
-        X2,
-        d(2024, 7, 1),
-        ImposeSanction(
-            sanction_id="SAN2", kind="suspension", until=d(2024, 7, 31), linked_findings=[]
-        ),
-        DIS_A,
-    )
+    sanction(ledger, X2, d(2024, 7, 1), "SAN2", "suspension", until=d(2024, 7, 31))
     aux(ledger, X2, d(2024, 8, 1), Reinstate(reason="停职期满"), DIS_A)
 
     receive(ledger, C5, X3, d(2024, 8, 1), d(2024, 8, 2), ["玩手机", "越权执法", "态度恶劣"])
     cmp(ledger, C5, d(2024, 8, 2), Acknowledge())
     cmp(ledger, C5, d(2024, 8, 2), Accept(category="作风纪律"))
     for n in (1, 2, 3):
-        cmp(
-            ledger,
-            C5,
-            d(2024, 8, 20),
-            RecordFinding(allegation_number=n, result="sustained", reasoning="查实"),
-        )
-    cmp(
-        ledger,
-        C5,
-        d(2024, 8, 22),
-        NotifyComplainant(method="letter", notified_on=d(2024, 8, 22), summary="已告知"),
-    )
+        find(ledger, C5, d(2024, 8, 20), n, "sustained", "查实")
+    tell(ledger, C5, d(2024, 8, 22), "letter", "已告知")
     cmp(ledger, C5, d(2024, 8, 23), Close())
 
 
@@ -467,13 +422,7 @@ def _after_correction(ledger: AuxLedger) -> None:
     receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
     cmp(ledger, C6, d(2024, 9, 2), Acknowledge())
     cmp(ledger, C6, d(2024, 9, 3), Decline(reason="不属于受理范围"))
-    aux(
-        ledger,
-        X1,
-        d(2024, 9, 10),
-        ImposeSanction(sanction_id="SAN3", kind="criticism", until=None, linked_findings=[]),
-        DIS_A,
-    )
+    sanction(ledger, X1, d(2024, 9, 10), "SAN3", "criticism")
     # Recorded on 2024-09-12, effective 2024-09-05: before the sanction it appeals against.
     at(ledger, d(2024, 9, 12))
     ledger.command_auxiliary(
