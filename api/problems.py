@@ -73,6 +73,7 @@ _STATE_CONFLICTS = frozenset(
         "invalid_transition",
         "complainant_not_notified",
         "duplicate_record",
+        "overlapping_leave",
     }
 )
 
@@ -163,6 +164,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
+    "overlapping_leave": ProblemKind(409, "The leave overlaps a leave already recorded"),
 }
 
 

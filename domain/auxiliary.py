@@ -60,6 +60,7 @@ from domain.checks import (
     boolean,
     free_text,
     identifier,
+    integer,
     member,
     opaque_token,
     optional_plain_date,
@@ -80,6 +81,7 @@ from domain.errors import (
     InvalidTransitionError,
     NotCorrectableError,
     OutsideScopeError,
+    OverlappingLeaveError,
     SerialAlreadyIssuedError,
     UnknownCredentialError,
     UnknownInjuryError,
@@ -89,6 +91,7 @@ from domain.errors import (
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.history import Timeline
 from domain.identity import validate_resident_id
+from domain.lifecycle import MAX_TRAINING_HOURS, Leave, Probation, Training
 from domain.organ import Organ
 from domain.values import (
     ID_NAMESPACE,
@@ -102,6 +105,7 @@ from domain.values import (
     EmploymentForm,
     Gender,
     InsuranceKind,
+    LeaveKind,
     LevelChangeReason,
     PostCategory,
     PostType,
@@ -110,6 +114,7 @@ from domain.values import (
     SanctionKind,
     SanctionStatus,
     SeparationReason,
+    TrainingKind,
     parse_post_type,
     post_category,
 )
@@ -141,6 +146,13 @@ if TYPE_CHECKING:
         RevokeSanction,
         Separate,
         Transfer,
+    )
+    from domain.commands.lifecycle import (
+        CompleteProbation,
+        EndLeave,
+        RecordTraining,
+        StartLeave,
+        StartProbation,
     )
 
 __all__ = [
@@ -368,6 +380,9 @@ class Auxiliary(Aggregate):
         self._referrals: list[Referral] = []
         self._corrections: list[Correction] = []
         self._field_versions: dict[str, int] = {}
+        self._probation: Probation | None = None
+        self._trainings: list[Training] = []
+        self._leaves: dict[str, Leave] = {}
 
     def __repr__(self) -> str:
         # The default repr lists every attribute, personal data included.
@@ -708,6 +723,70 @@ class Auxiliary(Aggregate):
         personal_fields: ClassVar[tuple[str, ...]] = ("value",)
         personal_subject: ClassVar[str] = "originator_id"
 
+    # ------------------------------------------------------------ life-cycle events
+
+    class ProbationStarted(Event):
+        """The probation (试用期) runs from ``effective`` to ``probation_until`` (Art. 8, 9)."""
+
+        probation_until: date
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._probation = Probation(self.effective, self.probation_until)
+
+    class ProbationCompleted(Event):
+        """The probation's outcome, passed or failed, decided on ``effective`` (Art. 9)."""
+
+        passed: bool
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            if aggregate._probation is not None:
+                aggregate._probation = replace(
+                    aggregate._probation, passed=self.passed, decided_on=self.effective
+                )
+
+    class TrainingRecorded(Event):
+        """A training course attended (Art. 9)."""
+
+        course: str
+        kind: str
+        hours: int
+        start: date
+        end: date
+        passed: bool
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._trainings.append(
+                Training(
+                    self.course,
+                    TrainingKind(self.kind),
+                    self.hours,
+                    self.start,
+                    self.end,
+                    self.passed,
+                )
+            )
+
+    class LeaveStarted(Event):
+        """A leave starts on ``effective`` (Art. 13)."""
+
+        leave_id: str
+        kind: str
+        planned_end: date | None
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._leaves[self.leave_id] = Leave(
+                self.leave_id, LeaveKind(self.kind), self.effective, self.planned_end
+            )
+
+    class LeaveEnded(Event):
+        """The auxiliary is back from a leave; ``effective`` is the first day back (Art. 13)."""
+
+        leave_id: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            leave = aggregate._leaves[self.leave_id]
+            aggregate._leaves[self.leave_id] = replace(leave, returned_on=self.effective)
+
     # ------------------------------------------------------------------------ state helpers
 
     def _set_credential_status(self, kind: str, serial: str, status: CredentialStatus) -> None:
@@ -913,6 +992,45 @@ class Auxiliary(Aggregate):
             raise NotCorrectableError(f"{field} is not a correctable field")
         return self._field_versions[field]
 
+    # ------------------------------------------------------------------ life-cycle reads
+
+    @property
+    def probation(self) -> Probation | None:
+        """The probation and its outcome, if one was recorded."""
+        return self._probation
+
+    @property
+    def separation_owed(self) -> bool:
+        """Whether the probation failed and the separation is not yet recorded."""
+        return (
+            self.separated_on is None
+            and self._probation is not None
+            and self._probation.passed is False
+        )
+
+    @property
+    def trainings(self) -> tuple[Training, ...]:
+        """Trainings in recording order."""
+        return tuple(self._trainings)
+
+    @property
+    def leaves(self) -> tuple[Leave, ...]:
+        """Leaves in recording order (which is start order: leaves follow one another)."""
+        return tuple(self._leaves.values())
+
+    def leave_on(self, d: date) -> Leave | None:
+        """The leave the auxiliary is on on ``d``, or None (never after separation)."""
+        if not self.employed_on(d):
+            return None
+        return next((leave for leave in self._leaves.values() if leave.covers(d)), None)
+
+    @property
+    def on_leave(self) -> bool:
+        """Whether a leave is open: started and the return not yet recorded."""
+        return self.separated_on is None and any(
+            leave.returned_on is None for leave in self._leaves.values()
+        )
+
     # ----------------------------------------------------------------------- command helpers
 
     def _authorise(
@@ -1014,6 +1132,103 @@ class Auxiliary(Aggregate):
         if end <= self.contract_end:
             raise InvalidDateRangeError("a renewed contract must end later than the current one")
         self.trigger_event(self.ContractRenewed, **rec.fields(), contract_end=end)
+
+    # ------------------------------------------------------------------------ life cycle
+
+    def start_probation(self, rec: Recording, cmd: StartProbation) -> None:
+        """Record the probation from the effective date to its last day (personnel, Art. 8,
+        9): once, within the contract, ending after it starts."""
+        self._authorise(rec, (Role.personnel,), "record a probation", "Art. 8")
+        until = plain_date("until", cmd.until)
+        if self._probation is not None:
+            raise DuplicateRecordError("a probation is already recorded for the auxiliary")
+        if until <= rec.effective:
+            raise InvalidDateRangeError("the probation must end after it starts")
+        if rec.effective < self.contract_start or until >= self.contract_end:
+            raise InvalidDateRangeError(
+                "the probation must lie within the contract and end before the contract does"
+            )
+        self.trigger_event(self.ProbationStarted, **rec.fields(), probation_until=until)
+
+    def complete_probation(self, rec: Recording, cmd: CompleteProbation) -> None:
+        """Record the probation's outcome (personnel, Art. 9): once, on or after its start.
+        A failed probation owes a separation (``separation_owed``)."""
+        self._authorise(rec, (Role.personnel,), "record a probation's outcome", "Art. 9")
+        passed = boolean("passed", cmd.passed)
+        probation = self._probation
+        if probation is None:
+            raise InvalidTransitionError(
+                self.status.value,
+                "complete_probation",
+                "no probation is recorded for the auxiliary",
+            )
+        if probation.decided:
+            raise DuplicateRecordError("the probation's outcome is already recorded")
+        if rec.effective < probation.start:
+            raise InvalidDateRangeError("the probation's outcome precedes its start")
+        self.trigger_event(self.ProbationCompleted, **rec.fields(), passed=passed)
+
+    def record_training(self, rec: Recording, cmd: RecordTraining) -> None:
+        """Record a training course attended (personnel, Art. 9); it may precede the hire
+        (pre-service training) but not end in the future."""
+        self._authorise(rec, (Role.personnel,), "record a training", "Art. 9")
+        kind = member(TrainingKind, "kind", cmd.kind)
+        start = plain_date("start", cmd.start)
+        end = self._not_in_future("end", plain_date("end", cmd.end), rec)
+        if end < start:
+            raise InvalidDateRangeError("a training must not end before it starts")
+        self.trigger_event(
+            self.TrainingRecorded,
+            **rec.fields(),
+            course=short_text("course", cmd.course),
+            kind=kind.value,
+            hours=integer("hours", cmd.hours, 1, MAX_TRAINING_HOURS),
+            start=start,
+            end=end,
+            passed=boolean("passed", cmd.passed),
+        )
+
+    def start_leave(self, rec: Recording, cmd: StartLeave) -> None:
+        """Record a leave from the effective date (personnel or the using unit, Art. 13):
+        refused while another leave is open or when it would start before the end of one
+        already recorded."""
+        self._authorise(rec, (Role.personnel, Role.unit), "record a leave", "Art. 13")
+        leave_id = identifier("leave_id", cmd.leave_id)
+        kind = member(LeaveKind, "kind", cmd.kind)
+        planned_end = optional_plain_date("planned_end", cmd.planned_end)
+        if planned_end is not None and planned_end < rec.effective:
+            raise InvalidDateRangeError("a leave's planned end must not precede its start")
+        if leave_id in self._leaves:
+            raise DuplicateRecordError(f"leave {leave_id} is already recorded")
+        for leave in self._leaves.values():
+            if leave.returned_on is None or rec.effective < leave.returned_on:
+                raise OverlappingLeaveError(
+                    "the auxiliary is on a leave that is still open or ends after this one "
+                    "would start (Art. 13)"
+                )
+        self.trigger_event(
+            self.LeaveStarted,
+            **rec.fields(),
+            leave_id=leave_id,
+            kind=kind.value,
+            planned_end=planned_end,
+        )
+
+    def end_leave(self, rec: Recording, cmd: EndLeave) -> None:
+        """Record the return from an open leave; the effective date is the first day back,
+        after the leave's start (personnel or the using unit, Art. 13)."""
+        self._authorise(rec, (Role.personnel, Role.unit), "record a return from leave", "Art. 13")
+        leave_id = identifier("leave_id", cmd.leave_id)
+        leave = self._leaves.get(leave_id)
+        if leave is None:
+            raise InvalidTransitionError(
+                self.status.value, "end_leave", "no leave with this id is recorded"
+            )
+        if leave.returned_on is not None:
+            raise DuplicateRecordError(f"the return from leave {leave_id} is already recorded")
+        if rec.effective <= leave.start:
+            raise InvalidDateRangeError("the first day back must be later than the leave's start")
+        self.trigger_event(self.LeaveEnded, **rec.fields(), leave_id=leave_id)
 
     # ------------------------------------------------------------------------ assignments
 
@@ -1375,6 +1590,12 @@ class Auxiliary(Aggregate):
                 self.status.value,
                 "separate",
                 "a separation for dismissal needs a termination sanction in force (Art. 18)",
+            )
+        if why is SeparationReason.probation_failed and not self.separation_owed:
+            raise InvalidTransitionError(
+                self.status.value,
+                "separate",
+                "a separation for a failed probation needs a failed probation outcome",
             )
         self.trigger_event(self.Separated, **rec.fields(), reason=why.value)
 

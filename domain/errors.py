@@ -39,6 +39,7 @@ __all__ = [
     "NotAuthorisedError",
     "NotCorrectableError",
     "OutsideScopeError",
+    "OverlappingLeaveError",
     "QuotaExceededError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
@@ -284,3 +285,9 @@ class InvalidPayScheduleError(DomainError):
     """A pay schedule misses a level or does not rise with the level (Art. 7)."""
 
     code = "invalid_pay_schedule"
+
+
+class OverlappingLeaveError(DomainError):
+    """A leave would overlap a leave already recorded (Art. 13): leaves follow one another."""
+
+    code = "overlapping_leave"

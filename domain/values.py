@@ -156,6 +156,37 @@ class ContractStanding(LabelledEnum):
     past = "past"
 
 
+class ProbationStanding(LabelledEnum):
+    """Where an employed auxiliary's probation (试用期) stands on a date: ending within the
+    days asked about, past its last day with no outcome recorded, or failed while the
+    auxiliary is still employed (a separation is owed)."""
+
+    ending = "ending"
+    overdue = "overdue"
+    failed = "failed"
+
+
+class TrainingKind(LabelledEnum):
+    """Kinds of training (Art. 9 names training; the kinds are practice)."""
+
+    pre_service = "pre_service"
+    in_service = "in_service"
+    specialised = "specialised"
+
+
+class LeaveKind(LabelledEnum):
+    """Kinds of leave (Art. 13: rest and leave as the national rules give; practice)."""
+
+    annual = "annual"
+    marriage = "marriage"
+    maternity = "maternity"
+    paternity = "paternity"
+    sick = "sick"
+    bereavement = "bereavement"
+    family_visit = "family_visit"
+    personal = "personal"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -211,6 +242,7 @@ class SeparationReason(LabelledEnum):
     dismissed = "dismissed"
     retired = "retired"
     deceased = "deceased"
+    probation_failed = "probation_failed"
 
 
 class ComplaintChannel(LabelledEnum):
@@ -322,6 +354,11 @@ class EventType(LabelledEnum):
     auxiliary_separated = "auxiliary_separated"
     auxiliary_corrected = "auxiliary_corrected"
     auxiliary_personal_data_corrected = "auxiliary_personal_data_corrected"
+    auxiliary_probation_started = "auxiliary_probation_started"
+    auxiliary_probation_completed = "auxiliary_probation_completed"
+    auxiliary_training_recorded = "auxiliary_training_recorded"
+    auxiliary_leave_started = "auxiliary_leave_started"
+    auxiliary_leave_ended = "auxiliary_leave_ended"
     complaint_received = "complaint_received"
     complaint_acknowledged = "complaint_acknowledged"
     complaint_accepted = "complaint_accepted"
@@ -428,6 +465,7 @@ class ErrorCode(LabelledEnum):
     not_ready = "not_ready"
     serial_already_issued = "serial_already_issued"
     verification_running = "verification_running"
+    overlapping_leave = "overlapping_leave"
 
 
 def _labels(enum: type[StrEnum], labels: dict[str, str]) -> Mapping[str, str]:
@@ -514,6 +552,27 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
             ContractStanding,
             {"ending": "即将到期", "past": "已超期"},
         ),
+        ProbationStanding: _labels(
+            ProbationStanding,
+            {"ending": "即将期满", "overdue": "期满未定", "failed": "不合格未离职"},
+        ),
+        TrainingKind: _labels(
+            TrainingKind,
+            {"pre_service": "岗前培训", "in_service": "在岗培训", "specialised": "专项培训"},
+        ),
+        LeaveKind: _labels(
+            LeaveKind,
+            {
+                "annual": "年休假",
+                "marriage": "婚假",
+                "maternity": "产假",
+                "paternity": "陪产假",
+                "sick": "病假",
+                "bereavement": "丧假",
+                "family_visit": "探亲假",
+                "personal": "事假",
+            },
+        ),
         LevelChangeReason: _labels(
             LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}
         ),
@@ -559,6 +618,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "dismissed": "辞退/解除劳动合同",
                 "retired": "退休",
                 "deceased": "死亡",
+                "probation_failed": "试用期不合格",
             },
         ),
         ComplaintChannel: _labels(
@@ -650,6 +710,11 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "auxiliary_separated": "离职",
                 "auxiliary_corrected": "更正记录",
                 "auxiliary_personal_data_corrected": "更正个人信息",
+                "auxiliary_probation_started": "开始试用期",
+                "auxiliary_probation_completed": "试用期考核结果",
+                "auxiliary_training_recorded": "参加培训",
+                "auxiliary_leave_started": "开始休假",
+                "auxiliary_leave_ended": "休假结束",
                 "complaint_received": "接收投诉",
                 "complaint_acknowledged": "签收投诉",
                 "complaint_accepted": "受理投诉",
@@ -756,6 +821,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "not_ready": "服务尚未就绪",
                 "serial_already_issued": "该证件编号已发放过，不得重复发放",
                 "verification_running": "账本校验正在进行，请稍后再试",
+                "overlapping_leave": "与已登记的休假时间重叠",
             },
         ),
     }

@@ -17,6 +17,8 @@ Follows every event of ``Organ``, ``Auxiliary``, ``PaySchedule``, ``LocalAverage
 - ``rm_headcount``: auxiliaries not separated per organ, unit and level (Art. 5, 7, 11);
 - ``rm_pay_schedule`` / ``rm_pay`` and ``rm_wage_region`` / ``rm_average_wage`` (Art. 7);
 - ``rm_misconduct``: findings against officials (Art. 19);
+- ``rm_probation``, ``rm_training``, ``rm_leave``: the life cycle (Art. 8, 9, 13), kept by
+  the handlers of ``projections.lifecycle``;
 - ``rm_personnel_rule_flags``: events judged under a rule set that does not cover them (Art. 20).
 
 Invariants kept here:
@@ -64,7 +66,8 @@ from domain.values import (
     SanctionStatus,
     post_category,
 )
-from projections.base import ReadModelProjection, handles, rule_flags_table
+from projections.base import handles, rule_flags_table
+from projections.lifecycle import LEAVE, PROBATION, TRAINING, LifecycleHandlers
 from projections.state import Row, State
 from projections.tables import Column, Table
 
@@ -372,7 +375,7 @@ def _status(row: Row) -> str:
     return AuxiliaryStatus.active.value
 
 
-class PersonnelProjection(ReadModelProjection):
+class PersonnelProjection(LifecycleHandlers):
     """Organs, auxiliaries, pay and officials' misconduct."""
 
     name = "personnel"
@@ -406,6 +409,9 @@ class PersonnelProjection(ReadModelProjection):
         WAGE_REGION,
         AVERAGE_WAGE,
         MISCONDUCT,
+        PROBATION,
+        TRAINING,
+        LEAVE,
     )
     flags = PERSONNEL_FLAGS
     owned_by: ClassVar[dict[type[Aggregate], tuple[str, ...]]] = {
@@ -417,6 +423,8 @@ class PersonnelProjection(ReadModelProjection):
             INSURANCE.name,
             UNIT_HISTORY.name,
             SUPERVISOR_HISTORY.name,
+            PROBATION.name,
+            LEAVE.name,
         ),
         MisconductFinding: (MISCONDUCT.name,),
     }
@@ -494,6 +502,11 @@ class PersonnelProjection(ReadModelProjection):
     def _aux(self, state: State, e: Auxiliary.Event) -> Row:
         row = self.require(state.get(AUXILIARY, (e.originator_id,)), "auxiliary", e.originator_id)
         row["version"] = e.originator_version
+        return row
+
+    def _touch(self, state: State, e: Auxiliary.Event) -> Row:
+        row = self._aux(state, e)
+        state.put(AUXILIARY, row)
         return row
 
     @handles(Auxiliary.Hired)

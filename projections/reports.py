@@ -42,8 +42,11 @@ from domain.values import (
     ComplaintStatus,
     ContractStanding,
     FindingResult,
+    LeaveKind,
     MisconductKind,
     PostType,
+    ProbationStanding,
+    TrainingKind,
 )
 from ledger.application import LedgerApplication
 from projections import results as r
@@ -525,6 +528,41 @@ _SPECS = (
         (*ORGANISED, P("year", "int", help="the assessed year (default: last year)")),
         lambda q, a: q.lifecycle.assessment_summary(**a),
         names_people=False,
+    ),
+    _spec(
+        "probations",
+        "Probations ending soon, overdue without an outcome, or failed",
+        "Art. 8, 9",
+        r.ProbationRow,
+        (
+            *ORGANISED,
+            P("on", "date"),
+            P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
+            P("standing", choices=tuple(s.value for s in ProbationStanding)),
+        ),
+        lambda q, a: q.lifecycle.probations(**a),
+        paged=True,
+    ),
+    _spec(
+        "training_missing",
+        "Employed auxiliaries without a passed training of a kind",
+        "Art. 9",
+        r.TrainingGap,
+        (
+            *ORGANISED,
+            P("kind", choices=tuple(k.value for k in TrainingKind), help="default pre_service"),
+        ),
+        lambda q, a: q.lifecycle.training_missing(**a),
+        paged=True,
+    ),
+    _spec(
+        "on_leave",
+        "Auxiliaries on leave on a date",
+        "Art. 13",
+        r.LeaveRow,
+        (*ORGANISED, P("on", "date"), P("kind", choices=tuple(k.value for k in LeaveKind))),
+        lambda q, a: q.lifecycle.on_leave(**a),
+        paged=True,
     ),
 )
 

@@ -624,3 +624,63 @@ class AssessmentSummary(_Json):
     incompetent: int
     not_assessed: int
     excellent_percent: Decimal | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbationRow(_Json):
+    """An employed auxiliary whose probation ends soon, is past its last day without an
+    outcome, or failed while the auxiliary is still employed (Art. 8, 9).
+
+    ``standing`` is ``ending`` (``days_left`` to the last day, 0 on it), ``overdue``
+    (``days_over`` since the last day) or ``failed`` (``decided_on`` is the decision).
+    """
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    hired_on: date
+    probation_from: date
+    probation_until: date
+    standing: str
+    days_left: int | None
+    days_over: int | None
+    decided_on: date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingGap(_Json):
+    """An employed auxiliary with no passed training of a kind (Art. 9, practice);
+    ``attempts`` counts the trainings of that kind recorded as not passed."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    hired_on: date
+    training_kind: str
+    attempts: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LeaveRow(_Json):
+    """An auxiliary on leave on a date (Art. 13): the leave, its day count so far, and how
+    many days past its planned end it runs (None when not past it or none was planned)."""
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    leave_id: str
+    leave_kind: str
+    leave_from: date
+    planned_end: date | None
+    returned_on: date | None
+    days_on_leave: int
+    days_past_plan: int | None

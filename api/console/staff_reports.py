@@ -68,6 +68,9 @@ TITLES: Mapping[str, str] = {
     "contracts_ending": "合同即将到期与已超期",
     "assessments": "年度考核等次及未考核人员",
     "assessment_summary": "各用辅部门年度考核结果汇总",
+    "probations": "试用期即将期满、期满未定与不合格未离职",
+    "training_missing": "未完成岗前培训的辅警",
+    "on_leave": "休假人员",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -168,6 +171,18 @@ COLUMNS: Mapping[str, str] = {
     "incompetent": "不合格",
     "not_assessed": "未考核",
     "excellent_percent": "优秀率（%）",
+    "probation_from": "试用期起",
+    "probation_until": "试用期止",
+    "decided_on": "考核日期",
+    "training_kind": "培训类别",
+    "attempts": "未通过次数",
+    "leave_id": "休假编号",
+    "leave_kind": "休假类别",
+    "leave_from": "休假起始",
+    "planned_end": "计划截止",
+    "returned_on": "返岗日期",
+    "days_on_leave": "已休天数",
+    "days_past_plan": "超出计划天数",
 }
 """Chinese column and filter names."""
 
@@ -183,6 +198,8 @@ VALUE_SETS: Mapping[str, str] = {
     "post": "PostType",
     "grade": "AssessmentGrade",
     "standing": "ContractStanding",
+    "training_kind": "TrainingKind",
+    "leave_kind": "LeaveKind",
 }
 
 
@@ -192,6 +209,10 @@ def _value_set(report: str, column: str) -> str | None:
         return "ComplaintStatus" if complaint else "AuxiliaryStatus"
     if column == "kind" and report == "unreturned_credentials":
         return "CredentialKind"
+    if column == "kind" and report in ("training_missing", "on_leave"):
+        return "TrainingKind" if report == "training_missing" else "LeaveKind"
+    if column == "standing" and report == "probations":
+        return "ProbationStanding"
     return VALUE_SETS.get(column) or None
 
 

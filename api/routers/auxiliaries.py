@@ -23,6 +23,7 @@ from api.problems import ApiProblem
 from api.routers.commands import CommandRoute, Target, add_command_routes
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.schemas import auxiliaries as s
+from api.schemas import lifecycle as lc
 from api.schemas.common import Day, RecordedPublic
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AuxiliaryCommand, Correct
@@ -193,6 +194,41 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
     ),
     CommandRoute(
         "separate", "/{auxiliary_id}/separate", s.SeparationCreate, (P,), "Record the separation"
+    ),
+    CommandRoute(
+        "start_probation",
+        "/{auxiliary_id}/start-probation",
+        lc.ProbationStart,
+        (P,),
+        "Record the probation (Art. 8, 9)",
+    ),
+    CommandRoute(
+        "complete_probation",
+        "/{auxiliary_id}/complete-probation",
+        lc.ProbationOutcome,
+        (P,),
+        "Record the probation's outcome (Art. 9)",
+    ),
+    CommandRoute(
+        "record_training",
+        "/{auxiliary_id}/record-training",
+        lc.TrainingCreate,
+        (P,),
+        "Record a training (Art. 9)",
+    ),
+    CommandRoute(
+        "start_leave",
+        "/{auxiliary_id}/start-leave",
+        lc.LeaveStart,
+        (P, U),
+        "Record a leave (Art. 13)",
+    ),
+    CommandRoute(
+        "end_leave",
+        "/{auxiliary_id}/end-leave",
+        lc.LeaveEnd,
+        (P, U),
+        "Record the return from a leave (Art. 13)",
     ),
 )
 """Every command on a hired auxiliary's record, one route each."""

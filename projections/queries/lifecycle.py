@@ -13,6 +13,14 @@ Invariants kept here:
   31 December of Y (the domain refuses an assessment for a year before the hire's); the rows
   of those with none recorded say so (``assessed`` false). The summary counts the same
   auxiliaries, per organ and current unit, so its totals equal the detailed report's.
+- Probations (Art. 8, 9) of the auxiliaries employed now: on day D with N days, ``ending``
+  when no outcome is recorded and ``D <= probation_until <= D + N``, ``overdue`` when none
+  is recorded and ``probation_until < D``, ``failed`` when it failed (a separation is owed).
+- ``training_missing``: employed auxiliaries with no passed training of the kind asked
+  (default pre-service), whatever its date (Art. 9; the requirement itself is practice).
+- ``on_leave``: auxiliaries employed on D (``hired_on <= D < separated_on``) with a leave
+  covering D (``leave_from <= D < returned_on``, an open leave covering every later day),
+  the same rule as ``Auxiliary.leave_on``.
 """
 
 from __future__ import annotations
@@ -21,9 +29,17 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.values import AssessmentGrade, AuxiliaryStatus, ContractStanding
+from domain.values import (
+    AssessmentGrade,
+    AuxiliaryStatus,
+    ContractStanding,
+    LeaveKind,
+    ProbationStanding,
+    TrainingKind,
+)
 from projections.db import Session, sql
 from projections.errors import InvalidFilterValueError
+from projections.lifecycle import LEAVE, PROBATION
 from projections.personnel import ASSESSMENT, AUXILIARY, UNIT
 from projections.queries.common import (
     DEFAULT_PAGE_SIZE,
@@ -33,7 +49,15 @@ from projections.queries.common import (
     check_date,
     check_page,
 )
-from projections.results import AssessmentRow, AssessmentSummary, ContractEnding, Page
+from projections.results import (
+    AssessmentRow,
+    AssessmentSummary,
+    ContractEnding,
+    LeaveRow,
+    Page,
+    ProbationRow,
+    TrainingGap,
+)
 
 __all__ = ["DEFAULT_WITHIN_DAYS", "LifecycleQueries"]
 
@@ -260,3 +284,203 @@ class LifecycleQueries(ReadModelQueries):
             tables=(UNIT,),
         )
         return {(r["organ"], r["unit"]): r["unit_name"] for r in rows}
+
+    # ------------------------------------------------------------------ probation
+
+    def probations(
+        self,
+        *,
+        on: date | None = None,
+        within_days: int = DEFAULT_WITHIN_DAYS,
+        standing: str | None = None,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ProbationRow]:
+        """Employed auxiliaries whose probation ends on ``on`` or within ``within_days``
+        after it with no outcome, is past its last day with none, or failed (Art. 8, 9);
+        by the last day, organ, unit and name."""
+        day = check_date("on", on) if on is not None else self.today()
+        days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        chosen = check_choice("standing", standing, (s.value for s in ProbationStanding))
+        page, page_size = check_page(page, page_size)
+        horizon = day + timedelta(days=days)
+        where = _Where()
+        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        if chosen == ProbationStanding.failed.value:
+            where.add("p.passed = %s", False)
+        elif chosen == ProbationStanding.overdue.value:
+            where.add("p.passed IS NULL AND p.probation_until < %s", day)
+        elif chosen == ProbationStanding.ending.value:
+            where.add("p.passed IS NULL AND p.probation_until >= %s", day)
+            where.add("p.probation_until <= %s", horizon)
+        else:
+            where.add(
+                "((p.passed IS NULL AND p.probation_until <= %s) OR p.passed = %s)", horizon, False
+            )
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        with self._reading(organ, unit) as s:
+            rows, total = self._page_rows(
+                s,
+                columns="a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status, "
+                "a.hired_on, p.probation_from, p.probation_until, p.passed, p.decided_on",
+                source="FROM {rm_auxiliary} a JOIN {rm_probation} p "
+                "ON p.auxiliary_id = a.auxiliary_id",
+                where=where,
+                order="p.probation_until, a.organ, a.unit, a.name, a.auxiliary_id",
+                page=page,
+                page_size=page_size,
+                tables=(AUXILIARY, PROBATION),
+            )
+        items = []
+        for r in rows:
+            until: date = r["probation_until"]
+            if r["passed"] is not None:
+                standing_now = ProbationStanding.failed
+            elif until < day:
+                standing_now = ProbationStanding.overdue
+            else:
+                standing_now = ProbationStanding.ending
+            items.append(
+                ProbationRow(
+                    auxiliary_id=r["auxiliary_id"],
+                    name=r["name"],
+                    organ=r["organ"],
+                    unit=r["unit"],
+                    post_type=r["post_type"],
+                    status=r["status"],
+                    hired_on=r["hired_on"],
+                    probation_from=r["probation_from"],
+                    probation_until=until,
+                    standing=standing_now.value,
+                    days_left=(
+                        (until - day).days if standing_now is ProbationStanding.ending else None
+                    ),
+                    days_over=(
+                        (day - until).days if standing_now is ProbationStanding.overdue else None
+                    ),
+                    decided_on=r["decided_on"],
+                )
+            )
+        return Page(items, page, page_size, total)
+
+    # ------------------------------------------------------------------ training
+
+    def training_missing(
+        self,
+        *,
+        kind: str | None = None,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[TrainingGap]:
+        """Employed auxiliaries with no passed training of ``kind`` (default: pre-service,
+        岗前培训), by organ, unit and name (Art. 9)."""
+        chosen = (
+            check_choice("kind", kind, (k.value for k in TrainingKind))
+            or TrainingKind.pre_service.value
+        )
+        page, page_size = check_page(page, page_size)
+        where = _Where()
+        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where.add(
+            "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
+            "AND t.training_kind = %s AND t.passed = %s)",
+            chosen,
+            True,
+        )
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        with self._reading(organ, unit) as s:
+            total = s.scalar(
+                sql("SELECT count(*) FROM {rm_auxiliary} a", where.sql()), where.params
+            )
+            rows = s.query(
+                sql(
+                    "SELECT a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status,",
+                    "a.hired_on, (SELECT count(*) FROM {rm_training} f",
+                    "WHERE f.auxiliary_id = a.auxiliary_id AND f.training_kind = %s) AS attempts",
+                    "FROM {rm_auxiliary} a",
+                    where.sql(),
+                    "ORDER BY a.organ, a.unit, a.name, a.auxiliary_id LIMIT %s OFFSET %s",
+                ),
+                [chosen, *where.params, page_size, (page - 1) * page_size],
+                tables=(AUXILIARY,),
+            )
+        items = [
+            TrainingGap(
+                auxiliary_id=r["auxiliary_id"],
+                name=r["name"],
+                organ=r["organ"],
+                unit=r["unit"],
+                post_type=r["post_type"],
+                status=r["status"],
+                hired_on=r["hired_on"],
+                training_kind=chosen,
+                attempts=int(r["attempts"]),
+            )
+            for r in rows
+        ]
+        return Page(items, page, page_size, int(total or 0))
+
+    # ------------------------------------------------------------------ leave
+
+    def on_leave(
+        self,
+        *,
+        on: date | None = None,
+        kind: str | None = None,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[LeaveRow]:
+        """Auxiliaries employed on ``on`` (default: today) and on leave that day (Art. 13),
+        by the leave's start, organ, unit and name."""
+        day = check_date("on", on) if on is not None else self.today()
+        chosen = check_choice("kind", kind, (k.value for k in LeaveKind))
+        page, page_size = check_page(page, page_size)
+        where = _Where()
+        where.add("a.hired_on <= %s", day)
+        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        where.add("l.leave_from <= %s", day)
+        where.add("(l.returned_on IS NULL OR l.returned_on > %s)", day)
+        where.eq("l.leave_kind", chosen)
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        with self._reading(organ, unit) as s:
+            rows, total = self._page_rows(
+                s,
+                columns="a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status, "
+                "l.leave_id, l.leave_kind, l.leave_from, l.planned_end, l.returned_on",
+                source="FROM {rm_leave} l JOIN {rm_auxiliary} a ON a.auxiliary_id = l.auxiliary_id",
+                where=where,
+                order="l.leave_from, a.organ, a.unit, a.name, a.auxiliary_id",
+                page=page,
+                page_size=page_size,
+                tables=(AUXILIARY, LEAVE),
+            )
+        items = []
+        for r in rows:
+            planned: date | None = r["planned_end"]
+            items.append(
+                LeaveRow(
+                    auxiliary_id=r["auxiliary_id"],
+                    name=r["name"],
+                    organ=r["organ"],
+                    unit=r["unit"],
+                    post_type=r["post_type"],
+                    status=r["status"],
+                    leave_id=r["leave_id"],
+                    leave_kind=r["leave_kind"],
+                    leave_from=r["leave_from"],
+                    planned_end=planned,
+                    returned_on=r["returned_on"],
+                    days_on_leave=(day - r["leave_from"]).days + 1,
+                    days_past_plan=(day - planned).days if planned and planned < day else None,
+                )
+            )
+        return Page(items, page, page_size, total)

@@ -105,6 +105,11 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/reinstate", D, 422),
     _r("POST", AUX + "/refer-for-prosecution", D, 422),
     _r("POST", AUX + "/separate", P, 422),
+    _r("POST", AUX + "/start-probation", P, 422),
+    _r("POST", AUX + "/complete-probation", P, 422),
+    _r("POST", AUX + "/record-training", P, 422),
+    _r("POST", AUX + "/start-leave", U, 422, other_unit=404),
+    _r("POST", AUX + "/end-leave", U, 422, other_unit=404),
     # queries and reports (read models)
     _r(
         "GET",
@@ -162,6 +167,9 @@ ROUTES: tuple[Route, ...] = (
             "contracts-ending",
             "assessments",
             "assessment-summary",
+            "probations",
+            "training-missing",
+            "on-leave",
         )
     ),
     # complaints (Art. 17)

@@ -51,6 +51,13 @@ from domain.commands.complaint import (
     Reopen,
     Withdraw,
 )
+from domain.commands.lifecycle import (
+    CompleteProbation,
+    EndLeave,
+    RecordTraining,
+    StartLeave,
+    StartProbation,
+)
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import AdjustQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -121,6 +128,16 @@ def every_event() -> list[Aggregate]:
         ),
     )
     aux.record_health_check(p, RecordHealthCheck(checked_on=D, fit=True, details="正常"))
+    aux.start_probation(p, StartProbation(until=D + timedelta(days=90)))
+    aux.complete_probation(p, CompleteProbation(passed=True))
+    aux.record_training(
+        p,
+        RecordTraining(
+            course="岗前培训班", kind="pre_service", hours=80, start=D, end=D, passed=True
+        ),
+    )
+    aux.start_leave(p, StartLeave(leave_id="L-1", kind="annual", planned_end=D))
+    aux.end_leave(rec(PERSONNEL, LATER), EndLeave(leave_id="L-1"))
     aux.record_duty_injury(
         p, RecordDutyInjury(injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
     )

@@ -1,0 +1,162 @@
+"""Read-model tables of the life cycle (Art. 8, 9, 13), kept by the personnel projection:
+
+- ``rm_probation``: one row per auxiliary with a probation: its start, last day and outcome;
+- ``rm_training``: one row per training recorded, with the unit the auxiliary was in then;
+- ``rm_leave``: one row per leave, with its kind, start, planned end and first day back.
+
+``LifecycleHandlers`` is a mixin of ``PersonnelProjection`` (its handlers also move the
+auxiliary's ``rm_auxiliary`` version, as every event of the auxiliary does).
+
+Invariants kept here:
+
+- ``passed``/``decided_on`` of a probation are NULL until its outcome is recorded.
+- A leave row's ``returned_on`` is NULL while the leave is open; the leave covers day D
+  exactly when ``leave_from <= D`` and (``returned_on`` is NULL or ``D < returned_on``), the
+  domain's ``Leave.covers``.
+- Nothing personal is kept (these events carry none).
+"""
+
+from __future__ import annotations
+
+from domain.auxiliary import Auxiliary
+from projections.base import ReadModelProjection, handles
+from projections.state import Row, State
+from projections.tables import Column, Table
+
+__all__ = ["LEAVE", "PROBATION", "TRAINING", "LifecycleHandlers"]
+
+
+def _c(name: str, kind: str, nullable: bool = True) -> Column:
+    return Column(name, kind, nullable)
+
+
+PROBATION = Table(
+    "rm_probation",
+    (
+        _c("auxiliary_id", "uuid", False),
+        _c("probation_from", "date", False),
+        _c("probation_until", "date", False),
+        _c("passed", "bool"),
+        _c("decided_on", "date"),
+    ),
+    key=("auxiliary_id",),
+    mode="owned",
+    owner="auxiliary_id",
+    indexes=(("probation_until",),),
+)
+TRAINING = Table(
+    "rm_training",
+    (
+        _c("auxiliary_id", "uuid", False),
+        _c("originator_version", "int", False),
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("course", "text", False),
+        _c("training_kind", "text", False),
+        _c("hours", "int", False),
+        _c("training_from", "date", False),
+        _c("training_to", "date", False),
+        _c("passed", "bool", False),
+    ),
+    key=("auxiliary_id", "originator_version"),
+    mode="append",
+    indexes=(("auxiliary_id", "training_kind"),),
+)
+LEAVE = Table(
+    "rm_leave",
+    (
+        _c("auxiliary_id", "uuid", False),
+        _c("leave_id", "text", False),
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("leave_kind", "text", False),
+        _c("leave_from", "date", False),
+        _c("planned_end", "date"),
+        _c("returned_on", "date"),
+    ),
+    key=("auxiliary_id", "leave_id"),
+    mode="owned",
+    owner="auxiliary_id",
+    indexes=(("leave_from",),),
+)
+
+
+class LifecycleHandlers(ReadModelProjection):
+    """Handlers of the life-cycle events, a base of ``PersonnelProjection``."""
+
+    def _touch(self, state: State, e: Auxiliary.Event) -> Row:
+        """The auxiliary's ``rm_auxiliary`` row, moved to the event's version and stored."""
+        raise NotImplementedError
+
+    @handles(Auxiliary.ProbationStarted)
+    def _probation_started(
+        self, state: State, e: Auxiliary.ProbationStarted, position: int
+    ) -> None:
+        self._touch(state, e)
+        state.put(
+            PROBATION,
+            {
+                "auxiliary_id": e.originator_id,
+                "probation_from": e.effective,
+                "probation_until": e.probation_until,
+                "passed": None,
+                "decided_on": None,
+            },
+        )
+
+    @handles(Auxiliary.ProbationCompleted)
+    def _probation_completed(
+        self, state: State, e: Auxiliary.ProbationCompleted, position: int
+    ) -> None:
+        self._touch(state, e)
+        row = state.get(PROBATION, (e.originator_id,))
+        if row is None:
+            raise LookupError(f"probation of {e.originator_id} is not in the read model")
+        row["passed"] = e.passed
+        row["decided_on"] = e.effective
+        state.put(PROBATION, row)
+
+    @handles(Auxiliary.TrainingRecorded)
+    def _training(self, state: State, e: Auxiliary.TrainingRecorded, position: int) -> None:
+        aux = self._touch(state, e)
+        state.add(
+            TRAINING,
+            {
+                "auxiliary_id": e.originator_id,
+                "originator_version": e.originator_version,
+                "organ": aux["organ"],
+                "unit": aux["unit"],
+                "course": e.course,
+                "training_kind": e.kind,
+                "hours": e.hours,
+                "training_from": e.start,
+                "training_to": e.end,
+                "passed": e.passed,
+            },
+        )
+
+    @handles(Auxiliary.LeaveStarted)
+    def _leave_started(self, state: State, e: Auxiliary.LeaveStarted, position: int) -> None:
+        aux = self._touch(state, e)
+        state.put(
+            LEAVE,
+            {
+                "auxiliary_id": e.originator_id,
+                "leave_id": e.leave_id,
+                "organ": aux["organ"],
+                "unit": aux["unit"],
+                "leave_kind": e.kind,
+                "leave_from": e.effective,
+                "planned_end": e.planned_end,
+                "returned_on": None,
+            },
+        )
+
+    @handles(Auxiliary.LeaveEnded)
+    def _leave_ended(self, state: State, e: Auxiliary.LeaveEnded, position: int) -> None:
+        self._touch(state, e)
+        row = state.get(LEAVE, (e.originator_id, e.leave_id))
+        if row is None:
+            raise LookupError(f"leave {e.leave_id} is not in the read model")
+        row["returned_on"] = e.effective
+        state.put(LEAVE, row)
