@@ -75,6 +75,7 @@ from domain.errors import (
 )
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.identity import validate_resident_id
+from domain.policy import Policy
 from domain.values import (
     Allegation,
     ComplaintChannel,
@@ -486,13 +487,14 @@ class Complaint(Aggregate):
             return self._reviews[-1]
         return None
 
-    def review_request_until(self, rec: Recording) -> date | None:
-        """The last day a review may be asked for now, or None if none may be."""
+    def review_request_until(self, policy: Policy) -> date | None:
+        """The last day a review of this round's result may be asked for, or None if none may
+        be (no result told yet, or a review already asked for)."""
         if self.notified_on is None or self.review is not None:
             return None
         if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.closed):
             return None
-        return rec.policy.review.request_until(self.notified_on)
+        return policy.review.request_until(self.notified_on)
 
     def _decided_this_round(self) -> set[int]:
         return {f.allegation_number for f in self._findings if f.round == self.round}
