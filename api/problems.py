@@ -161,6 +161,11 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "invalid_transition": ProblemKind(409, "The record's status does not allow this command"),
     "complainant_not_notified": ProblemKind(409, "The complainant has not been told the result"),
     "unknown_allegation": ProblemKind(422, "No such allegation"),
+    "review_window_closed": ProblemKind(422, "The days to ask for a review (复查) have passed"),
+    "reviewer_not_independent": ProblemKind(
+        403, "A review (复查) is decided by another body than the one that decided"
+    ),
+    "tracking_code_check": ProblemKind(422, "跟踪码校验位不符，请核对"),
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),

@@ -1,9 +1,12 @@
 """Complaint receipts and tracking codes (docs/api.md, "Receipts").
 
-A tracking code is 52 base32 characters: the 16 bytes of the complaint id followed by 16
-secret bytes (128 bits). The ledger stores only ``tracking_hash`` =
-hex SHA-256(``TRACKING_PREFIX`` ‖ code); the code's first half names the complaint, so a
-tracking request is a primary-key read followed by a constant-time hash comparison.
+A tracking code is 16 Crockford base32 symbols (80 secret bits) and a check symbol, shown
+as ``XXXX-XXXX-XXXX-XXXX-C`` (``api.tracking_code``). The ledger stores only
+``tracking_hash`` = hex SHA-256(``TRACKING_PREFIX`` ‖ canonical code, without hyphens); the
+complainant projection indexes that hash, so a tracking request is one indexed read of the
+read model, the complaint's checked read, and a constant-time hash comparison. Codes of the
+earlier format (52 base32 characters, whose first half names the complaint) are hashed and
+found as before.
 
 With an ``Idempotency-Key`` the complaint id and the secret half are HMAC-SHA256 values of
 the server secret over the client, the key (and, for the secret, the canonical request
@@ -25,7 +28,6 @@ Invariants:
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -35,13 +37,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from api import tracking_code as codes
 from ledger.keys import SigningKey
 from ledger.record import SignedRecord
 
 RECEIPT_PREFIX = b"auxledger/receipt/v1\n"
 TRACKING_PREFIX = b"auxledger/tracking/v1\n"
-SECRET_PART = 16
-CODE_LENGTH = 52
 
 
 def canonical_json(value: Any) -> bytes:
@@ -56,28 +57,33 @@ def tracking_hash(code: str) -> str:
     return hashlib.sha256(TRACKING_PREFIX + code.encode("ascii")).hexdigest()
 
 
-def make_code(complaint_id: UUID, secret_part: bytes) -> str:
-    """The tracking code of a complaint."""
+def make_legacy_code(complaint_id: UUID, secret_part: bytes) -> str:
+    """A tracking code of the earlier format (52 characters; still accepted)."""
     return base64.b32encode(complaint_id.bytes + secret_part).decode("ascii").rstrip("=")
 
 
+def make_code(secret_part: bytes) -> str:
+    """A tracking code, canonical (17 symbols): 80 secret bits and the check symbol."""
+    return codes.encode(secret_part[: codes.SECRET_BYTES])
+
+
 def complaint_of_code(code: str) -> UUID | None:
-    """The complaint id a tracking code names, or None if it is not a tracking code."""
-    text = code.strip().upper()
-    if len(text) != CODE_LENGTH:
-        return None
+    """The complaint id a legacy tracking code names, or None."""
     try:
-        raw = base64.b32decode(text + "====")
-    except (binascii.Error, ValueError):
+        return codes.parse(code).legacy_id
+    except codes.TrackingCodeError:
         return None
-    return UUID(bytes=raw[:16]) if len(raw) == 16 + SECRET_PART else None
 
 
 def code_matches(code: str, stored_hash: str | None) -> bool:
-    """Constant-time check of a presented code against the stored hash."""
+    """Constant-time check of a presented code (either format) against the stored hash."""
     if stored_hash is None:
         return False
-    return hmac.compare_digest(tracking_hash(code.strip().upper()), stored_hash)
+    try:
+        canonical = codes.parse(code).canonical
+    except codes.TrackingCodeError:
+        return False
+    return hmac.compare_digest(tracking_hash(canonical), stored_hash)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def intake_identity(
     if idempotency_key is None:
         complaint_id = uuid4()
         return IntakeIdentity(
-            complaint_id, make_code(complaint_id, secrets.token_bytes(SECRET_PART)), False
+            complaint_id, make_code(secrets.token_bytes(codes.SECRET_BYTES)), False
         )
     who = client.encode("utf-8") + b"\x00" + idempotency_key.encode("utf-8")
     id_bytes = bytearray(hmac.digest(secret, b"auxledger/intake-id/v1\x00" + who, "sha256")[:16])
@@ -104,7 +110,12 @@ def intake_identity(
     id_bytes[8] = (id_bytes[8] & 0x3F) | 0x80  # RFC 4122 variant
     complaint_id = UUID(bytes=bytes(id_bytes))
     part = hmac.digest(secret, b"auxledger/intake-code/v1\x00" + who + b"\x00" + body, "sha256")
-    return IntakeIdentity(complaint_id, make_code(complaint_id, part[:SECRET_PART]), True)
+    return IntakeIdentity(complaint_id, make_code(part), True)
+
+
+def tracking_code_shown(canonical: str) -> str:
+    """How a code is shown on a receipt: grouped ``XXXX-XXXX-XXXX-XXXX-C``."""
+    return codes.grouped(canonical)
 
 
 def leaf_hash_of(record: SignedRecord) -> str:
@@ -123,7 +134,7 @@ def receipt_fields(
     """Every receipt field but the signature."""
     return {
         "complaint_id": str(complaint_id),
-        "tracking_code": tracking_code,
+        "tracking_code": tracking_code_shown(tracking_code),
         "event": {
             "originator_id": str(record.originator_id),
             "originator_version": record.originator_version,

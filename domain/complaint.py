@@ -27,6 +27,14 @@ Invariants kept here:
 - The complainant's name, telephone, resident ID number, address and contact text are personal
   data of the complainant (``personal_subject = "complainant_id"``); a resident ID number, if
   given, passes GB 11643-1999.
+- Review (复查, practice): once told the result, the complainant (the public route, with the
+  tracking code) or the complaints office on their behalf may ask once per round for a review,
+  within ``policy.review.request_days`` of the notification (else
+  ``ReviewWindowClosedError``); the request's reasons are the complainant's personal data.
+  The review is decided, upheld or changed with reasons, by the inspectorate or the
+  discipline office of the organ -- never by the role that decided the result
+  (``ReviewerNotIndependentError``) -- and is due ``policy.review.decide_days`` after the
+  request. A changed result is carried out by the complaints office reopening the complaint.
 """
 
 from __future__ import annotations
@@ -61,10 +69,13 @@ from domain.errors import (
     InvalidFieldError,
     InvalidTransitionError,
     NoResponsibilityError,
+    ReviewerNotIndependentError,
+    ReviewWindowClosedError,
     UnknownAllegationError,
 )
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.identity import validate_resident_id
+from domain.policy import Policy
 from domain.values import (
     Allegation,
     ComplaintChannel,
@@ -72,6 +83,7 @@ from domain.values import (
     FindingResult,
     NotificationMethod,
     Responsibility,
+    ReviewOutcome,
     Role,
     china_date,
 )
@@ -82,11 +94,13 @@ if TYPE_CHECKING:
         Acknowledge,
         Assign,
         Close,
+        DecideReview,
         Decline,
         NotifyComplainant,
         ReceiveComplaint,
         RecordFinding,
         Reopen,
+        RequestReview,
         Withdraw,
     )
 
@@ -96,6 +110,7 @@ __all__ = [
     "Finding",
     "IntakeFields",
     "Notification",
+    "Review",
     "check_intake",
 ]
 
@@ -133,6 +148,19 @@ class Notification:
     method: NotificationMethod
     notified_on: date
     summary: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review (复查) of the result told in one round: asked for, and decided or pending."""
+
+    round: int
+    requested_on: date
+    requested_by_role: str
+    due: date
+    outcome: ReviewOutcome | None = None
+    decided_on: date | None = None
+    decided_by_role: str | None = None
 
 
 def _allegations(value: object) -> list[Allegation]:
@@ -235,6 +263,8 @@ class Complaint(Aggregate):
         self._notifications: list[Notification] = []
         self._ever_acknowledged = False
         self._ever_accepted = False
+        self.decided_by_role: str | None = None
+        self._reviews: list[Review] = []
 
     def __repr__(self) -> str:
         # The default repr lists every attribute, the complainant's personal data included.
@@ -313,6 +343,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.decline_reason = self.reason
+            aggregate.decided_by_role = self.actor.role
             aggregate.declined_on = self.effective
             aggregate.status = ComplaintStatus.not_accepted
 
@@ -345,6 +376,7 @@ class Complaint(Aggregate):
                     version=self.originator_version,
                 )
             )
+            aggregate.decided_by_role = self.actor.role
             if len(aggregate._decided_this_round()) == len(aggregate.allegations):
                 aggregate.status = ComplaintStatus.concluded
                 aggregate.concluded_at = self.timestamp
@@ -403,7 +435,66 @@ class Complaint(Aggregate):
             else:
                 aggregate.status = ComplaintStatus.received
 
+    class ReviewRequested(Event):
+        """The complainant asked for a review (复查) of the result they were told."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("reasons",)
+        personal_subject: ClassVar[str] = "complainant_id"
+
+        complainant_id: UUID
+        reasons: str
+        due: date
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate._reviews.append(
+                Review(
+                    round=aggregate.round,
+                    requested_on=self.effective,
+                    requested_by_role=self.actor.role,
+                    due=self.due,
+                )
+            )
+
+    class ReviewDecided(Event):
+        """The review (复查) was decided: the result upheld or changed, with the reasons."""
+
+        outcome: str
+        reasons: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            pending = aggregate._reviews[-1]
+            aggregate._reviews[-1] = Review(
+                round=pending.round,
+                requested_on=pending.requested_on,
+                requested_by_role=pending.requested_by_role,
+                due=pending.due,
+                outcome=ReviewOutcome(self.outcome),
+                decided_on=self.effective,
+                decided_by_role=self.actor.role,
+            )
+
     # ---------------------------------------------------------------------------- reads
+
+    @property
+    def reviews(self) -> tuple[Review, ...]:
+        """Every review asked for, in recording order."""
+        return tuple(self._reviews)
+
+    @property
+    def review(self) -> Review | None:
+        """The review of the current round's result, if one was asked for."""
+        if self._reviews and self._reviews[-1].round == self.round:
+            return self._reviews[-1]
+        return None
+
+    def review_request_until(self, policy: Policy) -> date | None:
+        """The last day a review of this round's result may be asked for, or None if none may
+        be (no result told yet, or a review already asked for)."""
+        if self.notified_on is None or self.review is not None:
+            return None
+        if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.closed):
+            return None
+        return policy.review.request_until(self.notified_on)
 
     def _decided_this_round(self) -> set[int]:
         return {f.allegation_number for f in self._findings if f.round == self.round}
@@ -615,3 +706,67 @@ class Complaint(Aggregate):
         """Reopen a closed complaint; a new round of findings begins."""
         self._authorise(rec, "reopen", frozenset({_S.closed}))
         self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", cmd.reason))
+
+    # ---------------------------------------------------------------------------- review (复查)
+
+    def request_review(self, rec: Recording, cmd: RequestReview) -> None:
+        """Record the complainant's request for a review of the result they were told."""
+        require_role(
+            rec.actor,
+            (Role.public, Role.complaints),
+            action="ask for a review of a complaint's result",
+            article=None,
+        )
+        require_organ(rec.actor, self.organ)
+        if rec.effective < self.received_on:
+            raise InvalidDateRangeError("effective date precedes the complaint's receipt")
+        if self.review is not None:
+            raise DuplicateRecordError("a review of this result was already asked for")
+        if self.notified_on is None or self.status not in (
+            ComplaintStatus.complainant_notified,
+            ComplaintStatus.closed,
+        ):
+            raise InvalidTransitionError(
+                self.status.value, "request_review", "the complainant has not been told a result"
+            )
+        until = rec.policy.review.request_until(self.notified_on)
+        if rec.effective > until:
+            raise ReviewWindowClosedError(
+                f"a review may be asked for until {until.isoformat()}, "
+                f"{rec.policy.review.request_days} days after the complainant was told the result"
+            )
+        self.trigger_event(
+            self.ReviewRequested,
+            **rec.fields(),
+            complainant_id=self.complainant_id,
+            reasons=free_text("reasons", cmd.reasons),
+            due=rec.policy.review.decide_due(rec.effective),
+        )
+
+    def decide_review(self, rec: Recording, cmd: DecideReview) -> None:
+        """Decide the pending review: by another role than the one that decided the result."""
+        if rec.actor.role == self.decided_by_role:
+            raise ReviewerNotIndependentError(
+                "a review is decided by another body than the one that decided the result: "
+                "the inspectorate or the discipline office"
+            )
+        require_role(
+            rec.actor,
+            (Role.inspector, Role.discipline),
+            action="decide a review of a complaint's result",
+            article=None,
+        )
+        require_organ(rec.actor, self.organ)
+        review = self.review
+        if review is None or review.outcome is not None:
+            raise InvalidTransitionError(
+                self.status.value, "decide_review", "no review of this result is pending"
+            )
+        if rec.effective < review.requested_on:
+            raise InvalidDateRangeError("the decision precedes the review request")
+        self.trigger_event(
+            self.ReviewDecided,
+            **rec.fields(),
+            outcome=member(ReviewOutcome, "outcome", cmd.outcome).value,
+            reasons=free_text("reasons", cmd.reasons),
+        )

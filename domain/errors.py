@@ -41,6 +41,8 @@ __all__ = [
     "OutsideScopeError",
     "OverlappingLeaveError",
     "QuotaExceededError",
+    "ReviewWindowClosedError",
+    "ReviewerNotIndependentError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
     "UnknownAllegationError",
@@ -261,6 +263,18 @@ class ComplainantNotNotifiedError(DomainError):
     """A complaint may not close before the complainant was told the result (Art. 17)."""
 
     code = "complainant_not_notified"
+
+
+class ReviewWindowClosedError(DomainError):
+    """A review (复查) was asked for after the days allowed from the notification."""
+
+    code = "review_window_closed"
+
+
+class ReviewerNotIndependentError(DomainError):
+    """A review (复查) must be decided by another role than the one that decided the result."""
+
+    code = "reviewer_not_independent"
 
 
 class UnknownAllegationError(DomainError):

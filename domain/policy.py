@@ -17,6 +17,7 @@ Invariants kept here:
   date are flagged by projections, never refused here.
 - Complaint deadlines: acknowledgement in working days, conclusion and notification in calendar
   days; all counts are non-negative.
+- Review (复查) deadlines are calendar days and non-negative (practice, ``ReviewPolicy``).
 - A working day is a weekday that is not a holiday, or a weekend day listed as an extra working
   day (调休).
 """
@@ -36,6 +37,7 @@ __all__ = [
     "HealthCheckPolicy",
     "LevelScheme",
     "Policy",
+    "ReviewPolicy",
     "RuleSet",
     "WorkingCalendar",
     "add_months",
@@ -213,6 +215,31 @@ class WorkingCalendar:
 
 
 @dataclass(frozen=True)
+class ReviewPolicy:
+    """Review (复查) of a complaint's notified result: when it may be asked, when decided.
+
+    The Nantong measures say nothing of review; the defaults follow the practice of the
+    信访工作条例 (2022) Art. 35: a request within 30 days of being told the result, and a
+    decision within 30 days of the request.
+    """
+
+    request_days: int = 30
+    decide_days: int = 30
+
+    def __post_init__(self) -> None:
+        if min(self.request_days, self.decide_days) < 0:
+            raise InvalidPolicyError("review deadlines may not be negative")
+
+    def request_until(self, notified_on: date) -> date:
+        """The last day the complainant may ask for a review of a result told on this day."""
+        return notified_on + timedelta(days=self.request_days)
+
+    def decide_due(self, requested_on: date) -> date:
+        """The last day to decide a review requested on ``requested_on``."""
+        return requested_on + timedelta(days=self.decide_days)
+
+
+@dataclass(frozen=True)
 class Policy:
     """All local policy in one bundle, passed to commands that apply a rule."""
 
@@ -222,6 +249,7 @@ class Policy:
     early_warning: EarlyWarningPolicy = field(default_factory=EarlyWarningPolicy)
     health: HealthCheckPolicy = field(default_factory=HealthCheckPolicy)
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
 
     def __post_init__(self) -> None:
         if not self.rules:

@@ -276,6 +276,13 @@ class NotificationMethod(LabelledEnum):
     online = "online"
 
 
+class ReviewOutcome(LabelledEnum):
+    """The decision on a review (复查) of a complaint's result (practice)."""
+
+    upheld = "upheld"
+    changed = "changed"
+
+
 class MisconductKind(LabelledEnum):
     """Officials' misconduct in managing auxiliaries (Art. 19)."""
 
@@ -369,6 +376,8 @@ class EventType(LabelledEnum):
     complaint_withdrawn = "complaint_withdrawn"
     complaint_closed = "complaint_closed"
     complaint_reopened = "complaint_reopened"
+    complaint_review_requested = "complaint_review_requested"
+    complaint_review_decided = "complaint_review_decided"
     organ_registered = "organ_registered"
     organ_unit_registered = "organ_unit_registered"
     organ_quota_set = "organ_quota_set"
@@ -652,6 +661,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "online": "网上",
             },
         ),
+        ReviewOutcome: _labels(ReviewOutcome, {"upheld": "维持原结论", "changed": "变更原结论"}),
         MisconductKind: _labels(
             MisconductKind,
             {
@@ -725,6 +735,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "complaint_withdrawn": "撤回投诉",
                 "complaint_closed": "结案",
                 "complaint_reopened": "重新办理",
+                "complaint_review_requested": "申请复查",
+                "complaint_review_decided": "作出复查意见",
                 "organ_registered": "登记机关",
                 "organ_unit_registered": "登记用辅部门",
                 "organ_quota_set": "核定员额",

@@ -60,6 +60,7 @@ from ledger.application import LedgerApplication
 from ledger.persistence import PostgresLedgerRecorder
 from ledger.stream import CheckedEvent, max_notification_id, read_checked
 from projections.base import ReadModelProjection, tracking_table_name
+from projections.complainant import ComplainantProjection
 from projections.complaints import ComplaintsProjection
 from projections.db import (
     Database,
@@ -93,6 +94,7 @@ PROJECTIONS: Mapping[str, type[ReadModelProjection]] = {
     PersonnelProjection.name: PersonnelProjection,
     ComplaintsProjection.name: ComplaintsProjection,
     IdentityProjection.name: IdentityProjection,
+    ComplainantProjection.name: ComplainantProjection,
 }
 """Every projection, by name, in the order they are built."""
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.console import public_docs
@@ -41,7 +42,7 @@ from api.deps import LedgerDep, RuntimeDep
 from api.problems import ApiProblem, domain_problem, ledger_problem
 from api.routers import public as public_api
 from api.runtime import Runtime
-from api.schemas.complaints import ComplaintTrackPublic, ReceiptPublic
+from api.schemas.complaints import ComplaintTrackPublic, ReceiptPublic, ReviewRequestPublic
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.values import CHINA_STANDARD_TIME, ComplaintStatus
@@ -225,9 +226,20 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
     try:
         found = await run_in_threadpool(_track, ledger, runtime, code)
     except ApiProblem as problem:
+        if problem.code == "tracking_code_check":
+            return _page(
+                request,
+                runtime,
+                "public/track.html",
+                {"track": None, "error": problem.detail, "code": code},
+                status_code=422,
+            )
         if problem.code != "not_found":
             raise
-        error = "没有找到这个查询码对应的投诉。请核对查询码（共52个字符，区分大小写）后重试。"
+        error = (
+            "没有找到这个查询码对应的投诉。请核对查询码（形如 XXXX-XXXX-XXXX-XXXX-C，"
+            "不区分大小写）后重试。"
+        )
         return _page(
             request, runtime, "public/track.html", {"track": None, "error": error}, status_code=404
         )
@@ -248,7 +260,7 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
 def _track(
     ledger: AuxLedger, runtime: Runtime, code: str
 ) -> tuple[ComplaintTrackPublic, Complaint]:
-    if len(code) > 64:
+    if len(code) > 80:
         raise ApiProblem("not_found", "no complaint has this tracking code")
     tracked = public_api.track_complaint(code, ledger, runtime)
     try:
@@ -285,7 +297,57 @@ def _expected(ledger: AuxLedger, complaint: Complaint) -> list[tuple[str, date, 
     if result_on is not None and complaint.notified_on is None:
         due = rules.notify_due(result_on)
         steps.append(("把结果告诉您", due, today > due))
+    review = complaint.review
+    if review is not None and review.outcome is None:
+        steps.append(("作出复查意见", review.due, today > review.due))
     return steps
+
+
+@router.post("/track/review", response_class=HTMLResponse)
+async def track_review(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
+    """Ask for a review (复查) of the result, with the tracking code as the key."""
+    fields = await read_form(request)
+    code = "".join((fields.get("code") or [""])[0].split())
+    reasons = (fields.get("reasons") or [""])[0].strip()
+    if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
+        error = "为了您的安全，这次申请没有提交（页面可能已打开太久），请重新查询后再申请。"
+        return _page(
+            request,
+            runtime,
+            "public/track.html",
+            {"track": None, "error": error, "code": code},
+            status_code=403,
+        )
+
+    def ask() -> tuple[ComplaintTrackPublic, Complaint]:
+        public_api.ask_review(runtime, ledger, code, ReviewRequestPublic(reasons=reasons))
+        return _track(ledger, runtime, code)
+
+    try:
+        if not reasons or len(reasons) > 4000:
+            raise ValueError
+        tracked, complaint = await run_in_threadpool(ask)
+    except (ValueError, ValidationError, DomainError, ApiProblem):
+        error = "复查申请没有提交：请写明理由（不超过4000字），并在可以申请复查的期限内提交。"
+        return _page(
+            request,
+            runtime,
+            "public/track.html",
+            {"track": None, "error": error, "code": code},
+            status_code=422,
+        )
+    return _page(
+        request,
+        runtime,
+        "public/track.html",
+        {
+            "track": tracked,
+            "error": None,
+            "notice": "复查申请已登记。",
+            "expected": _expected(ledger, complaint),
+            "code": code,
+        },
+    )
 
 
 @router.get("/check", response_class=HTMLResponse)

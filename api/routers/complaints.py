@@ -74,6 +74,20 @@ COMMANDS: tuple[CommandRoute[ComplaintCommand], ...] = (
     CommandRoute(
         "reopen", "/{complaint_id}/reopen", s.ReopeningCreate, (C,), "Reopen a closed complaint"
     ),
+    CommandRoute(
+        "request_review",
+        "/{complaint_id}/request-review",
+        s.ReviewRequestCreate,
+        (C,),
+        "Ask for a review (复查) of the result on the complainant's behalf",
+    ),
+    CommandRoute(
+        "decide_review",
+        "/{complaint_id}/decide-review",
+        s.ReviewDecisionCreate,
+        (Role.inspector, Role.discipline),
+        "Decide a review (复查): by the inspectorate or the discipline office",
+    ),
 )
 """Every complaint-handling command; the complaints office sends them all."""
 

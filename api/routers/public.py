@@ -20,6 +20,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from api import tracking_code as codes
 from api.deps import LedgerDep, RuntimeDep, limit_credential_checks
 from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
@@ -27,7 +28,6 @@ from api.receipts import (
     IntakeIdentity,
     canonical_json,
     code_matches,
-    complaint_of_code,
     intake_identity,
     leaf_hash_of,
     receipt_fields,
@@ -41,10 +41,12 @@ from api.schemas.common import ProblemPublic
 from domain.commands.complaint import ReceiveComplaint
 from domain.complaint import Complaint, check_intake
 from domain.errors import NoResponsibilityError
-from domain.values import Actor, ComplaintChannel, Role, china_date
+from domain.policy import Policy
+from domain.values import Actor, ComplaintChannel, ComplaintStatus, Role, china_date
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.record import SignedRecord, parse_record
 from ledger.records import AuxLedger, Envelope
+from projections.complainant import complaint_of_hash
 
 router = APIRouter(tags=["public"], route_class=StrictJsonRoute)
 
@@ -257,27 +259,81 @@ def _replay(ledger: AuxLedger, complaint_id: UUID, tracking_code: str) -> s.Rece
     return _receipt(ledger, complaint.id, complaint.created_on, tracking_code)
 
 
-@router.get(
-    "/v1/complaints/track/{tracking_code}",
-    summary="Where a complaint stands, with the proof that it was recorded",
-    responses=errors(*PUBLIC_ERRORS),
-)
-def track_complaint(
-    tracking_code: Annotated[str, Path(max_length=64)],
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-) -> s.ComplaintTrackPublic:
-    """Status, the result once the complainant was told it, and the intake's inclusion proof."""
+TrackingCode = Annotated[str, Path(max_length=80)]
+
+
+def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str) -> Complaint:
+    """The complaint a tracking code names, checked against its stored hash.
+
+    A wrong check symbol is its own answer, before any lookup; anything else that does not
+    find the complaint answers alike (``not_found``). A code of the current format is found
+    through the complainant read model's index of hashes, a legacy code by the id it holds.
+    """
     not_found = ApiProblem("not_found", "no complaint has this tracking code")
-    complaint_id = complaint_of_code(tracking_code)
+    try:
+        parsed = codes.parse(code)
+    except codes.TrackingCheckError:
+        raise ApiProblem("tracking_code_check", codes.TrackingCheckError.MESSAGE) from None
+    except codes.TrackingCodeError:
+        raise not_found from None
+    complaint_id = parsed.legacy_id
+    if complaint_id is None:
+        complaint_id = complaint_of_hash(runtime.read_models(), tracking_hash(parsed.canonical))
     if complaint_id is None:
         raise not_found
     try:
         complaint = ledger.complaint(complaint_id)
     except NotFoundError:
         raise not_found from None
-    if not code_matches(tracking_code, complaint.tracking_hash):
+    if not code_matches(code, complaint.tracking_hash):
         raise not_found
+    return complaint
+
+
+def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic]:
+    """The steps still due and their days, from the complaint policy (practice)."""
+    rules = policy.complaints
+    status = complaint.status
+    steps: list[s.ExpectedDatePublic] = []
+    if status is ComplaintStatus.received:
+        due = rules.acknowledge_due(complaint.received_on, policy.calendar)
+        steps.append(s.ExpectedDatePublic(step="签收", due=due))
+    if status in (
+        ComplaintStatus.received,
+        ComplaintStatus.acknowledged,
+        ComplaintStatus.accepted,
+        ComplaintStatus.under_investigation,
+    ):
+        due = complaint.due or rules.conclude_due(complaint.received_on)
+        steps.append(s.ExpectedDatePublic(step="调查办结", due=due))
+    result_on = complaint.concluded_on or complaint.declined_on
+    if status in (ComplaintStatus.concluded, ComplaintStatus.not_accepted) and result_on:
+        steps.append(s.ExpectedDatePublic(step="告知结果", due=rules.notify_due(result_on)))
+    review = complaint.review
+    if review is not None and review.outcome is None:
+        steps.append(s.ExpectedDatePublic(step="作出复查意见", due=review.due))
+    return steps
+
+
+@router.get(
+    "/v1/complaints/track/{tracking_code}",
+    summary="Where a complaint stands, with the proof that it was recorded",
+    responses=errors(*PUBLIC_ERRORS),
+)
+def track_complaint(
+    tracking_code: TrackingCode,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+) -> s.ComplaintTrackPublic:
+    """Status and the days the next steps are due (in Chinese), the result once the
+    complainant was told it, the review (复查) and until when one may be asked for, and the
+    intake's inclusion proof. The code may be typed in any case, with or without hyphens."""
+    complaint = tracked_complaint(runtime, ledger, tracking_code)
+    return track_view(ledger, runtime, complaint)
+
+
+def track_view(ledger: AuxLedger, runtime: Runtime, complaint: Complaint) -> s.ComplaintTrackPublic:
+    """What the holder of the tracking code sees (the API and the public console page)."""
     result = None
     if complaint.notified_on is not None and complaint.notifications:
         told = complaint.notifications[-1]
@@ -290,13 +346,73 @@ def track_complaint(
                 for n, f in sorted(complaint.findings.items())
             ],
         )
+    review = complaint.review
+    until = complaint.review_request_until(ledger.policy)
+    today = china_date(datetime.now(tz=UTC))
     return s.ComplaintTrackPublic(
         complaint_id=complaint.id,
         status=complaint.status,
+        status_zh=complaint.status.label_zh,
         received_on=complaint.received_on,
+        expected=_expected(complaint, ledger.policy),
         result=result,
+        review=None
+        if review is None
+        else s.ReviewPublic(
+            requested_on=review.requested_on,
+            due=review.due,
+            outcome=review.outcome,
+            outcome_zh=review.outcome.label_zh if review.outcome else None,
+            decided_on=review.decided_on,
+        ),
+        review_until=until if until is not None and today <= until else None,
         inclusion=_inclusion(ledger, runtime, complaint),
     )
+
+
+@router.post(
+    "/v1/complaints/track/{tracking_code}/review",
+    status_code=status.HTTP_201_CREATED,
+    summary="Ask for a review (复查) of the result you were told: the tracking code is the key",
+    responses={
+        **errors(*PUBLIC_ERRORS, 409),
+        429: {"description": "Too many requests from this client", "model": ProblemPublic},
+    },
+)
+def request_review(
+    tracking_code: TrackingCode,
+    body: s.ReviewRequestPublic,
+    request: Request,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+) -> s.ComplaintTrackPublic:
+    """Records ``ReviewRequested`` by the public intake of the complaint's organ; answers
+    where the complaint stands now (the review and its due date)."""
+    client = request.client.host if request.client else "unknown"
+    wait = runtime.intake_limiter.take(client)
+    if wait is not None:
+        raise ApiProblem(
+            "rate_limited",
+            f"this client made too many requests; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    return track_view(ledger, runtime, ask_review(runtime, ledger, tracking_code, body))
+
+
+def ask_review(
+    runtime: Runtime, ledger: AuxLedger, code: str, body: s.ReviewRequestPublic
+) -> Complaint:
+    """Record the review request of the complaint this code names (the public intake of its
+    organ acts); the complaint as it stands after it."""
+    complaint = tracked_complaint(runtime, ledger, code)
+    actor = Actor(
+        actor_id="public-intake", role=Role.public.value, organ=complaint.organ, unit=None
+    )
+    recorded = ledger.command_complaint(
+        complaint.id, body.command(), Envelope(actor, expected_version=complaint.version)
+    )
+    runtime.metrics.appended(recorded.topic)
+    return ledger.complaint(complaint.id)
 
 
 def _inclusion(

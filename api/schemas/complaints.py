@@ -25,14 +25,16 @@ from domain.commands.complaint import (
     Acknowledge,
     Assign,
     Close,
+    DecideReview,
     Decline,
     NotifyComplainant,
     RecordFinding,
     Reopen,
+    RequestReview,
     Withdraw,
 )
 from domain.complaint import MAX_ALLEGATIONS
-from domain.values import ComplaintStatus, FindingResult, NotificationMethod
+from domain.values import ComplaintStatus, FindingResult, NotificationMethod, ReviewOutcome
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -138,18 +140,54 @@ class ComplaintResultPublic(BaseModel):
     findings: list[FindingPublic]
 
 
+class ReviewPublic(BaseModel):
+    """The review (复查) of the result, as the complainant sees it."""
+
+    requested_on: date
+    due: date = Field(description="The last day for the decision")
+    outcome: ReviewOutcome | None = Field(description="None while pending")
+    outcome_zh: str | None
+    decided_on: date | None
+
+
 class ComplaintTrackPublic(BaseModel):
     """Where a complaint stands, for whoever holds its tracking code."""
 
     complaint_id: UUID
     status: ComplaintStatus
+    status_zh: str = Field(description="The status in Chinese")
     received_on: date
+    expected: list[ExpectedDatePublic] = Field(
+        description="The dates the next steps are due (policy deadlines), in Chinese"
+    )
+    review: ReviewPublic | None = Field(description="The review (复查) of this round's result")
+    review_until: date | None = Field(
+        description="The last day a review may be asked for; None when none may be"
+    )
     result: ComplaintResultPublic | None = Field(
         description="Present once the complainant has been told the result"
     )
     inclusion: InclusionPublic | None = Field(
         description="The intake event's inclusion proof against the latest checkpoint"
     )
+
+
+class ExpectedDatePublic(BaseModel):
+    """A step still to come and the day it is due."""
+
+    step: str = Field(description="The step, in Chinese")
+    due: date
+
+
+class ReviewRequestPublic(RequestBody):
+    """Ask for a review (复查) of the result, with the reasons (personal data, sealed)."""
+
+    model_config = _examples({"reasons": "对第2项结论不服，有新的目击者"})
+    reasons: FreeText
+
+    def command(self) -> RequestReview:
+        """The domain command."""
+        return RequestReview(reasons=self.reasons)
 
 
 class AllegationPublic(BaseModel):
@@ -304,6 +342,29 @@ class ReopeningCreate(CommandBody):
     def command(self) -> Reopen:
         """The domain command."""
         return Reopen(reason=self.reason)
+
+
+class ReviewRequestCreate(CommandBody):
+    """Ask, on the complainant's behalf, for a review (复查) of the result they were told."""
+
+    model_config = _examples({"reasons": "投诉人电话表示对结论不服"})
+    reasons: FreeText
+
+    def command(self) -> RequestReview:
+        """The domain command."""
+        return RequestReview(reasons=self.reasons)
+
+
+class ReviewDecisionCreate(CommandBody):
+    """Decide a review (复查): uphold or change the result, with the reasons."""
+
+    model_config = _examples({"outcome": "upheld", "reasons": "复查后维持原结论"})
+    outcome: ReviewOutcome
+    reasons: FreeText
+
+    def command(self) -> DecideReview:
+        """The domain command."""
+        return DecideReview(outcome=self.outcome, reasons=self.reasons)
 
 
 class CredentialCheckPublic(BaseModel):

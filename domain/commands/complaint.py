@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.values import ComplaintChannel, FindingResult, NotificationMethod
+from domain.values import ComplaintChannel, FindingResult, NotificationMethod, ReviewOutcome
 
 if TYPE_CHECKING:
     from domain.complaint import Complaint
@@ -137,3 +137,24 @@ class Reopen(ComplaintCommand):
 
     def run(self, complaint: Complaint, rec: Recording) -> None:
         complaint.reopen(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestReview(ComplaintCommand):
+    """Ask for a review (复查) of the result the complainant was told (public or office)."""
+
+    reasons: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.request_review(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideReview(ComplaintCommand):
+    """Decide a review (复查): uphold or change the result, with reasons (inspectorate)."""
+
+    outcome: ReviewOutcome | str
+    reasons: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.decide_review(rec, self)

@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     # public (Art. 12, 17)
     _r("POST", "/v1/complaints", None, 422),
     _r("GET", "/v1/complaints/track/{tracking_code}", None, 404),
+    _r("POST", "/v1/complaints/track/{tracking_code}/review", None, 422),
     _r("GET", "/v1/credentials/{work_id}", None, 200),
     _r("GET", "/v1/ledger/checkpoint", None, 200),
     _r("GET", "/v1/ledger/keys", None, 200),
@@ -187,8 +188,10 @@ ROUTES: tuple[Route, ...] = (
             "withdraw",
             "close",
             "reopen",
+            "request-review",
         )
     ),
+    _r("POST", f"{CMP}/decide-review", {"inspector", "discipline"}, 422),
     # officials' misconduct (Art. 19)
     # evidence bundles (issue 15): inspectors and the discipline office, reason in the body
     _r("POST", AUX + "/bundle", {"inspector", "discipline"}, 422),

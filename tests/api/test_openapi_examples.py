@@ -32,6 +32,7 @@ def test_the_intake_examples_file_complaints_against_the_demo_ledger(
             response = client.post("/v1/complaints", json=example)
             assert response.status_code == 201, response.text
             receipt = response.json()
+            catch_up(aux_ledger)  # codes are found through the complainant read model
             tracked = client.get(f"/v1/complaints/track/{receipt['tracking_code']}")
             assert tracked.status_code == 200
             assert tracked.json()["status"] == "received"

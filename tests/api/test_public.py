@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.receipts import tracking_hash
+from api.receipts import make_code, tracking_hash
 from domain.commands.auxiliary import RevokeCredential
 from domain.values import Actor, china_date
 from ledger.records import Envelope
@@ -70,12 +71,13 @@ def test_intake_answers_a_receipt_that_verifies(client: TestClient, world: World
     response = client.post("/v1/complaints", json=COMPLAINT)
     assert response.status_code == 201, response.text
     receipt = response.json()
-    assert len(receipt["tracking_code"]) == 52
-    assert len(base64.b32decode(receipt["tracking_code"] + "====")) == 32
+    assert re.fullmatch(
+        r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-Z*~$=]", receipt["tracking_code"]
+    )
     verify_receipt(client, receipt)
     assert _events(world) == before + 1
     complaint = world.ledger.complaint(UUID(receipt["complaint_id"]))
-    assert complaint.tracking_hash == tracking_hash(receipt["tracking_code"])
+    assert complaint.tracking_hash == tracking_hash(receipt["tracking_code"].replace("-", ""))
     assert complaint.organ == ORGAN and complaint.responsibility.unit == UNIT
     assert receipt["event"]["hash"] == world.ledger.record_hash(complaint.id, 1)
     forged = {**receipt, "recorded_at": "2020-01-01T00:00:00+00:00"}
@@ -92,10 +94,13 @@ def test_tracking_shows_status_result_and_a_proof_that_verifies(
 ) -> None:
     receipt = client.post("/v1/complaints", json=COMPLAINT).json()
     code = receipt["tracking_code"]
-    tracked = client.get(f"/v1/complaints/track/{code}")
+    catch_up(world.ledger)  # a code is found through the complainant read model
+    tracked = client.get(f"/v1/complaints/track/{code.lower()}")
     assert tracked.status_code == 200, tracked.text
     body = tracked.json()
     assert body["status"] == "received" and body["result"] is None
+    assert body["status_zh"] == "已接收" and body["review_until"] is None
+    assert [step["step"] for step in body["expected"]] == ["签收", "调查办结"]
     verify_inclusion(body["inclusion"], receipt["event"]["leaf_hash"])
     checkpoint = client.get("/v1/ledger/checkpoint").text
     assert body["inclusion"]["checkpoint"] == checkpoint
@@ -127,12 +132,40 @@ def test_tracking_shows_status_result_and_a_proof_that_verifies(
     assert [f["result"] for f in later["result"]["findings"]] == ["sustained", "not_sustained"]
     verify_inclusion(later["inclusion"], receipt["event"]["leaf_hash"])
     assert later["inclusion"]["tree_size"] > body["inclusion"]["tree_size"]
+    # review (复查): asked for with the code, decided by the inspectorate, not the office
+    assert later["review_until"] is not None and later["review"] is None
+    asked = client.post(f"/v1/complaints/track/{code}/review", json={"reasons": "对第2项不服"})
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["review"]["outcome"] is None
+    assert asked.json()["expected"][-1]["step"] == "作出复查意见"
+    problem(
+        client.post(f"/v1/complaints/track/{code}/review", json={"reasons": "再次申请"}),
+        409,
+        "duplicate_record",
+    )
+    decision = {"outcome": "upheld", "reasons": "复查后维持原结论"}
+    problem(
+        client.post(f"/v1/complaints/{cid}/decide-review", headers=office, json=decision),
+        403,
+        "role_not_allowed",
+    )
+    decided = client.post(
+        f"/v1/complaints/{cid}/decide-review", headers=world.headers("inspector"), json=decision
+    )
+    assert decided.status_code == 200, decided.text
+    final = client.get(f"/v1/complaints/track/{code}").json()
+    assert final["review"]["outcome_zh"] == "维持原结论"
+    assert final["review_until"] is None
 
 
-def test_unknown_or_altered_tracking_codes_are_not_found(client: TestClient) -> None:
+def test_unknown_or_altered_tracking_codes_are_not_found(client: TestClient, world: World) -> None:
     code = client.post("/v1/complaints", json=COMPLAINT).json()["tracking_code"]
+    catch_up(world.ledger)
     altered = code[:-1] + ("A" if code[-1] != "A" else "B")
-    problem(client.get(f"/v1/complaints/track/{altered}"), 404, "not_found")
+    checked = problem(client.get(f"/v1/complaints/track/{altered}"), 422, "tracking_code_check")
+    assert checked["detail"] == "跟踪码校验位不符，请核对"
+    unknown = make_code(bytes(10))
+    problem(client.get(f"/v1/complaints/track/{unknown}"), 404, "not_found")
     problem(client.get("/v1/complaints/track/short"), 404, "not_found")
 
 

@@ -51,6 +51,7 @@ def test_rebuild_then_check_is_clean_and_status_is_current(fresh: Built) -> None
         ("personnel", True, head),
         ("complaints", True, head),
         ("identity", True, head),
+        ("complainant", True, head),
     ]
     assert reports[0].rows > 0 and reports[0].events == applied["personnel"]
     for status in fresh.models.status():
@@ -73,7 +74,7 @@ def test_check_reports_drift_after_rows_are_changed_by_hand(fresh: Built) -> Non
     by_hand(
         fresh, "UPDATE {rm_complaint} SET status = %s WHERE complaint_id = %s", ("closed", ds.C4)
     )
-    personnel, complaints, _identity = check(fresh.models)
+    personnel, complaints, _identity, _complainant = check(fresh.models)
     assert not personnel.ok and not complaints.ok
     assert [(d.table, d.kind, d.column, d.live, d.replay) for d in personnel.differences] == [
         ("rm_auxiliary", "changed", "level", 9, 3),
@@ -199,7 +200,7 @@ def test_status_shows_the_lag_of_a_stopped_projection(fresh: Built) -> None:
         Commend(kind="citation", issuing_body="政治处"),
         Envelope(ds.PER_A, effective=ds.TODAY),
     )
-    personnel, complaints, _identity = fresh.models.status()
+    personnel, complaints, _identity, _complainant = fresh.models.status()
     assert (personnel.lag, personnel.stale, personnel.state) == (1, True, "stopped")
     assert (complaints.lag, complaints.stale) == (1, True)
     fresh.models.catch_up("complaints")
@@ -215,8 +216,8 @@ def test_a_worker_follows_new_events(fresh: Built) -> None:
     supervisor.start()
     try:
         wait_for(lambda: all(s.lag == 0 for s in supervisor.status()))
-        assert [s.state for s in supervisor.status()] == ["running"] * 3
-        assert [s.state for s in fresh.models.status()] == ["running"] * 3  # heartbeat
+        assert [s.state for s in supervisor.status()] == ["running"] * 4
+        assert [s.state for s in fresh.models.status()] == ["running"] * 4  # heartbeat
         queries = PersonnelQueries(fresh.models)
         assert queries.auxiliary(ds.X1).commendations == 1
         ds.at(fresh.ledger, ds.TODAY)
@@ -228,8 +229,8 @@ def test_a_worker_follows_new_events(fresh: Built) -> None:
         wait_for(lambda: queries.auxiliary(ds.X1).commendations == 2, timeout=10)
     finally:
         supervisor.stop()
-    assert [s.state for s in supervisor.status()] == ["stopped"] * 3
-    assert [s.state for s in fresh.models.status()] == ["stopped"] * 3
+    assert [s.state for s in supervisor.status()] == ["stopped"] * 4
+    assert [s.state for s in fresh.models.status()] == ["stopped"] * 4
     assert supervisor.failures() == []
     assert clean(fresh.models)
 
@@ -250,7 +251,7 @@ def test_a_tampered_event_stops_the_projection_loudly(fresh: Built) -> None:
         assert info.value.kind == "bad_signature"
         assert isinstance(info.value.cause, BadSignatureError)
         wait_for(lambda: supervisor.status()[1].lag == 0)  # complaints carry on
-        personnel, complaints, _identity = supervisor.status()
+        personnel, complaints, _identity, _complainant = supervisor.status()
         assert personnel.state == "failed" and personnel.stale
         assert personnel.error_kind == "bad_signature"
         assert personnel.position < position <= personnel.head
@@ -297,6 +298,7 @@ def test_queries_and_status_work_on_a_new_ledger(aux_ledger: Any) -> None:
         assert PersonnelQueries(models).status().total == 0
         head = models.head()
         assert [(s.position, s.lag, s.stale) for s in models.status()] == [
+            (0, head, head > 0),
             (0, head, head > 0),
             (0, head, head > 0),
             (0, head, head > 0),

@@ -44,11 +44,13 @@ from domain.commands.complaint import (
     Acknowledge,
     Assign,
     Close,
+    DecideReview,
     Decline,
     NotifyComplainant,
     ReceiveComplaint,
     RecordFinding,
     Reopen,
+    RequestReview,
     Withdraw,
 )
 from domain.commands.lifecycle import (
@@ -205,6 +207,11 @@ def every_event() -> list[Aggregate]:
     complaint.notify_complainant(
         c, NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
     )
+    complaint.request_review(c, RequestReview(reasons="不服"))
+    complaint.decide_review(
+        rec(Actor("insp-01", "inspector", ORGAN_CODE, None), LATER),
+        DecideReview(outcome="upheld", reasons="维持"),
+    )
     complaint.close(c, Close())
     complaint.reopen(c, Reopen(reason="复查"))
     declined = Complaint.receive(
@@ -324,6 +331,10 @@ def test_personal_field_markings_name_real_attributes() -> None:
                 "complainant_address",
                 "contact_text",
             ),
+            "complainant_id",
+        ),
+        "Complaint.ReviewRequested": (
+            ("reasons",),
             "complainant_id",
         ),
     }

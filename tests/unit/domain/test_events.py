@@ -116,6 +116,8 @@ STABLE_TOPICS = {
     "domain.complaint:Complaint.Withdrawn",
     "domain.complaint:Complaint.Closed",
     "domain.complaint:Complaint.Reopened",
+    "domain.complaint:Complaint.ReviewRequested",
+    "domain.complaint:Complaint.ReviewDecided",
     "domain.pay:PaySchedule.Opened",
     "domain.pay:PaySchedule.ScheduleSet",
     "domain.pay:LocalAverageWage.Opened",
