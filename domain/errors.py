@@ -42,6 +42,8 @@ __all__ = [
     "QuotaExceededError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
+    "SubjectAlreadyNamedError",
+    "SubjectNotMatchedError",
     "UnknownAllegationError",
     "UnknownCredentialError",
     "UnknownInjuryError",
@@ -284,3 +286,15 @@ class InvalidPayScheduleError(DomainError):
     """A pay schedule misses a level or does not rise with the level (Art. 7)."""
 
     code = "invalid_pay_schedule"
+
+
+class SubjectAlreadyNamedError(DomainError):
+    """The complaint already names the auxiliary it is about: there is nothing to match."""
+
+    code = "subject_already_named"
+
+
+class SubjectNotMatchedError(DomainError):
+    """The complaint names no auxiliary yet: match it to one first (Art. 17)."""
+
+    code = "subject_not_matched"

@@ -100,7 +100,7 @@ def scoped_complaint(complaint_id: UUID, actor: CurrentActor, ledger: LedgerDep)
         complaint = ledger.complaint(complaint_id)
     except NotFoundError:
         complaint = None
-    if complaint is None or not visible(actor, complaint.organ, complaint.responsibility.unit):
+    if complaint is None or not visible(actor, complaint.organ, complaint.unit):
         raise ApiProblem("not_found", f"no complaint {complaint_id} in the token's scope")
     return complaint
 
@@ -156,7 +156,9 @@ def complaint_view(
         status=complaint.status,
         channel=complaint.channel.value,
         auxiliary_id=complaint.auxiliary_id,
-        responsibility=s.ResponsibilityPublic(
+        responsibility=None
+        if r is None
+        else s.ResponsibilityPublic(
             organ=r.organ,
             unit=r.unit,
             supervisor_id=r.supervisor_id,
@@ -180,6 +182,11 @@ def complaint_view(
         complainant_address=shown.values["complainant_address"],
         contact_text=shown.values["contact_text"],
         personal_fields_in_clear=list(shown.clear),
+        organ=complaint.organ,
+        matched=complaint.matched,
+        subject_description=complaint.subject_description,
+        outside_reference=complaint.outside_reference,
+        referring_organ=complaint.referring_organ,
     ), tuple(shown.clear)
 
 

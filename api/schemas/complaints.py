@@ -175,8 +175,10 @@ class ComplaintPublic(BaseModel):
     version: int
     status: ComplaintStatus
     channel: str
-    auxiliary_id: UUID
-    responsibility: ResponsibilityPublic
+    auxiliary_id: UUID | None = Field(description="None while the complaint names no auxiliary")
+    responsibility: ResponsibilityPublic | None = Field(
+        description="Who answered for the auxiliary on the incident date; None while unnamed"
+    )
     incident_at: datetime
     incident_place: str
     allegations: list[AllegationPublic]
@@ -190,6 +192,12 @@ class ComplaintPublic(BaseModel):
     complainant_address: str | None
     contact_text: str | None
     personal_fields_in_clear: list[str]
+    # Complaints from every channel (POST /v1/complaints/intake)
+    organ: str = Field(description="The organ that answers for it (the taking office's if unnamed)")
+    matched: bool = Field(description="Whether it names the auxiliary it is about")
+    subject_description: str | None = Field(description="What was said of an unnamed subject")
+    outside_reference: str | None = Field(description="The outside system's reference number")
+    referring_organ: str | None = Field(description="The organ that referred it (a referral)")
 
 
 class AcknowledgementCreate(CommandBody):

@@ -49,7 +49,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 50
+    assert len(classes) == 51
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -111,6 +111,7 @@ STABLE_TOPICS = {
     "domain.complaint:Complaint.Withdrawn",
     "domain.complaint:Complaint.Closed",
     "domain.complaint:Complaint.Reopened",
+    "domain.complaint:Complaint.SubjectMatched",
     "domain.pay:PaySchedule.Opened",
     "domain.pay:PaySchedule.ScheduleSet",
     "domain.pay:LocalAverageWage.Opened",
