@@ -163,6 +163,8 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
+    "subject_already_named": ProblemKind(409, "The complaint already names its auxiliary"),
+    "subject_not_matched": ProblemKind(409, "The complaint names no auxiliary yet"),
 }
 
 
