@@ -34,7 +34,14 @@ from api.personal import disclose
 from domain.values import Actor, Role
 from ledger import bundle_verifier as bv
 from ledger.access import AccessError, ReasonRequiredError, check_reason, new_access
-from ledger.bundle import BundleContent, BundleRecord, collect, verifier_source, write_zip
+from ledger.bundle import (
+    BundleContent,
+    BundleRecord,
+    collect,
+    unmatched_refused,
+    verifier_source,
+    write_zip,
+)
 from ledger.records import AuxLedger
 
 EXPORT_ROLES = (Role.inspector, Role.discipline)
@@ -123,7 +130,10 @@ def export_bundle(
     subjects: dict[str, UUID] = {}
     if kind == "complaint":
         complaint = ledger.complaint(subject_id)
-        subjects = {"auxiliary": complaint.auxiliary_id, "complaint": complaint.complainant_id}
+        subjects = {
+            "auxiliary": unmatched_refused(complaint),
+            "complaint": complaint.complainant_id,
+        }
     else:
         subjects = {"auxiliary": subject_id}
     content = collect(

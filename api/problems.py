@@ -170,6 +170,8 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
     "overlapping_leave": ProblemKind(409, "The leave overlaps a leave already recorded"),
+    "subject_already_named": ProblemKind(409, "The complaint already names its auxiliary"),
+    "subject_not_matched": ProblemKind(409, "The complaint names no auxiliary yet"),
 }
 
 

@@ -35,6 +35,16 @@ Invariants kept here:
   discipline office of the organ -- never by the role that decided the result
   (``ReviewerNotIndependentError``) -- and is due ``policy.review.decide_days`` after the
   request. A changed result is carried out by the complaints office reopening the complaint.
+- The complaints office takes complaints from every channel (``take``): 12389, 110 and 信访
+  need the outside system's reference number, a walk-in complaint has none, a referral names
+  the referring organ (and only a referral does). A complaint so taken may name no auxiliary:
+  then it carries a description of the subject beside the incident's time and place, answers
+  to the organ of the office that took it (``taken_in``), and has no unit or supervisor until
+  ``match_subject`` names the auxiliary, once, while the complaint is open and before any
+  finding; matching attributes it exactly as a named intake does
+  (``responsibility_at_incident``). A finding needs a named auxiliary
+  (``SubjectNotMatchedError``); matching a complaint that names one is
+  ``SubjectAlreadyNamedError``. Deadlines run from the receipt whatever the channel.
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ from domain.checks import (
     identifier,
     member,
     optional_free_text,
+    optional_identifier,
     optional_opaque_token,
     optional_phone_number,
     optional_short_text,
@@ -71,6 +82,8 @@ from domain.errors import (
     NoResponsibilityError,
     ReviewerNotIndependentError,
     ReviewWindowClosedError,
+    SubjectAlreadyNamedError,
+    SubjectNotMatchedError,
     UnknownAllegationError,
 )
 from domain.events import LedgerCreated, LedgerEvent, Recording
@@ -96,11 +109,13 @@ if TYPE_CHECKING:
         Close,
         DecideReview,
         Decline,
+        MatchSubject,
         NotifyComplainant,
         ReceiveComplaint,
         RecordFinding,
         Reopen,
         RequestReview,
+        TakeComplaint,
         Withdraw,
     )
 
@@ -111,7 +126,9 @@ __all__ = [
     "IntakeFields",
     "Notification",
     "Review",
+    "check_channel",
     "check_intake",
+    "responsibility_at_incident",
 ]
 
 MAX_ALLEGATIONS = 20
@@ -228,6 +245,54 @@ def check_intake(
     )
 
 
+# ------------------------------------------------------------------ channels and attribution
+
+_NEEDS_REFERENCE = frozenset(
+    {ComplaintChannel.hotline_12389, ComplaintChannel.hotline_110, ComplaintChannel.letters_visits}
+)
+"""Channels whose outside system numbers every complaint: the number is required."""
+
+_MATCHABLE = frozenset({_S.received, _S.acknowledged, _S.accepted, _S.under_investigation})
+"""Where an unnamed complaint may be matched: open, and before any finding."""
+
+
+def check_channel(
+    channel: object, outside_reference: object, referring_organ: object
+) -> tuple[ComplaintChannel, str | None, str | None]:
+    """The channel, the outside system's reference number and the referring organ, checked
+    together (Art. 17, practice), or raise ``InvalidFieldError``."""
+    chosen = member(ComplaintChannel, "channel", channel)
+    reference = optional_identifier("outside_reference", outside_reference)
+    referrer = optional_short_text("referring_organ", referring_organ)
+    if chosen in _NEEDS_REFERENCE and reference is None:
+        raise InvalidFieldError(
+            "outside_reference",
+            f"is required for a complaint by {chosen.value}: the number its system gave it",
+        )
+    if chosen is ComplaintChannel.walk_in and reference is not None:
+        raise InvalidFieldError(
+            "outside_reference",
+            "is not taken for a complaint made in person: nothing outside numbered it",
+        )
+    if chosen is ComplaintChannel.referral and referrer is None:
+        raise InvalidFieldError("referring_organ", "is required for a referral")
+    if chosen is not ComplaintChannel.referral and referrer is not None:
+        raise InvalidFieldError("referring_organ", "is given for a referral only")
+    return chosen, reference, referrer
+
+
+def responsibility_at_incident(auxiliary: Auxiliary, incident_at: datetime) -> Responsibility:
+    """Who answered for the auxiliary on the incident date (China Standard Time), or raise
+    ``NoResponsibilityError``: the one attribution of intake and of matching (Art. 17)."""
+    responsibility = auxiliary.responsibility_on(china_date(incident_at))
+    if responsibility is None:
+        raise NoResponsibilityError(
+            "the auxiliary was not employed on the incident date, so no organ, unit or "
+            "supervisor answered for them then (Art. 17)"
+        )
+    return responsibility
+
+
 class Complaint(Aggregate):
     """A complaint about an auxiliary, from receipt to closure (Art. 17)."""
 
@@ -235,8 +300,12 @@ class Complaint(Aggregate):
         self.channel: ComplaintChannel = ComplaintChannel.online
         self.incident_at: datetime = datetime.min
         self.incident_place: str = ""
-        self.auxiliary_id: UUID = UUID(int=0)
-        self.responsibility: Responsibility = Responsibility("", "", None, None)
+        self.auxiliary_id: UUID | None = None
+        self.responsibility: Responsibility | None = None
+        self.outside_reference: str | None = None
+        self.referring_organ: str | None = None
+        self.subject_description: str | None = None
+        self.taken_in: str = ""
         self.allegations: tuple[Allegation, ...] = ()
         self.complainant_id: UUID = UUID(int=0)
         self.complainant_name: str | None = None
@@ -290,8 +359,8 @@ class Complaint(Aggregate):
         channel: str
         incident_at: datetime
         incident_place: str
-        auxiliary_id: UUID
-        responsibility: Responsibility
+        auxiliary_id: UUID | None
+        responsibility: Responsibility | None
         allegations: list[Allegation]
         complainant_id: UUID
         complainant_name: str | None
@@ -300,6 +369,10 @@ class Complaint(Aggregate):
         complainant_address: str | None
         contact_text: str | None
         tracking_hash: str | None
+        # Taken by the complaints office (``take``); defaults for receipts recorded before.
+        outside_reference: str | None = None
+        referring_organ: str | None = None
+        subject_description: str | None = None
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.channel = ComplaintChannel(self.channel)
@@ -317,6 +390,10 @@ class Complaint(Aggregate):
             aggregate.tracking_hash = self.tracking_hash
             aggregate.received_on = self.effective
             aggregate.status = ComplaintStatus.received
+            aggregate.outside_reference = self.outside_reference
+            aggregate.referring_organ = self.referring_organ
+            aggregate.subject_description = self.subject_description
+            aggregate.taken_in = self.actor.organ
 
     class Acknowledged(Event):
         """The complaints office acknowledged receipt."""
@@ -473,6 +550,16 @@ class Complaint(Aggregate):
                 decided_by_role=self.actor.role,
             )
 
+    class SubjectMatched(Event):
+        """An unnamed complaint was matched to the auxiliary it is about, and attributed."""
+
+        auxiliary_id: UUID
+        responsibility: Responsibility
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate.auxiliary_id = self.auxiliary_id
+            aggregate.responsibility = self.responsibility
+
     # ---------------------------------------------------------------------------- reads
 
     @property
@@ -501,8 +588,19 @@ class Complaint(Aggregate):
 
     @property
     def organ(self) -> str:
-        """The organ that answers for the complaint (Art. 17)."""
-        return self.responsibility.organ
+        """The organ that answers for the complaint (Art. 17): the auxiliary's on the incident
+        date, or the organ that took it while it names no auxiliary."""
+        return self.responsibility.organ if self.responsibility is not None else self.taken_in
+
+    @property
+    def unit(self) -> str | None:
+        """The unit that answered for the auxiliary on the incident date (None if unnamed)."""
+        return self.responsibility.unit if self.responsibility is not None else None
+
+    @property
+    def matched(self) -> bool:
+        """Whether the complaint names the auxiliary it is about."""
+        return self.auxiliary_id is not None
 
     @property
     def received_at(self) -> datetime:
@@ -569,12 +667,7 @@ class Complaint(Aggregate):
             complainant_address=cmd.complainant_address,
             contact_text=cmd.contact_text,
         )
-        responsibility = auxiliary.responsibility_on(china_date(own.incident_at))
-        if responsibility is None:
-            raise NoResponsibilityError(
-                "the auxiliary was not employed on the incident date, so no organ, unit or "
-                "supervisor answered for them then (Art. 17)"
-            )
+        responsibility = responsibility_at_incident(auxiliary, own.incident_at)
         return cls._create(
             cls.Received,
             id=id,
@@ -592,6 +685,77 @@ class Complaint(Aggregate):
             complainant_address=own.complainant_address,
             contact_text=own.contact_text,
             tracking_hash=optional_opaque_token("tracking_hash", cmd.tracking_hash),
+        )
+
+    @classmethod
+    def take(
+        cls,
+        rec: Recording,
+        cmd: TakeComplaint,
+        *,
+        id: UUID,
+        auxiliary: Auxiliary | None,
+        complainant_id: UUID,
+    ) -> Complaint:
+        """Take a complaint at the complaints office from any channel, naming the auxiliary or
+        describing an unnamed subject (Art. 17)."""
+        require_role(rec.actor, (Role.complaints,), action="take a complaint", article="Art. 17")
+        if not isinstance(id, UUID):
+            raise InvalidFieldError("id", "must be a UUID")
+        if not isinstance(complainant_id, UUID):
+            raise InvalidFieldError("complainant_id", "must be a UUID")
+        if auxiliary is not None and not isinstance(auxiliary, Auxiliary):
+            raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
+        channel, reference, referrer = check_channel(
+            cmd.channel, cmd.outside_reference, cmd.referring_organ
+        )
+        own = check_intake(
+            at=rec.at,
+            effective=rec.effective,
+            incident_at=cmd.incident_at,
+            incident_place=cmd.incident_place,
+            allegations=cmd.allegations,
+            complainant_name=cmd.complainant_name,
+            complainant_phone=cmd.complainant_phone,
+            complainant_resident_id=cmd.complainant_resident_id,
+            complainant_address=cmd.complainant_address,
+            contact_text=cmd.contact_text,
+        )
+        description = optional_free_text("subject_description", cmd.subject_description)
+        if auxiliary is not None and description is not None:
+            raise InvalidFieldError(
+                "subject_description", "is for a complaint that names no auxiliary"
+            )
+        if auxiliary is None and description is None:
+            raise InvalidFieldError(
+                "subject_description",
+                "is required when the complaint names no auxiliary: what the complainant "
+                "could tell of them",
+            )
+        return cls._create(
+            cls.Received,
+            id=id,
+            **rec.fields(),
+            channel=channel.value,
+            incident_at=own.incident_at,
+            incident_place=own.incident_place,
+            auxiliary_id=None if auxiliary is None else auxiliary.id,
+            responsibility=(
+                None
+                if auxiliary is None
+                else responsibility_at_incident(auxiliary, own.incident_at)
+            ),
+            allegations=own.allegations,
+            complainant_id=complainant_id,
+            complainant_name=own.complainant_name,
+            complainant_phone=own.complainant_phone,
+            complainant_resident_id=own.complainant_resident_id,
+            complainant_address=own.complainant_address,
+            contact_text=own.contact_text,
+            tracking_hash=None,
+            outside_reference=reference,
+            referring_organ=referrer,
+            subject_description=description,
         )
 
     # ---------------------------------------------------------------------------- handling
@@ -639,6 +803,11 @@ class Complaint(Aggregate):
     def record_finding(self, rec: Recording, cmd: RecordFinding) -> None:
         """Record the finding on one allegation (complaints office)."""
         self._authorise(rec, "record_finding", frozenset({_S.accepted, _S.under_investigation}))
+        if self.auxiliary_id is None:
+            raise SubjectNotMatchedError(
+                "a finding is about an auxiliary: match the complaint to the auxiliary it is "
+                "about first (Art. 17)"
+            )
         numbers = {a.number for a in self.allegations}
         if (
             isinstance(cmd.allegation_number, bool)
@@ -769,4 +938,25 @@ class Complaint(Aggregate):
             **rec.fields(),
             outcome=member(ReviewOutcome, "outcome", cmd.outcome).value,
             reasons=free_text("reasons", cmd.reasons),
+        )
+
+    # ---------------------------------------------------------------------------- matching
+
+    def match_subject(self, rec: Recording, cmd: MatchSubject, auxiliary: Auxiliary) -> None:
+        """Name the auxiliary an unnamed complaint is about, attributed as at intake."""
+        self._authorise(rec, "match_subject", None)
+        if self.auxiliary_id is not None:
+            raise SubjectAlreadyNamedError(
+                "the complaint already names the auxiliary it is about; only a complaint taken "
+                "without a name is matched, and only once (Art. 17)"
+            )
+        if self.status not in _MATCHABLE:
+            raise InvalidTransitionError(self.status.value, "match_subject")
+        if not isinstance(auxiliary, Auxiliary) or auxiliary.id != cmd.auxiliary_id:
+            raise InvalidFieldError("auxiliary", "must be the record of the auxiliary named")
+        self.trigger_event(
+            self.SubjectMatched,
+            **rec.fields(),
+            auxiliary_id=auxiliary.id,
+            responsibility=responsibility_at_incident(auxiliary, self.incident_at),
         )

@@ -45,6 +45,8 @@ __all__ = [
     "ReviewerNotIndependentError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
+    "SubjectAlreadyNamedError",
+    "SubjectNotMatchedError",
     "UnknownAllegationError",
     "UnknownCredentialError",
     "UnknownInjuryError",
@@ -305,3 +307,15 @@ class OverlappingLeaveError(DomainError):
     """A leave would overlap a leave already recorded (Art. 13): leaves follow one another."""
 
     code = "overlapping_leave"
+
+
+class SubjectAlreadyNamedError(DomainError):
+    """The complaint already names the auxiliary it is about: there is nothing to match."""
+
+    code = "subject_already_named"
+
+
+class SubjectNotMatchedError(DomainError):
+    """The complaint names no auxiliary yet: match it to one first (Art. 17)."""
+
+    code = "subject_not_matched"

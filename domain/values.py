@@ -378,6 +378,7 @@ class EventType(LabelledEnum):
     complaint_reopened = "complaint_reopened"
     complaint_review_requested = "complaint_review_requested"
     complaint_review_decided = "complaint_review_decided"
+    complaint_subject_matched = "complaint_subject_matched"
     organ_registered = "organ_registered"
     organ_unit_registered = "organ_unit_registered"
     organ_quota_set = "organ_quota_set"
@@ -463,6 +464,8 @@ class ErrorCode(LabelledEnum):
     not_correctable = "not_correctable"
     duplicate_record = "duplicate_record"
     invalid_pay_schedule = "invalid_pay_schedule"
+    subject_already_named = "subject_already_named"
+    subject_not_matched = "subject_not_matched"
     csrf = "csrf"
     session_expired = "session_expired"
     ambiguous_serial = "ambiguous_serial"
@@ -737,6 +740,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "complaint_reopened": "重新办理",
                 "complaint_review_requested": "申请复查",
                 "complaint_review_decided": "作出复查意见",
+                "complaint_subject_matched": "确认被投诉辅警",
                 "organ_registered": "登记机关",
                 "organ_unit_registered": "登记用辅部门",
                 "organ_quota_set": "核定员额",
@@ -822,6 +826,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "not_correctable": "该字段不能更正",
                 "duplicate_record": "此事项已登记过",
                 "invalid_pay_schedule": "薪酬标准未随层级递增",
+                "subject_already_named": "该投诉已有明确的被投诉辅警，无需再确认",
+                "subject_not_matched": "该投诉尚未确认被投诉辅警，请先确认",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",
                 "ambiguous_serial": "该证件编号登记在多名辅警名下",

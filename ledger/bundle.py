@@ -46,6 +46,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 
 from domain.auxiliary import Auxiliary
 from domain.complaint import Complaint
+from domain.errors import SubjectNotMatchedError
 from domain.values import Actor
 from ledger import bundle_verifier as bv
 from ledger import merkle
@@ -60,6 +61,17 @@ FORMAT = bv.FORMAT
 KINDS = ("auxiliary", "complaint")
 _NODE_CHUNK = 2000
 _SQLITE_CHUNK = 500
+
+
+def unmatched_refused(complaint: Complaint) -> UUID:
+    """The auxiliary a complaint's bundle carries beside it; a complaint that names none yet
+    has no bundle (``SubjectNotMatchedError``)."""
+    if complaint.auxiliary_id is None:
+        raise SubjectNotMatchedError(
+            "a complaint's bundle carries the auxiliary it is about: match the complaint to "
+            "an auxiliary first (Art. 17)"
+        )
+    return complaint.auxiliary_id
 
 
 class BundleError(LedgerError):
@@ -153,7 +165,7 @@ def collect(
     complaint: Complaint | None = None
     if kind == "complaint":
         complaint = ledger.complaint(subject_id)
-        auxiliary_id = complaint.auxiliary_id
+        auxiliary_id = unmatched_refused(complaint)
     else:
         auxiliary_id = subject_id
     auxiliary = ledger.auxiliary(auxiliary_id)

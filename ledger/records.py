@@ -4,11 +4,11 @@
 object (``domain.commands``) and an ``Envelope`` (actor, effective date, basis, expected
 version) to a typed method: ``command_organ``, ``command_auxiliary``, ``command_complaint``
 for an existing record (the command runs its own aggregate method), ``register_organ``,
-``hire``, ``receive_complaint``, ``record_misconduct`` and the rest for the others. Each loads
-the aggregates it needs (checked on read), builds the ``Recording`` once, lets the domain
-decide, and saves every changed aggregate in one signed, chained, logged transaction; it
-returns ``Recorded`` (the new event's originator id, version, record hash and log position)
-for receipts and ``ETag``s.
+``hire``, ``receive_complaint``, ``take_complaint``, ``record_misconduct`` and the rest for
+the others. Each loads the aggregates it needs (checked on read), builds the ``Recording``
+once, lets the domain decide, and saves every changed aggregate in one signed, chained,
+logged transaction; it returns ``Recorded`` (the new event's originator id, version, record
+hash and log position) for receipts and ``ETag``s.
 
 Invariants:
 - A refused command (domain error, unknown id, version conflict) stores nothing.
@@ -44,7 +44,12 @@ from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.commands.auxiliary import AuxiliaryCommand, Correct, Hire
-from domain.commands.complaint import ComplaintCommand, ReceiveComplaint
+from domain.commands.complaint import (
+    ComplaintCommand,
+    MatchSubject,
+    ReceiveComplaint,
+    TakeComplaint,
+)
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import OrganCommand, RegisterOrgan
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -447,6 +452,32 @@ class AuxLedger(LedgerApplication):
         """A step in the handling of a complaint (Art. 17)."""
         complaint = self.load(Complaint, complaint_id, expected_version=env.expected_version)
         cmd.run(complaint, self.recording(env))
+        return self._commit(complaint)
+
+    # ------------------------------------------------------------------ complaints: channels
+
+    def take_complaint(self, cmd: TakeComplaint, env: Envelope) -> Recorded:
+        """Take a complaint at the complaints office from any channel; a named auxiliary is
+        attributed as at intake, an unnamed subject waits for ``match_complaint`` (Art. 17)."""
+        auxiliary = (
+            None if cmd.auxiliary_id is None else self.load(Auxiliary, cmd.auxiliary_id, copy=False)
+        )
+        new_id = cmd.complaint_id or uuid4()  # a repeated id fails at the insert (version 1)
+        complainant = cmd.complainant_id or uuid4()
+        complaint = Complaint.take(
+            self.recording(env),
+            cmd,
+            id=new_id,
+            auxiliary=auxiliary,
+            complainant_id=complainant,
+        )
+        return self._commit(complaint, new_subjects=() if cmd.complainant_id else (complainant,))
+
+    def match_complaint(self, complaint_id: UUID, cmd: MatchSubject, env: Envelope) -> Recorded:
+        """Name the auxiliary an unnamed complaint is about (Art. 17)."""
+        complaint = self.load(Complaint, complaint_id, expected_version=env.expected_version)
+        auxiliary = self.load(Auxiliary, cmd.auxiliary_id, copy=False)
+        cmd.run(complaint, self.recording(env), auxiliary)
         return self._commit(complaint)
 
     # ------------------------------------------------------------------ pay

@@ -4,12 +4,16 @@ Follows every ``Complaint`` event and keeps:
 
 - ``rm_complaint``: one row per complaint with the auxiliary and the organ, unit and
   supervisor it was attributed to (as recorded at receipt: who answered on the incident
-  date), its status, the dates each stage was reached, the investigator's due date, the
-  round of investigation, how often it was reopened, and the days from receipt to closure;
+  date; for a complaint taken without a name, no auxiliary, unit or supervisor and the
+  taking office's organ until it is matched, ``matched_on``), its channel, the outside
+  system's reference number, the referring organ and who took it (``taken_by``), its
+  status, the dates each stage was reached, the investigator's due date, the round of
+  investigation, how often it was reopened, and the days from receipt to closure;
 - ``rm_finding``: every finding ever recorded, one row per ``FindingRecorded`` event, with its
-  round and the complaint's auxiliary and attribution (copied: they never change after
-  receipt); ``latest`` marks the finding in force for each allegation (the last recorded),
-  and ``sustained`` a result of sustained or partly sustained;
+  round and the complaint's auxiliary and attribution (copied: a finding needs a named
+  auxiliary, and the attribution never changes once the complaint names one); ``latest``
+  marks the finding in force for each allegation (the last recorded), and ``sustained`` a
+  result of sustained or partly sustained;
 - ``rm_complaints_rule_flags``: events judged under a rule set that does not cover them.
 
 Invariants kept here:
@@ -51,9 +55,9 @@ COMPLAINT = Table(
     "rm_complaint",
     (
         _c("complaint_id", "uuid", False),
-        _c("auxiliary_id", "uuid", False),
+        _c("auxiliary_id", "uuid"),
         _c("organ", "text", False),
-        _c("unit", "text", False),
+        _c("unit", "text"),
         _c("supervisor_id", "text"),
         _c("supervisor_name", "text"),
         _c("channel", "text", False),
@@ -76,6 +80,11 @@ COMPLAINT = Table(
         _c("reopened_on", "date"),
         _c("reopened", "int", False),
         _c("version", "int", False),
+        # Complaints from every channel: None for receipts recorded before them.
+        _c("outside_reference", "text"),
+        _c("referring_organ", "text"),
+        _c("taken_by", "text"),
+        _c("matched_on", "date"),
     ),
     key=("complaint_id",),
     mode="owned",
@@ -148,10 +157,12 @@ class ComplaintsProjection(ReadModelProjection):
             {
                 "complaint_id": e.originator_id,
                 "auxiliary_id": e.auxiliary_id,
-                "organ": responsibility.organ,
-                "unit": responsibility.unit,
-                "supervisor_id": responsibility.supervisor_id,
-                "supervisor_name": responsibility.supervisor_name,
+                "organ": e.actor.organ if responsibility is None else responsibility.organ,
+                "unit": None if responsibility is None else responsibility.unit,
+                "supervisor_id": None if responsibility is None else responsibility.supervisor_id,
+                "supervisor_name": (
+                    None if responsibility is None else responsibility.supervisor_name
+                ),
                 "channel": e.channel,
                 "incident_on": china_date(e.incident_at),
                 "received_on": e.effective,
@@ -172,8 +183,24 @@ class ComplaintsProjection(ReadModelProjection):
                 "reopened_on": None,
                 "reopened": 0,
                 "version": e.originator_version,
+                "outside_reference": e.outside_reference,
+                "referring_organ": e.referring_organ,
+                "taken_by": e.actor.actor_id,
+                "matched_on": None,
             },
         )
+
+    @handles(Complaint.SubjectMatched)
+    def _matched(self, state: State, e: Complaint.SubjectMatched, position: int) -> None:
+        row = self._row(state, e)
+        responsibility = e.responsibility
+        row["auxiliary_id"] = e.auxiliary_id
+        row["organ"] = responsibility.organ
+        row["unit"] = responsibility.unit
+        row["supervisor_id"] = responsibility.supervisor_id
+        row["supervisor_name"] = responsibility.supervisor_name
+        row["matched_on"] = e.effective
+        state.put(COMPLAINT, row)
 
     @handles(Complaint.Acknowledged)
     def _acknowledged(self, state: State, e: Complaint.Acknowledged, position: int) -> None:

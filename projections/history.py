@@ -215,14 +215,33 @@ def complaint_history(
         raise UnknownRecordError(f"no complaint {complaint_id}")
     entries = _entries(ledger, rows)
     first = entries[0]
-    responsibility = first.fields.get("responsibility") or {}
-    record_organ = responsibility.get("organ") if isinstance(responsibility, dict) else None
-    if organ is not None and (not first.verified or record_organ != organ):
+    if organ is not None and (not first.verified or _complaint_organ(entries) != organ):
         raise UnknownRecordError(f"no complaint {complaint_id}")
-    auxiliary = first.fields.get("auxiliary_id")
+    auxiliary = _complaint_auxiliary(entries)
     return Timeline(
         auxiliary_id=UUID(str(auxiliary)) if auxiliary else complaint_id, entries=tuple(entries)
     )
+
+
+def _complaint_organ(entries: list[TimelineEntry]) -> str | None:
+    """The organ a complaint answers to now: the last attribution recorded (at receipt, or
+    when an unnamed complaint was matched), else the organ of the office that took it."""
+    organ: str | None = None
+    for entry in entries:
+        responsibility = entry.fields.get("responsibility")
+        if isinstance(responsibility, dict) and responsibility.get("organ"):
+            organ = responsibility["organ"]
+    if organ is None and entries[0].actor is not None:
+        organ = entries[0].actor.get("organ")
+    return organ
+
+
+def _complaint_auxiliary(entries: list[TimelineEntry]) -> Any:
+    """The auxiliary the complaint names, from its receipt or its matching (None if unnamed)."""
+    for entry in reversed(entries):
+        if entry.fields.get("auxiliary_id"):
+            return entry.fields["auxiliary_id"]
+    return None
 
 
 def as_of(

@@ -339,6 +339,15 @@ _SPECS = (
         paged=True,
     ),
     _spec(
+        "complaints_unmatched",
+        "Complaints that name no auxiliary yet",
+        "Art. 17",
+        r.ComplaintSummary,
+        (),
+        lambda q, a: q.complaints.unmatched(**a),
+        paged=True,
+    ),
+    _spec(
         "complaint_findings",
         "Findings per allegation",
         "Art. 17, 18",

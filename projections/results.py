@@ -314,10 +314,10 @@ class ComplaintSummary(_Json):
     """A row of the complaint registry."""
 
     complaint_id: UUID
-    auxiliary_id: UUID
+    auxiliary_id: UUID | None
     auxiliary_name: str | None
     organ: str
-    unit: str
+    unit: str | None
     supervisor_id: str | None
     supervisor_name: str | None
     channel: str
@@ -336,6 +336,11 @@ class ComplaintSummary(_Json):
     reopened: int
     days_to_close: int | None
     deadlines: Deadlines
+    outside_reference: str | None
+    referring_organ: str | None
+    taken_by: str | None
+    matched: bool
+    matched_on: date | None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -205,7 +205,7 @@ def _complaints(
             complaint = ledger.complaint(UUID(row["complaint_id"]))
         except NotFoundError:
             continue
-        if not visible(actor, complaint.organ, complaint.responsibility.unit):
+        if not visible(actor, complaint.organ, complaint.unit):
             continue
         row["allegation_texts"] = [(a.number, a.text) for a in complaint.allegations]
         row["finding_rows"] = [

@@ -59,10 +59,12 @@ from domain.commands.complaint import (
     Close,
     ComplaintCommand,
     Decline,
+    MatchSubject,
     NotifyComplainant,
     ReceiveComplaint,
     RecordFinding,
     Reopen,
+    TakeComplaint,
     Withdraw,
 )
 from domain.commands.misconduct import RecordMisconduct
@@ -584,30 +586,47 @@ class Simulation:
         )
         state: dict[str, Any] = {"organ": officer.organ, "sustained": False}
 
+        # Taken by the office from its channel, some without the auxiliary's name (matched on
+        # acknowledgement); decided by the complaint's id, not the generator, so the rest of
+        # the simulated period draws exactly the numbers it drew before.
+        unnamed = channel in _UNNAMED_CHANNELS and complaint_id.bytes[0] < 80
+
         def receive() -> None:
-            actor = (
-                Actor(actor_id="public-intake", role="public", organ=officer.organ, unit=None)
-                if channel == "online"
-                else self.complaints_actor(officer.organ)
-            )
-            self.ledger.receive_complaint(
-                ReceiveComplaint(
-                    complaint_id=complaint_id,
-                    complainant_id=self.uid("complainant", f"{officer.index}-{k}"),
-                    auxiliary_id=officer.id,
-                    channel=channel,
-                    incident_at=incident_at,
-                    incident_place=f"南通市{rng.choice(STREETS)}附近",
-                    allegations=allegations,
-                    complainant_name=self.name(),
-                    complainant_phone=self.phone(),
-                    complainant_resident_id=None,
-                    complainant_address=self.address() if rng.random() < 0.4 else None,
-                    contact_text="工作日白天可电话联系",
-                    tracking_hash=None,
-                ),
-                Envelope(actor),
-            )
+            place = f"南通市{rng.choice(STREETS)}附近"
+            complainant: dict[str, Any] = {
+                "complaint_id": complaint_id,
+                "complainant_id": self.uid("complainant", f"{officer.index}-{k}"),
+                "incident_at": incident_at,
+                "incident_place": place,
+                "allegations": allegations,
+                "complainant_name": self.name(),
+                "complainant_phone": self.phone(),
+                "complainant_resident_id": None,
+                "complainant_address": self.address() if rng.random() < 0.4 else None,
+                "contact_text": "工作日白天可电话联系",
+            }
+            if channel == "online":
+                public = Actor(
+                    actor_id="public-intake", role="public", organ=officer.organ, unit=None
+                )
+                self.ledger.receive_complaint(
+                    ReceiveComplaint(
+                        auxiliary_id=officer.id, channel=channel, tracking_hash=None, **complainant
+                    ),
+                    Envelope(public),
+                )
+            else:
+                self.ledger.take_complaint(
+                    TakeComplaint(
+                        channel=channel,
+                        outside_reference=_outside_reference(channel, received, complaint_id),
+                        referring_organ="南通市纪委监委" if channel == "referral" else None,
+                        auxiliary_id=None if unnamed else officer.id,
+                        subject_description="身着辅警制服，投诉人未记下工号" if unnamed else None,
+                        **complainant,
+                    ),
+                    Envelope(self.complaints_actor(officer.organ)),
+                )
             state["organ"] = self.ledger.complaint(complaint_id).organ
             self.counts.complaints += 1
 
@@ -626,6 +645,16 @@ class Simulation:
         late = rng.random() < 0.08
         ack = received + (self.days(3, 9) if late else self.days(0, 1))
         self.at(ack, handle(Acknowledge()))
+        if unnamed:
+
+            def match() -> None:
+                self.ledger.match_complaint(
+                    complaint_id,
+                    MatchSubject(auxiliary_id=officer.id),
+                    Envelope(self.complaints_actor(state["organ"]), effective=self.current_day),
+                )
+
+            self.at(ack, match)
         # Recent complaints are still being handled; some are left untouched past deadline.
         remaining = (DEMO_END - received).days
         if rng.random() < 0.1:
@@ -877,3 +906,27 @@ def _add_years(day: date, years: int) -> date:
 
 def _fixed(instant: datetime) -> datetime:
     return instant
+
+
+# ------------------------------------------------------------------ complaint channels
+
+_UNNAMED_CHANNELS = frozenset({"hotline_12389", "hotline_110", "walk_in"})
+"""Channels by which a complainant may not know the auxiliary's work ID."""
+
+_REFERENCE_PREFIX = {
+    "hotline_12389": "12389-",
+    "hotline_110": "110-",
+    "letters_visits": "通信访〔{year}〕",
+    "referral": "通纪转-",
+}
+
+
+def _outside_reference(channel: str, received: date, complaint_id: UUID) -> str | None:
+    """The outside system's synthetic number of a complaint (None for a walk-in)."""
+    prefix = _REFERENCE_PREFIX.get(channel)
+    if prefix is None:
+        return None
+    serial = int.from_bytes(complaint_id.bytes[1:4], "big") % 10000
+    if channel == "letters_visits":
+        return f"{prefix.format(year=received.year)}{serial}号"
+    return f"{prefix}{received:%Y%m%d}-{serial:04d}"

@@ -11,21 +11,31 @@ they give a reason) and the discipline office (masked).
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import CurrentActor, LedgerDep, roles, visible
+from api.deps import (
+    CurrentActor,
+    IfMatch,
+    LedgerDep,
+    RuntimeDep,
+    expected_version,
+    roles,
+    visible,
+)
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
-from api.routers.common import TOKEN_ERRORS, access_reason, errors
+from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.runtime import Runtime
 from api.schemas import complaints as s
+from api.schemas.common import RecordedPublic
 from domain.commands.complaint import ComplaintCommand
 from domain.complaint import Complaint
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
-from ledger.records import AuxLedger, Recorded
+from ledger.records import AuxLedger, Envelope, Recorded
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=StrictJsonRoute)
 
@@ -114,7 +124,7 @@ def scoped_complaint(complaint_id: UUID, actor: CurrentActor, ledger: LedgerDep)
         complaint = ledger.complaint(complaint_id)
     except NotFoundError:
         complaint = None
-    if complaint is None or not visible(actor, complaint.organ, complaint.responsibility.unit):
+    if complaint is None or not visible(actor, complaint.organ, complaint.unit):
         raise ApiProblem("not_found", f"no complaint {complaint_id} in the token's scope")
     return complaint
 
@@ -170,7 +180,9 @@ def complaint_view(
         status=complaint.status,
         channel=complaint.channel.value,
         auxiliary_id=complaint.auxiliary_id,
-        responsibility=s.ResponsibilityPublic(
+        responsibility=None
+        if r is None
+        else s.ResponsibilityPublic(
             organ=r.organ,
             unit=r.unit,
             supervisor_id=r.supervisor_id,
@@ -194,6 +206,11 @@ def complaint_view(
         complainant_address=shown.values["complainant_address"],
         contact_text=shown.values["contact_text"],
         personal_fields_in_clear=list(shown.clear),
+        organ=complaint.organ,
+        matched=complaint.matched,
+        subject_description=complaint.subject_description,
+        outside_reference=complaint.outside_reference,
+        referring_organ=complaint.referring_organ,
     ), tuple(shown.clear)
 
 
@@ -207,5 +224,85 @@ COMPLAINT = Target[UUID, ComplaintCommand](
 """Complaint commands: the complaint must be in the token's scope (404 otherwise)."""
 
 add_command_routes(router, COMPLAINT, COMMANDS)
+
+
+# ------------------------------------------------------------------ every channel (Art. 17)
+
+
+def auxiliary_of_work_id(runtime: Runtime, work_id: str) -> UUID:
+    """The auxiliary the work ID was issued to, or ``unknown_auxiliary`` (staff only: the
+    complaints office may name an auxiliary of any organ, as a referral does)."""
+    found = runtime.directory().by_work_id(work_id)
+    if found is None:
+        raise ApiProblem("unknown_auxiliary", "no auxiliary was issued a work ID of this number")
+    return found.auxiliary_id
+
+
+def take(
+    actor: Actor, ledger: AuxLedger, runtime: Runtime, body: s.ComplaintIntakeCreate
+) -> Recorded:
+    """Record a complaint taken from any channel (the API's route and the console's form)."""
+    auxiliary_id = None if body.work_id is None else auxiliary_of_work_id(runtime, body.work_id)
+    return ledger.take_complaint(
+        body.command(auxiliary_id), Envelope(actor, effective=body.effective, basis=body.basis)
+    )
+
+
+def match(
+    actor: Actor,
+    ledger: AuxLedger,
+    runtime: Runtime,
+    complaint_id: UUID,
+    body: s.SubjectMatchCreate,
+    expected: int | None,
+) -> Recorded:
+    """Match an unnamed complaint to the auxiliary of a work ID (the route and the console)."""
+    auxiliary_id = auxiliary_of_work_id(runtime, body.work_id)
+    return ledger.match_complaint(
+        complaint_id,
+        body.command(auxiliary_id),
+        Envelope(actor, effective=body.effective, basis=body.basis, expected_version=expected),
+    )
+
+
+@router.post(
+    "/intake",
+    status_code=status.HTTP_201_CREATED,
+    summary="Take a complaint from any channel: 12389, 110, 信访, in person, referral (Art. 17)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def take_complaint(
+    body: s.ComplaintIntakeCreate,
+    actor: Annotated[Actor, Depends(roles(*COMMAND_ROLES))],
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> RecordedPublic:
+    """Taken by the token's actor; the complainant's details are sealed as at the public
+    intake; no tracking code (the office answers the complainant itself)."""
+    recorded = take(actor, ledger, runtime, body)
+    response.headers["Location"] = f"/v1/complaints/{recorded.originator_id}"
+    return recorded_reply(recorded, response, runtime)
+
+
+@router.post(
+    "/{complaint_id}/match-subject",
+    summary="Name the auxiliary an unnamed complaint is about (Art. 17)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def match_subject(
+    complaint_id: UUID,
+    body: s.SubjectMatchCreate,
+    actor: Annotated[Actor, Depends(roles(*COMMAND_ROLES))],
+    scoped: ScopedComplaint,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """Attributed to who answered for the auxiliary on the incident date, as at intake."""
+    recorded = match(actor, ledger, runtime, complaint_id, body, expected_version(if_match))
+    return recorded_reply(recorded, response, runtime)
+
 
 __all__ = ["COMMANDS", "router"]

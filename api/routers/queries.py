@@ -406,6 +406,7 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
     "complaint_registry": COMPLAINT_READERS,
     "complaints_overdue": COMPLAINT_READERS,
     "complaints_not_notified": COMPLAINT_READERS,
+    "complaints_unmatched": COMPLAINT_READERS,
     "complaint_findings": COMPLAINT_READERS,
     "complaint_time_to_close": COMPLAINT_READERS,
     "accountability_by_unit": (I, D),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.schemas.common import (
     Code,
@@ -27,14 +27,22 @@ from domain.commands.complaint import (
     Close,
     DecideReview,
     Decline,
+    MatchSubject,
     NotifyComplainant,
     RecordFinding,
     Reopen,
     RequestReview,
+    TakeComplaint,
     Withdraw,
 )
 from domain.complaint import MAX_ALLEGATIONS
-from domain.values import ComplaintStatus, FindingResult, NotificationMethod, ReviewOutcome
+from domain.values import (
+    ComplaintChannel,
+    ComplaintStatus,
+    FindingResult,
+    NotificationMethod,
+    ReviewOutcome,
+)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -213,8 +221,10 @@ class ComplaintPublic(BaseModel):
     version: int
     status: ComplaintStatus
     channel: str
-    auxiliary_id: UUID
-    responsibility: ResponsibilityPublic
+    auxiliary_id: UUID | None = Field(description="None while the complaint names no auxiliary")
+    responsibility: ResponsibilityPublic | None = Field(
+        description="Who answered for the auxiliary on the incident date; None while unnamed"
+    )
     incident_at: datetime
     incident_place: str
     allegations: list[AllegationPublic]
@@ -228,6 +238,12 @@ class ComplaintPublic(BaseModel):
     complainant_address: str | None
     contact_text: str | None
     personal_fields_in_clear: list[str]
+    # Complaints from every channel (POST /v1/complaints/intake)
+    organ: str = Field(description="The organ that answers for it (the taking office's if unnamed)")
+    matched: bool = Field(description="Whether it names the auxiliary it is about")
+    subject_description: str | None = Field(description="What was said of an unnamed subject")
+    outside_reference: str | None = Field(description="The outside system's reference number")
+    referring_organ: str | None = Field(description="The organ that referred it (a referral)")
 
 
 class AcknowledgementCreate(CommandBody):
@@ -375,3 +391,97 @@ class CredentialCheckPublic(BaseModel):
     active: bool = Field(description="It is valid and its holder is employed")
     status: str = Field(description="active, revoked, returned, or unknown")
     organ: str | None = Field(description="The issuing organ's code")
+
+
+# ------------------------------------------------------------------ every channel (Art. 17)
+
+
+class ComplaintIntakeCreate(CommandBody):
+    """A complaint the complaints office took from any channel (Art. 17).
+
+    ``channel`` is how it arrived: ``hotline_12389``, ``hotline_110`` and ``letters_visits``
+    need ``outside_reference`` (the ticket, incident or 信访 number), ``walk_in`` takes none,
+    ``referral`` needs ``referring_organ``. Name the auxiliary by the number on the work ID
+    (``work_id``), or, when the complainant could not, describe them in
+    ``subject_description`` and match the complaint later (``…/match-subject``).
+    """
+
+    model_config = _examples(
+        {
+            "channel": "hotline_12389",
+            "outside_reference": "12389-20261120-0042",
+            "subject_description": "骑电动车、穿反光背心的男性辅警",
+            "incident_at": "2026-11-20T09:30:00+08:00",
+            "incident_place": "南通市崇川区人民路与青年路路口",
+            "allegations": ["执勤时态度恶劣，言语粗暴"],
+            "complainant_phone": "19900001111",
+        },
+        {
+            "channel": "referral",
+            "referring_organ": "南通市纪委监委",
+            "work_id": "NTFJ0600000000",
+            "incident_at": "2026-11-20T09:30:00+08:00",
+            "incident_place": "南通市崇川区人民路与青年路路口",
+            "allegations": ["执勤时态度恶劣，言语粗暴"],
+        },
+    )
+
+    channel: ComplaintChannel
+    outside_reference: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = (
+        Field(
+            default=None,
+            description="The outside system's number (12389, 110, 信访, a referral): 1-64 "
+            "characters, no white space",
+        )
+    )
+    referring_organ: ShortText | None = Field(default=None, description="A referral's organ")
+    work_id: Code | None = Field(default=None, description="The number on the work ID")
+    subject_description: FreeText | None = Field(
+        default=None, description="What the complainant could tell of an unnamed auxiliary"
+    )
+    incident_at: Moment = Field(description="When it happened, with a time zone")
+    incident_place: ShortText
+    allegations: list[FreeText] = Field(min_length=1, max_length=MAX_ALLEGATIONS)
+    complainant_name: ShortText | None = None
+    complainant_phone: PhoneNumber | None = None
+    complainant_resident_id: ResidentId | None = None
+    complainant_address: ShortText | None = None
+    contact_text: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Self:
+        if (self.work_id is None) == (self.subject_description is None):
+            raise ValueError(
+                "name the auxiliary by work_id, or describe an unnamed one in "
+                "subject_description: one of the two"
+            )
+        return self
+
+    def command(self, auxiliary_id: UUID | None) -> TakeComplaint:
+        """The domain command, with the auxiliary the work ID names (None if unnamed)."""
+        return TakeComplaint(
+            channel=self.channel,
+            outside_reference=self.outside_reference,
+            referring_organ=self.referring_organ,
+            auxiliary_id=auxiliary_id,
+            subject_description=self.subject_description,
+            incident_at=self.incident_at,
+            incident_place=self.incident_place,
+            allegations=self.allegations,
+            complainant_name=self.complainant_name,
+            complainant_phone=self.complainant_phone,
+            complainant_resident_id=self.complainant_resident_id,
+            complainant_address=self.complainant_address,
+            contact_text=self.contact_text,
+        )
+
+
+class SubjectMatchCreate(CommandBody):
+    """Name the auxiliary an unnamed complaint is about, by the number on the work ID."""
+
+    model_config = _examples({"work_id": "NTFJ0600000000"})
+    work_id: Code = Field(description="The number on the work ID")
+
+    def command(self, auxiliary_id: UUID) -> MatchSubject:
+        """The domain command, with the auxiliary the work ID names."""
+        return MatchSubject(auxiliary_id=auxiliary_id)

@@ -42,9 +42,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     kind = "auxiliary" if args.auxiliary else "complaint"
     subject = args.auxiliary or args.complaint
     organ = (
-        ledger.auxiliary(subject).organ
-        if kind == "auxiliary"
-        else ledger.complaint(subject).responsibility.organ
+        ledger.auxiliary(subject).organ if kind == "auxiliary" else ledger.complaint(subject).organ
     )
     actor = Actor(actor_id=actor_name()[:64], role="inspector", organ=organ, unit=None)
 

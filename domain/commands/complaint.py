@@ -12,6 +12,7 @@ from uuid import UUID
 from domain.values import ComplaintChannel, FindingResult, NotificationMethod, ReviewOutcome
 
 if TYPE_CHECKING:
+    from domain.auxiliary import Auxiliary
     from domain.complaint import Complaint
     from domain.events import Recording
 
@@ -37,6 +38,56 @@ class ReceiveComplaint:
     tracking_hash: str | None = None
     complaint_id: UUID | None = None
     complainant_id: UUID | None = None
+
+
+# ------------------------------------------------------------------ intake from every channel
+
+
+@dataclass(frozen=True, kw_only=True)
+class TakeComplaint:
+    """Take a complaint at the complaints office, from any channel (Art. 17).
+
+    ``channel`` says how it arrived; ``outside_reference`` is the number the outside system
+    gave it (the 12389 or 110 ticket, the 信访 number, a referral's letter), ``referring_organ``
+    the organ that referred it. The subject is either a named auxiliary (``auxiliary_id``) or
+    unnamed: ``subject_description`` says what the complainant could tell of them, beside the
+    incident's time and place, and a later ``MatchSubject`` names the auxiliary.
+    ``complaint_id`` and ``complainant_id`` are made by the service when None.
+    """
+
+    channel: ComplaintChannel | str
+    outside_reference: str | None = None
+    referring_organ: str | None = None
+    auxiliary_id: UUID | None = None
+    subject_description: str | None = None
+    incident_at: datetime
+    incident_place: str
+    allegations: Sequence[str]
+    complainant_name: str | None = None
+    complainant_phone: str | None = None
+    complainant_resident_id: str | None = None
+    complainant_address: str | None = None
+    contact_text: str | None = None
+    complaint_id: UUID | None = None
+    complainant_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchSubject:
+    """Name the auxiliary an unnamed complaint is about, found later (complaints office).
+
+    The service loads the auxiliary; the complaint is then attributed to who answered for
+    them on the incident date, as a named intake is.
+    """
+
+    auxiliary_id: UUID
+
+    def run(self, complaint: Complaint, rec: Recording, auxiliary: Auxiliary) -> None:
+        """Let the complaint decide (its event stays pending)."""
+        complaint.match_subject(rec, self, auxiliary)
+
+
+# ------------------------------------------------------------------ handling
 
 
 @dataclass(frozen=True, kw_only=True)

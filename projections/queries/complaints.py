@@ -59,7 +59,8 @@ _COMPLAINT_COLUMNS = (
     "c.complaint_id, c.auxiliary_id, a.name AS auxiliary_name, c.organ, c.unit, "
     "c.supervisor_id, c.supervisor_name, c.channel, c.incident_on, c.received_on, c.status, "
     "c.allegations, c.round_no, c.acknowledged_on, c.accepted_on, c.declined_on, c.due, "
-    "c.concluded_on, c.notified_on, c.closed_on, c.withdrawn_on, c.reopened_on, c.reopened"
+    "c.concluded_on, c.notified_on, c.closed_on, c.withdrawn_on, c.reopened_on, c.reopened, "
+    "c.outside_reference, c.referring_organ, c.taken_by, c.matched_on"
 )
 _COMPLAINT_FROM = (
     " FROM {rm_complaint} c LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = c.auxiliary_id"
@@ -138,6 +139,11 @@ class ComplaintQueries(ReadModelQueries):
             reopened=int(row["reopened"]),
             days_to_close=(closed - row["received_on"]).days if closed is not None else None,
             deadlines=self.deadlines(row, today),
+            outside_reference=row["outside_reference"],
+            referring_organ=row["referring_organ"],
+            taken_by=row["taken_by"],
+            matched=row["auxiliary_id"] is not None,
+            matched_on=row["matched_on"],
         )
 
     def _filters(
@@ -311,6 +317,22 @@ class ComplaintQueries(ReadModelQueries):
         with self.db.read() as s:
             where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
             where.isin(s, "c.status", list(_AWAITING_NOTICE))
+            return self._summaries(s, where, today, page, page_size)
+
+    def unmatched(
+        self,
+        *,
+        organ: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ComplaintSummary]:
+        """Complaints that name no auxiliary yet (taken without a name, not yet matched), of
+        every status, oldest receipt first: what the complaints office still has to match."""
+        page, page_size = check_page(page, page_size)
+        today = self.today()
+        with self.db.read() as s:
+            where = self._filters(s, organ=organ, unit=None, auxiliary_id=None)
+            where.add("c.auxiliary_id IS NULL")
             return self._summaries(s, where, today, page, page_size)
 
     def findings(

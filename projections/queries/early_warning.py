@@ -94,7 +94,8 @@ class EarlyWarningQueries(ReadModelQueries):
         complaints_sql, complaints_params = counting(
             "c",
             "FROM {rm_complaint} c",
-            "c.received_on >= %s AND c.received_on <= %s",
+            # A complaint that names no auxiliary yet counts once it is matched.
+            "c.auxiliary_id IS NOT NULL AND c.received_on >= %s AND c.received_on <= %s",
             [first, last],
         )
         sustained_sql, sustained_params = counting(
@@ -239,7 +240,8 @@ class EarlyWarningQueries(ReadModelQueries):
                     2,
                     COMPLAINT,
                     "SELECT x.organ, x.unit, count(*) AS n FROM {rm_complaint} x "
-                    "WHERE x.received_on >= %s AND x.received_on <= %s",
+                    "WHERE x.auxiliary_id IS NOT NULL "
+                    "AND x.received_on >= %s AND x.received_on <= %s",
                 ),
             ):
                 period = [] if index == 0 else [first, last]

@@ -123,6 +123,7 @@ class ResponsibilityQueries(ReadModelQueries):
 
         with self._reading(organ) as s:
             where = _Where()
+            where.add("c.auxiliary_id IS NOT NULL")  # no unit answers for an unnamed one yet
             where.eq("c.organ", organ)
             where.within("c.received_on", first, last)
             for r in grouped(s, "c", "count(*) AS n", "FROM {rm_complaint} c", where, COMPLAINT):

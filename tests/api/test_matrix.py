@@ -138,6 +138,7 @@ ROUTES: tuple[Route, ...] = (
             "complaint-registry",
             "complaints-overdue",
             "complaints-not-notified",
+            "complaints-unmatched",
             "complaint-findings",
             "complaint-time-to-close",
         )
@@ -176,6 +177,8 @@ ROUTES: tuple[Route, ...] = (
     # complaints (Art. 17)
     _r("GET", CMP, {"complaints", "inspector", "discipline"}, 200),
     _r("GET", f"{CMP}/history", {"complaints", "inspector", "discipline"}, 200),
+    _r("POST", "/v1/complaints/intake", {"complaints"}, 422, other_organ=422),
+    _r("POST", f"{CMP}/match-subject", {"complaints"}, 422),
     *(
         _r("POST", f"{CMP}/{slug}", {"complaints"}, 422)
         for slug in (

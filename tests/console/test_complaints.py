@@ -208,3 +208,25 @@ def test_the_history_names_who_recorded_each_step_by_the_tokens_label(
     page = page_text(client.get(f"/console/complaints/{world.complaint}"))
     history = page.split('id="h-history"', 1)[1]
     assert "投诉办 王警官" in history and "public-intake" in history
+
+
+def test_an_unnamed_complaint_shows_its_channel_and_no_auxiliary(
+    client: TestClient, world: World
+) -> None:
+    from domain.commands.complaint import TakeComplaint  # noqa: PLC0415
+
+    taken = world.ledger.take_complaint(
+        TakeComplaint(
+            channel="hotline_110",
+            outside_reference="110-20260105-0815",
+            subject_description="骑电动车的辅警",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+        ),
+        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
+    ).originator_id
+    sign_in(client, world.tokens["complaints"])
+    page = page_text(client.get(f"/console/complaints/{taken}"))
+    assert "110报警电话" in page and "110-20260105-0815" in page
+    assert "尚未确认被投诉辅警" in page and "未具名：骑电动车的辅警" in page

@@ -30,6 +30,7 @@ def test_the_registry_names_every_report() -> None:
             "personnel_status",
             "complaint_registry",
             "complaints_overdue",
+            "complaints_unmatched",
             "complaints_not_notified",
             "complaint_findings",
             "complaint_time_to_close",

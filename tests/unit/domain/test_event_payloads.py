@@ -46,11 +46,13 @@ from domain.commands.complaint import (
     Close,
     DecideReview,
     Decline,
+    MatchSubject,
     NotifyComplainant,
     ReceiveComplaint,
     RecordFinding,
     Reopen,
     RequestReview,
+    TakeComplaint,
     Withdraw,
 )
 from domain.commands.lifecycle import (
@@ -236,6 +238,22 @@ def every_event() -> list[Aggregate]:
     declined.acknowledge(c, Acknowledge())
     declined.decline(c, Decline(reason="不予受理"))
     declined.withdraw(c, Withdraw(reason="撤回"))
+    unnamed = Complaint.take(
+        c,
+        TakeComplaint(
+            channel="hotline_12389",
+            outside_reference="12389-20240221-0001",
+            subject_description="身穿辅警制服、骑电动车的男子",
+            incident_at=cst(date(2024, 2, 21)),
+            incident_place="测试路口",
+            allegations=["事项一"],
+            complainant_phone="19900001111",
+        ),
+        id=UUID(int=97),
+        auxiliary=None,
+        complainant_id=UUID(int=96),
+    )
+    unnamed.match_subject(c, MatchSubject(auxiliary_id=aux.id), aux)
 
     aux.separate(rec(PERSONNEL, LATER), Separate(reason="resigned"))
     organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
@@ -264,7 +282,7 @@ def every_event() -> list[Aggregate]:
         id=UUID(int=77),
     )
     finding.amend_decision(dsc, AmendDecision(decision="改判", reason="复议"))
-    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding]
+    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding, unnamed]
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,7 @@ STABLE_TOPICS = {
     "domain.complaint:Complaint.Reopened",
     "domain.complaint:Complaint.ReviewRequested",
     "domain.complaint:Complaint.ReviewDecided",
+    "domain.complaint:Complaint.SubjectMatched",
     "domain.pay:PaySchedule.Opened",
     "domain.pay:PaySchedule.ScheduleSet",
     "domain.pay:LocalAverageWage.Opened",
