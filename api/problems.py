@@ -163,6 +163,10 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
+    "prior_record_elsewhere": ProblemKind(
+        409, "The person left an auxiliary post for cause: ask the organ named, or override"
+    ),
+    "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
 }
 
 

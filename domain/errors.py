@@ -39,6 +39,7 @@ __all__ = [
     "NotAuthorisedError",
     "NotCorrectableError",
     "OutsideScopeError",
+    "PriorRecordElsewhereError",
     "QuotaExceededError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
@@ -284,3 +285,20 @@ class InvalidPayScheduleError(DomainError):
     """A pay schedule misses a level or does not rise with the level (Art. 7)."""
 
     code = "invalid_pay_schedule"
+
+
+class PriorRecordElsewhereError(DomainError):
+    """The person to be hired left an auxiliary post for cause (dismissal, or with a serious
+    sanction standing) somewhere in the ledger, this organ included; the hire goes through
+    only with an override reason. Names the organs to ask, nothing of the records."""
+
+    code = "prior_record_elsewhere"
+
+    def __init__(self, organs: Iterable[tuple[str, str]]) -> None:
+        self.organs = tuple(organs)
+        names = "; ".join(f"{code} {name}" for code, name in self.organs)
+        super().__init__(
+            "a record of this person's separation for cause exists with organ(s) "
+            f"{names} (this organ's own records count too): ask them before hiring, or "
+            "give an override reason"
+        )

@@ -12,6 +12,7 @@ from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import DateInFutureError, InvalidFieldError, NaiveDatetimeError
 from domain.events import LedgerCreated, LedgerEvent, recording
+from domain.holds import LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -28,6 +29,8 @@ AGGREGATES = (
     PaySchedule,
     LocalAverageWage,
     MisconductFinding,
+    PriorRecordMarker,
+    LegalHolds,
 )
 
 
@@ -49,7 +52,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 50
+    assert len(classes) == 57
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -117,6 +120,13 @@ STABLE_TOPICS = {
     "domain.pay:LocalAverageWage.WageRecorded",
     "domain.misconduct:MisconductFinding.Recorded",
     "domain.misconduct:MisconductFinding.DecisionAmended",
+    "domain.auxiliary:Auxiliary.PriorRecordOverridden",
+    "domain.holds:PriorRecordMarker.Opened",
+    "domain.holds:PriorRecordMarker.Noted",
+    "domain.holds:LegalHolds.Opened",
+    "domain.holds:LegalHolds.Placed",
+    "domain.holds:LegalHolds.Released",
+    "domain.holds:LegalHolds.ErasureCleared",
 }
 
 
