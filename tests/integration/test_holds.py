@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
+from api.demo import load_demo
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AppealSanction, Correct, Hire, ImposeSanction, Separate
 from domain.commands.complaint import ReceiveComplaint
@@ -286,3 +288,22 @@ def test_a_hold_placed_meanwhile_and_the_erasure_cannot_both_commit(ledger: AuxL
         ledger.save(stale)
     assert ledger.load(Auxiliary, aux).name == NAME
     assert isinstance(ledger.organ(A), Organ)
+
+
+def test_the_demo_rehires_a_dismissed_person_with_an_override_and_releases_a_hold(
+    aux_ledger: AuxLedger,
+) -> None:
+    counts = load_demo(aux_ledger, officers=40, seed=9)  # a seed with a dismissal
+    overridden = aux_ledger.recorder.select_notifications(
+        start=None, limit=10, topics=[get_topic(Auxiliary.PriorRecordOverridden)]
+    )
+    released = aux_ledger.recorder.select_notifications(
+        start=None, limit=10, topics=[get_topic(LegalHolds.Released)]
+    )
+    assert len(overridden) == 1 and len(released) == 1, counts
+    rehired = aux_ledger.auxiliary(overridden[0].originator_id)
+    assert rehired.prior_record_override is not None
+    warned, _ = rehired.prior_record_override
+    assert rehired.organ not in warned
+    holds = aux_ledger.load(LegalHolds, released[0].originator_id)
+    assert holds.holds and not holds.standing()
