@@ -405,12 +405,21 @@ add_command_routes(router, LEGAL_HOLDS, HOLD_COMMANDS)
 )
 def read_legal_holds(
     auxiliary_id: UUID,
-    actor: Annotated[Actor, Depends(roles(P, *HOLD_ROLES))],
+    actor: Annotated[Actor, Depends(roles(P, D, I, Role.admin))],
     auxiliary: ScopedAuxiliary,
     ledger: LedgerDep,
 ) -> hs.LegalHoldsPublic:
     """Explicit holds (standing and released) and every open complaint, sanction, appeal or
     hold that would refuse an erasure: kinds and ids, no personal data."""
+    return legal_holds_view(ledger, auxiliary_id)
+
+
+HOLD_READERS = (P, *HOLD_ROLES)
+"""Who reads an auxiliary's legal holds (the route above, and the console's dossier)."""
+
+
+def legal_holds_view(ledger: AuxLedger, auxiliary_id: UUID) -> hs.LegalHoldsPublic:
+    """The holds on an auxiliary's data and what blocks its erasure now (checked reads)."""
     holds = ledger.legal_holds(auxiliary_id)
     return hs.LegalHoldsPublic(
         holds=[
