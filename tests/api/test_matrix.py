@@ -105,6 +105,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/reinstate", D, 422),
     _r("POST", AUX + "/refer-for-prosecution", D, 422),
     _r("POST", AUX + "/separate", P, 422),
+    _r("POST", AUX + "/place-legal-hold", {"discipline", "inspector", "admin"}, 422),
+    _r("POST", AUX + "/release-legal-hold", {"discipline", "inspector", "admin"}, 422),
+    _r("GET", AUX + "/legal-holds", {"personnel", "discipline", "inspector", "admin"}, 200),
     # queries and reports (read models)
     _r(
         "GET",
