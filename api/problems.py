@@ -172,6 +172,10 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "overlapping_leave": ProblemKind(409, "The leave overlaps a leave already recorded"),
     "subject_already_named": ProblemKind(409, "The complaint already names its auxiliary"),
     "subject_not_matched": ProblemKind(409, "The complaint names no auxiliary yet"),
+    "prior_record_elsewhere": ProblemKind(
+        409, "The person left an auxiliary post for cause: ask the organ named, or override"
+    ),
+    "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
 }
 
 

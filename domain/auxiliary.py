@@ -383,6 +383,7 @@ class Auxiliary(Aggregate):
         self._probation: Probation | None = None
         self._trainings: list[Training] = []
         self._leaves: dict[str, Leave] = {}
+        self.prior_record_override: tuple[tuple[str, ...], str] | None = None
 
     def __repr__(self) -> str:
         # The default repr lists every attribute, personal data included.
@@ -787,6 +788,16 @@ class Auxiliary(Aggregate):
             leave = aggregate._leaves[self.leave_id]
             aggregate._leaves[self.leave_id] = replace(leave, returned_on=self.effective)
 
+    class PriorRecordOverridden(Event):
+        """The hire went ahead although the person left a post for cause before: the organs
+        the hire was warned about (codes only) and the personnel department's reason."""
+
+        organs: list[str]
+        reason: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate.prior_record_override = (tuple(self.organs), self.reason)
+
     # ------------------------------------------------------------------------ state helpers
 
     def _set_credential_status(self, kind: str, serial: str, status: CredentialStatus) -> None:
@@ -1123,6 +1134,17 @@ class Auxiliary(Aggregate):
             resident_id=validate_resident_id(cmd.resident_id, on=rec.recorded_on),
             phone=phone_number("phone", cmd.phone),
             address=short_text("address", cmd.address),
+        )
+
+    def override_prior_records(self, rec: Recording, *, organs: list[str], reason: object) -> None:
+        """Keep why a hire warned of prior records went ahead (with the hire, same save)."""
+        if self.version != 1 or not organs:
+            raise InvalidTransitionError(self.status.value, "override_prior_records")
+        self.trigger_event(
+            self.PriorRecordOverridden,
+            **rec.fields(),
+            organs=sorted({identifier("organ", o) for o in organs}),
+            reason=free_text("override_reason", reason),
         )
 
     def renew_contract(self, rec: Recording, cmd: RenewContract) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "NotCorrectableError",
     "OutsideScopeError",
     "OverlappingLeaveError",
+    "PriorRecordElsewhereError",
     "QuotaExceededError",
     "ReviewWindowClosedError",
     "ReviewerNotIndependentError",
@@ -319,3 +320,20 @@ class SubjectNotMatchedError(DomainError):
     """The complaint names no auxiliary yet: match it to one first (Art. 17)."""
 
     code = "subject_not_matched"
+
+
+class PriorRecordElsewhereError(DomainError):
+    """The person to be hired left an auxiliary post for cause (dismissal, or with a serious
+    sanction standing) somewhere in the ledger, this organ included; the hire goes through
+    only with an override reason. Names the organs to ask, nothing of the records."""
+
+    code = "prior_record_elsewhere"
+
+    def __init__(self, organs: Iterable[tuple[str, str]]) -> None:
+        self.organs = tuple(organs)
+        names = "; ".join(f"{code} {name}" for code, name in self.organs)
+        super().__init__(
+            "a record of this person's separation for cause exists with organ(s) "
+            f"{names} (this organ's own records count too): ask them before hiring, or "
+            "give an override reason"
+        )

@@ -393,6 +393,13 @@ class EventType(LabelledEnum):
     pay_schedule_schedule_set = "pay_schedule_schedule_set"
     local_average_wage_opened = "local_average_wage_opened"
     local_average_wage_wage_recorded = "local_average_wage_wage_recorded"
+    auxiliary_prior_record_overridden = "auxiliary_prior_record_overridden"
+    prior_record_marker_opened = "prior_record_marker_opened"
+    prior_record_marker_noted = "prior_record_marker_noted"
+    legal_holds_opened = "legal_holds_opened"
+    legal_holds_placed = "legal_holds_placed"
+    legal_holds_released = "legal_holds_released"
+    legal_holds_erasure_cleared = "legal_holds_erasure_cleared"
 
 
 class ErrorCode(LabelledEnum):
@@ -476,6 +483,8 @@ class ErrorCode(LabelledEnum):
     no_witness = "no_witness"
     not_ready = "not_ready"
     serial_already_issued = "serial_already_issued"
+    prior_record_elsewhere = "prior_record_elsewhere"
+    legal_hold = "legal_hold"
     verification_running = "verification_running"
     overlapping_leave = "overlapping_leave"
 
@@ -755,6 +764,13 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "pay_schedule_schedule_set": "设定薪酬标准",
                 "local_average_wage_opened": "建立社会平均工资记录",
                 "local_average_wage_wage_recorded": "记录社会平均工资",
+                "auxiliary_prior_record_overridden": "有前科记录仍予招用",
+                "prior_record_marker_opened": "登记因故离职记录",
+                "prior_record_marker_noted": "补记因故离职记录",
+                "legal_holds_opened": "建立法律保全记录",
+                "legal_holds_placed": "设置法律保全",
+                "legal_holds_released": "解除法律保全",
+                "legal_holds_erasure_cleared": "删除前核查保全",
             },
         ),
         ErrorCode: _labels(
@@ -838,6 +854,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "no_witness": "服务器尚无见证检查点，请先在服务器上运行校验",
                 "not_ready": "服务尚未就绪",
                 "serial_already_issued": "该证件编号已发放过，不得重复发放",
+                "prior_record_elsewhere": "此人曾因故离职：请先向所列机关了解，或填写招用理由",
+                "legal_hold": "此人的个人信息处于法律保全中，不得删除",
                 "verification_running": "账本校验正在进行，请稍后再试",
                 "overlapping_leave": "与已登记的休假时间重叠",
             },

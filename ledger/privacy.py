@@ -81,6 +81,21 @@ class ErasureError(LedgerError):
     code = "erasure"
 
 
+class LegalHoldError(ErasureError):
+    """An erasure was refused because a legal hold protects the person's data: an open
+    complaint, an open sanction or appeal, or an explicit hold (kinds and ids, no personal
+    data)."""
+
+    code = "legal_hold"
+
+    def __init__(self, subject_id: UUID, holds: list[tuple[str, str]]) -> None:
+        self.holds = tuple(holds)
+        named = ", ".join(f"{kind} {ref}" for kind, ref in self.holds)
+        super().__init__(
+            f"data subject {subject_id} may not be erased while a legal hold stands: {named}"
+        )
+
+
 class SubjectKeyConflictError(LedgerError):
     """Another writer stored a different data key for a subject first; seal again."""
 

@@ -21,6 +21,17 @@ Invariants:
   is refused (``SerialAlreadyIssuedError``), and two issues racing for one serial cannot both
   commit (the claim's version 1). A serial issued before claims existed (a legacy
   ``CredentialIssued`` with no claim) is found in the event store itself and refused alike.
+- A hire is refused (``PriorRecordElsewhereError``) when the same person (the blind index of
+  the resident ID number) left an auxiliary post for cause anywhere in the ledger, unless the
+  command carries an override reason, kept in ``Auxiliary.PriorRecordOverridden`` in the same
+  save. The lookup is one read of the person's ``PriorRecordMarker`` (written with every
+  separation for cause, and with a correction of such a record's resident ID number) and a
+  checked read of each record it names; an erased record no longer counts. The domain
+  authorises the hire before the lookup, so no one else learns whether a record exists.
+- An erasure is refused (``LegalHoldError``) while a complaint about or by the person is open,
+  a sanction of theirs is open or under appeal, or an explicit hold stands; it saves
+  ``LegalHolds.ErasureCleared`` with the erasure, so a hold placed meanwhile and the erasure
+  cannot both commit.
 - The recording instant comes from the service's clock (UTC now); only the demo loader
   replaces the clock, to lay down a synthetic history.
 """
@@ -50,6 +61,7 @@ from domain.commands.complaint import (
     ReceiveComplaint,
     TakeComplaint,
 )
+from domain.commands.holds import LegalHoldCommand
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import OrganCommand, RegisterOrgan
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -58,21 +70,41 @@ from domain.errors import (
     DuplicateRecordError,
     NotAuthorisedError,
     OutsideScopeError,
+    PriorRecordElsewhereError,
     SerialAlreadyIssuedError,
     UnknownUnitError,
 )
 from domain.events import Recording, recording
+from domain.holds import LegalHolds, PriorRecordMarker, separated_for_cause
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy
-from domain.values import Actor, Allegation, Responsibility, Role, china_date
+from domain.values import (
+    Actor,
+    Allegation,
+    AppealStatus,
+    AuxiliaryStatus,
+    ComplaintStatus,
+    Responsibility,
+    Role,
+    SanctionKind,
+    SanctionStatus,
+    china_date,
+)
 from ledger.aggregate_cache import empty_aggregate_cache
 from ledger.application import LedgerApplication
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.persistence import SubjectKeyMissingError
-from ledger.privacy import ErasureError, ErasureRecord
+from ledger.privacy import (
+    ERASED,
+    SEALED,
+    ErasureError,
+    ErasureRecord,
+    LegalHoldError,
+    PersonalDataError,
+)
 from ledger.stream import read_checked
 
 A = TypeVar("A", bound=Aggregate)
@@ -81,6 +113,11 @@ Clock = Callable[[], datetime]
 ISSUED_TOPIC = get_topic(Auxiliary.CredentialIssued)
 ISSUED_BATCH = 500
 ERASURE_RECHECK_SECONDS = 2.0
+RECEIVED_TOPIC = get_topic(Complaint.Received)
+SUBJECT_MATCHED_TOPIC = get_topic(Complaint.SubjectMatched)
+RESIDENT_ID_KIND = "resident_id"
+"""The blind-index kind of resident ID numbers (the identity projection's, too)."""
+CLOSED_COMPLAINT = frozenset({ComplaintStatus.closed, ComplaintStatus.withdrawn})
 
 
 def utc_now() -> datetime:
@@ -173,6 +210,9 @@ class AuxLedger(LedgerApplication):
         self._issued_lock = threading.Lock()
         self._issued_after = 0
         self._issued_serials: dict[tuple[str, str], str] = {}
+        self._received_lock = threading.Lock()
+        self._received_after = 0
+        self._complaints_of: dict[UUID, set[UUID]] = {}
         if personal_data and not create_tables:
             self.privacy.check()
 
@@ -346,8 +386,53 @@ class AuxLedger(LedgerApplication):
             raise ConcurrencyConflictError(f"an auxiliary with id {new_id} already exists")
         rec = self.recording(env)
         auxiliary = Auxiliary.hire(rec, cmd, id=new_id, organ=organ)
+        # Asked only once the domain has authorised the hire: no one else learns of a record.
+        warned = sorted({code for _, code in self.prior_records(auxiliary.resident_id)})
+        if warned:
+            if cmd.override_reason is None:
+                raise PriorRecordElsewhereError(
+                    (code, self.load(Organ, Organ.id_for(code), copy=False).name) for code in warned
+                )
+            auxiliary.override_prior_records(rec, organs=warned, reason=cmd.override_reason)
         organ.take_slot(rec, auxiliary_id=new_id)
         return self._commit(auxiliary, organ)
+
+    def prior_records(self, resident_id: str) -> list[tuple[UUID, str]]:
+        """(record id, organ code) of every separation for cause of the person with this
+        resident ID number, in the whole ledger (checked reads; erased records do not count)."""
+        index = self.privacy.blind_index(RESIDENT_ID_KIND, resident_id)
+        marker_id = PriorRecordMarker.id_for(index)
+        if not self.exists(marker_id):
+            return []
+        marker = self.load(PriorRecordMarker, marker_id, copy=False)
+        found: list[tuple[UUID, str]] = []
+        for auxiliary_id in marker.records:
+            other = self.load(Auxiliary, auxiliary_id, copy=False)
+            number = other.resident_id
+            if number == ERASED or not separated_for_cause(other):
+                continue
+            # A number since corrected names another person's marker; sealed: count it.
+            if number == SEALED or self.privacy.blind_index(RESIDENT_ID_KIND, number) == index:
+                found.append((auxiliary_id, other.organ))
+        return found
+
+    def _note_prior_record(self, auxiliary: Auxiliary, rec: Recording) -> PriorRecordMarker | None:
+        """The person's marker with this record noted, if it was separated for cause (the
+        marker is saved with the separation or correction); None otherwise."""
+        if not separated_for_cause(auxiliary) or auxiliary.resident_id == ERASED:
+            return None
+        if auxiliary.resident_id == SEALED:
+            raise PersonalDataError(
+                "a separation for cause needs the resident ID number's blind index, but the "
+                "number is sealed in this process"
+            )
+        index = self.privacy.blind_index(RESIDENT_ID_KIND, auxiliary.resident_id)
+        marker_id = PriorRecordMarker.id_for(index)
+        if not self.exists(marker_id):
+            return PriorRecordMarker.open(rec, resident_index=index, auxiliary=auxiliary)
+        marker = self.load(PriorRecordMarker, marker_id)
+        marker.note(rec, auxiliary=auxiliary)
+        return marker if marker.pending_events else None
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
         """The auxiliary with this id (current state, checked)."""
@@ -368,9 +453,9 @@ class AuxLedger(LedgerApplication):
             return self._commit(auxiliary, self._claim_serial(auxiliary, rec))
         if cmd.releases_slot and organ is not None and auxiliary_id in organ.occupied:
             organ.release_slot(rec, auxiliary_id=auxiliary_id)
-        if organ is not None and organ.pending_events:
-            return self._commit(auxiliary, organ)
-        return self._commit(auxiliary)
+        marker = self._note_prior_record(auxiliary, rec) if cmd.releases_slot else None
+        others = [a for a in (organ, marker) if a is not None and a.pending_events]
+        return self._commit(auxiliary, *others)
 
     def _claim_serial(self, auxiliary: Auxiliary, rec: Recording) -> CredentialSerial:
         """The ledger-wide claim on the serial the auxiliary was just issued (pending).
@@ -423,8 +508,10 @@ class AuxLedger(LedgerApplication):
         auxiliary = self.load(Auxiliary, auxiliary_id, expected_version=env.expected_version)
         target = auxiliary.field_version(cmd.field)
         target_hash = self.record_hash(auxiliary_id, target)
-        auxiliary.correct(self.recording(env), cmd, target_version=target, target_hash=target_hash)
-        return self._commit(auxiliary)
+        rec = self.recording(env)
+        auxiliary.correct(rec, cmd, target_version=target, target_hash=target_hash)
+        marker = self._note_prior_record(auxiliary, rec) if cmd.field == "resident_id" else None
+        return self._commit(auxiliary, *([marker] if marker is not None else []))
 
     # ------------------------------------------------------------------ complaints
 
@@ -514,6 +601,101 @@ class AuxLedger(LedgerApplication):
         wage.record(rec, cmd)
         return self._commit(wage)
 
+    # ------------------------------------------------------------------ legal holds
+
+    def command_legal_hold(
+        self, auxiliary_id: UUID, cmd: LegalHoldCommand, env: Envelope
+    ) -> Recorded:
+        """Place or release a legal hold on an auxiliary's personal data; the holds record
+        is kept by the auxiliary's organ and opened by the first hold."""
+        auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
+        holds_id = LegalHolds.id_for(auxiliary_id)
+        rec = self.recording(env)
+        if self.exists(holds_id):
+            holds = self.load(LegalHolds, holds_id, expected_version=env.expected_version)
+        else:
+            holds = LegalHolds.open(rec, subject_id=auxiliary_id, organ=auxiliary.organ)
+        cmd.run(holds, rec)
+        return self._commit(holds)
+
+    def legal_holds(self, subject_id: UUID) -> LegalHolds | None:
+        """The data subject's holds record, or None if no hold was ever placed."""
+        holds_id = LegalHolds.id_for(subject_id)
+        return self.load(LegalHolds, holds_id) if self.exists(holds_id) else None
+
+    def holds_blocking_erasure(self, subject_id: UUID) -> list[tuple[str, str]]:
+        """(kind, id) of everything that forbids erasing the data subject now: an open
+        complaint about or by them, an open sanction or a pending appeal of theirs, an
+        explicit hold (kinds ``complaint``, ``sanction``, ``appeal``, ``legal_hold``)."""
+        blocking: list[tuple[str, str]] = []
+        for complaint_id in sorted(self._complaints_about(subject_id)):
+            complaint = self.load(Complaint, complaint_id, copy=False)
+            if complaint.status not in CLOSED_COMPLAINT:
+                blocking.append(("complaint", str(complaint_id)))
+        if self.exists(subject_id):
+            try:
+                auxiliary = self.load(Auxiliary, subject_id, copy=False)
+            except NotFoundError:
+                auxiliary = None
+            if auxiliary is not None:
+                today = china_date(self.clock())
+                for sanction in auxiliary.sanctions.values():
+                    if sanction.status is not SanctionStatus.in_force:
+                        continue
+                    if sanction.appeal is AppealStatus.pending:
+                        blocking.append(("appeal", sanction.sanction_id))
+                    elif (
+                        (sanction.until is not None and sanction.until > today)
+                        or (
+                            sanction.kind is SanctionKind.suspension
+                            and auxiliary.status is AuxiliaryStatus.suspended
+                        )
+                        or (
+                            sanction.kind is SanctionKind.termination
+                            and auxiliary.termination_pending
+                        )
+                    ):
+                        blocking.append(("sanction", sanction.sanction_id))
+        holds = self.legal_holds(subject_id)
+        if holds is not None:
+            blocking.extend(("legal_hold", h.hold_id) for h in holds.standing())
+        return blocking
+
+    def _complaints_about(self, subject_id: UUID) -> set[UUID]:
+        """Ids of the complaints about (auxiliary) or by (complainant) a data subject.
+
+        Every stored ``Complaint.Received`` and ``Complaint.SubjectMatched`` (an unnamed
+        complaint names its auxiliary later) is read once per process (checked, by topic) and
+        remembered; later calls read only the events stored since.
+        """
+        with self._received_lock:
+            while True:
+                batch = read_checked(
+                    self,
+                    self._received_after,
+                    ISSUED_BATCH,
+                    topics=[RECEIVED_TOPIC, SUBJECT_MATCHED_TOPIC],
+                )
+                if not batch:
+                    break
+                for checked in batch:
+                    event = checked.event
+                    if isinstance(event, Complaint.Received):
+                        people: tuple[UUID | None, ...] = (
+                            event.auxiliary_id,
+                            event.complainant_id,
+                        )
+                    else:
+                        assert isinstance(event, Complaint.SubjectMatched)
+                        people = (event.auxiliary_id,)
+                    for person in people:
+                        if person is not None:
+                            self._complaints_of.setdefault(person, set()).add(event.originator_id)
+                self._received_after = batch[-1].notification_id
+                if len(batch) < ISSUED_BATCH:
+                    break
+            return set(self._complaints_of.get(subject_id, ()))
+
     # ------------------------------------------------------------------ erasure
 
     def erase_subject(self, actor: Actor, subject_id: UUID, reason: str) -> Recorded:
@@ -538,8 +720,16 @@ class AuxLedger(LedgerApplication):
             actor_role=actor.role,
             actor_organ=actor.organ,
         )
+        blocking = self.holds_blocking_erasure(subject_id)
+        if blocking:
+            raise LegalHoldError(subject_id, blocking)
+        rec = self.recording(Envelope(actor))
+        holds = self.legal_holds(subject_id) or LegalHolds.open(
+            rec, subject_id=subject_id, organ=actor.organ
+        )
+        holds.clear_erasure(rec)
         try:
-            recordings = self.save(record, erase_subject=subject_id)
+            recordings = self.save(record, holds, erase_subject=subject_id)
         except SubjectKeyMissingError as e:
             raise ErasureError(str(e)) from None
         finally:

@@ -1,9 +1,11 @@
 """The dossier of one auxiliary: header, timeline, responsibility and the record on a date,
-complaints, sanctions, commendations, credentials, insurance and health, and who read it.
+complaints, sanctions, legal holds, commendations, credentials, insurance and health, and who
+read it.
 
 Every part is the API's own answer, gated by the roles of its route (``api.deps.may``):
 the record is ``GET /v1/auxiliaries/{id}``, the timeline ``…/timeline``, the record on a
-date ``…/as-of``, responsibility ``…/responsibility``, complaints ``GET /v1/complaints``.
+date ``…/as-of``, responsibility ``…/responsibility``, complaints ``GET /v1/complaints``,
+legal holds ``…/legal-holds``.
 A part the role may not read is not shown. Reads of personal records are recorded as the
 API records them; an inspector states the reason once per dossier visit (kept in the
 session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
@@ -127,6 +129,8 @@ def dossier(
         context.update(shown)
         if may(actor, query_routes.COMPLAINT_READERS):
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger, reason)
+        if may(actor, auxiliary_routes.HOLD_READERS):
+            context["legal_holds"] = auxiliary_routes.legal_holds_view(ledger, auxiliary_id)
         index: AccessIndex = request.app.state.console_access_index
         accesses = index.of(ledger, auxiliary_id, organ=actor.organ)
         context["accesses"] = [

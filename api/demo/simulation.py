@@ -67,6 +67,7 @@ from domain.commands.complaint import (
     TakeComplaint,
     Withdraw,
 )
+from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -150,6 +151,9 @@ class Simulation:
         self.serials = 0
         self.current_day = DEMO_START
         self.tick = 0
+        self.resident_ids: set[str] = set()
+        self.rehire_planned = False
+        self.hold_planned = False
 
     # ---------------------------------------------------------------- helpers
 
@@ -173,11 +177,17 @@ class Simulation:
         return self.rng.choice(SURNAMES) + given
 
     def resident_id(self, born: date, female: bool) -> str:
-        sequence = self.rng.randrange(0, 100) * 10 + (
-            self.rng.choice((0, 2, 4, 6, 8)) if female else self.rng.choice((1, 3, 5, 7, 9))
-        )
-        first17 = f"320699{born:%Y%m%d}{sequence:03d}"
-        return first17 + resident_id_check_char(first17)
+        """A synthetic number no other demo person has (a drawn twin is drawn again: the
+        hire check would take two people for one)."""
+        while True:
+            sequence = self.rng.randrange(0, 100) * 10 + (
+                self.rng.choice((0, 2, 4, 6, 8)) if female else self.rng.choice((1, 3, 5, 7, 9))
+            )
+            first17 = f"320699{born:%Y%m%d}{sequence:03d}"
+            number = first17 + resident_id_check_char(first17)
+            if number not in self.resident_ids:
+                self.resident_ids.add(number)
+                return number
 
     def phone(self) -> str:
         return f"1990000{self.rng.randrange(0, 10000):04d}"
@@ -424,6 +434,10 @@ class Simulation:
             separation = None
         last = separation[0] - timedelta(days=5) if separation else DEMO_END
         officer.separated = separation[0] if separation else None
+        if separation is not None and separation[1] == "dismissed" and not self.rehire_planned:
+            self.rehire_planned = self.plan_rehire(officer, person, separation[0])
+        if not self.hold_planned and separation is None:
+            self.hold_planned = self.plan_legal_hold(officer)
 
         # Most contracts still running are renewed a month before they end (Art. 8), some
         # for one year only; the others run past their end, for the contracts_ending report.
@@ -817,6 +831,72 @@ class Simulation:
                     officer,
                     ReturnCredential(kind=kind, serial=prefix + serial),
                 )
+
+    def plan_rehire(self, officer: _Officer, person: dict[str, str], dismissed: date) -> bool:
+        """The dismissed officer hired again by another organ a month later: warned of the
+        dismissal (``prior_record_elsewhere``), hired with an override reason (issue 13)."""
+        day = dismissed + timedelta(days=30)
+        if day > DEMO_END:
+            return False
+        organ = next(code for code, *_ in ORGANS if code != officer.organ)
+        unit = self.units[organ][0]
+        new_id = self.uid("rehire", officer.index)
+
+        def rehire() -> None:
+            self.ledger.hire(
+                organ,
+                Hire(
+                    auxiliary_id=new_id,
+                    unit=unit.code,
+                    supervisor_id=unit.supervisors[0][0],
+                    supervisor_name=unit.supervisors[0][1],
+                    employment_form="direct_contract",
+                    dispatch_agency=None,
+                    contract_start=day,
+                    contract_end=_add_years(day, 2) - timedelta(days=1),
+                    post_type=officer.post,
+                    level=1,
+                    override_reason="已向原用人机关核实解聘情况，经局党委研究同意试用录用",
+                    **person,
+                ),
+                Envelope(self.personnel(organ), effective=day, basis="通政规〔2023〕1号 第八条"),
+            )
+            self.counts.auxiliaries += 1
+
+        self.at(day, rehire)
+        return True
+
+    def plan_legal_hold(self, officer: _Officer) -> bool:
+        """A legal hold on an employed officer's data, placed by the discipline office and
+        released three months later (issue 13)."""
+        placed = officer.hired + timedelta(days=40)
+        released = placed + timedelta(days=90)
+        if released > DEMO_END:
+            return False
+        discipline = self.discipline(officer.organ)
+        hold_id = f"BQ-{officer.index}"
+
+        def place() -> None:
+            self.ledger.command_legal_hold(
+                officer.id,
+                PlaceLegalHold(
+                    hold_id=hold_id,
+                    reason="劳动争议仲裁期间保全人事档案",
+                    reference=f"通劳人仲案字〔{placed.year}〕{officer.index % 1000}号",
+                ),
+                Envelope(discipline, effective=placed),
+            )
+
+        def release() -> None:
+            self.ledger.command_legal_hold(
+                officer.id,
+                ReleaseLegalHold(hold_id=hold_id, reason="仲裁裁决已生效，保全解除"),
+                Envelope(discipline, effective=released),
+            )
+
+        self.at(placed, place)
+        self.at(released, release)
+        return True
 
     def plan_misconduct(self) -> None:
         organs = [code for code, *_ in ORGANS]

@@ -23,10 +23,12 @@ from api.problems import ApiProblem
 from api.routers.commands import CommandRoute, Target, add_command_routes
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.schemas import auxiliaries as s
+from api.schemas import holds as hs
 from api.schemas import lifecycle as lc
 from api.schemas.common import Day, RecordedPublic
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AuxiliaryCommand, Correct
+from domain.commands.holds import LegalHoldCommand
 from domain.values import Actor, Role
 from ledger.access import record_access
 from ledger.errors import NotFoundError
@@ -398,3 +400,78 @@ AUXILIARY = Target[UUID, AuxiliaryCommand](
 """Auxiliary commands: the auxiliary must be in the token's scope (404 otherwise)."""
 
 add_command_routes(router, AUXILIARY, COMMANDS)
+
+# ---------------------------------------------------------------------------- legal holds
+
+HOLD_ROLES = (D, I, Role.admin)
+
+HOLD_COMMANDS: tuple[CommandRoute[LegalHoldCommand], ...] = (
+    CommandRoute(
+        "place_legal_hold",
+        "/{auxiliary_id}/place-legal-hold",
+        hs.LegalHoldCreate,
+        HOLD_ROLES,
+        "Place a legal hold: no erasure of the person's data while it stands",
+    ),
+    CommandRoute(
+        "release_legal_hold",
+        "/{auxiliary_id}/release-legal-hold",
+        hs.LegalHoldReleaseCreate,
+        HOLD_ROLES,
+        "Release a legal hold, giving the reason",
+    ),
+)
+"""The explicit holds on an auxiliary's data (their own record, ``LegalHolds``)."""
+
+LEGAL_HOLDS = Target[UUID, LegalHoldCommand](
+    key="auxiliary_id",
+    key_type=UUID,
+    send=AuxLedger.command_legal_hold,
+    scope=ScopedAuxiliary,
+    operation_prefix="auxiliary",
+)
+
+add_command_routes(router, LEGAL_HOLDS, HOLD_COMMANDS)
+
+
+@router.get(
+    "/{auxiliary_id}/legal-holds",
+    summary="The legal holds on an auxiliary's data, and what blocks its erasure now",
+    responses=errors(*TOKEN_ERRORS),
+)
+def read_legal_holds(
+    auxiliary_id: UUID,
+    actor: Annotated[Actor, Depends(roles(P, D, I, Role.admin))],
+    auxiliary: ScopedAuxiliary,
+    ledger: LedgerDep,
+) -> hs.LegalHoldsPublic:
+    """Explicit holds (standing and released) and every open complaint, sanction, appeal or
+    hold that would refuse an erasure: kinds and ids, no personal data."""
+    return legal_holds_view(ledger, auxiliary_id)
+
+
+HOLD_READERS = (P, *HOLD_ROLES)
+"""Who reads an auxiliary's legal holds (the route above, and the console's dossier)."""
+
+
+def legal_holds_view(ledger: AuxLedger, auxiliary_id: UUID) -> hs.LegalHoldsPublic:
+    """The holds on an auxiliary's data and what blocks its erasure now (checked reads)."""
+    holds = ledger.legal_holds(auxiliary_id)
+    return hs.LegalHoldsPublic(
+        holds=[
+            hs.LegalHoldPublic(
+                hold_id=h.hold_id,
+                reason=h.reason,
+                reference=h.reference,
+                placed_by=h.placed_by,
+                placed_role=h.placed_role,
+                standing=h.standing,
+                release_reason=h.release_reason,
+            )
+            for h in (holds.holds if holds is not None else ())
+        ],
+        blocking_erasure=[
+            hs.ErasureBlockPublic(kind=kind, id=ref)
+            for kind, ref in ledger.holds_blocking_erasure(auxiliary_id)
+        ],
+    )

@@ -113,6 +113,8 @@ class HireCreate(CommandBody):
     resident_id: ResidentId
     phone: PhoneNumber
     address: ShortText
+    override_reason: FreeText | None = None
+    """Why the hire goes ahead although the answer was ``prior_record_elsewhere``."""
 
     def command(self) -> Hire:
         """The domain command."""
@@ -131,6 +133,7 @@ class HireCreate(CommandBody):
             resident_id=self.resident_id,
             phone=self.phone,
             address=self.address,
+            override_reason=self.override_reason,
         )
 
 

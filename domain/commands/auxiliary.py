@@ -52,6 +52,9 @@ class Hire:
     phone: str
     address: str
     auxiliary_id: UUID | None = None
+    override_reason: str | None = None
+    """Why the hire goes ahead although a separation for cause of the same person is on record
+    (``PriorRecordElsewhereError``); kept in ``Auxiliary.PriorRecordOverridden``."""
 
 
 @dataclass(frozen=True, kw_only=True)

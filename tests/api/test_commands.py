@@ -18,6 +18,7 @@ from tests.api.conftest import (
     catch_up,
     problem,
 )
+from tests.holds import end_erasure_blockers
 
 HIRE = {
     "unit": UNIT,
@@ -261,6 +262,19 @@ def test_queries_are_paginated_scoped_and_offer_csv(client: TestClient, world: W
 
 
 def test_erasure_by_admin(client: TestClient, world: World) -> None:
+    assert world.complaint is not None
+    # The complaint is open: a legal hold. Refused, naming it, with nothing personal said.
+    held = client.post(
+        "/v1/admin/erasures",
+        headers=world.headers("admin"),
+        json={"complaint_id": str(world.complaint), "reason": "依申请删除个人信息"},
+    )
+    body = problem(held, 409, "legal_hold")
+    assert f"complaint {world.complaint}" in body["detail"]
+    complaint = world.ledger.complaint(world.complaint)
+    for personal in (complaint.complainant_name, complaint.complainant_phone):
+        assert personal is None or personal not in held.text
+    end_erasure_blockers(world.ledger, complaint.complainant_id)
     erased = client.post(
         "/v1/admin/erasures",
         headers=world.headers("admin"),

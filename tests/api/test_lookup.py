@@ -12,6 +12,7 @@ from projections.db import sql
 from projections.identity import IDENTITY, RESIDENT_ID_KIND
 from projections.service import ReadModels
 from tests.api.conftest import RESIDENT_ID, World, catch_up, problem
+from tests.holds import end_erasure_blockers
 
 URL = "/v1/auxiliaries/lookup"
 OTHER_PERSON = "320602198506150011"  # valid check character, nobody has it
@@ -105,6 +106,8 @@ def test_bad_numbers_and_wrong_roles_are_refused(client: TestClient, world: Worl
 def test_an_erased_person_is_no_longer_found_and_the_read_models_check_clean(
     client: TestClient, world: World
 ) -> None:
+    assert world.auxiliary is not None
+    end_erasure_blockers(world.ledger, world.auxiliary)
     erased = client.post(
         "/v1/admin/erasures",
         headers=world.headers("admin"),

@@ -111,6 +111,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/record-training", P, 422),
     _r("POST", AUX + "/start-leave", U, 422, other_unit=404),
     _r("POST", AUX + "/end-leave", U, 422, other_unit=404),
+    _r("POST", AUX + "/place-legal-hold", {"discipline", "inspector", "admin"}, 422),
+    _r("POST", AUX + "/release-legal-hold", {"discipline", "inspector", "admin"}, 422),
+    _r("GET", AUX + "/legal-holds", {"personnel", "discipline", "inspector", "admin"}, 200),
     # queries and reports (read models)
     _r(
         "GET",

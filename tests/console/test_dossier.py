@@ -8,9 +8,11 @@ import base64
 from fastapi.testclient import TestClient
 
 from api.console.staff_access import AccessIndex
+from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from ledger.access import accesses_of
 from ledger.merkle import verify_inclusion
-from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, problem
+from ledger.records import Envelope
+from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, actor, problem
 from tests.console.conftest import accesses, event_count, page_text, sign_in
 
 
@@ -176,3 +178,26 @@ def test_a_commendation_is_listed_once_in_full_and_its_part_links_to_it(
     assert "签名有效" not in part and "proof/" not in part  # shown once: in the timeline row
     row = page.split(f'<tr id="v-{version}">', 1)[1].split("</tr>", 1)[0]
     assert "南通市公安局崇川分局" in row and "签名有效" in row
+
+
+def test_the_dossier_shows_legal_holds_and_what_blocks_an_erasure(
+    client: TestClient, world: World
+) -> None:
+    assert world.auxiliary is not None
+    world.ledger.command_legal_hold(
+        world.auxiliary,
+        PlaceLegalHold(hold_id="LH-7", reason="民事诉讼证据保全", reference="(2026)苏0602民初9号"),
+        Envelope(actor("discipline")),
+    )
+    sign_in(client, world.tokens["discipline"])
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    assert "法律保全（删除个人信息前核查）" in page
+    assert "不得删除" in page and "法律保全 LH-7" in page and "未办结的投诉" in page
+    assert "民事诉讼证据保全" in page and "保全中" in page and "纪检监察部门" in page
+    world.ledger.command_legal_hold(
+        world.auxiliary,
+        ReleaseLegalHold(hold_id="LH-7", reason="诉讼终结"),
+        Envelope(actor("discipline")),
+    )
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    assert "已解除" in page and "诉讼终结" in page and "法律保全 LH-7" not in page

@@ -12,13 +12,16 @@ from uuid import uuid4
 import pytest
 
 from api.cli import main
+from domain.commands.holds import PlaceLegalHold
+from domain.values import Actor
 from ledger import merkle
 from ledger.config import Settings
 from ledger.keys import PublicKey
 from ledger.log import MerkleLog
 from ledger.note import open_checkpoint
 from ledger.privacy import ErasureRecord
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
+from tests.holds import end_erasure_blockers
 from tests.integration.tamper import Tamperer
 from tests.serving import use_environ
 
@@ -192,6 +195,17 @@ def test_erase_verb(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> No
     hired = ledger.recorder.select_notifications(
         start=None, limit=5, topics=["domain.auxiliary:Auxiliary.Hired"]
     )[0]
+    subject = hired.originator_id
+    organ = ledger.auxiliary(subject).organ
+    end_erasure_blockers(ledger, subject)
+    ledger.command_legal_hold(
+        subject,
+        PlaceLegalHold(hold_id="LH-1", reason="诉讼保全", reference="(2026)民初1号"),
+        Envelope(Actor(actor_id="insp", role="inspector", organ=organ, unit=None)),
+    )
+    code, _, err = _run(capsys, "erase", "--subject", str(subject), "--reason", "PIPL")
+    assert code == 1 and "legal hold stands: legal_hold LH-1" in _one_line(err)
+    end_erasure_blockers(ledger, subject)
     code, out, _ = _run(capsys, "erase", "--subject", str(hired.originator_id), "--reason", "PIPL")
     assert code == 0 and "erased" in out
     code, _, err = _run(capsys, "erase", "--subject", str(hired.originator_id), "--reason", "x")
@@ -233,7 +247,7 @@ def test_erase_verb_by_complaint(cli_env: Settings, capsys: pytest.CaptureFixtur
 
     code, out, _ = _run(capsys, "erase", "--complaint", str(complaint_id), "--reason", "PIPL")
     assert code == 0 and f"erased the complainant of complaint {complaint_id}" in out
-    assert MerkleLog(ledger.ledger_recorder).tree_size() == size + 1
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size + 3  # and its holds record
     # The same event as the HTTP route: an ErasureRecord for the complainant, not the complaint.
     assert ledger.exists(ErasureRecord.id_for(complainant))
     assert not ledger.exists(ErasureRecord.id_for(complaint_id))

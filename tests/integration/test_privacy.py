@@ -38,6 +38,7 @@ from ledger.privacy import (
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests import builders
+from tests.holds import end_erasure_blockers
 from tests.integration import trial
 from tests.integration.tamper import Tamperer
 from tests.integration.trial import (
@@ -178,11 +179,13 @@ def test_erasure_end_to_end(ledger: AuxLedger) -> None:
     auxiliary_id = _hire(ledger)
     complaint_id = _complaint(ledger, auxiliary_id)
     complainant = ledger.complaint(complaint_id).complainant_id
+    end_erasure_blockers(ledger, auxiliary_id)  # an open complaint is a legal hold
     size_before = MerkleLog(ledger.ledger_recorder).tree_size()
 
     recorded = ledger.erase_subject(ADMIN, auxiliary_id, "PIPL Art. 47 request 2026-118")
     ledger.erase_subject(ADMIN, complainant, "complainant asked for deletion")
-    assert recorded.hash and MerkleLog(ledger.ledger_recorder).tree_size() == size_before + 2
+    # Each erasure: its record, and the subject's holds record opened and cleared with it.
+    assert recorded.hash and MerkleLog(ledger.ledger_recorder).tree_size() == size_before + 6
 
     fresh = _ledger(ledger.settings)
     auxiliary = fresh.auxiliary(auxiliary_id)

@@ -14,6 +14,7 @@ from projections.db import sql
 from projections.errors import BlindIndexUnavailableError, InvalidFilterValueError
 from projections.identity import IDENTITY, RESIDENT_ID_KIND, IdentityProjection
 from projections.queries import PersonnelQueries
+from tests.holds import end_erasure_blockers
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
 
@@ -51,6 +52,7 @@ def test_hires_corrections_and_erasure(fresh: Built) -> None:
     assert queries.by_resident_index(_hash(fresh, ds.resident_id(1))) == []
 
     # Erasure clears it; the live table and a replay agree; a rebuild gives the same rows.
+    end_erasure_blockers(fresh.ledger, ds.X1)
     fresh.ledger.erase_subject(ds.ADMIN_A, ds.X1, "PIPL request")
     fresh.models.catch_up("identity")
     erased = _index(fresh)

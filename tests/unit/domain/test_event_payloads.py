@@ -55,6 +55,7 @@ from domain.commands.complaint import (
     TakeComplaint,
     Withdraw,
 )
+from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.commands.lifecycle import (
     CompleteProbation,
     EndLeave,
@@ -68,6 +69,7 @@ from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
+from domain.holds import LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -282,7 +284,29 @@ def every_event() -> list[Aggregate]:
         id=UUID(int=77),
     )
     finding.amend_decision(dsc, AmendDecision(decision="改判", reason="复议"))
-    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding, unnamed]
+    marker = PriorRecordMarker.open(rec(PERSONNEL, LATER), resident_index="ab" * 32, auxiliary=aux)
+    rehired = hiring(organ, id=AUX_ID_2)()
+    rehired.override_prior_records(rec(PERSONNEL, D), organs=["other-bureau"], reason="已核实")
+    marker.note(rec(PERSONNEL, LATER), auxiliary=rehired)
+    holds = LegalHolds.open(dsc, subject_id=AUX_ID, organ=ORGAN_CODE)
+    holds.place(dsc, PlaceLegalHold(hold_id="H-1", reason="诉讼保全", reference="(2024)民初1号"))
+    holds.release(dsc, ReleaseLegalHold(hold_id="H-1", reason="诉讼终结"))
+    holds.clear_erasure(dsc)
+    return [
+        organ,
+        unit_code,
+        aux,
+        serial,
+        complaint,
+        declined,
+        pay,
+        wage,
+        finding,
+        marker,
+        holds,
+        rehired,
+        unnamed,
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import DateInFutureError, InvalidFieldError, NaiveDatetimeError
 from domain.events import LedgerCreated, LedgerEvent, recording
+from domain.holds import LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -28,6 +29,8 @@ AGGREGATES = (
     PaySchedule,
     LocalAverageWage,
     MisconductFinding,
+    PriorRecordMarker,
+    LegalHolds,
 )
 
 
@@ -125,6 +128,13 @@ STABLE_TOPICS = {
     "domain.pay:LocalAverageWage.WageRecorded",
     "domain.misconduct:MisconductFinding.Recorded",
     "domain.misconduct:MisconductFinding.DecisionAmended",
+    "domain.auxiliary:Auxiliary.PriorRecordOverridden",
+    "domain.holds:PriorRecordMarker.Opened",
+    "domain.holds:PriorRecordMarker.Noted",
+    "domain.holds:LegalHolds.Opened",
+    "domain.holds:LegalHolds.Placed",
+    "domain.holds:LegalHolds.Released",
+    "domain.holds:LegalHolds.ErasureCleared",
 }
 
 

@@ -59,7 +59,9 @@ def test_key_id_uses_type_0x04_not_the_log_signature_type() -> None:
     raw = cosigner.key.public_key
     assert cosigner.key.key_id == hashlib.sha256(b"w\n\x04" + raw).digest()[:4]
     assert cosigner.key.key_id != hashlib.sha256(b"w\n\x01" + raw).digest()[:4]
-    assert cosigner.key.vkey.split("+", 2)[2].startswith(base64.b64encode(b"\x04" + raw[:2]).decode())
+    assert cosigner.key.vkey.split("+", 2)[2].startswith(
+        base64.b64encode(b"\x04" + raw[:2]).decode()
+    )
 
 
 def test_quorum_counts_distinct_configured_witnesses_only() -> None:

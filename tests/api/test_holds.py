@@ -1,0 +1,106 @@
+"""The API of hire checks across organs and legal holds: problem+json, nothing stored on a
+refusal, nothing personal in it (issue 13, items 6 and 7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from domain.commands.auxiliary import ImposeSanction, Separate
+from ledger.records import Envelope
+from tests.api.conftest import OTHER_ORGAN, PHONE, RESIDENT_ID, UNIT, World, actor, problem
+from tests.holds import end_erasure_blockers
+
+HIRE: dict[str, Any] = {
+    "unit": UNIT,
+    "supervisor_id": "602010",
+    "supervisor_name": "王建国",
+    "employment_form": "direct_contract",
+    "contract_start": "2025-01-01",
+    "contract_end": "2028-12-31",
+    "post_type": "patrol",
+    "level": 1,
+    "name": "李明",
+    "gender": "male",
+    "resident_id": RESIDENT_ID,
+    "phone": PHONE,
+    "address": "南通市崇川区人民路1号",
+    "effective": "2025-02-01",
+}
+
+
+def _dismiss_elsewhere(world: World) -> None:
+    aux = world.other_organ_auxiliary
+    assert aux is not None
+    world.ledger.command_auxiliary(
+        aux,
+        ImposeSanction(sanction_id="S-9", kind="termination", until=None, linked_findings=[]),
+        Envelope(actor("discipline", OTHER_ORGAN), effective=date(2025, 1, 10)),
+    )
+    world.ledger.command_auxiliary(
+        aux,
+        Separate(reason="dismissed"),
+        Envelope(actor("personnel", OTHER_ORGAN), effective=date(2025, 1, 20)),
+    )
+
+
+def test_a_hire_after_a_dismissal_elsewhere_is_refused_then_overridden(
+    client: TestClient, world: World
+) -> None:
+    _dismiss_elsewhere(world)
+    head = world.ledger.ledger_recorder.max_notification_id()
+    refused = client.post("/v1/auxiliaries", headers=world.headers("personnel"), json=HIRE)
+    body = problem(refused, 409, "prior_record_elsewhere")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert f"{OTHER_ORGAN} {OTHER_ORGAN}局" in body["detail"]
+    for personal in (RESIDENT_ID, PHONE, "李明", "人民路", "dismiss", "termination", "S-9"):
+        assert personal not in refused.text
+    assert str(world.other_organ_auxiliary) not in refused.text
+    assert world.ledger.ledger_recorder.max_notification_id() == head  # nothing stored
+
+    hired = client.post(
+        "/v1/auxiliaries",
+        headers=world.headers("personnel"),
+        json={**HIRE, "override_reason": "已向原单位核实，同意录用"},
+    )
+    assert hired.status_code == 201, hired.text
+    record = world.ledger.auxiliary(UUID(hired.json()["originator_id"]))
+    assert record.prior_record_override == ((OTHER_ORGAN,), "已向原单位核实，同意录用")
+
+
+def test_a_hold_blocks_erasure_until_released(client: TestClient, world: World) -> None:
+    aux = world.auxiliary
+    assert aux is not None
+    end_erasure_blockers(world.ledger, aux)
+    base = f"/v1/auxiliaries/{aux}"
+    hold = {"hold_id": "LH-1", "reason": "民事诉讼证据保全", "reference": "(2026)苏0602民初118号"}
+    problem(
+        client.post(f"{base}/place-legal-hold", headers=world.headers("personnel"), json=hold),
+        403,
+        "role_not_allowed",
+    )
+    placed = client.post(f"{base}/place-legal-hold", headers=world.headers("discipline"), json=hold)
+    assert placed.status_code == 200, placed.text
+    listed = client.get(f"{base}/legal-holds", headers=world.headers("inspector")).json()
+    assert listed["blocking_erasure"] == [{"kind": "legal_hold", "id": "LH-1"}]
+    assert listed["holds"][0]["standing"] is True
+
+    erase = {"auxiliary_id": str(aux), "reason": "依申请删除个人信息"}
+    held = client.post("/v1/admin/erasures", headers=world.headers("admin"), json=erase)
+    body = problem(held, 409, "legal_hold")
+    assert "legal_hold LH-1" in body["detail"]
+    for personal in (RESIDENT_ID, PHONE, "李明"):
+        assert personal not in held.text
+    assert world.ledger.auxiliary(aux).phone == PHONE  # the key is intact
+
+    released = client.post(
+        f"{base}/release-legal-hold",
+        headers=world.headers("inspector"),
+        json={"hold_id": "LH-1", "reason": "诉讼终结"},
+    )
+    assert released.status_code == 200, released.text
+    erased = client.post("/v1/admin/erasures", headers=world.headers("admin"), json=erase)
+    assert erased.status_code == 201, erased.text
