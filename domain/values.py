@@ -835,12 +835,19 @@ def parse_post_type(text: str | PostType) -> PostType:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who recorded a fact: an id, a role, an organ, and the unit for unit-level actors."""
+    """Who recorded a fact: an id, a role, an organ, and the unit for unit-level actors.
+
+    ``holder`` names the official who holds the credential the actor acts with: an opaque
+    id (the data subject of the official's sealed police number and name), never the
+    person's data itself; None for credentials issued without a named holder and for the
+    ledger's own actors. An actor without a holder is encoded as before it existed.
+    """
 
     actor_id: str
     role: str
     organ: str
     unit: str | None
+    holder: str | None = None
 
     def __post_init__(self) -> None:
         identifier("actor.actor_id", self.actor_id)
@@ -848,6 +855,7 @@ class Actor:
         object.__setattr__(self, "role", member(Role, "actor.role", self.role).value)
         identifier("actor.organ", self.organ)
         optional_identifier("actor.unit", self.unit)
+        optional_identifier("actor.holder", self.holder)
 
     @property
     def role_enum(self) -> Role:
