@@ -376,6 +376,7 @@ class ErrorCode(LabelledEnum):
     validation = "validation"
     access = "access"
     reason_required = "reason_required"
+    token_holder = "token_holder"  # noqa: S105 - a problem code
     unknown_auxiliary = "unknown_auxiliary"
     erasure = "erasure"
     rate_limited = "rate_limited"
@@ -704,6 +705,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "validation": "填写的内容未通过校验",
                 "access": "令牌申请无效",
                 "reason_required": "督察人员查阅个人记录须说明事由",
+                "token_holder": "令牌持有人须同时登记警号和姓名",
                 "unknown_auxiliary": "未找到所指的辅警",
                 "erasure": "无法删除（已删除或无数据）",
                 "rate_limited": "操作过于频繁，请稍后再试",

@@ -78,8 +78,8 @@ def test_a_half_or_badly_named_holder_is_refused_and_records_nothing(
 
 def test_cli_issues_a_token_to_a_named_holder(
     world: World,
-    cli_env: None,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    cli_env: None,  # noqa: F811 - the fixture imported above
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     args = ["tokens", "create", "--role", "inspector", "--organ", ORGAN]
     named = [*args, "--holder-police-number", POLICE_NUMBER, "--holder-name", HOLDER_NAME]
