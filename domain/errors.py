@@ -284,3 +284,15 @@ class InvalidPayScheduleError(DomainError):
     """A pay schedule misses a level or does not rise with the level (Art. 7)."""
 
     code = "invalid_pay_schedule"
+
+
+class UnknownOrganError(DomainError):
+    """The organ named is not registered with the ledger."""
+
+    code = "unknown_organ"
+
+
+class OrganCycleError(DomainError):
+    """Placing an organ under the one named would make the organ tree a cycle."""
+
+    code = "organ_cycle"

@@ -28,6 +28,12 @@ Invariants:
   ``holder_id`` (``Actor.holder``), so every event recorded with it names the holder by an
   opaque id, never by the data. A token without a holder (issued before, or without one)
   keeps working and names no holder.
+- Oversight (issue 13): a token issued with ``oversight`` reads, never writes, the records of
+  the organs below its own in the organ tree (``ledger.organ_tree``). Only an inspector,
+  discipline or auditor token of an organ that has organs below it may have it
+  (``OversightError`` otherwise, nothing recorded); every such read needs a reason and is
+  recorded (``record_access`` refuses an oversight read without one). Tokens without it, and
+  every personnel token, stay within their organ.
 - Access records name personal fields, never their values; a reason, when given, is short
   text without control or format characters (bidi controls, zero-width characters), with at
   least one visible character: an inspector's reason of zero-width characters is no reason.
@@ -53,6 +59,7 @@ from domain.organ import Organ
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
 from ledger.errors import LedgerError, NotFoundError
+from ledger.organ_tree import organs_below
 from ledger.privacy import ERASED, SEALED
 
 TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "urn:auxledger:api-token")
@@ -95,6 +102,16 @@ class HolderError(AccessError):
     code = "token_holder"
 
 
+class OversightError(AccessError):
+    """A token may not have oversight scope as asked (role, or no organ below)."""
+
+    code = "oversight"
+
+
+OVERSIGHT_ROLES: tuple[str, ...] = (Role.inspector.value, Role.discipline.value, Role.auditor.value)
+"""The roles whose tokens of a parent organ may read the organs below it (issue 13)."""
+
+
 class ApiToken(Aggregate):
     """One bearer token's life: issued, then possibly revoked."""
 
@@ -116,6 +133,7 @@ class ApiToken(Aggregate):
         holder_id: UUID | None = None
         holder_police_number: str | None = None
         holder_name: str | None = None
+        oversight: bool = False
 
         personal_fields: ClassVar[tuple[str, ...]] = ("holder_police_number", "holder_name")
         personal_subject: ClassVar[str] = "holder_id"
@@ -143,7 +161,9 @@ class ApiToken(Aggregate):
         holder_id: UUID | None = None,
         holder_police_number: str | None = None,
         holder_name: str | None = None,
+        oversight: bool = False,
     ) -> None:
+        self.oversight = oversight
         self.role = role
         self.organ = organ
         self.unit = unit
@@ -349,11 +369,14 @@ def issue_token(
     now: datetime | None = None,
     holder_police_number: str | None = None,
     holder_name: str | None = None,
+    oversight: bool = False,
 ) -> IssuedToken:
     """Issue a new token and save its ``Issued`` record; the secret is returned once.
 
     ``holder_police_number`` and ``holder_name`` name the official who holds it (both or
-    neither); they are sealed as that official's personal data.
+    neither); they are sealed as that official's personal data. ``oversight`` gives an
+    inspector, discipline or auditor token of an organ with organs below it read scope over
+    them (``OversightError`` otherwise).
     """
     moment = now or datetime.now(tz=UTC)
     if role not in TOKEN_ROLES:
@@ -375,7 +398,16 @@ def issue_token(
         raise AccessError(f"no organ {organ} is registered in this ledger")
     if unit is not None and not registered.has_unit(unit):
         raise AccessError(f"organ {organ} has no unit {unit}")
-    holder = _holder_fields(app, holder_police_number, holder_name)
+    extra = _holder_fields(app, holder_police_number, holder_name)
+    if oversight:
+        if role not in OVERSIGHT_ROLES:
+            raise OversightError(
+                f"only {', '.join(OVERSIGHT_ROLES)} tokens may oversee the organs below "
+                f"their own, not a {role} token"
+            )
+        if not organs_below(app, organ):
+            raise OversightError(f"no organ lies below organ {organ}: there is nothing to oversee")
+        extra["oversight"] = True
     secret = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode(
         "ascii"
     ).rstrip("=")
@@ -390,7 +422,7 @@ def issue_token(
         token_hash=digest,
         label=_short_text("label", label, _LABEL_MAX),
         issued_by=issued_by,
-        **holder,
+        **extra,
     )
     app.save(token)
     return IssuedToken(secret=secret, token=token)
@@ -486,16 +518,18 @@ def record_access(
     fields: Sequence[str],
     reason: str | None,
     purpose: str,
+    overseen: bool = False,
 ) -> RecordAccess:
     """Save one ``RecordAccess`` record for a read of a personal record.
 
-    An inspector's read needs its reason (who, what, when *and why*): without one nothing is
+    An inspector's read needs its reason (who, what, when *and why*), and so does any read of
+    an organ below the actor's by an oversight token (``overseen``): without one nothing is
     recorded and ``ReasonRequiredError`` is raised, so the caller answers nothing.
     """
-    if actor.role == Role.inspector.value and not has_visible_character(reason or ""):
+    if (actor.role == Role.inspector.value or overseen) and not has_visible_character(reason or ""):
+        who = "an oversight token" if overseen else "an inspector"
         raise ReasonRequiredError(
-            "an inspector says why a personal record is read: give ?reason= or an "
-            "X-Access-Reason header"
+            f"{who} says why a personal record is read: give ?reason= or an X-Access-Reason header"
         )
     access = new_access(
         actor,

@@ -50,6 +50,11 @@ class TokenCreate(RequestBody):
     holder_name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         None, description="The holder's name: sealed personal data; with the police number"
     )
+    oversight: bool = Field(
+        False,
+        description="Read (never write) the organs below the administrator's organ, each read "
+        "with a reason; inspector, discipline and auditor tokens only",
+    )
 
 
 class TokenPublic(BaseModel):
@@ -68,6 +73,7 @@ class TokenPublic(BaseModel):
     holder_id: UUID | None = Field(
         description="The holder's data subject (an opaque id); null: no named holder"
     )
+    oversight: bool = Field(description="Reads the organs below its own (issue 13)")
 
 
 class TokenCreatedPublic(TokenPublic):

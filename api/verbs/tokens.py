@@ -55,12 +55,14 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             expires_at=datetime.now(tz=UTC) + timedelta(days=args.expires_in),
             holder_police_number=args.holder_police_number,
             holder_name=args.holder_name,
+            oversight=args.oversight,
         )
         print(issued.secret)  # noqa: T201 - shown once, by design
         print(  # noqa: T201
             f"token {issued.token.id} ({args.role}, organ {args.organ}"
             + (f", unit {args.unit}" if args.unit else "")
             + (f", holder {issued.token.holder_id}" if issued.token.holder_id else "")
+            + (", oversight of the organs below" if issued.token.oversight else "")
             + f") expires {issued.token.expires_at.isoformat()}; it is shown only once",
             file=sys.stderr,
         )
@@ -84,6 +86,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             "expires_at": t.expires_at.isoformat(),
             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
             "holder_id": str(t.holder_id) if t.holder_id else None,
+            "oversight": t.oversight,
         }
         for t in list_tokens(ledger, organ=args.organ)
     ]
@@ -117,6 +120,12 @@ def register(sub: Any) -> None:
         "--holder-name",
         metavar="NAME",
         help="the holder's name, sealed as their personal data; with --holder-police-number",
+    )
+    q.add_argument(
+        "--oversight",
+        action="store_true",
+        help="read (never write) the organs below --organ, each read with a reason "
+        "(inspector, discipline, auditor only)",
     )
     q.add_argument(
         "--expires-in",

@@ -49,7 +49,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 50
+    assert len(classes) == 51
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -73,6 +73,7 @@ STABLE_TOPICS = {
     "domain.organ:Organ.QuotaAdjusted",
     "domain.organ:Organ.SlotTaken",
     "domain.organ:Organ.SlotReleased",
+    "domain.organ:Organ.ParentSet",
     "domain.organ:UnitCode.Claimed",
     "domain.auxiliary:Auxiliary.Hired",
     "domain.auxiliary:Auxiliary.ContractRenewed",
