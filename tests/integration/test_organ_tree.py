@@ -133,3 +133,11 @@ def test_an_oversight_read_needs_a_reason_whatever_the_role(ledger: AuxLedger) -
     )
     assert recorded.reason == "年度审计抽查" and size(ledger) == before + 1
 
+
+def test_the_demo_places_every_organ_under_the_city_bureau(aux_ledger: AuxLedger) -> None:
+    from api.demo import load_demo  # noqa: PLC0415 - the demo is a client of the ledger
+    from api.demo.data import ORGANS  # noqa: PLC0415
+
+    load_demo(aux_ledger, officers=12, seed=1)
+    codes = {code for code, *_ in ORGANS}
+    assert organs_below(aux_ledger, CITY) == codes - {CITY}
