@@ -29,6 +29,7 @@ from api.problems import ApiProblem
 from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
 from ledger.access import OVERSIGHT_ROLES, ApiToken, looks_like_token, token_hash, token_id
+from ledger.errors import LedgerError
 from ledger.organ_tree import organs_below
 from ledger.records import AuxLedger
 
@@ -291,6 +292,25 @@ def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
     if token is None or not token.oversight or token.organ != actor.organ:
         return False
     return organ in organs_below(runtime.ledger(), actor.organ)
+
+
+def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str | None:
+    """The organ of the auxiliary if it lies below the actor's and the actor's token
+    oversees it (the read then needs a reason); None for every other read. Only an
+    oversight token costs a lookup here."""
+    if actor.role not in OVERSIGHT_ROLES:
+        return None
+    try:
+        token = runtime.token(UUID(actor.actor_id))
+    except ValueError:
+        return None
+    if token is None or not token.oversight:
+        return None
+    try:
+        organ = runtime.ledger().auxiliary(auxiliary_id).organ
+    except LedgerError:
+        return None
+    return organ if overseen(runtime, actor, organ) else None
 
 
 def refuse_oversight_write(runtime: Runtime, actor: Actor, organ: str) -> None:

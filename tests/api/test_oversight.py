@@ -74,6 +74,19 @@ def test_an_oversight_token_reads_an_organ_below_with_a_reason(
     entries = [e for rid, e in access_entries(world.ledger)[0] if rid == str(world.auxiliary)]
     assert entries[-1].organ == CITY and entries[-1].reason == "专项督察 2026-7"
     assert entries[-1].role == "discipline"
+    # The timeline too: with a reason only, recorded.
+    timeline = f"{path}/timeline"
+    problem(client.get(timeline, headers=city["inspector"]), 422, "reason_required")
+    history = client.get(timeline, headers=city["inspector"], params={"reason": "专项督察"})
+    assert history.status_code == 200 and history.json()["entries"], history.text
+    entries = [e for rid, e in access_entries(world.ledger)[0] if rid == str(world.auxiliary)]
+    assert entries[-1].organ == CITY and entries[-1].role == "inspector"
+    assert entries[-1].purpose.endswith("/timeline") and entries[-1].reason == "专项督察"
+    problem(
+        client.get(timeline, headers=city["plain-inspector"], params={"reason": "x"}),
+        404,
+        "not_found",
+    )
     # Not below the city: as if it did not exist.
     other = f"/v1/auxiliaries/{world.other_organ_auxiliary}?reason=check"
     problem(client.get(other, headers=city["inspector"]), 404, "not_found")
