@@ -8,9 +8,12 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from domain.commands.auxiliary import Commend
+from domain.commands.organ import RegisterOrgan, SetParent
+from domain.values import Actor
 from ledger.access import issue_token, load_token, token_id
 from ledger.records import Envelope
-from tests.console.conftest import ORGAN, World, page_text, sign_in
+from tests.api.conftest import catch_up
+from tests.console.conftest import ORGAN, World, accesses, event_count, page_text, sign_in
 
 POLICE_NUMBER = "990103"
 HOLDER_NAME = "测试警员乙"
@@ -48,3 +51,43 @@ def test_a_token_without_a_holder_shows_as_such(client: TestClient, world: World
     sign_in(client, world.tokens["personnel"])
     home = page_text(client.get("/console/home"))
     assert f"未登记持有人（{token.label}）" in home.split("</nav>", 1)[0]
+
+
+def test_an_oversight_token_opens_a_lower_organs_dossier_with_a_reason(
+    client: TestClient, world: World
+) -> None:
+    city = "320600"
+    setup = Actor(actor_id="setup", role="admin", organ=city, unit=None)
+    world.ledger.register_organ(
+        RegisterOrgan(code=city, name="南通市公安局", region="南通市"), Envelope(setup)
+    )
+    world.ledger.set_organ_parent(
+        ORGAN,
+        SetParent(parent=city),
+        Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
+    )
+    catch_up(world.ledger)
+    overseer = issue_token(
+        world.ledger,
+        role="discipline",
+        organ=city,
+        unit=None,
+        label="市局纪检",
+        issued_by="t",
+        oversight=True,
+        holder_police_number="990104",
+        holder_name="测试督察丙",
+    ).secret
+    csrf = sign_in(client, overseer)
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    before = event_count(world)
+    ask = page_text(client.get(path))
+    assert "说明查阅事由" in ask and "李明" not in ask  # a discipline token asked here too
+    assert event_count(world) == before
+    stated = page_text(client.post(f"{path}/reason", data={"csrf": csrf, "reason": "专项督察"}))
+    assert "李明" in stated and "测试督察丙（警号 990104）" in stated
+    read = accesses(world)[-1]
+    assert (read.organ, read.role, read.reason) == (city, "discipline", "专项督察")
+    # An organ outside its subtree stays out of reach.
+    other = client.get(f"/console/auxiliaries/{world.other_organ_auxiliary}")
+    assert other.status_code == 404
