@@ -7,6 +7,10 @@ Invariants:
 - Scope: a record of another organ (or, for the ``unit`` role, of another unit) is answered
   as not found, so scope never reveals whether a personal record exists; organ-level
   resources, whose codes are public, answer 403 ``outside_scope``.
+- Oversight (issue 13): a token issued with ``oversight`` (inspector, discipline, auditor of a
+  parent organ) reaches the records of the organs below its own where a route says so
+  (``overseen``), for reading only, with a reason, every read recorded; a command on such a
+  record answers 403 ``oversight_read_only``. Every other token stays within its organ.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import ApiProblem
 from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
-from ledger.access import ApiToken, looks_like_token, token_hash, token_id
+from ledger.access import OVERSIGHT_ROLES, ApiToken, looks_like_token, token_hash, token_id
+from ledger.errors import LedgerError
+from ledger.organ_tree import organs_below
 from ledger.records import AuxLedger
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
@@ -271,6 +277,49 @@ def require_organ(actor: Actor, organ: str) -> None:
         raise ApiProblem(
             "outside_scope",
             f"the token acts for organ {actor.organ}; this resource belongs to organ {organ}",
+        )
+
+
+def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
+    """True if ``organ`` lies below the actor's organ and the actor's token has oversight
+    scope (issue 13): reads only, each with a reason, each recorded."""
+    if actor.role not in OVERSIGHT_ROLES or organ == actor.organ:
+        return False
+    try:
+        token = runtime.token(UUID(actor.actor_id))
+    except ValueError:
+        return False
+    if token is None or not token.oversight or token.organ != actor.organ:
+        return False
+    return organ in organs_below(runtime.ledger(), actor.organ)
+
+
+def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str | None:
+    """The organ of the auxiliary if it lies below the actor's and the actor's token
+    oversees it (the read then needs a reason); None for every other read. Only an
+    oversight token costs a lookup here."""
+    if actor.role not in OVERSIGHT_ROLES:
+        return None
+    try:
+        token = runtime.token(UUID(actor.actor_id))
+    except ValueError:
+        return None
+    if token is None or not token.oversight:
+        return None
+    try:
+        organ = runtime.ledger().auxiliary(auxiliary_id).organ
+    except LedgerError:
+        return None
+    return organ if overseen(runtime, actor, organ) else None
+
+
+def refuse_oversight_write(runtime: Runtime, actor: Actor, organ: str) -> None:
+    """403 ``oversight_read_only`` if an oversight token aims a command at an organ below."""
+    if overseen(runtime, actor, organ):
+        raise ApiProblem(
+            "oversight_read_only",
+            f"the token oversees the organs below {actor.organ}: it reads their records "
+            "(with a reason) and changes none of them",
         )
 
 

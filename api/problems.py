@@ -32,7 +32,13 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
-from ledger.access import AccessError, ReasonRequiredError, TokenAlreadyRevokedError
+from ledger.access import (
+    AccessError,
+    HolderError,
+    OversightError,
+    ReasonRequiredError,
+    TokenAlreadyRevokedError,
+)
 from ledger.errors import (
     ConcurrencyConflictError,
     ConfigurationError,
@@ -107,6 +113,11 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "unsupported_media_type": ProblemKind(415, "The request body must be application/json"),
     "validation": ProblemKind(422, "The request does not pass validation"),
     "access": ProblemKind(422, "The token request is not valid"),
+    "token_holder": ProblemKind(422, "The token's holder is not named as required"),
+    "oversight": ProblemKind(422, "The token may not oversee the organs below its own"),
+    "oversight_read_only": ProblemKind(403, "An oversight token reads and changes nothing"),
+    "unknown_organ": ProblemKind(422, "No such organ is registered"),
+    "organ_cycle": ProblemKind(409, "The organ tree would become a cycle"),
     "reason_required": ProblemKind(422, "An inspector gives the reason for reading a record"),
     "unknown_auxiliary": ProblemKind(422, "No one auxiliary matches the one named"),
     "ambiguous_work_id": ProblemKind(422, "The work ID was issued to more than one auxiliary"),
@@ -266,6 +277,10 @@ def ledger_problem(error: LedgerError) -> tuple[str, str, dict[str, str]]:
         return "token_already_revoked", str(error), {}
     if isinstance(error, ReasonRequiredError):
         return "reason_required", str(error), {}
+    if isinstance(error, HolderError):
+        return "token_holder", str(error), {}
+    if isinstance(error, OversightError):
+        return "oversight", str(error), {}
     if isinstance(error, AccessError):
         return "access", str(error), {}
     if isinstance(error, KeyRegistryError):

@@ -337,3 +337,15 @@ class PriorRecordElsewhereError(DomainError):
             f"{names} (this organ's own records count too): ask them before hiring, or "
             "give an override reason"
         )
+
+
+class UnknownOrganError(DomainError):
+    """The organ named is not registered with the ledger."""
+
+    code = "unknown_organ"
+
+
+class OrganCycleError(DomainError):
+    """Placing an organ under the one named would make the organ tree a cycle."""
+
+    code = "organ_cycle"

@@ -19,6 +19,11 @@ Invariants kept here:
 - A quota may be adjusted below the current headcount (attrition); no slot can then be taken
   until the headcount is below it again.
 - A slot is released only for an auxiliary who holds one.
+- Organs form a tree (issue 13): an organ is placed under a registered parent organ
+  (``ParentSet``) by an administrator or the establishment authority of the organ itself,
+  never under itself nor under one of the organs below it (``OrganCycleError``); placing it
+  again under the same parent is refused (``DuplicateRecordError``). An organ without a
+  parent is a root (every organ registered before the tree existed).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from domain.errors import (
     DuplicateRecordError,
     InvalidFieldError,
     InvalidTransitionError,
+    OrganCycleError,
     QuotaExceededError,
     SlotNotHeldError,
     UnknownUnitError,
@@ -42,13 +48,24 @@ from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.values import ID_NAMESPACE, Role
 
 if TYPE_CHECKING:
-    from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+    from collections.abc import Sequence
+
+    from domain.commands.organ import (
+        AdjustQuota,
+        RegisterOrgan,
+        RegisterUnit,
+        SetParent,
+        SetQuota,
+    )
 
 QUOTA_MAX = 1_000_000
 
 
 class Organ(Aggregate):
     """A city or county public security bureau that recruits and uses auxiliaries."""
+
+    parent: str | None = None
+    """The code of the organ above this one (None: a root); set by ``ParentSet``."""
 
     def __init__(self) -> None:
         self.code: str = ""
@@ -114,6 +131,14 @@ class Organ(Aggregate):
 
         def apply(self, aggregate: Organ) -> None:
             aggregate.occupied.discard(self.auxiliary_id)
+
+    class ParentSet(Event):
+        """The organ was placed under its parent organ (issue 13; Art. 4)."""
+
+        parent: str
+
+        def apply(self, aggregate: Organ) -> None:
+            aggregate.parent = self.parent
 
     @staticmethod
     def id_for(code: str) -> UUID:
@@ -246,6 +271,28 @@ class Organ(Aggregate):
         if auxiliary_id not in self.occupied:
             raise SlotNotHeldError("the auxiliary holds no slot of this organ's quota")
         self.trigger_event(self.SlotReleased, **rec.fields(), auxiliary_id=auxiliary_id)
+
+    def set_parent(self, rec: Recording, cmd: SetParent, *, ancestry: Sequence[str]) -> None:
+        """Place the organ under ``cmd.parent`` (administrator or establishment authority of
+        this organ). ``ancestry`` is the registered parent's chain upwards: the parent's
+        code first, then its parent's, up to a root (the service reads it)."""
+        self._scoped(
+            rec,
+            roles=(Role.admin, Role.establishment),
+            action="place an organ under its parent organ",
+            article="Art. 4",
+        )
+        parent = identifier("parent", cmd.parent)
+        if not ancestry or ancestry[0] != parent:
+            raise InvalidFieldError("parent", "the parent's chain must begin with the parent")
+        if parent == self.code or self.code in ancestry:
+            raise OrganCycleError(
+                f"organ {self.code} cannot be placed under {parent}: {parent} is {self.code} "
+                "itself or lies below it"
+            )
+        if parent == self.parent:
+            raise DuplicateRecordError(f"organ {self.code} already lies under {parent}")
+        self.trigger_event(self.ParentSet, **rec.fields(), parent=parent)
 
 
 class UnitCode(Aggregate):

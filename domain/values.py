@@ -385,6 +385,7 @@ class EventType(LabelledEnum):
     organ_quota_adjusted = "organ_quota_adjusted"
     organ_slot_taken = "organ_slot_taken"
     organ_slot_released = "organ_slot_released"
+    organ_parent_set = "organ_parent_set"
     unit_code_claimed = "unit_code_claimed"
     credential_serial_claimed = "credential_serial_claimed"
     misconduct_finding_recorded = "misconduct_finding_recorded"
@@ -430,6 +431,11 @@ class ErrorCode(LabelledEnum):
     validation = "validation"
     access = "access"
     reason_required = "reason_required"
+    token_holder = "token_holder"  # noqa: S105 - a problem code
+    oversight = "oversight"
+    oversight_read_only = "oversight_read_only"
+    unknown_organ = "unknown_organ"
+    organ_cycle = "organ_cycle"
     unknown_auxiliary = "unknown_auxiliary"
     erasure = "erasure"
     rate_limited = "rate_limited"
@@ -756,6 +762,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "organ_quota_adjusted": "调整员额",
                 "organ_slot_taken": "占用员额",
                 "organ_slot_released": "释放员额",
+                "organ_parent_set": "确定上级机关",
                 "unit_code_claimed": "登记部门代码",
                 "credential_serial_claimed": "登记证件编号",
                 "misconduct_finding_recorded": "认定管理人员违规",
@@ -801,6 +808,11 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "validation": "填写的内容未通过校验",
                 "access": "令牌申请无效",
                 "reason_required": "督察人员查阅个人记录须说明事由",
+                "token_holder": "令牌持有人须同时登记警号和姓名",
+                "oversight": "该令牌不能监督下级机关",
+                "oversight_read_only": "监督令牌只能查阅下级机关的记录，不能修改",
+                "unknown_organ": "该公安机关尚未登记",
+                "organ_cycle": "上下级关系不能形成循环",
                 "unknown_auxiliary": "未找到所指的辅警",
                 "erasure": "无法删除（已删除或无数据）",
                 "rate_limited": "操作过于频繁，请稍后再试",
@@ -937,12 +949,19 @@ def parse_post_type(text: str | PostType) -> PostType:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who recorded a fact: an id, a role, an organ, and the unit for unit-level actors."""
+    """Who recorded a fact: an id, a role, an organ, and the unit for unit-level actors.
+
+    ``holder`` names the official who holds the credential the actor acts with: an opaque
+    id (the data subject of the official's sealed police number and name), never the
+    person's data itself; None for credentials issued without a named holder and for the
+    ledger's own actors. An actor without a holder is encoded as before it existed.
+    """
 
     actor_id: str
     role: str
     organ: str
     unit: str | None
+    holder: str | None = None
 
     def __post_init__(self) -> None:
         identifier("actor.actor_id", self.actor_id)
@@ -950,6 +969,7 @@ class Actor:
         object.__setattr__(self, "role", member(Role, "actor.role", self.role).value)
         identifier("actor.organ", self.organ)
         optional_identifier("actor.unit", self.unit)
+        optional_identifier("actor.holder", self.holder)
 
     @property
     def role_enum(self) -> Role:

@@ -21,6 +21,19 @@ Invariants:
 - Revoking a token revokes, in the same transaction, every token it issued (over HTTP an
   admin token issues tokens: their ``issued_by`` is its id), and theirs in turn: a token is
   never worth more than the one that issued it. ``issuer_id`` names a token's issuing token.
+- A token may name its holder, the official who uses it (issue 13): police number and name,
+  sealed in the ``Issued`` event as that official's personal data, under the official's data
+  subject ``holder_id`` = ``uuid5(OFFICIAL_NAMESPACE, blind index of the police number)``, so
+  every token of one official shares one subject and one erasure; the token's actor carries
+  ``holder_id`` (``Actor.holder``), so every event recorded with it names the holder by an
+  opaque id, never by the data. A token without a holder (issued before, or without one)
+  keeps working and names no holder.
+- Oversight (issue 13): a token issued with ``oversight`` reads, never writes, the records of
+  the organs below its own in the organ tree (``ledger.organ_tree``). Only an inspector,
+  discipline or auditor token of an organ that has organs below it may have it
+  (``OversightError`` otherwise, nothing recorded); every such read needs a reason and is
+  recorded (``record_access`` refuses an oversight read without one). Tokens without it, and
+  every personnel token, stay within their organ.
 - Access records name personal fields, never their values; a reason, when given, is short
   text without control or format characters (bidi controls, zero-width characters), with at
   least one visible character: an inspector's reason of zero-width characters is no reason.
@@ -35,7 +48,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -46,8 +59,11 @@ from domain.organ import Organ
 from domain.values import Actor, Role
 from ledger.application import LedgerApplication
 from ledger.errors import LedgerError, NotFoundError
+from ledger.organ_tree import organs_below
+from ledger.privacy import ERASED, SEALED
 
 TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "urn:auxledger:api-token")
+OFFICIAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:auxledger:official")
 TOKEN_PREFIX = "axl_"  # noqa: S105 - the public prefix of every token
 TOKEN_BYTES = 32
 MAX_TOKEN_DAYS = 366
@@ -56,6 +72,8 @@ TOKEN_ROLES: tuple[str, ...] = tuple(r.value for r in Role if r not in (Role.pub
 ISSUED_TOPIC = "ledger.access:ApiToken.Issued"
 
 _TOKEN_TEXT = re.compile(r"^axl_[A-Za-z0-9_-]{43}$")
+_POLICE_NUMBER = re.compile(r"^[0-9A-Z]{4,12}$")
+_HOLDER_NAME_MAX = 50
 _LABEL_MAX = 200
 _REASON_MAX = 500
 
@@ -78,11 +96,32 @@ class TokenAlreadyRevokedError(AccessError):
     code = "token_already_revoked"
 
 
+class HolderError(AccessError):
+    """A token's holder is not named as the ledger needs (police number and name)."""
+
+    code = "token_holder"
+
+
+class OversightError(AccessError):
+    """A token may not have oversight scope as asked (role, or no organ below)."""
+
+    code = "oversight"
+
+
+OVERSIGHT_ROLES: tuple[str, ...] = (Role.inspector.value, Role.discipline.value, Role.auditor.value)
+"""The roles whose tokens of a parent organ may read the organs below it (issue 13)."""
+
+
 class ApiToken(Aggregate):
     """One bearer token's life: issued, then possibly revoked."""
 
     class Issued(Aggregate.Created):
-        """A token was issued; only its SHA-256 is kept."""
+        """A token was issued; only its SHA-256 is kept.
+
+        ``holder_*`` name the official who holds it (all three, or none for a token without a
+        named holder, as every token issued before holders existed); the police number and
+        name are sealed under the official's data subject ``holder_id``.
+        """
 
         role: str
         organ: str
@@ -91,6 +130,13 @@ class ApiToken(Aggregate):
         token_hash: str
         label: str
         issued_by: str
+        holder_id: UUID | None = None
+        holder_police_number: str | None = None
+        holder_name: str | None = None
+        oversight: bool = False
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("holder_police_number", "holder_name")
+        personal_subject: ClassVar[str] = "holder_id"
 
     class Revoked(Aggregate.Event):
         """The token was revoked and authenticates nobody from now on."""
@@ -112,7 +158,12 @@ class ApiToken(Aggregate):
         token_hash: str,
         label: str,
         issued_by: str,
+        holder_id: UUID | None = None,
+        holder_police_number: str | None = None,
+        holder_name: str | None = None,
+        oversight: bool = False,
     ) -> None:
+        self.oversight = oversight
         self.role = role
         self.organ = organ
         self.unit = unit
@@ -120,6 +171,9 @@ class ApiToken(Aggregate):
         self.token_hash = token_hash
         self.label = label
         self.issued_by = issued_by
+        self.holder_id = holder_id
+        self.holder_police_number = holder_police_number
+        self.holder_name = holder_name
         self.revoked_at: datetime | None = None
         self.revocation_reason: str | None = None
 
@@ -147,15 +201,33 @@ class ApiToken(Aggregate):
         return self.revoked_at is None and now < self.expires_at
 
     def actor(self) -> Actor:
-        """The actor this token acts as."""
-        return Actor(actor_id=str(self.id), role=self.role, organ=self.organ, unit=self.unit)
+        """The actor this token acts as (naming its holder, if it has one)."""
+        return Actor(
+            actor_id=str(self.id),
+            role=self.role,
+            organ=self.organ,
+            unit=self.unit,
+            holder=None if self.holder_id is None else str(self.holder_id),
+        )
+
+    @property
+    def holder(self) -> Holder | None:
+        """The official who holds the token as read here (None: no named holder)."""
+        if self.holder_id is None:
+            return None
+        return Holder(
+            official_id=self.holder_id,
+            police_number=self.holder_police_number or "",
+            name=self.holder_name or "",
+        )
 
 
 class RecordAccess(Aggregate):
     """One read of a personal record: who, what, when and why."""
 
     class Recorded(Aggregate.Created):
-        """A personal record was read."""
+        """A personal record was read (``holder``: the reader token's holder, if named;
+        absent from records made before holders existed)."""
 
         actor_id: str
         role: str
@@ -166,6 +238,7 @@ class RecordAccess(Aggregate):
         fields: list[str]
         reason: str | None
         purpose: str
+        holder: str | None = None
 
     def __init__(
         self,
@@ -178,7 +251,9 @@ class RecordAccess(Aggregate):
         fields: list[str],
         reason: str | None,
         purpose: str,
+        holder: str | None = None,
     ) -> None:
+        self.holder = holder
         self.actor_id = actor_id
         self.role = role
         self.organ = organ
@@ -188,6 +263,27 @@ class RecordAccess(Aggregate):
         self.fields = fields
         self.reason = reason
         self.purpose = purpose
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The official who holds a token, as this process reads the sealed fields: the police
+    number and name in clear, or ``ERASED`` once the official's data was erased, or
+    ``SEALED`` in a process without the master key."""
+
+    official_id: UUID
+    police_number: str
+    name: str
+
+    @property
+    def readable(self) -> bool:
+        """True if the police number and name are in clear (neither erased nor sealed)."""
+        return not {self.police_number, self.name} & {ERASED, SEALED}
+
+    @property
+    def erased(self) -> bool:
+        """True if the official's personal data was erased."""
+        return ERASED in (self.police_number, self.name)
 
 
 @dataclass(frozen=True)
@@ -225,6 +321,42 @@ def _short_text(field: str, value: str, limit: int) -> str:
     return text
 
 
+def official_id(app: LedgerApplication, police_number: str) -> UUID:
+    """The data subject of the official with this police number: derived from its keyed
+    blind index, so one official is one subject and the id reveals nothing of the number."""
+    number = check_police_number(police_number)
+    return uuid5(OFFICIAL_NAMESPACE, app.privacy.blind_index("police_number", number))
+
+
+def check_police_number(police_number: str) -> str:
+    """A police number (警号), trimmed and upper-cased: 4 to 12 ASCII letters or digits."""
+    number = police_number.strip().upper() if isinstance(police_number, str) else ""
+    if not _POLICE_NUMBER.match(number):
+        raise HolderError("the holder's police number must be 4 to 12 letters or digits")
+    return number
+
+
+def _holder_fields(
+    app: LedgerApplication, police_number: str | None, name: str | None
+) -> dict[str, Any]:
+    if police_number is None and name is None:
+        return {}
+    if police_number is None or name is None:
+        raise HolderError("a token's holder is named by police number and name, both")
+    number = check_police_number(police_number)
+    try:
+        checked_name = _short_text("holder name", name, _HOLDER_NAME_MAX)
+    except AccessError:
+        raise HolderError(
+            f"the holder's name must be 1 to {_HOLDER_NAME_MAX} visible characters on one line"
+        ) from None
+    return {
+        "holder_id": official_id(app, number),
+        "holder_police_number": number,
+        "holder_name": checked_name,
+    }
+
+
 def issue_token(
     app: LedgerApplication,
     *,
@@ -235,8 +367,17 @@ def issue_token(
     issued_by: str,
     expires_at: datetime | None = None,
     now: datetime | None = None,
+    holder_police_number: str | None = None,
+    holder_name: str | None = None,
+    oversight: bool = False,
 ) -> IssuedToken:
-    """Issue a new token and save its ``Issued`` record; the secret is returned once."""
+    """Issue a new token and save its ``Issued`` record; the secret is returned once.
+
+    ``holder_police_number`` and ``holder_name`` name the official who holds it (both or
+    neither); they are sealed as that official's personal data. ``oversight`` gives an
+    inspector, discipline or auditor token of an organ with organs below it read scope over
+    them (``OversightError`` otherwise).
+    """
     moment = now or datetime.now(tz=UTC)
     if role not in TOKEN_ROLES:
         raise AccessError(f"role must be one of: {', '.join(TOKEN_ROLES)}")
@@ -257,6 +398,16 @@ def issue_token(
         raise AccessError(f"no organ {organ} is registered in this ledger")
     if unit is not None and not registered.has_unit(unit):
         raise AccessError(f"organ {organ} has no unit {unit}")
+    extra = _holder_fields(app, holder_police_number, holder_name)
+    if oversight:
+        if role not in OVERSIGHT_ROLES:
+            raise OversightError(
+                f"only {', '.join(OVERSIGHT_ROLES)} tokens may oversee the organs below "
+                f"their own, not a {role} token"
+            )
+        if not organs_below(app, organ):
+            raise OversightError(f"no organ lies below organ {organ}: there is nothing to oversee")
+        extra["oversight"] = True
     secret = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode(
         "ascii"
     ).rstrip("=")
@@ -271,6 +422,7 @@ def issue_token(
         token_hash=digest,
         label=_short_text("label", label, _LABEL_MAX),
         issued_by=issued_by,
+        **extra,
     )
     app.save(token)
     return IssuedToken(secret=secret, token=token)
@@ -366,16 +518,18 @@ def record_access(
     fields: Sequence[str],
     reason: str | None,
     purpose: str,
+    overseen: bool = False,
 ) -> RecordAccess:
     """Save one ``RecordAccess`` record for a read of a personal record.
 
-    An inspector's read needs its reason (who, what, when *and why*): without one nothing is
+    An inspector's read needs its reason (who, what, when *and why*), and so does any read of
+    an organ below the actor's by an oversight token (``overseen``): without one nothing is
     recorded and ``ReasonRequiredError`` is raised, so the caller answers nothing.
     """
-    if actor.role == Role.inspector.value and not has_visible_character(reason or ""):
+    if (actor.role == Role.inspector.value or overseen) and not has_visible_character(reason or ""):
+        who = "an oversight token" if overseen else "an inspector"
         raise ReasonRequiredError(
-            "an inspector says why a personal record is read: give ?reason= or an "
-            "X-Access-Reason header"
+            f"{who} says why a personal record is read: give ?reason= or an X-Access-Reason header"
         )
     access = new_access(
         actor,
@@ -411,6 +565,7 @@ def new_access(
         fields=sorted(set(fields)),
         reason=None if reason is None else _short_text("reason", reason, _REASON_MAX),
         purpose=_short_text("purpose", purpose, _LABEL_MAX),
+        holder=actor.holder,
     )
 
 
@@ -429,6 +584,8 @@ class AccessEntry:
     fields: tuple[str, ...]
     reason: str | None
     purpose: str
+    holder: str | None = None
+    """The reader token's holder (``Actor.holder``), None for a token without one."""
 
 
 def access_entries(
@@ -455,6 +612,7 @@ def access_entries(
                     fields=tuple(event.fields),
                     reason=event.reason,
                     purpose=event.purpose,
+                    holder=getattr(event, "holder", None),
                 ),
             )
         )

@@ -78,7 +78,12 @@ class DateAsISO(Transcoding):
 
 
 class FrozenDataclassAsDict(Transcoding):
-    """A frozen dataclass of primitive fields, as a dict of its fields."""
+    """A frozen dataclass of primitive fields, as a dict of its fields.
+
+    A field with a default of None that holds None is left out, so a field added later
+    with that default (``Actor.holder``) leaves the encoding of values without it as it was,
+    and values recorded before it existed decode with the default.
+    """
 
     def __init__(self, cls: type[Any], name: str) -> None:
         if not dataclasses.is_dataclass(cls):
@@ -87,10 +92,17 @@ class FrozenDataclassAsDict(Transcoding):
         self.type = cls
         self.name = name
         self._fields = tuple(f.name for f in dataclasses.fields(cls))
+        self._omitted_when_none = frozenset(
+            f.name for f in dataclasses.fields(cls) if f.default is None
+        )
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        """Fields by name."""
-        return {name: getattr(obj, name) for name in self._fields}
+        """Fields by name (those at their default of None left out)."""
+        return {
+            name: value
+            for name in self._fields
+            if (value := getattr(obj, name)) is not None or name not in self._omitted_when_none
+        }
 
     def decode(self, data: dict[str, Any]) -> Any:
         """Rebuild the value object."""

@@ -63,7 +63,7 @@ from domain.commands.complaint import (
 )
 from domain.commands.holds import LegalHoldCommand
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
-from domain.commands.organ import OrganCommand, RegisterOrgan
+from domain.commands.organ import OrganCommand, RegisterOrgan, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import (
@@ -72,6 +72,7 @@ from domain.errors import (
     OutsideScopeError,
     PriorRecordElsewhereError,
     SerialAlreadyIssuedError,
+    UnknownOrganError,
     UnknownUnitError,
 )
 from domain.events import Recording, recording
@@ -375,6 +376,26 @@ class AuxLedger(LedgerApplication):
             held = self.load(UnitCode, claim_id)
             raise DuplicateRecordError(f"unit code {code} is registered with organ {held.organ}")
         return self._commit(organ, UnitCode.claim(rec, organ=organ, code=code))
+
+    # ------------------------------------------------------------------ the organ tree
+
+    def set_organ_parent(self, organ_code: str, cmd: SetParent, env: Envelope) -> Recorded:
+        """Place an organ under its parent organ (issue 13): the parent must be registered,
+        and its chain upwards (read here, every organ checked on read) must not pass through
+        the organ (``OrganCycleError``)."""
+        organ = self.load(Organ, Organ.id_for(organ_code), expected_version=env.expected_version)
+        rec = self.recording(env)
+        ancestry: list[str] = []
+        code: str | None = cmd.parent
+        while code is not None and code not in ancestry:
+            if not self.exists(Organ.id_for(code)):
+                raise UnknownOrganError(f"no organ {code} is registered with the ledger")
+            ancestry.append(code)
+            if code == organ_code:
+                break  # the cycle is the organ's to name
+            code = self.load(Organ, Organ.id_for(code), copy=False).parent
+        organ.set_parent(rec, cmd, ancestry=ancestry)
+        return self._commit(organ)
 
     # ------------------------------------------------------------------ auxiliaries
 

@@ -210,7 +210,8 @@ class RecordMapper(Mapper[UUID]):
         """Transcode the event, sealing its personal fields first."""
         cls = type(domain_event)
         fields: tuple[str, ...] = getattr(cls, "personal_fields", ())
-        if not fields:
+        if not any(getattr(domain_event, name, None) is not None for name in fields):
+            # Nothing personal in this one (a token issued without a named holder).
             return super().to_stored_event(domain_event)
         if self.privacy is None:
             msg = f"{cls.__qualname__} carries personal data but no cipher is configured"

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.console.staff_ledger import holder_text
 from api.console.staff_session import (
     COOKIE,
     SIGNIN_COOKIE,
@@ -99,9 +100,11 @@ def signed_in(request: Request, runtime: RuntimeDep) -> Staff:
         raise ApiProblem("session_expired", "no console session: sign in with a token")
     actor = actor_of_token(runtime, session.token_id, session.token_hash)
     staff = Staff(actor=actor, session=session)
+    token = runtime.token(session.token_id)
     request.state.page = {
         "staff": staff,
         "actor": actor,
+        "holder": holder_text(token) if token is not None else None,
         "csrf": staff.csrf,
         "nav": [s for s in SECTIONS if s.open_to(actor)],
     }

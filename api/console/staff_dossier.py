@@ -9,6 +9,10 @@ legal holds ``…/legal-holds``.
 A part the role may not read is not shown. Reads of personal records are recorded as the
 API records them; an inspector states the reason once per dossier visit (kept in the
 session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
+
+An oversight token (issue 13) opens the dossier of an auxiliary of an organ below its own:
+whatever its role it states the reason first, and sees the record and its timeline only
+(responsibility, the record on a date and complaints are its organ's reads, not shown).
 """
 
 from __future__ import annotations
@@ -86,6 +90,14 @@ def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
     return auxiliary_routes.scoped_auxiliary(auxiliary_id, actor, ledger)
 
 
+def _readable(
+    auxiliary_id: UUID, actor: Actor, ledger: AuxLedger, runtime: Runtime
+) -> tuple[Any, bool]:
+    """The auxiliary and whether it lies below the actor's organ (an oversight read); 404
+    outside the scope, before anything."""
+    return auxiliary_routes.readable_auxiliary(auxiliary_id, actor, ledger, runtime)
+
+
 def _day(text: str | None) -> tuple[date, Refusal | None]:
     if not text:
         return _today(), None
@@ -106,15 +118,15 @@ def dossier(
 ) -> Response:
     """The dossier; an inspector first states the reason for this visit."""
     actor = staff.actor
-    auxiliary = _scoped(auxiliary_id, actor, ledger)  # 404 outside the scope, before anything
+    auxiliary, below = _readable(auxiliary_id, actor, ledger, runtime)  # 404 outside the scope
     gate = _reason_gate(auxiliary_id)
     reason = gate.kept(staff)
-    if actor.role == Role.inspector.value and reason is None:
+    if (actor.role == Role.inspector.value or below) and reason is None:
         return gate.ask(request)
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
     try:
-        shown = _read(auxiliary, day, actor, runtime, reason)
+        shown = _read(auxiliary, day, actor, runtime, reason, below=below)
         # One access record for the visit's page, with every field it shows in clear, before
         # anything is shown (an inspector without a reason is refused here).
         record_access(
@@ -125,9 +137,10 @@ def dossier(
             fields=shown.pop("clear"),
             reason=reason,
             purpose=PURPOSE,
+            overseen=below,
         )
         context.update(shown)
-        if may(actor, query_routes.COMPLAINT_READERS):
+        if may(actor, query_routes.COMPLAINT_READERS) and not below:
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger, reason)
         if may(actor, auxiliary_routes.HOLD_READERS):
             context["legal_holds"] = auxiliary_routes.legal_holds_view(ledger, auxiliary_id)
@@ -145,18 +158,29 @@ def dossier(
 
 
 def _read(
-    auxiliary: Any, day: date, actor: Actor, runtime: Runtime, reason: str | None
+    auxiliary: Any,
+    day: date,
+    actor: Actor,
+    runtime: Runtime,
+    reason: str | None,
+    *,
+    below: bool = False,
 ) -> dict[str, Any]:
     """Every part of the dossier the actor's role may read, each the API route's own view
     (``auxiliary_view``, ``timeline_view``, ``responsibility``, ``as_of_view``), and under
-    ``clear`` the personal fields they show in clear. Nothing recorded here."""
+    ``clear`` the personal fields they show in clear. Nothing recorded here. ``below``: an
+    oversight read of an organ below the actor's, the record and its timeline only."""
     record, clear = auxiliary_routes.auxiliary_view(auxiliary, actor, reason)
     shown: dict[str, Any] = {"record": record}
     fields = set(clear)
     timeline_allowed = may(actor, query_routes.PERSON_READERS)
     as_of_allowed = may(actor, query_routes.AS_OF_READERS)
     if timeline_allowed:
-        if as_of_allowed:  # both from one checked read of the events
+        if below:
+            timeline, in_clear = query_routes.timeline_view(
+                auxiliary.id, actor, runtime, reason, organ=auxiliary.organ
+            )
+        elif as_of_allowed:  # both from one checked read of the events
             timeline, in_clear, on_date = query_routes.timeline_and_as_of_views(
                 auxiliary.id, day, actor, runtime, reason
             )
@@ -174,6 +198,9 @@ def _read(
         shown["groups"] = {
             name: [e for e in entries if e["event"] in events] for name, events in GROUPS.items()
         }
+    if below:
+        shown["clear"] = sorted(fields)
+        return shown
     if may(actor, query_routes.RESPONSIBILITY_READERS):
         shown["responsibility"] = query_routes.responsibility(auxiliary.id, day, actor, runtime)
     if as_of_allowed and not timeline_allowed:
@@ -223,10 +250,11 @@ async def state_reason(
     request: Request,
     auxiliary_id: UUID,
     ledger: LedgerDep,
+    runtime: RuntimeDep,
     staff: Reader,
 ) -> Response:
     """Keep the reason for this dossier visit in the session (recorded with every read)."""
-    _scoped(auxiliary_id, staff.actor, ledger)  # 404 outside the scope, before anything
+    _readable(auxiliary_id, staff.actor, ledger, runtime)  # 404 outside the scope, first
     return await _reason_gate(auxiliary_id).keep(request, staff)
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from api.problems import ApiProblem
 from api.runtime import Runtime
+from ledger.access import ApiToken
 from ledger.merkle import MerkleError, leaf_hash, verify_inclusion
 from ledger.note import NoteError, open_checkpoint
 
@@ -38,9 +39,17 @@ class CheckpointState:
         return self.signature_ok and self.root_matches_log
 
 
+NO_HOLDER = "未登记持有人"
+"""What a page says of a token issued without a named holder (every token before issue 13)."""
+HOLDER_ERASED = "持有人信息已删除"
+HOLDER_SEALED = "持有人信息未解密"
+
+
 def recorded_by(runtime: Runtime, actor: dict[str, Any] | None) -> str:
-    """Who recorded an event, as a person reads it: the label of the token it was recorded
-    with (``auxledger tokens create --label``), else the actor's id."""
+    """Who recorded an event, as a person reads it: the holder of the token it was recorded
+    with, "name（警号 number）" (read from the token's checked, sealed record), or for a token
+    without a named holder "未登记持有人（label）"; the actor's id for what no token recorded
+    (the command line, the demo)."""
     if not actor:
         return "—"
     actor_id = str(actor.get("actor_id", ""))
@@ -48,7 +57,21 @@ def recorded_by(runtime: Runtime, actor: dict[str, Any] | None) -> str:
         token = runtime.token(UUID(actor_id))
     except ValueError:
         token = None
-    return token.label if token is not None else actor_id
+    if token is None:
+        return actor_id
+    return holder_text(token)
+
+
+def holder_text(token: ApiToken) -> str:
+    """A token's holder as a page names them (see ``recorded_by``)."""
+    holder = token.holder
+    if holder is None:
+        return f"{NO_HOLDER}（{token.label}）"
+    if holder.erased:
+        return HOLDER_ERASED
+    if not holder.readable:
+        return HOLDER_SEALED
+    return f"{holder.name}（警号 {holder.police_number}）"
 
 
 def checkpoint_state(runtime: Runtime) -> CheckpointState | None:

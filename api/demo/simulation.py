@@ -69,7 +69,7 @@ from domain.commands.complaint import (
 )
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.commands.misconduct import RecordMisconduct
-from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
@@ -270,6 +270,19 @@ class Simulation:
                 index += 1
         self.plan_misconduct()
 
+    def plan_parent(self, code: str) -> None:
+        """Place every organ but the city bureau (the first of ``ORGANS``) under it, right
+        after its registration (issue 13): the tree the city's oversight tokens read."""
+        city = ORGANS[0][0]
+        if code == city:
+            return
+
+        def place() -> None:
+            admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
+            self.ledger.set_organ_parent(code, SetParent(parent=city), Envelope(admin))
+
+        self.at(DEMO_START, place)
+
     def plan_organ(
         self, code: str, name: str, region: str, unit_names: tuple[str, ...], count: int
     ) -> None:
@@ -300,6 +313,7 @@ class Simulation:
             self.counts.units += len(units)
 
         self.at(DEMO_START, register)
+        self.plan_parent(code)
 
         def adjust() -> None:
             self.ledger.command_organ(

@@ -39,6 +39,8 @@ def _token_public(token: ApiToken) -> dict[str, object]:
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
         "revocation_reason": token.revocation_reason,
+        "holder_id": token.holder_id,
+        "oversight": token.oversight,
     }
 
 
@@ -76,6 +78,9 @@ def create_token(
         label=body.label,
         issued_by=actor.actor_id,
         expires_at=datetime.now(tz=UTC) + timedelta(days=body.expires_in_days),
+        holder_police_number=body.holder_police_number,
+        holder_name=body.holder_name,
+        oversight=body.oversight,
     )
     runtime.metrics.appended("ledger.access:ApiToken.Issued")
     return s.TokenCreatedPublic(token=issued.secret, **_token_public(issued.token))  # type: ignore[arg-type]

@@ -16,7 +16,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import TypeAdapter, ValidationError
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles, visible
+from api.deps import (
+    CurrentActor,
+    IfMatch,
+    LedgerDep,
+    RuntimeDep,
+    expected_version,
+    overseen,
+    refuse_oversight_write,
+    roles,
+    visible,
+)
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
@@ -252,6 +262,41 @@ def scoped_auxiliary(auxiliary_id: UUID, actor: CurrentActor, ledger: LedgerDep)
 ScopedAuxiliary = Annotated[Auxiliary, Depends(scoped_auxiliary)]
 
 
+def commanded_auxiliary(
+    auxiliary_id: UUID, actor: CurrentActor, ledger: LedgerDep, runtime: RuntimeDep
+) -> Auxiliary:
+    """The auxiliary a command is sent to: ``scoped_auxiliary``, except that an oversight
+    token's command on an organ below its own answers 403 ``oversight_read_only``."""
+    try:
+        auxiliary = ledger.auxiliary(auxiliary_id)
+    except NotFoundError:
+        auxiliary = None
+    if auxiliary is not None and not visible(actor, auxiliary.organ, auxiliary.unit):
+        refuse_oversight_write(runtime, actor, auxiliary.organ)
+    if auxiliary is None or not visible(actor, auxiliary.organ, auxiliary.unit):
+        raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
+    return auxiliary
+
+
+CommandedAuxiliary = Annotated[Auxiliary, Depends(commanded_auxiliary)]
+
+
+def readable_auxiliary(
+    auxiliary_id: UUID, actor: CurrentActor, ledger: LedgerDep, runtime: RuntimeDep
+) -> tuple[Auxiliary, bool]:
+    """The auxiliary, if it lies in the actor's scope or, for an oversight token, in an organ
+    below its own (then True: the read needs a reason); else 404."""
+    try:
+        auxiliary = ledger.auxiliary(auxiliary_id)
+    except NotFoundError:
+        auxiliary = None
+    if auxiliary is not None and visible(actor, auxiliary.organ, auxiliary.unit):
+        return auxiliary, False
+    if auxiliary is not None and overseen(runtime, actor, auxiliary.organ):
+        return auxiliary, True
+    raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -281,12 +326,14 @@ def hire(
 def read_auxiliary(
     auxiliary_id: UUID,
     actor: Annotated[Actor, Depends(roles(*READ_ROLES))],
-    auxiliary: ScopedAuxiliary,
+    readable: Annotated[tuple[Auxiliary, bool], Depends(readable_auxiliary)],
     ledger: LedgerDep,
     response: Response,
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> s.AuxiliaryPublic:
-    """Personal fields in clear for personnel (and inspectors giving a reason); recorded."""
+    """Personal fields in clear for personnel (and inspectors giving a reason); recorded.
+    An oversight token reads an organ below its own only with a reason (issue 13)."""
+    auxiliary, below = readable
     shown, clear = auxiliary_view(auxiliary, actor, reason)
     record_access(
         ledger,
@@ -296,6 +343,7 @@ def read_auxiliary(
         fields=clear,
         reason=reason,
         purpose="GET /v1/auxiliaries/{auxiliary_id}",
+        overseen=below,
     )
     response.headers["ETag"] = f'"{auxiliary.version}"'
     return shown
@@ -394,7 +442,7 @@ AUXILIARY = Target[UUID, AuxiliaryCommand](
     key="auxiliary_id",
     key_type=UUID,
     send=AuxLedger.command_auxiliary,
-    scope=ScopedAuxiliary,
+    scope=CommandedAuxiliary,
     operation_prefix="auxiliary",
 )
 """Auxiliary commands: the auxiliary must be in the token's scope (404 otherwise)."""

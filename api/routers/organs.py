@@ -97,7 +97,32 @@ def read_organ(
         units=dict(organ.units),
         quota=organ.quota,
         headcount=organ.headcount,
+        parent=organ.parent,
     )
+
+
+@router.put(
+    "/v1/organs/{code}/parent",
+    summary="Place the token's organ under its parent organ (issue 13, Art. 4)",
+    responses=errors(*TOKEN_ERRORS),
+)
+def set_parent(
+    body: s.ParentCreate,
+    actor: Annotated[Actor, Depends(roles(A, E))],
+    code: OwnOrgan,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecordedPublic:
+    """The parent must be registered and may not lie below the organ (409 ``organ_cycle``);
+    the parent's inspector, discipline and auditor tokens may then be given oversight."""
+    recorded = ledger.set_organ_parent(
+        code,
+        body.command(),
+        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+    )
+    return recorded_reply(recorded, response, runtime)
 
 
 ORGAN = Target[str, OrganCommand](

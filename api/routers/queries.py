@@ -27,13 +27,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import RuntimeDep, roles
+from api.deps import RuntimeDep, oversight_organ, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.routers.common import TOKEN_ERRORS, access_reason, errors
 from api.runtime import Runtime
 from api.schemas.auxiliaries import ResidentLookup
 from api.schemas.common import Day, Moment, QueryWhole
+from domain.checks import has_visible_character
 from domain.identity import validate_resident_id
 from domain.values import Actor, Role, china_date
 from ledger.access import ReasonRequiredError, record_access
@@ -197,8 +198,15 @@ def timeline(
     runtime: RuntimeDep,
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> dict[str, Any]:
-    """Personal fields masked by role; the reading is recorded as an access."""
-    data, shown = timeline_view(auxiliary_id, actor, runtime, reason)
+    """Personal fields masked by role; the reading is recorded as an access. An oversight
+    token reads an auxiliary of an organ below its own only with a reason (issue 13)."""
+    below = oversight_organ(runtime, actor, auxiliary_id)
+    if below is not None and not has_visible_character(reason or ""):
+        raise ReasonRequiredError(
+            "an oversight token says why a personal record is read: give ?reason= or an "
+            "X-Access-Reason header"
+        )
+    data, shown = timeline_view(auxiliary_id, actor, runtime, reason, organ=below)
     record_access(
         runtime.ledger(),
         actor,
@@ -207,16 +215,25 @@ def timeline(
         fields=shown,
         reason=reason,
         purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+        overseen=below is not None,
     )
     return data
 
 
 def timeline_view(
-    auxiliary_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+    auxiliary_id: UUID,
+    actor: Actor,
+    runtime: Runtime,
+    reason: str | None,
+    *,
+    organ: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The timeline as ``actor`` may read it (personal fields masked by role) and the
-    personal fields shown in clear. Not recorded: the caller records the read first."""
-    result = PersonnelQueries(runtime.read_models()).timeline(auxiliary_id, organ=actor.organ)
+    personal fields shown in clear, of the actor's organ (or of ``organ``, an organ below it
+    that the actor oversees). Not recorded: the caller records the read first."""
+    result = PersonnelQueries(runtime.read_models()).timeline(
+        auxiliary_id, organ=organ or actor.organ
+    )
     return _masked_timeline(result, actor, reason)
 
 

@@ -34,6 +34,8 @@ class TokenCreate(RequestBody):
                     "unit": "320602-001",
                     "label": "城东派出所内勤",
                     "expires_in_days": 90,
+                    "holder_police_number": "990001",
+                    "holder_name": "测试警员",
                 }
             ]
         }
@@ -42,6 +44,17 @@ class TokenCreate(RequestBody):
     unit: Code | None = None
     label: ShortText
     expires_in_days: Annotated[Whole, Field(ge=1, le=MAX_TOKEN_DAYS)] = DEFAULT_TOKEN_DAYS
+    holder_police_number: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        None, description="The holder's police number (警号): sealed personal data; with the name"
+    )
+    holder_name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="The holder's name: sealed personal data; with the police number"
+    )
+    oversight: bool = Field(
+        False,
+        description="Read (never write) the organs below the administrator's organ, each read "
+        "with a reason; inspector, discipline and auditor tokens only",
+    )
 
 
 class TokenPublic(BaseModel):
@@ -57,6 +70,10 @@ class TokenPublic(BaseModel):
     expires_at: datetime
     revoked_at: datetime | None
     revocation_reason: str | None
+    holder_id: UUID | None = Field(
+        description="The holder's data subject (an opaque id); null: no named holder"
+    )
+    oversight: bool = Field(description="Reads the organs below its own (issue 13)")
 
 
 class TokenCreatedPublic(TokenPublic):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Code, CommandBody, FreeText, ShortText, Whole
-from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.commands.pay import RecordAverageWage
 
 Quota = Annotated[Whole, Field(ge=0, le=1_000_000)]
@@ -105,3 +105,17 @@ class OrganPublic(BaseModel):
     units: dict[str, str]
     quota: int | None
     headcount: int
+    parent: str | None = Field(
+        default=None, description="The organ above this one (issue 13); null: a root"
+    )
+
+
+class ParentCreate(CommandBody):
+    """Place the organ under its parent organ, e.g. a district bureau under its city bureau."""
+
+    model_config = _examples({"parent": "320600"})
+    parent: Code
+
+    def command(self) -> SetParent:
+        """The domain command."""
+        return SetParent(parent=self.parent)

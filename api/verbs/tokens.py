@@ -1,5 +1,8 @@
 """``auxledger tokens create|list|revoke``: API credentials, kept as signed ledger records.
 
+``create --holder-police-number N --holder-name NAME`` names the official who holds it
+(sealed as their personal data; every event recorded with it names the holder's opaque id).
+
 ``create`` prints the new token on stdout, once (only its SHA-256 is kept), and its id and
 expiry on stderr; ``list`` shows every token without secrets; ``revoke ID`` ends one and
 every token it issued (over HTTP, an admin token issues tokens), printing each.
@@ -50,11 +53,16 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             or f"{args.role} {args.organ}" + (f" {args.unit}" if args.unit else ""),
             issued_by=actor_name(),
             expires_at=datetime.now(tz=UTC) + timedelta(days=args.expires_in),
+            holder_police_number=args.holder_police_number,
+            holder_name=args.holder_name,
+            oversight=args.oversight,
         )
         print(issued.secret)  # noqa: T201 - shown once, by design
         print(  # noqa: T201
             f"token {issued.token.id} ({args.role}, organ {args.organ}"
             + (f", unit {args.unit}" if args.unit else "")
+            + (f", holder {issued.token.holder_id}" if issued.token.holder_id else "")
+            + (", oversight of the organs below" if issued.token.oversight else "")
             + f") expires {issued.token.expires_at.isoformat()}; it is shown only once",
             file=sys.stderr,
         )
@@ -77,6 +85,8 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             "issued_at": t.created_on.isoformat(),
             "expires_at": t.expires_at.isoformat(),
             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            "holder_id": str(t.holder_id) if t.holder_id else None,
+            "oversight": t.oversight,
         }
         for t in list_tokens(ledger, organ=args.organ)
     ]
@@ -101,6 +111,22 @@ def register(sub: Any) -> None:
     q.add_argument("--organ", required=True, help="organ code")
     q.add_argument("--unit", help="unit code (required for --role unit)")
     q.add_argument("--label", help="who or what the token is for (no personal data)")
+    q.add_argument(
+        "--holder-police-number",
+        metavar="NUMBER",
+        help="the holder's police number (警号), sealed as their personal data; with --holder-name",
+    )
+    q.add_argument(
+        "--holder-name",
+        metavar="NAME",
+        help="the holder's name, sealed as their personal data; with --holder-police-number",
+    )
+    q.add_argument(
+        "--oversight",
+        action="store_true",
+        help="read (never write) the organs below --organ, each read with a reason "
+        "(inspector, discipline, auditor only)",
+    )
     q.add_argument(
         "--expires-in",
         type=_days,

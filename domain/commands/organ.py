@@ -64,3 +64,12 @@ class AdjustQuota(OrganCommand):
 
     def run(self, organ: Organ, rec: Recording) -> None:
         organ.adjust_quota(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetParent:
+    """Place the organ under its parent organ: a county or district bureau under its city
+    bureau (Art. 4). Not an ``OrganCommand``: the service loads the parent's chain upwards,
+    which the organ needs to refuse a cycle (``AuxLedger.set_organ_parent``)."""
+
+    parent: str

@@ -77,6 +77,7 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/v1/organs/{code}/quota", {"establishment"}, 422, other_organ=403),
     _r("POST", "/v1/organs/{code}/quota-adjustments", {"establishment"}, 422, other_organ=403),
     _r("PUT", "/v1/organs/{code}/pay-schedules/{year}", P, 422, other_organ=403),
+    _r("PUT", "/v1/organs/{code}/parent", {"admin", "establishment"}, 422, other_organ=403),
     _r("POST", "/v1/average-wages", {"personnel", "establishment"}, 422, other_organ=422),
     # auxiliaries (Art. 8-18)
     _r("POST", "/v1/auxiliaries", P, 422, other_organ=422),

@@ -64,7 +64,7 @@ from domain.commands.lifecycle import (
     StartProbation,
 )
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
-from domain.commands.organ import AdjustQuota
+from domain.commands.organ import AdjustQuota, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.complaint import Complaint
 from domain.errors import DomainError
@@ -109,6 +109,9 @@ def every_event() -> list[Aggregate]:
     organ.adjust_quota(rec(ESTABLISHMENT, D), AdjustQuota(new_quota=4, reason="调整"))
     organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID)
     organ.take_slot(rec(PERSONNEL, D), auxiliary_id=AUX_ID_2)
+    organ.set_parent(
+        rec(ESTABLISHMENT, D), SetParent(parent="city-bureau"), ancestry=("city-bureau",)
+    )
 
     aux = hiring(organ)()
     p = rec(PERSONNEL, D)

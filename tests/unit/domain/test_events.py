@@ -76,6 +76,7 @@ STABLE_TOPICS = {
     "domain.organ:Organ.QuotaAdjusted",
     "domain.organ:Organ.SlotTaken",
     "domain.organ:Organ.SlotReleased",
+    "domain.organ:Organ.ParentSet",
     "domain.organ:UnitCode.Claimed",
     "domain.auxiliary:Auxiliary.Hired",
     "domain.auxiliary:Auxiliary.ContractRenewed",
