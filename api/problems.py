@@ -163,6 +163,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
+    "invalid_rule_set": ProblemKind(422, "The rule set is refused whole (its problems are listed)"),
 }
 
 

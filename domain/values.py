@@ -346,6 +346,8 @@ class EventType(LabelledEnum):
     pay_schedule_schedule_set = "pay_schedule_schedule_set"
     local_average_wage_opened = "local_average_wage_opened"
     local_average_wage_wage_recorded = "local_average_wage_wage_recorded"
+    rules_opened = "rules_opened"
+    rules_rule_set_loaded = "rules_rule_set_loaded"
 
 
 class ErrorCode(LabelledEnum):
@@ -417,6 +419,7 @@ class ErrorCode(LabelledEnum):
     not_correctable = "not_correctable"
     duplicate_record = "duplicate_record"
     invalid_pay_schedule = "invalid_pay_schedule"
+    invalid_rule_set = "invalid_rule_set"
     csrf = "csrf"
     session_expired = "session_expired"
     ambiguous_serial = "ambiguous_serial"
@@ -674,6 +677,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "pay_schedule_schedule_set": "设定薪酬标准",
                 "local_average_wage_opened": "建立社会平均工资记录",
                 "local_average_wage_wage_recorded": "记录社会平均工资",
+                "rules_opened": "建立规则记录",
+                "rules_rule_set_loaded": "载入规则集",
             },
         ),
         ErrorCode: _labels(
@@ -745,6 +750,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "not_correctable": "该字段不能更正",
                 "duplicate_record": "此事项已登记过",
                 "invalid_pay_schedule": "薪酬标准未随层级递增",
+                "invalid_rule_set": "规则集有误，未载入",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",
                 "ambiguous_serial": "该证件编号登记在多名辅警名下",

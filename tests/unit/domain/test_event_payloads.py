@@ -54,12 +54,15 @@ from domain.commands.complaint import (
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import AdjustQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
+from domain.commands.rules import LoadRuleSet
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
+from domain.policy import NANTONG_2023
+from domain.rules import Rules
 from domain.values import Actor, Allegation, Responsibility
 
 from .support import (
@@ -240,7 +243,10 @@ def every_event() -> list[Aggregate]:
         id=UUID(int=77),
     )
     finding.amend_decision(dsc, AmendDecision(decision="改判", reason="复议"))
-    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding]
+    admin = rec(Actor(actor_id="op-1", role="admin", organ="ledger", unit=None), D)
+    rules = Rules.open(admin)
+    rules.load(admin, LoadRuleSet(rule_set=NANTONG_2023, notes="说明"))
+    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding, rules]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import NANTONG_2023, Policy, RuleSet
+from domain.rules import Rules
 
 from .support import PERSONNEL, POLICY
 
@@ -28,6 +29,7 @@ AGGREGATES = (
     PaySchedule,
     LocalAverageWage,
     MisconductFinding,
+    Rules,
 )
 
 
@@ -49,7 +51,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 50
+    assert len(classes) == 52
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -117,6 +119,8 @@ STABLE_TOPICS = {
     "domain.pay:LocalAverageWage.WageRecorded",
     "domain.misconduct:MisconductFinding.Recorded",
     "domain.misconduct:MisconductFinding.DecisionAmended",
+    "domain.rules:Rules.Opened",
+    "domain.rules:Rules.RuleSetLoaded",
 }
 
 
