@@ -23,7 +23,9 @@ Invariants kept here:
   thresholds, health-check interval, working calendar); a part it leaves as None is the
   policy's own. ``Policy.in_force(d)`` is the policy with the parts of ``rule_for(d)``: what a
   decision effective on ``d`` is judged by. Rule sets loaded into a ledger (``domain.rules``)
-  are completed with the ledger's base policy, so every part of them is set.
+  are completed with the ledger's base policy, so every part of them is set; a built-in rule
+  set stays beside them unless one of them has its id or a clashing period
+  (``RuleSet.clash``: periods must be disjoint, or nested without the same first day).
 - ``Policy.expiring(today)`` warns from ``EXPIRY_WARNING_DAYS`` before the rule set in force
   ends unless another rule set takes over the next day, and when no rule set is in force.
 """
@@ -118,6 +120,26 @@ class RuleSet:
     def covers(self, d: date) -> bool:
         """Whether the rule set is in force on the date."""
         return self.effective_from <= d <= self.effective_until
+
+    def clash(self, other: RuleSet) -> str | None:
+        """Why this rule set and ``other`` (another id) cannot both be in force, or None:
+        their periods must be disjoint, or nested without starting on the same day."""
+        new = self
+        if new.effective_until < other.effective_from or other.effective_until < new.effective_from:
+            return None
+        if new.effective_from == other.effective_from:
+            return (
+                f"{new.rule_id} starts on the same day as {other.rule_id} "
+                f"({new.effective_from.isoformat()}): which is in force would be undecided"
+            )
+        outer, inner = (new, other) if new.effective_from < other.effective_from else (other, new)
+        if inner.effective_until <= outer.effective_until:
+            return None  # nested: the later-starting one is in force for part of the other's
+        return (
+            f"{new.rule_id} overlaps {other.rule_id} in part "
+            f"({inner.effective_from.isoformat()} to {outer.effective_until.isoformat()}): "
+            "periods must be disjoint or one within the other"
+        )
 
     def completed(self, base: Policy) -> RuleSet:
         """The rule set with every part it leaves unset taken from ``base``."""
@@ -303,11 +325,20 @@ class Policy:
         return cls()
 
     def with_rule_sets(self, rule_sets: tuple[RuleSet, ...]) -> Policy:
-        """This policy judged by ``rule_sets`` instead of its own, each completed with this
-        policy's parts (an empty tuple keeps the policy as it is)."""
+        """This policy judged by ``rule_sets``, each completed with this policy's parts, and
+        by those of its own rule sets that share no id and no clashing period with them (a
+        built-in rule set keeps the days no loaded one claims); an empty tuple keeps the
+        policy as it is."""
         if not rule_sets:
             return self
-        return replace(self, rules=tuple(r.completed(self) for r in rule_sets))
+        loaded = tuple(r.completed(self) for r in rule_sets)
+        ids = {r.rule_id for r in loaded}
+        kept = tuple(
+            r
+            for r in self.rules
+            if r.rule_id not in ids and all(r.clash(other) is None for other in loaded)
+        )
+        return replace(self, rules=(*kept, *loaded))
 
     def in_force(self, d: date) -> Policy:
         """The policy a decision effective on ``d`` is judged by: the parts of ``rule_for(d)``

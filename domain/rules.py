@@ -234,25 +234,6 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     )
 
 
-def _clash(new: RuleSet, other: RuleSet) -> str | None:
-    """Why two rule sets with different ids cannot both be in force, or None."""
-    if new.effective_until < other.effective_from or other.effective_until < new.effective_from:
-        return None
-    if new.effective_from == other.effective_from:
-        return (
-            f"{new.rule_id} starts on the same day as {other.rule_id} "
-            f"({new.effective_from.isoformat()}): which is in force would be undecided"
-        )
-    outer, inner = (new, other) if new.effective_from < other.effective_from else (other, new)
-    if inner.effective_until <= outer.effective_until:
-        return None  # nested: the later-starting one is in force for part of the other's period
-    return (
-        f"{new.rule_id} overlaps {other.rule_id} in part "
-        f"({inner.effective_from.isoformat()} to {outer.effective_until.isoformat()}): "
-        "periods must be disjoint or one within the other"
-    )
-
-
 def _part(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -349,7 +330,7 @@ class Rules(Aggregate):
         clashes = [
             why
             for other in self._sets.values()
-            if other.rule_id != new.rule_id and (why := _clash(new, other)) is not None
+            if other.rule_id != new.rule_id and (why := new.clash(other)) is not None
         ]
         if clashes:
             raise InvalidRuleSetError(clashes)

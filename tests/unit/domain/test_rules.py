@@ -271,3 +271,21 @@ def test_no_expiry_warning_when_a_successor_is_loaded() -> None:
     assert policy.expiring(date(2027, 12, 1)) is None
     warning = policy.expiring(date(2032, 11, 1))
     assert warning is not None and warning.rule_id == "nantong-2028"
+
+
+def test_built_in_rule_sets_keep_the_days_no_loaded_one_claims() -> None:
+    base = Policy.default()  # NANTONG_2023 only
+    only_2018 = base.with_rule_sets((NANTONG_2018,))
+    assert [r.rule_id for r in only_2018.rules] == ["nantong-2023", "nantong-2018"]
+    assert only_2018.rule_for(date(2024, 1, 1)).rule_id == "nantong-2023"
+    assert only_2018.rule_for(date(2022, 1, 1)).rule_id == "nantong-2018"
+    amendment = parse_rule_set(
+        rule_file(id="amend-2025", effective_from=date(2025, 7, 1), calendar=None)
+    )
+    nested = base.with_rule_sets((amendment,))
+    assert {r.rule_id for r in nested.rules} == {"nantong-2023", "amend-2025"}
+    replaced = base.with_rule_sets((parse_rule_set(rule_file(id="city-2023", calendar=None)),))
+    assert [r.rule_id for r in replaced.rules] == ["city-2023"]  # same first day: it goes
+    same_id = base.with_rule_sets((parse_rule_set(rule_file()),))
+    assert [r.rule_id for r in same_id.rules] == ["nantong-2023"]
+    assert same_id.rules[0].levels == LevelScheme(1, 12)
