@@ -156,6 +156,14 @@ class ContractStanding(LabelledEnum):
     past = "past"
 
 
+class RuleSetState(LabelledEnum):
+    """Where a rule set stands on a date (Art. 20): in force, ended, or not yet started."""
+
+    in_force = "in_force"
+    ended = "ended"
+    not_started = "not_started"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -516,6 +524,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
         ContractStanding: _labels(
             ContractStanding,
             {"ending": "即将到期", "past": "已超期"},
+        ),
+        RuleSetState: _labels(
+            RuleSetState,
+            {"in_force": "施行中", "ended": "已失效", "not_started": "尚未施行"},
         ),
         LevelChangeReason: _labels(
             LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}

@@ -68,6 +68,7 @@ TITLES: Mapping[str, str] = {
     "contracts_ending": "合同即将到期与已超期",
     "assessments": "年度考核等次及未考核人员",
     "assessment_summary": "各用辅部门年度考核结果汇总",
+    "rule_sets": "规则集及到期提醒",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -168,6 +169,13 @@ COLUMNS: Mapping[str, str] = {
     "incompetent": "不合格",
     "not_assessed": "未考核",
     "excellent_percent": "优秀率（%）",
+    "title": "名称",
+    "document": "文号",
+    "effective_from": "施行日期",
+    "effective_until": "有效期至",
+    "state": "施行状态",
+    "expiring": "到期提醒",
+    "expiring_only": "仅到期提醒",
 }
 """Chinese column and filter names."""
 
@@ -183,6 +191,7 @@ VALUE_SETS: Mapping[str, str] = {
     "post": "PostType",
     "grade": "AssessmentGrade",
     "standing": "ContractStanding",
+    "state": "RuleSetState",
 }
 
 
