@@ -203,6 +203,8 @@ class AuxLedger(LedgerApplication):
             pending = [a for a in session.values() if a.pending_events]
             if pending:
                 self.save(*pending)
+                if any(isinstance(a, Rules) for a in pending):
+                    self._refresh_rules(force=True)
         finally:
             self._local.session = None
 
@@ -352,11 +354,10 @@ class AuxLedger(LedgerApplication):
         """Load rule sets (admin, Art. 20) in one transaction: all of them, or none.
 
         Each is checked against the rule sets loaded before and the ones before it in
-        ``cmds``; the policy of this process follows at once."""
+        ``cmds``; the policy of this process follows at once (inside ``batch``, once the
+        batch is saved: its other commands are judged by the rules loaded before it)."""
         if not cmds:
             raise ValueError("no rule set to load")
-        if self._session() is not None:
-            raise RuntimeError("rule sets are loaded on their own, not inside a batch")
         existing: Rules | None = None
         if self.exists(Rules.ID):
             existing = self.load(Rules, Rules.ID, expected_version=env.expected_version)

@@ -146,3 +146,27 @@ def test_a_hire_is_judged_by_the_rule_set_in_force_on_its_date(ledger: AuxLedger
         (date(2024, 5, 1), "nantong-2023"),
         (date(2022, 5, 1), "nantong-2018"),
     ]
+
+
+def test_rule_sets_loaded_in_a_batch_apply_once_it_is_saved(ledger: AuxLedger) -> None:
+    with ledger.batch():
+        ledger.load_rule_sets(shipped_rule_sets(), Envelope(ADMIN))
+        assert [r.rule_id for r in ledger.policy.rules] == ["nantong-2023"]  # not saved yet
+    assert [r.rule_id for r in ledger.policy.rules] == ["nantong-2018", "nantong-2023"]
+
+
+def test_the_demo_loads_the_shipped_rules_and_amends_the_calendar(aux_ledger: AuxLedger) -> None:
+    from api.demo import load_demo  # noqa: PLC0415
+
+    load_demo(aux_ledger, officers=3, seed=5)
+    rules = aux_ledger.rules()
+    assert rules is not None
+    assert [(rule_id, version) for rule_id, version, _, _ in rules.loads] == [
+        ("nantong-2018", 2),
+        ("nantong-2023", 3),
+        ("nantong-2023", 4),
+    ]
+    calendar = aux_ledger.policy.in_force(date(2024, 10, 1)).calendar
+    assert not calendar.is_working_day(date(2024, 10, 1))
+    assert calendar.is_working_day(date(2024, 10, 12))  # a Saturday worked (调休)
+    assert aux_ledger.policy.rule_for(date(2023, 2, 1)).rule_id == "nantong-2018"
