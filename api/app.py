@@ -37,6 +37,7 @@ from api.routers import (
     organs,
     public,
     queries,
+    rules,
 )
 from api.runtime import Runtime
 from api.schemas.common import ProblemPublic
@@ -107,6 +108,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
             bundles,
             misconduct,
             admin,
+            rules,
             ops,
         )
     ]

@@ -187,6 +187,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
         409, "The person left an auxiliary post for cause: ask the organ named, or override"
     ),
     "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
+    "invalid_rule_set": ProblemKind(422, "The rule set is refused whole (its problems are listed)"),
 }
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "InvalidPayScheduleError",
     "InvalidPolicyError",
     "InvalidResidentIdError",
+    "InvalidRuleSetError",
     "InvalidTransitionError",
     "LevelOutOfSchemeError",
     "NaiveDatetimeError",
@@ -349,3 +350,21 @@ class OrganCycleError(DomainError):
     """Placing an organ under the one named would make the organ tree a cycle."""
 
     code = "organ_cycle"
+
+
+class InvalidRuleSetError(DomainError):
+    """A rule set (or a file of one) is refused whole: its first problems are listed."""
+
+    code = "invalid_rule_set"
+
+    SHOWN: ClassVar[int] = 5
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        shown = "; ".join(self.problems[: self.SHOWN])
+        more = len(self.problems) - self.SHOWN
+        count = len(self.problems)
+        super().__init__(
+            f"rule set refused ({count} problem{'s' if count != 1 else ''}): {shown}"
+            + (f"; and {more} more" if more > 0 else "")
+        )

@@ -15,6 +15,8 @@ Invariants kept here:
 - ``effective`` is a calendar date, never later than the China-Standard-Time date of ``at``
   unless the command allows future dates.
 - ``basis`` is None or short text (at most 200 characters).
+- The ``Recording``'s policy is ``policy.in_force(effective)``: a decision is judged by the
+  parts of the rule set in force on its effective date, the one ``rule_id`` names.
 - Event classes that carry personal data name those attributes in ``personal_fields`` and the
   attribute holding the data subject's id in ``personal_subject``; the ledger encrypts them per
   subject. Classes without personal data leave ``personal_fields`` empty.
@@ -67,7 +69,8 @@ class Recording:
     basis: str | None
     rule_id: str
     policy: Policy = field(repr=False, compare=False)
-    """The rule set the command is judged under (level scheme, ...); not put on events."""
+    """The policy the command is judged under: the parts (level scheme, ...) of the rule set
+    in force on ``effective``; not put on events."""
 
     @property
     def recorded_on(self) -> date:
@@ -106,5 +109,5 @@ def recording(
         effective=day,
         basis=optional_short_text("basis", basis),
         rule_id=policy.rule_for(day).rule_id,
-        policy=policy,
+        policy=policy.in_force(day),
     )

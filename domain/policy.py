@@ -20,17 +20,28 @@ Invariants kept here:
 - Review (复查) deadlines are calendar days and non-negative (practice, ``ReviewPolicy``).
 - A working day is a weekday that is not a holiday, or a weekend day listed as an extra working
   day (调休).
+- A rule set may carry its own parts (level scheme, complaint deadlines, early-warning
+  thresholds, health-check interval, working calendar); a part it leaves as None is the
+  policy's own. ``Policy.in_force(d)`` is the policy with the parts of ``rule_for(d)``: what a
+  decision effective on ``d`` is judged by. Rule sets loaded into a ledger (``domain.rules``)
+  are completed with the ledger's base policy, so every part of them is set; a built-in rule
+  set stays beside them unless one of them has its id or a clashing period
+  (``RuleSet.clash``: periods must be disjoint, or nested without the same first day).
+- ``Policy.expiring(today)`` warns from ``EXPIRY_WARNING_DAYS`` before the rule set in force
+  ends unless another rule set takes over the next day, and when no rule set is in force.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from domain.errors import InvalidFieldError, InvalidPolicyError, LevelOutOfSchemeError
 
 __all__ = [
+    "EXPIRY_WARNING_DAYS",
+    "NANTONG_2018",
     "NANTONG_2023",
     "ComplaintPolicy",
     "EarlyWarningPolicy",
@@ -38,6 +49,7 @@ __all__ = [
     "LevelScheme",
     "Policy",
     "ReviewPolicy",
+    "RuleExpiry",
     "RuleSet",
     "WorkingCalendar",
     "add_months",
@@ -97,6 +109,11 @@ class RuleSet:
     document: str
     effective_from: date
     effective_until: date
+    levels: LevelScheme | None = None
+    complaints: ComplaintPolicy | None = None
+    early_warning: EarlyWarningPolicy | None = None
+    health: HealthCheckPolicy | None = None
+    calendar: WorkingCalendar | None = None
 
     def __post_init__(self) -> None:
         if not self.rule_id or self.effective_from > self.effective_until:
@@ -105,6 +122,37 @@ class RuleSet:
     def covers(self, d: date) -> bool:
         """Whether the rule set is in force on the date."""
         return self.effective_from <= d <= self.effective_until
+
+    def clash(self, other: RuleSet) -> str | None:
+        """Why this rule set and ``other`` (another id) cannot both be in force, or None:
+        their periods must be disjoint, or nested without starting on the same day."""
+        new = self
+        if new.effective_until < other.effective_from or other.effective_until < new.effective_from:
+            return None
+        if new.effective_from == other.effective_from:
+            return (
+                f"{new.rule_id} starts on the same day as {other.rule_id} "
+                f"({new.effective_from.isoformat()}): which is in force would be undecided"
+            )
+        outer, inner = (new, other) if new.effective_from < other.effective_from else (other, new)
+        if inner.effective_until <= outer.effective_until:
+            return None  # nested: the later-starting one is in force for part of the other's
+        return (
+            f"{new.rule_id} overlaps {other.rule_id} in part "
+            f"({inner.effective_from.isoformat()} to {outer.effective_until.isoformat()}): "
+            "periods must be disjoint or one within the other"
+        )
+
+    def completed(self, base: Policy) -> RuleSet:
+        """The rule set with every part it leaves unset taken from ``base``."""
+        return replace(
+            self,
+            levels=base.levels if self.levels is None else self.levels,
+            complaints=base.complaints if self.complaints is None else self.complaints,
+            early_warning=base.early_warning if self.early_warning is None else self.early_warning,
+            health=base.health if self.health is None else self.health,
+            calendar=base.calendar if self.calendar is None else self.calendar,
+        )
 
 
 NANTONG_2023 = RuleSet(
@@ -115,6 +163,47 @@ NANTONG_2023 = RuleSet(
     date(2027, 12, 31),
 )
 """The Nantong measures, in force 2023-03-01 to 2027-12-31 (Art. 20)."""
+
+NANTONG_2018 = RuleSet(
+    "nantong-2018",
+    "南通市公安机关警务辅助人员管理办法",
+    "通政办发〔2018〕2号",
+    date(2018, 1, 10),
+    date(2023, 2, 28),
+)
+"""The 2018 measures, issued 2018-01-10 and repealed when the 2023 measures took effect
+(Art. 20 of the 2023 measures). Their text is not in ``docs/regulation/``: the start is the
+issue date Art. 20 gives, and they set none of the parts here (the policy's own apply)."""
+
+EXPIRY_WARNING_DAYS = 90
+"""How many days before the rule set in force ends the operators are warned."""
+
+
+@dataclass(frozen=True)
+class RuleExpiry:
+    """The rule set in force is about to end (or ended) with nothing after it."""
+
+    rule_id: str
+    effective_until: date
+    days_left: int
+    """Days from today to the last day in force; negative once it has ended."""
+
+    @property
+    def expired(self) -> bool:
+        """Whether the rule set already ended (no rule set is in force)."""
+        return self.days_left < 0
+
+    def message(self) -> str:
+        """One line for operators (no personal data: ids and dates only)."""
+        if self.expired:
+            return (
+                f"no rule set is in force: {self.rule_id} ended on "
+                f"{self.effective_until.isoformat()}; load the rules now in force"
+            )
+        return (
+            f"rule set {self.rule_id} ends on {self.effective_until.isoformat()} "
+            f"({self.days_left} days) and no rule set follows it; load the next one"
+        )
 
 
 @dataclass(frozen=True)
@@ -262,6 +351,51 @@ class Policy:
     def default(cls) -> Policy:
         """The documented defaults: levels 1-10, Nantong 2023, and the default deadlines."""
         return cls()
+
+    def with_rule_sets(self, rule_sets: tuple[RuleSet, ...]) -> Policy:
+        """This policy judged by ``rule_sets``, each completed with this policy's parts, and
+        by those of its own rule sets that share no id and no clashing period with them (a
+        built-in rule set keeps the days no loaded one claims); an empty tuple keeps the
+        policy as it is."""
+        if not rule_sets:
+            return self
+        loaded = tuple(r.completed(self) for r in rule_sets)
+        ids = {r.rule_id for r in loaded}
+        kept = tuple(
+            r
+            for r in self.rules
+            if r.rule_id not in ids and all(r.clash(other) is None for other in loaded)
+        )
+        return replace(self, rules=(*kept, *loaded))
+
+    def in_force(self, d: date) -> Policy:
+        """The policy a decision effective on ``d`` is judged by: the parts of ``rule_for(d)``
+        where it sets them, this policy's own elsewhere."""
+        rule = self.rule_for(d)
+        parts = {
+            name: value
+            for name in ("levels", "complaints", "early_warning", "health", "calendar")
+            if (value := getattr(rule, name)) is not None and value != getattr(self, name)
+        }
+        return replace(self, **parts) if parts else self
+
+    def expiring(self, today: date, within_days: int = EXPIRY_WARNING_DAYS) -> RuleExpiry | None:
+        """A warning when the rule set in force on ``today`` ends within ``within_days`` and
+        no rule set takes over the day after, or when none is in force; else None."""
+        rule = self.rule_for(today)
+        if today < rule.effective_from:
+            return None  # before the earliest rule set: nothing has started to end
+        if not rule.covers(today):
+            return RuleExpiry(
+                rule.rule_id, rule.effective_until, (rule.effective_until - today).days
+            )
+        end = rule.effective_until
+        days_left = (end - today).days
+        if days_left > within_days:
+            return None
+        if end < date.max and any(r.covers(end + timedelta(days=1)) for r in self.rules):
+            return None
+        return RuleExpiry(rule.rule_id, end, days_left)
 
     def rule_for(self, d: date) -> RuleSet:
         """The rule set a fact effective on ``d`` is judged under (see the module docstring)."""

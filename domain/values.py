@@ -187,6 +187,14 @@ class LeaveKind(LabelledEnum):
     personal = "personal"
 
 
+class RuleSetState(LabelledEnum):
+    """Where a rule set stands on a date (Art. 20): in force, ended, or not yet started."""
+
+    in_force = "in_force"
+    ended = "ended"
+    not_started = "not_started"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -401,6 +409,8 @@ class EventType(LabelledEnum):
     legal_holds_placed = "legal_holds_placed"
     legal_holds_released = "legal_holds_released"
     legal_holds_erasure_cleared = "legal_holds_erasure_cleared"
+    rules_opened = "rules_opened"
+    rules_rule_set_loaded = "rules_rule_set_loaded"
 
 
 class ErrorCode(LabelledEnum):
@@ -479,6 +489,7 @@ class ErrorCode(LabelledEnum):
     invalid_pay_schedule = "invalid_pay_schedule"
     subject_already_named = "subject_already_named"
     subject_not_matched = "subject_not_matched"
+    invalid_rule_set = "invalid_rule_set"
     csrf = "csrf"
     session_expired = "session_expired"
     ambiguous_serial = "ambiguous_serial"
@@ -599,6 +610,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "family_visit": "探亲假",
                 "personal": "事假",
             },
+        ),
+        RuleSetState: _labels(
+            RuleSetState,
+            {"in_force": "施行中", "ended": "已失效", "not_started": "尚未施行"},
         ),
         LevelChangeReason: _labels(
             LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}
@@ -778,6 +793,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "legal_holds_placed": "设置法律保全",
                 "legal_holds_released": "解除法律保全",
                 "legal_holds_erasure_cleared": "删除前核查保全",
+                "rules_opened": "建立规则记录",
+                "rules_rule_set_loaded": "载入规则集",
             },
         ),
         ErrorCode: _labels(
@@ -856,6 +873,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "invalid_pay_schedule": "薪酬标准未随层级递增",
                 "subject_already_named": "该投诉已有明确的被投诉辅警，无需再确认",
                 "subject_not_matched": "该投诉尚未确认被投诉辅警，请先确认",
+                "invalid_rule_set": "规则集有误，未载入",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",
                 "ambiguous_serial": "该证件编号登记在多名辅警名下",

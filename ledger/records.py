@@ -34,6 +34,11 @@ Invariants:
   cannot both commit.
 - The recording instant comes from the service's clock (UTC now); only the demo loader
   replaces the clock, to lay down a synthetic history.
+- ``policy`` is the base policy judged by the rule sets loaded into the ledger (``Rules``),
+  with the parts of the one in force today; a decision is judged by the rule set in force on
+  its effective date (``recording``). With no rule set loaded it is the base policy. A load
+  in this process is seen at once, one in another process within
+  ``RULES_RECHECK_SECONDS`` (one primary-key read of the rules record's newest version).
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from domain.commands.holds import LegalHoldCommand
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import OrganCommand, RegisterOrgan, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
+from domain.commands.rules import LoadRuleSet
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
@@ -80,7 +86,8 @@ from domain.holds import LegalHolds, PriorRecordMarker, separated_for_cause
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
-from domain.policy import Policy
+from domain.policy import Policy, RuleSet
+from domain.rules import Rules
 from domain.values import (
     Actor,
     Allegation,
@@ -119,6 +126,7 @@ SUBJECT_MATCHED_TOPIC = get_topic(Complaint.SubjectMatched)
 RESIDENT_ID_KIND = "resident_id"
 """The blind-index kind of resident ID numbers (the identity projection's, too)."""
 CLOSED_COMPLAINT = frozenset({ComplaintStatus.closed, ComplaintStatus.withdrawn})
+RULES_RECHECK_SECONDS = 2.0
 
 
 def utc_now() -> datetime:
@@ -203,8 +211,12 @@ class AuxLedger(LedgerApplication):
         super().__init__(settings, create_tables=create_tables)
         if open_only is not None:
             self.record_mapper.open_only = frozenset(open_only)
-        self.policy = policy or Policy.default()
+        self.base_policy = policy or Policy.default()
         self.clock = clock
+        self._rules_version = 0
+        self._rules_checked = -RULES_RECHECK_SECONDS
+        self._rule_sets: tuple[RuleSet, ...] = ()
+        self._policy_cache: tuple[int, date, Policy] | None = None
         self._local = _Batch()
         self._erasures_seen: int | None = None
         self._erasures_checked = 0.0
@@ -237,6 +249,8 @@ class AuxLedger(LedgerApplication):
             pending = [a for a in session.values() if a.pending_events]
             if pending:
                 self.save(*pending)
+                if any(isinstance(a, Rules) for a in pending):
+                    self._refresh_rules(force=True)
         finally:
             self._local.session = None
 
@@ -345,6 +359,61 @@ class AuxLedger(LedgerApplication):
             raise NotFoundError(f"no event {originator_id} version {version}")
         record = self.record_mapper.verifier.check(rows[0])  # type: ignore[union-attr]
         return record.hash.hex()
+
+    # ------------------------------------------------------------------ rules
+
+    @property
+    def policy(self) -> Policy:
+        """The base policy judged by the loaded rule sets, with the parts of the rule set in
+        force today (China Standard Time, by the service's clock)."""
+        self._refresh_rules()
+        today = china_date(self.clock())
+        cached = self._policy_cache
+        if cached is not None and cached[:2] == (self._rules_version, today):
+            return cached[2]
+        policy = self.base_policy.with_rule_sets(self._rule_sets).in_force(today)
+        self._policy_cache = (self._rules_version, today, policy)
+        return policy
+
+    def rules(self) -> Rules | None:
+        """The ledger's rules record (checked on read), or None while no rule set is loaded."""
+        if not self.exists(Rules.ID):
+            return None
+        return self.load(Rules, Rules.ID, copy=False)
+
+    def _refresh_rules(self, *, force: bool = False) -> None:
+        """Pick up rule sets loaded since this process last looked (at most every
+        ``RULES_RECHECK_SECONDS`` unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._rules_checked < RULES_RECHECK_SECONDS:
+            return
+        self._rules_checked = now
+        newer = self.recorder.select_events(Rules.ID, gt=self._rules_version or None, limit=1)
+        if not newer:
+            return
+        rules: Aggregate = self.repository.get(Rules.ID)
+        assert isinstance(rules, Rules)
+        self._rule_sets = rules.rule_sets()
+        self._rules_version = rules.version
+
+    def load_rule_sets(self, cmds: Sequence[LoadRuleSet], env: Envelope) -> Recorded:
+        """Load rule sets (admin, Art. 20) in one transaction: all of them, or none.
+
+        Each is checked against the rule sets loaded before and the ones before it in
+        ``cmds``; the policy of this process follows at once (inside ``batch``, once the
+        batch is saved: its other commands are judged by the rules loaded before it)."""
+        if not cmds:
+            raise ValueError("no rule set to load")
+        existing: Rules | None = None
+        if self.exists(Rules.ID):
+            existing = self.load(Rules, Rules.ID, expected_version=env.expected_version)
+        rec = self.recording(env)
+        rules = existing or Rules.open(rec)
+        for cmd in cmds:
+            rules.load(rec, cmd)
+        recorded = self._commit(rules)
+        self._refresh_rules(force=True)
+        return recorded
 
     # ------------------------------------------------------------------ organs
 

@@ -35,7 +35,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.events import LedgerEvent
-from domain.policy import Policy
+from domain.policy import Policy, RuleSet
 from projections.state import Row, State
 from projections.tables import Column, Table
 from projections.views import ReadModelView
@@ -136,10 +136,19 @@ class ReadModelProjection(Projection[ReadModelView]):
                     dispatch[event_class] = attr
         cls._dispatch = dispatch
 
-    def __init__(self, view: ReadModelView, *, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        view: ReadModelView,
+        *,
+        policy: Policy | None = None,
+        rules: Callable[[], Sequence[RuleSet]] | None = None,
+    ) -> None:
+        """``rules`` gives the rule sets in force now (the ledger's loaded ones): asked again
+        when an event names a rule set this projection does not know yet."""
         super().__init__(view)
         self.policy = policy or Policy.default()
         self._rules = {r.rule_id: r for r in self.policy.rules}
+        self._rule_source = rules
         self._resolved: dict[type[Any], Callable[[State, Any, int], None] | None] = {}
         view.bind(self)
 
@@ -178,6 +187,11 @@ class ReadModelProjection(Projection[ReadModelView]):
         self, state: State, event: LedgerEvent, position: int, flags: Table
     ) -> None:
         rule = self._rules.get(event.rule_id)
+        if rule is None and self._rule_source is not None:
+            # A rule set loaded after this projection started (an event never names a rule
+            # set before the ledger stored it).
+            self._rules = {r.rule_id: r for r in self._rule_source()}
+            rule = self._rules.get(event.rule_id)
         effective: date = event.effective
         if rule is not None and rule.covers(effective):
             return

@@ -58,6 +58,7 @@ from projections.queries import (
     LifecycleQueries,
     PersonnelQueries,
     ResponsibilityQueries,
+    RuleQueries,
 )
 from projections.results import Page, json_ready
 from projections.service import ReadModels
@@ -127,6 +128,7 @@ class _Queries:
     early_warning: EarlyWarningQueries
     compliance: ComplianceQueries
     lifecycle: LifecycleQueries
+    rules: RuleQueries
 
 
 @dataclass(frozen=True)
@@ -575,7 +577,23 @@ _SPECS = (
     ),
 )
 
-REPORTS: Mapping[str, ReportSpec] = {spec.name: spec for spec in _SPECS}
+_RULE_SPECS = (
+    _spec(
+        "rule_sets",
+        "Rule sets in force, and which ends soon with nothing after it",
+        "Art. 20",
+        r.RuleSetStatus,
+        (
+            P("on", "date"),
+            P("within_days", "int", help="warn this many days before the end (default 90)"),
+            P("expiring_only", "bool"),
+        ),
+        lambda q, a: q.rules.rule_sets(**a),
+        names_people=False,
+    ),
+)
+
+REPORTS: Mapping[str, ReportSpec] = {spec.name: spec for spec in (*_SPECS, *_RULE_SPECS)}
 """Every report, by name."""
 
 
@@ -611,6 +629,7 @@ def run_report(
         early_warning=EarlyWarningQueries(models, clock=clock, policy=policy),
         compliance=ComplianceQueries(models, clock=clock, policy=policy),
         lifecycle=LifecycleQueries(models, clock=clock, policy=policy),
+        rules=RuleQueries(models, clock=clock, policy=policy),
     )
     result = spec.run(queries, arguments)
     items = result.items if isinstance(result, Page) else result

@@ -46,6 +46,7 @@ __all__ = [
     "RatioRow",
     "ResponsibilityOn",
     "RuleFlag",
+    "RuleSetStatus",
     "SanctionAsOf",
     "Timeline",
     "TimelineEntry",
@@ -689,3 +690,22 @@ class LeaveRow(_Json):
     returned_on: date | None
     days_on_leave: int
     days_past_plan: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSetStatus(_Json):
+    """A rule set the ledger judges by, on a day: in force, ended or not yet started, how many
+    days it has left, and whether the operators are warned (Art. 20)."""
+
+    rule_id: str
+    title: str
+    document: str
+    effective_from: date
+    effective_until: date
+    state: str
+    """``in_force``, ``ended`` or ``not_started`` on the day asked about."""
+    days_left: int
+    """Days from that day to the last day in force (negative once ended)."""
+    expiring: bool
+    """The rule set in force ends within the days asked about and nothing follows it, or it
+    was the last one and has ended."""

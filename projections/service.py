@@ -55,7 +55,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from domain.policy import Policy
+from domain.policy import Policy, RuleSet
 from ledger.application import LedgerApplication
 from ledger.persistence import PostgresLedgerRecorder
 from ledger.stream import CheckedEvent, max_notification_id, read_checked
@@ -133,7 +133,7 @@ class ReadModels:
     def __init__(self, ledger: LedgerApplication, *, policy: Policy | None = None) -> None:
         self.ledger = ledger
         self.application_name = ledger.name
-        self.policy = policy or getattr(ledger, "policy", None) or Policy.default()
+        self._policy = policy
         recorder = ledger.ledger_recorder
         self.db: Database
         if isinstance(recorder, PostgresLedgerRecorder):
@@ -156,10 +156,19 @@ class ReadModels:
                     recorder.datastore, tracking_table_name=tracking_table_name(name)
                 )
             view.db = self.db  # one database for every view
-            projection = cls(view, policy=self.policy)
+            projection = cls(view, policy=self.policy, rules=self._rule_sets)
             if isinstance(projection, IdentityProjection):
                 projection.indexer = ledger.privacy.blind_index
             self.projections[name] = projection
+
+    @property
+    def policy(self) -> Policy:
+        """The policy given, else the ledger's (which follows the rule sets loaded into it),
+        else the defaults."""
+        return self._policy or getattr(self.ledger, "policy", None) or Policy.default()
+
+    def _rule_sets(self) -> tuple[RuleSet, ...]:
+        return self.policy.rules
 
     @property
     def backend(self) -> str:

@@ -8,6 +8,8 @@ Invariants:
 - A link or a form for what the role may not do is not shown (``Section.open_to``); a
   forced URL answers 403 with the Chinese error page.
 - Every POST checks the CSRF token first; a refused POST records nothing.
+- Every staff page carries the rules banner (``rules_warning``) from 90 days before the rule
+  set in force ends with none after it, and once none is in force (Art. 20).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from api.console.web import error_label, render
 from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_roles
 from api.problems import ApiProblem, domain_problem, ledger_problem
 from api.routers.common import access_reason
+from api.runtime import Runtime
 from domain.errors import DomainError
-from domain.values import Actor, Role
+from domain.values import Actor, Role, china_date
 from ledger.access import token_hash, token_id
 from ledger.errors import LedgerError
 
@@ -107,8 +110,29 @@ def signed_in(request: Request, runtime: RuntimeDep) -> Staff:
         "holder": holder_text(token) if token is not None else None,
         "csrf": staff.csrf,
         "nav": [s for s in SECTIONS if s.open_to(actor)],
+        "rules_warning": rules_warning(runtime),
     }
     return staff
+
+
+def rules_warning(runtime: Runtime) -> str | None:
+    """The banner every staff page shows from 90 days before the rule set in force ends with
+    none after it, and once none is in force (Art. 20); None otherwise."""
+    ledger = runtime.ledger()
+    expiry = ledger.policy.expiring(china_date(ledger.clock()))
+    if expiry is None:
+        return None
+    end = expiry.effective_until
+    until = f"{end.year}年{end.month}月{end.day}日"
+    if expiry.expired:
+        return (
+            f"当前没有有效的规则集：{expiry.rule_id} 已于{until}到期。"
+            "请系统管理员载入现行规则（auxledger rules load）。"
+        )
+    return (
+        f"规则集 {expiry.rule_id} 将于{until}到期（还剩 {expiry.days_left} 天），"
+        "其后尚无规则集接续。请系统管理员及时载入新的规则（第二十条）。"
+    )
 
 
 StaffDep = Annotated[Staff, Depends(signed_in)]

@@ -71,6 +71,7 @@ TITLES: Mapping[str, str] = {
     "probations": "试用期即将期满、期满未定与不合格未离职",
     "training_missing": "未完成岗前培训的辅警",
     "on_leave": "休假人员",
+    "rule_sets": "规则集及到期提醒",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -183,6 +184,13 @@ COLUMNS: Mapping[str, str] = {
     "returned_on": "返岗日期",
     "days_on_leave": "已休天数",
     "days_past_plan": "超出计划天数",
+    "title": "名称",
+    "document": "文号",
+    "effective_from": "施行日期",
+    "effective_until": "有效期至",
+    "state": "施行状态",
+    "expiring": "到期提醒",
+    "expiring_only": "仅到期提醒",
 }
 """Chinese column and filter names."""
 
@@ -200,6 +208,7 @@ VALUE_SETS: Mapping[str, str] = {
     "standing": "ContractStanding",
     "training_kind": "TrainingKind",
     "leave_kind": "LeaveKind",
+    "state": "RuleSetState",
 }
 
 

@@ -70,3 +70,28 @@ FINDINGS = (
     ("exonerated", 10),
 )
 GRADES = (("excellent", 15), ("competent", 70), ("basically_competent", 11), ("incompetent", 4))
+
+HOLIDAYS_2024 = {
+    # The State Council's 2024 calendar (国务院办公厅关于2024年部分节假日安排的通知,
+    # 国办发明电〔2023〕7号): the days off, and the weekend days worked in exchange (调休).
+    "holidays": [
+        "2024-01-01",
+        *(f"2024-02-{d:02d}" for d in range(10, 18)),
+        *(f"2024-04-{d:02d}" for d in range(4, 7)),
+        *(f"2024-05-{d:02d}" for d in range(1, 6)),
+        "2024-06-10",
+        *(f"2024-09-{d:02d}" for d in range(15, 18)),
+        *(f"2024-10-{d:02d}" for d in range(1, 8)),
+    ],
+    "extra_working_days": [
+        "2024-02-04",
+        "2024-02-18",
+        "2024-04-07",
+        "2024-04-28",
+        "2024-05-11",
+        "2024-09-14",
+        "2024-09-29",
+        "2024-10-12",
+    ],
+}
+"""The demo's later change of rules: the 2023 measures' rule set amended with 2024's holidays."""

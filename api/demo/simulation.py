@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from api.demo.data import (
     FINDINGS,
     GIVEN,
     GRADES,
+    HOLIDAYS_2024,
     NAMESPACE,
     ORGANS,
     POSTS,
@@ -71,9 +73,11 @@ from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
+from domain.commands.rules import LoadRuleSet
 from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor
 from ledger.records import AuxLedger, Envelope
+from ledger.rulebook import shipped_rule_sets
 
 BATCH_COMMANDS = 1500
 
@@ -257,6 +261,7 @@ class Simulation:
 
     def plan(self) -> None:
         """Plan every step of the dataset (``at``); nothing is recorded yet."""
+        self.plan_rules()
         weights = [w for *_, w, _ in ORGANS]
         per_organ = [int(self.n * w) for w in weights]
         per_organ[0] += self.n - sum(per_organ)
@@ -282,6 +287,39 @@ class Simulation:
             self.ledger.set_organ_parent(code, SetParent(parent=city), Envelope(admin))
 
         self.at(DEMO_START, place)
+
+    def plan_rules(self) -> None:
+        """The shipped rule sets first of all, and on 2023-12-20 the 2023 measures' rule set
+        again, amended with the State Council's 2024 holidays (``HOLIDAYS_2024``)."""
+        admin = Actor(actor_id="admin-city", role="admin", organ=ORGANS[0][0], unit=None)
+        shipped = shipped_rule_sets()
+
+        def load() -> None:
+            self.ledger.load_rule_sets(shipped, Envelope(admin, basis="通政规〔2023〕1号"))
+
+        def amend() -> None:
+            current = shipped[-1]
+            rule = current.rule_set
+            # The calendar goes through the rule-file checks like any operator's file.
+            calendar = LoadRuleSet.from_mapping(
+                {
+                    "format": 1,
+                    "id": rule.rule_id,
+                    "title": rule.title,
+                    "document": rule.document,
+                    "effective_from": rule.effective_from,
+                    "effective_until": rule.effective_until,
+                    "calendar": HOLIDAYS_2024,
+                }
+            ).rule_set.calendar
+            amended = LoadRuleSet(
+                rule_set=dataclasses.replace(rule, calendar=calendar),
+                notes=f"{current.notes} 2024年节假日依国办发明电〔2023〕7号。",
+            )
+            self.ledger.load_rule_sets([amended], Envelope(admin, basis="国办发明电〔2023〕7号"))
+
+        self.at(DEMO_START, load)
+        self.at(date(2023, 12, 20), amend)
 
     def plan_organ(
         self, code: str, name: str, region: str, unit_names: tuple[str, ...], count: int

@@ -6,6 +6,8 @@ Invariants:
 - The public hears only that the server is ready or not (``/readyz``); the tree size,
   projection lags and failures, and the metrics (requests by route, events by class) concern
   every organ and go only to admin and auditor tokens of ``AUXLEDGER_API_LEDGER_ORGAN``.
+- From 90 days before the rule set in force ends with none after it (and once none is in
+  force), those tokens also get ``warnings``; the service stays ready (Art. 20).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
 from api.routers.common import TOKEN_ERRORS, errors
 from api.runtime import Runtime, answer_within
-from domain.values import Actor, Role
+from domain.values import Actor, Role, china_date
 from projections.replica import ReplicaReadModels
 
 log = logging.getLogger("auxledger.api")
@@ -57,6 +59,9 @@ class ReadinessPublic(BaseModel):
     read_replica: dict[str, Any] | None = None
     """With ``AUXLEDGER_READ_DATABASE_URL``: ``state`` (streaming | unreachable), ``lag``
     (events its read models trail the primary's), ``replay_delay_seconds``."""
+    warnings: list[str] | None = None
+    """What operators must act on without the service being unready: the rule set in force
+    ends within 90 days with none after it, or none is in force."""
 
 
 OPERATORS = (Role.admin, Role.auditor)
@@ -91,7 +96,11 @@ def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
                 "not_ready", "; ".join(problems), headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}
             )
         return ReadinessPublic(
-            status="ready", tree_size=tree_size, projections=lags, read_replica=replica
+            status="ready",
+            tree_size=tree_size,
+            projections=lags,
+            read_replica=replica,
+            warnings=_warnings(runtime) or None,
         )
     try:
         runtime.log().tree_size()
@@ -106,6 +115,13 @@ def readyz(runtime: RuntimeDep, operator: Operator) -> ReadinessPublic:
         log.warning("not ready: %s", "; ".join(problems), extra={"event": "not_ready"})
         raise ApiProblem("not_ready", "not ready", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE})
     return ReadinessPublic(status="ready")
+
+
+def _warnings(runtime: Runtime) -> list[str]:
+    """Warnings for the ledger's operators: the rules in force are about to end, or ended."""
+    ledger = runtime.ledger()
+    expiry = ledger.policy.expiring(china_date(ledger.clock()))
+    return [expiry.message()] if expiry is not None else []
 
 
 def _projections(

@@ -30,6 +30,7 @@ from projections.queries.early_warning import EarlyWarningQueries
 from projections.queries.lifecycle import LifecycleQueries
 from projections.queries.personnel import PersonnelQueries
 from projections.queries.responsibility import ResponsibilityQueries
+from projections.queries.rules import RuleQueries
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -44,6 +45,7 @@ __all__ = [
     "PersonnelQueries",
     "ReadModelQueries",
     "ResponsibilityQueries",
+    "RuleQueries",
     "check_choice",
     "check_date",
     "check_page",

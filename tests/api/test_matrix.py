@@ -176,6 +176,7 @@ ROUTES: tuple[Route, ...] = (
             "probations",
             "training-missing",
             "on-leave",
+            "rule-sets",
         )
     ),
     # complaints (Art. 17)
@@ -213,6 +214,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/v1/admin/keys/{key_id}/revoke", {"admin"}, 422, other_organ=403),
     _r("POST", "/v1/admin/erasures", {"admin"}, 422, other_organ=422),
     _r("POST", "/v1/admin/keys/rotate", {"admin"}, 200, other_organ=403),
+    # rule sets (Art. 20): every staff token reads them, the ledger organ's admins load them
+    _r("GET", "/v1/rules", frozenset(ROLES), 200, other_organ=200, other_unit=200),
+    _r("POST", "/v1/rules", {"admin"}, 422, other_organ=403),
 )
 
 QUERY = {

@@ -254,3 +254,27 @@ def test_compliance_queries_refuse_unknown_organs_and_dates(built: Built) -> Non
         q.quota_use(organ="C03")
     with pytest.raises(InvalidFilterValueError, match="filter on must be a calendar date"):
         q.health_checks_overdue(on="2024-01-01")  # type: ignore[arg-type]
+
+
+def test_a_rule_set_loaded_after_the_projections_started_is_known_to_them(
+    fresh: Built,
+) -> None:
+    from domain.commands.organ import RegisterOrgan  # noqa: PLC0415
+    from domain.values import Actor  # noqa: PLC0415
+    from ledger.records import Envelope  # noqa: PLC0415
+    from ledger.rulebook import shipped_rule_sets  # noqa: PLC0415
+
+    admin = Actor(actor_id="op-1", role="admin", organ="ledger", unit=None)
+    fresh.ledger.load_rule_sets(shipped_rule_sets(), Envelope(admin))
+    root = Actor(actor_id="root", role="admin", organ="C09", unit=None)
+    fresh.ledger.register_organ(
+        RegisterOrgan(code="C09", name="旧机关", region="试验市"),
+        Envelope(root, effective=date(2022, 6, 1)),
+    )
+    fresh.models.rebuild()
+    flags = ComplianceQueries(fresh.models, clock=lambda: ds.NOW).outside_rule_period()
+    # B02 was judged under nantong-2023 before the 2018 rule set was loaded: still flagged.
+    # C09 is judged under nantong-2018, which the projection learnt after it started.
+    assert [(f.organ, f.rule_id, f.reason) for f in flags.items] == [
+        ("B02", "nantong-2023", "outside_period")
+    ]

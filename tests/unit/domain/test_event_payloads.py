@@ -66,6 +66,7 @@ from domain.commands.lifecycle import (
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import AdjustQuota, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
+from domain.commands.rules import LoadRuleSet
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
@@ -73,6 +74,8 @@ from domain.holds import LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
+from domain.policy import NANTONG_2023
+from domain.rules import Rules
 from domain.values import Actor, Allegation, Responsibility
 
 from .support import (
@@ -310,6 +313,10 @@ def every_event() -> list[Aggregate]:
         rehired,
         unnamed,
     ]
+    admin = rec(Actor(actor_id="op-1", role="admin", organ="ledger", unit=None), D)
+    rules = Rules.open(admin)
+    rules.load(admin, LoadRuleSet(rule_set=NANTONG_2023, notes="说明"))
+    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding, rules]
 
 
 @pytest.fixture(scope="module")

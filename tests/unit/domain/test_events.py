@@ -17,6 +17,7 @@ from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import NANTONG_2023, Policy, RuleSet
+from domain.rules import Rules
 
 from .support import PERSONNEL, POLICY
 
@@ -31,6 +32,7 @@ AGGREGATES = (
     MisconductFinding,
     PriorRecordMarker,
     LegalHolds,
+    Rules,
 )
 
 
@@ -136,6 +138,8 @@ STABLE_TOPICS = {
     "domain.holds:LegalHolds.Placed",
     "domain.holds:LegalHolds.Released",
     "domain.holds:LegalHolds.ErasureCleared",
+    "domain.rules:Rules.Opened",
+    "domain.rules:Rules.RuleSetLoaded",
 }
 
 
