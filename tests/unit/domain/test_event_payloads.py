@@ -298,6 +298,9 @@ def every_event() -> list[Aggregate]:
     holds.place(dsc, PlaceLegalHold(hold_id="H-1", reason="诉讼保全", reference="(2024)民初1号"))
     holds.release(dsc, ReleaseLegalHold(hold_id="H-1", reason="诉讼终结"))
     holds.clear_erasure(dsc)
+    admin = rec(Actor(actor_id="op-1", role="admin", organ="ledger", unit=None), D)
+    rules = Rules.open(admin)
+    rules.load(admin, LoadRuleSet(rule_set=NANTONG_2023, notes="说明"))
     return [
         organ,
         unit_code,
@@ -312,11 +315,8 @@ def every_event() -> list[Aggregate]:
         holds,
         rehired,
         unnamed,
+        rules,
     ]
-    admin = rec(Actor(actor_id="op-1", role="admin", organ="ledger", unit=None), D)
-    rules = Rules.open(admin)
-    rules.load(admin, LoadRuleSet(rule_set=NANTONG_2023, notes="说明"))
-    return [organ, unit_code, aux, serial, complaint, declined, pay, wage, finding, rules]
 
 
 @pytest.fixture(scope="module")
