@@ -489,6 +489,9 @@ class ErrorCode(LabelledEnum):
     invalid_pay_schedule = "invalid_pay_schedule"
     subject_already_named = "subject_already_named"
     subject_not_matched = "subject_not_matched"
+    review_window_closed = "review_window_closed"
+    reviewer_not_independent = "reviewer_not_independent"
+    tracking_code_check = "tracking_code_check"
     invalid_rule_set = "invalid_rule_set"
     csrf = "csrf"
     session_expired = "session_expired"
@@ -873,6 +876,9 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "invalid_pay_schedule": "薪酬标准未随层级递增",
                 "subject_already_named": "该投诉已有明确的被投诉辅警，无需再确认",
                 "subject_not_matched": "该投诉尚未确认被投诉辅警，请先确认",
+                "review_window_closed": "申请复查的期限已过",
+                "reviewer_not_independent": "复查须由作出原处理意见以外的机构决定",
+                "tracking_code_check": "跟踪码校验位不符，请核对",
                 "invalid_rule_set": "规则集有误，未载入",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",

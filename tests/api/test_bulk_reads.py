@@ -32,6 +32,10 @@ NAMING_PEOPLE = {
     "outside_rule_period",
     "contracts_ending",
     "assessments",
+    "complaints_unmatched",
+    "probations",
+    "training_missing",
+    "on_leave",
 }
 """Written out by hand: the decision, not a copy of the code's flags."""
 
@@ -43,6 +47,7 @@ COUNTS_ONLY = {
     "level_distribution",
     "pay_against_wage",
     "assessment_summary",
+    "rule_sets",
 }
 
 LISTS = {"/v1/auxiliaries": "personnel_status", "/v1/complaints": "complaint_registry"}

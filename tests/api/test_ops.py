@@ -16,7 +16,7 @@ from api.app import create_app
 from api.logs import JsonFormatter
 from api.settings import ReadinessLimits
 from ledger.config import parse_database_url
-from projections.service import ProjectionSupervisor, ReadModels
+from projections.service import PROJECTIONS, ProjectionSupervisor, ReadModels
 from tests.api.conftest import World, api_settings, problem
 from tests.projections.test_workers import wait_for
 
@@ -27,7 +27,7 @@ def test_health_and_readiness(
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz", headers=world.headers("admin")).json()
     assert ready["status"] == "ready"
-    assert ready["projections"] == {"personnel": 0, "complaints": 0, "identity": 0}
+    assert ready["projections"] == dict.fromkeys(PROJECTIONS, 0)
     head = ready["tree_size"]
     client.post(
         f"/v1/auxiliaries/{world.auxiliary}/commend",
@@ -39,7 +39,7 @@ def test_health_and_readiness(
     wait_for(
         lambda: (
             client.get("/readyz", headers=world.headers("admin")).json()["projections"]
-            == {"personnel": 0, "complaints": 0, "identity": 0}
+            == dict.fromkeys(PROJECTIONS, 0)
         )
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from projections import ProjectionSupervisor
+from projections import PROJECTIONS, ProjectionSupervisor
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built, by_hand
@@ -56,7 +56,7 @@ def test_rebuild_then_check_is_clean(
     assert out[0].startswith("personnel: clean: ") and f"up to position {head}" in out[0]
     assert out[0].endswith(f"; lag 0 (head {head}), running, worker alive")
     assert out[1].startswith("complaints: clean: ")
-    assert len(out) == 3
+    assert len(out) == len(PROJECTIONS)
 
 
 def test_check_says_the_lag_and_fails_while_no_worker_keeps_up(
@@ -134,9 +134,7 @@ def test_status(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["projections", "status", "--json"]) == 0
     statuses = json.loads(capsys.readouterr().out)
     assert [(s["name"], s["lag"], s["stale"]) for s in statuses] == [
-        ("personnel", 0, False),
-        ("complaints", 0, False),
-        ("identity", 0, False),
+        (name, 0, False) for name in PROJECTIONS
     ]
 
 

@@ -242,7 +242,13 @@ def test_timeline_lists_every_event_checked_with_key_and_hash(built: Built) -> N
         assert entry.position == position_of(row)
     hired = entries[0]
     assert hired.personal_fields == ("resident_id", "phone", "address")
-    assert hired.actor == {"actor_id": "per-a", "role": "personnel", "organ": "A01", "unit": None}
+    assert hired.actor == {
+        "actor_id": "per-a",
+        "role": "personnel",
+        "organ": "A01",
+        "unit": None,
+        "holder": None,
+    }
     assert (hired.effective, hired.rule_id) == (date(2023, 3, 10), "nantong-2023")
     assert hired.fields["unit"] == "A01-U1" and "phone" in hired.fields
     appeal = entries[8]

@@ -51,6 +51,10 @@ def test_the_registry_names_every_report() -> None:
             "contracts_ending",
             "assessments",
             "assessment_summary",
+            "probations",
+            "training_missing",
+            "on_leave",
+            "rule_sets",
         ]
     )
     for spec in REPORTS.values():

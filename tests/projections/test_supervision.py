@@ -20,7 +20,7 @@ from eventsourcing.persistence import OperationalError as LibraryOperationalErro
 from domain.commands.auxiliary import Commend
 from ledger.errors import BadSignatureError
 from ledger.records import AuxLedger, Envelope
-from projections import ProjectionSupervisor, ReadModels
+from projections import PROJECTIONS, ProjectionSupervisor, ReadModels
 from projections.errors import transient
 from tests.conftest import PostgresServer, make_settings
 from tests.integration.tamper import Tamperer
@@ -204,7 +204,7 @@ def test_a_deterministic_failure_names_the_event_and_stops_only_that_projection(
         worker = supervisor.workers["personnel"]
         wait_for(lambda: not worker.alive)
         wait_for(lambda: supervisor.status()[1].lag == 0)
-        personnel, complaints, _identity = supervisor.status()
+        personnel, complaints, *_others = supervisor.status()
         assert (personnel.state, personnel.alive) == ("failed", False)
         assert (personnel.failed_event_position, personnel.failed_aggregate_id) == (
             position,
@@ -256,7 +256,7 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         wait_for(lambda: all(s.state == "running" and s.lag == 0 for s in first.status()))
         second.start()
         wait_for(lambda: all(w.state == "standby" for w in second.workers.values()))
-        assert [s.state for s in second.status()] == ["standby"] * 3
+        assert [s.state for s in second.status()] == ["standby"] * len(PROJECTIONS)
         assert all(s.alive for s in second.status())  # the leader elsewhere is alive
         ds.at(fresh.ledger, ds.TODAY)
         fresh.ledger.command_auxiliary(
@@ -266,7 +266,7 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         )
         wait_for(lambda: all(s.lag == 0 for s in first.status()))
         assert first.workers["personnel"].applied > 0
-        assert [w.applied for w in second.workers.values()] == [0, 0, 0]
+        assert [w.applied for w in second.workers.values()] == [0] * len(PROJECTIONS)
         # The leader goes: the standby takes over within a second or so.
         first.stop()
         stopped = time.monotonic()
