@@ -73,6 +73,8 @@ _STATE_CONFLICTS = frozenset(
         "invalid_transition",
         "complainant_not_notified",
         "duplicate_record",
+        "statement_missing",
+        "not_labour_dispatch",
     }
 )
 
@@ -163,6 +165,16 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),
+    "statement_missing": ProblemKind(
+        409, "The auxiliary's statement was neither heard nor waived in writing for this case"
+    ),
+    "same_decider": ProblemKind(
+        403, "An appeal is decided by another role and person than the one who imposed"
+    ),
+    "unknown_referral": ProblemKind(422, "No such referral for prosecution"),
+    "not_labour_dispatch": ProblemKind(
+        409, "Only a labour-dispatch auxiliary is returned to the agency (Art. 8)"
+    ),
 }
 
 

@@ -38,14 +38,18 @@ __all__ = [
     "NotAnAuxiliaryPostError",
     "NotAuthorisedError",
     "NotCorrectableError",
+    "NotLabourDispatchError",
     "OutsideScopeError",
     "QuotaExceededError",
+    "SameDeciderError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
+    "StatementMissingError",
     "UnknownAllegationError",
     "UnknownCredentialError",
     "UnknownInjuryError",
     "UnknownPostTypeError",
+    "UnknownReferralError",
     "UnknownSanctionError",
     "UnknownUnitError",
 ]
@@ -284,3 +288,30 @@ class InvalidPayScheduleError(DomainError):
     """A pay schedule misses a level or does not rise with the level (Art. 7)."""
 
     code = "invalid_pay_schedule"
+
+
+class StatementMissingError(DomainError):
+    """A sanction was to be imposed before the auxiliary's statement and defence (陈述申辩)
+    was heard or waived in writing for that case (Art. 18)."""
+
+    code = "statement_missing"
+
+
+class SameDeciderError(DomainError):
+    """An appeal was to be decided by the role or the person who imposed the sanction: an
+    appeal is reviewed by another body and another person (Art. 18)."""
+
+    code = "same_decider"
+
+
+class UnknownReferralError(DomainError):
+    """No referral for prosecution with this reference was recorded for the auxiliary."""
+
+    code = "unknown_referral"
+
+
+class NotLabourDispatchError(DomainError):
+    """Only an auxiliary employed through labour dispatch can be returned to the dispatch
+    agency (Art. 8); a direct-contract auxiliary separates instead."""
+
+    code = "not_labour_dispatch"

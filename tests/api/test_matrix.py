@@ -98,12 +98,16 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/advance-cost", P, 422),
     _r("POST", AUX + "/record-infringement", P, 422),
     _r("POST", AUX + "/commend", P, 422),
+    _r("POST", AUX + "/hear-statement", D, 422),
+    _r("POST", AUX + "/waive-statement", D, 422),
     _r("POST", AUX + "/impose-sanction", D, 422),
     _r("POST", AUX + "/appeal-sanction", D, 422),
-    _r("POST", AUX + "/decide-appeal", D, 422),
+    _r("POST", AUX + "/decide-appeal", {"inspector"}, 422),
     _r("POST", AUX + "/revoke-sanction", D, 422),
     _r("POST", AUX + "/reinstate", D, 422),
     _r("POST", AUX + "/refer-for-prosecution", D, 422),
+    _r("POST", AUX + "/record-referral-outcome", D, 422),
+    _r("POST", AUX + "/return-to-agency", P, 422),
     _r("POST", AUX + "/separate", P, 422),
     # queries and reports (read models)
     _r(

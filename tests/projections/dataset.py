@@ -62,6 +62,7 @@ from domain.commands.auxiliary import (
     ReturnCredential,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.commands.complaint import (
     Accept,
@@ -188,6 +189,28 @@ def aux(
 ) -> None:
     at(ledger, day)
     ledger.command_auxiliary(aux_id, command, Envelope(actor, effective=day))
+
+
+DECISION = {
+    "facts": "经查属实",
+    "reasons": "违反日常管理制度",
+    "article": "Art. 18",
+    "document_number": "测公纪〔2024〕1号",
+    "evidence": ["调查笔录"],
+}
+"""What every sanction of the data set states (Art. 18)."""
+
+
+def sanction(ledger: AuxLedger, aux_id: UUID, day: date, command: ImposeSanction) -> None:
+    """The statement waived in writing the same day, then the sanction (Art. 18)."""
+    aux(
+        ledger,
+        aux_id,
+        day,
+        WaiveStatement(sanction_id=command.sanction_id, waiver_reference="放弃陈述申辩声明"),
+        DIS_A,
+    )
+    aux(ledger, aux_id, day, command, DIS_A)
 
 
 def cmp(ledger: AuxLedger, complaint: UUID, day: date, command: ComplaintCommand) -> None:
@@ -345,12 +368,17 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         NotifyComplainant(method="sms", notified_on=d(2024, 2, 3), summary="已告知"),
     )
     cmp(ledger, C1, d(2024, 2, 4), Close())
-    aux(
+    sanction(
         ledger,
         X1,
         d(2024, 2, 5),
-        ImposeSanction(sanction_id="SAN1", kind="warning", until=None, linked_findings=[f"{C1}:1"]),
-        DIS_A,
+        ImposeSanction(
+            sanction_id="SAN1",
+            kind="warning",
+            until=None,
+            linked_findings=[f"{C1}:1"],
+            **DECISION,
+        ),
     )
 
     receive(ledger, C2, X1, d(2024, 3, 1), d(2024, 3, 1), ["推搡群众"])
@@ -432,14 +460,17 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         AssignSupervisor(supervisor_id="S3", supervisor_name="赵警官"),
         Envelope(PER_A, effective=d(2024, 4, 20)),
     )
-    aux(
+    sanction(
         ledger,
         X2,
         d(2024, 7, 1),
         ImposeSanction(
-            sanction_id="SAN2", kind="suspension", until=d(2024, 7, 31), linked_findings=[]
+            sanction_id="SAN2",
+            kind="suspension",
+            until=d(2024, 7, 31),
+            linked_findings=[],
+            **DECISION,
         ),
-        DIS_A,
     )
     aux(ledger, X2, d(2024, 8, 1), Reinstate(reason="停职期满"), DIS_A)
 
@@ -467,12 +498,13 @@ def _after_correction(ledger: AuxLedger) -> None:
     receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
     cmp(ledger, C6, d(2024, 9, 2), Acknowledge())
     cmp(ledger, C6, d(2024, 9, 3), Decline(reason="不属于受理范围"))
-    aux(
+    sanction(
         ledger,
         X1,
         d(2024, 9, 10),
-        ImposeSanction(sanction_id="SAN3", kind="criticism", until=None, linked_findings=[]),
-        DIS_A,
+        ImposeSanction(
+            sanction_id="SAN3", kind="criticism", until=None, linked_findings=[], **DECISION
+        ),
     )
     # Recorded on 2024-09-12, effective 2024-09-05: before the sanction it appeals against.
     at(ledger, d(2024, 9, 12))

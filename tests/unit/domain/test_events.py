@@ -49,7 +49,7 @@ def event_classes() -> list[type[LedgerEvent]]:
 
 def test_every_event_class_has_the_shared_attribution_fields() -> None:
     classes = event_classes()
-    assert len(classes) == 50
+    assert len(classes) == 54
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert {"actor", "timestamp", "effective", "basis", "rule_id"} <= names, cls
@@ -98,6 +98,10 @@ STABLE_TOPICS = {
     "domain.auxiliary:Auxiliary.Reinstated",
     "domain.auxiliary:Auxiliary.ReferredForProsecution",
     "domain.auxiliary:Auxiliary.Separated",
+    "domain.auxiliary:Auxiliary.StatementHeard",
+    "domain.auxiliary:Auxiliary.StatementWaived",
+    "domain.auxiliary:Auxiliary.ReferralOutcomeRecorded",
+    "domain.auxiliary:Auxiliary.ReturnedToAgency",
     "domain.auxiliary:Auxiliary.Corrected",
     "domain.auxiliary:Auxiliary.PersonalDataCorrected",
     "domain.auxiliary:CredentialSerial.Claimed",
