@@ -54,8 +54,8 @@ def test_status_lists_every_auxiliary_in_organ_unit_name_order(built: Built) -> 
         2,
     )
     assert x1.active_sanctions == (
-        ActiveSanction("SAN1", "warning", date(2024, 2, 5), None),
-        ActiveSanction("SAN3", "criticism", date(2024, 9, 10), None),
+        ActiveSanction("SAN1", "warning", date(2024, 2, 5), None, "测公纪〔2024〕1号"),
+        ActiveSanction("SAN3", "criticism", date(2024, 9, 10), None, "测公纪〔2024〕1号"),
     )
     assert x1.last_health_check == date(2023, 6, 1)
     assert x1.version == 12  # two sanctions, each after a waived statement
