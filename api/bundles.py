@@ -57,6 +57,7 @@ AUXILIARY_PERSONAL = (
     "details",
     "medical_details",
     "value",
+    "statement",
 )
 COMPLAINANT_PERSONAL = (
     "complainant_name",
@@ -210,7 +211,11 @@ TOPIC_NAMES = {
     "SanctionRevoked": "撤销处分",
     "Reinstated": "恢复履职",
     "ReferredForProsecution": "移送司法",
+    "StatementHeard": "听取陈述申辩",
+    "StatementWaived": "书面放弃陈述申辩",
+    "ReferralOutcomeRecorded": "移送司法结果",
     "Separated": "离职",
+    "ReturnedToAgency": "退回派遣单位",
     "Corrected": "更正",
     "PersonalDataCorrected": "更正个人信息",
     "ProbationStarted": "开始试用期",
@@ -462,7 +467,8 @@ def case_file_pdf(content: BundleContent) -> bytes:
     sanctions = [
         (
             f"处分 {s.sanction_id}",
-            f"{s.kind} 自 {s.effective} 至 {s.until or '—'}；{s.status}；申诉 {s.appeal}",
+            f"{s.kind} 自 {s.effective} 至 {s.until or '—'}；{s.status}；申诉 {s.appeal}"
+            f"；文书编号 {s.document_number or '—'}",
         )
         for s in aux.sanctions.values()
     ]
@@ -478,6 +484,9 @@ def case_file_pdf(content: BundleContent) -> bytes:
             "SanctionRevoked",
             "Reinstated",
             "ReferredForProsecution",
+            "StatementHeard",
+            "StatementWaived",
+            "ReferralOutcomeRecorded",
             "Commended",
             "FindingRecorded",
             "Closed",

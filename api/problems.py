@@ -80,6 +80,8 @@ _STATE_CONFLICTS = frozenset(
         "complainant_not_notified",
         "duplicate_record",
         "overlapping_leave",
+        "statement_missing",
+        "not_labour_dispatch",
     }
 )
 
@@ -188,6 +190,16 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     ),
     "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
     "invalid_rule_set": ProblemKind(422, "The rule set is refused whole (its problems are listed)"),
+    "statement_missing": ProblemKind(
+        409, "The auxiliary's statement was neither heard nor waived in writing for this case"
+    ),
+    "same_decider": ProblemKind(
+        403, "An appeal is decided by another role and person than the one who imposed"
+    ),
+    "unknown_referral": ProblemKind(422, "No such referral for prosecution"),
+    "not_labour_dispatch": ProblemKind(
+        409, "Only a labour-dispatch auxiliary is returned to the agency (Art. 8)"
+    ),
 }
 
 

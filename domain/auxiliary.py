@@ -28,12 +28,30 @@ Invariants kept here:
   A credential is revoked or returned only while held; a revoked one may still be returned.
   After separation no credential counts as active; unreturned ones remain listed.
 - Cost advances refer to a recorded duty injury and are positive amounts in yuan (Art. 14).
-- Sanctions are imposed, appealed, decided and revoked only by the discipline office (Art. 18).
+- Sanctions are imposed, appealed and revoked only by the discipline office (Art. 18).
   A sanction id is used once. A suspension makes the auxiliary suspended until reinstated or
   until that suspension is revoked or overturned; a second suspension while suspended is
   refused. A termination has no term and must be followed by a separation for dismissal, which
   in turn needs a termination in force. An appeal is lodged once per sanction, against a
   sanction in force; an overturned appeal lifts the sanction.
+- A sanction decision states the facts found, the reasons, the article relied on (one that
+  allows sanctions), the decision document number (文书编号) and at least one evidence
+  reference (``domain.decisions``). Decisions recorded before these were required replay with
+  them empty (``SanctionImposed`` version 1).
+- The auxiliary's statement and defence (陈述申辩) attaches to a case by the id of the sanction
+  proposed: ``StatementHeard`` or ``StatementWaived`` (with the written waiver's reference) is
+  recorded once per case, before that sanction is imposed and not after it; imposing a
+  sanction without one raises ``StatementMissingError``. The statement's text is personal
+  data of the auxiliary.
+- An appeal is recorded by the discipline office and decided by the police inspectorate: a
+  role and a person other than the ones that imposed the sanction (``SameDeciderError``;
+  ``domain.decisions.same_person`` says who is the same person).
+- A referral's reference is used once; its outcomes (accepted, declined, judgement) are events
+  on it. A declining or a judgement is final; an acceptance comes at most once and before
+  them. Outcomes may still be recorded after separation.
+- Only a labour-dispatch auxiliary is returned to the dispatch agency, with grounds
+  (``ReturnedToAgency``, a separation: same date rule, the quota slot is released);
+  ``NotLabourDispatchError`` otherwise. A plain separation cannot give that reason.
 - After separation, only credential returns and revocations and corrections are accepted;
   everything else raises ``AuxiliarySeparatedError``.
 - A correction is a new event pointing at the event (version and record hash) that recorded the
@@ -70,6 +88,13 @@ from domain.checks import (
     short_text,
 )
 from domain.checks import year as calendar_year
+from domain.decisions import (
+    Statement,
+    document_number,
+    evidence_references,
+    same_person,
+    sanction_article,
+)
 from domain.errors import (
     AuxiliarySeparatedError,
     CredentialAlreadyActiveError,
@@ -80,11 +105,15 @@ from domain.errors import (
     InvalidFieldError,
     InvalidTransitionError,
     NotCorrectableError,
+    NotLabourDispatchError,
     OutsideScopeError,
     OverlappingLeaveError,
+    SameDeciderError,
     SerialAlreadyIssuedError,
+    StatementMissingError,
     UnknownCredentialError,
     UnknownInjuryError,
+    UnknownReferralError,
     UnknownSanctionError,
     UnknownUnitError,
 )
@@ -95,6 +124,7 @@ from domain.lifecycle import MAX_TRAINING_HOURS, Leave, Probation, Training
 from domain.organ import Organ
 from domain.values import (
     ID_NAMESPACE,
+    Actor,
     AppealStatus,
     AssessmentGrade,
     AuxiliaryStatus,
@@ -109,6 +139,7 @@ from domain.values import (
     LevelChangeReason,
     PostCategory,
     PostType,
+    ReferralOutcome,
     Responsibility,
     Role,
     SanctionKind,
@@ -131,21 +162,25 @@ if TYPE_CHECKING:
         DecideAppeal,
         EnrolInsurance,
         Evaluate,
+        HearStatement,
         Hire,
         ImposeSanction,
         IssueCredential,
         RecordDutyInjury,
         RecordHealthCheck,
         RecordInfringement,
+        RecordReferralOutcome,
         ReferForProsecution,
         Reinstate,
         ReleaseSupervisor,
         RenewContract,
         ReturnCredential,
+        ReturnToAgency,
         RevokeCredential,
         RevokeSanction,
         Separate,
         Transfer,
+        WaiveStatement,
     )
     from domain.commands.lifecycle import (
         CompleteProbation,
@@ -271,15 +306,23 @@ class Sanction:
     linked_findings: tuple[str, ...]
     status: SanctionStatus
     appeal: AppealStatus
+    imposed_by: Actor | None = None
+    """Who imposed it (an appeal is decided by another role and person)."""
+    document_number: str | None = None
+    """The decision document number (文书编号); None for decisions recorded before it was
+    required."""
 
 
 @dataclass(frozen=True)
 class Referral:
-    """A referral for prosecution (Art. 18)."""
+    """A referral for prosecution (Art. 18), and what became of it."""
 
     reference: str
     summary: str
     effective: date
+    outcome: ReferralOutcome | None = None
+    outcome_reference: str | None = None
+    outcome_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +421,7 @@ class Auxiliary(Aggregate):
         self._commendations: list[Commendation] = []
         self._sanctions: dict[str, Sanction] = {}
         self._referrals: list[Referral] = []
+        self._statements: dict[str, Statement] = {}
         self._corrections: list[Correction] = []
         self._field_versions: dict[str, int] = {}
         self._probation: Probation | None = None
@@ -620,12 +664,28 @@ class Auxiliary(Aggregate):
             )
 
     class SanctionImposed(Event):
-        """A sanction was imposed (Art. 18)."""
+        """A sanction was imposed (Art. 18), with the facts found, the reasons, the article
+        relied on, the decision document number and the evidence (version 2; decisions of
+        version 1 replay with these empty)."""
+
+        class_version: ClassVar[int] = 2
 
         sanction_id: str
         kind: str
         until: date | None
         linked_findings: list[str]
+        facts: str | None
+        reasons: str | None
+        article: str | None
+        document_number: str | None
+        evidence: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            """A decision recorded before decisions needed reasons states none."""
+            for name in ("facts", "reasons", "article", "document_number"):
+                state[name] = None
+            state["evidence"] = []
 
         def apply(self, aggregate: Auxiliary) -> None:
             kind = SanctionKind(self.kind)
@@ -637,6 +697,8 @@ class Auxiliary(Aggregate):
                 linked_findings=tuple(self.linked_findings),
                 status=SanctionStatus.in_force,
                 appeal=AppealStatus.not_appealed,
+                imposed_by=self.actor,
+                document_number=self.document_number,
             )
             if kind is SanctionKind.suspension:
                 aggregate._suspended_by = self.sanction_id
@@ -705,6 +767,60 @@ class Auxiliary(Aggregate):
         def apply(self, aggregate: Auxiliary) -> None:
             aggregate.separated_on = self.effective
             aggregate.separation_reason = SeparationReason(self.reason)
+
+    class StatementHeard(Event):
+        """The auxiliary's statement and defence (陈述申辩) in the case of a proposed sanction
+        was heard (Art. 18); the statement is personal data."""
+
+        personal_fields: ClassVar[tuple[str, ...]] = ("statement",)
+        personal_subject: ClassVar[str] = "originator_id"
+
+        sanction_id: str
+        heard_on: date
+        heard_by: str
+        statement: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._statements[self.sanction_id] = Statement(
+                self.sanction_id, self.heard_on, self.heard_by, self.statement, None
+            )
+
+    class StatementWaived(Event):
+        """The auxiliary waived the statement and defence in writing in the case of a proposed
+        sanction (Art. 18); ``effective`` is the day of the waiver."""
+
+        sanction_id: str
+        waiver_reference: str
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            aggregate._statements[self.sanction_id] = Statement(
+                self.sanction_id, self.effective, None, None, self.waiver_reference
+            )
+
+    class ReferralOutcomeRecorded(Event):
+        """What became of a referral for prosecution: accepted, declined or judged (Art. 18)."""
+
+        reference: str
+        outcome: str
+        outcome_reference: str
+        decided_on: date
+
+        def apply(self, aggregate: Auxiliary) -> None:
+            for index, referral in enumerate(aggregate._referrals):
+                if referral.reference == self.reference:
+                    aggregate._referrals[index] = replace(
+                        referral,
+                        outcome=ReferralOutcome(self.outcome),
+                        outcome_reference=self.outcome_reference,
+                        outcome_on=self.decided_on,
+                    )
+
+    class ReturnedToAgency(Separated):
+        """A labour-dispatch auxiliary was returned to the dispatch agency, with grounds
+        (Art. 8): a separation, ``effective`` the first day not employed."""
+
+        agency: str
+        return_grounds: str
 
     class Corrected(Event):
         """A field recorded by an earlier event (``target_version``) was corrected."""
@@ -1503,6 +1619,13 @@ class Auxiliary(Aggregate):
         checked_kind = member(SanctionKind, "kind", cmd.kind)
         checked_until = optional_plain_date("until", cmd.until)
         refs = _linked_findings(cmd.linked_findings)
+        checked_facts = free_text("facts", cmd.facts)
+        checked_reasons = free_text("reasons", cmd.reasons)
+        checked_article = sanction_article(cmd.article)
+        checked_number = document_number(
+            "document_number", cmd.document_number, recorded_on=rec.recorded_on
+        )
+        checked_evidence = evidence_references(cmd.evidence)
         if checked_id in self._sanctions:
             raise DuplicateRecordError(f"sanction {checked_id} is already recorded")
         if checked_until is not None:
@@ -1514,6 +1637,7 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(
                 self.status.value, "impose_sanction", "the auxiliary is already suspended"
             )
+        self._require_statement(checked_id, rec.effective)
         self.trigger_event(
             self.SanctionImposed,
             **rec.fields(),
@@ -1521,7 +1645,25 @@ class Auxiliary(Aggregate):
             kind=checked_kind.value,
             until=checked_until,
             linked_findings=refs,
+            facts=checked_facts,
+            reasons=checked_reasons,
+            article=checked_article,
+            document_number=checked_number,
+            evidence=checked_evidence,
         )
+
+    def _require_statement(self, sanction_id: str, decided_on: date) -> None:
+        statement = self._statements.get(sanction_id)
+        if statement is None:
+            raise StatementMissingError(
+                f"no statement and defence (陈述申辩) of the auxiliary was heard or waived in "
+                f"writing for sanction {sanction_id}; record one before the decision (Art. 18)"
+            )
+        if statement.heard_on > decided_on:
+            raise InvalidDateRangeError(
+                "the statement and defence must be heard or waived no later than the decision "
+                "takes effect"
+            )
 
     def appeal_sanction(self, rec: Recording, cmd: AppealSanction) -> None:
         """Record the auxiliary's appeal against a sanction in force (discipline office)."""
@@ -1542,8 +1684,9 @@ class Auxiliary(Aggregate):
         )
 
     def decide_appeal(self, rec: Recording, cmd: DecideAppeal) -> None:
-        """Decide a pending appeal; overturning it lifts the sanction (discipline office)."""
-        self._authorise(rec, (Role.discipline,), "decide an appeal", "Art. 18")
+        """Decide a pending appeal; overturning it lifts the sanction (the police inspectorate:
+        another role and another person than the ones who imposed it, Art. 18)."""
+        self._authorise(rec, (Role.inspector,), "decide an appeal", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
         checked_upheld = boolean("upheld", cmd.upheld)
         if sanction.appeal is not AppealStatus.pending:
@@ -1552,6 +1695,17 @@ class Auxiliary(Aggregate):
             )
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "decide_appeal")
+        imposer = sanction.imposed_by
+        if imposer is not None and imposer.role == rec.actor.role:
+            raise SameDeciderError(
+                f"the role that imposed sanction {sanction.sanction_id} ({imposer.role}) may "
+                "not decide the appeal against it (Art. 18)"
+            )
+        if imposer is not None and same_person(imposer, rec.actor):
+            raise SameDeciderError(
+                f"the person who imposed sanction {sanction.sanction_id} may not decide the "
+                "appeal against it (Art. 18)"
+            )
         self.trigger_event(
             self.AppealDecided,
             **rec.fields(),
@@ -1584,11 +1738,97 @@ class Auxiliary(Aggregate):
     def refer_for_prosecution(self, rec: Recording, cmd: ReferForProsecution) -> None:
         """Record a referral of a suspected crime for prosecution (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "refer a case for prosecution", "Art. 18")
+        checked_reference = short_text("reference", cmd.reference)
+        checked_summary = free_text("summary", cmd.summary)
+        if any(r.reference == checked_reference for r in self._referrals):
+            raise DuplicateRecordError("a referral with this reference is already recorded")
         self.trigger_event(
             self.ReferredForProsecution,
             **rec.fields(),
-            reference=short_text("reference", cmd.reference),
-            summary=free_text("summary", cmd.summary),
+            reference=checked_reference,
+            summary=checked_summary,
+        )
+
+    # ------------------------------------------ statements, referral outcomes (Art. 18)
+
+    def hear_statement(self, rec: Recording, cmd: HearStatement) -> None:
+        """Record the auxiliary's statement and defence (陈述申辩) in the case of a proposed
+        sanction, before the decision (discipline office, Art. 18)."""
+        self._authorise(rec, (Role.discipline,), "hear a statement and defence", "Art. 18")
+        checked_id = identifier("sanction_id", cmd.sanction_id)
+        day = plain_date("heard_on", cmd.heard_on)
+        self._not_in_future("heard_on", self._in_service("heard_on", day), rec)
+        heard_by = short_text("heard_by", cmd.heard_by)
+        statement = free_text("statement", cmd.statement)
+        self._statement_open(checked_id, "hear_statement")
+        self.trigger_event(
+            self.StatementHeard,
+            **rec.fields(),
+            sanction_id=checked_id,
+            heard_on=day,
+            heard_by=heard_by,
+            statement=statement,
+        )
+
+    def waive_statement(self, rec: Recording, cmd: WaiveStatement) -> None:
+        """Record that the auxiliary waived the statement and defence in writing in the case of
+        a proposed sanction (discipline office, Art. 18)."""
+        self._authorise(rec, (Role.discipline,), "record a waived statement", "Art. 18")
+        checked_id = identifier("sanction_id", cmd.sanction_id)
+        reference = short_text("waiver_reference", cmd.waiver_reference)
+        self._statement_open(checked_id, "waive_statement")
+        self.trigger_event(
+            self.StatementWaived,
+            **rec.fields(),
+            sanction_id=checked_id,
+            waiver_reference=reference,
+        )
+
+    def _statement_open(self, sanction_id: str, command: str) -> None:
+        if sanction_id in self._sanctions:
+            raise InvalidTransitionError(
+                "decided", command, "a statement and defence precedes the decision"
+            )
+        if sanction_id in self._statements:
+            raise DuplicateRecordError(
+                f"a statement and defence for sanction {sanction_id} is already recorded"
+            )
+
+    def record_referral_outcome(self, rec: Recording, cmd: RecordReferralOutcome) -> None:
+        """Record what became of a referral for prosecution (discipline office, Art. 18); also
+        after separation."""
+        self._authorise(
+            rec,
+            (Role.discipline,),
+            "record a referral outcome",
+            "Art. 18",
+            after_separation=True,
+        )
+        checked_reference = short_text("reference", cmd.reference)
+        outcome = member(ReferralOutcome, "outcome", cmd.outcome)
+        outcome_reference = short_text("outcome_reference", cmd.outcome_reference)
+        day = plain_date("decided_on", cmd.decided_on)
+        self._not_in_future("decided_on", day, rec)
+        referral = next((r for r in self._referrals if r.reference == checked_reference), None)
+        if referral is None:
+            raise UnknownReferralError("no referral with this reference was recorded")
+        if day < referral.effective:
+            raise InvalidDateRangeError("decided_on precedes the referral")
+        if referral.outcome in (ReferralOutcome.declined, ReferralOutcome.judgement):
+            raise InvalidTransitionError(
+                referral.outcome.value, "record_referral_outcome", "the outcome is final"
+            )
+        if referral.outcome is outcome:
+            raise InvalidTransitionError(
+                referral.outcome.value, "record_referral_outcome", "already recorded"
+            )
+        self.trigger_event(
+            self.ReferralOutcomeRecorded,
+            **rec.fields(),
+            reference=checked_reference,
+            outcome=outcome.value,
+            outcome_reference=outcome_reference,
+            decided_on=day,
         )
 
     # ---------------------------------------------------------------------- separation
@@ -1597,6 +1837,10 @@ class Auxiliary(Aggregate):
         """Record that the auxiliary left; ``effective`` is the first day not employed."""
         self._authorise(rec, (Role.personnel,), "record a separation", "Art. 9")
         why = member(SeparationReason, "reason", cmd.reason)
+        if why is SeparationReason.returned_to_agency:
+            raise InvalidFieldError(
+                "reason", "returned_to_agency is recorded by a return to the agency (Art. 8)"
+            )
         latest = max(
             entry.effective
             for timeline in (self._units, self._supervisors, self._posts, self._levels)
@@ -1620,6 +1864,34 @@ class Auxiliary(Aggregate):
                 "a separation for a failed probation needs a failed probation outcome",
             )
         self.trigger_event(self.Separated, **rec.fields(), reason=why.value)
+
+    def return_to_agency(self, rec: Recording, cmd: ReturnToAgency) -> None:
+        """Return a labour-dispatch auxiliary to the dispatch agency with grounds (personnel
+        department, Art. 8); a separation, ``effective`` the first day not employed."""
+        self._authorise(rec, (Role.personnel,), "return an auxiliary to the agency", "Art. 8")
+        grounds = free_text("return_grounds", cmd.return_grounds)
+        if self.employment_form is not EmploymentForm.labour_dispatch or not self.dispatch_agency:
+            raise NotLabourDispatchError(
+                "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
+                "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)"
+            )
+        latest = max(
+            entry.effective
+            for timeline in (self._units, self._supervisors, self._posts, self._levels)
+            for entry in timeline.entries
+        )
+        if rec.effective <= latest:
+            raise InvalidDateRangeError(
+                "a return to the agency takes effect on the first day not employed, so it must "
+                "be later than the hire and every assignment, post or level change recorded"
+            )
+        self.trigger_event(
+            self.ReturnedToAgency,
+            **rec.fields(),
+            reason=SeparationReason.returned_to_agency.value,
+            agency=self.dispatch_agency,
+            return_grounds=grounds,
+        )
 
     # ---------------------------------------------------------------------- corrections
 

@@ -39,20 +39,24 @@ __all__ = [
     "NotAnAuxiliaryPostError",
     "NotAuthorisedError",
     "NotCorrectableError",
+    "NotLabourDispatchError",
     "OutsideScopeError",
     "OverlappingLeaveError",
     "PriorRecordElsewhereError",
     "QuotaExceededError",
     "ReviewWindowClosedError",
     "ReviewerNotIndependentError",
+    "SameDeciderError",
     "SerialAlreadyIssuedError",
     "SlotNotHeldError",
+    "StatementMissingError",
     "SubjectAlreadyNamedError",
     "SubjectNotMatchedError",
     "UnknownAllegationError",
     "UnknownCredentialError",
     "UnknownInjuryError",
     "UnknownPostTypeError",
+    "UnknownReferralError",
     "UnknownSanctionError",
     "UnknownUnitError",
 ]
@@ -368,3 +372,30 @@ class InvalidRuleSetError(DomainError):
             f"rule set refused ({count} problem{'s' if count != 1 else ''}): {shown}"
             + (f"; and {more} more" if more > 0 else "")
         )
+
+
+class StatementMissingError(DomainError):
+    """A sanction was to be imposed before the auxiliary's statement and defence (陈述申辩)
+    was heard or waived in writing for that case (Art. 18)."""
+
+    code = "statement_missing"
+
+
+class SameDeciderError(DomainError):
+    """An appeal was to be decided by the role or the person who imposed the sanction: an
+    appeal is reviewed by another body and another person (Art. 18)."""
+
+    code = "same_decider"
+
+
+class UnknownReferralError(DomainError):
+    """No referral for prosecution with this reference was recorded for the auxiliary."""
+
+    code = "unknown_referral"
+
+
+class NotLabourDispatchError(DomainError):
+    """Only an auxiliary employed through labour dispatch can be returned to the dispatch
+    agency (Art. 8); a direct-contract auxiliary separates instead."""
+
+    code = "not_labour_dispatch"

@@ -251,6 +251,16 @@ class SeparationReason(LabelledEnum):
     retired = "retired"
     deceased = "deceased"
     probation_failed = "probation_failed"
+    returned_to_agency = "returned_to_agency"
+
+
+class ReferralOutcome(LabelledEnum):
+    """What became of a referral for prosecution (Art. 18): accepted for prosecution, then a
+    judgement; or declined. A judgement and a declining are final."""
+
+    accepted = "accepted"
+    declined = "declined"
+    judgement = "judgement"
 
 
 class ComplaintChannel(LabelledEnum):
@@ -366,6 +376,10 @@ class EventType(LabelledEnum):
     auxiliary_sanction_revoked = "auxiliary_sanction_revoked"
     auxiliary_reinstated = "auxiliary_reinstated"
     auxiliary_referred_for_prosecution = "auxiliary_referred_for_prosecution"
+    auxiliary_statement_heard = "auxiliary_statement_heard"
+    auxiliary_statement_waived = "auxiliary_statement_waived"
+    auxiliary_referral_outcome_recorded = "auxiliary_referral_outcome_recorded"
+    auxiliary_returned_to_agency = "auxiliary_returned_to_agency"
     auxiliary_separated = "auxiliary_separated"
     auxiliary_corrected = "auxiliary_corrected"
     auxiliary_personal_data_corrected = "auxiliary_personal_data_corrected"
@@ -507,6 +521,10 @@ class ErrorCode(LabelledEnum):
     legal_hold = "legal_hold"
     verification_running = "verification_running"
     overlapping_leave = "overlapping_leave"
+    statement_missing = "statement_missing"
+    same_decider = "same_decider"
+    unknown_referral = "unknown_referral"
+    not_labour_dispatch = "not_labour_dispatch"
 
 
 def _labels(enum: type[StrEnum], labels: dict[str, str]) -> Mapping[str, str]:
@@ -664,7 +682,12 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "retired": "退休",
                 "deceased": "死亡",
                 "probation_failed": "试用期不合格",
+                "returned_to_agency": "退回派遣单位",
             },
+        ),
+        ReferralOutcome: _labels(
+            ReferralOutcome,
+            {"accepted": "司法机关已受理", "declined": "司法机关不予受理", "judgement": "已判决"},
         ),
         ComplaintChannel: _labels(
             ComplaintChannel,
@@ -753,6 +776,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "auxiliary_sanction_revoked": "撤销处分",
                 "auxiliary_reinstated": "恢复工作",
                 "auxiliary_referred_for_prosecution": "移送司法机关",
+                "auxiliary_statement_heard": "听取陈述申辩",
+                "auxiliary_statement_waived": "书面放弃陈述申辩",
+                "auxiliary_referral_outcome_recorded": "移送司法结果",
+                "auxiliary_returned_to_agency": "退回派遣单位",
                 "auxiliary_separated": "离职",
                 "auxiliary_corrected": "更正记录",
                 "auxiliary_personal_data_corrected": "更正个人信息",
@@ -894,6 +921,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "legal_hold": "此人的个人信息处于法律保全中，不得删除",
                 "verification_running": "账本校验正在进行，请稍后再试",
                 "overlapping_leave": "与已登记的休假时间重叠",
+                "statement_missing": "作出处理前须听取辅警陈述申辩或有其书面放弃（第十八条）",
+                "same_decider": "申诉须由作出处理以外的部门和人员决定",
+                "unknown_referral": "没有这项移送司法记录",
+                "not_labour_dispatch": "只有劳务派遣辅警可以退回派遣单位（第八条）",
             },
         ),
     }

@@ -12,7 +12,8 @@ Follows every event of ``Organ``, ``Auxiliary``, ``PaySchedule``, ``LocalAverage
   recorded later;
 - ``rm_assessment``: the annual assessments, one row per auxiliary and year, with the organ
   and unit the auxiliary was in when it was recorded (Art. 9, 11);
-- ``rm_credential``, ``rm_insurance``, ``rm_commendation``, ``rm_sanction`` and
+- ``rm_credential``, ``rm_insurance``, ``rm_commendation``, ``rm_sanction`` (with the
+  decision's 文书编号, null for decisions recorded before it was required) and
   ``rm_sanction_link`` (which findings a sanction decided on, Art. 18);
 - ``rm_headcount``: auxiliaries not separated per organ, unit and level (Art. 5, 7, 11);
 - ``rm_pay_schedule`` / ``rm_pay`` and ``rm_wage_region`` / ``rm_average_wage`` (Art. 7);
@@ -259,6 +260,7 @@ SANCTION = Table(
         _c("until_on", "date"),
         _c("sanction_status", "text", False),
         _c("appeal", "text", False),
+        _c("document_number", "text"),
     ),
     key=("auxiliary_id", "sanction_id"),
     mode="owned",
@@ -828,6 +830,7 @@ class PersonnelProjection(LifecycleHandlers):
             "kind": e.kind,
             "effective": e.effective,
             "until_on": e.until,
+            "document_number": e.document_number,
             "sanction_status": SanctionStatus.in_force.value,
             "appeal": AppealStatus.not_appealed.value,
         }

@@ -150,6 +150,9 @@ class ActiveSanction(_Json):
     kind: str
     effective: date
     until: date | None
+    document_number: str | None = None
+    """The decision document number (文书编号); None for decisions recorded before it was
+    required (Art. 18)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from domain.commands.auxiliary import Hire
+from domain.commands.auxiliary import Hire, ImposeSanction, WaiveStatement
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.values import Actor
@@ -51,6 +51,40 @@ def hire(
 ) -> Recorded:
     """Hire ``hire_command(**overrides)`` into ``organ`` as ``actor``: the stored hire."""
     return ledger.hire(organ, hire_command(**overrides), Envelope(actor, effective=effective))
+
+
+DECISION: dict[str, Any] = {
+    "facts": "执勤时未按规定着装，经查属实",
+    "reasons": "违反辅警日常管理制度",
+    "article": "Art. 18",
+    "document_number": "测公纪〔2025〕1号",
+    "evidence": ["询问笔录-1"],
+}
+"""What a sanction decision states (Art. 18), for suites whose subject is not the decision."""
+
+
+def impose_sanction(
+    ledger: AuxLedger,
+    auxiliary_id: Any,
+    envelope: Envelope,
+    *,
+    sanction_id: str,
+    kind: str,
+    until: date | None = None,
+    linked_findings: Iterable[str] = (),
+) -> Recorded:
+    """The statement waived in writing, then the sanction imposed with its reasons, both by
+    the discipline office of ``envelope`` (Art. 18)."""
+    waiver = WaiveStatement(sanction_id=sanction_id, waiver_reference="放弃陈述申辩书-1")
+    ledger.command_auxiliary(auxiliary_id, waiver, envelope)
+    imposed = ImposeSanction(
+        sanction_id=sanction_id,
+        kind=kind,
+        until=until,
+        linked_findings=list(linked_findings),
+        **DECISION,
+    )
+    return ledger.command_auxiliary(auxiliary_id, imposed, envelope)
 
 
 def complaint_command(**overrides: Any) -> ReceiveComplaint:

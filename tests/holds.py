@@ -26,9 +26,10 @@ def end_erasure_blockers(ledger: AuxLedger, subject: UUID) -> None:
             continue
         organ = ledger.auxiliary(subject).organ
         discipline = Envelope(Actor("dsc-test", "discipline", organ, None))
-        if kind == "appeal":
+        if kind == "appeal":  # decided by the inspectorate, not who imposed it (Art. 18)
+            inspector = Envelope(Actor("ins-test", "inspector", organ, None))
             ledger.command_auxiliary(
-                subject, DecideAppeal(sanction_id=ref, upheld=False), discipline
+                subject, DecideAppeal(sanction_id=ref, upheld=False), inspector
             )
         elif kind == "sanction":
             ledger.command_auxiliary(

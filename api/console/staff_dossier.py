@@ -65,12 +65,15 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "Auxiliary.CostAdvanced",
     ),
     "sanctions": (
+        "Auxiliary.StatementHeard",
+        "Auxiliary.StatementWaived",
         "Auxiliary.SanctionImposed",
         "Auxiliary.SanctionAppealed",
         "Auxiliary.AppealDecided",
         "Auxiliary.SanctionRevoked",
         "Auxiliary.Reinstated",
         "Auxiliary.ReferredForProsecution",
+        "Auxiliary.ReferralOutcomeRecorded",
     ),
 }
 """Parts of the dossier drawn from the timeline, by event (a new kind: one more line)."""

@@ -75,6 +75,20 @@ FIELD_NAMES: Mapping[str, str] = {
     "notified_on": "告知日期",
     "responsibility": "责任归属",
     "auxiliary_id": "辅警记录编号",
+    "facts": "认定事实",
+    "reasons": "处理理由",
+    "article": "依据条款",
+    "document_number": "文书编号",
+    "evidence": "证据材料",
+    "heard_on": "听取日期",
+    "heard_by": "听取人",
+    "statement": "陈述申辩内容",
+    "waiver_reference": "书面放弃文书",
+    "outcome": "司法处理结果",
+    "outcome_reference": "司法文书编号",
+    "decided_on": "决定日期",
+    "agency": "派遣单位",
+    "return_grounds": "退回理由",
 }
 """Chinese names of event fields."""
 
@@ -94,6 +108,8 @@ VALUE_SETS: Mapping[str, str] = {
 EVENT_VALUE_SETS: Mapping[tuple[str, str], str] = {
     ("Auxiliary.LevelChanged", "reason"): "LevelChangeReason",
     ("Auxiliary.Separated", "reason"): "SeparationReason",
+    ("Auxiliary.ReturnedToAgency", "reason"): "SeparationReason",
+    ("Auxiliary.ReferralOutcomeRecorded", "outcome"): "ReferralOutcome",
     ("Auxiliary.CredentialIssued", "kind"): "CredentialKind",
     ("Auxiliary.CredentialRevoked", "kind"): "CredentialKind",
     ("Auxiliary.CredentialReturned", "kind"): "CredentialKind",
@@ -115,11 +131,19 @@ _DATE_FIELDS = frozenset(
         "until",
         "due",
         "notified_on",
+        "heard_on",
+        "decided_on",
     }
 )
 
 
+_DECISION_FIELDS = frozenset({"facts", "reasons", "article", "document_number", "evidence"})
+"""What a sanction decision states since decisions need reasons (Art. 18)."""
+
+
 def _text(event: str, name: str, value: Any) -> str:
+    if event == "Auxiliary.SanctionImposed" and name in _DECISION_FIELDS and not value:
+        return "（旧记录：当时未要求载明）"
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):

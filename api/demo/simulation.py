@@ -40,19 +40,23 @@ from domain.commands.auxiliary import (
     DecideAppeal,
     EnrolInsurance,
     Evaluate,
+    HearStatement,
     Hire,
     ImposeSanction,
     IssueCredential,
     RecordDutyInjury,
     RecordHealthCheck,
     RecordInfringement,
+    RecordReferralOutcome,
     ReferForProsecution,
     Reinstate,
     ReleaseSupervisor,
     RenewContract,
     ReturnCredential,
+    ReturnToAgency,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.commands.complaint import (
     Accept,
@@ -75,7 +79,7 @@ from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetP
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.commands.rules import LoadRuleSet
 from domain.identity import resident_id_check_char
-from domain.values import CHINA_STANDARD_TIME, Actor
+from domain.values import CHINA_STANDARD_TIME, Actor, SeparationReason
 from ledger.records import AuxLedger, Envelope
 from ledger.rulebook import shipped_rule_sets
 
@@ -224,6 +228,10 @@ class Simulation:
     def discipline(organ: str) -> Actor:
         return Actor(actor_id=f"discipline-{organ}", role="discipline", organ=organ, unit=None)
 
+    @staticmethod
+    def inspector(organ: str) -> Actor:
+        return Actor(actor_id=f"inspector-{organ}", role="inspector", organ=organ, unit=None)
+
     def later(
         self,
         day: date,
@@ -235,7 +243,9 @@ class Simulation:
         if (
             officer.separated is not None
             and day >= officer.separated
-            and not isinstance(command, (Separate, ReturnCredential))
+            and not isinstance(
+                command, (Separate, ReturnToAgency, ReturnCredential, RecordReferralOutcome)
+            )
         ):
             return  # nothing but separation business after separation
         self.at(day, partial(self.aux, officer, command, actor=actor, basis=basis))
@@ -484,6 +494,9 @@ class Simulation:
             separation = (hired + self.days(200, 1100), "dismissed")
         if separation is not None and separation[0] >= DEMO_END - timedelta(days=10):
             separation = None
+        if separation is not None and separation[1] == "resigned" and dispatch and index % 3 == 0:
+            # A third of the dispatched who would resign are returned to the agency (Art. 8).
+            separation = (separation[0], SeparationReason.returned_to_agency.value)
         last = separation[0] - timedelta(days=5) if separation else DEMO_END
         officer.separated = separation[0] if separation else None
         if separation is not None and separation[1] == "dismissed" and not self.rehire_planned:
@@ -819,9 +832,16 @@ class Simulation:
         sanction_id = f"CF-{officer.index}-{len(links)}-{complaint_id.hex[:6]}"
         discipline = self.discipline(officer.organ)
         until = self.current_day + timedelta(days=30) if kind == "suspension" else None
+        self.hear_or_waive(officer, sanction_id, discipline)
         self.aux(
             officer,
-            ImposeSanction(sanction_id=sanction_id, kind=kind, until=until, linked_findings=links),
+            ImposeSanction(
+                sanction_id=sanction_id,
+                kind=kind,
+                until=until,
+                linked_findings=links,
+                **self.decision(officer, complaint_id.hex[:4]),
+            ),
             actor=discipline,
         )
         self.counts.sanctions += 1
@@ -841,38 +861,84 @@ class Simulation:
                 day + self.days(15, 25),
                 officer,
                 DecideAppeal(sanction_id=sanction_id, upheld=rng.random() < 0.7),
-                actor=discipline,
+                actor=self.inspector(officer.organ),  # another body and person (Art. 18)
             )
+
+    def hear_or_waive(self, officer: _Officer, sanction_id: str, discipline: Actor) -> None:
+        """The statement and defence before a decision (Art. 18): heard, or for about one
+        case in eight waived in writing. Drawn from a generator of its own, so the dataset's
+        other draws stay what they were."""
+        own = random.Random(f"statement:{sanction_id}")
+        if own.random() < 0.125:
+            command: AuxiliaryCommand = WaiveStatement(
+                sanction_id=sanction_id, waiver_reference=f"放弃陈述申辩声明书 {sanction_id}"
+            )
+        else:
+            command = HearStatement(
+                sanction_id=sanction_id,
+                heard_on=self.current_day,
+                heard_by=f"纪检监察室 {discipline.actor_id}",
+                statement=own.choice(
+                    (
+                        "对调查认定的事实无异议，请求从轻处理",
+                        "当时情况紧急，处置方式欠妥，今后改正",
+                        "对部分事实有异议，已提交情况说明",
+                    )
+                ),
+            )
+        self.aux(officer, command, actor=discipline)
+
+    def decision(self, officer: _Officer, tag: str) -> dict[str, Any]:
+        """What a sanction decision states besides its kind (Art. 18)."""
+        day = self.current_day
+        return {
+            "facts": "经调查核实，该辅警在执勤中存在投诉所反映的违规行为",
+            "reasons": "违反辅警管理相关规定及公安机关日常管理制度",
+            "article": "Art. 18",
+            "document_number": f"通公纪〔{day.year}〕{officer.index % 9000 + 1}号",
+            "evidence": [f"调查笔录 {tag}", f"执法记录仪视频 {day:%m%d}"],
+        }
 
     def plan_separation(self, officer: _Officer, serial: str, separation: tuple[date, str]) -> None:
         day, reason = separation
         if reason == "dismissed":
             discipline = self.discipline(officer.organ)
-            self.later(
-                day - timedelta(days=3),
-                officer,
-                ImposeSanction(
-                    sanction_id=f"JC-{officer.index}",
-                    kind="termination",
-                    until=None,
-                    linked_findings=[],
-                ),
-                actor=discipline,
-                basis="通政规〔2023〕1号 第十八条",
-            )
+            sanction_id = f"JC-{officer.index}"
+
+            def terminate() -> None:
+                self.hear_or_waive(officer, sanction_id, discipline)
+                self.aux(
+                    officer,
+                    ImposeSanction(
+                        sanction_id=sanction_id,
+                        kind="termination",
+                        until=None,
+                        linked_findings=[],
+                        **self.decision(officer, sanction_id),
+                    ),
+                    actor=discipline,
+                    basis="通政规〔2023〕1号 第十八条",
+                )
+
+            self.at(day - timedelta(days=3), terminate)
             if self.rng.random() < 0.4:
+                reference = f"通公移诉〔{day.year}〕{officer.index % 1000}号"
                 self.later(
                     day - timedelta(days=2),
                     officer,
                     ReferForProsecution(
-                        reference=f"通公移诉〔{day.year}〕{officer.index % 1000}号",
+                        reference=reference,
                         summary="涉嫌利用协助执法之便索取财物，移送检察机关",
                     ),
                     actor=discipline,
                 )
+                self.plan_referral_outcomes(officer, reference, day, discipline)
 
         def separate() -> None:
-            self.aux(officer, Separate(reason=reason))
+            if reason == SeparationReason.returned_to_agency.value:
+                self.aux(officer, ReturnToAgency(return_grounds="不适应岗位要求，退回劳务派遣单位"))
+            else:
+                self.aux(officer, Separate(reason=reason))
             self.counts.separated += 1
 
         self.at(day, separate)
@@ -949,6 +1015,41 @@ class Simulation:
         self.at(placed, place)
         self.at(released, release)
         return True
+
+    def plan_referral_outcomes(
+        self, officer: _Officer, reference: str, referred: date, discipline: Actor
+    ) -> None:
+        """The prosecutor accepts or declines; an accepted case is judged later (Art. 18).
+        From a generator of its own: the dataset's other draws stay what they were."""
+        own = random.Random(f"referral:{reference}")
+        decided = referred + timedelta(days=own.randint(20, 60))
+        if decided >= DEMO_END:
+            return
+        outcome = "declined" if own.random() < 0.25 else "accepted"
+        self.later(
+            decided,
+            officer,
+            RecordReferralOutcome(
+                reference=reference,
+                outcome=outcome,
+                outcome_reference=f"通检受〔{decided.year}〕{officer.index % 1000 + 1}号",
+                decided_on=decided,
+            ),
+            actor=discipline,
+        )
+        judged = decided + timedelta(days=own.randint(60, 150))
+        if outcome == "accepted" and judged < DEMO_END:
+            self.later(
+                judged,
+                officer,
+                RecordReferralOutcome(
+                    reference=reference,
+                    outcome="judgement",
+                    outcome_reference=f"（{judged.year}）苏06刑初{officer.index % 1000 + 1}号",
+                    decided_on=judged,
+                ),
+                actor=discipline,
+            )
 
     def plan_misconduct(self) -> None:
         organs = [code for code, *_ in ORGANS]

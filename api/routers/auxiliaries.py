@@ -163,6 +163,20 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
         "Record a commendation (Art. 16)",
     ),
     CommandRoute(
+        "hear_statement",
+        "/{auxiliary_id}/hear-statement",
+        s.StatementHearingCreate,
+        (D,),
+        "Hear the statement and defence before a decision (Art. 18)",
+    ),
+    CommandRoute(
+        "waive_statement",
+        "/{auxiliary_id}/waive-statement",
+        s.StatementWaiverCreate,
+        (D,),
+        "Record a written waiver of the statement and defence (Art. 18)",
+    ),
+    CommandRoute(
         "impose_sanction",
         "/{auxiliary_id}/impose-sanction",
         s.SanctionCreate,
@@ -180,8 +194,8 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
         "decide_appeal",
         "/{auxiliary_id}/decide-appeal",
         s.AppealDecisionCreate,
-        (D,),
-        "Decide an appeal (Art. 18)",
+        (I,),
+        "Decide an appeal: the inspectorate, not who imposed it (Art. 18)",
     ),
     CommandRoute(
         "revoke_sanction",
@@ -203,6 +217,20 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
         s.ProsecutionReferralCreate,
         (D,),
         "Refer for prosecution (Art. 18)",
+    ),
+    CommandRoute(
+        "record_referral_outcome",
+        "/{auxiliary_id}/record-referral-outcome",
+        s.ReferralOutcomeCreate,
+        (D,),
+        "Record a referral's outcome (Art. 18)",
+    ),
+    CommandRoute(
+        "return_to_agency",
+        "/{auxiliary_id}/return-to-agency",
+        s.AgencyReturnCreate,
+        (P,),
+        "Return to the dispatch agency (Art. 8)",
     ),
     CommandRoute(
         "separate", "/{auxiliary_id}/separate", s.SeparationCreate, (P,), "Record the separation"
@@ -397,6 +425,7 @@ def auxiliary_view(
                 until=x.until,
                 status=x.status.value,
                 appeal=x.appeal.value,
+                document_number=x.document_number,
             )
             for x in auxiliary.sanctions.values()
         ],

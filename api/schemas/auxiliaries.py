@@ -31,21 +31,25 @@ from domain.commands.auxiliary import (
     DecideAppeal,
     EnrolInsurance,
     Evaluate,
+    HearStatement,
     Hire,
     ImposeSanction,
     IssueCredential,
     RecordDutyInjury,
     RecordHealthCheck,
     RecordInfringement,
+    RecordReferralOutcome,
     ReferForProsecution,
     Reinstate,
     ReleaseSupervisor,
     RenewContract,
     ReturnCredential,
+    ReturnToAgency,
     RevokeCredential,
     RevokeSanction,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.values import (
     AssessmentGrade,
@@ -60,6 +64,7 @@ from domain.values import (
     LevelChangeReason,
     PostCategory,
     PostType,
+    ReferralOutcome,
     SanctionKind,
     SeparationReason,
 )
@@ -372,7 +377,10 @@ class CommendationCreate(CommandBody):
 
 
 class SanctionCreate(CommandBody):
-    """Impose a sanction (Art. 18), optionally linked to complaint findings."""
+    """Impose a sanction (Art. 18): the facts found, the reasons, the article relied on, the
+    decision document number (文书编号) and the evidence, optionally linked to complaint
+    findings. The auxiliary's statement and defence for this ``sanction_id`` must have been
+    heard (``hear-statement``) or waived in writing (``waive-statement``) first."""
 
     model_config = _examples(
         {
@@ -380,6 +388,11 @@ class SanctionCreate(CommandBody):
             "kind": "warning",
             "until": "2026-12-31",
             "linked_findings": ["0b9f8a56-8d0c-4a59-9d35-3c2f0d2f5a11:1"],
+            "facts": "2026年3月5日执勤时未按规定着装，经查属实",
+            "reasons": "违反辅警日常管理制度，情节较轻",
+            "article": "Art. 18",
+            "document_number": "通公纪〔2026〕12号",
+            "evidence": ["询问笔录 2026-03-06", "执法记录仪视频 0305-01"],
         }
     )
     sanction_id: Code
@@ -387,6 +400,17 @@ class SanctionCreate(CommandBody):
     until: Day | None = None
     linked_findings: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=100
+    )
+    facts: FreeText = Field(description="The facts found (认定事实)")
+    reasons: FreeText = Field(description="The reasons for the decision (处理理由)")
+    article: Annotated[str, Field(max_length=20)] = Field(
+        description="The article of the measures relied on; one that allows sanctions: Art. 18"
+    )
+    document_number: Annotated[str, Field(max_length=40)] = Field(
+        description="The decision document number (文书编号), e.g. 通公纪〔2026〕12号"
+    )
+    evidence: list[ShortText] = Field(
+        min_length=1, max_length=50, description="References to the evidence relied on"
     )
 
     def command(self) -> ImposeSanction:
@@ -396,7 +420,54 @@ class SanctionCreate(CommandBody):
             kind=self.kind,
             until=self.until,
             linked_findings=self.linked_findings,
+            facts=self.facts,
+            reasons=self.reasons,
+            article=self.article,
+            document_number=self.document_number,
+            evidence=self.evidence,
         )
+
+
+class StatementHearingCreate(CommandBody):
+    """Record the auxiliary's statement and defence (陈述申辩) in the case of the proposed
+    sanction ``sanction_id``, before the decision (Art. 18). The statement is personal data."""
+
+    model_config = _examples(
+        {
+            "sanction_id": "SAN-2026-001",
+            "heard_on": "2026-03-10",
+            "heard_by": "纪检监察室 张华",
+            "statement": "本人承认未按规定着装，当日制服送洗，请求从轻处理",
+        }
+    )
+    sanction_id: Code
+    heard_on: Day
+    heard_by: ShortText
+    statement: FreeText
+
+    def command(self) -> HearStatement:
+        """The domain command."""
+        return HearStatement(
+            sanction_id=self.sanction_id,
+            heard_on=self.heard_on,
+            heard_by=self.heard_by,
+            statement=self.statement,
+        )
+
+
+class StatementWaiverCreate(CommandBody):
+    """Record the auxiliary's written waiver of the statement and defence in the case of the
+    proposed sanction ``sanction_id`` (Art. 18); ``effective`` is the day of the waiver."""
+
+    model_config = _examples(
+        {"sanction_id": "SAN-2026-001", "waiver_reference": "放弃陈述申辩声明书 2026-03-10"}
+    )
+    sanction_id: Code
+    waiver_reference: ShortText
+
+    def command(self) -> WaiveStatement:
+        """The domain command."""
+        return WaiveStatement(sanction_id=self.sanction_id, waiver_reference=self.waiver_reference)
 
 
 class SanctionAppealCreate(CommandBody):
@@ -460,6 +531,48 @@ class ProsecutionReferralCreate(CommandBody):
         return ReferForProsecution(reference=self.reference, summary=self.summary)
 
 
+class ReferralOutcomeCreate(CommandBody):
+    """Record what became of a referral for prosecution (Art. 18): accepted, declined or a
+    judgement, with the deciding body's reference and date. A declining or a judgement is
+    final."""
+
+    model_config = _examples(
+        {
+            "reference": "TJY-2026-3",
+            "outcome": "judgement",
+            "outcome_reference": "（2026）苏0602刑初88号",
+            "decided_on": "2026-09-01",
+        }
+    )
+    reference: ShortText
+    outcome: ReferralOutcome
+    outcome_reference: ShortText
+    decided_on: Day
+
+    def command(self) -> RecordReferralOutcome:
+        """The domain command."""
+        return RecordReferralOutcome(
+            reference=self.reference,
+            outcome=self.outcome,
+            outcome_reference=self.outcome_reference,
+            decided_on=self.decided_on,
+        )
+
+
+class AgencyReturnCreate(CommandBody):
+    """Return a labour-dispatch auxiliary to the dispatch agency with grounds (Art. 8): a
+    separation that releases the quota slot; ``effective`` is the first day not employed."""
+
+    model_config = _examples(
+        {"return_grounds": "年度考核不合格，退回派遣单位", "effective": "2026-07-01"}
+    )
+    return_grounds: FreeText
+
+    def command(self) -> ReturnToAgency:
+        """The domain command."""
+        return ReturnToAgency(return_grounds=self.return_grounds)
+
+
 class SeparationCreate(CommandBody):
     """Record the separation; ``effective`` is the first day no longer employed."""
 
@@ -509,6 +622,9 @@ class SanctionPublic(BaseModel):
     until: date | None
     status: str
     appeal: str
+    document_number: str | None = Field(
+        default=None, description="The decision document number; None for older decisions"
+    )
 
 
 class AuxiliaryPublic(BaseModel):

@@ -20,6 +20,7 @@ from domain.values import (
     InsuranceKind,
     LevelChangeReason,
     PostType,
+    ReferralOutcome,
     SanctionKind,
     SeparationReason,
 )
@@ -274,12 +275,19 @@ class Commend(AuxiliaryCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class ImposeSanction(AuxiliaryCommand):
-    """Impose a sanction (discipline office, Art. 18)."""
+    """Impose a sanction (discipline office, Art. 18): the facts found, the reasons, the
+    article relied on, the decision document number (文书编号) and the evidence; the
+    auxiliary's statement for this ``sanction_id`` was heard or waived before."""
 
     sanction_id: str
     kind: SanctionKind | str
     until: date | None
     linked_findings: Sequence[str]
+    facts: str
+    reasons: str
+    article: str
+    document_number: str
+    evidence: Sequence[str]
 
     def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
         auxiliary.impose_sanction(rec, self)
@@ -298,7 +306,8 @@ class AppealSanction(AuxiliaryCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class DecideAppeal(AuxiliaryCommand):
-    """Decide a pending appeal; overturning it lifts the sanction (discipline office)."""
+    """Decide a pending appeal; overturning it lifts the sanction (the police inspectorate,
+    another person than the one who imposed it, Art. 18)."""
 
     sanction_id: str
     upheld: bool
@@ -337,6 +346,58 @@ class ReferForProsecution(AuxiliaryCommand):
 
     def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
         auxiliary.refer_for_prosecution(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HearStatement(AuxiliaryCommand):
+    """Record the auxiliary's statement and defence (陈述申辩) in the case of the proposed
+    sanction ``sanction_id`` (discipline office, Art. 18)."""
+
+    sanction_id: str
+    heard_on: date
+    heard_by: str
+    statement: str
+
+    def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
+        auxiliary.hear_statement(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaiveStatement(AuxiliaryCommand):
+    """Record the auxiliary's written waiver of the statement and defence in the case of the
+    proposed sanction ``sanction_id`` (discipline office, Art. 18)."""
+
+    sanction_id: str
+    waiver_reference: str
+
+    def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
+        auxiliary.waive_statement(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordReferralOutcome(AuxiliaryCommand):
+    """Record what became of a referral for prosecution (discipline office, Art. 18)."""
+
+    reference: str
+    outcome: ReferralOutcome | str
+    outcome_reference: str
+    decided_on: date
+
+    def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
+        auxiliary.record_referral_outcome(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnToAgency(AuxiliaryCommand):
+    """Return a labour-dispatch auxiliary to the dispatch agency with grounds (personnel
+    department, Art. 8); a separation: ``effective`` is the first day not employed."""
+
+    releases_slot: ClassVar[bool] = True
+
+    return_grounds: str
+
+    def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
+        auxiliary.return_to_agency(rec, self)
 
 
 @dataclass(frozen=True, kw_only=True)

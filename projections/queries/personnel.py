@@ -293,7 +293,8 @@ class PersonnelQueries(ReadModelQueries):
         active: dict[UUID, list[ActiveSanction]] = defaultdict(list)
         for r in s.query(
             sql(
-                "SELECT auxiliary_id, sanction_id, kind, effective, until_on FROM {rm_sanction}",
+                "SELECT auxiliary_id, sanction_id, kind, effective, until_on, document_number "
+                "FROM {rm_sanction}",
                 where.sql(),
                 "ORDER BY effective, sanction_id",
             ),
@@ -302,7 +303,13 @@ class PersonnelQueries(ReadModelQueries):
         ):
             if r["effective"] <= today and (r["until_on"] is None or r["until_on"] >= today):
                 active[r["auxiliary_id"]].append(
-                    ActiveSanction(r["sanction_id"], r["kind"], r["effective"], r["until_on"])
+                    ActiveSanction(
+                        r["sanction_id"],
+                        r["kind"],
+                        r["effective"],
+                        r["until_on"],
+                        r["document_number"],
+                    )
                 )
         return [
             PersonnelStatus(

@@ -155,6 +155,12 @@ def test_unit_acts_inside_its_own_unit_only(client: TestClient, world: World) ->
 
 def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     discipline = world.headers("discipline")
+    waived = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/waive-statement",
+        headers=discipline,
+        json={"sanction_id": "SAN-1", "waiver_reference": "放弃陈述申辩声明书"},
+    )
+    assert waived.status_code == 200, waived.text
     sanction = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/impose-sanction",
         headers=discipline,
@@ -162,6 +168,11 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
             "sanction_id": "SAN-1",
             "kind": "warning",
             "linked_findings": [f"{world.complaint}:1"],
+            "facts": "执勤时态度恶劣，经查属实",
+            "reasons": "违反日常管理制度",
+            "article": "Art. 18",
+            "document_number": "通公纪〔2026〕1号",
+            "evidence": ["调查笔录"],
         },
     )
     assert sanction.status_code == 200, sanction.text

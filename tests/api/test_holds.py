@@ -9,8 +9,9 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from domain.commands.auxiliary import ImposeSanction, Separate
+from domain.commands.auxiliary import Separate
 from ledger.records import Envelope
+from tests import builders
 from tests.api.conftest import OTHER_ORGAN, PHONE, RESIDENT_ID, UNIT, World, actor, problem
 from tests.holds import end_erasure_blockers
 
@@ -35,10 +36,12 @@ HIRE: dict[str, Any] = {
 def _dismiss_elsewhere(world: World) -> None:
     aux = world.other_organ_auxiliary
     assert aux is not None
-    world.ledger.command_auxiliary(
+    builders.impose_sanction(
+        world.ledger,
         aux,
-        ImposeSanction(sanction_id="S-9", kind="termination", until=None, linked_findings=[]),
         Envelope(actor("discipline", OTHER_ORGAN), effective=date(2025, 1, 10)),
+        sanction_id="S-9",
+        kind="termination",
     )
     world.ledger.command_auxiliary(
         aux,

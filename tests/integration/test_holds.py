@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 
 from api.demo import load_demo
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import AppealSanction, Correct, Hire, ImposeSanction, Separate
+from domain.commands.auxiliary import AppealSanction, Correct, Hire, Separate
 from domain.commands.complaint import MatchSubject, ReceiveComplaint, TakeComplaint
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
@@ -28,6 +28,7 @@ from domain.organ import Organ
 from domain.values import Actor
 from ledger.privacy import ERASED, LegalHoldError
 from ledger.records import AuxLedger, Envelope
+from tests import builders
 
 WHEN = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
 DAY1, DAY2, DAY3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
@@ -85,10 +86,12 @@ def _hire(ledger: AuxLedger, organ: str, **kw: str | None) -> UUID:
 
 
 def _sanction(ledger: AuxLedger, aux: UUID, organ: str, kind: str, sid: str = "S-1") -> None:
-    ledger.command_auxiliary(
+    builders.impose_sanction(
+        ledger,
         aux,
-        ImposeSanction(sanction_id=sid, kind=kind, until=None, linked_findings=[]),
         Envelope(_actor("discipline", organ), effective=DAY2),
+        sanction_id=sid,
+        kind=kind,
     )
 
 

@@ -62,6 +62,7 @@ from domain.commands.auxiliary import (
     ReturnCredential,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.commands.complaint import (
     Accept,
@@ -190,6 +191,16 @@ def aux(
     ledger.command_auxiliary(aux_id, command, Envelope(actor, effective=day))
 
 
+DECISION = {
+    "facts": "经查属实",
+    "reasons": "违反日常管理制度",
+    "article": "Art. 18",
+    "document_number": "测公纪〔2024〕1号",
+    "evidence": ["调查笔录"],
+}
+"""What every sanction of the data set states (Art. 18)."""
+
+
 def cmp(ledger: AuxLedger, complaint: UUID, day: date, command: ComplaintCommand) -> None:
     at(ledger, day)
     ledger.command_complaint(complaint, command, Envelope(CMP_A, effective=day))
@@ -243,9 +254,12 @@ def sanction(
     until: date | None = None,
     links: tuple[str, ...] = (),
 ) -> None:
-    """A sanction imposed by A01's discipline department on ``day``."""
+    """A sanction imposed by A01's discipline department on ``day``, the statement waived in
+    writing the same day before it (Art. 18)."""
+    waived = WaiveStatement(sanction_id=sanction_id, waiver_reference="放弃陈述申辩声明")
+    aux(ledger, aux_id, day, waived, DIS_A)
     imposed = ImposeSanction(
-        sanction_id=sanction_id, kind=kind, until=until, linked_findings=list(links)
+        sanction_id=sanction_id, kind=kind, until=until, linked_findings=list(links), **DECISION
     )
     aux(ledger, aux_id, day, imposed, DIS_A)
 

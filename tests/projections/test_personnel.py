@@ -54,11 +54,11 @@ def test_status_lists_every_auxiliary_in_organ_unit_name_order(built: Built) -> 
         2,
     )
     assert x1.active_sanctions == (
-        ActiveSanction("SAN1", "warning", date(2024, 2, 5), None),
-        ActiveSanction("SAN3", "criticism", date(2024, 9, 10), None),
+        ActiveSanction("SAN1", "warning", date(2024, 2, 5), None, "测公纪〔2024〕1号"),
+        ActiveSanction("SAN3", "criticism", date(2024, 9, 10), None, "测公纪〔2024〕1号"),
     )
     assert x1.last_health_check == date(2023, 6, 1)
-    assert x1.version == 10
+    assert x1.version == 12  # two sanctions, each after a waived statement
     # The name correction shows; the released supervisor stays released (the backdated
     # assignment of S3 took effect before the release).
     assert (x2.name, x2.unit, x2.supervisor_id, x2.supervisor_name) == (
@@ -222,14 +222,16 @@ def test_timeline_lists_every_event_checked_with_key_and_hash(built: Built) -> N
         "Auxiliary.HealthChecked",
         "Auxiliary.Transferred",
         "Auxiliary.Commended",
+        "Auxiliary.StatementWaived",
         "Auxiliary.SanctionImposed",
+        "Auxiliary.StatementWaived",
         "Auxiliary.SanctionImposed",
         "Auxiliary.SanctionAppealed",
         "Auxiliary.LevelChanged",
     ]
-    assert [e.originator_version for e in entries] == list(range(1, 11))
+    assert [e.originator_version for e in entries] == list(range(1, 13))
     positions = [e.position for e in entries]
-    assert positions == sorted(positions) and len(set(positions)) == 10
+    assert positions == sorted(positions) and len(set(positions)) == 12
     assert timeline.verified
     key = built.ledger.keyring().active_key
     assert key is not None
@@ -251,7 +253,7 @@ def test_timeline_lists_every_event_checked_with_key_and_hash(built: Built) -> N
     }
     assert (hired.effective, hired.rule_id) == (date(2023, 3, 10), "nantong-2023")
     assert hired.fields["unit"] == "A01-U1" and "phone" in hired.fields
-    appeal = entries[8]
+    appeal = entries[10]
     assert appeal.effective == date(2024, 9, 5)
     assert appeal.recorded_at == datetime(2024, 9, 12, 2, 0, tzinfo=UTC)
     assert entries[4].personal_fields == ()
@@ -291,7 +293,7 @@ def test_timeline_scope_and_unknown_ids(built: Built) -> None:
 def test_timeline_shows_a_tampered_event_as_failed(fresh: Built) -> None:
     Tamperer(fresh.ledger).flip_payload_byte(ds.X1, 2)
     entries = PersonnelQueries(fresh.models).timeline(ds.X1).entries
-    assert [e.verified for e in entries] == [True, False, False, *[True] * 7]
+    assert [e.verified for e in entries] == [True, False, False, *[True] * 9]
     assert entries[1].failure == "bad_signature"
     assert entries[1].fields == {} and entries[1].event == "Auxiliary.CredentialIssued"
     # The next record points at the hash of the original version 2, not the altered one.
@@ -310,7 +312,7 @@ def test_as_of_replays_facts_effective_on_or_before_the_date(built: Built) -> No
         2,
     )
     assert (before_transfer.commendations, before_transfer.sanctions) == (0, ())
-    assert before_transfer.events_applied == 4 and before_transfer.events_total == 10
+    assert before_transfer.events_applied == 4 and before_transfer.events_total == 12
     after = q.as_of(ds.X1, date(2024, 12, 31))
     assert (after.unit, after.supervisor_id, after.level, after.commendations) == (
         "A01-U2",
@@ -320,16 +322,16 @@ def test_as_of_replays_facts_effective_on_or_before_the_date(built: Built) -> No
     )
     assert [s.sanction_id for s in after.sanctions] == ["SAN1", "SAN3"]
     assert after.sanctions[1].appeal == "pending"
-    assert (after.events_applied, after.skipped, after.last_version_applied) == (10, (), 10)
+    assert (after.events_applied, after.skipped, after.last_version_applied) == (12, (), 12)
     assert [c.serial for c in after.credentials] == ["W1"]
 
 
 def test_as_of_skips_an_event_whose_prerequisite_is_later(built: Built) -> None:
     # The appeal (effective 2024-09-05) is against SAN3, which takes effect on 2024-09-10.
     view = queries(built).as_of(ds.X1, date(2024, 9, 7))
-    assert view.skipped == (9,)
+    assert view.skipped == (11,)
     assert [s.sanction_id for s in view.sanctions] == ["SAN1"]
-    assert view.events_applied == 7
+    assert view.events_applied == 8
 
 
 def test_as_of_status_and_corrections(built: Built) -> None:

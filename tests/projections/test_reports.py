@@ -100,8 +100,10 @@ def test_nested_results_are_flattened(built: Built) -> None:
     status = run_report(built.models, "personnel_status", {"level": 3}, clock=lambda: ds.NOW)
     cell = next(iter(csv.DictReader(io.StringIO(status.to_csv()))))["active_sanctions"]
     assert cell == (
-        '{"effective": "2024-02-05", "kind": "warning", "sanction_id": "SAN1", "until": null}; '
-        '{"effective": "2024-09-10", "kind": "criticism", "sanction_id": "SAN3", "until": null}'
+        '{"document_number": "测公纪〔2024〕1号", "effective": "2024-02-05", "kind": "warning", '
+        '"sanction_id": "SAN1", "until": null}; '
+        '{"document_number": "测公纪〔2024〕1号", "effective": "2024-09-10", "kind": "criticism", '
+        '"sanction_id": "SAN3", "until": null}'
     )
 
 

@@ -27,6 +27,7 @@ from domain.errors import (
 )
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus
 
+from .decision_support import DECISION, INSPECTOR, heard
 from .support import (
     COMPLAINT_ID,
     DAY,
@@ -48,14 +49,18 @@ def _impose(
     until: date | None = None,
     effective: date = FEB_1,
 ) -> None:
+    heard(auxiliary, sanction_id)
     auxiliary.impose_sanction(
         rec(DISCIPLINE, effective),
-        ImposeSanction(sanction_id=sanction_id, kind=kind, until=until, linked_findings=[REF]),
+        ImposeSanction(
+            sanction_id=sanction_id, kind=kind, until=until, linked_findings=[REF], **DECISION
+        ),
     )
     auxiliary.collect_events()
 
 
 def test_impose_sanction(auxiliary: Auxiliary) -> None:
+    heard(auxiliary)
     auxiliary.impose_sanction(
         rec(DISCIPLINE, FEB_1),
         ImposeSanction(
@@ -63,6 +68,7 @@ def test_impose_sanction(auxiliary: Auxiliary) -> None:
             kind="demerit",
             until=date(2024, 8, 1),
             linked_findings=[REF, f"{str(COMPLAINT_ID).upper()}:2"],
+            **DECISION,
         ),
     )
     assert auxiliary.sanctions["S-1"] == Sanction(
@@ -73,6 +79,8 @@ def test_impose_sanction(auxiliary: Auxiliary) -> None:
         linked_findings=(REF, f"{COMPLAINT_ID}:2"),
         status=SanctionStatus.in_force,
         appeal=AppealStatus.not_appealed,
+        imposed_by=DISCIPLINE,
+        document_number=DECISION["document_number"],
     )
     assert auxiliary.status is AuxiliaryStatus.active
     [event] = auxiliary.collect_events()
@@ -87,7 +95,9 @@ def test_only_the_discipline_office_imposes_sanctions(auxiliary: Auxiliary) -> N
         NotAuthorisedError,
         auxiliary.impose_sanction,
         rec(PERSONNEL),
-        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-1", kind="warning", until=None, linked_findings=[], **DECISION
+        ),
     )
     assert str(error) == (
         "only the discipline and inspection office may impose a sanction (Art. 18)"
@@ -97,7 +107,9 @@ def test_only_the_discipline_office_imposes_sanctions(auxiliary: Auxiliary) -> N
         OutsideScopeError,
         auxiliary.impose_sanction,
         rec(OTHER_DISCIPLINE),
-        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-1", kind="warning", until=None, linked_findings=[], **DECISION
+        ),
     )
 
 
@@ -108,7 +120,9 @@ def test_a_sanction_id_is_used_once(auxiliary: Auxiliary) -> None:
         DuplicateRecordError,
         auxiliary.impose_sanction,
         rec(DISCIPLINE),
-        ImposeSanction(sanction_id="S-1", kind="criticism", until=None, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-1", kind="criticism", until=None, linked_findings=[], **DECISION
+        ),
     )
 
 
@@ -118,7 +132,9 @@ def test_a_term_ends_after_the_sanction_takes_effect(auxiliary: Auxiliary) -> No
         InvalidDateRangeError,
         auxiliary.impose_sanction,
         rec(DISCIPLINE),
-        ImposeSanction(sanction_id="S-1", kind="demerit", until=DAY, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-1", kind="demerit", until=DAY, linked_findings=[], **DECISION
+        ),
     )
 
 
@@ -129,7 +145,11 @@ def test_a_termination_has_no_term(auxiliary: Auxiliary) -> None:
         auxiliary.impose_sanction,
         rec(DISCIPLINE),
         ImposeSanction(
-            sanction_id="S-1", kind="termination", until=date(2025, 1, 1), linked_findings=[]
+            sanction_id="S-1",
+            kind="termination",
+            until=date(2025, 1, 1),
+            linked_findings=[],
+            **DECISION,
         ),
     )
     assert error.field == "until"
@@ -155,7 +175,9 @@ def test_linked_findings_are_complaint_allegation_references(
         InvalidFieldError,
         auxiliary.impose_sanction,
         rec(DISCIPLINE),
-        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=refs),
+        ImposeSanction(
+            sanction_id="S-1", kind="warning", until=None, linked_findings=refs, **DECISION
+        ),
     )
     assert error.field == "linked_findings"
 
@@ -178,7 +200,9 @@ def test_no_second_suspension_while_suspended(auxiliary: Auxiliary) -> None:
         InvalidTransitionError,
         auxiliary.impose_sanction,
         rec(DISCIPLINE),
-        ImposeSanction(sanction_id="S-2", kind="suspension", until=None, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-2", kind="suspension", until=None, linked_findings=[], **DECISION
+        ),
     )
     assert (error.from_status, error.command) == ("suspended", "impose_sanction")
 
@@ -200,7 +224,7 @@ def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
         rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="事实不清")
     )
     assert auxiliary.sanctions["S-1"].appeal is AppealStatus.pending
-    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=True))
+    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (AppealStatus.upheld, SanctionStatus.in_force)
     events = auxiliary.collect_events()
@@ -212,7 +236,7 @@ def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
     auxiliary.appeal_sanction(
         rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="程序违法")
     )
-    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=False))
+    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=False))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (
         AppealStatus.overturned,
@@ -225,7 +249,7 @@ def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
 def test_a_sanction_is_appealed_once(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
     auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
-    auxiliary.decide_appeal(rec(DISCIPLINE), DecideAppeal(sanction_id="S-1", upheld=True))
+    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
     auxiliary.collect_events()
     refused(
         auxiliary,
@@ -242,18 +266,18 @@ def test_deciding_needs_a_pending_appeal(auxiliary: Auxiliary) -> None:
         auxiliary,
         InvalidTransitionError,
         auxiliary.decide_appeal,
-        rec(DISCIPLINE),
+        rec(INSPECTOR),
         DecideAppeal(sanction_id="S-1", upheld=False),
     )
 
 
 def test_unknown_sanctions_are_refused(auxiliary: Auxiliary) -> None:
-    for command, arguments in (
-        (auxiliary.appeal_sanction, AppealSanction(sanction_id="S-404", grounds="g")),
-        (auxiliary.decide_appeal, DecideAppeal(sanction_id="S-404", upheld=True)),
-        (auxiliary.revoke_sanction, RevokeSanction(sanction_id="S-404", reason="r")),
+    for command, actor, arguments in (
+        (auxiliary.appeal_sanction, DISCIPLINE, AppealSanction(sanction_id="S-404", grounds="g")),
+        (auxiliary.decide_appeal, INSPECTOR, DecideAppeal(sanction_id="S-404", upheld=True)),
+        (auxiliary.revoke_sanction, DISCIPLINE, RevokeSanction(sanction_id="S-404", reason="r")),
     ):
-        refused(auxiliary, UnknownSanctionError, command, rec(DISCIPLINE), arguments)
+        refused(auxiliary, UnknownSanctionError, command, rec(actor), arguments)
 
 
 def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
@@ -289,7 +313,7 @@ def test_an_appeal_on_a_revoked_sanction_cannot_be_decided(auxiliary: Auxiliary)
         auxiliary,
         InvalidTransitionError,
         auxiliary.decide_appeal,
-        rec(DISCIPLINE),
+        rec(INSPECTOR),
         DecideAppeal(sanction_id="S-1", upheld=True),
     )
 

@@ -22,6 +22,7 @@ from domain.commands.auxiliary import (
     DecideAppeal,
     EnrolInsurance,
     Evaluate,
+    HearStatement,
     ImposeSanction,
     IssueCredential,
     RecordDutyInjury,
@@ -32,10 +33,12 @@ from domain.commands.auxiliary import (
     ReleaseSupervisor,
     RenewContract,
     ReturnCredential,
+    ReturnToAgency,
     RevokeCredential,
     RevokeSanction,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.errors import (
     AuxiliarySeparatedError,
@@ -47,6 +50,7 @@ from domain.events import Recording
 from domain.organ import Organ
 from domain.values import AuxiliaryStatus, CredentialStatus, SeparationReason
 
+from .decision_support import DECISION, INSPECTOR, heard
 from .support import (
     DAY,
     DISCIPLINE,
@@ -71,9 +75,12 @@ def separated(auxiliary: Auxiliary) -> Auxiliary:
         rec(PERSONNEL, FEB_1),
         RecordDutyInjury(injury_id="INJ-1", occurred_on=FEB_1, medical_details="d"),
     )
+    heard(auxiliary)
     auxiliary.impose_sanction(
         rec(DISCIPLINE, FEB_1),
-        ImposeSanction(sanction_id="S-1", kind="warning", until=None, linked_findings=[]),
+        ImposeSanction(
+            sanction_id="S-1", kind="warning", until=None, linked_findings=[], **DECISION
+        ),
     )
     auxiliary.separate(rec(PERSONNEL, FEB_20), Separate(reason="resigned"))
     auxiliary.collect_events()
@@ -129,6 +136,7 @@ def _after_separation_commands(
 ) -> list[tuple[Callable[..., object], Recording, AuxiliaryCommand, dict[str, Any]]]:
     personnel = rec(PERSONNEL)
     discipline = rec(DISCIPLINE)
+    inspector = rec(INSPECTOR)
     return [
         (auxiliary.renew_contract, personnel, RenewContract(contract_end=date(2030, 1, 1)), {}),
         (auxiliary.change_post, personnel, ChangePost(post_type="traffic"), {}),
@@ -182,11 +190,25 @@ def _after_separation_commands(
         (
             auxiliary.impose_sanction,
             discipline,
-            ImposeSanction(sanction_id="S-2", kind="warning", until=None, linked_findings=[]),
+            ImposeSanction(
+                sanction_id="S-2", kind="warning", until=None, linked_findings=[], **DECISION
+            ),
             {},
         ),
         (auxiliary.appeal_sanction, discipline, AppealSanction(sanction_id="S-1", grounds="g"), {}),
-        (auxiliary.decide_appeal, discipline, DecideAppeal(sanction_id="S-1", upheld=True), {}),
+        (auxiliary.decide_appeal, inspector, DecideAppeal(sanction_id="S-1", upheld=True), {}),
+        (
+            auxiliary.hear_statement,
+            discipline,
+            HearStatement(sanction_id="S-3", heard_on=FEB_1, heard_by="h", statement="s"),
+            {},
+        ),
+        (
+            auxiliary.waive_statement,
+            discipline,
+            WaiveStatement(sanction_id="S-3", waiver_reference="w"),
+            {},
+        ),
         (auxiliary.revoke_sanction, discipline, RevokeSanction(sanction_id="S-1", reason="r"), {}),
         (auxiliary.reinstate, discipline, Reinstate(reason="r"), {}),
         (
@@ -196,12 +218,13 @@ def _after_separation_commands(
             {},
         ),
         (auxiliary.separate, personnel, Separate(reason="retired"), {}),
+        (auxiliary.return_to_agency, personnel, ReturnToAgency(return_grounds="g"), {}),
     ]
 
 
 def test_everything_else_is_refused_after_separation(separated: Auxiliary, organ: Organ) -> None:
     commands = _after_separation_commands(separated, organ)
-    assert len(commands) == 21
+    assert len(commands) == 24
     for command, attribution, arguments, context in commands:
         error = refused(
             separated, AuxiliarySeparatedError, command, attribution, arguments, **context

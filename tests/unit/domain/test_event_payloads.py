@@ -24,20 +24,24 @@ from domain.commands.auxiliary import (
     DecideAppeal,
     EnrolInsurance,
     Evaluate,
+    HearStatement,
     ImposeSanction,
     IssueCredential,
     RecordDutyInjury,
     RecordHealthCheck,
     RecordInfringement,
+    RecordReferralOutcome,
     ReferForProsecution,
     Reinstate,
     ReleaseSupervisor,
     RenewContract,
     ReturnCredential,
+    ReturnToAgency,
     RevokeCredential,
     RevokeSanction,
     Separate,
     Transfer,
+    WaiveStatement,
 )
 from domain.commands.complaint import (
     Accept,
@@ -78,6 +82,7 @@ from domain.policy import NANTONG_2023
 from domain.rules import Rules
 from domain.values import Actor, Allegation, Responsibility
 
+from .decision_support import DECISION, INSPECTOR
 from .support import (
     AUX_ID,
     AUX_ID_2,
@@ -158,20 +163,37 @@ def every_event() -> list[Aggregate]:
         p, RecordInfringement(occurred_on=D, description="遭推搡", referred_to=None)
     )
     aux.commend(p, Commend(kind="citation", issuing_body="测试市公安局"))
+    aux.hear_statement(
+        dsc, HearStatement(sanction_id="S-1", heard_on=D, heard_by="纪检甲", statement="陈述")
+    )
     aux.impose_sanction(
-        dsc, ImposeSanction(sanction_id="S-1", kind="suspension", until=None, linked_findings=[])
+        dsc,
+        ImposeSanction(
+            sanction_id="S-1", kind="suspension", until=None, linked_findings=[], **DECISION
+        ),
     )
     aux.appeal_sanction(dsc, AppealSanction(sanction_id="S-1", grounds="申诉理由"))
-    aux.decide_appeal(dsc, DecideAppeal(sanction_id="S-1", upheld=True))
+    aux.decide_appeal(rec(INSPECTOR, D), DecideAppeal(sanction_id="S-1", upheld=True))
+    aux.waive_statement(dsc, WaiveStatement(sanction_id="S-2", waiver_reference="放弃书-1"))
     aux.reinstate(dsc, Reinstate(reason="期满"))
     aux.impose_sanction(
         dsc,
         ImposeSanction(
-            sanction_id="S-2", kind="warning", until=None, linked_findings=[f"{COMPLAINT_ID}:1"]
+            sanction_id="S-2",
+            kind="warning",
+            until=None,
+            linked_findings=[f"{COMPLAINT_ID}:1"],
+            **DECISION,
         ),
     )
     aux.revoke_sanction(dsc, RevokeSanction(sanction_id="S-2", reason="撤销"))
     aux.refer_for_prosecution(dsc, ReferForProsecution(reference="R-1", summary="移送"))
+    aux.record_referral_outcome(
+        dsc,
+        RecordReferralOutcome(
+            reference="R-1", outcome="accepted", outcome_reference="检受-1", decided_on=D
+        ),
+    )
     aux.correct(
         p, Correct(field="name", value="测试辅警乙", reason="r"), target_version=1, target_hash="h1"
     )
@@ -264,6 +286,10 @@ def every_event() -> list[Aggregate]:
     unnamed.match_subject(c, MatchSubject(auxiliary_id=aux.id), aux)
 
     aux.separate(rec(PERSONNEL, LATER), Separate(reason="resigned"))
+    dispatched = hiring(
+        organ, id=AUX_ID_2, employment_form="labour_dispatch", dispatch_agency="测试派遣公司"
+    )()
+    dispatched.return_to_agency(rec(PERSONNEL, LATER), ReturnToAgency(return_grounds="退回"))
     organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
 
     pay = PaySchedule.open(p, organ_code=ORGAN_CODE)
@@ -291,7 +317,7 @@ def every_event() -> list[Aggregate]:
     )
     finding.amend_decision(dsc, AmendDecision(decision="改判", reason="复议"))
     marker = PriorRecordMarker.open(rec(PERSONNEL, LATER), resident_index="ab" * 32, auxiliary=aux)
-    rehired = hiring(organ, id=AUX_ID_2)()
+    rehired = hiring(organ, id=UUID("00000000-0000-4000-8000-000000000003"))()
     rehired.override_prior_records(rec(PERSONNEL, D), organs=["other-bureau"], reason="已核实")
     marker.note(rec(PERSONNEL, LATER), auxiliary=rehired)
     holds = LegalHolds.open(dsc, subject_id=AUX_ID, organ=ORGAN_CODE)
@@ -305,6 +331,7 @@ def every_event() -> list[Aggregate]:
         organ,
         unit_code,
         aux,
+        dispatched,
         serial,
         complaint,
         declined,
@@ -375,6 +402,7 @@ def test_personal_field_markings_name_real_attributes() -> None:
         "Auxiliary.HealthChecked": (("fit", "details"), "originator_id"),
         "Auxiliary.DutyInjuryRecorded": (("medical_details",), "originator_id"),
         "Auxiliary.PersonalDataCorrected": (("value",), "originator_id"),
+        "Auxiliary.StatementHeard": (("statement",), "originator_id"),
         "Complaint.Received": (
             (
                 "complainant_name",

@@ -1,0 +1,249 @@
+"""Decisions with reasons over HTTP (Art. 8, 18): refusals are problem+json and store
+nothing; the statement before the decision, the appeal by the inspectorate, referral
+outcomes and the return to the dispatch agency are recorded through their routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ORGAN, RESIDENT_ID, UNIT, World, problem
+
+DECISION = {
+    "facts": "执勤时态度恶劣，经查属实",
+    "reasons": "违反日常管理制度",
+    "article": "Art. 18",
+    "document_number": "通公纪〔2026〕7号",
+    "evidence": ["调查笔录", "执法记录仪视频"],
+}
+DISPATCHED = {
+    "unit": UNIT,
+    "supervisor_id": "602011",
+    "supervisor_name": "陈刚",
+    "employment_form": "labour_dispatch",
+    "dispatch_agency": "南通众合人力资源服务有限公司",
+    "contract_start": "2026-01-01",
+    "contract_end": "2027-12-31",
+    "post_type": "traffic",
+    "level": 1,
+    "name": "孙丽",
+    "gender": "female",
+    "resident_id": RESIDENT_ID,
+    "phone": "19900003333",
+    "address": "南通市崇川区工农路3号",
+    "effective": "2026-01-05",
+}
+
+
+def _size(world: World) -> int:
+    return int(world.ledger.recorder.max_notification_id() or 0)
+
+
+def _post(client: TestClient, world: World, who: str, action: str, body: dict[str, Any]) -> Any:
+    return client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/{action}", headers=world.headers(who), json=body
+    )
+
+
+def test_a_sanction_needs_its_reasons_and_a_statement_first(
+    client: TestClient, world: World
+) -> None:
+    before = _size(world)
+    sanction = {"sanction_id": "SAN-9", "kind": "warning", **DECISION}
+    for field in DECISION:
+        missing = {k: v for k, v in sanction.items() if k != field}
+        problem(_post(client, world, "discipline", "impose-sanction", missing), 422, "validation")
+    body = problem(
+        _post(
+            client,
+            world,
+            "discipline",
+            "impose-sanction",
+            {**sanction, "document_number": "第7号"},
+        ),
+        422,
+        "invalid_field",
+    )
+    assert body["detail"].startswith("document_number ")
+    problem(
+        _post(client, world, "discipline", "impose-sanction", {**sanction, "article": "Art. 9"}),
+        422,
+        "invalid_field",
+    )
+    body = problem(
+        _post(client, world, "discipline", "impose-sanction", sanction), 409, "statement_missing"
+    )
+    assert "Art. 18" in body["detail"]
+    assert _size(world) == before  # nothing stored on any refusal
+    heard = _post(
+        client,
+        world,
+        "discipline",
+        "hear-statement",
+        {
+            "sanction_id": "SAN-9",
+            "heard_on": "2026-02-01",
+            "heard_by": "纪检监察室 张华",
+            "statement": "对事实无异议",
+            "effective": "2026-02-01",
+        },
+    )
+    assert heard.status_code == 200, heard.text
+    assert heard.json()["topic"] == "domain.auxiliary:Auxiliary.StatementHeard"
+    problem(
+        _post(
+            client,
+            world,
+            "discipline",
+            "waive-statement",
+            {"sanction_id": "SAN-9", "waiver_reference": "放弃书"},
+        ),
+        409,
+        "duplicate_record",
+    )
+    imposed = _post(client, world, "discipline", "impose-sanction", sanction)
+    assert imposed.status_code == 200, imposed.text
+    record = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("discipline")
+    ).json()
+    assert [(s["sanction_id"], s["document_number"]) for s in record["sanctions"]] == [
+        ("SAN-9", "通公纪〔2026〕7号")
+    ]
+
+
+def test_an_appeal_is_decided_by_the_inspectorate(client: TestClient, world: World) -> None:
+    waived = _post(
+        client,
+        world,
+        "discipline",
+        "waive-statement",
+        {"sanction_id": "SAN-8", "waiver_reference": "放弃陈述申辩声明书"},
+    )
+    assert waived.status_code == 200, waived.text
+    imposed = _post(
+        client,
+        world,
+        "discipline",
+        "impose-sanction",
+        {"sanction_id": "SAN-8", "kind": "warning", **DECISION},
+    )
+    assert imposed.status_code == 200, imposed.text
+    appealed = _post(
+        client, world, "discipline", "appeal-sanction", {"sanction_id": "SAN-8", "grounds": "g"}
+    )
+    assert appealed.status_code == 200, appealed.text
+    before = _size(world)
+    decision = {"sanction_id": "SAN-8", "upheld": False}
+    problem(_post(client, world, "discipline", "decide-appeal", decision), 403, "role_not_allowed")
+    assert _size(world) == before
+    decided = _post(client, world, "inspector", "decide-appeal", decision)
+    assert decided.status_code == 200, decided.text
+    record = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("discipline")
+    ).json()
+    assert [(s["status"], s["appeal"]) for s in record["sanctions"]] == [
+        ("overturned", "overturned")
+    ]
+
+
+def test_referral_outcomes(client: TestClient, world: World) -> None:
+    before = _size(world)
+    outcome = {
+        "reference": "TJY-2026-3",
+        "outcome": "accepted",
+        "outcome_reference": "通检受〔2026〕3号",
+        "decided_on": "2026-03-01",
+        "effective": "2026-03-01",
+    }
+    problem(
+        _post(client, world, "discipline", "record-referral-outcome", outcome),
+        422,
+        "unknown_referral",
+    )
+    problem(
+        _post(
+            client,
+            world,
+            "discipline",
+            "record-referral-outcome",
+            {**outcome, "outcome": "acquitted"},
+        ),
+        422,
+        "validation",
+    )
+    assert _size(world) == before
+    referred = _post(
+        client,
+        world,
+        "discipline",
+        "refer-for-prosecution",
+        {"reference": "TJY-2026-3", "summary": "涉嫌受贿", "effective": "2026-02-01"},
+    )
+    assert referred.status_code == 200, referred.text
+    for step in ("accepted", "judgement"):
+        recorded = _post(
+            client, world, "discipline", "record-referral-outcome", {**outcome, "outcome": step}
+        )
+        assert recorded.status_code == 200, recorded.text
+    after = _size(world)
+    problem(
+        _post(
+            client,
+            world,
+            "discipline",
+            "record-referral-outcome",
+            {**outcome, "outcome": "declined"},
+        ),
+        409,
+        "invalid_transition",
+    )
+    assert _size(world) == after
+
+
+def test_only_a_dispatched_auxiliary_is_returned_to_the_agency(
+    client: TestClient, world: World
+) -> None:
+    personnel = world.headers("personnel")
+    before = _size(world)
+    body = problem(
+        _post(
+            client,
+            world,
+            "personnel",
+            "return-to-agency",
+            {"return_grounds": "考核不合格", "effective": "2026-03-01"},
+        ),
+        409,
+        "not_labour_dispatch",
+    )
+    assert "Art. 8" in body["detail"]
+    assert _size(world) == before
+    hired = client.post("/v1/auxiliaries", headers=personnel, json=DISPATCHED)
+    assert hired.status_code == 201, hired.text
+    dispatched = hired.json()["originator_id"]
+    headcount = client.get(f"/v1/organs/{ORGAN}", headers=personnel).json()["headcount"]
+    returned = client.post(
+        f"/v1/auxiliaries/{dispatched}/return-to-agency",
+        headers=personnel,
+        json={"return_grounds": "考核不合格，退回派遣单位", "effective": "2026-03-01"},
+    )
+    assert returned.status_code == 200, returned.text
+    assert returned.json()["topic"] == "domain.auxiliary:Auxiliary.ReturnedToAgency"
+    record = client.get(f"/v1/auxiliaries/{dispatched}", headers=personnel).json()
+    assert (record["status"], record["separation_reason"], record["separated_on"]) == (
+        "separated",
+        "returned_to_agency",
+        "2026-03-01",
+    )
+    organ = client.get(f"/v1/organs/{ORGAN}", headers=personnel).json()
+    assert organ["headcount"] == headcount - 1  # the slot is released like a separation
+    problem(
+        client.post(
+            f"/v1/auxiliaries/{dispatched}/separate",
+            headers=personnel,
+            json={"reason": "returned_to_agency"},
+        ),
+        409,
+        "auxiliary_separated",
+    )
