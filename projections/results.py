@@ -38,6 +38,7 @@ __all__ = [
     "EarlyWarningAlert",
     "FindingRow",
     "LevelCount",
+    "LifecycleWarning",
     "MisconductRow",
     "Page",
     "PayAgainstWage",
@@ -689,3 +690,25 @@ class LeaveRow(_Json):
     returned_on: date | None
     days_on_leave: int
     days_past_plan: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LifecycleWarning(_Json):
+    """An auxiliary employed on a date whose life-cycle record needs action (Art. 8, 9, 13).
+
+    ``rule`` is a ``LifecycleWarningRule``; ``due`` is when the action was due: the
+    probation's last day (``probation_overdue``), the failed outcome's date
+    (``probation_failed``: the separation is owed from then), the leave's planned last day
+    (``leave_past_plan``) or the hire (``pre_service_training_missing``: before duty);
+    ``days_overdue`` counts the days from ``due`` to the date asked about.
+    """
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    rule: str
+    due: date
+    days_overdue: int

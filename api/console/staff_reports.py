@@ -71,6 +71,7 @@ TITLES: Mapping[str, str] = {
     "probations": "试用期即将期满、期满未定与不合格未离职",
     "training_missing": "未完成岗前培训的辅警",
     "on_leave": "休假人员",
+    "lifecycle_warnings": "试用期、休假与岗前培训预警",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -213,6 +214,8 @@ def _value_set(report: str, column: str) -> str | None:
         return "TrainingKind" if report == "training_missing" else "LeaveKind"
     if column == "standing" and report == "probations":
         return "ProbationStanding"
+    if column == "rule" and report == "lifecycle_warnings":
+        return "LifecycleWarningRule"
     return VALUE_SETS.get(column) or None
 
 

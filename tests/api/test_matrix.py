@@ -175,6 +175,7 @@ ROUTES: tuple[Route, ...] = (
             "probations",
             "training-missing",
             "on-leave",
+            "lifecycle-warnings",
         )
     ),
     # complaints (Art. 17)
