@@ -195,6 +195,17 @@ class RuleSetState(LabelledEnum):
     not_started = "not_started"
 
 
+class LifecycleWarningRule(LabelledEnum):
+    """What the ``lifecycle_warnings`` report flags (Art. 8, 9, 13): a probation past its last
+    day with no outcome, a failed probation with no separation, a leave past its planned end,
+    no passed pre-service training (岗前培训, practice)."""
+
+    probation_overdue = "probation_overdue"
+    probation_failed = "probation_failed"
+    leave_past_plan = "leave_past_plan"
+    pre_service_training_missing = "pre_service_training_missing"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -635,6 +646,15 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
         RuleSetState: _labels(
             RuleSetState,
             {"in_force": "施行中", "ended": "已失效", "not_started": "尚未施行"},
+        ),
+        LifecycleWarningRule: _labels(
+            LifecycleWarningRule,
+            {
+                "probation_overdue": "试用期满未作考核结论",
+                "probation_failed": "试用期不合格未办理离职",
+                "leave_past_plan": "休假超出计划未返岗",
+                "pre_service_training_missing": "未通过岗前培训",
+            },
         ),
         LevelChangeReason: _labels(
             LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}

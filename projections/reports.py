@@ -43,6 +43,7 @@ from domain.values import (
     ContractStanding,
     FindingResult,
     LeaveKind,
+    LifecycleWarningRule,
     MisconductKind,
     PostType,
     ProbationStanding,
@@ -501,6 +502,20 @@ _SPECS = (
         r.RuleFlag,
         (),
         lambda q, a: q.compliance.outside_rule_period(**a),
+        paged=True,
+    ),
+    _spec(
+        "lifecycle_warnings",
+        "Probations overdue or failed without a separation, leaves past their planned end, "
+        "no pre-service training",
+        "Art. 8, 9, 13",
+        r.LifecycleWarning,
+        (
+            *ORGANISED,
+            P("on", "date"),
+            P("rule", choices=tuple(w.value for w in LifecycleWarningRule)),
+        ),
+        lambda q, a: q.compliance.lifecycle_warnings(**a),
         paged=True,
     ),
     _spec(

@@ -38,6 +38,7 @@ __all__ = [
     "EarlyWarningAlert",
     "FindingRow",
     "LevelCount",
+    "LifecycleWarning",
     "MisconductRow",
     "Page",
     "PayAgainstWage",
@@ -712,3 +713,25 @@ class RuleSetStatus(_Json):
     expiring: bool
     """The rule set in force ends within the days asked about and nothing follows it, or it
     was the last one and has ended."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LifecycleWarning(_Json):
+    """An auxiliary employed on a date whose life-cycle record needs action (Art. 8, 9, 13).
+
+    ``rule`` is a ``LifecycleWarningRule``; ``due`` is when the action was due: the
+    probation's last day (``probation_overdue``), the failed outcome's date
+    (``probation_failed``: the separation is owed from then), the leave's planned last day
+    (``leave_past_plan``) or the hire (``pre_service_training_missing``: before duty);
+    ``days_overdue`` counts the days from ``due`` to the date asked about.
+    """
+
+    auxiliary_id: UUID
+    name: str
+    organ: str
+    unit: str
+    post_type: str
+    status: str
+    rule: str
+    due: date
+    days_overdue: int

@@ -1,5 +1,6 @@
 """The dossier of one auxiliary: header, timeline, responsibility and the record on a date,
-complaints, sanctions, legal holds, commendations, credentials, insurance and health, and who
+complaints, sanctions, legal holds, commendations, credentials, insurance and health,
+probation, training and leave (the record's ``lifecycle``, judged against today), and who
 read it.
 
 Every part is the API's own answer, gated by the roles of its route (``api.deps.may``):
@@ -63,6 +64,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "Auxiliary.HealthChecked",
         "Auxiliary.DutyInjuryRecorded",
         "Auxiliary.CostAdvanced",
+    ),
+    "lifecycle": (
+        "Auxiliary.ProbationStarted",
+        "Auxiliary.ProbationCompleted",
+        "Auxiliary.TrainingRecorded",
+        "Auxiliary.LeaveStarted",
+        "Auxiliary.LeaveEnded",
     ),
     "sanctions": (
         "Auxiliary.StatementHeard",
@@ -128,6 +136,7 @@ def dossier(
         return gate.ask(request)
     day, refusal = _day(on)
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
+    context["today"] = _today()  # the life-cycle part compares probation and leave ends
     try:
         shown = _read(auxiliary, day, actor, runtime, reason, below=below)
         # One access record for the visit's page, with every field it shows in clear, before

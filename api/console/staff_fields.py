@@ -89,6 +89,12 @@ FIELD_NAMES: Mapping[str, str] = {
     "decided_on": "决定日期",
     "agency": "派遣单位",
     "return_grounds": "退回理由",
+    "probation_until": "试用期止",
+    "passed": "考核结果",
+    "course": "培训课程",
+    "hours": "学时",
+    "leave_id": "休假编号",
+    "planned_end": "计划截止",
 }
 """Chinese names of event fields."""
 
@@ -117,6 +123,8 @@ EVENT_VALUE_SETS: Mapping[tuple[str, str], str] = {
     ("Auxiliary.Commended", "kind"): "CommendationKind",
     ("Auxiliary.SanctionImposed", "kind"): "SanctionKind",
     ("Auxiliary.CostAdvanced", "category"): "CostCategory",
+    ("Auxiliary.TrainingRecorded", "kind"): "TrainingKind",
+    ("Auxiliary.LeaveStarted", "kind"): "LeaveKind",
 }
 """Fields whose value set depends on the event."""
 
@@ -133,6 +141,8 @@ _DATE_FIELDS = frozenset(
         "notified_on",
         "heard_on",
         "decided_on",
+        "probation_until",
+        "planned_end",
     }
 )
 
@@ -149,7 +159,7 @@ def _text(event: str, name: str, value: Any) -> str:
     if isinstance(value, bool):
         if name == "upheld":
             return "维持原处理" if value else "撤销原处理"
-        if name == "fit":
+        if name in ("fit", "passed"):
             return "合格" if value else "不合格"
         return "是" if value else "否"
     value_set = EVENT_VALUE_SETS.get((event, name)) or VALUE_SETS.get(name)

@@ -72,6 +72,7 @@ TITLES: Mapping[str, str] = {
     "training_missing": "未完成岗前培训的辅警",
     "on_leave": "休假人员",
     "rule_sets": "规则集及到期提醒",
+    "lifecycle_warnings": "试用期、休假与岗前培训预警",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -222,6 +223,8 @@ def _value_set(report: str, column: str) -> str | None:
         return "TrainingKind" if report == "training_missing" else "LeaveKind"
     if column == "standing" and report == "probations":
         return "ProbationStanding"
+    if column == "rule" and report == "lifecycle_warnings":
+        return "LifecycleWarningRule"
     return VALUE_SETS.get(column) or None
 
 

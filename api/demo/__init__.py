@@ -7,8 +7,12 @@ to run past their end), postings and supervisors, transfers, annual assessments 
 hire's first half year) and level changes, credentials, insurance and health checks, duty
 injuries with cost advances, infringements, commendations, complaints through their whole
 life (some overdue, some concluded but the complainant not yet told), sanctions with
-appeals, criminal referrals, misconduct findings against officials, and separations (some
-credentials never returned). Every fact goes through ``AuxLedger``'s commands -- validated
+appeals, criminal referrals, misconduct findings against officials, separations (some
+credentials never returned), and the life cycle: probations (mostly passed, some left
+undecided, one failed and followed by a separation for it), pre-service training before
+duty for most (some missing), in-service and specialised training, and leaves of several
+kinds (one officer on leave on the last day, another past a leave's planned end). Every
+fact goes through ``AuxLedger``'s commands -- validated
 by the domain, signed, chained and logged -- in chronological order, many commands per
 transaction (``AuxLedger.batch``). The service's clock is replaced by the simulated one
 while loading.

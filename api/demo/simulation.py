@@ -74,6 +74,13 @@ from domain.commands.complaint import (
     Withdraw,
 )
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
+from domain.commands.lifecycle import (
+    CompleteProbation,
+    EndLeave,
+    RecordTraining,
+    StartLeave,
+    StartProbation,
+)
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -162,6 +169,7 @@ class Simulation:
         self.resident_ids: set[str] = set()
         self.rehire_planned = False
         self.hold_planned = False
+        self.lifecycle_marks: set[str] = set()  # the life cycle's one-off cases planned
 
     # ---------------------------------------------------------------- helpers
 
@@ -497,6 +505,7 @@ class Simulation:
         if separation is not None and separation[1] == "resigned" and dispatch and index % 3 == 0:
             # A third of the dispatched who would resign are returned to the agency (Art. 8).
             separation = (separation[0], SeparationReason.returned_to_agency.value)
+        separation = self.plan_probation(officer, separation)
         last = separation[0] - timedelta(days=5) if separation else DEMO_END
         officer.separated = separation[0] if separation else None
         if separation is not None and separation[1] == "dismissed" and not self.rehire_planned:
@@ -627,6 +636,8 @@ class Simulation:
                     referred_to="治安管理大队",
                 ),
             )
+        self.plan_training(officer, last)
+        self.plan_leaves(officer, last, female)
         self.plan_complaints(officer, last)
         if separation is not None:
             self.plan_separation(officer, serial, separation)
@@ -1050,6 +1061,219 @@ class Simulation:
                 ),
                 actor=discipline,
             )
+
+    # ---------------------------------------------------------------- life cycle
+
+    def _lifecycle_rng(self, officer: _Officer, part: str) -> random.Random:
+        """A generator of the officer's own per part, so that every draw of the rest of the
+        simulation is what it was without the life cycle."""
+        return random.Random(f"{self.seed}:{part}:{officer.index}")
+
+    def plan_probation(
+        self, officer: _Officer, separation: tuple[date, str] | None
+    ) -> tuple[date, str] | None:
+        """Most hires start with a probation of three or six months (Art. 8, 9), decided a
+        few days after its last day, mostly passed; some are left undecided (the warnings'
+        ``probation_overdue``). The last officer planned, if employed long enough and not
+        leaving otherwise, fails it and is separated for it: the separation returned."""
+        rng = self._lifecycle_rng(officer, "probation")
+        if rng.random() < 0.12:
+            return separation  # hired without a probation
+        until = officer.hired + timedelta(days=rng.choice((89, 181, 181)))
+        self.later(officer.hired, officer, StartProbation(until=until), basis="劳动合同约定")
+        decided = until + self.days_of(rng, 1, 10)
+        fails = (
+            "probation_failed" not in self.lifecycle_marks
+            and officer.index == self.n - 1
+            and separation is None
+            and decided + timedelta(days=12) < DEMO_END - timedelta(days=10)
+        )
+        if fails:
+            self.lifecycle_marks.add("probation_failed")
+            self.later(decided, officer, CompleteProbation(passed=False), basis="试用期考核不合格")
+            return (decided + timedelta(days=12), "probation_failed")
+        if rng.random() < 0.06:
+            return separation  # decided by nobody: overdue once its last day has passed
+        if separation is None or decided < separation[0]:
+            self.later(decided, officer, CompleteProbation(passed=True), basis="试用期考核合格")
+        return separation
+
+    @staticmethod
+    def days_of(rng: random.Random, low: int, high: int) -> timedelta:
+        return timedelta(days=rng.randint(low, high))
+
+    def plan_training(self, officer: _Officer, last: date) -> None:
+        """Pre-service training (岗前培训) finished before the hire and recorded in its first
+        days for most, after a failed first attempt for some, missing for a few; in-service
+        training in some years; a specialised course for some (Art. 9)."""
+        rng = self._lifecycle_rng(officer, "training")
+        hired = officer.hired
+
+        def train(
+            recorded: date, course: str, kind: str, hours: int, start: date, end: date, passed: bool
+        ) -> None:
+            self.later(
+                recorded,
+                officer,
+                RecordTraining(
+                    course=course, kind=kind, hours=hours, start=start, end=end, passed=passed
+                ),
+            )
+
+        roll = rng.random()
+        recorded = hired + self.days_of(rng, 0, 5)
+        if roll < 0.1:  # a first attempt failed, the retake passed
+            train(
+                recorded,
+                "新录用辅警岗前培训",
+                "pre_service",
+                120,
+                hired - timedelta(days=70),
+                hired - timedelta(days=50),
+                False,
+            )
+            train(
+                recorded,
+                "新录用辅警岗前培训（补训）",
+                "pre_service",
+                60,
+                hired - timedelta(days=25),
+                hired - timedelta(days=12),
+                True,
+            )
+        elif roll < 0.93:
+            end = hired - self.days_of(rng, 2, 8)
+            train(
+                recorded,
+                "新录用辅警岗前培训",
+                "pre_service",
+                rng.choice((80, 120, 160)),
+                end - self.days_of(rng, 12, 20),
+                end,
+                True,
+            )
+        elif roll < 0.96:  # failed, never retaken
+            train(
+                recorded,
+                "新录用辅警岗前培训",
+                "pre_service",
+                120,
+                hired - timedelta(days=30),
+                hired - timedelta(days=10),
+                False,
+            )
+        for year in range(hired.year + 1, last.year + 1):
+            end = date(year, rng.randint(3, 11), rng.randint(1, 28))
+            if rng.random() < 0.55 and end + timedelta(days=3) < last:
+                train(
+                    end + timedelta(days=2),
+                    f"{year}年度辅警在岗轮训",
+                    "in_service",
+                    40,
+                    end - timedelta(days=4),
+                    end,
+                    rng.random() < 0.97,
+                )
+        if rng.random() < 0.15:
+            end = hired + self.days_of(rng, 90, 700)
+            if end + timedelta(days=3) < last:
+                course = (
+                    "交通指挥与疏导专项培训" if officer.post == "traffic" else "警务技能专项培训"
+                )
+                train(
+                    end + timedelta(days=1),
+                    course,
+                    "specialised",
+                    24,
+                    end - timedelta(days=2),
+                    end,
+                    True,
+                )
+
+    def plan_leaves(self, officer: _Officer, last: date, female: bool) -> None:
+        """Leaves of several kinds through the unit (Art. 13), one after another: annual
+        leave in most years, some sick, marriage, maternity or paternity, bereavement,
+        family-visit and personal leave, a few back later than planned. One officer is on
+        sick leave at the demo's end and another on a personal leave past its planned end
+        (the warnings' ``leave_past_plan``)."""
+        rng = self._lifecycle_rng(officer, "leave")
+        hired = officer.hired
+        leaves: list[tuple[date, str, int]] = []  # start, kind, planned days
+        for year in range(hired.year + 1, last.year + 1):
+            if rng.random() < 0.6:
+                leaves.append(
+                    (
+                        date(year, rng.randint(3, 11), rng.randint(1, 28)),
+                        "annual",
+                        rng.randint(3, 10),
+                    )
+                )
+        for kind, chance, low, high in (
+            ("sick", 0.12, 3, 20),
+            ("marriage", 0.03, 13, 13),
+            ("maternity" if female else "paternity", 0.04, *((158, 158) if female else (15, 15))),
+            ("bereavement", 0.03, 3, 3),
+            ("family_visit", 0.02, 20, 20),
+            ("personal", 0.06, 1, 3),
+        ):
+            if rng.random() < chance and (last - hired).days > 120:
+                start = hired + self.days_of(rng, 60, (last - hired).days - 40)
+                leaves.append((start, kind, rng.randint(low, high)))
+        back_by = hired  # leaves follow one another: a start before the last return is dropped
+        number = 0
+        for start, kind, days in sorted(leaves):
+            planned_end = start + timedelta(days=days - 1)
+            returned = planned_end + timedelta(days=1)
+            if rng.random() < 0.05:
+                returned += self.days_of(rng, 1, 5)  # back later than planned
+            if start <= back_by or returned > last - timedelta(days=20):
+                continue
+            number += 1
+            self.plan_leave(
+                officer, f"QJ-{officer.index}-{number}", kind, start, planned_end, returned
+            )
+            back_by = returned
+        if officer.separated is not None or hired > DEMO_END - timedelta(days=60):
+            return
+        for mark, kind, start, planned_end in (
+            ("leave_open", "sick", DEMO_END - timedelta(days=6), DEMO_END + timedelta(days=10)),
+            (
+                "leave_past_plan",
+                "personal",
+                DEMO_END - timedelta(days=12),
+                DEMO_END - timedelta(days=5),
+            ),
+        ):
+            if mark not in self.lifecycle_marks:
+                self.lifecycle_marks.add(mark)
+                # The return lies after DEMO_END: not (yet) recorded, the leave stays open.
+                self.plan_leave(
+                    officer,
+                    f"QJ-{officer.index}-{mark}",
+                    kind,
+                    start,
+                    planned_end,
+                    DEMO_END + timedelta(days=3),
+                )
+                return
+
+    def plan_leave(
+        self,
+        officer: _Officer,
+        leave_id: str,
+        kind: str,
+        start: date,
+        planned_end: date,
+        returned: date,
+    ) -> None:
+        """One leave: started by the unit, the return recorded on the first day back."""
+        self.later(
+            start,
+            officer,
+            StartLeave(leave_id=leave_id, kind=kind, planned_end=planned_end),
+            actor="unit",
+        )
+        self.later(returned, officer, EndLeave(leave_id=leave_id), actor="unit")
 
     def plan_misconduct(self) -> None:
         organs = [code for code, *_ in ORGANS]

@@ -429,6 +429,7 @@ def auxiliary_view(
             )
             for x in auxiliary.sanctions.values()
         ],
+        lifecycle=lc.LifecyclePublic.of(auxiliary),
         resident_id=shown.values["resident_id"],
         phone=shown.values["phone"],
         address=shown.values["address"],

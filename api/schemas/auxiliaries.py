@@ -21,6 +21,7 @@ from api.schemas.common import (
     ShortText,
     Whole,
 )
+from api.schemas.lifecycle import LifecyclePublic
 from domain.commands.auxiliary import (
     AdvanceCost,
     AppealSanction,
@@ -651,6 +652,9 @@ class AuxiliaryPublic(BaseModel):
     separation_reason: SeparationReason | None
     credentials: list[CredentialPublic]
     sanctions: list[SanctionPublic]
+    lifecycle: LifecyclePublic = Field(
+        description="Leave, probation and training (Art. 8, 9, 13); not part of the status"
+    )
     resident_id: str | None
     phone: str | None
     address: str | None

@@ -1,7 +1,19 @@
 """Compliance reports (issue item 6): quota, levels, pay, and the gaps each article
-forbids (supervision, insurance, health checks, credentials, sanctions, rule periods).
+forbids (supervision, insurance, health checks, credentials, sanctions, rule periods), and
+the life-cycle warnings (probation, leave, pre-service training; Art. 8, 9, 13).
 
-The shared checks and invariants are in ``projections.queries.common``.
+The shared checks and invariants are in ``projections.queries.common``. Life-cycle warnings
+on day D concern the auxiliaries employed on D (``hired_on <= D < separated_on``), one row
+per rule met:
+
+- ``probation_overdue``: the probation's last day is before D and no outcome was decided by
+  D; due on the last day.
+- ``probation_failed``: the probation failed on or before D (employed on D: the separation
+  is owed); due on the decision's date.
+- ``leave_past_plan``: a leave covers D (``leave_from <= D < returned_on``, an open leave
+  every later day) and its planned last day is before D; due on that day.
+- ``pre_service_training_missing``: no passed pre-service training ending on or before D;
+  due on the hire (training comes before duty: practice, not a rule of the measures).
 """
 
 from __future__ import annotations
@@ -12,10 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.policy import add_months
-from domain.values import AuxiliaryStatus
+from domain.values import AuxiliaryStatus, LifecycleWarningRule, TrainingKind
 from projections.complaints import COMPLAINT_FLAGS, FINDING
 from projections.db import Session, sql
 from projections.errors import InvalidFilterValueError
+from projections.lifecycle import LEAVE, PROBATION, TRAINING
 from projections.personnel import (
     AUXILIARY,
     AVERAGE_WAGE,
@@ -30,12 +43,14 @@ from projections.queries.common import (
     DEFAULT_PAGE_SIZE,
     ReadModelQueries,
     _Where,
+    check_choice,
     check_date,
     check_page,
 )
 from projections.results import (
     AuxiliaryGap,
     LevelCount,
+    LifecycleWarning,
     Page,
     PayAgainstWage,
     QuotaUse,
@@ -433,4 +448,111 @@ class ComplianceQueries(ReadModelQueries):
                 tables=(PERSONNEL_FLAGS, COMPLAINT_FLAGS),
             )
         items = [RuleFlag(**{**r, "log_position": int(r["log_position"])}) for r in rows]
+        return Page(items, page, page_size, int(total or 0))
+
+    # ------------------------------------------------------------------ life cycle
+
+    def lifecycle_warnings(
+        self,
+        *,
+        on: date | None = None,
+        rule: str | None = None,
+        organ: str | None = None,
+        unit: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[LifecycleWarning]:
+        """Employed auxiliaries whose probation, leave or pre-service training needs action
+        on ``on`` (default: today), one row per rule met (Art. 8, 9, 13); by the date the
+        action was due, the rule, organ, unit and name."""
+        day = check_date("on", on) if on is not None else self.today()
+        chosen = check_choice("rule", rule, (r.value for r in LifecycleWarningRule))
+        page, page_size = check_page(page, page_size)
+        scope = _Where()
+        scope.add("a.hired_on <= %s", day)
+        scope.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        scope.eq("a.organ", organ)
+        scope.eq("a.unit", unit)
+        columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
+        # (rule, due column, joined source, condition, its parameters); the rule names are
+        # the value set's own constants, never input.
+        parts: tuple[tuple[LifecycleWarningRule, str, str, str, list[Any]], ...] = (
+            (
+                LifecycleWarningRule.probation_overdue,
+                "p.probation_until",
+                "JOIN {rm_probation} p ON p.auxiliary_id = a.auxiliary_id",
+                "p.probation_until < %s AND (p.passed IS NULL OR p.decided_on > %s)",
+                [day, day],
+            ),
+            (
+                LifecycleWarningRule.probation_failed,
+                "p.decided_on",
+                "JOIN {rm_probation} p ON p.auxiliary_id = a.auxiliary_id",
+                "p.passed = %s AND p.decided_on <= %s",
+                [False, day],
+            ),
+            (
+                LifecycleWarningRule.leave_past_plan,
+                "l.planned_end",
+                "JOIN {rm_leave} l ON l.auxiliary_id = a.auxiliary_id",
+                "l.leave_from <= %s AND (l.returned_on IS NULL OR l.returned_on > %s) "
+                "AND l.planned_end IS NOT NULL AND l.planned_end < %s",
+                [day, day, day],
+            ),
+            (
+                LifecycleWarningRule.pre_service_training_missing,
+                "a.hired_on",
+                "",
+                "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
+                "AND t.training_kind = %s AND t.passed = %s AND t.training_to <= %s)",
+                [TrainingKind.pre_service.value, True, day],
+            ),
+        )
+        selects: list[str] = []
+        params: list[Any] = []
+        for name, due, source, condition, values in parts:
+            if chosen is not None and name.value != chosen:
+                continue
+            selects.append(
+                sql(
+                    "SELECT",
+                    columns,
+                    f", '{name.value}' AS rule, {due} AS due FROM {{rm_auxiliary}} a",
+                    source,
+                    "WHERE",
+                    condition,
+                    scope.sql("AND"),
+                )
+            )
+            params.extend([*values, *scope.params])
+        union = " UNION ALL ".join(selects)
+        with self._reading(organ, unit) as s:
+            total = s.scalar(sql("SELECT count(*) FROM (", union, ") w"), params)
+            rows = s.query(
+                sql(
+                    "SELECT * FROM (",
+                    union,
+                    ") w ORDER BY due, rule, organ, unit, name, auxiliary_id LIMIT %s OFFSET %s",
+                ),
+                [*params, page_size, (page - 1) * page_size],
+                tables=(AUXILIARY, PROBATION, LEAVE, TRAINING),
+            )
+        items = []
+        for r in rows:
+            due_on = r["due"]
+            if isinstance(due_on, str):  # SQLite: a column of the union, not of a table
+                due_on = date.fromisoformat(due_on)
+            items.append(
+                LifecycleWarning(
+                    auxiliary_id=r["auxiliary_id"],
+                    name=r["name"],
+                    organ=r["organ"],
+                    unit=r["unit"],
+                    post_type=r["post_type"],
+                    status=r["status"],
+                    rule=r["rule"],
+                    due=due_on,
+                    days_overdue=(day - due_on).days,
+                )
+            )
         return Page(items, page, page_size, int(total or 0))

@@ -81,3 +81,90 @@ def test_refusals_are_problems_and_leave_nothing_behind(client: TestClient, worl
         "/v1/reports/on-leave?on=2025-03-06", headers=world.headers("personnel")
     ).json()
     assert [r["leave_id"] for r in body["rows"]] == ["L-1"]
+
+
+def test_the_record_shows_leave_probation_and_training_beside_the_status(
+    client: TestClient, world: World
+) -> None:
+    headers = world.headers("personnel")
+    before = client.get(f"{BASE}/{world.auxiliary}", headers=headers).json()["lifecycle"]
+    assert before == {
+        "on_leave": False,
+        "leave": None,
+        "probation": None,
+        "training": {
+            "records": 0,
+            "passed": 0,
+            "hours_passed": 0,
+            "pre_service_passed": False,
+            "pre_service_completed_on": None,
+            "last_end": None,
+        },
+    }
+    steps = (
+        ("start-probation", {"until": "2025-06-30", "effective": "2025-01-02"}),
+        ("complete-probation", {"passed": False, "effective": "2025-07-02"}),
+        *(
+            (
+                "record-training",
+                {
+                    "course": course,
+                    "kind": kind,
+                    "hours": hours,
+                    "start": start,
+                    "end": end,
+                    "passed": passed,
+                    "effective": "2025-03-01",
+                },
+            )
+            for course, kind, hours, start, end, passed in (
+                ("岗前培训（首期）", "pre_service", 80, "2025-01-03", "2025-01-20", False),
+                ("岗前培训（补训）", "pre_service", 40, "2025-02-03", "2025-02-12", True),
+                ("交通指挥专项", "specialised", 16, "2025-02-20", "2025-02-21", True),
+            )
+        ),
+        ("start-leave", {"leave_id": "L-1", "kind": "sick", "effective": "2025-03-03"}),
+        ("end-leave", {"leave_id": "L-1", "effective": "2025-03-10"}),
+        (
+            "start-leave",
+            {
+                "leave_id": "L-2",
+                "kind": "annual",
+                "planned_end": "2025-08-05",
+                "effective": "2025-08-01",
+            },
+        ),
+    )
+    for action, body in steps:
+        ok = _post(client, world, action, body)
+        assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
+    record = client.get(f"{BASE}/{world.auxiliary}", headers=headers).json()
+    assert record["status"] == "active"  # a leave is not a status: the headcount keeps it
+    assert record["lifecycle"] == {
+        "on_leave": True,
+        "leave": {
+            "leave_id": "L-2",
+            "kind": "annual",
+            "start": "2025-08-01",
+            "planned_end": "2025-08-05",
+        },
+        "probation": {
+            "start": "2025-01-02",
+            "until": "2025-06-30",
+            "passed": False,
+            "decided_on": "2025-07-02",
+            "separation_owed": True,
+        },
+        "training": {
+            "records": 3,
+            "passed": 2,
+            "hours_passed": 56,
+            "pre_service_passed": True,
+            "pre_service_completed_on": "2025-02-12",
+            "last_end": "2025-02-21",
+        },
+    }
+    ok = _post(client, world, "end-leave", {"leave_id": "L-2", "effective": "2025-08-06"})
+    assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
+    back = client.get(f"{BASE}/{world.auxiliary}", headers=world.headers("unit")).json()
+    assert (back["lifecycle"]["on_leave"], back["lifecycle"]["leave"]) == (False, None)

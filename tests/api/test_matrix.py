@@ -181,6 +181,7 @@ ROUTES: tuple[Route, ...] = (
             "training-missing",
             "on-leave",
             "rule-sets",
+            "lifecycle-warnings",
         )
     ),
     # complaints (Art. 17)

@@ -201,3 +201,60 @@ def test_the_dossier_shows_legal_holds_and_what_blocks_an_erasure(
     )
     page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
     assert "已解除" in page and "诉讼终结" in page and "法律保全 LH-7" not in page
+
+
+def test_the_dossier_shows_probation_training_and_leave_with_their_warnings(
+    client: TestClient, world: World
+) -> None:
+    """李明 (hired 2025-01-02): a probation past its last day without an outcome, no
+    pre-service training, on annual leave past its planned end; then decided, trained, back."""
+
+    def post(action: str, body: dict[str, object]) -> int:
+        answer = client.post(
+            f"/v1/auxiliaries/{world.auxiliary}/{action}",
+            json=body,
+            headers=world.headers("personnel"),
+        )
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["originator_version"])
+
+    post("start-probation", {"until": "2025-06-30", "effective": "2025-01-02"})
+    leave = post(
+        "start-leave",
+        {
+            "leave_id": "NX-1",
+            "kind": "annual",
+            "planned_end": "2025-08-05",
+            "effective": "2025-08-01",
+        },
+    )
+    sign_in(client, world.tokens["personnel"])
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    header = page.split('id="h-header"', 1)[1].split("</section>", 1)[0]
+    assert "在岗" in header and "休假中" in header  # the status stays; the leave is beside it
+    part = page.split('id="h-lifecycle"', 1)[1].split("</section>", 1)[0]
+    assert "试用期、培训与休假（第八、九、十三条）" in part
+    assert "年休假，2025年08月01日 起，计划至 2025年08月05日" in part
+    assert "休假超出计划未返岗" in part and "试用期满未作考核结论" in part
+    assert "未通过岗前培训" in part and "0 次，通过 0 次" in part
+    assert f'href="#v-{leave}"' in part and "开始休假" in part and "计划截止" in part
+    post("end-leave", {"leave_id": "NX-1", "effective": "2025-08-06"})
+    post("complete-probation", {"passed": False, "effective": "2025-08-07"})
+    trained = post(
+        "record-training",
+        {
+            "course": "新录用辅警岗前培训",
+            "kind": "pre_service",
+            "hours": 120,
+            "start": "2025-01-05",
+            "end": "2025-01-20",
+            "passed": True,
+        },
+    )
+    page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+    part = page.split('id="h-lifecycle"', 1)[1].split("</section>", 1)[0]
+    assert "未在休假" in part and "休假超出计划" not in part and "休假中" not in page
+    assert "考核不合格（2025年08月07日）" in part and "试用期不合格未办理离职" in part
+    assert "已通过（2025年01月20日 结业）" in part and "合计 120 学时" in part
+    row = part.split(f'href="#v-{trained}"', 1)[0].rsplit("<tr>", 1)[1]
+    assert "参加培训" in row and "岗前培训" in row and "学时" in row and "合格" in row

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from api.console.staff_reports import COLUMNS, TITLES, _value_set
 from api.console.web import _LABELS_BY_NAME
 from projections.reports import REPORTS
-from tests.api.conftest import World
+from tests.api.conftest import World, catch_up
 from tests.console.conftest import page_text, sign_in
 
 
@@ -91,7 +91,15 @@ def test_every_scrolling_table_takes_the_keyboards_focus_and_has_a_name(
         assert html.count('class="table-wrap" tabindex="0" role="region" aria-label="') == wraps
 
 
-LIFECYCLE = ("contracts_ending", "assessments", "assessment_summary")
+LIFECYCLE = (
+    "contracts_ending",
+    "assessments",
+    "assessment_summary",
+    "probations",
+    "training_missing",
+    "on_leave",
+    "lifecycle_warnings",
+)
 
 
 def test_the_life_cycle_reports_have_chinese_titles_columns_and_values() -> None:
@@ -142,3 +150,27 @@ def test_an_inspector_states_a_reason_for_contracts_ending_but_not_the_summary(
     assert "李明" in shown
     summary = page_text(client.get("/console/reports/assessment_summary"))
     assert "/console/reports/assessment_summary/reason" not in summary
+
+
+def test_lifecycle_warnings_name_their_rules_in_chinese(client: TestClient, world: World) -> None:
+    """李明 failed his probation and has no pre-service training: two warnings, in Chinese."""
+    for action, body in (
+        ("start-probation", {"until": "2025-06-30", "effective": "2025-01-02"}),
+        ("complete-probation", {"passed": False, "effective": "2025-07-01"}),
+    ):
+        answer = client.post(
+            f"/v1/auxiliaries/{world.auxiliary}/{action}",
+            json=body,
+            headers=world.headers("personnel"),
+        )
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["personnel"])
+    html = page_text(client.get("/console/reports/lifecycle_warnings?unit=320602-001"))
+    table = html.split("<table>", 1)[1]
+    assert "试用期、休假与岗前培训预警" in html
+    assert "预警规则" in table and "逾期天数" in table
+    rows = [row for row in table.split("<tr>") if "李明" in row]
+    assert len(rows) == 2
+    assert "试用期不合格未办理离职" in table and "未通过岗前培训" in table
+    assert '<option value="leave_past_plan">休假超出计划未返岗</option>' in html

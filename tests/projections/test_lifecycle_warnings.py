@@ -1,0 +1,107 @@
+"""Life-cycle warnings (Art. 8, 9, 13): the ``lifecycle_warnings`` report of
+``ComplianceQueries`` on the hand-built data set with the life-cycle facts of
+``test_lifecycle_records.record_lifecycle``, on both backends.
+
+On 2024-12-31: X1 is on annual leave four days past its planned end; X2 has no passed
+pre-service training (one failed) and a probation running to 2025-01-31; X3 has no training
+and a probation past its last day (2023-09-19) without an outcome; X4 is separated.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from domain.commands.auxiliary import Separate
+from domain.commands.lifecycle import CompleteProbation, EndLeave
+from domain.values import CHINA_STANDARD_TIME
+from ledger.records import Envelope
+from projections import InvalidFilterValueError, run_report
+from projections.queries import ComplianceQueries
+from tests.projections import dataset as ds
+from tests.projections.conftest import Built
+from tests.projections.test_lifecycle_records import _record, record_lifecycle
+
+# The report is one UNION ALL with a literal column: each backend types and orders it.
+pytestmark = pytest.mark.both_backends
+
+
+def _queries(built: Built, today: date = ds.TODAY) -> ComplianceQueries:
+    now = datetime.combine(today, time(12), CHINA_STANDARD_TIME).astimezone(UTC)
+    return ComplianceQueries(built.models, clock=lambda: now)
+
+
+@pytest.fixture
+def lifecycle(fresh: Built) -> Built:
+    record_lifecycle(fresh.ledger)
+    fresh.models.rebuild()
+    return fresh
+
+
+def _rows(built: Built, **filters: object) -> list[tuple[object, str, date, int]]:
+    page = _queries(built).lifecycle_warnings(**filters)  # type: ignore[arg-type]
+    return [(r.auxiliary_id, r.rule, r.due, r.days_overdue) for r in page.items]
+
+
+def test_each_rule_met_is_one_row_by_the_date_it_was_due(lifecycle: Built) -> None:
+    assert _rows(lifecycle) == [
+        (ds.X3, "pre_service_training_missing", date(2023, 3, 20), 652),
+        (ds.X2, "pre_service_training_missing", date(2023, 4, 1), 640),
+        (ds.X3, "probation_overdue", date(2023, 9, 19), 469),
+        (ds.X1, "leave_past_plan", date(2024, 12, 27), 4),
+    ]
+    assert _rows(lifecycle, rule="leave_past_plan", unit="A01-U2") == [
+        (ds.X1, "leave_past_plan", date(2024, 12, 27), 4)
+    ]
+    assert _rows(lifecycle, unit="A01-U1") == [  # X1 moved to A01-U2 in 2024
+        (ds.X2, "pre_service_training_missing", date(2023, 4, 1), 640)
+    ]
+    q = _queries(lifecycle)
+    assert q.lifecycle_warnings(page_size=1, page=2).total == 4
+    with pytest.raises(InvalidFilterValueError, match="rule"):
+        q.lifecycle_warnings(rule="overdue")
+
+
+def test_on_a_past_date_only_what_was_due_then(lifecycle: Built) -> None:
+    # The day of X3's last probation day is not yet overdue; the next day is. X1's leave
+    # had not started; X4 was still employed and had no pre-service training either.
+    on_last_day = _rows(lifecycle, on=date(2023, 9, 19), rule="probation_overdue")
+    assert on_last_day == []
+    assert _rows(lifecycle, on=date(2023, 9, 20), rule="probation_overdue") == [
+        (ds.X3, "probation_overdue", date(2023, 9, 19), 1)
+    ]
+    missing = _rows(lifecycle, on=date(2023, 9, 20), rule="pre_service_training_missing")
+    assert [row[0] for row in missing] == [ds.X3, ds.X2, ds.X4]
+    assert _rows(lifecycle, on=date(2024, 12, 20), rule="leave_past_plan") == []
+
+
+def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_leave(
+    lifecycle: Built,
+) -> None:
+    ledger, models = lifecycle.ledger, lifecycle.models
+    _record(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
+    _record(ledger, ds.X1, ds.TODAY, EndLeave(leave_id="L-1"))
+    models.catch_up("personnel")
+    assert _rows(lifecycle, rule="probation_failed") == [(ds.X2, "probation_failed", ds.TODAY, 0)]
+    assert _rows(lifecycle, rule="leave_past_plan") == []  # back on the 31st
+    ds.at(ledger, date(2025, 1, 1))
+    ledger.command_auxiliary(
+        ds.X2, Separate(reason="probation_failed"), Envelope(ds.PER_A, effective=date(2025, 1, 1))
+    )
+    models.catch_up("personnel")
+    later = _queries(lifecycle, date(2025, 1, 2)).lifecycle_warnings()
+    assert ds.X2 not in {r.auxiliary_id for r in later.items}  # separated: nothing owed
+    assert _rows(lifecycle, rule="probation_failed") == [  # on the 31st it was still owed
+        (ds.X2, "probation_failed", ds.TODAY, 0)
+    ]
+
+
+def test_the_report_exports_with_its_articles(lifecycle: Built) -> None:
+    report = run_report(
+        lifecycle.models, "lifecycle_warnings", {"rule": "probation_overdue"}, clock=lambda: ds.NOW
+    )
+    assert (report.total, report.article) == (1, "Art. 8, 9, 13")
+    assert report.to_csv().splitlines()[0] == (
+        "auxiliary_id,name,organ,unit,post_type,status,rule,due,days_overdue"
+    )
