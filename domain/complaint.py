@@ -752,7 +752,7 @@ class Complaint(Aggregate):
             complainant_resident_id=own.complainant_resident_id,
             complainant_address=own.complainant_address,
             contact_text=own.contact_text,
-            tracking_hash=None,
+            tracking_hash=optional_opaque_token("tracking_hash", cmd.tracking_hash),
             outside_reference=reference,
             referring_organ=referrer,
             subject_description=description,

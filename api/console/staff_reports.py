@@ -48,6 +48,7 @@ TITLES: Mapping[str, str] = {
     "personnel_status": "辅警在岗情况",
     "complaint_registry": "投诉登记簿",
     "complaints_overdue": "逾期未办结的投诉",
+    "complaints_unmatched": "尚未确认被投诉辅警的投诉",
     "complaints_not_notified": "未告知投诉人处理结果的投诉",
     "complaint_findings": "投诉事项调查结论",
     "complaint_time_to_close": "投诉办结用时",

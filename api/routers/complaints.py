@@ -8,6 +8,7 @@ they give a reason) and the discipline office (masked).
 
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from api.deps import (
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
+from api.receipts import IntakeIdentity, intake_identity, tracking_code_shown, tracking_hash
 from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
 from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
 from api.runtime import Runtime
@@ -238,14 +240,37 @@ def auxiliary_of_work_id(runtime: Runtime, work_id: str) -> UUID:
     return found.auxiliary_id
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A complaint the office took, and the tracking code (canonical) to give its
+    complainant: shown once, never stored (the ledger keeps its hash)."""
+
+    recorded: Recorded
+    tracking_code: str
+
+
 def take(
-    actor: Actor, ledger: AuxLedger, runtime: Runtime, body: s.ComplaintIntakeCreate
-) -> Recorded:
-    """Record a complaint taken from any channel (the API's route and the console's form)."""
+    actor: Actor,
+    ledger: AuxLedger,
+    runtime: Runtime,
+    body: s.ComplaintIntakeCreate,
+    identity: IntakeIdentity | None = None,
+) -> Taken:
+    """Record a complaint taken from any channel (the API's route and the console's form),
+    with the hash of its tracking code. ``identity``: the complaint id and code a form made
+    (a repeated form then fails at the insert); random when None."""
+    if identity is None:
+        identity = intake_identity(runtime.secret, client="", idempotency_key=None, body=b"")
     auxiliary_id = None if body.work_id is None else auxiliary_of_work_id(runtime, body.work_id)
-    return ledger.take_complaint(
-        body.command(auxiliary_id), Envelope(actor, effective=body.effective, basis=body.basis)
+    recorded = ledger.take_complaint(
+        body.command(
+            auxiliary_id,
+            tracking_hash=tracking_hash(identity.tracking_code),
+            complaint_id=identity.complaint_id,
+        ),
+        Envelope(actor, effective=body.effective, basis=body.basis),
     )
+    return Taken(recorded, identity.tracking_code)
 
 
 def match(
@@ -277,12 +302,16 @@ def take_complaint(
     ledger: LedgerDep,
     runtime: RuntimeDep,
     response: Response,
-) -> RecordedPublic:
+) -> s.ComplaintTakenPublic:
     """Taken by the token's actor; the complainant's details are sealed as at the public
-    intake; no tracking code (the office answers the complainant itself)."""
-    recorded = take(actor, ledger, runtime, body)
-    response.headers["Location"] = f"/v1/complaints/{recorded.originator_id}"
-    return recorded_reply(recorded, response, runtime)
+    intake. The answer carries the complaint's tracking code, to read out to the
+    complainant or write on the receipt: only here, only once (the ledger keeps its hash)."""
+    taken = take(actor, ledger, runtime, body)
+    response.headers["Location"] = f"/v1/complaints/{taken.recorded.originator_id}"
+    reply = recorded_reply(taken.recorded, response, runtime)
+    return s.ComplaintTakenPublic(
+        **reply.model_dump(), tracking_code=tracking_code_shown(taken.tracking_code)
+    )
 
 
 @router.post(

@@ -15,6 +15,7 @@ from api.schemas.common import (
     FreeText,
     Moment,
     PhoneNumber,
+    RecordedPublic,
     RequestBody,
     ResidentId,
     ShortText,
@@ -457,8 +458,15 @@ class ComplaintIntakeCreate(CommandBody):
             )
         return self
 
-    def command(self, auxiliary_id: UUID | None) -> TakeComplaint:
-        """The domain command, with the auxiliary the work ID names (None if unnamed)."""
+    def command(
+        self,
+        auxiliary_id: UUID | None,
+        *,
+        tracking_hash: str | None = None,
+        complaint_id: UUID | None = None,
+    ) -> TakeComplaint:
+        """The domain command, with the auxiliary the work ID names (None if unnamed), the
+        hash of the tracking code given to the complainant and the complaint's id."""
         return TakeComplaint(
             channel=self.channel,
             outside_reference=self.outside_reference,
@@ -473,7 +481,19 @@ class ComplaintIntakeCreate(CommandBody):
             complainant_resident_id=self.complainant_resident_id,
             complainant_address=self.complainant_address,
             contact_text=self.contact_text,
+            tracking_hash=tracking_hash,
+            complaint_id=complaint_id,
         )
+
+
+class ComplaintTakenPublic(RecordedPublic):
+    """The complaint the office took, and the tracking code to give the complainant."""
+
+    tracking_code: str = Field(
+        description="XXXX-XXXX-XXXX-XXXX-C: read it out or write it on the receipt; the "
+        "complainant follows the complaint with it (GET /v1/complaints/track/{code}). Shown "
+        "only in this answer: the ledger keeps its hash, never the code"
+    )
 
 
 class SubjectMatchCreate(CommandBody):

@@ -52,6 +52,8 @@ class TakeComplaint:
     the organ that referred it. The subject is either a named auxiliary (``auxiliary_id``) or
     unnamed: ``subject_description`` says what the complainant could tell of them, beside the
     incident's time and place, and a later ``MatchSubject`` names the auxiliary.
+    ``tracking_hash`` is the hash of the tracking code the office gave the complainant (the
+    code itself is never stored), as the public intake's.
     ``complaint_id`` and ``complainant_id`` are made by the service when None.
     """
 
@@ -68,6 +70,7 @@ class TakeComplaint:
     complainant_resident_id: str | None = None
     complainant_address: str | None = None
     contact_text: str | None = None
+    tracking_hash: str | None = None
     complaint_id: UUID | None = None
     complainant_id: UUID | None = None
 

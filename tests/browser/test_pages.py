@@ -145,6 +145,7 @@ STAFF_PAGES: dict[str, tuple[str | None, str, str]] = {
     "staff-search": ("inspector", "/console/search", "main form"),
     "staff-complaints": ("complaints", "/console/complaints", "main h1"),
     "staff-complaint": ("complaints", "/console/complaints/{complaint}", "details.action"),
+    "staff-intake": ("complaints", "/console/intake", "main form"),
     "staff-dossier": ("personnel", "/console/auxiliaries/{auxiliary}", "main h1"),
     "staff-dossier-reason": ("inspector", "/console/auxiliaries/{auxiliary}", "main form"),
     "staff-reports": ("discipline", "/console/reports", "main h1"),

@@ -328,3 +328,16 @@ def test_an_intake_and_its_matching_replay_to_the_same_state(auxiliary: Auxiliar
     old = object.__new__(type(received))
     object.__setattr__(old, "__dict__", state)
     assert old.outside_reference is None
+
+
+def test_an_office_intake_keeps_the_hash_of_the_tracking_code_it_gave() -> None:
+    complaint = take(None, tracking_hash="c4" * 32)
+    assert complaint.tracking_hash == "c4" * 32
+    rebuilt = replay([*taking(None, tracking_hash="c4" * 32)().collect_events()])
+    assert rebuilt.tracking_hash == "c4" * 32
+
+
+def test_an_office_intake_refuses_a_tracking_hash_that_is_no_token() -> None:
+    with pytest.raises(InvalidFieldError) as refused:
+        taking(None, tracking_hash="has space")()
+    assert refused.value.field == "tracking_hash"

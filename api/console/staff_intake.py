@@ -1,0 +1,409 @@
+"""The complaints office takes a complaint from any channel, and names the auxiliary of an
+unnamed one later: the console's forms for ``POST /v1/complaints/intake`` and
+``POST /v1/complaints/{id}/match-subject``.
+
+The intake form asks for what ``ComplaintIntakeCreate`` takes -- the channel with its outside
+number or referring organ, the auxiliary by work ID or a description of an unnamed one, the
+incident's day and time (China Standard Time) and place, up to ``FORM_ALLEGATIONS``
+allegations, the complainant's contact -- and records it by ``complaints.take``, the API
+route's own call. The answer page shows the complaint's tracking code, once.
+
+Invariants:
+- Checking is the API's and the domain's: the body model first, then the domain; each refusal
+  is told in Chinese next to its field, the values typed are kept, nothing is recorded, and
+  no message repeats a value.
+- Each form carries a key made when it is shown; the complaint id and the tracking code are
+  HMAC values of the server secret over the actor, that key and the body (``api.receipts.
+  intake_identity``), so a form sent twice records one complaint and shows the same code
+  again, only to the same person with the same form; the same key with other values is
+  refused (``idempotency_key_reused``).
+- Matching is two steps: the work ID is looked up and the auxiliary found is shown with who
+  answered for them on the incident date (a read of the auxiliary's name, recorded as an
+  access), then a second form records ``match-subject`` by ``complaints.match``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.console.staff import (
+    REFUSALS,
+    Refusal,
+    Staff,
+    admitted,
+    checked_form,
+    one,
+    refusal_of,
+    router,
+    section,
+    see_other,
+)
+from api.console.staff_complaints import ACTION_LABELS, refused_status
+from api.console.web import render
+from api.deps import LedgerDep, RuntimeDep, require_roles
+from api.problems import ApiProblem
+from api.receipts import canonical_json, code_matches, intake_identity, tracking_code_shown
+from api.routers import complaints as complaint_routes
+from api.schemas.complaints import ComplaintIntakeCreate, SubjectMatchCreate
+from domain.complaint import responsibility_at_incident
+from domain.errors import InvalidFieldError
+from domain.values import CHINA_STANDARD_TIME, ComplaintChannel, china_date
+from ledger.access import record_access
+from ledger.errors import ConcurrencyConflictError
+
+Handler = Annotated[Staff, admitted(*complaint_routes.COMMAND_ROLES)]
+INTAKE = section("/console/intake", "登记投诉", complaint_routes.COMMAND_ROLES, order=21)
+ACTION_LABELS.setdefault("match_subject", "确认被投诉辅警")
+
+FORM_ALLEGATIONS = 3
+"""Allegation boxes on the form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``)."""
+
+CHANNELS = tuple(c for c in ComplaintChannel if c is not ComplaintChannel.online)
+"""What the office takes (an online complaint is filed by the public form)."""
+
+NEEDS_REFERENCE = frozenset(
+    {ComplaintChannel.hotline_12389, ComplaintChannel.hotline_110, ComplaintChannel.letters_visits}
+)
+
+FIELD_LABELS = {
+    "channel": "投诉渠道",
+    "outside_reference": "外部编号",
+    "referring_organ": "转办机关",
+    "work_id": "工作证号",
+    "subject_description": "被投诉人特征",
+    "incident_date": "事发日期",
+    "incident_time": "事发时间",
+    "incident_at": "事发日期和时间",
+    "incident_place": "事发地点",
+    "allegations": "投诉事项",
+    "complainant_name": "投诉人姓名",
+    "complainant_phone": "投诉人电话",
+    "complainant_resident_id": "投诉人身份号码",
+    "complainant_address": "投诉人地址",
+    "contact_text": "其他联系方式",
+}
+TEXT_FIELDS = tuple(n for n in FIELD_LABELS if n not in ("allegations", "incident_at"))
+
+
+@dataclass
+class IntakeForm:
+    """What was typed, and what is wrong with it (field name -> Chinese message)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    allegations: list[str] = field(default_factory=lambda: [""] * FORM_ALLEGATIONS)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, fields: Mapping[str, list[str]]) -> IntakeForm:
+        """The form as sent (each text stripped; extra allegation boxes ignored)."""
+        values = {name: one(fields, name) for name in TEXT_FIELDS}
+        allegations = [a.strip() for a in fields.get("allegation", [])][:FORM_ALLEGATIONS]
+        allegations += [""] * (FORM_ALLEGATIONS - len(allegations))
+        return cls(values=values, allegations=allegations)
+
+    def body(self, today: date) -> ComplaintIntakeCreate | None:
+        """The API's body, or None with ``errors`` filled in."""
+        incident_at = self._incident_at(today)
+        if not self.values["incident_place"]:
+            self.errors["incident_place"] = "请填写事发地点"
+        allegations = [a for a in self.allegations if a]
+        if not allegations:
+            self.errors["allegations"] = "请至少写一项投诉事项"
+        named, described = self.values["work_id"], self.values["subject_description"]
+        if named and described:
+            self.errors["work_id"] = "知道工作证号的，不填被投诉人特征；两项只填一项"
+        elif not named and not described:
+            self.errors["work_id"] = "请填写被投诉辅警的工作证号；不知道的，请描述其特征"
+        if self.errors or incident_at is None:
+            return None
+        data: dict[str, object] = {
+            "incident_at": incident_at,
+            "incident_place": self.values["incident_place"],
+            "allegations": allegations,
+        }
+        for name in TEXT_FIELDS:
+            if name not in data and not name.startswith("incident_") and self.values[name]:
+                data[name] = self.values[name]
+        try:
+            return ComplaintIntakeCreate.model_validate(data)
+        except ValidationError as invalid:
+            for error in invalid.errors():
+                name = str(error["loc"][0]) if error["loc"] else "work_id"
+                self.errors.setdefault(name, _message(name, error["type"]))
+            return None
+
+    def refused(self, error: Exception) -> Refusal | None:
+        """Put a refusal by the domain or the lookup next to its field; the refusal to show
+        above the form when it belongs to no field."""
+        if isinstance(error, InvalidFieldError) and error.field in FIELD_LABELS:
+            self.errors[error.field] = self._field_refusal(error.field)
+            return None
+        refusal = refusal_of(error)
+        if refusal.code in ("unknown_auxiliary", "ambiguous_work_id", "no_responsibility"):
+            self.errors["work_id"] = (
+                "事发当日没有持此工作证号的在职辅警，请核对证号和事发日期"
+                if refusal.code != "ambiguous_work_id"
+                else "此工作证号对应多名辅警（历史数据），请改为描述被投诉人特征"
+            )
+            return None
+        if refusal.code in ("date_in_future", "invalid_date_range"):
+            self.errors["incident_date"] = "事发日期不能晚于今天"
+            return None
+        return refusal
+
+    def _field_refusal(self, name: str) -> str:
+        channel = self.values["channel"]
+        if name == "outside_reference":
+            if channel in NEEDS_REFERENCE:
+                return "12389、110 和信访渠道的投诉须填写外部编号（工单号、警情号或信访件编号）"
+            if channel == ComplaintChannel.walk_in:
+                return "当面投诉没有外部编号，请不要填写"
+            return "外部编号为 1 至 64 个字符，不含空格"
+        if name == "referring_organ":
+            if channel == ComplaintChannel.referral:
+                return "转办的投诉须填写转办机关"
+            return "只有转办的投诉填写转办机关"
+        return f"{FIELD_LABELS[name]}填写有误，请检查"
+
+    def _incident_at(self, today: date) -> datetime | None:
+        raw_date, raw_time = self.values["incident_date"], self.values["incident_time"]
+        if not raw_date:
+            self.errors["incident_date"] = "请选择事发日期"
+        if not raw_time:
+            self.errors["incident_time"] = "请选择事发的大致时间"
+        if not raw_date or not raw_time:
+            return None
+        try:
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            self.errors["incident_date"] = "事发日期的格式不对，请用日期选择器选择"
+            return None
+        try:
+            moment = time.fromisoformat(raw_time)
+        except ValueError:
+            self.errors["incident_time"] = "事发时间的格式不对，例如 09:30"
+            return None
+        if day > today:
+            self.errors["incident_date"] = "事发日期不能晚于今天"
+            return None
+        return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=CHINA_STANDARD_TIME)
+
+
+def _message(name: str, kind: str) -> str:
+    label = FIELD_LABELS.get(name, "填写的内容")
+    if name == "channel":
+        return "请选择投诉渠道"
+    if kind in ("missing", "string_too_short", "too_short"):
+        return f"请填写{label}"
+    if kind in ("string_too_long", "too_long"):
+        return f"{label}太长了，请精简"
+    if name == "complainant_phone":
+        return "电话只能包含数字（可带区号和短横线），例如 19900001111"
+    if name == "complainant_resident_id":
+        return "身份号码应为 18 位（最后一位可为 X），请核对"
+    return f"{label}的格式不对，请检查"
+
+
+def _today() -> date:
+    return china_date(datetime.now(tz=UTC))
+
+
+def _form_page(
+    request: Request,
+    form: IntakeForm,
+    *,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+    form_key: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "staff/intake.html",
+        {
+            "form": form,
+            "labels": FIELD_LABELS,
+            "channels": CHANNELS,
+            "today": _today().isoformat(),
+            "form_key": form_key or secrets.token_urlsafe(18),
+            "refusal": refusal,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_page(request: Request, staff: Handler) -> Response:
+    """The form: a complaint taken by telephone, letter, visit, in person or referral."""
+    return _form_page(request, IntakeForm())
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def take_intake(
+    request: Request, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
+) -> Response:
+    """CSRF first, then the body model, then the domain; the tracking code shown once."""
+    fields = await checked_form(request, staff)
+    require_roles(staff.actor, complaint_routes.COMMAND_ROLES)
+    form = IntakeForm.read(fields)
+    key = one(fields, "form_key")
+    if not key or len(key) > 64:
+        key = secrets.token_urlsafe(18)
+    body = form.body(_today())
+    if body is None:
+        return _form_page(request, form, status_code=422, form_key=key)
+    identity = intake_identity(
+        runtime.secret,
+        client=f"console\x00{staff.actor.actor_id}",
+        idempotency_key=key,
+        body=canonical_json(body.model_dump(mode="json")),
+    )
+    try:
+        taken = complaint_routes.take(staff.actor, ledger, runtime, body, identity)
+    except ConcurrencyConflictError:
+        # This form was sent before: the same person and values find their complaint's code.
+        stored = ledger.complaint(identity.complaint_id).tracking_hash
+        if not code_matches(identity.tracking_code, stored):
+            reused = refusal_of(
+                ApiProblem("idempotency_key_reused", "this form was sent with other values")
+            )
+            return _form_page(request, form, refusal=reused, status_code=409)
+        return _taken_page(request, identity.complaint_id, identity.tracking_code, again=True)
+    except REFUSALS as error:
+        refusal = form.refused(error)
+        status_code = 422 if refusal is None else refused_status(refusal)
+        return _form_page(request, form, refusal=refusal, status_code=status_code, form_key=key)
+    runtime.metrics.appended(taken.recorded.topic)
+    return _taken_page(request, taken.recorded.originator_id, taken.tracking_code, again=False)
+
+
+def _taken_page(request: Request, complaint_id: UUID, code: str, *, again: bool) -> Response:
+    return render(
+        request,
+        "staff/intake_taken.html",
+        {
+            "complaint_id": complaint_id,
+            "tracking_code": tracking_code_shown(code),
+            "again": again,
+        },
+        status_code=201 if not again else 200,
+    )
+
+
+# ------------------------------------------------------------------ matching the subject
+
+
+def _subject_page(
+    request: Request,
+    complaint_id: UUID,
+    complaint: Any,
+    *,
+    work_id: str = "",
+    found: dict[str, Any] | None = None,
+    error: str | None = None,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "staff/subject.html",
+        {
+            "complaint_id": complaint_id,
+            "complaint": complaint,
+            "work_id": work_id,
+            "found": found,
+            "error": error,
+            "refusal": refusal,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/complaints/{complaint_id}/subject", response_class=HTMLResponse)
+def subject_page(
+    request: Request, complaint_id: UUID, ledger: LedgerDep, staff: Handler
+) -> Response:
+    """The work ID of the auxiliary an unnamed complaint is about."""
+    complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    if complaint.matched:
+        return see_other(f"/console/complaints/{complaint_id}")
+    return _subject_page(request, complaint_id, complaint)
+
+
+@router.post("/complaints/{complaint_id}/subject/check", response_class=HTMLResponse)
+async def check_subject(
+    request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
+) -> Response:
+    """Find the auxiliary of the work ID and show who answered for them on the incident
+    date, for the officer to confirm (nothing recorded but the read of the name)."""
+    fields = await checked_form(request, staff)
+    complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    work_id = one(fields, "work_id")
+    try:
+        checked = SubjectMatchCreate.model_validate({"work_id": work_id})
+    except ValidationError:
+        error = "请填写工作证号（字母和数字，不含空格）"
+        return _subject_page(
+            request, complaint_id, complaint, work_id=work_id, error=error, status_code=422
+        )
+    try:
+        auxiliary_id = complaint_routes.auxiliary_of_work_id(runtime, checked.work_id)
+        auxiliary = ledger.auxiliary(auxiliary_id)
+        responsibility = responsibility_at_incident(auxiliary, complaint.incident_at)
+    except REFUSALS as error:
+        refusal = refusal_of(error)
+        message = (
+            "事发当日持此工作证号的辅警不在职，不能确认为被投诉人"
+            if refusal.code == "no_responsibility"
+            else "没有发放过此工作证号，请核对"
+        )
+        return _subject_page(
+            request,
+            complaint_id,
+            complaint,
+            work_id=work_id,
+            error=message,
+            status_code=refused_status(refusal),
+        )
+    record_access(
+        ledger,
+        staff.actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=["name"],
+        reason=None,
+        purpose="POST /console/complaints/{complaint_id}/subject/check",
+    )
+    found = {"name": auxiliary.name, "work_id": checked.work_id, "at": responsibility}
+    return _subject_page(request, complaint_id, complaint, work_id=work_id, found=found)
+
+
+@router.post("/complaints/{complaint_id}/subject/match", response_class=HTMLResponse)
+async def match_subject(
+    request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
+) -> Response:
+    """Record ``match-subject`` by the API route's own call; a refusal shown, nothing kept."""
+    fields = await checked_form(request, staff)
+    complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    version = one(fields, "version")
+    expected = int(version) if version.isdigit() and len(version) < 10 else None
+    try:
+        body = SubjectMatchCreate.model_validate({"work_id": one(fields, "work_id")})
+        complaint_routes.match(staff.actor, ledger, runtime, complaint_id, body, expected)
+    except ValidationError:
+        error = "请填写工作证号（字母和数字，不含空格）"
+        return _subject_page(request, complaint_id, complaint, error=error, status_code=422)
+    except REFUSALS as error:
+        refusal = refusal_of(error)
+        return _subject_page(
+            request, complaint_id, complaint, refusal=refusal, status_code=refused_status(refusal)
+        )
+    return see_other(f"/console/complaints/{complaint_id}?done=match_subject")

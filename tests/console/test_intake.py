@@ -1,0 +1,258 @@
+"""The complaints office takes a complaint from any channel in the console, gets its tracking
+code once, and names the auxiliary of an unnamed complaint later: refusals in Chinese next to
+the field, the values kept, nothing recorded."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+
+from api import tracking_code as codes
+from api.receipts import tracking_hash
+from domain.commands.complaint import TakeComplaint
+from domain.values import Actor
+from ledger.records import Envelope
+from tests.api.conftest import ORGAN, UNIT, World, catch_up
+from tests.console.conftest import csrf_of, event_count, page_text, sign_in
+
+CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)</output>')
+FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+
+
+def intake_form(**overrides: str | list[str]) -> dict[str, Any]:
+    """A valid 12389 intake of an unnamed subject, as the form sends it."""
+    fields: dict[str, Any] = {
+        "channel": "hotline_12389",
+        "outside_reference": "12389-20260105-0042",
+        "work_id": "",
+        "subject_description": "骑电动车、穿反光背心的男性辅警",
+        "incident_date": "2026-01-05",
+        "incident_time": "09:30",
+        "incident_place": "人民路与青年路路口",
+        "allegation": ["执勤时态度恶劣", "", ""],
+        "complainant_name": "测试投诉人",
+        "complainant_phone": "19900002222",
+        "complainant_resident_id": "",
+        "complainant_address": "",
+        "contact_text": "",
+        **overrides,
+    }
+    return fields
+
+
+def post_intake(client: TestClient, csrf: str, **overrides: Any) -> Any:
+    page = page_text(client.get("/console/intake"))
+    key = FORM_KEY.search(page)
+    assert key is not None
+    data = {"csrf": csrf, "form_key": key.group(1), **intake_form(**overrides)}
+    return client.post("/console/intake", data=data, follow_redirects=False)
+
+
+def test_the_office_takes_a_telephone_complaint_and_reads_out_its_code(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    form = page_text(client.get("/console/intake"))
+    assert "登记投诉" in form and "12389" in form and "转办" in form
+    before = event_count(world)
+    answer = post_intake(client, csrf)
+    assert answer.status_code == 201, answer.text
+    page = page_text(answer)
+    found = CODE.search(page)
+    assert found, page
+    code = found.group(1)
+    assert "投诉已登记" in page and "只在这里显示" in page
+    assert event_count(world) == before + 1
+    complaint_id = UUID(page.split('href="/console/complaints/', 1)[1].split('"', 1)[0])
+    complaint = world.ledger.complaint(complaint_id)
+    assert complaint.channel.value == "hotline_12389"
+    assert complaint.outside_reference == "12389-20260105-0042"
+    assert complaint.subject_description == "骑电动车、穿反光背心的男性辅警"
+    assert complaint.incident_at == datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
+    assert complaint.complainant_phone == "19900002222"
+    assert complaint.tracking_hash == tracking_hash(codes.parse(code).canonical)
+    # The complainant follows it on the public tracking page with that code.
+    catch_up(world.ledger)
+    tracked = client.get(f"/v1/complaints/track/{code}")
+    assert tracked.status_code == 200 and tracked.json()["complaint_id"] == str(complaint_id)
+
+
+def test_a_named_referral_is_attributed_at_the_incident_date(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    answer = post_intake(
+        client,
+        csrf,
+        channel="referral",
+        outside_reference="",
+        referring_organ="南通市纪委监委",
+        work_id="NTFJ0602000001",
+        subject_description="",
+    )
+    assert answer.status_code == 201, answer.text
+    complaint_id = UUID(answer.text.split('href="/console/complaints/', 1)[1].split('"', 1)[0])
+    complaint = world.ledger.complaint(complaint_id)
+    assert complaint.auxiliary_id == world.auxiliary and complaint.unit == UNIT
+    assert complaint.referring_organ == "南通市纪委监委"
+
+
+def test_refused_forms_say_why_next_to_the_field_keep_the_values_and_record_nothing(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"outside_reference": ""}, "outside_reference", "须填写外部编号"),
+        ({"channel": "walk_in"}, "outside_reference", "当面投诉没有外部编号"),
+        ({"referring_organ": "南通市信访局"}, "referring_organ", "只有转办的投诉填写转办机关"),
+        ({"channel": ""}, "channel", "请选择投诉渠道"),
+        ({"subject_description": ""}, "work_id", "不知道的，请描述其特征"),
+        ({"work_id": "NTFJ0602000001"}, "work_id", "两项只填一项"),
+        (
+            {"work_id": "NTFJ0699999999", "subject_description": ""},
+            "work_id",
+            "没有持此工作证号的在职辅警",
+        ),
+        ({"complainant_phone": "电话"}, "complainant_phone", "电话只能包含数字"),
+        ({"incident_date": "2999-01-01"}, "incident_date", "不能晚于今天"),
+        ({"allegation": ["", "", ""]}, "allegations", "请至少写一项投诉事项"),
+    ]
+    for overrides, name, message in cases:
+        before = event_count(world)
+        answer = post_intake(client, csrf, **overrides)
+        assert answer.status_code in (409, 422), (overrides, answer.status_code)
+        page = page_text(answer)
+        error = page.split(f'id="{name}-error">', 1)
+        assert len(error) == 2, (overrides, page)
+        assert message in error[1].split("</p>", 1)[0], (overrides, error[1][:200])
+        assert 'value="人民路与青年路路口"' in page  # what was typed comes back
+        if "allegation" not in overrides:
+            assert "执勤时态度恶劣</textarea>" in page
+        assert "tracking-code" not in page
+        assert event_count(world) == before, overrides
+
+
+def test_a_form_sent_twice_records_one_complaint_and_shows_the_same_code(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    page = page_text(client.get("/console/intake"))
+    key = FORM_KEY.search(page)
+    assert key is not None
+    data = {"csrf": csrf, "form_key": key.group(1), **intake_form()}
+    first = client.post("/console/intake", data=data)
+    after_first = event_count(world)
+    second = client.post("/console/intake", data=data)
+    assert first.status_code == 201 and second.status_code == 200, second.text
+    assert event_count(world) == after_first
+    first_code, second_code = CODE.search(first.text), CODE.search(second.text)
+    assert first_code and second_code and first_code.group(1) == second_code.group(1)
+    assert "未重复登记" in second.text
+    other = client.post("/console/intake", data={**data, "incident_place": "青年路"})
+    assert other.status_code == 409 and "tracking-code" not in other.text
+    assert event_count(world) == after_first
+
+
+def test_only_the_complaints_office_takes_and_a_form_needs_its_csrf_token(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    forged = client.post("/console/intake", data={"csrf": "x" * 20, **intake_form()})
+    assert forged.status_code == 403
+    assert event_count(world) == before
+    client.cookies.clear()
+    sign_in(client, world.tokens["discipline"])
+    assert client.get("/console/intake").status_code == 403
+    home = page_text(client.get("/console/home"))
+    assert "/console/intake" not in home
+    queue = page_text(client.get("/console/complaints"))
+    assert "/console/reports/complaints_unmatched" in queue and "/console/intake" not in queue
+    assert csrf
+
+
+def unnamed(world: World) -> UUID:
+    return world.ledger.take_complaint(
+        TakeComplaint(
+            channel="hotline_110",
+            outside_reference="110-20260105-0815",
+            subject_description="骑电动车的辅警",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+        ),
+        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
+    ).originator_id
+
+
+def test_the_office_finds_the_auxiliary_confirms_the_attribution_then_matches(
+    client: TestClient, world: World
+) -> None:
+    complaint_id = unnamed(world)
+    csrf = sign_in(client, world.tokens["complaints"])
+    queue = page_text(client.get("/console/complaints"))
+    assert "/console/intake" in queue and "/console/reports/complaints_unmatched" in queue
+    page = page_text(client.get(f"/console/complaints/{complaint_id}"))
+    assert f'href="/console/complaints/{complaint_id}/subject"' in page
+    subject = page_text(client.get(f"/console/complaints/{complaint_id}/subject"))
+    assert "骑电动车的辅警" in subject and "subject/match" not in subject
+
+    before = event_count(world)
+    unknown = client.post(
+        f"/console/complaints/{complaint_id}/subject/check",
+        data={"csrf": csrf, "work_id": "NTFJ0699999999"},
+    )
+    assert unknown.status_code == 422 and "没有发放过此工作证号" in unknown.text
+    assert 'value="NTFJ0699999999"' in unknown.text
+    assert event_count(world) == before
+
+    check = client.post(
+        f"/console/complaints/{complaint_id}/subject/check",
+        data={"csrf": csrf, "work_id": "NTFJ0602000001"},
+    )
+    assert check.status_code == 200, check.text
+    assert "李明" in check.text and UNIT in check.text and "确认是这名辅警" in check.text
+    assert event_count(world) == before + 1  # the read of the name, recorded as an access
+    assert world.ledger.complaint(complaint_id).auxiliary_id is None
+
+    version = check.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    matched = client.post(
+        f"/console/complaints/{complaint_id}/subject/match",
+        data={"csrf": csrf, "version": version, "work_id": "NTFJ0602000001"},
+        follow_redirects=False,
+    )
+    assert matched.status_code == 303, matched.text
+    assert matched.headers["location"].endswith("?done=match_subject")
+    complaint = world.ledger.complaint(complaint_id)
+    assert complaint.auxiliary_id == world.auxiliary and complaint.unit == UNIT
+    done = page_text(client.get(matched.headers["location"]))
+    assert "已完成：确认被投诉辅警" in done
+
+    before = event_count(world)
+    again = client.post(
+        f"/console/complaints/{complaint_id}/subject/match",
+        data={"csrf": csrf, "work_id": "NTFJ0602000001"},
+    )
+    assert again.status_code == 409 and "未记录任何内容" in again.text
+    assert event_count(world) == before
+
+
+def test_a_match_form_without_its_csrf_token_records_nothing(
+    client: TestClient, world: World
+) -> None:
+    complaint_id = unnamed(world)
+    sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    forged = client.post(
+        f"/console/complaints/{complaint_id}/subject/match",
+        data={"work_id": "NTFJ0602000001"},
+    )
+    assert forged.status_code == 403
+    assert event_count(world) == before
+    assert world.ledger.complaint(complaint_id).auxiliary_id is None
+    page = page_text(client.get(f"/console/complaints/{complaint_id}/subject"))
+    assert csrf_of(page)
