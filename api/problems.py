@@ -176,6 +176,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
         409, "The person left an auxiliary post for cause: ask the organ named, or override"
     ),
     "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
+    "no_contact_for_channel": ProblemKind(422, "The complainant left no contact for this channel"),
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "InvalidTransitionError",
     "LevelOutOfSchemeError",
     "NaiveDatetimeError",
+    "NoContactForChannelError",
     "NoResponsibilityError",
     "NotAnAuxiliaryPostError",
     "NotAuthorisedError",
@@ -337,3 +338,10 @@ class PriorRecordElsewhereError(DomainError):
             f"{names} (this organ's own records count too): ask them before hiring, or "
             "give an override reason"
         )
+
+
+class NoContactForChannelError(DomainError):
+    """A notification was queued on a channel the complainant left no contact for (a
+    telephone number for sms and phone, an address for a letter)."""
+
+    code = "no_contact_for_channel"
