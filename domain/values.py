@@ -410,6 +410,9 @@ class EventType(LabelledEnum):
     complaint_review_requested = "complaint_review_requested"
     complaint_review_decided = "complaint_review_decided"
     complaint_subject_matched = "complaint_subject_matched"
+    complaint_notification_queued = "complaint_notification_queued"
+    complaint_notification_delivered = "complaint_notification_delivered"
+    complaint_notification_failed = "complaint_notification_failed"
     organ_registered = "organ_registered"
     organ_unit_registered = "organ_unit_registered"
     organ_quota_set = "organ_quota_set"
@@ -796,6 +799,9 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "complaint_review_requested": "申请复查",
                 "complaint_review_decided": "作出复查意见",
                 "complaint_subject_matched": "确认被投诉辅警",
+                "complaint_notification_queued": "告知消息排队待发",
+                "complaint_notification_delivered": "告知消息发送结果",
+                "complaint_notification_failed": "告知消息发送失败",
                 "organ_registered": "登记机关",
                 "organ_unit_registered": "登记用辅部门",
                 "organ_quota_set": "核定员额",

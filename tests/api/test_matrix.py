@@ -195,6 +195,7 @@ ROUTES: tuple[Route, ...] = (
             "close",
             "reopen",
             "request-review",
+            "queue-notification",
         )
     ),
     _r("POST", f"{CMP}/decide-review", {"inspector", "discipline"}, 422),
