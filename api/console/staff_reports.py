@@ -71,6 +71,8 @@ TITLES: Mapping[str, str] = {
     "probations": "试用期即将期满、期满未定与不合格未离职",
     "training_missing": "未完成岗前培训的辅警",
     "on_leave": "休假人员",
+    "reviews": "复查申请登记（期限、结论、超期）",
+    "reviews_due": "复查即将到期与已超期",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -183,6 +185,14 @@ COLUMNS: Mapping[str, str] = {
     "returned_on": "返岗日期",
     "days_on_leave": "已休天数",
     "days_past_plan": "超出计划天数",
+    "review_no": "复查轮次",
+    "review_requested_on": "申请复查日期",
+    "review_requested_by": "申请经办角色",
+    "review_due": "复查意见应作出日期",
+    "review_outcome": "复查结论",
+    "review_decided_on": "复查意见作出日期",
+    "review_overdue": "复查超期",
+    "decided_late": "逾期作出",
 }
 """Chinese column and filter names."""
 
@@ -213,6 +223,10 @@ def _value_set(report: str, column: str) -> str | None:
         return "TrainingKind" if report == "training_missing" else "LeaveKind"
     if column == "standing" and report == "probations":
         return "ProbationStanding"
+    if column == "review_requested_by":
+        return "Role"
+    if column == "review_outcome":
+        return "ReviewOutcome"
     return VALUE_SETS.get(column) or None
 
 

@@ -32,6 +32,8 @@ NAMING_PEOPLE = {
     "outside_rule_period",
     "contracts_ending",
     "assessments",
+    "reviews",
+    "reviews_due",
 }
 """Written out by hand: the decision, not a copy of the code's flags."""
 

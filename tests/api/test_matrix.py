@@ -144,6 +144,8 @@ ROUTES: tuple[Route, ...] = (
             "complaints-unmatched",
             "complaint-findings",
             "complaint-time-to-close",
+            "reviews",
+            "reviews-due",
         )
     ),
     *(

@@ -51,6 +51,8 @@ def test_the_registry_names_every_report() -> None:
             "contracts_ending",
             "assessments",
             "assessment_summary",
+            "reviews",
+            "reviews_due",
         ]
     )
     for spec in REPORTS.values():
