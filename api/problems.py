@@ -200,6 +200,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "not_labour_dispatch": ProblemKind(
         409, "Only a labour-dispatch auxiliary is returned to the agency (Art. 8)"
     ),
+    "no_contact_for_channel": ProblemKind(422, "The complainant left no contact for this channel"),
 }
 
 

@@ -32,7 +32,10 @@ PROJECTION_MAX_LAG = "AUXLEDGER_PROJECTION_MAX_LAG"
 PROJECTION_STALE_SECONDS = "AUXLEDGER_PROJECTION_STALE_SECONDS"
 CONSOLE_IDLE = "AUXLEDGER_CONSOLE_IDLE_MINUTES"
 READ_AFTER_WAIT = "AUXLEDGER_READ_AFTER_WAIT_SECONDS"
+NOTIFY_ADAPTER = "AUXLEDGER_NOTIFY_ADAPTER"
 ENVIRONMENTS = ("development", "production")
+NOTIFY_ADAPTERS = ("log",)
+"""The adapters of the outbox's delivery worker (``api.notifications.ADAPTERS``)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class ApiSettings:
     read_after_wait: float = 2.0
     """With a read replica (``AUXLEDGER_READ_DATABASE_URL``): how long a read that must see
     the caller's own write waits for the replica before it goes to the primary."""
+    notify_adapter: str = "log"
+    """How the delivery worker sends notifications to complainants (``NOTIFY_ADAPTERS``;
+    ``log``: writes a log line of ids and records ``not_sent_log_only``, sends nothing)."""
 
     @property
     def development(self) -> bool:
@@ -109,6 +115,7 @@ class ApiSettings:
             readiness=ReadinessLimits.from_environ(env),
             console_idle_seconds=60.0 * _number(env, CONSOLE_IDLE, 30.0, low=1.0, high=24 * 60),
             read_after_wait=_number(env, READ_AFTER_WAIT, 2.0, low=0.0, high=10.0),
+            notify_adapter=_choice(env, NOTIFY_ADAPTER, NOTIFY_ADAPTERS),
         )
 
 
@@ -157,3 +164,13 @@ def _number(env: Mapping[str, str], name: str, default: float, *, low: float, hi
     if not low <= value <= high:
         raise ConfigurationError(name, f"must be between {low:g} and {high:g}")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first when the variable is unset or empty."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigurationError(name, f"must be one of: {', '.join(choices)}")
+    return raw

@@ -45,12 +45,22 @@ Invariants kept here:
   (``responsibility_at_incident``). A finding needs a named auxiliary
   (``SubjectNotMatchedError``); matching a complaint that names one is
   ``SubjectAlreadyNamedError``. Deadlines run from the receipt whatever the channel.
+- Notifications through the outbox (Art. 17): the complaints office queues a message to the
+  complainant (sms, letter or phone; the office's own text, no personal data) once a result
+  exists (concluded, not accepted, notified or closed), and only on a channel the
+  complainant left a contact for (telephone for sms and phone, address for letter). The
+  delivery worker (``Role.system`` of the complaint's organ) records each attempt's outcome:
+  ``NotificationDelivered`` with the adapter's outcome, never claimed as ``sent`` by anything
+  but a provider, or ``NotificationFailed`` with a retry instant or none (given up). Attempts
+  are numbered 1, 2, ... in order; nothing is recorded on a message after its outcome or
+  after it was given up (``InvalidTransitionError``), so a message is delivered at most once
+  on record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
@@ -79,6 +89,7 @@ from domain.errors import (
     InvalidDateRangeError,
     InvalidFieldError,
     InvalidTransitionError,
+    NoContactForChannelError,
     NoResponsibilityError,
     ReviewerNotIndependentError,
     ReviewWindowClosedError,
@@ -93,8 +104,11 @@ from domain.values import (
     Allegation,
     ComplaintChannel,
     ComplaintStatus,
+    DeliveryOutcome,
     FindingResult,
+    MessageStatus,
     NotificationMethod,
+    OutboundChannel,
     Responsibility,
     ReviewOutcome,
     Role,
@@ -111,7 +125,10 @@ if TYPE_CHECKING:
         Decline,
         MatchSubject,
         NotifyComplainant,
+        QueueNotification,
         ReceiveComplaint,
+        RecordDelivery,
+        RecordDeliveryFailure,
         RecordFinding,
         Reopen,
         RequestReview,
@@ -125,6 +142,7 @@ __all__ = [
     "Finding",
     "IntakeFields",
     "Notification",
+    "OutboundMessage",
     "Review",
     "check_channel",
     "check_intake",
@@ -165,6 +183,25 @@ class Notification:
     method: NotificationMethod
     notified_on: date
     summary: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A notification queued for the complainant through the outbox, and how its delivery
+    stands (no contact details: the worker reads them from the complaint when it sends)."""
+
+    message_id: UUID
+    channel: OutboundChannel
+    text: str
+    queued_at: datetime
+    status: MessageStatus = MessageStatus.queued
+    attempts: int = 0
+    outcome: DeliveryOutcome | None = None
+    adapter: str | None = None
+    provider_reference: str | None = None
+    last_reason: str | None = None
+    retry_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -334,6 +371,7 @@ class Complaint(Aggregate):
         self._ever_accepted = False
         self.decided_by_role: str | None = None
         self._reviews: list[Review] = []
+        self._messages: dict[UUID, OutboundMessage] = {}
 
     def __repr__(self) -> str:
         # The default repr lists every attribute, the complainant's personal data included.
@@ -559,6 +597,66 @@ class Complaint(Aggregate):
         def apply(self, aggregate: Complaint) -> None:
             aggregate.auxiliary_id = self.auxiliary_id
             aggregate.responsibility = self.responsibility
+
+    # ------------------------------------------------------------------ outbox events
+
+    class NotificationQueued(Event):
+        """A notification to the complainant was queued for the delivery worker (Art. 17)."""
+
+        message_id: UUID
+        channel: str
+        text: str
+
+        def apply(self, aggregate: Complaint) -> None:
+            aggregate._messages[self.message_id] = OutboundMessage(
+                message_id=self.message_id,
+                channel=OutboundChannel(self.channel),
+                text=self.text,
+                queued_at=self.timestamp,
+            )
+
+    class NotificationDelivered(Event):
+        """A delivery attempt ended with the adapter's outcome (``DeliveryOutcome``)."""
+
+        message_id: UUID
+        attempt: int
+        adapter: str
+        outcome: str
+        provider_reference: str | None
+
+        def apply(self, aggregate: Complaint) -> None:
+            message = aggregate._messages[self.message_id]
+            aggregate._messages[self.message_id] = replace(
+                message,
+                status=MessageStatus.delivered,
+                attempts=self.attempt,
+                outcome=DeliveryOutcome(self.outcome),
+                adapter=self.adapter,
+                provider_reference=self.provider_reference,
+                retry_at=None,
+                finished_at=self.timestamp,
+            )
+
+    class NotificationFailed(Event):
+        """A delivery attempt failed; tried again from ``retry_at``, or given up (None)."""
+
+        message_id: UUID
+        attempt: int
+        adapter: str
+        reason: str
+        retry_at: datetime | None
+
+        def apply(self, aggregate: Complaint) -> None:
+            message = aggregate._messages[self.message_id]
+            aggregate._messages[self.message_id] = replace(
+                message,
+                status=MessageStatus.retrying if self.retry_at else MessageStatus.failed,
+                attempts=self.attempt,
+                adapter=self.adapter,
+                last_reason=self.reason,
+                retry_at=self.retry_at,
+                finished_at=None if self.retry_at else self.timestamp,
+            )
 
     # ---------------------------------------------------------------------------- reads
 
@@ -960,3 +1058,94 @@ class Complaint(Aggregate):
             auxiliary_id=auxiliary.id,
             responsibility=responsibility_at_incident(auxiliary, self.incident_at),
         )
+
+    # ---------------------------------------------------------------------------- outbox
+
+    @property
+    def messages(self) -> tuple[OutboundMessage, ...]:
+        """Every notification queued through the outbox, in queueing order."""
+        return tuple(self._messages.values())
+
+    def message(self, message_id: UUID) -> OutboundMessage | None:
+        """The queued notification with this id, or None."""
+        return self._messages.get(message_id)
+
+    def queue_notification(self, rec: Recording, cmd: QueueNotification) -> None:
+        """Queue a notification to the complainant for the delivery worker (Art. 17)."""
+        self._authorise(rec, "queue_notification", _HAS_RESULT)
+        if not isinstance(cmd.message_id, UUID):
+            raise InvalidFieldError("message_id", "must be a UUID")
+        if cmd.message_id in self._messages:
+            raise DuplicateRecordError("a notification with this id was already queued")
+        channel = member(OutboundChannel, "channel", cmd.channel)
+        contact = (
+            self.complainant_address
+            if channel is OutboundChannel.letter
+            else self.complainant_phone
+        )
+        if not contact:
+            raise NoContactForChannelError(
+                f"the complainant left no {_CONTACT_NAMES[channel]} for a notification by "
+                f"{channel.value}"
+            )
+        self.trigger_event(
+            self.NotificationQueued,
+            **rec.fields(),
+            message_id=cmd.message_id,
+            channel=channel.value,
+            text=free_text("text", cmd.text),
+        )
+
+    def _attempt(self, rec: Recording, command: str, message_id: object, attempt: object) -> None:
+        """The checks every recorded attempt passes: the worker of the organ, a message
+        still waiting, the next attempt's number."""
+        require_role(
+            rec.actor, (Role.system,), action="record a delivery attempt", article="Art. 17"
+        )
+        require_organ(rec.actor, self.organ)
+        message = self._messages.get(message_id) if isinstance(message_id, UUID) else None
+        if message is None:
+            raise InvalidFieldError("message_id", "names no notification queued on this complaint")
+        if message.status not in (MessageStatus.queued, MessageStatus.retrying):
+            raise InvalidTransitionError(message.status.value, command)
+        if isinstance(attempt, bool) or attempt != message.attempts + 1:
+            raise InvalidFieldError("attempt", f"must be {message.attempts + 1}, the next attempt")
+
+    def record_delivery(self, rec: Recording, cmd: RecordDelivery) -> None:
+        """Record a delivery attempt's outcome, as the adapter said it (delivery worker)."""
+        self._attempt(rec, "record_delivery", cmd.message_id, cmd.attempt)
+        self.trigger_event(
+            self.NotificationDelivered,
+            **rec.fields(),
+            message_id=cmd.message_id,
+            attempt=cmd.attempt,
+            adapter=identifier("adapter", cmd.adapter),
+            outcome=member(DeliveryOutcome, "outcome", cmd.outcome).value,
+            provider_reference=optional_short_text("provider_reference", cmd.provider_reference),
+        )
+
+    def record_delivery_failure(self, rec: Recording, cmd: RecordDeliveryFailure) -> None:
+        """Record a failed delivery attempt, with when to try again or None to give up."""
+        self._attempt(rec, "record_delivery_failure", cmd.message_id, cmd.attempt)
+        retry_at = None if cmd.retry_at is None else aware_instant("retry_at", cmd.retry_at)
+        if retry_at is not None and retry_at <= rec.at:
+            raise InvalidDateRangeError("a retry is due after the failed attempt")
+        self.trigger_event(
+            self.NotificationFailed,
+            **rec.fields(),
+            message_id=cmd.message_id,
+            attempt=cmd.attempt,
+            adapter=identifier("adapter", cmd.adapter),
+            reason=identifier("reason", cmd.reason),
+            retry_at=retry_at,
+        )
+
+
+_HAS_RESULT = frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified, _S.closed})
+"""Where a complaint has a result the complainant may be sent."""
+
+_CONTACT_NAMES = {
+    OutboundChannel.sms: "telephone number",
+    OutboundChannel.phone: "telephone number",
+    OutboundChannel.letter: "address",
+}

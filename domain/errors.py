@@ -35,6 +35,7 @@ __all__ = [
     "InvalidTransitionError",
     "LevelOutOfSchemeError",
     "NaiveDatetimeError",
+    "NoContactForChannelError",
     "NoResponsibilityError",
     "NotAnAuxiliaryPostError",
     "NotAuthorisedError",
@@ -399,3 +400,10 @@ class NotLabourDispatchError(DomainError):
     agency (Art. 8); a direct-contract auxiliary separates instead."""
 
     code = "not_labour_dispatch"
+
+
+class NoContactForChannelError(DomainError):
+    """A notification was queued on a channel the complainant left no contact for (a
+    telephone number for sms and phone, an address for a letter)."""
+
+    code = "no_contact_for_channel"

@@ -312,6 +312,37 @@ class ReviewOutcome(LabelledEnum):
     changed = "changed"
 
 
+class OutboundChannel(LabelledEnum):
+    """How a queued notification reaches the complainant (the outbox, Art. 17)."""
+
+    sms = "sms"
+    letter = "letter"
+    phone = "phone"
+
+
+class DeliveryOutcome(LabelledEnum):
+    """What a delivery attempt of a queued notification came to, as its adapter said.
+
+    ``sent``: a provider accepted it; ``not_sent_log_only``: the log-only adapter wrote a
+    log line and sent nothing; ``pending_staff_call``: a phone call, which only a person
+    makes, waits for staff.
+    """
+
+    sent = "sent"
+    not_sent_log_only = "not_sent_log_only"
+    pending_staff_call = "pending_staff_call"
+
+
+class MessageStatus(LabelledEnum):
+    """Where a queued notification stands: waiting, waiting to be tried again, done (an
+    outcome recorded), or given up after its last failed attempt."""
+
+    queued = "queued"
+    retrying = "retrying"
+    delivered = "delivered"
+    failed = "failed"
+
+
 class MisconductKind(LabelledEnum):
     """Officials' misconduct in managing auxiliaries (Art. 19)."""
 
@@ -412,6 +443,9 @@ class EventType(LabelledEnum):
     complaint_review_requested = "complaint_review_requested"
     complaint_review_decided = "complaint_review_decided"
     complaint_subject_matched = "complaint_subject_matched"
+    complaint_notification_queued = "complaint_notification_queued"
+    complaint_notification_delivered = "complaint_notification_delivered"
+    complaint_notification_failed = "complaint_notification_failed"
     organ_registered = "organ_registered"
     organ_unit_registered = "organ_unit_registered"
     organ_quota_set = "organ_quota_set"
@@ -741,6 +775,21 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
             },
         ),
         ReviewOutcome: _labels(ReviewOutcome, {"upheld": "维持原结论", "changed": "变更原结论"}),
+        OutboundChannel: _labels(
+            OutboundChannel, {"sms": "短信", "letter": "书面信函", "phone": "电话"}
+        ),
+        DeliveryOutcome: _labels(
+            DeliveryOutcome,
+            {
+                "sent": "已发送",
+                "not_sent_log_only": "未发送（仅记录日志）",
+                "pending_staff_call": "待工作人员致电",
+            },
+        ),
+        MessageStatus: _labels(
+            MessageStatus,
+            {"queued": "待发送", "retrying": "待重试", "delivered": "已处理", "failed": "发送失败"},
+        ),
         MisconductKind: _labels(
             MisconductKind,
             {
@@ -821,6 +870,9 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "complaint_review_requested": "申请复查",
                 "complaint_review_decided": "作出复查意见",
                 "complaint_subject_matched": "确认被投诉辅警",
+                "complaint_notification_queued": "告知消息排队待发",
+                "complaint_notification_delivered": "告知消息发送结果",
+                "complaint_notification_failed": "告知消息发送失败",
                 "organ_registered": "登记机关",
                 "organ_unit_registered": "登记用辅部门",
                 "organ_quota_set": "核定员额",

@@ -15,7 +15,12 @@ Invariants kept here:
   complaint as the intake made it.
 - ``rm_review`` follows ``ReviewRequested`` and ``ReviewDecided`` exactly: the decided row is
   the latest of the complaint.
-- No personal data: the review's reasons are never read.
+- ``rm_outbox``: one row per notification queued for the complainant (the outbox the
+  delivery worker drains, ``api.notifications``): channel, status, attempts, when it may be
+  tried next, and the outcome; it follows ``NotificationQueued``, ``NotificationFailed`` and
+  ``NotificationDelivered`` exactly, so it holds only what the signed events say (no lease or
+  claim column: the worker's exclusivity is a leader lock, its truth the complaint's record).
+- No personal data: the review's reasons are never read; the outbox holds no contact.
 """
 
 from __future__ import annotations
@@ -27,13 +32,13 @@ from eventsourcing.domain import Aggregate
 
 from domain.complaint import Complaint
 from projections.base import ReadModelProjection, handles
-from projections.state import State
+from projections.state import Row, State
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
     from projections.service import ReadModels
 
-__all__ = ["REVIEW", "TRACKING", "ComplainantProjection", "complaint_of_hash"]
+__all__ = ["OUTBOX", "REVIEW", "TRACKING", "ComplainantProjection", "complaint_of_hash"]
 
 TRACKING = Table(
     "rm_tracking",
@@ -64,6 +69,27 @@ REVIEW = Table(
     owner="complaint_id",
     indexes=(("organ", "due"), ("outcome", "due")),
 )
+OUTBOX = Table(
+    "rm_outbox",
+    (
+        Column("complaint_id", "uuid", nullable=False),
+        Column("message_id", "uuid", nullable=False),
+        Column("organ", "text", nullable=False),
+        Column("channel", "text", nullable=False),
+        Column("status", "text", nullable=False),
+        Column("attempts", "int", nullable=False),
+        Column("queued_at", "instant", nullable=False),
+        Column("next_attempt_at", "instant"),
+        Column("outcome", "text"),
+        Column("adapter", "text"),
+        Column("last_reason", "text"),
+        Column("finished_at", "instant"),
+    ),
+    key=("complaint_id", "message_id"),
+    mode="owned",
+    owner="complaint_id",
+    indexes=(("status", "next_attempt_at"), ("organ", "status")),
+)
 
 
 class ComplainantProjection(ReadModelProjection):
@@ -71,10 +97,10 @@ class ComplainantProjection(ReadModelProjection):
 
     name = "complainant"
     aggregates = (Complaint,)
-    tables: ClassVar[tuple[Table, ...]] = (TRACKING, REVIEW)
+    tables: ClassVar[tuple[Table, ...]] = (TRACKING, REVIEW, OUTBOX)
     flags = None
     owned_by: ClassVar[dict[type[Aggregate], tuple[str, ...]]] = {
-        Complaint: (TRACKING.name, REVIEW.name),
+        Complaint: (TRACKING.name, REVIEW.name, OUTBOX.name),
     }
 
     @handles(Complaint.Received)
@@ -111,6 +137,58 @@ class ComplainantProjection(ReadModelProjection):
         row["outcome"] = e.outcome
         row["decided_on"] = e.effective
         state.put(REVIEW, row)
+
+    # ------------------------------------------------------------------ the outbox
+
+    @handles(Complaint.NotificationQueued)
+    def _queued(self, state: State, e: Complaint.NotificationQueued, position: int) -> None:
+        state.put(
+            OUTBOX,
+            {
+                "complaint_id": e.originator_id,
+                "message_id": e.message_id,
+                "organ": e.actor.organ,
+                "channel": e.channel,
+                "status": "queued",
+                "attempts": 0,
+                "queued_at": e.timestamp,
+                "next_attempt_at": e.timestamp,
+                "outcome": None,
+                "adapter": None,
+                "last_reason": None,
+                "finished_at": None,
+            },
+        )
+
+    def _message(self, state: State, complaint_id: UUID, message_id: UUID) -> Row:
+        row = state.get(OUTBOX, (complaint_id, message_id))
+        return self.require(row, "outbox message", complaint_id)
+
+    @handles(Complaint.NotificationDelivered)
+    def _delivered(self, state: State, e: Complaint.NotificationDelivered, position: int) -> None:
+        row = self._message(state, e.originator_id, e.message_id)
+        row.update(
+            status="delivered",
+            attempts=e.attempt,
+            next_attempt_at=None,
+            outcome=e.outcome,
+            adapter=e.adapter,
+            finished_at=e.timestamp,
+        )
+        state.put(OUTBOX, row)
+
+    @handles(Complaint.NotificationFailed)
+    def _failed(self, state: State, e: Complaint.NotificationFailed, position: int) -> None:
+        row = self._message(state, e.originator_id, e.message_id)
+        row.update(
+            status="retrying" if e.retry_at is not None else "failed",
+            attempts=e.attempt,
+            next_attempt_at=e.retry_at,
+            adapter=e.adapter,
+            last_reason=e.reason,
+            finished_at=None if e.retry_at is not None else e.timestamp,
+        )
+        state.put(OUTBOX, row)
 
 
 def complaint_of_hash(models: ReadModels, tracking_hash: str) -> UUID | None:

@@ -61,6 +61,7 @@ from projections.queries import (
     ResponsibilityQueries,
     RuleQueries,
 )
+from projections.queries.reviews import REVIEW_STANDINGS, ReviewQueries
 from projections.results import Page, json_ready
 from projections.service import ReadModels
 
@@ -130,6 +131,7 @@ class _Queries:
     compliance: ComplianceQueries
     lifecycle: LifecycleQueries
     rules: RuleQueries
+    reviews: ReviewQueries
 
 
 @dataclass(frozen=True)
@@ -590,6 +592,24 @@ _SPECS = (
         lambda q, a: q.lifecycle.on_leave(**a),
         paged=True,
     ),
+    _spec(
+        "reviews",
+        "Reviews (复查) asked for: due date, outcome, overdue",
+        "Art. 17",
+        r.ReviewRow,
+        (P("on", "date"), P("standing", choices=REVIEW_STANDINGS)),
+        lambda q, a: q.reviews.reviews(**a),
+        paged=True,
+    ),
+    _spec(
+        "reviews_due",
+        "Reviews (复查) due within days, or overdue",
+        "Art. 17",
+        r.ReviewRow,
+        (P("on", "date"), P("within_days", "int", help="days after `on` (1 to 366, default 7)")),
+        lambda q, a: q.early_warning.reviews_due(**a),
+        paged=True,
+    ),
 )
 
 _RULE_SPECS = (
@@ -645,6 +665,7 @@ def run_report(
         compliance=ComplianceQueries(models, clock=clock, policy=policy),
         lifecycle=LifecycleQueries(models, clock=clock, policy=policy),
         rules=RuleQueries(models, clock=clock, policy=policy),
+        reviews=ReviewQueries(models, clock=clock, policy=policy),
     )
     result = spec.run(queries, arguments)
     items = result.items if isinstance(result, Page) else result

@@ -46,6 +46,7 @@ __all__ = [
     "QuotaUse",
     "RatioRow",
     "ResponsibilityOn",
+    "ReviewRow",
     "RuleFlag",
     "RuleSetStatus",
     "SanctionAsOf",
@@ -735,3 +736,27 @@ class LifecycleWarning(_Json):
     rule: str
     due: date
     days_overdue: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewRow(_Json):
+    """A review (复查) asked for on a complaint's result, as it stands on a date (practice).
+
+    ``review_outcome`` is None while it is undecided; then ``days_left`` counts the days to
+    ``review_due`` (0 on it) and ``review_overdue`` is true once that day has passed
+    (``days_over`` since it). A decided review has neither count; ``decided_late`` says
+    whether the decision came after the due date.
+    """
+
+    complaint_id: UUID
+    organ: str
+    review_no: int
+    review_requested_on: date
+    review_requested_by: str
+    review_due: date
+    review_outcome: str | None
+    review_decided_on: date | None
+    review_overdue: bool
+    days_left: int | None
+    days_over: int | None
+    decided_late: bool

@@ -116,6 +116,8 @@ BACKOFF_FIRST = 0.5
 BACKOFF_CAP = 5.0
 """Transient errors: the first wait and the longest (each doubles, jittered)."""
 LIVE_STATES = frozenset({"running", "retrying"})
+REACH_POLL_SECONDS = 0.05
+"""How often ``ReadModels.reach`` looks at the tracked positions while it waits."""
 
 log = logging.getLogger("auxledger.projections")
 
@@ -253,6 +255,21 @@ class ReadModels:
     def position(self, name: str) -> int:
         """A projection's tracked position."""
         return self.projection(name).view.position(self.application_name)
+
+    def reach(self, position: int, names: Iterable[str], *, timeout: float) -> bool:
+        """Wait until every projection named has applied the log up to ``position`` (its
+        tracked position, where the workers write it, is ``position`` or more); True when
+        they have, False after ``timeout`` seconds. Reads only: it waits for the workers,
+        it never applies an event itself. Looks every ``REACH_POLL_SECONDS``."""
+        chosen = self.names(names)
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(self.position(name) >= position for name in chosen):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(REACH_POLL_SECONDS, remaining))
 
     # ------------------------------------------------------------------ applying
 

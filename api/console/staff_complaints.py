@@ -36,6 +36,7 @@ from api.console.staff import (
     section,
     see_other,
 )
+from api.console.staff_followup import follow_up
 from api.console.staff_forms import body_from_form, form_fields, invalid_fields
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
@@ -218,6 +219,7 @@ def _complaint_page(
             "today": china_date(datetime.now(tz=UTC)).isoformat(),
             "action_labels": ACTION_LABELS,
             "checkpoint": checkpoint_state(runtime),
+            "followup": follow_up(complaint, china_date(datetime.now(tz=UTC))),
         },
         status_code=status_code,
     )

@@ -74,6 +74,8 @@ TITLES: Mapping[str, str] = {
     "on_leave": "休假人员",
     "rule_sets": "规则集及到期提醒",
     "lifecycle_warnings": "试用期、休假与岗前培训预警",
+    "reviews": "复查申请登记（期限、结论、超期）",
+    "reviews_due": "复查即将到期与已超期",
 }
 """Chinese titles of the reports (a report without one shows its English title)."""
 
@@ -193,6 +195,14 @@ COLUMNS: Mapping[str, str] = {
     "state": "施行状态",
     "expiring": "到期提醒",
     "expiring_only": "仅到期提醒",
+    "review_no": "复查轮次",
+    "review_requested_on": "申请复查日期",
+    "review_requested_by": "申请经办角色",
+    "review_due": "复查意见应作出日期",
+    "review_outcome": "复查结论",
+    "review_decided_on": "复查意见作出日期",
+    "review_overdue": "复查超期",
+    "decided_late": "逾期作出",
 }
 """Chinese column and filter names."""
 
@@ -226,6 +236,10 @@ def _value_set(report: str, column: str) -> str | None:
         return "ProbationStanding"
     if column == "rule" and report == "lifecycle_warnings":
         return "LifecycleWarningRule"
+    if column == "review_requested_by":
+        return "Role"
+    if column == "review_outcome":
+        return "ReviewOutcome"
     return VALUE_SETS.get(column) or None
 
 

@@ -100,6 +100,13 @@ COMMANDS: tuple[CommandRoute[ComplaintCommand], ...] = (
         (Role.inspector, Role.discipline),
         "Decide a review (复查): by the inspectorate or the discipline office",
     ),
+    CommandRoute(
+        "queue_notification",
+        "/{complaint_id}/queue-notification",
+        s.QueueNotificationCreate,
+        (C,),
+        "Queue a notification to the complainant for the delivery worker (Art. 17)",
+    ),
 )
 """Every complaint-handling command; the complaints office sends them all."""
 

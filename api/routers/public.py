@@ -8,6 +8,11 @@ same key and body from the same client return the same receipt and record nothin
 The intake is no oracle of names and units: the request's own fields are checked before the
 auxiliary is looked up, and every failure to find the one auxiliary meant answers alike
 (``_file``).
+
+Tracking: a code is found in the instant after its receipt was answered. A miss in the read
+model waits (at most ``AUXLEDGER_READ_AFTER_WAIT_SECONDS``) for the complainant projection
+to reach the log head before it answers not-found (``_complaint_of_code``); looking never
+writes.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ from domain.values import Actor, ComplaintChannel, ComplaintStatus, Role, china_
 from ledger.errors import ConcurrencyConflictError, NotFoundError
 from ledger.record import SignedRecord, parse_record
 from ledger.records import AuxLedger, Envelope
-from projections.complainant import complaint_of_hash
+from projections.complainant import ComplainantProjection, complaint_of_hash
+from projections.replica import read_after
 
 router = APIRouter(tags=["public"], route_class=StrictJsonRoute)
 
@@ -267,7 +273,8 @@ def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str) -> Complai
 
     A wrong check symbol is its own answer, before any lookup; anything else that does not
     find the complaint answers alike (``not_found``). A code of the current format is found
-    through the complainant read model's index of hashes, a legacy code by the id it holds.
+    through the complainant read model's index of hashes (waiting for it to catch up on a
+    miss, ``_complaint_of_code``), a legacy code by the id it holds.
     """
     not_found = ApiProblem("not_found", "no complaint has this tracking code")
     try:
@@ -278,7 +285,7 @@ def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str) -> Complai
         raise not_found from None
     complaint_id = parsed.legacy_id
     if complaint_id is None:
-        complaint_id = complaint_of_hash(runtime.read_models(), tracking_hash(parsed.canonical))
+        complaint_id = _complaint_of_code(runtime, tracking_hash(parsed.canonical))
     if complaint_id is None:
         raise not_found
     try:
@@ -288,6 +295,27 @@ def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str) -> Complai
     if not code_matches(code, complaint.tracking_hash):
         raise not_found
     return complaint
+
+
+def _complaint_of_code(runtime: Runtime, hashed: str) -> UUID | None:
+    """The complaint whose intake stored this hash, also in the instant after its filing.
+
+    The index of hashes is a read model (``rm_tracking``), so a code handed out a moment ago
+    may not be in it yet. A miss is therefore looked up once more after the complainant
+    projection has applied the log up to the head read now (which covers every intake that
+    had answered its receipt), waiting at most ``AUXLEDGER_READ_AFTER_WAIT_SECONDS``; with a
+    read replica that second read is made under ``read_after(head)``, so it goes to the
+    replica only once the replica has it too (``projections.replica``). While the read models
+    are caught up (the usual case) a miss costs two small reads and no wait.
+    """
+    models = runtime.read_models()
+    found = complaint_of_hash(models, hashed)
+    if found is not None:
+        return found
+    head = runtime.write_position()
+    models.reach(head, (ComplainantProjection.name,), timeout=runtime.settings.read_after_wait)
+    with read_after(head):
+        return complaint_of_hash(models, hashed)
 
 
 def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic]:

@@ -426,6 +426,8 @@ REPORT_READERS_BY_NAME: dict[str, tuple[Role, ...]] = {
     "complaints_unmatched": COMPLAINT_READERS,
     "complaint_findings": COMPLAINT_READERS,
     "complaint_time_to_close": COMPLAINT_READERS,
+    "reviews": COMPLAINT_READERS,
+    "reviews_due": COMPLAINT_READERS,
     "accountability_by_unit": (I, D),
     "accountability_by_supervisor": (I, D),
     "misconduct_findings": (I, D),

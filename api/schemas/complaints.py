@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Self
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -30,6 +30,7 @@ from domain.commands.complaint import (
     Decline,
     MatchSubject,
     NotifyComplainant,
+    QueueNotification,
     RecordFinding,
     Reopen,
     RequestReview,
@@ -42,6 +43,7 @@ from domain.values import (
     ComplaintStatus,
     FindingResult,
     NotificationMethod,
+    OutboundChannel,
     ReviewOutcome,
 )
 
@@ -382,6 +384,23 @@ class ReviewDecisionCreate(CommandBody):
     def command(self) -> DecideReview:
         """The domain command."""
         return DecideReview(outcome=self.outcome, reasons=self.reasons)
+
+
+class QueueNotificationCreate(CommandBody):
+    """Queue a notification to the complainant for the delivery worker (the outbox)."""
+
+    model_config = _examples({"channel": "sms", "text": "您反映的问题已办结，结果已书面寄出"})
+    channel: OutboundChannel
+    text: FreeText
+    message_id: UUID | None = Field(
+        default=None, description="The message's id; made by the server when omitted"
+    )
+
+    def command(self) -> QueueNotification:
+        """The domain command (a new message id when none was given)."""
+        return QueueNotification(
+            message_id=self.message_id or uuid4(), channel=self.channel, text=self.text
+        )
 
 
 class CredentialCheckPublic(BaseModel):

@@ -9,7 +9,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.values import ComplaintChannel, FindingResult, NotificationMethod, ReviewOutcome
+from domain.values import (
+    ComplaintChannel,
+    DeliveryOutcome,
+    FindingResult,
+    NotificationMethod,
+    OutboundChannel,
+    ReviewOutcome,
+)
 
 if TYPE_CHECKING:
     from domain.auxiliary import Auxiliary
@@ -212,3 +219,50 @@ class DecideReview(ComplaintCommand):
 
     def run(self, complaint: Complaint, rec: Recording) -> None:
         complaint.decide_review(rec, self)
+
+
+# ------------------------------------------------------------------ the outbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueNotification(ComplaintCommand):
+    """Queue a notification to the complainant for the delivery worker (complaints office).
+
+    ``message_id`` is made by the edge when the caller gives none (``uuid4``).
+    """
+
+    message_id: UUID
+    channel: OutboundChannel | str
+    text: str
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.queue_notification(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDelivery(ComplaintCommand):
+    """Record a delivery attempt's outcome, as the adapter reported it (delivery worker)."""
+
+    message_id: UUID
+    attempt: int
+    adapter: str
+    outcome: DeliveryOutcome | str
+    provider_reference: str | None = None
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.record_delivery(rec, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeliveryFailure(ComplaintCommand):
+    """Record a failed delivery attempt: a reason code, and when to try again or None to
+    give up (delivery worker)."""
+
+    message_id: UUID
+    attempt: int
+    adapter: str
+    reason: str
+    retry_at: datetime | None
+
+    def run(self, complaint: Complaint, rec: Recording) -> None:
+        complaint.record_delivery_failure(rec, self)

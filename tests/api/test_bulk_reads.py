@@ -36,6 +36,8 @@ NAMING_PEOPLE = {
     "probations",
     "training_missing",
     "on_leave",
+    "reviews",
+    "reviews_due",
 }
 """Written out by hand: the decision, not a copy of the code's flags."""
 

@@ -149,6 +149,8 @@ ROUTES: tuple[Route, ...] = (
             "complaints-unmatched",
             "complaint-findings",
             "complaint-time-to-close",
+            "reviews",
+            "reviews-due",
         )
     ),
     *(
@@ -202,6 +204,7 @@ ROUTES: tuple[Route, ...] = (
             "close",
             "reopen",
             "request-review",
+            "queue-notification",
         )
     ),
     _r("POST", f"{CMP}/decide-review", {"inspector", "discipline"}, 422),

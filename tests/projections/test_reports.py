@@ -55,6 +55,8 @@ def test_the_registry_names_every_report() -> None:
             "training_missing",
             "on_leave",
             "rule_sets",
+            "reviews",
+            "reviews_due",
         ]
     )
     for spec in REPORTS.values():

@@ -52,7 +52,10 @@ from domain.commands.complaint import (
     Decline,
     MatchSubject,
     NotifyComplainant,
+    QueueNotification,
     ReceiveComplaint,
+    RecordDelivery,
+    RecordDeliveryFailure,
     RecordFinding,
     Reopen,
     RequestReview,
@@ -238,6 +241,26 @@ def every_event() -> list[Aggregate]:
     )
     complaint.notify_complainant(
         c, NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
+    )
+    complaint.queue_notification(
+        c, QueueNotification(message_id=UUID(int=55), channel="sms", text="您的投诉已办结")
+    )
+    worker = rec(Actor("outbox-worker", "system", ORGAN_CODE, None), LATER)
+    complaint.record_delivery_failure(
+        worker,
+        RecordDeliveryFailure(
+            message_id=UUID(int=55),
+            attempt=1,
+            adapter="log",
+            reason="provider_unreachable",
+            retry_at=cst(LATER, 11),
+        ),
+    )
+    complaint.record_delivery(
+        worker,
+        RecordDelivery(
+            message_id=UUID(int=55), attempt=2, adapter="log", outcome="not_sent_log_only"
+        ),
     )
     complaint.request_review(c, RequestReview(reasons="不服"))
     complaint.decide_review(

@@ -1,0 +1,128 @@
+"""Reviews (复查) of complaints' results as staff see them (``rm_review``): the registry of
+review requests with their due dates and outcomes, and the early warning's reviews due soon
+or overdue (``EarlyWarningQueries.reviews_due`` reads through ``due_within``).
+
+Invariants kept here:
+
+- Reads only, from ``rm_review``, which follows the signed ``ReviewRequested`` and
+  ``ReviewDecided`` events; one row per review asked for (a complaint may have several
+  rounds), ordered by due date, then complaint and round.
+- A review is overdue on a date D when it is undecided and its due date is before D; it is
+  due within N days when it is undecided and due on or before D + N (overdue ones included).
+- No personal data: the rows hold ids, dates, the requester's role and the outcome; the
+  review's reasons are never read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from domain.values import ReviewOutcome
+from projections.complainant import REVIEW
+from projections.errors import InvalidFilterValueError
+from projections.queries.common import (
+    DEFAULT_PAGE_SIZE,
+    ReadModelQueries,
+    _Where,
+    check_choice,
+    check_date,
+    check_page,
+)
+from projections.results import Page, ReviewRow
+
+__all__ = ["DEFAULT_DUE_WITHIN", "REVIEW_STANDINGS", "ReviewQueries"]
+
+REVIEW_STANDINGS = ("open", "overdue", *(o.value for o in ReviewOutcome))
+"""The ``standing`` filter of the registry: undecided, undecided past due, or decided so."""
+DEFAULT_DUE_WITHIN = 7
+"""Days ahead the early warning looks for reviews falling due, unless asked otherwise."""
+_COLUMNS = (
+    "complaint_id, organ, review_no, requested_on, requested_by_role, due, outcome, decided_on"
+)
+
+
+class ReviewQueries(ReadModelQueries):
+    """Review requests and their decisions, for the registry and the early warning."""
+
+    def reviews(
+        self,
+        *,
+        on: date | None = None,
+        organ: str | None = None,
+        standing: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ReviewRow]:
+        """Every review asked for, as it stands on ``on`` (today by default): due date,
+        outcome, overdue. ``standing`` keeps the ``open`` (undecided), ``overdue``, ``upheld``
+        or ``changed`` ones."""
+        page, page_size = check_page(page, page_size)
+        day = check_date("on", on) if on is not None else self.today()
+        chosen = check_choice("standing", standing, REVIEW_STANDINGS)
+        where = _Where()
+        where.eq("organ", organ)
+        if chosen == "open":
+            where.add("outcome IS NULL")
+        elif chosen == "overdue":
+            where.add("outcome IS NULL AND due < %s", day)
+        elif chosen is not None:
+            where.add("outcome = %s", chosen)
+        return self._page(where, day, organ, page, page_size)
+
+    def due_within(
+        self,
+        *,
+        on: date | None = None,
+        within_days: int | None = None,
+        organ: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[ReviewRow]:
+        """Undecided reviews due within ``within_days`` (1 to 366, default
+        ``DEFAULT_DUE_WITHIN``) after ``on``, and those already overdue."""
+        page, page_size = check_page(page, page_size)
+        day = check_date("on", on) if on is not None else self.today()
+        days = DEFAULT_DUE_WITHIN if within_days is None else within_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+            raise InvalidFilterValueError("within_days", "must be a whole number from 1 to 366")
+        where = _Where()
+        where.eq("organ", organ)
+        where.add("outcome IS NULL AND due <= %s", day + timedelta(days=days))
+        return self._page(where, day, organ, page, page_size)
+
+    def _page(
+        self, where: _Where, day: date, organ: str | None, page: int, page_size: int
+    ) -> Page[ReviewRow]:
+        with self._reading(organ) as s:
+            rows, total = self._page_rows(
+                s,
+                columns=_COLUMNS,
+                source="FROM {rm_review}",
+                where=where,
+                order="due, complaint_id, review_no",
+                page=page,
+                page_size=page_size,
+                tables=(REVIEW,),
+            )
+        return Page([_row(r, day) for r in rows], page, page_size, total)
+
+
+def _row(r: dict[str, Any], day: date) -> ReviewRow:
+    due: date = r["due"]
+    decided: date | None = r["decided_on"]
+    undecided = r["outcome"] is None
+    return ReviewRow(
+        complaint_id=r["complaint_id"],
+        organ=r["organ"],
+        review_no=r["review_no"],
+        review_requested_on=r["requested_on"],
+        review_requested_by=r["requested_by_role"],
+        review_due=due,
+        review_outcome=r["outcome"],
+        review_decided_on=decided,
+        review_overdue=undecided and due < day,
+        days_left=(due - day).days if undecided and due >= day else None,
+        days_over=(day - due).days if undecided and due < day else None,
+        decided_late=decided is not None and decided > due,
+    )
