@@ -551,6 +551,7 @@ class ErrorCode(LabelledEnum):
     review_window_closed = "review_window_closed"
     reviewer_not_independent = "reviewer_not_independent"
     tracking_code_check = "tracking_code_check"
+    no_contact_for_channel = "no_contact_for_channel"
     invalid_rule_set = "invalid_rule_set"
     csrf = "csrf"
     session_expired = "session_expired"
@@ -978,6 +979,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                 "review_window_closed": "申请复查的期限已过",
                 "reviewer_not_independent": "复查须由作出原处理意见以外的机构决定",
                 "tracking_code_check": "跟踪码校验位不符，请核对",
+                "no_contact_for_channel": "投诉人未留下该方式的联系信息，无法通知",
                 "invalid_rule_set": "规则集有误，未载入",
                 "csrf": "表单已失效，请刷新页面后重新提交",
                 "session_expired": "登录已过期，请重新登录",

@@ -36,6 +36,7 @@ NAMING_PEOPLE = {
     "probations",
     "training_missing",
     "on_leave",
+    "lifecycle_warnings",
     "reviews",
     "reviews_due",
 }

@@ -55,6 +55,7 @@ def test_the_registry_names_every_report() -> None:
             "training_missing",
             "on_leave",
             "rule_sets",
+            "lifecycle_warnings",
             "reviews",
             "reviews_due",
         ]
