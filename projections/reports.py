@@ -600,6 +600,7 @@ _SPECS = (
         (P("on", "date"), P("standing", choices=REVIEW_STANDINGS)),
         lambda q, a: q.reviews.reviews(**a),
         paged=True,
+        names_people=False,
     ),
     _spec(
         "reviews_due",
@@ -609,6 +610,7 @@ _SPECS = (
         (P("on", "date"), P("within_days", "int", help="days after `on` (1 to 366, default 7)")),
         lambda q, a: q.early_warning.reviews_due(**a),
         paged=True,
+        names_people=False,
     ),
 )
 

@@ -37,8 +37,6 @@ NAMING_PEOPLE = {
     "training_missing",
     "on_leave",
     "lifecycle_warnings",
-    "reviews",
-    "reviews_due",
 }
 """Written out by hand: the decision, not a copy of the code's flags."""
 
@@ -51,6 +49,8 @@ COUNTS_ONLY = {
     "pay_against_wage",
     "assessment_summary",
     "rule_sets",
+    "reviews",
+    "reviews_due",
 }
 
 LISTS = {"/v1/auxiliaries": "personnel_status", "/v1/complaints": "complaint_registry"}
