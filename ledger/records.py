@@ -28,6 +28,8 @@ Invariants:
   separation for cause, and with a correction of such a record's resident ID number) and a
   checked read of each record it names; an erased record no longer counts. The domain
   authorises the hire before the lookup, so no one else learns whether a record exists.
+  Separations stored without a marker (before markers existed) are noted once by an
+  administrator's ``backfill_prior_records``, which is idempotent.
 - An erasure is refused (``LegalHoldError``) while a complaint about or by the person is open,
   a sanction of theirs is open or under appeal, or an explicit hold stands; it saves
   ``LegalHolds.ErasureCleared`` with the erasure, so a hold placed meanwhile and the erasure
@@ -125,6 +127,8 @@ RECEIVED_TOPIC = get_topic(Complaint.Received)
 SUBJECT_MATCHED_TOPIC = get_topic(Complaint.SubjectMatched)
 RESIDENT_ID_KIND = "resident_id"
 """The blind-index kind of resident ID numbers (the identity projection's, too)."""
+SEPARATION_TOPICS = (get_topic(Auxiliary.Separated), get_topic(Auxiliary.ReturnedToAgency))
+"""The topics of every stored separation (the prior-record backfill reads them)."""
 CLOSED_COMPLAINT = frozenset({ComplaintStatus.closed, ComplaintStatus.withdrawn})
 RULES_RECHECK_SECONDS = 2.0
 
@@ -178,6 +182,14 @@ class Envelope:
     effective: date | None = None
     basis: str | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class MarkerBackfill:
+    """What ``backfill_prior_records`` did: separations read, markers written or noted."""
+
+    scanned: int
+    written: int
 
 
 class _Batch(threading.local):
@@ -523,6 +535,47 @@ class AuxLedger(LedgerApplication):
         marker = self.load(PriorRecordMarker, marker_id)
         marker.note(rec, auxiliary=auxiliary)
         return marker if marker.pending_events else None
+
+    def backfill_prior_records(self, actor: Actor) -> MarkerBackfill:
+        """Note every stored separation for cause that its person's marker does not name yet
+        (administrator only; ``auxledger holds backfill-markers``).
+
+        Ledgers written before markers existed hold separations for cause with no marker, and
+        a replaced blind-index key leaves the markers under indexes no hire computes: the hire
+        check would miss those people silently. Every stored ``Separated`` and
+        ``ReturnedToAgency`` is read checked, by topic; each record separated for cause (the
+        same ``separated_for_cause`` as a separation) is noted under the blind index of its
+        current resident ID number by ``_note_prior_record`` and saved on its own, signed,
+        chained and logged. Erased records are skipped; a record already noted writes nothing,
+        so a second run records nothing.
+        """
+        if actor.role_enum is not Role.admin:
+            raise NotAuthorisedError(
+                "only an administrator may backfill prior-record markers",
+                required=["admin"],
+                article=None,
+            )
+        scanned = 0
+        separated: dict[UUID, None] = {}  # record ids, in the order of their separations
+        after = 0
+        while True:
+            batch = read_checked(self, after, ISSUED_BATCH, topics=SEPARATION_TOPICS)
+            for checked in batch:
+                scanned += 1
+                separated.setdefault(checked.event.originator_id)
+            if len(batch) < ISSUED_BATCH:
+                break
+            after = batch[-1].notification_id
+        written = 0
+        for auxiliary_id in separated:
+            auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
+            if not separated_for_cause(auxiliary):
+                continue
+            marker = self._note_prior_record(auxiliary, self.recording(Envelope(actor)))
+            if marker is not None:
+                self._commit(marker)
+                written += 1
+        return MarkerBackfill(scanned=scanned, written=written)
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
         """The auxiliary with this id (current state, checked)."""
