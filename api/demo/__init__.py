@@ -11,11 +11,19 @@ appeals, criminal referrals, misconduct findings against officials, separations 
 credentials never returned), and the life cycle: probations (mostly passed, some left
 undecided, one failed and followed by a separation for it), pre-service training before
 duty for most (some missing), in-service and specialised training, and leaves of several
-kinds (one officer on leave on the last day, another past a leave's planned end). Every
-fact goes through ``AuxLedger``'s commands -- validated
+kinds (one officer on leave on the last day, another past a leave's planned end), reviews
+(复查) of told results (asked for through the public route or by the complaints office,
+decided by the inspectorate within the deadline, upheld or changed and then reopened and
+investigated again; one left pending on the last day and one overdue when dates allow), and
+from ``OUTBOX_FROM`` results queued for the complainant in the outbox by a channel they left a
+contact for. Every fact goes through ``AuxLedger``'s commands -- validated
 by the domain, signed, chained and logged -- in chronological order, many commands per
 transaction (``AuxLedger.batch``). The service's clock is replaced by the simulated one
-while loading.
+while loading. Last, ``load_demo`` runs the outbox's delivery worker with the log-only
+adapter on ``DEMO_END`` (``Simulation.deliver_notifications``, as ``notifications deliver``
+would): every queued message comes to ``not_sent_log_only`` or ``pending_staff_call``, a signed
+event like any other; the complainant projection is caught up for it (the worker reads the
+outbox there), the other read models are left to ``serve`` or ``projections rebuild``.
 
 Synthetic data only: names are drawn from common characters; resident ID numbers use the
 unassigned area code 320699 (so no real person holds them) with valid GB 11643 check
@@ -60,5 +68,6 @@ def load_demo(
         raise ValueError(msg)
     simulation = Simulation(ledger, officers, seed)
     counts = simulation.run(progress)
+    simulation.deliver_notifications()
     counts.events = ledger.recorder.max_notification_id() or 0
     return counts

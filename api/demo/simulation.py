@@ -30,6 +30,7 @@ from api.demo.data import (
     STREETS,
     SURNAMES,
 )
+from api.notifications import DeliveryCounts, DeliveryWorker, LogOnlyAdapter
 from domain.commands.auxiliary import (
     AdvanceCost,
     AppealSanction,
@@ -64,12 +65,15 @@ from domain.commands.complaint import (
     Assign,
     Close,
     ComplaintCommand,
+    DecideReview,
     Decline,
     MatchSubject,
     NotifyComplainant,
+    QueueNotification,
     ReceiveComplaint,
     RecordFinding,
     Reopen,
+    RequestReview,
     TakeComplaint,
     Withdraw,
 )
@@ -89,8 +93,13 @@ from domain.identity import resident_id_check_char
 from domain.values import CHINA_STANDARD_TIME, Actor, SeparationReason
 from ledger.records import AuxLedger, Envelope
 from ledger.rulebook import shipped_rule_sets
+from projections.complainant import ComplainantProjection
+from projections.service import ReadModels
 
 BATCH_COMMANDS = 1500
+OUTBOX_FROM = date(2026, 1, 1)
+"""From this day the complaints office also queues results for the complainant in the
+outbox (``Simulation.plan_notification``)."""
 
 
 @dataclass(order=True)
@@ -170,6 +179,7 @@ class Simulation:
         self.rehire_planned = False
         self.hold_planned = False
         self.lifecycle_marks: set[str] = set()  # the life cycle's one-off cases planned
+        self.review_marks: set[str] = set()  # the pending and the overdue review planned
 
     # ---------------------------------------------------------------- helpers
 
@@ -808,8 +818,12 @@ class Simulation:
         )
         closed = notified + self.days(0, 3)
         self.at(closed, handle(Close()))
-        if rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END:
+        reopened = rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END
+        if reopened:
             self.at(closed + self.days(5, 20), handle(Reopen(reason="投诉人提供新的证据")))
+        else:
+            self.plan_review(complaint_id, state, channel, notified, len(allegations))
+        self.plan_notification(complaint_id, state, finding_day)
         self.at(
             finding_day + timedelta(days=1),
             partial(self.maybe_sanction, officer, complaint_id, state),
@@ -1061,6 +1075,199 @@ class Simulation:
                 ),
                 actor=discipline,
             )
+
+    # ---------------------------------------------------------------- review and the outbox
+
+    def complaint_step(
+        self, complaint_id: UUID, state: dict[str, Any], command: ComplaintCommand, role: str
+    ) -> Callable[[], None]:
+        """A step recording ``command`` on the complaint by ``role`` (complaints, inspector,
+        public) of the complaint's organ, resolved when the step runs (an unnamed complaint
+        answers to its auxiliary's organ once matched)."""
+
+        def run() -> None:
+            organ = state["organ"]
+            actor_id = "public-intake" if role == "public" else f"{role}-{organ}"
+            self.ledger.command_complaint(
+                complaint_id,
+                command,
+                Envelope(
+                    Actor(actor_id=actor_id, role=role, organ=organ, unit=None),
+                    effective=self.current_day,
+                ),
+            )
+
+        return run
+
+    def plan_review(
+        self,
+        complaint_id: UUID,
+        state: dict[str, Any],
+        channel: str,
+        notified: date,
+        allegations: int,
+    ) -> None:
+        """Reviews (复查) of a result told to the complainant: about one in seven asked for
+        within the request window, through the public route (some online complainants) or
+        by the complaints office on the complainant's behalf; decided by the inspectorate
+        within the deadline, mostly upheld, some changed -- then the office reopens the
+        complaint, investigates again and tells the complainant the new result. One request
+        is left pending on ``DEMO_END`` (due a few days later) and one past its due date,
+        when a result was told at the right time. From a generator of its own per complaint:
+        the dataset's other draws stay what they were."""
+        own = random.Random(f"{self.seed}:review:{complaint_id}")
+        window = self.ledger.base_policy.review
+        requested: date | None = None
+        decide = True
+        for mark, day in (
+            ("review_pending", DEMO_END - timedelta(days=window.decide_days - 8)),
+            ("review_overdue", DEMO_END - timedelta(days=window.decide_days + 10)),
+        ):
+            if mark not in self.review_marks and notified < day <= window.request_until(notified):
+                self.review_marks.add(mark)
+                requested, decide = day, False
+                break
+        if requested is None:
+            if own.random() >= 0.15:
+                return
+            requested = notified + self.days_of(own, 2, window.request_days)
+        role = "public" if channel == "online" and own.random() < 0.6 else "complaints"
+        reasons = own.choice(
+            (
+                "对调查结论有异议，认为未调取全部执法记录仪视频",
+                "认为处理结果过轻，请求重新调查",
+                "调查时未听取本人补充陈述，申请复查",
+            )
+        )
+        self.at(
+            requested,
+            self.complaint_step(complaint_id, state, RequestReview(reasons=reasons), role),
+        )
+        if not decide:
+            return
+        decided = requested + self.days_of(own, 5, window.decide_days - 2)
+        if own.random() >= 0.25:
+            self.at(
+                decided,
+                self.complaint_step(
+                    complaint_id,
+                    state,
+                    DecideReview(outcome="upheld", reasons="原调查事实清楚、证据充分，维持原结论"),
+                    "inspector",
+                ),
+            )
+            return
+        self.at(
+            decided,
+            self.complaint_step(
+                complaint_id,
+                state,
+                DecideReview(
+                    outcome="changed", reasons="原调查未调取现场视频，事实不清，应重新调查"
+                ),
+                "inspector",
+            ),
+        )
+
+        def office(command: ComplaintCommand) -> Callable[[], None]:
+            return self.complaint_step(complaint_id, state, command, "complaints")
+
+        reopened = decided + self.days_of(own, 1, 3)
+        self.at(reopened, office(Reopen(reason="复查决定变更原结论，重新调查")))
+        self.at(
+            reopened,
+            office(
+                Assign(
+                    investigator_id=f"FC{own.randint(1, 9)}",
+                    due=reopened + timedelta(days=30),
+                )
+            ),
+        )
+        found = reopened + self.days_of(own, 7, 20)
+        for number in range(1, allegations + 1):
+            result = own.choice(("sustained", "partly_sustained", "not_sustained"))
+            self.at(
+                found,
+                office(
+                    RecordFinding(
+                        allegation_number=number,
+                        result=result,
+                        reasoning="复查后重新调取现场视频并询问证人，查明情况",
+                    )
+                ),
+            )
+        told = found + self.days_of(own, 1, 5)
+        self.at(
+            told,
+            office(
+                NotifyComplainant(
+                    method=own.choice(("phone", "letter")),
+                    notified_on=told,
+                    summary="已将重新调查处理结果告知投诉人",
+                )
+            ),
+        )
+        self.at(told + self.days_of(own, 0, 2), office(Close()))
+
+    def plan_notification(self, complaint_id: UUID, state: dict[str, Any], concluded: date) -> None:
+        """From ``OUTBOX_FROM`` most results are also sent to the complainant through the
+        outbox, queued by the complaints office on the day the complaint concludes: by sms,
+        letter or phone, on a contact the complainant left (a letter to a complainant who
+        left no address goes by sms). ``deliver_notifications`` delivers them at the end.
+        From a generator of its own per complaint."""
+        if concluded < OUTBOX_FROM:
+            return
+        own = random.Random(f"{self.seed}:outbox:{complaint_id}")
+        if own.random() >= 0.8:
+            return
+        wanted = own.choice(("sms", "letter", "phone"))
+        message_id = self.uid("notification", str(complaint_id))
+
+        def queue() -> None:
+            channel = wanted
+            if channel == "letter" and not self.ledger.complaint(complaint_id).complainant_address:
+                channel = "sms"  # the address is the complainant's choice, drawn at receipt
+            command = QueueNotification(
+                message_id=message_id,
+                channel=channel,
+                text="您反映的问题已调查办结，处理结果将另行告知；如对结果有异议，可在三十日内申请复查。",
+            )
+            self.complaint_step(complaint_id, state, command, "complaints")()
+
+        self.at(concluded, queue)
+
+    def deliver_notifications(self) -> DeliveryCounts:
+        """After the last step: the outbox's delivery worker with the log-only adapter, at
+        18:00 on ``DEMO_END``, in passes as ``notifications deliver`` makes them until
+        nothing is due. Every message queued comes to the truthful ``not_sent_log_only``
+        (sms, letter) or ``pending_staff_call`` (phone), each a signed event. The worker
+        reads the outbox from the complainant projection, caught up here (the other read
+        models are left to ``serve`` or ``projections rebuild``)."""
+        ledger = self.ledger
+        instant = datetime.combine(DEMO_END, time(18, 0), CHINA_STANDARD_TIME).astimezone(UTC)
+        real_clock = ledger.clock
+        total = DeliveryCounts(led=True)
+        models = ReadModels(ledger)
+        try:
+            models.ensure()
+            ledger.clock = partial(_fixed, instant)
+            worker = DeliveryWorker(ledger, models, LogOnlyAdapter(), clock=ledger.clock)
+            try:
+                while True:
+                    models.catch_up(ComplainantProjection.name)
+                    counts = worker.run_once()
+                    if not counts.led:
+                        return counts  # another worker delivers (not on a new demo ledger)
+                    total.delivered += counts.delivered
+                    total.failed += counts.failed
+                    total.skipped += counts.skipped
+                    if not counts.delivered + counts.failed:
+                        return total
+            finally:
+                worker.close()
+        finally:
+            ledger.clock = real_clock
+            models.close()
 
     # ---------------------------------------------------------------- life cycle
 
