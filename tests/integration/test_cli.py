@@ -218,7 +218,7 @@ def test_erase_verb(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> No
 def test_erase_verb_by_complaint(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     """`erase --complaint` erases that complaint's complainant, as the HTTP route does."""
     _run(capsys, "init")
-    _run(capsys, "demo", "--officers", "6")
+    _run(capsys, "demo", "--officers", "10")  # 6 officers (seed 1) file no complaint any more
     ledger = AuxLedger(cli_env)
     received = ledger.recorder.select_notifications(
         start=None, limit=1, topics=["domain.complaint:Complaint.Received"]
