@@ -36,7 +36,11 @@ DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
 AUXLEDGER = Path(sys.executable).parent / "auxledger"
 INSTALLED = "/opt/auxledger/.venv/bin/auxledger"
-LONG_RUNNING = ("auxledger-api.service", "auxledger-projections.service")
+LONG_RUNNING = (
+    "auxledger-api.service",
+    "auxledger-projections.service",
+    "auxledger-notifications.service",
+)
 VERIFY_SERVICES = ("auxledger-verify.service", "auxledger-verify-full.service")
 
 
@@ -66,7 +70,7 @@ def test_every_exec_start_is_a_real_verb_with_real_options(path: Path) -> None:
     args = argv[1:]
     parsed = build_parser().parse_args(args)  # exits (fails the test) on an unknown option
     assert parsed.func is not None
-    verb = [a for a in args if not a.startswith("-")][: 2 if args[0] == "projections" else 1]
+    verb = list(itertools.takewhile(lambda a: not a.startswith("-"), args))  # verb, sub-verb
     help_text = subprocess.run(
         [str(AUXLEDGER), *verb, "--help"], capture_output=True, text=True, check=True
     ).stdout
