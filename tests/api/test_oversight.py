@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.cli import main as cli
 from api.app import create_app
+from api.cli import main as cli
 from domain.commands.organ import RegisterOrgan, SetParent
 from domain.values import Actor
 from ledger.access import AccessEntry, access_entries, issue_token, load_token, token_id
