@@ -30,7 +30,6 @@ from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
 from ledger.access import OVERSIGHT_ROLES, ApiToken, looks_like_token, token_hash, token_id
 from ledger.errors import LedgerError
-from ledger.organ_tree import organs_below
 from ledger.records import AuxLedger
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
@@ -291,7 +290,21 @@ def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
         return False
     if token is None or not token.oversight or token.organ != actor.organ:
         return False
-    return organ in organs_below(runtime.ledger(), actor.organ)
+    return organ in runtime.organs_below(actor.organ)
+
+
+def overseen_organs(runtime: Runtime, actor: Actor) -> list[str]:
+    """The codes of the organs below the actor's that its token oversees, sorted; empty for
+    every token without oversight (the console's organ choosers list them)."""
+    if actor.role not in OVERSIGHT_ROLES:
+        return []
+    try:
+        token = runtime.token(UUID(actor.actor_id))
+    except ValueError:
+        return []
+    if token is None or not token.oversight or token.organ != actor.organ:
+        return []
+    return sorted(runtime.organs_below(actor.organ))
 
 
 def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str | None:
@@ -308,6 +321,24 @@ def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str |
         return None
     try:
         organ = runtime.ledger().auxiliary(auxiliary_id).organ
+    except LedgerError:
+        return None
+    return organ if overseen(runtime, actor, organ) else None
+
+
+def oversight_complaint_organ(runtime: Runtime, actor: Actor, complaint_id: UUID) -> str | None:
+    """``oversight_organ`` for a complaint: its responsible organ if that lies below the
+    actor's and the actor's token oversees it; None for every other read."""
+    if actor.role not in OVERSIGHT_ROLES:
+        return None
+    try:
+        token = runtime.token(UUID(actor.actor_id))
+    except ValueError:
+        return None
+    if token is None or not token.oversight:
+        return None
+    try:
+        organ = runtime.ledger().complaint(complaint_id).organ
     except LedgerError:
         return None
     return organ if overseen(runtime, actor, organ) else None

@@ -7,6 +7,9 @@ Invariants:
 - Token lookups are cached for ``token_cache_seconds`` (positive and negative), so a
   revocation made by another process takes effect within that many seconds; one made
   through this process takes effect at once.
+- The organ tree (who oversees whom, issue 13) is cached for the same ``token_cache_seconds``
+  (``ledger.organ_tree.OrganTreeCache``): an organ placed through this process counts at once
+  (the route forgets the copy), one placed by another process within that many seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from api.server_secret import load_server_secret
 from api.settings import ApiSettings
 from ledger.access import ApiToken, load_token
 from ledger.log import MerkleLog
+from ledger.organ_tree import OrganTreeCache
 from ledger.records import AuxLedger
 from ledger.stream import max_notification_id
 from projections.replica import ReplicaReadModels
@@ -111,6 +115,7 @@ class Runtime:
         self.settings = settings
         self.secret = load_server_secret(settings.ledger.key_dir, development=settings.development)
         self.tokens = TokenCache(settings.token_cache_seconds)
+        self.organ_tree = OrganTreeCache(settings.token_cache_seconds)
         self.intake_limiter = RateLimiter(settings.intake_per_minute, settings.intake_burst)
         self.checks_limiter = RateLimiter(settings.checks_per_minute, settings.checks_burst)
         self.metrics = Metrics(self.ledger_figures)
@@ -178,6 +183,10 @@ class Runtime:
         token = load_token(self.ledger(), token_id)
         self.tokens.put(token_id, token)
         return token
+
+    def organs_below(self, organ_code: str) -> frozenset[str]:
+        """The organs below ``organ_code``, through the organ tree's cache."""
+        return self.organ_tree.organs_below(self.ledger(), organ_code)
 
     def ledger_figures(self) -> dict[str, float]:
         """Gauges for ``/metrics``: database up, tree size, the largest projection lag (and,

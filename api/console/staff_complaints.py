@@ -170,16 +170,19 @@ def _complaint_page(
     status_code: int = 200,
 ) -> Response:
     actor = staff.actor
-    complaint = complaint_routes.scoped_complaint(complaint_id, actor, ledger)
+    # 404 outside the scope; below: an oversight read of an organ below (issue 13).
+    complaint, below = complaint_routes.readable_complaint(complaint_id, actor, ledger, runtime)
     reason = _reason(staff, complaint_id)
-    if actor.role == Role.inspector.value and reason is None:
+    if (actor.role == Role.inspector.value or below) and reason is None:
         return render(
             request,
             "staff/reason.html",
             {"action": f"/console/complaints/{complaint_id}/reason"},
         )
     record, clear = complaint_routes.complaint_view(complaint, actor, reason)
-    history, in_clear = query_routes.complaint_history_view(complaint_id, actor, runtime, reason)
+    history, in_clear = query_routes.complaint_history_view(
+        complaint_id, actor, runtime, reason, organ=complaint.organ if below else None
+    )
     # One access record for the page, with every field it shows in clear, before it is shown.
     record_access(
         ledger,
@@ -189,12 +192,13 @@ def _complaint_page(
         fields=sorted(set(clear) | set(in_clear)),
         reason=reason,
         purpose="GET /console/complaints/{complaint_id}",
+        overseen=below,
     )
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
     forms = []
-    if may(actor, complaint_routes.COMMAND_ROLES):
+    if may(actor, complaint_routes.COMMAND_ROLES) and not below:
         for command in complaint_routes.COMMANDS:
             forms.append(
                 {
@@ -243,17 +247,18 @@ def event_proof(
     complaint_id: UUID, version: int, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
 ) -> Response:
     """One event of the complaint's history: its inclusion proof, as a JSON download."""
-    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
     return proof_download(runtime, complaint_id, version)
 
 
 @router.post("/complaints/{complaint_id}/reason")
 async def state_reason(
-    request: Request, complaint_id: UUID, ledger: LedgerDep, staff: Reader
+    request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
 ) -> Response:
-    """An inspector's reason for reading this complaint, kept for the visit."""
+    """An inspector's (or an oversight token's) reason for reading this complaint, kept for
+    the visit."""
     fields = await checked_form(request, staff)
-    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
+    complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
     reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
     if reason is None:
         return render(

@@ -7,6 +7,11 @@ listed, and its URL answers 403. A report naming people (``ReportSpec.names_peop
 read under the API's rule: an inspector states the reason first (a reason page, kept in the
 session for the visit), and every read — page, CSV download, chart — is recorded as one
 access, exactly as the API's route records it. Reports of counts and sums need no reason.
+
+Oversight (issue 13): an oversight token's report page offers an organ chooser (its own organ
+and every organ below it, ``?organ=``); a report of an organ below asks the reason first,
+whatever the role and the report, kept for that report and organ during the visit, and every
+read of it is recorded by ``read_report`` with the organ read. Any other organ is 404.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from api.console.staff import (
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
 from api.console.web import render, zh
-from api.deps import RuntimeDep, may, require_roles
+from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.problems import ApiProblem
 from api.routers import queries as query_routes
 from api.runtime import Runtime
@@ -306,20 +311,43 @@ def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
     }
 
 
-def _reason_gate(spec: ReportSpec) -> ReasonGate:
+def _reason_gate(spec: ReportSpec, below: str | None = None) -> ReasonGate:
+    """The reason form for a report (``below``: of that organ below the actor's, its own
+    reason, kept apart from the own organ's)."""
+    asked = "" if below is None else "?" + urlencode({"organ": below})
+    title = TITLES.get(spec.name, spec.title)
     return ReasonGate(
-        key=f"report:{spec.name}",
-        action=f"/console/reports/{spec.name}/reason",
-        then=f"/console/reports/{spec.name}",
-        subject=f"“{TITLES.get(spec.name, spec.title)}”",
+        key=f"report:{spec.name}" + ("" if below is None else f"@{below}"),
+        action=f"/console/reports/{spec.name}/reason{asked}",
+        then=f"/console/reports/{spec.name}{asked}",
+        subject=f"“{title}”" if below is None else f"下级机关 {below} 的“{title}”",
         button="查看报表",
     )
 
 
+def _below(request: Request, runtime: Runtime, staff: Staff) -> str | None:
+    """The organ below the actor's that the page reads (``?organ=``), None for its own; any
+    organ the token does not oversee is 404, as the API answers it."""
+    organ = request.query_params.get("organ", "").strip()
+    if not organ or organ == staff.actor.organ:
+        return None
+    if organ not in overseen_organs(runtime, staff.actor):
+        raise ApiProblem("not_found", "no such organ in the token's scope")
+    return organ
+
+
+def _needs_reason_here(spec: ReportSpec, actor: Actor, below: str | None) -> bool:
+    """``_needs_reason``, and every report of an organ below the actor's."""
+    return below is not None or _needs_reason(spec, actor)
+
+
 @router.post("/reports/{name}/reason")
-async def state_report_reason(request: Request, name: str, staff: Reader) -> Response:
-    """Keep the reason for reading this report during this visit."""
-    return await _reason_gate(_spec(name, staff)).keep(request, staff)
+async def state_report_reason(
+    request: Request, name: str, runtime: RuntimeDep, staff: Reader
+) -> Response:
+    """Keep the reason for reading this report (of this organ) during this visit."""
+    spec = _spec(name, staff)
+    return await _reason_gate(spec, _below(request, runtime, staff)).keep(request, staff)
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse)
@@ -327,9 +355,10 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     """One report as a table, with its filters (a GET form) and its CSV download; an
     inspector first states the reason for a report naming people."""
     spec = _spec(name, staff)
-    gate = _reason_gate(spec)
+    below = _below(request, runtime, staff)
+    gate = _reason_gate(spec, below)
     reason = gate.kept(staff)
-    if _needs_reason(spec, staff.actor) and reason is None:
+    if _needs_reason_here(spec, staff.actor, below) and reason is None:
         return gate.ask(request)
     filters = _filters(request, spec)
     params: dict[str, Any] = dict(filters)
@@ -340,10 +369,11 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     report = None
     try:
         route = f"GET /console/reports/{spec.name}"
-        report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route)
+        report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route, below)
     except REFUSALS as error:
         refusal = refusal_of(error)
-    query = urlencode([(k, v) for k, v in filters.items() if k != "page"])
+    asked = [(k, v) for k, v in filters.items() if k != "page"]
+    query = urlencode(asked + ([("organ", below)] if below is not None else []))
     return render(
         request,
         "staff/report.html",
@@ -358,6 +388,9 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
             "value_set": _value_set,
             "unit_fixed": staff.actor.role == "unit",
             "query": query,
+            "own_organ": staff.actor.organ,
+            "organs": overseen_organs(runtime, staff.actor),
+            "below": below,
         },
         status_code=200 if refusal is None else 422,
     )
@@ -368,16 +401,17 @@ def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) 
     """The report's rows as CSV (the page asked for, as the API's ``?format=csv``); the
     same rule as the page: an inspector's reason first, the read recorded."""
     spec = _spec(name, staff)
-    gate = _reason_gate(spec)
+    below = _below(request, runtime, staff)
+    gate = _reason_gate(spec, below)
     reason = gate.kept(staff)
-    if _needs_reason(spec, staff.actor) and reason is None:
+    if _needs_reason_here(spec, staff.actor, below) and reason is None:
         return gate.ask(request)
     params: dict[str, Any] = dict(_filters(request, spec))
     if spec.paged:
         params.setdefault("page", "1")
         params["page_size"] = "500"
     route = f"GET /console/reports/{spec.name}/csv"
-    report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route)
+    report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route, below)
     return Response(
         report.to_csv(),
         media_type="text/csv; charset=utf-8",

@@ -7,6 +7,11 @@ recorded as an access, the number never stored or logged). The form is POSTed, s
 typed into it never sits in a URL. The list names people: an inspector states the reason
 first (a reason page, kept in the session for the visit) and every list shown is recorded
 as one access by the API's own route function, as ``GET /v1/auxiliaries`` records it.
+
+Oversight (issue 13): an oversight token's form offers an organ chooser (its own organ and
+every organ below it); a search of an organ below is ``GET /v1/auxiliaries?organ=`` (the
+reason for the visit given first, the read recorded with the organ read), and its results
+open dossiers through the dossier's own reason flow. The number lookup stays in the own organ.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ from api.console.staff import (
     section,
 )
 from api.console.web import render
-from api.deps import RuntimeDep, may, require_roles
+from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.routers import queries as query_routes
 from api.routers.common import access_reason
+from api.runtime import Runtime
 from domain.values import AuxiliaryStatus, Role
 from projections.queries import RESIDENT_ID_SHAPE
 
@@ -54,7 +60,7 @@ async def state_search_reason(request: Request, staff: Searcher) -> Response:
     return await REASON.keep(request, staff)
 
 
-def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
+def _page(request: Request, runtime: Runtime, staff: Staff, **context: Any) -> HTMLResponse:
     return render(
         request,
         "staff/search.html",
@@ -63,6 +69,7 @@ def _page(request: Request, staff: Staff, **context: Any) -> HTMLResponse:
             "lookup_allowed": may(staff.actor, query_routes.PERSON_READERS),
             "reason_needed": staff.actor.role == "inspector",
             "form": {},
+            "organs": overseen_organs(runtime, staff.actor),
             **context,
         },
     )
@@ -88,14 +95,14 @@ def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Respo
         format="json",
         reason=reason,
     )
-    return _page(request, staff, result=result)
+    return _page(request, runtime, staff, result=result)
 
 
 @router.post("/search", response_class=HTMLResponse)
 async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
     """Search by text, unit and status; or look a resident ID number up (blind index)."""
     fields = await checked_form(request, staff)
-    form = {name: one(fields, name) for name in ("q", "unit", "status", "page", "reason")}
+    form = {name: one(fields, name) for name in ("q", "unit", "status", "page", "reason", "organ")}
     typed = access_reason(reason=form["reason"] or None, x_access_reason=None)
     if typed is not None:  # a reason typed into the form serves the rest of the visit too
         staff.session.reasons[REASON.key] = (typed, time.monotonic())
@@ -115,7 +122,7 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
                 purpose="POST /console/search",
             )
             result = {"items": [item.to_json() for item in found], "total": len(found)}
-            return _page(request, staff, result=result, form=form, by_number=True)
+            return _page(request, runtime, staff, result=result, form=form, by_number=True)
         page = int(form["page"]) if form["page"].isdigit() and len(form["page"]) < 7 else 1
         result = query_routes.personnel_status(
             actor=staff.actor,
@@ -129,8 +136,9 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
             page_size=PAGE_SIZE,
             format="json",
             reason=reason,
+            organ=form["organ"] or None,
         )
     except REFUSALS as error:
         form.pop("reason", None)
-        return _page(request, staff, form=form, refusal=refusal_of(error))
-    return _page(request, staff, result=result, form=form)
+        return _page(request, runtime, staff, form=form, refusal=refusal_of(error))
+    return _page(request, runtime, staff, result=result, form=form)

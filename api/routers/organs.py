@@ -116,12 +116,16 @@ def set_parent(
     if_match: IfMatch = None,
 ) -> RecordedPublic:
     """The parent must be registered and may not lie below the organ (409 ``organ_cycle``);
-    the parent's inspector, discipline and auditor tokens may then be given oversight."""
-    recorded = ledger.set_organ_parent(
-        code,
-        body.command(),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
-    )
+    the parent's inspector, discipline and auditor tokens may then be given oversight. This
+    process's copy of the organ tree is forgotten: the placement counts at once."""
+    try:
+        recorded = ledger.set_organ_parent(
+            code,
+            body.command(),
+            Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+        )
+    finally:  # even a commit that failed late may have been recorded
+        runtime.organ_tree.forget()
     return recorded_reply(recorded, response, runtime)
 
 

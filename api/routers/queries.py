@@ -14,6 +14,13 @@ read of one, exactly as for a single record (422 ``reason_required`` otherwise, 
 and nothing recorded), and each such read is recorded as one ``RecordAccess`` (record type
 ``report``, the report's name, the columns naming people, the reason, the route). Reports of
 counts and sums name nobody and need no reason.
+
+Oversight (issue 13): every list and report takes ``organ``, the token's own by default. An
+oversight token may name an organ below its own (``read_scope``); any other organ answers
+404 ``not_found``, as a record out of scope does. Such a read crosses organs: whatever the
+role and whatever the report (counts and sums too), it needs a reason (422
+``reason_required`` otherwise, nothing recorded) and is recorded as one ``RecordAccess``
+whose purpose names the route and the organ read (``GET /v1/reports/quota-use?organ=…``).
 """
 
 # No ``from __future__ import annotations``: generated handlers need real annotations.
@@ -27,9 +34,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import RuntimeDep, oversight_organ, roles
+from api.deps import RuntimeDep, overseen, oversight_complaint_organ, oversight_organ, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
+from api.problems import ApiProblem
 from api.routers.common import TOKEN_ERRORS, access_reason, errors
 from api.runtime import Runtime
 from api.schemas.auxiliaries import ResidentLookup
@@ -70,6 +78,14 @@ Format = Annotated[Literal["json", "csv"], Query(description="csv: one row per i
 OptionalDay = Annotated[Day | None, Query()]
 CSV_ANSWER = {200: {"content": {"application/json": {}, "text/csv": {}}}, **errors(*TOKEN_ERRORS)}
 JSON_ANSWER = errors(*TOKEN_ERRORS)
+OrganParam = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description="The organ read: the token's own by default; an oversight token may name "
+        "an organ below its own (with a reason; the read is recorded)",
+    ),
+]
 
 
 def _unit(actor: Actor, unit: str | None) -> str | None:
@@ -86,11 +102,39 @@ def reason_for_people(actor: Actor, reason: str | None) -> None:
         )
 
 
+def read_scope(runtime: Runtime, actor: Actor, organ: str | None, reason: str | None) -> str | None:
+    """Before anything is read: the organ below the token's that a list or report reads, or
+    None for the token's own organ (``organ`` not given, or the token's own).
+
+    Only an oversight token reaches an organ below its own (``api.deps.overseen``); every
+    other organ answers 404, as a record out of scope does. Such a read needs a reason,
+    whatever the role and whatever the report.
+    """
+    if organ is None or organ == actor.organ:
+        return None
+    if not overseen(runtime, actor, organ):
+        raise ApiProblem("not_found", f"no organ {organ} in the token's scope")
+    if not has_visible_character(reason or ""):
+        raise ReasonRequiredError(
+            "an oversight token says why an organ below its own is read: give ?reason= or an "
+            "X-Access-Reason header"
+        )
+    return organ
+
+
 def record_people_read(
-    runtime: Runtime, actor: Actor, spec: ReportSpec, reason: str | None, route: str
+    runtime: Runtime,
+    actor: Actor,
+    spec: ReportSpec,
+    reason: str | None,
+    route: str,
+    *,
+    below: str | None = None,
 ) -> None:
-    """One access record for an inspector's read of a report or list naming people."""
-    if actor.role != Role.inspector.value:
+    """One access record for an inspector's read of a report or list naming people, and
+    for every read of an organ ``below`` the token's (``read_scope``), whatever the role
+    and the report: its purpose names the organ read."""
+    if below is None and actor.role != Role.inspector.value:
         return
     record_access(
         runtime.ledger(),
@@ -99,7 +143,8 @@ def record_people_read(
         record_id=spec.name,
         fields=spec.person_columns,
         reason=reason,
-        purpose=route,
+        purpose=route if below is None else f"{route}?organ={below}",
+        overseen=below is not None,
     )
 
 
@@ -128,12 +173,17 @@ def personnel_status(
     page_size: PageSize = 50,
     format: Format = "json",
     reason: Annotated[str | None, Depends(access_reason)] = None,
+    organ: OrganParam = None,
 ) -> Any:
     """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
-    inspector's read needs a reason and is recorded."""
+    inspector's read needs a reason and is recorded; so does an oversight token's read of an
+    organ below its own (``organ``)."""
+    below = read_scope(runtime, actor, organ, reason)
     reason_for_people(actor, reason)
     filters = {"unit": _unit(actor, unit), "post": post, "level": level, "status": status, "q": q}
-    listing = _Listing("GET /v1/auxiliaries", "personnel_status", filters, page, page_size, format)
+    listing = _Listing(
+        "GET /v1/auxiliaries", "personnel_status", filters, page, page_size, format, below
+    )
     return _people_list(
         runtime, actor, reason, PersonnelQueries(runtime.read_models()).status, listing
     )
@@ -353,10 +403,12 @@ def registry(
     page_size: PageSize = 50,
     format: Format = "json",
     reason: Annotated[str | None, Depends(access_reason)] = None,
+    organ: OrganParam = None,
 ) -> Any:
     """With each complaint's deadlines; no complainant's details. CSV is the
     ``complaint_registry`` report's. Names auxiliaries: an inspector's read needs a reason
-    and is recorded."""
+    and is recorded; so does an oversight token's read of an organ below (``organ``)."""
+    below = read_scope(runtime, actor, organ, reason)
     reason_for_people(actor, reason)
     filters = {
         "unit": unit,
@@ -365,7 +417,9 @@ def registry(
         "received_from": received_from,
         "received_to": received_to,
     }
-    listing = _Listing("GET /v1/complaints", "complaint_registry", filters, page, page_size, format)
+    listing = _Listing(
+        "GET /v1/complaints", "complaint_registry", filters, page, page_size, format, below
+    )
     return _people_list(
         runtime, actor, reason, ComplaintQueries(runtime.read_models()).registry, listing
     )
@@ -383,8 +437,15 @@ def complaint_history(
     reason: Annotated[str | None, Depends(access_reason)],
 ) -> dict[str, Any]:
     """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
-    reading is recorded as an access."""
-    data, shown = complaint_history_view(complaint_id, actor, runtime, reason)
+    reading is recorded as an access. An oversight token reads a complaint of an organ below
+    its own only with a reason (issue 13)."""
+    below = oversight_complaint_organ(runtime, actor, complaint_id)
+    if below is not None and not has_visible_character(reason or ""):
+        raise ReasonRequiredError(
+            "an oversight token says why a personal record is read: give ?reason= or an "
+            "X-Access-Reason header"
+        )
+    data, shown = complaint_history_view(complaint_id, actor, runtime, reason, organ=below)
     record_access(
         runtime.ledger(),
         actor,
@@ -393,16 +454,25 @@ def complaint_history(
         fields=shown,
         reason=reason,
         purpose="GET /v1/complaints/{complaint_id}/history",
+        overseen=below is not None,
     )
     return data
 
 
 def complaint_history_view(
-    complaint_id: UUID, actor: Actor, runtime: Runtime, reason: str | None
+    complaint_id: UUID,
+    actor: Actor,
+    runtime: Runtime,
+    reason: str | None,
+    *,
+    organ: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """A complaint's history as ``actor`` may read it and the personal fields shown in
-    clear. Not recorded: the caller records the read first."""
-    result = ComplaintQueries(runtime.read_models()).history(complaint_id, organ=actor.organ)
+    clear, of the actor's organ (or of ``organ``, an organ below it that the actor
+    oversees). Not recorded: the caller records the read first."""
+    result = ComplaintQueries(runtime.read_models()).history(
+        complaint_id, organ=organ or actor.organ
+    )
     data: dict[str, Any] = result.to_json()
     data["complaint_id"] = str(complaint_id)
     shown: set[str] = set()
@@ -470,6 +540,8 @@ class _Listing:
     page: int
     page_size: int
     format: str
+    below: str | None = None
+    """The organ below the token's that is read (``read_scope``), None: the token's own."""
 
 
 def _people_list(
@@ -479,42 +551,51 @@ def _people_list(
     query: Callable[..., Any],
     listing: _Listing,
 ) -> Any:
-    """A list naming people in the token's organ: the page as JSON from ``query`` (called with
-    the filters by name), or as the CSV of the report of the same rows; an inspector's read
-    of either is recorded as an access."""
+    """A list naming people in the token's organ (or the organ below it, ``listing.below``):
+    the page as JSON from ``query`` (called with the filters by name), or as the CSV of the
+    report of the same rows; an inspector's read of either is recorded as an access, and so
+    is every read of an organ below."""
+    spec = REPORTS[listing.report]
+    organ = listing.below or actor.organ
     if listing.format == "csv":
         report = _report_page(
-            runtime, listing.report, actor, listing.filters, listing.page, listing.page_size
+            runtime, listing.report, organ, listing.filters, listing.page, listing.page_size
         )
-        record_people_read(runtime, actor, REPORTS[listing.report], reason, listing.route)
+        record_people_read(runtime, actor, spec, reason, listing.route, below=listing.below)
         return _csv(report, listing.report)
-    result = query(
-        organ=actor.organ, **listing.filters, page=listing.page, page_size=listing.page_size
-    )
-    record_people_read(runtime, actor, REPORTS[listing.report], reason, listing.route)
+    result = query(organ=organ, **listing.filters, page=listing.page, page_size=listing.page_size)
+    record_people_read(runtime, actor, spec, reason, listing.route, below=listing.below)
     return result.to_json()
 
 
 def _report_page(
     runtime: Runtime,
     name: str,
-    actor: Actor,
+    organ: str,
     filters: dict[str, Any],
     page: int,
     page_size: int,
 ) -> Report:
     """A list's page as a report: the page of the report of the same rows (for CSV)."""
     arguments = {k: v for k, v in filters.items() if v is not None}
-    arguments.update(organ=actor.organ, page=page, page_size=page_size)
+    arguments.update(organ=organ, page=page, page_size=page_size)
     return run_report(runtime.read_models(), name, arguments)
 
 
-def report_for(runtime: Runtime, spec: ReportSpec, actor: Actor, params: dict[str, Any]) -> Any:
-    """Run a report for an actor: scoped to its organ (a unit token: its unit), the given
-    filters checked by the report. The caller has admitted the actor's role
-    (``report_readers``). The API's route and the console's page alike."""
+def report_for(
+    runtime: Runtime,
+    spec: ReportSpec,
+    actor: Actor,
+    params: dict[str, Any],
+    *,
+    below: str | None = None,
+) -> Any:
+    """Run a report for an actor: scoped to its organ (a unit token: its unit), or to the
+    organ ``below`` it that ``read_scope`` admitted, the given filters checked by the report.
+    The caller has admitted the actor's role (``report_readers``). The API's route and the
+    console's page alike."""
     arguments = {k: v for k, v in params.items() if v is not None}
-    arguments["organ"] = actor.organ
+    arguments["organ"] = below or actor.organ
     if actor.role == Role.unit.value and "unit" in {p.name for p in spec.params}:
         arguments["unit"] = actor.unit
     return run_report(runtime.read_models(), spec.name, arguments)
@@ -527,15 +608,19 @@ def read_report(
     params: dict[str, Any],
     reason: str | None,
     route: str,
+    organ: str | None = None,
 ) -> Any:
     """A report read as the API's route reads it, for the API and the console alike: a
     report naming people needs an inspector's reason first (``reason_for_people``), is run
-    by ``report_for`` and its read is recorded (``record_people_read``, named ``route``)."""
+    by ``report_for`` and its read is recorded (``record_people_read``, named ``route``).
+    ``organ``: the organ asked for (``read_scope``: an oversight token's organ below, any
+    report then needing a reason and recorded)."""
+    below = read_scope(runtime, actor, organ, reason)
     if spec.names_people:
         reason_for_people(actor, reason)
-    report = report_for(runtime, spec, actor, params)
-    if spec.names_people:
-        record_people_read(runtime, actor, spec, reason, route)
+    report = report_for(runtime, spec, actor, params, below=below)
+    if spec.names_people or below is not None:
+        record_people_read(runtime, actor, spec, reason, route, below=below)
     return report
 
 
@@ -544,9 +629,14 @@ def _report_route(spec: ReportSpec) -> None:
     route = f"GET /v1/reports/{spec.name.replace('_', '-')}"
 
     def handler(
-        actor: Actor, runtime: Runtime, format: str, reason: str | None = None, **params: Any
+        actor: Actor,
+        runtime: Runtime,
+        format: str,
+        reason: str | None = None,
+        organ: str | None = None,
+        **params: Any,
     ) -> Any:
-        report = read_report(runtime, spec, actor, params, reason, route)
+        report = read_report(runtime, spec, actor, params, reason, route, organ)
         if format == "csv":
             return _csv(report, spec.name)
         return report.to_json()
@@ -556,17 +646,16 @@ def _report_route(spec: ReportSpec) -> None:
         inspect.Parameter("actor", keyword, annotation=Annotated[Actor, Depends(roles(*readers))]),
         inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
         inspect.Parameter("format", keyword, annotation=Format, default="json"),
+        # Names people: an inspector says why (api.routers.common.access_reason); any report
+        # of an organ below the token's (oversight, ``organ``) needs a reason too.
+        inspect.Parameter(
+            "reason",
+            keyword,
+            annotation=Annotated[str | None, Depends(access_reason)],
+            default=None,
+        ),
+        inspect.Parameter("organ", keyword, annotation=OrganParam, default=None),
     ]
-    if spec.names_people:
-        # Names people: an inspector says why (api.routers.common.access_reason).
-        parameters.append(
-            inspect.Parameter(
-                "reason",
-                keyword,
-                annotation=Annotated[str | None, Depends(access_reason)],
-                default=None,
-            )
-        )
     for param in spec.params:
         described = param.help or (f"one of: {', '.join(param.choices)}" if param.choices else None)
         parameters.append(
