@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 DEMO_WORK_ID = "NTFJ0600000000"  # the demo's first auxiliary (organ 320600), for any size
-CODE = re.compile(r"^[A-Z2-7]{52}$")
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-HJKMNP-TV-Z*~$=U]$")
 NO_WEBCRYPTO_ED25519 = """
 (() => {
   const importKey = crypto.subtle.importKey.bind(crypto.subtle);

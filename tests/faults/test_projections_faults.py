@@ -32,7 +32,7 @@ from psycopg.rows import dict_row
 
 from domain.commands.auxiliary import Commend
 from ledger.records import AuxLedger, Envelope
-from projections import ReadModels
+from projections import PROJECTIONS, ReadModels
 from projections.errors import transient
 from tests.conftest import make_settings
 from tests.faults.cluster import PrivateCluster
@@ -213,11 +213,7 @@ def test_workers_ride_out_a_restart_and_a_10_s_stop_and_check_is_clean(
     done = setup.check()
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(":")[:2] for line in lines] == [
-        ["personnel", " clean"],
-        ["complaints", " clean"],
-        ["identity", " clean"],
-    ]
+    assert [line.split(":")[:2] for line in lines] == [[name, " clean"] for name in PROJECTIONS]
     assert all(line.endswith(", running, worker alive") and "; lag 0 " in line for line in lines)
     said = log.read_text()
     assert "projection personnel: transient database error (" in said
@@ -252,14 +248,15 @@ def test_one_of_two_projection_processes_leads_and_the_other_takes_over_a_kill_9
     second, second_log = setup.run_projections("second")
     # The second starts, finds every lock taken and stands by: both processes then hold a
     # leader-lock session per projection (waited for: a loaded machine starts it slowly).
-    wait_for(lambda: _lock_sessions(setup)[0] == 6, 30, "the second stands by")
+    every = len(PROJECTIONS)
+    wait_for(lambda: _lock_sessions(setup)[0] == 2 * every, 30, "the second stands by")
     for _ in range(5):
         assert setup.commend()
     wait_for(lambda: caught_up(setup), 10, "the leader applies")
     assert _leaders(setup) == {first.pid}
     # Exactly one lock per projection is granted (the first's), none of the second's
     # sessions holds one.
-    assert _lock_sessions(setup) == (6, 3)
+    assert _lock_sessions(setup) == (2 * every, every)
     os.kill(first.pid, signal.SIGKILL)
     first.wait(10)
     killed = time.monotonic()
@@ -291,7 +288,7 @@ def test_a_deterministic_failure_names_the_event_and_stops_only_its_projections(
     wait_for(settled, 30, "personnel stops, complaints catch up")
     assert setup.commend()
     wait_for(lambda: setup.statuses()[1].lag == 0, 10, "complaints carry on")
-    personnel, complaints, identity = setup.statuses()
+    personnel, complaints, identity, *_others = setup.statuses()
     assert (personnel.failed_event_position, personnel.failed_aggregate_id) == (
         position,
         str(ds.X3),
