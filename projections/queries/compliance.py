@@ -48,6 +48,7 @@ from projections.queries.common import (
     check_page,
 )
 from projections.results import (
+    AuxiliaryColumns,
     AuxiliaryGap,
     LevelCount,
     LifecycleWarning,
@@ -246,12 +247,7 @@ class ComplianceQueries(ReadModelQueries):
             due_on = due({**r, "since": since_value}) if due else None
             items.append(
                 AuxiliaryGap(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     since=since_value,
                     due=due_on,
                     days_overdue=(today - due_on).days if due_on is not None else None,
@@ -544,12 +540,7 @@ class ComplianceQueries(ReadModelQueries):
                 due_on = date.fromisoformat(due_on)
             items.append(
                 LifecycleWarning(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     rule=r["rule"],
                     due=due_on,
                     days_overdue=(day - due_on).days,

@@ -52,6 +52,7 @@ from projections.queries.common import (
 from projections.results import (
     AssessmentRow,
     AssessmentSummary,
+    AuxiliaryColumns,
     ContractEnding,
     LeaveRow,
     Page,
@@ -201,12 +202,7 @@ class LifecycleQueries(ReadModelQueries):
             )
         items = [
             AssessmentRow(
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
-                post_type=r["post_type"],
-                status=r["status"],
+                **AuxiliaryColumns.read(r),
                 hired_on=r["hired_on"],
                 year=chosen_year,
                 assessed=r["grade"] is not None,
@@ -345,12 +341,7 @@ class LifecycleQueries(ReadModelQueries):
                 standing_now = ProbationStanding.ending
             items.append(
                 ProbationRow(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     hired_on=r["hired_on"],
                     probation_from=r["probation_from"],
                     probation_until=until,
@@ -412,12 +403,7 @@ class LifecycleQueries(ReadModelQueries):
             )
         items = [
             TrainingGap(
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
-                post_type=r["post_type"],
-                status=r["status"],
+                **AuxiliaryColumns.read(r),
                 hired_on=r["hired_on"],
                 training_kind=chosen,
                 attempts=int(r["attempts"]),
@@ -468,12 +454,7 @@ class LifecycleQueries(ReadModelQueries):
             planned: date | None = r["planned_end"]
             items.append(
                 LeaveRow(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     leave_id=r["leave_id"],
                     leave_kind=r["leave_kind"],
                     leave_from=r["leave_from"],
