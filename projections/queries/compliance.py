@@ -44,7 +44,6 @@ from projections.queries.common import (
     ReadModelQueries,
     _Where,
     check_choice,
-    check_date,
     check_page,
 )
 from projections.results import (
@@ -278,7 +277,7 @@ class ComplianceQueries(ReadModelQueries):
 
         Cover is an accident enrolment with ``start <= on`` and no end or ``end >= on``.
         """
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         where = _Where()
         where.add("a.status <> %s", AuxiliaryStatus.separated.value)
         where.add("a.post_category = %s", "duty")
@@ -314,7 +313,7 @@ class ComplianceQueries(ReadModelQueries):
         The next check is due ``HealthCheckPolicy.max_age_months`` after the latest one, or
         after the hire when none is recorded.
         """
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         health = self.policy.health
         # The latest date d with next_due(d) < day: next_due is monotonic, so the overdue
         # records are exactly those with their reference date <= cutoff.
@@ -461,7 +460,7 @@ class ComplianceQueries(ReadModelQueries):
         """Employed auxiliaries whose probation, leave or pre-service training needs action
         on ``on`` (default: today), one row per rule met (Art. 8, 9, 13); by the date the
         action was due, the rule, organ, unit and name."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         chosen = check_choice("rule", rule, (r.value for r in LifecycleWarningRule))
         page, page_size = check_page(page, page_size)
         scope = _Where()
