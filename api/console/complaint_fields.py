@@ -71,11 +71,21 @@ class ComplaintFields:
     def _validated(
         self,
         model: type[Body],
-        data: Mapping[str, object],
+        incident_at: datetime,
+        allegations: list[str],
         message: Callable[[str, str], str],
     ) -> Body | None:
-        """The body model of ``data``, or None with each field's refusal told by ``message``
-        (field name, pydantic error type -> Chinese)."""
+        """The body model of the incident, the allegations and every other field filled in,
+        or None with each field's refusal told by ``message`` (field name, pydantic error
+        type -> Chinese)."""
+        data: dict[str, object] = {
+            "incident_at": incident_at,
+            "incident_place": self.values["incident_place"],
+            "allegations": allegations,
+        }
+        for name in self.TEXT_FIELDS:
+            if not name.startswith("incident_") and self.values[name]:
+                data[name] = self.values[name]
         try:
             return model.model_validate(data)
         except ValidationError as invalid:

@@ -74,23 +74,7 @@ class ComplaintForm(ComplaintFields):
         self._place_given()
         if self.errors or incident_at is None:
             return None
-        data: dict[str, object] = {
-            "incident_at": incident_at,
-            "incident_place": self.values["incident_place"],
-            "allegations": allegations,
-        }
-        for name in (
-            "work_id",
-            "auxiliary_name",
-            "unit",
-            "complainant_name",
-            "complainant_phone",
-            "complainant_address",
-            "contact_text",
-        ):
-            if self.values[name]:
-                data[name] = self.values[name]
-        return self._validated(ComplaintCreate, data, _message)
+        return self._validated(ComplaintCreate, incident_at, allegations, _message)
 
 
 def _message(name: str, kind: str) -> str:

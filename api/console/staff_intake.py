@@ -108,15 +108,7 @@ class IntakeForm(ComplaintFields):
             self.errors["work_id"] = "请填写被投诉辅警的工作证号；不知道的，请描述其特征"
         if self.errors or incident_at is None:
             return None
-        data: dict[str, object] = {
-            "incident_at": incident_at,
-            "incident_place": self.values["incident_place"],
-            "allegations": allegations,
-        }
-        for name in self.TEXT_FIELDS:
-            if name not in data and not name.startswith("incident_") and self.values[name]:
-                data[name] = self.values[name]
-        return self._validated(ComplaintIntakeCreate, data, _message)
+        return self._validated(ComplaintIntakeCreate, incident_at, allegations, _message)
 
     def refused(self, error: Exception) -> Refusal | None:
         """Put a refusal by the domain or the lookup next to its field; the refusal to show
