@@ -121,6 +121,7 @@ if TYPE_CHECKING:
         Acknowledge,
         Assign,
         Close,
+        ComplaintIntake,
         DecideReview,
         Decline,
         MatchSubject,
@@ -280,6 +281,40 @@ def check_intake(
         complainant_address=optional_short_text("complainant_address", complainant_address),
         contact_text=optional_free_text("contact_text", contact_text),
     )
+
+
+def _checked_intake(rec: Recording, cmd: ComplaintIntake) -> IntakeFields:
+    """``check_intake`` on the fields every intake command gives."""
+    return check_intake(
+        at=rec.at,
+        effective=rec.effective,
+        incident_at=cmd.incident_at,
+        incident_place=cmd.incident_place,
+        allegations=cmd.allegations,
+        complainant_name=cmd.complainant_name,
+        complainant_phone=cmd.complainant_phone,
+        complainant_resident_id=cmd.complainant_resident_id,
+        complainant_address=cmd.complainant_address,
+        contact_text=cmd.contact_text,
+    )
+
+
+def _received_fields(
+    own: IntakeFields, cmd: ComplaintIntake, complainant_id: UUID
+) -> dict[str, object]:
+    """The ``Received`` event's fields every intake fills alike (the tracking hash checked)."""
+    return {
+        "incident_at": own.incident_at,
+        "incident_place": own.incident_place,
+        "allegations": own.allegations,
+        "complainant_id": complainant_id,
+        "complainant_name": own.complainant_name,
+        "complainant_phone": own.complainant_phone,
+        "complainant_resident_id": own.complainant_resident_id,
+        "complainant_address": own.complainant_address,
+        "contact_text": own.contact_text,
+        "tracking_hash": optional_opaque_token("tracking_hash", cmd.tracking_hash),
+    }
 
 
 # ------------------------------------------------------------------ channels and attribution
@@ -753,36 +788,16 @@ class Complaint(Aggregate):
             raise InvalidFieldError("complainant_id", "must be a UUID")
         if not isinstance(auxiliary, Auxiliary):
             raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
-        own = check_intake(
-            at=rec.at,
-            effective=rec.effective,
-            incident_at=cmd.incident_at,
-            incident_place=cmd.incident_place,
-            allegations=cmd.allegations,
-            complainant_name=cmd.complainant_name,
-            complainant_phone=cmd.complainant_phone,
-            complainant_resident_id=cmd.complainant_resident_id,
-            complainant_address=cmd.complainant_address,
-            contact_text=cmd.contact_text,
-        )
+        own = _checked_intake(rec, cmd)
         responsibility = responsibility_at_incident(auxiliary, own.incident_at)
         return cls._create(
             cls.Received,
             id=id,
             **rec.fields(),
             channel=member(ComplaintChannel, "channel", cmd.channel).value,
-            incident_at=own.incident_at,
-            incident_place=own.incident_place,
             auxiliary_id=auxiliary.id,
             responsibility=responsibility,
-            allegations=own.allegations,
-            complainant_id=complainant_id,
-            complainant_name=own.complainant_name,
-            complainant_phone=own.complainant_phone,
-            complainant_resident_id=own.complainant_resident_id,
-            complainant_address=own.complainant_address,
-            contact_text=own.contact_text,
-            tracking_hash=optional_opaque_token("tracking_hash", cmd.tracking_hash),
+            **_received_fields(own, cmd, complainant_id),
         )
 
     @classmethod
@@ -807,18 +822,7 @@ class Complaint(Aggregate):
         channel, reference, referrer = check_channel(
             cmd.channel, cmd.outside_reference, cmd.referring_organ
         )
-        own = check_intake(
-            at=rec.at,
-            effective=rec.effective,
-            incident_at=cmd.incident_at,
-            incident_place=cmd.incident_place,
-            allegations=cmd.allegations,
-            complainant_name=cmd.complainant_name,
-            complainant_phone=cmd.complainant_phone,
-            complainant_resident_id=cmd.complainant_resident_id,
-            complainant_address=cmd.complainant_address,
-            contact_text=cmd.contact_text,
-        )
+        own = _checked_intake(rec, cmd)
         description = optional_free_text("subject_description", cmd.subject_description)
         if auxiliary is not None and description is not None:
             raise InvalidFieldError(
@@ -835,22 +839,13 @@ class Complaint(Aggregate):
             id=id,
             **rec.fields(),
             channel=channel.value,
-            incident_at=own.incident_at,
-            incident_place=own.incident_place,
             auxiliary_id=None if auxiliary is None else auxiliary.id,
             responsibility=(
                 None
                 if auxiliary is None
                 else responsibility_at_incident(auxiliary, own.incident_at)
             ),
-            allegations=own.allegations,
-            complainant_id=complainant_id,
-            complainant_name=own.complainant_name,
-            complainant_phone=own.complainant_phone,
-            complainant_resident_id=own.complainant_resident_id,
-            complainant_address=own.complainant_address,
-            contact_text=own.contact_text,
-            tracking_hash=optional_opaque_token("tracking_hash", cmd.tracking_hash),
+            **_received_fields(own, cmd, complainant_id),
             outside_reference=reference,
             referring_organ=referrer,
             subject_description=description,

@@ -278,6 +278,12 @@ PERSON_COLUMNS = frozenset(
 P = Param
 ORGANISED = (P("unit"),)
 PERIOD = (P("start", "date"), P("end", "date"))
+WITHIN_DAYS = (
+    P("on", "date"),
+    P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
+)
+"""A day and the days after it a life-cycle report looks ahead (``LifecycleQueries``)."""
+ASSESSED_YEAR = P("year", "int", help="the assessed year (default: last year)")
 
 
 def _spec(
@@ -527,8 +533,7 @@ _SPECS = (
         r.ContractEnding,
         (
             *ORGANISED,
-            P("on", "date"),
-            P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
+            *WITHIN_DAYS,
             P("standing", choices=tuple(s.value for s in ContractStanding)),
         ),
         lambda q, a: q.lifecycle.contracts_ending(**a),
@@ -541,7 +546,7 @@ _SPECS = (
         r.AssessmentRow,
         (
             *ORGANISED,
-            P("year", "int", help="the assessed year (default: last year)"),
+            ASSESSED_YEAR,
             P("grade", choices=tuple(g.value for g in AssessmentGrade)),
             P("missing_only", "bool"),
         ),
@@ -553,7 +558,7 @@ _SPECS = (
         "Annual assessment grades per unit",
         "Art. 9, 11",
         r.AssessmentSummary,
-        (*ORGANISED, P("year", "int", help="the assessed year (default: last year)")),
+        (*ORGANISED, ASSESSED_YEAR),
         lambda q, a: q.lifecycle.assessment_summary(**a),
         names_people=False,
     ),
@@ -564,8 +569,7 @@ _SPECS = (
         r.ProbationRow,
         (
             *ORGANISED,
-            P("on", "date"),
-            P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
+            *WITHIN_DAYS,
             P("standing", choices=tuple(s.value for s in ProbationStanding)),
         ),
         lambda q, a: q.lifecycle.probations(**a),

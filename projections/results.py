@@ -14,6 +14,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -26,6 +27,7 @@ __all__ = [
     "AssessmentRow",
     "AssessmentSummary",
     "AuxiliaryAsOf",
+    "AuxiliaryColumns",
     "AuxiliaryGap",
     "AuxiliaryRef",
     "CloseTimeRow",
@@ -512,8 +514,10 @@ class PayAgainstWage(_Json):
 
 
 @dataclasses.dataclass(frozen=True)
-class AuxiliaryGap(_Json):
-    """An auxiliary with a compliance gap (no supervisor, no accident cover, check due)."""
+class AuxiliaryColumns(_Json):
+    """The columns a row about one auxiliary starts with: who, where (organ and current
+    unit), the post and the status. The rows of the compliance and life-cycle reports
+    extend it with their own columns, after these."""
 
     auxiliary_id: UUID
     name: str
@@ -521,6 +525,20 @@ class AuxiliaryGap(_Json):
     unit: str
     post_type: str
     status: str
+
+    @staticmethod
+    def read(row: Mapping[str, Any]) -> dict[str, Any]:
+        """These columns of a read-model row, as keyword arguments of a row class."""
+        return {name: row[name] for name in _AUXILIARY_COLUMNS}
+
+
+_AUXILIARY_COLUMNS = ("auxiliary_id", "name", "organ", "unit", "post_type", "status")
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxiliaryGap(AuxiliaryColumns):
+    """An auxiliary with a compliance gap (no supervisor, no accident cover, check due)."""
+
     since: date | None
     due: date | None
     days_overdue: int | None
@@ -596,7 +614,7 @@ class ContractEnding(_Json):
 
 
 @dataclasses.dataclass(frozen=True)
-class AssessmentRow(_Json):
+class AssessmentRow(AuxiliaryColumns):
     """An employed auxiliary's assessment for a year, or its absence (Art. 9, 11).
 
     ``unit`` is the current unit; ``assessed_unit`` the unit when the assessment was
@@ -604,12 +622,6 @@ class AssessmentRow(_Json):
     ``assessed`` false when no assessment is recorded for the year.
     """
 
-    auxiliary_id: UUID
-    name: str
-    organ: str
-    unit: str
-    post_type: str
-    status: str
     hired_on: date
     year: int
     assessed: bool
@@ -638,7 +650,7 @@ class AssessmentSummary(_Json):
 
 
 @dataclasses.dataclass(frozen=True)
-class ProbationRow(_Json):
+class ProbationRow(AuxiliaryColumns):
     """An employed auxiliary whose probation ends soon, is past its last day without an
     outcome, or failed while the auxiliary is still employed (Art. 8, 9).
 
@@ -646,12 +658,6 @@ class ProbationRow(_Json):
     (``days_over`` since the last day) or ``failed`` (``decided_on`` is the decision).
     """
 
-    auxiliary_id: UUID
-    name: str
-    organ: str
-    unit: str
-    post_type: str
-    status: str
     hired_on: date
     probation_from: date
     probation_until: date
@@ -662,32 +668,20 @@ class ProbationRow(_Json):
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingGap(_Json):
+class TrainingGap(AuxiliaryColumns):
     """An employed auxiliary with no passed training of a kind (Art. 9, practice);
     ``attempts`` counts the trainings of that kind recorded as not passed."""
 
-    auxiliary_id: UUID
-    name: str
-    organ: str
-    unit: str
-    post_type: str
-    status: str
     hired_on: date
     training_kind: str
     attempts: int
 
 
 @dataclasses.dataclass(frozen=True)
-class LeaveRow(_Json):
+class LeaveRow(AuxiliaryColumns):
     """An auxiliary on leave on a date (Art. 13): the leave, its day count so far, and how
     many days past its planned end it runs (None when not past it or none was planned)."""
 
-    auxiliary_id: UUID
-    name: str
-    organ: str
-    unit: str
-    post_type: str
-    status: str
     leave_id: str
     leave_kind: str
     leave_from: date
@@ -717,7 +711,7 @@ class RuleSetStatus(_Json):
 
 
 @dataclasses.dataclass(frozen=True)
-class LifecycleWarning(_Json):
+class LifecycleWarning(AuxiliaryColumns):
     """An auxiliary employed on a date whose life-cycle record needs action (Art. 8, 9, 13).
 
     ``rule`` is a ``LifecycleWarningRule``; ``due`` is when the action was due: the
@@ -727,12 +721,6 @@ class LifecycleWarning(_Json):
     ``days_overdue`` counts the days from ``due`` to the date asked about.
     """
 
-    auxiliary_id: UUID
-    name: str
-    organ: str
-    unit: str
-    post_type: str
-    status: str
     rule: str
     due: date
     days_overdue: int

@@ -204,6 +204,39 @@ def track_page(request: Request, runtime: RuntimeDep) -> Response:
     return _page(request, runtime, "public/track.html", {"track": None, "error": None})
 
 
+def _track_refused(
+    request: Request, runtime: Runtime, error: str, status_code: int, *, code: str | None = None
+) -> Response:
+    """The tracking page with a Chinese message and no complaint; the code typed is put back
+    in the box only when ``code`` is given."""
+    context: dict[str, Any] = {"track": None, "error": error}
+    if code is not None:
+        context["code"] = code
+    return _page(request, runtime, "public/track.html", context, status_code=status_code)
+
+
+def _track_shown(
+    request: Request,
+    runtime: Runtime,
+    ledger: AuxLedger,
+    tracked: ComplaintTrackPublic,
+    complaint: Complaint,
+    code: str,
+    *,
+    notice: str | None = None,
+) -> Response:
+    """The tracking page with where the complaint stands, and a notice of what was done."""
+    context: dict[str, Any] = {
+        "track": tracked,
+        "error": None,
+        "expected": _expected(ledger, complaint),
+        "code": code,
+    }
+    if notice is not None:
+        context["notice"] = notice
+    return _page(request, runtime, "public/track.html", context)
+
+
 @router.post("/track", response_class=HTMLResponse)
 async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
     """Where the complaint of this tracking code stands."""
@@ -211,50 +244,24 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
     code = "".join((fields.get("code") or [""])[0].split())
     if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
         error = "为了您的安全，这次查询没有执行（页面可能已打开太久），请再点一次“查询”。"
-        return _page(
-            request,
-            runtime,
-            "public/track.html",
-            {"track": None, "error": error, "code": code},
-            status_code=403,
-        )
+        return _track_refused(request, runtime, error, 403, code=code)
     if not code:
         error = "请输入投诉回执上的查询码"
-        return _page(
-            request, runtime, "public/track.html", {"track": None, "error": error}, status_code=422
-        )
+        return _track_refused(request, runtime, error, 422)
     try:
         found = await run_in_threadpool(_track, ledger, runtime, code)
     except ApiProblem as problem:
         if problem.code == "tracking_code_check":
-            return _page(
-                request,
-                runtime,
-                "public/track.html",
-                {"track": None, "error": problem.detail, "code": code},
-                status_code=422,
-            )
+            return _track_refused(request, runtime, problem.detail, 422, code=code)
         if problem.code != "not_found":
             raise
         error = (
             "没有找到这个查询码对应的投诉。请核对查询码（形如 XXXX-XXXX-XXXX-XXXX-C，"
             "不区分大小写）后重试。"
         )
-        return _page(
-            request, runtime, "public/track.html", {"track": None, "error": error}, status_code=404
-        )
+        return _track_refused(request, runtime, error, 404)
     tracked, complaint = found
-    return _page(
-        request,
-        runtime,
-        "public/track.html",
-        {
-            "track": tracked,
-            "error": None,
-            "expected": _expected(ledger, complaint),
-            "code": code,
-        },
-    )
+    return _track_shown(request, runtime, ledger, tracked, complaint, code)
 
 
 def _track(
@@ -311,13 +318,7 @@ async def track_review(request: Request, runtime: RuntimeDep, ledger: LedgerDep)
     reasons = (fields.get("reasons") or [""])[0].strip()
     if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
         error = "为了您的安全，这次申请没有提交（页面可能已打开太久），请重新查询后再申请。"
-        return _page(
-            request,
-            runtime,
-            "public/track.html",
-            {"track": None, "error": error, "code": code},
-            status_code=403,
-        )
+        return _track_refused(request, runtime, error, 403, code=code)
 
     def ask() -> tuple[ComplaintTrackPublic, Complaint]:
         public_api.ask_review(runtime, ledger, code, ReviewRequestPublic(reasons=reasons))
@@ -329,24 +330,9 @@ async def track_review(request: Request, runtime: RuntimeDep, ledger: LedgerDep)
         tracked, complaint = await run_in_threadpool(ask)
     except (ValueError, ValidationError, DomainError, ApiProblem):
         error = "复查申请没有提交：请写明理由（不超过4000字），并在可以申请复查的期限内提交。"
-        return _page(
-            request,
-            runtime,
-            "public/track.html",
-            {"track": None, "error": error, "code": code},
-            status_code=422,
-        )
-    return _page(
-        request,
-        runtime,
-        "public/track.html",
-        {
-            "track": tracked,
-            "error": None,
-            "notice": "复查申请已登记。",
-            "expected": _expected(ledger, complaint),
-            "code": code,
-        },
+        return _track_refused(request, runtime, error, 422, code=code)
+    return _track_shown(
+        request, runtime, ledger, tracked, complaint, code, notice="复查申请已登记。"
     )
 
 

@@ -10,23 +10,11 @@ told in Chinese, one per field, without ever repeating what was typed in a messa
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date
 
-from pydantic import ValidationError
-
+from api.console.complaint_fields import ComplaintFields
 from api.schemas.complaints import ComplaintCreate
-from domain.values import CHINA_STANDARD_TIME
-
-FORM_ALLEGATIONS = 3
-"""Allegation boxes on the form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``).
-
-The boxes' ``maxlength`` (templates/public/complaint.html: 1,500 characters an allegation,
-500 for other contact details, 200 for a line) keep the fullest form under the server's
-64 KiB body limit (``AUXLEDGER_API_MAX_BODY_BYTES``), sent percent-encoded: a Chinese
-character takes 9 bytes there. A larger body would be refused before any page could say so.
-"""
 
 CSRF_COOKIE = "auxledger_public"
 
@@ -44,18 +32,6 @@ FIELD_LABELS = {
     "complainant_address": "联系地址",
     "contact_text": "其他联系方式或方便联系的时间",
 }
-TEXT_FIELDS = (
-    "incident_date",
-    "incident_time",
-    "incident_place",
-    "work_id",
-    "auxiliary_name",
-    "unit",
-    "complainant_name",
-    "complainant_phone",
-    "complainant_address",
-    "contact_text",
-)
 
 
 def form_csrf(server_secret: bytes, nonce: str) -> str:
@@ -64,20 +40,22 @@ def form_csrf(server_secret: bytes, nonce: str) -> str:
 
 
 @dataclass
-class ComplaintForm:
+class ComplaintForm(ComplaintFields):
     """What was typed, and what is wrong with it (field name -> Chinese message)."""
 
-    values: dict[str, str] = field(default_factory=dict)
-    allegations: list[str] = field(default_factory=lambda: [""] * FORM_ALLEGATIONS)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, fields: Mapping[str, list[str]]) -> ComplaintForm:
-        """The form as sent (each text stripped; extra allegation boxes ignored)."""
-        values = {name: _first(fields, name) for name in TEXT_FIELDS}
-        allegations = [a.strip() for a in fields.get("allegation", [])][:FORM_ALLEGATIONS]
-        allegations += [""] * (FORM_ALLEGATIONS - len(allegations))
-        return cls(values=values, allegations=allegations)
+    TEXT_FIELDS = (
+        "incident_date",
+        "incident_time",
+        "incident_place",
+        "work_id",
+        "auxiliary_name",
+        "unit",
+        "complainant_name",
+        "complainant_phone",
+        "complainant_address",
+        "contact_text",
+    )
+    TIME_FORMAT = "事发时间的格式不对，请用时间选择器选择，例如 09:30"
 
     def body(self, today: date) -> ComplaintCreate | None:
         """The API's body, or None with ``errors`` filled in."""
@@ -92,64 +70,11 @@ class ComplaintForm:
             for name in ("auxiliary_name", "unit"):
                 if not self.values[name]:
                     self.errors[name] = f"按姓名查找时，请同时填写{FIELD_LABELS[name]}"
-        allegations = [a for a in self.allegations if a]
-        if not allegations:
-            self.errors["allegations"] = "请至少写一项投诉事项"
-        if not self.values["incident_place"]:
-            self.errors["incident_place"] = "请填写事发地点"
+        allegations = self._allegations_given()
+        self._place_given()
         if self.errors or incident_at is None:
             return None
-        data: dict[str, object] = {
-            "incident_at": incident_at,
-            "incident_place": self.values["incident_place"],
-            "allegations": allegations,
-        }
-        for name in (
-            "work_id",
-            "auxiliary_name",
-            "unit",
-            "complainant_name",
-            "complainant_phone",
-            "complainant_address",
-            "contact_text",
-        ):
-            if self.values[name]:
-                data[name] = self.values[name]
-        try:
-            return ComplaintCreate.model_validate(data)
-        except ValidationError as invalid:
-            for error in invalid.errors():
-                name = str(error["loc"][0]) if error["loc"] else "work_id"
-                self.errors.setdefault(name, _message(name, error["type"]))
-            return None
-
-    def _incident_at(self, today: date) -> datetime | None:
-        raw_date, raw_time = self.values["incident_date"], self.values["incident_time"]
-        if not raw_date:
-            self.errors["incident_date"] = "请选择事发日期"
-        if not raw_time:
-            self.errors["incident_time"] = "请选择事发的大致时间"
-        if not raw_date or not raw_time:
-            return None
-        try:
-            day = date.fromisoformat(raw_date)
-        except ValueError:
-            self.errors["incident_date"] = "事发日期的格式不对，请用日期选择器选择"
-            return None
-        try:
-            moment = time.fromisoformat(raw_time)
-        except ValueError:
-            self.errors["incident_time"] = "事发时间的格式不对，请用时间选择器选择，例如 09:30"
-            return None
-        if day > today:
-            self.errors["incident_date"] = "事发日期不能晚于今天"
-            return None
-        return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=CHINA_STANDARD_TIME)
-
-
-def _first(fields: Mapping[str, list[str]], name: str) -> str:
-    values = fields.get(name) or [""]
-    return values[0].strip()
+        return self._validated(ComplaintCreate, incident_at, allegations, _message)
 
 
 def _message(name: str, kind: str) -> str:

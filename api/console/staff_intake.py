@@ -25,9 +25,8 @@ Invariants:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -35,6 +34,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from api.console.complaint_fields import ComplaintFields
 from api.console.staff import (
     REFUSALS,
     Refusal,
@@ -56,16 +56,13 @@ from api.routers import complaints as complaint_routes
 from api.schemas.complaints import ComplaintIntakeCreate, SubjectMatchCreate
 from domain.complaint import responsibility_at_incident
 from domain.errors import InvalidFieldError
-from domain.values import CHINA_STANDARD_TIME, ComplaintChannel, china_date
+from domain.values import ComplaintChannel, china_date
 from ledger.access import record_access
 from ledger.errors import ConcurrencyConflictError
 
 Handler = Annotated[Staff, admitted(*complaint_routes.COMMAND_ROLES)]
 INTAKE = section("/console/intake", "登记投诉", complaint_routes.COMMAND_ROLES, order=21)
 ACTION_LABELS.setdefault("match_subject", "确认被投诉辅警")
-
-FORM_ALLEGATIONS = 3
-"""Allegation boxes on the form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``)."""
 
 CHANNELS = tuple(c for c in ComplaintChannel if c is not ComplaintChannel.online)
 """What the office takes (an online complaint is filed by the public form)."""
@@ -91,33 +88,19 @@ FIELD_LABELS = {
     "complainant_address": "投诉人地址",
     "contact_text": "其他联系方式",
 }
-TEXT_FIELDS = tuple(n for n in FIELD_LABELS if n not in ("allegations", "incident_at"))
 
 
 @dataclass
-class IntakeForm:
+class IntakeForm(ComplaintFields):
     """What was typed, and what is wrong with it (field name -> Chinese message)."""
 
-    values: dict[str, str] = field(default_factory=dict)
-    allegations: list[str] = field(default_factory=lambda: [""] * FORM_ALLEGATIONS)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, fields: Mapping[str, list[str]]) -> IntakeForm:
-        """The form as sent (each text stripped; extra allegation boxes ignored)."""
-        values = {name: one(fields, name) for name in TEXT_FIELDS}
-        allegations = [a.strip() for a in fields.get("allegation", [])][:FORM_ALLEGATIONS]
-        allegations += [""] * (FORM_ALLEGATIONS - len(allegations))
-        return cls(values=values, allegations=allegations)
+    TEXT_FIELDS = tuple(n for n in FIELD_LABELS if n not in ("allegations", "incident_at"))
 
     def body(self, today: date) -> ComplaintIntakeCreate | None:
         """The API's body, or None with ``errors`` filled in."""
         incident_at = self._incident_at(today)
-        if not self.values["incident_place"]:
-            self.errors["incident_place"] = "请填写事发地点"
-        allegations = [a for a in self.allegations if a]
-        if not allegations:
-            self.errors["allegations"] = "请至少写一项投诉事项"
+        self._place_given()
+        allegations = self._allegations_given()
         named, described = self.values["work_id"], self.values["subject_description"]
         if named and described:
             self.errors["work_id"] = "知道工作证号的，不填被投诉人特征；两项只填一项"
@@ -125,21 +108,7 @@ class IntakeForm:
             self.errors["work_id"] = "请填写被投诉辅警的工作证号；不知道的，请描述其特征"
         if self.errors or incident_at is None:
             return None
-        data: dict[str, object] = {
-            "incident_at": incident_at,
-            "incident_place": self.values["incident_place"],
-            "allegations": allegations,
-        }
-        for name in TEXT_FIELDS:
-            if name not in data and not name.startswith("incident_") and self.values[name]:
-                data[name] = self.values[name]
-        try:
-            return ComplaintIntakeCreate.model_validate(data)
-        except ValidationError as invalid:
-            for error in invalid.errors():
-                name = str(error["loc"][0]) if error["loc"] else "work_id"
-                self.errors.setdefault(name, _message(name, error["type"]))
-            return None
+        return self._validated(ComplaintIntakeCreate, incident_at, allegations, _message)
 
     def refused(self, error: Exception) -> Refusal | None:
         """Put a refusal by the domain or the lookup next to its field; the refusal to show
@@ -173,29 +142,6 @@ class IntakeForm:
                 return "转办的投诉须填写转办机关"
             return "只有转办的投诉填写转办机关"
         return f"{FIELD_LABELS[name]}填写有误，请检查"
-
-    def _incident_at(self, today: date) -> datetime | None:
-        raw_date, raw_time = self.values["incident_date"], self.values["incident_time"]
-        if not raw_date:
-            self.errors["incident_date"] = "请选择事发日期"
-        if not raw_time:
-            self.errors["incident_time"] = "请选择事发的大致时间"
-        if not raw_date or not raw_time:
-            return None
-        try:
-            day = date.fromisoformat(raw_date)
-        except ValueError:
-            self.errors["incident_date"] = "事发日期的格式不对，请用日期选择器选择"
-            return None
-        try:
-            moment = time.fromisoformat(raw_time)
-        except ValueError:
-            self.errors["incident_time"] = "事发时间的格式不对，例如 09:30"
-            return None
-        if day > today:
-            self.errors["incident_date"] = "事发日期不能晚于今天"
-            return None
-        return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=CHINA_STANDARD_TIME)
 
 
 def _message(name: str, kind: str) -> str:

@@ -25,15 +25,11 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceiveComplaint:
-    """Receive a complaint against an auxiliary (public intake or complaints office, Art. 17).
+class ComplaintIntake:
+    """What every intake of a complaint gives, whatever the channel (Art. 17): the incident's
+    time and place, the allegations, the complainant's contact (sealed in the event), the
+    hash of the tracking code, and the ids the service makes when None."""
 
-    ``complaint_id`` and ``complainant_id`` are made by the service when None (a complainant
-    id given names a data subject whose key is already stored).
-    """
-
-    auxiliary_id: UUID
-    channel: ComplaintChannel | str
     incident_at: datetime
     incident_place: str
     allegations: Sequence[str]
@@ -47,11 +43,23 @@ class ReceiveComplaint:
     complainant_id: UUID | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReceiveComplaint(ComplaintIntake):
+    """Receive a complaint against an auxiliary (public intake or complaints office, Art. 17).
+
+    ``complaint_id`` and ``complainant_id`` are made by the service when None (a complainant
+    id given names a data subject whose key is already stored).
+    """
+
+    auxiliary_id: UUID
+    channel: ComplaintChannel | str
+
+
 # ------------------------------------------------------------------ intake from every channel
 
 
 @dataclass(frozen=True, kw_only=True)
-class TakeComplaint:
+class TakeComplaint(ComplaintIntake):
     """Take a complaint at the complaints office, from any channel (Art. 17).
 
     ``channel`` says how it arrived; ``outside_reference`` is the number the outside system
@@ -69,17 +77,6 @@ class TakeComplaint:
     referring_organ: str | None = None
     auxiliary_id: UUID | None = None
     subject_description: str | None = None
-    incident_at: datetime
-    incident_place: str
-    allegations: Sequence[str]
-    complainant_name: str | None = None
-    complainant_phone: str | None = None
-    complainant_resident_id: str | None = None
-    complainant_address: str | None = None
-    contact_text: str | None = None
-    tracking_hash: str | None = None
-    complaint_id: UUID | None = None
-    complainant_id: UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

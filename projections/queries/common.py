@@ -214,6 +214,10 @@ class ReadModelQueries:
         """The China-Standard-Time date of the clock."""
         return china_date(self.clock())
 
+    def day_asked(self, on: date | None) -> date:
+        """The date a report is asked about, checked (``on``), or today when none is given."""
+        return check_date("on", on) if on is not None else self.today()
+
     @contextmanager
     def _reading(self, organ: str | None = None, unit: str | None = None) -> Iterator[Session]:
         """One read transaction, once the organ (and unit) asked about are known to exist."""

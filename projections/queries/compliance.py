@@ -44,10 +44,10 @@ from projections.queries.common import (
     ReadModelQueries,
     _Where,
     check_choice,
-    check_date,
     check_page,
 )
 from projections.results import (
+    AuxiliaryColumns,
     AuxiliaryGap,
     LevelCount,
     LifecycleWarning,
@@ -246,12 +246,7 @@ class ComplianceQueries(ReadModelQueries):
             due_on = due({**r, "since": since_value}) if due else None
             items.append(
                 AuxiliaryGap(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     since=since_value,
                     due=due_on,
                     days_overdue=(today - due_on).days if due_on is not None else None,
@@ -282,7 +277,7 @@ class ComplianceQueries(ReadModelQueries):
 
         Cover is an accident enrolment with ``start <= on`` and no end or ``end >= on``.
         """
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         where = _Where()
         where.add("a.status <> %s", AuxiliaryStatus.separated.value)
         where.add("a.post_category = %s", "duty")
@@ -318,7 +313,7 @@ class ComplianceQueries(ReadModelQueries):
         The next check is due ``HealthCheckPolicy.max_age_months`` after the latest one, or
         after the hire when none is recorded.
         """
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         health = self.policy.health
         # The latest date d with next_due(d) < day: next_due is monotonic, so the overdue
         # records are exactly those with their reference date <= cutoff.
@@ -465,7 +460,7 @@ class ComplianceQueries(ReadModelQueries):
         """Employed auxiliaries whose probation, leave or pre-service training needs action
         on ``on`` (default: today), one row per rule met (Art. 8, 9, 13); by the date the
         action was due, the rule, organ, unit and name."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         chosen = check_choice("rule", rule, (r.value for r in LifecycleWarningRule))
         page, page_size = check_page(page, page_size)
         scope = _Where()
@@ -544,12 +539,7 @@ class ComplianceQueries(ReadModelQueries):
                 due_on = date.fromisoformat(due_on)
             items.append(
                 LifecycleWarning(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     rule=r["rule"],
                     due=due_on,
                     days_overdue=(day - due_on).days,

@@ -21,7 +21,6 @@ from projections.queries.common import (
     DEFAULT_PAGE_SIZE,
     ReadModelQueries,
     _Where,
-    check_date,
     check_page,
 )
 from projections.queries.reviews import ReviewQueries
@@ -49,7 +48,7 @@ class EarlyWarningQueries(ReadModelQueries):
 
     def window(self, on: date | None) -> tuple[date, date]:
         """The look-back window ending on ``on`` (today by default), both ends inclusive."""
-        last = check_date("on", on) if on is not None else self.today()
+        last = self.day_asked(on)
         return self.policy.early_warning.window_start(last), last
 
     def alerts(

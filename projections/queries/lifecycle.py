@@ -46,12 +46,12 @@ from projections.queries.common import (
     ReadModelQueries,
     _Where,
     check_choice,
-    check_date,
     check_page,
 )
 from projections.results import (
     AssessmentRow,
     AssessmentSummary,
+    AuxiliaryColumns,
     ContractEnding,
     LeaveRow,
     Page,
@@ -96,7 +96,7 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose contract ends on ``on`` or within ``within_days`` after
         it, and those whose contract ended before ``on`` (Art. 8); the ones longest past
         their end first, then by the end date."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
         chosen = check_choice("standing", standing, (s.value for s in ContractStanding))
         page, page_size = check_page(page, page_size)
@@ -201,12 +201,7 @@ class LifecycleQueries(ReadModelQueries):
             )
         items = [
             AssessmentRow(
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
-                post_type=r["post_type"],
-                status=r["status"],
+                **AuxiliaryColumns.read(r),
                 hired_on=r["hired_on"],
                 year=chosen_year,
                 assessed=r["grade"] is not None,
@@ -301,7 +296,7 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose probation ends on ``on`` or within ``within_days``
         after it with no outcome, is past its last day with none, or failed (Art. 8, 9);
         by the last day, organ, unit and name."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
         chosen = check_choice("standing", standing, (s.value for s in ProbationStanding))
         page, page_size = check_page(page, page_size)
@@ -345,12 +340,7 @@ class LifecycleQueries(ReadModelQueries):
                 standing_now = ProbationStanding.ending
             items.append(
                 ProbationRow(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     hired_on=r["hired_on"],
                     probation_from=r["probation_from"],
                     probation_until=until,
@@ -412,12 +402,7 @@ class LifecycleQueries(ReadModelQueries):
             )
         items = [
             TrainingGap(
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
-                post_type=r["post_type"],
-                status=r["status"],
+                **AuxiliaryColumns.read(r),
                 hired_on=r["hired_on"],
                 training_kind=chosen,
                 attempts=int(r["attempts"]),
@@ -440,7 +425,7 @@ class LifecycleQueries(ReadModelQueries):
     ) -> Page[LeaveRow]:
         """Auxiliaries employed on ``on`` (default: today) and on leave that day (Art. 13),
         by the leave's start, organ, unit and name."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         chosen = check_choice("kind", kind, (k.value for k in LeaveKind))
         page, page_size = check_page(page, page_size)
         where = _Where()
@@ -468,12 +453,7 @@ class LifecycleQueries(ReadModelQueries):
             planned: date | None = r["planned_end"]
             items.append(
                 LeaveRow(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    status=r["status"],
+                    **AuxiliaryColumns.read(r),
                     leave_id=r["leave_id"],
                     leave_kind=r["leave_kind"],
                     leave_from=r["leave_from"],

@@ -26,7 +26,6 @@ from projections.queries.common import (
     ReadModelQueries,
     _Where,
     check_choice,
-    check_date,
     check_page,
 )
 from projections.results import Page, ReviewRow
@@ -58,7 +57,7 @@ class ReviewQueries(ReadModelQueries):
         outcome, overdue. ``standing`` keeps the ``open`` (undecided), ``overdue``, ``upheld``
         or ``changed`` ones."""
         page, page_size = check_page(page, page_size)
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         chosen = check_choice("standing", standing, REVIEW_STANDINGS)
         where = _Where()
         where.eq("organ", organ)
@@ -82,7 +81,7 @@ class ReviewQueries(ReadModelQueries):
         """Undecided reviews due within ``within_days`` (1 to 366, default
         ``DEFAULT_DUE_WITHIN``) after ``on``, and those already overdue."""
         page, page_size = check_page(page, page_size)
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         days = DEFAULT_DUE_WITHIN if within_days is None else within_days
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
             raise InvalidFilterValueError("within_days", "must be a whole number from 1 to 366")

@@ -18,7 +18,7 @@ from datetime import date
 from domain.policy import EXPIRY_WARNING_DAYS, Policy
 from domain.values import RuleSetState
 from projections.errors import InvalidFilterValueError
-from projections.queries.common import ReadModelQueries, check_date
+from projections.queries.common import ReadModelQueries
 from projections.results import RuleSetStatus
 
 __all__ = ["RuleQueries", "rule_set_statuses"]
@@ -38,7 +38,7 @@ class RuleQueries(ReadModelQueries):
         expiring_only: bool = False,
     ) -> list[RuleSetStatus]:
         """Every rule set's state on ``on`` (default today), the expiring one marked."""
-        day = check_date("on", on) if on is not None else self.today()
+        day = self.day_asked(on)
         if (
             isinstance(within_days, bool)
             or not isinstance(within_days, int)

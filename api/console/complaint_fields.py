@@ -1,0 +1,118 @@
+"""What the public complaint form and the office's intake form share: reading the fields sent,
+the incident's date and time read as China Standard Time, the allegation boxes, and handing
+the fields to the API's body model with its refusals told in Chinese, one per field.
+
+Each form keeps its own fields, labels, order of checks and messages (``public_form``,
+``staff_intake``); this is only the handling that is the same in both. No message repeats
+what was typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import ClassVar, Self, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from domain.values import CHINA_STANDARD_TIME
+
+FORM_ALLEGATIONS = 3
+"""Allegation boxes on a form (the API takes up to ``domain.complaint.MAX_ALLEGATIONS``).
+
+The boxes' ``maxlength`` (templates/_complaint_fields.html: 1,500 characters an allegation,
+500 for other contact details, 200 for a line) keep the fullest form under the server's
+64 KiB body limit (``AUXLEDGER_API_MAX_BODY_BYTES``), sent percent-encoded: a Chinese
+character takes 9 bytes there. A larger body would be refused before any page could say so.
+"""
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def first(fields: Mapping[str, list[str]], name: str) -> str:
+    """The first value of a form field, stripped ('' if absent)."""
+    values = fields.get(name) or [""]
+    return values[0].strip()
+
+
+@dataclass
+class ComplaintFields:
+    """What was typed, and what is wrong with it (field name -> Chinese message)."""
+
+    TEXT_FIELDS: ClassVar[tuple[str, ...]] = ()
+    """The form's one-line and text-area fields, read by name."""
+    TIME_FORMAT: ClassVar[str] = "事发时间的格式不对，例如 09:30"
+    """The message for a time the browser's picker would not have sent."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    allegations: list[str] = field(default_factory=lambda: [""] * FORM_ALLEGATIONS)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, fields: Mapping[str, list[str]]) -> Self:
+        """The form as sent (each text stripped; extra allegation boxes ignored)."""
+        values = {name: first(fields, name) for name in cls.TEXT_FIELDS}
+        allegations = [a.strip() for a in fields.get("allegation", [])][:FORM_ALLEGATIONS]
+        allegations += [""] * (FORM_ALLEGATIONS - len(allegations))
+        return cls(values=values, allegations=allegations)
+
+    def _allegations_given(self) -> list[str]:
+        """The allegations written, an error if none."""
+        allegations = [a for a in self.allegations if a]
+        if not allegations:
+            self.errors["allegations"] = "请至少写一项投诉事项"
+        return allegations
+
+    def _place_given(self) -> None:
+        if not self.values["incident_place"]:
+            self.errors["incident_place"] = "请填写事发地点"
+
+    def _validated(
+        self,
+        model: type[Body],
+        incident_at: datetime,
+        allegations: list[str],
+        message: Callable[[str, str], str],
+    ) -> Body | None:
+        """The body model of the incident, the allegations and every other field filled in,
+        or None with each field's refusal told by ``message`` (field name, pydantic error
+        type -> Chinese)."""
+        data: dict[str, object] = {
+            "incident_at": incident_at,
+            "incident_place": self.values["incident_place"],
+            "allegations": allegations,
+        }
+        for name in self.TEXT_FIELDS:
+            if not name.startswith("incident_") and self.values[name]:
+                data[name] = self.values[name]
+        try:
+            return model.model_validate(data)
+        except ValidationError as invalid:
+            for error in invalid.errors():
+                name = str(error["loc"][0]) if error["loc"] else "work_id"
+                self.errors.setdefault(name, message(name, error["type"]))
+            return None
+
+    def _incident_at(self, today: date) -> datetime | None:
+        raw_date, raw_time = self.values["incident_date"], self.values["incident_time"]
+        if not raw_date:
+            self.errors["incident_date"] = "请选择事发日期"
+        if not raw_time:
+            self.errors["incident_time"] = "请选择事发的大致时间"
+        if not raw_date or not raw_time:
+            return None
+        try:
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            self.errors["incident_date"] = "事发日期的格式不对，请用日期选择器选择"
+            return None
+        try:
+            moment = time.fromisoformat(raw_time)
+        except ValueError:
+            self.errors["incident_time"] = self.TIME_FORMAT
+            return None
+        if day > today:
+            self.errors["incident_date"] = "事发日期不能晚于今天"
+            return None
+        return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=CHINA_STANDARD_TIME)
