@@ -108,8 +108,11 @@ def tracked(answer: Any) -> Any:
     return answer
 
 
-def file_complaint(client: TestClient, work_id: str) -> str:
-    """File a complaint through the public intake; its tracking code, once trackable."""
+def file_complaint(client: TestClient, work_id: str, settle: Callable[[], None]) -> str:
+    """File a complaint through the public intake; its tracking code, once trackable.
+
+    A code is found through a read model (``rm_tracking``); the in-process app runs no
+    projection workers (``serve`` does), so ``settle`` brings the read models up to date."""
     incident = (datetime.now(tz=CST) - timedelta(hours=2)).replace(microsecond=0)
     receipt = ok(
         client.post(
@@ -125,6 +128,7 @@ def file_complaint(client: TestClient, work_id: str) -> str:
         )
     ).json()
     code = str(receipt["tracking_code"])
+    settle()
     form = ok(client.get("/track"))
     data = {"csrf": CSRF.search(form.text).group(1), "code": code}  # type: ignore[union-attr]
     for _ in range(100):  # the projection workers catch up in the background
@@ -132,6 +136,13 @@ def file_complaint(client: TestClient, work_id: str) -> str:
             return code
         time.sleep(0.1)
     raise SystemExit("the filed complaint never became trackable")
+
+
+def caught_up_models(ledger: AuxLedger) -> None:
+    """Apply every stored event to the read models, as the projection workers would."""
+    models = ReadModels(ledger)
+    catch_up(models)
+    models.close()
 
 
 def main() -> None:
@@ -247,7 +258,7 @@ def main() -> None:
             lambda: ok(client.get("/v1/auxiliaries", params={"q": part}, headers=headers)),
         )
         timed("public complaint page, GET /", args.runs, lambda: ok(client.get("/")))
-        code = file_complaint(client, work_id)
+        code = file_complaint(client, work_id, lambda: caught_up_models(ledger))
         form = ok(client.get("/track"))  # sets the public form's CSRF cookie
         track = {"csrf": CSRF.search(form.text).group(1), "code": code}  # type: ignore[union-attr]
         timed("public tracking form, GET /track", args.runs, lambda: ok(client.get("/track")))
