@@ -279,16 +279,24 @@ def require_organ(actor: Actor, organ: str) -> None:
         )
 
 
-def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
-    """True if ``organ`` lies below the actor's organ and the actor's token has oversight
-    scope (issue 13): reads only, each with a reason, each recorded."""
-    if actor.role not in OVERSIGHT_ROLES or organ == actor.organ:
-        return False
+def _oversight_token(runtime: Runtime, actor: Actor) -> ApiToken | None:
+    """The actor's token if it has oversight scope over the organs below its own, else None
+    (a role that cannot oversee costs no lookup)."""
+    if actor.role not in OVERSIGHT_ROLES:
+        return None
     try:
         token = runtime.token(UUID(actor.actor_id))
     except ValueError:
-        return False
+        return None
     if token is None or not token.oversight or token.organ != actor.organ:
+        return None
+    return token
+
+
+def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
+    """True if ``organ`` lies below the actor's organ and the actor's token has oversight
+    scope (issue 13): reads only, each with a reason, each recorded."""
+    if organ == actor.organ or _oversight_token(runtime, actor) is None:
         return False
     return organ in runtime.organs_below(actor.organ)
 
@@ -296,52 +304,36 @@ def overseen(runtime: Runtime, actor: Actor, organ: str) -> bool:
 def overseen_organs(runtime: Runtime, actor: Actor) -> list[str]:
     """The codes of the organs below the actor's that its token oversees, sorted; empty for
     every token without oversight (the console's organ choosers list them)."""
-    if actor.role not in OVERSIGHT_ROLES:
-        return []
-    try:
-        token = runtime.token(UUID(actor.actor_id))
-    except ValueError:
-        return []
-    if token is None or not token.oversight or token.organ != actor.organ:
+    if _oversight_token(runtime, actor) is None:
         return []
     return sorted(runtime.organs_below(actor.organ))
 
 
-def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str | None:
-    """The organ of the auxiliary if it lies below the actor's and the actor's token
-    oversees it (the read then needs a reason); None for every other read. Only an
-    oversight token costs a lookup here."""
-    if actor.role not in OVERSIGHT_ROLES:
+def _overseen_organ_of(
+    runtime: Runtime, actor: Actor, organ_of: Callable[[AuxLedger], str]
+) -> str | None:
+    """The organ ``organ_of`` reads from the ledger if it lies below the actor's and the
+    actor's token oversees it; None for every other read (only an oversight token costs
+    the record's lookup)."""
+    if _oversight_token(runtime, actor) is None:
         return None
     try:
-        token = runtime.token(UUID(actor.actor_id))
-    except ValueError:
-        return None
-    if token is None or not token.oversight:
-        return None
-    try:
-        organ = runtime.ledger().auxiliary(auxiliary_id).organ
+        organ = organ_of(runtime.ledger())
     except LedgerError:
         return None
     return organ if overseen(runtime, actor, organ) else None
+
+
+def oversight_organ(runtime: Runtime, actor: Actor, auxiliary_id: UUID) -> str | None:
+    """The organ of the auxiliary if it lies below the actor's and the actor's token
+    oversees it (the read then needs a reason); None for every other read."""
+    return _overseen_organ_of(runtime, actor, lambda ledger: ledger.auxiliary(auxiliary_id).organ)
 
 
 def oversight_complaint_organ(runtime: Runtime, actor: Actor, complaint_id: UUID) -> str | None:
     """``oversight_organ`` for a complaint: its responsible organ if that lies below the
     actor's and the actor's token oversees it; None for every other read."""
-    if actor.role not in OVERSIGHT_ROLES:
-        return None
-    try:
-        token = runtime.token(UUID(actor.actor_id))
-    except ValueError:
-        return None
-    if token is None or not token.oversight:
-        return None
-    try:
-        organ = runtime.ledger().complaint(complaint_id).organ
-    except LedgerError:
-        return None
-    return organ if overseen(runtime, actor, organ) else None
+    return _overseen_organ_of(runtime, actor, lambda ledger: ledger.complaint(complaint_id).organ)
 
 
 def refuse_oversight_write(runtime: Runtime, actor: Actor, organ: str) -> None:
