@@ -17,7 +17,9 @@ are the server's rendering time, with no network):
    chained and logged) into a fresh ledger (SQLite under a temporary folder unless ``--url``).
 2. Gives one auxiliary 500 events through ``AuxLedger.command_auxiliary`` (commendations, as
    a personnel officer would record them) and brings the read models up to date.
-3. Signs in to the console through its form as a personnel officer, then times
+3. Builds the app as ``auxledger serve`` builds each worker's (its heap frozen at startup,
+   ``create_app(..., freeze_heap=True)``), signs in to the console through its form as a
+   personnel officer, then times
    ``GET /console/auxiliaries/{id}`` (record, timeline of 500 events with verification,
    responsibility, as-of, complaints, access log: every read recorded as the API records it),
    ``POST /console/search`` by part of a name and by work ID, ``GET /v1/auxiliaries?q=``,
@@ -219,7 +221,10 @@ def main() -> None:
             intake_per_minute=1e6,
             intake_burst=1_000_000,
             ledger_organ=ORGAN,
-        )
+        ),
+        # As `auxledger serve` builds each worker's app (api.app.create_app_from_environ): the
+        # heap built so far is frozen at startup, so full collections skip it.
+        freeze_heap=True,
     )
     print(
         f"python {platform.python_version()}, {platform.machine()}, "
