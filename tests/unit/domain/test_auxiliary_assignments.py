@@ -54,21 +54,17 @@ def test_change_post(auxiliary: Auxiliary) -> None:
 
 @refusals(
     change_post_refuses_the_same_post=Refusal(
-        Auxiliary.change_post,
-        PERSONNEL,
-        ChangePost(post_type="巡逻防控"),
-        InvalidFieldError,
-        field="post_type",
+        PERSONNEL, ChangePost(post_type="巡逻防控"), InvalidFieldError, field="post_type"
     ),
     change_post_refuses_article_2_work=Refusal(
-        Auxiliary.change_post, PERSONNEL, ChangePost(post_type="膳食"), NotAnAuxiliaryPostError
+        PERSONNEL, ChangePost(post_type="膳食"), NotAnAuxiliaryPostError
     ),
     only_the_personnel_department_changes_posts=Refusal(
-        Auxiliary.change_post, UNIT_A_ACTOR, ChangePost(post_type="traffic"), NotAuthorisedError
+        UNIT_A_ACTOR, ChangePost(post_type="traffic"), NotAuthorisedError
     ),
 )
-def test_change_post_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_change_post_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) -> None:
@@ -103,26 +99,17 @@ def _transfer(auxiliary: Auxiliary, organ: Organ) -> None:
 
 @refusals(
     transfer_needs_a_registered_unit=Refusal(
-        Auxiliary.transfer,
-        PERSONNEL,
-        _transfer_to(UNREGISTERED_UNIT),
-        UnknownUnitError,
-        effective=FEB_1,
+        PERSONNEL, _transfer_to(UNREGISTERED_UNIT), UnknownUnitError, effective=FEB_1
     ),
     transfer_to_the_same_unit_is_refused=Refusal(
-        Auxiliary.transfer,
-        PERSONNEL,
-        _transfer_to(UNIT_A),
-        InvalidFieldError,
-        field="unit",
-        effective=FEB_1,
+        PERSONNEL, _transfer_to(UNIT_A), InvalidFieldError, field="unit", effective=FEB_1
     ),
     only_the_personnel_department_transfers=Refusal(
-        Auxiliary.transfer, UNIT_A_ACTOR, _transfer_to(UNIT_B), NotAuthorisedError, effective=FEB_1
+        UNIT_A_ACTOR, _transfer_to(UNIT_B), NotAuthorisedError, effective=FEB_1
     ),
 )
 def test_transfer_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
-    refusal.check(auxiliary, organ=organ)
+    refusal.check(auxiliary, organ)
 
 
 def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
@@ -171,15 +158,9 @@ NEW_SUPERVISOR = AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测�
 
 @refusals(
     another_unit_may_not_assign_a_supervisor=Refusal(
-        Auxiliary.assign_supervisor,
-        UNIT_B_ACTOR,
-        NEW_SUPERVISOR,
-        OutsideScopeError,
-        says="Art. 10",
-        effective=FEB_1,
+        UNIT_B_ACTOR, NEW_SUPERVISOR, OutsideScopeError, says="Art. 10", effective=FEB_1
     ),
     assigning_the_same_supervisor_is_refused=Refusal(
-        Auxiliary.assign_supervisor,
         PERSONNEL,
         AssignSupervisor(supervisor_id="PO-1001", supervisor_name="测试警官甲"),
         InvalidFieldError,
@@ -187,7 +168,6 @@ NEW_SUPERVISOR = AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测�
         effective=FEB_1,
     ),
     release_needs_a_supervisor_on_that_date=Refusal(
-        Auxiliary.release_supervisor,
         PERSONNEL,
         ReleaseSupervisor(reason="again"),
         InvalidTransitionError,
@@ -195,22 +175,14 @@ NEW_SUPERVISOR = AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测�
         given=_released,
     ),
     only_unit_or_personnel_release_a_supervisor=Refusal(
-        Auxiliary.release_supervisor,
-        DISCIPLINE,
-        ReleaseSupervisor(reason="r"),
-        NotAuthorisedError,
-        effective=FEB_1,
+        DISCIPLINE, ReleaseSupervisor(reason="r"), NotAuthorisedError, effective=FEB_1
     ),
     assignments_may_not_precede_the_hire=Refusal(
-        Auxiliary.assign_supervisor,
-        PERSONNEL,
-        NEW_SUPERVISOR,
-        InvalidDateRangeError,
-        effective=date(2024, 1, 1),
+        PERSONNEL, NEW_SUPERVISOR, InvalidDateRangeError, effective=date(2024, 1, 1)
     ),
 )
-def test_supervisor_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_supervisor_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------- backdated history

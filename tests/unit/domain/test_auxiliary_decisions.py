@@ -100,17 +100,16 @@ def test_a_decision_records_its_facts_reasons_article_number_and_evidence(
     ],
 )
 def test_a_decision_without_a_valid_statement_of_reasons_is_refused(
-    auxiliary: Auxiliary, field: str, value: object
+    auxiliary: Auxiliary, organ: Organ, field: str, value: object
 ) -> None:
     Refusal(
-        Auxiliary.impose_sanction,
         DISCIPLINE,
         sanction(**{field: value}),
         InvalidFieldError,
         field=field,
         effective=FEB_1,
         given=heard,
-    ).check(auxiliary)
+    ).check(auxiliary, organ)
 
 
 # ------------------------------------------------------------- statement and defence
@@ -124,15 +123,9 @@ def _decided(auxiliary: Auxiliary) -> None:
 
 @refusals(
     a_decision_needs_a_statement_heard_or_waived=Refusal(
-        Auxiliary.impose_sanction,
-        DISCIPLINE,
-        sanction(),
-        StatementMissingError,
-        says="Art. 18",
-        effective=FEB_1,
+        DISCIPLINE, sanction(), StatementMissingError, says="Art. 18", effective=FEB_1
     ),
     another_cases_statement_does_not_count=Refusal(
-        Auxiliary.impose_sanction,
         DISCIPLINE,
         sanction(),
         StatementMissingError,
@@ -140,14 +133,12 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=partial(heard, sanction_id="S-2"),
     ),
     a_waiver_names_the_written_waiver=Refusal(
-        Auxiliary.waive_statement,
         DISCIPLINE,
         WaiveStatement(sanction_id="S-2", waiver_reference=""),
         InvalidFieldError,
         effective=JAN_20,
     ),
     a_statement_precedes_the_decision=Refusal(
-        Auxiliary.impose_sanction,
         DISCIPLINE,
         sanction(),
         InvalidDateRangeError,
@@ -155,7 +146,6 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=partial(heard, day=FEB_1),
     ),
     no_statement_is_heard_after_the_decision=Refusal(
-        Auxiliary.hear_statement,
         DISCIPLINE,
         dataclasses.replace(HEARING, heard_on=FEB_1),
         InvalidTransitionError,
@@ -163,7 +153,6 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=_decided,
     ),
     no_statement_is_waived_after_the_decision=Refusal(
-        Auxiliary.waive_statement,
         DISCIPLINE,
         WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         InvalidTransitionError,
@@ -171,7 +160,6 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=_decided,
     ),
     a_heard_case_is_not_waived=Refusal(
-        Auxiliary.waive_statement,
         DISCIPLINE,
         WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         DuplicateRecordError,
@@ -179,7 +167,6 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=heard,
     ),
     a_heard_case_is_not_heard_again=Refusal(
-        Auxiliary.hear_statement,
         DISCIPLINE,
         dataclasses.replace(HEARING, heard_on=FEB_1),
         DuplicateRecordError,
@@ -187,39 +174,32 @@ def _decided(auxiliary: Auxiliary) -> None:
         given=heard,
     ),
     only_the_discipline_office_hears_statements=Refusal(
-        Auxiliary.hear_statement, PERSONNEL, HEARING, NotAuthorisedError, effective=JAN_20
+        PERSONNEL, HEARING, NotAuthorisedError, effective=JAN_20
     ),
     only_the_discipline_office_records_waivers=Refusal(
-        Auxiliary.waive_statement,
         INSPECTOR,
         WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         NotAuthorisedError,
         effective=JAN_20,
     ),
     a_statement_is_not_heard_in_the_future=Refusal(
-        Auxiliary.hear_statement,
         DISCIPLINE,
         dataclasses.replace(HEARING, heard_on=FEB_1),
         DateInFutureError,
         effective=JAN_20,
     ),
     a_statement_is_heard_within_service=Refusal(
-        Auxiliary.hear_statement,
         DISCIPLINE,
         dataclasses.replace(HEARING, heard_on=date(2023, 12, 1)),
         InvalidDateRangeError,
         effective=JAN_20,
     ),
     a_heard_statement_has_a_text=Refusal(
-        Auxiliary.hear_statement,
-        DISCIPLINE,
-        dataclasses.replace(HEARING, statement=""),
-        InvalidFieldError,
-        effective=JAN_20,
+        DISCIPLINE, dataclasses.replace(HEARING, statement=""), InvalidFieldError, effective=JAN_20
     ),
 )
-def test_statement_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_statement_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_a_waived_statement_lets_the_decision_be_made(auxiliary: Auxiliary) -> None:
@@ -273,7 +253,6 @@ def _appealed(auxiliary: Auxiliary) -> None:
 
 @refusals(
     the_office_that_imposed_does_not_decide_the_appeal=Refusal(
-        Auxiliary.decide_appeal,
         DISCIPLINE,
         DecideAppeal(sanction_id="S-1", upheld=True),
         NotAuthorisedError,
@@ -282,7 +261,6 @@ def _appealed(auxiliary: Auxiliary) -> None:
     ),
     # The same token id (the same person) in the inspectorate's role.
     the_person_who_imposed_does_not_decide_the_appeal=Refusal(
-        Auxiliary.decide_appeal,
         Actor(DISCIPLINE.actor_id, "inspector", ORGAN_CODE, None),
         DecideAppeal(sanction_id="S-1", upheld=False),
         SameDeciderError,
@@ -290,8 +268,8 @@ def _appealed(auxiliary: Auxiliary) -> None:
         given=_appealed,
     ),
 )
-def test_appeal_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_appeal_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_the_inspectorate_decides_an_appeal(auxiliary: Auxiliary) -> None:
@@ -383,15 +361,10 @@ def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
 
 @refusals(
     an_accepted_referral_is_not_accepted_again=Refusal(
-        Auxiliary.record_referral_outcome,
-        DISCIPLINE,
-        _outcome("accepted"),
-        InvalidTransitionError,
-        given=_with_outcomes("accepted"),
+        DISCIPLINE, _outcome("accepted"), InvalidTransitionError, given=_with_outcomes("accepted")
     ),
     **{
         f"a_judged_referral_is_final-{outcome}": Refusal(
-            Auxiliary.record_referral_outcome,
             DISCIPLINE,
             _outcome(outcome),
             InvalidTransitionError,
@@ -400,49 +373,29 @@ def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
         for outcome in ("accepted", "declined", "judgement")
     },
     a_declined_referral_is_final=Refusal(
-        Auxiliary.record_referral_outcome,
-        DISCIPLINE,
-        _outcome("judgement"),
-        InvalidTransitionError,
-        given=_with_outcomes("declined"),
+        DISCIPLINE, _outcome("judgement"), InvalidTransitionError, given=_with_outcomes("declined")
     ),
     an_outcome_needs_a_known_referral=Refusal(
-        Auxiliary.record_referral_outcome,
-        DISCIPLINE,
-        _outcome("accepted"),
-        UnknownReferralError,
+        DISCIPLINE, _outcome("accepted"), UnknownReferralError
     ),
     an_outcome_is_decided_after_the_referral=Refusal(
-        Auxiliary.record_referral_outcome,
-        DISCIPLINE,
-        _outcome("accepted", day=JAN_20),
-        InvalidDateRangeError,
-        given=_referred,
+        DISCIPLINE, _outcome("accepted", day=JAN_20), InvalidDateRangeError, given=_referred
     ),
     an_outcome_is_a_closed_set=Refusal(
-        Auxiliary.record_referral_outcome,
-        DISCIPLINE,
-        _outcome("acquitted"),
-        InvalidFieldError,
-        given=_referred,
+        DISCIPLINE, _outcome("acquitted"), InvalidFieldError, given=_referred
     ),
     only_the_discipline_office_records_an_outcome=Refusal(
-        Auxiliary.record_referral_outcome,
-        PERSONNEL,
-        _outcome("accepted"),
-        NotAuthorisedError,
-        given=_referred,
+        PERSONNEL, _outcome("accepted"), NotAuthorisedError, given=_referred
     ),
     a_referral_reference_is_used_once=Refusal(
-        Auxiliary.refer_for_prosecution,
         DISCIPLINE,
         ReferForProsecution(reference="R-1", summary="again"),
         DuplicateRecordError,
         given=_referred,
     ),
 )
-def test_referral_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_referral_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_an_accepted_referral_is_judged(auxiliary: Auxiliary) -> None:
@@ -499,42 +452,30 @@ def test_a_dispatched_auxiliary_is_returned_to_the_agency(dispatched: Auxiliary)
     assert ReturnToAgency.releases_slot
 
 
-def test_only_a_dispatched_auxiliary_is_returned_to_an_agency(auxiliary: Auxiliary) -> None:
+def test_only_a_dispatched_auxiliary_is_returned_to_an_agency(
+    auxiliary: Auxiliary, organ: Organ
+) -> None:
     Refusal(
-        Auxiliary.return_to_agency,
-        PERSONNEL,
-        ReturnToAgency(return_grounds="g"),
-        NotLabourDispatchError,
-        says="Art. 8",
-    ).check(auxiliary)
+        PERSONNEL, ReturnToAgency(return_grounds="g"), NotLabourDispatchError, says="Art. 8"
+    ).check(auxiliary, organ)
 
 
 @refusals(
     a_return_to_the_agency_needs_grounds=Refusal(
-        Auxiliary.return_to_agency,
-        PERSONNEL,
-        ReturnToAgency(return_grounds=""),
-        InvalidFieldError,
+        PERSONNEL, ReturnToAgency(return_grounds=""), InvalidFieldError
     ),
     a_return_to_the_agency_is_later_than_the_hire=Refusal(
-        Auxiliary.return_to_agency,
         PERSONNEL,
         ReturnToAgency(return_grounds="g"),
         InvalidDateRangeError,
         effective=date(2024, 1, 2),
     ),
     only_the_personnel_department_returns_to_the_agency=Refusal(
-        Auxiliary.return_to_agency,
-        DISCIPLINE,
-        ReturnToAgency(return_grounds="g"),
-        NotAuthorisedError,
+        DISCIPLINE, ReturnToAgency(return_grounds="g"), NotAuthorisedError
     ),
     a_return_to_the_agency_is_no_plain_separation=Refusal(
-        Auxiliary.separate,
-        PERSONNEL,
-        Separate(reason="returned_to_agency"),
-        InvalidFieldError,
+        PERSONNEL, Separate(reason="returned_to_agency"), InvalidFieldError
     ),
 )
-def test_return_to_agency_refusals(dispatched: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(dispatched)
+def test_return_to_agency_refusals(dispatched: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(dispatched, organ)

@@ -25,6 +25,7 @@ from domain.errors import (
     OutsideScopeError,
     UnknownSanctionError,
 )
+from domain.organ import Organ
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus
 
 from .decision_support import DECISION, INSPECTOR, heard, sanction
@@ -170,30 +171,19 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
 
 @refusals(
     only_the_discipline_office_imposes_sanctions=Refusal(
-        Auxiliary.impose_sanction,
         PERSONNEL,
         sanction(),
         NotAuthorisedError,
         message="only the discipline and inspection office may impose a sanction (Art. 18)",
     ),
-    another_organ_may_not_impose_sanctions=Refusal(
-        Auxiliary.impose_sanction, OTHER_DISCIPLINE, sanction(), OutsideScopeError
-    ),
+    another_organ_may_not_impose_sanctions=Refusal(OTHER_DISCIPLINE, sanction(), OutsideScopeError),
     a_sanction_id_is_used_once=Refusal(
-        Auxiliary.impose_sanction,
-        DISCIPLINE,
-        sanction(kind="criticism"),
-        DuplicateRecordError,
-        given=_impose,
+        DISCIPLINE, sanction(kind="criticism"), DuplicateRecordError, given=_impose
     ),
     a_term_ends_after_the_sanction_takes_effect=Refusal(
-        Auxiliary.impose_sanction,
-        DISCIPLINE,
-        sanction(kind="demerit", until=DAY),
-        InvalidDateRangeError,
+        DISCIPLINE, sanction(kind="demerit", until=DAY), InvalidDateRangeError
     ),
     a_termination_has_no_term=Refusal(
-        Auxiliary.impose_sanction,
         DISCIPLINE,
         sanction(kind="termination", until=date(2025, 1, 1)),
         InvalidFieldError,
@@ -201,11 +191,7 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
     ),
     **{
         f"linked_findings_are_complaint_allegation_references-{n}": Refusal(
-            Auxiliary.impose_sanction,
-            DISCIPLINE,
-            sanction(linked_findings=refs),
-            InvalidFieldError,
-            field="linked_findings",
+            DISCIPLINE, sanction(linked_findings=refs), InvalidFieldError, field="linked_findings"
         )
         for n, refs in enumerate(
             [
@@ -220,96 +206,73 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
         )
     },
     a_sanction_is_appealed_once=Refusal(
-        Auxiliary.appeal_sanction,
         DISCIPLINE,
         AppealSanction(sanction_id="S-1", grounds="again"),
         InvalidTransitionError,
         given=_appeal_decided,
     ),
     deciding_needs_a_pending_appeal=Refusal(
-        Auxiliary.decide_appeal,
         INSPECTOR,
         DecideAppeal(sanction_id="S-1", upheld=False),
         InvalidTransitionError,
         given=_impose,
     ),
     an_unknown_sanction_is_not_appealed=Refusal(
-        Auxiliary.appeal_sanction,
-        DISCIPLINE,
-        AppealSanction(sanction_id="S-404", grounds="g"),
-        UnknownSanctionError,
+        DISCIPLINE, AppealSanction(sanction_id="S-404", grounds="g"), UnknownSanctionError
     ),
     an_unknown_sanction_has_no_appeal_to_decide=Refusal(
-        Auxiliary.decide_appeal,
-        INSPECTOR,
-        DecideAppeal(sanction_id="S-404", upheld=True),
-        UnknownSanctionError,
+        INSPECTOR, DecideAppeal(sanction_id="S-404", upheld=True), UnknownSanctionError
     ),
     an_unknown_sanction_is_not_revoked=Refusal(
-        Auxiliary.revoke_sanction,
-        DISCIPLINE,
-        RevokeSanction(sanction_id="S-404", reason="r"),
-        UnknownSanctionError,
+        DISCIPLINE, RevokeSanction(sanction_id="S-404", reason="r"), UnknownSanctionError
     ),
     a_sanction_is_revoked_once=Refusal(
-        Auxiliary.revoke_sanction,
         DISCIPLINE,
         RevokeSanction(sanction_id="S-1", reason="again"),
         InvalidTransitionError,
         given=_revoked("suspension"),
     ),
     a_revoked_sanction_is_not_appealed=Refusal(
-        Auxiliary.appeal_sanction,
         DISCIPLINE,
         AppealSanction(sanction_id="S-1", grounds="g"),
         InvalidTransitionError,
         given=_revoked("suspension"),
     ),
     an_appeal_on_a_revoked_sanction_cannot_be_decided=Refusal(
-        Auxiliary.decide_appeal,
         INSPECTOR,
         DecideAppeal(sanction_id="S-1", upheld=True),
         InvalidTransitionError,
         given=_revoked("warning", appealed=True),
     ),
     only_the_discipline_office_refers_for_prosecution=Refusal(
-        Auxiliary.refer_for_prosecution,
-        PERSONNEL,
-        ReferForProsecution(reference="r", summary="s"),
-        NotAuthorisedError,
+        PERSONNEL, ReferForProsecution(reference="r", summary="s"), NotAuthorisedError
     ),
     a_dismissal_needs_a_termination=Refusal(
-        Auxiliary.separate,
-        PERSONNEL,
-        Separate(reason="dismissed"),
-        InvalidTransitionError,
-        says="Art. 18",
+        PERSONNEL, Separate(reason="dismissed"), InvalidTransitionError, says="Art. 18"
     ),
     a_dismissal_needs_a_termination_in_force=Refusal(
-        Auxiliary.separate,
         PERSONNEL,
         Separate(reason="dismissed"),
         InvalidTransitionError,
         given=_revoked("termination"),
     ),
 )
-def test_sanction_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_sanction_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
-def test_no_second_suspension_while_suspended(auxiliary: Auxiliary) -> None:
+def test_no_second_suspension_while_suspended(auxiliary: Auxiliary, organ: Organ) -> None:
     error = Refusal(
-        Auxiliary.impose_sanction,
         DISCIPLINE,
         sanction(sanction_id="S-2", kind="suspension"),
         InvalidTransitionError,
         given=partial(_impose, kind="suspension"),
-    ).check(auxiliary)
+    ).check(auxiliary, organ)
     assert (error.from_status, error.command) == ("suspended", "impose_sanction")
 
 
-def test_reinstate_needs_a_suspension(auxiliary: Auxiliary) -> None:
-    error = Refusal(
-        Auxiliary.reinstate, DISCIPLINE, Reinstate(reason="r"), InvalidTransitionError
-    ).check(auxiliary)
+def test_reinstate_needs_a_suspension(auxiliary: Auxiliary, organ: Organ) -> None:
+    error = Refusal(DISCIPLINE, Reinstate(reason="r"), InvalidTransitionError).check(
+        auxiliary, organ
+    )
     assert error.from_status == "active"

@@ -26,6 +26,7 @@ from domain.errors import (
     OverlappingLeaveError,
 )
 from domain.lifecycle import Leave, Probation, Training
+from domain.organ import Organ
 from domain.values import AuxiliaryStatus, LeaveKind, TrainingKind
 
 from .refusals import Refusal, refusals
@@ -68,37 +69,21 @@ def _probation_passed(auxiliary: Auxiliary) -> None:
 
 @refusals(
     a_probation_is_recorded_once=Refusal(
-        Auxiliary.start_probation,
-        PERSONNEL,
-        StartProbation(until=date(2024, 5, 1)),
-        DuplicateRecordError,
-        given=_probation,
+        PERSONNEL, StartProbation(until=date(2024, 5, 1)), DuplicateRecordError, given=_probation
     ),
     **{
         f"a_probation_ends_after_it_starts_and_before_the_contract-{until}": Refusal(
-            Auxiliary.start_probation,
-            PERSONNEL,
-            StartProbation(until=until),
-            InvalidDateRangeError,
-            effective=HIRE_DAY,
+            PERSONNEL, StartProbation(until=until), InvalidDateRangeError, effective=HIRE_DAY
         )
         for until in (HIRE_DAY, date(2023, 12, 31), date(2026, 12, 31), date(2027, 1, 1))
     },
     only_the_personnel_department_records_a_probation=Refusal(
-        Auxiliary.start_probation,
-        UNIT_A_ACTOR,
-        StartProbation(until=UNTIL),
-        NotAuthorisedError,
-        effective=HIRE_DAY,
+        UNIT_A_ACTOR, StartProbation(until=UNTIL), NotAuthorisedError, effective=HIRE_DAY
     ),
     an_outcome_needs_a_probation=Refusal(
-        Auxiliary.complete_probation,
-        PERSONNEL,
-        CompleteProbation(passed=True),
-        InvalidTransitionError,
+        PERSONNEL, CompleteProbation(passed=True), InvalidTransitionError
     ),
     an_outcome_is_not_before_the_probation_starts=Refusal(
-        Auxiliary.complete_probation,
         PERSONNEL,
         CompleteProbation(passed=True),
         InvalidDateRangeError,
@@ -106,29 +91,23 @@ def _probation_passed(auxiliary: Auxiliary) -> None:
         given=_probation_from_day,
     ),
     an_outcome_is_passed_or_not=Refusal(
-        Auxiliary.complete_probation,
         PERSONNEL,
         CompleteProbation(passed=1),  # type: ignore[arg-type]
         InvalidFieldError,
         given=_probation_from_day,
     ),
     a_probation_has_one_outcome=Refusal(
-        Auxiliary.complete_probation,
-        PERSONNEL,
-        CompleteProbation(passed=False),
-        DuplicateRecordError,
-        given=_probation_passed,
+        PERSONNEL, CompleteProbation(passed=False), DuplicateRecordError, given=_probation_passed
     ),
     a_separation_for_a_failed_probation_needs_one=Refusal(
-        Auxiliary.separate,
         PERSONNEL,
         Separate(reason="probation_failed"),
         InvalidTransitionError,
         effective=date(2024, 3, 15),
     ),
 )
-def test_probation_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_probation_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_a_probation_has_an_outcome_on_or_after_its_start(auxiliary: Auxiliary) -> None:
@@ -226,7 +205,6 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
 
 @refusals(
     a_leave_may_not_start_during_another=Refusal(
-        Auxiliary.start_leave,
         PERSONNEL,
         StartLeave(leave_id="L-2", kind="annual"),
         OverlappingLeaveError,
@@ -235,7 +213,6 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
     ),
     **{
         f"a_leave_may_not_start_within_an_ended_one-{start}": Refusal(
-            Auxiliary.start_leave,
             PERSONNEL,
             StartLeave(leave_id="L-2", kind="annual"),
             OverlappingLeaveError,
@@ -245,18 +222,14 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
         for start in (date(2024, 1, 20), date(2024, 2, 9))
     },
     a_leave_id_is_used_once=Refusal(
-        Auxiliary.start_leave,
         PERSONNEL,
         StartLeave(leave_id="L-1", kind="annual"),
         DuplicateRecordError,
         effective=date(2024, 2, 10),
         given=_on_sick_leave(back_on=date(2024, 2, 10)),
     ),
-    a_return_needs_a_leave=Refusal(
-        Auxiliary.end_leave, PERSONNEL, EndLeave(leave_id="L-1"), InvalidTransitionError
-    ),
+    a_return_needs_a_leave=Refusal(PERSONNEL, EndLeave(leave_id="L-1"), InvalidTransitionError),
     a_return_is_after_the_start=Refusal(
-        Auxiliary.end_leave,
         PERSONNEL,
         EndLeave(leave_id="L-1"),
         InvalidDateRangeError,
@@ -264,7 +237,6 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
         given=_on_sick_leave(),
     ),
     a_planned_return_is_after_the_start=Refusal(
-        Auxiliary.start_leave,
         PERSONNEL,
         StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
         InvalidDateRangeError,
@@ -272,7 +244,6 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
         given=_on_sick_leave(),
     ),
     a_return_is_recorded_once=Refusal(
-        Auxiliary.end_leave,
         PERSONNEL,
         EndLeave(leave_id="L-1"),
         DuplicateRecordError,
@@ -280,20 +251,14 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
         given=_on_sick_leave(back_on=date(2024, 2, 3)),
     ),
     leave_is_recorded_by_the_unit_of_the_day_or_personnel=Refusal(
-        Auxiliary.start_leave,
-        UNIT_B_ACTOR,
-        StartLeave(leave_id="L-1", kind="annual"),
-        OutsideScopeError,
+        UNIT_B_ACTOR, StartLeave(leave_id="L-1", kind="annual"), OutsideScopeError
     ),
     the_leave_kind_is_a_closed_set=Refusal(
-        Auxiliary.start_leave,
-        PERSONNEL,
-        StartLeave(leave_id="L-1", kind="年假"),
-        InvalidFieldError,
+        PERSONNEL, StartLeave(leave_id="L-1", kind="年假"), InvalidFieldError
     ),
 )
-def test_leave_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_leave_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_a_leave_may_start_on_the_day_back_from_another(auxiliary: Auxiliary) -> None:

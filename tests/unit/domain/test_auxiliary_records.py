@@ -42,6 +42,7 @@ from domain.errors import (
     UnknownCredentialError,
     UnknownInjuryError,
 )
+from domain.organ import Organ
 from domain.values import (
     AssessmentGrade,
     CommendationKind,
@@ -82,34 +83,23 @@ def _evaluated(auxiliary: Auxiliary) -> None:
 
 @refusals(
     a_year_is_assessed_once=Refusal(
-        Auxiliary.evaluate,
-        PERSONNEL,
-        Evaluate(year=2024, grade="excellent"),
-        DuplicateRecordError,
-        given=_evaluated,
+        PERSONNEL, Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
     ),
     the_assessed_year_lies_in_service_not_before=Refusal(
-        Auxiliary.evaluate, PERSONNEL, Evaluate(year=2023, grade="competent"), InvalidDateRangeError
+        PERSONNEL, Evaluate(year=2023, grade="competent"), InvalidDateRangeError
     ),
     the_assessed_year_lies_in_service_not_after=Refusal(
-        Auxiliary.evaluate, PERSONNEL, Evaluate(year=2025, grade="competent"), InvalidDateRangeError
+        PERSONNEL, Evaluate(year=2025, grade="competent"), InvalidDateRangeError
     ),
     the_grade_is_a_closed_set=Refusal(
-        Auxiliary.evaluate,
-        PERSONNEL,
-        Evaluate(year=2024, grade="good"),
-        InvalidFieldError,
-        field="grade",
+        PERSONNEL, Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
     ),
     only_the_personnel_department_assesses=Refusal(
-        Auxiliary.evaluate,
-        UNIT_A_ACTOR,
-        Evaluate(year=2024, grade="competent"),
-        NotAuthorisedError,
+        UNIT_A_ACTOR, Evaluate(year=2024, grade="competent"), NotAuthorisedError
     ),
 )
-def test_assessment_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_assessment_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ---------------------------------------------------------------------------- levels
@@ -141,54 +131,29 @@ def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxil
 
 @refusals(
     a_promotion_must_raise_the_level=Refusal(
-        Auxiliary.change_level,
-        PERSONNEL,
-        ChangeLevel(level=1, reason="promotion"),
-        InvalidFieldError,
-        field="level",
+        PERSONNEL, ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
     ),
     a_demotion_must_lower_the_level=Refusal(
-        Auxiliary.change_level,
-        PERSONNEL,
-        ChangeLevel(level=2, reason="demotion"),
-        InvalidFieldError,
-        field="level",
+        PERSONNEL, ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
     ),
     a_correction_must_change_the_level=Refusal(
-        Auxiliary.change_level,
-        PERSONNEL,
-        ChangeLevel(level=1, reason="correction"),
-        InvalidFieldError,
-        field="level",
+        PERSONNEL, ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
     ),
     the_new_level_lies_within_the_scheme=Refusal(
-        Auxiliary.change_level,
-        PERSONNEL,
-        ChangeLevel(level=11, reason="promotion"),
-        LevelOutOfSchemeError,
+        PERSONNEL, ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
     ),
     the_reason_is_a_closed_set=Refusal(
-        Auxiliary.change_level,
-        PERSONNEL,
-        ChangeLevel(level=2, reason="seniority"),
-        InvalidFieldError,
-        field="reason",
+        PERSONNEL, ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
     ),
     only_the_personnel_department_changes_levels=Refusal(
-        Auxiliary.change_level,
-        UNIT_A_ACTOR,
-        ChangeLevel(level=2, reason="promotion"),
-        NotAuthorisedError,
+        UNIT_A_ACTOR, ChangeLevel(level=2, reason="promotion"), NotAuthorisedError
     ),
     a_renewal_must_extend_the_contract=Refusal(
-        Auxiliary.renew_contract,
-        PERSONNEL,
-        RenewContract(contract_end=date(2026, 12, 31)),
-        InvalidDateRangeError,
+        PERSONNEL, RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
     ),
 )
-def test_level_and_contract_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_level_and_contract_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ---------------------------------------------------------------------------- contract
@@ -290,7 +255,6 @@ def _issued_and_returned(auxiliary: Auxiliary) -> None:
 
 @refusals(
     one_active_credential_of_a_kind_at_a_time=Refusal(
-        Auxiliary.issue_credential,
         PERSONNEL,
         IssueCredential(kind="work_id", serial="NT-000124"),
         CredentialAlreadyActiveError,
@@ -298,69 +262,50 @@ def _issued_and_returned(auxiliary: Auxiliary) -> None:
         given=_issue,
     ),
     a_credential_is_revoked_once=Refusal(
-        Auxiliary.revoke_credential,
         PERSONNEL,
         RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
         CredentialNotHeldError,
         given=_issued_and_revoked,
     ),
     a_returned_credential_cannot_be_returned=Refusal(
-        Auxiliary.return_credential,
         PERSONNEL,
         ReturnCredential(kind="work_id", serial="NT-000123"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
     a_returned_credential_cannot_be_revoked=Refusal(
-        Auxiliary.revoke_credential,
         PERSONNEL,
         RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
     an_unknown_credential_is_not_returned=Refusal(
-        Auxiliary.return_credential,
         PERSONNEL,
         ReturnCredential(kind="insignia", serial="NT-000123"),
         UnknownCredentialError,
         given=_issue,
     ),
     an_unknown_credential_is_not_revoked=Refusal(
-        Auxiliary.revoke_credential,
         PERSONNEL,
         RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
         UnknownCredentialError,
         given=_issue,
     ),
     the_credential_kind_is_checked=Refusal(
-        Auxiliary.issue_credential,
-        PERSONNEL,
-        IssueCredential(kind="badge", serial="B-1"),
-        InvalidFieldError,
-        field="kind",
+        PERSONNEL, IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
     ),
     the_credential_serial_is_checked=Refusal(
-        Auxiliary.issue_credential,
-        PERSONNEL,
-        IssueCredential(kind="work_id", serial="NT 1"),
-        InvalidFieldError,
-        field="serial",
+        PERSONNEL, IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
     ),
     only_the_personnel_department_issues_credentials=Refusal(
-        Auxiliary.issue_credential,
-        UNIT_A_ACTOR,
-        IssueCredential(kind="work_id", serial="NT-1"),
-        NotAuthorisedError,
+        UNIT_A_ACTOR, IssueCredential(kind="work_id", serial="NT-1"), NotAuthorisedError
     ),
     another_organ_may_not_issue_credentials=Refusal(
-        Auxiliary.issue_credential,
-        OTHER_PERSONNEL,
-        IssueCredential(kind="work_id", serial="NT-1"),
-        OutsideScopeError,
+        OTHER_PERSONNEL, IssueCredential(kind="work_id", serial="NT-1"), OutsideScopeError
     ),
 )
-def test_credential_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_credential_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_a_credential_of_another_kind_may_be_issued_while_one_is_active(
@@ -374,15 +319,14 @@ def test_a_credential_of_another_kind_may_be_issued_while_one_is_active(
     }
 
 
-def test_a_serial_is_issued_once(auxiliary: Auxiliary) -> None:
+def test_a_serial_is_issued_once(auxiliary: Auxiliary, organ: Organ) -> None:
     error = Refusal(
-        Auxiliary.issue_credential,
         PERSONNEL,
         IssueCredential(kind="work_id", serial="NT-000123"),
         SerialAlreadyIssuedError,
         says="returned",
         given=_issued_and_returned,
-    ).check(auxiliary)
+    ).check(auxiliary, organ)
     assert error.code == "serial_already_issued"
 
 
@@ -433,7 +377,6 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
 
 @refusals(
     insurance_must_end_after_it_starts=Refusal(
-        Auxiliary.enrol_insurance,
         PERSONNEL,
         EnrolInsurance(
             kind="medical",
@@ -445,7 +388,6 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
         InvalidDateRangeError,
     ),
     insurance_kind_is_a_closed_set=Refusal(
-        Auxiliary.enrol_insurance,
         PERSONNEL,
         EnrolInsurance(
             kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
@@ -453,29 +395,28 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
         InvalidFieldError,
     ),
     a_health_check_cannot_be_in_the_future=Refusal(
-        Auxiliary.record_health_check,
         PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
         DateInFutureError,
         field="checked_on",
     ),
     health_check_fitness_is_checked=Refusal(
-        Auxiliary.record_health_check,
         PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
         InvalidFieldError,
         field="fit",
     ),
     health_check_details_are_checked=Refusal(
-        Auxiliary.record_health_check,
         PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
         InvalidFieldError,
         field="details",
     ),
 )
-def test_insurance_and_health_check_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_insurance_and_health_check_refusals(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------------ duty injury
@@ -516,38 +457,32 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
 
 @refusals(
     another_unit_may_not_record_an_injury=Refusal(
-        Auxiliary.record_duty_injury,
         UNIT_B_ACTOR,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
         OutsideScopeError,
     ),
     an_injury_id_is_used_once=Refusal(
-        Auxiliary.record_duty_injury,
         PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
         DuplicateRecordError,
         given=_injure,
     ),
     an_injury_occurs_in_service=Refusal(
-        Auxiliary.record_duty_injury,
         PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"),
         InvalidDateRangeError,
     ),
     an_injury_does_not_occur_in_the_future=Refusal(
-        Auxiliary.record_duty_injury,
         PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"),
         DateInFutureError,
     ),
     a_cost_needs_a_recorded_injury=Refusal(
-        Auxiliary.advance_cost,
         PERSONNEL,
         AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
         UnknownInjuryError,
     ),
     cost_category_is_a_closed_set=Refusal(
-        Auxiliary.advance_cost,
         PERSONNEL,
         AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
         InvalidFieldError,
@@ -555,20 +490,21 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
         given=_injure,
     ),
 )
-def test_duty_injury_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_duty_injury_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 @pytest.mark.parametrize("amount", [Decimal(0), Decimal(-5), Decimal("1.005"), 100.0, 100])
-def test_a_cost_is_a_positive_amount_in_fen(auxiliary: Auxiliary, amount: object) -> None:
+def test_a_cost_is_a_positive_amount_in_fen(
+    auxiliary: Auxiliary, organ: Organ, amount: object
+) -> None:
     Refusal(
-        Auxiliary.advance_cost,
         PERSONNEL,
         AdvanceCost(injury_id="INJ-1", category="medical", amount=amount),
         InvalidFieldError,
         field="amount",
         given=_injure,
-    ).check(auxiliary)
+    ).check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------- infringement, awards
@@ -603,26 +539,20 @@ def test_commend(auxiliary: Auxiliary) -> None:
 
 @refusals(
     an_infringement_occurs_in_service=Refusal(
-        Auxiliary.record_infringement,
         PERSONNEL,
         RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
         InvalidDateRangeError,
     ),
     only_the_personnel_department_commends=Refusal(
-        Auxiliary.commend,
         UNIT_A_ACTOR,
         Commend(kind="citation", issuing_body="测试派出所甲"),
         NotAuthorisedError,
         message="only the organ's personnel department may record a commendation (Art. 16)",
     ),
     commendation_kind_is_a_closed_set=Refusal(
-        Auxiliary.commend,
-        PERSONNEL,
-        Commend(kind="medal", issuing_body="测试市公安局"),
-        InvalidFieldError,
+        PERSONNEL, Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
     ),
     no_record_may_take_effect_before_the_hire=Refusal(
-        Auxiliary.commend,
         PERSONNEL,
         Commend(kind="citation", issuing_body="测试市公安局"),
         InvalidDateRangeError,
@@ -630,8 +560,10 @@ def test_commend(auxiliary: Auxiliary) -> None:
         effective=date(2024, 1, 1),
     ),
 )
-def test_infringement_and_commendation_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
-    refusal.check(auxiliary)
+def test_infringement_and_commendation_refusals(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_counts_summarise_the_records(auxiliary: Auxiliary) -> None:
