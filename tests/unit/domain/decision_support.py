@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import HearStatement, WaiveStatement
+from domain.commands.auxiliary import HearStatement, ImposeSanction, WaiveStatement
 from domain.values import Actor
 
 from .support import DISCIPLINE, rec
@@ -21,6 +21,19 @@ DECISION: dict[str, Any] = {
 """The reasons every ``ImposeSanction`` states (Art. 18)."""
 
 INSPECTOR = Actor("insp-01", "inspector", "test-bureau", None)
+
+
+def sanction(**overrides: Any) -> ImposeSanction:
+    """A warning S-1 with no term and no linked findings, stating ``DECISION``; overrides."""
+    fields: dict[str, Any] = {
+        "sanction_id": "S-1",
+        "kind": "warning",
+        "until": None,
+        "linked_findings": [],
+        **DECISION,
+        **overrides,
+    }
+    return ImposeSanction(**fields)
 
 
 def heard(auxiliary: Auxiliary, sanction_id: str = "S-1", day: date = date(2024, 1, 20)) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AssignSupervisor, ChangePost, ReleaseSupervisor, Transfer
@@ -20,6 +19,7 @@ from domain.errors import (
 from domain.organ import Organ
 from domain.values import Actor, AuxiliaryStatus, PostCategory, PostType, Responsibility
 
+from .refusals import Refusal, refusals
 from .support import (
     DISCIPLINE,
     HIRE_DAY,
@@ -52,35 +52,19 @@ def test_change_post(auxiliary: Auxiliary) -> None:
     assert isinstance(event, Auxiliary.PostChanged) and event.post_type == "technical_support"
 
 
-def test_change_post_refuses_the_same_post(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.change_post,
-        rec(PERSONNEL),
-        ChangePost(post_type="巡逻防控"),
-    )
-    assert error.field == "post_type"
-
-
-def test_change_post_refuses_article_2_work(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAnAuxiliaryPostError,
-        auxiliary.change_post,
-        rec(PERSONNEL),
-        ChangePost(post_type="膳食"),
-    )
-
-
-def test_only_the_personnel_department_changes_posts(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.change_post,
-        rec(UNIT_A_ACTOR),
-        ChangePost(post_type="traffic"),
-    )
+@refusals(
+    change_post_refuses_the_same_post=Refusal(
+        PERSONNEL, ChangePost(post_type="巡逻防控"), InvalidFieldError, field="post_type"
+    ),
+    change_post_refuses_article_2_work=Refusal(
+        PERSONNEL, ChangePost(post_type="膳食"), NotAnAuxiliaryPostError
+    ),
+    only_the_personnel_department_changes_posts=Refusal(
+        UNIT_A_ACTOR, ChangePost(post_type="traffic"), NotAuthorisedError
+    ),
+)
+def test_change_post_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) -> None:
@@ -105,34 +89,27 @@ def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) 
     )
 
 
-def _transfer(
-    auxiliary: Auxiliary, organ: Organ, *, actor: Actor = PERSONNEL, **overrides: Any
-) -> None:
-    fields: dict[str, Any] = {
-        "unit": UNIT_B,
-        "supervisor_id": "PO-2002",
-        "supervisor_name": "测试警官乙",
-        **overrides,
-    }
-    auxiliary.transfer(rec(actor, FEB_1), Transfer(**fields), organ=organ)
+def _transfer_to(unit: str) -> Transfer:
+    return Transfer(unit=unit, supervisor_id="PO-2002", supervisor_name="测试警官乙")
 
 
-def test_transfer_needs_a_registered_unit(auxiliary: Auxiliary, organ: Organ) -> None:
-    refused(
-        auxiliary,
-        UnknownUnitError,
-        _transfer,
-        auxiliary=auxiliary,
-        organ=organ,
-        unit=UNREGISTERED_UNIT,
-    )
+def _transfer(auxiliary: Auxiliary, organ: Organ) -> None:
+    auxiliary.transfer(rec(PERSONNEL, FEB_1), _transfer_to(UNIT_B), organ=organ)
 
 
-def test_transfer_to_the_same_unit_is_refused(auxiliary: Auxiliary, organ: Organ) -> None:
-    error = refused(
-        auxiliary, InvalidFieldError, _transfer, auxiliary=auxiliary, organ=organ, unit=UNIT_A
-    )
-    assert error.field == "unit"
+@refusals(
+    transfer_needs_a_registered_unit=Refusal(
+        PERSONNEL, _transfer_to(UNREGISTERED_UNIT), UnknownUnitError, effective=FEB_1
+    ),
+    transfer_to_the_same_unit_is_refused=Refusal(
+        PERSONNEL, _transfer_to(UNIT_A), InvalidFieldError, field="unit", effective=FEB_1
+    ),
+    only_the_personnel_department_transfers=Refusal(
+        UNIT_A_ACTOR, _transfer_to(UNIT_B), NotAuthorisedError, effective=FEB_1
+    ),
+)
+def test_transfer_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
@@ -141,17 +118,6 @@ def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
         RegisterOrgan(code="other-bureau", name="另一公安局", region="另一市"),
     )
     refused(auxiliary, OutsideScopeError, _transfer, auxiliary=auxiliary, organ=other)
-
-
-def test_only_the_personnel_department_transfers(auxiliary: Auxiliary, organ: Organ) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        _transfer,
-        auxiliary=auxiliary,
-        organ=organ,
-        actor=UNIT_A_ACTOR,
-    )
 
 
 def test_the_using_unit_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
@@ -173,28 +139,6 @@ def test_the_personnel_department_assigns_a_supervisor(auxiliary: Auxiliary) -> 
     assert auxiliary.supervisor_id == "PO-1002"
 
 
-def test_another_unit_may_not_assign_a_supervisor(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        OutsideScopeError,
-        auxiliary.assign_supervisor,
-        rec(UNIT_B_ACTOR, FEB_1),
-        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
-    )
-    assert "Art. 10" in str(error)
-
-
-def test_assigning_the_same_supervisor_is_refused(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.assign_supervisor,
-        rec(PERSONNEL, FEB_1),
-        AssignSupervisor(supervisor_id="PO-1001", supervisor_name="测试警官甲"),
-    )
-    assert error.field == "supervisor_id"
-
-
 def test_release_supervisor_leaves_a_gap_that_is_allowed(auxiliary: Auxiliary) -> None:
     auxiliary.release_supervisor(rec(UNIT_A_ACTOR, FEB_1), ReleaseSupervisor(reason="民警调岗"))
     assert auxiliary.supervisor_id is None and auxiliary.supervisor_name is None
@@ -204,36 +148,41 @@ def test_release_supervisor_leaves_a_gap_that_is_allowed(auxiliary: Auxiliary) -
     assert isinstance(event, Auxiliary.SupervisorReleased) and event.reason == "民警调岗"
 
 
-def test_release_needs_a_supervisor_on_that_date(auxiliary: Auxiliary) -> None:
+def _released(auxiliary: Auxiliary) -> None:
     auxiliary.release_supervisor(rec(PERSONNEL, FEB_1), ReleaseSupervisor(reason="民警调岗"))
     auxiliary.collect_events()
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.release_supervisor,
-        rec(PERSONNEL, FEB_15),
+
+
+NEW_SUPERVISOR = AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙")
+
+
+@refusals(
+    another_unit_may_not_assign_a_supervisor=Refusal(
+        UNIT_B_ACTOR, NEW_SUPERVISOR, OutsideScopeError, says="Art. 10", effective=FEB_1
+    ),
+    assigning_the_same_supervisor_is_refused=Refusal(
+        PERSONNEL,
+        AssignSupervisor(supervisor_id="PO-1001", supervisor_name="测试警官甲"),
+        InvalidFieldError,
+        field="supervisor_id",
+        effective=FEB_1,
+    ),
+    release_needs_a_supervisor_on_that_date=Refusal(
+        PERSONNEL,
         ReleaseSupervisor(reason="again"),
-    )
-
-
-def test_only_unit_or_personnel_release_a_supervisor(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.release_supervisor,
-        rec(DISCIPLINE, FEB_1),
-        ReleaseSupervisor(reason="r"),
-    )
-
-
-def test_assignments_may_not_precede_the_hire(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.assign_supervisor,
-        rec(PERSONNEL, date(2024, 1, 1)),
-        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
-    )
+        InvalidTransitionError,
+        effective=FEB_15,
+        given=_released,
+    ),
+    only_unit_or_personnel_release_a_supervisor=Refusal(
+        DISCIPLINE, ReleaseSupervisor(reason="r"), NotAuthorisedError, effective=FEB_1
+    ),
+    assignments_may_not_precede_the_hire=Refusal(
+        PERSONNEL, NEW_SUPERVISOR, InvalidDateRangeError, effective=date(2024, 1, 1)
+    ),
+)
+def test_supervisor_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------- backdated history

@@ -4,7 +4,9 @@ appeal decided by another body and person, referral outcomes, the return to the 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,7 +16,6 @@ from domain.commands.auxiliary import (
     AppealSanction,
     DecideAppeal,
     HearStatement,
-    ImposeSanction,
     RecordReferralOutcome,
     ReferForProsecution,
     ReturnToAgency,
@@ -37,7 +38,8 @@ from domain.errors import (
 from domain.organ import Organ
 from domain.values import Actor, AuxiliaryStatus, ReferralOutcome, SeparationReason
 
-from .decision_support import DECISION, INSPECTOR, heard, waived
+from .decision_support import DECISION, INSPECTOR, heard, sanction, waived
+from .refusals import Refusal, refusals
 from .support import (
     AUX_ID_2,
     DISCIPLINE,
@@ -50,18 +52,7 @@ from .support import (
 
 FEB_1 = date(2024, 2, 1)
 JAN_20 = date(2024, 1, 20)
-
-
-def _sanction(**overrides: Any) -> ImposeSanction:
-    fields: dict[str, Any] = {
-        "sanction_id": "S-1",
-        "kind": "warning",
-        "until": None,
-        "linked_findings": [],
-        **DECISION,
-    }
-    fields.update(overrides)
-    return ImposeSanction(**fields)
+HEARING = HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="h", statement="s")
 
 
 # ------------------------------------------------------------------ what a decision states
@@ -71,7 +62,7 @@ def test_a_decision_records_its_facts_reasons_article_number_and_evidence(
     auxiliary: Auxiliary,
 ) -> None:
     heard(auxiliary)
-    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), _sanction())
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction())
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.SanctionImposed)
     assert (event.facts, event.reasons, event.article, event.document_number) == (
@@ -109,43 +100,112 @@ def test_a_decision_records_its_facts_reasons_article_number_and_evidence(
     ],
 )
 def test_a_decision_without_a_valid_statement_of_reasons_is_refused(
-    auxiliary: Auxiliary, field: str, value: object
+    auxiliary: Auxiliary, organ: Organ, field: str, value: object
 ) -> None:
-    heard(auxiliary)
-    error = refused(
-        auxiliary,
+    Refusal(
+        DISCIPLINE,
+        sanction(**{field: value}),
         InvalidFieldError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE, FEB_1),
-        _sanction(**{field: value}),
-    )
-    assert error.field == field
+        field=field,
+        effective=FEB_1,
+        given=heard,
+    ).check(auxiliary, organ)
 
 
 # ------------------------------------------------------------- statement and defence
 
 
-def test_a_decision_needs_a_statement_heard_or_waived_for_that_case(
-    auxiliary: Auxiliary,
-) -> None:
-    error = refused(
-        auxiliary,
+def _decided(auxiliary: Auxiliary) -> None:
+    heard(auxiliary, day=FEB_1)
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction())
+    auxiliary.collect_events()
+
+
+@refusals(
+    a_decision_needs_a_statement_heard_or_waived=Refusal(
+        DISCIPLINE, sanction(), StatementMissingError, says="Art. 18", effective=FEB_1
+    ),
+    another_cases_statement_does_not_count=Refusal(
+        DISCIPLINE,
+        sanction(),
         StatementMissingError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE, FEB_1),
-        _sanction(),
-    )
-    assert "Art. 18" in str(error)
-    heard(auxiliary, "S-2")  # another case's statement does not count
-    refused(
-        auxiliary,
-        StatementMissingError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE, FEB_1),
-        _sanction(),
-    )
+        effective=FEB_1,
+        given=partial(heard, sanction_id="S-2"),
+    ),
+    a_waiver_names_the_written_waiver=Refusal(
+        DISCIPLINE,
+        WaiveStatement(sanction_id="S-2", waiver_reference=""),
+        InvalidFieldError,
+        effective=JAN_20,
+    ),
+    a_statement_precedes_the_decision=Refusal(
+        DISCIPLINE,
+        sanction(),
+        InvalidDateRangeError,
+        effective=JAN_20,
+        given=partial(heard, day=FEB_1),
+    ),
+    no_statement_is_heard_after_the_decision=Refusal(
+        DISCIPLINE,
+        dataclasses.replace(HEARING, heard_on=FEB_1),
+        InvalidTransitionError,
+        effective=FEB_1,
+        given=_decided,
+    ),
+    no_statement_is_waived_after_the_decision=Refusal(
+        DISCIPLINE,
+        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        InvalidTransitionError,
+        effective=FEB_1,
+        given=_decided,
+    ),
+    a_heard_case_is_not_waived=Refusal(
+        DISCIPLINE,
+        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        DuplicateRecordError,
+        effective=FEB_1,
+        given=heard,
+    ),
+    a_heard_case_is_not_heard_again=Refusal(
+        DISCIPLINE,
+        dataclasses.replace(HEARING, heard_on=FEB_1),
+        DuplicateRecordError,
+        effective=FEB_1,
+        given=heard,
+    ),
+    only_the_discipline_office_hears_statements=Refusal(
+        PERSONNEL, HEARING, NotAuthorisedError, effective=JAN_20
+    ),
+    only_the_discipline_office_records_waivers=Refusal(
+        INSPECTOR,
+        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        NotAuthorisedError,
+        effective=JAN_20,
+    ),
+    a_statement_is_not_heard_in_the_future=Refusal(
+        DISCIPLINE,
+        dataclasses.replace(HEARING, heard_on=FEB_1),
+        DateInFutureError,
+        effective=JAN_20,
+    ),
+    a_statement_is_heard_within_service=Refusal(
+        DISCIPLINE,
+        dataclasses.replace(HEARING, heard_on=date(2023, 12, 1)),
+        InvalidDateRangeError,
+        effective=JAN_20,
+    ),
+    a_heard_statement_has_a_text=Refusal(
+        DISCIPLINE, dataclasses.replace(HEARING, statement=""), InvalidFieldError, effective=JAN_20
+    ),
+)
+def test_statement_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_a_waived_statement_lets_the_decision_be_made(auxiliary: Auxiliary) -> None:
+    heard(auxiliary, "S-2")
     waived(auxiliary, "S-1")
-    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), _sanction())
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction())
     assert auxiliary.sanctions["S-1"].kind.value == "warning"
 
 
@@ -161,7 +221,7 @@ def test_a_statement_is_heard_and_its_text_is_personal_data(auxiliary: Auxiliary
     assert Auxiliary.StatementHeard.personal_subject == "originator_id"
 
 
-def test_a_waiver_names_the_written_waiver(auxiliary: Auxiliary) -> None:
+def test_a_waiver_is_recorded_with_its_reference(auxiliary: Auxiliary) -> None:
     auxiliary.waive_statement(
         rec(DISCIPLINE, JAN_20), WaiveStatement(sanction_id="S-1", waiver_reference="放弃书-1")
     )
@@ -172,87 +232,11 @@ def test_a_waiver_names_the_written_waiver(auxiliary: Auxiliary) -> None:
         "放弃书-1",
         JAN_20,
     )
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.waive_statement,
-        rec(DISCIPLINE, JAN_20),
-        WaiveStatement(sanction_id="S-2", waiver_reference=""),
-    )
 
 
-def test_a_statement_precedes_the_decision(auxiliary: Auxiliary) -> None:
-    heard(auxiliary, day=FEB_1)
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE, JAN_20),
-        _sanction(),
-    )
-    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), _sanction())
-    auxiliary.collect_events()
-    for command, arguments in (
-        (
-            auxiliary.hear_statement,
-            HearStatement(sanction_id="S-1", heard_on=FEB_1, heard_by="h", statement="s"),
-        ),
-        (auxiliary.waive_statement, WaiveStatement(sanction_id="S-1", waiver_reference="w")),
-    ):
-        refused(auxiliary, InvalidTransitionError, command, rec(DISCIPLINE, FEB_1), arguments)
-
-
-def test_a_case_has_one_statement_record(auxiliary: Auxiliary) -> None:
-    heard(auxiliary)
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.waive_statement,
-        rec(DISCIPLINE, FEB_1),
-        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
-    )
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.hear_statement,
-        rec(DISCIPLINE, FEB_1),
-        HearStatement(sanction_id="S-1", heard_on=FEB_1, heard_by="h", statement="s"),
-    )
-
-
-def test_statements_are_for_the_discipline_office_within_service(auxiliary: Auxiliary) -> None:
-    hearing = HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="h", statement="s")
-    refused(
-        auxiliary, NotAuthorisedError, auxiliary.hear_statement, rec(PERSONNEL, JAN_20), hearing
-    )
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.waive_statement,
-        rec(INSPECTOR, JAN_20),
-        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
-    )
-    refused(
-        auxiliary,
-        DateInFutureError,
-        auxiliary.hear_statement,
-        rec(DISCIPLINE, JAN_20),
-        dataclasses.replace(hearing, heard_on=FEB_1),
-    )
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.hear_statement,
-        rec(DISCIPLINE, JAN_20),
-        dataclasses.replace(hearing, heard_on=date(2023, 12, 1)),
-    )
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.hear_statement,
-        rec(DISCIPLINE, JAN_20),
-        dataclasses.replace(hearing, statement=""),
-    )
+def test_a_decision_follows_the_statement(auxiliary: Auxiliary) -> None:
+    _decided(auxiliary)
+    assert auxiliary.sanctions["S-1"].effective == FEB_1
 
 
 # ------------------------------------------------------------------------------ appeals
@@ -260,43 +244,40 @@ def test_statements_are_for_the_discipline_office_within_service(auxiliary: Auxi
 
 def _appealed(auxiliary: Auxiliary) -> None:
     heard(auxiliary)
-    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), _sanction())
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction())
     auxiliary.appeal_sanction(
         rec(DISCIPLINE, FEB_1), AppealSanction(sanction_id="S-1", grounds="g")
     )
     auxiliary.collect_events()
 
 
-def test_the_inspectorate_decides_an_appeal_not_the_office_that_imposed(
-    auxiliary: Auxiliary,
-) -> None:
-    _appealed(auxiliary)
-    error = refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.decide_appeal,
-        rec(DISCIPLINE),
+@refusals(
+    the_office_that_imposed_does_not_decide_the_appeal=Refusal(
+        DISCIPLINE,
         DecideAppeal(sanction_id="S-1", upheld=True),
-    )
-    assert str(error) == "only the police inspectorate may decide an appeal (Art. 18)"
+        NotAuthorisedError,
+        message="only the police inspectorate may decide an appeal (Art. 18)",
+        given=_appealed,
+    ),
+    # The same token id (the same person) in the inspectorate's role.
+    the_person_who_imposed_does_not_decide_the_appeal=Refusal(
+        Actor(DISCIPLINE.actor_id, "inspector", ORGAN_CODE, None),
+        DecideAppeal(sanction_id="S-1", upheld=False),
+        SameDeciderError,
+        says="person who imposed",
+        given=_appealed,
+    ),
+)
+def test_appeal_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_the_inspectorate_decides_an_appeal(auxiliary: Auxiliary) -> None:
+    _appealed(auxiliary)
     auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.AppealDecided)
     assert event.actor == INSPECTOR
-
-
-def test_the_person_who_imposed_does_not_decide_the_appeal(auxiliary: Auxiliary) -> None:
-    _appealed(auxiliary)
-    # The same token id (the same person) in the inspectorate's role.
-    same = Actor(DISCIPLINE.actor_id, "inspector", ORGAN_CODE, None)
-    error = refused(
-        auxiliary,
-        SameDeciderError,
-        auxiliary.decide_appeal,
-        rec(same),
-        DecideAppeal(sanction_id="S-1", upheld=False),
-    )
-    assert "person who imposed" in str(error)
 
 
 def test_the_role_that_imposed_does_not_decide_the_appeal(auxiliary: Auxiliary) -> None:
@@ -366,17 +347,61 @@ def _outcome(outcome: str, day: date = date(2024, 3, 1), reference: str = "R-1")
     )
 
 
-def test_an_accepted_referral_is_judged_and_then_final(auxiliary: Auxiliary) -> None:
+def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
+    """Referral R-1 made, then the ``outcomes`` recorded in turn (events collected)."""
+
+    def given(auxiliary: Auxiliary) -> None:
+        _referred(auxiliary)
+        for outcome in outcomes:
+            auxiliary.record_referral_outcome(rec(DISCIPLINE), _outcome(outcome))
+        auxiliary.collect_events()
+
+    return given
+
+
+@refusals(
+    an_accepted_referral_is_not_accepted_again=Refusal(
+        DISCIPLINE, _outcome("accepted"), InvalidTransitionError, given=_with_outcomes("accepted")
+    ),
+    **{
+        f"a_judged_referral_is_final-{outcome}": Refusal(
+            DISCIPLINE,
+            _outcome(outcome),
+            InvalidTransitionError,
+            given=_with_outcomes("accepted", "judgement"),
+        )
+        for outcome in ("accepted", "declined", "judgement")
+    },
+    a_declined_referral_is_final=Refusal(
+        DISCIPLINE, _outcome("judgement"), InvalidTransitionError, given=_with_outcomes("declined")
+    ),
+    an_outcome_needs_a_known_referral=Refusal(
+        DISCIPLINE, _outcome("accepted"), UnknownReferralError
+    ),
+    an_outcome_is_decided_after_the_referral=Refusal(
+        DISCIPLINE, _outcome("accepted", day=JAN_20), InvalidDateRangeError, given=_referred
+    ),
+    an_outcome_is_a_closed_set=Refusal(
+        DISCIPLINE, _outcome("acquitted"), InvalidFieldError, given=_referred
+    ),
+    only_the_discipline_office_records_an_outcome=Refusal(
+        PERSONNEL, _outcome("accepted"), NotAuthorisedError, given=_referred
+    ),
+    a_referral_reference_is_used_once=Refusal(
+        DISCIPLINE,
+        ReferForProsecution(reference="R-1", summary="again"),
+        DuplicateRecordError,
+        given=_referred,
+    ),
+)
+def test_referral_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_an_accepted_referral_is_judged(auxiliary: Auxiliary) -> None:
     _referred(auxiliary)
     auxiliary.record_referral_outcome(rec(DISCIPLINE), _outcome("accepted"))
     assert auxiliary.referrals[0].outcome is ReferralOutcome.accepted
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.record_referral_outcome,
-        rec(DISCIPLINE),
-        _outcome("accepted"),
-    )
     auxiliary.record_referral_outcome(rec(DISCIPLINE), _outcome("judgement"))
     events = auxiliary.collect_events()
     assert [e.outcome for e in events] == ["accepted", "judgement"]  # type: ignore[attr-defined]
@@ -385,70 +410,6 @@ def test_an_accepted_referral_is_judged_and_then_final(auxiliary: Auxiliary) -> 
         ReferralOutcome.judgement,
         "检-1",
         date(2024, 3, 1),
-    )
-    for outcome in ("accepted", "declined", "judgement"):
-        refused(
-            auxiliary,
-            InvalidTransitionError,
-            auxiliary.record_referral_outcome,
-            rec(DISCIPLINE),
-            _outcome(outcome),
-        )
-
-
-def test_a_declined_referral_is_final(auxiliary: Auxiliary) -> None:
-    _referred(auxiliary)
-    auxiliary.record_referral_outcome(rec(DISCIPLINE), _outcome("declined"))
-    auxiliary.collect_events()
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.record_referral_outcome,
-        rec(DISCIPLINE),
-        _outcome("judgement"),
-    )
-
-
-def test_an_outcome_needs_a_known_referral_and_a_date_after_it(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        UnknownReferralError,
-        auxiliary.record_referral_outcome,
-        rec(DISCIPLINE),
-        _outcome("accepted"),
-    )
-    _referred(auxiliary)
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.record_referral_outcome,
-        rec(DISCIPLINE),
-        _outcome("accepted", day=JAN_20),
-    )
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.record_referral_outcome,
-        rec(DISCIPLINE),
-        _outcome("acquitted"),
-    )
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.record_referral_outcome,
-        rec(PERSONNEL),
-        _outcome("accepted"),
-    )
-
-
-def test_a_referral_reference_is_used_once(auxiliary: Auxiliary) -> None:
-    _referred(auxiliary)
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.refer_for_prosecution,
-        rec(DISCIPLINE),
-        ReferForProsecution(reference="R-1", summary="again"),
     )
 
 
@@ -463,11 +424,17 @@ def test_outcomes_are_recorded_after_separation(auxiliary: Auxiliary) -> None:
 # ------------------------------------------------------------------- return to agency
 
 
-def test_a_dispatched_auxiliary_is_returned_to_the_agency(organ: Organ) -> None:
-    dispatched = hiring(
+@pytest.fixture
+def dispatched(organ: Organ) -> Auxiliary:
+    """A second auxiliary, hired through a labour-dispatch agency (events collected)."""
+    auxiliary = hiring(
         organ, id=AUX_ID_2, employment_form="labour_dispatch", dispatch_agency="测试派遣公司"
     )()
-    dispatched.collect_events()
+    auxiliary.collect_events()
+    return auxiliary
+
+
+def test_a_dispatched_auxiliary_is_returned_to_the_agency(dispatched: Auxiliary) -> None:
     dispatched.return_to_agency(
         rec(PERSONNEL, date(2024, 3, 1)), ReturnToAgency(return_grounds="考核不合格")
     )
@@ -485,46 +452,30 @@ def test_a_dispatched_auxiliary_is_returned_to_the_agency(organ: Organ) -> None:
     assert ReturnToAgency.releases_slot
 
 
-def test_a_return_to_the_agency_needs_dispatch_grounds_and_a_later_date(
+def test_only_a_dispatched_auxiliary_is_returned_to_an_agency(
     auxiliary: Auxiliary, organ: Organ
 ) -> None:
-    error = refused(
-        auxiliary,
-        NotLabourDispatchError,
-        auxiliary.return_to_agency,
-        rec(PERSONNEL),
+    Refusal(
+        PERSONNEL, ReturnToAgency(return_grounds="g"), NotLabourDispatchError, says="Art. 8"
+    ).check(auxiliary, organ)
+
+
+@refusals(
+    a_return_to_the_agency_needs_grounds=Refusal(
+        PERSONNEL, ReturnToAgency(return_grounds=""), InvalidFieldError
+    ),
+    a_return_to_the_agency_is_later_than_the_hire=Refusal(
+        PERSONNEL,
         ReturnToAgency(return_grounds="g"),
-    )
-    assert "Art. 8" in str(error)
-    dispatched = hiring(
-        organ, id=AUX_ID_2, employment_form="labour_dispatch", dispatch_agency="测试派遣公司"
-    )()
-    dispatched.collect_events()
-    refused(
-        dispatched,
-        InvalidFieldError,
-        dispatched.return_to_agency,
-        rec(PERSONNEL),
-        ReturnToAgency(return_grounds=""),
-    )
-    refused(
-        dispatched,
         InvalidDateRangeError,
-        dispatched.return_to_agency,
-        rec(PERSONNEL, date(2024, 1, 2)),
-        ReturnToAgency(return_grounds="g"),
-    )
-    refused(
-        dispatched,
-        NotAuthorisedError,
-        dispatched.return_to_agency,
-        rec(DISCIPLINE),
-        ReturnToAgency(return_grounds="g"),
-    )
-    refused(
-        dispatched,
-        InvalidFieldError,
-        dispatched.separate,
-        rec(PERSONNEL),
-        Separate(reason="returned_to_agency"),
-    )
+        effective=date(2024, 1, 2),
+    ),
+    only_the_personnel_department_returns_to_the_agency=Refusal(
+        DISCIPLINE, ReturnToAgency(return_grounds="g"), NotAuthorisedError
+    ),
+    a_return_to_the_agency_is_no_plain_separation=Refusal(
+        PERSONNEL, Separate(reason="returned_to_agency"), InvalidFieldError
+    ),
+)
+def test_return_to_agency_refusals(dispatched: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(dispatched, organ)

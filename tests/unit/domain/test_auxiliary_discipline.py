@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-
-import pytest
+from functools import partial
 
 from domain.auxiliary import Auxiliary, Sanction
 from domain.commands.auxiliary import (
@@ -25,9 +25,11 @@ from domain.errors import (
     OutsideScopeError,
     UnknownSanctionError,
 )
+from domain.organ import Organ
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus
 
-from .decision_support import DECISION, INSPECTOR, heard
+from .decision_support import DECISION, INSPECTOR, heard, sanction
+from .refusals import Refusal, refusals
 from .support import (
     COMPLAINT_ID,
     DAY,
@@ -35,27 +37,15 @@ from .support import (
     OTHER_DISCIPLINE,
     PERSONNEL,
     rec,
-    refused,
 )
 
 FEB_1 = date(2024, 2, 1)
 REF = f"{COMPLAINT_ID}:1"
 
 
-def _impose(
-    auxiliary: Auxiliary,
-    sanction_id: str = "S-1",
-    kind: str = "warning",
-    until: date | None = None,
-    effective: date = FEB_1,
-) -> None:
-    heard(auxiliary, sanction_id)
-    auxiliary.impose_sanction(
-        rec(DISCIPLINE, effective),
-        ImposeSanction(
-            sanction_id=sanction_id, kind=kind, until=until, linked_findings=[REF], **DECISION
-        ),
-    )
+def _impose(auxiliary: Auxiliary, kind: str = "warning") -> None:
+    heard(auxiliary)
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction(kind=kind, linked_findings=[REF]))
     auxiliary.collect_events()
 
 
@@ -89,99 +79,6 @@ def test_impose_sanction(auxiliary: Auxiliary) -> None:
     assert type(event.linked_findings) is list
 
 
-def test_only_the_discipline_office_imposes_sanctions(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.impose_sanction,
-        rec(PERSONNEL),
-        ImposeSanction(
-            sanction_id="S-1", kind="warning", until=None, linked_findings=[], **DECISION
-        ),
-    )
-    assert str(error) == (
-        "only the discipline and inspection office may impose a sanction (Art. 18)"
-    )
-    refused(
-        auxiliary,
-        OutsideScopeError,
-        auxiliary.impose_sanction,
-        rec(OTHER_DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-1", kind="warning", until=None, linked_findings=[], **DECISION
-        ),
-    )
-
-
-def test_a_sanction_id_is_used_once(auxiliary: Auxiliary) -> None:
-    _impose(auxiliary)
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-1", kind="criticism", until=None, linked_findings=[], **DECISION
-        ),
-    )
-
-
-def test_a_term_ends_after_the_sanction_takes_effect(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-1", kind="demerit", until=DAY, linked_findings=[], **DECISION
-        ),
-    )
-
-
-def test_a_termination_has_no_term(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-1",
-            kind="termination",
-            until=date(2025, 1, 1),
-            linked_findings=[],
-            **DECISION,
-        ),
-    )
-    assert error.field == "until"
-
-
-@pytest.mark.parametrize(
-    "refs",
-    [
-        ["not-a-ref"],
-        [f"{COMPLAINT_ID}:0"],
-        [f"{COMPLAINT_ID}"],
-        [f"{COMPLAINT_ID}:1", f"{COMPLAINT_ID}:1"],
-        "S-1",
-        [1],
-        [f"{COMPLAINT_ID}:1"] * 101,
-    ],
-)
-def test_linked_findings_are_complaint_allegation_references(
-    auxiliary: Auxiliary, refs: object
-) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-1", kind="warning", until=None, linked_findings=refs, **DECISION
-        ),
-    )
-    assert error.field == "linked_findings"
-
-
 def test_suspension_and_reinstatement(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     assert auxiliary.status is AuxiliaryStatus.suspended
@@ -191,31 +88,6 @@ def test_suspension_and_reinstatement(auxiliary: Auxiliary) -> None:
     assert isinstance(event, Auxiliary.Reinstated)
     # The sanction itself stays on record, in force.
     assert auxiliary.sanctions["S-1"].status is SanctionStatus.in_force
-
-
-def test_no_second_suspension_while_suspended(auxiliary: Auxiliary) -> None:
-    _impose(auxiliary, kind="suspension")
-    error = refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.impose_sanction,
-        rec(DISCIPLINE),
-        ImposeSanction(
-            sanction_id="S-2", kind="suspension", until=None, linked_findings=[], **DECISION
-        ),
-    )
-    assert (error.from_status, error.command) == ("suspended", "impose_sanction")
-
-
-def test_reinstate_needs_a_suspension(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.reinstate,
-        rec(DISCIPLINE),
-        Reinstate(reason="r"),
-    )
-    assert error.from_status == "active"
 
 
 def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
@@ -246,40 +118,6 @@ def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
     assert auxiliary.sanctions_in_force() == ()
 
 
-def test_a_sanction_is_appealed_once(auxiliary: Auxiliary) -> None:
-    _impose(auxiliary)
-    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
-    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
-    auxiliary.collect_events()
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.appeal_sanction,
-        rec(DISCIPLINE),
-        AppealSanction(sanction_id="S-1", grounds="again"),
-    )
-
-
-def test_deciding_needs_a_pending_appeal(auxiliary: Auxiliary) -> None:
-    _impose(auxiliary)
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.decide_appeal,
-        rec(INSPECTOR),
-        DecideAppeal(sanction_id="S-1", upheld=False),
-    )
-
-
-def test_unknown_sanctions_are_refused(auxiliary: Auxiliary) -> None:
-    for command, actor, arguments in (
-        (auxiliary.appeal_sanction, DISCIPLINE, AppealSanction(sanction_id="S-404", grounds="g")),
-        (auxiliary.decide_appeal, INSPECTOR, DecideAppeal(sanction_id="S-404", upheld=True)),
-        (auxiliary.revoke_sanction, DISCIPLINE, RevokeSanction(sanction_id="S-404", reason="r")),
-    ):
-        refused(auxiliary, UnknownSanctionError, command, rec(actor), arguments)
-
-
 def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     auxiliary.revoke_sanction(
@@ -287,35 +125,6 @@ def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
     )
     assert auxiliary.sanctions["S-1"].status is SanctionStatus.revoked
     assert auxiliary.status is AuxiliaryStatus.active
-    auxiliary.collect_events()
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.revoke_sanction,
-        rec(DISCIPLINE),
-        RevokeSanction(sanction_id="S-1", reason="again"),
-    )
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.appeal_sanction,
-        rec(DISCIPLINE),
-        AppealSanction(sanction_id="S-1", grounds="g"),
-    )
-
-
-def test_an_appeal_on_a_revoked_sanction_cannot_be_decided(auxiliary: Auxiliary) -> None:
-    _impose(auxiliary)
-    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
-    auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
-    auxiliary.collect_events()
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.decide_appeal,
-        rec(INSPECTOR),
-        DecideAppeal(sanction_id="S-1", upheld=True),
-    )
 
 
 def test_refer_for_prosecution(auxiliary: Auxiliary) -> None:
@@ -328,13 +137,6 @@ def test_refer_for_prosecution(auxiliary: Auxiliary) -> None:
         "涉嫌受贿",
         DAY,
     )
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.refer_for_prosecution,
-        rec(PERSONNEL),
-        ReferForProsecution(reference="r", summary="s"),
-    )
 
 
 def test_a_termination_waits_for_a_separation(auxiliary: Auxiliary) -> None:
@@ -345,22 +147,132 @@ def test_a_termination_waits_for_a_separation(auxiliary: Auxiliary) -> None:
     assert not auxiliary.termination_pending
 
 
-def test_a_dismissal_needs_a_termination_in_force(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.separate,
-        rec(PERSONNEL),
-        Separate(reason="dismissed"),
-    )
-    assert "Art. 18" in str(error)
-    _impose(auxiliary, kind="termination")
-    auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
+def _appeal_decided(auxiliary: Auxiliary) -> None:
+    _impose(auxiliary)
+    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
+    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
     auxiliary.collect_events()
-    refused(
-        auxiliary,
+
+
+def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None]:
+    """A ``kind`` sanction S-1 imposed (and appealed), then revoked (events collected)."""
+
+    def given(auxiliary: Auxiliary) -> None:
+        _impose(auxiliary, kind=kind)
+        if appealed:
+            auxiliary.appeal_sanction(
+                rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g")
+            )
+        auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
+        auxiliary.collect_events()
+
+    return given
+
+
+@refusals(
+    only_the_discipline_office_imposes_sanctions=Refusal(
+        PERSONNEL,
+        sanction(),
+        NotAuthorisedError,
+        message="only the discipline and inspection office may impose a sanction (Art. 18)",
+    ),
+    another_organ_may_not_impose_sanctions=Refusal(OTHER_DISCIPLINE, sanction(), OutsideScopeError),
+    a_sanction_id_is_used_once=Refusal(
+        DISCIPLINE, sanction(kind="criticism"), DuplicateRecordError, given=_impose
+    ),
+    a_term_ends_after_the_sanction_takes_effect=Refusal(
+        DISCIPLINE, sanction(kind="demerit", until=DAY), InvalidDateRangeError
+    ),
+    a_termination_has_no_term=Refusal(
+        DISCIPLINE,
+        sanction(kind="termination", until=date(2025, 1, 1)),
+        InvalidFieldError,
+        field="until",
+    ),
+    **{
+        f"linked_findings_are_complaint_allegation_references-{n}": Refusal(
+            DISCIPLINE, sanction(linked_findings=refs), InvalidFieldError, field="linked_findings"
+        )
+        for n, refs in enumerate(
+            [
+                ["not-a-ref"],
+                [f"{COMPLAINT_ID}:0"],
+                [f"{COMPLAINT_ID}"],
+                [f"{COMPLAINT_ID}:1", f"{COMPLAINT_ID}:1"],
+                "S-1",
+                [1],
+                [f"{COMPLAINT_ID}:1"] * 101,
+            ]
+        )
+    },
+    a_sanction_is_appealed_once=Refusal(
+        DISCIPLINE,
+        AppealSanction(sanction_id="S-1", grounds="again"),
         InvalidTransitionError,
-        auxiliary.separate,
-        rec(PERSONNEL),
+        given=_appeal_decided,
+    ),
+    deciding_needs_a_pending_appeal=Refusal(
+        INSPECTOR,
+        DecideAppeal(sanction_id="S-1", upheld=False),
+        InvalidTransitionError,
+        given=_impose,
+    ),
+    an_unknown_sanction_is_not_appealed=Refusal(
+        DISCIPLINE, AppealSanction(sanction_id="S-404", grounds="g"), UnknownSanctionError
+    ),
+    an_unknown_sanction_has_no_appeal_to_decide=Refusal(
+        INSPECTOR, DecideAppeal(sanction_id="S-404", upheld=True), UnknownSanctionError
+    ),
+    an_unknown_sanction_is_not_revoked=Refusal(
+        DISCIPLINE, RevokeSanction(sanction_id="S-404", reason="r"), UnknownSanctionError
+    ),
+    a_sanction_is_revoked_once=Refusal(
+        DISCIPLINE,
+        RevokeSanction(sanction_id="S-1", reason="again"),
+        InvalidTransitionError,
+        given=_revoked("suspension"),
+    ),
+    a_revoked_sanction_is_not_appealed=Refusal(
+        DISCIPLINE,
+        AppealSanction(sanction_id="S-1", grounds="g"),
+        InvalidTransitionError,
+        given=_revoked("suspension"),
+    ),
+    an_appeal_on_a_revoked_sanction_cannot_be_decided=Refusal(
+        INSPECTOR,
+        DecideAppeal(sanction_id="S-1", upheld=True),
+        InvalidTransitionError,
+        given=_revoked("warning", appealed=True),
+    ),
+    only_the_discipline_office_refers_for_prosecution=Refusal(
+        PERSONNEL, ReferForProsecution(reference="r", summary="s"), NotAuthorisedError
+    ),
+    a_dismissal_needs_a_termination=Refusal(
+        PERSONNEL, Separate(reason="dismissed"), InvalidTransitionError, says="Art. 18"
+    ),
+    a_dismissal_needs_a_termination_in_force=Refusal(
+        PERSONNEL,
         Separate(reason="dismissed"),
+        InvalidTransitionError,
+        given=_revoked("termination"),
+    ),
+)
+def test_sanction_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_no_second_suspension_while_suspended(auxiliary: Auxiliary, organ: Organ) -> None:
+    error = Refusal(
+        DISCIPLINE,
+        sanction(sanction_id="S-2", kind="suspension"),
+        InvalidTransitionError,
+        given=partial(_impose, kind="suspension"),
+    ).check(auxiliary, organ)
+    assert (error.from_status, error.command) == ("suspended", "impose_sanction")
+
+
+def test_reinstate_needs_a_suspension(auxiliary: Auxiliary, organ: Organ) -> None:
+    error = Refusal(DISCIPLINE, Reinstate(reason="r"), InvalidTransitionError).check(
+        auxiliary, organ
     )
+    assert error.from_status == "active"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from domain.auxiliary import Auxiliary
@@ -25,8 +26,10 @@ from domain.errors import (
     OverlappingLeaveError,
 )
 from domain.lifecycle import Leave, Probation, Training
+from domain.organ import Organ
 from domain.values import AuxiliaryStatus, LeaveKind, TrainingKind
 
+from .refusals import Refusal, refusals
 from .support import (
     DAY,
     HIRE_DAY,
@@ -55,81 +58,65 @@ def test_a_probation_runs_from_its_start_to_its_last_day(auxiliary: Auxiliary) -
     assert (event.effective, event.probation_until) == (HIRE_DAY, UNTIL)
 
 
-def test_a_probation_is_recorded_once(auxiliary: Auxiliary) -> None:
-    _probation(auxiliary)
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.start_probation,
-        rec(PERSONNEL),
-        StartProbation(until=date(2024, 5, 1)),
-    )
-
-
-def test_a_probation_ends_after_it_starts_and_before_the_contract(auxiliary: Auxiliary) -> None:
-    for until in (HIRE_DAY, date(2023, 12, 31), date(2026, 12, 31), date(2027, 1, 1)):
-        refused(
-            auxiliary,
-            InvalidDateRangeError,
-            auxiliary.start_probation,
-            rec(PERSONNEL, HIRE_DAY),
-            StartProbation(until=until),
-        )
-
-
-def test_only_the_personnel_department_records_a_probation(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.start_probation,
-        rec(UNIT_A_ACTOR, HIRE_DAY),
-        StartProbation(until=UNTIL),
-    )
-
-
-def test_a_probation_has_one_outcome_on_or_after_its_start(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.complete_probation,
-        rec(PERSONNEL),
-        CompleteProbation(passed=True),
-    )
+def _probation_from_day(auxiliary: Auxiliary) -> None:
     auxiliary.start_probation(rec(PERSONNEL, DAY), StartProbation(until=date(2024, 6, 1)))
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.complete_probation,
-        rec(PERSONNEL, date(2024, 2, 29)),
-        CompleteProbation(passed=True),
-    )
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.complete_probation,
-        rec(PERSONNEL, DAY),
-        CompleteProbation(passed=1),  # type: ignore[arg-type]
-    )
+
+
+def _probation_passed(auxiliary: Auxiliary) -> None:
+    _probation_from_day(auxiliary)
     auxiliary.complete_probation(rec(PERSONNEL, DAY), CompleteProbation(passed=True))
+
+
+@refusals(
+    a_probation_is_recorded_once=Refusal(
+        PERSONNEL, StartProbation(until=date(2024, 5, 1)), DuplicateRecordError, given=_probation
+    ),
+    **{
+        f"a_probation_ends_after_it_starts_and_before_the_contract-{until}": Refusal(
+            PERSONNEL, StartProbation(until=until), InvalidDateRangeError, effective=HIRE_DAY
+        )
+        for until in (HIRE_DAY, date(2023, 12, 31), date(2026, 12, 31), date(2027, 1, 1))
+    },
+    only_the_personnel_department_records_a_probation=Refusal(
+        UNIT_A_ACTOR, StartProbation(until=UNTIL), NotAuthorisedError, effective=HIRE_DAY
+    ),
+    an_outcome_needs_a_probation=Refusal(
+        PERSONNEL, CompleteProbation(passed=True), InvalidTransitionError
+    ),
+    an_outcome_is_not_before_the_probation_starts=Refusal(
+        PERSONNEL,
+        CompleteProbation(passed=True),
+        InvalidDateRangeError,
+        effective=date(2024, 2, 29),
+        given=_probation_from_day,
+    ),
+    an_outcome_is_passed_or_not=Refusal(
+        PERSONNEL,
+        CompleteProbation(passed=1),  # type: ignore[arg-type]
+        InvalidFieldError,
+        given=_probation_from_day,
+    ),
+    a_probation_has_one_outcome=Refusal(
+        PERSONNEL, CompleteProbation(passed=False), DuplicateRecordError, given=_probation_passed
+    ),
+    a_separation_for_a_failed_probation_needs_one=Refusal(
+        PERSONNEL,
+        Separate(reason="probation_failed"),
+        InvalidTransitionError,
+        effective=date(2024, 3, 15),
+    ),
+)
+def test_probation_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_a_probation_has_an_outcome_on_or_after_its_start(auxiliary: Auxiliary) -> None:
+    _probation_passed(auxiliary)
     assert auxiliary.probation == Probation(DAY, date(2024, 6, 1), True, DAY)
     assert not auxiliary.separation_owed
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.complete_probation,
-        rec(PERSONNEL, DAY),
-        CompleteProbation(passed=False),
-    )
 
 
 def test_a_failed_probation_owes_a_separation_which_may_name_it(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.separate,
-        rec(PERSONNEL, date(2024, 3, 15)),
-        Separate(reason="probation_failed"),
-    )
     _probation(auxiliary)
     auxiliary.complete_probation(rec(PERSONNEL, DAY), CompleteProbation(passed=False))
     assert auxiliary.separation_owed
@@ -203,85 +190,83 @@ def test_a_leave_runs_from_its_start_up_to_the_first_day_back(auxiliary: Auxilia
     assert auxiliary.leave_on(date(2024, 2, 6)) is None
 
 
-def test_overlapping_leave_is_refused(auxiliary: Auxiliary) -> None:
-    auxiliary.start_leave(rec(PERSONNEL, date(2024, 2, 1)), StartLeave(leave_id="L-1", kind="sick"))
-    refused(
-        auxiliary,
-        OverlappingLeaveError,
-        auxiliary.start_leave,
-        rec(PERSONNEL, date(2024, 2, 20)),
-        StartLeave(leave_id="L-2", kind="annual"),
-    )
-    auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 10)), EndLeave(leave_id="L-1"))
-    for start in (date(2024, 1, 20), date(2024, 2, 9)):
-        refused(
-            auxiliary,
-            OverlappingLeaveError,
-            auxiliary.start_leave,
-            rec(PERSONNEL, start),
-            StartLeave(leave_id="L-2", kind="annual"),
+def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
+    """Sick leave L-1 from 1 February, back on ``back_on`` (None: still on leave)."""
+
+    def given(auxiliary: Auxiliary) -> None:
+        auxiliary.start_leave(
+            rec(PERSONNEL, date(2024, 2, 1)), StartLeave(leave_id="L-1", kind="sick")
         )
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.start_leave,
-        rec(PERSONNEL, date(2024, 2, 10)),
+        if back_on is not None:
+            auxiliary.end_leave(rec(PERSONNEL, back_on), EndLeave(leave_id="L-1"))
+
+    return given
+
+
+@refusals(
+    a_leave_may_not_start_during_another=Refusal(
+        PERSONNEL,
+        StartLeave(leave_id="L-2", kind="annual"),
+        OverlappingLeaveError,
+        effective=date(2024, 2, 20),
+        given=_on_sick_leave(),
+    ),
+    **{
+        f"a_leave_may_not_start_within_an_ended_one-{start}": Refusal(
+            PERSONNEL,
+            StartLeave(leave_id="L-2", kind="annual"),
+            OverlappingLeaveError,
+            effective=start,
+            given=_on_sick_leave(back_on=date(2024, 2, 10)),
+        )
+        for start in (date(2024, 1, 20), date(2024, 2, 9))
+    },
+    a_leave_id_is_used_once=Refusal(
+        PERSONNEL,
         StartLeave(leave_id="L-1", kind="annual"),
-    )
+        DuplicateRecordError,
+        effective=date(2024, 2, 10),
+        given=_on_sick_leave(back_on=date(2024, 2, 10)),
+    ),
+    a_return_needs_a_leave=Refusal(PERSONNEL, EndLeave(leave_id="L-1"), InvalidTransitionError),
+    a_return_is_after_the_start=Refusal(
+        PERSONNEL,
+        EndLeave(leave_id="L-1"),
+        InvalidDateRangeError,
+        effective=date(2024, 2, 1),
+        given=_on_sick_leave(),
+    ),
+    a_planned_return_is_after_the_start=Refusal(
+        PERSONNEL,
+        StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
+        InvalidDateRangeError,
+        effective=date(2024, 2, 1),
+        given=_on_sick_leave(),
+    ),
+    a_return_is_recorded_once=Refusal(
+        PERSONNEL,
+        EndLeave(leave_id="L-1"),
+        DuplicateRecordError,
+        effective=date(2024, 2, 5),
+        given=_on_sick_leave(back_on=date(2024, 2, 3)),
+    ),
+    leave_is_recorded_by_the_unit_of_the_day_or_personnel=Refusal(
+        UNIT_B_ACTOR, StartLeave(leave_id="L-1", kind="annual"), OutsideScopeError
+    ),
+    the_leave_kind_is_a_closed_set=Refusal(
+        PERSONNEL, StartLeave(leave_id="L-1", kind="年假"), InvalidFieldError
+    ),
+)
+def test_leave_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_a_leave_may_start_on_the_day_back_from_another(auxiliary: Auxiliary) -> None:
+    _on_sick_leave(back_on=date(2024, 2, 10))(auxiliary)
     auxiliary.start_leave(
         rec(PERSONNEL, date(2024, 2, 10)), StartLeave(leave_id="L-2", kind="marriage")
     )
     assert [leave.leave_id for leave in auxiliary.leaves] == ["L-1", "L-2"]
-
-
-def test_a_return_is_recorded_once_after_the_start(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidTransitionError,
-        auxiliary.end_leave,
-        rec(PERSONNEL),
-        EndLeave(leave_id="L-1"),
-    )
-    auxiliary.start_leave(rec(PERSONNEL, date(2024, 2, 1)), StartLeave(leave_id="L-1", kind="sick"))
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.end_leave,
-        rec(PERSONNEL, date(2024, 2, 1)),
-        EndLeave(leave_id="L-1"),
-    )
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.start_leave,
-        rec(PERSONNEL, date(2024, 2, 1)),
-        StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
-    )
-    auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 3)), EndLeave(leave_id="L-1"))
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.end_leave,
-        rec(PERSONNEL, date(2024, 2, 5)),
-        EndLeave(leave_id="L-1"),
-    )
-
-
-def test_leave_is_recorded_by_the_unit_of_the_day_or_personnel(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        OutsideScopeError,
-        auxiliary.start_leave,
-        rec(UNIT_B_ACTOR),
-        StartLeave(leave_id="L-1", kind="annual"),
-    )
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.start_leave,
-        rec(PERSONNEL),
-        StartLeave(leave_id="L-1", kind="年假"),
-    )
 
 
 def test_no_leave_after_separation(auxiliary: Auxiliary) -> None:

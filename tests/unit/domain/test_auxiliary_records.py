@@ -42,6 +42,7 @@ from domain.errors import (
     UnknownCredentialError,
     UnknownInjuryError,
 )
+from domain.organ import Organ
 from domain.values import (
     AssessmentGrade,
     CommendationKind,
@@ -51,6 +52,7 @@ from domain.values import (
     InsuranceKind,
 )
 
+from .refusals import Refusal, refusals
 from .support import (
     DAY,
     OTHER_PERSONNEL,
@@ -58,7 +60,6 @@ from .support import (
     UNIT_A_ACTOR,
     UNIT_B_ACTOR,
     rec,
-    refused,
 )
 
 FEB_1 = date(2024, 2, 1)
@@ -75,48 +76,30 @@ def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
     assert (event.year, event.grade) == (2024, "excellent")
 
 
-def test_a_year_is_assessed_once(auxiliary: Auxiliary) -> None:
+def _evaluated(auxiliary: Auxiliary) -> None:
     auxiliary.evaluate(rec(PERSONNEL), Evaluate(year=2024, grade="competent"))
     auxiliary.collect_events()
-    refused(
-        auxiliary,
-        DuplicateRecordError,
-        auxiliary.evaluate,
-        rec(PERSONNEL),
-        Evaluate(year=2024, grade="excellent"),
-    )
 
 
-@pytest.mark.parametrize("year", [2023, 2025])
-def test_the_assessed_year_lies_in_service(auxiliary: Auxiliary, year: int) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.evaluate,
-        rec(PERSONNEL),
-        Evaluate(year=year, grade="competent"),
-    )
-
-
-def test_the_grade_is_a_closed_set(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.evaluate,
-        rec(PERSONNEL),
-        Evaluate(year=2024, grade="good"),
-    )
-    assert error.field == "grade"
-
-
-def test_only_the_personnel_department_assesses(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.evaluate,
-        rec(UNIT_A_ACTOR),
-        Evaluate(year=2024, grade="competent"),
-    )
+@refusals(
+    a_year_is_assessed_once=Refusal(
+        PERSONNEL, Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
+    ),
+    the_assessed_year_lies_in_service_not_before=Refusal(
+        PERSONNEL, Evaluate(year=2023, grade="competent"), InvalidDateRangeError
+    ),
+    the_assessed_year_lies_in_service_not_after=Refusal(
+        PERSONNEL, Evaluate(year=2025, grade="competent"), InvalidDateRangeError
+    ),
+    the_grade_is_a_closed_set=Refusal(
+        PERSONNEL, Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
+    ),
+    only_the_personnel_department_assesses=Refusal(
+        UNIT_A_ACTOR, Evaluate(year=2024, grade="competent"), NotAuthorisedError
+    ),
+)
+def test_assessment_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ---------------------------------------------------------------------------- levels
@@ -133,47 +116,9 @@ def test_promotion_and_demotion(auxiliary: Auxiliary) -> None:
     assert [(e.level, e.reason) for e in events] == [(3, "promotion"), (2, "demotion")]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    ("level", "reason"),
-    [(1, "promotion"), (2, "demotion"), (1, "correction")],
-)
-def test_the_level_change_must_fit_its_reason(
-    auxiliary: Auxiliary, level: int, reason: str
-) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.change_level,
-        rec(PERSONNEL),
-        ChangeLevel(level=level, reason=reason),
-    )
-    assert error.field == "level"
-
-
 def test_a_correction_may_move_either_way(auxiliary: Auxiliary) -> None:
     auxiliary.change_level(rec(PERSONNEL), ChangeLevel(level=4, reason="correction"))
     assert auxiliary.level == 4
-
-
-def test_the_new_level_lies_within_the_scheme(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        LevelOutOfSchemeError,
-        auxiliary.change_level,
-        rec(PERSONNEL),
-        ChangeLevel(level=11, reason="promotion"),
-    )
-
-
-def test_the_reason_is_a_closed_set(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.change_level,
-        rec(PERSONNEL),
-        ChangeLevel(level=2, reason="seniority"),
-    )
-    assert error.field == "reason"
 
 
 def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxiliary) -> None:
@@ -184,14 +129,31 @@ def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxil
     assert auxiliary.level == 3
 
 
-def test_only_the_personnel_department_changes_levels(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.change_level,
-        rec(UNIT_A_ACTOR),
-        ChangeLevel(level=2, reason="promotion"),
-    )
+@refusals(
+    a_promotion_must_raise_the_level=Refusal(
+        PERSONNEL, ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
+    ),
+    a_demotion_must_lower_the_level=Refusal(
+        PERSONNEL, ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
+    ),
+    a_correction_must_change_the_level=Refusal(
+        PERSONNEL, ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
+    ),
+    the_new_level_lies_within_the_scheme=Refusal(
+        PERSONNEL, ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
+    ),
+    the_reason_is_a_closed_set=Refusal(
+        PERSONNEL, ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
+    ),
+    only_the_personnel_department_changes_levels=Refusal(
+        UNIT_A_ACTOR, ChangeLevel(level=2, reason="promotion"), NotAuthorisedError
+    ),
+    a_renewal_must_extend_the_contract=Refusal(
+        PERSONNEL, RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
+    ),
+)
+def test_level_and_contract_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ---------------------------------------------------------------------------- contract
@@ -203,16 +165,6 @@ def test_renew_contract(auxiliary: Auxiliary) -> None:
     assert auxiliary.field_version("contract_end") == 2
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.ContractRenewed)
-
-
-def test_a_renewal_must_extend_the_contract(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.renew_contract,
-        rec(PERSONNEL),
-        RenewContract(contract_end=date(2026, 12, 31)),
-    )
 
 
 # ------------------------------------------------------------------------- credentials
@@ -231,39 +183,6 @@ def test_issue_credential(auxiliary: Auxiliary) -> None:
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.CredentialIssued)
     assert (event.kind, event.serial) == ("work_id", "NT-000123")
-
-
-def test_one_active_credential_of_a_kind_at_a_time(auxiliary: Auxiliary) -> None:
-    _issue(auxiliary)
-    error = refused(
-        auxiliary,
-        CredentialAlreadyActiveError,
-        auxiliary.issue_credential,
-        rec(PERSONNEL),
-        IssueCredential(kind="work_id", serial="NT-000124"),
-    )
-    assert "Art. 12" in str(error)
-    _issue(auxiliary, kind="uniform", serial="U-1")
-    assert {c.kind for c in auxiliary.active_credentials()} == {
-        CredentialKind.work_id,
-        CredentialKind.uniform,
-    }
-
-
-def test_a_serial_is_issued_once(auxiliary: Auxiliary) -> None:
-    _issue(auxiliary)
-    auxiliary.return_credential(
-        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
-    )
-    auxiliary.collect_events()
-    error = refused(
-        auxiliary,
-        SerialAlreadyIssuedError,
-        auxiliary.issue_credential,
-        rec(PERSONNEL),
-        IssueCredential(kind="work_id", serial="NT-000123"),
-    )
-    assert error.code == "serial_already_issued" and "returned" in str(error)
 
 
 def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
@@ -318,95 +237,97 @@ def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> Non
     assert auxiliary.credentials[0].status is CredentialStatus.returned
 
 
-def test_a_credential_is_revoked_once(auxiliary: Auxiliary) -> None:
+def _issued_and_revoked(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.revoke_credential(
         rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
     )
     auxiliary.collect_events()
-    refused(
-        auxiliary,
-        CredentialNotHeldError,
-        auxiliary.revoke_credential,
-        rec(PERSONNEL),
-        RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
-    )
 
 
-def test_a_returned_credential_cannot_be_returned_or_revoked(auxiliary: Auxiliary) -> None:
+def _issued_and_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.return_credential(
         rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
     )
     auxiliary.collect_events()
-    refused(
-        auxiliary,
+
+
+@refusals(
+    one_active_credential_of_a_kind_at_a_time=Refusal(
+        PERSONNEL,
+        IssueCredential(kind="work_id", serial="NT-000124"),
+        CredentialAlreadyActiveError,
+        says="Art. 12",
+        given=_issue,
+    ),
+    a_credential_is_revoked_once=Refusal(
+        PERSONNEL,
+        RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
         CredentialNotHeldError,
-        auxiliary.return_credential,
-        rec(PERSONNEL),
+        given=_issued_and_revoked,
+    ),
+    a_returned_credential_cannot_be_returned=Refusal(
+        PERSONNEL,
         ReturnCredential(kind="work_id", serial="NT-000123"),
-    )
-    refused(
-        auxiliary,
         CredentialNotHeldError,
-        auxiliary.revoke_credential,
-        rec(PERSONNEL),
+        given=_issued_and_returned,
+    ),
+    a_returned_credential_cannot_be_revoked=Refusal(
+        PERSONNEL,
         RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
-    )
-
-
-def test_unknown_credentials_are_refused(auxiliary: Auxiliary) -> None:
-    _issue(auxiliary)
-    refused(
-        auxiliary,
-        UnknownCredentialError,
-        auxiliary.return_credential,
-        rec(PERSONNEL),
+        CredentialNotHeldError,
+        given=_issued_and_returned,
+    ),
+    an_unknown_credential_is_not_returned=Refusal(
+        PERSONNEL,
         ReturnCredential(kind="insignia", serial="NT-000123"),
-    )
-    refused(
-        auxiliary,
         UnknownCredentialError,
-        auxiliary.revoke_credential,
-        rec(PERSONNEL),
+        given=_issue,
+    ),
+    an_unknown_credential_is_not_revoked=Refusal(
+        PERSONNEL,
         RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
-    )
+        UnknownCredentialError,
+        given=_issue,
+    ),
+    the_credential_kind_is_checked=Refusal(
+        PERSONNEL, IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
+    ),
+    the_credential_serial_is_checked=Refusal(
+        PERSONNEL, IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
+    ),
+    only_the_personnel_department_issues_credentials=Refusal(
+        UNIT_A_ACTOR, IssueCredential(kind="work_id", serial="NT-1"), NotAuthorisedError
+    ),
+    another_organ_may_not_issue_credentials=Refusal(
+        OTHER_PERSONNEL, IssueCredential(kind="work_id", serial="NT-1"), OutsideScopeError
+    ),
+)
+def test_credential_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
-def test_credential_kind_and_serial_are_checked(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.issue_credential,
-        rec(PERSONNEL),
-        IssueCredential(kind="badge", serial="B-1"),
-    )
-    assert error.field == "kind"
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.issue_credential,
-        rec(PERSONNEL),
-        IssueCredential(kind="work_id", serial="NT 1"),
-    )
-    assert error.field == "serial"
+def test_a_credential_of_another_kind_may_be_issued_while_one_is_active(
+    auxiliary: Auxiliary,
+) -> None:
+    _issue(auxiliary)
+    _issue(auxiliary, kind="uniform", serial="U-1")
+    assert {c.kind for c in auxiliary.active_credentials()} == {
+        CredentialKind.work_id,
+        CredentialKind.uniform,
+    }
 
 
-def test_only_the_personnel_department_issues_credentials(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.issue_credential,
-        rec(UNIT_A_ACTOR),
-        IssueCredential(kind="work_id", serial="NT-1"),
-    )
-    refused(
-        auxiliary,
-        OutsideScopeError,
-        auxiliary.issue_credential,
-        rec(OTHER_PERSONNEL),
-        IssueCredential(kind="work_id", serial="NT-1"),
-    )
+def test_a_serial_is_issued_once(auxiliary: Auxiliary, organ: Organ) -> None:
+    error = Refusal(
+        PERSONNEL,
+        IssueCredential(kind="work_id", serial="NT-000123"),
+        SerialAlreadyIssuedError,
+        says="returned",
+        given=_issued_and_returned,
+    ).check(auxiliary, organ)
+    assert error.code == "serial_already_issued"
 
 
 # --------------------------------------------------------------------------- insurance
@@ -439,34 +360,6 @@ def test_enrol_insurance(auxiliary: Auxiliary) -> None:
     ]
 
 
-def test_insurance_must_end_after_it_starts(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.enrol_insurance,
-        rec(PERSONNEL),
-        EnrolInsurance(
-            kind="medical",
-            insurer="测试医保",
-            policy_number="M-1",
-            start=date(2024, 1, 2),
-            end=date(2024, 1, 2),
-        ),
-    )
-
-
-def test_insurance_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.enrol_insurance,
-        rec(PERSONNEL),
-        EnrolInsurance(
-            kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
-        ),
-    )
-
-
 # ------------------------------------------------------------------------ health check
 
 
@@ -482,34 +375,48 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
     assert Auxiliary.HealthChecked.personal_fields == ("fit", "details")
 
 
-def test_a_health_check_cannot_be_in_the_future(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        DateInFutureError,
-        auxiliary.record_health_check,
-        rec(PERSONNEL),
+@refusals(
+    insurance_must_end_after_it_starts=Refusal(
+        PERSONNEL,
+        EnrolInsurance(
+            kind="medical",
+            insurer="测试医保",
+            policy_number="M-1",
+            start=date(2024, 1, 2),
+            end=date(2024, 1, 2),
+        ),
+        InvalidDateRangeError,
+    ),
+    insurance_kind_is_a_closed_set=Refusal(
+        PERSONNEL,
+        EnrolInsurance(
+            kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
+        ),
+        InvalidFieldError,
+    ),
+    a_health_check_cannot_be_in_the_future=Refusal(
+        PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
-    )
-    assert error.field == "checked_on"
-
-
-def test_health_check_fields_are_checked(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.record_health_check,
-        rec(PERSONNEL),
+        DateInFutureError,
+        field="checked_on",
+    ),
+    health_check_fitness_is_checked=Refusal(
+        PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
-    )
-    assert error.field == "fit"
-    error = refused(
-        auxiliary,
         InvalidFieldError,
-        auxiliary.record_health_check,
-        rec(PERSONNEL),
+        field="fit",
+    ),
+    health_check_details_are_checked=Refusal(
+        PERSONNEL,
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
-    )
-    assert error.field == "details"
+        InvalidFieldError,
+        field="details",
+    ),
+)
+def test_insurance_and_health_check_refusals(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------------ duty injury
@@ -548,77 +455,56 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
     assert Auxiliary.DutyInjuryRecorded.personal_fields == ("medical_details",)
 
 
-def test_another_unit_may_not_record_an_injury(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
+@refusals(
+    another_unit_may_not_record_an_injury=Refusal(
+        UNIT_B_ACTOR,
+        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
         OutsideScopeError,
-        auxiliary.record_duty_injury,
-        rec(UNIT_B_ACTOR),
+    ),
+    an_injury_id_is_used_once=Refusal(
+        PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
-    )
-
-
-def test_an_injury_id_is_used_once(auxiliary: Auxiliary) -> None:
-    _injure(auxiliary)
-    refused(
-        auxiliary,
         DuplicateRecordError,
-        auxiliary.record_duty_injury,
-        rec(PERSONNEL),
-        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
-    )
-
-
-def test_an_injury_occurs_in_service_and_not_in_the_future(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.record_duty_injury,
-        rec(PERSONNEL),
+        given=_injure,
+    ),
+    an_injury_occurs_in_service=Refusal(
+        PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"),
-    )
-    refused(
-        auxiliary,
-        DateInFutureError,
-        auxiliary.record_duty_injury,
-        rec(PERSONNEL),
+        InvalidDateRangeError,
+    ),
+    an_injury_does_not_occur_in_the_future=Refusal(
+        PERSONNEL,
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"),
-    )
-
-
-def test_a_cost_needs_a_recorded_injury(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        UnknownInjuryError,
-        auxiliary.advance_cost,
-        rec(PERSONNEL),
+        DateInFutureError,
+    ),
+    a_cost_needs_a_recorded_injury=Refusal(
+        PERSONNEL,
         AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
-    )
+        UnknownInjuryError,
+    ),
+    cost_category_is_a_closed_set=Refusal(
+        PERSONNEL,
+        AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
+        InvalidFieldError,
+        field="category",
+        given=_injure,
+    ),
+)
+def test_duty_injury_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
+    refusal.check(auxiliary, organ)
 
 
 @pytest.mark.parametrize("amount", [Decimal(0), Decimal(-5), Decimal("1.005"), 100.0, 100])
-def test_a_cost_is_a_positive_amount_in_fen(auxiliary: Auxiliary, amount: object) -> None:
-    _injure(auxiliary)
-    error = refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.advance_cost,
-        rec(PERSONNEL),
+def test_a_cost_is_a_positive_amount_in_fen(
+    auxiliary: Auxiliary, organ: Organ, amount: object
+) -> None:
+    Refusal(
+        PERSONNEL,
         AdvanceCost(injury_id="INJ-1", category="medical", amount=amount),
-    )
-    assert error.field == "amount"
-
-
-def test_cost_category_is_a_closed_set(auxiliary: Auxiliary) -> None:
-    _injure(auxiliary)
-    error = refused(
-        auxiliary,
         InvalidFieldError,
-        auxiliary.advance_cost,
-        rec(PERSONNEL),
-        AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
-    )
-    assert error.field == "category"
+        field="amount",
+        given=_injure,
+    ).check(auxiliary, organ)
 
 
 # ------------------------------------------------------------------- infringement, awards
@@ -642,16 +528,6 @@ def test_record_infringement(auxiliary: Auxiliary) -> None:
     assert [i.referred_to for i in auxiliary.infringements] == ["测试市公安局法制大队", None]
 
 
-def test_an_infringement_occurs_in_service(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        auxiliary.record_infringement,
-        rec(PERSONNEL),
-        RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
-    )
-
-
 def test_commend(auxiliary: Auxiliary) -> None:
     auxiliary.commend(rec(PERSONNEL), Commend(kind="merit_third", issuing_body="测试市公安局"))
     [commendation] = auxiliary.commendations
@@ -661,36 +537,33 @@ def test_commend(auxiliary: Auxiliary) -> None:
     )
 
 
-def test_only_the_personnel_department_commends(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
-        NotAuthorisedError,
-        auxiliary.commend,
-        rec(UNIT_A_ACTOR),
-        Commend(kind="citation", issuing_body="测试派出所甲"),
-    )
-    assert str(error) == "only the organ's personnel department may record a commendation (Art. 16)"
-
-
-def test_commendation_kind_is_a_closed_set(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidFieldError,
-        auxiliary.commend,
-        rec(PERSONNEL),
-        Commend(kind="medal", issuing_body="测试市公安局"),
-    )
-
-
-def test_no_record_may_take_effect_before_the_hire(auxiliary: Auxiliary) -> None:
-    error = refused(
-        auxiliary,
+@refusals(
+    an_infringement_occurs_in_service=Refusal(
+        PERSONNEL,
+        RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
         InvalidDateRangeError,
-        auxiliary.commend,
-        rec(PERSONNEL, date(2024, 1, 1)),
+    ),
+    only_the_personnel_department_commends=Refusal(
+        UNIT_A_ACTOR,
+        Commend(kind="citation", issuing_body="测试派出所甲"),
+        NotAuthorisedError,
+        message="only the organ's personnel department may record a commendation (Art. 16)",
+    ),
+    commendation_kind_is_a_closed_set=Refusal(
+        PERSONNEL, Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
+    ),
+    no_record_may_take_effect_before_the_hire=Refusal(
+        PERSONNEL,
         Commend(kind="citation", issuing_body="测试市公安局"),
-    )
-    assert str(error) == "effective date precedes the hire's effective date"
+        InvalidDateRangeError,
+        message="effective date precedes the hire's effective date",
+        effective=date(2024, 1, 1),
+    ),
+)
+def test_infringement_and_commendation_refusals(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
 
 
 def test_counts_summarise_the_records(auxiliary: Auxiliary) -> None:
