@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -42,6 +43,18 @@ _FREE_TEXT_ALLOWED_CONTROLS = frozenset("\n\r\t")
 _PHONE = re.compile(r"\+?[0-9][0-9 \-]*[0-9]")
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
+
+
+def _or_none(check: Callable[[str, object], T]) -> Callable[[str, object], T | None]:
+    """The check for an optional field: None stays None, any other value goes to ``check``."""
+
+    def optional(field: str, value: object) -> T | None:
+        return None if value is None else check(field, value)
+
+    optional.__name__ = optional.__qualname__ = f"optional_{check.__name__}"
+    optional.__doc__ = f"``{check.__name__}``, or None when the value is None."
+    return optional
 
 
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
@@ -96,9 +109,7 @@ def short_text(field: str, value: object) -> str:
     return _text(field, value, SHORT_TEXT_MAX, frozenset())
 
 
-def optional_short_text(field: str, value: object) -> str | None:
-    """Return trimmed short text, or None when the value is None."""
-    return None if value is None else short_text(field, value)
+optional_short_text = _or_none(short_text)
 
 
 def free_text(field: str, value: object) -> str:
@@ -106,9 +117,7 @@ def free_text(field: str, value: object) -> str:
     return _text(field, value, FREE_TEXT_MAX, _FREE_TEXT_ALLOWED_CONTROLS)
 
 
-def optional_free_text(field: str, value: object) -> str | None:
-    """Return trimmed free text, or None when the value is None."""
-    return None if value is None else free_text(field, value)
+optional_free_text = _or_none(free_text)
 
 
 def identifier(field: str, value: object) -> str:
@@ -126,9 +135,7 @@ def identifier(field: str, value: object) -> str:
     return value
 
 
-def optional_identifier(field: str, value: object) -> str | None:
-    """Return an identifier, or None when the value is None."""
-    return None if value is None else identifier(field, value)
+optional_identifier = _or_none(identifier)
 
 
 def opaque_token(field: str, value: object) -> str:
@@ -141,9 +148,7 @@ def opaque_token(field: str, value: object) -> str:
     return value
 
 
-def optional_opaque_token(field: str, value: object) -> str | None:
-    """Return a token, or None when the value is None."""
-    return None if value is None else opaque_token(field, value)
+optional_opaque_token = _or_none(opaque_token)
 
 
 def phone_number(field: str, value: object) -> str:
@@ -159,9 +164,7 @@ def phone_number(field: str, value: object) -> str:
     return text
 
 
-def optional_phone_number(field: str, value: object) -> str | None:
-    """Return a telephone number, or None when the value is None."""
-    return None if value is None else phone_number(field, value)
+optional_phone_number = _or_none(phone_number)
 
 
 def member(enum: type[E], field: str, value: object) -> E:
@@ -184,9 +187,7 @@ def plain_date(field: str, value: object) -> date:
     return value
 
 
-def optional_plain_date(field: str, value: object) -> date | None:
-    """Return a calendar date, or None when the value is None."""
-    return None if value is None else plain_date(field, value)
+optional_plain_date = _or_none(plain_date)
 
 
 def aware_instant(field: str, value: object) -> datetime:

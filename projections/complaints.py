@@ -29,13 +29,13 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
 from domain.complaint import Complaint
 from domain.events import LedgerEvent
-from domain.values import ComplaintStatus, FindingResult, china_date
+from domain.values import ComplaintStatus, FindingResult, Responsibility, china_date
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
 from projections.tables import Column, Table
@@ -45,6 +45,22 @@ __all__ = ["ComplaintsProjection"]
 S = ComplaintStatus
 SUSTAINED = frozenset({FindingResult.sustained.value, FindingResult.partly_sustained.value})
 """Results that count as sustained (early warning, Art. 18)."""
+
+
+ATTRIBUTION = ("organ", "unit", "supervisor_id", "supervisor_name")
+"""The columns saying who a complaint is attributed to (copied onto its findings)."""
+
+
+def _attribution(responsibility: Responsibility | None, organ: str) -> Row:
+    """The attribution columns: who answered (Art. 10), or only ``organ`` when nobody is named."""
+    if responsibility is None:
+        return {"organ": organ, "unit": None, "supervisor_id": None, "supervisor_name": None}
+    return {
+        "organ": responsibility.organ,
+        "unit": responsibility.unit,
+        "supervisor_id": responsibility.supervisor_id,
+        "supervisor_name": responsibility.supervisor_name,
+    }
 
 
 def _c(name: str, kind: str, nullable: bool = True) -> Column:
@@ -149,20 +165,22 @@ class ComplaintsProjection(ReadModelProjection):
             row["status"] = status.value
         return row
 
+    def _stage(
+        self, state: State, e: Complaint.Event, status: ComplaintStatus, **changes: Any
+    ) -> None:
+        """Move the complaint to ``status`` and set the columns that stage records."""
+        row = self._row(state, e, status)
+        row.update(changes)
+        state.put(COMPLAINT, row)
+
     @handles(Complaint.Received)
     def _received(self, state: State, e: Complaint.Received, position: int) -> None:
-        responsibility = e.responsibility
         state.put(
             COMPLAINT,
             {
                 "complaint_id": e.originator_id,
                 "auxiliary_id": e.auxiliary_id,
-                "organ": e.actor.organ if responsibility is None else responsibility.organ,
-                "unit": None if responsibility is None else responsibility.unit,
-                "supervisor_id": None if responsibility is None else responsibility.supervisor_id,
-                "supervisor_name": (
-                    None if responsibility is None else responsibility.supervisor_name
-                ),
+                **_attribution(e.responsibility, e.actor.organ),
                 "channel": e.channel,
                 "incident_on": china_date(e.incident_at),
                 "received_on": e.effective,
@@ -193,40 +211,26 @@ class ComplaintsProjection(ReadModelProjection):
     @handles(Complaint.SubjectMatched)
     def _matched(self, state: State, e: Complaint.SubjectMatched, position: int) -> None:
         row = self._row(state, e)
-        responsibility = e.responsibility
         row["auxiliary_id"] = e.auxiliary_id
-        row["organ"] = responsibility.organ
-        row["unit"] = responsibility.unit
-        row["supervisor_id"] = responsibility.supervisor_id
-        row["supervisor_name"] = responsibility.supervisor_name
+        row.update(_attribution(e.responsibility, e.actor.organ))
         row["matched_on"] = e.effective
         state.put(COMPLAINT, row)
 
     @handles(Complaint.Acknowledged)
     def _acknowledged(self, state: State, e: Complaint.Acknowledged, position: int) -> None:
-        row = self._row(state, e, S.acknowledged)
-        row["acknowledged_on"] = e.effective
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.acknowledged, acknowledged_on=e.effective)
 
     @handles(Complaint.Accepted)
     def _accepted(self, state: State, e: Complaint.Accepted, position: int) -> None:
-        row = self._row(state, e, S.accepted)
-        row["accepted_on"] = e.effective
-        row["category"] = e.category
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.accepted, accepted_on=e.effective, category=e.category)
 
     @handles(Complaint.Declined)
     def _declined(self, state: State, e: Complaint.Declined, position: int) -> None:
-        row = self._row(state, e, S.not_accepted)
-        row["declined_on"] = e.effective
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.not_accepted, declined_on=e.effective)
 
     @handles(Complaint.InvestigatorAssigned)
     def _assigned(self, state: State, e: Complaint.InvestigatorAssigned, position: int) -> None:
-        row = self._row(state, e, S.under_investigation)
-        row["investigator_id"] = e.investigator_id
-        row["due"] = e.due
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.under_investigation, investigator_id=e.investigator_id, due=e.due)
 
     @handles(Complaint.FindingRecorded)
     def _finding(self, state: State, e: Complaint.FindingRecorded, position: int) -> None:
@@ -244,10 +248,7 @@ class ComplaintsProjection(ReadModelProjection):
                 "complaint_id": e.originator_id,
                 "originator_version": e.originator_version,
                 "auxiliary_id": row["auxiliary_id"],
-                "organ": row["organ"],
-                "unit": row["unit"],
-                "supervisor_id": row["supervisor_id"],
-                "supervisor_name": row["supervisor_name"],
+                **{column: row[column] for column in ATTRIBUTION},
                 "allegation_number": e.allegation_number,
                 "round_no": row["round_no"],
                 "result": e.result,
@@ -264,15 +265,11 @@ class ComplaintsProjection(ReadModelProjection):
 
     @handles(Complaint.ComplainantNotified)
     def _notified(self, state: State, e: Complaint.ComplainantNotified, position: int) -> None:
-        row = self._row(state, e, S.complainant_notified)
-        row["notified_on"] = e.notified_on
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.complainant_notified, notified_on=e.notified_on)
 
     @handles(Complaint.Withdrawn)
     def _withdrawn(self, state: State, e: Complaint.Withdrawn, position: int) -> None:
-        row = self._row(state, e, S.withdrawn)
-        row["withdrawn_on"] = e.effective
-        state.put(COMPLAINT, row)
+        self._stage(state, e, S.withdrawn, withdrawn_on=e.effective)
 
     @handles(Complaint.Closed)
     def _closed(self, state: State, e: Complaint.Closed, position: int) -> None:

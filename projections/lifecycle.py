@@ -109,9 +109,8 @@ class LifecycleHandlers(ReadModelProjection):
         self, state: State, e: Auxiliary.ProbationCompleted, position: int
     ) -> None:
         self._touch(state, e)
-        row = state.get(PROBATION, (e.originator_id,))
-        if row is None:
-            raise LookupError(f"probation of {e.originator_id} is not in the read model")
+        key = e.originator_id
+        row = self.require(state.get(PROBATION, (key,)), "probation of", key)
         row["passed"] = e.passed
         row["decided_on"] = e.effective
         state.put(PROBATION, row)
@@ -155,8 +154,6 @@ class LifecycleHandlers(ReadModelProjection):
     @handles(Auxiliary.LeaveEnded)
     def _leave_ended(self, state: State, e: Auxiliary.LeaveEnded, position: int) -> None:
         self._touch(state, e)
-        row = state.get(LEAVE, (e.originator_id, e.leave_id))
-        if row is None:
-            raise LookupError(f"leave {e.leave_id} is not in the read model")
+        row = self.require(state.get(LEAVE, (e.originator_id, e.leave_id)), "leave", e.leave_id)
         row["returned_on"] = e.effective
         state.put(LEAVE, row)

@@ -32,7 +32,8 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.policy import Policy
@@ -58,6 +59,7 @@ from projections.queries import (
     EarlyWarningQueries,
     LifecycleQueries,
     PersonnelQueries,
+    ReadModelQueries,
     ResponsibilityQueries,
     RuleQueries,
 )
@@ -66,6 +68,8 @@ from projections.results import Page, json_ready
 from projections.service import ReadModels
 
 __all__ = ["REPORTS", "Param", "Report", "ReportSpec", "csv_safe", "run_report"]
+
+Q = TypeVar("Q", bound=ReadModelQueries)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,11 @@ class Param:
     kind: str = "str"
     choices: tuple[str, ...] = ()
     help: str = ""
+
+    @classmethod
+    def one_of(cls, name: str, values: type[StrEnum], help: str = "") -> Param:
+        """A text parameter whose allowed values are the members of a value set."""
+        return cls(name, choices=tuple(m.value for m in values), help=help)
 
     def parse(self, value: Any) -> Any:
         """The typed value from a typed or text value."""
@@ -278,8 +287,10 @@ PERSON_COLUMNS = frozenset(
 P = Param
 ORGANISED = (P("unit"),)
 PERIOD = (P("start", "date"), P("end", "date"))
+ON = P("on", "date")
+"""The day a report is asked about (default: today)."""
 WITHIN_DAYS = (
-    P("on", "date"),
+    ON,
     P("within_days", "int", help="days after `on` (1 to 366, default 60)"),
 )
 """A day and the days after it a life-cycle report looks ahead (``LifecycleQueries``)."""
@@ -308,9 +319,9 @@ _SPECS = (
         r.PersonnelStatus,
         (
             *ORGANISED,
-            P("post", choices=tuple(p.value for p in PostType)),
+            P.one_of("post", PostType),
             P("level", "int"),
-            P("status", choices=tuple(s.value for s in AuxiliaryStatus)),
+            P.one_of("status", AuxiliaryStatus),
             P("q", help="a name (or part of one) or a work ID"),
         ),
         lambda q, a: q.personnel.status(**a),
@@ -323,7 +334,7 @@ _SPECS = (
         r.ComplaintSummary,
         (
             *ORGANISED,
-            P("status", choices=tuple(s.value for s in ComplaintStatus)),
+            P.one_of("status", ComplaintStatus),
             P("auxiliary_id", "uuid"),
             P("received_from", "date"),
             P("received_to", "date"),
@@ -366,7 +377,7 @@ _SPECS = (
         (
             *ORGANISED,
             P("auxiliary_id", "uuid"),
-            P("result", choices=tuple(f.value for f in FindingResult)),
+            P.one_of("result", FindingResult),
             *PERIOD,
             P("latest_only", "bool"),
         ),
@@ -407,7 +418,7 @@ _SPECS = (
         (
             *ORGANISED,
             P("official_id"),
-            P("kind", choices=tuple(k.value for k in MisconductKind)),
+            P.one_of("kind", MisconductKind),
             *PERIOD,
         ),
         lambda q, a: q.responsibility.misconduct(**a),
@@ -418,7 +429,7 @@ _SPECS = (
         "Early warning",
         "Art. 17, 18",
         r.EarlyWarningAlert,
-        (*ORGANISED, P("on", "date")),
+        (*ORGANISED, ON),
         lambda q, a: q.early_warning.alerts(**a),
         paged=True,
     ),
@@ -427,7 +438,7 @@ _SPECS = (
         "Commendations against complaints",
         "Art. 16, 17",
         r.RatioRow,
-        (P("on", "date"),),
+        (ON,),
         lambda q, a: q.early_warning.commendation_ratio(**a),
         names_people=False,
     ),
@@ -481,7 +492,7 @@ _SPECS = (
         "Duty posts without accident insurance",
         "Art. 13",
         r.AuxiliaryGap,
-        (P("on", "date"),),
+        (ON,),
         lambda q, a: q.compliance.duty_without_accident_insurance(**a),
         paged=True,
     ),
@@ -490,7 +501,7 @@ _SPECS = (
         "Health checks overdue",
         "Art. 13",
         r.AuxiliaryGap,
-        (P("on", "date"),),
+        (ON,),
         lambda q, a: q.compliance.health_checks_overdue(**a),
         paged=True,
     ),
@@ -520,8 +531,8 @@ _SPECS = (
         r.LifecycleWarning,
         (
             *ORGANISED,
-            P("on", "date"),
-            P("rule", choices=tuple(w.value for w in LifecycleWarningRule)),
+            ON,
+            P.one_of("rule", LifecycleWarningRule),
         ),
         lambda q, a: q.compliance.lifecycle_warnings(**a),
         paged=True,
@@ -534,7 +545,7 @@ _SPECS = (
         (
             *ORGANISED,
             *WITHIN_DAYS,
-            P("standing", choices=tuple(s.value for s in ContractStanding)),
+            P.one_of("standing", ContractStanding),
         ),
         lambda q, a: q.lifecycle.contracts_ending(**a),
         paged=True,
@@ -547,7 +558,7 @@ _SPECS = (
         (
             *ORGANISED,
             ASSESSED_YEAR,
-            P("grade", choices=tuple(g.value for g in AssessmentGrade)),
+            P.one_of("grade", AssessmentGrade),
             P("missing_only", "bool"),
         ),
         lambda q, a: q.lifecycle.assessments(**a),
@@ -570,7 +581,7 @@ _SPECS = (
         (
             *ORGANISED,
             *WITHIN_DAYS,
-            P("standing", choices=tuple(s.value for s in ProbationStanding)),
+            P.one_of("standing", ProbationStanding),
         ),
         lambda q, a: q.lifecycle.probations(**a),
         paged=True,
@@ -582,7 +593,7 @@ _SPECS = (
         r.TrainingGap,
         (
             *ORGANISED,
-            P("kind", choices=tuple(k.value for k in TrainingKind), help="default pre_service"),
+            P.one_of("kind", TrainingKind, help="default pre_service"),
         ),
         lambda q, a: q.lifecycle.training_missing(**a),
         paged=True,
@@ -592,7 +603,7 @@ _SPECS = (
         "Auxiliaries on leave on a date",
         "Art. 13",
         r.LeaveRow,
-        (*ORGANISED, P("on", "date"), P("kind", choices=tuple(k.value for k in LeaveKind))),
+        (*ORGANISED, ON, P.one_of("kind", LeaveKind)),
         lambda q, a: q.lifecycle.on_leave(**a),
         paged=True,
     ),
@@ -601,7 +612,7 @@ _SPECS = (
         "Reviews (复查) asked for: due date, outcome, overdue",
         "Art. 17",
         r.ReviewRow,
-        (P("on", "date"), P("standing", choices=REVIEW_STANDINGS)),
+        (ON, P("standing", choices=REVIEW_STANDINGS)),
         lambda q, a: q.reviews.reviews(**a),
         paged=True,
         names_people=False,
@@ -611,7 +622,7 @@ _SPECS = (
         "Reviews (复查) due within days, or overdue",
         "Art. 17",
         r.ReviewRow,
-        (P("on", "date"), P("within_days", "int", help="days after `on` (1 to 366, default 7)")),
+        (ON, P("within_days", "int", help="days after `on` (1 to 366, default 7)")),
         lambda q, a: q.early_warning.reviews_due(**a),
         paged=True,
         names_people=False,
@@ -625,7 +636,7 @@ _RULE_SPECS = (
         "Art. 20",
         r.RuleSetStatus,
         (
-            P("on", "date"),
+            ON,
             P("within_days", "int", help="warn this many days before the end (default 90)"),
             P("expiring_only", "bool"),
         ),
@@ -663,15 +674,19 @@ def run_report(
         parsed = param.parse(value)
         if parsed is not None:
             arguments[key] = parsed
+
+    def make(queries: type[Q]) -> Q:
+        return queries(models, clock=clock, policy=policy)
+
     queries = _Queries(
-        personnel=PersonnelQueries(models, clock=clock, policy=policy),
-        complaints=ComplaintQueries(models, clock=clock, policy=policy),
-        responsibility=ResponsibilityQueries(models, clock=clock, policy=policy),
-        early_warning=EarlyWarningQueries(models, clock=clock, policy=policy),
-        compliance=ComplianceQueries(models, clock=clock, policy=policy),
-        lifecycle=LifecycleQueries(models, clock=clock, policy=policy),
-        rules=RuleQueries(models, clock=clock, policy=policy),
-        reviews=ReviewQueries(models, clock=clock, policy=policy),
+        personnel=make(PersonnelQueries),
+        complaints=make(ComplaintQueries),
+        responsibility=make(ResponsibilityQueries),
+        early_warning=make(EarlyWarningQueries),
+        compliance=make(ComplianceQueries),
+        lifecycle=make(LifecycleQueries),
+        rules=make(RuleQueries),
+        reviews=make(ReviewQueries),
     )
     result = spec.run(queries, arguments)
     items = result.items if isinstance(result, Page) else result

@@ -56,6 +56,7 @@ __all__ = [
     "check_period",
     "check_search",
     "check_uuid",
+    "check_whole",
     "like_pattern",
 ]
 
@@ -94,8 +95,17 @@ def check_period(start: date | None, end: date | None) -> None:
         )
 
 
+def check_whole(name: str, value: object, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, else ``InvalidFilterValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidFilterValueError(name, f"must be a whole number from {low} to {high}")
+    return value
+
+
 def check_choice(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
-    """The value if it is one of ``allowed`` (or None), else ``InvalidFilterValueError``."""
+    """The value if it is one of ``allowed`` (or None), else ``InvalidFilterValueError``.
+
+    ``allowed`` may be a value set (a ``StrEnum`` class): its members are its values."""
     if value is None:
         return None
     options = tuple(allowed)

@@ -180,7 +180,7 @@ class ComplaintQueries(ReadModelQueries):
     ) -> Page[ComplaintSummary]:
         """Complaints with their state and deadlines, newest receipt first."""
         page, page_size = check_page(page, page_size)
-        status = check_choice("status", status, (s.value for s in ComplaintStatus))
+        status = check_choice("status", status, ComplaintStatus)
         today = self.today()
         with self.db.read() as s:
             where = self._filters(
@@ -350,7 +350,7 @@ class ComplaintQueries(ReadModelQueries):
     ) -> Page[FindingRow]:
         """Findings per allegation (the latest for each, or every round's)."""
         page, page_size = check_page(page, page_size)
-        result = check_choice("result", result, (r.value for r in FindingResult))
+        result = check_choice("result", result, FindingResult)
         check_period(start, end)
         with self._reading(organ, unit) as s:
             where = _Where()

@@ -461,7 +461,7 @@ class ComplianceQueries(ReadModelQueries):
         on ``on`` (default: today), one row per rule met (Art. 8, 9, 13); by the date the
         action was due, the rule, organ, unit and name."""
         day = self.day_asked(on)
-        chosen = check_choice("rule", rule, (r.value for r in LifecycleWarningRule))
+        chosen = check_choice("rule", rule, LifecycleWarningRule)
         page, page_size = check_page(page, page_size)
         scope = _Where()
         scope.add("a.hired_on <= %s", day)

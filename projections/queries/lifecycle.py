@@ -47,6 +47,7 @@ from projections.queries.common import (
     _Where,
     check_choice,
     check_page,
+    check_whole,
 )
 from projections.results import (
     AssessmentRow,
@@ -71,12 +72,6 @@ _ASSESSED_FROM = sql(
 )
 
 
-def _whole(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidFilterValueError(name, f"must be a whole number from {low} to {high}")
-    return value
-
-
 class LifecycleQueries(ReadModelQueries):
     """Contracts (Art. 8) and annual assessments (Art. 9, 11) of the auxiliaries employed now."""
 
@@ -97,8 +92,8 @@ class LifecycleQueries(ReadModelQueries):
         it, and those whose contract ended before ``on`` (Art. 8); the ones longest past
         their end first, then by the end date."""
         day = self.day_asked(on)
-        days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
-        chosen = check_choice("standing", standing, (s.value for s in ContractStanding))
+        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        chosen = check_choice("standing", standing, ContractStanding)
         page, page_size = check_page(page, page_size)
         where = _Where()
         where.add("status <> %s", AuxiliaryStatus.separated.value)
@@ -149,7 +144,7 @@ class LifecycleQueries(ReadModelQueries):
     def _year(self, year: int | None) -> int:
         if year is None:
             return self.today().year - 1  # the last complete year
-        return _whole("year", year, 1900, 9999)
+        return check_whole("year", year, 1900, 9999)
 
     @staticmethod
     def _due(year: int, organ: str | None, unit: str | None) -> _Where:
@@ -176,7 +171,7 @@ class LifecycleQueries(ReadModelQueries):
         hired by that year's end, with a row saying so for each one with none recorded
         (Art. 9, 11); by organ, unit and name."""
         chosen_year = self._year(year)
-        chosen_grade = check_choice("grade", grade, (g.value for g in AssessmentGrade))
+        chosen_grade = check_choice("grade", grade, AssessmentGrade)
         if not isinstance(missing_only, bool):
             raise InvalidFilterValueError("missing_only", "must be true or false")
         page, page_size = check_page(page, page_size)
@@ -297,8 +292,8 @@ class LifecycleQueries(ReadModelQueries):
         after it with no outcome, is past its last day with none, or failed (Art. 8, 9);
         by the last day, organ, unit and name."""
         day = self.day_asked(on)
-        days = _whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
-        chosen = check_choice("standing", standing, (s.value for s in ProbationStanding))
+        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        chosen = check_choice("standing", standing, ProbationStanding)
         page, page_size = check_page(page, page_size)
         horizon = day + timedelta(days=days)
         where = _Where()
@@ -369,10 +364,7 @@ class LifecycleQueries(ReadModelQueries):
     ) -> Page[TrainingGap]:
         """Employed auxiliaries with no passed training of ``kind`` (default: pre-service,
         岗前培训), by organ, unit and name (Art. 9)."""
-        chosen = (
-            check_choice("kind", kind, (k.value for k in TrainingKind))
-            or TrainingKind.pre_service.value
-        )
+        chosen = check_choice("kind", kind, TrainingKind) or TrainingKind.pre_service.value
         page, page_size = check_page(page, page_size)
         where = _Where()
         where.add("a.status <> %s", AuxiliaryStatus.separated.value)
@@ -426,7 +418,7 @@ class LifecycleQueries(ReadModelQueries):
         """Auxiliaries employed on ``on`` (default: today) and on leave that day (Art. 13),
         by the leave's start, organ, unit and name."""
         day = self.day_asked(on)
-        chosen = check_choice("kind", kind, (k.value for k in LeaveKind))
+        chosen = check_choice("kind", kind, LeaveKind)
         page, page_size = check_page(page, page_size)
         where = _Where()
         where.add("a.hired_on <= %s", day)

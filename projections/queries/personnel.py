@@ -68,8 +68,8 @@ class PersonnelQueries(ReadModelQueries):
         ``q`` finds a name containing the text, or the holder of the work ID it names."""
         page, page_size = check_page(page, page_size)
         search = check_search(q)
-        post = check_choice("post", post, (p.value for p in PostType))
-        status = check_choice("status", status, (s.value for s in AuxiliaryStatus))
+        post = check_choice("post", post, PostType)
+        status = check_choice("status", status, AuxiliaryStatus)
         checked_level = self._level(level)
         where = _Where()
         where.eq("organ", organ)
@@ -142,7 +142,7 @@ class PersonnelQueries(ReadModelQueries):
         held by more than one auxiliary (issued before serials were claimed once in the whole
         ledger) raises ``AmbiguousSerialError``: none of them, not the newest, is its holder.
         """
-        checked_kind = check_choice("kind", kind, (k.value for k in CredentialKind))
+        checked_kind = check_choice("kind", kind, CredentialKind)
         if not isinstance(serial, str) or not serial:
             raise InvalidFilterValueError("serial", "must be a credential serial")
         with self.db.read() as s:
@@ -213,11 +213,7 @@ class PersonnelQueries(ReadModelQueries):
         """
         key = check_uuid("auxiliary_id", auxiliary_id)
         with self.db.read() as s:
-            known = s.query(
-                "SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s",
-                [key],
-                tables=(AUXILIARY,),
-            )
+            known_organ = _known_organ(s, key)
             complaint_ids: list[UUID] = []
             if include_complaints:
                 complaint_ids = [
@@ -233,7 +229,7 @@ class PersonnelQueries(ReadModelQueries):
             self.models.ledger,
             key,
             organ=organ,
-            known_organ=known[0]["organ"] if known else None,
+            known_organ=known_organ,
             complaint_ids=complaint_ids,
         )
 
@@ -245,17 +241,9 @@ class PersonnelQueries(ReadModelQueries):
         finds no record on ``on``)."""
         key = check_uuid("auxiliary_id", auxiliary_id)
         with self.db.read() as s:
-            known = s.query(
-                "SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s",
-                [key],
-                tables=(AUXILIARY,),
-            )
+            known_organ = _known_organ(s, key)
         return history.timeline_and_as_of(
-            self.models.ledger,
-            key,
-            on,
-            organ=organ,
-            known_organ=known[0]["organ"] if known else None,
+            self.models.ledger, key, on, organ=organ, known_organ=known_organ
         )
 
     def as_of(
@@ -341,3 +329,13 @@ class PersonnelQueries(ReadModelQueries):
 
 
 # --------------------------------------------------------------------------- complaints
+
+
+def _known_organ(s: Session, auxiliary_id: UUID) -> str | None:
+    """The organ the read model holds the auxiliary under (None: not projected yet)."""
+    known = s.query(
+        "SELECT organ FROM {rm_auxiliary} WHERE auxiliary_id = %s",
+        [auxiliary_id],
+        tables=(AUXILIARY,),
+    )
+    return known[0]["organ"] if known else None

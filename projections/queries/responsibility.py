@@ -181,7 +181,7 @@ class ResponsibilityQueries(ReadModelQueries):
     ) -> Page[MisconductRow]:
         """Misconduct findings against officials (Art. 19), by effective date."""
         page, page_size = check_page(page, page_size)
-        kind = check_choice("kind", kind, (k.value for k in MisconductKind))
+        kind = check_choice("kind", kind, MisconductKind)
         check_period(start, end)
         where = _Where()
         where.eq("organ", organ)

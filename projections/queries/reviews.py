@@ -20,13 +20,13 @@ from typing import Any
 
 from domain.values import ReviewOutcome
 from projections.complainant import REVIEW
-from projections.errors import InvalidFilterValueError
 from projections.queries.common import (
     DEFAULT_PAGE_SIZE,
     ReadModelQueries,
     _Where,
     check_choice,
     check_page,
+    check_whole,
 )
 from projections.results import Page, ReviewRow
 
@@ -82,9 +82,9 @@ class ReviewQueries(ReadModelQueries):
         ``DEFAULT_DUE_WITHIN``) after ``on``, and those already overdue."""
         page, page_size = check_page(page, page_size)
         day = self.day_asked(on)
-        days = DEFAULT_DUE_WITHIN if within_days is None else within_days
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
-            raise InvalidFilterValueError("within_days", "must be a whole number from 1 to 366")
+        days = check_whole(
+            "within_days", DEFAULT_DUE_WITHIN if within_days is None else within_days, 1, 366
+        )
         where = _Where()
         where.eq("organ", organ)
         where.add("outcome IS NULL AND due <= %s", day + timedelta(days=days))

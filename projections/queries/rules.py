@@ -17,8 +17,7 @@ from datetime import date
 
 from domain.policy import EXPIRY_WARNING_DAYS, Policy
 from domain.values import RuleSetState
-from projections.errors import InvalidFilterValueError
-from projections.queries.common import ReadModelQueries
+from projections.queries.common import ReadModelQueries, check_whole
 from projections.results import RuleSetStatus
 
 __all__ = ["RuleQueries", "rule_set_statuses"]
@@ -39,14 +38,7 @@ class RuleQueries(ReadModelQueries):
     ) -> list[RuleSetStatus]:
         """Every rule set's state on ``on`` (default today), the expiring one marked."""
         day = self.day_asked(on)
-        if (
-            isinstance(within_days, bool)
-            or not isinstance(within_days, int)
-            or not 0 <= within_days <= MAX_WITHIN_DAYS
-        ):
-            raise InvalidFilterValueError(
-                "within_days", f"must be a whole number from 0 to {MAX_WITHIN_DAYS}"
-            )
+        check_whole("within_days", within_days, 0, MAX_WITHIN_DAYS)
         with self._reading(organ):  # an unknown organ is refused as in every query
             pass
         rows = rule_set_statuses(self.policy, day, within_days)
