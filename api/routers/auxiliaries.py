@@ -16,12 +16,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import TypeAdapter, ValidationError
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.commands import CommandRoute, Target, add_command_routes
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
 from api.routers.records import Records
 from api.schemas import auxiliaries as s
 from api.schemas import holds as hs
@@ -413,10 +413,7 @@ def correct(
     body: s.CorrectionCreate,
     actor: Annotated[Actor, Depends(roles(P))],
     auxiliary: ScopedAuxiliary,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """Correct a whitelisted field; dates as ``YYYY-MM-DD``."""
     value: str | date = body.value
@@ -426,12 +423,12 @@ def correct(
         except ValidationError as e:
             message = e.errors()[0]["msg"].removeprefix("Value error, ")
             raise ApiProblem("validation", f"{body.field} {message}") from None
-    recorded = ledger.correct_auxiliary(
+    recorded = sending.ledger.correct_auxiliary(
         auxiliary_id,
         Correct(field=body.field, value=value, reason=body.reason),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+        sending.envelope(actor, body),
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)
 
 
 AUXILIARY = Target[UUID, AuxiliaryCommand](

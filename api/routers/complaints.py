@@ -14,13 +14,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.receipts import IntakeIdentity, intake_identity, tracking_code_shown, tracking_hash
 from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
 from api.routers.records import Records
 from api.runtime import Runtime
 from api.schemas import complaints as s
@@ -326,14 +326,11 @@ def match_subject(
     body: s.SubjectMatchCreate,
     actor: Annotated[Actor, Depends(roles(*COMMAND_ROLES))],
     scoped: ScopedComplaint,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """Attributed to who answered for the auxiliary on the incident date, as at intake."""
-    recorded = match(actor, ledger, runtime, complaint_id, body, expected_version(if_match))
-    return recorded_reply(recorded, response, runtime)
+    recorded = match(actor, sending.ledger, sending.runtime, complaint_id, body, sending.expected())
+    return sending.reply(recorded)
 
 
 __all__ = ["COMMANDS", "router"]

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
 from api.routers.records import Records
 from api.schemas import misconduct as s
 from api.schemas.common import RecordedPublic
@@ -111,15 +111,10 @@ def amend_decision(
     body: s.DecisionAmendmentCreate,
     actor: Annotated[Actor, Depends(roles(D))],
     finding: ScopedFinding,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """A new event; the earlier decision stays on record."""
-    recorded = ledger.amend_misconduct(
-        finding_id,
-        body.command(),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+    recorded = sending.ledger.amend_misconduct(
+        finding_id, body.command(), sending.envelope(actor, body)
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)
