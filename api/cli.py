@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -432,6 +432,27 @@ def _extra_verbs() -> list[Callable[[Any], None]]:
         loaded = importlib.import_module(f"{verbs.__name__}.{module.name}")
         found.append(loaded.register)
     return found
+
+
+N = TypeVar("N", int, float)
+
+
+def number_between(
+    convert: Callable[[str], N], low: N, high: N, *, not_a: str, outside: str
+) -> Callable[[str], N]:
+    """An argparse ``type=``: the text as ``convert`` reads it, refused (``is not {not_a}``,
+    or ``outside``) unless it is a number from ``low`` to ``high``."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {not_a}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(outside)
+        return value
+
+    return parse
 
 
 def _natural(text: str) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.cli import UsageError
+from api.cli import UsageError, number_between
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
@@ -320,14 +320,9 @@ def _monitor(args: argparse.Namespace) -> int:
         time.sleep(args.interval)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.1 <= value <= 86_400:
-        raise argparse.ArgumentTypeError("must be between 0.1 and 86400 seconds")
-    return value
+_seconds = number_between(
+    float, 0.1, 86_400, not_a="a number of seconds", outside="must be between 0.1 and 86400 seconds"
+)
 
 
 def _count(text: str) -> int:
