@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 EXIT_OK = 0
@@ -224,15 +224,7 @@ def _write_verify_textfile(
         ("last_run_timestamp_seconds", "when the last run ended (Unix time)", round(finished, 3)),
         (_LAST_SUCCESS, "when a run last found the ledger intact (Unix time)", last_success),
     ]
-    text = ""
-    for name, help_text, value in figures:
-        if value is None:
-            continue
-        text += (
-            f"# HELP {_VERIFY_METRIC}{name} {help_text}\n"
-            f"# TYPE {_VERIFY_METRIC}{name} gauge\n"
-            f'{_VERIFY_METRIC}{name}{{mode="{mode}"}} {value}\n'
-        )
+    text = gauges(_VERIFY_METRIC, f'{{mode="{mode}"}}', figures)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as f:
@@ -244,6 +236,27 @@ def _write_verify_textfile(
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise UsageError(f"--textfile {path}: cannot write it ({e.strerror})") from None
+
+
+def gauges(
+    prefix: str,
+    labels: str,
+    figures: Iterable[tuple[str, str, float | int | None]],
+    number: Callable[[float], str] = str,
+) -> str:
+    """Prometheus text-format gauges for a node-exporter textfile: HELP, TYPE and the sample
+    (``labels`` as written, the value as ``number`` writes it) for each figure
+    ``(name, help, value)`` whose value is known."""
+    text = ""
+    for name, help_text, value in figures:
+        if value is None:
+            continue
+        text += (
+            f"# HELP {prefix}{name} {help_text}\n"
+            f"# TYPE {prefix}{name} gauge\n"
+            f"{prefix}{name}{labels} {number(value)}\n"
+        )
+    return text
 
 
 def _failures(report: Any) -> int | None:
