@@ -15,8 +15,8 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -224,15 +224,7 @@ def _write_verify_textfile(
         ("last_run_timestamp_seconds", "when the last run ended (Unix time)", round(finished, 3)),
         (_LAST_SUCCESS, "when a run last found the ledger intact (Unix time)", last_success),
     ]
-    text = ""
-    for name, help_text, value in figures:
-        if value is None:
-            continue
-        text += (
-            f"# HELP {_VERIFY_METRIC}{name} {help_text}\n"
-            f"# TYPE {_VERIFY_METRIC}{name} gauge\n"
-            f'{_VERIFY_METRIC}{name}{{mode="{mode}"}} {value}\n'
-        )
+    text = gauges(_VERIFY_METRIC, f'{{mode="{mode}"}}', figures)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as f:
@@ -244,6 +236,27 @@ def _write_verify_textfile(
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise UsageError(f"--textfile {path}: cannot write it ({e.strerror})") from None
+
+
+def gauges(
+    prefix: str,
+    labels: str,
+    figures: Iterable[tuple[str, str, float | int | None]],
+    number: Callable[[float], str] = str,
+) -> str:
+    """Prometheus text-format gauges for a node-exporter textfile: HELP, TYPE and the sample
+    (``labels`` as written, the value as ``number`` writes it) for each figure
+    ``(name, help, value)`` whose value is known."""
+    text = ""
+    for name, help_text, value in figures:
+        if value is None:
+            continue
+        text += (
+            f"# HELP {prefix}{name} {help_text}\n"
+            f"# TYPE {prefix}{name} gauge\n"
+            f"{prefix}{name}{labels} {number(value)}\n"
+        )
+    return text
 
 
 def _failures(report: Any) -> int | None:
@@ -432,6 +445,27 @@ def _extra_verbs() -> list[Callable[[Any], None]]:
         loaded = importlib.import_module(f"{verbs.__name__}.{module.name}")
         found.append(loaded.register)
     return found
+
+
+N = TypeVar("N", int, float)
+
+
+def number_between(
+    convert: Callable[[str], N], low: N, high: N, *, not_a: str, outside: str
+) -> Callable[[str], N]:
+    """An argparse ``type=``: the text as ``convert`` reads it, refused (``is not {not_a}``,
+    or ``outside``) unless it is a number from ``low`` to ``high``."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {not_a}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(outside)
+        return value
+
+    return parse
 
 
 def _natural(text: str) -> int:

@@ -278,27 +278,28 @@ def domain_problem(error: DomainError) -> tuple[str, str]:
     return code, error.message
 
 
+_LEDGER_CODES: tuple[tuple[type[LedgerError], str], ...] = (
+    (ConcurrencyConflictError, "conflict"),
+    (ProofRequestError, "proof_request"),
+    (TokenAlreadyRevokedError, "token_already_revoked"),
+    (ReasonRequiredError, "reason_required"),
+    (HolderError, "token_holder"),
+    (OversightError, "oversight"),
+    (AccessError, "access"),
+    (KeyRegistryError, "key_registry"),
+)
+"""Ledger errors answered with their own message under a fixed code, the first that fits
+(a subclass before its base: ``ReasonRequiredError`` and the like before ``AccessError``)."""
+
+
 def ledger_problem(error: LedgerError) -> tuple[str, str, dict[str, str]]:
     """The code, detail and extra headers for a ledger error."""
     if isinstance(error, NotFoundError):
         code = error.code if error.code in CATALOGUE else "not_found"
         return code, str(error), {}
-    if isinstance(error, ConcurrencyConflictError):
-        return "conflict", str(error), {}
-    if isinstance(error, ProofRequestError):
-        return "proof_request", str(error), {}
-    if isinstance(error, TokenAlreadyRevokedError):
-        return "token_already_revoked", str(error), {}
-    if isinstance(error, ReasonRequiredError):
-        return "reason_required", str(error), {}
-    if isinstance(error, HolderError):
-        return "token_holder", str(error), {}
-    if isinstance(error, OversightError):
-        return "oversight", str(error), {}
-    if isinstance(error, AccessError):
-        return "access", str(error), {}
-    if isinstance(error, KeyRegistryError):
-        return "key_registry", str(error), {}
+    for kind, code in _LEDGER_CODES:
+        if isinstance(error, kind):
+            return code, str(error), {}
     if isinstance(error, IntegrityViolation):
         # The kind and the record's identity are safe; the payload never is.
         where = (

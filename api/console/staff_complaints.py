@@ -121,17 +121,7 @@ def queue(
     rows: list[dict[str, Any]] = []
     try:
         result = query_routes.registry(
-            actor=staff.actor,
-            runtime=runtime,
-            unit=None,
-            status=status or None,
-            auxiliary_id=None,
-            received_from=None,
-            received_to=None,
-            page=1,
-            page_size=500,
-            format="json",
-            reason=reason,
+            actor=staff.actor, runtime=runtime, status=status or None, page_size=500, reason=reason
         )
         rows = list(result["items"])
     except REFUSALS as error:
@@ -298,30 +288,21 @@ async def command(
             staff.actor, ledger, complaint_id, cast(Commanding[ComplaintCommand], body), expected
         )
     except ValidationError as error:
-        refusal = Refusal("validation", f"请检查：{invalid_fields(error)}")
-        return _complaint_page(
-            request,
-            complaint_id,
-            runtime,
-            ledger,
-            staff,
-            refusal=refusal,
-            failed=slug,
-            status_code=422,
-        )
+        refused = Refusal("validation", f"请检查：{invalid_fields(error)}")  # 422
     except REFUSALS as error:
         refused = refusal_of(error)
-        return _complaint_page(
-            request,
-            complaint_id,
-            runtime,
-            ledger,
-            staff,
-            refusal=refused,
-            failed=slug,
-            status_code=refused_status(refused),
-        )
-    return see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
+    else:
+        return see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
+    return _complaint_page(
+        request,
+        complaint_id,
+        runtime,
+        ledger,
+        staff,
+        refusal=refused,
+        failed=slug,
+        status_code=refused_status(refused),
+    )
 
 
 def refused_status(refusal: Refusal) -> int:

@@ -231,17 +231,7 @@ def _complaints(
     and the findings' reasons; never the complainant. The registry names people: read with
     the visit's reason and recorded as ``GET /v1/complaints`` records it."""
     rows: list[dict[str, Any]] = query_routes.registry(
-        actor=actor,
-        runtime=runtime,
-        unit=None,
-        status=None,
-        auxiliary_id=auxiliary_id,
-        received_from=None,
-        received_to=None,
-        page=1,
-        page_size=100,
-        format="json",
-        reason=reason,
+        actor=actor, runtime=runtime, auxiliary_id=auxiliary_id, page_size=100, reason=reason
     )["items"]
     for row in rows:
         try:

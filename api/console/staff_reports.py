@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -341,6 +342,38 @@ def _needs_reason_here(spec: ReportSpec, actor: Actor, below: str | None) -> boo
     return below is not None or _needs_reason(spec, actor)
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """A report asked for by a page or its CSV: which, of which organ, with the visit's
+    reason; ``reason_form`` the form to answer instead while the read needs a reason that
+    was not given yet."""
+
+    spec: ReportSpec
+    below: str | None
+    reason: str | None
+    reason_form: Response | None
+
+
+def _chosen(request: Request, name: str, runtime: Runtime, staff: Staff) -> _Chosen:
+    """The report ``name`` as the actor may ask for it (404 for an organ not overseen,
+    403 for a role that may not read it), and the reason kept for it in this visit."""
+    spec = _spec(name, staff)
+    below = _below(request, runtime, staff)
+    gate = _reason_gate(spec, below)
+    reason = gate.kept(staff)
+    needed = _needs_reason_here(spec, staff.actor, below) and reason is None
+    return _Chosen(spec, below, reason, gate.ask(request) if needed else None)
+
+
+def _params(spec: ReportSpec, filters: dict[str, Any], page_size: int) -> dict[str, Any]:
+    """The report's parameters: the filters asked for and, for a paged report, the page."""
+    params: dict[str, Any] = dict(filters)
+    if spec.paged:
+        params.setdefault("page", "1")
+        params["page_size"] = str(page_size)
+    return params
+
+
 @router.post("/reports/{name}/reason")
 async def state_report_reason(
     request: Request, name: str, runtime: RuntimeDep, staff: Reader
@@ -354,22 +387,19 @@ async def state_report_reason(
 def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
     """One report as a table, with its filters (a GET form) and its CSV download; an
     inspector first states the reason for a report naming people."""
-    spec = _spec(name, staff)
-    below = _below(request, runtime, staff)
-    gate = _reason_gate(spec, below)
-    reason = gate.kept(staff)
-    if _needs_reason_here(spec, staff.actor, below) and reason is None:
-        return gate.ask(request)
+    chosen = _chosen(request, name, runtime, staff)
+    if chosen.reason_form is not None:
+        return chosen.reason_form
+    spec, below = chosen.spec, chosen.below
     filters = _filters(request, spec)
-    params: dict[str, Any] = dict(filters)
-    if spec.paged:
-        params.setdefault("page", "1")
-        params["page_size"] = str(PAGE_SIZE)
+    params = _params(spec, filters, PAGE_SIZE)
     refusal: Refusal | None = None
     report = None
     try:
         route = f"GET /console/reports/{spec.name}"
-        report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route, below)
+        report = query_routes.read_report(
+            runtime, spec, staff.actor, params, chosen.reason, route, below
+        )
     except REFUSALS as error:
         refusal = refusal_of(error)
     asked = [(k, v) for k, v in filters.items() if k != "page"]
@@ -400,18 +430,15 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
 def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
     """The report's rows as CSV (the page asked for, as the API's ``?format=csv``); the
     same rule as the page: an inspector's reason first, the read recorded."""
-    spec = _spec(name, staff)
-    below = _below(request, runtime, staff)
-    gate = _reason_gate(spec, below)
-    reason = gate.kept(staff)
-    if _needs_reason_here(spec, staff.actor, below) and reason is None:
-        return gate.ask(request)
-    params: dict[str, Any] = dict(_filters(request, spec))
-    if spec.paged:
-        params.setdefault("page", "1")
-        params["page_size"] = "500"
+    chosen = _chosen(request, name, runtime, staff)
+    if chosen.reason_form is not None:
+        return chosen.reason_form
+    spec = chosen.spec
+    params = _params(spec, _filters(request, spec), 500)
     route = f"GET /console/reports/{spec.name}/csv"
-    report = query_routes.read_report(runtime, spec, staff.actor, params, reason, route, below)
+    report = query_routes.read_report(
+        runtime, spec, staff.actor, params, chosen.reason, route, chosen.below
+    )
     return Response(
         report.to_csv(),
         media_type="text/csv; charset=utf-8",

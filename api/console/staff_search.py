@@ -83,17 +83,7 @@ def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Respo
     if staff.actor.role == Role.inspector.value and reason is None:
         return REASON.ask(request)
     result = query_routes.personnel_status(
-        actor=staff.actor,
-        runtime=runtime,
-        unit=None,
-        post=None,
-        level=None,
-        status=None,
-        q=None,
-        page=1,
-        page_size=PAGE_SIZE,
-        format="json",
-        reason=reason,
+        actor=staff.actor, runtime=runtime, page_size=PAGE_SIZE, reason=reason
     )
     return _page(request, runtime, staff, result=result)
 
@@ -128,13 +118,10 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
             actor=staff.actor,
             runtime=runtime,
             unit=form["unit"] or None,
-            post=None,
-            level=None,
             status=form["status"] or None,
             q=form["q"] or None,
             page=max(page, 1),
             page_size=PAGE_SIZE,
-            format="json",
             reason=reason,
             organ=form["organ"] or None,
         )

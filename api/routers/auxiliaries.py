@@ -16,22 +16,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import TypeAdapter, ValidationError
 
-from api.deps import (
-    CurrentActor,
-    IfMatch,
-    LedgerDep,
-    RuntimeDep,
-    expected_version,
-    overseen,
-    refuse_oversight_write,
-    roles,
-    visible,
-)
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.commands import CommandRoute, Target, add_command_routes
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.records import Records
 from api.schemas import auxiliaries as s
 from api.schemas import holds as hs
 from api.schemas import lifecycle as lc
@@ -40,8 +31,6 @@ from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AuxiliaryCommand, Correct
 from domain.commands.holds import LegalHoldCommand
 from domain.values import Actor, Role
-from ledger.access import record_access
-from ledger.errors import NotFoundError
 from ledger.records import AuxLedger, Envelope
 
 router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"], route_class=StrictJsonRoute)
@@ -276,15 +265,12 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
 READ_ROLES = (P, U, D, I)
 
 
+AUXILIARIES = Records[Auxiliary]("auxiliary", AuxLedger.auxiliary)
+
+
 def scoped_auxiliary(auxiliary_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> Auxiliary:
     """The auxiliary, if it exists and lies in the actor's scope; else 404."""
-    try:
-        auxiliary = ledger.auxiliary(auxiliary_id)
-    except NotFoundError:
-        auxiliary = None
-    if auxiliary is None or not visible(actor, auxiliary.organ, auxiliary.unit):
-        raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
-    return auxiliary
+    return AUXILIARIES.scoped(ledger, actor, auxiliary_id)
 
 
 ScopedAuxiliary = Annotated[Auxiliary, Depends(scoped_auxiliary)]
@@ -295,15 +281,7 @@ def commanded_auxiliary(
 ) -> Auxiliary:
     """The auxiliary a command is sent to: ``scoped_auxiliary``, except that an oversight
     token's command on an organ below its own answers 403 ``oversight_read_only``."""
-    try:
-        auxiliary = ledger.auxiliary(auxiliary_id)
-    except NotFoundError:
-        auxiliary = None
-    if auxiliary is not None and not visible(actor, auxiliary.organ, auxiliary.unit):
-        refuse_oversight_write(runtime, actor, auxiliary.organ)
-    if auxiliary is None or not visible(actor, auxiliary.organ, auxiliary.unit):
-        raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
-    return auxiliary
+    return AUXILIARIES.commanded(ledger, actor, runtime, auxiliary_id)
 
 
 CommandedAuxiliary = Annotated[Auxiliary, Depends(commanded_auxiliary)]
@@ -314,15 +292,7 @@ def readable_auxiliary(
 ) -> tuple[Auxiliary, bool]:
     """The auxiliary, if it lies in the actor's scope or, for an oversight token, in an organ
     below its own (then True: the read needs a reason); else 404."""
-    try:
-        auxiliary = ledger.auxiliary(auxiliary_id)
-    except NotFoundError:
-        auxiliary = None
-    if auxiliary is not None and visible(actor, auxiliary.organ, auxiliary.unit):
-        return auxiliary, False
-    if auxiliary is not None and overseen(runtime, actor, auxiliary.organ):
-        return auxiliary, True
-    raise ApiProblem("not_found", f"no auxiliary {auxiliary_id} in the token's scope")
+    return AUXILIARIES.readable(ledger, actor, runtime, auxiliary_id)
 
 
 @router.post(
@@ -361,20 +331,16 @@ def read_auxiliary(
 ) -> s.AuxiliaryPublic:
     """Personal fields in clear for personnel (and inspectors giving a reason); recorded.
     An oversight token reads an organ below its own only with a reason (issue 13)."""
-    auxiliary, below = readable
-    shown, clear = auxiliary_view(auxiliary, actor, reason)
-    record_access(
+    return AUXILIARIES.read(
         ledger,
         actor,
-        record_type="auxiliary",
+        readable,
+        lambda auxiliary: auxiliary_view(auxiliary, actor, reason),
         record_id=auxiliary_id,
-        fields=clear,
         reason=reason,
         purpose="GET /v1/auxiliaries/{auxiliary_id}",
-        overseen=below,
+        response=response,
     )
-    response.headers["ETag"] = f'"{auxiliary.version}"'
-    return shown
 
 
 def auxiliary_view(
@@ -447,10 +413,7 @@ def correct(
     body: s.CorrectionCreate,
     actor: Annotated[Actor, Depends(roles(P))],
     auxiliary: ScopedAuxiliary,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """Correct a whitelisted field; dates as ``YYYY-MM-DD``."""
     value: str | date = body.value
@@ -460,12 +423,12 @@ def correct(
         except ValidationError as e:
             message = e.errors()[0]["msg"].removeprefix("Value error, ")
             raise ApiProblem("validation", f"{body.field} {message}") from None
-    recorded = ledger.correct_auxiliary(
+    recorded = sending.ledger.correct_auxiliary(
         auxiliary_id,
         Correct(field=body.field, value=value, reason=body.reason),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+        sending.envelope(actor, body),
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)
 
 
 AUXILIARY = Target[UUID, AuxiliaryCommand](

@@ -25,6 +25,7 @@ from api.routers.complaints import ScopedComplaint
 from api.schemas.common import RequestBody
 from domain.values import Actor
 from ledger.access import AccessError, check_reason
+from ledger.records import AuxLedger
 
 router = APIRouter(tags=["evidence bundles"], route_class=StrictJsonRoute)
 
@@ -61,12 +62,29 @@ class BundleCreate(RequestBody):
 Exporter = Annotated[Actor, Depends(admit(*EXPORT_ROLES))]
 
 
-def _zip(data: bytes, filename: str) -> Response:
+async def _export(
+    ledger: AuxLedger,
+    actor: Actor,
+    kind: str,
+    subject_id: UUID,
+    body: BundleCreate,
+    purpose: str,
+) -> Response:
+    """The bundle of one record as the zip answered (built off the event loop; recorded)."""
+    exported = await run_in_threadpool(
+        export_bundle,
+        ledger,
+        actor,
+        kind=kind,
+        subject_id=subject_id,
+        reason=body.reason,
+        purpose=purpose,
+    )
     return Response(
-        data,
+        exported.data,
         media_type=ZIP,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
             "Cache-Control": "no-store",
         },
     )
@@ -86,16 +104,9 @@ async def export_auxiliary_bundle(
     ledger: LedgerDep,
 ) -> Response:
     """The auxiliary's whole signed history with every proof; the export is recorded."""
-    exported = await run_in_threadpool(
-        export_bundle,
-        ledger,
-        actor,
-        kind="auxiliary",
-        subject_id=auxiliary.id,
-        reason=body.reason,
-        purpose="POST /v1/auxiliaries/{auxiliary_id}/bundle",
+    return await _export(
+        ledger, actor, "auxiliary", auxiliary.id, body, "POST /v1/auxiliaries/{auxiliary_id}/bundle"
     )
-    return _zip(exported.data, exported.filename)
 
 
 @router.post(
@@ -112,13 +123,6 @@ async def export_complaint_bundle(
     ledger: LedgerDep,
 ) -> Response:
     """The complaint and the named auxiliary's history with every proof; recorded."""
-    exported = await run_in_threadpool(
-        export_bundle,
-        ledger,
-        actor,
-        kind="complaint",
-        subject_id=complaint.id,
-        reason=body.reason,
-        purpose="POST /v1/complaints/{complaint_id}/bundle",
+    return await _export(
+        ledger, actor, "complaint", complaint.id, body, "POST /v1/complaints/{complaint_id}/bundle"
     )
-    return _zip(exported.data, exported.filename)

@@ -15,14 +15,12 @@ body, call the service -- no name is looked up on the way.
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 
-from api.deps import IfMatch, LedgerDep, RuntimeDep, expected_version, roles
-from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
-from api.runtime import Runtime
+from api.deps import roles
+from api.routers.common import TOKEN_ERRORS, Attributed, Sending, SendingDep, errors
 from api.schemas.common import RecordedPublic
 from domain.values import Actor, Role
 from ledger.records import AuxLedger, Envelope, Recorded
@@ -32,16 +30,8 @@ C_co = TypeVar("C_co", covariant=True)
 K = TypeVar("K")
 
 
-class Commanding(Protocol[C_co]):
+class Commanding(Attributed, Protocol[C_co]):
     """A command body: the attribution every command accepts, and the command it builds."""
-
-    @property
-    def effective(self) -> date | None:
-        """When the fact takes effect (today if None)."""
-
-    @property
-    def basis(self) -> str | None:
-        """The article or document number it rests on."""
 
     def command(self) -> C_co:
         """The domain command object."""
@@ -110,16 +100,16 @@ def _add_route(router: APIRouter, target: Target[K, C], row: CommandRoute[C]) ->
     keyword = inspect.Parameter.KEYWORD_ONLY
 
     def handler(**kwargs: Any) -> RecordedPublic:
-        runtime: Runtime = kwargs["runtime"]
+        sending: Sending = kwargs["sending"]
         recorded = send_body(
             target,
-            kwargs["ledger"],
+            sending.ledger,
             kwargs["actor"],
             kwargs[target.key],
             kwargs["body"],
-            expected_version(kwargs["if_match"]),
+            sending.expected(),
         )
-        return recorded_reply(recorded, kwargs["response"], runtime)
+        return sending.reply(recorded)
 
     key = inspect.Parameter(target.key, keyword, annotation=target.key_type)
     actor = inspect.Parameter(
@@ -135,10 +125,7 @@ def _add_route(router: APIRouter, target: Target[K, C], row: CommandRoute[C]) ->
             if target.scope is None
             else [inspect.Parameter("scoped", keyword, annotation=target.scope)]
         ),
-        inspect.Parameter("ledger", keyword, annotation=LedgerDep),
-        inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
-        inspect.Parameter("response", keyword, annotation=Response),
-        inspect.Parameter("if_match", keyword, annotation=IfMatch, default=None),
+        inspect.Parameter("sending", keyword, annotation=SendingDep),
     ]
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         parameters, return_annotation=RecordedPublic

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Protocol
 
-from fastapi import Header, Query, Response
+from fastapi import Depends, Header, Query, Response
 
+from api.deps import IfMatch, LedgerDep, RuntimeDep, expected_version
 from api.problems import ApiProblem
 from api.runtime import Runtime
 from api.schemas.common import RecordedPublic
 from domain.checks import has_format_character, has_visible_character
-from ledger.records import Recorded
+from domain.values import Actor
+from ledger.records import AuxLedger, Envelope, Recorded
 
 PUBLIC_ERRORS: tuple[int, ...] = (400, 404, 413, 415, 422, 429, 503)
 TOKEN_ERRORS: tuple[int, ...] = (400, 401, 403, 404, 409, 413, 415, 422, 503)
@@ -26,6 +30,52 @@ def recorded_reply(recorded: Recorded, response: Response, runtime: Runtime) -> 
     response.headers["ETag"] = f'"{recorded.originator_version}"'
     runtime.metrics.appended(recorded.topic)
     return RecordedPublic.of(recorded)
+
+
+class Attributed(Protocol):
+    """A command's body: the attribution every command accepts."""
+
+    @property
+    def effective(self) -> date | None:
+        """When the fact takes effect (today if None)."""
+
+    @property
+    def basis(self) -> str | None:
+        """The article or document number it rests on."""
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What a route sending a command to a record needs besides its body and actor: the
+    ledger, the runtime, the response (for the ``ETag``) and the ``If-Match`` header, read
+    when the envelope is built."""
+
+    ledger: AuxLedger
+    runtime: Runtime
+    response: Response
+    if_match: str | None
+
+    def expected(self) -> int | None:
+        """The version the client read (``If-Match``), or None; 400 if malformed."""
+        return expected_version(self.if_match)
+
+    def envelope(self, actor: Actor, body: Attributed) -> Envelope:
+        """The command's envelope: the actor, the body's attribution, the version read."""
+        return Envelope(actor, body.effective, body.basis, self.expected())
+
+    def reply(self, recorded: Recorded) -> RecordedPublic:
+        """``recorded_reply`` to the command."""
+        return recorded_reply(recorded, self.response, self.runtime)
+
+
+async def sending(
+    ledger: LedgerDep, runtime: RuntimeDep, response: Response, if_match: IfMatch = None
+) -> Sending:
+    """The ``Sending`` of a request (a coroutine: no hop to the thread pool)."""
+    return Sending(ledger, runtime, response, if_match)
+
+
+SendingDep = Annotated[Sending, Depends(sending)]
 
 
 def access_reason(

@@ -14,30 +14,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import (
-    CurrentActor,
-    IfMatch,
-    LedgerDep,
-    RuntimeDep,
-    expected_version,
-    overseen,
-    roles,
-    visible,
-)
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.receipts import IntakeIdentity, intake_identity, tracking_code_shown, tracking_hash
 from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.records import Records
 from api.runtime import Runtime
 from api.schemas import complaints as s
 from api.schemas.common import RecordedPublic
 from domain.commands.complaint import ComplaintCommand
 from domain.complaint import Complaint
 from domain.values import Actor, Role
-from ledger.access import record_access
-from ledger.errors import NotFoundError
 from ledger.records import AuxLedger, Envelope, Recorded
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=StrictJsonRoute)
@@ -128,15 +118,12 @@ def perform(
     return send_body(COMPLAINT, ledger, actor, complaint_id, body, expected)
 
 
+COMPLAINTS = Records[Complaint]("complaint", AuxLedger.complaint)
+
+
 def scoped_complaint(complaint_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> Complaint:
     """The complaint, if it exists and its responsible organ is the actor's; else 404."""
-    try:
-        complaint = ledger.complaint(complaint_id)
-    except NotFoundError:
-        complaint = None
-    if complaint is None or not visible(actor, complaint.organ, complaint.unit):
-        raise ApiProblem("not_found", f"no complaint {complaint_id} in the token's scope")
-    return complaint
+    return COMPLAINTS.scoped(ledger, actor, complaint_id)
 
 
 ScopedComplaint = Annotated[Complaint, Depends(scoped_complaint)]
@@ -147,15 +134,7 @@ def readable_complaint(
 ) -> tuple[Complaint, bool]:
     """The complaint, if it lies in the actor's scope or, for an oversight token, in an organ
     below its own (then True: the read needs a reason, issue 13); else 404."""
-    try:
-        complaint = ledger.complaint(complaint_id)
-    except NotFoundError:
-        complaint = None
-    if complaint is not None and visible(actor, complaint.organ, complaint.unit):
-        return complaint, False
-    if complaint is not None and overseen(runtime, actor, complaint.organ):
-        return complaint, True
-    raise ApiProblem("not_found", f"no complaint {complaint_id} in the token's scope")
+    return COMPLAINTS.readable(ledger, actor, runtime, complaint_id)
 
 
 @router.get("/{complaint_id}", summary="A complaint's record", responses=errors(*TOKEN_ERRORS))
@@ -169,20 +148,16 @@ def read_complaint(
 ) -> s.ComplaintPublic:
     """Contact details in clear for the complaints office; every read is recorded. An
     oversight token reads a complaint of an organ below its own only with a reason."""
-    complaint, below = readable
-    shown, clear = complaint_view(complaint, actor, reason)
-    record_access(
+    return COMPLAINTS.read(
         ledger,
         actor,
-        record_type="complaint",
+        readable,
+        lambda complaint: complaint_view(complaint, actor, reason),
         record_id=complaint_id,
-        fields=clear,
         reason=reason,
         purpose="GET /v1/complaints/{complaint_id}",
-        overseen=below,
+        response=response,
     )
-    response.headers["ETag"] = f'"{complaint.version}"'
-    return shown
 
 
 def complaint_view(
@@ -351,14 +326,11 @@ def match_subject(
     body: s.SubjectMatchCreate,
     actor: Annotated[Actor, Depends(roles(*COMMAND_ROLES))],
     scoped: ScopedComplaint,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """Attributed to who answered for the auxiliary on the incident date, as at intake."""
-    recorded = match(actor, ledger, runtime, complaint_id, body, expected_version(if_match))
-    return recorded_reply(recorded, response, runtime)
+    recorded = match(actor, sending.ledger, sending.runtime, complaint_id, body, sending.expected())
+    return sending.reply(recorded)
 
 
 __all__ = ["COMMANDS", "router"]

@@ -7,16 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import CurrentActor, IfMatch, LedgerDep, RuntimeDep, expected_version, roles
+from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
-from api.problems import ApiProblem
-from api.routers.common import TOKEN_ERRORS, access_reason, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.records import Records
 from api.schemas import misconduct as s
 from api.schemas.common import RecordedPublic
 from domain.misconduct import MisconductFinding
 from domain.values import Actor, Role
-from ledger.access import record_access
-from ledger.errors import NotFoundError
 from ledger.records import Envelope
 
 router = APIRouter(
@@ -26,15 +24,15 @@ router = APIRouter(
 D = Role.discipline
 
 
+FINDINGS = Records[MisconductFinding](
+    "misconduct_finding", lambda ledger, finding_id: ledger.load(MisconductFinding, finding_id)
+)
+
+
 def scoped_finding(finding_id: UUID, actor: CurrentActor, ledger: LedgerDep) -> MisconductFinding:
-    """The finding, if it exists and belongs to the actor's organ; else 404."""
-    try:
-        finding = ledger.load(MisconductFinding, finding_id)
-    except NotFoundError:
-        finding = None
-    if finding is None or finding.organ != actor.organ:
-        raise ApiProblem("not_found", f"no misconduct finding {finding_id} in the token's scope")
-    return finding
+    """The finding, if it exists and belongs to the actor's organ; else 404 (the roles that
+    read and amend findings act at organ level: no unit confines them)."""
+    return FINDINGS.scoped(ledger, actor, finding_id)
 
 
 ScopedFinding = Annotated[MisconductFinding, Depends(scoped_finding)]
@@ -72,16 +70,20 @@ def read_finding(
 ) -> s.MisconductFindingPublic:
     """With every decision and the date it took effect; the reading is recorded as an access
     (a finding names the official: a personal record)."""
-    record_access(
+    return FINDINGS.read(
         ledger,
         actor,
-        record_type="misconduct_finding",
+        (finding, False),
+        lambda record: (finding_view(record), ()),
         record_id=finding.id,
-        fields=[],
         reason=reason,
         purpose="GET /v1/misconduct-findings/{finding_id}",
+        response=response,
     )
-    response.headers["ETag"] = f'"{finding.version}"'
+
+
+def finding_view(finding: MisconductFinding) -> s.MisconductFindingPublic:
+    """The finding as the API shows it (no field of it is sealed)."""
     return s.MisconductFindingPublic(
         id=finding.id,
         version=finding.version,
@@ -109,15 +111,10 @@ def amend_decision(
     body: s.DecisionAmendmentCreate,
     actor: Annotated[Actor, Depends(roles(D))],
     finding: ScopedFinding,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """A new event; the earlier decision stays on record."""
-    recorded = ledger.amend_misconduct(
-        finding_id,
-        body.command(),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+    recorded = sending.ledger.amend_misconduct(
+        finding_id, body.command(), sending.envelope(actor, body)
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)

@@ -12,16 +12,14 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.deps import (
     CurrentActor,
-    IfMatch,
     LedgerDep,
     RuntimeDep,
-    expected_version,
     require_organ,
     roles,
 )
 from api.jsonbody import StrictJsonRoute
 from api.routers.commands import CommandRoute, Target, add_command_routes
-from api.routers.common import TOKEN_ERRORS, errors, recorded_reply
+from api.routers.common import TOKEN_ERRORS, SendingDep, errors, recorded_reply
 from api.schemas import organs as s
 from api.schemas.common import QueryWhole, RecordedPublic
 from domain.commands.organ import OrganCommand
@@ -110,23 +108,18 @@ def set_parent(
     body: s.ParentCreate,
     actor: Annotated[Actor, Depends(roles(A, E))],
     code: OwnOrgan,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """The parent must be registered and may not lie below the organ (409 ``organ_cycle``);
     the parent's inspector, discipline and auditor tokens may then be given oversight. This
     process's copy of the organ tree is forgotten: the placement counts at once."""
     try:
-        recorded = ledger.set_organ_parent(
-            code,
-            body.command(),
-            Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+        recorded = sending.ledger.set_organ_parent(
+            code, body.command(), sending.envelope(actor, body)
         )
     finally:  # even a commit that failed late may have been recorded
-        runtime.organ_tree.forget()
-    return recorded_reply(recorded, response, runtime)
+        sending.runtime.organ_tree.forget()
+    return sending.reply(recorded)
 
 
 ORGAN = Target[str, OrganCommand](
@@ -175,18 +168,15 @@ def set_pay_schedule(
     year: Annotated[QueryWhole, Path(ge=1990, le=2100)],
     actor: Annotated[Actor, Depends(roles(P))],
     code: OwnOrgan,
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """A later schedule for the same year supersedes the earlier one."""
-    recorded = ledger.set_pay_schedule(
+    recorded = sending.ledger.set_pay_schedule(
         code,
         SetPaySchedule(year=year, monthly_by_level=body.monthly_by_level),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+        sending.envelope(actor, body),
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)
 
 
 @router.post(
@@ -197,15 +187,10 @@ def set_pay_schedule(
 def record_average_wage(
     body: s.AverageWageCreate,
     actor: Annotated[Actor, Depends(roles(P, E))],
-    ledger: LedgerDep,
-    runtime: RuntimeDep,
-    response: Response,
-    if_match: IfMatch = None,
+    sending: SendingDep,
 ) -> RecordedPublic:
     """Last year's figure is the floor for the auxiliaries' average pay."""
-    recorded = ledger.record_average_wage(
-        body.region,
-        body.command(),
-        Envelope(actor, body.effective, body.basis, expected_version(if_match)),
+    recorded = sending.ledger.record_average_wage(
+        body.region, body.command(), sending.envelope(actor, body)
     )
-    return recorded_reply(recorded, response, runtime)
+    return sending.reply(recorded)

@@ -178,11 +178,9 @@ def personnel_status(
     """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
     inspector's read needs a reason and is recorded; so does an oversight token's read of an
     organ below its own (``organ``)."""
-    below = read_scope(runtime, actor, organ, reason)
-    reason_for_people(actor, reason)
     filters = {"unit": _unit(actor, unit), "post": post, "level": level, "status": status, "q": q}
     listing = _Listing(
-        "GET /v1/auxiliaries", "personnel_status", filters, page, page_size, format, below
+        "GET /v1/auxiliaries", "personnel_status", filters, page, page_size, format, organ
     )
     return _people_list(
         runtime, actor, reason, PersonnelQueries(runtime.read_models()).status, listing
@@ -250,21 +248,46 @@ def timeline(
 ) -> dict[str, Any]:
     """Personal fields masked by role; the reading is recorded as an access. An oversight
     token reads an auxiliary of an organ below its own only with a reason (issue 13)."""
-    below = oversight_organ(runtime, actor, auxiliary_id)
+    return _recorded_history(
+        runtime,
+        actor,
+        reason,
+        below=oversight_organ(runtime, actor, auxiliary_id),
+        view=lambda organ: timeline_view(auxiliary_id, actor, runtime, reason, organ=organ),
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+    )
+
+
+def _recorded_history(
+    runtime: Runtime,
+    actor: Actor,
+    reason: str | None,
+    *,
+    below: str | None,
+    view: Callable[[str | None], tuple[dict[str, Any], list[str]]],
+    record_type: str,
+    record_id: UUID,
+    purpose: str,
+) -> dict[str, Any]:
+    """A record's history as ``view`` shows it (of the actor's organ, or of the organ
+    ``below`` it that the actor oversees), its read recorded before it is answered. An
+    oversight read without a reason is refused before anything is read."""
     if below is not None and not has_visible_character(reason or ""):
         raise ReasonRequiredError(
             "an oversight token says why a personal record is read: give ?reason= or an "
             "X-Access-Reason header"
         )
-    data, shown = timeline_view(auxiliary_id, actor, runtime, reason, organ=below)
+    data, shown = view(below)
     record_access(
         runtime.ledger(),
         actor,
-        record_type="auxiliary",
-        record_id=auxiliary_id,
+        record_type=record_type,
+        record_id=record_id,
         fields=shown,
         reason=reason,
-        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
+        purpose=purpose,
         overseen=below is not None,
     )
     return data
@@ -303,14 +326,22 @@ def _masked_timeline(
     result: Timeline, actor: Actor, reason: str | None
 ) -> tuple[dict[str, Any], list[str]]:
     data: dict[str, Any] = result.to_json()
+    return data, _mask_entries(data["entries"], "auxiliary", actor, reason)
+
+
+def _mask_entries(
+    entries: list[dict[str, Any]], record_type: str, actor: Actor, reason: str | None
+) -> list[str]:
+    """Mask the personal fields of each history entry by role, in place; the fields shown in
+    clear, sorted."""
     shown: set[str] = set()
-    for entry in data["entries"]:
+    for entry in entries:
         personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
         if personal:
-            disclosure = disclose("auxiliary", actor, reason, _as_text(personal))
+            disclosure = disclose(record_type, actor, reason, _as_text(personal))
             entry["fields"].update(disclosure.values)
             shown.update(disclosure.clear)
-    return data, sorted(shown)
+    return sorted(shown)
 
 
 def _as_text(values: dict[str, Any]) -> dict[str, str | None]:
@@ -408,8 +439,6 @@ def registry(
     """With each complaint's deadlines; no complainant's details. CSV is the
     ``complaint_registry`` report's. Names auxiliaries: an inspector's read needs a reason
     and is recorded; so does an oversight token's read of an organ below (``organ``)."""
-    below = read_scope(runtime, actor, organ, reason)
-    reason_for_people(actor, reason)
     filters = {
         "unit": unit,
         "status": status,
@@ -418,7 +447,7 @@ def registry(
         "received_to": received_to,
     }
     listing = _Listing(
-        "GET /v1/complaints", "complaint_registry", filters, page, page_size, format, below
+        "GET /v1/complaints", "complaint_registry", filters, page, page_size, format, organ
     )
     return _people_list(
         runtime, actor, reason, ComplaintQueries(runtime.read_models()).registry, listing
@@ -439,24 +468,18 @@ def complaint_history(
     """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
     reading is recorded as an access. An oversight token reads a complaint of an organ below
     its own only with a reason (issue 13)."""
-    below = oversight_complaint_organ(runtime, actor, complaint_id)
-    if below is not None and not has_visible_character(reason or ""):
-        raise ReasonRequiredError(
-            "an oversight token says why a personal record is read: give ?reason= or an "
-            "X-Access-Reason header"
-        )
-    data, shown = complaint_history_view(complaint_id, actor, runtime, reason, organ=below)
-    record_access(
-        runtime.ledger(),
+    return _recorded_history(
+        runtime,
         actor,
+        reason,
+        below=oversight_complaint_organ(runtime, actor, complaint_id),
+        view=lambda organ: complaint_history_view(
+            complaint_id, actor, runtime, reason, organ=organ
+        ),
         record_type="complaint",
         record_id=complaint_id,
-        fields=shown,
-        reason=reason,
         purpose="GET /v1/complaints/{complaint_id}/history",
-        overseen=below is not None,
     )
-    return data
 
 
 def complaint_history_view(
@@ -475,15 +498,9 @@ def complaint_history_view(
     )
     data: dict[str, Any] = result.to_json()
     data["complaint_id"] = str(complaint_id)
-    shown: set[str] = set()
     for entry in data["entries"]:
         entry["fields"].pop("tracking_hash", None)
-        personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
-        if personal:
-            disclosure = disclose("complaint", actor, reason, _as_text(personal))
-            entry["fields"].update(disclosure.values)
-            shown.update(disclosure.clear)
-    return data, sorted(shown)
+    return data, _mask_entries(data["entries"], "complaint", actor, reason)
 
 
 # ------------------------------------------------------------------ reports
@@ -540,8 +557,8 @@ class _Listing:
     page: int
     page_size: int
     format: str
-    below: str | None = None
-    """The organ below the token's that is read (``read_scope``), None: the token's own."""
+    organ: str | None = None
+    """The organ asked for (``read_scope``), None: the token's own."""
 
 
 def _people_list(
@@ -551,20 +568,23 @@ def _people_list(
     query: Callable[..., Any],
     listing: _Listing,
 ) -> Any:
-    """A list naming people in the token's organ (or the organ below it, ``listing.below``):
-    the page as JSON from ``query`` (called with the filters by name), or as the CSV of the
-    report of the same rows; an inspector's read of either is recorded as an access, and so
-    is every read of an organ below."""
+    """A list naming people in the token's organ (or the organ below it that
+    ``listing.organ`` names, ``read_scope``): the page as JSON from ``query`` (called with
+    the filters by name), or as the CSV of the report of the same rows. Before anything is
+    read, an inspector gives a reason (``reason_for_people``); an inspector's read of either
+    is recorded as an access, and so is every read of an organ below."""
+    below = read_scope(runtime, actor, listing.organ, reason)
+    reason_for_people(actor, reason)
     spec = REPORTS[listing.report]
-    organ = listing.below or actor.organ
+    organ = below or actor.organ
     if listing.format == "csv":
         report = _report_page(
             runtime, listing.report, organ, listing.filters, listing.page, listing.page_size
         )
-        record_people_read(runtime, actor, spec, reason, listing.route, below=listing.below)
+        record_people_read(runtime, actor, spec, reason, listing.route, below=below)
         return _csv(report, listing.report)
     result = query(organ=organ, **listing.filters, page=listing.page, page_size=listing.page_size)
-    record_people_read(runtime, actor, spec, reason, listing.route, below=listing.below)
+    record_people_read(runtime, actor, spec, reason, listing.route, below=below)
     return result.to_json()
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.cli import UsageError
+from api.cli import UsageError, gauges, number_between
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
@@ -234,15 +234,7 @@ def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float
         ("last_check_timestamp_seconds", "when the last check ran", outcome.checked_at),
         ("last_consistent_timestamp_seconds", "when a check last passed", last_ok),
     ]
-    text = ""
-    for name, help_text, value in figures:
-        if value is None:
-            continue
-        text += (
-            f"# HELP auxledger_monitor_{name} {help_text}\n"
-            f"# TYPE auxledger_monitor_{name} gauge\n"
-            f"auxledger_monitor_{name}{labels} {_number(value)}\n"
-        )
+    text = gauges("auxledger_monitor_", labels, figures, _number)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -320,14 +312,9 @@ def _monitor(args: argparse.Namespace) -> int:
         time.sleep(args.interval)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.1 <= value <= 86_400:
-        raise argparse.ArgumentTypeError("must be between 0.1 and 86400 seconds")
-    return value
+_seconds = number_between(
+    float, 0.1, 86_400, not_a="a number of seconds", outside="must be between 0.1 and 86400 seconds"
+)
 
 
 def _count(text: str) -> int:

@@ -22,15 +22,9 @@ from typing import Any
 
 from api import cli
 
-
-def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.5 <= value <= 3600:
-        raise argparse.ArgumentTypeError("must be from 0.5 to 3600 seconds")
-    return value
+_interval = cli.number_between(
+    float, 0.5, 3600, not_a="a number of seconds", outside="must be from 0.5 to 3600 seconds"
+)
 
 
 def register(subparsers: Any) -> None:

@@ -70,14 +70,9 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=handle)
 
 
-def _batch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError("must be from 1 to 100000")
-    return value
+_batch = cli.number_between(
+    int, 1, 100_000, not_a="a whole number", outside="must be from 1 to 100000"
+)
 
 
 def handle(args: argparse.Namespace) -> int:

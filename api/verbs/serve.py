@@ -25,25 +25,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from api.cli import number_between
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is 1 to 65535")
-    return value
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError("workers must be 1 to 64")
-    return value
+_port = number_between(int, 1, 65535, not_a="a port number", outside="a port is 1 to 65535")
+_workers = number_between(int, 1, 64, not_a="a whole number", outside="workers must be 1 to 64")
 
 
 def port_in_use(host: str, port: int) -> str | None:
