@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from api.demo.builders import set_up_organ
 from api.demo.data import (
     AGENCIES,
     ALLEGATIONS,
@@ -86,7 +87,7 @@ from domain.commands.lifecycle import (
     StartProbation,
 )
 from domain.commands.misconduct import RecordMisconduct
-from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
+from domain.commands.organ import AdjustQuota, RegisterOrgan, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.commands.rules import LoadRuleSet
 from domain.identity import resident_id_check_char
@@ -364,16 +365,14 @@ class Simulation:
         first_quota = max(1, int(count * 1.08) + 1)
 
         def register() -> None:
-            admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
-            self.ledger.register_organ(
-                RegisterOrgan(code=code, name=name, region=region), Envelope(admin)
-            )
-            for unit in units:
-                self.ledger.command_organ(
-                    code, RegisterUnit(code=unit.code, name=unit.name), Envelope(admin)
-                )
-            self.ledger.command_organ(
-                code, SetQuota(quota=first_quota), Envelope(establishment, basis="宁编〔2023〕12号")
+            set_up_organ(
+                self.ledger,
+                RegisterOrgan(code=code, name=name, region=region),
+                [(unit.code, unit.name) for unit in units],
+                first_quota,
+                admin=Actor(actor_id="admin-city", role="admin", organ=code, unit=None),
+                establishment=establishment,
+                quota_basis="宁编〔2023〕12号",
             )
             self.counts.organs += 1
             self.counts.units += len(units)
