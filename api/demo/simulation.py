@@ -1328,46 +1328,20 @@ class Simulation:
 
         roll = rng.random()
         recorded = hired + self.days_of(rng, 0, 5)
+        course = "新录用辅警岗前培训"
+        # (course, hours, from and until how many days before the hire, passed)
+        attempts: list[tuple[str, int, int, int, bool]] = []
         if roll < 0.1:  # a first attempt failed, the retake passed
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                120,
-                hired - timedelta(days=70),
-                hired - timedelta(days=50),
-                False,
-            )
-            train(
-                recorded,
-                "新录用辅警岗前培训（补训）",
-                "pre_service",
-                60,
-                hired - timedelta(days=25),
-                hired - timedelta(days=12),
-                True,
-            )
+            attempts = [(course, 120, 70, 50, False), (f"{course}（补训）", 60, 25, 12, True)]
         elif roll < 0.93:
-            end = hired - self.days_of(rng, 2, 8)
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                rng.choice((80, 120, 160)),
-                end - self.days_of(rng, 12, 20),
-                end,
-                True,
-            )
+            until = rng.randint(2, 8)
+            hours = rng.choice((80, 120, 160))
+            attempts = [(course, hours, until + rng.randint(12, 20), until, True)]
         elif roll < 0.96:  # failed, never retaken
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                120,
-                hired - timedelta(days=30),
-                hired - timedelta(days=10),
-                False,
-            )
+            attempts = [(course, 120, 30, 10, False)]
+        for name, hours, since, until, passed in attempts:
+            start, end = hired - timedelta(days=since), hired - timedelta(days=until)
+            train(recorded, name, "pre_service", hours, start, end, passed)
         for year in range(hired.year + 1, last.year + 1):
             end = date(year, rng.randint(3, 11), rng.randint(1, 28))
             if rng.random() < 0.55 and end + timedelta(days=3) < last:
