@@ -29,6 +29,7 @@ from ledger.persistence import LogNotConfiguredError
 from ledger.records import AuxLedger
 from ledger.verification_record import LATEST_FILE
 from ledger.verify import verify_ledger
+from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 from tests.serving import use_environ
@@ -175,8 +176,7 @@ def test_a_rotation_whose_checkpoint_the_incoming_key_cannot_sign_is_refused(
     settings: Settings,
 ) -> None:
     """The recorder will not store a rotation unless its checkpoint carries both keys."""
-    app = LedgerApplication(settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, settings)
     old = app.active_signer()
     new = app.key_dir.create(settings.log_origin)
     registry: KeyRegistry = app.repository.get(REGISTRY_ID)
