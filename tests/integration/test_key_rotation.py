@@ -32,7 +32,6 @@ from ledger.verify import verify_ledger
 from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
-from tests.serving import use_environ
 
 
 class OutsideVerifierError(Exception):
@@ -76,11 +75,6 @@ def outside_verify(note: str, vkeys: list[str]) -> list[str]:
     if not verified:
         raise OutsideVerifierError("note is not signed by any known key")
     return text[:-1].split("\n")
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    return use_environ(settings, monkeypatch)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
