@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 
 from domain.commands.auxiliary import IssueCredential
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import RegisterOrgan
 from ledger.records import Envelope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,6 +202,7 @@ def build_ledger(env: dict[str, str]) -> None:
     """A small ledger: one organ, a unit, 20 auxiliaries with work IDs; read models caught up."""
     from benchlib import HIRED_ON, caught_up, standard_hire  # noqa: PLC0415
 
+    from api.demo.builders import set_up_organ  # noqa: PLC0415
     from domain.values import Actor  # noqa: PLC0415
     from ledger.config import Settings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
@@ -210,12 +211,13 @@ def build_ledger(env: dict[str, str]) -> None:
     ledger.initialise("bench")
     admin = Actor("bench-admin", "admin", ORGAN, None)
     personnel = Actor("bench-personnel", "personnel", ORGAN, None)
-    ledger.register_organ(
-        RegisterOrgan(code=ORGAN, name="南通市公安局崇川分局", region="南通市"), Envelope(admin)
-    )
-    ledger.command_organ(ORGAN, RegisterUnit(code=UNIT, name="城东派出所"), Envelope(admin))
-    ledger.command_organ(
-        ORGAN, SetQuota(quota=100), Envelope(Actor("bench-est", "establishment", ORGAN, None))
+    set_up_organ(
+        ledger,
+        RegisterOrgan(code=ORGAN, name="南通市公安局崇川分局", region="南通市"),
+        [(UNIT, "城东派出所")],
+        100,
+        admin=admin,
+        establishment=Actor("bench-est", "establishment", ORGAN, None),
     )
     for i in range(1, 21):
         hired = ledger.hire(

@@ -44,8 +44,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from benchlib import HIRED_ON, grow, standard_hire  # noqa: E402
 
 from api import bundles  # noqa: E402
+from api.demo.builders import set_up_organ  # noqa: E402
 from domain.commands.auxiliary import Commend, RecordHealthCheck  # noqa: E402
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota  # noqa: E402
+from domain.commands.organ import RegisterOrgan  # noqa: E402
 from domain.values import Actor  # noqa: E402
 from ledger import bundle_verifier  # noqa: E402
 from ledger.config import Settings  # noqa: E402
@@ -61,13 +62,14 @@ INSPECTOR = Actor(actor_id="bench-inspector", role="inspector", organ=ORGAN, uni
 
 def build(app: AuxLedger, size: int, events: int) -> object:
     """The organ, one auxiliary, and ``size`` events with the auxiliary's spread through them."""
-    app.register_organ(
-        RegisterOrgan(code=ORGAN, name="基准公安局", region="基准市"), Envelope(ROOT_ACTOR)
+    set_up_organ(
+        app,
+        RegisterOrgan(code=ORGAN, name="基准公安局", region="基准市"),
+        [(f"{ORGAN}-U1", "基准派出所")],
+        10,
+        admin=ROOT_ACTOR,
+        establishment=ESTABLISHMENT,
     )
-    app.command_organ(
-        ORGAN, RegisterUnit(code=f"{ORGAN}-U1", name="基准派出所"), Envelope(ROOT_ACTOR)
-    )
-    app.command_organ(ORGAN, SetQuota(quota=10), Envelope(ESTABLISHMENT))
     auxiliary_id = uuid4()
     app.hire(
         ORGAN,

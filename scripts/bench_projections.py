@@ -56,8 +56,9 @@ from eventsourcing.projection import ProjectionRunner
 from psycopg.sql import SQL, Identifier
 
 from api.demo import BATCH_COMMANDS, DEMO_END, DEMO_START, Simulation, Step
-from domain.commands.auxiliary import ChangePost, Commend, Hire, RecordHealthCheck
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from api.demo.builders import hire_command, set_up_organ
+from domain.commands.auxiliary import ChangePost, Commend, RecordHealthCheck
+from domain.commands.organ import RegisterOrgan
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
 from domain.values import CHINA_STANDARD_TIME, Actor
@@ -224,28 +225,24 @@ def ensure_long_history(settings: Settings) -> Any:
 
         at(day)
         if not app.exists(Organ.id_for(BENCH_ORGAN)):
-            app.register_organ(
-                RegisterOrgan(code=BENCH_ORGAN, name="基准测试局", region="南通市"), Envelope(admin)
+            set_up_organ(
+                app,
+                RegisterOrgan(code=BENCH_ORGAN, name="基准测试局", region="南通市"),
+                [("bench01-001", "一队")],
+                10,
+                admin=admin,
+                establishment=establishment,
             )
-            app.command_organ(
-                BENCH_ORGAN, RegisterUnit(code="bench01-001", name="一队"), Envelope(admin)
-            )
-            app.command_organ(BENCH_ORGAN, SetQuota(quota=10), Envelope(establishment))
         app.hire(
             BENCH_ORGAN,
-            Hire(
+            hire_command(
                 auxiliary_id=auxiliary_id,
                 unit="bench01-001",
                 supervisor_id="B0001",
                 supervisor_name="基准",
-                employment_form="direct_contract",
-                dispatch_agency=None,
                 contract_start=day,
                 contract_end=date(2030, 2, 28),
-                post_type="patrol",
-                level=1,
                 name="长历史",
-                gender="male",
                 resident_id=_resident_id("32069919900101001"),
                 phone="19900000001",
                 address="南通市人民路1号",

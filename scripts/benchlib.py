@@ -11,13 +11,11 @@ from typing import Any
 
 from bench_append import Counter
 
+from api.demo.builders import hire_command
 from domain.commands.auxiliary import Hire
 from ledger.application import LedgerApplication
 from ledger.log import MerkleLog
 from projections.service import ReadModels
-from tests.builders import hire_command
-
-RESIDENT_ID = "11010519491231002X"
 
 
 def grow(app: LedgerApplication, target: int, per_tx: int = 2000) -> None:
@@ -41,11 +39,10 @@ HIRED_ON = date(2025, 1, 2)
 
 
 def standard_hire(unit: str, name: str, **fields: Any) -> Hire:
-    """A patrol auxiliary's hire for ``AuxLedger.hire`` (effective ``HIRED_ON``); ``fields``
-    override or add (supervisor, phone, address, ``auxiliary_id``...)."""
-    return hire_command(
-        **{"unit": unit, "name": name, "phone": "19900001234", "resident_id": RESIDENT_ID, **fields}
-    )
+    """A patrol auxiliary's hire for ``AuxLedger.hire`` (effective ``HIRED_ON``): the synthetic
+    hire of ``api.demo.builders``; ``fields`` override or add (supervisor, phone, address,
+    ``auxiliary_id``...)."""
+    return hire_command(**{"unit": unit, "name": name, "phone": "19900001234", **fields})
 
 
 def catch_up(models: ReadModels) -> None:

@@ -27,14 +27,20 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 import pytest
 
 from ledger.config import Settings
+
+if TYPE_CHECKING:
+    from ledger.application import LedgerApplication
+
+App = TypeVar("App", bound="LedgerApplication")
 
 DEFAULT_BACKEND = "sqlite"
 """The one backend of the suites in ``ONE_BACKEND_SUITES``: SQLite, the embedded default, is
@@ -258,6 +264,14 @@ def make_settings(tmp_path: Path, database_url: str, **extra: str) -> Settings:
     return Settings.from_environ(env)
 
 
+def initialised(app_type: type[App], settings: Settings) -> App:
+    """A new application of ``app_type`` (``LedgerApplication``, ``AuxLedger``) on
+    ``settings``: its tables created, initialised as actor "test"; the caller closes it."""
+    app = app_type(settings, create_tables=True)
+    app.initialise("test")
+    return app
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Run the test on both backends."""
@@ -295,12 +309,8 @@ def aux_ledger(settings: Settings) -> Iterator[Any]:
     """A fresh, initialised ``AuxLedger`` on the current backend."""
     from ledger.records import AuxLedger  # noqa: PLC0415
 
-    ledger = AuxLedger(settings, create_tables=True)
-    ledger.initialise("test")
-    try:
+    with closing(initialised(AuxLedger, settings)) as ledger:
         yield ledger
-    finally:
-        ledger.close()
 
 
 @pytest.fixture(autouse=True)

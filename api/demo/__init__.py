@@ -30,8 +30,9 @@ unassigned area code 320699 (so no real person holds them) with valid GB 11643 c
 characters; phone numbers are in the 199-0000 block. The same seed gives the same dataset.
 
 Layout: ``data`` (the simulated period and what names, places, posts and findings are drawn
-from), ``simulation`` (``Simulation``: the plan and its run through the commands), and here
-``load_demo``. The demo is a client of ``AuxLedger`` like the command line
+from), ``simulation`` (``Simulation``: the plan and its run through the commands),
+``builders`` (commands with synthetic defaults, shared with the tests and the benchmarks), and
+here ``load_demo``. The demo is a client of ``AuxLedger`` like the command line
 (``auxledger demo``); the benchmarks in ``scripts/`` use ``load_demo`` or subclass
 ``Simulation``.
 """

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
+from api.demo.builders import set_up_organ
 from api.demo.data import (
     AGENCIES,
     ALLEGATIONS,
@@ -86,7 +87,7 @@ from domain.commands.lifecycle import (
     StartProbation,
 )
 from domain.commands.misconduct import RecordMisconduct
-from domain.commands.organ import AdjustQuota, RegisterOrgan, RegisterUnit, SetParent, SetQuota
+from domain.commands.organ import AdjustQuota, RegisterOrgan, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.commands.rules import LoadRuleSet
 from domain.identity import resident_id_check_char
@@ -364,16 +365,14 @@ class Simulation:
         first_quota = max(1, int(count * 1.08) + 1)
 
         def register() -> None:
-            admin = Actor(actor_id="admin-city", role="admin", organ=code, unit=None)
-            self.ledger.register_organ(
-                RegisterOrgan(code=code, name=name, region=region), Envelope(admin)
-            )
-            for unit in units:
-                self.ledger.command_organ(
-                    code, RegisterUnit(code=unit.code, name=unit.name), Envelope(admin)
-                )
-            self.ledger.command_organ(
-                code, SetQuota(quota=first_quota), Envelope(establishment, basis="宁编〔2023〕12号")
+            set_up_organ(
+                self.ledger,
+                RegisterOrgan(code=code, name=name, region=region),
+                [(unit.code, unit.name) for unit in units],
+                first_quota,
+                admin=Actor(actor_id="admin-city", role="admin", organ=code, unit=None),
+                establishment=establishment,
+                quota_basis="宁编〔2023〕12号",
             )
             self.counts.organs += 1
             self.counts.units += len(units)
@@ -1329,46 +1328,20 @@ class Simulation:
 
         roll = rng.random()
         recorded = hired + self.days_of(rng, 0, 5)
+        course = "新录用辅警岗前培训"
+        # (course, hours, from and until how many days before the hire, passed)
+        attempts: list[tuple[str, int, int, int, bool]] = []
         if roll < 0.1:  # a first attempt failed, the retake passed
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                120,
-                hired - timedelta(days=70),
-                hired - timedelta(days=50),
-                False,
-            )
-            train(
-                recorded,
-                "新录用辅警岗前培训（补训）",
-                "pre_service",
-                60,
-                hired - timedelta(days=25),
-                hired - timedelta(days=12),
-                True,
-            )
+            attempts = [(course, 120, 70, 50, False), (f"{course}（补训）", 60, 25, 12, True)]
         elif roll < 0.93:
-            end = hired - self.days_of(rng, 2, 8)
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                rng.choice((80, 120, 160)),
-                end - self.days_of(rng, 12, 20),
-                end,
-                True,
-            )
+            until = rng.randint(2, 8)
+            hours = rng.choice((80, 120, 160))
+            attempts = [(course, hours, until + rng.randint(12, 20), until, True)]
         elif roll < 0.96:  # failed, never retaken
-            train(
-                recorded,
-                "新录用辅警岗前培训",
-                "pre_service",
-                120,
-                hired - timedelta(days=30),
-                hired - timedelta(days=10),
-                False,
-            )
+            attempts = [(course, 120, 30, 10, False)]
+        for name, hours, since, until, passed in attempts:
+            start, end = hired - timedelta(days=since), hired - timedelta(days=until)
+            train(recorded, name, "pre_service", hours, start, end, passed)
         for year in range(hired.year + 1, last.year + 1):
             end = date(year, rng.randint(3, 11), rng.randint(1, 28))
             if rng.random() < 0.55 and end + timedelta(days=3) < last:

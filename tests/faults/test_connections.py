@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ledger.records import AuxLedger
 from projections.service import ProjectionSupervisor, ReadModels
 from tests.api.conftest import World, api_settings, build_world
 from tests.api.test_public import COMPLAINT
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.faults.cluster import PrivateCluster
 
 BOUND = 2.0
@@ -45,12 +45,8 @@ def world(cluster_up: PrivateCluster, fault_database: str, tmp_path: Path) -> It
     """A small world on the private cluster."""
     schema = "t_" + secrets.token_hex(6)
     settings = make_settings(tmp_path, cluster_up.url("connections", schema))
-    ledger = AuxLedger(settings, create_tables=True)
-    ledger.initialise("test")
-    try:
+    with closing(initialised(AuxLedger, settings)) as ledger:
         yield build_world(ledger, settings)
-    finally:
-        ledger.close()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from domain.commands.auxiliary import Commend
 from ledger.records import AuxLedger, Envelope
 from projections import PROJECTIONS, ReadModels
 from projections.errors import transient
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.faults.cluster import PrivateCluster
 from tests.integration.tamper import Tamperer
 from tests.projections import dataset as ds
@@ -58,8 +58,7 @@ class Setup:
         url = cluster.url(database, "t_" + secrets.token_hex(6))
         self.tmp_path = tmp_path
         self.settings = make_settings(tmp_path, url)
-        self.ledger = AuxLedger(self.settings, create_tables=True)
-        self.ledger.initialise("test")
+        self.ledger = initialised(AuxLedger, self.settings)
         ds.build(self.ledger)
         self.models = ReadModels(self.ledger)
         self.models.ensure()

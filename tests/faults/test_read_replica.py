@@ -31,7 +31,7 @@ from ledger.records import AuxLedger
 from projections.queries import PersonnelQueries
 from projections.replica import ReplicaReadModels
 from tests.api.conftest import World, api_settings, build_world, running_workers
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.console.conftest import csrf_of
 from tests.faults.cluster import PrivateCluster
 from tests.faults.replica import start_replica, wait_for_replay
@@ -109,8 +109,7 @@ def replicated(
         )
         assert settings.read_database is not None
         assert settings.read_database.schema == schema  # the ledger's own, by default
-        ledger = AuxLedger(settings, create_tables=True)
-        ledger.initialise("test")
+        ledger = initialised(AuxLedger, settings)
         try:
             world = build_world(ledger, settings)
             app = create_app(api_settings(settings, read_after_wait=WAIT))

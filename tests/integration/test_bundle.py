@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import PersistenceError
 
 from api.bundles import PDF_MEMBER, VERIFIER_MEMBER, ExportedBundle, export_bundle
-from api.cli import main
 from domain.commands.auxiliary import RecordHealthCheck
 from domain.values import Actor
 from ledger import bundle_verifier as bv
@@ -41,6 +40,7 @@ from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
 from tests import builders
+from tests.integration.conftest import run_cli
 from tests.integration.tamper import Tamperer
 from tests.integration.trial import (
     ADMIN,
@@ -396,19 +396,13 @@ def cli_env(ledger: AuxLedger, settings: Settings, monkeypatch: pytest.MonkeyPat
     return use_environ(settings, monkeypatch)
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_the_command_line_exports_and_verifies(
     ledger: AuxLedger, cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
     out = tmp_path / "bundle.zip"
-    code, printed, err = _run(
+    code, printed, err = run_cli(
         capsys,
         "bundle",
         "export",
@@ -421,7 +415,7 @@ def test_the_command_line_exports_and_verifies(
     )
     assert code == 0, err
     assert str(out) in printed and "records" in printed
-    code, printed, _ = _run(capsys, "bundle", "verify", str(out))
+    code, printed, _ = run_cli(capsys, "bundle", "verify", str(out))
     assert code == 0 and "核验通过" in printed and "VALID" in printed
     # The export is an access event of the operator, acting as an inspector, with the reason.
     accesses = access_records(ledger)
@@ -429,13 +423,13 @@ def test_the_command_line_exports_and_verifies(
     assert all(a["role"] == "inspector" and a["reason"] == "法院调取" for a in accesses)
     # Pinning the genesis key: the right one passes, another one fails.
     vkey = ledger.reload_keys().ordered()[0].public.vkey
-    assert _run(capsys, "bundle", "verify", str(out), "--log-vkey", vkey)[0] == 0
+    assert run_cli(capsys, "bundle", "verify", str(out), "--log-vkey", vkey)[0] == 0
     other = "other+00000000+" + "A" * 44
-    code, _, err = _run(capsys, "bundle", "verify", str(out), "--log-vkey", other)
+    code, _, err = run_cli(capsys, "bundle", "verify", str(out), "--log-vkey", other)
     assert code == 2 and "--log-vkey" in (err + _)
     # Asking for a witness the ledger does not have: invalid, and said so.
     witness = Witness("witness-a.example")
-    code, printed, _ = _run(capsys, "bundle", "verify", str(out), "--witness-vkey", witness.vkey)
+    code, printed, _ = run_cli(capsys, "bundle", "verify", str(out), "--witness-vkey", witness.vkey)
     assert code == 1 and "witness" in printed
     # A changed byte: exit 1 naming the member; not a zip: exit 2.
     members = members_of(out.read_bytes())
@@ -446,10 +440,10 @@ def test_the_command_line_exports_and_verifies(
     with zipfile.ZipFile(bad, "w") as archive:
         for member, data in {**members, name: bytes(changed)}.items():
             archive.writestr(member, data)
-    code, printed, _ = _run(capsys, "bundle", "verify", str(bad))
+    code, printed, _ = run_cli(capsys, "bundle", "verify", str(bad))
     assert code == 1 and name in printed and "核验失败" in printed
     (tmp_path / "junk.zip").write_bytes(b"junk")
-    assert _run(capsys, "bundle", "verify", str(tmp_path / "junk.zip"))[0] == 2
+    assert run_cli(capsys, "bundle", "verify", str(tmp_path / "junk.zip"))[0] == 2
 
 
 def test_the_command_line_refuses_and_records_nothing(
@@ -468,12 +462,12 @@ def test_the_command_line_refuses_and_records_nothing(
         (["--auxiliary", "not-a-uuid", "--reason", "r", "--out", str(out)], "UUID"),
     ]
     for argv, expected in cases:
-        code, _, err = _run(capsys, "bundle", "export", *argv)
+        code, _, err = run_cli(capsys, "bundle", "export", *argv)
         assert code in (1, 2), argv
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and expected in lines[0], err
     out.write_bytes(b"already here")
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys,
         "bundle",
         "export",
@@ -510,7 +504,7 @@ def test_a_reason_the_access_record_would_refuse_leaves_no_file_and_no_event(
     folder.mkdir()
     for which, subject in (("--auxiliary", auxiliary_id), ("--complaint", complaint_id)):
         out = folder / f"{which[2:]}.zip"
-        code, printed, err = _run(
+        code, printed, err = run_cli(
             capsys, "bundle", "export", which, str(subject), "--reason", reason, "--out", str(out)
         )
         lines = [line for line in err.splitlines() if line.strip()]
@@ -553,7 +547,7 @@ def test_the_command_line_deletes_its_file_when_the_access_cannot_be_recorded(
     out = folder / "bundle.zip"
     argv = ["--auxiliary", str(auxiliary_id), "--reason", "仲裁", "--out", str(out)]
     try:
-        code, printed, err = _run(capsys, "bundle", "export", *argv)
+        code, printed, err = run_cli(capsys, "bundle", "export", *argv)
     except PersistenceError:  # the PostgreSQL recorder lets the trigger's error through
         assert tamper.pg
     else:
@@ -767,14 +761,14 @@ def test_the_quorum_options_and_a_witness_named_twice(
     path = _zip_of(tmp_path / "b.zip", {**members, bv.NEWEST: a.cosign(members[bv.NEWEST])})
     both = ["--witness-vkey", a.vkey, "--witness-vkey", b.vkey]
     for option in ("--witnesses-required", "--witness-threshold"):
-        assert _run(capsys, "bundle", "verify", str(path), *both, option, "1")[0] == 0
-        code, printed, _ = _run(capsys, "bundle", "verify", str(path), *both, option, "2")
+        assert run_cli(capsys, "bundle", "verify", str(path), *both, option, "1")[0] == 0
+        code, printed, _ = run_cli(capsys, "bundle", "verify", str(path), *both, option, "2")
         assert code == 1 and "1 of the named witnesses, 2 required" in printed
-    code, printed, err = _run(
+    code, printed, err = run_cli(
         capsys, "bundle", "verify", str(path), "--witness-vkey", a.vkey, "--witness-vkey", a.vkey
     )
     assert code == 2 and "named twice" in printed + err
-    code, printed, err = _run(
+    code, printed, err = run_cli(
         capsys, "bundle", "verify", str(path), *both, "--witnesses-required", "3"
     )
     assert code == 2 and "--witnesses-required" in printed + err

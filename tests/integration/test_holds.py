@@ -9,7 +9,7 @@ hold is released.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,10 +17,9 @@ from eventsourcing.utils import get_topic
 
 from api.demo import load_demo
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import AppealSanction, Correct, Hire, Separate
+from domain.commands.auxiliary import AppealSanction, Correct, Separate
 from domain.commands.complaint import MatchSubject, ReceiveComplaint, TakeComplaint
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.errors import NotAuthorisedError, PriorRecordElsewhereError
 from domain.holds import LegalHolds
 from domain.identity import resident_id_check_char
@@ -29,67 +28,42 @@ from domain.values import Actor
 from ledger.privacy import ERASED, LegalHoldError
 from ledger.records import AuxLedger, Envelope
 from tests import builders
+from tests.integration.two_organs import (
+    ADDRESS,
+    ADMIN,
+    DAY2,
+    DAY3,
+    NAME,
+    NAMES,
+    PHONE,
+    A,
+    B,
+    actor,
+    hire,
+    hire_command,
+    set_up,
+)
 
-WHEN = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
-DAY1, DAY2, DAY3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
-A, B = "320699", "320601"
-NAMES = {A: "试验甲公安局", B: "试验乙公安局"}
-ADMIN = Actor(actor_id="dpo", role="admin", organ=A, unit=None)
 ID17 = "32069919900512421"
 RESIDENT_ID = ID17 + resident_id_check_char(ID17)
-NAME, PHONE, ADDRESS = "赵试验", "19977551234", "崇川区试验路7号"
-
-
-def _actor(role: str, organ: str) -> Actor:
-    return Actor(actor_id=f"{role}-{organ}", role=role, organ=organ, unit=None)
 
 
 @pytest.fixture
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
-    aux_ledger.clock = lambda: WHEN
-    for code in (A, B):
-        root = Envelope(_actor("admin", code), effective=DAY1)
-        aux_ledger.register_organ(RegisterOrgan(code=code, name=NAMES[code], region="试验市"), root)
-        aux_ledger.command_organ(code, RegisterUnit(code=f"{code}-U1", name="试验派出所"), root)
-        aux_ledger.command_organ(
-            code, SetQuota(quota=5), Envelope(_actor("establishment", code), effective=DAY1)
-        )
-    return aux_ledger
+    return set_up(aux_ledger, quota=5)
 
 
-def _hire_cmd(organ: str, *, override: str | None = None, number: str = RESIDENT_ID) -> Hire:
-    return Hire(
-        auxiliary_id=uuid4(),
-        unit=f"{organ}-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="direct_contract",
-        dispatch_agency=None,
-        contract_start=DAY1,
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name=NAME,
-        gender="male",
-        resident_id=number,
-        phone=PHONE,
-        address=ADDRESS,
-        override_reason=override,
-    )
-
-
-def _hire(ledger: AuxLedger, organ: str, **kw: str | None) -> UUID:
-    cmd = _hire_cmd(organ, **kw)  # type: ignore[arg-type]
-    ledger.hire(organ, cmd, Envelope(_actor("personnel", organ), effective=DAY2))
-    assert cmd.auxiliary_id is not None
-    return cmd.auxiliary_id
+def _hire(
+    ledger: AuxLedger, organ: str, *, override: str | None = None, number: str = RESIDENT_ID
+) -> UUID:
+    return hire(ledger, organ, number, override_reason=override)
 
 
 def _sanction(ledger: AuxLedger, aux: UUID, organ: str, kind: str, sid: str = "S-1") -> None:
     builders.impose_sanction(
         ledger,
         aux,
-        Envelope(_actor("discipline", organ), effective=DAY2),
+        Envelope(actor("discipline", organ), effective=DAY2),
         sanction_id=sid,
         kind=kind,
     )
@@ -97,7 +71,7 @@ def _sanction(ledger: AuxLedger, aux: UUID, organ: str, kind: str, sid: str = "S
 
 def _separate(ledger: AuxLedger, aux: UUID, organ: str, reason: str) -> None:
     ledger.command_auxiliary(
-        aux, Separate(reason=reason), Envelope(_actor("personnel", organ), effective=DAY3)
+        aux, Separate(reason=reason), Envelope(actor("personnel", organ), effective=DAY3)
     )
 
 
@@ -114,9 +88,9 @@ def test_a_hire_elsewhere_after_a_dismissal_is_refused_naming_only_the_organ(
     _dismissed_in_a(ledger)
     organ_version = ledger.organ(B).version
     head = ledger.ledger_recorder.max_notification_id()
-    cmd = _hire_cmd(B)
+    cmd = hire_command(B, RESIDENT_ID)
     with pytest.raises(PriorRecordElsewhereError) as refused:
-        ledger.hire(B, cmd, Envelope(_actor("personnel", B), effective=DAY3))
+        ledger.hire(B, cmd, Envelope(actor("personnel", B), effective=DAY3))
     assert refused.value.code == "prior_record_elsewhere"
     assert refused.value.organs == ((A, NAMES[A]),)
     message = str(refused.value)
@@ -164,7 +138,7 @@ def test_a_serious_sanction_under_appeal_is_not_yet_sustained(ledger: AuxLedger)
     ledger.command_auxiliary(
         aux,
         AppealSanction(sanction_id="S-1", grounds="不服"),
-        Envelope(_actor("discipline", A), effective=DAY2),
+        Envelope(actor("discipline", A), effective=DAY2),
     )
     _separate(ledger, aux, A, "resigned")
     _hire(ledger, B)
@@ -185,7 +159,7 @@ def test_a_corrected_resident_id_is_followed(ledger: AuxLedger) -> None:
     ledger.correct_auxiliary(
         aux,
         Correct(field="resident_id", value=RESIDENT_ID, reason="录入错误"),
-        Envelope(_actor("personnel", A), effective=DAY3),
+        Envelope(actor("personnel", A), effective=DAY3),
     )
     assert target == 1
     with pytest.raises(PriorRecordElsewhereError):
@@ -205,7 +179,7 @@ def _place(ledger: AuxLedger, aux: UUID, hold_id: str = "H-1", role: str = "disc
     ledger.command_legal_hold(
         aux,
         PlaceLegalHold(hold_id=hold_id, reason="诉讼保全", reference="(2026)苏0602民初1号"),
-        Envelope(_actor(role, A), effective=DAY3),
+        Envelope(actor(role, A), effective=DAY3),
     )
 
 
@@ -224,7 +198,7 @@ def test_an_explicit_hold_blocks_erasure_until_released(ledger: AuxLedger) -> No
     ledger.command_legal_hold(
         aux,
         ReleaseLegalHold(hold_id="H-1", reason="诉讼终结"),
-        Envelope(_actor("inspector", A), effective=DAY3),
+        Envelope(actor("inspector", A), effective=DAY3),
     )
     ledger.erase_subject(ADMIN, aux, "本人申请")
     holds = ledger.load(LegalHolds, LegalHolds.id_for(aux))
@@ -264,7 +238,7 @@ def test_an_open_complaint_and_a_pending_appeal_block_erasure(ledger: AuxLedger)
     ledger.command_auxiliary(
         aux,
         AppealSanction(sanction_id="S-1", grounds="不服"),
-        Envelope(_actor("discipline", A), effective=DAY3),
+        Envelope(actor("discipline", A), effective=DAY3),
     )
     with pytest.raises(LegalHoldError) as refused:
         ledger.erase_subject(ADMIN, aux, "本人申请")
@@ -273,7 +247,7 @@ def test_an_open_complaint_and_a_pending_appeal_block_erasure(ledger: AuxLedger)
 
 def test_an_unnamed_complaint_blocks_erasure_once_it_is_matched(ledger: AuxLedger) -> None:
     aux = _hire(ledger, A)
-    office = Envelope(_actor("complaints", A), effective=DAY3)
+    office = Envelope(actor("complaints", A), effective=DAY3)
     complaint_id = uuid4()
     ledger.take_complaint(
         TakeComplaint(
@@ -299,7 +273,7 @@ def test_a_hold_placed_meanwhile_and_the_erasure_cannot_both_commit(ledger: AuxL
     ledger.command_legal_hold(
         aux,
         ReleaseLegalHold(hold_id="H-1", reason="诉讼终结"),
-        Envelope(_actor("discipline", A), effective=DAY3),
+        Envelope(actor("discipline", A), effective=DAY3),
     )
     # A hold placed by another process between the erasure's check and its save: the
     # erasure's ErasureCleared takes the version the placement took, so the store refuses it.

@@ -29,9 +29,9 @@ from ledger.persistence import LogNotConfiguredError
 from ledger.records import AuxLedger
 from ledger.verification_record import LATEST_FILE
 from ledger.verify import verify_ledger
+from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
-from tests.serving import use_environ
 
 
 class OutsideVerifierError(Exception):
@@ -75,11 +75,6 @@ def outside_verify(note: str, vkeys: list[str]) -> list[str]:
     if not verified:
         raise OutsideVerifierError("note is not signed by any known key")
     return text[:-1].split("\n")
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    return use_environ(settings, monkeypatch)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -175,8 +170,7 @@ def test_a_rotation_whose_checkpoint_the_incoming_key_cannot_sign_is_refused(
     settings: Settings,
 ) -> None:
     """The recorder will not store a rotation unless its checkpoint carries both keys."""
-    app = LedgerApplication(settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, settings)
     old = app.active_signer()
     new = app.key_dir.create(settings.log_origin)
     registry: KeyRegistry = app.repository.get(REGISTRY_ID)

@@ -19,31 +19,37 @@ not for cause, and the second run that records nothing are asserted on the same 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
 from api.cli import main
-from domain.commands.auxiliary import Hire, ReturnToAgency, Separate
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.auxiliary import ReturnToAgency, Separate
 from domain.errors import NotAuthorisedError, PriorRecordElsewhereError
 from domain.holds import PriorRecordMarker
 from domain.identity import resident_id_check_char
-from domain.values import Actor
 from ledger.config import Settings
 from ledger.privacy import BLIND_INDEX_KEY_FILE
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests import builders
+from tests.integration.two_organs import (
+    ADMIN,
+    DAY2,
+    DAY3,
+    NAMES,
+    WHEN,
+    A,
+    B,
+    actor,
+    hire,
+    hire_command,
+    set_up,
+)
 from tests.serving import use_environ
 
-WHEN = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
-DAY1, DAY2, DAY3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
-A, B = "320699", "320601"
-NAMES = {A: "试验甲公安局", B: "试验乙公安局"}
-ADMIN = Actor(actor_id="dpo", role="admin", organ=A, unit=None)
+DISPATCHED = {"employment_form": "labour_dispatch", "dispatch_agency": "试验劳务派遣公司"}
 
 
 def _number(serial: str) -> str:
@@ -56,20 +62,8 @@ DISMISSED, RETURNED, RESIGNED, ERASED_ONE = (
 )
 
 
-def _actor(role: str, organ: str) -> Actor:
-    return Actor(actor_id=f"{role}-{organ}", role=role, organ=organ, unit=None)
-
-
 def _setup(ledger: AuxLedger) -> AuxLedger:
-    ledger.clock = lambda: WHEN
-    for code in (A, B):
-        root = Envelope(_actor("admin", code), effective=DAY1)
-        ledger.register_organ(RegisterOrgan(code=code, name=NAMES[code], region="试验市"), root)
-        ledger.command_organ(code, RegisterUnit(code=f"{code}-U1", name="试验派出所"), root)
-        ledger.command_organ(
-            code, SetQuota(quota=8), Envelope(_actor("establishment", code), effective=DAY1)
-        )
-    return ledger
+    return set_up(ledger, quota=8)
 
 
 @pytest.fixture
@@ -77,48 +71,20 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     return _setup(aux_ledger)
 
 
-def _hire_cmd(organ: str, number: str, *, dispatch: bool = False) -> Hire:
-    return Hire(
-        auxiliary_id=uuid4(),
-        unit=f"{organ}-U1",
-        supervisor_id="P001",
-        supervisor_name="李警官",
-        employment_form="labour_dispatch" if dispatch else "direct_contract",
-        dispatch_agency="试验劳务派遣公司" if dispatch else None,
-        contract_start=DAY1,
-        contract_end=date(2029, 10, 31),
-        post_type="patrol",
-        level=1,
-        name="赵试验",
-        gender="male",
-        resident_id=number,
-        phone="19977551234",
-        address="崇川区试验路7号",
-        override_reason=None,
-    )
-
-
-def _hire(ledger: AuxLedger, organ: str, number: str, *, dispatch: bool = False) -> UUID:
-    cmd = _hire_cmd(organ, number, dispatch=dispatch)
-    ledger.hire(organ, cmd, Envelope(_actor("personnel", organ), effective=DAY2))
-    assert cmd.auxiliary_id is not None
-    return cmd.auxiliary_id
-
-
 def _separations(ledger: AuxLedger) -> dict[str, UUID]:
     """Four people of organ A: dismissed; returned to the agency while demoted (for cause);
     resigned (not for cause); dismissed and since erased."""
-    personnel = Envelope(_actor("personnel", A), effective=DAY3)
-    discipline = Envelope(_actor("discipline", A), effective=DAY2)
+    personnel = Envelope(actor("personnel", A), effective=DAY3)
+    discipline = Envelope(actor("discipline", A), effective=DAY2)
     people: dict[str, UUID] = {}
     for name, number in (("dismissed", DISMISSED), ("erased", ERASED_ONE)):
-        aux = people[name] = _hire(ledger, A, number)
+        aux = people[name] = hire(ledger, A, number)
         builders.impose_sanction(ledger, aux, discipline, sanction_id="S-1", kind="termination")
         ledger.command_auxiliary(aux, Separate(reason="dismissed"), personnel)
-    aux = people["returned"] = _hire(ledger, A, RETURNED, dispatch=True)
+    aux = people["returned"] = hire(ledger, A, RETURNED, **DISPATCHED)
     builders.impose_sanction(ledger, aux, discipline, sanction_id="S-1", kind="demotion")
     ledger.command_auxiliary(aux, ReturnToAgency(return_grounds="严重违反派遣协议"), personnel)
-    aux = people["resigned"] = _hire(ledger, A, RESIGNED)
+    aux = people["resigned"] = hire(ledger, A, RESIGNED)
     ledger.command_auxiliary(aux, Separate(reason="resigned"), personnel)
     ledger.erase_subject(ADMIN, people["erased"], "本人申请删除（测试）")
     return people
@@ -143,7 +109,7 @@ def test_a_ledger_whose_separations_have_markers_is_left_as_it_is(ledger: AuxLed
     assert {aux for aux, _ in ledger.prior_records(DISMISSED)} == {people["dismissed"]}
     head = ledger.ledger_recorder.max_notification_id()
     with pytest.raises(NotAuthorisedError):
-        ledger.backfill_prior_records(_actor("personnel", A))
+        ledger.backfill_prior_records(actor("personnel", A))
     done = ledger.backfill_prior_records(ADMIN)
     assert (done.scanned, done.written) == (4, 0)
     assert ledger.ledger_recorder.max_notification_id() == head
@@ -175,9 +141,9 @@ def test_separations_whose_markers_are_unreachable_are_noted_again_once(
     assert restarted.prior_records(ERASED_ONE) == []
 
     # A hire of the dismissed person by the other organ is refused again, storing nothing.
-    cmd = _hire_cmd(B, DISMISSED)
+    cmd = hire_command(B, DISMISSED)
     with pytest.raises(PriorRecordElsewhereError) as refused:
-        restarted.hire(B, cmd, Envelope(_actor("personnel", B), effective=DAY3))
+        restarted.hire(B, cmd, Envelope(actor("personnel", B), effective=DAY3))
     assert refused.value.organs == ((A, NAMES[A]),)
     assert cmd.auxiliary_id is not None and not restarted.exists(cmd.auxiliary_id)
 

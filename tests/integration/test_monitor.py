@@ -22,7 +22,7 @@ from ledger.config import Settings
 from ledger.cosignature import note_text
 from ledger.records import AuxLedger, Envelope
 from tests.api.conftest import actor
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.integration.witnesses import (
     AUXLEDGER,
     WitnessProcess,
@@ -184,8 +184,7 @@ def test_the_monitor_follows_a_cosigned_ledger(aux_ledger: AuxLedger, tmp_path: 
 def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> None:
     database = tmp_path / "ledger.sqlite"
     settings = make_settings(tmp_path, f"sqlite:///{database}")
-    ledger = AuxLedger(settings, create_tables=True)
-    ledger.initialise("test")
+    ledger = initialised(AuxLedger, settings)
     witnesses = _witnesses(tmp_path, ledger)
     vkeys = [arg for w in witnesses for arg in ("--witness-vkey", w.vkey)]
     state = tmp_path / "monitor"

@@ -12,8 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.commands.auxiliary import Hire
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import RegisterOrgan
 from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger.access import (
@@ -30,6 +29,7 @@ from ledger.log import MerkleLog
 from ledger.privacy import ERASED, MASTER_KEY_FILE, SEALED
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
+from tests import builders
 from tests.integration.test_privacy import _leaks, _raw_database_bytes
 
 pytestmark = pytest.mark.both_backends
@@ -48,15 +48,15 @@ RESIDENT_ID = ID17 + resident_id_check_char(ID17)
 @pytest.fixture
 def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     aux_ledger.clock = lambda: WHEN
-    day = date(2026, 11, 1)
-    aux_ledger.register_organ(
-        RegisterOrgan(code=ORGAN, name="试验公安局", region="试验市"), Envelope(ROOT, day)
+    builders.set_up_organ(
+        aux_ledger,
+        RegisterOrgan(code=ORGAN, name="试验公安局", region="试验市"),
+        [(f"{ORGAN}-U1", "试验派出所")],
+        5,
+        admin=ROOT,
+        establishment=Actor(actor_id="est", role="establishment", organ=ORGAN, unit=None),
+        effective=date(2026, 11, 1),
     )
-    aux_ledger.command_organ(
-        ORGAN, RegisterUnit(code=f"{ORGAN}-U1", name="试验派出所"), Envelope(ROOT, day)
-    )
-    establishment = Actor(actor_id="est", role="establishment", organ=ORGAN, unit=None)
-    aux_ledger.command_organ(ORGAN, SetQuota(quota=5), Envelope(establishment, day))
     return aux_ledger
 
 
@@ -80,22 +80,13 @@ def _hire(ledger: AuxLedger, actor: Actor) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
         ORGAN,
-        Hire(
+        builders.hire_command(
             auxiliary_id=auxiliary_id,
             unit=f"{ORGAN}-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
             contract_start=date(2026, 11, 1),
             contract_end=date(2029, 10, 31),
-            post_type="patrol",
-            level=1,
-            name="王小明",
-            gender="male",
             resident_id=RESIDENT_ID,
             phone="19900007777",
-            address="试验路1号",
         ),
         Envelope(actor, effective=date(2026, 11, 1)),
     )

@@ -8,6 +8,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -45,7 +46,7 @@ from ledger.persistence.errors import (
 )
 from ledger.persistence.postgres import _SequencerRefusedError
 from ledger.privacy import SubjectKeyConflictError
-from tests.conftest import PostgresServer, make_settings
+from tests.conftest import PostgresServer, initialised, make_settings
 from tests.integration.aggregates import Notebook
 
 
@@ -56,12 +57,8 @@ def pg_settings(tmp_path: Path, postgres_url: str) -> Settings:
 
 @pytest.fixture
 def pg_app(pg_settings: Settings) -> Iterator[LedgerApplication]:
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
-    try:
+    with closing(initialised(LedgerApplication, pg_settings)) as app:
         yield app
-    finally:
-        app.close()
 
 
 def _pg(app: LedgerApplication) -> PostgresLedgerRecorder:

@@ -36,6 +36,7 @@ from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests import builders
+from tests.conftest import initialised
 
 WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 ADMIN = Actor(actor_id="root", role="admin", organ="320600", unit=None)
@@ -126,8 +127,7 @@ def test_a_hire_over_quota_is_refused_and_stores_nothing(ledger: AuxLedger) -> N
 
 
 def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) -> None:
-    first = AuxLedger(settings, create_tables=True)
-    first.initialise("test")
+    first = initialised(AuxLedger, settings)
     _set_up(first, quota=1)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -201,8 +201,7 @@ def test_a_serial_issued_before_is_refused_and_stores_nothing(
 
 
 def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) -> None:
-    first = AuxLedger(settings, create_tables=True)
-    first.initialise("test")
+    first = initialised(AuxLedger, settings)
     _set_up(first, quota=2)
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
     barrier = threading.Barrier(2)

@@ -10,8 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.commands.auxiliary import Hire
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import RegisterOrgan
 from domain.commands.rules import LoadRuleSet
 from domain.errors import DuplicateRecordError, InvalidRuleSetError, LevelOutOfSchemeError
 from domain.identity import resident_id_check_char
@@ -23,6 +22,7 @@ from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from ledger.rulebook import read_rule_file, shipped_rule_sets
 from ledger.verify import verify_ledger
+from tests import builders
 
 ADMIN = Actor(actor_id="op-1", role="admin", organ="ledger", unit=None)
 ROOT = Actor(actor_id="root", role="admin", organ="320699", unit=None)
@@ -107,22 +107,13 @@ def _hire(ledger: AuxLedger, level: int, effective: date) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
         "320699",
-        Hire(
+        builders.hire_command(
             auxiliary_id=auxiliary_id,
             unit="320699-U1",
-            supervisor_id="P001",
-            supervisor_name="李警官",
-            employment_form="direct_contract",
-            dispatch_agency=None,
             contract_start=effective,
             contract_end=date(2029, 10, 31),
-            post_type="patrol",
             level=level,
-            name="王小明",
-            gender="male",
             resident_id=ID17 + resident_id_check_char(ID17),
-            phone="19977553311",
-            address="崇川区试验路9号",
         ),
         Envelope(PERSONNEL, effective=effective),
     )
@@ -130,11 +121,14 @@ def _hire(ledger: AuxLedger, level: int, effective: date) -> UUID:
 
 
 def test_a_hire_is_judged_by_the_rule_set_in_force_on_its_date(ledger: AuxLedger) -> None:
-    setup = Envelope(ROOT, effective=date(2022, 1, 1))
-    ledger.register_organ(RegisterOrgan(code="320699", name="试验公安局", region="试验市"), setup)
-    ledger.command_organ("320699", RegisterUnit(code="320699-U1", name="试验派出所"), setup)
-    ledger.command_organ(
-        "320699", SetQuota(quota=5), Envelope(ESTABLISHMENT, effective=date(2022, 1, 1))
+    builders.set_up_organ(
+        ledger,
+        RegisterOrgan(code="320699", name="试验公安局", region="试验市"),
+        [("320699-U1", "试验派出所")],
+        5,
+        admin=ROOT,
+        establishment=ESTABLISHMENT,
+        effective=date(2022, 1, 1),
     )
     ledger.load_rule_sets([shipped_rule_sets()[0], twelve_levels()], Envelope(ADMIN))
     later = _hire(ledger, 12, date(2024, 5, 1))  # under nantong-2023 as loaded: levels 1-12

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
 from ledger.config import Settings
 from ledger.log import MerkleLog
 from ledger.records import AuxLedger
-from tests.serving import use_environ
+from tests.integration.conftest import run_cli
 
 AMENDED = """
 format = 1
@@ -28,17 +27,6 @@ extra_working_days = [2024-09-29, 2024-10-12]
 """
 
 
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    return use_environ(settings, monkeypatch)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _size(settings: Settings) -> int:
     ledger = AuxLedger(settings, personal_data=False)
     try:
@@ -50,17 +38,17 @@ def _size(settings: Settings) -> int:
 def test_rules_load_and_list(
     cli_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert _run(capsys, "init")[0] == 0
-    code, out, _ = _run(capsys, "rules", "list")
+    assert run_cli(capsys, "init")[0] == 0
+    code, out, _ = run_cli(capsys, "rules", "list")
     assert code == 0
     assert out.splitlines()[0] == "no rule set loaded: the built-in defaults apply"
-    code, out, err = _run(capsys, "rules", "load", "--shipped")
+    code, out, err = run_cli(capsys, "rules", "load", "--shipped")
     assert (code, err) == (0, "")
     assert out.startswith("loaded nantong-2018, nantong-2023: record ")
     amended = tmp_path / "amended.toml"
     amended.write_text(AMENDED, encoding="utf-8")
-    assert _run(capsys, "rules", "load", str(amended))[0] == 0
-    code, out, _ = _run(capsys, "rules", "list", "--json")
+    assert run_cli(capsys, "rules", "load", str(amended))[0] == 0
+    code, out, _ = run_cli(capsys, "rules", "list", "--json")
     listed = json.loads(out)
     assert listed["loaded"] is True
     assert [
@@ -80,26 +68,26 @@ def test_rules_load_and_list(
 def test_a_refused_load_stores_nothing_and_says_one_line(
     cli_env: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert _run(capsys, "init")[0] == 0
+    assert run_cli(capsys, "init")[0] == 0
     before = _size(cli_env)
     good = tmp_path / "good.toml"
     good.write_text(AMENDED, encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text(AMENDED.replace("2024-10-12", "2024-10-11"), encoding="utf-8")
-    code, out, err = _run(capsys, "rules", "load", str(good), str(bad))
+    code, out, err = run_cli(capsys, "rules", "load", str(good), str(bad))
     assert (code, out) == (1, "")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"auxledger: {bad}: rule set refused (1 problem): ")
     assert "extra working day 2024-10-11 is not a Saturday or Sunday" in err
     broken = tmp_path / "broken.toml"
     broken.write_text("format = \n", encoding="utf-8")
-    code, _, err = _run(capsys, "rules", "load", str(broken))
+    code, _, err = run_cli(capsys, "rules", "load", str(broken))
     assert code == 1 and "not valid TOML" in err and err.count("\n") == 1
-    code, _, err = _run(capsys, "rules", "load", str(tmp_path / "missing.toml"))
+    code, _, err = run_cli(capsys, "rules", "load", str(tmp_path / "missing.toml"))
     assert code == 1 and "cannot read it" in err
-    code, _, err = _run(capsys, "rules", "load")
+    code, _, err = run_cli(capsys, "rules", "load")
     assert code == 1 and "rule files or --shipped" in err
-    assert _run(capsys, "rules", "load", "--shipped")[0] == 0
-    code, _, err = _run(capsys, "rules", "load", "--shipped")
+    assert run_cli(capsys, "rules", "load", "--shipped")[0] == 0
+    code, _, err = run_cli(capsys, "rules", "load", "--shipped")
     assert code == 1 and "is loaded with this content" in err
     assert _size(cli_env) == before + 3

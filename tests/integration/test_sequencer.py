@@ -21,6 +21,7 @@ from ledger.merkle import Frontier, leaf_hash
 from ledger.persistence import CHECKPOINTS, LEAVES, NODES, PostgresLedgerRecorder
 from ledger.privacy import SubjectKeyConflictError
 from ledger.verify import verify_ledger
+from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 
 
@@ -67,8 +68,7 @@ def _rows(settings: Settings, statement: str) -> list[tuple[object, ...]]:
 def test_writers_taking_turns_are_sequenced_exactly_as_python_would(
     pg_settings: Settings,
 ) -> None:
-    first = LedgerApplication(pg_settings, create_tables=True)
-    first.initialise("test")
+    first = initialised(LedgerApplication, pg_settings)
     second = LedgerApplication(pg_settings)
     for turn in range(24):
         app = first if turn % 2 == 0 else second
@@ -110,8 +110,7 @@ def test_writers_taking_turns_are_sequenced_exactly_as_python_would(
 
 
 def test_every_sequenced_save_is_checkpointed_before_it_returns(pg_settings: Settings) -> None:
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, pg_settings)
     log = MerkleLog(app.ledger_recorder)
     for i in range(5):
         _force_sequencer(app)
@@ -124,8 +123,7 @@ def test_every_sequenced_save_is_checkpointed_before_it_returns(pg_settings: Set
 def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
     pg_settings: Settings,
 ) -> None:
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, pg_settings)
     subject = uuid4()
     _force_sequencer(app)
     app.save(Notebook.open("one"), subject_keys={subject: (b"wrapped-one", "master")})
@@ -146,8 +144,7 @@ def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
 def test_a_batch_signed_by_a_stale_key_is_refused_on_the_locked_path(
     pg_settings: Settings,
 ) -> None:
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, pg_settings)
     old = app.active_signer()
     app.rotate_key("test")
     book = Notebook.open("late")
@@ -161,8 +158,7 @@ def test_group_commit_merges_concurrent_saves_and_isolates_a_conflict(
 ) -> None:
     """Threads of one process saving at once are written together; a conflicting save in
     their midst fails alone, and every other save is stored, in a ledger that verifies."""
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, pg_settings)
     shared = Notebook.open("contested")
     app.save(shared)
     threads, rounds = 12, 15
@@ -212,8 +208,7 @@ def test_writers_of_several_processes_never_deadlock(pg_settings: Settings) -> N
     application, with its own recorder and head cache) at once, on the same aggregates too:
     no write waits for the head row while holding an index entry another one needs, so
     PostgreSQL never has a deadlock to break (its counter stays put)."""
-    first = LedgerApplication(pg_settings, create_tables=True)
-    first.initialise("test")
+    first = initialised(LedgerApplication, pg_settings)
     second = LedgerApplication(pg_settings)
     shared = [Notebook.open(f"shared {i}") for i in range(4)]
     first.save(*shared)
@@ -269,8 +264,7 @@ def test_a_sequenced_save_whose_checkpoint_fails_is_still_a_save(
     """The events are committed before the checkpoint is stored: if storing it fails, the
     save has still happened (reported as saved, logged as a warning, counted by verify as not
     yet checkpointed), and the next write's checkpoint covers it."""
-    app = LedgerApplication(pg_settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, pg_settings)
     recorder = _recorder(app)
     working = recorder._insert_checkpoint
     recorder._insert_checkpoint = "SELECT %s / 0, %s, %s, %s"  # the database refuses it

@@ -19,15 +19,14 @@ from ledger.errors import (
 )
 from ledger.log import MerkleLog
 from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
 
 @pytest.fixture
 def app(settings: Settings) -> LedgerApplication:
-    ledger = LedgerApplication(settings, create_tables=True)
-    ledger.initialise("test")
+    ledger = initialised(LedgerApplication, settings)
     return ledger
 
 
@@ -165,8 +164,7 @@ def test_record_signed_after_revocation_is_refused(app: LedgerApplication) -> No
 
 
 def test_two_writers_one_wins_and_the_chain_never_forks(settings: Settings) -> None:
-    app = LedgerApplication(settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, settings)
     book = _notebook(app, pages=1)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -194,8 +192,7 @@ def test_two_writers_one_wins_and_the_chain_never_forks(settings: Settings) -> N
 
 
 def test_a_process_with_a_stale_key_re_signs_with_the_new_one(settings: Settings) -> None:
-    first = LedgerApplication(settings, create_tables=True)
-    first.initialise("test")
+    first = initialised(LedgerApplication, settings)
     second = LedgerApplication(settings)
     book = _notebook(second, pages=1)
     old = second.active_signer().key_id

@@ -10,6 +10,7 @@ from ledger.errors import IntegrityViolation
 from ledger.log import MerkleLog
 from ledger.merkle import leaf_hash
 from ledger.stream import BATCH_PROOF_MINIMUM, read_checked
+from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
@@ -18,8 +19,7 @@ TOPIC = "tests.integration.aggregates:Notebook.PageWritten"
 
 @pytest.fixture
 def app(settings: Settings) -> LedgerApplication:
-    ledger = LedgerApplication(settings, create_tables=True)
-    ledger.initialise("test")
+    ledger = initialised(LedgerApplication, settings)
     for b in range(6):
         book = Notebook.open(f"book {b}")
         for p in range(30):

@@ -16,7 +16,7 @@ from ledger.config import Settings
 from ledger.log import MerkleLog
 from ledger.record import GENESIS_PREVIOUS, SIGNING_PREFIX, unsigned_body
 from ledger.verify import VerificationReport, Witness, _check_chains, verify_ledger
-from tests.conftest import make_settings
+from tests.conftest import initialised, make_settings
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
@@ -63,8 +63,7 @@ def _at(report: VerificationReport, kind: str) -> list[tuple[str | None, int | N
 
 @pytest.fixture(params=["stream", "ranges"])
 def scene(settings: Settings, request: pytest.FixtureRequest) -> Scene:
-    app = LedgerApplication(settings, create_tables=True)
-    app.initialise("test")
+    app = initialised(LedgerApplication, settings)
     books = []
     for b in range(3):
         book = Notebook.open(f"book {b}")
@@ -252,8 +251,7 @@ def test_rewritten_history_is_caught_by_the_witness(scene: Scene, tmp_path: Path
 
 
 def test_clean_after_many_concurrent_writers(settings: Settings) -> None:
-    app = LedgerApplication(settings, create_tables=True)
-    app.initialise("test")
+    _creator = initialised(LedgerApplication, settings)  # open while the writers run
     errors: list[BaseException] = []
 
     def writer(n: int) -> None:

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from ledger.cosignature import Cosigner, note_text, parse_cosigner_vkey, require
 from ledger.errors import ConfigurationError
 from ledger.log import MerkleLog
 from ledger.witnessing import CosignatureStore, WitnessSubmitter, published_checkpoint
-from tests.conftest import make_settings, new_schema
+from tests.conftest import initialised, make_settings, new_schema
 from tests.integration.aggregates import Notebook
 from tests.integration.witnesses import WitnessProcess, free_port, start_witness, wait_for
 from tests.unit.ledger.test_cosignature import independent_check
@@ -32,12 +33,8 @@ from tests.unit.ledger.test_cosignature import independent_check
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[LedgerApplication]:
-    ledger = LedgerApplication(settings, create_tables=True)
-    ledger.initialise("test")
-    try:
+    with closing(initialised(LedgerApplication, settings)) as ledger:
         yield ledger
-    finally:
-        ledger.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from ledger.records import AuxLedger
 from projections.service import ReadModels
-from tests.conftest import make_settings, new_schema
+from tests.conftest import initialised, make_settings, new_schema
 from tests.projections import dataset
 
 
@@ -48,8 +48,7 @@ def built(
     """The data set on one backend, with its read models rebuilt (shared; do not change)."""
     tmp = tmp_path_factory.mktemp(f"projections-{request.param}")
     settings = make_settings(tmp, _url(request.param, tmp, request))
-    ledger = AuxLedger(settings, create_tables=True)
-    ledger.initialise("test")
+    ledger = initialised(AuxLedger, settings)
     data = dataset.build(ledger)
     models = ReadModels(ledger)
     models.rebuild()
