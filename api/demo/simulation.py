@@ -1522,15 +1522,26 @@ class Simulation:
         return ran
 
     def play(self, step: Step) -> None:
-        """Record one step with the ledger's clock at its simulated instant: 09:00 China
-        time on its day, one second later for each step before it on the same day."""
+        """Record one step with the ledger's clock at its simulated instant (``step_instant``)."""
         self.tick = self.tick + 1 if step.day == self.current_day else 0
         self.current_day = step.day
-        instant = datetime.combine(step.day, time(9, 0), CHINA_STANDARD_TIME) + timedelta(
-            seconds=self.tick
-        )
-        self.ledger.clock = partial(_fixed, instant.astimezone(UTC))
+        self.ledger.clock = partial(_fixed, step_instant(step.day, self.tick).astimezone(UTC))
         step.run()
+
+
+SECOND_A_STEP = 14 * 3600
+"""Steps of one day recorded a second apart, from 09:00 to 23:00 China time."""
+
+
+def step_instant(day: date, tick: int) -> datetime:
+    """When the ``tick``-th step (from 0) of ``day`` is recorded: 09:00 China time, a second
+    later for each step before it; past 23:00 a microsecond later, so the instant never
+    leaves ``day`` (a command's effective date is the clock's China date). A large data set
+    has tens of thousands of steps on its first day, where everything before it is planned."""
+    start = datetime.combine(day, time(9, 0), CHINA_STANDARD_TIME)
+    if tick < SECOND_A_STEP:
+        return start + timedelta(seconds=tick)
+    return start + timedelta(seconds=SECOND_A_STEP, microseconds=tick - SECOND_A_STEP)
 
 
 def _add_years(day: date, years: int) -> date:
