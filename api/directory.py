@@ -71,14 +71,13 @@ class ProjectionDirectory:
     def _work_id_row(self, work_id: str) -> dict[str, Any] | None:
         """The one holder's row of a work ID, None if it was never issued; refused if the
         read model holds it for more than one auxiliary (legacy data, see the module)."""
-        with self.db.read() as s:
-            rows = s.query(
-                "SELECT k.auxiliary_id, k.credential_status, a.organ, a.status "
-                "FROM {rm_credential} k JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id "
-                "WHERE k.kind = %s AND k.serial = %s ORDER BY k.auxiliary_id LIMIT 2",
-                ["work_id", work_id],
-                tables=(CREDENTIAL, AUXILIARY),
-            )
+        rows = self.db.lookup(
+            "SELECT k.auxiliary_id, k.credential_status, a.organ, a.status "
+            "FROM {rm_credential} k JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id "
+            "WHERE k.kind = %s AND k.serial = %s ORDER BY k.auxiliary_id LIMIT 2",
+            ["work_id", work_id],
+            tables=(CREDENTIAL, AUXILIARY),
+        )
         if len(rows) > 1:
             raise ApiProblem(
                 "ambiguous_work_id",

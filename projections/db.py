@@ -228,6 +228,15 @@ class Database(ABC):
     def read(self, *, snapshot: bool = False) -> Any:
         """A read-only transaction (context manager yielding a ``Session``)."""
 
+    def lookup(
+        self, template: str, params: Sequence[Any] = (), *, tables: Sequence[Table]
+    ) -> list[dict[str, Any]]:
+        """One small query on its own (an indexed lookup of a few rows), rows as
+        ``Session.query`` gives them. Here through ``read()``; PostgreSQL sends it alone."""
+        with self.read() as s:
+            rows: list[dict[str, Any]] = s.query(template, params, tables=tables)
+        return rows
+
     @abstractmethod
     def write(self, lock: str | None) -> Any:
         """A write transaction (yields a ``Session``); ``lock`` names a lock held from the start.
@@ -505,6 +514,19 @@ class PostgresDatabase(Database):
             else:
                 cursor.execute("SET TRANSACTION READ ONLY; SET LOCAL jit = off")
             yield _PostgresSession(self, cursor)
+
+    def lookup(
+        self, template: str, params: Sequence[Any] = (), *, tables: Sequence[Table]
+    ) -> list[dict[str, Any]]:
+        """The query as the only statement sent: on the pool's autocommit connections a lone
+        statement is its own transaction, one round trip where ``read()`` takes four
+        (``BEGIN``, its settings, the query, ``COMMIT``). Only for the indexed lookups of a
+        few rows that a public request makes (``api.directory``): they only read, by their
+        text, and are costed far below ``jit_above_cost``, so ``read()``'s READ ONLY and
+        ``jit = off`` would change nothing for them."""
+        with self.datastore.get_connection() as conn:
+            session = _PostgresSession(self, conn.cursor(row_factory=tuple_row))
+            return session.query(template, params, tables=tables)
 
     @contextmanager
     def write(self, lock: str | None) -> Iterator[Session]:

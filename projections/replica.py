@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -44,9 +44,10 @@ from ledger.application import LedgerApplication
 from ledger.config import Database as DatabaseLocation
 from ledger.persistence import PostgresLedgerFactory, PostgresLedgerRecorder
 from projections.base import tracking_table_name
-from projections.db import PostgresDatabase, Session, placeholder, sql
+from projections.db import Database, PostgresDatabase, Session, placeholder, sql
 from projections.errors import transient
 from projections.service import PROJECTIONS, ReadModels
+from projections.tables import Table
 
 __all__ = [
     "DEFAULT_WAIT",
@@ -157,6 +158,12 @@ class RoutedDatabase(PostgresDatabase):
             else:
                 self._count("replica")
             yield session
+
+    def lookup(
+        self, template: str, params: Sequence[Any] = (), *, tables: Sequence[Table]
+    ) -> list[dict[str, Any]]:
+        """Through ``read()``, so a lookup is routed like any other read."""
+        return Database.lookup(self, template, params, tables=tables)
 
     def _choose(self) -> str:
         if self.replica_down:

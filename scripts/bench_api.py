@@ -8,9 +8,11 @@ with pydantic and INSERTs the same row (one table, one statement). Drives each w
 alternating, R repetitions; reports the median req/s and p50/p99 of each and their ratios.
 Then sweeps the connection count to find where the ledger's p99 stays under 100 ms, with the
 bare baseline measured at each count too. On Linux it also reports the CPU each side spent per
-request -- its worker processes, the projection process (``auxledger serve`` itself) and
-PostgreSQL -- which says where the time goes and whether the baseline was bound by the CPU or
-by waiting for commits (a ratio of throughputs means different things in the two cases).
+request -- its worker processes, the projection process (``auxledger serve`` itself) and the
+PostgreSQL backends of the bench's own database -- which says where the time goes and whether
+the baseline was bound by the CPU or by waiting for commits (a ratio of throughputs means
+different things in the two cases), and the ratio of the two sides' CPU per request: unlike
+throughput, it can be compared across machines and holds on a machine shared with other work.
 
 Usage: .venv/bin/python scripts/bench_api.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
        [--duration 20] [--repeats 3] [--connections 50] [--workers 4] [--sweep 1,2,4,8,16,32]
@@ -124,16 +126,24 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _processes() -> list[tuple[int, int, str, float]]:
-    """Every process: pid, parent pid, command name, user + system CPU seconds (Linux /proc)."""
+    """Every process: pid, parent pid, name, user + system CPU seconds (Linux /proc).
+
+    The name of a PostgreSQL process is its whole title (``postgres: 15/main: postgres
+    DATABASE 127.0.0.1(port) idle`` for a backend), so its database can be told.
+    """
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             text = (entry / "stat").read_text()
+            comm = text[text.index("(") + 1 : text.rindex(")")]
+            if comm == "postgres":
+                comm = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
         except OSError:
             continue  # gone since the listing
-        comm = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
         # fields[0] is field 3 of proc(5): ppid is field 4, utime 14, stime 15
         cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
@@ -141,8 +151,14 @@ def _processes() -> list[tuple[int, int, str, float]]:
     return found
 
 
-def cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of a server process, of its descendants and of all of PostgreSQL."""
+def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds so far of a server process, of its descendants and of the PostgreSQL
+    backends connected to ``database``.
+
+    Only that database's backends: on a machine shared with other work, PostgreSQL's other
+    sessions are not ours. Its shared processes (WAL writer, checkpointer) are left out on
+    both sides, since they cannot be apportioned.
+    """
     procs = _processes()
     children: dict[int, list[int]] = {}
     cpu = {}
@@ -154,23 +170,32 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
         pid = todo.pop()
         descendants.append(pid)
         todo.extend(children.get(pid, []))
+    backend = f" {database} "
     return {
         "server": cpu.get(server_pid, 0.0),
         "workers": sum(cpu[p] for p in descendants),
-        "postgres": sum(seconds for _, _, comm, seconds in procs if comm == "postgres"),
+        "postgres": sum(
+            seconds
+            for _, _, name, seconds in procs
+            if name.startswith("postgres: ") and backend in name
+        ),
     }
 
 
 def run_wrk(
-    url: str, connections: int, duration: int, server_pid: int | None = None
+    url: str,
+    connections: int,
+    duration: int,
+    server_pid: int | None = None,
+    database: str = "",
 ) -> dict[str, Any]:
     """One wrk run; its JSON summary line, with CPU milliseconds per request if asked.
 
-    With ``server_pid`` (Linux): the CPU the server process, its worker processes and all of
-    PostgreSQL (only the bench database is busy) used during the run, per request answered.
+    With ``server_pid`` (Linux): the CPU the server process, its worker processes and the
+    PostgreSQL backends of ``database`` used during the run, per request answered.
     The server process of ``auxledger serve`` runs the projections; uvicorn's is idle.
     """
-    before = cpu_snapshot(server_pid) if server_pid is not None else None
+    before = cpu_snapshot(server_pid, database) if server_pid is not None else None
     threads = min(2, connections)
     out = subprocess.run(
         [
@@ -191,7 +216,7 @@ def run_wrk(
     line = next(line for line in out.splitlines() if line.startswith("{"))
     result: dict[str, Any] = json.loads(line)
     if before is not None and server_pid is not None and result["requests"]:
-        after = cpu_snapshot(server_pid)
+        after = cpu_snapshot(server_pid, database)
         result["cpu_ms_per_request"] = {
             k: round((after[k] - before[k]) * 1000 / result["requests"], 2) for k in after
         }
@@ -349,10 +374,22 @@ def main(argv: list[str] | None = None) -> int:
         }
         for _ in range(args.repeats):
             results["ours"].append(
-                run_wrk(ours_url, args.connections, args.duration, server_pid=ours.pid)
+                run_wrk(
+                    ours_url,
+                    args.connections,
+                    args.duration,
+                    server_pid=ours.pid,
+                    database=database,
+                )
             )
             results["bare"].append(
-                run_wrk(bare_url, args.connections, args.duration, server_pid=bare.pid)
+                run_wrk(
+                    bare_url,
+                    args.connections,
+                    args.duration,
+                    server_pid=bare.pid,
+                    database=database,
+                )
             )
         summary = {
             side: {k: median(results[side], k) for k in ("rps", "p50_ms", "p99_ms")}
@@ -371,10 +408,23 @@ def main(argv: list[str] | None = None) -> int:
             if all("cpu_ms_per_request" in r for r in results[side])
         }
         summary["cpu_ms_per_request"] = cpu_split
+        if len(cpu_split) == 2:
+            # Each repetition's ours/bare pair was measured back to back: the median of the
+            # pairs' ratios cancels the drift of a shared machine better than a ratio of medians.
+            pairs = [
+                sum(o["cpu_ms_per_request"].values()) / sum(b["cpu_ms_per_request"].values())
+                for o, b in zip(results["ours"], results["bare"], strict=True)
+            ]
+            summary["ratio"]["cpu"] = float(statistics.median(pairs))
+            summary["ratio"]["cpu_pairs"] = [round(r, 2) for r in pairs]
         sweep = []
         for connections in (int(c) for c in args.sweep.split(",") if c):
-            o = run_wrk(ours_url, connections, args.sweep_duration, server_pid=ours.pid)
-            b = run_wrk(bare_url, connections, args.sweep_duration, server_pid=bare.pid)
+            o = run_wrk(
+                ours_url, connections, args.sweep_duration, server_pid=ours.pid, database=database
+            )
+            b = run_wrk(
+                bare_url, connections, args.sweep_duration, server_pid=bare.pid, database=database
+            )
             sweep.append({"connections": connections, "ours": o, "bare": b})
         under = [s["connections"] for s in sweep if s["ours"]["p99_ms"] < 100.0]
         results.update(
@@ -406,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{o['server']:.2f} + PostgreSQL {o['postgres']:.2f} = {sum(o.values()):.2f}; "
                 f"bare workers {b['workers']:.2f} + PostgreSQL {b['postgres']:.2f} = "
                 f"{sum(b.values()):.2f}"
+            )
+            print(
+                f"  CPU per request, auxledger / bare: {summary['ratio']['cpu']:.2f}x "
+                f"(median of the repetitions' pairs {summary['ratio']['cpu_pairs']}; "
+                "target <= 2.5)"
             )
         print("sweep (connections: ours rps/p99 | bare rps/p99):")
         for s in sweep:

@@ -45,12 +45,12 @@ from api.schemas import complaints as s
 from api.schemas.common import ProblemPublic
 from domain.commands.complaint import ReceiveComplaint
 from domain.complaint import Complaint, check_intake
-from domain.errors import NoResponsibilityError
+from domain.errors import DomainError, NoResponsibilityError
 from domain.policy import Policy
 from domain.values import Actor, ComplaintChannel, ComplaintStatus, Role, china_date
-from ledger.errors import ConcurrencyConflictError, NotFoundError
+from ledger.errors import LedgerError, NotFoundError
 from ledger.record import SignedRecord, parse_record
-from ledger.records import AuxLedger, Envelope
+from ledger.records import AuxLedger, Envelope, Recorded
 from projections.complainant import ComplainantProjection, complaint_of_hash
 from projections.replica import read_after
 
@@ -204,18 +204,44 @@ def _file(
 ) -> tuple[s.ReceiptPublic, bool]:
     """Record the intake (or find the one this retry repeats): its receipt, and if replayed.
 
-    In this order, so that no answer depends on whether the auxiliary named exists unless
-    every other check passed: the request's own fields; a retry under an Idempotency-Key
-    (found by the complaint id the key gives, not by the auxiliary); the lookup, whose
-    failures and the auxiliary's not being employed on the incident date answer alike.
+    Answers as if checked in this order, so that no answer depends on whether the auxiliary
+    named exists unless every other check passed: the request's own fields; a retry under an
+    Idempotency-Key (found by the complaint id the key gives, not by the auxiliary); the
+    lookup, whose failures and the auxiliary's not being employed on the incident date answer
+    alike. The retry is looked for only when the intake fails, not before every intake (a
+    read less on the usual path): a retry's insert meets the complaint the key's id names,
+    and any other failure -- the lookup, the auxiliary's state since -- asks whether that
+    complaint exists before it answers. Either way a retry gets the recorded receipt.
     """
     _check_own_fields(body)
-    if identity.idempotent and ledger.recorder.select_events(identity.complaint_id, limit=1):
-        return _replay(ledger, identity.complaint_id, identity.tracking_code), True
+    try:
+        recorded = _record(runtime, ledger, body, identity)
+    except (ApiProblem, DomainError, LedgerError):
+        # A retry's insert fails with ConcurrencyConflictError (the key's complaint id is
+        # taken); _replay refuses the key's reuse with another body. Without a key, a clash
+        # of random ids (or any failure) is answered as it is: the client may simply retry.
+        if identity.idempotent and ledger.exists(identity.complaint_id):
+            return _replay(ledger, identity.complaint_id, identity.tracking_code), True
+        raise
+    runtime.metrics.appended(recorded.topic)
+    receipt = _receipt(
+        ledger,
+        identity.complaint_id,
+        recorded.recorded_at,
+        identity.tracking_code,
+        stored=recorded.record,
+    )
+    return receipt, False
+
+
+def _record(
+    runtime: Runtime, ledger: AuxLedger, body: s.ComplaintCreate, identity: IntakeIdentity
+) -> Recorded:
+    """Find the auxiliary and record the intake under the identity's complaint id."""
     auxiliary_id, organ = _find_auxiliary(runtime, body)
     actor = Actor(actor_id="public-intake", role=Role.public.value, organ=organ, unit=None)
     try:
-        recorded = ledger.receive_complaint(
+        return ledger.receive_complaint(
             ReceiveComplaint(
                 auxiliary_id=auxiliary_id,
                 channel=ComplaintChannel.online.value,
@@ -236,22 +262,6 @@ def _file(
         # Not employed on the incident date, or gone from the ledger since the directory
         # (a read model) last saw it: to the public, the same as no such auxiliary.
         raise _not_found(body) from None
-    except ConcurrencyConflictError:
-        # A complaint with this id exists: with an Idempotency-Key that is a retry (or a reuse
-        # of the key with another body, which _replay refuses); without one, a clash of
-        # random ids that the client may simply retry.
-        if not identity.idempotent:
-            raise
-        return _replay(ledger, identity.complaint_id, identity.tracking_code), True
-    runtime.metrics.appended(recorded.topic)
-    receipt = _receipt(
-        ledger,
-        identity.complaint_id,
-        recorded.recorded_at,
-        identity.tracking_code,
-        stored=recorded.record,
-    )
-    return receipt, False
 
 
 def _replay(ledger: AuxLedger, complaint_id: UUID, tracking_code: str) -> s.ReceiptPublic:
