@@ -8,11 +8,11 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from tests.api.bodies import decision, dispatched_hire_body
 from tests.api.conftest import (
     ORGAN,
     OTHER_ORGAN,
     OTHER_UNIT,
-    RESIDENT_ID,
     UNIT,
     World,
     catch_up,
@@ -20,23 +20,7 @@ from tests.api.conftest import (
 )
 from tests.holds import end_erasure_blockers
 
-HIRE = {
-    "unit": UNIT,
-    "supervisor_id": "602011",
-    "supervisor_name": "陈刚",
-    "employment_form": "labour_dispatch",
-    "dispatch_agency": "南通众合人力资源服务有限公司",
-    "contract_start": "2026-01-01",
-    "contract_end": "2027-12-31",
-    "post_type": "traffic",
-    "level": 2,
-    "name": "孙丽",
-    "gender": "female",
-    "resident_id": RESIDENT_ID,
-    "phone": "19900003333",
-    "address": "南通市崇川区工农路3号",
-    "effective": "2026-01-05",
-}
+HIRE = dispatched_hire_body(level=2, effective="2026-01-05")
 
 
 def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) -> None:
@@ -164,16 +148,9 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     sanction = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/impose-sanction",
         headers=discipline,
-        json={
-            "sanction_id": "SAN-1",
-            "kind": "warning",
-            "linked_findings": [f"{world.complaint}:1"],
-            "facts": "执勤时态度恶劣，经查属实",
-            "reasons": "违反日常管理制度",
-            "article": "Art. 18",
-            "document_number": "通公纪〔2026〕1号",
-            "evidence": ["调查笔录"],
-        },
+        json=decision(
+            sanction_id="SAN-1", kind="warning", linked_findings=[f"{world.complaint}:1"]
+        ),
     )
     assert sanction.status_code == 200, sanction.text
     appeal = client.post(

@@ -8,32 +8,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ORGAN, RESIDENT_ID, UNIT, World, problem
+from tests.api.bodies import decision, dispatched_hire_body
+from tests.api.conftest import ORGAN, World, problem
 
-DECISION = {
-    "facts": "执勤时态度恶劣，经查属实",
-    "reasons": "违反日常管理制度",
-    "article": "Art. 18",
-    "document_number": "通公纪〔2026〕7号",
-    "evidence": ["调查笔录", "执法记录仪视频"],
-}
-DISPATCHED = {
-    "unit": UNIT,
-    "supervisor_id": "602011",
-    "supervisor_name": "陈刚",
-    "employment_form": "labour_dispatch",
-    "dispatch_agency": "南通众合人力资源服务有限公司",
-    "contract_start": "2026-01-01",
-    "contract_end": "2027-12-31",
-    "post_type": "traffic",
-    "level": 1,
-    "name": "孙丽",
-    "gender": "female",
-    "resident_id": RESIDENT_ID,
-    "phone": "19900003333",
-    "address": "南通市崇川区工农路3号",
-    "effective": "2026-01-05",
-}
+DECISION = decision(document_number="通公纪〔2026〕7号", evidence=["调查笔录", "执法记录仪视频"])
+DISPATCHED = dispatched_hire_body(effective="2026-01-05")
 
 
 def _size(world: World) -> int:
