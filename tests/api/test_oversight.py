@@ -13,13 +13,20 @@ from api.app import create_app
 from api.cli import main as cli
 from domain.commands.organ import RegisterOrgan, SetParent
 from domain.values import Actor
-from ledger.access import AccessEntry, access_entries, issue_token, load_token, token_id
+from ledger.access import AccessEntry, access_entries, load_token, token_id
 from ledger.log import MerkleLog
 from ledger.records import Envelope
-from tests.api.conftest import ORGAN, OTHER_ORGAN, World, api_settings, catch_up, problem
+from tests.api.conftest import (
+    CITY,
+    ORGAN,
+    OTHER_ORGAN,
+    World,
+    api_settings,
+    catch_up,
+    new_token,
+    problem,
+)
 from tests.api.test_tokens import cli_env  # noqa: F401 - fixture
-
-CITY = "320600"
 
 
 def _city(client: TestClient, world: World) -> dict[str, dict[str, str]]:
@@ -43,15 +50,7 @@ def _city(client: TestClient, world: World) -> dict[str, dict[str, str]]:
         ("personnel", "personnel", False),
         ("admin", "admin", False),
     ):
-        secret = issue_token(
-            world.ledger,
-            role=role,
-            organ=CITY,
-            unit=None,
-            label=name,
-            issued_by="test",
-            oversight=oversight,
-        ).secret
+        secret = new_token(world.ledger, role, name, organ=CITY, oversight=oversight).secret
         tokens[name] = {"Authorization": f"Bearer {secret}"}
     return tokens
 
