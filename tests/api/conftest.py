@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -277,3 +277,15 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["detail"]
     assert "Traceback" not in response.text
     return body
+
+
+Refusal = tuple[str, dict[str, str], Any, int, str]
+"""A request the API refuses: URL, headers, JSON body (None: no body), status, problem code."""
+
+
+def assert_refused(client: TestClient, method: str, refusals: Iterable[Refusal]) -> None:
+    """Send each refusal with ``method``: each answers its problem+json (see ``problem``)."""
+    for url, headers, body, status, code in refusals:
+        answer = client.request(method, url, headers=headers, json=body)
+        assert answer.status_code == status, (method, url, body, answer.status_code, answer.text)
+        problem(answer, status, code)

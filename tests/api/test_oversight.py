@@ -22,6 +22,7 @@ from tests.api.conftest import (
     OTHER_ORGAN,
     World,
     api_settings,
+    assert_refused,
     catch_up,
     new_token,
     problem,
@@ -150,24 +151,17 @@ def test_an_oversight_token_changes_nothing_below(client: TestClient, world: Wor
 def test_the_tree_refuses_unknown_parents_and_cycles(client: TestClient, world: World) -> None:
     city = _city(client, world)
     before = _size(world)
-    problem(
-        client.put(f"/v1/organs/{CITY}/parent", headers=city["admin"], json={"parent": ORGAN}),
-        409,
-        "organ_cycle",
-    )
-    problem(
-        client.put(
-            f"/v1/organs/{OTHER_ORGAN}/parent",
-            headers=world.headers("other-organ-admin"),
-            json={"parent": "329999"},
-        ),
-        422,
-        "unknown_organ",
-    )
-    problem(  # another organ's admin cannot place it
-        client.put(f"/v1/organs/{ORGAN}/parent", headers=city["admin"], json={"parent": CITY}),
-        403,
-        "outside_scope",
+    other_organ = f"/v1/organs/{OTHER_ORGAN}/parent"
+    other_admin = world.headers("other-organ-admin")
+    assert_refused(
+        client,
+        "PUT",
+        [
+            (f"/v1/organs/{CITY}/parent", city["admin"], {"parent": ORGAN}, 409, "organ_cycle"),
+            (other_organ, other_admin, {"parent": "329999"}, 422, "unknown_organ"),
+            # another organ's admin cannot place it
+            (f"/v1/organs/{ORGAN}/parent", city["admin"], {"parent": CITY}, 403, "outside_scope"),
+        ],
     )
     assert _size(world) == before
 
