@@ -21,6 +21,16 @@ from tests.api.conftest import (  # noqa: F401 - fixtures
 )
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+CLOSED_HISTORY = (
+    "接收投诉",
+    "签收投诉",
+    "受理投诉",
+    "指派调查人员",
+    "作出调查结论",
+    "告知投诉人",
+    "结案",
+)
+"""The history of a complaint worked from receipt to closure, as the console labels it."""
 
 
 def csrf_of(html: str) -> str:

@@ -9,7 +9,13 @@ from fastapi.testclient import TestClient
 
 from domain.values import china_date
 from tests.api.conftest import World, catch_up, new_token, receive_complaint
-from tests.console.conftest import event_count, page_text, sign_in, take_unnamed
+from tests.console.conftest import (
+    CLOSED_HISTORY,
+    event_count,
+    page_text,
+    sign_in,
+    take_unnamed,
+)
 
 LAST: dict[str, int] = {}
 
@@ -80,15 +86,7 @@ def test_the_office_handles_a_complaint_from_receipt_to_closure(
         assert status_of(client, world) == status, slug
     done = page_text(client.get(f"/console/complaints/{world.complaint}"))
     assert "属实" in done and "经调取执法记录仪视频" in done
-    for label in (
-        "接收投诉",
-        "签收投诉",
-        "受理投诉",
-        "指派调查人员",
-        "作出调查结论",
-        "告知投诉人",
-        "结案",
-    ):
+    for label in CLOSED_HISTORY:
         assert label in done
     assert "签名有效" in done
     proof = client.get(f"/console/complaints/{world.complaint}/proof/1.json")
