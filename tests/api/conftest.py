@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +25,9 @@ from api.settings import ApiSettings
 from domain.commands.auxiliary import IssueCredential
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.misconduct import RecordMisconduct
-from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.commands.organ import RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.values import Actor
-from ledger.access import issue_token, revoke_token
+from ledger.access import TOKEN_ROLES, IssuedToken, issue_token, revoke_token
 from ledger.config import Settings
 from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
@@ -37,16 +37,10 @@ ORGAN = "320602"
 OTHER_ORGAN = "320612"
 UNIT = "320602-001"
 OTHER_UNIT = "320602-002"
-ROLES = (
-    "establishment",
-    "personnel",
-    "unit",
-    "complaints",
-    "discipline",
-    "inspector",
-    "auditor",
-    "admin",
-)
+CITY = "320600"
+"""The city bureau that ``place_under_city`` sets above ORGAN."""
+ROLES = TOKEN_ROLES
+"""Every role a token may carry: the world holds one token of each, in each organ."""
 RESIDENT_ID = builders.RESIDENT_ID
 PHONE = builders.PHONE
 
@@ -102,19 +96,13 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
     world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001")
     world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
     world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")
-    world.complaint = ledger.receive_complaint(
-        ReceiveComplaint(
-            auxiliary_id=world.auxiliary,
-            channel="online",
-            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-            incident_place="人民路与青年路路口",
-            allegations=["执勤时态度恶劣"],
-            complainant_name="张三",
-            complainant_phone="19900001111",
-            contact_text="工作日白天可电话联系",
-        ),
-        Envelope(Actor("public-intake", "public", ORGAN, None)),
-    ).originator_id
+    world.complaint = receive_complaint(
+        ledger,
+        world.auxiliary,
+        complainant_name="张三",
+        complainant_phone="19900001111",
+        contact_text="工作日白天可电话联系",
+    )
     world.finding = ledger.record_misconduct(
         RecordMisconduct(
             official_id="602010",
@@ -130,36 +118,73 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
     ).originator_id
     for role in ROLES:
         unit = UNIT if role == "unit" else None
-        world.tokens[role] = issue_token(
-            ledger, role=role, organ=ORGAN, unit=unit, label=role, issued_by="test"
+        world.tokens[role] = new_token(ledger, role, role, unit=unit).secret
+        other_unit = f"{OTHER_ORGAN}-001" if role == "unit" else None
+        world.tokens[f"other-organ-{role}"] = new_token(
+            ledger, role, role, organ=OTHER_ORGAN, unit=other_unit
         ).secret
-        world.tokens[f"other-organ-{role}"] = issue_token(
-            ledger,
-            role=role,
-            organ=OTHER_ORGAN,
-            unit=f"{OTHER_ORGAN}-001" if role == "unit" else None,
-            label=role,
-            issued_by="test",
-        ).secret
-    world.tokens["other-unit"] = issue_token(
-        ledger, role="unit", organ=ORGAN, unit=OTHER_UNIT, label="unit 2", issued_by="test"
-    ).secret
-    revoked = issue_token(ledger, role="admin", organ=ORGAN, unit=None, label="old", issued_by="t")
+    world.tokens["other-unit"] = new_token(ledger, "unit", "unit 2", unit=OTHER_UNIT).secret
+    revoked = new_token(ledger, "admin", "old", issued_by="t")
     revoke_token(ledger, revoked.token.id, reason="left", revoked_by="test")
     world.tokens["revoked"] = revoked.secret
     long_ago = datetime.now(tz=UTC) - timedelta(days=30)
-    world.tokens["expired"] = issue_token(
-        ledger,
-        role="admin",
-        organ=ORGAN,
-        unit=None,
-        label="expired",
-        issued_by="test",
-        now=long_ago,
-        expires_at=long_ago + timedelta(days=1),
+    world.tokens["expired"] = new_token(
+        ledger, "admin", "expired", now=long_ago, expires_at=long_ago + timedelta(days=1)
     ).secret
     catch_up(ledger)
     return world
+
+
+def receive_complaint(
+    ledger: AuxLedger, auxiliary_id: UUID | None, effective: date | None = None, **overrides: Any
+) -> UUID:
+    """A complaint about ``auxiliary_id`` received online through ORGAN's public intake: one
+    allegation at a crossing on 2026-01-05, no complainant unless ``overrides`` name one
+    (they replace or add fields of ``ReceiveComplaint``)."""
+    fields: dict[str, Any] = {
+        "auxiliary_id": auxiliary_id,
+        "channel": "online",
+        "incident_at": datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        "incident_place": "人民路与青年路路口",
+        "allegations": ["执勤时态度恶劣"],
+        **overrides,
+    }
+    public = Actor("public-intake", "public", ORGAN, None)
+    recorded = ledger.receive_complaint(
+        ReceiveComplaint(**fields), Envelope(public, effective=effective)
+    )
+    return recorded.originator_id
+
+
+def new_token(
+    ledger: AuxLedger,
+    role: str,
+    label: str,
+    *,
+    organ: str = ORGAN,
+    unit: str | None = None,
+    issued_by: str = "test",
+    **extra: Any,
+) -> IssuedToken:
+    """Issue a token of ``role`` in ``organ`` (no unit unless named); ``extra`` goes to
+    ``issue_token`` as it is (a holder, ``oversight``, the times)."""
+    return issue_token(
+        ledger, role=role, organ=organ, unit=unit, label=label, issued_by=issued_by, **extra
+    )
+
+
+def place_under_city(of: World) -> None:
+    """Register the city bureau CITY and place ORGAN under it (read models caught up)."""
+    of.ledger.register_organ(
+        RegisterOrgan(code=CITY, name="南通市公安局", region="南通市"),
+        Envelope(Actor(actor_id="setup", role="admin", organ=CITY, unit=None)),
+    )
+    of.ledger.set_organ_parent(
+        ORGAN,
+        SetParent(parent=CITY),
+        Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
+    )
+    catch_up(of.ledger)
 
 
 def catch_up(ledger: AuxLedger) -> None:
@@ -252,3 +277,15 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["detail"]
     assert "Traceback" not in response.text
     return body
+
+
+Refusal = tuple[str, dict[str, str], Any, int, str]
+"""A request the API refuses: URL, headers, JSON body (None: no body), status, problem code."""
+
+
+def assert_refused(client: TestClient, method: str, refusals: Iterable[Refusal]) -> None:
+    """Send each refusal with ``method``: each answers its problem+json (see ``problem``)."""
+    for url, headers, body, status, code in refusals:
+        answer = client.request(method, url, headers=headers, json=body)
+        assert answer.status_code == status, (method, url, body, answer.status_code, answer.text)
+        problem(answer, status, code)

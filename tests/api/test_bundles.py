@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.cli import main
 from ledger import bundle_verifier as bv
 from ledger.log import MerkleLog
-from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
+from tests.api.conftest import PHONE, RESIDENT_ID, World, assert_refused, problem
 
 ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
 
@@ -76,36 +76,21 @@ def test_refused_exports_are_problems_and_record_nothing(client: TestClient, wor
     log = MerkleLog(world.ledger.ledger_recorder)
     size = log.tree_size()
     url = f"/v1/auxiliaries/{world.auxiliary}/bundle"
-    problem(client.post(url, headers=world.headers("inspector"), json={}), 422, "validation")
-    problem(
-        client.post(url, headers=world.headers("inspector"), json={"reason": "  "}),
-        422,
-        "validation",
+    inspector, reason = world.headers("inspector"), {"reason": "r"}
+    other_organs = f"/v1/auxiliaries/{world.other_organ_auxiliary}/bundle"
+    unknown = "/v1/complaints/6f1c2a4e-8d3b-5e7f-9a10-2b3c4d5e6f70/bundle"
+    assert_refused(
+        client,
+        "POST",
+        [
+            (url, inspector, {}, 422, "validation"),
+            (url, inspector, {"reason": "  "}, 422, "validation"),
+            (url, world.headers("personnel"), reason, 403, "role_not_allowed"),
+            (other_organs, inspector, reason, 404, "not_found"),
+            (unknown, inspector, reason, 404, "not_found"),
+            (url, {}, reason, 401, "unauthenticated"),
+        ],
     )
-    problem(
-        client.post(url, headers=world.headers("personnel"), json={"reason": "r"}),
-        403,
-        "role_not_allowed",
-    )
-    problem(
-        client.post(
-            f"/v1/auxiliaries/{world.other_organ_auxiliary}/bundle",
-            headers=world.headers("inspector"),
-            json={"reason": "r"},
-        ),
-        404,
-        "not_found",
-    )
-    problem(
-        client.post(
-            "/v1/complaints/6f1c2a4e-8d3b-5e7f-9a10-2b3c4d5e6f70/bundle",
-            headers=world.headers("inspector"),
-            json={"reason": "r"},
-        ),
-        404,
-        "not_found",
-    )
-    problem(client.post(url, json={"reason": "r"}), 401, "unauthenticated")
     assert log.tree_size() == size
 
 

@@ -8,35 +8,20 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from tests.api.bodies import decision, dispatched_hire_body
 from tests.api.conftest import (
     ORGAN,
     OTHER_ORGAN,
     OTHER_UNIT,
-    RESIDENT_ID,
     UNIT,
     World,
+    assert_refused,
     catch_up,
     problem,
 )
 from tests.holds import end_erasure_blockers
 
-HIRE = {
-    "unit": UNIT,
-    "supervisor_id": "602011",
-    "supervisor_name": "陈刚",
-    "employment_form": "labour_dispatch",
-    "dispatch_agency": "南通众合人力资源服务有限公司",
-    "contract_start": "2026-01-01",
-    "contract_end": "2027-12-31",
-    "post_type": "traffic",
-    "level": 2,
-    "name": "孙丽",
-    "gender": "female",
-    "resident_id": RESIDENT_ID,
-    "phone": "19900003333",
-    "address": "南通市崇川区工农路3号",
-    "effective": "2026-01-05",
-}
+HIRE = dispatched_hire_body(level=2, effective="2026-01-05")
 
 
 def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) -> None:
@@ -116,29 +101,22 @@ def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) 
 
 
 def test_unit_acts_inside_its_own_unit_only(client: TestClient, world: World) -> None:
+    unit = world.headers("unit")
+    supervisor = {"supervisor_id": "602012", "supervisor_name": "周平"}
     mine = client.post(
-        f"/v1/auxiliaries/{world.auxiliary}/assign-supervisor",
-        headers=world.headers("unit"),
-        json={"supervisor_id": "602012", "supervisor_name": "周平"},
+        f"/v1/auxiliaries/{world.auxiliary}/assign-supervisor", headers=unit, json=supervisor
     )
     assert mine.status_code == 200, mine.text
-    problem(
-        client.post(
-            f"/v1/auxiliaries/{world.other_unit_auxiliary}/assign-supervisor",
-            headers=world.headers("unit"),
-            json={"supervisor_id": "602012", "supervisor_name": "周平"},
-        ),
-        404,
-        "not_found",
-    )
-    problem(
-        client.post(
-            f"/v1/auxiliaries/{world.auxiliary}/change-level",
-            headers=world.headers("unit"),
-            json={"level": 2, "reason": "promotion"},
-        ),
-        403,
-        "role_not_allowed",
+    other_unit = f"/v1/auxiliaries/{world.other_unit_auxiliary}/assign-supervisor"
+    change_level = f"/v1/auxiliaries/{world.auxiliary}/change-level"
+    promotion = {"level": 2, "reason": "promotion"}
+    assert_refused(
+        client,
+        "POST",
+        [
+            (other_unit, unit, supervisor, 404, "not_found"),
+            (change_level, unit, promotion, 403, "role_not_allowed"),
+        ],
     )
     transfer = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/transfer",
@@ -164,16 +142,9 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     sanction = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/impose-sanction",
         headers=discipline,
-        json={
-            "sanction_id": "SAN-1",
-            "kind": "warning",
-            "linked_findings": [f"{world.complaint}:1"],
-            "facts": "执勤时态度恶劣，经查属实",
-            "reasons": "违反日常管理制度",
-            "article": "Art. 18",
-            "document_number": "通公纪〔2026〕1号",
-            "evidence": ["调查笔录"],
-        },
+        json=decision(
+            sanction_id="SAN-1", kind="warning", linked_findings=[f"{world.complaint}:1"]
+        ),
     )
     assert sanction.status_code == 200, sanction.text
     appeal = client.post(
@@ -275,42 +246,28 @@ def test_queries_are_paginated_scoped_and_offer_csv(client: TestClient, world: W
 def test_erasure_by_admin(client: TestClient, world: World) -> None:
     assert world.complaint is not None
     # The complaint is open: a legal hold. Refused, naming it, with nothing personal said.
-    held = client.post(
-        "/v1/admin/erasures",
-        headers=world.headers("admin"),
-        json={"complaint_id": str(world.complaint), "reason": "依申请删除个人信息"},
-    )
+    admin = world.headers("admin")
+    erase = {"complaint_id": str(world.complaint), "reason": "依申请删除个人信息"}
+    held = client.post("/v1/admin/erasures", headers=admin, json=erase)
     body = problem(held, 409, "legal_hold")
     assert f"complaint {world.complaint}" in body["detail"]
     complaint = world.ledger.complaint(world.complaint)
     for personal in (complaint.complainant_name, complaint.complainant_phone):
         assert personal is None or personal not in held.text
     end_erasure_blockers(world.ledger, complaint.complainant_id)
-    erased = client.post(
-        "/v1/admin/erasures",
-        headers=world.headers("admin"),
-        json={"complaint_id": str(world.complaint), "reason": "依申请删除个人信息"},
-    )
+    erased = client.post("/v1/admin/erasures", headers=admin, json=erase)
     assert erased.status_code == 201, erased.text
     office = client.get(
         f"/v1/complaints/{world.complaint}", headers=world.headers("complaints")
     ).json()
     assert office["complainant_name"] == "[erased]" and office["complainant_phone"] == "[erased]"
-    problem(
-        client.post(
-            "/v1/admin/erasures",
-            headers=world.headers("admin"),
-            json={"complaint_id": str(world.complaint), "reason": "again"},
-        ),
-        409,
-        "erasure",
-    )
-    problem(
-        client.post(
-            "/v1/admin/erasures",
-            headers=world.headers("other-organ-admin"),
-            json={"auxiliary_id": str(world.auxiliary), "reason": "x"},
-        ),
-        404,
-        "not_found",
+    again = {"complaint_id": str(world.complaint), "reason": "again"}
+    elsewhere = {"auxiliary_id": str(world.auxiliary), "reason": "x"}
+    assert_refused(
+        client,
+        "POST",
+        [
+            ("/v1/admin/erasures", admin, again, 409, "erasure"),
+            ("/v1/admin/erasures", world.headers("other-organ-admin"), elsewhere, 404, "not_found"),
+        ],
     )

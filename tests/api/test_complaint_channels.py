@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from ledger.stream import max_notification_id
 from projections.service import ProjectionSupervisor
-from tests.api.conftest import ORGAN, UNIT, World, problem
+from tests.api.conftest import ORGAN, UNIT, World, assert_refused, problem
 
 INTAKE = "/v1/complaints/intake"
 
@@ -118,29 +118,17 @@ def test_refused_intakes_answer_a_problem_and_store_nothing(
 
 def test_only_the_complaints_office_takes_or_matches(client: TestClient, world: World) -> None:
     before = max_notification_id(world.ledger)
-    problem(
-        client.post(INTAKE, json=body(), headers=world.headers("personnel")),
-        403,
-        "role_not_allowed",
-    )
-    problem(
-        client.post(
-            f"/v1/complaints/{world.complaint}/match-subject",
-            json={"work_id": "NTFJ0602000001"},
-            headers=world.headers("discipline"),
-        ),
-        403,
-        "role_not_allowed",
-    )
-    # The public intake's complaint names its auxiliary already.
-    problem(
-        client.post(
-            f"/v1/complaints/{world.complaint}/match-subject",
-            json={"work_id": "NTFJ0602000001"},
-            headers=world.headers("complaints"),
-        ),
-        409,
-        "subject_already_named",
+    match = f"/v1/complaints/{world.complaint}/match-subject"
+    work_id = {"work_id": "NTFJ0602000001"}
+    assert_refused(
+        client,
+        "POST",
+        [
+            (INTAKE, world.headers("personnel"), body(), 403, "role_not_allowed"),
+            (match, world.headers("discipline"), work_id, 403, "role_not_allowed"),
+            # The public intake's complaint names its auxiliary already.
+            (match, world.headers("complaints"), work_id, 409, "subject_already_named"),
+        ],
     )
     assert max_notification_id(world.ledger) == before
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from projections.reports import csv_safe
+from tests.api.bodies import hire_body
 from tests.api.conftest import UNIT, World, catch_up
 
 LINK = '=HYPERLINK("http://x","y")'
@@ -30,22 +30,7 @@ def _rows(client: TestClient, url: str, headers: dict[str, str]) -> list[dict[st
 
 
 def _hire(client: TestClient, world: World) -> str:
-    body: dict[str, Any] = {
-        "unit": UNIT,
-        "supervisor_id": "602011",
-        "supervisor_name": AT,
-        "employment_form": "direct_contract",
-        "contract_start": "2026-01-01",
-        "contract_end": "2028-12-31",
-        "post_type": "patrol",
-        "level": 1,
-        "name": LINK,
-        "gender": "male",
-        "resident_id": "11010519491231002X",
-        "phone": "19900001234",
-        "address": "南通市崇川区人民路2号",
-        "effective": "2026-01-02",
-    }
+    body = hire_body(supervisor_name=AT, name=LINK)
     hired = client.post("/v1/auxiliaries", json=body, headers=world.headers("personnel"))
     assert hired.status_code == 201, hired.text
     auxiliary_id: str = hired.json()["originator_id"]

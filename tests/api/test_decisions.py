@@ -8,32 +8,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ORGAN, RESIDENT_ID, UNIT, World, problem
+from tests.api.bodies import decision, dispatched_hire_body
+from tests.api.conftest import ORGAN, World, problem
 
-DECISION = {
-    "facts": "执勤时态度恶劣，经查属实",
-    "reasons": "违反日常管理制度",
-    "article": "Art. 18",
-    "document_number": "通公纪〔2026〕7号",
-    "evidence": ["调查笔录", "执法记录仪视频"],
-}
-DISPATCHED = {
-    "unit": UNIT,
-    "supervisor_id": "602011",
-    "supervisor_name": "陈刚",
-    "employment_form": "labour_dispatch",
-    "dispatch_agency": "南通众合人力资源服务有限公司",
-    "contract_start": "2026-01-01",
-    "contract_end": "2027-12-31",
-    "post_type": "traffic",
-    "level": 1,
-    "name": "孙丽",
-    "gender": "female",
-    "resident_id": RESIDENT_ID,
-    "phone": "19900003333",
-    "address": "南通市崇川区工农路3号",
-    "effective": "2026-01-05",
-}
+DECISION = decision(document_number="通公纪〔2026〕7号", evidence=["调查笔录", "执法记录仪视频"])
+DISPATCHED = dispatched_hire_body(effective="2026-01-05")
 
 
 def _size(world: World) -> int:
@@ -46,108 +25,73 @@ def _post(client: TestClient, world: World, who: str, action: str, body: dict[st
     )
 
 
+def _ok(client: TestClient, world: World, who: str, action: str, body: dict[str, Any]) -> Any:
+    """``_post`` that is recorded (200)."""
+    answer = _post(client, world, who, action, body)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def _sanctions(client: TestClient, world: World) -> list[dict[str, Any]]:
+    """The sanctions of ``world.auxiliary``'s record, as the discipline office reads them."""
+    record = client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("discipline"))
+    return list(record.json()["sanctions"])
+
+
 def test_a_sanction_needs_its_reasons_and_a_statement_first(
     client: TestClient, world: World
 ) -> None:
+    def impose(sanction: dict[str, Any]) -> Any:
+        return _post(client, world, "discipline", "impose-sanction", sanction)
+
     before = _size(world)
     sanction = {"sanction_id": "SAN-9", "kind": "warning", **DECISION}
     for field in DECISION:
         missing = {k: v for k, v in sanction.items() if k != field}
-        problem(_post(client, world, "discipline", "impose-sanction", missing), 422, "validation")
-    body = problem(
-        _post(
-            client,
-            world,
-            "discipline",
-            "impose-sanction",
-            {**sanction, "document_number": "第7号"},
-        ),
-        422,
-        "invalid_field",
-    )
+        problem(impose(missing), 422, "validation")
+    body = problem(impose({**sanction, "document_number": "第7号"}), 422, "invalid_field")
     assert body["detail"].startswith("document_number ")
-    problem(
-        _post(client, world, "discipline", "impose-sanction", {**sanction, "article": "Art. 9"}),
-        422,
-        "invalid_field",
-    )
-    body = problem(
-        _post(client, world, "discipline", "impose-sanction", sanction), 409, "statement_missing"
-    )
+    problem(impose({**sanction, "article": "Art. 9"}), 422, "invalid_field")
+    body = problem(impose(sanction), 409, "statement_missing")
     assert "Art. 18" in body["detail"]
     assert _size(world) == before  # nothing stored on any refusal
-    heard = _post(
-        client,
-        world,
-        "discipline",
-        "hear-statement",
-        {
-            "sanction_id": "SAN-9",
-            "heard_on": "2026-02-01",
-            "heard_by": "纪检监察室 张华",
-            "statement": "对事实无异议",
-            "effective": "2026-02-01",
-        },
-    )
-    assert heard.status_code == 200, heard.text
+    statement = {
+        "sanction_id": "SAN-9",
+        "heard_on": "2026-02-01",
+        "heard_by": "纪检监察室 张华",
+        "statement": "对事实无异议",
+        "effective": "2026-02-01",
+    }
+    heard = _ok(client, world, "discipline", "hear-statement", statement)
     assert heard.json()["topic"] == "domain.auxiliary:Auxiliary.StatementHeard"
-    problem(
-        _post(
-            client,
-            world,
-            "discipline",
-            "waive-statement",
-            {"sanction_id": "SAN-9", "waiver_reference": "放弃书"},
-        ),
-        409,
-        "duplicate_record",
-    )
-    imposed = _post(client, world, "discipline", "impose-sanction", sanction)
-    assert imposed.status_code == 200, imposed.text
-    record = client.get(
-        f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("discipline")
-    ).json()
-    assert [(s["sanction_id"], s["document_number"]) for s in record["sanctions"]] == [
+    waiver = {"sanction_id": "SAN-9", "waiver_reference": "放弃书"}
+    problem(_post(client, world, "discipline", "waive-statement", waiver), 409, "duplicate_record")
+    _ok(client, world, "discipline", "impose-sanction", sanction)
+    assert [(s["sanction_id"], s["document_number"]) for s in _sanctions(client, world)] == [
         ("SAN-9", "通公纪〔2026〕7号")
     ]
 
 
 def test_an_appeal_is_decided_by_the_inspectorate(client: TestClient, world: World) -> None:
-    waived = _post(
-        client,
-        world,
-        "discipline",
-        "waive-statement",
-        {"sanction_id": "SAN-8", "waiver_reference": "放弃陈述申辩声明书"},
-    )
-    assert waived.status_code == 200, waived.text
-    imposed = _post(
-        client,
-        world,
-        "discipline",
-        "impose-sanction",
-        {"sanction_id": "SAN-8", "kind": "warning", **DECISION},
-    )
-    assert imposed.status_code == 200, imposed.text
-    appealed = _post(
-        client, world, "discipline", "appeal-sanction", {"sanction_id": "SAN-8", "grounds": "g"}
-    )
-    assert appealed.status_code == 200, appealed.text
+    waiver = {"sanction_id": "SAN-8", "waiver_reference": "放弃陈述申辩声明书"}
+    _ok(client, world, "discipline", "waive-statement", waiver)
+    sanction = {"sanction_id": "SAN-8", "kind": "warning", **DECISION}
+    _ok(client, world, "discipline", "impose-sanction", sanction)
+    _ok(client, world, "discipline", "appeal-sanction", {"sanction_id": "SAN-8", "grounds": "g"})
     before = _size(world)
     decision = {"sanction_id": "SAN-8", "upheld": False}
     problem(_post(client, world, "discipline", "decide-appeal", decision), 403, "role_not_allowed")
     assert _size(world) == before
-    decided = _post(client, world, "inspector", "decide-appeal", decision)
-    assert decided.status_code == 200, decided.text
-    record = client.get(
-        f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("discipline")
-    ).json()
-    assert [(s["status"], s["appeal"]) for s in record["sanctions"]] == [
+    _ok(client, world, "inspector", "decide-appeal", decision)
+    assert [(s["status"], s["appeal"]) for s in _sanctions(client, world)] == [
         ("overturned", "overturned")
     ]
 
 
 def test_referral_outcomes(client: TestClient, world: World) -> None:
+    def record(outcome: dict[str, Any]) -> Any:
+        return _post(client, world, "discipline", "record-referral-outcome", outcome)
+
     before = _size(world)
     outcome = {
         "reference": "TJY-2026-3",
@@ -156,48 +100,16 @@ def test_referral_outcomes(client: TestClient, world: World) -> None:
         "decided_on": "2026-03-01",
         "effective": "2026-03-01",
     }
-    problem(
-        _post(client, world, "discipline", "record-referral-outcome", outcome),
-        422,
-        "unknown_referral",
-    )
-    problem(
-        _post(
-            client,
-            world,
-            "discipline",
-            "record-referral-outcome",
-            {**outcome, "outcome": "acquitted"},
-        ),
-        422,
-        "validation",
-    )
+    problem(record(outcome), 422, "unknown_referral")
+    problem(record({**outcome, "outcome": "acquitted"}), 422, "validation")
     assert _size(world) == before
-    referred = _post(
-        client,
-        world,
-        "discipline",
-        "refer-for-prosecution",
-        {"reference": "TJY-2026-3", "summary": "涉嫌受贿", "effective": "2026-02-01"},
-    )
-    assert referred.status_code == 200, referred.text
+    referral = {"reference": "TJY-2026-3", "summary": "涉嫌受贿", "effective": "2026-02-01"}
+    _ok(client, world, "discipline", "refer-for-prosecution", referral)
     for step in ("accepted", "judgement"):
-        recorded = _post(
-            client, world, "discipline", "record-referral-outcome", {**outcome, "outcome": step}
-        )
+        recorded = record({**outcome, "outcome": step})
         assert recorded.status_code == 200, recorded.text
     after = _size(world)
-    problem(
-        _post(
-            client,
-            world,
-            "discipline",
-            "record-referral-outcome",
-            {**outcome, "outcome": "declined"},
-        ),
-        409,
-        "invalid_transition",
-    )
+    problem(record({**outcome, "outcome": "declined"}), 409, "invalid_transition")
     assert _size(world) == after
 
 

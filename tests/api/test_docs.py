@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ def _script(tmp_path: Path) -> None:
     (tmp_path / "verify_receipt.py").write_text(script.group(1), encoding="utf-8")
 
 
+def _verify(tmp_path: Path, files: Iterable[str]) -> subprocess.CompletedProcess[str]:
+    """Run the documented script in ``tmp_path`` on ``files`` (its answer, not checked)."""
+    return subprocess.run(
+        [sys.executable, "verify_receipt.py", *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def _run_script(
     client: TestClient, tmp_path: Path, receipt: dict[str, Any], world: World
 ) -> dict[str, Any]:
@@ -37,13 +49,7 @@ def _run_script(
     }
     for name, value in files.items():
         (tmp_path / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "verify_receipt.py", *files],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _verify(tmp_path, files)
     assert run.returncode == 0, run.stderr
     assert "all verify" in run.stdout
     return files
@@ -69,13 +75,7 @@ def test_the_documented_verification_script_verifies_a_real_receipt(
     files = _run_script(client, tmp_path, receipt, world)
     receipt["recorded_at"] = "2020-01-01T00:00:00+00:00"
     (tmp_path / "receipt.json").write_text(json.dumps(receipt), encoding="utf-8")
-    forged = subprocess.run(
-        [sys.executable, "verify_receipt.py", *files],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    forged = _verify(tmp_path, files)
     assert forged.returncode != 0 and "InvalidSignature" in forged.stderr
 
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.api.bodies import hire_body
 from tests.api.conftest import ORGAN, RESIDENT_ID, World, api_settings, problem
 
 
@@ -21,27 +22,6 @@ def small_client(world: World) -> Iterator[TestClient]:
     """A client of an app with a 2 KiB body limit."""
     with TestClient(create_app(api_settings(world.settings, max_body_bytes=2048))) as client:
         yield client
-
-
-def _hire_body(**changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "unit": "320602-001",
-        "supervisor_id": "602010",
-        "supervisor_name": "王建国",
-        "employment_form": "direct_contract",
-        "contract_start": "2026-01-01",
-        "contract_end": "2028-12-31",
-        "post_type": "patrol",
-        "level": 1,
-        "name": "周杰",
-        "gender": "male",
-        "resident_id": RESIDENT_ID,
-        "phone": "19900002222",
-        "address": "南通市崇川区青年路2号",
-        "effective": "2026-01-01",
-    }
-    body.update(changes)
-    return body
 
 
 def test_bad_requests_each_get_their_own_problem_and_store_nothing(
@@ -64,44 +44,44 @@ def test_bad_requests_each_get_their_own_problem_and_store_nothing(
         "unsupported_media_type",
     )
     problem(
-        client.post(url, headers=headers, json=_hire_body(address="路" * 1000)),
+        client.post(url, headers=headers, json=hire_body(address="路" * 1000)),
         413,
         "payload_too_large",
     )
     body = problem(
-        client.post(url, headers=headers, json=_hire_body(nickname="x")), 422, "validation"
+        client.post(url, headers=headers, json=hire_body(nickname="x")), 422, "validation"
     )
     assert body["errors"] == [
         {"field": "body.nickname", "message": "Extra inputs are not permitted"}
     ]
     bad_id = RESIDENT_ID[:-1] + "1"
     body = problem(
-        client.post(url, headers=headers, json=_hire_body(resident_id=bad_id)),
+        client.post(url, headers=headers, json=hire_body(resident_id=bad_id)),
         422,
         "invalid_resident_id",
     )
     assert bad_id not in json.dumps(body)
     problem(
-        client.post(url, headers=headers, json=_hire_body(contract_start="2026-02-30")),
+        client.post(url, headers=headers, json=hire_body(contract_start="2026-02-30")),
         422,
         "validation",
     )
     problem(
-        client.post(url, headers=headers, json=_hire_body(effective="2099-01-01")),
+        client.post(url, headers=headers, json=hire_body(effective="2099-01-01")),
         422,
         "date_in_future",
     )
     problem(
-        client.post(url, headers=headers, json=_hire_body(post_type="cleaning")), 422, "validation"
+        client.post(url, headers=headers, json=hire_body(post_type="cleaning")), 422, "validation"
     )
-    problem(client.post(url, headers=headers, json=_hire_body(name="a\u0000b")), 422, "validation")
+    problem(client.post(url, headers=headers, json=hire_body(name="a\u0000b")), 422, "validation")
     problem(client.post(url, headers=headers, json=[1, 2]), 422, "validation")
-    problem(client.post(url, json=_hire_body()), 401, "unauthenticated")
+    problem(client.post(url, json=hire_body()), 401, "unauthenticated")
     problem(
-        client.post(url, headers=world.headers("revoked"), json=_hire_body()), 401, "token_revoked"
+        client.post(url, headers=world.headers("revoked"), json=hire_body()), 401, "token_revoked"
     )
     problem(
-        client.post(url, headers=world.headers("unit"), json=_hire_body()), 403, "role_not_allowed"
+        client.post(url, headers=world.headers("unit"), json=hire_body()), 403, "role_not_allowed"
     )
     assert _events(world) == before
 
@@ -134,7 +114,7 @@ def test_values_are_read_strictly_and_in_range(client: TestClient, world: World)
         {"level": 1.0},
     ):
         body = problem(
-            client.post(url, headers=headers, json=_hire_body(**changes)), 422, "validation"
+            client.post(url, headers=headers, json=hire_body(**changes)), 422, "validation"
         )
         assert body["errors"][0]["field"] == f"body.{next(iter(changes))}", changes
     check = f"/v1/auxiliaries/{world.auxiliary}/record-health-check"

@@ -4,7 +4,6 @@ refusal, nothing personal in it (issue 13, items 6 and 7)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from fastapi.testclient import TestClient
@@ -12,25 +11,11 @@ from fastapi.testclient import TestClient
 from domain.commands.auxiliary import Separate
 from ledger.records import Envelope
 from tests import builders
-from tests.api.conftest import OTHER_ORGAN, PHONE, RESIDENT_ID, UNIT, World, actor, problem
+from tests.api.bodies import hire_body
+from tests.api.conftest import OTHER_ORGAN, PHONE, RESIDENT_ID, World, actor, problem
 from tests.holds import end_erasure_blockers
 
-HIRE: dict[str, Any] = {
-    "unit": UNIT,
-    "supervisor_id": "602010",
-    "supervisor_name": "王建国",
-    "employment_form": "direct_contract",
-    "contract_start": "2025-01-01",
-    "contract_end": "2028-12-31",
-    "post_type": "patrol",
-    "level": 1,
-    "name": "李明",
-    "gender": "male",
-    "resident_id": RESIDENT_ID,
-    "phone": PHONE,
-    "address": "南通市崇川区人民路1号",
-    "effective": "2025-02-01",
-}
+HIRE = hire_body(contract_start="2025-01-01", effective="2025-02-01")
 
 
 def _dismiss_elsewhere(world: World) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.bodies import PRE_SERVICE_TRAINING
 from tests.api.conftest import World, catch_up, problem
 
 BASE = "/v1/auxiliaries"
@@ -25,20 +26,8 @@ def test_probation_training_and_leave_are_recorded_and_reported(
     assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
     ok = _post(client, world, "complete-probation", {"passed": False, "effective": "2025-06-20"})
     assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
-    ok = _post(
-        client,
-        world,
-        "record-training",
-        {
-            "course": "新录用辅警岗前培训",
-            "kind": "pre_service",
-            "hours": 120,
-            "start": "2025-01-05",
-            "end": "2025-01-20",
-            "passed": True,
-            "effective": "2025-01-21",
-        },
-    )
+    training = {**PRE_SERVICE_TRAINING, "effective": "2025-01-21"}
+    ok = _post(client, world, "record-training", training)
     assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
     ok = _post(
         client,

@@ -108,11 +108,8 @@ def test_an_erased_person_is_no_longer_found_and_the_read_models_check_clean(
 ) -> None:
     assert world.auxiliary is not None
     end_erasure_blockers(world.ledger, world.auxiliary)
-    erased = client.post(
-        "/v1/admin/erasures",
-        headers=world.headers("admin"),
-        json={"auxiliary_id": str(world.auxiliary), "reason": "PIPL Art. 47 request"},
-    )
+    erase = {"auxiliary_id": str(world.auxiliary), "reason": "PIPL Art. 47 request"}
+    erased = client.post("/v1/admin/erasures", headers=world.headers("admin"), json=erase)
     assert erased.status_code == 201, erased.text
     catch_up(world.ledger)
     assert _found(client, world, "personnel", RESIDENT_ID) == [str(world.other_unit_auxiliary)]

@@ -13,13 +13,21 @@ from api.app import create_app
 from api.cli import main as cli
 from domain.commands.organ import RegisterOrgan, SetParent
 from domain.values import Actor
-from ledger.access import AccessEntry, access_entries, issue_token, load_token, token_id
+from ledger.access import AccessEntry, access_entries, load_token, token_id
 from ledger.log import MerkleLog
 from ledger.records import Envelope
-from tests.api.conftest import ORGAN, OTHER_ORGAN, World, api_settings, catch_up, problem
+from tests.api.conftest import (
+    CITY,
+    ORGAN,
+    OTHER_ORGAN,
+    World,
+    api_settings,
+    assert_refused,
+    catch_up,
+    new_token,
+    problem,
+)
 from tests.api.test_tokens import cli_env  # noqa: F401 - fixture
-
-CITY = "320600"
 
 
 def _city(client: TestClient, world: World) -> dict[str, dict[str, str]]:
@@ -43,15 +51,7 @@ def _city(client: TestClient, world: World) -> dict[str, dict[str, str]]:
         ("personnel", "personnel", False),
         ("admin", "admin", False),
     ):
-        secret = issue_token(
-            world.ledger,
-            role=role,
-            organ=CITY,
-            unit=None,
-            label=name,
-            issued_by="test",
-            oversight=oversight,
-        ).secret
+        secret = new_token(world.ledger, role, name, organ=CITY, oversight=oversight).secret
         tokens[name] = {"Authorization": f"Bearer {secret}"}
     return tokens
 
@@ -151,24 +151,17 @@ def test_an_oversight_token_changes_nothing_below(client: TestClient, world: Wor
 def test_the_tree_refuses_unknown_parents_and_cycles(client: TestClient, world: World) -> None:
     city = _city(client, world)
     before = _size(world)
-    problem(
-        client.put(f"/v1/organs/{CITY}/parent", headers=city["admin"], json={"parent": ORGAN}),
-        409,
-        "organ_cycle",
-    )
-    problem(
-        client.put(
-            f"/v1/organs/{OTHER_ORGAN}/parent",
-            headers=world.headers("other-organ-admin"),
-            json={"parent": "329999"},
-        ),
-        422,
-        "unknown_organ",
-    )
-    problem(  # another organ's admin cannot place it
-        client.put(f"/v1/organs/{ORGAN}/parent", headers=city["admin"], json={"parent": CITY}),
-        403,
-        "outside_scope",
+    other_organ = f"/v1/organs/{OTHER_ORGAN}/parent"
+    other_admin = world.headers("other-organ-admin")
+    assert_refused(
+        client,
+        "PUT",
+        [
+            (f"/v1/organs/{CITY}/parent", city["admin"], {"parent": ORGAN}, 409, "organ_cycle"),
+            (other_organ, other_admin, {"parent": "329999"}, 422, "unknown_organ"),
+            # another organ's admin cannot place it
+            (f"/v1/organs/{ORGAN}/parent", city["admin"], {"parent": CITY}, 403, "outside_scope"),
+        ],
     )
     assert _size(world) == before
 

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from api.cli import main as cli_main
 from domain.identity import resident_id_check_char
-from tests.api.conftest import UNIT, World, api_settings, catch_up
+from tests.api import bodies
+from tests.api.conftest import World, api_settings, catch_up
 from tests.holds import end_erasure_blockers
 from tests.serving import use_environ
 
@@ -80,22 +81,9 @@ def test_markers_never_reach_logs_or_error_bodies(
         assert response.status_code < 300, (url, response.status_code)
         return response.json() if response.content else {}
 
-    hire_body = {
-        "unit": UNIT,
-        "supervisor_id": "602010",
-        "supervisor_name": "王建国",
-        "employment_form": "direct_contract",
-        "contract_start": "2026-01-01",
-        "contract_end": "2028-12-31",
-        "post_type": "patrol",
-        "level": 1,
-        "name": "赵一",
-        "gender": "male",
-        "resident_id": MARK_RESIDENT_ID,
-        "phone": MARK_PHONE,
-        "address": MARK_ADDRESS,
-        "effective": "2026-01-02",
-    }
+    hire_body = bodies.hire_body(
+        name="赵一", resident_id=MARK_RESIDENT_ID, phone=MARK_PHONE, address=MARK_ADDRESS
+    )
     # Success: hire, health check, duty injury, corrections, complaint intake, reads.
     hired = ok("POST", "/v1/auxiliaries", json=hire_body, headers=personnel)
     auxiliary_id = str(hired.get("originator_id"))

@@ -197,50 +197,26 @@ def test_intake_names_the_auxiliary_by_name_and_unit(client: TestClient, world: 
     assert response.status_code == 201, response.text
     complaint = world.ledger.complaint(UUID(response.json()["complaint_id"]))
     assert complaint.auxiliary_id == world.auxiliary
-    problem(
-        client.post("/v1/complaints", json={**by_name, "auxiliary_name": "无此人"}),
-        422,
-        "unknown_auxiliary",
-    )
-    problem(
-        client.post("/v1/complaints", json={**COMPLAINT, "work_id": "NTFJ9999"}),
-        422,
-        "unknown_auxiliary",
-    )
-    problem(client.post("/v1/complaints", json={**COMPLAINT, "unit": UNIT}), 422, "validation")
+    for wrong, code in (
+        ({**by_name, "auxiliary_name": "无此人"}, "unknown_auxiliary"),
+        ({**COMPLAINT, "work_id": "NTFJ9999"}, "unknown_auxiliary"),
+        ({**COMPLAINT, "unit": UNIT}, "validation"),
+    ):
+        problem(client.post("/v1/complaints", json=wrong), 422, code)
 
 
 def test_intake_validation_stores_nothing(client: TestClient, world: World) -> None:
     before = _events(world)
     future = (datetime.now(tz=UTC) + timedelta(days=2)).isoformat()
-    problem(
-        client.post("/v1/complaints", json={**COMPLAINT, "incident_at": future}),
-        422,
-        "date_in_future",
-    )
-    problem(
-        client.post("/v1/complaints", json={**COMPLAINT, "incident_at": "2026-11-20T09:30:00"}),
-        422,
-        "validation",
-    )
-    problem(
-        client.post("/v1/complaints", json={**COMPLAINT, "complainant_phone": "call me"}),
-        422,
-        "validation",
-    )
-    problem(client.post("/v1/complaints", json={**COMPLAINT, "allegations": []}), 422, "validation")
-    problem(
-        client.post("/v1/complaints", json={**COMPLAINT, "allegations": ["x"] * 21}),
-        422,
-        "validation",
-    )
-    problem(
-        client.post(
-            "/v1/complaints", json={**COMPLAINT, "complainant_resident_id": "110105194912310021"}
-        ),
-        422,
-        "invalid_resident_id",
-    )
+    for changes, code in (
+        ({"incident_at": future}, "date_in_future"),
+        ({"incident_at": "2026-11-20T09:30:00"}, "validation"),
+        ({"complainant_phone": "call me"}, "validation"),
+        ({"allegations": []}, "validation"),
+        ({"allegations": ["x"] * 21}, "validation"),
+        ({"complainant_resident_id": "110105194912310021"}, "invalid_resident_id"),
+    ):
+        problem(client.post("/v1/complaints", json={**COMPLAINT, **changes}), 422, code)
     body = problem(
         client.post("/v1/complaints", json={**COMPLAINT, "complainant_phone": "19900001111x"}),
         422,

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli import main as cli
-from ledger.access import issue_token, load_token, token_id
-from tests.api.conftest import ORGAN, World, problem
+from ledger.access import load_token, token_id
+from tests.api.conftest import ORGAN, World, new_token, problem
 from tests.api.test_tokens import cli_env  # noqa: F401 - a fixture
 
 
@@ -77,17 +77,8 @@ def test_a_token_issued_as_its_issuer_was_revoked_authenticates_nobody(
     assert revoked.status_code == 200
     # B's request to issue was already past authentication when B was revoked: the token it
     # issued is saved after the revocation looked for B's tokens.
-    late = issue_token(
-        world.ledger, role="admin", organ=ORGAN, unit=None, label="late", issued_by=admin_b["id"]
-    )
-    grandchild = issue_token(
-        world.ledger,
-        role="inspector",
-        organ=ORGAN,
-        unit=None,
-        label="l2",
-        issued_by=str(late.token.id),
-    )
+    late = new_token(world.ledger, "admin", "late", issued_by=admin_b["id"])
+    grandchild = new_token(world.ledger, "inspector", "l2", issued_by=str(late.token.id))
     for secret in (late.secret, grandchild.secret):
         body = problem(
             client.get(f"/v1/organs/{ORGAN}", headers={"Authorization": f"Bearer {secret}"}),

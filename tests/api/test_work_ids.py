@@ -19,10 +19,10 @@ from domain.commands.auxiliary import IssueCredential
 from domain.events import recording
 from domain.values import china_date
 from ledger.records import AuxLedger
+from tests.api.bodies import hire_body
 from tests.api.conftest import (
     ORGAN,
     OTHER_ORGAN,
-    RESIDENT_ID,
     UNIT,
     World,
     actor,
@@ -39,23 +39,9 @@ COMPLAINT: dict[str, Any] = {
     "allegations": ["执勤时态度恶劣"],
     "complainant_phone": "19900001111",
 }
-HIRE = {
-    "unit": OTHER_UNIT_OF_OTHER_ORGAN,
-    "supervisor_id": "612010",
-    "supervisor_name": "钱进",
-    "employment_form": "direct_contract",
-    "dispatch_agency": None,
-    "contract_start": "2026-01-01",
-    "contract_end": "2027-12-31",
-    "post_type": "patrol",
-    "level": 1,
-    "name": "吴勇",
-    "gender": "male",
-    "resident_id": RESIDENT_ID,
-    "phone": "19900004444",
-    "address": "南通市通州区金沙镇1号",
-    "effective": "2026-01-05",
-}
+HIRE = hire_body(
+    unit=OTHER_UNIT_OF_OTHER_ORGAN, supervisor_id="612010", supervisor_name="钱进", name="吴勇"
+)
 
 
 def _events(world: World) -> int:

@@ -352,3 +352,11 @@ def screenshot(page: Page, name: str) -> Path:
     height = page.evaluate("() => document.documentElement.scrollHeight")
     page.screenshot(path=str(path), full_page=height <= 4000)
     return path
+
+
+def assert_page_sound(page: Page, name: str, label: str, shot: str) -> None:
+    """The page as it stands at the size ``label``: no sideways scrolling, no serious axe
+    violation; saved as the screenshot ``shot``."""
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page, f"{name} at {label}")
+    screenshot(page, shot)

@@ -17,10 +17,8 @@ from tests.browser.conftest import (
     DESKTOP,
     PHONE,
     LiveServer,
-    assert_accessible,
-    assert_no_horizontal_scroll,
     assert_no_outside_url,
-    screenshot,
+    assert_page_sound,
     watch_of,
 )
 from tests.browser.test_public import fill_complaint
@@ -56,9 +54,7 @@ def check_page(
         assert_no_outside_url(answer.text(), name)
         page.wait_for_selector(ready, state="attached")
         page.wait_for_load_state("networkidle")
-        assert_no_horizontal_scroll(page)
-        assert_accessible(page, f"{name} at {label}")
-        screenshot(page, f"{live.backend}-{name}-{label}")
+        assert_page_sound(page, name, label, f"{live.backend}-{name}-{label}")
     assert not watch_of(page).problems(), watch_of(page).problems()
 
 

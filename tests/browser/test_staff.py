@@ -24,11 +24,10 @@ from tests.browser.conftest import (
     DESKTOP,
     PHONE,
     LiveServer,
-    assert_accessible,
-    assert_no_horizontal_scroll,
-    screenshot,
+    assert_page_sound,
     watch_of,
 )
+from tests.console.conftest import CLOSED_HISTORY
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -38,9 +37,7 @@ def check(page: Page, live: LiveServer, name: str) -> None:
     """The page as it stands fits both sizes, passes axe, and is saved as a screenshot."""
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
-        assert_no_horizontal_scroll(page)
-        assert_accessible(page, f"{name} at {label}")
-        screenshot(page, f"{live.backend}-staff-{name}-{label}")
+        assert_page_sound(page, name, label, f"{live.backend}-staff-{name}-{label}")
 
 
 def sign_in(page: Page, live: LiveServer, role: str) -> None:
@@ -143,15 +140,7 @@ def test_the_complaints_officer_works_a_complaint_to_closure(page: Page, live: L
     act(page, "结案")
     assert "投诉详情 · 已结案" in page.inner_text("h1")
     history = page.inner_text("#h-history + div, section[aria-labelledby=h-history]")
-    for label in (
-        "接收投诉",
-        "签收投诉",
-        "受理投诉",
-        "指派调查人员",
-        "作出调查结论",
-        "告知投诉人",
-        "结案",
-    ):
+    for label in CLOSED_HISTORY:
         assert label in history
     check(page, live, "complaint-closed")
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from domain.commands.complaint import TakeComplaint
+from domain.values import Actor
+from ledger.records import Envelope
 from tests.api.conftest import (  # noqa: F401 - fixtures
     ORGAN,
     World,
@@ -16,6 +21,16 @@ from tests.api.conftest import (  # noqa: F401 - fixtures
 )
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+CLOSED_HISTORY = (
+    "接收投诉",
+    "签收投诉",
+    "受理投诉",
+    "指派调查人员",
+    "作出调查结论",
+    "告知投诉人",
+    "结案",
+)
+"""The history of a complaint worked from receipt to closure, as the console labels it."""
 
 
 def csrf_of(html: str) -> str:
@@ -60,3 +75,18 @@ def accesses(of: World) -> list[Any]:
         start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
     )
     return [of.ledger.repository.get(r.originator_id) for r in rows]
+
+
+def take_unnamed(of: World) -> UUID:
+    """A 110 complaint the office took about an auxiliary it could not yet name."""
+    return of.ledger.take_complaint(
+        TakeComplaint(
+            channel="hotline_110",
+            outside_reference="110-20260105-0815",
+            subject_description="骑电动车的辅警",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+        ),
+        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
+    ).originator_id

@@ -7,12 +7,15 @@ from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
-from domain.commands.complaint import ReceiveComplaint
-from domain.values import Actor, china_date
-from ledger.access import issue_token
-from ledger.records import Envelope
-from tests.api.conftest import ORGAN, World, catch_up
-from tests.console.conftest import event_count, page_text, sign_in
+from domain.values import china_date
+from tests.api.conftest import World, catch_up, new_token, receive_complaint
+from tests.console.conftest import (
+    CLOSED_HISTORY,
+    event_count,
+    page_text,
+    sign_in,
+    take_unnamed,
+)
 
 LAST: dict[str, int] = {}
 
@@ -83,15 +86,7 @@ def test_the_office_handles_a_complaint_from_receipt_to_closure(
         assert status_of(client, world) == status, slug
     done = page_text(client.get(f"/console/complaints/{world.complaint}"))
     assert "属实" in done and "经调取执法记录仪视频" in done
-    for label in (
-        "接收投诉",
-        "签收投诉",
-        "受理投诉",
-        "指派调查人员",
-        "作出调查结论",
-        "告知投诉人",
-        "结案",
-    ):
+    for label in CLOSED_HISTORY:
         assert label in done
     assert "签名有效" in done
     proof = client.get(f"/console/complaints/{world.complaint}/proof/1.json")
@@ -170,16 +165,15 @@ def test_an_inspector_states_a_reason_before_reading_a_complaint(
 def test_the_queue_puts_overdue_complaints_first_and_marks_them(
     client: TestClient, world: World
 ) -> None:
-    old = world.ledger.receive_complaint(
-        ReceiveComplaint(
-            auxiliary_id=world.other_unit_auxiliary,
-            channel="hotline_12389",
-            incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
-            incident_place="青年路",
-            allegations=["未按规定着装"],
-        ),
-        Envelope(Actor("public-intake", "public", ORGAN, None), effective=date(2026, 1, 3)),
-    ).originator_id
+    old = receive_complaint(
+        world.ledger,
+        world.other_unit_auxiliary,
+        date(2026, 1, 3),
+        channel="hotline_12389",
+        incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
+        incident_place="青年路",
+        allegations=["未按规定着装"],
+    )
     catch_up(world.ledger)
     sign_in(client, world.tokens["complaints"])
     html = page_text(client.get("/console/complaints"))
@@ -195,14 +189,7 @@ def test_the_queue_puts_overdue_complaints_first_and_marks_them(
 def test_the_history_names_who_recorded_each_step_by_the_tokens_label(
     client: TestClient, world: World
 ) -> None:
-    named = issue_token(
-        world.ledger,
-        role="complaints",
-        organ=ORGAN,
-        unit=None,
-        label="投诉办 王警官",
-        issued_by="t",
-    ).secret
+    named = new_token(world.ledger, "complaints", "投诉办 王警官", issued_by="t").secret
     csrf = sign_in(client, named)
     assert act(client, world, csrf, "acknowledge").status_code == 303  # type: ignore[attr-defined]
     page = page_text(client.get(f"/console/complaints/{world.complaint}"))
@@ -213,19 +200,7 @@ def test_the_history_names_who_recorded_each_step_by_the_tokens_label(
 def test_an_unnamed_complaint_shows_its_channel_and_no_auxiliary(
     client: TestClient, world: World
 ) -> None:
-    from domain.commands.complaint import TakeComplaint  # noqa: PLC0415
-
-    taken = world.ledger.take_complaint(
-        TakeComplaint(
-            channel="hotline_110",
-            outside_reference="110-20260105-0815",
-            subject_description="骑电动车的辅警",
-            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-            incident_place="人民路与青年路路口",
-            allegations=["执勤时态度恶劣"],
-        ),
-        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
-    ).originator_id
+    taken = take_unnamed(world)
     sign_in(client, world.tokens["complaints"])
     page = page_text(client.get(f"/console/complaints/{taken}"))
     assert "110报警电话" in page and "110-20260105-0815" in page

@@ -12,6 +12,7 @@ from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from ledger.access import accesses_of
 from ledger.merkle import verify_inclusion
 from ledger.records import Envelope
+from tests.api.bodies import PRE_SERVICE_TRAINING
 from tests.api.conftest import ORGAN, PHONE, RESIDENT_ID, World, actor, problem
 from tests.console.conftest import accesses, event_count, page_text, sign_in
 
@@ -240,17 +241,7 @@ def test_the_dossier_shows_probation_training_and_leave_with_their_warnings(
     assert f'href="#v-{leave}"' in part and "开始休假" in part and "计划截止" in part
     post("end-leave", {"leave_id": "NX-1", "effective": "2025-08-06"})
     post("complete-probation", {"passed": False, "effective": "2025-08-07"})
-    trained = post(
-        "record-training",
-        {
-            "course": "新录用辅警岗前培训",
-            "kind": "pre_service",
-            "hours": 120,
-            "start": "2025-01-05",
-            "end": "2025-01-20",
-            "passed": True,
-        },
-    )
+    trained = post("record-training", PRE_SERVICE_TRAINING)
     page = page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
     part = page.split('id="h-lifecycle"', 1)[1].split("</section>", 1)[0]
     assert "未在休假" in part and "休假超出计划" not in part and "休假中" not in page

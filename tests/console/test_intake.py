@@ -13,11 +13,8 @@ from fastapi.testclient import TestClient
 
 from api import tracking_code as codes
 from api.receipts import tracking_hash
-from domain.commands.complaint import TakeComplaint
-from domain.values import Actor
-from ledger.records import Envelope
-from tests.api.conftest import ORGAN, UNIT, World, catch_up
-from tests.console.conftest import csrf_of, event_count, page_text, sign_in
+from tests.api.conftest import UNIT, World, catch_up
+from tests.console.conftest import csrf_of, event_count, page_text, sign_in, take_unnamed
 
 CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)</output>')
 FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
@@ -175,24 +172,10 @@ def test_only_the_complaints_office_takes_and_a_form_needs_its_csrf_token(
     assert csrf
 
 
-def unnamed(world: World) -> UUID:
-    return world.ledger.take_complaint(
-        TakeComplaint(
-            channel="hotline_110",
-            outside_reference="110-20260105-0815",
-            subject_description="骑电动车的辅警",
-            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-            incident_place="人民路与青年路路口",
-            allegations=["执勤时态度恶劣"],
-        ),
-        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
-    ).originator_id
-
-
 def test_the_office_finds_the_auxiliary_confirms_the_attribution_then_matches(
     client: TestClient, world: World
 ) -> None:
-    complaint_id = unnamed(world)
+    complaint_id = take_unnamed(world)
     csrf = sign_in(client, world.tokens["complaints"])
     queue = page_text(client.get("/console/complaints"))
     assert "/console/intake" in queue and "/console/reports/complaints_unmatched" in queue
@@ -244,7 +227,7 @@ def test_the_office_finds_the_auxiliary_confirms_the_attribution_then_matches(
 def test_a_match_form_without_its_csrf_token_records_nothing(
     client: TestClient, world: World
 ) -> None:
-    complaint_id = unnamed(world)
+    complaint_id = take_unnamed(world)
     sign_in(client, world.tokens["complaints"])
     before = event_count(world)
     forged = client.post(

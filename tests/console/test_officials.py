@@ -8,24 +8,20 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from domain.commands.auxiliary import Commend
-from domain.commands.organ import RegisterOrgan, SetParent
-from domain.values import Actor
-from ledger.access import issue_token, load_token, token_id
+from ledger.access import load_token, token_id
 from ledger.records import Envelope
-from tests.api.conftest import catch_up
-from tests.console.conftest import ORGAN, World, accesses, event_count, page_text, sign_in
+from tests.api.conftest import CITY, new_token, place_under_city
+from tests.console.conftest import World, accesses, event_count, page_text, sign_in
 
 POLICE_NUMBER = "990103"
 HOLDER_NAME = "测试警员乙"
 
 
 def test_pages_name_the_holder_who_acted_and_read(client: TestClient, world: World) -> None:
-    named = issue_token(
+    named = new_token(
         world.ledger,
-        role="personnel",
-        organ=ORGAN,
-        unit=None,
-        label="人事科 甲",
+        "personnel",
+        "人事科 甲",
         issued_by="t",
         holder_police_number=POLICE_NUMBER,
         holder_name=HOLDER_NAME,
@@ -56,23 +52,12 @@ def test_a_token_without_a_holder_shows_as_such(client: TestClient, world: World
 def test_an_oversight_token_opens_a_lower_organs_dossier_with_a_reason(
     client: TestClient, world: World
 ) -> None:
-    city = "320600"
-    setup = Actor(actor_id="setup", role="admin", organ=city, unit=None)
-    world.ledger.register_organ(
-        RegisterOrgan(code=city, name="南通市公安局", region="南通市"), Envelope(setup)
-    )
-    world.ledger.set_organ_parent(
-        ORGAN,
-        SetParent(parent=city),
-        Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
-    )
-    catch_up(world.ledger)
-    overseer = issue_token(
+    place_under_city(world)
+    overseer = new_token(
         world.ledger,
-        role="discipline",
-        organ=city,
-        unit=None,
-        label="市局纪检",
+        "discipline",
+        "市局纪检",
+        organ=CITY,
         issued_by="t",
         oversight=True,
         holder_police_number="990104",
@@ -87,7 +72,7 @@ def test_an_oversight_token_opens_a_lower_organs_dossier_with_a_reason(
     stated = page_text(client.post(f"{path}/reason", data={"csrf": csrf, "reason": "专项督察"}))
     assert "李明" in stated and "测试督察丙（警号 990104）" in stated
     read = accesses(world)[-1]
-    assert (read.organ, read.role, read.reason) == (city, "discipline", "专项督察")
+    assert (read.organ, read.role, read.reason) == (CITY, "discipline", "专项督察")
     # An organ outside its subtree stays out of reach.
     other = client.get(f"/console/auxiliaries/{world.other_organ_auxiliary}")
     assert other.status_code == 404

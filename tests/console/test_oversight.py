@@ -6,36 +6,15 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from domain.commands.organ import RegisterOrgan, SetParent
-from domain.values import Actor
-from ledger.access import issue_token
-from ledger.records import Envelope
-from tests.api.conftest import OTHER_ORGAN, catch_up
+from tests.api.conftest import CITY, OTHER_ORGAN, new_token, place_under_city
 from tests.console.conftest import ORGAN, World, accesses, event_count, page_text, sign_in
-
-CITY = "320600"
 
 
 def _overseer(world: World, role: str) -> str:
     """Place ORGAN under the city bureau and issue the city's oversight token of ``role``."""
-    world.ledger.register_organ(
-        RegisterOrgan(code=CITY, name="南通市公安局", region="南通市"),
-        Envelope(Actor(actor_id="setup", role="admin", organ=CITY, unit=None)),
-    )
-    world.ledger.set_organ_parent(
-        ORGAN,
-        SetParent(parent=CITY),
-        Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
-    )
-    catch_up(world.ledger)
-    return issue_token(
-        world.ledger,
-        role=role,
-        organ=CITY,
-        unit=None,
-        label=f"市局{role}",
-        issued_by="t",
-        oversight=True,
+    place_under_city(world)
+    return new_token(
+        world.ledger, role, f"市局{role}", organ=CITY, issued_by="t", oversight=True
     ).secret
 
 
