@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -47,6 +48,7 @@ from domain.values import (
     Responsibility,
 )
 
+from .refusals import Refusal, refusals
 from .support import (
     COMPLAINANT_ID,
     COMPLAINT_ID,
@@ -367,43 +369,135 @@ def test_the_whole_lifecycle(complaint: Complaint) -> None:
     ]
 
 
-def test_close_before_the_complainant_is_told_is_refused(complaint: Complaint) -> None:
-    handled(complaint, upto="concluded")
-    error = refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close()
-    )
-    assert "Art. 17" in str(error)
-    assert error.code == "complainant_not_notified"
+def upto(step: str) -> Callable[[Complaint], Complaint]:
+    """A ``given`` step: the complaint moved along the happy path up to ``step``."""
+    return partial(handled, upto=step)
 
 
-@pytest.mark.parametrize("upto", ["acknowledged", "accepted", "assigned", "found_1"])
-def test_an_open_complaint_cannot_close(complaint: Complaint, upto: str) -> None:
-    handled(complaint, upto=upto)
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
-
-
-def test_a_received_complaint_cannot_close(complaint: Complaint) -> None:
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
-
-
-def test_a_closed_complaint_cannot_close_again(complaint: Complaint) -> None:
-    handled(complaint, upto="closed")
-    error = refused(complaint, InvalidTransitionError, complaint.close, rec(COMPLAINTS), Close())
-    assert (error.from_status, error.command) == ("closed", "close")
-
-
-def test_accept_needs_acknowledgement_first(complaint: Complaint) -> None:
-    error = refused(
-        complaint, InvalidTransitionError, complaint.accept, rec(COMPLAINTS), Accept(category="c")
-    )
-    assert (error.from_status, error.command) == ("received", "accept")
-
-
-def test_acknowledge_once(complaint: Complaint) -> None:
-    handled(complaint, upto="acknowledged")
-    refused(
-        complaint, InvalidTransitionError, complaint.acknowledge, rec(COMPLAINTS), Acknowledge()
-    )
+@refusals(
+    close_before_the_complainant_is_told=Refusal(
+        COMPLAINTS,
+        Close(),
+        ComplainantNotNotifiedError,
+        says="Art. 17",
+        has={"code": "complainant_not_notified"},
+        given=upto("concluded"),
+    ),
+    a_received_complaint_cannot_close=Refusal(COMPLAINTS, Close(), ComplainantNotNotifiedError),
+    **{
+        f"an_open_complaint_cannot_close-{step}": Refusal(
+            COMPLAINTS, Close(), ComplainantNotNotifiedError, given=upto(step)
+        )
+        for step in ("acknowledged", "accepted", "assigned", "found_1")
+    },
+    a_closed_complaint_cannot_close_again=Refusal(
+        COMPLAINTS,
+        Close(),
+        InvalidTransitionError,
+        has={"from_status": "closed", "command": "close"},
+        given=upto("closed"),
+    ),
+    accept_needs_acknowledgement_first=Refusal(
+        COMPLAINTS,
+        Accept(category="c"),
+        InvalidTransitionError,
+        has={"from_status": "received", "command": "accept"},
+    ),
+    acknowledge_once=Refusal(
+        COMPLAINTS, Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
+    ),
+    notification_waits_for_a_result=Refusal(
+        COMPLAINTS,
+        NotifyComplainant(method="sms", notified_on=MAR_10, summary="s"),
+        InvalidTransitionError,
+        effective=MAR_10,
+        given=upto("found_1"),
+    ),
+    the_notification_date_is_not_in_the_future=Refusal(
+        COMPLAINTS,
+        NotifyComplainant(method="sms", notified_on=date(2024, 3, 11), summary="s"),
+        DateInFutureError,
+        effective=MAR_10,
+        given=upto("concluded"),
+    ),
+    the_notification_date_is_not_before_the_result=Refusal(
+        COMPLAINTS,
+        NotifyComplainant(method="sms", notified_on=MAR_5, summary="s"),
+        InvalidDateRangeError,
+        effective=MAR_12,
+        given=upto("concluded"),
+    ),
+    findings_need_an_accepted_complaint=Refusal(
+        COMPLAINTS,
+        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
+        InvalidTransitionError,
+        given=upto("acknowledged"),
+    ),
+    **{
+        f"a_finding_names_a_known_allegation-{number!r}": Refusal(
+            COMPLAINTS,
+            RecordFinding(allegation_number=number, result="sustained", reasoning="r"),
+            UnknownAllegationError,
+            effective=MAR_5,
+            given=upto("accepted"),
+        )
+        for number in (0, 3, True, "1")
+    },
+    each_allegation_gets_one_finding=Refusal(
+        COMPLAINTS,
+        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
+        DuplicateRecordError,
+        effective=MAR_5,
+        given=upto("found_1"),
+    ),
+    no_finding_after_conclusion=Refusal(
+        COMPLAINTS,
+        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
+        InvalidTransitionError,
+        effective=MAR_10,
+        given=upto("concluded"),
+    ),
+    finding_result_is_a_closed_set=Refusal(
+        COMPLAINTS,
+        RecordFinding(allegation_number=1, result="maybe", reasoning="r"),
+        InvalidFieldError,
+        field="result",
+        effective=MAR_5,
+        given=upto("accepted"),
+    ),
+    a_due_date_is_not_in_the_past=Refusal(
+        COMPLAINTS,
+        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
+        InvalidDateRangeError,
+        effective=MAR_2,
+        given=upto("accepted"),
+    ),
+    withdrawal_comes_before_notification=Refusal(
+        COMPLAINTS, Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
+    ),
+    only_a_closed_complaint_reopens=Refusal(
+        COMPLAINTS, Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
+    ),
+    handling_is_for_the_responsible_organ=Refusal(
+        OTHER_COMPLAINTS, Acknowledge(), OutsideScopeError
+    ),
+    handling_is_not_for_the_public_intake=Refusal(
+        PUBLIC,
+        Acknowledge(),
+        NotAuthorisedError,
+        message="only the complaints office may handle a complaint (Art. 17)",
+    ),
+    handling_is_for_the_complaints_office=Refusal(PERSONNEL, Acknowledge(), NotAuthorisedError),
+    handling_may_not_precede_the_receipt=Refusal(
+        COMPLAINTS,
+        Acknowledge(),
+        InvalidDateRangeError,
+        effective=date(2024, 2, 29),
+        at=cst(MAR_2),
+    ),
+)
+def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
+    refusal.check(complaint)
 
 
 def test_decline_then_notify_then_close(complaint: Complaint) -> None:
@@ -422,37 +516,6 @@ def test_decline_then_notify_then_close(complaint: Complaint) -> None:
     assert complaint.status is ComplaintStatus.closed
 
 
-def test_notification_waits_for_a_result(complaint: Complaint) -> None:
-    handled(complaint, upto="found_1")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_10),
-        NotifyComplainant(method="sms", notified_on=MAR_10, summary="s"),
-    )
-
-
-def test_notification_date_is_not_in_the_future_nor_before_the_result(
-    complaint: Complaint,
-) -> None:
-    handled(complaint, upto="concluded")
-    refused(
-        complaint,
-        DateInFutureError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_10),
-        NotifyComplainant(method="sms", notified_on=date(2024, 3, 11), summary="s"),
-    )
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="sms", notified_on=MAR_5, summary="s"),
-    )
-
-
 def test_further_notifications_are_recorded(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
     complaint.notify_complainant(
@@ -462,72 +525,8 @@ def test_further_notifications_are_recorded(complaint: Complaint) -> None:
     assert [n.method.value for n in complaint.notifications] == ["sms", "letter"]
 
 
-def test_findings_need_an_accepted_complaint(complaint: Complaint) -> None:
-    handled(complaint, upto="acknowledged")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.record_finding,
-        rec(COMPLAINTS),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
-    )
-
-
-def test_a_finding_names_a_known_allegation(complaint: Complaint) -> None:
+def test_assign_allows_a_future_due_date_and_a_reassignment(complaint: Complaint) -> None:
     handled(complaint, upto="accepted")
-    for number in (0, 3, True, "1"):
-        refused(
-            complaint,
-            UnknownAllegationError,
-            complaint.record_finding,
-            rec(COMPLAINTS, MAR_5),
-            RecordFinding(allegation_number=number, result="sustained", reasoning="r"),
-        )
-
-
-def test_each_allegation_gets_one_finding(complaint: Complaint) -> None:
-    handled(complaint, upto="found_1")
-    refused(
-        complaint,
-        DuplicateRecordError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-    )
-
-
-def test_no_finding_after_conclusion(complaint: Complaint) -> None:
-    handled(complaint, upto="concluded")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_10),
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-    )
-
-
-def test_finding_result_is_a_closed_set(complaint: Complaint) -> None:
-    handled(complaint, upto="accepted")
-    error = refused(
-        complaint,
-        InvalidFieldError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="maybe", reasoning="r"),
-    )
-    assert error.field == "result"
-
-
-def test_assign_allows_a_future_due_date_but_not_a_past_one(complaint: Complaint) -> None:
-    handled(complaint, upto="accepted")
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.assign,
-        rec(COMPLAINTS, MAR_2),
-        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
-    )
     complaint.assign(
         rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 12, 31))
     )
@@ -543,13 +542,6 @@ def test_withdraw_then_close(complaint: Complaint) -> None:
     assert complaint.status is ComplaintStatus.withdrawn
     complaint.close(rec(COMPLAINTS, MAR_5), Close())
     assert complaint.status is ComplaintStatus.closed
-
-
-def test_withdrawal_comes_before_notification(complaint: Complaint) -> None:
-    handled(complaint, upto="notified")
-    refused(
-        complaint, InvalidTransitionError, complaint.withdraw, rec(COMPLAINTS), Withdraw(reason="r")
-    )
 
 
 def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
@@ -602,34 +594,6 @@ def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complain
     assert complaint.status is ComplaintStatus.acknowledged
     complaint.accept(rec(COMPLAINTS, MAR_5), Accept(category="执法态度"))
     assert complaint.status is ComplaintStatus.accepted
-
-
-def test_only_a_closed_complaint_reopens(complaint: Complaint) -> None:
-    handled(complaint, upto="notified")
-    refused(
-        complaint, InvalidTransitionError, complaint.reopen, rec(COMPLAINTS), Reopen(reason="r")
-    )
-
-
-def test_handling_is_for_the_responsible_organs_complaints_office(complaint: Complaint) -> None:
-    refused(
-        complaint, OutsideScopeError, complaint.acknowledge, rec(OTHER_COMPLAINTS), Acknowledge()
-    )
-    error = refused(
-        complaint, NotAuthorisedError, complaint.acknowledge, rec(PUBLIC), Acknowledge()
-    )
-    assert str(error) == "only the complaints office may handle a complaint (Art. 17)"
-    refused(complaint, NotAuthorisedError, complaint.acknowledge, rec(PERSONNEL), Acknowledge())
-
-
-def test_handling_may_not_precede_the_receipt(complaint: Complaint) -> None:
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.acknowledge,
-        rec(COMPLAINTS, date(2024, 2, 29), at=cst(MAR_2)),
-        Acknowledge(),
-    )
 
 
 def test_replay_rebuilds_the_complaint(auxiliary: Auxiliary) -> None:
