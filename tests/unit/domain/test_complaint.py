@@ -16,6 +16,7 @@ from domain.commands.complaint import (
     Acknowledge,
     Assign,
     Close,
+    ComplaintCommand,
     Decline,
     NotifyComplainant,
     ReceiveComplaint,
@@ -116,46 +117,42 @@ def receive(auxiliary: Auxiliary, /, **overrides: Any) -> Complaint:
     return complaint
 
 
+HAPPY_PATH: list[tuple[str, date, ComplaintCommand]] = [
+    ("acknowledged", MAR_2, Acknowledge()),
+    ("accepted", MAR_2, Accept(category="执法态度")),
+    ("assigned", MAR_2, Assign(investigator_id="INV-7", due=date(2024, 4, 1))),
+    (
+        "found_1",
+        MAR_5,
+        RecordFinding(allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"),
+    ),
+    (
+        "concluded",
+        MAR_10,
+        RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
+    ),
+    (
+        "notified",
+        MAR_12,
+        NotifyComplainant(
+            method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
+        ),
+    ),
+    ("closed", MAR_12, Close()),
+]
+"""The steps of a complaint handled to its end: each step's name, day and command."""
+
+
+def by_office(complaint: Complaint, day: date, /, *commands: ComplaintCommand) -> None:
+    """The complaints office runs ``commands`` on ``complaint``, recorded on ``day``."""
+    for command in commands:
+        command.run(complaint, rec(COMPLAINTS, day))
+
+
 def handled(complaint: Complaint, *, upto: str) -> Complaint:
     """Move a received complaint along the happy path up to a step."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("acknowledged", lambda: complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())),
-        ("accepted", lambda: complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))),
-        (
-            "assigned",
-            lambda: complaint.assign(
-                rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 4, 1))
-            ),
-        ),
-        (
-            "found_1",
-            lambda: complaint.record_finding(
-                rec(COMPLAINTS, MAR_5),
-                RecordFinding(
-                    allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"
-                ),
-            ),
-        ),
-        (
-            "concluded",
-            lambda: complaint.record_finding(
-                rec(COMPLAINTS, MAR_10),
-                RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
-            ),
-        ),
-        (
-            "notified",
-            lambda: complaint.notify_complainant(
-                rec(COMPLAINTS, MAR_12),
-                NotifyComplainant(
-                    method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
-                ),
-            ),
-        ),
-        ("closed", lambda: complaint.close(rec(COMPLAINTS, MAR_12), Close())),
-    ]
-    for name, step in steps:
-        step()
+    for name, day, command in HAPPY_PATH:
+        by_office(complaint, day, command)
         if name == upto:
             break
     complaint.collect_events()
@@ -374,109 +371,85 @@ def upto(step: str) -> Callable[[Complaint], Complaint]:
     return partial(handled, upto=step)
 
 
+def finding(result: str = "sustained", number: object = 1) -> RecordFinding:
+    return RecordFinding(allegation_number=number, result=result, reasoning="r")  # type: ignore[arg-type]
+
+
+def notice(notified_on: date, method: str = "sms", summary: str = "s") -> NotifyComplainant:
+    return NotifyComplainant(method=method, notified_on=notified_on, summary=summary)
+
+
+by_the_office = partial(Refusal, COMPLAINTS)
+"""A refusal of a command the complaints office runs."""
+
+
 @refusals(
-    close_before_the_complainant_is_told=Refusal(
-        COMPLAINTS,
+    close_before_the_complainant_is_told=by_the_office(
         Close(),
         ComplainantNotNotifiedError,
         says="Art. 17",
         has={"code": "complainant_not_notified"},
         given=upto("concluded"),
     ),
-    a_received_complaint_cannot_close=Refusal(COMPLAINTS, Close(), ComplainantNotNotifiedError),
+    a_received_complaint_cannot_close=by_the_office(Close(), ComplainantNotNotifiedError),
     **{
-        f"an_open_complaint_cannot_close-{step}": Refusal(
-            COMPLAINTS, Close(), ComplainantNotNotifiedError, given=upto(step)
+        f"an_open_complaint_cannot_close-{step}": by_the_office(
+            Close(), ComplainantNotNotifiedError, given=upto(step)
         )
         for step in ("acknowledged", "accepted", "assigned", "found_1")
     },
-    a_closed_complaint_cannot_close_again=Refusal(
-        COMPLAINTS,
+    a_closed_complaint_cannot_close_again=by_the_office(
         Close(),
         InvalidTransitionError,
         has={"from_status": "closed", "command": "close"},
         given=upto("closed"),
     ),
-    accept_needs_acknowledgement_first=Refusal(
-        COMPLAINTS,
+    accept_needs_acknowledgement_first=by_the_office(
         Accept(category="c"),
         InvalidTransitionError,
         has={"from_status": "received", "command": "accept"},
     ),
-    acknowledge_once=Refusal(
-        COMPLAINTS, Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
+    acknowledge_once=by_the_office(
+        Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
     ),
-    notification_waits_for_a_result=Refusal(
-        COMPLAINTS,
-        NotifyComplainant(method="sms", notified_on=MAR_10, summary="s"),
-        InvalidTransitionError,
-        effective=MAR_10,
-        given=upto("found_1"),
+    notification_waits_for_a_result=by_the_office(
+        notice(MAR_10), InvalidTransitionError, effective=MAR_10, given=upto("found_1")
     ),
-    the_notification_date_is_not_in_the_future=Refusal(
-        COMPLAINTS,
-        NotifyComplainant(method="sms", notified_on=date(2024, 3, 11), summary="s"),
-        DateInFutureError,
-        effective=MAR_10,
-        given=upto("concluded"),
+    the_notification_date_is_not_in_the_future=by_the_office(
+        notice(date(2024, 3, 11)), DateInFutureError, effective=MAR_10, given=upto("concluded")
     ),
-    the_notification_date_is_not_before_the_result=Refusal(
-        COMPLAINTS,
-        NotifyComplainant(method="sms", notified_on=MAR_5, summary="s"),
-        InvalidDateRangeError,
-        effective=MAR_12,
-        given=upto("concluded"),
+    the_notification_date_is_not_before_the_result=by_the_office(
+        notice(MAR_5), InvalidDateRangeError, effective=MAR_12, given=upto("concluded")
     ),
-    findings_need_an_accepted_complaint=Refusal(
-        COMPLAINTS,
-        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
-        InvalidTransitionError,
-        given=upto("acknowledged"),
+    findings_need_an_accepted_complaint=by_the_office(
+        finding(), InvalidTransitionError, given=upto("acknowledged")
     ),
     **{
-        f"a_finding_names_a_known_allegation-{number!r}": Refusal(
-            COMPLAINTS,
-            RecordFinding(allegation_number=number, result="sustained", reasoning="r"),
-            UnknownAllegationError,
-            effective=MAR_5,
-            given=upto("accepted"),
+        f"a_finding_names_a_known_allegation-{number!r}": by_the_office(
+            finding(number=number), UnknownAllegationError, effective=MAR_5, given=upto("accepted")
         )
         for number in (0, 3, True, "1")
     },
-    each_allegation_gets_one_finding=Refusal(
-        COMPLAINTS,
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-        DuplicateRecordError,
-        effective=MAR_5,
-        given=upto("found_1"),
+    each_allegation_gets_one_finding=by_the_office(
+        finding("not_sustained"), DuplicateRecordError, effective=MAR_5, given=upto("found_1")
     ),
-    no_finding_after_conclusion=Refusal(
-        COMPLAINTS,
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-        InvalidTransitionError,
-        effective=MAR_10,
-        given=upto("concluded"),
+    no_finding_after_conclusion=by_the_office(
+        finding("not_sustained"), InvalidTransitionError, effective=MAR_10, given=upto("concluded")
     ),
-    finding_result_is_a_closed_set=Refusal(
-        COMPLAINTS,
-        RecordFinding(allegation_number=1, result="maybe", reasoning="r"),
-        InvalidFieldError,
-        field="result",
-        effective=MAR_5,
-        given=upto("accepted"),
+    finding_result_is_a_closed_set=by_the_office(
+        finding("maybe"), InvalidFieldError, field="result", effective=MAR_5, given=upto("accepted")
     ),
-    a_due_date_is_not_in_the_past=Refusal(
-        COMPLAINTS,
+    a_due_date_is_not_in_the_past=by_the_office(
         Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
         InvalidDateRangeError,
         effective=MAR_2,
         given=upto("accepted"),
     ),
-    withdrawal_comes_before_notification=Refusal(
-        COMPLAINTS, Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
+    withdrawal_comes_before_notification=by_the_office(
+        Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
-    only_a_closed_complaint_reopens=Refusal(
-        COMPLAINTS, Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
+    only_a_closed_complaint_reopens=by_the_office(
+        Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
     handling_is_for_the_responsible_organ=Refusal(
         OTHER_COMPLAINTS, Acknowledge(), OutsideScopeError
@@ -488,12 +461,8 @@ def upto(step: str) -> Callable[[Complaint], Complaint]:
         message="only the complaints office may handle a complaint (Art. 17)",
     ),
     handling_is_for_the_complaints_office=Refusal(PERSONNEL, Acknowledge(), NotAuthorisedError),
-    handling_may_not_precede_the_receipt=Refusal(
-        COMPLAINTS,
-        Acknowledge(),
-        InvalidDateRangeError,
-        effective=date(2024, 2, 29),
-        at=cst(MAR_2),
+    handling_may_not_precede_the_receipt=by_the_office(
+        Acknowledge(), InvalidDateRangeError, effective=date(2024, 2, 29), at=cst(MAR_2)
     ),
 )
 def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
@@ -501,71 +470,55 @@ def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
 
 
 def test_decline_then_notify_then_close(complaint: Complaint) -> None:
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="不属于辅警履职行为"))
+    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="不属于辅警履职行为"))
     assert complaint.status is ComplaintStatus.not_accepted
     assert complaint.decline_reason == "不属于辅警履职行为"
-    refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_2), Close()
-    )
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_5),
-        NotifyComplainant(method="phone", notified_on=MAR_5, summary="不予受理"),
-    )
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_2, Close())
+    by_office(complaint, MAR_5, notice(MAR_5, "phone", "不予受理"), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_further_notifications_are_recorded(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="letter", notified_on=MAR_12, summary="书面告知"),
-    )
+    by_office(complaint, MAR_12, notice(MAR_12, "letter", "书面告知"))
     assert [n.method.value for n in complaint.notifications] == ["sms", "letter"]
 
 
 def test_assign_allows_a_future_due_date_and_a_reassignment(complaint: Complaint) -> None:
     handled(complaint, upto="accepted")
-    complaint.assign(
-        rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 12, 31))
-    )
-    complaint.assign(
-        rec(COMPLAINTS, MAR_5), Assign(investigator_id="INV-8", due=date(2024, 12, 31))
-    )
+    by_office(complaint, MAR_2, Assign(investigator_id="INV-7", due=date(2024, 12, 31)))
+    by_office(complaint, MAR_5, Assign(investigator_id="INV-8", due=date(2024, 12, 31)))
     assert complaint.investigator_id == "INV-8"
 
 
 def test_withdraw_then_close(complaint: Complaint) -> None:
     handled(complaint, upto="assigned")
-    complaint.withdraw(rec(COMPLAINTS, MAR_5), Withdraw(reason="投诉人已谅解"))
+    by_office(complaint, MAR_5, Withdraw(reason="投诉人已谅解"))
     assert complaint.status is ComplaintStatus.withdrawn
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
+    by_office(complaint, MAR_5, Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     handled(complaint, upto="closed")
-    complaint.reopen(rec(COMPLAINTS, MAR_12), Reopen(reason="投诉人提出新证据"))
+    by_office(complaint, MAR_12, Reopen(reason="投诉人提出新证据"))
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.round == 2
     assert not complaint.complainant_notified
     assert complaint.concluded_at is None and complaint.closed_at is None
     # Findings stay on record and remain the latest until superseded.
     assert complaint.findings[1].result is FindingResult.sustained
-    refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_12), Close()
-    )
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_12, Close())
 
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_12),
+    by_office(
+        complaint,
+        MAR_12,
         RecordFinding(allegation_number=2, result="sustained", reasoning="新证据"),
     )
     assert complaint.findings[2].result is FindingResult.sustained
     assert complaint.status is ComplaintStatus.under_investigation  # allegation 1 not redone
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_12),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="维持"),
+    by_office(
+        complaint, MAR_12, RecordFinding(allegation_number=1, result="sustained", reasoning="维持")
     )
     assert complaint.status is ComplaintStatus.concluded
     assert [(f.allegation_number, f.round) for f in complaint.finding_history] == [
@@ -575,44 +528,30 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
         (1, 2),
     ]
     assert complaint.findings[2] == Finding(2, FindingResult.sustained, "新证据", 2, MAR_12, 10)
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="sms", notified_on=MAR_12, summary="复查结果"),
-    )
-    complaint.close(rec(COMPLAINTS, MAR_12), Close())
+    by_office(complaint, MAR_12, notice(MAR_12, "sms", "复查结果"), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complaint) -> None:
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="r"))
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_2), NotifyComplainant(method="sms", notified_on=MAR_2, summary="s")
-    )
-    complaint.close(rec(COMPLAINTS, MAR_2), Close())
-    complaint.reopen(rec(COMPLAINTS, MAR_5), Reopen(reason="复核"))
+    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="r"), notice(MAR_2), Close())
+    by_office(complaint, MAR_5, Reopen(reason="复核"))
     assert complaint.status is ComplaintStatus.acknowledged
-    complaint.accept(rec(COMPLAINTS, MAR_5), Accept(category="执法态度"))
+    by_office(complaint, MAR_5, Accept(category="执法态度"))
     assert complaint.status is ComplaintStatus.accepted
 
 
 def test_replay_rebuilds_the_complaint(auxiliary: Auxiliary) -> None:
     complaint = receiving(auxiliary)()
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
+    by_office(complaint, MAR_2, Acknowledge(), Accept(category="执法态度"))
+    by_office(
+        complaint,
+        MAR_5,
+        finding(),
+        finding("exonerated", number=2),
+        notice(MAR_5, "online"),
+        Close(),
     )
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=2, result="exonerated", reasoning="r"),
-    )
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_5), NotifyComplainant(method="online", notified_on=MAR_5, summary="s")
-    )
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
-    complaint.reopen(rec(COMPLAINTS, MAR_10), Reopen(reason="r"))
+    by_office(complaint, MAR_10, Reopen(reason="r"))
     rebuilt = replay(list(complaint.collect_events()))
     assert rebuilt == complaint
     assert (rebuilt.status, rebuilt.round) == (ComplaintStatus.accepted, 2)
