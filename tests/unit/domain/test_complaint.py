@@ -51,6 +51,7 @@ from domain.values import (
 
 from .refusals import Refusal, refusals
 from .support import (
+    ANONYMOUS,
     COMPLAINANT_ID,
     COMPLAINT_ID,
     COMPLAINTS,
@@ -199,15 +200,7 @@ def test_complainant_data_is_marked_personal_to_the_complainant() -> None:
 
 def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
     complaint = receive(
-        auxiliary,
-        complainant_name=None,
-        complainant_phone=None,
-        complainant_resident_id=None,
-        complainant_address=None,
-        contact_text=None,
-        tracking_hash=None,
-        actor=COMPLAINTS,
-        channel="hotline_12389",
+        auxiliary, **ANONYMOUS, tracking_hash=None, actor=COMPLAINTS, channel="hotline_12389"
     )
     assert complaint.complainant_name is None
     assert complaint.channel is ComplaintChannel.hotline_12389
