@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -137,6 +138,10 @@ def test_contract_dates_are_correctable(auxiliary: Auxiliary) -> None:
     )
 
 
+by_personnel = partial(Refusal, PERSONNEL)
+"""A refusal of a correction the personnel department asks for."""
+
+
 def _name_corrected(auxiliary: Auxiliary) -> None:
     _correct(auxiliary)
     auxiliary.collect_events()
@@ -148,60 +153,50 @@ def _renewed(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    a_corrected_contract_end_stays_consistent=Refusal(
-        PERSONNEL,
-        correcting(field="contract_end", value=date(2023, 12, 31)),
-        InvalidDateRangeError,
+    a_corrected_contract_end_stays_consistent=by_personnel(
+        correcting(field="contract_end", value=date(2023, 12, 31)), InvalidDateRangeError
     ),
-    a_corrected_contract_start_stays_consistent=Refusal(
-        PERSONNEL,
-        correcting(field="contract_start", value=date(2024, 1, 3)),
-        InvalidDateRangeError,
+    a_corrected_contract_start_stays_consistent=by_personnel(
+        correcting(field="contract_start", value=date(2024, 1, 3)), InvalidDateRangeError
     ),
     **{
-        f"fields_off_the_whitelist_are_not_correctable-{field}": Refusal(
-            PERSONNEL, correcting(field=field), NotCorrectableError, says="name, gender"
+        f"fields_off_the_whitelist_are_not_correctable-{field}": by_personnel(
+            correcting(field=field), NotCorrectableError, says="name, gender"
         )
         for field in ("level", "organ", "unit", "employment_form", "supervisor_id", ["name"], None)
     },
     **{
-        f"the_target_version_must_exist-{version}": Refusal(
-            PERSONNEL, correcting(target_version=version), NotCorrectableError
+        f"the_target_version_must_exist-{version}": by_personnel(
+            correcting(target_version=version), NotCorrectableError
         )
         for version in (0, 2, -1)
     },
-    the_target_must_be_the_event_whose_value_is_in_force=Refusal(
-        PERSONNEL,
+    the_target_must_be_the_event_whose_value_is_in_force=by_personnel(
         correcting(value="测试辅警丙"),
         NotCorrectableError,
         message="the value of name in force was recorded by version 2, not by version 1",
         given=_name_corrected,
     ),
-    a_renewed_contract_end_is_corrected_at_the_renewal=Refusal(
-        PERSONNEL,
+    a_renewed_contract_end_is_corrected_at_the_renewal=by_personnel(
         correcting(field="contract_end", value=date(2029, 6, 30)),
         NotCorrectableError,
         given=_renewed,
     ),
-    dispatch_agency_is_correctable_only_under_labour_dispatch=Refusal(
-        PERSONNEL,
-        correcting(field="dispatch_agency", value="测试人力资源公司"),
-        NotCorrectableError,
+    dispatch_agency_is_correctable_only_under_labour_dispatch=by_personnel(
+        correcting(field="dispatch_agency", value="测试人力资源公司"), NotCorrectableError
     ),
-    a_correction_must_change_the_value=Refusal(
-        PERSONNEL, correcting(value="测试辅警甲"), InvalidFieldError, field="value"
+    a_correction_must_change_the_value=by_personnel(
+        correcting(value="测试辅警甲"), InvalidFieldError, field="value"
     ),
-    a_correction_must_change_the_gender=Refusal(
-        PERSONNEL, correcting(field="gender", value="male"), InvalidFieldError
+    a_correction_must_change_the_gender=by_personnel(
+        correcting(field="gender", value="male"), InvalidFieldError
     ),
-    a_corrected_resident_id_is_validated=Refusal(
-        PERSONNEL,
-        correcting(field="resident_id", value="110105194912310021"),
-        InvalidResidentIdError,
+    a_corrected_resident_id_is_validated=by_personnel(
+        correcting(field="resident_id", value="110105194912310021"), InvalidResidentIdError
     ),
     **{
-        f"corrected_values_are_validated-{field}": Refusal(
-            PERSONNEL, correcting(field=field, value=value), InvalidFieldError, field="value"
+        f"corrected_values_are_validated-{field}": by_personnel(
+            correcting(field=field, value=value), InvalidFieldError, field="value"
         )
         for field, value in (
             ("phone", "abc"),
@@ -212,8 +207,8 @@ def _renewed(auxiliary: Auxiliary) -> None:
         )
     },
     **{
-        f"the_target_hash_is_a_token-{target_hash!r}": Refusal(
-            PERSONNEL, correcting(target_hash=target_hash), InvalidFieldError, field="target_hash"
+        f"the_target_hash_is_a_token-{target_hash!r}": by_personnel(
+            correcting(target_hash=target_hash), InvalidFieldError, field="target_hash"
         )
         for target_hash in ("", "has space", "x" * 201, 12345)
     },
