@@ -9,9 +9,9 @@ name of what the rule says.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -28,9 +28,11 @@ class Refusal:
     """``command`` run by ``actor``, recorded on ``effective``, is refused with exactly
     ``error`` and adds no event.
 
-    ``field`` is the field the error blames, ``says`` a phrase of its message and ``message``
-    the whole message, where the case checks them; ``given`` first brings the aggregate into
-    the state the refusal needs (it runs on the test's own aggregate).
+    ``field`` is the field the error blames, ``says`` a phrase of its message, ``message``
+    the whole message and ``has`` other attributes of the error (its ``code``, the
+    ``from_status`` of a refused transition), where the case checks them; ``at`` is the
+    instant recorded where it is not 10:00 CST on ``effective``; ``given`` first brings the
+    aggregate into the state the refusal needs (it runs on the test's own aggregate).
     """
 
     actor: Actor
@@ -39,7 +41,9 @@ class Refusal:
     field: str | None = None
     says: str | None = None
     message: str | None = None
+    has: Mapping[str, object] | None = None
     effective: date = DAY
+    at: datetime | None = None
     given: Callable[[Any], object] | None = None
 
     def check(self, aggregate: Aggregate, /, *context: Any) -> DomainError:
@@ -47,7 +51,7 @@ class Refusal:
         beyond the attribution, such as an auxiliary's organ) and check the error raised."""
         if self.given is not None:
             self.given(aggregate)
-        recorded = rec(self.actor, self.effective)
+        recorded = rec(self.actor, self.effective, self.at)
         error = refused(aggregate, self.error, self.command.run, aggregate, recorded, *context)
         if self.field is not None:
             assert getattr(error, "field", None) == self.field, str(error)
@@ -55,6 +59,8 @@ class Refusal:
             assert self.says in str(error), str(error)
         if self.message is not None:
             assert str(error) == self.message
+        for name, value in (self.has or {}).items():
+            assert getattr(error, name) == value, f"{name}: {error}"
         return error
 
 

@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import Hire
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import Recording, recording
 from domain.identity import resident_id_check_char
@@ -55,6 +56,9 @@ OTHER_COMPLAINTS = Actor("cmp-09", "complaints", OTHER_ORGAN, None)
 OTHER_DISCIPLINE = Actor("disc-09", "discipline", OTHER_ORGAN, None)
 
 BASIS = "通政规〔2023〕1号"
+
+ANONYMOUS = dict.fromkeys(Complaint.Received.personal_fields)
+"""The complainant's personal data of a complaint, none of it given: an anonymous complaint."""
 
 
 def cst(d: date, hour: int = 10, minute: int = 0) -> datetime:

@@ -188,7 +188,8 @@ def test_supervisor_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusa
 # ------------------------------------------------------------------- backdated history
 
 
-def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ: Organ) -> None:
+def _backdated(auxiliary: Auxiliary, organ: Organ) -> None:
+    """Two backdated records, the later-effective one recorded first."""
     # Recorded on 20 February: a new supervisor from 15 February.
     auxiliary.assign_supervisor(
         rec(PERSONNEL, FEB_15, at=cst(FEB_20)),
@@ -200,6 +201,10 @@ def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ
         Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
         organ=organ,
     )
+
+
+def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ: Organ) -> None:
+    _backdated(auxiliary, organ)
     # Effective order, not recording order, decides.
     assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
         ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲"
@@ -264,15 +269,7 @@ def test_no_responsibility_before_the_hire(auxiliary: Auxiliary) -> None:
 
 def test_replay_rebuilds_the_histories(organ: Organ) -> None:
     auxiliary = hiring(organ)()
-    auxiliary.assign_supervisor(
-        rec(PERSONNEL, FEB_15, at=cst(FEB_20)),
-        AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
-    )
-    auxiliary.transfer(
-        rec(PERSONNEL, FEB_1, at=cst(MAR_1)),
-        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
-        organ=organ,
-    )
+    _backdated(auxiliary, organ)
     rebuilt = replay(list(auxiliary.collect_events()))
     assert rebuilt == auxiliary
     assert rebuilt.responsibility_on(FEB_15) == auxiliary.responsibility_on(FEB_15)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,15 +18,16 @@ from domain.errors import (
     NotAuthorisedError,
     NotCorrectableError,
 )
+from domain.events import Recording
 from domain.organ import Organ
 from domain.values import Actor, Gender
 
+from .refusals import Refusal, refusals
 from .support import (
     PERSONNEL,
     UNIT_A_ACTOR,
     hiring,
     rec,
-    refused,
     replay,
     synthetic_resident_id,
 )
@@ -32,23 +35,34 @@ from .support import (
 HASH = "sha256:" + "0f" * 32
 
 
-def _correct(
-    auxiliary: Auxiliary,
-    *,
-    actor: Actor = PERSONNEL,
-    target_version: Any = 1,
-    target_hash: Any = HASH,
-    **overrides: Any,
-) -> None:
+@dataclass(frozen=True)
+class Correcting:
+    """A ``Correct`` with the event it points at, run as the service runs it once it has
+    found that event's version and record hash."""
+
+    command: Correct
+    target_version: Any = 1
+    target_hash: Any = HASH
+
+    def run(self, auxiliary: Auxiliary, rec: Recording) -> None:
+        auxiliary.correct(
+            rec, self.command, target_version=self.target_version, target_hash=self.target_hash
+        )
+
+
+def correcting(*, target_version: Any = 1, target_hash: Any = HASH, **overrides: Any) -> Correcting:
+    """The name corrected to 测试辅警乙, pointing at the hire, with overrides."""
     fields: dict[str, Any] = {
         "field": "name",
         "value": "测试辅警乙",
         "reason": "录入错误",
         **overrides,
     }
-    auxiliary.correct(
-        rec(actor), Correct(**fields), target_version=target_version, target_hash=target_hash
-    )
+    return Correcting(Correct(**fields), target_version, target_hash)
+
+
+def _correct(auxiliary: Auxiliary, *, actor: Actor = PERSONNEL, **overrides: Any) -> None:
+    correcting(**overrides).run(auxiliary, rec(actor))
 
 
 def test_the_whitelist() -> None:
@@ -124,133 +138,104 @@ def test_contract_dates_are_correctable(auxiliary: Auxiliary) -> None:
     )
 
 
-def test_a_corrected_contract_stays_consistent(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        _correct,
-        auxiliary=auxiliary,
-        field="contract_end",
-        value=date(2023, 12, 31),
-    )
-    refused(
-        auxiliary,
-        InvalidDateRangeError,
-        _correct,
-        auxiliary=auxiliary,
-        field="contract_start",
-        value=date(2024, 1, 3),
-    )
+by_personnel = partial(Refusal, PERSONNEL)
+"""A refusal of a correction the personnel department asks for."""
 
 
-@pytest.mark.parametrize(
-    "field", ["level", "organ", "unit", "employment_form", "supervisor_id", ["name"], None]
-)
-def test_fields_off_the_whitelist_are_not_correctable(auxiliary: Auxiliary, field: object) -> None:
-    error = refused(auxiliary, NotCorrectableError, _correct, auxiliary=auxiliary, field=field)
-    assert "name, gender" in str(error)
-
-
-@pytest.mark.parametrize("version", [0, 2, -1])
-def test_the_target_version_must_exist(auxiliary: Auxiliary, version: int) -> None:
-    refused(
-        auxiliary,
-        NotCorrectableError,
-        _correct,
-        auxiliary=auxiliary,
-        target_version=version,
-    )
-
-
-def test_the_target_must_be_the_event_whose_value_is_in_force(auxiliary: Auxiliary) -> None:
+def _name_corrected(auxiliary: Auxiliary) -> None:
     _correct(auxiliary)
     auxiliary.collect_events()
-    error = refused(
-        auxiliary,
+
+
+def _renewed(auxiliary: Auxiliary) -> None:
+    auxiliary.renew_contract(rec(PERSONNEL), RenewContract(contract_end=date(2029, 12, 31)))
+    auxiliary.collect_events()
+
+
+@refusals(
+    a_corrected_contract_end_stays_consistent=by_personnel(
+        correcting(field="contract_end", value=date(2023, 12, 31)), InvalidDateRangeError
+    ),
+    a_corrected_contract_start_stays_consistent=by_personnel(
+        correcting(field="contract_start", value=date(2024, 1, 3)), InvalidDateRangeError
+    ),
+    **{
+        f"fields_off_the_whitelist_are_not_correctable-{field}": by_personnel(
+            correcting(field=field), NotCorrectableError, says="name, gender"
+        )
+        for field in ("level", "organ", "unit", "employment_form", "supervisor_id", ["name"], None)
+    },
+    **{
+        f"the_target_version_must_exist-{version}": by_personnel(
+            correcting(target_version=version), NotCorrectableError
+        )
+        for version in (0, 2, -1)
+    },
+    the_target_must_be_the_event_whose_value_is_in_force=by_personnel(
+        correcting(value="测试辅警丙"),
         NotCorrectableError,
-        _correct,
-        auxiliary=auxiliary,
-        target_version=1,
-        value="测试辅警丙",
-    )
-    assert str(error) == "the value of name in force was recorded by version 2, not by version 1"
+        message="the value of name in force was recorded by version 2, not by version 1",
+        given=_name_corrected,
+    ),
+    a_renewed_contract_end_is_corrected_at_the_renewal=by_personnel(
+        correcting(field="contract_end", value=date(2029, 6, 30)),
+        NotCorrectableError,
+        given=_renewed,
+    ),
+    dispatch_agency_is_correctable_only_under_labour_dispatch=by_personnel(
+        correcting(field="dispatch_agency", value="测试人力资源公司"), NotCorrectableError
+    ),
+    a_correction_must_change_the_value=by_personnel(
+        correcting(value="测试辅警甲"), InvalidFieldError, field="value"
+    ),
+    a_correction_must_change_the_gender=by_personnel(
+        correcting(field="gender", value="male"), InvalidFieldError
+    ),
+    a_corrected_resident_id_is_validated=by_personnel(
+        correcting(field="resident_id", value="110105194912310021"), InvalidResidentIdError
+    ),
+    **{
+        f"corrected_values_are_validated-{field}": by_personnel(
+            correcting(field=field, value=value), InvalidFieldError, field="value"
+        )
+        for field, value in (
+            ("phone", "abc"),
+            ("name", ""),
+            ("gender", "other"),
+            ("contract_end", "2027-01-01"),
+            ("resident_id", 110105194912310020),
+        )
+    },
+    **{
+        f"the_target_hash_is_a_token-{target_hash!r}": by_personnel(
+            correcting(target_hash=target_hash), InvalidFieldError, field="target_hash"
+        )
+        for target_hash in ("", "has space", "x" * 201, 12345)
+    },
+    only_the_personnel_department_corrects=Refusal(UNIT_A_ACTOR, correcting(), NotAuthorisedError),
+)
+def test_correction_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
+    refusal.check(auxiliary)
+
+
+def test_a_correction_points_at_the_event_whose_value_is_in_force(auxiliary: Auxiliary) -> None:
+    _name_corrected(auxiliary)
     _correct(auxiliary, target_version=2, value="测试辅警丙")
     assert auxiliary.name == "测试辅警丙"
 
 
 def test_a_renewed_contract_end_is_corrected_at_the_renewal(auxiliary: Auxiliary) -> None:
-    auxiliary.renew_contract(rec(PERSONNEL), RenewContract(contract_end=date(2029, 12, 31)))
-    auxiliary.collect_events()
-    refused(
-        auxiliary,
-        NotCorrectableError,
-        _correct,
-        auxiliary=auxiliary,
-        field="contract_end",
-        value=date(2029, 6, 30),
-    )
+    _renewed(auxiliary)
     _correct(auxiliary, target_version=2, field="contract_end", value=date(2029, 6, 30))
     assert auxiliary.contract_end == date(2029, 6, 30)
 
 
-def test_dispatch_agency_is_correctable_only_under_labour_dispatch(
-    auxiliary: Auxiliary, organ: Organ
-) -> None:
-    refused(
-        auxiliary,
-        NotCorrectableError,
-        _correct,
-        auxiliary=auxiliary,
-        field="dispatch_agency",
-        value="测试人力资源公司",
-    )
+def test_dispatch_agency_is_correctable_under_labour_dispatch(organ: Organ) -> None:
     dispatched = hiring(
         organ, employment_form="labour_dispatch", dispatch_agency="测试人力甲公司"
     )()
     _correct(dispatched, field="dispatch_agency", value="测试人力乙公司")
     assert dispatched.dispatch_agency == "测试人力乙公司"
-
-
-def test_a_correction_must_change_the_value(auxiliary: Auxiliary) -> None:
-    error = refused(auxiliary, InvalidFieldError, _correct, auxiliary=auxiliary, value="测试辅警甲")
-    assert error.field == "value"
-    refused(
-        auxiliary, InvalidFieldError, _correct, auxiliary=auxiliary, field="gender", value="male"
-    )
-
-
-def test_corrected_values_are_validated(auxiliary: Auxiliary) -> None:
-    refused(
-        auxiliary,
-        InvalidResidentIdError,
-        _correct,
-        auxiliary=auxiliary,
-        field="resident_id",
-        value="110105194912310021",
-    )
-    for field, value in (
-        ("phone", "abc"),
-        ("name", ""),
-        ("gender", "other"),
-        ("contract_end", "2027-01-01"),
-        ("resident_id", 110105194912310020),
-    ):
-        error = refused(
-            auxiliary, InvalidFieldError, _correct, auxiliary=auxiliary, field=field, value=value
-        )
-        assert error.field == "value"
-
-
-@pytest.mark.parametrize("target_hash", ["", "has space", "x" * 201, 12345])
-def test_the_target_hash_is_a_token(auxiliary: Auxiliary, target_hash: object) -> None:
-    error = refused(
-        auxiliary, InvalidFieldError, _correct, auxiliary=auxiliary, target_hash=target_hash
-    )
-    assert error.field == "target_hash"
-
-
-def test_only_the_personnel_department_corrects(auxiliary: Auxiliary) -> None:
-    refused(auxiliary, NotAuthorisedError, _correct, auxiliary=auxiliary, actor=UNIT_A_ACTOR)
 
 
 def test_field_version_refuses_unknown_fields(auxiliary: Auxiliary) -> None:

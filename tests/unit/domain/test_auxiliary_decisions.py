@@ -121,53 +121,42 @@ def _decided(auxiliary: Auxiliary) -> None:
     auxiliary.collect_events()
 
 
+by_discipline = partial(Refusal, DISCIPLINE)
+"""A refusal of a step the discipline and inspection office takes."""
+
+
 @refusals(
-    a_decision_needs_a_statement_heard_or_waived=Refusal(
-        DISCIPLINE, sanction(), StatementMissingError, says="Art. 18", effective=FEB_1
+    a_decision_needs_a_statement_heard_or_waived=by_discipline(
+        sanction(), StatementMissingError, says="Art. 18", effective=FEB_1
     ),
-    another_cases_statement_does_not_count=Refusal(
-        DISCIPLINE,
-        sanction(),
-        StatementMissingError,
-        effective=FEB_1,
-        given=partial(heard, sanction_id="S-2"),
+    another_cases_statement_does_not_count=by_discipline(
+        sanction(), StatementMissingError, effective=FEB_1, given=partial(heard, sanction_id="S-2")
     ),
-    a_waiver_names_the_written_waiver=Refusal(
-        DISCIPLINE,
-        WaiveStatement(sanction_id="S-2", waiver_reference=""),
-        InvalidFieldError,
-        effective=JAN_20,
+    a_waiver_names_the_written_waiver=by_discipline(
+        WaiveStatement(sanction_id="S-2", waiver_reference=""), InvalidFieldError, effective=JAN_20
     ),
-    a_statement_precedes_the_decision=Refusal(
-        DISCIPLINE,
-        sanction(),
-        InvalidDateRangeError,
-        effective=JAN_20,
-        given=partial(heard, day=FEB_1),
+    a_statement_precedes_the_decision=by_discipline(
+        sanction(), InvalidDateRangeError, effective=JAN_20, given=partial(heard, day=FEB_1)
     ),
-    no_statement_is_heard_after_the_decision=Refusal(
-        DISCIPLINE,
+    no_statement_is_heard_after_the_decision=by_discipline(
         dataclasses.replace(HEARING, heard_on=FEB_1),
         InvalidTransitionError,
         effective=FEB_1,
         given=_decided,
     ),
-    no_statement_is_waived_after_the_decision=Refusal(
-        DISCIPLINE,
+    no_statement_is_waived_after_the_decision=by_discipline(
         WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         InvalidTransitionError,
         effective=FEB_1,
         given=_decided,
     ),
-    a_heard_case_is_not_waived=Refusal(
-        DISCIPLINE,
+    a_heard_case_is_not_waived=by_discipline(
         WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         DuplicateRecordError,
         effective=FEB_1,
         given=heard,
     ),
-    a_heard_case_is_not_heard_again=Refusal(
-        DISCIPLINE,
+    a_heard_case_is_not_heard_again=by_discipline(
         dataclasses.replace(HEARING, heard_on=FEB_1),
         DuplicateRecordError,
         effective=FEB_1,
@@ -182,20 +171,16 @@ def _decided(auxiliary: Auxiliary) -> None:
         NotAuthorisedError,
         effective=JAN_20,
     ),
-    a_statement_is_not_heard_in_the_future=Refusal(
-        DISCIPLINE,
-        dataclasses.replace(HEARING, heard_on=FEB_1),
-        DateInFutureError,
-        effective=JAN_20,
+    a_statement_is_not_heard_in_the_future=by_discipline(
+        dataclasses.replace(HEARING, heard_on=FEB_1), DateInFutureError, effective=JAN_20
     ),
-    a_statement_is_heard_within_service=Refusal(
-        DISCIPLINE,
+    a_statement_is_heard_within_service=by_discipline(
         dataclasses.replace(HEARING, heard_on=date(2023, 12, 1)),
         InvalidDateRangeError,
         effective=JAN_20,
     ),
-    a_heard_statement_has_a_text=Refusal(
-        DISCIPLINE, dataclasses.replace(HEARING, statement=""), InvalidFieldError, effective=JAN_20
+    a_heard_statement_has_a_text=by_discipline(
+        dataclasses.replace(HEARING, statement=""), InvalidFieldError, effective=JAN_20
     ),
 )
 def test_statement_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -252,8 +237,7 @@ def _appealed(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    the_office_that_imposed_does_not_decide_the_appeal=Refusal(
-        DISCIPLINE,
+    the_office_that_imposed_does_not_decide_the_appeal=by_discipline(
         DecideAppeal(sanction_id="S-1", upheld=True),
         NotAuthorisedError,
         message="only the police inspectorate may decide an appeal (Art. 18)",
@@ -360,8 +344,8 @@ def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
 
 
 @refusals(
-    an_accepted_referral_is_not_accepted_again=Refusal(
-        DISCIPLINE, _outcome("accepted"), InvalidTransitionError, given=_with_outcomes("accepted")
+    an_accepted_referral_is_not_accepted_again=by_discipline(
+        _outcome("accepted"), InvalidTransitionError, given=_with_outcomes("accepted")
     ),
     **{
         f"a_judged_referral_is_final-{outcome}": Refusal(
@@ -372,26 +356,21 @@ def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
         )
         for outcome in ("accepted", "declined", "judgement")
     },
-    a_declined_referral_is_final=Refusal(
-        DISCIPLINE, _outcome("judgement"), InvalidTransitionError, given=_with_outcomes("declined")
+    a_declined_referral_is_final=by_discipline(
+        _outcome("judgement"), InvalidTransitionError, given=_with_outcomes("declined")
     ),
-    an_outcome_needs_a_known_referral=Refusal(
-        DISCIPLINE, _outcome("accepted"), UnknownReferralError
+    an_outcome_needs_a_known_referral=by_discipline(_outcome("accepted"), UnknownReferralError),
+    an_outcome_is_decided_after_the_referral=by_discipline(
+        _outcome("accepted", day=JAN_20), InvalidDateRangeError, given=_referred
     ),
-    an_outcome_is_decided_after_the_referral=Refusal(
-        DISCIPLINE, _outcome("accepted", day=JAN_20), InvalidDateRangeError, given=_referred
-    ),
-    an_outcome_is_a_closed_set=Refusal(
-        DISCIPLINE, _outcome("acquitted"), InvalidFieldError, given=_referred
+    an_outcome_is_a_closed_set=by_discipline(
+        _outcome("acquitted"), InvalidFieldError, given=_referred
     ),
     only_the_discipline_office_records_an_outcome=Refusal(
         PERSONNEL, _outcome("accepted"), NotAuthorisedError, given=_referred
     ),
-    a_referral_reference_is_used_once=Refusal(
-        DISCIPLINE,
-        ReferForProsecution(reference="R-1", summary="again"),
-        DuplicateRecordError,
-        given=_referred,
+    a_referral_reference_is_used_once=by_discipline(
+        ReferForProsecution(reference="R-1", summary="again"), DuplicateRecordError, given=_referred
     ),
 )
 def test_referral_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -470,8 +449,8 @@ def test_only_a_dispatched_auxiliary_is_returned_to_an_agency(
         InvalidDateRangeError,
         effective=date(2024, 1, 2),
     ),
-    only_the_personnel_department_returns_to_the_agency=Refusal(
-        DISCIPLINE, ReturnToAgency(return_grounds="g"), NotAuthorisedError
+    only_the_personnel_department_returns_to_the_agency=by_discipline(
+        ReturnToAgency(return_grounds="g"), NotAuthorisedError
     ),
     a_return_to_the_agency_is_no_plain_separation=Refusal(
         PERSONNEL, Separate(reason="returned_to_agency"), InvalidFieldError

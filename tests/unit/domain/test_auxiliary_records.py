@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -81,18 +82,22 @@ def _evaluated(auxiliary: Auxiliary) -> None:
     auxiliary.collect_events()
 
 
+by_personnel = partial(Refusal, PERSONNEL)
+"""A refusal of a record the personnel department makes."""
+
+
 @refusals(
-    a_year_is_assessed_once=Refusal(
-        PERSONNEL, Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
+    a_year_is_assessed_once=by_personnel(
+        Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
     ),
-    the_assessed_year_lies_in_service_not_before=Refusal(
-        PERSONNEL, Evaluate(year=2023, grade="competent"), InvalidDateRangeError
+    the_assessed_year_lies_in_service_not_before=by_personnel(
+        Evaluate(year=2023, grade="competent"), InvalidDateRangeError
     ),
-    the_assessed_year_lies_in_service_not_after=Refusal(
-        PERSONNEL, Evaluate(year=2025, grade="competent"), InvalidDateRangeError
+    the_assessed_year_lies_in_service_not_after=by_personnel(
+        Evaluate(year=2025, grade="competent"), InvalidDateRangeError
     ),
-    the_grade_is_a_closed_set=Refusal(
-        PERSONNEL, Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
+    the_grade_is_a_closed_set=by_personnel(
+        Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
     ),
     only_the_personnel_department_assesses=Refusal(
         UNIT_A_ACTOR, Evaluate(year=2024, grade="competent"), NotAuthorisedError
@@ -130,26 +135,26 @@ def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxil
 
 
 @refusals(
-    a_promotion_must_raise_the_level=Refusal(
-        PERSONNEL, ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
+    a_promotion_must_raise_the_level=by_personnel(
+        ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
     ),
-    a_demotion_must_lower_the_level=Refusal(
-        PERSONNEL, ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
+    a_demotion_must_lower_the_level=by_personnel(
+        ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
     ),
-    a_correction_must_change_the_level=Refusal(
-        PERSONNEL, ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
+    a_correction_must_change_the_level=by_personnel(
+        ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
     ),
-    the_new_level_lies_within_the_scheme=Refusal(
-        PERSONNEL, ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
+    the_new_level_lies_within_the_scheme=by_personnel(
+        ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
     ),
-    the_reason_is_a_closed_set=Refusal(
-        PERSONNEL, ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
+    the_reason_is_a_closed_set=by_personnel(
+        ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
     ),
     only_the_personnel_department_changes_levels=Refusal(
         UNIT_A_ACTOR, ChangeLevel(level=2, reason="promotion"), NotAuthorisedError
     ),
-    a_renewal_must_extend_the_contract=Refusal(
-        PERSONNEL, RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
+    a_renewal_must_extend_the_contract=by_personnel(
+        RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
     ),
 )
 def test_level_and_contract_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -254,48 +259,40 @@ def _issued_and_returned(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    one_active_credential_of_a_kind_at_a_time=Refusal(
-        PERSONNEL,
+    one_active_credential_of_a_kind_at_a_time=by_personnel(
         IssueCredential(kind="work_id", serial="NT-000124"),
         CredentialAlreadyActiveError,
         says="Art. 12",
         given=_issue,
     ),
-    a_credential_is_revoked_once=Refusal(
-        PERSONNEL,
+    a_credential_is_revoked_once=by_personnel(
         RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
         CredentialNotHeldError,
         given=_issued_and_revoked,
     ),
-    a_returned_credential_cannot_be_returned=Refusal(
-        PERSONNEL,
+    a_returned_credential_cannot_be_returned=by_personnel(
         ReturnCredential(kind="work_id", serial="NT-000123"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
-    a_returned_credential_cannot_be_revoked=Refusal(
-        PERSONNEL,
+    a_returned_credential_cannot_be_revoked=by_personnel(
         RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
-    an_unknown_credential_is_not_returned=Refusal(
-        PERSONNEL,
-        ReturnCredential(kind="insignia", serial="NT-000123"),
-        UnknownCredentialError,
-        given=_issue,
+    an_unknown_credential_is_not_returned=by_personnel(
+        ReturnCredential(kind="insignia", serial="NT-000123"), UnknownCredentialError, given=_issue
     ),
-    an_unknown_credential_is_not_revoked=Refusal(
-        PERSONNEL,
+    an_unknown_credential_is_not_revoked=by_personnel(
         RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
         UnknownCredentialError,
         given=_issue,
     ),
-    the_credential_kind_is_checked=Refusal(
-        PERSONNEL, IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
+    the_credential_kind_is_checked=by_personnel(
+        IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
     ),
-    the_credential_serial_is_checked=Refusal(
-        PERSONNEL, IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
+    the_credential_serial_is_checked=by_personnel(
+        IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
     ),
     only_the_personnel_department_issues_credentials=Refusal(
         UNIT_A_ACTOR, IssueCredential(kind="work_id", serial="NT-1"), NotAuthorisedError
@@ -376,8 +373,7 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    insurance_must_end_after_it_starts=Refusal(
-        PERSONNEL,
+    insurance_must_end_after_it_starts=by_personnel(
         EnrolInsurance(
             kind="medical",
             insurer="测试医保",
@@ -387,27 +383,23 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
         ),
         InvalidDateRangeError,
     ),
-    insurance_kind_is_a_closed_set=Refusal(
-        PERSONNEL,
+    insurance_kind_is_a_closed_set=by_personnel(
         EnrolInsurance(
             kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
         ),
         InvalidFieldError,
     ),
-    a_health_check_cannot_be_in_the_future=Refusal(
-        PERSONNEL,
+    a_health_check_cannot_be_in_the_future=by_personnel(
         RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
         DateInFutureError,
         field="checked_on",
     ),
-    health_check_fitness_is_checked=Refusal(
-        PERSONNEL,
+    health_check_fitness_is_checked=by_personnel(
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
         InvalidFieldError,
         field="fit",
     ),
-    health_check_details_are_checked=Refusal(
-        PERSONNEL,
+    health_check_details_are_checked=by_personnel(
         RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
         InvalidFieldError,
         field="details",
@@ -461,29 +453,23 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
         OutsideScopeError,
     ),
-    an_injury_id_is_used_once=Refusal(
-        PERSONNEL,
+    an_injury_id_is_used_once=by_personnel(
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
         DuplicateRecordError,
         given=_injure,
     ),
-    an_injury_occurs_in_service=Refusal(
-        PERSONNEL,
+    an_injury_occurs_in_service=by_personnel(
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"),
         InvalidDateRangeError,
     ),
-    an_injury_does_not_occur_in_the_future=Refusal(
-        PERSONNEL,
+    an_injury_does_not_occur_in_the_future=by_personnel(
         RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"),
         DateInFutureError,
     ),
-    a_cost_needs_a_recorded_injury=Refusal(
-        PERSONNEL,
-        AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
-        UnknownInjuryError,
+    a_cost_needs_a_recorded_injury=by_personnel(
+        AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)), UnknownInjuryError
     ),
-    cost_category_is_a_closed_set=Refusal(
-        PERSONNEL,
+    cost_category_is_a_closed_set=by_personnel(
         AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
         InvalidFieldError,
         field="category",
@@ -538,8 +524,7 @@ def test_commend(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    an_infringement_occurs_in_service=Refusal(
-        PERSONNEL,
+    an_infringement_occurs_in_service=by_personnel(
         RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
         InvalidDateRangeError,
     ),
@@ -549,11 +534,10 @@ def test_commend(auxiliary: Auxiliary) -> None:
         NotAuthorisedError,
         message="only the organ's personnel department may record a commendation (Art. 16)",
     ),
-    commendation_kind_is_a_closed_set=Refusal(
-        PERSONNEL, Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
+    commendation_kind_is_a_closed_set=by_personnel(
+        Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
     ),
-    no_record_may_take_effect_before_the_hire=Refusal(
-        PERSONNEL,
+    no_record_may_take_effect_before_the_hire=by_personnel(
         Commend(kind="citation", issuing_body="测试市公安局"),
         InvalidDateRangeError,
         message="effective date precedes the hire's effective date",

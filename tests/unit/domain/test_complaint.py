@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from domain.commands.complaint import (
     Acknowledge,
     Assign,
     Close,
+    ComplaintCommand,
     Decline,
     NotifyComplainant,
     ReceiveComplaint,
@@ -47,7 +49,9 @@ from domain.values import (
     Responsibility,
 )
 
+from .refusals import Refusal, refusals
 from .support import (
+    ANONYMOUS,
     COMPLAINANT_ID,
     COMPLAINT_ID,
     COMPLAINTS,
@@ -114,46 +118,42 @@ def receive(auxiliary: Auxiliary, /, **overrides: Any) -> Complaint:
     return complaint
 
 
+HAPPY_PATH: list[tuple[str, date, ComplaintCommand]] = [
+    ("acknowledged", MAR_2, Acknowledge()),
+    ("accepted", MAR_2, Accept(category="执法态度")),
+    ("assigned", MAR_2, Assign(investigator_id="INV-7", due=date(2024, 4, 1))),
+    (
+        "found_1",
+        MAR_5,
+        RecordFinding(allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"),
+    ),
+    (
+        "concluded",
+        MAR_10,
+        RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
+    ),
+    (
+        "notified",
+        MAR_12,
+        NotifyComplainant(
+            method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
+        ),
+    ),
+    ("closed", MAR_12, Close()),
+]
+"""The steps of a complaint handled to its end: each step's name, day and command."""
+
+
+def by_office(complaint: Complaint, day: date, /, *commands: ComplaintCommand) -> None:
+    """The complaints office runs ``commands`` on ``complaint``, recorded on ``day``."""
+    for command in commands:
+        command.run(complaint, rec(COMPLAINTS, day))
+
+
 def handled(complaint: Complaint, *, upto: str) -> Complaint:
     """Move a received complaint along the happy path up to a step."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("acknowledged", lambda: complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())),
-        ("accepted", lambda: complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))),
-        (
-            "assigned",
-            lambda: complaint.assign(
-                rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 4, 1))
-            ),
-        ),
-        (
-            "found_1",
-            lambda: complaint.record_finding(
-                rec(COMPLAINTS, MAR_5),
-                RecordFinding(
-                    allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"
-                ),
-            ),
-        ),
-        (
-            "concluded",
-            lambda: complaint.record_finding(
-                rec(COMPLAINTS, MAR_10),
-                RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
-            ),
-        ),
-        (
-            "notified",
-            lambda: complaint.notify_complainant(
-                rec(COMPLAINTS, MAR_12),
-                NotifyComplainant(
-                    method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
-                ),
-            ),
-        ),
-        ("closed", lambda: complaint.close(rec(COMPLAINTS, MAR_12), Close())),
-    ]
-    for name, step in steps:
-        step()
+    for name, day, command in HAPPY_PATH:
+        by_office(complaint, day, command)
         if name == upto:
             break
     complaint.collect_events()
@@ -200,15 +200,7 @@ def test_complainant_data_is_marked_personal_to_the_complainant() -> None:
 
 def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
     complaint = receive(
-        auxiliary,
-        complainant_name=None,
-        complainant_phone=None,
-        complainant_resident_id=None,
-        complainant_address=None,
-        contact_text=None,
-        tracking_hash=None,
-        actor=COMPLAINTS,
-        channel="hotline_12389",
+        auxiliary, **ANONYMOUS, tracking_hash=None, actor=COMPLAINTS, channel="hotline_12389"
     )
     assert complaint.complainant_name is None
     assert complaint.channel is ComplaintChannel.hotline_12389
@@ -367,213 +359,159 @@ def test_the_whole_lifecycle(complaint: Complaint) -> None:
     ]
 
 
-def test_close_before_the_complainant_is_told_is_refused(complaint: Complaint) -> None:
-    handled(complaint, upto="concluded")
-    error = refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close()
-    )
-    assert "Art. 17" in str(error)
-    assert error.code == "complainant_not_notified"
+def upto(step: str) -> Callable[[Complaint], Complaint]:
+    """A ``given`` step: the complaint moved along the happy path up to ``step``."""
+    return partial(handled, upto=step)
 
 
-@pytest.mark.parametrize("upto", ["acknowledged", "accepted", "assigned", "found_1"])
-def test_an_open_complaint_cannot_close(complaint: Complaint, upto: str) -> None:
-    handled(complaint, upto=upto)
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
+def finding(result: str = "sustained", number: object = 1) -> RecordFinding:
+    return RecordFinding(allegation_number=number, result=result, reasoning="r")  # type: ignore[arg-type]
 
 
-def test_a_received_complaint_cannot_close(complaint: Complaint) -> None:
-    refused(complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS), Close())
+def notice(notified_on: date, method: str = "sms", summary: str = "s") -> NotifyComplainant:
+    return NotifyComplainant(method=method, notified_on=notified_on, summary=summary)
 
 
-def test_a_closed_complaint_cannot_close_again(complaint: Complaint) -> None:
-    handled(complaint, upto="closed")
-    error = refused(complaint, InvalidTransitionError, complaint.close, rec(COMPLAINTS), Close())
-    assert (error.from_status, error.command) == ("closed", "close")
+by_the_office = partial(Refusal, COMPLAINTS)
+"""A refusal of a command the complaints office runs."""
 
 
-def test_accept_needs_acknowledgement_first(complaint: Complaint) -> None:
-    error = refused(
-        complaint, InvalidTransitionError, complaint.accept, rec(COMPLAINTS), Accept(category="c")
-    )
-    assert (error.from_status, error.command) == ("received", "accept")
-
-
-def test_acknowledge_once(complaint: Complaint) -> None:
-    handled(complaint, upto="acknowledged")
-    refused(
-        complaint, InvalidTransitionError, complaint.acknowledge, rec(COMPLAINTS), Acknowledge()
-    )
+@refusals(
+    close_before_the_complainant_is_told=by_the_office(
+        Close(),
+        ComplainantNotNotifiedError,
+        says="Art. 17",
+        has={"code": "complainant_not_notified"},
+        given=upto("concluded"),
+    ),
+    a_received_complaint_cannot_close=by_the_office(Close(), ComplainantNotNotifiedError),
+    **{
+        f"an_open_complaint_cannot_close-{step}": by_the_office(
+            Close(), ComplainantNotNotifiedError, given=upto(step)
+        )
+        for step in ("acknowledged", "accepted", "assigned", "found_1")
+    },
+    a_closed_complaint_cannot_close_again=by_the_office(
+        Close(),
+        InvalidTransitionError,
+        has={"from_status": "closed", "command": "close"},
+        given=upto("closed"),
+    ),
+    accept_needs_acknowledgement_first=by_the_office(
+        Accept(category="c"),
+        InvalidTransitionError,
+        has={"from_status": "received", "command": "accept"},
+    ),
+    acknowledge_once=by_the_office(
+        Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
+    ),
+    notification_waits_for_a_result=by_the_office(
+        notice(MAR_10), InvalidTransitionError, effective=MAR_10, given=upto("found_1")
+    ),
+    the_notification_date_is_not_in_the_future=by_the_office(
+        notice(date(2024, 3, 11)), DateInFutureError, effective=MAR_10, given=upto("concluded")
+    ),
+    the_notification_date_is_not_before_the_result=by_the_office(
+        notice(MAR_5), InvalidDateRangeError, effective=MAR_12, given=upto("concluded")
+    ),
+    findings_need_an_accepted_complaint=by_the_office(
+        finding(), InvalidTransitionError, given=upto("acknowledged")
+    ),
+    **{
+        f"a_finding_names_a_known_allegation-{number!r}": by_the_office(
+            finding(number=number), UnknownAllegationError, effective=MAR_5, given=upto("accepted")
+        )
+        for number in (0, 3, True, "1")
+    },
+    each_allegation_gets_one_finding=by_the_office(
+        finding("not_sustained"), DuplicateRecordError, effective=MAR_5, given=upto("found_1")
+    ),
+    no_finding_after_conclusion=by_the_office(
+        finding("not_sustained"), InvalidTransitionError, effective=MAR_10, given=upto("concluded")
+    ),
+    finding_result_is_a_closed_set=by_the_office(
+        finding("maybe"), InvalidFieldError, field="result", effective=MAR_5, given=upto("accepted")
+    ),
+    a_due_date_is_not_in_the_past=by_the_office(
+        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
+        InvalidDateRangeError,
+        effective=MAR_2,
+        given=upto("accepted"),
+    ),
+    withdrawal_comes_before_notification=by_the_office(
+        Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
+    ),
+    only_a_closed_complaint_reopens=by_the_office(
+        Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
+    ),
+    handling_is_for_the_responsible_organ=Refusal(
+        OTHER_COMPLAINTS, Acknowledge(), OutsideScopeError
+    ),
+    handling_is_not_for_the_public_intake=Refusal(
+        PUBLIC,
+        Acknowledge(),
+        NotAuthorisedError,
+        message="only the complaints office may handle a complaint (Art. 17)",
+    ),
+    handling_is_for_the_complaints_office=Refusal(PERSONNEL, Acknowledge(), NotAuthorisedError),
+    handling_may_not_precede_the_receipt=by_the_office(
+        Acknowledge(), InvalidDateRangeError, effective=date(2024, 2, 29), at=cst(MAR_2)
+    ),
+)
+def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
+    refusal.check(complaint)
 
 
 def test_decline_then_notify_then_close(complaint: Complaint) -> None:
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="不属于辅警履职行为"))
+    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="不属于辅警履职行为"))
     assert complaint.status is ComplaintStatus.not_accepted
     assert complaint.decline_reason == "不属于辅警履职行为"
-    refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_2), Close()
-    )
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_5),
-        NotifyComplainant(method="phone", notified_on=MAR_5, summary="不予受理"),
-    )
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_2, Close())
+    by_office(complaint, MAR_5, notice(MAR_5, "phone", "不予受理"), Close())
     assert complaint.status is ComplaintStatus.closed
-
-
-def test_notification_waits_for_a_result(complaint: Complaint) -> None:
-    handled(complaint, upto="found_1")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_10),
-        NotifyComplainant(method="sms", notified_on=MAR_10, summary="s"),
-    )
-
-
-def test_notification_date_is_not_in_the_future_nor_before_the_result(
-    complaint: Complaint,
-) -> None:
-    handled(complaint, upto="concluded")
-    refused(
-        complaint,
-        DateInFutureError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_10),
-        NotifyComplainant(method="sms", notified_on=date(2024, 3, 11), summary="s"),
-    )
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.notify_complainant,
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="sms", notified_on=MAR_5, summary="s"),
-    )
 
 
 def test_further_notifications_are_recorded(complaint: Complaint) -> None:
     handled(complaint, upto="notified")
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="letter", notified_on=MAR_12, summary="书面告知"),
-    )
+    by_office(complaint, MAR_12, notice(MAR_12, "letter", "书面告知"))
     assert [n.method.value for n in complaint.notifications] == ["sms", "letter"]
 
 
-def test_findings_need_an_accepted_complaint(complaint: Complaint) -> None:
-    handled(complaint, upto="acknowledged")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.record_finding,
-        rec(COMPLAINTS),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
-    )
-
-
-def test_a_finding_names_a_known_allegation(complaint: Complaint) -> None:
+def test_assign_allows_a_future_due_date_and_a_reassignment(complaint: Complaint) -> None:
     handled(complaint, upto="accepted")
-    for number in (0, 3, True, "1"):
-        refused(
-            complaint,
-            UnknownAllegationError,
-            complaint.record_finding,
-            rec(COMPLAINTS, MAR_5),
-            RecordFinding(allegation_number=number, result="sustained", reasoning="r"),
-        )
-
-
-def test_each_allegation_gets_one_finding(complaint: Complaint) -> None:
-    handled(complaint, upto="found_1")
-    refused(
-        complaint,
-        DuplicateRecordError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-    )
-
-
-def test_no_finding_after_conclusion(complaint: Complaint) -> None:
-    handled(complaint, upto="concluded")
-    refused(
-        complaint,
-        InvalidTransitionError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_10),
-        RecordFinding(allegation_number=1, result="not_sustained", reasoning="r"),
-    )
-
-
-def test_finding_result_is_a_closed_set(complaint: Complaint) -> None:
-    handled(complaint, upto="accepted")
-    error = refused(
-        complaint,
-        InvalidFieldError,
-        complaint.record_finding,
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="maybe", reasoning="r"),
-    )
-    assert error.field == "result"
-
-
-def test_assign_allows_a_future_due_date_but_not_a_past_one(complaint: Complaint) -> None:
-    handled(complaint, upto="accepted")
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.assign,
-        rec(COMPLAINTS, MAR_2),
-        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
-    )
-    complaint.assign(
-        rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 12, 31))
-    )
-    complaint.assign(
-        rec(COMPLAINTS, MAR_5), Assign(investigator_id="INV-8", due=date(2024, 12, 31))
-    )
+    by_office(complaint, MAR_2, Assign(investigator_id="INV-7", due=date(2024, 12, 31)))
+    by_office(complaint, MAR_5, Assign(investigator_id="INV-8", due=date(2024, 12, 31)))
     assert complaint.investigator_id == "INV-8"
 
 
 def test_withdraw_then_close(complaint: Complaint) -> None:
     handled(complaint, upto="assigned")
-    complaint.withdraw(rec(COMPLAINTS, MAR_5), Withdraw(reason="投诉人已谅解"))
+    by_office(complaint, MAR_5, Withdraw(reason="投诉人已谅解"))
     assert complaint.status is ComplaintStatus.withdrawn
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
+    by_office(complaint, MAR_5, Close())
     assert complaint.status is ComplaintStatus.closed
-
-
-def test_withdrawal_comes_before_notification(complaint: Complaint) -> None:
-    handled(complaint, upto="notified")
-    refused(
-        complaint, InvalidTransitionError, complaint.withdraw, rec(COMPLAINTS), Withdraw(reason="r")
-    )
 
 
 def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     handled(complaint, upto="closed")
-    complaint.reopen(rec(COMPLAINTS, MAR_12), Reopen(reason="投诉人提出新证据"))
+    by_office(complaint, MAR_12, Reopen(reason="投诉人提出新证据"))
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.round == 2
     assert not complaint.complainant_notified
     assert complaint.concluded_at is None and complaint.closed_at is None
     # Findings stay on record and remain the latest until superseded.
     assert complaint.findings[1].result is FindingResult.sustained
-    refused(
-        complaint, ComplainantNotNotifiedError, complaint.close, rec(COMPLAINTS, MAR_12), Close()
-    )
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_12, Close())
 
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_12),
+    by_office(
+        complaint,
+        MAR_12,
         RecordFinding(allegation_number=2, result="sustained", reasoning="新证据"),
     )
     assert complaint.findings[2].result is FindingResult.sustained
     assert complaint.status is ComplaintStatus.under_investigation  # allegation 1 not redone
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_12),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="维持"),
+    by_office(
+        complaint, MAR_12, RecordFinding(allegation_number=1, result="sustained", reasoning="维持")
     )
     assert complaint.status is ComplaintStatus.concluded
     assert [(f.allegation_number, f.round) for f in complaint.finding_history] == [
@@ -583,72 +521,30 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
         (1, 2),
     ]
     assert complaint.findings[2] == Finding(2, FindingResult.sustained, "新证据", 2, MAR_12, 10)
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="sms", notified_on=MAR_12, summary="复查结果"),
-    )
-    complaint.close(rec(COMPLAINTS, MAR_12), Close())
+    by_office(complaint, MAR_12, notice(MAR_12, "sms", "复查结果"), Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complaint) -> None:
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.decline(rec(COMPLAINTS, MAR_2), Decline(reason="r"))
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_2), NotifyComplainant(method="sms", notified_on=MAR_2, summary="s")
-    )
-    complaint.close(rec(COMPLAINTS, MAR_2), Close())
-    complaint.reopen(rec(COMPLAINTS, MAR_5), Reopen(reason="复核"))
+    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="r"), notice(MAR_2), Close())
+    by_office(complaint, MAR_5, Reopen(reason="复核"))
     assert complaint.status is ComplaintStatus.acknowledged
-    complaint.accept(rec(COMPLAINTS, MAR_5), Accept(category="执法态度"))
+    by_office(complaint, MAR_5, Accept(category="执法态度"))
     assert complaint.status is ComplaintStatus.accepted
-
-
-def test_only_a_closed_complaint_reopens(complaint: Complaint) -> None:
-    handled(complaint, upto="notified")
-    refused(
-        complaint, InvalidTransitionError, complaint.reopen, rec(COMPLAINTS), Reopen(reason="r")
-    )
-
-
-def test_handling_is_for_the_responsible_organs_complaints_office(complaint: Complaint) -> None:
-    refused(
-        complaint, OutsideScopeError, complaint.acknowledge, rec(OTHER_COMPLAINTS), Acknowledge()
-    )
-    error = refused(
-        complaint, NotAuthorisedError, complaint.acknowledge, rec(PUBLIC), Acknowledge()
-    )
-    assert str(error) == "only the complaints office may handle a complaint (Art. 17)"
-    refused(complaint, NotAuthorisedError, complaint.acknowledge, rec(PERSONNEL), Acknowledge())
-
-
-def test_handling_may_not_precede_the_receipt(complaint: Complaint) -> None:
-    refused(
-        complaint,
-        InvalidDateRangeError,
-        complaint.acknowledge,
-        rec(COMPLAINTS, date(2024, 2, 29), at=cst(MAR_2)),
-        Acknowledge(),
-    )
 
 
 def test_replay_rebuilds_the_complaint(auxiliary: Auxiliary) -> None:
     complaint = receiving(auxiliary)()
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="r"),
+    by_office(complaint, MAR_2, Acknowledge(), Accept(category="执法态度"))
+    by_office(
+        complaint,
+        MAR_5,
+        finding(),
+        finding("exonerated", number=2),
+        notice(MAR_5, "online"),
+        Close(),
     )
-    complaint.record_finding(
-        rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=2, result="exonerated", reasoning="r"),
-    )
-    complaint.notify_complainant(
-        rec(COMPLAINTS, MAR_5), NotifyComplainant(method="online", notified_on=MAR_5, summary="s")
-    )
-    complaint.close(rec(COMPLAINTS, MAR_5), Close())
-    complaint.reopen(rec(COMPLAINTS, MAR_10), Reopen(reason="r"))
+    by_office(complaint, MAR_10, Reopen(reason="r"))
     rebuilt = replay(list(complaint.collect_events()))
     assert rebuilt == complaint
     assert (rebuilt.status, rebuilt.round) == (ComplaintStatus.accepted, 2)

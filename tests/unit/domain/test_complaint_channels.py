@@ -31,9 +31,11 @@ from domain.errors import (
     SubjectNotMatchedError,
 )
 from domain.organ import Organ
-from domain.values import ComplaintChannel, ComplaintStatus, Responsibility
+from domain.values import Actor, ComplaintChannel, ComplaintStatus, Responsibility
 
+from .refusals import Refusal, refusals
 from .support import (
+    AUX_ID,
     COMPLAINANT_ID,
     COMPLAINT_ID,
     COMPLAINTS,
@@ -89,6 +91,15 @@ def take(auxiliary: Auxiliary | None, /, **overrides: Any) -> Complaint:
     complaint = taking(auxiliary, **overrides)()
     complaint.collect_events()
     return complaint
+
+
+MATCH = MatchSubject(auxiliary_id=AUX_ID)
+"""Name the fixture's auxiliary as the subject of an unnamed complaint."""
+
+
+def match(complaint: Complaint, auxiliary: Auxiliary, actor: Actor = COMPLAINTS) -> None:
+    """``actor`` names ``auxiliary`` as the subject, on 2 March, as the service runs it."""
+    MATCH.run(complaint, rec(actor, MAR_2), auxiliary)
 
 
 def test_a_named_intake_records_the_channel_and_attributes_as_the_public_intake_does(
@@ -187,9 +198,7 @@ def test_matching_attributes_at_the_incident_date(auxiliary: Auxiliary, organ: O
     )
     complaint = take(None)
     complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.match_subject(
-        rec(COMPLAINTS, MAR_2), MatchSubject(auxiliary_id=auxiliary.id), auxiliary
-    )
+    match(complaint, auxiliary)
     assert complaint.matched and complaint.auxiliary_id == auxiliary.id
     assert complaint.responsibility == Responsibility(ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲")
     assert complaint.status is ComplaintStatus.acknowledged
@@ -199,9 +208,7 @@ def test_matching_attributes_at_the_incident_date(auxiliary: Auxiliary, organ: O
 
 def test_matching_by_another_organs_office_moves_the_complaint(auxiliary: Auxiliary) -> None:
     complaint = take(None, actor=OTHER_COMPLAINTS)
-    complaint.match_subject(
-        rec(OTHER_COMPLAINTS, MAR_2), MatchSubject(auxiliary_id=auxiliary.id), auxiliary
-    )
+    match(complaint, auxiliary, OTHER_COMPLAINTS)
     assert complaint.organ == ORGAN_CODE and complaint.unit == UNIT_A
     # From now on the auxiliary's organ handles it.
     complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
@@ -216,74 +223,38 @@ def test_matching_by_another_organs_office_moves_the_complaint(auxiliary: Auxili
 
 def test_a_complaint_that_names_its_auxiliary_is_not_matched(auxiliary: Auxiliary) -> None:
     named = take(auxiliary)
-    refused(
-        named,
-        SubjectAlreadyNamedError,
-        named.match_subject,
-        rec(COMPLAINTS, MAR_2),
-        MatchSubject(auxiliary_id=auxiliary.id),
-        auxiliary,
-    )
+    refused(named, SubjectAlreadyNamedError, match, named, auxiliary)
     unnamed = take(None)
-    unnamed.match_subject(
-        rec(COMPLAINTS, MAR_2), MatchSubject(auxiliary_id=auxiliary.id), auxiliary
-    )
+    match(unnamed, auxiliary)
     unnamed.collect_events()
-    refused(
-        unnamed,
-        SubjectAlreadyNamedError,
-        unnamed.match_subject,
-        rec(COMPLAINTS, MAR_2),
-        MatchSubject(auxiliary_id=auxiliary.id),
-        auxiliary,
-    )
+    refused(unnamed, SubjectAlreadyNamedError, match, unnamed, auxiliary)
 
 
-def test_matching_refusals(auxiliary: Auxiliary) -> None:
-    complaint = take(None)
-    match = MatchSubject(auxiliary_id=auxiliary.id)
-    refused(
-        complaint,
-        NotAuthorisedError,
-        complaint.match_subject,
-        rec(PERSONNEL, MAR_2),
-        match,
-        auxiliary,
-    )
-    refused(
-        complaint,
-        OutsideScopeError,
-        complaint.match_subject,
-        rec(OTHER_COMPLAINTS, MAR_2),
-        match,
-        auxiliary,
-    )
-    before_receipt = rec(COMPLAINTS, date(2024, 2, 29))
-    refused(
-        complaint, InvalidDateRangeError, complaint.match_subject, before_receipt, match, auxiliary
-    )
-    withdrawn = take(None)
-    withdrawn.withdraw(rec(COMPLAINTS, MAR_2), Withdraw(reason="撤回"))
-    refused(
-        withdrawn,
-        InvalidTransitionError,
-        withdrawn.match_subject,
-        rec(COMPLAINTS, MAR_2),
-        match,
-        auxiliary,
-    )
+def _withdrawn(complaint: Complaint) -> None:
+    complaint.withdraw(rec(COMPLAINTS, MAR_2), Withdraw(reason="撤回"))
+
+
+@refusals(
+    only_the_complaints_office_matches=Refusal(
+        PERSONNEL, MATCH, NotAuthorisedError, effective=MAR_2
+    ),
+    another_organs_office_does_not_match_ours=Refusal(
+        OTHER_COMPLAINTS, MATCH, OutsideScopeError, effective=MAR_2
+    ),
+    matching_does_not_precede_the_receipt=Refusal(
+        COMPLAINTS, MATCH, InvalidDateRangeError, effective=date(2024, 2, 29)
+    ),
+    a_withdrawn_complaint_is_not_matched=Refusal(
+        COMPLAINTS, MATCH, InvalidTransitionError, effective=MAR_2, given=_withdrawn
+    ),
+)
+def test_matching_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
+    refusal.check(take(None), auxiliary)
 
 
 def test_matching_outside_employment_is_refused(auxiliary: Auxiliary) -> None:
     complaint = take(None, incident_at=cst(date(2023, 12, 30)))
-    refused(
-        complaint,
-        NoResponsibilityError,
-        complaint.match_subject,
-        rec(COMPLAINTS, MAR_2),
-        MatchSubject(auxiliary_id=auxiliary.id),
-        auxiliary,
-    )
+    refused(complaint, NoResponsibilityError, match, complaint, auxiliary)
 
 
 def test_a_finding_needs_a_named_auxiliary(auxiliary: Auxiliary) -> None:
@@ -294,9 +265,7 @@ def test_a_finding_needs_a_named_auxiliary(auxiliary: Auxiliary) -> None:
     refused(
         complaint, SubjectNotMatchedError, complaint.record_finding, rec(COMPLAINTS, MAR_2), finding
     )
-    complaint.match_subject(
-        rec(COMPLAINTS, MAR_2), MatchSubject(auxiliary_id=auxiliary.id), auxiliary
-    )
+    match(complaint, auxiliary)
     complaint.record_finding(rec(COMPLAINTS, MAR_2), finding)
     assert complaint.status is ComplaintStatus.concluded
 
@@ -305,9 +274,7 @@ def test_an_intake_and_its_matching_replay_to_the_same_state(auxiliary: Auxiliar
     complaint = taking(
         None, channel="referral", outside_reference=None, referring_organ="测试市纪委监委"
     )()
-    complaint.match_subject(
-        rec(COMPLAINTS, MAR_2), MatchSubject(auxiliary_id=auxiliary.id), auxiliary
-    )
+    match(complaint, auxiliary)
     events = complaint.collect_events()
     rebuilt = replay(events)
     for name in (

@@ -21,6 +21,7 @@ from domain.errors import (
 )
 from domain.values import Actor, ComplaintStatus, ReviewOutcome
 
+from .refusals import Refusal, refusals
 from .support import (
     COMPLAINANT_ID,
     COMPLAINTS,
@@ -29,7 +30,6 @@ from .support import (
     OTHER_ORGAN,
     PUBLIC,
     rec,
-    refused,
 )
 from .test_complaint import MAR_12, handled, receive
 
@@ -80,50 +80,79 @@ def test_the_office_may_ask_on_the_complainants_behalf_after_closure(
     assert closed.review is not None
 
 
-def test_the_window_closes_thirty_days_after_notification(notified: Complaint) -> None:
-    error = refused(
-        notified,
-        ReviewWindowClosedError,
-        notified.request_review,
-        rec(PUBLIC, MAR_12 + timedelta(days=31)),
+def _asked(complaint: Complaint, day: date = MAR_12) -> None:
+    complaint.request_review(rec(PUBLIC, day), ASK)
+    complaint.collect_events()
+
+
+def _asked_on_the_20th(complaint: Complaint) -> None:
+    _asked(complaint, date(2024, 3, 20))
+
+
+def _decided(complaint: Complaint) -> None:
+    _asked_on_the_20th(complaint)
+    complaint.decide_review(rec(INSPECTOR, date(2024, 3, 20)), DECIDE)
+    complaint.collect_events()
+
+
+@refusals(
+    the_window_closes_thirty_days_after_notification=Refusal(
+        PUBLIC,
         ASK,
-    )
-    assert "2024-04-11" in str(error)
-
-
-def test_one_review_per_result(notified: Complaint) -> None:
-    notified.request_review(rec(PUBLIC, MAR_12), ASK)
-    notified.collect_events()
-    refused(notified, DuplicateRecordError, notified.request_review, rec(PUBLIC, MAR_12), ASK)
+        ReviewWindowClosedError,
+        says="2024-04-11",
+        effective=MAR_12 + timedelta(days=31),
+    ),
+    one_review_per_result=Refusal(
+        PUBLIC, ASK, DuplicateRecordError, effective=MAR_12, given=_asked
+    ),
+    an_inspector_does_not_ask=Refusal(INSPECTOR, ASK, NotAuthorisedError, effective=MAR_12),
+    only_the_public_of_the_organ_asks=Refusal(
+        Actor("public-intake", "public", OTHER_ORGAN, None),
+        ASK,
+        OutsideScopeError,
+        effective=MAR_12,
+    ),
+    a_request_gives_reasons=Refusal(
+        PUBLIC, RequestReview(reasons="  "), InvalidFieldError, effective=MAR_12
+    ),
+    the_office_that_decided_may_not_review_itself=Refusal(
+        COMPLAINTS, DECIDE, ReviewerNotIndependentError, effective=MAR_12, given=_asked
+    ),
+    the_public_does_not_decide=Refusal(
+        PUBLIC, DECIDE, NotAuthorisedError, effective=MAR_12, given=_asked
+    ),
+    another_organs_inspectorate_does_not_decide=Refusal(
+        OTHER_INSPECTOR, DECIDE, OutsideScopeError, effective=MAR_12, given=_asked
+    ),
+    a_decision_needs_a_pending_review=Refusal(
+        INSPECTOR, DECIDE, InvalidTransitionError, effective=MAR_12
+    ),
+    a_decision_follows_the_request=Refusal(
+        INSPECTOR,
+        DECIDE,
+        InvalidDateRangeError,
+        effective=date(2024, 3, 19),
+        given=_asked_on_the_20th,
+    ),
+    the_outcome_is_a_closed_set=Refusal(
+        INSPECTOR,
+        DecideReview(outcome="overturned", reasons="x"),
+        InvalidFieldError,
+        effective=date(2024, 3, 20),
+        given=_asked_on_the_20th,
+    ),
+    a_review_is_decided_once=Refusal(
+        INSPECTOR, DECIDE, InvalidTransitionError, effective=MAR_12, given=_decided
+    ),
+)
+def test_review_refusals(notified: Complaint, refusal: Refusal) -> None:
+    refusal.check(notified)
 
 
 def test_no_review_before_a_result_was_told(auxiliary: Auxiliary) -> None:
     concluded = handled(receive(auxiliary), upto="concluded")
-    refused(concluded, InvalidTransitionError, concluded.request_review, rec(PUBLIC, MAR_12), ASK)
-
-
-def test_only_the_public_or_the_office_of_the_organ_asks(notified: Complaint) -> None:
-    refused(notified, NotAuthorisedError, notified.request_review, rec(INSPECTOR, MAR_12), ASK)
-    other_public = Actor("public-intake", "public", OTHER_ORGAN, None)
-    refused(notified, OutsideScopeError, notified.request_review, rec(other_public, MAR_12), ASK)
-    blank = RequestReview(reasons="  ")
-    refused(notified, InvalidFieldError, notified.request_review, rec(PUBLIC, MAR_12), blank)
-
-
-def test_the_office_that_decided_may_not_review_itself(notified: Complaint) -> None:
-    notified.request_review(rec(PUBLIC, MAR_12), ASK)
-    notified.collect_events()
-    refused(
-        notified,
-        ReviewerNotIndependentError,
-        notified.decide_review,
-        rec(COMPLAINTS, MAR_12),
-        DECIDE,
-    )
-    refused(notified, NotAuthorisedError, notified.decide_review, rec(PUBLIC, MAR_12), DECIDE)
-    refused(
-        notified, OutsideScopeError, notified.decide_review, rec(OTHER_INSPECTOR, MAR_12), DECIDE
-    )
+    Refusal(PUBLIC, ASK, InvalidTransitionError, effective=MAR_12).check(concluded)
 
 
 def test_discipline_may_decide_and_change_the_result(notified: Complaint) -> None:
@@ -133,27 +162,3 @@ def test_discipline_may_decide_and_change_the_result(notified: Complaint) -> Non
     )
     review = notified.review
     assert review is not None and review.outcome is ReviewOutcome.changed
-
-
-def test_a_decision_needs_a_pending_review_and_follows_it(notified: Complaint) -> None:
-    refused(
-        notified, InvalidTransitionError, notified.decide_review, rec(INSPECTOR, MAR_12), DECIDE
-    )
-    notified.request_review(rec(PUBLIC, date(2024, 3, 20)), ASK)
-    notified.collect_events()
-    refused(
-        notified,
-        InvalidDateRangeError,
-        notified.decide_review,
-        rec(INSPECTOR, date(2024, 3, 19)),
-        DECIDE,
-    )
-    bad = DecideReview(outcome="overturned", reasons="x")
-    refused(
-        notified, InvalidFieldError, notified.decide_review, rec(INSPECTOR, date(2024, 3, 20)), bad
-    )
-    notified.decide_review(rec(INSPECTOR, date(2024, 3, 20)), DECIDE)
-    notified.collect_events()
-    refused(
-        notified, InvalidTransitionError, notified.decide_review, rec(INSPECTOR, MAR_12), DECIDE
-    )

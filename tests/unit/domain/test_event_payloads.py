@@ -12,7 +12,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.auxiliary import CredentialSerial
+from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.commands.auxiliary import (
     AdvanceCost,
     AppealSanction,
@@ -87,6 +87,7 @@ from domain.values import Actor, Allegation, Responsibility
 
 from .decision_support import DECISION, INSPECTOR
 from .support import (
+    ANONYMOUS,
     AUX_ID,
     AUX_ID_2,
     COMPLAINANT_ID,
@@ -112,6 +113,23 @@ D = date(2024, 3, 1)
 LATER = date(2024, 3, 20)
 PRIMITIVES = (str, int, bool, type(None), Decimal, UUID, datetime, date)
 VALUE_OBJECTS = (Actor, Allegation, Responsibility)
+
+
+def _received(aux: Auxiliary, id: UUID, complainant_id: UUID, /, **fields: Any) -> Complaint:
+    """A complaint about ``aux`` received on ``D`` by the public intake."""
+    return Complaint.receive(
+        rec(PUBLIC, D),
+        ReceiveComplaint(
+            auxiliary_id=aux.id,
+            incident_at=cst(date(2024, 2, 20)),
+            incident_place="测试广场",
+            allegations=["事项一"],
+            **fields,
+        ),
+        id=id,
+        auxiliary=aux,
+        complainant_id=complainant_id,
+    )
 
 
 def every_event() -> list[Aggregate]:
@@ -213,24 +231,17 @@ def every_event() -> list[Aggregate]:
         target_hash="h2",
     )
 
-    complaint = Complaint.receive(
-        rec(PUBLIC, D),
-        ReceiveComplaint(
-            auxiliary_id=aux.id,
-            channel="online",
-            incident_at=cst(date(2024, 2, 20)),
-            incident_place="测试广场",
-            allegations=["事项一"],
-            complainant_name="测试投诉人",
-            complainant_phone="13700000003",
-            complainant_resident_id=synthetic_resident_id(sequence=777),
-            complainant_address="测试小区",
-            contact_text="晚上联系",
-            tracking_hash="ab" * 32,
-        ),
-        id=COMPLAINT_ID,
-        auxiliary=aux,
-        complainant_id=COMPLAINANT_ID,
+    complaint = _received(
+        aux,
+        COMPLAINT_ID,
+        COMPLAINANT_ID,
+        channel="online",
+        complainant_name="测试投诉人",
+        complainant_phone="13700000003",
+        complainant_resident_id=synthetic_resident_id(sequence=777),
+        complainant_address="测试小区",
+        contact_text="晚上联系",
+        tracking_hash="ab" * 32,
     )
     c = rec(COMPLAINTS, LATER)
     complaint.acknowledge(c, Acknowledge())
@@ -269,24 +280,8 @@ def every_event() -> list[Aggregate]:
     )
     complaint.close(c, Close())
     complaint.reopen(c, Reopen(reason="复查"))
-    declined = Complaint.receive(
-        rec(PUBLIC, D),
-        ReceiveComplaint(
-            auxiliary_id=aux.id,
-            channel="walk_in",
-            incident_at=cst(date(2024, 2, 20)),
-            incident_place="测试广场",
-            allegations=["事项一"],
-            complainant_name=None,
-            complainant_phone=None,
-            complainant_resident_id=None,
-            complainant_address=None,
-            contact_text=None,
-            tracking_hash=None,
-        ),
-        id=UUID(int=99),
-        auxiliary=aux,
-        complainant_id=UUID(int=98),
+    declined = _received(
+        aux, UUID(int=99), UUID(int=98), channel="walk_in", tracking_hash=None, **ANONYMOUS
     )
     declined.acknowledge(c, Acknowledge())
     declined.decline(c, Decline(reason="不予受理"))

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
-from domain.errors import InvalidFieldError, NotAuthorisedError, OutsideScopeError
+from domain.errors import DomainError, InvalidFieldError, NotAuthorisedError, OutsideScopeError
 from domain.misconduct import MisconductFinding
 from domain.values import Actor, MisconductKind, OfficialRole
 
@@ -99,28 +99,16 @@ def test_amend_decision_keeps_history(finding: MisconductFinding) -> None:
     assert isinstance(event, MisconductFinding.DecisionAmended)
 
 
-def test_an_amendment_changes_the_decision(finding: MisconductFinding) -> None:
-    refused(
-        finding,
-        InvalidFieldError,
-        finding.amend_decision,
-        rec(DISCIPLINE),
-        AmendDecision(decision="诫勉谈话", reason="r"),
-    )
-
-
-def test_only_the_organs_discipline_office_amends(finding: MisconductFinding) -> None:
-    refused(
-        finding,
-        OutsideScopeError,
-        finding.amend_decision,
-        rec(OTHER_DISCIPLINE),
-        AmendDecision(decision="d", reason="r"),
-    )
-    refused(
-        finding,
-        NotAuthorisedError,
-        finding.amend_decision,
-        rec(PERSONNEL),
-        AmendDecision(decision="d", reason="r"),
-    )
+@pytest.mark.parametrize(
+    ("actor", "decision", "error"),
+    [
+        (DISCIPLINE, "诫勉谈话", InvalidFieldError),  # an amendment changes the decision
+        (OTHER_DISCIPLINE, "d", OutsideScopeError),  # only the organ's discipline office amends
+        (PERSONNEL, "d", NotAuthorisedError),
+    ],
+)
+def test_amendment_refusals(
+    finding: MisconductFinding, actor: Actor, decision: str, error: type[DomainError]
+) -> None:
+    amendment = AmendDecision(decision=decision, reason="r")
+    refused(finding, error, finding.amend_decision, rec(actor), amendment)

@@ -24,6 +24,7 @@ from domain.errors import (
 from domain.organ import Organ, UnitCode
 from domain.values import ID_NAMESPACE, Actor
 
+from .refusals import Refusal, refusals
 from .support import (
     ADMIN,
     AUX_ID,
@@ -135,25 +136,14 @@ def test_register_unit(organ: Organ) -> None:
     ],
 )
 def test_a_unit_code_begins_with_its_organs_code(organ: Organ, code: str) -> None:
-    error = refused(
-        organ,
-        InvalidFieldError,
-        organ.register_unit,
-        rec(PERSONNEL),
+    Refusal(
+        PERSONNEL,
         RegisterUnit(code=code, name="丙"),
-    )
-    assert error.field == "code" and f"({ORGAN_CODE}-…)" in str(error)
+        InvalidFieldError,
+        field="code",
+        says=f"({ORGAN_CODE}-…)",
+    ).check(organ)
     assert not organ.has_unit(code)
-
-
-def test_a_unit_code_is_registered_once(organ: Organ) -> None:
-    refused(
-        organ,
-        DuplicateRecordError,
-        organ.register_unit,
-        rec(ADMIN),
-        RegisterUnit(code=UNIT_B, name="重复"),
-    )
 
 
 def test_a_unit_code_is_claimed_for_the_whole_ledger(organ: Organ) -> None:
@@ -165,26 +155,6 @@ def test_a_unit_code_is_claimed_for_the_whole_ledger(organ: Organ) -> None:
     assert claim.id == UnitCode.id_for(UNIT_C) != UnitCode.id_for(UNIT_D)
     with pytest.raises(UnknownUnitError):
         UnitCode.claim(rec(PERSONNEL), organ=organ, code=UNIT_D)
-
-
-def test_a_using_unit_may_not_register_units(organ: Organ) -> None:
-    refused(
-        organ,
-        NotAuthorisedError,
-        organ.register_unit,
-        rec(UNIT_A_ACTOR),
-        RegisterUnit(code=UNIT_C, name="丙"),
-    )
-
-
-def test_another_organ_may_not_register_units(organ: Organ) -> None:
-    refused(
-        organ,
-        OutsideScopeError,
-        organ.register_unit,
-        rec(OTHER_PERSONNEL),
-        RegisterUnit(code=UNIT_C, name="丙"),
-    )
 
 
 # ------------------------------------------------------------------------------ quota
@@ -204,72 +174,65 @@ def test_a_quota_of_zero_is_allowed() -> None:
     assert organ.quota == 0
 
 
-def test_only_the_establishment_authority_sets_the_quota() -> None:
-    organ = register_organ(quota=None)
-    for actor in (PERSONNEL, ADMIN):
-        error = refused(organ, NotAuthorisedError, organ.set_quota, rec(actor), SetQuota(quota=5))
-        assert str(error) == "only the establishment authority may set a staffing quota (Art. 5)"
-        assert error.article == "Art. 5" and error.required == ("establishment",)
+@refusals(
+    **{
+        f"only_the_establishment_authority_sets_the_quota-{actor.role}": Refusal(
+            actor,
+            SetQuota(quota=5),
+            NotAuthorisedError,
+            message="only the establishment authority may set a staffing quota (Art. 5)",
+            has={"article": "Art. 5", "required": ("establishment",)},
+        )
+        for actor in (PERSONNEL, ADMIN)
+    },
+    another_organs_establishment_authority_is_out_of_scope=Refusal(
+        OTHER_ESTABLISHMENT, SetQuota(quota=5), OutsideScopeError
+    ),
+    **{
+        f"quota_must_be_a_whole_number_from_zero-{quota!r}": Refusal(
+            ESTABLISHMENT, SetQuota(quota=quota), InvalidFieldError, field="quota"
+        )
+        for quota in (-1, True, 2.5, "5", 1_000_001)
+    },
+    adjust_needs_a_quota=Refusal(
+        ESTABLISHMENT, AdjustQuota(new_quota=4, reason="r"), InvalidTransitionError
+    ),
+)
+def test_refusals_before_a_quota_is_set(refusal: Refusal) -> None:
+    refusal.check(register_organ(quota=None))
 
 
-def test_another_organs_establishment_authority_is_out_of_scope() -> None:
-    organ = register_organ(quota=None)
-    refused(organ, OutsideScopeError, organ.set_quota, rec(OTHER_ESTABLISHMENT), SetQuota(quota=5))
+@refusals(
+    a_unit_code_is_registered_once=Refusal(
+        ADMIN, RegisterUnit(code=UNIT_B, name="重复"), DuplicateRecordError
+    ),
+    a_using_unit_may_not_register_units=Refusal(
+        UNIT_A_ACTOR, RegisterUnit(code=UNIT_C, name="丙"), NotAuthorisedError
+    ),
+    another_organ_may_not_register_units=Refusal(
+        OTHER_PERSONNEL, RegisterUnit(code=UNIT_C, name="丙"), OutsideScopeError
+    ),
+    the_quota_is_set_once=Refusal(ESTABLISHMENT, SetQuota(quota=9), InvalidTransitionError),
+    adjust_needs_a_change=Refusal(
+        ESTABLISHMENT, AdjustQuota(new_quota=3, reason="r"), InvalidFieldError, field="new_quota"
+    ),
+    adjust_needs_a_reason=Refusal(
+        ESTABLISHMENT, AdjustQuota(new_quota=4, reason=""), InvalidFieldError, field="reason"
+    ),
+    only_the_establishment_authority_adjusts_the_quota=Refusal(
+        PERSONNEL, AdjustQuota(new_quota=4, reason="r"), NotAuthorisedError
+    ),
+)
+def test_unit_and_quota_refusals(organ: Organ, refusal: Refusal) -> None:
+    refusal.check(organ)
 
 
-@pytest.mark.parametrize("quota", [-1, True, 2.5, "5", 1_000_001])
-def test_quota_must_be_a_whole_number_from_zero(quota: object) -> None:
-    organ = register_organ(quota=None)
-    error = refused(
-        organ, InvalidFieldError, organ.set_quota, rec(ESTABLISHMENT), SetQuota(quota=quota)
-    )
-    assert error.field == "quota"
-
-
-def test_the_quota_is_set_once_then_adjusted(organ: Organ) -> None:
-    refused(organ, InvalidTransitionError, organ.set_quota, rec(ESTABLISHMENT), SetQuota(quota=9))
+def test_the_quota_is_adjusted_once_set(organ: Organ) -> None:
     organ.adjust_quota(rec(ESTABLISHMENT), AdjustQuota(new_quota=9, reason="辖区人口增长"))
     assert organ.quota == 9
     [event] = organ.collect_events()
     assert isinstance(event, Organ.QuotaAdjusted)
     assert (event.quota, event.reason) == (9, "辖区人口增长")
-
-
-def test_adjust_needs_a_quota_a_change_and_a_reason(organ: Organ) -> None:
-    unset = register_organ(quota=None)
-    refused(
-        unset,
-        InvalidTransitionError,
-        unset.adjust_quota,
-        rec(ESTABLISHMENT),
-        AdjustQuota(new_quota=4, reason="r"),
-    )
-    error = refused(
-        organ,
-        InvalidFieldError,
-        organ.adjust_quota,
-        rec(ESTABLISHMENT),
-        AdjustQuota(new_quota=3, reason="r"),
-    )
-    assert error.field == "new_quota"
-    error = refused(
-        organ,
-        InvalidFieldError,
-        organ.adjust_quota,
-        rec(ESTABLISHMENT),
-        AdjustQuota(new_quota=4, reason=""),
-    )
-    assert error.field == "reason"
-
-
-def test_only_the_establishment_authority_adjusts_the_quota(organ: Organ) -> None:
-    refused(
-        organ,
-        NotAuthorisedError,
-        organ.adjust_quota,
-        rec(PERSONNEL),
-        AdjustQuota(new_quota=4, reason="r"),
-    )
 
 
 # ------------------------------------------------------------------------------ slots

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.commands.organ import SetParent
 from domain.errors import (
+    DomainError,
     DuplicateRecordError,
     InvalidFieldError,
     NotAuthorisedError,
@@ -11,6 +14,7 @@ from domain.errors import (
     OutsideScopeError,
 )
 from domain.organ import Organ
+from domain.values import Actor
 
 from .support import (
     ADMIN,
@@ -27,10 +31,15 @@ from .support import (
 CITY = "city-bureau"
 
 
+def place(organ: Organ, actor: Actor, parent: str, ancestry: tuple[str, ...]) -> None:
+    """Place ``organ`` under ``parent`` whose chain upwards is ``ancestry``, as ``actor``."""
+    organ.set_parent(rec(actor), SetParent(parent=parent), ancestry=ancestry)
+
+
 def test_an_organ_is_placed_under_its_parent_and_replays_so() -> None:
     organ = new_organ()
     assert organ.parent is None  # a root until placed
-    organ.set_parent(rec(ESTABLISHMENT), SetParent(parent=CITY), ancestry=(CITY,))
+    place(organ, ESTABLISHMENT, CITY, (CITY,))
     event = organ.pending_events[-1]
     assert isinstance(event, Organ.ParentSet) and event.parent == CITY
     assert organ.parent == CITY
@@ -39,70 +48,46 @@ def test_an_organ_is_placed_under_its_parent_and_replays_so() -> None:
 
 def test_a_reorganisation_moves_it_and_the_same_parent_twice_is_refused() -> None:
     organ = new_organ()
-    organ.set_parent(rec(ADMIN), SetParent(parent=CITY), ancestry=(CITY,))
-    refused(
-        organ,
-        DuplicateRecordError,
-        organ.set_parent,
-        rec(ADMIN),
-        SetParent(parent=CITY),
-        ancestry=(CITY,),
-    )
-    organ.set_parent(rec(ADMIN), SetParent(parent="province"), ancestry=("province",))
+    place(organ, ADMIN, CITY, (CITY,))
+    refused(organ, DuplicateRecordError, place, organ, ADMIN, CITY, (CITY,))
+    place(organ, ADMIN, "province", ("province",))
     assert organ.parent == "province"
 
 
-def test_no_cycle_under_itself_or_below_itself() -> None:
+@pytest.mark.parametrize(
+    ("actor", "parent", "ancestry", "error"),
+    [
+        pytest.param(ADMIN, ORGAN_CODE, (ORGAN_CODE,), OrganCycleError, id="no_cycle_under_itself"),
+        # The county below the organ cannot become its parent: its chain runs through the organ.
+        pytest.param(
+            ADMIN,
+            "county",
+            ("county", ORGAN_CODE, CITY),
+            OrganCycleError,
+            id="no_cycle_below_itself",
+        ),
+        pytest.param(ADMIN, CITY, (), InvalidFieldError, id="the_chain_must_not_be_empty"),
+        pytest.param(
+            ADMIN,
+            CITY,
+            ("elsewhere",),
+            InvalidFieldError,
+            id="the_chain_must_begin_with_the_parent",
+        ),
+        pytest.param(
+            DISCIPLINE, CITY, (CITY,), NotAuthorisedError, id="only_admin_or_establishment_place_it"
+        ),
+        pytest.param(
+            OTHER_ESTABLISHMENT,
+            CITY,
+            (CITY,),
+            OutsideScopeError,
+            id="only_the_organs_own_authority_places_it",
+        ),
+    ],
+)
+def test_placing_refusals(
+    actor: Actor, parent: str, ancestry: tuple[str, ...], error: type[DomainError]
+) -> None:
     organ = new_organ()
-    refused(
-        organ,
-        OrganCycleError,
-        organ.set_parent,
-        rec(ADMIN),
-        SetParent(parent=ORGAN_CODE),
-        ancestry=(ORGAN_CODE,),
-    )
-    # The county below the organ cannot become its parent: its chain runs through the organ.
-    refused(
-        organ,
-        OrganCycleError,
-        organ.set_parent,
-        rec(ADMIN),
-        SetParent(parent="county"),
-        ancestry=("county", ORGAN_CODE, CITY),
-    )
-
-
-def test_the_chain_must_begin_with_the_parent() -> None:
-    organ = new_organ()
-    refused(
-        organ, InvalidFieldError, organ.set_parent, rec(ADMIN), SetParent(parent=CITY), ancestry=()
-    )
-    refused(
-        organ,
-        InvalidFieldError,
-        organ.set_parent,
-        rec(ADMIN),
-        SetParent(parent=CITY),
-        ancestry=("elsewhere",),
-    )
-
-
-def test_only_the_organs_own_admin_or_establishment_authority_place_it() -> None:
-    organ = new_organ()
-    refused(
-        organ,
-        NotAuthorisedError,
-        organ.set_parent,
-        rec(DISCIPLINE),
-        SetParent(parent=CITY),
-        ancestry=(CITY,),
-    )
-    refused(
-        organ,
-        OutsideScopeError,
-        organ.set_parent,
-        rec(OTHER_ESTABLISHMENT),
-        SetParent(parent=CITY),
-        ancestry=(CITY,),
-    )
+    refused(organ, error, place, organ, actor, parent, ancestry)

@@ -15,7 +15,7 @@ from domain.errors import (
     OutsideScopeError,
 )
 from domain.pay import LocalAverageWage, PaySchedule
-from domain.values import ID_NAMESPACE
+from domain.values import ID_NAMESPACE, Actor
 
 from .support import (
     ESTABLISHMENT,
@@ -23,6 +23,7 @@ from .support import (
     OTHER_PERSONNEL,
     PERSONNEL,
     UNIT_A_ACTOR,
+    E,
     rec,
     refused,
     refused_creation,
@@ -75,38 +76,33 @@ def test_a_later_schedule_for_the_same_year_supersedes(schedule: PaySchedule) ->
     assert len(schedule.collect_events()) == 2
 
 
+def refused_schedule(
+    schedule: PaySchedule,
+    error: type[E],
+    monthly_by_level: object = SCALE,
+    *,
+    actor: Actor = PERSONNEL,
+    year: int = 2024,
+) -> E:
+    """Setting ``year``'s schedule to ``monthly_by_level`` as ``actor`` is refused with exactly
+    ``error``, and nothing is recorded."""
+    command = SetPaySchedule(year=year, monthly_by_level=monthly_by_level)  # type: ignore[arg-type]
+    return refused(schedule, error, schedule.set_schedule, rec(actor), command)
+
+
 def test_every_level_needs_an_amount(schedule: PaySchedule) -> None:
     partial = {k: v for k, v in SCALE.items() if k != "7"}
-    error = refused(
-        schedule,
-        InvalidPayScheduleError,
-        schedule.set_schedule,
-        rec(PERSONNEL),
-        SetPaySchedule(year=2024, monthly_by_level=partial),
-    )
+    error = refused_schedule(schedule, InvalidPayScheduleError, partial)
     assert str(error) == "every level of the scheme needs an amount; missing: 7"
 
 
 def test_levels_outside_the_scheme_are_refused(schedule: PaySchedule) -> None:
-    refused(
-        schedule,
-        InvalidPayScheduleError,
-        schedule.set_schedule,
-        rec(PERSONNEL),
-        SetPaySchedule(year=2024, monthly_by_level={**SCALE, "11": Decimal(9000)}),
-    )
+    refused_schedule(schedule, InvalidPayScheduleError, {**SCALE, "11": Decimal(9000)})
 
 
 @pytest.mark.parametrize("same_or_lower", [Decimal(4900), Decimal(4800)])
 def test_pay_rises_strictly_with_the_level(schedule: PaySchedule, same_or_lower: Decimal) -> None:
-    flat = {**SCALE, "4": same_or_lower}
-    error = refused(
-        schedule,
-        InvalidPayScheduleError,
-        schedule.set_schedule,
-        rec(PERSONNEL),
-        SetPaySchedule(year=2024, monthly_by_level=flat),
-    )
+    error = refused_schedule(schedule, InvalidPayScheduleError, {**SCALE, "4": same_or_lower})
     assert str(error) == (
         "the amount for level 4 must be higher than for level 3: "
         "levels must show a real gap in pay (Art. 7)"
@@ -123,44 +119,34 @@ def test_pay_rises_strictly_with_the_level(schedule: PaySchedule, same_or_lower:
     ],
 )
 def test_schedule_entries_are_checked(schedule: PaySchedule, mapping: object, field: str) -> None:
-    error = refused(
-        schedule,
-        InvalidFieldError,
-        schedule.set_schedule,
-        rec(PERSONNEL),
-        SetPaySchedule(year=2024, monthly_by_level=mapping),
-    )
-    assert error.field == field
+    assert refused_schedule(schedule, InvalidFieldError, mapping).field == field
 
 
 def test_the_year_is_checked(schedule: PaySchedule) -> None:
-    refused(
-        schedule,
-        InvalidFieldError,
-        schedule.set_schedule,
-        rec(PERSONNEL),
-        SetPaySchedule(year=1800, monthly_by_level=SCALE),
-    )
+    refused_schedule(schedule, InvalidFieldError, year=1800)
 
 
 def test_only_the_organs_personnel_department_sets_pay(schedule: PaySchedule) -> None:
-    refused(
-        schedule,
-        NotAuthorisedError,
-        schedule.set_schedule,
-        rec(UNIT_A_ACTOR),
-        SetPaySchedule(year=2024, monthly_by_level=SCALE),
-    )
-    refused(
-        schedule,
-        OutsideScopeError,
-        schedule.set_schedule,
-        rec(OTHER_PERSONNEL),
-        SetPaySchedule(year=2024, monthly_by_level=SCALE),
-    )
+    refused_schedule(schedule, NotAuthorisedError, actor=UNIT_A_ACTOR)
+    refused_schedule(schedule, OutsideScopeError, actor=OTHER_PERSONNEL)
 
 
 # ----------------------------------------------------------------- local average wage
+
+
+@pytest.fixture
+def wage() -> LocalAverageWage:
+    wage = LocalAverageWage.open(rec(PERSONNEL), region="测试市")
+    wage.collect_events()
+    return wage
+
+
+def refused_wage(
+    wage: LocalAverageWage, error: type[E], amount: object, *, actor: Actor = PERSONNEL
+) -> E:
+    """Recording 2023's wage as ``amount`` as ``actor`` is refused with exactly ``error``."""
+    command = RecordAverageWage(year=2023, annual_amount=amount)  # type: ignore[arg-type]
+    return refused(wage, error, wage.record, rec(actor), command)
 
 
 def test_local_average_wage_and_the_art_7_floor() -> None:
@@ -176,28 +162,11 @@ def test_local_average_wage_and_the_art_7_floor() -> None:
     assert [type(e).__name__ for e in events] == ["Opened", "WageRecorded", "WageRecorded"]
 
 
-def test_only_personnel_or_establishment_record_the_wage() -> None:
+def test_only_personnel_or_establishment_record_the_wage(wage: LocalAverageWage) -> None:
     refused_creation(NotAuthorisedError, LocalAverageWage.open, rec(UNIT_A_ACTOR), region="r")
-    wage = LocalAverageWage.open(rec(PERSONNEL), region="测试市")
-    wage.collect_events()
-    refused(
-        wage,
-        NotAuthorisedError,
-        wage.record,
-        rec(UNIT_A_ACTOR),
-        RecordAverageWage(year=2023, annual_amount=Decimal(1)),
-    )
+    refused_wage(wage, NotAuthorisedError, Decimal(1), actor=UNIT_A_ACTOR)
 
 
 @pytest.mark.parametrize("amount", [Decimal(-1), Decimal(0), 98765])
-def test_the_wage_is_a_positive_decimal(amount: object) -> None:
-    wage = LocalAverageWage.open(rec(PERSONNEL), region="测试市")
-    wage.collect_events()
-    error = refused(
-        wage,
-        InvalidFieldError,
-        wage.record,
-        rec(PERSONNEL),
-        RecordAverageWage(year=2023, annual_amount=amount),
-    )
-    assert error.field == "annual_amount"
+def test_the_wage_is_a_positive_decimal(wage: LocalAverageWage, amount: object) -> None:
+    assert refused_wage(wage, InvalidFieldError, amount).field == "annual_amount"

@@ -8,6 +8,7 @@ import pytest
 
 from domain.errors import InvalidFieldError, InvalidPolicyError, LevelOutOfSchemeError
 from domain.policy import (
+    NANTONG_2018,
     NANTONG_2023,
     ComplaintPolicy,
     EarlyWarningPolicy,
@@ -17,14 +18,6 @@ from domain.policy import (
     RuleSet,
     WorkingCalendar,
     add_months,
-)
-
-NANTONG_2018 = RuleSet(
-    "nantong-2018",
-    "南通市公安机关警务辅助人员管理办法",
-    "通政办发〔2018〕2号",
-    date(2018, 1, 10),
-    date(2023, 2, 28),
 )
 
 

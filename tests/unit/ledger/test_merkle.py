@@ -113,34 +113,38 @@ def test_rfc9162_vector(rel: str) -> None:
     assert rel != MISSING, f"RFC 9162 vectors not found at {VECTOR_DIR}"
     case = json.loads((VECTOR_DIR / rel).read_text())
     if rel.startswith("inclusion/"):
-        args = (
+        args: tuple[Any, ...] = (
             _b64(case["leafHash"]),
             case["leafIdx"],
             case["treeSize"],
             _proof(case["proof"]),
             _b64(case["root"]),
         )
-        if case["wantErr"]:
-            with pytest.raises(InclusionProofError):
-                merkle.verify_inclusion(*args)
-        else:
-            merkle.verify_inclusion(*args)
-        assert merkle.is_valid_inclusion(*args) is not case["wantErr"]
+        verify, is_valid, error = (
+            merkle.verify_inclusion,
+            merkle.is_valid_inclusion,
+            InclusionProofError,
+        )
     else:
         assert rel.startswith("consistency/")
-        cargs = (
+        args = (
             case["size1"],
             case["size2"],
             _b64(case["root1"]),
             _b64(case["root2"]),
             _proof(case["proof"]),
         )
-        if case["wantErr"]:
-            with pytest.raises(ConsistencyProofError):
-                merkle.verify_consistency(*cargs)
-        else:
-            merkle.verify_consistency(*cargs)
-        assert merkle.is_valid_consistency(*cargs) is not case["wantErr"]
+        verify, is_valid, error = (
+            merkle.verify_consistency,
+            merkle.is_valid_consistency,
+            ConsistencyProofError,
+        )
+    if case["wantErr"]:
+        with pytest.raises(error):
+            verify(*args)
+    else:
+        verify(*args)
+    assert is_valid(*args) is not case["wantErr"]
 
 
 def _reference_happy_paths(kind: str) -> list[Any]:

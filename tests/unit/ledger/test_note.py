@@ -232,15 +232,20 @@ def test_tampered_text_byte() -> None:
         note.open_note(signed.replace("size 10", "size 11"), [signer.verifier])
 
 
+def _flip_signature_bit(signed: str, position: int, bit: int) -> str:
+    """``signed`` with one bit of its (last) signature line's bytes flipped: the key ID is
+    bytes 0 to 3, the signature the rest."""
+    head, encoded = signed[:-1].rsplit(" ", 1)
+    raw = bytearray(base64.b64decode(encoded))
+    raw[position] ^= bit
+    return head + " " + base64.b64encode(bytes(raw)).decode() + "\n"
+
+
 def test_tampered_signature_bytes() -> None:
     signer = _fixed_signer()
     signed = signer.sign("abc\n")
-    head, encoded = signed[:-1].rsplit(" ", 1)
-    raw = base64.b64decode(encoded)
-    for position in range(4, len(raw)):
-        broken = bytearray(raw)
-        broken[position] ^= 0x01
-        tampered = head + " " + base64.b64encode(bytes(broken)).decode() + "\n"
+    for position in range(4, 4 + 64):  # every byte of the Ed25519 signature after the key ID
+        tampered = _flip_signature_bit(signed, position, 0x01)
         with pytest.raises(BadNoteSignatureError):
             note.open_note(tampered, [signer.verifier])
 
@@ -251,10 +256,7 @@ def test_tampered_key_name_or_id_makes_signature_unknown() -> None:
     renamed = signed.replace("— " + FIXED_NAME, "— example.org/other")
     with pytest.raises(UnverifiedNoteError):
         note.open_note(renamed, [signer.verifier])
-    head, encoded = signed[:-1].rsplit(" ", 1)
-    raw = bytearray(base64.b64decode(encoded))
-    raw[0] ^= 0x80
-    other_id = head + " " + base64.b64encode(bytes(raw)).decode() + "\n"
+    other_id = _flip_signature_bit(signed, 0, 0x80)
     with pytest.raises(UnverifiedNoteError):
         note.open_note(other_id, [signer.verifier])
 

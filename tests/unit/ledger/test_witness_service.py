@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,20 @@ def _service(cosigner: Cosigner, log_key: NoteSigner, state: Path) -> WitnessSer
     return service
 
 
+@pytest.fixture
+def log(log_key: NoteSigner) -> Log:
+    """The log the witness is asked about, still empty."""
+    return Log(log_key)
+
+
+@pytest.fixture
+def service(cosigner: Cosigner, log_key: NoteSigner, tmp_path: Path) -> Iterator[WitnessService]:
+    """A witness of ``log_key``'s log, its state in ``tmp_path / "w"``, nothing held yet."""
+    service = _service(cosigner, log_key, tmp_path / "w")
+    yield service
+    service.close()
+
+
 def _refused(service: WitnessService, body: bytes, status: int) -> RefusedError:
     with pytest.raises(RefusedError) as caught:
         service.add_checkpoint(body)
@@ -64,11 +79,9 @@ def _refused(service: WitnessService, body: bytes, status: int) -> RefusedError:
 
 
 def test_cosigns_a_growing_log_and_keeps_its_state_across_restarts(
-    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner, log: Log, service: WitnessService
 ) -> None:
-    log = Log(log_key)
     log.grow(5)
-    service = _service(cosigner, log_key, tmp_path / "w")
     line = service.add_checkpoint(log.request(0))
     cosigned = log.note() + line
     assert len(count_cosigners(cosigned, [cosigner.key])) == 1
@@ -83,11 +96,9 @@ def test_cosigns_a_growing_log_and_keeps_its_state_across_restarts(
 
 
 def test_refuses_a_fork_a_rollback_and_a_bad_proof(
-    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+    tmp_path: Path, log_key: NoteSigner, log: Log, service: WitnessService
 ) -> None:
-    log = Log(log_key)
     log.grow(8)
-    service = _service(cosigner, log_key, tmp_path / "w")
     service.add_checkpoint(log.request(0))
     fork = Log(log_key, prefix=b"other")  # the same key, another history
     fork.grow(8)
@@ -103,11 +114,9 @@ def test_refuses_a_fork_a_rollback_and_a_bad_proof(
 
 
 def test_unknown_origin_unknown_key_and_malformed_requests(
-    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+    tmp_path: Path, log: Log, service: WitnessService
 ) -> None:
-    log = Log(log_key)
     log.grow(3)
-    service = _service(cosigner, log_key, tmp_path / "w")
     stranger = Log(NoteSigner(ORIGIN, Ed25519PrivateKey.generate()))
     stranger.grow(3)
     _refused(service, stranger.request(0), 403)
@@ -122,18 +131,15 @@ def test_unknown_origin_unknown_key_and_malformed_requests(
 
 
 def test_a_second_process_cannot_share_the_state(
-    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner, service: WitnessService
 ) -> None:
-    first = _service(cosigner, log_key, tmp_path / "w")
     with pytest.raises(WitnessStateError, match="in use"):
         _service(cosigner, log_key, tmp_path / "w")
-    first.close()
 
 
 def test_a_size_0_checkpoint_must_carry_the_empty_tree_root(
-    tmp_path: Path, cosigner: Cosigner, log_key: NoteSigner
+    tmp_path: Path, log_key: NoteSigner, log: Log, service: WitnessService
 ) -> None:
-    service = _service(cosigner, log_key, tmp_path / "w")
     bogus = log_key.sign(Checkpoint(ORIGIN, 0, bytes(32)).to_text())
     refused = _refused(service, b"old 0\n\n" + bogus.encode(), 422)
     assert "empty-tree root" in refused.detail
@@ -143,6 +149,5 @@ def test_a_size_0_checkpoint_must_carry_the_empty_tree_root(
     assert service.state is not None and service.state.size == 0
     # Held size 0: another size-0 tree is still refused, never cosigned.
     _refused(service, b"old 0\n\n" + bogus.encode(), 422)
-    log = Log(log_key)
     log.grow(3)
     assert service.add_checkpoint(log.request(0))
