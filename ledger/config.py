@@ -36,6 +36,7 @@ WITNESSES = "AUXLEDGER_WITNESSES"
 CONNECT_TIMEOUT = "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"
 STATEMENT_TIMEOUT = "AUXLEDGER_DATABASE_STATEMENT_TIMEOUT"
 MASTER_KEY = "AUXLEDGER_MASTER_KEY"
+AGGREGATE_CACHE_SIZE = "AUXLEDGER_AGGREGATE_CACHE_SIZE"
 
 DEFAULT_DATABASE_URL = "sqlite:///var/auxledger.sqlite"
 DEFAULT_KEY_DIR = "var/keys"
@@ -183,6 +184,11 @@ class Settings:
     read_database: Database | None = None
     """A PostgreSQL streaming replica of ``database`` that serves the API's queries
     (``AUXLEDGER_READ_DATABASE_URL``); None: every read goes to ``database``."""
+    aggregate_cache_size: int = 5000
+    """How many records (auxiliaries, complaints, organs...) a process keeps loaded between
+    commands (``AUXLEDGER_AGGREGATE_CACHE_SIZE``). A record not kept is read again, every
+    event checked, on its next command: a bulk load that touches more records than this in
+    turn (the demo at 100,000 officers) reads each one's history again and again."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -206,12 +212,13 @@ class Settings:
             statement_timeout=_seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400),
             master_key=_master_key(env),
             read_database=_read_database(env, database),
+            aggregate_cache_size=_whole(env, AGGREGATE_CACHE_SIZE, 5000, low=1, high=10_000_000),
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment handed to the eventsourcing Application and its factory."""
         env: dict[str, str] = {
-            "AGGREGATE_CACHE_MAXSIZE": "5000",
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
             "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
         }
         db = self.database
@@ -259,6 +266,15 @@ def _seconds(
     if not low <= value <= high:
         raise ConfigurationError(name, f"must be between {low:g} and {high:g} seconds")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
+        raise ConfigurationError(name, f"must be a whole number from {low:,} to {high:,}")
+    return int(raw)
 
 
 def _master_key(env: Mapping[str, str]) -> bytes | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.config import MASTER_KEY, Settings
+from ledger.config import AGGREGATE_CACHE_SIZE, MASTER_KEY, Settings
 from ledger.errors import ConfigurationError
 from ledger.privacy import KeyMaterial
 
@@ -50,3 +50,19 @@ def test_the_key_material_takes_the_configured_master_key(tmp_path: Path) -> Non
     assert sorted(p.name for p in settings.key_dir.iterdir()) == ["blind-index.key"]
     with pytest.raises(ConfigurationError, match=MASTER_KEY):
         material.promote_pending()  # a rotation cannot replace a key given in the environment
+
+
+def test_the_aggregate_cache_size_is_a_setting_handed_to_the_library() -> None:
+    assert Settings.from_environ({}).eventsourcing_env()["AGGREGATE_CACHE_MAXSIZE"] == "5000"
+    settings = Settings.from_environ({AGGREGATE_CACHE_SIZE: " 250000 "})
+    assert settings.aggregate_cache_size == 250_000
+    assert settings.eventsourcing_env()["AGGREGATE_CACHE_MAXSIZE"] == "250000"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1e4", "lots", "10000001", "٣"])
+def test_a_bad_aggregate_cache_size_is_refused_in_one_line(value: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({AGGREGATE_CACHE_SIZE: value})
+    assert str(caught.value) == (
+        f"{AGGREGATE_CACHE_SIZE}: must be a whole number from 1 to 10,000,000"
+    )
