@@ -171,6 +171,10 @@ def main() -> None:
             "AUXLEDGER_DATABASE_URL": args.url or f"sqlite:///{home / 'ledger.sqlite'}",
             "AUXLEDGER_KEY_DIR": str(home / "keys"),
             "AUXLEDGER_WITNESS_DIR": str(home / "witness"),
+            # Every officer's record (and complaints) kept loaded while the demo is recorded:
+            # with the default 5,000 the load re-reads and re-checks each officer's history at
+            # nearly every command once there are more officers than that.
+            "AUXLEDGER_AGGREGATE_CACHE_SIZE": str(2 * args.officers + 5000),
         }
     )
     ledger = AuxLedger(settings, create_tables=True)
