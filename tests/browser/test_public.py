@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -19,7 +19,7 @@ from domain.commands.complaint import (
     NotifyComplainant,
     RecordFinding,
 )
-from domain.values import Actor
+from domain.values import Actor, china_date
 from ledger.records import Envelope
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot, watch_of
 
@@ -229,7 +229,7 @@ def test_the_tracking_page_shows_the_result_once_the_complainant_is_told(
     receipt = file_complaint(page, live)
     complaint_id = UUID(receipt["complaint_id"])
     handler = Actor("browser-complaints", "complaints", "320600", None)
-    today = date.today()
+    today = china_date(datetime.now(tz=UTC))  # the ledger's "today": China Standard Time
     steps: list[ComplaintCommand] = [
         Acknowledge(),
         Accept(category="执勤态度"),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.commands.complaint import ReceiveComplaint
-from domain.values import Actor
+from domain.values import Actor, china_date
 from ledger.log import MerkleLog
 from ledger.records import Envelope
 from projections.queries import PersonnelQueries
@@ -114,7 +114,7 @@ def test_the_complaints_officer_works_a_complaint_to_closure(page: Page, live: L
     page.click(f"a[href='/console/complaints/{complaint}']")
     assert "张三" in page.inner_text("main")
     check(page, live, "complaint")
-    today = datetime.now(tz=UTC).astimezone().date().isoformat()
+    today = china_date(datetime.now(tz=UTC)).isoformat()  # the ledger's "today"
     act(page, "签收")
     act(page, "受理", {"category": "执勤态度"})
     act(page, "指派调查人员", {"investigator_id": "602099", "due": today})
