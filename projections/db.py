@@ -524,9 +524,8 @@ class PostgresDatabase(Database):
         few rows that a public request makes (``api.directory``): they only read, by their
         text, and are costed far below ``jit_above_cost``, so ``read()``'s READ ONLY and
         ``jit = off`` would change nothing for them."""
-        with self.datastore.get_connection() as conn:
-            session = _PostgresSession(self, conn.cursor(row_factory=tuple_row))
-            return session.query(template, params, tables=tables)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            return _PostgresSession(self, cursor).query(template, params, tables=tables)
 
     @contextmanager
     def write(self, lock: str | None) -> Iterator[Session]:
