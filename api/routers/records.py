@@ -77,11 +77,11 @@ class Records(Generic[R]):
         """The record a command is sent to: ``scoped``, except that an oversight token's
         command on an organ below its own answers 403 ``oversight_read_only``."""
         record = self._found(ledger, record_id)
-        if record is not None and not visible(actor, record.organ, record.unit):
+        if record is not None and visible(actor, record.organ, record.unit):
+            return record
+        if record is not None:
             refuse_oversight_write(runtime, actor, record.organ)
-        if record is None or not visible(actor, record.organ, record.unit):
-            raise self._not_found(record_id)
-        return record
+        raise self._not_found(record_id)
 
     def readable(
         self, ledger: AuxLedger, actor: Actor, runtime: Runtime, record_id: UUID
