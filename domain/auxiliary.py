@@ -151,44 +151,8 @@ from domain.values import (
 )
 
 if TYPE_CHECKING:
-    from domain.commands.auxiliary import (
-        AdvanceCost,
-        AppealSanction,
-        AssignSupervisor,
-        ChangeLevel,
-        ChangePost,
-        Commend,
-        Correct,
-        DecideAppeal,
-        EnrolInsurance,
-        Evaluate,
-        HearStatement,
-        Hire,
-        ImposeSanction,
-        IssueCredential,
-        RecordDutyInjury,
-        RecordHealthCheck,
-        RecordInfringement,
-        RecordReferralOutcome,
-        ReferForProsecution,
-        Reinstate,
-        ReleaseSupervisor,
-        RenewContract,
-        ReturnCredential,
-        ReturnToAgency,
-        RevokeCredential,
-        RevokeSanction,
-        Separate,
-        Transfer,
-        WaiveStatement,
-    )
-    from domain.commands.lifecycle import (
-        CompleteProbation,
-        EndLeave,
-        RecordTraining,
-        StartLeave,
-        StartProbation,
-    )
+    from domain.commands import auxiliary as commands
+    from domain.commands import lifecycle
 
 __all__ = [
     "CORRECTABLE_FIELDS",
@@ -1211,7 +1175,7 @@ class Auxiliary(Aggregate):
     # -------------------------------------------------------------------------------- hire
 
     @classmethod
-    def hire(cls, rec: Recording, cmd: Hire, *, id: UUID, organ: Organ) -> Auxiliary:
+    def hire(cls, rec: Recording, cmd: commands.Hire, *, id: UUID, organ: Organ) -> Auxiliary:
         """Record a hire (the organ's personnel department at organ level, Art. 8, 9)."""
         require_role(rec.actor, (Role.personnel,), action="record a hire", article="Art. 8")
         require_organ_level(rec.actor, action="record a hire", article="Art. 8")
@@ -1263,7 +1227,7 @@ class Auxiliary(Aggregate):
             reason=free_text("override_reason", reason),
         )
 
-    def renew_contract(self, rec: Recording, cmd: RenewContract) -> None:
+    def renew_contract(self, rec: Recording, cmd: commands.RenewContract) -> None:
         """Extend the contract to a later end date (personnel department, Art. 8)."""
         self._authorise(rec, (Role.personnel,), "renew a contract", "Art. 8")
         end = plain_date("contract_end", cmd.contract_end)
@@ -1273,7 +1237,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ life cycle
 
-    def start_probation(self, rec: Recording, cmd: StartProbation) -> None:
+    def start_probation(self, rec: Recording, cmd: lifecycle.StartProbation) -> None:
         """Record the probation from the effective date to its last day (personnel, Art. 8,
         9): once, within the contract, ending after it starts."""
         self._authorise(rec, (Role.personnel,), "record a probation", "Art. 8")
@@ -1288,7 +1252,7 @@ class Auxiliary(Aggregate):
             )
         self.trigger_event(self.ProbationStarted, **rec.fields(), probation_until=until)
 
-    def complete_probation(self, rec: Recording, cmd: CompleteProbation) -> None:
+    def complete_probation(self, rec: Recording, cmd: lifecycle.CompleteProbation) -> None:
         """Record the probation's outcome (personnel, Art. 9): once, on or after its start.
         A failed probation owes a separation (``separation_owed``)."""
         self._authorise(rec, (Role.personnel,), "record a probation's outcome", "Art. 9")
@@ -1306,7 +1270,7 @@ class Auxiliary(Aggregate):
             raise InvalidDateRangeError("the probation's outcome precedes its start")
         self.trigger_event(self.ProbationCompleted, **rec.fields(), passed=passed)
 
-    def record_training(self, rec: Recording, cmd: RecordTraining) -> None:
+    def record_training(self, rec: Recording, cmd: lifecycle.RecordTraining) -> None:
         """Record a training course attended (personnel, Art. 9); it may precede the hire
         (pre-service training) but not end in the future."""
         self._authorise(rec, (Role.personnel,), "record a training", "Art. 9")
@@ -1326,7 +1290,7 @@ class Auxiliary(Aggregate):
             passed=boolean("passed", cmd.passed),
         )
 
-    def start_leave(self, rec: Recording, cmd: StartLeave) -> None:
+    def start_leave(self, rec: Recording, cmd: lifecycle.StartLeave) -> None:
         """Record a leave from the effective date (personnel or the using unit, Art. 13):
         refused while another leave is open or when it would start before the end of one
         already recorded."""
@@ -1352,7 +1316,7 @@ class Auxiliary(Aggregate):
             planned_end=planned_end,
         )
 
-    def end_leave(self, rec: Recording, cmd: EndLeave) -> None:
+    def end_leave(self, rec: Recording, cmd: lifecycle.EndLeave) -> None:
         """Record the return from an open leave; the effective date is the first day back,
         after the leave's start (personnel or the using unit, Art. 13)."""
         self._authorise(rec, (Role.personnel, Role.unit), "record a return from leave", "Art. 13")
@@ -1370,7 +1334,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ assignments
 
-    def change_post(self, rec: Recording, cmd: ChangePost) -> None:
+    def change_post(self, rec: Recording, cmd: commands.ChangePost) -> None:
         """Move the auxiliary to another post type (personnel department, Art. 9)."""
         self._authorise(rec, (Role.personnel,), "change a post", "Art. 9")
         post = parse_post_type(cmd.post_type)
@@ -1378,7 +1342,7 @@ class Auxiliary(Aggregate):
             raise InvalidFieldError("post_type", "is already the auxiliary's post on that date")
         self.trigger_event(self.PostChanged, **rec.fields(), post_type=post.value)
 
-    def transfer(self, rec: Recording, cmd: Transfer, *, organ: Organ) -> None:
+    def transfer(self, rec: Recording, cmd: commands.Transfer, *, organ: Organ) -> None:
         """Move the auxiliary to another unit of the organ with a new supervisor (Art. 10)."""
         self._authorise(rec, (Role.personnel,), "transfer an auxiliary between units", "Art. 9")
         if _require_organ_record(organ).code != self.organ:
@@ -1402,7 +1366,7 @@ class Auxiliary(Aggregate):
             supervisor_name=short_text("supervisor_name", cmd.supervisor_name),
         )
 
-    def assign_supervisor(self, rec: Recording, cmd: AssignSupervisor) -> None:
+    def assign_supervisor(self, rec: Recording, cmd: commands.AssignSupervisor) -> None:
         """Assign the responsible supervising officer (the unit answering then, or personnel)."""
         self._authorise(rec, (Role.unit, Role.personnel), "assign a supervising officer", "Art. 10")
         checked_id = identifier("supervisor_id", cmd.supervisor_id)
@@ -1418,7 +1382,7 @@ class Auxiliary(Aggregate):
             supervisor_name=short_text("supervisor_name", cmd.supervisor_name),
         )
 
-    def release_supervisor(self, rec: Recording, cmd: ReleaseSupervisor) -> None:
+    def release_supervisor(self, rec: Recording, cmd: commands.ReleaseSupervisor) -> None:
         """Release the supervising officer, leaving the auxiliary without one (Art. 10)."""
         self._authorise(
             rec, (Role.unit, Role.personnel), "release a supervising officer", "Art. 10"
@@ -1433,7 +1397,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ levels
 
-    def evaluate(self, rec: Recording, cmd: Evaluate) -> None:
+    def evaluate(self, rec: Recording, cmd: commands.Evaluate) -> None:
         """Record the annual assessment grade for a year (personnel department, Art. 11)."""
         self._authorise(rec, (Role.personnel,), "record an assessment", "Art. 11")
         assessed = calendar_year("year", cmd.year)
@@ -1446,7 +1410,7 @@ class Auxiliary(Aggregate):
             raise DuplicateRecordError(f"an assessment for {assessed} is already recorded")
         self.trigger_event(self.Evaluated, **rec.fields(), year=assessed, grade=checked_grade.value)
 
-    def change_level(self, rec: Recording, cmd: ChangeLevel) -> None:
+    def change_level(self, rec: Recording, cmd: commands.ChangeLevel) -> None:
         """Promote, demote or correct the level (personnel department, Art. 11)."""
         self._authorise(rec, (Role.personnel,), "change a level", "Art. 11")
         new_level = rec.policy.levels.check(cmd.level)
@@ -1467,7 +1431,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ credentials
 
-    def issue_credential(self, rec: Recording, cmd: IssueCredential) -> None:
+    def issue_credential(self, rec: Recording, cmd: commands.IssueCredential) -> None:
         """Issue a work ID, uniform or insignia (personnel department, Art. 12)."""
         self._authorise(rec, (Role.personnel,), "issue a credential", "Art. 12")
         checked_kind = member(CredentialKind, "kind", cmd.kind)
@@ -1489,7 +1453,7 @@ class Auxiliary(Aggregate):
             self.CredentialIssued, **rec.fields(), kind=checked_kind.value, serial=checked_serial
         )
 
-    def revoke_credential(self, rec: Recording, cmd: RevokeCredential) -> None:
+    def revoke_credential(self, rec: Recording, cmd: commands.RevokeCredential) -> None:
         """Revoke a credential still held (personnel department; also after separation)."""
         self._authorise(
             rec, (Role.personnel,), "revoke a credential", "Art. 12", after_separation=True
@@ -1509,7 +1473,7 @@ class Auxiliary(Aggregate):
             reason=checked_reason,
         )
 
-    def return_credential(self, rec: Recording, cmd: ReturnCredential) -> None:
+    def return_credential(self, rec: Recording, cmd: commands.ReturnCredential) -> None:
         """Record a credential handed back (personnel department; also after separation)."""
         self._authorise(
             rec, (Role.personnel,), "record a credential's return", "Art. 12", after_separation=True
@@ -1527,7 +1491,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------- welfare, Art. 13-15
 
-    def enrol_insurance(self, rec: Recording, cmd: EnrolInsurance) -> None:
+    def enrol_insurance(self, rec: Recording, cmd: commands.EnrolInsurance) -> None:
         """Record an insurance or housing-fund enrolment (personnel department, Art. 13)."""
         self._authorise(rec, (Role.personnel,), "record an insurance enrolment", "Art. 13")
         checked_kind = member(InsuranceKind, "kind", cmd.kind)
@@ -1545,7 +1509,7 @@ class Auxiliary(Aggregate):
             end=checked_end,
         )
 
-    def record_health_check(self, rec: Recording, cmd: RecordHealthCheck) -> None:
+    def record_health_check(self, rec: Recording, cmd: commands.RecordHealthCheck) -> None:
         """Record a periodic health check (personnel department, Art. 13)."""
         self._authorise(rec, (Role.personnel,), "record a health check", "Art. 13")
         day = self._not_in_future("checked_on", plain_date("checked_on", cmd.checked_on), rec)
@@ -1557,7 +1521,7 @@ class Auxiliary(Aggregate):
             details=free_text("details", cmd.details),
         )
 
-    def record_duty_injury(self, rec: Recording, cmd: RecordDutyInjury) -> None:
+    def record_duty_injury(self, rec: Recording, cmd: commands.RecordDutyInjury) -> None:
         """Record an injury on duty (the using unit or the personnel department, Art. 14)."""
         self._authorise(rec, (Role.unit, Role.personnel), "record a duty injury", "Art. 14")
         checked_id = identifier("injury_id", cmd.injury_id)
@@ -1573,7 +1537,7 @@ class Auxiliary(Aggregate):
             medical_details=free_text("medical_details", cmd.medical_details),
         )
 
-    def advance_cost(self, rec: Recording, cmd: AdvanceCost) -> None:
+    def advance_cost(self, rec: Recording, cmd: commands.AdvanceCost) -> None:
         """Record a medical, transport or nursing cost advanced by the organ (Art. 14)."""
         self._authorise(rec, (Role.personnel,), "advance a duty-injury cost", "Art. 14")
         checked_id = identifier("injury_id", cmd.injury_id)
@@ -1587,7 +1551,7 @@ class Auxiliary(Aggregate):
             amount=amount_of_money("amount", cmd.amount),
         )
 
-    def record_infringement(self, rec: Recording, cmd: RecordInfringement) -> None:
+    def record_infringement(self, rec: Recording, cmd: commands.RecordInfringement) -> None:
         """Record an unlawful infringement against the auxiliary or relatives (Art. 15)."""
         self._authorise(rec, (Role.unit, Role.personnel), "record an infringement", "Art. 15")
         day = plain_date("occurred_on", cmd.occurred_on)
@@ -1600,7 +1564,7 @@ class Auxiliary(Aggregate):
             referred_to=optional_short_text("referred_to", cmd.referred_to),
         )
 
-    def commend(self, rec: Recording, cmd: Commend) -> None:
+    def commend(self, rec: Recording, cmd: commands.Commend) -> None:
         """Record a commendation (personnel department, Art. 16)."""
         self._authorise(rec, (Role.personnel,), "record a commendation", "Art. 16")
         self.trigger_event(
@@ -1612,7 +1576,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------ discipline, Art. 18
 
-    def impose_sanction(self, rec: Recording, cmd: ImposeSanction) -> None:
+    def impose_sanction(self, rec: Recording, cmd: commands.ImposeSanction) -> None:
         """Impose a sanction (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "impose a sanction", "Art. 18")
         checked_id = identifier("sanction_id", cmd.sanction_id)
@@ -1665,7 +1629,7 @@ class Auxiliary(Aggregate):
                 "takes effect"
             )
 
-    def appeal_sanction(self, rec: Recording, cmd: AppealSanction) -> None:
+    def appeal_sanction(self, rec: Recording, cmd: commands.AppealSanction) -> None:
         """Record the auxiliary's appeal against a sanction in force (discipline office)."""
         self._authorise(rec, (Role.discipline,), "record an appeal", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
@@ -1683,7 +1647,7 @@ class Auxiliary(Aggregate):
             grounds=checked_grounds,
         )
 
-    def decide_appeal(self, rec: Recording, cmd: DecideAppeal) -> None:
+    def decide_appeal(self, rec: Recording, cmd: commands.DecideAppeal) -> None:
         """Decide a pending appeal; overturning it lifts the sanction (the police inspectorate:
         another role and another person than the ones who imposed it, Art. 18)."""
         self._authorise(rec, (Role.inspector,), "decide an appeal", "Art. 18")
@@ -1713,7 +1677,7 @@ class Auxiliary(Aggregate):
             upheld=checked_upheld,
         )
 
-    def revoke_sanction(self, rec: Recording, cmd: RevokeSanction) -> None:
+    def revoke_sanction(self, rec: Recording, cmd: commands.RevokeSanction) -> None:
         """Revoke a sanction in force (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "revoke a sanction", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
@@ -1727,7 +1691,7 @@ class Auxiliary(Aggregate):
             reason=checked_reason,
         )
 
-    def reinstate(self, rec: Recording, cmd: Reinstate) -> None:
+    def reinstate(self, rec: Recording, cmd: commands.Reinstate) -> None:
         """End a suspension (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "reinstate an auxiliary", "Art. 18")
         checked_reason = free_text("reason", cmd.reason)
@@ -1735,7 +1699,7 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
         self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
 
-    def refer_for_prosecution(self, rec: Recording, cmd: ReferForProsecution) -> None:
+    def refer_for_prosecution(self, rec: Recording, cmd: commands.ReferForProsecution) -> None:
         """Record a referral of a suspected crime for prosecution (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "refer a case for prosecution", "Art. 18")
         checked_reference = short_text("reference", cmd.reference)
@@ -1751,7 +1715,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------ statements, referral outcomes (Art. 18)
 
-    def hear_statement(self, rec: Recording, cmd: HearStatement) -> None:
+    def hear_statement(self, rec: Recording, cmd: commands.HearStatement) -> None:
         """Record the auxiliary's statement and defence (陈述申辩) in the case of a proposed
         sanction, before the decision (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "hear a statement and defence", "Art. 18")
@@ -1770,7 +1734,7 @@ class Auxiliary(Aggregate):
             statement=statement,
         )
 
-    def waive_statement(self, rec: Recording, cmd: WaiveStatement) -> None:
+    def waive_statement(self, rec: Recording, cmd: commands.WaiveStatement) -> None:
         """Record that the auxiliary waived the statement and defence in writing in the case of
         a proposed sanction (discipline office, Art. 18)."""
         self._authorise(rec, (Role.discipline,), "record a waived statement", "Art. 18")
@@ -1794,7 +1758,7 @@ class Auxiliary(Aggregate):
                 f"a statement and defence for sanction {sanction_id} is already recorded"
             )
 
-    def record_referral_outcome(self, rec: Recording, cmd: RecordReferralOutcome) -> None:
+    def record_referral_outcome(self, rec: Recording, cmd: commands.RecordReferralOutcome) -> None:
         """Record what became of a referral for prosecution (discipline office, Art. 18); also
         after separation."""
         self._authorise(
@@ -1833,7 +1797,7 @@ class Auxiliary(Aggregate):
 
     # ---------------------------------------------------------------------- separation
 
-    def separate(self, rec: Recording, cmd: Separate) -> None:
+    def separate(self, rec: Recording, cmd: commands.Separate) -> None:
         """Record that the auxiliary left; ``effective`` is the first day not employed."""
         self._authorise(rec, (Role.personnel,), "record a separation", "Art. 9")
         why = member(SeparationReason, "reason", cmd.reason)
@@ -1865,7 +1829,7 @@ class Auxiliary(Aggregate):
             )
         self.trigger_event(self.Separated, **rec.fields(), reason=why.value)
 
-    def return_to_agency(self, rec: Recording, cmd: ReturnToAgency) -> None:
+    def return_to_agency(self, rec: Recording, cmd: commands.ReturnToAgency) -> None:
         """Return a labour-dispatch auxiliary to the dispatch agency with grounds (personnel
         department, Art. 8); a separation, ``effective`` the first day not employed."""
         self._authorise(rec, (Role.personnel,), "return an auxiliary to the agency", "Art. 8")
@@ -1896,7 +1860,7 @@ class Auxiliary(Aggregate):
     # ---------------------------------------------------------------------- corrections
 
     def correct(
-        self, rec: Recording, cmd: Correct, *, target_version: int, target_hash: str
+        self, rec: Recording, cmd: commands.Correct, *, target_version: int, target_hash: str
     ) -> None:
         """Correct a whitelisted field recorded by the event at ``target_version``."""
         self._authorise(rec, (Role.personnel,), "correct a record", "Art. 9", after_separation=True)

@@ -116,26 +116,7 @@ from domain.values import (
 )
 
 if TYPE_CHECKING:
-    from domain.commands.complaint import (
-        Accept,
-        Acknowledge,
-        Assign,
-        Close,
-        ComplaintIntake,
-        DecideReview,
-        Decline,
-        MatchSubject,
-        NotifyComplainant,
-        QueueNotification,
-        ReceiveComplaint,
-        RecordDelivery,
-        RecordDeliveryFailure,
-        RecordFinding,
-        Reopen,
-        RequestReview,
-        TakeComplaint,
-        Withdraw,
-    )
+    from domain.commands import complaint as commands
 
 __all__ = [
     "MAX_ALLEGATIONS",
@@ -283,7 +264,7 @@ def check_intake(
     )
 
 
-def _checked_intake(rec: Recording, cmd: ComplaintIntake) -> IntakeFields:
+def _checked_intake(rec: Recording, cmd: commands.ComplaintIntake) -> IntakeFields:
     """``check_intake`` on the fields every intake command gives."""
     return check_intake(
         at=rec.at,
@@ -300,7 +281,7 @@ def _checked_intake(rec: Recording, cmd: ComplaintIntake) -> IntakeFields:
 
 
 def _received_fields(
-    own: IntakeFields, cmd: ComplaintIntake, complainant_id: UUID
+    own: IntakeFields, cmd: commands.ComplaintIntake, complainant_id: UUID
 ) -> dict[str, object]:
     """The ``Received`` event's fields every intake fills alike (the tracking hash checked)."""
     return {
@@ -769,7 +750,7 @@ class Complaint(Aggregate):
     def receive(
         cls,
         rec: Recording,
-        cmd: ReceiveComplaint,
+        cmd: commands.ReceiveComplaint,
         *,
         id: UUID,
         auxiliary: Auxiliary,
@@ -804,7 +785,7 @@ class Complaint(Aggregate):
     def take(
         cls,
         rec: Recording,
-        cmd: TakeComplaint,
+        cmd: commands.TakeComplaint,
         *,
         id: UUID,
         auxiliary: Auxiliary | None,
@@ -863,24 +844,24 @@ class Complaint(Aggregate):
         if rec.effective < self.received_on:
             raise InvalidDateRangeError("effective date precedes the complaint's receipt")
 
-    def acknowledge(self, rec: Recording, cmd: Acknowledge) -> None:
+    def acknowledge(self, rec: Recording, cmd: commands.Acknowledge) -> None:
         """Acknowledge receipt (complaints office)."""
         self._authorise(rec, "acknowledge", frozenset({_S.received}))
         self.trigger_event(self.Acknowledged, **rec.fields())
 
-    def accept(self, rec: Recording, cmd: Accept) -> None:
+    def accept(self, rec: Recording, cmd: commands.Accept) -> None:
         """Accept the complaint for investigation (complaints office)."""
         self._authorise(rec, "accept", frozenset({_S.acknowledged}))
         self.trigger_event(
             self.Accepted, **rec.fields(), category=short_text("category", cmd.category)
         )
 
-    def decline(self, rec: Recording, cmd: Decline) -> None:
+    def decline(self, rec: Recording, cmd: commands.Decline) -> None:
         """Decline the complaint (not accepted), giving the reason (complaints office)."""
         self._authorise(rec, "decline", frozenset({_S.acknowledged}))
         self.trigger_event(self.Declined, **rec.fields(), reason=free_text("reason", cmd.reason))
 
-    def assign(self, rec: Recording, cmd: Assign) -> None:
+    def assign(self, rec: Recording, cmd: commands.Assign) -> None:
         """Assign (or reassign) an investigator with a due date, which may be in the future."""
         self._authorise(rec, "assign", frozenset({_S.accepted, _S.under_investigation}))
         checked_due = plain_date("due", cmd.due)
@@ -893,7 +874,7 @@ class Complaint(Aggregate):
             due=checked_due,
         )
 
-    def record_finding(self, rec: Recording, cmd: RecordFinding) -> None:
+    def record_finding(self, rec: Recording, cmd: commands.RecordFinding) -> None:
         """Record the finding on one allegation (complaints office)."""
         self._authorise(rec, "record_finding", frozenset({_S.accepted, _S.under_investigation}))
         if self.auxiliary_id is None:
@@ -923,7 +904,7 @@ class Complaint(Aggregate):
             reasoning=free_text("reasoning", cmd.reasoning),
         )
 
-    def notify_complainant(self, rec: Recording, cmd: NotifyComplainant) -> None:
+    def notify_complainant(self, rec: Recording, cmd: commands.NotifyComplainant) -> None:
         """Record that the complainant was told the result (Art. 17)."""
         self._authorise(
             rec,
@@ -947,12 +928,12 @@ class Complaint(Aggregate):
             summary=free_text("summary", cmd.summary),
         )
 
-    def withdraw(self, rec: Recording, cmd: Withdraw) -> None:
+    def withdraw(self, rec: Recording, cmd: commands.Withdraw) -> None:
         """Record the complainant's withdrawal, before they were told a result."""
         self._authorise(rec, "withdraw", _OPEN_BEFORE_NOTIFICATION)
         self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", cmd.reason))
 
-    def close(self, rec: Recording, cmd: Close) -> None:
+    def close(self, rec: Recording, cmd: commands.Close) -> None:
         """Close the complaint; only once the complainant was told the result or withdrew."""
         self._authorise(rec, "close", None)
         if self.status is ComplaintStatus.closed:
@@ -964,14 +945,14 @@ class Complaint(Aggregate):
             )
         self.trigger_event(self.Closed, **rec.fields())
 
-    def reopen(self, rec: Recording, cmd: Reopen) -> None:
+    def reopen(self, rec: Recording, cmd: commands.Reopen) -> None:
         """Reopen a closed complaint; a new round of findings begins."""
         self._authorise(rec, "reopen", frozenset({_S.closed}))
         self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     # ---------------------------------------------------------------------------- review (复查)
 
-    def request_review(self, rec: Recording, cmd: RequestReview) -> None:
+    def request_review(self, rec: Recording, cmd: commands.RequestReview) -> None:
         """Record the complainant's request for a review of the result they were told."""
         require_role(
             rec.actor,
@@ -1005,7 +986,7 @@ class Complaint(Aggregate):
             due=rec.policy.review.decide_due(rec.effective),
         )
 
-    def decide_review(self, rec: Recording, cmd: DecideReview) -> None:
+    def decide_review(self, rec: Recording, cmd: commands.DecideReview) -> None:
         """Decide the pending review: by another role than the one that decided the result."""
         if rec.actor.role == self.decided_by_role:
             raise ReviewerNotIndependentError(
@@ -1035,7 +1016,9 @@ class Complaint(Aggregate):
 
     # ---------------------------------------------------------------------------- matching
 
-    def match_subject(self, rec: Recording, cmd: MatchSubject, auxiliary: Auxiliary) -> None:
+    def match_subject(
+        self, rec: Recording, cmd: commands.MatchSubject, auxiliary: Auxiliary
+    ) -> None:
         """Name the auxiliary an unnamed complaint is about, attributed as at intake."""
         self._authorise(rec, "match_subject", None)
         if self.auxiliary_id is not None:
@@ -1065,7 +1048,7 @@ class Complaint(Aggregate):
         """The queued notification with this id, or None."""
         return self._messages.get(message_id)
 
-    def queue_notification(self, rec: Recording, cmd: QueueNotification) -> None:
+    def queue_notification(self, rec: Recording, cmd: commands.QueueNotification) -> None:
         """Queue a notification to the complainant for the delivery worker (Art. 17)."""
         self._authorise(rec, "queue_notification", _HAS_RESULT)
         if not isinstance(cmd.message_id, UUID):
@@ -1106,7 +1089,7 @@ class Complaint(Aggregate):
         if isinstance(attempt, bool) or attempt != message.attempts + 1:
             raise InvalidFieldError("attempt", f"must be {message.attempts + 1}, the next attempt")
 
-    def record_delivery(self, rec: Recording, cmd: RecordDelivery) -> None:
+    def record_delivery(self, rec: Recording, cmd: commands.RecordDelivery) -> None:
         """Record a delivery attempt's outcome, as the adapter said it (delivery worker)."""
         self._attempt(rec, "record_delivery", cmd.message_id, cmd.attempt)
         self.trigger_event(
@@ -1119,7 +1102,7 @@ class Complaint(Aggregate):
             provider_reference=optional_short_text("provider_reference", cmd.provider_reference),
         )
 
-    def record_delivery_failure(self, rec: Recording, cmd: RecordDeliveryFailure) -> None:
+    def record_delivery_failure(self, rec: Recording, cmd: commands.RecordDeliveryFailure) -> None:
         """Record a failed delivery attempt, with when to try again or None to give up."""
         self._attempt(rec, "record_delivery_failure", cmd.message_id, cmd.attempt)
         retry_at = None if cmd.retry_at is None else aware_instant("retry_at", cmd.retry_at)
