@@ -32,60 +32,10 @@ from api.demo.data import (
     SURNAMES,
 )
 from api.notifications import DeliveryCounts, DeliveryWorker, LogOnlyAdapter
-from domain.commands.auxiliary import (
-    AdvanceCost,
-    AppealSanction,
-    AssignSupervisor,
-    AuxiliaryCommand,
-    ChangeLevel,
-    Commend,
-    DecideAppeal,
-    EnrolInsurance,
-    Evaluate,
-    HearStatement,
-    Hire,
-    ImposeSanction,
-    IssueCredential,
-    RecordDutyInjury,
-    RecordHealthCheck,
-    RecordInfringement,
-    RecordReferralOutcome,
-    ReferForProsecution,
-    Reinstate,
-    ReleaseSupervisor,
-    RenewContract,
-    ReturnCredential,
-    ReturnToAgency,
-    Separate,
-    Transfer,
-    WaiveStatement,
-)
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Assign,
-    Close,
-    ComplaintCommand,
-    DecideReview,
-    Decline,
-    MatchSubject,
-    NotifyComplainant,
-    QueueNotification,
-    ReceiveComplaint,
-    RecordFinding,
-    Reopen,
-    RequestReview,
-    TakeComplaint,
-    Withdraw,
-)
+from domain.commands import auxiliary as aux_commands
+from domain.commands import complaint as complaint_commands
+from domain.commands import lifecycle as lifecycle_commands
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
-from domain.commands.lifecycle import (
-    CompleteProbation,
-    EndLeave,
-    RecordTraining,
-    StartLeave,
-    StartProbation,
-)
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import AdjustQuota, RegisterOrgan, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -255,7 +205,7 @@ class Simulation:
         self,
         day: date,
         officer: _Officer,
-        command: AuxiliaryCommand,
+        command: aux_commands.AuxiliaryCommand,
         actor: str | Actor = "personnel",
         basis: str | None = None,
     ) -> None:
@@ -263,7 +213,13 @@ class Simulation:
             officer.separated is not None
             and day >= officer.separated
             and not isinstance(
-                command, (Separate, ReturnToAgency, ReturnCredential, RecordReferralOutcome)
+                command,
+                (
+                    aux_commands.Separate,
+                    aux_commands.ReturnToAgency,
+                    aux_commands.ReturnCredential,
+                    aux_commands.RecordReferralOutcome,
+                ),
             )
         ):
             return  # nothing but separation business after separation
@@ -272,7 +228,7 @@ class Simulation:
     def aux(
         self,
         officer: _Officer,
-        command: AuxiliaryCommand,
+        command: aux_commands.AuxiliaryCommand,
         actor: str | Actor = "personnel",
         basis: str | None = None,
     ) -> None:
@@ -453,7 +409,7 @@ class Simulation:
         def hire() -> None:
             self.ledger.hire(
                 organ,
-                Hire(
+                aux_commands.Hire(
                     auxiliary_id=officer.id,
                     unit=unit.code,
                     supervisor_id=officer.supervisor[0],
@@ -474,13 +430,15 @@ class Simulation:
         serial = f"{organ[-4:]}{index:06d}"
         for kind, prefix in (("work_id", "NTFJ"), ("uniform", "FZ"), ("insignia", "BZ")):
             self.later(
-                hired + self.days(0, 5), officer, IssueCredential(kind=kind, serial=prefix + serial)
+                hired + self.days(0, 5),
+                officer,
+                aux_commands.IssueCredential(kind=kind, serial=prefix + serial),
             )
         for kind in ("pension", "medical", "work_injury"):
             self.later(
                 hired + self.days(1, 20),
                 officer,
-                EnrolInsurance(
+                aux_commands.EnrolInsurance(
                     kind=kind,
                     insurer="南通市社会保险基金管理中心",
                     policy_number=f"SB{serial}{kind[:2].upper()}",
@@ -492,7 +450,7 @@ class Simulation:
             self.later(
                 hired + self.days(1, 30),
                 officer,
-                EnrolInsurance(
+                aux_commands.EnrolInsurance(
                     kind="accident",
                     insurer="中国人民财产保险南通分公司",
                     policy_number=f"YW{serial}",
@@ -531,7 +489,9 @@ class Simulation:
         while officer.separated is None and end < DEMO_END and renewals.random() < 0.75:
             term = 1 if renewals.random() < 0.4 else contract_years
             renewed = _add_years(end + timedelta(days=1), term) - timedelta(days=1)
-            self.later(end - timedelta(days=30), officer, RenewContract(contract_end=renewed))
+            self.later(
+                end - timedelta(days=30), officer, aux_commands.RenewContract(contract_end=renewed)
+            )
             end = renewed
 
         year = max(hired.year, 2023)
@@ -543,7 +503,7 @@ class Simulation:
                 self.later(
                     check,
                     officer,
-                    RecordHealthCheck(
+                    aux_commands.RecordHealthCheck(
                         checked_on=check,
                         fit=fit,
                         details="各项指标正常" if fit else "血压偏高，建议复查",
@@ -552,7 +512,7 @@ class Simulation:
             review = date(year, 12, 20)
             if hired + timedelta(days=180) < review <= last:
                 grade = self.weighted(GRADES)
-                self.later(review, officer, Evaluate(year=year, grade=grade))
+                self.later(review, officer, aux_commands.Evaluate(year=year, grade=grade))
                 new_level = current_level
                 if grade == "excellent" and current_level < 10:
                     new_level = current_level + 1
@@ -563,7 +523,7 @@ class Simulation:
                     self.later(
                         review + timedelta(days=12),
                         officer,
-                        ChangeLevel(level=new_level, reason=reason),
+                        aux_commands.ChangeLevel(level=new_level, reason=reason),
                     )
                     current_level = new_level
             year += 1
@@ -580,7 +540,7 @@ class Simulation:
                 officer.supervisor = self.rng.choice(candidates)
                 self.aux(
                     officer,
-                    AssignSupervisor(
+                    aux_commands.AssignSupervisor(
                         supervisor_id=officer.supervisor[0], supervisor_name=officer.supervisor[1]
                     ),
                     actor="unit",
@@ -596,7 +556,9 @@ class Simulation:
                 def transfer(target: _Unit = target, sup: tuple[str, str] = new_supervisor) -> None:
                     self.aux(
                         officer,
-                        Transfer(unit=target.code, supervisor_id=sup[0], supervisor_name=sup[1]),
+                        aux_commands.Transfer(
+                            unit=target.code, supervisor_id=sup[0], supervisor_name=sup[1]
+                        ),
                     )
                     officer.unit = target
                     officer.supervisor = sup
@@ -606,7 +568,7 @@ class Simulation:
             self.later(
                 last - self.days(10, 80),
                 officer,
-                ReleaseSupervisor(reason="带辅民警调离，待重新指定"),
+                aux_commands.ReleaseSupervisor(reason="带辅民警调离，待重新指定"),
                 actor="unit",
             )
         if window > 60 and rng.random() < 0.15:
@@ -616,7 +578,7 @@ class Simulation:
             self.later(
                 hired + self.days(45, window - 1),
                 officer,
-                Commend(kind=kind, issuing_body=f"{organ}政治处"),
+                aux_commands.Commend(kind=kind, issuing_body=f"{organ}政治处"),
             )
         if window > 60 and rng.random() < 0.03:
             injury = f"INJ-{serial}"
@@ -624,7 +586,7 @@ class Simulation:
             self.later(
                 when,
                 officer,
-                RecordDutyInjury(
+                aux_commands.RecordDutyInjury(
                     injury_id=injury, occurred_on=when, medical_details="执勤时左臂软组织挫伤"
                 ),
             )
@@ -632,14 +594,16 @@ class Simulation:
                 self.later(
                     when + self.days(2, 15),
                     officer,
-                    AdvanceCost(injury_id=injury, category=category, amount=Decimal(amount)),
+                    aux_commands.AdvanceCost(
+                        injury_id=injury, category=category, amount=Decimal(amount)
+                    ),
                 )
         if window > 60 and rng.random() < 0.02:
             when = hired + self.days(30, window - 10)
             self.later(
                 when,
                 officer,
-                RecordInfringement(
+                aux_commands.RecordInfringement(
                     occurred_on=when,
                     description="依法劝阻违法行为时遭人殴打",
                     referred_to="治安管理大队",
@@ -709,14 +673,14 @@ class Simulation:
                     actor_id="public-intake", role="public", organ=officer.organ, unit=None
                 )
                 self.ledger.receive_complaint(
-                    ReceiveComplaint(
+                    complaint_commands.ReceiveComplaint(
                         auxiliary_id=officer.id, channel=channel, tracking_hash=None, **complainant
                     ),
                     Envelope(public),
                 )
             else:
                 self.ledger.take_complaint(
-                    TakeComplaint(
+                    complaint_commands.TakeComplaint(
                         channel=channel,
                         outside_reference=_outside_reference(channel, received, complaint_id),
                         referring_organ="南通市纪委监委" if channel == "referral" else None,
@@ -731,7 +695,7 @@ class Simulation:
 
         self.at(received, receive)
 
-        def handle(command: ComplaintCommand) -> Callable[[], None]:
+        def handle(command: complaint_commands.ComplaintCommand) -> Callable[[], None]:
             def run() -> None:
                 self.ledger.command_complaint(
                     complaint_id,
@@ -743,13 +707,13 @@ class Simulation:
 
         late = rng.random() < 0.08
         ack = received + (self.days(3, 9) if late else self.days(0, 1))
-        self.at(ack, handle(Acknowledge()))
+        self.at(ack, handle(complaint_commands.Acknowledge()))
         if unnamed:
 
             def match() -> None:
                 self.ledger.match_complaint(
                     complaint_id,
-                    MatchSubject(auxiliary_id=officer.id),
+                    complaint_commands.MatchSubject(auxiliary_id=officer.id),
                     Envelope(self.complaints_actor(state["organ"]), effective=self.current_day),
                 )
 
@@ -758,31 +722,41 @@ class Simulation:
         remaining = (DEMO_END - received).days
         if rng.random() < 0.1:
             declined = ack + self.days(1, 3)
-            self.at(declined, handle(Decline(reason="不属于辅警管理职责范围，已转交有关部门")))
+            self.at(
+                declined,
+                handle(complaint_commands.Decline(reason="不属于辅警管理职责范围，已转交有关部门")),
+            )
             notified = declined + self.days(1, 4)
             if notified < DEMO_END:
                 self.at(
                     notified,
                     handle(
-                        NotifyComplainant(
+                        complaint_commands.NotifyComplainant(
                             method="phone", notified_on=notified, summary="已告知不予受理理由"
                         )
                     ),
                 )
-                self.at(notified + self.days(0, 2), handle(Close()))
+                self.at(notified + self.days(0, 2), handle(complaint_commands.Close()))
             return
         accept = ack + self.days(0, 2)
-        self.at(accept, handle(Accept(category="作风纪律")))
+        self.at(accept, handle(complaint_commands.Accept(category="作风纪律")))
         due = accept + timedelta(days=30)
         self.at(
             accept,
-            handle(Assign(investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due)),
+            handle(
+                complaint_commands.Assign(
+                    investigator_id=f"DC{officer.organ[-3:]}{rng.randint(1, 9)}", due=due
+                )
+            ),
         )
         if remaining < 25:
             return  # still under investigation
         if rng.random() < 0.03:
-            self.at(accept + self.days(2, 10), handle(Withdraw(reason="投诉人主动撤回")))
-            self.at(accept + self.days(11, 14), handle(Close()))
+            self.at(
+                accept + self.days(2, 10),
+                handle(complaint_commands.Withdraw(reason="投诉人主动撤回")),
+            )
+            self.at(accept + self.days(11, 14), handle(complaint_commands.Close()))
             return
         overdue = remaining < 120 and rng.random() < 0.25
         if overdue:
@@ -795,7 +769,7 @@ class Simulation:
             self.at(
                 finding_day,
                 handle(
-                    RecordFinding(
+                    complaint_commands.RecordFinding(
                         allegation_number=number,
                         result=result,
                         reasoning="经调取执法记录仪视频并询问当事人，查明情况",
@@ -808,7 +782,7 @@ class Simulation:
         self.at(
             notified,
             handle(
-                NotifyComplainant(
+                complaint_commands.NotifyComplainant(
                     method=rng.choice(("phone", "sms", "letter", "online")),
                     notified_on=notified,
                     summary="已将调查处理结果告知投诉人",
@@ -816,10 +790,13 @@ class Simulation:
             ),
         )
         closed = notified + self.days(0, 3)
-        self.at(closed, handle(Close()))
+        self.at(closed, handle(complaint_commands.Close()))
         reopened = rng.random() < 0.02 and closed + timedelta(days=40) < DEMO_END
         if reopened:
-            self.at(closed + self.days(5, 20), handle(Reopen(reason="投诉人提供新的证据")))
+            self.at(
+                closed + self.days(5, 20),
+                handle(complaint_commands.Reopen(reason="投诉人提供新的证据")),
+            )
         else:
             self.plan_review(complaint_id, state, channel, notified, len(allegations))
         self.plan_notification(complaint_id, state, finding_day)
@@ -859,7 +836,7 @@ class Simulation:
         self.hear_or_waive(officer, sanction_id, discipline)
         self.aux(
             officer,
-            ImposeSanction(
+            aux_commands.ImposeSanction(
                 sanction_id=sanction_id,
                 kind=kind,
                 until=until,
@@ -872,19 +849,22 @@ class Simulation:
         day = self.current_day
         if kind == "suspension":
             self.later(
-                day + timedelta(days=30), officer, Reinstate(reason="停职期满"), actor=discipline
+                day + timedelta(days=30),
+                officer,
+                aux_commands.Reinstate(reason="停职期满"),
+                actor=discipline,
             )
         elif rng.random() < 0.2:
             self.later(
                 day + self.days(3, 10),
                 officer,
-                AppealSanction(sanction_id=sanction_id, grounds="对事实认定有异议"),
+                aux_commands.AppealSanction(sanction_id=sanction_id, grounds="对事实认定有异议"),
                 actor=discipline,
             )
             self.later(
                 day + self.days(15, 25),
                 officer,
-                DecideAppeal(sanction_id=sanction_id, upheld=rng.random() < 0.7),
+                aux_commands.DecideAppeal(sanction_id=sanction_id, upheld=rng.random() < 0.7),
                 actor=self.inspector(officer.organ),  # another body and person (Art. 18)
             )
 
@@ -894,11 +874,11 @@ class Simulation:
         other draws stay what they were."""
         own = random.Random(f"statement:{sanction_id}")
         if own.random() < 0.125:
-            command: AuxiliaryCommand = WaiveStatement(
+            command: aux_commands.AuxiliaryCommand = aux_commands.WaiveStatement(
                 sanction_id=sanction_id, waiver_reference=f"放弃陈述申辩声明书 {sanction_id}"
             )
         else:
-            command = HearStatement(
+            command = aux_commands.HearStatement(
                 sanction_id=sanction_id,
                 heard_on=self.current_day,
                 heard_by=f"纪检监察室 {discipline.actor_id}",
@@ -933,7 +913,7 @@ class Simulation:
                 self.hear_or_waive(officer, sanction_id, discipline)
                 self.aux(
                     officer,
-                    ImposeSanction(
+                    aux_commands.ImposeSanction(
                         sanction_id=sanction_id,
                         kind="termination",
                         until=None,
@@ -950,7 +930,7 @@ class Simulation:
                 self.later(
                     day - timedelta(days=2),
                     officer,
-                    ReferForProsecution(
+                    aux_commands.ReferForProsecution(
                         reference=reference,
                         summary="涉嫌利用协助执法之便索取财物，移送检察机关",
                     ),
@@ -960,9 +940,12 @@ class Simulation:
 
         def separate() -> None:
             if reason == SeparationReason.returned_to_agency.value:
-                self.aux(officer, ReturnToAgency(return_grounds="不适应岗位要求，退回劳务派遣单位"))
+                self.aux(
+                    officer,
+                    aux_commands.ReturnToAgency(return_grounds="不适应岗位要求，退回劳务派遣单位"),
+                )
             else:
-                self.aux(officer, Separate(reason=reason))
+                self.aux(officer, aux_commands.Separate(reason=reason))
             self.counts.separated += 1
 
         self.at(day, separate)
@@ -971,7 +954,7 @@ class Simulation:
                 self.later(
                     day + self.days(0, 10),
                     officer,
-                    ReturnCredential(kind=kind, serial=prefix + serial),
+                    aux_commands.ReturnCredential(kind=kind, serial=prefix + serial),
                 )
 
     def plan_rehire(self, officer: _Officer, person: dict[str, str], dismissed: date) -> bool:
@@ -987,7 +970,7 @@ class Simulation:
         def rehire() -> None:
             self.ledger.hire(
                 organ,
-                Hire(
+                aux_commands.Hire(
                     auxiliary_id=new_id,
                     unit=unit.code,
                     supervisor_id=unit.supervisors[0][0],
@@ -1053,7 +1036,7 @@ class Simulation:
         self.later(
             decided,
             officer,
-            RecordReferralOutcome(
+            aux_commands.RecordReferralOutcome(
                 reference=reference,
                 outcome=outcome,
                 outcome_reference=f"通检受〔{decided.year}〕{officer.index % 1000 + 1}号",
@@ -1066,7 +1049,7 @@ class Simulation:
             self.later(
                 judged,
                 officer,
-                RecordReferralOutcome(
+                aux_commands.RecordReferralOutcome(
                     reference=reference,
                     outcome="judgement",
                     outcome_reference=f"（{judged.year}）苏06刑初{officer.index % 1000 + 1}号",
@@ -1078,7 +1061,11 @@ class Simulation:
     # ---------------------------------------------------------------- review and the outbox
 
     def complaint_step(
-        self, complaint_id: UUID, state: dict[str, Any], command: ComplaintCommand, role: str
+        self,
+        complaint_id: UUID,
+        state: dict[str, Any],
+        command: complaint_commands.ComplaintCommand,
+        role: str,
     ) -> Callable[[], None]:
         """A step recording ``command`` on the complaint by ``role`` (complaints, inspector,
         public) of the complaint's organ, resolved when the step runs (an unnamed complaint
@@ -1140,7 +1127,9 @@ class Simulation:
         )
         self.at(
             requested,
-            self.complaint_step(complaint_id, state, RequestReview(reasons=reasons), role),
+            self.complaint_step(
+                complaint_id, state, complaint_commands.RequestReview(reasons=reasons), role
+            ),
         )
         if not decide:
             return
@@ -1151,7 +1140,9 @@ class Simulation:
                 self.complaint_step(
                     complaint_id,
                     state,
-                    DecideReview(outcome="upheld", reasons="原调查事实清楚、证据充分，维持原结论"),
+                    complaint_commands.DecideReview(
+                        outcome="upheld", reasons="原调查事实清楚、证据充分，维持原结论"
+                    ),
                     "inspector",
                 ),
             )
@@ -1161,22 +1152,22 @@ class Simulation:
             self.complaint_step(
                 complaint_id,
                 state,
-                DecideReview(
+                complaint_commands.DecideReview(
                     outcome="changed", reasons="原调查未调取现场视频，事实不清，应重新调查"
                 ),
                 "inspector",
             ),
         )
 
-        def office(command: ComplaintCommand) -> Callable[[], None]:
+        def office(command: complaint_commands.ComplaintCommand) -> Callable[[], None]:
             return self.complaint_step(complaint_id, state, command, "complaints")
 
         reopened = decided + self.days_of(own, 1, 3)
-        self.at(reopened, office(Reopen(reason="复查决定变更原结论，重新调查")))
+        self.at(reopened, office(complaint_commands.Reopen(reason="复查决定变更原结论，重新调查")))
         self.at(
             reopened,
             office(
-                Assign(
+                complaint_commands.Assign(
                     investigator_id=f"FC{own.randint(1, 9)}",
                     due=reopened + timedelta(days=30),
                 )
@@ -1188,7 +1179,7 @@ class Simulation:
             self.at(
                 found,
                 office(
-                    RecordFinding(
+                    complaint_commands.RecordFinding(
                         allegation_number=number,
                         result=result,
                         reasoning="复查后重新调取现场视频并询问证人，查明情况",
@@ -1199,14 +1190,14 @@ class Simulation:
         self.at(
             told,
             office(
-                NotifyComplainant(
+                complaint_commands.NotifyComplainant(
                     method=own.choice(("phone", "letter")),
                     notified_on=told,
                     summary="已将重新调查处理结果告知投诉人",
                 )
             ),
         )
-        self.at(told + self.days_of(own, 0, 2), office(Close()))
+        self.at(told + self.days_of(own, 0, 2), office(complaint_commands.Close()))
 
     def plan_notification(self, complaint_id: UUID, state: dict[str, Any], concluded: date) -> None:
         """From ``OUTBOX_FROM`` most results are also sent to the complainant through the
@@ -1226,7 +1217,7 @@ class Simulation:
             channel = wanted
             if channel == "letter" and not self.ledger.complaint(complaint_id).complainant_address:
                 channel = "sms"  # the address is the complainant's choice, drawn at receipt
-            command = QueueNotification(
+            command = complaint_commands.QueueNotification(
                 message_id=message_id,
                 channel=channel,
                 text="您反映的问题已调查办结，处理结果将另行告知；如对结果有异议，可在三十日内申请复查。",
@@ -1286,7 +1277,12 @@ class Simulation:
         if rng.random() < 0.12:
             return separation  # hired without a probation
         until = officer.hired + timedelta(days=rng.choice((89, 181, 181)))
-        self.later(officer.hired, officer, StartProbation(until=until), basis="劳动合同约定")
+        self.later(
+            officer.hired,
+            officer,
+            lifecycle_commands.StartProbation(until=until),
+            basis="劳动合同约定",
+        )
         decided = until + self.days_of(rng, 1, 10)
         fails = (
             "probation_failed" not in self.lifecycle_marks
@@ -1296,12 +1292,22 @@ class Simulation:
         )
         if fails:
             self.lifecycle_marks.add("probation_failed")
-            self.later(decided, officer, CompleteProbation(passed=False), basis="试用期考核不合格")
+            self.later(
+                decided,
+                officer,
+                lifecycle_commands.CompleteProbation(passed=False),
+                basis="试用期考核不合格",
+            )
             return (decided + timedelta(days=12), "probation_failed")
         if rng.random() < 0.06:
             return separation  # decided by nobody: overdue once its last day has passed
         if separation is None or decided < separation[0]:
-            self.later(decided, officer, CompleteProbation(passed=True), basis="试用期考核合格")
+            self.later(
+                decided,
+                officer,
+                lifecycle_commands.CompleteProbation(passed=True),
+                basis="试用期考核合格",
+            )
         return separation
 
     @staticmethod
@@ -1321,7 +1327,7 @@ class Simulation:
             self.later(
                 recorded,
                 officer,
-                RecordTraining(
+                lifecycle_commands.RecordTraining(
                     course=course, kind=kind, hours=hours, start=start, end=end, passed=passed
                 ),
             )
@@ -1450,10 +1456,10 @@ class Simulation:
         self.later(
             start,
             officer,
-            StartLeave(leave_id=leave_id, kind=kind, planned_end=planned_end),
+            lifecycle_commands.StartLeave(leave_id=leave_id, kind=kind, planned_end=planned_end),
             actor="unit",
         )
-        self.later(returned, officer, EndLeave(leave_id=leave_id), actor="unit")
+        self.later(returned, officer, lifecycle_commands.EndLeave(leave_id=leave_id), actor="unit")
 
     def plan_misconduct(self) -> None:
         organs = [code for code, *_ in ORGANS]
