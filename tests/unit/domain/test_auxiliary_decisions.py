@@ -12,16 +12,7 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import (
-    AppealSanction,
-    DecideAppeal,
-    HearStatement,
-    RecordReferralOutcome,
-    ReferForProsecution,
-    ReturnToAgency,
-    Separate,
-    WaiveStatement,
-)
+from domain.commands import auxiliary as commands
 from domain.decisions import same_person
 from domain.errors import (
     DateInFutureError,
@@ -52,7 +43,7 @@ from .support import (
 
 FEB_1 = date(2024, 2, 1)
 JAN_20 = date(2024, 1, 20)
-HEARING = HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="h", statement="s")
+HEARING = commands.HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="h", statement="s")
 
 
 # ------------------------------------------------------------------ what a decision states
@@ -133,7 +124,9 @@ by_discipline = partial(Refusal, DISCIPLINE)
         sanction(), StatementMissingError, effective=FEB_1, given=partial(heard, sanction_id="S-2")
     ),
     a_waiver_names_the_written_waiver=by_discipline(
-        WaiveStatement(sanction_id="S-2", waiver_reference=""), InvalidFieldError, effective=JAN_20
+        commands.WaiveStatement(sanction_id="S-2", waiver_reference=""),
+        InvalidFieldError,
+        effective=JAN_20,
     ),
     a_statement_precedes_the_decision=by_discipline(
         sanction(), InvalidDateRangeError, effective=JAN_20, given=partial(heard, day=FEB_1)
@@ -145,13 +138,13 @@ by_discipline = partial(Refusal, DISCIPLINE)
         given=_decided,
     ),
     no_statement_is_waived_after_the_decision=by_discipline(
-        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         InvalidTransitionError,
         effective=FEB_1,
         given=_decided,
     ),
     a_heard_case_is_not_waived=by_discipline(
-        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         DuplicateRecordError,
         effective=FEB_1,
         given=heard,
@@ -167,7 +160,7 @@ by_discipline = partial(Refusal, DISCIPLINE)
     ),
     only_the_discipline_office_records_waivers=Refusal(
         INSPECTOR,
-        WaiveStatement(sanction_id="S-1", waiver_reference="w"),
+        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
         NotAuthorisedError,
         effective=JAN_20,
     ),
@@ -197,7 +190,9 @@ def test_a_waived_statement_lets_the_decision_be_made(auxiliary: Auxiliary) -> N
 def test_a_statement_is_heard_and_its_text_is_personal_data(auxiliary: Auxiliary) -> None:
     auxiliary.hear_statement(
         rec(DISCIPLINE, JAN_20),
-        HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="纪检甲", statement="陈述"),
+        commands.HearStatement(
+            sanction_id="S-1", heard_on=JAN_20, heard_by="纪检甲", statement="陈述"
+        ),
     )
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.StatementHeard)
@@ -208,7 +203,8 @@ def test_a_statement_is_heard_and_its_text_is_personal_data(auxiliary: Auxiliary
 
 def test_a_waiver_is_recorded_with_its_reference(auxiliary: Auxiliary) -> None:
     auxiliary.waive_statement(
-        rec(DISCIPLINE, JAN_20), WaiveStatement(sanction_id="S-1", waiver_reference="放弃书-1")
+        rec(DISCIPLINE, JAN_20),
+        commands.WaiveStatement(sanction_id="S-1", waiver_reference="放弃书-1"),
     )
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.StatementWaived)
@@ -231,14 +227,14 @@ def _appealed(auxiliary: Auxiliary) -> None:
     heard(auxiliary)
     auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction())
     auxiliary.appeal_sanction(
-        rec(DISCIPLINE, FEB_1), AppealSanction(sanction_id="S-1", grounds="g")
+        rec(DISCIPLINE, FEB_1), commands.AppealSanction(sanction_id="S-1", grounds="g")
     )
     auxiliary.collect_events()
 
 
 @refusals(
     the_office_that_imposed_does_not_decide_the_appeal=by_discipline(
-        DecideAppeal(sanction_id="S-1", upheld=True),
+        commands.DecideAppeal(sanction_id="S-1", upheld=True),
         NotAuthorisedError,
         message="only the police inspectorate may decide an appeal (Art. 18)",
         given=_appealed,
@@ -246,7 +242,7 @@ def _appealed(auxiliary: Auxiliary) -> None:
     # The same token id (the same person) in the inspectorate's role.
     the_person_who_imposed_does_not_decide_the_appeal=Refusal(
         Actor(DISCIPLINE.actor_id, "inspector", ORGAN_CODE, None),
-        DecideAppeal(sanction_id="S-1", upheld=False),
+        commands.DecideAppeal(sanction_id="S-1", upheld=False),
         SameDeciderError,
         says="person who imposed",
         given=_appealed,
@@ -258,7 +254,7 @@ def test_appeal_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -
 
 def test_the_inspectorate_decides_an_appeal(auxiliary: Auxiliary) -> None:
     _appealed(auxiliary)
-    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
+    auxiliary.decide_appeal(rec(INSPECTOR), commands.DecideAppeal(sanction_id="S-1", upheld=True))
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.AppealDecided)
     assert event.actor == INSPECTOR
@@ -282,7 +278,7 @@ def test_the_role_that_imposed_does_not_decide_the_appeal(auxiliary: Auxiliary) 
         evidence=[],
     )
     auxiliary.appeal_sanction(
-        rec(DISCIPLINE, FEB_1), AppealSanction(sanction_id="S-1", grounds="g")
+        rec(DISCIPLINE, FEB_1), commands.AppealSanction(sanction_id="S-1", grounds="g")
     )
     auxiliary.collect_events()
     other = Actor("insp-02", "inspector", ORGAN_CODE, None)
@@ -291,7 +287,7 @@ def test_the_role_that_imposed_does_not_decide_the_appeal(auxiliary: Auxiliary) 
         SameDeciderError,
         auxiliary.decide_appeal,
         rec(other),
-        DecideAppeal(sanction_id="S-1", upheld=True),
+        commands.DecideAppeal(sanction_id="S-1", upheld=True),
     )
     assert "role that imposed" in str(error)
 
@@ -320,13 +316,14 @@ def test_same_person_compares_holders_when_both_name_one_else_token_ids() -> Non
 
 def _referred(auxiliary: Auxiliary, reference: str = "R-1") -> None:
     auxiliary.refer_for_prosecution(
-        rec(DISCIPLINE, FEB_1), ReferForProsecution(reference=reference, summary="涉嫌受贿")
+        rec(DISCIPLINE, FEB_1),
+        commands.ReferForProsecution(reference=reference, summary="涉嫌受贿"),
     )
     auxiliary.collect_events()
 
 
 def _outcome(outcome: str, day: date = date(2024, 3, 1), reference: str = "R-1") -> Any:
-    return RecordReferralOutcome(
+    return commands.RecordReferralOutcome(
         reference=reference, outcome=outcome, outcome_reference="检-1", decided_on=day
     )
 
@@ -370,7 +367,9 @@ def _with_outcomes(*outcomes: str) -> Callable[[Auxiliary], None]:
         PERSONNEL, _outcome("accepted"), NotAuthorisedError, given=_referred
     ),
     a_referral_reference_is_used_once=by_discipline(
-        ReferForProsecution(reference="R-1", summary="again"), DuplicateRecordError, given=_referred
+        commands.ReferForProsecution(reference="R-1", summary="again"),
+        DuplicateRecordError,
+        given=_referred,
     ),
 )
 def test_referral_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -394,7 +393,7 @@ def test_an_accepted_referral_is_judged(auxiliary: Auxiliary) -> None:
 
 def test_outcomes_are_recorded_after_separation(auxiliary: Auxiliary) -> None:
     _referred(auxiliary)
-    auxiliary.separate(rec(PERSONNEL, date(2024, 2, 20)), Separate(reason="resigned"))
+    auxiliary.separate(rec(PERSONNEL, date(2024, 2, 20)), commands.Separate(reason="resigned"))
     auxiliary.collect_events()
     auxiliary.record_referral_outcome(rec(DISCIPLINE), _outcome("judgement"))
     assert auxiliary.referrals[0].outcome is ReferralOutcome.judgement
@@ -415,7 +414,7 @@ def dispatched(organ: Organ) -> Auxiliary:
 
 def test_a_dispatched_auxiliary_is_returned_to_the_agency(dispatched: Auxiliary) -> None:
     dispatched.return_to_agency(
-        rec(PERSONNEL, date(2024, 3, 1)), ReturnToAgency(return_grounds="考核不合格")
+        rec(PERSONNEL, date(2024, 3, 1)), commands.ReturnToAgency(return_grounds="考核不合格")
     )
     [event] = dispatched.collect_events()
     assert isinstance(event, Auxiliary.ReturnedToAgency)
@@ -428,32 +427,35 @@ def test_a_dispatched_auxiliary_is_returned_to_the_agency(dispatched: Auxiliary)
     assert dispatched.status is AuxiliaryStatus.separated
     assert dispatched.separated_on == date(2024, 3, 1)
     assert dispatched.separation_reason is SeparationReason.returned_to_agency
-    assert ReturnToAgency.releases_slot
+    assert commands.ReturnToAgency.releases_slot
 
 
 def test_only_a_dispatched_auxiliary_is_returned_to_an_agency(
     auxiliary: Auxiliary, organ: Organ
 ) -> None:
     Refusal(
-        PERSONNEL, ReturnToAgency(return_grounds="g"), NotLabourDispatchError, says="Art. 8"
+        PERSONNEL,
+        commands.ReturnToAgency(return_grounds="g"),
+        NotLabourDispatchError,
+        says="Art. 8",
     ).check(auxiliary, organ)
 
 
 @refusals(
     a_return_to_the_agency_needs_grounds=Refusal(
-        PERSONNEL, ReturnToAgency(return_grounds=""), InvalidFieldError
+        PERSONNEL, commands.ReturnToAgency(return_grounds=""), InvalidFieldError
     ),
     a_return_to_the_agency_is_later_than_the_hire=Refusal(
         PERSONNEL,
-        ReturnToAgency(return_grounds="g"),
+        commands.ReturnToAgency(return_grounds="g"),
         InvalidDateRangeError,
         effective=date(2024, 1, 2),
     ),
     only_the_personnel_department_returns_to_the_agency=by_discipline(
-        ReturnToAgency(return_grounds="g"), NotAuthorisedError
+        commands.ReturnToAgency(return_grounds="g"), NotAuthorisedError
     ),
     a_return_to_the_agency_is_no_plain_separation=Refusal(
-        PERSONNEL, Separate(reason="returned_to_agency"), InvalidFieldError
+        PERSONNEL, commands.Separate(reason="returned_to_agency"), InvalidFieldError
     ),
 )
 def test_return_to_agency_refusals(dispatched: Auxiliary, organ: Organ, refusal: Refusal) -> None:

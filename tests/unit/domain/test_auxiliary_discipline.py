@@ -7,15 +7,7 @@ from datetime import date
 from functools import partial
 
 from domain.auxiliary import Auxiliary, Sanction
-from domain.commands.auxiliary import (
-    AppealSanction,
-    DecideAppeal,
-    ImposeSanction,
-    ReferForProsecution,
-    Reinstate,
-    RevokeSanction,
-    Separate,
-)
+from domain.commands import auxiliary as commands
 from domain.errors import (
     DuplicateRecordError,
     InvalidDateRangeError,
@@ -53,7 +45,7 @@ def test_impose_sanction(auxiliary: Auxiliary) -> None:
     heard(auxiliary)
     auxiliary.impose_sanction(
         rec(DISCIPLINE, FEB_1),
-        ImposeSanction(
+        commands.ImposeSanction(
             sanction_id="S-1",
             kind="demerit",
             until=date(2024, 8, 1),
@@ -82,7 +74,7 @@ def test_impose_sanction(auxiliary: Auxiliary) -> None:
 def test_suspension_and_reinstatement(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     assert auxiliary.status is AuxiliaryStatus.suspended
-    auxiliary.reinstate(rec(DISCIPLINE), Reinstate(reason="停职期满"))
+    auxiliary.reinstate(rec(DISCIPLINE), commands.Reinstate(reason="停职期满"))
     assert auxiliary.status is AuxiliaryStatus.active
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.Reinstated)
@@ -93,10 +85,10 @@ def test_suspension_and_reinstatement(auxiliary: Auxiliary) -> None:
 def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
     auxiliary.appeal_sanction(
-        rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="事实不清")
+        rec(DISCIPLINE), commands.AppealSanction(sanction_id="S-1", grounds="事实不清")
     )
     assert auxiliary.sanctions["S-1"].appeal is AppealStatus.pending
-    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
+    auxiliary.decide_appeal(rec(INSPECTOR), commands.DecideAppeal(sanction_id="S-1", upheld=True))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (AppealStatus.upheld, SanctionStatus.in_force)
     events = auxiliary.collect_events()
@@ -106,9 +98,9 @@ def test_appeal_upheld_keeps_the_sanction(auxiliary: Auxiliary) -> None:
 def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     auxiliary.appeal_sanction(
-        rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="程序违法")
+        rec(DISCIPLINE), commands.AppealSanction(sanction_id="S-1", grounds="程序违法")
     )
-    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=False))
+    auxiliary.decide_appeal(rec(INSPECTOR), commands.DecideAppeal(sanction_id="S-1", upheld=False))
     sanction = auxiliary.sanctions["S-1"]
     assert (sanction.appeal, sanction.status) == (
         AppealStatus.overturned,
@@ -121,7 +113,7 @@ def test_appeal_overturned_lifts_a_suspension(auxiliary: Auxiliary) -> None:
 def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
     _impose(auxiliary, kind="suspension")
     auxiliary.revoke_sanction(
-        rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="处理依据错误")
+        rec(DISCIPLINE), commands.RevokeSanction(sanction_id="S-1", reason="处理依据错误")
     )
     assert auxiliary.sanctions["S-1"].status is SanctionStatus.revoked
     assert auxiliary.status is AuxiliaryStatus.active
@@ -129,7 +121,8 @@ def test_revoke_sanction_lifts_it(auxiliary: Auxiliary) -> None:
 
 def test_refer_for_prosecution(auxiliary: Auxiliary) -> None:
     auxiliary.refer_for_prosecution(
-        rec(DISCIPLINE), ReferForProsecution(reference="测检移〔2024〕1号", summary="涉嫌受贿")
+        rec(DISCIPLINE),
+        commands.ReferForProsecution(reference="测检移〔2024〕1号", summary="涉嫌受贿"),
     )
     [referral] = auxiliary.referrals
     assert (referral.reference, referral.summary, referral.effective) == (
@@ -143,14 +136,16 @@ def test_a_termination_waits_for_a_separation(auxiliary: Auxiliary) -> None:
     assert not auxiliary.termination_pending
     _impose(auxiliary, kind="termination")
     assert auxiliary.termination_pending
-    auxiliary.separate(rec(PERSONNEL), Separate(reason="dismissed"))
+    auxiliary.separate(rec(PERSONNEL), commands.Separate(reason="dismissed"))
     assert not auxiliary.termination_pending
 
 
 def _appeal_decided(auxiliary: Auxiliary) -> None:
     _impose(auxiliary)
-    auxiliary.appeal_sanction(rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g"))
-    auxiliary.decide_appeal(rec(INSPECTOR), DecideAppeal(sanction_id="S-1", upheld=True))
+    auxiliary.appeal_sanction(
+        rec(DISCIPLINE), commands.AppealSanction(sanction_id="S-1", grounds="g")
+    )
+    auxiliary.decide_appeal(rec(INSPECTOR), commands.DecideAppeal(sanction_id="S-1", upheld=True))
     auxiliary.collect_events()
 
 
@@ -161,9 +156,11 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
         _impose(auxiliary, kind=kind)
         if appealed:
             auxiliary.appeal_sanction(
-                rec(DISCIPLINE), AppealSanction(sanction_id="S-1", grounds="g")
+                rec(DISCIPLINE), commands.AppealSanction(sanction_id="S-1", grounds="g")
             )
-        auxiliary.revoke_sanction(rec(DISCIPLINE), RevokeSanction(sanction_id="S-1", reason="r"))
+        auxiliary.revoke_sanction(
+            rec(DISCIPLINE), commands.RevokeSanction(sanction_id="S-1", reason="r")
+        )
         auxiliary.collect_events()
 
     return given
@@ -207,52 +204,52 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
     },
     a_sanction_is_appealed_once=Refusal(
         DISCIPLINE,
-        AppealSanction(sanction_id="S-1", grounds="again"),
+        commands.AppealSanction(sanction_id="S-1", grounds="again"),
         InvalidTransitionError,
         given=_appeal_decided,
     ),
     deciding_needs_a_pending_appeal=Refusal(
         INSPECTOR,
-        DecideAppeal(sanction_id="S-1", upheld=False),
+        commands.DecideAppeal(sanction_id="S-1", upheld=False),
         InvalidTransitionError,
         given=_impose,
     ),
     an_unknown_sanction_is_not_appealed=Refusal(
-        DISCIPLINE, AppealSanction(sanction_id="S-404", grounds="g"), UnknownSanctionError
+        DISCIPLINE, commands.AppealSanction(sanction_id="S-404", grounds="g"), UnknownSanctionError
     ),
     an_unknown_sanction_has_no_appeal_to_decide=Refusal(
-        INSPECTOR, DecideAppeal(sanction_id="S-404", upheld=True), UnknownSanctionError
+        INSPECTOR, commands.DecideAppeal(sanction_id="S-404", upheld=True), UnknownSanctionError
     ),
     an_unknown_sanction_is_not_revoked=Refusal(
-        DISCIPLINE, RevokeSanction(sanction_id="S-404", reason="r"), UnknownSanctionError
+        DISCIPLINE, commands.RevokeSanction(sanction_id="S-404", reason="r"), UnknownSanctionError
     ),
     a_sanction_is_revoked_once=Refusal(
         DISCIPLINE,
-        RevokeSanction(sanction_id="S-1", reason="again"),
+        commands.RevokeSanction(sanction_id="S-1", reason="again"),
         InvalidTransitionError,
         given=_revoked("suspension"),
     ),
     a_revoked_sanction_is_not_appealed=Refusal(
         DISCIPLINE,
-        AppealSanction(sanction_id="S-1", grounds="g"),
+        commands.AppealSanction(sanction_id="S-1", grounds="g"),
         InvalidTransitionError,
         given=_revoked("suspension"),
     ),
     an_appeal_on_a_revoked_sanction_cannot_be_decided=Refusal(
         INSPECTOR,
-        DecideAppeal(sanction_id="S-1", upheld=True),
+        commands.DecideAppeal(sanction_id="S-1", upheld=True),
         InvalidTransitionError,
         given=_revoked("warning", appealed=True),
     ),
     only_the_discipline_office_refers_for_prosecution=Refusal(
-        PERSONNEL, ReferForProsecution(reference="r", summary="s"), NotAuthorisedError
+        PERSONNEL, commands.ReferForProsecution(reference="r", summary="s"), NotAuthorisedError
     ),
     a_dismissal_needs_a_termination=Refusal(
-        PERSONNEL, Separate(reason="dismissed"), InvalidTransitionError, says="Art. 18"
+        PERSONNEL, commands.Separate(reason="dismissed"), InvalidTransitionError, says="Art. 18"
     ),
     a_dismissal_needs_a_termination_in_force=Refusal(
         PERSONNEL,
-        Separate(reason="dismissed"),
+        commands.Separate(reason="dismissed"),
         InvalidTransitionError,
         given=_revoked("termination"),
     ),
@@ -272,7 +269,7 @@ def test_no_second_suspension_while_suspended(auxiliary: Auxiliary, organ: Organ
 
 
 def test_reinstate_needs_a_suspension(auxiliary: Auxiliary, organ: Organ) -> None:
-    error = Refusal(DISCIPLINE, Reinstate(reason="r"), InvalidTransitionError).check(
+    error = Refusal(DISCIPLINE, commands.Reinstate(reason="r"), InvalidTransitionError).check(
         auxiliary, organ
     )
     assert error.from_status == "active"

@@ -6,14 +6,8 @@ from collections.abc import Callable
 from datetime import date
 
 from domain.auxiliary import Auxiliary
+from domain.commands import lifecycle as commands
 from domain.commands.auxiliary import Separate
-from domain.commands.lifecycle import (
-    CompleteProbation,
-    EndLeave,
-    RecordTraining,
-    StartLeave,
-    StartProbation,
-)
 from domain.errors import (
     AuxiliarySeparatedError,
     DateInFutureError,
@@ -44,7 +38,7 @@ UNTIL = date(2024, 4, 1)
 
 
 def _probation(auxiliary: Auxiliary) -> None:
-    auxiliary.start_probation(rec(PERSONNEL, HIRE_DAY), StartProbation(until=UNTIL))
+    auxiliary.start_probation(rec(PERSONNEL, HIRE_DAY), commands.StartProbation(until=UNTIL))
 
 
 # ------------------------------------------------------------------------ probation
@@ -59,45 +53,54 @@ def test_a_probation_runs_from_its_start_to_its_last_day(auxiliary: Auxiliary) -
 
 
 def _probation_from_day(auxiliary: Auxiliary) -> None:
-    auxiliary.start_probation(rec(PERSONNEL, DAY), StartProbation(until=date(2024, 6, 1)))
+    auxiliary.start_probation(rec(PERSONNEL, DAY), commands.StartProbation(until=date(2024, 6, 1)))
 
 
 def _probation_passed(auxiliary: Auxiliary) -> None:
     _probation_from_day(auxiliary)
-    auxiliary.complete_probation(rec(PERSONNEL, DAY), CompleteProbation(passed=True))
+    auxiliary.complete_probation(rec(PERSONNEL, DAY), commands.CompleteProbation(passed=True))
 
 
 @refusals(
     a_probation_is_recorded_once=Refusal(
-        PERSONNEL, StartProbation(until=date(2024, 5, 1)), DuplicateRecordError, given=_probation
+        PERSONNEL,
+        commands.StartProbation(until=date(2024, 5, 1)),
+        DuplicateRecordError,
+        given=_probation,
     ),
     **{
         f"a_probation_ends_after_it_starts_and_before_the_contract-{until}": Refusal(
-            PERSONNEL, StartProbation(until=until), InvalidDateRangeError, effective=HIRE_DAY
+            PERSONNEL,
+            commands.StartProbation(until=until),
+            InvalidDateRangeError,
+            effective=HIRE_DAY,
         )
         for until in (HIRE_DAY, date(2023, 12, 31), date(2026, 12, 31), date(2027, 1, 1))
     },
     only_the_personnel_department_records_a_probation=Refusal(
-        UNIT_A_ACTOR, StartProbation(until=UNTIL), NotAuthorisedError, effective=HIRE_DAY
+        UNIT_A_ACTOR, commands.StartProbation(until=UNTIL), NotAuthorisedError, effective=HIRE_DAY
     ),
     an_outcome_needs_a_probation=Refusal(
-        PERSONNEL, CompleteProbation(passed=True), InvalidTransitionError
+        PERSONNEL, commands.CompleteProbation(passed=True), InvalidTransitionError
     ),
     an_outcome_is_not_before_the_probation_starts=Refusal(
         PERSONNEL,
-        CompleteProbation(passed=True),
+        commands.CompleteProbation(passed=True),
         InvalidDateRangeError,
         effective=date(2024, 2, 29),
         given=_probation_from_day,
     ),
     an_outcome_is_passed_or_not=Refusal(
         PERSONNEL,
-        CompleteProbation(passed=1),  # type: ignore[arg-type]
+        commands.CompleteProbation(passed=1),  # type: ignore[arg-type]
         InvalidFieldError,
         given=_probation_from_day,
     ),
     a_probation_has_one_outcome=Refusal(
-        PERSONNEL, CompleteProbation(passed=False), DuplicateRecordError, given=_probation_passed
+        PERSONNEL,
+        commands.CompleteProbation(passed=False),
+        DuplicateRecordError,
+        given=_probation_passed,
     ),
     a_separation_for_a_failed_probation_needs_one=Refusal(
         PERSONNEL,
@@ -118,7 +121,7 @@ def test_a_probation_has_an_outcome_on_or_after_its_start(auxiliary: Auxiliary) 
 
 def test_a_failed_probation_owes_a_separation_which_may_name_it(auxiliary: Auxiliary) -> None:
     _probation(auxiliary)
-    auxiliary.complete_probation(rec(PERSONNEL, DAY), CompleteProbation(passed=False))
+    auxiliary.complete_probation(rec(PERSONNEL, DAY), commands.CompleteProbation(passed=False))
     assert auxiliary.separation_owed
     auxiliary.separate(rec(PERSONNEL, date(2024, 3, 15)), Separate(reason="probation_failed"))
     assert auxiliary.status is AuxiliaryStatus.separated
@@ -128,7 +131,7 @@ def test_a_failed_probation_owes_a_separation_which_may_name_it(auxiliary: Auxil
 # ------------------------------------------------------------------------- training
 
 
-def _training(**overrides: object) -> RecordTraining:
+def _training(**overrides: object) -> commands.RecordTraining:
     fields: dict[str, object] = {
         "course": "新录用辅警岗前培训",
         "kind": "pre_service",
@@ -138,7 +141,7 @@ def _training(**overrides: object) -> RecordTraining:
         "passed": True,
         **overrides,
     }
-    return RecordTraining(**fields)  # type: ignore[arg-type]
+    return commands.RecordTraining(**fields)  # type: ignore[arg-type]
 
 
 def test_a_training_is_recorded_and_may_precede_the_hire(auxiliary: Auxiliary) -> None:
@@ -177,11 +180,11 @@ def test_a_training_is_checked(auxiliary: Auxiliary) -> None:
 def test_a_leave_runs_from_its_start_up_to_the_first_day_back(auxiliary: Auxiliary) -> None:
     auxiliary.start_leave(
         rec(UNIT_A_ACTOR, date(2024, 2, 1)),
-        StartLeave(leave_id="L-1", kind="annual", planned_end=date(2024, 2, 5)),
+        commands.StartLeave(leave_id="L-1", kind="annual", planned_end=date(2024, 2, 5)),
     )
     assert auxiliary.on_leave
     assert auxiliary.leave_on(date(2024, 2, 20)) is not None
-    auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 6)), EndLeave(leave_id="L-1"))
+    auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 6)), commands.EndLeave(leave_id="L-1"))
     leave = Leave("L-1", LeaveKind.annual, date(2024, 2, 1), date(2024, 2, 5), date(2024, 2, 6))
     assert auxiliary.leaves == (leave,)
     assert not auxiliary.on_leave
@@ -195,10 +198,10 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
 
     def given(auxiliary: Auxiliary) -> None:
         auxiliary.start_leave(
-            rec(PERSONNEL, date(2024, 2, 1)), StartLeave(leave_id="L-1", kind="sick")
+            rec(PERSONNEL, date(2024, 2, 1)), commands.StartLeave(leave_id="L-1", kind="sick")
         )
         if back_on is not None:
-            auxiliary.end_leave(rec(PERSONNEL, back_on), EndLeave(leave_id="L-1"))
+            auxiliary.end_leave(rec(PERSONNEL, back_on), commands.EndLeave(leave_id="L-1"))
 
     return given
 
@@ -206,7 +209,7 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
 @refusals(
     a_leave_may_not_start_during_another=Refusal(
         PERSONNEL,
-        StartLeave(leave_id="L-2", kind="annual"),
+        commands.StartLeave(leave_id="L-2", kind="annual"),
         OverlappingLeaveError,
         effective=date(2024, 2, 20),
         given=_on_sick_leave(),
@@ -214,7 +217,7 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
     **{
         f"a_leave_may_not_start_within_an_ended_one-{start}": Refusal(
             PERSONNEL,
-            StartLeave(leave_id="L-2", kind="annual"),
+            commands.StartLeave(leave_id="L-2", kind="annual"),
             OverlappingLeaveError,
             effective=start,
             given=_on_sick_leave(back_on=date(2024, 2, 10)),
@@ -223,38 +226,40 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
     },
     a_leave_id_is_used_once=Refusal(
         PERSONNEL,
-        StartLeave(leave_id="L-1", kind="annual"),
+        commands.StartLeave(leave_id="L-1", kind="annual"),
         DuplicateRecordError,
         effective=date(2024, 2, 10),
         given=_on_sick_leave(back_on=date(2024, 2, 10)),
     ),
-    a_return_needs_a_leave=Refusal(PERSONNEL, EndLeave(leave_id="L-1"), InvalidTransitionError),
+    a_return_needs_a_leave=Refusal(
+        PERSONNEL, commands.EndLeave(leave_id="L-1"), InvalidTransitionError
+    ),
     a_return_is_after_the_start=Refusal(
         PERSONNEL,
-        EndLeave(leave_id="L-1"),
+        commands.EndLeave(leave_id="L-1"),
         InvalidDateRangeError,
         effective=date(2024, 2, 1),
         given=_on_sick_leave(),
     ),
     a_planned_return_is_after_the_start=Refusal(
         PERSONNEL,
-        StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
+        commands.StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
         InvalidDateRangeError,
         effective=date(2024, 2, 1),
         given=_on_sick_leave(),
     ),
     a_return_is_recorded_once=Refusal(
         PERSONNEL,
-        EndLeave(leave_id="L-1"),
+        commands.EndLeave(leave_id="L-1"),
         DuplicateRecordError,
         effective=date(2024, 2, 5),
         given=_on_sick_leave(back_on=date(2024, 2, 3)),
     ),
     leave_is_recorded_by_the_unit_of_the_day_or_personnel=Refusal(
-        UNIT_B_ACTOR, StartLeave(leave_id="L-1", kind="annual"), OutsideScopeError
+        UNIT_B_ACTOR, commands.StartLeave(leave_id="L-1", kind="annual"), OutsideScopeError
     ),
     the_leave_kind_is_a_closed_set=Refusal(
-        PERSONNEL, StartLeave(leave_id="L-1", kind="年假"), InvalidFieldError
+        PERSONNEL, commands.StartLeave(leave_id="L-1", kind="年假"), InvalidFieldError
     ),
 )
 def test_leave_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -264,13 +269,15 @@ def test_leave_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) ->
 def test_a_leave_may_start_on_the_day_back_from_another(auxiliary: Auxiliary) -> None:
     _on_sick_leave(back_on=date(2024, 2, 10))(auxiliary)
     auxiliary.start_leave(
-        rec(PERSONNEL, date(2024, 2, 10)), StartLeave(leave_id="L-2", kind="marriage")
+        rec(PERSONNEL, date(2024, 2, 10)), commands.StartLeave(leave_id="L-2", kind="marriage")
     )
     assert [leave.leave_id for leave in auxiliary.leaves] == ["L-1", "L-2"]
 
 
 def test_no_leave_after_separation(auxiliary: Auxiliary) -> None:
-    auxiliary.start_leave(rec(PERSONNEL, date(2024, 2, 1)), StartLeave(leave_id="L-1", kind="sick"))
+    auxiliary.start_leave(
+        rec(PERSONNEL, date(2024, 2, 1)), commands.StartLeave(leave_id="L-1", kind="sick")
+    )
     auxiliary.separate(rec(PERSONNEL, DAY), Separate(reason="resigned"))
     assert not auxiliary.on_leave
     assert auxiliary.leave_on(DAY) is None
@@ -279,5 +286,5 @@ def test_no_leave_after_separation(auxiliary: Auxiliary) -> None:
         AuxiliarySeparatedError,
         auxiliary.end_leave,
         rec(PERSONNEL, DAY),
-        EndLeave(leave_id="L-1"),
+        commands.EndLeave(leave_id="L-1"),
     )

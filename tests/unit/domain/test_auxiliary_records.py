@@ -15,20 +15,7 @@ from domain.auxiliary import (
     CredentialSerial,
     DutyInjury,
 )
-from domain.commands.auxiliary import (
-    AdvanceCost,
-    ChangeLevel,
-    Commend,
-    EnrolInsurance,
-    Evaluate,
-    IssueCredential,
-    RecordDutyInjury,
-    RecordHealthCheck,
-    RecordInfringement,
-    RenewContract,
-    ReturnCredential,
-    RevokeCredential,
-)
+from domain.commands import auxiliary as commands
 from domain.errors import (
     CredentialAlreadyActiveError,
     CredentialNotHeldError,
@@ -70,7 +57,7 @@ FEB_1 = date(2024, 2, 1)
 
 
 def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
-    auxiliary.evaluate(rec(PERSONNEL), Evaluate(year=2024, grade="excellent"))
+    auxiliary.evaluate(rec(PERSONNEL), commands.Evaluate(year=2024, grade="excellent"))
     assert auxiliary.evaluations == {2024: AssessmentGrade.excellent}
     [event] = auxiliary.collect_events()
     assert isinstance(event, Auxiliary.Evaluated)
@@ -78,7 +65,7 @@ def test_evaluate_records_the_grade(auxiliary: Auxiliary) -> None:
 
 
 def _evaluated(auxiliary: Auxiliary) -> None:
-    auxiliary.evaluate(rec(PERSONNEL), Evaluate(year=2024, grade="competent"))
+    auxiliary.evaluate(rec(PERSONNEL), commands.Evaluate(year=2024, grade="competent"))
     auxiliary.collect_events()
 
 
@@ -88,19 +75,19 @@ by_personnel = partial(Refusal, PERSONNEL)
 
 @refusals(
     a_year_is_assessed_once=by_personnel(
-        Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
+        commands.Evaluate(year=2024, grade="excellent"), DuplicateRecordError, given=_evaluated
     ),
     the_assessed_year_lies_in_service_not_before=by_personnel(
-        Evaluate(year=2023, grade="competent"), InvalidDateRangeError
+        commands.Evaluate(year=2023, grade="competent"), InvalidDateRangeError
     ),
     the_assessed_year_lies_in_service_not_after=by_personnel(
-        Evaluate(year=2025, grade="competent"), InvalidDateRangeError
+        commands.Evaluate(year=2025, grade="competent"), InvalidDateRangeError
     ),
     the_grade_is_a_closed_set=by_personnel(
-        Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
+        commands.Evaluate(year=2024, grade="good"), InvalidFieldError, field="grade"
     ),
     only_the_personnel_department_assesses=Refusal(
-        UNIT_A_ACTOR, Evaluate(year=2024, grade="competent"), NotAuthorisedError
+        UNIT_A_ACTOR, commands.Evaluate(year=2024, grade="competent"), NotAuthorisedError
     ),
 )
 def test_assessment_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -111,8 +98,8 @@ def test_assessment_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusa
 
 
 def test_promotion_and_demotion(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(rec(PERSONNEL, FEB_1), ChangeLevel(level=3, reason="promotion"))
-    auxiliary.change_level(rec(PERSONNEL, DAY), ChangeLevel(level=2, reason="demotion"))
+    auxiliary.change_level(rec(PERSONNEL, FEB_1), commands.ChangeLevel(level=3, reason="promotion"))
+    auxiliary.change_level(rec(PERSONNEL, DAY), commands.ChangeLevel(level=2, reason="demotion"))
     assert auxiliary.level == 2
     assert auxiliary.level_on(date(2024, 1, 31)) == 1
     assert auxiliary.level_on(FEB_1) == 3
@@ -122,39 +109,39 @@ def test_promotion_and_demotion(auxiliary: Auxiliary) -> None:
 
 
 def test_a_correction_may_move_either_way(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(rec(PERSONNEL), ChangeLevel(level=4, reason="correction"))
+    auxiliary.change_level(rec(PERSONNEL), commands.ChangeLevel(level=4, reason="correction"))
     assert auxiliary.level == 4
 
 
 def test_a_backdated_promotion_is_judged_against_the_level_then(auxiliary: Auxiliary) -> None:
-    auxiliary.change_level(rec(PERSONNEL, DAY), ChangeLevel(level=3, reason="promotion"))
+    auxiliary.change_level(rec(PERSONNEL, DAY), commands.ChangeLevel(level=3, reason="promotion"))
     # Level 2 from 1 February is a promotion over level 1, the level on 1 February.
-    auxiliary.change_level(rec(PERSONNEL, FEB_1), ChangeLevel(level=2, reason="promotion"))
+    auxiliary.change_level(rec(PERSONNEL, FEB_1), commands.ChangeLevel(level=2, reason="promotion"))
     assert auxiliary.level_on(FEB_1) == 2
     assert auxiliary.level == 3
 
 
 @refusals(
     a_promotion_must_raise_the_level=by_personnel(
-        ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
+        commands.ChangeLevel(level=1, reason="promotion"), InvalidFieldError, field="level"
     ),
     a_demotion_must_lower_the_level=by_personnel(
-        ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
+        commands.ChangeLevel(level=2, reason="demotion"), InvalidFieldError, field="level"
     ),
     a_correction_must_change_the_level=by_personnel(
-        ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
+        commands.ChangeLevel(level=1, reason="correction"), InvalidFieldError, field="level"
     ),
     the_new_level_lies_within_the_scheme=by_personnel(
-        ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
+        commands.ChangeLevel(level=11, reason="promotion"), LevelOutOfSchemeError
     ),
     the_reason_is_a_closed_set=by_personnel(
-        ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
+        commands.ChangeLevel(level=2, reason="seniority"), InvalidFieldError, field="reason"
     ),
     only_the_personnel_department_changes_levels=Refusal(
-        UNIT_A_ACTOR, ChangeLevel(level=2, reason="promotion"), NotAuthorisedError
+        UNIT_A_ACTOR, commands.ChangeLevel(level=2, reason="promotion"), NotAuthorisedError
     ),
     a_renewal_must_extend_the_contract=by_personnel(
-        RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
+        commands.RenewContract(contract_end=date(2026, 12, 31)), InvalidDateRangeError
     ),
 )
 def test_level_and_contract_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -165,7 +152,9 @@ def test_level_and_contract_refusals(auxiliary: Auxiliary, organ: Organ, refusal
 
 
 def test_renew_contract(auxiliary: Auxiliary) -> None:
-    auxiliary.renew_contract(rec(PERSONNEL), RenewContract(contract_end=date(2029, 12, 31)))
+    auxiliary.renew_contract(
+        rec(PERSONNEL), commands.RenewContract(contract_end=date(2029, 12, 31))
+    )
     assert auxiliary.contract_end == date(2029, 12, 31)
     assert auxiliary.field_version("contract_end") == 2
     [event] = auxiliary.collect_events()
@@ -176,12 +165,14 @@ def test_renew_contract(auxiliary: Auxiliary) -> None:
 
 
 def _issue(auxiliary: Auxiliary, kind: str = "work_id", serial: str = "NT-000123") -> None:
-    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind=kind, serial=serial))
+    auxiliary.issue_credential(rec(PERSONNEL), commands.IssueCredential(kind=kind, serial=serial))
     auxiliary.collect_events()
 
 
 def test_issue_credential(auxiliary: Auxiliary) -> None:
-    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind="work_id", serial="NT-000123"))
+    auxiliary.issue_credential(
+        rec(PERSONNEL), commands.IssueCredential(kind="work_id", serial="NT-000123")
+    )
     assert auxiliary.active_credentials() == (
         CredentialRecord(CredentialKind.work_id, "NT-000123", DAY, CredentialStatus.active),
     )
@@ -191,7 +182,9 @@ def test_issue_credential(auxiliary: Auxiliary) -> None:
 
 
 def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
-    auxiliary.issue_credential(rec(PERSONNEL), IssueCredential(kind="work_id", serial="NT-000123"))
+    auxiliary.issue_credential(
+        rec(PERSONNEL), commands.IssueCredential(kind="work_id", serial="NT-000123")
+    )
     claim = CredentialSerial.claim(
         rec(PERSONNEL), auxiliary=auxiliary, kind="work_id", serial="NT-000123"
     )
@@ -220,7 +213,8 @@ def test_a_serial_is_claimed_for_the_whole_ledger(auxiliary: Auxiliary) -> None:
 def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.revoke_credential(
-        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="遗失补办")
+        rec(PERSONNEL),
+        commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="遗失补办"),
     )
     assert auxiliary.active_credentials() == ()
     assert [c.status for c in auxiliary.unreturned_credentials()] == [CredentialStatus.revoked]
@@ -233,10 +227,10 @@ def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
 def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.revoke_credential(
-        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
+        rec(PERSONNEL), commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
     )
     auxiliary.return_credential(
-        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
+        rec(PERSONNEL), commands.ReturnCredential(kind="work_id", serial="NT-000123")
     )
     assert auxiliary.unreturned_credentials() == ()
     assert auxiliary.credentials[0].status is CredentialStatus.returned
@@ -245,7 +239,7 @@ def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> Non
 def _issued_and_revoked(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.revoke_credential(
-        rec(PERSONNEL), RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
+        rec(PERSONNEL), commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
     )
     auxiliary.collect_events()
 
@@ -253,52 +247,54 @@ def _issued_and_revoked(auxiliary: Auxiliary) -> None:
 def _issued_and_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     auxiliary.return_credential(
-        rec(PERSONNEL), ReturnCredential(kind="work_id", serial="NT-000123")
+        rec(PERSONNEL), commands.ReturnCredential(kind="work_id", serial="NT-000123")
     )
     auxiliary.collect_events()
 
 
 @refusals(
     one_active_credential_of_a_kind_at_a_time=by_personnel(
-        IssueCredential(kind="work_id", serial="NT-000124"),
+        commands.IssueCredential(kind="work_id", serial="NT-000124"),
         CredentialAlreadyActiveError,
         says="Art. 12",
         given=_issue,
     ),
     a_credential_is_revoked_once=by_personnel(
-        RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
+        commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="again"),
         CredentialNotHeldError,
         given=_issued_and_revoked,
     ),
     a_returned_credential_cannot_be_returned=by_personnel(
-        ReturnCredential(kind="work_id", serial="NT-000123"),
+        commands.ReturnCredential(kind="work_id", serial="NT-000123"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
     a_returned_credential_cannot_be_revoked=by_personnel(
-        RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
+        commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
         CredentialNotHeldError,
         given=_issued_and_returned,
     ),
     an_unknown_credential_is_not_returned=by_personnel(
-        ReturnCredential(kind="insignia", serial="NT-000123"), UnknownCredentialError, given=_issue
+        commands.ReturnCredential(kind="insignia", serial="NT-000123"),
+        UnknownCredentialError,
+        given=_issue,
     ),
     an_unknown_credential_is_not_revoked=by_personnel(
-        RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
+        commands.RevokeCredential(kind="work_id", serial="NT-999999", reason="r"),
         UnknownCredentialError,
         given=_issue,
     ),
     the_credential_kind_is_checked=by_personnel(
-        IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
+        commands.IssueCredential(kind="badge", serial="B-1"), InvalidFieldError, field="kind"
     ),
     the_credential_serial_is_checked=by_personnel(
-        IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
+        commands.IssueCredential(kind="work_id", serial="NT 1"), InvalidFieldError, field="serial"
     ),
     only_the_personnel_department_issues_credentials=Refusal(
-        UNIT_A_ACTOR, IssueCredential(kind="work_id", serial="NT-1"), NotAuthorisedError
+        UNIT_A_ACTOR, commands.IssueCredential(kind="work_id", serial="NT-1"), NotAuthorisedError
     ),
     another_organ_may_not_issue_credentials=Refusal(
-        OTHER_PERSONNEL, IssueCredential(kind="work_id", serial="NT-1"), OutsideScopeError
+        OTHER_PERSONNEL, commands.IssueCredential(kind="work_id", serial="NT-1"), OutsideScopeError
     ),
 )
 def test_credential_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -319,7 +315,7 @@ def test_a_credential_of_another_kind_may_be_issued_while_one_is_active(
 def test_a_serial_is_issued_once(auxiliary: Auxiliary, organ: Organ) -> None:
     error = Refusal(
         PERSONNEL,
-        IssueCredential(kind="work_id", serial="NT-000123"),
+        commands.IssueCredential(kind="work_id", serial="NT-000123"),
         SerialAlreadyIssuedError,
         says="returned",
         given=_issued_and_returned,
@@ -333,7 +329,7 @@ def test_a_serial_is_issued_once(auxiliary: Auxiliary, organ: Organ) -> None:
 def test_enrol_insurance(auxiliary: Auxiliary) -> None:
     auxiliary.enrol_insurance(
         rec(PERSONNEL),
-        EnrolInsurance(
+        commands.EnrolInsurance(
             kind="accident",
             insurer="测试保险公司",
             policy_number="PA-2024-001",
@@ -343,7 +339,7 @@ def test_enrol_insurance(auxiliary: Auxiliary) -> None:
     )
     auxiliary.enrol_insurance(
         rec(PERSONNEL),
-        EnrolInsurance(
+        commands.EnrolInsurance(
             kind=InsuranceKind.housing_fund,
             insurer="测试公积金中心",
             policy_number="HF-1",
@@ -363,7 +359,7 @@ def test_enrol_insurance(auxiliary: Auxiliary) -> None:
 def test_record_health_check(auxiliary: Auxiliary) -> None:
     auxiliary.record_health_check(
         rec(PERSONNEL),
-        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="各项指标正常"),
+        commands.RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="各项指标正常"),
     )
     [check] = auxiliary.health_checks
     assert (check.checked_on, check.fit, check.details) == (date(2024, 2, 20), True, "各项指标正常")
@@ -374,7 +370,7 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
 
 @refusals(
     insurance_must_end_after_it_starts=by_personnel(
-        EnrolInsurance(
+        commands.EnrolInsurance(
             kind="medical",
             insurer="测试医保",
             policy_number="M-1",
@@ -384,23 +380,23 @@ def test_record_health_check(auxiliary: Auxiliary) -> None:
         InvalidDateRangeError,
     ),
     insurance_kind_is_a_closed_set=by_personnel(
-        EnrolInsurance(
+        commands.EnrolInsurance(
             kind="life", insurer="测试", policy_number="L-1", start=date(2024, 1, 2), end=None
         ),
         InvalidFieldError,
     ),
     a_health_check_cannot_be_in_the_future=by_personnel(
-        RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
+        commands.RecordHealthCheck(checked_on=date(2024, 3, 2), fit=True, details="d"),
         DateInFutureError,
         field="checked_on",
     ),
     health_check_fitness_is_checked=by_personnel(
-        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
+        commands.RecordHealthCheck(checked_on=date(2024, 2, 20), fit=1, details="d"),
         InvalidFieldError,
         field="fit",
     ),
     health_check_details_are_checked=by_personnel(
-        RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
+        commands.RecordHealthCheck(checked_on=date(2024, 2, 20), fit=True, details="x" * 4001),
         InvalidFieldError,
         field="details",
     ),
@@ -417,7 +413,7 @@ def test_insurance_and_health_check_refusals(
 def _injure(auxiliary: Auxiliary, injury_id: str = "INJ-1") -> None:
     auxiliary.record_duty_injury(
         rec(UNIT_A_ACTOR),
-        RecordDutyInjury(
+        commands.RecordDutyInjury(
             injury_id=injury_id, occurred_on=date(2024, 2, 28), medical_details="左腕骨折"
         ),
     )
@@ -428,10 +424,11 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
     _injure(auxiliary)
     auxiliary.advance_cost(
         rec(PERSONNEL),
-        AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("1250.50")),
+        commands.AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("1250.50")),
     )
     auxiliary.advance_cost(
-        rec(PERSONNEL), AdvanceCost(injury_id="INJ-1", category="transport", amount=Decimal("80"))
+        rec(PERSONNEL),
+        commands.AdvanceCost(injury_id="INJ-1", category="transport", amount=Decimal("80")),
     )
     injury = auxiliary.injuries["INJ-1"]
     assert injury == DutyInjury(
@@ -450,27 +447,36 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
 @refusals(
     another_unit_may_not_record_an_injury=Refusal(
         UNIT_B_ACTOR,
-        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
+        commands.RecordDutyInjury(
+            injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"
+        ),
         OutsideScopeError,
     ),
     an_injury_id_is_used_once=by_personnel(
-        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"),
+        commands.RecordDutyInjury(
+            injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"
+        ),
         DuplicateRecordError,
         given=_injure,
     ),
     an_injury_occurs_in_service=by_personnel(
-        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"),
+        commands.RecordDutyInjury(
+            injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"
+        ),
         InvalidDateRangeError,
     ),
     an_injury_does_not_occur_in_the_future=by_personnel(
-        RecordDutyInjury(injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"),
+        commands.RecordDutyInjury(
+            injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"
+        ),
         DateInFutureError,
     ),
     a_cost_needs_a_recorded_injury=by_personnel(
-        AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)), UnknownInjuryError
+        commands.AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
+        UnknownInjuryError,
     ),
     cost_category_is_a_closed_set=by_personnel(
-        AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
+        commands.AdvanceCost(injury_id="INJ-1", category="meals", amount=Decimal(10)),
         InvalidFieldError,
         field="category",
         given=_injure,
@@ -486,7 +492,7 @@ def test_a_cost_is_a_positive_amount_in_fen(
 ) -> None:
     Refusal(
         PERSONNEL,
-        AdvanceCost(injury_id="INJ-1", category="medical", amount=amount),
+        commands.AdvanceCost(injury_id="INJ-1", category="medical", amount=amount),
         InvalidFieldError,
         field="amount",
         given=_injure,
@@ -499,7 +505,7 @@ def test_a_cost_is_a_positive_amount_in_fen(
 def test_record_infringement(auxiliary: Auxiliary) -> None:
     auxiliary.record_infringement(
         rec(UNIT_A_ACTOR),
-        RecordInfringement(
+        commands.RecordInfringement(
             occurred_on=date(2024, 2, 27),
             description="执勤时遭人推搡",
             referred_to="测试市公安局法制大队",
@@ -507,7 +513,7 @@ def test_record_infringement(auxiliary: Auxiliary) -> None:
     )
     auxiliary.record_infringement(
         rec(PERSONNEL),
-        RecordInfringement(
+        commands.RecordInfringement(
             occurred_on=date(2024, 2, 28), description="亲属遭威胁", referred_to=None
         ),
     )
@@ -515,7 +521,9 @@ def test_record_infringement(auxiliary: Auxiliary) -> None:
 
 
 def test_commend(auxiliary: Auxiliary) -> None:
-    auxiliary.commend(rec(PERSONNEL), Commend(kind="merit_third", issuing_body="测试市公安局"))
+    auxiliary.commend(
+        rec(PERSONNEL), commands.Commend(kind="merit_third", issuing_body="测试市公安局")
+    )
     [commendation] = auxiliary.commendations
     assert (commendation.kind, commendation.issuing_body) == (
         CommendationKind.merit_third,
@@ -525,20 +533,22 @@ def test_commend(auxiliary: Auxiliary) -> None:
 
 @refusals(
     an_infringement_occurs_in_service=by_personnel(
-        RecordInfringement(occurred_on=date(2023, 12, 31), description="d", referred_to=None),
+        commands.RecordInfringement(
+            occurred_on=date(2023, 12, 31), description="d", referred_to=None
+        ),
         InvalidDateRangeError,
     ),
     only_the_personnel_department_commends=Refusal(
         UNIT_A_ACTOR,
-        Commend(kind="citation", issuing_body="测试派出所甲"),
+        commands.Commend(kind="citation", issuing_body="测试派出所甲"),
         NotAuthorisedError,
         message="only the organ's personnel department may record a commendation (Art. 16)",
     ),
     commendation_kind_is_a_closed_set=by_personnel(
-        Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
+        commands.Commend(kind="medal", issuing_body="测试市公安局"), InvalidFieldError
     ),
     no_record_may_take_effect_before_the_hire=by_personnel(
-        Commend(kind="citation", issuing_body="测试市公安局"),
+        commands.Commend(kind="citation", issuing_body="测试市公安局"),
         InvalidDateRangeError,
         message="effective date precedes the hire's effective date",
         effective=date(2024, 1, 1),
@@ -553,7 +563,9 @@ def test_infringement_and_commendation_refusals(
 def test_counts_summarise_the_records(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
     _injure(auxiliary)
-    auxiliary.commend(rec(PERSONNEL), Commend(kind="citation", issuing_body="测试市公安局"))
+    auxiliary.commend(
+        rec(PERSONNEL), commands.Commend(kind="citation", issuing_body="测试市公安局")
+    )
     assert auxiliary.counts == {
         "evaluations": 0,
         "credentials_active": 1,

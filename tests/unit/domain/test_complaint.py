@@ -10,20 +10,8 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import Auxiliary
+from domain.commands import complaint as commands
 from domain.commands.auxiliary import Separate, Transfer
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Assign,
-    Close,
-    ComplaintCommand,
-    Decline,
-    NotifyComplainant,
-    ReceiveComplaint,
-    RecordFinding,
-    Reopen,
-    Withdraw,
-)
 from domain.complaint import Complaint, Finding
 from domain.errors import (
     ComplainantNotNotifiedError,
@@ -105,7 +93,7 @@ def receiving(
     }
     return lambda: Complaint.receive(
         rec(actor, effective, at),
-        ReceiveComplaint(auxiliary_id=auxiliary.id, **fields),
+        commands.ReceiveComplaint(auxiliary_id=auxiliary.id, **fields),
         id=id,
         auxiliary=auxiliary,
         complainant_id=complainant_id,
@@ -118,35 +106,37 @@ def receive(auxiliary: Auxiliary, /, **overrides: Any) -> Complaint:
     return complaint
 
 
-HAPPY_PATH: list[tuple[str, date, ComplaintCommand]] = [
-    ("acknowledged", MAR_2, Acknowledge()),
-    ("accepted", MAR_2, Accept(category="执法态度")),
-    ("assigned", MAR_2, Assign(investigator_id="INV-7", due=date(2024, 4, 1))),
+HAPPY_PATH: list[tuple[str, date, commands.ComplaintCommand]] = [
+    ("acknowledged", MAR_2, commands.Acknowledge()),
+    ("accepted", MAR_2, commands.Accept(category="执法态度")),
+    ("assigned", MAR_2, commands.Assign(investigator_id="INV-7", due=date(2024, 4, 1))),
     (
         "found_1",
         MAR_5,
-        RecordFinding(allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"),
+        commands.RecordFinding(
+            allegation_number=1, result="sustained", reasoning="执法记录仪显示言语不当"
+        ),
     ),
     (
         "concluded",
         MAR_10,
-        RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
+        commands.RecordFinding(allegation_number=2, result="unfounded", reasoning="无证据"),
     ),
     (
         "notified",
         MAR_12,
-        NotifyComplainant(
+        commands.NotifyComplainant(
             method="sms", notified_on=MAR_12, summary="第1项属实，已处理；第2项查无实据"
         ),
     ),
-    ("closed", MAR_12, Close()),
+    ("closed", MAR_12, commands.Close()),
 ]
 """The steps of a complaint handled to its end: each step's name, day and command."""
 
 
-def by_office(complaint: Complaint, day: date, /, *commands: ComplaintCommand) -> None:
-    """The complaints office runs ``commands`` on ``complaint``, recorded on ``day``."""
-    for command in commands:
+def by_office(complaint: Complaint, day: date, /, *actions: commands.ComplaintCommand) -> None:
+    """The complaints office runs each of ``actions`` on ``complaint``, recorded on ``day``."""
+    for command in actions:
         command.run(complaint, rec(COMPLAINTS, day))
 
 
@@ -314,23 +304,25 @@ def test_receive_refuses_malformed_fields(
 
 
 def test_the_whole_lifecycle(complaint: Complaint) -> None:
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), commands.Acknowledge())
     assert complaint.status is ComplaintStatus.acknowledged
     assert complaint.acknowledged_at == cst(MAR_2)
-    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执法态度"))
+    complaint.accept(rec(COMPLAINTS, MAR_2), commands.Accept(category="执法态度"))
     assert (complaint.status, complaint.category) == (ComplaintStatus.accepted, "执法态度")
-    complaint.assign(rec(COMPLAINTS, MAR_2), Assign(investigator_id="INV-7", due=date(2024, 4, 1)))
+    complaint.assign(
+        rec(COMPLAINTS, MAR_2), commands.Assign(investigator_id="INV-7", due=date(2024, 4, 1))
+    )
     assert complaint.status is ComplaintStatus.under_investigation
     assert (complaint.investigator_id, complaint.due) == ("INV-7", date(2024, 4, 1))
     complaint.record_finding(
         rec(COMPLAINTS, MAR_5),
-        RecordFinding(allegation_number=1, result="sustained", reasoning="属实"),
+        commands.RecordFinding(allegation_number=1, result="sustained", reasoning="属实"),
     )
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.concluded_at is None
     complaint.record_finding(
         rec(COMPLAINTS, MAR_10),
-        RecordFinding(allegation_number=2, result="unfounded", reasoning="无据"),
+        commands.RecordFinding(allegation_number=2, result="unfounded", reasoning="无据"),
     )
     assert complaint.status is ComplaintStatus.concluded
     assert (complaint.concluded_at, complaint.concluded_on) == (cst(MAR_10), MAR_10)
@@ -340,11 +332,11 @@ def test_the_whole_lifecycle(complaint: Complaint) -> None:
     }
     complaint.notify_complainant(
         rec(COMPLAINTS, MAR_12),
-        NotifyComplainant(method="letter", notified_on=MAR_12, summary="结果如下"),
+        commands.NotifyComplainant(method="letter", notified_on=MAR_12, summary="结果如下"),
     )
     assert complaint.status is ComplaintStatus.complainant_notified
     assert complaint.complainant_notified and complaint.notified_on == MAR_12
-    complaint.close(rec(COMPLAINTS, MAR_12), Close())
+    complaint.close(rec(COMPLAINTS, MAR_12), commands.Close())
     assert complaint.status is ComplaintStatus.closed
     assert complaint.closed_at == cst(MAR_12)
     events = complaint.collect_events()
@@ -364,12 +356,14 @@ def upto(step: str) -> Callable[[Complaint], Complaint]:
     return partial(handled, upto=step)
 
 
-def finding(result: str = "sustained", number: object = 1) -> RecordFinding:
-    return RecordFinding(allegation_number=number, result=result, reasoning="r")  # type: ignore[arg-type]
+def finding(result: str = "sustained", number: object = 1) -> commands.RecordFinding:
+    return commands.RecordFinding(allegation_number=number, result=result, reasoning="r")  # type: ignore[arg-type]
 
 
-def notice(notified_on: date, method: str = "sms", summary: str = "s") -> NotifyComplainant:
-    return NotifyComplainant(method=method, notified_on=notified_on, summary=summary)
+def notice(
+    notified_on: date, method: str = "sms", summary: str = "s"
+) -> commands.NotifyComplainant:
+    return commands.NotifyComplainant(method=method, notified_on=notified_on, summary=summary)
 
 
 by_the_office = partial(Refusal, COMPLAINTS)
@@ -378,32 +372,32 @@ by_the_office = partial(Refusal, COMPLAINTS)
 
 @refusals(
     close_before_the_complainant_is_told=by_the_office(
-        Close(),
+        commands.Close(),
         ComplainantNotNotifiedError,
         says="Art. 17",
         has={"code": "complainant_not_notified"},
         given=upto("concluded"),
     ),
-    a_received_complaint_cannot_close=by_the_office(Close(), ComplainantNotNotifiedError),
+    a_received_complaint_cannot_close=by_the_office(commands.Close(), ComplainantNotNotifiedError),
     **{
         f"an_open_complaint_cannot_close-{step}": by_the_office(
-            Close(), ComplainantNotNotifiedError, given=upto(step)
+            commands.Close(), ComplainantNotNotifiedError, given=upto(step)
         )
         for step in ("acknowledged", "accepted", "assigned", "found_1")
     },
     a_closed_complaint_cannot_close_again=by_the_office(
-        Close(),
+        commands.Close(),
         InvalidTransitionError,
         has={"from_status": "closed", "command": "close"},
         given=upto("closed"),
     ),
     accept_needs_acknowledgement_first=by_the_office(
-        Accept(category="c"),
+        commands.Accept(category="c"),
         InvalidTransitionError,
         has={"from_status": "received", "command": "accept"},
     ),
     acknowledge_once=by_the_office(
-        Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
+        commands.Acknowledge(), InvalidTransitionError, given=upto("acknowledged")
     ),
     notification_waits_for_a_result=by_the_office(
         notice(MAR_10), InvalidTransitionError, effective=MAR_10, given=upto("found_1")
@@ -433,29 +427,31 @@ by_the_office = partial(Refusal, COMPLAINTS)
         finding("maybe"), InvalidFieldError, field="result", effective=MAR_5, given=upto("accepted")
     ),
     a_due_date_is_not_in_the_past=by_the_office(
-        Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
+        commands.Assign(investigator_id="INV-7", due=date(2024, 3, 1)),
         InvalidDateRangeError,
         effective=MAR_2,
         given=upto("accepted"),
     ),
     withdrawal_comes_before_notification=by_the_office(
-        Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
+        commands.Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
     only_a_closed_complaint_reopens=by_the_office(
-        Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
+        commands.Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
     handling_is_for_the_responsible_organ=Refusal(
-        OTHER_COMPLAINTS, Acknowledge(), OutsideScopeError
+        OTHER_COMPLAINTS, commands.Acknowledge(), OutsideScopeError
     ),
     handling_is_not_for_the_public_intake=Refusal(
         PUBLIC,
-        Acknowledge(),
+        commands.Acknowledge(),
         NotAuthorisedError,
         message="only the complaints office may handle a complaint (Art. 17)",
     ),
-    handling_is_for_the_complaints_office=Refusal(PERSONNEL, Acknowledge(), NotAuthorisedError),
+    handling_is_for_the_complaints_office=Refusal(
+        PERSONNEL, commands.Acknowledge(), NotAuthorisedError
+    ),
     handling_may_not_precede_the_receipt=by_the_office(
-        Acknowledge(), InvalidDateRangeError, effective=date(2024, 2, 29), at=cst(MAR_2)
+        commands.Acknowledge(), InvalidDateRangeError, effective=date(2024, 2, 29), at=cst(MAR_2)
     ),
 )
 def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
@@ -463,11 +459,13 @@ def test_handling_refusals(complaint: Complaint, refusal: Refusal) -> None:
 
 
 def test_decline_then_notify_then_close(complaint: Complaint) -> None:
-    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="不属于辅警履职行为"))
+    by_office(
+        complaint, MAR_2, commands.Acknowledge(), commands.Decline(reason="不属于辅警履职行为")
+    )
     assert complaint.status is ComplaintStatus.not_accepted
     assert complaint.decline_reason == "不属于辅警履职行为"
-    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_2, Close())
-    by_office(complaint, MAR_5, notice(MAR_5, "phone", "不予受理"), Close())
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_2, commands.Close())
+    by_office(complaint, MAR_5, notice(MAR_5, "phone", "不予受理"), commands.Close())
     assert complaint.status is ComplaintStatus.closed
 
 
@@ -479,39 +477,41 @@ def test_further_notifications_are_recorded(complaint: Complaint) -> None:
 
 def test_assign_allows_a_future_due_date_and_a_reassignment(complaint: Complaint) -> None:
     handled(complaint, upto="accepted")
-    by_office(complaint, MAR_2, Assign(investigator_id="INV-7", due=date(2024, 12, 31)))
-    by_office(complaint, MAR_5, Assign(investigator_id="INV-8", due=date(2024, 12, 31)))
+    by_office(complaint, MAR_2, commands.Assign(investigator_id="INV-7", due=date(2024, 12, 31)))
+    by_office(complaint, MAR_5, commands.Assign(investigator_id="INV-8", due=date(2024, 12, 31)))
     assert complaint.investigator_id == "INV-8"
 
 
 def test_withdraw_then_close(complaint: Complaint) -> None:
     handled(complaint, upto="assigned")
-    by_office(complaint, MAR_5, Withdraw(reason="投诉人已谅解"))
+    by_office(complaint, MAR_5, commands.Withdraw(reason="投诉人已谅解"))
     assert complaint.status is ComplaintStatus.withdrawn
-    by_office(complaint, MAR_5, Close())
+    by_office(complaint, MAR_5, commands.Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     handled(complaint, upto="closed")
-    by_office(complaint, MAR_12, Reopen(reason="投诉人提出新证据"))
+    by_office(complaint, MAR_12, commands.Reopen(reason="投诉人提出新证据"))
     assert complaint.status is ComplaintStatus.under_investigation
     assert complaint.round == 2
     assert not complaint.complainant_notified
     assert complaint.concluded_at is None and complaint.closed_at is None
     # Findings stay on record and remain the latest until superseded.
     assert complaint.findings[1].result is FindingResult.sustained
-    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_12, Close())
+    refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_12, commands.Close())
 
     by_office(
         complaint,
         MAR_12,
-        RecordFinding(allegation_number=2, result="sustained", reasoning="新证据"),
+        commands.RecordFinding(allegation_number=2, result="sustained", reasoning="新证据"),
     )
     assert complaint.findings[2].result is FindingResult.sustained
     assert complaint.status is ComplaintStatus.under_investigation  # allegation 1 not redone
     by_office(
-        complaint, MAR_12, RecordFinding(allegation_number=1, result="sustained", reasoning="维持")
+        complaint,
+        MAR_12,
+        commands.RecordFinding(allegation_number=1, result="sustained", reasoning="维持"),
     )
     assert complaint.status is ComplaintStatus.concluded
     assert [(f.allegation_number, f.round) for f in complaint.finding_history] == [
@@ -521,30 +521,37 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
         (1, 2),
     ]
     assert complaint.findings[2] == Finding(2, FindingResult.sustained, "新证据", 2, MAR_12, 10)
-    by_office(complaint, MAR_12, notice(MAR_12, "sms", "复查结果"), Close())
+    by_office(complaint, MAR_12, notice(MAR_12, "sms", "复查结果"), commands.Close())
     assert complaint.status is ComplaintStatus.closed
 
 
 def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complaint) -> None:
-    by_office(complaint, MAR_2, Acknowledge(), Decline(reason="r"), notice(MAR_2), Close())
-    by_office(complaint, MAR_5, Reopen(reason="复核"))
+    by_office(
+        complaint,
+        MAR_2,
+        commands.Acknowledge(),
+        commands.Decline(reason="r"),
+        notice(MAR_2),
+        commands.Close(),
+    )
+    by_office(complaint, MAR_5, commands.Reopen(reason="复核"))
     assert complaint.status is ComplaintStatus.acknowledged
-    by_office(complaint, MAR_5, Accept(category="执法态度"))
+    by_office(complaint, MAR_5, commands.Accept(category="执法态度"))
     assert complaint.status is ComplaintStatus.accepted
 
 
 def test_replay_rebuilds_the_complaint(auxiliary: Auxiliary) -> None:
     complaint = receiving(auxiliary)()
-    by_office(complaint, MAR_2, Acknowledge(), Accept(category="执法态度"))
+    by_office(complaint, MAR_2, commands.Acknowledge(), commands.Accept(category="执法态度"))
     by_office(
         complaint,
         MAR_5,
         finding(),
         finding("exonerated", number=2),
         notice(MAR_5, "online"),
-        Close(),
+        commands.Close(),
     )
-    by_office(complaint, MAR_10, Reopen(reason="r"))
+    by_office(complaint, MAR_10, commands.Reopen(reason="r"))
     rebuilt = replay(list(complaint.collect_events()))
     assert rebuilt == complaint
     assert (rebuilt.status, rebuilt.round) == (ComplaintStatus.accepted, 2)

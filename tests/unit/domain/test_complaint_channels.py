@@ -9,16 +9,8 @@ from typing import Any
 import pytest
 
 from domain.auxiliary import Auxiliary
+from domain.commands import complaint as commands
 from domain.commands.auxiliary import Transfer
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Decline,
-    MatchSubject,
-    RecordFinding,
-    TakeComplaint,
-    Withdraw,
-)
 from domain.complaint import Complaint
 from domain.errors import (
     InvalidDateRangeError,
@@ -80,7 +72,7 @@ def taking(
     }
     return lambda: Complaint.take(
         rec(actor, effective),
-        TakeComplaint(auxiliary_id=None if auxiliary is None else auxiliary.id, **fields),
+        commands.TakeComplaint(auxiliary_id=None if auxiliary is None else auxiliary.id, **fields),
         id=COMPLAINT_ID,
         auxiliary=auxiliary,
         complainant_id=COMPLAINANT_ID,
@@ -93,7 +85,7 @@ def take(auxiliary: Auxiliary | None, /, **overrides: Any) -> Complaint:
     return complaint
 
 
-MATCH = MatchSubject(auxiliary_id=AUX_ID)
+MATCH = commands.MatchSubject(auxiliary_id=AUX_ID)
 """Name the fixture's auxiliary as the subject of an unnamed complaint."""
 
 
@@ -123,9 +115,13 @@ def test_an_unnamed_intake_answers_to_the_taking_office_until_matched() -> None:
     assert complaint.organ == OTHER_ORGAN
     assert complaint.subject_description == "身穿辅警制服的高个男子"
     # Handling goes on meanwhile, by the office that holds it; deadlines run from receipt.
-    complaint.acknowledge(rec(OTHER_COMPLAINTS, MAR_2), Acknowledge())
+    complaint.acknowledge(rec(OTHER_COMPLAINTS, MAR_2), commands.Acknowledge())
     refused(
-        complaint, OutsideScopeError, complaint.decline, rec(COMPLAINTS, MAR_2), Decline(reason="x")
+        complaint,
+        OutsideScopeError,
+        complaint.decline,
+        rec(COMPLAINTS, MAR_2),
+        commands.Decline(reason="x"),
     )
 
 
@@ -197,7 +193,7 @@ def test_matching_attributes_at_the_incident_date(auxiliary: Auxiliary, organ: O
         organ=organ,
     )
     complaint = take(None)
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), commands.Acknowledge())
     match(complaint, auxiliary)
     assert complaint.matched and complaint.auxiliary_id == auxiliary.id
     assert complaint.responsibility == Responsibility(ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲")
@@ -211,13 +207,13 @@ def test_matching_by_another_organs_office_moves_the_complaint(auxiliary: Auxili
     match(complaint, auxiliary, OTHER_COMPLAINTS)
     assert complaint.organ == ORGAN_CODE and complaint.unit == UNIT_A
     # From now on the auxiliary's organ handles it.
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), commands.Acknowledge())
     refused(
         complaint,
         OutsideScopeError,
         complaint.withdraw,
         rec(OTHER_COMPLAINTS, MAR_2),
-        Withdraw(reason="撤回"),
+        commands.Withdraw(reason="撤回"),
     )
 
 
@@ -231,7 +227,7 @@ def test_a_complaint_that_names_its_auxiliary_is_not_matched(auxiliary: Auxiliar
 
 
 def _withdrawn(complaint: Complaint) -> None:
-    complaint.withdraw(rec(COMPLAINTS, MAR_2), Withdraw(reason="撤回"))
+    complaint.withdraw(rec(COMPLAINTS, MAR_2), commands.Withdraw(reason="撤回"))
 
 
 @refusals(
@@ -259,9 +255,9 @@ def test_matching_outside_employment_is_refused(auxiliary: Auxiliary) -> None:
 
 def test_a_finding_needs_a_named_auxiliary(auxiliary: Auxiliary) -> None:
     complaint = take(None)
-    complaint.acknowledge(rec(COMPLAINTS, MAR_2), Acknowledge())
-    complaint.accept(rec(COMPLAINTS, MAR_2), Accept(category="执勤态度"))
-    finding = RecordFinding(allegation_number=1, result="sustained", reasoning="属实")
+    complaint.acknowledge(rec(COMPLAINTS, MAR_2), commands.Acknowledge())
+    complaint.accept(rec(COMPLAINTS, MAR_2), commands.Accept(category="执勤态度"))
+    finding = commands.RecordFinding(allegation_number=1, result="sustained", reasoning="属实")
     refused(
         complaint, SubjectNotMatchedError, complaint.record_finding, rec(COMPLAINTS, MAR_2), finding
     )

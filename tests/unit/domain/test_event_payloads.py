@@ -13,63 +13,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.auxiliary import Auxiliary, CredentialSerial
-from domain.commands.auxiliary import (
-    AdvanceCost,
-    AppealSanction,
-    AssignSupervisor,
-    ChangeLevel,
-    ChangePost,
-    Commend,
-    Correct,
-    DecideAppeal,
-    EnrolInsurance,
-    Evaluate,
-    HearStatement,
-    ImposeSanction,
-    IssueCredential,
-    RecordDutyInjury,
-    RecordHealthCheck,
-    RecordInfringement,
-    RecordReferralOutcome,
-    ReferForProsecution,
-    Reinstate,
-    ReleaseSupervisor,
-    RenewContract,
-    ReturnCredential,
-    ReturnToAgency,
-    RevokeCredential,
-    RevokeSanction,
-    Separate,
-    Transfer,
-    WaiveStatement,
-)
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Assign,
-    Close,
-    DecideReview,
-    Decline,
-    MatchSubject,
-    NotifyComplainant,
-    QueueNotification,
-    ReceiveComplaint,
-    RecordDelivery,
-    RecordDeliveryFailure,
-    RecordFinding,
-    Reopen,
-    RequestReview,
-    TakeComplaint,
-    Withdraw,
-)
+from domain.commands import auxiliary as aux_commands
+from domain.commands import complaint as complaint_commands
+from domain.commands import lifecycle as lifecycle_commands
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
-from domain.commands.lifecycle import (
-    CompleteProbation,
-    EndLeave,
-    RecordTraining,
-    StartLeave,
-    StartProbation,
-)
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import AdjustQuota, SetParent
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -119,7 +66,7 @@ def _received(aux: Auxiliary, id: UUID, complainant_id: UUID, /, **fields: Any) 
     """A complaint about ``aux`` received on ``D`` by the public intake."""
     return Complaint.receive(
         rec(PUBLIC, D),
-        ReceiveComplaint(
+        complaint_commands.ReceiveComplaint(
             auxiliary_id=aux.id,
             incident_at=cst(date(2024, 2, 20)),
             incident_place="测试广场",
@@ -145,61 +92,76 @@ def every_event() -> list[Aggregate]:
     aux = hiring(organ)()
     p = rec(PERSONNEL, D)
     dsc = rec(DISCIPLINE, D)
-    aux.renew_contract(p, RenewContract(contract_end=date(2028, 12, 31)))
-    aux.change_post(p, ChangePost(post_type="traffic"))
+    aux.renew_contract(p, aux_commands.RenewContract(contract_end=date(2028, 12, 31)))
+    aux.change_post(p, aux_commands.ChangePost(post_type="traffic"))
     aux.transfer(
-        p, Transfer(unit=UNIT_B, supervisor_id="PO-2", supervisor_name="测试警官乙"), organ=organ
+        p,
+        aux_commands.Transfer(unit=UNIT_B, supervisor_id="PO-2", supervisor_name="测试警官乙"),
+        organ=organ,
     )
-    aux.assign_supervisor(p, AssignSupervisor(supervisor_id="PO-3", supervisor_name="测试警官丙"))
-    aux.release_supervisor(p, ReleaseSupervisor(reason="民警调岗"))
-    aux.evaluate(p, Evaluate(year=2024, grade="excellent"))
-    aux.change_level(p, ChangeLevel(level=2, reason="promotion"))
-    aux.issue_credential(p, IssueCredential(kind="work_id", serial="NT-1"))
+    aux.assign_supervisor(
+        p, aux_commands.AssignSupervisor(supervisor_id="PO-3", supervisor_name="测试警官丙")
+    )
+    aux.release_supervisor(p, aux_commands.ReleaseSupervisor(reason="民警调岗"))
+    aux.evaluate(p, aux_commands.Evaluate(year=2024, grade="excellent"))
+    aux.change_level(p, aux_commands.ChangeLevel(level=2, reason="promotion"))
+    aux.issue_credential(p, aux_commands.IssueCredential(kind="work_id", serial="NT-1"))
     serial = CredentialSerial.claim(p, auxiliary=aux, kind="work_id", serial="NT-1")
     unit_code = UnitCode.claim(rec(ESTABLISHMENT, D), organ=organ, code=UNIT_A)
-    aux.revoke_credential(p, RevokeCredential(kind="work_id", serial="NT-1", reason="遗失"))
-    aux.return_credential(p, ReturnCredential(kind="work_id", serial="NT-1"))
+    aux.revoke_credential(
+        p, aux_commands.RevokeCredential(kind="work_id", serial="NT-1", reason="遗失")
+    )
+    aux.return_credential(p, aux_commands.ReturnCredential(kind="work_id", serial="NT-1"))
     aux.enrol_insurance(
         p,
-        EnrolInsurance(
+        aux_commands.EnrolInsurance(
             kind="accident", insurer="测试保险", policy_number="PA-1", start=D, end=None
         ),
     )
-    aux.record_health_check(p, RecordHealthCheck(checked_on=D, fit=True, details="正常"))
-    aux.start_probation(p, StartProbation(until=D + timedelta(days=90)))
-    aux.complete_probation(p, CompleteProbation(passed=True))
+    aux.record_health_check(
+        p, aux_commands.RecordHealthCheck(checked_on=D, fit=True, details="正常")
+    )
+    aux.start_probation(p, lifecycle_commands.StartProbation(until=D + timedelta(days=90)))
+    aux.complete_probation(p, lifecycle_commands.CompleteProbation(passed=True))
     aux.record_training(
         p,
-        RecordTraining(
+        lifecycle_commands.RecordTraining(
             course="岗前培训班", kind="pre_service", hours=80, start=D, end=D, passed=True
         ),
     )
-    aux.start_leave(p, StartLeave(leave_id="L-1", kind="annual", planned_end=D))
-    aux.end_leave(rec(PERSONNEL, LATER), EndLeave(leave_id="L-1"))
+    aux.start_leave(p, lifecycle_commands.StartLeave(leave_id="L-1", kind="annual", planned_end=D))
+    aux.end_leave(rec(PERSONNEL, LATER), lifecycle_commands.EndLeave(leave_id="L-1"))
     aux.record_duty_injury(
-        p, RecordDutyInjury(injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
+        p, aux_commands.RecordDutyInjury(injury_id="INJ-1", occurred_on=D, medical_details="擦伤")
     )
-    aux.advance_cost(p, AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("12.30")))
+    aux.advance_cost(
+        p, aux_commands.AdvanceCost(injury_id="INJ-1", category="medical", amount=Decimal("12.30"))
+    )
     aux.record_infringement(
-        p, RecordInfringement(occurred_on=D, description="遭推搡", referred_to=None)
+        p, aux_commands.RecordInfringement(occurred_on=D, description="遭推搡", referred_to=None)
     )
-    aux.commend(p, Commend(kind="citation", issuing_body="测试市公安局"))
+    aux.commend(p, aux_commands.Commend(kind="citation", issuing_body="测试市公安局"))
     aux.hear_statement(
-        dsc, HearStatement(sanction_id="S-1", heard_on=D, heard_by="纪检甲", statement="陈述")
+        dsc,
+        aux_commands.HearStatement(
+            sanction_id="S-1", heard_on=D, heard_by="纪检甲", statement="陈述"
+        ),
     )
     aux.impose_sanction(
         dsc,
-        ImposeSanction(
+        aux_commands.ImposeSanction(
             sanction_id="S-1", kind="suspension", until=None, linked_findings=[], **DECISION
         ),
     )
-    aux.appeal_sanction(dsc, AppealSanction(sanction_id="S-1", grounds="申诉理由"))
-    aux.decide_appeal(rec(INSPECTOR, D), DecideAppeal(sanction_id="S-1", upheld=True))
-    aux.waive_statement(dsc, WaiveStatement(sanction_id="S-2", waiver_reference="放弃书-1"))
-    aux.reinstate(dsc, Reinstate(reason="期满"))
+    aux.appeal_sanction(dsc, aux_commands.AppealSanction(sanction_id="S-1", grounds="申诉理由"))
+    aux.decide_appeal(rec(INSPECTOR, D), aux_commands.DecideAppeal(sanction_id="S-1", upheld=True))
+    aux.waive_statement(
+        dsc, aux_commands.WaiveStatement(sanction_id="S-2", waiver_reference="放弃书-1")
+    )
+    aux.reinstate(dsc, aux_commands.Reinstate(reason="期满"))
     aux.impose_sanction(
         dsc,
-        ImposeSanction(
+        aux_commands.ImposeSanction(
             sanction_id="S-2",
             kind="warning",
             until=None,
@@ -207,26 +169,31 @@ def every_event() -> list[Aggregate]:
             **DECISION,
         ),
     )
-    aux.revoke_sanction(dsc, RevokeSanction(sanction_id="S-2", reason="撤销"))
-    aux.refer_for_prosecution(dsc, ReferForProsecution(reference="R-1", summary="移送"))
+    aux.revoke_sanction(dsc, aux_commands.RevokeSanction(sanction_id="S-2", reason="撤销"))
+    aux.refer_for_prosecution(
+        dsc, aux_commands.ReferForProsecution(reference="R-1", summary="移送")
+    )
     aux.record_referral_outcome(
         dsc,
-        RecordReferralOutcome(
+        aux_commands.RecordReferralOutcome(
             reference="R-1", outcome="accepted", outcome_reference="检受-1", decided_on=D
         ),
     )
     aux.correct(
-        p, Correct(field="name", value="测试辅警乙", reason="r"), target_version=1, target_hash="h1"
-    )
-    aux.correct(
         p,
-        Correct(field="phone", value="13900000009", reason="r"),
+        aux_commands.Correct(field="name", value="测试辅警乙", reason="r"),
         target_version=1,
         target_hash="h1",
     )
     aux.correct(
         p,
-        Correct(field="contract_end", value=date(2028, 6, 30), reason="r"),
+        aux_commands.Correct(field="phone", value="13900000009", reason="r"),
+        target_version=1,
+        target_hash="h1",
+    )
+    aux.correct(
+        p,
+        aux_commands.Correct(field="contract_end", value=date(2028, 6, 30), reason="r"),
         target_version=2,
         target_hash="h2",
     )
@@ -244,22 +211,26 @@ def every_event() -> list[Aggregate]:
         tracking_hash="ab" * 32,
     )
     c = rec(COMPLAINTS, LATER)
-    complaint.acknowledge(c, Acknowledge())
-    complaint.accept(c, Accept(category="态度"))
-    complaint.assign(c, Assign(investigator_id="INV-1", due=date(2024, 4, 30)))
+    complaint.acknowledge(c, complaint_commands.Acknowledge())
+    complaint.accept(c, complaint_commands.Accept(category="态度"))
+    complaint.assign(c, complaint_commands.Assign(investigator_id="INV-1", due=date(2024, 4, 30)))
     complaint.record_finding(
-        c, RecordFinding(allegation_number=1, result="sustained", reasoning="属实")
+        c,
+        complaint_commands.RecordFinding(allegation_number=1, result="sustained", reasoning="属实"),
     )
     complaint.notify_complainant(
-        c, NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
+        c, complaint_commands.NotifyComplainant(method="sms", notified_on=LATER, summary="结果")
     )
     complaint.queue_notification(
-        c, QueueNotification(message_id=UUID(int=55), channel="sms", text="您的投诉已办结")
+        c,
+        complaint_commands.QueueNotification(
+            message_id=UUID(int=55), channel="sms", text="您的投诉已办结"
+        ),
     )
     worker = rec(Actor("outbox-worker", "system", ORGAN_CODE, None), LATER)
     complaint.record_delivery_failure(
         worker,
-        RecordDeliveryFailure(
+        complaint_commands.RecordDeliveryFailure(
             message_id=UUID(int=55),
             attempt=1,
             adapter="log",
@@ -269,26 +240,26 @@ def every_event() -> list[Aggregate]:
     )
     complaint.record_delivery(
         worker,
-        RecordDelivery(
+        complaint_commands.RecordDelivery(
             message_id=UUID(int=55), attempt=2, adapter="log", outcome="not_sent_log_only"
         ),
     )
-    complaint.request_review(c, RequestReview(reasons="不服"))
+    complaint.request_review(c, complaint_commands.RequestReview(reasons="不服"))
     complaint.decide_review(
         rec(Actor("insp-01", "inspector", ORGAN_CODE, None), LATER),
-        DecideReview(outcome="upheld", reasons="维持"),
+        complaint_commands.DecideReview(outcome="upheld", reasons="维持"),
     )
-    complaint.close(c, Close())
-    complaint.reopen(c, Reopen(reason="复查"))
+    complaint.close(c, complaint_commands.Close())
+    complaint.reopen(c, complaint_commands.Reopen(reason="复查"))
     declined = _received(
         aux, UUID(int=99), UUID(int=98), channel="walk_in", tracking_hash=None, **ANONYMOUS
     )
-    declined.acknowledge(c, Acknowledge())
-    declined.decline(c, Decline(reason="不予受理"))
-    declined.withdraw(c, Withdraw(reason="撤回"))
+    declined.acknowledge(c, complaint_commands.Acknowledge())
+    declined.decline(c, complaint_commands.Decline(reason="不予受理"))
+    declined.withdraw(c, complaint_commands.Withdraw(reason="撤回"))
     unnamed = Complaint.take(
         c,
-        TakeComplaint(
+        complaint_commands.TakeComplaint(
             channel="hotline_12389",
             outside_reference="12389-20240221-0001",
             subject_description="身穿辅警制服、骑电动车的男子",
@@ -301,13 +272,15 @@ def every_event() -> list[Aggregate]:
         auxiliary=None,
         complainant_id=UUID(int=96),
     )
-    unnamed.match_subject(c, MatchSubject(auxiliary_id=aux.id), aux)
+    unnamed.match_subject(c, complaint_commands.MatchSubject(auxiliary_id=aux.id), aux)
 
-    aux.separate(rec(PERSONNEL, LATER), Separate(reason="resigned"))
+    aux.separate(rec(PERSONNEL, LATER), aux_commands.Separate(reason="resigned"))
     dispatched = hiring(
         organ, id=AUX_ID_2, employment_form="labour_dispatch", dispatch_agency="测试派遣公司"
     )()
-    dispatched.return_to_agency(rec(PERSONNEL, LATER), ReturnToAgency(return_grounds="退回"))
+    dispatched.return_to_agency(
+        rec(PERSONNEL, LATER), aux_commands.ReturnToAgency(return_grounds="退回")
+    )
     organ.release_slot(rec(PERSONNEL, LATER), auxiliary_id=AUX_ID)
 
     pay = PaySchedule.open(p, organ_code=ORGAN_CODE)
