@@ -593,12 +593,8 @@ class Complaint(Aggregate):
         reasons: str
 
         def apply(self, aggregate: Complaint) -> None:
-            pending = aggregate._reviews[-1]
-            aggregate._reviews[-1] = Review(
-                round=pending.round,
-                requested_on=pending.requested_on,
-                requested_by_role=pending.requested_by_role,
-                due=pending.due,
+            aggregate._reviews[-1] = replace(
+                aggregate._reviews[-1],
                 outcome=ReviewOutcome(self.outcome),
                 decided_on=self.effective,
                 decided_by_role=self.actor.role,
