@@ -1158,6 +1158,15 @@ class Auxiliary(Aggregate):
             raise InvalidDateRangeError(f"{field} precedes the hire's effective date")
         return day
 
+    def _last_change_on(self) -> date:
+        """The latest effective date of the hire and of every assignment, post or level change
+        recorded: a separation must take effect after it."""
+        return max(
+            entry.effective
+            for timeline in (self._units, self._supervisors, self._posts, self._levels)
+            for entry in timeline.entries
+        )
+
     def _credential(self, kind: CredentialKind, serial: str) -> CredentialRecord:
         for credential in self._credentials:
             if credential.kind is kind and credential.serial == serial:
@@ -1805,12 +1814,7 @@ class Auxiliary(Aggregate):
             raise InvalidFieldError(
                 "reason", "returned_to_agency is recorded by a return to the agency (Art. 8)"
             )
-        latest = max(
-            entry.effective
-            for timeline in (self._units, self._supervisors, self._posts, self._levels)
-            for entry in timeline.entries
-        )
-        if rec.effective <= latest:
+        if rec.effective <= self._last_change_on():
             raise InvalidDateRangeError(
                 "separation takes effect on the first day not employed, so it must be later "
                 "than the hire and every assignment, post or level change already recorded"
@@ -1839,12 +1843,7 @@ class Auxiliary(Aggregate):
                 "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
                 "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)"
             )
-        latest = max(
-            entry.effective
-            for timeline in (self._units, self._supervisors, self._posts, self._levels)
-            for entry in timeline.entries
-        )
-        if rec.effective <= latest:
+        if rec.effective <= self._last_change_on():
             raise InvalidDateRangeError(
                 "a return to the agency takes effect on the first day not employed, so it must "
                 "be later than the hire and every assignment, post or level change recorded"
