@@ -1134,30 +1134,19 @@ class Simulation:
         if not decide:
             return
         decided = requested + self.days_of(own, 5, window.decide_days - 2)
-        if own.random() >= 0.25:
-            self.at(
-                decided,
-                self.complaint_step(
-                    complaint_id,
-                    state,
-                    complaint_commands.DecideReview(
-                        outcome="upheld", reasons="原调查事实清楚、证据充分，维持原结论"
-                    ),
-                    "inspector",
-                ),
+        upheld = own.random() >= 0.25
+        decision = (
+            complaint_commands.DecideReview(
+                outcome="upheld", reasons="原调查事实清楚、证据充分，维持原结论"
             )
-            return
-        self.at(
-            decided,
-            self.complaint_step(
-                complaint_id,
-                state,
-                complaint_commands.DecideReview(
-                    outcome="changed", reasons="原调查未调取现场视频，事实不清，应重新调查"
-                ),
-                "inspector",
-            ),
+            if upheld
+            else complaint_commands.DecideReview(
+                outcome="changed", reasons="原调查未调取现场视频，事实不清，应重新调查"
+            )
         )
+        self.at(decided, self.complaint_step(complaint_id, state, decision, "inspector"))
+        if upheld:
+            return
 
         def office(command: complaint_commands.ComplaintCommand) -> Callable[[], None]:
             return self.complaint_step(complaint_id, state, command, "complaints")
