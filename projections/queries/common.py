@@ -247,14 +247,18 @@ class ReadModelQueries:
         page_size: int,
         tables: Sequence[Table],
         count_source: str | None = None,
+        source_params: Sequence[Any] = (),
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ``SELECT columns source where ORDER BY order``, and the total count
         (over ``count_source`` when the page's joins are not needed to count); the rows are
-        decoded with ``tables``, those the columns come from."""
-        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), where.params)
+        decoded with ``tables``, those the columns come from. ``source_params`` are the
+        parameters the source itself takes (a join on a value, a union), before the where
+        clause's; a ``count_source`` takes the same."""
+        params = [*source_params, *where.params]
+        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), params)
         rows = s.query(
             sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),
-            [*where.params, page_size, (page - 1) * page_size],
+            [*params, page_size, (page - 1) * page_size],
             tables=tables,
         )
         return rows, int(total or 0)

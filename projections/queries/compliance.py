@@ -435,15 +435,19 @@ class ComplianceQueries(ReadModelQueries):
             where.sql(),
         )
         with self._reading(organ) as s:
-            params = [*where.params, *where.params]
-            total = s.scalar(sql("SELECT count(*) FROM (", union, ") u"), params)
-            rows = s.query(
-                sql("SELECT * FROM (", union, ") u ORDER BY log_position LIMIT %s OFFSET %s"),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="*",
+                source=sql("FROM (", union, ") u"),
+                source_params=[*where.params, *where.params],
+                where=_Where(),
+                order="log_position",
+                page=page,
+                page_size=page_size,
                 tables=(PERSONNEL_FLAGS, COMPLAINT_FLAGS),
             )
         items = [RuleFlag(**{**r, "log_position": int(r["log_position"])}) for r in rows]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -522,14 +526,15 @@ class ComplianceQueries(ReadModelQueries):
             params.extend([*values, *scope.params])
         union = " UNION ALL ".join(selects)
         with self._reading(organ, unit) as s:
-            total = s.scalar(sql("SELECT count(*) FROM (", union, ") w"), params)
-            rows = s.query(
-                sql(
-                    "SELECT * FROM (",
-                    union,
-                    ") w ORDER BY due, rule, organ, unit, name, auxiliary_id LIMIT %s OFFSET %s",
-                ),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="*",
+                source=sql("FROM (", union, ") w"),
+                source_params=params,
+                where=_Where(),
+                order="due, rule, organ, unit, name, auxiliary_id",
+                page=page,
+                page_size=page_size,
                 tables=(AUXILIARY, PROBATION, LEAVE, TRAINING),
             )
         items = []
@@ -545,4 +550,4 @@ class ComplianceQueries(ReadModelQueries):
                     days_overdue=(day - due_on).days,
                 )
             )
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)

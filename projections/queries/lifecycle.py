@@ -179,19 +179,17 @@ class LifecycleQueries(ReadModelQueries):
         where.eq("s.grade", chosen_grade)
         if missing_only:
             where.add("s.auxiliary_id IS NULL")
-        params = [chosen_year, *where.params]
         with self._reading(organ, unit) as s:
-            total = s.scalar(sql("SELECT count(*)", _ASSESSED_FROM, where.sql()), params)
-            rows = s.query(
-                sql(
-                    "SELECT a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status,",
-                    "a.hired_on, s.grade, s.effective, s.unit AS assessed_unit,",
-                    "s.originator_version",
-                    _ASSESSED_FROM,
-                    where.sql(),
-                    "ORDER BY a.organ, a.unit, a.name, a.auxiliary_id LIMIT %s OFFSET %s",
-                ),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status, "
+                "a.hired_on, s.grade, s.effective, s.unit AS assessed_unit, s.originator_version",
+                source=_ASSESSED_FROM,
+                source_params=[chosen_year],
+                where=where,
+                order="a.organ, a.unit, a.name, a.auxiliary_id",
+                page=page,
+                page_size=page_size,
                 tables=(AUXILIARY, ASSESSMENT),
             )
         items = [
@@ -207,7 +205,7 @@ class LifecycleQueries(ReadModelQueries):
             )
             for r in rows
         ]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def assessment_summary(
         self, *, year: int | None = None, organ: str | None = None, unit: str | None = None
