@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.policy import Policy
-from domain.values import china_date
+from domain.values import AuxiliaryStatus, china_date
 from ledger.application import LedgerApplication
 from projections.db import Session, sql
 from projections.errors import (
@@ -174,6 +174,27 @@ class _Where:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.params: list[Any] = []
+
+    @classmethod
+    def employed(cls, organ: str | None = None, unit: str | None = None) -> _Where:
+        """Auxiliaries (``{rm_auxiliary} a``) employed now: not separated (a suspended one
+        still is), in the organ and current unit asked about."""
+        where = cls()
+        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        return where
+
+    @classmethod
+    def employed_on(cls, day: date, organ: str | None = None, unit: str | None = None) -> _Where:
+        """Auxiliaries (``{rm_auxiliary} a``) employed on ``day``: hired on or before it and
+        not separated by it, in the organ and current unit asked about."""
+        where = cls()
+        where.add("a.hired_on <= %s", day)
+        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        return where
 
     def add(self, condition: str, *params: Any) -> None:
         """Add a condition with its parameters."""

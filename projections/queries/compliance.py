@@ -258,8 +258,7 @@ class ComplianceQueries(ReadModelQueries):
         self, *, organ: str | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Page[AuxiliaryGap]:
         """Auxiliaries not separated who have no supervising officer (Art. 10)."""
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed()
         where.add("a.supervisor_id IS NULL")
         return self._gaps(
             where, organ=organ, since="a.supervisor_since", page=page, page_size=page_size
@@ -278,8 +277,7 @@ class ComplianceQueries(ReadModelQueries):
         Cover is an accident enrolment with ``start <= on`` and no end or ``end >= on``.
         """
         day = self.day_asked(on)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed()
         where.add("a.post_category = %s", "duty")
         # The last covered stretch answers for every day from its start on; only a day
         # before it (rare: cover that starts later) needs the enrolments themselves.
@@ -467,11 +465,7 @@ class ComplianceQueries(ReadModelQueries):
         day = self.day_asked(on)
         chosen = check_choice("rule", rule, LifecycleWarningRule)
         page, page_size = check_page(page, page_size)
-        scope = _Where()
-        scope.add("a.hired_on <= %s", day)
-        scope.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
-        scope.eq("a.organ", organ)
-        scope.eq("a.unit", unit)
+        scope = _Where.employed_on(day, organ, unit)
         columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
         # (rule, due column, joined source, condition, its parameters); the rule names are
         # the value set's own constants, never input.

@@ -31,7 +31,6 @@ from typing import Any
 
 from domain.values import (
     AssessmentGrade,
-    AuxiliaryStatus,
     ContractStanding,
     LeaveKind,
     ProbationStanding,
@@ -95,22 +94,19 @@ class LifecycleQueries(ReadModelQueries):
         days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
         chosen = check_choice("standing", standing, ContractStanding)
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         if chosen == ContractStanding.past.value:
             where.add("contract_end < %s", day)
         else:
             if chosen == ContractStanding.ending.value:
                 where.add("contract_end >= %s", day)
             where.add("contract_end <= %s", day + timedelta(days=days))
-        where.eq("organ", organ)
-        where.eq("unit", unit)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
                 columns="auxiliary_id, name, organ, unit, post_type, employment_form, status, "
                 "contract_start, contract_end",
-                source="FROM {rm_auxiliary}",
+                source="FROM {rm_auxiliary} a",
                 where=where,
                 order="contract_end, organ, unit, name, auxiliary_id",
                 page=page,
@@ -149,11 +145,8 @@ class LifecycleQueries(ReadModelQueries):
     @staticmethod
     def _due(year: int, organ: str | None, unit: str | None) -> _Where:
         """Who owes an assessment for ``year``: employed now, hired by the year's end."""
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         where.add("a.hired_on <= %s", date(year, 12, 31))
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         return where
 
     def assessments(
@@ -294,8 +287,7 @@ class LifecycleQueries(ReadModelQueries):
         chosen = check_choice("standing", standing, ProbationStanding)
         page, page_size = check_page(page, page_size)
         horizon = day + timedelta(days=days)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         if chosen == ProbationStanding.failed.value:
             where.add("p.passed = %s", False)
         elif chosen == ProbationStanding.overdue.value:
@@ -307,8 +299,6 @@ class LifecycleQueries(ReadModelQueries):
             where.add(
                 "((p.passed IS NULL AND p.probation_until <= %s) OR p.passed = %s)", horizon, False
             )
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
@@ -364,16 +354,13 @@ class LifecycleQueries(ReadModelQueries):
         岗前培训), by organ, unit and name (Art. 9)."""
         chosen = check_choice("kind", kind, TrainingKind) or TrainingKind.pre_service.value
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         where.add(
             "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
             "AND t.training_kind = %s AND t.passed = %s)",
             chosen,
             True,
         )
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             total = s.scalar(
                 sql("SELECT count(*) FROM {rm_auxiliary} a", where.sql()), where.params
@@ -418,14 +405,10 @@ class LifecycleQueries(ReadModelQueries):
         day = self.day_asked(on)
         chosen = check_choice("kind", kind, LeaveKind)
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("a.hired_on <= %s", day)
-        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        where = _Where.employed_on(day, organ, unit)
         where.add("l.leave_from <= %s", day)
         where.add("(l.returned_on IS NULL OR l.returned_on > %s)", day)
         where.eq("l.leave_kind", chosen)
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,

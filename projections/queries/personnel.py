@@ -182,11 +182,9 @@ class PersonnelQueries(ReadModelQueries):
             if not isinstance(value, str) or not value:
                 raise InvalidFilterValueError(field, "must be text")
         with self._reading(organ) as s:
-            where = _Where()
+            where = _Where.employed(organ)
             where.add("(u.unit = %s OR u.unit_name = %s)", unit, unit)
             where.add("a.name = %s", name)
-            where.add("a.status <> %s", AuxiliaryStatus.separated.value)
-            where.eq("a.organ", organ)
             rows = s.query(
                 sql(
                     "SELECT a.auxiliary_id, a.organ, a.unit, a.name FROM {rm_auxiliary} a",
