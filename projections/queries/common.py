@@ -341,14 +341,9 @@ _FINDING_FROM = "FROM {rm_finding} f"
 
 
 def _finding(r: dict[str, Any]) -> FindingRow:
-    return FindingRow(
-        complaint_id=r["complaint_id"],
-        auxiliary_id=r["auxiliary_id"],
-        organ=r["organ"],
-        unit=r["unit"],
+    return FindingRow.from_row(
+        r,
         allegation_number=int(r["allegation_number"]),
         round_no=int(r["round_no"]),
-        result=r["result"],
-        effective=r["effective"],
         latest=bool(r["latest"]),
     )

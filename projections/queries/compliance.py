@@ -47,7 +47,6 @@ from projections.queries.common import (
     check_page,
 )
 from projections.results import (
-    AuxiliaryColumns,
     AuxiliaryGap,
     LevelCount,
     LifecycleWarning,
@@ -245,8 +244,8 @@ class ComplianceQueries(ReadModelQueries):
                 since_value = date.fromisoformat(since_value)
             due_on = due({**r, "since": since_value}) if due else None
             items.append(
-                AuxiliaryGap(
-                    **AuxiliaryColumns.read(r),
+                AuxiliaryGap.from_row(
+                    r,
                     since=since_value,
                     due=due_on,
                     days_overdue=(today - due_on).days if due_on is not None else None,
@@ -358,8 +357,8 @@ class ComplianceQueries(ReadModelQueries):
                 tables=(AUXILIARY, CREDENTIAL),
             )
         items = [
-            UnreturnedCredential(
-                **r,
+            UnreturnedCredential.from_row(
+                r,
                 days_since_separation=(today - r["separated_on"]).days,
             )
             for r in rows
@@ -396,15 +395,9 @@ class ComplianceQueries(ReadModelQueries):
                 tables=(FINDING, AUXILIARY),
             )
         items = [
-            UnsanctionedFinding(
-                complaint_id=r["complaint_id"],
+            UnsanctionedFinding.from_row(
+                r,
                 allegation_number=int(r["allegation_number"]),
-                result=r["result"],
-                effective=r["effective"],
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
                 days_since=(today - r["effective"]).days,
             )
             for r in rows
@@ -444,7 +437,7 @@ class ComplianceQueries(ReadModelQueries):
                 page_size=page_size,
                 tables=(PERSONNEL_FLAGS, COMPLAINT_FLAGS),
             )
-        items = [RuleFlag(**{**r, "log_position": int(r["log_position"])}) for r in rows]
+        items = [RuleFlag.from_row(r, log_position=int(r["log_position"])) for r in rows]
         return Page(items, page, page_size, total)
 
     # ------------------------------------------------------------------ life cycle
@@ -537,9 +530,8 @@ class ComplianceQueries(ReadModelQueries):
             if isinstance(due_on, str):  # SQLite: a column of the union, not of a table
                 due_on = date.fromisoformat(due_on)
             items.append(
-                LifecycleWarning(
-                    **AuxiliaryColumns.read(r),
-                    rule=r["rule"],
+                LifecycleWarning.from_row(
+                    r,
                     due=due_on,
                     days_overdue=(day - due_on).days,
                 )

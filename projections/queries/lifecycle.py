@@ -51,7 +51,6 @@ from projections.queries.common import (
 from projections.results import (
     AssessmentRow,
     AssessmentSummary,
-    AuxiliaryColumns,
     ContractEnding,
     LeaveRow,
     Page,
@@ -118,16 +117,8 @@ class LifecycleQueries(ReadModelQueries):
             end: date = r["contract_end"]
             past = end < day
             items.append(
-                ContractEnding(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    employment_form=r["employment_form"],
-                    status=r["status"],
-                    contract_start=r["contract_start"],
-                    contract_end=end,
+                ContractEnding.from_row(
+                    r,
                     standing=(ContractStanding.past if past else ContractStanding.ending).value,
                     days_left=None if past else (end - day).days,
                     days_over=(day - end).days if past else None,
@@ -186,14 +177,10 @@ class LifecycleQueries(ReadModelQueries):
                 tables=(AUXILIARY, ASSESSMENT),
             )
         items = [
-            AssessmentRow(
-                **AuxiliaryColumns.read(r),
-                hired_on=r["hired_on"],
+            AssessmentRow.from_row(
+                r,
                 year=chosen_year,
                 assessed=r["grade"] is not None,
-                grade=r["grade"],
-                effective=r["effective"],
-                assessed_unit=r["assessed_unit"],
                 version=None if r["originator_version"] is None else int(r["originator_version"]),
             )
             for r in rows
@@ -322,11 +309,8 @@ class LifecycleQueries(ReadModelQueries):
             else:
                 standing_now = ProbationStanding.ending
             items.append(
-                ProbationRow(
-                    **AuxiliaryColumns.read(r),
-                    hired_on=r["hired_on"],
-                    probation_from=r["probation_from"],
-                    probation_until=until,
+                ProbationRow.from_row(
+                    r,
                     standing=standing_now.value,
                     days_left=(
                         (until - day).days if standing_now is ProbationStanding.ending else None
@@ -334,7 +318,6 @@ class LifecycleQueries(ReadModelQueries):
                     days_over=(
                         (day - until).days if standing_now is ProbationStanding.overdue else None
                     ),
-                    decided_on=r["decided_on"],
                 )
             )
         return Page(items, page, page_size, total)
@@ -378,9 +361,8 @@ class LifecycleQueries(ReadModelQueries):
                 tables=(AUXILIARY,),
             )
         items = [
-            TrainingGap(
-                **AuxiliaryColumns.read(r),
-                hired_on=r["hired_on"],
+            TrainingGap.from_row(
+                r,
                 training_kind=chosen,
                 attempts=int(r["attempts"]),
             )
@@ -425,13 +407,8 @@ class LifecycleQueries(ReadModelQueries):
         for r in rows:
             planned: date | None = r["planned_end"]
             items.append(
-                LeaveRow(
-                    **AuxiliaryColumns.read(r),
-                    leave_id=r["leave_id"],
-                    leave_kind=r["leave_kind"],
-                    leave_from=r["leave_from"],
-                    planned_end=planned,
-                    returned_on=r["returned_on"],
+                LeaveRow.from_row(
+                    r,
                     days_on_leave=(day - r["leave_from"]).days + 1,
                     days_past_plan=(day - planned).days if planned and planned < day else None,
                 )
