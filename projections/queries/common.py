@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -62,6 +62,9 @@ __all__ = [
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+MAX_DAYS_AHEAD = 366
+"""The most days after ``on`` a report looking ahead (contracts, probations, reviews due)
+may be asked about."""
 
 Clock = Callable[[], datetime]
 
@@ -248,6 +251,13 @@ class ReadModelQueries:
     def day_asked(self, on: date | None) -> date:
         """The date a report is asked about, checked (``on``), or today when none is given."""
         return check_date("on", on) if on is not None else self.today()
+
+    def days_ahead(self, on: date | None, within_days: int) -> tuple[date, date]:
+        """The date asked about (``day_asked``) and the last day a report looks ahead to,
+        ``within_days`` (checked: 1 to ``MAX_DAYS_AHEAD``) after it."""
+        day = self.day_asked(on)
+        days = check_whole("within_days", within_days, 1, MAX_DAYS_AHEAD)
+        return day, day + timedelta(days=days)
 
     @contextmanager
     def _reading(self, organ: str | None = None, unit: str | None = None) -> Iterator[Session]:

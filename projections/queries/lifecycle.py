@@ -25,7 +25,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -62,7 +62,6 @@ __all__ = ["DEFAULT_WITHIN_DAYS", "LifecycleQueries"]
 
 DEFAULT_WITHIN_DAYS = 60
 """Contracts ending within this many days are listed unless asked otherwise."""
-MAX_WITHIN_DAYS = 366
 
 _ASSESSED_FROM = sql(
     "FROM {rm_auxiliary} a LEFT JOIN {rm_assessment} s",
@@ -89,8 +88,7 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose contract ends on ``on`` or within ``within_days`` after
         it, and those whose contract ended before ``on`` (Art. 8); the ones longest past
         their end first, then by the end date."""
-        day = self.day_asked(on)
-        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        day, horizon = self.days_ahead(on, within_days)
         chosen = check_choice("standing", standing, ContractStanding)
         page, page_size = check_page(page, page_size)
         where = _Where.employed(organ, unit)
@@ -99,7 +97,7 @@ class LifecycleQueries(ReadModelQueries):
         else:
             if chosen == ContractStanding.ending.value:
                 where.add("contract_end >= %s", day)
-            where.add("contract_end <= %s", day + timedelta(days=days))
+            where.add("contract_end <= %s", horizon)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
@@ -269,11 +267,9 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose probation ends on ``on`` or within ``within_days``
         after it with no outcome, is past its last day with none, or failed (Art. 8, 9);
         by the last day, organ, unit and name."""
-        day = self.day_asked(on)
-        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        day, horizon = self.days_ahead(on, within_days)
         chosen = check_choice("standing", standing, ProbationStanding)
         page, page_size = check_page(page, page_size)
-        horizon = day + timedelta(days=days)
         where = _Where.employed(organ, unit)
         if chosen == ProbationStanding.failed.value:
             where.add("p.passed = %s", False)
