@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
 __all__ = [
@@ -100,11 +100,23 @@ def json_ready(value: Any) -> Any:
 
 
 class _Json:
-    """``to_json()`` for dataclasses: every field, JSON-ready."""
+    """``to_json()`` for dataclasses: every field, JSON-ready; ``from_row`` builds one from a
+    read-model row."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {name: json_ready(getattr(self, name)) for name in _field_names(type(self))}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], **computed: Any) -> Self:
+        """One from a read-model row: each field is the row's column of that name, unless
+        ``computed`` gives its value (a conversion such as ``int(...)``, or a value worked
+        out). A ``computed`` name that is no field is refused, a field the row lacks too."""
+        names = _field_names(cls)
+        unknown = computed.keys() - set(names)
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+        return cls(**{name: computed[name] if name in computed else row[name] for name in names})
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -525,14 +537,6 @@ class AuxiliaryColumns(_Json):
     unit: str
     post_type: str
     status: str
-
-    @staticmethod
-    def read(row: Mapping[str, Any]) -> dict[str, Any]:
-        """These columns of a read-model row, as keyword arguments of a row class."""
-        return {name: row[name] for name in _AUXILIARY_COLUMNS}
-
-
-_AUXILIARY_COLUMNS = ("auxiliary_id", "name", "organ", "unit", "post_type", "status")
 
 
 @dataclasses.dataclass(frozen=True)

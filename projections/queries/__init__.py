@@ -5,25 +5,13 @@ Plain Python classes the HTTP API and the CLI call, one module per question:
 ``ResponsibilityQueries`` (``responsibility``), ``EarlyWarningQueries`` (``early_warning``),
 ``ComplianceQueries`` (``compliance``) and ``LifecycleQueries`` (``lifecycle``), each built
 from a ``ReadModels`` (or a ledger) with an injectable clock and policy. What they share --
-argument checks, the ``ReadModelQueries`` base and its invariants -- is in ``common``. Every
-query takes ``organ=`` so a caller scoped to one organ sees only it.
+argument checks, the ``ReadModelQueries`` base and its invariants -- is in ``common``, which
+the query modules import from directly; this package re-exports the classes, the base, and
+the two limits the edges use (``MAX_PAGE_SIZE``, ``RESIDENT_ID_SHAPE``). Every query takes
+``organ=`` so a caller scoped to one organ sees only it.
 """
 
-from projections.queries.common import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    RESIDENT_ID_SHAPE,
-    SEARCH_MAX,
-    Clock,
-    ReadModelQueries,
-    check_choice,
-    check_date,
-    check_page,
-    check_period,
-    check_search,
-    check_uuid,
-    like_pattern,
-)
+from projections.queries.common import MAX_PAGE_SIZE, RESIDENT_ID_SHAPE, ReadModelQueries
 from projections.queries.complaints import ComplaintQueries
 from projections.queries.compliance import ComplianceQueries
 from projections.queries.early_warning import EarlyWarningQueries
@@ -33,11 +21,8 @@ from projections.queries.responsibility import ResponsibilityQueries
 from projections.queries.rules import RuleQueries
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "RESIDENT_ID_SHAPE",
-    "SEARCH_MAX",
-    "Clock",
     "ComplaintQueries",
     "ComplianceQueries",
     "EarlyWarningQueries",
@@ -46,11 +31,4 @@ __all__ = [
     "ReadModelQueries",
     "ResponsibilityQueries",
     "RuleQueries",
-    "check_choice",
-    "check_date",
-    "check_page",
-    "check_period",
-    "check_search",
-    "check_uuid",
-    "like_pattern",
 ]

@@ -24,12 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from domain.policy import Policy
-from domain.values import china_date
+from domain.values import AuxiliaryStatus, china_date
 from ledger.application import LedgerApplication
 from projections.db import Session, sql
 from projections.errors import (
@@ -62,6 +62,9 @@ __all__ = [
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+MAX_DAYS_AHEAD = 366
+"""The most days after ``on`` a report looking ahead (contracts, probations, reviews due)
+may be asked about."""
 
 Clock = Callable[[], datetime]
 
@@ -175,6 +178,27 @@ class _Where:
         self.parts: list[str] = []
         self.params: list[Any] = []
 
+    @classmethod
+    def employed(cls, organ: str | None = None, unit: str | None = None) -> _Where:
+        """Auxiliaries (``{rm_auxiliary} a``) employed now: not separated (a suspended one
+        still is), in the organ and current unit asked about."""
+        where = cls()
+        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        return where
+
+    @classmethod
+    def employed_on(cls, day: date, organ: str | None = None, unit: str | None = None) -> _Where:
+        """Auxiliaries (``{rm_auxiliary} a``) employed on ``day``: hired on or before it and
+        not separated by it, in the organ and current unit asked about."""
+        where = cls()
+        where.add("a.hired_on <= %s", day)
+        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        where.eq("a.organ", organ)
+        where.eq("a.unit", unit)
+        return where
+
     def add(self, condition: str, *params: Any) -> None:
         """Add a condition with its parameters."""
         self.parts.append(condition)
@@ -228,6 +252,13 @@ class ReadModelQueries:
         """The date a report is asked about, checked (``on``), or today when none is given."""
         return check_date("on", on) if on is not None else self.today()
 
+    def days_ahead(self, on: date | None, within_days: int) -> tuple[date, date]:
+        """The date asked about (``day_asked``) and the last day a report looks ahead to,
+        ``within_days`` (checked: 1 to ``MAX_DAYS_AHEAD``) after it."""
+        day = self.day_asked(on)
+        days = check_whole("within_days", within_days, 1, MAX_DAYS_AHEAD)
+        return day, day + timedelta(days=days)
+
     @contextmanager
     def _reading(self, organ: str | None = None, unit: str | None = None) -> Iterator[Session]:
         """One read transaction, once the organ (and unit) asked about are known to exist."""
@@ -247,14 +278,18 @@ class ReadModelQueries:
         page_size: int,
         tables: Sequence[Table],
         count_source: str | None = None,
+        source_params: Sequence[Any] = (),
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ``SELECT columns source where ORDER BY order``, and the total count
         (over ``count_source`` when the page's joins are not needed to count); the rows are
-        decoded with ``tables``, those the columns come from."""
-        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), where.params)
+        decoded with ``tables``, those the columns come from. ``source_params`` are the
+        parameters the source itself takes (a join on a value, a union), before the where
+        clause's; a ``count_source`` takes the same."""
+        params = [*source_params, *where.params]
+        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), params)
         rows = s.query(
             sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),
-            [*where.params, page_size, (page - 1) * page_size],
+            [*params, page_size, (page - 1) * page_size],
             tables=tables,
         )
         return rows, int(total or 0)
@@ -316,14 +351,9 @@ _FINDING_FROM = "FROM {rm_finding} f"
 
 
 def _finding(r: dict[str, Any]) -> FindingRow:
-    return FindingRow(
-        complaint_id=r["complaint_id"],
-        auxiliary_id=r["auxiliary_id"],
-        organ=r["organ"],
-        unit=r["unit"],
+    return FindingRow.from_row(
+        r,
         allegation_number=int(r["allegation_number"]),
         round_no=int(r["round_no"]),
-        result=r["result"],
-        effective=r["effective"],
         latest=bool(r["latest"]),
     )

@@ -115,35 +115,14 @@ class ComplaintQueries(ReadModelQueries):
 
     def _summary(self, row: dict[str, Any], today: date) -> ComplaintSummary:
         closed = row["closed_on"]
-        return ComplaintSummary(
-            complaint_id=row["complaint_id"],
-            auxiliary_id=row["auxiliary_id"],
-            auxiliary_name=row["auxiliary_name"],
-            organ=row["organ"],
-            unit=row["unit"],
-            supervisor_id=row["supervisor_id"],
-            supervisor_name=row["supervisor_name"],
-            channel=row["channel"],
-            incident_on=row["incident_on"],
-            received_on=row["received_on"],
-            status=row["status"],
+        return ComplaintSummary.from_row(
+            row,
             allegations=int(row["allegations"]),
             round_no=int(row["round_no"]),
-            acknowledged_on=row["acknowledged_on"],
-            accepted_on=row["accepted_on"],
-            declined_on=row["declined_on"],
-            concluded_on=row["concluded_on"],
-            notified_on=row["notified_on"],
-            closed_on=closed,
-            withdrawn_on=row["withdrawn_on"],
             reopened=int(row["reopened"]),
             days_to_close=(closed - row["received_on"]).days if closed is not None else None,
             deadlines=self.deadlines(row, today),
-            outside_reference=row["outside_reference"],
-            referring_organ=row["referring_organ"],
-            taken_by=row["taken_by"],
             matched=row["auxiliary_id"] is not None,
-            matched_on=row["matched_on"],
         )
 
     def _filters(

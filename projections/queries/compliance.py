@@ -47,7 +47,6 @@ from projections.queries.common import (
     check_page,
 )
 from projections.results import (
-    AuxiliaryColumns,
     AuxiliaryGap,
     LevelCount,
     LifecycleWarning,
@@ -245,8 +244,8 @@ class ComplianceQueries(ReadModelQueries):
                 since_value = date.fromisoformat(since_value)
             due_on = due({**r, "since": since_value}) if due else None
             items.append(
-                AuxiliaryGap(
-                    **AuxiliaryColumns.read(r),
+                AuxiliaryGap.from_row(
+                    r,
                     since=since_value,
                     due=due_on,
                     days_overdue=(today - due_on).days if due_on is not None else None,
@@ -258,8 +257,7 @@ class ComplianceQueries(ReadModelQueries):
         self, *, organ: str | None = None, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Page[AuxiliaryGap]:
         """Auxiliaries not separated who have no supervising officer (Art. 10)."""
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed()
         where.add("a.supervisor_id IS NULL")
         return self._gaps(
             where, organ=organ, since="a.supervisor_since", page=page, page_size=page_size
@@ -278,8 +276,7 @@ class ComplianceQueries(ReadModelQueries):
         Cover is an accident enrolment with ``start <= on`` and no end or ``end >= on``.
         """
         day = self.day_asked(on)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed()
         where.add("a.post_category = %s", "duty")
         # The last covered stretch answers for every day from its start on; only a day
         # before it (rare: cover that starts later) needs the enrolments themselves.
@@ -360,8 +357,8 @@ class ComplianceQueries(ReadModelQueries):
                 tables=(AUXILIARY, CREDENTIAL),
             )
         items = [
-            UnreturnedCredential(
-                **r,
+            UnreturnedCredential.from_row(
+                r,
                 days_since_separation=(today - r["separated_on"]).days,
             )
             for r in rows
@@ -398,15 +395,9 @@ class ComplianceQueries(ReadModelQueries):
                 tables=(FINDING, AUXILIARY),
             )
         items = [
-            UnsanctionedFinding(
-                complaint_id=r["complaint_id"],
+            UnsanctionedFinding.from_row(
+                r,
                 allegation_number=int(r["allegation_number"]),
-                result=r["result"],
-                effective=r["effective"],
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
                 days_since=(today - r["effective"]).days,
             )
             for r in rows
@@ -435,15 +426,19 @@ class ComplianceQueries(ReadModelQueries):
             where.sql(),
         )
         with self._reading(organ) as s:
-            params = [*where.params, *where.params]
-            total = s.scalar(sql("SELECT count(*) FROM (", union, ") u"), params)
-            rows = s.query(
-                sql("SELECT * FROM (", union, ") u ORDER BY log_position LIMIT %s OFFSET %s"),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="*",
+                source=sql("FROM (", union, ") u"),
+                source_params=[*where.params, *where.params],
+                where=_Where(),
+                order="log_position",
+                page=page,
+                page_size=page_size,
                 tables=(PERSONNEL_FLAGS, COMPLAINT_FLAGS),
             )
-        items = [RuleFlag(**{**r, "log_position": int(r["log_position"])}) for r in rows]
-        return Page(items, page, page_size, int(total or 0))
+        items = [RuleFlag.from_row(r, log_position=int(r["log_position"])) for r in rows]
+        return Page(items, page, page_size, total)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -463,11 +458,7 @@ class ComplianceQueries(ReadModelQueries):
         day = self.day_asked(on)
         chosen = check_choice("rule", rule, LifecycleWarningRule)
         page, page_size = check_page(page, page_size)
-        scope = _Where()
-        scope.add("a.hired_on <= %s", day)
-        scope.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
-        scope.eq("a.organ", organ)
-        scope.eq("a.unit", unit)
+        scope = _Where.employed_on(day, organ, unit)
         columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
         # (rule, due column, joined source, condition, its parameters); the rule names are
         # the value set's own constants, never input.
@@ -522,14 +513,15 @@ class ComplianceQueries(ReadModelQueries):
             params.extend([*values, *scope.params])
         union = " UNION ALL ".join(selects)
         with self._reading(organ, unit) as s:
-            total = s.scalar(sql("SELECT count(*) FROM (", union, ") w"), params)
-            rows = s.query(
-                sql(
-                    "SELECT * FROM (",
-                    union,
-                    ") w ORDER BY due, rule, organ, unit, name, auxiliary_id LIMIT %s OFFSET %s",
-                ),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="*",
+                source=sql("FROM (", union, ") w"),
+                source_params=params,
+                where=_Where(),
+                order="due, rule, organ, unit, name, auxiliary_id",
+                page=page,
+                page_size=page_size,
                 tables=(AUXILIARY, PROBATION, LEAVE, TRAINING),
             )
         items = []
@@ -538,11 +530,10 @@ class ComplianceQueries(ReadModelQueries):
             if isinstance(due_on, str):  # SQLite: a column of the union, not of a table
                 due_on = date.fromisoformat(due_on)
             items.append(
-                LifecycleWarning(
-                    **AuxiliaryColumns.read(r),
-                    rule=r["rule"],
+                LifecycleWarning.from_row(
+                    r,
                     due=due_on,
                     days_overdue=(day - due_on).days,
                 )
             )
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)

@@ -184,13 +184,8 @@ class EarlyWarningQueries(ReadModelQueries):
                 else (rules.max_sustained, counts[1])
             )
             alerts.append(
-                EarlyWarningAlert(
-                    auxiliary_id=auxiliary_id,
-                    name=row["name"],
-                    organ=row["organ"],
-                    unit=row["unit"],
-                    supervisor_id=row["supervisor_id"],
-                    status=row["status"],
+                EarlyWarningAlert.from_row(
+                    row,
                     rule=rule,
                     rule_version=rules.rule_version,
                     threshold=threshold,

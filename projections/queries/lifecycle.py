@@ -25,13 +25,12 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.values import (
     AssessmentGrade,
-    AuxiliaryStatus,
     ContractStanding,
     LeaveKind,
     ProbationStanding,
@@ -52,7 +51,6 @@ from projections.queries.common import (
 from projections.results import (
     AssessmentRow,
     AssessmentSummary,
-    AuxiliaryColumns,
     ContractEnding,
     LeaveRow,
     Page,
@@ -64,7 +62,6 @@ __all__ = ["DEFAULT_WITHIN_DAYS", "LifecycleQueries"]
 
 DEFAULT_WITHIN_DAYS = 60
 """Contracts ending within this many days are listed unless asked otherwise."""
-MAX_WITHIN_DAYS = 366
 
 _ASSESSED_FROM = sql(
     "FROM {rm_auxiliary} a LEFT JOIN {rm_assessment} s",
@@ -91,26 +88,22 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose contract ends on ``on`` or within ``within_days`` after
         it, and those whose contract ended before ``on`` (Art. 8); the ones longest past
         their end first, then by the end date."""
-        day = self.day_asked(on)
-        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        day, horizon = self.days_ahead(on, within_days)
         chosen = check_choice("standing", standing, ContractStanding)
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         if chosen == ContractStanding.past.value:
             where.add("contract_end < %s", day)
         else:
             if chosen == ContractStanding.ending.value:
                 where.add("contract_end >= %s", day)
-            where.add("contract_end <= %s", day + timedelta(days=days))
-        where.eq("organ", organ)
-        where.eq("unit", unit)
+            where.add("contract_end <= %s", horizon)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
                 columns="auxiliary_id, name, organ, unit, post_type, employment_form, status, "
                 "contract_start, contract_end",
-                source="FROM {rm_auxiliary}",
+                source="FROM {rm_auxiliary} a",
                 where=where,
                 order="contract_end, organ, unit, name, auxiliary_id",
                 page=page,
@@ -122,16 +115,8 @@ class LifecycleQueries(ReadModelQueries):
             end: date = r["contract_end"]
             past = end < day
             items.append(
-                ContractEnding(
-                    auxiliary_id=r["auxiliary_id"],
-                    name=r["name"],
-                    organ=r["organ"],
-                    unit=r["unit"],
-                    post_type=r["post_type"],
-                    employment_form=r["employment_form"],
-                    status=r["status"],
-                    contract_start=r["contract_start"],
-                    contract_end=end,
+                ContractEnding.from_row(
+                    r,
                     standing=(ContractStanding.past if past else ContractStanding.ending).value,
                     days_left=None if past else (end - day).days,
                     days_over=(day - end).days if past else None,
@@ -149,11 +134,8 @@ class LifecycleQueries(ReadModelQueries):
     @staticmethod
     def _due(year: int, organ: str | None, unit: str | None) -> _Where:
         """Who owes an assessment for ``year``: employed now, hired by the year's end."""
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         where.add("a.hired_on <= %s", date(year, 12, 31))
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         return where
 
     def assessments(
@@ -179,35 +161,29 @@ class LifecycleQueries(ReadModelQueries):
         where.eq("s.grade", chosen_grade)
         if missing_only:
             where.add("s.auxiliary_id IS NULL")
-        params = [chosen_year, *where.params]
         with self._reading(organ, unit) as s:
-            total = s.scalar(sql("SELECT count(*)", _ASSESSED_FROM, where.sql()), params)
-            rows = s.query(
-                sql(
-                    "SELECT a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status,",
-                    "a.hired_on, s.grade, s.effective, s.unit AS assessed_unit,",
-                    "s.originator_version",
-                    _ASSESSED_FROM,
-                    where.sql(),
-                    "ORDER BY a.organ, a.unit, a.name, a.auxiliary_id LIMIT %s OFFSET %s",
-                ),
-                [*params, page_size, (page - 1) * page_size],
+            rows, total = self._page_rows(
+                s,
+                columns="a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status, "
+                "a.hired_on, s.grade, s.effective, s.unit AS assessed_unit, s.originator_version",
+                source=_ASSESSED_FROM,
+                source_params=[chosen_year],
+                where=where,
+                order="a.organ, a.unit, a.name, a.auxiliary_id",
+                page=page,
+                page_size=page_size,
                 tables=(AUXILIARY, ASSESSMENT),
             )
         items = [
-            AssessmentRow(
-                **AuxiliaryColumns.read(r),
-                hired_on=r["hired_on"],
+            AssessmentRow.from_row(
+                r,
                 year=chosen_year,
                 assessed=r["grade"] is not None,
-                grade=r["grade"],
-                effective=r["effective"],
-                assessed_unit=r["assessed_unit"],
                 version=None if r["originator_version"] is None else int(r["originator_version"]),
             )
             for r in rows
         ]
-        return Page(items, page, page_size, int(total or 0))
+        return Page(items, page, page_size, total)
 
     def assessment_summary(
         self, *, year: int | None = None, organ: str | None = None, unit: str | None = None
@@ -291,13 +267,10 @@ class LifecycleQueries(ReadModelQueries):
         """Employed auxiliaries whose probation ends on ``on`` or within ``within_days``
         after it with no outcome, is past its last day with none, or failed (Art. 8, 9);
         by the last day, organ, unit and name."""
-        day = self.day_asked(on)
-        days = check_whole("within_days", within_days, 1, MAX_WITHIN_DAYS)
+        day, horizon = self.days_ahead(on, within_days)
         chosen = check_choice("standing", standing, ProbationStanding)
         page, page_size = check_page(page, page_size)
-        horizon = day + timedelta(days=days)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         if chosen == ProbationStanding.failed.value:
             where.add("p.passed = %s", False)
         elif chosen == ProbationStanding.overdue.value:
@@ -309,8 +282,6 @@ class LifecycleQueries(ReadModelQueries):
             where.add(
                 "((p.passed IS NULL AND p.probation_until <= %s) OR p.passed = %s)", horizon, False
             )
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
@@ -334,11 +305,8 @@ class LifecycleQueries(ReadModelQueries):
             else:
                 standing_now = ProbationStanding.ending
             items.append(
-                ProbationRow(
-                    **AuxiliaryColumns.read(r),
-                    hired_on=r["hired_on"],
-                    probation_from=r["probation_from"],
-                    probation_until=until,
+                ProbationRow.from_row(
+                    r,
                     standing=standing_now.value,
                     days_left=(
                         (until - day).days if standing_now is ProbationStanding.ending else None
@@ -346,7 +314,6 @@ class LifecycleQueries(ReadModelQueries):
                     days_over=(
                         (day - until).days if standing_now is ProbationStanding.overdue else None
                     ),
-                    decided_on=r["decided_on"],
                 )
             )
         return Page(items, page, page_size, total)
@@ -366,16 +333,13 @@ class LifecycleQueries(ReadModelQueries):
         岗前培训), by organ, unit and name (Art. 9)."""
         chosen = check_choice("kind", kind, TrainingKind) or TrainingKind.pre_service.value
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("a.status <> %s", AuxiliaryStatus.separated.value)
+        where = _Where.employed(organ, unit)
         where.add(
             "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
             "AND t.training_kind = %s AND t.passed = %s)",
             chosen,
             True,
         )
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             total = s.scalar(
                 sql("SELECT count(*) FROM {rm_auxiliary} a", where.sql()), where.params
@@ -393,9 +357,8 @@ class LifecycleQueries(ReadModelQueries):
                 tables=(AUXILIARY,),
             )
         items = [
-            TrainingGap(
-                **AuxiliaryColumns.read(r),
-                hired_on=r["hired_on"],
+            TrainingGap.from_row(
+                r,
                 training_kind=chosen,
                 attempts=int(r["attempts"]),
             )
@@ -420,14 +383,10 @@ class LifecycleQueries(ReadModelQueries):
         day = self.day_asked(on)
         chosen = check_choice("kind", kind, LeaveKind)
         page, page_size = check_page(page, page_size)
-        where = _Where()
-        where.add("a.hired_on <= %s", day)
-        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
+        where = _Where.employed_on(day, organ, unit)
         where.add("l.leave_from <= %s", day)
         where.add("(l.returned_on IS NULL OR l.returned_on > %s)", day)
         where.eq("l.leave_kind", chosen)
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
@@ -444,13 +403,8 @@ class LifecycleQueries(ReadModelQueries):
         for r in rows:
             planned: date | None = r["planned_end"]
             items.append(
-                LeaveRow(
-                    **AuxiliaryColumns.read(r),
-                    leave_id=r["leave_id"],
-                    leave_kind=r["leave_kind"],
-                    leave_from=r["leave_from"],
-                    planned_end=planned,
-                    returned_on=r["returned_on"],
+                LeaveRow.from_row(
+                    r,
                     days_on_leave=(day - r["leave_from"]).days + 1,
                     days_past_plan=(day - planned).days if planned and planned < day else None,
                 )

@@ -182,11 +182,9 @@ class PersonnelQueries(ReadModelQueries):
             if not isinstance(value, str) or not value:
                 raise InvalidFilterValueError(field, "must be text")
         with self._reading(organ) as s:
-            where = _Where()
+            where = _Where.employed(organ)
             where.add("(u.unit = %s OR u.unit_name = %s)", unit, unit)
             where.add("a.name = %s", name)
-            where.add("a.status <> %s", AuxiliaryStatus.separated.value)
-            where.eq("a.organ", organ)
             rows = s.query(
                 sql(
                     "SELECT a.auxiliary_id, a.organ, a.unit, a.name FROM {rm_auxiliary} a",
@@ -300,28 +298,13 @@ class PersonnelQueries(ReadModelQueries):
                     )
                 )
         return [
-            PersonnelStatus(
-                auxiliary_id=r["auxiliary_id"],
-                name=r["name"],
-                organ=r["organ"],
-                unit=r["unit"],
-                unit_since=r["unit_since"],
-                supervisor_id=r["supervisor_id"],
-                supervisor_name=r["supervisor_name"],
-                post_type=r["post_type"],
-                post_category=r["post_category"],
+            PersonnelStatus.from_row(
+                r,
                 level=int(r["level"]),
-                employment_form=r["employment_form"],
-                contract_start=r["contract_start"],
-                contract_end=r["contract_end"],
-                hired_on=r["hired_on"],
-                status=r["status"],
-                separated_on=r["separated_on"],
                 active_sanctions=tuple(active.get(r["auxiliary_id"], ())),
                 sanctions_in_force=int(r["sanctions_in_force"]),
                 commendations=int(r["commendations"]),
                 complaints=complaints.get(r["auxiliary_id"], 0),
-                last_health_check=r["last_health_check"],
                 version=int(r["version"]),
             )
             for r in rows

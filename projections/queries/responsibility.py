@@ -201,7 +201,7 @@ class ResponsibilityQueries(ReadModelQueries):
                 page_size=page_size,
                 tables=(MISCONDUCT,),
             )
-        items = [MisconductRow(**{**r, "amendments": int(r["amendments"])}) for r in rows]
+        items = [MisconductRow.from_row(r, amendments=int(r["amendments"])) for r in rows]
         return Page(items, page, page_size, total)
 
 

@@ -15,7 +15,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from domain.values import ReviewOutcome
@@ -26,7 +26,6 @@ from projections.queries.common import (
     _Where,
     check_choice,
     check_page,
-    check_whole,
 )
 from projections.results import Page, ReviewRow
 
@@ -81,13 +80,12 @@ class ReviewQueries(ReadModelQueries):
         """Undecided reviews due within ``within_days`` (1 to 366, default
         ``DEFAULT_DUE_WITHIN``) after ``on``, and those already overdue."""
         page, page_size = check_page(page, page_size)
-        day = self.day_asked(on)
-        days = check_whole(
-            "within_days", DEFAULT_DUE_WITHIN if within_days is None else within_days, 1, 366
+        day, horizon = self.days_ahead(
+            on, DEFAULT_DUE_WITHIN if within_days is None else within_days
         )
         where = _Where()
         where.eq("organ", organ)
-        where.add("outcome IS NULL AND due <= %s", day + timedelta(days=days))
+        where.add("outcome IS NULL AND due <= %s", horizon)
         return self._page(where, day, organ, page, page_size)
 
     def _page(
