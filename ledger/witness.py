@@ -128,8 +128,17 @@ def _canonical_b64(text: str) -> bytes | None:
     return raw if base64.b64encode(raw).decode("ascii") == text else None
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def replace_durably(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one: a
+    temporary file beside it, fsynced, renamed over it, then the folder fsynced (the rename
+    itself survives a crash). The witness's state and ``auxledger monitor``'s are kept so."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -202,14 +211,7 @@ class WitnessService:
         return self._state
 
     def _write_state(self, note: str) -> None:
-        path = self.state_dir / STATE_FILE
-        tmp = self.state_dir / f".{STATE_FILE}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(note)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-        _fsync_dir(self.state_dir)
+        replace_durably(self.state_dir / STATE_FILE, note)
 
     def _record_evidence(self, reason: str, old: int, note: str) -> None:
         """Append a conflicting, validly signed checkpoint (best effort: never cosigned)."""

@@ -98,14 +98,10 @@ class Monitor:
             raise UsageError(f"--state: the stored checkpoint is unusable: {e}") from None
 
     def _keep(self, note: str) -> None:
+        from ledger.witness import replace_durably  # noqa: PLC0415
+
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.state / f".{STATE_FILE}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(note)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.state / STATE_FILE)
-        _fsync_dir(self.state)  # the rename itself survives a crash
+        replace_durably(self.state / STATE_FILE, note)
 
     def _evidence(self, failure: str, note: str) -> None:
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -188,14 +184,6 @@ class Monitor:
         self._keep(note)
         outcome.ok = True
         return outcome
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _number(value: float) -> str:
