@@ -432,6 +432,18 @@ def consistency_proof(first: int, second: int, leaf_hashes: Sequence[bytes]) -> 
 # Verification
 
 
+def _check_proof(
+    proof: Sequence[bytes], expected: int, error: type[MerkleError], sizes: str
+) -> None:
+    """Raise ``error`` unless the proof has exactly ``expected`` hashes (the RFC 9162 length
+    for ``sizes``), each of them ``HASH_SIZE`` bytes."""
+    if len(proof) != expected:
+        raise error(f"proof has {len(proof)} hashes, expected {expected} for {sizes}")
+    for position, element in enumerate(proof):
+        if not _is_hash(element):
+            raise error(f"proof hash {position} is not {HASH_SIZE} bytes")
+
+
 def root_from_inclusion_proof(
     leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
 ) -> bytes:
@@ -459,14 +471,9 @@ def root_from_inclusion_proof(
         raise InclusionProofError(f"leaf index {index} is not below tree size {size}")
     if not _is_hash(leaf_hash):
         raise InclusionProofError(f"leaf hash must be {HASH_SIZE} bytes")
-    expected = len(inclusion_plan(index, size))
-    if len(proof) != expected:
-        raise InclusionProofError(
-            f"proof has {len(proof)} hashes, expected {expected} for index {index} of {size}"
-        )
-    for position, element in enumerate(proof):
-        if not _is_hash(element):
-            raise InclusionProofError(f"proof hash {position} is not {HASH_SIZE} bytes")
+    _check_proof(
+        proof, len(inclusion_plan(index, size)), InclusionProofError, f"index {index} of {size}"
+    )
     # Steps 2-5 (first half), as the shipped verifier runs them: after the checks above a
     # proof of the RFC length reaches the root exactly.
     try:
@@ -539,14 +546,9 @@ def verify_consistency(
     # Step 1: an empty consistency_path fails.
     if not proof:
         raise ConsistencyProofError("proof is empty")
-    expected = len(consistency_plan(first, second))
-    if len(proof) != expected:
-        raise ConsistencyProofError(
-            f"proof has {len(proof)} hashes, expected {expected} for {first} -> {second}"
-        )
-    for position, element in enumerate(proof):
-        if not _is_hash(element):
-            raise ConsistencyProofError(f"proof hash {position} is not {HASH_SIZE} bytes")
+    _check_proof(
+        proof, len(consistency_plan(first, second)), ConsistencyProofError, f"{first} -> {second}"
+    )
     # Steps 2-6 and the sn check of step 7, as the shipped verifier runs them.
     try:
         fr, sr = bundle_verifier.consistency_roots(
