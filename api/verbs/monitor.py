@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.cli import UsageError, gauges, number_between
+from api.cli import UsageError, gauges, number_between, witness_quorum
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
@@ -239,7 +239,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from ledger.cosignature import CosignatureError, parse_cosigner_vkey  # noqa: PLC0415
     from ledger.note import NoteError, parse_vkey  # noqa: PLC0415
 
     parts = urllib.parse.urlsplit(args.url)
@@ -249,13 +248,7 @@ def _monitor(args: argparse.Namespace) -> int:
         log_keys = [parse_vkey(v.strip()) for v in args.log_vkey]
     except NoteError as e:
         raise UsageError(f"--log-vkey: {e}") from None
-    try:
-        witness_keys = [parse_cosigner_vkey(v) for v in args.witness_vkey or []]
-    except CosignatureError as e:
-        raise UsageError(f"--witness-vkey: {e}") from None
-    required = len(witness_keys) if args.witnesses_required is None else args.witnesses_required
-    if required > len(witness_keys):
-        raise UsageError(f"--witnesses-required {required} needs {required} --witness-vkey")
+    witness_keys, required = witness_quorum(args)
     monitor = Monitor(
         url=args.url,
         log_keys=log_keys,
