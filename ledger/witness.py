@@ -22,8 +22,6 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fcntl
 import os
 import threading
@@ -43,6 +41,7 @@ from ledger.note import (
     NoteError,
     UnverifiedNoteError,
     Verifier,
+    canonical_b64decode,
     open_note,
 )
 
@@ -101,7 +100,7 @@ def parse_request(body: bytes) -> AddCheckpoint:
         raise RefusedError(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
     proof = []
     for number, line in enumerate(proof_lines, start=1):
-        raw = _canonical_b64(line)
+        raw = canonical_b64decode(line)
         if raw is None or len(raw) != merkle.HASH_SIZE:
             raise RefusedError(400, f"proof line {number} is not a base64 SHA-256 hash")
         proof.append(raw)
@@ -116,16 +115,6 @@ def merkle_size_ok(text: str) -> bool:
         and (text == "0" or not text.startswith("0"))
         and int(text) < 2**63
     )
-
-
-def _canonical_b64(text: str) -> bytes | None:
-    if not text.isascii():
-        return None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw).decode("ascii") == text else None
 
 
 def replace_durably(path: Path, text: str) -> None:
