@@ -18,13 +18,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from api import balance, lifeline
 from api.console import mount_console
 from api.metrics import MULTIPROC_ENV
 from api.middleware import EdgeMiddleware
-from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from api.problems import PROBLEM_MEDIA_TYPE, include_routers, install_problem_handlers
 from api.read_after import ReadAfterMiddleware
 from api.routers import (
     admin,
@@ -112,15 +111,7 @@ def create_app(settings: ApiSettings | None = None, *, freeze_heap: bool = False
             ops,
         )
     ]
-    for router in routers:
-        app.include_router(router)
-    # For the Allow header of a 405 (api.problems): every route's path pattern and methods.
-    app.state.route_methods = [
-        (route.path_regex, frozenset(route.methods))
-        for router in routers
-        for route in router.routes
-        if isinstance(route, APIRoute) and route.methods
-    ]
+    include_routers(app, routers)
     mount_console(app, settings)
     # Inside the edge: positions after writes, reads routed by them (api.read_after).
     app.add_middleware(ReadAfterMiddleware, runtime=runtime)

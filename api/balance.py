@@ -43,6 +43,8 @@ from pathlib import Path
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from api.lifeline import alive
+
 __all__ = [
     "SLOTS",
     "TABLE_ENV",
@@ -73,16 +75,6 @@ def create_table(path: Path) -> None:
     path.write_bytes(bytes(_TABLE.size))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, another user's
-    return True
-
-
 class ConnectionTable:
     """One worker's view of the shared table: its own slot to write, every slot to read."""
 
@@ -105,7 +97,7 @@ class ConnectionTable:
             if pid == self.pid:
                 free = slot
                 break
-            if free is None and (pid == 0 or not _alive(pid)):
+            if free is None and (pid == 0 or not alive(pid)):
                 free = slot
         if free is None:
             raise RuntimeError(f"the connection table has no free slot for worker {self.pid}")

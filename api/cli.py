@@ -124,7 +124,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         settings = _settings()
         witness_dir = Path(args.witness) if args.witness else settings.witness_dir
-        witness_keys, required = _witness_quorum(args)
+        witness_keys, required = witness_quorum(args)
         ledger = _ledger(create_tables=False, personal_data=False)
         report = verify_ledger(
             ledger,
@@ -265,8 +265,10 @@ def _failures(report: Any) -> int | None:
     return len(report.failures)
 
 
-def _witness_quorum(args: argparse.Namespace) -> tuple[list[Any], int]:
-    """The named witness keys and how many of them must cosign (0: no requirement)."""
+def witness_quorum(args: argparse.Namespace) -> tuple[list[Any], int]:
+    """The named witness keys (``--witness-vkey``) and how many of them must cosign
+    (``--witnesses-required``, default all; 0: no requirement), for ``verify`` and
+    ``monitor``; a bad key or too few keys is a ``UsageError``."""
     from ledger.cosignature import CosignatureError, parse_cosigner_vkey  # noqa: PLC0415
 
     try:

@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
+from api.ratelimit import RateLimiter
 from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
 from ledger.access import OVERSIGHT_ROLES, ApiToken, looks_like_token, token_hash, token_id
@@ -257,17 +258,24 @@ def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, 
     return check
 
 
-async def limit_credential_checks(request: Request, runtime: RuntimeDep) -> None:
-    """429 with ``Retry-After`` once this client has checked too many work IDs (the public
-    check would otherwise let anyone walk the sequential work IDs of a whole force)."""
+def admit_client(request: Request, limiter: RateLimiter, too_many: str) -> str:
+    """The client's address once ``limiter`` lets it through; else 429 with ``Retry-After``,
+    saying that this client ``too_many`` (``"filed too many complaints"``)."""
     client = request.client.host if request.client else "unknown"
-    wait = runtime.checks_limiter.take(client)
+    wait = limiter.take(client)
     if wait is not None:
         raise ApiProblem(
             "rate_limited",
-            f"this client checked too many work IDs; try again in {wait} s",
+            f"this client {too_many}; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
+    return client
+
+
+async def limit_credential_checks(request: Request, runtime: RuntimeDep) -> None:
+    """429 with ``Retry-After`` once this client has checked too many work IDs (the public
+    check would otherwise let anyone walk the sequential work IDs of a whole force)."""
+    admit_client(request, runtime.checks_limiter, "checked too many work IDs")
 
 
 def require_organ(actor: Actor, organ: str) -> None:

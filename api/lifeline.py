@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 
-__all__ = ["GRACE", "PARENT_ENV", "WATCH_INTERVAL", "orphaned", "watch_parent"]
+__all__ = ["GRACE", "PARENT_ENV", "WATCH_INTERVAL", "alive", "orphaned", "watch_parent"]
 
 PARENT_ENV = "AUXLEDGER_SERVE_PARENT"
 """Set by ``auxledger serve`` for its workers: its own pid. Not a setting for operators."""
@@ -45,6 +45,17 @@ _PR_SET_PDEATHSIG = 1
 log = logging.getLogger("auxledger.api")
 _started = False
 _lock = threading.Lock()
+
+
+def alive(pid: int) -> bool:
+    """Whether the process ``pid`` still runs (another user's counts: it is not gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    return True
 
 
 def _parent() -> int | None:

@@ -21,22 +21,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from api.lifeline import alive
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DIR_PREFIX = "auxledger-metrics-"
 _OWNED = re.compile(rf"^{DIR_PREFIX}(\d+)-")
 LEGACY_AGE = 3600.0
 """A folder of an older version (no pid in its name) is stale after this many seconds."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
@@ -50,7 +42,7 @@ def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
             continue
         owned = _OWNED.match(folder.name)
         if owned:
-            stale = not _alive(int(owned.group(1)))
+            stale = not alive(int(owned.group(1)))
         else:
             try:
                 stale = time.time() - folder.stat().st_mtime > LEGACY_AGE

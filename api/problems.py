@@ -25,9 +25,10 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -332,11 +333,27 @@ def _validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str,
     return ("malformed_json" if malformed else "validation"), errors
 
 
+def include_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Include ``routers`` in ``app`` and add each route's path pattern and methods to the
+    table a 405 reads its Allow header from (``app.state.route_methods``)."""
+    for router in routers:
+        app.include_router(router)
+    app.state.route_methods = [
+        *getattr(app.state, "route_methods", []),
+        *(
+            (route.path_regex, frozenset(route.methods))
+            for router in routers
+            for route in router.routes
+            if isinstance(route, APIRoute) and route.methods
+        ),
+    ]
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's 405 names only the first
-    route's, though GET and POST of one path are often two routes). From the table api.app
-    builds (``app.state.route_methods``): FastAPI includes routers whole, so ``app.routes``
-    does not list their routes."""
+    route's, though GET and POST of one path are often two routes). From the table
+    ``include_routers`` builds (``app.state.route_methods``): FastAPI includes routers whole,
+    so ``app.routes`` does not list their routes."""
     allowed: set[str] = set()
     path = request.url.path
     for pattern, methods in getattr(request.app.state, "route_methods", ()):

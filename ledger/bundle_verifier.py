@@ -302,13 +302,14 @@ def _ed25519(public: bytes, signature: bytes, message: bytes) -> bool:
 
 
 def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
-    """RFC 9162 2.1.3.2; raises ValueError."""
+    """RFC 9162 2.1.3.2 steps 1-5 but the root comparison: the root the proof leads to; raises
+    ValueError. ``ledger.merkle`` runs these same steps for the ledger's own checks."""
     if index >= size:
         raise ValueError(f"leaf index {index} is not below tree size {size}")
     if any(len(p) != 32 for p in proof):
         raise ValueError("inclusion proof has a hash of the wrong size")
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
+    fn, sn, r = index, size - 1, leaf  # steps 2 and 3
+    for p in proof:  # step 4
         if sn == 0:
             raise ValueError("inclusion proof is longer than the path to the root")
         if fn & 1 or fn == sn:
@@ -321,32 +322,28 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[byte
             r = _node(r, p)
         fn >>= 1
         sn >>= 1
-    if sn != 0:
+    if sn != 0:  # step 5, first half
         raise ValueError("inclusion proof is shorter than the path to the root")
     return r
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
-) -> None:
-    """RFC 9162 2.1.4.2; raises ValueError."""
-    if not 0 < first <= second:
-        raise ValueError(f"sizes {first} -> {second} cannot be proven consistent")
-    if first == second:
-        if proof or first_root != second_root:
-            raise ValueError("equal sizes need equal roots and an empty proof")
-        return
+def consistency_roots(
+    first: int, second: int, first_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """RFC 9162 2.1.4.2 steps 1-6 for 0 < first < second, and the ``sn == 0`` check of step 7:
+    the first and second roots the proof leads to; raises ValueError. ``ledger.merkle`` runs
+    these same steps for the ledger's own checks."""
     if not proof or any(len(p) != 32 for p in proof):
         raise ValueError("consistency proof is empty or has a hash of the wrong size")
     path = list(proof)
-    if first & (first - 1) == 0:
+    if first & (first - 1) == 0:  # step 2
         path.insert(0, first_root)
-    fn, sn = first - 1, second - 1
-    while fn & 1:
+    fn, sn = first - 1, second - 1  # step 3
+    while fn & 1:  # step 4
         fn >>= 1
         sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
+    fr = sr = path[0]  # step 5
+    for c in path[1:]:  # step 6
         if sn == 0:
             raise ValueError("consistency proof is longer than the path to the root")
         if fn & 1 or fn == sn:
@@ -359,7 +356,22 @@ def verify_consistency(
             sr = _node(sr, c)
         fn >>= 1
         sn >>= 1
-    if sn != 0 or fr != first_root or sr != second_root:
+    if sn != 0:  # step 7, first part
+        raise ValueError("consistency proof does not lead from the first root to the second")
+    return fr, sr
+
+
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """RFC 9162 2.1.4.2; raises ValueError."""
+    if not 0 < first <= second:
+        raise ValueError(f"sizes {first} -> {second} cannot be proven consistent")
+    if first == second:
+        if proof or first_root != second_root:
+            raise ValueError("equal sizes need equal roots and an empty proof")
+        return
+    if consistency_roots(first, second, first_root, proof) != (first_root, second_root):
         raise ValueError("consistency proof does not lead from the first root to the second")
 
 

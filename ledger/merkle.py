@@ -1,6 +1,9 @@
 """RFC 9162 Merkle tree hashing, proof planning, proof building and proof verification.
 
-Pure functions and one small value class; no storage and no I/O.
+Pure functions and one small value class; no storage and no I/O. The RFC steps of
+verification are those of ``ledger.bundle_verifier``, the verifier shipped in every bundle, so
+the ledger and an outside verifier check a proof with the same code; this module adds the
+stricter checks of its input around them.
 
 Invariants:
 
@@ -30,6 +33,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from ledger import bundle_verifier
 
 __all__ = [
     "EMPTY_ROOT",
@@ -427,6 +432,18 @@ def consistency_proof(first: int, second: int, leaf_hashes: Sequence[bytes]) -> 
 # Verification
 
 
+def _check_proof(
+    proof: Sequence[bytes], expected: int, error: type[MerkleError], sizes: str
+) -> None:
+    """Raise ``error`` unless the proof has exactly ``expected`` hashes (the RFC 9162 length
+    for ``sizes``), each of them ``HASH_SIZE`` bytes."""
+    if len(proof) != expected:
+        raise error(f"proof has {len(proof)} hashes, expected {expected} for {sizes}")
+    for position, element in enumerate(proof):
+        if not _is_hash(element):
+            raise error(f"proof hash {position} is not {HASH_SIZE} bytes")
+
+
 def root_from_inclusion_proof(
     leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
 ) -> bytes:
@@ -454,39 +471,15 @@ def root_from_inclusion_proof(
         raise InclusionProofError(f"leaf index {index} is not below tree size {size}")
     if not _is_hash(leaf_hash):
         raise InclusionProofError(f"leaf hash must be {HASH_SIZE} bytes")
-    expected = len(inclusion_plan(index, size))
-    if len(proof) != expected:
-        raise InclusionProofError(
-            f"proof has {len(proof)} hashes, expected {expected} for index {index} of {size}"
-        )
-    for position, element in enumerate(proof):
-        if not _is_hash(element):
-            raise InclusionProofError(f"proof hash {position} is not {HASH_SIZE} bytes")
-    # Step 2: fn = leaf_index, sn = tree_size - 1.
-    fn, sn = index, size - 1
-    # Step 3: r = hash.
-    r = bytes(leaf_hash)
-    # Step 4: for each p in inclusion_path.
-    for p in proof:
-        # Step 4a: running out of tree before running out of proof fails.
-        if sn == 0:
-            raise InclusionProofError("proof is longer than the path to the root")
-        # Step 4b.
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        # Step 4c.
-        fn >>= 1
-        sn >>= 1
-    # Step 5 (first half): sn must have reached 0.
-    if sn != 0:
-        raise InclusionProofError("proof is shorter than the path to the root")
-    return r
+    _check_proof(
+        proof, len(inclusion_plan(index, size)), InclusionProofError, f"index {index} of {size}"
+    )
+    # Steps 2-5 (first half), as the shipped verifier runs them: after the checks above a
+    # proof of the RFC length reaches the root exactly.
+    try:
+        return bundle_verifier.root_from_inclusion(bytes(leaf_hash), index, size, proof)
+    except ValueError as e:
+        raise InclusionProofError(str(e)) from None
 
 
 def verify_inclusion(
@@ -553,47 +546,17 @@ def verify_consistency(
     # Step 1: an empty consistency_path fails.
     if not proof:
         raise ConsistencyProofError("proof is empty")
-    expected = len(consistency_plan(first, second))
-    if len(proof) != expected:
-        raise ConsistencyProofError(
-            f"proof has {len(proof)} hashes, expected {expected} for {first} -> {second}"
+    _check_proof(
+        proof, len(consistency_plan(first, second)), ConsistencyProofError, f"{first} -> {second}"
+    )
+    # Steps 2-6 and the sn check of step 7, as the shipped verifier runs them.
+    try:
+        fr, sr = bundle_verifier.consistency_roots(
+            first, second, bytes(first_root), [bytes(h) for h in proof]
         )
-    for position, element in enumerate(proof):
-        if not _is_hash(element):
-            raise ConsistencyProofError(f"proof hash {position} is not {HASH_SIZE} bytes")
-    path = [bytes(h) for h in proof]
-    # Step 2: if first is an exact power of 2, prepend first_hash.
-    if first & (first - 1) == 0:
-        path.insert(0, bytes(first_root))
-    # Step 3: fn = first - 1, sn = second - 1.
-    fn, sn = first - 1, second - 1
-    # Step 4: if LSB(fn) is set, shift fn and sn right until it is not.
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    # Step 5: fr = sr = first value of the path.
-    fr = sr = path[0]
-    # Step 6: for each subsequent value c.
-    for c in path[1:]:
-        # Step 6a.
-        if sn == 0:
-            raise ConsistencyProofError("proof is longer than the path to the root")
-        # Step 6b.
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        # Step 6c.
-        fn >>= 1
-        sn >>= 1
-    # Step 7: fr == first_hash, sr == second_hash, sn == 0.
-    if sn != 0:
-        raise ConsistencyProofError("proof is shorter than the path to the root")
+    except ValueError as e:
+        raise ConsistencyProofError(str(e)) from None
+    # Step 7: fr == first_hash, sr == second_hash.
     if fr != first_root:
         raise ConsistencyProofError("proof does not reproduce the first root")
     if sr != second_root:

@@ -49,6 +49,7 @@ __all__ = [
     "NoteSigner",
     "UnverifiedNoteError",
     "Verifier",
+    "canonical_b64decode",
     "format_vkey",
     "key_id",
     "open_checkpoint",
@@ -128,8 +129,9 @@ def _check_name(name: str) -> None:
         raise KeyFormatError(f"key name {name!r} is not valid UTF-8")
 
 
-def _b64decode_canonical(value: str) -> bytes | None:
-    """Strict standard base64 with padding; None unless ``value`` is the canonical encoding."""
+def canonical_b64decode(value: str) -> bytes | None:
+    """Strict standard base64 with padding; None unless ``value`` is the canonical encoding
+    (every base64 field of a note, and of a witness request: ``ledger.witness``)."""
     if not value or not value.isascii():
         return None
     try:
@@ -219,7 +221,7 @@ def parse_vkey(text: str) -> Verifier:
     _check_name(name)
     if not _HEX_ID_RE.fullmatch(hex_id):
         raise KeyFormatError(f"vkey key id {hex_id!r} is not 8 lowercase hex digits")
-    raw = _b64decode_canonical(encoded)
+    raw = canonical_b64decode(encoded)
     if raw is None:
         raise KeyFormatError("vkey key is not canonical base64")
     if len(raw) != 1 + PUBLIC_KEY_SIZE:
@@ -344,7 +346,7 @@ def split_note(note: str) -> tuple[str, list[SignatureLine]]:
             _check_name(name)
         except KeyFormatError as exc:
             raise MalformedNoteError(f"signature line {number}: {exc}") from None
-        raw = _b64decode_canonical(encoded)
+        raw = canonical_b64decode(encoded)
         if raw is None:
             raise MalformedNoteError(f"signature line {number} is not canonical base64")
         if len(raw) <= KEY_ID_SIZE:
@@ -433,7 +435,7 @@ class Checkpoint:
         origin, size_text, root_text, *extensions = lines
         if not _SIZE_RE.fullmatch(size_text):
             raise CheckpointError(f"checkpoint size {size_text!r} is not a canonical decimal")
-        root = _b64decode_canonical(root_text)
+        root = canonical_b64decode(root_text)
         if root is None:
             raise CheckpointError("checkpoint root is not canonical base64")
         return cls(origin, int(size_text), root, tuple(extensions))

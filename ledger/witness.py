@@ -22,8 +22,6 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fcntl
 import os
 import threading
@@ -43,6 +41,7 @@ from ledger.note import (
     NoteError,
     UnverifiedNoteError,
     Verifier,
+    canonical_b64decode,
     open_note,
 )
 
@@ -101,7 +100,7 @@ def parse_request(body: bytes) -> AddCheckpoint:
         raise RefusedError(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
     proof = []
     for number, line in enumerate(proof_lines, start=1):
-        raw = _canonical_b64(line)
+        raw = canonical_b64decode(line)
         if raw is None or len(raw) != merkle.HASH_SIZE:
             raise RefusedError(400, f"proof line {number} is not a base64 SHA-256 hash")
         proof.append(raw)
@@ -118,18 +117,17 @@ def merkle_size_ok(text: str) -> bool:
     )
 
 
-def _canonical_b64(text: str) -> bytes | None:
-    if not text.isascii():
-        return None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw).decode("ascii") == text else None
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def replace_durably(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one: a
+    temporary file beside it, fsynced, renamed over it, then the folder fsynced (the rename
+    itself survives a crash). The witness's state and ``auxledger monitor``'s are kept so."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -202,14 +200,7 @@ class WitnessService:
         return self._state
 
     def _write_state(self, note: str) -> None:
-        path = self.state_dir / STATE_FILE
-        tmp = self.state_dir / f".{STATE_FILE}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(note)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-        _fsync_dir(self.state_dir)
+        replace_durably(self.state_dir / STATE_FILE, note)
 
     def _record_evidence(self, reason: str, old: int, note: str) -> None:
         """Append a conflicting, validly signed checkpoint (best effort: never cosigned)."""

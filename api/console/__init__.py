@@ -10,7 +10,6 @@ page), ``staff*`` (sign-in, sessions, the staff pages), ``public*`` (the public 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (  # noqa: F401 - each staff module adds its pages
@@ -27,6 +26,7 @@ from api.console import (  # noqa: F401 - each staff module adds its pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_session import SessionStore
 from api.console.web import STATIC, SecurityHeadersMiddleware, html_problem
+from api.problems import include_routers
 from api.settings import ApiSettings
 
 ROUTERS = (public.router, staff.router)
@@ -38,15 +38,5 @@ def mount_console(app: FastAPI, settings: ApiSettings) -> None:
     app.state.console_access_index = AccessIndex()
     app.state.html_problem = html_problem
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
-    app.state.route_methods = [
-        *getattr(app.state, "route_methods", []),
-        *(
-            (route.path_regex, frozenset(route.methods))
-            for router in ROUTERS
-            for route in router.routes
-            if isinstance(route, APIRoute) and route.methods
-        ),
-    ]
+    include_routers(app, ROUTERS)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -21,7 +21,13 @@ from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
 from api.routers.commands import CommandRoute, Target, add_command_routes
-from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.common import (
+    TOKEN_ERRORS,
+    ReasonDep,
+    SendingDep,
+    errors,
+    recorded_reply,
+)
 from api.routers.records import Records
 from api.schemas import auxiliaries as s
 from api.schemas import holds as hs
@@ -327,7 +333,7 @@ def read_auxiliary(
     readable: Annotated[tuple[Auxiliary, bool], Depends(readable_auxiliary)],
     ledger: LedgerDep,
     response: Response,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> s.AuxiliaryPublic:
     """Personal fields in clear for personnel (and inspectors giving a reason); recorded.
     An oversight token reads an organ below its own only with a reason (issue 13)."""

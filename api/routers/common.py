@@ -118,3 +118,7 @@ def access_reason(
             "(zero-width) characters",
         )
     return text
+
+
+ReasonDep = Annotated[str | None, Depends(access_reason)]
+"""The reason given for reading a personal record, if any (``access_reason``)."""

@@ -20,7 +20,13 @@ from api.personal import disclose
 from api.problems import ApiProblem
 from api.receipts import IntakeIdentity, intake_identity, tracking_code_shown, tracking_hash
 from api.routers.commands import Commanding, CommandRoute, Target, add_command_routes, send_body
-from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.common import (
+    TOKEN_ERRORS,
+    ReasonDep,
+    SendingDep,
+    errors,
+    recorded_reply,
+)
 from api.routers.records import Records
 from api.runtime import Runtime
 from api.schemas import complaints as s
@@ -144,7 +150,7 @@ def read_complaint(
     readable: Annotated[tuple[Complaint, bool], Depends(readable_complaint)],
     ledger: LedgerDep,
     response: Response,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> s.ComplaintPublic:
     """Contact details in clear for the complaints office; every read is recorded. An
     oversight token reads a complaint of an organ below its own only with a reason."""

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
-from api.routers.common import TOKEN_ERRORS, SendingDep, access_reason, errors, recorded_reply
+from api.routers.common import (
+    TOKEN_ERRORS,
+    ReasonDep,
+    SendingDep,
+    errors,
+    recorded_reply,
+)
 from api.routers.records import Records
 from api.schemas import misconduct as s
 from api.schemas.common import RecordedPublic
@@ -66,7 +72,7 @@ def read_finding(
     finding: ScopedFinding,
     response: Response,
     ledger: LedgerDep,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> s.MisconductFindingPublic:
     """With every decision and the date it took effect; the reading is recorded as an access
     (a finding names the official: a personal record)."""

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api import tracking_code as codes
-from api.deps import LedgerDep, RuntimeDep, limit_credential_checks
+from api.deps import LedgerDep, RuntimeDep, admit_client, limit_credential_checks
 from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.receipts import (
@@ -176,14 +176,7 @@ async def file_complaint(
     database: a plain ``def`` endpoint would hop there twice (FastAPI also validates a plain
     endpoint's return value in the pool). The receipt is validated once, when it is built.
     """
-    client = request.client.host if request.client else "unknown"
-    wait = runtime.intake_limiter.take(client)
-    if wait is not None:
-        raise ApiProblem(
-            "rate_limited",
-            f"this client filed too many complaints; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    client = admit_client(request, runtime.intake_limiter, "filed too many complaints")
     identity = intake_identity(
         runtime.secret,
         client=client,
@@ -426,14 +419,7 @@ def request_review(
 ) -> s.ComplaintTrackPublic:
     """Records ``ReviewRequested`` by the public intake of the complaint's organ; answers
     where the complaint stands now (the review and its due date)."""
-    client = request.client.host if request.client else "unknown"
-    wait = runtime.intake_limiter.take(client)
-    if wait is not None:
-        raise ApiProblem(
-            "rate_limited",
-            f"this client made too many requests; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    admit_client(request, runtime.intake_limiter, "made too many requests")
     return track_view(ledger, runtime, ask_review(runtime, ledger, tracking_code, body))
 
 

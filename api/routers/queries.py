@@ -38,7 +38,7 @@ from api.deps import RuntimeDep, overseen, oversight_complaint_organ, oversight_
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
-from api.routers.common import TOKEN_ERRORS, access_reason, errors
+from api.routers.common import TOKEN_ERRORS, ReasonDep, errors
 from api.runtime import Runtime
 from api.schemas.auxiliaries import ResidentLookup
 from api.schemas.common import Day, Moment, QueryWhole
@@ -172,7 +172,7 @@ def personnel_status(
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
-    reason: Annotated[str | None, Depends(access_reason)] = None,
+    reason: ReasonDep = None,
     organ: OrganParam = None,
 ) -> Any:
     """Ordered by unit and name; CSV is the ``personnel_status`` report's. Names people: an
@@ -196,7 +196,7 @@ def lookup_by_resident_id(
     body: ResidentLookup,
     actor: Annotated[Actor, Depends(roles(*PERSON_READERS))],
     runtime: RuntimeDep,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     """Current records of the person with this number in the token's organ, newest hire first.
 
@@ -244,7 +244,7 @@ def timeline(
     auxiliary_id: UUID,
     actor: Annotated[Actor, Depends(roles(*PERSON_READERS))],
     runtime: RuntimeDep,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     """Personal fields masked by role; the reading is recorded as an access. An oversight
     token reads an auxiliary of an organ below its own only with a reason (issue 13)."""
@@ -358,7 +358,7 @@ def as_of(
     on: Day,
     actor: Annotated[Actor, Depends(roles(*AS_OF_READERS))],
     runtime: RuntimeDep,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
     recorded_by: Moment | None = None,
 ) -> dict[str, Any]:
     """Replayed from the auxiliary's signed events; the reading is recorded as an access.
@@ -433,7 +433,7 @@ def registry(
     page: Page = 1,
     page_size: PageSize = 50,
     format: Format = "json",
-    reason: Annotated[str | None, Depends(access_reason)] = None,
+    reason: ReasonDep = None,
     organ: OrganParam = None,
 ) -> Any:
     """With each complaint's deadlines; no complainant's details. CSV is the
@@ -463,7 +463,7 @@ def complaint_history(
     complaint_id: UUID,
     actor: Annotated[Actor, Depends(roles(*COMPLAINT_READERS))],
     runtime: RuntimeDep,
-    reason: Annotated[str | None, Depends(access_reason)],
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     """The complainant's details masked by role as on ``GET /v1/complaints/{id}``; the
     reading is recorded as an access. An oversight token reads a complaint of an organ below
@@ -671,7 +671,7 @@ def _report_route(spec: ReportSpec) -> None:
         inspect.Parameter(
             "reason",
             keyword,
-            annotation=Annotated[str | None, Depends(access_reason)],
+            annotation=ReasonDep,
             default=None,
         ),
         inspect.Parameter("organ", keyword, annotation=OrganParam, default=None),

@@ -22,36 +22,7 @@ from api.schemas.common import (
     Whole,
 )
 from api.schemas.lifecycle import LifecyclePublic
-from domain.commands.auxiliary import (
-    AdvanceCost,
-    AppealSanction,
-    AssignSupervisor,
-    ChangeLevel,
-    ChangePost,
-    Commend,
-    DecideAppeal,
-    EnrolInsurance,
-    Evaluate,
-    HearStatement,
-    Hire,
-    ImposeSanction,
-    IssueCredential,
-    RecordDutyInjury,
-    RecordHealthCheck,
-    RecordInfringement,
-    RecordReferralOutcome,
-    ReferForProsecution,
-    Reinstate,
-    ReleaseSupervisor,
-    RenewContract,
-    ReturnCredential,
-    ReturnToAgency,
-    RevokeCredential,
-    RevokeSanction,
-    Separate,
-    Transfer,
-    WaiveStatement,
-)
+from domain.commands import auxiliary as commands
 from domain.values import (
     AssessmentGrade,
     AuxiliaryStatus,
@@ -122,9 +93,9 @@ class HireCreate(CommandBody):
     override_reason: FreeText | None = None
     """Why the hire goes ahead although the answer was ``prior_record_elsewhere``."""
 
-    def command(self) -> Hire:
+    def command(self) -> commands.Hire:
         """The domain command."""
-        return Hire(
+        return commands.Hire(
             unit=self.unit,
             supervisor_id=self.supervisor_id,
             supervisor_name=self.supervisor_name,
@@ -149,9 +120,9 @@ class ContractRenewalCreate(CommandBody):
     model_config = _examples({"contract_end": "2030-12-31", "basis": "续签合同"})
     contract_end: Day
 
-    def command(self) -> RenewContract:
+    def command(self) -> commands.RenewContract:
         """The domain command."""
-        return RenewContract(contract_end=self.contract_end)
+        return commands.RenewContract(contract_end=self.contract_end)
 
 
 class PostChangeCreate(CommandBody):
@@ -160,9 +131,9 @@ class PostChangeCreate(CommandBody):
     model_config = _examples({"post_type": "traffic", "effective": "2026-03-01"})
     post_type: PostType
 
-    def command(self) -> ChangePost:
+    def command(self) -> commands.ChangePost:
         """The domain command."""
-        return ChangePost(post_type=self.post_type)
+        return commands.ChangePost(post_type=self.post_type)
 
 
 class TransferCreate(CommandBody):
@@ -175,9 +146,9 @@ class TransferCreate(CommandBody):
     supervisor_id: Code
     supervisor_name: ShortText
 
-    def command(self) -> Transfer:
+    def command(self) -> commands.Transfer:
         """The domain command."""
-        return Transfer(
+        return commands.Transfer(
             unit=self.unit, supervisor_id=self.supervisor_id, supervisor_name=self.supervisor_name
         )
 
@@ -189,9 +160,9 @@ class SupervisorAssignmentCreate(CommandBody):
     supervisor_id: Code
     supervisor_name: ShortText
 
-    def command(self) -> AssignSupervisor:
+    def command(self) -> commands.AssignSupervisor:
         """The domain command."""
-        return AssignSupervisor(
+        return commands.AssignSupervisor(
             supervisor_id=self.supervisor_id, supervisor_name=self.supervisor_name
         )
 
@@ -202,9 +173,9 @@ class SupervisorReleaseCreate(CommandBody):
     model_config = _examples({"reason": "带辅民警调离"})
     reason: FreeText
 
-    def command(self) -> ReleaseSupervisor:
+    def command(self) -> commands.ReleaseSupervisor:
         """The domain command."""
-        return ReleaseSupervisor(reason=self.reason)
+        return commands.ReleaseSupervisor(reason=self.reason)
 
 
 class EvaluationCreate(CommandBody):
@@ -214,9 +185,9 @@ class EvaluationCreate(CommandBody):
     year: Year
     grade: AssessmentGrade
 
-    def command(self) -> Evaluate:
+    def command(self) -> commands.Evaluate:
         """The domain command."""
-        return Evaluate(year=self.year, grade=self.grade)
+        return commands.Evaluate(year=self.year, grade=self.grade)
 
 
 class LevelChangeCreate(CommandBody):
@@ -226,9 +197,9 @@ class LevelChangeCreate(CommandBody):
     level: Level
     reason: LevelChangeReason
 
-    def command(self) -> ChangeLevel:
+    def command(self) -> commands.ChangeLevel:
         """The domain command."""
-        return ChangeLevel(level=self.level, reason=self.reason)
+        return commands.ChangeLevel(level=self.level, reason=self.reason)
 
 
 class CredentialIssueCreate(CommandBody):
@@ -238,9 +209,9 @@ class CredentialIssueCreate(CommandBody):
     kind: CredentialKind
     serial: Code
 
-    def command(self) -> IssueCredential:
+    def command(self) -> commands.IssueCredential:
         """The domain command."""
-        return IssueCredential(kind=self.kind, serial=self.serial)
+        return commands.IssueCredential(kind=self.kind, serial=self.serial)
 
 
 class CredentialRevocationCreate(CommandBody):
@@ -251,9 +222,9 @@ class CredentialRevocationCreate(CommandBody):
     serial: Code
     reason: FreeText
 
-    def command(self) -> RevokeCredential:
+    def command(self) -> commands.RevokeCredential:
         """The domain command."""
-        return RevokeCredential(kind=self.kind, serial=self.serial, reason=self.reason)
+        return commands.RevokeCredential(kind=self.kind, serial=self.serial, reason=self.reason)
 
 
 class CredentialReturnCreate(CommandBody):
@@ -263,9 +234,9 @@ class CredentialReturnCreate(CommandBody):
     kind: CredentialKind
     serial: Code
 
-    def command(self) -> ReturnCredential:
+    def command(self) -> commands.ReturnCredential:
         """The domain command."""
-        return ReturnCredential(kind=self.kind, serial=self.serial)
+        return commands.ReturnCredential(kind=self.kind, serial=self.serial)
 
 
 class InsuranceEnrolmentCreate(CommandBody):
@@ -286,9 +257,9 @@ class InsuranceEnrolmentCreate(CommandBody):
     start: Day
     end: Day | None = None
 
-    def command(self) -> EnrolInsurance:
+    def command(self) -> commands.EnrolInsurance:
         """The domain command."""
-        return EnrolInsurance(
+        return commands.EnrolInsurance(
             kind=self.kind,
             insurer=self.insurer,
             policy_number=self.policy_number,
@@ -305,9 +276,11 @@ class HealthCheckCreate(CommandBody):
     fit: Flag
     details: FreeText
 
-    def command(self) -> RecordHealthCheck:
+    def command(self) -> commands.RecordHealthCheck:
         """The domain command."""
-        return RecordHealthCheck(checked_on=self.checked_on, fit=self.fit, details=self.details)
+        return commands.RecordHealthCheck(
+            checked_on=self.checked_on, fit=self.fit, details=self.details
+        )
 
 
 class DutyInjuryCreate(CommandBody):
@@ -320,9 +293,9 @@ class DutyInjuryCreate(CommandBody):
     occurred_on: Day
     medical_details: FreeText
 
-    def command(self) -> RecordDutyInjury:
+    def command(self) -> commands.RecordDutyInjury:
         """The domain command."""
-        return RecordDutyInjury(
+        return commands.RecordDutyInjury(
             injury_id=self.injury_id,
             occurred_on=self.occurred_on,
             medical_details=self.medical_details,
@@ -339,9 +312,11 @@ class CostAdvanceCreate(CommandBody):
     category: CostCategory
     amount: Money
 
-    def command(self) -> AdvanceCost:
+    def command(self) -> commands.AdvanceCost:
         """The domain command."""
-        return AdvanceCost(injury_id=self.injury_id, category=self.category, amount=self.amount)
+        return commands.AdvanceCost(
+            injury_id=self.injury_id, category=self.category, amount=self.amount
+        )
 
 
 class InfringementCreate(CommandBody):
@@ -358,9 +333,9 @@ class InfringementCreate(CommandBody):
     description: FreeText
     referred_to: ShortText | None = None
 
-    def command(self) -> RecordInfringement:
+    def command(self) -> commands.RecordInfringement:
         """The domain command."""
-        return RecordInfringement(
+        return commands.RecordInfringement(
             occurred_on=self.occurred_on, description=self.description, referred_to=self.referred_to
         )
 
@@ -372,9 +347,9 @@ class CommendationCreate(CommandBody):
     kind: CommendationKind
     issuing_body: ShortText
 
-    def command(self) -> Commend:
+    def command(self) -> commands.Commend:
         """The domain command."""
-        return Commend(kind=self.kind, issuing_body=self.issuing_body)
+        return commands.Commend(kind=self.kind, issuing_body=self.issuing_body)
 
 
 class SanctionCreate(CommandBody):
@@ -414,9 +389,9 @@ class SanctionCreate(CommandBody):
         min_length=1, max_length=50, description="References to the evidence relied on"
     )
 
-    def command(self) -> ImposeSanction:
+    def command(self) -> commands.ImposeSanction:
         """The domain command."""
-        return ImposeSanction(
+        return commands.ImposeSanction(
             sanction_id=self.sanction_id,
             kind=self.kind,
             until=self.until,
@@ -446,9 +421,9 @@ class StatementHearingCreate(CommandBody):
     heard_by: ShortText
     statement: FreeText
 
-    def command(self) -> HearStatement:
+    def command(self) -> commands.HearStatement:
         """The domain command."""
-        return HearStatement(
+        return commands.HearStatement(
             sanction_id=self.sanction_id,
             heard_on=self.heard_on,
             heard_by=self.heard_by,
@@ -466,9 +441,11 @@ class StatementWaiverCreate(CommandBody):
     sanction_id: Code
     waiver_reference: ShortText
 
-    def command(self) -> WaiveStatement:
+    def command(self) -> commands.WaiveStatement:
         """The domain command."""
-        return WaiveStatement(sanction_id=self.sanction_id, waiver_reference=self.waiver_reference)
+        return commands.WaiveStatement(
+            sanction_id=self.sanction_id, waiver_reference=self.waiver_reference
+        )
 
 
 class SanctionAppealCreate(CommandBody):
@@ -478,9 +455,9 @@ class SanctionAppealCreate(CommandBody):
     sanction_id: Code
     grounds: FreeText
 
-    def command(self) -> AppealSanction:
+    def command(self) -> commands.AppealSanction:
         """The domain command."""
-        return AppealSanction(sanction_id=self.sanction_id, grounds=self.grounds)
+        return commands.AppealSanction(sanction_id=self.sanction_id, grounds=self.grounds)
 
 
 class AppealDecisionCreate(CommandBody):
@@ -490,9 +467,9 @@ class AppealDecisionCreate(CommandBody):
     sanction_id: Code
     upheld: Flag
 
-    def command(self) -> DecideAppeal:
+    def command(self) -> commands.DecideAppeal:
         """The domain command."""
-        return DecideAppeal(sanction_id=self.sanction_id, upheld=self.upheld)
+        return commands.DecideAppeal(sanction_id=self.sanction_id, upheld=self.upheld)
 
 
 class SanctionRevocationCreate(CommandBody):
@@ -502,9 +479,9 @@ class SanctionRevocationCreate(CommandBody):
     sanction_id: Code
     reason: FreeText
 
-    def command(self) -> RevokeSanction:
+    def command(self) -> commands.RevokeSanction:
         """The domain command."""
-        return RevokeSanction(sanction_id=self.sanction_id, reason=self.reason)
+        return commands.RevokeSanction(sanction_id=self.sanction_id, reason=self.reason)
 
 
 class ReinstatementCreate(CommandBody):
@@ -513,9 +490,9 @@ class ReinstatementCreate(CommandBody):
     model_config = _examples({"reason": "停职期满"})
     reason: FreeText
 
-    def command(self) -> Reinstate:
+    def command(self) -> commands.Reinstate:
         """The domain command."""
-        return Reinstate(reason=self.reason)
+        return commands.Reinstate(reason=self.reason)
 
 
 class ProsecutionReferralCreate(CommandBody):
@@ -527,9 +504,9 @@ class ProsecutionReferralCreate(CommandBody):
     reference: Code
     summary: FreeText
 
-    def command(self) -> ReferForProsecution:
+    def command(self) -> commands.ReferForProsecution:
         """The domain command."""
-        return ReferForProsecution(reference=self.reference, summary=self.summary)
+        return commands.ReferForProsecution(reference=self.reference, summary=self.summary)
 
 
 class ReferralOutcomeCreate(CommandBody):
@@ -550,9 +527,9 @@ class ReferralOutcomeCreate(CommandBody):
     outcome_reference: ShortText
     decided_on: Day
 
-    def command(self) -> RecordReferralOutcome:
+    def command(self) -> commands.RecordReferralOutcome:
         """The domain command."""
-        return RecordReferralOutcome(
+        return commands.RecordReferralOutcome(
             reference=self.reference,
             outcome=self.outcome,
             outcome_reference=self.outcome_reference,
@@ -569,9 +546,9 @@ class AgencyReturnCreate(CommandBody):
     )
     return_grounds: FreeText
 
-    def command(self) -> ReturnToAgency:
+    def command(self) -> commands.ReturnToAgency:
         """The domain command."""
-        return ReturnToAgency(return_grounds=self.return_grounds)
+        return commands.ReturnToAgency(return_grounds=self.return_grounds)
 
 
 class SeparationCreate(CommandBody):
@@ -580,9 +557,9 @@ class SeparationCreate(CommandBody):
     model_config = _examples({"reason": "resigned", "effective": "2026-06-30"})
     reason: SeparationReason
 
-    def command(self) -> Separate:
+    def command(self) -> commands.Separate:
         """The domain command."""
-        return Separate(reason=self.reason)
+        return commands.Separate(reason=self.reason)
 
 
 class CorrectionCreate(CommandBody):

@@ -21,22 +21,7 @@ from api.schemas.common import (
     ShortText,
     Whole,
 )
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Assign,
-    Close,
-    DecideReview,
-    Decline,
-    MatchSubject,
-    NotifyComplainant,
-    QueueNotification,
-    RecordFinding,
-    Reopen,
-    RequestReview,
-    TakeComplaint,
-    Withdraw,
-)
+from domain.commands import complaint as commands
 from domain.complaint import MAX_ALLEGATIONS
 from domain.values import (
     ComplaintChannel,
@@ -196,9 +181,9 @@ class ReviewRequestPublic(RequestBody):
     model_config = _examples({"reasons": "对第2项结论不服，有新的目击者"})
     reasons: FreeText
 
-    def command(self) -> RequestReview:
+    def command(self) -> commands.RequestReview:
         """The domain command."""
-        return RequestReview(reasons=self.reasons)
+        return commands.RequestReview(reasons=self.reasons)
 
 
 class AllegationPublic(BaseModel):
@@ -254,9 +239,9 @@ class AcknowledgementCreate(CommandBody):
 
     model_config = _examples({"effective": "2026-11-21"})
 
-    def command(self) -> Acknowledge:
+    def command(self) -> commands.Acknowledge:
         """The domain command."""
-        return Acknowledge()
+        return commands.Acknowledge()
 
 
 class AcceptanceCreate(CommandBody):
@@ -265,9 +250,9 @@ class AcceptanceCreate(CommandBody):
     model_config = _examples({"category": "执勤态度"})
     category: ShortText
 
-    def command(self) -> Accept:
+    def command(self) -> commands.Accept:
         """The domain command."""
-        return Accept(category=self.category)
+        return commands.Accept(category=self.category)
 
 
 class DeclineCreate(CommandBody):
@@ -276,9 +261,9 @@ class DeclineCreate(CommandBody):
     model_config = _examples({"reason": "不属于辅警管理范围"})
     reason: FreeText
 
-    def command(self) -> Decline:
+    def command(self) -> commands.Decline:
         """The domain command."""
-        return Decline(reason=self.reason)
+        return commands.Decline(reason=self.reason)
 
 
 class InvestigatorAssignmentCreate(CommandBody):
@@ -288,9 +273,9 @@ class InvestigatorAssignmentCreate(CommandBody):
     investigator_id: Code
     due: Day
 
-    def command(self) -> Assign:
+    def command(self) -> commands.Assign:
         """The domain command."""
-        return Assign(investigator_id=self.investigator_id, due=self.due)
+        return commands.Assign(investigator_id=self.investigator_id, due=self.due)
 
 
 class FindingCreate(CommandBody):
@@ -307,9 +292,9 @@ class FindingCreate(CommandBody):
     result: FindingResult
     reasoning: FreeText
 
-    def command(self) -> RecordFinding:
+    def command(self) -> commands.RecordFinding:
         """The domain command."""
-        return RecordFinding(
+        return commands.RecordFinding(
             allegation_number=self.allegation_number, result=self.result, reasoning=self.reasoning
         )
 
@@ -324,9 +309,9 @@ class NotificationCreate(CommandBody):
     notified_on: Day
     summary: FreeText
 
-    def command(self) -> NotifyComplainant:
+    def command(self) -> commands.NotifyComplainant:
         """The domain command."""
-        return NotifyComplainant(
+        return commands.NotifyComplainant(
             method=self.method, notified_on=self.notified_on, summary=self.summary
         )
 
@@ -337,9 +322,9 @@ class WithdrawalCreate(CommandBody):
     model_config = _examples({"reason": "投诉人主动撤回"})
     reason: FreeText
 
-    def command(self) -> Withdraw:
+    def command(self) -> commands.Withdraw:
         """The domain command."""
-        return Withdraw(reason=self.reason)
+        return commands.Withdraw(reason=self.reason)
 
 
 class ClosureCreate(CommandBody):
@@ -347,9 +332,9 @@ class ClosureCreate(CommandBody):
 
     model_config = _examples({})
 
-    def command(self) -> Close:
+    def command(self) -> commands.Close:
         """The domain command."""
-        return Close()
+        return commands.Close()
 
 
 class ReopeningCreate(CommandBody):
@@ -358,9 +343,9 @@ class ReopeningCreate(CommandBody):
     model_config = _examples({"reason": "投诉人提供新证据"})
     reason: FreeText
 
-    def command(self) -> Reopen:
+    def command(self) -> commands.Reopen:
         """The domain command."""
-        return Reopen(reason=self.reason)
+        return commands.Reopen(reason=self.reason)
 
 
 class ReviewRequestCreate(CommandBody):
@@ -369,9 +354,9 @@ class ReviewRequestCreate(CommandBody):
     model_config = _examples({"reasons": "投诉人电话表示对结论不服"})
     reasons: FreeText
 
-    def command(self) -> RequestReview:
+    def command(self) -> commands.RequestReview:
         """The domain command."""
-        return RequestReview(reasons=self.reasons)
+        return commands.RequestReview(reasons=self.reasons)
 
 
 class ReviewDecisionCreate(CommandBody):
@@ -381,9 +366,9 @@ class ReviewDecisionCreate(CommandBody):
     outcome: ReviewOutcome
     reasons: FreeText
 
-    def command(self) -> DecideReview:
+    def command(self) -> commands.DecideReview:
         """The domain command."""
-        return DecideReview(outcome=self.outcome, reasons=self.reasons)
+        return commands.DecideReview(outcome=self.outcome, reasons=self.reasons)
 
 
 class QueueNotificationCreate(CommandBody):
@@ -396,9 +381,9 @@ class QueueNotificationCreate(CommandBody):
         default=None, description="The message's id; made by the server when omitted"
     )
 
-    def command(self) -> QueueNotification:
+    def command(self) -> commands.QueueNotification:
         """The domain command (a new message id when none was given)."""
-        return QueueNotification(
+        return commands.QueueNotification(
             message_id=self.message_id or uuid4(), channel=self.channel, text=self.text
         )
 
@@ -483,10 +468,10 @@ class ComplaintIntakeCreate(CommandBody):
         *,
         tracking_hash: str | None = None,
         complaint_id: UUID | None = None,
-    ) -> TakeComplaint:
+    ) -> commands.TakeComplaint:
         """The domain command, with the auxiliary the work ID names (None if unnamed), the
         hash of the tracking code given to the complainant and the complaint's id."""
-        return TakeComplaint(
+        return commands.TakeComplaint(
             channel=self.channel,
             outside_reference=self.outside_reference,
             referring_organ=self.referring_organ,
@@ -521,6 +506,6 @@ class SubjectMatchCreate(CommandBody):
     model_config = _examples({"work_id": "NTFJ0600000000"})
     work_id: Code = Field(description="The number on the work ID")
 
-    def command(self, auxiliary_id: UUID) -> MatchSubject:
+    def command(self, auxiliary_id: UUID) -> commands.MatchSubject:
         """The domain command, with the auxiliary the work ID names."""
-        return MatchSubject(auxiliary_id=auxiliary_id)
+        return commands.MatchSubject(auxiliary_id=auxiliary_id)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.cli import UsageError, gauges, number_between
+from api.cli import UsageError, gauges, number_between, witness_quorum
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
@@ -98,14 +98,10 @@ class Monitor:
             raise UsageError(f"--state: the stored checkpoint is unusable: {e}") from None
 
     def _keep(self, note: str) -> None:
+        from ledger.witness import replace_durably  # noqa: PLC0415
+
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.state / f".{STATE_FILE}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(note)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.state / STATE_FILE)
-        _fsync_dir(self.state)  # the rename itself survives a crash
+        replace_durably(self.state / STATE_FILE, note)
 
     def _evidence(self, failure: str, note: str) -> None:
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -190,14 +186,6 @@ class Monitor:
         return outcome
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _number(value: float) -> str:
     """A metric value in full precision (``repr``: the shortest text that reads back exact)."""
     return str(value) if isinstance(value, int) else repr(float(value))
@@ -251,7 +239,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from ledger.cosignature import CosignatureError, parse_cosigner_vkey  # noqa: PLC0415
     from ledger.note import NoteError, parse_vkey  # noqa: PLC0415
 
     parts = urllib.parse.urlsplit(args.url)
@@ -261,13 +248,7 @@ def _monitor(args: argparse.Namespace) -> int:
         log_keys = [parse_vkey(v.strip()) for v in args.log_vkey]
     except NoteError as e:
         raise UsageError(f"--log-vkey: {e}") from None
-    try:
-        witness_keys = [parse_cosigner_vkey(v) for v in args.witness_vkey or []]
-    except CosignatureError as e:
-        raise UsageError(f"--witness-vkey: {e}") from None
-    required = len(witness_keys) if args.witnesses_required is None else args.witnesses_required
-    if required > len(witness_keys):
-        raise UsageError(f"--witnesses-required {required} needs {required} --witness-vkey")
+    witness_keys, required = witness_quorum(args)
     monitor = Monitor(
         url=args.url,
         log_keys=log_keys,

@@ -104,50 +104,47 @@ def statements(schema_name: str, events_table: str) -> Statements:
         " SELECT lv.notification_id FROM guard CROSS JOIN nt LEFT JOIN lv ON true"
         " WHERE guard.ok = 1 AND nt.sent = '' ORDER BY lv.leaf_index"
     )
-    names = {
-        "s": schema,
-        "head": Identifier(HEAD),
-        "events": Identifier(events_table),
-        "leaves": Identifier(LEAVES),
-        "nodes": Identifier(NODES),
-        "checkpoints": Identifier(CHECKPOINTS),
-        "subject_keys": Identifier(SUBJECT_KEYS),
+
+    def render(text: str, **tables: str) -> str:
+        """``text`` with ``{s}`` the schema and each other ``{name}`` the table (or function)
+        of that name in it, as the string the recorder runs."""
+        names = {name: Identifier(table) for name, table in tables.items()}
+        return SQL(text).format(s=schema, **names).as_string(None)
+
+    append_tables = {
+        "head": HEAD,
+        "events": events_table,
+        "leaves": LEAVES,
+        "nodes": NODES,
+        "checkpoints": CHECKPOINTS,
+        "subject_keys": SUBJECT_KEYS,
     }
     return Statements(
-        append=SQL(append.replace("{keys_cte}", "").replace("{key_guard}", ""))
-        .format(**names)
-        .as_string(None),
-        append_with_keys=SQL(
-            append.replace("{keys_cte}", keys_cte).replace("{key_guard}", key_guard)
-        )
-        .format(**names)
-        .as_string(None),
-        sequence=SQL("SELECT * FROM {s}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        .format(s=schema, fn=Identifier(SEQUENCER))
-        .as_string(None),
-        insert_checkpoint=SQL(
+        append=render(append.replace("{keys_cte}", "").replace("{key_guard}", ""), **append_tables),
+        append_with_keys=render(
+            append.replace("{keys_cte}", keys_cte).replace("{key_guard}", key_guard),
+            **append_tables,
+        ),
+        sequence=render("SELECT * FROM {s}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)", fn=SEQUENCER),
+        insert_checkpoint=render(
             "INSERT INTO {s}.{t} (tree_size, root, note, key_id, created_at) "
-            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (tree_size) DO NOTHING"
-        )
-        .format(s=schema, t=Identifier(CHECKPOINTS))
-        .as_string(None),
-        erase_key=SQL(
+            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (tree_size) DO NOTHING",
+            t=CHECKPOINTS,
+        ),
+        erase_key=render(
             "WITH e AS (UPDATE {s}.{t} SET wrapped = NULL, erased_at = now() "
             "WHERE subject_id = %s AND wrapped IS NOT NULL RETURNING subject_id), "
             "h AS (UPDATE {s}.{head} SET erasures = erasures + 1 WHERE id = 1 "
             "AND EXISTS (SELECT 1 FROM e)) "
-            "SELECT subject_id FROM e"
-        )
-        .format(s=schema, t=Identifier(SUBJECT_KEYS), head=Identifier(HEAD))
-        .as_string(None),
-        erasure_count=SQL("SELECT erasures FROM {s}.{t} WHERE id = 1")
-        .format(s=schema, t=Identifier(HEAD))
-        .as_string(None),
-        select_head=SQL(
-            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE"
-        )
-        .format(s=schema, t=Identifier(HEAD))
-        .as_string(None),
+            "SELECT subject_id FROM e",
+            t=SUBJECT_KEYS,
+            head=HEAD,
+        ),
+        erasure_count=render("SELECT erasures FROM {s}.{t} WHERE id = 1", t=HEAD),
+        select_head=render(
+            "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE",
+            t=HEAD,
+        ),
         select_events_with_ids=SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {s}.{t} WHERE originator_id = %s"
