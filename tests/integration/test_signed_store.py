@@ -144,23 +144,9 @@ def test_record_signed_after_revocation_is_refused(app: LedgerApplication) -> No
     app.rotate_key("test")
     app.revoke_key(old_key.public.key_id_hex, "laptop stolen", "test")
     # A thief with the old key writes a correctly chained, correctly signed record.
-    book = Notebook.open("after revocation")
-    from ledger.record import SIGNING_PREFIX, unsigned_body  # noqa: PLC0415
-
-    event = book.collect_events()[0]
-    plain = app.mapper.to_stored_event(event)
-    body = unsigned_body(
-        originator_id=book.id,
-        originator_version=1,
-        previous_hash=GENESIS_PREVIOUS,
-        key_id=old_key.key_id,
-        topic=plain.topic,
-        payload=plain.state,
-    )
-    raw = body + old_key.sign(SIGNING_PREFIX + body)
-    Tamperer(app).insert_raw(book.id, 1, plain.topic, raw)
+    forged = Tamperer(app).insert_forged(old_key, "after revocation")
     with pytest.raises(KeyNotValidError):
-        LedgerApplication(app.settings).repository.get(book.id)
+        LedgerApplication(app.settings).repository.get(forged)
 
 
 def test_two_writers_one_wins_and_the_chain_never_forks(settings: Settings) -> None:
