@@ -39,13 +39,12 @@ from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
-from tests import builders
+from tests.integration import trial
 from tests.integration.conftest import run_cli
 from tests.integration.tamper import Tamperer
 from tests.integration.trial import (
     ADMIN,
     HIRED_ON,
-    INTAKE,
     ORGAN,
     PERSONNEL,
     PHONE,
@@ -86,14 +85,8 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
 
 
 def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
-    complaint_id = uuid4()
-    ledger.receive_complaint(
-        builders.complaint_command(
-            complaint_id=complaint_id, auxiliary_id=auxiliary_id, complainant_name=COMPLAINANT
-        ),
-        Envelope(INTAKE),
-    )
-    return complaint_id
+    """A complaint about ``auxiliary_id`` from ``COMPLAINANT``."""
+    return trial.complain(ledger, auxiliary_id, complainant_name=COMPLAINANT)
 
 
 def export(
