@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from ledger.errors import (
 )
 from ledger.log import MerkleLog
 from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
-from tests.conftest import initialised, make_settings
+from tests.conftest import initialised, make_settings, race
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
@@ -152,26 +152,14 @@ def test_record_signed_after_revocation_is_refused(app: LedgerApplication) -> No
 def test_two_writers_one_wins_and_the_chain_never_forks(settings: Settings) -> None:
     app = initialised(LedgerApplication, settings)
     book = _notebook(app, pages=1)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def writer(name: str) -> None:
+    def writer(name: str) -> Callable[[], object]:
         writer_app = LedgerApplication(settings)
         copy = writer_app.repository.get(book.id)
         copy.write(name)
-        barrier.wait()
-        try:
-            writer_app.save(copy)
-            outcomes.append("won")
-        except ConcurrencyConflictError:
-            outcomes.append("conflict")
+        return lambda: writer_app.save(copy)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["conflict", "won"]
+    assert sorted(race(writer, ("a", "b"), (ConcurrencyConflictError,))) == ["refused", "won"]
     rows = app.recorder.select_events(book.id)
     assert [r.originator_version for r in rows] == [1, 2, 3]
     assert len(LedgerApplication(settings).repository.get(book.id).pages) == 2
