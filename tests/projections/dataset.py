@@ -157,6 +157,7 @@ def aux(
     command: auxiliary.AuxiliaryCommand,
     actor: Actor = PER_A,
 ) -> None:
+    """``command`` on ``aux_id`` by ``actor``, recorded and effective on ``day``."""
     at(ledger, day)
     ledger.command_auxiliary(aux_id, command, Envelope(actor, effective=day))
 

@@ -90,10 +90,7 @@ def test_a_failed_probation_is_listed_until_the_separation(lifecycle: Built) -> 
     models.catch_up("personnel")
     [row] = queries(lifecycle).probations(standing="failed").items
     assert (row.auxiliary_id, row.decided_on, row.days_left) == (ds.X2, ds.TODAY, None)
-    ds.at(ledger, date(2025, 1, 1))
-    ledger.command_auxiliary(
-        ds.X2, Separate(reason="probation_failed"), Envelope(ds.PER_A, effective=date(2025, 1, 1))
-    )
+    ds.aux(ledger, ds.X2, date(2025, 1, 1), Separate(reason="probation_failed"))
     models.catch_up("personnel")
     assert queries(lifecycle).probations(standing="failed").total == 0
 

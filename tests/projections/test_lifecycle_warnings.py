@@ -16,7 +16,6 @@ import pytest
 from domain.commands.auxiliary import Separate
 from domain.commands.lifecycle import CompleteProbation, EndLeave
 from domain.values import CHINA_STANDARD_TIME
-from ledger.records import Envelope
 from projections import InvalidFilterValueError, run_report
 from projections.queries import ComplianceQueries
 from tests.projections import dataset as ds
@@ -85,10 +84,7 @@ def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_lea
     models.catch_up("personnel")
     assert _rows(lifecycle, rule="probation_failed") == [(ds.X2, "probation_failed", ds.TODAY, 0)]
     assert _rows(lifecycle, rule="leave_past_plan") == []  # back on the 31st
-    ds.at(ledger, date(2025, 1, 1))
-    ledger.command_auxiliary(
-        ds.X2, Separate(reason="probation_failed"), Envelope(ds.PER_A, effective=date(2025, 1, 1))
-    )
+    ds.aux(ledger, ds.X2, date(2025, 1, 1), Separate(reason="probation_failed"))
     models.catch_up("personnel")
     later = _queries(lifecycle, date(2025, 1, 2)).lifecycle_warnings()
     assert ds.X2 not in {r.auxiliary_id for r in later.items}  # separated: nothing owed
