@@ -27,7 +27,7 @@ from domain.commands.complaint import ReceiveComplaint
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.values import Actor
-from ledger.access import TOKEN_ROLES, IssuedToken, issue_token, revoke_token
+from ledger.access import TOKEN_ROLES, IssuedToken, RecordAccess, issue_token, revoke_token
 from ledger.config import Settings
 from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
@@ -185,6 +185,14 @@ def place_under_city(of: World) -> None:
         Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
     )
     catch_up(of.ledger)
+
+
+def accesses(of: World) -> list[RecordAccess]:
+    """Every ``RecordAccess`` the ledger holds, oldest first."""
+    rows = of.ledger.recorder.select_notifications(
+        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
+    )
+    return [of.ledger.repository.get(r.originator_id) for r in rows]
 
 
 def catch_up(ledger: AuxLedger) -> None:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from ledger.access import RecordAccess
 from projections.reports import REPORTS
-from tests.api.conftest import World, problem
+from tests.api.conftest import World, accesses, problem
 
 NAMING_PEOPLE = {
     "personnel_status",
@@ -58,13 +57,6 @@ LISTS = {"/v1/auxiliaries": "personnel_status", "/v1/complaints": "complaint_reg
 
 def _slug(name: str) -> str:
     return name.replace("_", "-")
-
-
-def _accesses(world: World) -> list[RecordAccess]:
-    rows = world.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [world.ledger.repository.get(r.originator_id) for r in rows]
 
 
 def _events(world: World) -> int:
@@ -120,7 +112,7 @@ def test_each_inspector_read_with_a_reason_is_one_access_record(
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.text)
         assert _events(world) == before + 1, url
-        access = _accesses(world)[-1]
+        access = accesses(world)[-1]
         assert access.record_type == "report" and access.record_id == name, url
         assert access.reason == "inspection 2026-17"
         assert access.purpose == f"GET {route}"
@@ -130,7 +122,7 @@ def test_each_inspector_read_with_a_reason_is_one_access_record(
     before = _events(world)
     query = client.get("/v1/auxiliaries?reason=audit", headers=world.headers("inspector"))
     assert query.status_code == 200 and query.json()["items"][0]["name"]
-    assert _events(world) == before + 1 and _accesses(world)[-1].reason == "audit"
+    assert _events(world) == before + 1 and accesses(world)[-1].reason == "audit"
 
 
 def test_reports_of_counts_need_no_reason_and_record_nothing(

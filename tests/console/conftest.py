@@ -15,6 +15,7 @@ from ledger.records import Envelope
 from tests.api.conftest import (  # noqa: F401 - fixtures
     ORGAN,
     World,
+    accesses,
     app,
     client,
     world,
@@ -67,14 +68,6 @@ def page_text(response: Any) -> str:
     """The HTML of a page answer (asserting it is one)."""
     assert response.headers["content-type"].startswith("text/html"), response.headers
     return str(response.text)
-
-
-def accesses(of: World) -> list[Any]:
-    """Every ``RecordAccess`` the ledger holds, oldest first."""
-    rows = of.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [of.ledger.repository.get(r.originator_id) for r in rows]
 
 
 def take_unnamed(of: World) -> UUID:
