@@ -187,6 +187,11 @@ def place_under_city(of: World) -> None:
     catch_up(of.ledger)
 
 
+def last_event_id(of: World) -> int:
+    """The notification id of the newest event the ledger holds (0 when it holds none)."""
+    return int(of.ledger.recorder.max_notification_id() or 0)
+
+
 def accesses(of: World) -> list[RecordAccess]:
     """Every ``RecordAccess`` the ledger holds, oldest first."""
     rows = of.ledger.recorder.select_notifications(
