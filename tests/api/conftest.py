@@ -7,7 +7,6 @@ does it (production mode, so placeholder secrets would be refused).
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -270,13 +269,6 @@ def running_workers(world: World) -> Iterator[ProjectionSupervisor]:
     finally:
         supervisor.stop()
         models.close()
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from ledger.log import MerkleLog
 from ledger.witnessing import CosignatureStore, WitnessSubmitter, published_checkpoint
 from tests.conftest import initialised, make_settings, new_schema
 from tests.integration.aggregates import Notebook
-from tests.integration.witnesses import WitnessProcess, free_port, start_witness, wait_for
+from tests.integration.witnesses import WitnessProcess, start_witness, wait_for
+from tests.serving import free_port
 from tests.unit.ledger.test_cosignature import independent_check
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.serving import free_port
+
 AUXLEDGER = str(Path(sys.executable).parent / "auxledger")
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def keygen(folder: Path, name: str) -> tuple[Path, str]:
