@@ -46,6 +46,11 @@ class WitnessProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def evidence(self) -> str:
+        """What the witness has logged as evidence against the log ("" while nothing)."""
+        path = self.state / "evidence.log"
+        return path.read_text() if path.exists() else ""
+
     def start(self) -> WitnessProcess:
         args = [AUXLEDGER, "witness", "serve", "--key", str(self.key), "--state", str(self.state)]
         for vkey in self.log_vkeys:
