@@ -28,6 +28,7 @@ from domain.commands.organ import RegisterOrgan, RegisterUnit, SetParent, SetQuo
 from domain.values import Actor
 from ledger.access import TOKEN_ROLES, IssuedToken, RecordAccess, issue_token, revoke_token
 from ledger.config import Settings
+from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
 from tests import builders
@@ -184,6 +185,11 @@ def place_under_city(of: World) -> None:
         Envelope(Actor(actor_id="setup", role="admin", organ=ORGAN, unit=None)),
     )
     catch_up(of.ledger)
+
+
+def event_count(of: World) -> int:
+    """How many events the ledger holds (the Merkle log's size)."""
+    return MerkleLog(of.ledger.ledger_recorder).tree_size()
 
 
 def last_event_id(of: World) -> int:

@@ -18,6 +18,7 @@ from tests.api.conftest import (  # noqa: F401 - fixtures
     accesses,
     app,
     client,
+    event_count,
     world,
 )
 
@@ -55,13 +56,6 @@ def sign_in(browser: TestClient, token: str) -> str:
     home = browser.get("/console/home")
     assert home.status_code == 200, home.text
     return csrf_of(home.text)
-
-
-def event_count(of: World) -> int:
-    """How many events the ledger holds (the Merkle log's size)."""
-    from ledger.log import MerkleLog  # noqa: PLC0415
-
-    return MerkleLog(of.ledger.ledger_recorder).tree_size()
 
 
 def page_text(response: Any) -> str:
