@@ -42,9 +42,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid5
 
-from domain.commands import auxiliary
+from domain.commands import auxiliary, lifecycle
 from domain.commands import complaint as complaints
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
@@ -439,3 +440,47 @@ def record_assessments(ledger: AuxLedger) -> None:
         TODAY,
         auxiliary.Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
     )
+
+
+def backdated(
+    ledger: AuxLedger, aux_id: UUID, effective: date, command: auxiliary.AuxiliaryCommand
+) -> None:
+    """``command`` on ``aux_id`` by ``PER_A``, recorded on ``TODAY`` and effective on
+    ``effective``."""
+    at(ledger, TODAY)
+    ledger.command_auxiliary(aux_id, command, Envelope(PER_A, effective=effective))
+
+
+def record_lifecycle(ledger: AuxLedger) -> None:
+    """X1: probation passed, pre-service training passed, on annual leave since 12-20 (planned
+    to 12-27). X2: probation to 2025-01-31 undecided, pre-service training failed. X3:
+    probation to 2023-09-19 undecided, no training, sick leave 11-01 to 11-09."""
+    backdated(ledger, X1, date(2023, 3, 10), lifecycle.StartProbation(until=date(2023, 9, 9)))
+    backdated(ledger, X1, date(2023, 9, 1), lifecycle.CompleteProbation(passed=True))
+    backdated(ledger, X2, date(2024, 12, 1), lifecycle.StartProbation(until=date(2025, 1, 31)))
+    backdated(ledger, X3, date(2023, 3, 20), lifecycle.StartProbation(until=date(2023, 9, 19)))
+    training: dict[str, Any] = {"course": "岗前培训班", "hours": 80, "kind": "pre_service"}
+    backdated(
+        ledger,
+        X1,
+        date(2023, 3, 10),
+        lifecycle.RecordTraining(
+            **training, start=date(2023, 3, 1), end=date(2023, 3, 9), passed=True
+        ),
+    )
+    backdated(
+        ledger,
+        X2,
+        date(2023, 4, 1),
+        lifecycle.RecordTraining(
+            **training, start=date(2023, 4, 1), end=date(2023, 4, 20), passed=False
+        ),
+    )
+    backdated(
+        ledger,
+        X1,
+        date(2024, 12, 20),
+        lifecycle.StartLeave(leave_id="L-1", kind="annual", planned_end=date(2024, 12, 27)),
+    )
+    backdated(ledger, X3, date(2024, 11, 1), lifecycle.StartLeave(leave_id="L-1", kind="sick"))
+    backdated(ledger, X3, date(2024, 11, 10), lifecycle.EndLeave(leave_id="L-1"))

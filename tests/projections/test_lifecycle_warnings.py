@@ -1,6 +1,6 @@
 """Life-cycle warnings (Art. 8, 9, 13): the ``lifecycle_warnings`` report of
 ``ComplianceQueries`` on the hand-built data set with the life-cycle facts of
-``test_lifecycle_records.record_lifecycle``, on both backends.
+``dataset.record_lifecycle``, on both backends.
 
 On 2024-12-31: X1 is on annual leave four days past its planned end; X2 has no passed
 pre-service training (one failed) and a probation running to 2025-01-31; X3 has no training
@@ -20,7 +20,6 @@ from projections import InvalidFilterValueError, run_report
 from projections.queries import ComplianceQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
-from tests.projections.test_lifecycle_records import _record, record_lifecycle
 
 # The report is one UNION ALL with a literal column: each backend types and orders it.
 pytestmark = pytest.mark.both_backends
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.both_backends
 def _queries(built: Built, today: date = ds.TODAY) -> ComplianceQueries:
     now = datetime.combine(today, time(12), CHINA_STANDARD_TIME).astimezone(UTC)
     return ComplianceQueries(built.models, clock=lambda: now)
-
-
-@pytest.fixture
-def lifecycle(fresh: Built) -> Built:
-    record_lifecycle(fresh.ledger)
-    fresh.models.rebuild()
-    return fresh
 
 
 def _rows(built: Built, **filters: object) -> list[tuple[object, str, date, int]]:
@@ -79,8 +71,8 @@ def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_lea
     lifecycle: Built,
 ) -> None:
     ledger, models = lifecycle.ledger, lifecycle.models
-    _record(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
-    _record(ledger, ds.X1, ds.TODAY, EndLeave(leave_id="L-1"))
+    ds.backdated(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
+    ds.backdated(ledger, ds.X1, ds.TODAY, EndLeave(leave_id="L-1"))
     models.catch_up("personnel")
     assert _rows(lifecycle, rule="probation_failed") == [(ds.X2, "probation_failed", ds.TODAY, 0)]
     assert _rows(lifecycle, rule="leave_past_plan") == []  # back on the 31st
