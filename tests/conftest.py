@@ -245,6 +245,35 @@ def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseEx
     return errors
 
 
+def race(
+    prepare: Callable[[Any], Callable[[], object]],
+    inputs: Sequence[Any],
+    refusals: tuple[type[BaseException], ...],
+) -> list[str]:
+    """For every input, a thread that runs ``prepare(x)`` (its own connection, warmed) and,
+    once all are prepared, the commit it returned, all released together: "won" for each
+    commit that returned, "refused" for each that raised one of ``refusals``. Any other error
+    leaves its thread without an outcome."""
+    outcomes: list[str] = []
+    start = threading.Barrier(len(inputs))
+
+    def run(value: Any) -> None:
+        commit = prepare(value)
+        start.wait()
+        try:
+            commit()
+            outcomes.append("won")
+        except refusals:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
 def new_schema() -> str:
     """A fresh schema name for one test."""
     return "t_" + secrets.token_hex(6)

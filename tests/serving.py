@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,9 +66,7 @@ def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    import socket  # noqa: PLC0415
-
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

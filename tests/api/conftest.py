@@ -7,7 +7,6 @@ does it (production mode, so placeholder secrets would be refused).
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,8 +26,9 @@ from domain.commands.complaint import ReceiveComplaint
 from domain.commands.misconduct import RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetParent, SetQuota
 from domain.values import Actor
-from ledger.access import TOKEN_ROLES, IssuedToken, issue_token, revoke_token
+from ledger.access import TOKEN_ROLES, IssuedToken, RecordAccess, issue_token, revoke_token
 from ledger.config import Settings
+from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from projections.service import ProjectionSupervisor, ReadModels
 from tests import builders
@@ -187,6 +187,24 @@ def place_under_city(of: World) -> None:
     catch_up(of.ledger)
 
 
+def event_count(of: World) -> int:
+    """How many events the ledger holds (the Merkle log's size)."""
+    return MerkleLog(of.ledger.ledger_recorder).tree_size()
+
+
+def last_event_id(of: World) -> int:
+    """The notification id of the newest event the ledger holds (0 when it holds none)."""
+    return int(of.ledger.recorder.max_notification_id() or 0)
+
+
+def accesses(of: World) -> list[RecordAccess]:
+    """Every ``RecordAccess`` the ledger holds, oldest first."""
+    rows = of.ledger.recorder.select_notifications(
+        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
+    )
+    return [of.ledger.repository.get(r.originator_id) for r in rows]
+
+
 def catch_up(ledger: AuxLedger) -> None:
     """Bring every read model up to the ledger's head (what the serve process's workers do)."""
     models = ReadModels(ledger)
@@ -257,13 +275,6 @@ def running_workers(world: World) -> Iterator[ProjectionSupervisor]:
     finally:
         supervisor.stop()
         models.close()
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api import balance
 from api.balance import MIN_PER_WORKER, SLOTS, ConnectionTable, create_table
-from tests.api.conftest import free_port
+from tests.serving import free_port
 
 
 def _dead_pid() -> int:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from ledger.access import RecordAccess
 from projections.reports import REPORTS
-from tests.api.conftest import World, problem
+from tests.api.conftest import World, accesses, last_event_id, problem
 
 NAMING_PEOPLE = {
     "personnel_status",
@@ -60,17 +59,6 @@ def _slug(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _accesses(world: World) -> list[RecordAccess]:
-    rows = world.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [world.ledger.repository.get(r.originator_id) for r in rows]
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
-
-
 def _reads() -> list[tuple[str, str, str]]:
     """(url, report name, route recorded) of every read that names people, JSON and CSV."""
     reads = []
@@ -100,7 +88,7 @@ def test_the_reports_that_name_people_are_the_decided_ones() -> None:
 def test_an_inspector_without_a_reason_reads_no_people_in_bulk(
     client: TestClient, world: World
 ) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     blank = {**world.headers("inspector"), "X-Access-Reason": "  "}
     for url, _, _ in _reads():
         for headers in (world.headers("inspector"), blank):
@@ -108,7 +96,7 @@ def test_an_inspector_without_a_reason_reads_no_people_in_bulk(
             body = problem(response, 422, "reason_required")
             assert "X-Access-Reason" in body["detail"]
             assert "李明" not in response.text and "王建国" not in response.text, url
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_each_inspector_read_with_a_reason_is_one_access_record(
@@ -116,35 +104,35 @@ def test_each_inspector_read_with_a_reason_is_one_access_record(
 ) -> None:
     headers = {**world.headers("inspector"), "X-Access-Reason": "inspection 2026-17"}
     for url, name, route in _reads():
-        before = _events(world)
+        before = last_event_id(world)
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.text)
-        assert _events(world) == before + 1, url
-        access = _accesses(world)[-1]
+        assert last_event_id(world) == before + 1, url
+        access = accesses(world)[-1]
         assert access.record_type == "report" and access.record_id == name, url
         assert access.reason == "inspection 2026-17"
         assert access.purpose == f"GET {route}"
         assert access.fields == sorted(REPORTS[name].person_columns)
         assert access.actor_id and access.role == "inspector"
     # with ?reason= too
-    before = _events(world)
+    before = last_event_id(world)
     query = client.get("/v1/auxiliaries?reason=audit", headers=world.headers("inspector"))
     assert query.status_code == 200 and query.json()["items"][0]["name"]
-    assert _events(world) == before + 1 and _accesses(world)[-1].reason == "audit"
+    assert last_event_id(world) == before + 1 and accesses(world)[-1].reason == "audit"
 
 
 def test_reports_of_counts_need_no_reason_and_record_nothing(
     client: TestClient, world: World
 ) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     for name in sorted(COUNTS_ONLY):
         for url in (f"/v1/reports/{_slug(name)}", f"/v1/reports/{_slug(name)}?format=csv"):
             assert client.get(url, headers=world.headers("inspector")).status_code == 200, url
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_other_roles_read_reports_as_before(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     for url, who in (
         ("/v1/auxiliaries", "personnel"),
         ("/v1/reports/personnel-status?format=csv", "unit"),
@@ -152,4 +140,4 @@ def test_other_roles_read_reports_as_before(client: TestClient, world: World) ->
         ("/v1/reports/misconduct-findings", "discipline"),
     ):
         assert client.get(url, headers=world.headers(who)).status_code == 200, url
-    assert _events(world) == before
+    assert last_event_id(world) == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import zipfile
@@ -15,25 +14,11 @@ from api.cli import main
 from ledger import bundle_verifier as bv
 from ledger.log import MerkleLog
 from tests.api.conftest import PHONE, RESIDENT_ID, World, assert_refused, problem
-
-ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
-
-
-def _members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _accesses(world: World) -> list[dict]:
-    ledger = world.ledger
-    rows = ledger.recorder.select_notifications(start=None, limit=1000, topics=[ACCESS_TOPIC])
-    verifier = ledger.record_mapper.verifier
-    assert verifier is not None
-    return [json.loads(verifier.check(row).payload) for row in rows]
+from tests.bundles import access_records, members_of
 
 
 def test_an_inspector_exports_an_auxiliarys_bundle(client: TestClient, world: World) -> None:
-    before = len(_accesses(world))
+    before = len(access_records(world.ledger))
     response = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/bundle",
         headers=world.headers("inspector"),
@@ -42,11 +27,11 @@ def test_an_inspector_exports_an_auxiliarys_bundle(client: TestClient, world: Wo
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
     assert response.headers["content-disposition"].startswith("attachment; filename=")
-    members = _members(response.content)
+    members = members_of(response.content)
     report = bv.verify_members(members)
     assert report.ok, report.failures
     assert RESIDENT_ID in {f["value"] for f in json.loads(members[bv.FIELDS])}
-    new = _accesses(world)[before:]
+    new = access_records(world.ledger)[before:]
     assert len(new) == 1
     assert new[0]["record_id"] == str(world.auxiliary)
     assert new[0]["reason"] == "劳动仲裁调取"
@@ -63,12 +48,12 @@ def test_discipline_exports_a_complaint_bundle_with_nothing_opened(
         json={"reason": "处分审查"},
     )
     assert response.status_code == 200, response.text
-    members = _members(response.content)
+    members = members_of(response.content)
     assert bv.verify_members(members).ok
     assert json.loads(members[bv.FIELDS]) == []
     assert json.loads(members[bv.SUBJECT_KEYS]) == {}
     assert all(b"19900001111" not in data for data in members.values())
-    ids = {a["record_id"] for a in _accesses(world)}
+    ids = {a["record_id"] for a in access_records(world.ledger)}
     assert {str(world.complaint), str(world.auxiliary)} <= ids
 
 
@@ -104,7 +89,7 @@ def test_a_reason_the_access_record_would_refuse_is_refused_first(
 ) -> None:
     """Zero-width-only, bidi-controlled or too long: 422 before any work, nothing recorded."""
     log = MerkleLog(world.ledger.ledger_recorder)
-    size, before = log.tree_size(), len(_accesses(world))
+    size, before = log.tree_size(), len(access_records(world.ledger))
     for url in (
         f"/v1/auxiliaries/{world.auxiliary}/bundle",
         f"/v1/complaints/{world.complaint}/bundle",
@@ -113,7 +98,7 @@ def test_a_reason_the_access_record_would_refuse_is_refused_first(
         problem(response, 422, "validation")
         assert "reason" in response.text
     assert log.tree_size() == size
-    assert len(_accesses(world)) == before
+    assert len(access_records(world.ledger)) == before
 
 
 def test_no_personal_data_reaches_logs_errors_or_the_verifiers_output(
@@ -129,7 +114,7 @@ def test_no_personal_data_reaches_logs_errors_or_the_verifiers_output(
     url = f"/v1/complaints/{world.complaint}/bundle"
     response = client.post(url, headers=inspector, json={"reason": "检察院调取"})
     assert response.status_code == 200
-    members = _members(response.content)
+    members = members_of(response.content)
     assert RESIDENT_ID in members[bv.FIELDS].decode()  # the markers are in the bundle ...
     errors = [
         client.post(url, headers=inspector, json={"reason": "x\n" + RESIDENT_ID}).text,

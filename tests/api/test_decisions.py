@@ -9,14 +9,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.bodies import decision, dispatched_hire_body
-from tests.api.conftest import ORGAN, World, problem
+from tests.api.conftest import ORGAN, World, last_event_id, problem
 
 DECISION = decision(document_number="通公纪〔2026〕7号", evidence=["调查笔录", "执法记录仪视频"])
 DISPATCHED = dispatched_hire_body(effective="2026-01-05")
-
-
-def _size(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
 
 
 def _post(client: TestClient, world: World, who: str, action: str, body: dict[str, Any]) -> Any:
@@ -44,7 +40,7 @@ def test_a_sanction_needs_its_reasons_and_a_statement_first(
     def impose(sanction: dict[str, Any]) -> Any:
         return _post(client, world, "discipline", "impose-sanction", sanction)
 
-    before = _size(world)
+    before = last_event_id(world)
     sanction = {"sanction_id": "SAN-9", "kind": "warning", **DECISION}
     for field in DECISION:
         missing = {k: v for k, v in sanction.items() if k != field}
@@ -54,7 +50,7 @@ def test_a_sanction_needs_its_reasons_and_a_statement_first(
     problem(impose({**sanction, "article": "Art. 9"}), 422, "invalid_field")
     body = problem(impose(sanction), 409, "statement_missing")
     assert "Art. 18" in body["detail"]
-    assert _size(world) == before  # nothing stored on any refusal
+    assert last_event_id(world) == before  # nothing stored on any refusal
     statement = {
         "sanction_id": "SAN-9",
         "heard_on": "2026-02-01",
@@ -78,10 +74,10 @@ def test_an_appeal_is_decided_by_the_inspectorate(client: TestClient, world: Wor
     sanction = {"sanction_id": "SAN-8", "kind": "warning", **DECISION}
     _ok(client, world, "discipline", "impose-sanction", sanction)
     _ok(client, world, "discipline", "appeal-sanction", {"sanction_id": "SAN-8", "grounds": "g"})
-    before = _size(world)
+    before = last_event_id(world)
     decision = {"sanction_id": "SAN-8", "upheld": False}
     problem(_post(client, world, "discipline", "decide-appeal", decision), 403, "role_not_allowed")
-    assert _size(world) == before
+    assert last_event_id(world) == before
     _ok(client, world, "inspector", "decide-appeal", decision)
     assert [(s["status"], s["appeal"]) for s in _sanctions(client, world)] == [
         ("overturned", "overturned")
@@ -92,7 +88,7 @@ def test_referral_outcomes(client: TestClient, world: World) -> None:
     def record(outcome: dict[str, Any]) -> Any:
         return _post(client, world, "discipline", "record-referral-outcome", outcome)
 
-    before = _size(world)
+    before = last_event_id(world)
     outcome = {
         "reference": "TJY-2026-3",
         "outcome": "accepted",
@@ -102,22 +98,22 @@ def test_referral_outcomes(client: TestClient, world: World) -> None:
     }
     problem(record(outcome), 422, "unknown_referral")
     problem(record({**outcome, "outcome": "acquitted"}), 422, "validation")
-    assert _size(world) == before
+    assert last_event_id(world) == before
     referral = {"reference": "TJY-2026-3", "summary": "涉嫌受贿", "effective": "2026-02-01"}
     _ok(client, world, "discipline", "refer-for-prosecution", referral)
     for step in ("accepted", "judgement"):
         recorded = record({**outcome, "outcome": step})
         assert recorded.status_code == 200, recorded.text
-    after = _size(world)
+    after = last_event_id(world)
     problem(record({**outcome, "outcome": "declined"}), 409, "invalid_transition")
-    assert _size(world) == after
+    assert last_event_id(world) == after
 
 
 def test_only_a_dispatched_auxiliary_is_returned_to_the_agency(
     client: TestClient, world: World
 ) -> None:
     personnel = world.headers("personnel")
-    before = _size(world)
+    before = last_event_id(world)
     body = problem(
         _post(
             client,
@@ -130,7 +126,7 @@ def test_only_a_dispatched_auxiliary_is_returned_to_the_agency(
         "not_labour_dispatch",
     )
     assert "Art. 8" in body["detail"]
-    assert _size(world) == before
+    assert last_event_id(world) == before
     hired = client.post("/v1/auxiliaries", headers=personnel, json=DISPATCHED)
     assert hired.status_code == 201, hired.text
     dispatched = hired.json()["originator_id"]

@@ -10,11 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.bodies import hire_body
-from tests.api.conftest import ORGAN, RESIDENT_ID, World, api_settings, problem
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
+from tests.api.conftest import ORGAN, RESIDENT_ID, World, api_settings, last_event_id, problem
 
 
 @pytest.fixture
@@ -29,7 +25,7 @@ def test_bad_requests_each_get_their_own_problem_and_store_nothing(
 ) -> None:
     client = small_client
     headers = world.headers("personnel")
-    before = _events(world)
+    before = last_event_id(world)
     url = "/v1/auxiliaries"
     problem(
         client.post(
@@ -83,7 +79,7 @@ def test_bad_requests_each_get_their_own_problem_and_store_nothing(
     problem(
         client.post(url, headers=world.headers("unit"), json=hire_body()), 403, "role_not_allowed"
     )
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_streamed_body_over_the_limit_is_refused(small_client: TestClient, world: World) -> None:
@@ -102,7 +98,7 @@ def test_streamed_body_over_the_limit_is_refused(small_client: TestClient, world
 
 def test_values_are_read_strictly_and_in_range(client: TestClient, world: World) -> None:
     headers = world.headers("personnel")
-    before = _events(world)
+    before = last_event_id(world)
     url = "/v1/auxiliaries"
     for changes in (
         {"contract_start": "0001-01-01"},
@@ -121,7 +117,7 @@ def test_values_are_read_strictly_and_in_range(client: TestClient, world: World)
     for changes in ({"checked_on": "0001-01-01"}, {"fit": "yes"}, {"fit": 1}):
         fields = {"checked_on": "2026-06-01", "fit": True, "details": "合格", **changes}
         problem(client.post(check, headers=headers, json=fields), 422, "validation")
-    assert _events(world) == before
+    assert last_event_id(world) == before
     inspector = world.headers("inspector")
     for query in ("on=0001-12-31", "on=2101-01-01", "on=1764028800"):
         problem(

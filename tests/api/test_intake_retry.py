@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from domain.commands.auxiliary import Separate
 from ledger.records import Envelope
-from tests.api.conftest import ORGAN, UNIT, World, actor, catch_up, problem
+from tests.api.conftest import ORGAN, UNIT, World, actor, catch_up, last_event_id, problem
 
 BY_NAME: dict[str, Any] = {
     "auxiliary_name": "李明",
@@ -21,10 +21,6 @@ BY_NAME: dict[str, Any] = {
     "complainant_name": "张三",
     "complainant_phone": "19900001111",
 }
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
 
 
 def test_a_retry_replays_even_when_the_auxiliary_is_no_longer_found(
@@ -40,7 +36,7 @@ def test_a_retry_replays_even_when_the_auxiliary_is_no_longer_found(
         world.auxiliary, Separate(reason="resigned"), Envelope(actor("personnel", ORGAN))
     )
     catch_up(world.ledger)
-    after = _events(world)
+    after = last_event_id(world)
 
     again = client.post("/v1/complaints", json=BY_NAME, headers=headers)
     assert again.status_code == 201, again.text
@@ -59,17 +55,17 @@ def test_a_retry_replays_even_when_the_auxiliary_is_no_longer_found(
         problem(
             client.post("/v1/complaints", json=BY_NAME, headers=fresh), 422, "unknown_auxiliary"
         )
-    assert _events(world) == after
+    assert last_event_id(world) == after
 
 
 def test_a_retry_of_a_recorded_intake_writes_nothing(client: TestClient, world: World) -> None:
     headers = {"Idempotency-Key": "retry-writes-nothing-0001"}
     first = client.post("/v1/complaints", json=BY_NAME, headers=headers)
     assert first.status_code == 201, first.text
-    after = _events(world)
+    after = last_event_id(world)
     for _ in range(3):
         again = client.post("/v1/complaints", json=BY_NAME, headers=headers)
         assert again.status_code == 201, again.text
         assert again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
-    assert _events(world) == after
+    assert last_event_id(world) == after

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import World, problem
+from tests.api.conftest import World, last_event_id, problem
 from tests.api.test_public import COMPLAINT
 
 
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
-
-
 def test_intake_refuses_bidi_and_zero_width_text(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     for work_id in ("NTFJ0602000001", "NTFJ0602999999"):  # real and wrong: the same answer
         for change in (
             {"incident_place": "人民路\u202e口路年青与"},
@@ -31,11 +27,11 @@ def test_intake_refuses_bidi_and_zero_width_text(client: TestClient, world: Worl
                 "format_character",
             )
             assert "\u202e" not in body["detail"] and "人民路" not in body["detail"]
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_commands_refuse_bidi_in_names(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     problem(
         client.post(
             f"/v1/auxiliaries/{world.auxiliary}/commend",
@@ -45,11 +41,11 @@ def test_commands_refuse_bidi_in_names(client: TestClient, world: World) -> None
         422,
         "format_character",
     )
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_a_reason_with_no_visible_character_is_no_reason(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     inspector = world.headers("inspector")
     for url in (f"/v1/auxiliaries/{world.auxiliary}", "/v1/auxiliaries"):
         for blank in ("\u200b", "\u200b\u200c\u200d", "\u2060 \ufeff", "\u202e"):
@@ -62,14 +58,14 @@ def test_a_reason_with_no_visible_character_is_no_reason(client: TestClient, wor
             422,
             "format_character",
         )
-    assert _events(world) == before
+    assert last_event_id(world) == before
     assert client.get("/v1/auxiliaries?reason=audit", headers=inspector).status_code == 200
 
 
 def test_an_erasure_reason_refuses_bidi_and_erases_nothing(
     client: TestClient, world: World
 ) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     problem(
         client.post(
             "/v1/admin/erasures",
@@ -79,6 +75,6 @@ def test_an_erasure_reason_refuses_bidi_and_erases_nothing(
         422,
         "format_character",
     )
-    assert _events(world) == before
+    assert last_event_id(world) == before
     record = client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("personnel"))
     assert record.json()["phone"] == "19912345678"  # the data key is intact

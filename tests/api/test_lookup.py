@@ -6,23 +6,15 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from ledger.access import RecordAccess
 from projections.check import check
 from projections.db import sql
 from projections.identity import IDENTITY, RESIDENT_ID_KIND
 from projections.service import ReadModels
-from tests.api.conftest import RESIDENT_ID, World, catch_up, problem
+from tests.api.conftest import RESIDENT_ID, World, accesses, catch_up, problem
 from tests.holds import end_erasure_blockers
 
 URL = "/v1/auxiliaries/lookup"
 OTHER_PERSON = "320602198506150011"  # valid check character, nobody has it
-
-
-def _accesses(world: World) -> list[RecordAccess]:
-    rows = world.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [world.ledger.repository.get(r.originator_id) for r in rows]
 
 
 def _found(client: TestClient, world: World, who: str, number: str) -> list[Any]:
@@ -64,22 +56,22 @@ def test_the_index_is_a_keyed_hash_never_the_number(world: World) -> None:
 
 
 def test_every_lookup_is_recorded_without_the_number(client: TestClient, world: World) -> None:
-    before = len(_accesses(world))
+    before = len(accesses(world))
     _found(client, world, "personnel", RESIDENT_ID)
     _found(client, world, "personnel", OTHER_PERSON)
-    accesses = _accesses(world)[before:]
-    assert sorted(a.record_id for a in accesses[:2]) == sorted(
+    recorded = accesses(world)[before:]
+    assert sorted(a.record_id for a in recorded[:2]) == sorted(
         str(x) for x in (world.auxiliary, world.other_unit_auxiliary)
     )
-    assert accesses[2].record_id == "none found"
-    for access in accesses:
+    assert recorded[2].record_id == "none found"
+    for access in recorded:
         assert access.fields == ["resident_id"]
         assert access.purpose == "POST /v1/auxiliaries/lookup"
         assert RESIDENT_ID not in repr(vars(access)) and OTHER_PERSON not in repr(vars(access))
 
 
 def test_bad_numbers_and_wrong_roles_are_refused(client: TestClient, world: World) -> None:
-    before = len(_accesses(world))
+    before = len(accesses(world))
     wrong_check = RESIDENT_ID[:-1] + "1"
     body = problem(
         client.post(URL, headers=world.headers("personnel"), json={"resident_id": wrong_check}),
@@ -100,7 +92,7 @@ def test_bad_numbers_and_wrong_roles_are_refused(client: TestClient, world: Worl
             "role_not_allowed",
         )
     problem(client.post(URL, json={"resident_id": RESIDENT_ID}), 401, "unauthenticated")
-    assert len(_accesses(world)) == before
+    assert len(accesses(world)) == before
 
 
 def test_an_erased_person_is_no_longer_found_and_the_read_models_check_clean(

@@ -14,7 +14,6 @@ from api.cli import main as cli
 from domain.commands.organ import RegisterOrgan, SetParent
 from domain.values import Actor
 from ledger.access import AccessEntry, access_entries, load_token, token_id
-from ledger.log import MerkleLog
 from ledger.records import Envelope
 from tests.api.conftest import (
     CITY,
@@ -24,6 +23,7 @@ from tests.api.conftest import (
     api_settings,
     assert_refused,
     catch_up,
+    event_count,
     new_token,
     problem,
 )
@@ -56,19 +56,15 @@ def _city(client: TestClient, world: World) -> dict[str, dict[str, str]]:
     return tokens
 
 
-def _size(world: World) -> int:
-    return MerkleLog(world.ledger.ledger_recorder).tree_size()
-
-
 def test_an_oversight_token_reads_an_organ_below_with_a_reason(
     client: TestClient, world: World
 ) -> None:
     city = _city(client, world)
     path = f"/v1/auxiliaries/{world.auxiliary}"
-    before = _size(world)
+    before = event_count(world)
     for who in ("inspector", "discipline"):
         problem(client.get(path, headers=city[who]), 422, "reason_required")
-    assert _size(world) == before  # a refused read records nothing
+    assert event_count(world) == before  # a refused read records nothing
     read = client.get(path, headers=city["discipline"], params={"reason": "专项督察 2026-7"})
     assert read.status_code == 200, read.text
     assert read.json()["organ"] == ORGAN
@@ -116,7 +112,7 @@ def test_without_oversight_or_as_personnel_a_token_stays_in_its_organ(
 
 def test_an_oversight_token_changes_nothing_below(client: TestClient, world: World) -> None:
     city = _city(client, world)
-    before = _size(world)
+    before = event_count(world)
     body: dict[str, Any] = {
         "sanction_id": "SAN-OV-1",
         "kind": "warning",
@@ -132,7 +128,7 @@ def test_an_oversight_token_changes_nothing_below(client: TestClient, world: Wor
         json=body,
     )
     problem(refused, 403, "oversight_read_only")
-    assert _size(world) == before
+    assert event_count(world) == before
     # The district's own discipline token still may (after the statement, Art. 18).
     waived = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/waive-statement",
@@ -150,7 +146,7 @@ def test_an_oversight_token_changes_nothing_below(client: TestClient, world: Wor
 
 def test_the_tree_refuses_unknown_parents_and_cycles(client: TestClient, world: World) -> None:
     city = _city(client, world)
-    before = _size(world)
+    before = event_count(world)
     other_organ = f"/v1/organs/{OTHER_ORGAN}/parent"
     other_admin = world.headers("other-organ-admin")
     assert_refused(
@@ -163,7 +159,7 @@ def test_the_tree_refuses_unknown_parents_and_cycles(client: TestClient, world: 
             (f"/v1/organs/{ORGAN}/parent", city["admin"], {"parent": CITY}, 403, "outside_scope"),
         ],
     )
-    assert _size(world) == before
+    assert event_count(world) == before
 
 
 def test_cli_issues_oversight_only_to_the_oversight_roles(
@@ -178,11 +174,11 @@ def test_cli_issues_oversight_only_to_the_oversight_roles(
     out, err = capsys.readouterr()
     token = load_token(world.ledger, token_id(out.strip()))
     assert token is not None and token.oversight and "oversight" in err
-    before = _size(world)
+    before = event_count(world)
     assert cli([*args, "--role", "personnel"]) != 0
     out, err = capsys.readouterr()
     assert out == "" and "not a personnel token" in err
-    assert _size(world) == before
+    assert event_count(world) == before
 
 
 def _last_read(world: World, record_id: str) -> AccessEntry:
@@ -195,7 +191,7 @@ def test_an_oversight_token_reads_lists_and_reports_below_with_a_reason(
     city = _city(client, world)
     catch_up(world.ledger)
     below = {"organ": ORGAN}
-    before = _size(world)
+    before = event_count(world)
     for path, who in (
         ("/v1/auxiliaries", "inspector"),
         ("/v1/complaints", "discipline"),
@@ -203,7 +199,7 @@ def test_an_oversight_token_reads_lists_and_reports_below_with_a_reason(
         ("/v1/reports/complaints-overdue", "inspector"),
     ):
         problem(client.get(path, headers=city[who], params=below), 422, "reason_required")
-    assert _size(world) == before  # a refused read records nothing
+    assert event_count(world) == before  # a refused read records nothing
     listed = client.get(
         "/v1/auxiliaries", headers=city["inspector"], params={**below, "reason": "专项督察"}
     )
@@ -238,7 +234,7 @@ def test_an_oversight_token_reads_lists_and_reports_below_with_a_reason(
     own = client.get("/v1/reports/quota-use", headers=city["discipline"])
     assert own.status_code == 200 and ORGAN not in own.text
     # Outside the subtree, or without oversight: as if it did not exist; nothing recorded.
-    before = _size(world)
+    before = event_count(world)
     outside = {"organ": OTHER_ORGAN, "reason": "x"}
     problem(
         client.get("/v1/auxiliaries", headers=city["inspector"], params=outside), 404, "not_found"
@@ -259,7 +255,7 @@ def test_an_oversight_token_reads_lists_and_reports_below_with_a_reason(
         404,
         "not_found",
     )
-    assert _size(world) == before
+    assert event_count(world) == before
 
 
 def test_an_oversight_token_reads_a_complaint_below_with_a_reason(
@@ -268,11 +264,11 @@ def test_an_oversight_token_reads_a_complaint_below_with_a_reason(
     city = _city(client, world)
     catch_up(world.ledger)
     path = f"/v1/complaints/{world.complaint}"
-    before = _size(world)
+    before = event_count(world)
     for who in ("discipline", "inspector"):
         problem(client.get(path, headers=city[who]), 422, "reason_required")
         problem(client.get(f"{path}/history", headers=city[who]), 422, "reason_required")
-    assert _size(world) == before
+    assert event_count(world) == before
     read = client.get(path, headers=city["discipline"], params={"reason": "信访督办"})
     assert read.status_code == 200, read.text
     assert read.json()["organ"] == ORGAN and read.json()["complainant_name"] != "张三"

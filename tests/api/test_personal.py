@@ -10,15 +10,7 @@ from fastapi.testclient import TestClient
 from api.personal import mask_address, mask_name, mask_phone, mask_resident_id
 from api.problems import ApiProblem
 from api.routers.common import access_reason
-from ledger.access import RecordAccess
-from tests.api.conftest import PHONE, RESIDENT_ID, World, problem
-
-
-def _accesses(world: World) -> list[RecordAccess]:
-    rows = world.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [world.ledger.repository.get(r.originator_id) for r in rows]
+from tests.api.conftest import PHONE, RESIDENT_ID, World, accesses, problem
 
 
 def test_masks() -> None:
@@ -50,7 +42,7 @@ def test_other_readers_see_masks(client: TestClient, world: World, role: str) ->
 
 def test_inspector_without_a_reason_reads_nothing(client: TestClient, world: World) -> None:
     # Who, what, when and why: an inspector's read of a personal record says why.
-    before = len(_accesses(world))
+    before = len(accesses(world))
     for path in (
         f"/v1/auxiliaries/{world.auxiliary}",
         f"/v1/auxiliaries/{world.auxiliary}/timeline",
@@ -63,21 +55,21 @@ def test_inspector_without_a_reason_reads_nothing(client: TestClient, world: Wor
         body = problem(response, 422, "reason_required")
         assert "X-Access-Reason" in body["detail"]
         assert RESIDENT_ID not in response.text and "李明" not in response.text
-    assert len(_accesses(world)) == before
+    assert len(accesses(world)) == before
 
 
 def test_inspector_with_a_reason_sees_clear_and_the_reason_is_recorded(
     client: TestClient, world: World
 ) -> None:
-    before = len(_accesses(world))
+    before = len(accesses(world))
     response = client.get(
         f"/v1/auxiliaries/{world.auxiliary}",
         headers={**world.headers("inspector"), "X-Access-Reason": "inspection 2026-17"},
     )
     assert response.json()["resident_id"] == RESIDENT_ID
-    accesses = _accesses(world)
-    assert len(accesses) == before + 1
-    access = accesses[-1]
+    recorded = accesses(world)
+    assert len(recorded) == before + 1
+    access = recorded[-1]
     assert access.role == "inspector" and access.organ == "320602"
     assert access.record_type == "auxiliary" and access.record_id == str(world.auxiliary)
     assert access.fields == ["address", "phone", "resident_id"]
@@ -87,14 +79,14 @@ def test_inspector_with_a_reason_sees_clear_and_the_reason_is_recorded(
         f"/v1/auxiliaries/{world.auxiliary}?reason=复核投诉", headers=world.headers("inspector")
     )
     assert by_query.json()["phone"] == PHONE
-    assert _accesses(world)[-1].reason == "复核投诉"
+    assert accesses(world)[-1].reason == "复核投诉"
     # A header in UTF-8 is recorded as sent (not as its bytes read as Latin-1) ...
     in_header = client.get(
         f"/v1/auxiliaries/{world.auxiliary}",
         headers={**world.headers("inspector"), "X-Access-Reason": "督察复核".encode()},
     )
     assert in_header.status_code == 200
-    assert _accesses(world)[-1].reason == "督察复核"
+    assert accesses(world)[-1].reason == "督察复核"
     # ... and one that is not UTF-8 is refused. (Called directly: the test client re-encodes
     # header values as UTF-8, so it cannot send such bytes; a server passes them as Latin-1.)
     with pytest.raises(ApiProblem, match="must be UTF-8 text"):
@@ -112,7 +104,7 @@ def test_complaints_office_sees_contact_details_others_do_not(
     assert discipline.json()["complainant_phone"] == "199****1111"
     assert discipline.json()["contact_text"] == "[withheld]"
     assert "19900001111" not in discipline.text
-    assert [a.record_type for a in _accesses(world)[-2:]] == ["complaint", "complaint"]
+    assert [a.record_type for a in accesses(world)[-2:]] == ["complaint", "complaint"]
 
 
 def test_the_auxiliarys_timeline_never_shows_the_complainant(
@@ -159,7 +151,7 @@ def test_no_personal_data_in_logs_or_error_bodies(
 def test_as_of_views_and_misconduct_findings_are_recorded_reads(
     client: TestClient, world: World
 ) -> None:
-    before = len(_accesses(world))
+    before = len(accesses(world))
     as_of = client.get(
         f"/v1/auxiliaries/{world.auxiliary}/as-of?on=2026-01-10&reason=复核",
         headers=world.headers("inspector"),
@@ -169,8 +161,8 @@ def test_as_of_views_and_misconduct_findings_are_recorded_reads(
         f"/v1/misconduct-findings/{world.finding}", headers=world.headers("discipline")
     )
     assert finding.status_code == 200, finding.text
-    accesses = _accesses(world)[before:]
-    assert [(a.role, a.record_type, a.record_id, a.reason, a.purpose) for a in accesses] == [
+    recorded = accesses(world)[before:]
+    assert [(a.role, a.record_type, a.record_id, a.reason, a.purpose) for a in recorded] == [
         (
             "inspector",
             "auxiliary",
@@ -190,4 +182,4 @@ def test_as_of_views_and_misconduct_findings_are_recorded_reads(
     client.get(
         f"/v1/misconduct-findings/{world.finding}", headers=world.headers("other-organ-inspector")
     )
-    assert len(_accesses(world)) == before + 2
+    assert len(accesses(world)) == before + 2

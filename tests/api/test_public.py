@@ -19,7 +19,7 @@ from api.receipts import make_code, tracking_hash
 from domain.commands.auxiliary import RevokeCredential
 from domain.values import Actor, china_date
 from ledger.records import Envelope
-from tests.api.conftest import ORGAN, UNIT, World, api_settings, catch_up, problem
+from tests.api.conftest import ORGAN, UNIT, World, api_settings, catch_up, last_event_id, problem
 
 COMPLAINT: dict[str, Any] = {
     "work_id": "NTFJ0602000001",
@@ -29,10 +29,6 @@ COMPLAINT: dict[str, Any] = {
     "complainant_name": "张三",
     "complainant_phone": "19900001111",
 }
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
 
 
 def verify_receipt(client: TestClient, receipt: dict[str, Any]) -> None:
@@ -67,7 +63,7 @@ def verify_inclusion(inclusion: dict[str, Any], leaf_hash_hex: str) -> None:
 
 
 def test_intake_answers_a_receipt_that_verifies(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     response = client.post("/v1/complaints", json=COMPLAINT)
     assert response.status_code == 201, response.text
     receipt = response.json()
@@ -75,7 +71,7 @@ def test_intake_answers_a_receipt_that_verifies(client: TestClient, world: World
         r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-Z*~$=]", receipt["tracking_code"]
     )
     verify_receipt(client, receipt)
-    assert _events(world) == before + 1
+    assert last_event_id(world) == before + 1
     complaint = world.ledger.complaint(UUID(receipt["complaint_id"]))
     assert complaint.tracking_hash == tracking_hash(receipt["tracking_code"].replace("-", ""))
     assert complaint.organ == ORGAN and complaint.responsibility.unit == UNIT
@@ -175,17 +171,17 @@ def test_idempotent_retry_returns_the_same_receipt_and_records_nothing(
     headers = {"Idempotency-Key": "c0ffee-2026-11-20-0001"}
     first = client.post("/v1/complaints", json=COMPLAINT, headers=headers)
     assert first.status_code == 201
-    after_first = _events(world)
+    after_first = last_event_id(world)
     again = client.post("/v1/complaints", json=COMPLAINT, headers=headers)
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert _events(world) == after_first
+    assert last_event_id(world) == after_first
     changed = {**COMPLAINT, "incident_place": "另一个地方"}
     problem(
         client.post("/v1/complaints", json=changed, headers=headers), 409, "idempotency_key_reused"
     )
-    assert _events(world) == after_first
+    assert last_event_id(world) == after_first
     other_key = client.post("/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "k2"})
     assert other_key.json()["complaint_id"] != first.json()["complaint_id"]
 
@@ -206,7 +202,7 @@ def test_intake_names_the_auxiliary_by_name_and_unit(client: TestClient, world: 
 
 
 def test_intake_validation_stores_nothing(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     future = (datetime.now(tz=UTC) + timedelta(days=2)).isoformat()
     for changes, code in (
         ({"incident_at": future}, "date_in_future"),
@@ -239,11 +235,11 @@ def test_intake_validation_stores_nothing(client: TestClient, world: World) -> N
             "validation",
         )
         assert body["errors"][0]["field"] == "body.incident_at", instant
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_intake_refuses_ambiguous_or_unreadable_json(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     headers = {"content-type": "application/json"}
 
     def refused(content: bytes, reason: str) -> None:
@@ -271,7 +267,7 @@ def test_intake_refuses_ambiguous_or_unreadable_json(client: TestClient, world: 
         415,
         "unsupported_media_type",
     )
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_intake_rate_limit_answers_429_with_retry_after(world: World) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ORGAN, OTHER_UNIT, UNIT, World, catch_up, hire
+from tests.api.conftest import ORGAN, OTHER_UNIT, UNIT, World, catch_up, hire, last_event_id
 from tests.api.test_public import COMPLAINT
 
 BY_NAME: dict[str, Any] = {
@@ -28,10 +28,6 @@ WRONG = {
 }
 
 
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
-
-
 def _answer(client: TestClient, body: dict[str, Any], **headers: str) -> dict[str, Any]:
     response = client.post("/v1/complaints", json=body, headers=headers)
     assert response.headers["content-type"].startswith("application/problem+json"), (
@@ -44,7 +40,7 @@ def _answer(client: TestClient, body: dict[str, Any], **headers: str) -> dict[st
 
 
 def test_own_fields_are_refused_before_the_lookup(client: TestClient, world: World) -> None:
-    before = _events(world)
+    before = last_event_id(world)
     future = (datetime.now(tz=UTC) + timedelta(days=2)).isoformat()
     bad_fields: dict[str, tuple[dict[str, Any], str]] = {
         "incident in the future": ({"incident_at": future}, "date_in_future"),
@@ -61,7 +57,7 @@ def test_own_fields_are_refused_before_the_lookup(client: TestClient, world: Wor
             wrong = _answer(client, {**WRONG[way], **change})
             assert real["code"] == code, (way, what, real)
             assert wrong == real, (way, what)
-    assert _events(world) == before
+    assert last_event_id(world) == before
 
 
 def test_every_failure_to_find_the_auxiliary_answers_alike(
@@ -71,7 +67,7 @@ def test_every_failure_to_find_the_auxiliary_answers_alike(
     hire(world.ledger, ORGAN, OTHER_UNIT, "NTFJ0602000009")
     catch_up(world.ledger)
     before_hire = "2024-06-01T09:30:00+08:00"
-    before = _events(world)
+    before = last_event_id(world)
     for way, body in REAL.items():
         wrong = _answer(client, WRONG[way])
         assert wrong["code"] == "unknown_auxiliary" and wrong["http_status"] == 422
@@ -83,10 +79,10 @@ def test_every_failure_to_find_the_auxiliary_answers_alike(
     catch_up(world.ledger)
     assert _answer(client, BY_NAME) == _answer(client, WRONG["by name and unit"])
     assert _answer(client, BY_NAME)["code"] == "unknown_auxiliary"
-    assert _events(world) > before  # the hires; the intakes stored nothing:
-    settled = _events(world)
+    assert last_event_id(world) > before  # the hires; the intakes stored nothing:
+    settled = last_event_id(world)
     _answer(client, BY_NAME)
-    assert _events(world) == settled
+    assert last_event_id(world) == settled
 
 
 def test_a_reused_idempotency_key_answers_alike_for_real_and_wrong_names(
@@ -95,12 +91,12 @@ def test_a_reused_idempotency_key_answers_alike_for_real_and_wrong_names(
     key = {"Idempotency-Key": "oracle-probe-0001"}
     first = client.post("/v1/complaints", json=COMPLAINT, headers=key)
     assert first.status_code == 201, first.text
-    after = _events(world)
+    after = last_event_id(world)
     real_other = {**BY_NAME, "auxiliary_name": "赵强", "unit": f"{OTHER_UNIT}所"}
     real = _answer(client, real_other, **key)
     wrong = _answer(client, WRONG["by name and unit"], **key)
     assert real["code"] == "idempotency_key_reused" and real["http_status"] == 409
     assert wrong == real
-    assert _events(world) == after
+    assert last_event_id(world) == after
     # and the other name is real: without the key it is filed
     assert client.post("/v1/complaints", json=real_other).status_code == 201

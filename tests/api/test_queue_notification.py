@@ -11,11 +11,7 @@ from fastapi.testclient import TestClient
 
 from projections.queries.outbox import messages_of
 from projections.service import ReadModels
-from tests.api.conftest import World, catch_up, problem
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
+from tests.api.conftest import World, catch_up, last_event_id, problem
 
 
 def _declined(client: TestClient, world: World) -> str:
@@ -35,7 +31,7 @@ def test_the_office_queues_a_message_that_the_outbox_then_lists(
 ) -> None:
     cid = _declined(client, world)
     message_id = uuid4()
-    before = _events(world)
+    before = last_event_id(world)
     queued = client.post(
         f"/v1/complaints/{cid}/queue-notification",
         headers=world.headers("complaints"),
@@ -47,7 +43,7 @@ def test_the_office_queues_a_message_that_the_outbox_then_lists(
     )
     assert queued.status_code == 200, queued.text
     assert queued.json()["topic"].endswith("NotificationQueued")
-    assert _events(world) == before + 1
+    assert last_event_id(world) == before + 1
     message = world.ledger.complaint(UUID(cid)).message(message_id)
     assert message is not None
     assert message.channel.value == "sms" and message.attempts == 0
@@ -65,7 +61,7 @@ def test_the_office_queues_a_message_that_the_outbox_then_lists(
         json={"channel": "sms", "text": "再发一次", "message_id": str(message_id)},
     )
     problem(again, 409, "duplicate_record")
-    assert _events(world) == before + 1
+    assert last_event_id(world) == before + 1
 
 
 @pytest.mark.both_backends
@@ -73,7 +69,7 @@ def test_a_channel_without_a_contact_is_refused_and_nothing_is_stored(
     client: TestClient, world: World
 ) -> None:
     cid = _declined(client, world)
-    before = _events(world)
+    before = last_event_id(world)
     version = world.ledger.complaint(UUID(cid)).version
     refused = client.post(
         f"/v1/complaints/{cid}/queue-notification",
@@ -83,7 +79,7 @@ def test_a_channel_without_a_contact_is_refused_and_nothing_is_stored(
     body = problem(refused, 422, "no_contact_for_channel")
     assert "19900001111" not in refused.text and "张三" not in refused.text
     assert body["title"] == "The complainant left no contact for this channel"
-    assert _events(world) == before
+    assert last_event_id(world) == before
     complaint = world.ledger.complaint(UUID(cid))
     assert complaint.version == version and not complaint.messages
 
@@ -92,7 +88,7 @@ def test_only_the_complaints_office_queues_and_only_after_a_result(
     client: TestClient, world: World
 ) -> None:
     cid = str(world.complaint)
-    before = _events(world)
+    before = last_event_id(world)
     payload = {"channel": "sms", "text": "您的投诉已受理"}
     problem(
         client.post(
@@ -110,4 +106,4 @@ def test_only_the_complaints_office_queues_and_only_after_a_result(
     )
     assert early.status_code == 409, early.text
     assert early.headers["content-type"].startswith("application/problem+json")
-    assert _events(world) == before
+    assert last_event_id(world) == before

@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.console.staff_reports import COLUMNS, TITLES
 from api.console.web import _LABELS_BY_NAME
-from ledger.log import MerkleLog
 from ledger.records import AuxLedger
 from projections.reports import REPORTS
-from tests.api.conftest import World, problem
+from tests.api.conftest import World, event_count, problem
 from tests.console.conftest import page_text, sign_in
 from tests.projections.test_workers import wait_for
 
@@ -49,10 +48,6 @@ def at(client: TestClient, when: datetime) -> AuxLedger:
     return ledger
 
 
-def size(world: World) -> int:
-    return MerkleLog(world.ledger.ledger_recorder).tree_size()
-
-
 def load(client: TestClient, world: World, *rule_sets: dict[str, Any], who: str = "admin") -> Any:
     return client.post("/v1/rules", headers=world.headers(who), json={"rule_sets": list(rule_sets)})
 
@@ -80,7 +75,7 @@ def test_staff_read_the_rule_sets_and_admins_load_them(client: TestClient, world
 
 def test_a_refused_load_is_a_problem_and_stores_nothing(client: TestClient, world: World) -> None:
     at(client, BEFORE_WARNING)
-    before = size(world)
+    before = event_count(world)
     bad = {**NANTONG_2028, "effective_from": "2031-01-01", "effective_until": "2030-01-01"}
     body = problem(load(client, world, NANTONG_2018, bad), 422, "invalid_rule_set")
     assert body["detail"] == (
@@ -91,7 +86,7 @@ def test_a_refused_load_is_a_problem_and_stores_nothing(client: TestClient, worl
     assert "overlaps nantong-2018 in part" in body["detail"]
     problem(load(client, world, NANTONG_2018, who="other-organ-admin"), 403, "outside_scope")
     problem(load(client, world, NANTONG_2018, who="personnel"), 403, "role_not_allowed")
-    assert size(world) == before
+    assert event_count(world) == before
     assert load(client, world, NANTONG_2018).status_code == 201
     problem(load(client, world, NANTONG_2018), 409, "duplicate_record")
 

@@ -17,13 +17,9 @@ from api.app import create_app
 from api.receipts import make_code
 from projections.complainant import ComplainantProjection
 from projections.service import ProjectionSupervisor, ReadModels
-from tests.api.conftest import World, api_settings, catch_up, problem
+from tests.api.conftest import World, api_settings, catch_up, last_event_id, problem
 from tests.api.test_public import COMPLAINT
 from tests.console.conftest import csrf_of
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
 
 
 def _complainant_position(world: World) -> int:
@@ -56,7 +52,7 @@ def test_a_lookup_that_misses_waits_for_the_projection_to_catch_up(world: World)
     app = create_app(api_settings(world.settings, read_after_wait=10.0))
     with TestClient(app) as client:
         receipt = client.post("/v1/complaints", json=COMPLAINT).json()
-        assert _complainant_position(world) < _events(world)  # no worker has applied it
+        assert _complainant_position(world) < last_event_id(world)  # no worker has applied it
         # the projection catches up while the lookup waits (the sleep only orders the two;
         # the lookup would wait up to 10 s for it)
         later = threading.Timer(0.3, catch_up, args=(world.ledger,))
@@ -76,12 +72,12 @@ def test_the_wait_is_bounded_and_then_not_found_leaves_nothing(world: World) -> 
     with TestClient(app) as client:
         receipt = client.post("/v1/complaints", json=COMPLAINT).json()
         code = receipt["tracking_code"]
-        before = _events(world)
+        before = last_event_id(world)
         problem(client.get(f"/v1/complaints/track/{code}"), 404, "not_found")
         form = client.get("/track")
         page = client.post("/track", data={"csrf": csrf_of(form.text), "code": code})
         assert page.status_code == 404 and "没有找到这个查询码对应的投诉" in page.text
-        assert _events(world) == before
+        assert last_event_id(world) == before
         catch_up(world.ledger)
         assert client.get(f"/v1/complaints/track/{code}").status_code == 200
         # a caught-up projection answers a code never handed out without waiting for it

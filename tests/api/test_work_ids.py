@@ -28,6 +28,7 @@ from tests.api.conftest import (
     actor,
     catch_up,
     hire,
+    last_event_id,
     problem,
 )
 
@@ -42,10 +43,6 @@ COMPLAINT: dict[str, Any] = {
 HIRE = hire_body(
     unit=OTHER_UNIT_OF_OTHER_ORGAN, supervisor_id="612010", supervisor_name="钱进", name="吴勇"
 )
-
-
-def _events(world: World) -> int:
-    return int(world.ledger.recorder.max_notification_id() or 0)
 
 
 def _issue(client: TestClient, headers: dict[str, str], auxiliary_id: object, serial: str) -> Any:
@@ -63,10 +60,10 @@ def _refused_to_another_organ(client: TestClient, world: World, serial: str) -> 
     hired = client.post("/v1/auxiliaries", headers=intruder, json=HIRE)
     assert hired.status_code == 201, hired.text
     newcomer: str = hired.json()["originator_id"]
-    before = _events(world)
+    before = last_event_id(world)
     body = problem(_issue(client, intruder, newcomer, serial), 409, "serial_already_issued")
     assert f"organ {ORGAN}" in body["detail"] and serial not in body["detail"]
-    assert _events(world) == before  # nothing recorded
+    assert last_event_id(world) == before  # nothing recorded
     return newcomer
 
 
@@ -104,7 +101,7 @@ def test_a_returned_or_revoked_work_id_is_never_issued_again(
         json={"kind": "work_id", "serial": "NTFJ0602000002", "reason": "遗失"},
     )
     assert revoked.status_code == 200, revoked.text
-    before = _events(world)
+    before = last_event_id(world)
     for auxiliary_id, serial in (
         (world.auxiliary, HELD),  # its own returned serial
         (world.other_unit_auxiliary, HELD),  # a colleague's returned serial
@@ -112,7 +109,7 @@ def test_a_returned_or_revoked_work_id_is_never_issued_again(
         (world.auxiliary, "NTFJ0602000002"),
     ):
         problem(_issue(client, personnel, auxiliary_id, serial), 409, "serial_already_issued")
-    assert _events(world) == before
+    assert last_event_id(world) == before
     catch_up(world.ledger)
     check = client.get(f"/v1/credentials/{HELD}").json()
     assert (check["organ"], check["status"], check["active"]) == (ORGAN, "returned", False)
@@ -155,7 +152,7 @@ def test_a_work_id_with_two_holders_is_neither_checked_nor_routed(
     # The takeover as it was possible before claims: the other organ issues it too, later.
     _legacy_issue(world.ledger, OTHER_ORGAN, theirs, legacy)
     catch_up(world.ledger)
-    before = _events(world)
+    before = last_event_id(world)
     body = problem(client.get(f"/v1/credentials/{legacy}"), 422, "ambiguous_work_id")
     assert "more than one auxiliary" in body["detail"] and legacy not in body["detail"]
     assert OTHER_ORGAN not in body["detail"] and ORGAN not in body["detail"]
@@ -164,7 +161,7 @@ def test_a_work_id_with_two_holders_is_neither_checked_nor_routed(
         422,
         "ambiguous_work_id",
     )
-    assert _events(world) == before  # routed nowhere
+    assert last_event_id(world) == before  # routed nowhere
     # Other work IDs are unaffected.
     assert client.get(f"/v1/credentials/{HELD}").json()["organ"] == ORGAN
 
@@ -185,7 +182,7 @@ def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
     assert not world.ledger.exists(claim_id)
     newcomer = _refused_to_another_organ(client, world, legacy)
     intruder = world.headers("other-organ-personnel")
-    before = _events(world)  # the refusal recorded nothing
+    before = last_event_id(world)  # the refusal recorded nothing
     assert not world.ledger.exists(claim_id)
     assert world.ledger.auxiliary(UUID(newcomer)).credentials == ()
     # Refused within the organ too (another of its auxiliaries), and a fresh serial still goes.
@@ -193,7 +190,7 @@ def test_a_legacy_work_id_without_a_claim_cannot_be_issued_again(
     problem(_issue(client, personnel, other, legacy), 409, "serial_already_issued")
     fresh = _issue(client, intruder, newcomer, "NTFJ0681000041")
     assert fresh.status_code == 200, fresh.text
-    assert _events(world) > before
+    assert last_event_id(world) > before
     catch_up(world.ledger)
     check = client.get(f"/v1/credentials/{legacy}").json()
     assert (check["organ"], check["active"]) == (ORGAN, True)

@@ -40,8 +40,9 @@ from ledger.access import issue_token
 from ledger.config import Settings
 from ledger.records import AuxLedger
 from projections.service import ProjectionSupervisor, ReadModels
-from tests.api.conftest import ROLES, api_settings, catch_up, free_port
+from tests.api.conftest import ROLES, api_settings, catch_up
 from tests.conftest import PostgresServer, make_settings, new_schema
+from tests.serving import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import (

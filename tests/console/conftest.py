@@ -15,8 +15,10 @@ from ledger.records import Envelope
 from tests.api.conftest import (  # noqa: F401 - fixtures
     ORGAN,
     World,
+    accesses,
     app,
     client,
+    event_count,
     world,
 )
 
@@ -56,25 +58,10 @@ def sign_in(browser: TestClient, token: str) -> str:
     return csrf_of(home.text)
 
 
-def event_count(of: World) -> int:
-    """How many events the ledger holds (the Merkle log's size)."""
-    from ledger.log import MerkleLog  # noqa: PLC0415
-
-    return MerkleLog(of.ledger.ledger_recorder).tree_size()
-
-
 def page_text(response: Any) -> str:
     """The HTML of a page answer (asserting it is one)."""
     assert response.headers["content-type"].startswith("text/html"), response.headers
     return str(response.text)
-
-
-def accesses(of: World) -> list[Any]:
-    """Every ``RecordAccess`` the ledger holds, oldest first."""
-    rows = of.ledger.recorder.select_notifications(
-        start=None, limit=1000, topics=["ledger.access:RecordAccess.Recorded"]
-    )
-    return [of.ledger.repository.get(r.originator_id) for r in rows]
 
 
 def take_unnamed(of: World) -> UUID:

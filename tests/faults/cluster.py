@@ -25,7 +25,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 
 import psycopg
+
+from tests.serving import free_port
 
 __all__ = ["PrivateCluster", "find_bindir", "free_port"]
 
@@ -48,14 +49,6 @@ def find_bindir() -> Path | None:
         return None
     bindir = Path(initdb).resolve().parent
     return bindir if (bindir / "pg_ctl").exists() else None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class PrivateCluster:

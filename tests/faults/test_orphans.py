@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from api.verbs.serve import port_in_use
-from tests.api.conftest import World, free_port, world  # noqa: F401 - the fixture
+from tests.api.conftest import World, world  # noqa: F401 - the fixture
 from tests.api.test_serve import _env
 from tests.serving import AUXLEDGER, start_serve, wait_ready
 

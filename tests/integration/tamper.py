@@ -10,8 +10,11 @@ from uuid import UUID
 from psycopg.rows import tuple_row
 
 from ledger.application import LedgerApplication
+from ledger.keys import SigningKey
 from ledger.merkle import Frontier, perfect_cover
 from ledger.persistence import CHECKPOINTS, HEAD, LEAVES, NODES, PostgresLedgerRecorder
+from ledger.record import GENESIS_PREVIOUS, SIGNING_PREFIX, unsigned_body
+from tests.integration.aggregates import Notebook
 
 
 class Tamperer:
@@ -135,6 +138,22 @@ class Tamperer:
             "VALUES (?, ?, ?, ?)",
             (self.oid(originator_id), version, topic, state),
         )
+
+    def insert_forged(self, key: SigningKey, title: str) -> UUID:
+        """Insert the first record of a new notebook ``title``, correctly chained and signed
+        with ``key``, as someone holding that key could; its id."""
+        book = Notebook.open(title)
+        plain = self.app.mapper.to_stored_event(book.collect_events()[0])
+        body = unsigned_body(
+            originator_id=book.id,
+            originator_version=1,
+            previous_hash=GENESIS_PREVIOUS,
+            key_id=key.key_id,
+            topic=plain.topic,
+            payload=plain.state,
+        )
+        self.insert_raw(book.id, 1, plain.topic, body + key.sign(SIGNING_PREFIX + body))
+        return book.id
 
     def truncate_tail(self, keep: int) -> None:
         """Cut the log (and its events) back to ``keep`` leaves, fixing the head."""

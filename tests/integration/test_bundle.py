@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import random
@@ -39,13 +38,13 @@ from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
-from tests import builders
+from tests.bundles import ACCESS_TOPIC, access_records, members_of
+from tests.integration import trial
 from tests.integration.conftest import run_cli
 from tests.integration.tamper import Tamperer
 from tests.integration.trial import (
     ADMIN,
     HIRED_ON,
-    INTAKE,
     ORGAN,
     PERSONNEL,
     PHONE,
@@ -64,7 +63,6 @@ INSPECTOR = Actor(actor_id="insp-1", role="inspector", organ="320699", unit=None
 NAME = "王小明"
 COMPLAINANT = "赵投诉"
 VERIFIABLE = ("records/", "proofs/", "checkpoints/", "keys/", "opened/")
-ACCESS_TOPIC = "ledger.access:RecordAccess.Recorded"
 
 
 @pytest.fixture
@@ -86,14 +84,8 @@ def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
 
 
 def complain(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
-    complaint_id = uuid4()
-    ledger.receive_complaint(
-        builders.complaint_command(
-            complaint_id=complaint_id, auxiliary_id=auxiliary_id, complainant_name=COMPLAINANT
-        ),
-        Envelope(INTAKE),
-    )
-    return complaint_id
+    """A complaint about ``auxiliary_id`` from ``COMPLAINANT``."""
+    return trial.complain(ledger, auxiliary_id, complainant_name=COMPLAINANT)
 
 
 def export(
@@ -120,18 +112,6 @@ def run_verifier(python: Path, folder: Path, bundle: str) -> subprocess.Complete
         env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"},
         check=False,
     )
-
-
-def members_of(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def access_records(ledger: AuxLedger) -> list[dict]:
-    rows = ledger.recorder.select_notifications(start=None, limit=1000, topics=[ACCESS_TOPIC])
-    verifier = ledger.record_mapper.verifier
-    assert verifier is not None
-    return [json.loads(verifier.check(row).payload) for row in rows]
 
 
 def test_an_auxiliary_bundle_verifies_and_opens_what_an_inspector_may_read(

@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import datetime, time
 
 import pytest
-from eventsourcing.utils import get_topic
 
 from api.demo import DEMO_END, load_demo
 from domain.auxiliary import Auxiliary
@@ -18,30 +17,22 @@ from ledger.records import AuxLedger
 from projections.check import check
 from projections.queries import ComplianceQueries, LifecycleQueries
 from projections.service import ReadModels
-
-
-def _events(ledger: AuxLedger, event: type) -> list[object]:
-    rows = ledger.recorder.select_notifications(
-        start=None, limit=100_000, topics=[get_topic(event)]
-    )
-    return [ledger.mapper.to_domain_event(row) for row in rows]
+from tests.integration.conftest import recorded
 
 
 @pytest.mark.slow
 def test_the_demo_records_probations_training_and_leave(aux_ledger: AuxLedger) -> None:
     counts = load_demo(aux_ledger, officers=40, seed=3)
-    outcomes = Counter(e.passed for e in _events(aux_ledger, Auxiliary.ProbationCompleted))  # type: ignore[attr-defined]
+    outcomes = Counter(e.passed for e in recorded(aux_ledger, Auxiliary.ProbationCompleted))
     assert outcomes[False] == 1 and outcomes[True] > 20, outcomes
     [failed] = [
-        e
-        for e in _events(aux_ledger, Auxiliary.Separated)
-        if e.reason == "probation_failed"  # type: ignore[attr-defined]
+        e for e in recorded(aux_ledger, Auxiliary.Separated) if e.reason == "probation_failed"
     ]
-    assert not aux_ledger.auxiliary(failed.originator_id).separation_owed  # type: ignore[attr-defined]
-    trainings = _events(aux_ledger, Auxiliary.TrainingRecorded)
-    kinds = Counter(e.kind for e in trainings)  # type: ignore[attr-defined]
+    assert not aux_ledger.auxiliary(failed.originator_id).separation_owed
+    trainings = recorded(aux_ledger, Auxiliary.TrainingRecorded)
+    kinds = Counter(e.kind for e in trainings)
     assert kinds["pre_service"] >= counts.auxiliaries * 0.8 and kinds["in_service"] > 0
-    leave_kinds = {e.kind for e in _events(aux_ledger, Auxiliary.LeaveStarted)}  # type: ignore[attr-defined]
+    leave_kinds = {e.kind for e in recorded(aux_ledger, Auxiliary.LeaveStarted)}
     assert {"annual", "sick", "personal"} <= leave_kinds and len(leave_kinds) >= 4
     end = datetime.combine(DEMO_END, time(12), CHINA_STANDARD_TIME)
     models = ReadModels(aux_ledger)

@@ -8,11 +8,9 @@ which records the truth. The read models agree with a replay."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.utils import get_topic
 
 from api.demo import DEMO_END, load_demo
 from api.notifications import DeliveryWorker, LogOnlyAdapter
@@ -22,35 +20,29 @@ from projections.check import check
 from projections.queries.outbox import messages_of
 from projections.queries.reviews import ReviewQueries
 from projections.service import ReadModels
-
-
-def _events(ledger: AuxLedger, event: type) -> list[Any]:
-    rows = ledger.recorder.select_notifications(
-        start=None, limit=100_000, topics=[get_topic(event)]
-    )
-    return [ledger.mapper.to_domain_event(row) for row in rows]
+from tests.integration.conftest import recorded
 
 
 @pytest.mark.slow
 def test_the_demo_records_reviews_and_delivers_notifications(aux_ledger: AuxLedger) -> None:
     load_demo(aux_ledger, officers=120, seed=1)
 
-    requested = _events(aux_ledger, Complaint.ReviewRequested)
-    decided = _events(aux_ledger, Complaint.ReviewDecided)
+    requested = recorded(aux_ledger, Complaint.ReviewRequested)
+    decided = recorded(aux_ledger, Complaint.ReviewDecided)
     assert {e.actor.role for e in requested} == {"public", "complaints"}
     assert {e.outcome for e in decided} == {"upheld", "changed"}
     assert {e.actor.role for e in decided} == {"inspector"}  # never the finding's office
     due = {e.originator_id: e.due for e in requested}
     assert all(e.effective <= due[e.originator_id] for e in decided), "decided late"
     changed = {e.originator_id for e in decided if e.outcome == "changed"}
-    reopened = {e.originator_id for e in _events(aux_ledger, Complaint.Reopened)}
+    reopened = {e.originator_id for e in recorded(aux_ledger, Complaint.Reopened)}
     assert changed <= reopened  # a changed result is carried out by reopening
     pending = [e for e in requested if e.originator_id not in {d.originator_id for d in decided}]
     assert pending and all(e.due > DEMO_END for e in pending)
 
-    queued = {e.message_id: e for e in _events(aux_ledger, Complaint.NotificationQueued)}
-    delivered = _events(aux_ledger, Complaint.NotificationDelivered)
-    assert not _events(aux_ledger, Complaint.NotificationFailed)
+    queued = {e.message_id: e for e in recorded(aux_ledger, Complaint.NotificationQueued)}
+    delivered = recorded(aux_ledger, Complaint.NotificationDelivered)
+    assert not recorded(aux_ledger, Complaint.NotificationFailed)
     assert queued and Counter(e.message_id for e in delivered) == Counter(list(queued))
     for e in delivered:
         channel = queued[e.message_id].channel

@@ -55,11 +55,6 @@ def _published_size_and_cosignatures(base: str) -> tuple[int, int]:
     return int(text.split("\n")[1]), len(lines) - 1
 
 
-def _evidence(w: WitnessProcess) -> str:
-    path = w.state / "evidence.log"
-    return path.read_text() if path.exists() else ""
-
-
 def _write(ledger: AuxLedger, organ: str) -> None:
     admin = actor("admin", organ)
     ledger.register_organ(
@@ -231,7 +226,7 @@ def test_the_monitor_fails_against_a_rolled_back_database(tmp_path: Path) -> Non
                 _write(ledger, organ)
             assert _head(ledger) > seen
             wait_for(
-                lambda: all("inconsistent" in _evidence(w) for w in witnesses),
+                lambda: all("inconsistent" in w.evidence() for w in witnesses),
                 timeout=90,
                 what="both witnesses to refuse the forked history",
             )

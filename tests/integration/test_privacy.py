@@ -37,13 +37,11 @@ from ledger.privacy import (
 )
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
-from tests import builders
 from tests.holds import end_erasure_blockers
 from tests.integration import trial
 from tests.integration.tamper import Tamperer
 from tests.integration.trial import (
     ADMIN,
-    INTAKE,
     PERSONNEL,
     PHONE,
     RESIDENT_ID,
@@ -84,17 +82,8 @@ def _hire(ledger: AuxLedger) -> UUID:
 
 
 def _complaint(ledger: AuxLedger, auxiliary_id: UUID) -> UUID:
-    complaint_id = uuid4()
-    ledger.receive_complaint(
-        builders.complaint_command(
-            complaint_id=complaint_id,
-            auxiliary_id=auxiliary_id,
-            complainant_name=COMPLAINANT,
-            contact_text=CONTACT,
-        ),
-        Envelope(INTAKE),
-    )
-    return complaint_id
+    """A complaint about ``auxiliary_id`` whose complainant and contact are markers."""
+    return trial.complain(ledger, auxiliary_id, complainant_name=COMPLAINANT, contact_text=CONTACT)
 
 
 def _raw_database_bytes(settings: Settings) -> bytes:

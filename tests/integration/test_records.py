@@ -3,7 +3,7 @@ races have exactly one winner, and the demo loads and verifies on both backends.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -36,7 +36,7 @@ from ledger.log import MerkleLog
 from ledger.records import AuxLedger, Envelope
 from ledger.verify import verify_ledger
 from tests import builders
-from tests.conftest import initialised
+from tests.conftest import initialised, race
 
 WHEN = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 ADMIN = Actor(actor_id="root", role="admin", organ="320600", unit=None)
@@ -129,25 +129,14 @@ def test_a_hire_over_quota_is_refused_and_stores_nothing(ledger: AuxLedger) -> N
 def test_two_hires_racing_for_the_last_slot_have_one_winner(settings: Settings) -> None:
     first = initialised(AuxLedger, settings)
     _set_up(first, quota=1)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def hire(n: int) -> None:
+    def hire(n: int) -> Callable[[], object]:
         own = AuxLedger(settings, clock=lambda: WHEN)
         own.organ("320600")  # warm: both read the organ with one slot left
-        barrier.wait()
-        try:
-            _hire(own, n)
-            outcomes.append("hired")
-        except (ConcurrencyConflictError, QuotaExceededError):
-            outcomes.append("refused")
+        return lambda: _hire(own, n)
 
-    threads = [threading.Thread(target=hire, args=(n,)) for n in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["hired", "refused"]
+    outcomes = race(hire, (1, 2), (ConcurrencyConflictError, QuotaExceededError))
+    assert sorted(outcomes) == ["refused", "won"]
     assert AuxLedger(settings).organ("320600").headcount == 1
 
 
@@ -204,25 +193,14 @@ def test_two_issues_racing_for_one_serial_have_one_winner(settings: Settings) ->
     first = initialised(AuxLedger, settings)
     _set_up(first, quota=2)
     auxiliaries = [_hire(first, n).originator_id for n in (1, 2)]  # type: ignore[attr-defined]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def issue(auxiliary_id: object) -> None:
+    def issue(auxiliary_id: object) -> Callable[[], object]:
         own = AuxLedger(settings, clock=lambda: WHEN)
         own.auxiliary(auxiliary_id)  # type: ignore[arg-type]
-        barrier.wait()
-        try:
-            _issue(own, auxiliary_id)
-            outcomes.append("issued")
-        except (ConcurrencyConflictError, SerialAlreadyIssuedError):
-            outcomes.append("refused")
+        return lambda: _issue(own, auxiliary_id)
 
-    threads = [threading.Thread(target=issue, args=(a,)) for a in auxiliaries]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["issued", "refused"]
+    outcomes = race(issue, auxiliaries, (ConcurrencyConflictError, SerialAlreadyIssuedError))
+    assert sorted(outcomes) == ["refused", "won"]
     check = AuxLedger(settings)
     holders = [a for a in auxiliaries if check.auxiliary(a).credentials]
     claim = check.load(CredentialSerial, CredentialSerial.id_for("work_id", "NTFJ0600000039"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -28,11 +29,8 @@ extra_working_days = [2024-09-29, 2024-10-12]
 
 
 def _size(settings: Settings) -> int:
-    ledger = AuxLedger(settings, personal_data=False)
-    try:
+    with closing(AuxLedger(settings, personal_data=False)) as ledger:
         return MerkleLog(ledger.ledger_recorder).tree_size()
-    finally:
-        ledger.close()
 
 
 def test_rules_load_and_list(
@@ -57,12 +55,9 @@ def test_rules_load_and_list(
         ("nantong-2018", "2018-01-10", "2023-02-28"),
         ("nantong-2023", "2023-03-01", "2027-12-31"),
     ]
-    ledger = AuxLedger(cli_env)
-    try:
+    with closing(AuxLedger(cli_env)) as ledger:
         calendar = ledger.policy.in_force(date(2024, 10, 1)).calendar
-        assert not calendar.is_working_day(date(2024, 10, 1))
-    finally:
-        ledger.close()
+    assert not calendar.is_working_day(date(2024, 10, 1))
 
 
 def test_a_refused_load_stores_nothing_and_says_one_line(

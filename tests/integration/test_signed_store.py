@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+from uuid import UUID
 
 import pytest
 
@@ -19,9 +21,11 @@ from ledger.errors import (
 )
 from ledger.log import MerkleLog
 from ledger.record import GENESIS_PREVIOUS, parse_record, record_hash
-from tests.conftest import initialised, make_settings
+from tests.conftest import initialised, make_settings, race
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
+
+E = TypeVar("E", bound=Exception)
 
 
 @pytest.fixture
@@ -36,6 +40,13 @@ def _notebook(app: LedgerApplication, pages: int = 3) -> Notebook:
         book.write(f"page {i}")
     app.save(book)
     return book
+
+
+def _refused_on_read(app: LedgerApplication, aggregate_id: UUID, error: type[E]) -> E:
+    """The ``error`` a fresh process meets reading ``aggregate_id`` back."""
+    with pytest.raises(error) as caught:
+        LedgerApplication(app.settings).repository.get(aggregate_id)
+    return caught.value
 
 
 def test_every_record_is_signed_and_chained(app: LedgerApplication) -> None:
@@ -69,11 +80,9 @@ def test_every_save_is_logged_and_checkpointed(app: LedgerApplication) -> None:
 def test_changed_payload_byte_is_caught_on_read(app: LedgerApplication) -> None:
     book = _notebook(app)
     Tamperer(app).flip_payload_byte(book.id, 2)
-    fresh = LedgerApplication(app.settings)
-    with pytest.raises(BadSignatureError) as caught:
-        fresh.repository.get(book.id)
-    assert caught.value.originator_id == str(book.id)
-    assert caught.value.originator_version == 2
+    caught = _refused_on_read(app, book.id, BadSignatureError)
+    assert caught.originator_id == str(book.id)
+    assert caught.originator_version == 2
 
 
 def test_a_long_history_is_anchored_on_its_newest_signature(app: LedgerApplication) -> None:
@@ -83,15 +92,11 @@ def test_a_long_history_is_anchored_on_its_newest_signature(app: LedgerApplicati
     tamper = Tamperer(app)
     state = tamper.state(book.id, 12)
     tamper.set_state(book.id, 12, state[:-1] + bytes([state[-1] ^ 1]))  # its signature only
-    with pytest.raises(BadSignatureError) as caught:
-        LedgerApplication(app.settings).repository.get(book.id)
-    assert caught.value.originator_version == 12
+    assert _refused_on_read(app, book.id, BadSignatureError).originator_version == 12
     tamper.set_state(book.id, 12, state)
     newest = tamper.state(book.id, 31)
     tamper.set_state(book.id, 31, newest[:-1] + bytes([newest[-1] ^ 1]))
-    with pytest.raises(BadSignatureError) as caught:
-        LedgerApplication(app.settings).repository.get(book.id)
-    assert caught.value.originator_version == 31
+    assert _refused_on_read(app, book.id, BadSignatureError).originator_version == 31
     tamper.set_state(book.id, 31, newest)
     assert len(LedgerApplication(app.settings).repository.get(book.id).pages) == 30
 
@@ -99,27 +104,20 @@ def test_a_long_history_is_anchored_on_its_newest_signature(app: LedgerApplicati
 def test_deleted_middle_event_is_caught_on_read(app: LedgerApplication) -> None:
     book = _notebook(app)
     Tamperer(app).delete_event(book.id, 2)
-    fresh = LedgerApplication(app.settings)
-    with pytest.raises(VersionGapError) as caught:
-        fresh.repository.get(book.id)
-    assert caught.value.originator_version == 3
+    assert _refused_on_read(app, book.id, VersionGapError).originator_version == 3
 
 
 def test_event_moved_to_another_aggregate_is_caught_on_read(app: LedgerApplication) -> None:
     book = _notebook(app)
     other = _notebook(app, pages=1)
     Tamperer(app).move_event(book.id, 4, other.id)
-    fresh = LedgerApplication(app.settings)
-    with pytest.raises(RecordMismatchError):
-        fresh.repository.get(other.id)
+    _refused_on_read(app, other.id, RecordMismatchError)
 
 
 def test_changed_topic_is_caught_on_read(app: LedgerApplication) -> None:
     book = _notebook(app)
     Tamperer(app).set_topic(book.id, 2, "tests.integration.aggregates:Notebook.Opened")
-    fresh = LedgerApplication(app.settings)
-    with pytest.raises(RecordMismatchError):
-        fresh.repository.get(book.id)
+    _refused_on_read(app, book.id, RecordMismatchError)
 
 
 def test_record_signed_by_unknown_key_is_refused(app: LedgerApplication, tmp_path: Path) -> None:
@@ -134,8 +132,7 @@ def test_record_signed_by_unknown_key_is_refused(app: LedgerApplication, tmp_pat
     stranger.save(forged)
     row = stranger.recorder.select_events(forged_id)[0]
     Tamperer(app).insert_raw(forged_id, 1, row.topic, row.state)
-    with pytest.raises(UnknownKeyError):
-        LedgerApplication(app.settings).repository.get(forged_id)
+    _refused_on_read(app, forged_id, UnknownKeyError)
     assert app.repository.get(book.id).pages == ["page 0"]
 
 
@@ -144,48 +141,21 @@ def test_record_signed_after_revocation_is_refused(app: LedgerApplication) -> No
     app.rotate_key("test")
     app.revoke_key(old_key.public.key_id_hex, "laptop stolen", "test")
     # A thief with the old key writes a correctly chained, correctly signed record.
-    book = Notebook.open("after revocation")
-    from ledger.record import SIGNING_PREFIX, unsigned_body  # noqa: PLC0415
-
-    event = book.collect_events()[0]
-    plain = app.mapper.to_stored_event(event)
-    body = unsigned_body(
-        originator_id=book.id,
-        originator_version=1,
-        previous_hash=GENESIS_PREVIOUS,
-        key_id=old_key.key_id,
-        topic=plain.topic,
-        payload=plain.state,
-    )
-    raw = body + old_key.sign(SIGNING_PREFIX + body)
-    Tamperer(app).insert_raw(book.id, 1, plain.topic, raw)
-    with pytest.raises(KeyNotValidError):
-        LedgerApplication(app.settings).repository.get(book.id)
+    forged = Tamperer(app).insert_forged(old_key, "after revocation")
+    _refused_on_read(app, forged, KeyNotValidError)
 
 
 def test_two_writers_one_wins_and_the_chain_never_forks(settings: Settings) -> None:
     app = initialised(LedgerApplication, settings)
     book = _notebook(app, pages=1)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def writer(name: str) -> None:
+    def writer(name: str) -> Callable[[], object]:
         writer_app = LedgerApplication(settings)
         copy = writer_app.repository.get(book.id)
         copy.write(name)
-        barrier.wait()
-        try:
-            writer_app.save(copy)
-            outcomes.append("won")
-        except ConcurrencyConflictError:
-            outcomes.append("conflict")
+        return lambda: writer_app.save(copy)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["conflict", "won"]
+    assert sorted(race(writer, ("a", "b"), (ConcurrencyConflictError,))) == ["refused", "won"]
     rows = app.recorder.select_events(book.id)
     assert [r.originator_version for r in rows] == [1, 2, 3]
     assert len(LedgerApplication(settings).repository.get(book.id).pages) == 2

@@ -48,12 +48,24 @@ def test_large_batches_equal_row_by_row_reads(app: LedgerApplication) -> None:
     assert len(pages) == 100 and all(type(c.event).__name__ == "PageWritten" for c in pages)
 
 
-def test_an_altered_event_fails_the_batch(app: LedgerApplication) -> None:
-    row = app.recorder.select_notifications(start=None, limit=60)[40]
-    Tamperer(app).flip_payload_byte(row.originator_id, row.originator_version)
+def _refusal(app: LedgerApplication, batch: int) -> str:
+    """The kind of integrity violation a fresh reader meets reading ``batch`` events."""
     with pytest.raises(IntegrityViolation) as caught:
-        read_checked(_fresh(app), 0, 100)
-    assert caught.value.kind == "leaf_mismatch"
+        read_checked(_fresh(app), 0, batch)
+    return caught.value.kind
+
+
+@pytest.mark.parametrize(
+    ("altered", "batch", "kind"),
+    [(40, 100, "leaf_mismatch"), (5, 10, "bad_signature")],
+    ids=["a large batch checks the leaves", "a small batch still checks each signature"],
+)
+def test_an_altered_event_fails_the_batch(
+    app: LedgerApplication, altered: int, batch: int, kind: str
+) -> None:
+    row = app.recorder.select_notifications(start=None, limit=altered + 1)[altered]
+    Tamperer(app).flip_payload_byte(row.originator_id, row.originator_version)
+    assert _refusal(app, batch) == kind
 
 
 def test_an_event_and_its_leaf_altered_together_fail_the_root(app: LedgerApplication) -> None:
@@ -67,9 +79,7 @@ def test_an_event_and_its_leaf_altered_together_fail_the_root(app: LedgerApplica
         "UPDATE {nodes} SET hash = ? WHERE level = 0 AND idx = ?",
         (leaf_hash(bytes(state)), index),
     )
-    with pytest.raises(IntegrityViolation) as caught:
-        read_checked(_fresh(app), 0, 100)
-    assert caught.value.kind == "root_mismatch"
+    assert _refusal(app, 100) == "root_mismatch"
 
 
 def test_a_forged_checkpoint_fails_the_batch(app: LedgerApplication) -> None:
@@ -81,17 +91,7 @@ def test_a_forged_checkpoint_fails_the_batch(app: LedgerApplication) -> None:
     lines = stored.note.split("\n")
     lines[2] = "B" * 43 + "="
     Tamperer(app).replace_checkpoint_note(stored.tree_size, "\n".join(lines))
-    with pytest.raises(IntegrityViolation) as caught:
-        read_checked(_fresh(app), 0, 100)
-    assert caught.value.kind == "checkpoint_signature"
-
-
-def test_small_batches_still_check_each_signature(app: LedgerApplication) -> None:
-    row = app.recorder.select_notifications(start=None, limit=10)[5]
-    Tamperer(app).flip_payload_byte(row.originator_id, row.originator_version)
-    with pytest.raises(IntegrityViolation) as caught:
-        read_checked(_fresh(app), 0, 10)
-    assert caught.value.kind == "bad_signature"
+    assert _refusal(app, 100) == "checkpoint_signature"
 
 
 def test_a_verification_snapshot_is_not_cut_off_while_it_waits(app: LedgerApplication) -> None:

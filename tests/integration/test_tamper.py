@@ -14,7 +14,6 @@ import pytest
 from ledger.application import LedgerApplication
 from ledger.config import Settings
 from ledger.log import MerkleLog
-from ledger.record import GENESIS_PREVIOUS, SIGNING_PREFIX, unsigned_body
 from ledger.verify import VerificationReport, Witness, _check_chains, verify_ledger
 from tests.conftest import initialised, make_settings
 from tests.integration.aggregates import Notebook
@@ -133,27 +132,11 @@ def test_deleted_whole_aggregate(scene: Scene) -> None:
     )
 
 
-def _forge(app: LedgerApplication, key: object, title: str) -> tuple[UUID, str, bytes]:
-    book = Notebook.open(title)
-    event = book.collect_events()[0]
-    plain = app.mapper.to_stored_event(event)
-    body = unsigned_body(
-        originator_id=book.id,
-        originator_version=1,
-        previous_hash=GENESIS_PREVIOUS,
-        key_id=key.key_id,  # type: ignore[attr-defined]
-        topic=plain.topic,
-        payload=plain.state,
-    )
-    return book.id, plain.topic, body + key.sign(SIGNING_PREFIX + body)  # type: ignore[attr-defined]
-
-
 def test_inserted_event_signed_with_unknown_key(scene: Scene, tmp_path: Path) -> None:
     stranger = make_settings(tmp_path / "stranger", f"sqlite:///{tmp_path / 'stranger.sqlite'}")
     stranger_app = LedgerApplication(stranger, create_tables=True)
     stranger_app.initialise("stranger")
-    forged_id, topic, raw = _forge(scene.app, stranger_app.active_signer(), "forged")
-    scene.tamper.insert_raw(forged_id, 1, topic, raw)
+    forged_id = scene.tamper.insert_forged(stranger_app.active_signer(), "forged")
     report = scene.verify()
     assert [(o, v) for o, v, _ in _at(report, "unlogged_event")] == [(str(forged_id), 1)]
 
@@ -162,8 +145,7 @@ def test_inserted_event_signed_with_revoked_key(scene: Scene) -> None:
     old = scene.app.active_signer()
     scene.app.rotate_key("test")
     scene.app.revoke_key(old.public.key_id_hex, "compromised", "test")
-    forged_id, topic, raw = _forge(scene.app, old, "backdated")
-    scene.tamper.insert_raw(forged_id, 1, topic, raw)
+    forged_id = scene.tamper.insert_forged(old, "backdated")
     report = scene.verify()
     assert [(o, v) for o, v, _ in _at(report, "unlogged_event")] == [(str(forged_id), 1)]
     # Even appended to the log by someone holding the revoked key, its position is after the

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.cosignature import Cosigner, parse_cosigner_vkey
 from ledger.note import NoteSigner
-from tests.integration.witnesses import AUXLEDGER, WitnessProcess, free_port, keygen
+from tests.integration.witnesses import AUXLEDGER, WitnessProcess, keygen
+from tests.serving import free_port
 
 LOG = NoteSigner("example.com/log", Ed25519PrivateKey.generate())
 

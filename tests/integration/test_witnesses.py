@@ -27,7 +27,8 @@ from ledger.log import MerkleLog
 from ledger.witnessing import CosignatureStore, WitnessSubmitter, published_checkpoint
 from tests.conftest import initialised, make_settings, new_schema
 from tests.integration.aggregates import Notebook
-from tests.integration.witnesses import WitnessProcess, free_port, start_witness, wait_for
+from tests.integration.witnesses import WitnessProcess, start_witness, wait_for
+from tests.serving import free_port
 from tests.unit.ledger.test_cosignature import independent_check
 
 
@@ -144,7 +145,7 @@ def test_a_fork_with_the_same_key_is_refused_by_a_witness_that_saw_the_other(
         _write(fork, 9, "forged history")
         fork_submitter = _submitter(fork, _endpoints([w1]))
         try:
-            wait_for(lambda: "inconsistent" in _evidence(w1), what="the witness to record the fork")
+            wait_for(lambda: "inconsistent" in w1.evidence(), what="the witness to record the fork")
             time.sleep(0.3)
         finally:
             fork_submitter.stop()
@@ -173,11 +174,6 @@ def _latest_note(app: LedgerApplication) -> str:
     latest = MerkleLog(app.ledger_recorder).latest_checkpoint()
     assert latest is not None
     return latest.note
-
-
-def _evidence(w: WitnessProcess) -> str:
-    path = w.state / "evidence.log"
-    return path.read_text() if path.exists() else ""
 
 
 def test_a_rollback_is_refused_and_a_restarted_witness_keeps_its_state(

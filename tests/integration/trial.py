@@ -1,17 +1,18 @@
 """The trial organ 320699 that the bundle and the privacy tests record into: its actors, the
-service clock, one synthetic person's resident ID and phone, and the set-up of the organ."""
+service clock, one synthetic person's resident ID and phone, the set-up of the organ, and a
+complaint taken by its public intake."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.commands.auxiliary import Hire
 from domain.commands.organ import RegisterOrgan
 from domain.identity import resident_id_check_char
 from domain.values import Actor
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Envelope
 from tests import builders
 
 ORGAN = "320699"
@@ -57,3 +58,16 @@ def hire_command(auxiliary_id: UUID, **overrides: Any) -> Hire:
             **overrides,
         }
     )
+
+
+def complain(ledger: AuxLedger, auxiliary_id: UUID, **overrides: Any) -> UUID:
+    """A complaint about ``auxiliary_id`` taken by the public intake; its id. ``overrides``
+    replace or add fields of the complaint."""
+    complaint_id = uuid4()
+    ledger.receive_complaint(
+        builders.complaint_command(
+            complaint_id=complaint_id, auxiliary_id=auxiliary_id, **overrides
+        ),
+        Envelope(INTAKE),
+    )
+    return complaint_id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.serving import free_port
+
 AUXLEDGER = str(Path(sys.executable).parent / "auxledger")
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def keygen(folder: Path, name: str) -> tuple[Path, str]:
@@ -51,6 +45,11 @@ class WitnessProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def evidence(self) -> str:
+        """What the witness has logged as evidence against the log ("" while nothing)."""
+        path = self.state / "evidence.log"
+        return path.read_text() if path.exists() else ""
 
     def start(self) -> WitnessProcess:
         args = [AUXLEDGER, "witness", "serve", "--key", str(self.key), "--state", str(self.state)]

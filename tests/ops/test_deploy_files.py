@@ -30,6 +30,7 @@ from api.verbs.monitor import Monitor, Outcome, write_metrics
 from ledger.config import Settings
 from ledger.records import AuxLedger
 from tests.api.conftest import api_settings, build_world
+from tests.serving import use_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -212,16 +213,9 @@ def _what_the_code_exports(
         answer = client.get("/metrics", headers=world.headers("admin"))
         assert answer.status_code == 200
         _exported(answer.text, exported)
-    env = {
-        "AUXLEDGER_DATABASE_URL": _url(settings),
-        "AUXLEDGER_KEY_DIR": str(settings.key_dir),
-        "AUXLEDGER_WITNESS_DIR": str(settings.witness_dir),
-        "AUXLEDGER_LOG_ORIGIN": settings.log_origin,
-    }
     textfile = tmp_path / "verify.prom"
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
+        use_environ(settings, patch)
         assert main(["verify", "--json", "--textfile", str(textfile)]) == 0
     _exported(textfile.read_text(encoding="utf-8"), exported)
     monitor = Monitor("https://ledger.example.org/", [], settings.log_origin, [], 0, tmp_path)
@@ -229,13 +223,6 @@ def _what_the_code_exports(
     write_metrics(tmp_path / "monitor.prom", monitor, outcome, outcome.checked_at)
     _exported((tmp_path / "monitor.prom").read_text(encoding="utf-8"), exported)
     return exported
-
-
-def _url(settings: Settings) -> str:
-    db = settings.database
-    if not db.is_postgres:
-        return f"sqlite:///{db.sqlite_path}"
-    return f"postgresql://{db.user}@{db.host}:{db.port}/{db.dbname}?schema={db.schema}"
 
 
 def _names_in(expr: str) -> tuple[set[str], set[str]]:

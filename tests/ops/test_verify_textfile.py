@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.cli import main
 from ledger.config import Settings
 from ledger.records import AuxLedger
+from tests.integration.conftest import run_cli
 from tests.integration.tamper import Tamperer
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _read(path: Path) -> dict[str, tuple[dict[str, str], float]]:
@@ -41,13 +35,13 @@ def test_clean_run_writes_result_mode_size_and_success_time(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    assert _run(capsys, "init")[0] == 0
-    assert _run(capsys, "demo", "--officers", "3")[0] == 0
+    assert run_cli(capsys, "init")[0] == 0
+    assert run_cli(capsys, "demo", "--officers", "3")[0] == 0
     folder = tmp_path / "textfile"
     folder.mkdir()
     path = folder / "auxledger-verify.prom"
     before = time.time()
-    code, out, _ = _run(capsys, "verify", "--json", "--textfile", str(path))
+    code, out, _ = run_cli(capsys, "verify", "--json", "--textfile", str(path))
     assert code == 0
     report = json.loads(out)
     samples = _read(path)
@@ -69,10 +63,10 @@ def test_failed_run_keeps_the_last_success_time(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    _run(capsys, "init")
-    _run(capsys, "demo", "--officers", "3")
+    run_cli(capsys, "init")
+    run_cli(capsys, "demo", "--officers", "3")
     full = tmp_path / "full.prom"
-    assert _run(capsys, "verify", "--full", "--textfile", str(full))[0] == 0
+    assert run_cli(capsys, "verify", "--full", "--textfile", str(full))[0] == 0
     success = _value(_read(full), "last_success_timestamp_seconds")
 
     ledger = AuxLedger(cli_env)
@@ -80,7 +74,7 @@ def test_failed_run_keeps_the_last_success_time(
     Tamperer(ledger).flip_payload_byte(victim.originator_id, victim.originator_version)
     ledger.close()
     time.sleep(0.01)
-    code, _, _ = _run(capsys, "verify", "--full", "--textfile", str(full))
+    code, _, _ = run_cli(capsys, "verify", "--full", "--textfile", str(full))
     assert code == 1
     samples = _read(full)
     assert {labels["mode"] for labels, _ in samples.values()} == {"full"}
@@ -89,7 +83,7 @@ def test_failed_run_keeps_the_last_success_time(
     assert _value(samples, "last_success_timestamp_seconds") == success
     assert _value(samples, "last_run_timestamp_seconds") > success
     # ... and the next failed run still finds it.
-    assert _run(capsys, "verify", "--full", "--textfile", str(full))[0] == 1
+    assert run_cli(capsys, "verify", "--full", "--textfile", str(full))[0] == 1
     assert _value(_read(full), "last_success_timestamp_seconds") == success
 
 
@@ -98,12 +92,12 @@ def test_run_that_could_not_verify_is_recorded_too(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    _run(capsys, "init")
+    run_cli(capsys, "init")
     path = tmp_path / "incremental.prom"
-    assert _run(capsys, "verify", "--textfile", str(path))[0] == 0
+    assert run_cli(capsys, "verify", "--textfile", str(path))[0] == 0
     success = _value(_read(path), "last_success_timestamp_seconds")
     (cli_env.witness_dir / "checkpoint").write_text("not a checkpoint\n")
-    code, _, err = _run(capsys, "verify", "--textfile", str(path))
+    code, _, err = run_cli(capsys, "verify", "--textfile", str(path))
     assert code == 2 and "AUXLEDGER_WITNESS_DIR" in err
     samples = _read(path)
     assert _value(samples, "ok") == 0 and _value(samples, "exit_code") == 2
@@ -117,11 +111,11 @@ def test_a_first_run_that_fails_has_no_success_time(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    _run(capsys, "init")
+    run_cli(capsys, "init")
     cli_env.witness_dir.mkdir(parents=True, exist_ok=True)
     (cli_env.witness_dir / "checkpoint").write_text("not a checkpoint\n")
     path = tmp_path / "incremental.prom"
-    assert _run(capsys, "verify", "--textfile", str(path))[0] == 2
+    assert run_cli(capsys, "verify", "--textfile", str(path))[0] == 2
     samples = _read(path)
     assert _value(samples, "exit_code") == 2
     assert "auxledger_verify_last_success_timestamp_seconds" not in samples
@@ -138,8 +132,8 @@ def test_bad_textfile_path_is_refused_before_verifying(
     name: str,
     message: str,
 ) -> None:
-    _run(capsys, "init")
-    code, out, err = _run(capsys, "verify", "--textfile", str(tmp_path / name))
+    run_cli(capsys, "init")
+    code, out, err = run_cli(capsys, "verify", "--textfile", str(tmp_path / name))
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and message in lines[0] and out == ""
     assert not (tmp_path / name).exists()

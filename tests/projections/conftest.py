@@ -71,6 +71,15 @@ def fresh(aux_ledger: AuxLedger) -> Iterator[Built]:
         models.close()
 
 
+@pytest.fixture
+def lifecycle(fresh: Built) -> Built:
+    """``fresh`` with the life-cycle facts of ``dataset.record_lifecycle``, read models
+    rebuilt."""
+    dataset.record_lifecycle(fresh.ledger)
+    fresh.models.rebuild()
+    return fresh
+
+
 def by_hand(built: Built, template: str, params: tuple[object, ...] = ()) -> None:
     """Run one statement on the read models' database on a connection of its own, as an
     operator with database access would (bypassing the projections)."""

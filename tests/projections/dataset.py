@@ -42,40 +42,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid5
 
-from domain.commands.auxiliary import (
-    AppealSanction,
-    AssignSupervisor,
-    AuxiliaryCommand,
-    ChangeLevel,
-    Commend,
-    Correct,
-    EnrolInsurance,
-    Evaluate,
-    Hire,
-    ImposeSanction,
-    IssueCredential,
-    RecordHealthCheck,
-    Reinstate,
-    ReleaseSupervisor,
-    ReturnCredential,
-    Separate,
-    Transfer,
-    WaiveStatement,
-)
-from domain.commands.complaint import (
-    Accept,
-    Acknowledge,
-    Assign,
-    Close,
-    ComplaintCommand,
-    Decline,
-    NotifyComplainant,
-    ReceiveComplaint,
-    RecordFinding,
-    Reopen,
-)
+from domain.commands import auxiliary, lifecycle
+from domain.commands import complaint as complaints
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.commands.pay import RecordAverageWage, SetPaySchedule
@@ -159,7 +130,7 @@ def hire(
     at(ledger, day)
     ledger.hire(
         organ,
-        Hire(
+        auxiliary.Hire(
             auxiliary_id=aux_id,
             unit=unit,
             supervisor_id=sup[0],
@@ -184,9 +155,10 @@ def aux(
     ledger: AuxLedger,
     aux_id: UUID,
     day: date,
-    command: AuxiliaryCommand,
+    command: auxiliary.AuxiliaryCommand,
     actor: Actor = PER_A,
 ) -> None:
+    """``command`` on ``aux_id`` by ``actor``, recorded and effective on ``day``."""
     at(ledger, day)
     ledger.command_auxiliary(aux_id, command, Envelope(actor, effective=day))
 
@@ -201,7 +173,9 @@ DECISION = {
 """What every sanction of the data set states (Art. 18)."""
 
 
-def cmp(ledger: AuxLedger, complaint: UUID, day: date, command: ComplaintCommand) -> None:
+def cmp(
+    ledger: AuxLedger, complaint: UUID, day: date, command: complaints.ComplaintCommand
+) -> None:
     at(ledger, day)
     ledger.command_complaint(complaint, command, Envelope(CMP_A, effective=day))
 
@@ -216,7 +190,7 @@ def receive(
 ) -> None:
     at(ledger, received)
     ledger.receive_complaint(
-        ReceiveComplaint(
+        complaints.ReceiveComplaint(
             complaint_id=complaint,
             complainant_id=uuid5(NS, f"complainant-{complaint}"),
             auxiliary_id=aux_id,
@@ -236,13 +210,18 @@ def find(
     ledger: AuxLedger, complaint: UUID, day: date, number: int, result: str, reasoning: str
 ) -> None:
     """The finding on allegation ``number`` of ``complaint``."""
-    finding = RecordFinding(allegation_number=number, result=result, reasoning=reasoning)
+    finding = complaints.RecordFinding(allegation_number=number, result=result, reasoning=reasoning)
     cmp(ledger, complaint, day, finding)
 
 
 def tell(ledger: AuxLedger, complaint: UUID, day: date, method: str, summary: str) -> None:
     """The complainant told on ``day``."""
-    cmp(ledger, complaint, day, NotifyComplainant(method=method, notified_on=day, summary=summary))
+    cmp(
+        ledger,
+        complaint,
+        day,
+        complaints.NotifyComplainant(method=method, notified_on=day, summary=summary),
+    )
 
 
 def sanction(
@@ -256,9 +235,9 @@ def sanction(
 ) -> None:
     """A sanction imposed by A01's discipline department on ``day``, the statement waived in
     writing the same day before it (Art. 18)."""
-    waived = WaiveStatement(sanction_id=sanction_id, waiver_reference="放弃陈述申辩声明")
+    waived = auxiliary.WaiveStatement(sanction_id=sanction_id, waiver_reference="放弃陈述申辩声明")
     aux(ledger, aux_id, day, waived, DIS_A)
-    imposed = ImposeSanction(
+    imposed = auxiliary.ImposeSanction(
         sanction_id=sanction_id, kind=kind, until=until, linked_findings=list(links), **DECISION
     )
     aux(ledger, aux_id, day, imposed, DIS_A)
@@ -268,7 +247,7 @@ def insure(
     ledger: AuxLedger, aux_id: UUID, day: date, policy: str, start: date, actor: Actor
 ) -> None:
     """Accident insurance from ``start`` with no end, enrolled on ``day``."""
-    enrolled = EnrolInsurance(
+    enrolled = auxiliary.EnrolInsurance(
         kind="accident", insurer="保险公司", policy_number=policy, start=start, end=None
     )
     aux(ledger, aux_id, day, enrolled, actor)
@@ -276,7 +255,7 @@ def insure(
 
 def checked(ledger: AuxLedger, aux_id: UUID, day: date, details: str) -> None:
     """A fit health check on ``day``."""
-    aux(ledger, aux_id, day, RecordHealthCheck(checked_on=day, fit=True, details=details))
+    aux(ledger, aux_id, day, auxiliary.RecordHealthCheck(checked_on=day, fit=True, details=details))
 
 
 def build(ledger: AuxLedger) -> Dataset:
@@ -289,7 +268,7 @@ def build(ledger: AuxLedger) -> Dataset:
     at(ledger, date(2024, 9, 1))
     ledger.correct_auxiliary(
         X2,
-        Correct(field="name", value="乙贰", reason="录入错误"),
+        auxiliary.Correct(field="name", value="乙贰", reason="录入错误"),
         Envelope(PER_A, effective=date(2024, 9, 1)),
     )
     with ledger.batch():
@@ -328,10 +307,10 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
 
     s1, s2, s9 = ("S1", "张警官"), ("S2", "李警官"), ("S9", "王警官")
     hire(ledger, X1, d(2023, 3, 10), "A01", "A01-U1", s1, "patrol", "甲一", 1, "南通市甲路1号")
-    aux(ledger, X1, d(2023, 3, 12), IssueCredential(kind="work_id", serial="W1"))
+    aux(ledger, X1, d(2023, 3, 12), auxiliary.IssueCredential(kind="work_id", serial="W1"))
     insure(ledger, X1, d(2023, 3, 12), "P1", d(2023, 3, 10), PER_A)
     hire(ledger, X3, d(2023, 3, 20), "A01", "A01-U2", s2, "traffic", "丙三", 3, "南通市丙路3号")
-    aux(ledger, X3, d(2023, 3, 21), IssueCredential(kind="work_id", serial="W3"))
+    aux(ledger, X3, d(2023, 3, 21), auxiliary.IssueCredential(kind="work_id", serial="W3"))
     hire(
         ledger,
         X2,
@@ -345,47 +324,47 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
         "南通市乙路2号",
         dispatch="派遣公司",
     )
-    aux(ledger, X2, d(2023, 4, 2), IssueCredential(kind="work_id", serial="W2"))
-    aux(ledger, X2, d(2023, 4, 2), IssueCredential(kind="uniform", serial="U2"))
+    aux(ledger, X2, d(2023, 4, 2), auxiliary.IssueCredential(kind="work_id", serial="W2"))
+    aux(ledger, X2, d(2023, 4, 2), auxiliary.IssueCredential(kind="uniform", serial="U2"))
     hire(ledger, X4, d(2023, 5, 1), "B02", "B02-U1", s9, "community", "丁四", 4, "如皋市丁路4号")
-    aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="work_id", serial="W4"), PER_B)
-    aux(ledger, X4, d(2023, 5, 2), IssueCredential(kind="uniform", serial="U4"), PER_B)
+    aux(ledger, X4, d(2023, 5, 2), auxiliary.IssueCredential(kind="work_id", serial="W4"), PER_B)
+    aux(ledger, X4, d(2023, 5, 2), auxiliary.IssueCredential(kind="uniform", serial="U4"), PER_B)
     insure(ledger, X4, d(2023, 5, 2), "P4", d(2023, 5, 1), PER_B)
     checked(ledger, X1, d(2023, 6, 1), "血压正常-甲")
 
     receive(ledger, C1, X1, d(2024, 1, 10), d(2024, 1, 11), ["态度恶劣", "未出示证件"])
-    cmp(ledger, C1, d(2024, 1, 12), Acknowledge())
-    cmp(ledger, C1, d(2024, 1, 12), Accept(category="作风纪律"))
-    cmp(ledger, C1, d(2024, 1, 12), Assign(investigator_id="I1", due=d(2024, 2, 10)))
+    cmp(ledger, C1, d(2024, 1, 12), complaints.Acknowledge())
+    cmp(ledger, C1, d(2024, 1, 12), complaints.Accept(category="作风纪律"))
+    cmp(ledger, C1, d(2024, 1, 12), complaints.Assign(investigator_id="I1", due=d(2024, 2, 10)))
     aux(
         ledger,
         X1,
         d(2024, 1, 15),
-        Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
+        auxiliary.Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
     )
-    aux(ledger, X1, d(2024, 2, 1), Commend(kind="citation", issuing_body="政治处"))
+    aux(ledger, X1, d(2024, 2, 1), auxiliary.Commend(kind="citation", issuing_body="政治处"))
     find(ledger, C1, d(2024, 2, 1), 1, "sustained", "视频证实")
     find(ledger, C1, d(2024, 2, 1), 2, "not_sustained", "无证据")
     tell(ledger, C1, d(2024, 2, 3), "sms", "已告知")
-    cmp(ledger, C1, d(2024, 2, 4), Close())
+    cmp(ledger, C1, d(2024, 2, 4), complaints.Close())
     sanction(ledger, X1, d(2024, 2, 5), "SAN1", "warning", links=(f"{C1}:1",))
 
     receive(ledger, C2, X1, d(2024, 3, 1), d(2024, 3, 1), ["推搡群众"])
-    aux(ledger, X4, d(2024, 3, 1), Separate(reason="resigned"), PER_B)
+    aux(ledger, X4, d(2024, 3, 1), auxiliary.Separate(reason="resigned"), PER_B)
     checked(ledger, X3, d(2024, 3, 1), "血压正常-丙")
-    aux(ledger, X4, d(2024, 3, 2), ReturnCredential(kind="work_id", serial="W4"), PER_B)
-    cmp(ledger, C2, d(2024, 3, 5), Acknowledge())
-    cmp(ledger, C2, d(2024, 3, 5), Accept(category="作风纪律"))
+    aux(ledger, X4, d(2024, 3, 2), auxiliary.ReturnCredential(kind="work_id", serial="W4"), PER_B)
+    cmp(ledger, C2, d(2024, 3, 5), complaints.Acknowledge())
+    cmp(ledger, C2, d(2024, 3, 5), complaints.Accept(category="作风纪律"))
     find(ledger, C2, d(2024, 3, 20), 1, "sustained", "证人证实")
 
     receive(ledger, C3, X1, d(2024, 3, 31), d(2024, 4, 1), ["索要好处"])
-    cmp(ledger, C3, d(2024, 4, 1), Acknowledge())
-    cmp(ledger, C3, d(2024, 4, 1), Accept(category="廉洁"))
+    cmp(ledger, C3, d(2024, 4, 1), complaints.Acknowledge())
+    cmp(ledger, C3, d(2024, 4, 1), complaints.Accept(category="廉洁"))
     find(ledger, C3, d(2024, 4, 10), 1, "partly_sustained", "部分属实")
     tell(ledger, C3, d(2024, 4, 12), "phone", "已告知")
-    cmp(ledger, C3, d(2024, 4, 13), Close())
-    aux(ledger, X2, d(2024, 5, 1), ReleaseSupervisor(reason="带辅民警调离"), UNIT_A1)
-    cmp(ledger, C3, d(2024, 5, 1), Reopen(reason="新证据"))
+    cmp(ledger, C3, d(2024, 4, 13), complaints.Close())
+    aux(ledger, X2, d(2024, 5, 1), auxiliary.ReleaseSupervisor(reason="带辅民警调离"), UNIT_A1)
+    cmp(ledger, C3, d(2024, 5, 1), complaints.Reopen(reason="新证据"))
     at(ledger, d(2024, 5, 10))
     ledger.record_misconduct(
         RecordMisconduct(
@@ -403,7 +382,7 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     )
     find(ledger, C3, d(2024, 5, 10), 1, "unfounded", "新证据推翻")
     tell(ledger, C3, d(2024, 5, 12), "phone", "已告知复查结果")
-    cmp(ledger, C3, d(2024, 5, 15), Close())
+    cmp(ledger, C3, d(2024, 5, 15), complaints.Close())
     at(ledger, d(2024, 6, 1))
     ledger.amend_misconduct(
         M1,
@@ -416,35 +395,35 @@ def _before_correction(ledger: AuxLedger, data: Dataset) -> None:
     data.x2_backdated_assignment_at = ledger.clock()
     ledger.command_auxiliary(
         X2,
-        AssignSupervisor(supervisor_id="S3", supervisor_name="赵警官"),
+        auxiliary.AssignSupervisor(supervisor_id="S3", supervisor_name="赵警官"),
         Envelope(PER_A, effective=d(2024, 4, 20)),
     )
     sanction(ledger, X2, d(2024, 7, 1), "SAN2", "suspension", until=d(2024, 7, 31))
-    aux(ledger, X2, d(2024, 8, 1), Reinstate(reason="停职期满"), DIS_A)
+    aux(ledger, X2, d(2024, 8, 1), auxiliary.Reinstate(reason="停职期满"), DIS_A)
 
     receive(ledger, C5, X3, d(2024, 8, 1), d(2024, 8, 2), ["玩手机", "越权执法", "态度恶劣"])
-    cmp(ledger, C5, d(2024, 8, 2), Acknowledge())
-    cmp(ledger, C5, d(2024, 8, 2), Accept(category="作风纪律"))
+    cmp(ledger, C5, d(2024, 8, 2), complaints.Acknowledge())
+    cmp(ledger, C5, d(2024, 8, 2), complaints.Accept(category="作风纪律"))
     for n in (1, 2, 3):
         find(ledger, C5, d(2024, 8, 20), n, "sustained", "查实")
     tell(ledger, C5, d(2024, 8, 22), "letter", "已告知")
-    cmp(ledger, C5, d(2024, 8, 23), Close())
+    cmp(ledger, C5, d(2024, 8, 23), complaints.Close())
 
 
 def _after_correction(ledger: AuxLedger) -> None:
     d = date
     receive(ledger, C6, X2, d(2024, 9, 1), d(2024, 9, 2), ["态度冷漠"])
-    cmp(ledger, C6, d(2024, 9, 2), Acknowledge())
-    cmp(ledger, C6, d(2024, 9, 3), Decline(reason="不属于受理范围"))
+    cmp(ledger, C6, d(2024, 9, 2), complaints.Acknowledge())
+    cmp(ledger, C6, d(2024, 9, 3), complaints.Decline(reason="不属于受理范围"))
     sanction(ledger, X1, d(2024, 9, 10), "SAN3", "criticism")
     # Recorded on 2024-09-12, effective 2024-09-05: before the sanction it appeals against.
     at(ledger, d(2024, 9, 12))
     ledger.command_auxiliary(
         X1,
-        AppealSanction(sanction_id="SAN3", grounds="对事实有异议"),
+        auxiliary.AppealSanction(sanction_id="SAN3", grounds="对事实有异议"),
         Envelope(DIS_A, effective=d(2024, 9, 5)),
     )
-    aux(ledger, X1, d(2024, 12, 31), ChangeLevel(level=3, reason="promotion"))
+    aux(ledger, X1, d(2024, 12, 31), auxiliary.ChangeLevel(level=3, reason="promotion"))
     at(ledger, TODAY)
 
 
@@ -453,6 +432,55 @@ def record_assessments(ledger: AuxLedger) -> None:
     data set itself has none, so its versions and timelines stay as they are): X1 excellent,
     X2 competent and then moved to A01-U2 the same day (assessed in A01-U1), X3 none (X4 is
     separated: the domain refuses an assessment now)."""
-    aux(ledger, X1, TODAY, Evaluate(year=2023, grade="excellent"))
-    aux(ledger, X2, TODAY, Evaluate(year=2023, grade="competent"))
-    aux(ledger, X2, TODAY, Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"))
+    aux(ledger, X1, TODAY, auxiliary.Evaluate(year=2023, grade="excellent"))
+    aux(ledger, X2, TODAY, auxiliary.Evaluate(year=2023, grade="competent"))
+    aux(
+        ledger,
+        X2,
+        TODAY,
+        auxiliary.Transfer(unit="A01-U2", supervisor_id="S2", supervisor_name="李警官"),
+    )
+
+
+def backdated(
+    ledger: AuxLedger, aux_id: UUID, effective: date, command: auxiliary.AuxiliaryCommand
+) -> None:
+    """``command`` on ``aux_id`` by ``PER_A``, recorded on ``TODAY`` and effective on
+    ``effective``."""
+    at(ledger, TODAY)
+    ledger.command_auxiliary(aux_id, command, Envelope(PER_A, effective=effective))
+
+
+def record_lifecycle(ledger: AuxLedger) -> None:
+    """X1: probation passed, pre-service training passed, on annual leave since 12-20 (planned
+    to 12-27). X2: probation to 2025-01-31 undecided, pre-service training failed. X3:
+    probation to 2023-09-19 undecided, no training, sick leave 11-01 to 11-09."""
+    backdated(ledger, X1, date(2023, 3, 10), lifecycle.StartProbation(until=date(2023, 9, 9)))
+    backdated(ledger, X1, date(2023, 9, 1), lifecycle.CompleteProbation(passed=True))
+    backdated(ledger, X2, date(2024, 12, 1), lifecycle.StartProbation(until=date(2025, 1, 31)))
+    backdated(ledger, X3, date(2023, 3, 20), lifecycle.StartProbation(until=date(2023, 9, 19)))
+    training: dict[str, Any] = {"course": "岗前培训班", "hours": 80, "kind": "pre_service"}
+    backdated(
+        ledger,
+        X1,
+        date(2023, 3, 10),
+        lifecycle.RecordTraining(
+            **training, start=date(2023, 3, 1), end=date(2023, 3, 9), passed=True
+        ),
+    )
+    backdated(
+        ledger,
+        X2,
+        date(2023, 4, 1),
+        lifecycle.RecordTraining(
+            **training, start=date(2023, 4, 1), end=date(2023, 4, 20), passed=False
+        ),
+    )
+    backdated(
+        ledger,
+        X1,
+        date(2024, 12, 20),
+        lifecycle.StartLeave(leave_id="L-1", kind="annual", planned_end=date(2024, 12, 27)),
+    )
+    backdated(ledger, X3, date(2024, 11, 1), lifecycle.StartLeave(leave_id="L-1", kind="sick"))
+    backdated(ledger, X3, date(2024, 11, 10), lifecycle.EndLeave(leave_id="L-1"))

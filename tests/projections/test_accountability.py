@@ -11,7 +11,6 @@ import pytest
 
 from domain.commands.auxiliary import AssignSupervisor
 from domain.policy import EarlyWarningPolicy, Policy
-from ledger.records import Envelope
 from projections import (
     EarlyWarningQueries,
     InvalidDateRangeQueryError,
@@ -233,13 +232,9 @@ def test_commendation_to_complaint_ratio(built: Built) -> None:
 
 def test_a_backdated_assignment_moves_a_recorded_sanction(fresh: Built) -> None:
     fresh.models.rebuild()
-    ds.at(fresh.ledger, ds.TODAY)
     # Recorded today, effective 2024-09-01: S7 answered for X1 when SAN3 took effect.
-    fresh.ledger.command_auxiliary(
-        ds.X1,
-        AssignSupervisor(supervisor_id="S7", supervisor_name="钱警官"),
-        Envelope(ds.PER_A, effective=date(2024, 9, 1)),
-    )
+    assigned = AssignSupervisor(supervisor_id="S7", supervisor_name="钱警官")
+    ds.backdated(fresh.ledger, ds.X1, date(2024, 9, 1), assigned)
     fresh.models.catch_up("personnel")
     rows = ResponsibilityQueries(fresh.models, clock=lambda: ds.NOW).accountability(
         start=date(2024, 1, 1), end=date(2024, 12, 31), by_supervisor=True

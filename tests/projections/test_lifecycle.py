@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 
 from domain.commands.auxiliary import RenewContract
-from ledger.records import Envelope
 from projections import InvalidFilterValueError, ReadModels, run_report
 from projections.personnel import ASSESSMENT
 from projections.queries import LifecycleQueries
@@ -86,10 +85,7 @@ def test_contracts_ending_refuses_bad_arguments(built: Built) -> None:
 def test_a_renewal_moves_the_auxiliary_out_of_the_report(fresh: Built) -> None:
     fresh.models.rebuild()
     assert len(ending(fresh, on=date(2026, 3, 1))) == 3
-    ds.at(fresh.ledger, ds.TODAY)
-    fresh.ledger.command_auxiliary(
-        ds.X1, RenewContract(contract_end=date(2029, 3, 9)), Envelope(ds.PER_A, effective=ds.TODAY)
-    )
+    ds.aux(fresh.ledger, ds.X1, ds.TODAY, RenewContract(contract_end=date(2029, 3, 9)))
     fresh.models.catch_up("personnel")
     assert ending(fresh, on=date(2026, 3, 1)) == [
         (ds.X2, "ending", 8, None),

@@ -1,5 +1,5 @@
 """Probations, training and leave (Art. 8, 9, 13) in the read models, on the hand-built
-data set with life-cycle facts recorded on top of it (``record_lifecycle``), on both
+data set with life-cycle facts recorded on top of it (``dataset.record_lifecycle``), on both
 backends: ``rm_probation``, ``rm_training``, ``rm_leave`` and the reports ``probations``,
 ``training_missing`` and ``on_leave``.
 """
@@ -10,66 +10,18 @@ from datetime import date
 
 import pytest
 
-from domain.commands.auxiliary import AuxiliaryCommand, Separate
+from domain.commands.auxiliary import Separate
 from domain.commands.lifecycle import (
     CompleteProbation,
-    EndLeave,
-    RecordTraining,
-    StartLeave,
-    StartProbation,
 )
-from ledger.records import AuxLedger, Envelope
 from projections import InvalidFilterValueError, ReadModels, run_report
 from projections.queries import LifecycleQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built, by_hand
 
 
-def _record(ledger: AuxLedger, aux_id: object, day: date, command: AuxiliaryCommand) -> None:
-    ds.at(ledger, ds.TODAY)  # recorded today, effective on ``day``
-    ledger.command_auxiliary(aux_id, command, Envelope(ds.PER_A, effective=day))  # type: ignore[arg-type]
-
-
-def record_lifecycle(ledger: AuxLedger) -> None:
-    """X1: probation passed, pre-service training passed, on annual leave since 12-20 (planned
-    to 12-27). X2: probation to 2025-01-31 undecided, pre-service training failed. X3:
-    probation to 2023-09-19 undecided, no training, sick leave 11-01 to 11-09."""
-    _record(ledger, ds.X1, date(2023, 3, 10), StartProbation(until=date(2023, 9, 9)))
-    _record(ledger, ds.X1, date(2023, 9, 1), CompleteProbation(passed=True))
-    _record(ledger, ds.X2, date(2024, 12, 1), StartProbation(until=date(2025, 1, 31)))
-    _record(ledger, ds.X3, date(2023, 3, 20), StartProbation(until=date(2023, 9, 19)))
-    training = {"course": "岗前培训班", "hours": 80, "kind": "pre_service"}
-    _record(
-        ledger,
-        ds.X1,
-        date(2023, 3, 10),
-        RecordTraining(**training, start=date(2023, 3, 1), end=date(2023, 3, 9), passed=True),  # type: ignore[arg-type]
-    )
-    _record(
-        ledger,
-        ds.X2,
-        date(2023, 4, 1),
-        RecordTraining(**training, start=date(2023, 4, 1), end=date(2023, 4, 20), passed=False),  # type: ignore[arg-type]
-    )
-    _record(
-        ledger,
-        ds.X1,
-        date(2024, 12, 20),
-        StartLeave(leave_id="L-1", kind="annual", planned_end=date(2024, 12, 27)),
-    )
-    _record(ledger, ds.X3, date(2024, 11, 1), StartLeave(leave_id="L-1", kind="sick"))
-    _record(ledger, ds.X3, date(2024, 11, 10), EndLeave(leave_id="L-1"))
-
-
 def queries(built: Built) -> LifecycleQueries:
     return LifecycleQueries(built.models, clock=lambda: ds.NOW)
-
-
-@pytest.fixture
-def lifecycle(fresh: Built) -> Built:
-    record_lifecycle(fresh.ledger)
-    fresh.models.rebuild()
-    return fresh
 
 
 def test_probations_ending_overdue_and_failed(lifecycle: Built) -> None:
@@ -86,14 +38,11 @@ def test_probations_ending_overdue_and_failed(lifecycle: Built) -> None:
 
 def test_a_failed_probation_is_listed_until_the_separation(lifecycle: Built) -> None:
     ledger, models = lifecycle.ledger, lifecycle.models
-    _record(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
+    ds.backdated(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
     models.catch_up("personnel")
     [row] = queries(lifecycle).probations(standing="failed").items
     assert (row.auxiliary_id, row.decided_on, row.days_left) == (ds.X2, ds.TODAY, None)
-    ds.at(ledger, date(2025, 1, 1))
-    ledger.command_auxiliary(
-        ds.X2, Separate(reason="probation_failed"), Envelope(ds.PER_A, effective=date(2025, 1, 1))
-    )
+    ds.aux(ledger, ds.X2, date(2025, 1, 1), Separate(reason="probation_failed"))
     models.catch_up("personnel")
     assert queries(lifecycle).probations(standing="failed").total == 0
 

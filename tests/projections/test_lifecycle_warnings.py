@@ -1,6 +1,6 @@
 """Life-cycle warnings (Art. 8, 9, 13): the ``lifecycle_warnings`` report of
 ``ComplianceQueries`` on the hand-built data set with the life-cycle facts of
-``test_lifecycle_records.record_lifecycle``, on both backends.
+``dataset.record_lifecycle``, on both backends.
 
 On 2024-12-31: X1 is on annual leave four days past its planned end; X2 has no passed
 pre-service training (one failed) and a probation running to 2025-01-31; X3 has no training
@@ -16,12 +16,10 @@ import pytest
 from domain.commands.auxiliary import Separate
 from domain.commands.lifecycle import CompleteProbation, EndLeave
 from domain.values import CHINA_STANDARD_TIME
-from ledger.records import Envelope
 from projections import InvalidFilterValueError, run_report
 from projections.queries import ComplianceQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
-from tests.projections.test_lifecycle_records import _record, record_lifecycle
 
 # The report is one UNION ALL with a literal column: each backend types and orders it.
 pytestmark = pytest.mark.both_backends
@@ -30,13 +28,6 @@ pytestmark = pytest.mark.both_backends
 def _queries(built: Built, today: date = ds.TODAY) -> ComplianceQueries:
     now = datetime.combine(today, time(12), CHINA_STANDARD_TIME).astimezone(UTC)
     return ComplianceQueries(built.models, clock=lambda: now)
-
-
-@pytest.fixture
-def lifecycle(fresh: Built) -> Built:
-    record_lifecycle(fresh.ledger)
-    fresh.models.rebuild()
-    return fresh
 
 
 def _rows(built: Built, **filters: object) -> list[tuple[object, str, date, int]]:
@@ -80,15 +71,12 @@ def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_lea
     lifecycle: Built,
 ) -> None:
     ledger, models = lifecycle.ledger, lifecycle.models
-    _record(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
-    _record(ledger, ds.X1, ds.TODAY, EndLeave(leave_id="L-1"))
+    ds.backdated(ledger, ds.X2, ds.TODAY, CompleteProbation(passed=False))
+    ds.backdated(ledger, ds.X1, ds.TODAY, EndLeave(leave_id="L-1"))
     models.catch_up("personnel")
     assert _rows(lifecycle, rule="probation_failed") == [(ds.X2, "probation_failed", ds.TODAY, 0)]
     assert _rows(lifecycle, rule="leave_past_plan") == []  # back on the 31st
-    ds.at(ledger, date(2025, 1, 1))
-    ledger.command_auxiliary(
-        ds.X2, Separate(reason="probation_failed"), Envelope(ds.PER_A, effective=date(2025, 1, 1))
-    )
+    ds.aux(ledger, ds.X2, date(2025, 1, 1), Separate(reason="probation_failed"))
     models.catch_up("personnel")
     later = _queries(lifecycle, date(2025, 1, 2)).lifecycle_warnings()
     assert ds.X2 not in {r.auxiliary_id for r in later.items}  # separated: nothing owed

@@ -130,22 +130,47 @@ def test_an_empty_report_still_has_its_header(built: Built) -> None:
     assert result.to_csv() == ",".join(REPORTS["outside_rule_period"].columns) + "\r\n"
 
 
-def test_report_parameters_are_checked(built: Built) -> None:
-    with pytest.raises(UnknownReportError, match="no report 'salaries'"):
-        run_report(built.models, "salaries")
-    with pytest.raises(UnknownFilterError, match="unknown filter 'colour'; allowed: organ, unit"):
-        run_report(built.models, "personnel_status", {"colour": "red"})
-    with pytest.raises(UnknownFilterError, match="unknown filter 'page'"):
-        run_report(built.models, "quota_use", {"page": "1"})
-    with pytest.raises(InvalidFilterValueError, match="filter level must be a whole number"):
-        run_report(built.models, "personnel_status", {"level": "three"})
-    with pytest.raises(InvalidFilterValueError, match="filter start must be a calendar date"):
-        run_report(built.models, "accountability_by_unit", {"start": "2024-13-01"})
-    with pytest.raises(InvalidFilterValueError, match="filter latest_only must be true or false"):
-        run_report(built.models, "complaint_findings", {"latest_only": "maybe"})
-    with pytest.raises(InvalidFilterValueError, match="filter auxiliary_id must be a UUID"):
-        run_report(built.models, "complaint_registry", {"auxiliary_id": "x1"})
-    with pytest.raises(InvalidFilterValueError, match="filter status must be one of"):
-        run_report(built.models, "complaint_registry", {"status": "lost"})
-    with pytest.raises(PageSizeError):
-        run_report(built.models, "without_supervisor", {"page_size": "1000"})
+@pytest.mark.parametrize(
+    ("name", "params", "error", "message"),
+    [
+        ("salaries", None, UnknownReportError, "no report 'salaries'"),
+        (
+            "personnel_status",
+            {"colour": "red"},
+            UnknownFilterError,
+            "unknown filter 'colour'; allowed: organ, unit",
+        ),
+        ("quota_use", {"page": "1"}, UnknownFilterError, "unknown filter 'page'"),
+        ("without_supervisor", {"page_size": "1000"}, PageSizeError, None),
+    ],
+)
+def test_an_unknown_report_or_filter_and_a_page_too_large_are_refused(
+    built: Built,
+    name: str,
+    params: dict[str, object] | None,
+    error: type[Exception],
+    message: str | None,
+) -> None:
+    with pytest.raises(error, match=message):
+        run_report(built.models, name, params)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("personnel_status", {"level": "three"}, "filter level must be a whole number"),
+        ("accountability_by_unit", {"start": "2024-13-01"}, "filter start must be a calendar date"),
+        (
+            "complaint_findings",
+            {"latest_only": "maybe"},
+            "filter latest_only must be true or false",
+        ),
+        ("complaint_registry", {"auxiliary_id": "x1"}, "filter auxiliary_id must be a UUID"),
+        ("complaint_registry", {"status": "lost"}, "filter status must be one of"),
+    ],
+)
+def test_a_filter_value_of_the_wrong_kind_is_refused(
+    built: Built, name: str, params: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidFilterValueError, match=message):
+        run_report(built.models, name, params)

@@ -258,12 +258,7 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         wait_for(lambda: all(w.state == "standby" for w in second.workers.values()))
         assert [s.state for s in second.status()] == ["standby"] * len(PROJECTIONS)
         assert all(s.alive for s in second.status())  # the leader elsewhere is alive
-        ds.at(fresh.ledger, ds.TODAY)
-        fresh.ledger.command_auxiliary(
-            ds.X1,
-            Commend(kind="citation", issuing_body="处"),
-            Envelope(ds.PER_A, effective=ds.TODAY),
-        )
+        ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="处"))
         wait_for(lambda: all(s.lag == 0 for s in first.status()))
         assert first.workers["personnel"].applied > 0
         assert [w.applied for w in second.workers.values()] == [0] * len(PROJECTIONS)
@@ -273,11 +268,7 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         wait_for(lambda: all(w.state == "running" for w in second.workers.values()), timeout=5)
         took_over = time.monotonic() - stopped
         assert took_over < 2.0, took_over
-        fresh.ledger.command_auxiliary(
-            ds.X1,
-            Commend(kind="citation", issuing_body="处"),
-            Envelope(ds.PER_A, effective=ds.TODAY),
-        )
+        ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="处"))
         wait_for(lambda: all(s.lag == 0 and s.alive for s in second.status()))
         assert second.workers["personnel"].applied > 0
     finally:

@@ -12,7 +12,6 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.commands.auxiliary import Commend
 from ledger.errors import BadSignatureError
-from ledger.records import Envelope
 from ledger.stream import read_checked
 from projections import (
     PersonnelQueries,
@@ -194,12 +193,7 @@ def test_two_workers_on_one_projection_apply_each_event_once(fresh: Built) -> No
 
 def test_status_shows_the_lag_of_a_stopped_projection(fresh: Built) -> None:
     fresh.models.rebuild()
-    ds.at(fresh.ledger, ds.TODAY)
-    fresh.ledger.command_auxiliary(
-        ds.X1,
-        Commend(kind="citation", issuing_body="政治处"),
-        Envelope(ds.PER_A, effective=ds.TODAY),
-    )
+    ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="政治处"))
     personnel, complaints, _identity, _complainant = fresh.models.status()
     assert (personnel.lag, personnel.stale, personnel.state) == (1, True, "stopped")
     assert (complaints.lag, complaints.stale) == (1, True)
@@ -220,12 +214,7 @@ def test_a_worker_follows_new_events(fresh: Built) -> None:
         assert [s.state for s in fresh.models.status()] == ["running"] * 4  # heartbeat
         queries = PersonnelQueries(fresh.models)
         assert queries.auxiliary(ds.X1).commendations == 1
-        ds.at(fresh.ledger, ds.TODAY)
-        fresh.ledger.command_auxiliary(
-            ds.X1,
-            Commend(kind="citation", issuing_body="处"),
-            Envelope(ds.PER_A, effective=ds.TODAY),
-        )
+        ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="处"))
         wait_for(lambda: queries.auxiliary(ds.X1).commendations == 2, timeout=10)
     finally:
         supervisor.stop()
