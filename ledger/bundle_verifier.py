@@ -333,6 +333,8 @@ def consistency_roots(
     """RFC 9162 2.1.4.2 steps 1-6 for 0 < first < second, and the ``sn == 0`` check of step 7:
     the first and second roots the proof leads to; raises ValueError. ``ledger.merkle`` runs
     these same steps for the ledger's own checks."""
+    if not 0 < first < second:  # step 3 would never end for first == 0
+        raise ValueError(f"consistency roots need 0 < first < second, not {first} -> {second}")
     if not proof or any(len(p) != 32 for p in proof):
         raise ValueError("consistency proof is empty or has a hash of the wrong size")
     path = list(proof)

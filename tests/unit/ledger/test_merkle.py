@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger import merkle
+from ledger import bundle_verifier, merkle
 from ledger.merkle import (
     EMPTY_ROOT,
     ConsistencyProofError,
@@ -481,6 +481,16 @@ def test_consistency_verifier_edge_cases() -> None:
         with pytest.raises(ConsistencyProofError, match=message):
             merkle.verify_consistency(*args)
     merkle.verify_consistency(3, 3, r3, r3, [])
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("first", "second"), [(0, 6), (6, 6), (7, 6)])
+def test_shipped_consistency_roots_refuses_sizes_out_of_order(first: int, second: int) -> None:
+    # Outside 0 < first < second the RFC steps do not apply: first == 0 would loop for ever.
+    leaves = _leaves(6)
+    proof = merkle.consistency_proof(3, 6, leaves)
+    with pytest.raises(ValueError, match="need 0 < first < second"):
+        bundle_verifier.consistency_roots(first, second, leaves[0], proof)
 
 
 @pytest.mark.parametrize("width", [1, 2, 4, 8, 16])
