@@ -33,6 +33,7 @@ from typing import IO
 
 from ledger import merkle
 from ledger.cosignature import Cosigner
+from ledger.durable import replace_durably
 from ledger.note import (
     BadNoteSignatureError,
     Checkpoint,
@@ -115,23 +116,6 @@ def merkle_size_ok(text: str) -> bool:
         and (text == "0" or not text.startswith("0"))
         and int(text) < 2**63
     )
-
-
-def replace_durably(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one: a
-    temporary file beside it, fsynced, renamed over it, then the folder fsynced (the rename
-    itself survives a crash). The witness's state and ``auxledger monitor``'s are kept so."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class WitnessService:

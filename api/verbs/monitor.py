@@ -98,7 +98,7 @@ class Monitor:
             raise UsageError(f"--state: the stored checkpoint is unusable: {e}") from None
 
     def _keep(self, note: str) -> None:
-        from ledger.witness import replace_durably  # noqa: PLC0415
+        from ledger.durable import replace_durably  # noqa: PLC0415
 
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
         replace_durably(self.state / STATE_FILE, note)

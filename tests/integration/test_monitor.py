@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -300,3 +301,23 @@ def test_keeping_the_state_fsyncs_the_folder_after_the_rename(
     monitor._keep("a note\n")
     assert (tmp_path / "state" / "checkpoint").read_text() == "a note\n"
     assert synced == ["file", "folder"]
+
+
+def test_keeping_the_state_leaves_the_witness_service_out(tmp_path: Path) -> None:
+    # The monitor is the outsiders' tool: keeping its state must not import the witness
+    # service (ledger.witness) nor the fcntl it locks with. A fresh interpreter, as pytest's
+    # own may have imported both already.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from api.verbs.monitor import Monitor\n"
+        "monitor = Monitor(url='http://127.0.0.1:1/', log_keys=[], origin='test.auxledger.local/l',"
+        f" witness_keys=[], required=2, state=Path({str(tmp_path / 'state')!r}))\n"
+        "monitor._keep('a note\\n')\n"
+        "print(sorted({'fcntl', 'ledger.witness'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "[]\n"
+    assert (tmp_path / "state" / "checkpoint").read_text() == "a note\n"
