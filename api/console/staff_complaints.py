@@ -23,7 +23,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from api.console import staff as console
+from api.console import staff as staff_pages
 from api.console.staff_followup import follow_up
 from api.console.staff_forms import body_from_form, form_fields, invalid_fields
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
@@ -39,9 +39,9 @@ from domain.commands.complaint import ComplaintCommand
 from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
 
-Reader = Annotated[console.Staff, console.admitted(*complaint_routes.READ_ROLES)]
-Handler = Annotated[console.Staff, console.admitted(*complaint_routes.COMMAND_ROLES)]
-COMPLAINTS = console.section(
+Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.COMMAND_ROLES)]
+COMPLAINTS = staff_pages.section(
     "/console/complaints", "投诉办理", complaint_routes.READ_ROLES, order=20
 )
 COMMANDS = {command.slug: command for command in complaint_routes.COMMANDS}
@@ -82,7 +82,7 @@ def _next_due(row: dict[str, Any]) -> str | None:
     return None
 
 
-QUEUE_REASON = console.ReasonGate(
+QUEUE_REASON = staff_pages.ReasonGate(
     key="complaints",
     action="/console/complaints/reason",
     then="/console/complaints",
@@ -92,13 +92,13 @@ QUEUE_REASON = console.ReasonGate(
 """Where an inspector states why this visit's queue is read."""
 
 
-@console.router.post("/complaints/reason")
+@staff_pages.router.post("/complaints/reason")
 async def state_queue_reason(request: Request, staff: Reader) -> Response:
     """Keep the reason for this visit's reads of the queue."""
     return await QUEUE_REASON.keep(request, staff)
 
 
-@console.router.get("/complaints", response_class=HTMLResponse)
+@staff_pages.router.get("/complaints", response_class=HTMLResponse)
 def queue(
     request: Request, runtime: RuntimeDep, staff: Reader, status: str | None = None
 ) -> Response:
@@ -107,15 +107,15 @@ def queue(
     reason = QUEUE_REASON.kept(staff)
     if staff.actor.role == Role.inspector.value and reason is None:
         return QUEUE_REASON.ask(request)
-    refusal: console.Refusal | None = None
+    refusal: staff_pages.Refusal | None = None
     rows: list[dict[str, Any]] = []
     try:
         result = query_routes.registry(
             actor=staff.actor, runtime=runtime, status=status or None, page_size=500, reason=reason
         )
         rows = list(result["items"])
-    except console.REFUSALS as error:
-        refusal = console.refusal_of(error)
+    except staff_pages.REFUSALS as error:
+        refusal = staff_pages.refusal_of(error)
     if not status:
         done = {"closed", "withdrawn", "not_accepted", "complainant_notified"}
         rows = [r for r in rows if r["status"] not in done]
@@ -134,7 +134,7 @@ def queue(
     )
 
 
-def _reason(staff: console.Staff, complaint_id: UUID) -> str | None:
+def _reason(staff: staff_pages.Staff, complaint_id: UUID) -> str | None:
     return staff.session.reason_for(f"complaint:{complaint_id}", time.monotonic())
 
 
@@ -143,9 +143,9 @@ def _complaint_page(
     complaint_id: UUID,
     runtime: Runtime,
     ledger: Any,
-    staff: console.Staff,
+    staff: staff_pages.Staff,
     *,
-    refusal: console.Refusal | None = None,
+    refusal: staff_pages.Refusal | None = None,
     failed: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -209,7 +209,7 @@ def _complaint_page(
     )
 
 
-@console.router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
+@staff_pages.router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
 def complaint_page(
     request: Request,
     complaint_id: UUID,
@@ -222,7 +222,7 @@ def complaint_page(
     return _complaint_page(request, complaint_id, runtime, ledger, staff)
 
 
-@console.router.get("/complaints/{complaint_id}/proof/{version}.json")
+@staff_pages.router.get("/complaints/{complaint_id}/proof/{version}.json")
 def event_proof(
     complaint_id: UUID, version: int, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
 ) -> Response:
@@ -231,30 +231,30 @@ def event_proof(
     return proof_download(runtime, complaint_id, version)
 
 
-@console.router.post("/complaints/{complaint_id}/reason")
+@staff_pages.router.post("/complaints/{complaint_id}/reason")
 async def state_reason(
     request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
 ) -> Response:
     """An inspector's (or an oversight token's) reason for reading this complaint, kept for
     the visit."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
-    reason = access_reason(reason=console.one(fields, "reason"), x_access_reason=None)
+    reason = access_reason(reason=staff_pages.one(fields, "reason"), x_access_reason=None)
     if reason is None:
         return render(
             request,
             "staff/reason.html",
             {
                 "action": f"/console/complaints/{complaint_id}/reason",
-                "refusal": console.Refusal("reason_required", "state why you read this record"),
+                "refusal": staff_pages.Refusal("reason_required", "state why you read this record"),
             },
             status_code=422,
         )
     staff.session.reasons[f"complaint:{complaint_id}"] = (reason, time.monotonic())
-    return console.see_other(f"/console/complaints/{complaint_id}")
+    return staff_pages.see_other(f"/console/complaints/{complaint_id}")
 
 
-@console.router.post("/complaints/{complaint_id}/{slug}", response_class=HTMLResponse)
+@staff_pages.router.post("/complaints/{complaint_id}/{slug}", response_class=HTMLResponse)
 async def command(
     request: Request,
     complaint_id: UUID,
@@ -264,13 +264,13 @@ async def command(
     staff: Handler,
 ) -> Response:
     """One command from its form: CSRF first, then the body model, then the domain."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     require_roles(staff.actor, complaint_routes.COMMAND_ROLES)
     chosen = COMMANDS.get(slug)
     if chosen is None:
         raise ApiProblem("unknown_action", "no such complaint command")
     complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
-    version = console.one(fields, "version")
+    version = staff_pages.one(fields, "version")
     expected = int(version) if version.isdigit() and len(version) < 10 else None
     try:
         body = body_from_form(cast(type[BaseModel], chosen.body), fields)
@@ -278,11 +278,11 @@ async def command(
             staff.actor, ledger, complaint_id, cast(Commanding[ComplaintCommand], body), expected
         )
     except ValidationError as error:
-        refused = console.Refusal("validation", f"请检查：{invalid_fields(error)}")  # 422
-    except console.REFUSALS as error:
-        refused = console.refusal_of(error)
+        refused = staff_pages.Refusal("validation", f"请检查：{invalid_fields(error)}")  # 422
+    except staff_pages.REFUSALS as error:
+        refused = staff_pages.refusal_of(error)
     else:
-        return console.see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
+        return staff_pages.see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
     return _complaint_page(
         request,
         complaint_id,
@@ -295,6 +295,6 @@ async def command(
     )
 
 
-def refused_status(refusal: console.Refusal) -> int:
+def refused_status(refusal: staff_pages.Refusal) -> int:
     """The HTTP status of a refused command, as the API's problem would carry it."""
     return CATALOGUE[refusal.code].status

@@ -25,7 +25,7 @@ from uuid import UUID
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.console import staff as console
+from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
@@ -42,8 +42,8 @@ from projections.errors import UnknownRecordError
 DOSSIER_ROLES = auxiliary_routes.READ_ROLES
 PURPOSE = "GET /console/auxiliaries/{auxiliary_id}"
 """How a dossier visit's reads are named in the access log."""
-Reader = Annotated[console.Staff, console.admitted(*DOSSIER_ROLES)]
-TimelineReader = Annotated[console.Staff, console.admitted(*query_routes.PERSON_READERS)]
+Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*DOSSIER_ROLES)]
+TimelineReader = Annotated[staff_pages.Staff, staff_pages.admitted(*query_routes.PERSON_READERS)]
 GROUPS: dict[str, tuple[str, ...]] = {
     "commendations": ("Auxiliary.Commended",),
     "credentials": (
@@ -83,10 +83,10 @@ def _today() -> date:
     return china_date(datetime.now(tz=UTC))
 
 
-def _reason_gate(auxiliary_id: UUID) -> console.ReasonGate:
+def _reason_gate(auxiliary_id: UUID) -> staff_pages.ReasonGate:
     """The reason for one dossier visit, kept under the record's id."""
     path = f"/console/auxiliaries/{auxiliary_id}"
-    return console.ReasonGate(key=str(auxiliary_id), action=f"{path}/reason", then=path)
+    return staff_pages.ReasonGate(key=str(auxiliary_id), action=f"{path}/reason", then=path)
 
 
 def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
@@ -101,16 +101,16 @@ def _readable(
     return auxiliary_routes.readable_auxiliary(auxiliary_id, actor, ledger, runtime)
 
 
-def _day(text: str | None) -> tuple[date, console.Refusal | None]:
+def _day(text: str | None) -> tuple[date, staff_pages.Refusal | None]:
     if not text:
         return _today(), None
     try:
         return date.fromisoformat(text), None
     except ValueError:
-        return _today(), console.Refusal("validation", "the date must be YYYY-MM-DD")
+        return _today(), staff_pages.Refusal("validation", "the date must be YYYY-MM-DD")
 
 
-@console.router.get("/auxiliaries/{auxiliary_id}", response_class=HTMLResponse)
+@staff_pages.router.get("/auxiliaries/{auxiliary_id}", response_class=HTMLResponse)
 def dossier(
     request: Request,
     auxiliary_id: UUID,
@@ -154,8 +154,8 @@ def dossier(
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
-    except console.REFUSALS as error:
-        refusal = console.refusal_of(error)
+    except staff_pages.REFUSALS as error:
+        refusal = staff_pages.refusal_of(error)
         context = {"auxiliary_id": auxiliary_id, "on": day}  # nothing shown that was refused
     context["refusal"] = refusal
     return render(request, "staff/dossier.html", context)
@@ -239,7 +239,7 @@ def _complaints(
     return rows
 
 
-@console.router.post("/auxiliaries/{auxiliary_id}/reason")
+@staff_pages.router.post("/auxiliaries/{auxiliary_id}/reason")
 async def state_reason(
     request: Request,
     auxiliary_id: UUID,
@@ -252,7 +252,7 @@ async def state_reason(
     return await _reason_gate(auxiliary_id).keep(request, staff)
 
 
-@console.router.get("/auxiliaries/{auxiliary_id}/proof/{version}.json")
+@staff_pages.router.get("/auxiliaries/{auxiliary_id}/proof/{version}.json")
 def event_proof(
     auxiliary_id: UUID,
     version: int,

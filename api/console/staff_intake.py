@@ -34,7 +34,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from api.console import staff as console
+from api.console import staff as staff_pages
 from api.console.complaint_fields import ComplaintFields
 from api.console.staff_complaints import ACTION_LABELS, refused_status
 from api.console.web import render
@@ -49,8 +49,10 @@ from domain.values import ComplaintChannel, china_date
 from ledger.access import record_access
 from ledger.errors import ConcurrencyConflictError
 
-Handler = Annotated[console.Staff, console.admitted(*complaint_routes.COMMAND_ROLES)]
-INTAKE = console.section("/console/intake", "登记投诉", complaint_routes.COMMAND_ROLES, order=21)
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.COMMAND_ROLES)]
+INTAKE = staff_pages.section(
+    "/console/intake", "登记投诉", complaint_routes.COMMAND_ROLES, order=21
+)
 ACTION_LABELS.setdefault("match_subject", "确认被投诉辅警")
 
 CHANNELS = tuple(c for c in ComplaintChannel if c is not ComplaintChannel.online)
@@ -99,13 +101,13 @@ class IntakeForm(ComplaintFields):
             return None
         return self._validated(ComplaintIntakeCreate, incident_at, allegations, _message)
 
-    def refused(self, error: Exception) -> console.Refusal | None:
+    def refused(self, error: Exception) -> staff_pages.Refusal | None:
         """Put a refusal by the domain or the lookup next to its field; the refusal to show
         above the form when it belongs to no field."""
         if isinstance(error, InvalidFieldError) and error.field in FIELD_LABELS:
             self.errors[error.field] = self._field_refusal(error.field)
             return None
-        refusal = console.refusal_of(error)
+        refusal = staff_pages.refusal_of(error)
         if refusal.code in ("unknown_auxiliary", "ambiguous_work_id", "no_responsibility"):
             self.errors["work_id"] = (
                 "事发当日没有持此工作证号的在职辅警，请核对证号和事发日期"
@@ -156,7 +158,7 @@ def _form_page(
     request: Request,
     form: IntakeForm,
     *,
-    refusal: console.Refusal | None = None,
+    refusal: staff_pages.Refusal | None = None,
     status_code: int = 200,
     form_key: str | None = None,
 ) -> Response:
@@ -175,21 +177,21 @@ def _form_page(
     )
 
 
-@console.router.get("/intake", response_class=HTMLResponse)
+@staff_pages.router.get("/intake", response_class=HTMLResponse)
 def intake_page(request: Request, staff: Handler) -> Response:
     """The form: a complaint taken by telephone, letter, visit, in person or referral."""
     return _form_page(request, IntakeForm())
 
 
-@console.router.post("/intake", response_class=HTMLResponse)
+@staff_pages.router.post("/intake", response_class=HTMLResponse)
 async def take_intake(
     request: Request, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
 ) -> Response:
     """CSRF first, then the body model, then the domain; the tracking code shown once."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     require_roles(staff.actor, complaint_routes.COMMAND_ROLES)
     form = IntakeForm.read(fields)
-    key = console.one(fields, "form_key")
+    key = staff_pages.one(fields, "form_key")
     if not key or len(key) > 64:
         key = secrets.token_urlsafe(18)
     body = form.body(_today())
@@ -207,12 +209,12 @@ async def take_intake(
         # This form was sent before: the same person and values find their complaint's code.
         stored = ledger.complaint(identity.complaint_id).tracking_hash
         if not code_matches(identity.tracking_code, stored):
-            reused = console.refusal_of(
+            reused = staff_pages.refusal_of(
                 ApiProblem("idempotency_key_reused", "this form was sent with other values")
             )
             return _form_page(request, form, refusal=reused, status_code=409)
         return _taken_page(request, identity.complaint_id, identity.tracking_code, again=True)
-    except console.REFUSALS as error:
+    except staff_pages.REFUSALS as error:
         refusal = form.refused(error)
         status_code = 422 if refusal is None else refused_status(refusal)
         return _form_page(request, form, refusal=refusal, status_code=status_code, form_key=key)
@@ -244,7 +246,7 @@ def _subject_page(
     work_id: str = "",
     found: dict[str, Any] | None = None,
     error: str | None = None,
-    refusal: console.Refusal | None = None,
+    refusal: staff_pages.Refusal | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -262,26 +264,26 @@ def _subject_page(
     )
 
 
-@console.router.get("/complaints/{complaint_id}/subject", response_class=HTMLResponse)
+@staff_pages.router.get("/complaints/{complaint_id}/subject", response_class=HTMLResponse)
 def subject_page(
     request: Request, complaint_id: UUID, ledger: LedgerDep, staff: Handler
 ) -> Response:
     """The work ID of the auxiliary an unnamed complaint is about."""
     complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
     if complaint.matched:
-        return console.see_other(f"/console/complaints/{complaint_id}")
+        return staff_pages.see_other(f"/console/complaints/{complaint_id}")
     return _subject_page(request, complaint_id, complaint)
 
 
-@console.router.post("/complaints/{complaint_id}/subject/check", response_class=HTMLResponse)
+@staff_pages.router.post("/complaints/{complaint_id}/subject/check", response_class=HTMLResponse)
 async def check_subject(
     request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
 ) -> Response:
     """Find the auxiliary of the work ID and show who answered for them on the incident
     date, for the officer to confirm (nothing recorded but the read of the name)."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
-    work_id = console.one(fields, "work_id")
+    work_id = staff_pages.one(fields, "work_id")
     try:
         checked = SubjectMatchCreate.model_validate({"work_id": work_id})
     except ValidationError:
@@ -293,8 +295,8 @@ async def check_subject(
         auxiliary_id = complaint_routes.auxiliary_of_work_id(runtime, checked.work_id)
         auxiliary = ledger.auxiliary(auxiliary_id)
         responsibility = responsibility_at_incident(auxiliary, complaint.incident_at)
-    except console.REFUSALS as error:
-        refusal = console.refusal_of(error)
+    except staff_pages.REFUSALS as error:
+        refusal = staff_pages.refusal_of(error)
         message = (
             "事发当日持此工作证号的辅警不在职，不能确认为被投诉人"
             if refusal.code == "no_responsibility"
@@ -321,24 +323,24 @@ async def check_subject(
     return _subject_page(request, complaint_id, complaint, work_id=work_id, found=found)
 
 
-@console.router.post("/complaints/{complaint_id}/subject/match", response_class=HTMLResponse)
+@staff_pages.router.post("/complaints/{complaint_id}/subject/match", response_class=HTMLResponse)
 async def match_subject(
     request: Request, complaint_id: UUID, runtime: RuntimeDep, ledger: LedgerDep, staff: Handler
 ) -> Response:
     """Record ``match-subject`` by the API route's own call; a refusal shown, nothing kept."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     complaint = complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
-    version = console.one(fields, "version")
+    version = staff_pages.one(fields, "version")
     expected = int(version) if version.isdigit() and len(version) < 10 else None
     try:
-        body = SubjectMatchCreate.model_validate({"work_id": console.one(fields, "work_id")})
+        body = SubjectMatchCreate.model_validate({"work_id": staff_pages.one(fields, "work_id")})
         complaint_routes.match(staff.actor, ledger, runtime, complaint_id, body, expected)
     except ValidationError:
         error = "请填写工作证号（字母和数字，不含空格）"
         return _subject_page(request, complaint_id, complaint, error=error, status_code=422)
-    except console.REFUSALS as error:
-        refusal = console.refusal_of(error)
+    except staff_pages.REFUSALS as error:
+        refusal = staff_pages.refusal_of(error)
         return _subject_page(
             request, complaint_id, complaint, refusal=refusal, status_code=refused_status(refusal)
         )
-    return console.see_other(f"/console/complaints/{complaint_id}?done=match_subject")
+    return staff_pages.see_other(f"/console/complaints/{complaint_id}?done=match_subject")

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console import staff as console
+from api.console import staff as staff_pages
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
 from api.console.web import render, zh
@@ -37,8 +37,8 @@ from api.runtime import Runtime
 from domain.values import Actor, Role, china_date
 from projections.reports import REPORTS, ReportSpec
 
-Reader = Annotated[console.Staff, console.admitted(*query_routes.ANY_REPORT_READERS)]
-REPORTS_SECTION = console.section(
+Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*query_routes.ANY_REPORT_READERS)]
+REPORTS_SECTION = staff_pages.section(
     "/console/reports", "统计报表", query_routes.ANY_REPORT_READERS, order=30
 )
 PAGE_SIZE = 50
@@ -264,7 +264,7 @@ def _needs_reason(spec: ReportSpec, actor: Actor) -> bool:
     return spec.names_people and actor.role == Role.inspector.value
 
 
-@console.router.get("/reports", response_class=HTMLResponse)
+@staff_pages.router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Response:
     """The reports this role may read, and the charts drawn from them (a chart of a report
     naming people is drawn for an inspector only with the reason kept for that report)."""
@@ -279,7 +279,7 @@ def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Respon
                 continue
             try:
                 charts.append(builder(runtime, actor, reason))
-            except console.REFUSALS:
+            except staff_pages.REFUSALS:
                 continue
     return render(
         request,
@@ -288,7 +288,7 @@ def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Respon
     )
 
 
-def _spec(name: str, staff: console.Staff) -> ReportSpec:
+def _spec(name: str, staff: staff_pages.Staff) -> ReportSpec:
     spec = REPORTS.get(name)
     if spec is None:
         raise ApiProblem("unknown_report", "no such report")
@@ -305,12 +305,12 @@ def _filters(request: Request, spec: ReportSpec) -> dict[str, Any]:
     }
 
 
-def _reason_gate(spec: ReportSpec, below: str | None = None) -> console.ReasonGate:
+def _reason_gate(spec: ReportSpec, below: str | None = None) -> staff_pages.ReasonGate:
     """The reason form for a report (``below``: of that organ below the actor's, its own
     reason, kept apart from the own organ's)."""
     asked = "" if below is None else "?" + urlencode({"organ": below})
     title = TITLES.get(spec.name, spec.title)
-    return console.ReasonGate(
+    return staff_pages.ReasonGate(
         key=f"report:{spec.name}" + ("" if below is None else f"@{below}"),
         action=f"/console/reports/{spec.name}/reason{asked}",
         then=f"/console/reports/{spec.name}{asked}",
@@ -319,7 +319,7 @@ def _reason_gate(spec: ReportSpec, below: str | None = None) -> console.ReasonGa
     )
 
 
-def _below(request: Request, runtime: Runtime, staff: console.Staff) -> str | None:
+def _below(request: Request, runtime: Runtime, staff: staff_pages.Staff) -> str | None:
     """The organ below the actor's that the page reads (``?organ=``), None for its own; any
     organ the token does not oversee is 404, as the API answers it."""
     organ = request.query_params.get("organ", "").strip()
@@ -347,7 +347,7 @@ class _Chosen:
     reason_form: Response | None
 
 
-def _chosen(request: Request, name: str, runtime: Runtime, staff: console.Staff) -> _Chosen:
+def _chosen(request: Request, name: str, runtime: Runtime, staff: staff_pages.Staff) -> _Chosen:
     """The report ``name`` as the actor may ask for it (404 for an organ not overseen,
     403 for a role that may not read it), and the reason kept for it in this visit."""
     spec = _spec(name, staff)
@@ -367,7 +367,7 @@ def _params(spec: ReportSpec, filters: dict[str, Any], page_size: int) -> dict[s
     return params
 
 
-@console.router.post("/reports/{name}/reason")
+@staff_pages.router.post("/reports/{name}/reason")
 async def state_report_reason(
     request: Request, name: str, runtime: RuntimeDep, staff: Reader
 ) -> Response:
@@ -376,7 +376,7 @@ async def state_report_reason(
     return await _reason_gate(spec, _below(request, runtime, staff)).keep(request, staff)
 
 
-@console.router.get("/reports/{name}", response_class=HTMLResponse)
+@staff_pages.router.get("/reports/{name}", response_class=HTMLResponse)
 def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
     """One report as a table, with its filters (a GET form) and its CSV download; an
     inspector first states the reason for a report naming people."""
@@ -386,15 +386,15 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     spec, below = chosen.spec, chosen.below
     filters = _filters(request, spec)
     params = _params(spec, filters, PAGE_SIZE)
-    refusal: console.Refusal | None = None
+    refusal: staff_pages.Refusal | None = None
     report = None
     try:
         route = f"GET /console/reports/{spec.name}"
         report = query_routes.read_report(
             runtime, spec, staff.actor, params, chosen.reason, route, below
         )
-    except console.REFUSALS as error:
-        refusal = console.refusal_of(error)
+    except staff_pages.REFUSALS as error:
+        refusal = staff_pages.refusal_of(error)
     asked = [(k, v) for k, v in filters.items() if k != "page"]
     query = urlencode(asked + ([("organ", below)] if below is not None else []))
     return render(
@@ -419,7 +419,7 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
     )
 
 
-@console.router.get("/reports/{name}/csv")
+@staff_pages.router.get("/reports/{name}/csv")
 def report_csv(request: Request, name: str, runtime: RuntimeDep, staff: Reader) -> Response:
     """The report's rows as CSV (the page asked for, as the API's ``?format=csv``); the
     same rule as the page: an inspector's reason first, the read recorded."""

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console import staff as console
+from api.console import staff as staff_pages
 from api.console.web import render
 from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.routers import queries as query_routes
@@ -32,9 +32,9 @@ from domain.values import AuxiliaryStatus, Role
 from projections.queries import RESIDENT_ID_SHAPE
 
 PAGE_SIZE = 25
-Searcher = Annotated[console.Staff, console.admitted(*query_routes.STATUS_READERS)]
-SEARCH = console.section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
-REASON = console.ReasonGate(
+Searcher = Annotated[staff_pages.Staff, staff_pages.admitted(*query_routes.STATUS_READERS)]
+SEARCH = staff_pages.section("/console/search", "查找辅警", query_routes.STATUS_READERS, order=10)
+REASON = staff_pages.ReasonGate(
     key="search",
     action="/console/search/reason",
     then="/console/search",
@@ -44,13 +44,15 @@ REASON = console.ReasonGate(
 """Where an inspector states why this visit's searches are made."""
 
 
-@console.router.post("/search/reason")
+@staff_pages.router.post("/search/reason")
 async def state_search_reason(request: Request, staff: Searcher) -> Response:
     """Keep the reason for this visit's searches."""
     return await REASON.keep(request, staff)
 
 
-def _page(request: Request, runtime: Runtime, staff: console.Staff, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, runtime: Runtime, staff: staff_pages.Staff, **context: Any
+) -> HTMLResponse:
     return render(
         request,
         "staff/search.html",
@@ -65,7 +67,7 @@ def _page(request: Request, runtime: Runtime, staff: console.Staff, **context: A
     )
 
 
-@console.router.get("/search", response_class=HTMLResponse)
+@staff_pages.router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
     """The search form, with the first page of the records in scope (an inspector: after
     the reason for this visit, the list's read recorded)."""
@@ -78,19 +80,19 @@ def search_page(request: Request, runtime: RuntimeDep, staff: Searcher) -> Respo
     return _page(request, runtime, staff, result=result)
 
 
-@console.router.post("/search", response_class=HTMLResponse)
+@staff_pages.router.post("/search", response_class=HTMLResponse)
 async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Response:
     """Search by text, unit and status; or look a resident ID number up (blind index)."""
-    fields = await console.checked_form(request, staff)
+    fields = await staff_pages.checked_form(request, staff)
     form = {
-        name: console.one(fields, name)
+        name: staff_pages.one(fields, name)
         for name in ("q", "unit", "status", "page", "reason", "organ")
     }
     typed = access_reason(reason=form["reason"] or None, x_access_reason=None)
     if typed is not None:  # a reason typed into the form serves the rest of the visit too
         staff.session.reasons[REASON.key] = (typed, time.monotonic())
     reason = typed or REASON.kept(staff)
-    number = console.one(fields, "resident_id")
+    number = staff_pages.one(fields, "resident_id")
     if not number and RESIDENT_ID_SHAPE.match(form["q"]):
         number, form["q"] = form["q"], ""  # a number typed as text: the blind index, too
     if number:  # the lookup's own roles, as POST /v1/auxiliaries/lookup admits them
@@ -118,7 +120,7 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
             reason=reason,
             organ=form["organ"] or None,
         )
-    except console.REFUSALS as error:
+    except staff_pages.REFUSALS as error:
         form.pop("reason", None)
-        return _page(request, runtime, staff, form=form, refusal=console.refusal_of(error))
+        return _page(request, runtime, staff, form=form, refusal=staff_pages.refusal_of(error))
     return _page(request, runtime, staff, result=result, form=form)
