@@ -152,7 +152,7 @@ from domain.values import (
 
 if TYPE_CHECKING:
     from domain.commands import auxiliary as commands
-    from domain.commands import lifecycle
+    from domain.commands import lifecycle as lifecycle_commands
 
 __all__ = [
     "CORRECTABLE_FIELDS",
@@ -1246,7 +1246,7 @@ class Auxiliary(Aggregate):
 
     # ------------------------------------------------------------------------ life cycle
 
-    def start_probation(self, rec: Recording, cmd: lifecycle.StartProbation) -> None:
+    def start_probation(self, rec: Recording, cmd: lifecycle_commands.StartProbation) -> None:
         """Record the probation from the effective date to its last day (personnel, Art. 8,
         9): once, within the contract, ending after it starts."""
         self._authorise(rec, (Role.personnel,), "record a probation", "Art. 8")
@@ -1261,7 +1261,7 @@ class Auxiliary(Aggregate):
             )
         self.trigger_event(self.ProbationStarted, **rec.fields(), probation_until=until)
 
-    def complete_probation(self, rec: Recording, cmd: lifecycle.CompleteProbation) -> None:
+    def complete_probation(self, rec: Recording, cmd: lifecycle_commands.CompleteProbation) -> None:
         """Record the probation's outcome (personnel, Art. 9): once, on or after its start.
         A failed probation owes a separation (``separation_owed``)."""
         self._authorise(rec, (Role.personnel,), "record a probation's outcome", "Art. 9")
@@ -1279,7 +1279,7 @@ class Auxiliary(Aggregate):
             raise InvalidDateRangeError("the probation's outcome precedes its start")
         self.trigger_event(self.ProbationCompleted, **rec.fields(), passed=passed)
 
-    def record_training(self, rec: Recording, cmd: lifecycle.RecordTraining) -> None:
+    def record_training(self, rec: Recording, cmd: lifecycle_commands.RecordTraining) -> None:
         """Record a training course attended (personnel, Art. 9); it may precede the hire
         (pre-service training) but not end in the future."""
         self._authorise(rec, (Role.personnel,), "record a training", "Art. 9")
@@ -1299,7 +1299,7 @@ class Auxiliary(Aggregate):
             passed=boolean("passed", cmd.passed),
         )
 
-    def start_leave(self, rec: Recording, cmd: lifecycle.StartLeave) -> None:
+    def start_leave(self, rec: Recording, cmd: lifecycle_commands.StartLeave) -> None:
         """Record a leave from the effective date (personnel or the using unit, Art. 13):
         refused while another leave is open or when it would start before the end of one
         already recorded."""
@@ -1325,7 +1325,7 @@ class Auxiliary(Aggregate):
             planned_end=planned_end,
         )
 
-    def end_leave(self, rec: Recording, cmd: lifecycle.EndLeave) -> None:
+    def end_leave(self, rec: Recording, cmd: lifecycle_commands.EndLeave) -> None:
         """Record the return from an open leave; the effective date is the first day back,
         after the leave's start (personnel or the using unit, Art. 13)."""
         self._authorise(rec, (Role.personnel, Role.unit), "record a return from leave", "Art. 13")
