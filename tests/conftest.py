@@ -19,6 +19,7 @@ on both backends.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import shutil
@@ -93,6 +94,15 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"backends: {suites} on {DEFAULT_BACKEND} only, except @both_backends tests "
         f"({BACKENDS_ENV}=both runs all on both)"
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move everything collection built (modules, test functions, parameters) out of the
+    garbage collector's reach. ``_close_unreferenced_ledgers`` collects after every test; with
+    the heap of a whole session's collection in its way, each of those passes took 0.2-1 s, a
+    third of the suite's time. Frozen, a pass walks only what the tests made since."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -346,6 +356,4 @@ def aux_ledger(settings: Settings) -> Iterator[Any]:
 def _close_unreferenced_ledgers() -> Iterator[None]:
     """Applications a test dropped close their connection pools now, not at interpreter exit."""
     yield
-    import gc  # noqa: PLC0415
-
     gc.collect()

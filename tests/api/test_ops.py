@@ -248,4 +248,7 @@ def test_a_server_app_freezes_its_heap_at_startup_and_a_shared_one_does_not(
         # Everything alive at startup (modules, routes, schemas) left the collector's passes.
         assert frozen > 10_000
     finally:
+        # Back as the session left the heap (tests/conftest.py freezes it after collection).
         gc.unfreeze()
+        gc.collect()
+        gc.freeze()
