@@ -236,6 +236,16 @@ def postgres_server() -> Iterator[PostgresServer | None]:
             shutil.rmtree(cluster, ignore_errors=True)
 
 
+def _in_threads(run: Callable[[Any], None], inputs: Sequence[Any]) -> None:
+    """``run(x)`` for every input, each in a thread of its own; back when all have ended (each
+    given at most a minute, so that a test stuck on a lock fails instead of hanging)."""
+    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+
 def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseException]:
     """Run ``work(x)`` for every input in threads released together; the errors they raised."""
     errors: list[BaseException] = []
@@ -248,11 +258,7 @@ def at_once(work: Callable[[Any], object], inputs: Sequence[Any]) -> list[BaseEx
         except BaseException as e:  # returned to the test
             errors.append(e)
 
-    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _in_threads(run, inputs)
     return errors
 
 
@@ -277,11 +283,7 @@ def race(
         except refusals:
             outcomes.append("refused")
 
-    threads = [threading.Thread(target=run, args=(value,)) for value in inputs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _in_threads(run, inputs)
     return outcomes
 
 
