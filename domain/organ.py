@@ -28,7 +28,8 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from copy import deepcopy
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -74,6 +75,23 @@ class Organ(Aggregate):
         self.units: dict[str, str] = {}
         self.quota: int | None = None
         self.occupied: set[UUID] = set()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Organ:
+        """A copy that shares no mutable state with this organ, made in time independent of
+        its headcount's UUIDs.
+
+        The repository deep-copies a cached organ before a command changes it (every hire and
+        separation). A default deep copy rebuilds each UUID of ``occupied`` one by one, so a
+        hire cost time in proportion to the organ's headcount: at 10,000 auxiliaries an organ,
+        a third of the time of loading 100,000 officers went there. UUIDs are immutable, so a
+        new set holding the same ones is as independent as a deep copy; every other attribute
+        is still deep-copied.
+        """
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for name, value in vars(self).items():
+            vars(clone)[name] = set(value) if name == "occupied" else deepcopy(value, memo)
+        return clone
 
     class Event(LedgerEvent):
         """Base of the organ's events."""

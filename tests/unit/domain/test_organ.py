@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import date, datetime
 from uuid import UUID, uuid5
 
@@ -335,3 +336,19 @@ def test_replaying_the_events_rebuilds_the_same_organ() -> None:
     rebuilt = replay(list(organ.collect_events()))
     assert rebuilt == organ
     assert (rebuilt.quota, rebuilt.occupied, rebuilt.units) == (4, {AUX_ID}, organ.units)
+
+
+def test_a_deep_copy_shares_no_mutable_state_with_the_organ() -> None:
+    # The repository's cache hands out deep copies (Organ.__deepcopy__ copies the slot set
+    # without rebuilding its UUIDs): a command on the copy leaves the cached organ as it was.
+    organ = new_organ()
+    organ.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID)
+    organ.collect_events()
+    copied, version = deepcopy(organ), organ.version
+    assert vars(copied) == vars(organ) and copied == organ
+    assert copied.occupied is not organ.occupied and copied.units is not organ.units
+    copied.take_slot(rec(PERSONNEL), auxiliary_id=AUX_ID_2)
+    copied.register_unit(rec(PERSONNEL), RegisterUnit(code=UNIT_C, name="测试派出所丙"))
+    assert (organ.occupied, organ.version, organ.has_unit(UNIT_C)) == ({AUX_ID}, version, False)
+    assert organ.collect_events() == [] and len(copied.collect_events()) == 2
+    assert copied.occupied == {AUX_ID, AUX_ID_2} and copied.version == version + 2
