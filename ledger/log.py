@@ -454,9 +454,11 @@ class MerkleLog:
             for row in rows:
                 name = str(row["relname"] if isinstance(row, dict) else row[0])
                 try:
-                    conn.execute(SQL("ANALYZE {}.{}").format(Identifier(schema), Identifier(name)))
+                    with _unbounded(conn):  # 100 s for the nodes of ten million events
+                        conn.execute(
+                            SQL("ANALYZE {}.{}").format(Identifier(schema), Identifier(name))
+                        )
                 except psycopg.errors.InsufficientPrivilege:
-                    conn.rollback()
                     continue
                 analysed.append(name)
         return analysed
@@ -473,11 +475,7 @@ class MerkleLog:
                 conn.isolation_level = IsolationLevel.REPEATABLE_READ
                 conn.read_only = True
                 try:
-                    with conn.transaction():
-                        # The snapshot stays open, idle, while worker processes check their
-                        # leaf ranges on their own connections: lift the pool's idle timeout
-                        # for this transaction only.
-                        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+                    with _unbounded(conn):
                         yield LogSnapshot(self, conn=conn, cursor=None)
                 finally:
                     conn.rollback()
@@ -487,6 +485,23 @@ class MerkleLog:
         else:
             with recorder.datastore.transaction(commit=False) as curs:
                 yield LogSnapshot(self, conn=None, cursor=curs)
+
+
+@contextmanager
+def _unbounded(conn: Any) -> Iterator[None]:
+    """A transaction on ``conn`` free of the pool's statement and idle timeouts.
+
+    Those timeouts make a request fail fast when the database is unwell; a verification's
+    scans (and the ANALYZE before them) grow with the ledger instead. One statement of
+    ``verify --full`` (the chain check over every event) ran past the default 30 s at ten
+    million events and cancelled the whole run; the snapshot also stays open, idle, while
+    worker processes check their leaf ranges on their own connections. Only this
+    transaction is exempt: ``SET LOCAL`` ends with it.
+    """
+    with conn.transaction():
+        conn.execute("SET LOCAL statement_timeout = 0")
+        conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        yield
 
 
 class LogSnapshot:

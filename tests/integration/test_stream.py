@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from ledger.application import LedgerApplication
 from ledger.config import Settings
@@ -10,7 +13,7 @@ from ledger.errors import IntegrityViolation
 from ledger.log import MerkleLog
 from ledger.merkle import leaf_hash
 from ledger.stream import BATCH_PROOF_MINIMUM, read_checked
-from tests.conftest import initialised
+from tests.conftest import initialised, make_settings
 from tests.integration.aggregates import Notebook
 from tests.integration.tamper import Tamperer
 
@@ -108,6 +111,29 @@ def test_a_verification_snapshot_is_not_cut_off_while_it_waits(app: LedgerApplic
         curs.execute("SHOW idle_in_transaction_session_timeout")
         row = curs.fetchone()
         assert row["idle_in_transaction_session_timeout"] == "30s"  # only the snapshot is exempt
+
+
+def test_a_verification_snapshot_is_free_of_the_statement_timeout(
+    tmp_path: Path, database_url: str
+) -> None:
+    # The pool's statement timeout (fail fast when the database is unwell) cancelled a
+    # verify --full at ten million events: its chain check is one statement over every event.
+    settings = make_settings(tmp_path, database_url, AUXLEDGER_DATABASE_STATEMENT_TIMEOUT="0.3")
+    app = initialised(LedgerApplication, settings)
+    try:
+        log = MerkleLog(app.ledger_recorder)
+        if not log.is_postgres:
+            pytest.skip("SQLite has no statement timeout")
+        with log.snapshot() as snap:
+            assert snap._conn is not None
+            snap._conn.execute("SELECT pg_sleep(0.6)")  # twice the timeout, not cancelled
+            assert snap.head()[0] == log.tree_size()
+        datastore = app.ledger_recorder.datastore
+        # The pool's own connections keep the timeout.
+        with pytest.raises(OperationalError), datastore.get_connection() as conn:
+            conn.execute("SELECT pg_sleep(0.6)")
+    finally:
+        app.close()
 
 
 def test_verification_gives_a_fresh_log_planner_statistics_once(app: LedgerApplication) -> None:
