@@ -114,16 +114,14 @@ def test_a_verification_snapshot_is_not_cut_off_while_it_waits(app: LedgerApplic
 
 
 def test_a_verification_snapshot_is_free_of_the_statement_timeout(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, postgres_url: str
 ) -> None:
     # The pool's statement timeout (fail fast when the database is unwell) cancelled a
     # verify --full at ten million events: its chain check is one statement over every event.
-    settings = make_settings(tmp_path, database_url, AUXLEDGER_DATABASE_STATEMENT_TIMEOUT="0.3")
+    settings = make_settings(tmp_path, postgres_url, AUXLEDGER_DATABASE_STATEMENT_TIMEOUT="0.3")
     app = initialised(LedgerApplication, settings)
     try:
         log = MerkleLog(app.ledger_recorder)
-        if not log.is_postgres:
-            pytest.skip("SQLite has no statement timeout")
         with log.snapshot() as snap:
             assert snap._conn is not None
             snap._conn.execute("SELECT pg_sleep(0.6)")  # twice the timeout, not cancelled
