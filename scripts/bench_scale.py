@@ -38,9 +38,8 @@ Issue 17, item 7. Two steps, run from the repository root:
        (the order reversed every other repetition so that drift favours none); median
        saves/s and its ratio to the empty ledger's (target: big within 10 %);
      * ``auxledger verify --full`` (``bench_verify.full_runs``: a subprocess under
-       /usr/bin/time -v, --full-repeat times (default --repeat), each right after
-       measuring the machine's Ed25519 rate on every core): wall, events/s, ratio to that
-       baseline (>= 0.8), peak RSS (flat);
+       /usr/bin/time -v, --repeat times, each right after measuring the machine's Ed25519
+       rate on every core): wall, events/s, ratio to that baseline (>= 0.8), peak RSS (flat);
      * incremental verify after 1,000 new events (the witness left by the full run): the
        ``auxledger verify`` CLI wall (process start included) and ``verify_ledger`` in process
        (< 1 s); each must be incremental and clean, or the run stops;
@@ -474,8 +473,7 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             if args.skip_full:
                 trust_latest_checkpoint(ledger)
             else:
-                runs = args.full_repeat or args.repeat
-                mine["full"] = full_runs(ledger.size(), runs, CORES, ledger.env)
+                mine["full"] = full_runs(ledger.size(), args.repeat, CORES, ledger.env)
                 if Witness(ledger.witness_dir).load() is None:  # stored only by a clean run
                     raise SystemExit(f"{ledger.name}: verify --full did not pass")
             mine["incremental"] = incremental_verify(ledger, args.repeat)
@@ -565,9 +563,6 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="append: saves per counter")
     parser.add_argument("--samples", type=int, default=1000, help="proofs of each kind")
     parser.add_argument("--runs", type=int, default=50, help="runs of each report")
-    parser.add_argument(
-        "--full-repeat", type=int, help="runs of verify --full (default: --repeat; ~15 min at 10 M)"
-    )
     parser.add_argument("--skip-full", action="store_true", help="no verify --full (quick)")
     parser.add_argument("--keep", action="store_true", help="keep the fresh databases")
     parser.add_argument("--out", default="var/bench_scale.json")
