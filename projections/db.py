@@ -250,8 +250,12 @@ class Database(ABC):
         """DDL that creates the table and its indexes if they do not exist."""
 
     @abstractmethod
+    def table_columns(self, name: str) -> frozenset[str] | None:
+        """The names of the columns of the table called ``name``; None if there is none."""
+
     def table_exists(self, name: str) -> bool:
         """Whether a table of that name exists."""
+        return self.table_columns(name) is not None
 
     @abstractmethod
     def add_missing_columns(self, session: Session, table: Table) -> None:
@@ -425,14 +429,12 @@ class SQLiteDatabase(Database):
             )
         return statements
 
-    def table_exists(self, name: str) -> bool:
-        """Whether the table exists in the file."""
+    def table_columns(self, name: str) -> frozenset[str] | None:
+        """The table's columns (``PRAGMA table_info``); None if the file has no such table."""
         with self.read() as s:
-            return bool(
-                s.scalar(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [name]
-                )
-            )
+            s.cursor.execute(f'PRAGMA table_info("{name}")')
+            columns = frozenset(row[1] for row in s.cursor.fetchall())
+        return columns or None
 
     def add_missing_columns(self, session: Session, table: Table) -> None:
         """``ALTER TABLE ... ADD COLUMN`` for each column ``PRAGMA table_info`` lacks."""
@@ -579,15 +581,16 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         """Nothing to release: the connection pool belongs to the ledger."""
 
-    def table_exists(self, name: str) -> bool:
-        """Whether the table exists in the schema."""
+    def table_columns(self, name: str) -> frozenset[str] | None:
+        """The table's columns in this schema; None if the schema has no such table."""
         with self.read() as s:
-            return bool(
-                s.scalar(
-                    "SELECT to_regclass(%s) IS NOT NULL",
-                    [f'"{self.schema}"."{name}"'],
-                )
+            s.cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                "AND attnum > 0 AND NOT attisdropped",
+                (f'"{self.schema}"."{name}"',),
             )
+            columns = frozenset(row[0] for row in s.cursor.fetchall())
+        return columns or None
 
 
 def _postgres_column(column: Column) -> Composable:

@@ -203,25 +203,30 @@ class ReadModels:
         """Create the projection's tables if missing; True if that reset the projection.
 
         A read-model table that a newer version added (``rm_assessment``, say) is created
-        empty, but the projection's position is already past the events that fill it. So
-        when the projection has applied events and one of its tables was missing, its tables
-        are recreated and its position forgotten (what ``rebuild`` does first): the next
-        catch-up, by a worker or ``rebuild``, applies the whole ledger again and the new
-        table holds the past too.
+        empty, and a column a newer version added to a table (``pre_service_passed_to``) is
+        missing from it, but the projection's position is already past the events that fill
+        them. So when the projection has applied events and one of its tables is missing or
+        has other columns than its definition, its tables are recreated and its position
+        forgotten (what ``rebuild`` does first): the next catch-up, by a worker or
+        ``rebuild``, applies the whole ledger again and the tables hold the past too.
         """
         projection = self.projection(name)
         view = projection.view
-        missing = [t.name for t in view.tables if not self.db.table_exists(t.name)]
-        view.ensure()
-        if not missing or view.position(self.application_name) == 0:
+        found = {t.name: self.db.table_columns(t.name) for t in view.tables}
+        changed = [t.name for t in view.tables if found[t.name] not in (None, set(t.column_names))]
+        missing = [table for table, columns in found.items() if columns is None]
+        view.ensure(tables=False)  # tracking and state: the position can be read
+        if not changed and (not missing or view.position(self.application_name) == 0):
+            view.ensure()
             return False
         log.warning(
-            "projection %s: new read-model tables (%s); applying the ledger again",
+            "projection %s: read-model tables new or changed (%s); applying the ledger again",
             name,
-            ", ".join(missing),
+            ", ".join(changed + missing),
             extra={"event": "projection_reset_for_new_tables", "projection": name},
         )
         view.reset(projection, self.application_name)
+        view.ensure()
         return True
 
     def ready(self) -> ReadModels:
