@@ -19,6 +19,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from domain.auxiliary import Auxiliary
+from domain.values import TrainingKind
 from projections.base import ReadModelProjection, handles
 from projections.state import Row, State
 from projections.tables import Column, Table
@@ -42,7 +43,8 @@ PROBATION = Table(
     key=("auxiliary_id",),
     mode="owned",
     owner="auxiliary_id",
-    indexes=(("probation_until",),),
+    # Undecided by last day, failed, decided after a day: what the reports ask.
+    indexes=(("probation_until",), ("passed", "probation_until"), ("decided_on",)),
 )
 TRAINING = Table(
     "rm_training",
@@ -77,7 +79,8 @@ LEAVE = Table(
     key=("auxiliary_id", "leave_id"),
     mode="owned",
     owner="auxiliary_id",
-    indexes=(("leave_from",),),
+    # Open on a day: returned_on NULL or after it (few rows, unlike leave_from <= day).
+    indexes=(("leave_from",), ("returned_on",)),
 )
 
 
@@ -118,6 +121,11 @@ class LifecycleHandlers(ReadModelProjection):
     @handles(Auxiliary.TrainingRecorded)
     def _training(self, state: State, e: Auxiliary.TrainingRecorded, position: int) -> None:
         aux = self._touch(state, e)
+        if e.kind == TrainingKind.pre_service.value and e.passed:
+            # ``aux`` is the row ``_touch`` stored (rows are kept, not copied, until the
+            # batch is written), so this change goes with it.
+            first = aux["pre_service_passed_to"]
+            aux["pre_service_passed_to"] = e.end if first is None else min(first, e.end)
         state.add(
             TRAINING,
             {

@@ -36,6 +36,9 @@ Invariants kept here:
 - ``accident_cover_from`` / ``accident_cover_until`` are the last continuous stretch covered by
   the auxiliary's accident insurance (until None: open-ended); on a date after its start,
   cover is exactly "within that stretch" (earlier stretches end before it starts).
+- ``pre_service_passed_to`` is the earliest last day of a passed pre-service training (None
+  before one): the auxiliary has passed it by day D exactly when it is not None and ``<= D``,
+  so the reports that look for the missing ones read an index, not every training.
 - ``credentials_out`` counts an auxiliary's credentials not returned (revoked ones included).
 - A commendation row and an assessment row name the unit the auxiliary was in when they were
   recorded.
@@ -145,6 +148,7 @@ AUXILIARY = Table(
         _c("health_reference", "date", False),
         _c("accident_cover_from", "date"),
         _c("accident_cover_until", "date"),
+        _c("pre_service_passed_to", "date"),
         _c("version", "int", False),
     ),
     key=("auxiliary_id",),
@@ -158,6 +162,7 @@ AUXILIARY = Table(
         ("supervisor_id",),
         ("status", "health_reference"),
         ("contract_end",),
+        ("pre_service_passed_to",),
     ),
 )
 UNIT_HISTORY = Table(
@@ -545,6 +550,7 @@ class PersonnelProjection(LifecycleHandlers):
                 "health_reference": day,
                 "accident_cover_from": None,
                 "accident_cover_until": None,
+                "pre_service_passed_to": None,
                 "version": e.originator_version,
             },
         )

@@ -68,6 +68,9 @@ may be asked about."""
 
 Clock = Callable[[], datetime]
 
+_TOTAL = "page_total_"
+"""The column a page counted in its own statement carries the total in (no table's column)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(tz=UTC)
@@ -279,13 +282,41 @@ class ReadModelQueries:
         tables: Sequence[Table],
         count_source: str | None = None,
         source_params: Sequence[Any] = (),
+        count_with_page: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ``SELECT columns source where ORDER BY order``, and the total count
         (over ``count_source`` when the page's joins are not needed to count); the rows are
         decoded with ``tables``, those the columns come from. ``source_params`` are the
         parameters the source itself takes (a join on a value, a union), before the where
-        clause's; a ``count_source`` takes the same."""
+        clause's; a ``count_source`` takes the same.
+
+        ``count_with_page``: count in the page's own statement (``count(*) OVER ()``), for a
+        query whose order no index gives, so that every row is found and sorted anyway: one
+        pass instead of two. A page past the end has no row to carry the count; only then
+        is it counted apart."""
         params = [*source_params, *where.params]
+        if count_with_page:
+            rows = s.query(
+                sql(
+                    "SELECT",
+                    columns,
+                    f", count(*) OVER () AS {_TOTAL}",
+                    source,
+                    where.sql(),
+                    "ORDER BY",
+                    order,
+                    "LIMIT %s OFFSET %s",
+                ),
+                [*params, page_size, (page - 1) * page_size],
+                tables=tables,
+            )
+            if rows:
+                total = int(rows[0][_TOTAL])
+                for row in rows:
+                    del row[_TOTAL]
+                return rows, total
+            if page == 1:
+                return rows, 0
         total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), params)
         rows = s.query(
             sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),

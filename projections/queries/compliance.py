@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.policy import add_months
-from domain.values import AuxiliaryStatus, LifecycleWarningRule, TrainingKind
+from domain.values import AuxiliaryStatus, LifecycleWarningRule
 from projections.complaints import COMPLAINT_FLAGS, FINDING
 from projections.db import Session, sql
 from projections.errors import InvalidFilterValueError
@@ -352,6 +352,7 @@ class ComplianceQueries(ReadModelQueries):
                 "JOIN {rm_credential} k ON k.auxiliary_id = a.auxiliary_id",
                 where=where,
                 order="a.separated_on, a.auxiliary_id, k.kind",
+                count_with_page=True,
                 page=page,
                 page_size=page_size,
                 tables=(AUXILIARY, CREDENTIAL),
@@ -460,27 +461,30 @@ class ComplianceQueries(ReadModelQueries):
         page, page_size = check_page(page, page_size)
         scope = _Where.employed_on(day, organ, unit)
         columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
-        # (rule, due column, joined source, condition, its parameters); the rule names are
-        # the value set's own constants, never input.
+        # (rule, due column, source, condition, its parameters); the rule names are the value
+        # set's own constants, never input. Each condition is one an index answers: the
+        # probations undecided by their last day (or decided after the day), the failed
+        # ones, the leaves open on the day, the auxiliaries without a passed pre-service
+        # training (kept with the auxiliary), a few rows each.
         parts: tuple[tuple[LifecycleWarningRule, str, str, str, list[Any]], ...] = (
             (
                 LifecycleWarningRule.probation_overdue,
                 "p.probation_until",
-                "JOIN {rm_probation} p ON p.auxiliary_id = a.auxiliary_id",
+                "{rm_probation} p",
                 "p.probation_until < %s AND (p.passed IS NULL OR p.decided_on > %s)",
                 [day, day],
             ),
             (
                 LifecycleWarningRule.probation_failed,
                 "p.decided_on",
-                "JOIN {rm_probation} p ON p.auxiliary_id = a.auxiliary_id",
+                "{rm_probation} p",
                 "p.passed = %s AND p.decided_on <= %s",
                 [False, day],
             ),
             (
                 LifecycleWarningRule.leave_past_plan,
                 "l.planned_end",
-                "JOIN {rm_leave} l ON l.auxiliary_id = a.auxiliary_id",
+                "{rm_leave} l",
                 "l.leave_from <= %s AND (l.returned_on IS NULL OR l.returned_on > %s) "
                 "AND l.planned_end IS NOT NULL AND l.planned_end < %s",
                 [day, day, day],
@@ -488,30 +492,37 @@ class ComplianceQueries(ReadModelQueries):
             (
                 LifecycleWarningRule.pre_service_training_missing,
                 "a.hired_on",
-                "",
-                "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
-                "AND t.training_kind = %s AND t.passed = %s AND t.training_to <= %s)",
-                [TrainingKind.pre_service.value, True, day],
+                "{rm_auxiliary} a",
+                "(a.pre_service_passed_to IS NULL OR a.pre_service_passed_to > %s)",
+                [day],
             ),
         )
-        selects: list[str] = []
+        found: list[str] = []
         params: list[Any] = []
         for name, due, source, condition, values in parts:
             if chosen is not None and name.value != chosen:
                 continue
-            selects.append(
+            alias = source.rsplit(" ", 1)[1]
+            found.append(
                 sql(
-                    "SELECT",
-                    columns,
-                    f", '{name.value}' AS rule, {due} AS due FROM {{rm_auxiliary}} a",
+                    f"SELECT {alias}.auxiliary_id, '{name.value}' AS rule, {due} AS due",
+                    "FROM",
                     source,
                     "WHERE",
                     condition,
-                    scope.sql("AND"),
                 )
             )
-            params.extend([*values, *scope.params])
-        union = " UNION ALL ".join(selects)
+            params.extend(values)
+        # The rows found, then their auxiliaries (employed on the day) in one join.
+        union = sql(
+            "SELECT",
+            columns,
+            ", f.rule, f.due FROM (",
+            " UNION ALL ".join(found),
+            ") f JOIN {rm_auxiliary} a ON a.auxiliary_id = f.auxiliary_id",
+            scope.sql("WHERE"),
+        )
+        params.extend(scope.params)
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
@@ -520,6 +531,7 @@ class ComplianceQueries(ReadModelQueries):
                 source_params=params,
                 where=_Where(),
                 order="due, rule, organ, unit, name, auxiliary_id",
+                count_with_page=True,
                 page=page,
                 page_size=page_size,
                 tables=(AUXILIARY, PROBATION, LEAVE, TRAINING),

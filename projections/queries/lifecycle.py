@@ -291,6 +291,7 @@ class LifecycleQueries(ReadModelQueries):
                 "ON p.auxiliary_id = a.auxiliary_id",
                 where=where,
                 order="p.probation_until, a.organ, a.unit, a.name, a.auxiliary_id",
+                count_with_page=True,
                 page=page,
                 page_size=page_size,
                 tables=(AUXILIARY, PROBATION),
@@ -334,12 +335,16 @@ class LifecycleQueries(ReadModelQueries):
         chosen = check_choice("kind", kind, TrainingKind) or TrainingKind.pre_service.value
         page, page_size = check_page(page, page_size)
         where = _Where.employed(organ, unit)
-        where.add(
-            "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
-            "AND t.training_kind = %s AND t.passed = %s)",
-            chosen,
-            True,
-        )
+        if chosen == TrainingKind.pre_service.value:
+            # Kept with the auxiliary and indexed: the few without one, not every training.
+            where.add("a.pre_service_passed_to IS NULL")
+        else:
+            where.add(
+                "NOT EXISTS (SELECT 1 FROM {rm_training} t WHERE t.auxiliary_id = a.auxiliary_id "
+                "AND t.training_kind = %s AND t.passed = %s)",
+                chosen,
+                True,
+            )
         with self._reading(organ, unit) as s:
             total = s.scalar(
                 sql("SELECT count(*) FROM {rm_auxiliary} a", where.sql()), where.params
@@ -395,6 +400,7 @@ class LifecycleQueries(ReadModelQueries):
                 source="FROM {rm_leave} l JOIN {rm_auxiliary} a ON a.auxiliary_id = l.auxiliary_id",
                 where=where,
                 order="l.leave_from, a.organ, a.unit, a.name, a.auxiliary_id",
+                count_with_page=True,
                 page=page,
                 page_size=page_size,
                 tables=(AUXILIARY, LEAVE),

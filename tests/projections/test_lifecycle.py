@@ -199,3 +199,27 @@ def test_an_existing_ledgers_read_models_pick_the_assessments_up(fresh: Built) -
         assert upgraded.position("complaints") == fresh.models.position("complaints") > 0
     finally:
         upgraded.close()
+
+
+def test_a_column_added_since_the_read_models_were_built_brings_the_past_in(
+    fresh: Built,
+) -> None:
+    """Read models built by the version before ``pre_service_passed_to``: the table has
+    other columns than its definition, so the projection applies the ledger again (and the
+    new index can be created), and the column holds the trainings recorded before."""
+    ds.record_lifecycle(fresh.ledger)
+    fresh.models.rebuild()
+    if fresh.backend == "sqlite":  # it refuses to drop an indexed column; PostgreSQL does
+        by_hand(fresh, 'DROP INDEX "rm_auxiliary__pre_service_passed_to"')
+    by_hand(fresh, "ALTER TABLE {rm_auxiliary} DROP COLUMN pre_service_passed_to")
+    upgraded = ReadModels(fresh.ledger)
+    try:
+        assert upgraded.ensure_projection("personnel") is True
+        assert upgraded.position("personnel") == 0
+        assert upgraded.ensure_projection("personnel") is False  # once
+        upgraded.catch_up("personnel")
+        gaps = LifecycleQueries(upgraded, clock=lambda: ds.NOW).training_missing()
+        assert [g.auxiliary_id for g in gaps.items] == [ds.X2, ds.X3]  # X1 passed in 2023
+        assert upgraded.position("complaints") == fresh.models.position("complaints") > 0
+    finally:
+        upgraded.close()

@@ -10,14 +10,15 @@ and a probation past its last day (2023-09-19) without an outcome; X4 is separat
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 
 from domain.commands.auxiliary import Separate
-from domain.commands.lifecycle import CompleteProbation, EndLeave
+from domain.commands.lifecycle import CompleteProbation, EndLeave, RecordTraining
 from domain.values import CHINA_STANDARD_TIME
 from projections import InvalidFilterValueError, run_report
-from projections.queries import ComplianceQueries
+from projections.queries import ComplianceQueries, LifecycleQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
 
@@ -65,6 +66,33 @@ def test_on_a_past_date_only_what_was_due_then(lifecycle: Built) -> None:
     missing = _rows(lifecycle, on=date(2023, 9, 20), rule="pre_service_training_missing")
     assert [row[0] for row in missing] == [ds.X3, ds.X2, ds.X4]
     assert _rows(lifecycle, on=date(2024, 12, 20), rule="leave_past_plan") == []
+
+
+def test_a_passed_training_counts_from_its_last_day(lifecycle: Built) -> None:
+    # X2 failed its pre-service training in 2023; it passes one that ends 2024-12-20, and
+    # another later (the first still counts).
+    ledger, models = lifecycle.ledger, lifecycle.models
+    course: dict[str, Any] = {"course": "岗前培训班", "hours": 80, "kind": "pre_service"}
+    for start, end in ((date(2024, 12, 10), date(2024, 12, 20)), (date(2024, 12, 28), ds.TODAY)):
+        ds.backdated(
+            ledger, ds.X2, end, RecordTraining(**course, start=start, end=end, passed=True)
+        )
+    models.catch_up("personnel")
+    rule = "pre_service_training_missing"
+    assert ds.X2 in [row[0] for row in _rows(lifecycle, on=date(2024, 12, 19), rule=rule)]
+    assert ds.X2 not in [row[0] for row in _rows(lifecycle, on=date(2024, 12, 20), rule=rule)]
+    assert [row[0] for row in _rows(lifecycle, rule=rule)] == [ds.X3]
+    gaps = LifecycleQueries(models, clock=lambda: ds.NOW).training_missing()
+    assert [g.auxiliary_id for g in gaps.items] == [ds.X3]
+
+
+def test_a_page_past_the_end_still_has_the_total(lifecycle: Built) -> None:
+    q = _queries(lifecycle)
+    last = q.lifecycle_warnings(page_size=3, page=2)
+    assert (len(last.items), last.total) == (1, 4)
+    past = q.lifecycle_warnings(page_size=3, page=3)
+    assert (past.items, past.total) == ([], 4)
+    assert q.lifecycle_warnings(on=date(2020, 1, 1)).total == 0
 
 
 def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_leave(
