@@ -163,6 +163,9 @@ AUXILIARY = Table(
         ("status", "health_reference"),
         ("contract_end",),
         ("pre_service_passed_to",),
+        # Without accident cover on a day: none, ended before it, or starting after it.
+        ("accident_cover_from",),
+        ("accident_cover_until",),
     ),
 )
 UNIT_HISTORY = Table(
