@@ -336,22 +336,34 @@ class ComplianceQueries(ReadModelQueries):
         """Credentials separated auxiliaries have not handed back (Art. 12)."""
         page, page_size = check_page(page, page_size)
         today = self.today()
-        where = _Where()
-        where.add("a.status = %s", AuxiliaryStatus.separated.value)
-        where.add("a.credentials_out > %s", 0)
-        where.add("k.credential_status <> %s", "returned")
-        where.eq("a.organ", organ)
+        holders = _Where()
+        holders.add("a.status = %s", AuxiliaryStatus.separated.value)
+        holders.add("a.credentials_out > %s", 0)
+        holders.eq("a.organ", organ)
         with self._reading(organ) as s:
-            # Start from the few separated auxiliaries with something out, then their
-            # credentials.
+            # First the few separated auxiliaries with something out (the index on status
+            # and credentials_out), then their credentials by the primary key. As one join,
+            # PostgreSQL's planner, which cannot know that separated auxiliaries seldom hold
+            # credentials, read every credential to hash it (89 ms at 100,001 auxiliaries).
+            found = s.query(
+                sql("SELECT a.auxiliary_id FROM {rm_auxiliary} a", holders.sql()),
+                holders.params,
+                tables=(AUXILIARY,),
+            )
+            if not found:
+                return Page([], page, page_size, 0)
+            theirs, ids = s.in_list("k.auxiliary_id", [r["auxiliary_id"] for r in found])
+            where = _Where()
+            where.add(theirs, *ids)
+            where.add("k.credential_status <> %s", "returned")
             rows, total = self._page_rows(
                 s,
                 columns="a.auxiliary_id, a.name, a.organ, a.unit, a.separated_on, k.kind, "
                 "k.serial, k.credential_status",
-                source="FROM {rm_auxiliary} a "
-                "JOIN {rm_credential} k ON k.auxiliary_id = a.auxiliary_id",
+                source="FROM {rm_credential} k "
+                "JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id",
                 where=where,
-                order="a.separated_on, a.auxiliary_id, k.kind",
+                order="a.separated_on, a.auxiliary_id, k.kind, k.serial",
                 count_with_page=True,
                 page=page,
                 page_size=page_size,

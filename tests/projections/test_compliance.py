@@ -195,6 +195,8 @@ def test_separated_auxiliaries_with_credentials_not_returned(built: Built) -> No
         )
     ]
     assert queries(built).unreturned_credentials(organ="A01").total == 0
+    past = queries(built).unreturned_credentials(page=2)
+    assert (past.items, past.total) == ([], 1)
 
 
 def test_sustained_findings_without_a_sanction_decision(built: Built) -> None:
