@@ -290,20 +290,24 @@ class ReadModelQueries:
         parameters the source itself takes (a join on a value, a union), before the where
         clause's; a ``count_source`` takes the same.
 
-        ``count_with_page``: count in the page's own statement (``count(*) OVER ()``), for a
-        query whose order no index gives, so that every row is found and sorted anyway: one
-        pass instead of two. A page past the end has no row to carry the count; only then
-        is it counted apart."""
+        ``count_with_page``: for a query that finds a few rows through indexes and sorts
+        them, which no index gives in order: the rows are found once (a materialised
+        ``WITH``, planned on its own, so that the planner does not walk an index in the
+        page's order through every row to stop after a page), then counted
+        (``count(*) OVER ()``), sorted and paged: one pass instead of two. ``order`` then
+        names the result's columns, without table aliases. A page past the end has no row
+        to carry the count; only then is it counted apart."""
         params = [*source_params, *where.params]
         if count_with_page:
             rows = s.query(
                 sql(
-                    "SELECT",
+                    "WITH found AS MATERIALIZED (SELECT",
                     columns,
-                    f", count(*) OVER () AS {_TOTAL}",
                     source,
                     where.sql(),
-                    "ORDER BY",
+                    ") SELECT *, count(*) OVER () AS",
+                    _TOTAL,
+                    "FROM found ORDER BY",
                     order,
                     "LIMIT %s OFFSET %s",
                 ),
@@ -317,6 +321,9 @@ class ReadModelQueries:
                 return rows, total
             if page == 1:
                 return rows, 0
+            # Past the end: no rows, and a count apart.
+            total = s.scalar(sql("SELECT count(*)", source, where.sql()), params)
+            return rows, int(total or 0)
         total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), params)
         rows = s.query(
             sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),

@@ -363,7 +363,7 @@ class ComplianceQueries(ReadModelQueries):
                 source="FROM {rm_credential} k "
                 "JOIN {rm_auxiliary} a ON a.auxiliary_id = k.auxiliary_id",
                 where=where,
-                order="a.separated_on, a.auxiliary_id, k.kind, k.serial",
+                order="separated_on, auxiliary_id, kind, serial",
                 count_with_page=True,
                 page=page,
                 page_size=page_size,

@@ -290,7 +290,7 @@ class LifecycleQueries(ReadModelQueries):
                 source="FROM {rm_auxiliary} a JOIN {rm_probation} p "
                 "ON p.auxiliary_id = a.auxiliary_id",
                 where=where,
-                order="p.probation_until, a.organ, a.unit, a.name, a.auxiliary_id",
+                order="probation_until, organ, unit, name, auxiliary_id",
                 count_with_page=True,
                 page=page,
                 page_size=page_size,
@@ -399,7 +399,7 @@ class LifecycleQueries(ReadModelQueries):
                 "l.leave_id, l.leave_kind, l.leave_from, l.planned_end, l.returned_on",
                 source="FROM {rm_leave} l JOIN {rm_auxiliary} a ON a.auxiliary_id = l.auxiliary_id",
                 where=where,
-                order="l.leave_from, a.organ, a.unit, a.name, a.auxiliary_id",
+                order="leave_from, organ, unit, name, auxiliary_id",
                 count_with_page=True,
                 page=page,
                 page_size=page_size,
