@@ -344,7 +344,9 @@ class ComplianceQueries(ReadModelQueries):
             # First the few separated auxiliaries with something out (the index on status
             # and credentials_out), then their credentials by the primary key. As one join,
             # PostgreSQL's planner, which cannot know that separated auxiliaries seldom hold
-            # credentials, read every credential to hash it (89 ms at 100,001 auxiliaries).
+            # credentials, read every credential to hash it. At 100,001 auxiliaries this
+            # takes 47.5 ms (p95) where random_page_cost suits a database in memory (1.1),
+            # against 93 for the join (docs/operations.md; docs/benchmarks.md).
             found = s.query(
                 sql("SELECT a.auxiliary_id FROM {rm_auxiliary} a", holders.sql()),
                 holders.params,
