@@ -250,8 +250,13 @@ class Database(ABC):
         """DDL that creates the table and its indexes if they do not exist."""
 
     @abstractmethod
+    def _columns(self, session: Session, name: str) -> frozenset[str]:
+        """The names of the columns of the table called ``name`` (empty: no such table)."""
+
     def table_columns(self, name: str) -> frozenset[str] | None:
         """The names of the columns of the table called ``name``; None if there is none."""
+        with self.read() as s:
+            return self._columns(s, name) or None
 
     def table_exists(self, name: str) -> bool:
         """Whether a table of that name exists."""
@@ -429,21 +434,19 @@ class SQLiteDatabase(Database):
             )
         return statements
 
-    def table_columns(self, name: str) -> frozenset[str] | None:
-        """The table's columns (``PRAGMA table_info``); None if the file has no such table."""
-        with self.read() as s:
-            s.cursor.execute(f'PRAGMA table_info("{name}")')
-            columns = frozenset(row[1] for row in s.cursor.fetchall())
-        return columns or None
+    def _columns(self, session: Session, name: str) -> frozenset[str]:
+        """``PRAGMA table_info``."""
+        session.cursor.execute(f'PRAGMA table_info("{name}")')
+        return frozenset(row[1] for row in session.cursor.fetchall())
 
     def add_missing_columns(self, session: Session, table: Table) -> None:
         """``ALTER TABLE ... ADD COLUMN`` for each column ``PRAGMA table_info`` lacks."""
-        cursor = session.cursor
-        cursor.execute(f'PRAGMA table_info("{table.name}")')
-        present = {row[1] for row in cursor.fetchall()}
+        present = self._columns(session, table.name)
         for column in table.columns:
             if column.name not in present and column.nullable:
-                cursor.execute(f'ALTER TABLE "{table.name}" ADD COLUMN {_sqlite_column(column)}')
+                session.cursor.execute(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN {_sqlite_column(column)}'
+                )
 
     def close(self) -> None:
         """Close every connection this object opened (from any thread)."""
@@ -564,12 +567,7 @@ class PostgresDatabase(Database):
 
     def add_missing_columns(self, session: Session, table: Table) -> None:
         """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for each nullable column not there."""
-        session.cursor.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s",
-            (self.schema, table.name),
-        )
-        present = {row[0] for row in session.cursor.fetchall()}
+        present = self._columns(session, table.name)
         for column in table.columns:
             if column.name not in present and column.nullable:
                 session.cursor.execute(
@@ -581,16 +579,14 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         """Nothing to release: the connection pool belongs to the ledger."""
 
-    def table_columns(self, name: str) -> frozenset[str] | None:
-        """The table's columns in this schema; None if the schema has no such table."""
-        with self.read() as s:
-            s.cursor.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-                "AND attnum > 0 AND NOT attisdropped",
-                (f'"{self.schema}"."{name}"',),
-            )
-            columns = frozenset(row[0] for row in s.cursor.fetchall())
-        return columns or None
+    def _columns(self, session: Session, name: str) -> frozenset[str]:
+        """The table's live columns in this schema (``pg_attribute``)."""
+        session.cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attnum > 0 AND NOT attisdropped",
+            (f'"{self.schema}"."{name}"',),
+        )
+        return frozenset(row[0] for row in session.cursor.fetchall())
 
 
 def _postgres_column(column: Column) -> Composable:
