@@ -28,7 +28,6 @@ from domain.values import AuxiliaryStatus, LifecycleWarningRule
 from projections.complaints import COMPLAINT_FLAGS, FINDING
 from projections.db import Session, sql
 from projections.errors import InvalidFilterValueError
-from projections.lifecycle import LEAVE, PROBATION, TRAINING
 from projections.personnel import (
     AUXILIARY,
     AVERAGE_WAGE,
@@ -475,53 +474,57 @@ class ComplianceQueries(ReadModelQueries):
         page, page_size = check_page(page, page_size)
         scope = _Where.employed_on(day, organ, unit)
         columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
-        # (rule, due column, source, condition, its parameters); the rule names are the value
-        # set's own constants, never input. Each condition is one an index answers: the
+        # (rule, table, its alias, due column, condition, its parameters); the rule names are
+        # the value set's own constants, never input. Each condition is one an index answers: the
         # probations undecided by their last day (or decided after the day), the failed
         # ones, the leaves open on the day, the auxiliaries without a passed pre-service
         # training (kept with the auxiliary), a few rows each.
-        parts: tuple[tuple[LifecycleWarningRule, str, str, str, list[Any]], ...] = (
+        parts: tuple[tuple[LifecycleWarningRule, str, str, str, str, list[Any]], ...] = (
             (
                 LifecycleWarningRule.probation_overdue,
+                "{rm_probation}",
+                "p",
                 "p.probation_until",
-                "{rm_probation} p",
                 "p.probation_until < %s AND (p.passed IS NULL OR p.decided_on > %s)",
                 [day, day],
             ),
             (
                 LifecycleWarningRule.probation_failed,
+                "{rm_probation}",
+                "p",
                 "p.decided_on",
-                "{rm_probation} p",
                 "p.passed = %s AND p.decided_on <= %s",
                 [False, day],
             ),
             (
                 LifecycleWarningRule.leave_past_plan,
+                "{rm_leave}",
+                "l",
                 "l.planned_end",
-                "{rm_leave} l",
                 "l.leave_from <= %s AND (l.returned_on IS NULL OR l.returned_on > %s) "
                 "AND l.planned_end IS NOT NULL AND l.planned_end < %s",
                 [day, day, day],
             ),
             (
                 LifecycleWarningRule.pre_service_training_missing,
+                "{rm_auxiliary}",
+                "a",
                 "a.hired_on",
-                "{rm_auxiliary} a",
                 "(a.pre_service_passed_to IS NULL OR a.pre_service_passed_to > %s)",
                 [day],
             ),
         )
         found: list[str] = []
         params: list[Any] = []
-        for name, due, source, condition, values in parts:
+        for name, table, alias, due, condition, values in parts:
             if chosen is not None and name.value != chosen:
                 continue
-            alias = source.rsplit(" ", 1)[1]
             found.append(
                 sql(
                     f"SELECT {alias}.auxiliary_id, '{name.value}' AS rule, {due} AS due",
                     "FROM",
-                    source,
+                    table,
+                    alias,
                     "WHERE",
                     condition,
                 )
@@ -548,7 +551,7 @@ class ComplianceQueries(ReadModelQueries):
                 count_with_page=True,
                 page=page,
                 page_size=page_size,
-                tables=(AUXILIARY, PROBATION, LEAVE, TRAINING),
+                tables=(AUXILIARY,),  # the rule and the due date are no table's columns
             )
         items = []
         for r in rows:
