@@ -6,6 +6,8 @@ recorded on top of the data set (``dataset.record_assessments``) in each test's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -180,12 +182,11 @@ def test_assessments_refuse_bad_arguments(built: Built) -> None:
         run_report(built.models, "assessment_summary", {"year": "last"})
 
 
-def test_an_existing_ledgers_read_models_pick_the_assessments_up(fresh: Built) -> None:
-    """Read models built by the version before ``rm_assessment``: the new code finds the
-    table missing while the projection has applied events, so it applies the ledger again."""
-    ds.record_assessments(fresh.ledger)
-    fresh.models.rebuild()
-    by_hand(fresh, "DROP TABLE {rm_assessment}")  # as the previous version left it
+@contextmanager
+def _upgraded(fresh: Built) -> Iterator[ReadModels]:
+    """The read models as the new code opens them after the previous version: ``personnel``
+    is reset once and caught up; the other projections, whose tables did not change, keep
+    their positions."""
     assert fresh.models.position("personnel") > 0
     upgraded = ReadModels(fresh.ledger)
     try:
@@ -193,12 +194,21 @@ def test_an_existing_ledgers_read_models_pick_the_assessments_up(fresh: Built) -
         assert upgraded.position("personnel") == 0
         assert upgraded.ensure_projection("personnel") is False  # once
         upgraded.catch_up("personnel")
-        page = LifecycleQueries(upgraded, clock=lambda: ds.NOW).assessments(year=2023)
-        assert [r.grade for r in page.items] == [None, "competent", "excellent"]
-        # The other projections had every table: they keep their position.
+        yield upgraded
         assert upgraded.position("complaints") == fresh.models.position("complaints") > 0
     finally:
         upgraded.close()
+
+
+def test_an_existing_ledgers_read_models_pick_the_assessments_up(fresh: Built) -> None:
+    """Read models built by the version before ``rm_assessment``: the new code finds the
+    table missing while the projection has applied events, so it applies the ledger again."""
+    ds.record_assessments(fresh.ledger)
+    fresh.models.rebuild()
+    by_hand(fresh, "DROP TABLE {rm_assessment}")  # as the previous version left it
+    with _upgraded(fresh) as upgraded:
+        page = LifecycleQueries(upgraded, clock=lambda: ds.NOW).assessments(year=2023)
+        assert [r.grade for r in page.items] == [None, "competent", "excellent"]
 
 
 def test_a_column_added_since_the_read_models_were_built_brings_the_past_in(
@@ -212,14 +222,6 @@ def test_a_column_added_since_the_read_models_were_built_brings_the_past_in(
     if fresh.backend == "sqlite":  # it refuses to drop an indexed column; PostgreSQL does
         by_hand(fresh, 'DROP INDEX "rm_auxiliary__pre_service_passed_to"')
     by_hand(fresh, "ALTER TABLE {rm_auxiliary} DROP COLUMN pre_service_passed_to")
-    upgraded = ReadModels(fresh.ledger)
-    try:
-        assert upgraded.ensure_projection("personnel") is True
-        assert upgraded.position("personnel") == 0
-        assert upgraded.ensure_projection("personnel") is False  # once
-        upgraded.catch_up("personnel")
+    with _upgraded(fresh) as upgraded:
         gaps = LifecycleQueries(upgraded, clock=lambda: ds.NOW).training_missing()
         assert [g.auxiliary_id for g in gaps.items] == [ds.X2, ds.X3]  # X1 passed in 2023
-        assert upgraded.position("complaints") == fresh.models.position("complaints") > 0
-    finally:
-        upgraded.close()
