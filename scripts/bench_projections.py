@@ -371,13 +371,15 @@ def _drop_runner_tracking(app: AuxLedger, table: str) -> None:
         conn.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(datastore.schema, table)))
 
 
-def report_latencies(settings: Settings, runs: int) -> dict[str, dict[str, float]]:
-    """p50 and p95 of every report, in milliseconds."""
+def report_latencies(
+    settings: Settings, runs: int, names: list[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """p50 and p95 of every report (or of ``names``), in milliseconds."""
     app = AuxLedger(settings)
     models = ReadModels(app)
     found: dict[str, dict[str, float]] = {}
     try:
-        for name in REPORTS:
+        for name in names or REPORTS:
             run_report(models, name, {}, clock=clock)  # warm-up: connections, statements
             times = []
             rows = 0
@@ -471,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-only", action="store_true", help="load the data and stop")
     parser.add_argument("--reports-only", action="store_true", help="no rebuild-rate runs")
     parser.add_argument("--rebuild", action="store_true", help="with --reports-only: rebuild once")
+    parser.add_argument(
+        "--report", action="append", choices=sorted(REPORTS), help="only this report (repeatable)"
+    )
     parser.add_argument("--out", default="var/bench_projections.json")
     args = parser.parse_args(argv)
     settings = settings_for(args)
@@ -495,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  rebuild: {events} in {seconds:.1f} s = {events / seconds:.0f}/s")
     else:
         measure_rates(settings, args, result)
-    result["reports"] = report_latencies(settings, args.runs)
+    result["reports"] = report_latencies(settings, args.runs, args.report)
     result["as_of"] = as_of_latency(settings, long_id, args.runs)
 
     print(json.dumps({k: v for k, v in result.items() if k != "reports"}, indent=2, default=str))
