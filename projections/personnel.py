@@ -167,6 +167,9 @@ AUXILIARY = Table(
         ("accident_cover_from",),
         ("accident_cover_until",),
     ),
+    # Separated auxiliaries seldom still hold a credential; without this PostgreSQL takes
+    # the two for independent and expects six times the holders there are.
+    statistics=(("status", "credentials_out"),),
 )
 UNIT_HISTORY = Table(
     "rm_unit_history",

@@ -59,6 +59,10 @@ class Table:
     mode: Mode
     owner: str | None = None
     indexes: tuple[tuple[str, ...], ...] = field(default=())
+    statistics: tuple[tuple[str, ...], ...] = field(default=())
+    """Groups of columns whose values go together, for PostgreSQL's planner (extended
+    statistics, most common combinations): without them it multiplies each column's
+    selectivity as if they were independent. SQLite has no such thing and ignores them."""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -70,9 +74,12 @@ class Table:
         for column in self.columns:
             if column.type not in COLUMN_TYPES:
                 raise ValueError(f"column {self.name}.{column.name} has unknown type")
-        missing = [k for k in (*self.key, *(c for i in self.indexes for c in i)) if k not in names]
+        named = (*self.key, *(c for group in (*self.indexes, *self.statistics) for c in group))
+        missing = [k for k in named if k not in names]
         if missing:
             raise ValueError(f"table {self.name} names unknown columns {missing}")
+        if any(len(group) < 2 for group in self.statistics):
+            raise ValueError(f"table {self.name}: statistics go with two columns or more")
         if (self.mode == "owned") != (self.owner is not None):
             raise ValueError(f"table {self.name}: an owner column goes with mode 'owned'")
         if self.owner is not None and self.owner not in names:

@@ -283,6 +283,7 @@ class ReadModelQueries:
         count_source: str | None = None,
         source_params: Sequence[Any] = (),
         count_with_page: bool = False,
+        first: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ``SELECT columns source where ORDER BY order``, and the total count
         (over ``count_source`` when the page's joins are not needed to count); the rows are
@@ -296,12 +297,16 @@ class ReadModelQueries:
         page's order through every row to stop after a page), then counted
         (``count(*) OVER ()``), sorted and paged: one pass instead of two. ``order`` then
         names the result's columns, without table aliases. A page past the end has no row
-        to carry the count; only then is it counted apart."""
+        to carry the count; only then is it counted apart. ``first``: a materialised ``WITH``
+        before it (``name AS MATERIALIZED (SELECT ...)``) that the source reads, planned on
+        its own too; its parameters lead ``source_params``."""
         params = [*source_params, *where.params]
+        lead = "" if first is None else sql("WITH", first)
         if count_with_page:
             rows = s.query(
                 sql(
-                    "WITH found AS MATERIALIZED (SELECT",
+                    "WITH" if first is None else sql(lead, ","),
+                    "found AS MATERIALIZED (SELECT",
                     columns,
                     source,
                     where.sql(),
@@ -322,11 +327,20 @@ class ReadModelQueries:
             if page == 1:
                 return rows, 0
             # Past the end: no rows, and a count apart.
-            total = s.scalar(sql("SELECT count(*)", source, where.sql()), params)
+            total = s.scalar(sql(lead, "SELECT count(*)", source, where.sql()), params)
             return rows, int(total or 0)
-        total = s.scalar(sql("SELECT count(*)", count_source or source, where.sql()), params)
+        total = s.scalar(sql(lead, "SELECT count(*)", count_source or source, where.sql()), params)
         rows = s.query(
-            sql("SELECT", columns, source, where.sql(), "ORDER BY", order, "LIMIT %s OFFSET %s"),
+            sql(
+                lead,
+                "SELECT",
+                columns,
+                source,
+                where.sql(),
+                "ORDER BY",
+                order,
+                "LIMIT %s OFFSET %s",
+            ),
             [*params, page_size, (page - 1) * page_size],
             tables=tables,
         )

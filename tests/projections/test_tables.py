@@ -43,3 +43,12 @@ def test_every_handler_accepts_the_event_classes_it_is_registered_for() -> None:
             accepted = typing.get_type_hints(getattr(projection, attr))["e"]
             classes = typing.get_args(accepted) or (accepted,)
             assert issubclass(event_class, classes), (projection.name, attr, event_class)
+
+
+def test_a_table_refuses_statistics_on_one_column_or_on_unknown_ones() -> None:
+    columns = (Column("k", "int"), Column("x", "text"), Column("y", "int"))
+    Table("rm_ok", columns, ("k",), "whole", statistics=(("x", "y"),))
+    with pytest.raises(ValueError, match="statistics go with two columns or more"):
+        Table("rm_one", columns, ("k",), "whole", statistics=(("x",),))
+    with pytest.raises(ValueError, match=r"names unknown columns \['z'\]"):
+        Table("rm_unknown", columns, ("k",), "whole", statistics=(("x", "z"),))
