@@ -33,6 +33,12 @@ Invariants kept here:
 - ``rm_headcount`` counts, per organ, current unit and current level, the auxiliaries not
   separated: it always equals grouping ``rm_auxiliary`` (a hire adds one; a change of the
   current unit or level moves one; a separation removes one).
+- ``rm_hire_count`` (per organ, current unit and year hired) and ``rm_grade_count`` (per
+  organ, current unit, year and grade of ``rm_assessment``) count the same auxiliaries, not
+  separated, the same way; a transfer moves an auxiliary's grades with it, a separation
+  removes them. So the auxiliaries due an assessment for year Y (employed now, hired by the
+  year's end) are the hire counts up to Y, and those assessed are the grade counts of Y (an
+  assessment's year is never before the hire's: the domain refuses it).
 - ``accident_cover_from`` / ``accident_cover_until`` are the last continuous stretch covered by
   the auxiliary's accident insurance (until None: open-ended); on a date after its start,
   cover is exactly "within that stretch" (earlier stretches end before it starts).
@@ -72,7 +78,7 @@ from domain.values import (
 )
 from projections.base import handles, rule_flags_table
 from projections.lifecycle import LEAVE, PROBATION, TRAINING, LifecycleHandlers
-from projections.state import Row, State
+from projections.state import DuplicateRowError, Row, State
 from projections.tables import Column, Table
 
 __all__ = ["PersonnelProjection"]
@@ -253,10 +259,13 @@ ASSESSMENT = Table(
         _c("originator_version", "int", False),
     ),
     key=("auxiliary_id", "year"),
-    mode="append",
+    mode="owned",
+    owner="auxiliary_id",
     indexes=(("organ", "year"),),
 )
-"""Annual assessments (Art. 9, 11): the domain records one per auxiliary and year."""
+"""Annual assessments (Art. 9, 11): the domain records one per auxiliary and year. Owned, not
+append-only, so that a transfer or a separation can move the auxiliary's grades in
+``rm_grade_count``; a second row for a year is refused by the handler."""
 SANCTION = Table(
     "rm_sanction",
     (
@@ -302,6 +311,33 @@ HEADCOUNT = Table(
     mode="whole",
 )
 """Auxiliaries not separated, by current organ, unit and level (kept with ``rm_auxiliary``)."""
+HIRE_COUNT = Table(
+    "rm_hire_count",
+    (
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("hired_year", "int", False),
+        _c("auxiliaries", "int", False),
+    ),
+    key=("organ", "unit", "hired_year"),
+    mode="whole",
+)
+"""Auxiliaries not separated, by current organ, unit and the year they were hired: those due
+an assessment for year Y are the rows up to Y (kept with ``rm_auxiliary``)."""
+GRADE_COUNT = Table(
+    "rm_grade_count",
+    (
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("year", "int", False),
+        _c("grade", "text", False),
+        _c("auxiliaries", "int", False),
+    ),
+    key=("organ", "unit", "year", "grade"),
+    mode="whole",
+)
+"""Assessments of auxiliaries not separated, by their current organ and unit, year and grade
+(kept with ``rm_assessment``)."""
 PAY_SCHEDULE = Table(
     "rm_pay_schedule",
     (_c("schedule_id", "uuid", False), _c("organ", "text", False)),
@@ -380,6 +416,13 @@ def _last_cover(intervals: list[tuple[date, date | None]]) -> tuple[date | None,
     return first, last
 
 
+def _tally(state: State, table: Table, key: dict[str, Any], delta: int) -> None:
+    """Add ``delta`` to the ``auxiliaries`` of the counting row with ``key`` (made at 0)."""
+    row = state.get(table, table.key_of(key)) or {**key, "auxiliaries": 0}
+    row["auxiliaries"] += delta
+    state.put(table, row)
+
+
 def _status(row: Row) -> str:
     if row["separated_on"] is not None:
         return AuxiliaryStatus.separated.value
@@ -417,6 +460,8 @@ class PersonnelProjection(LifecycleHandlers):
         SANCTION,
         SANCTION_LINK,
         HEADCOUNT,
+        HIRE_COUNT,
+        GRADE_COUNT,
         PAY_SCHEDULE,
         PAY,
         WAGE_REGION,
@@ -438,6 +483,7 @@ class PersonnelProjection(LifecycleHandlers):
             SUPERVISOR_HISTORY.name,
             PROBATION.name,
             LEAVE.name,
+            ASSESSMENT.name,
         ),
         MisconductFinding: (MISCONDUCT.name,),
     }
@@ -563,18 +609,22 @@ class PersonnelProjection(LifecycleHandlers):
         self._unit_entry(state, e, e.unit)
         self._supervisor_entry(state, e, e.supervisor_id, e.supervisor_name)
         self._count(state, e.organ, e.unit, e.level, +1)
+        _tally(state, HIRE_COUNT, {"organ": e.organ, "unit": e.unit, "hired_year": day.year}, +1)
 
     @staticmethod
     def _count(state: State, organ: str, unit: str, level: int, delta: int) -> None:
-        key = (organ, unit, level)
-        row = state.get(HEADCOUNT, key) or {
-            "organ": organ,
-            "unit": unit,
-            "level": level,
-            "auxiliaries": 0,
-        }
-        row["auxiliaries"] += delta
-        state.put(HEADCOUNT, row)
+        _tally(state, HEADCOUNT, {"organ": organ, "unit": unit, "level": level}, delta)
+
+    @staticmethod
+    def _count_assessed(state: State, aux: Row, unit: str, delta: int) -> None:
+        """Count (``delta`` +1) or uncount (-1) the auxiliary ``aux`` in ``unit``: in
+        ``rm_hire_count`` and, with each of its grades, in ``rm_grade_count``."""
+        organ = aux["organ"]
+        hired = {"organ": organ, "unit": unit, "hired_year": aux["hired_on"].year}
+        _tally(state, HIRE_COUNT, hired, delta)
+        for graded in state.rows_of(ASSESSMENT, aux["auxiliary_id"]):
+            key = {"organ": organ, "unit": unit, "year": graded["year"], "grade": graded["grade"]}
+            _tally(state, GRADE_COUNT, key, delta)
 
     def _unit_entry(self, state: State, e: Auxiliary.Event, unit: str) -> None:
         state.put(
@@ -657,6 +707,9 @@ class PersonnelProjection(LifecycleHandlers):
             if row["unit"] != e.unit:
                 self._count(state, row["organ"], row["unit"], row["level"], -1)
                 self._count(state, row["organ"], e.unit, row["level"], +1)
+                if row["separated_on"] is None:
+                    self._count_assessed(state, row, row["unit"], -1)
+                    self._count_assessed(state, row, e.unit, +1)
             row["unit"] = e.unit
             row["unit_since"] = e.effective
         self._current_supervisor(row, e, e.supervisor_id, e.supervisor_name)
@@ -706,7 +759,9 @@ class PersonnelProjection(LifecycleHandlers):
     def _evaluated(self, state: State, e: Auxiliary.Evaluated, position: int) -> None:
         row = self._aux(state, e)
         state.put(AUXILIARY, row)
-        state.add(
+        if state.get(ASSESSMENT, (e.originator_id, e.year)) is not None:
+            raise DuplicateRowError(f"rm_assessment already has {e.year} of {e.originator_id}")
+        state.put(
             ASSESSMENT,
             {
                 "auxiliary_id": e.originator_id,
@@ -718,6 +773,9 @@ class PersonnelProjection(LifecycleHandlers):
                 "originator_version": e.originator_version,
             },
         )
+        if row["separated_on"] is None:
+            key = {"organ": row["organ"], "unit": row["unit"], "year": e.year, "grade": e.grade}
+            _tally(state, GRADE_COUNT, key, +1)
 
     @handles(
         Auxiliary.DutyInjuryRecorded,
@@ -907,6 +965,7 @@ class PersonnelProjection(LifecycleHandlers):
         row = self._aux(state, e)
         if row["separated_on"] is None:
             self._count(state, row["organ"], row["unit"], row["level"], -1)
+            self._count_assessed(state, row, row["unit"], -1)
         row["separated_on"] = e.effective
         row["separation_reason"] = e.reason
         row["status"] = _status(row)

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from domain.commands import auxiliary
 from domain.commands.auxiliary import RenewContract
 from projections import InvalidFilterValueError, ReadModels, run_report
-from projections.personnel import ASSESSMENT
+from projections.personnel import ASSESSMENT, AUXILIARY, GRADE_COUNT, HIRE_COUNT
 from projections.queries import LifecycleQueries
 from projections.results import AssessmentRow, AssessmentSummary
 from tests.projections import dataset as ds
@@ -170,6 +172,57 @@ def test_assessment_summary_counts_per_unit(fresh: Built) -> None:
     assert queries(fresh).assessment_summary(organ="B02") == []
     report = run_report(fresh.models, "assessment_summary", {"year": "2023"})
     assert report.rows[0]["excellent_percent"] == "50.0"
+
+
+def _kept_and_grouped(built: Built, year: int) -> tuple[dict[Any, int], dict[Any, int]]:
+    """The summary's counts as the projection keeps them and as grouping every employed
+    auxiliary with its grade of ``year`` gives them (what the report read before)."""
+    with built.models.db.read() as s:
+        due = s.query(
+            "SELECT organ, unit, sum(auxiliaries) AS n FROM {rm_hire_count} "
+            "WHERE hired_year <= %s GROUP BY organ, unit",
+            [year],
+            tables=(HIRE_COUNT,),
+        )
+        graded = s.query(
+            "SELECT organ, unit, grade, auxiliaries FROM {rm_grade_count} WHERE year = %s",
+            [year],
+            tables=(GRADE_COUNT,),
+        )
+        grouped = s.query(
+            "SELECT a.organ, a.unit, s.grade, count(*) AS n FROM {rm_auxiliary} a "
+            "LEFT JOIN {rm_assessment} s ON s.auxiliary_id = a.auxiliary_id AND s.year = %s "
+            "WHERE a.status <> 'separated' AND a.hired_on <= %s GROUP BY a.organ, a.unit, s.grade",
+            [year, date(year, 12, 31)],
+            tables=(AUXILIARY, ASSESSMENT),
+        )
+    kept = {(r["organ"], r["unit"], None): int(r["n"]) for r in due if int(r["n"])}
+    kept.update({(r["organ"], r["unit"], r["grade"]): r["auxiliaries"] for r in graded})
+    kept = {k: n for k, n in kept.items() if n}
+    totals: dict[Any, int] = {}
+    for r in grouped:
+        totals[(r["organ"], r["unit"], None)] = totals.get((r["organ"], r["unit"], None), 0)
+        totals[(r["organ"], r["unit"], None)] += int(r["n"])
+        if r["grade"] is not None:
+            totals[(r["organ"], r["unit"], r["grade"])] = int(r["n"])
+    return kept, totals
+
+
+def test_the_kept_assessment_counts_equal_grouping_the_auxiliaries(fresh: Built) -> None:
+    """Through a hire, an assessment, a transfer of an assessed auxiliary (X2) and the
+    separation of one (X1), applied as a worker applies them (batch after batch)."""
+    ds.record_assessments(fresh.ledger)
+    fresh.models.rebuild()
+    for year in (2022, 2023, 2024):
+        kept, grouped = _kept_and_grouped(fresh, year)
+        assert kept == grouped, year
+    ds.aux(fresh.ledger, ds.X1, date(2025, 1, 2), auxiliary.Separate(reason="resigned"))
+    fresh.models.catch_up("personnel")
+    kept, grouped = _kept_and_grouped(fresh, 2023)
+    assert kept == grouped == {("A01", "A01-U2", None): 2, ("A01", "A01-U2", "competent"): 1}
+    assert queries(fresh).assessment_summary(year=2023) == [
+        AssessmentSummary("A01", "A01-U2", "二中队", 2023, 2, 0, 1, 0, 0, 1, Decimal("0.0")),
+    ]
 
 
 def test_assessments_refuse_bad_arguments(built: Built) -> None:
