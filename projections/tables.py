@@ -1,8 +1,9 @@
 """Read-model table definitions, independent of the database that holds them.
 
 A ``Table`` names its columns (with a logical type), its primary key, how a projection loads
-its rows while applying a batch (``mode``), and its secondary indexes. ``projections.db``
-turns these into SQLite or PostgreSQL DDL and DML.
+its rows while applying a batch (``mode``), its secondary indexes, and the groups of columns
+PostgreSQL's planner should know go together (``statistics``). ``projections.db`` turns these
+into SQLite or PostgreSQL DDL and DML.
 
 Invariants kept here:
 
