@@ -10,6 +10,10 @@ auxiliary's ``rm_auxiliary`` version, as every event of the auxiliary does).
 Invariants kept here:
 
 - ``passed``/``decided_on`` of a probation are NULL until its outcome is recorded.
+- A probation row carries what the life-cycle warnings filter and sort by of its auxiliary:
+  ``organ``, current ``unit``, ``name``, ``hired_on``, ``separated_on``, always equal to the
+  auxiliary's ``rm_auxiliary`` row (``follow_auxiliary`` after a transfer, a separation and a
+  corrected name), so the report finds, counts and sorts its probations without a join.
 - A leave row's ``returned_on`` is NULL while the leave is open; the leave covers day D
   exactly when ``leave_from <= D`` and (``returned_on`` is NULL or ``D < returned_on``), the
   domain's ``Leave.covers``.
@@ -26,6 +30,9 @@ from projections.tables import Column, Table
 
 __all__ = ["LEAVE", "PROBATION", "TRAINING", "LifecycleHandlers"]
 
+_FOLLOWED = ("organ", "unit", "name", "hired_on", "separated_on")
+"""Columns of ``rm_auxiliary`` a probation row carries."""
+
 
 def _c(name: str, kind: str, nullable: bool = True) -> Column:
     return Column(name, kind, nullable)
@@ -39,6 +46,12 @@ PROBATION = Table(
         _c("probation_until", "date", False),
         _c("passed", "bool"),
         _c("decided_on", "date"),
+        # The auxiliary's, kept equal to rm_auxiliary's (see the invariants).
+        _c("organ", "text", False),
+        _c("unit", "text", False),
+        _c("name", "text", False),
+        _c("hired_on", "date", False),
+        _c("separated_on", "date"),
     ),
     key=("auxiliary_id",),
     mode="owned",
@@ -95,7 +108,7 @@ class LifecycleHandlers(ReadModelProjection):
     def _probation_started(
         self, state: State, e: Auxiliary.ProbationStarted, position: int
     ) -> None:
-        self._touch(state, e)
+        aux = self._touch(state, e)
         state.put(
             PROBATION,
             {
@@ -104,8 +117,18 @@ class LifecycleHandlers(ReadModelProjection):
                 "probation_until": e.probation_until,
                 "passed": None,
                 "decided_on": None,
+                **{column: aux[column] for column in _FOLLOWED},
             },
         )
+
+    @staticmethod
+    def follow_auxiliary(state: State, aux: Row) -> None:
+        """Bring the auxiliary's probation row in line with its ``rm_auxiliary`` row ``aux``
+        (after a change of its unit, separation or name)."""
+        for row in state.rows_of(PROBATION, aux["auxiliary_id"]):
+            if any(row[column] != aux[column] for column in _FOLLOWED):
+                row.update({column: aux[column] for column in _FOLLOWED})
+                state.put(PROBATION, row)
 
     @handles(Auxiliary.ProbationCompleted)
     def _probation_completed(

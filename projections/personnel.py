@@ -714,6 +714,7 @@ class PersonnelProjection(LifecycleHandlers):
             row["unit_since"] = e.effective
         self._current_supervisor(row, e, e.supervisor_id, e.supervisor_name)
         state.put(AUXILIARY, row)
+        self.follow_auxiliary(state, row)
         self._unit_entry(state, e, e.unit)
         self._supervisor_entry(state, e, e.supervisor_id, e.supervisor_name)
 
@@ -970,6 +971,7 @@ class PersonnelProjection(LifecycleHandlers):
         row["separation_reason"] = e.reason
         row["status"] = _status(row)
         state.put(AUXILIARY, row)
+        self.follow_auxiliary(state, row)
 
     @handles(Auxiliary.Corrected)
     def _corrected(self, state: State, e: Auxiliary.Corrected, position: int) -> None:
@@ -977,6 +979,7 @@ class PersonnelProjection(LifecycleHandlers):
         if e.field in ("name", "contract_start", "contract_end"):
             row[e.field] = e.value
         state.put(AUXILIARY, row)
+        self.follow_auxiliary(state, row)
 
     # ------------------------------------------------------------------ pay and wages
 

@@ -192,14 +192,17 @@ class _Where:
         return where
 
     @classmethod
-    def employed_on(cls, day: date, organ: str | None = None, unit: str | None = None) -> _Where:
-        """Auxiliaries (``{rm_auxiliary} a``) employed on ``day``: hired on or before it and
-        not separated by it, in the organ and current unit asked about."""
+    def employed_on(
+        cls, day: date, organ: str | None = None, unit: str | None = None, *, alias: str = "a"
+    ) -> _Where:
+        """Auxiliaries (``{rm_auxiliary} a``, or a table under ``alias`` with the same
+        ``hired_on``, ``separated_on``, ``organ`` and current ``unit``) employed on ``day``:
+        hired on or before it and not separated by it, in the organ and unit asked about."""
         where = cls()
-        where.add("a.hired_on <= %s", day)
-        where.add("(a.separated_on IS NULL OR a.separated_on > %s)", day)
-        where.eq("a.organ", organ)
-        where.eq("a.unit", unit)
+        where.add(f"{alias}.hired_on <= %s", day)
+        where.add(f"({alias}.separated_on IS NULL OR {alias}.separated_on > %s)", day)
+        where.eq(f"{alias}.organ", organ)
+        where.eq(f"{alias}.unit", unit)
         return where
 
     def add(self, condition: str, *params: Any) -> None:

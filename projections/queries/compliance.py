@@ -468,17 +468,18 @@ class ComplianceQueries(ReadModelQueries):
         day = self.day_asked(on)
         chosen = check_choice("rule", rule, LifecycleWarningRule)
         page, page_size = check_page(page, page_size)
-        scope = _Where.employed_on(day, organ, unit)
-        columns = "a.auxiliary_id, a.name, a.organ, a.unit, a.post_type, a.status"
-        # (rule, table, its alias, due column, condition, its parameters); the rule names are
-        # the value set's own constants, never input. Each condition is one an index answers: the
-        # probations undecided by their last day (or decided after the day), the failed
-        # ones, the leaves open on the day, the auxiliaries without a passed pre-service
-        # training (kept with the auxiliary), a few rows each.
+        # (rule, FROM, the alias whose auxiliary columns it reads, due column, condition, its
+        # parameters); the rule names are the value set's own constants, never input. Each
+        # condition is one an index answers. A probation row carries its auxiliary's organ,
+        # unit, name and employment dates (kept with rm_auxiliary), and the pre-service rule
+        # is rm_auxiliary's own column: so the 11,601 rows of the 100,000-officer demo are
+        # found, counted and sorted without a join (the join of every row found to its
+        # auxiliary cost 50-60 ms); only the few leaves are joined, and the page's posts and
+        # statuses are read for its rows alone.
         parts: tuple[tuple[LifecycleWarningRule, str, str, str, str, list[Any]], ...] = (
             (
                 LifecycleWarningRule.probation_overdue,
-                "{rm_probation}",
+                "{rm_probation} p",
                 "p",
                 "p.probation_until",
                 "p.probation_until < %s AND (p.passed IS NULL OR p.decided_on > %s)",
@@ -486,7 +487,7 @@ class ComplianceQueries(ReadModelQueries):
             ),
             (
                 LifecycleWarningRule.probation_failed,
-                "{rm_probation}",
+                "{rm_probation} p",
                 "p",
                 "p.decided_on",
                 "p.passed = %s AND p.decided_on <= %s",
@@ -494,8 +495,8 @@ class ComplianceQueries(ReadModelQueries):
             ),
             (
                 LifecycleWarningRule.leave_past_plan,
-                "{rm_leave}",
-                "l",
+                "{rm_leave} l JOIN {rm_auxiliary} a ON a.auxiliary_id = l.auxiliary_id",
+                "a",
                 "l.planned_end",
                 "l.leave_from <= %s AND (l.returned_on IS NULL OR l.returned_on > %s) "
                 "AND l.planned_end IS NOT NULL AND l.planned_end < %s",
@@ -503,7 +504,7 @@ class ComplianceQueries(ReadModelQueries):
             ),
             (
                 LifecycleWarningRule.pre_service_training_missing,
-                "{rm_auxiliary}",
+                "{rm_auxiliary} a",
                 "a",
                 "a.hired_on",
                 "(a.pre_service_passed_to IS NULL OR a.pre_service_passed_to > %s)",
@@ -512,35 +513,27 @@ class ComplianceQueries(ReadModelQueries):
         )
         found: list[str] = []
         params: list[Any] = []
-        for name, table, alias, due, condition, values in parts:
+        for name, source, alias, due, condition, values in parts:
             if chosen is not None and name.value != chosen:
                 continue
+            scope = _Where.employed_on(day, organ, unit, alias=alias)
             found.append(
                 sql(
-                    f"SELECT {alias}.auxiliary_id, '{name.value}' AS rule, {due} AS due",
-                    "FROM",
-                    table,
-                    alias,
+                    f"SELECT {alias}.auxiliary_id, {alias}.name, {alias}.organ, {alias}.unit,",
+                    f"'{name.value}' AS rule, {due} AS due FROM",
+                    source,
                     "WHERE",
                     condition,
+                    "AND",
+                    " AND ".join(scope.parts),
                 )
             )
-            params.extend(values)
-        # The rows found, then their auxiliaries (employed on the day) in one join.
-        union = sql(
-            "SELECT",
-            columns,
-            ", f.rule, f.due FROM (",
-            " UNION ALL ".join(found),
-            ") f JOIN {rm_auxiliary} a ON a.auxiliary_id = f.auxiliary_id",
-            scope.sql("WHERE"),
-        )
-        params.extend(scope.params)
+            params.extend([*values, *scope.params])
         with self._reading(organ, unit) as s:
             rows, total = self._page_rows(
                 s,
                 columns="*",
-                source=sql("FROM (", union, ") w"),
+                source=sql("FROM (", " UNION ALL ".join(found), ") w"),
                 source_params=params,
                 where=_Where(),
                 order="due, rule, organ, unit, name, auxiliary_id",
@@ -549,6 +542,15 @@ class ComplianceQueries(ReadModelQueries):
                 page_size=page_size,
                 tables=(AUXILIARY,),  # the rule and the due date are no table's columns
             )
+            if rows:
+                among, ids = s.in_list("auxiliary_id", sorted({r["auxiliary_id"] for r in rows}))
+                shown = sql(
+                    "SELECT auxiliary_id, post_type, status FROM {rm_auxiliary} WHERE", among
+                )
+                now = {a["auxiliary_id"]: a for a in s.query(shown, ids, tables=(AUXILIARY,))}
+                for r in rows:
+                    r["post_type"] = now[r["auxiliary_id"]]["post_type"]
+                    r["status"] = now[r["auxiliary_id"]]["status"]
         items = []
         for r in rows:
             due_on = r["due"]

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from domain.commands.auxiliary import Separate
+from domain.commands.auxiliary import Correct, Separate, Transfer
 from domain.commands.lifecycle import CompleteProbation, EndLeave, RecordTraining
 from domain.values import CHINA_STANDARD_TIME
+from ledger.records import Envelope
 from projections import InvalidFilterValueError, run_report
+from projections.lifecycle import PROBATION
 from projections.queries import ComplianceQueries, LifecycleQueries
 from tests.projections import dataset as ds
 from tests.projections.conftest import Built
@@ -111,6 +113,42 @@ def test_a_failed_probation_warns_until_the_separation_and_a_return_ends_the_lea
     assert _rows(lifecycle, rule="probation_failed") == [  # on the 31st it was still owed
         (ds.X2, "probation_failed", ds.TODAY, 0)
     ]
+
+
+def test_a_probation_row_follows_its_auxiliarys_unit_name_and_separation(
+    lifecycle: Built,
+) -> None:
+    """The report reads a probation's organ, unit, name and employment dates from its own
+    row: they follow the auxiliary's transfer, corrected name and separation recorded after
+    the probation began."""
+    ledger, models = lifecycle.ledger, lifecycle.models
+    moved = Transfer(unit="A01-U1", supervisor_id="S1", supervisor_name="王警官")
+    ds.aux(ledger, ds.X3, date(2025, 1, 1), moved)
+    ds.at(ledger, date(2025, 1, 1))
+    ledger.correct_auxiliary(
+        ds.X3,
+        Correct(field="name", value="丙叁", reason="录入错误"),
+        Envelope(ds.PER_A, effective=date(2025, 1, 1)),
+    )
+    models.catch_up("personnel")
+    in_u1 = _queries(lifecycle, date(2025, 1, 2)).lifecycle_warnings(
+        rule="probation_overdue", unit="A01-U1"
+    )
+    assert [(r.auxiliary_id, r.name, r.unit) for r in in_u1.items] == [(ds.X3, "丙叁", "A01-U1")]
+    ds.aux(ledger, ds.X3, date(2025, 1, 3), Separate(reason="resigned"))
+    models.catch_up("personnel")
+    assert _queries(lifecycle, date(2025, 1, 3)).lifecycle_warnings(unit="A01-U1").total == 1
+    with models.db.read() as s:
+        copied = s.query(
+            "SELECT p.auxiliary_id FROM {rm_probation} p JOIN {rm_auxiliary} a "
+            "ON a.auxiliary_id = p.auxiliary_id WHERE p.organ = a.organ AND p.unit = a.unit "
+            "AND p.name = a.name AND p.hired_on = a.hired_on "
+            "AND (p.separated_on = a.separated_on OR (p.separated_on IS NULL "
+            "AND a.separated_on IS NULL))",
+            tables=(PROBATION,),
+        )
+        every = s.query("SELECT auxiliary_id FROM {rm_probation}", tables=(PROBATION,))
+    assert len(copied) == len(every) == 3
 
 
 def test_the_report_exports_with_its_articles(lifecycle: Built) -> None:
