@@ -125,10 +125,10 @@ class LifecycleHandlers(ReadModelProjection):
     def follow_auxiliary(state: State, aux: Row) -> None:
         """Bring the auxiliary's probation row in line with its ``rm_auxiliary`` row ``aux``
         (after a change of its unit, separation or name)."""
-        for row in state.rows_of(PROBATION, aux["auxiliary_id"]):
-            if any(row[column] != aux[column] for column in _FOLLOWED):
-                row.update({column: aux[column] for column in _FOLLOWED})
-                state.put(PROBATION, row)
+        row = state.get(PROBATION, (aux["auxiliary_id"],))
+        if row is not None and any(row[column] != aux[column] for column in _FOLLOWED):
+            row.update({column: aux[column] for column in _FOLLOWED})
+            state.put(PROBATION, row)
 
     @handles(Auxiliary.ProbationCompleted)
     def _probation_completed(

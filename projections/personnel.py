@@ -299,43 +299,26 @@ SANCTION_LINK = Table(
     mode="append",
     indexes=(("complaint_id", "allegation_number"),),
 )
-HEADCOUNT = Table(
-    "rm_headcount",
-    (
-        _c("organ", "text", False),
-        _c("unit", "text", False),
-        _c("level", "int", False),
-        _c("auxiliaries", "int", False),
-    ),
-    key=("organ", "unit", "level"),
-    mode="whole",
-)
+
+
+def _counts(name: str, *by: Column) -> Table:
+    """A table counting auxiliaries (``auxiliaries``) per organ, unit and ``by``, loaded whole
+    and kept by ``_tally``."""
+    columns = (_c("organ", "text", False), _c("unit", "text", False), *by)
+    return Table(
+        name,
+        (*columns, _c("auxiliaries", "int", False)),
+        key=tuple(c.name for c in columns),
+        mode="whole",
+    )
+
+
+HEADCOUNT = _counts("rm_headcount", _c("level", "int", False))
 """Auxiliaries not separated, by current organ, unit and level (kept with ``rm_auxiliary``)."""
-HIRE_COUNT = Table(
-    "rm_hire_count",
-    (
-        _c("organ", "text", False),
-        _c("unit", "text", False),
-        _c("hired_year", "int", False),
-        _c("auxiliaries", "int", False),
-    ),
-    key=("organ", "unit", "hired_year"),
-    mode="whole",
-)
+HIRE_COUNT = _counts("rm_hire_count", _c("hired_year", "int", False))
 """Auxiliaries not separated, by current organ, unit and the year they were hired: those due
 an assessment for year Y are the rows up to Y (kept with ``rm_auxiliary``)."""
-GRADE_COUNT = Table(
-    "rm_grade_count",
-    (
-        _c("organ", "text", False),
-        _c("unit", "text", False),
-        _c("year", "int", False),
-        _c("grade", "text", False),
-        _c("auxiliaries", "int", False),
-    ),
-    key=("organ", "unit", "year", "grade"),
-    mode="whole",
-)
+GRADE_COUNT = _counts("rm_grade_count", _c("year", "int", False), _c("grade", "text", False))
 """Assessments of auxiliaries not separated, by their current organ and unit, year and grade
 (kept with ``rm_assessment``)."""
 PAY_SCHEDULE = Table(
@@ -417,7 +400,8 @@ def _last_cover(intervals: list[tuple[date, date | None]]) -> tuple[date | None,
 
 
 def _tally(state: State, table: Table, key: dict[str, Any], delta: int) -> None:
-    """Add ``delta`` to the ``auxiliaries`` of the counting row with ``key`` (made at 0)."""
+    """Add ``delta`` to the ``auxiliaries`` of the row with ``key`` of a ``_counts`` table
+    (made at 0)."""
     row = state.get(table, table.key_of(key)) or {**key, "auxiliaries": 0}
     row["auxiliaries"] += delta
     state.put(table, row)

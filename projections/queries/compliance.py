@@ -524,8 +524,7 @@ class ComplianceQueries(ReadModelQueries):
                     source,
                     "WHERE",
                     condition,
-                    "AND",
-                    " AND ".join(scope.parts),
+                    scope.sql("AND"),
                 )
             )
             params.extend([*values, *scope.params])

@@ -201,8 +201,8 @@ def _kept_and_grouped(built: Built, year: int) -> tuple[dict[Any, int], dict[Any
     kept = {k: n for k, n in kept.items() if n}
     totals: dict[Any, int] = {}
     for r in grouped:
-        totals[(r["organ"], r["unit"], None)] = totals.get((r["organ"], r["unit"], None), 0)
-        totals[(r["organ"], r["unit"], None)] += int(r["n"])
+        due = (r["organ"], r["unit"], None)
+        totals[due] = totals.get(due, 0) + int(r["n"])
         if r["grade"] is not None:
             totals[(r["organ"], r["unit"], r["grade"])] = int(r["n"])
     return kept, totals
