@@ -86,6 +86,13 @@ class Table:
         if self.owner is not None and self.owner not in names:
             raise ValueError(f"table {self.name}: owner {self.owner} is not a column")
 
+    def __hash__(self) -> int:
+        """By name alone (tables of one name may still differ: ``==`` tells them apart).
+        ``column_types`` is looked up by its tables on every query: the generated hash of
+        every field and column took 4 µs a lookup of ``rm_auxiliary`` and ``rm_credential``,
+        this 0.2 µs."""
+        return hash(self.name)
+
     @property
     def column_names(self) -> tuple[str, ...]:
         """Column names in declaration order."""
