@@ -553,6 +553,14 @@ class LogSnapshot:
         row = self._fetchone("SELECT count(*) FROM {leaves}")
         return int(row[0])
 
+    def leaf_bounds(self) -> tuple[int, int] | None:
+        """The smallest and largest leaf index stored (two probes of the primary key), or
+        None without leaves."""
+        row = self._fetchone("SELECT min(leaf_index), max(leaf_index) FROM {leaves}")
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), int(row[1])
+
     def notification_id_at(self, leaf_index: int) -> int | None:
         """The notification id of one leaf."""
         row = self._fetchone(

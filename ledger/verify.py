@@ -384,13 +384,7 @@ def verify_ledger(
                         originator_id=str(orphan.originator_id),
                         originator_version=orphan.originator_version,
                     )
-                events, leaves = snap.event_count(), snap.leaf_count()
-                if events != leaves:
-                    report.add(
-                        "row_count",
-                        f"{events} event rows but {leaves} leaves: rows were inserted or "
-                        "deleted (run `auxledger verify --full` to find them)",
-                    )
+                _check_row_counts(snap, tree_size, report)
         report.events_checked = pass_a.checked
 
     # 7. The witness: the log must extend what was accepted before.
@@ -413,6 +407,30 @@ def verify_ledger(
             witness.store(latest.note, signers)
             report.witness_updated = True
     return report
+
+
+def _check_row_counts(snap: LogSnapshot, tree_size: int, report: VerificationReport) -> None:
+    """The incremental run's check for rows removed or added behind the log: the leaves are
+    exactly positions 0 to ``tree_size - 1`` (their count and bounds; the position is the
+    leaves' primary key, so no two share one), and there are as many event rows as leaves.
+    Comparing the two counts alone would pass an event deleted together with its leaf."""
+    events, leaves = snap.event_count(), snap.leaf_count()
+    bounds = snap.leaf_bounds()
+    expected = (0, tree_size - 1) if tree_size else None
+    if leaves != tree_size or bounds != expected:
+        shown = f"positions {bounds[0]} to {bounds[1]}" if bounds is not None else "none"
+        report.add(
+            "row_count",
+            f"the log head says {tree_size} leaves but {leaves} leaf rows are stored "
+            f"({shown}): leaves were deleted or inserted (run `auxledger verify --full` to "
+            "find them)",
+        )
+    if events != leaves:
+        report.add(
+            "row_count",
+            f"{events} event rows but {leaves} leaves: rows were inserted or "
+            "deleted (run `auxledger verify --full` to find them)",
+        )
 
 
 def require_intact(report: VerificationReport) -> None:

@@ -106,6 +106,12 @@ class Tamperer:
             (self.oid(originator_id), version),
         )
 
+    def delete_event_and_leaf(self, originator_id: UUID, version: int) -> None:
+        """Delete an event and its leaf row, leaving the counts of the two tables equal."""
+        nid = self.notification_id(originator_id, version)
+        self.delete_event(originator_id, version)
+        self.sql("DELETE FROM {leaves} WHERE notification_id = ?", (nid,))
+
     def delete_aggregate(self, originator_id: UUID) -> None:
         self.sql("DELETE FROM {events} WHERE originator_id = ?", (self.oid(originator_id),))
 

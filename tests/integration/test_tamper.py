@@ -291,6 +291,20 @@ def test_incremental_verification_checks_what_came_after_the_witness(scene: Scen
     assert not report.witness_updated
 
 
+@pytest.mark.parametrize("version", [2, 5], ids=["middle", "newest"])
+def test_incremental_verification_finds_an_event_deleted_with_its_leaf(
+    scene: Scene, version: int
+) -> None:
+    # Version 5 of book 2 is the log's last leaf; version 2 of it lies in the middle.
+    assert scene.verify(witness=True).ok
+    scene.tamper.delete_event_and_leaf(scene.books[2], version)
+    report = scene.verify(full=False, witness=True)
+    assert report.mode == "incremental"
+    assert "row_count" in _kinds(report), report.failures
+    assert not report.witness_updated
+    assert not scene.verify().ok  # the full run finds it too
+
+
 def test_incremental_verification_checks_chain_links_to_older_records(scene: Scene) -> None:
     assert scene.verify(witness=True).ok
     book = scene.app.repository.get(scene.books[0])
