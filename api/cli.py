@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -145,6 +146,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
             code = EXIT_FAILED if isinstance(e, IntegrityViolation) else EXIT_UNAVAILABLE
             _write_verify_textfile(textfile, args, code, started, None)
+        if args.json:
+            # One object on every run (docs/contract.md), the reason in "error"; the exit
+            # code and the line on stderr are main()'s, as without --json.
+            print(json.dumps(_verify_error_json(e), ensure_ascii=False))
         raise
     if textfile is not None:
         _write_verify_textfile(
@@ -168,6 +173,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _verify_error_json(error: BaseException) -> dict[str, Any]:
+    """The ``--json`` object of a run that could not finish: nothing checked, no failure
+    found, and why in ``error`` (the first line of what stderr says)."""
+    return {
+        "ok": False,
+        "events_checked": 0,
+        "tree_size": 0,
+        "checkpoint": "",
+        "failures": [],
+        "error": _first_line(error),
+    }
 
 
 _VERIFY_METRIC = "auxledger_verify_"
@@ -513,6 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:  # pragma: no cover - the domain package is part of the distribution
         DomainError = LedgerError  # type: ignore[misc,assignment]  # noqa: N806
 
+    from eventsourcing.persistence import DatabaseError as StoreDatabaseError  # noqa: PLC0415
     from eventsourcing.persistence import OperationalError as StoreOperationalError  # noqa: PLC0415
 
     try:
@@ -522,6 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e), EXIT_UNAVAILABLE)
     except StoreOperationalError as e:
         return _fail(f"database unavailable: {_first_line(e)}", EXIT_UNAVAILABLE)
+    except (StoreDatabaseError, sqlite3.DatabaseError) as e:
+        # The database answered but not as the ledger's does: a file that is no SQLite
+        # database or is damaged ("file is not a database", "database disk image is
+        # malformed"). One line and exit 2 (could not), never a traceback.
+        return _fail(f"database error: {_first_line(e)}", EXIT_UNAVAILABLE)
     except IntegrityViolation as e:
         return _fail(f"integrity failure: {e}", EXIT_FAILED if args.command != "verify" else 1)
     except (LedgerError, DomainError, UsageError) as e:

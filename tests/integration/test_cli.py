@@ -6,6 +6,8 @@ import base64
 import json
 import os
 import socket
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from uuid import uuid4
 
@@ -147,6 +149,29 @@ def test_verify_cannot_run_exits_2_with_one_line(
     monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "nowhere"))
     code, _, err = run_cli(capsys, "verify")
     assert code == 2 and "AUXLEDGER_KEY_DIR" in _one_line(err)
+
+
+def test_a_damaged_database_file_exits_2_with_one_line(
+    cli_env: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"sqlite:///{database}")
+    assert run_cli(capsys, "init")[0] == 0
+    with closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
+    whole = database.read_bytes()
+    # Cut short (a damaged disk or copy), then not a database at all.
+    for damaged, said in ((whole[: len(whole) // 2], "malformed"), (b"hello\n", "not a database")):
+        database.write_bytes(damaged)
+        code, out, err = run_cli(capsys, "verify", "--full")
+        assert code == 2 and said in _one_line(err) and "database error" in err
+        code, out, err = run_cli(capsys, "verify", "--json")
+        answer = json.loads(out)  # one object even when it could not verify (docs/contract.md)
+        assert code == 2 and answer["ok"] is False and answer["failures"] == []
+        assert said in answer["error"] and said in _one_line(err)
 
 
 def test_invalid_settings_stop_with_one_line(
