@@ -238,6 +238,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
 
 
+def default_state(origin: str) -> Path:
+    """The state folder when ``--state`` is not given: one per log origin under
+    ``var/monitor`` in the working directory (the origin quoted into one folder name), so
+    that monitors of two ledgers run from one folder never share a checkpoint."""
+    return Path("var") / "monitor" / urllib.parse.quote(origin, safe="")
+
+
 def _monitor(args: argparse.Namespace) -> int:
     from ledger.note import NoteError, parse_vkey  # noqa: PLC0415
 
@@ -255,7 +262,7 @@ def _monitor(args: argparse.Namespace) -> int:
         origin=args.origin or log_keys[0].name,
         witness_keys=witness_keys,
         required=required,
-        state=Path(args.state),
+        state=Path(args.state) if args.state else default_state(args.origin or log_keys[0].name),
         timeout=args.timeout,
     )
     last_ok: float | None = None
@@ -312,7 +319,11 @@ def register(sub: Any) -> None:
     p.add_argument("--origin", default=None, help="the log's origin (default: the vkey's name)")
     p.add_argument("--witness-vkey", action="append", metavar="VKEY", help="a trusted witness")
     p.add_argument("--witnesses-required", type=_count, metavar="K", help="default: all named")
-    p.add_argument("--state", required=True, help="this monitor's own state folder")
+    p.add_argument(
+        "--state",
+        default=None,
+        help="this monitor's own state folder (default: var/monitor/<origin>, one per log)",
+    )
     once = p.add_mutually_exclusive_group()
     once.add_argument("--once", action="store_true", help="check once (the default)")
     once.add_argument("--interval", type=_seconds, metavar="S", help="check every S seconds")

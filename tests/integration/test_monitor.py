@@ -79,16 +79,20 @@ def _wait_cosigned(base: str, ledger: AuxLedger, count: int = 2) -> None:
     )
 
 
-def monitor(base: str, ledger: AuxLedger, state: Path, *extra: str) -> tuple[int, str]:
+def monitor(
+    base: str, ledger: AuxLedger, state: Path | None, *extra: str, cwd: Path | None = None
+) -> tuple[int, str]:
+    """``auxledger monitor --once``; without ``state``, no ``--state`` (its default)."""
     status = ledger.keyring().active_key
     assert status is not None
     args = [AUXLEDGER, "monitor", "--url", base, "--log-vkey", status.public.vkey, "--once"]
     done = subprocess.run(
-        [*args, "--state", str(state), *extra],
+        [*args, *(["--state", str(state)] if state is not None else []), *extra],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        cwd=cwd,
     )
     return done.returncode, done.stdout + done.stderr
 
@@ -142,6 +146,10 @@ def test_the_monitor_follows_a_cosigned_ledger(aux_ledger: AuxLedger, tmp_path: 
             code, out = monitor(base, aux_ledger, state, *vkeys, "--metrics-file", str(metrics))
             assert code == 0, out
             assert f"tree size {_head(aux_ledger)}" in out
+            # Without --state (optional, docs/contract.md): a folder per origin in var/monitor.
+            assert monitor(base, aux_ledger, None, *vkeys, cwd=tmp_path)[0] == 0
+            kept = tmp_path / "var" / "monitor" / "test.auxledger.local%2Fledger" / "checkpoint"
+            assert kept.read_text() == (state / "checkpoint").read_text()
             # A witness the ledger does not use: the quorum of three is not met. The checkpoint
             # is consistent, so it is "not yet cosigned" (exit 3), never an inconsistency, and
             # the state is not moved.
