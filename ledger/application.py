@@ -44,6 +44,7 @@ from ledger.config import APPLICATION_NAME, Settings
 from ledger.errors import KeyStoreError, StaleSigningKeyError, StorageUnavailableError
 from ledger.keyring import REGISTRY_ID, KeyRegistry, KeyRing, KeyStatus
 from ledger.keys import KeyDirectory, SigningKey
+from ledger.note import Verifier
 from ledger.persistence import (
     LogConfig,
     PostgresLedgerRecorder,
@@ -186,13 +187,20 @@ class LedgerApplication(Application[UUID]):
         else:
             check_database(settings)
             super().__init__(env=settings.eventsourcing_env())
-        self.ledger_recorder.log_config = LogConfig(origin=settings.log_origin)
+        self.ledger_recorder.log_config = LogConfig(
+            origin=settings.log_origin, trusted_keys=self._folder_verifiers
+        )
         self.record_mapper.verifier = RecordVerifier(ring=self.keyring, refresh=self.reload_keys)
         self.key_material = KeyMaterial(settings.key_dir, settings.master_key)
         self.privacy = PersonalDataCipher(
             subject_key_store(self.ledger_recorder), self.key_material
         )
         self.record_mapper.privacy = self.privacy
+
+    def _folder_verifiers(self) -> list[Verifier]:
+        """The key folder's public keys, which a stored checkpoint may be signed with (the
+        recorder's head guard reads them only for a checkpoint it has not verified yet)."""
+        return [key.verifier for key in self.key_dir.public_keys().values()]
 
     # --------------------------------------------------------------- wiring
 

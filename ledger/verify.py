@@ -335,7 +335,7 @@ def verify_ledger(
 
     log.ensure_statistics()
     with log.snapshot() as snap:
-        tree_size, _frontier = snap.head()
+        tree_size, head_frontier = snap.head()
         report.tree_size = tree_size
         latest = snap.latest_checkpoint()
         report.checkpoint = latest.note if latest is not None else ""
@@ -386,6 +386,19 @@ def verify_ledger(
                     )
                 _check_row_counts(snap, tree_size, report)
         report.events_checked = pass_a.checked
+        computed = pass_a.frontier
+        if (
+            computed is not None
+            and computed.size == tree_size
+            and computed.to_bytes() != head_frontier
+        ):
+            # A writer plans its next batch on this row: rewritten, it would sign a root of
+            # someone's choosing (the recorders' head guard refuses; docs/integrity.md).
+            report.add(
+                "head_mismatch",
+                f"the log head's frontier is not that of the {tree_size} leaves stored: "
+                "the head row was rewritten",
+            )
 
     # 7. The witness: the log must extend what was accepted before.
     if witnessed is not None:
@@ -469,6 +482,9 @@ class _LogPass:
         self.range_threshold = range_threshold
         self.range_length = range_length
         self.checked = 0
+        # The tree the pass computed from the leaves it read (None where a range left it
+        # untrusted), for the head row's frontier to be compared with.
+        self.frontier: merkle.Frontier | None = None
 
     def keys(self) -> dict[bytes, KeyWindow]:
         """The key ring as the workers need it."""
@@ -567,6 +583,7 @@ class _LogPass:
                 chain.flush()
             for failure in checker.failures():
                 report.failures.append(Failure(**failure_fields(failure)))
+        self.frontier = frontier
         if next_cp is not None:
             report.add(
                 "checkpoint_beyond_log",
@@ -628,6 +645,7 @@ class _LogPass:
                     next_cp = next(checkpoints, None)
                 if untrusted_from is None:
                     covered.extend(result.stop - result.start, result.frontier)
+        self.frontier = covered if untrusted_from is None else None
         if next_cp is not None:
             report.add(
                 "checkpoint_beyond_log",

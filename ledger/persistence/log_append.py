@@ -27,15 +27,24 @@ from ledger.keys import SigningKey
 from ledger.merkle import Frontier, leaf_hash
 from ledger.note import Checkpoint, NoteSigner, sign_many
 from ledger.persistence.errors import LogNotConfiguredError
+from ledger.persistence.head_guard import CheckpointKeys, TrustedKeys
 from ledger.record import as_uuid
 
 
 @dataclass
 class LogConfig:
-    """What the recorder needs to sign checkpoints: the origin line and a default signer."""
+    """What the recorder needs to sign checkpoints: the origin line, a default signer, and
+    the keys besides a batch's own that a stored checkpoint may be signed with (the key
+    folder's public keys; ``ledger.persistence.head_guard``)."""
 
     origin: str
     default_signer: SigningKey | None = None
+    trusted_keys: TrustedKeys | None = None
+
+    def checkpoint_keys(self, kwargs: dict[str, Any]) -> CheckpointKeys:
+        """The keys a stored checkpoint may verify with, for a batch."""
+        _, signer = log_signer(self, kwargs)
+        return CheckpointKeys.of(signer, kwargs.get("activate_signer"), self.trusted_keys)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from ledger.persistence.errors import (
     subject_key_conflict,
 )
 from ledger.persistence.group_commit import GroupCommitQueue, groupable
+from ledger.persistence.head_guard import HeadGuard, HeadNotExtendedError, frontier_root
 from ledger.persistence.log_append import LogAppend, LogConfig, log_signer, plan_append
 from ledger.persistence.postgres_sql import statements
 from ledger.persistence.schema import SUBJECT_KEYS, postgres_create_statements
@@ -78,6 +79,26 @@ def _key_columns(kwargs: dict[str, Any]) -> tuple[list[UUID], list[bytes], list[
     return list(new_keys), [w for w, _ in new_keys.values()], [k for _, k in new_keys.values()]
 
 
+class _PostgresLogReader:
+    """The head guard's reads (``head_guard.LogReader``) through a cursor: in the locked
+    path's transaction, or on the sequencer's connection after its commit."""
+
+    def __init__(self, curs: Any, latest_checkpoint: str, select_nodes: str) -> None:
+        self._curs = curs
+        self._latest = latest_checkpoint
+        self._nodes = select_nodes
+
+    def latest_checkpoint(self, at_most: int | None) -> tuple[int, str] | None:
+        self._curs.execute(self._latest, (at_most if at_most is not None else 2**62,))
+        row = self._curs.fetchone()
+        return None if row is None else (int(row["tree_size"]), str(row["note"]))
+
+    def nodes(self, addresses: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        ordered = sorted(addresses)
+        self._curs.execute(self._nodes, ([a[0] for a in ordered], [a[1] for a in ordered]))
+        return {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in self._curs.fetchall()}
+
+
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder that appends every batch to the Merkle log."""
 
@@ -97,6 +118,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self._erase_key = rendered.erase_key
         self._erasure_count = rendered.erasure_count
         self._select_head = rendered.select_head
+        self._latest_checkpoint = rendered.latest_checkpoint
+        self._select_nodes = rendered.select_nodes
         self._append = rendered.append
         self._append_with_keys = rendered.append_with_keys
         self._select_events_with_ids = rendered.select_events_with_ids
@@ -105,6 +128,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         self.write_paths: dict[str, int] = {"optimistic": 0, "sequenced": 0, "locked": 0}
         self._select_statements: dict[tuple[bool, bool, bool, bool], str] = {}
         self._head: tuple[int, bytes, bytes] | None = None
+        # The size and root of the last tree this process committed or checked: what the
+        # head guard checks a head read from the database against first.
+        self._known: tuple[int, bytes] | None = None
+        self._head_guard: HeadGuard | None = None
         self._last_stale = 0.0
         self._group_commit = GroupCommitQueue(self._insert_now)
 
@@ -227,6 +254,24 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         ]
         first = rows[0]
         size, root = int(first["out_size"]), bytes(first["out_root"])
+        # The database computed this root: signed only once shown to extend the tree this
+        # process knows or the latest checkpoint (committed already, so others may have
+        # signed larger ones since). A refusal leaves the batch stored without a checkpoint
+        # and stops this write with an integrity error.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._guard(config).check(
+                size,
+                root,
+                reader=self._log_reader(curs),
+                keys=config.checkpoint_keys(kwargs),
+                known=self._known,
+                committed=True,
+            )
+        if frontier_root(size, bytes(first["out_frontier"])) != root:
+            raise HeadNotExtendedError(
+                "the sequencer's frontier does not give its root: refusing to sign"
+            )
+        self._known = (size, root)
         self._head = (size, bytes(first["out_frontier"]), bytes(first["out_active"]))
         note = signed_checkpoint(Checkpoint(config.origin, size, root), signer.note_signer())
         # Committed already; the checkpoint follows in its own statement. The save has
@@ -283,6 +328,14 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                             bytes(row["frontier"]),
                             bytes(row["active_key_id"]),
                         )
+                        config, _ = log_signer(self.log_config, kwargs)
+                        self._guard(config).check(
+                            head[0],
+                            frontier_root(head[0], head[1]),
+                            reader=self._log_reader(curs),
+                            keys=config.checkpoint_keys(kwargs),
+                            known=self._known,
+                        )
                         erase: UUID | None = kwargs.get("erase_subject")
                         if erase is not None:
                             curs.execute(self._erase_key, (erase,))
@@ -303,7 +356,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if len(ids) != len(stored_events):
             msg = f"expected {len(stored_events)} notification ids, got {len(ids)}"
             raise ProgrammingError(msg)
+        self._known = (plan.tree_size, plan.root)
+        if self._head_guard is not None:
+            self._head_guard.remember(plan.checkpoint_note)
         return ids, (plan.tree_size, plan.frontier, plan.active_key_id)
+
+    def _guard(self, config: LogConfig) -> HeadGuard:
+        """This recorder's head guard (made at the first write: the log configuration is
+        set after the recorder is constructed)."""
+        if self._head_guard is None or self._head_guard.origin != config.origin:
+            self._head_guard = HeadGuard(config.origin)
+        return self._head_guard
+
+    def _log_reader(self, curs: Any) -> _PostgresLogReader:
+        return _PostgresLogReader(curs, self._latest_checkpoint, self._select_nodes)
 
     def _append_params(
         self,

@@ -25,6 +25,8 @@ class Statements:
     erase_key: str
     erasure_count: str
     select_head: str
+    latest_checkpoint: str
+    select_nodes: str
     select_events_with_ids: Composed
 
 
@@ -144,6 +146,17 @@ def statements(schema_name: str, events_table: str) -> Statements:
         select_head=render(
             "SELECT tree_size, frontier, active_key_id FROM {s}.{t} WHERE id = 1 FOR UPDATE",
             t=HEAD,
+        ),
+        latest_checkpoint=render(
+            "SELECT tree_size, note FROM {s}.{t} WHERE tree_size <= %s "
+            "ORDER BY tree_size DESC LIMIT 1",
+            t=CHECKPOINTS,
+        ),
+        select_nodes=render(
+            "SELECT n.level, n.idx, n.hash FROM {s}.{t} n "
+            "JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, idx) "
+            "ON n.level = w.level AND n.idx = w.idx",
+            t=NODES,
         ),
         select_events_with_ids=SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "

@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,8 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
 from ledger.persistence.errors import LogNotConfiguredError, SubjectKeyMissingError
-from ledger.persistence.log_append import LogConfig, plan_append
+from ledger.persistence.head_guard import HeadGuard, frontier_root
+from ledger.persistence.log_append import LogConfig, log_signer, plan_append
 from ledger.persistence.schema import (
     CHECKPOINTS,
     HEAD,
@@ -42,10 +44,54 @@ def now_text() -> str:
     return datetime.now(tz=UTC).isoformat()
 
 
+class _SQLiteLogReader:
+    """The head guard's reads, in the writing transaction (``head_guard.LogReader``)."""
+
+    def __init__(self, c: SQLiteCursor) -> None:
+        self._c = c
+
+    def latest_checkpoint(self, at_most: int | None) -> tuple[int, str] | None:
+        self._c.execute(
+            f"SELECT tree_size, note FROM {CHECKPOINTS} WHERE tree_size <= ? "  # noqa: S608
+            "ORDER BY tree_size DESC LIMIT 1",
+            (at_most if at_most is not None else 2**62,),
+        )
+        row = self._c.fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def nodes(self, addresses: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        for level, index in sorted(addresses):  # a few dozen primary-key probes at most
+            self._c.execute(
+                f"SELECT hash FROM {NODES} WHERE level = ? AND idx = ?",  # noqa: S608
+                (level, index),
+            )
+            row = self._c.fetchone()
+            if row is not None:
+                found[(level, index)] = bytes(row[0])
+        return found
+
+
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     """SQLite application recorder that appends every batch to the Merkle log."""
 
     log_config: LogConfig | None = None
+    _head_guard: HeadGuard | None = None
+    # The checkpoint note the current thread's write signed (a writing thread's own).
+    _signed = threading.local()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert (one transaction); then the checkpoint it signed, now
+        committed, is known to the head guard, which need not verify it when it reads it
+        back at the next write."""
+        self._signed.note = None
+        ids = super().insert_events(stored_events, **kwargs)
+        note: str | None = self._signed.note
+        if note is not None and self._head_guard is not None:
+            self._head_guard.remember(note)
+        return ids
 
     def construct_create_table_statements(self) -> list[str]:
         """The library's events table plus the log tables."""
@@ -121,9 +167,19 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         row = c.fetchone()
         if row is None:
             raise LogNotConfiguredError("the log head row is missing (run `auxledger init`)")
+        size, frontier = int(row[0]), bytes(row[1])
+        config, _ = log_signer(self.log_config, kwargs)
+        # The head read is checked against the latest checkpoint signed, in this transaction
+        # (which holds the write lock), before anything is signed over it.
+        self._guard(config).check(
+            size,
+            frontier_root(size, frontier),
+            reader=_SQLiteLogReader(c),
+            keys=config.checkpoint_keys(kwargs),
+        )
         plan = plan_append(
-            config=self.log_config,
-            head=(int(row[0]), bytes(row[1]), bytes(row[2])),
+            config=config,
+            head=(size, frontier, bytes(row[2])),
             events=stored_events,
             notification_ids=list(ids),
             kwargs=kwargs,
@@ -143,6 +199,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             "VALUES (?, ?, ?, ?, ?)",
             (plan.tree_size, plan.root, plan.checkpoint_note, plan.signer_key_id, now_text()),
         )
+        self._signed.note = plan.checkpoint_note
+
+    def _guard(self, config: LogConfig) -> HeadGuard:
+        """This recorder's head guard (made at the first write: the log configuration is
+        set after the recorder is constructed)."""
+        if self._head_guard is None or self._head_guard.origin != config.origin:
+            self._head_guard = HeadGuard(config.origin)
+        return self._head_guard
 
     def select_events(
         self,

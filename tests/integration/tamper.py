@@ -184,6 +184,16 @@ class Tamperer:
             (keep, frontier.to_bytes()),
         )
 
+    def set_head(self, tree_size: int, frontier: bytes) -> None:
+        """Rewrite the log head row (its size and frontier) and nothing else."""
+        self.sql(
+            "UPDATE {head} SET tree_size = ?, frontier = ? WHERE id = 1", (tree_size, frontier)
+        )
+
+    def head_row(self) -> tuple[int, bytes]:
+        [(size, frontier)] = self.sql("SELECT tree_size, frontier FROM {head} WHERE id = 1")
+        return int(size), bytes(frontier)
+
     def replace_checkpoint_note(self, tree_size: int, note: str) -> None:
         self.sql("UPDATE {checkpoints} SET note = ? WHERE tree_size = ?", (note, tree_size))
 

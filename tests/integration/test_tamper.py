@@ -13,7 +13,9 @@ import pytest
 
 from ledger.application import LedgerApplication
 from ledger.config import Settings
+from ledger.errors import ConcurrencyConflictError
 from ledger.log import MerkleLog
+from ledger.persistence.head_guard import HeadNotExtendedError
 from ledger.verify import VerificationReport, Witness, _check_chains, verify_ledger
 from tests.conftest import initialised, make_settings
 from tests.integration.aggregates import Notebook
@@ -230,6 +232,40 @@ def test_rewritten_history_is_caught_by_the_witness(scene: Scene, tmp_path: Path
     report = verify_ledger(forked, full=False, witness=scene.witness)
     assert "witness_inconsistent" in _kinds(report)
     assert Path(scene.witness.path).read_text() == witnessed
+
+
+def _rows(scene: Scene) -> tuple[int, int]:
+    """Event rows and stored checkpoints."""
+    [(events,)] = scene.tamper.sql("SELECT count(*) FROM {events}")
+    [(checkpoints,)] = scene.tamper.sql("SELECT count(*) FROM {checkpoints}")
+    return int(events), int(checkpoints)
+
+
+@pytest.mark.parametrize("change", ["frontier", "size"])
+def test_a_rewritten_log_head_is_never_signed_over(scene: Scene, change: str) -> None:
+    """Someone who can write to the database but holds no key rewrites the head row: no
+    process signs a checkpoint over it (it would be a fork signed with the ledger's key)."""
+    latest = MerkleLog(scene.app.ledger_recorder).latest_checkpoint()
+    assert latest is not None
+    size, frontier = scene.tamper.head_row()
+    if change == "frontier":
+        scene.tamper.set_head(size, bytes(len(frontier)))  # the same size, a chosen root
+    else:
+        # Moved back to an older tree (a real frontier of it), the later leaves left.
+        scene.tamper.set_head(8, MerkleLog(scene.app.ledger_recorder).frontier_at(8).to_bytes())
+    before = _rows(scene)
+    writer = LedgerApplication(scene.app.settings, create_tables=False)  # knows no head yet
+    with pytest.raises((HeadNotExtendedError, ConcurrencyConflictError)):
+        # PostgreSQL's sequencer may fail first, on a leaf position taken (nothing stored).
+        writer.save(Notebook.open("written over a rewritten head"))
+    after = _rows(scene)
+    assert after[1] == before[1]  # no checkpoint signed
+    if not scene.tamper.pg:
+        assert after == before  # and nothing stored (one SQLite transaction)
+    # On PostgreSQL the sequencer commits before the root it computed is checked: the batch
+    # stays without a checkpoint, which verification reports (docs/integrity.md).
+    assert MerkleLog(scene.app.ledger_recorder).latest_checkpoint() == latest
+    assert "head_mismatch" in _kinds(scene.verify())  # the full run names the rewritten head
 
 
 def test_clean_after_many_concurrent_writers(settings: Settings) -> None:
