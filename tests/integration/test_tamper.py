@@ -234,6 +234,13 @@ def test_rewritten_history_is_caught_by_the_witness(scene: Scene, tmp_path: Path
     assert Path(scene.witness.path).read_text() == witnessed
 
 
+def test_a_deleted_leaf_is_one_failure_not_one_a_later_leaf(scene: Scene) -> None:
+    scene.tamper.sql("DELETE FROM {leaves} WHERE leaf_index = ?", (3,))
+    report = scene.verify()
+    gaps = [f for f in report.failures if f.kind == "leaf_order"]
+    assert len(gaps) == 1 and "leaf index 4 where 3 was expected" in gaps[0].detail, gaps
+
+
 def _rows(scene: Scene) -> tuple[int, int]:
     """Event rows and stored checkpoints."""
     [(events,)] = scene.tamper.sql("SELECT count(*) FROM {events}")
