@@ -5,6 +5,15 @@ auxiliary: they ask the read models in ``projections`` through this interface, s
 is one indexed query, and no personal data is involved (work-ID serials, names of officers
 on duty and unit names are what a member of the public sees on the street).
 
+A name and unit are resolved against the unit history (``rm_unit_history``) as of the
+incident date, not against the auxiliary's current unit: the unit named is the one the
+public met the auxiliary in. An auxiliary who moved or left since is found all the same, and
+one who had not yet joined the unit (or the organ) then is not. Whether the one found was
+employed on that date is the domain's check at intake, as for a work ID
+(``domain.complaint.responsibility_at_incident``); the lookup only leaves out those whose
+separation the read model holds as before the date, so that a namesake who had already left
+does not make the name ambiguous.
+
 A work ID names one holder or none: a serial is claimed once in the whole ledger
 (``domain.auxiliary.CredentialSerial``), but serials issued before claims existed may have
 been issued to several auxiliaries. Such a serial is never resolved to one of them (not the
@@ -16,11 +25,12 @@ model is the one answer, and a lookup made while it catches up must not outlive 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
 from api.problems import ApiProblem
-from projections.personnel import AUXILIARY, CREDENTIAL, UNIT
+from projections.personnel import AUXILIARY, CREDENTIAL, UNIT, UNIT_HISTORY
 from projections.service import ReadModels
 
 
@@ -50,8 +60,8 @@ class AuxiliaryDirectory(Protocol):
         """The auxiliary a work ID was issued to, whatever the ID's status now; an
         ``ApiProblem`` (``ambiguous_work_id``) if it was issued to more than one."""
 
-    def by_name(self, name: str, unit: str) -> list[AuxiliaryRef]:
-        """Auxiliaries of this name in the unit named by code or name (current unit)."""
+    def by_name(self, name: str, unit: str, on: date) -> list[AuxiliaryRef]:
+        """Auxiliaries of this name who were in the unit named by code or name on ``on``."""
 
     def credential(self, work_id: str) -> CredentialCheck:
         """Whether a work ID is genuine (issued) and active (held by an employed auxiliary)."""
@@ -59,7 +69,7 @@ class AuxiliaryDirectory(Protocol):
 
 class ProjectionDirectory:
     """``AuxiliaryDirectory`` over the personnel read model (``rm_credential``, ``rm_unit``,
-    ``rm_auxiliary``), read through the projections' own database sessions.
+    ``rm_auxiliary``, ``rm_unit_history``), read through the projections' own database sessions.
 
     The projections do not offer these three lookups as queries yet; the SQL below is the
     whole of it and belongs in ``projections.queries.PersonnelQueries`` once it is there.
@@ -94,8 +104,9 @@ class ProjectionDirectory:
             return None
         return AuxiliaryRef(row["auxiliary_id"], row["organ"])
 
-    def by_name(self, name: str, unit: str) -> list[AuxiliaryRef]:
-        """Employed auxiliaries of this name whose current unit has this code or name."""
+    def by_name(self, name: str, unit: str, on: date) -> list[AuxiliaryRef]:
+        """Auxiliaries of this name whose unit on ``on`` (the latest entry of the unit history
+        effective by then) has this code or name, leaving out those separated by then."""
         with self.db.read() as s:
             units = s.query(
                 "SELECT organ, unit FROM {rm_unit} WHERE unit = %s OR unit_name = %s",
@@ -105,10 +116,15 @@ class ProjectionDirectory:
             found: list[AuxiliaryRef] = []
             for u in units:
                 rows = s.query(
-                    "SELECT auxiliary_id, organ FROM {rm_auxiliary} WHERE organ = %s AND unit = %s "
-                    "AND name = %s AND status <> %s ORDER BY auxiliary_id",
-                    [u["organ"], u["unit"], name, "separated"],
-                    tables=(AUXILIARY,),
+                    "SELECT a.auxiliary_id, a.organ FROM {rm_auxiliary} a "
+                    "WHERE a.organ = %s AND a.name = %s "
+                    "AND (a.separated_on IS NULL OR a.separated_on > %s) "
+                    "AND (SELECT h.unit FROM {rm_unit_history} h "
+                    "WHERE h.auxiliary_id = a.auxiliary_id AND h.effective <= %s "
+                    "ORDER BY h.effective DESC, h.originator_version DESC LIMIT 1) = %s "
+                    "ORDER BY a.auxiliary_id",
+                    [u["organ"], name, on, on, u["unit"]],
+                    tables=(AUXILIARY, UNIT_HISTORY),
                 )
                 found.extend(AuxiliaryRef(r["auxiliary_id"], r["organ"]) for r in rows)
         return found

@@ -130,7 +130,7 @@ def _find_auxiliary(runtime: Runtime, body: s.ComplaintCreate) -> tuple[UUID, st
             raise _not_found(body)
         return found.auxiliary_id, found.organ
     assert body.auxiliary_name is not None and body.unit is not None
-    matches = directory.by_name(body.auxiliary_name, body.unit)
+    matches = directory.by_name(body.auxiliary_name, body.unit, china_date(body.incident_at))
     if len(matches) != 1:
         raise _not_found(body)
     return matches[0].auxiliary_id, matches[0].organ

@@ -41,7 +41,8 @@ class ComplaintCreate(RequestBody):
     """A complaint or report about an auxiliary (Art. 17), from anyone, without credentials.
 
     Name the auxiliary by the number on the work ID (``work_id``), or by name and unit
-    (``auxiliary_name`` and ``unit``, the unit's code or its name).
+    (``auxiliary_name`` and ``unit``, the code or name of the unit served in on the incident
+    date).
     """
 
     model_config = ConfigDict(
@@ -64,7 +65,10 @@ class ComplaintCreate(RequestBody):
 
     work_id: Code | None = Field(default=None, description="The number on the work ID")
     auxiliary_name: ShortText | None = Field(default=None, description="With `unit`")
-    unit: ShortText | None = Field(default=None, description="Unit code or name, with a name")
+    unit: ShortText | None = Field(
+        default=None,
+        description="Code or name of the unit served in on the incident date, with a name",
+    )
     incident_at: Moment = Field(description="When it happened, with a time zone")
     incident_place: ShortText
     allegations: list[FreeText] = Field(min_length=1, max_length=MAX_ALLEGATIONS)

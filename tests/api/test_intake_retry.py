@@ -4,6 +4,7 @@ found since the first filing."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -30,10 +31,13 @@ def test_a_retry_replays_even_when_the_auxiliary_is_no_longer_found(
     first = client.post("/v1/complaints", json=BY_NAME, headers=headers)
     assert first.status_code == 201, first.text
     assert "Idempotent-Replayed" not in first.headers
-    # The auxiliary leaves: a lookup by name and unit finds only employed auxiliaries now.
+    # The auxiliary's separation is recorded, effective before the incident date: a lookup
+    # by name and unit (as of that date) no longer finds them.
     assert world.auxiliary is not None
     world.ledger.command_auxiliary(
-        world.auxiliary, Separate(reason="resigned"), Envelope(actor("personnel", ORGAN))
+        world.auxiliary,
+        Separate(reason="resigned"),
+        Envelope(actor("personnel", ORGAN), effective=date(2026, 11, 15)),
     )
     catch_up(world.ledger)
     after = last_event_id(world)

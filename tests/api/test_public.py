@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,10 +16,20 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.receipts import make_code, tracking_hash
-from domain.commands.auxiliary import RevokeCredential
+from domain.commands.auxiliary import RevokeCredential, Separate, Transfer
 from domain.values import Actor, china_date
 from ledger.records import Envelope
-from tests.api.conftest import ORGAN, UNIT, World, api_settings, catch_up, last_event_id, problem
+from tests.api.conftest import (
+    ORGAN,
+    OTHER_UNIT,
+    UNIT,
+    World,
+    actor,
+    api_settings,
+    catch_up,
+    last_event_id,
+    problem,
+)
 
 COMPLAINT: dict[str, Any] = {
     "work_id": "NTFJ0602000001",
@@ -199,6 +209,48 @@ def test_intake_names_the_auxiliary_by_name_and_unit(client: TestClient, world: 
         ({**COMPLAINT, "unit": UNIT}, "validation"),
     ):
         problem(client.post("/v1/complaints", json=wrong), 422, code)
+
+
+def test_intake_by_name_finds_the_unit_served_in_on_the_incident_date(
+    client: TestClient, world: World
+) -> None:
+    """The unit named is the one the auxiliary served in on the incident date (11-20): a
+    move (11-25) and a separation (12-01) since change nothing; the unit moved to is not it."""
+    assert world.auxiliary is not None
+    personnel = actor("personnel", ORGAN)
+    world.ledger.command_auxiliary(
+        world.auxiliary,
+        Transfer(unit=OTHER_UNIT, supervisor_id="602011", supervisor_name="钱警官"),
+        Envelope(personnel, effective=date(2026, 11, 25)),
+    )
+    world.ledger.command_auxiliary(
+        world.auxiliary,
+        Separate(reason="resigned"),
+        Envelope(personnel, effective=date(2026, 12, 1)),
+    )
+    catch_up(world.ledger)
+    by_name = {**COMPLAINT, "auxiliary_name": "李明", "unit": f"{UNIT}所"}
+    del by_name["work_id"]
+    before = last_event_id(world)
+    unknown = problem(
+        client.post("/v1/complaints", json={**by_name, "auxiliary_name": "无此人"}),
+        422,
+        "unknown_auxiliary",
+    )
+    for wrong in (
+        {**by_name, "unit": f"{OTHER_UNIT}所"},  # where they went, not where they served
+        {**by_name, "unit": OTHER_UNIT, "incident_at": "2026-12-02T09:30:00+08:00"},  # left
+    ):
+        refused = problem(client.post("/v1/complaints", json=wrong), 422, "unknown_auxiliary")
+        assert refused["detail"] == unknown["detail"]
+    assert last_event_id(world) == before
+    for named in (f"{UNIT}所", UNIT):
+        response = client.post("/v1/complaints", json={**by_name, "unit": named})
+        assert response.status_code == 201, response.text
+        complaint = world.ledger.complaint(UUID(response.json()["complaint_id"]))
+        assert complaint.auxiliary_id == world.auxiliary
+        assert complaint.responsibility is not None
+        assert complaint.responsibility.unit == UNIT
 
 
 def test_intake_validation_stores_nothing(client: TestClient, world: World) -> None:
