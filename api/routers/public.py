@@ -42,7 +42,7 @@ from api.receipts import (
 from api.routers.common import PUBLIC_ERRORS, errors
 from api.runtime import Runtime
 from api.schemas import complaints as s
-from api.schemas.common import ProblemPublic
+from api.schemas.common import ProblemPublic, normal_work_id
 from domain.commands.complaint import ReceiveComplaint
 from domain.complaint import Complaint, check_intake
 from domain.errors import DomainError, NoResponsibilityError
@@ -468,8 +468,9 @@ def check_credential(
     work_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$")],
     runtime: RuntimeDep,
 ) -> s.CredentialCheckPublic:
-    """``genuine``: the organ issued it; ``active``: it is valid and its holder employed."""
-    check = runtime.directory().credential(work_id)
+    """``genuine``: the organ issued it; ``active``: it is valid and its holder employed.
+    The work ID may be typed in any case (it is read in capitals, as issued)."""
+    check = runtime.directory().credential(normal_work_id(work_id))
     return s.CredentialCheckPublic(
         work_id=check.work_id,
         genuine=check.genuine,

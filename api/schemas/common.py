@@ -54,6 +54,20 @@ FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000), Afte
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 """Codes of organs and units, serials, ids chosen by a caller."""
 
+
+def normal_work_id(value: str) -> str:
+    """A work ID as issued: without surrounding white space, in capitals (``ntfj0600000000``
+    and ``NTFJ0600000000`` are the same work ID, as a tracking code is in any case)."""
+    return value.strip().upper()
+
+
+WorkId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:-]{1,64}$"),
+    AfterValidator(normal_work_id),
+]
+"""The number on a work ID as the public types it: any case, spaces around it ignored."""
+
 PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{3,24}[0-9]$")]
 """A telephone number: digits with optional spaces, hyphens and a leading +."""
 

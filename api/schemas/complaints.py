@@ -20,6 +20,7 @@ from api.schemas.common import (
     ResidentId,
     ShortText,
     Whole,
+    WorkId,
 )
 from domain.commands import complaint as commands
 from domain.complaint import MAX_ALLEGATIONS
@@ -63,7 +64,9 @@ class ComplaintCreate(RequestBody):
         }
     )
 
-    work_id: Code | None = Field(default=None, description="The number on the work ID")
+    work_id: WorkId | None = Field(
+        default=None, description="The number on the work ID, in any case (read in capitals)"
+    )
     auxiliary_name: ShortText | None = Field(default=None, description="With `unit`")
     unit: ShortText | None = Field(
         default=None,
@@ -444,7 +447,9 @@ class ComplaintIntakeCreate(CommandBody):
         )
     )
     referring_organ: ShortText | None = Field(default=None, description="A referral's organ")
-    work_id: Code | None = Field(default=None, description="The number on the work ID")
+    work_id: WorkId | None = Field(
+        default=None, description="The number on the work ID, in any case (read in capitals)"
+    )
     subject_description: FreeText | None = Field(
         default=None, description="What the complainant could tell of an unnamed auxiliary"
     )

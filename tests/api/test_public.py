@@ -353,3 +353,19 @@ def test_credential_check_without_personal_data(client: TestClient, world: World
     revoked = client.get("/v1/credentials/NTFJ0602000001").json()
     assert revoked["genuine"] is True and revoked["active"] is False
     assert revoked["status"] == "revoked"
+
+
+def test_a_work_id_is_read_in_capitals(client: TestClient, world: World) -> None:
+    """A work ID typed in small letters (or with spaces around it, in a body) is the same
+    work ID: checked and named in a complaint alike."""
+    assert client.get("/v1/credentials/ntfj0602000001").json() == {
+        "work_id": "NTFJ0602000001",
+        "genuine": True,
+        "active": True,
+        "status": "active",
+        "organ": ORGAN,
+    }
+    response = client.post("/v1/complaints", json={**COMPLAINT, "work_id": " ntfj0602000001 "})
+    assert response.status_code == 201, response.text
+    complaint = world.ledger.complaint(UUID(response.json()["complaint_id"]))
+    assert complaint.auxiliary_id == world.auxiliary

@@ -1,0 +1,56 @@
+"""The public pages without a browser: the complaint form, the tracking page and its review
+form, as a member of the public sends them (the CSRF token of the page, the form's own key).
+Refusals are told in Chinese next to what they concern, and record nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import World, event_count
+from tests.console.conftest import csrf_of, page_text
+
+FORM_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+def complaint_form(**overrides: Any) -> dict[str, Any]:
+    """A valid complaint about the world's first auxiliary, as the public form sends it."""
+    return {
+        "incident_date": "2026-11-20",
+        "incident_time": "09:30",
+        "incident_place": "人民路与青年路路口",
+        "work_id": "NTFJ0602000001",
+        "auxiliary_name": "",
+        "unit": "",
+        "allegation": ["执勤时态度恶劣，言语粗暴", "", ""],
+        "complainant_name": "测试投诉人",
+        "complainant_phone": "19900001111",
+        "complainant_address": "",
+        "contact_text": "",
+        **overrides,
+    }
+
+
+def form_page(client: TestClient) -> tuple[str, str]:
+    """The complaint form's CSRF token and idempotency key, as the page gives them."""
+    page = page_text(client.get("/"))
+    key = FORM_KEY.search(page)
+    assert key is not None
+    return csrf_of(page), key.group(1)
+
+
+def send_complaint(client: TestClient, *, key: str | None = None, **overrides: Any) -> Any:
+    """Send the complaint form (with the page's key unless ``key`` is given)."""
+    csrf, page_key = form_page(client)
+    data = {"csrf": csrf, "idempotency_key": key or page_key, **complaint_form(**overrides)}
+    return client.post("/complaint", data=data)
+
+
+def test_a_work_id_typed_in_small_letters_is_found(client: TestClient, world: World) -> None:
+    before = event_count(world)
+    answer = send_complaint(client, work_id=" ntfj0602000001 ")
+    assert answer.status_code == 201, answer.text
+    assert "投诉已提交" in page_text(answer)
+    assert event_count(world) == before + 1
