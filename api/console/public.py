@@ -14,8 +14,9 @@
 Invariants:
 - Every form carries a CSRF token tied to a SameSite=Strict cookie; a POST without a valid
   one records nothing (the complaint form is shown again, as typed, to be sent once more).
-- A refused complaint records nothing and is shown again with a Chinese message per field;
-  messages never repeat what was typed.
+- A refused complaint records nothing and is shown again with a Chinese message per field,
+  on the field the refusal names (an allegation by its box: 投诉事项二); a refusal naming no
+  field of the form is a notice above it. Messages never repeat what was typed.
 - A form's ``idempotency_key`` (made when the form is shown) makes sending it twice (a
   reload, a double click) return the same receipt, as the API's ``Idempotency-Key`` does.
 """
@@ -65,7 +66,13 @@ _INTAKE_MESSAGES = {
     ),
     "date_in_future": ("incident_date", "事发时间不能晚于现在"),
     "invalid_date_range": ("incident_date", "事发日期不在这位辅警的在岗期间，请核对"),
+    "ambiguous_work_id": (
+        "work_id",
+        "这个工作证号无法确定是哪一位辅警，请不填证号，改为填写姓名和所在单位",
+    ),
 }
+_ALLEGATION = re.compile(r"^allegations\[([0-9]+)\]$")
+_NUMERALS = "一二三四五六七八九十"
 
 
 def _today() -> date:
@@ -171,11 +178,15 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
             return _complaint_form(
                 request, runtime, ledger, form, key=key, notice=notice, status_code=429
             )
-        _intake_refused(form, problem.code)
-        return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
+        notice = _intake_refused(form, problem.code)
+        return _complaint_form(
+            request, runtime, ledger, form, key=key, notice=notice, status_code=422
+        )
     except DomainError as refused:
-        _intake_refused(form, domain_problem(refused)[0])
-        return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
+        notice = _intake_refused(form, domain_problem(refused)[0], getattr(refused, "field", None))
+        return _complaint_form(
+            request, runtime, ledger, form, key=key, notice=notice, status_code=422
+        )
     receipt = ReceiptPublic.model_validate_json(bytes(answer.body))
     return _page(
         request,
@@ -192,10 +203,48 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
     )
 
 
-def _intake_refused(form: ComplaintForm, code: str) -> None:
-    """Put the intake's refusal on the field it concerns, in Chinese."""
-    field, message = _INTAKE_MESSAGES.get(code, ("work_id", f"{error_label(code)}，请核对后再提交"))
-    form.errors[field] = message
+def _intake_refused(form: ComplaintForm, code: str, field: str | None = None) -> str | None:
+    """Put the intake's refusal on the field it concerns (the one the domain's error names,
+    ``field``), in Chinese; a refusal that names no field of the form is the page's notice,
+    returned."""
+    if code in _INTAKE_MESSAGES:
+        name, message = _INTAKE_MESSAGES[code]
+        form.errors[name] = message
+        return None
+    name, label = _refused_field(form, field)
+    if name is None:
+        return f"投诉没有提交：{error_label(code)}。请核对填写的内容后再提交。"
+    if code == "format_character":
+        message = (
+            f"{label}中有看不见的字符或改变文字方向的控制字符（可能随复制的文字带入），"
+            "请删除后重新输入"
+        )
+    elif name == "complainant_phone":
+        message = "联系电话应有5到20位数字（可带区号和短横线），例如 13800001111 或 0513-85000000"
+    else:
+        message = f"{label}填写有误，请检查后再提交"
+    form.errors[name] = message
+    return None
+
+
+def _refused_field(form: ComplaintForm, field: str | None) -> tuple[str | None, str]:
+    """The form field (and its Chinese label) of a field the domain names: ``incident_at``
+    is the date and time, ``allegations[n]`` the n-th allegation given, which is the box it
+    was written in counting only the boxes filled in; (None, "") if the form has none."""
+    if field is None:
+        return None, ""
+    if field == "incident_at":
+        return "incident_date", FIELD_LABELS["incident_at"]
+    found = _ALLEGATION.fullmatch(field)
+    if found is not None:
+        filled = [box for box, text in enumerate(form.allegations) if text]
+        number = int(found.group(1))
+        if 1 <= number <= len(filled) and filled[number - 1] < len(_NUMERALS):
+            return "allegations", f"投诉事项{_NUMERALS[filled[number - 1]]}"
+        return "allegations", FIELD_LABELS["allegations"]
+    if field in FIELD_LABELS:
+        return field, FIELD_LABELS[field]
+    return None, ""
 
 
 @router.get("/track", response_class=HTMLResponse)

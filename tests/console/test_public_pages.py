@@ -54,3 +54,32 @@ def test_a_work_id_typed_in_small_letters_is_found(client: TestClient, world: Wo
     assert answer.status_code == 201, answer.text
     assert "投诉已提交" in page_text(answer)
     assert event_count(world) == before + 1
+
+
+def field_error(page: str, name: str) -> str:
+    """The message shown under a field of the form ('' if none)."""
+    found = re.search(rf'<p class="field-error" id="{re.escape(name)}-error">([^<]*)</p>', page)
+    return found.group(1) if found else ""
+
+
+def test_a_refusal_is_shown_on_the_field_it_names(client: TestClient, world: World) -> None:
+    """Invisible or direction-changing characters, or a telephone number with too few
+    digits, are told on their own field (an allegation by its box), not on the work ID."""
+    before = event_count(world)
+    for overrides, name, told in (
+        ({"incident_place": "人民路\u202e口路"}, "incident_place", "事发地点中有看不见的字符"),
+        ({"complainant_name": "测试\u200b投诉人"}, "complainant_name", "您的姓名中有看不见的字符"),
+        (
+            {"allegation": ["", "执勤时态度恶劣", "未出示\u2066证件"]},
+            "allegations",
+            "投诉事项三中有看不见的字符",
+        ),
+        ({"complainant_phone": "1 - 2"}, "complainant_phone", "联系电话应有5到20位数字"),
+    ):
+        answer = send_complaint(client, **overrides)
+        assert answer.status_code == 422, answer.text
+        page = page_text(answer)
+        assert told in field_error(page, name), (name, page)
+        assert field_error(page, "work_id") == ""
+        assert "\u202e" not in field_error(page, name)
+    assert event_count(world) == before
