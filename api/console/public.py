@@ -19,6 +19,9 @@ Invariants:
   field of the form is a notice above it. Messages never repeat what was typed.
 - A form's ``idempotency_key`` (made when the form is shown) makes sending it twice (a
   reload, a double click) return the same receipt, as the API's ``Idempotency-Key`` does.
+  Sent again changed after it was filed, the form is not refused on a field: it comes back
+  as typed under a new key, saying the earlier complaint was filed (and where to follow it),
+  so the changed form can be filed as a complaint of its own.
 """
 
 from __future__ import annotations
@@ -120,8 +123,11 @@ def _complaint_form(
     *,
     key: str | None = None,
     notice: str | None = None,
+    filed_before: bool = False,
     status_code: int = 200,
 ) -> Response:
+    """The complaint form: as typed, with its errors and a notice; under ``key`` (a new one
+    if None). ``filed_before`` says the form's earlier sending was filed (see /track)."""
     rules = ledger.policy.complaints
     return _page(
         request,
@@ -133,6 +139,7 @@ def _complaint_form(
             "idempotency_key": key or secrets.token_urlsafe(24),
             "today": _today().isoformat(),
             "notice": notice,
+            "filed_before": filed_before,
             "rules": rules,
         },
         status_code=status_code,
@@ -177,6 +184,12 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
             notice = "提交太频繁了，请稍等几分钟再提交。您填写的内容仍在下面。"
             return _complaint_form(
                 request, runtime, ledger, form, key=key, notice=notice, status_code=429
+            )
+        if problem.code == "idempotency_key_reused":
+            # This form's key filed a complaint before, and the form was changed since: that
+            # complaint stands; the form comes back under a new key, to file another one.
+            return _complaint_form(
+                request, runtime, ledger, form, filed_before=True, status_code=409
             )
         notice = _intake_refused(form, problem.code)
         return _complaint_form(

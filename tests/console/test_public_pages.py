@@ -83,3 +83,31 @@ def test_a_refusal_is_shown_on_the_field_it_names(client: TestClient, world: Wor
         assert field_error(page, "work_id") == ""
         assert "\u202e" not in field_error(page, name)
     assert event_count(world) == before
+
+
+def test_a_filed_form_sent_again_changed_comes_back_with_a_new_key(
+    client: TestClient, world: World
+) -> None:
+    """Back, change, send: the earlier complaint stands, the page says so (and where to
+    follow it) on no field, and the form comes back under a new key that files once more."""
+    csrf, key = form_page(client)
+    first = client.post(
+        "/complaint", data={"csrf": csrf, "idempotency_key": key, **complaint_form()}
+    )
+    assert first.status_code == 201, first.text
+    before = event_count(world)
+    changed = complaint_form(incident_place="青年路")
+    again = client.post("/complaint", data={"csrf": csrf, "idempotency_key": key, **changed})
+    assert again.status_code == 409, again.text
+    page = page_text(again)
+    assert "那件投诉已经登记" in page and 'href="/track"' in page
+    assert 'class="field-error"' not in page
+    assert "青年路" in page  # kept as typed
+    assert event_count(world) == before
+    new_key = FORM_KEY.search(page)
+    assert new_key is not None and new_key.group(1) != key
+    filed = client.post(
+        "/complaint", data={"csrf": csrf, "idempotency_key": new_key.group(1), **changed}
+    )
+    assert filed.status_code == 201, filed.text
+    assert event_count(world) == before + 1
