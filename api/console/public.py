@@ -8,6 +8,10 @@
 - ``/track`` and ``POST /track``: where a complaint stands, from its tracking code (sent in
   the body, never in a URL), through ``api.routers.public.track_complaint``; the expected
   dates come from the complaint policy, the result once the complainant was told it.
+- ``POST /track/review``: asks for a review through the API's own ``ask_review``, under the
+  same per-client rate limit as ``POST /v1/complaints/track/{code}/review``; a refusal (no
+  reasons, already asked this round, no result told yet, invisible characters, past the last
+  day) shows the complaint again with its own Chinese message and records nothing.
 - ``/check``: check a receipt kept as a file; the checking is done by the browser
   (``static/js/public-check.js``) from the public endpoints alone.
 
@@ -42,8 +46,8 @@ from api.console.public_form import CSRF_COOKIE, FIELD_LABELS, ComplaintForm, fo
 from api.console.staff import read_form
 from api.console.staff_session import set_cookie
 from api.console.web import error_label, render
-from api.deps import LedgerDep, RuntimeDep
-from api.problems import ApiProblem, domain_problem, ledger_problem
+from api.deps import LedgerDep, RuntimeDep, admit_client
+from api.problems import CATALOGUE, ApiProblem, domain_problem, ledger_problem
 from api.routers import public as public_api
 from api.runtime import Runtime
 from api.schemas.complaints import ComplaintTrackPublic, ReceiptPublic, ReviewRequestPublic
@@ -286,17 +290,22 @@ def _track_shown(
     code: str,
     *,
     notice: str | None = None,
+    error: str | None = None,
+    reasons: str = "",
+    status_code: int = 200,
 ) -> Response:
-    """The tracking page with where the complaint stands, and a notice of what was done."""
+    """The tracking page with where the complaint stands, and a notice of what was done or
+    an error of what was not (with the review reasons as typed)."""
     context: dict[str, Any] = {
         "track": tracked,
-        "error": None,
+        "error": error,
         "expected": _expected(ledger, complaint),
         "code": code,
+        "reasons": reasons,
     }
     if notice is not None:
         context["notice"] = notice
-    return _page(request, runtime, "public/track.html", context)
+    return _page(request, runtime, "public/track.html", context, status_code=status_code)
 
 
 @router.post("/track", response_class=HTMLResponse)
@@ -372,29 +381,86 @@ def _expected(ledger: AuxLedger, complaint: Complaint) -> list[tuple[str, date, 
     return steps
 
 
+_REVIEW_REFUSALS = {
+    "reasons": "复查申请没有提交：请写明复查理由（不超过4000字）。",
+    "format_character": "复查申请没有提交：复查理由中有看不见的字符或改变文字方向的控制字符"
+    "（可能随复制的文字带入），请删除后重新输入。",
+    "duplicate_record": "这一次的处理结果已经申请过复查，不能重复申请；"
+    "复查意见作出后会显示在这里。",
+    "invalid_transition": "现在还不能申请复查：告知您处理结果之后，才可以对结果申请复查。",
+    "review_window_closed": "申请复查的期限已过，不能再申请复查。",
+}
+"""What a refused review request says, by the refusal's code; any other: ``_REVIEW_FAILED``."""
+_REVIEW_FAILED = "复查申请没有提交，请稍后再试。"
+
+
 @router.post("/track/review", response_class=HTMLResponse)
 async def track_review(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Response:
-    """Ask for a review (复查) of the result, with the tracking code as the key."""
+    """Ask for a review (复查) of the result, with the tracking code as the key: rate-limited
+    per client as the API's route is; a refusal shows the complaint again with its reason."""
     fields = await read_form(request)
     code = "".join((fields.get("code") or [""])[0].split())
     reasons = (fields.get("reasons") or [""])[0].strip()
     if not _csrf_ok(request, runtime, (fields.get("csrf") or [""])[0]):
         error = "为了您的安全，这次申请没有提交（页面可能已打开太久），请重新查询后再申请。"
         return _track_refused(request, runtime, error, 403, code=code)
+    if not reasons or len(reasons) > 4000:
+        return await _review_refused(request, runtime, ledger, code, "reasons", 422, reasons)
+    try:
+        admit_client(request, runtime.intake_limiter, "made too many requests")
+    except ApiProblem:
+        error = "提交太频繁了，请稍等几分钟再申请复查。"
+        return _track_refused(request, runtime, error, 429, code=code)
 
     def ask() -> tuple[ComplaintTrackPublic, Complaint]:
         public_api.ask_review(runtime, ledger, code, ReviewRequestPublic(reasons=reasons))
         return _track(ledger, runtime, code)
 
     try:
-        if not reasons or len(reasons) > 4000:
-            raise ValueError
         tracked, complaint = await run_in_threadpool(ask)
-    except (ValueError, ValidationError, DomainError, ApiProblem):
-        error = "复查申请没有提交：请写明理由（不超过4000字），并在可以申请复查的期限内提交。"
-        return _track_refused(request, runtime, error, 422, code=code)
+    except ValidationError:
+        return await _review_refused(request, runtime, ledger, code, "reasons", 422, reasons)
+    except ApiProblem as problem:
+        if problem.code in ("not_found", "tracking_code_check"):
+            return _track_refused(request, runtime, _REVIEW_FAILED, problem.status, code=code)
+        return await _review_refused(request, runtime, ledger, code, problem.code, 422, reasons)
+    except DomainError as refused:
+        refusal = domain_problem(refused)[0]
+        status_code = CATALOGUE[refusal].status
+        return await _review_refused(request, runtime, ledger, code, refusal, status_code, reasons)
+    except LedgerError:
+        return await _review_refused(request, runtime, ledger, code, "", 409, reasons)
     return _track_shown(
         request, runtime, ledger, tracked, complaint, code, notice="复查申请已登记。"
+    )
+
+
+async def _review_refused(
+    request: Request,
+    runtime: Runtime,
+    ledger: AuxLedger,
+    code: str,
+    refusal: str,
+    status_code: int,
+    reasons: str,
+) -> Response:
+    """The tracking page of the complaint again, with why the review request was refused
+    (``_REVIEW_REFUSALS``) and the reasons as typed; just the message if it is not found."""
+    error = _REVIEW_REFUSALS.get(refusal, _REVIEW_FAILED)
+    try:
+        tracked, complaint = await run_in_threadpool(_track, ledger, runtime, code)
+    except ApiProblem:
+        return _track_refused(request, runtime, error, status_code, code=code)
+    return _track_shown(
+        request,
+        runtime,
+        ledger,
+        tracked,
+        complaint,
+        code,
+        error=error,
+        reasons=reasons,
+        status_code=status_code,
     )
 
 

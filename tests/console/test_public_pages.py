@@ -5,11 +5,15 @@ Refusals are told in Chinese next to what they concern, and record nothing."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import World, event_count
+from api.app import create_app
+from domain.values import china_date
+from tests.api.conftest import World, api_settings, catch_up, event_count
+from tests.api.test_public import COMPLAINT
 from tests.console.conftest import csrf_of, page_text
 
 FORM_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -111,3 +115,75 @@ def test_a_filed_form_sent_again_changed_comes_back_with_a_new_key(
     )
     assert filed.status_code == 201, filed.text
     assert event_count(world) == before + 1
+
+
+def filed(client: TestClient, world: World) -> tuple[str, str]:
+    """A complaint filed through the API (read models caught up): its id and tracking code."""
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    catch_up(world.ledger)
+    return receipt["complaint_id"], receipt["tracking_code"]
+
+
+def tell_result(client: TestClient, world: World, complaint_id: str) -> None:
+    """The office declines the complaint and tells the complainant so, today."""
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("decline", {"reason": "不属于辅警管理范围"}),
+        ("notify-complainant", {"method": "sms", "notified_on": today, "summary": "不予受理"}),
+    ):
+        answer = client.post(
+            f"/v1/complaints/{complaint_id}/{slug}",
+            headers=world.headers("complaints"),
+            json=payload,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def ask_review(client: TestClient, code: str, reasons: str) -> Any:
+    """Send the tracking page's 申请复查 form."""
+    csrf = csrf_of(page_text(client.get("/track")))
+    return client.post("/track/review", data={"csrf": csrf, "code": code, "reasons": reasons})
+
+
+def test_a_refused_review_request_says_why_beside_the_complaint(
+    client: TestClient, world: World
+) -> None:
+    complaint_id, code = filed(client, world)
+    for reasons, status, told in (
+        ("对结果不服", 409, "告知您处理结果之后，才可以对结果申请复查"),  # no result told yet
+    ):
+        before = event_count(world)
+        answer = ask_review(client, code, reasons)
+        assert answer.status_code == status, answer.text
+        page = page_text(answer)
+        assert told in page and 'id="complaint-status"' in page
+        assert event_count(world) == before
+    tell_result(client, world, complaint_id)
+    before = event_count(world)
+    answer = ask_review(client, code, "对结果\u202e不服")
+    assert answer.status_code == 422, answer.text
+    page = page_text(answer)
+    assert "复查理由中有看不见的字符" in page and 'id="complaint-status"' in page
+    assert event_count(world) == before
+    assert "复查申请已登记" in page_text(ask_review(client, code, "对结果不服"))
+    before = event_count(world)
+    again = ask_review(client, code, "再次申请")
+    assert again.status_code == 409, again.text
+    page = page_text(again)
+    assert "已经申请过复查，不能重复申请" in page and 'id="review-outcome"' in page
+    assert event_count(world) == before
+
+
+def test_review_requests_on_the_page_are_rate_limited_like_the_api(world: World) -> None:
+    app = create_app(api_settings(world.settings, intake_per_minute=1.0, intake_burst=3))
+    with TestClient(app) as client:
+        complaint_id, code = filed(client, world)  # takes one of the three
+        tell_result(client, world, complaint_id)
+        assert ask_review(client, code, "对结果不服").status_code == 200
+        assert ask_review(client, code, "再次申请").status_code == 409
+        before = event_count(world)
+        refused = ask_review(client, code, "再次申请")
+    assert refused.status_code == 429, refused.text
+    assert "提交太频繁了" in page_text(refused)
+    assert event_count(world) == before
