@@ -9,10 +9,11 @@ The intake is no oracle of names and units: the request's own fields are checked
 auxiliary is looked up, and every failure to find the one auxiliary meant answers alike
 (``_file``).
 
-Tracking: a code is found in the instant after its receipt was answered. A miss in the read
-model waits (at most ``AUXLEDGER_READ_AFTER_WAIT_SECONDS``) for the complainant projection
-to reach the log head before it answers not-found (``_complaint_of_code``); looking never
-writes.
+Tracking (``GET /v1/complaints/track/{code}``, or ``POST /v1/complaints/track`` with the code
+in the body, kept out of URLs and so out of access logs; the same answer and errors): a code
+is found in the instant after its receipt was answered. A miss in the read model waits (at
+most ``AUXLEDGER_READ_AFTER_WAIT_SECONDS``) for the complainant projection to reach the log
+head before it answers not-found (``_complaint_of_code``); looking never writes.
 """
 
 from __future__ import annotations
@@ -360,6 +361,24 @@ def track_complaint(
     complainant was told it, the review (复查) and until when one may be asked for, and the
     intake's inclusion proof. The code may be typed in any case, with or without hyphens."""
     complaint = tracked_complaint(runtime, ledger, tracking_code)
+    return track_view(ledger, runtime, complaint)
+
+
+@router.post(
+    "/v1/complaints/track",
+    summary="Where a complaint stands, the tracking code sent in the body (not in a URL)",
+    responses=errors(*PUBLIC_ERRORS),
+)
+def track_complaint_by_body(
+    body: s.TrackRequestPublic,
+    ledger: LedgerDep,
+    runtime: RuntimeDep,
+) -> s.ComplaintTrackPublic:
+    """The answer of ``GET /v1/complaints/track/{tracking_code}``, with the same errors and
+    limits, for a code sent as ``{"tracking_code": "..."}``: a URL is written to access logs
+    (a proxy's, a browser's history), a body is not. Looking records nothing (a POST only
+    because a GET carries no body)."""
+    complaint = tracked_complaint(runtime, ledger, body.tracking_code)
     return track_view(ledger, runtime, complaint)
 
 

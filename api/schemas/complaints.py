@@ -182,6 +182,16 @@ class ExpectedDatePublic(BaseModel):
     due: date
 
 
+class TrackRequestPublic(RequestBody):
+    """The tracking code, in a body: ``POST /v1/complaints/track`` keeps it out of URLs."""
+
+    model_config = _examples({"tracking_code": "XXXX-XXXX-XXXX-XXXX-C"})
+    tracking_code: str = Field(
+        max_length=80,
+        description="The code on the receipt, in any case, with or without hyphens",
+    )
+
+
 class ReviewRequestPublic(RequestBody):
     """Ask for a review (复查) of the result, with the reasons (personal data, sealed)."""
 

@@ -45,7 +45,9 @@ def _run_script(
     files = {
         "receipt.json": receipt,
         "keys.json": client.get("/v1/ledger/keys").json(),
-        "track.json": client.get(f"/v1/complaints/track/{receipt['tracking_code']}").json(),
+        "track.json": client.post(
+            "/v1/complaints/track", json={"tracking_code": receipt["tracking_code"]}
+        ).json(),
     }
     for name, value in files.items():
         (tmp_path / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")

@@ -50,6 +50,7 @@ P, U, D = {"personnel"}, {"unit", "personnel"}, {"discipline"}
 ROUTES: tuple[Route, ...] = (
     # public (Art. 12, 17)
     _r("POST", "/v1/complaints", None, 422),
+    _r("POST", "/v1/complaints/track", None, 422),
     _r("GET", "/v1/complaints/track/{tracking_code}", None, 404),
     _r("POST", "/v1/complaints/track/{tracking_code}/review", None, 422),
     _r("GET", "/v1/credentials/{work_id}", None, 200),

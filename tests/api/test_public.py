@@ -369,3 +369,31 @@ def test_a_work_id_is_read_in_capitals(client: TestClient, world: World) -> None
     assert response.status_code == 201, response.text
     complaint = world.ledger.complaint(UUID(response.json()["complaint_id"]))
     assert complaint.auxiliary_id == world.auxiliary
+
+
+def test_tracking_by_body_answers_as_the_get(client: TestClient, world: World) -> None:
+    """POST /v1/complaints/track takes the code in the body (kept out of URLs and access
+    logs): the same answer and the same errors as GET /v1/complaints/track/{code}."""
+    receipt = client.post("/v1/complaints", json=COMPLAINT).json()
+    code = receipt["tracking_code"]
+    catch_up(world.ledger)
+    before = last_event_id(world)
+    got = client.get(f"/v1/complaints/track/{code}")
+    posted = client.post("/v1/complaints/track", json={"tracking_code": code.lower()})
+    assert posted.status_code == got.status_code == 200, posted.text
+    assert posted.json() == got.json()
+    verify_inclusion(posted.json()["inclusion"], receipt["event"]["leaf_hash"])
+    wrong_check = code[:-1] + ("0" if code[-1] != "0" else "1")
+    unknown = make_code(bytes(10))
+    for sent, status, problem_code in (
+        (wrong_check, 422, "tracking_code_check"),
+        (unknown, 404, "not_found"),
+    ):
+        by_get = problem(client.get(f"/v1/complaints/track/{sent}"), status, problem_code)
+        by_post = problem(
+            client.post("/v1/complaints/track", json={"tracking_code": sent}), status, problem_code
+        )
+        assert by_post["detail"] == by_get["detail"]
+    for body in ({"tracking_code": "X" * 81}, {}, {"tracking_code": code, "extra": 1}):
+        problem(client.post("/v1/complaints/track", json=body), 422, "validation")
+    assert last_event_id(world) == before

@@ -112,6 +112,11 @@ def test_file_check_and_track_a_complaint(page: Page, live: LiveServer, tmp_path
     assert "核验通过" in verdict, page.locator("#check-steps").inner_text()
     steps = page.locator("#check-steps li.ok")
     assert steps.count() == 3
+    # The code went in a body: no URL the page asked for holds it (access logs keep URLs).
+    asked = watch_of(page).requests
+    assert any(u.endswith("/v1/complaints/track") for u in asked), asked
+    symbols = receipt["tracking_code"].replace("-", "")
+    assert not [u for u in asked if symbols in u.replace("-", "").upper()], asked
     assert "浏览器内置的 Ed25519" in steps.first.inner_text()
     screenshot(page, f"{live.backend}-public-receipt-checked")
 

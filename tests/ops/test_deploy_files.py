@@ -329,6 +329,21 @@ def test_nginx_replaces_the_forwarded_for_header_of_the_address_the_api_trusts()
     assert limit and int(limit.group(1)) * 1024 == ApiSettings.from_environ(env).max_body_bytes
 
 
+def test_nginx_does_not_log_tracking_codes() -> None:
+    """Paths under /v1/complaints/track/ carry a tracking code: that location logs in a
+    format without the path, the query or the request line."""
+    conf = (DEPLOY / "nginx" / "auxledger.conf").read_text(encoding="utf-8")
+    blocks = _nginx_blocks(conf)
+    track = blocks["location ^~ /v1/complaints/track/"]
+    used = re.search(r"access_log\s+\S+\s+(\w+);", track)
+    assert used, track
+    uncommented = re.sub(r"#[^\n]*", "", conf)
+    defined = re.search(rf"log_format\s+{used.group(1)}\s+((?:'[^']*'\s*)+);", uncommented)
+    assert defined, used.group(1)
+    for variable in ("$request", "$request_uri", "$uri", "$args", "$query_string", "$document_uri"):
+        assert not re.search(rf"{re.escape(variable)}\b", defined.group(1)), variable
+
+
 def test_docs_api_points_at_the_one_nginx_example() -> None:
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     section = api_doc.split("## Behind nginx", 1)[1].split("\n## ", 1)[0]

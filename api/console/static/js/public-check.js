@@ -2,7 +2,8 @@
    1. the receipt's Ed25519 signature, by a key the ledger publishes (GET /v1/ledger/keys),
       over b"auxledger/receipt/v1\n" + the canonical JSON of its other fields;
    2. the RFC 9162 inclusion proof of the intake's leaf in the tree of the latest checkpoint
-      (GET /v1/complaints/track/{code}), with SHA-256 from Web Crypto;
+      (POST /v1/complaints/track, the code in the body: never in a URL), with SHA-256 from
+      Web Crypto;
    3. the checkpoint's C2SP signed-note signature, by a published key.
    Ed25519 comes from Web Crypto where the browser has it, else from the vendored, audited
    @noble/ed25519 (static/vendor/noble-ed25519/), loaded only then. README.md, "Checking a
@@ -114,6 +115,16 @@ async function getJson(url) {
   return { status: response.status, body: response.ok ? await response.json() : null };
 }
 
+/* A POST of a JSON body, for what must not be in a URL (a tracking code): answered as getJson. */
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: response.ok ? await response.json() : null };
+}
+
 /* RFC 9162 section 2.1.3.2: the root a leaf's inclusion proof leads to. */
 async function rootFromProof(leafHash, index, size, hashes) {
   if (!(index >= 0 && index < size)) throw new CheckFailed("登记证明的位置超出日志范围");
@@ -212,7 +223,8 @@ async function check(receiptText, report) {
 
   // 2. The intake's leaf is in the tree of the latest checkpoint.
   const code = String(receipt.tracking_code);
-  const track = await getJson("/v1/complaints/track/" + encodeURIComponent(code));
+  // The code in the body, never in the URL: an access log keeps URLs.
+  const track = await postJson("/v1/complaints/track", { tracking_code: code });
   if (track.status !== 200) {
     report(false, "登记证明：查询码对应的投诉不存在，回执可能被改动过。");
     return false;
