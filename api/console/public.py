@@ -7,7 +7,8 @@
   or print, what happens next, and "check this receipt".
 - ``/track`` and ``POST /track``: where a complaint stands, from its tracking code (sent in
   the body, never in a URL), through ``api.routers.public.track_complaint``; the expected
-  dates come from the complaint policy, the result once the complainant was told it.
+  dates are the API's (``policy_deadlines``: the complaint policy's, never an internal due
+  date), the result once the complainant was told it.
 - ``POST /track/review``: asks for a review through the API's own ``ask_review``, under the
   same per-client rate limit as ``POST /v1/complaints/track/{code}/review``; a refusal (no
   reasons, already asked this round, no result told yet, invisible characters, past the last
@@ -53,7 +54,7 @@ from api.runtime import Runtime
 from api.schemas.complaints import ComplaintTrackPublic, ReceiptPublic, ReviewRequestPublic
 from domain.complaint import Complaint
 from domain.errors import DomainError
-from domain.values import CHINA_STANDARD_TIME, ComplaintStatus
+from domain.values import CHINA_STANDARD_TIME
 from ledger.errors import LedgerError
 from ledger.records import AuxLedger
 
@@ -348,37 +349,23 @@ def _track(
     return tracked, complaint
 
 
+_STEPS = {
+    "acknowledge": "签收您的投诉",
+    "conclude": "调查并得出结论",
+    "notify": "把结果告诉您",
+    "review": "作出复查意见",
+}
+"""The page's Chinese name of each step of ``public_api.policy_deadlines``."""
+
+
 def _expected(ledger: AuxLedger, complaint: Complaint) -> list[tuple[str, date, bool]]:
-    """The steps still to come, with the last day for each under the policy (and if late)."""
-    rules = ledger.policy.complaints
+    """The steps still to come, with the last day for each under the policy (and if late):
+    the API's ``policy_deadlines``, so the page and ``expected`` give the same dates."""
     today = _today()
-    steps: list[tuple[str, date, bool]] = []
-    status = complaint.status
-    if status == ComplaintStatus.received:
-        due = rules.acknowledge_due(complaint.received_on, ledger.policy.calendar)
-        steps.append(("签收您的投诉", due, today > due))
-    if (
-        status
-        in (
-            ComplaintStatus.received,
-            ComplaintStatus.acknowledged,
-            ComplaintStatus.accepted,
-            ComplaintStatus.under_investigation,
-        )
-        and complaint.round == 1
-    ):
-        due = rules.conclude_due(complaint.received_on)
-        steps.append(("调查并得出结论", due, today > due))
-    result_on = complaint.concluded_on or (
-        complaint.declined_on if status == ComplaintStatus.not_accepted else None
-    )
-    if result_on is not None and complaint.notified_on is None:
-        due = rules.notify_due(result_on)
-        steps.append(("把结果告诉您", due, today > due))
-    review = complaint.review
-    if review is not None and review.outcome is None:
-        steps.append(("作出复查意见", review.due, today > review.due))
-    return steps
+    return [
+        (_STEPS[step], due, today > due)
+        for step, due in public_api.policy_deadlines(complaint, ledger.policy)
+    ]
 
 
 _REVIEW_REFUSALS = {

@@ -19,7 +19,7 @@ head before it answers not-found (``_complaint_of_code``); looking never writes.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -322,29 +322,58 @@ def _complaint_of_code(runtime: Runtime, hashed: str) -> UUID | None:
         return complaint_of_hash(models, hashed)
 
 
-def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic]:
-    """The steps still due and their days, from the complaint policy (practice)."""
+_OPEN_STEPS = (
+    ComplaintStatus.received,
+    ComplaintStatus.acknowledged,
+    ComplaintStatus.accepted,
+    ComplaintStatus.under_investigation,
+)
+_STEPS_ZH = {
+    "acknowledge": "签收",
+    "conclude": "调查办结",
+    "notify": "告知结果",
+    "review": "作出复查意见",
+}
+"""The API's Chinese name of each step of ``policy_deadlines``."""
+
+
+def policy_deadlines(complaint: Complaint, policy: Policy) -> list[tuple[str, date]]:
+    """The steps still due and their last days under the policy, in order: ``acknowledge``
+    and ``conclude`` (counted from the receipt), ``notify`` (from the result), ``review``
+    (the review's due date, set by the policy when it was asked for).
+
+    The one source of the public's deadlines, for the API and the /track page alike. Never
+    an internal date: the due date an investigator was given is the office's planning, and
+    may lie past the policy's limit. The policy counts acknowledging and concluding from the
+    receipt and says nothing of a reopened complaint (``domain.policy.ComplaintPolicy``), so
+    a later round (``round`` >= 2) shows neither, rather than the first round's date again;
+    telling the result and deciding a review count from that round's own events.
+    """
     rules = policy.complaints
     status = complaint.status
-    steps: list[s.ExpectedDatePublic] = []
-    if status is ComplaintStatus.received:
-        due = rules.acknowledge_due(complaint.received_on, policy.calendar)
-        steps.append(s.ExpectedDatePublic(step="签收", due=due))
-    if status in (
-        ComplaintStatus.received,
-        ComplaintStatus.acknowledged,
-        ComplaintStatus.accepted,
-        ComplaintStatus.under_investigation,
-    ):
-        due = complaint.due or rules.conclude_due(complaint.received_on)
-        steps.append(s.ExpectedDatePublic(step="调查办结", due=due))
-    result_on = complaint.concluded_on or complaint.declined_on
-    if status in (ComplaintStatus.concluded, ComplaintStatus.not_accepted) and result_on:
-        steps.append(s.ExpectedDatePublic(step="告知结果", due=rules.notify_due(result_on)))
+    first_round = complaint.round == 1
+    steps: list[tuple[str, date]] = []
+    if status is ComplaintStatus.received and first_round:
+        steps.append(("acknowledge", rules.acknowledge_due(complaint.received_on, policy.calendar)))
+    if status in _OPEN_STEPS and first_round:
+        steps.append(("conclude", rules.conclude_due(complaint.received_on)))
+    result_on = complaint.concluded_on if status is ComplaintStatus.concluded else None
+    if status is ComplaintStatus.not_accepted:
+        result_on = complaint.declined_on
+    if result_on is not None:
+        steps.append(("notify", rules.notify_due(result_on)))
     review = complaint.review
     if review is not None and review.outcome is None:
-        steps.append(s.ExpectedDatePublic(step="作出复查意见", due=review.due))
+        steps.append(("review", review.due))
     return steps
+
+
+def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic]:
+    """The steps still due and their days under the policy (``policy_deadlines``)."""
+    return [
+        s.ExpectedDatePublic(step=_STEPS_ZH[step], due=due)
+        for step, due in policy_deadlines(complaint, policy)
+    ]
 
 
 @router.get(

@@ -5,12 +5,14 @@ Refusals are told in Chinese next to what they concern, and record nothing."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.console.web import cst_date
 from domain.values import china_date
 from tests.api.conftest import World, api_settings, catch_up, event_count
 from tests.api.test_public import COMPLAINT
@@ -187,3 +189,50 @@ def test_review_requests_on_the_page_are_rate_limited_like_the_api(world: World)
     assert refused.status_code == 429, refused.text
     assert "提交太频繁了" in page_text(refused)
     assert event_count(world) == before
+
+
+def tracked_both_ways(client: TestClient, code: str) -> tuple[dict[str, str], str]:
+    """The API's ``expected`` (step -> last day) and the /track page's list of them."""
+    api = client.post("/v1/complaints/track", json={"tracking_code": code})
+    assert api.status_code == 200, api.text
+    csrf = csrf_of(page_text(client.get("/track")))
+    page = page_text(client.post("/track", data={"csrf": csrf, "code": code}))
+    found = re.search(r'<ul class="expected">(.*?)</ul>', page, re.S)
+    return {e["step"]: e["due"] for e in api.json()["expected"]}, found.group(1) if found else ""
+
+
+def test_the_api_and_the_page_give_the_policy_deadlines(client: TestClient, world: World) -> None:
+    """Not the investigator's due date (here past the policy's limit), and no first-round
+    date once the complaint is reopened: the policy says nothing of a later round."""
+    complaint_id, code = filed(client, world)
+    complaint = world.ledger.complaint(UUID(complaint_id))
+    policy_due = world.ledger.policy.complaints.conclude_due(complaint.received_on)
+    office = world.headers("complaints")
+
+    def act(slug: str, payload: dict[str, Any]) -> None:
+        answer = client.post(f"/v1/complaints/{complaint_id}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+
+    act("acknowledge", {})
+    act("accept", {"category": "执勤态度"})
+    act(
+        "assign",
+        {"investigator_id": "602099", "due": (policy_due + timedelta(days=30)).isoformat()},
+    )
+    api, page = tracked_both_ways(client, code)
+    assert api == {"调查办结": policy_due.isoformat()}
+    assert f"调查并得出结论：最迟 {cst_date(policy_due)}" in page
+    assert cst_date(policy_due + timedelta(days=30)) not in page
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    for number in (1, 2):
+        act(
+            "record-finding",
+            {"allegation_number": number, "result": "sustained", "reasoning": "属实"},
+        )
+    act("notify-complainant", {"method": "sms", "notified_on": today, "summary": "属实"})
+    act("close", {})
+    act("reopen", {"reason": "投诉人提供新证据"})
+    assert world.ledger.complaint(UUID(complaint_id)).round == 2
+    api, page = tracked_both_ways(client, code)
+    assert "调查办结" not in api
+    assert "调查并得出结论" not in page
