@@ -20,6 +20,7 @@ from domain.commands.complaint import (
     RecordFinding,
 )
 from domain.values import Actor, china_date
+from ledger.log import MerkleLog
 from ledger.records import Envelope
 from tests.browser.conftest import LiveServer, assert_accessible, screenshot, watch_of
 
@@ -112,6 +113,12 @@ def test_file_check_and_track_a_complaint(page: Page, live: LiveServer, tmp_path
     assert "核验通过" in verdict, page.locator("#check-steps").inner_text()
     steps = page.locator("#check-steps li.ok")
     assert steps.count() == 3
+    # The log position is told counting from 1 (leaf_index counts from 0).
+    index = MerkleLog(live.ledger.ledger_recorder).position_of_event(
+        UUID(receipt["complaint_id"]), 1
+    )
+    assert index is not None
+    assert f"这次投诉是日志第 {index + 1} 条" in steps.nth(1).inner_text()
     # The code went in a body: no URL the page asked for holds it (access logs keep URLs).
     asked = watch_of(page).requests
     assert any(u.endswith("/v1/complaints/track") for u in asked), asked

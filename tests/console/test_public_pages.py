@@ -236,3 +236,16 @@ def test_the_api_and_the_page_give_the_policy_deadlines(client: TestClient, worl
     api, page = tracked_both_ways(client, code)
     assert "调查办结" not in api
     assert "调查并得出结论" not in page
+
+
+def test_the_log_position_is_told_counting_from_one(client: TestClient, world: World) -> None:
+    _, code = filed(client, world)
+    inclusion = client.post("/v1/complaints/track", json={"tracking_code": code}).json()[
+        "inclusion"
+    ]
+    csrf = csrf_of(page_text(client.get("/track")))
+    page = page_text(client.post("/track", data={"csrf": csrf, "code": code}))
+    told = (
+        f"登记在签名日志第 {inclusion['leaf_index'] + 1} 条（日志共 {inclusion['tree_size']} 条）"
+    )
+    assert told in page

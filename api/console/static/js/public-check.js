@@ -261,7 +261,8 @@ async function check(receiptText, report) {
   }
   report(
     true,
-    "登记证明：有效，这次投诉是日志第 " + proof.leaf_index + " 条（共 " + proof.tree_size + " 条）。"
+    // leaf_index counts from 0; a reader counts entries from 1 (the first is 第 1 条).
+    "登记证明：有效，这次投诉是日志第 " + (proof.leaf_index + 1) + " 条（共 " + proof.tree_size + " 条）。"
   );
   let signedBy = null;
   for (const line of checkpoint.signatures) {
