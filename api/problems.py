@@ -179,7 +179,7 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "reviewer_not_independent": ProblemKind(
         403, "A review (复查) is decided by another body than the one that decided"
     ),
-    "tracking_code_check": ProblemKind(422, "跟踪码校验位不符，请核对"),
+    "tracking_code_check": ProblemKind(422, "The tracking code's check symbol does not match"),
     "not_correctable": ProblemKind(422, "The field cannot be corrected"),
     "duplicate_record": ProblemKind(409, "This was already recorded"),
     "invalid_pay_schedule": ProblemKind(422, "The pay schedule does not rise with the level"),

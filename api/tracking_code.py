@@ -7,8 +7,9 @@ modulo 37 in Crockford's check alphabet (the 32 symbols, then ``* ~ $ = U``).
 
 Reading a code typed or spoken back (``parse``): case does not matter, hyphens and spaces are
 dropped, ``I`` and ``L`` read as ``1`` and ``O`` as ``0``. A code with a wrong check symbol is
-refused with its own answer (``TrackingCheckError``: "跟踪码校验位不符，请核对") before any
-lookup, so a mistyped code costs no database read and is told apart from an unknown one.
+refused with its own answer (``TrackingCheckError``; the pages say "查询码校验位不符，请核对",
+查询码 being the name the public knows the code by) before any lookup, so a mistyped code
+costs no database read and is told apart from an unknown one.
 
 Codes of the earlier format (52 RFC 4648 base32 characters: the complaint id and 128 secret
 bits) stay valid: ``parse`` recognises them before the Crockford mapping and keeps them as
@@ -48,7 +49,10 @@ class TrackingCodeError(ValueError):
 class TrackingCheckError(TrackingCodeError):
     """The text has the form of a tracking code, but its check symbol does not match."""
 
-    MESSAGE = "跟踪码校验位不符，请核对"
+    MESSAGE = "the tracking code's check symbol does not match: check the code as typed"
+    """The API's detail (problem+json details are English)."""
+    MESSAGE_ZH = "查询码校验位不符，请核对"
+    """What a page says: the receipt and the pages call the code 查询码."""
 
 
 @dataclass(frozen=True)

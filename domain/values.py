@@ -981,7 +981,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "subject_not_matched": "该投诉尚未确认被投诉辅警，请先确认",
                     "review_window_closed": "申请复查的期限已过",
                     "reviewer_not_independent": "复查须由作出原处理意见以外的机构决定",
-                    "tracking_code_check": "跟踪码校验位不符，请核对",
+                    "tracking_code_check": "查询码校验位不符，请核对",
                     "no_contact_for_channel": "投诉人未留下该方式的联系信息，无法通知",
                     "invalid_rule_set": "规则集有误，未载入",
                     "csrf": "表单已失效，请刷新页面后重新提交",

@@ -42,6 +42,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from api import tracking_code as codes
 from api.console import public_docs
 from api.console.public_form import CSRF_COOKIE, FIELD_LABELS, ComplaintForm, form_csrf
 from api.console.staff import read_form
@@ -324,7 +325,8 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
         found = await run_in_threadpool(_track, ledger, runtime, code)
     except ApiProblem as problem:
         if problem.code == "tracking_code_check":
-            return _track_refused(request, runtime, problem.detail, 422, code=code)
+            error = codes.TrackingCheckError.MESSAGE_ZH
+            return _track_refused(request, runtime, error, 422, code=code)
         if problem.code != "not_found":
             raise
         error = (

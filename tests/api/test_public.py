@@ -169,7 +169,8 @@ def test_unknown_or_altered_tracking_codes_are_not_found(client: TestClient, wor
     catch_up(world.ledger)
     altered = code[:-1] + ("A" if code[-1] != "A" else "B")
     checked = problem(client.get(f"/v1/complaints/track/{altered}"), 422, "tracking_code_check")
-    assert checked["detail"] == "跟踪码校验位不符，请核对"
+    assert checked["detail"].startswith("the tracking code's check symbol does not match")
+    assert checked["title"] == "The tracking code's check symbol does not match"
     unknown = make_code(bytes(10))
     problem(client.get(f"/v1/complaints/track/{unknown}"), 404, "not_found")
     problem(client.get("/v1/complaints/track/short"), 404, "not_found")

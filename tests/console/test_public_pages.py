@@ -249,3 +249,15 @@ def test_the_log_position_is_told_counting_from_one(client: TestClient, world: W
         f"登记在签名日志第 {inclusion['leaf_index'] + 1} 条（日志共 {inclusion['tree_size']} 条）"
     )
     assert told in page
+
+
+def test_a_wrong_check_symbol_is_told_as_the_pages_name_the_code(
+    client: TestClient, world: World
+) -> None:
+    _, code = filed(client, world)
+    altered = code[:-1] + ("A" if code[-1] != "A" else "B")
+    csrf = csrf_of(page_text(client.get("/track")))
+    answer = client.post("/track", data={"csrf": csrf, "code": altered})
+    assert answer.status_code == 422
+    assert "查询码校验位不符，请核对" in page_text(answer)
+    assert "跟踪码" not in answer.text

@@ -63,7 +63,7 @@ def test_every_single_substitution_is_caught() -> None:
                 if symbol == code[position]:
                     continue
                 wrong = code[:position] + symbol + code[position + 1 :]
-                with pytest.raises(codes.TrackingCheckError, match="校验位不符"):
+                with pytest.raises(codes.TrackingCheckError, match="check symbol does not match"):
                     codes.parse(wrong)
 
 
