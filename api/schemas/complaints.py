@@ -105,7 +105,10 @@ class ReceiptPublic(BaseModel):
     """The signed receipt of an intake: keep it; the tracking code is shown only here."""
 
     complaint_id: UUID
-    tracking_code: str = Field(description="52 characters; the ledger keeps only its hash")
+    tracking_code: str = Field(
+        description="XXXX-XXXX-XXXX-XXXX-C: 16 Crockford base32 symbols and a check symbol, "
+        "shown only in this answer; the ledger keeps only its hash"
+    )
     event: ReceiptEventPublic
     key_id: str = Field(description="8 hex digits: the C2SP key id of the signing key")
     recorded_at: str = Field(

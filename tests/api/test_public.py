@@ -398,3 +398,9 @@ def test_tracking_by_body_answers_as_the_get(client: TestClient, world: World) -
     for body in ({"tracking_code": "X" * 81}, {}, {"tracking_code": code, "extra": 1}):
         problem(client.post("/v1/complaints/track", json=body), 422, "validation")
     assert last_event_id(world) == before
+
+
+def test_the_receipt_schema_describes_the_code_as_it_is(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ReceiptPublic"]
+    described = schema["properties"]["tracking_code"]["description"]
+    assert "XXXX-XXXX-XXXX-XXXX-C" in described and "52" not in described
