@@ -261,3 +261,18 @@ def test_a_wrong_check_symbol_is_told_as_the_pages_name_the_code(
     assert answer.status_code == 422
     assert "查询码校验位不符，请核对" in page_text(answer)
     assert "跟踪码" not in answer.text
+
+
+def test_the_last_day_to_ask_for_a_review_is_told_as_included(
+    client: TestClient, world: World
+) -> None:
+    """review_until is the last day a review may be asked for: "截至 … （含当日）", not
+    "… 前", which reads as the day before."""
+    complaint_id, code = filed(client, world)
+    tell_result(client, world, complaint_id)
+    until = client.post("/v1/complaints/track", json={"tracking_code": code}).json()["review_until"]
+    assert until is not None
+    csrf = csrf_of(page_text(client.get("/track")))
+    page = page_text(client.post("/track", data={"csrf": csrf, "code": code}))
+    assert f"截至 {cst_date(until)}（含当日）" in page
+    assert "前申请复查" not in page
