@@ -217,9 +217,17 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
                 receipt.model_dump(mode="json"), ensure_ascii=False, indent=2
             ),
             "rules": ledger.policy.complaints,
+            "file_name": receipt_file_name(receipt.recorded_at),
         },
         status_code=201,
     )
+
+
+def receipt_file_name(recorded_at: str) -> str:
+    """The name the receipt is downloaded under: the day it was recorded in China Standard
+    Time (the day the complainant filed it), not the UTC day of ``recorded_at``."""
+    day = datetime.fromisoformat(recorded_at).astimezone(CHINA_STANDARD_TIME).date()
+    return f"投诉回执-{day.isoformat()}.json"
 
 
 def _intake_refused(form: ComplaintForm, code: str, field: str | None = None) -> str | None:

@@ -4,6 +4,7 @@ Refusals are told in Chinese next to what they concern, and record nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.console.public import receipt_file_name
 from api.console.web import cst_date
 from domain.values import china_date
 from tests.api.conftest import World, api_settings, catch_up, event_count
@@ -276,3 +278,18 @@ def test_the_last_day_to_ask_for_a_review_is_told_as_included(
     page = page_text(client.post("/track", data={"csrf": csrf, "code": code}))
     assert f"截至 {cst_date(until)}（含当日）" in page
     assert "前申请复查" not in page
+
+
+def test_the_receipt_file_is_named_by_the_china_date() -> None:
+    """16:00 UTC and later is the next day in China: the file names the day of filing."""
+    assert receipt_file_name("2026-11-27T17:45:34.464105+00:00") == "投诉回执-2026-11-28.json"
+    assert receipt_file_name("2026-11-27T15:59:59+00:00") == "投诉回执-2026-11-27.json"
+
+
+def test_the_receipt_page_offers_the_file_under_that_name(client: TestClient, world: World) -> None:
+    answer = send_complaint(client)
+    assert answer.status_code == 201, answer.text
+    page = html.unescape(page_text(answer))
+    found = re.search(r'"recorded_at": "([^"]+)"', page)
+    assert found is not None
+    assert f'data-download-name="{receipt_file_name(found.group(1))}"' in page
