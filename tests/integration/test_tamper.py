@@ -241,6 +241,18 @@ def test_a_deleted_leaf_is_one_failure_not_one_a_later_leaf(scene: Scene) -> Non
     assert len(gaps) == 1 and "leaf index 4 where 3 was expected" in gaps[0].detail, gaps
 
 
+def test_a_rewritten_root_column_is_not_called_a_fork(scene: Scene) -> None:
+    assert scene.verify(witness=True).ok
+    latest = MerkleLog(scene.app.ledger_recorder).latest_checkpoint()
+    assert latest is not None
+    scene.tamper.sql(
+        "UPDATE {checkpoints} SET root = ? WHERE tree_size = ?", (bytes(32), latest.tree_size)
+    )
+    report = scene.verify(full=False, witness=True)
+    assert _kinds(report) == {"checkpoint_mismatch"}, report.failures
+    assert _kinds(scene.verify(witness=True)) == {"checkpoint_mismatch"}
+
+
 def _rows(scene: Scene) -> tuple[int, int]:
     """Event rows and stored checkpoints."""
     [(events,)] = scene.tamper.sql("SELECT count(*) FROM {events}")
