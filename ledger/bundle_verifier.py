@@ -717,8 +717,11 @@ def verify_members(
     for name in stray:
         report.fail(name, "a record that the manifest does not list")
     records: list[tuple[Record, int]] = []
+    failed: set[tuple[str, int]] = set()  # records left out for a failure already reported
     for name in record_names:
         match = _RECORD_NAME.fullmatch(name)
+        if match is not None:
+            failed.add((match[1], int(match[2])))  # until it passes every check below
         try:
             if match is None:
                 raise ValueError("is not a record member name")
@@ -740,6 +743,7 @@ def verify_members(
         except (ValueError, TypeError) as e:
             report.fail(f"{INCLUSION} ({name})", f"inclusion proof: {e}")
             continue
+        failed.discard((record.originator_id, record.version))
         records.append((record, index))
 
     # -- key validity from the registry records
@@ -787,6 +791,7 @@ def verify_members(
         signer = keys.get(record.key_id)
         if signer is None:
             report.fail(record.member, f"signed by key {record.key_id.hex()}, not in the bundle")
+            failed.add((record.originator_id, record.version))
             continue
         if (
             signer.valid_from is None
@@ -796,6 +801,7 @@ def verify_members(
             report.fail(record.member, f"signed by key {signer.key_id.hex()} outside its validity")
         if not _ed25519(signer.public[1:], record.signature, SIGNING_PREFIX + record.raw[:-64]):
             report.fail(record.member, "its Ed25519 signature does not verify")
+            failed.add((record.originator_id, record.version))
             continue
         chains.setdefault(record.originator_id, []).append(record)
     for chain in chains.values():
@@ -803,7 +809,14 @@ def verify_members(
         previous = GENESIS_PREVIOUS
         for expected, record in enumerate(chain, start=1):
             if record.version != expected:
-                report.fail(record.member, f"version {expected} of its aggregate is missing")
+                if (record.originator_id, expected) in failed:
+                    report.fail(
+                        record.member,
+                        f"follows version {expected} of its aggregate, which failed its "
+                        "checks (above): the chain cannot be followed past it",
+                    )
+                else:
+                    report.fail(record.member, f"version {expected} of its aggregate is missing")
                 break
             if record.previous != previous:
                 report.fail(record.member, "does not point at the record before it (chain)")

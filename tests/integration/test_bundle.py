@@ -231,6 +231,26 @@ def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLed
     assert checked > 100
 
 
+def test_a_changed_record_is_named_as_failed_not_as_missing(ledger: AuxLedger) -> None:
+    auxiliary_id = hire(ledger)  # versions 1 and 2
+    ledger.command_auxiliary(
+        auxiliary_id,
+        RecordHealthCheck(checked_on=date(2026, 11, 2), fit=True, details="复查正常"),
+        Envelope(PERSONNEL, effective=date(2026, 11, 2)),
+    )
+    members = members_of(export(ledger, auxiliary_id, reason="检察院调取").data)
+    prefix = f"records/{auxiliary_id.hex}-"
+    versions = sorted(n for n in members if n.startswith(prefix))
+    assert len(versions) >= 3, versions
+    second = versions[1]
+    changed = bytearray(members[second])
+    changed[len(changed) // 2] ^= 0x01
+    failures = [str(f) for f in bv.verify_members({**members, second: bytes(changed)}).failures]
+    assert any(second in f for f in failures), failures
+    assert not any("is missing" in f for f in failures), failures
+    assert any(versions[2] in f and "failed its checks" in f for f in failures), failures
+
+
 def test_a_bundle_made_before_an_erasure_still_verifies_and_a_new_one_shows_erased(
     ledger: AuxLedger, tmp_path: Path
 ) -> None:
