@@ -6,10 +6,12 @@ The queue is ``GET /v1/complaints`` (``registry``), the complaint ``GET /v1/comp
 (``read_complaint``: the complainant's contact in clear for the complaints office, masked
 otherwise, recorded as a read), the history ``GET /v1/complaints/{id}/history``; every form
 posts one command of ``api.routers.complaints.COMMANDS``, checked by its body model and then
-by the domain, and recorded by ``perform`` as the API records it. Only the complaints office
-sees and may post the forms. The queue names people: an inspector states the reason for
-the visit first (a reason page, kept in the session) and every view of it is recorded as
-``GET /v1/complaints`` records it.
+by the domain, and recorded by ``perform`` as the API records it. A command's form is shown to,
+and may be posted by, exactly the roles of that command's API route (``CommandRoute.roles``):
+the complaints office handles the complaint, the inspectorate and the discipline office decide
+a review (复查); an oversight read of an organ below shows no forms. The queue names people:
+an inspector states the reason for the visit first (a reason page, kept in the session) and
+every view of it is recorded as ``GET /v1/complaints`` records it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
 
 Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
-Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.COMMAND_ROLES)]
+FORM_ROLES = tuple(dict.fromkeys(r for c in complaint_routes.COMMANDS for r in c.roles))
+"""Every role some complaint command admits: who may reach the command route at all (each
+command then admits its own roles)."""
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORM_ROLES)]
 COMPLAINTS = staff_pages.section(
     "/console/complaints", "投诉办理", complaint_routes.READ_ROLES, order=20
 )
@@ -178,8 +183,8 @@ def _complaint_page(
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
     forms = []
-    if may(actor, complaint_routes.COMMAND_ROLES) and not below:
-        for command in complaint_routes.COMMANDS:
+    for command in complaint_routes.COMMANDS:
+        if may(actor, command.roles) and not below:
             forms.append(
                 {
                     "slug": command.slug,
@@ -203,6 +208,7 @@ def _complaint_page(
             "today": china_date(datetime.now(tz=UTC)).isoformat(),
             "action_labels": ACTION_LABELS,
             "checkpoint": checkpoint_state(runtime),
+            "may_match": may(actor, complaint_routes.COMMAND_ROLES) and not below,
             "followup": follow_up(complaint, china_date(datetime.now(tz=UTC))),
         },
         status_code=status_code,
@@ -265,10 +271,10 @@ async def command(
 ) -> Response:
     """One command from its form: CSRF first, then the body model, then the domain."""
     fields = await staff_pages.checked_form(request, staff)
-    require_roles(staff.actor, complaint_routes.COMMAND_ROLES)
     chosen = COMMANDS.get(slug)
     if chosen is None:
         raise ApiProblem("unknown_action", "no such complaint command")
+    require_roles(staff.actor, chosen.roles)
     complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
     version = staff_pages.one(fields, "version")
     expected = int(version) if version.isdigit() and len(version) < 10 else None

@@ -238,7 +238,10 @@ def test_a_role_without_rights_sees_no_forbidden_action_and_gets_403(
     sign_in(page, live, "discipline")
     complaint = new_complaint(live, demo_auxiliaries(live)[2].auxiliary_id, "崇川路（浏览器测试）")
     page.goto(live.url(f"/console/complaints/{complaint}"))
-    assert page.locator("details.action").count() == 0  # no command for discipline
+    forms = page.locator("details.action")
+    assert forms.count() == 1  # discipline decides a review (复查), and nothing else
+    action = forms.locator("form").get_attribute("action") or ""
+    assert action.endswith("/decide-review"), action
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_leaves_no_event(

@@ -135,13 +135,14 @@ def test_a_form_without_its_csrf_token_is_refused_and_leaves_no_event(
     assert status_of(client, world) == "已接收"
 
 
-def test_other_roles_see_no_forms_and_a_forced_post_gets_403(
+def test_other_roles_see_no_office_forms_and_a_forced_post_gets_403(
     client: TestClient, world: World
 ) -> None:
     csrf = sign_in(client, world.tokens["discipline"])
     page = page_text(client.get(f"/console/complaints/{world.complaint}"))
     assert "执勤时态度恶劣" in page and "张三" not in page  # masked for discipline
-    assert "<summary>" not in page and "/acknowledge" not in page
+    assert page.count("<summary>") == 1 and "/decide-review" in page  # its one command
+    assert "/acknowledge" not in page
     before = event_count(world)
     forced = client.post(f"/console/complaints/{world.complaint}/acknowledge", data={"csrf": csrf})
     assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
@@ -205,3 +206,58 @@ def test_an_unnamed_complaint_shows_its_channel_and_no_auxiliary(
     page = page_text(client.get(f"/console/complaints/{taken}"))
     assert "110报警电话" in page and "110-20260105-0815" in page
     assert "尚未确认被投诉辅警" in page and "未具名：骑电动车的辅警" in page
+
+
+def ask_for_review(client: TestClient, world: World) -> None:
+    """The office declines the complaint, tells the complainant, and asks for a review (复查)
+    on their behalf, through the API."""
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("decline", {"reason": "不属于辅警管理范围"}),
+        ("notify-complainant", {"method": "sms", "notified_on": today, "summary": "不予受理"}),
+        ("request-review", {"reasons": "投诉人不服"}),
+    ):
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}",
+            headers=world.headers("complaints"),
+            json=payload,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def test_each_form_is_offered_to_the_roles_its_command_admits(
+    client: TestClient, world: World
+) -> None:
+    ask_for_review(client, world)
+    office = TestClient(client.app)
+    csrf = sign_in(office, world.tokens["complaints"])
+    page = page_text(office.get(f"/console/complaints/{world.complaint}"))
+    assert "/acknowledge" in page and "/decide-review" not in page
+    LAST["before"] = event_count(world)
+    forced = office.post(
+        f"/console/complaints/{world.complaint}/decide-review",
+        data={"csrf": csrf, "outcome": "upheld", "reasons": "维持"},
+    )
+    assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
+    assert event_count(world) == LAST["before"]
+    # the inspectorate, after its reason, decides the review from its one form
+    inspector = TestClient(client.app)
+    csrf = sign_in(inspector, world.tokens["inspector"])
+    inspector.post(
+        f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "复查"}
+    )
+    page = page_text(inspector.get(f"/console/complaints/{world.complaint}"))
+    assert page.count("<summary>") == 1 and "/decide-review" in page
+    assert "/acknowledge" not in page and "/subject" not in page
+    answer = act(inspector, world, csrf, "decide-review", outcome="upheld", reasons="复查后维持")
+    assert answer.status_code == 303, answer.text  # type: ignore[attr-defined]
+    assert event_count(world) == LAST["before"] + 1
+    review = world.ledger.complaint(world.complaint).review  # type: ignore[arg-type]
+    assert review is not None and review.outcome == "upheld"
+    # the discipline office is admitted to the route too; a decided review is refused
+    discipline = TestClient(client.app)
+    csrf = sign_in(discipline, world.tokens["discipline"])
+    again = act(discipline, world, csrf, "decide-review", outcome="changed", reasons="改变")
+    assert again.status_code == 409 and "未记录任何内容" in page_text(again)  # type: ignore[attr-defined]
+    assert event_count(world) == LAST["before"] + 1  # the page shown again: one read
