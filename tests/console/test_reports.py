@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from api.console.staff_reports import COLUMNS, TITLES, _value_set
 from api.console.web import _LABELS_BY_NAME
 from projections.reports import REPORTS
-from tests.api.conftest import World, catch_up
+from tests.api.conftest import World, catch_up, receive_complaint
 from tests.console.conftest import page_text, sign_in
 
 
@@ -174,3 +174,20 @@ def test_lifecycle_warnings_name_their_rules_in_chinese(client: TestClient, worl
     assert len(rows) == 2
     assert "试用期不合格未办理离职" in table and "未通过岗前培训" in table
     assert '<option value="leave_past_plan">休假超出计划未返岗</option>' in html
+
+
+def test_the_csv_holds_every_row_of_a_paged_report(client: TestClient, world: World) -> None:
+    for _ in range(CSV_ROWS):
+        receive_complaint(world.ledger, world.auxiliary)
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    csv = client.get("/console/reports/complaint_registry/csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("complaint_id,") and lines.count(lines[0]) == 1  # one header
+    assert len(lines) == 1 + CSV_ROWS + 1  # the header, these and the world's complaint
+    assert len({line.split(",", 1)[0] for line in lines[1:]}) == CSV_ROWS + 1  # no repeats
+
+
+CSV_ROWS = 520
+"""More complaints than one page of the report holds (500)."""
