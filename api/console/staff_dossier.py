@@ -13,7 +13,8 @@ session for ``REASON_SECONDS``) and every read of that visit is recorded with it
 
 An oversight token (issue 13) opens the dossier of an auxiliary of an organ below its own:
 whatever its role it states the reason first, and sees the record and its timeline only
-(responsibility, the record on a date and complaints are its organ's reads, not shown).
+(responsibility, the record on a date and complaints are its organ's reads, not shown), and
+downloads each event's proof under the same reason, each download recorded.
 """
 
 from __future__ import annotations
@@ -87,10 +88,6 @@ def _reason_gate(auxiliary_id: UUID) -> staff_pages.ReasonGate:
     """The reason for one dossier visit, kept under the record's id."""
     path = f"/console/auxiliaries/{auxiliary_id}"
     return staff_pages.ReasonGate(key=str(auxiliary_id), action=f"{path}/reason", then=path)
-
-
-def _scoped(auxiliary_id: UUID, actor: Actor, ledger: AuxLedger) -> Any:
-    return auxiliary_routes.scoped_auxiliary(auxiliary_id, actor, ledger)
 
 
 def _readable(
@@ -252,14 +249,39 @@ async def state_reason(
     return await _reason_gate(auxiliary_id).keep(request, staff)
 
 
+PROOF_PURPOSE = "GET /console/auxiliaries/{auxiliary_id}/proof/{version}.json"
+"""How an oversight read of an event's proof is named in the access log."""
+
+
 @staff_pages.router.get("/auxiliaries/{auxiliary_id}/proof/{version}.json")
 def event_proof(
+    request: Request,
     auxiliary_id: UUID,
     version: int,
     runtime: RuntimeDep,
     ledger: LedgerDep,
     staff: TimelineReader,
 ) -> Response:
-    """One event's proof: its leaf hash, inclusion proof, the checkpoint and the keys."""
-    _scoped(auxiliary_id, staff.actor, ledger)
-    return proof_download(runtime, auxiliary_id, version)
+    """One event's proof: its leaf hash, inclusion proof, the checkpoint and the keys. The
+    dossier's own scope (``_readable``): an auxiliary of an organ below is read with the
+    visit's reason (else the reason form) and recorded, once the proof was found."""
+    actor = staff.actor
+    _, below = _readable(auxiliary_id, actor, ledger, runtime)  # 404 outside the scope
+    if not below:
+        return proof_download(runtime, auxiliary_id, version)
+    gate = _reason_gate(auxiliary_id)
+    reason = gate.kept(staff)
+    if reason is None:
+        return gate.ask(request)
+    answer = proof_download(runtime, auxiliary_id, version)  # 404 first: nothing recorded
+    record_access(
+        ledger,
+        actor,
+        record_type="auxiliary",
+        record_id=auxiliary_id,
+        fields=(),
+        reason=reason,
+        purpose=PROOF_PURPOSE,
+        overseen=below,
+    )
+    return answer
