@@ -32,7 +32,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from api.console import staff as staff_pages
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
-from api.console.web import render, zh
+from api.console.web import cst_date, render, zh
 from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.problems import ApiProblem
 from api.routers import queries as query_routes
@@ -205,8 +205,42 @@ COLUMNS: Mapping[str, str] = {
     "review_decided_on": "复查意见作出日期",
     "review_overdue": "复查超期",
     "decided_late": "逾期作出",
+    "deadlines.acknowledge_due": "签收期限",
+    "deadlines.conclude_due": "办结期限",
+    "deadlines.notify_due": "告知期限",
+    "deadlines.investigator_due": "调查期限",
+    "deadlines.overdue": "逾期未办环节",
+    "deadlines.late": "逾期办理环节",
+    "outside_reference": "外部编号",
+    "referring_organ": "转办机关",
+    "taken_by": "登记人",
+    "matched": "已确认被投诉辅警",
+    "matched_on": "确认被投诉辅警日期",
+    "active_sanctions": "执行中的处分",
+    "post": "岗位",
+    "received_from": "收到日期起",
+    "received_to": "收到日期止",
 }
-"""Chinese column and filter names."""
+"""Chinese column and filter names: every column and filter of every report has one (the
+reports' tests walk the catalogue)."""
+
+DEADLINE_STEPS: Mapping[str, str] = {
+    "acknowledge": "签收",
+    "conclude": "办结",
+    "notify": "告知",
+    "investigator": "调查",
+}
+"""The Chinese names of a complaint's deadline steps (``Deadlines.overdue`` and ``late``)."""
+
+_STEP_LISTS: Mapping[str, str] = {"deadlines.overdue": "逾期环节", "deadlines.late": "逾期办理"}
+
+REVIEW_STANDINGS: Mapping[str, str] = {
+    "open": "尚未决定",
+    "overdue": "超期未决定",
+    "upheld": "决定维持",
+    "changed": "决定变更",
+}
+"""The Chinese names of the ``reviews`` report's ``standing`` filter (no value set of its own)."""
 
 VALUE_SETS: Mapping[str, str] = {
     "status": "",  # depends on the report: see _value_set
@@ -246,15 +280,39 @@ def _value_set(report: str, column: str) -> str | None:
 
 
 def cell(report: str, column: str, value: Any) -> str:
-    """A report cell as a person reads it (labels, China Standard Time dates, yes/no)."""
-    if value is None or value == "":
+    """A report cell as a person reads it (labels, China Standard Time dates, yes/no); a
+    list or a nested record as Chinese text, never its Python spelling."""
+    if value is None or value in ("", [], ()):
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
+    if column == "standing" and report == "reviews":
+        return REVIEW_STANDINGS.get(str(value), str(value))
+    if column in _STEP_LISTS and isinstance(value, list | tuple):
+        steps = "、".join(DEADLINE_STEPS.get(str(v), str(v)) for v in value)
+        return f"{_STEP_LISTS[column]}：{steps}"
+    if column == "active_sanctions" and isinstance(value, list | tuple):
+        return "；".join(_sanction(s) if isinstance(s, Mapping) else str(s) for s in value)
+    if isinstance(value, list | tuple):
+        return "、".join(cell(report, column, v) for v in value)
+    if isinstance(value, Mapping):
+        return "；".join(
+            f"{COLUMNS.get(k, k)}：{cell(report, str(k), v)}" for k, v in value.items()
+        )
     value_set = _value_set(report, column)
     if value_set:
         return zh(value, value_set)
     return str(value)
+
+
+def _sanction(sanction: Mapping[str, Any]) -> str:
+    """A sanction in force as ``警告（2026年1月5日起，至2026年7月4日，文书编号 …）``."""
+    parts = [f"{cst_date(sanction.get('effective'))}起"]
+    if sanction.get("until"):
+        parts.append(f"至{cst_date(sanction.get('until'))}")
+    if sanction.get("document_number"):
+        parts.append(f"文书编号 {sanction['document_number']}")
+    return f"{zh(sanction.get('kind'), 'SanctionKind')}（{'，'.join(parts)}）"
 
 
 def readable(actor: Actor) -> list[ReportSpec]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
+
 from fastapi.testclient import TestClient
 
-from api.console.staff_reports import COLUMNS, TITLES, _value_set
+from api.console.staff_reports import COLUMNS, TITLES, _value_set, cell
 from api.console.web import _LABELS_BY_NAME
+from domain.commands.auxiliary import ImposeSanction, WaiveStatement
+from domain.values import Actor
+from ledger.records import Envelope
 from projections.reports import REPORTS
-from tests.api.conftest import World, catch_up, receive_complaint
+from tests.api.conftest import ORGAN, World, catch_up, receive_complaint
 from tests.console.conftest import page_text, sign_in
 
 
@@ -191,3 +197,67 @@ def test_the_csv_holds_every_row_of_a_paged_report(client: TestClient, world: Wo
 
 CSV_ROWS = 520
 """More complaints than one page of the report holds (500)."""
+
+
+def _chinese(text: str) -> bool:
+    """Chinese words, with no Latin letter (a column's or a value's English name)."""
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[A-Za-z]", text)
+
+
+def test_every_report_names_its_columns_filters_and_choices_in_chinese() -> None:
+    for name, spec in REPORTS.items():
+        for column in spec.columns:
+            assert _chinese(COLUMNS.get(column, column)), (name, column)
+        for param in spec.params:
+            assert _chinese(COLUMNS.get(param.name, param.name)), (name, param.name)
+            for choice in param.choices:
+                assert _chinese(cell(name, param.name, choice)), (name, param.name, choice)
+
+
+def test_lists_and_records_in_report_cells_read_as_chinese(
+    client: TestClient, world: World
+) -> None:
+    receive_complaint(  # long overdue
+        world.ledger,
+        world.other_unit_auxiliary,
+        date(2026, 1, 3),
+        incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
+    )
+    discipline = Actor("setup-discipline", "discipline", ORGAN, None)
+    for command in (
+        WaiveStatement(sanction_id="SAN-R", waiver_reference="放弃陈述申辩声明书"),
+        ImposeSanction(
+            sanction_id="SAN-R",
+            kind="warning",
+            until=None,
+            linked_findings=[],
+            facts="执勤时未按规定着装",
+            reasons="违反日常管理制度",
+            article="Art. 18",
+            document_number="通公纪〔2026〕7号",
+            evidence=["询问笔录"],
+        ),
+    ):
+        world.ledger.command_auxiliary(
+            world.auxiliary,  # type: ignore[arg-type]
+            command,
+            Envelope(discipline, effective=date(2026, 1, 5)),
+        )
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["personnel"])
+    html = page_text(client.get("/console/reports/personnel_status?q=李"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    assert (
+        "执行中的处分" in table and "警告（2026年01月05日起，文书编号 通公纪〔2026〕7号）" in table
+    )
+    assert "{" not in table and "[" not in table
+    assert '<label for="f-post">岗位</label>' in html
+    office = TestClient(client.app)
+    sign_in(office, world.tokens["complaints"])
+    html = page_text(office.get("/console/reports/complaints_overdue"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    for header in ("签收期限", "逾期未办环节", "外部编号", "登记人", "已确认被投诉辅警"):
+        assert f'<th scope="col">{header}</th>' in table, header
+    assert "逾期环节：" in table and "[" not in table and "deadlines." not in table
+    html = page_text(office.get("/console/reports/complaint_registry"))
+    assert '<label for="f-received_from">收到日期起</label>' in html
