@@ -9,7 +9,10 @@ posts one command of ``api.routers.complaints.COMMANDS``, checked by its body mo
 by the domain, and recorded by ``perform`` as the API records it. A command's form is shown to,
 and may be posted by, exactly the roles of that command's API route (``CommandRoute.roles``):
 the complaints office handles the complaint, the inspectorate and the discipline office decide
-a review (复查); an oversight read of an organ below shows no forms. The queue names people:
+a review (复查); an oversight read of an organ below shows no forms. Each form has a Chinese
+name (``ACTION_LABELS``) and its fields Chinese names, a command's own where the shared one
+would mislead (``FORM_LABELS``); a field the server fills in is not on the form
+(``HIDDEN_FIELDS``: a queued message's id). The queue names people:
 an inspector states the reason for the visit first (a reason page, kept in the session) and
 every view of it is recorded as ``GET /v1/complaints`` records it.
 """
@@ -60,8 +63,21 @@ ACTION_LABELS = {
     "withdraw": "登记撤回",
     "close": "结案",
     "reopen": "重新办理",
+    "request_review": "申请复查",
+    "decide_review": "作出复查决定",
+    "queue_notification": "排队告知投诉人",
 }
 """The Chinese name of each command's form (a command without one shows its own name)."""
+
+FORM_LABELS: dict[str, dict[str, str]] = {
+    "request_review": {"reasons": "复查申请理由"},
+    "decide_review": {"outcome": "复查结论", "reasons": "复查理由"},
+    "queue_notification": {"channel": "告知方式", "text": "告知内容"},
+}
+"""A command's own names for fields whose shared name (``FIELD_NAMES``) would mislead."""
+
+HIDDEN_FIELDS: dict[str, frozenset[str]] = {"queue_notification": frozenset({"message_id"})}
+"""Fields a form leaves to the server: a queued message's id is made when it is queued."""
 
 
 def _due(row: dict[str, Any]) -> str:
@@ -190,7 +206,11 @@ def _complaint_page(
                     "slug": command.slug,
                     "label": ACTION_LABELS.get(command.name, command.summary),
                     "summary": command.summary,
-                    "fields": form_fields(cast(type[BaseModel], command.body)),
+                    "fields": form_fields(
+                        cast(type[BaseModel], command.body),
+                        labels=FORM_LABELS.get(command.name),
+                        hidden=HIDDEN_FIELDS.get(command.name, ()),
+                    ),
                     "open": command.slug == failed,
                 }
             )
@@ -279,12 +299,17 @@ async def command(
     version = staff_pages.one(fields, "version")
     expected = int(version) if version.isdigit() and len(version) < 10 else None
     try:
-        body = body_from_form(cast(type[BaseModel], chosen.body), fields)
+        body = body_from_form(
+            cast(type[BaseModel], chosen.body),
+            fields,
+            hidden=HIDDEN_FIELDS.get(chosen.name, ()),
+        )
         complaint_routes.perform(
             staff.actor, ledger, complaint_id, cast(Commanding[ComplaintCommand], body), expected
         )
     except ValidationError as error:
-        refused = staff_pages.Refusal("validation", f"请检查：{invalid_fields(error)}")  # 422
+        failed_names = invalid_fields(error, FORM_LABELS.get(chosen.name))
+        refused = staff_pages.Refusal("validation", f"请检查：{failed_names}")  # 422
     except staff_pages.REFUSALS as error:
         refused = staff_pages.refusal_of(error)
     else:

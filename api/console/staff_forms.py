@@ -3,12 +3,14 @@ pydantic model the API checks its JSON with, then by the domain.
 
 A field's input follows its JSON schema: a date picker for ``format: date``, a list of
 Chinese labels for a value set (``LABELS_ZH`` by the enum's name), a number for an integer,
-a text area for long text. A new command gets its form from its body model alone.
+a text area for long text. A new command gets its form from its body model alone; a caller
+may name a field differently for one command (``labels``) and leave out a field the server
+fills in itself (``hidden``: never shown, and never read from a posted form).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +44,18 @@ def _plain(schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
     return schema, False
 
 
-def form_fields(model: type[BaseModel]) -> list[FormField]:
-    """The inputs of a body model, the command's own fields first, then date and basis."""
+def _label(name: str, labels: Mapping[str, str]) -> str:
+    return labels.get(name) or EXTRA_NAMES.get(name) or FIELD_NAMES.get(name, name)
+
+
+def form_fields(
+    model: type[BaseModel],
+    *,
+    labels: Mapping[str, str] | None = None,
+    hidden: Collection[str] = (),
+) -> list[FormField]:
+    """The inputs of a body model, the command's own fields first, then date and basis;
+    ``labels`` name fields for this command, ``hidden`` fields are left out."""
     schema = model.model_json_schema()
     definitions: Mapping[str, Any] = schema.get("$defs", {})
     required = set(schema.get("required", ()))
@@ -53,8 +65,10 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
     ]
     built = []
     for name in names:
+        if name in hidden:
+            continue
         field_schema, nullable = _plain(properties[name])
-        label = EXTRA_NAMES.get(name) or FIELD_NAMES.get(name, name)
+        label = _label(name, labels or {})
         choices: tuple[tuple[str, str], ...] = ()
         ref = field_schema.get("$ref")
         if ref:
@@ -83,10 +97,13 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
     return built
 
 
-def body_from_form(model: type[BaseModel], fields: Mapping[str, Sequence[str]]) -> BaseModel:
+def body_from_form(
+    model: type[BaseModel], fields: Mapping[str, Sequence[str]], *, hidden: Collection[str] = ()
+) -> BaseModel:
     """The model built from a form, as the API builds it from JSON (``ValidationError`` if a
-    field fails): empty inputs are left out, digits become the integers JSON would carry."""
-    kinds = {f.name: f.kind for f in form_fields(model)}
+    field fails): empty inputs are left out, digits become the integers JSON would carry;
+    ``hidden`` fields are not read (the model's default stands)."""
+    kinds = {f.name: f.kind for f in form_fields(model, hidden=hidden)}
     data: dict[str, Any] = {}
     for name, kind in kinds.items():
         values = list(fields.get(name, ()))
@@ -100,13 +117,14 @@ def body_from_form(model: type[BaseModel], fields: Mapping[str, Sequence[str]]) 
     return model.model_validate(data)
 
 
-def invalid_fields(error: ValidationError) -> str:
-    """The Chinese names of the fields that failed, for the form's message (never values)."""
+def invalid_fields(error: ValidationError, labels: Mapping[str, str] | None = None) -> str:
+    """The Chinese names of the fields that failed (``labels``: as the form names them), for
+    the form's message (never values)."""
     names = []
     for item in error.errors():
         location = item.get("loc", ())
         name = str(location[0]) if location else "body"
-        label = EXTRA_NAMES.get(name) or FIELD_NAMES.get(name, name)
+        label = _label(name, labels or {})
         if label not in names:
             names.append(label)
     return "、".join(names)

@@ -3,6 +3,7 @@ nothing recorded by a refused or forged form."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
@@ -261,3 +262,81 @@ def test_each_form_is_offered_to_the_roles_its_command_admits(
     again = act(discipline, world, csrf, "decide-review", outcome="changed", reasons="改变")
     assert again.status_code == 409 and "未记录任何内容" in page_text(again)  # type: ignore[attr-defined]
     assert event_count(world) == LAST["before"] + 1  # the page shown again: one read
+
+
+def _chinese(text: str) -> bool:
+    """Chinese words, with no Latin letter (a field's or a command's English name)."""
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[A-Za-z]", text)
+
+
+def _forms(page: str) -> dict[str, str]:
+    """Each command form of a complaint page by its slug."""
+    found = re.findall(
+        r'<form method="post" action="/console/complaints/[^/"]+/([a-z-]+)"(.*?)</form>',
+        page,
+        re.S,
+    )
+    return dict(found)
+
+
+def test_every_complaint_form_has_chinese_buttons_and_labels(
+    client: TestClient, world: World
+) -> None:
+    ask_for_review(client, world)
+    seen: set[str] = set()
+    for role in ("complaints", "inspector", "discipline"):
+        browser = TestClient(client.app)
+        csrf = sign_in(browser, world.tokens[role])
+        browser.post(
+            f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "复查"}
+        )
+        page = page_text(browser.get(f"/console/complaints/{world.complaint}"))
+        forms = _forms(page)
+        assert forms, role
+        for slug, form in forms.items():
+            button = re.findall(r'<button type="submit">(.*?)</button>', form)
+            assert len(button) == 1 and _chinese(button[0]), (role, slug, button)
+            labels = [
+                re.sub(r"<[^>]+>", "", t)
+                for t in re.findall(r"<label[^>]*>(.*?)</label>", form, re.S)
+            ]
+            for label in labels:
+                assert _chinese(label), (role, slug, label)
+            seen.add(slug)
+        assert "message_id" not in page
+    assert {"request-review", "decide-review", "queue-notification"} <= seen
+
+
+def test_the_review_and_notification_forms_name_their_own_fields(
+    client: TestClient, world: World
+) -> None:
+    ask_for_review(client, world)
+    csrf = sign_in(client, world.tokens["complaints"])
+    forms = _forms(page_text(client.get(f"/console/complaints/{world.complaint}")))
+    assert ">复查申请理由<" in forms["request-review"] and "处理理由" not in forms["request-review"]
+    queue = forms["queue-notification"]
+    assert ">告知方式<" in queue and ">告知内容<" in queue and "投诉渠道" not in queue
+    assert 'name="message_id"' not in queue
+    answer = act(
+        client,
+        world,
+        csrf,
+        "queue-notification",
+        channel="sms",
+        text="复查申请已收到",
+        message_id="not-a-uuid",  # a crafted id is not read: the server makes one
+    )
+    assert answer.status_code == 303, answer.text  # type: ignore[attr-defined]
+    assert event_count(world) == LAST["before"] + 1
+    done = page_text(client.get(answer.headers["location"]))  # type: ignore[attr-defined]
+    assert "已完成：排队告知投诉人" in done
+    inspector = TestClient(client.app)
+    csrf = sign_in(inspector, world.tokens["inspector"])
+    inspector.post(
+        f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "复查"}
+    )
+    decide = _forms(page_text(inspector.get(f"/console/complaints/{world.complaint}")))
+    assert ">复查结论<" in decide["decide-review"] and "司法处理结果" not in decide["decide-review"]
+    refused = act(inspector, world, csrf, "decide-review", outcome="upheld", reasons="")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "请检查：复查理由" in page_text(refused)
