@@ -20,6 +20,9 @@ Invariants:
 - Matching is two steps: the work ID is looked up and the auxiliary found is shown with who
   answered for them on the incident date (a read of the auxiliary's name, recorded as an
   access), then a second form records ``match-subject`` by ``complaints.match``.
+- A complaint naming an auxiliary of another organ is that organ's to handle: the intake's
+  answer page and the match say, in Chinese, which organ it went to, with no link or
+  redirect to a page the officer's scope does not reach.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from api.console import staff as staff_pages
 from api.console.complaint_fields import ComplaintFields
 from api.console.staff_complaints import ACTION_LABELS, refused_status
 from api.console.web import render
-from api.deps import LedgerDep, RuntimeDep, require_roles
+from api.deps import LedgerDep, RuntimeDep, require_roles, visible
 from api.problems import ApiProblem
 from api.receipts import canonical_json, code_matches, intake_identity, tracking_code_shown
 from api.routers import complaints as complaint_routes
@@ -47,7 +50,7 @@ from domain.complaint import responsibility_at_incident
 from domain.errors import InvalidFieldError
 from domain.values import ComplaintChannel, china_date
 from ledger.access import record_access
-from ledger.errors import ConcurrencyConflictError
+from ledger.errors import ConcurrencyConflictError, LedgerError
 
 Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.COMMAND_ROLES)]
 INTAKE = staff_pages.section(
@@ -213,16 +216,41 @@ async def take_intake(
                 ApiProblem("idempotency_key_reused", "this form was sent with other values")
             )
             return _form_page(request, form, refusal=reused, status_code=409)
-        return _taken_page(request, identity.complaint_id, identity.tracking_code, again=True)
+        return _taken_page(
+            request, ledger, staff, identity.complaint_id, identity.tracking_code, again=True
+        )
     except staff_pages.REFUSALS as error:
         refusal = form.refused(error)
         status_code = 422 if refusal is None else refused_status(refusal)
         return _form_page(request, form, refusal=refusal, status_code=status_code, form_key=key)
     runtime.metrics.appended(taken.recorded.topic)
-    return _taken_page(request, taken.recorded.originator_id, taken.tracking_code, again=False)
+    return _taken_page(
+        request, ledger, staff, taken.recorded.originator_id, taken.tracking_code, again=False
+    )
 
 
-def _taken_page(request: Request, complaint_id: UUID, code: str, *, again: bool) -> Response:
+def transferred_to(ledger: Any, staff: staff_pages.Staff, complaint_id: UUID) -> str | None:
+    """The organ a complaint went to (``名称（代码）``) when it lies outside the officer's
+    scope -- it names an auxiliary of another organ, which answers for it -- else None."""
+    complaint = ledger.complaint(complaint_id)
+    if visible(staff.actor, complaint.organ, complaint.unit):
+        return None
+    try:
+        name = ledger.organ(complaint.organ).name
+    except LedgerError:
+        name = ""
+    return f"{name}（{complaint.organ}）" if name else complaint.organ
+
+
+def _taken_page(
+    request: Request,
+    ledger: Any,
+    staff: staff_pages.Staff,
+    complaint_id: UUID,
+    code: str,
+    *,
+    again: bool,
+) -> Response:
     return render(
         request,
         "staff/intake_taken.html",
@@ -230,6 +258,7 @@ def _taken_page(request: Request, complaint_id: UUID, code: str, *, again: bool)
             "complaint_id": complaint_id,
             "tracking_code": tracking_code_shown(code),
             "again": again,
+            "transferred_to": transferred_to(ledger, staff, complaint_id),
         },
         status_code=201 if not again else 200,
     )
@@ -343,4 +372,7 @@ async def match_subject(
         return _subject_page(
             request, complaint_id, complaint, refusal=refusal, status_code=refused_status(refusal)
         )
+    elsewhere = transferred_to(ledger, staff, complaint_id)
+    if elsewhere is not None:  # its page is the other organ's now: say so, no redirect
+        return render(request, "staff/transferred.html", {"transferred_to": elsewhere})
     return staff_pages.see_other(f"/console/complaints/{complaint_id}?done=match_subject")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api import tracking_code as codes
 from api.receipts import tracking_hash
-from tests.api.conftest import UNIT, World, catch_up
+from tests.api.conftest import OTHER_ORGAN, UNIT, World, catch_up
 from tests.console.conftest import csrf_of, event_count, page_text, sign_in, take_unnamed
 
 CODE = re.compile(r'id="tracking-code"[^>]*>([^<]+)</output>')
@@ -239,3 +239,36 @@ def test_a_match_form_without_its_csrf_token_records_nothing(
     assert world.ledger.complaint(complaint_id).auxiliary_id is None
     page = page_text(client.get(f"/console/complaints/{complaint_id}/subject"))
     assert csrf_of(page)
+
+
+def test_a_complaint_about_another_organs_auxiliary_says_where_it_went(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["complaints"])
+    answer = post_intake(client, csrf, work_id="NTFJ0612000001", subject_description="")
+    assert answer.status_code == 201, answer.text
+    page = page_text(answer)
+    assert CODE.search(page) and f"被投诉辅警属于{OTHER_ORGAN}局（{OTHER_ORGAN}）" in page
+    assert "已转由该机关办理" in page and 'href="/console/complaints/' not in page
+    assert "查看并办理这件投诉" not in page
+
+    complaint_id = take_unnamed(world)
+    check = client.post(
+        f"/console/complaints/{complaint_id}/subject/check",
+        data={"csrf": csrf, "work_id": "NTFJ0612000001"},
+    )
+    assert check.status_code == 200 and OTHER_ORGAN in check.text
+    version = check.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    before = event_count(world)
+    matched = client.post(
+        f"/console/complaints/{complaint_id}/subject/match",
+        data={"csrf": csrf, "version": version, "work_id": "NTFJ0612000001"},
+        follow_redirects=False,
+    )
+    assert matched.status_code == 200, matched.text
+    assert "location" not in matched.headers
+    done = page_text(matched)
+    assert "已完成：确认被投诉辅警" in done and f"{OTHER_ORGAN}局（{OTHER_ORGAN}）" in done
+    assert f"/console/complaints/{complaint_id}" not in done
+    assert event_count(world) == before + 1
+    assert world.ledger.complaint(complaint_id).organ == OTHER_ORGAN
