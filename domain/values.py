@@ -929,7 +929,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "payload_too_large": "提交的内容过大",
                     "unsupported_media_type": "提交内容的格式不受支持",
                     "validation": "填写的内容未通过校验",
-                    "access": "令牌申请无效",
+                    "access": "令牌或查阅记录的内容不符合要求",
                     "reason_required": "督察人员查阅个人记录须说明事由",
                     "token_holder": "令牌持有人须同时登记警号和姓名",
                     "oversight": "该令牌不能监督下级机关",

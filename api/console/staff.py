@@ -8,6 +8,9 @@ Invariants:
 - A link or a form for what the role may not do is not shown (``Section.open_to``); a
   forced URL answers 403 with the Chinese error page.
 - Every POST checks the CSRF token first; a refused POST records nothing.
+- A reason typed into a form is checked as the API checks ``?reason=`` (``typed_reason``:
+  one line, 1 to ``REASON_MAX`` characters) before the session keeps it; one that fails is
+  asked for again in Chinese, nothing kept.
 - Every staff page carries the rules banner (``rules_warning``) from 90 days before the rule
   set in force ends with none after it, and once none is in force (Art. 20).
 """
@@ -224,6 +227,31 @@ def kept_reason(staff: Staff, key: str) -> str | None:
     return staff.session.reason_for(key, time.monotonic())
 
 
+REASON_MAX = 500
+"""The longest reason kept: what ``?reason=`` admits on the API and an access record holds."""
+
+REASON_RULE = "查阅事由须为一行文字，不超过 500 个字，不含不可见字符"
+"""What a reason form says when the reason typed cannot be kept."""
+
+
+def typed_reason(text: str) -> str | None:
+    """A reason typed into a console form, checked as the API checks ``?reason=``
+    (``access_reason``, and the 500 characters its ``Query`` admits, which a plain call
+    does not apply): None when none was typed; an ``ApiProblem`` when it cannot be kept."""
+    reason = access_reason(reason=text or None, x_access_reason=None)
+    if reason is not None and len(reason) > REASON_MAX:
+        raise ApiProblem(
+            "validation", f"the access reason must be 1 to {REASON_MAX} characters on one line"
+        )
+    return reason
+
+
+def reason_refusal(problem: ApiProblem) -> Refusal:
+    """How a reason form shows a reason that cannot be kept: its title and the rule, in
+    Chinese (never the text typed)."""
+    return Refusal(problem.code, REASON_RULE)
+
+
 def reason_page(
     request: Request,
     action: str,
@@ -231,23 +259,37 @@ def reason_page(
     subject: str | None = None,
     button: str | None = None,
     refused: bool = False,
+    refusal: Refusal | None = None,
 ) -> Response:
     """The page where an inspector states why a record or a list naming people is read;
-    ``refused``: the form came back without a reason (422, with the refusal shown)."""
-    refusal = reason_required() if refused else None
+    ``refused``: the form came back without a reason, ``refusal``: with one that cannot be
+    kept (422 either way, with the refusal shown and nothing kept)."""
+    if refused and refusal is None:
+        refusal = reason_required()
     return render(
         request,
         "staff/reason.html",
-        {"action": action, "subject": subject, "button": button, "refusal": refusal},
-        status_code=422 if refused else 200,
+        {
+            "action": action,
+            "subject": subject,
+            "button": button,
+            "refusal": refusal,
+            "rule": REASON_RULE
+            if refusal is not None and refusal.code != "reason_required"
+            else None,
+        },
+        status_code=422 if refusal is not None else 200,
     )
 
 
-async def keep_reason(request: Request, staff: Staff, key: str) -> str | None:
+async def keep_reason(request: Request, staff: Staff, key: str) -> str | Refusal | None:
     """Check the reason form (CSRF first) and keep its reason for ``key`` in the session;
-    None when no reason was given (nothing kept)."""
+    None when no reason was given, the refusal when it cannot be kept (nothing kept)."""
     fields = await checked_form(request, staff)
-    reason = access_reason(reason=one(fields, "reason"), x_access_reason=None)
+    try:
+        reason = typed_reason(one(fields, "reason"))
+    except ApiProblem as problem:
+        return reason_refusal(problem)
     if reason is not None:
         staff.session.reasons[key] = (reason, time.monotonic())
     return reason
@@ -269,17 +311,28 @@ class ReasonGate:
         """The reason given during this visit, if any."""
         return kept_reason(staff, self.key)
 
-    def ask(self, request: Request, *, refused: bool = False) -> Response:
-        """The reason form (``refused``: it came back empty; 422)."""
+    def ask(
+        self, request: Request, *, refused: bool = False, refusal: Refusal | None = None
+    ) -> Response:
+        """The reason form (``refused``: it came back empty, ``refusal``: with a reason that
+        cannot be kept; 422)."""
         return reason_page(
-            request, self.action, subject=self.subject, button=self.button, refused=refused
+            request,
+            self.action,
+            subject=self.subject,
+            button=self.button,
+            refused=refused,
+            refusal=refusal,
         )
 
     async def keep(self, request: Request, staff: Staff) -> Response:
         """Take the reason form (CSRF first): back to the page with the reason kept, or the
         form again, refused, with nothing kept."""
-        if await keep_reason(request, staff, self.key) is None:
+        kept = await keep_reason(request, staff, self.key)
+        if kept is None:
             return self.ask(request, refused=True)
+        if isinstance(kept, Refusal):
+            return self.ask(request, refusal=kept)
         return see_other(self.then)
 
 

@@ -38,7 +38,6 @@ from api.problems import CATALOGUE, ApiProblem
 from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
 from api.routers.commands import Commanding
-from api.routers.common import access_reason
 from api.runtime import Runtime
 from domain.commands.complaint import ComplaintCommand
 from domain.values import ComplaintStatus, Role, china_date
@@ -263,21 +262,12 @@ async def state_reason(
 ) -> Response:
     """An inspector's (or an oversight token's) reason for reading this complaint, kept for
     the visit."""
-    fields = await staff_pages.checked_form(request, staff)
     complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
-    reason = access_reason(reason=staff_pages.one(fields, "reason"), x_access_reason=None)
-    if reason is None:
-        return render(
-            request,
-            "staff/reason.html",
-            {
-                "action": f"/console/complaints/{complaint_id}/reason",
-                "refusal": staff_pages.Refusal("reason_required", "state why you read this record"),
-            },
-            status_code=422,
-        )
-    staff.session.reasons[f"complaint:{complaint_id}"] = (reason, time.monotonic())
-    return staff_pages.see_other(f"/console/complaints/{complaint_id}")
+    return await staff_pages.ReasonGate(
+        key=f"complaint:{complaint_id}",
+        action=f"/console/complaints/{complaint_id}/reason",
+        then=f"/console/complaints/{complaint_id}",
+    ).keep(request, staff)
 
 
 @staff_pages.router.post("/complaints/{complaint_id}/{slug}", response_class=HTMLResponse)

@@ -25,8 +25,8 @@ from fastapi.responses import HTMLResponse, Response
 from api.console import staff as staff_pages
 from api.console.web import render
 from api.deps import RuntimeDep, may, overseen_organs, require_roles
+from api.problems import ApiProblem
 from api.routers import queries as query_routes
-from api.routers.common import access_reason
 from api.runtime import Runtime
 from domain.values import AuxiliaryStatus, Role
 from projections.queries import RESIDENT_ID_SHAPE
@@ -51,7 +51,12 @@ async def state_search_reason(request: Request, staff: Searcher) -> Response:
 
 
 def _page(
-    request: Request, runtime: Runtime, staff: staff_pages.Staff, **context: Any
+    request: Request,
+    runtime: Runtime,
+    staff: staff_pages.Staff,
+    *,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     return render(
         request,
@@ -64,6 +69,7 @@ def _page(
             "organs": overseen_organs(runtime, staff.actor),
             **context,
         },
+        status_code=status_code,
     )
 
 
@@ -88,7 +94,15 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
         name: staff_pages.one(fields, name)
         for name in ("q", "unit", "status", "page", "reason", "organ")
     }
-    typed = access_reason(reason=form["reason"] or None, x_access_reason=None)
+    try:
+        typed = staff_pages.typed_reason(form["reason"])
+    except ApiProblem as problem:  # nothing kept, nothing searched
+        form.pop("reason", None)
+        refusal = staff_pages.reason_refusal(problem)
+        rule = staff_pages.REASON_RULE
+        return _page(
+            request, runtime, staff, form=form, refusal=refusal, rule=rule, status_code=422
+        )
     if typed is not None:  # a reason typed into the form serves the rest of the visit too
         staff.session.reasons[REASON.key] = (typed, time.monotonic())
     reason = typed or REASON.kept(staff)

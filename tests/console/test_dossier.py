@@ -8,6 +8,7 @@ import base64
 from fastapi.testclient import TestClient
 
 from api.console.staff_access import AccessIndex
+from api.console.web import error_label
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from ledger.access import accesses_of
 from ledger.merkle import verify_inclusion
@@ -74,6 +75,37 @@ def test_an_empty_reason_is_refused_in_chinese(client: TestClient, world: World)
         f"/console/auxiliaries/{world.auxiliary}/reason", data={"csrf": csrf, "reason": "  "}
     )
     assert answer.status_code == 422 and "须说明事由" in page_text(answer)
+
+
+def test_a_reason_that_cannot_be_kept_is_refused_in_chinese_and_asked_again(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["inspector"])
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    before = event_count(world)
+    for crafted in ("查" * 600, "投诉\n核查"):
+        answer = client.post(f"{path}/reason", data={"csrf": csrf, "reason": crafted})
+        assert answer.status_code == 422
+        page = page_text(answer)
+        assert "查阅事由须为一行文字，不超过 500 个字" in page and 'name="reason"' in page
+        assert crafted not in page
+        assert "说明查阅事由" in page_text(client.get(path))  # nothing kept: asked again
+    assert event_count(world) == before
+    kept = client.post(f"{path}/reason", data={"csrf": csrf, "reason": "查" * 500})
+    assert kept.status_code == 200 and "李明 的档案" in page_text(kept)
+    # the search's own reason field and the complaint's reason form check it the same way
+    searched = client.post("/console/search", data={"csrf": csrf, "q": "李", "reason": "查" * 501})
+    assert searched.status_code == 422 and "不超过 500 个字" in page_text(searched)
+    assert "李明" not in searched.text.split("</form>")[-1]
+    complaint = client.post(
+        f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "查" * 501}
+    )
+    assert complaint.status_code == 422 and "不超过 500 个字" in page_text(complaint)
+    assert "说明查阅事由" in page_text(client.get(f"/console/complaints/{world.complaint}"))
+
+
+def test_the_access_problem_has_a_neutral_chinese_title() -> None:
+    assert error_label("access") == "令牌或查阅记录的内容不符合要求"
 
 
 def test_personnel_read_in_clear_discipline_masked_and_without_the_timeline(
