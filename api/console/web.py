@@ -6,6 +6,9 @@ Invariants:
   (``CSP``) on every HTML response forbids them, and every asset is served from ``/static``.
 - Times a person reads are China Standard Time (``2026年11月20日 09:30``); labels come from
   the one catalogue, ``domain.values.LABELS_ZH``.
+- The API's placeholders for personal data not shown (``[withheld]``, ``[erased]``,
+  ``[sealed]``, ``api.personal``) read in Chinese wherever a page prints a value
+  (``PLACEHOLDERS_ZH``, the templates' ``finalize``); the API's answers keep them as they are.
 - An error on a console page (``/``, ``/console...``, or any page a browser asks for as HTML
   outside the API) is the Chinese error page with the problem's status; the API keeps
   answering problem+json (``api.problems.answer_problem``).
@@ -26,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.personal import ERASED, SEALED, WITHHELD
 from domain.values import (
     CHINA_STANDARD_TIME,
     LABELS_ZH,
@@ -138,12 +142,29 @@ def error_label(code: str) -> str:
         return "请求未能完成"
 
 
+PLACEHOLDERS_ZH: Mapping[str, str] = {
+    WITHHELD: "（已按角色隐去）",
+    ERASED: "（个人信息已删除）",
+    SEALED: "（个人信息未解密）",
+}
+"""How a page shows the API's placeholders for personal data it does not show."""
+
+
+def shown(value: Any) -> Any:
+    """A value as a page prints it: the API's placeholders in Chinese, all else unchanged."""
+    if isinstance(value, str) and "[" in value:
+        for placeholder, text in PLACEHOLDERS_ZH.items():
+            value = value.replace(placeholder, text)
+    return value
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(("html", "xml", "svg")),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
     env.filters.update(
         cst=cst, cst_date=cst_date, zh=zh, event_label=event_label, error_label=error_label

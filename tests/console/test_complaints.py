@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
+from api.console.web import shown
 from domain.values import china_date
 from tests.api.conftest import World, catch_up, new_token, receive_complaint
 from tests.console.conftest import (
@@ -340,3 +341,17 @@ def test_the_review_and_notification_forms_name_their_own_fields(
     refused = act(inspector, world, csrf, "decide-review", outcome="upheld", reasons="")
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "请检查：复查理由" in page_text(refused)
+
+
+def test_what_a_role_may_not_read_is_said_in_chinese_on_the_page(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["discipline"])
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    facts = page.split('id="h-facts"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>联系方式说明</dt><dd>（已按角色隐去）</dd>" in facts
+    assert "[withheld]" not in page and "工作日白天可电话联系" not in page
+    # the API's answer keeps its documented placeholder
+    api = client.get(f"/v1/complaints/{world.complaint}", headers=world.headers("discipline"))
+    assert api.json()["contact_text"] == "[withheld]"
+    assert shown("[erased]") == "（个人信息已删除）" and shown("[sealed]") == "（个人信息未解密）"
