@@ -7,7 +7,9 @@ Every part is the API's own answer, gated by the roles of its route (``api.deps.
 the record is ``GET /v1/auxiliaries/{id}``, the timeline ``…/timeline``, the record on a
 date ``…/as-of``, responsibility ``…/responsibility``, complaints ``GET /v1/complaints``,
 legal holds ``…/legal-holds``.
-A part the role may not read is not shown. Reads of personal records are recorded as the
+A part the role may not read is not shown. A date to read the record on (``?on=``) that is not
+a real date, or lies before ``EARLIEST_DAY`` or after today, is refused (422, in Chinese)
+before anything is read or recorded. Reads of personal records are recorded as the
 API records them; an inspector states the reason once per dossier visit (kept in the
 session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
 
@@ -19,6 +21,7 @@ downloads each event's proof under the same reason, each download recorded.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -29,11 +32,12 @@ from fastapi.responses import HTMLResponse
 from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
-from api.console.web import render
+from api.console.web import cst_date, render
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.routers import auxiliaries as auxiliary_routes
 from api.routers import queries as query_routes
 from api.runtime import Runtime
+from api.schemas.common import EARLIEST_DAY
 from domain.values import Actor, Role, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
@@ -98,13 +102,25 @@ def _readable(
     return auxiliary_routes.readable_auxiliary(auxiliary_id, actor, ledger, runtime)
 
 
-def _day(text: str | None) -> tuple[date, staff_pages.Refusal | None]:
+_DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day(text: str | None) -> tuple[date, str | None]:
+    """The date the record is read on (``?on=``, today if none), or today and the Chinese
+    reason it cannot be: not a real ``YYYY-MM-DD`` date, before the earliest date the
+    ledger holds (``EARLIEST_DAY``, the API's), or after today."""
+    today = _today()
     if not text:
-        return _today(), None
+        return today, None
     try:
-        return date.fromisoformat(text), None
+        day = date.fromisoformat(text) if _DAY_TEXT.match(text) else None
     except ValueError:
-        return _today(), staff_pages.Refusal("validation", "the date must be YYYY-MM-DD")
+        day = None
+    if day is None:
+        return today, "日期须写成“年-月-日”（如 2026-01-05），且须是日历上实有的日期"
+    if not EARLIEST_DAY <= day <= today:
+        return today, f"查看日期须在{cst_date(EARLIEST_DAY)}至今天（{cst_date(today)}）之间"
+    return day, None
 
 
 @staff_pages.router.get("/auxiliaries/{auxiliary_id}", response_class=HTMLResponse)
@@ -123,8 +139,15 @@ def dossier(
     reason = gate.kept(staff)
     if (actor.role == Role.inspector.value or below) and reason is None:
         return gate.ask(request)
-    day, refusal = _day(on)
+    day, wrong_day = _day(on)
+    if wrong_day is not None:  # refused before anything is read: nothing shown or recorded
+        asked = {"auxiliary_id": auxiliary_id, "wrong_day": wrong_day, "today": day}
+        return render(
+            request, "staff/dossier.html", {**asked, "earliest": EARLIEST_DAY}, status_code=422
+        )
+    refusal: staff_pages.Refusal | None = None
     context: dict[str, Any] = {"auxiliary_id": auxiliary_id, "on": day, "reason": reason}
+    context["earliest"] = EARLIEST_DAY
     context["today"] = _today()  # the life-cycle part compares probation and leave ends
     try:
         shown = _read(auxiliary, day, actor, runtime, reason, below=below)

@@ -281,3 +281,26 @@ def test_the_dossier_shows_probation_training_and_leave_with_their_warnings(
     assert "已通过（2025年01月20日 结业）" in part and "合计 120 学时" in part
     row = part.split(f'href="#v-{trained}"', 1)[0].rsplit("<tr>", 1)[1]
     assert "参加培训" in row and "岗前培训" in row and "学时" in row and "合格" in row
+
+
+def test_a_date_that_is_not_real_or_out_of_range_is_refused_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["personnel"])
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    before = event_count(world)
+    for on, said in (
+        ("abc", "日期须写成“年-月-日”"),
+        ("2026-02-30", "日历上实有的日期"),
+        ("20260105", "日期须写成“年-月-日”"),
+        ("0001-01-01", "查看日期须在1950年01月01日至今天"),
+        ("2999-01-01", "查看日期须在1950年01月01日至今天"),
+    ):
+        answer = client.get(f"{path}?on={on}")
+        assert answer.status_code == 422, on
+        page = page_text(answer)
+        assert "查看日期有误" in page and said in page, on
+        assert "李明" not in page and "1年01月01日" not in page and 'lang="en"' not in page
+    assert event_count(world) == before  # refused before anything was read
+    shown = client.get(f"{path}?on=2025-06-01")
+    assert shown.status_code == 200 and "2025年06月01日 的责任归属" in page_text(shown)
