@@ -1,6 +1,7 @@
 """What the public complaint form and the office's intake form share: reading the fields sent,
 the incident's date and time read as China Standard Time, the allegation boxes, and handing
-the fields to the API's body model with its refusals told in Chinese, one per field.
+the fields to the API's body model with its refusals told in Chinese, one per field. An
+incident date outside the API's range (``EARLIEST_DAY`` to today) is told as a range.
 
 Each form keeps its own fields, labels, order of checks and messages (``public_form``,
 ``staff_intake``); this is only the handling that is the same in both. No message repeats
@@ -16,6 +17,8 @@ from typing import ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from api.console.web import ENVIRONMENT
+from api.schemas.common import EARLIEST_DAY
 from domain.values import CHINA_STANDARD_TIME
 
 FORM_ALLEGATIONS = 3
@@ -28,6 +31,9 @@ character takes 9 bytes there. A larger body would be refused before any page co
 """
 
 Body = TypeVar("Body", bound=BaseModel)
+
+ENVIRONMENT.globals["earliest_day"] = EARLIEST_DAY.isoformat()
+"""The date pickers' lower bound (``_complaint_fields.html``), the API's earliest date."""
 
 
 def first(fields: Mapping[str, list[str]], name: str) -> str:
@@ -114,5 +120,11 @@ class ComplaintFields:
             return None
         if day > today:
             self.errors["incident_date"] = "事发日期不能晚于今天"
+            return None
+        if day < EARLIEST_DAY:  # the API's range: told as a range, not as a wrong format
+            self.errors["incident_date"] = (
+                f"事发日期不能早于{EARLIEST_DAY.year}年{EARLIEST_DAY.month}月{EARLIEST_DAY.day}日，"
+                "请核对"
+            )
             return None
         return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=CHINA_STANDARD_TIME)

@@ -55,6 +55,7 @@ def test_the_office_takes_a_telephone_complaint_and_reads_out_its_code(
     csrf = sign_in(client, world.tokens["complaints"])
     form = page_text(client.get("/console/intake"))
     assert "登记投诉" in form and "12389" in form and "转办" in form
+    assert 'id="incident_date" name="incident_date" type="date" min="1950-01-01"' in form
     before = event_count(world)
     answer = post_intake(client, csrf)
     assert answer.status_code == 201, answer.text
@@ -116,6 +117,7 @@ def test_refused_forms_say_why_next_to_the_field_keep_the_values_and_record_noth
         ),
         ({"complainant_phone": "电话"}, "complainant_phone", "电话只能包含数字"),
         ({"incident_date": "2999-01-01"}, "incident_date", "不能晚于今天"),
+        ({"incident_date": "1900-01-01"}, "incident_date", "事发日期不能早于1950年1月1日"),
         ({"allegation": ["", "", ""]}, "allegations", "请至少写一项投诉事项"),
     ]
     for overrides, name, message in cases:
