@@ -32,8 +32,9 @@ Invariants kept here:
   A sanction id is used once. A suspension makes the auxiliary suspended until reinstated or
   until that suspension is revoked or overturned; a second suspension while suspended is
   refused. A termination has no term and must be followed by a separation for dismissal, which
-  in turn needs a termination in force. An appeal is lodged once per sanction, against a
-  sanction in force; an overturned appeal lifts the sanction.
+  in turn needs a termination in force and not under a pending appeal (after separation the
+  appeal could not be decided). An appeal is lodged once per sanction, against a sanction in
+  force; an overturned appeal lifts the sanction.
 - A sanction decision states the facts found, the reasons, the article relied on (one that
   allows sanctions), the decision document number (文书编号) and at least one evidence
   reference (``domain.decisions``). Decisions recorded before these were required replay with
@@ -1049,6 +1050,14 @@ class Auxiliary(Aggregate):
             s.kind is SanctionKind.termination for s in self.sanctions_in_force()
         )
 
+    def _termination_decided(self) -> bool:
+        """Whether a termination in force is not under a pending appeal (a dismissal rests on
+        it: once separated, the appeal could no longer be decided)."""
+        return any(
+            s.kind is SanctionKind.termination and s.appeal is not AppealStatus.pending
+            for s in self.sanctions_in_force()
+        )
+
     @property
     def referrals(self) -> tuple[Referral, ...]:
         """Referrals for prosecution."""
@@ -1824,6 +1833,13 @@ class Auxiliary(Aggregate):
                 self.status.value,
                 "separate",
                 "a separation for dismissal needs a termination sanction in force (Art. 18)",
+            )
+        if why is SeparationReason.dismissed and not self._termination_decided():
+            raise InvalidTransitionError(
+                "appeal pending",
+                "separate",
+                "the appeal against the termination is pending: the inspectorate decides it "
+                "before a separation for dismissal (Art. 18)",
             )
         if why is SeparationReason.probation_failed and not self.separation_owed:
             raise InvalidTransitionError(

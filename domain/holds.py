@@ -20,8 +20,11 @@ erasure cannot both commit (the record's next version is taken once).
 Invariants kept here:
 
 - An adverse separation is a separation for dismissal (``SeparationReason.dismissed``, which
-  itself needs a termination in force, Art. 18), or any separation while a serious sanction
-  (demotion, suspension or termination) stands: in force, and not under a pending appeal.
+  itself needs a termination in force and not under a pending appeal, Art. 18), or any
+  separation while a serious sanction (demotion, suspension or termination) stands: in force,
+  and not under a pending appeal. A dismissal recorded while its termination's appeal was
+  pending (before that was refused) is judged by the second rule, so it does not count: the
+  finding was never sustained.
 - A prior record names only an organ and a record id: no name, date, reason or finding.
   Records of the hiring organ itself count too.
 - A hold is placed once per hold id and released once; a released hold stays on record.
@@ -73,11 +76,16 @@ HOLD_ROLES = (Role.discipline, Role.inspector, Role.admin)
 
 
 def separated_for_cause(auxiliary: Auxiliary) -> bool:
-    """Whether the auxiliary left by dismissal, or while a serious sanction stood (in force
-    and not under a pending appeal)."""
+    """Whether the auxiliary left by dismissal (its termination not under a pending appeal),
+    or while a serious sanction stood (in force and not under a pending appeal)."""
     if auxiliary.status is not AuxiliaryStatus.separated:
         return False
-    if auxiliary.separation_reason is SeparationReason.dismissed:
+    if auxiliary.separation_reason is SeparationReason.dismissed and not any(
+        s.kind is SanctionKind.termination
+        and s.status is SanctionStatus.in_force
+        and s.appeal is AppealStatus.pending
+        for s in auxiliary.sanctions.values()
+    ):
         return True
     return any(
         s.kind in SERIOUS_SANCTIONS

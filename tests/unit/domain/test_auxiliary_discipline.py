@@ -149,6 +149,19 @@ def _appeal_decided(auxiliary: Auxiliary) -> None:
     auxiliary.collect_events()
 
 
+def _appealed(kind: str) -> Callable[[Auxiliary], None]:
+    """A ``kind`` sanction S-1 imposed and appealed, the appeal pending (events collected)."""
+
+    def given(auxiliary: Auxiliary) -> None:
+        _impose(auxiliary, kind=kind)
+        auxiliary.appeal_sanction(
+            rec(DISCIPLINE), commands.AppealSanction(sanction_id="S-1", grounds="g")
+        )
+        auxiliary.collect_events()
+
+    return given
+
+
 def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None]:
     """A ``kind`` sanction S-1 imposed (and appealed), then revoked (events collected)."""
 
@@ -246,6 +259,14 @@ def _revoked(kind: str, *, appealed: bool = False) -> Callable[[Auxiliary], None
     ),
     a_dismissal_needs_a_termination=Refusal(
         PERSONNEL, commands.Separate(reason="dismissed"), InvalidTransitionError, says="Art. 18"
+    ),
+    a_dismissal_waits_for_the_terminations_appeal=Refusal(
+        PERSONNEL,
+        commands.Separate(reason="dismissed"),
+        InvalidTransitionError,
+        says="appeal",
+        has={"from_status": "appeal pending"},
+        given=_appealed("termination"),
     ),
     a_dismissal_needs_a_termination_in_force=Refusal(
         PERSONNEL,
