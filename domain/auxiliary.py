@@ -19,8 +19,10 @@ Invariants kept here:
   answers from them, honouring backdated records, ties going to the later recording.
 - No effective date precedes the hire's effective date. Separation takes effect on the first
   day the auxiliary is no longer employed, strictly after the hire and after every assignment,
-  post or level change already recorded; the auxiliary is employed on ``d`` exactly when
-  ``hired_on <= d < separated_on``.
+  post or level change already recorded, and not before the effective date of any other fact
+  recorded for the auxiliary (a sanction, appeal, statement, commendation, credential, ...);
+  the auxiliary is employed on ``d`` exactly when ``hired_on <= d < separated_on``. Complaints
+  are records of their own and are not compared.
 - At most one credential of a kind is active at a time, and a serial is issued once in the
   whole ledger, never again after its return or revocation (Art. 12): the auxiliary refuses its
   own serials (``SerialAlreadyIssuedError``), and a ``CredentialSerial`` claim, whose id is
@@ -68,7 +70,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -393,6 +395,7 @@ class Auxiliary(Aggregate):
         self._trainings: list[Training] = []
         self._leaves: dict[str, Leave] = {}
         self.prior_record_override: tuple[tuple[str, ...], str] | None = None
+        self._last_fact_on: date = date.min
 
     def __repr__(self) -> str:
         # The default repr lists every attribute, personal data included.
@@ -401,7 +404,26 @@ class Auxiliary(Aggregate):
     # ----------------------------------------------------------------------------------- events
 
     class Event(LedgerEvent):
-        """Base of the auxiliary's events."""
+        """Base of the auxiliary's events.
+
+        Every event's ``apply`` also keeps the latest effective date on the record
+        (``Auxiliary._last_fact_on``), which a separation may not precede: each subclass's own
+        ``apply`` is wrapped when the class is made. It is state only, never a check, so every
+        stored event replays as it always did.
+        """
+
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            super().__init_subclass__(**kwargs)
+            own = cls.__dict__.get("apply")
+            if own is None:
+                return
+
+            def apply(self: Auxiliary.Event, aggregate: Auxiliary) -> None:
+                own(self, aggregate)
+                aggregate._last_fact_on = max(aggregate._last_fact_on, self.effective)
+
+            apply.__doc__ = own.__doc__
+            cls.apply = apply  # type: ignore[method-assign,assignment]
 
     class Hired(Event, LedgerCreated):
         """The organ hired the auxiliary (Art. 8, 9)."""
@@ -1176,6 +1198,19 @@ class Auxiliary(Aggregate):
             for entry in timeline.entries
         )
 
+    def _separation_date(self, rec: Recording, what: str) -> None:
+        """Refuse a separation (``what``) that takes effect before a fact on the record."""
+        if rec.effective <= self._last_change_on():
+            raise InvalidDateRangeError(
+                f"{what} takes effect on the first day not employed, so it must be later than "
+                "the hire and every assignment, post or level change already recorded"
+            )
+        if rec.effective < self._last_fact_on:
+            raise InvalidDateRangeError(
+                f"{what} must not take effect before a fact already recorded for the auxiliary "
+                "(a sanction, statement, commendation, credential or any other)"
+            )
+
     def _credential(self, kind: CredentialKind, serial: str) -> CredentialRecord:
         for credential in self._credentials:
             if credential.kind is kind and credential.serial == serial:
@@ -1823,11 +1858,7 @@ class Auxiliary(Aggregate):
             raise InvalidFieldError(
                 "reason", "returned_to_agency is recorded by a return to the agency (Art. 8)"
             )
-        if rec.effective <= self._last_change_on():
-            raise InvalidDateRangeError(
-                "separation takes effect on the first day not employed, so it must be later "
-                "than the hire and every assignment, post or level change already recorded"
-            )
+        self._separation_date(rec, "separation")
         if why is SeparationReason.dismissed and not self.termination_pending:
             raise InvalidTransitionError(
                 self.status.value,
@@ -1859,11 +1890,7 @@ class Auxiliary(Aggregate):
                 "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
                 "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)"
             )
-        if rec.effective <= self._last_change_on():
-            raise InvalidDateRangeError(
-                "a return to the agency takes effect on the first day not employed, so it must "
-                "be later than the hire and every assignment, post or level change recorded"
-            )
+        self._separation_date(rec, "a return to the agency")
         self.trigger_event(
             self.ReturnedToAgency,
             **rec.fields(),

@@ -22,12 +22,17 @@ from domain.values import Actor, AuxiliaryStatus, CredentialStatus, SeparationRe
 from .decision_support import INSPECTOR, heard, sanction
 from .refusals import Refusal, refusals
 from .support import (
+    AUX_ID_2,
     DAY,
     DISCIPLINE,
     PERSONNEL,
     UNIT_A_ACTOR,
     UNIT_B,
+    cst,
+    hire,
+    hiring,
     rec,
+    replay,
 )
 
 FEB_1 = date(2024, 2, 1)
@@ -216,6 +221,80 @@ def _level_changed_on_feb_20(auxiliary: Auxiliary) -> None:
 )
 def test_separation_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
     refusal.check(auxiliary, organ)
+
+
+MAR_10 = date(2024, 3, 10)
+
+
+def _on_mar_10(command: aux_commands.AuxiliaryCommand, actor: Actor = PERSONNEL) -> Refusal:
+    """A separation on 1 March refused after ``command`` was recorded effective 10 March."""
+
+    def given(auxiliary: Auxiliary) -> None:
+        if isinstance(command, aux_commands.ImposeSanction):
+            heard(auxiliary, sanction_id=command.sanction_id, day=MAR_10)
+        command.run(auxiliary, rec(actor, MAR_10), None)
+        auxiliary.collect_events()
+
+    return Refusal(
+        PERSONNEL,
+        aux_commands.Separate(reason="resigned"),
+        InvalidDateRangeError,
+        says="before a fact already recorded",
+        effective=DAY,
+        at=cst(MAR_10),
+        given=given,
+    )
+
+
+@refusals(
+    a_sanction=_on_mar_10(sanction(), DISCIPLINE),
+    a_commendation=_on_mar_10(aux_commands.Commend(kind="citation", issuing_body="测试市公安局")),
+    a_credential=_on_mar_10(aux_commands.IssueCredential(kind="work_id", serial="NT-000777")),
+    a_statement=_on_mar_10(
+        aux_commands.WaiveStatement(sanction_id="S-9", waiver_reference="放弃书-9"), DISCIPLINE
+    ),
+    a_referral=_on_mar_10(
+        aux_commands.ReferForProsecution(reference="测检移〔2024〕9号", summary="s"), DISCIPLINE
+    ),
+    a_contract_renewal=_on_mar_10(aux_commands.RenewContract(contract_end=date(2030, 1, 1))),
+)
+def test_separation_is_not_earlier_than_any_fact_on_record(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_a_return_to_the_agency_is_not_earlier_than_any_fact_on_record(organ: Organ) -> None:
+    dispatched = hire(
+        organ, id=AUX_ID_2, employment_form="labour_dispatch", dispatch_agency="测试派遣公司"
+    )
+    dispatched.commend(
+        rec(PERSONNEL, MAR_10), aux_commands.Commend(kind="citation", issuing_body="b")
+    )
+    dispatched.collect_events()
+    Refusal(
+        PERSONNEL,
+        aux_commands.ReturnToAgency(return_grounds="g"),
+        InvalidDateRangeError,
+        says="before a fact already recorded",
+        at=cst(MAR_10),
+    ).check(dispatched, organ)
+
+
+def test_separation_on_the_day_of_the_last_fact_and_after_a_replay(organ: Organ) -> None:
+    auxiliary = hiring(organ)()
+    auxiliary.commend(
+        rec(PERSONNEL, MAR_10), aux_commands.Commend(kind="citation", issuing_body="b")
+    )
+    replayed = replay(auxiliary.collect_events())
+    Refusal(
+        PERSONNEL,
+        aux_commands.Separate(reason="resigned"),
+        InvalidDateRangeError,
+        at=cst(MAR_10),
+    ).check(replayed, None)
+    replayed.separate(rec(PERSONNEL, MAR_10), aux_commands.Separate(reason="resigned"))
+    assert replayed.separated_on == MAR_10
 
 
 def test_separation_after_the_last_change(auxiliary: Auxiliary) -> None:
