@@ -37,6 +37,10 @@ Invariants kept here:
   in turn needs a termination in force and not under a pending appeal (after separation the
   appeal could not be decided). An appeal is lodged once per sanction, against a sanction in
   force; an overturned appeal lifts the sanction.
+- The steps of a sanction keep their order in time: an appeal and a revocation not before the
+  sanction, an appeal's decision not before the appeal, a reinstatement not before the
+  suspension it ends. The sanction keeps the appeal's date (``Sanction.appealed_on``, set from
+  the appeal's effective date) to judge the decision by.
 - A sanction decision states the facts found, the reasons, the article relied on (one that
   allows sanctions), the decision document number (文书编号) and at least one evidence
   reference (``domain.decisions``). Decisions recorded before these were required replay with
@@ -278,6 +282,8 @@ class Sanction:
     document_number: str | None = None
     """The decision document number (文书编号); None for decisions recorded before it was
     required."""
+    appealed_on: date | None = None
+    """The effective date of the appeal (``SanctionAppealed``), if one was lodged."""
 
 
 @dataclass(frozen=True)
@@ -698,7 +704,9 @@ class Auxiliary(Aggregate):
 
         def apply(self, aggregate: Auxiliary) -> None:
             sanction = aggregate._sanctions[self.sanction_id]
-            aggregate._sanctions[self.sanction_id] = replace(sanction, appeal=AppealStatus.pending)
+            aggregate._sanctions[self.sanction_id] = replace(
+                sanction, appeal=AppealStatus.pending, appealed_on=self.effective
+            )
 
     class AppealDecided(Event):
         """An appeal was decided: upheld keeps the sanction, overturned lifts it (Art. 18)."""
@@ -1693,6 +1701,8 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(
                 f"appeal {sanction.appeal.value}", "appeal_sanction", "a sanction is appealed once"
             )
+        if rec.effective < sanction.effective:
+            raise InvalidDateRangeError("an appeal must not precede the sanction it is against")
         self.trigger_event(
             self.SanctionAppealed,
             **rec.fields(),
@@ -1712,6 +1722,8 @@ class Auxiliary(Aggregate):
             )
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "decide_appeal")
+        if sanction.appealed_on is not None and rec.effective < sanction.appealed_on:
+            raise InvalidDateRangeError("an appeal's decision must not precede the appeal")
         imposer = sanction.imposed_by
         if imposer is not None and imposer.role == rec.actor.role:
             raise SameDeciderError(
@@ -1737,6 +1749,8 @@ class Auxiliary(Aggregate):
         checked_reason = free_text("reason", cmd.reason)
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "revoke_sanction")
+        if rec.effective < sanction.effective:
+            raise InvalidDateRangeError("a revocation must not precede the sanction it revokes")
         self.trigger_event(
             self.SanctionRevoked,
             **rec.fields(),
@@ -1750,6 +1764,9 @@ class Auxiliary(Aggregate):
         checked_reason = free_text("reason", cmd.reason)
         if self.status is not AuxiliaryStatus.suspended:
             raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
+        suspension = self._sanctions.get(self._suspended_by or "")
+        if suspension is not None and rec.effective < suspension.effective:
+            raise InvalidDateRangeError("a reinstatement must not precede the suspension it ends")
         self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
 
     def refer_for_prosecution(self, rec: Recording, cmd: commands.ReferForProsecution) -> None:

@@ -279,6 +279,62 @@ def test_sanction_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal)
     refusal.check(auxiliary, organ)
 
 
+JAN_25 = date(2024, 1, 25)
+FEB_20 = date(2024, 2, 20)
+
+
+@refusals(
+    an_appeal_does_not_precede_the_sanction=Refusal(
+        DISCIPLINE,
+        commands.AppealSanction(sanction_id="S-1", grounds="g"),
+        InvalidDateRangeError,
+        effective=JAN_25,
+        given=_impose,
+    ),
+    a_decision_does_not_precede_the_appeal=Refusal(
+        INSPECTOR,
+        commands.DecideAppeal(sanction_id="S-1", upheld=True),
+        InvalidDateRangeError,
+        effective=FEB_20,
+        given=_appealed("warning"),
+    ),
+    a_revocation_does_not_precede_the_sanction=Refusal(
+        DISCIPLINE,
+        commands.RevokeSanction(sanction_id="S-1", reason="r"),
+        InvalidDateRangeError,
+        effective=JAN_25,
+        given=_impose,
+    ),
+    a_reinstatement_does_not_precede_the_suspension=Refusal(
+        DISCIPLINE,
+        commands.Reinstate(reason="r"),
+        InvalidDateRangeError,
+        effective=JAN_25,
+        given=partial(_impose, kind="suspension"),
+    ),
+)
+def test_sanction_steps_keep_their_order_in_time(
+    auxiliary: Auxiliary, organ: Organ, refusal: Refusal
+) -> None:
+    refusal.check(auxiliary, organ)
+
+
+def test_steps_on_the_day_of_the_step_before_are_accepted(auxiliary: Auxiliary) -> None:
+    _impose(auxiliary, kind="suspension")
+    auxiliary.appeal_sanction(
+        rec(DISCIPLINE, FEB_1), commands.AppealSanction(sanction_id="S-1", grounds="g")
+    )
+    assert auxiliary.sanctions["S-1"].appealed_on == FEB_1
+    auxiliary.decide_appeal(
+        rec(INSPECTOR, FEB_1), commands.DecideAppeal(sanction_id="S-1", upheld=True)
+    )
+    auxiliary.reinstate(rec(DISCIPLINE, FEB_1), commands.Reinstate(reason="r"))
+    auxiliary.revoke_sanction(
+        rec(DISCIPLINE, FEB_1), commands.RevokeSanction(sanction_id="S-1", reason="r")
+    )
+    assert auxiliary.sanctions["S-1"].status is SanctionStatus.revoked
+
+
 def test_no_second_suspension_while_suspended(auxiliary: Auxiliary, organ: Organ) -> None:
     error = Refusal(
         DISCIPLINE,
