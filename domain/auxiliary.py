@@ -40,7 +40,9 @@ Invariants kept here:
 - The steps of a sanction keep their order in time: an appeal and a revocation not before the
   sanction, an appeal's decision not before the appeal, a reinstatement not before the
   suspension it ends. The sanction keeps the appeal's date (``Sanction.appealed_on``, set from
-  the appeal's effective date) to judge the decision by.
+  the appeal's effective date) to judge the decision by, and a suspension the date of the
+  reinstatement that ended it (``Sanction.ended_on``); ``Sanction.stands_on(d)`` says whether a
+  sanction stood on a day.
 - A sanction decision states the facts found, the reasons, the article relied on (one that
   allows sanctions), the decision document number (文书编号) and at least one evidence
   reference (``domain.decisions``). Decisions recorded before these were required replay with
@@ -284,6 +286,19 @@ class Sanction:
     required."""
     appealed_on: date | None = None
     """The effective date of the appeal (``SanctionAppealed``), if one was lodged."""
+    ended_on: date | None = None
+    """For a suspension, the effective date of the reinstatement that ended it."""
+
+    def stands_on(self, day: date) -> bool:
+        """Whether the sanction stood on ``day``: in force, in effect by then, its term not
+        ended (``until`` later than ``day``), and, for a suspension, not yet ended by a
+        reinstatement. An appeal pending is the caller's to judge."""
+        return (
+            self.status is SanctionStatus.in_force
+            and self.effective <= day
+            and (self.until is None or self.until > day)
+            and (self.ended_on is None or self.ended_on > day)
+        )
 
 
 @dataclass(frozen=True)
@@ -743,6 +758,11 @@ class Auxiliary(Aggregate):
         reason: str
 
         def apply(self, aggregate: Auxiliary) -> None:
+            suspension = aggregate._sanctions.get(aggregate._suspended_by or "")
+            if suspension is not None:
+                aggregate._sanctions[suspension.sanction_id] = replace(
+                    suspension, ended_on=self.effective
+                )
             aggregate._suspended_by = None
 
     class ReferredForProsecution(Event):

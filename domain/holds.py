@@ -21,10 +21,11 @@ Invariants kept here:
 
 - An adverse separation is a separation for dismissal (``SeparationReason.dismissed``, which
   itself needs a termination in force and not under a pending appeal, Art. 18), or any
-  separation while a serious sanction (demotion, suspension or termination) stands: in force,
-  and not under a pending appeal. A dismissal recorded while its termination's appeal was
-  pending (before that was refused) is judged by the second rule, so it does not count: the
-  finding was never sustained.
+  separation while a serious sanction (demotion, suspension or termination) stands on the
+  separation date: in force, in effect, its term (``until``) not ended, a suspension not ended
+  by reinstatement, and not under a pending appeal. A dismissal recorded while its
+  termination's appeal was pending (before that was refused) is judged by the second rule, so
+  it does not count: the finding was never sustained.
 - A prior record names only an organ and a record id: no name, date, reason or finding.
   Records of the hiring organ itself count too.
 - A hold is placed once per hold id and released once; a released hold stays on record.
@@ -77,7 +78,9 @@ HOLD_ROLES = (Role.discipline, Role.inspector, Role.admin)
 
 def separated_for_cause(auxiliary: Auxiliary) -> bool:
     """Whether the auxiliary left by dismissal (its termination not under a pending appeal),
-    or while a serious sanction stood (in force and not under a pending appeal)."""
+    or while a serious sanction stood on the separation date (``Sanction.stands_on``: in
+    force, its term not ended, a suspension not ended by reinstatement) and was not under a
+    pending appeal."""
     if auxiliary.status is not AuxiliaryStatus.separated:
         return False
     if auxiliary.separation_reason is SeparationReason.dismissed and not any(
@@ -87,10 +90,11 @@ def separated_for_cause(auxiliary: Auxiliary) -> bool:
         for s in auxiliary.sanctions.values()
     ):
         return True
-    return any(
+    separated_on = auxiliary.separated_on
+    return separated_on is not None and any(
         s.kind in SERIOUS_SANCTIONS
-        and s.status is SanctionStatus.in_force
         and s.appeal is not AppealStatus.pending
+        and s.stands_on(separated_on)
         for s in auxiliary.sanctions.values()
     )
 
