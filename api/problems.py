@@ -202,6 +202,9 @@ CATALOGUE: Mapping[str, ProblemKind] = {
         409, "Only a labour-dispatch auxiliary is returned to the agency (Art. 8)"
     ),
     "no_contact_for_channel": ProblemKind(422, "The complainant left no contact for this channel"),
+    "hiring_age": ProblemKind(
+        422, "The person is under 18 or 60 or over on the hiring date (Art. 8)"
+    ),
 }
 
 

@@ -6,7 +6,9 @@ Invariants kept here:
 - Only the organ's personnel department, acting at organ level, records a hire; a unit-level
   actor is refused (Art. 8). Every later command is by an actor of the auxiliary's organ.
 - A hire names one of the six post types of Art. 9; the kinds of work of Art. 2 are refused.
-- The resident ID number passes GB 11643-1999 on the recording date.
+- The resident ID number passes GB 11643-1999 on the recording date, and its holder is at
+  least ``MIN_HIRING_AGE`` and under ``MAX_HIRING_AGE`` on the hiring date (``HiringAgeError``,
+  Art. 8: a lawful employment relationship); the birth date is read from the number.
 - Labour dispatch names a dispatch agency; a direct contract names none (Art. 8).
 - The contract ends after it starts, and the hire takes effect within the contract.
 - A level lies within the policy's level scheme (Art. 11); a promotion raises the level in
@@ -110,6 +112,7 @@ from domain.errors import (
     CredentialNotHeldError,
     DateInFutureError,
     DuplicateRecordError,
+    HiringAgeError,
     InvalidDateRangeError,
     InvalidFieldError,
     InvalidTransitionError,
@@ -128,7 +131,7 @@ from domain.errors import (
 )
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.history import Timeline
-from domain.identity import validate_resident_id
+from domain.identity import age_on, birth_date_of, validate_resident_id
 from domain.lifecycle import MAX_TRAINING_HOURS, Leave, Probation, Training
 from domain.organ import Organ
 from domain.values import (
@@ -165,6 +168,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORRECTABLE_FIELDS",
+    "MAX_HIRING_AGE",
+    "MIN_HIRING_AGE",
     "PERSONAL_CORRECTABLE_FIELDS",
     "Auxiliary",
     "Commendation",
@@ -191,6 +196,17 @@ CORRECTABLE_FIELDS: tuple[str, ...] = (
 
 PERSONAL_CORRECTABLE_FIELDS: tuple[str, ...] = ("phone", "address", "resident_id")
 """Fields a ``PersonalDataCorrected`` event may correct (its value is personal data)."""
+
+MIN_HIRING_AGE = 18
+"""The least age (周岁) of a person hired, on the hiring date. Art. 8 has the organ set the
+recruitment standards and employ "依法建立劳动关系", but the measures name no age. The Labour
+Law (劳动法) Art. 15 forbids employing anyone under 16; an auxiliary assists police work, so the
+ledger takes the age of majority, 18 (民法典 Art. 17), as its floor."""
+
+MAX_HIRING_AGE = 60
+"""The age (周岁) from which a person is no longer hired, on the hiring date. The measures name
+no upper age either; the ledger takes 60, the statutory retirement age of men before the
+gradual raise that began in 2025."""
 
 MAX_LINKED_FINDINGS = 100
 _FINDING_REF = re.compile(r"([0-9a-fA-F-]{32,36}):([0-9]{1,4})")
@@ -330,6 +346,17 @@ def _contract(start: date, end: date, hired_on: date) -> None:
         raise InvalidDateRangeError(
             "the hire must take effect within the contract period (start inclusive, end exclusive)"
         )
+
+
+def _hiring_age(resident_id: str, hired_on: date) -> str:
+    """The number, if its holder is of hiring age on ``hired_on`` (Art. 8)."""
+    age = age_on(birth_date_of(resident_id), hired_on)
+    if not MIN_HIRING_AGE <= age < MAX_HIRING_AGE:
+        raise HiringAgeError(
+            f"the person hired must be at least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE} "
+            "years old on the hiring date, by the birth date in the resident ID number (Art. 8)"
+        )
+    return resident_id
 
 
 def _dispatch_agency(form: EmploymentForm, agency: object) -> str | None:
@@ -1292,7 +1319,9 @@ class Auxiliary(Aggregate):
             level=checked_level,
             name=short_text("name", cmd.name),
             gender=member(Gender, "gender", cmd.gender).value,
-            resident_id=validate_resident_id(cmd.resident_id, on=rec.recorded_on),
+            resident_id=_hiring_age(
+                validate_resident_id(cmd.resident_id, on=rec.recorded_on), rec.effective
+            ),
             phone=phone_number("phone", cmd.phone),
             address=short_text("address", cmd.address),
         )

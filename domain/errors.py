@@ -26,6 +26,7 @@ __all__ = [
     "DomainError",
     "DuplicateRecordError",
     "FormatCharacterError",
+    "HiringAgeError",
     "InvalidDateRangeError",
     "InvalidFieldError",
     "InvalidPayScheduleError",
@@ -400,6 +401,14 @@ class NotLabourDispatchError(DomainError):
     agency (Art. 8); a direct-contract auxiliary separates instead."""
 
     code = "not_labour_dispatch"
+
+
+class HiringAgeError(DomainError):
+    """The holder of the resident ID number of a hire is under the least hiring age or has
+    reached the upper one on the hiring date (``domain.auxiliary.MIN_HIRING_AGE``,
+    ``MAX_HIRING_AGE``; Art. 8). The message names the bounds, never the age or birth date."""
+
+    code = "hiring_age"
 
 
 class NoContactForChannelError(DomainError):

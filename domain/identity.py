@@ -69,6 +69,12 @@ def birth_date_of(resident_id: str) -> date:
     return _birth_date(text)
 
 
+def age_on(born: date, day: date) -> int:
+    """Whole years (周岁) from ``born`` to ``day``: one more on each birthday; someone born on
+    29 February turns a year older on 1 March in a common year."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def validate_resident_id(value: str, *, on: date) -> str:
     """Return the normalised number (upper-case X) if it is valid on the given date, else raise."""
     if not isinstance(value, str):

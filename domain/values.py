@@ -571,6 +571,7 @@ class ErrorCode(LabelledEnum):
     same_decider = "same_decider"
     unknown_referral = "unknown_referral"
     not_labour_dispatch = "not_labour_dispatch"
+    hiring_age = "hiring_age"
 
 
 def _labels(enum: type[StrEnum], labels: dict[str, str]) -> tuple[type[StrEnum], Mapping[str, str]]:
@@ -1002,6 +1003,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "same_decider": "申诉须由作出处理以外的部门和人员决定",
                     "unknown_referral": "没有这项移送司法记录",
                     "not_labour_dispatch": "只有劳务派遣辅警可以退回派遣单位（第八条）",
+                    "hiring_age": "受聘人员在聘用之日须年满18周岁且未满60周岁（第八条）",
                 },
             ),
         ]

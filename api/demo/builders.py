@@ -24,8 +24,10 @@ from ledger.records import AuxLedger, Envelope
 
 __all__ = ["PHONE", "RESIDENT_ID", "complaint_command", "hire_command", "set_up_organ"]
 
-RESIDENT_ID = "11010519491231002X"
-"""A well-formed resident ID number of no real person (the check character holds)."""
+RESIDENT_ID = "320699199003071235"
+"""A well-formed resident ID number of no real person (the unassigned area 320699, the check
+character holds), born 1990-03-07: of hiring age (18 to 59) on every hiring date the tests
+and benchmarks use."""
 PHONE = "19912345678"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import World
+from tests.api.conftest import RESIDENT_ID, World
 from tests.api.test_public import COMPLAINT
 
 
@@ -36,7 +36,7 @@ def test_every_kind_of_answer_says_no_store(client: TestClient, world: World) ->
         "report": client.get("/v1/reports/personnel-status", headers=inspector),
         "report CSV": client.get("/v1/reports/early-warning?format=csv", headers=inspector),
         "lookup": client.post(
-            "/v1/auxiliaries/lookup", json={"resident_id": "11010519491231002X"}, headers=personnel
+            "/v1/auxiliaries/lookup", json={"resident_id": RESIDENT_ID}, headers=personnel
         ),
         "command": client.post(
             f"/v1/auxiliaries/{world.auxiliary}/commend",

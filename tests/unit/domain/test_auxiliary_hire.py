@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from domain.auxiliary import Auxiliary
+from domain.auxiliary import MAX_HIRING_AGE, MIN_HIRING_AGE, Auxiliary
 from domain.errors import (
     DateInFutureError,
     DomainError,
+    HiringAgeError,
     InvalidDateRangeError,
     InvalidFieldError,
     InvalidResidentIdError,
@@ -22,6 +23,7 @@ from domain.errors import (
     UnknownPostTypeError,
     UnknownUnitError,
 )
+from domain.identity import age_on
 from domain.organ import Organ
 from domain.policy import NANTONG_2023, LevelScheme, Policy, RuleSet
 from domain.values import (
@@ -163,6 +165,54 @@ def test_the_resident_id_must_pass_gb_11643(organ: Organ) -> None:
     bad = synthetic_resident_id()[:-1] + ("0" if synthetic_resident_id()[-1] != "0" else "1")
     error = hire_refused(InvalidResidentIdError, organ, resident_id=bad)
     assert bad not in str(error)
+
+
+@pytest.mark.parametrize(
+    "born",
+    [
+        date(2019, 6, 1),  # a child
+        date(2006, 1, 3),  # 17 on the hiring day, 18 the day after
+        date(1963, 1, 2),  # 61
+        date(1964, 1, 2),  # 60 on the hiring day
+        date(1940, 5, 17),
+    ],
+)
+def test_the_person_hired_is_of_hiring_age(organ: Organ, born: date) -> None:
+    number = synthetic_resident_id(born=born)
+    error = hire_refused(HiringAgeError, organ, resident_id=number)
+    assert f"at least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE}" in str(error)
+    assert "Art. 8" in str(error)
+    assert number not in str(error) and str(born.year) not in str(error)
+
+
+@pytest.mark.parametrize(
+    "born",
+    [
+        date(2006, 1, 2),  # 18 on the hiring day
+        date(1964, 1, 3),  # 59 on the hiring day, 60 the day after
+    ],
+)
+def test_the_hiring_age_bounds_are_inclusive_below_and_exclusive_above(
+    organ: Organ, born: date
+) -> None:
+    auxiliary = hiring(organ, resident_id=synthetic_resident_id(born=born))()
+    assert auxiliary.hired_on == HIRE_DAY
+
+
+def test_the_age_is_judged_on_the_hiring_date_not_the_recording_date(organ: Organ) -> None:
+    # 17 when the hire takes effect, 18 when it is recorded a week later.
+    number = synthetic_resident_id(born=date(2006, 1, 5))
+    refused_creation(
+        HiringAgeError,
+        hiring(organ, resident_id=number, at=cst(date(2024, 1, 9))),
+    )
+
+
+def test_age_on_counts_whole_years() -> None:
+    assert age_on(date(2006, 1, 2), date(2024, 1, 1)) == 17
+    assert age_on(date(2006, 1, 2), date(2024, 1, 2)) == 18
+    assert age_on(date(2004, 2, 29), date(2022, 2, 28)) == 17
+    assert age_on(date(2004, 2, 29), date(2022, 3, 1)) == 18
 
 
 def test_labour_dispatch_needs_an_agency(organ: Organ) -> None:
