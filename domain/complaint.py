@@ -18,7 +18,11 @@ Invariants kept here:
   and reassign); findings on accepted or under_investigation; the complaint is concluded when
   every allegation has a finding in the current round; concluded | not_accepted ->
   complainant_notified (further notifications allowed); complainant_notified | withdrawn ->
-  closed; any open status before notification -> withdrawn; closed -> reopened.
+  closed; any open status before a result (received, acknowledged, accepted,
+  under_investigation) -> withdrawn; closed -> reopened.
+- Once a result exists (concluded or not accepted) the complainant must be told it: a
+  withdrawal then is ``ComplainantNotNotifiedError`` (Art. 17), so a result never leaves the
+  complaints-not-notified report except by a notification.
 - A complaint cannot close until the complainant has been told the result, unless it was
   withdrawn (``ComplainantNotNotifiedError``, Art. 17).
 - Each allegation gets at most one finding per round. Reopening starts a new round: it clears the
@@ -134,16 +138,18 @@ __all__ = [
 MAX_ALLEGATIONS = 20
 
 _S = ComplaintStatus
-_OPEN_BEFORE_NOTIFICATION = frozenset(
+_OPEN_BEFORE_RESULT = frozenset(
     {
         _S.received,
         _S.acknowledged,
         _S.accepted,
         _S.under_investigation,
-        _S.concluded,
-        _S.not_accepted,
     }
 )
+"""Where the complainant may withdraw: open, and no result reached yet (Art. 17)."""
+
+_RESULT_UNTOLD = frozenset({_S.concluded, _S.not_accepted})
+"""A result reached that the complainant has not been told (Art. 17)."""
 
 
 @dataclass(frozen=True)
@@ -925,8 +931,14 @@ class Complaint(Aggregate):
         )
 
     def withdraw(self, rec: Recording, cmd: commands.Withdraw) -> None:
-        """Record the complainant's withdrawal, before they were told a result."""
-        self._authorise(rec, "withdraw", _OPEN_BEFORE_NOTIFICATION)
+        """Record the complainant's withdrawal, before a result is reached (Art. 17)."""
+        if self.status in _RESULT_UNTOLD:
+            self._authorise(rec, "withdraw", None)
+            raise ComplainantNotNotifiedError(
+                "the complaint has a result (concluded or not accepted): the complainant must "
+                "be told it, so it can no longer be withdrawn (Art. 17)"
+            )
+        self._authorise(rec, "withdraw", _OPEN_BEFORE_RESULT)
         self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     def close(self, rec: Recording, cmd: commands.Close) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.commands.auxiliary import DecideAppeal, RevokeSanction
-from domain.commands.complaint import Close, Withdraw
+from domain.commands.complaint import Close, NotifyComplainant, Withdraw
 from domain.commands.holds import ReleaseLegalHold
-from domain.values import Actor, ComplaintStatus
+from domain.values import Actor, ComplaintStatus, china_date
 from ledger.records import AuxLedger, Envelope
 
 
@@ -19,7 +19,14 @@ def end_erasure_blockers(ledger: AuxLedger, subject: UUID) -> None:
         if kind == "complaint":
             complaint = ledger.complaint(UUID(ref))
             office = Envelope(Actor("cmp-test", "complaints", complaint.organ, None))
-            if complaint.status in (ComplaintStatus.complainant_notified,):
+            if complaint.status in (ComplaintStatus.concluded, ComplaintStatus.not_accepted):
+                # A result is told before the complaint closes; it is not withdrawn (Art. 17).
+                told = NotifyComplainant(
+                    method="phone", notified_on=china_date(ledger.clock()), summary="已告知处理结果"
+                )
+                ledger.command_complaint(complaint.id, told, office)
+                ledger.command_complaint(complaint.id, Close(), office)
+            elif complaint.status in (ComplaintStatus.complainant_notified,):
                 ledger.command_complaint(complaint.id, Close(), office)
             else:
                 ledger.command_complaint(complaint.id, Withdraw(reason="撤回"), office)

@@ -54,6 +54,8 @@ _OPEN = (
     _S.under_investigation.value,
 )
 _AWAITING_NOTICE = (_S.concluded.value, _S.not_accepted.value)
+"""A result the complainant has not been told: the domain refuses a withdrawal here (Art. 17),
+so a complaint leaves this set only by a notification."""
 
 _COMPLAINT_COLUMNS = (
     "c.complaint_id, c.auxiliary_id, a.name AS auxiliary_name, c.organ, c.unit, "

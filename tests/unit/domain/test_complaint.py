@@ -435,6 +435,21 @@ by_the_office = partial(Refusal, COMPLAINTS)
     withdrawal_comes_before_notification=by_the_office(
         commands.Withdraw(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
+    a_concluded_complaint_is_told_not_withdrawn=by_the_office(
+        commands.Withdraw(reason="r"),
+        ComplainantNotNotifiedError,
+        says="Art. 17",
+        has={"code": "complainant_not_notified"},
+        effective=MAR_10,
+        given=upto("concluded"),
+    ),
+    a_declined_complaint_is_told_not_withdrawn=by_the_office(
+        commands.Withdraw(reason="r"),
+        ComplainantNotNotifiedError,
+        says="Art. 17",
+        effective=MAR_2,
+        given=lambda c: by_office(c, MAR_2, commands.Acknowledge(), commands.Decline(reason="r")),
+    ),
     only_a_closed_complaint_reopens=by_the_office(
         commands.Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
     ),

@@ -256,7 +256,6 @@ def every_event() -> list[Aggregate]:
     )
     declined.acknowledge(c, complaint_commands.Acknowledge())
     declined.decline(c, complaint_commands.Decline(reason="不予受理"))
-    declined.withdraw(c, complaint_commands.Withdraw(reason="撤回"))
     unnamed = Complaint.take(
         c,
         complaint_commands.TakeComplaint(
@@ -273,6 +272,7 @@ def every_event() -> list[Aggregate]:
         complainant_id=UUID(int=96),
     )
     unnamed.match_subject(c, complaint_commands.MatchSubject(auxiliary_id=aux.id), aux)
+    unnamed.withdraw(c, complaint_commands.Withdraw(reason="撤回"))
 
     aux.separate(rec(PERSONNEL, LATER), aux_commands.Separate(reason="resigned"))
     dispatched = hiring(
