@@ -12,7 +12,13 @@ Invariants kept here:
   effective-dated history; if the auxiliary was not employed then (before the hire, or on or
   after the separation date), the complaint is refused with ``NoResponsibilityError``.
 - Every later command is by the complaints office of the responsible organ, effective no earlier
-  than the receipt.
+  than the receipt, nor earlier than the latest handling step (``last_step_on``: the receipt,
+  acknowledgement, acceptance, decline, assignment, finding, notification, withdrawal,
+  closure or matching, whichever is latest; after a reopening, the reopening), else
+  ``InvalidDateRangeError`` (Art. 17). A notification is recorded no earlier than its
+  ``notified_on``, and a close no earlier than the ``notified_on`` of the round. The date is
+  kept by the events' apply code from their effective dates; only commands check it, so an
+  existing ledger replays unchanged.
 - Status moves only along these transitions (anything else is ``InvalidTransitionError``):
   received -> acknowledged -> accepted | not_accepted; accepted -> under_investigation (assign,
   and reassign); findings on accepted or under_investigation; the complaint is concluded when
@@ -375,6 +381,7 @@ class Complaint(Aggregate):
         self.tracking_hash: str | None = None
         self.status: ComplaintStatus = ComplaintStatus.received
         self.received_on: date = date.min
+        self.last_step_on: date = date.min
         self.acknowledged_at: datetime | None = None
         self.category: str | None = None
         self.decline_reason: str | None = None
@@ -449,6 +456,7 @@ class Complaint(Aggregate):
             aggregate.contact_text = self.contact_text
             aggregate.tracking_hash = self.tracking_hash
             aggregate.received_on = self.effective
+            aggregate.last_step_on = self.effective
             aggregate.status = ComplaintStatus.received
             aggregate.outside_reference = self.outside_reference
             aggregate.referring_organ = self.referring_organ
@@ -460,6 +468,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.acknowledged_at = self.timestamp
+            aggregate._stepped(self.effective)
             aggregate._ever_acknowledged = True
             aggregate.status = ComplaintStatus.acknowledged
 
@@ -470,6 +479,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.category = self.category
+            aggregate._stepped(self.effective)
             aggregate._ever_accepted = True
             aggregate.status = ComplaintStatus.accepted
 
@@ -482,6 +492,7 @@ class Complaint(Aggregate):
             aggregate.decline_reason = self.reason
             aggregate.decided_by_role = self.actor.role
             aggregate.declined_on = self.effective
+            aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.not_accepted
 
     class InvestigatorAssigned(Event):
@@ -493,6 +504,7 @@ class Complaint(Aggregate):
         def apply(self, aggregate: Complaint) -> None:
             aggregate.investigator_id = self.investigator_id
             aggregate.due = self.due
+            aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.under_investigation
 
     class FindingRecorded(Event):
@@ -514,6 +526,7 @@ class Complaint(Aggregate):
                 )
             )
             aggregate.decided_by_role = self.actor.role
+            aggregate._stepped(self.effective)
             if len(aggregate._decided_this_round()) == len(aggregate.allegations):
                 aggregate.status = ComplaintStatus.concluded
                 aggregate.concluded_at = self.timestamp
@@ -531,6 +544,7 @@ class Complaint(Aggregate):
                 Notification(NotificationMethod(self.method), self.notified_on, self.summary)
             )
             aggregate.notified_on = self.notified_on
+            aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.complainant_notified
 
     class Withdrawn(Event):
@@ -540,6 +554,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.withdrawal_reason = self.reason
+            aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.withdrawn
 
     class Closed(Event):
@@ -547,6 +562,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.closed_at = self.timestamp
+            aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.closed
 
     class Reopened(Event):
@@ -556,6 +572,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: Complaint) -> None:
             aggregate.round += 1
+            aggregate.last_step_on = self.effective  # the new round is dated from here
             aggregate.notified_on = None
             aggregate.concluded_at = None
             aggregate.concluded_on = None
@@ -615,6 +632,7 @@ class Complaint(Aggregate):
         def apply(self, aggregate: Complaint) -> None:
             aggregate.auxiliary_id = self.auxiliary_id
             aggregate.responsibility = self.responsibility
+            aggregate._stepped(self.effective)
 
     # ------------------------------------------------------------------ outbox events
 
@@ -698,6 +716,11 @@ class Complaint(Aggregate):
         if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.closed):
             return None
         return policy.review.request_until(self.notified_on)
+
+    def _stepped(self, effective: date) -> None:
+        """Keep the date of the latest handling step (a state read, never a check: replay
+        of an existing ledger is unchanged)."""
+        self.last_step_on = max(self.last_step_on, effective)
 
     def _decided_this_round(self) -> set[int]:
         return {f.allegation_number for f in self._findings if f.round == self.round}
@@ -837,7 +860,12 @@ class Complaint(Aggregate):
     # ---------------------------------------------------------------------------- handling
 
     def _authorise(
-        self, rec: Recording, command: str, allowed: frozenset[ComplaintStatus] | None
+        self,
+        rec: Recording,
+        command: str,
+        allowed: frozenset[ComplaintStatus] | None,
+        *,
+        in_order: bool = True,
     ) -> None:
         require_role(rec.actor, (Role.complaints,), action="handle a complaint", article="Art. 17")
         require_organ(rec.actor, self.organ)
@@ -845,6 +873,16 @@ class Complaint(Aggregate):
             raise InvalidTransitionError(self.status.value, command)
         if rec.effective < self.received_on:
             raise InvalidDateRangeError("effective date precedes the complaint's receipt")
+        if in_order:
+            self._in_order(rec)
+
+    def _in_order(self, rec: Recording) -> None:
+        """Refuse a step dated before the latest handling step (Art. 17)."""
+        if rec.effective < self.last_step_on:
+            raise InvalidDateRangeError(
+                f"effective date precedes the complaint's last handling step, on "
+                f"{self.last_step_on.isoformat()}: its steps are recorded in order (Art. 17)"
+            )
 
     def acknowledge(self, rec: Recording, cmd: commands.Acknowledge) -> None:
         """Acknowledge receipt (complaints office)."""
@@ -922,6 +960,11 @@ class Complaint(Aggregate):
             raise InvalidDateRangeError(
                 "the complainant cannot have been told the result before it was reached"
             )
+        if rec.effective < day:
+            raise InvalidDateRangeError(
+                "a notification is recorded on or after the day the complainant was told "
+                "(notified_on)"
+            )
         self.trigger_event(
             self.ComplainantNotified,
             **rec.fields(),
@@ -943,13 +986,19 @@ class Complaint(Aggregate):
 
     def close(self, rec: Recording, cmd: commands.Close) -> None:
         """Close the complaint; only once the complainant was told the result or withdrew."""
-        self._authorise(rec, "close", None)
+        self._authorise(rec, "close", None, in_order=False)
         if self.status is ComplaintStatus.closed:
             raise InvalidTransitionError(self.status.value, "close")
         if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.withdrawn):
             raise ComplainantNotNotifiedError(
                 "the complaint cannot close before the complainant has been told the result "
                 "of its handling, unless it was withdrawn (Art. 17)"
+            )
+        self._in_order(rec)
+        if self.notified_on is not None and rec.effective < self.notified_on:
+            raise InvalidDateRangeError(
+                "the complaint cannot close before the day the complainant was told the "
+                "result (Art. 17)"
             )
         self.trigger_event(self.Closed, **rec.fields())
 
@@ -1058,7 +1107,8 @@ class Complaint(Aggregate):
 
     def queue_notification(self, rec: Recording, cmd: commands.QueueNotification) -> None:
         """Queue a notification to the complainant for the delivery worker (Art. 17)."""
-        self._authorise(rec, "queue_notification", _HAS_RESULT)
+        # Not a handling step: the outbox is not ordered against the steps' dates.
+        self._authorise(rec, "queue_notification", _HAS_RESULT, in_order=False)
         if not isinstance(cmd.message_id, UUID):
             raise InvalidFieldError("message_id", "must be a UUID")
         if cmd.message_id in self._messages:

@@ -63,6 +63,7 @@ MAR_2 = date(2024, 3, 2)
 MAR_5 = date(2024, 3, 5)
 MAR_10 = date(2024, 3, 10)
 MAR_12 = date(2024, 3, 12)
+MAR_20 = date(2024, 3, 20)
 COMPLAINANT_RID = synthetic_resident_id(born=date(1980, 7, 1), sequence=456)
 
 
@@ -450,6 +451,49 @@ by_the_office = partial(Refusal, COMPLAINTS)
         effective=MAR_2,
         given=lambda c: by_office(c, MAR_2, commands.Acknowledge(), commands.Decline(reason="r")),
     ),
+    a_step_is_not_dated_before_the_last_step=by_the_office(
+        finding(number=2),
+        InvalidDateRangeError,
+        says="last handling step, on 2024-03-05",
+        effective=MAR_2,
+        given=upto("found_1"),
+    ),
+    acceptance_is_not_dated_before_the_acknowledgement=by_the_office(
+        commands.Accept(category="c"),
+        InvalidDateRangeError,
+        effective=MAR_2,
+        given=lambda c: by_office(c, MAR_5, commands.Acknowledge()),
+    ),
+    a_notification_is_not_dated_before_the_day_told=by_the_office(
+        notice(MAR_12),
+        InvalidDateRangeError,
+        says="notified_on",
+        effective=MAR_10,
+        at=cst(MAR_12),
+        given=upto("concluded"),
+    ),
+    a_close_is_not_dated_before_the_notification=by_the_office(
+        commands.Close(), InvalidDateRangeError, effective=MAR_10, given=upto("notified")
+    ),
+    a_close_is_not_dated_before_the_withdrawal=by_the_office(
+        commands.Close(),
+        InvalidDateRangeError,
+        effective=MAR_2,
+        given=lambda c: (
+            handled(c, upto="assigned"),
+            by_office(c, MAR_5, commands.Withdraw(reason="r")),
+        ),
+    ),
+    a_new_round_is_not_dated_before_the_reopening=by_the_office(
+        finding(number=1),
+        InvalidDateRangeError,
+        says="2024-03-20",
+        effective=MAR_12,
+        given=lambda c: (
+            handled(c, upto="closed"),
+            by_office(c, MAR_20, commands.Reopen(reason="r")),
+        ),
+    ),
     only_a_closed_complaint_reopens=by_the_office(
         commands.Reopen(reason="r"), InvalidTransitionError, given=upto("notified")
     ),
@@ -482,6 +526,37 @@ def test_decline_then_notify_then_close(complaint: Complaint) -> None:
     refused(complaint, ComplainantNotNotifiedError, by_office, complaint, MAR_2, commands.Close())
     by_office(complaint, MAR_5, notice(MAR_5, "phone", "不予受理"), commands.Close())
     assert complaint.status is ComplaintStatus.closed
+
+
+def test_steps_on_the_same_day_and_later_are_in_order(complaint: Complaint) -> None:
+    handled(complaint, upto="notified")
+    by_office(complaint, MAR_12, notice(MAR_12, "letter", "书面告知"))
+    by_office(complaint, MAR_20, commands.Close())
+    assert complaint.last_step_on == MAR_20
+    by_office(complaint, MAR_20, commands.Reopen(reason="r"), finding(number=1))
+    assert (complaint.round, complaint.last_step_on) == (2, MAR_20)
+
+
+def test_out_of_order_steps_already_recorded_replay_unchanged(auxiliary: Auxiliary) -> None:
+    """Events recorded before the order was checked (here triggered without their commands)
+    replay as they were; only the next command is held to the latest date and notified_on."""
+    complaint = receiving(auxiliary)()
+    for _, day, command in HAPPY_PATH[:5]:
+        by_office(complaint, day, command)
+    for day in (MAR_10, MAR_5):  # recorded before the day told, then before the last step
+        complaint.trigger_event(
+            Complaint.ComplainantNotified,
+            **rec(COMPLAINTS, day).fields(),
+            method="sms",
+            notified_on=MAR_12,
+            summary="s",
+        )
+    rebuilt = replay(list(complaint.collect_events()))
+    assert rebuilt == complaint
+    assert (rebuilt.last_step_on, rebuilt.notified_on) == (MAR_10, MAR_12)
+    refused(rebuilt, InvalidDateRangeError, by_office, rebuilt, date(2024, 3, 11), commands.Close())
+    by_office(rebuilt, MAR_12, commands.Close())
+    assert rebuilt.status is ComplaintStatus.closed
 
 
 def test_further_notifications_are_recorded(complaint: Complaint) -> None:
