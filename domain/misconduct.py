@@ -9,6 +9,9 @@ Invariants kept here:
 - The official is a supervising officer or a manager; the kind is one of the three of Art. 19.
 - A decision is amended by a new event with a reason; the earlier decision stays on record, and
   an amendment must change the decision.
+- An amendment is dated no earlier than the finding and the latest amendment before it
+  (``InvalidDateRangeError``, Art. 19): the command checks it against ``decision_history``, so
+  a ledger already holding an amendment out of order replays unchanged.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.authority import require_organ, require_role
 from domain.checks import free_text, identifier, member, optional_identifier, short_text
-from domain.errors import InvalidFieldError
+from domain.errors import InvalidDateRangeError, InvalidFieldError
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.values import MisconductKind, OfficialRole, Role
 
@@ -113,6 +116,12 @@ class MisconductFinding(Aggregate):
         checked = free_text("decision", cmd.decision)
         if checked == self.decision:
             raise InvalidFieldError("decision", "equals the decision in force")
+        latest = max(day for day, _ in self.decision_history)
+        if rec.effective < latest:
+            raise InvalidDateRangeError(
+                f"the amendment precedes the decision in force, dated {latest.isoformat()}: "
+                "a decision is amended after the finding and its last amendment (Art. 19)"
+            )
         self.trigger_event(
             self.DecisionAmended,
             **rec.fields(),

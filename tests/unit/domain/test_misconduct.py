@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from domain.commands.misconduct import AmendDecision, RecordMisconduct
-from domain.errors import DomainError, InvalidFieldError, NotAuthorisedError, OutsideScopeError
+from domain.errors import (
+    DomainError,
+    InvalidDateRangeError,
+    InvalidFieldError,
+    NotAuthorisedError,
+    OutsideScopeError,
+)
 from domain.misconduct import MisconductFinding
 from domain.values import Actor, MisconductKind, OfficialRole
 
@@ -25,6 +32,9 @@ from .support import (
     refused_creation,
 )
 
+FEB_28 = date(2024, 2, 28)
+MAR_5 = date(2024, 3, 5)
+MAR_10 = date(2024, 3, 10)
 FINDING_ID = UUID("00000000-0000-4000-8000-0000000000d1")
 
 
@@ -97,6 +107,23 @@ def test_amend_decision_keeps_history(finding: MisconductFinding) -> None:
     assert finding.decision_history == [(DAY, "诫勉谈话"), (DAY, "通报批评")]
     [event] = finding.collect_events()
     assert isinstance(event, MisconductFinding.DecisionAmended)
+
+
+def test_an_amendment_is_not_dated_before_the_finding(finding: MisconductFinding) -> None:
+    amendment = AmendDecision(decision="通报批评", reason="r")
+    error = refused(
+        finding, InvalidDateRangeError, finding.amend_decision, rec(DISCIPLINE, FEB_28), amendment
+    )
+    assert "Art. 19" in str(error)
+
+
+def test_an_amendment_is_not_dated_before_the_last_amendment(finding: MisconductFinding) -> None:
+    finding.amend_decision(rec(DISCIPLINE, MAR_10), AmendDecision(decision="通报批评", reason="r"))
+    finding.collect_events()
+    later = AmendDecision(decision="记过", reason="r")
+    refused(finding, InvalidDateRangeError, finding.amend_decision, rec(DISCIPLINE, MAR_5), later)
+    finding.amend_decision(rec(DISCIPLINE, MAR_10), later)  # the same day is in order
+    assert finding.decision_history == [(DAY, "诫勉谈话"), (MAR_10, "通报批评"), (MAR_10, "记过")]
 
 
 @pytest.mark.parametrize(
