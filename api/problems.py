@@ -189,6 +189,9 @@ CATALOGUE: Mapping[str, ProblemKind] = {
     "prior_record_elsewhere": ProblemKind(
         409, "The person left an auxiliary post for cause: ask the organ named, or override"
     ),
+    "already_employed": ProblemKind(
+        409, "The person holds an auxiliary post now, under a record not separated"
+    ),
     "legal_hold": ProblemKind(409, "A legal hold protects the person's data from erasure"),
     "invalid_rule_set": ProblemKind(422, "The rule set is refused whole (its problems are listed)"),
     "statement_missing": ProblemKind(

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 __all__ = [
+    "AlreadyEmployedError",
     "AuxiliarySeparatedError",
     "ComplainantNotNotifiedError",
     "CredentialAlreadyActiveError",
@@ -343,6 +344,22 @@ class PriorRecordElsewhereError(DomainError):
             "a record of this person's separation for cause exists with organ(s) "
             f"{names} (this organ's own records count too): ask them before hiring, or "
             "give an override reason"
+        )
+
+
+class AlreadyEmployedError(DomainError):
+    """The person to be hired holds an auxiliary post now, under another record not separated
+    (Art. 5, 8: one person, one quota slot). Names the organs, nothing of the records."""
+
+    code = "already_employed"
+
+    def __init__(self, organs: Iterable[tuple[str, str]]) -> None:
+        self.organs = tuple(organs)
+        names = "; ".join(f"{code} {name}" for code, name in self.organs)
+        super().__init__(
+            f"this person is employed as an auxiliary now, with organ(s) {names}: a person "
+            "holds one post and one quota slot at a time, so the record there is separated "
+            "first (Art. 5, 8)"
         )
 
 

@@ -10,6 +10,13 @@ the number it records (one primary-key read, the claims pattern of ``CredentialS
 refused (``PriorRecordElsewhereError``) unless it carries an override reason, which the new
 record keeps in ``Auxiliary.PriorRecordOverridden`` beside the organs it was warned about.
 
+``HireMarker`` -- one per person (resident ID number) hired since hires were marked, keyed
+the same way (the blind index, never the number; a separate id space): the record ids and
+organ codes of the person's hires. A hire reads it (one primary-key read) and is refused
+(``AlreadyEmployedError``, Art. 5, 8) while another record of the person is not separated,
+so one person never holds two quota slots; the hire notes itself in the same save, so two
+hires of one person racing cannot both commit (the marker's next version is taken once).
+
 ``LegalHolds`` -- the holds on one data subject (an auxiliary or a complainant), keyed by the
 subject's id. The discipline office, an inspector or an administrator of the organ that holds
 the person's record places a hold (reason, reference) and releases it (reason), each an event.
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HOLD_ROLES",
     "SERIOUS_SANCTIONS",
+    "HireMarker",
     "HoldRecord",
     "LegalHolds",
     "PriorRecordMarker",
@@ -151,6 +159,59 @@ class PriorRecordMarker(Aggregate):
 
     def note(self, rec: Recording, *, auxiliary: Auxiliary) -> None:
         """Add an adverse separation (nothing if this record is noted already)."""
+        if auxiliary.id in self.records:
+            return
+        self.trigger_event(
+            self.Noted, **rec.fields(), auxiliary_id=auxiliary.id, organ=auxiliary.organ
+        )
+
+
+class HireMarker(Aggregate):
+    """The hires of one person (by the blind index of their resident ID number), across every
+    organ of the ledger: record ids and organ codes only."""
+
+    def __init__(self) -> None:
+        self.records: dict[UUID, str] = {}
+
+    class Event(LedgerEvent):
+        """Base of the hire marker's events."""
+
+    class Opened(Event, LedgerCreated):
+        """The person's first hire marked in the ledger."""
+
+        auxiliary_id: UUID
+        organ: str
+
+        def apply(self, aggregate: HireMarker) -> None:
+            aggregate.records[self.auxiliary_id] = self.organ
+
+    class Noted(Event):
+        """Another hire of the same person (or a record whose number was corrected to it)."""
+
+        auxiliary_id: UUID
+        organ: str
+
+        def apply(self, aggregate: HireMarker) -> None:
+            aggregate.records[self.auxiliary_id] = self.organ
+
+    @staticmethod
+    def id_for(resident_index: str) -> UUID:
+        """The marker's id for a blind index of a resident ID number (64 hex)."""
+        return uuid5(ID_NAMESPACE, "hire:" + resident_index)
+
+    @classmethod
+    def open(cls, rec: Recording, *, resident_index: str, auxiliary: Auxiliary) -> HireMarker:
+        """The marker of a person just hired for the first time since hires were marked."""
+        return cls._create(
+            cls.Opened,
+            id=cls.id_for(_index(resident_index)),
+            **rec.fields(),
+            auxiliary_id=auxiliary.id,
+            organ=auxiliary.organ,
+        )
+
+    def note(self, rec: Recording, *, auxiliary: Auxiliary) -> None:
+        """Add a hire of the person (nothing if this record is noted already)."""
         if auxiliary.id in self.records:
             return
         self.trigger_event(

@@ -464,6 +464,8 @@ class EventType(LabelledEnum):
     auxiliary_prior_record_overridden = "auxiliary_prior_record_overridden"
     prior_record_marker_opened = "prior_record_marker_opened"
     prior_record_marker_noted = "prior_record_marker_noted"
+    hire_marker_opened = "hire_marker_opened"
+    hire_marker_noted = "hire_marker_noted"
     legal_holds_opened = "legal_holds_opened"
     legal_holds_placed = "legal_holds_placed"
     legal_holds_released = "legal_holds_released"
@@ -564,6 +566,7 @@ class ErrorCode(LabelledEnum):
     not_ready = "not_ready"
     serial_already_issued = "serial_already_issued"
     prior_record_elsewhere = "prior_record_elsewhere"
+    already_employed = "already_employed"
     legal_hold = "legal_hold"
     verification_running = "verification_running"
     overlapping_leave = "overlapping_leave"
@@ -896,6 +899,8 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "auxiliary_prior_record_overridden": "有前科记录仍予招用",
                     "prior_record_marker_opened": "登记因故离职记录",
                     "prior_record_marker_noted": "补记因故离职记录",
+                    "hire_marker_opened": "登记招用记录",
+                    "hire_marker_noted": "补记招用记录",
                     "legal_holds_opened": "建立法律保全记录",
                     "legal_holds_placed": "设置法律保全",
                     "legal_holds_released": "解除法律保全",
@@ -996,6 +1001,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "not_ready": "服务尚未就绪",
                     "serial_already_issued": "该证件编号已发放过，不得重复发放",
                     "prior_record_elsewhere": "此人曾因故离职：请先向所列机关了解，或填写招用理由",
+                    "already_employed": "此人现仍在所列机关任辅警，须先办理离职，不得重复招用",
                     "legal_hold": "此人的个人信息处于法律保全中，不得删除",
                     "verification_running": "账本校验正在进行，请稍后再试",
                     "overlapping_leave": "与已登记的休假时间重叠",

@@ -30,6 +30,14 @@ Invariants:
   authorises the hire before the lookup, so no one else learns whether a record exists.
   Separations stored without a marker (before markers existed) are noted once by an
   administrator's ``backfill_prior_records``, which is idempotent.
+- A hire is refused (``AlreadyEmployedError``, Art. 5, 8; no override) while another record of
+  the same person (the same blind index) is not separated: one person holds one post and one
+  quota slot. The lookup is one read of the person's ``HireMarker`` (every hire notes itself
+  in it in the same save, and a correction of the resident ID number notes the record under
+  the new number) and a checked read of each record it names; an erased record, or one whose
+  number was since corrected to another, does not count. Two hires of one person racing
+  cannot both commit (the marker's next version). Records hired before hire markers existed
+  are not in any marker and are not found.
 - An erasure is refused (``LegalHoldError``) while a complaint about or by the person is open,
   a sanction of theirs is open or under appeal, or an explicit hold stands; it saves
   ``LegalHolds.ErasureCleared`` with the erasure, so a hold placed meanwhile and the erasure
@@ -75,6 +83,7 @@ from domain.commands.pay import RecordAverageWage, SetPaySchedule
 from domain.commands.rules import LoadRuleSet
 from domain.complaint import Complaint
 from domain.errors import (
+    AlreadyEmployedError,
     DuplicateRecordError,
     NotAuthorisedError,
     OutsideScopeError,
@@ -84,7 +93,7 @@ from domain.errors import (
     UnknownUnitError,
 )
 from domain.events import Recording, recording
-from domain.holds import LegalHolds, PriorRecordMarker, separated_for_cause
+from domain.holds import HireMarker, LegalHolds, PriorRecordMarker, separated_for_cause
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -489,6 +498,11 @@ class AuxLedger(LedgerApplication):
         rec = self.recording(env)
         auxiliary = Auxiliary.hire(rec, cmd, id=new_id, organ=organ)
         # Asked only once the domain has authorised the hire: no one else learns of a record.
+        employed = sorted({code for _, code in self.employed_records(auxiliary.resident_id)})
+        if employed:
+            raise AlreadyEmployedError(
+                (code, self.load(Organ, Organ.id_for(code), copy=False).name) for code in employed
+            )
         warned = sorted({code for _, code in self.prior_records(auxiliary.resident_id)})
         if warned:
             if cmd.override_reason is None:
@@ -497,7 +511,46 @@ class AuxLedger(LedgerApplication):
                 )
             auxiliary.override_prior_records(rec, organs=warned, reason=cmd.override_reason)
         organ.take_slot(rec, auxiliary_id=new_id)
-        return self._commit(auxiliary, organ)
+        hires = self._note_hire(auxiliary, rec)
+        return self._commit(auxiliary, organ, *([hires] if hires is not None else []))
+
+    def employed_records(self, resident_id: str) -> list[tuple[UUID, str]]:
+        """(record id, current organ code) of every record of the person with this resident ID
+        number that is not separated, in the whole ledger (checked reads; erased records and
+        records hired before hire markers existed do not count)."""
+        index = self.privacy.blind_index(RESIDENT_ID_KIND, resident_id)
+        marker_id = HireMarker.id_for(index)
+        if not self.exists(marker_id):
+            return []
+        marker = self.load(HireMarker, marker_id, copy=False)
+        found: list[tuple[UUID, str]] = []
+        for auxiliary_id in marker.records:
+            other = self.load(Auxiliary, auxiliary_id, copy=False)
+            number = other.resident_id
+            if number == ERASED or other.status is AuxiliaryStatus.separated:
+                continue
+            # A number since corrected names another person's marker; sealed: count it.
+            if number == SEALED or self.privacy.blind_index(RESIDENT_ID_KIND, number) == index:
+                found.append((auxiliary_id, other.organ))
+        return found
+
+    def _note_hire(self, auxiliary: Auxiliary, rec: Recording) -> HireMarker | None:
+        """The person's hire marker with this record noted (saved with the hire or the
+        correction of the number); None if it was noted already or the number is erased."""
+        if auxiliary.resident_id == ERASED:
+            return None
+        if auxiliary.resident_id == SEALED:
+            raise PersonalDataError(
+                "a hire needs the resident ID number's blind index, but the number is sealed "
+                "in this process"
+            )
+        index = self.privacy.blind_index(RESIDENT_ID_KIND, auxiliary.resident_id)
+        marker_id = HireMarker.id_for(index)
+        if not self.exists(marker_id):
+            return HireMarker.open(rec, resident_index=index, auxiliary=auxiliary)
+        marker = self.load(HireMarker, marker_id)
+        marker.note(rec, auxiliary=auxiliary)
+        return marker if marker.pending_events else None
 
     def prior_records(self, resident_id: str) -> list[tuple[UUID, str]]:
         """(record id, organ code) of every separation for cause of the person with this
@@ -653,8 +706,14 @@ class AuxLedger(LedgerApplication):
         target_hash = self.record_hash(auxiliary_id, target)
         rec = self.recording(env)
         auxiliary.correct(rec, cmd, target_version=target, target_hash=target_hash)
-        marker = self._note_prior_record(auxiliary, rec) if cmd.field == "resident_id" else None
-        return self._commit(auxiliary, *([marker] if marker is not None else []))
+        markers: list[Aggregate] = []
+        if cmd.field == "resident_id":
+            markers = [
+                m
+                for m in (self._note_prior_record(auxiliary, rec), self._note_hire(auxiliary, rec))
+                if m is not None
+            ]
+        return self._commit(auxiliary, *markers)
 
     # ------------------------------------------------------------------ complaints
 

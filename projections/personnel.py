@@ -65,6 +65,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.events import LedgerEvent
+from domain.holds import HireMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -419,14 +420,15 @@ class PersonnelProjection(LifecycleHandlers):
     """Organs, auxiliaries, pay and officials' misconduct."""
 
     name = "personnel"
-    # UnitCode and CredentialSerial have no rows of their own (their organ's UnitRegistered and
-    # their auxiliary's CredentialIssued have): followed for the rule-period check every
-    # recorded event gets.
+    # UnitCode, CredentialSerial and HireMarker have no rows of their own (their organ's
+    # UnitRegistered, their auxiliary's CredentialIssued and Hired have): followed for the
+    # rule-period check every recorded event gets.
     aggregates = (
         Organ,
         UnitCode,
         Auxiliary,
         CredentialSerial,
+        HireMarker,
         PaySchedule,
         LocalAverageWage,
         MisconductFinding,

@@ -227,7 +227,7 @@ def build_ledger(env: dict[str, str]) -> None:
     """A small ledger: one organ, a unit, 20 auxiliaries with work IDs; read models caught up."""
     from benchlib import HIRED_ON, caught_up, standard_hire  # noqa: PLC0415
 
-    from api.demo.builders import set_up_organ  # noqa: PLC0415
+    from api.demo.builders import other_resident_id, set_up_organ  # noqa: PLC0415
     from domain.values import Actor  # noqa: PLC0415
     from ledger.config import Settings  # noqa: PLC0415
     from ledger.records import AuxLedger  # noqa: PLC0415
@@ -246,7 +246,10 @@ def build_ledger(env: dict[str, str]) -> None:
     )
     for i in range(1, 21):
         hired = ledger.hire(
-            ORGAN, standard_hire(UNIT, f"辅警{i}"), Envelope(personnel, effective=HIRED_ON)
+            ORGAN,
+            # 20 people: one person holds one post at a time (Art. 5, 8).
+            standard_hire(UNIT, f"辅警{i}", resident_id=other_resident_id(i)),
+            Envelope(personnel, effective=HIRED_ON),
         )
         ledger.command_auxiliary(
             hired.originator_id,

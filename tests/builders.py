@@ -14,7 +14,14 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from api.demo.builders import PHONE, RESIDENT_ID, complaint_command, hire_command, set_up_organ
+from api.demo.builders import (
+    PHONE,
+    RESIDENT_ID,
+    complaint_command,
+    hire_command,
+    other_resident_id,
+    set_up_organ,
+)
 from domain.commands.auxiliary import ImposeSanction, WaiveStatement
 from domain.values import Actor
 from ledger.records import AuxLedger, Envelope, Recorded
@@ -27,6 +34,7 @@ __all__ = [
     "hire",
     "hire_command",
     "impose_sanction",
+    "other_resident_id",
     "set_up_organ",
 ]
 

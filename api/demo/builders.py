@@ -19,16 +19,31 @@ from typing import Any
 from domain.commands.auxiliary import Hire
 from domain.commands.complaint import ReceiveComplaint
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
+from domain.identity import resident_id_check_char
 from domain.values import Actor
 from ledger.records import AuxLedger, Envelope
 
-__all__ = ["PHONE", "RESIDENT_ID", "complaint_command", "hire_command", "set_up_organ"]
+__all__ = [
+    "PHONE",
+    "RESIDENT_ID",
+    "complaint_command",
+    "hire_command",
+    "other_resident_id",
+    "set_up_organ",
+]
 
 RESIDENT_ID = "320699199003071235"
 """A well-formed resident ID number of no real person (the unassigned area 320699, the check
 character holds), born 1990-03-07: of hiring age (18 to 59) on every hiring date the tests
 and benchmarks use."""
 PHONE = "19912345678"
+
+
+def other_resident_id(sequence: int) -> str:
+    """A well-formed resident ID number of no real person (area 320699), one per ``sequence``
+    (1-999): another person than ``RESIDENT_ID``'s, for a second auxiliary employed at once."""
+    body = f"32069919900101{sequence:03d}"
+    return body + resident_id_check_char(body)
 
 
 def hire_command(**overrides: Any) -> Hire:

@@ -18,11 +18,18 @@ from tests.api.conftest import UNIT
 DISPATCH_AGENCY = "南通众合人力资源服务有限公司"
 
 
+NEW_PERSON = builders.other_resident_id(9)
+"""The resident ID number ``hire_body`` hires: no one the World employs."""
+
+
 def hire_body(**overrides: Any) -> dict[str, Any]:
     """``POST /v1/auxiliaries``: the valid hire of ``builders.hire_command`` (a direct-contract
-    patrol auxiliary at level 1) into UNIT from 2026-01-01, as JSON, effective 2026-01-02;
+    patrol auxiliary at level 1) into UNIT from 2026-01-01, as JSON, effective 2026-01-02, of
+    ``NEW_PERSON`` (no one the World employs: one person holds one post at a time);
     ``overrides`` replace or add fields."""
-    command = builders.hire_command(unit=UNIT, contract_start=date(2026, 1, 1))
+    command = builders.hire_command(
+        unit=UNIT, contract_start=date(2026, 1, 1), resident_id=NEW_PERSON
+    )
     given = {name: value for name, value in asdict(command).items() if value is not None}
     return {**json.loads(json.dumps(given, default=str)), "effective": "2026-01-02", **overrides}
 

@@ -7,6 +7,7 @@ does it (production mode, so placeholder secrets would be refused).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,10 @@ CITY = "320600"
 ROLES = TOKEN_ROLES
 """Every role a token may carry: the world holds one token of each, in each organ."""
 RESIDENT_ID = builders.RESIDENT_ID
+OTHER_UNIT_RESIDENT_ID = builders.other_resident_id(2)
+OTHER_ORGAN_RESIDENT_ID = builders.other_resident_id(3)
+_PEOPLE = itertools.count()
+"""Numbers the people ``hire`` hires when no number is given."""
 PHONE = builders.PHONE
 
 
@@ -68,10 +73,22 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def hire(ledger: AuxLedger, organ: str, unit: str, serial: str | None, name: str = "李明") -> UUID:
-    """Hire an auxiliary and issue a work ID (none if ``serial`` is None)."""
+def hire(
+    ledger: AuxLedger,
+    organ: str,
+    unit: str,
+    serial: str | None,
+    name: str = "李明",
+    resident_id: str | None = None,
+) -> UUID:
+    """Hire an auxiliary and issue a work ID (none if ``serial`` is None); ``resident_id``, or
+    a person no one employs yet (one person holds one post at a time, Art. 5, 8)."""
+    if resident_id is None:
+        resident_id = builders.other_resident_id(100 + next(_PEOPLE) % 800)
     personnel = actor("personnel", organ)
-    recorded = builders.hire(ledger, organ, personnel, date(2025, 1, 2), unit=unit, name=name)
+    recorded = builders.hire(
+        ledger, organ, personnel, date(2025, 1, 2), unit=unit, name=name, resident_id=resident_id
+    )
     if serial is None:
         return recorded.originator_id
     ledger.command_auxiliary(
@@ -93,9 +110,18 @@ def build_world(ledger: AuxLedger, settings: Settings) -> World:
         for unit in units:
             ledger.command_organ(organ, RegisterUnit(code=unit, name=f"{unit}所"), Envelope(admin))
         ledger.command_organ(organ, SetQuota(quota=20), Envelope(actor("establishment", organ)))
-    world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001")
-    world.other_unit_auxiliary = hire(ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强")
-    world.other_organ_auxiliary = hire(ledger, OTHER_ORGAN, f"{OTHER_ORGAN}-001", "NTFJ0612000001")
+    world.auxiliary = hire(ledger, ORGAN, UNIT, "NTFJ0602000001", resident_id=RESIDENT_ID)
+    # Three people: one person holds one post at a time (Art. 5, 8).
+    world.other_unit_auxiliary = hire(
+        ledger, ORGAN, OTHER_UNIT, "NTFJ0602000002", "赵强", OTHER_UNIT_RESIDENT_ID
+    )
+    world.other_organ_auxiliary = hire(
+        ledger,
+        OTHER_ORGAN,
+        f"{OTHER_ORGAN}-001",
+        "NTFJ0612000001",
+        resident_id=OTHER_ORGAN_RESIDENT_ID,
+    )
     world.complaint = receive_complaint(
         ledger,
         world.auxiliary,

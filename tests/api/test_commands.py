@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from tests import builders
 from tests.api.bodies import decision, dispatched_hire_body
 from tests.api.conftest import (
     ORGAN,
@@ -72,7 +73,8 @@ def test_organ_setup_and_hire_through_the_api(client: TestClient, world: World) 
     assert hired.headers["Location"] == f"/v1/auxiliaries/{new_id}"
     assert hired.json()["topic"] == "domain.auxiliary:Auxiliary.Hired"
     assert hired.json()["hash"] == world.ledger.record_hash(UUID(new_id), 1)
-    problem(client.post("/v1/auxiliaries", headers=personnel, json=HIRE), 409, "quota_exceeded")
+    another = {**HIRE, "resident_id": builders.other_resident_id(10)}
+    problem(client.post("/v1/auxiliaries", headers=personnel, json=another), 409, "quota_exceeded")
     organ = client.get(f"/v1/organs/{ORGAN}", headers=personnel).json()
     assert organ["quota"] == 3 and organ["headcount"] == 3
     schedule = {str(level): f"{4200 + 380 * (level - 1)}.00" for level in range(1, 11)}

@@ -12,10 +12,21 @@ from domain.commands.auxiliary import Separate
 from ledger.records import Envelope
 from tests import builders
 from tests.api.bodies import hire_body
-from tests.api.conftest import OTHER_ORGAN, PHONE, RESIDENT_ID, World, actor, problem
+from tests.api.conftest import (
+    OTHER_ORGAN,
+    OTHER_ORGAN_RESIDENT_ID,
+    PHONE,
+    RESIDENT_ID,
+    World,
+    actor,
+    problem,
+)
 from tests.holds import end_erasure_blockers
 
-HIRE = hire_body(contract_start="2025-01-01", effective="2025-02-01")
+HIRE = hire_body(
+    contract_start="2025-01-01", effective="2025-02-01", resident_id=OTHER_ORGAN_RESIDENT_ID
+)
+"""A hire of the person the other organ employs (``world.other_organ_auxiliary``)."""
 
 
 def _dismiss_elsewhere(world: World) -> None:
@@ -44,7 +55,15 @@ def test_a_hire_after_a_dismissal_elsewhere_is_refused_then_overridden(
     body = problem(refused, 409, "prior_record_elsewhere")
     assert refused.headers["content-type"] == "application/problem+json"
     assert f"{OTHER_ORGAN} {OTHER_ORGAN}局" in body["detail"]
-    for personal in (RESIDENT_ID, PHONE, "李明", "人民路", "dismiss", "termination", "S-9"):
+    for personal in (
+        OTHER_ORGAN_RESIDENT_ID,
+        PHONE,
+        "李明",
+        "人民路",
+        "dismiss",
+        "termination",
+        "S-9",
+    ):
         assert personal not in refused.text
     assert str(world.other_organ_auxiliary) not in refused.text
     assert world.ledger.ledger_recorder.max_notification_id() == head  # nothing stored
@@ -57,6 +76,31 @@ def test_a_hire_after_a_dismissal_elsewhere_is_refused_then_overridden(
     assert hired.status_code == 201, hired.text
     record = world.ledger.auxiliary(UUID(hired.json()["originator_id"]))
     assert record.prior_record_override == ((OTHER_ORGAN,), "已向原单位核实，同意录用")
+
+
+def test_a_hire_of_a_person_employed_elsewhere_is_refused_and_stores_nothing(
+    client: TestClient, world: World
+) -> None:
+    head = world.ledger.ledger_recorder.max_notification_id()
+    occupied = world.ledger.organ(world.ledger.auxiliary(world.auxiliary).organ).occupied  # type: ignore[arg-type]
+    for body in (HIRE, {**HIRE, "override_reason": "已核实"}):  # no override: one post at a time
+        refused = client.post("/v1/auxiliaries", headers=world.headers("personnel"), json=body)
+        detail = problem(refused, 409, "already_employed")["detail"]
+        assert f"{OTHER_ORGAN} {OTHER_ORGAN}局" in detail and "Art. 5, 8" in detail
+        for personal in (OTHER_ORGAN_RESIDENT_ID, PHONE, "李明", "人民路"):
+            assert personal not in refused.text
+        assert str(world.other_organ_auxiliary) not in refused.text
+    assert world.ledger.ledger_recorder.max_notification_id() == head  # nothing stored
+    assert world.ledger.organ(world.ledger.auxiliary(world.auxiliary).organ).occupied == occupied  # type: ignore[arg-type]
+
+    # Once the other organ's record is separated, the person may be hired here.
+    world.ledger.command_auxiliary(
+        world.other_organ_auxiliary,  # type: ignore[arg-type]
+        Separate(reason="resigned"),
+        Envelope(actor("personnel", OTHER_ORGAN), effective=date(2025, 1, 20)),
+    )
+    hired = client.post("/v1/auxiliaries", headers=world.headers("personnel"), json=HIRE)
+    assert hired.status_code == 201, hired.text
 
 
 def test_a_hold_blocks_erasure_until_released(client: TestClient, world: World) -> None:

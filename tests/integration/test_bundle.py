@@ -37,6 +37,7 @@ from ledger.log import MerkleLog
 from ledger.persistence import SUBJECT_KEYS
 from ledger.records import AuxLedger, Envelope
 from ledger.witnessing import CosignatureStore, WitnessSubmitter
+from tests.builders import other_resident_id
 from tests.bundles import ACCESS_TOPIC, access_records, members_of
 from tests.integration import trial
 from tests.integration.conftest import run_cli
@@ -69,10 +70,12 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     return set_up(aux_ledger)
 
 
-def hire(ledger: AuxLedger, name: str = NAME) -> UUID:
+def hire(ledger: AuxLedger, name: str = NAME, resident_id: str = RESIDENT_ID) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
-        ORGAN, hire_command(auxiliary_id, name=name), Envelope(PERSONNEL, effective=HIRED_ON)
+        ORGAN,
+        hire_command(auxiliary_id, name=name, resident_id=resident_id),
+        Envelope(PERSONNEL, effective=HIRED_ON),
     )
     ledger.command_auxiliary(
         auxiliary_id,
@@ -200,7 +203,9 @@ def _positions(length: int, rng: random.Random) -> list[int]:
 def test_changing_any_byte_of_a_verifiable_member_fails_naming_it(ledger: AuxLedger) -> None:
     auxiliary_id = hire(ledger)
     complaint_id = complain(ledger, auxiliary_id)
-    hire(ledger, "李后来")  # the log grows past the bundle: a real consistency proof
+    hire(
+        ledger, "李后来", other_resident_id(2)
+    )  # the log grows past the bundle: a real consistency proof
     exported = export(ledger, complaint_id, kind="complaint", reason="检察院调取")
     members = members_of(exported.data)
     assert bv.verify_members(members).ok
@@ -796,7 +801,7 @@ def test_a_checkpoint_signed_by_a_revoked_key_fails(ledger: AuxLedger) -> None:
     assert old is not None
     ledger.rotate_key("test")
     ledger.revoke_key(old.public.key_id_hex, "stolen", "test")
-    hire(ledger, "李后来")
+    hire(ledger, "李后来", other_resident_id(2))
     members = members_of(export(ledger, auxiliary_id, reason="仲裁").data)
     assert bv.verify_members(members).ok
     keys = json.loads(members[bv.KEYS])

@@ -20,7 +20,7 @@ from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import AppealSanction, Correct, Separate
 from domain.commands.complaint import MatchSubject, ReceiveComplaint, TakeComplaint
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
-from domain.errors import NotAuthorisedError, PriorRecordElsewhereError
+from domain.errors import AlreadyEmployedError, NotAuthorisedError, PriorRecordElsewhereError
 from domain.holds import LegalHolds
 from domain.identity import resident_id_check_char
 from domain.organ import Organ
@@ -164,6 +164,54 @@ def test_a_corrected_resident_id_is_followed(ledger: AuxLedger) -> None:
     assert target == 1
     with pytest.raises(PriorRecordElsewhereError):
         _hire(ledger, B)
+    _hire(ledger, B, number=_other_number())  # the old number is no longer this record's
+
+
+def test_a_hire_of_a_person_employed_elsewhere_is_refused_naming_only_the_organ(
+    ledger: AuxLedger,
+) -> None:
+    _hire(ledger, A)
+    organ_version = ledger.organ(B).version
+    head = ledger.ledger_recorder.max_notification_id()
+    for override in (None, "已核实"):  # no override: one person, one post and slot (Art. 5, 8)
+        cmd = hire_command(B, RESIDENT_ID, override_reason=override)
+        with pytest.raises(AlreadyEmployedError) as refused:
+            ledger.hire(B, cmd, Envelope(actor("personnel", B), effective=DAY3))
+        assert refused.value.code == "already_employed"
+        assert refused.value.organs == ((A, NAMES[A]),)
+        message = str(refused.value)
+        assert A in message and NAMES[A] in message and "Art. 5, 8" in message
+        for personal in (RESIDENT_ID, NAME, PHONE, ADDRESS, "2026"):
+            assert personal not in message
+        # Nothing stored: no auxiliary, no slot taken, no event at all.
+        assert cmd.auxiliary_id is not None and not ledger.exists(cmd.auxiliary_id)
+    assert ledger.organ(B).version == organ_version
+    assert ledger.ledger_recorder.max_notification_id() == head
+    with pytest.raises(AlreadyEmployedError):
+        _hire(ledger, A)  # the same organ's own record counts too
+
+
+def test_a_separated_record_does_not_count_and_is_found_again_after_a_rehire(
+    ledger: AuxLedger,
+) -> None:
+    first = _hire(ledger, A)
+    _separate(ledger, first, A, "resigned")
+    second = _hire(ledger, B)  # the record in A is separated: one post at a time
+    assert ledger.auxiliary(second).organ == B
+    with pytest.raises(AlreadyEmployedError) as refused:
+        _hire(ledger, A)
+    assert refused.value.organs == ((B, NAMES[B]),)
+
+
+def test_a_corrected_number_is_the_one_that_counts(ledger: AuxLedger) -> None:
+    aux = _hire(ledger, A, number=_other_number())
+    ledger.correct_auxiliary(
+        aux,
+        Correct(field="resident_id", value=RESIDENT_ID, reason="录入错误"),
+        Envelope(actor("personnel", A), effective=DAY3),
+    )
+    with pytest.raises(AlreadyEmployedError):
+        _hire(ledger, B)  # the record now holds this number
     _hire(ledger, B, number=_other_number())  # the old number is no longer this record's
 
 

@@ -206,7 +206,7 @@ def test_erasing_twice_or_an_unknown_subject_is_refused_and_records_nothing(
         ledger.erase_subject(ADMIN, uuid4(), "who?")
     with pytest.raises(ErasureError, match="reason"):
         ledger.erase_subject(ADMIN, _hire(ledger), "  ")
-    assert log.tree_size() == size + 2  # only the second hire (auxiliary + organ slot)
+    assert log.tree_size() == size + 3  # only the second hire (auxiliary, slot, hire marker)
 
 
 def test_only_an_administrator_may_erase(ledger: AuxLedger) -> None:

@@ -90,8 +90,9 @@ def test_hire_within_quota_takes_a_slot_in_the_same_transaction(ledger: AuxLedge
     log = MerkleLog(ledger.ledger_recorder)
     before = log.tree_size()
     recorded = _hire(ledger, 1)
-    assert log.tree_size() == before + 2  # the hire and the organ's slot, one checkpoint
-    assert log.latest_checkpoint().tree_size == before + 2  # type: ignore[union-attr]
+    # The hire, the organ's slot and the person's hire marker, one checkpoint.
+    assert log.tree_size() == before + 3
+    assert log.latest_checkpoint().tree_size == before + 3  # type: ignore[union-attr]
     assert recorded.originator_version == 1 and len(recorded.hash) == 64  # type: ignore[attr-defined]
     assert ledger.organ("320600").headcount == 1
 

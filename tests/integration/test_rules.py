@@ -103,7 +103,7 @@ def test_a_refused_rule_set_stores_nothing(ledger: AuxLedger, tmp_path: Path) ->
     assert ledger.policy.levels == LevelScheme(1, 10)  # the good one went with the bad one
 
 
-def _hire(ledger: AuxLedger, level: int, effective: date) -> UUID:
+def _hire(ledger: AuxLedger, level: int, effective: date, person: str = ID17) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
         "320699",
@@ -113,7 +113,7 @@ def _hire(ledger: AuxLedger, level: int, effective: date) -> UUID:
             contract_start=effective,
             contract_end=date(2029, 10, 31),
             level=level,
-            resident_id=ID17 + resident_id_check_char(ID17),
+            resident_id=person + resident_id_check_char(person),
         ),
         Envelope(PERSONNEL, effective=effective),
     )
@@ -134,7 +134,7 @@ def test_a_hire_is_judged_by_the_rule_set_in_force_on_its_date(ledger: AuxLedger
     later = _hire(ledger, 12, date(2024, 5, 1))  # under nantong-2023 as loaded: levels 1-12
     with pytest.raises(LevelOutOfSchemeError):
         _hire(ledger, 12, date(2022, 5, 1))  # under nantong-2018: the ledger's own 1-10
-    earlier = _hire(ledger, 10, date(2022, 5, 1))
+    earlier = _hire(ledger, 10, date(2022, 5, 1), ID17[:-1] + "2")  # another person
     hired = [next(iter(ledger.events.get(a))) for a in (later, earlier)]
     assert [(e.effective, e.rule_id) for e in hired] == [  # type: ignore[attr-defined]
         (date(2024, 5, 1), "nantong-2023"),

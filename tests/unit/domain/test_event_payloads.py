@@ -24,7 +24,7 @@ from domain.commands.rules import LoadRuleSet
 from domain.complaint import Complaint
 from domain.errors import DomainError
 from domain.events import LedgerEvent
-from domain.holds import LegalHolds, PriorRecordMarker
+from domain.holds import HireMarker, LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -311,6 +311,8 @@ def every_event() -> list[Aggregate]:
     rehired = hiring(organ, id=UUID("00000000-0000-4000-8000-000000000003"))()
     rehired.override_prior_records(rec(PERSONNEL, D), organs=["other-bureau"], reason="已核实")
     marker.note(rec(PERSONNEL, LATER), auxiliary=rehired)
+    hires = HireMarker.open(rec(PERSONNEL, D), resident_index="cd" * 32, auxiliary=aux)
+    hires.note(rec(PERSONNEL, LATER), auxiliary=rehired)
     holds = LegalHolds.open(dsc, subject_id=AUX_ID, organ=ORGAN_CODE)
     holds.place(dsc, PlaceLegalHold(hold_id="H-1", reason="诉讼保全", reference="(2024)民初1号"))
     holds.release(dsc, ReleaseLegalHold(hold_id="H-1", reason="诉讼终结"))
@@ -330,6 +332,7 @@ def every_event() -> list[Aggregate]:
         wage,
         finding,
         marker,
+        hires,
         holds,
         rehired,
         unnamed,

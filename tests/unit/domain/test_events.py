@@ -12,7 +12,7 @@ from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.complaint import Complaint
 from domain.errors import DateInFutureError, InvalidFieldError, NaiveDatetimeError
 from domain.events import LedgerCreated, LedgerEvent, recording
-from domain.holds import LegalHolds, PriorRecordMarker
+from domain.holds import HireMarker, LegalHolds, PriorRecordMarker
 from domain.misconduct import MisconductFinding
 from domain.organ import Organ, UnitCode
 from domain.pay import LocalAverageWage, PaySchedule
@@ -31,6 +31,7 @@ AGGREGATES = (
     LocalAverageWage,
     MisconductFinding,
     PriorRecordMarker,
+    HireMarker,
     LegalHolds,
     Rules,
 )
@@ -141,6 +142,8 @@ STABLE_TOPICS = {
     "domain.auxiliary:Auxiliary.PriorRecordOverridden",
     "domain.holds:PriorRecordMarker.Opened",
     "domain.holds:PriorRecordMarker.Noted",
+    "domain.holds:HireMarker.Opened",
+    "domain.holds:HireMarker.Noted",
     "domain.holds:LegalHolds.Opened",
     "domain.holds:LegalHolds.Placed",
     "domain.holds:LegalHolds.Released",
