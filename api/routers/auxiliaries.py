@@ -133,7 +133,7 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
         "record_duty_injury",
         "/{auxiliary_id}/record-duty-injury",
         s.DutyInjuryCreate,
-        (P,),
+        (U, P),
         "Record a duty injury (Art. 14)",
     ),
     CommandRoute(
@@ -147,7 +147,7 @@ COMMANDS: tuple[CommandRoute[AuxiliaryCommand], ...] = (
         "record_infringement",
         "/{auxiliary_id}/record-infringement",
         s.InfringementCreate,
-        (P,),
+        (U, P),
         "Record an infringement (Art. 15)",
     ),
     CommandRoute(

@@ -157,3 +157,33 @@ def test_the_record_shows_leave_probation_and_training_beside_the_status(
     assert ok.status_code == 200, ok.text  # type: ignore[attr-defined]
     back = client.get(f"{BASE}/{world.auxiliary}", headers=world.headers("unit")).json()
     assert (back["lifecycle"]["on_leave"], back["lifecycle"]["leave"]) == (False, None)
+
+
+def test_the_unit_records_its_own_auxiliaries_duty_injuries_and_infringements(
+    client: TestClient, world: World
+) -> None:
+    """Arts. 14 and 15: the employing unit records a duty injury or an infringement of the
+    auxiliaries it employs, as personnel does; another unit's auxiliary is not found."""
+    bodies = {
+        "record-duty-injury": {
+            "injury_id": "INJ-U-1",
+            "occurred_on": "2025-03-01",
+            "medical_details": "左腕扭伤",
+            "effective": "2025-03-01",
+        },
+        "record-infringement": {
+            "occurred_on": "2025-03-02",
+            "description": "执勤时遭人辱骂推搡",
+            "referred_to": "治安大队",
+            "effective": "2025-03-02",
+        },
+    }
+    unit = world.headers("unit")
+    for action, body in bodies.items():
+        ours = client.post(f"{BASE}/{world.auxiliary}/{action}", json=body, headers=unit)
+        assert ours.status_code == 200, ours.text
+        theirs = f"{BASE}/{world.other_unit_auxiliary}/{action}"
+        problem(client.post(theirs, json=body, headers=unit), 404, "not_found")
+    record = world.ledger.auxiliary(world.auxiliary)  # type: ignore[arg-type]
+    assert list(record.injuries) == ["INJ-U-1"]
+    assert len(record.infringements) == 1

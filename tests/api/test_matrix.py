@@ -97,9 +97,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", AUX + "/return-credential", P, 422),
     _r("POST", AUX + "/enrol-insurance", P, 422),
     _r("POST", AUX + "/record-health-check", P, 422),
-    _r("POST", AUX + "/record-duty-injury", P, 422),
+    _r("POST", AUX + "/record-duty-injury", U, 422, other_unit=404),  # Art. 14
     _r("POST", AUX + "/advance-cost", P, 422),
-    _r("POST", AUX + "/record-infringement", P, 422),
+    _r("POST", AUX + "/record-infringement", U, 422, other_unit=404),  # Art. 15
     _r("POST", AUX + "/commend", P, 422),
     _r("POST", AUX + "/hear-statement", D, 422),
     _r("POST", AUX + "/waive-statement", D, 422),
