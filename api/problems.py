@@ -9,7 +9,8 @@ Invariants:
   class, framework errors (routing, validation, body size, content type) by status.
 - A body never carries a traceback, an exception's internals, the value a caller sent or
   personal data: validation problems name the field and the rule, never the input; database
-  and integrity failures say what failed, not the SQL or the payload.
+  and integrity failures say what failed, not the SQL or the payload; an unreachable
+  database is one generic 503, never its address or the driver's message.
 - Unexpected exceptions become a 500 problem; the log line names the exception type and the
   request id only.
 """
@@ -55,6 +56,7 @@ from ledger.keyring import KeyRegistryError
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "/problems/"
 RETRY_AFTER_UNAVAILABLE = "5"
+DATABASE_UNAVAILABLE = "the ledger database cannot be reached; try again shortly"
 
 log = logging.getLogger("auxledger.api")
 
@@ -314,7 +316,9 @@ def ledger_problem(error: LedgerError) -> tuple[str, str, dict[str, str]]:
         )
         return "integrity", f"{error.kind}{where}: the ledger refuses to serve it", {}
     if isinstance(error, StorageUnavailableError):
-        return "unavailable", str(error), {"Retry-After": RETRY_AFTER_UNAVAILABLE}
+        # Its message names the database's address and libpq's reason: the operator's
+        # terminal may show them (the CLI does), a public answer never.
+        return "unavailable", DATABASE_UNAVAILABLE, {"Retry-After": RETRY_AFTER_UNAVAILABLE}
     if isinstance(error, ConfigurationError | KeyStoreError):
         return "misconfigured", "the server cannot use its configuration or keys", {}
     if error.code in CATALOGUE:
@@ -459,6 +463,11 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "ledger error",
                 extra={"event": "ledger_error", "error": type(exc).__name__, "code": code},
             )
+        elif code == "unavailable":
+            log.error(
+                "database unavailable",
+                extra={"event": "database_unavailable", "error": type(exc).__name__},
+            )
         return answer_problem(request, code, detail, headers=headers)
 
     async def on_database(request: Request, exc: Exception) -> Response:
@@ -469,7 +478,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return answer_problem(
             request,
             "unavailable",
-            "the ledger database cannot be reached; try again shortly",
+            DATABASE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.api.bodies import hire_body
 from tests.api.conftest import ORGAN, RESIDENT_ID, World, api_settings, last_event_id, problem
+from tests.conftest import make_settings
 
 
 @pytest.fixture
@@ -199,6 +202,29 @@ def test_database_down_is_503(world: World) -> None:
     body = problem(response, 503, "unavailable")
     assert response.headers["Retry-After"]
     assert "Traceback" not in json.dumps(body)
+
+
+def test_unreachable_database_answers_without_its_address(
+    backend: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 1; the SQLite file does not exist.
+    url = (
+        "postgresql://postgres@127.0.0.1:1/auxledger"
+        if backend == "postgres"
+        else f"sqlite:///{tmp_path / 'missing' / 'ledger.sqlite'}"
+    )
+    settings = make_settings(tmp_path, url)
+    caplog.set_level(logging.INFO, logger="auxledger")
+    with TestClient(create_app(api_settings(settings))) as client:
+        response = client.get("/v1/ledger/checkpoint")
+    body = problem(response, 503, "unavailable")
+    assert response.headers["Retry-After"]
+    assert body["detail"] == "the ledger database cannot be reached; try again shortly"
+    where = settings.database.describe()
+    for secret in (where, "127.0.0.1", "missing", "connection"):
+        assert secret not in json.dumps(body)
+        assert secret not in caplog.text
+    assert any(getattr(r, "error", None) == "StorageUnavailableError" for r in caplog.records)
 
 
 def test_organ_scope_on_create(client: TestClient, world: World) -> None:
