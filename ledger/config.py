@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -95,7 +96,10 @@ def parse_database_url(url: str, *, setting: str = DATABASE_URL) -> Database:
         if "?" in raw or raw.startswith(":memory:"):
             raise ConfigurationError(setting, "the ledger needs a SQLite file, not a memory db")
         return Database(backend="sqlite", sqlite_path=Path(raw))
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL": an unclosed '['
+        raise ConfigurationError(setting, "is not a well-formed URL") from None
     if parts.scheme not in ("postgresql", "postgres"):
         raise ConfigurationError(
             setting, "expected sqlite:///<path> or postgresql://user@host[:port]/dbname"
@@ -154,7 +158,11 @@ def parse_witnesses(value: str, *, setting: str = WITNESSES) -> tuple[WitnessEnd
             key = parse_cosigner_vkey(vkey)
         except CosignatureError as e:
             raise ConfigurationError(setting, f"witness {number}: {e}") from None
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # ValueError for a port out of range
+        except ValueError:
+            raise ConfigurationError(setting, f"witness {number}: not a well-formed URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(setting, f"witness {number}: the URL must be http(s)://host")
         if any(w.key.key_id == key.key_id and w.name == key.name for w in found):
@@ -261,6 +269,8 @@ def _seconds(
         value = float(raw)
     except ValueError:
         raise ConfigurationError(name, "is not a number of seconds") from None
+    if not math.isfinite(value):  # nan, inf, 1e400: refused before int() would raise
+        raise ConfigurationError(name, f"must be between {low:g} and {high:g} seconds")
     if whole and value != int(value):
         raise ConfigurationError(name, "must be a whole number of seconds")
     if not low <= value <= high:

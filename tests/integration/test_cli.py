@@ -17,6 +17,7 @@ from domain.commands.holds import PlaceLegalHold
 from domain.values import Actor
 from ledger import merkle
 from ledger.config import Settings
+from ledger.cosignature import Cosigner
 from ledger.keys import PublicKey
 from ledger.log import MerkleLog
 from ledger.note import open_checkpoint
@@ -187,6 +188,41 @@ def test_invalid_settings_stop_with_one_line(
     monkeypatch.setenv("AUXLEDGER_LOG_ORIGIN", "has space")
     code, _, err = run_cli(capsys, "init")
     assert code == 2 and "AUXLEDGER_LOG_ORIGIN" in _one_line(err)
+
+
+PG = "postgresql://postgres@127.0.0.1/x"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AUXLEDGER_DATABASE_URL": "postgresql://u@[::1/db"}, "AUXLEDGER_DATABASE_URL"),
+        (
+            {"AUXLEDGER_DATABASE_URL": PG, "AUXLEDGER_READ_DATABASE_URL": "postgresql://u@[::1/db"},
+            "AUXLEDGER_READ_DATABASE_URL",
+        ),
+        ({"AUXLEDGER_WITNESSES": "{vkey} http://[::1"}, "AUXLEDGER_WITNESSES"),
+        ({"AUXLEDGER_WITNESSES": "{vkey} http://w.example:99999"}, "AUXLEDGER_WITNESSES"),
+        ({"AUXLEDGER_DATABASE_CONNECT_TIMEOUT": "nan"}, "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"),
+        ({"AUXLEDGER_DATABASE_CONNECT_TIMEOUT": "inf"}, "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"),
+        ({"AUXLEDGER_DATABASE_CONNECT_TIMEOUT": "1e400"}, "AUXLEDGER_DATABASE_CONNECT_TIMEOUT"),
+        ({"AUXLEDGER_DATABASE_STATEMENT_TIMEOUT": "inf"}, "AUXLEDGER_DATABASE_STATEMENT_TIMEOUT"),
+    ],
+)
+def test_malformed_settings_stop_with_one_line_naming_them(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    named: str,
+) -> None:
+    vkey = Cosigner.generate("w1.example").key.vkey
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(vkey=vkey))
+    code, _, err = run_cli(capsys, "init")
+    assert code == 2 and _one_line(err).startswith(f"auxledger: {named}: ")
 
 
 def test_unreachable_postgres_exits_2(
