@@ -532,6 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DomainError = LedgerError  # type: ignore[misc,assignment]  # noqa: N806
 
     from eventsourcing.persistence import DatabaseError as StoreDatabaseError  # noqa: PLC0415
+    from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # noqa: PLC0415
     from eventsourcing.persistence import OperationalError as StoreOperationalError  # noqa: PLC0415
 
     try:
@@ -541,10 +542,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e), EXIT_UNAVAILABLE)
     except StoreOperationalError as e:
         return _fail(f"database unavailable: {_first_line(e)}", EXIT_UNAVAILABLE)
-    except (StoreDatabaseError, sqlite3.DatabaseError) as e:
+    except (StoreDatabaseError, StoreInterfaceError, sqlite3.DatabaseError) as e:
         # The database answered but not as the ledger's does: a file that is no SQLite
         # database or is damaged ("file is not a database", "database disk image is
-        # malformed"). One line and exit 2 (could not), never a traceback.
+        # malformed"), or a path the driver cannot open at all (a folder: "unable to open
+        # database file"). One line and exit 2 (could not), never a traceback.
         return _fail(f"database error: {_first_line(e)}", EXIT_UNAVAILABLE)
     except IntegrityViolation as e:
         return _fail(f"integrity failure: {e}", EXIT_FAILED if args.command != "verify" else 1)

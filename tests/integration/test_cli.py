@@ -190,6 +190,17 @@ def test_invalid_settings_stop_with_one_line(
     assert code == 2 and "AUXLEDGER_LOG_ORIGIN" in _one_line(err)
 
 
+def test_a_database_path_that_is_a_folder_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ledger"
+    folder.mkdir()
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"sqlite:///{folder}")
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    code, _, err = run_cli(capsys, "init")
+    assert code == 2 and _one_line(err).startswith("auxledger: database error: ")
+
+
 PG = "postgresql://postgres@127.0.0.1/x"
 
 
