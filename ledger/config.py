@@ -105,9 +105,12 @@ def parse_database_url(url: str, *, setting: str = DATABASE_URL) -> Database:
             setting, "expected sqlite:///<path> or postgresql://user@host[:port]/dbname"
         )
     try:
-        port = parts.port or 5432
+        given = parts.port  # None when the URL names none
     except ValueError:
-        raise ConfigurationError(setting, "the port is not a number between 0 and 65535") from None
+        given = 0
+    if given == 0:  # never silently read as "the default port"
+        raise ConfigurationError(setting, "the port is not a number between 1 and 65535")
+    port = given or 5432
     dbname = unquote(parts.path.lstrip("/"))
     if not parts.hostname:
         raise ConfigurationError(setting, "a postgresql URL needs a host")

@@ -208,6 +208,7 @@ PG = "postgresql://postgres@127.0.0.1/x"
     ("env", "named"),
     [
         ({"AUXLEDGER_DATABASE_URL": "postgresql://u@[::1/db"}, "AUXLEDGER_DATABASE_URL"),
+        ({"AUXLEDGER_DATABASE_URL": "postgresql://u@h:0/db"}, "AUXLEDGER_DATABASE_URL"),
         (
             {"AUXLEDGER_DATABASE_URL": PG, "AUXLEDGER_READ_DATABASE_URL": "postgresql://u@[::1/db"},
             "AUXLEDGER_READ_DATABASE_URL",
