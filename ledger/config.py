@@ -188,7 +188,8 @@ class Settings:
     """PostgreSQL: seconds one connection attempt may take (libpq ``connect_timeout``; 2 at
     least). A refused connection fails at once whatever this is."""
     statement_timeout: float = 30.0
-    """PostgreSQL: seconds one SQL statement may run (``statement_timeout``; 0: no limit)."""
+    """PostgreSQL: seconds one SQL statement may run (``statement_timeout``, in whole
+    milliseconds; 0: no limit; 0 < t < 0.001 is refused)."""
     master_key: bytes | None = field(default=None, repr=False)
     """The personal-data master key given in ``AUXLEDGER_MASTER_KEY`` (32 bytes), or None: then
     ``KEY_DIR/master.key`` (``ledger.privacy.KeyMaterial``). Never shown in a repr."""
@@ -220,7 +221,7 @@ class Settings:
             log_origin=origin,
             witnesses=parse_witnesses(env.get(WITNESSES) or ""),
             connect_timeout=int(_seconds(env, CONNECT_TIMEOUT, 2, low=2, high=60, whole=True)),
-            statement_timeout=_seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400),
+            statement_timeout=_statement_timeout(env),
             master_key=_master_key(env),
             read_database=_read_database(env, database),
             aggregate_cache_size=_whole(env, AGGREGATE_CACHE_SIZE, 5000, low=1, high=10_000_000),
@@ -278,6 +279,18 @@ def _seconds(
         raise ConfigurationError(name, "must be a whole number of seconds")
     if not low <= value <= high:
         raise ConfigurationError(name, f"must be between {low:g} and {high:g} seconds")
+    return value
+
+
+def _statement_timeout(env: Mapping[str, str]) -> float:
+    """``AUXLEDGER_DATABASE_STATEMENT_TIMEOUT``: 0 (no limit) or 1 ms to a day. PostgreSQL
+    counts whole milliseconds and reads 0 as no limit, so a value under 1 ms is refused
+    rather than silently becoming no limit at all."""
+    value = _seconds(env, STATEMENT_TIMEOUT, 30.0, low=0, high=86_400)
+    if 0 < value < 0.001:
+        raise ConfigurationError(
+            STATEMENT_TIMEOUT, "must be 0 (no limit) or at least 0.001 seconds"
+        )
     return value
 
 

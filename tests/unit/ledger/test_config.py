@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.config import AGGREGATE_CACHE_SIZE, MASTER_KEY, Settings
+from ledger.config import AGGREGATE_CACHE_SIZE, MASTER_KEY, STATEMENT_TIMEOUT, Settings
 from ledger.errors import ConfigurationError
 from ledger.privacy import KeyMaterial
 
@@ -66,3 +66,20 @@ def test_a_bad_aggregate_cache_size_is_refused_in_one_line(value: str) -> None:
     assert str(caught.value) == (
         f"{AGGREGATE_CACHE_SIZE}: must be a whole number from 1 to 10,000,000"
     )
+
+
+@pytest.mark.parametrize("value", ["0.0009", "1e-9", "0.0004"])
+def test_a_statement_timeout_under_a_millisecond_is_refused_not_unlimited(value: str) -> None:
+    # PostgreSQL counts whole milliseconds, and 0 means no limit at all.
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({STATEMENT_TIMEOUT: value})
+    assert str(caught.value) == (
+        f"{STATEMENT_TIMEOUT}: must be 0 (no limit) or at least 0.001 seconds"
+    )
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("0.001", 0.001), ("2.5", 2.5)])
+def test_a_statement_timeout_of_0_or_a_millisecond_and_more_is_kept(
+    value: str, seconds: float
+) -> None:
+    assert Settings.from_environ({STATEMENT_TIMEOUT: value}).statement_timeout == seconds
