@@ -1,5 +1,9 @@
 """PostgreSQL connections: a pool that recovers at once and fails fast, and the factory that
-uses it for the ledger's recorder."""
+uses it for the ledger's recorder.
+
+Every pooled connection carries the connect timeout, the statement timeout and TCP keepalives
+with a TCP user timeout (``tcp_options``), all derived from the settings: no request waits
+without limit on a server host that has stopped answering."""
 
 from __future__ import annotations
 
@@ -138,6 +142,34 @@ def _pool_settings(env: Any) -> tuple[int, int]:
     return connect, statement
 
 
+KEEPALIVES_COUNT = 3
+
+
+def tcp_options(connect_timeout: int, statement_ms: int) -> dict[str, int]:
+    """libpq's TCP options for a pooled connection, so that a server host that stops
+    answering (packets dropped, not refused) fails a request instead of hanging it.
+
+    - Keepalives: an idle connection is probed after ``connect_timeout`` seconds of silence,
+      every ``connect_timeout`` seconds; a host that answers none has its connection closed
+      by the kernel (after ``KEEPALIVES_COUNT`` probes, or the TCP user timeout when one is
+      set), which the hand-out check then sees.
+    - ``tcp_user_timeout``: data sent and not acknowledged for the connect timeout plus the
+      statement timeout closes the connection (a request fails with a 503 instead of the
+      kernel's ~15 minutes of retransmission). A statement running long leaves nothing
+      unacknowledged, so this never cuts one short; with no statement timeout (0) none is
+      set, as the operator asked for no limit.
+    """
+    options = {
+        "keepalives": 1,
+        "keepalives_idle": connect_timeout,
+        "keepalives_interval": connect_timeout,
+        "keepalives_count": KEEPALIVES_COUNT,
+    }
+    if statement_ms > 0:
+        options["tcp_user_timeout"] = connect_timeout * 1000 + statement_ms
+    return options
+
+
 class PostgresLedgerFactory(PostgresFactory):
     """Infrastructure factory whose application recorder appends to the Merkle log; its
     connections are checked before reuse and time out (``LedgerConnectionPool``)."""
@@ -151,6 +183,7 @@ class PostgresLedgerFactory(PostgresFactory):
         old = self.datastore.pool  # never opened: it holds no connection and no thread
         kwargs = dict(old.kwargs) if isinstance(old.kwargs, dict) else {}
         kwargs["connect_timeout"] = connect_timeout
+        kwargs.update(tcp_options(connect_timeout, statement_ms))
         if statement_ms > 0:
             kwargs["options"] = f"-c statement_timeout={statement_ms}"
         self.datastore.pool = LedgerConnectionPool(

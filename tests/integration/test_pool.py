@@ -3,6 +3,8 @@ without a round trip (``ledger.persistence.pool``)."""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -69,3 +71,34 @@ def test_a_connection_the_server_ended_is_never_handed_out(pg_ledger: AuxLedger)
             assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
             assert conn.info.backend_pid != pid
     assert pg_ledger.exists(uuid4()) is False  # and the ledger's own reads go on at once
+
+
+@pytest.mark.parametrize(("statement", "user_timeout"), [("0.5", 3500), ("0", 0)])
+def test_pooled_connections_carry_keepalives_and_a_tcp_user_timeout(
+    postgres_url: str, tmp_path: Path, statement: str, user_timeout: int
+) -> None:
+    # A host that drops packets must fail a request, not hang it on an idle connection.
+    settings = make_settings(
+        tmp_path,
+        postgres_url,
+        AUXLEDGER_DATABASE_CONNECT_TIMEOUT="3",
+        AUXLEDGER_DATABASE_STATEMENT_TIMEOUT=statement,
+    )
+    ledger = AuxLedger(settings, create_tables=True)
+    try:
+        with _pool(ledger).connection() as conn:
+            given = conn.info.get_parameters()
+            with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+                kernel = (
+                    sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                    sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+                )
+    finally:
+        ledger.close()
+    assert given["keepalives"] == "1"
+    assert (given["keepalives_idle"], given["keepalives_interval"]) == ("3", "3")
+    assert given.get("tcp_user_timeout", "0") == str(user_timeout)
+    assert kernel == (1, 3, 3, 3, user_timeout)
