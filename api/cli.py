@@ -17,7 +17,10 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -243,6 +246,19 @@ def _write_verify_textfile(
         (_LAST_SUCCESS, "when a run last found the ledger intact (Unix time)", last_success),
     ]
     text = gauges(_VERIFY_METRIC, f'{{mode="{mode}"}}', figures)
+    try:
+        write_textfile(path, text)
+    except OSError as e:
+        raise UsageError(f"--textfile {path}: cannot write it ({e.strerror})") from None
+
+
+def write_textfile(path: Path, text: str) -> None:
+    """Replace a node-exporter textfile atomically: temporary file, fsync, mode 0644, rename.
+
+    The mode is set whatever the umask: the shipped systemd units run with ``UMask=0077``
+    and node-exporter reads the file as another user. On any failure the temporary file is
+    removed and the error raised; the file at ``path`` is then the previous one, whole.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as f:
@@ -251,9 +267,9 @@ def _write_verify_textfile(
             os.fsync(f.fileno())
         tmp.chmod(0o644)
         tmp.replace(path)
-    except OSError as e:
+    except BaseException:
         tmp.unlink(missing_ok=True)
-        raise UsageError(f"--textfile {path}: cannot write it ({e.strerror})") from None
+        raise
 
 
 def gauges(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.cli import UsageError, gauges, number_between, witness_quorum
+from api.cli import UsageError, gauges, number_between, witness_quorum, write_textfile
 
 STATE_FILE = "checkpoint"
 EVIDENCE_FILE = "evidence.log"
@@ -196,7 +196,7 @@ def _label(value: str) -> str:
 
 
 def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float | None) -> None:
-    """Rewrite the node-exporter textfile atomically (temporary file, rename)."""
+    """Rewrite the node-exporter textfile atomically, mode 0644 (``write_textfile``)."""
     labels = f'{{origin="{_label(monitor.origin)}",url="{_label(monitor.url)}"}}'
     evidence = monitor.state / EVIDENCE_FILE
     found = 0
@@ -224,9 +224,7 @@ def write_metrics(path: Path, monitor: Monitor, outcome: Outcome, last_ok: float
     ]
     text = gauges("auxledger_monitor_", labels, figures, _number)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_textfile(path, text)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:

@@ -292,6 +292,25 @@ def test_the_metrics_file_keeps_full_precision(tmp_path: Path) -> None:
     assert values["auxledger_monitor_consistent"] == 1
 
 
+def test_the_metrics_file_is_readable_by_node_exporter_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    # The shipped units run with UMask=0077; node-exporter reads the file as another user.
+    import stat  # noqa: PLC0415
+
+    from api.verbs.monitor import Outcome, write_metrics  # noqa: PLC0415
+
+    path = tmp_path / "auxledger.prom"
+    previous = os.umask(0o077)
+    try:
+        for _ in range(2):  # written, then replaced
+            write_metrics(path, _outcome_monitor(tmp_path / "state"), Outcome(), None)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    finally:
+        os.umask(previous)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 def test_keeping_the_state_fsyncs_the_folder_after_the_rename(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
