@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     q = sub.add_parser("run", help="keep the read models up to date (foreground)")
     q.add_argument("--projection", action="append", metavar="NAME", help=names)
     q.add_argument("--batch-size", type=_batch, default=1000)
-    q.add_argument("--poll", type=float, default=POLL_SECONDS, help="poll interval, seconds")
+    q.add_argument("--poll", type=_poll, default=POLL_SECONDS, help="poll interval, seconds")
 
     q = sub.add_parser("status", help="position, head, lag and state of each projection")
     q.add_argument("--json", action="store_true")
@@ -72,6 +72,9 @@ def register(subparsers: Any) -> None:
 
 _batch = cli.number_between(
     int, 1, 100_000, not_a="a whole number", outside="must be from 1 to 100000"
+)
+_poll = cli.number_between(
+    float, 0.1, 3600, not_a="a number of seconds", outside="must be from 0.1 to 3600 seconds"
 )
 
 
@@ -181,8 +184,6 @@ class _TerminateError(Exception):
 def _run(models: Any, args: argparse.Namespace) -> int:
     from projections.service import ProjectionSupervisor  # noqa: PLC0415
 
-    if args.poll <= 0:
-        raise cli.UsageError("--poll must be a positive number of seconds")
     supervisor = ProjectionSupervisor(
         models, names=args.projection, batch_size=args.batch_size, poll_interval=args.poll
     )

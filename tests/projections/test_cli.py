@@ -138,6 +138,21 @@ def test_status(cli_env: Built, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+@pytest.mark.parametrize("poll", ["inf", "nan", "-1", "0", "0.05", "3601", "soon"])
+def test_run_refuses_a_poll_interval_out_of_range_as_a_usage_error(
+    poll: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # No ledger here: a value that got past the parser would fail on that instead.
+    monkeypatch.setenv("AUXLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    monkeypatch.setenv("AUXLEDGER_KEY_DIR", str(tmp_path / "keys"))
+    assert main(["projections", "run", "--poll", poll]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "--poll" in line
+
+
 def test_run_stops_loudly_on_a_tampered_event(
     cli_env: Built, capsys: pytest.CaptureFixture[str]
 ) -> None:
