@@ -18,6 +18,13 @@ Invariants:
   leaves the key intact and records nothing. Erasing an unknown or already-erased subject
   is refused.
 - Master-key rotation re-wraps every live data key in one transaction; no event changes.
+- No process stores a data key wrapped by a master key that is not the ledger's current one
+  (the id in ``ledger_master_key``): before it wraps a new key, and when a stored key does
+  not unwrap, a process compares that id with its cached key's; on a difference it reads
+  the master key again from its source and goes on only if that is now the current key,
+  else refuses (``MasterKeyRotatedError``, nothing stored). The write itself stores a new
+  key only if its master key id is still the stored one (checked in the same transaction),
+  so a rotation that commits in between makes the write seal again.
 - Lookups by resident ID number use HMAC-SHA256 under a separate blind-index key
   (``AUXLEDGER_KEY_DIR/blind-index.key``), never the plaintext.
 - Nothing here logs or puts personal data or key material in an error message.
@@ -73,6 +80,11 @@ class PersonalDataError(LedgerError):
 
 class MasterKeyMismatchError(ConfigurationError):
     """The configured master key is not the one that protects this ledger's data keys."""
+
+
+class MasterKeyRotatedError(MasterKeyMismatchError):
+    """The ledger's master key was rotated by another process and this one cannot read the
+    new key from its source: it seals and opens nothing until it can."""
 
 
 class ErasureError(LedgerError):
@@ -248,6 +260,18 @@ class MasterKey:
         """The data key; raises InvalidTag if the master key or binding is wrong."""
         return AESGCM(self.raw).decrypt(wrapped[:12], wrapped[12:], WRAP_AAD + subject.bytes)
 
+    def unwrap_or_fail(self, subject: UUID, wrapped: bytes) -> bytes:
+        """The data key; raises ``SealedFieldError`` (no traceback material) if it does not
+        unwrap with this key."""
+        try:
+            return self.unwrap(subject, wrapped)
+        except InvalidTag:
+            raise SealedFieldError(
+                f"the data key of data subject {subject} does not unwrap with master key "
+                f"{self.key_id} (altered, moved, or wrapped by another master key)",
+                originator_id=subject,
+            ) from None
+
     def check_value(self) -> bytes:
         """A value that proves possession of this key."""
         nonce = secrets.token_bytes(12)
@@ -302,6 +326,10 @@ class KeyMaterial:
             path.unlink()
         _write_key_file(path, key.raw)
 
+    def discard_pending(self) -> None:
+        """Remove the pending master key of a rotation that did not commit."""
+        (self.key_dir / PENDING_MASTER_KEY_FILE).unlink(missing_ok=True)
+
     def promote_pending(self) -> None:
         """Make the pending master key the master key (last step of rotation)."""
         if self.configured_master is not None:
@@ -341,7 +369,10 @@ class SubjectKeyStore:
         raise NotImplementedError
 
     def rewrap(self, old: MasterKey, new: MasterKey) -> int:
-        """Re-wrap every live key with ``new`` and replace the check value; one transaction."""
+        """Re-wrap every live key with ``new`` and replace the check value; one transaction.
+
+        Raises ``SealedFieldError`` (nothing changed) if a stored key does not unwrap with
+        ``old``."""
         raise NotImplementedError
 
 
@@ -437,7 +468,9 @@ class PersonalDataCipher:
             # A subject wrongly called new would still be caught: storing its key conflicts.
             lookup = missing - set(new)
             found = self.store.fetch(lookup) if lookup else {}
-            self._remember(found, master)
+            master = self._remember_or_reload(found, master)
+            if missing - set(found):
+                master = self._current_master(master)
             for subject in missing - set(found):
                 key = secrets.token_bytes(32)
                 row = (master.wrap(subject, key), master.key_id)
@@ -468,6 +501,42 @@ class PersonalDataCipher:
             return _MISS
         return entry[1]
 
+    def _current_master(self, master: MasterKey) -> MasterKey:
+        """``master`` if it is still the ledger's master key (the id stored in the
+        database), else the key read again from its source if that is now the current one;
+        raises ``MasterKeyRotatedError`` if neither is."""
+        stored = self.store.check_value()
+        if stored is None or stored[0] == master.key_id:
+            return master
+        stored_id, check = stored
+        for candidate in (self.material.master(), self.material.pending_master()):
+            if candidate is not None and candidate.matches(check):
+                with self._lock:
+                    self._master = candidate
+                    self._master_loaded = True
+                return candidate
+        raise MasterKeyRotatedError(
+            KEY_DIR,
+            f"the ledger's personal data is now protected by master key {stored_id}, which "
+            f"this process cannot read from {KEY_DIR}/{MASTER_KEY_FILE} or {MASTER_KEY_ENV} "
+            f"(it holds {master.key_id}): nothing is sealed or stored until that key is there",
+        )
+
+    def _remember_or_reload(
+        self, wrapped: Mapping[UUID, bytes | None], master: MasterKey
+    ) -> MasterKey:
+        """``_remember``; if a key does not unwrap and the ledger's master key changed,
+        read the master key again (``_current_master``) and try once more."""
+        try:
+            self._remember(wrapped, master)
+        except SealedFieldError:
+            current = self._current_master(master)
+            if current.key_id == master.key_id:
+                raise
+            self._remember(wrapped, current)
+            return current
+        return master
+
     def _remember(self, wrapped: Mapping[UUID, bytes | None], master: MasterKey) -> None:
         now = time.monotonic()
         with self._lock:
@@ -497,7 +566,7 @@ class PersonalDataCipher:
         found = self.store.fetch([subject])
         if subject not in found:
             raise PersonalDataError(f"data subject {subject} has no data key")
-        self._remember(found, master)
+        self._remember_or_reload(found, master)
         return self._cache[subject][1]
 
     # ------------------------------------------------------------ fields
@@ -545,9 +614,14 @@ class PersonalDataCipher:
         """Re-wrap every data key under a new master key; return old id, new id, count."""
         old = self.master(required=True)
         assert old is not None
+        old = self._current_master(old)
         new = MasterKey(secrets.token_bytes(32))
         self.material.write_pending(new)
-        count = self.store.rewrap(old, new)
+        try:
+            count = self.store.rewrap(old, new)
+        except BaseException:
+            self.material.discard_pending()
+            raise
         self.material.promote_pending()
         with self._lock:
             self._master = new

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from psycopg.sql import SQL, Composed, Identifier
 
-from ledger.persistence.schema import CHECKPOINTS, HEAD, LEAVES, NODES, SEQUENCER, SUBJECT_KEYS
+from ledger.persistence.schema import (
+    CHECKPOINTS,
+    HEAD,
+    LEAVES,
+    MASTER_CHECK,
+    NODES,
+    SEQUENCER,
+    SUBJECT_KEYS,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,11 @@ def statements(schema_name: str, events_table: str) -> Statements:
         " SELECT n.subject, n.wrapped, n.master, now()"
         " FROM unnest(%(key_subjects)s::uuid[], %(key_wrapped)s::bytea[],"
         " %(key_masters)s::text[]) AS n(subject, wrapped, master), hc WHERE hc.moved = 1"
+        # Only a key wrapped by the ledger's current master key, if one is recorded (the row
+        # is share-locked, so a rotation commits before or after this write, never during
+        # it); another counts as a conflict and the write seals again.
+        " AND n.master = COALESCE((SELECT m.master_key_id FROM {s}.{master_check} m"
+        " WHERE m.id = 1 FOR SHARE), n.master)"
         " ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id"
         " WHERE {s}.{subject_keys}.wrapped = EXCLUDED.wrapped"
         " RETURNING 1),"
@@ -120,6 +133,7 @@ def statements(schema_name: str, events_table: str) -> Statements:
         "nodes": NODES,
         "checkpoints": CHECKPOINTS,
         "subject_keys": SUBJECT_KEYS,
+        "master_check": MASTER_CHECK,
     }
     return Statements(
         append=render(append.replace("{keys_cte}", "").replace("{key_guard}", ""), **append_tables),

@@ -108,5 +108,6 @@ def postgres_create_statements(schema_name: str, events_table: str) -> list[Comp
             leaves=Identifier(LEAVES),
             nodes=Identifier(NODES),
             subject_keys=Identifier(SUBJECT_KEYS),
+            master_check=Identifier(MASTER_CHECK),
         ),
     ]

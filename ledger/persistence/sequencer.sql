@@ -15,7 +15,8 @@
 -- Refusals carry SQLSTATEs of their own, which the recorder decides on (never on the message
 -- text; ledger/persistence/errors.py):
 --   LDG01  the batch is not signed by the ledger's active key (the locked path judges it)
---   LDG02  a data subject already has another data key
+--   LDG02  a data subject already has another data key, or a new key is wrapped by a
+--          master key that is no longer the ledger's
 --   LDG03  the log head row is missing
 CREATE OR REPLACE FUNCTION {s}.{fn}(
     batch_ids uuid[], batch_versions bigint[], batch_topics text[], batch_states bytea[],
@@ -56,6 +57,10 @@ BEGIN
             INSERT INTO {s}.{subject_keys} AS t (subject_id, wrapped, master_key_id, created_at)
             SELECT n.subject, n.wrapped, n.master, now()
             FROM unnest(key_subjects, key_wrapped, key_masters) AS n(subject, wrapped, master)
+            -- only keys wrapped by the current master key, if one is recorded (share-locked:
+            -- a rotation commits before or after this batch); another is a key conflict
+            WHERE n.master = COALESCE((SELECT m.master_key_id FROM {s}.{master_check} m
+                                       WHERE m.id = 1 FOR SHARE), n.master)
             ON CONFLICT (subject_id) DO UPDATE SET subject_id = EXCLUDED.subject_id
             WHERE t.wrapped = EXCLUDED.wrapped
             RETURNING 1)

@@ -7,7 +7,9 @@ Invariants:
   order and equals notification-id order.
 - A batch's new data keys are stored only if each subject has no key or exactly this one:
   checked by reading the row back in the same transaction (SQLite does not name the
-  constraint a write broke, so the check is made, not inferred from an error).
+  constraint a write broke, so the check is made, not inferred from an error), and only if
+  each is wrapped by the master key ``ledger_master_key`` records (else the same
+  ``SubjectKeyConflictError``: another process rotated the master key; seal again).
 - An erasure destroys exactly one live key or fails (``SubjectKeyMissingError``), by the
   UPDATE's row count; the transaction then stores nothing.
 """
@@ -32,6 +34,7 @@ from ledger.persistence.schema import (
     CHECKPOINTS,
     HEAD,
     LEAVES,
+    MASTER_CHECK,
     NODES,
     SUBJECT_KEYS,
     sqlite_create_statements,
@@ -111,6 +114,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             # SQLite names no constraint in its errors (only SQLITE_CONSTRAINT_PRIMARYKEY and
             # the like), so a key conflict is not inferred from an error: the row is inserted
             # if missing and read back in this transaction, which holds the write lock.
+            # A key wrapped by a master key that is no longer the recorded one (another process
+            # rotated it since this one wrapped) is refused the same way: the write seals
+            # again, and the cipher then reads the new master key or refuses.
+            c.execute(f"SELECT master_key_id FROM {MASTER_CHECK} WHERE id = 1")  # noqa: S608
+            current = c.fetchone()
+            if current is not None and any(k != current[0] for _, k in new_keys.values()):
+                raise SubjectKeyConflictError(
+                    "a new data key is wrapped by a master key that is no longer the "
+                    "ledger's; seal again"
+                )
             c.executemany(
                 f"INSERT OR IGNORE INTO {SUBJECT_KEYS} "  # noqa: S608
                 "(subject_id, wrapped, master_key_id, created_at) VALUES (?, ?, ?, ?)",

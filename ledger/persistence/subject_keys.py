@@ -3,7 +3,10 @@
 Invariants:
 - A subject has at most one row; ``insert_missing`` never replaces a key (``OR IGNORE`` /
   ``ON CONFLICT DO NOTHING``), and an erased key stays erased (``wrapped`` NULL).
-- ``rewrap`` re-wraps every live key and the master-key check value in one transaction.
+- ``rewrap`` re-wraps every live key and the master-key check value in one transaction, or
+  changes nothing (``SealedFieldError`` naming the subject whose key does not unwrap).
+- The recorders store a batch's new keys only under the recorded master key id (the
+  PostgreSQL statements read it share-locked in the same statement as the insert).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class SQLiteSubjectKeyStore(SubjectKeyStore):
             updates = []
             for row in rows:
                 subject = UUID(hex=row[0])
-                key = old.unwrap(subject, bytes(row[1]))
+                key = old.unwrap_or_fail(subject, bytes(row[1]))
                 updates.append((new.wrap(subject, key), new.key_id, row[0]))
             c.executemany(
                 f"UPDATE {SUBJECT_KEYS} SET wrapped = ?, master_key_id = ? WHERE subject_id = ?",  # noqa: S608
@@ -159,7 +162,8 @@ class PostgresSubjectKeyStore(SubjectKeyStore):
             updates = [
                 (
                     new.wrap(
-                        row["subject_id"], old.unwrap(row["subject_id"], bytes(row["wrapped"]))
+                        row["subject_id"],
+                        old.unwrap_or_fail(row["subject_id"], bytes(row["wrapped"])),
                     ),
                     new.key_id,
                     row["subject_id"],

@@ -24,7 +24,7 @@ from ledger.persistence import (
     SQLiteLedgerRecorder,
     SQLiteSubjectKeyStore,
 )
-from ledger.privacy import MasterKey, SubjectKeyStore
+from ledger.privacy import MasterKey, SealedFieldError, SubjectKeyStore
 from ledger.records import AuxLedger
 from tests.conftest import at_once
 from tests.contract.conftest import OnPostgres, OnSQLite
@@ -141,7 +141,7 @@ class SubjectKeyStoreContract(ABC):
         store.insert_missing({**good, **bad})
         before = store.fetch([*good, *bad])
 
-        with pytest.raises(InvalidTag):
+        with pytest.raises(SealedFieldError, match="does not unwrap with master key"):
             store.rewrap(old, new)
 
         assert store.check_value() == (old.key_id, check)

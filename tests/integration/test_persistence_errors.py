@@ -26,6 +26,7 @@ from ledger.log import MerkleLog
 from ledger.persistence import (
     HEAD,
     LEAVES,
+    MASTER_CHECK,
     NODES,
     SEQUENCER,
     SEQUENCER_FUNCTION,
@@ -48,6 +49,13 @@ from ledger.persistence.postgres import _SequencerRefusedError
 from ledger.privacy import SubjectKeyConflictError
 from tests.conftest import PostgresServer, initialised, make_settings
 from tests.integration.aggregates import Notebook
+
+
+def _master_id(app: LedgerApplication) -> str:
+    """The ledger's recorded master key id: a new data key is stored only under it."""
+    key = app.privacy.master(required=True)
+    assert key is not None
+    return key.key_id
 
 
 @pytest.fixture
@@ -136,9 +144,11 @@ def test_a_conflicting_data_key_is_told_by_its_sqlstate_on_every_path(
 ) -> None:
     subject = uuid4()
     signer = pg_app.active_signer()
-    pg_app.save(Notebook.open("first"), subject_keys={subject: (b"wrapped-one", "master")})
+    pg_app.save(
+        Notebook.open("first"), subject_keys={subject: (b"wrapped-one", _master_id(pg_app))}
+    )
     recorder = _pg(pg_app)
-    theirs = {"signer": signer, "subject_keys": {subject: (b"wrapped-two", "master")}}
+    theirs = {"signer": signer, "subject_keys": {subject: (b"wrapped-two", _master_id(pg_app))}}
     # The one-statement append (optimistic and locked paths): the guard's failing cast.
     assert recorder._head is not None
     with pytest.raises(PersistenceError) as guarded:
@@ -198,16 +208,19 @@ def test_a_sequencer_of_an_earlier_release_is_still_understood(
                 leaves=Identifier(LEAVES),
                 nodes=Identifier(NODES),
                 subject_keys=Identifier(SUBJECT_KEYS),
+                master_check=Identifier(MASTER_CHECK),
             )
         )
     recorder = _pg(pg_app)
     old = pg_app.active_signer()
     subject = uuid4()
-    pg_app.save(Notebook.open("first"), subject_keys={subject: (b"wrapped-one", "master")})
+    pg_app.save(
+        Notebook.open("first"), subject_keys={subject: (b"wrapped-one", _master_id(pg_app))}
+    )
     with pytest.raises(PersistenceError) as conflict:
         recorder._sequence(
             _events(pg_app, "two"),
-            {"signer": old, "subject_keys": {subject: (b"wrapped-two", "master")}},
+            {"signer": old, "subject_keys": {subject: (b"wrapped-two", _master_id(pg_app))}},
         )
     assert sqlstate(conflict.value) == pg.DataException.sqlstate
     assert subject_key_conflict(conflict.value)
@@ -294,14 +307,16 @@ def test_sqlite_tells_a_key_conflict_by_reading_the_key_back(
     recorder = sqlite_app.ledger_recorder
     assert isinstance(recorder, SQLiteLedgerRecorder)
     subject = uuid4()
-    sqlite_app.save(Notebook.open("first"), subject_keys={subject: (b"wrapped-one", "master")})
+    sqlite_app.save(
+        Notebook.open("first"), subject_keys={subject: (b"wrapped-one", _master_id(sqlite_app))}
+    )
     size = MerkleLog(recorder).tree_size()
     events = _events(sqlite_app, "second")
     with pytest.raises(SubjectKeyConflictError):
         recorder.insert_events(
             events,
             signer=sqlite_app.active_signer(),
-            subject_keys={subject: (b"wrapped-two", "master")},
+            subject_keys={subject: (b"wrapped-two", _master_id(sqlite_app))},
         )
     with pytest.raises(SubjectKeyMissingError):  # by the UPDATE's row count
         recorder.insert_events(events, signer=sqlite_app.active_signer(), erase_subject=uuid4())

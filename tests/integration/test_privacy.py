@@ -30,7 +30,9 @@ from ledger.privacy import (
     SEALED,
     ErasureError,
     ErasureRecord,
+    MasterKey,
     MasterKeyMismatchError,
+    MasterKeyRotatedError,
     PersonalDataError,
     SealedFieldError,
     field_aad,
@@ -264,6 +266,86 @@ def test_master_key_rotation_rewraps_keys_and_touches_no_event(ledger: AuxLedger
     fresh = _ledger(ledger.settings)
     assert fresh.auxiliary(auxiliary_id).phone == PHONE
     assert verify_ledger(AuxLedger(ledger.settings, personal_data=False), full=True).ok
+
+
+def _master_file(settings: Settings) -> MasterKey:
+    return MasterKey(base64.b64decode((settings.key_dir / MASTER_KEY_FILE).read_text()))
+
+
+def test_a_process_seals_under_the_master_key_another_process_rotated(
+    ledger: AuxLedger,
+) -> None:
+    other = _ledger(ledger.settings)  # a second process on the same ledger, key loaded
+    first = _hire(other)
+    old_id, new_id, _ = ledger.privacy.rotate_master()
+    other.privacy.forget()  # its cached data keys expired: it unwraps again
+    assert other.auxiliary(first).phone == PHONE
+    auxiliary_id = _hire(other)
+    wrapped = other.privacy.store.fetch([auxiliary_id])[auxiliary_id]
+    assert wrapped is not None
+    _master_file(ledger.settings).unwrap(auxiliary_id, wrapped)  # opens with the new key
+    assert _master_file(ledger.settings).key_id == new_id != old_id
+    assert _ledger(ledger.settings).auxiliary(auxiliary_id).phone == PHONE
+    assert ledger.privacy.rotate_master()[2] == 2  # a second rotation re-wraps both keys
+
+
+def test_a_key_wrapped_before_another_process_rotated_is_never_stored(
+    ledger: AuxLedger,
+) -> None:
+    other = _ledger(ledger.settings)
+    _hire(other)
+    auxiliary_id = uuid4()
+    # The other process wrapped the new subject's key, then the rotation commits.
+    other.privacy.ensure_keys([auxiliary_id], new=[auxiliary_id])
+    ledger.privacy.rotate_master()
+    other.hire(
+        "320699", _hire_command(auxiliary_id), Envelope(PERSONNEL, effective=date(2026, 11, 1))
+    )
+    wrapped = other.privacy.store.fetch([auxiliary_id])[auxiliary_id]
+    assert wrapped is not None
+    _master_file(ledger.settings).unwrap(auxiliary_id, wrapped)
+    assert _ledger(ledger.settings).auxiliary(auxiliary_id).phone == PHONE
+
+
+def test_a_process_without_the_rotated_master_key_refuses_and_stores_nothing(
+    ledger: AuxLedger,
+) -> None:
+    known = _hire(ledger)
+    old_raw = _master_file(ledger.settings).raw
+    # The other process has its master key from AUXLEDGER_MASTER_KEY: no new key reaches it.
+    other = _ledger(replace(ledger.settings, master_key=old_raw))
+    _hire(other)
+    ledger.privacy.rotate_master()
+    size = MerkleLog(ledger.ledger_recorder).tree_size()
+    auxiliary_id = uuid4()
+    with pytest.raises(MasterKeyRotatedError, match="nothing is sealed or stored"):
+        other.hire(
+            "320699",
+            _hire_command(auxiliary_id),
+            Envelope(PERSONNEL, effective=date(2026, 11, 1)),
+        )
+    assert MerkleLog(ledger.ledger_recorder).tree_size() == size
+    assert auxiliary_id not in ledger.privacy.store.fetch([auxiliary_id])
+    other.privacy.forget()
+    with pytest.raises(MasterKeyRotatedError):
+        other.privacy.data_key(known)
+    assert _ledger(ledger.settings).auxiliary(known).phone == PHONE
+
+
+def test_rotation_names_a_data_key_that_does_not_unwrap_and_changes_nothing(
+    ledger: AuxLedger,
+) -> None:
+    auxiliary_id = _hire(ledger)
+    stray = MasterKey(os.urandom(32))
+    ledger.privacy.store.insert_missing(
+        {uuid4(): (stray.wrap(auxiliary_id, os.urandom(32)), stray.key_id)}
+    )
+    before = (ledger.settings.key_dir / MASTER_KEY_FILE).read_bytes()
+    with pytest.raises(SealedFieldError, match="does not unwrap with master key"):
+        ledger.privacy.rotate_master()
+    assert (ledger.settings.key_dir / MASTER_KEY_FILE).read_bytes() == before
+    assert not (ledger.settings.key_dir / "master.key.new").exists()
+    assert _ledger(ledger.settings).auxiliary(auxiliary_id).phone == PHONE
 
 
 def test_ciphertext_cannot_move_between_fields_or_events(ledger: AuxLedger) -> None:

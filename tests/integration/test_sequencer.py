@@ -25,6 +25,13 @@ from tests.conftest import initialised
 from tests.integration.aggregates import Notebook
 
 
+def _master_id(app: LedgerApplication) -> str:
+    """The ledger's recorded master key id: a new data key is stored only under it."""
+    key = app.privacy.master(required=True)
+    assert key is not None
+    return key.key_id
+
+
 @pytest.fixture
 def pg_settings(settings: Settings) -> Settings:
     if settings.database.backend != "postgres":
@@ -126,7 +133,7 @@ def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
     app = initialised(LedgerApplication, pg_settings)
     subject = uuid4()
     _force_sequencer(app)
-    app.save(Notebook.open("one"), subject_keys={subject: (b"wrapped-one", "master")})
+    app.save(Notebook.open("one"), subject_keys={subject: (b"wrapped-one", _master_id(app))})
     size = MerkleLog(app.ledger_recorder).tree_size()
     book = Notebook.open("two")
     with pytest.raises(SubjectKeyConflictError):
@@ -134,7 +141,7 @@ def test_sequencer_refuses_a_conflicting_data_key_and_stores_nothing(
             app,
             book,
             signer=app.active_signer(),
-            subject_keys={subject: (b"wrapped-two", "master")},
+            subject_keys={subject: (b"wrapped-two", _master_id(app))},
         )
     assert app.recorder.select_events(book.id) == []
     assert MerkleLog(app.ledger_recorder).tree_size() == size
