@@ -6,7 +6,9 @@ needs the same secret in every worker and after a restart, which is why it is a 
 the signing keys rather than a per-process random value.
 
 Invariants:
-- The file is created exclusively (two workers starting together end up with one secret).
+- The file is created exclusively (two workers starting together end up with one secret),
+  only in a key folder that exists: a missing folder is refused with one line naming the
+  setting (``auxledger init`` makes it), never created here.
 - A file looser than 0600, shorter than 32 bytes of entropy (64 hex digits) or holding a
   known placeholder is refused outside development, with one line naming the setting.
 """
@@ -28,6 +30,8 @@ PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "placeholder", "x" 
 
 def load_server_secret(key_dir: Path, *, development: bool) -> bytes:
     """Read (creating if missing) the intake secret from the key folder."""
+    if not key_dir.is_dir():
+        raise ConfigurationError(KEY_DIR, f"folder {key_dir} does not exist (run `auxledger init`)")
     path = key_dir / SECRET_FILE
     if not path.exists():
         _create(key_dir, path)
@@ -53,7 +57,6 @@ def load_server_secret(key_dir: Path, *, development: bool) -> bytes:
 def _create(key_dir: Path, path: Path) -> None:
     """Write the secret to a private temporary file, then link it into place atomically."""
     try:
-        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = key_dir / f".{SECRET_FILE}.{secrets.token_hex(8)}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as f:

@@ -248,6 +248,10 @@ class AuxLedger(LedgerApplication):
         self._received_after = 0
         self._complaints_of: dict[UUID, set[UUID]] = {}
         if personal_data and not create_tables:
+            if settings.master_key is None:
+                # master.key lives in the key folder: a missing or unusable folder is named
+                # as such (run `auxledger init`), not as a missing master key.
+                self.key_dir.check()
             self.privacy.check()
 
     # ------------------------------------------------------------------ batches

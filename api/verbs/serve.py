@@ -1,12 +1,14 @@
 """``auxledger serve [--host H] [--port P] [--workers W]``: the HTTP API under uvicorn.
 
 Settings are checked and the database is reached before uvicorn starts, so a bad setting
-or a missing ledger stops the command with one line (exit 2). This process also runs the
-projection workers (one thread per projection), once for the whole server; the uvicorn
-workers only read the read models. With several workers, Prometheus counters are shared
-through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the workers keep even shares of the open
-connections through a table there (``api.balance``). uvicorn reads ``X-Forwarded-For`` only
-from the proxies ``AUXLEDGER_TRUSTED_PROXIES`` names (none by default).
+or a missing ledger stops the command with one line (exit 2); the key folder is checked
+(by the ledger) before the intake secret is read, and serve never creates a missing one.
+This process also runs the projection workers (one thread per projection), once for the
+whole server; the uvicorn workers only read the read models. With several workers,
+Prometheus counters are shared through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the
+workers keep even shares of the open connections through a table there (``api.balance``).
+uvicorn reads ``X-Forwarded-For`` only from the proxies ``AUXLEDGER_TRUSTED_PROXIES`` names
+(none by default).
 
 No orphans: a port in use stops the command with one line (exit 2) before anything starts;
 the shared folder is named after this process (``auxledger-metrics-<pid>-``) and a later
@@ -82,10 +84,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"auxledger: serve: {refused}", file=sys.stderr)  # noqa: T201
         return 2
     remove_stale_dirs()  # left by a serve that was killed (kill -9 runs no clean-up)
-    load_server_secret(settings.ledger.key_dir, development=settings.development)
     # This process only projects: it opens no personal field the read models do not read.
+    # The ledger checks the key folder and its keys first: a mistyped AUXLEDGER_KEY_DIR is
+    # one line naming it (exit 2), and nothing is created there.
     ledger = AuxLedger(settings.ledger, open_only=PERSONAL_DATA_READ)
     ledger.reload_keys()
+    load_server_secret(settings.ledger.key_dir, development=settings.development)
     models = ReadModels(ledger)
     models.ensure()
     supervisor = ProjectionSupervisor(models)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +17,8 @@ from domain.values import Actor
 from ledger.config import Settings
 from ledger.records import Envelope
 from tests.api.conftest import ORGAN, World
-from tests.serving import serve_env, serving
+from tests.integration.witnesses import AUXLEDGER
+from tests.serving import free_port, serve_env, serving
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -76,3 +78,22 @@ def test_serve_answers_and_keeps_the_read_models_current(
     ]
     assert any(line.get("route") == "/v1/credentials/{work_id}" for line in lines)
     assert all("NTFJ0602000002" not in json.dumps(line) for line in lines)
+
+
+def test_serve_with_a_missing_key_folder_says_so_and_creates_nothing(
+    aux_ledger: Any, tmp_path: Path
+) -> None:
+    missing = tmp_path / "mistyped" / "keys"
+    done = subprocess.run(
+        [AUXLEDGER, "serve", "--port", str(free_port())],
+        env=serve_env(aux_ledger.settings, AUXLEDGER_KEY_DIR=str(missing)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "does not exist (run `auxledger init`)" in done.stderr
+    assert "AUXLEDGER_KEY_DIR" in done.stderr
+    assert not (tmp_path / "mistyped").exists()
