@@ -68,4 +68,4 @@ postgresql://* | postgres://*)
     ;;
 *) fail 2 "AUXLEDGER_DATABASE_URL: expected sqlite:///<path> or postgresql://..." ;;
 esac
-echo "restored $backup; now run: auxledger verify && auxledger projections check"
+echo "restored $backup; now run: auxledger verify && auxledger projections check --drift-only"

@@ -94,6 +94,28 @@ def test_check_says_the_lag_and_fails_while_no_worker_keeps_up(
         supervisor.stop()
 
 
+def test_check_drift_only_prints_the_liveness_but_judges_the_drift_alone(
+    cli_env: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A restored database before its units start: no live worker, yet the models are clean.
+    assert main(["projections", "rebuild"]) == 0
+    capsys.readouterr()
+    assert main(["projections", "check", "--drift-only"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("personnel: clean: ") and out[0].endswith(", no live worker")
+    assert out[1] == (
+        "personnel: not judged (--drift-only): projection personnel has no live worker "
+        "(stopped; no heartbeat ever)"
+    )
+    assert main(["projections", "check", "--drift-only", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is True and body["drift_only"] is True
+    assert body["projections"][0]["problem"] is not None
+    by_hand(cli_env, "UPDATE {rm_auxiliary} SET level = %s WHERE auxiliary_id = %s", (9, ds.X1))
+    assert main(["projections", "check", "--drift-only"]) == 1
+    assert "personnel: DRIFT: " in capsys.readouterr().out
+
+
 def test_check_exits_1_listing_the_drift(
     cli_env: Built, capsys: pytest.CaptureFixture[str]
 ) -> None:
