@@ -19,6 +19,11 @@ Invariants:
   ``wait`` seconds, looking every ``POLL_SECONDS``; otherwise it goes to the primary, where
   the projections are written and are never behind the replica. So it sees what a read on
   the primary would have seen at that moment, or more.
+- Only a standby is read from: a read database whose ``pg_is_in_recovery()`` is false (an
+  ordinary database, or a standby since promoted) serves no read -- they go to the primary,
+  it is logged once, and ``replica_status`` reports it ``not_a_standby``, which makes the
+  service unready. Whether it is a standby is asked again at most every
+  ``FALLBACK_SECONDS``.
 - A replica that cannot be reached (a transient error on connecting) does not fail reads:
   that read and every read for ``FALLBACK_SECONDS`` after it go to the primary, and the
   outage is logged once (no address, no password). ``replica_status`` reports it, and
@@ -136,6 +141,8 @@ class RoutedDatabase(PostgresDatabase):
         self.served_by = {"replica": 0, "primary": 0}
         self._down_until = 0.0
         self._down_logged = False
+        self._standby: bool | None = None
+        self._standby_checked = 0.0
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ routing
@@ -167,6 +174,14 @@ class RoutedDatabase(PostgresDatabase):
 
     def _choose(self) -> str:
         if self.replica_down:
+            return "primary"
+        try:
+            if not self.replica_is_standby():
+                return "primary"
+        except Exception as e:
+            if transient(e) is None:
+                raise
+            self._mark_down(e)
             return "primary"
         wanted = _read_after.get()
         if wanted is None:
@@ -201,6 +216,26 @@ class RoutedDatabase(PostgresDatabase):
             if transient(e) is None:
                 raise
             return 2**63 - 1
+
+    def replica_is_standby(self, *, fresh: bool = False) -> bool:
+        """Whether the read database is a hot standby (``pg_is_in_recovery()``), as last
+        seen within ``fallback`` seconds (asked again if older, or ``fresh``)."""
+        now = time.monotonic()
+        with self._lock:
+            known, checked = self._standby, self._standby_checked
+        if known is not None and not fresh and now - checked < self.fallback:
+            return known
+        with self.replica.read() as s:
+            row = s.query("SELECT pg_is_in_recovery() AS recovery", tables=())[0]
+        standby = bool(row["recovery"])
+        with self._lock:
+            was, self._standby, self._standby_checked = self._standby, standby, now
+        if not standby and was is not False:
+            log.warning(
+                "the read database is not a standby (not in recovery); reading from the primary",
+                extra={"event": "read_replica", "state": "not_a_standby"},
+            )
+        return standby
 
     @property
     def replica_down(self) -> bool:
@@ -264,16 +299,29 @@ class ReplicaStatus:
         """Why the replica makes the service unready, or None.
 
         An unreachable replica does not: reads go to the primary meanwhile. One that lags
-        more than ``max_lag`` events does, like a projection lagging as much.
+        more than ``max_lag`` events does, like a projection lagging as much, and so does a
+        read database that is not a standby (a wrong URL, or a promoted replica).
         """
+        if self.reachable and self.in_recovery is False:
+            return (
+                "the read database is not a standby of the primary (not in recovery): "
+                "AUXLEDGER_READ_DATABASE_URL must name a streaming replica"
+            )
         if self.lag is not None and self.lag > max_lag:
             return f"the read replica lags {self.lag} events behind the primary (limit {max_lag})"
         return None
 
+    @property
+    def state(self) -> str:
+        """``streaming``, ``not_a_standby`` or ``unreachable``."""
+        if not self.reachable:
+            return "unreachable"
+        return "not_a_standby" if self.in_recovery is False else "streaming"
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (no address, no password)."""
         return {
-            "state": "streaming" if self.reachable else "unreachable",
+            "state": self.state,
             "lag": self.lag,
             "replay_delay_seconds": self.replay_delay,
             "in_recovery": self.in_recovery,
@@ -320,6 +368,10 @@ class ReplicaReadModels(ReadModels):
         if primary is None:
             primary = {name: self.position(name) for name in self.projections}
         try:
+            if not self.routed.replica_is_standby(fresh=True):
+                # Not a standby: its tables (if any) are not the primary's; no lag to tell.
+                self.routed._mark_up()
+                return ReplicaStatus(reachable=True, in_recovery=False)
             with self.routed.replica.read() as s:
                 behind = positions(s, self.application_name)
                 row = s.query(
