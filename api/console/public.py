@@ -186,6 +186,7 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
             body=body, request=request, runtime=runtime, ledger=ledger, idempotency_key=key
         )
     except ApiProblem as problem:
+        notice: str | None
         if problem.code == "rate_limited":
             notice = "提交太频繁了，请稍等几分钟再提交。您填写的内容仍在下面。"
             return _complaint_form(
@@ -238,19 +239,19 @@ def _intake_refused(form: ComplaintForm, code: str, field: str | None = None) ->
         name, message = _INTAKE_MESSAGES[code]
         form.errors[name] = message
         return None
-    name, label = _refused_field(form, field)
-    if name is None:
+    refused, label = _refused_field(form, field)
+    if refused is None:
         return f"投诉没有提交：{error_label(code)}。请核对填写的内容后再提交。"
     if code == "format_character":
         message = (
             f"{label}中有看不见的字符或改变文字方向的控制字符（可能随复制的文字带入），"
             "请删除后重新输入"
         )
-    elif name == "complainant_phone":
+    elif refused == "complainant_phone":
         message = "联系电话应有5到20位数字（可带区号和短横线），例如 13800001111 或 0513-85000000"
     else:
         message = f"{label}填写有误，请检查后再提交"
-    form.errors[name] = message
+    form.errors[refused] = message
     return None
 
 
