@@ -60,7 +60,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
@@ -522,53 +522,38 @@ class AuxLedger(LedgerApplication):
         """(record id, current organ code) of every record of the person with this resident ID
         number that is not separated, in the whole ledger (checked reads; erased records and
         records hired before hire markers existed do not count)."""
-        index = self.privacy.blind_index(RESIDENT_ID_KIND, resident_id)
-        marker_id = HireMarker.id_for(index)
-        if not self.exists(marker_id):
-            return []
-        marker = self.load(HireMarker, marker_id, copy=False)
-        found: list[tuple[UUID, str]] = []
-        for auxiliary_id in marker.records:
-            other = self.load(Auxiliary, auxiliary_id, copy=False)
-            number = other.resident_id
-            if number == ERASED or other.status is AuxiliaryStatus.separated:
-                continue
-            # A number since corrected names another person's marker; sealed: count it.
-            if number == SEALED or self.privacy.blind_index(RESIDENT_ID_KIND, number) == index:
-                found.append((auxiliary_id, other.organ))
-        return found
+        return self._marked(
+            HireMarker, resident_id, lambda other: other.status is not AuxiliaryStatus.separated
+        )
 
     def _note_hire(self, auxiliary: Auxiliary, rec: Recording) -> HireMarker | None:
         """The person's hire marker with this record noted (saved with the hire or the
         correction of the number); None if it was noted already or the number is erased."""
-        if auxiliary.resident_id == ERASED:
-            return None
-        if auxiliary.resident_id == SEALED:
-            raise PersonalDataError(
-                "a hire needs the resident ID number's blind index, but the number is sealed "
-                "in this process"
-            )
-        index = self.privacy.blind_index(RESIDENT_ID_KIND, auxiliary.resident_id)
-        marker_id = HireMarker.id_for(index)
-        if not self.exists(marker_id):
-            return HireMarker.open(rec, resident_index=index, auxiliary=auxiliary)
-        marker = self.load(HireMarker, marker_id)
-        marker.note(rec, auxiliary=auxiliary)
-        return marker if marker.pending_events else None
+        return self._noted(HireMarker, auxiliary, rec, what="a hire")
 
     def prior_records(self, resident_id: str) -> list[tuple[UUID, str]]:
         """(record id, organ code) of every separation for cause of the person with this
         resident ID number, in the whole ledger (checked reads; erased records do not count)."""
+        return self._marked(PriorRecordMarker, resident_id, separated_for_cause)
+
+    def _marked(
+        self,
+        kind: type[HireMarker] | type[PriorRecordMarker],
+        resident_id: str,
+        counts: Callable[[Auxiliary], bool],
+    ) -> list[tuple[UUID, str]]:
+        """(record id, organ code) of the records the person's marker of ``kind`` names that
+        still carry this person's number and that ``counts`` (checked reads)."""
         index = self.privacy.blind_index(RESIDENT_ID_KIND, resident_id)
-        marker_id = PriorRecordMarker.id_for(index)
+        marker_id = kind.id_for(index)
         if not self.exists(marker_id):
             return []
-        marker = self.load(PriorRecordMarker, marker_id, copy=False)
+        marker = self.load(kind, marker_id, copy=False)
         found: list[tuple[UUID, str]] = []
         for auxiliary_id in marker.records:
             other = self.load(Auxiliary, auxiliary_id, copy=False)
             number = other.resident_id
-            if number == ERASED or not separated_for_cause(other):
+            if number == ERASED or not counts(other):
                 continue
             # A number since corrected names another person's marker; sealed: count it.
             if number == SEALED or self.privacy.blind_index(RESIDENT_ID_KIND, number) == index:
@@ -578,18 +563,43 @@ class AuxLedger(LedgerApplication):
     def _note_prior_record(self, auxiliary: Auxiliary, rec: Recording) -> PriorRecordMarker | None:
         """The person's marker with this record noted, if it was separated for cause (the
         marker is saved with the separation or correction); None otherwise."""
-        if not separated_for_cause(auxiliary) or auxiliary.resident_id == ERASED:
+        if not separated_for_cause(auxiliary):
+            return None
+        return self._noted(PriorRecordMarker, auxiliary, rec, what="a separation for cause")
+
+    @overload
+    def _noted(
+        self, kind: type[HireMarker], auxiliary: Auxiliary, rec: Recording, *, what: str
+    ) -> HireMarker | None: ...
+
+    @overload
+    def _noted(
+        self, kind: type[PriorRecordMarker], auxiliary: Auxiliary, rec: Recording, *, what: str
+    ) -> PriorRecordMarker | None: ...
+
+    def _noted(
+        self,
+        kind: type[HireMarker] | type[PriorRecordMarker],
+        auxiliary: Auxiliary,
+        rec: Recording,
+        *,
+        what: str,
+    ) -> HireMarker | PriorRecordMarker | None:
+        """The person's marker of ``kind`` with this record noted, to be saved with the
+        command; None if it was noted already or the number is erased. ``what`` names the
+        command in the error when the number is sealed in this process."""
+        if auxiliary.resident_id == ERASED:
             return None
         if auxiliary.resident_id == SEALED:
             raise PersonalDataError(
-                "a separation for cause needs the resident ID number's blind index, but the "
-                "number is sealed in this process"
+                f"{what} needs the resident ID number's blind index, but the number is sealed "
+                "in this process"
             )
         index = self.privacy.blind_index(RESIDENT_ID_KIND, auxiliary.resident_id)
-        marker_id = PriorRecordMarker.id_for(index)
+        marker_id = kind.id_for(index)
         if not self.exists(marker_id):
-            return PriorRecordMarker.open(rec, resident_index=index, auxiliary=auxiliary)
-        marker = self.load(PriorRecordMarker, marker_id)
+            return kind.open(rec, resident_index=index, auxiliary=auxiliary)
+        marker = self.load(kind, marker_id)
         marker.note(rec, auxiliary=auxiliary)
         return marker if marker.pending_events else None
 
