@@ -25,12 +25,12 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.problems import ApiProblem
+from api.problems import DATABASE_UNREACHABLE, ApiProblem
 from api.ratelimit import RateLimiter
 from api.runtime import Runtime, call_within
 from domain.values import Actor, Role
 from ledger.access import OVERSIGHT_ROLES, ApiToken, looks_like_token, token_hash, token_id
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.records import AuxLedger
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="auxledger"'}
@@ -227,6 +227,45 @@ def of_ledger_organ(runtime: Runtime, actor: Actor) -> bool:
 
 OPERATOR_LOOKUP_DEADLINE = 0.3
 """Seconds a public route waits to learn whether its token is an operator's (then: public)."""
+
+
+UNREACHABLE: tuple[type[Exception], ...] = (StorageUnavailableError, *DATABASE_UNREACHABLE)
+"""A token lookup's errors that mean the database cannot be reached (answered 503)."""
+
+
+def scraper_of_the_ledgers_organ(*allowed: Role, what: str, otherwise: str) -> Callable[..., Actor]:
+    """``of_the_ledgers_organ`` for ``/metrics``, where the database being down is what the
+    scrape must be able to say: a token admitted within ``SCRAPE_GRACE_SECONDS`` is admitted
+    again while the database cannot be reached (``api.runtime.ScraperMemory``), so the gauge
+    ``auxledger_ledger_up`` reads 0 and its alert can fire. A token not admitted before is
+    answered 503 then, as every other request. A plain ``def``: the token lookup may reach
+    the database, so FastAPI runs it in the thread pool."""
+
+    def check(
+        request: Request,
+        runtime: RuntimeDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Actor:
+        try:
+            actor = current_actor(request, runtime, credentials)
+        except UNREACHABLE:
+            secret = credentials.credentials.strip() if credentials is not None else ""
+            kept = (
+                runtime.scrapers.admitted(token_id(secret), token_hash(secret))
+                if looks_like_token(secret)
+                else None
+            )
+            if kept is None:
+                raise
+            return kept
+        require_roles(actor, allowed)
+        actor = _of_the_ledgers_organ(runtime, actor, allowed, what=what, otherwise=otherwise)
+        assert credentials is not None  # current_actor refused a request without one
+        secret = credentials.credentials.strip()
+        runtime.scrapers.remember(token_id(secret), token_hash(secret), actor)
+        return actor
+
+    return check
 
 
 def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, Actor | None]]:

@@ -401,6 +401,18 @@ def answer_problem(
     return problem_response(request_id_of(request), code, detail, headers=headers, errors=errors)
 
 
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    StoreOperationalError,
+    StoreInterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+)
+"""The database errors answered 503 ``storage_unavailable`` (besides the ledger's own
+``StorageUnavailableError``): the database could not be reached or did not answer in time."""
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into a problem."""
 
@@ -493,13 +505,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(LedgerError, on_ledger)
-    for database_error in (
-        StoreOperationalError,
-        StoreInterfaceError,
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-        PoolTimeout,
-        sqlite3.OperationalError,
-    ):
+    for database_error in DATABASE_UNREACHABLE:
         app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import hmac
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.server_secret import load_server_secret
 from api.settings import ApiSettings
+from domain.values import Actor
 from ledger.access import ApiToken, load_token
 from ledger.log import MerkleLog
 from ledger.organ_tree import OrganTreeCache
@@ -108,6 +110,39 @@ class TokenCache:
             self._entries.pop(token_id, None)
 
 
+SCRAPE_GRACE_SECONDS = 900.0
+"""How long a token that was admitted to ``/metrics`` is admitted again without the database,
+while the database cannot be reached (``ScraperMemory``)."""
+
+
+class ScraperMemory:
+    """The tokens recently admitted to ``/metrics``, by id with their hash: while the database
+    cannot be reached (a token cannot be looked up), one admitted within
+    ``SCRAPE_GRACE_SECONDS`` still may scrape, so that the gauge saying the database is down
+    (``auxledger_ledger_up 0``) is read and its alert can fire. Nothing else is served so."""
+
+    def __init__(self, grace_seconds: float = SCRAPE_GRACE_SECONDS) -> None:
+        self.grace = grace_seconds
+        self._admitted: dict[UUID, tuple[float, str, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, token_id: UUID, token_hash: str, actor: Actor) -> None:
+        """A token admitted just now."""
+        with self._lock:
+            if len(self._admitted) > 1_000:
+                self._admitted.clear()
+            self._admitted[token_id] = (time.monotonic(), token_hash, actor)
+
+    def admitted(self, token_id: UUID, token_hash: str) -> Actor | None:
+        """The actor of a token admitted within the grace period, with this very hash."""
+        with self._lock:
+            entry = self._admitted.get(token_id)
+        if entry is None or time.monotonic() - entry[0] > self.grace:
+            return None
+        _seen, kept_hash, actor = entry
+        return actor if hmac.compare_digest(kept_hash, token_hash) else None
+
+
 class Runtime:
     """Per-process state of the API."""
 
@@ -115,6 +150,7 @@ class Runtime:
         self.settings = settings
         self.secret = load_server_secret(settings.ledger.key_dir, development=settings.development)
         self.tokens = TokenCache(settings.token_cache_seconds)
+        self.scrapers = ScraperMemory()
         self.organ_tree = OrganTreeCache(settings.token_cache_seconds)
         self.intake_limiter = RateLimiter(settings.intake_per_minute, settings.intake_burst)
         self.checks_limiter = RateLimiter(settings.checks_per_minute, settings.checks_burst)

@@ -20,7 +20,11 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
-from api.deps import RuntimeDep, ledger_operator_if_any, of_the_ledgers_organ
+from api.deps import (
+    RuntimeDep,
+    ledger_operator_if_any,
+    scraper_of_the_ledgers_organ,
+)
 from api.jsonbody import StrictJsonRoute
 from api.metrics import CONTENT_TYPE
 from api.problems import CATALOGUE, RETRY_AFTER_UNAVAILABLE, ApiProblem
@@ -155,7 +159,7 @@ def metrics(
     actor: Annotated[
         Actor,
         Depends(
-            of_the_ledgers_organ(
+            scraper_of_the_ledgers_organ(
                 *OPERATORS,
                 what="the server's metrics",
                 otherwise="scrape them with a token of the organ that runs the ledger",

@@ -147,6 +147,29 @@ def test_during_an_outage_requests_fail_fast_and_recover_when_it_ends(
     assert client.get("/v1/ledger/checkpoint").status_code == 200
 
 
+def test_metrics_say_the_database_is_down_while_it_is(
+    client: TestClient, world: World, cluster_up: PrivateCluster
+) -> None:
+    """The alert on ``auxledger_ledger_up == 0`` needs a scrape that answers while the
+    database is down: a token admitted before is admitted again meanwhile, one never seen
+    is answered 503 like every other request."""
+    _warm(client)
+    scraper, newcomer = world.headers("auditor"), world.headers("admin")
+    before = client.get("/metrics", headers=scraper)
+    assert before.status_code == 200 and "auxledger_ledger_up 1.0" in before.text
+    cluster_up.stop("fast")
+    try:
+        answer, seconds = _timed(lambda: client.get("/metrics", headers=scraper))
+        assert answer.status_code == 200, answer.text
+        assert "auxledger_ledger_up 0.0" in answer.text
+        assert seconds < BOUND, f"/metrics took {seconds:.2f} s during the outage"
+        _unavailable(client.get("/metrics", headers=newcomer))
+    finally:
+        cluster_up.start()
+    after = client.get("/metrics", headers=newcomer)
+    assert after.status_code == 200 and "auxledger_ledger_up 1.0" in after.text
+
+
 def test_the_statement_timeout_setting_bounds_every_statement(
     cluster_up: PrivateCluster, fault_database: str, tmp_path: Path
 ) -> None:
