@@ -214,6 +214,7 @@ def test_unreachable_database_answers_without_its_address(
         else f"sqlite:///{tmp_path / 'missing' / 'ledger.sqlite'}"
     )
     settings = make_settings(tmp_path, url)
+    settings.key_dir.mkdir(mode=0o700, parents=True)  # as `auxledger init` leaves it
     caplog.set_level(logging.INFO, logger="auxledger")
     with TestClient(create_app(api_settings(settings))) as client:
         response = client.get("/v1/ledger/checkpoint")

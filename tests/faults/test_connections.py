@@ -234,6 +234,7 @@ def test_readyz_answers_within_its_deadline_when_the_database_hangs(tmp_path: Pa
     from tests.api.conftest import ORGAN  # noqa: PLC0415
 
     with hung_database(tmp_path, connect_timeout=3) as settings:
+        settings.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # as init leaves it
         app = create_app(api_settings(settings, ledger_organ=ORGAN))
         with TestClient(app) as test_client:
             # Also with a token: looking it up needs the database too.

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from api.demo import builders
 from domain.commands.auxiliary import Correct, Hire
 from ledger.config import Settings
 from ledger.errors import ConcurrencyConflictError, StaleSigningKeyError
@@ -68,16 +69,21 @@ def ledger(aux_ledger: AuxLedger) -> AuxLedger:
     return set_up(aux_ledger)
 
 
-def _hire_command(auxiliary_id: UUID) -> Hire:
-    """The synthetic patrol auxiliary these tests hire (personal fields to seal)."""
+def _hire_command(auxiliary_id: UUID, person: int = 0) -> Hire:
+    """The synthetic patrol auxiliary these tests hire (personal fields to seal); ``person``
+    > 0: another person (a person holds one post at a time)."""
+    if person:
+        return trial.hire_command(
+            auxiliary_id, address=ADDRESS, resident_id=builders.other_resident_id(person)
+        )
     return trial.hire_command(auxiliary_id, address=ADDRESS)
 
 
-def _hire(ledger: AuxLedger) -> UUID:
+def _hire(ledger: AuxLedger, person: int = 0) -> UUID:
     auxiliary_id = uuid4()
     ledger.hire(
         "320699",
-        _hire_command(auxiliary_id),
+        _hire_command(auxiliary_id, person),
         Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
     return auxiliary_id
@@ -280,7 +286,7 @@ def test_a_process_seals_under_the_master_key_another_process_rotated(
     old_id, new_id, _ = ledger.privacy.rotate_master()
     other.privacy.forget()  # its cached data keys expired: it unwraps again
     assert other.auxiliary(first).phone == PHONE
-    auxiliary_id = _hire(other)
+    auxiliary_id = _hire(other, person=1)
     wrapped = other.privacy.store.fetch([auxiliary_id])[auxiliary_id]
     assert wrapped is not None
     _master_file(ledger.settings).unwrap(auxiliary_id, wrapped)  # opens with the new key
@@ -299,7 +305,9 @@ def test_a_key_wrapped_before_another_process_rotated_is_never_stored(
     other.privacy.ensure_keys([auxiliary_id], new=[auxiliary_id])
     ledger.privacy.rotate_master()
     other.hire(
-        "320699", _hire_command(auxiliary_id), Envelope(PERSONNEL, effective=date(2026, 11, 1))
+        "320699",
+        _hire_command(auxiliary_id, person=1),
+        Envelope(PERSONNEL, effective=date(2026, 11, 1)),
     )
     wrapped = other.privacy.store.fetch([auxiliary_id])[auxiliary_id]
     assert wrapped is not None
@@ -314,14 +322,14 @@ def test_a_process_without_the_rotated_master_key_refuses_and_stores_nothing(
     old_raw = _master_file(ledger.settings).raw
     # The other process has its master key from AUXLEDGER_MASTER_KEY: no new key reaches it.
     other = _ledger(replace(ledger.settings, master_key=old_raw))
-    _hire(other)
+    _hire(other, person=1)
     ledger.privacy.rotate_master()
     size = MerkleLog(ledger.ledger_recorder).tree_size()
     auxiliary_id = uuid4()
     with pytest.raises(MasterKeyRotatedError, match="nothing is sealed or stored"):
         other.hire(
             "320699",
-            _hire_command(auxiliary_id),
+            _hire_command(auxiliary_id, person=2),
             Envelope(PERSONNEL, effective=date(2026, 11, 1)),
         )
     assert MerkleLog(ledger.ledger_recorder).tree_size() == size
