@@ -138,6 +138,8 @@ RESIDENT_ID_KIND = "resident_id"
 """The blind-index kind of resident ID numbers (the identity projection's, too)."""
 SEPARATION_TOPICS = (get_topic(Auxiliary.Separated), get_topic(Auxiliary.ReturnedToAgency))
 """The topics of every stored separation (the prior-record backfill reads them)."""
+HIRE_TOPICS = (get_topic(Auxiliary.Hired),)
+"""The topic of every stored hire (the hire-marker backfill reads it)."""
 CLOSED_COMPLAINT = frozenset({ComplaintStatus.closed, ComplaintStatus.withdrawn})
 RULES_RECHECK_SECONDS = 2.0
 
@@ -195,10 +197,13 @@ class Envelope:
 
 @dataclass(frozen=True)
 class MarkerBackfill:
-    """What ``backfill_prior_records`` did: separations read, markers written or noted."""
+    """What ``backfill_prior_records`` did: separations read and prior-record markers
+    written or noted; hires read and hire markers written or noted."""
 
     scanned: int
     written: int
+    hires_scanned: int = 0
+    hires_written: int = 0
 
 
 class _Batch(threading.local):
@@ -604,8 +609,9 @@ class AuxLedger(LedgerApplication):
         return marker if marker.pending_events else None
 
     def backfill_prior_records(self, actor: Actor) -> MarkerBackfill:
-        """Note every stored separation for cause that its person's marker does not name yet
-        (administrator only; ``auxledger holds backfill-markers``).
+        """Note every stored separation for cause that its person's marker does not name yet,
+        and every stored hire its person's hire marker does not name yet (administrator only;
+        ``auxledger holds backfill-markers``).
 
         Ledgers written before markers existed hold separations for cause with no marker, and
         a replaced blind-index key leaves the markers under indexes no hire computes: the hire
@@ -622,17 +628,7 @@ class AuxLedger(LedgerApplication):
                 required=["admin"],
                 article=None,
             )
-        scanned = 0
-        separated: dict[UUID, None] = {}  # record ids, in the order of their separations
-        after = 0
-        while True:
-            batch = read_checked(self, after, ISSUED_BATCH, topics=SEPARATION_TOPICS)
-            for checked in batch:
-                scanned += 1
-                separated.setdefault(checked.event.originator_id)
-            if len(batch) < ISSUED_BATCH:
-                break
-            after = batch[-1].notification_id
+        separated, scanned = self._records_with(SEPARATION_TOPICS)
         written = 0
         for auxiliary_id in separated:
             auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
@@ -642,7 +638,33 @@ class AuxLedger(LedgerApplication):
             if marker is not None:
                 self._commit(marker)
                 written += 1
-        return MarkerBackfill(scanned=scanned, written=written)
+        # The hires, for the one-post check (``employed_records``): records hired before hire
+        # markers existed, or noted under a replaced blind-index key, are noted now.
+        hired, hires_scanned = self._records_with(HIRE_TOPICS)
+        hires_written = 0
+        for auxiliary_id in hired:
+            auxiliary = self.load(Auxiliary, auxiliary_id, copy=False)
+            hires = self._note_hire(auxiliary, self.recording(Envelope(actor)))
+            if hires is not None:
+                self._commit(hires)
+                hires_written += 1
+        return MarkerBackfill(scanned, written, hires_scanned, hires_written)
+
+    def _records_with(self, topics: Sequence[str]) -> tuple[dict[UUID, None], int]:
+        """The ids of the records with stored events of ``topics`` (read checked, in log
+        order, each once) and how many such events were read."""
+        records: dict[UUID, None] = {}
+        scanned = 0
+        after = 0
+        while True:
+            batch = read_checked(self, after, ISSUED_BATCH, topics=topics)
+            for checked in batch:
+                scanned += 1
+                records.setdefault(checked.event.originator_id)
+            if len(batch) < ISSUED_BATCH:
+                break
+            after = batch[-1].notification_id
+        return records, scanned
 
     def auxiliary(self, auxiliary_id: UUID) -> Auxiliary:
         """The auxiliary with this id (current state, checked)."""

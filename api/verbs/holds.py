@@ -1,11 +1,12 @@
 """``auxledger holds backfill-markers``: note the separations for cause stored without a
-prior-record marker (before markers existed, or under a replaced blind-index key).
+prior-record marker, and the hires stored without a hire marker (before markers existed, or
+under a replaced blind-index key).
 
 Run once by an administrator after upgrading a ledger written before the hire check across
 organs (docs/operations.md). Every stored separation is read checked; each one for cause
 whose person's marker does not name it yet is noted through the ledger's
 ``backfill_prior_records`` (signed, chained, logged). Prints one line: how many separations
-were read and how many markers written; a second run writes none.
+and hires were read and how many markers written; a second run writes none.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def cmd_holds(args: argparse.Namespace) -> int:
     actor = Actor(actor_id=actor_name()[:64], role="admin", organ="ledger", unit=None)
     done = ledger.backfill_prior_records(actor)
     print(  # noqa: T201
-        f"scanned {done.scanned} separations: {done.written} prior-record markers written"
+        f"scanned {done.scanned} separations: {done.written} prior-record markers written; "
+        f"scanned {done.hires_scanned} hires: {done.hires_written} hire markers written"
     )
     return 0
 
@@ -34,6 +36,6 @@ def register(sub: Any) -> None:
     holds = p.add_subparsers(dest="holds_command", required=True, parser_class=type(p))
     holds.add_parser(
         "backfill-markers",
-        help="note separations for cause stored without a marker (run once after upgrading)",
+        help="note separations for cause and hires stored without a marker (once after upgrading)",
     )
     p.set_defaults(func=cmd_holds)

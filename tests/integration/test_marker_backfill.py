@@ -57,8 +57,8 @@ def _number(serial: str) -> str:
     return id17 + resident_id_check_char(id17)
 
 
-DISMISSED, RETURNED, RESIGNED, ERASED_ONE = (
-    _number(s) for s in ("12421", "12432", "12443", "12454")
+DISMISSED, RETURNED, RESIGNED, ERASED_ONE, EMPLOYED = (
+    _number(s) for s in ("12421", "12432", "12443", "12454", "12465")
 )
 
 
@@ -119,18 +119,25 @@ def test_separations_whose_markers_are_unreachable_are_noted_again_once(
     ledger: AuxLedger,
 ) -> None:
     people = _separations(ledger)
+    employed = hire(ledger, A, EMPLOYED)
     ledger.close()
     restarted = _new_blind_index_key(ledger.settings)
-    # The gap: the separations for cause are stored, but no hire would find them.
+    # The gap: the separations for cause and the hire are stored, but no hire would find them.
     assert restarted.prior_records(DISMISSED) == []
     assert restarted.prior_records(RETURNED) == []
+    assert restarted.employed_records(EMPLOYED) == []
 
     head = restarted.ledger_recorder.max_notification_id()
     done = restarted.backfill_prior_records(ADMIN)
     # Four separations read; the dismissal and the return while demoted are noted; the
-    # resignation is not for cause and the erased record no longer counts.
+    # resignation is not for cause and the erased record no longer counts. Five hires read;
+    # each person not erased is noted in a hire marker under the new key.
     assert (done.scanned, done.written) == (4, 2)
-    assert restarted.ledger_recorder.max_notification_id() == head + 2
+    assert (done.hires_scanned, done.hires_written) == (5, 4)
+    assert restarted.ledger_recorder.max_notification_id() == head + 6
+    assert restarted.employed_records(EMPLOYED) == [(employed, A)]
+    again = restarted.backfill_prior_records(ADMIN)
+    assert (again.written, again.hires_written) == (0, 0)
     for name, number in (("dismissed", DISMISSED), ("returned", RETURNED)):
         assert restarted.prior_records(number) == [(people[name], A)]
         marker_id = PriorRecordMarker.id_for(restarted.privacy.blind_index("resident_id", number))
@@ -170,14 +177,24 @@ def test_the_backfill_verb_prints_one_line(
     capsys.readouterr()
     assert main(["holds", "backfill-markers"]) == 0
     out, err = capsys.readouterr()
-    assert out == "scanned 4 separations: 0 prior-record markers written\n" and err == ""
+    assert out == (
+        "scanned 4 separations: 0 prior-record markers written; "
+        "scanned 4 hires: 0 hire markers written\n"
+    )
+    assert err == ""
     (settings.key_dir / BLIND_INDEX_KEY_FILE).unlink()
     assert main(["init"]) == 0
     capsys.readouterr()
     assert main(["holds", "backfill-markers"]) == 0
-    assert capsys.readouterr().out == "scanned 4 separations: 2 prior-record markers written\n"
+    assert capsys.readouterr().out == (
+        "scanned 4 separations: 2 prior-record markers written; "
+        "scanned 4 hires: 3 hire markers written\n"  # the erased record is not noted
+    )
     assert main(["holds", "backfill-markers"]) == 0
-    assert capsys.readouterr().out == "scanned 4 separations: 0 prior-record markers written\n"
+    assert capsys.readouterr().out == (
+        "scanned 4 separations: 0 prior-record markers written; "
+        "scanned 4 hires: 0 hire markers written\n"
+    )
     # No sub-verb: one usage line and exit code 2.
     assert main(["holds"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
