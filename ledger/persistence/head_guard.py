@@ -18,6 +18,10 @@ Invariants:
 - A failure raises ``HeadNotExtendedError`` (an integrity violation) before anything is
   signed; the recorder stores nothing more of that batch. ``auxledger verify --full`` then
   says what was altered.
+- What it guards against is a fork of the latest checkpoint stored (or of the head the process
+  committed itself). Checkpoints deleted first leave an older one as the latest, and a tree
+  built to extend that one passes: a rollback of the checkpoints, which the witnesses and
+  ``verify`` against its witness catch (``witness_rollback``, docs/integrity.md), not this.
 - The check costs nothing on the usual paths: a head a process planned itself is not read
   back, and a note already verified is not verified again (its exact text is remembered).
 """
