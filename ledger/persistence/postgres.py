@@ -235,6 +235,20 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     prepare=True,
                 )
                 rows = curs.fetchall()
+                if rows:
+                    # The database computed this root: signed only once shown to extend the
+                    # tree this process knows or the latest checkpoint (committed already, so
+                    # others may have signed larger ones since), read on this connection. A
+                    # refusal leaves the batch stored without a checkpoint and stops this
+                    # write with an integrity error.
+                    self._guard(config).check(
+                        int(rows[0]["out_size"]),
+                        bytes(rows[0]["out_root"]),
+                        reader=self._log_reader(curs),
+                        keys=config.checkpoint_keys(kwargs),
+                        known=self._known,
+                        committed=True,
+                    )
         except PersistenceError as e:
             if sequencer_refused(e):
                 raise _SequencerRefusedError from e  # judged there, with the whole key rule
@@ -254,19 +268,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         ]
         first = rows[0]
         size, root = int(first["out_size"]), bytes(first["out_root"])
-        # The database computed this root: signed only once shown to extend the tree this
-        # process knows or the latest checkpoint (committed already, so others may have
-        # signed larger ones since). A refusal leaves the batch stored without a checkpoint
-        # and stops this write with an integrity error.
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            self._guard(config).check(
-                size,
-                root,
-                reader=self._log_reader(curs),
-                keys=config.checkpoint_keys(kwargs),
-                known=self._known,
-                committed=True,
-            )
         if frontier_root(size, bytes(first["out_frontier"])) != root:
             raise HeadNotExtendedError(
                 "the sequencer's frontier does not give its root: refusing to sign"
