@@ -694,9 +694,16 @@ class PostgresLeaderLock(LeaderLock):
             raise
 
     def release(self) -> None:
-        """Close the lock's connection: the server releases the lock with the session."""
-        conn, self._conn, self._held = self._conn, None, False
+        """Unlock, then close the lock's connection. Closing alone releases the lock only
+        once the server has noticed and ended the session, a moment later: another holder's
+        ``acquire`` right after could still fail (a flaky handover, seen in CI). Unlocking
+        first makes the release happen before this returns; if the connection is gone, the
+        server releases it with the session as before."""
+        conn, held, self._conn, self._held = self._conn, self._held, None, False
         if conn is not None:
+            if held and not conn.closed:
+                with suppress(Exception):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
             with suppress(Exception):
                 conn.close()
 
