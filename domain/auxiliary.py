@@ -63,8 +63,10 @@ Invariants kept here:
 - Only a labour-dispatch auxiliary is returned to the dispatch agency, with grounds
   (``ReturnedToAgency``, a separation: same date rule, the quota slot is released);
   ``NotLabourDispatchError`` otherwise. A plain separation cannot give that reason.
-- After separation, only credential returns and revocations and corrections are accepted;
-  everything else raises ``AuxiliarySeparatedError``.
+- After separation, only credential returns and revocations, appeal decisions, referral
+  outcomes and corrections are accepted; everything else raises ``AuxiliarySeparatedError``.
+  An appeal pending at a resignation is still decided: upheld, a serious sanction that stood
+  on the separation date makes the separation one for cause, as if it had not been appealed.
 - A correction is a new event pointing at the event (version and record hash) that recorded the
   value now in force; only the whitelisted fields are correctable; old events are never edited.
   Corrections of phone, address and resident ID number are ``PersonalDataCorrected`` events,
@@ -1226,7 +1228,8 @@ class Auxiliary(Aggregate):
         if self.separated_on is not None and not after_separation:
             raise AuxiliarySeparatedError(
                 f"the auxiliary has separated, so nobody may {action}; only credential returns "
-                "and revocations and corrections may still be recorded"
+                "and revocations, appeal decisions, referral outcomes and corrections may still "
+                "be recorded"
             )
         if rec.effective < self.hired_on:
             raise InvalidDateRangeError("effective date precedes the hire's effective date")
@@ -1761,8 +1764,12 @@ class Auxiliary(Aggregate):
 
     def decide_appeal(self, rec: Recording, cmd: commands.DecideAppeal) -> None:
         """Decide a pending appeal; overturning it lifts the sanction (the police inspectorate:
-        another role and another person than the ones who imposed it, Art. 18)."""
-        self._authorise(rec, (Role.inspector,), "decide an appeal", "Art. 18")
+        another role and another person than the ones who imposed it, Art. 18). Also after
+        the auxiliary has separated: a resignation does not end the appeal, and its outcome
+        decides whether the separation was for cause (``domain.holds.separated_for_cause``)."""
+        self._authorise(
+            rec, (Role.inspector,), "decide an appeal", "Art. 18", after_separation=True
+        )
         sanction = self._sanction(cmd.sanction_id)
         checked_upheld = boolean("upheld", cmd.upheld)
         if sanction.appeal is not AppealStatus.pending:

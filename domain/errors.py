@@ -204,7 +204,8 @@ class LevelOutOfSchemeError(DomainError):
 
 
 class AuxiliarySeparatedError(DomainError):
-    """The auxiliary has separated; only credential returns, revocations and corrections remain."""
+    """The auxiliary has separated; only credential returns and revocations, appeal decisions,
+    referral outcomes and corrections remain."""
 
     code = "auxiliary_separated"
 

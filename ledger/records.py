@@ -25,7 +25,8 @@ Invariants:
   the resident ID number) left an auxiliary post for cause anywhere in the ledger, unless the
   command carries an override reason, kept in ``Auxiliary.PriorRecordOverridden`` in the same
   save. The lookup is one read of the person's ``PriorRecordMarker`` (written with every
-  separation for cause, and with a correction of such a record's resident ID number) and a
+  separation for cause, with an appeal decision that makes a separation one for cause, and
+  with a correction of such a record's resident ID number) and a
   checked read of each record it names; an erased record no longer counts. The domain
   authorises the hire before the lookup, so no one else learns whether a record exists.
   Separations stored without a marker (before markers existed) are noted once by an
@@ -685,7 +686,8 @@ class AuxLedger(LedgerApplication):
             return self._commit(auxiliary, self._claim_serial(auxiliary, rec))
         if cmd.releases_slot and organ is not None and auxiliary_id in organ.occupied:
             organ.release_slot(rec, auxiliary_id=auxiliary_id)
-        marker = self._note_prior_record(auxiliary, rec) if cmd.releases_slot else None
+        settled = cmd.settles_cause and auxiliary.separated_on is not None
+        marker = self._note_prior_record(auxiliary, rec) if cmd.releases_slot or settled else None
         others = [a for a in (organ, marker) if a is not None and a.pending_events]
         return self._commit(auxiliary, *others)
 

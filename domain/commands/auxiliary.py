@@ -79,6 +79,9 @@ class AuxiliaryCommand(ABC):
     """The service gives the auxiliary's quota slot back to the organ, in the same save."""
     claims_serial: ClassVar[bool] = False
     """The service saves a ``CredentialSerial`` claim on the serial just issued."""
+    settles_cause: ClassVar[bool] = False
+    """Run on a separated record, the command may make the separation one for cause: the
+    service notes it in the person's ``PriorRecordMarker`` in the same save."""
 
     @abstractmethod
     def run(self, auxiliary: Auxiliary, rec: Recording, organ: Organ | None) -> None:
@@ -307,7 +310,10 @@ class AppealSanction(AuxiliaryCommand):
 @dataclass(frozen=True, kw_only=True)
 class DecideAppeal(AuxiliaryCommand):
     """Decide a pending appeal; overturning it lifts the sanction (the police inspectorate,
-    another person than the one who imposed it, Art. 18)."""
+    another person than the one who imposed it, Art. 18). Also after a separation, which an
+    upheld appeal may make one for cause."""
+
+    settles_cause: ClassVar[bool] = True
 
     sanction_id: str
     upheld: bool

@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 
 from api.demo import load_demo
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import AppealSanction, Correct, Separate
+from domain.commands.auxiliary import AppealSanction, Correct, DecideAppeal, Separate
 from domain.commands.complaint import MatchSubject, ReceiveComplaint, TakeComplaint
 from domain.commands.holds import PlaceLegalHold, ReleaseLegalHold
 from domain.errors import AlreadyEmployedError, NotAuthorisedError, PriorRecordElsewhereError
@@ -142,6 +142,43 @@ def test_a_serious_sanction_under_appeal_is_not_yet_sustained(ledger: AuxLedger)
     )
     _separate(ledger, aux, A, "resigned")
     _hire(ledger, B)
+
+
+def _resigned_under_appeal(ledger: AuxLedger) -> UUID:
+    aux = _hire(ledger, A)
+    _sanction(ledger, aux, A, "demotion")
+    ledger.command_auxiliary(
+        aux,
+        AppealSanction(sanction_id="S-1", grounds="不服"),
+        Envelope(actor("discipline", A), effective=DAY2),
+    )
+    _separate(ledger, aux, A, "resigned")
+    return aux
+
+
+@pytest.mark.parametrize("upheld", [True, False])
+def test_an_appeal_pending_at_a_resignation_is_decided_after_it(
+    ledger: AuxLedger, upheld: bool
+) -> None:
+    """A resignation does not end the appeal: the inspectorate decides it afterwards, and an
+    upheld demotion makes the separation one for cause, found by the next hire."""
+    aux = _resigned_under_appeal(ledger)
+    ledger.command_auxiliary(
+        aux,
+        DecideAppeal(sanction_id="S-1", upheld=upheld),
+        Envelope(actor("inspector", A), effective=DAY3),
+    )
+    decided = ledger.auxiliary(aux)
+    assert decided.status.value == "separated"
+    assert decided.sanctions["S-1"].appeal.value == ("upheld" if upheld else "overturned")
+    if upheld:
+        assert ledger.prior_records(RESIDENT_ID) == [(aux, A)]
+        with pytest.raises(PriorRecordElsewhereError) as refused:
+            _hire(ledger, B)
+        assert refused.value.organs == ((A, NAMES[A]),)
+    else:
+        assert ledger.prior_records(RESIDENT_ID) == []
+        _hire(ledger, B)
 
 
 def test_an_erased_prior_record_no_longer_counts(ledger: AuxLedger) -> None:

@@ -16,6 +16,7 @@ from domain.errors import (
     InvalidFieldError,
     NotAuthorisedError,
 )
+from domain.holds import separated_for_cause
 from domain.organ import Organ
 from domain.values import Actor, AuxiliaryStatus, CredentialStatus, SeparationReason
 
@@ -101,10 +102,33 @@ def test_corrections_may_still_be_recorded(separated: Auxiliary) -> None:
     assert separated.name == "测试辅警乙"
 
 
+@pytest.mark.parametrize("upheld", [True, False])
+def test_an_appeal_pending_at_the_separation_is_still_decided(
+    auxiliary: Auxiliary, upheld: bool
+) -> None:
+    """A resignation does not end an appeal against a demotion; once decided, upheld keeps the
+    sanction and makes the separation one for cause, overturned lifts it."""
+    heard(auxiliary)
+    auxiliary.impose_sanction(rec(DISCIPLINE, FEB_1), sanction(kind="demotion"))
+    auxiliary.appeal_sanction(
+        rec(DISCIPLINE, FEB_1), aux_commands.AppealSanction(sanction_id="S-1", grounds="不服")
+    )
+    auxiliary.separate(rec(PERSONNEL, FEB_20), aux_commands.Separate(reason="resigned"))
+    assert not separated_for_cause(auxiliary)
+    auxiliary.decide_appeal(
+        rec(INSPECTOR, date(2024, 3, 1)),
+        aux_commands.DecideAppeal(sanction_id="S-1", upheld=upheld),
+    )
+    assert auxiliary.status is AuxiliaryStatus.separated
+    assert separated_for_cause(auxiliary) is upheld
+    assert [s.sanction_id for s in auxiliary.sanctions_in_force()] == (["S-1"] if upheld else [])
+
+
 ALLOWED_AFTER_SEPARATION = {
     aux_commands.RevokeCredential,
     aux_commands.ReturnCredential,
     aux_commands.RecordReferralOutcome,
+    aux_commands.DecideAppeal,
 }
 """The auxiliary commands still accepted after separation (corrections are no
 ``AuxiliaryCommand``: the service finds the event a correction points at first)."""
@@ -150,7 +174,6 @@ REFUSED_AFTER_SEPARATION: list[tuple[Actor, aux_commands.AuxiliaryCommand]] = [
     (PERSONNEL, lifecycle_commands.EndLeave(leave_id="L-1")),
     (DISCIPLINE, sanction(sanction_id="S-2")),
     (DISCIPLINE, aux_commands.AppealSanction(sanction_id="S-1", grounds="g")),
-    (INSPECTOR, aux_commands.DecideAppeal(sanction_id="S-1", upheld=True)),
     (
         DISCIPLINE,
         aux_commands.HearStatement(sanction_id="S-3", heard_on=FEB_1, heard_by="h", statement="s"),
