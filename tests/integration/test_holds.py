@@ -132,18 +132,6 @@ def test_a_separation_while_a_serious_sanction_stands_counts_a_resignation_does_
         _hire(ledger, B, number=_other_number())
 
 
-def test_a_serious_sanction_under_appeal_is_not_yet_sustained(ledger: AuxLedger) -> None:
-    aux = _hire(ledger, A)
-    _sanction(ledger, aux, A, "demotion")
-    ledger.command_auxiliary(
-        aux,
-        AppealSanction(sanction_id="S-1", grounds="不服"),
-        Envelope(actor("discipline", A), effective=DAY2),
-    )
-    _separate(ledger, aux, A, "resigned")
-    _hire(ledger, B)
-
-
 def _resigned_under_appeal(ledger: AuxLedger) -> UUID:
     aux = _hire(ledger, A)
     _sanction(ledger, aux, A, "demotion")
@@ -154,6 +142,11 @@ def _resigned_under_appeal(ledger: AuxLedger) -> UUID:
     )
     _separate(ledger, aux, A, "resigned")
     return aux
+
+
+def test_a_serious_sanction_under_appeal_is_not_yet_sustained(ledger: AuxLedger) -> None:
+    _resigned_under_appeal(ledger)
+    _hire(ledger, B)
 
 
 @pytest.mark.parametrize("upheld", [True, False])
