@@ -9,6 +9,8 @@ page), ``staff*`` (sign-in, sessions, the staff pages), ``public*`` (the public 
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -24,7 +26,7 @@ from api.console import (  # noqa: F401 - each staff module adds its pages
     staff_search,
 )
 from api.console.staff_access import AccessIndex
-from api.console.staff_session import SessionStore
+from api.console.staff_session import SESSIONS_ENV, SessionStore
 from api.console.web import STATIC, SecurityHeadersMiddleware, html_problem
 from api.problems import include_routers
 from api.settings import ApiSettings
@@ -34,7 +36,10 @@ ROUTERS = (public.router, staff.router)
 
 def mount_console(app: FastAPI, settings: ApiSettings) -> None:
     """Serve the console from ``app``."""
-    app.state.console_sessions = SessionStore(settings.console_idle_seconds)
+    # serve --workers N shares one sessions file among its workers (SESSIONS_ENV).
+    app.state.console_sessions = SessionStore(
+        settings.console_idle_seconds, os.environ.get(SESSIONS_ENV) or None
+    )
     app.state.console_access_index = AccessIndex()
     app.state.html_problem = html_problem
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -94,7 +94,7 @@ class Staff:
 
 
 def sessions(request: Request) -> SessionStore:
-    """This process's console sessions."""
+    """The server's console sessions."""
     store: SessionStore = request.app.state.console_sessions
     return store
 
@@ -291,7 +291,7 @@ async def keep_reason(request: Request, staff: Staff, key: str) -> str | Refusal
     except ApiProblem as problem:
         return reason_refusal(problem)
     if reason is not None:
-        staff.session.reasons[key] = (reason, time.monotonic())
+        staff.session.keep_reason(key, reason)
     return reason
 
 

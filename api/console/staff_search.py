@@ -16,7 +16,6 @@ open dossiers through the dossier's own reason flow. The number lookup stays in 
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -104,7 +103,7 @@ async def search(request: Request, runtime: RuntimeDep, staff: Searcher) -> Resp
             request, runtime, staff, form=form, refusal=refusal, rule=rule, status_code=422
         )
     if typed is not None:  # a reason typed into the form serves the rest of the visit too
-        staff.session.reasons[REASON.key] = (typed, time.monotonic())
+        staff.session.keep_reason(REASON.key, typed)
     reason = typed or REASON.kept(staff)
     number = staff_pages.one(fields, "resident_id")
     if not number and RESIDENT_ID_SHAPE.match(form["q"]):

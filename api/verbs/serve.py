@@ -6,7 +6,8 @@ or a missing ledger stops the command with one line (exit 2); the key folder is 
 This process also runs the projection workers (one thread per projection), once for the
 whole server; the uvicorn workers only read the read models. With several workers,
 Prometheus counters are shared through a fresh ``PROMETHEUS_MULTIPROC_DIR``, and the
-workers keep even shares of the open connections through a table there (``api.balance``).
+workers keep even shares of the open connections through a table there (``api.balance``)
+and share the console's sessions through a SQLite file there (``api.console.staff_session``).
 uvicorn reads ``X-Forwarded-For`` only from the proxies ``AUXLEDGER_TRUSTED_PROXIES`` names
 (none by default).
 
@@ -60,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.balance import TABLE_ENV, create_table  # noqa: PLC0415
+    from api.console.staff_session import SESSIONS_ENV, create_sessions_file  # noqa: PLC0415
     from api.lifeline import PARENT_ENV  # noqa: PLC0415
     from api.logs import log_config  # noqa: PLC0415
     from api.metrics import (  # noqa: PLC0415
@@ -105,6 +107,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         table = Path(metrics_dir) / "connections"
         create_table(table)
         os.environ[TABLE_ENV] = str(table)
+        # The console's sessions, known to every worker (api.console.staff_session).
+        sessions = Path(metrics_dir) / "console-sessions.sqlite"
+        create_sessions_file(sessions)
+        os.environ[SESSIONS_ENV] = str(sessions)
         # The workers end when this process does (api.lifeline), even on kill -9.
         os.environ[PARENT_ENV] = str(os.getpid())
     supervisor.start()

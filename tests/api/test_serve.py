@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from domain.commands.auxiliary import RevokeCredential
@@ -17,6 +18,7 @@ from domain.values import Actor
 from ledger.config import Settings
 from ledger.records import Envelope
 from tests.api.conftest import ORGAN, World
+from tests.console.conftest import sign_in
 from tests.integration.witnesses import AUXLEDGER
 from tests.serving import free_port, serve_env, serving
 
@@ -97,3 +99,27 @@ def test_serve_with_a_missing_key_folder_says_so_and_creates_nothing(
     assert "does not exist (run `auxledger init`)" in done.stderr
     assert "AUXLEDGER_KEY_DIR" in done.stderr
     assert not (tmp_path / "mistyped").exists()
+
+
+def test_every_worker_knows_every_console_session(world: World, tmp_path: Path) -> None:
+    """The console behind ``serve --workers 2``: a session opened on one worker, and the
+    reason an inspector gave on one, hold on every worker (each request a new connection,
+    so the kernel spreads them over both); signing out ends the session on every worker."""
+    with (
+        serving(_env(world.settings), tmp_path / "serve.log", args=["--workers", "2"]) as served,
+        httpx.Client(base_url=served.base, headers={"Connection": "close"}) as browser,
+    ):
+        csrf = sign_in(browser, world.tokens["inspector"])  # type: ignore[arg-type]
+        aux = world.auxiliary
+        kept = browser.post(
+            f"/console/auxiliaries/{aux}/reason", data={"csrf": csrf, "reason": "核查"}
+        )
+        assert kept.status_code == 303, kept.text
+        for _ in range(12):
+            assert browser.get("/console/home").status_code == 200
+            page = browser.get(f"/console/auxiliaries/{aux}")
+            assert page.status_code == 200 and 'name="reason"' not in page.text
+        out = browser.post("/console/sign-out", data={"csrf": csrf}, follow_redirects=False)
+        assert out.status_code == 303
+        for _ in range(6):
+            assert browser.get("/console/home").status_code == 401
