@@ -249,11 +249,36 @@ def complaint_page(
 
 @staff_pages.router.get("/complaints/{complaint_id}/proof/{version}.json")
 def event_proof(
-    complaint_id: UUID, version: int, runtime: RuntimeDep, ledger: LedgerDep, staff: Reader
+    request: Request,
+    complaint_id: UUID,
+    version: int,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: Reader,
 ) -> Response:
-    """One event of the complaint's history: its inclusion proof, as a JSON download."""
-    complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
-    return proof_download(runtime, complaint_id, version)
+    """One event of the complaint's history: its inclusion proof, as a JSON download. A
+    complaint of an organ below is read as its page is: with the visit's reason (else the
+    reason form) and recorded, once the proof was found."""
+    _, below = complaint_routes.readable_complaint(complaint_id, staff.actor, ledger, runtime)
+    if not below:
+        return proof_download(runtime, complaint_id, version)
+    reason = _reason(staff, complaint_id)
+    if reason is None:
+        return render(
+            request, "staff/reason.html", {"action": f"/console/complaints/{complaint_id}/reason"}
+        )
+    answer = proof_download(runtime, complaint_id, version)  # 404 first: nothing recorded
+    record_access(
+        ledger,
+        staff.actor,
+        record_type="complaint",
+        record_id=complaint_id,
+        fields=(),
+        reason=reason,
+        purpose="GET /console/complaints/{complaint_id}/proof/{version}.json",
+        overseen=True,
+    )
+    return answer
 
 
 @staff_pages.router.post("/complaints/{complaint_id}/reason")

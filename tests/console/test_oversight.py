@@ -4,6 +4,7 @@ organ read; an organ outside its subtree stays out of reach."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import CITY, OTHER_ORGAN, new_token, place_under_city
@@ -90,27 +91,32 @@ def test_a_complaint_below_opens_read_only_after_the_reason(
     assert read.record_id == str(world.complaint)
 
 
-def test_a_dossier_below_downloads_its_proofs_each_recorded(
-    client: TestClient, world: World
+@pytest.mark.parametrize(
+    ("kind", "role", "key"),
+    [("auxiliaries", "inspector", "auxiliary_id"), ("complaints", "discipline", "complaint_id")],
+)
+def test_a_record_below_downloads_its_proofs_each_recorded(
+    client: TestClient, world: World, kind: str, role: str, key: str
 ) -> None:
-    csrf = sign_in(client, _overseer(world, "inspector"))
-    path = f"/console/auxiliaries/{world.auxiliary}"
+    record = world.auxiliary if kind == "auxiliaries" else world.complaint
+    csrf = sign_in(client, _overseer(world, role))
+    path = f"/console/{kind}/{record}"
     before = event_count(world)
     ask = client.get(f"{path}/proof/1.json")  # no reason yet: the reason form, nothing read
     assert ask.status_code == 200 and "说明查阅事由" in page_text(ask)
     assert event_count(world) == before
     client.post(f"{path}/reason", data={"csrf": csrf, "reason": "专项督察"})
-    dossier = page_text(client.get(path))
-    assert f'href="{path}/proof/1.json"' in dossier
+    shown = page_text(client.get(path))
+    assert f'href="{path}/proof/1.json"' in shown
     proof = client.get(f"{path}/proof/1.json")
     assert proof.status_code == 200, proof.text
     assert proof.json()["inclusion"]["verified_by_server"]
     read = accesses(world)[-1]
-    assert (read.organ, read.role, read.reason) == (CITY, "inspector", "专项督察")
-    assert read.record_id == str(world.auxiliary)
-    assert read.purpose == "GET /console/auxiliaries/{auxiliary_id}/proof/{version}.json"
+    assert (read.organ, read.role, read.reason) == (CITY, role, "专项督察")
+    assert read.record_id == str(record)
+    assert read.purpose == f"GET /console/{kind}/{{{key}}}/proof/{{version}}.json"
     before = event_count(world)
     assert client.get(f"{path}/proof/9999.json").status_code == 404  # refused: nothing kept
-    outside = f"/console/auxiliaries/{world.other_organ_auxiliary}/proof/1.json"
+    outside = f"/console/{kind}/{world.other_organ_auxiliary}/proof/1.json"
     assert client.get(outside).status_code == 404
     assert event_count(world) == before
