@@ -8,7 +8,9 @@ Invariants kept here:
 - A hire names one of the six post types of Art. 9; the kinds of work of Art. 2 are refused.
 - The resident ID number passes GB 11643-1999 on the recording date, and its holder is at
   least ``MIN_HIRING_AGE`` and under ``MAX_HIRING_AGE`` on the hiring date (``HiringAgeError``,
-  Art. 8: a lawful employment relationship); the birth date is read from the number.
+  Art. 8: a lawful employment relationship); the birth date is read from the number. A
+  correction of the number is held to the same ages on the record's hiring date, separated
+  or not: a correction cannot make the record one of an unlawful hire.
 - Labour dispatch names a dispatch agency; a direct contract names none (Art. 8).
 - The contract ends after it starts, and the hire takes effect within the contract.
 - A level lies within the policy's level scheme (Art. 11); a promotion raises the level in
@@ -350,10 +352,17 @@ def _contract(start: date, end: date, hired_on: date) -> None:
         )
 
 
-def _hiring_age(resident_id: str, hired_on: date) -> str:
-    """The number, if its holder is of hiring age on ``hired_on`` (Art. 8)."""
+def _hiring_age(resident_id: str, hired_on: date, *, corrected: bool = False) -> str:
+    """The number, if its holder is of hiring age on ``hired_on`` (Art. 8); ``corrected``
+    when it is the new number of a correction, which the message then names."""
     age = age_on(birth_date_of(resident_id), hired_on)
     if not MIN_HIRING_AGE <= age < MAX_HIRING_AGE:
+        if corrected:
+            raise HiringAgeError(
+                f"by the birth date in the corrected resident ID number, the person was not at "
+                f"least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE} years old on the record's "
+                "hiring date: a correction cannot make the record one of an unlawful hire (Art. 8)"
+            )
         raise HiringAgeError(
             f"the person hired must be at least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE} "
             "years old on the hiring date, by the birth date in the resident ID number (Art. 8)"
@@ -2020,7 +2029,9 @@ class Auxiliary(Aggregate):
         elif field == "resident_id":
             if not isinstance(value, str):
                 raise InvalidFieldError("value", "must be text")
-            checked = validate_resident_id(value, on=rec.recorded_on)
+            checked = _hiring_age(
+                validate_resident_id(value, on=rec.recorded_on), self.hired_on, corrected=True
+            )
         elif field == "contract_start":
             checked = plain_date("value", value)
             _contract(checked, self.contract_end, self.hired_on)

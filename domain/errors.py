@@ -422,9 +422,10 @@ class NotLabourDispatchError(DomainError):
 
 
 class HiringAgeError(DomainError):
-    """The holder of the resident ID number of a hire is under the least hiring age or has
-    reached the upper one on the hiring date (``domain.auxiliary.MIN_HIRING_AGE``,
-    ``MAX_HIRING_AGE``; Art. 8). The message names the bounds, never the age or birth date."""
+    """The holder of the resident ID number of a hire, or of the number a record is corrected
+    to, is under the least hiring age or has reached the upper one on the (record's) hiring
+    date (``domain.auxiliary.MIN_HIRING_AGE``, ``MAX_HIRING_AGE``; Art. 8). The message names
+    the bounds, never the age or birth date."""
 
     code = "hiring_age"
 

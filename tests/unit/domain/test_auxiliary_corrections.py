@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS, Auxiliary
-from domain.commands.auxiliary import Correct, RenewContract
+from domain.auxiliary import (
+    CORRECTABLE_FIELDS,
+    MAX_HIRING_AGE,
+    MIN_HIRING_AGE,
+    PERSONAL_CORRECTABLE_FIELDS,
+    Auxiliary,
+)
+from domain.commands.auxiliary import Correct, RenewContract, Separate
 from domain.errors import (
+    HiringAgeError,
     InvalidDateRangeError,
     InvalidFieldError,
     InvalidResidentIdError,
@@ -241,3 +248,50 @@ def test_dispatch_agency_is_correctable_under_labour_dispatch(organ: Organ) -> N
 def test_field_version_refuses_unknown_fields(auxiliary: Auxiliary) -> None:
     with pytest.raises(NotCorrectableError):
         auxiliary.field_version("level")
+
+
+# ------------------------------------------------------------------- the corrected number's age
+
+
+def _separated(auxiliary: Auxiliary) -> None:
+    auxiliary.separate(rec(PERSONNEL, date(2024, 2, 20)), Separate(reason="resigned"))
+    auxiliary.collect_events()
+
+
+def _born(born: date) -> Correcting:
+    return correcting(field="resident_id", value=synthetic_resident_id(born=born, sequence=124))
+
+
+@pytest.mark.parametrize("given", [None, _separated], ids=["active", "separated"])
+@pytest.mark.parametrize(
+    ("refused_born", "accepted_born"),
+    [
+        (date(2019, 6, 1), date(2006, 1, 2)),  # a child; 18 on the hiring day 2024-01-02
+        (date(2006, 1, 3), date(2006, 1, 2)),  # 17 on the hiring day, 18 the day after
+        (date(1964, 1, 2), date(1964, 1, 3)),  # 60 on the hiring day; 59 on it
+        (date(1940, 5, 17), date(1964, 1, 3)),
+    ],
+)
+def test_a_corrected_resident_id_is_held_to_the_hiring_age_on_the_hiring_date(
+    auxiliary: Auxiliary, refused_born: date, accepted_born: date, given: Any
+) -> None:
+    refusal = by_personnel(
+        _born(refused_born), HiringAgeError, says="corrected resident ID number", given=given
+    )
+    error = refusal.check(auxiliary)
+    message = str(error)
+    assert f"at least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE}" in message
+    assert "hiring date" in message and "Art. 8" in message
+    assert str(refused_born.year) not in message
+    assert synthetic_resident_id(born=refused_born, sequence=124) not in message
+    assert error.code == "hiring_age"
+    # The same correction with a birth date within the bounds goes through.
+    _born(accepted_born).run(auxiliary, rec(PERSONNEL))
+    assert auxiliary.resident_id == synthetic_resident_id(born=accepted_born, sequence=124)
+
+
+def test_a_corrected_number_is_judged_on_the_hiring_date_not_the_correction_date(
+    auxiliary: Auxiliary,
+) -> None:
+    # 17 on the hiring date 2024-01-02, 18 when the correction is recorded on 2024-03-01.
+    by_personnel(_born(date(2006, 1, 5)), HiringAgeError).check(auxiliary)
