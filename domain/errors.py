@@ -349,8 +349,9 @@ class PriorRecordElsewhereError(DomainError):
 
 
 class AlreadyEmployedError(DomainError):
-    """The person to be hired holds an auxiliary post now, under another record not separated
-    (Art. 5, 8: one person, one quota slot). Names the organs, nothing of the records."""
+    """The person to be hired -- or whose number a record not separated is corrected to --
+    holds an auxiliary post now, under another record not separated (Art. 5, 8: one person,
+    one quota slot). Names the organs, nothing of the records."""
 
     code = "already_employed"
 

@@ -33,12 +33,16 @@ Invariants:
   administrator's ``backfill_prior_records``, which is idempotent.
 - A hire is refused (``AlreadyEmployedError``, Art. 5, 8; no override) while another record of
   the same person (the same blind index) is not separated: one person holds one post and one
-  quota slot. The lookup is one read of the person's ``HireMarker`` (every hire notes itself
-  in it in the same save, and a correction of the resident ID number notes the record under
-  the new number) and a checked read of each record it names; an erased record, or one whose
-  number was since corrected to another, does not count. Two hires of one person racing
-  cannot both commit (the marker's next version). Records hired before hire markers existed
-  are not in any marker and are not found.
+  quota slot. So is a correction of a not separated record's resident ID number to the number
+  of another record not separated (the record itself does not count; a separated record's
+  correction is not refused on this ground). The lookup is one read of the person's
+  ``HireMarker`` (every hire notes itself in it in the same save, and a correction of the
+  resident ID number notes the record under the new number) and a checked read of each
+  record it names; an erased record, or one whose number was since corrected to another, does
+  not count. Two hires of one person, or a hire and a correction to the person's number,
+  racing cannot both commit (the marker's next version), unless the correction is back to a
+  number the record had before: its marker names the record already and is not written.
+  Records hired before hire markers existed are not in any marker and are not found.
 - An erasure is refused (``LegalHoldError``) while a complaint about or by the person is open,
   a sanction of theirs is open or under appeal, or an explicit hold stands; it saves
   ``LegalHolds.ErasureCleared`` with the erasure, so a hold placed meanwhile and the erasure
@@ -508,11 +512,7 @@ class AuxLedger(LedgerApplication):
         rec = self.recording(env)
         auxiliary = Auxiliary.hire(rec, cmd, id=new_id, organ=organ)
         # Asked only once the domain has authorised the hire: no one else learns of a record.
-        employed = sorted({code for _, code in self.employed_records(auxiliary.resident_id)})
-        if employed:
-            raise AlreadyEmployedError(
-                (code, self.load(Organ, Organ.id_for(code), copy=False).name) for code in employed
-            )
+        self._refuse_if_employed(auxiliary)
         warned = sorted({code for _, code in self.prior_records(auxiliary.resident_id)})
         if warned:
             if cmd.override_reason is None:
@@ -531,6 +531,24 @@ class AuxLedger(LedgerApplication):
         return self._marked(
             HireMarker, resident_id, lambda other: other.status is not AuxiliaryStatus.separated
         )
+
+    def _refuse_if_employed(self, auxiliary: Auxiliary) -> None:
+        """Raise ``AlreadyEmployedError``, naming only the organs, if a record of the person
+        with the auxiliary's (new) resident ID number other than the auxiliary's own is not
+        separated; for a hire, and for a correction of the number once the domain allowed it.
+        The record itself never counts: corrected back to a number it once had, it is in that
+        number's marker, and in a batch the record read back already carries the number."""
+        employed = sorted(
+            {
+                code
+                for other, code in self.employed_records(auxiliary.resident_id)
+                if other != auxiliary.id
+            }
+        )
+        if employed:
+            raise AlreadyEmployedError(
+                (code, self.load(Organ, Organ.id_for(code), copy=False).name) for code in employed
+            )
 
     def _note_hire(self, auxiliary: Auxiliary, rec: Recording) -> HireMarker | None:
         """The person's hire marker with this record noted (saved with the hire or the
@@ -746,6 +764,9 @@ class AuxLedger(LedgerApplication):
         auxiliary.correct(rec, cmd, target_version=target, target_hash=target_hash)
         markers: list[Aggregate] = []
         if cmd.field == "resident_id":
+            # After the domain authorised it, as for a hire; a separated record holds no post.
+            if auxiliary.status is not AuxiliaryStatus.separated:
+                self._refuse_if_employed(auxiliary)
             markers = [
                 m
                 for m in (self._note_prior_record(auxiliary, rec), self._note_hire(auxiliary, rec))

@@ -1,5 +1,6 @@
 """The API of hire checks across organs and legal holds: problem+json, nothing stored on a
-refusal, nothing personal in it (issue 13, items 6 and 7)."""
+refusal, nothing personal in it (issue 13, items 6 and 7). A correction of a resident ID
+number is refused as a hire of that number would be."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from domain.commands.auxiliary import Separate
+from domain.identity import resident_id_check_char
 from ledger.records import Envelope
 from tests import builders
 from tests.api.bodies import hire_body
@@ -101,6 +103,35 @@ def test_a_hire_of_a_person_employed_elsewhere_is_refused_and_stores_nothing(
     )
     hired = client.post("/v1/auxiliaries", headers=world.headers("personnel"), json=HIRE)
     assert hired.status_code == 201, hired.text
+
+
+def test_a_corrected_resident_id_is_refused_as_its_hire_would_be(
+    client: TestClient, world: World
+) -> None:
+    url = f"/v1/auxiliaries/{world.auxiliary}/correct"
+    child_body = "32069920150101" + "123"
+    child = child_body + resident_id_check_char(child_body)  # 9 on the hiring date
+    head = world.ledger.ledger_recorder.max_notification_id()
+    for number, status, code in (
+        (OTHER_ORGAN_RESIDENT_ID, 409, "already_employed"),
+        (child, 422, "hiring_age"),
+    ):
+        refused = client.post(
+            url,
+            headers=world.headers("personnel"),
+            json={"field": "resident_id", "value": number, "reason": "录入错误"},
+        )
+        detail = problem(refused, status, code)["detail"]
+        for personal in (number, RESIDENT_ID, PHONE, "李明"):
+            assert personal not in refused.text
+        assert "2015" not in detail and "1990" not in detail  # no birth year
+        assert str(world.other_organ_auxiliary) not in refused.text
+        if code == "already_employed":
+            assert f"{OTHER_ORGAN} {OTHER_ORGAN}局" in detail and "Art. 5, 8" in detail
+        else:
+            assert "corrected resident ID number" in detail and "hiring date" in detail
+    assert world.ledger.ledger_recorder.max_notification_id() == head  # nothing stored
+    assert world.ledger.auxiliary(world.auxiliary).resident_id == RESIDENT_ID  # type: ignore[arg-type]
 
 
 def test_a_hold_blocks_erasure_until_released(client: TestClient, world: World) -> None:

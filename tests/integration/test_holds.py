@@ -245,8 +245,65 @@ def test_a_corrected_number_is_the_one_that_counts(ledger: AuxLedger) -> None:
     _hire(ledger, B, number=_other_number())  # the old number is no longer this record's
 
 
+def _correct_number(ledger: AuxLedger, aux: UUID, organ: str, number: str) -> None:
+    ledger.correct_auxiliary(
+        aux,
+        Correct(field="resident_id", value=number, reason="录入错误"),
+        Envelope(actor("personnel", organ), effective=DAY3),
+    )
+
+
+def test_a_correction_to_the_number_of_a_person_employed_elsewhere_is_refused(
+    ledger: AuxLedger,
+) -> None:
+    _hire(ledger, A)
+    aux = _hire(ledger, B, number=_other_number())
+    version = ledger.auxiliary(aux).version
+    head = ledger.ledger_recorder.max_notification_id()
+    with pytest.raises(AlreadyEmployedError) as refused:
+        _correct_number(ledger, aux, B, RESIDENT_ID)
+    assert refused.value.code == "already_employed"
+    assert refused.value.organs == ((A, NAMES[A]),)
+    message = str(refused.value)
+    assert A in message and NAMES[A] in message and "Art. 5, 8" in message
+    for personal in (RESIDENT_ID, _other_number(), NAME, PHONE, ADDRESS, "2026"):
+        assert personal not in message
+    # Nothing stored: no correction, no marker noted, no event at all.
+    assert ledger.ledger_recorder.max_notification_id() == head
+    assert ledger.auxiliary(aux).version == version
+    assert ledger.auxiliary(aux).resident_id == _other_number()
+    # A separated record holds no post: its number is corrected whatever others hold.
+    _separate(ledger, aux, B, "resigned")
+    _correct_number(ledger, aux, B, RESIDENT_ID)
+    assert ledger.auxiliary(aux).resident_id == RESIDENT_ID
+
+
+def test_a_records_own_earlier_number_is_not_elsewhere_but_another_records_is(
+    ledger: AuxLedger,
+) -> None:
+    aux = _hire(ledger, A)
+    _correct_number(ledger, aux, A, _other_number())
+    _correct_number(ledger, aux, A, RESIDENT_ID)  # back to the number it was hired with
+    assert ledger.auxiliary(aux).resident_id == RESIDENT_ID
+    _correct_number(ledger, aux, A, _other_number())
+    with ledger.batch():  # the check reads the batch's record, which has the number already
+        _correct_number(ledger, aux, A, RESIDENT_ID)
+    assert ledger.auxiliary(aux).resident_id == RESIDENT_ID
+    other = _hire(ledger, A, number=_third_number())
+    head = ledger.ledger_recorder.max_notification_id()
+    with pytest.raises(AlreadyEmployedError) as refused:
+        _correct_number(ledger, other, A, RESIDENT_ID)  # the same organ's record counts too
+    assert refused.value.organs == ((A, NAMES[A]),)
+    assert ledger.ledger_recorder.max_notification_id() == head
+
+
 def _other_number() -> str:
     body = "32069919850101123"
+    return body + resident_id_check_char(body)
+
+
+def _third_number() -> str:
+    body = "32069919921103456"
     return body + resident_id_check_char(body)
 
 
