@@ -2004,6 +2004,10 @@ class Auxiliary(Aggregate):
                 f"the value of {cmd.field} in force was recorded by version {in_force}, "
                 f"not by version {target_version}"
             )
+        if cmd.field == "resident_id":
+            # The number is who was hired: corrected, it is checked as a hire is (the age, and
+            # by the service whether the person is employed elsewhere), so by whom a hire is.
+            require_organ_level(rec.actor, action="correct a resident ID number", article="Art. 8")
         checked_hash = opaque_token("target_hash", target_hash)
         checked_value = self._corrected_value(cmd.field, cmd.value, rec)
         self.trigger_event(

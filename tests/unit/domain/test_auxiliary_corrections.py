@@ -32,6 +32,7 @@ from domain.values import Actor, Gender
 from .refusals import Refusal, refusals
 from .support import (
     PERSONNEL,
+    PERSONNEL_AT_UNIT,
     UNIT_A_ACTOR,
     hiring,
     rec,
@@ -220,6 +221,12 @@ def _renewed(auxiliary: Auxiliary) -> None:
         for target_hash in ("", "has space", "x" * 201, 12345)
     },
     only_the_personnel_department_corrects=Refusal(UNIT_A_ACTOR, correcting(), NotAuthorisedError),
+    a_resident_id_is_corrected_at_organ_level=Refusal(
+        PERSONNEL_AT_UNIT,
+        correcting(field="resident_id", value=synthetic_resident_id(date(1990, 5, 12))),
+        NotAuthorisedError,
+        says="only the organ itself may correct a resident ID number",
+    ),
 )
 def test_correction_refusals(auxiliary: Auxiliary, refusal: Refusal) -> None:
     refusal.check(auxiliary)
