@@ -297,18 +297,27 @@ def ledger_operator_if_any(*allowed: Role) -> Callable[..., Coroutine[Any, Any, 
     return check
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server resolved it (``AUXLEDGER_TRUSTED_PROXIES``)."""
+    return request.client.host if request.client else "unknown"
+
+
 def admit_client(request: Request, limiter: RateLimiter, too_many: str) -> str:
     """The client's address once ``limiter`` lets it through; else 429 with ``Retry-After``,
     saying that this client ``too_many`` (``"filed too many complaints"``)."""
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.take(client)
+    client = client_address(request)
+    refuse_waiting(limiter.take(client), too_many)
+    return client
+
+
+def refuse_waiting(wait: int | None, too_many: str) -> None:
+    """429 with ``Retry-After`` when a limiter answered a wait, saying the client ``too_many``."""
     if wait is not None:
         raise ApiProblem(
             "rate_limited",
             f"this client {too_many}; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    return client
 
 
 async def limit_credential_checks(request: Request, runtime: RuntimeDep) -> None:

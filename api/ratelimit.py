@@ -58,6 +58,20 @@ class RateLimiter:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def waiting(self, client: str) -> int | None:
+        """Whole seconds until ``client`` has a token again, or None if it has one now; takes
+        nothing (a limit charged afterwards, on what a request turned out to be)."""
+        client = client_key(client)
+        now = self._clock()
+        with self._lock:
+            found = self._buckets.get(client)
+        if found is None:
+            return None
+        tokens = min(self.burst, found[0] + (now - found[1]) * self.rate)
+        if tokens >= 1.0:
+            return None
+        return max(1, math.ceil((1.0 - tokens) / self.rate))
+
     def take(self, client: str) -> int | None:
         """Take one token for ``client`` (an address, see ``client_key``): None if allowed,
         else whole seconds to wait."""

@@ -331,8 +331,11 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
         error = "请输入投诉回执上的查询码"
         return _track_refused(request, runtime, error, 422)
     try:
-        found = await run_in_threadpool(_track, ledger, runtime, code)
+        found = await run_in_threadpool(_track, request, ledger, runtime, code)
     except ApiProblem as problem:
+        if problem.code == "rate_limited":
+            error = "查询太频繁了：没有找到投诉的查询次数过多，请稍等几分钟再查询。"
+            return _track_refused(request, runtime, error, 429, code=code)
         if problem.code == "tracking_code_check":
             error = codes.TrackingCheckError.MESSAGE_ZH
             return _track_refused(request, runtime, error, 422, code=code)
@@ -348,11 +351,11 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
 
 
 def _track(
-    ledger: AuxLedger, runtime: Runtime, code: str
+    request: Request, ledger: AuxLedger, runtime: Runtime, code: str
 ) -> tuple[ComplaintTrackPublic, Complaint]:
     if len(code) > 80:
         raise ApiProblem("not_found", "no complaint has this tracking code")
-    tracked = public_api.track_complaint(code, ledger, runtime)
+    tracked = public_api.track_complaint(code, request, ledger, runtime)
     try:
         complaint = ledger.complaint(tracked.complaint_id)
     except LedgerError as error:
@@ -405,21 +408,21 @@ async def track_review(request: Request, runtime: RuntimeDep, ledger: LedgerDep)
     if not reasons or len(reasons) > 4000:
         return await _review_refused(request, runtime, ledger, code, "reasons", 422, reasons)
     try:
-        admit_client(request, runtime.intake_limiter, "made too many requests")
+        client = admit_client(request, runtime.intake_limiter, "made too many requests")
     except ApiProblem:
         error = "提交太频繁了，请稍等几分钟再申请复查。"
         return _track_refused(request, runtime, error, 429, code=code)
 
     def ask() -> tuple[ComplaintTrackPublic, Complaint]:
-        public_api.ask_review(runtime, ledger, code, ReviewRequestPublic(reasons=reasons))
-        return _track(ledger, runtime, code)
+        public_api.ask_review(runtime, ledger, code, ReviewRequestPublic(reasons=reasons), client)
+        return _track(request, ledger, runtime, code)
 
     try:
         tracked, complaint = await run_in_threadpool(ask)
     except ValidationError:
         return await _review_refused(request, runtime, ledger, code, "reasons", 422, reasons)
     except ApiProblem as problem:
-        if problem.code in ("not_found", "tracking_code_check"):
+        if problem.code in ("not_found", "tracking_code_check", "rate_limited"):
             return _track_refused(request, runtime, _REVIEW_FAILED, problem.status, code=code)
         return await _review_refused(request, runtime, ledger, code, problem.code, 422, reasons)
     except DomainError as refused:
@@ -446,7 +449,7 @@ async def _review_refused(
     (``_REVIEW_REFUSALS``) and the reasons as typed; just the message if it is not found."""
     error = _REVIEW_REFUSALS.get(refusal, _REVIEW_FAILED)
     try:
-        tracked, complaint = await run_in_threadpool(_track, ledger, runtime, code)
+        tracked, complaint = await run_in_threadpool(_track, request, ledger, runtime, code)
     except ApiProblem:
         return _track_refused(request, runtime, error, status_code, code=code)
     return _track_shown(

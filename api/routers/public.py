@@ -27,7 +27,14 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api import tracking_code as codes
-from api.deps import LedgerDep, RuntimeDep, admit_client, limit_credential_checks
+from api.deps import (
+    LedgerDep,
+    RuntimeDep,
+    admit_client,
+    client_address,
+    limit_credential_checks,
+    refuse_waiting,
+)
 from api.jsonbody import StrictJsonRoute
 from api.problems import ApiProblem
 from api.receipts import (
@@ -272,14 +279,31 @@ def _replay(ledger: AuxLedger, complaint_id: UUID, tracking_code: str) -> s.Rece
 TrackingCode = Annotated[str, Path(max_length=80)]
 
 
-def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str) -> Complaint:
+TOO_MANY_MISSES = "looked up too many tracking codes that name no complaint"
+
+
+def tracked_complaint(runtime: Runtime, ledger: AuxLedger, code: str, client: str) -> Complaint:
     """The complaint a tracking code names, checked against its stored hash.
 
     A wrong check symbol is its own answer, before any lookup; anything else that does not
     find the complaint answers alike (``not_found``). A code of the current format is found
     through the complainant read model's index of hashes (waiting for it to catch up on a
     miss, ``_complaint_of_code``), a legacy code by the id it holds.
+
+    Each such miss takes a token of the ``client``'s bucket of public lookups (the work-ID
+    checks' limiter); a client with none left is refused (429) before any lookup or wait. A
+    complainant following a code that is found is never limited; a client trying codes is.
     """
+    limiter = runtime.checks_limiter
+    refuse_waiting(limiter.waiting(client), TOO_MANY_MISSES)
+    try:
+        return _complaint_of_tracking_code(runtime, ledger, code)
+    except ApiProblem:
+        limiter.take(client)
+        raise
+
+
+def _complaint_of_tracking_code(runtime: Runtime, ledger: AuxLedger, code: str) -> Complaint:
     not_found = ApiProblem("not_found", "no complaint has this tracking code")
     try:
         parsed = codes.parse(code)
@@ -383,13 +407,15 @@ def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic
 )
 def track_complaint(
     tracking_code: TrackingCode,
+    request: Request,
     ledger: LedgerDep,
     runtime: RuntimeDep,
 ) -> s.ComplaintTrackPublic:
     """Status and the days the next steps are due (in Chinese), the result once the
     complainant was told it, the review (复查) and until when one may be asked for, and the
-    intake's inclusion proof. The code may be typed in any case, with or without hyphens."""
-    complaint = tracked_complaint(runtime, ledger, tracking_code)
+    intake's inclusion proof. The code may be typed in any case, with or without hyphens.
+    Codes that name no complaint are limited per client (``tracked_complaint``)."""
+    complaint = tracked_complaint(runtime, ledger, tracking_code, client_address(request))
     return track_view(ledger, runtime, complaint)
 
 
@@ -400,6 +426,7 @@ def track_complaint(
 )
 def track_complaint_by_body(
     body: s.TrackRequestPublic,
+    request: Request,
     ledger: LedgerDep,
     runtime: RuntimeDep,
 ) -> s.ComplaintTrackPublic:
@@ -407,7 +434,7 @@ def track_complaint_by_body(
     limits, for a code sent as ``{"tracking_code": "..."}``: a URL is written to access logs
     (a proxy's, a browser's history), a body is not. Looking records nothing (a POST only
     because a GET carries no body)."""
-    complaint = tracked_complaint(runtime, ledger, body.tracking_code)
+    complaint = tracked_complaint(runtime, ledger, body.tracking_code, client_address(request))
     return track_view(ledger, runtime, complaint)
 
 
@@ -467,16 +494,16 @@ def request_review(
 ) -> s.ComplaintTrackPublic:
     """Records ``ReviewRequested`` by the public intake of the complaint's organ; answers
     where the complaint stands now (the review and its due date)."""
-    admit_client(request, runtime.intake_limiter, "made too many requests")
-    return track_view(ledger, runtime, ask_review(runtime, ledger, tracking_code, body))
+    client = admit_client(request, runtime.intake_limiter, "made too many requests")
+    return track_view(ledger, runtime, ask_review(runtime, ledger, tracking_code, body, client))
 
 
 def ask_review(
-    runtime: Runtime, ledger: AuxLedger, code: str, body: s.ReviewRequestPublic
+    runtime: Runtime, ledger: AuxLedger, code: str, body: s.ReviewRequestPublic, client: str
 ) -> Complaint:
     """Record the review request of the complaint this code names (the public intake of its
     organ acts); the complaint as it stands after it."""
-    complaint = tracked_complaint(runtime, ledger, code)
+    complaint = tracked_complaint(runtime, ledger, code, client)
     actor = Actor(
         actor_id="public-intake", role=Role.public.value, organ=complaint.organ, unit=None
     )

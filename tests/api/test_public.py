@@ -404,3 +404,27 @@ def test_the_receipt_schema_describes_the_code_as_it_is(client: TestClient) -> N
     schema = client.get("/openapi.json").json()["components"]["schemas"]["ReceiptPublic"]
     described = schema["properties"]["tracking_code"]["description"]
     assert "XXXX-XXXX-XXXX-XXXX-C" in described and "52" not in described
+
+
+def test_tracking_codes_that_find_nothing_are_limited_per_client(world: World) -> None:
+    """A complainant following their own code is never limited; a client whose codes name no
+    complaint is, after its burst of misses, before any lookup (the found code too, then)."""
+    app = create_app(api_settings(world.settings, checks_per_minute=1.0, checks_burst=3))
+    with TestClient(app) as client:
+        code = client.post("/v1/complaints", json=COMPLAINT).json()["tracking_code"]
+        catch_up(world.ledger)
+        for _ in range(5):
+            assert client.get(f"/v1/complaints/track/{code}").status_code == 200
+            found = client.post("/v1/complaints/track", json={"tracking_code": code})
+            assert found.status_code == 200
+        wrong = code[:-1] + ("0" if code[-1] != "0" else "1")  # a wrong check symbol
+        misses = ["NOPE", wrong, make_code(bytes(10))]
+        for missed in misses:
+            answer = client.post("/v1/complaints/track", json={"tracking_code": missed})
+            assert answer.status_code in (404, 422), answer.text
+        for path in (f"/v1/complaints/track/{code}", "/v1/complaints/track/NOPE"):
+            refused = client.get(path)
+            body = problem(refused, 429, "rate_limited")
+            assert int(refused.headers["Retry-After"]) >= 1
+            assert "tracking codes that name no complaint" in body["detail"]
+            assert code not in refused.text

@@ -293,3 +293,14 @@ def test_the_receipt_page_offers_the_file_under_that_name(client: TestClient, wo
     found = re.search(r'"recorded_at": "([^"]+)"', page)
     assert found is not None
     assert f'data-download-name="{receipt_file_name(found.group(1))}"' in page
+
+
+def test_a_client_trying_codes_is_told_to_wait_in_chinese(world: World) -> None:
+    app = create_app(api_settings(world.settings, checks_per_minute=1.0, checks_burst=2))
+    with TestClient(app) as client:
+        csrf = csrf_of(page_text(client.get("/track")))
+        for code in ("NOPE", "NOPE-AGAIN"):
+            assert client.post("/track", data={"csrf": csrf, "code": code}).status_code == 404
+        answer = client.post("/track", data={"csrf": csrf, "code": "NOPE"})
+        assert answer.status_code == 429
+        assert "查询太频繁了" in page_text(answer)
