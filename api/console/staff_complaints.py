@@ -21,37 +21,28 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ValidationError
 
 from api.console import staff as staff_pages
+from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_followup import follow_up
-from api.console.staff_forms import body_from_form, form_fields, invalid_fields
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import render
-from api.deps import LedgerDep, RuntimeDep, may, require_roles
-from api.problems import CATALOGUE, ApiProblem
+from api.deps import LedgerDep, RuntimeDep, may
 from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
-from api.routers.commands import Commanding
 from api.runtime import Runtime
-from domain.commands.complaint import ComplaintCommand
 from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
 
 Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
-FORM_ROLES = tuple(dict.fromkeys(r for c in complaint_routes.COMMANDS for r in c.roles))
-"""Every role some complaint command admits: who may reach the command route at all (each
-command then admits its own roles)."""
-Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORM_ROLES)]
 COMPLAINTS = staff_pages.section(
     "/console/complaints", "投诉办理", complaint_routes.READ_ROLES, order=20
 )
-COMMANDS = {command.slug: command for command in complaint_routes.COMMANDS}
 ACTION_LABELS = {
     "acknowledge": "签收",
     "accept": "受理",
@@ -77,6 +68,19 @@ FORM_LABELS: dict[str, dict[str, str]] = {
 
 HIDDEN_FIELDS: dict[str, frozenset[str]] = {"queue_notification": frozenset({"message_id"})}
 """Fields a form leaves to the server: a queued message's id is made when it is queued."""
+
+FORMS = CommandForms(
+    complaint_routes.COMPLAINT,
+    complaint_routes.COMMANDS,
+    ACTION_LABELS,
+    FORM_LABELS,
+    HIDDEN_FIELDS,
+    what="complaint command",
+)
+"""Every complaint command as a form, for the roles of its route."""
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles)]
+"""Every role some complaint command admits: who may reach the command route at all (each
+command then admits its own roles)."""
 
 
 def _due(row: dict[str, Any]) -> str:
@@ -197,22 +201,7 @@ def _complaint_page(
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
-    forms = []
-    for command in complaint_routes.COMMANDS:
-        if may(actor, command.roles) and not below:
-            forms.append(
-                {
-                    "slug": command.slug,
-                    "label": ACTION_LABELS.get(command.name, command.summary),
-                    "summary": command.summary,
-                    "fields": form_fields(
-                        cast(type[BaseModel], command.body),
-                        labels=FORM_LABELS.get(command.name),
-                        hidden=HIDDEN_FIELDS.get(command.name, ()),
-                    ),
-                    "open": command.slug == failed,
-                }
-            )
+    forms = FORMS.forms(actor, below=below, failed=failed)
     return render(
         request,
         "staff/complaint.html",
@@ -305,42 +294,23 @@ async def command(
     staff: Handler,
 ) -> Response:
     """One command from its form: CSRF first, then the body model, then the domain."""
-    fields = await staff_pages.checked_form(request, staff)
-    chosen = COMMANDS.get(slug)
-    if chosen is None:
-        raise ApiProblem("unknown_action", "no such complaint command")
-    require_roles(staff.actor, chosen.roles)
-    complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger)
-    version = staff_pages.one(fields, "version")
-    expected = int(version) if version.isdigit() and len(version) < 10 else None
-    try:
-        body = body_from_form(
-            cast(type[BaseModel], chosen.body),
-            fields,
-            hidden=HIDDEN_FIELDS.get(chosen.name, ()),
-        )
-        complaint_routes.perform(
-            staff.actor, ledger, complaint_id, cast(Commanding[ComplaintCommand], body), expected
-        )
-    except ValidationError as error:
-        failed_names = invalid_fields(error, FORM_LABELS.get(chosen.name))
-        refused = staff_pages.Refusal("validation", f"请检查：{failed_names}")  # 422
-    except staff_pages.REFUSALS as error:
-        refused = staff_pages.refusal_of(error)
-    else:
-        return staff_pages.see_other(f"/console/complaints/{complaint_id}?done={chosen.name}")
+    done = await FORMS.post(
+        request,
+        staff,
+        ledger,
+        complaint_id,
+        slug,
+        admit=lambda: complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger),
+    )
+    if not isinstance(done, staff_pages.Refusal):
+        return staff_pages.see_other(f"/console/complaints/{complaint_id}?done={done.name}")
     return _complaint_page(
         request,
         complaint_id,
         runtime,
         ledger,
         staff,
-        refusal=refused,
+        refusal=done,
         failed=slug,
-        status_code=refused_status(refused),
+        status_code=refused_status(done),
     )
-
-
-def refused_status(refusal: staff_pages.Refusal) -> int:
-    """The HTTP status of a refused command, as the API's problem would carry it."""
-    return CATALOGUE[refusal.code].status

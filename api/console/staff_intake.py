@@ -39,7 +39,8 @@ from pydantic import ValidationError
 
 from api.console import staff as staff_pages
 from api.console.complaint_fields import ComplaintFields
-from api.console.staff_complaints import ACTION_LABELS, refused_status
+from api.console.staff_commands import refused_status
+from api.console.staff_complaints import ACTION_LABELS
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, require_roles, visible
 from api.problems import ApiProblem
