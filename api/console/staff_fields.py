@@ -98,6 +98,13 @@ FIELD_NAMES: Mapping[str, str] = {
 }
 """Chinese names of event fields."""
 
+BOOLEAN_WORDS: Mapping[str, tuple[str, str]] = {
+    "upheld": ("维持原处理", "撤销原处理"),
+    "fit": ("合格", "不合格"),
+    "passed": ("合格", "不合格"),
+}
+"""How a yes-or-no field reads (true, false), where 是/否 would say less."""
+
 _HIDDEN = frozenset({"originator_id_type", "target_hash", "complainant_id", "tracking_hash"})
 
 VALUE_SETS: Mapping[str, str] = {
@@ -157,11 +164,8 @@ def _text(event: str, name: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        if name == "upheld":
-            return "维持原处理" if value else "撤销原处理"
-        if name in ("fit", "passed"):
-            return "合格" if value else "不合格"
-        return "是" if value else "否"
+        yes, no = BOOLEAN_WORDS.get(name, ("是", "否"))
+        return yes if value else no
     value_set = EVENT_VALUE_SETS.get((event, name)) or VALUE_SETS.get(name)
     if value_set is not None:
         return zh(value, value_set)

@@ -3,7 +3,10 @@ pydantic model the API checks its JSON with, then by the domain.
 
 A field's input follows its JSON schema: a date picker for ``format: date``, a list of
 Chinese labels for a value set (``LABELS_ZH`` by the enum's name), a number for an integer,
-a text area for long text. A new command gets its form from its body model alone; a caller
+a text area for long text, a choice of two for a boolean (sent as the JSON boolean, its words
+``BOOLEAN_WORDS``, none chosen until the person chooses), a text area of one entry per line
+for a list of strings (sent as the list, empty lines dropped), a text box for anything else
+(an amount, a number or a string). A new command gets its form from its body model alone; a caller
 may name a field differently for one command (``labels``) and leave out a field the server
 fills in itself (``hidden``: never shown, and never read from a posted form).
 """
@@ -16,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from api.console.staff_fields import FIELD_NAMES
+from api.console.staff_fields import BOOLEAN_WORDS, FIELD_NAMES
 from api.console.web import zh
 
 EXTRA_NAMES: Mapping[str, str] = {"effective": "生效日期", "basis": "依据（条款或文号）"}
@@ -28,7 +31,7 @@ class FormField:
 
     name: str
     label: str
-    kind: str  # date, select, number, textarea, text
+    kind: str  # date, select, boolean, number, textarea, lines, text
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
     maximum: int | None = None
@@ -76,6 +79,12 @@ def form_fields(
             values = definitions.get(enum_name, {}).get("enum", ())
             choices = tuple((v, zh(v, enum_name)) for v in values)
             kind = "select"
+        elif field_schema.get("type") == "boolean":
+            yes, no = BOOLEAN_WORDS.get(name, ("是", "否"))
+            choices = (("true", yes), ("false", no))
+            kind = "boolean"
+        elif field_schema.get("type") == "array":
+            kind = "lines"
         elif field_schema.get("format") == "date":
             kind = "date"
         elif field_schema.get("type") == "integer":
@@ -101,7 +110,8 @@ def body_from_form(
     model: type[BaseModel], fields: Mapping[str, Sequence[str]], *, hidden: Collection[str] = ()
 ) -> BaseModel:
     """The model built from a form, as the API builds it from JSON (``ValidationError`` if a
-    field fails): empty inputs are left out, digits become the integers JSON would carry;
+    field fails): empty inputs are left out, digits become the integers JSON would carry,
+    ``true``/``false`` the booleans, a list's lines its entries (empty lines dropped);
     ``hidden`` fields are not read (the model's default stands)."""
     kinds = {f.name: f.kind for f in form_fields(model, hidden=hidden)}
     data: dict[str, Any] = {}
@@ -112,6 +122,10 @@ def body_from_form(
             continue
         if kind == "number" and text.isdigit() and len(text) < 10:
             data[name] = int(text)
+        elif kind == "boolean" and text in ("true", "false"):
+            data[name] = text == "true"
+        elif kind == "lines":
+            data[name] = [line.strip() for line in text.splitlines() if line.strip()]
         else:
             data[name] = text
     return model.model_validate(data)
