@@ -13,10 +13,22 @@ before anything is read or recorded. Reads of personal records are recorded as t
 API records them; an inspector states the reason once per dossier visit (kept in the
 session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
 
+Every command on the record (``api.routers.auxiliaries.COMMANDS``) is a form on the page
+(``FORMS``, a ``staff_commands.CommandForms``), shown to and posted by exactly the roles of its
+API route (the discipline office hears statements, decides and refers; the inspectorate decides
+appeals, after its reason; personnel and units their own), each collapsed and named in Chinese
+(``ACTION_LABELS``, and the field names ``FORMS`` is given), posted to
+``POST /console/auxiliaries/{id}/{slug}`` and recorded by ``send_body`` with ``AUXILIARY``, the
+API route's own call. A refusal shows the page
+again with the refusal in Chinese, the failed form open and the problem's status, and records
+nothing; an inspector's post needs the visit's reason (422 ``reason_required``, as the page).
+That route is registered last in this module, after ``…/reason``, which it would shadow.
+
 An oversight token (issue 13) opens the dossier of an auxiliary of an organ below its own:
 whatever its role it states the reason first, and sees the record and its timeline only
 (responsibility, the record on a date and complaints are its organ's reads, not shown), and
-downloads each event's proof under the same reason, each download recorded.
+downloads each event's proof under the same reason, each download recorded. It gets no forms,
+and a forced post answers 403 ``oversight_read_only``.
 """
 
 from __future__ import annotations
@@ -31,9 +43,11 @@ from fastapi.responses import HTMLResponse
 
 from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
+from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import cst_date, render
 from api.deps import LedgerDep, RuntimeDep, may, visible
+from api.problems import ApiProblem
 from api.routers import auxiliaries as auxiliary_routes
 from api.routers import queries as query_routes
 from api.runtime import Runtime
@@ -82,6 +96,86 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
 }
 """Parts of the dossier drawn from the timeline, by event (a new kind: one more line)."""
+
+ACTION_LABELS = {
+    "renew_contract": "续签劳动合同",
+    "change_post": "调整岗位",
+    "transfer": "调动用辅部门",
+    "assign_supervisor": "指定带辅民警",
+    "release_supervisor": "解除带辅民警",
+    "evaluate": "登记年度考核",
+    "change_level": "调整层级",
+    "issue_credential": "发放证件",
+    "revoke_credential": "收回证件",
+    "return_credential": "登记证件交回",
+    "enrol_insurance": "登记参加保险",
+    "record_health_check": "登记体检",
+    "record_duty_injury": "登记因公负伤",
+    "advance_cost": "登记垫付费用",
+    "record_infringement": "登记合法权益受侵害",
+    "commend": "登记表彰奖励",
+    "hear_statement": "听取陈述申辩",
+    "waive_statement": "书面放弃陈述申辩",
+    "impose_sanction": "作出处分",
+    "appeal_sanction": "登记申诉",
+    "decide_appeal": "作出申诉决定",
+    "revoke_sanction": "撤销处分",
+    "reinstate": "恢复执勤",
+    "refer_for_prosecution": "移送司法机关",
+    "record_referral_outcome": "登记移送结果",
+    "return_to_agency": "退回派遣单位",
+    "separate": "办理离职",
+    "start_probation": "登记试用期",
+    "complete_probation": "作出试用期考核结论",
+    "record_training": "登记培训",
+    "start_leave": "登记休假",
+    "end_leave": "登记休假返岗",
+}
+"""The Chinese name of each auxiliary command's form."""
+
+FORMS = CommandForms(
+    auxiliary_routes.AUXILIARY,
+    auxiliary_routes.COMMANDS,
+    ACTION_LABELS,
+    # A command's own names for fields whose shared name (``FIELD_NAMES``) would mislead.
+    form_labels={
+        "change_level": {"reason": "调整原因"},
+        "issue_credential": {"kind": "证件类别", "serial": "证件编号"},
+        "revoke_credential": {"kind": "证件类别", "serial": "证件编号", "reason": "收回原因"},
+        "return_credential": {"kind": "证件类别", "serial": "证件编号"},
+        "enrol_insurance": {"kind": "险种", "start": "保险起始日期", "end": "保险截止日期"},
+        "advance_cost": {"category": "费用类别"},
+        "record_infringement": {"description": "受侵害情况"},
+        "commend": {"kind": "表彰奖励类别"},
+        "impose_sanction": {"kind": "处分种类", "until": "处分期限至"},
+        "revoke_sanction": {"reason": "撤销理由"},
+        "reinstate": {"reason": "恢复执勤理由"},
+        "release_supervisor": {"reason": "解除原因"},
+        "refer_for_prosecution": {"reference": "移送文号", "summary": "移送事由"},
+        "record_referral_outcome": {"reference": "移送文号"},
+        "separate": {"reason": "离职原因"},
+        "start_probation": {"until": "试用期至"},
+        "record_training": {
+            "kind": "培训类别",
+            "start": "培训开始日期",
+            "end": "培训结束日期",
+            "passed": "是否通过",
+        },
+        "start_leave": {"kind": "休假类别"},
+    },
+    what="auxiliary command",
+)
+"""Every command on the auxiliary's record as a form, for the roles of its route."""
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles)]
+"""Every role some auxiliary command admits (each command then admits its own roles)."""
+
+FORMS_HINTS: dict[str, str] = {
+    Role.discipline.value: (
+        "作出处分前，须先以同一处分编号听取辅警的陈述申辩，或登记其书面放弃陈述申辩"
+        "（第十八条）；否则系统将拒绝作出处分。"
+    ),
+}
+"""A note above a role's forms: what the domain will refuse unless done first."""
 
 
 def _today() -> date:
@@ -133,6 +227,22 @@ def dossier(
     on: str | None = None,
 ) -> Response:
     """The dossier; an inspector first states the reason for this visit."""
+    return _dossier_page(request, auxiliary_id, runtime, ledger, staff, on)
+
+
+def _dossier_page(
+    request: Request,
+    auxiliary_id: UUID,
+    runtime: Runtime,
+    ledger: AuxLedger,
+    staff: staff_pages.Staff,
+    on: str | None = None,
+    *,
+    refused: staff_pages.Refusal | None = None,
+    failed: str | None = None,
+) -> Response:
+    """The dossier page; ``refused``: the command form ``failed`` (its slug) was refused and
+    the page is shown again with the refusal and that form open, with the problem's status."""
     actor = staff.actor
     auxiliary, below = _readable(auxiliary_id, actor, ledger, runtime)  # 404 outside the scope
     gate = _reason_gate(auxiliary_id)
@@ -174,11 +284,18 @@ def dossier(
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
+        context["forms"] = FORMS.forms(actor, below=below, failed=failed)
+        context["forms_hint"] = FORMS_HINTS.get(actor.role) if context["forms"] else None
     except staff_pages.REFUSALS as error:
         refusal = staff_pages.refusal_of(error)
         context = {"auxiliary_id": auxiliary_id, "on": day}  # nothing shown that was refused
     context["refusal"] = refusal
-    return render(request, "staff/dossier.html", context)
+    context["command_refusal"] = refused
+    done = request.query_params.get("done")
+    context["done"] = done if refused is None and done in ACTION_LABELS else None
+    context["action_labels"] = ACTION_LABELS
+    status_code = 200 if refused is None else refused_status(refused)
+    return render(request, "staff/dossier.html", context, status_code=status_code)
 
 
 def _read(
@@ -308,3 +425,31 @@ def event_proof(
         overseen=below,
     )
     return answer
+
+
+@staff_pages.router.post("/auxiliaries/{auxiliary_id}/{slug}", response_class=HTMLResponse)
+async def command(
+    request: Request,
+    auxiliary_id: UUID,
+    slug: str,
+    runtime: RuntimeDep,
+    ledger: LedgerDep,
+    staff: Handler,
+) -> Response:
+    """One command from its form on the dossier: CSRF first, then the role, the scope (an
+    oversight token changes nothing below: 403) and an inspector's reason for the visit,
+    then the body model, then the domain. Registered after every other POST under
+    ``/auxiliaries/{auxiliary_id}/`` (``…/reason``), which it would otherwise shadow."""
+
+    def admit() -> None:
+        auxiliary_routes.commanded_auxiliary(auxiliary_id, staff.actor, ledger, runtime)
+        if (
+            staff.actor.role == Role.inspector.value
+            and _reason_gate(auxiliary_id).kept(staff) is None
+        ):
+            raise ApiProblem("reason_required", "state the reason for this visit first")
+
+    done = await FORMS.post(request, staff, ledger, auxiliary_id, slug, admit)
+    if not isinstance(done, staff_pages.Refusal):
+        return staff_pages.see_other(f"/console/auxiliaries/{auxiliary_id}?done={done.name}")
+    return _dossier_page(request, auxiliary_id, runtime, ledger, staff, refused=done, failed=slug)

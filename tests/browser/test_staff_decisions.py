@@ -1,0 +1,53 @@
+"""The discipline office decides a case on the dossier in a real browser (Debian's chromium),
+on SQLite and PostgreSQL: it hears the auxiliary's statement and defence, then opens 作出处分,
+fills it (the evidence one entry per line), submits, and sees it done and the sanction listed.
+Each page is checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console error, no
+sideways scrolling, axe, a screenshot)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.browser.conftest import LiveServer
+from tests.browser.test_staff import act, check, demo_auxiliaries, events, sign_in
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+
+def test_the_discipline_office_imposes_a_sanction_after_the_statement(
+    page: Page, live: LiveServer
+) -> None:
+    auxiliary = demo_auxiliaries(live)[5]
+    sign_in(page, live, "discipline")
+    page.goto(live.url(f"/console/auxiliaries/{auxiliary.auxiliary_id}"))
+    page.wait_for_selector("#h-actions")
+    assert "须先以同一处分编号听取辅警的陈述申辩" in page.inner_text(
+        "section[aria-labelledby=h-actions]"
+    )
+    assert page.locator("details.action[open]").count() == 0  # every form collapsed
+    check(page, live, "dossier-actions")
+    sanction = f"SAN-BROWSER-{live.backend}"
+    before = events(live)
+    act(
+        page,
+        "听取陈述申辩",
+        {"sanction_id": sanction, "heard_by": "纪检监察室 张华", "statement": "对事实无异议"},
+    )
+    act(
+        page,
+        "作出处分",
+        {
+            "sanction_id": sanction,
+            "kind": "warning",
+            "facts": "执勤时未按规定着装，经查属实",
+            "reasons": "违反辅警日常管理制度，情节较轻",
+            "article": "Art. 18",
+            "document_number": "通公纪〔2026〕88号",
+            "evidence": "询问笔录\n执法记录仪视频 0305-01",
+        },
+    )
+    listed = page.inner_text("section[aria-labelledby=h-sanctions]")
+    assert sanction in listed and "通公纪〔2026〕88号" in listed and "警告" in listed
+    assert events(live) > before
+    check(page, live, "dossier-decided")

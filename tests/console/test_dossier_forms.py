@@ -1,0 +1,286 @@
+"""Deciding cases on the dossier (Art. 18): every command on an auxiliary's record as a form for
+the roles of its API route, recorded through the API's own call; a refusal is told in Chinese
+with the problem's status and records nothing, nor does a form without its CSRF token, a form
+of another role or an oversight token's form."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.console.staff_dossier import ACTION_LABELS, FORMS
+from api.routers import auxiliaries as auxiliary_routes
+from domain.values import Actor, china_date
+from tests.api.conftest import CITY, new_token, place_under_city
+from tests.console.conftest import World, accesses, event_count, page_text, sign_in
+
+TODAY = china_date(datetime.now(tz=UTC)).isoformat()
+FORM_ACTION = re.compile(r'<form method="post" action="/console/auxiliaries/[^/"]+/([a-z-]+)"')
+DISCIPLINE_FORMS = [
+    "听取陈述申辩",
+    "书面放弃陈述申辩",
+    "作出处分",
+    "登记申诉",
+    "撤销处分",
+    "恢复执勤",
+    "移送司法机关",
+    "登记移送结果",
+]
+SANCTION = {
+    "sanction_id": "SAN-1",
+    "kind": "warning",
+    "facts": "执勤时未按规定着装，经查属实",
+    "reasons": "违反辅警日常管理制度，情节较轻",
+    "article": "Art. 18",
+    "document_number": "通公纪〔2026〕12号",
+    "evidence": "询问笔录\n\n  执法记录仪视频 0305-01  \n",
+}
+
+
+def dossier(client: TestClient, world: World) -> str:
+    return page_text(client.get(f"/console/auxiliaries/{world.auxiliary}"))
+
+
+def actions(html: str) -> list[str]:
+    """The command forms a dossier page offers, by their slugs (the reason form is none)."""
+    return [slug for slug in FORM_ACTION.findall(html) if slug != "reason"]
+
+
+def send(client: TestClient, world: World, csrf: str, slug: str, **fields: str) -> Any:
+    """Post one command's form with the version the page shows, as the browser would."""
+    html = dossier(client, world)
+    version = html.split('name="version" value="', 1)[1].split('"', 1)[0]
+    return client.post(
+        f"/console/auxiliaries/{world.auxiliary}/{slug}",
+        data={"csrf": csrf, "version": version, **fields},
+        follow_redirects=False,
+    )
+
+
+def version(world: World) -> int:
+    assert world.auxiliary is not None
+    return world.ledger.auxiliary(world.auxiliary).version
+
+
+def timeline(client: TestClient, world: World) -> list[dict[str, Any]]:
+    """The record's events as the API's timeline gives them to personnel."""
+    answer = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}/timeline", headers=world.headers("personnel")
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["entries"])
+
+
+def test_the_discipline_office_hears_the_statement_then_imposes_a_sanction(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    page = dossier(client, world)
+    assert '<h2 id="h-actions">办理</h2>' in page
+    for label in DISCIPLINE_FORMS:
+        assert f"<summary>{label}</summary>" in page, label
+    assert "作出申诉决定" not in page and "续签劳动合同" not in page
+    assert "须先以同一处分编号听取辅警的陈述申辩" in page  # the hint before a sanction
+    assert '<details class="action" open>' not in page  # every form collapsed
+    heard = send(
+        client,
+        world,
+        csrf,
+        "hear-statement",
+        sanction_id="SAN-1",
+        heard_on=TODAY,
+        heard_by="纪检监察室 张华",
+        statement="对事实无异议",
+    )
+    assert heard.status_code == 303, heard.text
+    assert heard.headers["location"].endswith("?done=hear_statement")
+    imposed = send(client, world, csrf, "impose-sanction", **SANCTION)
+    assert imposed.status_code == 303, imposed.text
+    done = page_text(client.get(imposed.headers["location"]))
+    assert "已完成：作出处分" in done
+    sanctions = done.split('id="h-sanctions"', 1)[1].split("</section>", 1)[0]
+    assert "警告" in sanctions and "SAN-1" in sanctions and "通公纪〔2026〕12号" in sanctions
+    assert world.auxiliary is not None
+    sanction = world.ledger.auxiliary(world.auxiliary).sanctions["SAN-1"]
+    assert (sanction.kind.value, sanction.document_number) == ("warning", "通公纪〔2026〕12号")
+    imposed_event = [e for e in timeline(client, world) if e["event"].endswith("SanctionImposed")]
+    # one entry per line, blank lines dropped: the JSON list the API would have been sent
+    assert imposed_event[-1]["fields"]["evidence"] == ["询问笔录", "执法记录仪视频 0305-01"]
+    assert imposed_event[-1]["fields"]["linked_findings"] == []
+
+
+def test_a_sanction_without_a_statement_is_refused_in_chinese_and_records_nothing(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    dossier(client, world)
+    before, reads, record = event_count(world), len(accesses(world)), version(world)
+    answer = send(client, world, csrf, "impose-sanction", **SANCTION)
+    assert answer.status_code == 409
+    html = page_text(answer)
+    assert "未能办理：作出处理前须听取辅警陈述申辩或有其书面放弃（第十八条）" in html
+    assert "未记录任何内容" in html
+    assert "open>\n    <summary>作出处分</summary>" in html  # the refused form, open
+    assert version(world) == record
+    # the log grew by the page's own reads (send's and the page shown again), nothing else
+    assert event_count(world) - before == len(accesses(world)) - reads
+
+
+def test_a_refused_form_names_the_field_never_the_value(client: TestClient, world: World) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    record = version(world)
+    statement = "本人对当日的事实有异议"
+    heard = {"sanction_id": "SAN-2", "heard_on": TODAY, "statement": statement}
+    unnamed = send(client, world, csrf, "hear-statement", **heard)  # no 听取人
+    assert unnamed.status_code == 422
+    html = page_text(unnamed)
+    assert "请检查：听取人" in html and statement not in html
+    heard.update(heard_by="纪检监察室 张华", statement="本人\u200b对当日的事实有异议")
+    invisible = send(client, world, csrf, "hear-statement", **heard)  # refused by the model
+    assert invisible.status_code == 422
+    html = page_text(invisible)
+    assert "未能办理：文字中含有不可见字符" in html
+    assert "当日的事实有异议" not in html and "张华" not in html
+    assert version(world) == record
+
+
+def test_a_forged_or_stale_form_is_refused_and_stores_nothing(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    record, path = version(world), f"/console/auxiliaries/{world.auxiliary}/waive-statement"
+    waiver = {"sanction_id": "SAN-3", "waiver_reference": "放弃陈述申辩声明书"}
+    before = event_count(world)
+    forged = client.post(path, data={**waiver, "version": str(record)})  # no CSRF token
+    assert forged.status_code == 403 and "表单已失效" in page_text(forged)
+    assert event_count(world) == before  # refused before anything was read
+    stale = client.post(path, data={**waiver, "csrf": csrf, "version": str(record - 1)})
+    assert stale.status_code == 409 and "未能办理：记录已被他人更新" in page_text(stale)
+    assert version(world) == record
+
+
+def test_the_inspectorate_decides_an_appeal_after_its_reason_and_only_it(
+    client: TestClient, world: World
+) -> None:
+    discipline = TestClient(client.app)
+    csrf = sign_in(discipline, world.tokens["discipline"])
+    waived = send(
+        discipline, world, csrf, "waive-statement", sanction_id="SAN-4", waiver_reference="放弃书"
+    )
+    assert waived.status_code == 303
+    assert (
+        send(
+            discipline, world, csrf, "impose-sanction", **{**SANCTION, "sanction_id": "SAN-4"}
+        ).status_code
+        == 303
+    )
+    appealed = send(
+        discipline, world, csrf, "appeal-sanction", sanction_id="SAN-4", grounds="事实不清"
+    )
+    assert appealed.status_code == 303
+    assert "decide-appeal" not in actions(dossier(discipline, world))
+
+    csrf = sign_in(client, world.tokens["inspector"])
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    asked = page_text(client.get(path))
+    assert "说明查阅事由" in asked and actions(asked) == []  # no form before the reason
+    before = event_count(world)
+    forced = client.post(
+        f"{path}/decide-appeal",
+        data={
+            "csrf": csrf,
+            "version": str(version(world)),
+            "sanction_id": "SAN-4",
+            "upheld": "false",
+        },
+    )
+    assert forced.status_code == 422 and event_count(world) == before  # the reason first
+    stated = client.post(f"{path}/reason", data={"csrf": csrf, "reason": "申诉复核"})
+    page = page_text(stated)  # followed to the dossier: the reason POST is not a command
+    assert "本次查阅事由：申诉复核" in page
+    assert actions(page) == ["decide-appeal"]
+    assert '<option value="false">撤销原处理</option>' in page
+    decided = send(client, world, csrf, "decide-appeal", sanction_id="SAN-4", upheld="false")
+    assert decided.status_code == 303, decided.text
+    assert "已完成：作出申诉决定" in page_text(client.get(decided.headers["location"]))
+    entry = [e for e in timeline(client, world) if e["event"].endswith("AppealDecided")][-1]
+    assert entry["fields"]["upheld"] is False  # the JSON boolean, not the text "false"
+    assert world.auxiliary is not None
+    assert world.ledger.auxiliary(world.auxiliary).sanctions["SAN-4"].status.value == "overturned"
+
+
+def test_personnel_forms_are_theirs_and_a_post_by_discipline_is_refused(
+    client: TestClient, world: World
+) -> None:
+    personnel = TestClient(client.app)
+    csrf = sign_in(personnel, world.tokens["personnel"])
+    offered = actions(dossier(personnel, world))
+    assert "renew-contract" in offered and "record-health-check" in offered
+    assert "impose-sanction" not in offered and "decide-appeal" not in offered
+    started = send(
+        personnel, world, csrf, "start-probation", until="2025-07-01", effective="2025-01-02"
+    )
+    assert started.status_code == 303, started.text
+    failed = send(personnel, world, csrf, "complete-probation", passed="false")
+    assert failed.status_code == 303, failed.text
+    record = client.get(f"/v1/auxiliaries/{world.auxiliary}", headers=world.headers("personnel"))
+    assert record.json()["lifecycle"]["probation"]["passed"] is False  # the JSON boolean
+
+    csrf = sign_in(client, world.tokens["discipline"])
+    assert "renew-contract" not in actions(dossier(client, world))
+    before, record = event_count(world), version(world)
+    forced = client.post(
+        f"/console/auxiliaries/{world.auxiliary}/renew-contract",
+        data={"csrf": csrf, "version": str(record), "contract_end": "2030-12-31"},
+    )
+    assert forced.status_code == 403 and "您的角色无权进行此操作" in page_text(forced)
+    assert event_count(world) == before and version(world) == record
+
+
+def test_an_oversight_read_shows_no_forms_and_its_post_changes_nothing(
+    client: TestClient, world: World
+) -> None:
+    place_under_city(world)
+    overseer = new_token(
+        world.ledger, "discipline", "市局discipline", organ=CITY, issued_by="t", oversight=True
+    ).secret
+    csrf = sign_in(client, overseer)
+    path = f"/console/auxiliaries/{world.auxiliary}"
+    client.post(f"{path}/reason", data={"csrf": csrf, "reason": "专项督察"})
+    page = dossier(client, world)
+    assert "李明 的档案" in page
+    assert actions(page) == [] and '<h2 id="h-actions">' not in page
+    before = event_count(world)
+    forced = client.post(
+        f"{path}/waive-statement",
+        data={"csrf": csrf, "sanction_id": "SAN-5", "waiver_reference": "放弃书"},
+    )
+    assert forced.status_code == 403
+    assert event_count(world) == before
+
+
+def test_a_separated_record_keeps_its_forms_and_the_domain_refuses_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["personnel"])
+    assert send(client, world, csrf, "separate", reason="resigned").status_code == 303
+    record = version(world)
+    renewed = send(client, world, csrf, "renew-contract", contract_end="2030-12-31")
+    assert renewed.status_code == 409
+    assert "未能办理：该辅警已离职" in page_text(renewed)
+    assert version(world) == record
+
+
+def test_every_command_on_the_record_has_a_chinese_form() -> None:
+    shown: dict[str, list[Any]] = {}
+    for role in ("personnel", "unit", "discipline", "inspector"):
+        for form in FORMS.forms(Actor("a", role, "x", None), below=False, failed=None):
+            shown[form["name"]] = form["fields"]
+    assert sorted(shown) == sorted(c.name for c in auxiliary_routes.COMMANDS)
+    for name, fields in shown.items():
+        assert not ACTION_LABELS[name].isascii(), name
+        for field in fields:  # every field named in Chinese
+            assert not field.label.isascii(), (name, field.name)
