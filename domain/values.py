@@ -295,6 +295,10 @@ class FindingResult(LabelledEnum):
     exonerated = "exonerated"
 
 
+SUSTAINING_RESULTS = frozenset({FindingResult.sustained, FindingResult.partly_sustained})
+"""The findings that bear the allegation out, in whole or in part: what a sanction rests on."""
+
+
 class NotificationMethod(LabelledEnum):
     """How the complainant was told the result (Art. 17)."""
 

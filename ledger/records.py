@@ -90,6 +90,7 @@ from domain.complaint import Complaint
 from domain.errors import (
     AlreadyEmployedError,
     DuplicateRecordError,
+    InvalidFieldError,
     NotAuthorisedError,
     OutsideScopeError,
     PriorRecordElsewhereError,
@@ -105,6 +106,7 @@ from domain.pay import LocalAverageWage, PaySchedule
 from domain.policy import Policy, RuleSet
 from domain.rules import Rules
 from domain.values import (
+    SUSTAINING_RESULTS,
     Actor,
     Allegation,
     AppealStatus,
@@ -700,6 +702,8 @@ class AuxLedger(LedgerApplication):
             organ = self.load(Organ, Organ.id_for(auxiliary.organ))
         rec = self.recording(env)
         cmd.run(auxiliary, rec, organ)
+        if cmd.links_findings:
+            self._check_linked_findings(auxiliary)
         if cmd.claims_serial:
             return self._commit(auxiliary, self._claim_serial(auxiliary, rec))
         if cmd.releases_slot and organ is not None and auxiliary_id in organ.occupied:
@@ -708,6 +712,32 @@ class AuxLedger(LedgerApplication):
         marker = self._note_prior_record(auxiliary, rec) if cmd.releases_slot or settled else None
         others = [a for a in (organ, marker) if a is not None and a.pending_events]
         return self._commit(auxiliary, *others)
+
+    def _check_linked_findings(self, auxiliary: Auxiliary) -> None:
+        """Refuse (``InvalidFieldError`` on ``linked_findings``) a sanction just imposed that
+        links anything but a sustained or partly sustained finding, in force, of a complaint
+        about this auxiliary (checked reads): a sanction rests on what was found, and a link
+        to an unknown complaint, another person's or a finding that cleared them would put a
+        ground on the record that is not there."""
+        imposed = auxiliary.pending_events[-1]
+        assert isinstance(imposed, Auxiliary.SanctionImposed)
+        for ref in imposed.linked_findings:
+            text, number = ref.rsplit(":", 1)
+            complaint_id = UUID(text)
+            finding = None
+            if self.exists(complaint_id):
+                try:
+                    complaint = self.load(Complaint, complaint_id, copy=False)
+                except NotFoundError:  # another kind of record
+                    complaint = None
+                if complaint is not None and complaint.auxiliary_id == auxiliary.id:
+                    finding = complaint.findings.get(int(number))
+            if finding is None or finding.result not in SUSTAINING_RESULTS:
+                raise InvalidFieldError(
+                    "linked_findings",
+                    f"names {ref}, which is not a sustained finding of a complaint about this "
+                    "auxiliary",
+                )
 
     def _claim_serial(self, auxiliary: Auxiliary, rec: Recording) -> CredentialSerial:
         """The ledger-wide claim on the serial the auxiliary was just issued (pending).

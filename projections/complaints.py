@@ -35,7 +35,12 @@ from eventsourcing.domain import Aggregate
 
 from domain.complaint import Complaint
 from domain.events import LedgerEvent
-from domain.values import ComplaintStatus, FindingResult, Responsibility, china_date
+from domain.values import (
+    SUSTAINING_RESULTS,
+    ComplaintStatus,
+    Responsibility,
+    china_date,
+)
 from projections.base import ReadModelProjection, handles, rule_flags_table
 from projections.state import Row, State
 from projections.tables import Column, Table
@@ -43,7 +48,7 @@ from projections.tables import Column, Table
 __all__ = ["ComplaintsProjection"]
 
 S = ComplaintStatus
-SUSTAINED = frozenset({FindingResult.sustained.value, FindingResult.partly_sustained.value})
+SUSTAINED = frozenset(result.value for result in SUSTAINING_RESULTS)
 """Results that count as sustained (early warning, Art. 18)."""
 
 

@@ -79,6 +79,9 @@ class AuxiliaryCommand(ABC):
     """The service gives the auxiliary's quota slot back to the organ, in the same save."""
     claims_serial: ClassVar[bool] = False
     """The service saves a ``CredentialSerial`` claim on the serial just issued."""
+    links_findings: ClassVar[bool] = False
+    """The service checks that every complaint finding the sanction just imposed links is a
+    sustained (or partly sustained) finding of a complaint about this auxiliary."""
     settles_cause: ClassVar[bool] = False
     """Run on a separated record, the command may make the separation one for cause: the
     service notes it in the person's ``PriorRecordMarker`` in the same save."""
@@ -281,6 +284,8 @@ class ImposeSanction(AuxiliaryCommand):
     """Impose a sanction (discipline office, Art. 18): the facts found, the reasons, the
     article relied on, the decision document number (文书编号) and the evidence; the
     auxiliary's statement for this ``sanction_id`` was heard or waived before."""
+
+    links_findings: ClassVar[bool] = True
 
     sanction_id: str
     kind: SanctionKind | str

@@ -141,13 +141,22 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
         json={"sanction_id": "SAN-1", "waiver_reference": "放弃陈述申辩声明书"},
     )
     assert waived.status_code == 200, waived.text
-    sanction = client.post(
-        f"/v1/auxiliaries/{world.auxiliary}/impose-sanction",
-        headers=discipline,
-        json=decision(
-            sanction_id="SAN-1", kind="warning", linked_findings=[f"{world.complaint}:1"]
-        ),
-    )
+    impose = f"/v1/auxiliaries/{world.auxiliary}/impose-sanction"
+    linked = decision(sanction_id="SAN-1", kind="warning", linked_findings=[f"{world.complaint}:1"])
+    # A sanction rests on a sustained finding of a complaint about the auxiliary: none yet.
+    ungrounded = problem(client.post(impose, headers=discipline, json=linked), 422, "invalid_field")
+    assert "not a sustained finding" in ungrounded["detail"]
+    office = world.headers("complaints")
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("accept", {"category": "执勤态度"}),
+        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
+    ):
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
+        )
+        assert answer.status_code == 200, answer.text
+    sanction = client.post(impose, headers=discipline, json=linked)
     assert sanction.status_code == 200, sanction.text
     appeal = client.post(
         f"/v1/auxiliaries/{world.auxiliary}/appeal-sanction",
