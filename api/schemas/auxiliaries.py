@@ -501,7 +501,10 @@ class ProsecutionReferralCreate(CommandBody):
     model_config = _examples(
         {"reference": "通检移〔2026〕3号", "summary": "涉嫌受贿，移送检察机关"}
     )
-    reference: Code
+    reference: ShortText = Field(
+        description="The referral's document number or reference, as the referring letter "
+        "names it; used once, and named again by its outcomes"
+    )
     summary: FreeText
 
     def command(self) -> commands.ReferForProsecution:

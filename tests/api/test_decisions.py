@@ -90,7 +90,7 @@ def test_referral_outcomes(client: TestClient, world: World) -> None:
 
     before = last_event_id(world)
     outcome = {
-        "reference": "TJY-2026-3",
+        "reference": "通检移〔2026〕3号",
         "outcome": "accepted",
         "outcome_reference": "通检受〔2026〕3号",
         "decided_on": "2026-03-01",
@@ -99,7 +99,8 @@ def test_referral_outcomes(client: TestClient, world: World) -> None:
     problem(record(outcome), 422, "unknown_referral")
     problem(record({**outcome, "outcome": "acquitted"}), 422, "validation")
     assert last_event_id(world) == before
-    referral = {"reference": "TJY-2026-3", "summary": "涉嫌受贿", "effective": "2026-02-01"}
+    # The reference as the referring letter names it (a Chinese document number).
+    referral = {"reference": "通检移〔2026〕3号", "summary": "涉嫌受贿", "effective": "2026-02-01"}
     _ok(client, world, "discipline", "refer-for-prosecution", referral)
     for step in ("accepted", "judgement"):
         recorded = record({**outcome, "outcome": step})
