@@ -9,18 +9,17 @@ the article, and the unit of the day for unit-level actors.
 # No ``from __future__ import annotations`` here: the generated handlers' annotations must be
 # real classes for FastAPI to read their bodies.
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from api.deps import CurrentActor, LedgerDep, RuntimeDep, roles
 from api.jsonbody import StrictJsonRoute
 from api.personal import disclose
 from api.problems import ApiProblem
-from api.routers.commands import CommandRoute, Target, add_command_routes
+from api.routers.commands import CommandRoute, Target, add_command_routes, send_body
 from api.routers.common import (
     TOKEN_ERRORS,
     ReasonDep,
@@ -32,12 +31,12 @@ from api.routers.records import Records
 from api.schemas import auxiliaries as s
 from api.schemas import holds as hs
 from api.schemas import lifecycle as lc
-from api.schemas.common import Day, RecordedPublic
+from api.schemas.common import RecordedPublic
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import AuxiliaryCommand, Correct
+from domain.commands.auxiliary import AuxiliaryCommand, Correct, Hire
 from domain.commands.holds import LegalHoldCommand
 from domain.values import Actor, Role
-from ledger.records import AuxLedger, Envelope
+from ledger.records import AuxLedger
 
 router = APIRouter(prefix="/v1/auxiliaries", tags=["auxiliaries"], route_class=StrictJsonRoute)
 
@@ -301,6 +300,14 @@ def readable_auxiliary(
     return AUXILIARIES.readable(ledger, actor, runtime, auxiliary_id)
 
 
+HIRE_ROLES = (P,)
+"""Who hires (the domain: the personnel department at organ level only, Art. 8)."""
+
+HIRE = Target[str, Hire](key="organ", key_type=str, send=AuxLedger.hire)
+"""A hire reaches the service into the actor's organ (the key), as the route and the
+console's hire page send it."""
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -309,15 +316,13 @@ def readable_auxiliary(
 )
 def hire(
     body: s.HireCreate,
-    actor: Annotated[Actor, Depends(roles(P))],
+    actor: Annotated[Actor, Depends(roles(*HIRE_ROLES))],
     ledger: LedgerDep,
     runtime: RuntimeDep,
     response: Response,
 ) -> RecordedPublic:
     """Hire into the token's organ; takes a quota slot in the same transaction."""
-    recorded = ledger.hire(
-        actor.organ, body.command(), Envelope(actor, effective=body.effective, basis=body.basis)
-    )
+    recorded = send_body(HIRE, ledger, actor, actor.organ, body, None)
     response.headers["Location"] = f"/v1/auxiliaries/{recorded.originator_id}"
     return recorded_reply(recorded, response, runtime)
 
@@ -409,6 +414,18 @@ def auxiliary_view(
     ), tuple(shown.clear)
 
 
+CORRECTION_ROLES = (P,)
+"""Who corrects a record (the domain: resident ID numbers at organ level only)."""
+
+CORRECTION = Target[UUID, Correct](
+    key="auxiliary_id",
+    key_type=UUID,
+    send=AuxLedger.correct_auxiliary,
+    scope=ScopedAuxiliary,
+)
+"""A correction reaches the service as the route and the console's dossier send it."""
+
+
 @router.post(
     "/{auxiliary_id}/correct",
     summary="Correct a field of the record (a new event pointing at the old one)",
@@ -417,23 +434,17 @@ def auxiliary_view(
 def correct(
     auxiliary_id: UUID,
     body: s.CorrectionCreate,
-    actor: Annotated[Actor, Depends(roles(P))],
+    actor: Annotated[Actor, Depends(roles(*CORRECTION_ROLES))],
     auxiliary: ScopedAuxiliary,
     sending: SendingDep,
 ) -> RecordedPublic:
     """Correct a whitelisted field; dates as ``YYYY-MM-DD``."""
-    value: str | date = body.value
-    if body.field in ("contract_start", "contract_end"):
-        try:
-            value = TypeAdapter(Day).validate_python(body.value)
-        except ValidationError as e:
-            message = e.errors()[0]["msg"].removeprefix("Value error, ")
-            raise ApiProblem("validation", f"{body.field} {message}") from None
-    recorded = sending.ledger.correct_auxiliary(
-        auxiliary_id,
-        Correct(field=body.field, value=value, reason=body.reason),
-        sending.envelope(actor, body),
-    )
+    expected = sending.expected()
+    try:
+        recorded = send_body(CORRECTION, sending.ledger, actor, auxiliary_id, body, expected)
+    except ValidationError as e:  # a contract date that is not one (``body.command()``)
+        message = e.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ApiProblem("validation", f"{body.field} {message}") from None
     return sending.reply(recorded)
 
 

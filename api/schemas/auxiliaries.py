@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from api.schemas.common import (
     Code,
@@ -574,6 +575,25 @@ class CorrectionCreate(CommandBody):
     field: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
     value: Annotated[str, Field(min_length=1, max_length=200)]
     reason: FreeText
+
+    def command(self) -> commands.Correct:
+        """The domain command; a contract date's value read as ``YYYY-MM-DD``
+        (``ValidationError`` at ``value`` if it is not one)."""
+        value: str | date = self.value
+        if self.field in DATE_CORRECTIONS:
+            value = _DATE_VALUE.validate_python({"value": self.value})["value"]
+        return commands.Correct(field=self.field, value=value, reason=self.reason)
+
+
+DATE_CORRECTIONS = ("contract_start", "contract_end")
+"""Correctable fields whose value is a date, sent as ``YYYY-MM-DD``."""
+
+
+class _DateValue(TypedDict):
+    value: Day
+
+
+_DATE_VALUE = TypeAdapter(_DateValue)
 
 
 class ResidentLookup(RequestBody):
