@@ -43,7 +43,7 @@ from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_r
 from api.problems import ApiProblem, domain_problem, ledger_problem
 from api.routers.common import access_reason
 from api.runtime import Runtime
-from domain.errors import DomainError
+from domain.errors import AlreadyEmployedError, DomainError, PriorRecordElsewhereError
 from domain.values import Actor, Role, china_date
 from ledger.access import token_hash, token_id
 from ledger.errors import LedgerError
@@ -61,19 +61,23 @@ class Section:
     label: str
     roles: tuple[Role, ...]
     order: int = 50
+    organ_level: bool = False
+    """Only for a token of the organ itself, not of a unit (hiring, Art. 8)."""
 
     def open_to(self, actor: Actor) -> bool:
-        """True if the actor's role may use this part."""
-        return may(actor, self.roles)
+        """True if the actor's role (and level) may use this part."""
+        return may(actor, self.roles) and not (self.organ_level and actor.unit is not None)
 
 
 SECTIONS: list[Section] = []
 """The navigation: each part of the console adds its own (``section``)."""
 
 
-def section(path: str, label: str, roles: tuple[Role, ...], *, order: int = 50) -> Section:
+def section(
+    path: str, label: str, roles: tuple[Role, ...], *, order: int = 50, organ_level: bool = False
+) -> Section:
     """Add a part of the console to the navigation (by ``order``, then path)."""
-    added = Section(path, label, roles, order)
+    added = Section(path, label, roles, order, organ_level)
     if added not in SECTIONS:
         SECTIONS.append(added)
         SECTIONS.sort(key=lambda s: (s.order, s.path))
@@ -189,6 +193,9 @@ class Refusal:
 
     code: str
     detail: str
+    organs: tuple[tuple[str, str], ...] = ()
+    """The organs a hire's refusal names (code, name): whom to ask (``prior_record_elsewhere``)
+    or where the person is employed (``already_employed``); nothing of their records."""
 
     @property
     def title(self) -> str:
@@ -204,6 +211,8 @@ def refusal_of(error: Exception) -> Refusal:
     """The code and detail of a refusal, exactly as the API's problem would carry them."""
     if isinstance(error, ApiProblem):
         return Refusal(error.code, error.detail)
+    if isinstance(error, (PriorRecordElsewhereError, AlreadyEmployedError)):
+        return Refusal(*domain_problem(error), organs=error.organs)
     if isinstance(error, DomainError):
         return Refusal(*domain_problem(error))
     if isinstance(error, LedgerError):

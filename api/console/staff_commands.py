@@ -15,11 +15,14 @@ Invariants:
 - The page's version travels in the form (``version``), as ``If-Match`` would: a page read
   before the record changed is refused (409 ``conflict``) rather than applied to a record
   the person has not seen.
+- What was typed is shown again only where the caller hands it back (``forms(typed=…)``),
+  in the refused form's own inputs, never in a message (the hire page does; the dossier and
+  the complaint page show their forms empty).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -32,10 +35,23 @@ from api.deps import may, require_roles
 from api.problems import CATALOGUE, ApiProblem
 from api.routers.commands import Commanding, CommandRoute, Target, send_body
 from domain.values import Actor, Role
-from ledger.records import AuxLedger
+from ledger.records import AuxLedger, Recorded
 
 K = TypeVar("K")
 C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class Sent(Generic[C]):
+    """A form's command, recorded."""
+
+    command: CommandRoute[C]
+    recorded: Recorded
+
+    @property
+    def name(self) -> str:
+        """The command's name (``?done=`` on the page shown next)."""
+        return self.command.name
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,19 @@ class CommandForms(Generic[K, C]):
         """The Chinese name of a command's form (its summary if it has none)."""
         return self.action_labels.get(command.name, command.summary)
 
-    def forms(self, actor: Actor, *, below: bool, failed: str | None) -> list[dict[str, Any]]:
+    def forms(
+        self,
+        actor: Actor,
+        *,
+        below: bool,
+        failed: str | None,
+        typed: Mapping[str, Sequence[str]] | None = None,
+        choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    ) -> list[dict[str, Any]]:
         """The forms the actor may send on the page (none on an oversight read of an organ
-        below); ``failed``: the slug of the form that was just refused, shown open."""
+        below); ``failed``: the slug of the form that was just refused, shown open, with
+        ``typed`` (what was sent) in its inputs; ``choices``: fields offered as a choice on
+        this page (the organ's units, the fields this actor may correct)."""
         if below:
             return []
         return [
@@ -78,8 +104,14 @@ class CommandForms(Generic[K, C]):
                     cast(type[BaseModel], command.body),
                     labels=self.form_labels.get(command.name),
                     hidden=self.hidden.get(command.name, ()),
+                    choices=choices,
                 ),
                 "open": command.slug == failed,
+                "typed": {
+                    name: values[0]
+                    for name, values in (typed or {}).items()
+                    if values and command.slug == failed
+                },
             }
             for command in self.commands
             if may(actor, command.roles)
@@ -93,11 +125,24 @@ class CommandForms(Generic[K, C]):
         key: K,
         slug: str,
         admit: Callable[[], object],
-    ) -> CommandRoute[C] | staff_pages.Refusal:
+    ) -> Sent[C] | staff_pages.Refusal:
         """Check and record one posted form: the command recorded, or the refusal to show on
         the page (nothing recorded). CSRF, an unknown command, the role and ``admit`` (the
         record's scope and the page's access rules) are answered as error pages."""
         fields = await staff_pages.checked_form(request, staff)
+        return self.send(staff, ledger, key, slug, fields, admit)
+
+    def send(
+        self,
+        staff: staff_pages.Staff,
+        ledger: AuxLedger,
+        key: K,
+        slug: str,
+        fields: Mapping[str, Sequence[str]],
+        admit: Callable[[], object],
+    ) -> Sent[C] | staff_pages.Refusal:
+        """``post`` once the form was read and its CSRF token checked
+        (``staff.checked_form``): for a page that shows what was typed again."""
         chosen = next((c for c in self.commands if c.slug == slug), None)
         if chosen is None:
             raise ApiProblem("unknown_action", f"no such {self.what}")
@@ -111,13 +156,15 @@ class CommandForms(Generic[K, C]):
                 fields,
                 hidden=self.hidden.get(chosen.name, ()),
             )
-            send_body(self.target, ledger, staff.actor, key, cast(Commanding[C], body), expected)
+            recorded = send_body(
+                self.target, ledger, staff.actor, key, cast(Commanding[C], body), expected
+            )
         except ValidationError as error:
             failed_names = invalid_fields(error, self.form_labels.get(chosen.name))
             return staff_pages.Refusal("validation", f"请检查：{failed_names}")  # 422
         except staff_pages.REFUSALS as error:
             return staff_pages.refusal_of(error)
-        return chosen
+        return Sent(chosen, recorded)
 
 
 def refused_status(refusal: staff_pages.Refusal) -> int:

@@ -56,9 +56,12 @@ def form_fields(
     *,
     labels: Mapping[str, str] | None = None,
     hidden: Collection[str] = (),
+    choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[FormField]:
     """The inputs of a body model, the command's own fields first, then date and basis;
-    ``labels`` name fields for this command, ``hidden`` fields are left out."""
+    ``labels`` name fields for this command, ``hidden`` fields are left out, ``choices``
+    make a text field a choice of (value, Chinese label) the page offers (the model and the
+    domain still check what is sent)."""
     schema = model.model_json_schema()
     definitions: Mapping[str, Any] = schema.get("$defs", {})
     required = set(schema.get("required", ()))
@@ -72,16 +75,19 @@ def form_fields(
             continue
         field_schema, nullable = _plain(properties[name])
         label = _label(name, labels or {})
-        choices: tuple[tuple[str, str], ...] = ()
+        offered: tuple[tuple[str, str], ...] = ()
         ref = field_schema.get("$ref")
-        if ref:
+        if choices is not None and name in choices:
+            offered = tuple(choices[name])
+            kind = "select"
+        elif ref:
             enum_name = ref.rsplit("/", 1)[-1]
             values = definitions.get(enum_name, {}).get("enum", ())
-            choices = tuple((v, zh(v, enum_name)) for v in values)
+            offered = tuple((v, zh(v, enum_name)) for v in values)
             kind = "select"
         elif field_schema.get("type") == "boolean":
             yes, no = BOOLEAN_WORDS.get(name, ("是", "否"))
-            choices = (("true", yes), ("false", no))
+            offered = (("true", yes), ("false", no))
             kind = "boolean"
         elif field_schema.get("type") == "array":
             kind = "lines"
@@ -99,7 +105,7 @@ def form_fields(
                 label=label,
                 kind=kind,
                 required=name in required and not nullable,
-                choices=choices,
+                choices=offered,
                 maximum=field_schema.get("maxLength"),
             )
         )
