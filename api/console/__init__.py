@@ -20,6 +20,7 @@ from api.console import (  # noqa: F401 - each staff module adds its pages
     staff_complaints,
     staff_dossier,
     staff_fields,
+    staff_hire,
     staff_intake,
     staff_integrity,
     staff_reports,

@@ -17,7 +17,9 @@ Every command on the record (``api.routers.auxiliaries.COMMANDS``) is a form on 
 (``FORMS``, a ``staff_commands.CommandForms``), shown to and posted by exactly the roles of its
 API route (the discipline office hears statements, decides and refers; the inspectorate decides
 appeals, after its reason; personnel and units their own), each collapsed and named in Chinese
-(``ACTION_LABELS``, and the field names ``FORMS`` is given), posted to
+(``ACTION_LABELS``, and the field names ``FORMS`` is given), and for personnel the correction
+of a field (``CORRECTIONS``, ``POST /v1/auxiliaries/{id}/correct``: the field a choice of
+those the actor may correct), posted to
 ``POST /console/auxiliaries/{id}/{slug}`` and recorded by ``send_body`` with ``AUXILIARY``, the
 API route's own call. A refusal shows the page
 again with the refusal in Chinese, the failed form open and the problem's status, and records
@@ -44,14 +46,18 @@ from fastapi.responses import HTMLResponse
 from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_commands import CommandForms, refused_status
+from api.console.staff_fields import field_name
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import cst_date, render
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.problems import ApiProblem
 from api.routers import auxiliaries as auxiliary_routes
 from api.routers import queries as query_routes
+from api.routers.commands import CommandRoute
 from api.runtime import Runtime
+from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
+from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS
 from domain.values import Actor, Role, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
@@ -130,6 +136,8 @@ ACTION_LABELS = {
     "record_training": "登记培训",
     "start_leave": "登记休假",
     "end_leave": "登记休假返岗",
+    "correct": "更正记录",
+    "hire": "录用辅警",  # the hire page's (``staff_hire``), which opens the new dossier
 }
 """The Chinese name of each auxiliary command's form."""
 
@@ -166,8 +174,41 @@ FORMS = CommandForms(
     what="auxiliary command",
 )
 """Every command on the auxiliary's record as a form, for the roles of its route."""
-Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles)]
+CORRECTIONS = CommandForms(
+    auxiliary_routes.CORRECTION,
+    (
+        CommandRoute(
+            "correct",
+            "/{auxiliary_id}/correct",
+            s.CorrectionCreate,
+            auxiliary_routes.CORRECTION_ROLES,
+            "Correct a field of the record",
+        ),
+    ),
+    ACTION_LABELS,
+    form_labels={"correct": {"field": "更正的项目", "value": "更正为", "reason": "更正理由"}},
+    what="auxiliary command",
+)
+"""The correction of a record (``POST /v1/auxiliaries/{id}/correct``) as a form: the field
+a choice of those this actor may correct (``correctable``)."""
+
+Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles, *CORRECTIONS.roles)]
 """Every role some auxiliary command admits (each command then admits its own roles)."""
+
+
+def correctable(actor: Actor) -> dict[str, list[tuple[str, str]]]:
+    """The fields the actor may correct, with their Chinese names: a resident ID number only
+    at organ level, as a hire (the domain refuses a unit-level token; a forced post is told
+    so in Chinese)."""
+    fields = (*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS)
+    return {
+        "field": [
+            (name, field_name(name))
+            for name in fields
+            if name != "resident_id" or actor.unit is None
+        ]
+    }
+
 
 FORMS_HINTS: dict[str, str] = {
     Role.discipline.value: (
@@ -284,7 +325,9 @@ def _dossier_page(
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
-        context["forms"] = FORMS.forms(actor, below=below, failed=failed)
+        context["forms"] = FORMS.forms(actor, below=below, failed=failed) + CORRECTIONS.forms(
+            actor, below=below, failed=failed, choices=correctable(actor)
+        )
         context["forms_hint"] = FORMS_HINTS.get(actor.role) if context["forms"] else None
     except staff_pages.REFUSALS as error:
         refusal = staff_pages.refusal_of(error)
@@ -449,7 +492,8 @@ async def command(
         ):
             raise ApiProblem("reason_required", "state the reason for this visit first")
 
-    done = await FORMS.post(request, staff, ledger, auxiliary_id, slug, admit)
+    forms = CORRECTIONS if slug == "correct" else FORMS
+    done = await forms.post(request, staff, ledger, auxiliary_id, slug, admit)
     if not isinstance(done, staff_pages.Refusal):
         return staff_pages.see_other(f"/console/auxiliaries/{auxiliary_id}?done={done.name}")
     return _dossier_page(request, auxiliary_id, runtime, ledger, staff, refused=done, failed=slug)

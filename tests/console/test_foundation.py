@@ -109,6 +109,7 @@ def test_the_navigation_lists_each_part_in_a_fixed_order() -> None:
 
     assert [s.path for s in SECTIONS] == [
         "/console/search",
+        "/console/hire",
         "/console/complaints",
         "/console/intake",
         "/console/reports",
