@@ -931,7 +931,7 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "unknown_action": "没有这项操作",
                     "method_not_allowed": "不支持此请求方式",
                     "not_acceptable": "无法提供所需格式",
-                    "conflict": "记录已被他人更新，请刷新后重试",
+                    "conflict": "记录已在您读取之后被更新，请核对最新记录后重新提交",
                     "idempotency_key_reused": "重复提交的内容不一致",
                     "token_already_revoked": "令牌此前已被吊销",
                     "key_registry": "密钥状态不允许此操作",

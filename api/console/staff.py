@@ -43,7 +43,12 @@ from api.deps import RuntimeDep, actor_of_secret, actor_of_token, may, require_r
 from api.problems import ApiProblem, domain_problem, ledger_problem
 from api.routers.common import access_reason
 from api.runtime import Runtime
-from domain.errors import AlreadyEmployedError, DomainError, PriorRecordElsewhereError
+from domain.errors import (
+    AlreadyEmployedError,
+    DomainError,
+    InvalidFieldError,
+    PriorRecordElsewhereError,
+)
 from domain.values import Actor, Role, china_date
 from ledger.access import token_hash, token_id
 from ledger.errors import LedgerError
@@ -196,6 +201,9 @@ class Refusal:
     organs: tuple[tuple[str, str], ...] = ()
     """The organs a hire's refusal names (code, name): whom to ask (``prior_record_elsewhere``)
     or where the person is employed (``already_employed``); nothing of their records."""
+    field: str | None = None
+    """The field the domain's refusal blames (``InvalidFieldError.field``), named on the page
+    in Chinese beside the title."""
 
     @property
     def title(self) -> str:
@@ -213,6 +221,8 @@ def refusal_of(error: Exception) -> Refusal:
         return Refusal(error.code, error.detail)
     if isinstance(error, (PriorRecordElsewhereError, AlreadyEmployedError)):
         return Refusal(*domain_problem(error), organs=error.organs)
+    if isinstance(error, InvalidFieldError):
+        return Refusal(*domain_problem(error), field=error.field)
     if isinstance(error, DomainError):
         return Refusal(*domain_problem(error))
     if isinstance(error, LedgerError):

@@ -20,6 +20,7 @@ every view of it is recorded as ``GET /v1/complaints`` records it.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -171,6 +172,7 @@ def _complaint_page(
     *,
     refusal: staff_pages.Refusal | None = None,
     failed: str | None = None,
+    typed: Mapping[str, Sequence[str]] | None = None,
     status_code: int = 200,
 ) -> Response:
     actor = staff.actor
@@ -201,7 +203,7 @@ def _complaint_page(
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
-    forms = FORMS.forms(actor, below=below, failed=failed)
+    forms = FORMS.forms(actor, below=below, failed=failed, typed=typed)
     return render(
         request,
         "staff/complaint.html",
@@ -293,13 +295,15 @@ async def command(
     ledger: LedgerDep,
     staff: Handler,
 ) -> Response:
-    """One command from its form: CSRF first, then the body model, then the domain."""
-    done = await FORMS.post(
-        request,
+    """One command from its form: CSRF first, then the body model, then the domain; a
+    refused form comes back as typed."""
+    fields = await staff_pages.checked_form(request, staff)
+    done = FORMS.send(
         staff,
         ledger,
         complaint_id,
         slug,
+        fields,
         admit=lambda: complaint_routes.scoped_complaint(complaint_id, staff.actor, ledger),
     )
     if not isinstance(done, staff_pages.Refusal):
@@ -312,5 +316,6 @@ async def command(
         staff,
         refusal=done,
         failed=slug,
+        typed=fields,
         status_code=refused_status(done),
     )

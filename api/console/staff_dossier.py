@@ -36,6 +36,7 @@ and a forced post answers 403 ``oversight_read_only``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -58,6 +59,7 @@ from api.runtime import Runtime
 from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
 from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS
+from domain.decisions import SANCTION_ARTICLES
 from domain.values import Actor, Role, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
@@ -196,6 +198,11 @@ Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles, *CORRE
 """Every role some auxiliary command admits (each command then admits its own roles)."""
 
 
+ARTICLE_CHOICES = {"article": [(article, "第十八条") for article in SANCTION_ARTICLES]}
+"""The article a sanction relies on, chosen by its Chinese name (the API's value stays
+``Art. 18``, one of ``domain.decisions.SANCTION_ARTICLES``)."""
+
+
 def correctable(actor: Actor) -> dict[str, list[tuple[str, str]]]:
     """The fields the actor may correct, with their Chinese names: a resident ID number only
     at organ level, as a hire (the domain refuses a unit-level token; a forced post is told
@@ -281,9 +288,11 @@ def _dossier_page(
     *,
     refused: staff_pages.Refusal | None = None,
     failed: str | None = None,
+    typed: Mapping[str, Sequence[str]] | None = None,
 ) -> Response:
     """The dossier page; ``refused``: the command form ``failed`` (its slug) was refused and
-    the page is shown again with the refusal and that form open, with the problem's status."""
+    the page is shown again with the refusal and that form open with what was ``typed``, with
+    the problem's status."""
     actor = staff.actor
     auxiliary, below = _readable(auxiliary_id, actor, ledger, runtime)  # 404 outside the scope
     gate = _reason_gate(auxiliary_id)
@@ -325,8 +334,10 @@ def _dossier_page(
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
-        context["forms"] = FORMS.forms(actor, below=below, failed=failed) + CORRECTIONS.forms(
-            actor, below=below, failed=failed, choices=correctable(actor)
+        context["forms"] = FORMS.forms(
+            actor, below=below, failed=failed, typed=typed, choices=ARTICLE_CHOICES
+        ) + CORRECTIONS.forms(
+            actor, below=below, failed=failed, typed=typed, choices=correctable(actor)
         )
         context["forms_hint"] = FORMS_HINTS.get(actor.role) if context["forms"] else None
     except staff_pages.REFUSALS as error:
@@ -493,7 +504,12 @@ async def command(
             raise ApiProblem("reason_required", "state the reason for this visit first")
 
     forms = CORRECTIONS if slug == "correct" else FORMS
-    done = await forms.post(request, staff, ledger, auxiliary_id, slug, admit)
+    fields = await staff_pages.checked_form(request, staff)
+    done = forms.send(staff, ledger, auxiliary_id, slug, fields, admit)
     if not isinstance(done, staff_pages.Refusal):
         return staff_pages.see_other(f"/console/auxiliaries/{auxiliary_id}?done={done.name}")
-    return _dossier_page(request, auxiliary_id, runtime, ledger, staff, refused=done, failed=slug)
+    # The refused form comes back as typed (a long statement is not typed twice); only in
+    # its own inputs, on a page that is never stored (no-store), never in a message.
+    return _dossier_page(
+        request, auxiliary_id, runtime, ledger, staff, refused=done, failed=slug, typed=fields
+    )

@@ -136,15 +136,27 @@ def test_a_refused_form_names_the_field_never_the_value(client: TestClient, worl
     heard = {"sanction_id": "SAN-2", "heard_on": TODAY, "statement": statement}
     unnamed = send(client, world, csrf, "hear-statement", **heard)  # no 听取人
     assert unnamed.status_code == 422
-    html = page_text(unnamed)
-    assert "请检查：听取人" in html and statement not in html
+    notice, form = _notice_and_form(unnamed, "hear-statement")
+    assert "请检查：听取人" in notice and statement not in notice
+    # What was typed comes back in the form's own inputs: a statement is not typed twice.
+    assert f">{statement}</textarea>" in form and 'value="SAN-2"' in form
     heard.update(heard_by="纪检监察室 张华", statement="本人\u200b对当日的事实有异议")
     invisible = send(client, world, csrf, "hear-statement", **heard)  # refused by the model
     assert invisible.status_code == 422
-    html = page_text(invisible)
-    assert "未能办理：文字中含有不可见字符" in html
-    assert "当日的事实有异议" not in html and "张华" not in html
+    notice, form = _notice_and_form(invisible, "hear-statement")
+    assert "未能办理：文字中含有不可见字符" in notice
+    assert "当日的事实有异议" not in notice and "张华" not in notice
+    assert 'value="纪检监察室 张华"' in form
     assert version(world) == record
+
+
+def _notice_and_form(answer: Any, slug: str) -> tuple[str, str]:
+    """The refusal's notice, and the refused form (the one that was sent), of a page."""
+    html = page_text(answer)
+    notice = re.search(r'<p class="notice bad" role="alert">(.*?)</p>', html, re.S)
+    form = re.search(rf'<form method="post" action="[^"]*/{slug}"(.*?)</form>', html, re.S)
+    assert notice is not None and form is not None
+    return notice.group(1), form.group(1)
 
 
 def test_a_forged_or_stale_form_is_refused_and_stores_nothing(
@@ -158,7 +170,7 @@ def test_a_forged_or_stale_form_is_refused_and_stores_nothing(
     assert forged.status_code == 403 and "表单已失效" in page_text(forged)
     assert event_count(world) == before  # refused before anything was read
     stale = client.post(path, data={**waiver, "csrf": csrf, "version": str(record - 1)})
-    assert stale.status_code == 409 and "未能办理：记录已被他人更新" in page_text(stale)
+    assert stale.status_code == 409 and "未能办理：记录已在您读取之后被更新" in page_text(stale)
     assert version(world) == record
 
 
@@ -284,3 +296,30 @@ def test_every_command_on_the_record_has_a_chinese_form() -> None:
         assert not ACTION_LABELS[name].isascii(), name
         for field in fields:  # every field named in Chinese
             assert not field.label.isascii(), (name, field.name)
+
+
+def test_a_refused_sanction_names_the_field_in_chinese_and_keeps_the_choices(
+    client: TestClient, world: World
+) -> None:
+    """The article is chosen by its Chinese name; every choice starts unchosen (请选择), so an
+    untouched list records nothing; refused, the field is named in Chinese and the form comes
+    back with the kind and the article that were chosen."""
+    csrf = sign_in(client, world.tokens["discipline"])
+    html = dossier(client, world)
+    kind = re.search(
+        r'<select id="impose-sanction-kind"[^>]*>\s*<option value="">请选择</option>', html
+    )
+    assert kind is not None
+    assert '<option value="Art. 18">第十八条</option>' in html
+    waived = {"sanction_id": "SAN-1", "waiver_reference": "放弃陈述申辩声明书"}
+    assert send(client, world, csrf, "waive-statement", **waived).status_code == 303
+    record = version(world)
+    wrong = send(
+        client, world, csrf, "impose-sanction", **{**SANCTION, "document_number": "第12号"}
+    )
+    assert wrong.status_code == 422
+    notice, form = _notice_and_form(wrong, "impose-sanction")
+    assert "（文书编号）" in notice and "第12号" not in notice
+    assert '<option value="warning" selected>' in form
+    assert '<option value="Art. 18" selected>第十八条</option>' in form
+    assert version(world) == record
