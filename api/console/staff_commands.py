@@ -108,7 +108,7 @@ class CommandForms(Generic[K, C]):
                 ),
                 "open": command.slug == failed,
                 "typed": {
-                    name: values[0]
+                    name: "\n".join(values)  # a list's ticked boxes, one a line
                     for name, values in (typed or {}).items()
                     if values and command.slug == failed
                 },

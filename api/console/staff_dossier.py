@@ -49,7 +49,7 @@ from api.console.staff_access import AccessIndex
 from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_fields import field_name
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
-from api.console.web import cst_date, render
+from api.console.web import cst_date, render, zh
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.problems import ApiProblem
 from api.routers import auxiliaries as auxiliary_routes
@@ -60,7 +60,7 @@ from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
 from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS
 from domain.decisions import SANCTION_ARTICLES
-from domain.values import Actor, Role, china_date
+from domain.values import SUSTAINING_RESULTS, Actor, Role, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
@@ -334,8 +334,9 @@ def _dossier_page(
             (entry, recorded_by(runtime, {"actor_id": entry.actor_id})) for entry in accesses
         ]
         context["checkpoint"] = checkpoint_state(runtime)
+        choices = {**ARTICLE_CHOICES, "linked_findings": _findings(context.get("complaints"))}
         context["forms"] = FORMS.forms(
-            actor, below=below, failed=failed, typed=typed, choices=ARTICLE_CHOICES
+            actor, below=below, failed=failed, typed=typed, choices=choices
         ) + CORRECTIONS.forms(
             actor, below=below, failed=failed, typed=typed, choices=correctable(actor)
         )
@@ -405,6 +406,28 @@ def _read(
             shown["as_of_missing"] = True  # the record did not exist yet on that date
     shown["clear"] = sorted(fields)
     return shown
+
+
+SUSTAINING = frozenset(result.value for result in SUSTAINING_RESULTS)
+
+
+def _findings(complaints: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    """What a sanction may link (``linked_findings``), as the page offers it: each sustained
+    or partly sustained finding in force of this auxiliary's complaints the page shows, by
+    the complaint's receipt day and the allegation (the service checks them again)."""
+    offered = []
+    for row in complaints or ():
+        texts = dict(row.get("allegation_texts", ()))
+        for number, result, _ in row.get("finding_rows", ()):
+            if result in SUSTAINING:
+                allegation = texts.get(number, "")
+                short = allegation if len(allegation) <= 20 else allegation[:20] + "…"
+                label = (
+                    f"{row['received_on']} 受理的投诉，第{number}项“{short}”"
+                    f"（{zh(result, 'FindingResult')}）"
+                )
+                offered.append((f"{row['complaint_id']}:{number}", label))
+    return offered
 
 
 def _complaints(

@@ -79,7 +79,7 @@ def form_fields(
         ref = field_schema.get("$ref")
         if choices is not None and name in choices:
             offered = tuple(choices[name])
-            kind = "select"
+            kind = "picks" if field_schema.get("type") == "array" else "select"
         elif ref:
             enum_name = ref.rsplit("/", 1)[-1]
             values = definitions.get(enum_name, {}).get("enum", ())
@@ -123,6 +123,11 @@ def body_from_form(
     data: dict[str, Any] = {}
     for name, kind in kinds.items():
         values = list(fields.get(name, ()))
+        if kind == "lines":  # a text area's lines, or the boxes ticked of a list of choices
+            entries = [line.strip() for value in values for line in value.splitlines()]
+            if any(entries):
+                data[name] = [entry for entry in entries if entry]
+            continue
         text = values[0].strip() if values else ""
         if not text:
             continue
@@ -130,8 +135,6 @@ def body_from_form(
             data[name] = int(text)
         elif kind == "boolean" and text in ("true", "false"):
             data[name] = text == "true"
-        elif kind == "lines":
-            data[name] = [line.strip() for line in text.splitlines() if line.strip()]
         else:
             data[name] = text
     return model.model_validate(data)
