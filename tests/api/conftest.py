@@ -231,6 +231,22 @@ def accesses(of: World) -> list[RecordAccess]:
     return [of.ledger.repository.get(r.originator_id) for r in rows]
 
 
+def sustain_first_allegation(client: TestClient, world: World) -> str:
+    """The complaints office acknowledges and accepts the world's complaint and finds its
+    first allegation sustained, through the API; the link a sanction may name to it."""
+    office = world.headers("complaints")
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("accept", {"category": "执勤态度"}),
+        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
+    ):
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
+        )
+        assert answer.status_code == 200, answer.text
+    return f"{world.complaint}:1"
+
+
 def catch_up(ledger: AuxLedger) -> None:
     """Bring every read model up to the ledger's head (what the serve process's workers do)."""
     models = ReadModels(ledger)

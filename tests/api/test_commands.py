@@ -19,6 +19,7 @@ from tests.api.conftest import (
     assert_refused,
     catch_up,
     problem,
+    sustain_first_allegation,
 )
 from tests.holds import end_erasure_blockers
 
@@ -146,16 +147,7 @@ def test_discipline_and_misconduct(client: TestClient, world: World) -> None:
     # A sanction rests on a sustained finding of a complaint about the auxiliary: none yet.
     ungrounded = problem(client.post(impose, headers=discipline, json=linked), 422, "invalid_field")
     assert "not a sustained finding" in ungrounded["detail"]
-    office = world.headers("complaints")
-    for slug, payload in (
-        ("acknowledge", {}),
-        ("accept", {"category": "执勤态度"}),
-        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
-    ):
-        answer = client.post(
-            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
-        )
-        assert answer.status_code == 200, answer.text
+    sustain_first_allegation(client, world)
     sanction = client.post(impose, headers=discipline, json=linked)
     assert sanction.status_code == 200, sanction.text
     appeal = client.post(

@@ -14,7 +14,13 @@ from fastapi.testclient import TestClient
 from api.console.staff_dossier import ACTION_LABELS, FORMS
 from api.routers import auxiliaries as auxiliary_routes
 from domain.values import Actor, china_date
-from tests.api.conftest import CITY, catch_up, new_token, place_under_city
+from tests.api.conftest import (
+    CITY,
+    catch_up,
+    new_token,
+    place_under_city,
+    sustain_first_allegation,
+)
 from tests.console.conftest import World, accesses, event_count, page_text, sign_in
 
 TODAY = china_date(datetime.now(tz=UTC)).isoformat()
@@ -330,19 +336,9 @@ def test_a_sanction_links_the_sustained_findings_the_dossier_offers(
 ) -> None:
     """The findings a sanction may rest on are offered by their complaint and allegation, not
     typed as ids; a ticked one is recorded as the API's ``complaint id:allegation``."""
-    office = world.headers("complaints")
-    for slug, payload in (
-        ("acknowledge", {}),
-        ("accept", {"category": "执勤态度"}),
-        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
-    ):
-        answer = client.post(
-            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
-        )
-        assert answer.status_code == 200, answer.text
+    link = sustain_first_allegation(client, world)
     catch_up(world.ledger)
     csrf = sign_in(client, world.tokens["discipline"])
-    link = f"{world.complaint}:1"
     offered = dossier(client, world)
     box = 'type="checkbox" id="impose-sanction-linked_findings-1" name="linked_findings"'
     assert f'{box} value="{link}"' in offered
