@@ -67,6 +67,11 @@ class CommandForms(Generic[K, C]):
     """A command's own names for fields whose shared name (``FIELD_NAMES``) would mislead."""
     hidden: Mapping[str, Collection[str]] = field(default_factory=dict)
     """Fields a command's form leaves to the server."""
+    form_choices: Mapping[str, Mapping[str, Sequence[tuple[str, str]]]] = field(
+        default_factory=dict
+    )
+    """A command's own choices for a field, where the value set offers one the command
+    always refuses (a separation's reason ``returned_to_agency``: its own form)."""
     what: str = "command"
     """What an unknown command is named in its 404 (``complaint command``)."""
 
@@ -104,7 +109,7 @@ class CommandForms(Generic[K, C]):
                     cast(type[BaseModel], command.body),
                     labels=self.form_labels.get(command.name),
                     hidden=self.hidden.get(command.name, ()),
-                    choices=choices,
+                    choices={**(choices or {}), **self.form_choices.get(command.name, {})},
                 ),
                 "open": command.slug == failed,
                 "typed": {

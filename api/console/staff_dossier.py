@@ -60,7 +60,7 @@ from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
 from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS
 from domain.decisions import SANCTION_ARTICLES
-from domain.values import SUSTAINING_RESULTS, Actor, Role, china_date
+from domain.values import SUSTAINING_RESULTS, Actor, Role, SeparationReason, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
@@ -172,6 +172,15 @@ FORMS = CommandForms(
             "passed": "是否通过",
         },
         "start_leave": {"kind": "休假类别"},
+    },
+    form_choices={
+        "separate": {
+            "reason": [
+                (reason.value, zh(reason, "SeparationReason"))
+                for reason in SeparationReason
+                if reason is not SeparationReason.returned_to_agency  # 退回派遣单位: its own form
+            ]
+        }
     },
     what="auxiliary command",
 )

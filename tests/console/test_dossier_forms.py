@@ -353,3 +353,14 @@ def test_a_sanction_links_the_sustained_findings_the_dossier_offers(
     assert imposed.status_code == 303, imposed.text
     recorded = [e for e in timeline(client, world) if e["event"].endswith("SanctionImposed")]
     assert recorded[-1]["fields"]["linked_findings"] == [link]
+
+
+def test_a_separation_is_not_offered_the_reason_that_has_its_own_form(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.tokens["personnel"])
+    html = dossier(client, world)
+    separate = re.search(r'<select id="separate-reason".*?</select>', html, re.S)
+    assert separate is not None
+    assert 'value="resigned"' in separate.group(0)
+    assert 'value="returned_to_agency"' not in separate.group(0)  # 退回派遣单位: its own form
