@@ -6,7 +6,9 @@ read it.
 Every part is the API's own answer, gated by the roles of its route (``api.deps.may``):
 the record is ``GET /v1/auxiliaries/{id}``, the timeline ``…/timeline``, the record on a
 date ``…/as-of``, responsibility ``…/responsibility``, complaints ``GET /v1/complaints``,
-legal holds ``…/legal-holds``.
+legal holds ``…/legal-holds``, and for a role that reads the Art. 18 file but not the
+timeline (the discipline office) the sanctions part is that file, ``…/discipline``: the
+timeline's own entries of the Art. 18 events, each with its recorder and verification.
 A part the role may not read is not shown. A date to read the record on (``?on=``) that is not
 a real date, or lies before ``EARLIEST_DAY`` or after today, is refused (422, in Chinese)
 before anything is read or recorded. Reads of personal records are recorded as the
@@ -27,10 +29,11 @@ nothing; an inspector's post needs the visit's reason (422 ``reason_required``, 
 That route is registered last in this module, after ``…/reason``, which it would shadow.
 
 An oversight token (issue 13) opens the dossier of an auxiliary of an organ below its own:
-whatever its role it states the reason first, and sees the record and its timeline only
-(responsibility, the record on a date and complaints are its organ's reads, not shown), and
-downloads each event's proof under the same reason, each download recorded. It gets no forms,
-and a forced post answers 403 ``oversight_read_only``.
+whatever its role it states the reason first, and sees the record and its timeline (the
+discipline office: its Art. 18 file) only (responsibility, the record on a date and
+complaints are its organ's reads, not shown), and downloads each event's proof under the
+same reason, each download recorded (the timeline's readers). It gets no forms, and a forced
+post answers 403 ``oversight_read_only``.
 """
 
 from __future__ import annotations
@@ -91,17 +94,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "Auxiliary.LeaveStarted",
         "Auxiliary.LeaveEnded",
     ),
-    "sanctions": (
-        "Auxiliary.StatementHeard",
-        "Auxiliary.StatementWaived",
-        "Auxiliary.SanctionImposed",
-        "Auxiliary.SanctionAppealed",
-        "Auxiliary.AppealDecided",
-        "Auxiliary.SanctionRevoked",
-        "Auxiliary.Reinstated",
-        "Auxiliary.ReferredForProsecution",
-        "Auxiliary.ReferralOutcomeRecorded",
-    ),
+    "sanctions": query_routes.DISCIPLINE_EVENTS,  # the Art. 18 file's, ``…/discipline``
 }
 """Parts of the dossier drawn from the timeline, by event (a new kind: one more line)."""
 
@@ -373,8 +366,11 @@ def _read(
 ) -> dict[str, Any]:
     """Every part of the dossier the actor's role may read, each the API route's own view
     (``auxiliary_view``, ``timeline_view``, ``responsibility``, ``as_of_view``), and under
-    ``clear`` the personal fields they show in clear. Nothing recorded here. ``below``: an
-    oversight read of an organ below the actor's, the record and its timeline only."""
+    ``clear`` the personal fields they show in clear. Nothing recorded here. A role that may
+    read the Art. 18 file (``…/discipline``) but not the timeline (the discipline office) gets
+    that file as ``case_file``: ``timeline_view`` with the Art. 18 events only. ``below``: an
+    oversight read of an organ below the actor's, the record and its timeline (or Art. 18
+    file) only."""
     record, clear = auxiliary_routes.auxiliary_view(auxiliary, actor, reason)
     shown: dict[str, Any] = {"record": record}
     fields = set(clear)
@@ -403,6 +399,19 @@ def _read(
         shown["groups"] = {
             name: [e for e in entries if e["event"] in events] for name, events in GROUPS.items()
         }
+    elif may(actor, query_routes.DISCIPLINE_READERS):  # the Art. 18 file, ``…/discipline``
+        case_file, in_clear = query_routes.timeline_view(
+            auxiliary.id,
+            actor,
+            runtime,
+            reason,
+            organ=auxiliary.organ if below else None,
+            events=query_routes.DISCIPLINE_EVENTS,
+        )
+        fields.update(in_clear)
+        for entry in case_file["entries"]:
+            entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
+        shown["case_file"] = case_file["entries"]
     if below:
         shown["clear"] = sorted(fields)
         return shown

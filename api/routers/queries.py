@@ -3,8 +3,9 @@
 Every query runs with the token's organ (and, for the ``unit`` role, its unit) as scope.
 Lists are paginated (``page``, ``page_size``); every report of ``projections.reports`` is
 served at ``/v1/reports/<name>`` with its declared parameters, as JSON or CSV
-(``?format=csv``). Timelines and as-of views of a person are personal records: their reads
-are recorded like the record itself, and personal fields in timeline entries are masked by
+(``?format=csv``). Timelines, Art. 18 files (the timeline's entries of ``DISCIPLINE_EVENTS``)
+and as-of views of a person are personal records: their reads are recorded like the record
+itself, and personal fields in timeline entries are masked by
 role (``api.personal``); complaint events never show the complainant in an auxiliary's
 timeline.
 
@@ -26,9 +27,10 @@ whose purpose names the route and the organ read (``GET /v1/reports/quota-use?or
 # No ``from __future__ import annotations``: generated handlers need real annotations.
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -67,6 +69,24 @@ REPORT_READERS = (I, P, D)
 STATUS_READERS = (P, I, U)
 """Who lists and searches current records (``GET /v1/auxiliaries``)."""
 AS_OF_READERS = (P, I, D)
+DISCIPLINE_READERS = (D, I, P)
+"""Who reads an auxiliary's Art. 18 file (``GET /v1/auxiliaries/{id}/discipline``): the
+discipline office that hears, decides and refers, the inspectorate that decides appeals, and
+personnel who keep the record. Only the timeline's readers (``PERSON_READERS``) read the rest."""
+DISCIPLINE_EVENTS: tuple[str, ...] = (
+    "Auxiliary.StatementHeard",
+    "Auxiliary.StatementWaived",
+    "Auxiliary.SanctionImposed",
+    "Auxiliary.SanctionAppealed",
+    "Auxiliary.AppealDecided",
+    "Auxiliary.SanctionRevoked",
+    "Auxiliary.Reinstated",
+    "Auxiliary.ReferredForProsecution",
+    "Auxiliary.ReferralOutcomeRecorded",
+)
+"""The events of an auxiliary's Art. 18 file, as the timeline names them: statements heard or
+waived, sanctions imposed, appealed, decided on appeal, revoked, reinstatements, referrals for
+prosecution and their outcomes."""
 RESPONSIBILITY_READERS = (I, C, D, P)
 FIGURE_READERS = (I, P, E, D)
 """Readers of the reports of counts and sums, without a person in them: the establishment
@@ -235,29 +255,49 @@ def find_by_resident_id(
     return found
 
 
-@router.get(
+def _timeline_route(
+    name: str, path: str, readers: tuple[Role, ...], summary: str, events: tuple[str, ...] | None
+) -> Callable[..., dict[str, Any]]:
+    """Register ``GET path`` for ``readers``: ``timeline_view`` of an auxiliary (of ``events``
+    only, if given), personal fields masked by role, its read recorded as an access under the
+    route. An oversight token reads an auxiliary of an organ below its own only with a reason
+    (issue 13)."""
+    Reader = Annotated[Actor, Depends(roles(*readers))]  # noqa: N806 - a type, as FastAPI reads it
+
+    def read(auxiliary_id: UUID, actor: Reader, runtime: RuntimeDep, reason: ReasonDep) -> Any:
+        below = oversight_organ(runtime, actor, auxiliary_id)
+        shown = partial(timeline_view, auxiliary_id, actor, runtime, reason, events=events)
+        where: dict[str, Any] = {
+            "record_type": "auxiliary",
+            "record_id": auxiliary_id,
+            "purpose": f"GET {path}",
+        }
+        return _recorded_history(
+            runtime, actor, reason, below=below, view=lambda organ: shown(organ=organ), **where
+        )
+
+    read.__name__ = read.__qualname__ = name
+    read.__doc__ = summary
+    return router.get(path, summary=summary, responses=JSON_ANSWER)(read)
+
+
+timeline = _timeline_route(
+    "timeline",
     "/v1/auxiliaries/{auxiliary_id}/timeline",
-    summary="An auxiliary's whole history, each event with its signer and verification",
-    responses=JSON_ANSWER,
+    PERSON_READERS,
+    "An auxiliary's whole history, each event with its signer and verification",
+    None,
 )
-def timeline(
-    auxiliary_id: UUID,
-    actor: Annotated[Actor, Depends(roles(*PERSON_READERS))],
-    runtime: RuntimeDep,
-    reason: ReasonDep,
-) -> dict[str, Any]:
-    """Personal fields masked by role; the reading is recorded as an access. An oversight
-    token reads an auxiliary of an organ below its own only with a reason (issue 13)."""
-    return _recorded_history(
-        runtime,
-        actor,
-        reason,
-        below=oversight_organ(runtime, actor, auxiliary_id),
-        view=lambda organ: timeline_view(auxiliary_id, actor, runtime, reason, organ=organ),
-        record_type="auxiliary",
-        record_id=auxiliary_id,
-        purpose="GET /v1/auxiliaries/{auxiliary_id}/timeline",
-    )
+discipline = _timeline_route(
+    "discipline",
+    "/v1/auxiliaries/{auxiliary_id}/discipline",
+    DISCIPLINE_READERS,
+    "An auxiliary's Art. 18 file: statements, sanctions, appeals, referrals, verified",
+    DISCIPLINE_EVENTS,
+)
+"""The timeline's entries of the Art. 18 events only (``DISCIPLINE_EVENTS``), each checked and
+masked exactly as the timeline's (the statement is the auxiliary's personal data: withheld but
+for an inspector with a reason)."""
 
 
 def _recorded_history(
@@ -300,14 +340,16 @@ def timeline_view(
     reason: str | None,
     *,
     organ: str | None = None,
+    events: Collection[str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The timeline as ``actor`` may read it (personal fields masked by role) and the
     personal fields shown in clear, of the actor's organ (or of ``organ``, an organ below it
-    that the actor oversees). Not recorded: the caller records the read first."""
+    that the actor oversees); ``events``: only the entries of these events (the fields in
+    clear are those of the entries kept). Not recorded: the caller records the read first."""
     result = PersonnelQueries(runtime.read_models()).timeline(
         auxiliary_id, organ=organ or actor.organ
     )
-    return _masked_timeline(result, actor, reason)
+    return _masked_timeline(result, actor, reason, events)
 
 
 def timeline_and_as_of_views(
@@ -323,9 +365,11 @@ def timeline_and_as_of_views(
 
 
 def _masked_timeline(
-    result: Timeline, actor: Actor, reason: str | None
+    result: Timeline, actor: Actor, reason: str | None, events: Collection[str] | None = None
 ) -> tuple[dict[str, Any], list[str]]:
     data: dict[str, Any] = result.to_json()
+    if events is not None:
+        data["entries"] = [entry for entry in data["entries"] if entry["event"] in events]
     return data, _mask_entries(data["entries"], "auxiliary", actor, reason)
 
 

@@ -130,6 +130,8 @@ ROUTES: tuple[Route, ...] = (
         other_unit=200,
     ),
     _r("GET", AUX + "/timeline", {"personnel", "inspector"}, 200),
+    # the Art. 18 file: who decides (discipline), reviews appeals (inspector), keeps the record
+    _r("GET", AUX + "/discipline", {"discipline", "inspector", "personnel"}, 200),
     _r("GET", AUX + "/as-of", {"personnel", "inspector", "discipline"}, 200),
     _r("GET", AUX + "/responsibility", {"inspector", "complaints", "discipline", "personnel"}, 200),
     _r("GET", "/v1/complaints", {"complaints", "inspector", "discipline"}, 200, other_organ=200),
