@@ -47,6 +47,7 @@ from domain.errors import (
     AlreadyEmployedError,
     DomainError,
     InvalidFieldError,
+    InvalidTransitionError,
     PriorRecordElsewhereError,
 )
 from domain.values import Actor, Role, china_date
@@ -204,6 +205,9 @@ class Refusal:
     field: str | None = None
     """The field the domain's refusal blames (``InvalidFieldError.field``), named on the page
     in Chinese beside the title."""
+    transition: tuple[str, str] | None = None
+    """The state a command was refused in and the command (``InvalidTransitionError``), told
+    on the page in Chinese: 当前状态（…）下不能…"""
 
     @property
     def title(self) -> str:
@@ -223,6 +227,8 @@ def refusal_of(error: Exception) -> Refusal:
         return Refusal(*domain_problem(error), organs=error.organs)
     if isinstance(error, InvalidFieldError):
         return Refusal(*domain_problem(error), field=error.field)
+    if isinstance(error, InvalidTransitionError):
+        return Refusal(*domain_problem(error), transition=(error.from_status, error.command))
     if isinstance(error, DomainError):
         return Refusal(*domain_problem(error))
     if isinstance(error, LedgerError):

@@ -127,6 +127,42 @@ def zh(value: object, value_set: str) -> str:
     return _LABELS_BY_NAME.get(value_set, {}).get(key, key)
 
 
+_STATE_SETS = (
+    "AuxiliaryStatus",
+    "ComplaintStatus",
+    "SanctionStatus",
+    "CredentialStatus",
+    "ReferralOutcome",
+    "MessageStatus",
+)
+"""The value sets a refused command's state (``InvalidTransitionError.from_status``) is
+looked up in, in this order."""
+
+_STATES_ZH: Mapping[str, str] = {
+    "without a supervisor": "未指定带辅民警",
+    "decided": "已作出处理决定",
+    "held": "存在法律保全",
+    "released": "已解除",
+    "under a quota": "已核定员额",
+    "without a quota": "尚未核定员额",
+}
+"""The states the domain names in words rather than by a value set."""
+
+
+def state_zh(state: str) -> str | None:
+    """The Chinese name of the state a command was refused in (``appeal pending`` is the
+    appeal's 申诉中), or None if it has none: the page then names no state."""
+    if state in _STATES_ZH:
+        return _STATES_ZH[state]
+    if state.startswith("appeal "):
+        return _LABELS_BY_NAME.get("AppealStatus", {}).get(state.removeprefix("appeal "))
+    for value_set in _STATE_SETS:
+        label = _LABELS_BY_NAME.get(value_set, {}).get(state)
+        if label is not None:
+            return label
+    return None
+
+
 @lru_cache(maxsize=512)
 def event_label(qualname: str) -> str:
     """The Chinese label of an event by its class's qualified name (``Auxiliary.Hired``)."""
@@ -167,7 +203,12 @@ def _environment() -> Environment:
         finalize=shown,
     )
     env.filters.update(
-        cst=cst, cst_date=cst_date, zh=zh, event_label=event_label, error_label=error_label
+        cst=cst,
+        cst_date=cst_date,
+        zh=zh,
+        event_label=event_label,
+        error_label=error_label,
+        state_zh=state_zh,
     )
     return env
 

@@ -364,3 +364,17 @@ def test_a_separation_is_not_offered_the_reason_that_has_its_own_form(
     assert separate is not None
     assert 'value="resigned"' in separate.group(0)
     assert 'value="returned_to_agency"' not in separate.group(0)  # 退回派遣单位: its own form
+
+
+def test_a_command_refused_in_the_records_state_is_told_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    record = version(world)
+    refused = send(client, world, csrf, "reinstate", reason="停职期满")  # not suspended
+    assert refused.status_code == 409
+    notice, _ = _notice_and_form(refused, "reinstate")
+    assert "当前状态（在岗）下不能恢复执勤。" in notice, notice
+    appeal = send(client, world, csrf, "appeal-sanction", sanction_id="SAN-1", grounds="不服")
+    assert "没有这项处理处分" in page_text(appeal)  # no such sanction: its own message
+    assert version(world) == record
