@@ -345,10 +345,13 @@ class Correction:
 
 def _contract(start: date, end: date, hired_on: date) -> None:
     if end <= start:
-        raise InvalidDateRangeError("contract_end must be later than contract_start")
+        raise InvalidDateRangeError(
+            "contract_end must be later than contract_start", zh="劳动合同截止日期须晚于开始日期"
+        )
     if not start <= hired_on < end:
         raise InvalidDateRangeError(
-            "the hire must take effect within the contract period (start inclusive, end exclusive)"
+            "the hire must take effect within the contract period (start inclusive, end exclusive)",
+            zh="录用须在劳动合同期限内生效（含开始日，不含截止日）",
         )
 
 
@@ -1241,7 +1244,9 @@ class Auxiliary(Aggregate):
                 "be recorded"
             )
         if rec.effective < self.hired_on:
-            raise InvalidDateRangeError("effective date precedes the hire's effective date")
+            raise InvalidDateRangeError(
+                "effective date precedes the hire's effective date", zh="生效日期早于录用生效日期"
+            )
         if actor.role_enum is Role.unit:
             responsibility = self.responsibility_on(rec.effective)
             require_unit(actor, responsibility.unit if responsibility else self.unit)
@@ -1253,7 +1258,9 @@ class Auxiliary(Aggregate):
 
     def _in_service(self, field: str, day: date) -> date:
         if day < self.hired_on:
-            raise InvalidDateRangeError(f"{field} precedes the hire's effective date")
+            raise InvalidDateRangeError(
+                f"{field} precedes the hire's effective date", zh="所填日期早于录用生效日期"
+            )
         return day
 
     def _last_change_on(self) -> date:
@@ -1270,12 +1277,14 @@ class Auxiliary(Aggregate):
         if rec.effective <= self._last_change_on():
             raise InvalidDateRangeError(
                 f"{what} takes effect on the first day not employed, so it must be later than "
-                "the hire and every assignment, post or level change already recorded"
+                "the hire and every assignment, post or level change already recorded",
+                zh="离职（或退回派遣单位）自不再在岗的第一天生效，须晚于录用及已记录的每一次调动、岗位或层级调整",
             )
         if rec.effective < self._last_fact_on:
             raise InvalidDateRangeError(
                 f"{what} must not take effect before a fact already recorded for the auxiliary "
-                "(a sanction, statement, commendation, credential or any other)"
+                "(a sanction, statement, commendation, credential or any other)",
+                zh="离职（或退回派遣单位）的生效日期不得早于已记录的任何事项（处分、陈述申辩、表彰、证件等）",
             )
 
     def _credential(self, kind: CredentialKind, serial: str) -> CredentialRecord:
@@ -1354,7 +1363,10 @@ class Auxiliary(Aggregate):
         self._authorise(rec, (Role.personnel,), "renew a contract", "Art. 8")
         end = plain_date("contract_end", cmd.contract_end)
         if end <= self.contract_end:
-            raise InvalidDateRangeError("a renewed contract must end later than the current one")
+            raise InvalidDateRangeError(
+                "a renewed contract must end later than the current one",
+                zh="续签后的合同截止日期须晚于现合同截止日期",
+            )
         self.trigger_event(self.ContractRenewed, **rec.fields(), contract_end=end)
 
     # ------------------------------------------------------------------------ life cycle
@@ -1367,10 +1379,13 @@ class Auxiliary(Aggregate):
         if self._probation is not None:
             raise DuplicateRecordError("a probation is already recorded for the auxiliary")
         if until <= rec.effective:
-            raise InvalidDateRangeError("the probation must end after it starts")
+            raise InvalidDateRangeError(
+                "the probation must end after it starts", zh="试用期截止日期须晚于开始日期"
+            )
         if rec.effective < self.contract_start or until >= self.contract_end:
             raise InvalidDateRangeError(
-                "the probation must lie within the contract and end before the contract does"
+                "the probation must lie within the contract and end before the contract does",
+                zh="试用期须在劳动合同期限内，并在合同截止前结束",
             )
         self.trigger_event(self.ProbationStarted, **rec.fields(), probation_until=until)
 
@@ -1389,7 +1404,10 @@ class Auxiliary(Aggregate):
         if probation.decided:
             raise DuplicateRecordError("the probation's outcome is already recorded")
         if rec.effective < probation.start:
-            raise InvalidDateRangeError("the probation's outcome precedes its start")
+            raise InvalidDateRangeError(
+                "the probation's outcome precedes its start",
+                zh="试用期考核结论的日期早于试用期开始",
+            )
         self.trigger_event(self.ProbationCompleted, **rec.fields(), passed=passed)
 
     def record_training(self, rec: Recording, cmd: lifecycle_commands.RecordTraining) -> None:
@@ -1400,7 +1418,9 @@ class Auxiliary(Aggregate):
         start = plain_date("start", cmd.start)
         end = self._not_in_future("end", plain_date("end", cmd.end), rec)
         if end < start:
-            raise InvalidDateRangeError("a training must not end before it starts")
+            raise InvalidDateRangeError(
+                "a training must not end before it starts", zh="培训结束日期不得早于开始日期"
+            )
         self.trigger_event(
             self.TrainingRecorded,
             **rec.fields(),
@@ -1421,7 +1441,10 @@ class Auxiliary(Aggregate):
         kind = member(LeaveKind, "kind", cmd.kind)
         planned_end = optional_plain_date("planned_end", cmd.planned_end)
         if planned_end is not None and planned_end < rec.effective:
-            raise InvalidDateRangeError("a leave's planned end must not precede its start")
+            raise InvalidDateRangeError(
+                "a leave's planned end must not precede its start",
+                zh="休假计划结束日期不得早于开始日期",
+            )
         if leave_id in self._leaves:
             raise DuplicateRecordError(f"leave {leave_id} is already recorded")
         for leave in self._leaves.values():
@@ -1451,7 +1474,10 @@ class Auxiliary(Aggregate):
         if leave.returned_on is not None:
             raise DuplicateRecordError(f"the return from leave {leave_id} is already recorded")
         if rec.effective <= leave.start:
-            raise InvalidDateRangeError("the first day back must be later than the leave's start")
+            raise InvalidDateRangeError(
+                "the first day back must be later than the leave's start",
+                zh="返岗日期须晚于休假开始日期",
+            )
         self.trigger_event(self.LeaveEnded, **rec.fields(), leave_id=leave_id)
 
     # ------------------------------------------------------------------------ assignments
@@ -1525,7 +1551,8 @@ class Auxiliary(Aggregate):
         assessed = calendar_year("year", cmd.year)
         if not self.hired_on.year <= assessed <= rec.effective.year:
             raise InvalidDateRangeError(
-                "the assessed year must lie between the hire's year and the effective date's year"
+                "the assessed year must lie between the hire's year and the effective date's year",
+                zh="考核年度须在录用年度至生效日期所在年度之间",
             )
         checked_grade = member(AssessmentGrade, "grade", cmd.grade)
         if assessed in self._evaluations:
@@ -1620,7 +1647,9 @@ class Auxiliary(Aggregate):
         checked_start = plain_date("start", cmd.start)
         checked_end = optional_plain_date("end", cmd.end)
         if checked_end is not None and checked_end <= checked_start:
-            raise InvalidDateRangeError("insurance end must be later than its start")
+            raise InvalidDateRangeError(
+                "insurance end must be later than its start", zh="保险截止日期须晚于起始日期"
+            )
         self.trigger_event(
             self.InsuranceEnrolled,
             **rec.fields(),
@@ -1718,7 +1747,10 @@ class Auxiliary(Aggregate):
             if checked_kind is SanctionKind.termination:
                 raise InvalidFieldError("until", "must be empty: a termination has no term")
             if checked_until <= rec.effective:
-                raise InvalidDateRangeError("a sanction's term must end after it takes effect")
+                raise InvalidDateRangeError(
+                    "a sanction's term must end after it takes effect",
+                    zh="处分期限须晚于处分生效日期",
+                )
         if checked_kind is SanctionKind.suspension and self._suspended_by is not None:
             raise InvalidTransitionError(
                 self.status.value, "impose_sanction", "the auxiliary is already suspended"
@@ -1748,7 +1780,8 @@ class Auxiliary(Aggregate):
         if statement.heard_on > decided_on:
             raise InvalidDateRangeError(
                 "the statement and defence must be heard or waived no later than the decision "
-                "takes effect"
+                "takes effect",
+                zh="陈述申辩须在处分生效之前（或当日）听取或书面放弃",
             )
 
     def appeal_sanction(self, rec: Recording, cmd: commands.AppealSanction) -> None:
@@ -1763,7 +1796,10 @@ class Auxiliary(Aggregate):
                 f"appeal {sanction.appeal.value}", "appeal_sanction", "a sanction is appealed once"
             )
         if rec.effective < sanction.effective:
-            raise InvalidDateRangeError("an appeal must not precede the sanction it is against")
+            raise InvalidDateRangeError(
+                "an appeal must not precede the sanction it is against",
+                zh="申诉日期不得早于所申诉的处分",
+            )
         self.trigger_event(
             self.SanctionAppealed,
             **rec.fields(),
@@ -1788,7 +1824,10 @@ class Auxiliary(Aggregate):
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "decide_appeal")
         if sanction.appealed_on is not None and rec.effective < sanction.appealed_on:
-            raise InvalidDateRangeError("an appeal's decision must not precede the appeal")
+            raise InvalidDateRangeError(
+                "an appeal's decision must not precede the appeal",
+                zh="申诉决定日期不得早于申诉日期",
+            )
         imposer = sanction.imposed_by
         if imposer is not None and imposer.role == rec.actor.role:
             raise SameDeciderError(
@@ -1815,7 +1854,10 @@ class Auxiliary(Aggregate):
         if sanction.status is not SanctionStatus.in_force:
             raise InvalidTransitionError(sanction.status.value, "revoke_sanction")
         if rec.effective < sanction.effective:
-            raise InvalidDateRangeError("a revocation must not precede the sanction it revokes")
+            raise InvalidDateRangeError(
+                "a revocation must not precede the sanction it revokes",
+                zh="撤销日期不得早于所撤销的处分",
+            )
         self.trigger_event(
             self.SanctionRevoked,
             **rec.fields(),
@@ -1831,7 +1873,10 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
         suspension = self._sanctions.get(self._suspended_by or "")
         if suspension is not None and rec.effective < suspension.effective:
-            raise InvalidDateRangeError("a reinstatement must not precede the suspension it ends")
+            raise InvalidDateRangeError(
+                "a reinstatement must not precede the suspension it ends",
+                zh="恢复执勤日期不得早于停职日期",
+            )
         self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
 
     def refer_for_prosecution(self, rec: Recording, cmd: commands.ReferForProsecution) -> None:
@@ -1912,7 +1957,9 @@ class Auxiliary(Aggregate):
         if referral is None:
             raise UnknownReferralError("no referral with this reference was recorded")
         if day < referral.effective:
-            raise InvalidDateRangeError("decided_on precedes the referral")
+            raise InvalidDateRangeError(
+                "decided_on precedes the referral", zh="司法处理结果的日期早于移送日期"
+            )
         if referral.outcome in (ReferralOutcome.declined, ReferralOutcome.judgement):
             raise InvalidTransitionError(
                 referral.outcome.value, "record_referral_outcome", "the outcome is final"

@@ -259,7 +259,9 @@ def check_intake(
     if incident > at:
         raise DateInFutureError("incident_at", "the incident cannot follow its report")
     if china_date(incident) > effective:
-        raise InvalidDateRangeError("the incident date is later than the receipt's date")
+        raise InvalidDateRangeError(
+            "the incident date is later than the receipt's date", zh="事发日期晚于受理日期"
+        )
     return IntakeFields(
         incident_at=incident,
         incident_place=short_text("incident_place", incident_place),
@@ -872,7 +874,9 @@ class Complaint(Aggregate):
         if allowed is not None and self.status not in allowed:
             raise InvalidTransitionError(self.status.value, command)
         if rec.effective < self.received_on:
-            raise InvalidDateRangeError("effective date precedes the complaint's receipt")
+            raise InvalidDateRangeError(
+                "effective date precedes the complaint's receipt", zh="生效日期早于投诉受理日期"
+            )
         if in_order:
             self._in_order(rec)
 
@@ -881,7 +885,8 @@ class Complaint(Aggregate):
         if rec.effective < self.last_step_on:
             raise InvalidDateRangeError(
                 f"effective date precedes the complaint's last handling step, on "
-                f"{self.last_step_on.isoformat()}: its steps are recorded in order (Art. 17)"
+                f"{self.last_step_on.isoformat()}: its steps are recorded in order (Art. 17)",
+                zh="生效日期早于该投诉上一办理环节的日期：各环节须按先后顺序登记（第十七条）",
             )
 
     def acknowledge(self, rec: Recording, cmd: commands.Acknowledge) -> None:
@@ -906,7 +911,9 @@ class Complaint(Aggregate):
         self._authorise(rec, "assign", frozenset({_S.accepted, _S.under_investigation}))
         checked_due = plain_date("due", cmd.due)
         if checked_due < rec.effective:
-            raise InvalidDateRangeError("the due date precedes the assignment")
+            raise InvalidDateRangeError(
+                "the due date precedes the assignment", zh="办结期限早于指派日期"
+            )
         self.trigger_event(
             self.InvestigatorAssigned,
             **rec.fields(),
@@ -958,12 +965,14 @@ class Complaint(Aggregate):
         result_on = self.concluded_on or self.declined_on or self.received_on
         if day < result_on:
             raise InvalidDateRangeError(
-                "the complainant cannot have been told the result before it was reached"
+                "the complainant cannot have been told the result before it was reached",
+                zh="告知日期不能早于得出处理结果的日期",
             )
         if rec.effective < day:
             raise InvalidDateRangeError(
                 "a notification is recorded on or after the day the complainant was told "
-                "(notified_on)"
+                "(notified_on)",
+                zh="告知须在告知之日或之后登记",
             )
         self.trigger_event(
             self.ComplainantNotified,
@@ -998,7 +1007,8 @@ class Complaint(Aggregate):
         if self.notified_on is not None and rec.effective < self.notified_on:
             raise InvalidDateRangeError(
                 "the complaint cannot close before the day the complainant was told the "
-                "result (Art. 17)"
+                "result (Art. 17)",
+                zh="结案日期不得早于告知投诉人处理结果的日期（第十七条）",
             )
         self.trigger_event(self.Closed, **rec.fields())
 
@@ -1019,7 +1029,9 @@ class Complaint(Aggregate):
         )
         require_organ(rec.actor, self.organ)
         if rec.effective < self.received_on:
-            raise InvalidDateRangeError("effective date precedes the complaint's receipt")
+            raise InvalidDateRangeError(
+                "effective date precedes the complaint's receipt", zh="生效日期早于投诉受理日期"
+            )
         if self.review is not None:
             raise DuplicateRecordError("a review of this result was already asked for")
         if self.notified_on is None or self.status not in (
@@ -1063,7 +1075,9 @@ class Complaint(Aggregate):
                 self.status.value, "decide_review", "no review of this result is pending"
             )
         if rec.effective < review.requested_on:
-            raise InvalidDateRangeError("the decision precedes the review request")
+            raise InvalidDateRangeError(
+                "the decision precedes the review request", zh="复查决定日期早于复查申请日期"
+            )
         self.trigger_event(
             self.ReviewDecided,
             **rec.fields(),
@@ -1165,7 +1179,9 @@ class Complaint(Aggregate):
         self._attempt(rec, "record_delivery_failure", cmd.message_id, cmd.attempt)
         retry_at = None if cmd.retry_at is None else aware_instant("retry_at", cmd.retry_at)
         if retry_at is not None and retry_at <= rec.at:
-            raise InvalidDateRangeError("a retry is due after the failed attempt")
+            raise InvalidDateRangeError(
+                "a retry is due after the failed attempt", zh="重试时间须晚于上次失败的发送"
+            )
         self.trigger_event(
             self.NotificationFailed,
             **rec.fields(),

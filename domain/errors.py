@@ -135,9 +135,14 @@ class DateInFutureError(DomainError):
 
 
 class InvalidDateRangeError(DomainError):
-    """Dates are out of order, or a date precedes the start of the record it belongs to."""
+    """Dates are out of order, or a date precedes the start of the record it belongs to;
+    ``zh`` says which, in Chinese, for the people who recorded them (the console)."""
 
     code = "invalid_date_range"
+
+    def __init__(self, message: str, *, zh: str) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 class NotAuthorisedError(DomainError):

@@ -120,7 +120,8 @@ class MisconductFinding(Aggregate):
         if rec.effective < latest:
             raise InvalidDateRangeError(
                 f"the amendment precedes the decision in force, dated {latest.isoformat()}: "
-                "a decision is amended after the finding and its last amendment (Art. 19)"
+                "a decision is amended after the finding and its last amendment (Art. 19)",
+                zh="变更日期早于现行处理决定的日期：处理决定只能在调查结论及上一次变更之后变更（第十九条）",
             )
         self.trigger_event(
             self.DecisionAmended,

@@ -46,6 +46,7 @@ from api.runtime import Runtime
 from domain.errors import (
     AlreadyEmployedError,
     DomainError,
+    InvalidDateRangeError,
     InvalidFieldError,
     InvalidTransitionError,
     PriorRecordElsewhereError,
@@ -205,6 +206,8 @@ class Refusal:
     field: str | None = None
     """The field the domain's refusal blames (``InvalidFieldError.field``), named on the page
     in Chinese beside the title."""
+    zh: str | None = None
+    """The domain's own Chinese explanation, where it gives one (``InvalidDateRangeError``)."""
     transition: tuple[str, str] | None = None
     """The state a command was refused in and the command (``InvalidTransitionError``), told
     on the page in Chinese: 当前状态（…）下不能…"""
@@ -227,6 +230,8 @@ def refusal_of(error: Exception) -> Refusal:
         return Refusal(*domain_problem(error), organs=error.organs)
     if isinstance(error, InvalidFieldError):
         return Refusal(*domain_problem(error), field=error.field)
+    if isinstance(error, InvalidDateRangeError):
+        return Refusal(*domain_problem(error), zh=error.zh)
     if isinstance(error, InvalidTransitionError):
         return Refusal(*domain_problem(error), transition=(error.from_status, error.command))
     if isinstance(error, DomainError):

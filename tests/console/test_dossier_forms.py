@@ -378,3 +378,16 @@ def test_a_command_refused_in_the_records_state_is_told_in_chinese(
     appeal = send(client, world, csrf, "appeal-sanction", sanction_id="SAN-1", grounds="不服")
     assert "没有这项处理处分" in page_text(appeal)  # no such sanction: its own message
     assert version(world) == record
+
+
+def test_dates_out_of_order_are_told_in_chinese(client: TestClient, world: World) -> None:
+    csrf = sign_in(client, world.tokens["discipline"])
+    waived = {"sanction_id": "SAN-1", "waiver_reference": "放弃陈述申辩声明书"}
+    assert send(client, world, csrf, "waive-statement", **waived).status_code == 303
+    record = version(world)
+    suspended = {**SANCTION, "kind": "suspension", "until": "2020-01-01"}  # ends before it starts
+    refused = send(client, world, csrf, "impose-sanction", **suspended)
+    assert refused.status_code == 422
+    notice, _ = _notice_and_form(refused, "impose-sanction")
+    assert "处分期限须晚于处分生效日期。" in notice, notice
+    assert version(world) == record
