@@ -55,26 +55,42 @@ def document_number(field: str, value: object, *, recorded_on: date) -> str:
     match = _DOCUMENT_NUMBER.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidFieldError(
-            field, "must be a document number such as 通公纪〔2024〕12号 (issuer〔year〕number号)"
+            field,
+            "must be a document number such as 通公纪〔2024〕12号 (issuer〔year〕number号)",
+            zh="须为正式文书编号，写作“机关简称〔年份〕序号号”，如 通公纪〔2024〕12号",
         )
     if not 1990 <= int(match.group(2)) <= recorded_on.year:
-        raise InvalidFieldError(field, "names a year before 1990 or after the recording year")
+        raise InvalidFieldError(
+            field,
+            "names a year before 1990 or after the recording year",
+            zh="文书编号中的年份须在1990年至今年之间",
+        )
     if int(match.group(3)) < 1:
-        raise InvalidFieldError(field, "must have a serial number of at least 1")
+        raise InvalidFieldError(
+            field, "must have a serial number of at least 1", zh="文书编号的序号须不小于1"
+        )
     return match.group(0)
 
 
 def evidence_references(value: object) -> list[str]:
     """The evidence a decision rests on: a non-empty list of distinct short references."""
     if not isinstance(value, list | tuple) or not value:
-        raise InvalidFieldError("evidence", "must list at least one evidence reference")
+        raise InvalidFieldError(
+            "evidence", "must list at least one evidence reference", zh="须列明至少一项证据材料"
+        )
     if len(value) > MAX_EVIDENCE:
-        raise InvalidFieldError("evidence", f"may hold at most {MAX_EVIDENCE} references")
+        raise InvalidFieldError(
+            "evidence",
+            f"may hold at most {MAX_EVIDENCE} references",
+            zh=f"证据材料最多{MAX_EVIDENCE}项",
+        )
     refs: list[str] = []
     for item in value:
         ref = short_text("evidence", item)
         if ref in refs:
-            raise InvalidFieldError("evidence", "must not repeat a reference")
+            raise InvalidFieldError(
+                "evidence", "must not repeat a reference", zh="证据材料不得重复列出"
+            )
         refs.append(ref)
     return refs
 

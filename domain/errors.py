@@ -80,10 +80,13 @@ class InvalidFieldError(DomainError):
 
     code = "invalid_field"
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, zh: str | None = None) -> None:
         super().__init__(f"{field} {reason}")
         self.field = field
         self.reason = reason
+        self.zh = zh
+        """What is wrong, in Chinese, where the rule is one people meet in the console's forms
+        (a decision document number, the evidence, the findings a sanction links)."""
 
 
 class FormatCharacterError(InvalidFieldError):

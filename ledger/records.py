@@ -737,6 +737,7 @@ class AuxLedger(LedgerApplication):
                     "linked_findings",
                     f"names {ref}, which is not a sustained finding of a complaint about this "
                     "auxiliary",
+                    zh="所关联的须是针对该辅警的投诉中现行有效的属实或部分属实的调查结论",
                 )
 
     def _claim_serial(self, auxiliary: Auxiliary, rec: Recording) -> CredentialSerial:

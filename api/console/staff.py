@@ -207,7 +207,8 @@ class Refusal:
     """The field the domain's refusal blames (``InvalidFieldError.field``), named on the page
     in Chinese beside the title."""
     zh: str | None = None
-    """The domain's own Chinese explanation, where it gives one (``InvalidDateRangeError``)."""
+    """The domain's own Chinese explanation, where it gives one (``InvalidDateRangeError``,
+    some ``InvalidFieldError``)."""
     transition: tuple[str, str] | None = None
     """The state a command was refused in and the command (``InvalidTransitionError``), told
     on the page in Chinese: 当前状态（…）下不能…"""
@@ -229,7 +230,7 @@ def refusal_of(error: Exception) -> Refusal:
     if isinstance(error, (PriorRecordElsewhereError, AlreadyEmployedError)):
         return Refusal(*domain_problem(error), organs=error.organs)
     if isinstance(error, InvalidFieldError):
-        return Refusal(*domain_problem(error), field=error.field)
+        return Refusal(*domain_problem(error), field=error.field, zh=error.zh)
     if isinstance(error, InvalidDateRangeError):
         return Refusal(*domain_problem(error), zh=error.zh)
     if isinstance(error, InvalidTransitionError):

@@ -326,6 +326,7 @@ def test_a_refused_sanction_names_the_field_in_chinese_and_keeps_the_choices(
     assert wrong.status_code == 422
     notice, form = _notice_and_form(wrong, "impose-sanction")
     assert "（文书编号）" in notice and "第12号" not in notice
+    assert "须为正式文书编号" in notice  # what is wrong, in Chinese
     assert '<option value="warning" selected>' in form
     assert '<option value="Art. 18" selected>第十八条</option>' in form
     assert version(world) == record
