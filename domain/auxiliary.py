@@ -377,12 +377,16 @@ def _dispatch_agency(form: EmploymentForm, agency: object) -> str | None:
     if form is EmploymentForm.labour_dispatch:
         if agency is None:
             raise InvalidFieldError(
-                "dispatch_agency", "is required for labour dispatch (劳务派遣, Art. 8)"
+                "dispatch_agency",
+                "is required for labour dispatch (劳务派遣, Art. 8)",
+                zh="劳务派遣用工须填写派遣单位（第八条）",
             )
         return short_text("dispatch_agency", agency)
     if agency is not None:
         raise InvalidFieldError(
-            "dispatch_agency", "must be empty for a direct contract (聘用, Art. 8)"
+            "dispatch_agency",
+            "must be empty for a direct contract (聘用, Art. 8)",
+            zh="直接聘用的不填派遣单位（第八条）",
         )
     return None
 
@@ -2097,7 +2101,9 @@ class Auxiliary(Aggregate):
             checked = short_text("value", value)
         current = getattr(self, field)
         if checked == (current.value if isinstance(current, Gender) else current):
-            raise InvalidFieldError("value", "equals the value in force")
+            raise InvalidFieldError(
+                "value", "equals the value in force", zh="更正后的值与现记录相同，无需更正"
+            )
         return checked
 
 

@@ -159,7 +159,9 @@ def phone_number(field: str, value: object) -> str:
     digits = sum(ch in "0123456789" for ch in text)
     if not _PHONE.fullmatch(text) or not 5 <= digits <= 20:
         raise InvalidFieldError(
-            field, "must be a telephone number of 5 to 20 digits (spaces, hyphens, leading +)"
+            field,
+            "must be a telephone number of 5 to 20 digits (spaces, hyphens, leading +)",
+            zh="须为5至20位数字的电话号码（可含空格、连字符和开头的+）",
         )
     return text
 

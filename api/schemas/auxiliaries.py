@@ -25,6 +25,7 @@ from api.schemas.common import (
 from api.schemas.lifecycle import LifecyclePublic
 from domain.commands import auxiliary as commands
 from domain.values import (
+    LABELS_ZH,
     AssessmentGrade,
     AuxiliaryStatus,
     CommendationKind,
@@ -578,11 +579,18 @@ class CorrectionCreate(CommandBody):
 
     def command(self) -> commands.Correct:
         """The domain command; a contract date's value read as ``YYYY-MM-DD``
-        (``ValidationError`` at ``value`` if it is not one)."""
+        (``ValidationError`` at ``value`` if it is not one), a gender's also as its Chinese
+        label."""
         value: str | date = self.value
         if self.field in DATE_CORRECTIONS:
             value = _DATE_VALUE.validate_python({"value": self.value})["value"]
+        elif self.field == "gender":  # 男 / 女, as a person types it, or the value itself
+            value = _GENDER_BY_LABEL.get(self.value.strip(), self.value)
         return commands.Correct(field=self.field, value=value, reason=self.reason)
+
+
+_GENDER_BY_LABEL = {label: value for value, label in LABELS_ZH[Gender].items()}
+"""A gender's value by its Chinese label (男 → male)."""
 
 
 DATE_CORRECTIONS = ("contract_start", "contract_end")

@@ -244,6 +244,7 @@ def test_a_refused_correction_is_told_in_chinese_and_records_nothing(
     assert same.status_code == 422
     html = page_text(same)
     assert "未能办理：" in html and "open>\n    <summary>更正记录</summary>" in html
+    assert "更正后的值与现记录相同" in html  # what is wrong, in Chinese
     not_a_day = correct(client, world, csrf, field="contract_end", value="2029-02-30", reason="x")
     assert not_a_day.status_code == 422
     assert "请检查：更正为" in page_text(not_a_day)
@@ -261,3 +262,26 @@ def test_a_personnel_actor_of_a_unit_is_offered_neither_the_hire_nor_a_number_co
     assert dict(correctable(of_organ)["field"])["resident_id"] == "公民身份号码"
     with pytest.raises(NotAuthorisedError):
         admit_hire(of_unit)
+
+
+def test_a_gender_is_corrected_as_a_person_types_it(client: TestClient, world: World) -> None:
+    assert world.auxiliary is not None
+    csrf = sign_in(client, world.tokens["personnel"])
+    current = world.ledger.auxiliary(world.auxiliary).gender.value
+    other = "女" if current == "male" else "男"
+    answer = correct(client, world, csrf, field="gender", value=other, reason="录入错误")
+    assert answer.status_code == 303, answer.text
+    assert world.ledger.auxiliary(world.auxiliary).gender.value != current
+
+
+def test_a_labour_dispatch_hire_without_its_agency_names_the_field_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world.tokens["personnel"])
+    before = event_count(world)
+    answer = post_hire(client, hire_form(csrf, employment_form="labour_dispatch"))
+    assert answer.status_code == 422
+    box = refusal_of(page_text(answer))
+    assert "（派遣单位" in box and "劳务派遣用工须填写派遣单位" in box
+    assert '<span lang="en">' in box  # the English detail marked as such
+    assert event_count(world) == before
