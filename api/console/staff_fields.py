@@ -28,6 +28,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "phone": "联系电话",
     "address": "住址",
     "reason": "原因",
+    "organs": "所涉机关",
     "year": "年度",
     "grade": "考核等次",
     "kind": "类别",
@@ -158,6 +159,19 @@ _DECISION_FIELDS = frozenset({"facts", "reasons", "article", "document_number", 
 """What a sanction decision states since decisions need reasons (Art. 18)."""
 
 
+ARTICLES_ZH: Mapping[str, str] = {"Art. 18": "第十八条"}
+"""How the article a decision relies on reads (the API's value, ``Art. 18``, in Chinese)."""
+
+
+def _finding_ref(ref: str) -> str:
+    """A linked finding (``<complaint id>:<allegation>``) as a reader names it: the
+    complaint's number as the complaints list shows its first characters, and the item."""
+    complaint, _, number = ref.rpartition(":")
+    if not complaint or not number.isdigit():
+        return ref
+    return f"投诉 {complaint[:8]} 第{number}项"
+
+
 def _text(event: str, name: str, value: Any) -> str:
     if event == "Auxiliary.SanctionImposed" and name in _DECISION_FIELDS and not value:
         return "（旧记录：当时未要求载明）"
@@ -169,6 +183,10 @@ def _text(event: str, name: str, value: Any) -> str:
     value_set = EVENT_VALUE_SETS.get((event, name)) or VALUE_SETS.get(name)
     if value_set is not None:
         return zh(value, value_set)
+    if name == "article":
+        return ARTICLES_ZH.get(str(value), str(value))
+    if name == "linked_findings" and isinstance(value, list):
+        return "、".join(_finding_ref(str(ref)) for ref in value) or "—"
     if name in _DATE_FIELDS:
         return cst_date(str(value))
     if name == "incident_at":

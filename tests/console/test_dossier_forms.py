@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.console.staff_dossier import ACTION_LABELS, FORMS
+from api.console.staff_fields import field_rows
 from api.routers import auxiliaries as auxiliary_routes
 from domain.values import Actor, china_date
 from tests.api.conftest import (
@@ -392,3 +393,23 @@ def test_dates_out_of_order_are_told_in_chinese(client: TestClient, world: World
     notice, _ = _notice_and_form(refused, "impose-sanction")
     assert "处分期限须晚于处分生效日期。" in notice, notice
     assert version(world) == record
+
+
+def test_a_decision_reads_in_chinese_on_the_dossier() -> None:
+    """The article, the findings a sanction links and a hire's warned organs, as a reader
+    names them (not ``Art. 18``, a complaint's uuid or ``organs``)."""
+    rows = dict(
+        field_rows(
+            {
+                "event": "Auxiliary.SanctionImposed",
+                "fields": {
+                    "article": "Art. 18",
+                    "linked_findings": ["17207e49-b22c-5712-b8b4-6c765c58204f:1"],
+                },
+            }
+        )
+    )
+    assert rows["依据条款"] == "第十八条"
+    assert rows["关联调查结论"] == "投诉 17207e49 第1项"
+    overridden = {"event": "Auxiliary.PriorRecordOverridden", "fields": {"organs": ["320602"]}}
+    assert dict(field_rows(overridden))["所涉机关"] == "320602"
