@@ -725,13 +725,12 @@ class AuxLedger(LedgerApplication):
             text, number = ref.rsplit(":", 1)
             complaint_id = UUID(text)
             finding = None
-            if self.exists(complaint_id):
-                try:
-                    complaint = self.load(Complaint, complaint_id, copy=False)
-                except NotFoundError:  # another kind of record
-                    complaint = None
-                if complaint is not None and complaint.auxiliary_id == auxiliary.id:
-                    finding = complaint.findings.get(int(number))
+            try:
+                complaint = self.load(Complaint, complaint_id, copy=False)
+            except NotFoundError:  # no record, or another kind of record
+                complaint = None
+            if complaint is not None and complaint.auxiliary_id == auxiliary.id:
+                finding = complaint.findings.get(int(number))
             if finding is None or finding.result not in SUSTAINING_RESULTS:
                 raise InvalidFieldError(
                     "linked_findings",

@@ -50,7 +50,7 @@ from fastapi.responses import HTMLResponse
 from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_commands import CommandForms, refused_status
-from api.console.staff_fields import field_name
+from api.console.staff_fields import ARTICLES_ZH, field_name
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import cst_date, render, zh
 from api.deps import LedgerDep, RuntimeDep, may, visible
@@ -200,7 +200,7 @@ Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles, *CORRE
 """Every role some auxiliary command admits (each command then admits its own roles)."""
 
 
-ARTICLE_CHOICES = {"article": [(article, "第十八条") for article in SANCTION_ARTICLES]}
+ARTICLE_CHOICES = {"article": [(article, ARTICLES_ZH[article]) for article in SANCTION_ARTICLES]}
 """The article a sanction relies on, chosen by its Chinese name (the API's value stays
 ``Art. 18``, one of ``domain.decisions.SANCTION_ARTICLES``)."""
 
@@ -426,9 +426,6 @@ def _read(
     return shown
 
 
-SUSTAINING = frozenset(result.value for result in SUSTAINING_RESULTS)
-
-
 def _findings(complaints: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
     """What a sanction may link (``linked_findings``), as the page offers it: each sustained
     or partly sustained finding in force of this auxiliary's complaints the page shows, by
@@ -437,7 +434,7 @@ def _findings(complaints: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
     for row in complaints or ():
         texts = dict(row.get("allegation_texts", ()))
         for number, result, _ in row.get("finding_rows", ()):
-            if result in SUSTAINING:
+            if result in SUSTAINING_RESULTS:  # a StrEnum member equals its value
                 allegation = texts.get(number, "")
                 short = allegation if len(allegation) <= 20 else allegation[:20] + "…"
                 label = (

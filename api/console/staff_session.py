@@ -203,16 +203,6 @@ class SessionStore:
         with self._lock:
             self._delete("token", str(token_id))
 
-    def count(self) -> int:
-        """How many sessions are kept (live or not yet swept)."""
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM console_session").fetchone()[0])
-
-    def close(self) -> None:
-        """Close the store's connection."""
-        with self._lock:
-            self._db.close()
-
     def _sweep(self, now: float) -> None:
         self._delete("stale", now, self.idle_seconds, now, MAX_SECONDS)
 
