@@ -121,6 +121,16 @@ class OrphanEvent:
     originator_version: int
 
 
+@dataclass(frozen=True)
+class RowCounts:
+    """The event and leaf rows of a snapshot, counted (incremental verification)."""
+
+    events: int
+    leaves: int
+    leaf_bounds: tuple[int, int] | None
+    """The smallest and largest leaf index stored, or None without leaves."""
+
+
 class Cursorish(Protocol):
     """The little we need from a DB-API cursor."""
 
@@ -534,7 +544,17 @@ class LogSnapshot:
                 cursor.close()
 
     def _fetchone(self, template: str, params: Sequence[Any] = ()) -> Any:
-        return next(iter(self._stream(template, params)), None)
+        """The first row of a query that answers one row (an aggregate, a lookup).
+
+        On PostgreSQL not through a server-side cursor as the scans are: a cursor costs
+        two more round trips, and PostgreSQL never plans a cursor's query in parallel, so
+        a ``count(*)`` over ten million rows took one core 0.4-0.7 s instead of two.
+        """
+        if self._conn is None:
+            return next(iter(self._stream(template, params)), None)
+        with self._conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.log._sql(template), list(params))
+            return curs.fetchone()
 
     def head(self) -> tuple[int, bytes]:
         """Tree size and frontier blob of the head row."""
@@ -543,23 +563,16 @@ class LogSnapshot:
             return 0, b""
         return int(row[0]), bytes(row[1])
 
-    def event_count(self) -> int:
-        """Number of event rows."""
-        row = self._fetchone("SELECT count(*) FROM {events}")
-        return int(row[0])
-
-    def leaf_count(self) -> int:
-        """Number of leaf rows."""
-        row = self._fetchone("SELECT count(*) FROM {leaves}")
-        return int(row[0])
-
-    def leaf_bounds(self) -> tuple[int, int] | None:
-        """The smallest and largest leaf index stored (two probes of the primary key), or
-        None without leaves."""
-        row = self._fetchone("SELECT min(leaf_index), max(leaf_index) FROM {leaves}")
-        if row is None or row[0] is None:
-            return None
-        return int(row[0]), int(row[1])
+    def row_counts(self) -> RowCounts:
+        """How many event and leaf rows there are, and the leaves' smallest and largest
+        index (two probes of the primary key): one statement, each count a scan of a
+        primary-key index (index-only where the visibility map allows)."""
+        row = self._fetchone(
+            "SELECT (SELECT count(*) FROM {events}), (SELECT count(*) FROM {leaves}), "
+            "(SELECT min(leaf_index) FROM {leaves}), (SELECT max(leaf_index) FROM {leaves})"
+        )
+        bounds = None if row[2] is None else (int(row[2]), int(row[3]))
+        return RowCounts(events=int(row[0]), leaves=int(row[1]), leaf_bounds=bounds)
 
     def notification_id_at(self, leaf_index: int) -> int | None:
         """The notification id of one leaf."""

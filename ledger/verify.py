@@ -30,8 +30,10 @@ Steps (``--full``):
 Incremental (the default once a witness exists) does steps 1, 2 and 7, then checks only the
 leaves after the witnessed size (records, signatures, chain links to their predecessors,
 leaf hashes), rebuilding the root from the witnessed frontier (itself checked against the
-witnessed root) up to the latest checkpoint; plus row counts. Old records are re-checked only
-by ``--full``.
+witnessed root) up to the latest checkpoint; plus row counts (every row: an old row deleted
+or one inserted behind the log; on PostgreSQL counted in a second snapshot beside the new
+leaves' checks, as the full run's steps 4-6 are). Old records are re-checked only by
+``--full``.
 """
 
 from __future__ import annotations
@@ -361,7 +363,7 @@ def verify_ledger(
         if mode == "full":
             # On PostgreSQL the structural checks (steps 4-6, done by the database) run in a
             # second snapshot beside step 3 (done by the worker processes), so neither waits.
-            structure = _StructureChecks(log, report) if log.is_postgres else None
+            structure = _BesideChecks(log, report, _check_structure) if log.is_postgres else None
             try:
                 with _Progress(tree_size, progress and sys.stderr.isatty()) as bar:
                     pass_a.run(snap, start=0, frontier=merkle.Frontier.empty(), progress=bar)
@@ -374,17 +376,29 @@ def verify_ledger(
             assert witnessed is not None
             start_frontier = _witnessed_frontier(log, witnessed, tree_size, report)
             if start_frontier is not None:
-                with _Progress(tree_size - witnessed.size, progress and sys.stderr.isatty()) as bar:
-                    pass_a.run(snap, start=witnessed.size, frontier=start_frontier, progress=bar)
-                after = snap.notification_id_at(witnessed.size - 1) if witnessed.size else 0
-                for orphan in snap.orphan_events(after or 0):
-                    report.add(
-                        "unlogged_event",
-                        "event row has no leaf in the Merkle log (inserted behind the log)",
-                        originator_id=str(orphan.originator_id),
-                        originator_version=orphan.originator_version,
-                    )
-                _check_row_counts(snap, tree_size, report)
+                # The row counts read every row; on PostgreSQL they run beside the new
+                # events' checks, in a snapshot of their own (judged by its own head).
+                counts = _BesideChecks(log, report, _check_row_counts) if log.is_postgres else None
+                try:
+                    with _Progress(
+                        tree_size - witnessed.size, progress and sys.stderr.isatty()
+                    ) as bar:
+                        pass_a.run(
+                            snap, start=witnessed.size, frontier=start_frontier, progress=bar
+                        )
+                    after = snap.notification_id_at(witnessed.size - 1) if witnessed.size else 0
+                    for orphan in snap.orphan_events(after or 0):
+                        report.add(
+                            "unlogged_event",
+                            "event row has no leaf in the Merkle log (inserted behind the log)",
+                            originator_id=str(orphan.originator_id),
+                            originator_version=orphan.originator_version,
+                        )
+                finally:
+                    if counts is not None:
+                        counts.join()
+                if counts is None:
+                    _check_row_counts(snap, tree_size, report)
         report.events_checked = pass_a.checked
         computed = pass_a.frontier
         if (
@@ -427,8 +441,8 @@ def _check_row_counts(snap: LogSnapshot, tree_size: int, report: VerificationRep
     exactly positions 0 to ``tree_size - 1`` (their count and bounds; the position is the
     leaves' primary key, so no two share one), and there are as many event rows as leaves.
     Comparing the two counts alone would pass an event deleted together with its leaf."""
-    events, leaves = snap.event_count(), snap.leaf_count()
-    bounds = snap.leaf_bounds()
+    counts = snap.row_counts()
+    events, leaves, bounds = counts.events, counts.leaves, counts.leaf_bounds
     expected = (0, tree_size - 1) if tree_size else None
     if leaves != tree_size or bounds != expected:
         shown = f"positions {bounds[0]} to {bounds[1]}" if bounds is not None else "none"
@@ -781,26 +795,34 @@ def _check_structure(snap: LogSnapshot, tree_size: int, report: VerificationRepo
     _check_nodes(snap, tree_size, report)
 
 
-class _StructureChecks:
-    """Steps 4-6 in a thread, in a read snapshot of their own (taken now).
+class _BesideChecks:
+    """Checks the database does (the full run's steps 4-6, the incremental run's row
+    counts) in a thread, in a read snapshot of their own (taken now), beside the pass over
+    the leaves that the Python process does.
 
-    That snapshot is consistent in itself, and the node counts are judged against its own
-    head, so an event committed between the two snapshots cannot raise a false alarm.
+    That snapshot is consistent in itself, and its checks are judged against its own head,
+    so an event committed between the two snapshots cannot raise a false alarm.
     An error in the thread is raised again by ``join``: a check that could not be made is
     never read as a pass.
     """
 
-    def __init__(self, log: MerkleLog, report: VerificationReport) -> None:
+    def __init__(
+        self,
+        log: MerkleLog,
+        report: VerificationReport,
+        check: Callable[[LogSnapshot, int, VerificationReport], None],
+    ) -> None:
         self._log = log
         self._report = report
+        self._check = check
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="verify-structure", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="verify-beside", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
             with self._log.snapshot() as snap:
-                _check_structure(snap, snap.head()[0], self._report)
+                self._check(snap, snap.head()[0], self._report)
         except BaseException as e:  # re-raised by join()
             self._error = e
 
