@@ -623,7 +623,7 @@ _SPECS = (
         "Art. 17",
         r.ReviewRow,
         (ON, P("within_days", "int", help="days after `on` (1 to 366, default 7)")),
-        lambda q, a: q.early_warning.reviews_due(**a),
+        lambda q, a: q.reviews.due_within(**a),
         paged=True,
         names_people=False,
     ),

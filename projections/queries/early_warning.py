@@ -23,12 +23,10 @@ from projections.queries.common import (
     _Where,
     check_page,
 )
-from projections.queries.reviews import ReviewQueries
 from projections.results import (
     EarlyWarningAlert,
     Page,
     RatioRow,
-    ReviewRow,
 )
 from projections.tables import Table
 
@@ -263,24 +261,3 @@ class EarlyWarningQueries(ReadModelQueries):
             )
             for (organ_code, unit_code), n in sorted(groups.items())
         ]
-
-    # --------------------------------------------------------------------------- compliance
-
-    # ---------------------------------------------------------------- reviews (复查)
-
-    def reviews_due(
-        self,
-        *,
-        on: date | None = None,
-        within_days: int | None = None,
-        organ: str | None = None,
-        page: int = 1,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Page[ReviewRow]:
-        """Reviews (复查) undecided and due within ``within_days`` of ``on`` (default 7), or
-        already overdue: the complaint's review deadline as an early warning, soonest first
-        (``projections.queries.reviews``)."""
-        queries = ReviewQueries(self.models, clock=self.clock, policy=self.policy)
-        return queries.due_within(
-            on=on, within_days=within_days, organ=organ, page=page, page_size=page_size
-        )

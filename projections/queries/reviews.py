@@ -1,6 +1,6 @@
 """Reviews (复查) of complaints' results as staff see them (``rm_review``): the registry of
 review requests with their due dates and outcomes, and the early warning's reviews due soon
-or overdue (``EarlyWarningQueries.reviews_due`` reads through ``due_within``).
+or overdue (``due_within``, the report ``reviews_due``).
 
 Invariants kept here:
 
