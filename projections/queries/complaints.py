@@ -275,13 +275,9 @@ class ComplaintQueries(ReadModelQueries):
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Page[ComplaintSummary]:
         """Complaints with a deadline passed and its step not taken, oldest receipt first."""
-        page, page_size = check_page(page, page_size)
-        today = self.today()
-        with self.db.read() as s:
-            where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
-            condition, params = self._overdue_condition(s, today)
-            where.add(condition, *params)
-            return self._summaries(s, where, today, page, page_size)
+        return self._listing(
+            self._overdue_condition, organ=organ, unit=unit, page=page, page_size=page_size
+        )
 
     def not_notified(
         self,
@@ -293,12 +289,13 @@ class ComplaintQueries(ReadModelQueries):
     ) -> Page[ComplaintSummary]:
         """Complaints with a result (concluded or not accepted) but the complainant not told,
         oldest receipt first."""
-        page, page_size = check_page(page, page_size)
-        today = self.today()
-        with self.db.read() as s:
-            where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
-            where.isin(s, "c.status", list(_AWAITING_NOTICE))
-            return self._summaries(s, where, today, page, page_size)
+        return self._listing(
+            lambda s, _today: s.in_list("c.status", list(_AWAITING_NOTICE)),
+            organ=organ,
+            unit=unit,
+            page=page,
+            page_size=page_size,
+        )
 
     def unmatched(
         self,
@@ -309,11 +306,31 @@ class ComplaintQueries(ReadModelQueries):
     ) -> Page[ComplaintSummary]:
         """Complaints that name no auxiliary yet (taken without a name, not yet matched), of
         every status, oldest receipt first: what the complaints office still has to match."""
+        return self._listing(
+            lambda _s, _today: ("c.auxiliary_id IS NULL", []),
+            organ=organ,
+            unit=None,
+            page=page,
+            page_size=page_size,
+        )
+
+    def _listing(
+        self,
+        condition: Callable[[Session, date], tuple[str, list[Any]]],
+        *,
+        organ: str | None,
+        unit: str | None,
+        page: int,
+        page_size: int,
+    ) -> Page[ComplaintSummary]:
+        """One page of the complaints of ``organ`` (and ``unit``) that meet ``condition``
+        (given the read and today: its SQL and parameters), oldest receipt first."""
         page, page_size = check_page(page, page_size)
         today = self.today()
         with self.db.read() as s:
-            where = self._filters(s, organ=organ, unit=None, auxiliary_id=None)
-            where.add("c.auxiliary_id IS NULL")
+            where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
+            sql_condition, params = condition(s, today)
+            where.add(sql_condition, *params)
             return self._summaries(s, where, today, page, page_size)
 
     def findings(
