@@ -67,18 +67,8 @@ class ComplianceQueries(ReadModelQueries):
 
     def quota_use(self, *, organ: str | None = None) -> list[QuotaUse]:
         """Staffing quota against slots held, per organ (Art. 5, 8)."""
-        where = _Where()
-        where.eq("organ", organ)
         with self._reading(organ) as s:
-            rows = s.query(
-                sql(
-                    "SELECT organ, organ_name, quota, headcount FROM {rm_organ}",
-                    where.sql(),
-                    "ORDER BY organ",
-                ),
-                where.params,
-                tables=(ORGAN,),
-            )
+            rows = self._organs(s, organ, "organ, organ_name, quota, headcount")
         found = []
         for r in rows:
             quota = None if r["quota"] is None else int(r["quota"])
@@ -102,6 +92,17 @@ class ComplianceQueries(ReadModelQueries):
             )
         return found
 
+    @staticmethod
+    def _organs(s: Session, organ: str | None, columns: str) -> list[dict[str, Any]]:
+        """``columns`` of the organs asked about (``organ``, or every one), by code."""
+        where = _Where()
+        where.eq("organ", organ)
+        return s.query(
+            sql("SELECT", columns, "FROM {rm_organ}", where.sql(), "ORDER BY organ"),
+            where.params,
+            tables=(ORGAN,),
+        )
+
     def _levels(self, s: Session, organ: str | None) -> dict[tuple[str, int], int]:
         """Auxiliaries not separated per (organ, level), from the ``rm_headcount`` aggregate."""
         where = _Where()
@@ -123,16 +124,7 @@ class ComplianceQueries(ReadModelQueries):
         """Auxiliaries not separated, per organ and level; every level of the scheme (Art. 11)."""
         with self._reading(organ) as s:
             counts = self._levels(s, organ)
-            where = _Where()
-            where.eq("organ", organ)
-            organs = [
-                r["organ"]
-                for r in s.query(
-                    sql("SELECT organ FROM {rm_organ}", where.sql(), "ORDER BY organ"),
-                    where.params,
-                    tables=(ORGAN,),
-                )
-            ]
+            organs = [r["organ"] for r in self._organs(s, organ, "organ")]
         return [
             LevelCount(organ=o, level=level, auxiliaries=counts.get((o, level), 0))
             for o in organs
@@ -151,13 +143,7 @@ class ComplianceQueries(ReadModelQueries):
             raise InvalidFilterValueError("year", "must be a year from 1900 to 9999")
         with self._reading(organ) as s:
             counts = self._levels(s, organ)
-            where = _Where()
-            where.eq("organ", organ)
-            organs = s.query(
-                sql("SELECT organ, region FROM {rm_organ}", where.sql(), "ORDER BY organ"),
-                where.params,
-                tables=(ORGAN,),
-            )
+            organs = self._organs(s, organ, "organ, region")
             pay = {
                 (r["organ"], int(r["level"])): r["monthly"]
                 for r in s.query(
