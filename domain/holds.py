@@ -42,7 +42,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Self
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -110,12 +110,45 @@ def separated_for_cause(auxiliary: Auxiliary) -> bool:
 # --------------------------------------------------------------------------- prior records
 
 
-class PriorRecordMarker(Aggregate):
-    """The adverse separations of one person (by the blind index of their resident ID
-    number), across every organ of the ledger: record ids and organ codes only."""
+class _PersonMarker(Aggregate):
+    """What both markers share: one person (by the blind index of their resident ID number),
+    the record ids and organ codes of what it marks, an ``Opened`` event for the first and a
+    ``Noted`` event for each later one. Each marker keeps its own events and id space."""
+
+    if TYPE_CHECKING:
+        Opened: ClassVar[type[LedgerCreated]]
+        Noted: ClassVar[type[LedgerEvent]]
+
+        @staticmethod
+        def id_for(resident_index: str) -> UUID: ...
 
     def __init__(self) -> None:
         self.records: dict[UUID, str] = {}
+
+    @classmethod
+    def open(cls, rec: Recording, *, resident_index: str, auxiliary: Auxiliary) -> Self:
+        """The marker of a person, opened with its first record."""
+        return cls._create(
+            cls.Opened,
+            id=cls.id_for(_index(resident_index)),
+            **rec.fields(),
+            auxiliary_id=auxiliary.id,
+            organ=auxiliary.organ,
+        )
+
+    def note(self, rec: Recording, *, auxiliary: Auxiliary) -> None:
+        """Add a record of the person (nothing if this record is noted already)."""
+        if auxiliary.id in self.records:
+            return
+        self.trigger_event(
+            self.Noted, **rec.fields(), auxiliary_id=auxiliary.id, organ=auxiliary.organ
+        )
+
+
+class PriorRecordMarker(_PersonMarker):
+    """The adverse separations of one person (by the blind index of their resident ID
+    number), across every organ of the ledger: record ids and organ codes only. Opened by the
+    person's first separation for cause, noted by each later one."""
 
     class Event(LedgerEvent):
         """Base of the marker's events."""
@@ -143,35 +176,12 @@ class PriorRecordMarker(Aggregate):
         """The marker's id for a blind index of a resident ID number (64 hex)."""
         return uuid5(ID_NAMESPACE, "prior-record:" + resident_index)
 
-    @classmethod
-    def open(
-        cls, rec: Recording, *, resident_index: str, auxiliary: Auxiliary
-    ) -> PriorRecordMarker:
-        """The marker of a person whose record was just separated for cause."""
-        marker = cls._create(
-            cls.Opened,
-            id=cls.id_for(_index(resident_index)),
-            **rec.fields(),
-            auxiliary_id=auxiliary.id,
-            organ=auxiliary.organ,
-        )
-        return marker
 
-    def note(self, rec: Recording, *, auxiliary: Auxiliary) -> None:
-        """Add an adverse separation (nothing if this record is noted already)."""
-        if auxiliary.id in self.records:
-            return
-        self.trigger_event(
-            self.Noted, **rec.fields(), auxiliary_id=auxiliary.id, organ=auxiliary.organ
-        )
-
-
-class HireMarker(Aggregate):
+class HireMarker(_PersonMarker):
     """The hires of one person (by the blind index of their resident ID number), across every
-    organ of the ledger: record ids and organ codes only."""
-
-    def __init__(self) -> None:
-        self.records: dict[UUID, str] = {}
+    organ of the ledger: record ids and organ codes only. Opened by the person's first hire
+    since hires were marked, noted by each later one (or a record whose number was corrected
+    to it)."""
 
     class Event(LedgerEvent):
         """Base of the hire marker's events."""
@@ -198,25 +208,6 @@ class HireMarker(Aggregate):
     def id_for(resident_index: str) -> UUID:
         """The marker's id for a blind index of a resident ID number (64 hex)."""
         return uuid5(ID_NAMESPACE, "hire:" + resident_index)
-
-    @classmethod
-    def open(cls, rec: Recording, *, resident_index: str, auxiliary: Auxiliary) -> HireMarker:
-        """The marker of a person just hired for the first time since hires were marked."""
-        return cls._create(
-            cls.Opened,
-            id=cls.id_for(_index(resident_index)),
-            **rec.fields(),
-            auxiliary_id=auxiliary.id,
-            organ=auxiliary.organ,
-        )
-
-    def note(self, rec: Recording, *, auxiliary: Auxiliary) -> None:
-        """Add a hire of the person (nothing if this record is noted already)."""
-        if auxiliary.id in self.records:
-            return
-        self.trigger_event(
-            self.Noted, **rec.fields(), auxiliary_id=auxiliary.id, organ=auxiliary.organ
-        )
 
 
 def _index(value: str) -> str:
