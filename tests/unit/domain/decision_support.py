@@ -7,7 +7,6 @@ from typing import Any
 
 from domain.auxiliary import Auxiliary
 from domain.commands.auxiliary import HearStatement, ImposeSanction, WaiveStatement
-from domain.values import Actor
 
 from .support import DISCIPLINE, rec
 
@@ -19,8 +18,6 @@ DECISION: dict[str, Any] = {
     "evidence": ["询问笔录-1", "执法记录仪视频-1"],
 }
 """The reasons every ``ImposeSanction`` states (Art. 18)."""
-
-INSPECTOR = Actor("insp-01", "inspector", "test-bureau", None)
 
 
 def sanction(**overrides: Any) -> ImposeSanction:

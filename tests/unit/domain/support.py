@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import Hire
+from domain.commands.auxiliary import Hire, Transfer
 from domain.commands.organ import RegisterOrgan, RegisterUnit, SetQuota
 from domain.complaint import Complaint
 from domain.errors import DomainError
@@ -54,6 +54,8 @@ OTHER_PERSONNEL = Actor("hr-09", "personnel", OTHER_ORGAN, None)
 OTHER_ESTABLISHMENT = Actor("est-09", "establishment", OTHER_ORGAN, None)
 OTHER_COMPLAINTS = Actor("cmp-09", "complaints", OTHER_ORGAN, None)
 OTHER_DISCIPLINE = Actor("disc-09", "discipline", OTHER_ORGAN, None)
+INSPECTOR = Actor("insp-01", "inspector", ORGAN_CODE, None)
+OTHER_INSPECTOR = Actor("insp-09", "inspector", OTHER_ORGAN, None)
 
 BASIS = "通政规〔2023〕1号"
 
@@ -162,6 +164,19 @@ def hire(organ: Organ, /, **overrides: Any) -> Auxiliary:
     auxiliary = hiring(organ, **overrides)()
     auxiliary.collect_events()
     return auxiliary
+
+
+def transfer_to(unit: str) -> Transfer:
+    """A transfer to ``unit`` under officer PO-2002 (测试警官乙)."""
+    return Transfer(unit=unit, supervisor_id="PO-2002", supervisor_name="测试警官乙")
+
+
+def move_to_unit_b(
+    auxiliary: Auxiliary, organ: Organ, effective: date, at: datetime | None = None
+) -> None:
+    """The personnel department transfers the auxiliary to unit B under officer PO-2002 from
+    ``effective`` (recorded at ``at``, by default 10:00 CST that day); events pending."""
+    auxiliary.transfer(rec(PERSONNEL, effective, at), transfer_to(UNIT_B), organ=organ)
 
 
 E = TypeVar("E", bound=DomainError)

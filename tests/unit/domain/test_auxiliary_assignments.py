@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.auxiliary import Auxiliary
-from domain.commands.auxiliary import AssignSupervisor, ChangePost, ReleaseSupervisor, Transfer
+from domain.commands.auxiliary import AssignSupervisor, ChangePost, ReleaseSupervisor
 from domain.commands.organ import RegisterOrgan
 from domain.errors import (
     InvalidDateRangeError,
@@ -32,9 +32,11 @@ from .support import (
     UNREGISTERED_UNIT,
     cst,
     hiring,
+    move_to_unit_b,
     rec,
     refused,
     replay,
+    transfer_to,
 )
 
 FEB_1 = date(2024, 2, 1)
@@ -68,11 +70,7 @@ def test_change_post_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refus
 
 
 def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) -> None:
-    auxiliary.transfer(
-        rec(PERSONNEL, FEB_1),
-        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
-        organ=organ,
-    )
+    move_to_unit_b(auxiliary, organ, FEB_1)
     assert (auxiliary.unit, auxiliary.supervisor_id) == (UNIT_B, "PO-2002")
     assert auxiliary.responsibility_on(date(2024, 1, 31)) == Responsibility(
         ORGAN_CODE, UNIT_A, "PO-1001", "测试警官甲"
@@ -89,23 +87,15 @@ def test_transfer_moves_unit_and_supervisor(auxiliary: Auxiliary, organ: Organ) 
     )
 
 
-def _transfer_to(unit: str) -> Transfer:
-    return Transfer(unit=unit, supervisor_id="PO-2002", supervisor_name="测试警官乙")
-
-
-def _transfer(auxiliary: Auxiliary, organ: Organ) -> None:
-    auxiliary.transfer(rec(PERSONNEL, FEB_1), _transfer_to(UNIT_B), organ=organ)
-
-
 @refusals(
     transfer_needs_a_registered_unit=Refusal(
-        PERSONNEL, _transfer_to(UNREGISTERED_UNIT), UnknownUnitError, effective=FEB_1
+        PERSONNEL, transfer_to(UNREGISTERED_UNIT), UnknownUnitError, effective=FEB_1
     ),
     transfer_to_the_same_unit_is_refused=Refusal(
-        PERSONNEL, _transfer_to(UNIT_A), InvalidFieldError, field="unit", effective=FEB_1
+        PERSONNEL, transfer_to(UNIT_A), InvalidFieldError, field="unit", effective=FEB_1
     ),
     only_the_personnel_department_transfers=Refusal(
-        UNIT_A_ACTOR, _transfer_to(UNIT_B), NotAuthorisedError, effective=FEB_1
+        UNIT_A_ACTOR, transfer_to(UNIT_B), NotAuthorisedError, effective=FEB_1
     ),
 )
 def test_transfer_refusals(auxiliary: Auxiliary, organ: Organ, refusal: Refusal) -> None:
@@ -117,7 +107,7 @@ def test_transfer_stays_within_the_organ(auxiliary: Auxiliary) -> None:
         rec(Actor("admin-09", "admin", "other-bureau", None), date(2023, 12, 1)),
         RegisterOrgan(code="other-bureau", name="另一公安局", region="另一市"),
     )
-    refused(auxiliary, OutsideScopeError, _transfer, auxiliary=auxiliary, organ=other)
+    refused(auxiliary, OutsideScopeError, move_to_unit_b, auxiliary, other, FEB_1)
 
 
 def test_the_using_unit_assigns_a_supervisor(auxiliary: Auxiliary) -> None:
@@ -196,11 +186,7 @@ def _backdated(auxiliary: Auxiliary, organ: Organ) -> None:
         AssignSupervisor(supervisor_id="PO-1002", supervisor_name="测试警官丙"),
     )
     # Recorded later, on 1 March: a transfer backdated to 1 February.
-    auxiliary.transfer(
-        rec(PERSONNEL, FEB_1, at=cst(MAR_1)),
-        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
-        organ=organ,
-    )
+    move_to_unit_b(auxiliary, organ, FEB_1, at=cst(MAR_1))
 
 
 def test_responsibility_on_honours_backdated_records(auxiliary: Auxiliary, organ: Organ) -> None:
@@ -242,7 +228,7 @@ def test_same_day_assignments_resolve_to_the_later_recording(auxiliary: Auxiliar
 def test_a_unit_actor_acts_for_the_unit_answering_on_the_effective_date(
     auxiliary: Auxiliary, organ: Organ
 ) -> None:
-    _transfer(auxiliary, organ)
+    move_to_unit_b(auxiliary, organ, FEB_1)
     auxiliary.collect_events()
     # Unit A answered in January, so it may still record a January assignment ...
     auxiliary.assign_supervisor(

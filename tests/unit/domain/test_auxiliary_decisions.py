@@ -29,11 +29,12 @@ from domain.errors import (
 from domain.organ import Organ
 from domain.values import Actor, AuxiliaryStatus, ReferralOutcome, SeparationReason
 
-from .decision_support import DECISION, INSPECTOR, heard, sanction, waived
+from .decision_support import DECISION, heard, sanction, waived
 from .refusals import Refusal, refusals
 from .support import (
     AUX_ID_2,
     DISCIPLINE,
+    INSPECTOR,
     ORGAN_CODE,
     PERSONNEL,
     hiring,

@@ -20,12 +20,13 @@ from domain.errors import (
 from domain.organ import Organ
 from domain.values import AppealStatus, AuxiliaryStatus, SanctionKind, SanctionStatus
 
-from .decision_support import DECISION, INSPECTOR, heard, sanction
+from .decision_support import DECISION, heard, sanction
 from .refusals import Refusal, refusals
 from .support import (
     COMPLAINT_ID,
     DAY,
     DISCIPLINE,
+    INSPECTOR,
     OTHER_DISCIPLINE,
     PERSONNEL,
     rec,

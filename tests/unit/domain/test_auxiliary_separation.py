@@ -20,12 +20,13 @@ from domain.holds import separated_for_cause
 from domain.organ import Organ
 from domain.values import Actor, AuxiliaryStatus, CredentialStatus, SeparationReason
 
-from .decision_support import INSPECTOR, heard, sanction
+from .decision_support import heard, sanction
 from .refusals import Refusal, refusals
 from .support import (
     AUX_ID_2,
     DAY,
     DISCIPLINE,
+    INSPECTOR,
     PERSONNEL,
     UNIT_A_ACTOR,
     UNIT_B,

@@ -11,7 +11,7 @@ import pytest
 
 from domain.auxiliary import Auxiliary
 from domain.commands import complaint as commands
-from domain.commands.auxiliary import Separate, Transfer
+from domain.commands.auxiliary import Separate
 from domain.complaint import Complaint, Finding
 from domain.errors import (
     ComplainantNotNotifiedError,
@@ -51,6 +51,7 @@ from .support import (
     UNIT_A,
     UNIT_B,
     cst,
+    move_to_unit_b,
     rec,
     refused,
     refused_creation,
@@ -198,11 +199,7 @@ def test_an_anonymous_complaint_is_received(auxiliary: Auxiliary) -> None:
 
 
 def test_attribution_follows_the_incident_date(auxiliary: Auxiliary, organ: Organ) -> None:
-    auxiliary.transfer(
-        rec(PERSONNEL, date(2024, 2, 26)),
-        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
-        organ=organ,
-    )
+    move_to_unit_b(auxiliary, organ, date(2024, 2, 26))
     before = receive(auxiliary)
     after = receive(auxiliary, incident_at=cst(date(2024, 2, 27)))
     assert before.responsibility.unit == UNIT_A

@@ -10,7 +10,6 @@ import pytest
 
 from domain.auxiliary import Auxiliary
 from domain.commands import complaint as commands
-from domain.commands.auxiliary import Transfer
 from domain.complaint import Complaint
 from domain.errors import (
     InvalidDateRangeError,
@@ -38,8 +37,8 @@ from .support import (
     PERSONNEL,
     PUBLIC,
     UNIT_A,
-    UNIT_B,
     cst,
+    move_to_unit_b,
     rec,
     refused,
     refused_creation,
@@ -187,11 +186,7 @@ def test_a_named_intake_outside_employment_is_refused(auxiliary: Auxiliary) -> N
 
 def test_matching_attributes_at_the_incident_date(auxiliary: Auxiliary, organ: Organ) -> None:
     # Transferred after the incident: the unit of the incident date answers, as at intake.
-    auxiliary.transfer(
-        rec(PERSONNEL, date(2024, 2, 27)),
-        Transfer(unit=UNIT_B, supervisor_id="PO-2002", supervisor_name="测试警官乙"),
-        organ=organ,
-    )
+    move_to_unit_b(auxiliary, organ, date(2024, 2, 27))
     complaint = take(None)
     complaint.acknowledge(rec(COMPLAINTS, MAR_2), commands.Acknowledge())
     match(complaint, auxiliary)

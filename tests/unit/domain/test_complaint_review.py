@@ -26,15 +26,14 @@ from .support import (
     COMPLAINANT_ID,
     COMPLAINTS,
     DISCIPLINE,
-    ORGAN_CODE,
+    INSPECTOR,
+    OTHER_INSPECTOR,
     OTHER_ORGAN,
     PUBLIC,
     rec,
 )
 from .test_complaint import MAR_12, handled, receive
 
-INSPECTOR = Actor("insp-01", "inspector", ORGAN_CODE, None)
-OTHER_INSPECTOR = Actor("insp-09", "inspector", OTHER_ORGAN, None)
 ASK = RequestReview(reasons="对第2项结论不服，有新的目击者")
 DECIDE = DecideReview(outcome="upheld", reasons="复查后维持原结论")
 

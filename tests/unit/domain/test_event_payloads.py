@@ -32,7 +32,7 @@ from domain.policy import NANTONG_2023
 from domain.rules import Rules
 from domain.values import Actor, Allegation, Responsibility
 
-from .decision_support import DECISION, INSPECTOR
+from .decision_support import DECISION
 from .support import (
     ANONYMOUS,
     AUX_ID,
@@ -42,6 +42,7 @@ from .support import (
     COMPLAINTS,
     DISCIPLINE,
     ESTABLISHMENT,
+    INSPECTOR,
     ORGAN_CODE,
     PERSONNEL,
     PUBLIC,
@@ -246,7 +247,7 @@ def every_event() -> list[Aggregate]:
     )
     complaint.request_review(c, complaint_commands.RequestReview(reasons="不服"))
     complaint.decide_review(
-        rec(Actor("insp-01", "inspector", ORGAN_CODE, None), LATER),
+        rec(INSPECTOR, LATER),
         complaint_commands.DecideReview(outcome="upheld", reasons="维持"),
     )
     complaint.close(c, complaint_commands.Close())
