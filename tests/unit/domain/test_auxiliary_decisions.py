@@ -45,6 +45,8 @@ from .support import (
 FEB_1 = date(2024, 2, 1)
 JAN_20 = date(2024, 1, 20)
 HEARING = commands.HearStatement(sanction_id="S-1", heard_on=JAN_20, heard_by="h", statement="s")
+LATE_HEARING = dataclasses.replace(HEARING, heard_on=FEB_1)
+WAIVER = commands.WaiveStatement(sanction_id="S-1", waiver_reference="w")
 
 
 # ------------------------------------------------------------------ what a decision states
@@ -133,40 +135,25 @@ by_discipline = partial(Refusal, DISCIPLINE)
         sanction(), InvalidDateRangeError, effective=JAN_20, given=partial(heard, day=FEB_1)
     ),
     no_statement_is_heard_after_the_decision=by_discipline(
-        dataclasses.replace(HEARING, heard_on=FEB_1),
-        InvalidTransitionError,
-        effective=FEB_1,
-        given=_decided,
+        LATE_HEARING, InvalidTransitionError, effective=FEB_1, given=_decided
     ),
     no_statement_is_waived_after_the_decision=by_discipline(
-        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
-        InvalidTransitionError,
-        effective=FEB_1,
-        given=_decided,
+        WAIVER, InvalidTransitionError, effective=FEB_1, given=_decided
     ),
     a_heard_case_is_not_waived=by_discipline(
-        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
-        DuplicateRecordError,
-        effective=FEB_1,
-        given=heard,
+        WAIVER, DuplicateRecordError, effective=FEB_1, given=heard
     ),
     a_heard_case_is_not_heard_again=by_discipline(
-        dataclasses.replace(HEARING, heard_on=FEB_1),
-        DuplicateRecordError,
-        effective=FEB_1,
-        given=heard,
+        LATE_HEARING, DuplicateRecordError, effective=FEB_1, given=heard
     ),
     only_the_discipline_office_hears_statements=Refusal(
         PERSONNEL, HEARING, NotAuthorisedError, effective=JAN_20
     ),
     only_the_discipline_office_records_waivers=Refusal(
-        INSPECTOR,
-        commands.WaiveStatement(sanction_id="S-1", waiver_reference="w"),
-        NotAuthorisedError,
-        effective=JAN_20,
+        INSPECTOR, WAIVER, NotAuthorisedError, effective=JAN_20
     ),
     a_statement_is_not_heard_in_the_future=by_discipline(
-        dataclasses.replace(HEARING, heard_on=FEB_1), DateInFutureError, effective=JAN_20
+        LATE_HEARING, DateInFutureError, effective=JAN_20
     ),
     a_statement_is_heard_within_service=by_discipline(
         dataclasses.replace(HEARING, heard_on=date(2023, 12, 1)),
