@@ -164,6 +164,11 @@ def test_renew_contract(auxiliary: Auxiliary) -> None:
 # ------------------------------------------------------------------------- credentials
 
 
+REVOKE = commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
+RETURN = commands.ReturnCredential(kind="work_id", serial="NT-000123")
+"""The revocation and the return of the work ID ``_issue`` issues by default."""
+
+
 def _issue(auxiliary: Auxiliary, kind: str = "work_id", serial: str = "NT-000123") -> None:
     auxiliary.issue_credential(rec(PERSONNEL), commands.IssueCredential(kind=kind, serial=serial))
     auxiliary.collect_events()
@@ -226,29 +231,21 @@ def test_revoke_then_reissue(auxiliary: Auxiliary) -> None:
 
 def test_a_revoked_credential_may_still_be_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.revoke_credential(
-        rec(PERSONNEL), commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
-    )
-    auxiliary.return_credential(
-        rec(PERSONNEL), commands.ReturnCredential(kind="work_id", serial="NT-000123")
-    )
+    auxiliary.revoke_credential(rec(PERSONNEL), REVOKE)
+    auxiliary.return_credential(rec(PERSONNEL), RETURN)
     assert auxiliary.unreturned_credentials() == ()
     assert auxiliary.credentials[0].status is CredentialStatus.returned
 
 
 def _issued_and_revoked(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.revoke_credential(
-        rec(PERSONNEL), commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r")
-    )
+    auxiliary.revoke_credential(rec(PERSONNEL), REVOKE)
     auxiliary.collect_events()
 
 
 def _issued_and_returned(auxiliary: Auxiliary) -> None:
     _issue(auxiliary)
-    auxiliary.return_credential(
-        rec(PERSONNEL), commands.ReturnCredential(kind="work_id", serial="NT-000123")
-    )
+    auxiliary.return_credential(rec(PERSONNEL), RETURN)
     auxiliary.collect_events()
 
 
@@ -265,14 +262,10 @@ def _issued_and_returned(auxiliary: Auxiliary) -> None:
         given=_issued_and_revoked,
     ),
     a_returned_credential_cannot_be_returned=by_personnel(
-        commands.ReturnCredential(kind="work_id", serial="NT-000123"),
-        CredentialNotHeldError,
-        given=_issued_and_returned,
+        RETURN, CredentialNotHeldError, given=_issued_and_returned
     ),
     a_returned_credential_cannot_be_revoked=by_personnel(
-        commands.RevokeCredential(kind="work_id", serial="NT-000123", reason="r"),
-        CredentialNotHeldError,
-        given=_issued_and_returned,
+        REVOKE, CredentialNotHeldError, given=_issued_and_returned
     ),
     an_unknown_credential_is_not_returned=by_personnel(
         commands.ReturnCredential(kind="insignia", serial="NT-000123"),
@@ -420,6 +413,13 @@ def _injure(auxiliary: Auxiliary, injury_id: str = "INJ-1") -> None:
     auxiliary.collect_events()
 
 
+def _injury(occurred_on: date = date(2024, 2, 28)) -> commands.RecordDutyInjury:
+    """The command recording duty injury INJ-1, occurring on ``occurred_on``."""
+    return commands.RecordDutyInjury(
+        injury_id="INJ-1", occurred_on=occurred_on, medical_details="d"
+    )
+
+
 def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
     _injure(auxiliary)
     auxiliary.advance_cost(
@@ -445,31 +445,11 @@ def test_duty_injury_and_cost_advances(auxiliary: Auxiliary) -> None:
 
 
 @refusals(
-    another_unit_may_not_record_an_injury=Refusal(
-        UNIT_B_ACTOR,
-        commands.RecordDutyInjury(
-            injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"
-        ),
-        OutsideScopeError,
-    ),
-    an_injury_id_is_used_once=by_personnel(
-        commands.RecordDutyInjury(
-            injury_id="INJ-1", occurred_on=date(2024, 2, 28), medical_details="d"
-        ),
-        DuplicateRecordError,
-        given=_injure,
-    ),
-    an_injury_occurs_in_service=by_personnel(
-        commands.RecordDutyInjury(
-            injury_id="INJ-1", occurred_on=date(2024, 1, 1), medical_details="d"
-        ),
-        InvalidDateRangeError,
-    ),
+    another_unit_may_not_record_an_injury=Refusal(UNIT_B_ACTOR, _injury(), OutsideScopeError),
+    an_injury_id_is_used_once=by_personnel(_injury(), DuplicateRecordError, given=_injure),
+    an_injury_occurs_in_service=by_personnel(_injury(date(2024, 1, 1)), InvalidDateRangeError),
     an_injury_does_not_occur_in_the_future=by_personnel(
-        commands.RecordDutyInjury(
-            injury_id="INJ-1", occurred_on=date(2024, 3, 2), medical_details="d"
-        ),
-        DateInFutureError,
+        _injury(date(2024, 3, 2)), DateInFutureError
     ),
     a_cost_needs_a_recorded_injury=by_personnel(
         commands.AdvanceCost(injury_id="INJ-9", category="medical", amount=Decimal(100)),
