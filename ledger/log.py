@@ -565,8 +565,12 @@ class LogSnapshot:
 
     def row_counts(self) -> RowCounts:
         """How many event and leaf rows there are, and the leaves' smallest and largest
-        index (two probes of the primary key): one statement, each count a scan of a
-        primary-key index (index-only where the visibility map allows)."""
+        index (two probes of the primary key): one statement, each count a scan PostgreSQL
+        may run in parallel (an index-only scan where the visibility map allows). Call it in
+        a snapshot of its own on PostgreSQL: it turns JIT off for the rest of the snapshot."""
+        if self._conn is not None:
+            # Compiling the counts' plan took 35 ms at ten million rows; it saves nothing.
+            self._conn.execute("SET LOCAL jit = off")
         row = self._fetchone(
             "SELECT (SELECT count(*) FROM {events}), (SELECT count(*) FROM {leaves}), "
             "(SELECT min(leaf_index) FROM {leaves}), (SELECT max(leaf_index) FROM {leaves})"
