@@ -9,6 +9,10 @@ Invariants kept here:
 - No message carries personal data: values given by a caller are never echoed, only the name
   of the field and the reason it failed. Codes of organs and units, role names, levels, years
   and statuses are not personal data and may appear.
+- A refusal may also say what is wrong in Chinese (``zh``), for the people who work in the
+  console; the same rules hold for it: what is wrong and why, the article (第十八条) where the
+  English names one, never a value a caller gave. The console shows the field's Chinese name
+  beside its title, so a field's ``zh`` need not name the field again.
 """
 
 from __future__ import annotations
@@ -66,13 +70,17 @@ __all__ = [
 
 
 class DomainError(Exception):
-    """A command was refused because it breaks a rule of the domain."""
+    """A command was refused because it breaks a rule of the domain: ``message`` says what
+    and why in English (the API's problem detail), ``zh`` in Chinese where it is given."""
 
     code: ClassVar[str] = "domain_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh
+        """What is wrong, in Chinese, for the people who meet the refusal in the console (no
+        closing 。: the console adds it)."""
 
 
 class InvalidFieldError(DomainError):
@@ -81,12 +89,9 @@ class InvalidFieldError(DomainError):
     code = "invalid_field"
 
     def __init__(self, field: str, reason: str, *, zh: str | None = None) -> None:
-        super().__init__(f"{field} {reason}")
+        super().__init__(f"{field} {reason}", zh=zh)
         self.field = field
         self.reason = reason
-        self.zh = zh
-        """What is wrong, in Chinese, where the rule is one people meet in the console's forms
-        (a decision document number, the evidence, the findings a sanction links)."""
 
 
 class FormatCharacterError(InvalidFieldError):
@@ -144,8 +149,7 @@ class InvalidDateRangeError(DomainError):
     code = "invalid_date_range"
 
     def __init__(self, message: str, *, zh: str) -> None:
-        super().__init__(message)
-        self.zh = zh
+        super().__init__(message, zh=zh)
 
 
 class NotAuthorisedError(DomainError):

@@ -46,7 +46,6 @@ from api.runtime import Runtime
 from domain.errors import (
     AlreadyEmployedError,
     DomainError,
-    InvalidDateRangeError,
     InvalidFieldError,
     InvalidTransitionError,
     PriorRecordElsewhereError,
@@ -207,8 +206,7 @@ class Refusal:
     """The field the domain's refusal blames (``InvalidFieldError.field``), named on the page
     in Chinese beside the title."""
     zh: str | None = None
-    """The domain's own Chinese explanation, where it gives one (``InvalidDateRangeError``,
-    some ``InvalidFieldError``)."""
+    """The domain's own Chinese explanation (``DomainError.zh``), where it gives one."""
     transition: tuple[str, str] | None = None
     """The state a command was refused in and the command (``InvalidTransitionError``), told
     on the page in Chinese: 当前状态（…）下不能…"""
@@ -228,15 +226,13 @@ def refusal_of(error: Exception) -> Refusal:
     if isinstance(error, ApiProblem):
         return Refusal(error.code, error.detail)
     if isinstance(error, (PriorRecordElsewhereError, AlreadyEmployedError)):
-        return Refusal(*domain_problem(error), organs=error.organs)
+        return Refusal(*domain_problem(error), organs=error.organs, zh=error.zh)
     if isinstance(error, InvalidFieldError):
         return Refusal(*domain_problem(error), field=error.field, zh=error.zh)
-    if isinstance(error, InvalidDateRangeError):
-        return Refusal(*domain_problem(error), zh=error.zh)
     if isinstance(error, InvalidTransitionError):
         return Refusal(*domain_problem(error), transition=(error.from_status, error.command))
     if isinstance(error, DomainError):
-        return Refusal(*domain_problem(error))
+        return Refusal(*domain_problem(error), zh=error.zh)
     if isinstance(error, LedgerError):
         code, detail, _ = ledger_problem(error)
         return Refusal(code, detail)

@@ -65,3 +65,9 @@ def test_invalid_transition_error_names_status_and_command() -> None:
     error = InvalidTransitionError("received", "accept")
     assert (error.from_status, error.command) == ("received", "accept")
     assert str(error) == "accept is not allowed when the record is received"
+
+
+def test_any_refusal_may_say_in_chinese_what_is_wrong() -> None:
+    assert DomainError("refused").zh is None
+    error = DomainError("refused", zh="不符合规定")
+    assert (error.message, error.zh, str(error)) == ("refused", "不符合规定", "refused")
