@@ -42,7 +42,7 @@ def _suffix(article: str | None) -> str:
 def require_actor(actor: object) -> Actor:
     """Return the actor if it is an ``Actor``, else raise."""
     if not isinstance(actor, Actor):
-        raise InvalidFieldError("actor", "must be an Actor")
+        raise InvalidFieldError("actor", "must be an Actor", zh="缺少办理人员的身份")
     return actor
 
 

@@ -89,6 +89,9 @@ from eventsourcing.domain import Aggregate
 
 from domain.authority import require_organ, require_organ_level, require_role, require_unit
 from domain.checks import (
+    MUST_BE_TEXT,
+    UUID_REQUIRED,
+    WHOLE_NUMBER,
     amount_of_money,
     boolean,
     free_text,
@@ -393,10 +396,16 @@ def _dispatch_agency(form: EmploymentForm, agency: object) -> str | None:
 
 def _linked_findings(value: object) -> list[str]:
     if not isinstance(value, list | tuple):
-        raise InvalidFieldError("linked_findings", "must be a list of complaint-id:number refs")
+        raise InvalidFieldError(
+            "linked_findings",
+            "must be a list of complaint-id:number refs",
+            zh="须逐项列出所关联的调查结论",
+        )
     if len(value) > MAX_LINKED_FINDINGS:
         raise InvalidFieldError(
-            "linked_findings", f"may hold at most {MAX_LINKED_FINDINGS} references"
+            "linked_findings",
+            f"may hold at most {MAX_LINKED_FINDINGS} references",
+            zh=f"最多关联{MAX_LINKED_FINDINGS}项调查结论",
         )
     refs: list[str] = []
     for item in value:
@@ -409,17 +418,22 @@ def _linked_findings(value: object) -> list[str]:
             raise InvalidFieldError(
                 "linked_findings",
                 "must hold references of the form <complaint id>:<allegation number>",
+                zh="每项须写作“投诉编号:事项序号”",
             )
         ref = f"{complaint_id}:{int(match.group(2))}"
         if ref in refs:
-            raise InvalidFieldError("linked_findings", "must not repeat a reference")
+            raise InvalidFieldError(
+                "linked_findings", "must not repeat a reference", zh="不得重复关联同一调查结论"
+            )
         refs.append(ref)
     return refs
 
 
 def _require_organ_record(organ: object) -> Organ:
     if not isinstance(organ, Organ):
-        raise InvalidFieldError("organ", "must be the organ's record (an Organ aggregate)")
+        raise InvalidFieldError(
+            "organ", "must be the organ's record (an Organ aggregate)", zh="须为已登记机关的记录"
+        )
     return organ
 
 
@@ -1315,7 +1329,7 @@ class Auxiliary(Aggregate):
         _require_organ_record(organ)
         require_organ(rec.actor, organ.code)
         if not isinstance(id, UUID):
-            raise InvalidFieldError("id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("id")
         unit_code = identifier("unit", cmd.unit)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(
@@ -1491,7 +1505,11 @@ class Auxiliary(Aggregate):
         self._authorise(rec, (Role.personnel,), "change a post", "Art. 9")
         post = parse_post_type(cmd.post_type)
         if self.post_on(rec.effective) is post:
-            raise InvalidFieldError("post_type", "is already the auxiliary's post on that date")
+            raise InvalidFieldError(
+                "post_type",
+                "is already the auxiliary's post on that date",
+                zh="该辅警在该日期已在此岗位，无需调整",
+            )
         self.trigger_event(self.PostChanged, **rec.fields(), post_type=post.value)
 
     def transfer(self, rec: Recording, cmd: commands.Transfer, *, organ: Organ) -> None:
@@ -1509,7 +1527,11 @@ class Auxiliary(Aggregate):
             )
         current = self.responsibility_on(rec.effective)
         if current is not None and current.unit == unit_code:
-            raise InvalidFieldError("unit", "is already the auxiliary's unit on that date")
+            raise InvalidFieldError(
+                "unit",
+                "is already the auxiliary's unit on that date",
+                zh="该辅警在该日期已在此用辅部门，无需调动",
+            )
         self.trigger_event(
             self.Transferred,
             **rec.fields(),
@@ -1525,7 +1547,9 @@ class Auxiliary(Aggregate):
         current = self.responsibility_on(rec.effective)
         if current is not None and current.supervisor_id == checked_id:
             raise InvalidFieldError(
-                "supervisor_id", "is already the auxiliary's supervisor on that date"
+                "supervisor_id",
+                "is already the auxiliary's supervisor on that date",
+                zh="该民警在该日期已是该辅警的带辅民警",
             )
         self.trigger_event(
             self.SupervisorAssigned,
@@ -1572,14 +1596,20 @@ class Auxiliary(Aggregate):
         if before is not None:
             if why is LevelChangeReason.promotion and new_level <= before:
                 raise InvalidFieldError(
-                    "level", "must be higher than the level in effect for a promotion"
+                    "level",
+                    "must be higher than the level in effect for a promotion",
+                    zh="晋升后的层级须高于现层级",
                 )
             if why is LevelChangeReason.demotion and new_level >= before:
                 raise InvalidFieldError(
-                    "level", "must be lower than the level in effect for a demotion"
+                    "level",
+                    "must be lower than the level in effect for a demotion",
+                    zh="降级后的层级须低于现层级",
                 )
             if new_level == before:
-                raise InvalidFieldError("level", "equals the level in effect on that date")
+                raise InvalidFieldError(
+                    "level", "equals the level in effect on that date", zh="与该日期的现层级相同"
+                )
         self.trigger_event(self.LevelChanged, **rec.fields(), level=new_level, reason=why.value)
 
     # ------------------------------------------------------------------------ credentials
@@ -1749,7 +1779,11 @@ class Auxiliary(Aggregate):
             raise DuplicateRecordError(f"sanction {checked_id} is already recorded")
         if checked_until is not None:
             if checked_kind is SanctionKind.termination:
-                raise InvalidFieldError("until", "must be empty: a termination has no term")
+                raise InvalidFieldError(
+                    "until",
+                    "must be empty: a termination has no term",
+                    zh="解除劳动合同/辞退没有期限，不填期限",
+                )
             if checked_until <= rec.effective:
                 raise InvalidDateRangeError(
                     "a sanction's term must end after it takes effect",
@@ -1989,7 +2023,9 @@ class Auxiliary(Aggregate):
         why = member(SeparationReason, "reason", cmd.reason)
         if why is SeparationReason.returned_to_agency:
             raise InvalidFieldError(
-                "reason", "returned_to_agency is recorded by a return to the agency (Art. 8)"
+                "reason",
+                "returned_to_agency is recorded by a return to the agency (Art. 8)",
+                zh="退回派遣单位应通过“退回派遣单位”办理，不作为离职原因登记（第八条）",
             )
         self._separation_date(rec, "separation")
         if why is SeparationReason.dismissed and not self.termination_pending:
@@ -2043,7 +2079,7 @@ class Auxiliary(Aggregate):
             allowed = ", ".join((*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS))
             raise NotCorrectableError(f"only these fields are correctable: {allowed}")
         if isinstance(target_version, bool) or not isinstance(target_version, int):
-            raise InvalidFieldError("target_version", "must be a whole number")
+            raise WHOLE_NUMBER.refuse("target_version")
         if not 1 <= target_version <= self.version:
             raise NotCorrectableError(
                 f"target_version {target_version} names no event of this auxiliary "
@@ -2083,7 +2119,7 @@ class Auxiliary(Aggregate):
             checked = short_text("value", value)
         elif field == "resident_id":
             if not isinstance(value, str):
-                raise InvalidFieldError("value", "must be text")
+                raise MUST_BE_TEXT.refuse("value")
             checked = _hiring_age(
                 validate_resident_id(value, on=rec.recorded_on), self.hired_on, corrected=True
             )

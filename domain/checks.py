@@ -17,7 +17,8 @@ Invariants kept here:
 - An instant is timezone-aware and is stored in UTC.
 - Amounts of money are finite ``Decimal`` yuan, greater than zero, with at most two decimal
   places.
-- Refusals name the field and the reason; they never echo the value given.
+- Refusals name the field and the reason, in English and in Chinese (``Rule``); they never
+  echo the value given.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from domain.errors import FormatCharacterError, InvalidFieldError, NaiveDatetimeError
 
@@ -44,6 +45,39 @@ _PHONE = re.compile(r"\+?[0-9][0-9 \-]*[0-9]")
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
+
+
+class Rule(NamedTuple):
+    """What a field must be: in English, the reason of the API's detail; in Chinese, what the
+    console tells its user (the field's Chinese name stands beside it, so not repeated)."""
+
+    en: str
+    zh: str
+
+    def refuse(self, field: str) -> InvalidFieldError:
+        """The refusal of ``field`` for breaking this rule."""
+        return InvalidFieldError(field, self.en, zh=self.zh)
+
+
+MUST_BE_TEXT = Rule("must be text", "须为文字")
+NOT_EMPTY = Rule("must not be empty", "须填写")
+NO_SPACE = Rule(
+    "must not contain white space or control characters", "不得含有空格、换行等空白字符或控制字符"
+)
+ONE_LINE = Rule("must not contain control characters", "须为一行文字，不得含有换行或其他控制字符")
+NO_CONTROL = Rule("must not contain control characters", "除换行和制表符外，不得含有控制字符")
+WHOLE_NUMBER = Rule("must be a whole number", "须为整数")
+UUID_REQUIRED = Rule("must be a UUID", "须为系统生成的记录编号（UUID）")
+
+
+def at_most(limit: int) -> Rule:
+    """Text of at most ``limit`` characters."""
+    return Rule(f"must be at most {limit} characters long", f"不超过{limit}个字")
+
+
+def between(lowest: int, highest: int) -> Rule:
+    """A whole number from ``lowest`` to ``highest``."""
+    return Rule(f"must be between {lowest} and {highest}", f"须在{lowest}至{highest}之间")
 
 
 def _or_none(check: Callable[[str, object], T]) -> Callable[[str, object], T | None]:
@@ -91,14 +125,14 @@ def has_visible_character(text: str) -> bool:
 
 def _text(field: str, value: object, limit: int, allowed: frozenset[str]) -> str:
     if not isinstance(value, str):
-        raise InvalidFieldError(field, "must be text")
+        raise MUST_BE_TEXT.refuse(field)
     text = value.strip()
     if not text:
-        raise InvalidFieldError(field, "must not be empty")
+        raise NOT_EMPTY.refuse(field)
     if len(text) > limit:
-        raise InvalidFieldError(field, f"must be at most {limit} characters long")
+        raise at_most(limit).refuse(field)
     if _has_control(text, allowed):
-        raise InvalidFieldError(field, "must not contain control characters")
+        raise (NO_CONTROL if allowed else ONE_LINE).refuse(field)
     if has_format_character(text):
         raise FormatCharacterError(field)
     return text
@@ -123,13 +157,13 @@ optional_free_text = _or_none(free_text)
 def identifier(field: str, value: object) -> str:
     """Return an identifier (1..64 characters, no white space) or raise."""
     if not isinstance(value, str):
-        raise InvalidFieldError(field, "must be text")
+        raise MUST_BE_TEXT.refuse(field)
     if not value:
-        raise InvalidFieldError(field, "must not be empty")
+        raise NOT_EMPTY.refuse(field)
     if len(value) > IDENTIFIER_MAX:
-        raise InvalidFieldError(field, f"must be at most {IDENTIFIER_MAX} characters long")
+        raise at_most(IDENTIFIER_MAX).refuse(field)
     if _SPACE_OR_CONTROL.search(value):
-        raise InvalidFieldError(field, "must not contain white space or control characters")
+        raise NO_SPACE.refuse(field)
     if has_format_character(value):
         raise FormatCharacterError(field)
     return value
@@ -141,10 +175,12 @@ optional_identifier = _or_none(identifier)
 def opaque_token(field: str, value: object) -> str:
     """Return a printable token such as a hash (1..200 characters, no white space) or raise."""
     if not isinstance(value, str) or not 1 <= len(value) <= TOKEN_MAX:
-        raise InvalidFieldError(field, f"must be 1 to {TOKEN_MAX} characters of text")
+        raise InvalidFieldError(
+            field, f"must be 1 to {TOKEN_MAX} characters of text", zh=f"须为1至{TOKEN_MAX}个字符"
+        )
     # Every white-space character but the ASCII space is also not printable.
     if not value.isprintable() or " " in value:
-        raise InvalidFieldError(field, "must not contain white space or control characters")
+        raise NO_SPACE.refuse(field)
     return value
 
 
@@ -154,7 +190,7 @@ optional_opaque_token = _or_none(opaque_token)
 def phone_number(field: str, value: object) -> str:
     """Return a telephone number (5..20 digits, optional +, spaces and hyphens) or raise."""
     if not isinstance(value, str):
-        raise InvalidFieldError(field, "must be text")
+        raise MUST_BE_TEXT.refuse(field)
     text = value.strip()
     digits = sum(ch in "0123456789" for ch in text)
     if not _PHONE.fullmatch(text) or not 5 <= digits <= 20:
@@ -179,13 +215,17 @@ def member(enum: type[E], field: str, value: object) -> E:
         except ValueError:
             pass
     allowed = ", ".join(m.value for m in enum)
-    raise InvalidFieldError(field, f"must be one of: {allowed}")
+    # A labelled value set (domain.values.LabelledEnum) is told by its Chinese labels.
+    labels = "、".join(str(getattr(m, "label_zh", m.value)) for m in enum)
+    raise InvalidFieldError(field, f"must be one of: {allowed}", zh=f"须为以下之一：{labels}")
 
 
 def plain_date(field: str, value: object) -> date:
     """Return a calendar date (not a datetime) or raise."""
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidFieldError(field, "must be a calendar date (not a date-time)")
+        raise InvalidFieldError(
+            field, "must be a calendar date (not a date-time)", zh="须为日期（年月日），不带时刻"
+        )
     return value
 
 
@@ -195,7 +235,7 @@ optional_plain_date = _or_none(plain_date)
 def aware_instant(field: str, value: object) -> datetime:
     """Return a timezone-aware instant converted to UTC, or raise."""
     if not isinstance(value, datetime):
-        raise InvalidFieldError(field, "must be a date-time")
+        raise InvalidFieldError(field, "must be a date-time", zh="须为日期和时刻")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise NaiveDatetimeError(field)
     return value.astimezone(UTC)
@@ -204,9 +244,9 @@ def aware_instant(field: str, value: object) -> datetime:
 def integer(field: str, value: object, lowest: int, highest: int) -> int:
     """Return an int (never a bool) within [lowest, highest] or raise."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidFieldError(field, "must be a whole number")
+        raise WHOLE_NUMBER.refuse(field)
     if not lowest <= value <= highest:
-        raise InvalidFieldError(field, f"must be between {lowest} and {highest}")
+        raise between(lowest, highest).refuse(field)
     return value
 
 
@@ -218,17 +258,19 @@ def year(field: str, value: object) -> int:
 def amount_of_money(field: str, value: object) -> Decimal:
     """Return a positive Decimal amount with at most two decimal places, or raise."""
     if not isinstance(value, Decimal):
-        raise InvalidFieldError(field, "must be a Decimal amount")
+        raise InvalidFieldError(field, "must be a Decimal amount", zh="须为以元计的金额")
     if not value.is_finite() or value <= 0:
-        raise InvalidFieldError(field, "must be greater than zero")
+        raise InvalidFieldError(field, "must be greater than zero", zh="须大于零")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise InvalidFieldError(field, "must have at most two decimal places (fen)")
+        raise InvalidFieldError(
+            field, "must have at most two decimal places (fen)", zh="最多两位小数（精确到分）"
+        )
     return value
 
 
 def boolean(field: str, value: object) -> bool:
     """Return a bool or raise (0 and 1 are not accepted as truth values)."""
     if not isinstance(value, bool):
-        raise InvalidFieldError(field, "must be true or false")
+        raise InvalidFieldError(field, "must be true or false", zh="须为“是”或“否”")
     return value

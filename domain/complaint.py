@@ -80,6 +80,7 @@ from eventsourcing.domain import Aggregate
 from domain.authority import require_organ, require_role
 from domain.auxiliary import Auxiliary
 from domain.checks import (
+    UUID_REQUIRED,
     aware_instant,
     free_text,
     identifier,
@@ -213,9 +214,15 @@ class Review:
 
 def _allegations(value: object) -> list[Allegation]:
     if not isinstance(value, list | tuple):
-        raise InvalidFieldError("allegations", "must be a list of allegation texts")
+        raise InvalidFieldError(
+            "allegations", "must be a list of allegation texts", zh="须逐项列出投诉事项"
+        )
     if not 1 <= len(value) <= MAX_ALLEGATIONS:
-        raise InvalidFieldError("allegations", f"must hold 1 to {MAX_ALLEGATIONS} allegations")
+        raise InvalidFieldError(
+            "allegations",
+            f"must hold 1 to {MAX_ALLEGATIONS} allegations",
+            zh=f"须有1至{MAX_ALLEGATIONS}项投诉事项",
+        )
     return [
         Allegation(number, free_text(f"allegations[{number}]", text))
         for number, text in enumerate(value, start=1)
@@ -335,16 +342,22 @@ def check_channel(
         raise InvalidFieldError(
             "outside_reference",
             f"is required for a complaint by {chosen.value}: the number its system gave it",
+            zh=f"经{chosen.label_zh}提出的投诉须填写该系统给出的编号",
         )
     if chosen is ComplaintChannel.walk_in and reference is not None:
         raise InvalidFieldError(
             "outside_reference",
             "is not taken for a complaint made in person: nothing outside numbered it",
+            zh="来访当面提出的投诉没有外部编号，不填",
         )
     if chosen is ComplaintChannel.referral and referrer is None:
-        raise InvalidFieldError("referring_organ", "is required for a referral")
+        raise InvalidFieldError(
+            "referring_organ", "is required for a referral", zh="转办的投诉须填写转办机关"
+        )
     if chosen is not ComplaintChannel.referral and referrer is not None:
-        raise InvalidFieldError("referring_organ", "is given for a referral only")
+        raise InvalidFieldError(
+            "referring_organ", "is given for a referral only", zh="只有转办的投诉才填写转办机关"
+        )
     return chosen, reference, referrer
 
 
@@ -791,11 +804,13 @@ class Complaint(Aggregate):
             article="Art. 17",
         )
         if not isinstance(id, UUID):
-            raise InvalidFieldError("id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("id")
         if not isinstance(complainant_id, UUID):
-            raise InvalidFieldError("complainant_id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("complainant_id")
         if not isinstance(auxiliary, Auxiliary):
-            raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
+            raise InvalidFieldError(
+                "auxiliary", "must be the auxiliary's record", zh="须为所指辅警的记录"
+            )
         own = _checked_intake(rec, cmd)
         responsibility = responsibility_at_incident(auxiliary, own.incident_at)
         return cls._create(
@@ -822,11 +837,13 @@ class Complaint(Aggregate):
         describing an unnamed subject (Art. 17)."""
         require_role(rec.actor, (Role.complaints,), action="take a complaint", article="Art. 17")
         if not isinstance(id, UUID):
-            raise InvalidFieldError("id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("id")
         if not isinstance(complainant_id, UUID):
-            raise InvalidFieldError("complainant_id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("complainant_id")
         if auxiliary is not None and not isinstance(auxiliary, Auxiliary):
-            raise InvalidFieldError("auxiliary", "must be the auxiliary's record")
+            raise InvalidFieldError(
+                "auxiliary", "must be the auxiliary's record", zh="须为所指辅警的记录"
+            )
         channel, reference, referrer = check_channel(
             cmd.channel, cmd.outside_reference, cmd.referring_organ
         )
@@ -834,13 +851,16 @@ class Complaint(Aggregate):
         description = optional_free_text("subject_description", cmd.subject_description)
         if auxiliary is not None and description is not None:
             raise InvalidFieldError(
-                "subject_description", "is for a complaint that names no auxiliary"
+                "subject_description",
+                "is for a complaint that names no auxiliary",
+                zh="只在投诉未指明辅警时填写",
             )
         if auxiliary is None and description is None:
             raise InvalidFieldError(
                 "subject_description",
                 "is required when the complaint names no auxiliary: what the complainant "
                 "could tell of them",
+                zh="投诉未指明辅警的，须写明投诉人所能说明的被投诉人情况",
             )
         return cls._create(
             cls.Received,
@@ -1100,7 +1120,11 @@ class Complaint(Aggregate):
         if self.status not in _MATCHABLE:
             raise InvalidTransitionError(self.status.value, "match_subject")
         if not isinstance(auxiliary, Auxiliary) or auxiliary.id != cmd.auxiliary_id:
-            raise InvalidFieldError("auxiliary", "must be the record of the auxiliary named")
+            raise InvalidFieldError(
+                "auxiliary",
+                "must be the record of the auxiliary named",
+                zh="须为所确认辅警的记录",
+            )
         self.trigger_event(
             self.SubjectMatched,
             **rec.fields(),
@@ -1124,7 +1148,7 @@ class Complaint(Aggregate):
         # Not a handling step: the outbox is not ordered against the steps' dates.
         self._authorise(rec, "queue_notification", _HAS_RESULT, in_order=False)
         if not isinstance(cmd.message_id, UUID):
-            raise InvalidFieldError("message_id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("message_id")
         if cmd.message_id in self._messages:
             raise DuplicateRecordError("a notification with this id was already queued")
         channel = member(OutboundChannel, "channel", cmd.channel)
@@ -1155,11 +1179,19 @@ class Complaint(Aggregate):
         require_organ(rec.actor, self.organ)
         message = self._messages.get(message_id) if isinstance(message_id, UUID) else None
         if message is None:
-            raise InvalidFieldError("message_id", "names no notification queued on this complaint")
+            raise InvalidFieldError(
+                "message_id",
+                "names no notification queued on this complaint",
+                zh="该投诉没有这一条待发的告知消息",
+            )
         if message.status not in (MessageStatus.queued, MessageStatus.retrying):
             raise InvalidTransitionError(message.status.value, command)
         if isinstance(attempt, bool) or attempt != message.attempts + 1:
-            raise InvalidFieldError("attempt", f"must be {message.attempts + 1}, the next attempt")
+            raise InvalidFieldError(
+                "attempt",
+                f"must be {message.attempts + 1}, the next attempt",
+                zh=f"须为{message.attempts + 1}，即下一次发送",
+            )
 
     def record_delivery(self, rec: Recording, cmd: commands.RecordDelivery) -> None:
         """Record a delivery attempt's outcome, as the adapter said it (delivery worker)."""

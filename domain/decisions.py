@@ -46,7 +46,11 @@ def sanction_article(value: object) -> str:
     """The article a sanction relies on, one of ``SANCTION_ARTICLES``."""
     if not isinstance(value, str) or value not in SANCTION_ARTICLES:
         allowed = ", ".join(SANCTION_ARTICLES)
-        raise InvalidFieldError("article", f"must be an article that allows sanctions: {allowed}")
+        raise InvalidFieldError(
+            "article",
+            f"must be an article that allows sanctions: {allowed}",
+            zh="须为规定可以作出处理处分的条款（第十八条）",
+        )
     return value
 
 

@@ -84,11 +84,14 @@ class DomainError(Exception):
 
 
 class InvalidFieldError(DomainError):
-    """A field is missing, malformed, out of bounds or of the wrong type."""
+    """A field is missing, malformed, out of bounds or of the wrong type: ``reason`` says
+    what is wrong in English, ``zh`` (required) in Chinese, without naming the field (the
+    console names it beside the title); the generic checks take both from a
+    ``domain.checks.Rule``."""
 
     code = "invalid_field"
 
-    def __init__(self, field: str, reason: str, *, zh: str | None = None) -> None:
+    def __init__(self, field: str, reason: str, *, zh: str) -> None:
         super().__init__(f"{field} {reason}", zh=zh)
         self.field = field
         self.reason = reason
@@ -107,6 +110,7 @@ class FormatCharacterError(InvalidFieldError):
         super().__init__(
             field,
             "must not contain bidirectional controls or invisible (zero-width) characters",
+            zh="不得含有文字方向控制字符或不可见（零宽）字符：这类字符会使显示的内容与记录的内容不一致",
         )
 
 

@@ -48,7 +48,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.authority import require_organ, require_role
-from domain.checks import free_text, identifier, short_text
+from domain.checks import UUID_REQUIRED, free_text, identifier, short_text
 from domain.errors import DuplicateRecordError, InvalidFieldError, InvalidTransitionError
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.values import (
@@ -212,7 +212,9 @@ class HireMarker(_PersonMarker):
 
 def _index(value: str) -> str:
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise InvalidFieldError("resident_index", "must be a blind index (64 hex)")
+        raise InvalidFieldError(
+            "resident_index", "must be a blind index (64 hex)", zh="须为64位十六进制的检索索引"
+        )
     return value
 
 
@@ -297,7 +299,7 @@ class LegalHolds(Aggregate):
     def open(cls, rec: Recording, *, subject_id: UUID, organ: str) -> LegalHolds:
         """A new, empty holds record of a data subject of this organ."""
         if not isinstance(subject_id, UUID):
-            raise InvalidFieldError("subject_id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("subject_id")
         return cls._create(
             cls.Opened,
             id=cls.id_for(subject_id),
@@ -339,7 +341,9 @@ class LegalHolds(Aggregate):
         hold_id = identifier("hold_id", cmd.hold_id)
         held = self._holds.get(hold_id)
         if held is None:
-            raise InvalidFieldError("hold_id", "names no legal hold of this person")
+            raise InvalidFieldError(
+                "hold_id", "names no legal hold of this person", zh="此人没有这一编号的法律保全"
+            )
         if not held.standing:
             raise InvalidTransitionError("released", "release_legal_hold", "released once")
         self.trigger_event(

@@ -23,7 +23,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.authority import require_organ, require_role
-from domain.checks import free_text, identifier, member, optional_identifier, short_text
+from domain.checks import (
+    UUID_REQUIRED,
+    free_text,
+    identifier,
+    member,
+    optional_identifier,
+    short_text,
+)
 from domain.errors import InvalidDateRangeError, InvalidFieldError
 from domain.events import LedgerCreated, LedgerEvent, Recording
 from domain.values import MisconductKind, OfficialRole, Role
@@ -95,7 +102,7 @@ class MisconductFinding(Aggregate):
         organ_code = identifier("organ", cmd.organ)
         _authorise(rec, organ_code, "record an official's misconduct")
         if not isinstance(id, UUID):
-            raise InvalidFieldError("id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("id")
         return cls._create(
             cls.Recorded,
             id=id,
@@ -115,7 +122,9 @@ class MisconductFinding(Aggregate):
         _authorise(rec, self.organ, "amend a misconduct decision")
         checked = free_text("decision", cmd.decision)
         if checked == self.decision:
-            raise InvalidFieldError("decision", "equals the decision in force")
+            raise InvalidFieldError(
+                "decision", "equals the decision in force", zh="与现行处理决定相同，无需变更"
+            )
         latest = max(day for day, _ in self.decision_history)
         if rec.effective < latest:
             raise InvalidDateRangeError(

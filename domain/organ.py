@@ -35,7 +35,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.authority import require_organ, require_role
-from domain.checks import free_text, identifier, integer, short_text
+from domain.checks import UUID_REQUIRED, free_text, identifier, integer, short_text
 from domain.errors import (
     DuplicateRecordError,
     InvalidFieldError,
@@ -213,6 +213,8 @@ class Organ(Aggregate):
                 "code",
                 f"must begin with the organ's code and a hyphen ({prefix}…): a unit code names "
                 "its organ, so an organ registers its own codes only (Art. 10)",
+                zh=f"须以本机关代码和连字符（{prefix}）开头：用辅部门代码标明所属机关，"
+                "机关只登记本机关的代码（第十条）",
             )
         if unit_code in self.units:
             raise DuplicateRecordError(f"unit {unit_code} is already registered with the organ")
@@ -253,7 +255,9 @@ class Organ(Aggregate):
                 "without a quota", "adjust_quota", "set the quota before adjusting it"
             )
         if checked == self.quota:
-            raise InvalidFieldError("new_quota", "equals the quota in force")
+            raise InvalidFieldError(
+                "new_quota", "equals the quota in force", zh="与现核定员额相同，无需调整"
+            )
         self.trigger_event(self.QuotaAdjusted, **rec.fields(), quota=checked, reason=checked_reason)
 
     def take_slot(self, rec: Recording, *, auxiliary_id: UUID) -> None:
@@ -265,7 +269,7 @@ class Organ(Aggregate):
             article="Art. 8",
         )
         if not isinstance(auxiliary_id, UUID):
-            raise InvalidFieldError("auxiliary_id", "must be a UUID")
+            raise UUID_REQUIRED.refuse("auxiliary_id")
         if auxiliary_id in self.occupied:
             raise DuplicateRecordError("the auxiliary already holds a slot of this organ's quota")
         if self.quota is None:
@@ -303,7 +307,11 @@ class Organ(Aggregate):
         )
         parent = identifier("parent", cmd.parent)
         if not ancestry or ancestry[0] != parent:
-            raise InvalidFieldError("parent", "the parent's chain must begin with the parent")
+            raise InvalidFieldError(
+                "parent",
+                "the parent's chain must begin with the parent",
+                zh="上级机关的层级链须从该上级机关开始",
+            )
         if parent == self.code or self.code in ancestry:
             raise OrganCycleError(
                 f"organ {self.code} cannot be placed under {parent}: {parent} is {self.code} "

@@ -41,11 +41,17 @@ __all__ = ["LocalAverageWage", "PaySchedule"]
 
 def _schedule(monthly_by_level: object, policy: Policy) -> dict[str, Decimal]:
     if not isinstance(monthly_by_level, Mapping):
-        raise InvalidFieldError("monthly_by_level", "must map levels (as text) to amounts")
+        raise InvalidFieldError(
+            "monthly_by_level",
+            "must map levels (as text) to amounts",
+            zh="须逐一列明各层级对应的月薪金额",
+        )
     by_level: dict[int, Decimal] = {}
     for key, amount in monthly_by_level.items():
         if not isinstance(key, str) or not key.isascii() or not key.isdigit():
-            raise InvalidFieldError("monthly_by_level", "keys must be levels written as digits")
+            raise InvalidFieldError(
+                "monthly_by_level", "keys must be levels written as digits", zh="层级须以数字表示"
+            )
         level = int(key)
         if level not in policy.levels:
             raise InvalidPayScheduleError(

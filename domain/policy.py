@@ -294,7 +294,9 @@ class WorkingCalendar:
     def add_working_days(self, d: date, n: int) -> date:
         """The n-th working day after ``d`` (``d`` itself is not counted; n = 0 gives ``d``)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise InvalidFieldError("n", "must be a whole number of days, zero or more")
+            raise InvalidFieldError(
+                "n", "must be a whole number of days, zero or more", zh="须为不小于零的整数天数"
+            )
         current = d
         while n > 0:
             current += timedelta(days=1)

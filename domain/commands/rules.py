@@ -30,7 +30,9 @@ class LoadRuleSet:
 
     def __post_init__(self) -> None:
         if self.source_sha256 is not None and not _SHA256.fullmatch(self.source_sha256):
-            raise InvalidFieldError("source_sha256", "must be 64 lower-case hex digits")
+            raise InvalidFieldError(
+                "source_sha256", "must be 64 lower-case hex digits", zh="须为64位小写十六进制数字"
+            )
 
     @classmethod
     def from_mapping(

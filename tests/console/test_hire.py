@@ -284,4 +284,11 @@ def test_a_labour_dispatch_hire_without_its_agency_names_the_field_in_chinese(
     box = refusal_of(page_text(answer))
     assert "（派遣单位" in box and "劳务派遣用工须填写派遣单位" in box
     assert '<span lang="en">' in box  # the English detail marked as such
+    # a generic check of the domain (checks.short_text) is told in Chinese too, the field
+    # named and nothing of what was typed echoed
+    hidden = post_hire(client, hire_form(csrf, address="测试路\u200b1号"))
+    assert hidden.status_code == 422
+    box = refusal_of(page_text(hidden))
+    assert "（住址）" in box and "不得含有文字方向控制字符或不可见（零宽）字符：" in box
+    assert "测试路" not in box
     assert event_count(world) == before

@@ -52,11 +52,12 @@ def test_the_required_error_classes_exist() -> None:
 
 
 def test_invalid_field_error_names_the_field_and_reason() -> None:
-    error = InvalidFieldError("name", "must not be empty")
-    assert (error.field, error.reason, str(error)) == (
+    error = InvalidFieldError("name", "must not be empty", zh="须填写")
+    assert (error.field, error.reason, str(error), error.zh) == (
         "name",
         "must not be empty",
         "name must not be empty",
+        "须填写",
     )
     assert error.code == "invalid_field"
 
