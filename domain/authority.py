@@ -39,6 +39,20 @@ def _suffix(article: str | None) -> str:
     return f" ({article})" if article else ""
 
 
+_NUMERALS = "零一二三四五六七八九"
+
+
+def article_zh(article: str) -> str:
+    """An article of the measures as they number it in Chinese: ``Art. 18`` is 第十八条."""
+    tens, ones = divmod(int(article.removeprefix("Art. ")), 10)
+    text = (_NUMERALS[tens] if tens > 1 else "") + ("十" if tens else "")
+    return f"第{text}{_NUMERALS[ones] if ones else ''}条"
+
+
+def _suffix_zh(article: str | None) -> str:
+    return f"（{article_zh(article)}）" if article else ""
+
+
 def require_actor(actor: object) -> Actor:
     """Return the actor if it is an ``Actor``, else raise."""
     if not isinstance(actor, Actor):
@@ -53,10 +67,12 @@ def require_role(
     roles = tuple(allowed)
     if require_actor(actor).role_enum not in roles:
         who = " or ".join(ROLE_PHRASES[r] for r in roles)
+        who_zh = "或".join(r.label_zh for r in roles)
         raise NotAuthorisedError(
             f"only {who} may {action}{_suffix(article)}",
             required=[r.value for r in roles],
             article=article,
+            zh=f"只有{who_zh}可以办理此项{_suffix_zh(article)}",
         )
 
 
@@ -67,6 +83,7 @@ def require_organ_level(actor: Actor, *, action: str, article: str | None) -> No
             f"only the organ itself may {action}; a unit-level actor may not{_suffix(article)}",
             required=[actor.role],
             article=article,
+            zh=f"此项须由机关本级办理，用辅部门的人员不能办理{_suffix_zh(article)}",
         )
 
 
@@ -74,7 +91,9 @@ def require_organ(actor: Actor, organ: str) -> None:
     """Refuse an actor of another organ than the one that holds the record."""
     if actor.organ != organ:
         raise OutsideScopeError(
-            f"the actor belongs to organ {actor.organ}, not to organ {organ} that holds this record"
+            f"the actor belongs to organ {actor.organ}, not to organ {organ} that holds this "
+            "record",
+            zh="该记录属于其他机关，不在本机关的管辖范围内",
         )
 
 
@@ -83,5 +102,6 @@ def require_unit(actor: Actor, unit: str) -> None:
     if actor.unit != unit:
         raise OutsideScopeError(
             f"the actor acts for unit {actor.unit or '(none)'}, not for unit {unit} "
-            "that answers for this auxiliary (Art. 10)"
+            "that answers for this auxiliary (Art. 10)",
+            zh="该辅警由其他用辅部门负责，不在本部门的管辖范围内（第十条）",
         )

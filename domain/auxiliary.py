@@ -367,11 +367,13 @@ def _hiring_age(resident_id: str, hired_on: date, *, corrected: bool = False) ->
             raise HiringAgeError(
                 f"by the birth date in the corrected resident ID number, the person was not at "
                 f"least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE} years old on the record's "
-                "hiring date: a correction cannot make the record one of an unlawful hire (Art. 8)"
+                "hiring date: a correction cannot make the record one of an unlawful hire (Art. 8)",
+                zh=f"按更正后的公民身份号码，此人在录用之日不满{MIN_HIRING_AGE}周岁或已满{MAX_HIRING_AGE}周岁：更正不能使记录成为违规录用（第八条）",
             )
         raise HiringAgeError(
             f"the person hired must be at least {MIN_HIRING_AGE} and under {MAX_HIRING_AGE} "
-            "years old on the hiring date, by the birth date in the resident ID number (Art. 8)"
+            "years old on the hiring date, by the birth date in the resident ID number (Art. 8)",
+            zh=f"按公民身份号码中的出生日期，受聘人员在录用之日须年满{MIN_HIRING_AGE}周岁且未满{MAX_HIRING_AGE}周岁（第八条）",
         )
     return resident_id
 
@@ -1198,7 +1200,9 @@ class Auxiliary(Aggregate):
     def field_version(self, field: str) -> int:
         """The version of the event that recorded the value of a correctable field now in force."""
         if field not in self._field_versions:
-            raise NotCorrectableError(f"{field} is not a correctable field")
+            raise NotCorrectableError(
+                f"{field} is not a correctable field", zh="该字段不在可更正的字段之列"
+            )
         return self._field_versions[field]
 
     # ------------------------------------------------------------------ life-cycle reads
@@ -1259,7 +1263,8 @@ class Auxiliary(Aggregate):
             raise AuxiliarySeparatedError(
                 f"the auxiliary has separated, so nobody may {action}; only credential returns "
                 "and revocations, appeal decisions, referral outcomes and corrections may still "
-                "be recorded"
+                "be recorded",
+                zh="该辅警已离职：此后只能登记证件的收回或吊销、申诉决定、移送司法结果和更正",
             )
         if rec.effective < self.hired_on:
             raise InvalidDateRangeError(
@@ -1310,13 +1315,17 @@ class Auxiliary(Aggregate):
             if credential.kind is kind and credential.serial == serial:
                 return credential
         raise UnknownCredentialError(
-            f"no {kind.value} with this serial was issued to the auxiliary (Art. 12)"
+            f"no {kind.value} with this serial was issued to the auxiliary (Art. 12)",
+            zh=f"未向该辅警发放过这一编号的{kind.label_zh}（第十二条）",
         )
 
     def _sanction(self, sanction_id: object) -> Sanction:
         checked = identifier("sanction_id", sanction_id)
         if checked not in self._sanctions:
-            raise UnknownSanctionError(f"no sanction {checked} was imposed on the auxiliary")
+            raise UnknownSanctionError(
+                f"no sanction {checked} was imposed on the auxiliary",
+                zh="该辅警没有这一编号的处理处分",
+            )
         return self._sanctions[checked]
 
     # -------------------------------------------------------------------------------- hire
@@ -1333,7 +1342,8 @@ class Auxiliary(Aggregate):
         unit_code = identifier("unit", cmd.unit)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(
-                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
+                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)",
+                zh="辅警只能录用到本机关已登记的用辅部门（第十条）",
             )
         form = member(EmploymentForm, "employment_form", cmd.employment_form)
         agency = _dispatch_agency(form, cmd.dispatch_agency)
@@ -1395,7 +1405,9 @@ class Auxiliary(Aggregate):
         self._authorise(rec, (Role.personnel,), "record a probation", "Art. 8")
         until = plain_date("until", cmd.until)
         if self._probation is not None:
-            raise DuplicateRecordError("a probation is already recorded for the auxiliary")
+            raise DuplicateRecordError(
+                "a probation is already recorded for the auxiliary", zh="该辅警已登记过试用期"
+            )
         if until <= rec.effective:
             raise InvalidDateRangeError(
                 "the probation must end after it starts", zh="试用期截止日期须晚于开始日期"
@@ -1420,7 +1432,9 @@ class Auxiliary(Aggregate):
                 "no probation is recorded for the auxiliary",
             )
         if probation.decided:
-            raise DuplicateRecordError("the probation's outcome is already recorded")
+            raise DuplicateRecordError(
+                "the probation's outcome is already recorded", zh="试用期考核结果已经登记"
+            )
         if rec.effective < probation.start:
             raise InvalidDateRangeError(
                 "the probation's outcome precedes its start",
@@ -1464,12 +1478,15 @@ class Auxiliary(Aggregate):
                 zh="休假计划结束日期不得早于开始日期",
             )
         if leave_id in self._leaves:
-            raise DuplicateRecordError(f"leave {leave_id} is already recorded")
+            raise DuplicateRecordError(
+                f"leave {leave_id} is already recorded", zh="这一编号的休假已经登记"
+            )
         for leave in self._leaves.values():
             if leave.returned_on is None or rec.effective < leave.returned_on:
                 raise OverlappingLeaveError(
                     "the auxiliary is on a leave that is still open or ends after this one "
-                    "would start (Art. 13)"
+                    "would start (Art. 13)",
+                    zh="该辅警仍在休假，或上一次休假在本次开始之后才结束：休假须先后衔接，不得重叠（第十三条）",
                 )
         self.trigger_event(
             self.LeaveStarted,
@@ -1490,7 +1507,9 @@ class Auxiliary(Aggregate):
                 self.status.value, "end_leave", "no leave with this id is recorded"
             )
         if leave.returned_on is not None:
-            raise DuplicateRecordError(f"the return from leave {leave_id} is already recorded")
+            raise DuplicateRecordError(
+                f"the return from leave {leave_id} is already recorded", zh="该次休假的返岗已经登记"
+            )
         if rec.effective <= leave.start:
             raise InvalidDateRangeError(
                 "the first day back must be later than the leave's start",
@@ -1518,12 +1537,14 @@ class Auxiliary(Aggregate):
         if _require_organ_record(organ).code != self.organ:
             raise OutsideScopeError(
                 f"organ {organ.code} is not the auxiliary's organ {self.organ}; a move between "
-                "organs is a separation and a new hire"
+                "organs is a separation and a new hire",
+                zh="调动只在本机关内进行：调往其他机关的，须在本机关离职后由该机关重新录用",
             )
         unit_code = identifier("unit", cmd.unit)
         if not organ.has_unit(unit_code):
             raise UnknownUnitError(
-                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)"
+                f"unit {unit_code} is not registered with organ {organ.code} (Art. 10)",
+                zh="辅警只能调往本机关已登记的用辅部门（第十条）",
             )
         current = self.responsibility_on(rec.effective)
         if current is not None and current.unit == unit_code:
@@ -1584,7 +1605,10 @@ class Auxiliary(Aggregate):
             )
         checked_grade = member(AssessmentGrade, "grade", cmd.grade)
         if assessed in self._evaluations:
-            raise DuplicateRecordError(f"an assessment for {assessed} is already recorded")
+            raise DuplicateRecordError(
+                f"an assessment for {assessed} is already recorded",
+                zh=f"该辅警{assessed}年度的考核已经登记",
+            )
         self.trigger_event(self.Evaluated, **rec.fields(), year=assessed, grade=checked_grade.value)
 
     def change_level(self, rec: Recording, cmd: commands.ChangeLevel) -> None:
@@ -1625,12 +1649,16 @@ class Auxiliary(Aggregate):
             if credential.serial == checked_serial:
                 raise SerialAlreadyIssuedError(
                     f"this {checked_kind.value} serial was already issued to the auxiliary (now "
-                    f"{credential.status.value}); a serial is issued once and never again (Art. 12)"
+                    f"{credential.status.value}); a serial is issued once and never again "
+                    "(Art. 12)",
+                    zh=f"这一编号的{checked_kind.label_zh}已发给该辅警"
+                    f"（现{credential.status.label_zh}）：编号只发放一次，不得再发（第十二条）",
                 )
             if credential.status is CredentialStatus.active:
                 raise CredentialAlreadyActiveError(
                     f"the auxiliary already holds an active {checked_kind.value}; revoke or "
-                    "return it first (Art. 12)"
+                    "return it first (Art. 12)",
+                    zh=f"该辅警已持有有效的{checked_kind.label_zh}，须先吊销或收回（第十二条）",
                 )
         self.trigger_event(
             self.CredentialIssued, **rec.fields(), kind=checked_kind.value, serial=checked_serial
@@ -1646,7 +1674,8 @@ class Auxiliary(Aggregate):
         checked_reason = free_text("reason", cmd.reason)
         if credential.status is not CredentialStatus.active:
             raise CredentialNotHeldError(
-                f"this {checked_kind.value} is already {credential.status.value}"
+                f"this {checked_kind.value} is already {credential.status.value}",
+                zh=f"该{checked_kind.label_zh}{credential.status.label_zh}",
             )
         self.trigger_event(
             self.CredentialRevoked,
@@ -1664,7 +1693,10 @@ class Auxiliary(Aggregate):
         checked_kind = member(CredentialKind, "kind", cmd.kind)
         credential = self._credential(checked_kind, identifier("serial", cmd.serial))
         if credential.status is CredentialStatus.returned:
-            raise CredentialNotHeldError(f"this {checked_kind.value} was already returned")
+            raise CredentialNotHeldError(
+                f"this {checked_kind.value} was already returned",
+                zh=f"该{checked_kind.label_zh}已收回",
+            )
         self.trigger_event(
             self.CredentialReturned,
             **rec.fields(),
@@ -1713,7 +1745,9 @@ class Auxiliary(Aggregate):
         day = plain_date("occurred_on", cmd.occurred_on)
         self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
         if checked_id in self._injuries:
-            raise DuplicateRecordError(f"injury {checked_id} is already recorded")
+            raise DuplicateRecordError(
+                f"injury {checked_id} is already recorded", zh="这一编号的因公负伤已经登记"
+            )
         self.trigger_event(
             self.DutyInjuryRecorded,
             **rec.fields(),
@@ -1727,7 +1761,10 @@ class Auxiliary(Aggregate):
         self._authorise(rec, (Role.personnel,), "advance a duty-injury cost", "Art. 14")
         checked_id = identifier("injury_id", cmd.injury_id)
         if checked_id not in self._injuries:
-            raise UnknownInjuryError(f"no duty injury {checked_id} is recorded for the auxiliary")
+            raise UnknownInjuryError(
+                f"no duty injury {checked_id} is recorded for the auxiliary",
+                zh="该辅警没有这一编号的因公负伤记录",
+            )
         self.trigger_event(
             self.CostAdvanced,
             **rec.fields(),
@@ -1776,7 +1813,9 @@ class Auxiliary(Aggregate):
         )
         checked_evidence = evidence_references(cmd.evidence)
         if checked_id in self._sanctions:
-            raise DuplicateRecordError(f"sanction {checked_id} is already recorded")
+            raise DuplicateRecordError(
+                f"sanction {checked_id} is already recorded", zh="这一处分编号已经使用"
+            )
         if checked_until is not None:
             if checked_kind is SanctionKind.termination:
                 raise InvalidFieldError(
@@ -1813,7 +1852,8 @@ class Auxiliary(Aggregate):
         if statement is None:
             raise StatementMissingError(
                 f"no statement and defence (陈述申辩) of the auxiliary was heard or waived in "
-                f"writing for sanction {sanction_id}; record one before the decision (Art. 18)"
+                f"writing for sanction {sanction_id}; record one before the decision (Art. 18)",
+                zh="该处分编号下尚未听取辅警的陈述申辩，也没有其书面放弃：须先登记，再作出处理（第十八条）",
             )
         if statement.heard_on > decided_on:
             raise InvalidDateRangeError(
@@ -1870,12 +1910,14 @@ class Auxiliary(Aggregate):
         if imposer is not None and imposer.role == rec.actor.role:
             raise SameDeciderError(
                 f"the role that imposed sanction {sanction.sanction_id} ({imposer.role}) may "
-                "not decide the appeal against it (Art. 18)"
+                "not decide the appeal against it (Art. 18)",
+                zh=f"作出该处分的{Role(imposer.role).label_zh}不能决定对该处分的申诉：申诉由其他部门审查（第十八条）",
             )
         if imposer is not None and same_person(imposer, rec.actor):
             raise SameDeciderError(
                 f"the person who imposed sanction {sanction.sanction_id} may not decide the "
-                "appeal against it (Art. 18)"
+                "appeal against it (Art. 18)",
+                zh="作出该处分的人员不能决定对该处分的申诉：申诉由其他人员审查（第十八条）",
             )
         self.trigger_event(
             self.AppealDecided,
@@ -1923,7 +1965,10 @@ class Auxiliary(Aggregate):
         checked_reference = short_text("reference", cmd.reference)
         checked_summary = free_text("summary", cmd.summary)
         if any(r.reference == checked_reference for r in self._referrals):
-            raise DuplicateRecordError("a referral with this reference is already recorded")
+            raise DuplicateRecordError(
+                "a referral with this reference is already recorded",
+                zh="这一文号的移送司法已经登记",
+            )
         self.trigger_event(
             self.ReferredForProsecution,
             **rec.fields(),
@@ -1973,7 +2018,8 @@ class Auxiliary(Aggregate):
             )
         if sanction_id in self._statements:
             raise DuplicateRecordError(
-                f"a statement and defence for sanction {sanction_id} is already recorded"
+                f"a statement and defence for sanction {sanction_id} is already recorded",
+                zh="该处分编号下已登记过陈述申辩（听取或书面放弃）",
             )
 
     def record_referral_outcome(self, rec: Recording, cmd: commands.RecordReferralOutcome) -> None:
@@ -1993,7 +2039,10 @@ class Auxiliary(Aggregate):
         self._not_in_future("decided_on", day, rec)
         referral = next((r for r in self._referrals if r.reference == checked_reference), None)
         if referral is None:
-            raise UnknownReferralError("no referral with this reference was recorded")
+            raise UnknownReferralError(
+                "no referral with this reference was recorded",
+                zh="该辅警没有这一文号的移送司法记录",
+            )
         if day < referral.effective:
             raise InvalidDateRangeError(
                 "decided_on precedes the referral", zh="司法处理结果的日期早于移送日期"
@@ -2057,7 +2106,8 @@ class Auxiliary(Aggregate):
         if self.employment_form is not EmploymentForm.labour_dispatch or not self.dispatch_agency:
             raise NotLabourDispatchError(
                 "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
-                "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)"
+                "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)",
+                zh="直接聘用的辅警应办理离职，只有劳务派遣的辅警才能退回派遣单位（第八条）",
             )
         self._separation_date(rec, "a return to the agency")
         self.trigger_event(
@@ -2077,19 +2127,23 @@ class Auxiliary(Aggregate):
         self._authorise(rec, (Role.personnel,), "correct a record", "Art. 9", after_separation=True)
         if not isinstance(cmd.field, str) or cmd.field not in _CORRECTION_EVENT:
             allowed = ", ".join((*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS))
-            raise NotCorrectableError(f"only these fields are correctable: {allowed}")
+            raise NotCorrectableError(
+                f"only these fields are correctable: {allowed}", zh="只能更正表单所列的字段"
+            )
         if isinstance(target_version, bool) or not isinstance(target_version, int):
             raise WHOLE_NUMBER.refuse("target_version")
         if not 1 <= target_version <= self.version:
             raise NotCorrectableError(
                 f"target_version {target_version} names no event of this auxiliary "
-                f"(versions 1 to {self.version})"
+                f"(versions 1 to {self.version})",
+                zh=f"所指的记录版本不存在（该辅警的记录版本为1至{self.version}）",
             )
         in_force = self._field_versions[cmd.field]
         if target_version != in_force:
             raise NotCorrectableError(
                 f"the value of {cmd.field} in force was recorded by version {in_force}, "
-                f"not by version {target_version}"
+                f"not by version {target_version}",
+                zh="该字段的现值不是由所指的记录版本登记的：更正须指向登记现值的那一版本",
             )
         if cmd.field == "resident_id":
             # The number is who was hired: corrected, it is checked as a hire is (the age, and
@@ -2132,7 +2186,8 @@ class Auxiliary(Aggregate):
         else:  # dispatch_agency
             if self.employment_form is not EmploymentForm.labour_dispatch:
                 raise NotCorrectableError(
-                    "dispatch_agency is only correctable under labour dispatch (Art. 8)"
+                    "dispatch_agency is only correctable under labour dispatch (Art. 8)",
+                    zh="只有劳务派遣的辅警才有派遣单位可以更正（第八条）",
                 )
             checked = short_text("value", value)
         current = getattr(self, field)
@@ -2202,7 +2257,8 @@ class CredentialSerial(Aggregate):
             c.kind is checked_kind and c.serial == checked_serial for c in auxiliary.credentials
         ):
             raise UnknownCredentialError(
-                f"no {checked_kind.value} with this serial was issued to the auxiliary (Art. 12)"
+                f"no {checked_kind.value} with this serial was issued to the auxiliary (Art. 12)",
+                zh=f"未向该辅警发放过这一编号的{checked_kind.label_zh}（第十二条）",
             )
         return cls._create(
             cls.Claimed,

@@ -368,7 +368,8 @@ def responsibility_at_incident(auxiliary: Auxiliary, incident_at: datetime) -> R
     if responsibility is None:
         raise NoResponsibilityError(
             "the auxiliary was not employed on the incident date, so no organ, unit or "
-            "supervisor answered for them then (Art. 17)"
+            "supervisor answered for them then (Art. 17)",
+            zh="该辅警在事发之日不在职，当时没有机关、用辅部门或带辅民警对其负责（第十七条）",
         )
     return responsibility
 
@@ -947,7 +948,8 @@ class Complaint(Aggregate):
         if self.auxiliary_id is None:
             raise SubjectNotMatchedError(
                 "a finding is about an auxiliary: match the complaint to the auxiliary it is "
-                "about first (Art. 17)"
+                "about first (Art. 17)",
+                zh="调查结论针对具体辅警：须先确认被投诉辅警（第十七条）",
             )
         numbers = {a.number for a in self.allegations}
         if (
@@ -956,12 +958,14 @@ class Complaint(Aggregate):
             or cmd.allegation_number not in numbers
         ):
             raise UnknownAllegationError(
-                f"the complaint has allegations 1 to {len(self.allegations)} only"
+                f"the complaint has allegations 1 to {len(self.allegations)} only",
+                zh=f"该投诉只有第1至{len(self.allegations)}项投诉事项",
             )
         if cmd.allegation_number in self._decided_this_round():
             raise DuplicateRecordError(
                 f"allegation {cmd.allegation_number} already has a finding; reopen the complaint "
-                "to record another"
+                "to record another",
+                zh=f"第{cmd.allegation_number}项投诉事项已有调查结论：如需另作结论，须先重新办理该投诉",
             )
         self.trigger_event(
             self.FindingRecorded,
@@ -1008,7 +1012,8 @@ class Complaint(Aggregate):
             self._authorise(rec, "withdraw", None)
             raise ComplainantNotNotifiedError(
                 "the complaint has a result (concluded or not accepted): the complainant must "
-                "be told it, so it can no longer be withdrawn (Art. 17)"
+                "be told it, so it can no longer be withdrawn (Art. 17)",
+                zh="该投诉已有处理结果（已查结或不予受理），须告知投诉人，不能再撤回（第十七条）",
             )
         self._authorise(rec, "withdraw", _OPEN_BEFORE_RESULT)
         self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", cmd.reason))
@@ -1021,7 +1026,8 @@ class Complaint(Aggregate):
         if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.withdrawn):
             raise ComplainantNotNotifiedError(
                 "the complaint cannot close before the complainant has been told the result "
-                "of its handling, unless it was withdrawn (Art. 17)"
+                "of its handling, unless it was withdrawn (Art. 17)",
+                zh="须先将办理结果告知投诉人才能结案，撤回的投诉除外（第十七条）",
             )
         self._in_order(rec)
         if self.notified_on is not None and rec.effective < self.notified_on:
@@ -1053,7 +1059,9 @@ class Complaint(Aggregate):
                 "effective date precedes the complaint's receipt", zh="生效日期早于投诉受理日期"
             )
         if self.review is not None:
-            raise DuplicateRecordError("a review of this result was already asked for")
+            raise DuplicateRecordError(
+                "a review of this result was already asked for", zh="该处理结果已申请过复查"
+            )
         if self.notified_on is None or self.status not in (
             ComplaintStatus.complainant_notified,
             ComplaintStatus.closed,
@@ -1065,7 +1073,8 @@ class Complaint(Aggregate):
         if rec.effective > until:
             raise ReviewWindowClosedError(
                 f"a review may be asked for until {until.isoformat()}, "
-                f"{rec.policy.review.request_days} days after the complainant was told the result"
+                f"{rec.policy.review.request_days} days after the complainant was told the result",
+                zh=f"复查须在告知投诉人处理结果后{rec.policy.review.request_days}日内申请，即至{until.year}年{until.month}月{until.day}日",
             )
         self.trigger_event(
             self.ReviewRequested,
@@ -1080,7 +1089,8 @@ class Complaint(Aggregate):
         if rec.actor.role == self.decided_by_role:
             raise ReviewerNotIndependentError(
                 "a review is decided by another body than the one that decided the result: "
-                "the inspectorate or the discipline office"
+                "the inspectorate or the discipline office",
+                zh="复查由督察部门或纪检监察部门决定，作出原处理意见的部门不能决定",
             )
         require_role(
             rec.actor,
@@ -1115,7 +1125,8 @@ class Complaint(Aggregate):
         if self.auxiliary_id is not None:
             raise SubjectAlreadyNamedError(
                 "the complaint already names the auxiliary it is about; only a complaint taken "
-                "without a name is matched, and only once (Art. 17)"
+                "without a name is matched, and only once (Art. 17)",
+                zh="只有未指明辅警的投诉才需确认被投诉辅警，且只确认一次（第十七条）",
             )
         if self.status not in _MATCHABLE:
             raise InvalidTransitionError(self.status.value, "match_subject")
@@ -1150,7 +1161,9 @@ class Complaint(Aggregate):
         if not isinstance(cmd.message_id, UUID):
             raise UUID_REQUIRED.refuse("message_id")
         if cmd.message_id in self._messages:
-            raise DuplicateRecordError("a notification with this id was already queued")
+            raise DuplicateRecordError(
+                "a notification with this id was already queued", zh="这一告知消息已经排队"
+            )
         channel = member(OutboundChannel, "channel", cmd.channel)
         contact = (
             self.complainant_address
@@ -1160,7 +1173,8 @@ class Complaint(Aggregate):
         if not contact:
             raise NoContactForChannelError(
                 f"the complainant left no {_CONTACT_NAMES[channel]} for a notification by "
-                f"{channel.value}"
+                f"{channel.value}",
+                zh=f"投诉人未留下{_CONTACT_NAMES_ZH[channel]}，不能以{channel.label_zh}告知",
             )
         self.trigger_event(
             self.NotificationQueued,
@@ -1232,4 +1246,9 @@ _CONTACT_NAMES = {
     OutboundChannel.sms: "telephone number",
     OutboundChannel.phone: "telephone number",
     OutboundChannel.letter: "address",
+}
+_CONTACT_NAMES_ZH = {
+    OutboundChannel.sms: "电话号码",
+    OutboundChannel.phone: "电话号码",
+    OutboundChannel.letter: "地址",
 }

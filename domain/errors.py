@@ -83,6 +83,15 @@ class DomainError(Exception):
         closing 。: the console adds it)."""
 
 
+class ToldInChineseError(DomainError):
+    """A refusal whose every raise site gives its Chinese text (``zh`` required): the
+    refusals people meet in the console whose message depends on the case. mypy holds each
+    raise site to it; the classes with a fixed message build theirs in ``__init__``."""
+
+    def __init__(self, message: str, *, zh: str) -> None:
+        super().__init__(message, zh=zh)
+
+
 class InvalidFieldError(DomainError):
     """A field is missing, malformed, out of bounds or of the wrong type: ``reason`` says
     what is wrong in English, ``zh`` (required) in Chinese, without naming the field (the
@@ -127,33 +136,36 @@ class NaiveDatetimeError(DomainError):
 
     def __init__(self, field: str) -> None:
         super().__init__(
-            f"{field} must be timezone-aware: an instant without a time zone is ambiguous"
+            f"{field} must be timezone-aware: an instant without a time zone is ambiguous",
+            zh="时间须注明时区：不带时区的时间不能确定是哪一时刻",
         )
         self.field = field
 
 
 class DateInFutureError(DomainError):
-    """A date lies after the recording date (China Standard Time) where that is not allowed."""
+    """A date lies after the recording date (China Standard Time) where that is not allowed;
+    ``reason`` and ``reason_zh`` add why, where the rule is more than that."""
 
     code = "date_in_future"
 
-    def __init__(self, field: str, reason: str = "") -> None:
+    def __init__(self, field: str, reason: str = "", *, reason_zh: str = "") -> None:
         message = (
             f"{field} is later than the recording date in China Standard Time: "
             "a record may not anticipate a fact"
         )
-        super().__init__(f"{message} ({reason})" if reason else message)
+        zh = "所填日期晚于登记当日（北京时间）：不能预先登记尚未发生的事实"
+        super().__init__(
+            f"{message} ({reason})" if reason else message,
+            zh=f"{zh}（{reason_zh}）" if reason_zh else zh,
+        )
         self.field = field
 
 
-class InvalidDateRangeError(DomainError):
+class InvalidDateRangeError(ToldInChineseError):
     """Dates are out of order, or a date precedes the start of the record it belongs to;
     ``zh`` says which, in Chinese, for the people who recorded them (the console)."""
 
     code = "invalid_date_range"
-
-    def __init__(self, message: str, *, zh: str) -> None:
-        super().__init__(message, zh=zh)
 
 
 class NotAuthorisedError(DomainError):
@@ -161,72 +173,75 @@ class NotAuthorisedError(DomainError):
 
     code = "not_authorised"
 
-    def __init__(self, message: str, *, required: Iterable[str], article: str | None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, required: Iterable[str], article: str | None, zh: str
+    ) -> None:
+        super().__init__(message, zh=zh)
         self.required = tuple(required)
         self.article = article
 
 
-class OutsideScopeError(DomainError):
+class OutsideScopeError(ToldInChineseError):
     """The actor belongs to another organ or unit than the record."""
 
     code = "outside_scope"
 
 
-class QuotaExceededError(DomainError):
+class QuotaExceededError(ToldInChineseError):
     """A hire would take the organ beyond its staffing quota (Art. 5, 8)."""
 
     code = "quota_exceeded"
 
 
-class SlotNotHeldError(DomainError):
+class SlotNotHeldError(ToldInChineseError):
     """A quota slot was released for an auxiliary who does not hold one."""
 
     code = "slot_not_held"
 
 
-class UnknownUnitError(DomainError):
+class UnknownUnitError(ToldInChineseError):
     """The unit is not registered with the organ."""
 
     code = "unknown_unit"
 
 
-class UnknownPostTypeError(DomainError):
+class UnknownPostTypeError(ToldInChineseError):
     """The post type is not one of the post types of Art. 9."""
 
     code = "unknown_post_type"
 
 
-class NotAnAuxiliaryPostError(DomainError):
+class NotAnAuxiliaryPostError(ToldInChineseError):
     """The post is one that Art. 2 says is not an auxiliary's post."""
 
     code = "not_an_auxiliary_post"
 
 
 class InvalidResidentIdError(DomainError):
-    """A resident ID number fails GB 11643-1999; the reason never echoes the value."""
+    """A resident ID number fails GB 11643-1999; the reason, in English and in Chinese
+    (``zh``, what is wrong with the number), never echoes the value."""
 
     code = "invalid_resident_id"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"resident ID number {reason} (GB 11643-1999)")
+    def __init__(self, reason: str, *, zh: str) -> None:
+        super().__init__(f"resident ID number {reason} (GB 11643-1999)", zh=zh)
         self.reason = reason
 
 
-class LevelOutOfSchemeError(DomainError):
+class LevelOutOfSchemeError(ToldInChineseError):
     """A level lies outside the configured level scheme (Art. 11)."""
 
     code = "level_out_of_scheme"
 
 
-class AuxiliarySeparatedError(DomainError):
+class AuxiliarySeparatedError(ToldInChineseError):
     """The auxiliary has separated; only credential returns and revocations, appeal decisions,
     referral outcomes and corrections remain."""
 
     code = "auxiliary_separated"
 
 
-class CredentialError(DomainError):
+class CredentialError(ToldInChineseError):
     """A credential command does not fit the credential's state (Art. 12)."""
 
     code = "credential_error"
@@ -257,19 +272,19 @@ class CredentialNotHeldError(CredentialError):
     code = "credential_not_held"
 
 
-class UnknownSanctionError(DomainError):
+class UnknownSanctionError(ToldInChineseError):
     """No sanction with this id was imposed on the auxiliary."""
 
     code = "unknown_sanction"
 
 
-class UnknownInjuryError(DomainError):
+class UnknownInjuryError(ToldInChineseError):
     """No duty injury with this id was recorded for the auxiliary."""
 
     code = "unknown_injury"
 
 
-class NoResponsibilityError(DomainError):
+class NoResponsibilityError(ToldInChineseError):
     """The auxiliary was not employed on the date in question, so nobody was responsible."""
 
     code = "no_responsibility"
@@ -287,37 +302,37 @@ class InvalidTransitionError(DomainError):
         self.command = command
 
 
-class ComplainantNotNotifiedError(DomainError):
+class ComplainantNotNotifiedError(ToldInChineseError):
     """A complaint may not close before the complainant was told the result (Art. 17)."""
 
     code = "complainant_not_notified"
 
 
-class ReviewWindowClosedError(DomainError):
+class ReviewWindowClosedError(ToldInChineseError):
     """A review (复查) was asked for after the days allowed from the notification."""
 
     code = "review_window_closed"
 
 
-class ReviewerNotIndependentError(DomainError):
+class ReviewerNotIndependentError(ToldInChineseError):
     """A review (复查) must be decided by another role than the one that decided the result."""
 
     code = "reviewer_not_independent"
 
 
-class UnknownAllegationError(DomainError):
+class UnknownAllegationError(ToldInChineseError):
     """The complaint has no allegation with this number."""
 
     code = "unknown_allegation"
 
 
-class NotCorrectableError(DomainError):
+class NotCorrectableError(ToldInChineseError):
     """The field may not be corrected, or the correction does not point at the right event."""
 
     code = "not_correctable"
 
 
-class DuplicateRecordError(DomainError):
+class DuplicateRecordError(ToldInChineseError):
     """The same thing was already recorded (a unit, a sanction id, a finding, an evaluation)."""
 
     code = "duplicate_record"
@@ -329,19 +344,19 @@ class InvalidPayScheduleError(DomainError):
     code = "invalid_pay_schedule"
 
 
-class OverlappingLeaveError(DomainError):
+class OverlappingLeaveError(ToldInChineseError):
     """A leave would overlap a leave already recorded (Art. 13): leaves follow one another."""
 
     code = "overlapping_leave"
 
 
-class SubjectAlreadyNamedError(DomainError):
+class SubjectAlreadyNamedError(ToldInChineseError):
     """The complaint already names the auxiliary it is about: there is nothing to match."""
 
     code = "subject_already_named"
 
 
-class SubjectNotMatchedError(DomainError):
+class SubjectNotMatchedError(ToldInChineseError):
     """The complaint names no auxiliary yet: match it to one first (Art. 17)."""
 
     code = "subject_not_matched"
@@ -360,7 +375,8 @@ class PriorRecordElsewhereError(DomainError):
         super().__init__(
             "a record of this person's separation for cause exists with organ(s) "
             f"{names} (this organ's own records count too): ask them before hiring, or "
-            "give an override reason"
+            "give an override reason",
+            zh="此人曾在所列机关因故离职（辞退，或离职时处分未解除；本机关的记录同样计入）",
         )
 
 
@@ -377,17 +393,18 @@ class AlreadyEmployedError(DomainError):
         super().__init__(
             f"this person is employed as an auxiliary now, with organ(s) {names}: a person "
             "holds one post and one quota slot at a time, so the record there is separated "
-            "first (Art. 5, 8)"
+            "first (Art. 5, 8)",
+            zh="一人同时只能担任一个辅警岗位、占用一个员额，须先在所列机关办理离职（第五条、第八条）",
         )
 
 
-class UnknownOrganError(DomainError):
+class UnknownOrganError(ToldInChineseError):
     """The organ named is not registered with the ledger."""
 
     code = "unknown_organ"
 
 
-class OrganCycleError(DomainError):
+class OrganCycleError(ToldInChineseError):
     """Placing an organ under the one named would make the organ tree a cycle."""
 
     code = "organ_cycle"
@@ -411,34 +428,34 @@ class InvalidRuleSetError(DomainError):
         )
 
 
-class StatementMissingError(DomainError):
+class StatementMissingError(ToldInChineseError):
     """A sanction was to be imposed before the auxiliary's statement and defence (陈述申辩)
     was heard or waived in writing for that case (Art. 18)."""
 
     code = "statement_missing"
 
 
-class SameDeciderError(DomainError):
+class SameDeciderError(ToldInChineseError):
     """An appeal was to be decided by the role or the person who imposed the sanction: an
     appeal is reviewed by another body and another person (Art. 18)."""
 
     code = "same_decider"
 
 
-class UnknownReferralError(DomainError):
+class UnknownReferralError(ToldInChineseError):
     """No referral for prosecution with this reference was recorded for the auxiliary."""
 
     code = "unknown_referral"
 
 
-class NotLabourDispatchError(DomainError):
+class NotLabourDispatchError(ToldInChineseError):
     """Only an auxiliary employed through labour dispatch can be returned to the dispatch
     agency (Art. 8); a direct-contract auxiliary separates instead."""
 
     code = "not_labour_dispatch"
 
 
-class HiringAgeError(DomainError):
+class HiringAgeError(ToldInChineseError):
     """The holder of the resident ID number of a hire, or of the number a record is corrected
     to, is under the least hiring age or has reached the upper one on the (record's) hiring
     date (``domain.auxiliary.MIN_HIRING_AGE``, ``MAX_HIRING_AGE``; Art. 8). The message names
@@ -447,7 +464,7 @@ class HiringAgeError(DomainError):
     code = "hiring_age"
 
 
-class NoContactForChannelError(DomainError):
+class NoContactForChannelError(ToldInChineseError):
     """A notification was queued on a channel the complainant left no contact for (a
     telephone number for sms and phone, an address for a letter)."""
 

@@ -326,7 +326,9 @@ class LegalHolds(Aggregate):
         self._authorise(rec, "place a legal hold")
         hold_id = identifier("hold_id", cmd.hold_id)
         if hold_id in self._holds:
-            raise DuplicateRecordError(f"legal hold {hold_id} is already recorded")
+            raise DuplicateRecordError(
+                f"legal hold {hold_id} is already recorded", zh="这一编号的法律保全已经登记"
+            )
         self.trigger_event(
             self.Placed,
             **rec.fields(),

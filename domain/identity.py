@@ -47,7 +47,9 @@ PROVINCES = frozenset(
 def resident_id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits of a resident ID number."""
     if len(first17) != LENGTH - 1 or not set(first17) <= _DIGITS:
-        raise InvalidResidentIdError("check character needs exactly 17 leading digits")
+        raise InvalidResidentIdError(
+            "check character needs exactly 17 leading digits", zh="计算校验码须有前17位数字"
+        )
     total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
@@ -57,7 +59,8 @@ def _birth_date(body: str) -> date:
         return date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
     except ValueError:
         raise InvalidResidentIdError(
-            "has characters 7-14 that are not a real calendar date of birth"
+            "has characters 7-14 that are not a real calendar date of birth",
+            zh="第7至14位不是真实的出生日期",
         ) from None
 
 
@@ -65,7 +68,9 @@ def birth_date_of(resident_id: str) -> date:
     """The birth date encoded in characters 7-14 of a resident ID number."""
     text = resident_id.strip()
     if len(text) != LENGTH or not set(text[: LENGTH - 1]) <= _DIGITS:
-        raise InvalidResidentIdError("must be 17 digits followed by a check character")
+        raise InvalidResidentIdError(
+            "must be 17 digits followed by a check character", zh="须为17位数字加1位校验码"
+        )
     return _birth_date(text)
 
 
@@ -78,22 +83,31 @@ def age_on(born: date, day: date) -> int:
 def validate_resident_id(value: str, *, on: date) -> str:
     """Return the normalised number (upper-case X) if it is valid on the given date, else raise."""
     if not isinstance(value, str):
-        raise InvalidResidentIdError("must be text")
+        raise InvalidResidentIdError("must be text", zh="须为文字")
     text = value.strip().upper()
     if len(text) != LENGTH:
-        raise InvalidResidentIdError(f"must be {LENGTH} characters long")
+        raise InvalidResidentIdError(f"must be {LENGTH} characters long", zh=f"号码须为{LENGTH}位")
     body, check = text[: LENGTH - 1], text[-1]
     if not set(body) <= _DIGITS:
-        raise InvalidResidentIdError("must have digits in its first 17 characters")
+        raise InvalidResidentIdError(
+            "must have digits in its first 17 characters", zh="前17位须为数字"
+        )
     if check not in _DIGITS and check != "X":
-        raise InvalidResidentIdError("must end in a digit or X")
+        raise InvalidResidentIdError("must end in a digit or X", zh="最后一位须为数字或X")
     if int(body[:2]) not in PROVINCES:
-        raise InvalidResidentIdError("does not open with a province-level region code (GB/T 2260)")
+        raise InvalidResidentIdError(
+            "does not open with a province-level region code (GB/T 2260)",
+            zh="前两位不是省级行政区划代码（GB/T 2260）",
+        )
     born = _birth_date(body)
     if born < _EARLIEST_BIRTH_DATE:
-        raise InvalidResidentIdError("has a birth date before 1900")
+        raise InvalidResidentIdError(
+            "has a birth date before 1900", zh="号码中的出生日期早于1900年"
+        )
     if born > on:
-        raise InvalidResidentIdError("has a birth date in the future")
+        raise InvalidResidentIdError(
+            "has a birth date in the future", zh="号码中的出生日期晚于今天"
+        )
     if resident_id_check_char(body) != check:
-        raise InvalidResidentIdError("fails its check character")
+        raise InvalidResidentIdError("fails its check character", zh="校验码不符，请核对号码")
     return text

@@ -217,7 +217,10 @@ class Organ(Aggregate):
                 "机关只登记本机关的代码（第十条）",
             )
         if unit_code in self.units:
-            raise DuplicateRecordError(f"unit {unit_code} is already registered with the organ")
+            raise DuplicateRecordError(
+                f"unit {unit_code} is already registered with the organ",
+                zh="该用辅部门代码已在本机关登记",
+            )
         self.trigger_event(
             self.UnitRegistered,
             **rec.fields(),
@@ -271,15 +274,20 @@ class Organ(Aggregate):
         if not isinstance(auxiliary_id, UUID):
             raise UUID_REQUIRED.refuse("auxiliary_id")
         if auxiliary_id in self.occupied:
-            raise DuplicateRecordError("the auxiliary already holds a slot of this organ's quota")
+            raise DuplicateRecordError(
+                "the auxiliary already holds a slot of this organ's quota",
+                zh="该辅警已占用本机关的一个员额",
+            )
         if self.quota is None:
             raise QuotaExceededError(
-                "the organ has no staffing quota set, so nobody may be hired (Art. 5, 8)"
+                "the organ has no staffing quota set, so nobody may be hired (Art. 5, 8)",
+                zh="本机关尚未核定员额，不能录用（第五条、第八条）",
             )
         if self.headcount >= self.quota:
             raise QuotaExceededError(
                 f"the organ's staffing quota of {self.quota} is fully used "
-                f"({self.headcount} held); a hire must stay within the quota (Art. 5, 8)"
+                f"({self.headcount} held); a hire must stay within the quota (Art. 5, 8)",
+                zh=f"本机关核定员额{self.quota}名，已占用{self.headcount}名：录用不得超出员额（第五条、第八条）",
             )
         self.trigger_event(self.SlotTaken, **rec.fields(), auxiliary_id=auxiliary_id)
 
@@ -292,7 +300,9 @@ class Organ(Aggregate):
             article="Art. 5",
         )
         if auxiliary_id not in self.occupied:
-            raise SlotNotHeldError("the auxiliary holds no slot of this organ's quota")
+            raise SlotNotHeldError(
+                "the auxiliary holds no slot of this organ's quota", zh="该辅警未占用本机关的员额"
+            )
         self.trigger_event(self.SlotReleased, **rec.fields(), auxiliary_id=auxiliary_id)
 
     def set_parent(self, rec: Recording, cmd: SetParent, *, ancestry: Sequence[str]) -> None:
@@ -315,10 +325,14 @@ class Organ(Aggregate):
         if parent == self.code or self.code in ancestry:
             raise OrganCycleError(
                 f"organ {self.code} cannot be placed under {parent}: {parent} is {self.code} "
-                "itself or lies below it"
+                "itself or lies below it",
+                zh="所填上级机关是本机关自身或其下级机关：上下级关系不能形成循环",
             )
         if parent == self.parent:
-            raise DuplicateRecordError(f"organ {self.code} already lies under {parent}")
+            raise DuplicateRecordError(
+                f"organ {self.code} already lies under {parent}",
+                zh="本机关已在该上级机关之下，无需变更",
+            )
         self.trigger_event(self.ParentSet, **rec.fields(), parent=parent)
 
 
@@ -358,7 +372,10 @@ class UnitCode(Aggregate):
         """The claim of an organ that has just registered the unit (``Organ.register_unit``)."""
         unit_code = identifier("code", code)
         if not organ.has_unit(unit_code):
-            raise UnknownUnitError(f"unit {unit_code} is not registered with organ {organ.code}")
+            raise UnknownUnitError(
+                f"unit {unit_code} is not registered with organ {organ.code}",
+                zh="该用辅部门未在本机关登记，不能登记其代码",
+            )
         return cls._create(
             cls.Claimed, id=cls.id_for(unit_code), **rec.fields(), code=unit_code, organ=organ.code
         )

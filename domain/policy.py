@@ -95,7 +95,8 @@ class LevelScheme:
         ):
             raise LevelOutOfSchemeError(
                 f"level must be a whole number from {self.lowest} to {self.highest} "
-                "under the organ's level scheme (Art. 11)"
+                "under the organ's level scheme (Art. 11)",
+                zh=f"层级须为本机关层级序列中{self.lowest}至{self.highest}之间的整数（第十一条）",
             )
         return level
 

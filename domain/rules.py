@@ -326,7 +326,9 @@ class Rules(Aggregate):
         _authorise(rec)
         new = cmd.rule_set
         if self._sets.get(new.rule_id) == new and self._notes.get(new.rule_id) == cmd.notes:
-            raise DuplicateRecordError(f"rule set {new.rule_id} is loaded with this content")
+            raise DuplicateRecordError(
+                f"rule set {new.rule_id} is loaded with this content", zh="该规则集已以相同内容载入"
+            )
         clashes = [
             why
             for other in self._sets.values()

@@ -1077,7 +1077,10 @@ def parse_post_type(text: str | PostType) -> PostType:
     if isinstance(text, PostType):
         return text
     if not isinstance(text, str):
-        raise UnknownPostTypeError("post type must be text naming one of the Art. 9 post types")
+        raise UnknownPostTypeError(
+            "post type must be text naming one of the Art. 9 post types",
+            zh="须为第九条规定的岗位类别",
+        )
     key = _normalise(text)
     found = _POST_TYPE_BY_TEXT.get(key)
     if found is not None:
@@ -1086,10 +1089,15 @@ def parse_post_type(text: str | PostType) -> PostType:
     if excluded is not None:
         raise NotAnAuxiliaryPostError(
             f"{excluded.value} ({excluded.label_zh}) is not an auxiliary's post: volunteers, "
-            "patrol and school guards and logistics staff are not auxiliaries (Art. 2)"
+            "patrol and school guards and logistics staff are not auxiliaries (Art. 2)",
+            zh=f"{excluded.label_zh}不属于辅警岗位：治安联防、护村护校、志愿者和后勤服务人员等不是辅警（第二条）",
         )
     allowed = ", ".join(f"{m.value} ({m.label_zh})" for m in PostType)
-    raise UnknownPostTypeError(f"post type is not one of the Art. 9 post types: {allowed}")
+    labels = "、".join(m.label_zh for m in PostType)
+    raise UnknownPostTypeError(
+        f"post type is not one of the Art. 9 post types: {allowed}",
+        zh=f"须为第九条规定的岗位类别之一：{labels}",
+    )
 
 
 @dataclass(frozen=True)

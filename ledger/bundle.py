@@ -69,7 +69,8 @@ def unmatched_refused(complaint: Complaint) -> UUID:
     if complaint.auxiliary_id is None:
         raise SubjectNotMatchedError(
             "a complaint's bundle carries the auxiliary it is about: match the complaint to "
-            "an auxiliary first (Art. 17)"
+            "an auxiliary first (Art. 17)",
+            zh="投诉的证据包随附被投诉辅警的记录：须先确认被投诉辅警（第十七条）",
         )
     return complaint.auxiliary_id
 

@@ -480,7 +480,10 @@ class AuxLedger(LedgerApplication):
         claim_id = UnitCode.id_for(code)
         if self.exists(claim_id):
             held = self.load(UnitCode, claim_id)
-            raise DuplicateRecordError(f"unit code {code} is registered with organ {held.organ}")
+            raise DuplicateRecordError(
+                f"unit code {code} is registered with organ {held.organ}",
+                zh=f"该用辅部门代码已由机关 {held.organ} 登记：一个代码在全账本中只对应一个部门",
+            )
         return self._commit(organ, UnitCode.claim(rec, organ=organ, code=code))
 
     # ------------------------------------------------------------------ the organ tree
@@ -495,7 +498,10 @@ class AuxLedger(LedgerApplication):
         code: str | None = cmd.parent
         while code is not None and code not in ancestry:
             if not self.exists(Organ.id_for(code)):
-                raise UnknownOrganError(f"no organ {code} is registered with the ledger")
+                raise UnknownOrganError(
+                    f"no organ {code} is registered with the ledger",
+                    zh=f"机关 {code} 尚未在账本中登记",
+                )
             ancestry.append(code)
             if code == organ_code:
                 break  # the cycle is the organ's to name
@@ -648,6 +654,7 @@ class AuxLedger(LedgerApplication):
                 "only an administrator may backfill prior-record markers",
                 required=["admin"],
                 article=None,
+                zh="只有系统管理员可以补记因故离职记录",
             )
         separated, scanned = self._records_with(SEPARATION_TOPICS)
         written = 0
@@ -757,7 +764,9 @@ class AuxLedger(LedgerApplication):
             raise SerialAlreadyIssuedError(
                 f"this {issued.kind} serial was already issued by organ {holder}; a serial "
                 "is issued once in the whole ledger and never again, even after its return or "
-                "revocation (Art. 12)"
+                "revocation (Art. 12)",
+                zh=f"该证件编号已由机关 {holder} 发放过："
+                "编号在全账本中只发放一次，收回或吊销后也不得再发（第十二条）",
             )
         return CredentialSerial.claim(
             rec, auxiliary=auxiliary, kind=issued.kind, serial=issued.serial
@@ -881,7 +890,8 @@ class AuxLedger(LedgerApplication):
         if region != own:
             raise OutsideScopeError(
                 f"organ {env.actor.organ} lies in {own}: it records the average wage of its "
-                "own region only"
+                "own region only",
+                zh="只能记录本机关所在地区的社会平均工资",
             )
         wage_id = LocalAverageWage.id_for(region)
         existing: LocalAverageWage | None = None
@@ -997,7 +1007,10 @@ class AuxLedger(LedgerApplication):
         """
         if actor.role_enum is not Role.admin:
             raise NotAuthorisedError(
-                "only an administrator may erase a person's data", required=["admin"], article=None
+                "only an administrator may erase a person's data",
+                required=["admin"],
+                article=None,
+                zh="只有系统管理员可以删除个人信息",
             )
         if self.exists(ErasureRecord.id_for(subject_id)):
             raise ErasureError(f"data subject {subject_id} was already erased")
@@ -1040,7 +1053,8 @@ class AuxLedger(LedgerApplication):
         # Authorised for the actor's organ above; a unit must be one of that organ's.
         if finding.unit is not None and not self.organ(finding.organ).has_unit(finding.unit):
             raise UnknownUnitError(
-                f"unit {finding.unit} is not registered with organ {finding.organ} (Art. 10)"
+                f"unit {finding.unit} is not registered with organ {finding.organ} (Art. 10)",
+                zh="所填用辅部门须为该机关已登记的部门（第十条）",
             )
         return self._commit(finding)
 

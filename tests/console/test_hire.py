@@ -170,7 +170,7 @@ def test_a_person_employed_elsewhere_and_an_under_age_person_are_refused_in_chin
     wrong = post_hire(client, hire_form(csrf, resident_id=NEW_PERSON[:-1] + "X"))
     assert wrong.status_code == 422
     alert_wrong = refusal_of(page_text(wrong))
-    assert "公民身份号码" in alert_wrong
+    assert "公民身份号码" in alert_wrong and "校验码不符" in alert_wrong  # what is wrong
     for alert_text in (alert, alert_young, alert_wrong):
         for personal in (OTHER_UNIT_RESIDENT_ID, UNDER_AGE, NEW_PERSON[:-1], NAME, PHONE, ADDRESS):
             assert personal not in alert_text
