@@ -84,14 +84,15 @@ Handler = Annotated[staff_pages.Staff, staff_pages.admitted(*FORMS.roles)]
 command then admits its own roles)."""
 
 
-def _due(row: dict[str, Any]) -> str:
-    deadlines = row.get("deadlines") or {}
-    dates = [
-        deadlines.get(k)
-        for k in ("acknowledge_due", "investigator_due", "conclude_due", "notify_due")
-    ]
-    pending = [d for d in dates if d]
-    return min(pending) if pending else "9999-12-31"
+QUEUE_PAGE = 500
+"""Complaints read per call while the queue pages through the registry."""
+
+DONE = frozenset({"closed", "withdrawn", "complainant_notified"})
+"""What the default queue leaves out: nothing more is due from the office. A complaint not
+accepted stays: the complainant must still be told the decision (Art. 17), on time."""
+
+AWAITING_NOTICE = frozenset({"concluded", "not_accepted"})
+"""A result the complainant has not been told yet: the notice is what is due next."""
 
 
 def _next_due(row: dict[str, Any]) -> str | None:
@@ -102,7 +103,7 @@ def _next_due(row: dict[str, Any]) -> str | None:
         return deadlines.get("acknowledge_due")
     if status in ("acknowledged", "accepted", "under_investigation"):
         return deadlines.get("conclude_due") or deadlines.get("investigator_due")
-    if status == "concluded":
+    if status in AWAITING_NOTICE:
         return deadlines.get("notify_due")
     return None
 
@@ -123,6 +124,29 @@ async def state_queue_reason(request: Request, staff: Reader) -> Response:
     return await QUEUE_REASON.keep(request, staff)
 
 
+def _every_row(
+    staff: staff_pages.Staff, runtime: Runtime, status: str | None, reason: str | None
+) -> list[dict[str, Any]]:
+    """Every complaint of the registry (of one status), page after page: the registry lists
+    the newest first, so one page alone would leave out the oldest open complaints, which are
+    the most overdue. Each page is read, and recorded, as ``GET /v1/complaints`` reads it."""
+    rows: dict[str, dict[str, Any]] = {}  # by id: a complaint filed meanwhile shifts pages
+    page = 1
+    while True:
+        result = query_routes.registry(
+            actor=staff.actor,
+            runtime=runtime,
+            status=status,
+            page=page,
+            page_size=QUEUE_PAGE,
+            reason=reason,
+        )
+        rows.update((str(row["complaint_id"]), row) for row in result["items"])
+        if page >= int(result["pages"]):
+            return list(rows.values())
+        page += 1
+
+
 @staff_pages.router.get("/complaints", response_class=HTMLResponse)
 def queue(
     request: Request, runtime: RuntimeDep, staff: Reader, status: str | None = None
@@ -135,15 +159,11 @@ def queue(
     refusal: staff_pages.Refusal | None = None
     rows: list[dict[str, Any]] = []
     try:
-        result = query_routes.registry(
-            actor=staff.actor, runtime=runtime, status=status or None, page_size=500, reason=reason
-        )
-        rows = list(result["items"])
+        rows = _every_row(staff, runtime, status or None, reason)
     except staff_pages.REFUSALS as error:
         refusal = staff_pages.refusal_of(error)
     if not status:
-        done = {"closed", "withdrawn", "not_accepted", "complainant_notified"}
-        rows = [r for r in rows if r["status"] not in done]
+        rows = [r for r in rows if r["status"] not in DONE]
     for row in rows:
         row["next_due"] = _next_due(row)
     rows.sort(key=lambda r: (not r["deadlines"]["overdue"], r["next_due"] or "9999-12-31"))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.console.web import shown
+from api.routers import queries as query_routes
 from domain.values import china_date
 from tests.api.conftest import World, catch_up, new_token, receive_complaint
 from tests.console.conftest import (
@@ -355,3 +358,65 @@ def test_what_a_role_may_not_read_is_said_in_chinese_on_the_page(
     api = client.get(f"/v1/complaints/{world.complaint}", headers=world.headers("discipline"))
     assert api.json()["contact_text"] == "[withheld]"
     assert shown("[erased]") == "（个人信息已删除）" and shown("[sealed]") == "（个人信息未解密）"
+
+
+def test_the_queue_keeps_a_declined_complaint_until_the_complainant_is_told(
+    client: TestClient, world: World
+) -> None:
+    """Not accepting is a result the complainant must be told within the policy's days
+    (Art. 17): the queue keeps the complaint, due and overdue, until the notice."""
+    declined = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    office = world.headers("complaints")
+    for slug, payload in (
+        ("acknowledge", {"effective": "2026-01-06"}),
+        ("decline", {"reason": "不属于辅警管理范围", "effective": "2026-01-07"}),
+    ):
+        answer = client.post(f"/v1/complaints/{declined}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr")[1:]
+    assert f"/console/complaints/{declined}" in rows[0], "a declined complaint left the queue"
+    assert "不予受理" in rows[0] and "已逾期" in rows[0]
+    assert "2026年01月12日" in rows[0]  # told within 5 days of the decision
+    told = client.post(
+        f"/v1/complaints/{declined}/notify-complainant",
+        headers=office,
+        json={"method": "phone", "notified_on": "2026-01-09", "summary": "已电话告知不予受理"},
+    )
+    assert told.status_code == 200, told.text
+    catch_up(world.ledger)
+    assert f"/console/complaints/{declined}" not in client.get("/console/complaints").text
+
+
+def test_the_queue_reads_every_page_of_the_registry(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry lists the newest first: an open complaint older than a page of newer ones
+    is still in the queue."""
+    oldest = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    for _ in range(2):
+        newer = receive_complaint(world.ledger, world.auxiliary, incident_place="工农路")
+        closed = client.post(
+            f"/v1/complaints/{newer}/withdraw",
+            headers=world.headers("complaints"),
+            json={"reason": "投诉人撤回"},
+        )
+        assert closed.status_code == 200, closed.text
+    catch_up(world.ledger)
+    registry = query_routes.registry
+
+    def one_a_page(**arguments: Any) -> Any:  # as if the organ had 500 newer complaints
+        return registry(**{**arguments, "page_size": 1})
+
+    monkeypatch.setattr(query_routes, "registry", one_a_page)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    assert f"/console/complaints/{oldest}" in html
+    assert f"/console/complaints/{world.complaint}" in html
+    assert "共 2 件" in html
