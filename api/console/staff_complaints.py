@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -35,8 +35,11 @@ from api.console.staff_ledger import checkpoint_state, proof_download, recorded_
 from api.console.web import render
 from api.deps import LedgerDep, RuntimeDep, may
 from api.routers import complaints as complaint_routes
+from api.routers import public as public_api
 from api.routers import queries as query_routes
 from api.runtime import Runtime
+from domain.complaint import Complaint
+from domain.policy import Policy
 from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
 
@@ -106,6 +109,30 @@ def _next_due(row: dict[str, Any]) -> str | None:
     if status in AWAITING_NOTICE:
         return deadlines.get("notify_due")
     return None
+
+
+STEP_LABELS = {
+    "acknowledge": "签收",
+    "conclude": "调查办结",
+    "notify": "告知投诉人处理结果",
+    "review": "作出复查决定",
+}
+"""The complaint page's name of each step of ``public_api.policy_deadlines``."""
+
+INVESTIGATING = frozenset({ComplaintStatus.accepted, ComplaintStatus.under_investigation})
+
+
+def deadlines(complaint: Complaint, policy: Policy, today: date) -> list[tuple[str, date, bool]]:
+    """The steps still due on the complaint, their last days and whether each has passed:
+    the policy's (``policy_deadlines``, the dates the complainant sees on /track), then the
+    due date the investigator was given, while the investigation runs."""
+    due = [
+        (STEP_LABELS[step], day, today > day)
+        for step, day in public_api.policy_deadlines(complaint, policy)
+    ]
+    if complaint.due is not None and complaint.status in INVESTIGATING:
+        due.append(("调查人员办理期限", complaint.due, today > complaint.due))
+    return due
 
 
 QUEUE_REASON = staff_pages.ReasonGate(
@@ -224,6 +251,7 @@ def _complaint_page(
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
     forms = FORMS.forms(actor, below=below, failed=failed, typed=typed)
+    today = china_date(datetime.now(tz=UTC))
     return render(
         request,
         "staff/complaint.html",
@@ -235,11 +263,12 @@ def _complaint_page(
             "forms": forms,
             "refusal": refusal,
             "done": request.query_params.get("done"),
-            "today": china_date(datetime.now(tz=UTC)).isoformat(),
+            "today": today.isoformat(),
+            "deadlines": deadlines(complaint, ledger.policy, today),
             "action_labels": ACTION_LABELS,
             "checkpoint": checkpoint_state(runtime),
             "may_match": may(actor, complaint_routes.COMMAND_ROLES) and not below,
-            "followup": follow_up(complaint, china_date(datetime.now(tz=UTC))),
+            "followup": follow_up(complaint, today),
         },
         status_code=status_code,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.console.web import shown
+from api.console.web import cst_date, shown
 from api.routers import queries as query_routes
 from domain.values import china_date
 from tests.api.conftest import World, catch_up, new_token, receive_complaint
@@ -420,3 +420,22 @@ def test_the_queue_reads_every_page_of_the_registry(
     assert f"/console/complaints/{oldest}" in html
     assert f"/console/complaints/{world.complaint}" in html
     assert "共 2 件" in html
+
+
+def test_the_complaint_page_shows_each_step_due_and_marks_one_passed(
+    client: TestClient, world: World
+) -> None:
+    """The office sees on the complaint itself the last day of each step still due (the
+    policy's, as /track tells the complainant), and which have passed."""
+    late = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get(f"/console/complaints/{late}"))
+    rules = world.ledger.policy.complaints
+    acknowledge = rules.acknowledge_due(date(2026, 1, 6), world.ledger.policy.calendar)
+    conclude = rules.conclude_due(date(2026, 1, 6))
+    due = html.split('id="deadlines">', 1)[1].split("</dd>", 1)[0]
+    assert f"签收：最迟 {cst_date(acknowledge.isoformat())}" in due
+    assert f"调查办结：最迟 {cst_date(conclude.isoformat())}" in due
+    assert due.count("已超期") == 2
