@@ -10,6 +10,7 @@ what was typed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -34,6 +35,17 @@ Body = TypeVar("Body", bound=BaseModel)
 
 ENVIRONMENT.globals["earliest_day"] = EARLIEST_DAY.isoformat()
 """The date pickers' lower bound (``_complaint_fields.html``), the API's earliest date."""
+
+
+_ALLEGATION = re.compile(r"^allegations\[([0-9]+)\]$")
+_NUMERALS = "一二三四五六七八九十"
+
+
+def format_character_message(label: str) -> str:
+    """What a field holding an invisible or direction-changing character is told."""
+    return (
+        f"{label}中有看不见的字符或改变文字方向的控制字符（可能随复制的文字带入），请删除后重新输入"
+    )
 
 
 def first(fields: Mapping[str, list[str]], name: str) -> str:
@@ -62,6 +74,26 @@ class ComplaintFields:
         allegations = [a.strip() for a in fields.get("allegation", [])][:FORM_ALLEGATIONS]
         allegations += [""] * (FORM_ALLEGATIONS - len(allegations))
         return cls(values=values, allegations=allegations)
+
+    def refused_field(self, field: str | None, labels: Mapping[str, str]) -> tuple[str | None, str]:
+        """The form field (and its Chinese label, from ``labels``) of a field the domain
+        names: ``incident_at`` is the date and time, ``allegations[n]`` the n-th allegation
+        given, which is the box it was written in counting only the boxes filled in;
+        (None, "") if the form has none."""
+        if field is None:
+            return None, ""
+        if field == "incident_at":
+            return "incident_date", labels["incident_at"]
+        found = _ALLEGATION.fullmatch(field)
+        if found is not None:
+            filled = [box for box, text in enumerate(self.allegations) if text]
+            number = int(found.group(1))
+            if 1 <= number <= len(filled) and filled[number - 1] < len(_NUMERALS):
+                return "allegations", f"投诉事项{_NUMERALS[filled[number - 1]]}"
+            return "allegations", labels["allegations"]
+        if field in labels:
+            return field, labels[field]
+        return None, ""
 
     def _allegations_given(self) -> list[str]:
         """The allegations written, an error if none."""

@@ -44,6 +44,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import tracking_code as codes
 from api.console import public_docs
+from api.console.complaint_fields import format_character_message
 from api.console.public_form import CSRF_COOKIE, FIELD_LABELS, ComplaintForm, form_csrf
 from api.console.staff import read_form
 from api.console.staff_session import set_cookie
@@ -80,8 +81,6 @@ _INTAKE_MESSAGES = {
         "这个工作证号无法确定是哪一位辅警，请不填证号，改为填写姓名和所在单位",
     ),
 }
-_ALLEGATION = re.compile(r"^allegations\[([0-9]+)\]$")
-_NUMERALS = "一二三四五六七八九十"
 
 
 def _today() -> date:
@@ -239,40 +238,17 @@ def _intake_refused(form: ComplaintForm, code: str, field: str | None = None) ->
         name, message = _INTAKE_MESSAGES[code]
         form.errors[name] = message
         return None
-    refused, label = _refused_field(form, field)
+    refused, label = form.refused_field(field, FIELD_LABELS)
     if refused is None:
         return f"投诉没有提交：{error_label(code)}。请核对填写的内容后再提交。"
     if code == "format_character":
-        message = (
-            f"{label}中有看不见的字符或改变文字方向的控制字符（可能随复制的文字带入），"
-            "请删除后重新输入"
-        )
+        message = format_character_message(label)
     elif refused == "complainant_phone":
         message = "联系电话应有5到20位数字（可带区号和短横线），例如 13800001111 或 0513-85000000"
     else:
         message = f"{label}填写有误，请检查后再提交"
     form.errors[refused] = message
     return None
-
-
-def _refused_field(form: ComplaintForm, field: str | None) -> tuple[str | None, str]:
-    """The form field (and its Chinese label) of a field the domain names: ``incident_at``
-    is the date and time, ``allegations[n]`` the n-th allegation given, which is the box it
-    was written in counting only the boxes filled in; (None, "") if the form has none."""
-    if field is None:
-        return None, ""
-    if field == "incident_at":
-        return "incident_date", FIELD_LABELS["incident_at"]
-    found = _ALLEGATION.fullmatch(field)
-    if found is not None:
-        filled = [box for box, text in enumerate(form.allegations) if text]
-        number = int(found.group(1))
-        if 1 <= number <= len(filled) and filled[number - 1] < len(_NUMERALS):
-            return "allegations", f"投诉事项{_NUMERALS[filled[number - 1]]}"
-        return "allegations", FIELD_LABELS["allegations"]
-    if field in FIELD_LABELS:
-        return field, FIELD_LABELS[field]
-    return None, ""
 
 
 @router.get("/track", response_class=HTMLResponse)

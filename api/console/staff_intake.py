@@ -38,7 +38,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.console import staff as staff_pages
-from api.console.complaint_fields import ComplaintFields
+from api.console.complaint_fields import ComplaintFields, format_character_message
 from api.console.staff_commands import refused_status
 from api.console.staff_complaints import ACTION_LABELS
 from api.console.web import render
@@ -48,7 +48,7 @@ from api.receipts import canonical_json, code_matches, intake_identity, tracking
 from api.routers import complaints as complaint_routes
 from api.schemas.complaints import ComplaintIntakeCreate, SubjectMatchCreate
 from domain.complaint import responsibility_at_incident
-from domain.errors import InvalidFieldError
+from domain.errors import FormatCharacterError, InvalidFieldError
 from domain.values import ComplaintChannel, china_date
 from ledger.access import record_access
 from ledger.errors import ConcurrencyConflictError, LedgerError
@@ -108,9 +108,15 @@ class IntakeForm(ComplaintFields):
     def refused(self, error: Exception) -> staff_pages.Refusal | None:
         """Put a refusal by the domain or the lookup next to its field; the refusal to show
         above the form when it belongs to no field."""
-        if isinstance(error, InvalidFieldError) and error.field in FIELD_LABELS:
-            self.errors[error.field] = self._field_refusal(error.field)
-            return None
+        if isinstance(error, InvalidFieldError):
+            name, label = self.refused_field(error.field, FIELD_LABELS)
+            if name is not None:
+                self.errors[name] = (
+                    format_character_message(label)
+                    if isinstance(error, FormatCharacterError)
+                    else self._field_refusal(name)
+                )
+                return None
         refusal = staff_pages.refusal_of(error)
         if refusal.code in ("unknown_auxiliary", "ambiguous_work_id", "no_responsibility"):
             self.errors["work_id"] = (

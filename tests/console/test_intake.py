@@ -274,3 +274,45 @@ def test_a_complaint_about_another_organs_auxiliary_says_where_it_went(
     assert f"/console/complaints/{complaint_id}" not in done
     assert event_count(world) == before + 1
     assert world.ledger.complaint(complaint_id).organ == OTHER_ORGAN
+
+
+def test_an_invisible_character_is_told_on_its_box_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    """A direction-changing character in the second allegation (or the place) is told next
+    to that box, in Chinese, as the public form tells it; nothing recorded, all kept."""
+    csrf = sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    answer = post_intake(client, csrf, allegation=["执勤时态度恶劣", "", "未出示\u202e证件"])
+    html = page_text(answer)
+    assert answer.status_code == 422 and event_count(world) == before
+    assert 'id="allegations-error"' in html
+    assert "投诉事项三中有看不见的字符或改变文字方向的控制字符" in html
+    assert "must not contain" not in html.split('id="form-errors"', 1)[0]  # no bare English
+    assert "未出示\u202e证件" in html  # kept in its box
+    place = post_intake(client, csrf, incident_place="人民路\u200b路口")
+    assert place.status_code == 422 and event_count(world) == before
+    assert "事发地点中有看不见的字符" in page_text(place)
+
+
+def test_a_refusal_above_the_form_marks_its_english_detail_as_a_technical_note(
+    client: TestClient, world: World
+) -> None:
+    """The same form sent again with other values is refused above the form: in Chinese,
+    the English detail only as a marked technical note."""
+    csrf = sign_in(client, world.tokens["complaints"])
+    page = page_text(client.get("/console/intake"))
+    key = FORM_KEY.search(page)
+    assert key is not None
+    first = client.post(
+        "/console/intake", data={"csrf": csrf, "form_key": key.group(1), **intake_form()}
+    )
+    assert first.status_code == 201, first.text
+    changed = intake_form(incident_place="工农路")
+    again = client.post("/console/intake", data={"csrf": csrf, "form_key": key.group(1), **changed})
+    html = page_text(again)
+    assert again.status_code == 409
+    notice = html.split('class="notice bad" role="alert">', 1)[1].split("</p>", 1)[0]
+    english = notice.split("技术说明（英文）：", 1)
+    assert len(english) == 2 and "this form was sent" in english[1]
+    assert "this form was sent" not in english[0]
