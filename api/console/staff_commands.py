@@ -166,7 +166,10 @@ class CommandForms(Generic[K, C]):
             )
         except ValidationError as error:
             failed_names = invalid_fields(error, self.form_labels.get(chosen.name))
-            return staff_pages.Refusal("validation", f"请检查：{failed_names}")  # 422
+            fields_failed = ", ".join(dict.fromkeys(str(e["loc"][0]) for e in error.errors()))
+            return staff_pages.Refusal(  # 422: the fields named, never a value typed
+                "validation", f"fields that failed: {fields_failed}", zh=f"请检查：{failed_names}"
+            )
         except staff_pages.REFUSALS as error:
             return staff_pages.refusal_of(error)
         return Sent(chosen, recorded)

@@ -439,3 +439,18 @@ def test_the_complaint_page_shows_each_step_due_and_marks_one_passed(
     assert f"签收：最迟 {cst_date(acknowledge.isoformat())}" in due
     assert f"调查办结：最迟 {cst_date(conclude.isoformat())}" in due
     assert due.count("已超期") == 2
+
+
+def test_a_field_refusal_reads_in_chinese_not_under_the_english_note(
+    client: TestClient, world: World
+) -> None:
+    """The fields a form must fix are named in the notice's Chinese text; only the English
+    detail sits under 技术说明（英文）."""
+    csrf = sign_in(client, world.tokens["complaints"])
+    answer = act(client, world, csrf, "accept", category="")
+    html = page_text(answer)
+    assert answer.status_code == 422  # type: ignore[attr-defined]
+    notice = html.split('class="notice bad" role="alert">', 1)[1].split("</p>", 1)[0]
+    chinese, english = notice.split("技术说明（英文）：", 1)
+    assert "请检查：类别" in chinese and "请检查" not in english
+    assert "category" in english
