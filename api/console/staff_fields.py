@@ -96,8 +96,29 @@ FIELD_NAMES: Mapping[str, str] = {
     "hours": "学时",
     "leave_id": "休假编号",
     "planned_end": "计划截止",
+    "outside_reference": "外部编号",
+    "referring_organ": "转办机关",
+    "subject_description": "被投诉人特征",
+    "message_id": "消息编号",
+    "attempt": "第几次尝试",
+    "adapter": "发送通道",
+    "provider_reference": "发送回执编号",
+    "retry_at": "下次尝试时间",
 }
 """Chinese names of event fields."""
+
+EVENT_FIELD_NAMES: Mapping[tuple[str, str], str] = {
+    ("Complaint.ReviewRequested", "reasons"): "复查申请理由",
+    ("Complaint.ReviewRequested", "due"): "复查决定期限",
+    ("Complaint.ReviewDecided", "outcome"): "复查结论",
+    ("Complaint.ReviewDecided", "reasons"): "复查理由",
+    ("Complaint.NotificationQueued", "channel"): "告知方式",
+    ("Complaint.NotificationQueued", "text"): "告知内容",
+    ("Complaint.NotificationDelivered", "outcome"): "发送结果",
+    ("Complaint.NotificationFailed", "reason"): "未发送原因",
+}
+"""An event's own names for fields whose shared name would mislead (a review's outcome is
+no court's outcome, a message's channel no complaint channel)."""
 
 BOOLEAN_WORDS: Mapping[str, tuple[str, str]] = {
     "upheld": ("维持原处理", "撤销原处理"),
@@ -133,6 +154,9 @@ EVENT_VALUE_SETS: Mapping[tuple[str, str], str] = {
     ("Auxiliary.CostAdvanced", "category"): "CostCategory",
     ("Auxiliary.TrainingRecorded", "kind"): "TrainingKind",
     ("Auxiliary.LeaveStarted", "kind"): "LeaveKind",
+    ("Complaint.ReviewDecided", "outcome"): "ReviewOutcome",
+    ("Complaint.NotificationQueued", "channel"): "OutboundChannel",
+    ("Complaint.NotificationDelivered", "outcome"): "DeliveryOutcome",
 }
 """Fields whose value set depends on the event."""
 
@@ -189,7 +213,7 @@ def _text(event: str, name: str, value: Any) -> str:
         return "、".join(_finding_ref(str(ref)) for ref in value) or "—"
     if name in _DATE_FIELDS:
         return cst_date(str(value))
-    if name == "incident_at":
+    if name in ("incident_at", "retry_at"):
         return cst(str(value))
     if name == "allegations" and isinstance(value, list):
         return "；".join(
@@ -208,7 +232,7 @@ def field_rows(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     event = str(entry.get("event", ""))
     fields: Mapping[str, Any] = entry.get("fields") or {}
     return [
-        (FIELD_NAMES.get(name, name), _text(event, name, value))
+        (EVENT_FIELD_NAMES.get((event, name)) or field_name(name), _text(event, name, value))
         for name, value in fields.items()
         if name not in _HIDDEN
     ]

@@ -3,6 +3,7 @@ outcome, overdue; channel, status, attempts and outcome -- never the contact."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -59,3 +60,31 @@ def test_the_page_shows_the_review_and_the_outbox_without_the_contact(
     assert "维持原结论" in page.text and "待复查" not in page.text
     outbox = page.text.split('id="h-outbox"', 1)[1].split("</section>", 1)[0]
     assert COMPLAINT["complainant_phone"] not in outbox
+
+
+def test_the_history_names_review_and_message_fields_in_chinese(
+    client: TestClient, world: World
+) -> None:
+    """A review's outcome reads 复查结论：维持原结论 (not a court's outcome, not ``upheld``), a
+    queued message its channel 告知方式：短信; no field keeps its English name."""
+    office = world.headers("complaints")
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    cid = client.post("/v1/complaints", json=COMPLAINT).json()["complaint_id"]
+    for headers, slug, payload in (
+        (office, "acknowledge", {}),
+        (office, "decline", {"reason": "不属于辅警管理范围"}),
+        (office, "notify-complainant", {"method": "sms", "notified_on": today, "summary": "否"}),
+        (office, "request-review", {"reasons": "投诉人不服"}),
+        (office, "queue-notification", {"channel": "sms", "text": "复查申请已收到"}),
+        (world.headers("discipline"), "decide-review", {"outcome": "upheld", "reasons": "维持"}),
+    ):
+        answer = client.post(f"/v1/complaints/{cid}/{slug}", headers=headers, json=payload)
+        assert answer.status_code == 200, answer.text
+    sign_in(client, world.tokens["complaints"])
+    page = client.get(f"/console/complaints/{cid}").text
+    history = re.sub(r"<[^>]+>", "", page.split('id="h-history"', 1)[1])
+    assert "复查结论：维持原结论" in history and "司法处理结果" not in history
+    assert "复查申请理由：" in history and "复查决定期限：" in history
+    assert "告知方式：短信" in history and "告知内容：复查申请已收到" in history
+    for english in ("upheld", "message_id", "outside_reference", "subject_description", "text："):
+        assert english not in history, english
