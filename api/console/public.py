@@ -321,7 +321,7 @@ async def track(request: Request, runtime: RuntimeDep, ledger: LedgerDep) -> Res
             "没有找到这个查询码对应的投诉。请核对查询码（形如 XXXX-XXXX-XXXX-XXXX-C，"
             "不区分大小写）后重试。"
         )
-        return _track_refused(request, runtime, error, 404)
+        return _track_refused(request, runtime, error, 404, code=code)
     tracked, complaint = found
     return _track_shown(request, runtime, ledger, tracked, complaint, code)
 

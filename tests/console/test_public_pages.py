@@ -12,6 +12,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from api import tracking_code as codes
 from api.app import create_app
 from api.console.public import receipt_file_name
 from api.console.web import cst_date
@@ -304,3 +305,14 @@ def test_a_client_trying_codes_is_told_to_wait_in_chinese(world: World) -> None:
         answer = client.post("/track", data={"csrf": csrf, "code": "NOPE"})
         assert answer.status_code == 429
         assert "查询太频繁了" in page_text(answer)
+
+
+def test_a_code_not_found_stays_in_its_box_to_be_corrected(client: TestClient) -> None:
+    """A well-formed code that finds nothing is told so, and comes back in the box: one
+    mistyped group is corrected, not all 21 characters typed again."""
+    code = codes.grouped(codes.encode(bytes(10)))
+    csrf = csrf_of(page_text(client.get("/track")))
+    answer = client.post("/track", data={"csrf": csrf, "code": code})
+    page = page_text(answer)
+    assert answer.status_code == 404 and "没有找到这个查询码对应的投诉" in page
+    assert f'value="{code}"' in page
