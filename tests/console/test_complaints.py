@@ -454,3 +454,18 @@ def test_a_field_refusal_reads_in_chinese_not_under_the_english_note(
     chinese, english = notice.split("技术说明（英文）：", 1)
     assert "请检查：类别" in chinese and "请检查" not in english
     assert "category" in english
+
+
+def test_the_queue_row_of_an_unnamed_complaint_says_so_not_none(
+    client: TestClient, world: World
+) -> None:
+    """A complaint naming no auxiliary yet has no unit: its row says 未具名 and —, never
+    Python's ``None``."""
+    taken = take_unnamed(world)
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    row = next(r for r in html.split("<tr")[1:] if f"/console/complaints/{taken}" in r)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("<td")[1:]]
+    assert cells[1] == ">未具名" and cells[2] == ">—", cells
+    assert "None" not in row
