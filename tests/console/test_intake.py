@@ -223,6 +223,10 @@ def test_the_office_finds_the_auxiliary_confirms_the_attribution_then_matches(
         data={"csrf": csrf, "work_id": "NTFJ0602000001"},
     )
     assert again.status_code == 409 and "未记录任何内容" in again.text
+    # What is wrong is said in the domain's Chinese, the English only as a technical note.
+    notice = page_text(again).split('class="notice bad" role="alert">', 1)[1].split("</p>")[0]
+    chinese, english = notice.split("技术说明（英文）：", 1)
+    assert "只有未指明辅警的投诉才需确认被投诉辅警" in chinese and "already names" in english
     assert event_count(world) == before
 
 
