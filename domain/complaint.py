@@ -1039,8 +1039,18 @@ class Complaint(Aggregate):
         self.trigger_event(self.Closed, **rec.fields())
 
     def reopen(self, rec: Recording, cmd: commands.Reopen) -> None:
-        """Reopen a closed complaint; a new round of findings begins."""
+        """Reopen a closed complaint; a new round of findings begins. Not while a review
+        (复查) of the closed round's result is pending: the new round would leave it with
+        no result to decide on, pending for ever; the review is decided first."""
         self._authorise(rec, "reopen", frozenset({_S.closed}))
+        review = self.review
+        if review is not None and review.outcome is None:
+            raise InvalidTransitionError(
+                self.status.value,
+                "reopen",
+                "a review of the result is pending: it is decided first",
+                zh="该处理结果的复查尚未作出决定，须先由督察或纪检监察部门作出复查决定，才能重新办理",
+            )
         self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     # ---------------------------------------------------------------------------- review (复查)

@@ -295,9 +295,11 @@ class InvalidTransitionError(DomainError):
 
     code = "invalid_transition"
 
-    def __init__(self, from_status: str, command: str, detail: str = "") -> None:
+    def __init__(
+        self, from_status: str, command: str, detail: str = "", *, zh: str | None = None
+    ) -> None:
         message = f"{command} is not allowed when the record is {from_status}"
-        super().__init__(f"{message}: {detail}" if detail else message)
+        super().__init__(f"{message}: {detail}" if detail else message, zh=zh)
         self.from_status = from_status
         self.command = command
 

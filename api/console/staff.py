@@ -230,7 +230,9 @@ def refusal_of(error: Exception) -> Refusal:
     if isinstance(error, InvalidFieldError):
         return Refusal(*domain_problem(error), field=error.field, zh=error.zh)
     if isinstance(error, InvalidTransitionError):
-        return Refusal(*domain_problem(error), transition=(error.from_status, error.command))
+        return Refusal(
+            *domain_problem(error), transition=(error.from_status, error.command), zh=error.zh
+        )
     if isinstance(error, DomainError):
         return Refusal(*domain_problem(error), zh=error.zh)
     if isinstance(error, LedgerError):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain.auxiliary import Auxiliary
-from domain.commands.complaint import DecideReview, RequestReview
+from domain.commands.complaint import DecideReview, Reopen, RequestReview
 from domain.complaint import Complaint
 from domain.errors import (
     DuplicateRecordError,
@@ -61,6 +61,24 @@ def test_the_complainant_asks_and_the_inspectorate_decides(notified: Complaint) 
     events = notified.collect_events()
     assert [type(e).__name__ for e in events] == ["ReviewRequested", "ReviewDecided"]
     assert events[0].due == date(2024, 4, 14)
+
+
+def test_a_closed_complaint_is_not_reopened_while_its_review_is_pending(
+    auxiliary: Auxiliary,
+) -> None:
+    """A new round would leave the review with no result to decide on, pending for ever: it
+    is decided first, then the office may reopen."""
+    closed = handled(receive(auxiliary), upto="closed")
+    closed.request_review(rec(COMPLAINTS, MAR_12 + timedelta(days=30)), ASK)
+    closed.collect_events()
+    reopen = Reopen(reason="投诉人提供新证据")
+    with pytest.raises(InvalidTransitionError) as refused:
+        closed.reopen(rec(COMPLAINTS, date(2024, 4, 12)), reopen)
+    assert refused.value.zh is not None and "复查尚未作出决定" in refused.value.zh
+    assert closed.collect_events() == [] and closed.status is ComplaintStatus.closed
+    closed.decide_review(rec(INSPECTOR, date(2024, 4, 13)), DECIDE)  # still decidable
+    closed.reopen(rec(COMPLAINTS, date(2024, 4, 14)), reopen)
+    assert closed.status is not ComplaintStatus.closed and closed.round == 2
 
 
 def test_the_request_reasons_are_personal_to_the_complainant(notified: Complaint) -> None:
