@@ -77,6 +77,7 @@ from domain.auxiliary import Auxiliary, CredentialSerial
 from domain.commands.auxiliary import AuxiliaryCommand, Correct, Hire
 from domain.commands.complaint import (
     ComplaintCommand,
+    ComplaintIntake,
     MatchSubject,
     ReceiveComplaint,
     TakeComplaint,
@@ -818,15 +819,25 @@ class AuxLedger(LedgerApplication):
     def receive_complaint(self, cmd: ReceiveComplaint, env: Envelope) -> Recorded:
         """Receive a complaint, attributed to who answered for the auxiliary then (Art. 17)."""
         auxiliary = self.load(Auxiliary, cmd.auxiliary_id, copy=False)
+        return self._open_complaint(
+            cmd,
+            env,
+            lambda rec, new_id, complainant: Complaint.receive(
+                rec, cmd, id=new_id, auxiliary=auxiliary, complainant_id=complainant
+            ),
+        )
+
+    def _open_complaint(
+        self,
+        cmd: ComplaintIntake,
+        env: Envelope,
+        start: Callable[[Recording, UUID, UUID], Complaint],
+    ) -> Recorded:
+        """Commit the complaint ``start(recording, complaint id, complainant id)`` opens, with
+        the command's ids or new ones; a new complainant id is a new data subject."""
         new_id = cmd.complaint_id or uuid4()  # a repeated id fails at the insert (version 1)
         complainant = cmd.complainant_id or uuid4()
-        complaint = Complaint.receive(
-            self.recording(env),
-            cmd,
-            id=new_id,
-            auxiliary=auxiliary,
-            complainant_id=complainant,
-        )
+        complaint = start(self.recording(env), new_id, complainant)
         return self._commit(complaint, new_subjects=() if cmd.complainant_id else (complainant,))
 
     def complaint(self, complaint_id: UUID) -> Complaint:
@@ -849,16 +860,13 @@ class AuxLedger(LedgerApplication):
         auxiliary = (
             None if cmd.auxiliary_id is None else self.load(Auxiliary, cmd.auxiliary_id, copy=False)
         )
-        new_id = cmd.complaint_id or uuid4()  # a repeated id fails at the insert (version 1)
-        complainant = cmd.complainant_id or uuid4()
-        complaint = Complaint.take(
-            self.recording(env),
+        return self._open_complaint(
             cmd,
-            id=new_id,
-            auxiliary=auxiliary,
-            complainant_id=complainant,
+            env,
+            lambda rec, new_id, complainant: Complaint.take(
+                rec, cmd, id=new_id, auxiliary=auxiliary, complainant_id=complainant
+            ),
         )
-        return self._commit(complaint, new_subjects=() if cmd.complainant_id else (complainant,))
 
     def match_complaint(self, complaint_id: UUID, cmd: MatchSubject, env: Envelope) -> Recorded:
         """Name the auxiliary an unnamed complaint is about (Art. 17)."""

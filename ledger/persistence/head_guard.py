@@ -181,6 +181,19 @@ class HeadGuard:
         return checkpoint.size, checkpoint.root
 
 
+class GuardedRecorder:
+    """The head guard of a recorder (either database's), made at its first write: the log
+    configuration, which names the log's origin, is set after the recorder is constructed."""
+
+    _head_guard: HeadGuard | None = None
+
+    def _guard(self, origin: str) -> HeadGuard:
+        """This recorder's head guard for the log of ``origin`` (a new one if it changed)."""
+        if self._head_guard is None or self._head_guard.origin != origin:
+            self._head_guard = HeadGuard(origin)
+        return self._head_guard
+
+
 def frontier_root(size: int, blob: bytes) -> bytes:
     """The root of a stored frontier, or ``HeadNotExtendedError`` if it is malformed."""
     try:

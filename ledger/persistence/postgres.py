@@ -43,7 +43,7 @@ from ledger.persistence.errors import (
     subject_key_conflict,
 )
 from ledger.persistence.group_commit import GroupCommitQueue, groupable
-from ledger.persistence.head_guard import HeadGuard, HeadNotExtendedError, frontier_root
+from ledger.persistence.head_guard import GuardedRecorder, HeadNotExtendedError, frontier_root
 from ledger.persistence.log_append import LogAppend, LogConfig, log_signer, plan_append
 from ledger.persistence.postgres_sql import statements
 from ledger.persistence.schema import SUBJECT_KEYS, postgres_create_statements
@@ -99,7 +99,7 @@ class _PostgresLogReader:
         return {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in self._curs.fetchall()}
 
 
-class PostgresLedgerRecorder(PostgresApplicationRecorder):
+class PostgresLedgerRecorder(GuardedRecorder, PostgresApplicationRecorder):
     """PostgreSQL application recorder that appends every batch to the Merkle log."""
 
     log_config: LogConfig | None = None
@@ -131,7 +131,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # The size and root of the last tree this process committed or checked: what the
         # head guard checks a head read from the database against first.
         self._known: tuple[int, bytes] | None = None
-        self._head_guard: HeadGuard | None = None
         self._last_stale = 0.0
         self._group_commit = GroupCommitQueue(self._insert_now)
 
@@ -241,7 +240,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     # others may have signed larger ones since), read on this connection. A
                     # refusal leaves the batch stored without a checkpoint and stops this
                     # write with an integrity error.
-                    self._guard(config).check(
+                    self._guard(config.origin).check(
                         int(rows[0]["out_size"]),
                         bytes(rows[0]["out_root"]),
                         reader=self._log_reader(curs),
@@ -330,7 +329,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                             bytes(row["active_key_id"]),
                         )
                         config, _ = log_signer(self.log_config, kwargs)
-                        self._guard(config).check(
+                        self._guard(config.origin).check(
                             head[0],
                             frontier_root(head[0], head[1]),
                             reader=self._log_reader(curs),
@@ -361,13 +360,6 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if self._head_guard is not None:
             self._head_guard.remember(plan.checkpoint_note)
         return ids, (plan.tree_size, plan.frontier, plan.active_key_id)
-
-    def _guard(self, config: LogConfig) -> HeadGuard:
-        """This recorder's head guard (made at the first write: the log configuration is
-        set after the recorder is constructed)."""
-        if self._head_guard is None or self._head_guard.origin != config.origin:
-            self._head_guard = HeadGuard(config.origin)
-        return self._head_guard
 
     def _log_reader(self, curs: Any) -> _PostgresLogReader:
         return _PostgresLogReader(curs, self._latest_checkpoint, self._select_nodes)

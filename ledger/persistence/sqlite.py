@@ -28,7 +28,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
 from ledger.persistence.errors import LogNotConfiguredError, SubjectKeyMissingError
-from ledger.persistence.head_guard import HeadGuard, frontier_root
+from ledger.persistence.head_guard import GuardedRecorder, frontier_root
 from ledger.persistence.log_append import LogConfig, log_signer, plan_append
 from ledger.persistence.schema import (
     CHECKPOINTS,
@@ -75,11 +75,10 @@ class _SQLiteLogReader:
         return found
 
 
-class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+class SQLiteLedgerRecorder(GuardedRecorder, SQLiteApplicationRecorder):
     """SQLite application recorder that appends every batch to the Merkle log."""
 
     log_config: LogConfig | None = None
-    _head_guard: HeadGuard | None = None
     # The checkpoint note the current thread's write signed (a writing thread's own).
     _signed = threading.local()
 
@@ -184,7 +183,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         config, _ = log_signer(self.log_config, kwargs)
         # The head read is checked against the latest checkpoint signed, in this transaction
         # (which holds the write lock), before anything is signed over it.
-        self._guard(config).check(
+        self._guard(config.origin).check(
             size,
             frontier_root(size, frontier),
             reader=_SQLiteLogReader(c),
@@ -213,13 +212,6 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             (plan.tree_size, plan.root, plan.checkpoint_note, plan.signer_key_id, now_text()),
         )
         self._signed.note = plan.checkpoint_note
-
-    def _guard(self, config: LogConfig) -> HeadGuard:
-        """This recorder's head guard (made at the first write: the log configuration is
-        set after the recorder is constructed)."""
-        if self._head_guard is None or self._head_guard.origin != config.origin:
-            self._head_guard = HeadGuard(config.origin)
-        return self._head_guard
 
     def select_events(
         self,
