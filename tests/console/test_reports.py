@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 
 from api.console.staff_reports import COLUMNS, TITLES, _value_set, cell
 from api.console.web import _LABELS_BY_NAME
-from domain.commands.auxiliary import ImposeSanction, WaiveStatement
 from domain.values import Actor
 from ledger.records import Envelope
 from projections.reports import REPORTS
 from tests.api.conftest import ORGAN, World, catch_up, receive_complaint
+from tests.builders import DECISION, impose_sanction
 from tests.console.conftest import page_text, sign_in
 
 
@@ -224,32 +224,19 @@ def test_lists_and_records_in_report_cells_read_as_chinese(
         incident_at=datetime(2026, 1, 2, 8, 0, tzinfo=UTC),
     )
     discipline = Actor("setup-discipline", "discipline", ORGAN, None)
-    for command in (
-        WaiveStatement(sanction_id="SAN-R", waiver_reference="放弃陈述申辩声明书"),
-        ImposeSanction(
-            sanction_id="SAN-R",
-            kind="warning",
-            until=None,
-            linked_findings=[],
-            facts="执勤时未按规定着装",
-            reasons="违反日常管理制度",
-            article="Art. 18",
-            document_number="通公纪〔2026〕7号",
-            evidence=["询问笔录"],
-        ),
-    ):
-        world.ledger.command_auxiliary(
-            world.auxiliary,  # type: ignore[arg-type]
-            command,
-            Envelope(discipline, effective=date(2026, 1, 5)),
-        )
+    impose_sanction(
+        world.ledger,
+        world.auxiliary,
+        Envelope(discipline, effective=date(2026, 1, 5)),
+        sanction_id="SAN-R",
+        kind="warning",
+    )
     catch_up(world.ledger)
     sign_in(client, world.tokens["personnel"])
     html = page_text(client.get("/console/reports/personnel_status?q=李"))
     table = html.split("<table>", 1)[1].split("</table>", 1)[0]
-    assert (
-        "执行中的处分" in table and "警告（2026年01月05日起，文书编号 通公纪〔2026〕7号）" in table
-    )
+    number = DECISION["document_number"]
+    assert "执行中的处分" in table and f"警告（2026年01月05日起，文书编号 {number}）" in table
     assert "{" not in table and "[" not in table
     assert '<label for="f-post">岗位</label>' in html
     office = TestClient(client.app)
