@@ -65,11 +65,15 @@ Invariants kept here:
   are numbered 1, 2, ... in order; nothing is recorded on a message after its outcome or
   after it was given up (``InvalidTransitionError``), so a message is delivered at most once
   on record.
+- What the complaint's state allows is decided in one place, ``Complaint.state_refusal``
+  (the status, the review of the round, whether the auxiliary is named, a review's window):
+  every handling command raises its answer, and ``open_commands`` and ``next_step`` (what a
+  page offers, and the step expected) read it, so what is offered and what is refused agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -96,6 +100,7 @@ from domain.checks import (
 from domain.errors import (
     ComplainantNotNotifiedError,
     DateInFutureError,
+    DomainError,
     DuplicateRecordError,
     InvalidDateRangeError,
     InvalidFieldError,
@@ -130,6 +135,7 @@ if TYPE_CHECKING:
     from domain.commands import complaint as commands
 
 __all__ = [
+    "HANDLING_COMMANDS",
     "MAX_ALLEGATIONS",
     "Complaint",
     "Finding",
@@ -157,6 +163,55 @@ _OPEN_BEFORE_RESULT = frozenset(
 
 _RESULT_UNTOLD = frozenset({_S.concluded, _S.not_accepted})
 """A result reached that the complainant has not been told (Art. 17)."""
+
+_HAS_RESULT = frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified, _S.closed})
+"""Where a complaint has a result the complainant may be sent."""
+
+_MATCHABLE = frozenset({_S.received, _S.acknowledged, _S.accepted, _S.under_investigation})
+"""Where an unnamed complaint may be matched: open, and before any finding."""
+
+_INVESTIGATING = frozenset({_S.accepted, _S.under_investigation})
+"""Where an investigator is assigned and findings are recorded."""
+
+_TOLD = frozenset({_S.complainant_notified, _S.closed})
+"""Where the complainant may have been told the result of this round (a review may follow)."""
+
+_OPEN_IN: Mapping[str, frozenset[ComplaintStatus] | None] = {
+    "acknowledge": frozenset({_S.received}),
+    "accept": frozenset({_S.acknowledged}),
+    "decline": frozenset({_S.acknowledged}),
+    "match_subject": _MATCHABLE,
+    "assign": _INVESTIGATING,
+    "record_finding": _INVESTIGATING,
+    "withdraw": _OPEN_BEFORE_RESULT,
+    "notify_complainant": frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified}),
+    "queue_notification": _HAS_RESULT,
+    "close": frozenset({_S.complainant_notified, _S.withdrawn}),
+    "request_review": _TOLD,
+    "decide_review": None,  # in any status: what it needs is a review pending
+    "reopen": frozenset({_S.closed}),
+}
+"""The statuses each handling command is open in, the commands in the order of the process;
+``Complaint.state_refusal`` adds what a status alone does not say (a review pending, the
+auxiliary named, a review's window)."""
+
+HANDLING_COMMANDS: tuple[str, ...] = tuple(_OPEN_IN)
+"""The commands on a received complaint, in the order of the process: the names
+``Complaint.state_refusal`` and ``Complaint.open_commands`` answer for (the delivery worker's,
+which act on one queued message, aside)."""
+
+_NEXT_STEP: Mapping[ComplaintStatus, str] = {
+    _S.received: "acknowledge",
+    _S.acknowledged: "accept",
+    _S.accepted: "assign",
+    _S.under_investigation: "record_finding",
+    _S.concluded: "notify_complainant",
+    _S.not_accepted: "notify_complainant",
+    _S.complainant_notified: "close",
+    _S.withdrawn: "close",
+}
+"""The step the handling expects next in each status (closed: none, unless a review changed
+the result, which the office carries out by reopening)."""
 
 
 @dataclass(frozen=True)
@@ -325,9 +380,6 @@ _NEEDS_REFERENCE = frozenset(
     {ComplaintChannel.hotline_12389, ComplaintChannel.hotline_110, ComplaintChannel.letters_visits}
 )
 """Channels whose outside system numbers every complaint: the number is required."""
-
-_MATCHABLE = frozenset({_S.received, _S.acknowledged, _S.accepted, _S.under_investigation})
-"""Where an unnamed complaint may be matched: open, and before any finding."""
 
 
 def check_channel(
@@ -785,6 +837,108 @@ class Complaint(Aggregate):
         """Whether the complainant was told the result in the current round."""
         return self.notified_on is not None
 
+    # ---------------------------------------------------------------------------- what is open
+
+    def state_refusal(self, command: str, on: date, policy: Policy) -> DomainError | None:
+        """Why the complaint as it stands refuses ``command`` (a name of
+        ``HANDLING_COMMANDS``; ``KeyError`` for another) on the day ``on``, or None if its
+        state allows it.
+
+        The one state check of every handling command: each command raises what this
+        returns, and ``open_commands`` asks it of them all, so what a page offers and what a
+        command refuses cannot disagree. The state only -- the status, the review of this
+        round, whether the auxiliary is named, and for a review request its window; who asks,
+        the fields and the order of the steps' dates are each command's own checks.
+        """
+        allowed = _OPEN_IN[command]
+        status = self.status
+        review = self.review
+        pending = review is not None and review.outcome is None
+        # The refusals that say more than "not in this status", where they apply.
+        if command == "withdraw" and status in _RESULT_UNTOLD:
+            return ComplainantNotNotifiedError(
+                "the complaint has a result (concluded or not accepted): the complainant must "
+                "be told it, so it can no longer be withdrawn (Art. 17)",
+                zh="该投诉已有处理结果（已查结或不予受理），须告知投诉人，不能再撤回（第十七条）",
+            )
+        if command == "close" and status not in (_S.complainant_notified, _S.withdrawn, _S.closed):
+            return ComplainantNotNotifiedError(
+                "the complaint cannot close before the complainant has been told the result "
+                "of its handling, unless it was withdrawn (Art. 17)",
+                zh="须先将办理结果告知投诉人才能结案，撤回的投诉除外（第十七条）",
+            )
+        if command == "match_subject" and self.auxiliary_id is not None:
+            return SubjectAlreadyNamedError(
+                "the complaint already names the auxiliary it is about; only a complaint taken "
+                "without a name is matched, and only once (Art. 17)",
+                zh="只有未指明辅警的投诉才需确认被投诉辅警，且只确认一次（第十七条）",
+            )
+        if command == "request_review" and review is not None:
+            return DuplicateRecordError(
+                "a review of this result was already asked for", zh="该处理结果已申请过复查"
+            )
+        if command == "request_review" and (self.notified_on is None or status not in _TOLD):
+            return InvalidTransitionError(
+                status.value, command, "the complainant has not been told a result"
+            )
+        if allowed is not None and status not in allowed:
+            return InvalidTransitionError(status.value, command)
+        # What the status allows, the rest of the state may still refuse.
+        if command == "record_finding" and self.auxiliary_id is None:
+            return SubjectNotMatchedError(
+                "a finding is about an auxiliary: match the complaint to the auxiliary it is "
+                "about first (Art. 17)",
+                zh="调查结论针对具体辅警：须先确认被投诉辅警（第十七条）",
+            )
+        if command == "reopen" and pending:
+            return InvalidTransitionError(
+                status.value,
+                command,
+                "a review of the result is pending: it is decided first",
+                zh="该处理结果的复查尚未作出决定，须先由督察或纪检监察部门作出复查决定，才能重新办理",
+            )
+        if command == "decide_review" and not pending:
+            return InvalidTransitionError(
+                status.value, command, "no review of this result is pending"
+            )
+        if command == "request_review" and self.notified_on is not None:
+            until = policy.review.request_until(self.notified_on)
+            if on > until:
+                return ReviewWindowClosedError(
+                    f"a review may be asked for until {until.isoformat()}, "
+                    f"{policy.review.request_days} days after the complainant was told the result",
+                    zh=f"复查须在告知投诉人处理结果后{policy.review.request_days}日内申请，即至{until.year}年{until.month}月{until.day}日",
+                )
+        return None
+
+    def open_commands(self, on: date, policy: Policy) -> tuple[str, ...]:
+        """The handling commands the complaint's state allows on the day ``on``, in the order
+        of the process (``HANDLING_COMMANDS``): those ``state_refusal`` has nothing against.
+        Who may send each is the command's own rule, not this answer's."""
+        return tuple(c for c in HANDLING_COMMANDS if self.state_refusal(c, on, policy) is None)
+
+    def next_step(self, on: date, policy: Policy) -> str | None:
+        """The command the handling expects next, if the state allows it on the day ``on``:
+        the decision of a review pending; a closed complaint whose review changed the result,
+        reopened; else the status's next step (acknowledge, accept, assign, record a finding,
+        tell the complainant, close). None when nothing is expected (closed)."""
+        review = self.review
+        if review is not None and review.outcome is None:
+            step: str | None = "decide_review"
+        elif self.status is _S.closed and review is not None:
+            step = "reopen" if review.outcome is ReviewOutcome.changed else None
+        else:
+            step = _NEXT_STEP.get(self.status)
+        if step is None or self.state_refusal(step, on, policy) is not None:
+            return None
+        return step
+
+    def _refuse_unless_open(self, command: str, rec: Recording) -> None:
+        """Raise what the complaint's state holds against ``command`` (``state_refusal``)."""
+        refusal = self.state_refusal(command, rec.effective, rec.policy)
+        if refusal is not None:
+            raise refusal
+
     # ---------------------------------------------------------------------------- receive
 
     @classmethod
@@ -882,18 +1036,13 @@ class Complaint(Aggregate):
 
     # ---------------------------------------------------------------------------- handling
 
-    def _authorise(
-        self,
-        rec: Recording,
-        command: str,
-        allowed: frozenset[ComplaintStatus] | None,
-        *,
-        in_order: bool = True,
-    ) -> None:
+    def _authorise(self, rec: Recording, command: str, *, in_order: bool = True) -> None:
+        """The complaints office of the complaint's organ, a state that allows ``command``
+        (``state_refusal``), effective no earlier than the receipt and, ``in_order``, than the
+        latest handling step."""
         require_role(rec.actor, (Role.complaints,), action="handle a complaint", article="Art. 17")
         require_organ(rec.actor, self.organ)
-        if allowed is not None and self.status not in allowed:
-            raise InvalidTransitionError(self.status.value, command)
+        self._refuse_unless_open(command, rec)
         if rec.effective < self.received_on:
             raise InvalidDateRangeError(
                 "effective date precedes the complaint's receipt", zh="生效日期早于投诉受理日期"
@@ -912,24 +1061,24 @@ class Complaint(Aggregate):
 
     def acknowledge(self, rec: Recording, cmd: commands.Acknowledge) -> None:
         """Acknowledge receipt (complaints office)."""
-        self._authorise(rec, "acknowledge", frozenset({_S.received}))
+        self._authorise(rec, "acknowledge")
         self.trigger_event(self.Acknowledged, **rec.fields())
 
     def accept(self, rec: Recording, cmd: commands.Accept) -> None:
         """Accept the complaint for investigation (complaints office)."""
-        self._authorise(rec, "accept", frozenset({_S.acknowledged}))
+        self._authorise(rec, "accept")
         self.trigger_event(
             self.Accepted, **rec.fields(), category=short_text("category", cmd.category)
         )
 
     def decline(self, rec: Recording, cmd: commands.Decline) -> None:
         """Decline the complaint (not accepted), giving the reason (complaints office)."""
-        self._authorise(rec, "decline", frozenset({_S.acknowledged}))
+        self._authorise(rec, "decline")
         self.trigger_event(self.Declined, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     def assign(self, rec: Recording, cmd: commands.Assign) -> None:
         """Assign (or reassign) an investigator with a due date, which may be in the future."""
-        self._authorise(rec, "assign", frozenset({_S.accepted, _S.under_investigation}))
+        self._authorise(rec, "assign")
         checked_due = plain_date("due", cmd.due)
         if checked_due < rec.effective:
             raise InvalidDateRangeError(
@@ -944,13 +1093,7 @@ class Complaint(Aggregate):
 
     def record_finding(self, rec: Recording, cmd: commands.RecordFinding) -> None:
         """Record the finding on one allegation (complaints office)."""
-        self._authorise(rec, "record_finding", frozenset({_S.accepted, _S.under_investigation}))
-        if self.auxiliary_id is None:
-            raise SubjectNotMatchedError(
-                "a finding is about an auxiliary: match the complaint to the auxiliary it is "
-                "about first (Art. 17)",
-                zh="调查结论针对具体辅警：须先确认被投诉辅警（第十七条）",
-            )
+        self._authorise(rec, "record_finding")
         numbers = {a.number for a in self.allegations}
         if (
             isinstance(cmd.allegation_number, bool)
@@ -977,11 +1120,7 @@ class Complaint(Aggregate):
 
     def notify_complainant(self, rec: Recording, cmd: commands.NotifyComplainant) -> None:
         """Record that the complainant was told the result (Art. 17)."""
-        self._authorise(
-            rec,
-            "notify_complainant",
-            frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified}),
-        )
+        self._authorise(rec, "notify_complainant")
         checked_method = member(NotificationMethod, "method", cmd.method)
         day = plain_date("notified_on", cmd.notified_on)
         if day > rec.recorded_on:
@@ -1008,28 +1147,12 @@ class Complaint(Aggregate):
 
     def withdraw(self, rec: Recording, cmd: commands.Withdraw) -> None:
         """Record the complainant's withdrawal, before a result is reached (Art. 17)."""
-        if self.status in _RESULT_UNTOLD:
-            self._authorise(rec, "withdraw", None)
-            raise ComplainantNotNotifiedError(
-                "the complaint has a result (concluded or not accepted): the complainant must "
-                "be told it, so it can no longer be withdrawn (Art. 17)",
-                zh="该投诉已有处理结果（已查结或不予受理），须告知投诉人，不能再撤回（第十七条）",
-            )
-        self._authorise(rec, "withdraw", _OPEN_BEFORE_RESULT)
+        self._authorise(rec, "withdraw")
         self.trigger_event(self.Withdrawn, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     def close(self, rec: Recording, cmd: commands.Close) -> None:
         """Close the complaint; only once the complainant was told the result or withdrew."""
-        self._authorise(rec, "close", None, in_order=False)
-        if self.status is ComplaintStatus.closed:
-            raise InvalidTransitionError(self.status.value, "close")
-        if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.withdrawn):
-            raise ComplainantNotNotifiedError(
-                "the complaint cannot close before the complainant has been told the result "
-                "of its handling, unless it was withdrawn (Art. 17)",
-                zh="须先将办理结果告知投诉人才能结案，撤回的投诉除外（第十七条）",
-            )
-        self._in_order(rec)
+        self._authorise(rec, "close")
         if self.notified_on is not None and rec.effective < self.notified_on:
             raise InvalidDateRangeError(
                 "the complaint cannot close before the day the complainant was told the "
@@ -1042,15 +1165,7 @@ class Complaint(Aggregate):
         """Reopen a closed complaint; a new round of findings begins. Not while a review
         (复查) of the closed round's result is pending: the new round would leave it with
         no result to decide on, pending for ever; the review is decided first."""
-        self._authorise(rec, "reopen", frozenset({_S.closed}))
-        review = self.review
-        if review is not None and review.outcome is None:
-            raise InvalidTransitionError(
-                self.status.value,
-                "reopen",
-                "a review of the result is pending: it is decided first",
-                zh="该处理结果的复查尚未作出决定，须先由督察或纪检监察部门作出复查决定，才能重新办理",
-            )
+        self._authorise(rec, "reopen")
         self.trigger_event(self.Reopened, **rec.fields(), reason=free_text("reason", cmd.reason))
 
     # ---------------------------------------------------------------------------- review (复查)
@@ -1068,24 +1183,7 @@ class Complaint(Aggregate):
             raise InvalidDateRangeError(
                 "effective date precedes the complaint's receipt", zh="生效日期早于投诉受理日期"
             )
-        if self.review is not None:
-            raise DuplicateRecordError(
-                "a review of this result was already asked for", zh="该处理结果已申请过复查"
-            )
-        if self.notified_on is None or self.status not in (
-            ComplaintStatus.complainant_notified,
-            ComplaintStatus.closed,
-        ):
-            raise InvalidTransitionError(
-                self.status.value, "request_review", "the complainant has not been told a result"
-            )
-        until = rec.policy.review.request_until(self.notified_on)
-        if rec.effective > until:
-            raise ReviewWindowClosedError(
-                f"a review may be asked for until {until.isoformat()}, "
-                f"{rec.policy.review.request_days} days after the complainant was told the result",
-                zh=f"复查须在告知投诉人处理结果后{rec.policy.review.request_days}日内申请，即至{until.year}年{until.month}月{until.day}日",
-            )
+        self._refuse_unless_open("request_review", rec)
         self.trigger_event(
             self.ReviewRequested,
             **rec.fields(),
@@ -1109,12 +1207,8 @@ class Complaint(Aggregate):
             article=None,
         )
         require_organ(rec.actor, self.organ)
-        review = self.review
-        if review is None or review.outcome is not None:
-            raise InvalidTransitionError(
-                self.status.value, "decide_review", "no review of this result is pending"
-            )
-        if rec.effective < review.requested_on:
+        self._refuse_unless_open("decide_review", rec)
+        if rec.effective < self._reviews[-1].requested_on:  # the review pending
             raise InvalidDateRangeError(
                 "the decision precedes the review request", zh="复查决定日期早于复查申请日期"
             )
@@ -1131,15 +1225,7 @@ class Complaint(Aggregate):
         self, rec: Recording, cmd: commands.MatchSubject, auxiliary: Auxiliary
     ) -> None:
         """Name the auxiliary an unnamed complaint is about, attributed as at intake."""
-        self._authorise(rec, "match_subject", None)
-        if self.auxiliary_id is not None:
-            raise SubjectAlreadyNamedError(
-                "the complaint already names the auxiliary it is about; only a complaint taken "
-                "without a name is matched, and only once (Art. 17)",
-                zh="只有未指明辅警的投诉才需确认被投诉辅警，且只确认一次（第十七条）",
-            )
-        if self.status not in _MATCHABLE:
-            raise InvalidTransitionError(self.status.value, "match_subject")
+        self._authorise(rec, "match_subject")
         if not isinstance(auxiliary, Auxiliary) or auxiliary.id != cmd.auxiliary_id:
             raise InvalidFieldError(
                 "auxiliary",
@@ -1167,7 +1253,7 @@ class Complaint(Aggregate):
     def queue_notification(self, rec: Recording, cmd: commands.QueueNotification) -> None:
         """Queue a notification to the complainant for the delivery worker (Art. 17)."""
         # Not a handling step: the outbox is not ordered against the steps' dates.
-        self._authorise(rec, "queue_notification", _HAS_RESULT, in_order=False)
+        self._authorise(rec, "queue_notification", in_order=False)
         if not isinstance(cmd.message_id, UUID):
             raise UUID_REQUIRED.refuse("message_id")
         if cmd.message_id in self._messages:
@@ -1248,9 +1334,6 @@ class Complaint(Aggregate):
             retry_at=retry_at,
         )
 
-
-_HAS_RESULT = frozenset({_S.concluded, _S.not_accepted, _S.complainant_notified, _S.closed})
-"""Where a complaint has a result the complainant may be sent."""
 
 _CONTACT_NAMES = {
     OutboundChannel.sms: "telephone number",
