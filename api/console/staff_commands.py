@@ -5,7 +5,9 @@ own service call (``send_body`` with the table's ``Target``).
 
 Invariants:
 - A form is shown only to a role its command's route admits, and never on an oversight read
-  of an organ below the actor's (``below``).
+  of an organ below the actor's (``below``); where the page passes what the record's state
+  allows (``forms(offered=…)``), only those forms, in that order. A form not offered may
+  still be posted (a page read earlier): the domain refuses it as it refuses the API.
 - A posted form is checked in this order, and a refusal at any step records nothing: the
   CSRF token (``staff.checked_form``, 403), the command exists (404 ``unknown_action``), the
   role (``require_roles``, 403), the record's scope and the page's own access rules (the
@@ -92,13 +94,21 @@ class CommandForms(Generic[K, C]):
         failed: str | None,
         typed: Mapping[str, Sequence[str]] | None = None,
         choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+        offered: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         """The forms the actor may send on the page (none on an oversight read of an organ
         below); ``failed``: the slug of the form that was just refused, shown open, with
         ``typed`` (what was sent) in its inputs; ``choices``: fields offered as a choice on
-        this page (the organ's units, the fields this actor may correct)."""
+        this page (the organ's units, the fields this actor may correct); ``offered``: the
+        names of the commands the record's state allows, in the order to show them (the
+        record's own answer, e.g. ``Complaint.open_commands``; None: every command, in the
+        table's order)."""
         if below:
             return []
+        order = {c.name: n for n, c in enumerate(self.commands)}
+        if offered is not None:
+            order = {name: n for n, name in enumerate(offered)}
+        shown = sorted((c for c in self.commands if c.name in order), key=lambda c: order[c.name])
         return [
             {
                 "slug": command.slug,
@@ -118,7 +128,7 @@ class CommandForms(Generic[K, C]):
                     if values and command.slug == failed
                 },
             }
-            for command in self.commands
+            for command in shown
             if may(actor, command.roles)
         ]
 

@@ -1,6 +1,6 @@
 """The complaints workbench: the queue by status and due date (overdue marked), one
-complaint with its allegations, findings and full history, and every complaint command of
-the API as a form.
+complaint with its allegations, findings and full history, and the complaint commands of the
+API its state allows as forms.
 
 The queue is ``GET /v1/complaints`` (``registry``), the complaint ``GET /v1/complaints/{id}``
 (``read_complaint``: the complainant's contact in clear for the complaints office, masked
@@ -9,10 +9,16 @@ posts one command of ``api.routers.complaints.COMMANDS``, checked by its body mo
 by the domain, and recorded by ``perform`` as the API records it. A command's form is shown to,
 and may be posted by, exactly the roles of that command's API route (``CommandRoute.roles``):
 the complaints office handles the complaint, the inspectorate and the discipline office decide
-a review (复查); an oversight read of an organ below shows no forms. Each form has a Chinese
-name (``ACTION_LABELS``) and its fields Chinese names, a command's own where the shared one
-would mislead (``FORM_LABELS``); a field the server fills in is not on the form
-(``HIDDEN_FIELDS``: a queued message's id). The queue names people:
+a review (复查); an oversight read of an organ below shows no forms. Of those, the page offers
+only the commands the complaint's state allows today (``Complaint.open_commands``, the very
+check each command makes, so an offered form is never refused for the state), the step the
+handling expects next (``Complaint.next_step``) first and marked, the rest in the order of the
+process, with a Chinese line saying what the state allows (已签收：可受理、不予受理、登记撤回。
+下一步：受理。), or that it allows this person nothing; a form posted anyway (a page read
+before the state changed) is refused as the API refuses it, in Chinese, on the page. Each
+form has a Chinese name (``ACTION_LABELS``) and its fields Chinese names, a command's own
+where the shared one would mislead (``FORM_LABELS``); a field the server fills in is not on
+the form (``HIDDEN_FIELDS``: a queued message's id). The queue names people:
 an inspector states the reason for the visit first (a reason page, kept in the session) and
 every view of it is recorded as ``GET /v1/complaints`` records it.
 """
@@ -32,7 +38,7 @@ from api.console import staff as staff_pages
 from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_followup import follow_up
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
-from api.console.web import render
+from api.console.web import render, zh
 from api.deps import LedgerDep, RuntimeDep, may
 from api.routers import complaints as complaint_routes
 from api.routers import public as public_api
@@ -206,6 +212,31 @@ def queue(
     )
 
 
+def offered_forms(
+    complaint: Complaint, step: str | None, forms: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str]:
+    """The forms of the commands the complaint's state allows (``FORMS.forms(offered=…)``,
+    in the order of the process), the step expected next (``step``) first and marked
+    ``next``; and the line saying what the state allows the person: 已签收：可受理、不予受理、
+    登记撤回。下一步：受理。, or 已结案：暂无可办理的事项。, and a next step for another role
+    with the roles that take it: 下一步：作出复查决定（由督察部门、纪检监察部门办理）。"""
+    ordered = sorted(forms, key=lambda form: form["name"] != step)  # stable: the rest in order
+    for form in ordered:
+        form["next"] = form["name"] == step
+    state = zh(complaint.status, "ComplaintStatus")
+    if ordered:
+        line = f"{state}：可{'、'.join(form['label'] for form in ordered)}。"
+    else:
+        line = f"{state}：暂无可办理的事项。"
+    command = next((c for c in FORMS.commands if c.name == step), None)
+    if command is not None and ordered and ordered[0]["next"]:
+        line += f"下一步：{FORMS.label(command)}。"
+    elif command is not None:
+        roles = "、".join(zh(role, "Role") for role in command.roles)
+        line += f"下一步：{FORMS.label(command)}（由{roles}办理）。"
+    return ordered, line
+
+
 def _reason(staff: staff_pages.Staff, complaint_id: UUID) -> str | None:
     return staff.session.reason_for(f"complaint:{complaint_id}", time.monotonic())
 
@@ -250,8 +281,14 @@ def _complaint_page(
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
     findings = {n: f for n, f in sorted(complaint.findings.items())}
-    forms = FORMS.forms(actor, below=below, failed=failed, typed=typed)
     today = china_date(datetime.now(tz=UTC))
+    allowed = complaint.open_commands(today, ledger.policy)
+    forms, forms_line = offered_forms(
+        complaint,
+        complaint.next_step(today, ledger.policy),
+        FORMS.forms(actor, below=below, failed=failed, typed=typed, offered=allowed),
+    )
+    handles = may(actor, FORMS.roles) and not below  # a role some complaint command admits
     return render(
         request,
         "staff/complaint.html",
@@ -261,13 +298,18 @@ def _complaint_page(
             "findings": findings,
             "history": history["entries"],
             "forms": forms,
+            "forms_hint": forms_line if handles and forms else None,
+            "nothing_to_do": forms_line if handles and not forms else None,
+            "refused_form_shown": any(form["open"] for form in forms),
             "refusal": refusal,
             "done": request.query_params.get("done"),
             "today": today.isoformat(),
             "deadlines": deadlines(complaint, ledger.policy, today),
             "action_labels": ACTION_LABELS,
             "checkpoint": checkpoint_state(runtime),
-            "may_match": may(actor, complaint_routes.COMMAND_ROLES) and not below,
+            "may_match": may(actor, complaint_routes.COMMAND_ROLES)
+            and not below
+            and "match_subject" in allowed,
             "followup": follow_up(complaint, today),
         },
         status_code=status_code,

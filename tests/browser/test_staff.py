@@ -1,5 +1,6 @@
 """The staff side in a real browser (Debian's chromium), on SQLite and PostgreSQL: the
-complaints officer works a complaint to closure, the inspector finds a person and reads a
+complaints officer works a complaint to closure, the complaint page offers only what the
+complaint's state allows (a stale form refused), the inspector finds a person and reads a
 dossier with a reason, scope and roles hold, and a form without its CSRF token is refused.
 
 Every page visited is checked on the way: nothing leaves 127.0.0.1, no console error (the
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.commands.complaint import ReceiveComplaint
+from domain.commands.complaint import Acknowledge, ReceiveComplaint
 from domain.values import Actor, china_date
 from ledger.log import MerkleLog
 from ledger.records import Envelope
@@ -145,6 +146,42 @@ def test_the_complaints_officer_works_a_complaint_to_closure(page: Page, live: L
     check(page, live, "complaint-closed")
 
 
+def offered(page: Page) -> list[str]:
+    """The command forms the complaint page offers, by their Chinese names, in order."""
+    return page.locator("details.action summary").all_inner_texts()
+
+
+def test_the_complaint_page_offers_only_what_the_state_allows(page: Page, live: LiveServer) -> None:
+    """Received: acknowledge (expected next, first and marked) or withdraw; a page gone stale
+    is refused on the page, nothing recorded, and offers the new state's forms; withdrawn,
+    then closed: reopen (and the outbox), nothing expected next."""
+    complaint = new_complaint(live, demo_auxiliaries(live)[4].auxiliary_id, "工农路（浏览器测试）")
+    sign_in(page, live, "complaints")
+    page.goto(live.url(f"/console/complaints/{complaint}"))
+    assert offered(page) == ["签收", "登记撤回"]
+    assert page.locator("details.action.next summary").inner_text() == "签收"
+    assert page.inner_text("#forms-hint") == "已接收：可签收、登记撤回。下一步：签收。"
+    check(page, live, "complaint-offered")
+    office = Actor("browser-complaints", "complaints", DEMO_ORGAN, None)
+    live.ledger.command_complaint(complaint, Acknowledge(), Envelope(office))  # meanwhile
+    acknowledged = live.ledger.complaint(complaint).version
+    watch_of(page).expect_refusal(409)
+    stale = page.locator("details.action", has=page.locator("summary:text-is('签收')"))
+    stale.locator("summary").click()
+    stale.locator("button[type=submit]").click()
+    page.wait_for_selector(".notice.bad")
+    assert "未能办理" in page.inner_text(".notice.bad")
+    assert live.ledger.complaint(complaint).version == acknowledged  # nothing recorded
+    assert offered(page) == ["受理", "不予受理", "登记撤回"]
+    act(page, "登记撤回", {"reason": "投诉人来电撤回投诉"})
+    assert offered(page) == ["结案"]
+    act(page, "结案")
+    assert offered(page) == ["排队告知投诉人", "重新办理"]
+    assert page.locator("details.action.next").count() == 0
+    assert page.inner_text("#forms-hint") == "已结案：可排队告知投诉人、重新办理。"
+    check(page, live, "complaint-closed-offered")
+
+
 def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(
     page: Page, live: LiveServer
 ) -> None:
@@ -238,10 +275,9 @@ def test_a_role_without_rights_sees_no_forbidden_action_and_gets_403(
     sign_in(page, live, "discipline")
     complaint = new_complaint(live, demo_auxiliaries(live)[2].auxiliary_id, "崇川路（浏览器测试）")
     page.goto(live.url(f"/console/complaints/{complaint}"))
-    forms = page.locator("details.action")
-    assert forms.count() == 1  # discipline decides a review (复查), and nothing else
-    action = forms.locator("form").get_attribute("action") or ""
-    assert action.endswith("/decide-review"), action
+    # discipline decides a review (复查), and nothing else: none is pending here
+    assert page.locator("details.action").count() == 0
+    assert "暂无可办理的事项" in page.inner_text("#forms-hint")
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_leaves_no_event(

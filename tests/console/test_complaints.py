@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.console.web import cst_date, shown
+from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
 from domain.values import china_date
 from tests.api.conftest import World, catch_up, new_token, receive_complaint
@@ -38,6 +39,11 @@ def act(client: TestClient, world: World, csrf: str, slug: str, **fields: str) -
     )
 
 
+def offered(page: str) -> list[str]:
+    """The command forms a complaint page offers, by their Chinese names, in the page's order."""
+    return re.findall(r"<summary>(.*?)</summary>", page)
+
+
 def status_of(client: TestClient, world: World) -> str:
     html = client.get(f"/console/complaints/{world.complaint}").text
     return html.split("<h1>投诉详情 · ", 1)[1].split("</h1>", 1)[0]
@@ -51,18 +57,7 @@ def test_the_office_handles_a_complaint_from_receipt_to_closure(
     assert f"/console/complaints/{world.complaint}" in queue and "已接收" in queue
     page = page_text(client.get(f"/console/complaints/{world.complaint}"))
     assert "张三" in page and "执勤时态度恶劣" in page  # the office reads the contact in clear
-    for label in (
-        "签收",
-        "受理",
-        "不予受理",
-        "指派调查人员",
-        "记录调查结论",
-        "告知投诉人处理结果",
-        "登记撤回",
-        "结案",
-        "重新办理",
-    ):
-        assert f"<summary>{label}</summary>" in page
+    assert offered(page) == ["签收", "登记撤回"]  # what a received complaint allows
     today = china_date(datetime.now(tz=UTC)).isoformat()
     steps = [
         ("acknowledge", {}, "已签收"),
@@ -146,7 +141,8 @@ def test_other_roles_see_no_office_forms_and_a_forced_post_gets_403(
     csrf = sign_in(client, world.tokens["discipline"])
     page = page_text(client.get(f"/console/complaints/{world.complaint}"))
     assert "执勤时态度恶劣" in page and "张三" not in page  # masked for discipline
-    assert page.count("<summary>") == 1 and "/decide-review" in page  # its one command
+    assert offered(page) == []  # its one command decides a review: none is pending
+    assert "已接收：暂无可办理的事项。下一步：签收（由投诉受理部门办理）。" in page
     assert "/acknowledge" not in page
     before = event_count(world)
     forced = client.post(f"/console/complaints/{world.complaint}/acknowledge", data={"csrf": csrf})
@@ -213,22 +209,34 @@ def test_an_unnamed_complaint_shows_its_channel_and_no_auxiliary(
     assert "尚未确认被投诉辅警" in page and "未具名：骑电动车的辅警" in page
 
 
-def ask_for_review(client: TestClient, world: World) -> None:
-    """The office declines the complaint, tells the complainant, and asks for a review (复查)
-    on their behalf, through the API."""
+def by_api(client: TestClient, world: World, *steps: tuple[str, dict[str, object]]) -> None:
+    """Each step, a command's slug and body, sent on the complaint through the API (a decision
+    of a review by the inspectorate, the rest by the complaints office)."""
+    for slug, payload in steps:
+        role = "inspector" if slug == "decide-review" else "complaints"
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}", headers=world.headers(role), json=payload
+        )
+        assert answer.status_code == 200, (slug, answer.text)
+
+
+def decline_and_tell(client: TestClient, world: World) -> None:
+    """The office declines the complaint and tells the complainant, through the API."""
     today = china_date(datetime.now(tz=UTC)).isoformat()
-    for slug, payload in (
+    by_api(
+        client,
+        world,
         ("acknowledge", {}),
         ("decline", {"reason": "不属于辅警管理范围"}),
         ("notify-complainant", {"method": "sms", "notified_on": today, "summary": "不予受理"}),
-        ("request-review", {"reasons": "投诉人不服"}),
-    ):
-        answer = client.post(
-            f"/v1/complaints/{world.complaint}/{slug}",
-            headers=world.headers("complaints"),
-            json=payload,
-        )
-        assert answer.status_code == 200, answer.text
+    )
+
+
+def ask_for_review(client: TestClient, world: World) -> None:
+    """The office declines the complaint, tells the complainant, and asks for a review (复查)
+    on their behalf, through the API."""
+    decline_and_tell(client, world)
+    by_api(client, world, ("request-review", {"reasons": "投诉人不服"}))
 
 
 def test_each_form_is_offered_to_the_roles_its_command_admits(
@@ -238,7 +246,7 @@ def test_each_form_is_offered_to_the_roles_its_command_admits(
     office = TestClient(client.app)
     csrf = sign_in(office, world.tokens["complaints"])
     page = page_text(office.get(f"/console/complaints/{world.complaint}"))
-    assert "/acknowledge" in page and "/decide-review" not in page
+    assert "/close" in page and "/decide-review" not in page
     LAST["before"] = event_count(world)
     forced = office.post(
         f"/console/complaints/{world.complaint}/decide-review",
@@ -260,12 +268,21 @@ def test_each_form_is_offered_to_the_roles_its_command_admits(
     assert event_count(world) == LAST["before"] + 1
     review = world.ledger.complaint(world.complaint).review  # type: ignore[arg-type]
     assert review is not None and review.outcome == "upheld"
-    # the discipline office is admitted to the route too; a decided review is refused
+    # the discipline office is admitted to the route too; a decided review is no longer
+    # offered, and a decision posted anyway (at the record's version) is refused
     discipline = TestClient(client.app)
     csrf = sign_in(discipline, world.tokens["discipline"])
-    again = act(discipline, world, csrf, "decide-review", outcome="changed", reasons="改变")
-    assert again.status_code == 409 and "未记录任何内容" in page_text(again)  # type: ignore[attr-defined]
-    assert event_count(world) == LAST["before"] + 1  # the page shown again: one read
+    page = page_text(discipline.get(f"/console/complaints/{world.complaint}"))
+    assert "/decide-review" not in page
+    version = world.ledger.complaint(world.complaint).version  # type: ignore[arg-type]
+    before = event_count(world)
+    again = discipline.post(
+        f"/console/complaints/{world.complaint}/decide-review",
+        data={"csrf": csrf, "version": str(version), "outcome": "changed", "reasons": "改变"},
+    )
+    assert again.status_code == 409 and "未记录任何内容" in page_text(again)
+    assert "当前状态（已告知）下不能作出复查决定" in page_text(again)
+    assert event_count(world) == before + 1  # the page shown again: one read
 
 
 def _chinese(text: str) -> bool:
@@ -286,38 +303,55 @@ def _forms(page: str) -> dict[str, str]:
 def test_every_complaint_form_has_chinese_buttons_and_labels(
     client: TestClient, world: World
 ) -> None:
-    ask_for_review(client, world)
-    seen: set[str] = set()
+    """Each form, in a state that offers it: the complaint is worked from receipt through a
+    review to its reopening, and every role's page read at each state."""
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    browsers = {}
     for role in ("complaints", "inspector", "discipline"):
-        browser = TestClient(client.app)
-        csrf = sign_in(browser, world.tokens[role])
-        browser.post(
+        browsers[role] = TestClient(client.app)
+        csrf = sign_in(browsers[role], world.tokens[role])
+        browsers[role].post(
             f"/console/complaints/{world.complaint}/reason", data={"csrf": csrf, "reason": "复查"}
         )
-        page = page_text(browser.get(f"/console/complaints/{world.complaint}"))
-        forms = _forms(page)
-        assert forms, role
-        for slug, form in forms.items():
-            button = re.findall(r'<button type="submit">(.*?)</button>', form)
-            assert len(button) == 1 and _chinese(button[0]), (role, slug, button)
-            labels = [
-                re.sub(r"<[^>]+>", "", t)
-                for t in re.findall(r"<label[^>]*>(.*?)</label>", form, re.S)
-            ]
-            for label in labels:
-                assert _chinese(label), (role, slug, label)
-            seen.add(slug)
-        assert "message_id" not in page
-    assert {"request-review", "decide-review", "queue-notification"} <= seen
+    seen: set[str] = set()
+    for step in (
+        None,
+        ("acknowledge", {}),
+        ("accept", {"category": "执勤态度"}),
+        ("record-finding", {"allegation_number": 1, "result": "sustained", "reasoning": "属实"}),
+        ("notify-complainant", {"method": "sms", "notified_on": today, "summary": "属实"}),
+        ("request-review", {"reasons": "投诉人不服"}),
+        ("decide-review", {"outcome": "upheld", "reasons": "维持"}),
+        ("close", {}),
+    ):
+        if step is not None:
+            by_api(client, world, step)
+        for role, browser in browsers.items():
+            page = page_text(browser.get(f"/console/complaints/{world.complaint}"))
+            for slug, form in _forms(page).items():
+                button = re.findall(r'<button type="submit">(.*?)</button>', form)
+                assert len(button) == 1 and _chinese(button[0]), (role, slug, button)
+                labels = [
+                    re.sub(r"<[^>]+>", "", t)
+                    for t in re.findall(r"<label[^>]*>(.*?)</label>", form, re.S)
+                ]
+                for label in labels:
+                    assert _chinese(label), (role, slug, label)
+                seen.add(slug)
+            assert "message_id" not in page
+    assert seen == {command.slug for command in complaint_routes.COMMANDS}
 
 
 def test_the_review_and_notification_forms_name_their_own_fields(
     client: TestClient, world: World
 ) -> None:
-    ask_for_review(client, world)
+    decline_and_tell(client, world)
     csrf = sign_in(client, world.tokens["complaints"])
     forms = _forms(page_text(client.get(f"/console/complaints/{world.complaint}")))
     assert ">复查申请理由<" in forms["request-review"] and "处理理由" not in forms["request-review"]
+    by_api(client, world, ("request-review", {"reasons": "投诉人不服"}))
+    forms = _forms(page_text(client.get(f"/console/complaints/{world.complaint}")))
+    assert "request-review" not in forms  # asked once per result
     queue = forms["queue-notification"]
     assert ">告知方式<" in queue and ">告知内容<" in queue and "投诉渠道" not in queue
     assert 'name="message_id"' not in queue
