@@ -37,6 +37,7 @@ from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.problems import ApiProblem
 from api.routers import queries as query_routes
 from api.runtime import Runtime
+from domain.authority import article_zh
 from domain.values import Actor, Role, china_date
 from projections.reports import REPORTS, ReportSpec
 
@@ -315,6 +316,20 @@ def _sanction(sanction: Mapping[str, Any]) -> str:
     return f"{zh(sanction.get('kind'), 'SanctionKind')}（{'，'.join(parts)}）"
 
 
+def articles_zh(articles: str) -> str:
+    """The articles a report cites (``ReportSpec.article``, the API's ``Art. 9-11, 18``) as
+    the measures number them: 第九条至第十一条、第十八条; text of another form unchanged."""
+    try:
+        parts = []
+        for part in articles.removeprefix("Art. ").split(","):
+            first, _, last = part.strip().partition("-")
+            text = article_zh(f"Art. {first}")
+            parts.append(f"{text}至{article_zh(f'Art. {last}')}" if last else text)
+    except ValueError:
+        return articles
+    return "、".join(parts)
+
+
 def readable(actor: Actor) -> list[ReportSpec]:
     """The reports this actor's role may read, in the catalogue's order."""
     return [spec for spec in REPORTS.values() if may(actor, query_routes.report_readers(spec.name))]
@@ -345,7 +360,13 @@ def reports_page(request: Request, runtime: RuntimeDep, staff: Reader) -> Respon
     return render(
         request,
         "staff/reports.html",
-        {"reports": readable(actor), "titles": TITLES, "charts": charts, "withheld": withheld},
+        {
+            "reports": readable(actor),
+            "titles": TITLES,
+            "charts": charts,
+            "withheld": withheld,
+            "articles_zh": articles_zh,
+        },
     )
 
 
@@ -464,6 +485,7 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
         {
             "spec": spec,
             "title": TITLES.get(spec.name, spec.title),
+            "article": articles_zh(spec.article),
             "report": report,
             "filters": filters,
             "refusal": refusal,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
-from api.console.staff_reports import COLUMNS, TITLES, _value_set, cell
+from api.console.staff_reports import COLUMNS, TITLES, _value_set, articles_zh, cell
 from api.console.web import _LABELS_BY_NAME
 from domain.values import Actor
 from ledger.records import Envelope
@@ -248,3 +248,17 @@ def test_lists_and_records_in_report_cells_read_as_chinese(
     assert "逾期环节：" in table and "[" not in table and "deadlines." not in table
     html = page_text(office.get("/console/reports/complaint_registry"))
     assert '<label for="f-received_from">收到日期起</label>' in html
+
+
+def test_reports_cite_their_articles_in_chinese(client: TestClient, world: World) -> None:
+    """第十七条, not Art. 17: on the list, on each report, for every article a report cites."""
+    for spec in REPORTS.values():
+        assert _chinese(articles_zh(spec.article)), (spec.name, spec.article)
+    assert articles_zh("Art. 9-11, 18") == "第九条至第十一条、第十八条"
+    assert articles_zh("Art. 20") == "第二十条"
+    sign_in(client, world.tokens["complaints"])
+    listing = page_text(client.get("/console/reports"))
+    assert "Art." not in listing
+    assert '投诉登记簿</a> <span class="muted">（第十七条）</span>' in listing
+    html = page_text(client.get("/console/reports/complaint_registry"))
+    assert "Art." not in html and "《实施办法》第十七条" in html
