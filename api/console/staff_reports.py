@@ -19,10 +19,13 @@ read of it is recorded by ``read_report`` with the organ read. Any other organ i
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -32,7 +35,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from api.console import staff as staff_pages
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
-from api.console.web import cst_date, render, zh
+from api.console.web import cst, cst_date, render, zh
 from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.problems import ApiProblem
 from api.routers import queries as query_routes
@@ -280,9 +283,32 @@ def _value_set(report: str, column: str) -> str | None:
     return VALUE_SETS.get(column) or None
 
 
+@cache
+def _dated(report: str) -> Mapping[str, bool]:
+    """The columns of a report that hold a date (its row type's ``date`` fields, dotted for
+    nested results as ``ReportSpec.columns`` names them), each with whether it has a time."""
+    spec = REPORTS.get(report)
+    return {} if spec is None else dict(_date_fields(spec.row_type))
+
+
+def _date_fields(row_type: type[Any], prefix: str = "") -> Iterator[tuple[str, bool]]:
+    hints = typing.get_type_hints(row_type)
+    for field in dataclasses.fields(row_type):
+        hint = hints[field.name]
+        if dataclasses.is_dataclass(hint):
+            yield from _date_fields(hint, f"{prefix}{field.name}.")  # type: ignore[arg-type]
+            continue
+        kinds = (hint, *typing.get_args(hint))
+        if datetime in kinds:
+            yield prefix + field.name, True
+        elif date in kinds:
+            yield prefix + field.name, False
+
+
 def cell(report: str, column: str, value: Any) -> str:
-    """A report cell as a person reads it (labels, China Standard Time dates, yes/no); a
-    list or a nested record as Chinese text, never its Python spelling."""
+    """A report cell as a person reads it (labels, dates as ``2026年03月05日`` like every
+    other page, China Standard Time, yes/no); a list or a nested record as Chinese text,
+    never its Python spelling."""
     if value is None or value in ("", [], ()):
         return "—"
     if isinstance(value, bool):
@@ -300,6 +326,9 @@ def cell(report: str, column: str, value: Any) -> str:
         return "；".join(
             f"{COLUMNS.get(k, k)}：{cell(report, str(k), v)}" for k, v in value.items()
         )
+    dated = _dated(report)
+    if column in dated:
+        return cst(value) if dated[column] else cst_date(value)
     value_set = _value_set(report, column)
     if value_set:
         return zh(value, value_set)

@@ -262,3 +262,28 @@ def test_reports_cite_their_articles_in_chinese(client: TestClient, world: World
     assert '投诉登记簿</a> <span class="muted">（第十七条）</span>' in listing
     html = page_text(client.get("/console/reports/complaint_registry"))
     assert "Art." not in html and "《实施办法》第十七条" in html
+
+
+ISO_DATE = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b")
+
+
+def test_report_tables_show_dates_in_chinese(client: TestClient, world: World) -> None:
+    """A date in a report's table reads 2026年01月06日, as on every other page; the CSV keeps
+    the API's 2026-01-06."""
+    assert cell("complaint_registry", "received_on", "2026-03-05") == "2026年03月05日"
+    assert cell("complaint_registry", "deadlines.acknowledge_due", "2026-03-06") == "2026年03月06日"
+    assert cell("complaint_registry", "outside_reference", "2026-03-05") == "2026-03-05"
+    receive_complaint(world.ledger, world.auxiliary, date(2026, 1, 6))
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/reports/complaint_registry"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    assert "<td>2026年01月06日</td>" in table and "<td>2026年01月05日</td>" in table
+    assert not ISO_DATE.search(table), ISO_DATE.findall(table)
+    personnel = TestClient(client.app)
+    sign_in(personnel, world.tokens["personnel"])
+    html = page_text(personnel.get("/console/reports/personnel_status"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    assert "年" in table and not ISO_DATE.search(table), ISO_DATE.findall(table)
+    csv = client.get("/console/reports/complaint_registry/csv")
+    assert "2026-01-06" in csv.text and "2026年" not in csv.text
