@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from api.console import staff as staff_pages
 from api.console.staff_charts import Bar, bar_chart
 from api.console.staff_fields import FIELD_NAMES
+from api.console.staff_ledger import recorded_by
 from api.console.web import cst, cst_date, render, zh
 from api.deps import RuntimeDep, may, overseen_organs, require_roles
 from api.problems import ApiProblem
@@ -508,6 +509,10 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
         refusal = staff_pages.refusal_of(error)
     asked = [(k, v) for k, v in filters.items() if k != "page"]
     query = urlencode(asked + ([("organ", below)] if below is not None else []))
+    # Who took a complaint (taken_by: the actor's id, a token's) as the complaint's history
+    # names them: the token's holder, or the actor's id where no token recorded it.
+    takers = {row.get("taken_by") for row in (report.rows if report is not None else ())}
+    recorders = {t: recorded_by(runtime, {"actor_id": t}) for t in takers if t}
     return render(
         request,
         "staff/report.html",
@@ -520,6 +525,7 @@ def report_page(request: Request, name: str, runtime: RuntimeDep, staff: Reader)
             "refusal": refusal,
             "columns": COLUMNS,
             "cell": cell,
+            "recorders": recorders,
             "value_set": _value_set,
             "unit_fixed": staff.actor.role == "unit",
             "query": query,

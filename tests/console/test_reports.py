@@ -9,12 +9,13 @@ from fastapi.testclient import TestClient
 
 from api.console.staff_reports import COLUMNS, TITLES, _value_set, articles_zh, cell
 from api.console.web import _LABELS_BY_NAME
+from domain.commands.complaint import TakeComplaint
 from domain.values import Actor
 from ledger.records import Envelope
 from projections.reports import REPORTS
-from tests.api.conftest import ORGAN, World, catch_up, receive_complaint
+from tests.api.conftest import ORGAN, World, catch_up, new_token, receive_complaint
 from tests.builders import DECISION, impose_sanction
-from tests.console.conftest import page_text, sign_in
+from tests.console.conftest import page_text, sign_in, take_unnamed
 
 
 def test_the_reports_page_lists_what_the_role_reads_with_svg_charts(
@@ -287,3 +288,38 @@ def test_report_tables_show_dates_in_chinese(client: TestClient, world: World) -
     assert "年" in table and not ISO_DATE.search(table), ISO_DATE.findall(table)
     csv = client.get("/console/reports/complaint_registry/csv")
     assert "2026-01-06" in csv.text and "2026年" not in csv.text
+
+
+def test_a_complaints_recorder_reads_as_the_console_names_people(
+    client: TestClient, world: World
+) -> None:
+    """登记人 names the holder of the token the complaint was taken with, as a complaint's
+    history does (``recorded_by``), never the token's id."""
+    named = new_token(
+        world.ledger,
+        "complaints",
+        "投诉科 甲",
+        holder_police_number="990105",
+        holder_name="测试警员丁",
+    )
+    world.ledger.take_complaint(
+        TakeComplaint(
+            channel="hotline_12389",
+            outside_reference="12389-20260106-0001",
+            subject_description="戴眼镜的辅警",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="人民路与青年路路口",
+            allegations=["执勤时态度恶劣"],
+        ),
+        Envelope(named.token.actor()),
+    )
+    take_unnamed(world)  # taken by an actor no token stands for: named by its id, as before
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/reports/complaints_unmatched"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    assert '<th scope="col">登记人</th>' in table
+    assert "<td>测试警员丁（警号 990105）</td>" in table and "<td>setup-complaints</td>" in table
+    assert str(named.token.id) not in html
+    csv = client.get("/console/reports/complaints_unmatched/csv")
+    assert str(named.token.id) in csv.text and "测试警员丁" not in csv.text
