@@ -163,6 +163,32 @@ def test_a_receipt_with_one_changed_character_fails_the_check(
     assert "JSON" in page.locator("#check-steps").inner_text()
 
 
+def test_an_empty_receipt_file_is_told_as_empty(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
+    """An empty file is said to be empty, not to hold bad JSON; an empty box, that there is
+    nothing to check; text that is not JSON still says so."""
+    empty = tmp_path / "投诉回执-2026-11-20.json"
+    empty.write_bytes(b"")
+    page.goto(live.url("/check"))
+    page.locator("#receipt-file").set_input_files(empty)
+    status = page.locator("#check-status")
+    status.filter(has_text="文件为空").wait_for()
+    assert "已读入" not in status.inner_text()
+    assert "核验未通过" in run_check(page)
+    told = page.locator("#check-steps").inner_text()
+    assert "文件为空，请选择提交投诉时下载的回执文件" in told and "JSON" not in told
+    assert page.locator("#check-steps li").count() == 1
+    page.locator("#receipt-text").fill("   ")  # typed over: no longer the empty file
+    assert "核验未通过" in run_check(page)
+    told = page.locator("#check-steps").inner_text()
+    assert "还没有回执内容" in told and "文件为空" not in told and "JSON" not in told
+    page.locator("#receipt-text").fill("{不是回执")
+    assert "核验未通过" in run_check(page)
+    assert "JSON 格式有误" in page.locator("#check-steps").inner_text()
+    assert_accessible(page, "the check page refusing an empty file")
+
+
 def test_the_check_uses_the_vendored_ed25519_without_web_crypto_ed25519(
     page: Page, live: LiveServer
 ) -> None:

@@ -15,6 +15,9 @@ const encoder = new TextEncoder();
 
 class CheckFailed extends Error {}
 
+const EMPTY_FILE = "文件为空，请选择提交投诉时下载的回执文件（文件名形如“投诉回执-2026-11-20.json”）。";
+const NOTHING_TO_CHECK = "还没有回执内容：请选择回执文件，或把回执的全部内容粘贴到上面的框里。";
+
 /* Strict: only the canonical encoding (atob would also take other spellings of the same
    bytes, so a changed character in, say, a signature's last digit could go unnoticed). */
 function fromBase64(text) {
@@ -288,16 +291,22 @@ function start() {
   const steps = document.getElementById("check-steps");
   if (!button || !input || !status || !steps) return;
   const file = document.getElementById("receipt-file");
+  // The box holds what an empty file gave: told as such, not as text that is not JSON.
+  let fromEmptyFile = false;
   if (file) {
     file.addEventListener("change", async () => {
       const chosen = file.files && file.files[0];
       if (!chosen) return;
       input.value = await chosen.text();
+      fromEmptyFile = !input.value.trim();
       steps.replaceChildren();
-      status.className = "check-status";
-      status.textContent = "已读入回执文件，请点“核验回执”。";
+      status.className = fromEmptyFile ? "check-status bad" : "check-status";
+      status.textContent = fromEmptyFile ? EMPTY_FILE : "已读入回执文件，请点“核验回执”。";
     });
   }
+  input.addEventListener("input", () => {
+    fromEmptyFile = false;
+  });
   button.addEventListener("click", async () => {
     button.disabled = true;
     steps.replaceChildren();
@@ -311,7 +320,11 @@ function start() {
     };
     let passed = false;
     try {
-      passed = await check(input.value, report);
+      if (!input.value.trim()) {
+        report(false, fromEmptyFile ? EMPTY_FILE : NOTHING_TO_CHECK);
+      } else {
+        passed = await check(input.value, report);
+      }
     } catch (error) {
       report(false, "核验没有完成：无法连接服务器或数据有误，请稍后再试。");
     }
