@@ -20,8 +20,9 @@ Invariants:
 - Every form carries a CSRF token tied to a SameSite=Strict cookie; a POST without a valid
   one records nothing (the complaint form is shown again, as typed, to be sent once more).
 - A refused complaint records nothing and is shown again with a Chinese message per field,
-  on the field the refusal names (an allegation by its box: 投诉事项二); a refusal naming no
-  field of the form is a notice above it. Messages never repeat what was typed.
+  on the field the refusal names (an allegation by its box: 投诉事项二), every field's at
+  once (``ComplaintForm.body``); a refusal naming no field of the form is a notice above it.
+  Messages never repeat what was typed.
 - A form's ``idempotency_key`` (made when the form is shown) makes sending it twice (a
   reload, a double click) return the same receipt, as the API's ``Idempotency-Key`` does.
   Sent again changed after it was filed, the form is not refused on a field: it comes back
@@ -177,7 +178,12 @@ async def file_complaint(request: Request, runtime: RuntimeDep, ledger: LedgerDe
             "请核对下面的内容后再点一次“提交投诉”。",
             status_code=403,
         )
-    body = form.body(_today())
+    body = form.body(
+        _today(),
+        lambda error: _intake_refused(
+            form, domain_problem(error)[0], getattr(error, "field", None)
+        ),
+    )
     if body is None:
         return _complaint_form(request, runtime, ledger, form, key=key, status_code=422)
     try:

@@ -3,18 +3,25 @@
 The form asks in plain words for what ``POST /v1/complaints`` takes (``ComplaintCreate``):
 the date and the time of the incident (read as China Standard Time), the auxiliary by work
 ID or by name and unit, up to ``FORM_ALLEGATIONS`` allegations, and how to be contacted.
-Checking is the API's own: the fields are handed to ``ComplaintCreate`` and its refusals are
-told in Chinese, one per field, without ever repeating what was typed in a message.
+Checking is the API's own: the fields are handed to ``ComplaintCreate``, and to the domain's
+checks of the intake's own fields, and their refusals are told in Chinese, one per field,
+without ever repeating what was typed in a message. Every field's refusal is told at once: a
+date in the future does not hide a wrong telephone number. Whether the auxiliary named is
+found is the intake's to say, once every other field is right (the page is no oracle of
+names).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from api.console.complaint_fields import ComplaintFields
 from api.schemas.complaints import ComplaintCreate
+from domain.errors import DomainError
+from domain.values import CHINA_STANDARD_TIME
 
 CSRF_COOKIE = "auxledger_public"
 
@@ -57,8 +64,10 @@ class ComplaintForm(ComplaintFields):
     )
     TIME_FORMAT = "事发时间的格式不对，请用时间选择器选择，例如 09:30"
 
-    def body(self, today: date) -> ComplaintCreate | None:
-        """The API's body, or None with ``errors`` filled in."""
+    def body(self, today: date, refuse: Callable[[DomainError], object]) -> ComplaintCreate | None:
+        """The API's body, or None with ``errors`` filled in: the form's own checks, the body
+        model's and the domain's (each refusal of these told by ``refuse``), every field's
+        refusal at once, each field's first."""
         incident_at = self._incident_at(today)
         by_work_id = bool(self.values["work_id"])
         by_name = bool(self.values["auxiliary_name"] or self.values["unit"])
@@ -72,9 +81,11 @@ class ComplaintForm(ComplaintFields):
                     self.errors[name] = f"按姓名查找时，请同时填写{FIELD_LABELS[name]}"
         allegations = self._allegations_given()
         self._place_given()
-        if self.errors or incident_at is None:
-            return None
-        return self._validated(ComplaintCreate, incident_at, allegations, _message)
+        # A date refused already is checked no further: the other fields are, around it.
+        moment = incident_at or datetime.combine(today, time(), tzinfo=CHINA_STANDARD_TIME)
+        body = self._validated(ComplaintCreate, moment, allegations, _message)
+        self._intake_checked(incident_at, allegations, refuse)
+        return None if self.errors else body
 
 
 def _message(name: str, kind: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -309,3 +309,30 @@ def _one_changed(text: str) -> str:
             other = "B" if c.upper() != "B" else "C"
             return text[:i] + (other if c.isupper() else other.lower()) + text[i + 1 :]
     raise AssertionError(text)
+
+
+def test_a_future_date_and_a_wrong_telephone_are_told_together(
+    page: Page, live: LiveServer
+) -> None:
+    """Both refusals at once, each beside its field, and nothing recorded: the person does
+    not fix the date only to learn of the telephone number on the next try."""
+    before = log_size(live)
+    watch_of(page).expect_refusal(422)
+    tomorrow = china_date(datetime.now(tz=UTC)) + timedelta(days=1)
+    fill_complaint(page, live, incident_date=tomorrow.isoformat(), complainant_phone="电话1380")
+    page.get_by_role("button", name="提交投诉").click()
+    errors = page.locator("#form-errors")
+    errors.wait_for()
+    assert errors.locator("li").count() == 2, errors.inner_text()
+    for field, told in (
+        ("incident_date", "事发日期不能晚于今天"),
+        ("complainant_phone", "联系电话只能包含数字"),
+    ):
+        box = page.locator(f"#{field}")
+        assert box.get_attribute("aria-invalid") == "true", field
+        assert box.get_attribute("aria-describedby") == f"{field}-error"
+        assert told in page.locator(f"#{field}-error").inner_text()
+        assert told in errors.inner_text()
+    assert page.locator("#complainant_phone").input_value() == "电话1380"  # kept as typed
+    assert log_size(live) == before
+    assert_accessible(page, "the form refused on two fields")

@@ -94,6 +94,56 @@ def test_a_refusal_is_shown_on_the_field_it_names(client: TestClient, world: Wor
     assert event_count(world) == before
 
 
+def test_every_fields_refusal_is_told_at_once(client: TestClient, world: World) -> None:
+    """A date in the future does not hide a wrong telephone number, nor does a missing work
+    ID: the form's own checks, the API's body model and the domain's checks of the intake's
+    fields are all told together, each on its field, and nothing is recorded."""
+    tomorrow = (china_date(datetime.now(tz=UTC)) + timedelta(days=1)).isoformat()
+    before = event_count(world)
+    for overrides, told in (
+        (
+            {"incident_date": tomorrow, "complainant_phone": "电话13800001111"},
+            {"incident_date": "事发日期不能晚于今天", "complainant_phone": "联系电话只能包含数字"},
+        ),
+        (
+            {
+                "incident_date": tomorrow,
+                "complainant_phone": "1 - 2",
+                "complainant_name": "测试\u200b投诉人",
+            },
+            {
+                "incident_date": "事发日期不能晚于今天",
+                "complainant_phone": "联系电话应有5到20位数字",
+                "complainant_name": "您的姓名中有看不见的字符",
+            },
+        ),
+        (
+            {
+                "work_id": "",
+                "incident_place": "人民路\u202e口路",
+                "allegation": ["", "执勤时态度恶劣", "未出示\u2066证件"],
+                "complainant_phone": "abc",
+            },
+            {
+                "work_id": "请填写辅警的工作证号",
+                "incident_place": "事发地点中有看不见的字符",
+                "allegations": "投诉事项三中有看不见的字符",
+                "complainant_phone": "联系电话只能包含数字",
+            },
+        ),
+    ):
+        answer = send_complaint(client, **overrides)
+        assert answer.status_code == 422, answer.text
+        page = page_text(answer)
+        for name, message in told.items():
+            assert message in field_error(page, name), (name, overrides)
+        shown = re.findall(r'<p class="field-error" id="([a-z_]+)-error">', page)
+        assert sorted(shown) == sorted(told), (shown, overrides)
+        summary = page.split('id="form-errors"', 1)[1].split("</div>", 1)[0]
+        assert summary.count("<li>") == len(told)
+    assert event_count(world) == before
+
+
 def test_a_filed_form_sent_again_changed_comes_back_with_a_new_key(
     client: TestClient, world: World
 ) -> None:
