@@ -10,8 +10,9 @@ route's own call. The answer page shows the complaint's tracking code, once.
 
 Invariants:
 - Checking is the API's and the domain's: the body model first, then the domain; each refusal
-  is told in Chinese next to its field, the values typed are kept, nothing is recorded, and
-  no message repeats a value.
+  is told in Chinese next to its field, every field's at once (the domain's checks of the
+  intake's own fields too, ``ComplaintFields._intake_checked``), the values typed are kept,
+  nothing is recorded, and no message repeats a value.
 - Each form carries a key made when it is shown; the complaint id and the tracking code are
   HMAC values of the server secret over the actor, that key and the body (``api.receipts.
   intake_identity``), so a form sent twice records one complaint and shows the same code
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -49,7 +50,7 @@ from api.routers import complaints as complaint_routes
 from api.schemas.complaints import ComplaintIntakeCreate, SubjectMatchCreate
 from domain.complaint import responsibility_at_incident
 from domain.errors import FormatCharacterError, InvalidFieldError
-from domain.values import ComplaintChannel, china_date
+from domain.values import CHINA_STANDARD_TIME, ComplaintChannel, china_date
 from ledger.access import record_access
 from ledger.errors import ConcurrencyConflictError, LedgerError
 
@@ -92,7 +93,9 @@ class IntakeForm(ComplaintFields):
     TEXT_FIELDS = tuple(n for n in FIELD_LABELS if n not in ("allegations", "incident_at"))
 
     def body(self, today: date) -> ComplaintIntakeCreate | None:
-        """The API's body, or None with ``errors`` filled in."""
+        """The API's body, or None with ``errors`` filled in: the form's own checks, the body
+        model's and the domain's checks of the intake's own fields, every field's refusal at
+        once, each field's first."""
         incident_at = self._incident_at(today)
         self._place_given()
         allegations = self._allegations_given()
@@ -101,9 +104,11 @@ class IntakeForm(ComplaintFields):
             self.errors["work_id"] = "知道工作证号的，不填被投诉人特征；两项只填一项"
         elif not named and not described:
             self.errors["work_id"] = "请填写被投诉辅警的工作证号；不知道的，请描述其特征"
-        if self.errors or incident_at is None:
-            return None
-        return self._validated(ComplaintIntakeCreate, incident_at, allegations, _message)
+        # A date refused already is checked no further: the other fields are, around it.
+        moment = incident_at or datetime.combine(today, time(), tzinfo=CHINA_STANDARD_TIME)
+        body = self._validated(ComplaintIntakeCreate, moment, allegations, _message)
+        self._intake_checked(incident_at, allegations, self.refused)
+        return None if self.errors else body
 
     def refused(self, error: Exception) -> staff_pages.Refusal | None:
         """Put a refusal by the domain or the lookup next to its field; the refusal to show

@@ -135,6 +135,33 @@ def test_refused_forms_say_why_next_to_the_field_keep_the_values_and_record_noth
         assert event_count(world) == before, overrides
 
 
+def test_every_fields_refusal_is_told_at_once(client: TestClient, world: World) -> None:
+    """A date in the future does not hide the other fields' refusals (the body model's and
+    the domain's): each is told beside its field together, and nothing is recorded."""
+    csrf = sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    answer = post_intake(
+        client,
+        csrf,
+        incident_date="2999-01-01",
+        complainant_phone="电话",
+        complainant_name="测试\u200b投诉人",
+    )
+    assert answer.status_code == 422, answer.text
+    page = page_text(answer)
+    for name, message in (
+        ("incident_date", "不能晚于今天"),
+        ("complainant_phone", "电话只能包含数字"),
+        ("complainant_name", "投诉人姓名中有看不见的字符"),
+    ):
+        error = page.split(f'id="{name}-error">', 1)
+        assert len(error) == 2, (name, page)
+        assert message in error[1].split("</p>", 1)[0], (name, error[1][:200])
+    assert len(re.findall(r'class="field-error" id="', page)) == 3
+    assert "tracking-code" not in page
+    assert event_count(world) == before
+
+
 def test_a_form_sent_twice_records_one_complaint_and_shows_the_same_code(
     client: TestClient, world: World
 ) -> None:
