@@ -400,7 +400,7 @@ def check_channel(
         raise InvalidFieldError(
             "outside_reference",
             "is not taken for a complaint made in person: nothing outside numbered it",
-            zh="来访当面提出的投诉没有外部编号，不填",
+            zh=f"{ComplaintChannel.walk_in.label_zh}投诉没有外部编号，不填",
         )
     if chosen is ComplaintChannel.referral and referrer is None:
         raise InvalidFieldError(

@@ -141,7 +141,7 @@ class IntakeForm(ComplaintFields):
             if channel in NEEDS_REFERENCE:
                 return "12389、110 和信访渠道的投诉须填写外部编号（工单号、警情号或信访件编号）"
             if channel == ComplaintChannel.walk_in:
-                return "当面投诉没有外部编号，请不要填写"
+                return f"{ComplaintChannel.walk_in.label_zh}投诉没有外部编号，请不要填写"
             return "外部编号为 1 至 64 个字符，不含空格"
         if name == "referring_organ":
             if channel == ComplaintChannel.referral:

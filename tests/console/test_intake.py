@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api import tracking_code as codes
 from api.receipts import tracking_hash
+from domain.complaint import check_channel
+from domain.errors import InvalidFieldError
+from domain.values import ComplaintChannel
 from tests.api.conftest import OTHER_ORGAN, UNIT, World, catch_up
 from tests.console.conftest import csrf_of, event_count, page_text, sign_in, take_unnamed
 
@@ -79,6 +83,30 @@ def test_the_office_takes_a_telephone_complaint_and_reads_out_its_code(
     assert tracked.status_code == 200 and tracked.json()["complaint_id"] == str(complaint_id)
 
 
+def test_the_walk_in_channel_reads_as_the_domain_labels_it(
+    client: TestClient, world: World
+) -> None:
+    """One word for a complaint made in person at the office, the domain's label (来访), on
+    every page and message that names the channel, never 当面 beside it."""
+    label = ComplaintChannel.walk_in.label_zh
+    assert label == "来访"
+    csrf = sign_in(client, world.tokens["complaints"])
+    form = page_text(client.get("/console/intake"))
+    queue = page_text(client.get("/console/complaints"))
+    refused = page_text(post_intake(client, csrf, channel="walk_in"))
+    for page in (form, queue, refused):
+        assert "当面" not in page
+    assert "信访、来访或转办收到的投诉" in form
+    assert f'<option value="walk_in">{label}</option>' in form
+    assert "12389、110、信访必填；来访投诉不填" in form
+    assert "（12389、110、信访、来访、转办）" in queue
+    assert "来访投诉没有外部编号" in refused
+    with pytest.raises(InvalidFieldError) as refusal:
+        check_channel("walk_in", "12389-1", None)
+    assert refusal.value.zh is not None and "当面" not in refusal.value.zh
+    assert refusal.value.zh.startswith(label)
+
+
 def test_a_named_referral_is_attributed_at_the_incident_date(
     client: TestClient, world: World
 ) -> None:
@@ -105,7 +133,7 @@ def test_refused_forms_say_why_next_to_the_field_keep_the_values_and_record_noth
     csrf = sign_in(client, world.tokens["complaints"])
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({"outside_reference": ""}, "outside_reference", "须填写外部编号"),
-        ({"channel": "walk_in"}, "outside_reference", "当面投诉没有外部编号"),
+        ({"channel": "walk_in"}, "outside_reference", "来访投诉没有外部编号"),
         ({"referring_organ": "南通市信访局"}, "referring_organ", "只有转办的投诉填写转办机关"),
         ({"channel": ""}, "channel", "请选择投诉渠道"),
         ({"subject_description": ""}, "work_id", "不知道的，请描述其特征"),
