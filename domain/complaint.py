@@ -33,7 +33,9 @@ Invariants kept here:
   withdrawn (``ComplainantNotNotifiedError``, Art. 17).
 - Each allegation gets at most one finding per round. Reopening starts a new round: it clears the
   notified flag; earlier findings stay on record and remain the latest until superseded, and
-  the complaint concludes again once every allegation has a finding in the new round.
+  the complaint concludes again once every allegation has a finding in the new round. The
+  reopening's date is kept (``reopened_on``): the new round's conclusion is counted from it
+  (``steps_due``, ``ComplaintPolicy.steps_due``).
 - The complainant's name, telephone, resident ID number, address and contact text are personal
   data of the complainant (``personal_subject = "complainant_id"``); a resident ID number, if
   given, passes GB 11643-1999.
@@ -461,6 +463,7 @@ class Complaint(Aggregate):
         self.declined_on: date | None = None
         self.notified_on: date | None = None
         self.closed_at: datetime | None = None
+        self.reopened_on: date | None = None
         self.withdrawal_reason: str | None = None
         self._findings: list[Finding] = []
         self._notifications: list[Notification] = []
@@ -641,6 +644,7 @@ class Complaint(Aggregate):
         def apply(self, aggregate: Complaint) -> None:
             aggregate.round += 1
             aggregate.last_step_on = self.effective  # the new round is dated from here
+            aggregate.reopened_on = self.effective  # and its conclusion counted from here
             aggregate.notified_on = None
             aggregate.concluded_at = None
             aggregate.concluded_on = None
@@ -784,6 +788,20 @@ class Complaint(Aggregate):
         if self.status not in (ComplaintStatus.complainant_notified, ComplaintStatus.closed):
             return None
         return policy.review.request_until(self.notified_on)
+
+    def steps_due(self, policy: Policy) -> tuple[tuple[str, date], ...]:
+        """The steps still owed on the complaint and the last day of each, under
+        ``policy`` (``ComplaintPolicy.steps_due``, the rule the staff queue follows too)."""
+        review = self.review
+        return policy.complaints.steps_due(
+            self.status,
+            received_on=self.received_on,
+            reopened_on=self.reopened_on,
+            concluded_on=self.concluded_on,
+            declined_on=self.declined_on,
+            review_due=review.due if review is not None and review.outcome is None else None,
+            working_calendar=policy.calendar,
+        )
 
     def _stepped(self, effective: date) -> None:
         """Keep the date of the latest handling step (a state read, never a check: replay

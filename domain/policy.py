@@ -16,7 +16,9 @@ Invariants kept here:
   none had, the earliest. Events judged under a rule set that does not cover their effective
   date are flagged by projections, never refused here.
 - Complaint deadlines: acknowledgement in working days, conclusion and notification in calendar
-  days; all counts are non-negative.
+  days; all counts are non-negative. ``ComplaintPolicy.steps_due`` is the one rule of which
+  steps a complaint still owes and their last days, for the staff queue, the complaint's
+  page and /track alike (see its docstring).
 - Review (复查) deadlines are calendar days and non-negative (practice, ``ReviewPolicy``).
 - A working day is a weekday that is not a holiday, or a weekend day listed as an extra working
   day (调休).
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from domain.errors import InvalidFieldError, InvalidPolicyError, LevelOutOfSchemeError
+from domain.values import ComplaintStatus
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -207,9 +210,38 @@ class RuleExpiry:
         )
 
 
+_OPEN_COMPLAINT = frozenset(
+    {
+        ComplaintStatus.received,
+        ComplaintStatus.acknowledged,
+        ComplaintStatus.accepted,
+        ComplaintStatus.under_investigation,
+    }
+)
+"""A complaint still to be concluded: open, no result reached in this round."""
+
+
 @dataclass(frozen=True)
 class ComplaintPolicy:
-    """Complaint handling deadlines (practice; Art. 17 says only "promptly")."""
+    """Complaint handling deadlines (practice; Art. 17 says only "promptly").
+
+    Which steps a complaint still owes, and by when (``steps_due``), whatever the round:
+
+    - acknowledge (签收): owed while the complaint is ``received`` (never acknowledged: a
+      reopening returns an acknowledged complaint to a later stage, never to ``received``),
+      ``acknowledge_working_days`` working days after the receipt. A reopening by the office
+      does not receive the complaint again, so the clock is the receipt's in every round,
+      and a complaint once acknowledged never owes it again;
+    - conclude (调查办结): owed while the complaint is open (received, acknowledged, accepted,
+      under investigation), ``conclude_days`` after the start of the round (``conclude_from``:
+      the receipt in the first round, the latest reopening in a later one, when the office
+      takes the complaint up again);
+    - notify (告知结果): owed while a result is untold (concluded, or not accepted),
+      ``notify_days_after_finding`` after that round's result (the conclusion, or the
+      decision not to accept);
+    - review (复查): owed while this round's review is pending, by the due date the review
+      policy set when it was asked for (``ReviewPolicy.decide_due``).
+    """
 
     acknowledge_working_days: int = 1
     conclude_days: int = 30
@@ -226,13 +258,56 @@ class ComplaintPolicy:
         """The last day to acknowledge a complaint received on ``received_on``."""
         return working_calendar.add_working_days(received_on, self.acknowledge_working_days)
 
-    def conclude_due(self, received_on: date) -> date:
-        """The last day to conclude (find on every allegation of) a complaint."""
-        return received_on + timedelta(days=self.conclude_days)
+    def conclude_from(self, received_on: date, reopened_on: date | None) -> date:
+        """The day the current round's conclusion is counted from: the receipt in the first
+        round, the latest reopening (``reopened_on``, None while never reopened) in a later
+        one."""
+        return received_on if reopened_on is None else reopened_on
+
+    def conclude_due(self, counted_from: date) -> date:
+        """The last day to conclude (find on every allegation of) a complaint whose round
+        started on ``counted_from`` (``conclude_from``)."""
+        return counted_from + timedelta(days=self.conclude_days)
 
     def notify_due(self, concluded_on: date) -> date:
         """The last day to tell the complainant the result (Art. 17)."""
         return concluded_on + timedelta(days=self.notify_days_after_finding)
+
+    def steps_due(
+        self,
+        status: ComplaintStatus,
+        *,
+        received_on: date,
+        reopened_on: date | None,
+        concluded_on: date | None,
+        declined_on: date | None,
+        review_due: date | None,
+        working_calendar: WorkingCalendar,
+    ) -> tuple[tuple[str, date], ...]:
+        """The steps a complaint in ``status`` still owes and the last day of each, in order
+        (``acknowledge``, ``conclude``, ``notify``, ``review``; see the class docstring).
+
+        ``concluded_on`` and ``declined_on`` are the current round's result dates (None if
+        none), ``reopened_on`` the latest reopening (None while never reopened), and
+        ``review_due`` the due date of this round's review while it is pending (else None).
+        """
+        steps: list[tuple[str, date]] = []
+        if status == ComplaintStatus.received:
+            steps.append(("acknowledge", self.acknowledge_due(received_on, working_calendar)))
+        if status in _OPEN_COMPLAINT:
+            steps.append(
+                ("conclude", self.conclude_due(self.conclude_from(received_on, reopened_on)))
+            )
+        result_on = None
+        if status == ComplaintStatus.concluded:
+            result_on = concluded_on
+        elif status == ComplaintStatus.not_accepted:
+            result_on = declined_on
+        if result_on is not None:
+            steps.append(("notify", self.notify_due(result_on)))
+        if review_due is not None:
+            steps.append(("review", review_due))
+        return tuple(steps)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from domain.commands.complaint import ReceiveComplaint
 from domain.complaint import Complaint, check_intake
 from domain.errors import DomainError, NoResponsibilityError
 from domain.policy import Policy
-from domain.values import Actor, ComplaintChannel, ComplaintStatus, Role, china_date
+from domain.values import Actor, ComplaintChannel, Role, china_date
 from ledger.errors import LedgerError, NotFoundError
 from ledger.record import SignedRecord, parse_record
 from ledger.records import AuxLedger, Envelope, Recorded
@@ -346,12 +346,6 @@ def _complaint_of_code(runtime: Runtime, hashed: str) -> UUID | None:
         return complaint_of_hash(models, hashed)
 
 
-_OPEN_STEPS = (
-    ComplaintStatus.received,
-    ComplaintStatus.acknowledged,
-    ComplaintStatus.accepted,
-    ComplaintStatus.under_investigation,
-)
 _STEPS_ZH = {
     "acknowledge": "签收",
     "conclude": "调查办结",
@@ -363,33 +357,16 @@ _STEPS_ZH = {
 
 def policy_deadlines(complaint: Complaint, policy: Policy) -> list[tuple[str, date]]:
     """The steps still due and their last days under the policy, in order: ``acknowledge``
-    and ``conclude`` (counted from the receipt), ``notify`` (from the result), ``review``
-    (the review's due date, set by the policy when it was asked for).
+    (counted from the receipt), ``conclude`` (from the receipt, or in a later round from the
+    reopening), ``notify`` (from the round's result), ``review`` (the review's due date, set
+    by the policy when it was asked for).
 
-    The one source of the public's deadlines, for the API and the /track page alike. Never
-    an internal date: the due date an investigator was given is the office's planning, and
-    may lie past the policy's limit. The policy counts acknowledging and concluding from the
-    receipt and says nothing of a reopened complaint (``domain.policy.ComplaintPolicy``), so
-    a later round (``round`` >= 2) shows neither, rather than the first round's date again;
-    telling the result and deciding a review count from that round's own events.
+    The one source of the public's deadlines, for the API and the /track page alike, and
+    the rule the staff queue follows too: ``Complaint.steps_due``, that is
+    ``domain.policy.ComplaintPolicy.steps_due``. Never an internal date: the due date an
+    investigator was given is the office's planning, and may lie past the policy's limit.
     """
-    rules = policy.complaints
-    status = complaint.status
-    first_round = complaint.round == 1
-    steps: list[tuple[str, date]] = []
-    if status is ComplaintStatus.received and first_round:
-        steps.append(("acknowledge", rules.acknowledge_due(complaint.received_on, policy.calendar)))
-    if status in _OPEN_STEPS and first_round:
-        steps.append(("conclude", rules.conclude_due(complaint.received_on)))
-    result_on = complaint.concluded_on if status is ComplaintStatus.concluded else None
-    if status is ComplaintStatus.not_accepted:
-        result_on = complaint.declined_on
-    if result_on is not None:
-        steps.append(("notify", rules.notify_due(result_on)))
-    review = complaint.review
-    if review is not None and review.outcome is None:
-        steps.append(("review", review.due))
-    return steps
+    return list(complaint.steps_due(policy))
 
 
 def _expected(complaint: Complaint, policy: Policy) -> list[s.ExpectedDatePublic]:

@@ -76,42 +76,47 @@ class ComplaintQueries(ReadModelQueries):
         """A complaint's deadlines under the policy, and which are overdue or were missed.
 
         Acknowledge within N working days of receipt; conclude within N days of receipt (of
-        the reopening, after a reopening); tell the complainant within N days of the result
-        (the conclusion, or the decision not to accept).
+        the reopening, after a reopening: ``ComplaintPolicy.conclude_from``); tell the
+        complainant within N days of the result (the conclusion, or the decision not to
+        accept). ``overdue`` is the steps still owed (``ComplaintPolicy.steps_due``, the rule
+        of the complaint's page and /track too) whose last day has passed.
         """
         rules = self.policy.complaints
         status = row["status"]
         acknowledge_due = rules.acknowledge_due(row["received_on"], self.policy.calendar)
         conclude_due = None
         if row["declined_on"] is None or row["reopened_on"] is not None:
-            conclude_due = rules.conclude_due(row["reopened_on"] or row["received_on"])
+            conclude_due = rules.conclude_due(
+                rules.conclude_from(row["received_on"], row["reopened_on"])
+            )
         result_on = row["concluded_on"] or (
             row["declined_on"] if status == _S.not_accepted.value else None
         )
         notify_due = rules.notify_due(result_on) if result_on is not None else None
-        overdue: list[str] = []
+        owed = rules.steps_due(
+            ComplaintStatus(status),
+            received_on=row["received_on"],
+            reopened_on=row["reopened_on"],
+            concluded_on=row["concluded_on"],
+            declined_on=row["declined_on"],
+            review_due=None,
+            working_calendar=self.policy.calendar,
+        )
         late: list[str] = []
         acknowledged = row["acknowledged_on"]
-        if acknowledged is None and status == _S.received.value and today > acknowledge_due:
-            overdue.append("acknowledge")
         if acknowledged is not None and acknowledged > acknowledge_due:
             late.append("acknowledge")
-        if conclude_due is not None:
-            if status in _OPEN and today > conclude_due:
-                overdue.append("conclude")
-            if row["concluded_on"] is not None and row["concluded_on"] > conclude_due:
-                late.append("conclude")
-        if notify_due is not None:
-            if status in _AWAITING_NOTICE and today > notify_due:
-                overdue.append("notify")
-            if row["notified_on"] is not None and row["notified_on"] > notify_due:
-                late.append("notify")
+        concluded, notified = row["concluded_on"], row["notified_on"]
+        if conclude_due is not None and concluded is not None and concluded > conclude_due:
+            late.append("conclude")
+        if notify_due is not None and notified is not None and notified > notify_due:
+            late.append("notify")
         return Deadlines(
             acknowledge_due=acknowledge_due,
             conclude_due=conclude_due,
             notify_due=notify_due,
             investigator_due=row["due"],
-            overdue=tuple(overdue),
+            overdue=tuple(step for step, due in owed if today > due),
             late=tuple(late),
         )
 
@@ -234,7 +239,10 @@ class ComplaintQueries(ReadModelQueries):
         )
 
     def _overdue_condition(self, s: Session, today: date) -> tuple[str, list[Any]]:
-        """SQL selecting exactly the complaints ``deadlines`` finds overdue today.
+        """SQL selecting exactly the complaints ``deadlines`` finds overdue today: one
+        clause per step of ``ComplaintPolicy.steps_due``, owed in the same statuses and
+        counted from the same day (the conclusion from ``conclude_from``: the reopening if
+        there was one, else the receipt).
 
         Every deadline is a non-decreasing function of its start date, so "due before today"
         is "started on or before the last such day", found here by walking back from today.
@@ -250,7 +258,7 @@ class ComplaintQueries(ReadModelQueries):
             "((c.status = %s AND c.received_on <= %s)",
             "OR (",
             open_in,
-            "AND COALESCE(c.reopened_on, c.received_on) <= %s)",
+            "AND COALESCE(c.reopened_on, c.received_on) <= %s)",  # conclude_from
             "OR (c.status = %s AND c.concluded_on <= %s)",
             "OR (c.status = %s AND c.declined_on <= %s))",
         )

@@ -1,6 +1,7 @@
 """The staff side in a real browser (Debian's chromium), on SQLite and PostgreSQL: the
 complaints officer works a complaint to closure, the complaint page offers only what the
-complaint's state allows (a stale form refused), the inspector finds a person and reads a
+complaint's state allows (a stale form refused), a reopened complaint's deadline reads
+alike in the queue and on its page, the inspector finds a person and reads a
 dossier with a reason, scope and roles hold, and a form without its CSRF token is refused.
 
 Every page visited is checked on the way: nothing leaves 127.0.0.1, no console error (the
@@ -9,11 +10,19 @@ axe-core violation, and a screenshot is saved."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.commands.complaint import Acknowledge, ReceiveComplaint
+from api.console.web import cst_date
+from domain.commands.complaint import (
+    Acknowledge,
+    Close,
+    Decline,
+    NotifyComplainant,
+    ReceiveComplaint,
+    Reopen,
+)
 from domain.values import Actor, china_date
 from ledger.log import MerkleLog
 from ledger.records import Envelope
@@ -89,6 +98,46 @@ def new_complaint(live: LiveServer, auxiliary_id: UUID, place: str) -> UUID:
     ).originator_id
     live.catch_up()
     return complaint
+
+
+OFFICE = Actor("cmp-browser", "complaints", DEMO_ORGAN, None)
+"""The demo organ's complaints office, recording steps on chosen days."""
+
+
+def received_long_ago(live: LiveServer, auxiliary_id: UUID, days: int, place: str) -> UUID:
+    """A complaint received ``days`` before today (its incident the day before), untouched."""
+    received = china_date(datetime.now(tz=UTC)) - timedelta(days=days)
+    return live.ledger.receive_complaint(
+        ReceiveComplaint(
+            auxiliary_id=auxiliary_id,
+            channel="online",
+            incident_at=datetime.combine(received - timedelta(days=1), time(9), UTC),
+            incident_place=place,
+            allegations=["执勤时态度恶劣"],
+        ),
+        Envelope(Actor("public-intake", "public", DEMO_ORGAN, None), effective=received),
+    ).originator_id
+
+
+def declined_told_and_closed(live: LiveServer, complaint: UUID, received: date) -> None:
+    """The office declines the complaint on its day of receipt, tells the complainant the
+    next day and closes it the day after."""
+    told = NotifyComplainant(
+        method="phone", notified_on=received + timedelta(days=1), summary="已告知"
+    )
+    for day, command in (
+        (received, Acknowledge()),
+        (received, Decline(reason="不属于辅警管理范围")),
+        (received + timedelta(days=1), told),
+        (received + timedelta(days=2), Close()),
+    ):
+        live.ledger.command_complaint(complaint, command, Envelope(OFFICE, effective=day))
+
+
+def queue_row(page: Page, complaint: UUID) -> list[str]:
+    """The text of each cell of the complaint's row in the queue."""
+    row = page.locator("tr", has=page.locator(f"a[href='/console/complaints/{complaint}']"))
+    return [cell.strip() for cell in row.locator("td").all_inner_texts()]
 
 
 def act(page: Page, label: str, fill: dict[str, str] | None = None) -> None:
@@ -180,6 +229,29 @@ def test_the_complaint_page_offers_only_what_the_state_allows(page: Page, live: 
     assert page.locator("details.action.next").count() == 0
     assert page.inner_text("#forms-hint") == "已结案：可排队告知投诉人、重新办理。"
     check(page, live, "complaint-closed-offered")
+
+
+def test_a_reopened_complaint_is_due_the_same_day_in_the_queue_and_on_its_page(
+    page: Page, live: LiveServer
+) -> None:
+    auxiliary = demo_auxiliaries(live)[0]
+    complaint = received_long_ago(
+        live, auxiliary.auxiliary_id, 40, "青年路（浏览器测试：重新办理）"
+    )
+    today = china_date(datetime.now(tz=UTC))
+    declined_told_and_closed(live, complaint, today - timedelta(days=40))
+    reopen = Reopen(reason="复核后认为应予受理")
+    live.ledger.command_complaint(
+        complaint, reopen, Envelope(OFFICE, effective=today - timedelta(days=5))
+    )
+    live.catch_up()
+    due = cst_date(live.ledger.policy.complaints.conclude_due(today - timedelta(days=5)))
+    sign_in(page, live, "complaints")
+    page.goto(live.url("/console/complaints"))
+    assert queue_row(page, complaint)[-2] == due  # 当前期限
+    page.goto(live.url(f"/console/complaints/{complaint}"))
+    assert page.inner_text("#deadlines").strip() == f"调查办结：最迟 {due}"
+    check(page, live, "complaint-reopened")
 
 
 def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(

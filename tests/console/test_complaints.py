@@ -475,6 +475,37 @@ def test_the_complaint_page_shows_each_step_due_and_marks_one_passed(
     assert due.count("已超期") == 2
 
 
+def test_a_reopened_complaint_is_due_the_same_day_in_the_queue_and_on_its_page(
+    client: TestClient, world: World
+) -> None:
+    """A later round's conclusion is counted from the reopening, on the complaint's page as
+    in the queue (``ComplaintPolicy.steps_due``), not left out of the page."""
+    reopened = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    office = world.headers("complaints")
+    told = {"method": "phone", "notified_on": "2026-01-08", "summary": "已电话告知"}
+    for slug, payload in (
+        ("acknowledge", {"effective": "2026-01-06"}),
+        ("decline", {"reason": "不属于辅警管理范围", "effective": "2026-01-07"}),
+        ("notify-complainant", {**told, "effective": "2026-01-08"}),
+        ("close", {"effective": "2026-01-09"}),
+        ("reopen", {"reason": "复核后认为应予受理", "effective": "2026-02-10"}),
+    ):
+        answer = client.post(f"/v1/complaints/{reopened}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    conclude = cst_date(world.ledger.policy.complaints.conclude_due(date(2026, 2, 10)))
+    sign_in(client, world.tokens["complaints"])
+    queue = page_text(client.get("/console/complaints"))
+    row = next(r for r in queue.split("<tr")[1:] if f"/console/complaints/{reopened}" in r)
+    assert conclude in row
+    page = page_text(client.get(f"/console/complaints/{reopened}"))
+    due = page.split('id="deadlines">', 1)[1].split("</dd>", 1)[0]
+    assert due.count("最迟") == 1  # acknowledged in the first round: not owed again
+    assert f"调查办结：最迟 {conclude}" in due
+
+
 def test_a_field_refusal_reads_in_chinese_not_under_the_english_note(
     client: TestClient, world: World
 ) -> None:

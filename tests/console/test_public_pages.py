@@ -255,8 +255,8 @@ def tracked_both_ways(client: TestClient, code: str) -> tuple[dict[str, str], st
 
 
 def test_the_api_and_the_page_give_the_policy_deadlines(client: TestClient, world: World) -> None:
-    """Not the investigator's due date (here past the policy's limit), and no first-round
-    date once the complaint is reopened: the policy says nothing of a later round."""
+    """Not the investigator's due date (here past the policy's limit); once the complaint is
+    reopened, the conclusion counted from the reopening (``ComplaintPolicy.steps_due``)."""
     complaint_id, code = filed(client, world)
     complaint = world.ledger.complaint(UUID(complaint_id))
     policy_due = world.ledger.policy.complaints.conclude_due(complaint.received_on)
@@ -285,10 +285,12 @@ def test_the_api_and_the_page_give_the_policy_deadlines(client: TestClient, worl
     act("notify-complainant", {"method": "sms", "notified_on": today, "summary": "属实"})
     act("close", {})
     act("reopen", {"reason": "投诉人提供新证据"})
-    assert world.ledger.complaint(UUID(complaint_id)).round == 2
+    reopened = world.ledger.complaint(UUID(complaint_id))
+    assert reopened.round == 2 and reopened.reopened_on is not None
+    again = world.ledger.policy.complaints.conclude_due(reopened.reopened_on)
     api, page = tracked_both_ways(client, code)
-    assert "调查办结" not in api
-    assert "调查并得出结论" not in page
+    assert api == {"调查办结": again.isoformat()}  # acknowledged in round 1: not owed again
+    assert f"调查并得出结论：最迟 {cst_date(again)}" in page
 
 
 def test_the_log_position_is_told_counting_from_one(client: TestClient, world: World) -> None:

@@ -28,6 +28,7 @@ from domain.errors import (
     UnknownAllegationError,
 )
 from domain.organ import Organ
+from domain.policy import Policy
 from domain.values import (
     Actor,
     Allegation,
@@ -610,6 +611,33 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     assert complaint.findings[2] == Finding(2, FindingResult.sustained, "新证据", 2, MAR_12, 10)
     by_office(complaint, MAR_12, notice(MAR_12, "sms", "复查结果"), commands.Close())
     assert complaint.status is ComplaintStatus.closed
+
+
+def test_a_reopened_round_owes_its_conclusion_from_the_reopening(complaint: Complaint) -> None:
+    policy = Policy.default()
+    assert complaint.reopened_on is None
+    assert complaint.steps_due(policy) == (
+        ("acknowledge", date(2024, 3, 4)),  # received Friday: acknowledged by Monday
+        ("conclude", date(2024, 3, 31)),
+    )
+    handled(complaint, upto="closed")
+    by_office(complaint, date(2024, 4, 10), commands.Reopen(reason="投诉人提出新证据"))
+    assert complaint.reopened_on == date(2024, 4, 10)
+    # Acknowledged in the first round: only the conclusion is owed, from the reopening.
+    assert complaint.steps_due(policy) == (("conclude", date(2024, 5, 10)),)
+
+
+def test_a_complaint_never_acknowledged_owes_it_from_the_receipt_after_a_reopening(
+    complaint: Complaint,
+) -> None:
+    by_office(complaint, MAR_2, commands.Withdraw(reason="投诉人撤回"), commands.Close())
+    assert complaint.steps_due(Policy.default()) == ()
+    by_office(complaint, MAR_20, commands.Reopen(reason="投诉人要求继续办理"))
+    assert complaint.status is ComplaintStatus.received
+    assert complaint.steps_due(Policy.default()) == (
+        ("acknowledge", date(2024, 3, 4)),
+        ("conclude", date(2024, 4, 19)),
+    )
 
 
 def test_reopen_a_declined_complaint_returns_to_acknowledged(complaint: Complaint) -> None:

@@ -19,6 +19,7 @@ from domain.policy import (
     WorkingCalendar,
     add_months,
 )
+from domain.values import ComplaintStatus
 
 
 def test_defaults_are_the_documented_ones() -> None:
@@ -156,6 +157,88 @@ def test_complaint_deadlines() -> None:
     assert complaints.notify_due(date(2024, 3, 31)) == date(2024, 4, 5)
     with pytest.raises(InvalidPolicyError):
         ComplaintPolicy(conclude_days=-1)
+
+
+MAR_1, MAR_20, APR_10, APR_15 = (
+    date(2024, 3, 1),
+    date(2024, 3, 20),
+    date(2024, 4, 10),
+    date(2024, 4, 15),
+)
+"""A Friday receipt, a result, a reopening and a review's due date."""
+
+
+def _steps(
+    status: ComplaintStatus,
+    *,
+    reopened_on: date | None = None,
+    concluded_on: date | None = None,
+    declined_on: date | None = None,
+    review_due: date | None = None,
+) -> dict[str, date]:
+    owed = ComplaintPolicy().steps_due(
+        status,
+        received_on=MAR_1,
+        reopened_on=reopened_on,
+        concluded_on=concluded_on,
+        declined_on=declined_on,
+        review_due=review_due,
+        working_calendar=WorkingCalendar(),
+    )
+    return dict(owed)
+
+
+S = ComplaintStatus
+
+
+@pytest.mark.parametrize(
+    ("status", "reopened_on", "expected"),
+    [
+        # First round: acknowledge the next working day (Friday -> Monday), conclude in 30.
+        (S.received, None, {"acknowledge": date(2024, 3, 4), "conclude": date(2024, 3, 31)}),
+        (S.acknowledged, None, {"conclude": date(2024, 3, 31)}),
+        (S.accepted, None, {"conclude": date(2024, 3, 31)}),
+        (S.under_investigation, None, {"conclude": date(2024, 3, 31)}),
+        # A later round: the conclusion counted from the reopening; acknowledging, owed only
+        # by a complaint never acknowledged, from the receipt still.
+        (S.received, APR_10, {"acknowledge": date(2024, 3, 4), "conclude": date(2024, 5, 10)}),
+        (S.acknowledged, APR_10, {"conclude": date(2024, 5, 10)}),
+        (S.accepted, APR_10, {"conclude": date(2024, 5, 10)}),
+        (S.under_investigation, APR_10, {"conclude": date(2024, 5, 10)}),
+        # Nothing owed once the complainant was told, or withdrew.
+        (S.complainant_notified, None, {}),
+        (S.closed, APR_10, {}),
+        (S.withdrawn, APR_10, {}),
+    ],
+)
+def test_steps_due_by_status_and_round(
+    status: ComplaintStatus, reopened_on: date | None, expected: dict[str, date]
+) -> None:
+    assert _steps(status, reopened_on=reopened_on) == expected
+
+
+def test_steps_due_tell_the_result_from_that_rounds_result() -> None:
+    assert _steps(S.concluded, concluded_on=MAR_20) == {"notify": date(2024, 3, 25)}
+    assert _steps(S.concluded, reopened_on=APR_10, concluded_on=APR_15) == {
+        "notify": date(2024, 4, 20)
+    }
+    assert _steps(S.not_accepted, declined_on=MAR_20) == {"notify": date(2024, 3, 25)}
+    # A complaint declined, reopened and accepted owes the conclusion, not the notice.
+    assert _steps(S.accepted, reopened_on=APR_10, declined_on=MAR_20) == {
+        "conclude": date(2024, 5, 10)
+    }
+
+
+def test_steps_due_end_with_a_pending_review() -> None:
+    assert list(_steps(S.closed, review_due=APR_15).items()) == [("review", APR_15)]
+    assert list(_steps(S.complainant_notified, review_due=APR_15)) == ["review"]
+
+
+def test_the_conclusion_is_counted_from_the_rounds_start() -> None:
+    complaints = ComplaintPolicy(conclude_days=10)
+    assert complaints.conclude_from(MAR_1, None) == MAR_1
+    assert complaints.conclude_from(MAR_1, APR_10) == APR_10
+    assert complaints.conclude_due(complaints.conclude_from(MAR_1, APR_10)) == date(2024, 4, 20)
 
 
 def test_early_warning_window_and_thresholds() -> None:
