@@ -1,4 +1,4 @@
-"""The complaints workbench: the queue by status and due date (overdue marked), one
+"""The complaints workbench: the queue by status and due date (each overdue step named), one
 complaint with its allegations, findings and full history, and the complaint commands of the
 API its state allows as forms.
 
@@ -117,6 +117,14 @@ def _next_due(row: dict[str, Any]) -> str | None:
     return None
 
 
+OVERDUE_LABELS = {
+    "acknowledge": "签收",
+    "conclude": "调查办结",
+    "notify": "告知结果",
+}
+"""The queue's name of each overdue step (``Deadlines.overdue``): 已逾期：签收."""
+
+
 STEP_LABELS = {
     "acknowledge": "签收",
     "conclude": "调查办结",
@@ -199,6 +207,7 @@ def queue(
         rows = [r for r in rows if r["status"] not in DONE]
     for row in rows:
         row["next_due"] = _next_due(row)
+        row["overdue_steps"] = [OVERDUE_LABELS[step] for step in row["deadlines"]["overdue"]]
     rows.sort(key=lambda r: (not r["deadlines"]["overdue"], r["next_due"] or "9999-12-31"))
     return render(
         request,

@@ -1,7 +1,8 @@
 """The staff side in a real browser (Debian's chromium), on SQLite and PostgreSQL: the
 complaints officer works a complaint to closure, the complaint page offers only what the
 complaint's state allows (a stale form refused), a reopened complaint's deadline reads
-alike in the queue and on its page, the inspector finds a person and reads a
+alike in the queue and on its page and which step of an overdue complaint is late, the
+inspector finds a person and reads a
 dossier with a reason, scope and roles hold, and a form without its CSRF token is refused.
 
 Every page visited is checked on the way: nothing leaves 127.0.0.1, no console error (the
@@ -252,6 +253,18 @@ def test_a_reopened_complaint_is_due_the_same_day_in_the_queue_and_on_its_page(
     page.goto(live.url(f"/console/complaints/{complaint}"))
     assert page.inner_text("#deadlines").strip() == f"调查办结：最迟 {due}"
     check(page, live, "complaint-reopened")
+
+
+def test_the_queue_names_the_step_an_overdue_complaint_is_late_on(
+    page: Page, live: LiveServer
+) -> None:
+    auxiliary = demo_auxiliaries(live)[0]
+    late = received_long_ago(live, auxiliary.auxiliary_id, 60, "工农路（浏览器测试：逾期）")
+    live.catch_up()
+    sign_in(page, live, "complaints")
+    page.goto(live.url("/console/complaints"))
+    assert queue_row(page, late)[-1] == "已逾期：签收、调查办结"
+    check(page, live, "complaints-queue-overdue")
 
 
 def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(

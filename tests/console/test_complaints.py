@@ -426,6 +426,41 @@ def test_the_queue_keeps_a_declined_complaint_until_the_complainant_is_told(
     assert f"/console/complaints/{declined}" not in client.get("/console/complaints").text
 
 
+def test_the_queue_names_the_step_overdue(client: TestClient, world: World) -> None:
+    """已逾期 says which step is late: 签收 and 调查办结 of a complaint never acknowledged,
+    调查办结 of one under investigation, 告知结果 of a result the complainant was not told."""
+    never = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    open_one = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="工农路"
+    )
+    untold = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="人民路"
+    )
+    office = world.headers("complaints")
+    for complaint, slug, payload in (
+        (open_one, "acknowledge", {"effective": "2026-01-06"}),
+        (open_one, "accept", {"category": "执勤态度", "effective": "2026-01-06"}),
+        (untold, "acknowledge", {"effective": "2026-01-06"}),
+        (untold, "decline", {"reason": "不属于辅警管理范围", "effective": "2026-01-07"}),
+    ):
+        answer = client.post(f"/v1/complaints/{complaint}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr")[1:]
+
+    def marker(complaint: object) -> str:
+        row = next(r for r in rows if f"/console/complaints/{complaint}" in r)
+        return re.sub(r"<[^>]+>", "", row.split("<td")[-1]).strip(">").strip()
+
+    assert marker(never) == "已逾期：签收、调查办结"
+    assert marker(open_one) == "已逾期：调查办结"
+    assert marker(untold) == "已逾期：告知结果"
+
+
 def test_the_queue_reads_every_page_of_the_registry(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
