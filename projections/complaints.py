@@ -8,7 +8,9 @@ Follows every ``Complaint`` event and keeps:
   taking office's organ until it is matched, ``matched_on``), its channel, the outside
   system's reference number, the referring organ and who took it (``taken_by``), its
   status, the dates each stage was reached, the investigator's due date, the round of
-  investigation, how often it was reopened, and the days from receipt to closure;
+  investigation, how often it was reopened, the days from receipt to closure, and the
+  current round's review (复查): the day it was asked for, its due date and the day it was
+  decided (``review_requested_on``, ``review_due``, ``review_decided_on``);
 - ``rm_finding``: every finding ever recorded, one row per ``FindingRecorded`` event, with its
   round and the complaint's auxiliary and attribution (copied: a finding needs a named
   auxiliary, and the attribution never changes once the complaint names one); ``latest``
@@ -23,6 +25,9 @@ Invariants kept here:
   has a finding in the current round).
 - ``notified_on`` is the date the complainant was told (the notification's own date), and is
   cleared by a reopening, as the aggregate's ``notified_on`` is.
+- The review columns are the aggregate's ``review`` (this round's): set by
+  ``ReviewRequested`` and ``ReviewDecided``, cleared by a reopening (a new round has no
+  review yet; a reopening is refused while a review is pending).
 - No personal data: the complainant's name, telephone, resident ID number, address and
   contact text are never read; nor are allegation texts, reasons or summaries copied.
 """
@@ -106,6 +111,10 @@ COMPLAINT = Table(
         _c("referring_organ", "text"),
         _c("taken_by", "text"),
         _c("matched_on", "date"),
+        # This round's review (复查): None before it is asked for, and for a new round.
+        _c("review_requested_on", "date"),
+        _c("review_due", "date"),
+        _c("review_decided_on", "date"),
     ),
     key=("complaint_id",),
     mode="owned",
@@ -145,6 +154,9 @@ FINDING = Table(
     ),
 )
 COMPLAINT_FLAGS = rule_flags_table("rm_complaints_rule_flags")
+
+_NO_REVIEW: Row = {"review_requested_on": None, "review_due": None, "review_decided_on": None}
+"""The review columns of a round no review was asked for in."""
 
 
 class ComplaintsProjection(ReadModelProjection):
@@ -210,6 +222,7 @@ class ComplaintsProjection(ReadModelProjection):
                 "referring_organ": e.referring_organ,
                 "taken_by": e.actor.actor_id,
                 "matched_on": None,
+                **_NO_REVIEW,
             },
         )
 
@@ -294,6 +307,7 @@ class ComplaintsProjection(ReadModelProjection):
         row["closed_on"] = None
         row["days_to_close"] = None
         row["withdrawn_on"] = None
+        row.update(_NO_REVIEW)
         if row["accepted_on"] is not None:
             status = S.under_investigation if row["investigator_id"] is not None else S.accepted
         elif row["acknowledged_on"] is not None:
@@ -301,4 +315,16 @@ class ComplaintsProjection(ReadModelProjection):
         else:
             status = S.received
         row["status"] = status.value
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.ReviewRequested)
+    def _review_requested(self, state: State, e: Complaint.ReviewRequested, position: int) -> None:
+        row = self._row(state, e)
+        row.update(review_requested_on=e.effective, review_due=e.due, review_decided_on=None)
+        state.put(COMPLAINT, row)
+
+    @handles(Complaint.ReviewDecided)
+    def _review_decided(self, state: State, e: Complaint.ReviewDecided, position: int) -> None:
+        row = self._row(state, e)
+        row["review_decided_on"] = e.effective
         state.put(COMPLAINT, row)

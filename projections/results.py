@@ -327,6 +327,8 @@ class Deadlines(_Json):
     investigator_due: date | None
     overdue: tuple[str, ...]
     late: tuple[str, ...]
+    review_due: date | None = None
+    """The due date of the current round's review (复查), once one was asked for."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -361,6 +363,8 @@ class ComplaintSummary(_Json):
     taken_by: str | None
     matched: bool
     matched_on: date | None
+    review_requested_on: date | None
+    review_decided_on: date | None
 
 
 @dataclasses.dataclass(frozen=True)

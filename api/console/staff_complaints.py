@@ -97,11 +97,18 @@ QUEUE_PAGE = 500
 """Complaints read per call while the queue pages through the registry."""
 
 DONE = frozenset({"closed", "withdrawn", "complainant_notified"})
-"""What the default queue leaves out: nothing more is due from the office. A complaint not
+"""What the default queue leaves out: nothing more is due from the office, unless a review
+(复查) of the result is pending (``_review_pending``: it stays until decided). A complaint not
 accepted stays: the complainant must still be told the decision (Art. 17), on time."""
 
 AWAITING_NOTICE = frozenset({"concluded", "not_accepted"})
 """A result the complainant has not been told yet: the notice is what is due next."""
+
+
+def _review_pending(row: dict[str, Any]) -> bool:
+    """Whether a review (复查) of the complaint's result is asked for and not yet decided."""
+    deadlines = row.get("deadlines") or {}
+    return bool(deadlines.get("review_due")) and not row.get("review_decided_on")
 
 
 def _next_due(row: dict[str, Any]) -> str | None:
@@ -114,6 +121,8 @@ def _next_due(row: dict[str, Any]) -> str | None:
         return deadlines.get("conclude_due") or deadlines.get("investigator_due")
     if status in AWAITING_NOTICE:
         return deadlines.get("notify_due")
+    if _review_pending(row):
+        return deadlines.get("review_due")
     return None
 
 
@@ -121,6 +130,7 @@ OVERDUE_LABELS = {
     "acknowledge": "签收",
     "conclude": "调查办结",
     "notify": "告知结果",
+    "review": "复查决定",
 }
 """The queue's name of each overdue step (``Deadlines.overdue``): 已逾期：签收."""
 
@@ -204,7 +214,7 @@ def queue(
     except staff_pages.REFUSALS as error:
         refusal = staff_pages.refusal_of(error)
     if not status:
-        rows = [r for r in rows if r["status"] not in DONE]
+        rows = [r for r in rows if r["status"] not in DONE or _review_pending(r)]
     for row in rows:
         row["next_due"] = _next_due(row)
         row["overdue_steps"] = [OVERDUE_LABELS[step] for step in row["deadlines"]["overdue"]]

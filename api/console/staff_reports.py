@@ -214,6 +214,7 @@ COLUMNS: Mapping[str, str] = {
     "deadlines.conclude_due": "办结期限",
     "deadlines.notify_due": "告知期限",
     "deadlines.investigator_due": "调查期限",
+    "deadlines.review_due": "复查期限",
     "deadlines.overdue": "逾期未办环节",
     "deadlines.late": "逾期办理环节",
     "outside_reference": "外部编号",
@@ -234,6 +235,7 @@ DEADLINE_STEPS: Mapping[str, str] = {
     "conclude": "办结",
     "notify": "告知",
     "investigator": "调查",
+    "review": "复查",
 }
 """The Chinese names of a complaint's deadline steps (``Deadlines.overdue`` and ``late``)."""
 

@@ -62,7 +62,8 @@ _COMPLAINT_COLUMNS = (
     "c.supervisor_id, c.supervisor_name, c.channel, c.incident_on, c.received_on, c.status, "
     "c.allegations, c.round_no, c.acknowledged_on, c.accepted_on, c.declined_on, c.due, "
     "c.concluded_on, c.notified_on, c.closed_on, c.withdrawn_on, c.reopened_on, c.reopened, "
-    "c.outside_reference, c.referring_organ, c.taken_by, c.matched_on"
+    "c.outside_reference, c.referring_organ, c.taken_by, c.matched_on, "
+    "c.review_requested_on, c.review_due, c.review_decided_on"
 )
 _COMPLAINT_FROM = (
     " FROM {rm_complaint} c LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = c.auxiliary_id"
@@ -78,8 +79,9 @@ class ComplaintQueries(ReadModelQueries):
         Acknowledge within N working days of receipt; conclude within N days of receipt (of
         the reopening, after a reopening: ``ComplaintPolicy.conclude_from``); tell the
         complainant within N days of the result (the conclusion, or the decision not to
-        accept). ``overdue`` is the steps still owed (``ComplaintPolicy.steps_due``, the rule
-        of the complaint's page and /track too) whose last day has passed.
+        accept); decide this round's review (复查) by the due date set when it was asked for.
+        ``overdue`` is the steps still owed (``ComplaintPolicy.steps_due``, the rule of the
+        complaint's page and /track too) whose last day has passed.
         """
         rules = self.policy.complaints
         status = row["status"]
@@ -93,13 +95,14 @@ class ComplaintQueries(ReadModelQueries):
             row["declined_on"] if status == _S.not_accepted.value else None
         )
         notify_due = rules.notify_due(result_on) if result_on is not None else None
+        review_due, reviewed = row["review_due"], row["review_decided_on"]
         owed = rules.steps_due(
             ComplaintStatus(status),
             received_on=row["received_on"],
             reopened_on=row["reopened_on"],
             concluded_on=row["concluded_on"],
             declined_on=row["declined_on"],
-            review_due=None,
+            review_due=review_due if reviewed is None else None,
             working_calendar=self.policy.calendar,
         )
         late: list[str] = []
@@ -111,6 +114,8 @@ class ComplaintQueries(ReadModelQueries):
             late.append("conclude")
         if notify_due is not None and notified is not None and notified > notify_due:
             late.append("notify")
+        if review_due is not None and reviewed is not None and reviewed > review_due:
+            late.append("review")
         return Deadlines(
             acknowledge_due=acknowledge_due,
             conclude_due=conclude_due,
@@ -118,6 +123,7 @@ class ComplaintQueries(ReadModelQueries):
             investigator_due=row["due"],
             overdue=tuple(step for step, due in owed if today > due),
             late=tuple(late),
+            review_due=review_due,
         )
 
     def _summary(self, row: dict[str, Any], today: date) -> ComplaintSummary:
@@ -242,7 +248,7 @@ class ComplaintQueries(ReadModelQueries):
         """SQL selecting exactly the complaints ``deadlines`` finds overdue today: one
         clause per step of ``ComplaintPolicy.steps_due``, owed in the same statuses and
         counted from the same day (the conclusion from ``conclude_from``: the reopening if
-        there was one, else the receipt).
+        there was one, else the receipt; an undecided review by its own due date).
 
         Every deadline is a non-decreasing function of its start date, so "due before today"
         is "started on or before the last such day", found here by walking back from today.
@@ -260,7 +266,8 @@ class ComplaintQueries(ReadModelQueries):
             open_in,
             "AND COALESCE(c.reopened_on, c.received_on) <= %s)",  # conclude_from
             "OR (c.status = %s AND c.concluded_on <= %s)",
-            "OR (c.status = %s AND c.declined_on <= %s))",
+            "OR (c.status = %s AND c.declined_on <= %s)",
+            "OR (c.review_decided_on IS NULL AND c.review_due < %s))",
         )
         params = [
             _S.received.value,
@@ -271,6 +278,7 @@ class ComplaintQueries(ReadModelQueries):
             notify,
             _S.not_accepted.value,
             notify,
+            today,
         ]
         return condition, params
 

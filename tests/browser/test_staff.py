@@ -1,8 +1,8 @@
 """The staff side in a real browser (Debian's chromium), on SQLite and PostgreSQL: the
 complaints officer works a complaint to closure, the complaint page offers only what the
 complaint's state allows (a stale form refused), a reopened complaint's deadline reads
-alike in the queue and on its page and which step of an overdue complaint is late, the
-inspector finds a person and reads a
+alike in the queue and on its page, which step of an overdue complaint is late and a
+pending review's last day, the inspector finds a person and reads a
 dossier with a reason, scope and roles hold, and a form without its CSRF token is refused.
 
 Every page visited is checked on the way: nothing leaves 127.0.0.1, no console error (the
@@ -23,6 +23,7 @@ from domain.commands.complaint import (
     NotifyComplainant,
     ReceiveComplaint,
     Reopen,
+    RequestReview,
 )
 from domain.values import Actor, china_date
 from ledger.log import MerkleLog
@@ -265,6 +266,25 @@ def test_the_queue_names_the_step_an_overdue_complaint_is_late_on(
     page.goto(live.url("/console/complaints"))
     assert queue_row(page, late)[-1] == "已逾期：签收、调查办结"
     check(page, live, "complaints-queue-overdue")
+
+
+def test_the_queue_keeps_a_closed_complaint_while_its_review_is_pending(
+    page: Page, live: LiveServer
+) -> None:
+    auxiliary = demo_auxiliaries(live)[0]
+    complaint = received_long_ago(live, auxiliary.auxiliary_id, 60, "人民路（浏览器测试：复查）")
+    received = china_date(datetime.now(tz=UTC)) - timedelta(days=60)
+    declined_told_and_closed(live, complaint, received)
+    asked = received + timedelta(days=3)
+    live.ledger.command_complaint(
+        complaint, RequestReview(reasons="投诉人不服"), Envelope(OFFICE, effective=asked)
+    )
+    live.catch_up()
+    due = cst_date(live.ledger.policy.review.decide_due(asked))
+    sign_in(page, live, "complaints")
+    page.goto(live.url("/console/complaints"))
+    assert queue_row(page, complaint)[-3:] == ["已结案", due, "已逾期：复查决定"]
+    check(page, live, "complaints-queue-review")
 
 
 def test_the_inspector_finds_a_person_and_reads_the_dossier_with_a_reason(

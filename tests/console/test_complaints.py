@@ -461,6 +461,43 @@ def test_the_queue_names_the_step_overdue(client: TestClient, world: World) -> N
     assert marker(untold) == "已逾期：告知结果"
 
 
+def test_the_queue_keeps_a_pending_review_with_its_due_date_until_decided(
+    client: TestClient, world: World
+) -> None:
+    """A closed complaint whose result is under review (复查) is still owed a step: the queue
+    shows it with the review's last day, overdue as 复查决定, until the review is decided."""
+    reviewed = receive_complaint(
+        world.ledger, world.other_unit_auxiliary, date(2026, 1, 6), incident_place="青年路"
+    )
+    told = {"method": "phone", "notified_on": "2026-01-08", "summary": "已电话告知"}
+    steps: list[tuple[str, dict[str, str], str]] = [
+        ("acknowledge", {"effective": "2026-01-06"}, "complaints"),
+        ("decline", {"reason": "不属于辅警管理范围", "effective": "2026-01-07"}, "complaints"),
+        ("notify-complainant", {**told, "effective": "2026-01-08"}, "complaints"),
+        ("close", {"effective": "2026-01-09"}, "complaints"),
+        ("request-review", {"reasons": "投诉人不服", "effective": "2026-01-12"}, "complaints"),
+    ]
+    for slug, payload, role in steps:
+        answer = client.post(
+            f"/v1/complaints/{reviewed}/{slug}", headers=world.headers(role), json=payload
+        )
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/complaints"))
+    row = next(r for r in html.split("<tr")[1:] if f"/console/complaints/{reviewed}" in r)
+    cells = [re.sub(r"<[^>]+>", "", c).strip(">").strip() for c in row.split("<td")[1:]]
+    assert cells[5:] == ["已结案", "2026年02月11日", "已逾期：复查决定"], cells
+    decided = client.post(
+        f"/v1/complaints/{reviewed}/decide-review",
+        headers=world.headers("discipline"),
+        json={"outcome": "upheld", "reasons": "复查后维持"},
+    )
+    assert decided.status_code == 200, decided.text
+    catch_up(world.ledger)
+    assert f"/console/complaints/{reviewed}" not in client.get("/console/complaints").text
+
+
 def test_the_queue_reads_every_page_of_the_registry(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,6 +1,7 @@
 """One deadline rule for the staff queue, a complaint's page and /track: the registry's
 deadlines and overdue list (SQL) give, for every state and round, the dates and overdue steps
-of ``policy_deadlines`` (``ComplaintPolicy.steps_due``), a reopened complaint included."""
+of ``policy_deadlines`` (``ComplaintPolicy.steps_due``), a reopened complaint and a pending
+review (复查) included."""
 
 from __future__ import annotations
 
@@ -10,15 +11,22 @@ from uuid import UUID, uuid5
 from api.routers.public import policy_deadlines
 from domain.commands import complaint as complaints
 from domain.values import CHINA_STANDARD_TIME
+from ledger.records import Envelope
 from projections.queries import ComplaintQueries
 from projections.results import Deadlines
+from projections.service import ReadModels
 from tests.projections import dataset as ds
-from tests.projections.conftest import Built
+from tests.projections.conftest import Built, by_hand
 
 REOPENED = uuid5(ds.NS, "deadlines-reopened")
 NEVER_ACKNOWLEDGED = uuid5(ds.NS, "deadlines-never-acknowledged")
 
-FIELDS = {"acknowledge": "acknowledge_due", "conclude": "conclude_due", "notify": "notify_due"}
+FIELDS = {
+    "acknowledge": "acknowledge_due",
+    "conclude": "conclude_due",
+    "notify": "notify_due",
+    "review": "review_due",
+}
 """The ``Deadlines`` field holding each step's last day."""
 
 
@@ -81,6 +89,27 @@ def test_a_reopened_complaint_has_the_same_deadlines_in_the_queue_and_on_track(
     ds.tell(ledger, REOPENED, date(2024, 12, 12), "phone", "已告知复查结果")
     assert _agree(fresh, REOPENED, round_no=2) == []
 
+    # A review (复查) asked for: due 30 days after the request, in the queue as on /track.
+    ask = complaints.RequestReview(reasons="投诉人不服")
+    ds.cmp(ledger, REOPENED, date(2024, 12, 13), ask)
+    assert _agree(fresh, REOPENED, round_no=2) == [("review", date(2025, 1, 12))]
+    row = _on(fresh, ds.TODAY).complaint(REOPENED).complaint
+    assert (row.review_requested_on, row.review_decided_on) == (date(2024, 12, 13), None)
+    ds.at(ledger, date(2025, 1, 14))
+    decide = complaints.DecideReview(outcome="changed", reasons="复查后改变")
+    ledger.command_complaint(REOPENED, decide, Envelope(ds.DIS_A, effective=date(2025, 1, 14)))
+    assert _agree(fresh, REOPENED, round_no=2) == []
+    decided = _on(fresh, date(2025, 1, 14)).complaint(REOPENED).complaint
+    assert decided.review_decided_on == date(2025, 1, 14)
+    assert decided.deadlines.late == ("conclude", "review")  # decided two days late
+
+    # A changed result is carried out by a new round, which has no review yet.
+    ds.cmp(ledger, REOPENED, date(2025, 1, 15), complaints.Close())
+    ds.cmp(ledger, REOPENED, date(2025, 1, 16), complaints.Reopen(reason="复查决定改变"))
+    assert _agree(fresh, REOPENED, round_no=3) == [("conclude", date(2025, 2, 15))]
+    third = _on(fresh, date(2025, 1, 16)).complaint(REOPENED).complaint
+    assert (third.review_requested_on, third.deadlines.review_due) == (None, None)
+
 
 def test_a_reopened_complaint_never_acknowledged_owes_it_from_the_receipt(fresh: Built) -> None:
     ledger = fresh.ledger
@@ -93,3 +122,31 @@ def test_a_reopened_complaint_never_acknowledged_owes_it_from_the_receipt(fresh:
         ("acknowledge", date(2024, 10, 9)),
         ("conclude", date(2024, 11, 14)),
     ]
+
+
+def test_read_models_built_before_the_review_columns_bring_the_reviews_in(
+    fresh: Built,
+) -> None:
+    """``rm_complaint`` built by the version before its review columns has other columns than
+    its definition: the projection applies the ledger again, and a review asked for before
+    is in the queue's deadlines."""
+    ledger = fresh.ledger
+    ds.receive(ledger, REOPENED, ds.X1, date(2024, 10, 7), date(2024, 10, 8), ["言语粗暴"])
+    ds.cmp(ledger, REOPENED, date(2024, 10, 8), complaints.Acknowledge())
+    ds.cmp(ledger, REOPENED, date(2024, 10, 8), complaints.Decline(reason="不属于受理范围"))
+    ds.tell(ledger, REOPENED, date(2024, 10, 9), "phone", "已告知不予受理")
+    ds.cmp(ledger, REOPENED, date(2024, 10, 10), complaints.RequestReview(reasons="不服"))
+    fresh.models.rebuild()
+    for column in ("review_requested_on", "review_due", "review_decided_on"):
+        by_hand(fresh, f"ALTER TABLE {{rm_complaint}} DROP COLUMN {column}")
+    upgraded = ReadModels(ledger)
+    try:
+        assert upgraded.ensure_projection("complaints") is True
+        assert upgraded.position("complaints") == 0
+        upgraded.catch_up("complaints")
+        q = ComplaintQueries(upgraded, clock=lambda: ds.NOW)
+        deadlines = q.complaint(REOPENED).complaint.deadlines
+        assert (deadlines.review_due, deadlines.overdue) == (date(2024, 11, 9), ("review",))
+        assert REOPENED in {c.complaint_id for c in q.overdue(page_size=500).items}
+    finally:
+        upgraded.close()
