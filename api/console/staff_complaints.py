@@ -48,6 +48,7 @@ from domain.complaint import Complaint
 from domain.policy import Policy
 from domain.values import ComplaintStatus, Role, china_date
 from ledger.access import record_access
+from ledger.errors import NotFoundError
 
 Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
 COMPLAINTS = staff_pages.section(
@@ -256,6 +257,21 @@ def offered_forms(
     return ordered, line
 
 
+def attribution_names(ledger: Any, organ: str, unit: str | None) -> tuple[str, str | None]:
+    """The organ and the unit a complaint is attributed to, by name and code ("name（code）"),
+    as the organ's registration names them; a code the registry does not know (or no longer
+    names) reads as the code alone. Names of organs and units, no personal data."""
+    try:
+        registered = ledger.organ(organ)
+    except NotFoundError:
+        return organ, unit
+    organ_label = f"{registered.name}（{organ}）" if registered.name else organ
+    if unit is None:
+        return organ_label, None
+    unit_name = registered.units.get(unit)
+    return organ_label, f"{unit_name}（{unit}）" if unit_name else unit
+
+
 def _reason(staff: staff_pages.Staff, complaint_id: UUID) -> str | None:
     return staff.session.reason_for(f"complaint:{complaint_id}", time.monotonic())
 
@@ -330,6 +346,11 @@ def _complaint_page(
             and not below
             and "match_subject" in allowed,
             "followup": follow_up(complaint, today),
+            "attributed": attribution_names(
+                ledger,
+                record.responsibility.organ if record.responsibility else record.organ,
+                record.responsibility.unit if record.responsibility else None,
+            ),
         },
         status_code=status_code,
     )

@@ -14,7 +14,7 @@ from api.console.web import cst_date, shown
 from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
 from domain.values import china_date
-from tests.api.conftest import World, catch_up, new_token, receive_complaint
+from tests.api.conftest import ORGAN, UNIT, World, catch_up, new_token, receive_complaint
 from tests.console.conftest import (
     CLOSED_HISTORY,
     event_count,
@@ -207,6 +207,18 @@ def test_an_unnamed_complaint_shows_its_channel_and_no_auxiliary(
     page = page_text(client.get(f"/console/complaints/{taken}"))
     assert "110报警电话" in page and "110-20260105-0815" in page
     assert "尚未确认被投诉辅警" in page and "未具名：骑电动车的辅警" in page
+
+
+def test_the_complaint_page_names_the_organ_and_unit_it_is_attributed_to(
+    client: TestClient, world: World
+) -> None:
+    """责任归属 reads as the organ's registration names the organ and the unit, each with its
+    code, not as bare codes; an unnamed complaint's taking organ likewise."""
+    sign_in(client, world.tokens["complaints"])
+    named = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert f"<dt>责任归属</dt><dd>{ORGAN}局（{ORGAN}） / {UNIT}所（{UNIT}）" in named
+    unnamed = page_text(client.get(f"/console/complaints/{take_unnamed(world)}"))
+    assert f"<dt>责任归属</dt><dd>{ORGAN}局（{ORGAN}）（尚未确认被投诉辅警）</dd>" in unnamed
 
 
 def by_api(client: TestClient, world: World, *steps: tuple[str, dict[str, object]]) -> None:
