@@ -14,7 +14,7 @@ from domain.complaint import HANDLING_COMMANDS
 from domain.values import china_date
 from tests.api.conftest import World
 from tests.console.conftest import event_count, page_text, sign_in, take_unnamed
-from tests.console.test_complaints import LAST, act, by_api, offered
+from tests.console.test_complaints import LAST, act, by_api, decline_and_tell, offered
 
 
 def _hint(page: str) -> str:
@@ -93,16 +93,8 @@ def test_a_closed_complaint_offers_only_what_is_left_and_says_nothing_is_due(
 def test_a_closed_complaint_with_its_review_pending_gives_the_office_nothing_to_do(
     client: TestClient, world: World
 ) -> None:
-    today = china_date(datetime.now(tz=UTC)).isoformat()
-    by_api(
-        client,
-        world,
-        ("acknowledge", {}),
-        ("decline", {"reason": "不属于辅警管理范围"}),
-        ("notify-complainant", {"method": "sms", "notified_on": today, "summary": "不予受理"}),
-        ("close", {}),
-        ("request-review", {"reasons": "投诉人不服"}),
-    )
+    decline_and_tell(client, world)
+    by_api(client, world, ("close", {}), ("request-review", {"reasons": "投诉人不服"}))
     office = TestClient(client.app)
     sign_in(office, world.tokens["complaints"])
     page = page_text(office.get(f"/console/complaints/{world.complaint}"))
