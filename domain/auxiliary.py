@@ -73,11 +73,17 @@ Invariants kept here:
   value now in force; only the whitelisted fields are correctable; old events are never edited.
   Corrections of phone, address and resident ID number are ``PersonalDataCorrected`` events,
   whose value is personal data; the others are ``Corrected`` events.
+- What the record's state allows is decided in one place, ``Auxiliary.state_refusal``
+  (separated, suspended, labour dispatch, the probation, an open leave): every command on the
+  record raises its answer, and ``open_commands`` (what a page offers) reads it, adding only
+  whether a command that names something on the record (a sanction, a credential …) has
+  anything to act on; so what is offered is never refused for the state.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -118,6 +124,7 @@ from domain.errors import (
     CredentialAlreadyActiveError,
     CredentialNotHeldError,
     DateInFutureError,
+    DomainError,
     DuplicateRecordError,
     HiringAgeError,
     InvalidDateRangeError,
@@ -178,6 +185,7 @@ __all__ = [
     "MAX_HIRING_AGE",
     "MIN_HIRING_AGE",
     "PERSONAL_CORRECTABLE_FIELDS",
+    "RECORD_COMMANDS",
     "Auxiliary",
     "Commendation",
     "Correction",
@@ -437,6 +445,72 @@ def _require_organ_record(organ: object) -> Organ:
             "organ", "must be the organ's record (an Organ aggregate)", zh="须为已登记机关的记录"
         )
     return organ
+
+
+_ACTIONS: Mapping[str, str] = {
+    "renew_contract": "renew a contract",
+    "change_post": "change a post",
+    "transfer": "transfer an auxiliary between units",
+    "assign_supervisor": "assign a supervising officer",
+    "release_supervisor": "release a supervising officer",
+    "evaluate": "record an assessment",
+    "change_level": "change a level",
+    "issue_credential": "issue a credential",
+    "revoke_credential": "revoke a credential",
+    "return_credential": "record a credential's return",
+    "enrol_insurance": "record an insurance enrolment",
+    "record_health_check": "record a health check",
+    "record_duty_injury": "record a duty injury",
+    "advance_cost": "advance a duty-injury cost",
+    "record_infringement": "record an infringement",
+    "commend": "record a commendation",
+    "hear_statement": "hear a statement and defence",
+    "waive_statement": "record a waived statement",
+    "impose_sanction": "impose a sanction",
+    "appeal_sanction": "record an appeal",
+    "decide_appeal": "decide an appeal",
+    "revoke_sanction": "revoke a sanction",
+    "reinstate": "reinstate an auxiliary",
+    "refer_for_prosecution": "refer a case for prosecution",
+    "record_referral_outcome": "record a referral outcome",
+    "return_to_agency": "return an auxiliary to the agency",
+    "separate": "record a separation",
+    "start_probation": "record a probation",
+    "complete_probation": "record a probation's outcome",
+    "record_training": "record a training",
+    "start_leave": "record a leave",
+    "end_leave": "record a return from leave",
+    "correct": "correct a record",
+}
+"""Every command on a hired auxiliary's record and what it does, in the words its refusals
+use ("nobody may record a leave")."""
+
+RECORD_COMMANDS: tuple[str, ...] = tuple(_ACTIONS)
+"""The commands on a hired auxiliary's record (the hire aside), in the order the API's
+table lists them: the names ``Auxiliary.state_refusal`` and ``Auxiliary.open_commands``
+answer for."""
+
+_AFTER_SEPARATION = frozenset(
+    {
+        "revoke_credential",
+        "return_credential",
+        "decide_appeal",
+        "record_referral_outcome",
+        "correct",
+    }
+)
+"""The commands still accepted once the auxiliary has separated."""
+
+_FINAL_OUTCOMES = frozenset({ReferralOutcome.declined, ReferralOutcome.judgement})
+"""A referral's outcomes after which nothing more is recorded on it."""
+
+
+def _overlapping_leave() -> OverlappingLeaveError:
+    return OverlappingLeaveError(
+        "the auxiliary is on a leave that is still open or ends after this one would start "
+        "(Art. 13)",
+        zh="该辅警仍在休假，或上一次休假在本次开始之后才结束：休假须先后衔接，不得重叠（第十三条）",
+    )
 
 
 class Auxiliary(Aggregate):
@@ -1244,28 +1318,106 @@ class Auxiliary(Aggregate):
             leave.returned_on is None for leave in self._leaves.values()
         )
 
-    # ----------------------------------------------------------------------- command helpers
+    # ---------------------------------------------------------------------------- what is open
 
-    def _authorise(
-        self,
-        rec: Recording,
-        roles: tuple[Role, ...],
-        action: str,
-        article: str | None,
-        *,
-        after_separation: bool = False,
-    ) -> None:
-        """Refuse the command unless the actor, the status and the effective date allow it."""
-        actor = rec.actor
-        require_role(actor, roles, action=action, article=article)
-        require_organ(actor, self.organ)
-        if self.separated_on is not None and not after_separation:
-            raise AuxiliarySeparatedError(
+    def state_refusal(self, command: str) -> DomainError | None:
+        """Why the record as it stands refuses ``command`` (a name of ``RECORD_COMMANDS``;
+        ``KeyError`` for another), or None if its state allows it.
+
+        The one state check of every command on the record: each raises what this returns,
+        once it has checked the role and the organ, and ``open_commands`` asks it of them
+        all, so what a page offers and what a command refuses cannot disagree. The state
+        only -- separated (only credential returns and revocations, appeal decisions,
+        referral outcomes and corrections after it), suspended (a reinstatement needs it),
+        labour dispatch (a return to the agency needs it), the probation (recorded once,
+        decided once) and an open leave (no second one); who asks, the fields and the dates
+        are each command's own checks.
+        """
+        action = _ACTIONS[command]
+        if self.separated_on is not None and command not in _AFTER_SEPARATION:
+            return AuxiliarySeparatedError(
                 f"the auxiliary has separated, so nobody may {action}; only credential returns "
                 "and revocations, appeal decisions, referral outcomes and corrections may still "
                 "be recorded",
                 zh="该辅警已离职：此后只能登记证件的收回或吊销、申诉决定、移送司法结果和更正",
             )
+        if command == "reinstate" and self.status is not AuxiliaryStatus.suspended:
+            return InvalidTransitionError(self.status.value, command, "only a suspension ends")
+        if command == "return_to_agency" and (
+            self.employment_form is not EmploymentForm.labour_dispatch or not self.dispatch_agency
+        ):
+            return NotLabourDispatchError(
+                "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
+                "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)",
+                zh="直接聘用的辅警应办理离职，只有劳务派遣的辅警才能退回派遣单位（第八条）",
+            )
+        probation = self._probation
+        if command == "start_probation" and probation is not None:
+            return DuplicateRecordError(
+                "a probation is already recorded for the auxiliary", zh="该辅警已登记过试用期"
+            )
+        if command == "complete_probation" and probation is None:
+            return InvalidTransitionError(
+                self.status.value, command, "no probation is recorded for the auxiliary"
+            )
+        if command == "complete_probation" and probation is not None and probation.decided:
+            return DuplicateRecordError(
+                "the probation's outcome is already recorded", zh="试用期考核结果已经登记"
+            )
+        if command == "start_leave" and any(
+            leave.returned_on is None for leave in self._leaves.values()
+        ):
+            return _overlapping_leave()
+        return None
+
+    def _has_subject(self, command: str) -> bool:
+        """Whether the record holds something ``command`` may act on, where the command names
+        it in a field (a credential, an injury, a sanction, a referral, a leave): with none,
+        every value of the field is refused, each by the command's own check of it. True for
+        a command that names nothing on the record."""
+        sanctions = self.sanctions_in_force()
+        if command == "revoke_credential":
+            return any(c.status is CredentialStatus.active for c in self._credentials)
+        if command == "return_credential":
+            return bool(self.unreturned_credentials())
+        if command == "advance_cost":
+            return bool(self._injuries)
+        if command == "appeal_sanction":
+            return any(s.appeal is AppealStatus.not_appealed for s in sanctions)
+        if command == "decide_appeal":
+            return any(s.appeal is AppealStatus.pending for s in sanctions)
+        if command == "revoke_sanction":
+            return bool(sanctions)
+        if command == "record_referral_outcome":
+            return any(r.outcome not in _FINAL_OUTCOMES for r in self._referrals)
+        if command == "end_leave":
+            return any(leave.returned_on is None for leave in self._leaves.values())
+        return True
+
+    def open_commands(self) -> tuple[str, ...]:
+        """The commands the record's state allows, in the order of ``RECORD_COMMANDS``: those
+        ``state_refusal`` has nothing against and, for a command that acts on something the
+        record holds (a credential, an injury, a sanction, an appeal, a referral, a leave),
+        with something to act on. Who may send each is the command's own rule, not this
+        answer's; its fields and dates are still the command's to check."""
+        return tuple(
+            c for c in RECORD_COMMANDS if self.state_refusal(c) is None and self._has_subject(c)
+        )
+
+    # ----------------------------------------------------------------------- command helpers
+
+    def _authorise(
+        self, rec: Recording, roles: tuple[Role, ...], command: str, article: str | None
+    ) -> None:
+        """Refuse the command (a name of ``RECORD_COMMANDS``) unless the actor, the record's
+        state (``state_refusal``: after the role and the organ, before the dates and the unit
+        of the day) and the effective date allow it."""
+        actor = rec.actor
+        require_role(actor, roles, action=_ACTIONS[command], article=article)
+        require_organ(actor, self.organ)
+        refusal = self.state_refusal(command)
+        if refusal is not None:
+            raise refusal
         if rec.effective < self.hired_on:
             raise InvalidDateRangeError(
                 "effective date precedes the hire's effective date", zh="生效日期早于录用生效日期"
@@ -1388,7 +1540,7 @@ class Auxiliary(Aggregate):
 
     def renew_contract(self, rec: Recording, cmd: commands.RenewContract) -> None:
         """Extend the contract to a later end date (personnel department, Art. 8)."""
-        self._authorise(rec, (Role.personnel,), "renew a contract", "Art. 8")
+        self._authorise(rec, (Role.personnel,), "renew_contract", "Art. 8")
         end = plain_date("contract_end", cmd.contract_end)
         if end <= self.contract_end:
             raise InvalidDateRangeError(
@@ -1402,12 +1554,8 @@ class Auxiliary(Aggregate):
     def start_probation(self, rec: Recording, cmd: lifecycle_commands.StartProbation) -> None:
         """Record the probation from the effective date to its last day (personnel, Art. 8,
         9): once, within the contract, ending after it starts."""
-        self._authorise(rec, (Role.personnel,), "record a probation", "Art. 8")
+        self._authorise(rec, (Role.personnel,), "start_probation", "Art. 8")
         until = plain_date("until", cmd.until)
-        if self._probation is not None:
-            raise DuplicateRecordError(
-                "a probation is already recorded for the auxiliary", zh="该辅警已登记过试用期"
-            )
         if until <= rec.effective:
             raise InvalidDateRangeError(
                 "the probation must end after it starts", zh="试用期截止日期须晚于开始日期"
@@ -1422,19 +1570,11 @@ class Auxiliary(Aggregate):
     def complete_probation(self, rec: Recording, cmd: lifecycle_commands.CompleteProbation) -> None:
         """Record the probation's outcome (personnel, Art. 9): once, on or after its start.
         A failed probation owes a separation (``separation_owed``)."""
-        self._authorise(rec, (Role.personnel,), "record a probation's outcome", "Art. 9")
+        self._authorise(rec, (Role.personnel,), "complete_probation", "Art. 9")
         passed = boolean("passed", cmd.passed)
         probation = self._probation
-        if probation is None:
-            raise InvalidTransitionError(
-                self.status.value,
-                "complete_probation",
-                "no probation is recorded for the auxiliary",
-            )
-        if probation.decided:
-            raise DuplicateRecordError(
-                "the probation's outcome is already recorded", zh="试用期考核结果已经登记"
-            )
+        if probation is None:  # pragma: no cover - the state refused it (``state_refusal``)
+            raise TypeError("complete_probation runs on a recorded probation")
         if rec.effective < probation.start:
             raise InvalidDateRangeError(
                 "the probation's outcome precedes its start",
@@ -1445,7 +1585,7 @@ class Auxiliary(Aggregate):
     def record_training(self, rec: Recording, cmd: lifecycle_commands.RecordTraining) -> None:
         """Record a training course attended (personnel, Art. 9); it may precede the hire
         (pre-service training) but not end in the future."""
-        self._authorise(rec, (Role.personnel,), "record a training", "Art. 9")
+        self._authorise(rec, (Role.personnel,), "record_training", "Art. 9")
         kind = member(TrainingKind, "kind", cmd.kind)
         start = plain_date("start", cmd.start)
         end = self._not_in_future("end", plain_date("end", cmd.end), rec)
@@ -1468,7 +1608,7 @@ class Auxiliary(Aggregate):
         """Record a leave from the effective date (personnel or the using unit, Art. 13):
         refused while another leave is open or when it would start before the end of one
         already recorded."""
-        self._authorise(rec, (Role.personnel, Role.unit), "record a leave", "Art. 13")
+        self._authorise(rec, (Role.personnel, Role.unit), "start_leave", "Art. 13")
         leave_id = identifier("leave_id", cmd.leave_id)
         kind = member(LeaveKind, "kind", cmd.kind)
         planned_end = optional_plain_date("planned_end", cmd.planned_end)
@@ -1481,13 +1621,9 @@ class Auxiliary(Aggregate):
             raise DuplicateRecordError(
                 f"leave {leave_id} is already recorded", zh="这一编号的休假已经登记"
             )
-        for leave in self._leaves.values():
-            if leave.returned_on is None or rec.effective < leave.returned_on:
-                raise OverlappingLeaveError(
-                    "the auxiliary is on a leave that is still open or ends after this one "
-                    "would start (Art. 13)",
-                    zh="该辅警仍在休假，或上一次休假在本次开始之后才结束：休假须先后衔接，不得重叠（第十三条）",
-                )
+        for leave in self._leaves.values():  # an open one: the state refused it
+            if leave.returned_on is not None and rec.effective < leave.returned_on:
+                raise _overlapping_leave()
         self.trigger_event(
             self.LeaveStarted,
             **rec.fields(),
@@ -1499,7 +1635,7 @@ class Auxiliary(Aggregate):
     def end_leave(self, rec: Recording, cmd: lifecycle_commands.EndLeave) -> None:
         """Record the return from an open leave; the effective date is the first day back,
         after the leave's start (personnel or the using unit, Art. 13)."""
-        self._authorise(rec, (Role.personnel, Role.unit), "record a return from leave", "Art. 13")
+        self._authorise(rec, (Role.personnel, Role.unit), "end_leave", "Art. 13")
         leave_id = identifier("leave_id", cmd.leave_id)
         leave = self._leaves.get(leave_id)
         if leave is None:
@@ -1521,7 +1657,7 @@ class Auxiliary(Aggregate):
 
     def change_post(self, rec: Recording, cmd: commands.ChangePost) -> None:
         """Move the auxiliary to another post type (personnel department, Art. 9)."""
-        self._authorise(rec, (Role.personnel,), "change a post", "Art. 9")
+        self._authorise(rec, (Role.personnel,), "change_post", "Art. 9")
         post = parse_post_type(cmd.post_type)
         if self.post_on(rec.effective) is post:
             raise InvalidFieldError(
@@ -1533,7 +1669,7 @@ class Auxiliary(Aggregate):
 
     def transfer(self, rec: Recording, cmd: commands.Transfer, *, organ: Organ) -> None:
         """Move the auxiliary to another unit of the organ with a new supervisor (Art. 10)."""
-        self._authorise(rec, (Role.personnel,), "transfer an auxiliary between units", "Art. 9")
+        self._authorise(rec, (Role.personnel,), "transfer", "Art. 9")
         if _require_organ_record(organ).code != self.organ:
             raise OutsideScopeError(
                 f"organ {organ.code} is not the auxiliary's organ {self.organ}; a move between "
@@ -1563,7 +1699,7 @@ class Auxiliary(Aggregate):
 
     def assign_supervisor(self, rec: Recording, cmd: commands.AssignSupervisor) -> None:
         """Assign the responsible supervising officer (the unit answering then, or personnel)."""
-        self._authorise(rec, (Role.unit, Role.personnel), "assign a supervising officer", "Art. 10")
+        self._authorise(rec, (Role.unit, Role.personnel), "assign_supervisor", "Art. 10")
         checked_id = identifier("supervisor_id", cmd.supervisor_id)
         current = self.responsibility_on(rec.effective)
         if current is not None and current.supervisor_id == checked_id:
@@ -1581,9 +1717,7 @@ class Auxiliary(Aggregate):
 
     def release_supervisor(self, rec: Recording, cmd: commands.ReleaseSupervisor) -> None:
         """Release the supervising officer, leaving the auxiliary without one (Art. 10)."""
-        self._authorise(
-            rec, (Role.unit, Role.personnel), "release a supervising officer", "Art. 10"
-        )
+        self._authorise(rec, (Role.unit, Role.personnel), "release_supervisor", "Art. 10")
         checked_reason = free_text("reason", cmd.reason)
         current = self.responsibility_on(rec.effective)
         if current is None or current.supervisor_id is None:
@@ -1596,7 +1730,7 @@ class Auxiliary(Aggregate):
 
     def evaluate(self, rec: Recording, cmd: commands.Evaluate) -> None:
         """Record the annual assessment grade for a year (personnel department, Art. 11)."""
-        self._authorise(rec, (Role.personnel,), "record an assessment", "Art. 11")
+        self._authorise(rec, (Role.personnel,), "evaluate", "Art. 11")
         assessed = calendar_year("year", cmd.year)
         if not self.hired_on.year <= assessed <= rec.effective.year:
             raise InvalidDateRangeError(
@@ -1613,7 +1747,7 @@ class Auxiliary(Aggregate):
 
     def change_level(self, rec: Recording, cmd: commands.ChangeLevel) -> None:
         """Promote, demote or correct the level (personnel department, Art. 11)."""
-        self._authorise(rec, (Role.personnel,), "change a level", "Art. 11")
+        self._authorise(rec, (Role.personnel,), "change_level", "Art. 11")
         new_level = rec.policy.levels.check(cmd.level)
         why = member(LevelChangeReason, "reason", cmd.reason)
         before = self.level_on(rec.effective)
@@ -1640,7 +1774,7 @@ class Auxiliary(Aggregate):
 
     def issue_credential(self, rec: Recording, cmd: commands.IssueCredential) -> None:
         """Issue a work ID, uniform or insignia (personnel department, Art. 12)."""
-        self._authorise(rec, (Role.personnel,), "issue a credential", "Art. 12")
+        self._authorise(rec, (Role.personnel,), "issue_credential", "Art. 12")
         checked_kind = member(CredentialKind, "kind", cmd.kind)
         checked_serial = identifier("serial", cmd.serial)
         for credential in self._credentials:
@@ -1666,9 +1800,7 @@ class Auxiliary(Aggregate):
 
     def revoke_credential(self, rec: Recording, cmd: commands.RevokeCredential) -> None:
         """Revoke a credential still held (personnel department; also after separation)."""
-        self._authorise(
-            rec, (Role.personnel,), "revoke a credential", "Art. 12", after_separation=True
-        )
+        self._authorise(rec, (Role.personnel,), "revoke_credential", "Art. 12")
         checked_kind = member(CredentialKind, "kind", cmd.kind)
         credential = self._credential(checked_kind, identifier("serial", cmd.serial))
         checked_reason = free_text("reason", cmd.reason)
@@ -1687,9 +1819,7 @@ class Auxiliary(Aggregate):
 
     def return_credential(self, rec: Recording, cmd: commands.ReturnCredential) -> None:
         """Record a credential handed back (personnel department; also after separation)."""
-        self._authorise(
-            rec, (Role.personnel,), "record a credential's return", "Art. 12", after_separation=True
-        )
+        self._authorise(rec, (Role.personnel,), "return_credential", "Art. 12")
         checked_kind = member(CredentialKind, "kind", cmd.kind)
         credential = self._credential(checked_kind, identifier("serial", cmd.serial))
         if credential.status is CredentialStatus.returned:
@@ -1708,7 +1838,7 @@ class Auxiliary(Aggregate):
 
     def enrol_insurance(self, rec: Recording, cmd: commands.EnrolInsurance) -> None:
         """Record an insurance or housing-fund enrolment (personnel department, Art. 13)."""
-        self._authorise(rec, (Role.personnel,), "record an insurance enrolment", "Art. 13")
+        self._authorise(rec, (Role.personnel,), "enrol_insurance", "Art. 13")
         checked_kind = member(InsuranceKind, "kind", cmd.kind)
         checked_start = plain_date("start", cmd.start)
         checked_end = optional_plain_date("end", cmd.end)
@@ -1728,7 +1858,7 @@ class Auxiliary(Aggregate):
 
     def record_health_check(self, rec: Recording, cmd: commands.RecordHealthCheck) -> None:
         """Record a periodic health check (personnel department, Art. 13)."""
-        self._authorise(rec, (Role.personnel,), "record a health check", "Art. 13")
+        self._authorise(rec, (Role.personnel,), "record_health_check", "Art. 13")
         day = self._not_in_future("checked_on", plain_date("checked_on", cmd.checked_on), rec)
         self.trigger_event(
             self.HealthChecked,
@@ -1740,7 +1870,7 @@ class Auxiliary(Aggregate):
 
     def record_duty_injury(self, rec: Recording, cmd: commands.RecordDutyInjury) -> None:
         """Record an injury on duty (the using unit or the personnel department, Art. 14)."""
-        self._authorise(rec, (Role.unit, Role.personnel), "record a duty injury", "Art. 14")
+        self._authorise(rec, (Role.unit, Role.personnel), "record_duty_injury", "Art. 14")
         checked_id = identifier("injury_id", cmd.injury_id)
         day = plain_date("occurred_on", cmd.occurred_on)
         self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
@@ -1758,7 +1888,7 @@ class Auxiliary(Aggregate):
 
     def advance_cost(self, rec: Recording, cmd: commands.AdvanceCost) -> None:
         """Record a medical, transport or nursing cost advanced by the organ (Art. 14)."""
-        self._authorise(rec, (Role.personnel,), "advance a duty-injury cost", "Art. 14")
+        self._authorise(rec, (Role.personnel,), "advance_cost", "Art. 14")
         checked_id = identifier("injury_id", cmd.injury_id)
         if checked_id not in self._injuries:
             raise UnknownInjuryError(
@@ -1775,7 +1905,7 @@ class Auxiliary(Aggregate):
 
     def record_infringement(self, rec: Recording, cmd: commands.RecordInfringement) -> None:
         """Record an unlawful infringement against the auxiliary or relatives (Art. 15)."""
-        self._authorise(rec, (Role.unit, Role.personnel), "record an infringement", "Art. 15")
+        self._authorise(rec, (Role.unit, Role.personnel), "record_infringement", "Art. 15")
         day = plain_date("occurred_on", cmd.occurred_on)
         self._not_in_future("occurred_on", self._in_service("occurred_on", day), rec)
         self.trigger_event(
@@ -1788,7 +1918,7 @@ class Auxiliary(Aggregate):
 
     def commend(self, rec: Recording, cmd: commands.Commend) -> None:
         """Record a commendation (personnel department, Art. 16)."""
-        self._authorise(rec, (Role.personnel,), "record a commendation", "Art. 16")
+        self._authorise(rec, (Role.personnel,), "commend", "Art. 16")
         self.trigger_event(
             self.Commended,
             **rec.fields(),
@@ -1800,7 +1930,7 @@ class Auxiliary(Aggregate):
 
     def impose_sanction(self, rec: Recording, cmd: commands.ImposeSanction) -> None:
         """Impose a sanction (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "impose a sanction", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "impose_sanction", "Art. 18")
         checked_id = identifier("sanction_id", cmd.sanction_id)
         checked_kind = member(SanctionKind, "kind", cmd.kind)
         checked_until = optional_plain_date("until", cmd.until)
@@ -1864,7 +1994,7 @@ class Auxiliary(Aggregate):
 
     def appeal_sanction(self, rec: Recording, cmd: commands.AppealSanction) -> None:
         """Record the auxiliary's appeal against a sanction in force (discipline office)."""
-        self._authorise(rec, (Role.discipline,), "record an appeal", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "appeal_sanction", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
         checked_grounds = free_text("grounds", cmd.grounds)
         if sanction.status is not SanctionStatus.in_force:
@@ -1890,9 +2020,7 @@ class Auxiliary(Aggregate):
         another role and another person than the ones who imposed it, Art. 18). Also after
         the auxiliary has separated: a resignation does not end the appeal, and its outcome
         decides whether the separation was for cause (``domain.holds.separated_for_cause``)."""
-        self._authorise(
-            rec, (Role.inspector,), "decide an appeal", "Art. 18", after_separation=True
-        )
+        self._authorise(rec, (Role.inspector,), "decide_appeal", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
         checked_upheld = boolean("upheld", cmd.upheld)
         if sanction.appeal is not AppealStatus.pending:
@@ -1928,7 +2056,7 @@ class Auxiliary(Aggregate):
 
     def revoke_sanction(self, rec: Recording, cmd: commands.RevokeSanction) -> None:
         """Revoke a sanction in force (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "revoke a sanction", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "revoke_sanction", "Art. 18")
         sanction = self._sanction(cmd.sanction_id)
         checked_reason = free_text("reason", cmd.reason)
         if sanction.status is not SanctionStatus.in_force:
@@ -1947,10 +2075,8 @@ class Auxiliary(Aggregate):
 
     def reinstate(self, rec: Recording, cmd: commands.Reinstate) -> None:
         """End a suspension (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "reinstate an auxiliary", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "reinstate", "Art. 18")
         checked_reason = free_text("reason", cmd.reason)
-        if self.status is not AuxiliaryStatus.suspended:
-            raise InvalidTransitionError(self.status.value, "reinstate", "only a suspension ends")
         suspension = self._sanctions.get(self._suspended_by or "")
         if suspension is not None and rec.effective < suspension.effective:
             raise InvalidDateRangeError(
@@ -1961,7 +2087,7 @@ class Auxiliary(Aggregate):
 
     def refer_for_prosecution(self, rec: Recording, cmd: commands.ReferForProsecution) -> None:
         """Record a referral of a suspected crime for prosecution (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "refer a case for prosecution", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "refer_for_prosecution", "Art. 18")
         checked_reference = short_text("reference", cmd.reference)
         checked_summary = free_text("summary", cmd.summary)
         if any(r.reference == checked_reference for r in self._referrals):
@@ -1981,7 +2107,7 @@ class Auxiliary(Aggregate):
     def hear_statement(self, rec: Recording, cmd: commands.HearStatement) -> None:
         """Record the auxiliary's statement and defence (陈述申辩) in the case of a proposed
         sanction, before the decision (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "hear a statement and defence", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "hear_statement", "Art. 18")
         checked_id = identifier("sanction_id", cmd.sanction_id)
         day = plain_date("heard_on", cmd.heard_on)
         self._not_in_future("heard_on", self._in_service("heard_on", day), rec)
@@ -2000,7 +2126,7 @@ class Auxiliary(Aggregate):
     def waive_statement(self, rec: Recording, cmd: commands.WaiveStatement) -> None:
         """Record that the auxiliary waived the statement and defence in writing in the case of
         a proposed sanction (discipline office, Art. 18)."""
-        self._authorise(rec, (Role.discipline,), "record a waived statement", "Art. 18")
+        self._authorise(rec, (Role.discipline,), "waive_statement", "Art. 18")
         checked_id = identifier("sanction_id", cmd.sanction_id)
         reference = short_text("waiver_reference", cmd.waiver_reference)
         self._statement_open(checked_id, "waive_statement")
@@ -2025,13 +2151,7 @@ class Auxiliary(Aggregate):
     def record_referral_outcome(self, rec: Recording, cmd: commands.RecordReferralOutcome) -> None:
         """Record what became of a referral for prosecution (discipline office, Art. 18); also
         after separation."""
-        self._authorise(
-            rec,
-            (Role.discipline,),
-            "record a referral outcome",
-            "Art. 18",
-            after_separation=True,
-        )
+        self._authorise(rec, (Role.discipline,), "record_referral_outcome", "Art. 18")
         checked_reference = short_text("reference", cmd.reference)
         outcome = member(ReferralOutcome, "outcome", cmd.outcome)
         outcome_reference = short_text("outcome_reference", cmd.outcome_reference)
@@ -2068,7 +2188,7 @@ class Auxiliary(Aggregate):
 
     def separate(self, rec: Recording, cmd: commands.Separate) -> None:
         """Record that the auxiliary left; ``effective`` is the first day not employed."""
-        self._authorise(rec, (Role.personnel,), "record a separation", "Art. 9")
+        self._authorise(rec, (Role.personnel,), "separate", "Art. 9")
         why = member(SeparationReason, "reason", cmd.reason)
         if why is SeparationReason.returned_to_agency:
             raise InvalidFieldError(
@@ -2101,14 +2221,8 @@ class Auxiliary(Aggregate):
     def return_to_agency(self, rec: Recording, cmd: commands.ReturnToAgency) -> None:
         """Return a labour-dispatch auxiliary to the dispatch agency with grounds (personnel
         department, Art. 8); a separation, ``effective`` the first day not employed."""
-        self._authorise(rec, (Role.personnel,), "return an auxiliary to the agency", "Art. 8")
+        self._authorise(rec, (Role.personnel,), "return_to_agency", "Art. 8")
         grounds = free_text("return_grounds", cmd.return_grounds)
-        if self.employment_form is not EmploymentForm.labour_dispatch or not self.dispatch_agency:
-            raise NotLabourDispatchError(
-                "only an auxiliary employed through labour dispatch (劳务派遣) can be returned "
-                "to the dispatch agency; a direct-contract auxiliary separates (Art. 8)",
-                zh="直接聘用的辅警应办理离职，只有劳务派遣的辅警才能退回派遣单位（第八条）",
-            )
         self._separation_date(rec, "a return to the agency")
         self.trigger_event(
             self.ReturnedToAgency,
@@ -2124,7 +2238,7 @@ class Auxiliary(Aggregate):
         self, rec: Recording, cmd: commands.Correct, *, target_version: int, target_hash: str
     ) -> None:
         """Correct a whitelisted field recorded by the event at ``target_version``."""
-        self._authorise(rec, (Role.personnel,), "correct a record", "Art. 9", after_separation=True)
+        self._authorise(rec, (Role.personnel,), "correct", "Art. 9")
         if not isinstance(cmd.field, str) or cmd.field not in _CORRECTION_EVENT:
             allowed = ", ".join((*CORRECTABLE_FIELDS, *PERSONAL_CORRECTABLE_FIELDS))
             raise NotCorrectableError(

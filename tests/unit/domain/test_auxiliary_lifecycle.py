@@ -246,7 +246,6 @@ def _on_sick_leave(back_on: date | None = None) -> Callable[[Auxiliary], None]:
         commands.StartLeave(leave_id="L-9", kind="sick", planned_end=date(2024, 1, 31)),
         InvalidDateRangeError,
         effective=date(2024, 2, 1),
-        given=_on_sick_leave(),
     ),
     a_return_is_recorded_once=Refusal(
         PERSONNEL,
