@@ -15,13 +15,20 @@ before anything is read or recorded. Reads of personal records are recorded as t
 API records them; an inspector states the reason once per dossier visit (kept in the
 session for ``REASON_SECONDS``) and every read of that visit is recorded with it.
 
-Every command on the record (``api.routers.auxiliaries.COMMANDS``) is a form on the page
-(``FORMS``, a ``staff_commands.CommandForms``), shown to and posted by exactly the roles of its
-API route (the discipline office hears statements, decides and refers; the inspectorate decides
+Every command on the record (``api.routers.auxiliaries.COMMANDS``) is a form (``FORMS``, a
+``staff_commands.CommandForms``), shown to and posted by exactly the roles of its API route
+(the discipline office hears statements, decides and refers; the inspectorate decides
 appeals, after its reason; personnel and units their own), each collapsed and named in Chinese
 (``ACTION_LABELS``, and the field names ``FORMS`` is given), and for personnel the correction
 of a field (``CORRECTIONS``, ``POST /v1/auxiliaries/{id}/correct``: the field a choice of
-those the actor may correct), posted to
+those the actor may correct). Of those, the page offers only the commands the record's state
+allows (``Auxiliary.open_commands``, the very check each command makes, so an offered form is
+never refused for the state: no post change for a separated auxiliary, 恢复执勤 only while
+suspended, 撤销处分 only with a sanction in force, no second leave while one is open), under
+a Chinese line saying what the state allows the person (``offered_line``: 已离职：可收回证件、
+登记证件交回、更正记录。), or that it allows nothing; a form posted anyway (a page read before
+the state changed, a crafted post) is refused as the API refuses it, in Chinese. Forms are
+posted to
 ``POST /console/auxiliaries/{id}/{slug}`` and recorded by ``send_body`` with ``AUXILIARY``, the
 API route's own call. A refusal shows the page
 again with the refusal in Chinese, the failed form open and the problem's status, and records
@@ -61,9 +68,16 @@ from api.routers.commands import CommandRoute
 from api.runtime import Runtime
 from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
-from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS
+from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS, Auxiliary
 from domain.decisions import SANCTION_ARTICLES
-from domain.values import SUSTAINING_RESULTS, Actor, Role, SeparationReason, china_date
+from domain.values import (
+    SUSTAINING_RESULTS,
+    Actor,
+    AuxiliaryStatus,
+    Role,
+    SeparationReason,
+    china_date,
+)
 from ledger.access import record_access
 from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
@@ -219,13 +233,27 @@ def correctable(actor: Actor) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def offered_line(auxiliary: Auxiliary, forms: Sequence[Mapping[str, Any]]) -> str:
+    """What the record's state allows the person, in Chinese: the status (已离职 for a
+    separated record, 在岗（休假中） while a leave is open) and the forms offered, in their
+    order (在岗：可续签劳动合同、……。), or 已离职：暂无可办理的事项。 when there are none."""
+    separated = auxiliary.status is AuxiliaryStatus.separated
+    state = "已离职" if separated else zh(auxiliary.status, "AuxiliaryStatus")
+    if auxiliary.on_leave:
+        state += "（休假中）"
+    if not forms:
+        return f"{state}：暂无可办理的事项。"
+    return f"{state}：可{'、'.join(form['label'] for form in forms)}。"
+
+
 FORMS_HINTS: dict[str, str] = {
     Role.discipline.value: (
         "作出处分前，须先以同一处分编号听取辅警的陈述申辩，或登记其书面放弃陈述申辩"
         "（第十八条）；否则系统将拒绝作出处分。"
     ),
 }
-"""A note above a role's forms: what the domain will refuse unless done first."""
+"""A note above a role's forms: what the domain will refuse unless done first (shown while
+a sanction may be imposed)."""
 
 
 def _today() -> date:
@@ -337,12 +365,28 @@ def _dossier_page(
         ]
         context["checkpoint"] = checkpoint_state(runtime)
         choices = {**ARTICLE_CHOICES, "linked_findings": _findings(context.get("complaints"))}
-        context["forms"] = FORMS.forms(
-            actor, below=below, failed=failed, typed=typed, choices=choices
+        allowed = auxiliary.open_commands()
+        forms = FORMS.forms(
+            actor, below=below, failed=failed, typed=typed, choices=choices, offered=allowed
         ) + CORRECTIONS.forms(
-            actor, below=below, failed=failed, typed=typed, choices=correctable(actor)
+            actor,
+            below=below,
+            failed=failed,
+            typed=typed,
+            choices=correctable(actor),
+            offered=allowed,
         )
-        context["forms_hint"] = FORMS_HINTS.get(actor.role) if context["forms"] else None
+        line = offered_line(auxiliary, forms)
+        handles = may(actor, (*FORMS.roles, *CORRECTIONS.roles)) and not below
+        context["forms"] = forms
+        context["forms_hint"] = line if handles and forms else None
+        context["nothing_to_do"] = line if handles and not forms else None
+        context["forms_note"] = (
+            FORMS_HINTS.get(actor.role)
+            if any(form["name"] == "impose_sanction" for form in forms)
+            else None
+        )
+        context["refused_form_shown"] = any(form["open"] for form in forms)
     except staff_pages.REFUSALS as error:
         refusal = staff_pages.refusal_of(error)
         context = {"auxiliary_id": auxiliary_id, "on": day}  # nothing shown that was refused

@@ -1,15 +1,19 @@
 """The discipline office decides a case on the dossier in a real browser (Debian's chromium),
 on SQLite and PostgreSQL: it hears the auxiliary's statement and defence, then opens 作出处分,
-fills it (the evidence one entry per line), submits, and sees it done and the sanction listed.
-Each page is checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console error, no
-sideways scrolling, axe, a screenshot)."""
+fills it (the evidence one entry per line), submits, and sees it done and the sanction listed;
+the dossier offers only what the auxiliary's state allows (a stale form refused). Each page is
+checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console error, no sideways
+scrolling, axe, a screenshot)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.browser.conftest import LiveServer
-from tests.browser.test_staff import act, check, demo_auxiliaries, events, sign_in
+from domain.commands.auxiliary import Separate
+from domain.values import Actor
+from ledger.records import Envelope
+from tests.browser.conftest import DEMO_ORGAN, LiveServer, watch_of
+from tests.browser.test_staff import act, check, demo_auxiliaries, events, offered, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -51,3 +55,32 @@ def test_the_discipline_office_imposes_a_sanction_after_the_statement(
     assert sanction in listed and "通公纪〔2026〕88号" in listed and "警告" in listed
     assert events(live) > before
     check(page, live, "dossier-decided")
+
+
+def test_the_dossier_offers_only_what_the_auxiliarys_state_allows(
+    page: Page, live: LiveServer
+) -> None:
+    """In post: 调整岗位 among the forms; separated meanwhile, the stale form is refused on the
+    page, nothing recorded, and the page offers what a separated record allows."""
+    auxiliary = demo_auxiliaries(live)[-1]  # the last: the others' choices stay as they were
+    sign_in(page, live, "personnel")
+    page.goto(live.url(f"/console/auxiliaries/{auxiliary.auxiliary_id}"))
+    assert "调整岗位" in offered(page) and "登记休假" in offered(page)
+    assert page.inner_text("#forms-hint").startswith("在岗")
+    personnel = Actor("browser-personnel", "personnel", DEMO_ORGAN, None)
+    separate = Separate(reason="resigned")
+    live.ledger.command_auxiliary(auxiliary.auxiliary_id, separate, Envelope(personnel))
+    live.catch_up()
+    separated = live.ledger.auxiliary(auxiliary.auxiliary_id).version
+    watch_of(page).expect_refusal(409)
+    stale = page.locator("details.action", has=page.locator("summary:text-is('调整岗位')"))
+    stale.locator("summary").click()
+    stale.locator("[name='post_type']").select_option("traffic")
+    stale.locator("button[type=submit]").click()
+    page.wait_for_selector(".notice.bad")
+    assert "未能办理" in page.inner_text(".notice.bad")
+    assert live.ledger.auxiliary(auxiliary.auxiliary_id).version == separated  # nothing recorded
+    shown = offered(page)
+    assert "调整岗位" not in shown and "登记休假" not in shown and shown[-1] == "更正记录"
+    assert page.inner_text("#forms-hint") == f"已离职：可{'、'.join(shown)}。"
+    check(page, live, "dossier-separated-offered")

@@ -26,16 +26,10 @@ from tests.console.conftest import World, accesses, event_count, page_text, sign
 
 TODAY = china_date(datetime.now(tz=UTC)).isoformat()
 FORM_ACTION = re.compile(r'<form method="post" action="/console/auxiliaries/[^/"]+/([a-z-]+)"')
-DISCIPLINE_FORMS = [
-    "听取陈述申辩",
-    "书面放弃陈述申辩",
-    "作出处分",
-    "登记申诉",
-    "撤销处分",
-    "恢复执勤",
-    "移送司法机关",
-    "登记移送结果",
-]
+DISCIPLINE_FORMS = ["听取陈述申辩", "书面放弃陈述申辩", "作出处分", "移送司法机关"]
+"""The discipline office's forms on an auxiliary in post with no sanction or referral."""
+DISCIPLINE_FORMS_LATER = ["登记申诉", "撤销处分", "恢复执勤", "登记移送结果"]
+"""Its forms that need a sanction, a suspension or a referral on the record first."""
 SANCTION = {
     "sanction_id": "SAN-1",
     "kind": "warning",
@@ -89,6 +83,8 @@ def test_the_discipline_office_hears_the_statement_then_imposes_a_sanction(
     assert '<h2 id="h-actions">办理</h2>' in page
     for label in DISCIPLINE_FORMS:
         assert f"<summary>{label}</summary>" in page, label
+    for label in DISCIPLINE_FORMS_LATER:  # nothing on the record yet to act on
+        assert f"<summary>{label}</summary>" not in page, label
     assert "作出申诉决定" not in page and "续签劳动合同" not in page
     assert "须先以同一处分编号听取辅警的陈述申辩" in page  # the hint before a sanction
     assert '<details class="action" open>' not in page  # every form collapsed
@@ -373,10 +369,14 @@ def test_a_command_refused_in_the_records_state_is_told_in_chinese(
 ) -> None:
     csrf = sign_in(client, world.tokens["discipline"])
     record = version(world)
-    refused = send(client, world, csrf, "reinstate", reason="停职期满")  # not suspended
+    assert "reinstate" not in actions(dossier(client, world))  # not offered: not suspended
+    refused = send(client, world, csrf, "reinstate", reason="停职期满")  # posted anyway
     assert refused.status_code == 409
-    notice, _ = _notice_and_form(refused, "reinstate")
-    assert "当前状态（在岗）下不能恢复执勤。" in notice, notice
+    notice = re.search(r'<p class="notice bad" role="alert">(.*?)</p>', page_text(refused), re.S)
+    assert notice is not None
+    assert "当前状态（在岗）下不能恢复执勤。" in notice.group(1), notice.group(1)
+    assert "未记录任何内容。" in notice.group(1) and "保留在下方" not in notice.group(1)
+    assert "reinstate" not in actions(page_text(refused))  # the page offers what the state allows
     appeal = send(client, world, csrf, "appeal-sanction", sanction_id="SAN-1", grounds="不服")
     assert "没有这项处理处分" in page_text(appeal)  # no such sanction: its own message
     assert version(world) == record
