@@ -1409,12 +1409,17 @@ class Auxiliary(Aggregate):
     def _authorise(
         self, rec: Recording, roles: tuple[Role, ...], command: str, article: str | None
     ) -> None:
-        """Refuse the command (a name of ``RECORD_COMMANDS``) unless the actor, the record's
-        state (``state_refusal``: after the role and the organ, before the dates and the unit
-        of the day) and the effective date allow it."""
+        """Refuse the command (a name of ``RECORD_COMMANDS``) unless the actor (the role, the
+        organ and, for a unit, the unit the auxiliary served on the effective date), then the
+        record's state (``state_refusal``) and the effective date allow it. Who asks is
+        checked first: a refusal of the state tells something of the record, which an actor
+        outside its scope is not told."""
         actor = rec.actor
         require_role(actor, roles, action=_ACTIONS[command], article=article)
         require_organ(actor, self.organ)
+        if actor.role_enum is Role.unit:
+            responsibility = self.responsibility_on(rec.effective)
+            require_unit(actor, responsibility.unit if responsibility else self.unit)
         refusal = self.state_refusal(command)
         if refusal is not None:
             raise refusal
@@ -1422,9 +1427,6 @@ class Auxiliary(Aggregate):
             raise InvalidDateRangeError(
                 "effective date precedes the hire's effective date", zh="生效日期早于录用生效日期"
             )
-        if actor.role_enum is Role.unit:
-            responsibility = self.responsibility_on(rec.effective)
-            require_unit(actor, responsibility.unit if responsibility else self.unit)
 
     def _not_in_future(self, field: str, day: date, rec: Recording) -> date:
         if day > rec.recorded_on:

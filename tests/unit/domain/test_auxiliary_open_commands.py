@@ -17,7 +17,12 @@ import pytest
 from domain.auxiliary import RECORD_COMMANDS, Auxiliary
 from domain.commands import auxiliary as commands
 from domain.commands import lifecycle as lifecycle_commands
-from domain.errors import AuxiliarySeparatedError, DomainError, InvalidTransitionError
+from domain.errors import (
+    AuxiliarySeparatedError,
+    DomainError,
+    InvalidTransitionError,
+    OutsideScopeError,
+)
 from domain.organ import Organ
 from domain.values import (
     AppealStatus,
@@ -29,7 +34,18 @@ from domain.values import (
 )
 
 from .decision_support import heard, sanction
-from .support import DAY, DISCIPLINE, INSPECTOR, PERSONNEL, UNIT_A, UNIT_B, hire, rec, refused
+from .support import (
+    DAY,
+    DISCIPLINE,
+    INSPECTOR,
+    PERSONNEL,
+    UNIT_A,
+    UNIT_B,
+    UNIT_B_ACTOR,
+    hire,
+    rec,
+    refused,
+)
 
 FEB_1 = date(2024, 2, 1)
 FEB_10 = date(2024, 2, 10)
@@ -453,3 +469,21 @@ def test_a_separated_record_is_refused_in_the_commands_own_words(organ: Organ) -
     reinstating = STATES["employed"].auxiliary(organ).state_refusal("reinstate")
     assert isinstance(reinstating, InvalidTransitionError)
     assert reinstating.from_status == "active" and "only a suspension ends" in str(reinstating)
+
+
+@pytest.mark.parametrize("state", ["on_leave", "separated"])
+def test_a_unit_outside_the_records_scope_is_told_that_not_the_records_state(
+    organ: Organ, state: str
+) -> None:
+    """Who asks is checked before the state: another unit's officer asking for a leave learns
+    it may not act on the record, not that a leave is open or that the auxiliary left."""
+    auxiliary = STATES[state].auxiliary(organ)
+    assert auxiliary.state_refusal("start_leave") is not None
+    refused(
+        auxiliary,
+        OutsideScopeError,
+        lifecycle_commands.StartLeave(leave_id="L-9", kind="annual").run,
+        auxiliary,
+        rec(UNIT_B_ACTOR, FEB_20),
+        organ,
+    )
