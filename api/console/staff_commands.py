@@ -18,8 +18,8 @@ Invariants:
   before the record changed is refused (409 ``conflict``) rather than applied to a record
   the person has not seen.
 - What was typed is shown again only where the caller hands it back (``forms(typed=…)``),
-  in the refused form's own inputs, never in a message (the hire page does; the dossier and
-  the complaint page show their forms empty).
+  in the refused form's own inputs, never in a message (the hire page, the dossier and the
+  complaint page do; a choice keeps the option chosen, the complaint's allegation too).
 """
 
 from __future__ import annotations

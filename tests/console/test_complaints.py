@@ -618,3 +618,57 @@ def test_the_queue_row_of_an_unnamed_complaint_says_so_not_none(
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("<td")[1:]]
     assert cells[1] == ">未具名" and cells[2] == ">—", cells
     assert "None" not in row
+
+
+def _refused_form(answer: Any, slug: str) -> str:
+    """The refused form (the one that was sent) of a page shown again."""
+    html = page_text(answer)
+    found = re.search(rf'<form method="post" action="[^"]*/{slug}"(.*?)</form>', html, re.S)
+    assert found is not None, html
+    return found.group(1)
+
+
+def test_a_refused_finding_keeps_the_allegation_it_was_typed_for(
+    client: TestClient, world: World
+) -> None:
+    """The allegation chooser starts at 请选择 (nothing chosen records nothing) and, after a
+    refusal, keeps the allegation that was chosen: sending the form again once the reason is
+    fixed records the finding on that allegation, not on the first."""
+    two = receive_complaint(
+        world.ledger,
+        world.auxiliary,
+        allegations=["执勤时态度恶劣", "拒绝出示证件"],
+        incident_place="青年路",
+    )
+    office = world.headers("complaints")
+    for slug, payload in (("acknowledge", {}), ("accept", {"category": "执勤态度"})):
+        answer = client.post(f"/v1/complaints/{two}/{slug}", headers=office, json=payload)
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    csrf = sign_in(client, world.tokens["complaints"])
+
+    def post(**fields: str) -> Any:
+        page = page_text(client.get(f"/console/complaints/{two}"))
+        version = page.split('name="version" value="', 1)[1].split('"', 1)[0]
+        return client.post(
+            f"/console/complaints/{two}/record-finding",
+            data={"csrf": csrf, "version": version, **fields},
+            follow_redirects=False,
+        )
+
+    page = page_text(client.get(f"/console/complaints/{two}"))
+    chooser = page.split('id="record-finding-allegation_number"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option[^>]*>", chooser)[0] == '<option value="">'  # 请选择 first
+    assert "selected" not in chooser
+    finding = {"result": "not_sustained", "reasoning": "经核实\u200b不属实"}
+    unchosen = post(allegation_number="", **finding)
+    assert unchosen.status_code == 422 and "请检查：事项序号" in page_text(unchosen)
+    refused = post(allegation_number="2", **finding)
+    assert refused.status_code == 422 and "不可见字符" in page_text(refused)
+    form = _refused_form(refused, "record-finding")
+    assert '<option value="2" selected>' in form and '<option value="1" selected>' not in form
+    assert '<option value="not_sustained" selected>' in form
+    assert world.ledger.complaint(two).findings == {}
+    again = post(allegation_number="2", result="not_sustained", reasoning="经核实不属实")
+    assert again.status_code == 303, page_text(again)
+    assert set(world.ledger.complaint(two).findings) == {2}
