@@ -67,7 +67,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "complainant_resident_id": "投诉人身份号码",
     "complainant_address": "投诉人地址",
     "contact_text": "联系方式说明",
-    "investigator_id": "调查人员",
+    "investigator_id": "调查人员警号",
     "due": "办理期限",
     "allegation_number": "事项序号",
     "result": "结论",
@@ -106,6 +106,12 @@ FIELD_NAMES: Mapping[str, str] = {
     "retry_at": "下次尝试时间",
 }
 """Chinese names of event fields."""
+
+FIELD_RULES: Mapping[str, str] = {
+    "investigator_id": "填警号，如 602099，只含字母和数字，不能填写姓名",
+}
+"""What a form's field takes, where its name alone does not say: shown beside the field and
+in a refusal of it (a fixed text, never what was typed)."""
 
 EVENT_FIELD_NAMES: Mapping[tuple[str, str], str] = {
     ("Complaint.ReviewRequested", "reasons"): "复查申请理由",

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from api.console.staff_fields import BOOLEAN_WORDS, FIELD_NAMES
+from api.console.staff_fields import BOOLEAN_WORDS, FIELD_NAMES, FIELD_RULES
 from api.console.web import zh
 
 EXTRA_NAMES: Mapping[str, str] = {"effective": "生效日期", "basis": "依据（条款或文号）"}
@@ -35,6 +35,8 @@ class FormField:
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
     maximum: int | None = None
+    hint: str | None = None
+    """What the field takes, where its name alone does not say (``FIELD_RULES``)."""
 
 
 def _plain(schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
@@ -107,6 +109,7 @@ def form_fields(
                 required=name in required and not nullable,
                 choices=offered,
                 maximum=field_schema.get("maxLength"),
+                hint=FIELD_RULES.get(name),
             )
         )
     return built
@@ -141,13 +144,16 @@ def body_from_form(
 
 
 def invalid_fields(error: ValidationError, labels: Mapping[str, str] | None = None) -> str:
-    """The Chinese names of the fields that failed (``labels``: as the form names them), for
-    the form's message (never values)."""
+    """The Chinese names of the fields that failed (``labels``: as the form names them), each
+    with what it takes where its name alone does not say (``FIELD_RULES``: 调查人员警号（填警号，
+    …）), for the form's message (never values)."""
     names = []
     for item in error.errors():
         location = item.get("loc", ())
         name = str(location[0]) if location else "body"
         label = _label(name, labels or {})
+        if name in FIELD_RULES:
+            label = f"{label}（{FIELD_RULES[name]}）"
         if label not in names:
             names.append(label)
     return "、".join(names)

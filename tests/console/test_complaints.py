@@ -672,3 +672,30 @@ def test_a_refused_finding_keeps_the_allegation_it_was_typed_for(
     again = post(allegation_number="2", result="not_sustained", reasoning="经核实不属实")
     assert again.status_code == 303, page_text(again)
     assert set(world.ledger.complaint(two).findings) == {2}
+
+
+def test_the_investigator_is_asked_for_by_police_number_and_told_so(
+    client: TestClient, world: World
+) -> None:
+    """指派调查人员 takes the investigator's police number (a code), not a name: the field is
+    named for what it takes with a hint, and a name typed there is refused saying what is
+    expected (never repeating what was typed), nothing recorded."""
+    office = world.headers("complaints")
+    for slug, payload in (("acknowledge", {}), ("accept", {"category": "执勤态度"})):
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
+        )
+        assert answer.status_code == 200, answer.text
+    catch_up(world.ledger)
+    csrf = sign_in(client, world.tokens["complaints"])
+    form = _forms(page_text(client.get(f"/console/complaints/{world.complaint}")))["assign"]
+    label = form.split('<label for="assign-investigator_id">', 1)[1].split("</label>", 1)[0]
+    assert label.startswith("调查人员警号") and "警号" in label.split("调查人员警号", 1)[1]
+    today = china_date(datetime.now(tz=UTC)).isoformat()
+    named = act(client, world, csrf, "assign", investigator_id="王建国", due=today)
+    assert named.status_code == 422  # type: ignore[attr-defined]
+    assert event_count(world) == LAST["before"] + 1  # the page's read only
+    notice = page_text(named).split('class="notice bad" role="alert">', 1)[1].split("</p>", 1)[0]
+    chinese = notice.split("技术说明（英文）：", 1)[0]
+    assert "请检查：调查人员警号" in chinese and "不能填写姓名" in chinese
+    assert "王建国" not in notice
