@@ -46,9 +46,10 @@ from api.routers import queries as query_routes
 from api.runtime import Runtime
 from domain.complaint import Complaint
 from domain.policy import Policy
-from domain.values import ComplaintStatus, Role, china_date
+from domain.values import ComplaintStatus, CredentialKind, CredentialStatus, Role, china_date
 from ledger.access import record_access
 from ledger.errors import NotFoundError
+from ledger.records import AuxLedger
 
 Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
 COMPLAINTS = staff_pages.section(
@@ -272,6 +273,42 @@ def attribution_names(ledger: Any, organ: str, unit: str | None) -> tuple[str, s
     return organ_label, f"{unit_name}（{unit}）" if unit_name else unit
 
 
+def subject_label(ledger: AuxLedger, auxiliary_id: UUID) -> str:
+    """The auxiliary a complaint names, for the complaints office (which reads no dossier):
+    the name, as its queue names them (``GET /v1/complaints``, which records no access for the
+    office: neither the name nor the work ID is a field ``api.personal`` withholds from it),
+    and the work ID it was issued, the one in force if any: 李明（工作证号 NTFJ0602000001）."""
+    auxiliary = ledger.auxiliary(auxiliary_id)
+    work_ids = [c for c in auxiliary.credentials if c.kind is CredentialKind.work_id]
+    work_ids.sort(key=lambda c: (c.status is CredentialStatus.active, c.issued_on))
+    return f"{auxiliary.name}（工作证号 {work_ids[-1].serial}）" if work_ids else auxiliary.name
+
+
+def named_fields(
+    entry: dict[str, Any], ledger: Any, auxiliary_id: UUID | None, subject: str | None
+) -> None:
+    """An entry of the history as the page names things: 责任归属 by the organ's and unit's
+    names (``attribution_names``), as the facts show it; the complaint's auxiliary by the
+    ``subject`` label where the page has it (被投诉辅警：李明（工作证号 …）), else by the
+    record id it is (辅警记录编号)."""
+    fields = entry.get("fields")
+    if not isinstance(fields, dict):
+        return
+    named: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "responsibility" and isinstance(value, dict) and value.get("organ"):
+            organ, unit = attribution_names(ledger, str(value["organ"]), value.get("unit"))
+            parts = [organ, unit]
+            if value.get("supervisor_name"):
+                parts.append(f"带辅民警 {value['supervisor_name']}")
+            named[name] = " / ".join(p for p in parts if p)
+        elif name == "auxiliary_id" and subject and str(value) == str(auxiliary_id):
+            named["auxiliary"] = subject
+        else:
+            named[name] = value
+    entry["fields"] = named
+
+
 def _reason(staff: staff_pages.Staff, complaint_id: UUID) -> str | None:
     return staff.session.reason_for(f"complaint:{complaint_id}", time.monotonic())
 
@@ -313,8 +350,12 @@ def _complaint_page(
         purpose="GET /console/complaints/{complaint_id}",
         overseen=below,
     )
+    subject = None
+    if actor.role == Role.complaints.value and record.auxiliary_id is not None:
+        subject = subject_label(ledger, record.auxiliary_id)
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
+        named_fields(entry, ledger, record.auxiliary_id, subject)
     findings = {n: f for n, f in sorted(complaint.findings.items())}
     today = china_date(datetime.now(tz=UTC))
     allowed = complaint.open_commands(today, ledger.policy)
@@ -346,6 +387,7 @@ def _complaint_page(
             and not below
             and "match_subject" in allowed,
             "followup": follow_up(complaint, today),
+            "subject": subject,
             "attributed": attribution_names(
                 ledger,
                 record.responsibility.organ if record.responsibility else record.organ,

@@ -76,6 +76,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "notified_on": "告知日期",
     "responsibility": "责任归属",
     "auxiliary_id": "辅警记录编号",
+    "auxiliary": "被投诉辅警",
     "facts": "认定事实",
     "reasons": "处理理由",
     "article": "依据条款",

@@ -699,3 +699,29 @@ def test_the_investigator_is_asked_for_by_police_number_and_told_so(
     chinese = notice.split("技术说明（英文）：", 1)[0]
     assert "请检查：调查人员警号" in chinese and "不能填写姓名" in chinese
     assert "王建国" not in notice
+
+
+def test_the_office_sees_the_auxiliary_by_name_and_work_id_not_an_id(
+    client: TestClient, world: World
+) -> None:
+    """The complaints office, which reads no dossier, sees the auxiliary complained about by
+    name and work ID (as its queue names them, with no access recorded beyond the page's
+    one), in the facts and in the history; the history's 责任归属 names the organ and unit.
+    Other roles keep the link to the dossier."""
+    sign_in(client, world.tokens["complaints"])
+    before = event_count(world)
+    page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+    assert event_count(world) == before + 1  # the page's one access record
+    facts = page.split("<dt>被投诉辅警</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert facts == "李明（工作证号 NTFJ0602000001）"
+    assert str(world.auxiliary) not in page
+    history = page.split('id="h-history"', 1)[1]
+    assert "辅警记录编号" not in history
+    assert "被投诉辅警：</span>李明（工作证号 NTFJ0602000001）" in history
+    assert f"责任归属：</span>{ORGAN}局（{ORGAN}） / {UNIT}所（{UNIT}）" in history
+    discipline = TestClient(client.app)
+    sign_in(discipline, world.tokens["discipline"])
+    read = page_text(discipline.get(f"/console/complaints/{world.complaint}"))
+    assert f'<a href="/console/auxiliaries/{world.auxiliary}">查看档案</a>' in read
+    assert "李明" not in read.split("<dt>被投诉辅警</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f"责任归属：</span>{ORGAN}局（{ORGAN}） / {UNIT}所（{UNIT}）" in read
