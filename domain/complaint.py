@@ -457,6 +457,7 @@ class Complaint(Aggregate):
         self.decline_reason: str | None = None
         self.investigator_id: str | None = None
         self.due: date | None = None
+        self._due_round: int | None = None
         self.round: int = 1
         self.concluded_at: datetime | None = None
         self.concluded_on: date | None = None
@@ -575,6 +576,7 @@ class Complaint(Aggregate):
         def apply(self, aggregate: Complaint) -> None:
             aggregate.investigator_id = self.investigator_id
             aggregate.due = self.due
+            aggregate._due_round = aggregate.round
             aggregate._stepped(self.effective)
             aggregate.status = ComplaintStatus.under_investigation
 
@@ -839,6 +841,12 @@ class Complaint(Aggregate):
         for finding in self._findings:
             latest[finding.allegation_number] = finding
         return latest
+
+    @property
+    def round_due(self) -> date | None:
+        """The date the investigator was given in the current round; None if none was
+        assigned since the latest reopening (``due`` keeps an earlier round's date)."""
+        return self.due if self._due_round == self.round else None
 
     @property
     def finding_history(self) -> tuple[Finding, ...]:

@@ -44,7 +44,7 @@ from api.routers import complaints as complaint_routes
 from api.routers import public as public_api
 from api.routers import queries as query_routes
 from api.runtime import Runtime
-from domain.complaint import Complaint
+from domain.complaint import Complaint, Finding
 from domain.policy import Policy
 from domain.values import ComplaintStatus, CredentialKind, CredentialStatus, Role, china_date
 from ledger.access import record_access
@@ -151,14 +151,35 @@ INVESTIGATING = frozenset({ComplaintStatus.accepted, ComplaintStatus.under_inves
 def deadlines(complaint: Complaint, policy: Policy, today: date) -> list[tuple[str, date, bool]]:
     """The steps still due on the complaint, their last days and whether each has passed:
     the policy's (``policy_deadlines``, the dates the complainant sees on /track), then the
-    due date the investigator was given, while the investigation runs."""
+    due date the investigator was given in this round (``Complaint.round_due``: a reopened
+    complaint shows none until it is assigned again), while the investigation runs."""
     due = [
         (STEP_LABELS[step], day, today > day)
         for step, day in public_api.policy_deadlines(complaint, policy)
     ]
-    if complaint.due is not None and complaint.status in INVESTIGATING:
-        due.append(("调查人员办理期限", complaint.due, today > complaint.due))
+    given = complaint.round_due
+    if given is not None and complaint.status in INVESTIGATING:
+        due.append(("调查人员办理期限", given, today > given))
     return due
+
+
+def finding_rounds(complaint: Complaint) -> dict[int, list[tuple[int, Finding | None]]]:
+    """Each allegation's findings by round, the current round's first (None while it has
+    none: an earlier round's finding is never shown as the current one), then each earlier
+    round's finding, latest first."""
+    rounds: dict[int, list[tuple[int, Finding | None]]] = {}
+    for allegation in complaint.allegations:
+        found = {
+            f.round: f
+            for f in complaint.finding_history
+            if f.allegation_number == allegation.number
+        }
+        earlier = sorted((n for n in found if n != complaint.round), reverse=True)
+        rounds[allegation.number] = [
+            (complaint.round, found.get(complaint.round)),
+            *((n, found[n]) for n in earlier),
+        ]
+    return rounds
 
 
 QUEUE_REASON = staff_pages.ReasonGate(
@@ -356,7 +377,6 @@ def _complaint_page(
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
         named_fields(entry, ledger, record.auxiliary_id, subject)
-    findings = {n: f for n, f in sorted(complaint.findings.items())}
     today = china_date(datetime.now(tz=UTC))
     allowed = complaint.open_commands(today, ledger.policy)
     forms, forms_line = offered_forms(
@@ -371,7 +391,7 @@ def _complaint_page(
         {
             "complaint_id": complaint_id,
             "record": record,
-            "findings": findings,
+            "finding_rounds": finding_rounds(complaint),
             "history": history["entries"],
             "forms": forms,
             "forms_hint": forms_line if handles and forms else None,

@@ -4,7 +4,7 @@ nothing recorded by a refused or forged form."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -725,3 +725,61 @@ def test_the_office_sees_the_auxiliary_by_name_and_work_id_not_an_id(
     assert f'<a href="/console/auxiliaries/{world.auxiliary}">查看档案</a>' in read
     assert "李明" not in read.split("<dt>被投诉辅警</dt>", 1)[1].split("</dd>", 1)[0]
     assert f"责任归属：</span>{ORGAN}局（{ORGAN}） / {UNIT}所（{UNIT}）" in read
+
+
+def test_a_reopened_complaint_labels_findings_by_round_and_drops_the_old_deadline(
+    client: TestClient, world: World
+) -> None:
+    """Reopened, the first round's finding is labelled 第1轮 below the current round's (尚无
+    结论 until the new round finds), and the investigator's date of the first round is not
+    shown as due; an assignment in the new round shows its own date."""
+    office = world.headers("complaints")
+    today = china_date(datetime.now(tz=UTC))
+    later = (today + timedelta(days=10)).isoformat()
+    finding = {"allegation_number": 1, "result": "sustained", "reasoning": "第一轮理由"}
+    for slug, payload in (
+        ("acknowledge", {}),
+        ("accept", {"category": "执勤态度"}),
+        ("assign", {"investigator_id": "602099", "due": today.isoformat()}),
+        ("record-finding", finding),
+        (
+            "notify-complainant",
+            {"method": "phone", "notified_on": today.isoformat(), "summary": "已电话告知"},
+        ),
+        ("close", {}),
+        ("reopen", {"reason": "复核后认为应重新调查"}),
+    ):
+        answer = client.post(
+            f"/v1/complaints/{world.complaint}/{slug}", headers=office, json=payload
+        )
+        assert answer.status_code == 200, (slug, answer.text)
+    sign_in(client, world.tokens["complaints"])
+
+    def shown() -> tuple[list[str], str]:
+        page = page_text(client.get(f"/console/complaints/{world.complaint}"))
+        allegations = page.split('id="h-allegations"', 1)[1].split("</section>", 1)[0]
+        rounds = [
+            re.sub(r"<[^>]+>|\s+", "", item)
+            for item in re.findall(r'<li class="round">(.*?)</li>', allegations, re.S)
+        ]
+        return rounds, page.split('id="deadlines">', 1)[1].split("</dd>", 1)[0]
+
+    rounds, due = shown()
+    assert rounds == ["第2轮：尚无结论", "第1轮：属实理由：第一轮理由"]
+    assert "调查人员办理期限" not in due
+    answer = client.post(
+        f"/v1/complaints/{world.complaint}/assign",
+        headers=office,
+        json={"investigator_id": "602100", "due": later},
+    )
+    assert answer.status_code == 200, answer.text
+    rounds, due = shown()
+    assert f"调查人员办理期限：最迟 {cst_date(later)}" in due
+    answer = client.post(
+        f"/v1/complaints/{world.complaint}/record-finding",
+        headers=office,
+        json={**finding, "result": "not_sustained", "reasoning": "第二轮理由"},
+    )
+    assert answer.status_code == 200, answer.text
+    rounds, _ = shown()
+    assert rounds == ["第2轮：不属实理由：第二轮理由", "第1轮：属实理由：第一轮理由"]

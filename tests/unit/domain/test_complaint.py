@@ -613,6 +613,18 @@ def test_reopen_starts_a_new_round(complaint: Complaint) -> None:
     assert complaint.status is ComplaintStatus.closed
 
 
+def test_the_investigators_date_is_the_rounds_own(complaint: Complaint) -> None:
+    """``round_due``: the date given in the current round; a reopening leaves the earlier
+    round's date in ``due`` but none as the new round's until it is assigned again."""
+    assert complaint.round_due is None
+    handled(complaint, upto="closed")  # assigned on 2 March, due 1 April
+    assert complaint.round_due == date(2024, 4, 1)
+    by_office(complaint, MAR_12, commands.Reopen(reason="投诉人提出新证据"))
+    assert complaint.due == date(2024, 4, 1) and complaint.round_due is None
+    by_office(complaint, MAR_12, commands.Assign(investigator_id="INV-8", due=date(2024, 4, 20)))
+    assert complaint.round_due == date(2024, 4, 20)
+
+
 def test_a_reopened_round_owes_its_conclusion_from_the_reopening(complaint: Complaint) -> None:
     policy = Policy.default()
     assert complaint.reopened_on is None
