@@ -377,13 +377,15 @@ def _mask_entries(
     entries: list[dict[str, Any]], record_type: str, actor: Actor, reason: str | None
 ) -> list[str]:
     """Mask the personal fields of each history entry by role, in place; the fields shown in
-    clear, sorted."""
+    clear, sorted. A field shown in clear keeps its decoded value and type (a health check's
+    ``fit`` stays ``true``/``false``); a mask is text."""
     shown: set[str] = set()
     for entry in entries:
         personal = {name: entry["fields"].get(name) for name in entry.get("personal_fields", ())}
         if personal:
             disclosure = disclose(record_type, actor, reason, _as_text(personal))
             entry["fields"].update(disclosure.values)
+            entry["fields"].update({name: personal[name] for name in disclosure.clear})
             shown.update(disclosure.clear)
     return sorted(shown)
 

@@ -304,3 +304,30 @@ def test_a_date_that_is_not_real_or_out_of_range_is_refused_in_chinese(
     assert event_count(world) == before  # refused before anything was read
     shown = client.get(f"{path}?on=2025-06-01")
     assert shown.status_code == 200 and "2025年06月01日 的责任归属" in page_text(shown)
+
+
+def test_a_health_checks_conclusion_reads_as_its_word_in_clear(
+    client: TestClient, world: World
+) -> None:
+    """``fit`` is sealed personal data: opened for an inspector with a reason it stays a
+    yes-or-no (the API's ``false``, the page's 不合格), never the text ``False``."""
+    answer = client.post(
+        f"/v1/auxiliaries/{world.auxiliary}/record-health-check",
+        json={"checked_on": "2026-02-10", "fit": False, "details": "血压偏高"},
+        headers=world.headers("personnel"),
+    )
+    assert answer.status_code == 200, answer.text
+    version = answer.json()["originator_version"]
+    timeline = client.get(
+        f"/v1/auxiliaries/{world.auxiliary}/timeline",
+        params={"reason": "体检核查"},
+        headers=world.headers("inspector"),
+    )
+    assert timeline.status_code == 200, timeline.text
+    (checked,) = [e for e in timeline.json()["entries"] if e["originator_version"] == version]
+    assert checked["fields"]["fit"] is False and checked["fields"]["details"] == "血压偏高"
+    page = open_as_inspector(client, world)
+    part = page.split('id="h-insurance"', 1)[1].split("</section>", 1)[0]
+    assert "体检结论：</span>不合格" in part and "False" not in part
+    row = page.split(f'<tr id="v-{version}">', 1)[1].split("</tr>", 1)[0]
+    assert "体检结论：</span>不合格" in row and "False" not in row
