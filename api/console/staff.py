@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.console.organ_names import OrganNames
 from api.console.staff_ledger import holder_text
 from api.console.staff_session import (
     COOKIE,
@@ -124,6 +125,7 @@ def signed_in(request: Request, runtime: RuntimeDep) -> Staff:
         "csrf": staff.csrf,
         "nav": [s for s in SECTIONS if s.open_to(actor)],
         "rules_warning": rules_warning(runtime),
+        "names": OrganNames(runtime.ledger()),  # the page's organs and units, each read once
     }
     return staff
 

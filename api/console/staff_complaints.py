@@ -35,6 +35,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.console import staff as staff_pages
+from api.console.organ_names import attribution_names
 from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_followup import follow_up
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
@@ -48,7 +49,6 @@ from domain.complaint import Complaint, Finding
 from domain.policy import Policy
 from domain.values import ComplaintStatus, CredentialKind, CredentialStatus, Role, china_date
 from ledger.access import record_access
-from ledger.errors import NotFoundError
 from ledger.records import AuxLedger
 
 Reader = Annotated[staff_pages.Staff, staff_pages.admitted(*complaint_routes.READ_ROLES)]
@@ -277,21 +277,6 @@ def offered_forms(
         roles = "、".join(zh(role, "Role") for role in command.roles)
         line += f"下一步：{FORMS.label(command)}（由{roles}办理）。"
     return ordered, line
-
-
-def attribution_names(ledger: Any, organ: str, unit: str | None) -> tuple[str, str | None]:
-    """The organ and the unit a complaint is attributed to, by name and code ("name（code）"),
-    as the organ's registration names them; a code the registry does not know (or no longer
-    names) reads as the code alone. Names of organs and units, no personal data."""
-    try:
-        registered = ledger.organ(organ)
-    except NotFoundError:
-        return organ, unit
-    organ_label = f"{registered.name}（{organ}）" if registered.name else organ
-    if unit is None:
-        return organ_label, None
-    unit_name = registered.units.get(unit)
-    return organ_label, f"{unit_name}（{unit}）" if unit_name else unit
 
 
 def subject_label(ledger: AuxLedger, auxiliary_id: UUID) -> str:
