@@ -206,6 +206,15 @@ class LifecycleWarningRule(LabelledEnum):
     pre_service_training_missing = "pre_service_training_missing"
 
 
+class EarlyWarningRule(LabelledEnum):
+    """Which threshold of the early-warning policy (``EarlyWarningPolicy``, issue item 5) an
+    auxiliary is over in the ``early_warning`` report: complaints received, or sustained
+    findings, within the window."""
+
+    complaints = "complaints"
+    sustained_findings = "sustained_findings"
+
+
 class LevelChangeReason(LabelledEnum):
     """Why a level changed (Art. 11)."""
 
@@ -696,6 +705,10 @@ LABELS_ZH: Mapping[type[StrEnum], Mapping[str, str]] = MappingProxyType(
                     "leave_past_plan": "休假超出计划未返岗",
                     "pre_service_training_missing": "未通过岗前培训",
                 },
+            ),
+            _labels(
+                EarlyWarningRule,
+                {"complaints": "投诉数超过阈值", "sustained_findings": "属实结论数超过阈值"},
             ),
             _labels(
                 LevelChangeReason, {"promotion": "晋升", "demotion": "降级", "correction": "更正"}

@@ -444,7 +444,8 @@ class MisconductRow(_Json):
 
 @dataclasses.dataclass(frozen=True)
 class EarlyWarningAlert(_Json):
-    """An auxiliary over an early-warning threshold, naming the rule and its version."""
+    """An auxiliary over an early-warning threshold, naming the rule (an
+    ``EarlyWarningRule``) and its version."""
 
     auxiliary_id: UUID
     name: str

@@ -279,6 +279,8 @@ def _value_set(report: str, column: str) -> str | None:
         return "ProbationStanding"
     if column == "rule" and report == "lifecycle_warnings":
         return "LifecycleWarningRule"
+    if column == "rule" and report == "early_warning":
+        return "EarlyWarningRule"
     if column == "review_requested_by":
         return "Role"
     if column == "review_outcome":

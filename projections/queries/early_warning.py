@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.values import EarlyWarningRule
 from projections.complaints import COMPLAINT, FINDING
 from projections.db import Session, sql
 from projections.personnel import AUXILIARY, COMMENDATION, HEADCOUNT
@@ -121,8 +122,8 @@ class EarlyWarningQueries(ReadModelQueries):
                 (auxiliary_id, rule)
                 for auxiliary_id in sorted(set(too_many) | set(too_many_sustained), key=str)
                 for rule, found in (
-                    ("complaints", too_many),
-                    ("sustained_findings", too_many_sustained),
+                    (EarlyWarningRule.complaints, too_many),
+                    (EarlyWarningRule.sustained_findings, too_many_sustained),
                 )
                 if auxiliary_id in found
             ]
@@ -178,7 +179,7 @@ class EarlyWarningQueries(ReadModelQueries):
             praised = commendations.get(auxiliary_id, 0)
             threshold, count = (
                 (rules.max_complaints, counts[0])
-                if rule == "complaints"
+                if rule is EarlyWarningRule.complaints
                 else (rules.max_sustained, counts[1])
             )
             alerts.append(

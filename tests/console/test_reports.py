@@ -183,6 +183,22 @@ def test_lifecycle_warnings_name_their_rules_in_chinese(client: TestClient, worl
     assert '<option value="leave_past_plan">休假超出计划未返岗</option>' in html
 
 
+def test_the_early_warning_names_its_rule_in_chinese(client: TestClient, world: World) -> None:
+    """李明 has four complaints in the window, over the policy's three: the rule reads as its
+    Chinese label, not ``complaints``."""
+    for _ in range(3):
+        receive_complaint(world.ledger, world.auxiliary)
+    catch_up(world.ledger)
+    csrf = sign_in(client, world.tokens["inspector"])
+    client.post("/console/reports/early_warning/reason", data={"csrf": csrf, "reason": "督察"})
+    html = page_text(client.get("/console/reports/early_warning"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    (row,) = [row for row in table.split("<tr>") if "李明" in row]
+    assert "<td>投诉数超过阈值</td>" in row and "<td>complaints</td>" not in row
+    assert _value_set("early_warning", "rule") == "EarlyWarningRule"
+    assert set(_LABELS_BY_NAME["EarlyWarningRule"]) == {"complaints", "sustained_findings"}
+
+
 def test_the_csv_holds_every_row_of_a_paged_report(client: TestClient, world: World) -> None:
     for _ in range(CSV_ROWS):
         receive_complaint(world.ledger, world.auxiliary)
