@@ -57,12 +57,13 @@ from fastapi.responses import HTMLResponse
 from api.console import staff as staff_pages
 from api.console.staff_access import AccessIndex
 from api.console.staff_commands import CommandForms, refused_status
-from api.console.staff_fields import ARTICLES_ZH, field_name
+from api.console.staff_fields import ARTICLES_ZH, ComplaintRef, field_name
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
 from api.console.web import cst_date, render, zh
 from api.deps import LedgerDep, RuntimeDep, may, visible
 from api.problems import ApiProblem
 from api.routers import auxiliaries as auxiliary_routes
+from api.routers import complaints as complaint_routes
 from api.routers import queries as query_routes
 from api.routers.commands import CommandRoute
 from api.runtime import Runtime
@@ -358,6 +359,7 @@ def _dossier_page(
             context["complaints"] = _complaints(auxiliary_id, actor, runtime, ledger, reason)
         if may(actor, auxiliary_routes.HOLD_READERS):
             context["legal_holds"] = auxiliary_routes.legal_holds_view(ledger, auxiliary_id)
+        context["complaint_refs"] = _complaint_refs(_named_complaints(context), actor, ledger)
         index: AccessIndex = request.app.state.console_access_index
         accesses = index.of(ledger, auxiliary_id, organ=actor.organ)
         context["accesses"] = [
@@ -482,11 +484,45 @@ def _findings(complaints: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
                 allegation = texts.get(number, "")
                 short = allegation if len(allegation) <= 20 else allegation[:20] + "…"
                 label = (
-                    f"{row['received_on']} 受理的投诉，第{number}项“{short}”"
+                    f"收到于{cst_date(row['received_on'])}的投诉 第{number}项“{short}”"
                     f"（{zh(result, 'FindingResult')}）"
                 )
                 offered.append((f"{row['complaint_id']}:{number}", label))
     return offered
+
+
+def _named_complaints(context: Mapping[str, Any]) -> set[str]:
+    """The ids of the complaints the page names: those forbidding an erasure (the legal
+    holds' ``blocking_erasure``) and those whose findings a sanction links
+    (``linked_findings``, ``<complaint id>:<allegation>``)."""
+    ids: set[str] = set()
+    holds = context.get("legal_holds")
+    if holds is not None:
+        ids.update(b.id for b in holds.blocking_erasure if b.kind == "complaint")
+    for entry in (*context.get("timeline", ()), *context.get("case_file", ())):
+        for ref in (entry.get("fields") or {}).get("linked_findings") or ():
+            ids.add(str(ref).rpartition(":")[0])
+    ids.discard("")
+    return ids
+
+
+def _complaint_refs(ids: set[str], actor: Actor, ledger: AuxLedger) -> dict[str, ComplaintRef]:
+    """Each complaint the page names, by the day it was received (its id is no reader's
+    name for it) and, for a role that opens complaints (the complaint page's readers) and
+    whose scope holds this one, the link to its page. Each complaint read once; a receipt day
+    is no personal data. An id that names no complaint is left out (the page falls back to
+    the id's first characters)."""
+    opens = may(actor, complaint_routes.READ_ROLES)
+    refs: dict[str, ComplaintRef] = {}
+    for text in sorted(ids):
+        try:
+            complaint = ledger.complaint(UUID(text))
+        except (NotFoundError, ValueError):
+            continue
+        shown = opens and visible(actor, complaint.organ, complaint.unit)
+        href = f"/console/complaints/{text}" if shown else None
+        refs[text] = ComplaintRef(complaint.received_on, href)
+    return refs
 
 
 def _complaints(

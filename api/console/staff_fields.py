@@ -7,7 +7,13 @@ here gives them Chinese ones; its value sets come from ``domain.values.LABELS_ZH
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from api.console.web import ENVIRONMENT, cst, cst_date, zh
 
@@ -194,16 +200,41 @@ ARTICLES_ZH: Mapping[str, str] = {"Art. 18": "第十八条"}
 """How the article a decision relies on reads (the API's value, ``Art. 18``, in Chinese)."""
 
 
-def _finding_ref(ref: str) -> str:
-    """A linked finding (``<complaint id>:<allegation>``) as a reader names it: the
-    complaint's number as the complaints list shows its first characters, and the item."""
+@dataclass(frozen=True)
+class ComplaintRef:
+    """A complaint a page names by its id, as a reader knows it: the day it was received, and
+    the link to its page for a role that may open it (None for one that may not)."""
+
+    received_on: date
+    href: str | None = None
+
+    def text(self) -> str:
+        """收到于2026年12月05日的投诉, a link where the reader may open it."""
+        return self.linked(f"收到于{cst_date(self.received_on)}的投诉")
+
+    def linked(self, words: str) -> str:
+        """``words`` as the link to the complaint's page where the reader may open it."""
+        if self.href is None:
+            return words
+        return Markup('<a href="{}">{}</a>').format(self.href, words)
+
+
+def _finding_ref(ref: str, complaints: Mapping[str, ComplaintRef]) -> str:
+    """A linked finding (``<complaint id>:<allegation>``) as a reader names it: the complaint
+    by the day it was received (``complaints``, a link where the reader may open it) and the
+    item; a complaint the page could not name, by the first characters of its number."""
     complaint, _, number = ref.rpartition(":")
     if not complaint or not number.isdigit():
         return ref
-    return f"投诉 {complaint[:8]} 第{number}项"
+    known = complaints.get(complaint)
+    if known is None:
+        return f"投诉 {complaint[:8]} 第{number}项"
+    return Markup("{} 第{}项").format(known.text(), number)
 
 
-def _text(event: str, name: str, value: Any) -> str:
+def _text(
+    event: str, name: str, value: Any, complaints: Mapping[str, ComplaintRef] | None = None
+) -> str:
     if event == "Auxiliary.SanctionImposed" and name in _DECISION_FIELDS and not value:
         return "（旧记录：当时未要求载明）"
     if value is None or value == "":
@@ -217,7 +248,8 @@ def _text(event: str, name: str, value: Any) -> str:
     if name == "article":
         return ARTICLES_ZH.get(str(value), str(value))
     if name == "linked_findings" and isinstance(value, list):
-        return "、".join(_finding_ref(str(ref)) for ref in value) or "—"
+        refs = [_finding_ref(str(ref), complaints or {}) for ref in value]
+        return Markup("、").join(refs) or "—"
     if name in _DATE_FIELDS:
         return cst_date(str(value))
     if name in ("incident_at", "retry_at"):
@@ -234,15 +266,27 @@ def _text(event: str, name: str, value: Any) -> str:
     return str(value)
 
 
-def field_rows(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(Chinese name, text) of every shown field of a timeline entry."""
+def field_rows(
+    entry: Mapping[str, Any], complaints: Mapping[str, ComplaintRef] | None = None
+) -> list[tuple[str, str]]:
+    """(Chinese name, text) of every shown field of a timeline entry; ``complaints``: the
+    complaints the page can name by their receipt day, by id (a sanction's linked findings)."""
     event = str(entry.get("event", ""))
     fields: Mapping[str, Any] = entry.get("fields") or {}
     return [
-        (EVENT_FIELD_NAMES.get((event, name)) or field_name(name), _text(event, name, value))
+        (
+            EVENT_FIELD_NAMES.get((event, name)) or field_name(name),
+            _text(event, name, value, complaints),
+        )
         for name, value in fields.items()
         if name not in _HIDDEN
     ]
+
+
+@pass_context
+def _page_field_rows(context: Context, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``field_rows`` on a page: the complaints it names are the page's ``complaint_refs``."""
+    return field_rows(entry, context.get("complaint_refs"))
 
 
 def field_name(name: str) -> str:
@@ -250,5 +294,5 @@ def field_name(name: str) -> str:
     return FIELD_NAMES.get(name, name)
 
 
-ENVIRONMENT.filters["field_rows"] = field_rows
+ENVIRONMENT.filters["field_rows"] = _page_field_rows
 ENVIRONMENT.filters["field_name"] = field_name

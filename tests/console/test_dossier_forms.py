@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.console.staff_dossier import ACTION_LABELS, FORMS
 from api.console.staff_fields import field_rows
+from api.console.web import cst_date
 from api.routers import auxiliaries as auxiliary_routes
 from domain.values import Actor, china_date
 from tests.api.conftest import (
@@ -351,6 +352,45 @@ def test_a_sanction_links_the_sustained_findings_the_dossier_offers(
     assert imposed.status_code == 303, imposed.text
     recorded = [e for e in timeline(client, world) if e["event"].endswith("SanctionImposed")]
     assert recorded[-1]["fields"]["linked_findings"] == [link]
+
+
+def test_a_linked_finding_and_an_open_complaint_read_by_the_day_received(
+    client: TestClient, world: World
+) -> None:
+    """A complaint is named by the day it was received, never by its id: in the finding a
+    sanction may link (收到于……的投诉 第1项, not 受理), in the sanction's 关联调查结论 and
+    among what forbids an erasure; linked to its page for a role that opens complaints (the
+    discipline office), plain for one that does not (personnel)."""
+    assert world.complaint is not None
+    link = sustain_first_allegation(client, world)
+    catch_up(world.ledger)
+    received = cst_date(world.ledger.complaint(world.complaint).received_on)
+    href = f'<a href="/console/complaints/{world.complaint}">'
+    csrf = sign_in(client, world.tokens["discipline"])
+    offered = dossier(client, world)
+    assert f"收到于{received}的投诉 第1项“执勤时态度恶劣”（属实）" in offered
+    assert "受理的投诉" not in offered
+    waived = {"sanction_id": "SAN-1", "waiver_reference": "放弃声明"}
+    assert send(client, world, csrf, "waive-statement", **waived).status_code == 303
+    imposed = send(client, world, csrf, "impose-sanction", **{**SANCTION, "linked_findings": link})
+    assert imposed.status_code == 303, imposed.text
+    page = dossier(client, world)
+    sanctions = page.split('id="h-sanctions"', 1)[1].split("</section>", 1)[0]
+    assert f"关联调查结论：</span>{href}收到于{received}的投诉</a> 第1项" in sanctions
+    holds = page.split('id="h-holds"', 1)[1].split("</section>", 1)[0]
+    assert f"未办结的投诉（{href}收到于{received}</a>）" in holds
+    for part in (sanctions, holds):
+        assert f"投诉 {str(world.complaint)[:8]}" not in part
+        assert f"投诉 {world.complaint}" not in part
+    client.post("/console/sign-out", data={"csrf": csrf})
+    sign_in(client, world.tokens["personnel"])
+    page = dossier(client, world)
+    sanctions = page.split('id="h-sanctions"', 1)[1].split("</section>", 1)[0]
+    assert f"关联调查结论：</span>收到于{received}的投诉 第1项" in sanctions
+    holds = page.split('id="h-holds"', 1)[1].split("</section>", 1)[0]
+    assert f"未办结的投诉（收到于{received}）" in holds
+    for part in (sanctions, holds):
+        assert str(world.complaint) not in part and str(world.complaint)[:8] not in part
 
 
 def test_a_separation_is_not_offered_the_reason_that_has_its_own_form(
