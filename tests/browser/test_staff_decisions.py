@@ -1,19 +1,31 @@
 """The discipline office decides a case on the dossier in a real browser (Debian's chromium),
 on SQLite and PostgreSQL: it hears the auxiliary's statement and defence, then opens 作出处分,
 fills it (the evidence one entry per line), submits, and sees it done and the sanction listed;
-the dossier offers only what the auxiliary's state allows (a stale form refused). Each page is
-checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console error, no sideways
-scrolling, axe, a screenshot)."""
+a sanction links a sustained finding named by its complaint's day of receipt, and that name
+opens the complaint; the dossier offers only what the auxiliary's state allows (a stale form
+refused). Each page is checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console
+error, no sideways scrolling, axe, a screenshot)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from api.console.web import cst_date
 from domain.commands.auxiliary import Separate
+from domain.commands.complaint import Accept, Acknowledge, RecordFinding
 from domain.values import Actor
 from ledger.records import Envelope
 from tests.browser.conftest import DEMO_ORGAN, LiveServer, watch_of
-from tests.browser.test_staff import act, check, demo_auxiliaries, events, offered, sign_in
+from tests.browser.test_staff import (
+    OFFICE,
+    act,
+    check,
+    demo_auxiliaries,
+    events,
+    new_complaint,
+    offered,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -55,6 +67,54 @@ def test_the_discipline_office_imposes_a_sanction_after_the_statement(
     assert sanction in listed and "通公纪〔2026〕88号" in listed and "警告" in listed
     assert events(live) > before
     check(page, live, "dossier-decided")
+
+
+def test_a_sanction_links_a_finding_by_the_day_received_and_opens_its_complaint(
+    page: Page, live: LiveServer
+) -> None:
+    """The finding is offered as 收到于……的投诉 第1项, the sanction's 关联调查结论 names the
+    complaint the same way, never by its id, and the name opens the complaint's page."""
+    auxiliary = demo_auxiliaries(live)[6]
+    complaint = new_complaint(live, auxiliary.auxiliary_id, "青年路与人民路路口")
+    for command in (
+        Acknowledge(),
+        Accept(category="执勤态度"),
+        RecordFinding(allegation_number=1, result="sustained", reasoning="经查属实"),
+    ):
+        live.ledger.command_complaint(complaint, command, Envelope(OFFICE))
+    live.catch_up()
+    received = cst_date(live.ledger.complaint(complaint).received_on)
+    named = f"收到于{received}的投诉"
+    sign_in(page, live, "discipline")
+    page.goto(live.url(f"/console/auxiliaries/{auxiliary.auxiliary_id}"))
+    page.wait_for_selector("#h-actions")
+    sanction = f"SAN-LINK-{live.backend}"
+    act(
+        page,
+        "听取陈述申辩",
+        {"sanction_id": sanction, "heard_by": "纪检监察室 张华", "statement": "无异议"},
+    )
+    form = page.locator("details.action", has=page.locator("summary:text-is('作出处分')"))
+    form.locator("summary").click()
+    for field, value in {
+        "sanction_id": sanction,
+        "facts": "执勤时态度恶劣，经查属实",
+        "reasons": "违反辅警日常管理制度",
+        "document_number": "通公纪〔2026〕89号",
+        "evidence": "询问笔录",
+    }.items():
+        form.locator(f"[name='{field}']").fill(value)
+    form.locator("[name='kind']").select_option("warning")
+    form.locator("[name='article']").select_option("Art. 18")
+    form.get_by_label(f"{named} 第1项“执勤时态度恶劣”").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".notice.good")
+    part = page.locator("section[aria-labelledby=h-sanctions]")
+    assert f"{named} 第1项" in part.inner_text()
+    assert str(complaint)[:8] not in part.inner_text()
+    check(page, live, "dossier-linked-finding")
+    part.get_by_role("link", name=named).first.click()
+    page.wait_for_url(f"**/console/complaints/{complaint}")
 
 
 def test_the_dossier_offers_only_what_the_auxiliarys_state_allows(
