@@ -526,7 +526,9 @@ class SubjectMatchCreate(CommandBody):
     """Name the auxiliary an unnamed complaint is about, by the number on the work ID."""
 
     model_config = _examples({"work_id": "NTFJ0600000000"})
-    work_id: Code = Field(description="The number on the work ID")
+    work_id: WorkId = Field(
+        description="The number on the work ID, in any case (read in capitals), as at intake"
+    )
 
     def command(self, auxiliary_id: UUID) -> commands.MatchSubject:
         """The domain command, with the auxiliary the work ID names."""

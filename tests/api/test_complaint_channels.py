@@ -66,6 +66,21 @@ def test_take_unnamed_then_match_by_work_id(client: TestClient, world: World) ->
     problem(again, 409, "subject_already_named")
 
 
+def test_match_takes_the_work_id_in_any_case_as_the_intake_does(
+    client: TestClient, world: World
+) -> None:
+    office = world.headers("complaints")
+    complaint_id = client.post(INTAKE, json=body(), headers=office).json()["originator_id"]
+    matched = client.post(
+        f"/v1/complaints/{complaint_id}/match-subject",
+        json={"work_id": " ntfj0602000001 "},
+        headers=office,
+    )
+    assert matched.status_code == 200, matched.text
+    complaint = world.ledger.complaint(UUID(complaint_id))
+    assert complaint.auxiliary_id == world.auxiliary and complaint.unit == UNIT
+
+
 def test_a_named_referral(client: TestClient, world: World) -> None:
     taken = client.post(
         INTAKE,

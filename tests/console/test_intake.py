@@ -285,6 +285,27 @@ def test_the_office_finds_the_auxiliary_confirms_the_attribution_then_matches(
     assert event_count(world) == before
 
 
+def test_a_work_id_typed_in_lower_case_is_found_and_matched_as_at_intake(
+    client: TestClient, world: World
+) -> None:
+    complaint_id = take_unnamed(world)
+    csrf = sign_in(client, world.tokens["complaints"])
+    check = client.post(
+        f"/console/complaints/{complaint_id}/subject/check",
+        data={"csrf": csrf, "work_id": " ntfj0602000001 "},
+    )
+    assert check.status_code == 200, check.text
+    assert "李明" in check.text and "没有发放过此工作证号" not in check.text
+    version = check.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    matched = client.post(
+        f"/console/complaints/{complaint_id}/subject/match",
+        data={"csrf": csrf, "version": version, "work_id": "ntfj0602000001"},
+        follow_redirects=False,
+    )
+    assert matched.status_code == 303, matched.text
+    assert world.ledger.complaint(complaint_id).auxiliary_id == world.auxiliary
+
+
 def test_a_match_form_without_its_csrf_token_records_nothing(
     client: TestClient, world: World
 ) -> None:
