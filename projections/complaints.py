@@ -10,7 +10,10 @@ Follows every ``Complaint`` event and keeps:
   status, the dates each stage was reached, the investigator's due date, the round of
   investigation, how often it was reopened, the days from receipt to closure, and the
   current round's review (复查): the day it was asked for, its due date and the day it was
-  decided (``review_requested_on``, ``review_due``, ``review_decided_on``);
+  decided (``review_requested_on``, ``review_due``, ``review_decided_on``); and what an
+  officer needs to match a complaint taken without a name: the incident's place and the
+  subject's description (``incident_place``, ``subject_description``: the auxiliary as the
+  complainant described them, stored in clear, not personal data by docs/privacy.md);
 - ``rm_finding``: every finding ever recorded, one row per ``FindingRecorded`` event, with its
   round and the complaint's auxiliary and attribution (copied: a finding needs a named
   auxiliary, and the attribution never changes once the complaint names one); ``latest``
@@ -29,7 +32,8 @@ Invariants kept here:
   ``ReviewRequested`` and ``ReviewDecided``, cleared by a reopening (a new round has no
   review yet; a reopening is refused while a review is pending).
 - No personal data: the complainant's name, telephone, resident ID number, address and
-  contact text are never read; nor are allegation texts, reasons or summaries copied.
+  contact text are never read; nor are allegation texts, reasons or summaries copied (the
+  subject's description is of the auxiliary, not of the complainant).
 """
 
 from __future__ import annotations
@@ -115,6 +119,9 @@ COMPLAINT = Table(
         _c("review_requested_on", "date"),
         _c("review_due", "date"),
         _c("review_decided_on", "date"),
+        # What matching an unnamed complaint needs: where, and who the complainant described.
+        _c("incident_place", "text"),
+        _c("subject_description", "text"),
     ),
     key=("complaint_id",),
     mode="owned",
@@ -223,6 +230,8 @@ class ComplaintsProjection(ReadModelProjection):
                 "taken_by": e.actor.actor_id,
                 "matched_on": None,
                 **_NO_REVIEW,
+                "incident_place": e.incident_place,
+                "subject_description": e.subject_description,
             },
         )
 

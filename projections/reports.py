@@ -280,9 +280,11 @@ PERSON_COLUMNS = frozenset(
         "official_id",
         "official_name",
         "originator_id",
+        "subject_description",
     }
 )
-"""Columns that name a person or identify one by id."""
+"""Columns that name a person or identify one by id (or describe one to identify them: an
+unnamed complaint's ``subject_description``)."""
 
 P = Param
 ORGANISED = (P("unit"),)
@@ -364,7 +366,7 @@ _SPECS = (
         "complaints_unmatched",
         "Complaints that name no auxiliary yet",
         "Art. 17",
-        r.ComplaintSummary,
+        r.UnmatchedComplaint,
         (),
         lambda q, a: q.complaints.unmatched(**a),
         paged=True,

@@ -54,6 +54,7 @@ __all__ = [
     "SanctionAsOf",
     "Timeline",
     "TimelineEntry",
+    "UnmatchedComplaint",
     "UnreturnedCredential",
     "UnsanctionedFinding",
     "json_ready",
@@ -365,6 +366,15 @@ class ComplaintSummary(_Json):
     matched_on: date | None
     review_requested_on: date | None
     review_decided_on: date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class UnmatchedComplaint(ComplaintSummary):
+    """A complaint that names no auxiliary yet, with what matching it needs: the incident's
+    place (its day is ``incident_on``) and the subject as the complainant described them."""
+
+    incident_place: str
+    subject_description: str | None
 
 
 @dataclasses.dataclass(frozen=True)

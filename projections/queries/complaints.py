@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.values import (
@@ -42,6 +42,7 @@ from projections.results import (
     FindingRow,
     Page,
     Timeline,
+    UnmatchedComplaint,
 )
 
 __all__ = ["ComplaintQueries"]
@@ -63,8 +64,11 @@ _COMPLAINT_COLUMNS = (
     "c.allegations, c.round_no, c.acknowledged_on, c.accepted_on, c.declined_on, c.due, "
     "c.concluded_on, c.notified_on, c.closed_on, c.withdrawn_on, c.reopened_on, c.reopened, "
     "c.outside_reference, c.referring_organ, c.taken_by, c.matched_on, "
-    "c.review_requested_on, c.review_due, c.review_decided_on"
+    "c.review_requested_on, c.review_due, c.review_decided_on, "
+    "c.incident_place, c.subject_description"
 )
+_Summary = TypeVar("_Summary", bound=ComplaintSummary)
+
 _COMPLAINT_FROM = (
     " FROM {rm_complaint} c LEFT JOIN {rm_auxiliary} a ON a.auxiliary_id = c.auxiliary_id"
 )
@@ -126,9 +130,9 @@ class ComplaintQueries(ReadModelQueries):
             review_due=review_due,
         )
 
-    def _summary(self, row: dict[str, Any], today: date) -> ComplaintSummary:
+    def _summary(self, row: dict[str, Any], today: date, kind: type[_Summary]) -> _Summary:
         closed = row["closed_on"]
-        return ComplaintSummary.from_row(
+        return kind.from_row(
             row,
             allegations=int(row["allegations"]),
             round_no=int(row["round_no"]),
@@ -184,7 +188,9 @@ class ComplaintQueries(ReadModelQueries):
                 received_to=received_to,
             )
             where.eq("c.status", status)
-            return self._summaries(s, where, today, page, page_size, newest_first=True)
+            return self._summaries(
+                s, where, today, page, page_size, kind=ComplaintSummary, newest_first=True
+            )
 
     def _summaries(
         self,
@@ -194,9 +200,11 @@ class ComplaintQueries(ReadModelQueries):
         page: int,
         page_size: int,
         *,
+        kind: type[_Summary],
         newest_first: bool = False,
-    ) -> Page[ComplaintSummary]:
-        """One page of complaint summaries matching ``where``, by receipt date, and the total."""
+    ) -> Page[_Summary]:
+        """One page of complaint summaries (``kind``) matching ``where``, by receipt date,
+        and the total."""
         rows, total = self._page_rows(
             s,
             columns=_COMPLAINT_COLUMNS,
@@ -210,7 +218,7 @@ class ComplaintQueries(ReadModelQueries):
             page_size=page_size,
             tables=(COMPLAINT, AUXILIARY),
         )
-        return Page([self._summary(r, today) for r in rows], page, page_size, total)
+        return Page([self._summary(r, today, kind) for r in rows], page, page_size, total)
 
     def history(self, complaint_id: UUID | str, *, organ: str | None = None) -> Timeline:
         """A complaint's own stored events, in log order, each checked (personal fields as
@@ -240,7 +248,7 @@ class ComplaintQueries(ReadModelQueries):
                 tables=(FINDING,),
             )
         return ComplaintDetail(
-            complaint=self._summary(rows[0], self.today()),
+            complaint=self._summary(rows[0], self.today(), ComplaintSummary),
             findings=tuple(_finding(r) for r in findings),
         )
 
@@ -292,7 +300,12 @@ class ComplaintQueries(ReadModelQueries):
     ) -> Page[ComplaintSummary]:
         """Complaints with a deadline passed and its step not taken, oldest receipt first."""
         return self._listing(
-            self._overdue_condition, organ=organ, unit=unit, page=page, page_size=page_size
+            self._overdue_condition,
+            organ=organ,
+            unit=unit,
+            page=page,
+            page_size=page_size,
+            kind=ComplaintSummary,
         )
 
     def not_notified(
@@ -311,6 +324,7 @@ class ComplaintQueries(ReadModelQueries):
             unit=unit,
             page=page,
             page_size=page_size,
+            kind=ComplaintSummary,
         )
 
     def unmatched(
@@ -319,15 +333,17 @@ class ComplaintQueries(ReadModelQueries):
         organ: str | None = None,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Page[ComplaintSummary]:
+    ) -> Page[UnmatchedComplaint]:
         """Complaints that name no auxiliary yet (taken without a name, not yet matched), of
-        every status, oldest receipt first: what the complaints office still has to match."""
+        every status, oldest receipt first: what the complaints office still has to match,
+        each with the incident's place and the subject's description to match it by."""
         return self._listing(
             lambda _s, _today: ("c.auxiliary_id IS NULL", []),
             organ=organ,
             unit=None,
             page=page,
             page_size=page_size,
+            kind=UnmatchedComplaint,
         )
 
     def _listing(
@@ -338,7 +354,8 @@ class ComplaintQueries(ReadModelQueries):
         unit: str | None,
         page: int,
         page_size: int,
-    ) -> Page[ComplaintSummary]:
+        kind: type[_Summary],
+    ) -> Page[_Summary]:
         """One page of the complaints of ``organ`` (and ``unit``) that meet ``condition``
         (given the read and today: its SQL and parameters), oldest receipt first."""
         page, page_size = check_page(page, page_size)
@@ -347,7 +364,7 @@ class ComplaintQueries(ReadModelQueries):
             where = self._filters(s, organ=organ, unit=unit, auxiliary_id=None)
             sql_condition, params = condition(s, today)
             where.add(sql_condition, *params)
-            return self._summaries(s, where, today, page, page_size)
+            return self._summaries(s, where, today, page, page_size, kind=kind)
 
     def findings(
         self,

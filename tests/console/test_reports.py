@@ -339,3 +339,34 @@ def test_a_complaints_recorder_reads_as_the_console_names_people(
     assert str(named.token.id) not in html
     csv = client.get("/console/reports/complaints_unmatched/csv")
     assert str(named.token.id) in csv.text and "测试警员丁" not in csv.text
+
+
+def test_the_unmatched_report_shows_what_an_officer_matches_by(
+    client: TestClient, world: World
+) -> None:
+    """被投诉人特征 and the incident's day and place, to match by; none of the
+    complainant's details."""
+    world.ledger.take_complaint(
+        TakeComplaint(
+            channel="hotline_12389",
+            outside_reference="12389-20260106-0002",
+            subject_description="戴眼镜、左臂有纹身的辅警",
+            incident_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+            incident_place="青年路菜市场东门",
+            allegations=["执勤时态度恶劣"],
+            complainant_name="测试投诉人戊",
+            complainant_phone="19900003333",
+        ),
+        Envelope(Actor("setup-complaints", "complaints", ORGAN, None)),
+    )
+    catch_up(world.ledger)
+    sign_in(client, world.tokens["complaints"])
+    html = page_text(client.get("/console/reports/complaints_unmatched"))
+    table = html.split("<table>", 1)[1].split("</table>", 1)[0]
+    for heading in ("被投诉人特征", "发生地点", "发生日期"):
+        assert f'<th scope="col">{heading}</th>' in table
+    assert "<td>戴眼镜、左臂有纹身的辅警</td>" in table and "<td>青年路菜市场东门</td>" in table
+    assert "<td>2026年01月05日</td>" in table
+    assert "测试投诉人戊" not in html and "19900003333" not in html
+    csv = client.get("/console/reports/complaints_unmatched/csv").text
+    assert "戴眼镜、左臂有纹身的辅警" in csv and "19900003333" not in csv

@@ -126,8 +126,17 @@ def test_intake_from_channels_match_and_read_models(fresh: Built) -> None:
 
     unmatched = q.unmatched(organ="A01")
     assert [r.complaint_id for r in unmatched.items] == [U2]
+    # What an officer matches it by: the subject as described, the incident's day and place;
+    # nothing of the complainant's.
+    (waiting,) = unmatched.items
+    assert waiting.subject_description == "身材较胖的协管员"
+    assert (waiting.incident_on, waiting.incident_place) == (date(2024, 10, 8), "测试市人民路口")
     report = run_report(models, "complaints_unmatched", {"organ": "A01"}, clock=lambda: ds.NOW)
     assert [row["complaint_id"] for row in report.rows] == [str(U2)]
+    (row,) = report.rows
+    assert row["subject_description"] == "身材较胖的协管员"
+    assert row["incident_place"] == "测试市人民路口" and row["incident_on"] == "2024-10-08"
+    assert "19900000077" not in str(report.to_json())
 
     # Per-auxiliary and per-unit counts leave the unnamed complaint out; the matched one in.
     accountability = ResponsibilityQueries(models, clock=lambda: ds.NOW).accountability(
