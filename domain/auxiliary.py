@@ -85,7 +85,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -174,6 +174,7 @@ from domain.values import (
     TrainingKind,
     parse_post_type,
     post_category,
+    zh_day,
 )
 
 if TYPE_CHECKING:
@@ -505,11 +506,19 @@ _FINAL_OUTCOMES = frozenset({ReferralOutcome.declined, ReferralOutcome.judgement
 """A referral's outcomes after which nothing more is recorded on it."""
 
 
-def _overlapping_leave() -> OverlappingLeaveError:
+def _overlapping_leave(returned_on: date | None = None) -> OverlappingLeaveError:
+    """An open leave (``returned_on`` None), or one whose first day back is later than the
+    new leave's start: then the message names that day, the earliest the new one may start."""
+    if returned_on is None:
+        return OverlappingLeaveError(
+            "the auxiliary is on a leave that is still open or ends after this one would start "
+            "(Art. 13)",
+            zh="该辅警仍在休假，或上一次休假在本次开始之后才结束：休假须先后衔接，不得重叠（第十三条）",
+        )
     return OverlappingLeaveError(
-        "the auxiliary is on a leave that is still open or ends after this one would start "
-        "(Art. 13)",
-        zh="该辅警仍在休假，或上一次休假在本次开始之后才结束：休假须先后衔接，不得重叠（第十三条）",
+        f"the auxiliary is back from the last leave on {returned_on.isoformat()}: a new leave "
+        "starts on that day or later (Art. 13)",
+        zh=f"上一次休假的返岗日期为{zh_day(returned_on)}，本次休假须自该日或之后开始：休假须先后衔接，不得重叠（第十三条）",
     )
 
 
@@ -1425,7 +1434,8 @@ class Auxiliary(Aggregate):
             raise refusal
         if rec.effective < self.hired_on:
             raise InvalidDateRangeError(
-                "effective date precedes the hire's effective date", zh="生效日期早于录用生效日期"
+                f"effective date precedes the hire's effective date, {self.hired_on.isoformat()}",
+                zh=f"生效日期早于录用生效日期（{zh_day(self.hired_on)}）",
             )
 
     def _not_in_future(self, field: str, day: date, rec: Recording) -> date:
@@ -1436,32 +1446,49 @@ class Auxiliary(Aggregate):
     def _in_service(self, field: str, day: date) -> date:
         if day < self.hired_on:
             raise InvalidDateRangeError(
-                f"{field} precedes the hire's effective date", zh="所填日期早于录用生效日期"
+                f"{field} precedes the hire's effective date, {self.hired_on.isoformat()}",
+                zh=f"所填日期早于录用生效日期（{zh_day(self.hired_on)}）",
             )
         return day
 
-    def _last_change_on(self) -> date:
+    def _last_change(self) -> tuple[date, str]:
         """The latest effective date of the hire and of every assignment, post or level change
-        recorded: a separation must take effect after it."""
-        return max(
+        recorded, a separation must take effect after, and what was recorded on it in Chinese
+        (录用, else the latest 调动, 岗位调整, 层级调整 or 带辅民警调整, in that order)."""
+        last = max(
             entry.effective
             for timeline in (self._units, self._supervisors, self._posts, self._levels)
             for entry in timeline.entries
         )
+        if last == self.hired_on:
+            return last, "录用"
+        for timeline, label in (
+            (self._units, "调动"),
+            (self._posts, "岗位调整"),
+            (self._levels, "层级调整"),
+        ):
+            if any(entry.effective == last for entry in timeline.entries[1:]):
+                return last, f"最近一次{label}"
+        return last, "最近一次带辅民警调整"
 
     def _separation_date(self, rec: Recording, what: str) -> None:
-        """Refuse a separation (``what``) that takes effect before a fact on the record."""
-        if rec.effective <= self._last_change_on():
+        """Refuse a separation (``what``) that takes effect before a fact on the record; the
+        messages name the date it must follow, and the earliest it may take effect."""
+        last, step = self._last_change()
+        if rec.effective <= last:
+            earliest = last + timedelta(days=1)
             raise InvalidDateRangeError(
                 f"{what} takes effect on the first day not employed, so it must be later than "
-                "the hire and every assignment, post or level change already recorded",
-                zh="离职（或退回派遣单位）自不再在岗的第一天生效，须晚于录用及已记录的每一次调动、岗位或层级调整",
+                "the hire and every assignment, post or level change already recorded: the "
+                f"latest, on {last.isoformat()}; the earliest is {earliest.isoformat()}",
+                zh=f"离职（或退回派遣单位）自不再在岗的第一天生效，须晚于{step}的日期（{zh_day(last)}），最早为{zh_day(earliest)}；该日尚未到来的，请于当日或之后登记",
             )
         if rec.effective < self._last_fact_on:
             raise InvalidDateRangeError(
                 f"{what} must not take effect before a fact already recorded for the auxiliary "
-                "(a sanction, statement, commendation, credential or any other)",
-                zh="离职（或退回派遣单位）的生效日期不得早于已记录的任何事项（处分、陈述申辩、表彰、证件等）",
+                "(a sanction, statement, commendation, credential or any other): the latest "
+                f"takes effect on {self._last_fact_on.isoformat()}",
+                zh=f"离职（或退回派遣单位）的生效日期不得早于已记录的任何事项（处分、陈述申辩、表彰、证件等），最近一项的生效日期为{zh_day(self._last_fact_on)}",
             )
 
     def _credential(self, kind: CredentialKind, serial: str) -> CredentialRecord:
@@ -1546,8 +1573,9 @@ class Auxiliary(Aggregate):
         end = plain_date("contract_end", cmd.contract_end)
         if end <= self.contract_end:
             raise InvalidDateRangeError(
-                "a renewed contract must end later than the current one",
-                zh="续签后的合同截止日期须晚于现合同截止日期",
+                "a renewed contract must end later than the current one, on "
+                f"{self.contract_end.isoformat()}",
+                zh=f"续签后的合同截止日期须晚于现合同截止日期（{zh_day(self.contract_end)}）",
             )
         self.trigger_event(self.ContractRenewed, **rec.fields(), contract_end=end)
 
@@ -1579,8 +1607,8 @@ class Auxiliary(Aggregate):
             raise TypeError("complete_probation runs on a recorded probation")
         if rec.effective < probation.start:
             raise InvalidDateRangeError(
-                "the probation's outcome precedes its start",
-                zh="试用期考核结论的日期早于试用期开始",
+                f"the probation's outcome precedes its start, {probation.start.isoformat()}",
+                zh=f"试用期考核结论的日期早于试用期开始日期（{zh_day(probation.start)}）",
             )
         self.trigger_event(self.ProbationCompleted, **rec.fields(), passed=passed)
 
@@ -1625,7 +1653,7 @@ class Auxiliary(Aggregate):
             )
         for leave in self._leaves.values():  # an open one: the state refused it
             if leave.returned_on is not None and rec.effective < leave.returned_on:
-                raise _overlapping_leave()
+                raise _overlapping_leave(leave.returned_on)
         self.trigger_event(
             self.LeaveStarted,
             **rec.fields(),
@@ -1650,8 +1678,9 @@ class Auxiliary(Aggregate):
             )
         if rec.effective <= leave.start:
             raise InvalidDateRangeError(
-                "the first day back must be later than the leave's start",
-                zh="返岗日期须晚于休假开始日期",
+                "the first day back must be later than the leave's start, "
+                f"{leave.start.isoformat()}",
+                zh=f"返岗日期（返岗第一天）须晚于休假开始日期（{zh_day(leave.start)}）",
             )
         self.trigger_event(self.LeaveEnded, **rec.fields(), leave_id=leave_id)
 
@@ -2007,8 +2036,9 @@ class Auxiliary(Aggregate):
             )
         if rec.effective < sanction.effective:
             raise InvalidDateRangeError(
-                "an appeal must not precede the sanction it is against",
-                zh="申诉日期不得早于所申诉的处分",
+                "an appeal must not precede the sanction it is against, effective "
+                f"{sanction.effective.isoformat()}",
+                zh=f"申诉日期不得早于所申诉的处分的生效日期（{zh_day(sanction.effective)}）",
             )
         self.trigger_event(
             self.SanctionAppealed,
@@ -2033,8 +2063,9 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(sanction.status.value, "decide_appeal")
         if sanction.appealed_on is not None and rec.effective < sanction.appealed_on:
             raise InvalidDateRangeError(
-                "an appeal's decision must not precede the appeal",
-                zh="申诉决定日期不得早于申诉日期",
+                "an appeal's decision must not precede the appeal, on "
+                f"{sanction.appealed_on.isoformat()}",
+                zh=f"申诉决定日期不得早于申诉日期（{zh_day(sanction.appealed_on)}）",
             )
         imposer = sanction.imposed_by
         if imposer is not None and imposer.role == rec.actor.role:
@@ -2065,8 +2096,9 @@ class Auxiliary(Aggregate):
             raise InvalidTransitionError(sanction.status.value, "revoke_sanction")
         if rec.effective < sanction.effective:
             raise InvalidDateRangeError(
-                "a revocation must not precede the sanction it revokes",
-                zh="撤销日期不得早于所撤销的处分",
+                "a revocation must not precede the sanction it revokes, effective "
+                f"{sanction.effective.isoformat()}",
+                zh=f"撤销日期不得早于所撤销的处分的生效日期（{zh_day(sanction.effective)}）",
             )
         self.trigger_event(
             self.SanctionRevoked,
@@ -2082,8 +2114,9 @@ class Auxiliary(Aggregate):
         suspension = self._sanctions.get(self._suspended_by or "")
         if suspension is not None and rec.effective < suspension.effective:
             raise InvalidDateRangeError(
-                "a reinstatement must not precede the suspension it ends",
-                zh="恢复执勤日期不得早于停职日期",
+                "a reinstatement must not precede the suspension it ends, effective "
+                f"{suspension.effective.isoformat()}",
+                zh=f"恢复执勤日期不得早于停职日期（{zh_day(suspension.effective)}）",
             )
         self.trigger_event(self.Reinstated, **rec.fields(), reason=checked_reason)
 
@@ -2167,7 +2200,8 @@ class Auxiliary(Aggregate):
             )
         if day < referral.effective:
             raise InvalidDateRangeError(
-                "decided_on precedes the referral", zh="司法处理结果的日期早于移送日期"
+                f"decided_on precedes the referral, on {referral.effective.isoformat()}",
+                zh=f"司法处理结果的日期早于移送日期（{zh_day(referral.effective)}）",
             )
         if referral.outcome in (ReferralOutcome.declined, ReferralOutcome.judgement):
             raise InvalidTransitionError(

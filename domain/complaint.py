@@ -131,6 +131,7 @@ from domain.values import (
     ReviewOutcome,
     Role,
     china_date,
+    zh_day,
 )
 
 if TYPE_CHECKING:
@@ -1082,7 +1083,7 @@ class Complaint(Aggregate):
             raise InvalidDateRangeError(
                 f"effective date precedes the complaint's last handling step, on "
                 f"{self.last_step_on.isoformat()}: its steps are recorded in order (Art. 17)",
-                zh="生效日期早于该投诉上一办理环节的日期：各环节须按先后顺序登记（第十七条）",
+                zh=f"生效日期早于该投诉上一办理环节的日期（{zh_day(self.last_step_on)}）：各环节须按先后顺序登记（第十七条）",
             )
 
     def acknowledge(self, rec: Recording, cmd: commands.Acknowledge) -> None:

@@ -34,6 +34,12 @@ ID_NAMESPACE = UUID("5b44bb93-a514-5648-b455-58210e3199ba")
 """Namespace of the name-based (uuid5) ids of organs, pay schedules and local wage records."""
 
 
+def zh_day(day: date) -> str:
+    """A date as every Chinese page writes it (``2026年03月05日``): for the Chinese messages
+    that name a date of the record a refused date must follow."""
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
 def china_date(at: datetime) -> date:
     """The calendar date in China Standard Time of an aware instant."""
     if at.tzinfo is None or at.tzinfo.utcoffset(at) is None:

@@ -453,3 +453,20 @@ def test_a_decision_reads_in_chinese_on_the_dossier() -> None:
     assert rows["关联调查结论"] == "投诉 17207e49 第1项"
     overridden = {"event": "Auxiliary.PriorRecordOverridden", "fields": {"organs": ["320602"]}}
     assert dict(field_rows(overridden))["所涉机关"] == "320602"
+
+
+def test_a_separation_on_the_day_of_a_post_change_is_told_the_date_to_follow(
+    client: TestClient, world: World
+) -> None:
+    """办理离职 the day a post change took effect: the page names that change and its date and
+    the first day a separation may take effect, so the officer knows what to enter."""
+    csrf = sign_in(client, world.tokens["personnel"])
+    today = china_date(datetime.now(UTC))
+    moved = send(client, world, csrf, "change-post", post_type="traffic")
+    assert moved.status_code == 303, moved.text
+    record = version(world)
+    refused = send(client, world, csrf, "separate", reason="resigned")
+    assert refused.status_code == 422
+    day = f"{today.year}年{today.month:02d}月{today.day:02d}日"
+    assert f"须晚于最近一次岗位调整的日期（{day}）" in page_text(refused)
+    assert version(world) == record

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
+
 from domain.auxiliary import Auxiliary
 from domain.commands import lifecycle as commands
 from domain.commands.auxiliary import Separate
@@ -287,3 +289,20 @@ def test_no_leave_after_separation(auxiliary: Auxiliary) -> None:
         rec(PERSONNEL, DAY),
         commands.EndLeave(leave_id="L-1"),
     )
+
+
+def test_a_refused_return_or_leave_names_the_day_it_must_follow(auxiliary: Auxiliary) -> None:
+    """Ending a leave on its first day, or starting one before the last day back, is told
+    with the recorded date to follow, so the person knows which date to enter."""
+    _on_sick_leave()(auxiliary)
+    with pytest.raises(InvalidDateRangeError) as same_day:
+        auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 1)), commands.EndLeave(leave_id="L-1"))
+    assert "须晚于休假开始日期（2024年02月01日）" in same_day.value.zh
+    assert "2024-02-01" in str(same_day.value)
+    auxiliary.end_leave(rec(PERSONNEL, date(2024, 2, 10)), commands.EndLeave(leave_id="L-1"))
+    with pytest.raises(OverlappingLeaveError) as early:
+        auxiliary.start_leave(
+            rec(PERSONNEL, date(2024, 2, 9)), commands.StartLeave(leave_id="L-2", kind="annual")
+        )
+    assert "上一次休假的返岗日期为2024年02月10日，本次休假须自该日或之后开始" in early.value.zh
+    assert "2024-02-10" in str(early.value)

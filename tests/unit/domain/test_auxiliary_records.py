@@ -530,7 +530,7 @@ def test_commend(auxiliary: Auxiliary) -> None:
     no_record_may_take_effect_before_the_hire=by_personnel(
         commands.Commend(kind="citation", issuing_body="测试市公安局"),
         InvalidDateRangeError,
-        message="effective date precedes the hire's effective date",
+        message="effective date precedes the hire's effective date, 2024-01-02",
         effective=date(2024, 1, 1),
     ),
 )

@@ -325,3 +325,38 @@ def test_separation_after_the_last_change(auxiliary: Auxiliary) -> None:
     _level_changed_on_feb_20(auxiliary)
     auxiliary.separate(rec(PERSONNEL, DAY), aux_commands.Separate(reason="resigned"))
     assert auxiliary.separated_on == DAY
+
+
+def test_a_refused_separation_names_the_date_to_follow_and_the_earliest_day(
+    auxiliary: Auxiliary,
+) -> None:
+    """办理离职 on the day of a post change: the message names the change, its date and the
+    first day a separation may take effect, not only the rule."""
+    with pytest.raises(InvalidDateRangeError) as on_hire:
+        auxiliary.separate(
+            rec(PERSONNEL, date(2024, 1, 2)), aux_commands.Separate(reason="resigned")
+        )
+    assert "须晚于录用的日期（2024年01月02日），最早为2024年01月03日" in on_hire.value.zh
+    auxiliary.change_post(
+        rec(PERSONNEL, FEB_20), aux_commands.ChangePost(post_type="technical_support")
+    )
+    auxiliary.collect_events()
+    with pytest.raises(InvalidDateRangeError) as same_day:
+        auxiliary.separate(rec(PERSONNEL, FEB_20), aux_commands.Separate(reason="resigned"))
+    assert (
+        "须晚于最近一次岗位调整的日期（2024年02月20日），最早为2024年02月21日" in same_day.value.zh
+    )
+    assert "2024-02-20" in str(same_day.value) and "2024-02-21" in str(same_day.value)
+
+
+def test_a_separation_before_a_recorded_fact_names_its_date(auxiliary: Auxiliary) -> None:
+    auxiliary.commend(
+        rec(PERSONNEL, MAR_10), aux_commands.Commend(kind="citation", issuing_body="b")
+    )
+    auxiliary.collect_events()
+    with pytest.raises(InvalidDateRangeError) as refused:
+        auxiliary.separate(
+            rec(PERSONNEL, DAY, at=cst(MAR_10)), aux_commands.Separate(reason="resigned")
+        )
+    assert "最近一项的生效日期为2024年03月10日" in refused.value.zh
+    assert "2024-03-10" in str(refused.value)

@@ -340,9 +340,11 @@ FORMATTED = re.compile(
     r"|(MIN|MAX)_[A-Z_]+|LENGTH|limit|[A-Z_]+_MAX|until\.(year|month|day)|assessed"
     r"|len\(self\.allegations\)|cmd\.allegation_number|prefix|held\.organ|holder|code"
     r"|who_zh|_suffix_zh\(article\)|labels|_CONTACT_NAMES_ZH\[channel\]|zh|lowest|highest"
+    r"|step|zh_day\((?!rec\b|cmd\b|day\b)[\w.]+\)"
 )
 """What a Chinese text may format in: labels, bounds, counts, years, codes of organs and
-units, the role's label; never a name, number or text a caller typed."""
+units, the role's label, dates already on the record (``zh_day`` of a recorded date, never of
+the date being refused); never a name, number or text a caller typed."""
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = [*(ROOT / "domain").rglob("*.py"), *(ROOT / "ledger").rglob("*.py")]
