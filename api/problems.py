@@ -374,6 +374,9 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(allowed)
 
 
+NO_RESOURCE = "no resource at this path"
+"""The detail of a 404 for a path no route serves (not of a record that is not there)."""
+
 HtmlProblemRenderer = Callable[[Request, str, str], Response | None]
 """``(request, code, detail) -> Response | None``: a page for a person instead of the
 problem+json body, or None where the request is not a browser page's (set by the console
@@ -450,7 +453,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "bad_request" if exc.status_code < 500 else "internal"
         )
         if exc.status_code == 404:
-            detail = "no resource at this path"
+            detail = NO_RESOURCE
         elif exc.status_code == 405:
             allowed = _allowed_methods(request)
             if allowed:

@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.personal import ERASED, SEALED, WITHHELD
+from api.problems import NO_RESOURCE
 from domain.values import (
     CHINA_STANDARD_TIME,
     LABELS_ZH,
@@ -236,11 +237,16 @@ def render(
 def wants_page(request: Request) -> bool:
     """True if an error of this request is shown as the Chinese page, not problem+json."""
     path = request.url.path
-    if path in {"/", "/console"} or path.startswith("/console/"):
+    if path == "/" or staff_path(path):
         return True
     if any(path == p or path.startswith(p if p.endswith("/") else p + "/") for p in _API_PATHS):
         return False
     return "text/html" in request.headers.get("accept", "")
+
+
+def staff_path(path: str) -> bool:
+    """Whether ``path`` is a staff page's (the console's, under ``/console``)."""
+    return path == "/console" or path.startswith("/console/")
 
 
 def html_problem(request: Request, code: str, detail: str) -> Response | None:
@@ -248,7 +254,9 @@ def html_problem(request: Request, code: str, detail: str) -> Response | None:
 
     The page shows the Chinese title and, for a refused command, what was refused; the
     request id lets an administrator find the log line. The detail is the problem's, which
-    never holds personal data (api.problems)."""
+    never holds personal data (api.problems), shown as a technical note -- but not for a
+    path no route serves, which the Chinese says whole. A staff page links to the staff home,
+    a public one to the public pages, never to the other."""
     if not wants_page(request):
         return None
     state = request.scope.get("state") or {}
@@ -258,8 +266,9 @@ def html_problem(request: Request, code: str, detail: str) -> Response | None:
         {
             "code": code,
             "title": error_label(code),
-            "detail": detail,
+            "detail": None if detail == NO_RESOURCE else detail,
             "request_id": state.get("request_id"),
+            "staff_page": staff_path(request.url.path),
         },
     )
 

@@ -103,6 +103,28 @@ def test_public_pages_after_a_complaint(page: Page, live: LiveServer) -> None:
 
 
 @ONE_BACKEND
+def test_a_missing_page_is_a_chinese_404_page_that_leads_back(page: Page, live: LiveServer) -> None:
+    """A mistyped address answers the browser a Chinese page, not the API's English problem:
+    a public one leads to the public pages, a staff one to the staff home, never across."""
+    watch_of(page).expect_refusal(404)
+    for name, path, home, other in (
+        ("public-404", "/no-such-page", "/", "/console"),
+        ("staff-404", "/console/no-such-page", "/console", "/"),
+    ):
+        answer = page.goto(live.url(path))
+        assert answer is not None and answer.status == 404, name
+        assert answer.headers["content-type"].startswith("text/html"), name
+        assert page.locator("h1").inner_text() == "未找到该页面或记录"
+        assert "no resource at this path" not in page.content()
+        links = [a.get_attribute("href") for a in page.locator("main a").all()]
+        assert home in links and other not in links, (name, links)
+        assert_page_sound(page, name, "desktop", f"{live.backend}-{name}")
+        page.locator(f'main a[href="{home}"]').click()
+        page.wait_for_load_state()
+        assert page.url == live.url(home), name
+
+
+@ONE_BACKEND
 @pytest.mark.parametrize("name", sorted(DOCS_PAGES))
 def test_docs_page(page: Page, live: LiveServer, name: str) -> None:
     path, ready = DOCS_PAGES[name]

@@ -63,6 +63,9 @@ def test_an_unknown_console_page_is_a_chinese_404_page(client: TestClient) -> No
     html = page_text(answer)
     assert "未找到该页面或记录" in html
     assert answer.headers["content-security-policy"] == CSP
+    # Said whole in Chinese; the staff page leads back to the staff home, not the public's.
+    assert "no resource at this path" not in html and "请核对网址" in html
+    assert 'href="/console"' in html and 'href="/"' not in html
 
 
 def test_a_browser_asking_for_a_missing_page_gets_the_chinese_page_the_api_stays_json(
@@ -70,8 +73,17 @@ def test_a_browser_asking_for_a_missing_page_gets_the_chinese_page_the_api_stays
 ) -> None:
     answer = client.get("/nothing-here", headers={"Accept": "text/html,*/*"})
     assert answer.status_code == 404 and "未找到" in page_text(answer)
+    # A public page: no English, no staff 工作台; the public pages to go on from.
+    html = page_text(answer)
+    assert "no resource at this path" not in html and "工作台" not in html
+    assert 'href="/console"' not in html
+    assert 'href="/"' in html and 'href="/track"' in html and 'href="/check"' in html
+    for missing in ("/track/nothing", "/complaint/nothing"):
+        public = client.get(missing, headers={"Accept": "text/html"})
+        assert public.status_code == 404 and 'href="/console"' not in public.text
     problem(client.get("/nothing-here"), 404, "not_found")
     problem(client.get("/v1/nothing", headers={"Accept": "text/html"}), 404, "not_found")
+    assert client.get("/v1/nothing").json()["detail"] == "no resource at this path"
 
 
 def test_api_bodies_stay_json_only_console_forms_may_be_urlencoded(client: TestClient) -> None:
