@@ -375,6 +375,16 @@ def reason_required() -> Refusal:
 # ------------------------------------------------------------------ pages
 
 
+SIGN_IN_REFUSALS: Mapping[str, str] = {
+    "token_unknown": "令牌无效。请核对是否完整粘贴了系统管理员发给您的令牌（区分大小写，"
+    "前后不要有空格）；仍无法登录的，请联系系统管理员签发新令牌。",
+    "token_revoked": "令牌已被吊销，不能再用于登录。请联系系统管理员签发新令牌。",
+    "token_expired": "令牌已过期，不能再用于登录。请联系系统管理员签发新令牌。",
+}
+"""What a refused sign-in tells the officer: what is wrong, and what to do next (the token
+comes from the administrator: no command line on an officer's page)."""
+
+
 @router.get("", response_class=HTMLResponse)
 def signin_page(request: Request, runtime: RuntimeDep) -> Response:
     """Sign in with a token; a signed-in person goes on to the console's home."""
@@ -409,7 +419,7 @@ async def sign_in(request: Request, runtime: RuntimeDep) -> Response:
     except ApiProblem as problem:
         if problem.code not in ("token_unknown", "token_revoked", "token_expired"):
             raise
-        return _signin_form(request, runtime, error=error_label(problem.code), status_code=401)
+        return _signin_form(request, runtime, error=SIGN_IN_REFUSALS[problem.code], status_code=401)
     cookie, _ = sessions(request).create(token_id(secret), token_hash(secret))
     response = see_other("/console/home")
     set_cookie(response, request, COOKIE, cookie, max_age=None)

@@ -55,6 +55,8 @@ def test_a_wrong_token_is_refused_in_chinese_and_opens_nothing(
     )
     assert answer.status_code == 401
     assert "令牌无效" in page_text(answer)
+    # What to do next: check what was pasted, else ask the administrator for a new token.
+    assert "请联系系统管理员签发新令牌" in page_text(answer)
     assert not any("auxledger_session=" in c for c in answer.headers.get_list("set-cookie"))
     assert client.get("/console/home").status_code == 401
     revoked = client.post(
@@ -62,6 +64,16 @@ def test_a_wrong_token_is_refused_in_chinese_and_opens_nothing(
         data={"csrf": csrf_of(client.get("/console").text), "token": world.tokens["revoked"]},
     )
     assert revoked.status_code == 401 and "令牌已被吊销" in revoked.text
+    assert "请联系系统管理员签发新令牌" in revoked.text
+
+
+def test_the_sign_in_page_tells_an_officer_where_a_token_comes_from_without_commands(
+    client: TestClient,
+) -> None:
+    """The page is for officers: who gives a token and whom to ask, no command line."""
+    page = page_text(client.get("/console"))
+    assert "系统管理员" in page and "联系系统管理员" in page
+    assert "auxledger" not in page and "<code>" not in page
 
 
 def test_sign_in_without_its_csrf_token_is_refused(client: TestClient, world: World) -> None:
