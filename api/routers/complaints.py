@@ -204,7 +204,7 @@ def complaint_view(
             s.AllegationPublic(number=a.number, text=a.text) for a in complaint.allegations
         ],
         received_on=complaint.received_on,
-        due=complaint.due,
+        due=complaint.round_due,
         round=complaint.round,
         findings=[
             s.FindingPublic(allegation_number=n, result=f.result)

@@ -237,7 +237,10 @@ class ComplaintPublic(BaseModel):
     incident_place: str
     allegations: list[AllegationPublic]
     received_on: date
-    due: date | None
+    due: date | None = Field(
+        description="The date the investigator was given in the current round; None until an"
+        " investigator is assigned, and again after a reopening until one is assigned anew"
+    )
     round: int
     findings: list[FindingPublic]
     complainant_name: str | None
