@@ -7,7 +7,8 @@ Follows every ``Complaint`` event and keeps:
   date; for a complaint taken without a name, no auxiliary, unit or supervisor and the
   taking office's organ until it is matched, ``matched_on``), its channel, the outside
   system's reference number, the referring organ and who took it (``taken_by``), its
-  status, the dates each stage was reached, the investigator's due date, the round of
+  status, the dates each stage was reached, the investigator's due date (the current round's:
+  cleared by a reopening until an investigator is assigned again), the round of
   investigation, how often it was reopened, the days from receipt to closure, and the
   current round's review (复查): the day it was asked for, its due date and the day it was
   decided (``review_requested_on``, ``review_due``, ``review_decided_on``); and what an
@@ -311,6 +312,7 @@ class ComplaintsProjection(ReadModelProjection):
         row["round_no"] += 1
         row["reopened"] += 1
         row["reopened_on"] = e.effective
+        row["due"] = None  # the investigator's date is a round's own (``Complaint.round_due``)
         row["notified_on"] = None
         row["concluded_on"] = None
         row["closed_on"] = None

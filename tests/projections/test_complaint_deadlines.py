@@ -53,6 +53,7 @@ def _agree(built: Built, complaint_id: UUID, *, round_no: int) -> list[tuple[str
         for step, due in owed:
             assert getattr(deadlines, FIELDS[step]) == due, (step, today)
         assert deadlines.overdue == tuple(s for s, due in owed if today > due), today
+        assert deadlines.investigator_due == complaint.round_due, today  # this round's own
         listed = complaint_id in {c.complaint_id for c in q.overdue(page_size=500).items}
         assert listed == bool(deadlines.overdue), today
     return owed
@@ -80,8 +81,10 @@ def test_a_reopened_complaint_has_the_same_deadlines_in_the_queue_and_on_track(
 
     # Reopened: the new round's conclusion is counted from the reopening, in the queue and
     # on /track alike; acknowledged in the first round, it owes no acknowledgement again.
+    assert _deadlines(_on(fresh, ds.TODAY), REOPENED).investigator_due == date(2024, 12, 30)
     ds.cmp(ledger, REOPENED, date(2024, 11, 4), complaints.Reopen(reason="新证据"))
     assert _agree(fresh, REOPENED, round_no=2) == [("conclude", date(2024, 12, 4))]
+    assert _deadlines(_on(fresh, ds.TODAY), REOPENED).investigator_due is None  # not assigned
     ds.find(ledger, REOPENED, date(2024, 12, 10), 1, "unfounded", "新证据推翻")
     assert _agree(fresh, REOPENED, round_no=2) == [("notify", date(2024, 12, 15))]
     late = _deadlines(_on(fresh, ds.TODAY), REOPENED)
