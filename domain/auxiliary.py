@@ -77,7 +77,8 @@ Invariants kept here:
   (separated, suspended, labour dispatch, the probation, an open leave): every command on the
   record raises its answer, and ``open_commands`` (what a page offers) reads it, adding only
   whether a command that names something on the record (a sanction, a credential …) has
-  anything to act on; so what is offered is never refused for the state.
+  anything to act on (``subjects``: the very things such a command accepts in its field, what
+  a page offers there); so what is offered is never refused for the state.
 """
 
 from __future__ import annotations
@@ -504,6 +505,20 @@ _AFTER_SEPARATION = frozenset(
 
 _FINAL_OUTCOMES = frozenset({ReferralOutcome.declined, ReferralOutcome.judgement})
 """A referral's outcomes after which nothing more is recorded on it."""
+
+_NAMING_COMMANDS = frozenset(
+    {
+        "revoke_credential",
+        "return_credential",
+        "advance_cost",
+        "appeal_sanction",
+        "decide_appeal",
+        "revoke_sanction",
+        "record_referral_outcome",
+        "end_leave",
+    }
+)
+"""The commands that name something on the record in a field (``Auxiliary.subjects``)."""
 
 
 def _overlapping_leave(returned_on: date | None = None) -> OverlappingLeaveError:
@@ -1379,29 +1394,43 @@ class Auxiliary(Aggregate):
             return _overlapping_leave()
         return None
 
-    def _has_subject(self, command: str) -> bool:
-        """Whether the record holds something ``command`` may act on, where the command names
-        it in a field (a credential, an injury, a sanction, a referral, a leave): with none,
-        every value of the field is refused, each by the command's own check of it. True for
-        a command that names nothing on the record."""
+    def subjects(
+        self, command: str
+    ) -> tuple[CredentialRecord | DutyInjury | Sanction | Referral | Leave, ...]:
+        """What the record holds that ``command`` may act on, where the command names it in a
+        field (a credential by its serial, an injury, a sanction, a referral by its reference,
+        a leave), in recording order: the active credentials (a revocation), those not yet
+        handed back (a return), the injuries (a cost advance), the sanctions in force not yet
+        appealed (an appeal), under a pending appeal (its decision), in force (a revocation),
+        the referrals without a final outcome, the open leave. Any other value of the field is
+        refused by the command's own check of it; empty for a command that names nothing on
+        the record. What a page offers in the field (``open_commands`` offers the command only
+        when this holds something); the dates are still the command's to check."""
         sanctions = self.sanctions_in_force()
         if command == "revoke_credential":
-            return any(c.status is CredentialStatus.active for c in self._credentials)
+            return tuple(c for c in self._credentials if c.status is CredentialStatus.active)
         if command == "return_credential":
-            return bool(self.unreturned_credentials())
+            return self.unreturned_credentials()
         if command == "advance_cost":
-            return bool(self._injuries)
+            return tuple(self._injuries.values())
         if command == "appeal_sanction":
-            return any(s.appeal is AppealStatus.not_appealed for s in sanctions)
+            return tuple(s for s in sanctions if s.appeal is AppealStatus.not_appealed)
         if command == "decide_appeal":
-            return any(s.appeal is AppealStatus.pending for s in sanctions)
+            return tuple(s for s in sanctions if s.appeal is AppealStatus.pending)
         if command == "revoke_sanction":
-            return bool(sanctions)
+            return sanctions
         if command == "record_referral_outcome":
-            return any(r.outcome not in _FINAL_OUTCOMES for r in self._referrals)
+            return tuple(r for r in self._referrals if r.outcome not in _FINAL_OUTCOMES)
         if command == "end_leave":
-            return any(leave.returned_on is None for leave in self._leaves.values())
-        return True
+            return tuple(leave for leave in self._leaves.values() if leave.returned_on is None)
+        return ()
+
+    def _has_subject(self, command: str) -> bool:
+        """Whether the record holds something ``command`` may act on (``subjects``), where
+        the command names it in a field: with none, every value of the field is refused, each
+        by the command's own check of it. True for a command that names nothing on the
+        record."""
+        return command not in _NAMING_COMMANDS or bool(self.subjects(command))
 
     def open_commands(self) -> tuple[str, ...]:
         """The commands the record's state allows, in the order of ``RECORD_COMMANDS``: those

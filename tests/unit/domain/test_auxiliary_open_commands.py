@@ -487,3 +487,80 @@ def test_a_unit_outside_the_records_scope_is_told_that_not_the_records_state(
         rec(UNIT_B_ACTOR, FEB_20),
         organ,
     )
+
+
+def _every(auxiliary: Auxiliary, command: str) -> dict[str, Any]:
+    """A valid command of this name for each thing of its kind the record holds, by the value
+    its field names it by (a credential's serial, a referral's reference, the ids)."""
+    if command == "revoke_credential":
+        return {
+            c.serial: commands.RevokeCredential(kind=c.kind, serial=c.serial, reason="收回")
+            for c in auxiliary.credentials
+        }
+    if command == "return_credential":
+        return {
+            c.serial: commands.ReturnCredential(kind=c.kind, serial=c.serial)
+            for c in auxiliary.credentials
+        }
+    if command == "advance_cost":
+        return {
+            i: commands.AdvanceCost(injury_id=i, category="medical", amount=Decimal("100.00"))
+            for i in auxiliary.injuries
+        }
+    if command == "appeal_sanction":
+        return {
+            i: commands.AppealSanction(sanction_id=i, grounds="不服") for i in auxiliary.sanctions
+        }
+    if command == "decide_appeal":
+        return {i: commands.DecideAppeal(sanction_id=i, upheld=True) for i in auxiliary.sanctions}
+    if command == "revoke_sanction":
+        return {
+            i: commands.RevokeSanction(sanction_id=i, reason="撤销") for i in auxiliary.sanctions
+        }
+    if command == "record_referral_outcome":
+        return {
+            r.reference: commands.RecordReferralOutcome(
+                reference=r.reference,
+                outcome="judgement" if r.outcome is ReferralOutcome.accepted else "accepted",
+                outcome_reference="结果-1",
+                decided_on=DAY,
+            )
+            for r in auxiliary.referrals
+        }
+    assert command == "end_leave"
+    return {
+        leave.leave_id: lifecycle_commands.EndLeave(leave_id=leave.leave_id)
+        for leave in auxiliary.leaves
+    }
+
+
+def _named_by(subject: Any) -> str:
+    """The value a command's field names ``subject`` by."""
+    for name in ("serial", "injury_id", "sanction_id", "reference", "leave_id"):
+        if hasattr(subject, name):
+            return str(getattr(subject, name))
+    raise AssertionError(subject)
+
+
+@pytest.mark.parametrize("name", list(STATES))
+def test_the_subjects_offered_are_exactly_those_the_command_accepts(
+    organ: Organ, name: str
+) -> None:
+    state = STATES[name]
+    asked = state.auxiliary(organ)
+    for command in RECORD_COMMANDS:
+        subjects = [_named_by(s) for s in asked.subjects(command)]
+        if command not in NEED_A_SUBJECT:
+            assert subjects == [], command
+            continue
+        if asked.state_refusal(command) is not None:
+            continue
+        assert bool(subjects) == (command in asked.open_commands()), command
+        for named, cmd in _every(asked, command).items():
+            auxiliary = state.auxiliary(organ)  # each command on its own copy of the state
+            if named in subjects:
+                _run(auxiliary, organ, command, cmd)
+                assert auxiliary.collect_events(), (command, named)
+            else:
+                with pytest.raises(DomainError):
+                    _run(auxiliary, organ, command, cmd)
