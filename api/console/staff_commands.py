@@ -95,6 +95,7 @@ class CommandForms(Generic[K, C]):
         typed: Mapping[str, Sequence[str]] | None = None,
         choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
         offered: Sequence[str] | None = None,
+        subjects: Mapping[str, Mapping[str, Sequence[tuple[str, str]]]] | None = None,
     ) -> list[dict[str, Any]]:
         """The forms the actor may send on the page (none on an oversight read of an organ
         below); ``failed``: the slug of the form that was just refused, shown open, with
@@ -102,7 +103,9 @@ class CommandForms(Generic[K, C]):
         this page (the organ's units, the fields this actor may correct); ``offered``: the
         names of the commands the record's state allows, in the order to show them (the
         record's own answer, e.g. ``Complaint.open_commands``; None: every command, in the
-        table's order)."""
+        table's order); ``subjects``: a command's own choices on this page, by the command's
+        name, for a field that names something on the record (the sanctions an appeal may
+        name: the record's own answer, e.g. ``Auxiliary.subjects``)."""
         if below:
             return []
         order = {c.name: n for n, c in enumerate(self.commands)}
@@ -119,7 +122,11 @@ class CommandForms(Generic[K, C]):
                     cast(type[BaseModel], command.body),
                     labels=self.form_labels.get(command.name),
                     hidden=self.hidden.get(command.name, ()),
-                    choices={**(choices or {}), **self.form_choices.get(command.name, {})},
+                    choices={
+                        **(choices or {}),
+                        **self.form_choices.get(command.name, {}),
+                        **(subjects or {}).get(command.name, {}),
+                    },
                 ),
                 "open": command.slug == failed,
                 "typed": {

@@ -27,8 +27,11 @@ never refused for the state: no post change for a separated auxiliary, 恢复执
 suspended, 撤销处分 only with a sanction in force, no second leave while one is open), under
 a Chinese line saying what the state allows the person (``offered_line``: 已离职：可收回证件、
 登记证件交回、更正记录。), or that it allows nothing; a form posted anyway (a page read before
-the state changed, a crafted post) is refused as the API refuses it, in Chinese. Forms are
-posted to
+the state changed, a crafted post) is refused as the API refuses it, in Chinese. A field
+that names something on the record (``SUBJECT_FIELDS``: a sanction, a leave, a credential, a
+referral, an injury) is a choice of what the command may act on (``Auxiliary.subjects``,
+``subject_choices``), labelled with what the dossier already shows of it; the value sent is
+the id the API takes, so a crafted one is still the domain's to refuse. Forms are posted to
 ``POST /console/auxiliaries/{id}/{slug}`` and recorded by ``send_body`` with ``AUXILIARY``, the
 API route's own call. A refusal shows the page
 again with the refusal in Chinese, the failed form open and the problem's status, and records
@@ -69,8 +72,17 @@ from api.routers.commands import CommandRoute
 from api.runtime import Runtime
 from api.schemas import auxiliaries as s
 from api.schemas.common import EARLIEST_DAY
-from domain.auxiliary import CORRECTABLE_FIELDS, PERSONAL_CORRECTABLE_FIELDS, Auxiliary
+from domain.auxiliary import (
+    CORRECTABLE_FIELDS,
+    PERSONAL_CORRECTABLE_FIELDS,
+    Auxiliary,
+    CredentialRecord,
+    DutyInjury,
+    Referral,
+    Sanction,
+)
 from domain.decisions import SANCTION_ARTICLES
+from domain.lifecycle import Leave
 from domain.values import (
     SUSTAINING_RESULTS,
     Actor,
@@ -234,6 +246,58 @@ def correctable(actor: Actor) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+SUBJECT_FIELDS: Mapping[str, str] = {
+    "revoke_credential": "serial",
+    "return_credential": "serial",
+    "advance_cost": "injury_id",
+    "appeal_sanction": "sanction_id",
+    "decide_appeal": "sanction_id",
+    "revoke_sanction": "sanction_id",
+    "record_referral_outcome": "reference",
+    "end_leave": "leave_id",
+}
+"""The field in which a command names something on the record (``Auxiliary.subjects``)."""
+
+
+def _subject_label(subject: object) -> str:
+    """How a person knows a thing on the record: its id and what the dossier shows beside it
+    (工作证件 NTFJ0001（有效）, S-1 · 警告 · 2026年01月05日起, 休假 L-1 · 病假 · 2026年02月01日起),
+    never an injury's medical details or a referral's summary."""
+    if isinstance(subject, CredentialRecord):
+        kind = zh(subject.kind, "CredentialKind")
+        return f"{kind} {subject.serial}（{zh(subject.status, 'CredentialStatus')}）"
+    if isinstance(subject, Sanction):
+        label = f"{subject.sanction_id} · {zh(subject.kind, 'SanctionKind')}"
+        label += f" · {cst_date(subject.effective)}起"
+        return label + (f"至{cst_date(subject.until)}" if subject.until else "")
+    if isinstance(subject, Leave):
+        kind = zh(subject.kind, "LeaveKind")
+        return f"休假 {subject.leave_id} · {kind} · {cst_date(subject.start)}起"
+    if isinstance(subject, Referral):
+        label = f"{subject.reference} · {cst_date(subject.effective)}移送"
+        outcome = f"（{zh(subject.outcome, 'ReferralOutcome')}）" if subject.outcome else ""
+        return label + outcome
+    if isinstance(subject, DutyInjury):
+        return f"负伤 {subject.injury_id} · {cst_date(subject.occurred_on)}"
+    raise TypeError(type(subject).__name__)
+
+
+def subject_choices(auxiliary: Auxiliary) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """For each command that names something on the record in a field (``SUBJECT_FIELDS``),
+    that field as a choice of exactly what the command may act on (``Auxiliary.subjects``),
+    each by its id and a label a person knows it by. The value sent is the id the command
+    always took; any other (a crafted post) is refused by the domain as before."""
+    return {
+        command: {
+            field: [
+                (str(getattr(item, field)), _subject_label(item))
+                for item in auxiliary.subjects(command)
+            ]
+        }
+        for command, field in SUBJECT_FIELDS.items()
+    }
+
+
 def offered_line(auxiliary: Auxiliary, forms: Sequence[Mapping[str, Any]]) -> str:
     """What the record's state allows the person, in Chinese: the status (已离职 for a
     separated record, 在岗（休假中） while a leave is open) and the forms offered, in their
@@ -369,7 +433,13 @@ def _dossier_page(
         choices = {**ARTICLE_CHOICES, "linked_findings": _findings(context.get("complaints"))}
         allowed = auxiliary.open_commands()
         forms = FORMS.forms(
-            actor, below=below, failed=failed, typed=typed, choices=choices, offered=allowed
+            actor,
+            below=below,
+            failed=failed,
+            typed=typed,
+            choices=choices,
+            offered=allowed,
+            subjects=subject_choices(auxiliary),
         ) + CORRECTIONS.forms(
             actor,
             below=below,

@@ -3,17 +3,20 @@ on SQLite and PostgreSQL: it hears the auxiliary's statement and defence, then o
 fills it (the evidence one entry per line), submits, and sees it done and the sanction listed;
 a sanction links a sustained finding named by its complaint's day of receipt, and that name
 opens the complaint; the dossier offers only what the auxiliary's state allows (a stale form
-refused). Each page is checked as in ``test_staff`` (nothing leaves 127.0.0.1, no console
-error, no sideways scrolling, axe, a screenshot)."""
+refused); the return from leave is a choice of the open leave. Each page is checked as in
+``test_staff`` (nothing leaves 127.0.0.1, no console error, no sideways scrolling, axe, a
+screenshot)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from api.console.web import cst_date
 from domain.commands.auxiliary import Separate
 from domain.commands.complaint import Accept, Acknowledge, RecordFinding
-from domain.values import Actor
+from domain.commands.lifecycle import StartLeave
+from domain.values import Actor, china_date
 from ledger.records import Envelope
 from tests.browser.conftest import DEMO_ORGAN, LiveServer, watch_of
 from tests.browser.test_staff import (
@@ -144,3 +147,33 @@ def test_the_dossier_offers_only_what_the_auxiliarys_state_allows(
     assert "调整岗位" not in shown and "登记休假" not in shown and shown[-1] == "更正记录"
     assert page.inner_text("#forms-hint") == f"已离职：可{'、'.join(shown)}。"
     check(page, live, "dossier-separated-offered")
+
+
+def test_the_return_from_leave_chooses_the_open_leave(page: Page, live: LiveServer) -> None:
+    """登记休假返岗 offers the open leave as a choice (休假 … · 病假 · …起), starting at 请选择;
+    chosen, the return is recorded for that leave."""
+    personnel = Actor("browser-personnel", "personnel", DEMO_ORGAN, None)
+    begun = china_date(datetime.now(tz=UTC)) - timedelta(days=3)
+    auxiliary = next(
+        a for a in demo_auxiliaries(live)[7:] if not live.ledger.auxiliary(a.auxiliary_id).leaves
+    )
+    leave_id = f"L-BROWSER-{live.backend}"
+    start = StartLeave(leave_id=leave_id, kind="sick")
+    live.ledger.command_auxiliary(
+        auxiliary.auxiliary_id, start, Envelope(personnel, effective=begun)
+    )
+    live.catch_up()
+    sign_in(page, live, "personnel")
+    page.goto(live.url(f"/console/auxiliaries/{auxiliary.auxiliary_id}"))
+    form = page.locator("details.action", has=page.locator("summary:text-is('登记休假返岗')"))
+    form.locator("summary").click()
+    choice = form.locator("[name='leave_id']")
+    label = f"休假 {leave_id} · 病假 · {cst_date(begun)}起"
+    assert choice.locator("option").all_inner_texts() == ["请选择", label]
+    check(page, live, "dossier-end-leave")
+    choice.select_option(label=label)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".notice.good")
+    assert "已完成：登记休假返岗" in page.inner_text(".notice.good")
+    ended = live.ledger.auxiliary(auxiliary.auxiliary_id).leaves[-1]
+    assert ended.leave_id == leave_id and ended.returned_on is not None
