@@ -57,7 +57,7 @@ def test_the_queue_and_the_search_name_the_unit(client: TestClient, world: World
     sign_in(client, world.tokens["complaints"])
     queue = page_text(client.get("/console/complaints"))
     row = queue.split(f"/console/complaints/{world.complaint}", 1)[1].split("</tr>", 1)[0]
-    assert f"<td>{UNIT_LABEL}</td>" in row
+    assert f'<td data-label="用辅部门">{UNIT_LABEL}</td>' in row
     searcher = TestClient(client.app)
     sign_in(searcher, world.tokens["personnel"])
     found = page_text(searcher.get("/console/search"))
