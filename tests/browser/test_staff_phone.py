@@ -17,8 +17,8 @@ from tests.browser.test_staff import (
     OFFICE,
     check,
     declined_told_and_closed,
-    demo_auxiliaries,
     received_long_ago,
+    serving_since,
     sign_in,
 )
 
@@ -72,7 +72,7 @@ def assert_table(row: Locator) -> None:
 
 
 def test_the_queue_and_a_complaint_read_as_cards_on_a_phone(page: Page, live: LiveServer) -> None:
-    auxiliary = demo_auxiliaries(live)[0]
+    auxiliary = serving_since(live, 60)
     complaint = received_long_ago(live, auxiliary.auxiliary_id, 60, "濠河路（浏览器测试：手机）")
     received = china_date(datetime.now(tz=UTC)) - timedelta(days=60)
     declined_told_and_closed(live, complaint, received)
