@@ -48,10 +48,3 @@ class OrganNames:
     def attribution(self, organ: str, unit: str | None) -> tuple[str, str | None]:
         """The organ and the unit something is attributed to, each by name and code."""
         return self.organ(organ), self.unit(organ, unit)
-
-
-def attribution_names(ledger: Any, organ: str, unit: str | None) -> tuple[str, str | None]:
-    """The organ and the unit a complaint is attributed to, by name and code ("name（code）"),
-    as the organ's registration names them; a code the registry does not know (or no longer
-    names) reads as the code alone. Names of organs and units, no personal data."""
-    return OrganNames(ledger).attribution(organ, unit)

@@ -35,7 +35,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.console import staff as staff_pages
-from api.console.organ_names import attribution_names
+from api.console.organ_names import OrganNames
 from api.console.staff_commands import CommandForms, refused_status
 from api.console.staff_followup import follow_up
 from api.console.staff_ledger import checkpoint_state, proof_download, recorded_by
@@ -291,19 +291,19 @@ def subject_label(ledger: AuxLedger, auxiliary_id: UUID) -> str:
 
 
 def named_fields(
-    entry: dict[str, Any], ledger: Any, auxiliary_id: UUID | None, subject: str | None
+    entry: dict[str, Any], names: OrganNames, auxiliary_id: UUID | None, subject: str | None
 ) -> None:
     """An entry of the history as the page names things: 责任归属 by the organ's and unit's
-    names (``attribution_names``), as the facts show it; the complaint's auxiliary by the
-    ``subject`` label where the page has it (被投诉辅警：李明（工作证号 …）), else by the
-    record id it is (辅警记录编号)."""
+    names (the page's ``names``, which reads each organ once), as the facts show it; the
+    complaint's auxiliary by the ``subject`` label where the page has it (被投诉辅警：李明（工作证号
+    …）), else by the record id it is (辅警记录编号)."""
     fields = entry.get("fields")
     if not isinstance(fields, dict):
         return
     named: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "responsibility" and isinstance(value, dict) and value.get("organ"):
-            organ, unit = attribution_names(ledger, str(value["organ"]), value.get("unit"))
+            organ, unit = names.attribution(str(value["organ"]), value.get("unit"))
             parts = [organ, unit]
             if value.get("supervisor_name"):
                 parts.append(f"带辅民警 {value['supervisor_name']}")
@@ -359,9 +359,10 @@ def _complaint_page(
     subject = None
     if actor.role == Role.complaints.value and record.auxiliary_id is not None:
         subject = subject_label(ledger, record.auxiliary_id)
+    names: OrganNames = request.state.page["names"]  # the page's, as its header uses
     for entry in history["entries"]:
         entry["recorded_by"] = recorded_by(runtime, entry.get("actor"))
-        named_fields(entry, ledger, record.auxiliary_id, subject)
+        named_fields(entry, names, record.auxiliary_id, subject)
     today = china_date(datetime.now(tz=UTC))
     allowed = complaint.open_commands(today, ledger.policy)
     forms, forms_line = offered_forms(
@@ -393,11 +394,6 @@ def _complaint_page(
             and "match_subject" in allowed,
             "followup": follow_up(complaint, today),
             "subject": subject,
-            "attributed": attribution_names(
-                ledger,
-                record.responsibility.organ if record.responsibility else record.organ,
-                record.responsibility.unit if record.responsibility else None,
-            ),
         },
         status_code=status_code,
     )
