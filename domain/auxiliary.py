@@ -84,7 +84,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -506,19 +506,26 @@ _AFTER_SEPARATION = frozenset(
 _FINAL_OUTCOMES = frozenset({ReferralOutcome.declined, ReferralOutcome.judgement})
 """A referral's outcomes after which nothing more is recorded on it."""
 
-_NAMING_COMMANDS = frozenset(
-    {
-        "revoke_credential",
-        "return_credential",
-        "advance_cost",
-        "appeal_sanction",
-        "decide_appeal",
-        "revoke_sanction",
-        "record_referral_outcome",
-        "end_leave",
-    }
-)
-"""The commands that name something on the record in a field (``Auxiliary.subjects``)."""
+_SUBJECTS: Mapping[str, Callable[[Auxiliary], tuple[Any, ...]]] = {
+    "revoke_credential": lambda a: tuple(
+        c for c in a.credentials if c.status is CredentialStatus.active
+    ),
+    "return_credential": lambda a: a.unreturned_credentials(),
+    "advance_cost": lambda a: tuple(a.injuries.values()),
+    "appeal_sanction": lambda a: tuple(
+        s for s in a.sanctions_in_force() if s.appeal is AppealStatus.not_appealed
+    ),
+    "decide_appeal": lambda a: tuple(
+        s for s in a.sanctions_in_force() if s.appeal is AppealStatus.pending
+    ),
+    "revoke_sanction": lambda a: a.sanctions_in_force(),
+    "record_referral_outcome": lambda a: tuple(
+        r for r in a.referrals if r.outcome not in _FINAL_OUTCOMES
+    ),
+    "end_leave": lambda a: tuple(leave for leave in a.leaves if leave.returned_on is None),
+}
+"""The commands that name something on the record in a field, each with what it may act on
+(``Auxiliary.subjects``)."""
 
 
 def _overlapping_leave(returned_on: date | None = None) -> OverlappingLeaveError:
@@ -1406,31 +1413,15 @@ class Auxiliary(Aggregate):
         refused by the command's own check of it; empty for a command that names nothing on
         the record. What a page offers in the field (``open_commands`` offers the command only
         when this holds something); the dates are still the command's to check."""
-        sanctions = self.sanctions_in_force()
-        if command == "revoke_credential":
-            return tuple(c for c in self._credentials if c.status is CredentialStatus.active)
-        if command == "return_credential":
-            return self.unreturned_credentials()
-        if command == "advance_cost":
-            return tuple(self._injuries.values())
-        if command == "appeal_sanction":
-            return tuple(s for s in sanctions if s.appeal is AppealStatus.not_appealed)
-        if command == "decide_appeal":
-            return tuple(s for s in sanctions if s.appeal is AppealStatus.pending)
-        if command == "revoke_sanction":
-            return sanctions
-        if command == "record_referral_outcome":
-            return tuple(r for r in self._referrals if r.outcome not in _FINAL_OUTCOMES)
-        if command == "end_leave":
-            return tuple(leave for leave in self._leaves.values() if leave.returned_on is None)
-        return ()
+        pick = _SUBJECTS.get(command)
+        return pick(self) if pick is not None else ()
 
     def _has_subject(self, command: str) -> bool:
         """Whether the record holds something ``command`` may act on (``subjects``), where
         the command names it in a field: with none, every value of the field is refused, each
         by the command's own check of it. True for a command that names nothing on the
         record."""
-        return command not in _NAMING_COMMANDS or bool(self.subjects(command))
+        return command not in _SUBJECTS or bool(self.subjects(command))
 
     def open_commands(self) -> tuple[str, ...]:
         """The commands the record's state allows, in the order of ``RECORD_COMMANDS``: those
