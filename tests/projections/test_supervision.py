@@ -259,8 +259,13 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         assert [s.state for s in second.status()] == ["standby"] * len(PROJECTIONS)
         assert all(s.alive for s in second.status())  # the leader elsewhere is alive
         ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="处"))
-        wait_for(lambda: all(s.lag == 0 for s in first.status()))
-        assert first.workers["personnel"].applied > 0
+        # The position is committed inside catch_up, ``applied`` counted after it returns:
+        # wait for both, not for the lag alone.
+        wait_for(
+            lambda: (
+                all(s.lag == 0 for s in first.status()) and first.workers["personnel"].applied > 0
+            )
+        )
         assert [w.applied for w in second.workers.values()] == [0] * len(PROJECTIONS)
         # The leader goes: the standby takes over within a second or so.
         first.stop()
@@ -269,8 +274,12 @@ def test_one_leader_per_projection_and_a_standby_takes_over(fresh: Built) -> Non
         took_over = time.monotonic() - stopped
         assert took_over < 2.0, took_over
         ds.aux(fresh.ledger, ds.X1, ds.TODAY, Commend(kind="citation", issuing_body="处"))
-        wait_for(lambda: all(s.lag == 0 and s.alive for s in second.status()))
-        assert second.workers["personnel"].applied > 0
+        wait_for(
+            lambda: (
+                all(s.lag == 0 and s.alive for s in second.status())
+                and second.workers["personnel"].applied > 0
+            )
+        )
     finally:
         first.stop()
         second.stop()
